@@ -1,0 +1,200 @@
+"""Stage 4 — check: recompute every identity of the template (format.md §2) on a record's cells.
+
+Pure: cells in, `Check` results out. Used alike by the parser (to choose between readings of a
+damaged row), by the model loop (to write reprompts) and by the eval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from schemas.keys import (
+    FEE_KEY,
+    OTHER_SUB_ROWS,
+    OTHER_TOTAL_ROW,
+    T3_APPLICANT_COLUMNS,
+    T3_COLUMNS,
+    T3_LEAF_ROWS,
+    T3_ROWS,
+    T4_COLUMNS,
+    T4_GROUPS,
+    t3_key,
+    t4_key,
+)
+from schemas.record import Cell, Check
+
+CHECKER_VERSION = "1.0"
+
+# A cell read with one of these flags was chosen by nianbao, not printed plainly: a failure that
+# involves it may be nianbao's reading rather than the agency's arithmetic.
+UNCERTAIN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "ambiguous", "ungrounded", "not_found", "prose_confirmed"})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """`sum(lhs) == sum(rhs)`; lhs holds the printed total(s)."""
+
+    id: str
+    lhs: tuple[str, ...]
+    rhs: tuple[str, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.lhs + self.rhs
+
+
+def _leaf_rows(values: Mapping[str, object]) -> tuple[str, ...]:
+    """The 21 leaf rows of 2021, or the 19 + one （六） row of a 2019-style table."""
+    if any(values.get(t3_key(OTHER_TOTAL_ROW, c)) is not None for c in T3_COLUMNS) and all(
+        values.get(t3_key(r, c)) is None for r in OTHER_SUB_ROWS for c in T3_COLUMNS
+    ):
+        return tuple(r for r in T3_LEAF_ROWS if r not in OTHER_SUB_ROWS) + (OTHER_TOTAL_ROW,)
+    return T3_LEAF_ROWS
+
+
+def table3_identities(values: Mapping[str, object]) -> list[Identity]:
+    leaves = _leaf_rows(values)
+    rows = [r for r in T3_ROWS if r not in OTHER_SUB_ROWS or OTHER_TOTAL_ROW not in leaves]
+    if OTHER_TOTAL_ROW in leaves:
+        rows.insert(rows.index("total_processed"), OTHER_TOTAL_ROW)
+    ids = [
+        Identity(f"T3.row:{r}", (t3_key(r, "total"),), tuple(t3_key(r, c) for c in T3_APPLICANT_COLUMNS))
+        for r in rows
+    ]
+    ids += [
+        Identity(f"T3.sum:{c}", (t3_key("total_processed", c),), tuple(t3_key(r, c) for r in leaves))
+        for c in T3_COLUMNS
+    ]
+    ids += [
+        Identity(
+            f"T3.bal:{c}",
+            (t3_key("new_received", c), t3_key("carried_over", c)),
+            (t3_key("total_processed", c), t3_key("carried_forward", c)),
+        )
+        for c in T3_COLUMNS
+    ]
+    return ids
+
+
+def table4_identities() -> list[Identity]:
+    return [
+        Identity(f"T4.sum:{g}", (t4_key(g, "total"),), tuple(t4_key(g, c) for c in T4_COLUMNS[:4]))
+        for g in T4_GROUPS
+    ]
+
+
+def evaluate(identity: Identity, values: Mapping[str, object]) -> Check:
+    operands = [values.get(k) for k in identity.keys]
+    if any(v is None for v in operands):
+        missing = [k for k in identity.keys if values.get(k) is None]
+        return Check(id=identity.id, status="uncheckable", cells=list(identity.keys), message=f"blank or missing: {', '.join(missing)}")
+    lhs = sum(values[k] for k in identity.lhs)
+    rhs = sum(values[k] for k in identity.rhs)
+    status = "pass" if lhs == rhs else "fail"
+    message = "" if status == "pass" else f"{identity.id} fails: {' + '.join(identity.lhs)} = {lhs} but {' + '.join(_short(identity.rhs))} = {rhs} (residual {lhs - rhs:+d})"
+    return Check(id=identity.id, status=status, lhs=lhs, rhs=rhs, residual=lhs - rhs, cells=list(identity.keys), message=message)
+
+
+def _short(keys: tuple[str, ...]) -> list[str]:
+    return list(keys) if len(keys) <= 7 else [*keys[:3], f"… ({len(keys)} cells)"]
+
+
+def all_hold(identities: list[Identity], values: Mapping[str, object]) -> bool:
+    """True when no identity that can be computed fails (used to choose between readings)."""
+    return all(evaluate(i, values).status != "fail" for i in identities)
+
+
+def localise(checks: list[Check]) -> None:
+    """Name the one suspect cell where a failing row identity and a failing column identity meet.
+
+    One misread cell breaks exactly one row and one column identity with residuals of equal size
+    (format.md §2.1 "redundancy"); their shared cell is the suspect.
+    """
+    failing = [c for c in checks if c.status == "fail"]
+    rows = [c for c in failing if c.id.startswith(("T3.row", "T4.sum"))]
+    columns = [c for c in failing if c.id.startswith(("T3.sum", "T3.bal"))]
+    for r in rows:
+        for col in columns:
+            shared = set(r.cells) & set(col.cells)
+            if len(shared) == 1 and abs(r.residual or 0) == abs(col.residual or 0):
+                cell = shared.pop()
+                for check in (r, col):
+                    if cell not in check.suspects:
+                        check.suspects.append(cell)
+
+
+def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
+    """Tell an extraction suspect from a source error (format.md §2.1).
+
+    A failure whose cells were all printed plainly, one value per cell, is the agency's own
+    arithmetic. One that involves a cell nianbao had to choose (a split run, a dropped extra
+    value, an ungrounded model read), or a run of row failures typical of a column shift, is
+    suspected to be nianbao's reading.
+    """
+    row_failures = sum(1 for c in checks if c.status == "fail" and c.id.startswith("T3.row"))
+    for check in checks:
+        if check.status != "fail":
+            continue
+        uncertain = [k for k in check.cells if k in cells and UNCERTAIN_FLAGS & set(cells[k].flags)]
+        model_made = any(k in cells and cells[k].source == "model" and "grounded" not in cells[k].flags for k in check.cells)
+        if uncertain or model_made:
+            check.cause = "extraction"
+            for k in uncertain:
+                if k not in check.suspects:
+                    check.suspects.append(k)
+        elif row_failures >= 3 and check.id.startswith("T3.row"):
+            check.cause = "extraction"
+        else:
+            check.cause = "source"
+
+
+def run_checks(cells: Mapping[str, Cell], text: str = "") -> list[Check]:
+    """Every hard identity, then the soft (prose and plausibility) checks, localised and classified."""
+    values = {k: c.value for k, c in cells.items()}
+    checks = [evaluate(i, values) for i in table3_identities(values) + table4_identities()]
+    checks += [
+        Check(id=f"nonneg:{k}", status="fail", lhs=int(v), rhs=0, residual=int(v), cells=[k], message=f"{k} is negative ({v})")
+        for k, v in values.items()
+        if isinstance(v, (int, Decimal)) and v < 0
+    ]
+    localise(checks)
+    classify(checks, cells)
+    return checks + soft_checks(values, text)
+
+
+_PROSE_RECEIVED = re.compile(r"(?:收到|受理|接收)[^。;,，；\n]{0,24}?申请[^。;\d\n]{0,8}?(\d+)\s*件")
+
+
+def soft_checks(values: Mapping[str, object], text: str) -> list[Check]:
+    """Warnings only (format.md §2.2): prose uses looser aggregates than the table."""
+    checks: list[Check] = []
+    received = values.get(t3_key("new_received", "total"))
+    carried = values.get(t3_key("carried_over", "total"))
+    match = _PROSE_RECEIVED.search(text)
+    if match and isinstance(received, int):
+        stated = int(match.group(1))
+        plausible = {received} | ({received + carried} if isinstance(carried, int) else set())
+        ok = stated in plausible
+        checks.append(
+            Check(
+                id="prose.received",
+                severity="soft",
+                status="pass" if ok else "fail",
+                lhs=stated,
+                rhs=received,
+                residual=stated - received,
+                cells=[t3_key("new_received", "total")],
+                message="" if ok else f"prose says {match.group(0)!r}; table 三 new_received.total = {received}",
+            )
+        )
+    fee = values.get(FEE_KEY)
+    if isinstance(fee, Decimal):
+        decimals = -fee.as_tuple().exponent if fee.as_tuple().exponent < 0 else 0
+        ok = fee >= 0 and decimals <= 6
+        checks.append(
+            Check(id="T2.fee", severity="soft", status="pass" if ok else "fail", cells=[FEE_KEY], message="" if ok else f"fee {fee} has {decimals} decimals or is negative")
+        )
+    return checks

@@ -1,0 +1,457 @@
+"""Stage 2 — locate and parse: find the three tables by their labels and read every cell.
+
+The page is read as label anchors plus the value tokens between them, so the same code reads
+one-cell-per-line text, tab soup, markdown, glued digit runs and the tab-separated rows that
+ingest renders for HTML, DOCX and PDF tables. Every value keeps the span it was read from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from extractor import solve
+from extractor.check import all_hold, table3_identities, table4_identities
+from schemas.keys import (
+    FEE_KEY,
+    OTHER_TOTAL_ROW,
+    T2_ROWS,
+    T3_COLUMNS,
+    T3_ROWS,
+    T4_COLUMNS,
+    T4_GROUPS,
+    t3_key,
+    t4_key,
+)
+from schemas.record import Cell
+
+PARSER_VERSION = "1.0"
+
+# ---------------------------------------------------------------- labels
+
+
+def _fuzzy(word: str) -> str:
+    """A label as a regex that survives line breaks and spaces inside it (vertical text, wraps)."""
+    return r"\s*".join(re.escape(ch) for ch in word)
+
+
+@dataclass(frozen=True)
+class Label:
+    row: str
+    keywords: tuple[str, ...]
+    ordinal: int | None = None  # the '1.' … '8.' printed before a sub-item
+
+
+T2_LABELS = (
+    Label("regulations", ("规章",)),
+    Label("normative_docs", ("规范性文件", "规范文件")),
+    Label("licensing", ("行政许可",)),
+    Label("penalty", ("行政处罚",)),
+    Label("coercion", ("行政强制",)),
+    Label("fees", ("行政事业性收费", "事业性收费")),
+)
+T3_LABELS = (
+    Label("new_received", ("本年新收", "新收政府信息公开申请")),
+    Label("carried_over", ("上年结转",)),
+    Label("granted", ("予以公开",)),
+    Label("partially_granted", ("部分公开",)),
+    Label("denied.state_secret", ("国家秘密",), 1),
+    Label("denied.law_prohibited", ("禁止公开", "其他法律"), 2),
+    Label("denied.three_safety_one_stability", ("三安全一稳定", "三安全"), 3),
+    Label("denied.third_party_rights", ("第三方合法权益", "第三方"), 4),
+    Label("denied.internal_affairs", ("内部事务",), 5),
+    Label("denied.process_info", ("过程性信息", "过程性"), 6),
+    Label("denied.enforcement_files", ("执法案卷",), 7),
+    Label("denied.admin_query", ("行政查询",), 8),
+    Label("unable.not_held", ("不掌握",), 1),
+    Label("unable.needs_creation", ("另行制作", "没有现成信息"), 2),
+    Label("unable.unclear_after_correction", ("仍不明确", "补正后申请"), 3),
+    Label("not_processed.petition_complaint", ("信访举报投诉", "信访"), 1),
+    Label("not_processed.duplicate", ("重复申请",), 2),
+    Label("not_processed.publication", ("出版物",), 3),
+    Label("not_processed.unreasonable_mass", ("大量反复",), 4),
+    Label("not_processed.confirm_or_reissue", ("重新出具", "确认或重新"), 5),
+    Label("other.no_correction", ("逾期不补正", "不补正"), 1),
+    Label("other.fee_unpaid", ("缴纳费用", "收费通知"), 2),
+    Label("other.other", ("其他",), 3),
+    Label("total_processed", ("总计",)),
+    Label("carried_forward", ("结转下年度", "结转下一年度", "结转下年")),
+)
+OTHER_TOTAL_LABEL = Label(OTHER_TOTAL_ROW, ("其他处理",))
+LABEL_WINDOW = 700  # a row label is never further than this from the previous one
+
+_T2_TITLE = re.compile(_fuzzy("主动公开政府信息情况"))
+_T3_TITLE = re.compile(_fuzzy("收到和处理政府信息公开申请情况") + "|" + _fuzzy("依申请公开情况"))
+_T4_TITLE = re.compile(r"行\s*政\s*法?\s*复\s*议[^\n。]{0,14}?行\s*政\s*诉\s*讼[^\n。]{0,4}?情\s*况")
+_END_TITLE = re.compile(r"五\s*、|存在的主要问题|主要问题及改进|存在的问题及改进")
+_T2_START = re.compile(r"第\s*二\s*十\s*条|" + _fuzzy("信息内容"))
+
+
+@dataclass
+class Anchor:
+    row: str
+    start: int  # where the label begins (its ordinal included), i.e. where the previous row ends
+    end: int  # where the keyword ends: the row's values come after
+
+
+def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
+    for keyword in label.keywords:
+        pattern = _fuzzy(keyword)
+        if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
+            pattern = r"3\s*[.、]\s*" + pattern
+        m = re.compile(pattern).search(text, lo, hi)
+        if m:
+            return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+    return None
+
+
+def _label_start(text: str, start: int, ordinal: int | None) -> int:
+    """Move the start back over the item's own ordinal, so a glued '…00000002.其他' loses its '2'."""
+    if ordinal is None:
+        return start
+    window = text[max(0, start - 40) : start]
+    m = re.search(rf"{ordinal}\s*[.、．]\s*[^\d\t\n]{{0,30}}$", window)
+    return start - len(window) + m.start() if m else start
+
+
+def find_labels(text: str, labels: tuple[Label, ...], lo: int, hi: int) -> list[Anchor]:
+    anchors: list[Anchor] = []
+    cursor = lo
+    for label in labels:
+        anchor = find_label(text, label, cursor, min(hi, cursor + LABEL_WINDOW))
+        if anchor:
+            anchors.append(anchor)
+            cursor = anchor.end
+    return anchors
+
+
+# ---------------------------------------------------------------- value tokens
+
+
+@dataclass
+class Item:
+    kind: str  # value | blank | text
+    text: str
+    start: int
+    end: int
+
+
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
+_ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
+_CELL_SPLIT = re.compile(r"[\t|]")
+
+
+def segment_items(text: str, lo: int, hi: int) -> list[Item]:
+    """Values, blank cells and label text between two anchors, in page order."""
+    items: list[Item] = []
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            if "\t" in line or "|" in line:
+                items.append(Item("blank", "", line_start, line_start + len(line)))
+            continue
+        cells, offset = [], 0
+        for part in _CELL_SPLIT.split(line):
+            cells.append((part, line_start + offset))
+            offset += len(part) + 1
+        if sum(1 for part, _ in cells if part.strip()) == 1:  # indentation, not empty cells
+            cells = [(p, s) for p, s in cells if p.strip()]
+        elif line.lstrip().startswith("|"):  # markdown row: the outer pipes are not cells
+            cells = cells[1:-1] if line.rstrip().endswith("|") else cells[1:]
+        for part, start in cells:
+            if not part.strip():
+                items.append(Item("blank", "", start, start + len(part)))
+            else:
+                items.extend(_cell_items(part, start))
+    return items
+
+
+def _cell_items(cell: str, start: int) -> list[Item]:
+    items: list[Item] = []
+    for m in re.finditer(r"\S+", cell):
+        token, t0 = m.group(), start + m.start()
+        if token in _ZERO_MARKERS:
+            items.append(Item("value", token, t0, t0 + len(token)))
+            continue
+        cursor = 0
+        masked = _ORDINAL.sub(lambda o: "#" * len(o.group()), token)
+        for n in _NUMBER.finditer(masked):
+            if n.start() > cursor:
+                items.append(Item("text", token[cursor : n.start()], t0 + cursor, t0 + n.start()))
+            items.append(Item("value", n.group(), t0 + n.start(), t0 + n.end()))
+            cursor = n.end()
+        if cursor < len(token):
+            items.append(Item("text", token[cursor:], t0 + cursor, t0 + len(token)))
+    return items
+
+
+def _as_number(token: str, decimal: bool = False) -> int | Decimal | None:
+    if token in _ZERO_MARKERS:
+        return Decimal(0) if decimal else 0
+    plain = token.replace(",", "")
+    try:
+        return Decimal(plain) if decimal else int(plain)
+    except (ValueError, InvalidOperation):
+        return None
+
+
+# ---------------------------------------------------------------- one row → candidate readings
+
+
+@dataclass
+class RowReading:
+    """Readings a row allows; one candidate means the row is certain."""
+
+    candidates: list[tuple] = field(default_factory=list)
+    raw: list[str | None] = field(default_factory=list)
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
+    flags: list[list[str]] = field(default_factory=list)
+    extra: list[int] | None = None  # the n+1 printed values, when the row has one value too many
+
+
+def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False) -> RowReading:
+    values = [i for i in items if i.kind == "value"]
+    if not values:
+        return RowReading()
+    first = items.index(values[0])
+    last = items.index(values[-1])
+    interior = [i for i in items[first : last + 1] if i.kind != "text"]
+    trailing = _blank_run(items[last + 1 :])
+    leading = _blank_run(reversed(items[:first]))
+    for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
+        if len(cells) == n and (not padded or trust_blanks):
+            return _reading(cells, decimal_last)
+    if len(values) == n + 1 and all(v.text.isdigit() for v in values):
+        return RowReading(extra=[int(v.text) for v in values], raw=[v.text for v in values], spans=[(v.start, v.end) for v in values])
+    if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
+        reading = _reading(values[:1], decimal_last)
+        reading.flags[0].append("merged_repeat")
+        return reading
+    if len(values) < n:
+        tokens = [v.text for v in values]
+        found = solve.split_tokens(tokens, n, constraint)
+        if found:
+            span = (values[0].start, values[-1].end)
+            raw = " ".join(tokens)
+            return RowReading(found, [raw] * n, [span] * n, [["split_from_run"] for _ in range(n)])
+    return RowReading(raw=[" ".join(v.text for v in values)] * n, spans=[(values[0].start, values[-1].end)] * n)
+
+
+def _blank_run(items) -> list[Item]:
+    run = []
+    for item in items:
+        if item.kind != "blank":
+            break
+        run.append(item)
+    return run
+
+
+def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
+    parsed, flags = [], []
+    for index, cell in enumerate(cells):
+        decimal = decimal_last and index == len(cells) - 1
+        if cell.kind == "blank":
+            parsed.append(None)
+            flags.append(["blank"])
+            continue
+        value = _as_number(cell.text, decimal)
+        if value is None or (not decimal and "." in cell.text):
+            return RowReading(raw=[c.text for c in cells], spans=[(c.start, c.end) for c in cells])
+        parsed.append(value)
+        flags.append(["zero_marker"] if cell.text in _ZERO_MARKERS else [])
+    return RowReading([tuple(parsed)], [c.text for c in cells], [(c.start, c.end) for c in cells], flags)
+
+
+# ---------------------------------------------------------------- tables
+
+
+@dataclass
+class Regions:
+    t2: tuple[int, int] | None = None
+    t3: tuple[int, int] | None = None
+    t4: tuple[int, int] | None = None
+
+
+def locate(text: str) -> Regions:
+    """Anchor each table on its title followed by its own first labels (never on numerals alone)."""
+    regions = Regions()
+    t3_start = None
+    for m in _T3_TITLE.finditer(text):
+        if find_label(text, T3_LABELS[0], m.end(), m.end() + 1500):
+            t3_start = m.start()
+            break
+    if t3_start is None:
+        first = find_label(text, T3_LABELS[0], 0, len(text))
+        if first and find_label(text, T3_LABELS[1], first.end, first.end + LABEL_WINDOW):
+            t3_start = first.start
+    t2_end = t3_start if t3_start is not None else len(text)
+    t2_titles = [m for m in _T2_TITLE.finditer(text, 0, t2_end) if _T2_START.search(text, m.end(), min(t2_end, m.end() + 800))]
+    if t2_titles:
+        regions.t2 = (t2_titles[-1].end(), t2_end)
+    elif t3_start is not None:
+        regions.t2 = (max(0, t3_start - 3000), t3_start)
+    if t3_start is None:
+        return regions
+    t4 = None
+    for m in _T4_TITLE.finditer(text, t3_start):
+        if re.search(r"\d", text[m.end() : m.end() + 1500]):
+            t4 = m
+            break
+    end_of_t4 = len(text)
+    if t4:
+        end = _END_TITLE.search(text, t4.end())
+        end_of_t4 = end.start() if end else len(text)
+        regions.t4 = (t4.end(), end_of_t4)
+    t3_end = t4.start() if t4 else (m.start() if (m := _END_TITLE.search(text, t3_start + 200)) else len(text))
+    regions.t3 = (t3_start, t3_end)
+    return regions
+
+
+@dataclass
+class ParsedTables:
+    cells: dict[str, Cell]
+    regions: Regions
+    rows_found: set[str]
+    warnings: list[str]
+    template: str
+
+
+def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: tuple | None, extra_flags=()) -> None:
+    for i, key in enumerate(keys):
+        flags = list(reading.flags[i]) if reading.flags and values is not None else []
+        flags.extend(extra_flags)
+        if values is None:
+            flags.append("ambiguous")
+        cells[key] = Cell(
+            value=None if values is None else values[i],
+            raw=reading.raw[i] if reading.raw else None,
+            span=reading.spans[i] if reading.spans else None,
+            flags=sorted(set(flags)),
+            candidates=sorted({c[i] for c in reading.candidates}, key=lambda v: (v is None, v)) if values is None and reading.candidates else [],
+        )
+
+
+def _rows_between(text: str, anchors: list[Anchor], hi: int) -> dict[str, list[Item]]:
+    return {
+        a.row: segment_items(text, a.end, anchors[i + 1].start if i + 1 < len(anchors) else hi)
+        for i, a in enumerate(anchors)
+    }
+
+
+def parse_table2(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str]) -> None:
+    anchors = find_labels(text, T2_LABELS, lo, hi)
+    for row, items in _rows_between(text, anchors, hi).items():
+        columns = T2_ROWS[row]
+        keys = [f"active.{row}.{c}" for c in columns]
+        reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=f"active.{row}.amount" == FEE_KEY)
+        found.add(f"active.{row}")
+        values = reading.candidates[0] if len(reading.candidates) == 1 else None
+        _put(cells, keys, reading, values)
+
+
+def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> None:
+    anchors = find_labels(text, T3_LABELS, lo, hi)
+    rows = [a.row for a in anchors]
+    if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
+        # 2019-style single （六）其他处理 row (format.md §1.4)
+        before = max((a.end for a in anchors if a.row.startswith("not_processed.")), default=lo)
+        total = next(a for a in anchors if a.row == "total_processed")
+        single = find_label(text, OTHER_TOTAL_LABEL, before, total.start)
+        if single:
+            anchors.insert(anchors.index(total), single)
+            warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
+    readings = {
+        row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks)
+        for row, items in _rows_between(text, anchors, hi).items()
+    }
+    found.update(f"applications.{row}" for row in readings)
+    _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
+    _resolve_by_identities(readings, lambda r: [t3_key(r, c) for c in T3_COLUMNS], table3_identities, cells)
+    for row, reading in readings.items():
+        keys = [t3_key(row, c) for c in T3_COLUMNS]
+        _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def parse_table4(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> None:
+    keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+    reading = read_row(segment_items(text, lo, hi), 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    readings = {"review_litigation": reading}
+    _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
+    found.add("review_litigation")
+    _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings: list[str], table: str) -> None:
+    """Rows that print one value too many: drop the position the identities allow (format.md §3.3)."""
+    extra = {row: r for row, r in readings.items() if r.extra}
+    if not extra:
+        return
+    positions = solve.extra_value_positions([r.extra for r in extra.values()], constraint)
+    for row, reading in extra.items():
+        options = positions or [p for p in range(len(reading.extra)) if constraint(solve.drop_one(reading.extra, p))]
+        reading.candidates = sorted({solve.drop_one(reading.extra, p) for p in options})
+        keep = options[0] if options else None
+        n = len(reading.extra) - 1
+        if keep is not None:
+            reading.raw = [t for i, t in enumerate(reading.raw) if i != keep]
+            reading.spans = [s for i, s in enumerate(reading.spans) if i != keep]
+        else:
+            reading.raw, reading.spans = reading.raw[:n], reading.spans[:n]
+        reading.flags = [["dropped_extra_value"] for _ in range(n)]
+    where = "undecidable but harmless: every choice reads the same" if positions and all(len(r.candidates) == 1 for r in extra.values()) else f"positions allowed: {positions}"
+    warnings.append(f"{table}: {len(extra)} rows print one value too many; dropped by the identities ({where})")
+
+
+def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_of, cells: dict[str, Cell]) -> None:
+    """Rows with several readings: keep the combinations that the column identities allow."""
+    open_rows = [row for row, r in readings.items() if len(r.candidates) > 1]
+    if not open_rows:
+        return
+    fixed = {}
+    for row, r in readings.items():
+        if len(r.candidates) == 1:
+            fixed.update(zip(keys_of(row), r.candidates[0]))
+
+    def accept(combo) -> bool:
+        values = dict(fixed)
+        for row, candidate in zip(open_rows, combo):
+            values.update(zip(keys_of(row), candidate))
+        return all_hold(identities_of(values), values)
+
+    combos = solve.consistent_combinations([readings[r].candidates for r in open_rows], accept)
+    if combos is None or not combos:
+        return
+    for index, row in enumerate(open_rows):
+        readings[row].candidates = sorted({combo[index] for combo in combos})
+
+
+def detect_template(text: str) -> str:
+    if re.search(_fuzzy("本年新制作数量") + "|" + _fuzzy("第二十条第(九)项"), text):
+        return "gov2019"
+    if re.search(_fuzzy("本年制发件") + "|" + _fuzzy("现行有效件数") + "|" + _fuzzy("本年收费金额"), text):
+        return "gov2021"
+    return "unknown"
+
+
+def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
+    """Read every cell the page has; cells that cannot be read with certainty say why in their flags."""
+    regions = locate(text)
+    cells: dict[str, Cell] = {}
+    found: set[str] = set()
+    warnings: list[str] = []
+    template = detect_template(text)
+    if regions.t2 and template != "gov2019":
+        parse_table2(text, *regions.t2, trust_blanks, cells, found)
+    elif template == "gov2019":
+        warnings.append("table 二 uses the 2019 template, whose cells have no 2021 keys; not read")
+    if regions.t3:
+        parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
+    if regions.t4:
+        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
+    if template == "unknown" and regions.t3:
+        template = "gov2021"
+    return ParsedTables(cells, regions, found, warnings, template)

@@ -1,0 +1,85 @@
+"""The canonical cell keys (gold-format.md): the only names a cell has anywhere in nianbao."""
+
+from __future__ import annotations
+
+T2_ROWS: dict[str, tuple[str, ...]] = {
+    "regulations": ("issued", "repealed", "in_force"),
+    "normative_docs": ("issued", "repealed", "in_force"),
+    "licensing": ("decisions",),
+    "penalty": ("decisions",),
+    "coercion": ("decisions",),
+    "fees": ("amount",),
+}
+T2_KEYS: tuple[str, ...] = tuple(f"active.{row}.{col}" for row, cols in T2_ROWS.items() for col in cols)
+FEE_KEY = "active.fees.amount"
+
+T3_ROWS: tuple[str, ...] = (
+    "new_received",
+    "carried_over",
+    "granted",
+    "partially_granted",
+    "denied.state_secret",
+    "denied.law_prohibited",
+    "denied.three_safety_one_stability",
+    "denied.third_party_rights",
+    "denied.internal_affairs",
+    "denied.process_info",
+    "denied.enforcement_files",
+    "denied.admin_query",
+    "unable.not_held",
+    "unable.needs_creation",
+    "unable.unclear_after_correction",
+    "not_processed.petition_complaint",
+    "not_processed.duplicate",
+    "not_processed.publication",
+    "not_processed.unreasonable_mass",
+    "not_processed.confirm_or_reissue",
+    "other.no_correction",
+    "other.fee_unpaid",
+    "other.other",
+    "total_processed",
+    "carried_forward",
+)
+# The 2019 template prints one （六）其他处理 row instead of other.*; format.md §1.6 calls it other_total.
+OTHER_TOTAL_ROW = "other_total"
+OTHER_SUB_ROWS: tuple[str, ...] = ("other.no_correction", "other.fee_unpaid", "other.other")
+T3_LEAF_ROWS: tuple[str, ...] = T3_ROWS[2:23]
+T3_COLUMNS: tuple[str, ...] = (
+    "natural_person",
+    "commercial",
+    "research",
+    "public_interest_org",
+    "legal_service",
+    "other_org",
+    "total",
+)
+T3_APPLICANT_COLUMNS: tuple[str, ...] = T3_COLUMNS[:6]
+
+T4_GROUPS: tuple[str, ...] = ("review", "litigation_direct", "litigation_after_review")
+T4_COLUMNS: tuple[str, ...] = ("upheld", "corrected", "other", "pending", "total")
+
+
+def t3_key(row: str, column: str) -> str:
+    return f"applications.{row}.{column}"
+
+
+def t4_key(group: str, column: str) -> str:
+    return f"review_litigation.{group}.{column}"
+
+
+T3_KEYS: tuple[str, ...] = tuple(t3_key(r, c) for r in T3_ROWS for c in T3_COLUMNS)
+T4_KEYS: tuple[str, ...] = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
+OTHER_TOTAL_KEYS: tuple[str, ...] = tuple(t3_key(OTHER_TOTAL_ROW, c) for c in T3_COLUMNS)
+ALL_KEYS: tuple[str, ...] = T2_KEYS + T3_KEYS + T4_KEYS
+KNOWN_KEYS: frozenset[str] = frozenset(ALL_KEYS + OTHER_TOTAL_KEYS)
+
+
+def table_of(key: str) -> str:
+    """'二', '三' or '四': the template table a key belongs to."""
+    return {"active": "二", "applications": "三", "review_litigation": "四"}[key.split(".", 1)[0]]
+
+
+def ordered(keys) -> list[str]:
+    """Keys in template order (unknown keys last), so every output lists cells the same way."""
+    rank = {k: i for i, k in enumerate(ALL_KEYS + OTHER_TOTAL_KEYS)}
+    return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))

@@ -1,0 +1,259 @@
+"""The typed record of one report: values in the template's own shape, plus per-cell provenance.
+
+Field names are the canonical keys of gold-format.md, so `Report.values()` flattens to exactly the
+keys a gold file lists. `cells` is the single source of truth; the typed tables are built from it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, ordered
+
+SCHEMA_VERSION = "1.0"
+
+Count = int | None
+Value = int | Decimal | None
+
+# Flags a cell can carry (format.md §5): how its value was read from the page.
+CellFlag = Literal[
+    "blank",  # the page leaves the cell empty: value None, not 0
+    "zero_marker",  # '—', '/', '无' printed for zero
+    "split_from_run",  # cut out of a glued digit run by the identities
+    "ambiguous",  # more than one reading survives; value None, candidates listed
+    "dropped_extra_value",  # the row printed one value too many; the identities chose which to drop
+    "merged_repeat",  # a merged cell emitted several times ("0 0 0"), read once
+    "not_found",  # the row or table was not found on the page
+    "prose_confirmed",  # a glued Table 二 run decided by numbers the report's prose states
+    "model_read",  # read by the language model
+    "grounded",  # model value found in the source at its row
+    "ungrounded",  # model value not found in the source at its row
+    "parser_disagrees",  # parser and model read different values
+]
+
+
+class Verdict(str, Enum):
+    verified = "verified"  # every checkable identity holds and nothing is ambiguous
+    source_error = "source_error"  # the agency's printed numbers break an identity; kept as printed
+    needs_model = "needs_model"  # ambiguous or extraction-suspect: the model path takes it from here
+    needs_review = "needs_review"  # the model's budget ran out; best attempt kept with its evidence
+    incomplete = "incomplete"  # the input stops before the tables end; the cells found are kept
+    failed = "failed"  # not a report, or the tables were not found
+
+
+class Cell(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: int | Decimal | None = None
+    raw: str | None = None  # the text the value was read from
+    span: tuple[int, int] | None = None  # character span in the normalised document text
+    flags: list[CellFlag] = Field(default_factory=list)
+    source: Literal["parser", "model"] = "parser"
+    candidates: list[int | Decimal | None] = Field(default_factory=list)
+
+
+class Check(BaseModel):
+    """One identity recomputed. Ids look like `T3.row:granted`, `T3.sum:natural_person`."""
+
+    id: str
+    status: Literal["pass", "fail", "uncheckable"]
+    severity: Literal["hard", "soft"] = "hard"
+    lhs: int | None = None  # the printed total
+    rhs: int | None = None  # the sum of its printed parts
+    residual: int | None = None  # lhs - rhs
+    cells: list[str] = Field(default_factory=list)  # every key in the identity, total first
+    suspects: list[str] = Field(default_factory=list)  # cells the failure localises to
+    cause: Literal["source", "extraction", "unknown"] | None = None
+    message: str = ""
+
+
+class Meta(BaseModel):
+    title: str | None = None
+    agency_name: str | None = None
+    report_year: int | None = None
+    template: Literal["gov2021", "gov2019", "unknown"] = "unknown"
+    scope: Literal["agency", "aggregate"] = "agency"
+    publish_date: date | None = None
+    cited_format_doc: str | None = None
+    input_name: str | None = None
+    input_format: str | None = None
+    input_sha256: str | None = None
+
+
+class Provenance(BaseModel):
+    """How the record was made, so a number can always be traced to parser or model."""
+
+    method: Literal["parser", "model", "parser+model", "none"] = "parser"
+    parser_version: str = ""
+    checker_version: str = ""
+    model: str | None = None
+    prompt_version: str | None = None
+    attempts: int = 0
+    model_calls: int = 0
+    reprompts: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cache_hits: int = 0
+    cells_from_parser: int = 0
+    cells_from_model: int = 0
+    model_parser_agreements: int = 0
+    note: str | None = None
+
+
+# ---- typed tables: the 2021 template, field names = canonical key parts ----
+
+
+class IssuedRepealedInForce(BaseModel):
+    issued: Count = None
+    repealed: Count = None
+    in_force: Count = None
+
+
+class Decisions(BaseModel):
+    decisions: Count = None
+
+
+class FeeAmount(BaseModel):
+    amount: Decimal | None = None  # 万元, exactly as printed
+
+
+class ActiveDisclosure(BaseModel):
+    """二、主动公开政府信息情况 (2021)."""
+
+    regulations: IssuedRepealedInForce = IssuedRepealedInForce()
+    normative_docs: IssuedRepealedInForce = IssuedRepealedInForce()
+    licensing: Decisions = Decisions()
+    penalty: Decisions = Decisions()
+    coercion: Decisions = Decisions()
+    fees: FeeAmount = FeeAmount()
+
+
+class ApplicantCounts(BaseModel):
+    natural_person: Count = None
+    commercial: Count = None
+    research: Count = None
+    public_interest_org: Count = None
+    legal_service: Count = None
+    other_org: Count = None
+    total: Count = None
+
+
+class DeniedRows(BaseModel):
+    state_secret: ApplicantCounts = ApplicantCounts()
+    law_prohibited: ApplicantCounts = ApplicantCounts()
+    three_safety_one_stability: ApplicantCounts = ApplicantCounts()
+    third_party_rights: ApplicantCounts = ApplicantCounts()
+    internal_affairs: ApplicantCounts = ApplicantCounts()
+    process_info: ApplicantCounts = ApplicantCounts()
+    enforcement_files: ApplicantCounts = ApplicantCounts()
+    admin_query: ApplicantCounts = ApplicantCounts()
+
+
+class UnableRows(BaseModel):
+    not_held: ApplicantCounts = ApplicantCounts()
+    needs_creation: ApplicantCounts = ApplicantCounts()
+    unclear_after_correction: ApplicantCounts = ApplicantCounts()
+
+
+class NotProcessedRows(BaseModel):
+    petition_complaint: ApplicantCounts = ApplicantCounts()
+    duplicate: ApplicantCounts = ApplicantCounts()
+    publication: ApplicantCounts = ApplicantCounts()
+    unreasonable_mass: ApplicantCounts = ApplicantCounts()
+    confirm_or_reissue: ApplicantCounts = ApplicantCounts()
+
+
+class OtherRows(BaseModel):
+    no_correction: ApplicantCounts = ApplicantCounts()
+    fee_unpaid: ApplicantCounts = ApplicantCounts()
+    other: ApplicantCounts = ApplicantCounts()
+
+
+class Applications(BaseModel):
+    """三、收到和处理政府信息公开申请情况: 25 rows × 7 applicant columns."""
+
+    new_received: ApplicantCounts = ApplicantCounts()
+    carried_over: ApplicantCounts = ApplicantCounts()
+    granted: ApplicantCounts = ApplicantCounts()
+    partially_granted: ApplicantCounts = ApplicantCounts()
+    denied: DeniedRows = DeniedRows()
+    unable: UnableRows = UnableRows()
+    not_processed: NotProcessedRows = NotProcessedRows()
+    other: OtherRows = OtherRows()
+    other_total: ApplicantCounts | None = None  # 2019-style single （六）其他处理 row, only if printed
+    total_processed: ApplicantCounts = ApplicantCounts()
+    carried_forward: ApplicantCounts = ApplicantCounts()
+
+
+class ResultCounts(BaseModel):
+    upheld: Count = None
+    corrected: Count = None
+    other: Count = None
+    pending: Count = None
+    total: Count = None
+
+
+class ReviewLitigation(BaseModel):
+    """四、政府信息公开行政复议、行政诉讼情况: 15 cells."""
+
+    review: ResultCounts = ResultCounts()
+    litigation_direct: ResultCounts = ResultCounts()
+    litigation_after_review: ResultCounts = ResultCounts()
+
+
+def _nest(flat: dict[str, Value], prefix: str) -> dict:
+    tree: dict = {}
+    for key, value in flat.items():
+        if not key.startswith(prefix + "."):
+            continue
+        node = tree
+        *path, leaf = key[len(prefix) + 1 :].split(".")
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+class Report(BaseModel):
+    """One extracted report. `verdict` says how far its numbers can be trusted."""
+
+    schema_version: str = SCHEMA_VERSION
+    source: str = ""
+    verdict: Verdict = Verdict.failed
+    verdict_reason: str = ""
+    meta: Meta = Meta()
+    active: ActiveDisclosure = ActiveDisclosure()
+    applications: Applications = Applications()
+    review_litigation: ReviewLitigation = ReviewLitigation()
+    cells: dict[str, Cell] = Field(default_factory=dict)
+    checks: list[Check] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    provenance: Provenance = Provenance()
+
+    def values(self) -> dict[str, Value]:
+        """Canonical key → value for every cell the record has, in template order."""
+        return {k: self.cells[k].value for k in ordered(self.cells)}
+
+    def with_cells(self, cells: dict[str, Cell]) -> "Report":
+        """A copy whose typed tables are rebuilt from `cells` (the single source of truth)."""
+        flat = {k: c.value for k, c in cells.items()}
+        apps = _nest(flat, "applications")
+        if not any(k in cells for k in OTHER_TOTAL_KEYS):
+            apps.pop("other_total", None)
+        return self.model_copy(
+            update={
+                "cells": {k: cells[k] for k in ordered(cells)},
+                "active": ActiveDisclosure.model_validate(_nest(flat, "active")),
+                "applications": Applications.model_validate(apps),
+                "review_litigation": ReviewLitigation.model_validate(_nest(flat, "review_litigation")),
+            }
+        )
+
+
+def empty_cells() -> dict[str, Cell]:
+    return {k: Cell(flags=["not_found"]) for k in ALL_KEYS}
