@@ -115,6 +115,11 @@ def _label_start(text: str, start: int, ordinal: int | None) -> int:
     return start - len(window) + m.start() if m else start
 
 
+def _fuzzy_iter(label: Label, text: str):
+    for keyword in label.keywords:
+        yield from re.finditer(_fuzzy(keyword), text)
+
+
 def find_labels(text: str, labels: tuple[Label, ...], lo: int, hi: int) -> list[Anchor]:
     anchors: list[Anchor] = []
     cursor = lo
@@ -141,6 +146,8 @@ _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
 _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
 
 
 def segment_items(text: str, lo: int, hi: int) -> list[Item]:
@@ -162,9 +169,12 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
             cells = [(p, s) for p, s in cells if p.strip()]
         elif line.lstrip().startswith("|"):  # markdown row: the outer pipes are not cells
             cells = cells[1:-1] if line.rstrip().endswith("|") else cells[1:]
+        in_grid = len(cells) > 1
         for part, start in cells:
             if not part.strip():
                 items.append(Item("blank", "", start, start + len(part)))
+            elif in_grid and _CJK.search(part) and not _NUMBER_WITH_UNIT.fullmatch(part):
+                items.append(Item("text", part, start, start + len(part)))  # a label cell: '数据1', '1. 属于…'
             else:
                 items.extend(_cell_items(part, start))
     return items
@@ -279,15 +289,13 @@ class Regions:
 def locate(text: str) -> Regions:
     """Anchor each table on its title followed by its own first labels (never on numerals alone)."""
     regions = Regions()
-    t3_start = None
-    for m in _T3_TITLE.finditer(text):
-        if find_label(text, T3_LABELS[0], m.end(), m.end() + 1500):
-            t3_start = m.start()
+    t3_start = first_row = None
+    for m in _fuzzy_iter(T3_LABELS[0], text):
+        if find_label(text, T3_LABELS[1], m.end(), m.end() + LABEL_WINDOW):
+            first_row = m.start()
+            titles = [t for t in _T3_TITLE.finditer(text, max(0, first_row - 1500), first_row)]
+            t3_start = titles[-1].start() if titles else first_row
             break
-    if t3_start is None:
-        first = find_label(text, T3_LABELS[0], 0, len(text))
-        if first and find_label(text, T3_LABELS[1], first.end, first.end + LABEL_WINDOW):
-            t3_start = first.start
     t2_end = t3_start if t3_start is not None else len(text)
     t2_titles = [m for m in _T2_TITLE.finditer(text, 0, t2_end) if _T2_START.search(text, m.end(), min(t2_end, m.end() + 800))]
     if t2_titles:
@@ -297,7 +305,7 @@ def locate(text: str) -> Regions:
     if t3_start is None:
         return regions
     t4 = None
-    for m in _T4_TITLE.finditer(text, t3_start):
+    for m in _T4_TITLE.finditer(text, first_row):
         if re.search(r"\d", text[m.end() : m.end() + 1500]):
             t4 = m
             break
@@ -349,8 +357,35 @@ def parse_table2(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
         keys = [f"active.{row}.{c}" for c in columns]
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=f"active.{row}.amount" == FEE_KEY)
         found.add(f"active.{row}")
+        if len(reading.candidates) > 1:
+            confirmed = prose_confirmed(text, lo, row, reading.candidates)
+            if confirmed:
+                reading.candidates = [confirmed]
+                reading.flags = [["split_from_run", "prose_confirmed"] for _ in columns]
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         _put(cells, keys, reading, values)
+
+
+_PROSE_SUBJECT = {"regulations": "规章", "normative_docs": "规范性文件"}
+
+
+def prose_confirmed(text: str, table_start: int, row: str, candidates: list[tuple]) -> tuple | None:
+    """The one reading of a glued Table 二 run whose numbers the report's prose states (format.md §3.5).
+
+    Table 二 has no identity, so only the prose can decide: a reading is taken when it alone has at
+    least two values of 10 or more stated in prose sentences about the same subject.
+    """
+    subject = _PROSE_SUBJECT.get(row)
+    if subject is None:
+        return None
+    stated: set[int] = set()
+    for sentence in re.split(r"[。;；\n]", text[:table_start]):
+        if subject in sentence:
+            stated.update(int(n) for n in re.findall(r"(?<![\d.])(\d+)\s*件", sentence))
+    scores = [(sum(1 for v in c if v >= 10 and v in stated), c) for c in candidates]
+    best = max(score for score, _ in scores)
+    winners = [c for score, c in scores if score == best]
+    return winners[0] if best >= 2 and len(winners) == 1 else None
 
 
 def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> None:

@@ -1,0 +1,131 @@
+"""The `nianbao` command line. Every failure the user can cause is one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from extractor.ingest import IngestError
+from extractor.output import RENDERERS, atomic_write
+from extractor.pipeline import Options, extract_path
+from schemas.record import Report
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn 政府信息公开工作年度报告 pages into verified, typed data.")
+
+EXIT_BAD_INPUT = 2
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    cells = "cells"
+    csv = "csv"
+
+
+class Mode(str, Enum):
+    rules = "rules"
+    model = "model"
+    auto = "auto"
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    typer.echo(f"nianbao: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def expand_inputs(paths: list[Path]) -> list[Path]:
+    """A directory means every file in it (recursively), in a stable order; hidden files skipped."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+        else:
+            files.append(path)
+    return files
+
+
+def _progress(total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, disable=total < 5 or not sys.stderr.isatty())
+
+
+@app.command()
+def extract(
+    paths: list[Path] = typer.Argument(..., help="Report files or directories (text, markdown, HTML, PDF, DOCX)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout (atomically)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."),
+    mode: Mode = typer.Option(Mode.rules, "--mode", help="rules: template parser only; model: the model reads every report; auto: the model takes what the parser did not verify."),
+) -> None:
+    """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
+    files = expand_inputs(paths)
+    if not files:
+        fail("no input files")
+    options = Options(mode=mode.value)
+    reports: list[Report] = []
+    errors = 0
+    with _progress(len(files)) as progress:
+        task = progress.add_task("extracting", total=len(files))
+        for file in files:
+            try:
+                reports.append(extract_path(file, options))
+            except IngestError as exc:
+                errors += 1
+                typer.echo(f"nianbao: error: {file}: {exc}", err=True)
+            progress.advance(task)
+    if reports:
+        text = RENDERERS[fmt.value](reports)
+        if output:
+            atomic_write(output, text)
+        else:
+            sys.stdout.write(text)
+    if errors:
+        raise typer.Exit(EXIT_BAD_INPUT if not reports else 1)
+
+
+@app.command()
+def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
+    """Re-run today's checker on a saved record and print its checks and verdict."""
+    from extractor.check import run_checks
+    from extractor.pipeline import decide
+
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"no such file: {record}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"{record}: not a JSON record ({type(exc).__name__})")
+    records = data if isinstance(data, list) else [data]
+    exit_code = 0
+    for item in records:
+        try:
+            report = Report.model_validate(item)
+        except Exception as exc:  # pydantic's ValidationError, listed field by field
+            fail(f"{record}: not a nianbao record ({str(exc).splitlines()[0]})")
+        report.checks = run_checks(report.cells)
+        report.verdict, report.verdict_reason = decide(report, None, "")
+        failing = [c for c in report.checks if c.status == "fail"]
+        typer.echo(json.dumps({"source": report.source, "verdict": report.verdict.value, "verdict_reason": report.verdict_reason, "failing": [c.model_dump(exclude_defaults=True) for c in failing]}, ensure_ascii=False))
+        exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
+    raise typer.Exit(exit_code)
+
+
+@app.command()
+def schema(output: Path | None = typer.Option(None, "-o", "--output")) -> None:
+    """Print (or write) the JSON Schema of a record."""
+    text = json.dumps(Report.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        atomic_write(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

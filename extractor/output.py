@@ -1,0 +1,96 @@
+"""Stage 5 — output: records as JSON, cell lines, wide CSV; every file written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
+from schemas.record import Report
+
+META_COLUMNS = ("source", "verdict", "agency_name", "report_year", "template", "scope", "publish_date", "input_sha256")
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def json_value(value):
+    """Counts stay ints; the fee stays the exact decimal string it was printed as."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def cell_line(report: Report) -> dict:
+    """The `--format cells` record: source, verdict, checks and the canonical key → value map."""
+    return {
+        "source": report.source,
+        "verdict": report.verdict.value,
+        "verdict_reason": report.verdict_reason,
+        "checks": [
+            {k: v for k, v in check.model_dump(exclude_defaults=True).items() if k != "cells"} | {"status": check.status}
+            for check in report.checks
+        ],
+        "cells": {k: json_value(v) for k, v in report.values().items()},
+        "provenance": report.provenance.model_dump(exclude_defaults=True),
+    }
+
+
+def render_json(reports: list[Report]) -> str:
+    docs = [json.loads(r.model_dump_json()) for r in reports]
+    return json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_cells(reports: Iterable[Report]) -> str:
+    return "".join(json.dumps(cell_line(r), ensure_ascii=False) + "\n" for r in reports)
+
+
+def wide_columns(reports: list[Report]) -> list[str]:
+    extra = [k for k in OTHER_TOTAL_KEYS if any(k in r.cells for r in reports)]
+    return [*META_COLUMNS, *ALL_KEYS, *extra]
+
+
+def wide_row(report: Report) -> dict:
+    meta = report.meta
+    row = {
+        "source": report.source,
+        "verdict": report.verdict.value,
+        "agency_name": meta.agency_name,
+        "report_year": meta.report_year,
+        "template": meta.template,
+        "scope": meta.scope,
+        "publish_date": meta.publish_date.isoformat() if meta.publish_date else None,
+        "input_sha256": meta.input_sha256,
+    }
+    row.update({k: json_value(v) for k, v in report.values().items()})
+    return row
+
+
+def render_csv(reports: list[Report]) -> str:
+    """Wide CSV, one row per report; UTF-8 with BOM so Excel opens the Chinese text right."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=wide_columns(reports), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for report in reports:
+        writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
+    return "\ufeff" + buffer.getvalue()
+
+
+RENDERERS = {"json": render_json, "cells": render_cells, "csv": render_csv}
