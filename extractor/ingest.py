@@ -155,7 +155,7 @@ def ingest_html(raw: str) -> tuple[str, list[Grid]]:
     import lxml.html
     from lxml import etree
 
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=False)
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=False)
     try:
         root = lxml.html.document_fromstring(raw.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError) as exc:

@@ -1,0 +1,72 @@
+"""Small report pages for the parser tests: the 2021 template's labels, filled with chosen values."""
+
+from __future__ import annotations
+
+from schemas.keys import T3_COLUMNS, T3_LEAF_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
+
+T3_LABEL_TEXT = {
+    "new_received": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "granted": "三、本年度办理结果 （一）予以公开",
+    "partially_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "denied.state_secret": "（三）不予公开 1.属于国家秘密",
+    "denied.law_prohibited": "2.其他法律行政法规禁止公开",
+    "denied.three_safety_one_stability": "3.危及“三安全一稳定”",
+    "denied.third_party_rights": "4.保护第三方合法权益",
+    "denied.internal_affairs": "5.属于三类内部事务信息",
+    "denied.process_info": "6.属于四类过程性信息",
+    "denied.enforcement_files": "7.属于行政执法案卷",
+    "denied.admin_query": "8.属于行政查询事项",
+    "unable.not_held": "（四）无法提供 1.本机关不掌握相关政府信息",
+    "unable.needs_creation": "2.没有现成信息需要另行制作",
+    "unable.unclear_after_correction": "3.补正后申请内容仍不明确",
+    "not_processed.petition_complaint": "（五）不予处理 1.信访举报投诉类申请",
+    "not_processed.duplicate": "2.重复申请",
+    "not_processed.publication": "3.要求提供公开出版物",
+    "not_processed.unreasonable_mass": "4.无正当理由大量反复申请",
+    "not_processed.confirm_or_reissue": "5.要求行政机关确认或重新出具已获取信息",
+    "other.no_correction": "（六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "other.fee_unpaid": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "other.other": "3.其他",
+    "total_processed": "（七）总计",
+    "carried_forward": "四、结转下年度继续办理",
+}
+
+
+def consistent_table3(leaves: dict[str, list[int]], new_received: list[int], carried_over: list[int] | None = None) -> dict[str, list[int]]:
+    """All 25 rows of table 三 (six applicant values each, plus the total), made to satisfy every identity."""
+    carried_over = carried_over or [0] * 6
+    rows = {r: leaves.get(r, [0] * 6) for r in T3_LEAF_ROWS}
+    processed = [sum(rows[r][c] for r in T3_LEAF_ROWS) for c in range(6)]
+    forward = [n + o - p for n, o, p in zip(new_received, carried_over, processed)]
+    assert min(forward) >= 0, "choose new_received large enough"
+    table = {"new_received": new_received, "carried_over": carried_over, **rows, "total_processed": processed, "carried_forward": forward}
+    return {r: [*table[r], sum(table[r])] for r in T3_ROWS}
+
+
+T2_DEFAULT = {"规章": [0, 0, 0], "行政规范性文件": [3, 1, 20], "行政许可": [15], "行政处罚": [7], "行政强制": [0], "行政事业性收费": ["12.5"]}
+T4_DEFAULT = [1, 0, 1, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+
+
+def page(table3: dict[str, list[int]], *, row_sep: str = "\n", cell_sep: str = " ", t2: dict | None = None, t4: list | None = None, t3_labels: dict[str, str] | None = None) -> str:
+    """A report page with the three tables, one row per line unless the separators say otherwise."""
+    labels = t3_labels or T3_LABEL_TEXT
+    t2 = T2_DEFAULT if t2 is None else t2
+    t4 = T4_DEFAULT if t4 is None else t4
+    lines = ["测试县人民政府2023年政府信息公开工作年度报告", "一、总体情况", "本年度工作稳步推进。", "二、主动公开政府信息情况", "第二十条第（一）项", "信息内容 本年制发件数 本年废止件数 现行有效件数"]
+    lines += [cell_sep.join([label, *map(str, values)]) for label, values in t2.items()]
+    lines += ["三、收到和处理政府信息公开申请情况", "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "申请人情况 自然人 法人或其他组织 总计", "商业企业 科研机构 社会公益组织 法律服务机构 其他"]
+    body = row_sep.join(cell_sep.join([labels[r], *map(str, table3[r])]) for r in T3_ROWS)
+    lines.append(body)
+    lines += ["四、政府信息公开行政复议、行政诉讼情况", "行政复议 行政诉讼", "结果维持 结果纠正 其他结果 尚未审结 总计", cell_sep.join(map(str, t4))]
+    lines += ["五、存在的主要问题及改进情况", "无。", "六、其他需要报告的事项", "无。"]
+    return "\n".join(lines) + "\n"
+
+
+def t3_cells(table3: dict[str, list[int]]) -> dict[str, int]:
+    return {t3_key(r, c): v for r, values in table3.items() for c, v in zip(T3_COLUMNS, values)}
+
+
+def t4_cells(values: list[int]) -> dict[str, int]:
+    keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+    return dict(zip(keys, values))

@@ -1,0 +1,122 @@
+"""Every identity of format.md §2.1, its residual, its localisation and its cause."""
+
+import pytest
+
+from extractor.check import run_checks
+from pages import T4_DEFAULT, consistent_table3, t3_cells, t4_cells
+from schemas.keys import T3_APPLICANT_COLUMNS, T3_COLUMNS, T3_ROWS, t3_key, t4_key
+from schemas.record import Cell
+
+TABLE3 = consistent_table3({"granted": [10, 2, 0, 0, 1, 0], "unable.not_held": [4, 0, 0, 0, 0, 1]}, new_received=[15, 2, 0, 0, 1, 1])
+
+
+def cells(values: dict, flags: dict | None = None) -> dict[str, Cell]:
+    flags = flags or {}
+    return {k: Cell(value=v, flags=flags.get(k, [])) for k, v in values.items()}
+
+
+def by_id(checks):
+    return {c.id: c for c in checks}
+
+
+def base():
+    return t3_cells(TABLE3) | t4_cells(T4_DEFAULT)
+
+
+def test_a_consistent_report_passes_every_hard_identity():
+    checks = by_id(run_checks(cells(base())))
+    hard = [c for c in checks.values() if c.severity == "hard"]
+    assert len(hard) == 25 + 7 + 7 + 3
+    assert all(c.status == "pass" for c in hard)
+
+
+@pytest.mark.parametrize("row", T3_ROWS)
+def test_each_row_identity_fails_on_its_own_row(row):
+    values = base()
+    values[t3_key(row, "total")] += 1
+    failing = {c.id for c in run_checks(cells(values)) if c.status == "fail"}
+    assert f"T3.row:{row}" in failing
+
+
+@pytest.mark.parametrize("column", T3_COLUMNS)
+def test_each_column_sum_and_balance_is_recomputed(column):
+    values = base()
+    values[t3_key("total_processed", column)] += 2
+    checks = by_id(run_checks(cells(values)))
+    assert checks[f"T3.sum:{column}"].status == "fail" and checks[f"T3.sum:{column}"].residual == 2
+    assert checks[f"T3.bal:{column}"].status == "fail" and checks[f"T3.bal:{column}"].residual == -2
+
+
+@pytest.mark.parametrize("group", ["review", "litigation_direct", "litigation_after_review"])
+def test_each_table4_group_total(group):
+    values = base()
+    values[t4_key(group, "upheld")] += 3
+    check = by_id(run_checks(cells(values)))[f"T4.sum:{group}"]
+    assert check.status == "fail" and check.residual == -3
+    assert "T4.sum:" + group in check.message
+
+
+def test_one_misread_cell_is_localised_where_row_and_column_meet():
+    values = base()
+    suspect = t3_key("granted", "commercial")
+    values[suspect] += 5
+    failing = [c for c in run_checks(cells(values)) if c.status == "fail"]
+    assert {c.id for c in failing} == {"T3.row:granted", "T3.sum:commercial"}
+    assert all(c.suspects == [suspect] for c in failing)
+    assert all(c.residual == -5 for c in failing)
+
+
+def test_printed_numbers_that_break_an_identity_are_a_source_error():
+    values = base()
+    values[t4_key("review", "total")] = 0
+    check = by_id(run_checks(cells(values)))["T4.sum:review"]
+    assert check.cause == "source"
+
+
+def test_a_failure_involving_a_chosen_split_is_an_extraction_suspect():
+    values = base()
+    values[t3_key("granted", "natural_person")] += 1
+    flags = {t3_key("granted", c): ["split_from_run"] for c in T3_COLUMNS}
+    failing = [c for c in run_checks(cells(values, flags)) if c.status == "fail"]
+    assert failing and all(c.cause == "extraction" for c in failing)
+
+
+def test_a_column_shift_breaks_many_rows_and_is_blamed_on_extraction():
+    values = base()
+    for row in T3_ROWS[2:8]:
+        shifted = [values[t3_key(row, c)] for c in T3_COLUMNS]
+        shifted = [0, *shifted[:-1]]
+        shifted[-1] = shifted[-1] + 1
+        values.update({t3_key(row, c): v for c, v in zip(T3_COLUMNS, shifted)})
+    row_checks = [c for c in run_checks(cells(values)) if c.id.startswith("T3.row") and c.status == "fail"]
+    assert len(row_checks) >= 3 and all(c.cause == "extraction" for c in row_checks)
+
+
+def test_blank_operand_makes_the_identity_uncheckable_not_failed():
+    values = base()
+    values[t3_key("granted", "total")] = None
+    check = by_id(run_checks(cells(values)))["T3.row:granted"]
+    assert check.status == "uncheckable"
+
+
+def test_negative_count_fails_nonneg():
+    values = base()
+    values[t3_key("granted", "research")] = -1
+    assert any(c.id == f"nonneg:{t3_key('granted', 'research')}" for c in run_checks(cells(values)))
+
+
+def test_prose_total_is_only_a_warning():
+    text = "2023年，本机关共收到政府信息公开申请99件。"
+    check = by_id(run_checks(cells(base()), text))["prose.received"]
+    assert check.severity == "soft" and check.status == "fail"
+
+
+def test_2019_single_other_row_is_summed_instead_of_its_sub_rows():
+    values = base()
+    for row in ("other.no_correction", "other.fee_unpaid", "other.other"):
+        for column in T3_COLUMNS:
+            values[t3_key(row, column)] = None
+    values.update({t3_key("other_total", c): 0 for c in T3_APPLICANT_COLUMNS} | {t3_key("other_total", "total"): 0})
+    checks = by_id(run_checks(cells(values)))
+    assert checks["T3.sum:natural_person"].status == "pass"
+    assert "T3.row:other_total" in checks and "T3.row:other.other" not in checks

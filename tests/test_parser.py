@@ -1,0 +1,175 @@
+"""The template parser against each damage kind of format.md §3, one small page per kind."""
+
+from decimal import Decimal
+
+import pytest
+
+from extractor.ingest import ingest_bytes
+from extractor.pipeline import extract_document
+from pages import T2_DEFAULT, T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
+from schemas.keys import T3_ROWS, t3_key
+
+TABLE3 = consistent_table3(
+    {"granted": [27, 0, 0, 2, 0, 1], "partially_granted": [5, 0, 0, 0, 0, 0], "unable.not_held": [22, 0, 0, 0, 0, 3], "other.other": [1, 0, 0, 0, 0, 0]},
+    new_received=[64, 0, 0, 2, 0, 4],
+)
+
+
+def extract(text: str, name: str = "page.txt"):
+    return extract_document(ingest_bytes(text.encode("utf-8"), name), name)
+
+
+def assert_reads(report, expected: dict) -> None:
+    values = report.values()
+    wrong = {k: (v, values.get(k)) for k, v in expected.items() if values.get(k) != v}
+    assert not wrong, wrong
+
+
+def test_clean_page_is_verified_with_every_cell():
+    report = extract(page(TABLE3))
+    assert report.verdict.value == "verified", report.verdict_reason
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert report.values()["active.fees.amount"] == Decimal("12.5")
+    assert report.values()["active.normative_docs.in_force"] == 20
+    assert len(report.values()) == 200
+
+
+def test_one_cell_per_line_with_tab_indent_and_blank_line_between_rows():
+    text = page(TABLE3, row_sep="\n\n\t\n", cell_sep="\n\t")
+    report = extract(text)
+    assert report.verdict.value == "verified", report.verdict_reason
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_misaligned_tsv_maps_values_by_order_not_tab_position():
+    rows = page(TABLE3, cell_sep="\t").splitlines()
+    skewed = [("\t\t" + line + "\t\t") if i % 3 == 0 else line.replace("\t", "\t\t", 1) for i, line in enumerate(rows)]
+    report = extract("\n".join(skewed))
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified"
+
+
+def test_markdown_pipe_table_with_renamed_columns():
+    header = "| 类别 | 数据1 | 数据2 | 数据3 | 数据4 | 数据5 | 数据6 | 总计 |\n|---|---|---|---|---|---|---|---|\n"
+    text = page(TABLE3, row_sep=" |\n" + header + "| ", cell_sep=" | ")
+    report = extract(text, "page.md")
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified"
+
+
+def test_extra_value_per_row_is_dropped_where_the_identities_say():
+    def with_extra(values):  # a spurious subtotal printed after the first column
+        return [values[0], sum(values[1:6]), *values[1:]]
+
+    damaged = {r: (v if r in ("new_received", "carried_over") else with_extra(v)) for r, v in TABLE3.items()}
+    report = extract(page(damaged))
+    assert_reads(report, t3_cells(TABLE3))
+    cell = report.cells[t3_key("granted", "natural_person")]
+    assert "dropped_extra_value" in cell.flags
+    assert report.verdict.value == "verified"
+
+
+def test_merged_value_cell_repeated_is_read_once():
+    t2 = dict(T2_DEFAULT, 行政许可=[15, 15, 15])
+    report = extract(page(TABLE3, t2=t2))
+    assert report.values()["active.licensing.decisions"] == 15
+    assert "merged_repeat" in report.cells["active.licensing.decisions"].flags
+    assert report.verdict.value == "verified"
+
+
+def test_merged_repeat_that_disagrees_is_ambiguous_not_guessed():
+    report = extract(page(TABLE3, t2=dict(T2_DEFAULT, 行政许可=[15, 16, 15])))
+    cell = report.cells["active.licensing.decisions"]
+    assert cell.value is None and "ambiguous" in cell.flags
+    assert report.verdict.value == "needs_model"
+
+
+def glued(table3):
+    return page(table3, row_sep="", cell_sep="").replace("\n", "")
+
+
+def test_glued_digit_runs_are_split_by_the_identities():
+    report = extract(glued(TABLE3))
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "split_from_run" in report.cells[t3_key("new_received", "total")].flags
+    # "270020130": two splits satisfy T3.row; the column sums pick 27|0|0|2|0|1|30
+    assert report.values()[t3_key("granted", "natural_person")] == 27
+
+
+def test_glued_table2_run_without_identity_is_ambiguous():
+    report = extract(glued(TABLE3))
+    cell = report.cells["active.normative_docs.issued"]  # "3120" has several splits
+    assert cell.value is None and "ambiguous" in cell.flags and len(cell.candidates) > 1
+    assert report.verdict.value == "needs_model"
+
+
+def test_glued_table2_run_decided_by_the_prose():
+    t2 = dict(T2_DEFAULT, 行政规范性文件=[88, 55, 698])
+    text = glued(TABLE3).replace("本年度工作稳步推进。", "集中公开现行有效行政规范性文件698件，本年度制发的规范性文件88件。")
+    report = extract(text.replace("行政规范性文件3120", "行政规范性文件8855698"))
+    assert [report.values()[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == t2["行政规范性文件"]
+    assert "prose_confirmed" in report.cells["active.normative_docs.in_force"].flags
+
+
+def test_partial_whitespace_is_a_hint_not_a_separator():
+    table3 = dict(TABLE3)
+    text = glued(table3).replace("6400204070", "640 0204070")
+    report = extract(text)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_vertical_label_text_never_starts_a_row():
+    labels = dict(T3_LABEL_TEXT, granted="三、\n本年\n度办\n理结\n果\n（一）予以公开")
+    report = extract(page(TABLE3, t3_labels=labels))
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified"
+
+
+def test_cut_and_missing_headers_do_not_matter():
+    text = page(TABLE3).replace("申请人情况 自然人 法人或其他组织 总计", "然人 法人或其他组织").replace("结果维持 结果纠正 其他结果 尚未审结 总计", "他结果 未审结")
+    report = extract(text)
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+
+
+def test_group_label_repeated_at_a_page_break_is_ignored():
+    labels = dict(T3_LABEL_TEXT)
+    labels["unable.not_held"] = "- 3 -\n三、本年度办理结果\n" + labels["unable.not_held"]
+    report = extract(page(TABLE3, t3_labels=labels))
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified"
+
+
+@pytest.mark.parametrize("marker", ["—", "无", "/", "-"])
+def test_zero_markers_read_as_zero_with_a_flag(marker):
+    text = page(TABLE3).replace("4.保护第三方合法权益 0 0 0 0 0 0 0", "4.保护第三方合法权益 " + " ".join([marker] * 7))
+    report = extract(text)
+    cell = report.cells[t3_key("denied.third_party_rights", "natural_person")]
+    assert cell.value == 0 and "zero_marker" in cell.flags
+    assert report.verdict.value == "verified"
+
+
+def test_full_width_digits_and_units_inside_cells():
+    full = str.maketrans("0123456789", "０１２３４５６７８９")
+    text = page(TABLE3).replace("（七）总计 57 0 0 2 0 4 63", "（七）总计 57件 0 0 2 0 4 63件".translate(full))
+    report = extract(text)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_word_bookmark_artefact_is_not_a_number():
+    text = page(TABLE3).replace("行政强制 0", "行政强制 [bookmark: _GoBack]0")
+    report = extract(text)
+    assert report.values()["active.coercion.decisions"] == 0
+
+
+def test_blank_cells_in_an_html_grid_stay_null_not_zero():
+    rows = "".join(
+        f"<tr><td>{T3_LABEL_TEXT[r]}</td>" + "".join(f"<td>{v}</td>" for v in TABLE3[r][:6]) + ("<td>&nbsp;</td>" if r != "new_received" else f"<td>{TABLE3[r][6]}</td>") + "</tr>"
+        for r in T3_ROWS
+    )
+    html = f"<html><body><p>三、收到和处理政府信息公开申请情况</p><table>{rows}</table><p>五、存在的主要问题</p></body></html>"
+    report = extract(html, "page.html")
+    assert report.values()[t3_key("granted", "total")] is None
+    assert "blank" in report.cells[t3_key("granted", "total")].flags
+    assert report.values()[t3_key("new_received", "total")] == 70
+    check = next(c for c in report.checks if c.id == "T3.row:granted")
+    assert check.status == "uncheckable"
