@@ -178,3 +178,10 @@ def test_cli_bad_record_is_one_line(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     result = nianbao("check", str(bad))
     assert result.returncode == 2 and "not a JSON record" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_committed_json_schema_is_current():
+    from schemas.record import Report
+
+    committed = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    assert committed == Report.model_json_schema(), "run: nianbao schema -o schemas/report.schema.json"
