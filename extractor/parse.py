@@ -309,12 +309,18 @@ def locate(text: str) -> Regions:
         if re.search(r"\d", text[m.end() : m.end() + 1500]):
             t4 = m
             break
-    end_of_t4 = len(text)
     if t4:
-        end = _END_TITLE.search(text, t4.end())
-        end_of_t4 = end.start() if end else len(text)
-        regions.t4 = (t4.end(), end_of_t4)
-    t3_end = t4.start() if t4 else (m.start() if (m := _END_TITLE.search(text, t3_start + 200)) else len(text))
+        t4_start, t3_end = t4.end(), t4.start()
+    else:  # no title: the table's own header ("结果维持") after the last row of table 三
+        last_row = find_labels(text, T3_LABELS, first_row, len(text))[-1]
+        header = re.compile(_fuzzy("维持")).search(text, last_row.end, last_row.end + 800)
+        t4_start = t3_end = header.start() if header else None
+        if t3_end is None:
+            end = _END_TITLE.search(text, last_row.end)
+            t3_end = end.start() if end else len(text)
+    if t4_start is not None:
+        end = _END_TITLE.search(text, t4_start)
+        regions.t4 = (t4_start, end.start() if end else len(text))
     regions.t3 = (t3_start, t3_end)
     return regions
 
@@ -399,10 +405,9 @@ def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
         if single:
             anchors.insert(anchors.index(total), single)
             warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
-    readings = {
-        row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks)
-        for row, items in _rows_between(text, anchors, hi).items()
-    }
+    segments = _rows_between(text, anchors, hi)
+    _distribute_value_block(segments, 7)
+    readings = {row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks) for row, items in segments.items()}
     found.update(f"applications.{row}" for row in readings)
     _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
     _resolve_by_identities(readings, lambda r: [t3_key(r, c) for c in T3_COLUMNS], table3_identities, cells)
@@ -418,6 +423,20 @@ def parse_table4(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     found.add("review_litigation")
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def _distribute_value_block(segments: dict[str, list[Item]], n: int) -> None:
+    """A label column followed by one block of values (a PDF whose text layer lists the labels first).
+
+    Only when every row but the last is empty and the block holds exactly n values per row: then
+    the values are dealt out in template order; anything else is left for read_row to flag.
+    """
+    rows = list(segments)
+    values = [i for i in segments[rows[-1]] if i.kind == "value"]
+    if len(rows) < 3 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]) or len(values) != n * len(rows):
+        return
+    for index, row in enumerate(rows):
+        segments[row] = values[index * n : (index + 1) * n]
 
 
 def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings: list[str], table: str) -> None:

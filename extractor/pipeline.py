@@ -13,7 +13,7 @@ from extractor.check import CHECKER_VERSION, run_checks
 from extractor.ingest import Document, ingest_path
 from extractor.meta import extract_meta
 from extractor.parse import PARSER_VERSION, _END_TITLE, ParsedTables, parse_tables
-from schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T3_COLUMNS, t3_key
+from schemas.keys import ALL_KEYS, T2_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T3_COLUMNS, t3_key
 from schemas.record import Cell, Provenance, Report, Verdict
 
 MODES = ("rules", "model", "auto")
@@ -50,7 +50,8 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     cells = report.cells
     if parsed is not None and not parsed.rows_found:
         return Verdict.failed, "not a report: none of the three tables (二, 三, 四) was found"
-    missing = [k for k in ALL_KEYS if "not_found" in cells[k].flags]
+    not_applicable = T2_KEYS if report.meta.template == "gov2019" else ()  # 2019's table 二 has other cells
+    missing = [k for k in ALL_KEYS if "not_found" in cells[k].flags and k not in not_applicable]
     ambiguous = [k for k, c in cells.items() if "ambiguous" in c.flags]
     ungrounded = [k for k, c in cells.items() if "ungrounded" in c.flags]
     failures = [c for c in report.checks if c.severity == "hard" and c.status == "fail"]

@@ -173,3 +173,30 @@ def test_blank_cells_in_an_html_grid_stay_null_not_zero():
     assert report.values()[t3_key("new_received", "total")] == 70
     check = next(c for c in report.checks if c.id == "T3.row:granted")
     assert check.status == "uncheckable"
+
+
+def test_table4_found_by_its_header_when_its_title_is_missing():
+    text = page(TABLE3).replace("四、政府信息公开行政复议、行政诉讼情况\n", "")
+    report = extract(text)
+    assert_reads(report, t4_cells(T4_DEFAULT))
+    assert report.verdict.value == "verified"
+
+
+def test_label_column_followed_by_a_block_of_values():
+    lines = page(TABLE3).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("一、本年新收"))
+    rows = lines[start : start + 25]
+    labels = [row.rsplit(" ", 7)[0] for row in rows]
+    values = [" ".join(row.rsplit(" ", 7)[1:]) for row in rows]
+    text = "\n".join(lines[:start] + labels + values + lines[start + 25 :])
+    report = extract(text)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_2019_table2_is_not_read_into_2021_keys_and_does_not_block_the_verdict():
+    t2 = {"规章": [0, 0, 0], "规范性文件": [3, 3, 40], "行政许可": [10, -2, 55], "其他对外管理服务事项": [1, 0, 0], "行政处罚": [5, 0, 7], "行政强制": [0, 0, 0], "行政事业性收费": [4, 0]}
+    text = page(TABLE3, t2=t2).replace("本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量")
+    report = extract(text)
+    assert report.meta.template == "gov2019"
+    assert report.values()["active.licensing.decisions"] is None
+    assert report.verdict.value == "verified", report.verdict_reason
