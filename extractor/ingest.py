@@ -8,6 +8,7 @@ grids (colspan/rowspan filled in) are kept beside the text for anyone who wants 
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 import unicodedata
@@ -141,7 +142,7 @@ def expand_spans(rows: list[list[tuple[str, int, int]]]) -> Grid:
 # ---------------------------------------------------------------- HTML
 
 _HTML_DROP = ("script", "style", "noscript", "template", "head", "nav", "header", "footer", "iframe", "object", "svg", "form", "button", "select")
-_HTML_BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "tr", "table", "blockquote", "pre", "dd", "dt", "hr"}
+_HTML_BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "tr", "td", "th", "table", "blockquote", "pre", "dd", "dt", "hr"}
 
 
 def _span(el, attr: str) -> int:
@@ -168,10 +169,10 @@ def ingest_html(raw: str) -> tuple[str, list[Grid]]:
 
     def walk(el) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "table":
+        if tag == "table" and el.find(".//table") is None:  # a data table; one holding tables is page layout
             rows, spans = [], []
             for tr in el.iter("tr"):
-                if tr.getparent() is not None and tr.getparent().tag == "table" or _owning_table(tr) is el:
+                if _owning_table(tr) is el:
                     cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
                     rows.append([_cell_text(c.text_content()) for c in cells])
                     spans.append([(_cell_text(c.text_content()), _span(c, "colspan"), _span(c, "rowspan")) for c in cells])
@@ -312,6 +313,8 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
             raise IngestError("binary file, not a text page")
         if fmt == "html":
             text, grids = ingest_html(text)
+        elif "&nbsp;" in text or "&#" in text:  # text scraped from HTML with its entities left in
+            text = html.unescape(text)
     text = normalise(text)
     if not text.strip():
         raise IngestError(f"no text in this {fmt} file")

@@ -185,3 +185,19 @@ def test_committed_json_schema_is_current():
 
     committed = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
     assert committed == Report.model_json_schema(), "run: nianbao schema -o schemas/report.schema.json"
+
+
+def test_report_table_nested_in_a_layout_table_is_still_a_grid():
+    rows = "".join(f"<tr><td>{T3_LABEL_TEXT[r]}</td>" + "".join(f"<td>{v}</td>" for v in TABLE3[r]) + "</tr>" for r in T3_ROWS)
+    html = (
+        "<html><body><table><tr><td>导航</td></tr><tr><td>"
+        f"<p>三、收到和处理政府信息公开申请情况</p><table>{rows}</table><p>五、存在的主要问题</p>"
+        "</td></tr></table></body></html>"
+    )
+    report = extract(html.encode(), "layout.html")
+    assert all(report.values()[k] == v for k, v in t3_cells(TABLE3).items())
+
+
+def test_html_entities_left_in_scraped_text_are_decoded():
+    report = extract(page(TABLE3).replace(" ", "&nbsp;").encode(), "a.txt")
+    assert all(report.values()[k] == v for k, v in t3_cells(TABLE3).items())
