@@ -406,8 +406,13 @@ def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
             anchors.insert(anchors.index(total), single)
             warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
     segments = _rows_between(text, anchors, hi)
-    _distribute_value_block(segments, 7)
+    realigned = realign_shifted_values(segments, 7, solve.row_total_holds)
+    if realigned:
+        warnings.append(f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order")
     readings = {row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks) for row, items in segments.items()}
+    for row in realigned:
+        for flags in readings[row].flags:
+            flags.append("realigned")
     found.update(f"applications.{row}" for row in readings)
     _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
     _resolve_by_identities(readings, lambda r: [t3_key(r, c) for c in T3_COLUMNS], table3_identities, cells)
@@ -425,18 +430,36 @@ def parse_table4(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
 
 
-def _distribute_value_block(segments: dict[str, list[Item]], n: int) -> None:
-    """A label column followed by one block of values (a PDF whose text layer lists the labels first).
+def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) -> list[str]:
+    """Give rows back the values a PDF text layer printed beside the wrong label.
 
-    Only when every row but the last is empty and the block holds exactly n values per row: then
-    the values are dealt out in template order; anything else is left for read_row to flag.
+    A label cell that wraps over several lines pushes its row's values above the label, so one
+    segment holds 2n values and a later one none; a label column printed before its values leaves
+    every row empty but the last. Within the smallest window of rows holding exactly n values per
+    row, the values are dealt out in page order — only when every dealt row satisfies the row
+    identity. Returns the rows it moved values into.
     """
     rows = list(segments)
-    values = [i for i in segments[rows[-1]] if i.kind == "value"]
-    if len(rows) < 3 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]) or len(values) != n * len(rows):
-        return
-    for index, row in enumerate(rows):
-        segments[row] = values[index * n : (index + 1) * n]
+    values = {r: [i for i in segments[r] if i.kind == "value"] for r in rows}
+    moved: list[str] = []
+    i = 0
+    while i < len(rows):
+        if len(values[rows[i]]) == n:
+            i += 1
+            continue
+        for j in range(i + 1, len(rows)):
+            window = rows[i : j + 1]
+            pooled = [v for r in window for v in values[r]]
+            if len(pooled) == n * len(window):
+                dealt = [pooled[k * n : (k + 1) * n] for k in range(len(window))]
+                if all(all(v.text.isdigit() for v in d) and constraint(tuple(int(v.text) for v in d)) for d in dealt):
+                    for row, items in zip(window, dealt):
+                        segments[row] = items
+                    moved += window
+                    i = j
+                break
+        i += 1
+    return moved
 
 
 def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings: list[str], table: str) -> None:

@@ -28,6 +28,7 @@ CellFlag = Literal[
     "ambiguous",  # more than one reading survives; value None, candidates listed
     "dropped_extra_value",  # the row printed one value too many; the identities chose which to drop
     "merged_repeat",  # a merged cell emitted several times ("0 0 0"), read once
+    "realigned",  # printed beside another row's label (a wrapped PDF label); dealt back in page order
     "not_found",  # the row or table was not found on the page
     "prose_confirmed",  # a glued Table 二 run decided by numbers the report's prose states
     "model_read",  # read by the language model

@@ -29,3 +29,20 @@ def test_corpus_case(case):
     assert all("ambiguous" in flags for _, _, flags in wrong.values()), wrong
     failing = sorted(c.id for c in report.checks if c.status == "fail" and c.severity == "hard")
     assert failing == sorted(gold["source_errors"])
+
+
+def test_pdf_text_layer_without_table_grids_reads_the_same():
+    """hzq-2023's text layer prints several rows' values above their wrapped labels."""
+    import pdfplumber
+
+    from extractor.ingest import Document, normalise
+    from extractor.pipeline import extract_document
+
+    with pdfplumber.open(CORPUS / "hzq-2023.pdf") as pdf:
+        text = normalise("\n".join(page.extract_text() for page in pdf.pages))
+    report = extract_document(Document(text=text, format="text", name="hzq-2023-text"), "hzq-2023-text")
+    gold = json.loads((CORPUS / "hzq-2023.gold.json").read_text(encoding="utf-8"))
+    values = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in report.values().items()}
+    assert {k: values.get(k) for k in gold["cells"]} == gold["cells"]
+    assert "realigned" in report.cells["applications.denied.state_secret.natural_person"].flags
+    assert report.verdict.value == "source_error"

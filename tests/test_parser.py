@@ -200,3 +200,14 @@ def test_2019_table2_is_not_read_into_2021_keys_and_does_not_block_the_verdict()
     assert report.meta.template == "gov2019"
     assert report.values()["active.licensing.decisions"] is None
     assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_values_printed_above_a_wrapped_label_are_realigned():
+    lines = page(TABLE3).splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("（二）部分公开"))
+    j = i + 1  # （三）不予公开 1.属于国家秘密 …: its values move above its label, as a PDF text layer prints them
+    label, values = lines[j].rsplit(" ", 7)[0], " ".join(lines[j].rsplit(" ", 7)[1:])
+    lines[j : j + 1] = [values, label]
+    report = extract("\n".join(lines))
+    assert_reads(report, t3_cells(TABLE3))
+    assert "realigned" in report.cells[t3_key("denied.state_secret", "total")].flags
