@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
 
 import typer
 
+from extractor.batch import BatchError, BatchOptions, run_batch
 from extractor.ingest import IngestError
 from extractor.output import RENDERERS, atomic_write
 from extractor.pipeline import Options, extract_path
@@ -59,11 +61,18 @@ def extract(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout (atomically)."),
     fmt: OutputFormat = typer.Option(OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."),
     mode: Mode = typer.Option(Mode.rules, "--mode", help="rules: template parser only; model: the model reads every report; auto: the model takes what the parser did not verify."),
+    out: Path | None = typer.Option(None, "--out", help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory; a re-run skips inputs already done."),
+    jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
+    model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.1, help="Batch: seconds one input may take before its worker is killed and the input logged as an error."),
+    retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
 ) -> None:
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
     files = expand_inputs(paths)
     if not files:
         fail("no input files")
+    if out is not None:
+        _batch(files, out, output, BatchOptions(mode.value, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     options = Options(mode=mode.value)
     reports: list[Report] = []
     errors = 0
@@ -84,6 +93,41 @@ def extract(
             sys.stdout.write(text)
     if errors:
         raise typer.Exit(EXIT_BAD_INPUT if not reports else 1)
+
+
+def _batch(files: list[Path], out: Path, output: Path | None, options: BatchOptions) -> None:
+    if output is not None:
+        fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
+    try:
+        result = run_batch(files, out, options)
+    except BatchError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail(f"interrupted; every finished input is saved in {out / 'records'}: run the same command again to finish", 130)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def bench(
+    n: int = typer.Option(200, "--n", min=1, help="Inputs of each kind (generated from the committed corpus and gold)."),
+    batch: int = typer.Option(10_000, "--batch", min=0, help="Text reports for the batch run through `extract --out` (0: skip)."),
+    jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes for the batch run."),
+    kinds: str = typer.Option("txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure."),
+    workdir: Path | None = typer.Option(None, "--workdir", help="Keep the generated inputs here and reuse them next time (default: a temporary directory)."),
+    profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
+) -> None:
+    """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
+    from extractor.benchmark import run
+
+    unknown = set(kinds.split(",")) - {"txt", "html", "docx", "pdf"}
+    if unknown:
+        fail(f"unknown kinds: {', '.join(sorted(unknown))} (choose from txt, html, docx, pdf)")
+    if "pdf" in kinds.split(","):
+        try:
+            import reportlab  # noqa: F401 - renders the PDF inputs
+        except ImportError:
+            fail("the pdf kind renders its inputs with reportlab: pip install 'nianbao[test]', or leave pdf out of --kinds")
+    run(n, batch, jobs, kinds.split(","), workdir, profile)
 
 
 @app.command()

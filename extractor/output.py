@@ -7,7 +7,8 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,20 +18,31 @@ from schemas.record import Report
 META_COLUMNS = ("source", "verdict", "agency_name", "report_year", "template", "scope", "publish_date", "input_sha256")
 
 
-def atomic_write(path: str | Path, data: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "wb"):
+    """A file handle for `path` that lands under its name only when the block completes.
+
+    Writes go to a temporary file beside `path` (named `.<name>.*.tmp`), then fsync and rename:
+    a reader, or a run killed halfway, never sees half a file. Text modes write UTF-8.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> None:
+    """Write a whole file atomically (see `atomic_open`)."""
+    with atomic_open(path) as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def json_value(value):
@@ -83,14 +95,23 @@ def wide_row(report: Report) -> dict:
     return row
 
 
-def render_csv(reports: list[Report]) -> str:
-    """Wide CSV, one row per report; UTF-8 with BOM so Excel opens the Chinese text right."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=wide_columns(reports), extrasaction="ignore", lineterminator="\n")
+def wide_csv_writer(handle, columns: list[str]) -> Callable[[Report], None]:
+    """Start a wide CSV (one row per report) in an open text handle and return the row writer.
+
+    UTF-8 with BOM so Excel opens the Chinese text right; streaming, so a batch never holds every record.
+    """
+    handle.write("\ufeff")
+    writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
+    return lambda report: writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
+
+
+def render_csv(reports: list[Report]) -> str:
+    buffer = io.StringIO()
+    write_row = wide_csv_writer(buffer, wide_columns(reports))
     for report in reports:
-        writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
-    return "\ufeff" + buffer.getvalue()
+        write_row(report)
+    return buffer.getvalue()
 
 
 RENDERERS = {"json": render_json, "cells": render_cells, "csv": render_csv}

@@ -1,0 +1,353 @@
+"""Batch extraction (`nianbao extract DIR --out OUTDIR`): resumable, bounded, and never stopped by a bad input.
+
+Layout of OUTDIR:
+  records/<sha256>.json   one record per input content, written atomically the moment it is done
+  errors/<sha256>.json    one line of reason per input that could not be extracted
+  records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl, summary.json
+                          assembled at the end from the per-input files, each atomically
+
+A re-run hashes its inputs and skips every content whose record (or error) already exists, so a run
+killed at any point loses at most the inputs in flight. Each input runs in a worker process that
+kills itself (SIGALRM, default action) when it passes the per-file time limit, even inside C code,
+and that cannot take more than WORKER_MEMORY_LIMIT; the parent logs the death and starts a new worker.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import multiprocessing
+import resource
+import signal
+import sys
+import time
+import traceback
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from extractor.datasets import parquet_available, write_datasets
+from extractor.ingest import IngestError
+from extractor.output import atomic_write
+from extractor.pipeline import Options, extract_path
+from schemas.record import Report, Verdict
+
+WORKER_MEMORY_LIMIT = 4 * 2**30
+COUNTED = (*(v.value for v in Verdict), "error")
+
+
+class BatchError(Exception):
+    """The batch as a whole cannot run (not one input's problem); the message is one line."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    mode: str = "rules"
+    jobs: int = 2  # worker processes for the parser path (CPU-bound)
+    model_concurrency: int = 4  # worker processes when the model path runs (I/O-bound: more than the cores)
+    timeout: float = 60.0  # seconds per input, enforced by killing its worker
+    retry_errors: bool = False  # re-run inputs that failed before instead of skipping them
+    progress: bool = True
+
+    @property
+    def workers(self) -> int:
+        return self.jobs if self.mode == "rules" else self.model_concurrency
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str
+    sha256: str
+
+
+@dataclass
+class BatchResult:
+    inputs: int = 0
+    extracted: int = 0  # records written by this run
+    skipped: int = 0  # inputs done by an earlier run
+    duplicates: int = 0  # inputs whose content another input of this run already has
+    run_counts: Counter = field(default_factory=Counter)  # this run: verdicts and errors
+    dataset_counts: Counter = field(default_factory=Counter)  # the whole dataset
+    errors: int = 0  # lines in errors.jsonl
+    parquet: bool = False
+    seconds: float = 0.0
+    assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+# ---------------------------------------------------------------- worker pool
+
+
+def _call(fn: Callable, item) -> tuple[bool, object]:
+    """Run one item; any failure becomes a one-line reason, never a traceback."""
+    try:
+        return True, fn(item)
+    except IngestError as exc:
+        return False, str(exc)
+    except MemoryError:
+        return False, f"needed more than the {WORKER_MEMORY_LIMIT // 2**30} GiB memory limit"
+    except Exception as exc:  # a bug in nianbao: say where, and go on with the next input
+        return False, crash_reason(exc)
+
+
+def crash_reason(exc: BaseException) -> str:
+    """'internal error: KeyError: 'x' at extractor/parse.py:123 in read_row' — the innermost nianbao frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
+    where = ""
+    if ours:
+        frame = ours[-1]
+        short = "/".join(Path(frame.filename).parts[-2:])
+        where = f" at {short}:{frame.lineno} in {frame.name}"
+    message = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"internal error: {type(exc).__name__}: {message}{where}"
+
+
+def _serve(conn: Connection, fn: Callable, timeout: float) -> None:
+    """A worker: items in, (ok, value) out, until the pipe closes. Past `timeout` SIGALRM kills it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(hard, WORKER_MEMORY_LIMIT), hard))
+    while True:
+        try:
+            item = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        result = _call(fn, item)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        try:
+            conn.send(result)
+        except OSError:
+            return
+
+
+def _death_reason(exitcode: int | None, timeout: float) -> str:
+    if exitcode == -signal.SIGALRM:
+        return f"timed out: still running after the {timeout:g} s per-file limit (worker killed)"
+    if exitcode == -signal.SIGKILL:
+        return "worker killed (SIGKILL: out of memory?)"
+    return f"worker died (exit code {exitcode})"
+
+
+def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Iterator[tuple[object, bool, object]]:
+    """Yield (item, ok, value or reason) for each item, in completion order, at most `workers` at a time.
+
+    `fn` must be picklable (a module-level function or a partial of one). A worker that dies — killed
+    by its time limit, the kernel or a crash — costs only its own item.
+    """
+    ctx = multiprocessing.get_context("forkserver")  # fork is unsafe beside the progress bar's thread
+    ctx.set_forkserver_preload(["extractor.pipeline"])
+    queue = deque(items)
+    idle: list[tuple[multiprocessing.Process, Connection]] = []
+    busy: dict[Connection, tuple[multiprocessing.Process, object]] = {}
+
+    def spawn() -> tuple[multiprocessing.Process, Connection]:
+        parent_end, child_end = ctx.Pipe()
+        process = ctx.Process(target=_serve, args=(child_end, fn, timeout), daemon=True)
+        process.start()
+        child_end.close()
+        return process, parent_end
+
+    try:
+        while queue or busy:
+            while queue and len(busy) < workers:
+                process, conn = idle.pop() if idle else spawn()
+                try:
+                    conn.send(queue[0])
+                except OSError:  # an idle worker that died after its last answer
+                    process.join()
+                    conn.close()
+                    continue
+                busy[conn] = (process, queue.popleft())
+            ready = set(wait([*busy, *(p.sentinel for p, _ in busy.values())]))
+            for conn, (process, item) in list(busy.items()):
+                if conn not in ready and process.sentinel not in ready:
+                    continue
+                del busy[conn]
+                try:
+                    ok, value = conn.recv()
+                    idle.append((process, conn))
+                except (EOFError, OSError):
+                    process.join()
+                    conn.close()
+                    ok, value = False, _death_reason(process.exitcode, timeout)
+                yield item, ok, value
+    finally:
+        for process, conn in [*idle, *((p, c) for c, (p, _) in busy.items())]:
+            process.kill()
+            process.join()
+            conn.close()
+
+
+# ---------------------------------------------------------------- one input
+
+
+def record_path(out: Path, sha256: str) -> Path:
+    return out / "records" / f"{sha256}.json"
+
+
+def error_path(out: Path, sha256: str) -> Path:
+    return out / "errors" / f"{sha256}.json"
+
+
+def extract_one(task: Task, out: str, mode: str) -> str:
+    """Extract one input and save its record; returns the verdict (runs in a worker)."""
+    report = extract_path(task.path, Options(mode=mode))
+    atomic_write(record_path(Path(out), task.sha256), report.model_dump_json())
+    return report.verdict.value
+
+
+def identify(path: Path) -> tuple[str | None, str | None]:
+    """(sha256 of the content, None), or (None, why it cannot be read); never blocks on a FIFO or device."""
+    if not path.is_file():
+        return None, "not a regular file" if path.exists() else "no such file"
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest(), None
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror}"
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )
+
+
+def format_counts(counts: Counter) -> str:
+    return " · ".join(f"{name} {counts[name]}" for name in COUNTED if counts[name] or name in ("verified", "error"))
+
+
+def _lock(out: Path):
+    """One batch per OUTDIR: two runs would race on the same records and datasets."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = (out / ".lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise BatchError(f"another batch is writing to {out}") from None
+    return handle
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Temporary files of a run that was killed mid-write (atomic_open names them `.<name>.*.tmp`)."""
+    for folder in (out, out / "records", out / "errors"):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions(), log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> BatchResult:
+    """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets."""
+    started = time.perf_counter()
+    lock = _lock(out)
+    try:
+        _remove_stale_temporaries(out)
+        result = BatchResult(parquet=parquet_available())
+        inside_out = out.resolve()
+        files = [f for f in files if inside_out not in f.resolve().parents]  # never read our own output
+        result.inputs = len(files)
+        order: list[tuple[str, str | None, str | None]] = []  # (path, sha256, reason when unreadable)
+        seen: set[str] = set()
+        todo: list[Task] = []
+        for path in files:
+            sha, reason = identify(path)
+            if sha is None:
+                order.append((str(path), None, reason))
+                continue
+            if sha in seen:
+                result.duplicates += 1
+                continue
+            seen.add(sha)
+            order.append((str(path), sha, None))
+            if record_path(out, sha).exists() or (error_path(out, sha).exists() and not options.retry_errors):
+                result.skipped += 1
+            else:
+                todo.append(Task(str(path), sha))
+
+        work = partial(extract_one, out=str(out), mode=options.mode)
+        with _progress(options.progress and bool(todo)) as progress:
+            bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
+            for task, ok, value in run_pool(work, todo, options.workers, options.timeout):
+                if ok:
+                    result.extracted += 1
+                    result.run_counts[value] += 1
+                    error_path(out, task.sha256).unlink(missing_ok=True)
+                else:
+                    result.run_counts["error"] += 1
+                    atomic_write(error_path(out, task.sha256), json.dumps({"path": task.path, "sha256": task.sha256, "reason": value}, ensure_ascii=False))
+                progress.update(bar, advance=1, counts=format_counts(result.run_counts))
+
+        assembling = time.perf_counter()
+        assemble(out, order, result)
+        result.assemble_seconds = time.perf_counter() - assembling
+    finally:
+        lock.close()
+    result.seconds = time.perf_counter() - started
+    summary = {
+        "inputs": result.inputs,
+        "extracted": result.extracted,
+        "skipped_done_before": result.skipped,
+        "duplicates": result.duplicates,
+        "this_run": dict(result.run_counts),
+        "dataset": dict(result.dataset_counts),
+        "errors": result.errors,
+        "parquet": result.parquet,
+        "seconds": round(result.seconds, 3),
+        "assemble_seconds": round(result.assemble_seconds, 3),
+    }
+    atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    if not result.parquet:
+        log("nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install 'nianbao[parquet]')")
+    errors = f"; the errors are listed in {out / 'errors.jsonl'}" if result.errors else ""
+    log(
+        f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {result.duplicates} duplicates; "
+        f"dataset: {format_counts(result.dataset_counts)} ({result.seconds:.1f} s){errors}"
+    )
+    return result
+
+
+def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult) -> None:
+    """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files."""
+    errors: list[dict] = []
+
+    def reports() -> Iterator[tuple[Report, bytes]]:
+        for path, sha, reason in order:
+            if sha is None:
+                errors.append({"path": path, "sha256": None, "reason": reason})
+            elif record_path(out, sha).exists():
+                record_json = record_path(out, sha).read_bytes()
+                report = Report.model_validate_json(record_json)
+                if report.source != path:  # extracted from another path (a moved folder): name this run's
+                    report.source = path
+                    record_json = report.model_dump_json().encode()
+                yield report, record_json
+            elif error_path(out, sha).exists():
+                errors.append(json.loads(error_path(out, sha).read_text(encoding="utf-8")) | {"path": path})
+
+    result.dataset_counts = write_datasets(out, reports(), result.parquet)
+    result.errors = len(errors)
+    result.dataset_counts["error"] = len(errors)
+    atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))

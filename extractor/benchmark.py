@@ -1,0 +1,127 @@
+"""`nianbao bench` (or `python -m extractor.benchmark`): how fast, how much memory, and whether reading is the limit.
+
+Inputs are generated from the committed corpus and gold (extractor.samples), so the figures can be
+reproduced on any checkout. Each kind is measured in a fresh worker process, so its peak RSS is its
+own; the big batch runs the real CLI (`extract DIR --out OUT --jobs J`) in a subprocess.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import pstats
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from extractor.batch import run_pool
+from extractor.pipeline import extract_path
+from extractor.samples import write_samples
+
+
+def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _read_seconds(files: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in files:
+        path.read_bytes()
+    return time.perf_counter() - started
+
+
+def measure_kind(folder: str) -> dict:
+    """Runs in a fresh worker: the time to only read the files, then to extract them, and the peak RSS."""
+    files = sorted(Path(folder).iterdir())
+    read = _read_seconds(files)
+    started = time.perf_counter()
+    verdicts = Counter(extract_path(path).verdict.value for path in files)
+    return {"n": len(files), "read_s": read, "extract_s": time.perf_counter() - started, "peak_mib": _peak_mib(), "verdicts": dict(verdicts)}
+
+
+def inputs(work: Path, kind: str, n: int) -> Path:
+    """`n` generated inputs of one kind, reused when a kept work folder already has them."""
+    folder = work / f"{kind}-{n}"
+    if not folder.is_dir() or sum(1 for _ in folder.iterdir()) != n:
+        shutil.rmtree(folder, ignore_errors=True)
+        write_samples(folder, kind, n)
+    return folder
+
+
+def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
+    print("| kind | n | read only (s) | extract (s) | reports/s (1 core) | peak RSS (MiB) | verdicts |\n|---|---|---|---|---|---|---|")
+    for kind in kinds:
+        folder = inputs(work, kind, n)
+        [(_, ok, m)] = run_pool(measure_kind, [str(folder)], workers=1, timeout=24 * 3600)
+        if not ok:
+            print(f"| {kind} | {n} | failed: {m} |")
+            continue
+        print(f"| {kind} | {m['n']} | {m['read_s']:.3f} | {m['extract_s']:.2f} | {m['n'] / m['extract_s']:.1f} | {m['peak_mib']:.0f} | {m['verdicts']} |", flush=True)
+
+
+def bench_batch(work: Path, n: int, jobs: int) -> None:
+    """A large text batch through the CLI, as a user runs it; the files' read-only time beside it."""
+    folder = inputs(work, "txt", n)
+    out = work / f"batch-out-{n}"
+    shutil.rmtree(out, ignore_errors=True)
+    read = _read_seconds(sorted(folder.iterdir()))
+    command = [sys.executable, "-m", "extractor.cli", "extract", str(folder), "--out", str(out), "--jobs", str(jobs)]
+    started = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if run.returncode not in (0, 1):
+        print(f"batch failed ({run.returncode}): {run.stderr.strip()[-500:]}")
+        return
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    extract = wall - summary["assemble_seconds"]
+    sizes = {p.name: p.stat().st_size / 2**20 for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
+    print(
+        f"\nbatch: {n} text reports, --jobs {jobs}: {wall:.1f} s wall = {n / wall:.1f} reports/s end to end "
+        f"({extract:.1f} s extracting = {n / extract:.1f} reports/s, {summary['assemble_seconds']:.1f} s assembling the datasets); "
+        f"reading the files alone: {read:.2f} s\n"
+        f"  peak RSS of the largest process in the run: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB; dataset: {summary['dataset']}\n"
+        f"  output sizes (MiB): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(sizes.items()))
+    )
+
+
+def profile_text(work: Path, n: int, top: int = 15) -> None:
+    """cProfile of the text path, in this process: where a text report's time goes."""
+    files = sorted(inputs(work, "txt", n).iterdir())
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for path in files:
+        extract_path(path)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    print(f"\nprofile: text path, {len(files)} reports, {total:.2f} s under cProfile; top {top} by own time:")
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    for (filename, line, name), (_, calls, own, cumulative, _) in rows:
+        where = "/".join(Path(filename).parts[-2:]) if line else filename
+        print(f"  {100 * own / total:5.1f}% own {own:6.2f} s  cum {cumulative:6.2f} s  {calls:>9} calls  {where}:{line} {name}")
+
+
+def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, profile: bool) -> None:
+    work = workdir or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"nianbao bench: {n} inputs of each kind, generated from the committed corpus/gold in {work}\n")
+        bench_kinds(work, kinds, n)
+        if batch:
+            bench_batch(work, batch, jobs)
+        if profile:
+            profile_text(work, min(n, 200))
+    finally:
+        if workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    from extractor.cli import app
+
+    app(["bench", *sys.argv[1:]])
