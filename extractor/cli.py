@@ -167,6 +167,48 @@ def schema(output: Path | None = typer.Option(None, "-o", "--output")) -> None:
         sys.stdout.write(text)
 
 
+@app.command("eval")
+def eval_command(
+    cases: str = typer.Option("eval/corpus", "--cases", help="A directory of gold files (*.gold.json, or *.json with \"cells\"), one gold file, or 'generated' for a generated damage suite."),
+    inputs: Path | None = typer.Option(None, "--inputs", help="Where to look for inputs that are not beside their gold file."),
+    mode: Mode = typer.Option(Mode.rules, "--mode", help="Extraction mode to evaluate."),
+    report: Path = typer.Option(Path("eval/reports/latest"), "--report", help="Write PATH.json and PATH.md."),
+    min_accuracy: float | None = typer.Option(None, "--min-accuracy", help="Fail below this cell accuracy (0.95 or 95)."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="Fail when a figure falls below this baseline's, for this mode."),
+    save_baseline: bool = typer.Option(False, "--save-baseline", help="Write this run's figures into --baseline instead of comparing."),
+    count: int = typer.Option(50, "--count", min=1, help="Generated suite: how many pages."),
+    seed: int = typer.Option(0, "--seed", help="Generated suite: random seed."),
+    keep: Path | None = typer.Option(None, "--keep", help="Generated suite: write it here and keep it (default: a temporary directory)."),
+    timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Seconds one input may take before it scores as not extracted."),
+) -> None:
+    """Score extraction against gold: cell accuracy, silent errors, checker verdicts, source errors, cost."""
+    from rich.console import Console
+
+    from extractor import evaluate
+
+    if save_baseline and baseline is None:
+        fail("--save-baseline needs --baseline PATH")
+    try:
+        base = evaluate.load_baseline(baseline, mode.value) if baseline and not save_baseline else None
+        result = evaluate.run_eval(cases, Options(mode=mode.value), inputs, timeout, count, seed, keep)
+    except evaluate.EvalError as exc:
+        fail(str(exc))
+    for line in result["bad_cases"]:
+        typer.echo(f"nianbao: error: {line}", err=True)
+    if not result["records"]:
+        fail(f"no cases to evaluate in {cases}")
+    evaluate.print_terminal(result, Console())
+    json_path, md_path = evaluate.write_reports(result, report)
+    typer.echo(f"wrote {json_path} and {md_path}", err=True)
+    reasons = evaluate.gate(result, min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy, base)
+    if save_baseline and not reasons:
+        evaluate.save_baseline(baseline, result)
+        typer.echo(f"saved the {mode.value} baseline in {baseline}", err=True)
+    for reason in reasons:
+        typer.echo(f"nianbao: eval failed: {reason}", err=True)
+    raise typer.Exit(1 if reasons else (EXIT_BAD_INPUT if result["bad_cases"] else 0))
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,624 @@
+"""Damage generator: random gold records rendered as report pages and damaged as real copies are.
+
+A gold record (canonical key → value) becomes a page in the canonical HTML layout of the 2021
+template (format.md §1: colspans, the 三、本年度办理结果 rowspan, group labels sharing the row of
+their item 1). Damage kinds (format.md §3) are transforms of that page, and layouts are the ways
+converters flatten it (docx→text, tab soup, markdown, glued digit runs, HTML, PDF, DOCX). The gold
+is known by construction, so the eval and the property tests can check extraction at scale.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from extractor.evaluate import failing_identities
+from schemas.keys import (
+    ALL_KEYS,
+    FEE_KEY,
+    T2_ROWS,
+    T3_APPLICANT_COLUMNS,
+    T3_COLUMNS,
+    T3_LEAF_ROWS,
+    T3_ROWS,
+    T4_COLUMNS,
+    T4_GROUPS,
+    t3_key,
+    t4_key,
+)
+
+Cells = dict[str, int | str | None]
+
+# ---------------------------------------------------------------- the template's labels (format.md §1)
+
+T2_BLOCKS = (
+    ("第二十条第（一）项", ("本年制发件数", "本年废止件数", "现行有效件数"), (("regulations", "规章"), ("normative_docs", "行政规范性文件"))),
+    ("第二十条第（五）项", ("本年处理决定数量",), (("licensing", "行政许可"),)),
+    ("第二十条第（六）项", ("本年处理决定数量",), (("penalty", "行政处罚"), ("coercion", "行政强制"))),
+    ("第二十条第（八）项", ("本年收费金额（单位：万元）",), (("fees", "行政事业性收费"),)),
+)
+T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+T3_CORP_HEADERS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
+RESULTS_LABEL = "三、本年度办理结果"
+T3_WIDE_LABELS = {  # rows whose label spans all three label columns
+    "new_received": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "carried_forward": "四、结转下年度继续办理",
+}
+T3_SINGLE_LABELS = {  # rows under 三、 whose label spans two columns
+    "granted": "（一）予以公开",
+    "partially_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "total_processed": "（七）总计",
+}
+T3_GROUP_LABELS = {
+    "denied": ("（三）不予公开", ("属于国家秘密", "其他法律行政法规禁止公开", "危及“三安全一稳定”", "保护第三方合法权益", "属于三类内部事务信息", "属于四类过程性信息", "属于行政执法案卷", "属于行政查询事项")),
+    "unable": ("（四）无法提供", ("本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确")),
+    "not_processed": ("（五）不予处理", ("信访举报投诉类申请", "重复申请", "要求提供公开出版物", "无正当理由大量反复申请", "要求行政机关确认或重新出具已获取信息")),
+    "other": ("（六）其他处理", ("申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "其他")),
+}
+T4_RESULT_HEADERS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
+SECTION_TITLES = ("一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项")
+AGENCIES = ("和田地区商务局", "平潭综合实验区", "巴州区公共资源交易服务中心", "沭阳县人民政府", "昌吉州政务服务和公共资源交易管理局", "洪泽区人民政府")
+
+# ---------------------------------------------------------------- random gold records
+
+PROFILES = ("zero_heavy", "typical", "large")
+
+
+def _counter(rng: random.Random, profile: str) -> Callable[[], int]:
+    """Counts drawn the way real tables look: mostly 0, with small (or, in aggregate reports, large) values."""
+    if profile == "zero_heavy":
+        return lambda: 0 if rng.random() < 0.9 else rng.randint(1, 5)
+    if profile == "typical":
+        return lambda: 0 if rng.random() < 0.6 else rng.choice((rng.randint(1, 30), rng.randint(1, 300)))
+    return lambda: 0 if rng.random() < 0.3 else rng.choice((rng.randint(1, 999), rng.randint(1000, 20_000)))
+
+
+def _fee(rng: random.Random, profile: str) -> str:
+    """The fee exactly as an agency prints it: 0–6 decimals (format.md §2.1), often plain 0."""
+    if profile == "zero_heavy" or rng.random() < 0.3:
+        return "0"
+    whole = str(rng.randint(0, 99_999 if profile == "large" else 999))
+    decimals = rng.randint(0, 6)
+    return whole + ("." + "".join(str(rng.randint(0, 9)) for _ in range(decimals)) if decimals else "")
+
+
+def random_cells(rng: random.Random, profile: str = "typical") -> Cells:
+    """All 200 cells of a gov2021 record satisfying every hard identity: leaf rows drawn, totals computed."""
+    count = _counter(rng, profile)
+    cells: Cells = {f"active.{row}.{col}": count() for row, cols in T2_ROWS.items() for col in cols}
+    cells[FEE_KEY] = _fee(rng, profile)
+    rows = {row: [count() for _ in T3_APPLICANT_COLUMNS] for row in T3_LEAF_ROWS}
+    rows["total_processed"] = [sum(rows[r][i] for r in T3_LEAF_ROWS) for i in range(len(T3_APPLICANT_COLUMNS))]
+    rows["carried_forward"] = [count() for _ in T3_APPLICANT_COLUMNS]
+    outstanding = [p + f for p, f in zip(rows["total_processed"], rows["carried_forward"])]
+    rows["carried_over"] = [min(count(), o) for o in outstanding]
+    rows["new_received"] = [o - c for o, c in zip(outstanding, rows["carried_over"])]
+    for row in T3_ROWS:
+        values = rows[row] + [sum(rows[row])]
+        cells.update({t3_key(row, c): v for c, v in zip(T3_COLUMNS, values)})
+    for group in T4_GROUPS:
+        values = [count() for _ in T4_COLUMNS[:4]]
+        cells.update({t4_key(group, c): v for c, v in zip(T4_COLUMNS, values + [sum(values)])})
+    return {k: cells[k] for k in ALL_KEYS}
+
+
+def plant_source_error(cells: Cells, rng: random.Random) -> Cells:
+    """The agency's own arithmetic broken, as real reports do: a Table 四 group total (hzq 2023) or a
+    whole leaf row off while its row total still adds up (Pingtan 2020's T3.sum failure)."""
+    cells = dict(cells)
+    delta = rng.randint(1, 9)
+    if rng.random() < 0.5:
+        key = t4_key(rng.choice(T4_GROUPS), "total")
+        cells[key] += delta
+    else:
+        row, column = rng.choice(T3_LEAF_ROWS), rng.choice(T3_APPLICANT_COLUMNS)
+        cells[t3_key(row, column)] += delta
+        cells[t3_key(row, "total")] += delta
+    return cells
+
+
+# ---------------------------------------------------------------- the page
+
+
+@dataclass
+class Td:
+    """One table cell of the canonical HTML layout; `key` names the gold cell a value cell holds."""
+
+    text: str
+    colspan: int = 1
+    rowspan: int = 1
+    key: str | None = None
+    is_value: bool = False
+
+
+@dataclass
+class Table:
+    rows: list[list[Td]]
+
+
+@dataclass
+class PageBreak:
+    number: int
+
+
+@dataclass
+class Page:
+    blocks: list[str | Table | PageBreak] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    def cells(self) -> Iterator[Td]:
+        return (td for table in self.tables() for row in table.rows for td in row)
+
+
+def _text(value: int | str | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _values(cells: Cells, keys: list[str]) -> list[Td]:
+    return [Td(_text(cells[k]), key=k, is_value=True) for k in keys]
+
+
+def table2(cells: Cells) -> Table:
+    rows: list[list[Td]] = []
+    for block, headers, items in T2_BLOCKS:
+        merged = 4 - len(headers)  # a single value column spans three (format.md §1.1)
+        rows.append([Td(block, colspan=4)])
+        rows.append([Td("信息内容")] + [Td(h, colspan=merged if len(headers) == 1 else 1) for h in headers])
+        for row, label in items:
+            values = _values(cells, [f"active.{row}.{col}" for col in T2_ROWS[row]])
+            if len(values) == 1:
+                values[0].colspan = merged
+            rows.append([Td(label)] + values)
+    return Table(rows)
+
+
+def table3(cells: Cells) -> Table:
+    rows = [
+        [Td(T3_NOTE, colspan=3, rowspan=3), Td("申请人情况", colspan=7)],
+        [Td("自然人", rowspan=2), Td("法人或其他组织", colspan=5), Td("总计", rowspan=2)],
+        [Td(h) for h in T3_CORP_HEADERS],
+    ]
+    for row in T3_ROWS:
+        if row in T3_WIDE_LABELS:
+            labels = [Td(T3_WIDE_LABELS[row], colspan=3)]
+        elif row in T3_SINGLE_LABELS:
+            labels = [Td(T3_SINGLE_LABELS[row], colspan=2)]
+        else:
+            group, leaf = row.split(".")
+            title, leaves = T3_GROUP_LABELS[group]
+            index = [r for r in T3_LEAF_ROWS if r.startswith(group + ".")].index(row)
+            labels = ([Td(title, rowspan=len(leaves))] if index == 0 else []) + [Td(f"{index + 1}.{leaves[index]}")]
+        if row == "granted":
+            labels.insert(0, Td(RESULTS_LABEL, rowspan=len(T3_LEAF_ROWS) + 1))
+        rows.append(labels + _values(cells, [t3_key(row, c) for c in T3_COLUMNS]))
+    return Table(rows)
+
+
+def table4(cells: Cells) -> Table:
+    return Table(
+        [
+            [Td("行政复议", colspan=5), Td("行政诉讼", colspan=10)],
+            [Td(h, rowspan=2) for h in T4_RESULT_HEADERS] + [Td("未经复议直接起诉", colspan=5), Td("复议后起诉", colspan=5)],
+            [Td(h) for h in T4_RESULT_HEADERS * 2],
+            _values(cells, [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]),
+        ]
+    )
+
+
+def build_page(cells: Cells, rng: random.Random) -> Page:
+    """Title, a bit of prose, the three tables under their section titles, sections 五 and 六, signature."""
+    agency, year = rng.choice(AGENCIES), rng.randint(2021, 2025)
+    received = cells[t3_key("new_received", "total")]
+    blocks: list[str | Table | PageBreak] = [
+        f"{agency}{year}年政府信息公开工作年度报告",
+        f"本报告根据《中华人民共和国政府信息公开条例》和国办公开办函〔2021〕30号要求编制。统计期限自{year}年1月1日起至{year}年12月31日止。",
+        SECTION_TITLES[0],
+        f"{year}年，{agency}坚持以公开为常态、不公开为例外，共收到政府信息公开申请{received}件，均按时答复。",
+        SECTION_TITLES[1],
+        table2(cells),
+        SECTION_TITLES[2],
+        table3(cells),
+        SECTION_TITLES[3],
+        table4(cells),
+        SECTION_TITLES[4],
+        f"{year + 1}年，我们将进一步规范依申请公开工作，提升政务公开质量。",
+        SECTION_TITLES[5],
+        "本年度没有产生信息处理费。",
+        agency,
+        f"{year + 1}年1月20日",
+    ]
+    return Page(blocks, {"agency_name": agency, "report_year": year})
+
+
+# ---------------------------------------------------------------- grid helpers shared by the layouts
+
+
+def placements(table: Table) -> list[tuple[int, int, Td]]:
+    """(row, column, cell) for every cell, columns shifted past the rowspans of earlier rows."""
+    taken: set[tuple[int, int]] = set()
+    placed = []
+    for r, row in enumerate(table.rows):
+        c = 0
+        for td in row:
+            while (r, c) in taken:
+                c += 1
+            placed.append((r, c, td))
+            taken.update((r + dr, c + dc) for dr in range(td.rowspan) for dc in range(td.colspan))
+            c += td.colspan
+    return placed
+
+
+def covering(table: Table) -> list[list[Td]]:
+    """Per row, the cells of earlier rows that span down into it (leftmost first)."""
+    above: list[list[Td]] = [[] for _ in table.rows]
+    for r, _, td in sorted(placements(table), key=lambda p: p[1]):
+        for dr in range(1, min(td.rowspan, len(above) - r)):
+            above[r + dr].append(td)
+    return above
+
+
+def expanded(table: Table) -> list[list[str]]:
+    """The grid with every spanned position holding its cell's text, as many converters emit it."""
+    placed = placements(table)
+    width = max(c + td.colspan for _, c, td in placed)
+    grid = [[""] * width for _ in table.rows]
+    for r, c, td in placed:
+        for dr in range(td.rowspan):
+            for dc in range(td.colspan):
+                if r + dr < len(grid):
+                    grid[r + dr][c + dc] = td.text
+    return grid
+
+
+# ---------------------------------------------------------------- damage kinds (page → page)
+
+
+def _t3_row_of(td: Td) -> str | None:
+    if td.key and td.key.startswith("applications."):
+        return td.key[len("applications.") :].rsplit(".", 1)[0]
+    return None
+
+
+def extra_value(page: Page, rng: random.Random) -> Page:
+    """One value too many: rows 三(一)…四 get a 法人小计 after 自然人 or their total again (seed 001), and
+    table 四 prints one of its cells twice (seed 003: 16 values for 15)."""
+    subtotal = rng.random() < 0.5
+    for table in page.tables():
+        for row in table.rows:
+            values = [td for td in row if td.is_value]
+            t3_row = _t3_row_of(values[0]) if values else None
+            if values and values[0].key.startswith("review_litigation."):
+                twice = rng.randrange(len(values))
+                row.insert(twice + 1, Td(values[twice].text, is_value=True))
+            elif t3_row is None or T3_ROWS.index(t3_row) < T3_ROWS.index("granted"):
+                continue
+            elif subtotal:
+                row.insert(row.index(values[0]) + 1, Td(str(sum(int(td.text) for td in values[1:6])), is_value=True))
+            else:
+                row.append(Td(values[-1].text, is_value=True))
+    return page
+
+
+CUT_HEADERS = {"自然人": "然人", "其他结果": "他结果", "尚未审结": "未审结", "本年制发件数": "本年制发件", "结果维持": "果维持"}
+DROPPED_HEADERS = ("行政复议", "行政诉讼", "总计", "其他")
+
+
+def cut_headers(page: Page, rng: random.Random) -> Page:
+    """Header cells lose their first characters (seed 004: 然人, 他结果, 未审结) or vanish."""
+    for table in page.tables():
+        for row in table.rows:
+            if any(td.is_value for td in row):
+                continue
+            for td in row:
+                if td.text in CUT_HEADERS and rng.random() < 0.7:
+                    td.text = CUT_HEADERS[td.text]
+                elif td.text in DROPPED_HEADERS and rng.random() < 0.5:
+                    td.text = ""
+    return page
+
+
+def _vertical(text: str, width: int = 2) -> str:
+    """A label in a narrow cell: '三、\\n本年\\n度办\\n理结\\n果' (seeds 000/001)."""
+    head, _, body = text.rpartition("、")
+    head = head + "、" if head else ""
+    return "\n".join(([head] if head else []) + [body[i : i + width] for i in range(0, len(body), width)])
+
+
+VERTICAL_HEADERS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "结果纠正", "尚未审结")
+
+
+def vertical_labels(page: Page, rng: random.Random) -> Page:
+    """三、本年度办理结果 stacked two characters a line; some headers wrapped ("商业\\n企业", seed 002)."""
+    for td in page.cells():
+        if td.text == RESULTS_LABEL or (td.text in VERTICAL_HEADERS and rng.random() < 0.5):
+            td.text = _vertical(td.text, 2 if td.text == RESULTS_LABEL else max(2, len(td.text) // 2))
+    return page
+
+
+def page_break(page: Page, rng: random.Random) -> Page:
+    """Table 三 breaks across pages inside 三、本年度办理结果: the spanning labels repeat (Pingtan 2019/2020)."""
+    table = next(t for t in page.tables() if any(_t3_row_of(td) for row in t.rows for td in row))
+    starts = [i for i, row in enumerate(table.rows) if any(_t3_row_of(td) in T3_LEAF_ROWS[1:] for td in row)]
+    split = rng.choice(starts)
+    carried = []
+    for r, _, td in sorted(placements(table), key=lambda p: p[1]):
+        if r < split < r + td.rowspan:
+            carried.append(replace(td, rowspan=r + td.rowspan - split))
+            td.rowspan = split - r
+    second = Table([carried + table.rows[split]] + table.rows[split + 1 :])
+    table.rows = table.rows[:split]
+    index = page.blocks.index(table)
+    page.blocks[index + 1 : index + 1] = [PageBreak(2), second]
+    return page
+
+
+ZERO_MARKERS = ("—", "无", "-", "/")
+
+
+def zero_markers(page: Page, rng: random.Random) -> Page:
+    """Zeros printed as '—', '无', '-' or '/' (format.md §3.15); one marker per report."""
+    marker = rng.choice(ZERO_MARKERS)
+    for td in page.cells():
+        if td.is_value and td.text == "0" and rng.random() < 0.6:
+            td.text = marker
+    return page
+
+
+FULLWIDTH = str.maketrans("0123456789.", "０１２３４５６７８９．")
+
+
+def fullwidth(page: Page, rng: random.Random) -> Page:
+    """Full-width digits everywhere (format.md §3.17), prose included."""
+    for td in page.cells():
+        td.text = td.text.translate(FULLWIDTH)
+    page.blocks = [b.translate(FULLWIDTH) if isinstance(b, str) else b for b in page.blocks]
+    return page
+
+
+DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this order
+    "extra_value": extra_value,
+    "page_break": page_break,
+    "cut_headers": cut_headers,
+    "vertical_labels": vertical_labels,
+    "zero_markers": zero_markers,
+    "fullwidth": fullwidth,
+}
+
+
+# ---------------------------------------------------------------- layouts (page → file)
+
+
+def _as_text(page: Page, table_lines: Callable[[Table], list[str]], heading: Callable[[str], str] = str) -> str:
+    lines: list[str] = []
+    for block in page.blocks:
+        if isinstance(block, Table):
+            lines.extend(table_lines(block))
+        elif isinstance(block, PageBreak):
+            lines.append(f"- {block.number} -")
+        else:
+            lines.append(heading(block))
+    return "\n".join(lines) + "\n"
+
+
+def render_lines(page: Page, rng: random.Random) -> str:
+    """docx→text (seeds 000–002): one cell per tab-indented line, an empty line per merged cell, a blank line between rows."""
+
+    def table_lines(table: Table) -> list[str]:
+        lines: list[str] = []
+        for row, above in zip(table.rows, covering(table)):
+            lines += ["\t"] * len(above) + ["\t" + td.text for td in row] + [""]
+        return lines
+
+    return _as_text(page, table_lines)
+
+
+def render_tsv(page: Page, rng: random.Random) -> str:
+    """Tab soup (seed 003): rows shifted by stray leading and trailing empty cells; merged cells padded or not."""
+
+    def table_lines(table: Table) -> list[str]:
+        lines = []
+        for row, above in zip(table.rows, covering(table)):
+            cells = [""] * len(above) if rng.random() < 0.8 else []
+            for td in row:
+                cells += [td.text.replace("\n", " ")] + [""] * (td.colspan - 1)
+            lines.append("\t".join([""] * rng.choice((0, 0, 1, 2)) + cells + [""] * rng.choice((0, 1, 2))))
+        return lines
+
+    return _as_text(page, table_lines)
+
+
+def render_markdown(page: Page, rng: random.Random) -> str:
+    """Markdown pipe tables of the expanded grid: merged cells repeated ('0 | 0 | 0', seed 004), headings marked."""
+
+    def table_lines(table: Table) -> list[str]:
+        rows = ["| " + " | ".join(cell.replace("\n", " ") for cell in row) + " |" for row in expanded(table)]
+        return ["", rows[0], "|" + "---|" * rows[0].count(" | ") + "---|", *rows[1:], ""]
+
+    title = page.blocks[0]
+    return _as_text(page, table_lines, lambda b: "# " + b if b == title else ("## " + b if b in SECTION_TITLES else b))
+
+
+def render_glued(page: Page, rng: random.Random) -> str:
+    """Flattened HTML (Pingtan): the whole page on one line, each row its labels then its values run together;
+    sometimes a space survives at a cell boundary ('230 000023', format.md §3.6)."""
+    spaced = rng.random() < 0.5
+    parts = []
+    for block in page.blocks:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, Table):
+            for row in block.rows:
+                parts.append("".join(td.text.replace("\n", " ") for td in row if not td.is_value))
+                values = [td.text for td in row if td.is_value]
+                parts.append(" " if values and rng.random() < 0.3 else "")
+                parts.append("".join(v + (" " if spaced and rng.random() < 0.3 else "") for v in values).rstrip())
+    return "".join(parts) + "\n"
+
+
+def render_html(page: Page, rng: random.Random) -> str:
+    """The canonical layout itself: colspan/rowspan as the template draws them."""
+
+    def td_html(td: Td) -> str:
+        spans = (f' colspan="{td.colspan}"' if td.colspan > 1 else "") + (f' rowspan="{td.rowspan}"' if td.rowspan > 1 else "")
+        return f"<td{spans}>{html.escape(td.text).replace(chr(10), '<br/>')}</td>"
+
+    body = []
+    for block in page.blocks:
+        if isinstance(block, Table):
+            body.append('<table border="1">' + "".join("<tr>" + "".join(map(td_html, row)) + "</tr>" for row in block.rows) + "</table>")
+        elif isinstance(block, PageBreak):
+            body.append('<div style="page-break-after: always"></div>')
+        else:
+            body.append(f"<p>{html.escape(block)}</p>")
+    return '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n' + "\n".join(body) + "\n</body></html>\n"
+
+
+PDF_FONT = "STSong-Light"  # a CID font reportlab ships: no font file needed, and pdfplumber reads its text back
+
+
+def render_pdf(page: Page, rng: random.Random) -> bytes:
+    """A ruled PDF (reportlab), each table kept on one page with its section title unless the page breaks it."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, TableStyle
+    from reportlab.platypus import PageBreak as PdfPageBreak
+    from reportlab.platypus import Table as PdfTable
+
+    pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=10, leading=14, wordWrap="CJK")
+    small = ParagraphStyle("cell", fontName=PDF_FONT, fontSize=7, leading=9, wordWrap="CJK")
+    margin, usable = 36, A4[0] - 72
+
+    def para(text: str, style) -> Paragraph:
+        return Paragraph(html.escape(text).replace("\n", "<br/>"), style)
+
+    def pdf_table(table: Table) -> PdfTable:
+        placed = placements(table)
+        width = max(c + td.colspan for _, c, td in placed)
+        data = [[""] * width for _ in table.rows]
+        style = [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+        for r, c, td in placed:
+            data[r][c] = para(td.text, small)
+            if td.colspan > 1 or td.rowspan > 1:
+                style.append(("SPAN", (c, r), (c + td.colspan - 1, r + td.rowspan - 1)))
+        result = PdfTable(data, colWidths=[usable / width] * width)
+        result.setStyle(TableStyle(style))
+        return result
+
+    story: list = []
+    for block in page.blocks:
+        if isinstance(block, Table):
+            story[-1:] = [KeepTogether([story[-1], pdf_table(block)])] if isinstance(story[-1], Paragraph) else [story[-1], pdf_table(block)]
+        elif isinstance(block, PageBreak):
+            story.append(PdfPageBreak())
+        else:
+            story.append(para(block, body))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin, invariant=True).build(story)
+    return buffer.getvalue()
+
+
+def render_docx(page: Page, rng: random.Random) -> bytes:
+    """A Word document (python-docx) with real merged cells."""
+    import docx
+
+    document = docx.Document()
+    for block in page.blocks:
+        if isinstance(block, Table):
+            placed = placements(block)
+            grid = document.add_table(rows=len(block.rows), cols=max(c + td.colspan for _, c, td in placed))
+            grid.style = "Table Grid"
+            rows = [row.cells for row in grid.rows]  # each lookup walks the whole table: take them once
+            for r, c, td in placed:
+                if td.colspan > 1 or td.rowspan > 1:
+                    rows[r][c].merge(rows[r + td.rowspan - 1][c + td.colspan - 1])  # spans are disjoint: the snapshot stays valid
+                rows[r][c].text = td.text
+        elif isinstance(block, PageBreak):
+            document.add_page_break()
+        else:
+            document.add_paragraph(block)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
+    "lines": (".txt", render_lines),
+    "tsv": (".txt", render_tsv),
+    "markdown": (".md", render_markdown),
+    "glued": (".txt", render_glued),
+    "html": (".html", render_html),
+    "pdf": (".pdf", render_pdf),
+    "docx": (".docx", render_docx),
+}
+
+
+# ---------------------------------------------------------------- generated cases
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One generated page and its gold, known by construction."""
+
+    name: str
+    layout: str
+    damages: tuple[str, ...]
+    cells: Cells
+    source_errors: tuple[str, ...]
+    data: bytes
+    meta: dict
+
+    @property
+    def filename(self) -> str:
+        return self.name + LAYOUTS[self.layout][0]
+
+    def gold(self) -> dict:
+        return {
+            "input": self.filename,
+            "template": "gov2021",
+            "meta": self.meta,
+            "cells": self.cells,
+            "source_errors": list(self.source_errors),
+            "notes": f"generated by extractor.damage: layout {self.layout}, damage {', '.join(self.damages) or 'none'}",
+        }
+
+
+def generate(rng: random.Random, layout: str, damages: tuple[str, ...] = (), profile: str = "typical", source_error: bool = False, name: str = "generated") -> Generated:
+    """A random gold record, optionally with a planted source error, rendered in `layout` with `damages`."""
+    cells = random_cells(rng, profile)
+    if source_error:
+        cells = plant_source_error(cells, rng)
+    page = build_page(cells, rng)
+    for kind, damage in DAMAGES.items():
+        if kind in damages:
+            page = damage(page, rng)
+    rendered = LAYOUTS[layout][1](page, rng)
+    data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
+    kinds = tuple(k for k in DAMAGES if k in damages) + (("source_error",) if source_error else ())
+    return Generated(name, layout, kinds, cells, tuple(failing_identities(cells)), data, page.meta)
+
+
+def write_suite(directory: Path, count: int, seed: int) -> None:
+    """`count` cases cycling through the layouts, each with a random mix of damage kinds, pages beside their gold."""
+    directory.mkdir(parents=True, exist_ok=True)
+    layouts = list(LAYOUTS)
+    for index in range(count):
+        rng = random.Random(f"{seed}:{index}")
+        layout = layouts[index % len(layouts)]
+        damages = tuple(k for k in DAMAGES if rng.random() < 0.3)
+        source_error = rng.random() < 0.15
+        name = f"{index:04d}-{layout}-" + ("+".join(damages + (("source_error",) if source_error else ())) or "clean")
+        case = generate(rng, layout, damages, rng.choice(PROFILES), source_error, name)
+        (directory / case.filename).write_bytes(case.data)
+        (directory / f"{name}.gold.json").write_text(json.dumps(case.gold(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,568 @@
+"""The eval harness: score extracted records against gold files (gold-format.md "Scoring").
+
+Scoring is pure (gold cells + a `Report` in, figures out) so a test can plant a wrong cell and
+watch accuracy, silent errors and flag recall move; loading cases, running the pipeline and
+rendering the reports sit below it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import signal
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from extractor.check import evaluate, table3_identities, table4_identities
+from extractor.output import atomic_write, json_value
+from schemas.keys import FEE_KEY, KNOWN_KEYS, ordered, table_of
+from schemas.record import Report, Verdict
+
+GoldValue = int | str | None
+TABLES = ("二", "三", "四")
+WORST_SHOWN = 20
+PROVENANCE_COUNTS = ("model_calls", "reprompts", "tokens_in", "tokens_out", "cache_hits")
+BASELINE_FIGURES = ("accuracy", "nonzero_accuracy", "exact_rate")
+GENERATED = "generated"
+
+
+class EvalError(Exception):
+    """A case file or baseline the harness cannot use; the message is one line, meant for the user."""
+
+
+class ExtractionTimeout(Exception):
+    """One input took longer than the eval allows (a glued run the solver cannot finish, say)."""
+
+
+# ---------------------------------------------------------------- pure scoring
+
+
+def failing_identities(cells: Mapping[str, object]) -> list[str]:
+    """Ids of the hard identities that the given values break: what a gold file's `source_errors` lists."""
+    return [c.id for i in table3_identities(cells) + table4_identities() if (c := evaluate(i, cells)).status == "fail"]
+
+
+def same(key: str, gold: GoldValue, got: object) -> bool:
+    """Exact: null ≠ 0, and the fee is compared as the decimal string it was printed as."""
+    if gold is None or got is None:
+        return gold is None and got is None
+    if key == FEE_KEY:
+        return str(got) == gold
+    return type(got) is int and got == gold
+
+
+def nonzero(key: str, gold: GoldValue) -> bool:
+    return gold is not None and (Decimal(gold) != 0 if key == FEE_KEY else gold != 0)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    right: int = 0
+    total: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.right / self.total if self.total else None
+
+    def __add__(self, other: Ratio) -> Ratio:
+        return Ratio(self.right + other.right, self.total + other.total)
+
+    def as_json(self) -> dict:
+        return {"right": self.right, "total": self.total, "rate": self.rate}
+
+
+def total_ratio(ratios: Iterable[Ratio]) -> Ratio:
+    return sum(ratios, Ratio())
+
+
+@dataclass(frozen=True)
+class CellResult:
+    key: str
+    gold: GoldValue
+    got: object  # as JSON writes it (the fee as a string)
+    ok: bool
+    flags: tuple[str, ...] = ()
+    raw: str | None = None
+    span: tuple[int, int] | None = None
+    source: str = "parser"
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "gold": self.gold, "got": self.got, "flags": list(self.flags), "raw": self.raw, "span": self.span, "source": self.source}
+
+
+@dataclass
+class RecordScore:
+    """One (case, input) pair: every gold cell compared, plus what the checker said about the record."""
+
+    case: str
+    input: str
+    verdict: str
+    verdict_reason: str
+    cells: list[CellResult]
+    source_errors_expected: tuple[str, ...] = ()
+    source_errors_found: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)  # model calls, reprompts, tokens, cache hits
+    wall_s: float = 0.0
+    error: str = ""  # why no record was extracted (unreadable input, time limit)
+
+    @property
+    def wrong(self) -> list[CellResult]:
+        return [c for c in self.cells if not c.ok]
+
+    @property
+    def flagged(self) -> bool:
+        """Anything but `verified` tells the user not to trust the numbers blindly."""
+        return self.verdict != Verdict.verified.value
+
+    @property
+    def silent(self) -> int:
+        """Wrong cells the checker passed as verified: the one figure that must stay zero."""
+        return 0 if self.flagged else len(self.wrong)
+
+    @property
+    def warranted(self) -> bool:
+        """A flag is right when a cell is wrong or the agency's own numbers do not add up."""
+        return bool(self.wrong) or bool(self.source_errors_expected)
+
+    def accuracy(self, table: str | None = None, only_nonzero: bool = False) -> Ratio:
+        cells = [c for c in self.cells if (table is None or table_of(c.key) == table) and (not only_nonzero or nonzero(c.key, c.gold))]
+        return Ratio(sum(c.ok for c in cells), len(cells))
+
+
+def score_record(case: str, input_name: str, gold: Mapping[str, GoldValue], report: Report, source_errors: Iterable[str] = (), wall_s: float = 0.0, error: str = "") -> RecordScore:
+    """Compare every gold key (only those: a fragment's gold lists what its page has)."""
+    results = []
+    for key in ordered(gold):
+        cell = report.cells.get(key)
+        got = cell.value if cell else None
+        results.append(
+            CellResult(
+                key=key,
+                gold=gold[key],
+                got=json_value(got),
+                ok=same(key, gold[key], got),
+                flags=tuple(cell.flags) if cell else ("missing",),
+                raw=cell.raw if cell else None,
+                span=tuple(cell.span) if cell and cell.span else None,
+                source=cell.source if cell else "parser",
+            )
+        )
+    found = tuple(c.id for c in report.checks if c.severity == "hard" and c.status == "fail" and c.cause == "source")
+    return RecordScore(
+        case=case,
+        input=input_name,
+        verdict=report.verdict.value,
+        verdict_reason=report.verdict_reason,
+        cells=results,
+        source_errors_expected=tuple(source_errors),
+        source_errors_found=found,
+        counts={name: getattr(report.provenance, name) for name in PROVENANCE_COUNTS},
+        wall_s=wall_s,
+        error=error,
+    )
+
+
+def _magnitude(cell: CellResult) -> Decimal:
+    """How far off a wrong cell is; a missing value is as far off as the value on the other side."""
+    gold, got = (None if v is None else Decimal(str(v)) for v in (cell.gold, cell.got))
+    return abs(gold - got) if gold is not None and got is not None else abs(gold if gold is not None else got)
+
+
+def worst_cells(records: list[RecordScore], limit: int = WORST_SHOWN) -> list[dict]:
+    """Wrong cells a developer should look at first: silent ones, then non-zero gold, then the largest misses."""
+    ranked = sorted(
+        ((r, c) for r in records for c in r.wrong),
+        key=lambda rc: (rc[0].flagged, not nonzero(rc[1].key, rc[1].gold), -_magnitude(rc[1])),
+    )
+    return [{"case": r.case, "input": r.input, "verdict": r.verdict, "silent": not r.flagged, **c.as_json()} for r, c in ranked[:limit]]
+
+
+def record_json(r: RecordScore) -> dict:
+    return {
+        "case": r.case,
+        "input": r.input,
+        "verdict": r.verdict,
+        "verdict_reason": r.verdict_reason,
+        "accuracy": r.accuracy().as_json(),
+        "nonzero_accuracy": r.accuracy(only_nonzero=True).as_json(),
+        "tables": {t: r.accuracy(t).as_json() for t in TABLES},
+        "silent_errors": r.silent,
+        "source_errors_expected": list(r.source_errors_expected),
+        "source_errors_found": list(r.source_errors_found),
+        **r.counts,
+        "wall_s": round(r.wall_s, 3),
+        "error": r.error,
+        "wrong": [c.as_json() for c in r.wrong],
+    }
+
+
+def summarise(records: list[RecordScore]) -> dict:
+    """Every figure of gold-format.md "Scoring", over all records, JSON-ready."""
+    flagged = [r for r in records if r.flagged]
+    wrong = [r for r in records if r.wrong]
+    expected = [(r.case, r.input, e) for r in records for e in r.source_errors_expected]
+    found = [(r.case, r.input, f) for r in records for f in r.source_errors_found]
+    return {
+        "records": len(records),
+        "accuracy": total_ratio(r.accuracy() for r in records).as_json(),
+        "nonzero_accuracy": total_ratio(r.accuracy(only_nonzero=True) for r in records).as_json(),
+        "tables": {
+            t: {
+                "accuracy": total_ratio(r.accuracy(t) for r in records).as_json(),
+                "nonzero_accuracy": total_ratio(r.accuracy(t, only_nonzero=True) for r in records).as_json(),
+            }
+            for t in TABLES
+        },
+        "exact_rate": Ratio(len(records) - len(wrong), len(records)).as_json(),
+        "silent_errors": sum(r.silent for r in records),
+        "silent_records": sum(1 for r in records if r.silent),
+        "verdicts": dict(Counter(r.verdict for r in records)),
+        "flag_recall": Ratio(sum(1 for r in wrong if r.flagged), len(wrong)).as_json(),
+        "flag_precision": Ratio(sum(1 for r in flagged if r.warranted), len(flagged)).as_json(),
+        "source_errors": {
+            "expected": len(expected),
+            "found": len(found),
+            "matched": len(set(expected) & set(found)),
+            "missed": [f"{case}: {e}" for case, name, e in expected if (case, name, e) not in found],
+            "spurious": [f"{case}: {f}" for case, name, f in found if (case, name, f) not in expected],
+        },
+        **{name: sum(r.counts.get(name, 0) for r in records) for name in PROVENANCE_COUNTS},
+        "wall_s": round(sum(r.wall_s for r in records), 3),
+        "not_extracted": [f"{r.case}: {r.error}" for r in records if r.error],
+        "worst_cells": worst_cells(records),
+    }
+
+
+# ---------------------------------------------------------------- gates
+
+
+def case_names(result: dict) -> list[str]:
+    return sorted({r["case"] for r in result["records"]})
+
+
+def baseline_entry(result: dict) -> dict:
+    """What a baseline keeps for one mode: the headline rates, silent errors, and the cases they cover."""
+    summary = result["summary"]
+    return {"cases": case_names(result), **{name: summary[name]["rate"] for name in BASELINE_FIGURES}, "silent_errors": summary["silent_errors"]}
+
+
+def gate(result: dict, min_accuracy: float | None = None, baseline: dict | None = None) -> list[str]:
+    """Reasons the run fails, one line each; empty when it passes."""
+    summary = result["summary"]
+    reasons = []
+    if summary["silent_errors"]:
+        reasons.append(f"{summary['silent_errors']} silent errors: wrong cells in {summary['silent_records']} records the checker passed as verified")
+    accuracy = summary["accuracy"]["rate"] or 0.0
+    if min_accuracy is not None and accuracy < min_accuracy:
+        reasons.append(f"accuracy {accuracy:.2%} is below --min-accuracy {min_accuracy:.2%}")
+    if baseline is None:
+        return reasons
+    cases, then_cases = case_names(result), baseline.get("cases", [])
+    if cases != then_cases:
+        added, missing = sorted(set(cases) - set(then_cases)), sorted(set(then_cases) - set(cases))
+        reasons.append(f"the cases differ from the baseline's (new: {added}, missing: {missing}); re-take it with --save-baseline")
+    for name in BASELINE_FIGURES:
+        now, then = summary[name]["rate"] or 0.0, baseline.get(name)
+        if then is not None and now < then - 1e-9:
+            reasons.append(f"{name} {now:.2%} is below the baseline's {then:.2%}")
+    if summary["silent_errors"] > baseline.get("silent_errors", 0):
+        reasons.append(f"silent errors {summary['silent_errors']} above the baseline's {baseline.get('silent_errors', 0)}")
+    return reasons
+
+
+def load_baseline(path: Path, mode: str) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvalError(f"no such baseline: {path} (take one with --save-baseline)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalError(f"{path}: not a readable baseline ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get(mode), dict):
+        raise EvalError(f"{path} has no baseline for mode {mode!r} (take one with --save-baseline)")
+    return data[mode]
+
+
+def save_baseline(path: Path, result: dict) -> None:
+    """Put this run's figures under its mode, keeping the other modes' entries."""
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data[result["mode"]] = baseline_entry(result)
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------- cases (I/O)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: Path
+    inputs: tuple[Path, ...]
+    cells: dict[str, GoldValue]
+    source_errors: tuple[str, ...]
+
+
+def case_name(path: Path) -> str:
+    return path.name.removesuffix(".json").removesuffix(".gold")
+
+
+def discover(cases: Path) -> list[Path]:
+    """A case file itself, or a directory's *.gold.json and other *.json (the loader skips those without cells)."""
+    if cases.is_file():
+        return [cases]
+    if not cases.is_dir():
+        raise EvalError(f"no such cases directory: {cases}")
+    return sorted(cases.glob("*.json"))
+
+
+def _check_value(key: str, value: object) -> None:
+    if value is None:
+        return
+    if key == FEE_KEY:
+        try:
+            if isinstance(value, str) and Decimal(value).is_finite():
+                return
+        except InvalidOperation:
+            pass
+        raise EvalError(f"{key}: expected the fee as a decimal string or null, got {value!r}")
+    if type(value) is not int or value < 0:
+        raise EvalError(f"{key}: expected a count (integer ≥ 0) or null, got {value!r}")
+
+
+def _find_input(name: str, beside: Path, inputs: Path | None) -> Path:
+    candidates = [beside / name] + ([inputs / name] if inputs else [])
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    if inputs and inputs.is_dir():
+        found = sorted(p for p in inputs.rglob(Path(name).name) if p.is_file())
+        if found:
+            return found[0]
+    where = f"beside the case or under {inputs}" if inputs else "beside the case (give --inputs DIR to look elsewhere)"
+    raise EvalError(f"input {name!r} not found {where}")
+
+
+def load_case(path: Path, inputs: Path | None = None) -> Case | None:
+    """A validated case, or None for a plain *.json that is not a case (no "cells"). Raises EvalError."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvalError(f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise EvalError("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise EvalError(f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    is_gold = path.name.endswith(".gold.json")
+    if not isinstance(data, dict) or "cells" not in data:
+        if is_gold:
+            raise EvalError('no "cells" object')
+        return None
+    cells = data["cells"]
+    if not isinstance(cells, dict) or not cells:
+        raise EvalError('"cells" must be a non-empty object of canonical key → value')
+    unknown = [k for k in cells if k not in KNOWN_KEYS]
+    if unknown:
+        raise EvalError(f"unknown cell key(s): {', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''}")
+    for key, value in cells.items():
+        _check_value(key, value)
+    names = data.get("inputs", data.get("input"))
+    names = [names] if isinstance(names, str) else names
+    if not names or not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise EvalError('no "input" (a file name) or "inputs" (a list of file names)')
+    source_errors = data.get("source_errors", [])
+    if not isinstance(source_errors, list) or not all(isinstance(e, str) for e in source_errors):
+        raise EvalError('"source_errors" must be a list of identity ids')
+    found = tuple(_find_input(n, path.parent, inputs) for n in names)
+    return Case(case_name(path), path, found, dict(cells), tuple(source_errors))
+
+
+def load_cases(paths: list[Path], inputs: Path | None = None) -> tuple[list[Case], list[str]]:
+    """Good cases, and one line per bad case file."""
+    cases, errors = [], []
+    for path in paths:
+        try:
+            case = load_case(path, inputs)
+        except EvalError as exc:
+            errors.append(f"{path}: {exc}")
+            continue
+        if case is not None:
+            cases.append(case)
+    return cases, errors
+
+
+# ---------------------------------------------------------------- running
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise ExtractionTimeout after `seconds`, so one runaway input cannot stall a whole eval (Unix, main thread)."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise ExtractionTimeout(f"extraction did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_case(case: Case, options, timeout: float | None = None) -> list[RecordScore]:
+    """Extract every input of a case and score it; an input that yields no record scores as a failed, empty one."""
+    from extractor.ingest import IngestError
+    from extractor.pipeline import extract_path
+
+    records = []
+    for path in case.inputs:
+        started, error = time.perf_counter(), ""
+        try:
+            with time_limit(timeout):
+                report = extract_path(path, options)
+        except (IngestError, ExtractionTimeout) as exc:
+            error = str(exc)
+            report = Report(source=str(path), verdict=Verdict.failed, verdict_reason=error)
+        records.append(score_record(case.name, path.name, case.cells, report, case.source_errors, time.perf_counter() - started, error))
+    return records
+
+
+def run_eval(cases: str, options, inputs: Path | None = None, timeout: float | None = None, count: int = 50, seed: int = 0, keep: Path | None = None) -> dict:
+    """Load the cases (or generate a suite: `cases="generated"`), extract and score every input: the JSON report."""
+    with ExitStack() as stack:
+        if cases == GENERATED and not Path(cases).exists():
+            if importlib.util.find_spec("reportlab") is None:
+                raise EvalError("the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')")
+            from extractor.damage import write_suite
+
+            directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
+            write_suite(directory, count, seed)
+            label = f"a generated suite (count {count}, seed {seed})"
+        else:
+            directory, label = Path(cases), cases
+        loaded, bad = load_cases(discover(directory), inputs)
+        records = [record for case in loaded for record in run_case(case, options, timeout)]
+    return {"mode": options.mode, "cases": label, "summary": summarise(records), "records": [record_json(r) for r in records], "bad_cases": bad}
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def pct(ratio: dict) -> str:
+    return "—" if ratio["rate"] is None else f"{ratio['rate']:.1%} ({ratio['right']}/{ratio['total']})"
+
+
+def headline(summary: dict) -> list[str]:
+    """The summary lines the terminal and the Markdown report share."""
+    tables = " · ".join(f"{t} {pct(v['accuracy'])}, non-zero {pct(v['nonzero_accuracy'])}" for t, v in summary["tables"].items())
+    src = summary["source_errors"]
+    lines = [
+        f"cell accuracy {pct(summary['accuracy'])} · non-zero cells {pct(summary['nonzero_accuracy'])}",
+        f"per table: {tables}",
+        f"report exact rate {pct(summary['exact_rate'])}",
+        f"silent errors {summary['silent_errors']} (in {summary['silent_records']} verified records)",
+        f"flags: recall {pct(summary['flag_recall'])} of wrong records flagged · precision {pct(summary['flag_precision'])} of flagged records warranted",
+        f"source errors: {src['matched']} of {src['expected']} expected found · {len(src['missed'])} missed · {len(src['spurious'])} spurious",
+        "verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(summary["verdicts"].items())),
+        f"model calls {summary['model_calls']} · reprompts {summary['reprompts']} · tokens {summary['tokens_in']} in / {summary['tokens_out']} out · cache hits {summary['cache_hits']} · wall {summary['wall_s']:.1f} s",
+    ]
+    if summary["not_extracted"]:
+        lines.append(f"not extracted: {len(summary['not_extracted'])} inputs (unreadable or over the time limit)")
+    return lines + [f"  missed source error {m}" for m in src["missed"]] + [f"  spurious source error {s}" for s in src["spurious"]] + [f"  not extracted {n}" for n in summary["not_extracted"]]
+
+
+RECORD_COLUMNS = ("case", "verdict", "accuracy", "non-zero", "二", "三", "四", "wrong", "silent", "src err", "calls", "re", "tok in/out", "cache", "wall s")
+WORST_COLUMNS = ("case", "key", "gold", "got", "verdict", "flags", "raw", "span")
+
+
+def short_pct(ratio: dict) -> str:
+    return "—" if ratio["rate"] is None else f"{ratio['rate']:.1%}"
+
+
+def record_row(r: dict, percent=pct) -> list[str]:
+    """One record's figures; `percent` formats the rates (with counts for Markdown, bare for the terminal)."""
+    name = r["case"] if r["input"].startswith(r["case"]) else f"{r['case']} ({r['input']})"
+    expected, found = set(r["source_errors_expected"]), set(r["source_errors_found"])
+    spurious = f" +{len(found - expected)}" if found - expected else ""
+    return [
+        name,
+        r["verdict"],
+        percent(r["accuracy"]),
+        percent(r["nonzero_accuracy"]),
+        *(percent(r["tables"][t]) for t in TABLES),
+        str(len(r["wrong"])),
+        str(r["silent_errors"]),
+        f"{len(found & expected)}/{len(expected)}{spurious}",
+        str(r["model_calls"]),
+        str(r["reprompts"]),
+        f"{r['tokens_in']}/{r['tokens_out']}",
+        str(r["cache_hits"]),
+        f"{r['wall_s']:.2f}",
+    ]
+
+
+def worst_row(w: dict) -> list[str]:
+    return [w["case"], w["key"], json.dumps(w["gold"]), json.dumps(w["got"]), w["verdict"] + (" SILENT" if w["silent"] else ""), ",".join(w["flags"]), (w["raw"] or "")[:40], str(w["span"] or "")]
+
+
+def render_markdown(result: dict) -> str:
+    def table(columns, rows) -> list[str]:
+        esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)] + ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+
+    summary = result["summary"]
+    lines = [f"# nianbao eval — mode {result['mode']}, {summary['records']} records from {result['cases']}", ""]
+    lines += [f"- {line.strip()}" for line in headline(summary)]
+    if result["bad_cases"]:
+        lines += ["", "## Bad case files", ""] + [f"- {b}" for b in result["bad_cases"]]
+    lines += ["", "## Per case", ""] + table(RECORD_COLUMNS, [record_row(r) for r in result["records"]])
+    if summary["worst_cells"]:
+        lines += ["", "## Worst cells", ""] + table(WORST_COLUMNS, [worst_row(w) for w in summary["worst_cells"]])
+    return "\n".join(lines) + "\n"
+
+
+def print_terminal(result: dict, console, max_rows: int = 40) -> None:
+    """Rich tables; a long (generated) suite shows only its records with wrong cells."""
+    from rich.table import Table
+
+    records = result["records"]
+    shown = records if len(records) <= max_rows else [r for r in records if r["wrong"]][:max_rows]
+    title = f"nianbao eval — mode {result['mode']} — {len(records)} records from {result['cases']}"
+    if shown is not records:
+        title += f" (showing {len(shown)} with wrong cells)"
+    if not console.is_terminal:
+        console.width = max(console.width, 160)  # CI logs: wide rows beat folded ones
+    table = Table(title=title)
+    for column in RECORD_COLUMNS:
+        table.add_column(column, overflow="fold", no_wrap=column != "case")
+    for r in shown:
+        table.add_row(*record_row(r, short_pct), style="red" if r["silent_errors"] else ("yellow" if r["wrong"] else None))
+    console.print(table)
+    for line in headline(result["summary"]):
+        console.print(line, markup=False, highlight=False)
+    worst = result["summary"]["worst_cells"]
+    if worst:
+        wt = Table(title="worst cells")
+        for column in WORST_COLUMNS:
+            wt.add_column(column, overflow="fold")
+        for w in worst:
+            wt.add_row(*worst_row(w), style="red" if w["silent"] else None)
+        console.print(wt)
+
+
+def write_reports(result: dict, path: Path) -> tuple[Path, Path]:
+    """PATH.json (every figure and wrong cell) and PATH.md (for a pull request), written atomically."""
+    stem = path.with_suffix("") if path.suffix in (".json", ".md") else path
+    json_path, md_path = Path(f"{stem}.json"), Path(f"{stem}.md")
+    atomic_write(json_path, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(md_path, render_markdown(result))
+    return json_path, md_path

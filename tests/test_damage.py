@@ -1,0 +1,112 @@
+"""The damage generator itself: gold that satisfies every identity, pages that look like the real damage."""
+
+import random
+
+import pytest
+
+from extractor.damage import (
+    DAMAGES,
+    LAYOUTS,
+    PROFILES,
+    RESULTS_LABEL,
+    build_page,
+    generate,
+    plant_source_error,
+    random_cells,
+    render_glued,
+    render_html,
+    render_lines,
+    write_suite,
+)
+from extractor.evaluate import failing_identities, load_cases
+from extractor.ingest import ingest_bytes
+from schemas.keys import ALL_KEYS, FEE_KEY
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_random_gold_has_every_key_and_satisfies_every_identity(profile):
+    for seed in range(20):
+        cells = random_cells(random.Random(seed), profile)
+        assert list(cells) == list(ALL_KEYS)
+        assert failing_identities(cells) == []
+        assert isinstance(cells[FEE_KEY], str)
+
+
+def test_zero_heavy_is_mostly_zero_and_large_is_large():
+    zero = random_cells(random.Random(1), "zero_heavy")
+    large = random_cells(random.Random(1), "large")
+    assert sum(v == 0 for v in zero.values()) > 150
+    assert max(v for k, v in large.items() if k != FEE_KEY) >= 1000
+
+
+def test_a_planted_source_error_breaks_an_identity():
+    for seed in range(10):
+        rng = random.Random(seed)
+        assert failing_identities(plant_source_error(random_cells(rng), rng)) != []
+
+
+def page(damages=(), seed=3):
+    rng = random.Random(seed)
+    p = build_page(random_cells(rng), rng)
+    for kind in damages:
+        p = DAMAGES[kind](p, rng)
+    return p, rng
+
+
+def test_html_has_the_canonical_spans():
+    text = render_html(*page())
+    assert f'<td rowspan="22">{RESULTS_LABEL}</td><td colspan="2">（一）予以公开</td>' in text
+    assert '<td rowspan="8">（三）不予公开</td><td>1.属于国家秘密</td>' in text
+    assert '<td colspan="3">一、本年新收政府信息公开申请数量</td>' in text
+
+
+def test_one_cell_per_line_text_is_tab_indented_with_blank_lines_between_rows():
+    text = render_lines(*page())
+    assert "\n\t规章\n\t" in text and "\n\n\t行政规范性文件\n" in text
+    assert "\t\n\t\n\t2.其他法律行政法规禁止公开\n" in text  # two merged cells above the item
+
+
+def test_glued_page_is_one_line_with_digit_runs():
+    p, rng = page()
+    text = render_glued(p, rng)
+    assert text.count("\n") == 1
+    assert "一、本年新收政府信息公开申请数量" in text
+
+
+def test_page_break_repeats_the_spanning_labels():
+    p, rng = page(["page_break"])
+    text = render_lines(p, rng)
+    assert text.count(RESULTS_LABEL) == 2 and "- 2 -" in text
+
+
+def test_vertical_cut_and_fullwidth_labels():
+    p, rng = page(["cut_headers", "vertical_labels", "fullwidth"], seed=1)
+    text = render_lines(p, rng)
+    assert "三、\n本年\n度办\n理结\n果" in text
+    assert "然人" in text and "\t自然人" not in text
+    assert "０" in text and "0" not in text.split("二、主动公开")[1]
+
+
+def test_extra_value_adds_one_value_to_rows_from_granted_on_and_to_table_4():
+    p, _ = page(["extra_value"])
+    table2, table3, table4 = p.tables()
+    widths = [sum(td.is_value for td in row) for row in table3.rows if any(td.is_value for td in row)]
+    assert widths == [7, 7] + [8] * 23
+    assert sum(td.is_value for td in table4.rows[-1]) == 16
+    assert all(sum(td.is_value for td in row) <= 3 for row in table2.rows)
+
+
+@pytest.mark.parametrize("layout", ["pdf", "docx"])
+def test_pdf_and_docx_read_back_with_their_labels_and_values(layout):
+    generated = generate(random.Random(2), layout, ("page_break",))
+    text = ingest_bytes(generated.data, generated.filename).text
+    assert "本年新收政府信息公开申请数量" in text and RESULTS_LABEL in text.replace(" ", "")
+    assert str(generated.cells["applications.total_processed.total"]) in text
+
+
+def test_write_suite_writes_pages_beside_loadable_gold(tmp_path):
+    write_suite(tmp_path, len(LAYOUTS), seed=4)
+    cases, bad = load_cases(sorted(tmp_path.glob("*.json")))
+    assert bad == [] and len(cases) == len(LAYOUTS)
+    assert {c.inputs[0].suffix for c in cases} == {".txt", ".md", ".html", ".pdf", ".docx"}
+    assert all(c.source_errors == tuple(failing_identities(c.cells)) for c in cases)

@@ -1,0 +1,82 @@
+"""Property: on any damaged page, extraction returns the gold value for every cell or does not say `verified`.
+
+Gold is known by construction (extractor.damage). Bounded and derandomised, so CI is fast and a
+strict xfail stays stable.
+"""
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from extractor.damage import DAMAGES, LAYOUTS, PROFILES, generate
+from extractor.evaluate import ExtractionTimeout, score_record, time_limit
+from extractor.ingest import ingest_bytes
+from extractor.pipeline import extract_document
+
+bounded = settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+SPLIT_LAYOUTS = [name for name in LAYOUTS if name != "glued"]  # cell separators survive
+FILE_LAYOUTS = ["pdf", "docx"]  # ten times slower to make and read: fewer examples alone, damaged in the combined test
+TEXT_LAYOUTS = [name for name in SPLIT_LAYOUTS if name not in FILE_LAYOUTS]
+rngs = st.randoms(use_true_random=False)
+profiles = st.sampled_from(PROFILES)
+
+
+def assert_verified_means_right(generated) -> None:
+    report = extract_document(ingest_bytes(generated.data, generated.filename), generated.filename)
+    score = score_record(generated.name, generated.filename, generated.cells, report, generated.source_errors)
+    wrong = [(c.key, c.gold, c.got, c.raw) for c in score.wrong]
+    assert score.silent == 0, f"{generated.layout} {generated.damages}: verified with {len(wrong)} wrong cells, e.g. {wrong[:5]}"
+
+
+@pytest.mark.parametrize("layout", TEXT_LAYOUTS)
+@bounded
+@given(rng=rngs, profile=profiles)
+def test_each_text_layout_alone(layout, rng, profile):
+    assert_verified_means_right(generate(rng, layout, (), profile))
+
+
+@pytest.mark.parametrize("layout", FILE_LAYOUTS)
+@settings(bounded, max_examples=10)
+@given(rng=rngs, profile=profiles)
+def test_each_file_layout_alone(layout, rng, profile):
+    assert_verified_means_right(generate(rng, layout, (), profile))
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+@bounded
+@given(rng=rngs, profile=profiles, layout=st.sampled_from(TEXT_LAYOUTS))
+def test_each_damage_kind_alone(damage, rng, profile, layout):
+    assert_verified_means_right(generate(rng, layout, (damage,), profile))
+
+
+@settings(bounded, max_examples=60)
+@given(rng=rngs, profile=profiles, layout=st.sampled_from(SPLIT_LAYOUTS), damages=st.sets(st.sampled_from(list(DAMAGES))), source_error=st.booleans())
+def test_damage_kinds_combined(rng, profile, layout, damages, source_error):
+    assert_verified_means_right(generate(rng, layout, tuple(damages), profile, source_error))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="parser bug: a row printing one value too many beside the agency's own arithmetic error is verified: "
+    "parse._resolve_extra_values drops the one value whose removal makes the identities hold (table 四 '0 0 0 0 0 1 0 …', "
+    "16 values, reads review.total 0 instead of the printed 1) and calls the choice harmless although dropping a repeated 0 reads differently",
+)
+@settings(bounded, phases=[Phase.explicit, Phase.generate])  # a known failure: no time spent shrinking it
+@given(rng=rngs, layout=st.sampled_from(SPLIT_LAYOUTS))
+def test_extra_value_beside_a_source_error(rng, layout):
+    assert_verified_means_right(generate(rng, layout, ("extra_value",), "zero_heavy", source_error=True))
+
+
+@bounded
+@given(rng=rngs, damages=st.sets(st.sampled_from(list(DAMAGES))), source_error=st.booleans())
+def test_glued_digit_runs(rng, damages, source_error):
+    """Zero-heavy values only: with larger ones the solver does not finish (the next test)."""
+    assert_verified_means_right(generate(rng, "glued", tuple(damages), "zero_heavy", source_error))
+
+
+@pytest.mark.xfail(strict=True, raises=ExtractionTimeout, reason="parser bug: solve.split_tokens enumerates every split of a glued run before the identities prune it; a glued table 四 of aggregate-sized values does not finish")
+def test_glued_page_with_large_values_extracts_in_bounded_time():
+    with time_limit(2):
+        assert_verified_means_right(generate(random.Random(5), "glued", (), "large"))

@@ -1,0 +1,241 @@
+"""The eval harness: plant a wrong cell and every figure must move as gold-format.md "Scoring" says."""
+
+import json
+import random
+import shutil
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.damage import random_cells
+from extractor.evaluate import (
+    EvalError,
+    ExtractionTimeout,
+    gate,
+    load_case,
+    load_cases,
+    record_json,
+    same,
+    score_record,
+    summarise,
+    time_limit,
+)
+from schemas.keys import FEE_KEY, t3_key, t4_key
+from schemas.record import Cell, Check, Report, Verdict
+
+CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+GOLD = random_cells(random.Random(7), "typical")
+NONZERO_KEY = next(k for k, v in GOLD.items() if k.startswith("applications.") and v)
+
+
+def record(gold, verdict=Verdict.verified, changes=None, checks=()):
+    """A fake extracted record holding the gold values, with `changes` planted."""
+    values = {**gold, **(changes or {})}
+    cells = {k: Cell(value=Decimal(v) if k == FEE_KEY and v is not None else v, flags=["split_from_run"] if k in (changes or {}) else []) for k, v in values.items()}
+    report = Report(verdict=verdict).with_cells(cells)
+    report.checks = list(checks)
+    return report
+
+
+def result(*scores):
+    return {"mode": "rules", "summary": summarise(list(scores)), "records": [record_json(s) for s in scores]}
+
+
+def test_exact_comparison_null_is_not_zero_and_fee_is_its_string():
+    assert same("applications.granted.total", 0, 0)
+    assert not same("applications.granted.total", 0, None)
+    assert not same("applications.granted.total", None, 0)
+    assert same("applications.granted.total", None, None)
+    assert not same("applications.granted.total", 3, Decimal(3))
+    assert same(FEE_KEY, "21613.90", Decimal("21613.90"))
+    assert not same(FEE_KEY, "21613.90", Decimal("21613.9"))
+
+
+def test_a_perfect_verified_record_scores_everything_right():
+    s = summarise([score_record("c", "c.txt", GOLD, record(GOLD))])
+    assert s["accuracy"] == {"right": 200, "total": 200, "rate": 1.0}
+    assert s["exact_rate"]["rate"] == 1.0
+    assert s["silent_errors"] == 0
+    assert s["flag_recall"]["total"] == 0 and s["flag_precision"]["total"] == 0
+
+
+def test_a_planted_wrong_cell_in_a_verified_record_is_a_silent_error():
+    wrong = GOLD[NONZERO_KEY] + 1
+    score = score_record("c", "c.txt", GOLD, record(GOLD, changes={NONZERO_KEY: wrong}))
+    s = summarise([score])
+    nonzero_total = sum(1 for k, v in GOLD.items() if v not in (0, "0", None))
+    assert s["accuracy"] == {"right": 199, "total": 200, "rate": 199 / 200}
+    assert s["nonzero_accuracy"]["right"] == nonzero_total - 1
+    assert s["tables"]["三"]["accuracy"]["right"] == 174 and s["tables"]["二"]["accuracy"]["rate"] == 1.0
+    assert s["exact_rate"]["rate"] == 0.0
+    assert (s["silent_errors"], s["silent_records"]) == (1, 1)
+    assert s["flag_recall"] == {"right": 0, "total": 1, "rate": 0.0}
+    worst = s["worst_cells"][0]
+    assert (worst["key"], worst["gold"], worst["got"], worst["silent"], worst["flags"]) == (NONZERO_KEY, GOLD[NONZERO_KEY], wrong, True, ["split_from_run"])
+    assert any("silent errors" in reason for reason in gate(result(score)))
+
+
+def test_the_same_wrong_cell_flagged_is_not_silent_and_counts_for_recall_and_precision():
+    wrong = score_record("c", "c.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: None}))
+    right_but_flagged = score_record("d", "d.txt", GOLD, record(GOLD, Verdict.needs_review))
+    s = summarise([wrong, right_but_flagged])
+    assert s["accuracy"]["right"] == 399
+    assert s["silent_errors"] == 0
+    assert s["flag_recall"] == {"right": 1, "total": 1, "rate": 1.0}
+    assert s["flag_precision"] == {"right": 1, "total": 2, "rate": 0.5}
+    assert gate(result(wrong, right_but_flagged)) == []
+
+
+def test_incomplete_records_score_null_cells_wrong_but_flagged():
+    nulls = {k: None for k in list(GOLD)[100:]}
+    s = summarise([score_record("c", "c.txt", GOLD, record(GOLD, Verdict.incomplete, nulls))])
+    assert s["accuracy"]["right"] == 100
+    assert s["silent_errors"] == 0 and s["flag_recall"]["rate"] == 1.0
+
+
+def test_a_fragment_gold_scores_only_its_own_keys():
+    part = {k: GOLD[k] for k in list(GOLD)[:50]}
+    s = summarise([score_record("c", "c.txt", part, record(GOLD, changes={k: None for k in list(GOLD)[50:]}))])
+    assert s["accuracy"] == {"right": 50, "total": 50, "rate": 1.0}
+
+
+def test_source_errors_found_are_matched_against_gold():
+    breaking = {t4_key("review", "total"): GOLD[t4_key("review", "total")] + 2}
+    gold = {**GOLD, **breaking}
+    found = Check(id="T4.sum:review", status="fail", cause="source")
+    extraction = Check(id="T3.row:granted", status="fail", cause="extraction")
+    spurious = Check(id="T3.sum:total", status="fail", cause="source")
+    right = score_record("a", "a.txt", gold, record(gold, Verdict.source_error, checks=[found, extraction]), ["T4.sum:review"])
+    wrong = score_record("b", "b.txt", GOLD, record(GOLD, Verdict.source_error, checks=[spurious]))
+    missed = score_record("c", "c.txt", gold, record(gold, Verdict.needs_model), ["T4.sum:review"])
+    s = summarise([right, wrong, missed])["source_errors"]
+    assert (s["expected"], s["found"], s["matched"]) == (2, 2, 1)
+    assert s["missed"] == ["c: T4.sum:review"] and s["spurious"] == ["b: T3.sum:total"]
+    assert summarise([right])["flag_precision"]["rate"] == 1.0  # a right source-error verdict is a warranted flag
+
+
+def test_gates_min_accuracy_and_baseline():
+    wrong = score_record("c", "c.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: None}))
+    run = result(wrong)
+    assert gate(run, min_accuracy=0.99) == []
+    assert gate(run, min_accuracy=0.999) == ["accuracy 99.50% is below --min-accuracy 99.90%"]
+    same_baseline = {"cases": ["c"], "accuracy": 0.995, "nonzero_accuracy": run["summary"]["nonzero_accuracy"]["rate"], "exact_rate": 0.0, "silent_errors": 0}
+    assert gate(run, baseline=same_baseline) == []
+    better = {**same_baseline, "accuracy": 1.0, "exact_rate": 1.0}
+    assert gate(run, baseline=better) == ["accuracy 99.50% is below the baseline's 100.00%", "exact_rate 0.00% is below the baseline's 100.00%"]
+    assert "the cases differ" in gate(run, baseline={**same_baseline, "cases": ["c", "d"]})[0]
+
+
+def test_time_limit_stops_a_runaway_extraction():
+    started = time.perf_counter()
+    with pytest.raises(ExtractionTimeout), time_limit(0.2):
+        while True:
+            pass
+    assert time.perf_counter() - started < 2
+
+
+# ---------------------------------------------------------------- case files
+
+
+def write_case(directory: Path, name: str, data) -> Path:
+    path = directory / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not valid JSON"),
+        ({"input": "x.txt"}, 'no "cells"'),
+        ({"input": "x.txt", "cells": {"applications.nope.total": 1}}, "unknown cell key(s): applications.nope.total"),
+        ({"input": "x.txt", "cells": {"applications.granted.total": "1"}}, "expected a count"),
+        ({"input": "x.txt", "cells": {FEE_KEY: 12.5}}, "expected the fee as a decimal string"),
+        ({"cells": {"applications.granted.total": 1}}, 'no "input"'),
+        ({"input": "missing.txt", "cells": {"applications.granted.total": 1}}, "input 'missing.txt' not found"),
+    ],
+)
+def test_bad_case_files_are_one_clear_line(tmp_path, content, message):
+    (tmp_path / "x.txt").write_text("page", encoding="utf-8")
+    path = write_case(tmp_path, "bad.gold.json", content)
+    with pytest.raises(EvalError, match=r"^[^\n]*$") as raised:
+        load_case(path)
+    assert message in str(raised.value)
+
+
+def test_plain_json_without_cells_is_not_a_case_and_inputs_are_found_under_inputs(tmp_path):
+    cases, pages = tmp_path / "cases", tmp_path / "pages" / "real"
+    cases.mkdir()
+    pages.mkdir(parents=True)
+    (pages / "p.txt").write_text("page", encoding="utf-8")
+    write_case(cases, "settings.json", {"something": 1})
+    write_case(cases, "p.json", {"inputs": ["p.txt"], "cells": {t3_key("granted", "total"): 1}})
+    loaded, bad = load_cases(sorted(cases.glob("*.json")), tmp_path / "pages")
+    assert bad == [] and [(c.name, c.inputs) for c in loaded] == [("p", (pages / "p.txt",))]
+
+
+# ---------------------------------------------------------------- the command
+
+
+def corpus_copy(tmp_path: Path, name: str = "001_49af0c7705570677") -> Path:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shutil.copy(CORPUS / f"{name}.gold.json", cases)
+    shutil.copy(CORPUS / f"{name}.txt", cases)
+    return cases
+
+
+def test_eval_command_passes_on_a_corpus_case_and_writes_json_and_markdown(tmp_path):
+    cases = corpus_copy(tmp_path)
+    out = tmp_path / "reports" / "run"
+    run = CliRunner().invoke(app, ["eval", "--cases", str(cases), "--report", str(out), "--min-accuracy", "100"])
+    assert run.exit_code == 0, run.output
+    report = json.loads((tmp_path / "reports" / "run.json").read_text(encoding="utf-8"))
+    assert report["summary"]["accuracy"]["rate"] == 1.0 and report["summary"]["silent_errors"] == 0
+    assert "cell accuracy 100.0% (200/200)" in (tmp_path / "reports" / "run.md").read_text(encoding="utf-8")
+
+
+def test_eval_command_fails_on_a_silent_error(tmp_path):
+    cases = corpus_copy(tmp_path)
+    gold_path = cases / "001_49af0c7705570677.gold.json"
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    gold["cells"]["applications.new_received.natural_person"] += 1  # the page says otherwise, and the record is verified
+    gold_path.write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    run = CliRunner().invoke(app, ["eval", "--cases", str(cases), "--report", str(tmp_path / "r")])
+    assert run.exit_code == 1
+    assert "1 silent errors" in run.output
+
+
+def test_eval_command_reports_a_bad_case_without_a_traceback(tmp_path):
+    cases = corpus_copy(tmp_path)
+    write_case(cases, "broken.gold.json", "{")
+    run = CliRunner().invoke(app, ["eval", "--cases", str(cases), "--report", str(tmp_path / "r")])
+    assert run.exit_code == 2
+    assert "broken.gold.json: not valid JSON" in run.output and "Traceback" not in run.output
+
+
+def test_eval_command_baseline_save_then_gate(tmp_path):
+    cases = corpus_copy(tmp_path)
+    baseline = tmp_path / "baseline.json"
+    args = ["eval", "--cases", str(cases), "--report", str(tmp_path / "r"), "--baseline", str(baseline)]
+    assert CliRunner().invoke(app, args).exit_code == 2  # no baseline yet: one clear line
+    assert CliRunner().invoke(app, [*args, "--save-baseline"]).exit_code == 0
+    assert json.loads(baseline.read_text(encoding="utf-8"))["rules"]["accuracy"] == 1.0
+    assert CliRunner().invoke(app, args).exit_code == 0
+    raised = json.loads(baseline.read_text(encoding="utf-8"))
+    raised["rules"]["cases"].append("another")
+    baseline.write_text(json.dumps(raised), encoding="utf-8")
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 1 and "the cases differ" in run.output
+
+
+def test_eval_command_runs_a_generated_suite(tmp_path):
+    keep = tmp_path / "suite"
+    run = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "3", "--seed", "5", "--keep", str(keep), "--report", str(tmp_path / "r")])
+    assert run.exit_code == 0, run.output
+    assert len(list(keep.glob("*.gold.json"))) == 3
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["summary"]["records"] == 3

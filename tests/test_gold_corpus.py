@@ -1,0 +1,44 @@
+"""Every gold file re-checked on its own: known keys in template order, and the identities its cells
+break are exactly the `source_errors` it lists (gold-format.md "A gold file")."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor.check import evaluate, table3_identities, table4_identities
+from extractor.evaluate import load_case
+from schemas.keys import ALL_KEYS, KNOWN_KEYS, OTHER_TOTAL_KEYS, T3_COLUMNS, t3_key
+
+CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+GOLD = sorted(CORPUS.glob("*.gold.json"))
+
+# The printed template's order: a 2019-style （六）其他处理 row sits where （六） sits, before （七）总计.
+_TOTAL = ALL_KEYS.index(t3_key("total_processed", T3_COLUMNS[0]))
+TEMPLATE_ORDER = {k: i for i, k in enumerate(ALL_KEYS[:_TOTAL] + OTHER_TOTAL_KEYS + ALL_KEYS[_TOTAL:])}
+
+
+def test_the_corpus_has_its_ten_gold_files():
+    assert len(GOLD) >= 10
+
+
+@pytest.mark.parametrize("path", GOLD, ids=lambda p: p.name)
+def test_gold_keys_are_known_and_in_template_order(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    assert [k for k in cells if k not in KNOWN_KEYS] == []
+    assert list(cells) == sorted(cells, key=TEMPLATE_ORDER.__getitem__)
+
+
+@pytest.mark.parametrize("path", GOLD, ids=lambda p: p.name)
+def test_gold_is_complete_unless_partial(path):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not data.get("partial"):
+        assert set(ALL_KEYS) - set(data["cells"]) == set()
+
+
+@pytest.mark.parametrize("path", GOLD, ids=lambda p: p.name)
+def test_gold_identities_fail_exactly_as_source_errors_say(path):
+    case = load_case(path)  # also validates value types and finds the input beside the gold file
+    values = case.cells
+    checks = [evaluate(i, values) for i in table3_identities(values) + table4_identities()]
+    assert sorted(c.id for c in checks if c.status == "fail") == sorted(case.source_errors)
