@@ -193,7 +193,7 @@ def table3(cells: Cells) -> Table:
         elif row in T3_SINGLE_LABELS:
             labels = [Td(T3_SINGLE_LABELS[row], colspan=2)]
         else:
-            group, leaf = row.split(".")
+            group = row.split(".")[0]
             title, leaves = T3_GROUP_LABELS[group]
             index = [r for r in T3_LEAF_ROWS if r.startswith(group + ".")].index(row)
             labels = ([Td(title, rowspan=len(leaves))] if index == 0 else []) + [Td(f"{index + 1}.{leaves[index]}")]
