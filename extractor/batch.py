@@ -2,7 +2,8 @@
 
 Layout of OUTDIR:
   records/<sha256>.json   one record per input content, written atomically the moment it is done
-  errors/<sha256>.json    one line of reason per input that could not be extracted
+  rows/<sha256>.json      its rows of reports.csv and cells.csv, rendered by the worker (written first)
+  errors/<sha256>.json    the one-line reason of an input that could not be extracted
   records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl, summary.json
                           assembled at the end from the per-input files, each atomically
 
@@ -30,11 +31,11 @@ from functools import partial
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from extractor.datasets import parquet_available, write_datasets
+from extractor.datasets import dataset_rows, parquet_available, write_datasets
 from extractor.ingest import IngestError
 from extractor.output import atomic_write
 from extractor.pipeline import Options, extract_path
-from schemas.record import Report, Verdict
+from schemas.record import Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
 COUNTED = (*(v.value for v in Verdict), "error")
@@ -195,13 +196,21 @@ def record_path(out: Path, sha256: str) -> Path:
     return out / "records" / f"{sha256}.json"
 
 
+def rows_path(out: Path, sha256: str) -> Path:
+    return out / "rows" / f"{sha256}.json"
+
+
 def error_path(out: Path, sha256: str) -> Path:
     return out / "errors" / f"{sha256}.json"
 
 
 def extract_one(task: Task, out: str, mode: str) -> str:
-    """Extract one input and save its record; returns the verdict (runs in a worker)."""
+    """Extract one input and save its dataset rows, then its record (the mark of done); returns the verdict.
+
+    Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
+    """
     report = extract_path(task.path, Options(mode=mode))
+    atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report))
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json())
     return report.verdict.value
 
@@ -252,9 +261,13 @@ def _lock(out: Path):
     return handle
 
 
+def done(out: Path, sha256: str) -> bool:
+    return record_path(out, sha256).exists() and rows_path(out, sha256).exists()
+
+
 def _remove_stale_temporaries(out: Path) -> None:
     """Temporary files of a run that was killed mid-write (atomic_open names them `.<name>.*.tmp`)."""
-    for folder in (out, out / "records", out / "errors"):
+    for folder in (out, out / "records", out / "rows", out / "errors"):
         for tmp in folder.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
 
@@ -282,7 +295,7 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
                 continue
             seen.add(sha)
             order.append((str(path), sha, None))
-            if record_path(out, sha).exists() or (error_path(out, sha).exists() and not options.retry_errors):
+            if done(out, sha) or (error_path(out, sha).exists() and not options.retry_errors):
                 result.skipped += 1
             else:
                 todo.append(Task(str(path), sha))
@@ -331,23 +344,16 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
 
 def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult) -> None:
     """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files."""
+    finished: list[tuple[Path, Path]] = []
     errors: list[dict] = []
-
-    def reports() -> Iterator[tuple[Report, bytes]]:
-        for path, sha, reason in order:
-            if sha is None:
-                errors.append({"path": path, "sha256": None, "reason": reason})
-            elif record_path(out, sha).exists():
-                record_json = record_path(out, sha).read_bytes()
-                report = Report.model_validate_json(record_json)
-                if report.source != path:  # extracted from another path (a moved folder): name this run's
-                    report.source = path
-                    record_json = report.model_dump_json().encode()
-                yield report, record_json
-            elif error_path(out, sha).exists():
-                errors.append(json.loads(error_path(out, sha).read_text(encoding="utf-8")) | {"path": path})
-
-    result.dataset_counts = write_datasets(out, reports(), result.parquet)
+    for path, sha, reason in order:
+        if sha is None:
+            errors.append({"path": path, "sha256": None, "reason": reason})
+        elif done(out, sha):
+            finished.append((record_path(out, sha), rows_path(out, sha)))
+        elif error_path(out, sha).exists():
+            errors.append(json.loads(error_path(out, sha).read_text(encoding="utf-8")) | {"path": path})
+    result.dataset_counts = write_datasets(out, finished, result.parquet)
     result.errors = len(errors)
     result.dataset_counts["error"] = len(errors)
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))

@@ -1,25 +1,29 @@
-"""The batch's datasets: records.jsonl, reports.csv, cells.csv and cells.parquet, in one streaming pass.
+"""The batch's datasets: records.jsonl, reports.csv, cells.csv and cells.parquet.
 
-Every file is written through `atomic_open`, so a run killed while assembling leaves the previous
-datasets (or none), never half a file. Columns are fixed (all canonical keys, the 2019 （六） row
-included) so every run of every corpus yields the same schema.
+The CPU work of a report's dataset rows is done by the worker that extracted it (`dataset_rows`,
+saved beside its record), so assembling the datasets at the end of a run is concatenation plus a
+C++ CSV → Parquet conversion: cheap enough to redo on every run, which keeps every dataset file a
+whole-file atomic write. Columns are fixed (all canonical keys, the 2019 （六） row included), so
+every run of every corpus yields the same schema.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import json
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
-from extractor.output import META_COLUMNS, atomic_open, wide_csv_writer
+from extractor.output import META_COLUMNS, atomic_open, wide_row
 from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, table_of
 from schemas.record import Report
 
-WIDE_COLUMNS = [*META_COLUMNS, *ALL_KEYS, *OTHER_TOTAL_KEYS]
+WIDE_COLUMNS = (*META_COLUMNS, *ALL_KEYS, *OTHER_TOTAL_KEYS)
 CELL_COLUMNS = (
-    "source",  # the input path
+    "source",  # the input path the content was extracted from
     "input_sha256",
     "verdict",  # the report's verdict, so cells of trusted reports are one filter away
     "key",  # the canonical key
@@ -33,7 +37,7 @@ CELL_COLUMNS = (
     "check_status",  # fail / pass / uncheckable over the hard identities that involve the cell; empty if none
     "checks",  # every check involving the cell, 'id=status'
 )
-PARQUET_BATCH_ROWS = 50_000
+BOM = "\ufeff"  # so Excel opens the Chinese text right
 
 
 def cell_rows(report: Report) -> list[tuple]:
@@ -47,7 +51,6 @@ def cell_rows(report: Report) -> list[tuple]:
     for key, cell in report.cells.items():
         checks = involved.get(key, ())
         hard = {c.status for c in checks if c.severity == "hard"}
-        span = cell.span or (None, None)
         rows.append(
             (
                 *head,
@@ -55,7 +58,7 @@ def cell_rows(report: Report) -> list[tuple]:
                 table_of(key),
                 None if cell.value is None else str(cell.value),
                 cell.raw,
-                *span,
+                *(cell.span or (None, None)),
                 ";".join(cell.flags),
                 cell.source,
                 next((s for s in ("fail", "pass", "uncheckable") if s in hard), ""),
@@ -65,62 +68,60 @@ def cell_rows(report: Report) -> list[tuple]:
     return rows
 
 
-class _Parquet:
-    """cells.parquet in row groups, so memory stays flat however many reports there are."""
-
-    def __init__(self, handle) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        self.pa = pa
-        types = {"span_start": pa.int64(), "span_end": pa.int64()}
-        self.schema = pa.schema([(c, types.get(c, pa.string())) for c in CELL_COLUMNS])
-        self.writer = pq.ParquetWriter(handle, self.schema, compression="zstd")
-        self.rows: list[tuple] = []
-
-    def add(self, rows: list[tuple]) -> None:
-        self.rows.extend(rows)
-        if len(self.rows) >= PARQUET_BATCH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            columns = [self.pa.array(values, type=f.type) for values, f in zip(zip(*self.rows), self.schema)]
-            self.writer.write_table(self.pa.Table.from_arrays(columns, schema=self.schema))
-            self.rows = []
-
-    def close(self) -> None:
-        self.flush()
-        self.writer.close()
+def dataset_rows(report: Report) -> str:
+    """A report's rows of reports.csv and cells.csv, rendered where it was extracted (a JSON object)."""
+    wide, cells = io.StringIO(), io.StringIO()
+    row = wide_row(report)
+    csv.writer(wide, lineterminator="\n").writerow([row.get(c) for c in WIDE_COLUMNS])  # csv writes None as empty
+    csv.writer(cells, lineterminator="\n").writerows(cell_rows(report))
+    return json.dumps({"verdict": report.verdict.value, "wide": wide.getvalue(), "cells": cells.getvalue()}, ensure_ascii=False)
 
 
 def parquet_available() -> bool:
     try:
+        import pyarrow.csv  # noqa: F401
         import pyarrow.parquet  # noqa: F401
     except ImportError:
         return False
     return True
 
 
-def write_datasets(out: Path, reports: Iterable[tuple[Report, bytes]], parquet: bool) -> Counter:
-    """Stream (report, its JSON) pairs into the dataset files of `out`; returns the count of each verdict."""
+def csv_to_parquet(source: Path, target: Path) -> None:
+    """cells.csv → cells.parquet, streamed in blocks: flat memory however many reports there are.
+
+    An empty CSV field becomes null; no other text (not even 'NA' or 'null') does.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    types = {c: pa.int64() if c.startswith("span_") else pa.string() for c in CELL_COLUMNS}
+    reader = pacsv.open_csv(
+        source,
+        read_options=pacsv.ReadOptions(block_size=32 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True),
+    )
+    with atomic_open(target) as handle, pq.ParquetWriter(handle, reader.schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+
+
+def write_datasets(out: Path, done: Iterable[tuple[Path, Path]], parquet: bool) -> Counter:
+    """Concatenate each (record file, rows file) into the dataset files of `out`; the count of each verdict."""
     verdicts: Counter = Counter()
     with ExitStack() as stack:
         records = stack.enter_context(atomic_open(out / "records.jsonl"))
-        write_wide = wide_csv_writer(stack.enter_context(atomic_open(out / "reports.csv", "w")), WIDE_COLUMNS)
-        cells_handle = stack.enter_context(atomic_open(out / "cells.csv", "w"))
-        cells_handle.write("\ufeff")
-        cells = csv.writer(cells_handle, lineterminator="\n")
-        cells.writerow(CELL_COLUMNS)
-        table = _Parquet(stack.enter_context(atomic_open(out / "cells.parquet"))) if parquet else None
-        for report, record_json in reports:
-            verdicts[report.verdict.value] += 1
-            records.write(record_json.rstrip() + b"\n")
-            write_wide(report)
-            rows = cell_rows(report)
-            cells.writerows(rows)  # csv writes None as an empty field
-            if table:
-                table.add(rows)
-        if table:
-            table.close()
+        wide = stack.enter_context(atomic_open(out / "reports.csv", "w"))
+        cells = stack.enter_context(atomic_open(out / "cells.csv", "w"))
+        wide.write(BOM + ",".join(WIDE_COLUMNS) + "\n")
+        cells.write(BOM + ",".join(CELL_COLUMNS) + "\n")
+        for record, rows in done:
+            records.write(record.read_bytes().rstrip() + b"\n")
+            rendered = json.loads(rows.read_bytes())
+            wide.write(rendered["wide"])
+            cells.write(rendered["cells"])
+            verdicts[rendered["verdict"]] += 1
+    if parquet:
+        csv_to_parquet(out / "cells.csv", out / "cells.parquet")
     return verdicts

@@ -7,7 +7,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +16,10 @@ from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
 from schemas.record import Report
 
 META_COLUMNS = ("source", "verdict", "agency_name", "report_year", "template", "scope", "publish_date", "input_sha256")
+
+
+_UMASK = os.umask(0o022)  # read once, at import, before any thread could create a file meanwhile
+os.umask(_UMASK)
 
 
 @contextmanager
@@ -28,6 +32,7 @@ def atomic_open(path: str | Path, mode: str = "wb"):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; the file gets what open() would have given it
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
             yield handle
@@ -95,23 +100,14 @@ def wide_row(report: Report) -> dict:
     return row
 
 
-def wide_csv_writer(handle, columns: list[str]) -> Callable[[Report], None]:
-    """Start a wide CSV (one row per report) in an open text handle and return the row writer.
-
-    UTF-8 with BOM so Excel opens the Chinese text right; streaming, so a batch never holds every record.
-    """
-    handle.write("\ufeff")
-    writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    return lambda report: writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
-
-
 def render_csv(reports: list[Report]) -> str:
+    """Wide CSV, one row per report; UTF-8 with BOM so Excel opens the Chinese text right."""
     buffer = io.StringIO()
-    write_row = wide_csv_writer(buffer, wide_columns(reports))
+    writer = csv.DictWriter(buffer, fieldnames=wide_columns(reports), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
     for report in reports:
-        write_row(report)
-    return buffer.getvalue()
+        writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
+    return "\ufeff" + buffer.getvalue()
 
 
 RENDERERS = {"json": render_json, "cells": render_cells, "csv": render_csv}

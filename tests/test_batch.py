@@ -85,7 +85,7 @@ def test_batch_writes_every_good_report_and_every_bad_file(folder, tmp_path):
             assert by_source[path]["verdict"] == case.verdict
 
     wide = read_csv(out / "reports.csv")
-    assert list(wide[0]) == WIDE_COLUMNS
+    assert list(wide[0]) == list(WIDE_COLUMNS)
     assert len(wide) == len(records) == result.extracted
     row = next(r for r in wide if r["source"] == str(root / "002_a80d00d8d16235a9-00002.txt"))
     assert row["applications.new_received.natural_person"] == str(expected[row["source"]]["applications.new_received.natural_person"])
