@@ -47,7 +47,7 @@ class BatchError(Exception):
 
 @dataclass(frozen=True)
 class BatchOptions:
-    mode: str = "rules"
+    extract: Options = Options()  # the pipeline's own options (mode, model settings), sent to every worker
     jobs: int = 2  # worker processes for the parser path (CPU-bound)
     model_concurrency: int = 4  # worker processes when the model path runs (I/O-bound: more than the cores)
     timeout: float = 60.0  # seconds per input, enforced by killing its worker
@@ -56,7 +56,7 @@ class BatchOptions:
 
     @property
     def workers(self) -> int:
-        return self.jobs if self.mode == "rules" else self.model_concurrency
+        return self.jobs if self.extract.mode == "rules" else self.model_concurrency
 
 
 @dataclass(frozen=True)
@@ -204,12 +204,12 @@ def error_path(out: Path, sha256: str) -> Path:
     return out / "errors" / f"{sha256}.json"
 
 
-def extract_one(task: Task, out: str, mode: str) -> str:
+def extract_one(task: Task, out: str, options: Options) -> str:
     """Extract one input and save its dataset rows, then its record (the mark of done); returns the verdict.
 
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
     """
-    report = extract_path(task.path, Options(mode=mode))
+    report = extract_path(task.path, options)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report))
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json())
     return report.verdict.value
@@ -300,7 +300,7 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
             else:
                 todo.append(Task(str(path), sha))
 
-        work = partial(extract_one, out=str(out), mode=options.mode)
+        work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
             bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
             for task, ok, value in run_pool(work, todo, options.workers, options.timeout):

@@ -71,9 +71,9 @@ def extract(
     files = expand_inputs(paths)
     if not files:
         fail("no input files")
-    if out is not None:
-        _batch(files, out, output, BatchOptions(mode.value, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     options = Options(mode=mode.value)
+    if out is not None:
+        _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:

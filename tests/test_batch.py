@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +29,7 @@ NIANBAO = [sys.executable, "-m", "extractor.cli"]
 
 
 def quiet(options: BatchOptions = BatchOptions()) -> BatchOptions:
-    return BatchOptions(**{**options.__dict__, "progress": False})
+    return replace(options, progress=False)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from extractor.batch import Task, extract_one, record_path, run_pool
 from extractor.hostile import BUILDERS, INJECTION, injected, span_bomb
 from extractor.ingest import IngestError, ingest_bytes
 from extractor.parse import T2_LABELS, T3_LABELS
-from extractor.pipeline import extract_document
+from extractor.pipeline import Options, extract_document
 from extractor.samples import CORPUS, render_html
 from schemas.record import Report
 
@@ -25,7 +25,7 @@ from schemas.record import Report
 def in_worker(path: Path, timeout: float = 30) -> tuple[bool, object]:
     """Through the batch's own worker (killed past `timeout`): (True, record) or (False, one-line reason)."""
     out = path.parent / "out"
-    [(_, ok, value)] = run_pool(partial(extract_one, out=str(out), mode="rules"), [Task(str(path), "case")], workers=1, timeout=timeout)
+    [(_, ok, value)] = run_pool(partial(extract_one, out=str(out), options=Options()), [Task(str(path), "case")], workers=1, timeout=timeout)
     return (True, Report.model_validate_json(record_path(out, "case").read_bytes())) if ok else (False, value)
 
 
