@@ -173,7 +173,7 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
         for part, start in cells:
             if not part.strip():
                 items.append(Item("blank", "", start, start + len(part)))
-            elif in_grid and _CJK.search(part) and not _NUMBER_WITH_UNIT.fullmatch(part):
+            elif in_grid and _CJK.search(part) and not _NUMBER_WITH_UNIT.fullmatch(part) and part.strip() not in _ZERO_MARKERS:
                 items.append(Item("text", part, start, start + len(part)))  # a label cell: '数据1', '1. 属于…'
             else:
                 items.extend(_cell_items(part, start))
@@ -467,9 +467,14 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
     extra = {row: r for row, r in readings.items() if r.extra}
     if not extra:
         return
-    positions = solve.extra_value_positions([r.extra for r in extra.values()], constraint)
+    positions = [
+        p
+        for p in solve.extra_value_positions([r.extra for r in extra.values()], constraint)
+        if all(solve.explains_extra(r.extra, p) for r in extra.values())
+    ]
     for row, reading in extra.items():
-        options = positions or [p for p in range(len(reading.extra)) if constraint(solve.drop_one(reading.extra, p))]
+        explained = [p for p in range(len(reading.extra)) if solve.explains_extra(reading.extra, p)]
+        options = positions or [p for p in explained if constraint(solve.drop_one(reading.extra, p))] or explained
         reading.candidates = sorted({solve.drop_one(reading.extra, p) for p in options})
         keep = options[0] if options else None
         n = len(reading.extra) - 1

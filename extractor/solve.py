@@ -7,7 +7,8 @@ already number what the template expects is read as printed: identities never re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import product
 
 Values = tuple[int, ...]
@@ -18,54 +19,99 @@ MAX_CANDIDATES = 5000
 MAX_COMBINATIONS = 50_000
 
 
-def row_total_holds(values: Values) -> bool:
-    """T3.row: the last value is the sum of the ones before it."""
-    return values[-1] == sum(values[:-1])
+@dataclass(frozen=True)
+class GroupTotals:
+    """Each group of `size` consecutive values ends with the sum of the others (size None: the whole row).
+
+    T3.row is one group of 7; T4.sum is three groups of 5. Knowing the shape lets the splitter
+    compute each total instead of enumerating it, which keeps long glued runs fast.
+    """
+
+    size: int | None = None
+
+    def __call__(self, values: Values) -> bool:
+        size = self.size or len(values)
+        return len(values) % size == 0 and all(values[i + size - 1] == sum(values[i : i + size - 1]) for i in range(0, len(values), size))
 
 
-def groups_total_hold(values: Values, size: int = 5) -> bool:
-    """T4.sum: in each group of `size`, the last value is the sum of the others."""
-    return all(row_total_holds(values[i : i + size]) for i in range(0, len(values), size))
-
-
-def _splits(digits: str, parts: int) -> Iterator[tuple[int, ...]]:
-    """Every way to cut a digit string into `parts` numbers without leading zeros."""
-    if parts == 1:
-        if len(digits) <= MAX_DIGITS and (digits == "0" or not digits.startswith("0")):
-            yield (int(digits),)
-        return
-    if digits.startswith("0"):
-        heads = [1]
-    else:
-        heads = range(1, min(MAX_DIGITS, len(digits) - parts + 1) + 1)
-    for head in heads:
-        for rest in _splits(digits[head:], parts - 1):
-            yield (int(digits[:head]), *rest)
+row_total_holds = GroupTotals()  # T3.row
+groups_total_hold = GroupTotals(5)  # T4.sum
 
 
 def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -> list[Values]:
     """Readings of whitespace-separated digit tokens as exactly `n` numbers.
 
     Spaces are kept as boundaries (format.md §3.6: "200 000121" = 20|0|0|0|0|1|21); within a token
-    every split is tried. With a constraint, only readings it allows are returned.
+    every split is tried. With a constraint, only readings it allows are returned; a `GroupTotals`
+    constraint is applied while splitting (each total computed, then looked for in the digits).
     """
     if not tokens or any(not t.isdigit() for t in tokens) or len(tokens) > n or sum(map(len, tokens)) < n:
         return []
+    digits = "".join(tokens)
+    boundaries = set()
+    position = 0
+    for token in tokens[:-1]:
+        position += len(token)
+        boundaries.add(position)
+    group = (constraint.size or n) if isinstance(constraint, GroupTotals) else None
     found: list[Values] = []
 
-    def walk(i: int, left: int, acc: tuple[int, ...]) -> None:
+    def fits(start: int, end: int) -> bool:
+        """A number may not cross a space, nor start with 0 unless it is 0."""
+        return not any(b in boundaries for b in range(start + 1, end)) and (end - start == 1 or digits[start] != "0")
+
+    def walk(pos: int, acc: tuple[int, ...]) -> None:
         if len(found) >= MAX_CANDIDATES:
             return
-        if i == len(tokens):
-            if left == 0 and (constraint is None or constraint(acc)):
+        left = n - len(acc)
+        if left == 0:
+            if pos == len(digits) and (constraint is None or constraint(acc)):
                 found.append(acc)
             return
-        remaining_tokens = len(tokens) - i - 1
-        for parts in range(1, min(len(tokens[i]), left - remaining_tokens) + 1):
-            for piece in _splits(tokens[i], parts):
-                walk(i + 1, left - parts, acc + piece)
+        if len(digits) - pos < left:
+            return
+        if group and (len(acc) + 1) % group == 0:
+            total = str(sum(acc[len(acc) - group + 1 :]))
+            end = pos + len(total)
+            if digits.startswith(total, pos) and fits(pos, end):
+                walk(end, acc + (int(total),))
+            return
+        for end in range(pos + 1, min(pos + MAX_DIGITS, len(digits)) + 1):
+            if any(b in boundaries for b in range(pos + 1, end)):
+                break
+            if fits(pos, end):
+                walk(end, acc + (int(digits[pos:end]),))
 
-    walk(0, n, ())
+    def walk_to_total(pos: int, end: int, acc: tuple[int, ...], total: int) -> None:
+        """Parts before a known total: their running sum may never pass it."""
+        if len(found) >= MAX_CANDIDATES:
+            return
+        if len(acc) == n - 1:
+            if pos == end and sum(acc) == total:
+                found.append(acc + (total,))
+            return
+        if end - pos < n - 1 - len(acc):
+            return
+        for stop in range(pos + 1, min(pos + MAX_DIGITS, end) + 1):
+            if any(b in boundaries for b in range(pos + 1, stop)):
+                break
+            value = int(digits[pos:stop])
+            budget = total - sum(acc) - value
+            if budget < 0:
+                break
+            parts_after = n - 2 - len(acc)
+            if end - stop > parts_after * len(str(budget)):  # the digits left could not fit in the parts left
+                continue
+            if fits(pos, stop):
+                walk_to_total(stop, end, acc + (value,), total)
+
+    if group == n:  # one row with its total last: the total is a suffix, so take it first and bound the rest
+        for length in range(1, min(MAX_DIGITS, len(digits) - n + 1) + 1):
+            start = len(digits) - length
+            if fits(start, len(digits)):
+                walk_to_total(0, start, (), int(digits[start:]))
+        return [f for f in found if constraint(f)]
+    walk(0, ())
     return found
 
 
@@ -77,6 +123,22 @@ def extra_value_positions(rows: Sequence[Sequence[int]], constraint: Constraint)
     """Positions whose removal makes every over-long row satisfy the constraint (format.md §3.3)."""
     width = len(rows[0])
     return [p for p in range(width) if all(constraint(drop_one(r, p)) for r in rows)]
+
+
+def explains_extra(values: Sequence[int], position: int) -> bool:
+    """Whether the value at `position` looks printed twice or as a subtotal of its neighbours.
+
+    An extra value is a converter's artefact: a merged cell emitted again, or a printed subtotal
+    (法人或其他组织小计). A drop that removes anything else would be the identities "fixing" the
+    report, so it is not taken on their word alone.
+    """
+    value = values[position]
+    if (position > 0 and values[position - 1] == value) or (position + 1 < len(values) and values[position + 1] == value):
+        return True
+    return any(
+        sum(values[position + 1 : position + 1 + k]) == value or sum(values[max(0, position - k) : position]) == value
+        for k in range(2, len(values))
+    )
 
 
 def consistent_combinations(

@@ -81,5 +81,7 @@ def table_of(key: str) -> str:
 
 def ordered(keys) -> list[str]:
     """Keys in template order (unknown keys last), so every output lists cells the same way."""
-    rank = {k: i for i, k in enumerate(ALL_KEYS + OTHER_TOTAL_KEYS)}
+    rank = {k: i for i, k in enumerate(ALL_KEYS)}
+    before_total = rank[t3_key("total_processed", T3_COLUMNS[0])]
+    rank |= {k: before_total - 0.5 + i / 100 for i, k in enumerate(OTHER_TOTAL_KEYS)}  # where the 2019 row is printed
     return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))

@@ -7,11 +7,11 @@ strict xfail stays stable.
 import random
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from extractor.damage import DAMAGES, LAYOUTS, PROFILES, generate
-from extractor.evaluate import ExtractionTimeout, score_record, time_limit
+from extractor.evaluate import score_record, time_limit
 from extractor.ingest import ingest_bytes
 from extractor.pipeline import extract_document
 
@@ -57,13 +57,7 @@ def test_damage_kinds_combined(rng, profile, layout, damages, source_error):
     assert_verified_means_right(generate(rng, layout, tuple(damages), profile, source_error))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser bug: a row printing one value too many beside the agency's own arithmetic error is verified: "
-    "parse._resolve_extra_values drops the one value whose removal makes the identities hold (table 四 '0 0 0 0 0 1 0 …', "
-    "16 values, reads review.total 0 instead of the printed 1) and calls the choice harmless although dropping a repeated 0 reads differently",
-)
-@settings(bounded, phases=[Phase.explicit, Phase.generate])  # a known failure: no time spent shrinking it
+@bounded
 @given(rng=rngs, layout=st.sampled_from(SPLIT_LAYOUTS))
 def test_extra_value_beside_a_source_error(rng, layout):
     assert_verified_means_right(generate(rng, layout, ("extra_value",), "zero_heavy", source_error=True))
@@ -72,11 +66,9 @@ def test_extra_value_beside_a_source_error(rng, layout):
 @bounded
 @given(rng=rngs, damages=st.sets(st.sampled_from(list(DAMAGES))), source_error=st.booleans())
 def test_glued_digit_runs(rng, damages, source_error):
-    """Zero-heavy values only: with larger ones the solver does not finish (the next test)."""
-    assert_verified_means_right(generate(rng, "glued", tuple(damages), "zero_heavy", source_error))
+    assert_verified_means_right(generate(rng, "glued", tuple(damages), rng.choice(["zero_heavy", "typical"]), source_error))
 
 
-@pytest.mark.xfail(strict=True, raises=ExtractionTimeout, reason="parser bug: solve.split_tokens enumerates every split of a glued run before the identities prune it; a glued table 四 of aggregate-sized values does not finish")
 def test_glued_page_with_large_values_extracts_in_bounded_time():
     with time_limit(2):
         assert_verified_means_right(generate(random.Random(5), "glued", (), "large"))
