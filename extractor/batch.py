@@ -8,7 +8,9 @@ Layout of OUTDIR:
                           assembled at the end from the per-input files, each atomically
 
 A re-run hashes its inputs and skips every content whose record (or error) already exists, so a run
-killed at any point loses at most the inputs in flight. Each input runs in a worker process that
+killed at any point loses at most the inputs in flight. Per-input files skip the fsync (it cost as
+much as extracting a text report): a kill cannot leave half a file, and the empty file a power cut
+can leave counts as not done. Each input runs in a worker process that
 kills itself (SIGALRM, default action) when it passes the per-file time limit, even inside C code,
 and that cannot take more than WORKER_MEMORY_LIMIT; the parent logs the death and starts a new worker.
 """
@@ -70,7 +72,7 @@ class BatchResult:
     inputs: int = 0
     extracted: int = 0  # records written by this run
     skipped: int = 0  # inputs done by an earlier run
-    duplicates: int = 0  # inputs whose content another input of this run already has
+    duplicates: list[dict] = field(default_factory=list)  # {path, same_content_as}: inputs whose content an earlier input has
     run_counts: Counter = field(default_factory=Counter)  # this run: verdicts and errors
     dataset_counts: Counter = field(default_factory=Counter)  # the whole dataset
     errors: int = 0  # lines in errors.jsonl
@@ -210,8 +212,8 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
     """
     report = extract_path(task.path, options)
-    atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report))
-    atomic_write(record_path(Path(out), task.sha256), report.model_dump_json())
+    atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
+    atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
     return report.verdict.value
 
 
@@ -261,8 +263,16 @@ def _lock(out: Path):
     return handle
 
 
+def saved(path: Path) -> bool:
+    """Present and not empty: an un-synced file that a power cut emptied counts as never written."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
 def done(out: Path, sha256: str) -> bool:
-    return record_path(out, sha256).exists() and rows_path(out, sha256).exists()
+    return saved(record_path(out, sha256)) and saved(rows_path(out, sha256))
 
 
 def _remove_stale_temporaries(out: Path) -> None:
@@ -283,19 +293,19 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
         files = [f for f in files if inside_out not in f.resolve().parents]  # never read our own output
         result.inputs = len(files)
         order: list[tuple[str, str | None, str | None]] = []  # (path, sha256, reason when unreadable)
-        seen: set[str] = set()
+        first_path: dict[str, str] = {}
         todo: list[Task] = []
         for path in files:
             sha, reason = identify(path)
             if sha is None:
                 order.append((str(path), None, reason))
                 continue
-            if sha in seen:
-                result.duplicates += 1
+            if sha in first_path:
+                result.duplicates.append({"path": str(path), "same_content_as": first_path[sha]})
                 continue
-            seen.add(sha)
+            first_path[sha] = str(path)
             order.append((str(path), sha, None))
-            if done(out, sha) or (error_path(out, sha).exists() and not options.retry_errors):
+            if done(out, sha) or (saved(error_path(out, sha)) and not options.retry_errors):
                 result.skipped += 1
             else:
                 todo.append(Task(str(path), sha))
@@ -310,7 +320,7 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
                     error_path(out, task.sha256).unlink(missing_ok=True)
                 else:
                     result.run_counts["error"] += 1
-                    atomic_write(error_path(out, task.sha256), json.dumps({"path": task.path, "sha256": task.sha256, "reason": value}, ensure_ascii=False))
+                    atomic_write(error_path(out, task.sha256), json.dumps({"path": task.path, "sha256": task.sha256, "reason": value}, ensure_ascii=False), durable=False)
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
         assembling = time.perf_counter()
@@ -336,7 +346,7 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
         log("nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install 'nianbao[parquet]')")
     errors = f"; the errors are listed in {out / 'errors.jsonl'}" if result.errors else ""
     log(
-        f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {result.duplicates} duplicates; "
+        f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {len(result.duplicates)} duplicates; "
         f"dataset: {format_counts(result.dataset_counts)} ({result.seconds:.1f} s){errors}"
     )
     return result
@@ -351,7 +361,7 @@ def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result:
             errors.append({"path": path, "sha256": None, "reason": reason})
         elif done(out, sha):
             finished.append((record_path(out, sha), rows_path(out, sha)))
-        elif error_path(out, sha).exists():
+        elif saved(error_path(out, sha)):
             errors.append(json.loads(error_path(out, sha).read_text(encoding="utf-8")) | {"path": path})
     result.dataset_counts = write_datasets(out, finished, result.parquet)
     result.errors = len(errors)

@@ -38,6 +38,7 @@ CELL_COLUMNS = (
     "checks",  # every check involving the cell, 'id=status'
 )
 BOM = "\ufeff"  # so Excel opens the Chinese text right
+PARQUET_ROW_GROUP = 200_000  # rows (1,000 reports): few row groups for readers, bounded memory for the writer
 
 
 def cell_rows(report: Report) -> list[tuple]:
@@ -98,13 +99,19 @@ def csv_to_parquet(source: Path, target: Path) -> None:
     types = {c: pa.int64() if c.startswith("span_") else pa.string() for c in CELL_COLUMNS}
     reader = pacsv.open_csv(
         source,
-        read_options=pacsv.ReadOptions(block_size=32 << 20),
+        read_options=pacsv.ReadOptions(block_size=1 << 20, use_threads=False),  # larger blocks cost memory, not time
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True),
     )
     with atomic_open(target) as handle, pq.ParquetWriter(handle, reader.schema, compression="zstd") as writer:
+        pending: list = []
         for batch in reader:
-            writer.write_batch(batch)
+            pending.append(batch)
+            if sum(b.num_rows for b in pending) >= PARQUET_ROW_GROUP:
+                writer.write_table(pa.Table.from_batches(pending))
+                pending = []
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending))
 
 
 def write_datasets(out: Path, done: Iterable[tuple[Path, Path]], parquet: bool) -> Counter:

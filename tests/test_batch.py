@@ -99,7 +99,10 @@ def test_batch_writes_every_good_report_and_every_bad_file(folder, tmp_path):
     assert all("=fail" in r["checks"] for r in failing)
     import pyarrow.parquet as pq
 
-    assert pq.read_table(out / "cells.parquet").num_rows == len(long)
+    table = pq.read_table(out / "cells.parquet")
+    assert table.column("key").to_pylist() == [r["key"] for r in long]
+    assert table.column("value").to_pylist() == [r["value"] or None for r in long]
+    assert table.column("span_start").to_pylist() == [int(r["span_start"]) if r["span_start"] else None for r in long]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["errors"] == len(errors) == result.errors
     assert sum(summary["this_run"].values()) == len(files_of(root))
@@ -116,7 +119,9 @@ def test_rerun_skips_done_inputs_and_duplicates(folder, tmp_path):
     second = run_batch([*files_of(root), copy], out, quiet(), log=lambda m: None)
     assert first.extracted + first.run_counts["error"] == len(files_of(root))
     assert second.extracted == 0 and second.run_counts == {}
-    assert second.skipped == len(files_of(root)) and second.duplicates == 1
+    assert second.skipped == len(files_of(root))
+    assert second.duplicates == [{"path": str(copy), "same_content_as": str(root / "002_a80d00d8d16235a9-00002.txt")}]
+    assert json.loads((out / "summary.json").read_text())["duplicates"] == second.duplicates
     assert (out / "records.jsonl").read_bytes() == dataset
     retried = run_batch(files_of(root), out, quiet(BatchOptions(retry_errors=True)), log=lambda m: None)
     assert retried.run_counts["error"] == first.run_counts["error"] and retried.extracted == 0
@@ -201,3 +206,14 @@ def test_cli_batch(tmp_path):
     assert json.loads((tmp_path / "out" / "errors.jsonl").read_text())["reason"] == "empty file"
     both = subprocess.run([*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(tmp_path / "o2"), "-o", str(tmp_path / "x.json")], capture_output=True, text=True)
     assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+def test_an_emptied_record_counts_as_not_done(tmp_path):
+    """Per-input files skip fsync: what a power cut can leave (an empty file) must be redone, not trusted."""
+    write_samples(tmp_path / "in", "txt", 3)
+    out = tmp_path / "out"
+    run_batch(files_of(tmp_path / "in"), out, quiet(), log=lambda m: None)
+    next((out / "records").iterdir()).write_bytes(b"")
+    again = run_batch(files_of(tmp_path / "in"), out, quiet(), log=lambda m: None)
+    assert again.extracted == 1 and again.skipped == 2
+    assert len((out / "records.jsonl").read_text().splitlines()) == 3
