@@ -18,7 +18,7 @@ from extractor.hostile import BUILDERS, INJECTION, injected, span_bomb
 from extractor.ingest import IngestError, ingest_bytes
 from extractor.parse import T2_LABELS, T3_LABELS
 from extractor.pipeline import Options, extract_document
-from extractor.samples import CORPUS, render_html
+from extractor.samples import CORPUS, render
 from schemas.record import Report
 
 
@@ -96,9 +96,8 @@ def test_prompt_injection_in_prose_changes_nothing():
 
 
 def test_html_with_scripts_and_external_resources_makes_no_request(no_network):
-    sample = hostile._sample(0)
-    _, plain = outcome(render_html(sample), "p.html")
-    _, loaded = outcome(hostile._external_html(0), "p.html")
+    _, plain = outcome(render("html", hostile.SAMPLE_OFFSET), "p.html")
+    _, loaded = outcome(hostile.external_html(0), "p.html")
     assert loaded.verdict.value == "verified"
     assert loaded.values() == plain.values()
     assert not any(word in loaded.model_dump_json() for word in ("track.js", "beacon", "nianbao-test.invalid"))
