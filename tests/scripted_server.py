@@ -67,20 +67,13 @@ def numbers(line: str) -> list[str]:
 def read_like_a_perfect_model(body: dict) -> dict:
     """The answer a flawless reader gives: each row's last numbers, in the JSON shape the prompt asks for."""
     text = user_text(body).split("Your earlier answer")[0]
+    lines = re.findall(r"^R\d+ (.*)$", text, re.M)
     if "Table 二" in text:
-        lines = {int(m.group(1)): m.group(2) for m in re.finditer(r"^R(\d+) (.*)$", text, re.M)}
-        nums = {i: numbers(line) for i, line in lines.items()}
-        return {
-            "regulations": [int(v) for v in nums[1][-3:]],
-            "normative_docs": [int(v) for v in nums[2][-3:]],
-            "decisions": [int(nums[i][-1]) for i in (3, 4, 5)],
-            "fee": nums[6][-1],
-        }
+        nums = [numbers(line) for line in lines]
+        return {"R1": [int(v) for v in nums[0][-3:]], "R2": [int(v) for v in nums[1][-3:]], "R3": int(nums[2][-1]), "R4": int(nums[3][-1]), "R5": int(nums[4][-1]), "R6": nums[5][-1]}
     if "Table 四" in text:
-        values = [int(v) for v in numbers(text.split("Printed values of the table:")[1].split("Answer with JSON")[0])[-15:]]
-        return {"rows": [values[i : i + 5] for i in range(0, 15, 5)]}
-    rows = re.findall(r"^R\d+ (.*)$", text, re.M)
-    return {"rows": [[int(v) for v in numbers(line)[-7:]] for line in rows]}
+        return {"rows": [[int(v) for v in numbers(line)[-5:]] for line in lines]}
+    return {"rows": [[int(v) for v in numbers(line)[-7:]] for line in lines]}
 
 
 def row_lines(body: dict) -> list[str]:

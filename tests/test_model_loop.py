@@ -195,3 +195,18 @@ def test_loop_run_reports_the_models_own_reading(doc, tmp_path):
         server.close()
     assert result.model_values["applications.granted.commercial"] == 1
     assert len(result.model_values) == 200
+
+
+def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "garbled.txt"
+    path.write_text(page(TABLE3, t3_labels=GARBLED), encoding="utf-8")
+    result = CliRunner().invoke(app, ["extract", str(path), "--mode", "auto", "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout)
+    assert line["verdict"] == "needs_model" and "nianbao model pull && nianbao model serve" in line["verdict_reason"]

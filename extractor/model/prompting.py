@@ -38,12 +38,16 @@ def _counts(n: int):
 
 
 class Table2Answer(BaseModel):
-    regulations: _counts(3)
-    normative_docs: _counts(3)
-    decisions: _counts(3)  # 行政许可, 行政处罚, 行政强制
-    fee: str | None
+    """Named by the prompt's row numbers, so the model lines values up with rows (R1 规章 … R6 收费)."""
 
-    @field_validator("fee")
+    R1: _counts(3)
+    R2: _counts(3)
+    R3: int | None
+    R4: int | None
+    R5: int | None
+    R6: str | None  # the fee, as printed
+
+    @field_validator("R6")
     @classmethod
     def _decimal(cls, fee: str | None) -> str | None:
         if fee is not None and not re.fullmatch(r"\d+(\.\d+)?", fee.replace(",", "")):
@@ -84,7 +88,7 @@ class Unit:
 
     def task(self) -> str:
         if self.table == "四":
-            shown = self.rows[0].shown().split(": ", 1)[1]
+            shown = self.rows[0].shown()
         else:
             shown = "\n".join(f"R{i} {row.shown()}" for i, row in enumerate(self.rows, 1))
         return template(self.prompt).substitute(rows=shown, count=len(self.rows))
@@ -99,16 +103,8 @@ class Unit:
     def row_values(self, answer: BaseModel) -> list[tuple[Value, ...]]:
         """The answer as one tuple per source row, in the order of the row's canonical keys."""
         if self.table == "二":
-            fee = Decimal(answer.fee.replace(",", "")) if answer.fee is not None else None
-            by_row = {
-                "regulations": tuple(answer.regulations),
-                "normative_docs": tuple(answer.normative_docs),
-                "licensing": (answer.decisions[0],),
-                "penalty": (answer.decisions[1],),
-                "coercion": (answer.decisions[2],),
-                "fees": (fee,),
-            }
-            return [by_row[row.row] for row in self.rows]
+            fee = Decimal(answer.R6.replace(",", "")) if answer.R6 is not None else None
+            return [tuple(answer.R1), tuple(answer.R2), (answer.R3,), (answer.R4,), (answer.R5,), (fee,)]
         if self.table == "四":
             return [tuple(v for group in answer.rows for v in group)]
         return [tuple(r) for r in answer.rows]
@@ -117,15 +113,8 @@ class Unit:
         """An earlier answer in the shape the model wrote it."""
         values = values or [tuple(None for _ in row.keys) for row in self.rows]
         if self.table == "二":
-            by_row = dict(zip((r.row for r in self.rows), values))
-            fee = by_row.get("fees", (None,))[0]
-            shaped = {
-                "regulations": list(by_row.get("regulations", ())),
-                "normative_docs": list(by_row.get("normative_docs", ())),
-                "decisions": [by_row.get(r, (None,))[0] for r in ("licensing", "penalty", "coercion")],
-                "fee": None if fee is None else str(fee),
-            }
-            return json.dumps(shaped, ensure_ascii=False)
+            r1, r2, (r3,), (r4,), (r5,), (fee,) = values
+            return json.dumps({"R1": list(r1), "R2": list(r2), "R3": r3, "R4": r4, "R5": r5, "R6": None if fee is None else str(fee)})
         if self.table == "四":
             flat = list(values[0])
             return json.dumps({"rows": [flat[i : i + T4_GROUP] for i in range(0, len(flat), T4_GROUP)]})
@@ -154,6 +143,7 @@ def units(rows: list[SourceRow], wanted: set[str] | None = None) -> list[Unit]:
                 continue
             if table == "三":
                 mine = [r for r in mine if r.row in wanted]
-        size = ROWS_PER_REQUEST if table == "三" else len(mine)
-        out += [Unit(table, mine[i : i + size]) for i in range(0, len(mine), size or 1)]
+        if mine:
+            parts = -(-len(mine) // ROWS_PER_REQUEST) if table == "三" else 1  # 25 rows: 4+4+4+4+3+3+3, not …+1
+            out += [Unit(table, mine[len(mine) * k // parts : len(mine) * (k + 1) // parts]) for k in range(parts)]
     return out

@@ -29,7 +29,7 @@ from extractor.parse import (
 )
 from schemas.keys import FEE_KEY, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, OTHER_TOTAL_ROW, T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
 
-MAX_HINTS = 4  # glued runs: list the readings the identity allows when there are at most this many
+MAX_CHOICES = 4  # a glued run with at most this many readings is shown as those readings
 
 Value = int | Decimal | None
 
@@ -53,6 +53,7 @@ ROW_NAMES = {
     OTHER_TOTAL_ROW: "其他处理", "total_processed": "总计", "carried_forward": "结转下年度继续办理",
     "review_litigation": "行政复议、行政诉讼",
 }
+T4_GROUP_NAMES = ("行政复议", "未经复议直接起诉", "复议后起诉")
 
 
 @dataclass
@@ -68,14 +69,28 @@ class SourceRow:
         return self.keys[-1] == FEE_KEY
 
     def shown(self) -> str:
-        """The row as the model sees it: its name, then its printed values as printed ("_" for an empty
-        cell), and for a glued digit run the readings its identity allows."""
+        """The row as the model sees it: its name, then its values as printed ("_" for an empty cell).
+
+        A glued digit run ("1000001") is shown as the split its identity allows (a small model copies
+        the run whole rather than split it), or as the few splits it allows, to choose from.
+        """
         cells = [i for i in self.items if i.kind != "text"]
-        first = next((n for n, i in enumerate(cells) if i.kind == "value"), None)
-        if first is None:
+        values = [i for i in cells if i.kind == "value"]
+        if not values:
             return f"{ROW_NAMES[self.row]}: (no numbers printed)"
-        last = max(n for n, i in enumerate(cells) if i.kind == "value")
-        return f"{ROW_NAMES[self.row]}: " + " ".join(i.text or "_" for i in cells[first : last + 1]) + self.hint()
+        printed = [i.text or "_" for i in cells[cells.index(values[0]) : cells.index(values[-1]) + 1]]
+        note = ""
+        if len(values) < len(self.keys) and all(v.text.isdigit() for v in values):
+            splits = solve.split_tokens([v.text for v in values], len(self.keys), self.constraint)
+            if len(splits) == 1:
+                printed = [str(v) for v in splits[0]]
+            elif 1 < len(splits) <= MAX_CHOICES:
+                printed = ["one of:", " / ".join(" ".join(map(str, c)) for c in splits)]
+            else:
+                note = f" (printed without spaces: {len(self.keys)} numbers)"
+        if self.table == "四" and len(printed) == len(self.keys):  # one printed row of 15, shown as its three groups
+            return "\n".join(f"R{g + 1} {name}: " + " ".join(printed[g * 5 : g * 5 + 5]) for g, name in enumerate(T4_GROUP_NAMES))
+        return f"{ROW_NAMES[self.row]}: " + " ".join(printed) + note
 
     def candidates(self) -> list[tuple]:
         """The positional readings the parser's reader allows for this row's tokens."""
@@ -83,16 +98,6 @@ class SourceRow:
         if reading.extra:
             return [solve.drop_one(reading.extra, p) for p in range(len(reading.extra))]
         return reading.candidates
-
-    def hint(self) -> str:
-        """For a glued digit run: the readings its identity allows, so the model chooses instead of guessing digits."""
-        values = [i for i in self.items if i.kind == "value"]
-        if not values or len(values) >= len(self.keys) or self.constraint is None:
-            return ""
-        found = solve.split_tokens([v.text for v in values], len(self.keys), self.constraint)
-        if not found or len(found) > MAX_HINTS:
-            return ""
-        return " (digits run together; the readings whose totals add up: " + " / ".join(" ".join(map(str, c)) for c in found) + ")"
 
 
 def _rows_from_anchors(text: str, table: str, rows: list[str], labels, lo: int, hi: int, keys_of, constraint) -> list[SourceRow]:

@@ -1,0 +1,61 @@
+"""What the model is shown of each row, and grounding: a value counts only where it is printed at its place."""
+
+from __future__ import annotations
+
+from pages import T3_LABEL_TEXT, consistent_table3, page
+
+from extractor.ingest import ingest_bytes
+from extractor.model.prompting import units
+from extractor.model.sources import ground, source_rows
+from extractor.pipeline import parse_document
+
+TABLE3 = consistent_table3({"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [3, 0, 0, 0, 0, 0]}, new_received=[40, 0, 0, 2, 0, 1])
+
+
+def rows_of(text: str) -> dict:
+    doc = ingest_bytes(text.encode("utf-8"), "t.txt")
+    _, parsed = parse_document(doc, "t.txt")
+    return {r.row: r for r in source_rows(doc.text, parsed)}, doc
+
+
+def test_a_clean_row_grounds_cell_by_cell_at_its_tokens():
+    rows, doc = rows_of(page(TABLE3))
+    granted = rows["granted"]
+    assert granted.shown() == "予以公开: 27 0 0 2 0 1 30"
+    good = ground(granted, (27, 0, 0, 2, 0, 1, 30))
+    assert all(g.grounded for g in good)
+    assert doc.text[slice(*good[0].span)] == "27" and doc.text[slice(*good[6].span)] == "30"
+
+
+def test_a_number_printed_in_the_wrong_column_is_not_grounded():
+    rows, _ = rows_of(page(TABLE3))
+    swapped = ground(rows["granted"], (2, 0, 0, 27, 0, 1, 30))  # the row still sums to 30
+    assert [g.grounded for g in swapped] == [False, True, True, False, True, True, True]
+    assert not any(g.grounded for g in ground(rows["granted"], (99, 0, 0, 2, 0, 1, 102))[:1])
+
+
+def test_a_glued_run_is_shown_as_the_splits_its_identity_allows_and_grounds_on_them():
+    rows, _ = rows_of(page(TABLE3, cell_sep=""))
+    granted = rows["granted"]  # "2700201" + "30" glued: "270020130"
+    assert granted.shown() == "予以公开: one of: 2 7 0 0 20 1 30 / 27 0 0 2 0 1 30"
+    assert rows["new_received"].shown() == "本年新收政府信息公开申请数量: 40 0 0 2 0 1 43"
+    assert all(g.grounded for g in ground(granted, (27, 0, 0, 2, 0, 1, 30)))
+    assert all(g.grounded for g in ground(granted, (2, 7, 0, 0, 20, 1, 30)))
+    assert not all(g.grounded for g in ground(granted, (270020130, 0, 0, 0, 0, 0, 0)))
+
+
+def test_rows_whose_labels_are_lost_get_their_values_dealt_in_page_order():
+    garbled = {**T3_LABEL_TEXT, "granted": "（一）准予公示"}
+    rows, _ = rows_of(page(TABLE3, t3_labels=garbled))
+    assert rows["carried_over"].shown() == "上年结转政府信息公开申请数量: 0 0 0 0 0 0 0"
+    assert rows["granted"].shown() == "予以公开: 27 0 0 2 0 1 30"
+    assert all(g.grounded for g in ground(rows["granted"], (27, 0, 0, 2, 0, 1, 30)))
+
+
+def test_table_four_is_shown_as_its_three_groups_and_table_three_a_few_rows_at_a_time():
+    rows, _ = rows_of(page(TABLE3))
+    assert rows["review_litigation"].shown().splitlines() == ["R1 行政复议: 1 0 1 0 2", "R2 未经复议直接起诉: 0 0 0 1 1", "R3 复议后起诉: 0 0 0 0 0"]
+    sizes = {u.table: [] for u in units(list(rows.values()))}
+    for u in units(list(rows.values())):
+        sizes[u.table].append(len(u.rows))
+    assert sizes == {"二": [6], "三": [3, 4, 3, 4, 3, 4, 4], "四": [1]}
