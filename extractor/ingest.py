@@ -19,6 +19,7 @@ from pathlib import Path
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_PDF_PAGES = 200
+MAX_GRID_CELLS = 200_000
 
 Grid = list[list[str]]
 
@@ -121,7 +122,12 @@ def render_rows(rows: list[list[str]]) -> str:
 
 
 def expand_spans(rows: list[list[tuple[str, int, int]]]) -> Grid:
-    """Cells as (text, colspan, rowspan) → a rectangular grid with spanned positions filled in."""
+    """Cells as (text, colspan, rowspan) → a rectangular grid with spanned positions filled in.
+
+    A grid past MAX_GRID_CELLS (span bombs) is not expanded: the rows are still rendered as text.
+    """
+    if sum(colspan * rowspan for cells in rows for _, colspan, rowspan in cells) > MAX_GRID_CELLS:
+        return []
     grid: dict[tuple[int, int], str] = {}
     for r, cells in enumerate(rows):
         c = 0
@@ -145,6 +151,9 @@ _HTML_DROP = ("script", "style", "noscript", "template", "head", "nav", "header"
 _HTML_BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "tr", "td", "th", "table", "blockquote", "pre", "dd", "dt", "hr"}
 
 
+_XML_INCOMPATIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _span(el, attr: str) -> int:
     try:
         return max(1, min(int(re.sub(r"\D", "", el.get(attr, "1")) or 1), 1000))
@@ -157,6 +166,7 @@ def ingest_html(raw: str) -> tuple[str, list[Grid]]:
     from lxml import etree
 
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=False)
+    raw = _XML_INCOMPATIBLE.sub("", raw)  # lxml refuses control characters anywhere in the tree
     try:
         root = lxml.html.document_fromstring(raw.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -253,9 +263,9 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid]]:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many types for encrypted or broken files
-        name = type(exc).__name__
-        reason = "encrypted" if "Password" in name or "Encrypt" in name else "broken"
-        raise IngestError(f"{reason} PDF ({name})") from None
+        causes = [exc, *exc.args, exc.__cause__, exc.__context__]
+        encrypted = any(re.search(r"Password|Encrypt", type(c).__name__ if isinstance(c, BaseException) else str(c)) for c in causes if c is not None)
+        raise IngestError("encrypted PDF (a password is needed to read it)" if encrypted else f"broken PDF ({type(exc).__name__})") from None
     parts: list[str] = []
     grids: list[Grid] = []
     with pdf:
@@ -272,6 +282,15 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid]]:
     return text, grids
 
 
+def _pdf_cell_text(text: str | None) -> str | None:
+    """A narrow PDF cell wraps a long number over lines ("13146\n5"): one cell, one number."""
+    if text is None:
+        return None
+    if re.fullmatch(r"[\d\s]+(?:\.[\d\s]+)?", text.strip()):
+        return re.sub(r"\s", "", text)
+    return _cell_text(text)
+
+
 def _pdf_page_text(page, grids: list[Grid]) -> str:
     """Text lines outside the page's tables, and each table as tab-separated rows, in reading order."""
     tables = page.find_tables()
@@ -286,9 +305,9 @@ def _pdf_page_text(page, grids: list[Grid]) -> str:
         (line["top"], line["text"]) for line in page.filter(outside).extract_text_lines(return_chars=False)
     ]
     for table in tables:
-        rows = table.extract()
-        grids.append([[_cell_text(c) for c in row] for row in rows])
-        rendered = [[_cell_text(c) for c in row if c is not None] for row in rows]
+        rows = [[_pdf_cell_text(c) for c in row] for row in table.extract()]
+        grids.append([[c or "" for c in row] for row in rows])
+        rendered = [[c for c in row if c is not None] for row in rows]
         blocks.append((table.bbox[1], render_rows(rendered)))
     return "\n".join(text for _, text in sorted(blocks, key=lambda b: b[0]))
 

@@ -79,7 +79,8 @@ T3_LABELS = (
     Label("carried_forward", ("结转下年度", "结转下一年度", "结转下年")),
 )
 OTHER_TOTAL_LABEL = Label(OTHER_TOTAL_ROW, ("其他处理",))
-LABEL_WINDOW = 700  # a row label is never further than this from the previous one
+LABEL_WINDOW = 700
+MIN_ROWS_FOR_A_COLUMN = 3  # over-long rows needed before the identities may pick the extra column  # a row label is never further than this from the previous one
 
 _T2_TITLE = re.compile(_fuzzy("主动公开政府信息情况"))
 _T3_TITLE = re.compile(_fuzzy("收到和处理政府信息公开申请情况") + "|" + _fuzzy("依申请公开情况"))
@@ -144,6 +145,8 @@ class Item:
 
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
+# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0); 无 is not: it starts labels
+_GLUED_VALUE = re.compile(_NUMBER.pattern + r"|[—–－/／]")
 _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -189,7 +192,7 @@ def _cell_items(cell: str, start: int) -> list[Item]:
             continue
         cursor = 0
         masked = _ORDINAL.sub(lambda o: "#" * len(o.group()), token)
-        for n in _NUMBER.finditer(masked):
+        for n in _GLUED_VALUE.finditer(masked):
             if n.start() > cursor:
                 items.append(Item("text", token[cursor : n.start()], t0 + cursor, t0 + n.start()))
             items.append(Item("value", n.group(), t0 + n.start(), t0 + n.end()))
@@ -235,14 +238,14 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
             return _reading(cells, decimal_last)
-    if len(values) == n + 1 and all(v.text.isdigit() for v in values):
-        return RowReading(extra=[int(v.text) for v in values], raw=[v.text for v in values], spans=[(v.start, v.end) for v in values])
+    if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
+        return RowReading(extra=[_as_number(v.text) for v in values], raw=[v.text for v in values], spans=[(v.start, v.end) for v in values])
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
         return reading
     if len(values) < n:
-        tokens = [v.text for v in values]
+        tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
         found = solve.split_tokens(tokens, n, constraint)
         if found:
             span = (values[0].start, values[-1].end)
@@ -462,6 +465,20 @@ def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) 
     return moved
 
 
+def _plausible_drops(readings: set[tuple], constraint, rows: int) -> list[tuple]:
+    """Among the readings left by plausible drops, the ones the identities let stand.
+
+    With one or two over-long rows the identities are weak evidence: a reading that breaks exactly
+    one group total is what an agency's own error looks like, so it keeps the row ambiguous; only
+    readings that break several groups (a shifted row) are ruled out.
+    """
+    if rows >= MIN_ROWS_FOR_A_COLUMN or len(readings) <= 1:
+        return sorted(readings)
+    holding = {r for r in readings if constraint(r)}
+    shifted = {r for r in readings if constraint.failing_groups(r) >= 2}
+    return sorted(holding) if len(holding) == 1 and holding | shifted == readings else sorted(readings)
+
+
 def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings: list[str], table: str) -> None:
     """Rows that print one value too many: drop the position the identities allow (format.md §3.3)."""
     extra = {row: r for row, r in readings.items() if r.extra}
@@ -474,8 +491,12 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
     ]
     for row, reading in extra.items():
         explained = [p for p in range(len(reading.extra)) if solve.explains_extra(reading.extra, p)]
-        options = positions or [p for p in explained if constraint(solve.drop_one(reading.extra, p))] or explained
-        reading.candidates = sorted({solve.drop_one(reading.extra, p) for p in options})
+        if len(extra) >= MIN_ROWS_FOR_A_COLUMN:
+            # many rows agreeing on one column is evidence enough for the identities to choose it
+            options = positions or [p for p in explained if constraint(solve.drop_one(reading.extra, p))] or explained
+        else:
+            options = explained
+        reading.candidates = _plausible_drops({solve.drop_one(reading.extra, p) for p in options}, constraint, len(extra))
         keep = options[0] if options else None
         n = len(reading.extra) - 1
         if keep is not None:

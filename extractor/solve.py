@@ -30,8 +30,13 @@ class GroupTotals:
     size: int | None = None
 
     def __call__(self, values: Values) -> bool:
+        return self.failing_groups(values) == 0
+
+    def failing_groups(self, values: Values) -> int:
         size = self.size or len(values)
-        return len(values) % size == 0 and all(values[i + size - 1] == sum(values[i : i + size - 1]) for i in range(0, len(values), size))
+        if len(values) % size:
+            return len(values) // size + 1
+        return sum(values[i + size - 1] != sum(values[i : i + size - 1]) for i in range(0, len(values), size))
 
 
 row_total_holds = GroupTotals()  # T3.row
@@ -126,7 +131,7 @@ def extra_value_positions(rows: Sequence[Sequence[int]], constraint: Constraint)
 
 
 def explains_extra(values: Sequence[int], position: int) -> bool:
-    """Whether the value at `position` looks printed twice or as a subtotal of its neighbours.
+    """Whether the value at `position` looks printed twice or as a subtotal of the values after it.
 
     An extra value is a converter's artefact: a merged cell emitted again, or a printed subtotal
     (法人或其他组织小计). A drop that removes anything else would be the identities "fixing" the
@@ -135,10 +140,8 @@ def explains_extra(values: Sequence[int], position: int) -> bool:
     value = values[position]
     if (position > 0 and values[position - 1] == value) or (position + 1 < len(values) and values[position + 1] == value):
         return True
-    return any(
-        sum(values[position + 1 : position + 1 + k]) == value or sum(values[max(0, position - k) : position]) == value
-        for k in range(2, len(values))
-    )
+    # a subtotal is printed before the columns it sums (自然人 | 法人小计 | 商业企业 … 其他 | 总计)
+    return any(sum(values[position + 1 : position + 1 + k]) == value for k in range(2, len(values) - position))
 
 
 def consistent_combinations(
