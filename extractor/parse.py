@@ -359,8 +359,13 @@ def _rows_between(text: str, anchors: list[Anchor], hi: int) -> dict[str, list[I
     }
 
 
+_T2_LEFTOVER = re.compile(_fuzzy("第二十条第(九)项") + "|" + _fuzzy("政府集中采购"))
+
+
 def parse_table2(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str]) -> None:
     anchors = find_labels(text, T2_LABELS, lo, hi)
+    if anchors and (leftover := _T2_LEFTOVER.search(text, anchors[-1].end, hi)):
+        hi = leftover.start()  # a 2019 (九) 政府集中采购 block left in a 2021 table: not a 2021 cell
     for row, items in _rows_between(text, anchors, hi).items():
         columns = T2_ROWS[row]
         keys = [f"active.{row}.{c}" for c in columns]
@@ -533,10 +538,11 @@ def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_
 
 
 def detect_template(text: str) -> str:
-    if re.search(_fuzzy("本年新制作数量") + "|" + _fuzzy("第二十条第(九)项"), text):
-        return "gov2019"
+    """By the table labels, never by the notice the report cites (format.md §4); 2021 labels win."""
     if re.search(_fuzzy("本年制发件") + "|" + _fuzzy("现行有效件数") + "|" + _fuzzy("本年收费金额"), text):
         return "gov2021"
+    if re.search(_fuzzy("本年新制作数量") + "|" + _fuzzy("第二十条第(九)项"), text):
+        return "gov2019"
     return "unknown"
 
 

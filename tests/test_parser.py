@@ -211,3 +211,11 @@ def test_values_printed_above_a_wrapped_label_are_realigned():
     report = extract("\n".join(lines))
     assert_reads(report, t3_cells(TABLE3))
     assert "realigned" in report.cells[t3_key("denied.state_secret", "total")].flags
+
+
+def test_a_2019_procurement_block_left_in_a_2021_table2_is_not_read_as_the_fee():
+    text = page(TABLE3).replace("行政事业性收费 12.5", "行政事业性收费 12.5\n第二十条第（九）项\n信息内容 采购项目数量 采购总金额\n政府集中采购 3 251000元")
+    report = extract(text)
+    assert report.meta.template == "gov2021"
+    assert report.values()["active.fees.amount"] == Decimal("12.5")
+    assert report.verdict.value == "verified"
