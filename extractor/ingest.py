@@ -83,6 +83,11 @@ def decode_text(data: bytes) -> str:
     """UTF-8 first; otherwise the best of GB18030 (a superset of GBK/GB2312) or a detected codec."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (Windows "Unicode" text)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IngestError("undecodable text: a UTF-16 byte-order mark but invalid UTF-16") from None
     if b"\x00" in data[:8192]:
         raise IngestError("binary file (contains NUL bytes), not a text page")
     try:
@@ -101,12 +106,12 @@ def decode_text(data: bytes) -> str:
     return data.decode(best.encoding, errors="replace")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def _looks_binary(text: str) -> bool:
     sample = text[:20000]
-    if not sample:
-        return False
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
-    return controls / len(sample) > 0.05
+    return bool(sample) and len(_CONTROL.findall(sample)) / len(sample) > 0.05
 
 
 # ---------------------------------------------------------------- table rendering shared by HTML/DOCX/PDF
@@ -241,14 +246,15 @@ def ingest_docx(data: bytes) -> tuple[str, list[Grid]]:
             table = Table(child, document)
             rows, grid = [], []
             for row in table.rows:
+                row_cells = row.cells
+                texts = [_cell_text(c.text) for c in row_cells]
                 seen, cells = set(), []
-                for cell in row.cells:
-                    grid_text = _cell_text(cell.text)
+                for cell, text in zip(row_cells, texts):
                     if id(cell._tc) not in seen:  # a merged cell is returned once per grid column
                         seen.add(id(cell._tc))
-                        cells.append(grid_text)
+                        cells.append(text)
                 rows.append(cells)
-                grid.append([_cell_text(c.text) for c in row.cells])
+                grid.append(texts)
             grids.append(grid)
             parts.append(render_rows(rows))
     return "\n".join(parts), grids
@@ -279,6 +285,8 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid]]:
     text = "\n".join(parts)
     if not text.strip():
         raise IngestError("PDF has no text layer (a scan?); OCR it first")
+    if text.count("(cid:") > 50:
+        raise IngestError("PDF text is in a font with no character map (cid:…); OCR it first")
     return text, grids
 
 

@@ -227,14 +227,14 @@ class Report(BaseModel):
     source: str = ""
     verdict: Verdict = Verdict.failed
     verdict_reason: str = ""
-    meta: Meta = Meta()
-    active: ActiveDisclosure = ActiveDisclosure()
-    applications: Applications = Applications()
-    review_litigation: ReviewLitigation = ReviewLitigation()
+    meta: Meta = Field(default_factory=Meta)
+    active: ActiveDisclosure = Field(default_factory=ActiveDisclosure)
+    applications: Applications = Field(default_factory=Applications)
+    review_litigation: ReviewLitigation = Field(default_factory=ReviewLitigation)
     cells: dict[str, Cell] = Field(default_factory=dict)
     checks: list[Check] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
-    provenance: Provenance = Provenance()
+    provenance: Provenance = Field(default_factory=Provenance)
 
     def values(self) -> dict[str, Value]:
         """Canonical key → value for every cell the record has, in template order."""

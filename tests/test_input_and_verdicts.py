@@ -201,3 +201,8 @@ def test_report_table_nested_in_a_layout_table_is_still_a_grid():
 def test_html_entities_left_in_scraped_text_are_decoded():
     report = extract(page(TABLE3).replace(" ", "&nbsp;").encode(), "a.txt")
     assert all(report.values()[k] == v for k, v in t3_cells(TABLE3).items())
+
+
+def test_utf16_page_with_its_byte_order_mark_is_decoded():
+    report = extract(page(TABLE3).encode("utf-16"), "unicode.txt")
+    assert report.verdict.value == "verified"
