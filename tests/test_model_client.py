@@ -177,3 +177,49 @@ def test_resolve_reads_the_environment():
     assert not Settings.resolve(env={}).configured
     with pytest.raises(ValueError, match="unknown server kind"):
         Settings.resolve(env={}, server="vllm")
+
+
+def test_cache_stats_and_clear_from_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    cache = ResponseCache(tmp_path / "cache")
+    cache.put("k1", {"content": "{}"})
+    cache.put("k2", {"content": "{}"})
+    cache.close()
+    runner = CliRunner()
+    stats = json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "cache")]).stdout)
+    assert stats["entries"] == 2 and stats["directory"] == str(tmp_path / "cache")
+    cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(tmp_path / "cache")])
+    assert cleared.exit_code == 0 and "removed 2 cached answers" in cleared.stderr
+    assert json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "cache")]).stdout)["entries"] == 0
+    assert json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "absent")]).stdout)["entries"] == 0
+    assert not (tmp_path / "absent").exists()
+
+
+def test_model_serve_without_a_pulled_model_says_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    result = CliRunner().invoke(app, ["model", "serve", "--dir", str(tmp_path), "--python", "/nonexistent/python"])
+    assert result.exit_code == 2 and "model file not found" in result.stderr and "nianbao model pull" in result.stderr
+
+
+def test_tools_mode_for_hosted_apis_round_trips_through_the_cache(tmp_path):
+    def tool_answer(body):
+        name = body["tools"][0]["function"]["name"]
+        message = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": name, "arguments": ANSWER}}]}
+        return 200, {**completion(""), "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
+
+    server = ScriptedServer(tool_answer)
+    try:
+        client = client_for(server, tmp_path)
+        client = ModelClient(Settings(model="m", base_url=server.url, server="openai", structured="tools"), client.cache)
+        live, replayed = ask(client), ask(client)
+    finally:
+        server.close()
+    assert len(server.requests) == 1 and server.requests[0]["body"]["tool_choice"]["type"] == "function"
+    assert live.parsed.rows == replayed.parsed.rows == [[1, 0, 0, 0, 0, 0, 1]] and replayed.cached
+    assert replayed.raw["tool_calls"][0]["arguments"] == ANSWER

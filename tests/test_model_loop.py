@@ -182,8 +182,9 @@ def test_llama_servers_get_the_schema_as_a_grammar_and_hosted_apis_get_json_sche
         hosted = server.requests[0]["body"]["response_format"]
     finally:
         server.close()
-    assert llama["type"] == "json_object" and llama["schema"]["required"]
-    assert hosted["type"] == "json_schema" and hosted["json_schema"]["schema"] == llama["schema"]
+    assert llama["type"] == "json_object" and llama["schema"]["required"] and "additionalProperties" not in llama["schema"]
+    assert hosted["type"] == "json_schema" and hosted["json_schema"]["strict"] is True
+    assert hosted["json_schema"]["schema"] == {**llama["schema"], "additionalProperties": False}
 
 
 def test_loop_run_reports_the_models_own_reading(doc, tmp_path):

@@ -111,9 +111,13 @@ class ModelClient:
         """The `create` instructor calls: cache first, then the endpoint; the answer is always rebuilt from
         the stored raw form, so a live answer and its replay parse identically."""
         s = self.settings
-        if s.server == "llama" and kwargs.get("response_format", {}).get("type") == "json_schema":
-            # llama.cpp servers reject json_schema; they take the schema as a grammar on json_object.
-            kwargs = {**kwargs, "response_format": {"type": "json_object", "schema": kwargs["response_format"]["json_schema"]["schema"]}}
+        if kwargs.get("response_format", {}).get("type") == "json_schema":
+            schema = kwargs["response_format"]["json_schema"]["schema"]
+            if s.server == "llama":  # llama.cpp servers reject json_schema; they take the schema as a grammar on json_object
+                response_format = {"type": "json_object", "schema": schema}
+            else:  # hosted APIs: strict structured output
+                response_format = {"type": "json_schema", "json_schema": {**kwargs["response_format"]["json_schema"], "schema": _closed(schema), "strict": True}}
+            kwargs = {**kwargs, "response_format": response_format}
         request.key = request_key(
             model=s.model,
             endpoint=s.endpoint,
@@ -151,6 +155,18 @@ class ModelClient:
         except openai.APIStatusError as exc:
             raise ModelUnavailable(f"model endpoint {self.settings.endpoint} refused the request (HTTP {exc.status_code}): {_first_line(exc)}") from None
         return _raw(completion)
+
+
+def _closed(schema):
+    """The schema with every object closed (additionalProperties: false), as strict structured output requires."""
+    if isinstance(schema, dict):
+        closed = {k: _closed(v) for k, v in schema.items()}
+        if closed.get("type") == "object":
+            closed["additionalProperties"] = False
+        return closed
+    if isinstance(schema, list):
+        return [_closed(v) for v in schema]
+    return schema
 
 
 def _raw(completion: ChatCompletion) -> dict:

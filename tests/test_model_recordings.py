@@ -1,0 +1,125 @@
+"""Recordings: written from a run, replayed with no network — and the committed real-model recordings
+replay the whole eval corpus with every socket closed."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from pages import consistent_table3, page
+from scripted_server import ScriptedServer, completion, read_like_a_perfect_model
+from test_model_loop import GARBLED, TABLE3
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.ingest import ingest_bytes
+from extractor.model import recordings
+from extractor.model.client import ModelClient
+from extractor.model.recordings import RecordingError, read, replay_settings, write
+from extractor.model.settings import Settings
+from extractor.pipeline import Options, extract_document
+from schemas.record import Verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = sorted((ROOT / "eval" / "recordings").glob("*.jsonl"))
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Call it to make any attempt to open a connection fail (and be counted): a replay must not leave the process."""
+    attempts: list[object] = []
+
+    def refuse(self, address, *args):
+        attempts.append(address)
+        raise ConnectionRefusedError(f"a replay tried to connect to {address}")
+
+    def block() -> list[object]:
+        monkeypatch.setattr(socket.socket, "connect", refuse)
+        monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+        monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # a closed port, were anything to get through
+        return attempts
+
+    return block
+
+
+def recorded_run(tmp_path, doc) -> tuple[Path, object]:
+    server = ScriptedServer(lambda body: (200, completion(json.dumps(read_like_a_perfect_model(body)))))
+    try:
+        settings = Settings(model="scripted-model", base_url=server.url, server="llama", cache_dir=None)
+        client = ModelClient(settings, None, recorded=[])
+        from extractor.model import loop
+        from extractor.pipeline import parse_document
+
+        report, parsed = parse_document(doc, doc.name)
+        live = loop.run(report, parsed, doc, settings, client).report
+    finally:
+        server.close()
+    path = tmp_path / "scripted-model.jsonl"
+    write(path, client.recorded)
+    return path, live
+
+
+def test_a_recorded_run_replays_with_no_network(tmp_path, no_network):
+    doc = ingest_bytes(page(TABLE3, t3_labels=GARBLED).encode("utf-8"), "garbled.txt")
+    path, live = recorded_run(tmp_path, doc)
+    attempts = no_network()
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert lines and set(lines[0]) == set(recordings.FIELDS)
+    assert lines[0]["request"].startswith("garbled.txt: table 二") and lines[0]["endpoint"] == "local"
+    replayed = extract_document(doc, doc.name, Options(mode="model", model=replay_settings(path)))
+    assert attempts == []
+    assert replayed.values() == live.values() and replayed.verdict == live.verdict == Verdict.verified
+    assert replayed.provenance.model_calls == 0 and replayed.provenance.cache_hits == live.provenance.attempts == len(lines)
+
+
+def test_a_request_that_was_not_recorded_fails_loudly_without_a_request(tmp_path, no_network):
+    doc = ingest_bytes(page(TABLE3, t3_labels=GARBLED).encode("utf-8"), "garbled.txt")
+    path, _ = recorded_run(tmp_path, doc)
+    attempts = no_network()
+    other = consistent_table3({"granted": [6, 1, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0])
+    changed = ingest_bytes(page(other, t3_labels=GARBLED).encode("utf-8"), "changed.txt")
+    report = extract_document(changed, changed.name, Options(mode="model", model=replay_settings(path)))
+    assert attempts == []
+    assert report.verdict == Verdict.needs_model and "no recorded answer for changed.txt: table 二" in report.verdict_reason
+
+
+def test_recordings_from_more_than_one_model_are_refused(tmp_path):
+    entry = {f: "x" for f in recordings.FIELDS} | {"response": {"content": "{}"}}
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps(entry) + "\n" + json.dumps(entry | {"key": "y", "model": "other"}) + "\n", encoding="utf-8")
+    with pytest.raises(RecordingError, match="more than one model"):
+        read(path)
+    path.write_text('{"key": "k"}\n', encoding="utf-8")
+    with pytest.raises(RecordingError, match="missing model"):
+        read(path)
+
+
+def _eval(args: list[str], report: Path) -> dict:
+    result = CliRunner().invoke(app, ["eval", *args, "--report", str(report)])
+    assert report.with_suffix(".json").exists(), result.output
+    return json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("mode", ["model", "auto"])
+def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_network, mode, monkeypatch):
+    assert COMMITTED, "no recordings in eval/recordings: run `nianbao model record` against the local model"
+    monkeypatch.chdir(ROOT)
+    attempts = no_network()
+    data = _eval(["--mode", mode, "--replay", str(COMMITTED[0])], tmp_path / mode)
+    assert attempts == []
+    records = data["records"]
+    assert len(records) == 10
+    assert all("no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"] for r in records)
+    assert data["summary"]["model_calls"] == 0 and data["summary"]["silent_errors"] == 0
+    if mode == "model":
+        assert all(r["cache_hits"] > 0 for r in records)
+    else:  # auto: the model only for records the parser did not verify
+        rules = {r["case"]: r for r in _eval(["--mode", "rules"], tmp_path / "rules")["records"]}
+        for r in records:
+            sent = rules[r["case"]]["verdict"] in ("needs_model", "failed")
+            assert (r["cache_hits"] > 0) == sent, r["case"]
+            if not sent:
+                assert r["verdict"] == rules[r["case"]]["verdict"]
+        assert any(r["cache_hits"] for r in records)
