@@ -203,7 +203,7 @@ def eval_command(
     count: int = typer.Option(50, "--count", min=1, help="Generated suite: how many pages."),
     seed: int = typer.Option(0, "--seed", help="Generated suite: random seed."),
     keep: Path | None = typer.Option(None, "--keep", help="Generated suite: write it here and keep it (default: a temporary directory)."),
-    timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Seconds one input may take before it scores as not extracted."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds one input may take before it scores as not extracted (default: 30, or 1800 when a live model reads)."),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
@@ -220,6 +220,8 @@ def eval_command(
     try:
         base = evaluate.load_baseline(baseline, mode.value) if baseline and not save_baseline else None
         options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
+        if timeout is None:
+            timeout = 1800.0 if mode != Mode.rules and replay is None else 30.0  # a 1.5B model on 2 cores: minutes per report
         result = evaluate.run_eval(cases, options, inputs, timeout, count, seed, keep)
     except evaluate.EvalError as exc:
         fail(str(exc))
