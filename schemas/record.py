@@ -25,7 +25,7 @@ CellFlag = Literal[
     "blank",  # the page leaves the cell empty: value None, not 0
     "zero_marker",  # '—', '/', '无' printed for zero
     "split_from_run",  # cut out of a glued digit run by the identities
-    "ambiguous",  # more than one reading survives; value None, candidates listed
+    "ambiguous",  # more than one reading survives; candidates listed (value None unless the model chose one)
     "dropped_extra_value",  # the row printed one value too many; the identities chose which to drop
     "merged_repeat",  # a merged cell emitted several times ("0 0 0"), read once
     "realigned",  # printed beside another row's label (a wrapped PDF label); dealt back in page order

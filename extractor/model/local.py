@@ -150,7 +150,7 @@ def pull(dest_dir: Path, spec: ModelSpec = DEFAULT_SPEC) -> Path:
     return target
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -176,7 +176,7 @@ def serve_command(
     ``--logits_all false`` keeps it from storing logits for every prompt token.
     ``n_threads`` defaults to every core: llama-cpp-python's own default is half.
     """
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback(host):
         raise ModelError(f"refusing to serve on non-loopback host {host!r} (pass allow_remote to override)")
     return [
         python or sys.executable, "-m", "llama_cpp.server",

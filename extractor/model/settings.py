@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from extractor.model.local import DEFAULT_SPEC, _is_loopback
+from extractor.model.local import DEFAULT_SPEC, is_loopback
 
 Server = Literal["llama", "openai"]
 Structured = Literal["json_schema", "tools"]
@@ -43,7 +43,7 @@ def endpoint_id(base_url: str | None) -> str:
     if not base_url:
         return "api.openai.com"
     host = urlsplit(base_url).hostname or ""
-    return "local" if _is_loopback(host) else host
+    return "local" if is_loopback(host) else host
 
 
 @dataclass(frozen=True)
