@@ -239,3 +239,21 @@ def test_eval_command_runs_a_generated_suite(tmp_path):
     assert run.exit_code == 0, run.output
     assert len(list(keep.glob("*.gold.json"))) == 3
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["summary"]["records"] == 3
+
+
+def test_eval_cli_with_gold_kept_apart_from_text_markdown_html_and_pdf_inputs(tmp_path):
+    from extractor.damage import generate
+
+    cases, pages = tmp_path / "gold", tmp_path / "pages"
+    cases.mkdir()
+    pages.mkdir()
+    for index, layout in enumerate(("lines", "markdown", "html", "pdf")):
+        case = generate(random.Random(index), layout, name=f"case-{layout}")
+        (pages / case.filename).write_bytes(case.data)
+        (cases / f"{case.name}.gold.json").write_text(json.dumps(case.gold(), ensure_ascii=False), encoding="utf-8")
+    report = tmp_path / "report"
+    result = CliRunner().invoke(app, ["eval", "--cases", str(cases), "--inputs", str(pages), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    assert len(summary["records"]) == 4 and all(r["error"] == "" for r in summary["records"])
+    assert all(r["accuracy"]["rate"] == 1.0 for r in summary["records"]), [(r["case"], r["wrong"][:2]) for r in summary["records"]]
