@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from extractor import solve
-from extractor.check import all_hold, table3_identities, table4_identities
+from extractor.check import all_hold, table3_identities
 from schemas.keys import (
     FEE_KEY,
     OTHER_TOTAL_ROW,
     T2_ROWS,
     T3_COLUMNS,
-    T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
     t3_key,

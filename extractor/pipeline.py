@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +109,3 @@ def extract_path(path: str | Path, options: Options = Options()) -> Report:
     doc = ingest_path(path)
     return extract_document(doc, str(path), options)
 
-
-def is_report_text(text: str) -> bool:
-    return bool(re.search(r"政府信息公开", text))

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, ordered
+from schemas.keys import OTHER_TOTAL_KEYS, ordered
 
 SCHEMA_VERSION = "1.0"
 
@@ -255,6 +255,3 @@ class Report(BaseModel):
             }
         )
 
-
-def empty_cells() -> dict[str, Cell]:
-    return {k: Cell(flags=["not_found"]) for k in ALL_KEYS}
