@@ -48,6 +48,8 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     """The record's verdict and a one-line reason a user can act on."""
     cells = report.cells
     if parsed is not None and not parsed.rows_found:
+        if report.meta.title or "政府信息公开" in text:
+            return Verdict.failed, "no table of the 2019/2021 template (二, 三, 四) found: a pre-2019 report (统计表) or prose only"
         return Verdict.failed, "not a report: none of the three tables (二, 三, 四) was found"
     not_applicable = T2_KEYS if report.meta.template == "gov2019" else ()  # 2019's table 二 has other cells
     missing = [k for k in ALL_KEYS if "not_found" in cells[k].flags and k not in not_applicable]
