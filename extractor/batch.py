@@ -343,7 +343,7 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
     }
     atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     if not result.parquet:
-        log("nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install 'nianbao[parquet]')")
+        log("nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')")
     errors = f"; the errors are listed in {out / 'errors.jsonl'}" if result.errors else ""
     log(
         f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {len(result.duplicates)} duplicates; "

@@ -19,6 +19,7 @@ from schemas.record import Report
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn 政府信息公开工作年度报告 pages into verified, typed data.")
 
 EXIT_BAD_INPUT = 2
+NOT_PAGES = frozenset({".json", ".jsonl"})  # records and gold files beside the pages, never pages themselves
 
 
 class OutputFormat(str, Enum):
@@ -58,11 +59,17 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 
 
 def expand_inputs(paths: list[Path]) -> list[Path]:
-    """A directory means every file in it (recursively), in a stable order; hidden files skipped."""
+    """A directory means every page in it (recursively), in a stable order; hidden files and JSON skipped."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() not in NOT_PAGES and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
         else:
             files.append(path)
     return files
@@ -96,6 +103,10 @@ def extract(
     if not files:
         fail("no input files")
     options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
+    if options.model is not None and not options.model.configured:
+        from extractor.model.settings import SETUP_HINT
+
+        typer.echo(f"nianbao: note: --mode {mode.value} without a model: the parser's records are kept; {SETUP_HINT}", err=True)
     if out is not None:
         _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     reports: list[Report] = []
@@ -173,6 +184,8 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
             report = Report.model_validate(item)
         except Exception as exc:  # pydantic's ValidationError, listed field by field
             fail(f"{record}: not a nianbao record ({str(exc).splitlines()[0]})")
+        if not report.cells:
+            fail(f"{record}: a record with no cells (write records with `nianbao extract --format json`)")
         report.checks = run_checks(report.cells)
         report.verdict, report.verdict_reason = decide(report, None, "")
         failing = [c for c in report.checks if c.status == "fail"]

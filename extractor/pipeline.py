@@ -52,7 +52,7 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
             return Verdict.failed, "no table of the 2019/2021 template (二, 三, 四) found: a pre-2019 report (统计表) or prose only"
         return Verdict.failed, "not a report: none of the three tables (二, 三, 四) was found"
     not_applicable = T2_KEYS if report.meta.template == "gov2019" else ()  # 2019's table 二 has other cells
-    missing = [k for k in ALL_KEYS if "not_found" in cells[k].flags and k not in not_applicable]
+    missing = [k for k in ALL_KEYS if (k not in cells or "not_found" in cells[k].flags) and k not in not_applicable]
     ambiguous = [k for k, c in cells.items() if "ambiguous" in c.flags]
     ungrounded = [k for k, c in cells.items() if "ungrounded" in c.flags]
     failures = [c for c in report.checks if c.severity == "hard" and c.status == "fail"]

@@ -206,3 +206,26 @@ def test_html_entities_left_in_scraped_text_are_decoded():
 def test_utf16_page_with_its_byte_order_mark_is_decoded():
     report = extract(page(TABLE3).encode("utf-16"), "unicode.txt")
     assert report.verdict.value == "verified"
+
+
+def test_cli_check_refuses_a_record_without_cells(tmp_path):
+    empty = tmp_path / "r.json"
+    empty.write_text("{}", encoding="utf-8")
+    result = nianbao("check", str(empty))
+    assert result.returncode == 2 and "no cells" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_directory_means_its_pages_not_the_json_beside_them(tmp_path):
+    (tmp_path / "a.txt").write_text(page(TABLE3), encoding="utf-8")
+    (tmp_path / "a.gold.json").write_text("{}", encoding="utf-8")
+    result = nianbao("extract", str(tmp_path))
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
+
+
+def test_model_mode_without_a_model_says_so_and_keeps_the_parser_records(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    source = tmp_path / "a.txt"
+    source.write_text(page(TABLE3), encoding="utf-8")
+    result = nianbao("extract", str(source), "--mode", "model", "--no-cache")
+    assert result.returncode == 0 and "without a model" in result.stderr
+    assert json.loads(result.stdout)["verdict"] == "verified"
