@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
+from extractor.damage import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
 from schemas.keys import T3_COLUMNS, T3_LEAF_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
 
-T3_LABEL_TEXT = {
-    "new_received": "一、本年新收政府信息公开申请数量",
-    "carried_over": "二、上年结转政府信息公开申请数量",
-    "granted": "三、本年度办理结果 （一）予以公开",
-    "partially_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "denied.state_secret": "（三）不予公开 1.属于国家秘密",
-    "denied.law_prohibited": "2.其他法律行政法规禁止公开",
-    "denied.three_safety_one_stability": "3.危及“三安全一稳定”",
-    "denied.third_party_rights": "4.保护第三方合法权益",
-    "denied.internal_affairs": "5.属于三类内部事务信息",
-    "denied.process_info": "6.属于四类过程性信息",
-    "denied.enforcement_files": "7.属于行政执法案卷",
-    "denied.admin_query": "8.属于行政查询事项",
-    "unable.not_held": "（四）无法提供 1.本机关不掌握相关政府信息",
-    "unable.needs_creation": "2.没有现成信息需要另行制作",
-    "unable.unclear_after_correction": "3.补正后申请内容仍不明确",
-    "not_processed.petition_complaint": "（五）不予处理 1.信访举报投诉类申请",
-    "not_processed.duplicate": "2.重复申请",
-    "not_processed.publication": "3.要求提供公开出版物",
-    "not_processed.unreasonable_mass": "4.无正当理由大量反复申请",
-    "not_processed.confirm_or_reissue": "5.要求行政机关确认或重新出具已获取信息",
-    "other.no_correction": "（六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "other.fee_unpaid": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "other.other": "3.其他",
-    "total_processed": "（七）总计",
-    "carried_forward": "四、结转下年度继续办理",
-}
+def _flat_labels() -> dict[str, str]:
+    """The template's row labels (extractor.damage) flattened to one line, as a text conversion prints them."""
+    labels = dict(T3_WIDE_LABELS)
+    labels |= T3_SINGLE_LABELS
+    labels["granted"] = f"{RESULTS_LABEL} {T3_SINGLE_LABELS['granted']}"
+    for group, (title, leaves) in T3_GROUP_LABELS.items():
+        for index, (row, leaf) in enumerate(zip([r for r in T3_ROWS if r.startswith(group + ".")], leaves)):
+            labels[row] = (f"{title} " if index == 0 else "") + f"{index + 1}.{leaf}"
+    return {row: labels[row] for row in T3_ROWS}
+
+
+T3_LABEL_TEXT = _flat_labels()
 
 
 def consistent_table3(leaves: dict[str, list[int]], new_received: list[int], carried_over: list[int] | None = None) -> dict[str, list[int]]:
