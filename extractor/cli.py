@@ -169,7 +169,7 @@ def bench(
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
     from extractor.check import run_checks
-    from extractor.pipeline import decide
+    from extractor.assemble import decide
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ ingest renders for HTML, DOCX and PDF tables. Every value keeps the span it was 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -15,9 +16,12 @@ from extractor import solve
 from extractor.check import all_hold, table3_identities
 from schemas.keys import (
     FEE_KEY,
+    OTHER_SUB_ROWS,
+    OTHER_TOTAL_KEYS,
     OTHER_TOTAL_ROW,
     T2_ROWS,
     T3_COLUMNS,
+    T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
     t3_key,
@@ -328,12 +332,37 @@ def locate(text: str) -> Regions:
 
 
 @dataclass
+class TableRow:
+    """One template row as the page prints it: what the model is shown and what its answers are grounded on."""
+
+    table: str  # 二 三 四
+    row: str  # canonical row name; "review_litigation" for the one row of table 四
+    keys: tuple[str, ...]  # its cells' canonical keys, in template order
+    items: list[Item]  # the value, blank and text tokens of the row
+    constraint: Callable | None  # the identity that splits a glued run of this row
+    label: Anchor | None = None  # where its label was printed; None when the row is read between its neighbours
+
+    @property
+    def decimal_last(self) -> bool:
+        return self.keys[-1] == FEE_KEY
+
+    def candidates(self) -> list[tuple]:
+        """The positional readings the parser's reader allows for this row's tokens."""
+        reading = read_row(self.items, len(self.keys), self.constraint, trust_blanks=True, decimal_last=self.decimal_last)
+        if reading.extra:
+            return [solve.drop_one(reading.extra, p) for p in range(len(reading.extra))]
+        return reading.candidates
+
+
+@dataclass
 class ParsedTables:
     cells: dict[str, Cell]
     regions: Regions
     rows_found: set[str]
     warnings: list[str]
     template: str
+    rows: list[TableRow] = field(default_factory=list)  # every row of every located table, in template order
+    stops_inside_tables: bool = False  # no table 四 and no later section after table 三: a truncated page
 
 
 def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: tuple | None, extra_flags=()) -> None:
@@ -562,4 +591,90 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
         parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:
         template = "gov2021"
-    return ParsedTables(cells, regions, found, warnings, template)
+    parsed = ParsedTables(cells, regions, found, warnings, template)
+    parsed.rows = table_rows(text, parsed)
+    start = regions.t3[0] if regions.t3 else (regions.t2[0] if regions.t2 else None)
+    parsed.stops_inside_tables = start is not None and regions.t4 is None and not _END_TITLE.search(text, start + 200)
+    return parsed
+
+
+# ---------------------------------------------------------------- rows for the later stages
+
+
+def _rows_from_anchors(text: str, table: str, rows: list[str], labels, lo: int, hi: int, keys_of, constraint) -> list[TableRow]:
+    """Rows by their label anchors, as the parser reads them; a row whose label was not found gets the
+    text between its found neighbours."""
+    anchors = {a.row: a for a in labels}
+    spans: dict[str, tuple[int, int]] = {}  # row → where its values are looked for
+    for row in rows:
+        if row in anchors:
+            a = anchors[row]
+            later = [b.start for b in labels if b.start > a.start]
+            spans[row] = (a.end, later[0] if later else hi)
+        else:
+            before = [b.end for b in labels if rows.index(b.row) < rows.index(row)]
+            after = [b.start for b in labels if rows.index(b.row) > rows.index(row)]
+            spans[row] = (before[-1] if before else lo, after[0] if after else hi)
+    items = {row: segment_items(text, *spans[row]) for row in rows}
+    _deal_shared(rows, spans, items, anchors, keys_of)
+    if constraint:  # as the parser does: values a PDF text layer printed beside another label
+        own = {row: items[row] for row in rows if row in anchors}
+        realign_shifted_values(own, len(keys_of(rows[0])), constraint)
+        items.update(own)
+    return [TableRow(table, row, tuple(keys_of(row)), items[row], constraint, anchors.get(row)) for row in rows]
+
+
+def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anchors: dict, keys_of) -> None:
+    """Rows whose label was not found share their neighbour's text. When that text holds exactly the
+    values of all the rows sharing it, deal them out in page order, so each row is read (and grounded)
+    at its own place; otherwise a row without a label of its own has no tokens it can be grounded on."""
+    i = 0
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and spans[rows[j + 1]] == spans[rows[i]]:
+            j += 1
+        run = rows[i : j + 1]
+        if len(run) > 1:
+            values = [t for t in items[run[0]] if t.kind == "value"]
+            widths = [len(keys_of(r)) for r in run]
+            if len(values) == sum(widths):
+                at = 0
+                for row, width in zip(run, widths):
+                    items[row] = values[at : at + width]
+                    at += width
+            else:
+                for row in run:
+                    if row not in anchors:
+                        items[row] = []
+        i = j + 1
+
+
+def table_rows(text: str, parsed: ParsedTables) -> list[TableRow]:
+    """Every row of every located table, in template order; tables the parser did not locate are absent.
+
+    A row is found the way the cells were read (its label anchor, the value tokens up to the next
+    label); a row whose label was not found gets the text between its found neighbours.
+    """
+    regions = parsed.regions
+    rows: list[TableRow] = []
+    if regions.t2 and parsed.template != "gov2019":
+        lo, hi = regions.t2
+        rows += _rows_from_anchors(text, "二", list(T2_ROWS), find_labels(text, T2_LABELS, lo, hi), lo, hi, lambda r: [f"active.{r}.{c}" for c in T2_ROWS[r]], None)
+    if regions.t3:
+        lo, hi = regions.t3
+        anchors = find_labels(text, T3_LABELS, lo, hi)
+        names = list(T3_ROWS)
+        if any(k in parsed.cells for k in OTHER_TOTAL_KEYS):  # a 2019-style single （六）其他处理 row
+            total = next((a for a in anchors if a.row == "total_processed"), None)
+            before = max((a.end for a in anchors if a.row.startswith("not_processed.")), default=lo)
+            single = find_label(text, OTHER_TOTAL_LABEL, before, total.start if total else hi)
+            if single:
+                anchors.insert(anchors.index(total) if total else len(anchors), single)
+            names = [r for r in names if r not in OTHER_SUB_ROWS]
+            names.insert(names.index("total_processed"), OTHER_TOTAL_ROW)
+        rows += _rows_from_anchors(text, "三", names, anchors, lo, hi, lambda r: [t3_key(r, c) for c in T3_COLUMNS], solve.row_total_holds)
+    if regions.t4:
+        lo, hi = regions.t4
+        keys = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
+        rows.append(TableRow("四", "review_litigation", keys, segment_items(text, lo, hi), solve.groups_total_hold))
+    return rows

@@ -15,7 +15,7 @@ TABLE3 = consistent_table3({"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [
 def rows_of(text: str) -> dict:
     doc = ingest_bytes(text.encode("utf-8"), "t.txt")
     _, parsed = parse_document(doc, "t.txt")
-    return {r.row: r for r in source_rows(doc.text, parsed)}, doc
+    return {r.row: r for r in source_rows(parsed)}, doc
 
 
 def test_a_clean_row_grounds_cell_by_cell_at_its_tokens():

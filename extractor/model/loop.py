@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from extractor.assemble import build_report
 from extractor.check import evaluate, table3_identities, table4_identities
 from extractor.ingest import Document
 from extractor.model.client import ModelClient, ModelUnavailable, client_for
@@ -24,7 +25,6 @@ from extractor.model.prompting import REPROMPT, SYSTEM, Unit, units
 from extractor.model.settings import SETUP_HINT, Settings
 from extractor.model.sources import Grounding, SourceRow, Value, same_value, ground, source_rows
 from extractor.parse import ParsedTables
-from extractor.pipeline import Options, build_report
 from schemas.record import Cell, Report, Verdict
 
 MAX_REPROMPT_UNITS = 3  # requests per reprompt round: a bad first read must not spend the whole budget at once
@@ -69,11 +69,11 @@ class ModelRun:
     stop: str
 
 
-def improve(report: Report, parsed: ParsedTables, doc: Document, options: Options) -> Report:
+def improve(report: Report, parsed: ParsedTables, doc: Document, mode: str, settings: Settings | None) -> Report:
     """The pipeline's hook: `auto` sends only records the parser did not verify; `model` sends every one."""
-    if options.mode == "auto" and report.verdict not in (Verdict.needs_model, Verdict.failed):
+    if mode == "auto" and report.verdict not in (Verdict.needs_model, Verdict.failed):
         return report
-    settings = options.model if options.model is not None else Settings.resolve()
+    settings = settings if settings is not None else Settings.resolve()
     if not settings.configured:
         return without_model(report)
     return run(report, parsed, doc, settings).report
@@ -88,7 +88,7 @@ def without_model(report: Report) -> Report:
 
 def run(parser_report: Report, parsed: ParsedTables, doc: Document, settings: Settings, client: ModelClient | None = None) -> ModelRun:
     client = client or client_for(settings)
-    rows = source_rows(doc.text, parsed)
+    rows = source_rows(parsed)
     if not rows:
         note = "model path: no table was located, so there is nothing for the model to read"
         return ModelRun(parser_report.model_copy(update={"warnings": [*parser_report.warnings, note]}), {}, Spend(), note)

@@ -1,0 +1,69 @@
+"""Stage 5 — assemble: a record from cells, with its checks and verdict recomputed from scratch.
+
+The parser path and the model path both end here, so a record means the same whichever path made it.
+"""
+
+from __future__ import annotations
+
+from extractor.check import run_checks
+from extractor.ingest import Document
+from extractor.meta import extract_meta
+from extractor.parse import ParsedTables
+from schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_KEYS, T3_COLUMNS, t3_key
+from schemas.record import Cell, Provenance, Report, Verdict
+
+
+def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:
+    """All 200 keys: what the parser read, and an explicit `not_found` for the rest."""
+    cells = dict(parsed.cells)
+    two_thousand_nineteen = any(k in cells for k in OTHER_TOTAL_KEYS)
+    for key in ALL_KEYS:
+        if key in cells:
+            continue
+        if two_thousand_nineteen and any(key == t3_key(r, c) for r in OTHER_SUB_ROWS for c in T3_COLUMNS):
+            cells[key] = Cell(flags=["blank"])  # the 2019 template has no such row
+        else:
+            cells[key] = Cell(flags=["not_found"])
+    return cells
+
+
+def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verdict, str]:
+    """The record's verdict and a one-line reason a user can act on."""
+    cells = report.cells
+    if parsed is not None and not parsed.rows_found:
+        if report.meta.title or "政府信息公开" in text:
+            return Verdict.failed, "no table of the 2019/2021 template (二, 三, 四) found: a pre-2019 report (统计表) or prose only"
+        return Verdict.failed, "not a report: none of the three tables (二, 三, 四) was found"
+    not_applicable = T2_KEYS if report.meta.template == "gov2019" else ()  # 2019's table 二 has other cells
+    missing = [k for k in ALL_KEYS if (k not in cells or "not_found" in cells[k].flags) and k not in not_applicable]
+    ambiguous = [k for k, c in cells.items() if "ambiguous" in c.flags]
+    ungrounded = [k for k, c in cells.items() if "ungrounded" in c.flags]
+    failures = [c for c in report.checks if c.severity == "hard" and c.status == "fail"]
+    suspect = [c for c in failures if c.cause != "source"]
+    if missing and parsed is not None and parsed.stops_inside_tables:
+        return Verdict.incomplete, f"the input stops inside the tables: {len(missing)} cells are not on the page"
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} cells not found (first: {missing[0]})")
+    if ambiguous:
+        problems.append(f"{len(ambiguous)} cells ambiguous (first: {ambiguous[0]})")
+    if ungrounded:
+        problems.append(f"{len(ungrounded)} model cells not found in the source (first: {ungrounded[0]})")
+    if suspect:
+        problems.append("extraction suspected by " + ", ".join(c.id for c in suspect[:5]))
+    if problems:
+        return Verdict.needs_model, "; ".join(problems)
+    if failures:
+        return Verdict.source_error, "the report's own numbers break " + ", ".join(c.id for c in failures)
+    return Verdict.verified, "every checkable identity holds and every cell was read unambiguously"
+
+
+def build_report(doc: Document, source: str, cells: dict[str, Cell], parsed: ParsedTables | None, provenance: Provenance, warnings: list[str]) -> Report:
+    """A record from cells: meta, checks and verdict recomputed from scratch."""
+    meta = extract_meta(doc.text, parsed.template if parsed else "unknown")
+    meta = meta.model_copy(update={"input_name": doc.name, "input_format": doc.format, "input_sha256": doc.sha256})
+    report = Report(source=source, meta=meta, provenance=provenance, warnings=list(warnings)).with_cells(cells)
+    report.checks = run_checks(report.cells, doc.text)
+    report.warnings += [c.message for c in report.checks if c.severity == "soft" and c.status == "fail"]
+    report.verdict, report.verdict_reason = decide(report, parsed, doc.text)
+    return report
