@@ -152,7 +152,7 @@ def bench(
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
-    from extractor.benchmark import run
+    from eval.benchmark import run
 
     unknown = set(kinds.split(",")) - {"txt", "html", "docx", "pdf"}
     if unknown:
@@ -226,7 +226,7 @@ def eval_command(
     """Score extraction against gold: cell accuracy, silent errors, checker verdicts, source errors, cost."""
     from rich.console import Console
 
-    from extractor import evaluate
+    from eval import evaluate
 
     if save_baseline and baseline is None:
         fail("--save-baseline needs --baseline PATH")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from extractor.damage import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
+from eval.damage import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
 from schemas.keys import T3_COLUMNS, T3_LEAF_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
 
 def _flat_labels() -> dict[str, str]:
-    """The template's row labels (extractor.damage) flattened to one line, as a text conversion prints them."""
+    """The template's row labels (eval.damage) flattened to one line, as a text conversion prints them."""
     labels = dict(T3_WIDE_LABELS)
     labels |= T3_SINGLE_LABELS
     labels["granted"] = f"{RESULTS_LABEL} {T3_SINGLE_LABELS['granted']}"

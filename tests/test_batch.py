@@ -18,10 +18,10 @@ import pytest
 from extractor import batch
 from extractor.batch import BatchError, BatchOptions, run_batch, run_pool
 from extractor.datasets import CELL_COLUMNS, WIDE_COLUMNS
-from extractor.hostile import BUILDERS
+from eval.hostile import BUILDERS
 from extractor.output import json_value
 from extractor.pipeline import extract_path
-from extractor.samples import sample_cells, write_samples
+from eval.samples import sample_cells, write_samples
 from schemas.keys import ALL_KEYS
 
 HOSTILE = ("empty", "binary", "big", "gbk", "truncated_html", "external_html", "zip_bomb", "broken_pdf", "not_a_report", "injection")

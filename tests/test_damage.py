@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from extractor.damage import (
+from eval.damage import (
     DAMAGES,
     LAYOUTS,
     PROFILES,
@@ -18,7 +18,7 @@ from extractor.damage import (
     render_lines,
     write_suite,
 )
-from extractor.evaluate import failing_identities, load_cases
+from eval.evaluate import failing_identities, load_cases
 from extractor.ingest import ingest_bytes
 from schemas.keys import ALL_KEYS, FEE_KEY
 

@@ -1,6 +1,6 @@
 """Property: on any damaged page, extraction returns the gold value for every cell or does not say `verified`.
 
-Gold is known by construction (extractor.damage). Bounded and derandomised, so CI is fast and a
+Gold is known by construction (eval.damage). Bounded and derandomised, so CI is fast and a
 strict xfail stays stable.
 """
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractor.damage import DAMAGES, LAYOUTS, PROFILES, generate
-from extractor.evaluate import score_record, time_limit
+from eval.damage import DAMAGES, LAYOUTS, PROFILES, generate
+from eval.evaluate import score_record, time_limit
 from extractor.ingest import ingest_bytes
 from extractor.pipeline import extract_document
 

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
-from extractor.damage import random_cells
-from extractor.evaluate import (
+from eval.damage import random_cells
+from eval.evaluate import (
     EvalError,
     ExtractionTimeout,
     gate,
@@ -242,7 +242,7 @@ def test_eval_command_runs_a_generated_suite(tmp_path):
 
 
 def test_eval_cli_with_gold_kept_apart_from_text_markdown_html_and_pdf_inputs(tmp_path):
-    from extractor.damage import generate
+    from eval.damage import generate
 
     cases, pages = tmp_path / "gold", tmp_path / "pages"
     cases.mkdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from extractor.check import evaluate, table3_identities, table4_identities
-from extractor.evaluate import load_case
+from eval.evaluate import load_case
 from schemas.keys import ALL_KEYS, KNOWN_KEYS, OTHER_TOTAL_KEYS, T3_COLUMNS, t3_key
 
 CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractor import hostile
+from eval import hostile
 from extractor.batch import Task, extract_one, record_path, run_pool
-from extractor.hostile import BUILDERS, INJECTION, injected, span_bomb
+from eval.hostile import BUILDERS, INJECTION, injected, span_bomb
 from extractor.ingest import IngestError, ingest_bytes
 from extractor.parse import T2_LABELS, T3_LABELS
 from extractor.pipeline import Options, extract_document
-from extractor.samples import CORPUS, render
+from eval.samples import CORPUS, render
 from schemas.record import Report
 
 

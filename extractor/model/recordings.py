@@ -101,7 +101,7 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
     """
     import time
 
-    from extractor import evaluate
+    from eval import evaluate
     from extractor.ingest import ingest_path
     from extractor.model import loop
     from extractor.model.client import ModelClient

@@ -1,6 +1,6 @@
-"""`nianbao bench` (or `python -m extractor.benchmark`): how fast, how much memory, and whether reading is the limit.
+"""`nianbao bench` (or `python -m eval.benchmark`): how fast, how much memory, and whether reading is the limit.
 
-Inputs are generated from the committed corpus and gold (extractor.samples), so the figures can be
+Inputs are generated from the committed corpus and gold (eval.samples), so the figures can be
 reproduced on any checkout. Each kind is measured in a fresh worker process, so its peak RSS is its
 own; the big batch runs the real CLI (`extract DIR --out OUT --jobs J`) in a subprocess.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from extractor.batch import run_pool
 from extractor.pipeline import extract_path
-from extractor.samples import write_samples
+from eval.samples import write_samples
 
 
 def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:

@@ -12,10 +12,10 @@ import json
 import random
 from pathlib import Path
 
-from extractor import damage
+from eval import damage
 from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
 
-CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 RENDERED = ("html", "docx", "pdf")
 
 

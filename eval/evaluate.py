@@ -442,7 +442,7 @@ def run_eval(cases: str, options, inputs: Path | None = None, timeout: float | N
         if cases == GENERATED and not Path(cases).exists():
             if importlib.util.find_spec("reportlab") is None:
                 raise EvalError("the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')")
-            from extractor.damage import write_suite
+            from eval.damage import write_suite
 
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
             write_suite(directory, count, seed)
