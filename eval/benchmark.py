@@ -1,4 +1,4 @@
-"""`nianbao bench` (or `python -m eval.benchmark`): how fast, how much memory, and whether reading is the limit.
+"""`nianbao bench`: how fast, how much memory, and whether reading is the limit.
 
 Inputs are generated from the committed corpus and gold (eval.samples), so the figures can be
 reproduced on any checkout. Each kind is measured in a fresh worker process, so its peak RSS is its
@@ -120,8 +120,3 @@ def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, p
         if workdir is None:
             shutil.rmtree(work, ignore_errors=True)
 
-
-if __name__ == "__main__":
-    from extractor.cli import app
-
-    app(["bench", *sys.argv[1:]])

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from eval.evaluate import failing_identities
+from extractor.check import failing_identities
 from schemas.keys import (
     ALL_KEYS,
     FEE_KEY,

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from extractor.check import evaluate, table3_identities, table4_identities
 from extractor.output import atomic_write, json_value
 from schemas.keys import FEE_KEY, KNOWN_KEYS, ordered, table_of
 from schemas.record import Report, Verdict
@@ -42,11 +41,6 @@ class ExtractionTimeout(Exception):
 
 
 # ---------------------------------------------------------------- pure scoring
-
-
-def failing_identities(cells: Mapping[str, object]) -> list[str]:
-    """Ids of the hard identities that the given values break: what a gold file's `source_errors` lists."""
-    return [c.id for i in table3_identities(cells) + table4_identities() if (c := evaluate(i, cells)).status == "fail"]
 
 
 def same(key: str, gold: GoldValue, got: object) -> bool:

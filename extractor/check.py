@@ -198,3 +198,8 @@ def soft_checks(values: Mapping[str, object], text: str) -> list[Check]:
             Check(id="T2.fee", severity="soft", status="pass" if ok else "fail", cells=[FEE_KEY], message="" if ok else f"fee {fee} has {decimals} decimals or is negative")
         )
     return checks
+
+
+def failing_identities(cells: Mapping[str, object]) -> list[str]:
+    """Ids of the hard identities that the given values break: what a gold file's `source_errors` lists."""
+    return [c.id for i in table3_identities(cells) + table4_identities() if (c := evaluate(i, cells)).status == "fail"]

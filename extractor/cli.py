@@ -309,20 +309,21 @@ def model_serve(
 
 @model_app.command("record")
 def model_record(
-    cases: Path = typer.Option(Path("eval/corpus"), "--cases", help="The gold corpus whose inputs the model reads."),
+    cases: Path | None = typer.Option(None, "--cases", help="The gold corpus whose inputs the model reads (default: eval/corpus)."),
     out: Path | None = typer.Option(None, "--out", help="The recordings file (default: eval/recordings/<model>.jsonl)."),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
-    from extractor.model.recordings import default_path, record
+    from eval.record import default_path, record
+    from eval.samples import CORPUS
     from extractor.model.settings import SETUP_HINT
 
     settings = model_settings(model, server, cache_dir, False, None)
     if not settings.configured:
         fail(SETUP_HINT)
-    record(cases, out or default_path(settings.model), settings, echo=lambda line: typer.echo(line, err=True))
+    record(cases or CORPUS, out or default_path(settings.model), settings, echo=lambda line: typer.echo(line, err=True))
 
 
 @cache_app.command("stats")

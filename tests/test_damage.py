@@ -18,7 +18,8 @@ from eval.damage import (
     render_lines,
     write_suite,
 )
-from eval.evaluate import failing_identities, load_cases
+from eval.evaluate import load_cases
+from extractor.check import failing_identities
 from extractor.ingest import ingest_bytes
 from schemas.keys import ALL_KEYS, FEE_KEY
 
