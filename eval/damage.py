@@ -31,38 +31,22 @@ from schemas.keys import (
     t3_key,
     t4_key,
 )
+from schemas.template import (
+    RESULTS_LABEL,
+    SECTION_TITLES,
+    T2_BLOCKS,
+    T3_CORP_HEADERS,
+    T3_GROUP_LABELS,
+    T3_NOTE,
+    T3_SINGLE_LABELS,
+    T3_WIDE_LABELS,
+    T4_RESULT_HEADERS,
+)
 
 Cells = dict[str, int | str | None]
 
-# ---------------------------------------------------------------- the template's labels (format.md §1)
+# ---------------------------------------------------------------- page furniture (the template's labels: schemas.template)
 
-T2_BLOCKS = (
-    ("第二十条第（一）项", ("本年制发件数", "本年废止件数", "现行有效件数"), (("regulations", "规章"), ("normative_docs", "行政规范性文件"))),
-    ("第二十条第（五）项", ("本年处理决定数量",), (("licensing", "行政许可"),)),
-    ("第二十条第（六）项", ("本年处理决定数量",), (("penalty", "行政处罚"), ("coercion", "行政强制"))),
-    ("第二十条第（八）项", ("本年收费金额（单位：万元）",), (("fees", "行政事业性收费"),)),
-)
-T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
-T3_CORP_HEADERS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
-RESULTS_LABEL = "三、本年度办理结果"
-T3_WIDE_LABELS = {  # rows whose label spans all three label columns
-    "new_received": "一、本年新收政府信息公开申请数量",
-    "carried_over": "二、上年结转政府信息公开申请数量",
-    "carried_forward": "四、结转下年度继续办理",
-}
-T3_SINGLE_LABELS = {  # rows under 三、 whose label spans two columns
-    "granted": "（一）予以公开",
-    "partially_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "total_processed": "（七）总计",
-}
-T3_GROUP_LABELS = {
-    "denied": ("（三）不予公开", ("属于国家秘密", "其他法律行政法规禁止公开", "危及“三安全一稳定”", "保护第三方合法权益", "属于三类内部事务信息", "属于四类过程性信息", "属于行政执法案卷", "属于行政查询事项")),
-    "unable": ("（四）无法提供", ("本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确")),
-    "not_processed": ("（五）不予处理", ("信访举报投诉类申请", "重复申请", "要求提供公开出版物", "无正当理由大量反复申请", "要求行政机关确认或重新出具已获取信息")),
-    "other": ("（六）其他处理", ("申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "其他")),
-}
-T4_RESULT_HEADERS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
-SECTION_TITLES = ("一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项")
 AGENCIES = ("和田地区商务局", "平潭综合实验区", "巴州区公共资源交易服务中心", "沭阳县人民政府", "昌吉州政务服务和公共资源交易管理局", "洪泽区人民政府")
 
 # ---------------------------------------------------------------- random gold records

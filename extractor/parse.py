@@ -16,8 +16,6 @@ from extractor import solve
 from extractor.check import all_hold, table3_identities
 from schemas.keys import (
     FEE_KEY,
-    OTHER_SUB_ROWS,
-    OTHER_TOTAL_KEYS,
     OTHER_TOTAL_ROW,
     T2_ROWS,
     T3_COLUMNS,
@@ -28,6 +26,7 @@ from schemas.keys import (
     t4_key,
 )
 from schemas.record import Cell
+from schemas.template import OTHER_TOTAL_LABEL, T2_LABELS, T3_LABELS, Label, t3_rows_2019
 
 PARSER_VERSION = "1.0"
 
@@ -39,49 +38,6 @@ def _fuzzy(word: str) -> str:
     return r"\s*".join(re.escape(ch) for ch in word)
 
 
-@dataclass(frozen=True)
-class Label:
-    row: str
-    keywords: tuple[str, ...]
-    ordinal: int | None = None  # the '1.' … '8.' printed before a sub-item
-
-
-T2_LABELS = (
-    Label("regulations", ("规章",)),
-    Label("normative_docs", ("规范性文件", "规范文件")),
-    Label("licensing", ("行政许可",)),
-    Label("penalty", ("行政处罚",)),
-    Label("coercion", ("行政强制",)),
-    Label("fees", ("行政事业性收费", "事业性收费")),
-)
-T3_LABELS = (
-    Label("new_received", ("本年新收", "新收政府信息公开申请")),
-    Label("carried_over", ("上年结转",)),
-    Label("granted", ("予以公开",)),
-    Label("partially_granted", ("部分公开",)),
-    Label("denied.state_secret", ("国家秘密",), 1),
-    Label("denied.law_prohibited", ("禁止公开", "其他法律"), 2),
-    Label("denied.three_safety_one_stability", ("三安全一稳定", "三安全"), 3),
-    Label("denied.third_party_rights", ("第三方合法权益", "第三方"), 4),
-    Label("denied.internal_affairs", ("内部事务",), 5),
-    Label("denied.process_info", ("过程性信息", "过程性"), 6),
-    Label("denied.enforcement_files", ("执法案卷",), 7),
-    Label("denied.admin_query", ("行政查询",), 8),
-    Label("unable.not_held", ("不掌握",), 1),
-    Label("unable.needs_creation", ("另行制作", "没有现成信息"), 2),
-    Label("unable.unclear_after_correction", ("仍不明确", "补正后申请"), 3),
-    Label("not_processed.petition_complaint", ("信访举报投诉", "信访"), 1),
-    Label("not_processed.duplicate", ("重复申请",), 2),
-    Label("not_processed.publication", ("出版物",), 3),
-    Label("not_processed.unreasonable_mass", ("大量反复",), 4),
-    Label("not_processed.confirm_or_reissue", ("重新出具", "确认或重新"), 5),
-    Label("other.no_correction", ("逾期不补正", "不补正"), 1),
-    Label("other.fee_unpaid", ("缴纳费用", "收费通知"), 2),
-    Label("other.other", ("其他",), 3),
-    Label("total_processed", ("总计",)),
-    Label("carried_forward", ("结转下年度", "结转下一年度", "结转下年")),
-)
-OTHER_TOTAL_LABEL = Label(OTHER_TOTAL_ROW, ("其他处理",))
 LABEL_WINDOW = 700
 MIN_ROWS_FOR_A_COLUMN = 3  # over-long rows needed before the identities may pick the extra column  # a row label is never further than this from the previous one
 
@@ -430,7 +386,8 @@ def prose_confirmed(text: str, table_start: int, row: str, candidates: list[tupl
     return winners[0] if best >= 2 and len(winners) == 1 else None
 
 
-def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> None:
+def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> list[Anchor]:
+    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
     anchors = find_labels(text, T3_LABELS, lo, hi)
     rows = [a.row for a in anchors]
     if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
@@ -455,6 +412,7 @@ def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
     for row, reading in readings.items():
         keys = [t3_key(row, c) for c in T3_COLUMNS]
         _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+    return anchors
 
 
 def parse_table4(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> None:
@@ -585,14 +543,15 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
         parse_table2(text, *regions.t2, trust_blanks, cells, found)
     elif template == "gov2019":
         warnings.append("table 二 uses the 2019 template, whose cells have no 2021 keys; not read")
+    t3_anchors: list[Anchor] = []
     if regions.t3:
-        parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
+        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
     if regions.t4:
         parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:
         template = "gov2021"
     parsed = ParsedTables(cells, regions, found, warnings, template)
-    parsed.rows = table_rows(text, parsed)
+    parsed.rows = table_rows(text, parsed, t3_anchors)
     start = regions.t3[0] if regions.t3 else (regions.t2[0] if regions.t2 else None)
     parsed.stops_inside_tables = start is not None and regions.t4 is None and not _END_TITLE.search(text, start + 200)
     return parsed
@@ -649,7 +608,7 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
         i = j + 1
 
 
-def table_rows(text: str, parsed: ParsedTables) -> list[TableRow]:
+def table_rows(text: str, parsed: ParsedTables, t3_anchors: list[Anchor]) -> list[TableRow]:
     """Every row of every located table, in template order; tables the parser did not locate are absent.
 
     A row is found the way the cells were read (its label anchor, the value tokens up to the next
@@ -662,17 +621,9 @@ def table_rows(text: str, parsed: ParsedTables) -> list[TableRow]:
         rows += _rows_from_anchors(text, "二", list(T2_ROWS), find_labels(text, T2_LABELS, lo, hi), lo, hi, lambda r: [f"active.{r}.{c}" for c in T2_ROWS[r]], None)
     if regions.t3:
         lo, hi = regions.t3
-        anchors = find_labels(text, T3_LABELS, lo, hi)
-        names = list(T3_ROWS)
-        if any(k in parsed.cells for k in OTHER_TOTAL_KEYS):  # a 2019-style single （六）其他处理 row
-            total = next((a for a in anchors if a.row == "total_processed"), None)
-            before = max((a.end for a in anchors if a.row.startswith("not_processed.")), default=lo)
-            single = find_label(text, OTHER_TOTAL_LABEL, before, total.start if total else hi)
-            if single:
-                anchors.insert(anchors.index(total) if total else len(anchors), single)
-            names = [r for r in names if r not in OTHER_SUB_ROWS]
-            names.insert(names.index("total_processed"), OTHER_TOTAL_ROW)
-        rows += _rows_from_anchors(text, "三", names, anchors, lo, hi, lambda r: [t3_key(r, c) for c in T3_COLUMNS], solve.row_total_holds)
+        single = any(a.row == OTHER_TOTAL_ROW for a in t3_anchors)  # the 2019 （六） row, as parse_table3 found it
+        names = t3_rows_2019() if single else list(T3_ROWS)
+        rows += _rows_from_anchors(text, "三", names, list(t3_anchors), lo, hi, lambda r: [t3_key(r, c) for c in T3_COLUMNS], solve.row_total_holds)
     if regions.t4:
         lo, hi = regions.t4
         keys = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)

@@ -16,7 +16,7 @@ from eval import hostile
 from extractor.batch import Task, extract_one, record_path, run_pool
 from eval.hostile import BUILDERS, INJECTION, injected, span_bomb
 from extractor.ingest import IngestError, ingest_bytes
-from extractor.parse import T2_LABELS, T3_LABELS
+from schemas.template import T2_LABELS, T3_LABELS
 from extractor.pipeline import Options, extract_document
 from eval.samples import CORPUS, render
 from schemas.record import Report

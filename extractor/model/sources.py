@@ -15,34 +15,11 @@ from decimal import Decimal
 
 from extractor import solve
 from extractor.parse import Item, ParsedTables, TableRow
-from schemas.keys import OTHER_TOTAL_ROW
+from schemas.template import ROW_NAMES, T4_GROUP_NAMES
 
 MAX_CHOICES = 4  # a glued run with at most this many readings is shown as those readings
 
 Value = int | Decimal | None
-
-# What the model is told a row is. The printed label is not shown: its ordinals ("5.属于…") are
-# digits a small model copies into the first cell.
-ROW_NAMES = {
-    "regulations": "规章", "normative_docs": "行政规范性文件", "licensing": "行政许可", "penalty": "行政处罚",
-    "coercion": "行政强制", "fees": "行政事业性收费",
-    "new_received": "本年新收政府信息公开申请数量", "carried_over": "上年结转政府信息公开申请数量",
-    "granted": "予以公开", "partially_granted": "部分公开",
-    "denied.state_secret": "不予公开：属于国家秘密", "denied.law_prohibited": "不予公开：其他法律行政法规禁止公开",
-    "denied.three_safety_one_stability": "不予公开：危及“三安全一稳定”", "denied.third_party_rights": "不予公开：保护第三方合法权益",
-    "denied.internal_affairs": "不予公开：属于三类内部事务信息", "denied.process_info": "不予公开：属于四类过程性信息",
-    "denied.enforcement_files": "不予公开：属于行政执法案卷", "denied.admin_query": "不予公开：属于行政查询事项",
-    "unable.not_held": "无法提供：本机关不掌握相关政府信息", "unable.needs_creation": "无法提供：没有现成信息需要另行制作",
-    "unable.unclear_after_correction": "无法提供：补正后申请内容仍不明确",
-    "not_processed.petition_complaint": "不予处理：信访举报投诉类申请", "not_processed.duplicate": "不予处理：重复申请",
-    "not_processed.publication": "不予处理：要求提供公开出版物", "not_processed.unreasonable_mass": "不予处理：无正当理由大量反复申请",
-    "not_processed.confirm_or_reissue": "不予处理：要求行政机关确认或重新出具已获取信息",
-    "other.no_correction": "其他处理：申请人逾期不补正", "other.fee_unpaid": "其他处理：申请人逾期未缴纳费用", "other.other": "其他处理：其他",
-    OTHER_TOTAL_ROW: "其他处理", "total_processed": "总计", "carried_forward": "结转下年度继续办理",
-    "review_litigation": "行政复议、行政诉讼",
-}
-T4_GROUP_NAMES = ("行政复议", "未经复议直接起诉", "复议后起诉")
-
 
 @dataclass
 class SourceRow(TableRow):
