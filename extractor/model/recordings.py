@@ -23,6 +23,20 @@ FIELDS = ("key", "model", "endpoint", "server", "structured", "prompt_version", 
 SHARED = ("model", "endpoint", "server", "structured")  # one value per file: the replay takes its settings from them
 
 
+def entry(settings: Settings, key: str, prompt_version: str, description: str, raw: dict) -> dict:
+    """One recorded answer, as the client's recording hook hands it over (FIELDS, never a credential)."""
+    return {
+        "key": key,
+        "model": settings.model,
+        "endpoint": settings.endpoint,
+        "server": settings.server,
+        "structured": settings.structured,
+        "prompt_version": prompt_version,
+        "request": description,
+        "response": raw,
+    }
+
+
 class RecordingError(Exception):
     """A recordings file that cannot be replayed; the message is one line."""
 

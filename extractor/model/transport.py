@@ -1,0 +1,64 @@
+"""Transport: one chat completion from an OpenAI-compatible endpoint, with retries for transient faults.
+
+tenacity retries 429, 5xx, timeouts and connection errors (the SDK's own retries are off); what comes
+back is kept as a small raw dict (text or tool call, finish reason, usage), the form the cache stores.
+"""
+
+from __future__ import annotations
+
+import openai
+from openai.types.chat import ChatCompletion
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from extractor.model.settings import Settings
+
+TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
+
+
+class ModelUnavailable(Exception):
+    """No answer can be had (endpoint down after retries, auth refused, not recorded); one line, no secrets."""
+
+
+class Transport:
+    """The SDK connection, with retries; counts the requests it sends."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.requests_sent = 0
+        self._sdk = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key or "unused", timeout=settings.timeout, max_retries=0)
+
+    def send(self, kwargs: dict) -> dict:
+        retrying = Retrying(
+            retry=retry_if_exception_type(TRANSIENT),
+            wait=wait_random_exponential(multiplier=self.settings.backoff, max=self.settings.backoff * 60),
+            stop=stop_after_attempt(self.settings.retries),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self.requests_sent += 1
+                    completion = self._sdk.chat.completions.create(**kwargs)
+        except TRANSIENT as exc:
+            raise ModelUnavailable(f"model endpoint {self.settings.endpoint} failed {self.settings.retries} times: {first_line(exc)}") from None
+        except openai.APIStatusError as exc:
+            raise ModelUnavailable(f"model endpoint {self.settings.endpoint} refused the request (HTTP {exc.status_code}): {first_line(exc)}") from None
+        return _raw(completion)
+
+
+def _raw(completion: ChatCompletion) -> dict:
+    """What is worth keeping of a completion: the text (or tool call), why it stopped, and its usage."""
+    choice = completion.choices[0]
+    calls = choice.message.tool_calls or []
+    usage = completion.usage
+    return {
+        "content": choice.message.content,
+        "tool_calls": [{"name": c.function.name, "arguments": c.function.arguments} for c in calls] or None,
+        "finish_reason": choice.finish_reason,
+        "usage": {"prompt_tokens": usage.prompt_tokens if usage else 0, "completion_tokens": usage.completion_tokens if usage else 0},
+    }
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
