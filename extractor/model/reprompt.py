@@ -1,0 +1,43 @@
+"""The reprompt text: what is still wrong with a record, said row by row for a fresh request.
+
+Each line quotes a failing identity with its numbers and suspect cells, an ungrounded cell, an answer
+that failed validation, or a disagreement with the parser; "{row}" stands for the row's label in the
+request, filled in by the prompt unit that asks again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from extractor.model.sources import Value
+from extractor.parse import TableRow
+from schemas.record import Report
+
+
+def problems(report: Report, errors: dict[str, str], row_of: dict[str, TableRow]) -> dict[str, list[str]]:
+    """Row → what to tell the model about it; "{row}" stands for the row's label in the request."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for row, error in errors.items():
+        out[row].append(f"the answer for {{row}} was not valid: {error}")
+    for check in report.checks:
+        if check.severity != "hard" or check.status != "fail" or check.cause == "source":
+            continue
+        suspects = check.suspects or [k for k in check.cells if report.cells[k].source == "model"]
+        by_row: dict[str, list[str]] = defaultdict(list)
+        for key in suspects:
+            if key in row_of:
+                by_row[row_of[key].row].append(key)
+        for row, keys in by_row.items():
+            out[row].append(f"{check.message}. Suspect cells in {{row}}: {', '.join(keys)}")
+    for key, cell in report.cells.items():
+        if key not in row_of:
+            continue
+        if cell.source == "model" and "ungrounded" in cell.flags:
+            out[row_of[key].row].append(f"{key} = {_shown(cell.value)} is not printed at its place in {{row}}")
+        elif "parser_disagrees" in cell.flags:
+            out[row_of[key].row].append(f"check {key} against the printed values of {{row}}")
+    return dict(out)
+
+
+def _shown(value: Value) -> str:
+    return "null" if value is None else str(value)
