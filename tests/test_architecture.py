@@ -1,0 +1,87 @@
+"""The layout's rules, read from the code's own imports: no cycles, and the product never imports the harness."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("extractor", "schemas", "eval")
+HARNESS_COMMANDS = "extractor.cli"  # its harness commands (eval, bench, model record) import eval inside their bodies
+
+
+def module_names() -> dict[str, Path]:
+    out = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def imports(path: Path, modules: dict[str, Path]) -> list[tuple[str, bool]]:
+    """(module imported, at module level?) for every import of our own modules in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module for a in node.names]
+        found += [(n, id(node) in top) for n in names if n in modules]
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    modules = module_names()
+    return {name: {m for m, _ in imports(path, modules)} - {name} for name, path in modules.items()}
+
+
+def test_every_module_imports():
+    for name in module_names():
+        importlib.import_module(name)
+
+
+def test_the_import_graph_has_no_cycle():
+    edges = graph()
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        if node in path:
+            pytest.fail("import cycle: " + " → ".join(path[path.index(node) :] + [node]))
+        if node in done:
+            return
+        for nxt in sorted(edges[node]):
+            visit(nxt, path + [node])
+        done.add(node)
+
+    for node in sorted(edges):
+        visit(node, [])
+
+
+def test_the_product_never_imports_the_harness():
+    modules = module_names()
+    for name, path in modules.items():
+        if not name.startswith("extractor"):
+            continue
+        harness = [(m, top) for m, top in imports(path, modules) if m == "eval" or m.startswith("eval.")]
+        if name == HARNESS_COMMANDS:
+            assert not any(top for _, top in harness), f"{name} imports the harness at module level"
+        else:
+            assert not harness, f"{name} imports the harness: {harness}"
+
+
+def test_the_public_api(tmp_path):
+    from extractor import Options, Report, extract, run_checks
+
+    page = ROOT / "eval" / "corpus" / "pingtan-2022.txt"
+    from_path = extract(page)
+    from_text = extract(page.read_text(encoding="utf-8"), Options(mode="rules"))
+    assert isinstance(from_path, Report) and from_path.verdict.value == "verified"
+    assert from_text.cells == from_path.cells
+    assert all(c.status == "pass" for c in run_checks(from_path.cells) if c.severity == "hard")
