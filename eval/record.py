@@ -34,7 +34,18 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
     loaded, bad = evaluate.load_cases(evaluate.discover(cases))
     for line in bad:
         echo(f"skipped case: {line}")
-    rows, totals = [], {"model_alone": evaluate.Ratio(), "record": evaluate.Ratio(), "answers": 0, "reprompts": 0, "tokens_in": 0, "tokens_out": 0, "wall_s": 0.0}
+    rows, totals = (
+        [],
+        {
+            "model_alone": evaluate.Ratio(),
+            "record": evaluate.Ratio(),
+            "answers": 0,
+            "reprompts": 0,
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "wall_s": 0.0,
+        },
+    )
     for case in loaded:
         for path in case.inputs:
             started = time.perf_counter()
@@ -46,7 +57,18 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
             model_alone = evaluate.score_record(case.name, path.name, case.cells, alone).accuracy(only_nonzero=True)
             merged = evaluate.score_record(case.name, path.name, case.cells, result.report).accuracy(only_nonzero=True)
             sp = result.spend
-            row = {"case": case.name, "verdict": result.report.verdict.value, "model_alone": model_alone, "record": merged, "answers": sp.answers, "reprompts": sp.reprompts, "tokens_in": sp.tokens_in, "tokens_out": sp.tokens_out, "wall_s": wall, "stop": result.stop}
+            row = {
+                "case": case.name,
+                "verdict": result.report.verdict.value,
+                "model_alone": model_alone,
+                "record": merged,
+                "answers": sp.answers,
+                "reprompts": sp.reprompts,
+                "tokens_in": sp.tokens_in,
+                "tokens_out": sp.tokens_out,
+                "wall_s": wall,
+                "stop": result.stop,
+            }
             rows.append(row)
             for name in totals:
                 totals[name] = totals[name] + row[name]

@@ -32,7 +32,10 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     cells = report.cells
     if parsed is not None and not parsed.rows_found:
         if report.meta.title or "政府信息公开" in text:
-            return Verdict.failed, "no table of the 2019/2021 template (二, 三, 四) found: a pre-2019 report (统计表) or prose only"
+            return (
+                Verdict.failed,
+                "no table of the 2019/2021 template (二, 三, 四) found: a pre-2019 report (统计表) or prose only",
+            )
         return Verdict.failed, "not a report: none of the three tables (二, 三, 四) was found"
     not_applicable = T2_KEYS if report.meta.template == "gov2019" else ()  # 2019's table 二 has other cells
     missing = [k for k in ALL_KEYS if (k not in cells or "not_found" in cells[k].flags) and k not in not_applicable]
@@ -58,7 +61,14 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     return Verdict.verified, "every checkable identity holds and every cell was read unambiguously"
 
 
-def build_report(doc: Document, source: str, cells: dict[str, Cell], parsed: ParsedTables | None, provenance: Provenance, warnings: list[str]) -> Report:
+def build_report(
+    doc: Document,
+    source: str,
+    cells: dict[str, Cell],
+    parsed: ParsedTables | None,
+    provenance: Provenance,
+    warnings: list[str],
+) -> Report:
     """A record from cells: meta, checks and verdict recomputed from scratch."""
     meta = extract_meta(doc.text, parsed.template if parsed else "unknown")
     meta = meta.model_copy(update={"input_name": doc.name, "input_format": doc.format, "input_sha256": doc.sha256})

@@ -71,7 +71,11 @@ def t3_rows_2019() -> list[str]:
 
 
 T2_BLOCKS = (
-    ("第二十条第（一）项", ("本年制发件数", "本年废止件数", "现行有效件数"), (("regulations", "规章"), ("normative_docs", "行政规范性文件"))),
+    (
+        "第二十条第（一）项",
+        ("本年制发件数", "本年废止件数", "现行有效件数"),
+        (("regulations", "规章"), ("normative_docs", "行政规范性文件")),
+    ),
     ("第二十条第（五）项", ("本年处理决定数量",), (("licensing", "行政许可"),)),
     ("第二十条第（六）项", ("本年处理决定数量",), (("penalty", "行政处罚"), ("coercion", "行政强制"))),
     ("第二十条第（八）项", ("本年收费金额（单位：万元）",), (("fees", "行政事业性收费"),)),
@@ -90,13 +94,48 @@ T3_SINGLE_LABELS = {  # rows under 三、 whose label spans two columns
     "total_processed": "（七）总计",
 }
 T3_GROUP_LABELS = {
-    "denied": ("（三）不予公开", ("属于国家秘密", "其他法律行政法规禁止公开", "危及“三安全一稳定”", "保护第三方合法权益", "属于三类内部事务信息", "属于四类过程性信息", "属于行政执法案卷", "属于行政查询事项")),
+    "denied": (
+        "（三）不予公开",
+        (
+            "属于国家秘密",
+            "其他法律行政法规禁止公开",
+            "危及“三安全一稳定”",
+            "保护第三方合法权益",
+            "属于三类内部事务信息",
+            "属于四类过程性信息",
+            "属于行政执法案卷",
+            "属于行政查询事项",
+        ),
+    ),
     "unable": ("（四）无法提供", ("本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确")),
-    "not_processed": ("（五）不予处理", ("信访举报投诉类申请", "重复申请", "要求提供公开出版物", "无正当理由大量反复申请", "要求行政机关确认或重新出具已获取信息")),
-    "other": ("（六）其他处理", ("申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "其他")),
+    "not_processed": (
+        "（五）不予处理",
+        (
+            "信访举报投诉类申请",
+            "重复申请",
+            "要求提供公开出版物",
+            "无正当理由大量反复申请",
+            "要求行政机关确认或重新出具已获取信息",
+        ),
+    ),
+    "other": (
+        "（六）其他处理",
+        (
+            "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+            "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+            "其他",
+        ),
+    ),
 }
 T4_RESULT_HEADERS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
-SECTION_TITLES = ("一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项")
+SECTION_TITLES = (
+    "一、总体情况",
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "四、政府信息公开行政复议、行政诉讼情况",
+    "五、存在的主要问题及改进情况",
+    "六、其他需要报告的事项",
+)
 
 
 # ---------------------------------------------------------------- what the model is shown
@@ -104,21 +143,38 @@ SECTION_TITLES = ("一、总体情况", "二、主动公开政府信息情况", 
 # What the model is told a row is. The printed label is not shown: its ordinals ("5.属于…") are
 # digits a small model copies into the first cell.
 ROW_NAMES = {
-    "regulations": "规章", "normative_docs": "行政规范性文件", "licensing": "行政许可", "penalty": "行政处罚",
-    "coercion": "行政强制", "fees": "行政事业性收费",
-    "new_received": "本年新收政府信息公开申请数量", "carried_over": "上年结转政府信息公开申请数量",
-    "granted": "予以公开", "partially_granted": "部分公开",
-    "denied.state_secret": "不予公开：属于国家秘密", "denied.law_prohibited": "不予公开：其他法律行政法规禁止公开",
-    "denied.three_safety_one_stability": "不予公开：危及“三安全一稳定”", "denied.third_party_rights": "不予公开：保护第三方合法权益",
-    "denied.internal_affairs": "不予公开：属于三类内部事务信息", "denied.process_info": "不予公开：属于四类过程性信息",
-    "denied.enforcement_files": "不予公开：属于行政执法案卷", "denied.admin_query": "不予公开：属于行政查询事项",
-    "unable.not_held": "无法提供：本机关不掌握相关政府信息", "unable.needs_creation": "无法提供：没有现成信息需要另行制作",
+    "regulations": "规章",
+    "normative_docs": "行政规范性文件",
+    "licensing": "行政许可",
+    "penalty": "行政处罚",
+    "coercion": "行政强制",
+    "fees": "行政事业性收费",
+    "new_received": "本年新收政府信息公开申请数量",
+    "carried_over": "上年结转政府信息公开申请数量",
+    "granted": "予以公开",
+    "partially_granted": "部分公开",
+    "denied.state_secret": "不予公开：属于国家秘密",
+    "denied.law_prohibited": "不予公开：其他法律行政法规禁止公开",
+    "denied.three_safety_one_stability": "不予公开：危及“三安全一稳定”",
+    "denied.third_party_rights": "不予公开：保护第三方合法权益",
+    "denied.internal_affairs": "不予公开：属于三类内部事务信息",
+    "denied.process_info": "不予公开：属于四类过程性信息",
+    "denied.enforcement_files": "不予公开：属于行政执法案卷",
+    "denied.admin_query": "不予公开：属于行政查询事项",
+    "unable.not_held": "无法提供：本机关不掌握相关政府信息",
+    "unable.needs_creation": "无法提供：没有现成信息需要另行制作",
     "unable.unclear_after_correction": "无法提供：补正后申请内容仍不明确",
-    "not_processed.petition_complaint": "不予处理：信访举报投诉类申请", "not_processed.duplicate": "不予处理：重复申请",
-    "not_processed.publication": "不予处理：要求提供公开出版物", "not_processed.unreasonable_mass": "不予处理：无正当理由大量反复申请",
+    "not_processed.petition_complaint": "不予处理：信访举报投诉类申请",
+    "not_processed.duplicate": "不予处理：重复申请",
+    "not_processed.publication": "不予处理：要求提供公开出版物",
+    "not_processed.unreasonable_mass": "不予处理：无正当理由大量反复申请",
     "not_processed.confirm_or_reissue": "不予处理：要求行政机关确认或重新出具已获取信息",
-    "other.no_correction": "其他处理：申请人逾期不补正", "other.fee_unpaid": "其他处理：申请人逾期未缴纳费用", "other.other": "其他处理：其他",
-    OTHER_TOTAL_ROW: "其他处理", "total_processed": "总计", "carried_forward": "结转下年度继续办理",
+    "other.no_correction": "其他处理：申请人逾期不补正",
+    "other.fee_unpaid": "其他处理：申请人逾期未缴纳费用",
+    "other.other": "其他处理：其他",
+    OTHER_TOTAL_ROW: "其他处理",
+    "total_processed": "总计",
+    "carried_forward": "结转下年度继续办理",
     "review_litigation": "行政复议、行政诉讼",
 }
 T4_GROUP_NAMES = ("行政复议", "未经复议直接起诉", "复议后起诉")

@@ -22,7 +22,9 @@ def failures(cells: dict[str, Cell]) -> int:
     return len(failing_identities({k: c.value for k, c in cells.items()}))
 
 
-def merge(parser: dict[str, Cell], model: dict[str, Cell], row_of: dict[str, TableRow]) -> tuple[dict[str, Cell], str, int]:
+def merge(
+    parser: dict[str, Cell], model: dict[str, Cell], row_of: dict[str, TableRow]
+) -> tuple[dict[str, Cell], str, int]:
     """Parser and model cells into one record: (cells, a one-line note on disagreements, agreements).
 
     Where the parser has no certain value the model's is taken (still flagged ambiguous where the
@@ -39,12 +41,16 @@ def merge(parser: dict[str, Cell], model: dict[str, Cell], row_of: dict[str, Tab
         p = parser.get(key, Cell(flags=["not_found"]))
         if _certain(p):
             if same_value(p.value, m.value):
-                cells[key] = p.model_copy(update={"flags": sorted(set(p.flags) | {"model_read"} | ({"grounded"} & set(m.flags)))})
+                cells[key] = p.model_copy(
+                    update={"flags": sorted(set(p.flags) | {"model_read"} | ({"grounded"} & set(m.flags)))}
+                )
                 agreements += 1
             else:
                 disagree[row_of[key].row].append(key)
         elif "ambiguous" in p.flags and len(p.candidates) > 1:
-            cells[key] = m.model_copy(update={"flags": sorted(set(m.flags) | {"ambiguous"}), "candidates": p.candidates})
+            cells[key] = m.model_copy(
+                update={"flags": sorted(set(m.flags) | {"ambiguous"}), "candidates": p.candidates}
+            )
         else:
             cells[key] = m
     if not disagree:
@@ -70,7 +76,12 @@ def merge(parser: dict[str, Cell], model: dict[str, Cell], row_of: dict[str, Tab
     for row in undecided:
         for key in disagree[row]:
             p, m = parser[key], model[key]
-            final[key] = p.model_copy(update={"flags": sorted(set(p.flags) | {"model_read", "parser_disagrees"}), "candidates": [p.value, m.value]})
+            final[key] = p.model_copy(
+                update={
+                    "flags": sorted(set(p.flags) | {"model_read", "parser_disagrees"}),
+                    "candidates": [p.value, m.value],
+                }
+            )
     kept = len(disagree) - len(chosen - set(undecided)) - len(undecided)
     note = (
         f"model and parser read {len(disagree)} rows differently: the identities took the model's reading for "

@@ -25,7 +25,9 @@ class Transport:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.requests_sent = 0
-        self._sdk = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key or "unused", timeout=settings.timeout, max_retries=0)
+        self._sdk = openai.OpenAI(
+            base_url=settings.base_url, api_key=settings.api_key or "unused", timeout=settings.timeout, max_retries=0
+        )
 
     def send(self, kwargs: dict) -> dict:
         retrying = Retrying(
@@ -40,9 +42,13 @@ class Transport:
                     self.requests_sent += 1
                     completion = self._sdk.chat.completions.create(**kwargs)
         except TRANSIENT as exc:
-            raise ModelUnavailable(f"model endpoint {self.settings.endpoint} failed {self.settings.retries} times: {first_line(exc)}") from None
+            raise ModelUnavailable(
+                f"model endpoint {self.settings.endpoint} failed {self.settings.retries} times: {first_line(exc)}"
+            ) from None
         except openai.APIStatusError as exc:
-            raise ModelUnavailable(f"model endpoint {self.settings.endpoint} refused the request (HTTP {exc.status_code}): {first_line(exc)}") from None
+            raise ModelUnavailable(
+                f"model endpoint {self.settings.endpoint} refused the request (HTTP {exc.status_code}): {first_line(exc)}"
+            ) from None
         return _raw(completion)
 
 
@@ -55,7 +61,10 @@ def _raw(completion: ChatCompletion) -> dict:
         "content": choice.message.content,
         "tool_calls": [{"name": c.function.name, "arguments": c.function.arguments} for c in calls] or None,
         "finish_reason": choice.finish_reason,
-        "usage": {"prompt_tokens": usage.prompt_tokens if usage else 0, "completion_tokens": usage.completion_tokens if usage else 0},
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens if usage else 0,
+            "completion_tokens": usage.completion_tokens if usage else 0,
+        },
     }
 
 
