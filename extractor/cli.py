@@ -206,7 +206,7 @@ def schema(output: Path | None = typer.Option(None, "-o", "--output")) -> None:
 
 @app.command("eval")
 def eval_command(
-    cases: str = typer.Option("eval/corpus", "--cases", help="A directory of gold files (*.gold.json, or *.json with \"cells\"), one gold file, or 'generated' for a generated damage suite."),
+    cases: str | None = typer.Option(None, "--cases", help="A directory of gold files (*.gold.json, or *.json with \"cells\"), one gold file, or 'generated' for a generated damage suite (default: the eval package's corpus, eval/corpus)."),
     inputs: Path | None = typer.Option(None, "--inputs", help="Where to look for inputs that are not beside their gold file."),
     mode: Mode = typer.Option(Mode.rules, "--mode", help="Extraction mode to evaluate."),
     report: Path = typer.Option(Path("eval/reports/latest"), "--report", help="Write PATH.json and PATH.md."),
@@ -227,6 +227,10 @@ def eval_command(
     from rich.console import Console
 
     from eval import evaluate
+    from eval.samples import CORPUS
+
+    if cases is None:  # the corpus shipped beside the eval package, named relative to here when it is below
+        cases = str(CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS)
 
     if save_baseline and baseline is None:
         fail("--save-baseline needs --baseline PATH")

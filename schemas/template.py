@@ -178,3 +178,13 @@ ROW_NAMES = {
     "review_litigation": "行政复议、行政诉讼",
 }
 T4_GROUP_NAMES = ("行政复议", "未经复议直接起诉", "复议后起诉")
+
+
+def prompt_names() -> dict[str, str]:
+    """The column and group names the prompt files name ($t2_columns, $t3_columns, $t4_groups, $t4_columns)."""
+    return {
+        "t2_columns": ", ".join(T2_BLOCKS[0][1]),
+        "t3_columns": ", ".join(("自然人", *T3_CORP_HEADERS, "总计")),
+        "t4_groups": ", ".join(T4_GROUP_NAMES),
+        "t4_columns": ", ".join(T4_RESULT_HEADERS),
+    }

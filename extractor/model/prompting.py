@@ -20,6 +20,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, create_model, field_validator
 
 from extractor.model.sources import SourceRow, Value
+from schemas.template import prompt_names
 
 SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
@@ -91,7 +92,7 @@ class Unit:
             shown = self.rows[0].shown()
         else:
             shown = "\n".join(f"R{i} {row.shown()}" for i, row in enumerate(self.rows, 1))
-        return template(self.prompt).substitute(rows=shown, count=len(self.rows))
+        return template(self.prompt).substitute(rows=shown, count=len(self.rows), **prompt_names())
 
     def messages(self, previous: list[tuple[Value, ...]] | None = None, problems: list[str] | None = None) -> list[dict]:
         """The first request, or a fresh reprompt: the same task, the earlier answer, and what is wrong with it."""
