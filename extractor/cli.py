@@ -14,7 +14,7 @@ from extractor.batch import BatchError, BatchOptions, run_batch
 from extractor.ingest import IngestError
 from extractor.output import RENDERERS, atomic_write
 from extractor.pipeline import Options, extract_path
-from schemas.record import Report
+from schemas.record import Report, record_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn 政府信息公开工作年度报告 pages into verified, typed data.")
 
@@ -189,7 +189,7 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
         report.checks = run_checks(report.cells)
         report.verdict, report.verdict_reason = decide(report, None, "")
         failing = [c for c in report.checks if c.status == "fail"]
-        typer.echo(json.dumps({"source": report.source, "verdict": report.verdict.value, "verdict_reason": report.verdict_reason, "failing": [c.model_dump(exclude_defaults=True) for c in failing]}, ensure_ascii=False))
+        typer.echo(json.dumps({"source": report.source, "verdict": report.verdict.value, "verdict_reason": report.verdict_reason, "unverified": report.unverified, "failing": [c.model_dump(exclude_defaults=True) for c in failing]}, ensure_ascii=False))
         exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
     raise typer.Exit(exit_code)
 
@@ -197,7 +197,7 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
 @app.command()
 def schema(output: Path | None = typer.Option(None, "-o", "--output")) -> None:
     """Print (or write) the JSON Schema of a record."""
-    text = json.dumps(Report.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(record_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
         atomic_write(output, text)
     else:

@@ -29,6 +29,7 @@ CELL_COLUMNS = (
     "key",  # the canonical key
     "table",  # 二 / 三 / 四
     "value",  # as printed: a count, or the fee's exact decimal
+    "status",  # verified / unverified (a value the record does not stand behind) / blank / unread (null, not read)
     "raw",
     "span_start",
     "span_end",
@@ -48,6 +49,7 @@ def cell_rows(report: Report) -> list[tuple]:
         for key in check.cells:
             involved.setdefault(key, []).append(check)
     head = (report.source, report.meta.input_sha256, report.verdict.value)
+    status = report.cell_status()
     rows = []
     for key, cell in report.cells.items():
         checks = involved.get(key, ())
@@ -58,6 +60,7 @@ def cell_rows(report: Report) -> list[tuple]:
                 key,
                 table_of(key),
                 None if cell.value is None else str(cell.value),
+                status[key],
                 cell.raw,
                 *(cell.span or (None, None)),
                 ";".join(cell.flags),

@@ -15,7 +15,8 @@ from pathlib import Path
 from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
 from schemas.record import Report
 
-META_COLUMNS = ("source", "verdict", "agency_name", "report_year", "template", "scope", "publish_date", "input_sha256")
+# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
+META_COLUMNS = ("source", "verdict", "unverified", "agency_name", "report_year", "template", "scope", "publish_date", "input_sha256")
 
 
 _UMASK = os.umask(0o022)  # read once, at import, before any thread could create a file meanwhile
@@ -59,7 +60,8 @@ def json_value(value):
 
 
 def cell_line(report: Report) -> dict:
-    """The `--format cells` record: source, verdict, checks and the canonical key → value map."""
+    """The `--format cells` record: source, verdict, checks, the canonical key → value map and which
+    of those values the record does not stand behind (`unverified`)."""
     return {
         "source": report.source,
         "verdict": report.verdict.value,
@@ -69,6 +71,7 @@ def cell_line(report: Report) -> dict:
             for check in report.checks
         ],
         "cells": {k: json_value(v) for k, v in report.values().items()},
+        "unverified": report.unverified,
         "provenance": report.provenance.model_dump(exclude_defaults=True),
     }
 
@@ -92,6 +95,7 @@ def wide_row(report: Report) -> dict:
     row = {
         "source": report.source,
         "verdict": report.verdict.value,
+        "unverified": ";".join(report.unverified),
         "agency_name": meta.agency_name,
         "report_year": meta.report_year,
         "template": meta.template,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from schemas.keys import OTHER_TOTAL_KEYS, ordered
 
@@ -36,6 +36,19 @@ CellFlag = Literal[
     "ungrounded",  # model value not found in the source at its row
     "parser_disagrees",  # parser and model read different values
 ]
+
+
+# A cell with one of these flags is not a reading the record stands behind (see `Report.unverified`).
+UNVERIFIED_FLAGS = frozenset(
+    {
+        "ambiguous",  # several readings survive; a value here is a pick among them
+        "not_found",  # nothing was found printed at the cell's place
+        "ungrounded",  # a model value not printed at its place
+        "parser_disagrees",  # parser and model read different values and nothing decided
+    }
+)
+
+CellStatus = Literal["verified", "unverified", "blank", "unread"]
 
 
 class Verdict(str, Enum):
@@ -236,6 +249,48 @@ class Report(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unverified(self) -> list[str]:
+        """Keys of the non-null values the record does not stand behind: the one definition every output uses.
+
+        The record stands behind a value read unambiguously where it is printed (no flag of
+        UNVERIFIED_FLAGS, no candidates left, a model value only where grounded) whose every hard
+        identity holds or fails by the source's own arithmetic (`cause == "source"`). Any other value
+        may be wrong whatever the verdict. A null is no number and is never listed; its flags say
+        why it is null (`blank`, `not_found`, `ambiguous`).
+        """
+        suspect = {
+            key
+            for check in self.checks
+            if check.severity == "hard" and check.status == "fail" and check.cause != "source"
+            for key in check.cells
+        }
+        return [
+            key
+            for key, cell in self.cells.items()
+            if cell.value is not None
+            and (
+                key in suspect
+                or cell.candidates
+                or UNVERIFIED_FLAGS & set(cell.flags)
+                or (cell.source == "model" and "grounded" not in cell.flags)
+            )
+        ]
+
+    def cell_status(self) -> dict[str, CellStatus]:
+        """Key → status for the long datasets: a value stood behind or not, or why a cell is null."""
+        unverified = set(self.unverified)
+        return {
+            key: (
+                "unverified" if key in unverified
+                else "verified" if cell.value is not None
+                else "blank" if "blank" in cell.flags
+                else "unread"
+            )
+            for key, cell in self.cells.items()
+        }
+
     def values(self) -> dict[str, Value]:
         """Canonical key → value for every cell the record has, in template order."""
         return {k: self.cells[k].value for k in ordered(self.cells)}
@@ -255,3 +310,7 @@ class Report(BaseModel):
             }
         )
 
+
+def record_schema() -> dict:
+    """The JSON Schema of a record as nianbao writes it (computed fields such as `unverified` included)."""
+    return Report.model_json_schema(mode="serialization")

@@ -1,0 +1,105 @@
+"""No unmarked numbers: which values a record stands behind (`Report.unverified`), and every output says so."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor.datasets import CELL_COLUMNS, cell_rows, dataset_rows
+from extractor.output import render_cells, render_csv, render_json
+from extractor.pipeline import extract_path
+from schemas.keys import t3_key
+from schemas.record import Cell, Check, Report, Verdict
+
+CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+ROW = "granted"
+TOTAL, PERSON, FIRM = t3_key(ROW, "total"), t3_key(ROW, "natural_person"), t3_key(ROW, "commercial")
+
+
+def report(cells: dict[str, Cell], checks=()) -> Report:
+    made = Report(source="p.txt", verdict=Verdict.needs_model).with_cells(cells)
+    made.checks = list(checks)
+    return made
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        Cell(value=3, flags=["ambiguous"], candidates=[3, 30]),  # a model's pick among several readings
+        Cell(value=3, flags=["split_from_run"], candidates=[3, 30]),  # a split with alternatives left
+        Cell(value=3, flags=["model_read", "ungrounded"], source="model"),
+        Cell(value=3, flags=["model_read"], source="model"),  # a model value never grounded
+        Cell(value=3, flags=["model_read", "parser_disagrees"], candidates=[3, 4]),
+        Cell(value=0, flags=["not_found"]),  # a value where nothing was found printed
+    ],
+)
+def test_a_value_not_read_unambiguously_where_printed_is_unverified(cell):
+    assert report({PERSON: cell, FIRM: Cell(value=1)}).unverified == [PERSON]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        Cell(value=3),
+        Cell(value=0, flags=["zero_marker"]),
+        Cell(value=3, flags=["split_from_run"]),  # the one split the identities allow
+        Cell(value=3, flags=["dropped_extra_value"]),
+        Cell(value=3, flags=["split_from_run", "prose_confirmed"]),
+        Cell(value=3, flags=["model_read", "grounded"], source="model"),
+        Cell(value=3, flags=["model_read"]),  # the parser's plain reading, which the model also gave
+    ],
+)
+def test_a_value_read_unambiguously_is_stood_behind(cell):
+    assert report({PERSON: cell}).unverified == []
+
+
+def test_every_value_of_a_failing_identity_is_unverified_unless_the_failure_is_the_sources():
+    cells = {TOTAL: Cell(value=5), PERSON: Cell(value=3), FIRM: Cell(value=1), t3_key(ROW, "research"): Cell(value=None, flags=["blank"])}
+    failing = Check(id=f"T3.row:{ROW}", status="fail", cells=[TOTAL, PERSON, FIRM], cause="extraction")
+    assert report(cells, [failing]).unverified == [PERSON, FIRM, TOTAL]
+    assert report(cells, [failing.model_copy(update={"cause": "unknown"})]).unverified == [PERSON, FIRM, TOTAL]
+    assert report(cells, [failing.model_copy(update={"cause": "source"})]).unverified == []
+    assert report(cells, [failing.model_copy(update={"severity": "soft"})]).unverified == []
+    assert report(cells, [failing.model_copy(update={"status": "uncheckable"})]).unverified == []
+
+
+def test_a_null_is_never_listed_and_its_status_says_why():
+    cells = {
+        TOTAL: Cell(value=None, flags=["ambiguous"], candidates=[5, 50]),
+        PERSON: Cell(value=None, flags=["blank"]),
+        FIRM: Cell(value=None, flags=["not_found"]),
+        t3_key(ROW, "research"): Cell(value=2, flags=["ungrounded"], source="model"),
+        t3_key(ROW, "other_org"): Cell(value=2),
+    }
+    made = report(cells)
+    assert made.unverified == [t3_key(ROW, "research")]
+    assert made.cell_status() == {
+        PERSON: "blank",
+        FIRM: "unread",
+        t3_key(ROW, "research"): "unverified",
+        t3_key(ROW, "other_org"): "verified",
+        TOTAL: "unread",
+    }
+
+
+def test_every_output_names_the_unverified_values():
+    made = report({PERSON: Cell(value=3, flags=["ambiguous"], candidates=[3, 30]), FIRM: Cell(value=1, flags=["ungrounded"], source="model"), TOTAL: Cell(value=4)})
+    assert json.loads(render_cells([made]))["unverified"] == [PERSON, FIRM]
+    assert json.loads(render_json([made]))["unverified"] == [PERSON, FIRM]
+    assert Report.model_validate(json.loads(render_json([made]))).unverified == [PERSON, FIRM]  # a saved record reads back
+    row = next(csv.DictReader(io.StringIO(render_csv([made]).lstrip("\ufeff"))))
+    assert row["unverified"] == f"{PERSON};{FIRM}" and row[PERSON] == "3"
+    wide = json.loads(dataset_rows(made))["wide"]
+    assert f"{PERSON};{FIRM}" in wide
+    status = {row[CELL_COLUMNS.index("key")]: row[CELL_COLUMNS.index("status")] for row in cell_rows(made)}
+    assert status == {PERSON: "unverified", FIRM: "unverified", TOTAL: "verified"}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.iterdir() if not p.name.endswith(".json")))
+def test_a_verified_record_stands_behind_every_value(name):
+    made = extract_path(CORPUS / name)
+    if made.verdict == Verdict.verified:
+        assert made.unverified == []
+    assert set(made.unverified) <= {k for k, c in made.cells.items() if c.value is not None}
