@@ -86,9 +86,24 @@ class CellResult:
     raw: str | None = None
     span: tuple[int, int] | None = None
     source: str = "parser"
+    marked: bool = False  # the record lists the key in `unverified`
+
+    @property
+    def unmarked(self) -> bool:
+        """A wrong value the record gives out as one it stands behind."""
+        return not self.ok and self.got is not None and not self.marked
 
     def as_json(self) -> dict:
-        return {"key": self.key, "gold": self.gold, "got": self.got, "flags": list(self.flags), "raw": self.raw, "span": self.span, "source": self.source}
+        return {
+            "key": self.key,
+            "gold": self.gold,
+            "got": self.got,
+            "flags": list(self.flags),
+            "raw": self.raw,
+            "span": self.span,
+            "source": self.source,
+            "unverified": self.marked,
+        }
 
 
 @dataclass
@@ -105,6 +120,7 @@ class RecordScore:
     counts: dict[str, int] = field(default_factory=dict)  # model calls, reprompts, tokens, cache hits
     wall_s: float = 0.0
     error: str = ""  # why no record was extracted (unreadable input, time limit)
+    open_input: bool = False  # the gold says the input alone does not give every cell (not_on_page, undetermined)
 
     @property
     def wrong(self) -> list[CellResult]:
@@ -121,17 +137,40 @@ class RecordScore:
         return 0 if self.flagged else len(self.wrong)
 
     @property
+    def unmarked(self) -> int:
+        """Wrong values, whatever the verdict, that the record does not mark unverified: must stay zero too."""
+        return sum(1 for c in self.cells if c.unmarked)
+
+    @property
     def warranted(self) -> bool:
-        """A flag is right when a cell is wrong or the agency's own numbers do not add up."""
-        return bool(self.wrong) or bool(self.source_errors_expected)
+        """A flag is right when a cell is wrong, the agency's own numbers do not add up, or the input
+        does not determine every cell."""
+        return bool(self.wrong) or bool(self.source_errors_expected) or self.open_input
 
     def accuracy(self, table: str | None = None, only_nonzero: bool = False) -> Ratio:
         cells = [c for c in self.cells if (table is None or table_of(c.key) == table) and (not only_nonzero or nonzero(c.key, c.gold))]
         return Ratio(sum(c.ok for c in cells), len(cells))
 
 
-def score_record(case: str, input_name: str, gold: Mapping[str, GoldValue], report: Report, source_errors: Iterable[str] = (), wall_s: float = 0.0, error: str = "") -> RecordScore:
-    """Compare every gold key (only those: a fragment's gold lists what its page has)."""
+def score_record(
+    case: str,
+    input_name: str,
+    gold: Mapping[str, GoldValue],
+    report: Report,
+    source_errors: Iterable[str] = (),
+    wall_s: float = 0.0,
+    error: str = "",
+    not_on_page: Iterable[str] = (),
+    undetermined: Iterable[str] = (),
+) -> RecordScore:
+    """Compare every gold key (only those: a fragment's gold lists what its page has).
+
+    A `not_on_page` key is scored as gold null (a value there is invented); an `undetermined` key is
+    right as null or as the labeller's reading in `gold` (gold-format.md "A gold file").
+    """
+    not_on_page, undetermined = tuple(not_on_page), frozenset(undetermined)
+    gold = {**gold, **dict.fromkeys(not_on_page)}
+    marked = frozenset(report.unverified)
     results = []
     for key in ordered(gold):
         cell = report.cells.get(key)
@@ -141,11 +180,12 @@ def score_record(case: str, input_name: str, gold: Mapping[str, GoldValue], repo
                 key=key,
                 gold=gold[key],
                 got=json_value(got),
-                ok=same(key, gold[key], got),
+                ok=same(key, gold[key], got) or (key in undetermined and got is None),
                 flags=tuple(cell.flags) if cell else ("missing",),
                 raw=cell.raw if cell else None,
                 span=tuple(cell.span) if cell and cell.span else None,
                 source=cell.source if cell else "parser",
+                marked=key in marked,
             )
         )
     found = tuple(c.id for c in report.checks if c.severity == "hard" and c.status == "fail" and c.cause == "source")
@@ -160,6 +200,7 @@ def score_record(case: str, input_name: str, gold: Mapping[str, GoldValue], repo
         counts={name: getattr(report.provenance, name) for name in PROVENANCE_COUNTS},
         wall_s=wall_s,
         error=error,
+        open_input=bool(not_on_page or undetermined),
     )
 
 
@@ -173,9 +214,12 @@ def worst_cells(records: list[RecordScore], limit: int = WORST_SHOWN) -> list[di
     """Wrong cells a developer should look at first: silent ones, then non-zero gold, then the largest misses."""
     ranked = sorted(
         ((r, c) for r in records for c in r.wrong),
-        key=lambda rc: (rc[0].flagged, not nonzero(rc[1].key, rc[1].gold), -_magnitude(rc[1])),
+        key=lambda rc: (rc[0].flagged, not rc[1].unmarked, not nonzero(rc[1].key, rc[1].gold), -_magnitude(rc[1])),
     )
-    return [{"case": r.case, "input": r.input, "verdict": r.verdict, "silent": not r.flagged, **c.as_json()} for r, c in ranked[:limit]]
+    return [
+        {"case": r.case, "input": r.input, "verdict": r.verdict, "silent": not r.flagged, "unmarked": c.unmarked, **c.as_json()}
+        for r, c in ranked[:limit]
+    ]
 
 
 def record_json(r: RecordScore) -> dict:
@@ -188,6 +232,7 @@ def record_json(r: RecordScore) -> dict:
         "nonzero_accuracy": r.accuracy(only_nonzero=True).as_json(),
         "tables": {t: r.accuracy(t).as_json() for t in TABLES},
         "silent_errors": r.silent,
+        "unmarked_errors": r.unmarked,
         "source_errors_expected": list(r.source_errors_expected),
         "source_errors_found": list(r.source_errors_found),
         **r.counts,
@@ -217,6 +262,9 @@ def summarise(records: list[RecordScore]) -> dict:
         "exact_rate": Ratio(len(records) - len(wrong), len(records)).as_json(),
         "silent_errors": sum(r.silent for r in records),
         "silent_records": sum(1 for r in records if r.silent),
+        "unmarked_errors": sum(r.unmarked for r in records),
+        "unmarked_records": sum(1 for r in records if r.unmarked),
+        "unmarked": [f"{r.case}: {c.key} = {c.got} (gold {c.gold})" for r in records for c in r.cells if c.unmarked],
         "verdicts": dict(Counter(r.verdict for r in records)),
         "flag_recall": Ratio(sum(1 for r in wrong if r.flagged), len(wrong)).as_json(),
         "flag_precision": Ratio(sum(1 for r in flagged if r.warranted), len(flagged)).as_json(),
@@ -253,6 +301,11 @@ def gate(result: dict, min_accuracy: float | None = None, baseline: dict | None 
     reasons = []
     if summary["silent_errors"]:
         reasons.append(f"{summary['silent_errors']} silent errors: wrong cells in {summary['silent_records']} records the checker passed as verified")
+    if summary["unmarked_errors"]:
+        reasons.append(
+            f"{summary['unmarked_errors']} unmarked errors: wrong values in {summary['unmarked_records']} records "
+            f"that their `unverified` list does not name (first: {summary['unmarked'][0]})"
+        )
     accuracy = summary["accuracy"]["rate"] or 0.0
     if min_accuracy is not None and accuracy < min_accuracy:
         reasons.append(f"accuracy {accuracy:.2%} is below --min-accuracy {min_accuracy:.2%}")
@@ -300,6 +353,8 @@ class Case:
     inputs: tuple[Path, ...]
     cells: dict[str, GoldValue]
     source_errors: tuple[str, ...]
+    not_on_page: tuple[str, ...] = ()
+    undetermined: tuple[str, ...] = ()
 
 
 def case_name(path: Path) -> str:
@@ -372,8 +427,22 @@ def load_case(path: Path, inputs: Path | None = None) -> Case | None:
     source_errors = data.get("source_errors", [])
     if not isinstance(source_errors, list) or not all(isinstance(e, str) for e in source_errors):
         raise EvalError('"source_errors" must be a list of identity ids')
+    not_on_page, undetermined = _key_list(data, "not_on_page"), _key_list(data, "undetermined")
+    printed = [k for k in not_on_page if cells.get(k) is not None]
+    if printed:
+        raise EvalError(f'"not_on_page" lists keys that "cells" gives a value: {", ".join(printed[:5])}')
+    unlabelled = [k for k in undetermined if cells.get(k) is None]
+    if unlabelled:
+        raise EvalError(f'"undetermined" keys need the labeller\'s reading in "cells": {", ".join(unlabelled[:5])}')
     found = tuple(_find_input(n, path.parent, inputs) for n in names)
-    return Case(case_name(path), path, found, dict(cells), tuple(source_errors))
+    return Case(case_name(path), path, found, dict(cells), tuple(source_errors), not_on_page, undetermined)
+
+
+def _key_list(data: dict, name: str) -> tuple[str, ...]:
+    keys = data.get(name, [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k in KNOWN_KEYS for k in keys):
+        raise EvalError(f'"{name}" must be a list of canonical keys')
+    return tuple(keys)
 
 
 def load_cases(paths: list[Path], inputs: Path | None = None) -> tuple[list[Case], list[str]]:
@@ -426,7 +495,8 @@ def run_case(case: Case, options, timeout: float | None = None) -> list[RecordSc
         except (IngestError, ExtractionTimeout) as exc:
             error = str(exc)
             report = Report(source=str(path), verdict=Verdict.failed, verdict_reason=error)
-        records.append(score_record(case.name, path.name, case.cells, report, case.source_errors, time.perf_counter() - started, error))
+        wall_s = time.perf_counter() - started
+        records.append(score_record(case.name, path.name, case.cells, report, case.source_errors, wall_s, error, case.not_on_page, case.undetermined))
     return records
 
 
@@ -464,6 +534,7 @@ def headline(summary: dict) -> list[str]:
         f"per table: {tables}",
         f"report exact rate {pct(summary['exact_rate'])}",
         f"silent errors {summary['silent_errors']} (in {summary['silent_records']} verified records)",
+        f"unmarked errors {summary['unmarked_errors']} (wrong values not listed in `unverified`, in {summary['unmarked_records']} records)",
         f"flags: recall {pct(summary['flag_recall'])} of wrong records flagged · precision {pct(summary['flag_precision'])} of flagged records warranted",
         f"source errors: {src['matched']} of {src['expected']} expected found · {len(src['missed'])} missed · {len(src['spurious'])} spurious",
         "verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(summary["verdicts"].items())),
@@ -471,10 +542,10 @@ def headline(summary: dict) -> list[str]:
     ]
     if summary["not_extracted"]:
         lines.append(f"not extracted: {len(summary['not_extracted'])} inputs (unreadable or over the time limit)")
-    return lines + [f"  missed source error {m}" for m in src["missed"]] + [f"  spurious source error {s}" for s in src["spurious"]] + [f"  not extracted {n}" for n in summary["not_extracted"]]
+    return lines + [f"  unmarked error {u}" for u in summary["unmarked"]] + [f"  missed source error {m}" for m in src["missed"]] + [f"  spurious source error {s}" for s in src["spurious"]] + [f"  not extracted {n}" for n in summary["not_extracted"]]
 
 
-RECORD_COLUMNS = ("case", "verdict", "accuracy", "non-zero", "二", "三", "四", "wrong", "silent", "src err", "calls", "re", "tok in/out", "cache", "wall s")
+RECORD_COLUMNS = ("case", "verdict", "accuracy", "non-zero", "二", "三", "四", "wrong", "silent", "unmarked", "src err", "calls", "re", "tok in/out", "cache", "wall s")
 WORST_COLUMNS = ("case", "key", "gold", "got", "verdict", "flags", "raw", "span")
 
 
@@ -495,6 +566,7 @@ def record_row(r: dict, percent=pct) -> list[str]:
         *(percent(r["tables"][t]) for t in TABLES),
         str(len(r["wrong"])),
         str(r["silent_errors"]),
+        str(r["unmarked_errors"]),
         f"{len(found & expected)}/{len(expected)}{spurious}",
         str(r["model_calls"]),
         str(r["reprompts"]),
@@ -505,7 +577,7 @@ def record_row(r: dict, percent=pct) -> list[str]:
 
 
 def worst_row(w: dict) -> list[str]:
-    return [w["case"], w["key"], json.dumps(w["gold"]), json.dumps(w["got"]), w["verdict"] + (" SILENT" if w["silent"] else ""), ",".join(w["flags"]), (w["raw"] or "")[:40], str(w["span"] or "")]
+    return [w["case"], w["key"], json.dumps(w["gold"]), json.dumps(w["got"]), w["verdict"] + (" SILENT" if w["silent"] else " UNMARKED" if w["unmarked"] else ""), ",".join(w["flags"]), (w["raw"] or "")[:40], str(w["span"] or "")]
 
 
 def render_markdown(result: dict) -> str:
@@ -539,7 +611,7 @@ def print_terminal(result: dict, console, max_rows: int = 40) -> None:
     for column in RECORD_COLUMNS:
         table.add_column(column, overflow="fold", no_wrap=column != "case")
     for r in shown:
-        table.add_row(*record_row(r, short_pct), style="red" if r["silent_errors"] else ("yellow" if r["wrong"] else None))
+        table.add_row(*record_row(r, short_pct), style="red" if r["silent_errors"] or r["unmarked_errors"] else ("yellow" if r["wrong"] else None))
     console.print(table)
     for line in headline(result["summary"]):
         console.print(line, markup=False, highlight=False)
@@ -549,7 +621,7 @@ def print_terminal(result: dict, console, max_rows: int = 40) -> None:
         for column in WORST_COLUMNS:
             wt.add_column(column, overflow="fold")
         for w in worst:
-            wt.add_row(*worst_row(w), style="red" if w["silent"] else None)
+            wt.add_row(*worst_row(w), style="red" if w["silent"] or w["unmarked"] else None)
         console.print(wt)
 
 

@@ -15,10 +15,12 @@ from eval.damage import random_cells
 from eval.evaluate import (
     EvalError,
     ExtractionTimeout,
+    Ratio,
     gate,
     load_case,
     load_cases,
     record_json,
+    render_markdown,
     same,
     score_record,
     summarise,
@@ -32,10 +34,10 @@ GOLD = random_cells(random.Random(7), "typical")
 NONZERO_KEY = next(k for k, v in GOLD.items() if k.startswith("applications.") and v)
 
 
-def record(gold, verdict=Verdict.verified, changes=None, checks=()):
-    """A fake extracted record holding the gold values, with `changes` planted."""
+def record(gold, verdict=Verdict.verified, changes=None, checks=(), flags=("split_from_run",)):
+    """A fake extracted record holding the gold values, with `changes` planted (carrying `flags`)."""
     values = {**gold, **(changes or {})}
-    cells = {k: Cell(value=Decimal(v) if k == FEE_KEY and v is not None else v, flags=["split_from_run"] if k in (changes or {}) else []) for k, v in values.items()}
+    cells = {k: Cell(value=Decimal(v) if k == FEE_KEY and v is not None else v, flags=list(flags) if k in (changes or {}) else []) for k, v in values.items()}
     report = Report(verdict=verdict).with_cells(cells)
     report.checks = list(checks)
     return report
@@ -88,6 +90,43 @@ def test_the_same_wrong_cell_flagged_is_not_silent_and_counts_for_recall_and_pre
     assert s["flag_recall"] == {"right": 1, "total": 1, "rate": 1.0}
     assert s["flag_precision"] == {"right": 1, "total": 2, "rate": 0.5}
     assert gate(result(wrong, right_but_flagged)) == []
+
+
+def test_a_wrong_value_is_an_unmarked_error_in_any_verdict_unless_the_record_lists_it_unverified():
+    wrong = GOLD[NONZERO_KEY] + 1
+    unmarked = score_record("c", "c.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}))
+    marked = score_record("d", "d.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}, flags=["ambiguous"]))
+    wrong_null = score_record("e", "e.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: None}))
+    s = summarise([unmarked, marked, wrong_null])
+    assert s["silent_errors"] == 0
+    assert (s["unmarked_errors"], s["unmarked_records"]) == (1, 1)
+    assert s["unmarked"] == [f"c: {NONZERO_KEY} = {wrong} (gold {GOLD[NONZERO_KEY]})"]
+    assert s["worst_cells"][0]["unmarked"] and s["worst_cells"][0]["case"] == "c"
+    assert [r["unmarked_errors"] for r in result(unmarked, marked, wrong_null)["records"]] == [1, 0, 0]
+    assert gate(result(unmarked)) == [f"1 unmarked errors: wrong values in 1 records that their `unverified` list does not name (first: {s['unmarked'][0]})"]
+    assert gate(result(marked, wrong_null)) == []
+    assert "unmarked errors 1" in render_markdown({**result(unmarked, marked), "cases": "c", "bad_cases": []})
+
+
+def test_not_on_page_keys_score_null_right_and_a_value_wrong():
+    part = {k: GOLD[k] for k in list(GOLD)[:50]}
+    absent = list(GOLD)[50:]
+    invented = score_record("c", "c.txt", part, record(GOLD, Verdict.incomplete, {k: 0 for k in absent}, flags=["ungrounded"]), not_on_page=absent)
+    left_null = score_record("d", "d.txt", part, record(GOLD, Verdict.incomplete, {k: None for k in absent}), not_on_page=absent)
+    assert invented.accuracy() == Ratio(50, 200) and left_null.accuracy() == Ratio(200, 200)
+    assert invented.unmarked == 0  # the invented values are marked ungrounded
+    assert summarise([left_null])["flag_precision"]["rate"] == 1.0  # an input that lacks cells warrants the flag
+
+
+def test_undetermined_keys_score_null_or_the_labellers_reading_right():
+    key = "active.normative_docs.issued"
+    gold = {**GOLD, key: 69}
+    scored = [
+        score_record("c", "c.txt", gold, record(gold, Verdict.needs_model, {key: value}, flags=["ambiguous"]), undetermined=[key]).accuracy()
+        for value in (None, 69, 6)
+    ]
+    assert scored == [Ratio(200, 200), Ratio(200, 200), Ratio(199, 200)]
+    assert score_record("c", "c.txt", gold, record(gold, Verdict.needs_model, {key: None})).accuracy() == Ratio(199, 200)
 
 
 def test_incomplete_records_score_null_cells_wrong_but_flagged():
@@ -157,6 +196,9 @@ def write_case(directory: Path, name: str, data) -> Path:
         ({"input": "x.txt", "cells": {FEE_KEY: 12.5}}, "expected the fee as a decimal string"),
         ({"cells": {"applications.granted.total": 1}}, 'no "input"'),
         ({"input": "missing.txt", "cells": {"applications.granted.total": 1}}, "input 'missing.txt' not found"),
+        ({"input": "x.txt", "cells": {"applications.granted.total": 1}, "not_on_page": ["applications.granted.total"]}, "gives a value"),
+        ({"input": "x.txt", "cells": {"applications.granted.total": 1}, "not_on_page": ["nope"]}, "list of canonical keys"),
+        ({"input": "x.txt", "cells": {"applications.granted.total": None}, "undetermined": ["applications.granted.total"]}, "reading"),
     ],
 )
 def test_bad_case_files_are_one_clear_line(tmp_path, content, message):
@@ -208,6 +250,18 @@ def test_eval_command_fails_on_a_silent_error(tmp_path):
     run = CliRunner().invoke(app, ["eval", "--cases", str(cases), "--report", str(tmp_path / "r")])
     assert run.exit_code == 1
     assert "1 silent errors" in run.output
+
+
+def test_eval_command_fails_on_an_unmarked_error_in_a_record_that_is_not_verified(tmp_path):
+    cases = corpus_copy(tmp_path, "pingtan-2021")
+    gold_path = cases / "pingtan-2021.gold.json"
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    gold["cells"]["active.licensing.decisions"] += 1  # the page prints 2293, read plainly in a needs_model record
+    gold_path.write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    run = CliRunner().invoke(app, ["eval", "--cases", str(cases), "--report", str(tmp_path / "r")])
+    assert run.exit_code == 1, run.output
+    assert "silent errors 0" in run.output and "1 unmarked errors" in run.output
+    assert "pingtan-2021: active.licensing.decisions = 2293 (gold 2294)" in run.output
 
 
 def test_eval_command_reports_a_bad_case_without_a_traceback(tmp_path):
