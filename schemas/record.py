@@ -6,6 +6,7 @@ keys a gold file lists. `cells` is the single source of truth; the typed tables 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -47,6 +48,28 @@ UNVERIFIED_FLAGS = frozenset(
         "parser_disagrees",  # parser and model read different values and nothing decided
     }
 )
+
+# A cell with one of these flags was placed by a choice among readings, which the identities made.
+CHOSEN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned"})
+
+
+def chosen_rows(cells: dict[str, "Cell"]) -> set[str]:
+    """Rows (a key less its last part) whose reading was chosen, not read off one value per cell.
+
+    A run with one digit per cell ('000' for three cells) has no other split and is not a choice;
+    nor is a glued run the report's prose decided.
+    """
+    run_cells = Counter(c.span for c in cells.values() if "split_from_run" in c.flags)
+    rows = set()
+    for key, cell in cells.items():
+        flags = set(cell.flags)
+        if not flags & CHOSEN_FLAGS or "prose_confirmed" in flags:
+            continue
+        raw = cell.raw or ""
+        if not (flags & CHOSEN_FLAGS == {"split_from_run"} and raw.isdigit() and len(raw) == run_cells[cell.span]):
+            rows.add(key.rsplit(".", 1)[0])
+    return rows
+
 
 CellStatus = Literal["verified", "unverified", "blank", "unread"]
 
@@ -256,25 +279,31 @@ class Report(BaseModel):
 
         The record stands behind a value read unambiguously where it is printed (no flag of
         UNVERIFIED_FLAGS, no candidates left, a model value only where grounded) whose every hard
-        identity holds or fails by the source's own arithmetic (`cause == "source"`). Any other value
-        may be wrong whatever the verdict. A null is no number and is never listed; its flags say
-        why it is null (`blank`, `not_found`, `ambiguous`).
+        identity holds or fails by the source's own arithmetic (`cause == "source"`). A row whose
+        reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
+        only as good as the identities that confirm it, so its values also need every identity they
+        take part in checked and holding, and at least one. Any other value may be wrong whatever the
+        verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
+        `not_found`, `ambiguous`).
         """
-        suspect = {
-            key
-            for check in self.checks
-            if check.severity == "hard" and check.status == "fail" and check.cause != "source"
-            for key in check.cells
-        }
+        involved: dict[str, set[str]] = {}
+        for check in self.checks:
+            if check.severity == "hard":
+                for key in check.cells:
+                    involved.setdefault(key, set()).add(
+                        "source" if check.status == "fail" and check.cause == "source" else check.status
+                    )
+        chosen = chosen_rows(self.cells)
         return [
             key
             for key, cell in self.cells.items()
             if cell.value is not None
             and (
-                key in suspect
+                involved.get(key, set()) - {"pass", "source", "uncheckable"}
                 or cell.candidates
                 or UNVERIFIED_FLAGS & set(cell.flags)
                 or (cell.source == "model" and "grounded" not in cell.flags)
+                or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
             )
         ]
 

@@ -94,7 +94,7 @@ def test_the_same_wrong_cell_flagged_is_not_silent_and_counts_for_recall_and_pre
 
 def test_a_wrong_value_is_an_unmarked_error_in_any_verdict_unless_the_record_lists_it_unverified():
     wrong = GOLD[NONZERO_KEY] + 1
-    unmarked = score_record("c", "c.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}))
+    unmarked = score_record("c", "c.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}, flags=[]))  # a plain misread
     marked = score_record("d", "d.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}, flags=["ambiguous"]))
     wrong_null = score_record("e", "e.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: None}))
     s = summarise([unmarked, marked, wrong_null])

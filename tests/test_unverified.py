@@ -16,6 +16,7 @@ from schemas.record import Cell, Check, Report, Verdict
 CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 ROW = "granted"
 TOTAL, PERSON, FIRM = t3_key(ROW, "total"), t3_key(ROW, "natural_person"), t3_key(ROW, "commercial")
+OTHER_ROW = t3_key("partially_granted", "natural_person")
 
 
 def report(cells: dict[str, Cell], checks=()) -> Report:
@@ -36,7 +37,7 @@ def report(cells: dict[str, Cell], checks=()) -> Report:
     ],
 )
 def test_a_value_not_read_unambiguously_where_printed_is_unverified(cell):
-    assert report({PERSON: cell, FIRM: Cell(value=1)}).unverified == [PERSON]
+    assert report({PERSON: cell, OTHER_ROW: Cell(value=1)}).unverified == [PERSON]
 
 
 @pytest.mark.parametrize(
@@ -44,9 +45,7 @@ def test_a_value_not_read_unambiguously_where_printed_is_unverified(cell):
     [
         Cell(value=3),
         Cell(value=0, flags=["zero_marker"]),
-        Cell(value=3, flags=["split_from_run"]),  # the one split the identities allow
-        Cell(value=3, flags=["dropped_extra_value"]),
-        Cell(value=3, flags=["split_from_run", "prose_confirmed"]),
+        Cell(value=3, flags=["split_from_run", "prose_confirmed"], raw="8855698", span=(5, 12)),
         Cell(value=3, flags=["model_read", "grounded"], source="model"),
         Cell(value=3, flags=["model_read"]),  # the parser's plain reading, which the model also gave
     ],
@@ -63,6 +62,27 @@ def test_every_value_of_a_failing_identity_is_unverified_unless_the_failure_is_t
     assert report(cells, [failing.model_copy(update={"cause": "source"})]).unverified == []
     assert report(cells, [failing.model_copy(update={"severity": "soft"})]).unverified == []
     assert report(cells, [failing.model_copy(update={"status": "uncheckable"})]).unverified == []
+
+
+@pytest.mark.parametrize("flag", ["split_from_run", "dropped_extra_value", "realigned"])
+def test_a_row_reading_nianbao_chose_stands_only_where_every_identity_of_a_value_holds(flag):
+    cells = {TOTAL: Cell(value=4, flags=[flag], raw="314", span=(0, 3)), PERSON: Cell(value=3, flags=[flag], raw="314", span=(0, 3))}
+    cells[FIRM] = Cell(value=1)  # printed plainly, but placed in the row by the same choice
+    row = Check(id=f"T3.row:{ROW}", status="pass", cells=[TOTAL, PERSON, FIRM])
+    column = Check(id="T3.sum:natural_person", status="pass", cells=[t3_key("total_processed", "natural_person"), PERSON])
+    assert report(cells, [row, column]).unverified == []
+    unconfirmed = column.model_copy(update={"status": "uncheckable"})  # the row's own identity chose the split
+    assert report(cells, [row, unconfirmed]).unverified == [PERSON]
+    assert report(cells, []).unverified == [PERSON, FIRM, TOTAL]  # no identity at all (a table 二 run)
+    assert report({**cells, OTHER_ROW: Cell(value=2)}, [row, unconfirmed]).unverified == [PERSON]
+
+
+def test_a_run_of_one_digit_per_cell_has_no_other_split_and_is_stood_behind():
+    regulations = [f"active.regulations.{c}" for c in ("issued", "repealed", "in_force")]
+    forced = {k: Cell(value=0, flags=["split_from_run"], raw="000", span=(5, 8)) for k in regulations}
+    assert report(forced).unverified == []
+    guessed = {k: Cell(value=v, flags=["split_from_run"], raw="83 4", span=(5, 9)) for k, v in zip(regulations, (8, 3, 4))}
+    assert report(guessed).unverified == regulations  # two printed tokens for three cells: a cell may be lost
 
 
 def test_a_null_is_never_listed_and_its_status_says_why():
@@ -85,7 +105,12 @@ def test_a_null_is_never_listed_and_its_status_says_why():
 
 
 def test_every_output_names_the_unverified_values():
-    made = report({PERSON: Cell(value=3, flags=["ambiguous"], candidates=[3, 30]), FIRM: Cell(value=1, flags=["ungrounded"], source="model"), TOTAL: Cell(value=4)})
+    cells = {
+        PERSON: Cell(value=3, flags=["ambiguous"], candidates=[3, 30]),
+        FIRM: Cell(value=1, flags=["ungrounded"], source="model"),
+        TOTAL: Cell(value=4),
+    }
+    made = report(cells)
     assert json.loads(render_cells([made]))["unverified"] == [PERSON, FIRM]
     assert json.loads(render_json([made]))["unverified"] == [PERSON, FIRM]
     assert Report.model_validate(json.loads(render_json([made]))).unverified == [PERSON, FIRM]  # a saved record reads back
