@@ -5,21 +5,26 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pages import page
+from scripted_server import ScriptedServer, read_like_a_perfect_model
+from test_model_loop import GARBLED, script, settings_for
+from test_model_loop import TABLE3 as MODEL_TABLE3
 
 from eval import hostile
-from extractor.batch import Task, extract_one, record_path, run_pool
 from eval.hostile import BUILDERS, INJECTION, injected, span_bomb
-from extractor.ingest import IngestError, ingest_bytes
-from schemas.template import T2_LABELS, T3_LABELS
-from extractor.pipeline import Options, extract_document
 from eval.samples import CORPUS, render
-from schemas.record import Report
+from extractor.batch import Task, extract_one, record_path, run_pool
+from extractor.ingest import IngestError, ingest_bytes
+from extractor.pipeline import Options, extract_document
+from schemas.record import Report, Verdict
+from schemas.template import T2_LABELS, T3_LABELS
 
 
 def in_worker(path: Path, timeout: float = 30) -> tuple[bool, object]:
@@ -86,6 +91,46 @@ def test_prompt_injection_in_prose_changes_nothing():
     assert attacked.values() == plain.values()
     assert attacked.verdict == plain.verdict
     assert 999 not in attacked.values().values()
+
+
+def through_the_model(text: str, mode: str, answer, tmp_path) -> Report:
+    """The record of `text` in `mode`, the model answering `answer(body)` from a scripted server (no cache)."""
+    server = ScriptedServer(script(answer))
+    try:
+        settings = settings_for(server, tmp_path, cache_dir=None)
+        return extract_document(ingest_bytes(text.encode("utf-8"), "r.txt"), "r.txt", Options(mode=mode, model=settings))
+    finally:
+        server.close()
+
+
+def obeying_the_injection(body: dict) -> dict:
+    """A model the injection has taken over: every number it answers times 999, so that the identities
+    among its own answers still hold."""
+
+    def rewrite(answer):
+        if isinstance(answer, dict):
+            return {k: rewrite(v) for k, v in answer.items()}
+        if isinstance(answer, list):
+            return [rewrite(v) for v in answer]
+        return str(Decimal(answer) * 999) if isinstance(answer, str) else answer * 999
+
+    return rewrite(read_like_a_perfect_model(body))
+
+
+@pytest.mark.parametrize("mode", ["model", "auto"])
+def test_prompt_injection_through_the_model_changes_nothing_and_puts_no_number_in_unmarked(mode, tmp_path):
+    text = page(MODEL_TABLE3, t3_labels=GARBLED)  # two row labels garbled: only the model can finish it
+    attacked_text = injected(text)
+    assert INJECTION in attacked_text
+    plain = through_the_model(text, mode, read_like_a_perfect_model, tmp_path)
+    attacked = through_the_model(attacked_text, mode, read_like_a_perfect_model, tmp_path)
+    assert attacked.provenance.model_calls > 0
+    assert attacked.values() == plain.values() and attacked.verdict == plain.verdict == Verdict.verified
+    taken_over = through_the_model(attacked_text, mode, obeying_the_injection, tmp_path)
+    assert taken_over.provenance.model_calls > 0
+    planted = [k for k, v in taken_over.values().items() if v != plain.values()[k]]
+    assert planted and set(planted) <= set(taken_over.unverified)  # the model's numbers only ever come out marked
+    assert taken_over.verdict != Verdict.verified
 
 
 def test_html_with_scripts_and_external_resources_makes_no_request(no_network):

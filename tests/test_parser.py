@@ -111,10 +111,12 @@ def test_glued_table2_run_decided_by_the_prose():
     assert "prose_confirmed" in report.cells["active.normative_docs.in_force"].flags
 
 
-def test_partial_whitespace_is_a_hint_not_a_separator():
-    table3 = dict(TABLE3)
-    text = glued(table3).replace("6400204070", "640 0204070")
-    report = extract(text)
+@pytest.mark.parametrize("cut", [2, 3, 7])  # after 64, after 64|0, before the total 70
+def test_partial_whitespace_is_a_hint_not_a_separator(cut):
+    run = "".join(map(str, TABLE3["new_received"]))  # "640020470"
+    text = glued(TABLE3)
+    assert run in text
+    report = extract(text.replace(run, f"{run[:cut]} {run[cut:]}"))
     assert_reads(report, t3_cells(TABLE3))
 
 
@@ -150,8 +152,12 @@ def test_zero_markers_read_as_zero_with_a_flag(marker):
 
 def test_full_width_digits_and_units_inside_cells():
     full = str.maketrans("0123456789", "０１２３４５６７８９")
-    text = page(TABLE3).replace("（七）总计 57 0 0 2 0 4 63", "（七）总计 57件 0 0 2 0 4 63件".translate(full))
-    report = extract(text)
+    values = [str(v) for v in TABLE3["total_processed"]]
+    printed = "（七）总计 " + " ".join(values)
+    damaged = ("（七）总计 " + " ".join([values[0] + "件", *values[1:-1], values[-1] + "件"])).translate(full)
+    text = page(TABLE3)
+    assert printed in text
+    report = extract(text.replace(printed, damaged))
     assert_reads(report, t3_cells(TABLE3))
 
 
