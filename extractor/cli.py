@@ -75,6 +75,24 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     return files
 
 
+def extract_options(mode: Mode | None, settings) -> Options:
+    """The mode asked for; left unset, auto with a model configured and the parser alone without one.
+
+    Without a model, one line on stderr says how to set one up (README "The model path").
+    """
+    if mode is Mode.rules:
+        return Options(mode=mode.value)
+    from extractor.model.settings import SETUP_HINT
+
+    if settings.configured:
+        return Options(mode=(mode or Mode.auto).value, model=settings)
+    if mode is None:
+        typer.echo(f"nianbao: note: the parser reads alone (as --mode rules, which skips this note): {SETUP_HINT}", err=True)
+        return Options(mode=Mode.rules.value)
+    typer.echo(f"nianbao: note: --mode {mode.value} without a model: the parser's records are kept; {SETUP_HINT}", err=True)
+    return Options(mode=mode.value, model=settings)
+
+
 def _progress(total: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -86,7 +104,7 @@ def extract(
     paths: list[Path] = typer.Argument(..., help="Report files or directories (text, markdown, HTML, PDF, DOCX)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout (atomically)."),
     fmt: OutputFormat = typer.Option(OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."),
-    mode: Mode = typer.Option(Mode.rules, "--mode", help="rules: template parser only; model: the model reads every report; auto: the model takes what the parser did not verify."),
+    mode: Mode | None = typer.Option(None, "--mode", help="rules: template parser only; model: the model reads every report; auto: the model takes what the parser did not verify (default: auto with a model configured, else rules)."),
     out: Path | None = typer.Option(None, "--out", help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory; a re-run skips inputs already done."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
     model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
@@ -102,11 +120,7 @@ def extract(
     files = expand_inputs(paths)
     if not files:
         fail("no input files")
-    options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
-    if options.model is not None and not options.model.configured:
-        from extractor.model.settings import SETUP_HINT
-
-        typer.echo(f"nianbao: note: --mode {mode.value} without a model: the parser's records are kept; {SETUP_HINT}", err=True)
+    options = extract_options(mode, model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
     if out is not None:
         _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     reports: list[Report] = []

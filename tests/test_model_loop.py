@@ -101,6 +101,7 @@ def test_sums_that_hold_on_numbers_not_in_the_source_do_not_verify(doc, tmp_path
     assert "ungrounded" in report.cells["applications.granted.natural_person"].flags
     assert "not found in the source" in report.verdict_reason
     assert report.cells["applications.granted.natural_person"].value == 6  # the best attempt is kept, flagged
+    assert "applications.granted.natural_person" in report.unverified  # and every output says so
 
 
 def test_a_model_that_never_converges_ends_needs_review_within_budget(doc, tmp_path):
@@ -211,3 +212,31 @@ def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatc
     assert result.exit_code == 0, result.output
     line = json.loads(result.stdout)
     assert line["verdict"] == "needs_model" and "nianbao model pull && nianbao model serve" in line["verdict_reason"]
+
+
+def test_the_default_mode_is_auto_with_a_model_and_the_parser_with_a_setup_hint_without_one(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "garbled.txt"
+    path.write_text(page(TABLE3, t3_labels=GARBLED), encoding="utf-8")
+    extract = ["extract", str(path), "--cache-dir", str(tmp_path / "cache")]
+    alone = CliRunner().invoke(app, extract)
+    assert alone.exit_code == 0, alone.output
+    assert alone.stderr.count("\n") == 1 and "nianbao model pull && nianbao model serve" in alone.stderr
+    assert json.loads(alone.stdout)["verdict"] == "needs_model"
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        monkeypatch.setenv("NIANBAO_BACKOFF", "0.001")
+        helped = CliRunner().invoke(app, extract)
+        asked = len(server.requests)
+        rules = CliRunner().invoke(app, [*extract, "--mode", "rules"])
+    finally:
+        server.close()
+    assert helped.exit_code == 0 and helped.stderr == "", helped.output
+    assert asked > 0 and json.loads(helped.stdout)["verdict"] == "verified"
+    assert len(server.requests) == asked and rules.stderr == "" and json.loads(rules.stdout)["verdict"] == "needs_model"
