@@ -132,9 +132,12 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
     A failure whose cells were all printed plainly, one value per cell, is the agency's own
     arithmetic. One that involves a cell nianbao had to choose (a split run, a dropped extra
     value, an ungrounded model read), or a run of row failures typical of a column shift, is
-    suspected to be nianbao's reading.
+    suspected to be nianbao's reading. A row failure that no column identity can check (their other
+    cells unread) has no partner to tell a misread row from the agency's own error: its cause is
+    unknown.
     """
     row_failures = sum(1 for c in checks if c.status == "fail" and c.id.startswith("T3.row"))
+    column_checked = {k for c in checks if c.id.startswith(("T3.sum", "T3.bal")) and c.status != "uncheckable" for k in c.cells}
     for check in checks:
         if check.status != "fail":
             continue
@@ -147,6 +150,8 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
                     check.suspects.append(k)
         elif row_failures >= 3 and check.id.startswith("T3.row"):
             check.cause = "extraction"
+        elif check.id.startswith("T3.row") and not column_checked & set(check.cells):
+            check.cause = "unknown"
         else:
             check.cause = "source"
 

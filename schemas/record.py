@@ -53,7 +53,7 @@ UNVERIFIED_FLAGS = frozenset(
 CHOSEN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned"})
 
 
-def chosen_rows(cells: dict[str, "Cell"]) -> set[str]:
+def chosen_rows(cells: dict[str, Cell]) -> set[str]:
     """Rows (a key less its last part) whose reading was chosen, not read off one value per cell.
 
     A run with one digit per cell ('000' for three cells) has no other split and is not a choice;

@@ -73,6 +73,15 @@ def test_printed_numbers_that_break_an_identity_are_a_source_error():
     assert check.cause == "source"
 
 
+def test_a_row_failure_no_column_identity_can_check_is_not_blamed_on_the_source():
+    values = base()
+    values[t3_key("granted", "total")] += 1
+    assert by_id(run_checks(cells(values)))["T3.row:granted"].cause == "source"  # T3.sum:total has no partner failure
+    unread = {t3_key("denied.state_secret", c): None for c in T3_COLUMNS}  # every column sum uncheckable
+    check = by_id(run_checks(cells(values | unread)))["T3.row:granted"]
+    assert check.status == "fail" and check.cause == "unknown"
+
+
 def test_a_failure_involving_a_chosen_split_is_an_extraction_suspect():
     values = base()
     values[t3_key("granted", "natural_person")] += 1
