@@ -56,8 +56,9 @@ CHOSEN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned"})
 def chosen_rows(cells: dict[str, Cell]) -> set[str]:
     """Rows (a key less its last part) whose reading was chosen, not read off one value per cell.
 
-    A run with one digit per cell ('000' for three cells) has no other split and is not a choice;
-    nor is a glued run the report's prose decided.
+    A run of zeros ('000' for three cells) can only be read one zero per cell (no count is printed
+    with a leading zero), so it is no choice; nor is a glued run the report's prose decided. Other
+    runs of one digit per cell ('236') may hide a cell the page lost ('236' for 236, 无, 无).
     """
     run_cells = Counter(c.span for c in cells.values() if "split_from_run" in c.flags)
     rows = set()
@@ -66,7 +67,7 @@ def chosen_rows(cells: dict[str, Cell]) -> set[str]:
         if not flags & CHOSEN_FLAGS or "prose_confirmed" in flags:
             continue
         raw = cell.raw or ""
-        if not (flags & CHOSEN_FLAGS == {"split_from_run"} and raw.isdigit() and len(raw) == run_cells[cell.span]):
+        if not (flags & CHOSEN_FLAGS == {"split_from_run"} and set(raw) == {"0"} and len(raw) == run_cells[cell.span]):
             rows.add(key.rsplit(".", 1)[0])
     return rows
 
