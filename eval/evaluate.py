@@ -217,7 +217,8 @@ def worst_cells(records: list[RecordScore], limit: int = WORST_SHOWN) -> list[di
         key=lambda rc: (rc[0].flagged, not rc[1].unmarked, not nonzero(rc[1].key, rc[1].gold), -_magnitude(rc[1])),
     )
     return [
-        {"case": r.case, "input": r.input, "verdict": r.verdict, "silent": not r.flagged, "unmarked": c.unmarked, **c.as_json()}
+        {"case": r.case, "input": r.input, "verdict": r.verdict, "silent": not r.flagged, "unmarked": c.unmarked}
+        | c.as_json()
         for r, c in ranked[:limit]
     ]
 
@@ -496,7 +497,10 @@ def run_case(case: Case, options, timeout: float | None = None) -> list[RecordSc
             error = str(exc)
             report = Report(source=str(path), verdict=Verdict.failed, verdict_reason=error)
         wall_s = time.perf_counter() - started
-        records.append(score_record(case.name, path.name, case.cells, report, case.source_errors, wall_s, error, case.not_on_page, case.undetermined))
+        score = score_record(
+            case.name, path.name, case.cells, report, case.source_errors, wall_s, error, case.not_on_page, case.undetermined
+        )
+        records.append(score)
     return records
 
 
@@ -534,7 +538,8 @@ def headline(summary: dict) -> list[str]:
         f"per table: {tables}",
         f"report exact rate {pct(summary['exact_rate'])}",
         f"silent errors {summary['silent_errors']} (in {summary['silent_records']} verified records)",
-        f"unmarked errors {summary['unmarked_errors']} (wrong values not listed in `unverified`, in {summary['unmarked_records']} records)",
+        f"unmarked errors {summary['unmarked_errors']} "
+        f"(wrong values not listed in `unverified`, in {summary['unmarked_records']} records)",
         f"flags: recall {pct(summary['flag_recall'])} of wrong records flagged · precision {pct(summary['flag_precision'])} of flagged records warranted",
         f"source errors: {src['matched']} of {src['expected']} expected found · {len(src['missed'])} missed · {len(src['spurious'])} spurious",
         "verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(summary["verdicts"].items())),

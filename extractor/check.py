@@ -137,7 +137,8 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
     unknown.
     """
     row_failures = sum(1 for c in checks if c.status == "fail" and c.id.startswith("T3.row"))
-    column_checked = {k for c in checks if c.id.startswith(("T3.sum", "T3.bal")) and c.status != "uncheckable" for k in c.cells}
+    columns = [c for c in checks if c.id.startswith(("T3.sum", "T3.bal")) and c.status != "uncheckable"]
+    column_checked = {k for c in columns for k in c.cells}
     for check in checks:
         if check.status != "fail":
             continue

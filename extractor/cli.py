@@ -87,9 +87,11 @@ def extract_options(mode: Mode | None, settings) -> Options:
     if settings.configured:
         return Options(mode=(mode or Mode.auto).value, model=settings)
     if mode is None:
-        typer.echo(f"nianbao: note: the parser reads alone (as --mode rules, which skips this note): {SETUP_HINT}", err=True)
+        note = "the parser reads alone (as --mode rules, which skips this note)"
+        typer.echo(f"nianbao: note: {note}: {SETUP_HINT}", err=True)
         return Options(mode=Mode.rules.value)
-    typer.echo(f"nianbao: note: --mode {mode.value} without a model: the parser's records are kept; {SETUP_HINT}", err=True)
+    note = f"--mode {mode.value} without a model: the parser's records are kept"
+    typer.echo(f"nianbao: note: {note}; {SETUP_HINT}", err=True)
     return Options(mode=mode.value, model=settings)
 
 
@@ -120,7 +122,8 @@ def extract(
     files = expand_inputs(paths)
     if not files:
         fail("no input files")
-    options = extract_options(mode, model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
+    settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
+    options = extract_options(mode, settings)
     if out is not None:
         _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     reports: list[Report] = []
