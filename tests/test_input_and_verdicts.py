@@ -153,7 +153,7 @@ def test_cli_keeps_good_results_when_one_input_is_bad(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"")
     out = tmp_path / "out.jsonl"
-    result = nianbao("extract", str(good), str(bad), "-o", str(out))
+    result = nianbao("extract", str(good), str(bad), "-o", str(out), "--mode", "rules")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "bad.txt: empty file" in result.stderr and "Traceback" not in result.stderr
     lines = out.read_text(encoding="utf-8").splitlines()
