@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,48 @@ def encrypted_pdf(i: int = 0) -> bytes:
     pdf.drawString(72, 720, "2023年政府信息公开工作年度报告")
     pdf.save()
     return buffer.getvalue()
+
+
+def bare_pdf(content: bytes, raw_length: int | None = None) -> bytes:
+    """A one-page PDF whose page content is `content`, already Flate-compressed, written by hand."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R>>",
+        b"<</Length %d/Filter/FlateDecode>>stream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _deflate(chunk: bytes, times: int) -> bytes:
+    """`chunk` repeated `times` times as one zlib stream, built in seconds: after a full flush the
+    compressor forgets its history, so every further copy of `chunk` compresses to the same bytes."""
+    compressor = zlib.compressobj(9)
+    first = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    again = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush()[:-4]  # the final block, without the checksum of two copies
+    checksum = 1
+    for _ in range(times):
+        checksum = zlib.adler32(chunk, checksum)
+    return first + again * (times - 1) + end + checksum.to_bytes(4, "big")
+
+
+def inflate_bomb(i: int = 0, gib: int = 2) -> bytes:
+    """A PDF whose 2 MB content stream inflates to `gib` GiB of spaces (a decompression bomb)."""
+    return bare_pdf(_deflate(b"%d" % i + b" " * 2**20, gib * 1024))
+
+
+def operator_bomb(i: int = 0, operators: int = 3_000_000) -> bytes:
+    """A PDF of a few dozen KB whose page draws `operators` line segments: minutes of pdfminer's time."""
+    return bare_pdf(_deflate(b"%d 0 m 1 1 l S\n" % i * 10_000, operators // 10_000))
 
 
 def _pages_bomb(i: int) -> bytes:

@@ -1,0 +1,442 @@
+"""Issue 8: each way found to lose work, leak a key or crash, guarded by the test that failed before its fix."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from extractor import batch, hostile, ingest
+from extractor.batch import BatchOptions, run_batch
+from extractor.datasets import csv_to_parquet, dataset_rows
+from extractor.ingest import IngestError, ingest_bytes
+from extractor.output import render_csv
+from extractor.pipeline import extract_document, extract_path
+from extractor.samples import CORPUS, render, render_text, write_samples
+from pages import consistent_table3, page
+from schemas.keys import FEE_KEY
+
+NIANBAO = [sys.executable, "-m", "extractor.cli"]
+GOOD = CORPUS / "002_a80d00d8d16235a9.txt"
+TABLE3 = consistent_table3({"granted": [3, 1, 0, 0, 0, 0]}, new_received=[4, 1, 0, 0, 0, 0])
+
+
+def nianbao(*args, cwd=None, timeout=120, **kwargs) -> subprocess.CompletedProcess:
+    run = subprocess.run([*NIANBAO, *args], capture_output=True, cwd=cwd, timeout=timeout, **kwargs)
+    run.err = run.stderr.decode("utf-8", "replace")
+    return run
+
+
+def quiet() -> BatchOptions:
+    return BatchOptions(progress=False)
+
+
+def one_line_error(run: subprocess.CompletedProcess) -> bool:
+    return run.err.count("\n") == 1 and run.err.startswith("nianbao: error: ") and "Traceback" not in run.err
+
+
+# ---------------------------------------------------------------- 1. file names that are not UTF-8
+
+
+def test_a_file_name_that_is_not_utf8_survives_the_batch_and_its_rerun(tmp_path):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    [first, _] = write_samples(inputs, "txt", 2)
+    folder = os.fsencode(inputs)
+    Path(os.fsdecode(folder + b"/z\xff.txt")).write_bytes(b"")  # unreadable: a line in errors.jsonl
+    Path(os.fsdecode(folder + b"/d\xfe.txt")).write_bytes(first.read_bytes())  # a duplicate: summary.json
+    Path(os.fsdecode(folder + b"/g\xfd.txt")).write_bytes(render_text(GOOD, 99))  # a good one: its record's source
+    for _ in range(2):  # the re-run too
+        run = nianbao("extract", str(inputs), "--out", str(out))
+        assert run.returncode == 1 and "Traceback" not in run.err, run.err
+        sources = [json.loads(line)["source"] for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert len(sources) == 3 and any(s.endswith("/g\\xfd.txt") for s in sources)
+        [error] = map(json.loads, (out / "errors.jsonl").read_text(encoding="utf-8").splitlines())
+        assert error["path"].endswith("/z\\xff.txt") and error["reason"] == "empty file"
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert summary["duplicates"][0]["path"].endswith("/d\\xfe.txt")
+    single = nianbao("extract", os.fsdecode(folder + b"/g\xfd.txt"), os.fsdecode(folder + b"/z\xff.txt"))
+    assert single.returncode == 1 and "z\\xff.txt: empty file" in single.err
+    assert json.loads(single.stdout)["source"].endswith("/g\\xfd.txt")
+
+
+# ---------------------------------------------------------------- 2. a cell of megabytes
+
+
+def test_a_cell_of_megabytes_is_capped_and_the_datasets_are_still_assembled(tmp_path):
+    text = GOOD.read_text(encoding="utf-8").replace("\t83\n", "\t" + "8" * 2_500_000 + "\n", 1)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "long.txt").write_text(text, encoding="utf-8")
+    write_samples(tmp_path / "in", "txt", 1)
+    out = tmp_path / "out"
+    result = run_batch(sorted((tmp_path / "in").iterdir()), out, quiet(), log=lambda m: None)
+    assert result.extracted == 2
+    from schemas.record import MAX_RAW
+
+    for name in ("records.jsonl", "cells.parquet", "errors.jsonl", "summary.json"):
+        assert (out / name).exists(), name
+    record = json.loads((out / "records.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    longest = max(record["cells"].values(), key=lambda c: len(c["raw"] or ""))
+    assert len(longest["raw"]) <= MAX_RAW + 40 and "chars]" in longest["raw"]
+    assert longest["span"][1] - longest["span"][0] > 2_000_000  # the span still says where the whole text was
+
+
+def test_parquet_assembly_does_not_depend_on_the_longest_field(tmp_path):
+    from extractor.datasets import BOM, CELL_COLUMNS
+
+    source = tmp_path / "cells.csv"
+    row = ["a.txt", "0" * 64, "failed", FEE_KEY, "二", "1", "x" * 3_000_000, "1", "2", "", "parser", "", ""]
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(BOM + ",".join(CELL_COLUMNS) + "\n")
+        csv.writer(handle, lineterminator="\n").writerows([row, row[:6] + ["short"] + row[7:]])
+    csv_to_parquet(source, tmp_path / "cells.parquet")
+    import pyarrow.parquet as pq
+
+    assert [len(r) for r in pq.read_table(tmp_path / "cells.parquet").column("raw").to_pylist()] == [3_000_000, 5]
+
+
+# ---------------------------------------------------------------- 4. deep HTML
+
+
+def _expected_html_values():
+    return extract_document(ingest_bytes(render("html", 0), "p.html"), "p.html").values()
+
+
+def test_a_report_inside_300_nested_divs_reads():
+    page_html = render("html", 0).decode("utf-8")
+    body = page_html.index("<body>") + len("<body>")
+    nested = page_html[:body] + "<div>" * 300 + page_html[body:].replace("</body>", "</div>" * 300 + "</body>")
+    report = extract_document(ingest_bytes(nested.encode(), "p.html"), "p.html")
+    assert report.verdict.value == "verified", report.verdict_reason
+    assert report.values() == _expected_html_values()
+
+
+@pytest.mark.parametrize("prose_lines", [0, 3000])
+def test_a_report_with_an_unclosed_span_per_line_reads(prose_lines):
+    import html
+
+    lines = ["本机关认真落实政府信息公开工作要求。"] * prose_lines + GOOD.read_text(encoding="utf-8").splitlines()
+    markup = "<html><body>" + "".join(f"<span>{html.escape(line)}<br>\n" for line in lines) + "</body></html>"
+    report = extract_document(ingest_bytes(markup.encode(), "p.html"), "p.html")
+    plain = extract_path(GOOD)
+    assert report.verdict.value == plain.verdict.value, report.verdict_reason
+    assert report.values() == plain.values()
+
+
+def test_a_parser_limit_that_is_still_hit_is_said_in_the_record():
+    text = GOOD.read_text(encoding="utf-8")
+    middle = len(text) // 2
+    markup = "<html><body><pre>" + text[:middle] + "<ul><li>" * 3000 + text[middle:] + "</pre></body></html>"
+    report = extract_document(ingest_bytes(markup.encode(), "p.html"), "p.html")
+    assert report.verdict.value != "verified"
+    assert "nested deeper than" in report.verdict_reason and any("nested deeper than" in w for w in report.warnings)
+
+
+# ---------------------------------------------------------------- 7. every input gets the batch's limits
+
+
+def test_single_file_mode_kills_an_operator_bomb_at_its_time_limit(tmp_path):
+    bomb = tmp_path / "ops.pdf"
+    bomb.write_bytes(hostile.operator_bomb(0))
+    assert len(bomb.read_bytes()) < 200_000
+    started = time.monotonic()
+    run = nianbao("extract", str(bomb), "--timeout", "2")
+    assert time.monotonic() - started < 30
+    assert run.returncode == 2 and "timed out" in run.err and one_line_error(run), run.err
+
+
+def test_a_pdf_stream_that_inflates_to_gigabytes_is_refused_without_the_memory(tmp_path):
+    bomb = tmp_path / "inflate.pdf"
+    bomb.write_bytes(hostile.inflate_bomb(0))
+    assert len(bomb.read_bytes()) < 3 * 2**20
+    run = nianbao("extract", str(bomb), "--format", "json")
+    assert run.returncode == 2 and "inflate" in run.err and one_line_error(run), run.err
+    probe = "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    peak_kib = int(subprocess.run([sys.executable, "-c", probe, *NIANBAO, "extract", str(bomb)], capture_output=True, text=True).stdout)
+    assert peak_kib < 600 * 1024
+
+
+def test_an_ordinary_pdf_is_not_refused_by_the_inflate_cap():
+    report = extract_document(ingest_bytes(render("pdf", 0), "p.pdf"), "p.pdf")
+    assert report.verdict.value == "verified"
+
+
+# ---------------------------------------------------------------- 8. output paths
+
+
+@pytest.mark.parametrize("flag, target", [("-o", "/etc/passwd/x"), ("-o", "{tmp}"), ("-o", "/proc/nianbao/x.json"), ("--out", "/etc/passwd/x"), ("--out", "/proc/nianbao"), ("--out", "{tmp}/file")])
+def test_output_path_errors_are_one_line_and_found_before_extracting(tmp_path, flag, target):
+    (tmp_path / "file").write_text("x")
+    run = nianbao("extract", str(GOOD), str(tmp_path / "missing.txt"), flag, target.format(tmp=tmp_path))
+    assert run.returncode == 2 and one_line_error(run), run.err
+    assert "missing.txt" not in run.err  # nothing was read before the output was checked
+
+
+# ---------------------------------------------------------------- 9. an unreadable file on the command line
+
+
+def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run():
+    with tempfile.TemporaryDirectory() as name:
+        root = Path(name)
+        root.chmod(0o755)
+        (root / "a.txt").write_bytes(GOOD.read_bytes())
+        (root / "a.txt").chmod(0o644)
+        (root / "locked").mkdir()
+        (root / "locked" / "x.txt").write_text("x")
+        (root / "locked").chmod(0)
+        as_nobody = {"user": 65534, "group": 65534, "extra_groups": []} if os.geteuid() == 0 else {}
+        run = nianbao("extract", "locked/x.txt", "a.txt", cwd=root, **as_nobody)
+        (root / "locked").chmod(0o755)
+    assert run.returncode == 1 and "Traceback" not in run.err, run.err
+    assert run.err.count("\n") == 1 and "locked/x.txt" in run.err
+    assert json.loads(run.stdout)["verdict"] == "verified"
+
+
+# ---------------------------------------------------------------- 10. nianbao check is strict
+
+
+@pytest.fixture(scope="module")
+def saved_record(tmp_path_factory) -> dict:
+    source = tmp_path_factory.mktemp("check") / "r.txt"
+    source.write_text(page(TABLE3), encoding="utf-8")
+    [record] = json.loads(nianbao("extract", str(source), "--format", "json").stdout)
+    return record
+
+
+def _cell(key: str, **change):
+    return lambda record: record["cells"][key].update(change)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (_cell("applications.granted.total", value=1.5), "cells.applications.granted.total.value"),
+        (_cell("applications.granted.total", value="12"), "cells.applications.granted.total.value"),
+        (_cell("applications.granted.total", value=True), "cells.applications.granted.total.value"),
+        (_cell(FEE_KEY, value=12), f"cells.{FEE_KEY}.value"),
+        (lambda r: r["cells"].update({"applications.made_up.total": {"value": 1}}), "cells.applications.made_up.total"),
+        (_cell("applications.granted.total", value=None, flags=[]), "cells.applications.granted.total"),
+        (lambda r: r.update({"verdict": "great"}), "verdict"),
+    ],
+)
+def test_check_refuses_a_bad_record_naming_the_field(tmp_path, saved_record, change, field):
+    record = json.loads(json.dumps(saved_record))
+    change(record)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    run = nianbao("check", str(path))
+    assert run.returncode == 2 and one_line_error(run), run.err
+    assert field in run.err
+
+
+def test_check_accepts_a_saved_record_and_refuses_an_empty_list(tmp_path, saved_record):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([saved_record], ensure_ascii=False), encoding="utf-8")
+    assert nianbao("check", str(path)).returncode == 0
+    path.write_text("[]", encoding="utf-8")
+    run = nianbao("check", str(path))
+    assert run.returncode == 2 and one_line_error(run) and "no records" in run.err
+
+
+# ---------------------------------------------------------------- 11. CSV formula injection
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\")", "+1+cmd", "-2+3", "@SUM(A1)", "\t=1"])
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
+    report = extract_path(GOOD)
+    report = report.model_copy(update={"source": name, "meta": report.meta.model_copy(update={"agency_name": name})})
+    for text in (render_csv([report]), json.loads(dataset_rows(report))["wide"]):
+        row = next(csv.reader(io.StringIO(text.removeprefix("\ufeff").splitlines()[-1])))
+        assert row[0] == row[2] == "'" + name
+        assert all(not cell.startswith(("=", "+", "@")) for cell in row)
+
+
+def test_a_plain_negative_number_or_dash_is_left_alone():
+    from extractor.output import csv_safe
+
+    assert csv_safe("-") == "-" and csv_safe("-12") == "-12" and csv_safe("-1.5") == "-1.5" and csv_safe(3) == 3
+    assert csv_safe("-1+2") == "'-1+2"
+
+
+# ---------------------------------------------------------------- 12. UTF-16 without a byte-order mark
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_decoded(codec):
+    report = extract_document(ingest_bytes(page(TABLE3).encode(codec), "u.txt"), "u.txt")
+    assert report.verdict.value == "verified"
+
+
+def test_binary_with_nul_bytes_is_still_binary():
+    with pytest.raises(IngestError, match="binary"):
+        ingest_bytes(hostile.BUILDERS["binary"](3).data, "b.bin")
+
+
+# ---------------------------------------------------------------- 13. corrupted per-input files
+
+
+def test_a_corrupted_per_input_file_is_redone(tmp_path):
+    write_samples(tmp_path / "in", "txt", 3)
+    out = tmp_path / "out"
+    files = sorted((tmp_path / "in").iterdir())
+    run_batch(files, out, quiet(), log=lambda m: None)
+    rows, records = sorted((out / "rows").iterdir()), sorted((out / "records").iterdir())
+    rows[0].write_bytes(b'{"verdict": "verified", "wi')
+    records[1].write_bytes(b"\x00\x01garbage")
+    again = run_batch(files, out, quiet(), log=lambda m: None)
+    assert again.extracted == 2 and again.skipped == 1
+    lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and all(json.loads(line)["verdict"] == "verified" for line in lines)
+
+
+# ---------------------------------------------------------------- 14. children die with their parent
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _all_die(pids: list[int], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(map(_alive, pids)):
+        time.sleep(0.1)
+    return not any(map(_alive, pids))
+
+
+def _slow_input(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "ops.pdf"
+    path.write_bytes(hostile.operator_bomb(1))
+    return path
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("mode", ["batch", "single"])
+def test_the_worker_in_flight_dies_with_the_cli(tmp_path, how, mode):
+    slow = _slow_input(tmp_path / "in")
+    extra = ["--out", str(tmp_path / "out")] if mode == "batch" else []
+    process = subprocess.Popen([*NIANBAO, "extract", str(slow), "--timeout", "120", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_descendants(process.pid)) < 3 and time.monotonic() < deadline:  # resource tracker, forkserver, worker
+            time.sleep(0.2)
+        time.sleep(1)
+        workers = _descendants(process.pid)
+        assert len(workers) >= 3
+        os.kill(process.pid, how)
+        process.wait(timeout=30)
+        assert _all_die(workers), [p for p in workers if _alive(p)]
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_model_serve_takes_its_server_down_on_sigterm(tmp_path):
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\nexec sleep 300\n")
+    fake_python.chmod(0o755)
+    from extractor.model.local import DEFAULT_SPEC
+
+    (tmp_path / DEFAULT_SPEC.filename).write_bytes(b"gguf")
+    process = subprocess.Popen([*NIANBAO, "model", "serve", "--dir", str(tmp_path), "--python", str(fake_python), "--port", "18999"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not _descendants(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        servers = _descendants(process.pid)
+        assert servers
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert _all_die(servers)
+    finally:
+        process.kill()
+        process.wait()
+
+
+# ---------------------------------------------------------------- also
+
+
+def test_a_page_that_is_not_a_report_is_said_on_stderr_with_its_own_exit_code(tmp_path):
+    news = tmp_path / "news.html"
+    news.write_bytes(hostile.BUILDERS["not_a_report"](0).data)
+    run = nianbao("extract", str(news))
+    assert run.returncode == 3 and run.err.count("\n") == 1 and run.err.startswith(f"nianbao: {news}: not a report")
+    assert json.loads(run.stdout)["verdict"] == "failed"
+    both = nianbao("extract", str(news), str(GOOD))
+    assert both.returncode == 3 and len(both.stdout.splitlines()) == 2
+
+
+def test_bench_finds_the_corpus_from_the_working_directory_or_says_where_it_looked(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from extractor import samples
+    from extractor.cli import app
+
+    monkeypatch.setattr(samples, "PACKAGED_CORPUS", tmp_path / "site-packages" / "eval" / "corpus")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["bench", "--n", "1", "--batch", "0", "--kinds", "txt", "--no-profile"])
+    assert result.exit_code == 2 and "eval/corpus" in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    assert samples.corpus_dir() == Path("eval/corpus").resolve()
+
+
+def test_a_bug_in_our_pdf_page_code_is_not_called_a_broken_pdf(monkeypatch):
+    def buggy(page, grids):
+        raise KeyError("ours")
+
+    monkeypatch.setattr(ingest, "_pdf_page_text", buggy)
+    with pytest.raises(KeyError):
+        ingest_bytes(render("pdf", 0), "p.pdf")
+
+
+def test_summary_is_written_while_the_batch_lock_is_held(tmp_path, monkeypatch):
+    write_samples(tmp_path / "in", "txt", 1)
+    held: list[bool] = []
+    real = batch.atomic_write
+
+    def spy(path, data, durable=True):
+        if Path(path).name == "summary.json":
+            try:
+                batch._lock(tmp_path / "out").close()
+                held.append(False)
+            except batch.BatchError:
+                held.append(True)
+        real(path, data, durable=durable)
+
+    monkeypatch.setattr(batch, "atomic_write", spy)
+    run_batch(sorted((tmp_path / "in").iterdir()), tmp_path / "out", quiet(), log=lambda m: None)
+    assert held == [True]
+
+
+def test_json_output_is_always_a_list(tmp_path):
+    one = nianbao("extract", str(GOOD), "--format", "json", "-o", str(tmp_path / "one.json"))
+    two = nianbao("extract", str(GOOD), str(CORPUS / "003_7ad69be5d4b9291f.txt"), "--format", "json", "-o", str(tmp_path / "two.json"))
+    assert one.returncode == two.returncode == 0
+    assert [len(json.loads((tmp_path / n).read_text(encoding="utf-8"))) for n in ("one.json", "two.json")] == [1, 2]
