@@ -228,7 +228,7 @@ BUILDERS: dict[str, Callable[[int], Case]] = {
     "pages_bomb": lambda i: Case(f"pages-{i}.pdf", _pages_bomb(i), error="page limit"),
     "not_a_report": lambda i: Case(f"news-{i}.html", NOT_A_REPORT.replace("32家", f"{32 + i}家").encode(), verdict="failed"),
     "injection": lambda i: Case(f"injection-{i}.txt", injected(_text(i)).encode("utf-8"), verdict="verified"),
-    "deep_html": lambda i: Case(f"deep-{i}.html", b"<html><body>" + b"<div>" * (50_000 + i) + "政府信息公开".encode() + b"</body></html>", error="no text"),
+    "deep_html": lambda i: Case(f"deep-{i}.html", b"<html><body>" + b"<div>" * (50_000 + i) + "政府信息公开".encode() + b"</body></html>", verdict="failed"),
 }
 
 

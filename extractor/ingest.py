@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import traceback
+import os
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,8 @@ MAX_INPUT_BYTES = 25 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_PDF_PAGES = 200
 MAX_GRID_CELLS = 200_000
+MAX_PDF_INFLATED_BYTES = 256 * 2**20  # all non-image streams of one PDF, decompressed
+HTML_MAX_DEPTH = 2048  # libxml2's nesting limit with huge_tree (256 without)
 
 Grid = list[list[str]]
 
@@ -35,6 +40,13 @@ class Document:
     name: str = ""
     sha256: str = ""
     tables: list[Grid] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()  # a reading limit that was hit: part of the page was not read
+
+
+def path_text(path: str | Path) -> str:
+    """A path as text any output can carry: bytes of a name that are not UTF-8 (a Windows zip unpacked
+    here) are written as `\\xNN` escapes instead of failing every JSON and CSV writer."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 # ---------------------------------------------------------------- normalisation
@@ -89,7 +101,10 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             raise IngestError("undecodable text: a UTF-16 byte-order mark but invalid UTF-16") from None
     if b"\x00" in data[:8192]:
-        raise IngestError("binary file (contains NUL bytes), not a text page")
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise IngestError("binary file (contains NUL bytes), not a text page")
+        return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -104,6 +119,21 @@ def decode_text(data: bytes) -> str:
     if best is None or best.encoding is None:
         raise IngestError("undecodable text: neither UTF-8 nor GB18030 nor any detectable encoding")
     return data.decode(best.encoding, errors="replace")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without its byte-order mark: the ASCII in it (digits, tabs, newlines) puts NUL
+    bytes on one side of every pair and none on the other, which binary noise does not."""
+    sample = data[:8192]
+    even, odd = sample[0::2].count(0) / max(len(sample) // 2, 1), sample[1::2].count(0) / max(len(sample) // 2, 1)
+    codec = "utf-16-le" if odd > 0.1 and even < 0.03 else "utf-16-be" if even > 0.1 and odd < 0.03 else None
+    if codec is None:
+        return None
+    try:
+        text = data[: len(data) // 2 * 2].decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return None if _looks_binary(text) else text
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
@@ -166,23 +196,46 @@ def _span(el, attr: str) -> int:
         return 1
 
 
-def ingest_html(raw: str) -> tuple[str, list[Grid]]:
+_DEPTH_ERROR = re.compile(r":(\d+):\d+:FATAL:PARSER:ERR_RESOURCE_LIMIT: Excessive depth")
+# Tags that nest without bounds on real pages (an unclosed <span> per line, layout <div>s) and carry no
+# table structure: a page too deep for the parser is read again with them flattened (blocks → <br>).
+_FLATTEN = re.compile(r"<(/?)(span|font|b|i|u|em|strong|a|small|big|sub|sup|o:p|div|p|center|section|article)\b[^>]*>", re.I)
+_FLATTEN_BLOCKS = {"div", "p", "center", "section", "article"}
+
+
+def _parse_html(raw: str):
+    """lxml's tree and the line where libxml2's nesting limit stopped it (None: the whole page was read)."""
     import lxml.html
     from lxml import etree
 
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=False)
-    raw = _XML_INCOMPATIBLE.sub("", raw)  # lxml refuses control characters anywhere in the tree
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(raw.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise IngestError(f"unreadable HTML ({exc})") from None
+    stopped = next((int(m.group(1)) for e in parser.error_log if (m := _DEPTH_ERROR.search(str(e)))), None)
+    return root, stopped
+
+
+def ingest_html(raw: str) -> tuple[str, list[Grid], tuple[str, ...]]:
+    """Text, grids, and a warning when the page nests deeper than the parser reads even once flattened."""
+    raw = _XML_INCOMPATIBLE.sub("", raw)  # lxml refuses control characters anywhere in the tree
+    root, stopped = _parse_html(raw)
+    if stopped is not None:
+        root, stopped = _parse_html(_FLATTEN.sub(lambda m: "<br>" if m.group(2).lower() in _FLATTEN_BLOCKS else "", raw))
+    warnings = () if stopped is None else (f"HTML nested deeper than {HTML_MAX_DEPTH} levels: the page was read only up to line {stopped}",)
     for tag in _HTML_DROP:
         for el in root.iter(tag):
             el.drop_tree() if el.getparent() is not None else None
     grids: list[Grid] = []
     out: list[str] = []
-
-    def walk(el) -> None:
+    body = root.find("body")
+    todo: list = [body if body is not None else root]  # elements to walk, and strings to emit, in reverse order
+    while todo:  # a loop, not recursion: a page may nest 2,048 levels deep
+        el = todo.pop()
+        if isinstance(el, str):
+            out.append(el)
+            continue
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag == "table" and el.find(".//table") is None:  # a data table; one holding tables is page layout
             rows, spans = [], []
@@ -193,21 +246,14 @@ def ingest_html(raw: str) -> tuple[str, list[Grid]]:
                     spans.append([(_cell_text(c.text_content()), _span(c, "colspan"), _span(c, "rowspan")) for c in cells])
             grids.append(expand_spans(spans))
             out.append("\n" + render_rows(rows) + "\n")
-        else:
-            if tag in _HTML_BLOCK:
-                out.append("\n")
-            if el.text:
-                out.append(el.text)
-            for child in el:
-                walk(child)
-            if tag in _HTML_BLOCK:
-                out.append("\n")
-        if el.tail:
-            out.append(el.tail)
-
-    body = root.find("body")
-    walk(body if body is not None else root)
-    return "".join(out), grids
+            todo.append(el.tail or "")
+            continue
+        block = "\n" if tag in _HTML_BLOCK else ""
+        out.append(block + (el.text or ""))
+        todo.append(el.tail or "")
+        todo.append(block)
+        todo.extend(reversed(el))
+    return "".join(out), grids, warnings
 
 
 def _owning_table(tr):
@@ -263,8 +309,43 @@ def ingest_docx(data: bytes) -> tuple[str, list[Grid]]:
 # ---------------------------------------------------------------- PDF
 
 
+_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_IMAGE = re.compile(rb"/Subtype\s*/Image")
+
+
+def _check_inflated_size(data: bytes) -> None:
+    """Refuse a decompression bomb before pdfminer inflates it whole: every stream but images (which
+    reading the text never decodes) is inflated here in bounded pieces, and their total is capped."""
+    total, view, piece = 0, memoryview(data), 64 * 1024
+    for match in _STREAM_START.finditer(data):
+        head = data[max(0, match.start() - 2048) : match.start()]
+        if _IMAGE.search(head[head.rfind(b" obj") :]):
+            continue
+        inflater = zlib.decompressobj()
+        try:
+            for start in range(match.end(), len(data), piece):
+                pending = view[start : start + piece]
+                while pending and not inflater.eof:
+                    total += len(inflater.decompress(pending, 2**20))
+                    if total > MAX_PDF_INFLATED_BYTES:
+                        raise IngestError(f"PDF streams inflate to over {MAX_PDF_INFLATED_BYTES // 2**20} MiB (a decompression bomb?)")
+                    pending = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+        except zlib.error:
+            continue  # not Flate, or encrypted: pdfminer judges it
+
+
+def _from_pdf_library(exc: BaseException) -> bool:
+    """Raised inside pdfminer/pdfplumber (a file they cannot read), not by nianbao's own page code (a bug)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and any(f"{os.sep}{name}{os.sep}" in frames[-1].filename for name in ("pdfminer", "pdfplumber"))
+
+
 def ingest_pdf(data: bytes) -> tuple[str, list[Grid]]:
     import pdfplumber
+
+    _check_inflated_size(data)
 
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
@@ -281,6 +362,8 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid]]:
             for page in pdf.pages:
                 parts.append(_pdf_page_text(page, grids))
         except Exception as exc:
+            if not _from_pdf_library(exc):
+                raise
             raise IngestError(f"broken PDF ({type(exc).__name__} while reading a page)") from None
     text = "\n".join(parts)
     if not text.strip():
@@ -330,6 +413,7 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
         raise IngestError(f"file is {len(data) // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
     fmt = sniff_format(data, name)
     grids: list[Grid] = []
+    warnings: tuple[str, ...] = ()
     if fmt == "pdf":
         text, grids = ingest_pdf(data)
     elif fmt == "docx":
@@ -339,26 +423,26 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
         if _looks_binary(text):
             raise IngestError("binary file, not a text page")
         if fmt == "html":
-            text, grids = ingest_html(text)
+            text, grids, warnings = ingest_html(text)
         elif "&nbsp;" in text or "&#" in text:  # text scraped from HTML with its entities left in
             text = html.unescape(text)
     text = normalise(text)
     if not text.strip():
-        raise IngestError(f"no text in this {fmt} file")
-    return Document(text=text, format=fmt, name=name, sha256=hashlib.sha256(data).hexdigest(), tables=grids)
+        raise IngestError(f"no text in this {fmt} file" + "".join(f" ({w})" for w in warnings))
+    return Document(text=text, format=fmt, name=name, sha256=hashlib.sha256(data).hexdigest(), tables=grids, warnings=warnings)
 
 
 def ingest_path(path: str | Path) -> Document:
     path = Path(path)
-    if not path.exists():
-        raise IngestError(f"no such file: {path}")
-    if not path.is_file():
-        raise IngestError(f"not a regular file: {path}")
-    size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise IngestError(f"file is {size // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
     try:
+        if not path.exists():
+            raise IngestError(f"no such file: {path_text(path)}")
+        if not path.is_file():
+            raise IngestError(f"not a regular file: {path_text(path)}")
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise IngestError(f"file is {size // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
         data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read {path}: {exc.strerror}") from None
-    return ingest_bytes(data, path.name)
+    except OSError as exc:  # a folder on the way that we may not enter, a vanished file, an I/O error
+        raise IngestError(f"cannot read {path_text(path)}: {exc.strerror}") from None
+    return ingest_bytes(data, path_text(path.name))

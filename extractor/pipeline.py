@@ -11,7 +11,7 @@ from pathlib import Path
 
 from extractor.assemble import build_report, complete_cells
 from extractor.check import CHECKER_VERSION
-from extractor.ingest import Document, ingest_path
+from extractor.ingest import Document, ingest_path, path_text
 from extractor.model.settings import Settings
 from extractor.parse import PARSER_VERSION, ParsedTables, parse_tables
 from schemas.record import Provenance, Report
@@ -52,5 +52,5 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
 def extract_path(path: str | Path, options: Options = Options()) -> Report:
     """Raises IngestError (one-line message) for input that is not a readable page."""
     doc = ingest_path(path)
-    return extract_document(doc, str(path), options)
+    return extract_document(doc, path_text(path), options)
 

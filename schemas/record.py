@@ -6,17 +6,20 @@ keys a gold file lists. `cells` is the single source of truth; the typed tables 
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator
 
-from schemas.keys import OTHER_TOTAL_KEYS, ordered
+from schemas.keys import ALL_KEYS, FEE_KEY, OTHER_TOTAL_KEYS, ordered
 
 SCHEMA_VERSION = "1.0"
+MAX_RAW = 1000  # characters of a cell's raw text kept in the record; the span still covers all of it
 
 Count = int | None
 Value = int | Decimal | None
@@ -93,6 +96,14 @@ class Cell(BaseModel):
     flags: list[CellFlag] = Field(default_factory=list)
     source: Literal["parser", "model"] = "parser"
     candidates: list[int | Decimal | None] = Field(default_factory=list)
+
+    @field_validator("raw")
+    @classmethod
+    def _bounded(cls, raw: str | None) -> str | None:
+        """A page can glue megabytes into one token: the record keeps the start and says how much is cut."""
+        if raw is None or len(raw) <= MAX_RAW:
+            return raw
+        return f"{raw[:MAX_RAW]}…[+{len(raw) - MAX_RAW} chars]"
 
 
 class Check(BaseModel):
@@ -344,3 +355,34 @@ class Report(BaseModel):
 def record_schema() -> dict:
     """The JSON Schema of a record as nianbao writes it (computed fields such as `unverified` included)."""
     return Report.model_json_schema(mode="serialization")
+
+
+_KNOWN_KEYS = frozenset((*ALL_KEYS, *OTHER_TOTAL_KEYS))
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
+
+def load_saved(data: object) -> Report:
+    """A record read back from a file (`nianbao check`), strictly: counts are JSON integers (not 1.5,
+    "12" or true), the fee is a decimal string, every cell key is canonical, and a null cell carries
+    the flag that says why. Raises ValueError("<field>: <why>") naming the first bad field."""
+    if not isinstance(data, dict):
+        raise ValueError(f"record: a JSON object expected, not {type(data).__name__}")
+    cells = data.get("cells")
+    for key, cell in (cells.items() if isinstance(cells, dict) else ()):
+        where = f"cells.{key}"
+        if key not in _KNOWN_KEYS:
+            raise ValueError(f"{where}: not a canonical key")
+        if not isinstance(cell, dict):
+            continue  # pydantic names it below
+        value = cell.get("value")
+        if key == FEE_KEY and not (value is None or isinstance(value, str) and _DECIMAL.fullmatch(value)):
+            raise ValueError(f"{where}.value: the fee is a decimal string such as \"12.5\", not {json.dumps(value)}")
+        if key != FEE_KEY and not (value is None or type(value) is int):
+            raise ValueError(f"{where}.value: a count is a JSON integer, not {json.dumps(value)}")
+        if value is None and not cell.get("flags"):
+            raise ValueError(f"{where}: null with no flag saying why (blank, not_found, ambiguous, …)")
+    try:
+        return Report.model_validate_json(json.dumps(data), strict=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValueError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
