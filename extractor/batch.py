@@ -21,6 +21,7 @@ import fcntl
 import hashlib
 import json
 import multiprocessing
+import os
 import resource
 import signal
 import sys
@@ -33,8 +34,9 @@ from functools import partial
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from extractor.children import die_with
 from extractor.datasets import dataset_rows, parquet_available, write_datasets
-from extractor.ingest import IngestError
+from extractor.ingest import IngestError, path_text
 from extractor.output import atomic_write
 from extractor.pipeline import Options, extract_path
 from schemas.record import Verdict
@@ -113,8 +115,10 @@ def crash_reason(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {message}{where}"
 
 
-def _serve(conn: Connection, fn: Callable, timeout: float) -> None:
-    """A worker: items in, (ok, value) out, until the pipe closes. Past `timeout` SIGALRM kills it."""
+def _serve(conn: Connection, fn: Callable, timeout: float, owner: int) -> None:
+    """A worker: items in, (ok, value) out, until the pipe closes. Past `timeout` SIGALRM kills it, and
+    it dies with `owner`, the process that started the pool, mid-input or not."""
+    die_with(owner)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -155,7 +159,7 @@ def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Ite
 
     def spawn() -> tuple[multiprocessing.Process, Connection]:
         parent_end, child_end = ctx.Pipe()
-        process = ctx.Process(target=_serve, args=(child_end, fn, timeout), daemon=True)
+        process = ctx.Process(target=_serve, args=(child_end, fn, timeout, os.getpid()), daemon=True)
         process.start()
         child_end.close()
         return process, parent_end
@@ -272,7 +276,26 @@ def saved(path: Path) -> bool:
 
 
 def done(out: Path, sha256: str) -> bool:
-    return saved(record_path(out, sha256)) and saved(rows_path(out, sha256))
+    """Record and rows both saved and whole: a file emptied by a power cut, or corrupted by a disk or a
+    hand, means the input is redone rather than its bytes copied into the datasets (or crashing them)."""
+    try:
+        rows = json.loads(rows_path(out, sha256).read_bytes())
+        record = json.loads(record_path(out, sha256).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(rows, dict) and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
+        and isinstance(record, dict) and record.get("verdict") == rows["verdict"]
+    )
+
+
+def saved_error(out: Path, sha256: str) -> dict | None:
+    """The reason an earlier run saved for an input, or None (none, or a corrupted file: try it again)."""
+    try:
+        error = json.loads(error_path(out, sha256).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return error if isinstance(error, dict) and isinstance(error.get("reason"), str) else None
 
 
 def _remove_stale_temporaries(out: Path) -> None:
@@ -298,14 +321,14 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
         for path in files:
             sha, reason = identify(path)
             if sha is None:
-                order.append((str(path), None, reason))
+                order.append((path_text(path), None, reason))
                 continue
             if sha in first_path:
-                result.duplicates.append({"path": str(path), "same_content_as": first_path[sha]})
+                result.duplicates.append({"path": path_text(path), "same_content_as": first_path[sha]})
                 continue
-            first_path[sha] = str(path)
-            order.append((str(path), sha, None))
-            if done(out, sha) or (saved(error_path(out, sha)) and not options.retry_errors):
+            first_path[sha] = path_text(path)
+            order.append((path_text(path), sha, None))
+            if done(out, sha) or (saved_error(out, sha) is not None and not options.retry_errors):
                 result.skipped += 1
             else:
                 todo.append(Task(str(path), sha))
@@ -320,15 +343,27 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
                     error_path(out, task.sha256).unlink(missing_ok=True)
                 else:
                     result.run_counts["error"] += 1
-                    atomic_write(error_path(out, task.sha256), json.dumps({"path": task.path, "sha256": task.sha256, "reason": value}, ensure_ascii=False), durable=False)
+                    atomic_write(error_path(out, task.sha256), json.dumps({"path": path_text(task.path), "sha256": task.sha256, "reason": value}, ensure_ascii=False), durable=False)
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
         assembling = time.perf_counter()
         assemble(out, order, result)
         result.assemble_seconds = time.perf_counter() - assembling
+        result.seconds = time.perf_counter() - started
+        _write_summary(out, result)
     finally:
         lock.close()
-    result.seconds = time.perf_counter() - started
+    if not result.parquet:
+        log("nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')")
+    errors = f"; the errors are listed in {path_text(out / 'errors.jsonl')}" if result.errors else ""
+    log(
+        f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {len(result.duplicates)} duplicates; "
+        f"dataset: {format_counts(result.dataset_counts)} ({result.seconds:.1f} s){errors}"
+    )
+    return result
+
+
+def _write_summary(out: Path, result: BatchResult) -> None:
     summary = {
         "inputs": result.inputs,
         "extracted": result.extracted,
@@ -342,14 +377,6 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
         "assemble_seconds": round(result.assemble_seconds, 3),
     }
     atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    if not result.parquet:
-        log("nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')")
-    errors = f"; the errors are listed in {out / 'errors.jsonl'}" if result.errors else ""
-    log(
-        f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {len(result.duplicates)} duplicates; "
-        f"dataset: {format_counts(result.dataset_counts)} ({result.seconds:.1f} s){errors}"
-    )
-    return result
 
 
 def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult) -> None:
@@ -359,11 +386,11 @@ def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result:
     for path, sha, reason in order:
         if sha is None:
             errors.append({"path": path, "sha256": None, "reason": reason})
-        elif done(out, sha):
+        elif saved(record_path(out, sha)) and saved(rows_path(out, sha)):  # checked whole by `done` before the run
             finished.append((record_path(out, sha), rows_path(out, sha)))
-        elif saved(error_path(out, sha)):
-            errors.append(json.loads(error_path(out, sha).read_text(encoding="utf-8")) | {"path": path})
+        elif (error := saved_error(out, sha)) is not None:
+            errors.append(error | {"path": path})
+    atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
     result.dataset_counts = write_datasets(out, finished, result.parquet)
     result.errors = len(errors)
     result.dataset_counts["error"] = len(errors)
-    atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))

@@ -90,31 +90,37 @@ def parquet_available() -> bool:
     return True
 
 
-def csv_to_parquet(source: Path, target: Path) -> None:
+def csv_to_parquet(source: Path, target: Path, block_size: int = 1 << 20) -> None:
     """cells.csv → cells.parquet, streamed in blocks: flat memory however many reports there are.
 
-    An empty CSV field becomes null; no other text (not even 'NA' or 'null') does.
+    An empty CSV field becomes null; no other text (not even 'NA' or 'null') does. A row longer than
+    a block (pyarrow: "straddling object") is read again with blocks large enough to hold it.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     types = {c: pa.int64() if c.startswith("span_") else pa.string() for c in CELL_COLUMNS}
-    reader = pacsv.open_csv(
-        source,
-        read_options=pacsv.ReadOptions(block_size=1 << 20, use_threads=False),  # larger blocks cost memory, not time
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True),
-    )
-    with atomic_open(target) as handle, pq.ParquetWriter(handle, reader.schema, compression="zstd") as writer:
-        pending: list = []
-        for batch in reader:
-            pending.append(batch)
-            if sum(b.num_rows for b in pending) >= PARQUET_ROW_GROUP:
+    try:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),  # larger blocks cost memory, not time
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True),
+        )
+        with atomic_open(target) as handle, pq.ParquetWriter(handle, reader.schema, compression="zstd") as writer:
+            pending: list = []
+            for batch in reader:
+                pending.append(batch)
+                if sum(b.num_rows for b in pending) >= PARQUET_ROW_GROUP:
+                    writer.write_table(pa.Table.from_batches(pending))
+                    pending = []
+            if pending:
                 writer.write_table(pa.Table.from_batches(pending))
-                pending = []
-        if pending:
-            writer.write_table(pa.Table.from_batches(pending))
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc) or block_size > source.stat().st_size:
+            raise
+        csv_to_parquet(source, target, block_size * 8)
 
 
 def write_datasets(out: Path, done: Iterable[tuple[Path, Path]], parquet: bool) -> Counter:

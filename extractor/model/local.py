@@ -20,8 +20,11 @@ import urllib.error
 import urllib.request
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
+
+from extractor.children import die_with_parent
 
 _BUFFER = 8 * 1024 * 1024  # streaming block: never hold a whole slice in memory
 
@@ -193,11 +196,11 @@ def serve(model_path: Path, **kwargs) -> subprocess.Popen:
     """Start the server in the background; arguments as for :func:`serve_command`.
 
     The caller owns the process: wait on it for a foreground server, or
-    terminate it when done.
+    terminate it when done. It dies with the caller, even one killed with SIGKILL.
     """
     if not Path(model_path).is_file():
         raise ModelError(f"model file not found: {model_path} (run `nianbao model pull`)")
-    return subprocess.Popen(serve_command(model_path, **kwargs))
+    return subprocess.Popen(serve_command(model_path, **kwargs), preexec_fn=partial(die_with_parent, os.getpid()))
 
 
 def wait_until_ready(
