@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from enum import Enum
+from functools import partial
 from pathlib import Path
 
 import typer
 
-from extractor.batch import BatchError, BatchOptions, run_batch
-from extractor.ingest import IngestError
+from extractor.batch import BatchError, BatchOptions, run_batch, run_pool
+from extractor.ingest import path_text
 from extractor.output import RENDERERS, atomic_write
 from extractor.pipeline import Options, extract_path
-from schemas.record import Report, record_schema
+from schemas.record import Report, Verdict, load_saved, record_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn 政府信息公开工作年度报告 pages into verified, typed data.")
 
 EXIT_BAD_INPUT = 2
+EXIT_NOT_A_REPORT = 3  # every input was read, but some page is not a report (a `failed` record)
+TIMEOUT_RULES, TIMEOUT_LIVE_MODEL = 60.0, 1800.0  # seconds per input: the parser; a live model (minutes per report)
 NOT_PAGES = frozenset({".json", ".jsonl"})  # records and gold files beside the pages, never pages themselves
 
 
@@ -59,10 +63,18 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 
 
 def expand_inputs(paths: list[Path]) -> list[Path]:
-    """A directory means every page in it (recursively), in a stable order; hidden files and JSON skipped."""
+    """A directory means every page in it (recursively), in a stable order; hidden files and JSON skipped.
+
+    A path that cannot even be looked at (a folder on the way we may not enter) stays in the list: its
+    reading fails on its own, with one line, and the other inputs are still extracted.
+    """
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
             files.extend(
                 sorted(
                     p
@@ -95,6 +107,31 @@ def extract_options(mode: Mode | None, settings) -> Options:
     return Options(mode=mode.value, model=settings)
 
 
+def writable_file(path: Path) -> None:
+    """-o PATH can be written (its folder exists or can be made, and is writable): checked before any work."""
+    if path.is_dir():
+        fail(f"-o {path_text(path)}: is a directory (write a file there, or use --out DIR for a batch)")
+    writable_dir(path.parent, f"-o {path_text(path)}")
+
+
+def writable_dir(path: Path, flag: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        fail(f"{flag}: {path_text(path)} is not a directory")
+    except OSError as exc:
+        fail(f"{flag}: cannot create {path_text(path)}: {exc.strerror}")
+    if not os.access(path, os.W_OK | os.X_OK):
+        fail(f"{flag}: {path_text(path)} is not writable")
+
+
+def write_output(path: Path, text: str) -> None:
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        fail(f"cannot write {path_text(path)}: {exc.strerror}")
+
+
 def _progress(total: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -110,7 +147,7 @@ def extract(
     out: Path | None = typer.Option(None, "--out", help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory; a re-run skips inputs already done."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
     model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
-    timeout: float = typer.Option(60.0, "--timeout", min=0.1, help="Batch: seconds one input may take before its worker is killed and the input logged as an error."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help=f"Seconds one input may take before its worker is killed and the input reported as an error (default: {TIMEOUT_RULES:g}, or {TIMEOUT_LIVE_MODEL:g} when a live model reads)."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
@@ -119,43 +156,60 @@ def extract(
     replay: Path | None = REPLAY_OPTION,
 ) -> None:
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
+    if output is not None and out is not None:
+        fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
+    if output is not None:
+        writable_file(output)
+    if out is not None:
+        writable_dir(out, f"--out {path_text(out)}")
     files = expand_inputs(paths)
     if not files:
         fail("no input files")
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
+    if timeout is None:
+        timeout = TIMEOUT_LIVE_MODEL if options.model is not None and options.model.configured and not options.model.offline else TIMEOUT_RULES
     if out is not None:
-        _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
+        _batch(files, out, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
         task = progress.add_task("extracting", total=len(files))
-        for file in files:
-            try:
-                reports.append(extract_path(file, options))
-            except IngestError as exc:
-                errors += 1
-                typer.echo(f"nianbao: error: {file}: {exc}", err=True)
-            progress.advance(task)
+        try:
+            # one worker process for all the files: the batch's time and memory limits, in this mode too
+            for file, ok, value in run_pool(partial(extract_path, options=options), files, workers=1, timeout=timeout):
+                if ok:
+                    reports.append(value)
+                else:
+                    errors += 1
+                    typer.echo(f"nianbao: error: {path_text(file)}: {value}", err=True)
+                progress.advance(task)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
     if reports:
         text = RENDERERS[fmt.value](reports)
         if output:
-            atomic_write(output, text)
+            write_output(output, text)
         else:
             sys.stdout.write(text)
+    not_reports = [r for r in reports if r.verdict == Verdict.failed]
+    for report in not_reports:
+        typer.echo(f"nianbao: {report.source}: {report.verdict_reason}", err=True)
     if errors:
         raise typer.Exit(EXIT_BAD_INPUT if not reports else 1)
+    if not_reports:
+        raise typer.Exit(EXIT_NOT_A_REPORT)
 
 
-def _batch(files: list[Path], out: Path, output: Path | None, options: BatchOptions) -> None:
-    if output is not None:
-        fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
+def _batch(files: list[Path], out: Path, options: BatchOptions) -> None:
     try:
         result = run_batch(files, out, options)
     except BatchError as exc:
         fail(str(exc))
+    except OSError as exc:  # the output folder filled up or went away mid-run
+        fail(f"cannot write in {path_text(out)}: {exc.strerror}; every finished input is saved: run the same command again to finish")
     except KeyboardInterrupt:
-        fail(f"interrupted; every finished input is saved in {out / 'records'}: run the same command again to finish", 130)
+        fail(f"interrupted; every finished input is saved in {path_text(out / 'records')}: run the same command again to finish", 130)
     raise typer.Exit(result.exit_code)
 
 
@@ -170,7 +224,6 @@ def bench(
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
-
     unknown = set(kinds.split(",")) - {"txt", "html", "docx", "pdf"}
     if unknown:
         fail(f"unknown kinds: {', '.join(sorted(unknown))} (choose from txt, html, docx, pdf)")
@@ -191,18 +244,22 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        fail(f"no such file: {record}")
+        fail(f"no such file: {path_text(record)}")
+    except OSError as exc:
+        fail(f"cannot read {path_text(record)}: {exc.strerror}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"{record}: not a JSON record ({type(exc).__name__})")
+        fail(f"{path_text(record)}: not a JSON record ({type(exc).__name__})")
     records = data if isinstance(data, list) else [data]
+    if not records:
+        fail(f"{path_text(record)}: no records in it")
     exit_code = 0
     for item in records:
         try:
-            report = Report.model_validate(item)
-        except Exception as exc:  # pydantic's ValidationError, listed field by field
-            fail(f"{record}: not a nianbao record ({str(exc).splitlines()[0]})")
+            report = load_saved(item)
+        except ValueError as exc:
+            fail(f"{path_text(record)}: not a nianbao record ({exc})")
         if not report.cells:
-            fail(f"{record}: a record with no cells (write records with `nianbao extract --format json`)")
+            fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
         report.checks = run_checks(report.cells)
         report.verdict, report.verdict_reason = decide(report, None, "")
         failing = [c for c in report.checks if c.status == "fail"]
@@ -216,7 +273,7 @@ def schema(output: Path | None = typer.Option(None, "-o", "--output")) -> None:
     """Print (or write) the JSON Schema of a record."""
     text = json.dumps(record_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
-        atomic_write(output, text)
+        write_output(output, text)
     else:
         sys.stdout.write(text)
 
@@ -316,16 +373,22 @@ def model_serve(
         process = local.serve((directory or default_model_dir()) / local.DEFAULT_SPEC.filename, host=host, port=port, n_ctx=n_ctx, n_threads=threads, python=python)
     except local.ModelError as exc:
         fail(str(exc))
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # `kill` (a service manager's stop) must end the server too
     try:
         local.wait_until_ready(f"http://{host}:{port}/v1", timeout=300, process=process)
         typer.echo(f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1", err=True)
         process.wait()
     except local.ModelError as exc:
-        process.terminate()
         fail(str(exc))
     except KeyboardInterrupt:
+        pass
+    finally:
         process.terminate()
         process.wait()
+
+
+def _exit_on_signal(signum: int, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 @model_app.command("record")

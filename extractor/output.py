@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -77,8 +78,8 @@ def cell_line(report: Report) -> dict:
 
 
 def render_json(reports: list[Report]) -> str:
-    docs = [json.loads(r.model_dump_json()) for r in reports]
-    return json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2) + "\n"
+    """A list of full records, however many there are: one shape for whoever reads the file."""
+    return json.dumps([json.loads(r.model_dump_json()) for r in reports], ensure_ascii=False, indent=2) + "\n"
 
 
 def render_cells(reports: Iterable[Report]) -> str:
@@ -90,7 +91,20 @@ def wide_columns(reports: list[Report]) -> list[str]:
     return [*META_COLUMNS, *ALL_KEYS, *extra]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?|-")
+
+
+def csv_safe(value):
+    """OWASP's rule against CSV injection: a text cell a spreadsheet would run as a formula (it starts
+    with = + - @, a tab or a CR) gets a leading ' so it shows as text. A plain number or '-' stays."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def wide_row(report: Report) -> dict:
+    """The reports.csv / --format csv row: metadata and the cells; text made safe for spreadsheets."""
     meta = report.meta
     row = {
         "source": report.source,
@@ -104,7 +118,7 @@ def wide_row(report: Report) -> dict:
         "input_sha256": meta.input_sha256,
     }
     row.update({k: json_value(v) for k, v in report.values().items()})
-    return row
+    return {k: csv_safe(v) for k, v in row.items()}
 
 
 def render_csv(reports: list[Report]) -> str:

@@ -165,7 +165,7 @@ def test_cli_check_reruns_the_checker_on_a_saved_record(tmp_path):
     source.write_text(page(TABLE3), encoding="utf-8")
     record = tmp_path / "r.json"
     assert nianbao("extract", str(source), "--format", "json", "-o", str(record)).returncode == 0
-    data = json.loads(record.read_text(encoding="utf-8"))
+    [data] = json.loads(record.read_text(encoding="utf-8"))
     data["cells"][t3_key("granted", "natural_person")]["value"] = 30
     record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     result = nianbao("check", str(record))

@@ -9,19 +9,19 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from extractor import batch, hostile, ingest
+from eval import hostile
+from extractor import batch, ingest
 from extractor.batch import BatchOptions, run_batch
 from extractor.datasets import csv_to_parquet, dataset_rows
 from extractor.ingest import IngestError, ingest_bytes
 from extractor.output import render_csv
 from extractor.pipeline import extract_document, extract_path
-from extractor.samples import CORPUS, render, render_text, write_samples
+from eval.samples import CORPUS, render, render_text, write_samples
 from pages import consistent_table3, page
 from schemas.keys import FEE_KEY
 
@@ -83,7 +83,7 @@ def test_a_cell_of_megabytes_is_capped_and_the_datasets_are_still_assembled(tmp_
 
     for name in ("records.jsonl", "cells.parquet", "errors.jsonl", "summary.json"):
         assert (out / name).exists(), name
-    record = json.loads((out / "records.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    [record] = [r for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines()) if r["source"].endswith("long.txt")]
     longest = max(record["cells"].values(), key=lambda c: len(c["raw"] or ""))
     assert len(longest["raw"]) <= MAX_RAW + 40 and "chars]" in longest["raw"]
     assert longest["span"][1] - longest["span"][0] > 2_000_000  # the span still says where the whole text was
@@ -183,21 +183,24 @@ def test_output_path_errors_are_one_line_and_found_before_extracting(tmp_path, f
 # ---------------------------------------------------------------- 9. an unreadable file on the command line
 
 
-def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run():
-    with tempfile.TemporaryDirectory() as name:
-        root = Path(name)
-        root.chmod(0o755)
-        (root / "a.txt").write_bytes(GOOD.read_bytes())
-        (root / "a.txt").chmod(0o644)
-        (root / "locked").mkdir()
-        (root / "locked" / "x.txt").write_text("x")
-        (root / "locked").chmod(0)
-        as_nobody = {"user": 65534, "group": 65534, "extra_groups": []} if os.geteuid() == 0 else {}
-        run = nianbao("extract", "locked/x.txt", "a.txt", cwd=root, **as_nobody)
-        (root / "locked").chmod(0o755)
-    assert run.returncode == 1 and "Traceback" not in run.err, run.err
-    assert run.err.count("\n") == 1 and "locked/x.txt" in run.err
-    assert json.loads(run.stdout)["verdict"] == "verified"
+def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path, monkeypatch):
+    """As a user who may not enter `locked/` (the test may run as root, so the kernel's refusal is played)."""
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    real_is_dir = Path.is_dir
+
+    def is_dir(path):
+        if "locked" in path.parts:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_is_dir(path)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    result = CliRunner().invoke(app, ["extract", str(tmp_path / "locked" / "x.txt"), str(GOOD)])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.count("\n") == 1 and "locked/x.txt" in result.stderr
+    assert json.loads(result.stdout)["verdict"] == "verified"
 
 
 # ---------------------------------------------------------------- 10. nianbao check is strict
@@ -393,18 +396,11 @@ def test_a_page_that_is_not_a_report_is_said_on_stderr_with_its_own_exit_code(tm
     assert both.returncode == 3 and len(both.stdout.splitlines()) == 2
 
 
-def test_bench_finds_the_corpus_from_the_working_directory_or_says_where_it_looked(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from extractor import samples
-    from extractor.cli import app
-
-    monkeypatch.setattr(samples, "PACKAGED_CORPUS", tmp_path / "site-packages" / "eval" / "corpus")
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["bench", "--n", "1", "--batch", "0", "--kinds", "txt", "--no-profile"])
-    assert result.exit_code == 2 and "eval/corpus" in result.output and result.exception is None or isinstance(result.exception, SystemExit)
-    monkeypatch.chdir(Path(__file__).resolve().parents[1])
-    assert samples.corpus_dir() == Path("eval/corpus").resolve()
+def test_bench_runs_from_any_working_directory(tmp_path):
+    """It used to look for the corpus beside the package only, and divided by zero when it was not there."""
+    run = nianbao("bench", "--n", "2", "--batch", "0", "--kinds", "txt", "--no-profile", cwd=tmp_path, timeout=300)
+    assert run.returncode == 0 and "Traceback" not in run.err, run.err
+    assert "| txt | 2 |" in run.stdout.decode()
 
 
 def test_a_bug_in_our_pdf_page_code_is_not_called_a_broken_pdf(monkeypatch):
