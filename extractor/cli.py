@@ -14,6 +14,7 @@ import typer
 
 from extractor.batch import BatchError, BatchOptions, run_batch, run_pool
 from extractor.ingest import path_text
+from extractor.model.scrub import scrub
 from extractor.output import RENDERERS, atomic_write
 from extractor.pipeline import Options, extract_path
 from schemas.record import Report, Verdict, load_saved, record_schema
@@ -58,7 +59,7 @@ def model_settings(model: str | None, server: str | None, cache_dir: Path | None
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"nianbao: error: {message}", err=True)
+    typer.echo(f"nianbao: error: {scrub(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -182,7 +183,7 @@ def extract(
                     reports.append(value)
                 else:
                     errors += 1
-                    typer.echo(f"nianbao: error: {path_text(file)}: {value}", err=True)
+                    typer.echo(f"nianbao: error: {path_text(file)}: {scrub(value)}", err=True)
                 progress.advance(task)
         except KeyboardInterrupt:
             fail("interrupted", 130)

@@ -187,7 +187,6 @@ def test_cache_stats_and_clear_from_the_command_line(tmp_path):
     cache = ResponseCache(tmp_path / "cache")
     cache.put("k1", {"content": "{}"})
     cache.put("k2", {"content": "{}"})
-    cache.close()
     runner = CliRunner()
     stats = json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "cache")]).stdout)
     assert stats["entries"] == 2 and stats["directory"] == str(tmp_path / "cache")

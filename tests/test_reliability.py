@@ -436,3 +436,66 @@ def test_json_output_is_always_a_list(tmp_path):
     two = nianbao("extract", str(GOOD), str(CORPUS / "003_7ad69be5d4b9291f.txt"), "--format", "json", "-o", str(tmp_path / "two.json"))
     assert one.returncode == two.returncode == 0
     assert [len(json.loads((tmp_path / n).read_text(encoding="utf-8"))) for n in ("one.json", "two.json")] == [1, 2]
+
+
+# ---------------------------------------------------------------- 5. the API key never leaves the process
+
+
+SECRET = "sk-test-ECHOED-0123456789abcdef"
+
+
+def _echo_server(status: int):
+    from scripted_server import ScriptedServer, completion
+
+    def script(body):
+        if status == 200:
+            return 200, completion(json.dumps({"rows": [[1, 0, 0, 0, 0, 0, 1]], "note": f"your key is {SECRET}"}))
+        return status, {"error": {"message": f"Incorrect API key provided: {SECRET} (Authorization: Bearer {SECRET})"}}
+
+    return ScriptedServer(script)
+
+
+@pytest.mark.parametrize("status", [200, 401, 500])
+def test_an_endpoint_that_echoes_the_key_never_gets_it_written(tmp_path, status, monkeypatch):
+    """Records, cache, stderr: an error message and an answer that carry the key lose it on the way in."""
+    server = _echo_server(status)
+    monkeypatch.setenv("NIANBAO_BACKOFF", "0.001")
+    try:
+        env = {**os.environ, "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": SECRET, "NIANBAO_BACKOFF": "0.001"}
+        page_path = tmp_path / "p.txt"
+        page_path.write_bytes(render_text(CORPUS / "pingtan-2021.txt", 1))  # the parser does not verify it: the model reads
+        run = nianbao("extract", str(page_path), "--mode", "auto", "--format", "json", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out"), env=env, timeout=300)
+    finally:
+        server.close()
+    assert server.requests, "the model path was not taken"
+    assert SECRET not in run.err and SECRET.encode() not in run.stdout
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path != page_path:
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_scrub_removes_the_key_and_bearer_shaped_tokens_but_not_numbers():
+    from extractor.model.scrub import scrub
+
+    assert scrub(f"a {SECRET} b", SECRET) == "a [redacted] b"
+    assert "abcdefghijklmnop" not in scrub("Authorization: Bearer abcdefghijklmnopqrstuv", None)
+    assert "sk-proj-AAAABBBBCCCCDDDD1111" not in scrub("key sk-proj-AAAABBBBCCCCDDDD1111 used", None)
+    assert scrub("行政规范性文件 693665 12345678901234567890", None) == "行政规范性文件 693665 12345678901234567890"
+
+
+# ---------------------------------------------------------------- 6. the model cache holds JSON, never code
+
+
+def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
+    from extractor.model.cache import ResponseCache
+
+    cache = ResponseCache(tmp_path)
+    raw = {"content": "{}", "tool_calls": None, "finish_reason": "stop", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    cache.put("k1", raw)
+    assert cache.get("k1") == raw
+    [entry] = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert json.loads(entry.read_bytes()) == raw  # plain JSON on disk: nothing a reader would execute
+    for bad in (b"\x80\x04\x95 pickle", b"[1, 2]", b'{"content": 5}', b""):
+        entry.write_bytes(bad)
+        assert cache.get("k1") is None
+    assert cache.stats()["entries"] == 1 and cache.clear() == 1 and cache.get("k1") is None

@@ -86,7 +86,7 @@ class ModelClient:
         except InstructorRetryException as exc:
             if isinstance(exc.__cause__, ModelUnavailable):
                 raise exc.__cause__ from None
-            error = first_line(exc.__cause__ or exc)
+            error = first_line(exc.__cause__ or exc, self.settings.api_key)
         except IncompleteOutputException:
             error = f"the answer was cut off at {max_tokens} tokens"
         if request.raw is None:

@@ -88,7 +88,6 @@ def replay_settings(path: Path, base: Settings | None = None) -> Settings:
     cache = ResponseCache(directory)
     for entry in entries:
         cache.put(entry["key"], entry["response"])
-    cache.close()
     first = entries[0]
     return replace(
         base or Settings(),

@@ -10,6 +10,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from extractor.model.scrub import scrub, scrub_data
 from extractor.model.settings import Settings
 
 TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
@@ -43,13 +44,13 @@ class Transport:
                     completion = self._sdk.chat.completions.create(**kwargs)
         except TRANSIENT as exc:
             raise ModelUnavailable(
-                f"model endpoint {self.settings.endpoint} failed {self.settings.retries} times: {first_line(exc)}"
+                f"model endpoint {self.settings.endpoint} failed {self.settings.retries} times: {first_line(exc, self.settings.api_key)}"
             ) from None
         except openai.APIStatusError as exc:
             raise ModelUnavailable(
-                f"model endpoint {self.settings.endpoint} refused the request (HTTP {exc.status_code}): {first_line(exc)}"
+                f"model endpoint {self.settings.endpoint} refused the request (HTTP {exc.status_code}): {first_line(exc, self.settings.api_key)}"
             ) from None
-        return _raw(completion)
+        return scrub_data(_raw(completion), self.settings.api_key)  # an answer that echoes the key is cached without it
 
 
 def _raw(completion: ChatCompletion) -> dict:
@@ -68,6 +69,7 @@ def _raw(completion: ChatCompletion) -> dict:
     }
 
 
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+def first_line(exc: BaseException, secret: str | None = None) -> str:
+    """The exception's first line, at most 300 characters, with the key and token-shaped text scrubbed."""
+    text = scrub(str(exc), secret).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
