@@ -8,8 +8,10 @@ own; the big batch runs the real CLI (`extract DIR --out OUT --jobs J`) in a sub
 from __future__ import annotations
 
 import cProfile
+import os
 import json
 import pstats
+import re
 import resource
 import shutil
 import subprocess
@@ -106,10 +108,13 @@ def profile_text(work: Path, n: int, top: int = 15) -> None:
         print(f"  {100 * own / total:5.1f}% own {own:6.2f} s  cum {cumulative:6.2f} s  {calls:>9} calls  {where}:{line} {name}")
 
 
-def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, profile: bool) -> None:
+def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, profile: bool, hostile: int = 0) -> None:
     work = workdir or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
+        if hostile:
+            bench_hostile(work, hostile, jobs)
+            return
         print(f"nianbao bench: {n} inputs of each kind, generated from the committed corpus/gold in {work}\n")
         bench_kinds(work, kinds, n)
         if batch:
@@ -120,3 +125,112 @@ def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, p
         if workdir is None:
             shutil.rmtree(work, ignore_errors=True)
 
+
+FAKE_KEY = "sk-nianbao-FAKE-0123456789abcdef"  # what the echoing endpoint of the hostile drill sends back
+
+
+def _echo_endpoint():
+    """An OpenAI-compatible endpoint on loopback that echoes the API key: in an error, then in an answer."""
+    import http.server
+    import threading
+
+    calls = []
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers["Content-Length"]))
+            calls.append(1)
+            key = self.headers.get("Authorization", "")
+            if len(calls) % 2:
+                status, body = 401, {"error": {"message": f"Incorrect API key provided: {key}"}}
+            else:
+                content = json.dumps({"rows": [[1, 0, 0, 0, 0, 0, 1]], "note": key})
+                body = {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, calls
+
+
+def _drill(command: list[str], env: dict | None, limit: float) -> tuple[subprocess.CompletedProcess | None, float]:
+    started = time.perf_counter()
+    try:
+        return subprocess.run(command, capture_output=True, text=True, errors="replace", env=env, timeout=limit), time.perf_counter() - started
+    except subprocess.TimeoutExpired:
+        return None, time.perf_counter() - started
+
+
+def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
+    """`n` hostile inputs through the batch (then corrupted per-input files and a re-run), one of each kind
+    through single-file mode, and a model-mode batch against an endpoint that echoes the API key.
+    Prints and returns: tracebacks, hangs, lost good records, wrong outcomes, files holding the key."""
+    from eval.hostile import BUILDERS, write_hostile
+
+    folder = work / f"hostile-{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    cases = {str(path): case for path, case in write_hostile(folder, n)}
+    out, cache = work / "hostile-out", work / "hostile-cache"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    cli = [sys.executable, "-m", "extractor.cli", "extract"]
+    figures = Counter()
+    runs: list[tuple[subprocess.CompletedProcess | None, float]] = []
+
+    def check_dataset(stage: str) -> None:
+        from extractor.ingest import path_text
+
+        records = {r["source"]: r for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines())}
+        errors = {e["path"]: e for e in map(json.loads, (out / "errors.jsonl").read_text(encoding="utf-8").splitlines())}
+        for path, case in cases.items():
+            shown = path_text(path)
+            if case.verdict:
+                figures[f"lost good records ({stage})"] += shown not in records
+                figures["wrong outcomes"] += shown in records and records[shown]["verdict"] != case.verdict
+            else:
+                figures["wrong outcomes"] += shown not in errors or case.error not in errors[shown]["reason"]
+            reason = errors.get(shown, {}).get("reason", "")
+            figures["tracebacks"] += "internal error" in reason
+            figures["hangs"] += "timed out" in reason and case.error != "timed out"
+        wide = (out / "reports.csv").read_text(encoding="utf-8-sig")
+        figures["formula cells in reports.csv"] += sum(1 for line in wide.splitlines() for cell in line.split(",") if cell.startswith(("=", "+", "@")))
+
+    batch = [*cli, str(folder), "--out", str(out), "--jobs", str(jobs), "--timeout", str(timeout)]
+    runs.append(_drill(batch, None, 3600))
+    check_dataset("first run")
+    for damaged in [*sorted((out / "rows").iterdir())[:10], *sorted((out / "records").iterdir())[10:20]]:
+        damaged.write_bytes(b'{"verdict": "verified", "cut sh')  # a corrupted per-input file: must be redone
+    runs.append(_drill(batch, None, 3600))
+    check_dataset("re-run after corrupting 20 per-input files")
+    one_of_each = {re.sub(r"\d+", "", c.name): p for p, c in reversed(cases.items())}
+    for path in one_of_each.values():  # single-file mode: the same limits, one line on stderr
+        runs.append(_drill([*cli, path, "--timeout", str(timeout)], None, 10 * timeout))
+    server, calls = _echo_endpoint()
+    env = {**os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/v1", "OPENAI_API_KEY": FAKE_KEY, "NIANBAO_BACKOFF": "0.001"}
+    model_inputs = [p for p, c in cases.items() if c.verdict in ("needs_model", "failed", "incomplete")][:20]
+    runs.append(_drill([*cli, *model_inputs, "--mode", "auto", "--out", str(work / "hostile-model-out"), "--cache-dir", str(cache), "--timeout", "120"], env, 3600))
+    server.shutdown()
+    figures["tracebacks"] += sum(1 for run, _ in runs if run is not None and "Traceback" in run.stderr)
+    figures["hangs"] += sum(1 for run, _ in runs if run is None)
+    figures["key on stderr"] += sum(1 for run, _ in runs if run is not None and FAKE_KEY in run.stderr + run.stdout)
+    written = [p for p in work.rglob("*") if p.is_file() and folder not in p.parents]
+    figures["files holding the key"] = sum(1 for p in written if FAKE_KEY.encode() in p.read_bytes())
+    seconds = sum(s for _, s in runs)
+    print(
+        f"\nhostile drill: {len(cases)} inputs ({len(BUILDERS)} kinds), --jobs {jobs}, --timeout {timeout:g}; {len(runs)} CLI runs "
+        f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests) in {seconds:.0f} s; "
+        f"peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB"
+    )
+    for name in ("tracebacks", "hangs", "lost good records (first run)", "lost good records (re-run after corrupting 20 per-input files)",
+                 "wrong outcomes", "formula cells in reports.csv", "key on stderr", "files holding the key"):
+        print(f"  {name}: {figures[name]}")
+    return dict(figures)

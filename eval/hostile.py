@@ -8,6 +8,7 @@ distinct files (distinct content hashes) of every kind; nothing here is committe
 from __future__ import annotations
 
 import io
+import os
 import random
 import zipfile
 import zlib
@@ -232,16 +233,49 @@ BUILDERS: dict[str, Callable[[int], Case]] = {
 }
 
 
+def _megabyte_cell(i: int) -> bytes:
+    """A report whose first count is a 2.5 MB digit run: the record must cap the cell's raw text."""
+    return _text(i, ("002_a80d00d8d16235a9",)).replace("\t83\n", "\t" + "8" * 2_500_000 + "\n", 1).encode()
+
+
+def _nested_divs(i: int, depth: int = 300) -> bytes:
+    page = render("html", SAMPLE_OFFSET + i).decode("utf-8")
+    return page.replace("<body>", "<body>" + "<div>" * depth, 1).replace("</body>", "</div>" * depth + "</body>", 1).encode()
+
+
+def _unclosed_spans(i: int) -> bytes:
+    import html
+
+    lines = ["本机关认真落实政府信息公开工作要求。"] * 2500 + _text(i).splitlines()  # deeper than libxml2's 2048 levels
+    return ("<html><body>" + "".join(f"<span>{html.escape(line)}<br>\n" for line in lines) + "</body></html>").encode()
+
+
+FORMULA = "=HYPERLINK(\"http://nianbao-test.invalid\",\"x\")"
+
+
+NEW_BUILDERS: dict[str, Callable[[int], Case]] = {
+    "non_utf8_name": lambda i: Case(os.fsdecode(b"name-%d-\xff.txt" % i), _text(i).encode(), verdict="verified"),
+    "megabyte_cell": lambda i: Case(f"megacell-{i}.txt", _megabyte_cell(i), verdict="needs_model"),
+    "nested_divs": lambda i: Case(f"nested-{i}.html", _nested_divs(i), verdict="verified"),
+    "unclosed_spans": lambda i: Case(f"spans-{i}.html", _unclosed_spans(i), verdict="verified"),
+    "utf16_no_bom": lambda i: Case(f"utf16-{i}.txt", _text(i).encode("utf-16-le"), verdict="verified"),
+    "formula_title": lambda i: Case(f"formula-{i}.txt", (FORMULA + "2023年政府信息公开工作年度报告\n" + _text(i)).encode(), verdict="verified"),
+    "inflate_bomb": lambda i: Case(f"inflate-{i}.pdf", inflate_bomb(i), error="inflate"),
+    "operator_bomb": lambda i: Case(f"operators-{i}.pdf", operator_bomb(i), error="timed out"),
+}
+BUILDERS.update(NEW_BUILDERS)
+HEAVY = {"big", "zip_bomb", "pages_bomb", "inflate_bomb", "operator_bomb", "megabyte_cell"}  # made once per drill
+
+
 def write_hostile(out: Path, n: int) -> list[tuple[Path, Case]]:
     """`n` hostile files in `out`, cycling through every kind (the 50 MB and bomb kinds only once)."""
     out.mkdir(parents=True, exist_ok=True)
-    heavy = {"big", "zip_bomb", "pages_bomb"}
     kinds = list(BUILDERS)
     written: list[tuple[Path, Case]] = []
     i = 0
     while len(written) < n:
         kind = kinds[i % len(kinds)]
-        if kind not in heavy or i < len(kinds):
+        if kind not in HEAVY or i < len(kinds):
             case = BUILDERS[kind](i // len(kinds))
             path = out / case.name
             path.write_bytes(case.data)

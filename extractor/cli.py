@@ -222,6 +222,7 @@ def bench(
     kinds: str = typer.Option("txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure."),
     workdir: Path | None = typer.Option(None, "--workdir", help="Keep the generated inputs here and reuse them next time (default: a temporary directory)."),
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
+    hostile: int = typer.Option(0, "--hostile", min=0, help="Instead: the hostile drill with this many generated inputs (tracebacks, hangs, lost records, key on disk)."),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
@@ -233,7 +234,7 @@ def bench(
             import reportlab  # noqa: F401 - renders the PDF inputs
         except ImportError:
             fail("the pdf kind renders its inputs with reportlab: pip install 'nianbao[test]', or leave pdf out of --kinds")
-    run(n, batch, jobs, kinds.split(","), workdir, profile)
+    run(n, batch, jobs, kinds.split(","), workdir, profile, hostile)
 
 
 @app.command()
