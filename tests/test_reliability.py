@@ -57,7 +57,9 @@ def test_a_file_name_that_is_not_utf8_survives_the_batch_and_its_rerun(tmp_path)
     for _ in range(2):  # the re-run too
         run = nianbao("extract", str(inputs), "--out", str(out))
         assert run.returncode == 1 and "Traceback" not in run.err, run.err
-        sources = [json.loads(line)["source"] for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+        sources = [
+            json.loads(line)["source"] for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
         assert len(sources) == 3 and any(s.endswith("/g\\xfd.txt") for s in sources)
         [error] = map(json.loads, (out / "errors.jsonl").read_text(encoding="utf-8").splitlines())
         assert error["path"].endswith("/z\\xff.txt") and error["reason"] == "empty file"
@@ -83,7 +85,11 @@ def test_a_cell_of_megabytes_is_capped_and_the_datasets_are_still_assembled(tmp_
 
     for name in ("records.jsonl", "cells.parquet", "errors.jsonl", "summary.json"):
         assert (out / name).exists(), name
-    [record] = [r for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines()) if r["source"].endswith("long.txt")]
+    [record] = [
+        r
+        for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines())
+        if r["source"].endswith("long.txt")
+    ]
     longest = max(record["cells"].values(), key=lambda c: len(c["raw"] or ""))
     assert len(longest["raw"]) <= MAX_RAW + 40 and "chars]" in longest["raw"]
     assert longest["span"][1] - longest["span"][0] > 2_000_000  # the span still says where the whole text was
@@ -160,7 +166,11 @@ def test_a_pdf_stream_that_inflates_to_gigabytes_is_refused_without_the_memory(t
     run = nianbao("extract", str(bomb), "--format", "json")
     assert run.returncode == 2 and "inflate" in run.err and one_line_error(run), run.err
     probe = "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    peak_kib = int(subprocess.run([sys.executable, "-c", probe, *NIANBAO, "extract", str(bomb)], capture_output=True, text=True).stdout)
+    peak_kib = int(
+        subprocess.run(
+            [sys.executable, "-c", probe, *NIANBAO, "extract", str(bomb)], capture_output=True, text=True
+        ).stdout
+    )
     assert peak_kib < 600 * 1024
 
 
@@ -172,7 +182,17 @@ def test_an_ordinary_pdf_is_not_refused_by_the_inflate_cap():
 # ---------------------------------------------------------------- 8. output paths
 
 
-@pytest.mark.parametrize("flag, target", [("-o", "/etc/passwd/x"), ("-o", "{tmp}"), ("-o", "/proc/nianbao/x.json"), ("--out", "/etc/passwd/x"), ("--out", "/proc/nianbao"), ("--out", "{tmp}/file")])
+@pytest.mark.parametrize(
+    "flag, target",
+    [
+        ("-o", "/etc/passwd/x"),
+        ("-o", "{tmp}"),
+        ("-o", "/proc/nianbao/x.json"),
+        ("--out", "/etc/passwd/x"),
+        ("--out", "/proc/nianbao"),
+        ("--out", "{tmp}/file"),
+    ],
+)
 def test_output_path_errors_are_one_line_and_found_before_extracting(tmp_path, flag, target):
     (tmp_path / "file").write_text("x")
     run = nianbao("extract", str(GOOD), str(tmp_path / "missing.txt"), flag, target.format(tmp=tmp_path))
@@ -198,7 +218,9 @@ def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path
 
     monkeypatch.setattr(Path, "is_dir", is_dir)
     result = CliRunner().invoke(app, ["extract", str(tmp_path / "locked" / "x.txt"), str(GOOD)])
-    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), (
+        result.exception
+    )
     assert result.stderr.count("\n") == 1 and "locked/x.txt" in result.stderr
     assert json.loads(result.stdout)["verdict"] == "verified"
 
@@ -252,7 +274,7 @@ def test_check_accepts_a_saved_record_and_refuses_an_empty_list(tmp_path, saved_
 # ---------------------------------------------------------------- 11. CSV formula injection
 
 
-@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\")", "+1+cmd", "-2+3", "@SUM(A1)", "\t=1"])
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)", "\t=1"])
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
     report = extract_path(GOOD)
     report = report.model_copy(update={"source": name, "meta": report.meta.model_copy(update={"agency_name": name})})
@@ -345,10 +367,16 @@ def _slow_input(folder: Path) -> Path:
 def test_the_worker_in_flight_dies_with_the_cli(tmp_path, how, mode):
     slow = _slow_input(tmp_path / "in")
     extra = ["--out", str(tmp_path / "out")] if mode == "batch" else []
-    process = subprocess.Popen([*NIANBAO, "extract", str(slow), "--timeout", "120", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*NIANBAO, "extract", str(slow), "--timeout", "120", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
-        while len(_descendants(process.pid)) < 3 and time.monotonic() < deadline:  # resource tracker, forkserver, worker
+        while (
+            len(_descendants(process.pid)) < 3 and time.monotonic() < deadline
+        ):  # resource tracker, forkserver, worker
             time.sleep(0.2)
         time.sleep(1)
         workers = _descendants(process.pid)
@@ -368,7 +396,11 @@ def test_model_serve_takes_its_server_down_on_sigterm(tmp_path):
     from extractor.model.local import DEFAULT_SPEC
 
     (tmp_path / DEFAULT_SPEC.filename).write_bytes(b"gguf")
-    process = subprocess.Popen([*NIANBAO, "model", "serve", "--dir", str(tmp_path), "--python", str(fake_python), "--port", "18999"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*NIANBAO, "model", "serve", "--dir", str(tmp_path), "--python", str(fake_python), "--port", "18999"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while not _descendants(process.pid) and time.monotonic() < deadline:
@@ -433,7 +465,15 @@ def test_summary_is_written_while_the_batch_lock_is_held(tmp_path, monkeypatch):
 
 def test_json_output_is_always_a_list(tmp_path):
     one = nianbao("extract", str(GOOD), "--format", "json", "-o", str(tmp_path / "one.json"))
-    two = nianbao("extract", str(GOOD), str(CORPUS / "003_7ad69be5d4b9291f.txt"), "--format", "json", "-o", str(tmp_path / "two.json"))
+    two = nianbao(
+        "extract",
+        str(GOOD),
+        str(CORPUS / "003_7ad69be5d4b9291f.txt"),
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "two.json"),
+    )
     assert one.returncode == two.returncode == 0
     assert [len(json.loads((tmp_path / n).read_text(encoding="utf-8"))) for n in ("one.json", "two.json")] == [1, 2]
 
@@ -463,8 +503,23 @@ def test_an_endpoint_that_echoes_the_key_never_gets_it_written(tmp_path, status,
     try:
         env = {**os.environ, "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": SECRET, "NIANBAO_BACKOFF": "0.001"}
         page_path = tmp_path / "p.txt"
-        page_path.write_bytes(render_text(CORPUS / "pingtan-2021.txt", 1))  # the parser does not verify it: the model reads
-        run = nianbao("extract", str(page_path), "--mode", "auto", "--format", "json", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out"), env=env, timeout=300)
+        page_path.write_bytes(
+            render_text(CORPUS / "pingtan-2021.txt", 1)
+        )  # the parser does not verify it: the model reads
+        run = nianbao(
+            "extract",
+            str(page_path),
+            "--mode",
+            "auto",
+            "--format",
+            "json",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--out",
+            str(tmp_path / "out"),
+            env=env,
+            timeout=300,
+        )
     finally:
         server.close()
     assert server.requests, "the model path was not taken"
@@ -490,7 +545,12 @@ def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
     from extractor.model.cache import ResponseCache
 
     cache = ResponseCache(tmp_path)
-    raw = {"content": "{}", "tool_calls": None, "finish_reason": "stop", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    raw = {
+        "content": "{}",
+        "tool_calls": None,
+        "finish_reason": "stop",
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+    }
     cache.put("k1", raw)
     assert cache.get("k1") == raw
     [entry] = [p for p in tmp_path.rglob("*") if p.is_file()]

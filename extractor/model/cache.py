@@ -33,7 +33,14 @@ def valid_raw(raw: object) -> bool:
         return False
     calls, usage = raw.get("tool_calls"), raw.get("usage") or {}
     return (
-        (calls is None or isinstance(calls, list) and all(isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("arguments"), str) for c in calls))
+        (
+            calls is None
+            or isinstance(calls, list)
+            and all(
+                isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("arguments"), str)
+                for c in calls
+            )
+        )
         and isinstance(raw.get("finish_reason"), str | None)
         and isinstance(usage, dict)
         and all(type(usage.get(k, 0)) is int for k in ("prompt_tokens", "completion_tokens"))
@@ -66,7 +73,11 @@ class ResponseCache:
 
     def stats(self) -> dict:
         entries = self._entries()
-        return {"directory": str(self.directory), "entries": len(entries), "bytes": sum(p.stat().st_size for p in entries)}
+        return {
+            "directory": str(self.directory),
+            "entries": len(entries),
+            "bytes": sum(p.stat().st_size for p in entries),
+        }
 
     def clear(self) -> int:
         entries = self._entries()
