@@ -154,7 +154,7 @@ def test_single_file_mode_kills_an_operator_bomb_at_its_time_limit(tmp_path):
     bomb.write_bytes(hostile.operator_bomb(0))
     assert len(bomb.read_bytes()) < 200_000
     started = time.monotonic()
-    run = nianbao("extract", str(bomb), "--timeout", "2")
+    run = nianbao("extract", str(bomb), "--timeout", "2", "--mode", "rules")
     assert time.monotonic() - started < 30
     assert run.returncode == 2 and "timed out" in run.err and one_line_error(run), run.err
 
@@ -163,7 +163,7 @@ def test_a_pdf_stream_that_inflates_to_gigabytes_is_refused_without_the_memory(t
     bomb = tmp_path / "inflate.pdf"
     bomb.write_bytes(hostile.inflate_bomb(0))
     assert len(bomb.read_bytes()) < 3 * 2**20
-    run = nianbao("extract", str(bomb), "--format", "json")
+    run = nianbao("extract", str(bomb), "--format", "json", "--mode", "rules")
     assert run.returncode == 2 and "inflate" in run.err and one_line_error(run), run.err
     probe = "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     peak_kib = int(
@@ -217,7 +217,7 @@ def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path
         return real_is_dir(path)
 
     monkeypatch.setattr(Path, "is_dir", is_dir)
-    result = CliRunner().invoke(app, ["extract", str(tmp_path / "locked" / "x.txt"), str(GOOD)])
+    result = CliRunner().invoke(app, ["extract", str(tmp_path / "locked" / "x.txt"), str(GOOD), "--mode", "rules"])
     assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), (
         result.exception
     )
@@ -278,10 +278,13 @@ def test_check_accepts_a_saved_record_and_refuses_an_empty_list(tmp_path, saved_
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
     report = extract_path(GOOD)
     report = report.model_copy(update={"source": name, "meta": report.meta.model_copy(update={"agency_name": name})})
-    for text in (render_csv([report]), json.loads(dataset_rows(report))["wide"]):
-        row = next(csv.reader(io.StringIO(text.removeprefix("\ufeff").splitlines()[-1])))
-        assert row[0] == row[2] == "'" + name
-        assert all(not cell.startswith(("=", "+", "@")) for cell in row)
+    from extractor.datasets import WIDE_COLUMNS
+
+    csv_text = render_csv([report]).removeprefix("\ufeff")
+    for header, line in ((csv_text.splitlines()[0], csv_text.splitlines()[-1]), (",".join(WIDE_COLUMNS), json.loads(dataset_rows(report))["wide"])):
+        row = dict(zip(next(csv.reader(io.StringIO(header))), next(csv.reader(io.StringIO(line)))))
+        assert row["source"] == row["agency_name"] == "'" + name
+        assert all(not cell.startswith(("=", "+", "@")) for cell in row.values())
 
 
 def test_a_plain_negative_number_or_dash_is_left_alone():
@@ -421,10 +424,10 @@ def test_model_serve_takes_its_server_down_on_sigterm(tmp_path):
 def test_a_page_that_is_not_a_report_is_said_on_stderr_with_its_own_exit_code(tmp_path):
     news = tmp_path / "news.html"
     news.write_bytes(hostile.BUILDERS["not_a_report"](0).data)
-    run = nianbao("extract", str(news))
+    run = nianbao("extract", str(news), "--mode", "rules")
     assert run.returncode == 3 and run.err.count("\n") == 1 and run.err.startswith(f"nianbao: {news}: not a report")
     assert json.loads(run.stdout)["verdict"] == "failed"
-    both = nianbao("extract", str(news), str(GOOD))
+    both = nianbao("extract", str(news), str(GOOD), "--mode", "rules")
     assert both.returncode == 3 and len(both.stdout.splitlines()) == 2
 
 
