@@ -215,6 +215,7 @@ def eval_command(
     save_baseline: bool = typer.Option(False, "--save-baseline", help="Write this run's figures into --baseline instead of comparing."),
     count: int = typer.Option(50, "--count", min=1, help="Generated suite: how many pages."),
     seed: int = typer.Option(0, "--seed", help="Generated suite: random seed."),
+    layouts: str | None = typer.Option(None, "--layouts", help="Generated suite: comma-separated layouts (default: all but 'scanned', which needs the ocr extra)."),
     keep: Path | None = typer.Option(None, "--keep", help="Generated suite: write it here and keep it (default: a temporary directory)."),
     timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds one input may take before it scores as not extracted (default: 30, or 1800 when a live model reads)."),
     model: str | None = MODEL_OPTION,
@@ -239,7 +240,8 @@ def eval_command(
         options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
         if timeout is None:
             timeout = 1800.0 if mode != Mode.rules and replay is None else 30.0  # a 1.5B model on 2 cores: minutes per report
-        result = evaluate.run_eval(cases, options, inputs, timeout, count, seed, keep)
+        chosen = tuple(layouts.split(",")) if layouts else None
+        result = evaluate.run_eval(cases, options, inputs, timeout, count, seed, keep, chosen)
     except evaluate.EvalError as exc:
         fail(str(exc))
     for line in result["bad_cases"]:
