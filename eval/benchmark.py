@@ -35,13 +35,20 @@ def _read_seconds(files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+def _pages(files: list[Path]) -> int:
+    import pypdfium2 as pdfium
+
+    return sum(len(pdfium.PdfDocument(path)) for path in files if path.suffix == ".pdf")
+
+
 def measure_kind(folder: str) -> dict:
     """Runs in a fresh worker: the time to only read the files, then to extract them, and the peak RSS."""
     files = sorted(Path(folder).iterdir())
     read = _read_seconds(files)
     started = time.perf_counter()
     verdicts = Counter(extract_path(path).verdict.value for path in files)
-    return {"n": len(files), "read_s": read, "extract_s": time.perf_counter() - started, "peak_mib": _peak_mib(), "verdicts": dict(verdicts)}
+    extract = time.perf_counter() - started
+    return {"n": len(files), "pages": _pages(files), "read_s": read, "extract_s": extract, "peak_mib": _peak_mib(), "verdicts": dict(verdicts)}
 
 
 def inputs(work: Path, kind: str, n: int) -> Path:
@@ -54,14 +61,19 @@ def inputs(work: Path, kind: str, n: int) -> Path:
 
 
 def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
-    print("| kind | n | read only (s) | extract (s) | reports/s (1 core) | peak RSS (MiB) | verdicts |\n|---|---|---|---|---|---|---|")
+    print("| kind | n | pages | read only (s) | extract (s) | reports/s (1 core) | pages/s | peak RSS (MiB) | verdicts |\n|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         folder = inputs(work, kind, n)
         [(_, ok, m)] = run_pool(measure_kind, [str(folder)], workers=1, timeout=24 * 3600)
         if not ok:
             print(f"| {kind} | {n} | failed: {m} |")
             continue
-        print(f"| {kind} | {m['n']} | {m['read_s']:.3f} | {m['extract_s']:.2f} | {m['n'] / m['extract_s']:.1f} | {m['peak_mib']:.0f} | {m['verdicts']} |", flush=True)
+        pages = f"{m['pages'] / m['extract_s']:.2f}" if m["pages"] else "—"
+        print(
+            f"| {kind} | {m['n']} | {m['pages'] or '—'} | {m['read_s']:.3f} | {m['extract_s']:.2f} | {m['n'] / m['extract_s']:.1f} | {pages} "
+            f"| {m['peak_mib']:.0f} | {m['verdicts']} |",
+            flush=True,
+        )
 
 
 def bench_batch(work: Path, n: int, jobs: int) -> None:
