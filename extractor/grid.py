@@ -178,7 +178,9 @@ def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table |
 def find_tables(rules: list[Rule], scale: float = 1.0) -> list[_Table]:
     tol = 3 * scale
     horizontal, vertical = _orient(rules, 2.5 * scale)
-    horizontal = _merge([Rule(r.x0, (r.top + r.bottom) / 2, r.x1, (r.top + r.bottom) / 2) for r in horizontal], tol, True)
+    horizontal = _merge(
+        [Rule(r.x0, (r.top + r.bottom) / 2, r.x1, (r.top + r.bottom) / 2) for r in horizontal], tol, True
+    )
     vertical = _merge([Rule((r.x0 + r.x1) / 2, r.top, (r.x0 + r.x1) / 2, r.bottom) for r in vertical], tol, False)
     tables = [_table(h, v, tol) for h, v in _components(horizontal, vertical, tol)]
     return sorted((t for t in tables if t is not None), key=lambda t: t.ys[0])
@@ -263,7 +265,9 @@ def empty_cells(boxes: list[Box], tables: list[_Table]) -> list[tuple[float, flo
     return [_cell_bbox(t, *u) for t, m in zip(tables, members) for u in set(t.owner.values()) if u not in m]
 
 
-def layout(boxes: list[Box], rules: list[Rule] | list[_Table], scale: float = 1.0, wide_gap: float | None = None) -> PageLayout:
+def layout(
+    boxes: list[Box], rules: list[Rule] | list[_Table], scale: float = 1.0, wide_gap: float | None = None
+) -> PageLayout:
     """The page's lines in reading order: text lines outside tables, and each table's rows.
 
     `rules` are the page's ruled lines, or the tables already found in them.
@@ -275,7 +279,10 @@ def layout(boxes: list[Box], rules: list[Rule] | list[_Table], scale: float = 1.
     for line in text_lines(outside):
         page.lines.append(Line(line[0].top, [_piece(line, join(line, gap, wide_gap))]))
     for t, table in enumerate(tables):
-        texts = {u: cell_text([join(line, gap) for line in text_lines([b for b in bs if b.text])]) for u, bs in members[t].items()}
+        texts = {
+            u: cell_text([join(line, gap) for line in text_lines([b for b in bs if b.text])])
+            for u, bs in members[t].items()
+        }
         rows, height, width = [], len(table.ys) - 1, len(table.xs) - 1
         for i in range(height):
             pieces = []
@@ -289,4 +296,3 @@ def layout(boxes: list[Box], rules: list[Rule] | list[_Table], scale: float = 1.
         page.grids.append([[texts.get(table.owner[(i, j)], "") for j in range(width)] for i in range(height)])
     page.lines.sort(key=lambda line: line.top)
     return page
-

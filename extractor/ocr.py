@@ -57,7 +57,9 @@ def open_image(data: bytes) -> Iterator[np.ndarray]:
     for index in range(frames):
         image.seek(index)
         if image.width * image.height > MAX_PAGE_PIXELS:
-            raise ImageError(f"image page of {image.width}×{image.height} pixels, over the {MAX_PAGE_PIXELS:,}-pixel limit")
+            raise ImageError(
+                f"image page of {image.width}×{image.height} pixels, over the {MAX_PAGE_PIXELS:,}-pixel limit"
+            )
         try:
             yield np.asarray(image.convert("L"))
         except (OSError, ValueError) as exc:
@@ -112,7 +114,9 @@ def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     boxes = []
     for quad, text, score in result or []:
         xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-        boxes.append(grid.Box(text, float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)), round(float(score), 3)))
+        boxes.append(
+            grid.Box(text, float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)), round(float(score), 3))
+        )
     return boxes
 
 
@@ -135,7 +139,12 @@ def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) ->
         if crop.size == 0 or int(np.count_nonzero(crop)) < INK_PIXELS:
             continue
         ys, xs = np.nonzero(crop)
-        y0, y1, xa, xb = top + inset + ys.min(), top + inset + ys.max() + 1, x0 + inset + xs.min(), x0 + inset + xs.max() + 1
+        y0, y1, xa, xb = (
+            top + inset + ys.min(),
+            top + inset + ys.max() + 1,
+            x0 + inset + xs.min(),
+            x0 + inset + xs.max() + 1,
+        )
         pad = 4
         patch = gray[max(y0 - pad, 0) : y1 + pad, max(xa - pad, 0) : xb + pad]
         result, _ = _engine()(cv2.cvtColor(patch, cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False, use_rec=True)

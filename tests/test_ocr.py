@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from extractor.damage import generate
-from extractor.evaluate import score_record
+from eval.damage import generate
+from eval.evaluate import score_record
 from extractor.ingest import IngestError, ingest_bytes
 from extractor.pipeline import extract_document
 from schemas.keys import t3_key
@@ -35,7 +35,8 @@ def _as_ocr(doc, key_span: tuple[int, int], replacement: str | None):
     start, end = key_span
     new = " " * (end - start) if replacement is None else replacement.rjust(end - start)
     regions = [
-        dataclasses.replace(r, confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99) for r in doc.regions
+        dataclasses.replace(r, confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99)
+        for r in doc.regions
     ]
     return dataclasses.replace(doc, text=doc.text[:start] + new + doc.text[end:], regions=regions, ocr=True)
 
