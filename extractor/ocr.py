@@ -38,6 +38,11 @@ def _engine() -> RapidOCR:
 def render_pdf(pdf) -> Iterator[np.ndarray]:
     """Each page of an open pypdfium2 document as a grayscale image at RENDER_DPI."""
     for index in range(len(pdf)):
+        width, height = (v * RENDER_DPI / 72 for v in pdf[index].get_size())
+        if width * height > MAX_PAGE_PIXELS:
+            raise ImageError(
+                f"PDF page {index + 1} is {width:.0f}×{height:.0f} pixels at {RENDER_DPI} dpi, over the limit"
+            )
         bitmap = pdf[index].render(scale=RENDER_DPI / 72, grayscale=True)
         image = bitmap.to_numpy()
         yield image[:, :, 0] if image.ndim == 3 else image
