@@ -2,7 +2,8 @@
 
 Inputs are generated from the committed corpus and gold (eval.samples), so the figures can be
 reproduced on any checkout. Each kind is measured in a fresh worker process, so its peak RSS is its
-own; the big batch runs the real CLI (`extract DIR --out OUT --jobs J`) in a subprocess.
+own; the big batch runs the real CLI (`extract DIR --out OUT --jobs J`) in a subprocess. Wall time and
+CPU time are both shown: on a shared machine the CPU seconds a kind costs do not move with the load.
 """
 
 from __future__ import annotations
@@ -37,13 +38,28 @@ def _read_seconds(files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+def _pages(files: list[Path]) -> int:
+    import pypdfium2 as pdfium
+
+    return sum(len(pdfium.PdfDocument(path)) for path in files if path.suffix == ".pdf")
+
+
 def measure_kind(folder: str) -> dict:
     """Runs in a fresh worker: the time to only read the files, then to extract them, and the peak RSS."""
     files = sorted(Path(folder).iterdir())
     read = _read_seconds(files)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     verdicts = Counter(extract_path(path).verdict.value for path in files)
-    return {"n": len(files), "read_s": read, "extract_s": time.perf_counter() - started, "peak_mib": _peak_mib(), "verdicts": dict(verdicts)}
+    extract, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "n": len(files),
+        "pages": _pages(files),
+        "read_s": read,
+        "extract_s": extract,
+        "cpu_s": cpu,
+        "peak_mib": _peak_mib(),
+        "verdicts": dict(verdicts),
+    }
 
 
 def inputs(work: Path, kind: str, n: int) -> Path:
@@ -56,14 +72,22 @@ def inputs(work: Path, kind: str, n: int) -> Path:
 
 
 def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
-    print("| kind | n | read only (s) | extract (s) | reports/s (1 core) | peak RSS (MiB) | verdicts |\n|---|---|---|---|---|---|---|")
+    print(
+        "| kind | n | pages | read only (s) | extract (s) | CPU (s) | reports/s (1 core) | reports per CPU-s | pages per CPU-s "
+        "| peak RSS (MiB) | verdicts |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     for kind in kinds:
         folder = inputs(work, kind, n)
         [(_, ok, m)] = run_pool(measure_kind, [str(folder)], workers=1, timeout=24 * 3600)
         if not ok:
             print(f"| {kind} | {n} | failed: {m} |")
             continue
-        print(f"| {kind} | {m['n']} | {m['read_s']:.3f} | {m['extract_s']:.2f} | {m['n'] / m['extract_s']:.1f} | {m['peak_mib']:.0f} | {m['verdicts']} |", flush=True)
+        pages = f"{m['pages'] / m['cpu_s']:.2f}" if m["pages"] else "—"
+        print(
+            f"| {kind} | {m['n']} | {m['pages'] or '—'} | {m['read_s']:.3f} | {m['extract_s']:.2f} | {m['cpu_s']:.2f} "
+            f"| {m['n'] / m['extract_s']:.1f} | {m['n'] / m['cpu_s']:.1f} | {pages} | {m['peak_mib']:.0f} | {m['verdicts']} |",
+            flush=True,
+        )
 
 
 def bench_batch(work: Path, n: int, jobs: int) -> None:

@@ -469,7 +469,7 @@ def render_html(page: Page, rng: random.Random) -> str:
 PDF_FONT = "STSong-Light"  # a CID font reportlab ships: no font file needed, and pdfplumber reads its text back
 
 
-def render_pdf(page: Page, rng: random.Random) -> bytes:
+def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
     """A ruled PDF (reportlab), each table kept on one page with its section title unless the page breaks it."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -479,9 +479,10 @@ def render_pdf(page: Page, rng: random.Random) -> bytes:
     from reportlab.platypus import PageBreak as PdfPageBreak
     from reportlab.platypus import Table as PdfTable
 
-    pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
-    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=10, leading=14, wordWrap="CJK")
-    small = ParagraphStyle("cell", fontName=PDF_FONT, fontSize=7, leading=9, wordWrap="CJK")
+    if font == PDF_FONT:
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
+    small = ParagraphStyle("cell", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
     margin, usable = 36, A4[0] - 72
 
     def para(text: str, style) -> Paragraph:
@@ -510,6 +511,45 @@ def render_pdf(page: Page, rng: random.Random) -> bytes:
             story.append(para(block, body))
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin, invariant=True).build(story)
+    return buffer.getvalue()
+
+
+SCAN_FONT = "WenQuanYiZenHei"
+SCAN_FONT_FILE = "wqy-zenhei.ttc"  # Debian's fonts-wqy-zenhei: a CJK font to draw the page the scanner saw
+SCAN_DPI = 200
+
+
+def _scan_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if SCAN_FONT not in pdfmetrics.getRegisteredFontNames():
+        found = next(Path("/usr/share/fonts").rglob(SCAN_FONT_FILE), None)
+        if found is None:
+            raise RuntimeError(f"the scanned layout draws its pages with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei")
+        pdfmetrics.registerFont(TTFont(SCAN_FONT, str(found), subfontIndex=0))
+    return SCAN_FONT
+
+
+def render_scanned(page: Page, rng: random.Random) -> bytes:
+    """An image-only PDF, as a scanner makes it: the ruled PDF drawn with an embedded CJK font, rasterised
+    at 200 dpi, turned slightly, blurred and speckled with noise."""
+    import numpy as np
+    import pypdfium2 as pdfium
+    from PIL import Image, ImageFilter
+
+    pdf = pdfium.PdfDocument(render_pdf(page, rng, _scan_font()))
+    noise = np.random.default_rng(rng.randrange(2**32))
+    images = []
+    for index in range(len(pdf)):
+        image = pdf[index].render(scale=SCAN_DPI / 72, grayscale=True).to_pil().convert("L")
+        image = image.rotate(rng.uniform(-0.8, 0.8), resample=Image.BILINEAR, fillcolor=255)
+        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
+        pixels = np.asarray(image, dtype=np.int16) + noise.normal(0, rng.uniform(4, 12), (image.height, image.width))
+        images.append(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)))
+    pdf.close()
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", resolution=SCAN_DPI, save_all=True, append_images=images[1:])
     return buffer.getvalue()
 
 
@@ -545,7 +585,9 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "html": (".html", render_html),
     "pdf": (".pdf", render_pdf),
     "docx": (".docx", render_docx),
+    "scanned": (".pdf", render_scanned),
 }
+SUITE_LAYOUTS = tuple(name for name in LAYOUTS if name != "scanned")  # scanned pages go through OCR: seconds each, on request
 
 
 # ---------------------------------------------------------------- generated cases
@@ -593,10 +635,9 @@ def generate(rng: random.Random, layout: str, damages: tuple[str, ...] = (), pro
     return Generated(name, layout, kinds, cells, tuple(failing_identities(cells)), data, page.meta)
 
 
-def write_suite(directory: Path, count: int, seed: int) -> None:
+def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...] = SUITE_LAYOUTS) -> None:
     """`count` cases cycling through the layouts, each with a random mix of damage kinds, pages beside their gold."""
     directory.mkdir(parents=True, exist_ok=True)
-    layouts = list(LAYOUTS)
     for index in range(count):
         rng = random.Random(f"{seed}:{index}")
         layout = layouts[index % len(layouts)]

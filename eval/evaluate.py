@@ -504,17 +504,23 @@ def run_case(case: Case, options, timeout: float | None = None) -> list[RecordSc
     return records
 
 
-def run_eval(cases: str, options, inputs: Path | None = None, timeout: float | None = None, count: int = 50, seed: int = 0, keep: Path | None = None) -> dict:
+def run_eval(
+    cases: str, options, inputs: Path | None = None, timeout: float | None = None, count: int = 50, seed: int = 0, keep: Path | None = None,
+    layouts: tuple[str, ...] | None = None,
+) -> dict:
     """Load the cases (or generate a suite: `cases="generated"`), extract and score every input: the JSON report."""
     with ExitStack() as stack:
         if cases == GENERATED and not Path(cases).exists():
             if importlib.util.find_spec("reportlab") is None:
                 raise EvalError("the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')")
-            from eval.damage import write_suite
+            from eval.damage import LAYOUTS, SUITE_LAYOUTS, write_suite
 
+            unknown = set(layouts or ()) - set(LAYOUTS)
+            if unknown:
+                raise EvalError(f"unknown layouts: {', '.join(sorted(unknown))} (choose from {', '.join(LAYOUTS)})")
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
-            write_suite(directory, count, seed)
-            label = f"a generated suite (count {count}, seed {seed})"
+            write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
+            label = f"a generated suite (count {count}, seed {seed}" + (f", layouts {','.join(layouts)})" if layouts else ")")
         else:
             directory, label = Path(cases), cases
         loaded, bad = load_cases(discover(directory), inputs)

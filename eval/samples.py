@@ -1,8 +1,8 @@
 """Many distinct, checkable sample reports made from the committed corpus and gold: inputs for the benchmark and the batch tests.
 
-Text samples are the committed text reports themselves; HTML, DOCX and PDF samples are the gold
-records rendered by the damage generator's undamaged layouts (HTML with the template's spans,
-python-docx, reportlab), so each one's expected cells are known exactly. Every sample has its own content hash,
+Text samples are the committed text reports themselves; HTML, DOCX, PDF and scanned (image-only PDF)
+samples are the gold records rendered by the damage generator's undamaged layouts (HTML with the
+template's spans, python-docx, reportlab), so each one's expected cells are known exactly. Every sample has its own content hash,
 which a batch needs: it counts inputs by content.
 """
 
@@ -16,7 +16,7 @@ from eval import damage
 from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-RENDERED = ("html", "docx", "pdf")
+RENDERED = ("html", "docx", "pdf", "scanned")
 
 
 def gold_cells(corpus: Path = CORPUS) -> list[damage.Cells]:
@@ -64,7 +64,7 @@ def write_samples(out: Path, fmt: str, n: int, start: int = 0) -> list[Path]:
         return written
     golds = gold_cells()
     for i in range(start, start + n):
-        path = out / f"sample-{i:05d}.{fmt}"
+        path = out / f"sample-{i:05d}{damage.LAYOUTS[fmt][0]}"
         path.write_bytes(render(fmt, i, golds))
         written.append(path)
     return written

@@ -30,7 +30,8 @@ CHECKER_VERSION = "1.0"
 
 # A cell read with one of these flags was chosen by nianbao, not printed plainly: a failure that
 # involves it may be nianbao's reading rather than the agency's arithmetic.
-UNCERTAIN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned", "ambiguous", "ungrounded", "not_found", "prose_confirmed"})
+# An OCR reading is one too: a misread digit breaks an identity just as the agency's own slip would.
+UNCERTAIN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned", "ambiguous", "ungrounded", "not_found", "prose_confirmed", "ocr"})
 
 
 @dataclass(frozen=True)

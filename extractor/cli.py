@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -219,21 +220,23 @@ def bench(
     n: int = typer.Option(200, "--n", min=1, help="Inputs of each kind (generated from the committed corpus and gold)."),
     batch: int = typer.Option(10_000, "--batch", min=0, help="Text reports for the batch run through `extract --out` (0: skip)."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes for the batch run."),
-    kinds: str = typer.Option("txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure."),
+    kinds: str = typer.Option("txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure (also: scanned, through OCR)."),
     workdir: Path | None = typer.Option(None, "--workdir", help="Keep the generated inputs here and reuse them next time (default: a temporary directory)."),
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
     hostile: int = typer.Option(0, "--hostile", min=0, help="Instead: the hostile drill with this many generated inputs (tracebacks, hangs, lost records, key on disk)."),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
-    unknown = set(kinds.split(",")) - {"txt", "html", "docx", "pdf"}
+    unknown = set(kinds.split(",")) - {"txt", "html", "docx", "pdf", "scanned"}
     if unknown:
-        fail(f"unknown kinds: {', '.join(sorted(unknown))} (choose from txt, html, docx, pdf)")
-    if "pdf" in kinds.split(","):
+        fail(f"unknown kinds: {', '.join(sorted(unknown))} (choose from txt, html, docx, pdf, scanned)")
+    if {"pdf", "scanned"} & set(kinds.split(",")):
         try:
             import reportlab  # noqa: F401 - renders the PDF inputs
         except ImportError:
-            fail("the pdf kind renders its inputs with reportlab: pip install 'nianbao[test]', or leave pdf out of --kinds")
+            fail("the pdf and scanned kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds")
+    if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        fail("the scanned kind is read through OCR: pip install '.[ocr]', or leave scanned out of --kinds")
     run(n, batch, jobs, kinds.split(","), workdir, profile, hostile)
 
 
@@ -291,6 +294,7 @@ def eval_command(
     save_baseline: bool = typer.Option(False, "--save-baseline", help="Write this run's figures into --baseline instead of comparing."),
     count: int = typer.Option(50, "--count", min=1, help="Generated suite: how many pages."),
     seed: int = typer.Option(0, "--seed", help="Generated suite: random seed."),
+    layouts: str | None = typer.Option(None, "--layouts", help="Generated suite: comma-separated layouts (default: all but 'scanned', which needs the ocr extra)."),
     keep: Path | None = typer.Option(None, "--keep", help="Generated suite: write it here and keep it (default: a temporary directory)."),
     timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds one input may take before it scores as not extracted (default: 30, or 1800 when a live model reads)."),
     model: str | None = MODEL_OPTION,
@@ -315,7 +319,8 @@ def eval_command(
         options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
         if timeout is None:
             timeout = 1800.0 if mode != Mode.rules and replay is None else 30.0  # a 1.5B model on 2 cores: minutes per report
-        result = evaluate.run_eval(cases, options, inputs, timeout, count, seed, keep)
+        chosen = tuple(layouts.split(",")) if layouts else None
+        result = evaluate.run_eval(cases, options, inputs, timeout, count, seed, keep, chosen)
     except evaluate.EvalError as exc:
         fail(str(exc))
     for line in result["bad_cases"]:
@@ -364,7 +369,6 @@ def model_serve(
     python: str | None = typer.Option(None, "--python", help="An interpreter that has llama-cpp-python[server] (default: this one)."),
 ) -> None:
     """Serve the pulled model with llama_cpp.server (OpenAI-compatible) in the foreground, until Ctrl-C."""
-    import importlib.util
 
     from extractor.model import local
     from extractor.model.settings import default_model_dir

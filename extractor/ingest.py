@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import traceback
 import os
 import re
 import unicodedata
@@ -18,6 +17,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from extractor import grid
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -27,6 +28,7 @@ MAX_PDF_INFLATED_BYTES = 256 * 2**20  # all non-image streams of one PDF, decomp
 HTML_MAX_DEPTH = 2048  # libxml2's nesting limit with huge_tree (256 without)
 
 Grid = list[list[str]]
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 
 
 class IngestError(Exception):
@@ -34,13 +36,27 @@ class IngestError(Exception):
 
 
 @dataclass(frozen=True)
+class Region:
+    """Where a table cell's text sits in the document text, and where on which page it was read."""
+
+    start: int
+    end: int
+    page: int
+    bbox: tuple[float, ...]  # x0, top, x1, bottom: PDF points, or pixels of the page image for OCR
+    confidence: float | None = None  # OCR's confidence in the text (0: ink OCR could not read); None for a text layer
+
+
+@dataclass(frozen=True)
 class Document:
     text: str
-    format: str  # text | markdown | html | pdf | docx
+    format: str  # text | markdown | html | pdf | docx | image
     name: str = ""
     sha256: str = ""
     tables: list[Grid] = field(default_factory=list)
     warnings: tuple[str, ...] = ()  # a reading limit that was hit: part of the page was not read
+    regions: list[Region] = field(default_factory=list)  # table cells of PDF and OCR pages
+    ocr: bool = False  # the text was read by OCR from images: every value is a reading, not a printed fact
+
 
 
 def path_text(path: str | Path) -> str:
@@ -79,6 +95,8 @@ def sniff_format(data: bytes, name: str) -> str:
     head = data[:4096].lstrip()
     if data.startswith(b"%PDF"):
         return "pdf"
+    if data.startswith(IMAGE_MAGIC):
+        return "image"
     if data.startswith(b"PK\x03\x04"):
         if suffix == ".docx" or b"word/" in data[:65536]:
             return "docx"
@@ -267,46 +285,39 @@ def _owning_table(tr):
 
 
 def ingest_docx(data: bytes) -> tuple[str, list[Grid]]:
+    """Paragraphs and tables straight from word/document.xml with lxml (python-docx's object layer cost
+    ~100 ms a report). A cell merged down (vMerge) repeats its text in each row it covers, one merged
+    across (gridSpan) appears once in its row: what python-docx's `row.cells` gives."""
+    from lxml import etree
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
-    except zipfile.BadZipFile:
-        raise IngestError("broken DOCX (not a readable zip archive)") from None
-    if unpacked > MAX_DOCX_UNPACKED_BYTES:
-        raise IngestError(f"DOCX unpacks to {unpacked // 2**20} MiB, over the {MAX_DOCX_UNPACKED_BYTES // 2**20} MiB limit (zip bomb?)")
-    import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
+            if unpacked > MAX_DOCX_UNPACKED_BYTES:
+                raise IngestError(f"DOCX unpacks to {unpacked // 2**20} MiB, over the {MAX_DOCX_UNPACKED_BYTES // 2**20} MiB limit (zip bomb?)")
+            xml = zf.read("word/document.xml")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error):
+        raise IngestError("broken DOCX (not a readable zip archive with a word/document.xml)") from None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
     try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises several unrelated types for broken packages
-        raise IngestError(f"broken DOCX ({type(exc).__name__})") from None
+        root = etree.fromstring(xml, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise IngestError(f"broken DOCX (word/document.xml: {exc})") from None
+    body = root.find(_W + "body")
     parts: list[str] = []
     grids: list[Grid] = []
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            parts.append(Paragraph(child, document).text)
-        elif tag == "tbl":
-            table = Table(child, document)
-            rows, grid = [], []
-            for row in table.rows:
-                row_cells = row.cells
-                texts = [_cell_text(c.text) for c in row_cells]
-                seen, cells = set(), []
-                for cell, text in zip(row_cells, texts):
-                    if id(cell._tc) not in seen:  # a merged cell is returned once per grid column
-                        seen.add(id(cell._tc))
-                        cells.append(text)
-                rows.append(cells)
-                grid.append(texts)
-            grids.append(grid)
+    for child in body if body is not None else ():
+        if child.tag == _W + "p":
+            parts.append(_docx_paragraph(child))
+        elif child.tag == _W + "tbl":
+            rows, grid_rows = _docx_table(child)
+            grids.append(grid_rows)
             parts.append(render_rows(rows))
     return "\n".join(parts), grids
 
 
-# ---------------------------------------------------------------- PDF
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RUN_TEXT = {_W + "t": None, _W + "tab": "\t", _W + "ptab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
 
 
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
@@ -314,7 +325,7 @@ _IMAGE = re.compile(rb"/Subtype\s*/Image")
 
 
 def _check_inflated_size(data: bytes) -> None:
-    """Refuse a decompression bomb before pdfminer inflates it whole: every stream but images (which
+    """Refuse a decompression bomb before PDFium inflates it whole: every stream but images (which
     reading the text never decodes) is inflated here in bounded pieces, and their total is capped."""
     total, view, piece = 0, memoryview(data), 64 * 1024
     for match in _STREAM_START.finditer(data):
@@ -333,74 +344,197 @@ def _check_inflated_size(data: bytes) -> None:
                 if inflater.eof:
                     break
         except zlib.error:
-            continue  # not Flate, or encrypted: pdfminer judges it
+            continue  # not Flate, or encrypted: PDFium judges it
 
 
-def _from_pdf_library(exc: BaseException) -> bool:
-    """Raised inside pdfminer/pdfplumber (a file they cannot read), not by nianbao's own page code (a bug)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and any(f"{os.sep}{name}{os.sep}" in frames[-1].filename for name in ("pdfminer", "pdfplumber"))
+def _docx_paragraph(p) -> str:
+    out: list[str] = []
+    for run in p.iterchildren(_W + "r", _W + "hyperlink"):
+        for r in run.iterchildren(_W + "r") if run.tag == _W + "hyperlink" else (run,):
+            for node in r:
+                if node.tag == _W + "br" and node.get(_W + "type", "textWrapping") != "textWrapping":
+                    continue  # a page or column break is no line of text
+                if node.tag in _RUN_TEXT:
+                    out.append((node.text or "") if _RUN_TEXT[node.tag] is None else _RUN_TEXT[node.tag])
+    return "".join(out)
 
 
-def ingest_pdf(data: bytes) -> tuple[str, list[Grid]]:
-    import pdfplumber
+def _docx_table(tbl) -> tuple[list[list[str]], Grid]:
+    """Rows of cell texts (each merged cell once) and the expanded grid."""
+    rows: list[list[str]] = []
+    grid_rows: Grid = []
+    above: dict[int, str] = {}  # grid column → text of the cell there in the previous row
+    for tr in tbl.iterchildren(_W + "tr"):
+        cells, expanded, column = [], [], 0
+        for tc in tr.iterchildren(_W + "tc"):
+            props = tc.find(_W + "tcPr")
+            span_el = props.find(_W + "gridSpan") if props is not None else None
+            merge_el = props.find(_W + "vMerge") if props is not None else None
+            span = _span(span_el, _W + "val") if span_el is not None else 1
+            if merge_el is not None and merge_el.get(_W + "val", "continue") == "continue":
+                text = above.get(column, "")
+            else:
+                text = _cell_text("\n".join(_docx_paragraph(p) for p in tc.iterchildren(_W + "p")))
+            cells.append(text)
+            for c in range(column, column + span):
+                above[c] = text
+                expanded.append(text)
+            column += span
+        rows.append(cells)
+        grid_rows.append(expanded)
+    return rows, grid_rows
+
+
+# ---------------------------------------------------------------- PDF (PDFium: text layer, character boxes, ruled lines)
+
+
+def ingest_pdf(data: bytes) -> tuple[str, list[Grid], list[Region], bool]:
+    """The text layer through PDFium; the table grid rebuilt from character boxes and the page's ruled lines.
+
+    A PDF with no text layer is a scan: it goes through OCR when the `ocr` extra is installed.
+    """
+    import pypdfium2 as pdfium
 
     _check_inflated_size(data)
 
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as exc:  # pdfminer raises many types for encrypted or broken files
-        causes = [exc, *exc.args, exc.__cause__, exc.__context__]
-        encrypted = any(re.search(r"Password|Encrypt", type(c).__name__ if isinstance(c, BaseException) else str(c)) for c in causes if c is not None)
-        raise IngestError("encrypted PDF (a password is needed to read it)" if encrypted else f"broken PDF ({type(exc).__name__})") from None
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        encrypted = "password" in str(exc).lower()
+        raise IngestError("encrypted PDF (a password is needed to read it)" if encrypted else f"broken PDF ({exc})") from None
+    try:
+        if len(pdf) > MAX_PDF_PAGES:
+            raise IngestError(f"PDF has {len(pdf)} pages, over the {MAX_PDF_PAGES}-page limit")
+        layouts, unmapped = [], 0
+        try:
+            for index in range(len(pdf)):
+                boxes, rules, unmapped_here = _pdfium_page(pdf[index])
+                unmapped += unmapped_here
+                layouts.append(grid.layout(boxes, rules))
+        except pdfium.PdfiumError as exc:
+            raise IngestError(f"broken PDF ({exc} while reading a page)") from None
+        text, grids, regions = render_layouts(layouts)
+        if unmapped > 50:
+            raise IngestError("PDF text is in a font with no character map; OCR it first: pip install '.[ocr]'")
+        if not text.strip():
+            return *_ocr_pages(lambda ocr: ocr.render_pdf(pdf), "a PDF with no text layer (a scan)"), True
+        return text, grids, regions, False
+    finally:
+        pdf.close()
+
+
+def _ocr_pages(images, what: str) -> tuple[str, list[Grid], list[Region]]:
+    """Page images (from `images(ocr module)`) through OCR, or the one-line refusal without the extra."""
+    try:
+        from extractor import ocr
+    except ImportError:
+        raise IngestError(f"{what} needs OCR: install the OCR extra to read it: pip install '.[ocr]'") from None
+    try:
+        return render_layouts([ocr.read_image(image) for image in images(ocr)])
+    except ocr.ImageError as exc:
+        raise IngestError(str(exc)) from None
+
+
+def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
+    """Characters (loose boxes, top-down coordinates), ruled lines from path segments, unmapped glyphs."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    height = page.get_height()
+    textpage = page.get_textpage()
+    boxes, unmapped, rect = [], 0, pdfium_c.FS_RECTF()
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    try:
+        raw = textpage.raw
+        count = pdfium_c.FPDFText_CountChars(raw)
+        text = textpage.get_text_range(0, count)  # one call for the page; one box call per character
+        if len(text) != count:  # characters outside the BMP take two units: fall back to one call each
+            text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, k)) for k in range(count))
+        for k, char in enumerate(text):
+            if char in "\x00\ufffd\ufffe":
+                unmapped += 1
+                continue
+            if char.isspace() or char < " ":  # PDFium generates spaces and line breaks of its own
+                continue
+            pdfium_c.FPDFText_GetLooseCharBox(raw, k, rect)
+            box = (rect.left, rect.top, rect.right, rect.bottom)
+            if max(rect.top - rect.bottom, rect.right - rect.left) > 40:  # rotated text: PDFium's loose box is not the glyph's
+                pdfium_c.FPDFText_GetCharBox(raw, k, left, right, bottom, top)
+                box = (left.value, top.value, right.value, bottom.value)
+            boxes.append(grid.Box(char, box[0], height - box[1], box[2], height - box[3]))
+    finally:
+        textpage.close()
+    rules: list[grid.Rule] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+
+    def walk(obj, parent: tuple[float, ...]) -> None:
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind not in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM):
+            return
+        m = pdfium_c.FS_MATRIX()
+        pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+        a, b, c, d, e, f = parent
+        matrix = (m.a * a + m.b * c, m.a * b + m.b * d, m.c * a + m.d * c, m.c * b + m.d * d, m.e * a + m.f * c + e, m.e * b + m.f * d + f)
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            for i in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
+                walk(pdfium_c.FPDFFormObj_GetObject(obj, i), matrix)
+            return
+        start = current = None
+        for i in range(pdfium_c.FPDFPath_CountSegments(obj)):
+            segment = pdfium_c.FPDFPath_GetPathSegment(obj, i)
+            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+            point = (x.value * matrix[0] + y.value * matrix[2] + matrix[4], x.value * matrix[1] + y.value * matrix[3] + matrix[5])
+            if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+                start = current = point
+                continue
+            if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_LINETO and current is not None:
+                _add_rule(rules, current, point, height)
+            current = point
+            if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+                _add_rule(rules, current, start, height)
+                current = start
+
+    identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    for i in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+        walk(pdfium_c.FPDFPage_GetObject(page.raw, i), identity)
+    return boxes, rules, unmapped
+
+
+def _add_rule(rules: list[grid.Rule], p: tuple[float, float], q: tuple[float, float], height: float) -> None:
+    """A straight horizontal or vertical segment as a rule; anything slanted is no table line."""
+    (x0, y0), (x1, y1) = p, q
+    if abs(x0 - x1) <= 0.5 or abs(y0 - y1) <= 0.5:
+        rules.append(grid.Rule(min(x0, x1), height - max(y0, y1), max(x0, x1), height - min(y0, y1)))
+
+
+# ---------------------------------------------------------------- positioned pages → text
+
+
+def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[Region]]:
+    """Pages of lines as one text (table rows tab-separated), their grids, and each table cell's region.
+
+    Each piece is normalised here, so that `normalise` over the whole text keeps the offsets.
+    """
     parts: list[str] = []
     grids: list[Grid] = []
-    with pdf:
-        if len(pdf.pages) > MAX_PDF_PAGES:
-            raise IngestError(f"PDF has {len(pdf.pages)} pages, over the {MAX_PDF_PAGES}-page limit")
-        try:
-            for page in pdf.pages:
-                parts.append(_pdf_page_text(page, grids))
-        except Exception as exc:
-            if not _from_pdf_library(exc):
-                raise
-            raise IngestError(f"broken PDF ({type(exc).__name__} while reading a page)") from None
-    text = "\n".join(parts)
-    if not text.strip():
-        raise IngestError("PDF has no text layer (a scan?); OCR it first")
-    if text.count("(cid:") > 50:
-        raise IngestError("PDF text is in a font with no character map (cid:…); OCR it first")
-    return text, grids
-
-
-def _pdf_cell_text(text: str | None) -> str | None:
-    """A narrow PDF cell wraps a long number over lines ("13146\n5"): one cell, one number."""
-    if text is None:
-        return None
-    if re.fullmatch(r"[\d\s]+(?:\.[\d\s]+)?", text.strip()):
-        return re.sub(r"\s", "", text)
-    return _cell_text(text)
-
-
-def _pdf_page_text(page, grids: list[Grid]) -> str:
-    """Text lines outside the page's tables, and each table as tab-separated rows, in reading order."""
-    tables = page.find_tables()
-    boxes = [t.bbox for t in tables]
-
-    def outside(obj) -> bool:
-        cx = (obj.get("x0", 0) + obj.get("x1", 0)) / 2
-        cy = (obj.get("top", 0) + obj.get("bottom", 0)) / 2
-        return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
-
-    blocks: list[tuple[float, str]] = [
-        (line["top"], line["text"]) for line in page.filter(outside).extract_text_lines(return_chars=False)
-    ]
-    for table in tables:
-        rows = [[_pdf_cell_text(c) for c in row] for row in table.extract()]
-        grids.append([[c or "" for c in row] for row in rows])
-        rendered = [[c for c in row if c is not None] for row in rows]
-        blocks.append((table.bbox[1], render_rows(rendered)))
-    return "\n".join(text for _, text in sorted(blocks, key=lambda b: b[0]))
+    regions: list[Region] = []
+    pos = 0
+    for number, page in enumerate(pages, start=1):
+        for line in page.lines:
+            for k, piece in enumerate(line.pieces):
+                text = normalise(piece.text).replace("\n", " ").strip()
+                if k:
+                    parts.append("\t")
+                    pos += 1
+                if line.table is not None and (text or piece.confidence == 0.0):  # 0: printed, but OCR read nothing
+                    regions.append(Region(pos, pos + len(text), number, tuple(round(v, 1) for v in piece.bbox), piece.confidence))
+                parts.append(text)
+                pos += len(text)
+            parts.append("\n")
+            pos += 1
+        grids.extend(page.grids)
+    return "".join(parts), grids, regions
 
 
 # ---------------------------------------------------------------- entry point
@@ -414,8 +548,13 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
     fmt = sniff_format(data, name)
     grids: list[Grid] = []
     warnings: tuple[str, ...] = ()
+    regions: list[Region] = []
+    scanned = False
     if fmt == "pdf":
-        text, grids = ingest_pdf(data)
+        text, grids, regions, scanned = ingest_pdf(data)
+    elif fmt == "image":
+        text, grids, regions = _ocr_pages(lambda ocr: ocr.open_image(data), "an image")
+        scanned = True
     elif fmt == "docx":
         text, grids = ingest_docx(data)
     else:
@@ -426,10 +565,21 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
             text, grids, warnings = ingest_html(text)
         elif "&nbsp;" in text or "&#" in text:  # text scraped from HTML with its entities left in
             text = html.unescape(text)
-    text = normalise(text)
-    if not text.strip():
+    normalised = normalise(text)
+    if not normalised.strip():
         raise IngestError(f"no text in this {fmt} file" + "".join(f" ({w})" for w in warnings))
-    return Document(text=text, format=fmt, name=name, sha256=hashlib.sha256(data).hexdigest(), tables=grids, warnings=warnings)
+    if normalised != text:  # pieces were normalised one by one; anything the whole-text pass changed moves offsets
+        regions = []
+    return Document(
+        text=normalised,
+        format=fmt,
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        tables=grids,
+        warnings=warnings,
+        regions=regions,
+        ocr=scanned,
+    )
 
 
 def ingest_path(path: str | Path) -> Document:

@@ -39,6 +39,8 @@ CellFlag = Literal[
     "grounded",  # model value found in the source at its row
     "ungrounded",  # model value not found in the source at its row
     "parser_disagrees",  # parser and model read different values
+    "ocr",  # read by OCR from a page image: a reading of the print, checked only by the identities
+    "inferred",  # OCR lost a printed value; an identity determines it: the number is a candidate, the value stays null
 ]
 
 
@@ -96,6 +98,9 @@ class Cell(BaseModel):
     flags: list[CellFlag] = Field(default_factory=list)
     source: Literal["parser", "model"] = "parser"
     candidates: list[int | Decimal | None] = Field(default_factory=list)
+    page: int | None = None  # PDF and OCR pages: the page the cell was read on (1-based)
+    bbox: tuple[float, float, float, float] | None = None  # its box there: x0, top, x1, bottom (PDF points, or image pixels for OCR)
+    confidence: float | None = None  # OCR's confidence in the text read there
 
     @field_validator("raw")
     @classmethod

@@ -6,7 +6,7 @@ import pytest
 
 from eval.damage import (
     DAMAGES,
-    LAYOUTS,
+    SUITE_LAYOUTS,
     PROFILES,
     RESULTS_LABEL,
     build_page,
@@ -106,8 +106,8 @@ def test_pdf_and_docx_read_back_with_their_labels_and_values(layout):
 
 
 def test_write_suite_writes_pages_beside_loadable_gold(tmp_path):
-    write_suite(tmp_path, len(LAYOUTS), seed=4)
+    write_suite(tmp_path, len(SUITE_LAYOUTS), seed=4)
     cases, bad = load_cases(sorted(tmp_path.glob("*.json")))
-    assert bad == [] and len(cases) == len(LAYOUTS)
+    assert bad == [] and len(cases) == len(SUITE_LAYOUTS)
     assert {c.inputs[0].suffix for c in cases} == {".txt", ".md", ".html", ".pdf", ".docx"}
     assert all(c.source_errors == tuple(failing_identities(c.cells)) for c in cases)

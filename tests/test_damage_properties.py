@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eval.damage import DAMAGES, LAYOUTS, PROFILES, generate
+from eval.damage import DAMAGES, PROFILES, SUITE_LAYOUTS, generate
 from eval.evaluate import score_record, time_limit
 from extractor.ingest import ingest_bytes
 from extractor.pipeline import extract_document
 
 bounded = settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
-SPLIT_LAYOUTS = [name for name in LAYOUTS if name != "glued"]  # cell separators survive
+SPLIT_LAYOUTS = [name for name in SUITE_LAYOUTS if name != "glued"]  # cell separators survive
 FILE_LAYOUTS = ["pdf", "docx"]  # ten times slower to make and read: fewer examples alone, damaged in the combined test
 TEXT_LAYOUTS = [name for name in SPLIT_LAYOUTS if name not in FILE_LAYOUTS]
 rngs = st.randoms(use_true_random=False)

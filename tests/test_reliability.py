@@ -439,10 +439,10 @@ def test_bench_runs_from_any_working_directory(tmp_path):
 
 
 def test_a_bug_in_our_pdf_page_code_is_not_called_a_broken_pdf(monkeypatch):
-    def buggy(page, grids):
+    def buggy(page):
         raise KeyError("ours")
 
-    monkeypatch.setattr(ingest, "_pdf_page_text", buggy)
+    monkeypatch.setattr(ingest, "_pdfium_page", buggy)
     with pytest.raises(KeyError):
         ingest_bytes(render("pdf", 0), "p.pdf")
 

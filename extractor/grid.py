@@ -1,0 +1,298 @@
+"""Tables rebuilt from positioned text: boxes (PDF characters or OCR text lines) and ruled lines → rows.
+
+PDFium gives characters with their boxes and the page's path segments; OCR gives text lines with
+their boxes and an image whose ruled lines are found by morphology. Both land here: the ruled
+lines that meet form a table, its horizontal lines cut rows and its vertical lines cut columns,
+and a cell spanning several units (no line between them) is one cell, emitted in its first row
+only — what pdfplumber's table finder does, at the cost of reading a few coordinates. Text outside
+any table is grouped into lines. Coordinates are top-down (y grows downwards), in the page's own
+unit (PDF points, image pixels); `scale` turns the tolerances, chosen in points, into that unit.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
+
+
+class Box(NamedTuple):
+    """Text with its box: one PDF character or one OCR text line (a tuple: pages make thousands)."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    confidence: float | None = None
+
+
+class Rule(NamedTuple):
+    """An axis-aligned ruled line (or an edge of a rectangle)."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass
+class Piece:
+    """What one line of the page puts between two tabs: a table cell, or a whole line of text."""
+
+    text: str
+    bbox: tuple[float, float, float, float]
+    confidence: float | None = None
+
+
+@dataclass
+class Line:
+    """One line of the page in reading order; a table row has one piece per cell it starts."""
+
+    top: float
+    pieces: list[Piece]
+    table: int | None = None  # index of the table on the page, for rows
+
+
+@dataclass
+class PageLayout:
+    lines: list[Line] = field(default_factory=list)
+    grids: list[list[list[str]]] = field(default_factory=list)  # per table, every unit's text (spans filled in)
+
+
+# ---------------------------------------------------------------- rules → tables
+
+
+def _cluster(values: list[float], tol: float) -> list[float]:
+    """Sorted positions merged where closer than `tol` (each cluster's mean)."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(c) / len(c) for c in out]
+
+
+def _orient(rules: list[Rule], thin: float) -> tuple[list[Rule], list[Rule]]:
+    horizontal = [r for r in rules if r.bottom - r.top <= thin and r.x1 - r.x0 > thin]
+    vertical = [r for r in rules if r.x1 - r.x0 <= thin and r.bottom - r.top > thin]
+    return horizontal, vertical
+
+
+def _merge(rules: list[Rule], tol: float, horizontal: bool) -> list[Rule]:
+    """Collinear pieces joined (a table's border is often drawn cell by cell): far fewer rules to compare."""
+    key = (lambda r: r.top) if horizontal else (lambda r: r.x0)
+    merged: list[Rule] = []
+    for pos, group in groupby(sorted(rules, key=key), key=lambda r: round(key(r) / tol)):
+        pieces = sorted(group, key=(lambda r: r.x0) if horizontal else (lambda r: r.top))
+        lo, hi = (pieces[0].x0, pieces[0].x1) if horizontal else (pieces[0].top, pieces[0].bottom)
+        at = key(pieces[0])
+        for r in pieces[1:] + [None]:
+            a, b = ((r.x0, r.x1) if horizontal else (r.top, r.bottom)) if r is not None else (hi + 2 * tol + 1, 0)
+            if a <= hi + tol:
+                hi = max(hi, b)
+                continue
+            merged.append(Rule(lo, at, hi, at) if horizontal else Rule(at, lo, at, hi))
+            if r is not None:
+                lo, hi, at = a, b, key(r)
+    return merged
+
+
+def _components(horizontal: list[Rule], vertical: list[Rule], tol: float) -> list[tuple[list[Rule], list[Rule]]]:
+    """Rules grouped by touching: each group of meeting lines is one table candidate."""
+    rules = horizontal + vertical
+    parent = list(range(len(rules)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, h in enumerate(horizontal):
+        for j, v in enumerate(vertical, start=len(horizontal)):
+            if h.x0 - tol <= v.x0 <= h.x1 + tol and v.top - tol <= h.top <= v.bottom + tol:
+                parent[find(i)] = find(j)
+    groups: dict[int, tuple[list[Rule], list[Rule]]] = {}
+    for i, rule in enumerate(rules):
+        group = groups.setdefault(find(i), ([], []))
+        group[0 if i < len(horizontal) else 1].append(rule)
+    return [g for g in groups.values() if len(g[0]) >= 2 and len(g[1]) >= 2]
+
+
+@dataclass
+class _Table:
+    ys: list[float]
+    xs: list[float]
+    owner: dict[tuple[int, int], tuple[int, int]]  # unit → the top-left unit of its merged cell
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
+
+    def unit(self, x: float, y: float) -> tuple[int, int] | None:
+        if not (self.xs[0] <= x <= self.xs[-1] and self.ys[0] <= y <= self.ys[-1]):
+            return None
+        return min(bisect_right(self.ys, y), len(self.ys) - 1) - 1, min(bisect_right(self.xs, x), len(self.xs) - 1) - 1
+
+
+def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table | None:
+    ys = _cluster([r.top for r in horizontal], tol)
+    xs = _cluster([r.x0 for r in vertical], tol)
+    if len(ys) < 2 or len(xs) < 2:
+        return None
+
+    def v_line(x: float, y0: float, y1: float) -> bool:
+        mid = (y0 + y1) / 2
+        return any(abs(r.x0 - x) <= tol and r.top - tol <= mid <= r.bottom + tol for r in vertical)
+
+    def h_line(y: float, x0: float, x1: float) -> bool:
+        mid = (x0 + x1) / 2
+        return any(abs(r.top - y) <= tol and r.x0 - tol <= mid <= r.x1 + tol for r in horizontal)
+
+    parent = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
+
+    def find(u):
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    def union(a, b) -> None:
+        ra, rb = find(a), find(b)
+        parent[max(ra, rb)] = min(ra, rb)  # the top-left unit owns the merged cell
+
+    for i in range(len(ys) - 1):
+        for j in range(len(xs) - 1):
+            if j + 1 < len(xs) - 1 and not v_line(xs[j + 1], ys[i], ys[i + 1]):
+                union((i, j), (i, j + 1))
+            if i + 1 < len(ys) - 1 and not h_line(ys[i + 1], xs[j], xs[j + 1]):
+                union((i, j), (i + 1, j))
+    return _Table(ys, xs, {u: find(u) for u in parent})
+
+
+def find_tables(rules: list[Rule], scale: float = 1.0) -> list[_Table]:
+    tol = 3 * scale
+    horizontal, vertical = _orient(rules, 2.5 * scale)
+    horizontal = _merge(
+        [Rule(r.x0, (r.top + r.bottom) / 2, r.x1, (r.top + r.bottom) / 2) for r in horizontal], tol, True
+    )
+    vertical = _merge([Rule((r.x0 + r.x1) / 2, r.top, (r.x0 + r.x1) / 2, r.bottom) for r in vertical], tol, False)
+    tables = [_table(h, v, tol) for h, v in _components(horizontal, vertical, tol)]
+    return sorted((t for t in tables if t is not None), key=lambda t: t.ys[0])
+
+
+# ---------------------------------------------------------------- boxes → lines and cells
+
+
+_BY_TOP = itemgetter(2, 1)  # Box.top, Box.x0
+_BY_X0 = itemgetter(1)
+
+
+def text_lines(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes grouped into lines (vertical centres within a line's extent), each sorted left to right."""
+    lines: list[list] = []  # [top, bottom, members]
+    for box in sorted(boxes, key=_BY_TOP):
+        cy = (box.top + box.bottom) / 2
+        for line in reversed(lines[-3:]):  # sorted by top: only the last lines can take it
+            if line[0] <= cy <= line[1]:
+                line[2].append(box)
+                line[0], line[1] = min(line[0], box.top), max(line[1], box.bottom)
+                break
+        else:
+            lines.append([box.top, box.bottom, [box]])
+    lines.sort(key=itemgetter(0))
+    return [sorted(members, key=_BY_X0) for _, _, members in lines]
+
+
+def join(line: list[Box], gap: float, wide_gap: float | None = None) -> str:
+    """A line's text: a space where boxes stand apart, a tab where they stand a column apart."""
+    out: list[str] = []
+    for prev, box in zip([None, *line], line):
+        if prev is not None:
+            space = box.x0 - prev.x1
+            out.append("\t" if wide_gap is not None and space > wide_gap else " " if space > gap else "")
+        out.append(box.text)
+    return "".join(out)
+
+
+_WRAPPED_NUMBER = re.compile(r"[\d\s]+(?:\.[\d\s]+)?")
+
+
+def cell_text(lines: list[str]) -> str:
+    """A narrow cell wraps a long number over lines ("13146", "5"): one cell, one number."""
+    text = "\n".join(lines).strip()
+    if _WRAPPED_NUMBER.fullmatch(text):
+        return re.sub(r"\s", "", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def _piece(boxes: list[Box], text: str) -> Piece:
+    scores = [b.confidence for b in boxes if b.confidence is not None]
+    bbox = (min(b.x0 for b in boxes), min(b.top for b in boxes), max(b.x1 for b in boxes), max(b.bottom for b in boxes))
+    return Piece(text, bbox, min(scores) if scores else None)
+
+
+def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[tuple[int, int], list[Box]]], list[Box]]:
+    """Each box to the cell (top-left unit of its merged cell) holding its centre, or to the text outside."""
+    members: list[dict[tuple[int, int], list[Box]]] = [{} for _ in tables]
+    outside: list[Box] = []
+    for box in boxes:
+        cx, cy = (box.x0 + box.x1) / 2, (box.top + box.bottom) / 2
+        for t, table in enumerate(tables):
+            unit = table.unit(cx, cy)
+            if unit is not None:
+                members[t].setdefault(table.owner[unit], []).append(box)
+                break
+        else:
+            outside.append(box)
+    return members, outside
+
+
+def _cell_bbox(table: _Table, i: int, j: int) -> tuple[float, float, float, float]:
+    """The merged cell whose top-left unit is (i, j): as far right and down as its units go."""
+    units = [u for u, owner in table.owner.items() if owner == (i, j)]
+    return table.xs[j], table.ys[i], table.xs[max(c for _, c in units) + 1], table.ys[max(r for r, _ in units) + 1]
+
+
+def empty_cells(boxes: list[Box], tables: list[_Table]) -> list[tuple[float, float, float, float]]:
+    """Boxes of the cells no text box landed in."""
+    members, _ = _assign(boxes, tables)
+    return [_cell_bbox(t, *u) for t, m in zip(tables, members) for u in set(t.owner.values()) if u not in m]
+
+
+def layout(
+    boxes: list[Box], rules: list[Rule] | list[_Table], scale: float = 1.0, wide_gap: float | None = None
+) -> PageLayout:
+    """The page's lines in reading order: text lines outside tables, and each table's rows.
+
+    `rules` are the page's ruled lines, or the tables already found in them.
+    """
+    gap = 3 * scale
+    tables = rules if rules and isinstance(rules[0], _Table) else find_tables(rules, scale)
+    members, outside = _assign(boxes, tables)
+    page = PageLayout()
+    for line in text_lines(outside):
+        page.lines.append(Line(line[0].top, [_piece(line, join(line, gap, wide_gap))]))
+    for t, table in enumerate(tables):
+        texts = {
+            u: cell_text([join(line, gap) for line in text_lines([b for b in bs if b.text])])
+            for u, bs in members[t].items()
+        }
+        rows, height, width = [], len(table.ys) - 1, len(table.xs) - 1
+        for i in range(height):
+            pieces = []
+            for j in range(width):
+                if table.owner[(i, j)] == (i, j):
+                    inside = members[t].get((i, j), [])
+                    pieces.append(_piece(inside, texts[(i, j)]) if inside else Piece("", _cell_bbox(table, i, j)))
+            if any(p.text for p in pieces):
+                rows.append(Line(table.ys[i], pieces, t))
+        page.lines.extend(rows)
+        page.grids.append([[texts.get(table.owner[(i, j)], "") for j in range(width)] for i in range(height)])
+    page.lines.sort(key=lambda line: line.top)
+    return page

@@ -1,0 +1,171 @@
+"""Scanned pages through OCR (the `ocr` extra): page image → deskew → ruled lines and text boxes → grid.
+
+RapidOCR (rapidocr-onnxruntime) ships the PP-OCRv4 Chinese detection and recognition models inside
+its wheel, so nothing is downloaded at run time. Ruled lines are found by morphology on the
+binarised image (OpenCV, which RapidOCR depends on); the table grid is then rebuilt by
+`extractor.grid` exactly as for a PDF's text layer, and every text box keeps its OCR confidence.
+Importing this module fails with ImportError when the extra is not installed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from functools import cache
+
+import cv2
+import numpy as np
+from rapidocr_onnxruntime import RapidOCR
+
+from extractor import grid
+
+RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
+MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)
+MAX_PAGES = 200
+MIN_LINE = 40  # pixels: a ruled line is at least this long (a CJK stroke at 10 pt, 200 dpi, is shorter)
+
+
+class ImageError(ValueError):
+    """An image page that cannot be read; the message is one line."""
+
+
+@cache
+def _engine() -> RapidOCR:
+    """Upright pages: no angle classifier; the whole 200-dpi page is detected (no downscaling to 2000 px)."""
+    return RapidOCR(use_cls=False, max_side_len=4000, print_verbose=False)
+
+
+def render_pdf(pdf) -> Iterator[np.ndarray]:
+    """Each page of an open pypdfium2 document as a grayscale image at RENDER_DPI."""
+    for index in range(len(pdf)):
+        width, height = (v * RENDER_DPI / 72 for v in pdf[index].get_size())
+        if width * height > MAX_PAGE_PIXELS:
+            raise ImageError(
+                f"PDF page {index + 1} is {width:.0f}×{height:.0f} pixels at {RENDER_DPI} dpi, over the limit"
+            )
+        bitmap = pdf[index].render(scale=RENDER_DPI / 72, grayscale=True)
+        image = bitmap.to_numpy()
+        yield image[:, :, 0] if image.ndim == 3 else image
+
+
+def open_image(data: bytes) -> Iterator[np.ndarray]:
+    """Each frame of a PNG, JPEG or (multi-page) TIFF as a grayscale image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ImageError(f"unreadable image ({exc})") from None
+    frames = getattr(image, "n_frames", 1)
+    if frames > MAX_PAGES:
+        raise ImageError(f"image has {frames} pages, over the {MAX_PAGES}-page limit")
+    for index in range(frames):
+        image.seek(index)
+        if image.width * image.height > MAX_PAGE_PIXELS:
+            raise ImageError(
+                f"image page of {image.width}×{image.height} pixels, over the {MAX_PAGE_PIXELS:,}-pixel limit"
+            )
+        try:
+            yield np.asarray(image.convert("L"))
+        except (OSError, ValueError) as exc:
+            raise ImageError(f"unreadable image ({exc})") from None
+
+
+def _binary(gray: np.ndarray) -> np.ndarray:
+    return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+
+
+def _line_mask(binary: np.ndarray, horizontal: bool) -> np.ndarray:
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (MIN_LINE, 1) if horizontal else (1, MIN_LINE))
+    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel)
+
+
+def skew_degrees(gray: np.ndarray) -> float:
+    """The page's rotation, from the slope of its long horizontal rules (0 where it has none)."""
+    mask = _line_mask(_binary(gray), horizontal=True)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    angles = []
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_WIDTH] < gray.shape[1] // 4:
+            continue
+        ys, xs = np.nonzero(labels == label)
+        angles.append(np.degrees(np.arctan(np.polyfit(xs, ys, 1)[0])))
+    return float(np.median(angles)) if angles else 0.0
+
+
+def deskew(gray: np.ndarray) -> np.ndarray:
+    angle = skew_degrees(gray)
+    if abs(angle) < 0.05:
+        return gray
+    height, width = gray.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    return cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def ruled_lines(gray: np.ndarray) -> list[grid.Rule]:
+    """Horizontal and vertical rules of a (deskewed) page image, as boxes in pixels."""
+    binary = _binary(gray)
+    rules = []
+    for horizontal in (True, False):
+        stats = cv2.connectedComponentsWithStats(_line_mask(binary, horizontal), connectivity=8)[2]
+        for x, y, w, h, _ in stats[1:]:
+            rules.append(grid.Rule(float(x), float(y), float(x + w), float(y + h)))
+    return rules
+
+
+def text_boxes(gray: np.ndarray) -> list[grid.Box]:
+    """OCR's text lines with their boxes (axis-aligned hull of the detected quadrilateral) and confidence."""
+    result, _ = _engine()(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    boxes = []
+    for quad, text, score in result or []:
+        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+        boxes.append(
+            grid.Box(text, float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)), round(float(score), 3))
+        )
+    return boxes
+
+
+INK_PIXELS = 12  # dark pixels inside a cell (its rules trimmed off) that say something is printed there
+
+
+def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) -> list[grid.Box]:
+    """Table cells where detection found no text but ink is printed are read again, cell by cell.
+
+    Detection drops lone short strings (a single "0" or "1" in a row of zeros); recognition on the
+    cell's own crop reads most of them. A cell whose ink still yields no text gets an empty box with
+    confidence 0, so the record can say a value was printed there and lost, rather than blank.
+    """
+    binary = _binary(gray)
+    found = []
+    for bbox in grid.empty_cells(boxes, tables):
+        x0, top, x1, bottom = (round(v) for v in bbox)
+        inset = 5
+        crop = binary[top + inset : bottom - inset, x0 + inset : x1 - inset]
+        if crop.size == 0 or int(np.count_nonzero(crop)) < INK_PIXELS:
+            continue
+        ys, xs = np.nonzero(crop)
+        y0, y1, xa, xb = (
+            top + inset + ys.min(),
+            top + inset + ys.max() + 1,
+            x0 + inset + xs.min(),
+            x0 + inset + xs.max() + 1,
+        )
+        pad = 4
+        patch = gray[max(y0 - pad, 0) : y1 + pad, max(xa - pad, 0) : xb + pad]
+        result, _ = _engine()(cv2.cvtColor(patch, cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False, use_rec=True)
+        text, score = (result[0][0], float(result[0][1])) if result else ("", 0.0)
+        text = text.strip()
+        found.append(grid.Box(text, float(xa), float(y0), float(xb), float(y1), round(score, 3) if text else 0.0))
+    return found
+
+
+def read_image(gray: np.ndarray) -> grid.PageLayout:
+    """One page image → its lines and tables; OCR text boxes a column apart on an unruled line get a tab."""
+    gray = deskew(np.ascontiguousarray(gray))
+    scale = RENDER_DPI / 72
+    boxes = text_boxes(gray)
+    tables = grid.find_tables(ruled_lines(gray), scale)
+    boxes += reread_empty_cells(gray, boxes, tables)
+    heights = sorted(b.bottom - b.top for b in boxes)
+    typical = heights[len(heights) // 2] if heights else 20.0
+    return grid.layout(boxes, tables, scale=scale, wide_gap=1.5 * typical)

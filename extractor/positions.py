@@ -1,0 +1,68 @@
+"""Cells of positioned pages (PDF, OCR): where each was read, and what OCR could and could not read.
+
+Every cell whose span lies in a table cell of the page gets that cell's page and box (and OCR's
+confidence). On an OCR'd page every value is flagged `ocr`: a reading of the print, which the
+identities check but nothing else does. A cell where ink is printed but OCR read nothing is not
+blank: it is `not_found`, and where one identity has it as its only unknown the number that identity
+requires is proposed as a candidate, flagged `inferred` — the value stays null, never presented as
+printed.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from extractor.check import table3_identities, table4_identities
+from extractor.ingest import Document, Region
+from schemas.record import Cell
+
+
+def _region(regions: list[Region], starts: list[int], span: tuple[int, int] | None) -> Region | None:
+    if span is None:
+        return None
+    index = bisect_right(starts, span[0]) - 1
+    if index < 0:
+        return None
+    region = regions[index]
+    return region if region.start <= span[0] and span[1] <= region.end else None
+
+
+def locate(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
+    """Cells with page, box and confidence; on OCR pages flagged, lost values marked and inferred."""
+    if not doc.regions and not doc.ocr:
+        return cells
+    starts = [r.start for r in doc.regions]
+    out: dict[str, Cell] = {}
+    lost: list[str] = []
+    for key, cell in cells.items():
+        region = _region(doc.regions, starts, cell.span)
+        update: dict = {}
+        if region is not None:
+            update = {"page": region.page, "bbox": region.bbox, "confidence": region.confidence}
+        if doc.ocr and cell.value is not None and "ocr" not in cell.flags:
+            update["flags"] = [*cell.flags, "ocr"]
+        elif doc.ocr and "blank" in cell.flags and region is not None and region.confidence == 0.0:
+            update["flags"] = ["not_found", "ocr"]
+            lost.append(key)
+        out[key] = cell.model_copy(update=update) if update else cell
+    for key in lost:
+        out[key] = _inferred(out, key)
+    return out
+
+
+def _inferred(cells: dict[str, Cell], key: str) -> Cell:
+    """The numbers the identities holding `key` as their only unknown require (none below zero)."""
+    values = {k: c.value for k, c in cells.items()}
+    found = []
+    for identity in table3_identities(values) + table4_identities():
+        if key not in identity.keys or any(values.get(k) is None for k in identity.keys if k != key):
+            continue
+        lhs = sum(values[k] for k in identity.lhs if k != key)
+        rhs = sum(values[k] for k in identity.rhs if k != key)
+        number = lhs - rhs if key in identity.rhs else rhs - lhs
+        if number >= 0 and number not in found:
+            found.append(number)
+    cell = cells[key]
+    if not found:
+        return cell
+    return cell.model_copy(update={"flags": [*cell.flags, "inferred"], "candidates": found})

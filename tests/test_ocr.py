@@ -1,0 +1,94 @@
+"""Scanned pages through OCR, PDF cells with their page and box, and what OCR loses kept unverified."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import random
+import sys
+
+import pytest
+
+from eval.damage import generate
+from eval.evaluate import score_record
+from extractor.ingest import IngestError, ingest_bytes
+from extractor.pipeline import extract_document
+from schemas.keys import t3_key
+
+
+def _text_pdf_document():
+    generated = generate(random.Random(5), "pdf", ())
+    return generated, ingest_bytes(generated.data, generated.filename)
+
+
+def test_pdf_cells_keep_their_page_and_box():
+    generated, doc = _text_pdf_document()
+    report = extract_document(doc, generated.filename)
+    cell = report.cells[t3_key("granted", "total")]
+    assert cell.value == generated.cells[t3_key("granted", "total")]
+    assert cell.page is not None and cell.bbox is not None and cell.confidence is None
+    assert doc.text[cell.span[0] : cell.span[1]] == str(cell.value)
+
+
+def _as_ocr(doc, key_span: tuple[int, int], replacement: str | None):
+    """The document as if OCR had read it, with the value at `key_span` lost (None) or misread."""
+    start, end = key_span
+    new = " " * (end - start) if replacement is None else replacement.rjust(end - start)
+    regions = [
+        dataclasses.replace(r, confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99)
+        for r in doc.regions
+    ]
+    return dataclasses.replace(doc, text=doc.text[:start] + new + doc.text[end:], regions=regions, ocr=True)
+
+
+def test_a_value_ocr_lost_is_not_found_with_the_identitys_number_as_a_candidate():
+    generated, doc = _text_pdf_document()
+    key = t3_key("granted", "research")
+    span = extract_document(doc, "x").cells[key].span
+    report = extract_document(_as_ocr(doc, span, None), "x")
+    cell = report.cells[key]
+    assert cell.value is None and "not_found" in cell.flags and "inferred" in cell.flags
+    assert generated.cells[key] in cell.candidates
+    assert report.verdict.value == "needs_model"
+    assert all("ocr" in c.flags for c in report.cells.values() if c.value is not None)
+
+
+def test_an_ocr_misread_that_breaks_an_identity_is_an_extraction_suspect_not_a_source_error():
+    _, doc = _text_pdf_document()
+    key = t3_key("granted", "total")
+    span = extract_document(doc, "x").cells[key].span
+    printed = doc.text[span[0] : span[1]]
+    report = extract_document(_as_ocr(doc, span, printed[:-1] + str((int(printed[-1]) + 1) % 10)), "x")
+    failing = [c for c in report.checks if c.status == "fail" and c.severity == "hard"]
+    assert failing and all(c.cause == "extraction" for c in failing)
+    assert report.verdict.value == "needs_model"
+
+
+def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (200, 100), 255).save(buffer, "PDF")
+    monkeypatch.setitem(sys.modules, "extractor.ocr", None)  # import fails as when the extra is missing
+    with pytest.raises(IngestError, match=r"pip install '\.\[ocr\]'"):
+        ingest_bytes(buffer.getvalue(), "scan.pdf")
+    png = io.BytesIO()
+    Image.new("L", (200, 100), 255).save(png, "PNG")
+    with pytest.raises(IngestError, match=r"image needs OCR.*pip install '\.\[ocr\]'"):
+        ingest_bytes(png.getvalue(), "page.png")
+
+
+def test_a_scanned_report_is_read_through_ocr_with_every_identity_checked():
+    """An image-only PDF (ruled tables drawn with a CJK font, turned, blurred, noisy) read end to end."""
+    pytest.importorskip("rapidocr_onnxruntime", reason="the ocr extra: pip install '.[ocr]'")
+    generated = generate(random.Random(3), "scanned", (), "typical")
+    doc = ingest_bytes(generated.data, generated.filename)
+    assert doc.ocr and doc.format == "pdf"
+    report = extract_document(doc, generated.filename)
+    score = score_record(generated.name, generated.filename, generated.cells, report, generated.source_errors)
+    assert [(c.key, c.gold, c.got) for c in score.wrong] == []
+    hard = [c for c in report.checks if c.severity == "hard"]
+    assert hard and all(c.status == "pass" for c in hard)
+    assert report.verdict.value == "verified"
+    cell = report.cells[t3_key("new_received", "total")]
+    assert "ocr" in cell.flags and cell.page is not None and cell.bbox is not None and 0 < cell.confidence <= 1
