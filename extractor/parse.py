@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from extractor import solve
 from extractor.check import all_hold, table3_identities
@@ -44,6 +44,7 @@ PARSER_VERSION = "1.0"
 # ---------------------------------------------------------------- labels
 
 
+@lru_cache(maxsize=None)
 def _fuzzy(word: str) -> str:
     """A label as a regex that survives line breaks and spaces inside it (vertical text, wraps)."""
     return r"\s*".join(re.escape(ch) for ch in word)
@@ -494,18 +495,13 @@ def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: 
     row's values: prose that mentions the same words ("行政许可类信息69条") is not a row.
     """
     taken = [(a.start, a.end) for a in anchors]
-    every = sorted(
-        (m.start(), m.end(), label)
-        for label in template.labels
-        for m in _fuzzy_iter(label, text[:hi])
-        if m.start() >= lo
-    )
     found: list[Anchor] = []
     for label in template.labels:
         if any(a.row == label.row for a in anchors):
             continue
-        for start, end, other in every:
-            if other is not label or any(s <= start < e or s < end <= e for s, e in taken):
+        occurrences = sorted((m.start(), m.end()) for k in label.keywords for m in re.finditer(_fuzzy(k), text[lo:hi]))
+        for start, end in ((lo + s, lo + e) for s, e in occurrences):
+            if any(s <= start < e or s < end <= e for s, e in taken):
                 continue
             items = segment_items(text, end, row_end(text, end, hi, template.row_end))
             n = len(template.rows[label.row])
@@ -909,9 +905,10 @@ def absent_rows(text: str, found: set[str], template: str, t3: tuple[int, int] |
     """
     t2 = (T2_2019, "active_2019") if template == "gov2019" else (T2_2021, "active")
     labels = [(f"{t2[1]}.{label.row}", label, 0, len(text)) for label in t2[0].labels]
-    t3_rows = find_labels(text, T3_LABELS, *t3) if t3 else []
-    t3_span = (t3_rows[0].start, t3[1]) if t3_rows else (0, len(text))
-    labels += [(f"applications.{label.row}", label, *t3_span) for label in T3_LABELS]
+    if any(f"applications.{label.row}" not in found for label in T3_LABELS):
+        t3_rows = find_labels(text, T3_LABELS, *t3) if t3 else []
+        t3_span = (t3_rows[0].start, t3[1]) if t3_rows else (0, len(text))
+        labels += [(f"applications.{label.row}", label, *t3_span) for label in T3_LABELS]
     absent = {row for row, label, lo, hi in labels if row not in found and not find_label(text, label, lo, hi)}
     if "review_litigation" not in found and not _T4_RESULTS_HEADER.search(text):
         absent.add("review_litigation")
