@@ -624,7 +624,8 @@ def read_transposed_table4(
             return False
         readings.append(items)
     widths = {sum(1 for i in items if i.kind == "value") for items in readings}
-    if len(widths) != 1 or not widths <= {2, 3}:  # shaped by result but not readable by column: never in print order
+    groups = 3 if re.search(r"直\s*接\s*起\s*诉|复\s*议\s*后", text[lo : anchors[0].start]) else 2  # the header names them
+    if widths != {groups}:  # shaped by result but not readable by column: never in print order
         values = [i for items in readings for i in items if i.kind == "value"]
         raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
         keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
