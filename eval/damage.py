@@ -21,6 +21,9 @@ from extractor.check import failing_identities
 from schemas.keys import (
     ALL_KEYS,
     FEE_KEY,
+    OTHER_SUB_ROWS,
+    OTHER_TOTAL_ROW,
+    T2_2019_ROWS,
     T2_ROWS,
     T3_APPLICANT_COLUMNS,
     T3_COLUMNS,
@@ -34,12 +37,14 @@ from schemas.keys import (
 from schemas.template import (
     RESULTS_LABEL,
     SECTION_TITLES,
+    T2_2019_BLOCKS,
     T2_BLOCKS,
     T3_CORP_HEADERS,
     T3_GROUP_LABELS,
     T3_NOTE,
     T3_SINGLE_LABELS,
     T3_WIDE_LABELS,
+    T4_GROUP_NAMES,
     T4_RESULT_HEADERS,
 )
 
@@ -129,12 +134,18 @@ class Table:
 @dataclass
 class PageBreak:
     number: int
+    furniture: str = ""  # the footer or header a converter leaves between the pages ("— 3 —", "第 3 页")
+
+    @property
+    def text(self) -> str:
+        return self.furniture or f"- {self.number} -"
 
 
 @dataclass
 class Page:
     blocks: list[str | Table | PageBreak] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    gold: dict = field(default_factory=dict)  # what a damage changes in the gold: cells, not_on_page, undetermined…
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]
@@ -283,7 +294,7 @@ def extra_value(page: Page, rng: random.Random) -> Page:
             if values and values[0].key.startswith("review_litigation."):
                 twice = rng.randrange(len(values))
                 row.insert(twice + 1, Td(values[twice].text, is_value=True))
-            elif t3_row is None or T3_ROWS.index(t3_row) < T3_ROWS.index("granted"):
+            elif t3_row is None or t3_row in ("new_received", "carried_over"):
                 continue
             elif subtotal:
                 row.insert(row.index(values[0]) + 1, Td(str(sum(int(td.text) for td in values[1:6])), is_value=True))
@@ -330,19 +341,32 @@ def vertical_labels(page: Page, rng: random.Random) -> Page:
 
 def page_break(page: Page, rng: random.Random) -> Page:
     """Table 三 breaks across pages inside 三、本年度办理结果: the spanning labels repeat (Pingtan 2019/2020)."""
-    table = next(t for t in page.tables() if any(_t3_row_of(td) for row in t.rows for td in row))
-    starts = [i for i, row in enumerate(table.rows) if any(_t3_row_of(td) in T3_LEAF_ROWS[1:] for td in row)]
-    split = rng.choice(starts)
+    table = _table3(page)
+    rows = table.rows if table else []
+    starts = [i for i, row in enumerate(rows) if any(_t3_row_of(td) in T3_LEAF_ROWS[1:] for td in row)]
+    if starts:
+        split_table(page, table, rng.choice(starts), PageBreak(2))
+    return page
+
+
+def split_table(page: Page, table: Table, split: int, furniture: PageBreak, header_rows: int = 0) -> Table:
+    """Cut `table` before row `split`: cells spanning the cut repeat in the second part, as do its first
+    `header_rows` rows (the column header printed again on the next page). Returns the second part."""
+    header = [[replace(td) for td in row] for row in table.rows[:header_rows]]
     carried = []
     for r, _, td in sorted(placements(table), key=lambda p: p[1]):
         if r < split < r + td.rowspan:
             carried.append(replace(td, rowspan=r + td.rowspan - split))
             td.rowspan = split - r
-    second = Table([carried + table.rows[split]] + table.rows[split + 1 :])
+    second = Table(header + [carried + table.rows[split]] + table.rows[split + 1 :])
     table.rows = table.rows[:split]
     index = page.blocks.index(table)
-    page.blocks[index + 1 : index + 1] = [PageBreak(2), second]
-    return page
+    page.blocks[index + 1 : index + 1] = [furniture, second]
+    return second
+
+
+def _table3(page: Page) -> Table | None:
+    return _table_of(page, "applications.")
 
 
 ZERO_MARKERS = ("—", "无", "-", "/")
@@ -368,14 +392,240 @@ def fullwidth(page: Page, rng: random.Random) -> Page:
     return page
 
 
+# ---------------------------------------------------------------- layout classes (format.md §3.21–25, issue 11)
+
+
+def _values_of(rows: list[list[Td]]) -> list[str]:
+    return [td.key for row in rows for td in row if td.key]
+
+
+def _trim_rowspans(table: Table) -> None:
+    for r, _, td in placements(table):
+        td.rowspan = min(td.rowspan, len(table.rows) - r)
+
+
+def _drop_block(page: Page, block: str | Table) -> None:
+    """Take a block off the page (with the section title right before a table)."""
+    index = page.blocks.index(block)
+    title = index > 0 and isinstance(page.blocks[index - 1], str) and page.blocks[index - 1] in SECTION_TITLES
+    del page.blocks[index - 1 if title else index : index + 1]
+
+
+def fragment(page: Page, rng: random.Random) -> Page:
+    """Only part of the tables printed (§3.21): some table 二 blocks, table 三's first rows, table 四 or not.
+    The cells left out are `not_on_page` in the gold."""
+    dropped: list[str] = []
+    t2, t3, t4 = _table2(page), _table3(page), _table4(page)
+    if t2:
+        blocks = _t2_blocks(t2)
+        kept = sorted(rng.sample(range(len(blocks)), rng.randint(1, len(blocks))))
+        dropped += _values_of([row for i, b in enumerate(blocks) if i not in kept for row in b])
+        t2.rows = [row for i in kept for row in blocks[i]]
+    if t3:
+        header = next(i for i, row in enumerate(t3.rows) if any(td.key for td in row))
+        keep = header + rng.choice((1, 1, 2, 3))
+        dropped += _values_of(t3.rows[keep:])
+        t3.rows = t3.rows[:keep]
+        _trim_rowspans(t3)
+    if t4 and rng.random() < 0.5:
+        dropped += _values_of(t4.rows)
+        _drop_block(page, t4)
+    page.gold.setdefault("not_on_page", []).extend(dropped)
+    return page
+
+
+def _table_of(page: Page, prefix: str) -> Table | None:
+    """The page's (first) table holding values whose keys start with `prefix`."""
+    holds = lambda t: any((td.key or "").startswith(prefix) for row in t.rows for td in row)  # noqa: E731
+    return next((t for t in page.tables() if holds(t)), None)
+
+
+def _table2(page: Page) -> Table | None:
+    return _table_of(page, "active")
+
+
+def _table4(page: Page) -> Table | None:
+    return _table_of(page, "review_litigation.")
+
+
+T2_OUTSIDE_ROWS = ("licensing", "penalty", "coercion", "fees")
+
+
+def t2_outside(page: Page, rng: random.Random) -> Page:
+    """Items of 第二十条第（五）（六）（八）项 printed as lines of their own (§3.23), above table 二 or between its parts."""
+    table = _table2(page)
+    if not table:
+        return page
+    moved = [r for r in T2_OUTSIDE_ROWS if rng.random() < 0.7] or [rng.choice(T2_OUTSIDE_ROWS)]
+    lines, rows = [], []
+    for block in _t2_blocks(table):
+        items = [row for row in block if any(td.key for td in row)]
+        out = [row for row in items if next(td.key for td in row if td.key).split(".")[1] in moved]
+        lines += [f"{row[0].text}{rng.choice(('', ' ', '：'))}{' '.join(td.text for td in row[1:])}" for row in out]
+        if len(out) < len(items):
+            rows += [row for row in block if row not in out]
+    table.rows = rows
+    index = page.blocks.index(table)
+    if not rows:
+        page.blocks[index : index + 1] = lines  # nothing left of the table but these lines
+    elif rng.random() < 0.5:
+        page.blocks[index:index] = lines  # above the table's own heading
+    else:
+        page.blocks[index + 1 : index + 1] = lines  # after it, before section 三
+    return page
+
+
+def _t2_blocks(table: Table) -> list[list[list[Td]]]:
+    """Table 二's rows cut into its 第二十条 blocks (each starts with a row of one cell across the table)."""
+    starts = [i for i, row in enumerate(table.rows) if len(row) == 1 and row[0].colspan == 4] + [len(table.rows)]
+    return [table.rows[a:b] for a, b in zip(starts, starts[1:])]
+
+
+def t4_shapes(page: Page, rng: random.Random) -> Page:
+    """Table 四 in another shape (§3.22): one line of 15 under a flattened header, one row per result
+    with three or two group columns, or three sub-tables."""
+    table = _table4(page)
+    if not table:
+        return page
+    values = {td.key: td.text for row in table.rows for td in row if td.key}
+    keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+    shape = rng.choice(("one_line", "by_result", "by_result_two", "sub_tables"))
+    index = page.blocks.index(table)
+    if shape == "one_line":
+        table.rows = [[Td("行政复议"), Td("行政诉讼")], [Td(values[k], key=k, is_value=True) for k in keys]]
+    elif shape == "sub_tables":
+        titles = (T4_GROUP_NAMES[0], *(f"行政诉讼（{name}）" for name in T4_GROUP_NAMES[1:]))
+        blocks: list = []
+        for title, group in zip(titles, T4_GROUPS):
+            group_keys = [t4_key(group, c) for c in T4_COLUMNS]
+            row = [Td(values[k], key=k, is_value=True) for k in group_keys]
+            blocks += [title, Table([[Td(h) for h in T4_RESULT_HEADERS], row])]
+        page.blocks[index : index + 1] = blocks
+    elif shape == "by_result":
+        rows = [[Td("")] + [Td(t) for t in T4_GROUP_NAMES]]
+        for header, column in zip(T4_RESULT_HEADERS, T4_COLUMNS):
+            keys = [t4_key(g, column) for g in T4_GROUPS]
+            rows.append([Td(header)] + [Td(values[k], key=k, is_value=True) for k in keys])
+        table.rows = rows
+    else:  # 行政复议 / 行政诉讼: the two lawsuit groups printed as their sum, which the page alone cannot split
+        rows = [[Td(""), Td("行政复议"), Td("行政诉讼")]]
+        for header, column in zip(T4_RESULT_HEADERS, T4_COLUMNS):
+            lawsuits = [t4_key(g, column) for g in T4_GROUPS[1:]]
+            total = sum(int(values[k]) for k in lawsuits)
+            if total:
+                page.gold.setdefault("undetermined", []).extend(lawsuits)
+            review = t4_key("review", column)
+            rows.append([Td(header), Td(values[review], key=review, is_value=True), Td(str(total), is_value=True)])
+        table.rows = rows
+    return page
+
+
+def orphan_labels(page: Page, rng: random.Random) -> Page:
+    """Table 三's row labels on lines of their own, some wrapped mid-word, then a table of number rows
+    that carry no label (§3.24, PDF→markdown converters)."""
+    table = _table3(page)
+    if not table:
+        return page
+    labels: list[str] = []
+    rows = []
+    for row in table.rows:
+        if not any(td.key for td in row):
+            rows.append(row)
+            continue
+        for td in row:
+            if not td.is_value and td.text:
+                text = td.text.replace("\n", "")
+                cut = rng.randrange(2, len(text)) if len(text) > 4 and rng.random() < 0.3 else len(text)
+                labels += [text[:cut], text[cut:]] if cut < len(text) else [text]
+        rows.append([td for td in row if td.is_value])
+    table.rows = rows
+    _trim_rowspans(table)
+    index = page.blocks.index(table)
+    page.blocks[index:index] = labels
+    return page
+
+
+FURNITURE = ("— {n} —", "- {n} -", "第 {n} 页", "第{n}页 共8页")
+
+
+def page_furniture(page: Page, rng: random.Random) -> Page:
+    """Tables 二 and 三 cut by page breaks (§3.25): a footer between the parts, the column header printed
+    again, each part its own (markdown) table."""
+    number = 2
+    for table, header_rows in ((_table2(page), 0), (_table3(page), 3)):
+        if not table:
+            continue
+        data = [i for i, row in enumerate(table.rows) if i > header_rows and any(td.key for td in row)]
+        for split in sorted(rng.sample(data, min(len(data), rng.randint(1, 2))), reverse=True):
+            split_table(page, table, split, PageBreak(number, rng.choice(FURNITURE).format(n=number)), header_rows)
+            number += 1
+    return page
+
+
+def _value_2019(rng: random.Random, column: str) -> tuple[int | str, str]:
+    """A 2019 table 二 value and its printed text: 本年增/减 signed, the procurement amount with its unit."""
+    if column == "delta":
+        value = 0 if rng.random() < 0.5 else rng.randint(-40, 40)
+        return value, (f"+{value}" if value > 0 and rng.random() < 0.5 else str(value))
+    if column == "total_amount":
+        amount = f"{rng.randint(0, 99_999_999)}.{rng.randint(0, 99):02d}"
+        return amount, amount + "元"
+    value = 0 if rng.random() < 0.4 else rng.randint(1, 3000)
+    return value, str(value)
+
+
+def template_2019(page: Page, rng: random.Random) -> Page:
+    """The 2019 trial template (format.md §1.4): its own table 二 and one （六）其他处理 row in table 三."""
+    t2, t3 = _table2(page), _table3(page)
+    cells: Cells = {}
+    rows: list[list[Td]] = []
+    for block, headers, items in T2_2019_BLOCKS:
+        spans = (1, 2) if len(headers) == 2 else (1, 1, 1)  # a last column of two spans the two left of four
+        rows += [[Td(block, colspan=4)], [Td("信息内容")] + [Td(h, colspan=n) for h, n in zip(headers, spans)]]
+        for row, label in items:
+            tds = [Td(label)]
+            for column in T2_2019_ROWS[row]:
+                key = f"active_2019.{row}.{column}"
+                cells[key], text = _value_2019(rng, column)
+                tds.append(Td(text, key=key, is_value=True))
+            tds[-1].colspan = 2 if len(tds) == 3 else 1
+            rows.append(tds)
+    page.gold.setdefault("not_on_page", []).extend(_values_of(t2.rows))
+    t2.rows = rows
+    other = [i for i, row in enumerate(t3.rows) if any(_t3_row_of(td) in OTHER_SUB_ROWS for td in row)]
+    printed = [td for i in other for td in t3.rows[i] if td.key]
+    sums = [sum(int(td.text) for td in printed if td.key.endswith("." + c)) for c in T3_COLUMNS]
+    page.gold["not_on_page"].extend(_values_of([t3.rows[i] for i in other]))
+    cells |= {t3_key(OTHER_TOTAL_ROW, c): v for c, v in zip(T3_COLUMNS, sums)}
+    single = [Td(T3_GROUP_LABELS["other"][0], colspan=2)]  # the group's label, now a row of its own
+    single += [Td(str(v), key=t3_key(OTHER_TOTAL_ROW, c), is_value=True) for c, v in zip(T3_COLUMNS, sums)]
+    t3.rows[other[0] : other[-1] + 1] = [single]
+    results = next(td for row in t3.rows for td in row if td.text == RESULTS_LABEL)
+    results.rowspan -= len(other) - 1
+    page.gold.setdefault("cells", {}).update(cells)
+    page.gold["template"] = "gov2019"
+    return page
+
+
 DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this order
+    "template_2019": template_2019,
+    "fragment": fragment,
+    "t2_outside": t2_outside,
+    "t4_shapes": t4_shapes,
+    "orphan_labels": orphan_labels,
     "extra_value": extra_value,
     "page_break": page_break,
     "cut_headers": cut_headers,
     "vertical_labels": vertical_labels,
     "zero_markers": zero_markers,
     "fullwidth": fullwidth,
+    "page_furniture": page_furniture,
 }
+
+
+# the layout classes of format.md §3.21–25 and the 2019 template: rarer in a generated suite, where pages
+# combine several kinds
+LAYOUT_CLASSES = frozenset({"template_2019", "fragment", "t2_outside", "t4_shapes", "orphan_labels", "page_furniture"})
 
 
 # ---------------------------------------------------------------- layouts (page → file)
@@ -387,7 +637,7 @@ def _as_text(page: Page, table_lines: Callable[[Table], list[str]], heading: Cal
         if isinstance(block, Table):
             lines.extend(table_lines(block))
         elif isinstance(block, PageBreak):
-            lines.append(f"- {block.number} -")
+            lines.append(block.text)
         else:
             lines.append(heading(block))
     return "\n".join(lines) + "\n"
@@ -460,7 +710,7 @@ def render_html(page: Page, rng: random.Random) -> str:
         if isinstance(block, Table):
             body.append('<table border="1">' + "".join("<tr>" + "".join(map(td_html, row)) + "</tr>" for row in block.rows) + "</table>")
         elif isinstance(block, PageBreak):
-            body.append('<div style="page-break-after: always"></div>')
+            body.append(f'<p>{html.escape(block.text)}</p><div style="page-break-after: always"></div>')
         else:
             body.append(f"<p>{html.escape(block)}</p>")
     return '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n' + "\n".join(body) + "\n</body></html>\n"
@@ -506,7 +756,7 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
         if isinstance(block, Table):
             story[-1:] = [KeepTogether([story[-1], pdf_table(block)])] if isinstance(story[-1], Paragraph) else [story[-1], pdf_table(block)]
         elif isinstance(block, PageBreak):
-            story.append(PdfPageBreak())
+            story += [para(block.text, body), PdfPageBreak()]
         else:
             story.append(para(block, body))
     buffer = io.BytesIO()
@@ -569,6 +819,7 @@ def render_docx(page: Page, rng: random.Random) -> bytes:
                     rows[r][c].merge(rows[r + td.rowspan - 1][c + td.colspan - 1])  # spans are disjoint: the snapshot stays valid
                 rows[r][c].text = td.text
         elif isinstance(block, PageBreak):
+            document.add_paragraph(block.text)
             document.add_page_break()
         else:
             document.add_paragraph(block)
@@ -604,6 +855,9 @@ class Generated:
     source_errors: tuple[str, ...]
     data: bytes
     meta: dict
+    not_on_page: tuple[str, ...] = ()
+    undetermined: tuple[str, ...] = ()
+    template: str = "gov2021"
 
     @property
     def filename(self) -> str:
@@ -612,9 +866,12 @@ class Generated:
     def gold(self) -> dict:
         return {
             "input": self.filename,
-            "template": "gov2021",
+            "template": self.template,
             "meta": self.meta,
             "cells": self.cells,
+            "not_on_page": list(self.not_on_page),
+            "undetermined": list(self.undetermined),
+            "kinds": [self.layout, *self.damages],
             "source_errors": list(self.source_errors),
             "notes": f"generated by eval.damage: layout {self.layout}, damage {', '.join(self.damages) or 'none'}",
         }
@@ -632,7 +889,12 @@ def generate(rng: random.Random, layout: str, damages: tuple[str, ...] = (), pro
     rendered = LAYOUTS[layout][1](page, rng)
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     kinds = tuple(k for k in DAMAGES if k in damages) + (("source_error",) if source_error else ())
-    return Generated(name, layout, kinds, cells, tuple(failing_identities(cells)), data, page.meta)
+    not_on_page = tuple(page.gold.get("not_on_page", ()))
+    cells = {k: v for k, v in (cells | page.gold.get("cells", {})).items() if k not in not_on_page}
+    undetermined = tuple(page.gold.get("undetermined", ()))
+    template = page.gold.get("template", "gov2021")
+    errors = tuple(failing_identities(cells))
+    return Generated(name, layout, kinds, cells, errors, data, page.meta, not_on_page, undetermined, template)
 
 
 def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...] = SUITE_LAYOUTS) -> None:
@@ -641,7 +903,10 @@ def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...]
     for index in range(count):
         rng = random.Random(f"{seed}:{index}")
         layout = layouts[index % len(layouts)]
-        damages = tuple(k for k in DAMAGES if rng.random() < 0.3)
+        damages = tuple(k for k in DAMAGES if k not in LAYOUT_CLASSES and rng.random() < 0.3)
+        # the layout classes from a stream of their own: a page without one is the page this seed always made
+        classes = random.Random(f"{seed}:{index}:classes")
+        damages = tuple(k for k in DAMAGES if k in damages or (k in LAYOUT_CLASSES and classes.random() < 0.15))
         source_error = rng.random() < 0.15
         name = f"{index:04d}-{layout}-" + ("+".join(damages + (("source_error",) if source_error else ())) or "clean")
         case = generate(rng, layout, damages, rng.choice(PROFILES), source_error, name)

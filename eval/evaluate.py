@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from extractor.output import atomic_write, json_value
-from schemas.keys import FEE_KEY, KNOWN_KEYS, ordered, table_of
+from schemas.keys import DECIMAL_KEYS, KNOWN_KEYS, SIGNED_KEYS, ordered, table_of
 from schemas.record import Report, Verdict
 
 GoldValue = int | str | None
@@ -47,13 +47,13 @@ def same(key: str, gold: GoldValue, got: object) -> bool:
     """Exact: null ≠ 0, and the fee is compared as the decimal string it was printed as."""
     if gold is None or got is None:
         return gold is None and got is None
-    if key == FEE_KEY:
+    if key in DECIMAL_KEYS:
         return str(got) == gold
     return type(got) is int and got == gold
 
 
 def nonzero(key: str, gold: GoldValue) -> bool:
-    return gold is not None and (Decimal(gold) != 0 if key == FEE_KEY else gold != 0)
+    return gold is not None and (Decimal(gold) != 0 if key in DECIMAL_KEYS else gold != 0)
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class RecordScore:
     wall_s: float = 0.0
     error: str = ""  # why no record was extracted (unreadable input, time limit)
     open_input: bool = False  # the gold says the input alone does not give every cell (not_on_page, undetermined)
+    kinds: tuple[str, ...] = ()  # a generated case's layout and damage kinds
 
     @property
     def wrong(self) -> list[CellResult]:
@@ -162,6 +163,7 @@ def score_record(
     error: str = "",
     not_on_page: Iterable[str] = (),
     undetermined: Iterable[str] = (),
+    kinds: Iterable[str] = (),
 ) -> RecordScore:
     """Compare every gold key (only those: a fragment's gold lists what its page has).
 
@@ -201,6 +203,7 @@ def score_record(
         wall_s=wall_s,
         error=error,
         open_input=bool(not_on_page or undetermined),
+        kinds=tuple(kinds),
     )
 
 
@@ -239,6 +242,7 @@ def record_json(r: RecordScore) -> dict:
         **r.counts,
         "wall_s": round(r.wall_s, 3),
         "error": r.error,
+        "kinds": list(r.kinds),
         "wrong": [c.as_json() for c in r.wrong],
     }
 
@@ -280,6 +284,21 @@ def summarise(records: list[RecordScore]) -> dict:
         "wall_s": round(sum(r.wall_s for r in records), 3),
         "not_extracted": [f"{r.case}: {r.error}" for r in records if r.error],
         "worst_cells": worst_cells(records),
+        "kinds": per_kind(records),
+    }
+
+
+def per_kind(records: list[RecordScore]) -> dict:
+    """Accuracy, exact rate and silent errors over the records of each layout or damage kind."""
+    kinds = sorted({k for r in records for k in r.kinds})
+    return {
+        kind: {
+            "records": len(rs := [r for r in records if kind in r.kinds]),
+            "accuracy": total_ratio(r.accuracy() for r in rs).as_json(),
+            "exact_rate": Ratio(sum(1 for r in rs if not r.wrong), len(rs)).as_json(),
+            "silent_errors": sum(r.silent for r in rs),
+        }
+        for kind in kinds
     }
 
 
@@ -293,7 +312,11 @@ def case_names(result: dict) -> list[str]:
 def baseline_entry(result: dict) -> dict:
     """What a baseline keeps for one mode: the headline rates, silent errors, and the cases they cover."""
     summary = result["summary"]
-    return {"cases": case_names(result), **{name: summary[name]["rate"] for name in BASELINE_FIGURES}, "silent_errors": summary["silent_errors"]}
+    entry = {"cases": case_names(result), **{name: summary[name]["rate"] for name in BASELINE_FIGURES}}
+    entry["silent_errors"] = summary["silent_errors"]
+    if summary.get("kinds"):  # a generated suite: each layout and damage kind holds its own accuracy
+        entry["kinds"] = {kind: k["accuracy"]["rate"] for kind, k in summary["kinds"].items()}
+    return entry
 
 
 def gate(result: dict, min_accuracy: float | None = None, baseline: dict | None = None) -> list[str]:
@@ -320,6 +343,10 @@ def gate(result: dict, min_accuracy: float | None = None, baseline: dict | None 
         now, then = summary[name]["rate"] or 0.0, baseline.get(name)
         if then is not None and now < then - 1e-9:
             reasons.append(f"{name} {now:.2%} is below the baseline's {then:.2%}")
+    for kind, then in baseline.get("kinds", {}).items():
+        now = summary.get("kinds", {}).get(kind, {}).get("accuracy", {}).get("rate") or 0.0
+        if then is not None and now < then - 1e-9:
+            reasons.append(f"accuracy on {kind} pages {now:.2%} is below the baseline's {then:.2%}")
     if summary["silent_errors"] > baseline.get("silent_errors", 0):
         reasons.append(f"silent errors {summary['silent_errors']} above the baseline's {baseline.get('silent_errors', 0)}")
     return reasons
@@ -356,6 +383,7 @@ class Case:
     source_errors: tuple[str, ...]
     not_on_page: tuple[str, ...] = ()
     undetermined: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
 
 
 def case_name(path: Path) -> str:
@@ -374,14 +402,14 @@ def discover(cases: Path) -> list[Path]:
 def _check_value(key: str, value: object) -> None:
     if value is None:
         return
-    if key == FEE_KEY:
+    if key in DECIMAL_KEYS:
         try:
             if isinstance(value, str) and Decimal(value).is_finite():
                 return
         except InvalidOperation:
             pass
         raise EvalError(f"{key}: expected the fee as a decimal string or null, got {value!r}")
-    if type(value) is not int or value < 0:
+    if type(value) is not int or (value < 0 and key not in SIGNED_KEYS):
         raise EvalError(f"{key}: expected a count (integer ≥ 0) or null, got {value!r}")
 
 
@@ -435,8 +463,12 @@ def load_case(path: Path, inputs: Path | None = None) -> Case | None:
     unlabelled = [k for k in undetermined if cells.get(k) is None]
     if unlabelled:
         raise EvalError(f'"undetermined" keys need the labeller\'s reading in "cells": {", ".join(unlabelled[:5])}')
+    kinds = data.get("kinds", [])  # a generated case's layout and damage kinds
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise EvalError('"kinds" must be a list of layout and damage kind names')
     found = tuple(_find_input(n, path.parent, inputs) for n in names)
-    return Case(case_name(path), path, found, dict(cells), tuple(source_errors), not_on_page, undetermined)
+    marks = (not_on_page, undetermined, tuple(kinds))
+    return Case(case_name(path), path, found, dict(cells), tuple(source_errors), *marks)
 
 
 def _key_list(data: dict, name: str) -> tuple[str, ...]:
@@ -496,10 +528,9 @@ def run_case(case: Case, options, timeout: float | None = None) -> list[RecordSc
         except (IngestError, ExtractionTimeout) as exc:
             error = str(exc)
             report = Report(source=str(path), verdict=Verdict.failed, verdict_reason=error)
-        wall_s = time.perf_counter() - started
-        score = score_record(
-            case.name, path.name, case.cells, report, case.source_errors, wall_s, error, case.not_on_page, case.undetermined
-        )
+        elapsed = time.perf_counter() - started
+        marks = {"not_on_page": case.not_on_page, "undetermined": case.undetermined, "kinds": case.kinds}
+        score = score_record(case.name, path.name, case.cells, report, case.source_errors, elapsed, error, **marks)
         records.append(score)
     return records
 
@@ -602,9 +633,21 @@ def render_markdown(result: dict) -> str:
     if result["bad_cases"]:
         lines += ["", "## Bad case files", ""] + [f"- {b}" for b in result["bad_cases"]]
     lines += ["", "## Per case", ""] + table(RECORD_COLUMNS, [record_row(r) for r in result["records"]])
+    if summary.get("kinds"):
+        lines += ["", "## Per layout and damage kind", ""] + table(KIND_COLUMNS, kind_rows(summary["kinds"], pct))
     if summary["worst_cells"]:
         lines += ["", "## Worst cells", ""] + table(WORST_COLUMNS, [worst_row(w) for w in summary["worst_cells"]])
     return "\n".join(lines) + "\n"
+
+
+KIND_COLUMNS = ("kind", "records", "accuracy", "exact", "silent")
+
+
+def kind_rows(kinds: dict, percent=pct) -> list[list[str]]:
+    return [
+        [kind, str(k["records"]), percent(k["accuracy"]), percent(k["exact_rate"]), str(k["silent_errors"])]
+        for kind, k in kinds.items()
+    ]
 
 
 def print_terminal(result: dict, console, max_rows: int = 40) -> None:
@@ -626,6 +669,13 @@ def print_terminal(result: dict, console, max_rows: int = 40) -> None:
     console.print(table)
     for line in headline(result["summary"]):
         console.print(line, markup=False, highlight=False)
+    if result["summary"].get("kinds"):
+        kt = Table(title="per layout and damage kind")
+        for column in KIND_COLUMNS:
+            kt.add_column(column)
+        for row in kind_rows(result["summary"]["kinds"], short_pct):
+            kt.add_row(*row)
+        console.print(kt)
     worst = result["summary"]["worst_cells"]
     if worst:
         wt = Table(title="worst cells")

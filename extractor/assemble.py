@@ -9,7 +9,7 @@ from extractor.check import run_checks
 from extractor.ingest import Document
 from extractor.meta import extract_meta
 from extractor.parse import ParsedTables
-from schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_KEYS, T3_COLUMNS, t3_key
+from schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_2019_KEYS, T2_KEYS, T3_COLUMNS, t3_key
 from schemas.record import Cell, Provenance, Report, Verdict
 
 
@@ -17,7 +17,7 @@ def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:
     """All 200 keys: what the parser read, and an explicit `not_found` for the rest."""
     cells = dict(parsed.cells)
     two_thousand_nineteen = any(k in cells for k in OTHER_TOTAL_KEYS)
-    for key in ALL_KEYS:
+    for key in ALL_KEYS + (T2_2019_KEYS if parsed.template == "gov2019" else ()):
         if key in cells:
             continue
         if two_thousand_nineteen and any(key == t3_key(r, c) for r in OTHER_SUB_ROWS for c in T3_COLUMNS):
@@ -25,6 +25,11 @@ def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:
         else:
             cells[key] = Cell(flags=["not_found"])
     return cells
+
+
+def _row_of(key: str) -> str:
+    """The row a key belongs to, as ParsedTables names rows (table 四 is one row)."""
+    return "review_litigation" if key.startswith("review_litigation.") else key.rsplit(".", 1)[0]
 
 
 def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verdict, str]:
@@ -37,14 +42,18 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
                 "no table of the 2019/2021 template (二, 三, 四) found: a pre-2019 report (统计表) or prose only",
             )
         return Verdict.failed, "not a report: none of the three tables (二, 三, 四) was found"
+    expected = ALL_KEYS + (T2_2019_KEYS if report.meta.template == "gov2019" else ())
     not_applicable = T2_KEYS if report.meta.template == "gov2019" else ()  # 2019's table 二 has other cells
-    missing = [k for k in ALL_KEYS if (k not in cells or "not_found" in cells[k].flags) and k not in not_applicable]
+    missing = [k for k in expected if (k not in cells or "not_found" in cells[k].flags) and k not in not_applicable]
     ambiguous = [k for k, c in cells.items() if "ambiguous" in c.flags]
     ungrounded = [k for k, c in cells.items() if "ungrounded" in c.flags]
     failures = [c for c in report.checks if c.severity == "hard" and c.status == "fail"]
     suspect = [c for c in failures if c.cause != "source"]
     if missing and parsed is not None and parsed.stops_inside_tables:
         return Verdict.incomplete, f"the input stops inside the tables: {len(missing)} cells are not on the page"
+    unprinted = parsed is not None and all(_row_of(k) in parsed.absent for k in missing)
+    if missing and unprinted and not ambiguous and not suspect:
+        return Verdict.incomplete, f"the page prints only part of the tables: {len(missing)} cells are not on it"
     problems = []
     if missing:
         problems.append(f"{len(missing)} cells not found (first: {missing[0]})")

@@ -15,6 +15,7 @@ from schemas.keys import (
     FEE_KEY,
     OTHER_SUB_ROWS,
     OTHER_TOTAL_ROW,
+    SIGNED_KEYS,
     T3_APPLICANT_COLUMNS,
     T3_COLUMNS,
     T3_LEAF_ROWS,
@@ -165,7 +166,7 @@ def run_checks(cells: Mapping[str, Cell], text: str = "") -> list[Check]:
     checks += [
         Check(id=f"nonneg:{k}", status="fail", lhs=int(v), rhs=0, residual=int(v), cells=[k], message=f"{k} is negative ({v})")
         for k, v in values.items()
-        if isinstance(v, (int, Decimal)) and v < 0
+        if isinstance(v, (int, Decimal)) and v < 0 and k not in SIGNED_KEYS  # 2019's 本年增/减 is signed
     ]
     localise(checks)
     classify(checks, cells)

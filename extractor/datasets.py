@@ -18,10 +18,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from extractor.output import META_COLUMNS, atomic_open, wide_row
-from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, table_of
+from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
 from schemas.record import Report
 
-WIDE_COLUMNS = (*META_COLUMNS, *ALL_KEYS, *OTHER_TOTAL_KEYS)
+WIDE_COLUMNS = (*META_COLUMNS, *ALL_KEYS, *OTHER_TOTAL_KEYS, *T2_2019_KEYS)  # the 2019 template's cells last
 CELL_COLUMNS = (
     "source",  # the input path the content was extracted from
     "input_sha256",

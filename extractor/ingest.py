@@ -71,7 +71,11 @@ _BOOKMARK = re.compile(r"\[bookmark: [^\]]*\]")
 _MD_EMPHASIS = re.compile(r"\*\*|__")
 _MD_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
 _MD_RULE = re.compile(r"(?m)^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$")
-_PAGE_NUMBER = re.compile(r"(?m)^[ \t]*(?:[-—–][ \t]*\d{1,3}[ \t]*[-—–]|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[/,]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?)[ \t]*$")
+# page footers and headers (format.md §3.25): "- 3 -", "— 3 —", "第 3 页", "第3页 共8页", "共8页 第3页"
+_PAGE_NUMBER = re.compile(
+    r"(?m)^[ \t]*(?:[-—–－]+[ \t]*\d{1,3}[ \t]*[-—–－]+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[/,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?"
+    r"|共[ \t]*\d{1,3}[ \t]*页[ \t]*[/,，]?[ \t]*第[ \t]*\d{1,3}[ \t]*页)[ \t]*$"
+)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
+from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 from schemas.record import Report
 
 # `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
@@ -87,7 +87,7 @@ def render_cells(reports: Iterable[Report]) -> str:
 
 
 def wide_columns(reports: list[Report]) -> list[str]:
-    extra = [k for k in OTHER_TOTAL_KEYS if any(k in r.cells for r in reports)]
+    extra = [k for k in OTHER_TOTAL_KEYS + T2_2019_KEYS if any(k in r.cells for r in reports)]
     return [*META_COLUMNS, *ALL_KEYS, *extra]
 
 

@@ -11,12 +11,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property, lru_cache
 
 from extractor import solve
 from extractor.check import all_hold, table3_identities
 from schemas.keys import (
     FEE_KEY,
     OTHER_TOTAL_ROW,
+    PROCUREMENT_KEY,
+    T2_2019_ROWS,
     T2_ROWS,
     T3_COLUMNS,
     T3_ROWS,
@@ -26,13 +29,22 @@ from schemas.keys import (
     t4_key,
 )
 from schemas.record import Cell
-from schemas.template import OTHER_TOTAL_LABEL, T2_LABELS, T3_LABELS, Label, t3_rows_2019
+from schemas.template import (
+    OTHER_TOTAL_LABEL,
+    T2_2019_LABELS,
+    T2_LABELS,
+    T3_LABELS,
+    T4_RESULT_LABELS,
+    Label,
+    t3_rows_2019,
+)
 
 PARSER_VERSION = "1.0"
 
 # ---------------------------------------------------------------- labels
 
 
+@lru_cache(maxsize=None)
 def _fuzzy(word: str) -> str:
     """A label as a regex that survives line breaks and spaces inside it (vertical text, wraps)."""
     return r"\s*".join(re.escape(ch) for ch in word)
@@ -46,6 +58,22 @@ _T3_TITLE = re.compile(_fuzzy("收到和处理政府信息公开申请情况") +
 _T4_TITLE = re.compile(r"行\s*政\s*法?\s*复\s*议[^\n。]{0,14}?行\s*政\s*诉\s*讼[^\n。]{0,4}?情\s*况")
 _END_TITLE = re.compile(r"五\s*、|存在的主要问题|主要问题及改进|存在的问题及改进")
 _T2_START = re.compile(r"第\s*二\s*十\s*条|" + _fuzzy("信息内容"))
+_T2_BLOCK = re.compile(r"第\s*二\s*十\s*条")
+_T4_HEADER = re.compile(_fuzzy("行政复议") + "|" + _fuzzy("结果维持"))
+_T4_RESULTS_HEADER = re.compile(_fuzzy("维持"))
+# Where a row ends at the latest (format.md §3.21): the next table's title or heading, a later section's title.
+_ROW_END = re.compile(
+    "|".join(
+        (
+            _T2_TITLE.pattern,
+            _T3_TITLE.pattern,
+            _T4_TITLE.pattern,
+            _END_TITLE.pattern,
+            r"六\s*、",
+            r"表\s*[一二三四1-4]\s*[：:]",
+        )
+    )
+)
 
 
 @dataclass
@@ -244,33 +272,37 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
 @dataclass
 class Regions:
     t2: tuple[int, int] | None = None
+    t2_section: int | None = None  # where section 二 begins: table 二's items may be printed above its heading
     t3: tuple[int, int] | None = None
     t4: tuple[int, int] | None = None
 
 
 def locate(text: str) -> Regions:
-    """Anchor each table on its title followed by its own first labels (never on numerals alone)."""
+    """Anchor each table on its title followed by its own first labels (never on numerals alone).
+
+    A table printed with only some of its rows (a fragment, a summary) is found by its title and
+    any of its labels; each region ends where the next table or section begins (format.md §3.21).
+    """
     regions = Regions()
-    t3_start = first_row = None
-    for m in _fuzzy_iter(T3_LABELS[0], text):
-        if find_label(text, T3_LABELS[1], m.end(), m.end() + LABEL_WINDOW):
-            first_row = m.start()
-            titles = [t for t in _T3_TITLE.finditer(text, max(0, first_row - 1500), first_row)]
-            t3_start = titles[-1].start() if titles else first_row
+    t3_start, first_row = _locate_t3(text)
+    t4 = None
+    for m in _T4_TITLE.finditer(text, first_row if first_row is not None else 0):
+        near_header = first_row is not None or _T4_HEADER.search(text, m.end(), m.end() + 300)
+        if re.search(r"\d", text[m.end() : m.end() + 1500]) and near_header:
+            t4 = m
             break
-    t2_end = t3_start if t3_start is not None else len(text)
+    t2_end = t3_start if t3_start is not None else (t4.start() if t4 else len(text))
     t2_titles = [m for m in _T2_TITLE.finditer(text, 0, t2_end) if _T2_START.search(text, m.end(), min(t2_end, m.end() + 800))]
     if t2_titles:
         regions.t2 = (t2_titles[-1].end(), t2_end)
+        regions.t2_section = _section_start(text, t2_titles)
     elif t3_start is not None:
         regions.t2 = (max(0, t3_start - 3000), t3_start)
     if t3_start is None:
+        if t4:
+            end = _END_TITLE.search(text, t4.end())
+            regions.t4 = (t4.end(), end.start() if end else len(text))
         return regions
-    t4 = None
-    for m in _T4_TITLE.finditer(text, first_row):
-        if re.search(r"\d", text[m.end() : m.end() + 1500]):
-            t4 = m
-            break
     if t4:
         t4_start, t3_end = t4.end(), t4.start()
     else:  # no title: the table's own header ("结果维持") after the last row of table 三
@@ -285,6 +317,32 @@ def locate(text: str) -> Regions:
         regions.t4 = (t4_start, end.start() if end else len(text))
     regions.t3 = (t3_start, t3_end)
     return regions
+
+
+def _locate_t3(text: str) -> tuple[int | None, int | None]:
+    """Where table 三 starts (its title, else its first row) and where its first row is."""
+    for m in _fuzzy_iter(T3_LABELS[0], text):
+        if find_label(text, T3_LABELS[1], m.end(), m.end() + LABEL_WINDOW):
+            titles = [t for t in _T3_TITLE.finditer(text, max(0, m.start() - 1500), m.start())]
+            return (titles[-1].start() if titles else m.start()), m.start()
+    # only some of its rows: the last title directly followed by one of the table's rows with its values
+    for title in reversed(list(_T3_TITLE.finditer(text))):
+        rows = find_labels(text, T3_LABELS, title.end(), min(len(text), title.end() + 1500))
+        for row in rows:
+            items = segment_items(text, row.end, row_end(text, row.end, min(len(text), row.end + 200), _T4_HEADER))
+            if any(i.kind == "value" for i in items):
+                return title.start(), rows[0].start
+    return None, None
+
+
+def _section_start(text: str, titles: list[re.Match]) -> int:
+    """The earliest mention of section 二's title that still belongs to it (no table 三 title in between)."""
+    start = titles[-1]
+    for title in reversed(titles[:-1]):
+        if _T3_TITLE.search(text, title.end(), start.start()):
+            break
+        start = title
+    return start.end()
 
 
 @dataclass
@@ -319,6 +377,7 @@ class ParsedTables:
     template: str
     rows: list[TableRow] = field(default_factory=list)  # every row of every located table, in template order
     stops_inside_tables: bool = False  # no table 四 and no later section after table 三: a truncated page
+    absent: set[str] = field(default_factory=set)  # rows (like found's) whose labels are nowhere on the page
 
 
 def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: tuple | None, extra_flags=()) -> None:
@@ -336,32 +395,149 @@ def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: t
         )
 
 
-def _rows_between(text: str, anchors: list[Anchor], hi: int) -> dict[str, list[Item]]:
-    return {
-        a.row: segment_items(text, a.end, anchors[i + 1].start if i + 1 < len(anchors) else hi)
-        for i, a in enumerate(anchors)
-    }
+def row_end(text: str, start: int, hi: int, extra: re.Pattern | None = None) -> int:
+    """Where a row that starts at `start` ends at the latest: the next title, heading or section (§3.21)."""
+    ends = [m.start() for pattern in (_ROW_END, extra) if pattern and (m := pattern.search(text, start, hi))]
+    return min(ends, default=hi)
+
+
+def _rows_between(text: str, anchors: list[Anchor], hi: int, extra: re.Pattern | None = None) -> dict[str, list[Item]]:
+    ends = [a.start for a in anchors[1:]] + [hi]
+    return {a.row: segment_items(text, a.end, row_end(text, a.end, end, extra)) for a, end in zip(anchors, ends)}
 
 
 _T2_LEFTOVER = re.compile(_fuzzy("第二十条第(九)项") + "|" + _fuzzy("政府集中采购"))
 
 
-def parse_table2(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str]) -> None:
-    anchors = find_labels(text, T2_LABELS, lo, hi)
-    if anchors and (leftover := _T2_LEFTOVER.search(text, anchors[-1].end, hi)):
+@dataclass(frozen=True)
+class Table2Template:
+    """Table 二's rows as one template prints them: labels, columns, and the keys they fill."""
+
+    prefix: str
+    labels: tuple[Label, ...]
+    rows: dict[str, tuple[str, ...]]
+    decimal_keys: frozenset[str]
+    signed: bool
+    leftover: re.Pattern | None  # a block of another template that ends the table
+    merged_last: frozenset[str] = frozenset()  # rows whose last value cell spans two columns
+
+    @cached_property
+    def row_end(self) -> re.Pattern:
+        """A table 二 row ends at the next block header or at any item's label (format.md §3.21)."""
+        keywords = [_fuzzy(k) for label in self.labels for k in label.keywords]
+        return re.compile("|".join([_T2_BLOCK.pattern, *keywords]))
+
+
+
+T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
+T2_2019 = Table2Template(
+    "active_2019", T2_2019_LABELS, T2_2019_ROWS, frozenset({PROCUREMENT_KEY}), True, None,
+    frozenset({"fees", "procurement"})
+)
+
+
+def parse_table2(
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, Cell],
+    found: set[str],
+    section_lo: int | None = None,
+    template: Table2Template = T2_2021,
+) -> list[Anchor]:
+    """Read table 二; its items count wherever their label is in section 二 (format.md §3.23).
+
+    Returns its row anchors in page order, for the later stages."""
+    anchors = find_labels(text, template.labels, lo, hi)
+    if anchors and template.leftover and (leftover := template.leftover.search(text, anchors[-1].end, hi)):
         hi = leftover.start()  # a 2019 (九) 政府集中采购 block left in a 2021 table: not a 2021 cell
-    for row, items in _rows_between(text, anchors, hi).items():
-        columns = T2_ROWS[row]
-        keys = [f"active.{row}.{c}" for c in columns]
-        reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=f"active.{row}.amount" == FEE_KEY)
-        found.add(f"active.{row}")
+    stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
+    anchors = sorted(anchors + stray, key=lambda a: a.start)
+    for row, items in _rows_between(text, anchors, hi, template.row_end).items():
+        columns = template.rows[row]
+        keys = [f"{template.prefix}.{row}.{c}" for c in columns]
+        if template.signed:
+            items = _signed(items)
+        repeated = False
+        if row in template.merged_last:
+            items, repeated = _merged_tail(items, len(columns))
+        decimal = keys[-1] in template.decimal_keys
+        reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
+        if repeated and reading.flags:
+            reading.flags[-1].append("merged_repeat")
+        found.add(f"{template.prefix}.{row}")
         if len(reading.candidates) > 1:
             confirmed = prose_confirmed(text, lo, row, reading.candidates)
             if confirmed:
                 reading.candidates = [confirmed]
                 reading.flags = [["split_from_run", "prose_confirmed"] for _ in columns]
+        if keys[-1] == PROCUREMENT_KEY and reading.spans:
+            reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         _put(cells, keys, reading, values)
+    return anchors
+
+
+_UNIT = re.compile(r"\s*(万元|元)")
+
+
+def _with_unit(text: str, raw: str | None, span: tuple[int, int]) -> str | None:
+    """An amount's raw text with the unit printed inside its cell ("75394432.52元", format.md §3.16)."""
+    unit = _UNIT.match(text, span[1])
+    return raw + unit.group(1) if raw and unit else raw
+
+
+def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: int, hi: int) -> list[Anchor]:
+    """Table 二 items printed outside the table's row order (above its heading, between its parts).
+
+    An occurrence counts only where its value follows the label directly and reads as exactly the
+    row's values: prose that mentions the same words ("行政许可类信息69条") is not a row.
+    """
+    taken = [(a.start, a.end) for a in anchors]
+    found: list[Anchor] = []
+    for label in template.labels:
+        if any(a.row == label.row for a in anchors):
+            continue
+        occurrences = sorted((m.start(), m.end()) for k in label.keywords for m in re.finditer(_fuzzy(k), text[lo:hi]))
+        for start, end in ((lo + s, lo + e) for s, e in occurrences):
+            if any(s <= start < e or s < end <= e for s, e in taken):
+                continue
+            items = segment_items(text, end, row_end(text, end, hi, template.row_end))
+            n = len(template.rows[label.row])
+            decimal = f"{template.prefix}.{label.row}.{template.rows[label.row][-1]}" in template.decimal_keys
+            reading = read_row(items, n, None, trust_blanks=False, decimal_last=decimal)
+            first = next((i for i in items if not (i.kind == "text" and _SEPARATOR.fullmatch(i.text))), None)
+            if first and first.kind == "value" and len(reading.candidates) == 1:
+                found.append(Anchor(label.row, start, end))
+                taken.append((start, end))
+                break
+    return found
+
+
+_SEPARATOR = re.compile(r"[:：]+")
+
+
+def _merged_tail(items: list[Item], n: int) -> tuple[list[Item], bool]:
+    """A last cell merged across two columns and emitted twice ("0 | -21 | -21"): read once."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) == n + 1 and values[-1].text == values[-2].text:
+        return [i for i in items if i is not values[-1]], True
+    return items, False
+
+
+def _signed(items: list[Item]) -> list[Item]:
+    """A sign glued to the number after it is one signed value (2019's 本年增/减: "-18", "+1036")."""
+    merged: list[Item] = []
+    for item in items:
+        sign = merged[-1] if merged else None
+        glued = sign is not None and sign.end == item.start and sign.text in ("-", "－", "+", "＋")
+        if item.kind == "value" and item.text[:1].isdigit() and glued:
+            signed = ("-" if sign.text in ("-", "－") else "") + item.text
+            merged[-1] = Item("value", signed, sign.start, item.end)
+            continue
+        merged.append(item)
+    return merged
 
 
 _PROSE_SUBJECT = {"regulations": "规章", "normative_docs": "规范性文件"}
@@ -398,8 +574,8 @@ def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
         if single:
             anchors.insert(anchors.index(total), single)
             warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
-    segments = _rows_between(text, anchors, hi)
-    realigned = realign_shifted_values(segments, 7, solve.row_total_holds)
+    segments = _rows_between(text, anchors, hi, _T4_HEADER)
+    realigned = place_number_rows(text, segments) or realign_shifted_values(segments, 7, solve.row_total_holds)
     if realigned:
         warnings.append(f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order")
     readings = {row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks) for row, items in segments.items()}
@@ -416,12 +592,98 @@ def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
 
 
 def parse_table4(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> None:
+    """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+    found.add("review_litigation")
+    if read_transposed_table4(text, lo, hi, trust_blanks, cells, warnings):
+        return
     reading = read_row(segment_items(text, lo, hi), 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
-    found.add("review_litigation")
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def read_transposed_table4(
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], warnings: list[str]
+) -> bool:
+    """Table 四 with one row per result (结果维持 … 总计) and one value per group column.
+
+    Three values a row are the three groups. Two are 行政复议 and 行政诉讼 with the lawsuits'
+    two groups added up: a 0 there is 0 in both (counts are never negative); any other value is
+    left for the model, flagged ambiguous. Returns False when the region is not shaped so.
+    """
+    anchors = find_labels(text, T4_RESULT_LABELS, lo, hi)
+    if len(anchors) != len(T4_RESULT_LABELS):
+        return False
+    readings = []
+    for i, anchor in enumerate(anchors):
+        stop = anchors[i + 1].start if i + 1 < len(anchors) else hi
+        items = segment_items(text, anchor.end, row_end(text, anchor.end, stop))
+        printed = [item for item in items if item.kind != "blank"]
+        if not printed or printed[0].kind != "value":
+            return False
+        readings.append(items)
+    widths = {sum(1 for i in items if i.kind == "value") for items in readings}
+    groups = 3 if re.search(r"直\s*接\s*起\s*诉|复\s*议\s*后", text[lo : anchors[0].start]) else 2  # the header names them
+    if widths != {groups}:  # shaped by result but not readable by column: never in print order
+        values = [i for items in readings for i in items if i.kind == "value"]
+        raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
+        keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+        _put(cells, keys, RowReading(raw=[raw] * 15, spans=[span] * 15), None)
+        warnings.append("table 四 is printed one row per result, but its rows do not read as group columns")
+        return True
+    k = widths.pop()
+    for column, items in zip(T4_COLUMNS, readings):
+        reading = read_row(items, k, None, trust_blanks=trust_blanks)
+        values = reading.candidates[0] if len(reading.candidates) == 1 else None
+        if k == 3:
+            _put(cells, [t4_key(g, column) for g in T4_GROUPS], reading, values)
+            continue
+        review, lawsuits = values or (None, None)
+        _put(cells, [t4_key("review", column)], _pick(reading, 0), None if values is None else (review,))
+        _put(cells, [t4_key(g, column) for g in T4_GROUPS[1:]], _pick(reading, 1, 2), (0, 0) if lawsuits == 0 else None)
+    warnings.append(f"table 四 printed one row per result with {k} group columns; read by column")
+    return True
+
+
+def _pick(reading: RowReading, index: int, times: int = 1) -> RowReading:
+    """One printed value of a row as a reading of its own, for each of the `times` cells it stands for."""
+    return RowReading(
+        [],
+        [reading.raw[index]] * times if reading.raw else [],
+        [reading.spans[index]] * times if reading.spans else [],
+        [list(reading.flags[index]) for _ in range(times)] if reading.flags else [],
+    )
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def place_number_rows(text: str, segments: dict[str, list[Item]]) -> list[str]:
+    """Labels printed apart from their numbers (format.md §3.24): every label on a line of its own, then
+    rows of numbers that carry no label, so the last label's segment holds every number.
+
+    The printed rows of numbers (one a line, or one a block between blank lines where each number has
+    a line of its own) are placed on the labels in the template's order, only when there are exactly as
+    many as labels; each is then read as any row is (extra values, glued runs), and the checker's column
+    identities confirm the placement. Returns the rows it placed.
+    """
+    rows = list(segments)
+    if len(rows) < 2 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]):
+        return []
+    cells = [i for i in segments[rows[-1]] if i.kind != "text"]
+    gaps = [text[a.end : b.start] for a, b in zip(cells, cells[1:])]
+    by_line = any("\n" not in gap for gap, a, b in zip(gaps, cells, cells[1:]) if a.kind == b.kind == "value")
+    printed: list[list[Item]] = [[]]
+    for cell, gap in zip(cells, [""] + gaps):
+        if printed[-1] and ("\n" in gap if by_line else _BLANK_LINE.search(gap)):
+            printed.append([])
+        printed[-1].append(cell)
+    printed = [p for p in printed if any(i.kind == "value" for i in p)]
+    if len(printed) != len(rows):
+        return []
+    segments.update(zip(rows, printed))
+    return rows
 
 
 def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) -> list[str]:
@@ -539,10 +801,10 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
     found: set[str] = set()
     warnings: list[str] = []
     template = detect_template(text)
-    if regions.t2 and template != "gov2019":
-        parse_table2(text, *regions.t2, trust_blanks, cells, found)
-    elif template == "gov2019":
-        warnings.append("table 二 uses the 2019 template, whose cells have no 2021 keys; not read")
+    t2_anchors: list[Anchor] = []
+    if regions.t2:
+        t2_template = T2_2019 if template == "gov2019" else T2_2021
+        t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
     t3_anchors: list[Anchor] = []
     if regions.t3:
         t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
@@ -550,8 +812,8 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
         parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:
         template = "gov2021"
-    parsed = ParsedTables(cells, regions, found, warnings, template)
-    parsed.rows = table_rows(text, parsed, t3_anchors)
+    parsed = ParsedTables(cells, regions, found, warnings, template, absent=absent_rows(text, found, template, regions.t3))
+    parsed.rows = table_rows(text, parsed, t2_anchors, t3_anchors)
     start = regions.t3[0] if regions.t3 else (regions.t2[0] if regions.t2 else None)
     parsed.stops_inside_tables = start is not None and regions.t4 is None and not _END_TITLE.search(text, start + 200)
     return parsed
@@ -560,16 +822,18 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
 # ---------------------------------------------------------------- rows for the later stages
 
 
-def _rows_from_anchors(text: str, table: str, rows: list[str], labels, lo: int, hi: int, keys_of, constraint) -> list[TableRow]:
-    """Rows by their label anchors, as the parser reads them; a row whose label was not found gets the
-    text between its found neighbours."""
+def _rows_from_anchors(
+    text: str, table: str, rows: list[str], labels, lo: int, hi: int, keys_of, constraint, ends: re.Pattern | None = None
+) -> list[TableRow]:
+    """Rows by their label anchors, as the parser reads them (a row ends at the next label, or where
+    `row_end` says with `ends`); a row whose label was not found gets the text between its found neighbours."""
     anchors = {a.row: a for a in labels}
     spans: dict[str, tuple[int, int]] = {}  # row → where its values are looked for
     for row in rows:
         if row in anchors:
             a = anchors[row]
             later = [b.start for b in labels if b.start > a.start]
-            spans[row] = (a.end, later[0] if later else hi)
+            spans[row] = (a.end, row_end(text, a.end, later[0] if later else hi, ends))
         else:
             before = [b.end for b in labels if rows.index(b.row) < rows.index(row)]
             after = [b.start for b in labels if rows.index(b.row) > rows.index(row)]
@@ -578,7 +842,7 @@ def _rows_from_anchors(text: str, table: str, rows: list[str], labels, lo: int, 
     _deal_shared(rows, spans, items, anchors, keys_of)
     if constraint:  # as the parser does: values a PDF text layer printed beside another label
         own = {row: items[row] for row in rows if row in anchors}
-        realign_shifted_values(own, len(keys_of(rows[0])), constraint)
+        place_number_rows(text, own) or realign_shifted_values(own, len(keys_of(rows[0])), constraint)
         items.update(own)
     return [TableRow(table, row, tuple(keys_of(row)), items[row], constraint, anchors.get(row)) for row in rows]
 
@@ -608,24 +872,45 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
         i = j + 1
 
 
-def table_rows(text: str, parsed: ParsedTables, t3_anchors: list[Anchor]) -> list[TableRow]:
+def table_rows(text: str, parsed: ParsedTables, t2_anchors: list[Anchor], t3_anchors: list[Anchor]) -> list[TableRow]:
     """Every row of every located table, in template order; tables the parser did not locate are absent.
 
     A row is found the way the cells were read (its label anchor, the value tokens up to the next
-    label); a row whose label was not found gets the text between its found neighbours.
+    label); a row whose label was not found gets the text between its found neighbours. The 2019
+    template's table 二 has keys the model path does not ask for yet.
     """
     regions = parsed.regions
     rows: list[TableRow] = []
     if regions.t2 and parsed.template != "gov2019":
         lo, hi = regions.t2
-        rows += _rows_from_anchors(text, "二", list(T2_ROWS), find_labels(text, T2_LABELS, lo, hi), lo, hi, lambda r: [f"active.{r}.{c}" for c in T2_ROWS[r]], None)
+        keys_of = lambda r: [f"active.{r}.{c}" for c in T2_ROWS[r]]  # noqa: E731
+        rows += _rows_from_anchors(text, "二", list(T2_ROWS), t2_anchors, lo, hi, keys_of, None, T2_2021.row_end)
     if regions.t3:
         lo, hi = regions.t3
         single = any(a.row == OTHER_TOTAL_ROW for a in t3_anchors)  # the 2019 （六） row, as parse_table3 found it
         names = t3_rows_2019() if single else list(T3_ROWS)
-        rows += _rows_from_anchors(text, "三", names, list(t3_anchors), lo, hi, lambda r: [t3_key(r, c) for c in T3_COLUMNS], solve.row_total_holds)
+        keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
+        rows += _rows_from_anchors(text, "三", names, list(t3_anchors), lo, hi, keys_of, solve.row_total_holds, _T4_HEADER)
     if regions.t4:
         lo, hi = regions.t4
         keys = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
         rows.append(TableRow("四", "review_litigation", keys, segment_items(text, lo, hi), solve.groups_total_hold))
     return rows
+
+
+def absent_rows(text: str, found: set[str], template: str, t3: tuple[int, int] | None) -> set[str]:
+    """Rows not read whose label the page does not print at all: a fragment's missing part, not a failure.
+
+    Table 三's labels are looked for from its first row to its end (its column header and table 四's
+    print 总计 and 其他).
+    """
+    t2 = (T2_2019, "active_2019") if template == "gov2019" else (T2_2021, "active")
+    labels = [(f"{t2[1]}.{label.row}", label, 0, len(text)) for label in t2[0].labels]
+    if any(f"applications.{label.row}" not in found for label in T3_LABELS):
+        t3_rows = find_labels(text, T3_LABELS, *t3) if t3 else []
+        t3_span = (t3_rows[0].start, t3[1]) if t3_rows else (0, len(text))
+        labels += [(f"applications.{label.row}", label, *t3_span) for label in T3_LABELS]
+    absent = {row for row, label, lo, hi in labels if row not in found and not find_label(text, label, lo, hi)}
+    if "review_litigation" not in found and not _T4_RESULTS_HEADER.search(text):
+        absent.add("review_litigation")
+    return absent

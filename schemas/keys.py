@@ -13,6 +13,22 @@ T2_ROWS: dict[str, tuple[str, ...]] = {
 T2_KEYS: tuple[str, ...] = tuple(f"active.{row}.{col}" for row, cols in T2_ROWS.items() for col in cols)
 FEE_KEY = "active.fees.amount"
 
+# The 2019 trial template's table 二 (format.md §1.4): other columns, two more rows, keys of their own.
+T2_2019_ROWS: dict[str, tuple[str, ...]] = {
+    "regulations": ("new_made", "new_published", "total_published"),
+    "normative_docs": ("new_made", "new_published", "total_published"),
+    "licensing": ("prev_items", "delta", "decisions"),
+    "other_mgmt_services": ("prev_items", "delta", "decisions"),
+    "penalty": ("prev_items", "delta", "decisions"),
+    "coercion": ("prev_items", "delta", "decisions"),
+    "fees": ("prev_items", "delta"),
+    "procurement": ("projects", "total_amount"),
+}
+T2_2019_KEYS: tuple[str, ...] = tuple(f"active_2019.{row}.{col}" for row, cols in T2_2019_ROWS.items() for col in cols)
+PROCUREMENT_KEY = "active_2019.procurement.total_amount"  # a decimal; its unit (元) stays in the cell's raw text
+DECIMAL_KEYS = frozenset({FEE_KEY, PROCUREMENT_KEY})
+SIGNED_KEYS = frozenset(k for k in T2_2019_KEYS if k.endswith(".delta"))  # 本年增/减: "-18", "+1036"
+
 T3_ROWS: tuple[str, ...] = (
     "new_received",
     "carried_over",
@@ -71,12 +87,12 @@ T3_KEYS: tuple[str, ...] = tuple(t3_key(r, c) for r in T3_ROWS for c in T3_COLUM
 T4_KEYS: tuple[str, ...] = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
 OTHER_TOTAL_KEYS: tuple[str, ...] = tuple(t3_key(OTHER_TOTAL_ROW, c) for c in T3_COLUMNS)
 ALL_KEYS: tuple[str, ...] = T2_KEYS + T3_KEYS + T4_KEYS
-KNOWN_KEYS: frozenset[str] = frozenset(ALL_KEYS + OTHER_TOTAL_KEYS)
+KNOWN_KEYS: frozenset[str] = frozenset(ALL_KEYS + OTHER_TOTAL_KEYS + T2_2019_KEYS)
 
 
 def table_of(key: str) -> str:
     """'二', '三' or '四': the template table a key belongs to."""
-    return {"active": "二", "applications": "三", "review_litigation": "四"}[key.split(".", 1)[0]]
+    return {"active": "二", "active_2019": "二", "applications": "三", "review_litigation": "四"}[key.split(".", 1)[0]]
 
 
 def ordered(keys) -> list[str]:
@@ -84,4 +100,5 @@ def ordered(keys) -> list[str]:
     rank = {k: i for i, k in enumerate(ALL_KEYS)}
     before_total = rank[t3_key("total_processed", T3_COLUMNS[0])]
     rank |= {k: before_total - 0.5 + i / 100 for i, k in enumerate(OTHER_TOTAL_KEYS)}  # where the 2019 row is printed
+    rank |= {k: -len(T2_2019_KEYS) + i for i, k in enumerate(T2_2019_KEYS)}  # 2019's table 二 comes first too
     return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))

@@ -187,6 +187,41 @@ class ActiveDisclosure(BaseModel):
     fees: FeeAmount = FeeAmount()
 
 
+class NewlyMade2019(BaseModel):
+    new_made: Count = None  # 本年新制作数量
+    new_published: Count = None  # 本年新公开数量
+    total_published: Count = None  # 对外公开总数量
+
+
+class Items2019(BaseModel):
+    prev_items: Count = None  # 上一年项目数量
+    delta: int | None = None  # 本年增/减, signed
+    decisions: Count = None  # 处理决定数量
+
+
+class FeeItems2019(BaseModel):
+    prev_items: Count = None
+    delta: int | None = None
+
+
+class Procurement2019(BaseModel):
+    projects: Count = None  # 采购项目数量
+    total_amount: Decimal | None = None  # 采购总金额, in the unit printed in the cell (its raw text)
+
+
+class ActiveDisclosure2019(BaseModel):
+    """二、主动公开政府信息情况 in the 2019 trial template (format.md §1.4): only on gov2019 records."""
+
+    regulations: NewlyMade2019 = NewlyMade2019()
+    normative_docs: NewlyMade2019 = NewlyMade2019()
+    licensing: Items2019 = Items2019()
+    other_mgmt_services: Items2019 = Items2019()
+    penalty: Items2019 = Items2019()
+    coercion: Items2019 = Items2019()
+    fees: FeeItems2019 = FeeItems2019()
+    procurement: Procurement2019 = Procurement2019()
+
+
 class ApplicantCounts(BaseModel):
     natural_person: Count = None
     commercial: Count = None
@@ -282,6 +317,7 @@ class Report(BaseModel):
     verdict_reason: str = ""
     meta: Meta = Field(default_factory=Meta)
     active: ActiveDisclosure = Field(default_factory=ActiveDisclosure)
+    active_2019: ActiveDisclosure2019 | None = None  # the 2019 template's table 二, when the report uses it
     applications: Applications = Field(default_factory=Applications)
     review_litigation: ReviewLitigation = Field(default_factory=ReviewLitigation)
     cells: dict[str, Cell] = Field(default_factory=dict)
@@ -345,12 +381,14 @@ class Report(BaseModel):
         """A copy whose typed tables are rebuilt from `cells` (the single source of truth)."""
         flat = {k: c.value for k, c in cells.items()}
         apps = _nest(flat, "applications")
+        active_2019 = _nest(flat, "active_2019")
         if not any(k in cells for k in OTHER_TOTAL_KEYS):
             apps.pop("other_total", None)
         return self.model_copy(
             update={
                 "cells": {k: cells[k] for k in ordered(cells)},
                 "active": ActiveDisclosure.model_validate(_nest(flat, "active")),
+                "active_2019": ActiveDisclosure2019.model_validate(active_2019) if active_2019 else None,
                 "applications": Applications.model_validate(apps),
                 "review_litigation": ReviewLitigation.model_validate(_nest(flat, "review_litigation")),
             }

@@ -58,6 +58,25 @@ T3_LABELS = (
     Label("carried_forward", ("结转下年度", "结转下一年度", "结转下年")),
 )
 OTHER_TOTAL_LABEL = Label(OTHER_TOTAL_ROW, ("其他处理",))
+# the 2019 trial template's table 二 (format.md §1.4): 规范性文件 without 行政, two more rows
+T2_2019_LABELS = (
+    Label("regulations", ("规章",)),
+    Label("normative_docs", ("规范性文件", "规范文件")),
+    Label("licensing", ("行政许可",)),
+    Label("other_mgmt_services", ("其他对外管理服务事项", "对外管理服务")),
+    Label("penalty", ("行政处罚",)),
+    Label("coercion", ("行政强制",)),
+    Label("fees", ("行政事业性收费", "事业性收费")),
+    Label("procurement", ("政府集中采购", "集中采购")),
+)
+# table 四 printed one row per result (format.md §3.22): the result labels, keyed by the canonical column
+T4_RESULT_LABELS = (
+    Label("upheld", ("结果维持", "维持")),
+    Label("corrected", ("结果纠正", "纠正")),
+    Label("other", ("其他结果",)),
+    Label("pending", ("尚未审结", "未审结")),
+    Label("total", ("总计",)),
+)
 
 
 def t3_rows_2019() -> list[str]:
@@ -79,6 +98,25 @@ T2_BLOCKS = (
     ("第二十条第（五）项", ("本年处理决定数量",), (("licensing", "行政许可"),)),
     ("第二十条第（六）项", ("本年处理决定数量",), (("penalty", "行政处罚"), ("coercion", "行政强制"))),
     ("第二十条第（八）项", ("本年收费金额（单位：万元）",), (("fees", "行政事业性收费"),)),
+)
+T2_2019_BLOCKS = (
+    (
+        "第二十条第（一）项",
+        ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
+        (("regulations", "规章"), ("normative_docs", "规范性文件")),
+    ),
+    (
+        "第二十条第（五）项",
+        ("上一年项目数量", "本年增/减", "处理决定数量"),
+        (("licensing", "行政许可"), ("other_mgmt_services", "其他对外管理服务事项")),
+    ),
+    (
+        "第二十条第（六）项",
+        ("上一年项目数量", "本年增/减", "处理决定数量"),
+        (("penalty", "行政处罚"), ("coercion", "行政强制")),
+    ),
+    ("第二十条第（八）项", ("上一年项目数量", "本年增/减"), (("fees", "行政事业性收费"),)),
+    ("第二十条第（九）项", ("采购项目数量", "采购总金额"), (("procurement", "政府集中采购"),)),
 )
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 T3_CORP_HEADERS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")

@@ -311,3 +311,28 @@ def test_eval_cli_with_gold_kept_apart_from_text_markdown_html_and_pdf_inputs(tm
     summary = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
     assert len(summary["records"]) == 4 and all(r["error"] == "" for r in summary["records"])
     assert all(r["accuracy"]["rate"] == 1.0 for r in summary["records"]), [(r["case"], r["wrong"][:2]) for r in summary["records"]]
+
+
+def test_a_value_where_the_page_prints_none_is_wrong_and_an_undetermined_cell_may_stay_null():
+    gold = {k: v for k, v in GOLD.items() if not k.startswith("review_litigation.")}
+    missing = [k for k in GOLD if k.startswith("review_litigation.")]
+    open_key = "active.normative_docs.issued"
+    invented = record(gold, Verdict.incomplete, {missing[0]: 0, open_key: None})
+    score = score_record("c", "c.txt", gold, invented, not_on_page=missing, undetermined=[open_key])
+    assert [c.key for c in score.wrong] == [missing[0]]
+    assert score.accuracy().total == len(gold) + len(missing)
+    misread = score_record("c", "c.txt", gold, record(gold, changes={open_key: 1}), undetermined=[open_key])
+    assert [c.key for c in misread.wrong] == [open_key]
+
+
+def test_a_generated_suite_reports_and_gates_each_kind():
+    right = score_record("a", "a.txt", GOLD, record(GOLD), kinds=("markdown", "fragment"))
+    misread = record(GOLD, Verdict.needs_model, {NONZERO_KEY: 0})
+    wrong = score_record("b", "b.txt", GOLD, misread, kinds=("markdown", "t4_shapes"))
+    summary = summarise([right, wrong])
+    assert summary["kinds"]["fragment"]["exact_rate"]["rate"] == 1.0
+    assert summary["kinds"]["t4_shapes"]["accuracy"]["right"] == 199
+    assert summary["kinds"]["markdown"]["records"] == 2
+    baseline = {"kinds": {"fragment": 1.0, "t4_shapes": 1.0}}
+    reasons = gate(result(right, wrong), baseline=baseline | {"cases": ["a", "b"]})
+    assert reasons == ["accuracy on t4_shapes pages 99.50% is below the baseline's 100.00%"]

@@ -199,13 +199,34 @@ def test_label_column_followed_by_a_block_of_values():
     assert_reads(report, t3_cells(TABLE3))
 
 
-def test_2019_table2_is_not_read_into_2021_keys_and_does_not_block_the_verdict():
-    t2 = {"规章": [0, 0, 0], "规范性文件": [3, 3, 40], "行政许可": [10, -2, 55], "其他对外管理服务事项": [1, 0, 0], "行政处罚": [5, 0, 7], "行政强制": [0, 0, 0], "行政事业性收费": [4, 0]}
+def test_2019_table2_is_read_into_keys_of_its_own():
+    t2 = {
+        "规章": [0, 0, 0], "规范性文件": [3, 3, 40], "行政许可": [10, "-2", 55], "其他对外管理服务事项": [1, "+1", 0],
+        "行政处罚": [5, 0, 7], "行政强制": [0, 0, 0], "行政事业性收费": [4, 0], "政府集中采购": [3, "251000元"],
+    }
     text = page(TABLE3, t2=t2).replace("本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量")
     report = extract(text)
     assert report.meta.template == "gov2019"
-    assert report.values()["active.licensing.decisions"] is None
+    values = report.values()
+    assert values["active.licensing.decisions"] is None
+    assert [values[f"active_2019.licensing.{c}"] for c in ("prev_items", "delta", "decisions")] == [10, -2, 55]
+    assert values["active_2019.other_mgmt_services.delta"] == 1
+    assert values["active_2019.normative_docs.total_published"] == 40
+    assert values["active_2019.procurement.total_amount"] == Decimal("251000")
+    assert report.cells["active_2019.procurement.total_amount"].raw == "251000元"
+    assert report.active_2019.licensing.delta == -2
     assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_2019_table2_without_its_procurement_row_is_incomplete_not_verified():
+    t2 = {
+        "规章": [0, 0, 0], "规范性文件": [3, 3, 40], "行政许可": [10, 2, 55], "其他对外管理服务事项": [1, 0, 0],
+        "行政处罚": [5, 0, 7], "行政强制": [0, 0, 0], "行政事业性收费": [4, 0],
+    }
+    text = page(TABLE3, t2=t2).replace("本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量")
+    report = extract(text)
+    assert report.values()["active_2019.procurement.projects"] is None
+    assert report.verdict.value == "incomplete", report.verdict_reason
 
 
 def test_values_printed_above_a_wrapped_label_are_realigned():
