@@ -212,6 +212,23 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
 
 
 @app.command()
+def review(
+    path: Path = typer.Argument(..., help="A batch --out directory, or a records file (records.jsonl, or `extract --format json` output)."),
+    site: Path = typer.Option(..., "-o", "--output", help="The site's directory (created; open SITE/index.html)."),
+    jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes rendering the report pages."),
+) -> None:
+    """Build a static review site: every report, its cells on their source text, its problems, and across years."""
+    from extractor.review import ReviewError, build_site
+
+    try:
+        figures = build_site(path, site, jobs)
+    except ReviewError as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {site / 'index.html'}: {figures['reports']} reports, {figures['agencies']} agencies, "
+               f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s", err=True)
+
+
+@app.command()
 def schema(output: Path | None = typer.Option(None, "-o", "--output")) -> None:
     """Print (or write) the JSON Schema of a record."""
     text = json.dumps(record_schema(), ensure_ascii=False, indent=2) + "\n"
@@ -265,7 +282,7 @@ def eval_command(
         fail(f"no cases to evaluate in {cases}")
     evaluate.print_terminal(result, Console())
     json_path, md_path = evaluate.write_reports(result, report)
-    typer.echo(f"wrote {json_path} and {md_path}", err=True)
+    typer.echo(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}", err=True)
     reasons = evaluate.gate(result, min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy, base)
     if save_baseline and not reasons:
         evaluate.save_baseline(baseline, result)
