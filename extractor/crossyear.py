@@ -18,7 +18,7 @@ import io
 import itertools
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
 from schemas.keys import T3_COLUMNS, t3_key
@@ -30,6 +30,7 @@ ROW_LABELS = {"regulations": "规章", "normative_docs": "行政规范性文件"
 # possibly the same agency (管委会 vs the area it runs), so such a pair is listed but never linked.
 LOOSE_SUFFIXES = ("人民政府", "政府", "管委会", "管理委员会", "办公室", "行政公署")
 MAX_READINGS = 10_000
+MAX_PER_YEAR = 3  # more reports than this under one name and year are not one agency's copies: not paired
 COLUMNS = (
     "agency",  # the linked agency's display name
     "scope",
@@ -138,9 +139,15 @@ def link(reports: list[dict]) -> tuple[list[dict], list[dict]]:
             names = " / ".join(sorted({a["name"] for a in near}))
             unlinked.append({"agencies": [a["id"] for a in near], "reason": f"names differ only by a suffix ({names}): possibly one agency, not linked"})
     for agency in agencies:
-        years = [reports[i]["year"] for i in agency["members"]]
-        for year in sorted({y for y in years if years.count(y) > 1}):
-            agency.setdefault("notes", []).append(f"{years.count(year)} reports for {year}: each is checked against its neighbours")
+        years = Counter(reports[i]["year"] for i in agency["members"])
+        for year, count in sorted(years.items()):
+            if count > MAX_PER_YEAR:
+                note = f"{count} reports for {year}: too many to be copies of one report, so not checked across years"
+            elif count > 1:
+                note = f"{count} reports for {year}: each is checked against its neighbours"
+            else:
+                continue
+            agency.setdefault("notes", []).append(note)
     return agencies, unlinked
 
 
@@ -291,7 +298,8 @@ def check_all(reports: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
     agencies, unlinked = link(reports)
     checks = []
     for agency in agencies:
-        members = agency["members"]
+        years = Counter(reports[i]["year"] for i in agency["members"])
+        members = [i for i in agency["members"] if years[reports[i]["year"]] <= MAX_PER_YEAR]
         for i, j in itertools.product(members, members):
             earlier, later = reports[i], reports[j]
             if later["year"] != earlier["year"] + 1:

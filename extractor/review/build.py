@@ -9,6 +9,7 @@ there and its sha256 still matches) to show every cell where it was read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import shutil
@@ -160,7 +161,7 @@ def segments(text: str, report: Report) -> list[tuple[str, str]]:
         starts[span[0]].append(span)
     open_spans: list[tuple[int, int, str]] = []
     pieces = []
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in itertools.pairwise(cuts):
         open_spans = [s for s in open_spans if s[1] > start] + starts.get(start, [])
         pieces.append((text[start:end], " ".join(sorted({k for _, _, k in open_spans}))))
     return pieces
@@ -382,8 +383,9 @@ def _write_agencies(env, site: Path, agencies, checks, unlinked, rows, facts) ->
             notes[agency_id].append(entry["reason"])
     template = env.get_template("agency.html")
     for agency in agencies:
-        members = [rows[i] | {"facts": facts[i]} for i in agency["members"]]
+        members = [rows[i] | {"facts": facts[i]} for i in agency["members"][:AGENCY_COLUMNS]]
         page = template.render(
+            more=len(agency["members"]) - len(members),
             root="../",
             agency=agency,
             members=members,
@@ -393,6 +395,8 @@ def _write_agencies(env, site: Path, agencies, checks, unlinked, rows, facts) ->
         )
         atomic_write(site / "a" / f"{agency['id']}.html", page, durable=False)
 
+
+AGENCY_COLUMNS = 40  # reports side by side on an agency page; the index lists them all
 
 # Cells an agency page compares year by year: the ones that link years, and the main totals.
 HEADLINE = (
