@@ -89,6 +89,27 @@ def bench_batch(work: Path, n: int, jobs: int) -> None:
     )
 
 
+def bench_review(work: Path, n: int, jobs: int) -> None:
+    """`nianbao review` over the batch just made: the site's build time, size and what the index weighs."""
+    out, site = work / f"batch-out-{n}", work / f"review-{n}"
+    shutil.rmtree(site, ignore_errors=True)
+    command = [sys.executable, "-m", "extractor.cli", "review", str(out), "-o", str(site), "--jobs", str(jobs)]
+    started = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if run.returncode != 0:
+        print(f"review failed ({run.returncode}): {run.stderr.strip()[-500:]}")
+        return
+    pages = list((site / "r").iterdir())
+    total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    index = (site / "index.html").stat().st_size + (site / "data" / "index.js").stat().st_size
+    print(
+        f"\nreview: {len(pages)} report pages, --jobs {jobs}: {wall:.1f} s = {len(pages) / wall:.0f} pages/s; "
+        f"site {total / 2**20:.0f} MiB ({total / len(pages) / 1024:.0f} KiB a report page on average); "
+        f"index page + its data {index / 2**20:.1f} MiB; peak RSS {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB (largest process so far)"
+    )
+
+
 def profile_text(work: Path, n: int, top: int = 15) -> None:
     """cProfile of the text path, in this process: where a text report's time goes."""
     files = sorted(inputs(work, "txt", n).iterdir())
@@ -114,6 +135,7 @@ def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, p
         bench_kinds(work, kinds, n)
         if batch:
             bench_batch(work, batch, jobs)
+            bench_review(work, batch, jobs)
         if profile:
             profile_text(work, min(n, 200))
     finally:

@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import re
 import shutil
 import time
 from collections import Counter, defaultdict
@@ -153,8 +154,15 @@ def source_text(report: Report) -> tuple[str | None, str]:
 
 
 def segments(text: str, report: Report) -> list[tuple[str, str]]:
-    """The text cut at every span boundary: (piece, space-separated keys read from it, or '')."""
-    spans = [(cell.span[0], cell.span[1], key) for key, cell in report.cells.items() if cell.span and 0 <= cell.span[0] < cell.span[1] <= len(text)]
+    """The text cut at every span boundary: (piece, the numbers of the cells read from it, or '').
+
+    A cell's number is its position in `report.cells` (its `data-n` on the page): shorter than its key.
+    """
+    spans = [
+        (cell.span[0], cell.span[1], n)
+        for n, cell in enumerate(report.cells.values())
+        if cell.span and 0 <= cell.span[0] < cell.span[1] <= len(text)
+    ]
     cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     starts: dict[int, list] = defaultdict(list)
     for span in spans:
@@ -163,8 +171,16 @@ def segments(text: str, report: Report) -> list[tuple[str, str]]:
     pieces = []
     for start, end in itertools.pairwise(cuts):
         open_spans = [s for s in open_spans if s[1] > start] + starts.get(start, [])
-        pieces.append((text[start:end], " ".join(sorted({k for _, _, k in open_spans}))))
+        numbers = " ".join(str(n) for n in sorted({n for _, _, n in open_spans}))
+        piece = text[start:end]
+        pieces.append((piece if numbers else _compact(piece), numbers))
     return pieces
+
+
+def _compact(piece: str) -> str:
+    """Text between spans as shown: the blank lines and padding of page chrome squeezed (spans are untouched)."""
+    piece = re.sub(r"[ \t\u3000]*\n[ \t\u3000\n]*", "\n", piece)
+    return re.sub(r"[ \u3000]{3,}", "  ", piece)
 
 
 def shown_value(key: str, cell) -> str:
@@ -177,18 +193,17 @@ def shown_value(key: str, cell) -> str:
     return ""
 
 
-def cell_title(key: str, cell, status: str) -> str:
-    """The tooltip: the key and how the cell was read."""
+def cell_title(cell) -> str:
+    """The tooltip, short (a page has 200 of them): what the cell was read from, where, and its flags."""
     if cell is None:
-        return key
-    parts = [key, STATUSES[status]]
+        return ""
+    parts = []
     if cell.raw is not None:
-        parts.append(f"read from {cell.raw!r}" + (f" at {cell.span[0]}–{cell.span[1]}" if cell.span else ""))
-    if cell.flags:
-        parts.append("flags: " + ", ".join(cell.flags))
+        parts.append(repr(cell.raw) + (f" @{cell.span[0]}–{cell.span[1]}" if cell.span else ""))
+    parts += cell.flags
     if cell.candidates:
-        parts.append("candidates: " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
-    return "\n".join(parts)
+        parts.append("one of " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+    return " · ".join(parts)
 
 
 def open_cells(report: Report, statuses: dict[str, str]) -> list[dict]:
@@ -210,29 +225,31 @@ def open_cells(report: Report, statuses: dict[str, str]) -> list[dict]:
 def layout(report: Report, statuses: dict[str, str], suggested: set[str]) -> list[dict]:
     """The three tables as the template prints them (schemas.template), each value cell with its status."""
     keys = {k: k for k in report.cells}
+    numbers = {k: n for n, k in enumerate(report.cells)}
     tables = []
     for builder in (table2, table3, table4):
         table = builder(defaultdict(str, keys))
         rows = []
         for row in table.rows:
-            rows.append([_cell(td, report, statuses, suggested) for td in row])
+            rows.append([_cell(td, report, statuses, suggested, numbers) for td in row])
         first_key = next(td.key for row in table.rows for td in row if td.key)
         tables.append({"title": TABLE_TITLES[table_of(first_key)], "rows": rows})
     return tables
 
 
-def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str]) -> dict:
+def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str], numbers: dict[str, int]) -> dict:
     if not td.key:
         return {"text": td.text, "colspan": td.colspan, "rowspan": td.rowspan}
     cell = report.cells.get(td.key)
     status = statuses.get(td.key, "absent")
     return {
         "key": td.key,
+        "n": numbers.get(td.key, ""),
         "text": shown_value(td.key, cell),
         "raw": cell.raw if cell is not None and cell.value is None and cell.raw else "",
         "status": status,
         "suggested": td.key in suggested,
-        "title": cell_title(td.key, cell, status),
+        "title": cell_title(cell),
         "colspan": td.colspan,
         "rowspan": td.rowspan,
     }

@@ -2,22 +2,28 @@
 // an identity or a suggestion → its cells light up and the first scrolls into view.
 (function () {
   "use strict";
+  // Cells are td#cell-<key> with data-n, their number; a mark's data-n lists the cells read from it.
   var marks = Array.prototype.slice.call(document.querySelectorAll("#text mark"));
   var selected = document.getElementById("selected");
+  var cells = {};
+  document.querySelectorAll("td.c").forEach(function (td) { cells[td.dataset.n] = td; });
 
   function clear() {
     document.querySelectorAll(".sel, .lit").forEach(function (e) { e.classList.remove("sel", "lit"); });
   }
-  function marksOf(key) {
-    return marks.filter(function (m) { return m.dataset.keys.split(" ").indexOf(key) >= 0; });
-  }
+  function keyOf(td) { return td.id.slice("cell-".length); }
   function cell(key) { return document.getElementById("cell-" + key); }
+  function marksOf(key) {
+    var td = cell(key);
+    if (!td) return [];
+    return marks.filter(function (m) { return m.dataset.n.split(" ").indexOf(td.dataset.n) >= 0; });
+  }
   function selectCell(td) {
     clear();
     td.classList.add("sel");
-    var found = marksOf(td.dataset.key);
+    var found = marksOf(keyOf(td));
     found.forEach(function (m) { m.classList.add("sel"); });
-    if (selected) selected.textContent = td.dataset.key + (found.length ? "" : " — not read from the text");
+    if (selected) selected.textContent = keyOf(td) + (found.length ? "" : " — not read from the text");
     if (found.length) found[0].scrollIntoView({ block: "center" });
   }
   function lightCells(keys, origin) {
@@ -38,7 +44,8 @@
   });
   marks.forEach(function (m) {
     m.addEventListener("click", function () {
-      var first = lightCells(m.dataset.keys.split(" "), m);
+      var keys = m.dataset.n.split(" ").map(function (n) { return cells[n] ? keyOf(cells[n]) : ""; });
+      var first = lightCells(keys.filter(Boolean), m);
       if (first) first.scrollIntoView({ block: "center" });
     });
   });
@@ -51,6 +58,8 @@
     item.addEventListener("click", go);
     item.addEventListener("keydown", function (e) { if (e.key === "Enter") go(e); });
   });
+  var text = document.getElementById("text");
+  if (text && marks.length) text.scrollTop = marks[0].offsetTop - text.offsetTop - 60;  // past the page chrome
   if (location.hash.indexOf("#cell-") === 0) {
     var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
     if (target) selectCell(target);
