@@ -167,6 +167,7 @@ def bench(
     kinds: str = typer.Option("txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure."),
     workdir: Path | None = typer.Option(None, "--workdir", help="Keep the generated inputs here and reuse them next time (default: a temporary directory)."),
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
+    review: int = typer.Option(10_000, "--review", min=0, help="Records for the review site's build (the batch's, relabelled as a panel of agencies × 5 years; 0: skip)."),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
@@ -179,7 +180,7 @@ def bench(
             import reportlab  # noqa: F401 - renders the PDF inputs
         except ImportError:
             fail("the pdf kind renders its inputs with reportlab: pip install 'nianbao[test]', or leave pdf out of --kinds")
-    run(n, batch, jobs, kinds.split(","), workdir, profile)
+    run(n, batch, jobs, kinds.split(","), workdir, profile, review if batch else 0)
 
 
 @app.command()

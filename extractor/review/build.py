@@ -91,10 +91,6 @@ def parse_record(line: str, where: str = "") -> Report:
     return report
 
 
-def load_reports(path: Path) -> list[Report]:
-    return [parse_record(line, f"{path}: record {n + 1}: ") for n, line in enumerate(record_lines(path))]
-
-
 def report_id(report: Report) -> str:
     """The page's file name: the input's content hash, so a page keeps its address across rebuilds."""
     basis = report.meta.input_sha256 or hashlib.sha256(report.source.encode("utf-8")).hexdigest()
@@ -285,8 +281,9 @@ def index_row(report: Report) -> dict:
     }
 
 
-def _first_pass(line: str) -> tuple[dict, dict]:
-    report = parse_record(line)
+def _first_pass(item: tuple[int, str]) -> tuple[dict, dict]:
+    number, line = item
+    report = parse_record(line, f"record {number + 1}: ")
     return index_row(report), crossyear.facts(report)
 
 
@@ -321,7 +318,7 @@ def build_site(path: Path, site: Path, jobs: int = 1, progress=None) -> dict:
     started = time.perf_counter()
     lines = record_lines(path)
     with _pool(jobs) as pool:
-        first = list((pool.imap if pool else map)(_first_pass, lines, *([64] if pool else [])))
+        first = list((pool.imap if pool else map)(_first_pass, enumerate(lines), *([64] if pool else [])))
     if not first:
         raise ReviewError(f"{path}: no records")
     return _render(path, site, [r for r, _ in first], [f for _, f in first], jobs, started)
