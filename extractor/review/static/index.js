@@ -13,8 +13,12 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
+  // what the search compares, normalised once rather than on every keystroke
+  data.rows.forEach(function (row) { row.push(norm(row[col.agency]) + "\u0000" + norm(row[col.source])); });
+  var searchable = data.columns.length;
+  data.grid.forEach(function (g) { g.push(norm(g[1])); });
   function matches(row) {
-    if (state.q && norm(row[col.agency]).indexOf(state.q) < 0 && norm(row[col.source]).indexOf(state.q) < 0) return false;
+    if (state.q && row[searchable].indexOf(state.q) < 0) return false;
     if (state.verdict && row[col.verdict] !== state.verdict) return false;
     if (state.year && String(row[col.year]) !== state.year) return false;
     if (state.hideFailed && row[col.verdict] === "failed") return false;
@@ -59,7 +63,7 @@
   }
   function renderGrid() {
     var years = data.years.filter(function (y) { return !state.year || String(y) === state.year; });
-    var agencies = data.grid.filter(function (g) { return !state.q || norm(g[1]).indexOf(state.q) >= 0; });
+    var agencies = data.grid.filter(function (g) { return !state.q || g[4].indexOf(state.q) >= 0; });
     var head = el("tr"); head.append(el("th", { "class": "name" }, "agency (" + agencies.length + ")"));
     years.forEach(function (y) { head.append(el("th", {}, y)); });
     var thead = document.querySelector("#grid thead"); thead.textContent = ""; thead.append(head);
