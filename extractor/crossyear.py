@@ -59,7 +59,9 @@ def _row_keys(row: str) -> tuple[str, ...]:
     return tuple(f"active.{row}.{col}" for col in ("issued", "repealed", "in_force"))
 
 
-FACT_KEYS = tuple(k for c in T3_COLUMNS for side in _carry_keys(c) for k in side) + tuple(k for r in IN_FORCE_ROWS for k in _row_keys(r))
+FACT_KEYS = tuple(k for c in T3_COLUMNS for side in _carry_keys(c) for k in side) + tuple(
+    k for r in IN_FORCE_ROWS for k in _row_keys(r)
+)
 
 
 def facts(report: Report) -> dict:
@@ -123,9 +125,23 @@ def link(reports: list[dict]) -> tuple[list[dict], list[dict]]:
     agencies = []
     for number, ((name, scope), members) in enumerate(sorted(groups.items())):
         names = sorted({reports[i]["agency"] for i in members})
-        how = "the same name and scope" if len(names) == 1 else "the same name once spaces, full-width forms and punctuation are ignored, and the same scope"
+        how = (
+            "the same name and scope"
+            if len(names) == 1
+            else "the same name once spaces, full-width forms and punctuation are ignored, and the same scope"
+        )
         members.sort(key=lambda i: (reports[i]["year"], reports[i]["source"]))
-        agencies.append({"id": f"a{number:05d}", "name": names[0], "key": name, "scope": scope, "matched_by": how, "names": names, "members": members})
+        agencies.append(
+            {
+                "id": f"a{number:05d}",
+                "name": names[0],
+                "key": name,
+                "scope": scope,
+                "matched_by": how,
+                "names": names,
+                "members": members,
+            }
+        )
     by_name: dict[str, list[dict]] = defaultdict(list)
     by_stem: dict[str, list[dict]] = defaultdict(list)
     for agency in agencies:
@@ -133,11 +149,21 @@ def link(reports: list[dict]) -> tuple[list[dict], list[dict]]:
         by_stem[_stem(agency["key"])].append(agency)
     for same in by_name.values():
         if len(same) > 1:
-            unlinked.append({"agencies": [a["id"] for a in same], "reason": "the same name with a different scope (a department's own report vs the whole area's): not linked"})
+            unlinked.append(
+                {
+                    "agencies": [a["id"] for a in same],
+                    "reason": "the same name with a different scope (a department's own report vs the whole area's): not linked",
+                }
+            )
     for near in by_stem.values():
         if len({a["key"] for a in near}) > 1:
             names = " / ".join(sorted({a["name"] for a in near}))
-            unlinked.append({"agencies": [a["id"] for a in near], "reason": f"names differ only by a suffix ({names}): possibly one agency, not linked"})
+            unlinked.append(
+                {
+                    "agencies": [a["id"] for a in near],
+                    "reason": f"names differ only by a suffix ({names}): possibly one agency, not linked",
+                }
+            )
     for agency in agencies:
         years = Counter(reports[i]["year"] for i in agency["members"])
         for year, count in sorted(years.items()):
@@ -214,16 +240,27 @@ def _suggest(subject: dict, other: dict, subject_keys, other_keys, holds: Callab
         f"{subject['year']}: of the {len(open_readings)} readings of {raw!r}, {len(agree)} agree with {other['year']}'s "
         f"report ({evidence(known)}): {shown} — a suggestion, the cells stay unverified"
     )
-    return {"keys": list(subject_keys), "raw": raw, "of": len(open_readings), "readings": [list(r) for r in agree], "text": text}
+    return {
+        "keys": list(subject_keys),
+        "raw": raw,
+        "of": len(open_readings),
+        "readings": [list(r) for r in agree],
+        "text": text,
+    }
 
 
 def _blame(earlier: dict, later: dict, earlier_keys, later_keys) -> str:
     """Which report's own numbers are known to be wrong, if either: the one whose cell breaks its own identities."""
+
     def known(fact, keys):
         return any(fact["cells"].get(k, {}).get("source_error") for k in keys)
 
     def doubtful(fact, keys):
-        return any(fact["cells"].get(k, {}).get("failing") or {"ambiguous", "ungrounded", "parser_disagrees"} & set(fact["cells"].get(k, {}).get("flags", ())) for k in keys)
+        return any(
+            fact["cells"].get(k, {}).get("failing")
+            or {"ambiguous", "ungrounded", "parser_disagrees"} & set(fact["cells"].get(k, {}).get("flags", ()))
+            for k in keys
+        )
 
     first, second = known(earlier, earlier_keys), known(later, later_keys)
     if first != second:
@@ -239,7 +276,12 @@ def check_pair(earlier: dict, later: dict) -> list[dict]:
     for column in T3_COLUMNS:
         ek, lk = _carry_keys(column)
         a, b = _plain(earlier, ek), _plain(later, lk)
-        result = {"check": f"X.carry:{column}", "severity": "hard", "lhs": a[0] if a else None, "rhs": b[0] if b else None, }
+        result = {
+            "check": f"X.carry:{column}",
+            "severity": "hard",
+            "lhs": a[0] if a else None,
+            "rhs": b[0] if b else None,
+        }
         if a is None or b is None:
             result["status"] = "uncheckable"
             result["suggests"] = [
@@ -260,18 +302,39 @@ def check_pair(earlier: dict, later: dict) -> list[dict]:
     for row in IN_FORCE_ROWS:
         keys = _row_keys(row)
         a, b = _plain(earlier, keys), _plain(later, keys)
-        result = {"check": f"X.in_force:{row}", "severity": "soft", "lhs": None, "rhs": None, }
+        result = {
+            "check": f"X.in_force:{row}",
+            "severity": "soft",
+            "lhs": None,
+            "rhs": None,
+        }
         if a is None or b is None:
             result["status"] = "uncheckable"
             result["suggests"] = [
-                ("earlier", _suggest(
-                    earlier, later, keys, keys, lambda r, k: r[2] + k[0] - k[1] == k[2],
-                    lambda k: f"现行有效 at the end of {earlier['year']} = {k[2]} − {k[0]} + {k[1]} = {k[2] - k[0] + k[1]}",
-                )),
-                ("later", _suggest(
-                    later, earlier, keys, keys, lambda r, k: k[2] + r[0] - r[1] == r[2],
-                    lambda k: f"现行有效 at the end of {earlier['year']} = {k[2]}",
-                )),
+                (
+                    "earlier",
+                    _suggest(
+                        earlier,
+                        later,
+                        keys,
+                        keys,
+                        lambda r, k: r[2] + k[0] - k[1] == k[2],
+                        lambda k: (
+                            f"现行有效 at the end of {earlier['year']} = {k[2]} − {k[0]} + {k[1]} = {k[2] - k[0] + k[1]}"
+                        ),
+                    ),
+                ),
+                (
+                    "later",
+                    _suggest(
+                        later,
+                        earlier,
+                        keys,
+                        keys,
+                        lambda r, k: k[2] + r[0] - r[1] == r[2],
+                        lambda k: f"现行有效 at the end of {earlier['year']} = {k[2]}",
+                    ),
+                ),
             ]
         else:
             lhs, rhs = a[2] + b[0] - b[1], b[2]
@@ -322,7 +385,11 @@ def summarise(agencies: list[dict], checks: list[dict], unlinked: list[dict], re
             "agency": names[check["agency"]],
             "earlier": reports[check["earlier"]]["source"],
             "later": reports[check["later"]]["source"],
-            **{k: check[k] for k in ("status", "residual", "blame", "message", "suggestion") if check.get(k) not in (None, "")},
+            **{
+                k: check[k]
+                for k in ("status", "residual", "blame", "message", "suggestion")
+                if check.get(k) not in (None, "")
+            },
         }
 
     return {
@@ -333,7 +400,11 @@ def summarise(agencies: list[dict], checks: list[dict], unlinked: list[dict], re
         "failures": [described(c) for c in checks if c["status"] == "fail"],
         "suggestions": [described(c) for c in checks if c.get("suggestion")],
         "not_linked": [
-            {"reason": u["reason"], "reports": [reports[i]["source"] for i in u.get("reports", [])], "agencies": [names[a] for a in u.get("agencies", [])]}
+            {
+                "reason": u["reason"],
+                "reports": [reports[i]["source"] for i in u.get("reports", [])],
+                "agencies": [names[a] for a in u.get("agencies", [])],
+            }
             for u in unlinked
         ],
     }
@@ -348,9 +419,14 @@ def render_csv(agencies: list[dict], checks: list[dict], reports: list[dict]) ->
     for check in checks:
         agency, earlier, later = by_id[check["agency"]], reports[check["earlier"]], reports[check["later"]]
         row = {
-            "agency": agency["name"], "scope": agency["scope"], "matched_by": agency["matched_by"],
-            "earlier_year": earlier["year"], "earlier_source": earlier["source"],
-            "later_year": later["year"], "later_source": later["source"], **check,
+            "agency": agency["name"],
+            "scope": agency["scope"],
+            "matched_by": agency["matched_by"],
+            "earlier_year": earlier["year"],
+            "earlier_source": earlier["source"],
+            "later_year": later["year"],
+            "later_source": later["source"],
+            **check,
         }
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in COLUMNS])
     return "\ufeff" + buffer.getvalue()
@@ -360,4 +436,8 @@ def cross_year(reports: Iterable[dict]) -> tuple[str, dict, tuple[list[dict], li
     """(cross_year.csv text, the summary.json entry, (agencies, checks, unlinked)) for a batch's facts."""
     reports = list(reports)
     agencies, checks, unlinked = check_all(reports)
-    return render_csv(agencies, checks, reports), summarise(agencies, checks, unlinked, reports), (agencies, checks, unlinked)
+    return (
+        render_csv(agencies, checks, reports),
+        summarise(agencies, checks, unlinked, reports),
+        (agencies, checks, unlinked),
+    )

@@ -32,7 +32,11 @@ def test_pingtan_links_as_one_agency_and_the_carried_application_passes(pingtan)
     assert [a["members"] for a in agencies] == [[0, 1]] and agencies[0]["matched_by"] == "the same name and scope"
     assert not unlinked
     results = by_id(checks)
-    assert (results["X.carry:total"]["status"], results["X.carry:total"]["lhs"], results["X.carry:total"]["rhs"]) == ("pass", 1, 1)
+    assert (results["X.carry:total"]["status"], results["X.carry:total"]["lhs"], results["X.carry:total"]["rhs"]) == (
+        "pass",
+        1,
+        1,
+    )
     assert all(results[f"X.carry:{c}"]["status"] == "pass" for c in ("natural_person", "commercial", "other_org"))
     assert results["X.in_force:regulations"]["status"] == "pass"
 
@@ -75,9 +79,20 @@ def test_a_carry_mismatch_fails_hard_and_names_the_report_known_to_be_wrong(ping
 
 def test_documents_in_force_that_do_not_follow_only_warn(pingtan):
     earlier, later = pingtan
-    earlier = _with(earlier, active__normative_docs__issued=69, active__normative_docs__repealed=3, active__normative_docs__in_force=600)
+    earlier = _with(
+        earlier,
+        active__normative_docs__issued=69,
+        active__normative_docs__repealed=3,
+        active__normative_docs__in_force=600,
+    )
     check = by_id(crossyear.check_pair(earlier, later))["X.in_force:normative_docs"]
-    assert (check["severity"], check["status"], check["lhs"], check["rhs"], check["residual"]) == ("soft", "fail", 633, 698, -65)
+    assert (check["severity"], check["status"], check["lhs"], check["rhs"], check["residual"]) == (
+        "soft",
+        "fail",
+        633,
+        698,
+        -65,
+    )
     earlier = _with(earlier, active__normative_docs__in_force=665)
     assert by_id(crossyear.check_pair(earlier, later))["X.in_force:normative_docs"]["status"] == "pass"
 

@@ -100,20 +100,39 @@ def test_cell_status_colours(tmp_path):
 
 def test_a_records_file_and_bad_input(tmp_path):
     record = tmp_path / "one.json"
-    subprocess.run([*NIANBAO, "extract", str(CORPUS / "pingtan-2022.txt"), "--format", "json", "-o", str(record)], check=True)
-    done = subprocess.run([*NIANBAO, "review", str(record), "-o", str(tmp_path / "s"), "--jobs", "1"], check=False, capture_output=True, text=True)
+    subprocess.run(
+        [*NIANBAO, "extract", str(CORPUS / "pingtan-2022.txt"), "--format", "json", "-o", str(record)], check=True
+    )
+    done = subprocess.run(
+        [*NIANBAO, "review", str(record), "-o", str(tmp_path / "s"), "--jobs", "1"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "1 reports" in done.stderr
     assert (tmp_path / "s" / "r" / f"{report_id(extract_path(CORPUS / 'pingtan-2022.txt'))}.html").is_file()
     for bad in (tmp_path / "missing.jsonl", tmp_path):
-        failed = subprocess.run([*NIANBAO, "review", str(bad), "-o", str(tmp_path / "t")], check=False, capture_output=True, text=True)
+        failed = subprocess.run(
+            [*NIANBAO, "review", str(bad), "-o", str(tmp_path / "t")], check=False, capture_output=True, text=True
+        )
         assert failed.returncode == 2 and len(failed.stderr.splitlines()) == 1 and "Traceback" not in failed.stderr
     (tmp_path / "junk.jsonl").write_text('{"cells": 3}\n', encoding="utf-8")
-    failed = subprocess.run([*NIANBAO, "review", str(tmp_path / "junk.jsonl"), "-o", str(tmp_path / "t")], check=False, capture_output=True, text=True)
+    failed = subprocess.run(
+        [*NIANBAO, "review", str(tmp_path / "junk.jsonl"), "-o", str(tmp_path / "t")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert failed.returncode == 2 and "not a nianbao record" in failed.stderr and len(failed.stderr.splitlines()) == 1
 
 
 def test_the_eval_page_links_its_worst_cells_to_their_review_pages(tmp_path):
-    done = subprocess.run([*NIANBAO, "eval", "--cases", str(CORPUS / "pingtan-2021.gold.json"), "--report", str(tmp_path / "e")], check=False, capture_output=True, text=True)
+    done = subprocess.run(
+        [*NIANBAO, "eval", "--cases", str(CORPUS / "pingtan-2021.gold.json"), "--report", str(tmp_path / "e")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "e.html").read_text(encoding="utf-8")
     page = report_id(extract_path(CORPUS / "pingtan-2021.txt"))

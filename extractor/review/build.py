@@ -39,7 +39,11 @@ STATUSES = {
     "blank": "blank on the page (not zero)",
 }
 UNVERIFIED_FLAGS = frozenset({"ambiguous", "ungrounded", "parser_disagrees"})
-TABLE_TITLES = {"二": "二、主动公开政府信息情况", "三": "三、收到和处理政府信息公开申请情况", "四": "四、政府信息公开行政复议、行政诉讼情况"}
+TABLE_TITLES = {
+    "二": "二、主动公开政府信息情况",
+    "三": "三、收到和处理政府信息公开申请情况",
+    "四": "四、政府信息公开行政复议、行政诉讼情况",
+}
 VERDICTS = ("verified", "source_error", "needs_model", "needs_review", "incomplete", "failed")
 MAX_TEXT = 400_000  # characters of source text shown on a page
 
@@ -87,7 +91,9 @@ def parse_record(line: str, where: str = "") -> Report:
     except ValueError as exc:
         raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0]})") from None
     if not report.cells and report.verdict.value != "failed":
-        raise ReviewError(f"{where}a record without cells (write records with `nianbao extract --format json` or --out)")
+        raise ReviewError(
+            f"{where}a record without cells (write records with `nianbao extract --format json` or --out)"
+        )
     return report
 
 
@@ -127,7 +133,10 @@ def problems(report: Report) -> dict[str, int]:
     statuses = Counter(cell_statuses(report).values())
     hard = [c for c in report.checks if c.severity == "hard" and c.status == "fail"]
     return {
-        "problems": statuses["unverified"] + statuses["absent"] + sum(1 for c in hard if c.cause != "source") + len(report.warnings),
+        "problems": statuses["unverified"]
+        + statuses["absent"]
+        + sum(1 for c in hard if c.cause != "source")
+        + len(report.warnings),
         "source_errors": sum(1 for c in hard if c.cause == "source"),
     }
 
@@ -210,11 +219,15 @@ def open_cells(report: Report, statuses: dict[str, str]) -> list[dict]:
             continue
         cell = report.cells[key]
         where = (status, cell.raw, tuple(cell.span or ()))
-        entry = groups.setdefault(where, {"status": status, "raw": cell.raw, "keys": [], "flags": set(), "candidates": []})
+        entry = groups.setdefault(
+            where, {"status": status, "raw": cell.raw, "keys": [], "flags": set(), "candidates": []}
+        )
         entry["keys"].append(key)
         entry["flags"].update(cell.flags)
         if cell.candidates:
-            entry["candidates"].append((key, ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates)))
+            entry["candidates"].append(
+                (key, ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+            )
     return list(groups.values())
 
 
@@ -255,7 +268,12 @@ def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str],
 
 
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("extractor.review", "templates"), autoescape=select_autoescape(("html",)), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("extractor.review", "templates"),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["pct"] = lambda ratio: "—" if not ratio or ratio.get("rate") is None else f"{ratio['rate']:.1%}"
     return env
 
@@ -287,12 +305,17 @@ def _first_pass(item: tuple[int, str]) -> tuple[dict, dict]:
     return index_row(report), crossyear.facts(report)
 
 
-def findings_by_report(agencies: list[dict], checks: list[dict], rows: list[dict], reports: list[dict]) -> dict[int, list[dict]]:
+def findings_by_report(
+    agencies: list[dict], checks: list[dict], rows: list[dict], reports: list[dict]
+) -> dict[int, list[dict]]:
     """Report index → the cross-year results that concern it (failures, open checks and suggestions), as the page shows them."""
     names = {a["id"]: a for a in agencies}
     found: dict[int, list[dict]] = defaultdict(list)
     for check in checks:
-        for me, other, side in ((check["earlier"], check["later"], "earlier"), (check["later"], check["earlier"], "later")):
+        for me, other, side in (
+            (check["earlier"], check["later"], "earlier"),
+            (check["later"], check["earlier"], "later"),
+        ):
             mine = [s for which, s in check.get("suggested", ()) if which == side]
             found[me].append(
                 {
@@ -349,7 +372,13 @@ def _render(path: Path, site: Path, rows: list[dict], facts: list[dict], jobs: i
     _write_agencies(env, site, agencies, checks, unlinked, rows, facts)
     _write_index(env, site, rows, agencies, checks)
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
-    return {"reports": len(rows), "agencies": len(agencies), "cross_year_checks": len(checks), "bytes": size, "seconds": time.perf_counter() - started}
+    return {
+        "reports": len(rows),
+        "agencies": len(agencies),
+        "cross_year_checks": len(checks),
+        "bytes": size,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 _WORKER: dict = {}  # what every page needs (index rows, cross-year findings), inherited by forked workers
@@ -403,7 +432,9 @@ def _write_agencies(env, site: Path, agencies, checks, unlinked, rows, facts) ->
             root="../",
             agency=agency,
             members=members,
-            checks=[c | {"earlier_row": rows[c["earlier"]], "later_row": rows[c["later"]]} for c in by_agency[agency["id"]]],
+            checks=[
+                c | {"earlier_row": rows[c["earlier"]], "later_row": rows[c["later"]]} for c in by_agency[agency["id"]]
+            ],
             not_linked=notes[agency["id"]],
             headline=HEADLINE,
         )
@@ -431,13 +462,33 @@ def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks
         for i in agency["members"]:
             by_year[rows[i]["year"]].append([rows[i]["id"], rows[i]["verdict"]])
         grid.append([agency["id"], agency["name"], agency["scope"], by_year])
-    columns = ("id", "agency", "year", "template", "scope", "verdict", "source", "problems", "source_errors", "cross", "agency_id")
+    columns = (
+        "id",
+        "agency",
+        "year",
+        "template",
+        "scope",
+        "verdict",
+        "source",
+        "problems",
+        "source_errors",
+        "cross",
+        "agency_id",
+    )
     data = {"columns": columns, "rows": [[r[c] for c in columns] for r in rows], "years": years, "grid": grid}
-    atomic_write(site / "data" / "index.js", "window.REVIEW_INDEX = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n")
+    atomic_write(
+        site / "data" / "index.js",
+        "window.REVIEW_INDEX = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n",
+    )
     counts = Counter(r["verdict"] for r in rows)
     cross = Counter(c["status"] for c in checks)
     page = env.get_template("index.html").render(
-        root="", counts=[(v, counts[v]) for v in VERDICTS if counts[v]], total=len(rows), agencies=len(agencies), years=years, cross=cross
+        root="",
+        counts=[(v, counts[v]) for v in VERDICTS if counts[v]],
+        total=len(rows),
+        agencies=len(agencies),
+        years=years,
+        cross=cross,
     )
     atomic_write(site / "index.html", page)
 
@@ -457,6 +508,8 @@ def write_eval_page(result: dict, reports: list[Report], html_path: Path) -> Pat
     _render(Path(), site, rows, facts, 1, time.perf_counter(), lines=reports)
     by_input = {(r["case"], r["input"]): rows[n]["id"] for n, r in enumerate(result["records"])}
     env = environment()
-    page = env.get_template("eval.html").render(root=f"{site.name}/", result=result, summary=result["summary"], link=by_input, review=f"{site.name}/")
+    page = env.get_template("eval.html").render(
+        root=f"{site.name}/", result=result, summary=result["summary"], link=by_input, review=f"{site.name}/"
+    )
     atomic_write(html_path, page)
     return html_path
