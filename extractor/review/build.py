@@ -38,7 +38,6 @@ STATUSES = {
     "verified": "read as printed; its identities hold or cannot be checked",
     "blank": "blank on the page (not zero)",
 }
-UNVERIFIED_FLAGS = frozenset({"ambiguous", "ungrounded", "parser_disagrees"})
 TABLE_TITLES = {
     "二": "二、主动公开政府信息情况",
     "三": "三、收到和处理政府信息公开申请情况",
@@ -107,14 +106,19 @@ def report_id(report: Report) -> str:
 
 
 def cell_statuses(report: Report) -> dict[str, str]:
-    """Key → one of STATUSES, the colour of the cell on the page."""
+    """Key → one of STATUSES, the colour of the cell on the page.
+
+    Unverified is the record's own definition (`Report.unverified`, as in the datasets), plus the
+    nulls left open between candidate readings; a failing identity the source's own arithmetic breaks
+    is shown as such.
+    """
     failing = {k for c in report.checks if c.severity == "hard" and c.status == "fail" for k in c.cells}
+    unverified = set(report.unverified)
     statuses = {}
     for key, cell in report.cells.items():
-        flags = set(cell.flags)
-        if "not_found" in flags:
+        if "not_found" in cell.flags:
             status = "absent"
-        elif flags & UNVERIFIED_FLAGS or cell.candidates or (cell.source == "model" and "grounded" not in flags):
+        elif key in unverified or cell.candidates:
             status = "unverified"
         elif key in failing:
             status = "failing"
