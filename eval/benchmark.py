@@ -98,7 +98,7 @@ def bench_batch(work: Path, n: int, jobs: int) -> None:
     read = _read_seconds(sorted(folder.iterdir()))
     command = [sys.executable, "-m", "extractor.cli", "extract", str(folder), "--out", str(out), "--jobs", str(jobs)]
     started = time.perf_counter()
-    run = subprocess.run(command, capture_output=True, text=True)
+    run = subprocess.run(command, check=False, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if run.returncode not in (0, 1):
         print(f"batch failed ({run.returncode}): {run.stderr.strip()[-500:]}")
@@ -112,6 +112,46 @@ def bench_batch(work: Path, n: int, jobs: int) -> None:
         f"reading the files alone: {read:.2f} s\n"
         f"  peak RSS of the largest process in the run: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB; dataset: {summary['dataset']}\n"
         f"  output sizes (MiB): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(sizes.items()))
+    )
+
+
+def panel_records(batch_out: Path, target: Path, n: int, years: int = 5) -> None:
+    """`n` records for the review bench: the batch's records over and over, relabelled as agencies × `years` years.
+
+    The generated batch is copies of a few reports under a few names; an index of 10,000 reports is
+    measured on the shape a real panel has (many agencies, a few consecutive years each).
+    """
+    records = (batch_out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    with target.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            record = json.loads(records[i % len(records)])
+            record["meta"] |= {"agency_name": f"样本机关{i // years:05d}", "scope": "agency", "report_year": 2020 + i % years}
+            if i >= len(records):  # a distinct page address per copy; the source text is still the batch's input
+                record["meta"]["input_sha256"] = f"{i:016x}{record['meta']['input_sha256'][16:]}"
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def bench_review(work: Path, batch: int, n: int, jobs: int) -> None:
+    """`nianbao review` of `n` records made from the batch: the site's build time and size, and what the index weighs."""
+    records, site = work / f"review-{n}.jsonl", work / f"review-{n}"
+    panel_records(work / f"batch-out-{batch}", records, n)
+    shutil.rmtree(site, ignore_errors=True)
+    command = [sys.executable, "-m", "extractor.cli", "review", str(records), "-o", str(site), "--jobs", str(jobs)]
+    started = time.perf_counter()
+    run = subprocess.run(command, check=False, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if run.returncode != 0:
+        print(f"review failed ({run.returncode}): {run.stderr.strip()[-500:]}")
+        return
+    pages = sum(1 for _ in (site / "r").iterdir())
+    total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    index = (site / "index.html").stat().st_size + (site / "data" / "index.js").stat().st_size
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"\nreview: {n} records ({batch}-report batch relabelled as {n // 5} agencies × 5 years), --jobs {jobs}: "
+        f"{wall:.1f} s wall = {pages / wall:.0f} pages/s ({usage.ru_utime + usage.ru_stime:.0f} s CPU for the bench's subprocesses so far); "
+        f"site {total / 2**20:.0f} MiB = {total / pages / 1024:.0f} KiB a report page; the index page and its data {index / 2**20:.1f} MiB; "
+        f"{run.stderr.strip().splitlines()[-1]}"
     )
 
 
@@ -132,7 +172,9 @@ def profile_text(work: Path, n: int, top: int = 15) -> None:
         print(f"  {100 * own / total:5.1f}% own {own:6.2f} s  cum {cumulative:6.2f} s  {calls:>9} calls  {where}:{line} {name}")
 
 
-def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, profile: bool, hostile: int = 0) -> None:
+def run(
+    n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, profile: bool, hostile: int = 0, review: int = 0
+) -> None:
     work = workdir or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -143,6 +185,8 @@ def run(n: int, batch: int, jobs: int, kinds: list[str], workdir: Path | None, p
         bench_kinds(work, kinds, n)
         if batch:
             bench_batch(work, batch, jobs)
+            if review:
+                bench_review(work, batch, review, jobs)
         if profile:
             profile_text(work, min(n, 200))
     finally:

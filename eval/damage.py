@@ -38,14 +38,14 @@ from schemas.template import (
     RESULTS_LABEL,
     SECTION_TITLES,
     T2_2019_BLOCKS,
-    T2_BLOCKS,
-    T3_CORP_HEADERS,
     T3_GROUP_LABELS,
-    T3_NOTE,
-    T3_SINGLE_LABELS,
-    T3_WIDE_LABELS,
     T4_GROUP_NAMES,
     T4_RESULT_HEADERS,
+    Table,
+    Td,
+    table2,
+    table3,
+    table4,
 )
 
 Cells = dict[str, int | str | None]
@@ -116,22 +116,6 @@ def plant_source_error(cells: Cells, rng: random.Random) -> Cells:
 
 
 @dataclass
-class Td:
-    """One table cell of the canonical HTML layout; `key` names the gold cell a value cell holds."""
-
-    text: str
-    colspan: int = 1
-    rowspan: int = 1
-    key: str | None = None
-    is_value: bool = False
-
-
-@dataclass
-class Table:
-    rows: list[list[Td]]
-
-
-@dataclass
 class PageBreak:
     number: int
     furniture: str = ""  # the footer or header a converter leaves between the pages ("— 3 —", "第 3 页")
@@ -152,61 +136,6 @@ class Page:
 
     def cells(self) -> Iterator[Td]:
         return (td for table in self.tables() for row in table.rows for td in row)
-
-
-def _text(value: int | str | None) -> str:
-    return "" if value is None else str(value)
-
-
-def _values(cells: Cells, keys: list[str]) -> list[Td]:
-    return [Td(_text(cells[k]), key=k, is_value=True) for k in keys]
-
-
-def table2(cells: Cells) -> Table:
-    rows: list[list[Td]] = []
-    for block, headers, items in T2_BLOCKS:
-        merged = 4 - len(headers)  # a single value column spans three (format.md §1.1)
-        rows.append([Td(block, colspan=4)])
-        rows.append([Td("信息内容")] + [Td(h, colspan=merged if len(headers) == 1 else 1) for h in headers])
-        for row, label in items:
-            values = _values(cells, [f"active.{row}.{col}" for col in T2_ROWS[row]])
-            if len(values) == 1:
-                values[0].colspan = merged
-            rows.append([Td(label)] + values)
-    return Table(rows)
-
-
-def table3(cells: Cells) -> Table:
-    rows = [
-        [Td(T3_NOTE, colspan=3, rowspan=3), Td("申请人情况", colspan=7)],
-        [Td("自然人", rowspan=2), Td("法人或其他组织", colspan=5), Td("总计", rowspan=2)],
-        [Td(h) for h in T3_CORP_HEADERS],
-    ]
-    for row in T3_ROWS:
-        if row in T3_WIDE_LABELS:
-            labels = [Td(T3_WIDE_LABELS[row], colspan=3)]
-        elif row in T3_SINGLE_LABELS:
-            labels = [Td(T3_SINGLE_LABELS[row], colspan=2)]
-        else:
-            group = row.split(".")[0]
-            title, leaves = T3_GROUP_LABELS[group]
-            index = [r for r in T3_LEAF_ROWS if r.startswith(group + ".")].index(row)
-            labels = ([Td(title, rowspan=len(leaves))] if index == 0 else []) + [Td(f"{index + 1}.{leaves[index]}")]
-        if row == "granted":
-            labels.insert(0, Td(RESULTS_LABEL, rowspan=len(T3_LEAF_ROWS) + 1))
-        rows.append(labels + _values(cells, [t3_key(row, c) for c in T3_COLUMNS]))
-    return Table(rows)
-
-
-def table4(cells: Cells) -> Table:
-    return Table(
-        [
-            [Td("行政复议", colspan=5), Td("行政诉讼", colspan=10)],
-            [Td(h, rowspan=2) for h in T4_RESULT_HEADERS] + [Td("未经复议直接起诉", colspan=5), Td("复议后起诉", colspan=5)],
-            [Td(h) for h in T4_RESULT_HEADERS * 2],
-            _values(cells, [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]),
-        ]
-    )
 
 
 def build_page(cells: Cells, rng: random.Random) -> Page:

@@ -514,8 +514,11 @@ def time_limit(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_case(case: Case, options, timeout: float | None = None) -> list[RecordScore]:
-    """Extract every input of a case and score it; an input that yields no record scores as a failed, empty one."""
+def run_case(case: Case, options, timeout: float | None = None, reports: list | None = None) -> list[RecordScore]:
+    """Extract every input of a case and score it; an input that yields no record scores as a failed, empty one.
+
+    The records themselves are appended to `reports` (for the review pages the eval page links to).
+    """
     from extractor.ingest import IngestError
     from extractor.pipeline import extract_path
 
@@ -532,6 +535,8 @@ def run_case(case: Case, options, timeout: float | None = None) -> list[RecordSc
         marks = {"not_on_page": case.not_on_page, "undetermined": case.undetermined, "kinds": case.kinds}
         score = score_record(case.name, path.name, case.cells, report, case.source_errors, elapsed, error, **marks)
         records.append(score)
+        if reports is not None:
+            reports.append(report)
     return records
 
 
@@ -555,8 +560,9 @@ def run_eval(
         else:
             directory, label = Path(cases), cases
         loaded, bad = load_cases(discover(directory), inputs)
-        records = [record for case in loaded for record in run_case(case, options, timeout)]
-    return {"mode": options.mode, "cases": label, "summary": summarise(records), "records": [record_json(r) for r in records], "bad_cases": bad}
+        reports: list[Report] = []
+        records = [record for case in loaded for record in run_case(case, options, timeout, reports)]
+    return {"mode": options.mode, "cases": label, "summary": summarise(records), "records": [record_json(r) for r in records], "bad_cases": bad, "reports": reports}
 
 
 # ---------------------------------------------------------------- rendering
@@ -687,9 +693,15 @@ def print_terminal(result: dict, console, max_rows: int = 40) -> None:
 
 
 def write_reports(result: dict, path: Path) -> tuple[Path, Path]:
-    """PATH.json (every figure and wrong cell) and PATH.md (for a pull request), written atomically."""
-    stem = path.with_suffix("") if path.suffix in (".json", ".md") else path
+    """PATH.json (every figure and wrong cell) and PATH.md (for a pull request), written atomically; with the
+    records at hand, also PATH.html and the review pages of its cases (PATH-review/)."""
+    from extractor.review import write_eval_page
+
+    stem = path.with_suffix("") if path.suffix in (".json", ".md", ".html") else path
     json_path, md_path = Path(f"{stem}.json"), Path(f"{stem}.md")
-    atomic_write(json_path, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    atomic_write(md_path, render_markdown(result))
+    figures = {k: v for k, v in result.items() if k != "reports"}
+    atomic_write(json_path, json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(md_path, render_markdown(figures))
+    if result.get("reports"):
+        write_eval_page(figures, result["reports"], Path(f"{stem}.html"))
     return json_path, md_path

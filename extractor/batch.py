@@ -4,7 +4,7 @@ Layout of OUTDIR:
   records/<sha256>.json   one record per input content, written atomically the moment it is done
   rows/<sha256>.json      its rows of reports.csv and cells.csv, rendered by the worker (written first)
   errors/<sha256>.json    the one-line reason of an input that could not be extracted
-  records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl, summary.json
+  records.jsonl, reports.csv, cells.csv, cells.parquet, cross_year.csv, errors.jsonl, summary.json
                           assembled at the end from the per-input files, each atomically
 
 A re-run hashes its inputs and skips every content whose record (or error) already exists, so a run
@@ -81,6 +81,7 @@ class BatchResult:
     parquet: bool = False
     seconds: float = 0.0
     assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
+    cross_year: dict = field(default_factory=dict)  # the cross-year checks' summary (crossyear.summarise)
 
     @property
     def exit_code(self) -> int:
@@ -375,6 +376,7 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "parquet": result.parquet,
         "seconds": round(result.seconds, 3),
         "assemble_seconds": round(result.assemble_seconds, 3),
+        "cross_year": result.cross_year,
     }
     atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
@@ -391,6 +393,6 @@ def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result:
         elif (error := saved_error(out, sha)) is not None:
             errors.append(error | {"path": path})
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
-    result.dataset_counts = write_datasets(out, finished, result.parquet)
+    result.dataset_counts, result.cross_year = write_datasets(out, finished, result.parquet)
     result.errors = len(errors)
     result.dataset_counts["error"] = len(errors)

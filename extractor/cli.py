@@ -224,6 +224,7 @@ def bench(
     workdir: Path | None = typer.Option(None, "--workdir", help="Keep the generated inputs here and reuse them next time (default: a temporary directory)."),
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
     hostile: int = typer.Option(0, "--hostile", min=0, help="Instead: the hostile drill with this many generated inputs (tracebacks, hangs, lost records, key on disk)."),
+    review: int = typer.Option(10_000, "--review", min=0, help="Records for the review site's build (the batch's, relabelled as a panel of agencies × 5 years; 0: skip)."),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
@@ -237,7 +238,7 @@ def bench(
             fail("the pdf and scanned kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds")
     if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         fail("the scanned kind is read through OCR: pip install '.[ocr]', or leave scanned out of --kinds")
-    run(n, batch, jobs, kinds.split(","), workdir, profile, hostile)
+    run(n, batch, jobs, kinds.split(","), workdir, profile, hostile=hostile, review=review if batch else 0)
 
 
 @app.command()
@@ -271,6 +272,23 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
         typer.echo(json.dumps({"source": report.source, "verdict": report.verdict.value, "verdict_reason": report.verdict_reason, "unverified": report.unverified, "failing": [c.model_dump(exclude_defaults=True) for c in failing]}, ensure_ascii=False))
         exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
     raise typer.Exit(exit_code)
+
+
+@app.command()
+def review(
+    path: Path = typer.Argument(..., help="A batch --out directory, or a records file (records.jsonl, or `extract --format json` output)."),
+    site: Path = typer.Option(..., "-o", "--output", help="The site's directory (created; open SITE/index.html)."),
+    jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes rendering the report pages."),
+) -> None:
+    """Build a static review site: every report, its cells on their source text, its problems, and across years."""
+    from extractor.review import ReviewError, build_site
+
+    try:
+        figures = build_site(path, site, jobs)
+    except ReviewError as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {site / 'index.html'}: {figures['reports']} reports, {figures['agencies']} agencies, "
+               f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s", err=True)
 
 
 @app.command()
@@ -329,7 +347,7 @@ def eval_command(
         fail(f"no cases to evaluate in {cases}")
     evaluate.print_terminal(result, Console())
     json_path, md_path = evaluate.write_reports(result, report)
-    typer.echo(f"wrote {json_path} and {md_path}", err=True)
+    typer.echo(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}", err=True)
     reasons = evaluate.gate(result, min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy, base)
     if save_baseline and not reasons:
         evaluate.save_baseline(baseline, result)

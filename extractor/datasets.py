@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
-from extractor.output import META_COLUMNS, atomic_open, wide_row
+from extractor import crossyear
+from extractor.output import META_COLUMNS, atomic_open, atomic_write, wide_row
 from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
 from schemas.record import Report
 
@@ -78,12 +79,13 @@ def dataset_rows(report: Report) -> str:
     row = wide_row(report)
     csv.writer(wide, lineterminator="\n").writerow([row.get(c) for c in WIDE_COLUMNS])  # csv writes None as empty
     csv.writer(cells, lineterminator="\n").writerows(cell_rows(report))
-    return json.dumps({"verdict": report.verdict.value, "wide": wide.getvalue(), "cells": cells.getvalue()}, ensure_ascii=False)
+    rendered = {"verdict": report.verdict.value, "wide": wide.getvalue(), "cells": cells.getvalue(), "cross_year": crossyear.facts(report)}
+    return json.dumps(rendered, ensure_ascii=False)
 
 
 def parquet_available() -> bool:
     try:
-        import pyarrow.csv  # noqa: F401
+        import pyarrow.csv
         import pyarrow.parquet  # noqa: F401
     except ImportError:
         return False
@@ -123,9 +125,13 @@ def csv_to_parquet(source: Path, target: Path, block_size: int = 1 << 20) -> Non
         csv_to_parquet(source, target, block_size * 8)
 
 
-def write_datasets(out: Path, done: Iterable[tuple[Path, Path]], parquet: bool) -> Counter:
-    """Concatenate each (record file, rows file) into the dataset files of `out`; the count of each verdict."""
+def write_datasets(out: Path, done: Iterable[tuple[Path, Path]], parquet: bool) -> tuple[Counter, dict]:
+    """Concatenate each (record file, rows file) into the dataset files of `out`, and check across years.
+
+    Returns the count of each verdict and the cross-year summary (cross_year.csv holds every check).
+    """
     verdicts: Counter = Counter()
+    facts: list[dict] = []
     with ExitStack() as stack:
         records = stack.enter_context(atomic_open(out / "records.jsonl"))
         wide = stack.enter_context(atomic_open(out / "reports.csv", "w"))
@@ -138,6 +144,10 @@ def write_datasets(out: Path, done: Iterable[tuple[Path, Path]], parquet: bool) 
             wide.write(rendered["wide"])
             cells.write(rendered["cells"])
             verdicts[rendered["verdict"]] += 1
+            # rows rendered by an earlier version have no cross-year facts: read them off the record
+            facts.append(rendered.get("cross_year") or crossyear.facts(Report.model_validate_json(record.read_bytes())))
+    table, summary, _ = crossyear.cross_year(facts)
+    atomic_write(out / "cross_year.csv", table)
     if parquet:
         csv_to_parquet(out / "cells.csv", out / "cells.parquet")
-    return verdicts
+    return verdicts, summary

@@ -3,14 +3,28 @@
 The canonical keys (schemas/keys.py) name the cells; this module says how the template prints them:
 the label keywords (and their variants) the parser anchors rows on, the full labels and headers the
 page generator draws, the names the model is shown, and the 2019 variant (one （六）其他处理 row
-instead of the three other.* rows).
+instead of the three other.* rows), and the tables laid out as the canonical HTML prints them (`table2/3/4`:
+canonical key → printed text in, rows of `Td` out), which the page generator renders and the review
+site colours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schemas.keys import OTHER_SUB_ROWS, OTHER_TOTAL_ROW, T3_ROWS
+from schemas.keys import (
+    OTHER_SUB_ROWS,
+    OTHER_TOTAL_ROW,
+    T2_ROWS,
+    T3_COLUMNS,
+    T3_LEAF_ROWS,
+    T3_ROWS,
+    T4_COLUMNS,
+    T4_GROUPS,
+    t3_key,
+    t4_key,
+)
 
 # ---------------------------------------------------------------- label keywords the parser anchors on
 
@@ -226,3 +240,80 @@ def prompt_names() -> dict[str, str]:
         "t4_groups": ", ".join(T4_GROUP_NAMES),
         "t4_columns": ", ".join(T4_RESULT_HEADERS),
     }
+
+
+# ---------------------------------------------------------------- the tables as the canonical HTML lays them out
+
+Cells = Mapping[str, object]
+
+
+@dataclass
+class Td:
+    """One table cell of the canonical HTML layout; `key` names the gold cell a value cell holds."""
+
+    text: str
+    colspan: int = 1
+    rowspan: int = 1
+    key: str | None = None
+    is_value: bool = False
+
+
+@dataclass
+class Table:
+    rows: list[list[Td]]
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _values(cells: Cells, keys: list[str]) -> list[Td]:
+    return [Td(_text(cells[k]), key=k, is_value=True) for k in keys]
+
+
+def table2(cells: Cells) -> Table:
+    rows: list[list[Td]] = []
+    for block, headers, items in T2_BLOCKS:
+        merged = 4 - len(headers)  # a single value column spans three (format.md §1.1)
+        rows.append([Td(block, colspan=4)])
+        rows.append([Td("信息内容")] + [Td(h, colspan=merged if len(headers) == 1 else 1) for h in headers])
+        for row, label in items:
+            values = _values(cells, [f"active.{row}.{col}" for col in T2_ROWS[row]])
+            if len(values) == 1:
+                values[0].colspan = merged
+            rows.append([Td(label)] + values)
+    return Table(rows)
+
+
+def table3(cells: Cells) -> Table:
+    rows = [
+        [Td(T3_NOTE, colspan=3, rowspan=3), Td("申请人情况", colspan=7)],
+        [Td("自然人", rowspan=2), Td("法人或其他组织", colspan=5), Td("总计", rowspan=2)],
+        [Td(h) for h in T3_CORP_HEADERS],
+    ]
+    for row in T3_ROWS:
+        if row in T3_WIDE_LABELS:
+            labels = [Td(T3_WIDE_LABELS[row], colspan=3)]
+        elif row in T3_SINGLE_LABELS:
+            labels = [Td(T3_SINGLE_LABELS[row], colspan=2)]
+        else:
+            group = row.split(".")[0]
+            title, leaves = T3_GROUP_LABELS[group]
+            index = [r for r in T3_LEAF_ROWS if r.startswith(group + ".")].index(row)
+            labels = ([Td(title, rowspan=len(leaves))] if index == 0 else []) + [Td(f"{index + 1}.{leaves[index]}")]
+        if row == "granted":
+            labels.insert(0, Td(RESULTS_LABEL, rowspan=len(T3_LEAF_ROWS) + 1))
+        rows.append(labels + _values(cells, [t3_key(row, c) for c in T3_COLUMNS]))
+    return Table(rows)
+
+
+def table4(cells: Cells) -> Table:
+    return Table(
+        [
+            [Td("行政复议", colspan=5), Td("行政诉讼", colspan=10)],
+            [Td(h, rowspan=2) for h in T4_RESULT_HEADERS]
+            + [Td("未经复议直接起诉", colspan=5), Td("复议后起诉", colspan=5)],
+            [Td(h) for h in T4_RESULT_HEADERS * 2],
+            _values(cells, [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]),
+        ]
+    )

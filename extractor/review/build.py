@@ -1,0 +1,519 @@
+"""Build the review site: an index of every report, one page per report and per agency, all static.
+
+Records are streamed twice (once for the index and the cross-year links, once to render each page in
+worker processes), so 10,000 reports never sit in memory at once. A record keeps spans into the
+normalised text of its input, not the text itself: the page re-reads the input (when it is still
+there and its sha256 still matches) to show every cell where it was read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import multiprocessing
+import re
+import shutil
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from functools import partial
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from extractor import crossyear
+from extractor.output import atomic_write, json_value
+from schemas.keys import table_of
+from schemas.record import Report
+from schemas.template import Td, table2, table3, table4
+
+# What a cell's colour says (the legend on every report page), most urgent first.
+STATUSES = {
+    "absent": "not on the page",
+    "unverified": "unverified: ambiguous, ungrounded or disputed",
+    "failing": "part of a failing identity",
+    "model": "read by the model and grounded in the source",
+    "verified": "read as printed; its identities hold or cannot be checked",
+    "blank": "blank on the page (not zero)",
+}
+TABLE_TITLES = {
+    "二": "二、主动公开政府信息情况",
+    "三": "三、收到和处理政府信息公开申请情况",
+    "四": "四、政府信息公开行政复议、行政诉讼情况",
+}
+VERDICTS = ("verified", "source_error", "needs_model", "needs_review", "incomplete", "failed")
+MAX_TEXT = 400_000  # characters of source text shown on a page
+
+
+class ReviewError(Exception):
+    """The site cannot be built from this input; the message is one line."""
+
+
+# ---------------------------------------------------------------- reading records
+
+
+def record_lines(path: Path) -> Iterator[str]:
+    """One record's JSON per item, from a batch --out directory, a .jsonl file or a --format json file."""
+    if path.is_dir():
+        if (path / "records.jsonl").is_file():
+            yield from record_lines(path / "records.jsonl")
+        elif (path / "records").is_dir():
+            for file in sorted((path / "records").glob("*.json")):
+                yield file.read_text(encoding="utf-8")
+        else:
+            raise ReviewError(f"{path}: no records.jsonl or records/ (give a batch --out directory or a records file)")
+        return
+    if not path.is_file():
+        raise ReviewError(f"no such file: {path}")
+    with path.open(encoding="utf-8") as handle:
+        first = handle.read(1)
+        handle.seek(0)
+        if first == "[":
+            try:
+                items = json.load(handle)
+            except json.JSONDecodeError as exc:
+                raise ReviewError(f"{path}: not a JSON list of records ({exc.msg})") from None
+            yield from (json.dumps(item, ensure_ascii=False) for item in items)
+            return
+        lines = [line for line in handle if line.strip()]
+        if first == "{" and len(lines) > 1 and not lines[0].rstrip().endswith("}"):
+            yield "".join(lines)  # one pretty-printed record (`--format json -o FILE`)
+            return
+        yield from lines
+
+
+def parse_record(line: str, where: str = "") -> Report:
+    try:
+        report = Report.model_validate_json(line)
+    except ValueError as exc:
+        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0]})") from None
+    if not report.cells and report.verdict.value != "failed":
+        raise ReviewError(
+            f"{where}a record without cells (write records with `nianbao extract --format json` or --out)"
+        )
+    return report
+
+
+def report_id(report: Report) -> str:
+    """The page's file name: the input's content hash, so a page keeps its address across rebuilds."""
+    basis = report.meta.input_sha256 or hashlib.sha256(report.source.encode("utf-8")).hexdigest()
+    return basis[:16]
+
+
+# ---------------------------------------------------------------- what a page shows
+
+
+def cell_statuses(report: Report) -> dict[str, str]:
+    """Key → one of STATUSES, the colour of the cell on the page.
+
+    Unverified is the record's own definition (`Report.unverified`, as in the datasets), plus the
+    nulls left open between candidate readings; a failing identity the source's own arithmetic breaks
+    is shown as such.
+    """
+    failing = {k for c in report.checks if c.severity == "hard" and c.status == "fail" for k in c.cells}
+    unverified = set(report.unverified)
+    statuses = {}
+    for key, cell in report.cells.items():
+        if "not_found" in cell.flags:
+            status = "absent"
+        elif key in unverified or cell.candidates:
+            status = "unverified"
+        elif key in failing:
+            status = "failing"
+        elif cell.source == "model":
+            status = "model"
+        elif cell.value is None:
+            status = "blank"
+        else:
+            status = "verified"
+        statuses[key] = status
+    return statuses
+
+
+def problems(report: Report) -> dict[str, int]:
+    """Counts for the index: problems nianbao has with the record, and the source's own errors."""
+    statuses = Counter(cell_statuses(report).values())
+    hard = [c for c in report.checks if c.severity == "hard" and c.status == "fail"]
+    return {
+        "problems": statuses["unverified"]
+        + statuses["absent"]
+        + sum(1 for c in hard if c.cause != "source")
+        + len(report.warnings),
+        "source_errors": sum(1 for c in hard if c.cause == "source"),
+    }
+
+
+def source_text(report: Report) -> tuple[str | None, str]:
+    """(the normalised text the spans point into, a note when it cannot be shown)."""
+    from extractor.ingest import IngestError, ingest_path
+
+    if not report.source or not Path(report.source).is_file():
+        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    try:
+        doc = ingest_path(report.source)
+    except IngestError as exc:
+        return None, f"the input cannot be read again ({exc})"
+    if report.meta.input_sha256 and doc.sha256 != report.meta.input_sha256:
+        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
+    if len(doc.text) > MAX_TEXT:
+        return doc.text[:MAX_TEXT], f"the text is cut at {MAX_TEXT:,} characters"
+    return doc.text, ""
+
+
+def segments(text: str, report: Report) -> list[tuple[str, str]]:
+    """The text cut at every span boundary: (piece, the numbers of the cells read from it, or '').
+
+    A cell's number is its position in `report.cells` (its `data-n` on the page): shorter than its key.
+    """
+    spans = [
+        (cell.span[0], cell.span[1], n)
+        for n, cell in enumerate(report.cells.values())
+        if cell.span and 0 <= cell.span[0] < cell.span[1] <= len(text)
+    ]
+    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    starts: dict[int, list] = defaultdict(list)
+    for span in spans:
+        starts[span[0]].append(span)
+    open_spans: list[tuple[int, int, str]] = []
+    pieces = []
+    for start, end in itertools.pairwise(cuts):
+        open_spans = [s for s in open_spans if s[1] > start] + starts.get(start, [])
+        numbers = " ".join(str(n) for n in sorted({n for _, _, n in open_spans}))
+        piece = text[start:end]
+        pieces.append((piece if numbers else _compact(piece), numbers))
+    return pieces
+
+
+def _compact(piece: str) -> str:
+    """Text between spans as shown: the blank lines and padding of page chrome squeezed (spans are untouched)."""
+    piece = re.sub(r"[ \t\u3000]*\n[ \t\u3000\n]*", "\n", piece)
+    return re.sub(r"[ \u3000]{3,}", "  ", piece)
+
+
+def shown_value(key: str, cell) -> str:
+    if cell is None:
+        return ""
+    if cell.value is not None:
+        return str(json_value(cell.value))
+    if "ambiguous" in cell.flags:
+        return "?"
+    return ""
+
+
+def cell_title(cell) -> str:
+    """The tooltip, short (a page has 200 of them): what the cell was read from, where, and its flags."""
+    if cell is None:
+        return ""
+    parts = []
+    if cell.raw is not None:
+        parts.append(repr(cell.raw) + (f" @{cell.span[0]}–{cell.span[1]}" if cell.span else ""))
+    parts += cell.flags
+    if cell.candidates:
+        parts.append("one of " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+    return " · ".join(parts)
+
+
+def open_cells(report: Report, statuses: dict[str, str]) -> list[dict]:
+    """The cells the record does not stand behind, grouped by where they were read (a glued run is one entry)."""
+    groups: dict[tuple, dict] = {}
+    for key, status in statuses.items():
+        if status not in ("unverified", "absent"):
+            continue
+        cell = report.cells[key]
+        where = (status, cell.raw, tuple(cell.span or ()))
+        entry = groups.setdefault(
+            where, {"status": status, "raw": cell.raw, "keys": [], "flags": set(), "candidates": []}
+        )
+        entry["keys"].append(key)
+        entry["flags"].update(cell.flags)
+        if cell.candidates:
+            entry["candidates"].append(
+                (key, ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+            )
+    return list(groups.values())
+
+
+def layout(report: Report, statuses: dict[str, str], suggested: set[str]) -> list[dict]:
+    """The three tables as the template prints them (schemas.template), each value cell with its status."""
+    keys = {k: k for k in report.cells}
+    numbers = {k: n for n, k in enumerate(report.cells)}
+    tables = []
+    for builder in (table2, table3, table4):
+        table = builder(defaultdict(str, keys))
+        rows = []
+        for row in table.rows:
+            rows.append([_cell(td, report, statuses, suggested, numbers) for td in row])
+        first_key = next(td.key for row in table.rows for td in row if td.key)
+        tables.append({"title": TABLE_TITLES[table_of(first_key)], "rows": rows})
+    return tables
+
+
+def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str], numbers: dict[str, int]) -> dict:
+    if not td.key:
+        return {"text": td.text, "colspan": td.colspan, "rowspan": td.rowspan}
+    cell = report.cells.get(td.key)
+    status = statuses.get(td.key, "absent")
+    return {
+        "key": td.key,
+        "n": numbers.get(td.key, ""),
+        "text": shown_value(td.key, cell),
+        "raw": cell.raw if cell is not None and cell.value is None and cell.raw else "",
+        "status": status,
+        "suggested": td.key in suggested,
+        "title": cell_title(cell),
+        "colspan": td.colspan,
+        "rowspan": td.rowspan,
+    }
+
+
+# ---------------------------------------------------------------- the site
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("extractor.review", "templates"),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda ratio: "—" if not ratio or ratio.get("rate") is None else f"{ratio['rate']:.1%}"
+    return env
+
+
+def copy_static(site: Path) -> None:
+    target = site / "static"
+    target.mkdir(parents=True, exist_ok=True)
+    for item in resources.files("extractor.review").joinpath("static").iterdir():
+        if item.name.endswith((".css", ".js")):
+            atomic_write(target / item.name, item.read_bytes())
+
+
+def index_row(report: Report) -> dict:
+    return {
+        "id": report_id(report),
+        "agency": report.meta.agency_name or "",
+        "year": report.meta.report_year,
+        "template": report.meta.template,
+        "scope": report.meta.scope,
+        "verdict": report.verdict.value,
+        "source": Path(report.source).name,
+        **problems(report),
+    }
+
+
+def _first_pass(item: tuple[int, str]) -> tuple[dict, dict]:
+    number, line = item
+    report = parse_record(line, f"record {number + 1}: ")
+    return index_row(report), crossyear.facts(report)
+
+
+def findings_by_report(
+    agencies: list[dict], checks: list[dict], rows: list[dict], reports: list[dict]
+) -> dict[int, list[dict]]:
+    """Report index → the cross-year results that concern it (failures, open checks and suggestions), as the page shows them."""
+    names = {a["id"]: a for a in agencies}
+    found: dict[int, list[dict]] = defaultdict(list)
+    for check in checks:
+        for me, other, side in (
+            (check["earlier"], check["later"], "earlier"),
+            (check["later"], check["earlier"], "later"),
+        ):
+            mine = [s for which, s in check.get("suggested", ()) if which == side]
+            found[me].append(
+                {
+                    "check": check["check"],
+                    "severity": check["severity"],
+                    "status": check["status"],
+                    "residual": check.get("residual"),
+                    "lhs": check.get("lhs"),
+                    "rhs": check.get("rhs"),
+                    "message": check.get("message", ""),
+                    "blame": check.get("blame", ""),
+                    "other_id": rows[other]["id"],
+                    "other_year": reports[other]["year"],
+                    "agency": names[check["agency"]]["name"],
+                    "suggestions": mine,
+                }
+            )
+    return found
+
+
+def build_site(path: Path, site: Path, jobs: int = 1, progress=None) -> dict:
+    """Render the site for the records at `path` into `site`; returns figures (reports, pages, bytes, seconds)."""
+    started = time.perf_counter()
+    lines = record_lines(path)
+    with _pool(jobs) as pool:
+        first = list((pool.imap if pool else map)(_first_pass, enumerate(lines), *([64] if pool else [])))
+    if not first:
+        raise ReviewError(f"{path}: no records")
+    return _render(path, site, [r for r, _ in first], [f for _, f in first], jobs, started)
+
+
+def _pool(jobs: int):
+    from contextlib import nullcontext
+
+    return multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else nullcontext()
+
+
+def _render(path: Path, site: Path, rows: list[dict], facts: list[dict], jobs: int, started: float, lines=None) -> dict:
+    agencies, checks, unlinked = crossyear.check_all(facts)
+    findings = findings_by_report(agencies, checks, rows, facts)
+    agency_of = {i: a["id"] for a in agencies for i in a["members"]}
+    for n, row in enumerate(rows):
+        row["agency_id"] = agency_of.get(n, "")
+        row["cross"] = sum(1 for f in findings.get(n, ()) if f["status"] == "fail" or f["suggestions"])
+    site.mkdir(parents=True, exist_ok=True)
+    copy_static(site)
+    env = environment()
+    _WORKER.update(findings=dict(findings), rows=rows, env=None)  # set before the pool forks: workers inherit it
+    render = partial(_render_report, site=str(site))
+    source = lines if lines is not None else record_lines(path)
+    with _pool(jobs) as pool:
+        for _ in (pool.imap_unordered if pool else map)(render, enumerate(source), *([16] if pool else [])):
+            pass
+    _write_agencies(env, site, agencies, checks, unlinked, rows, facts)
+    _write_index(env, site, rows, agencies, checks)
+    size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
+    return {
+        "reports": len(rows),
+        "agencies": len(agencies),
+        "cross_year_checks": len(checks),
+        "bytes": size,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+_WORKER: dict = {}  # what every page needs (index rows, cross-year findings), inherited by forked workers
+
+
+def _render_report(item: tuple[int, str | Report], site: str) -> None:
+    number, line = item
+    if _WORKER["env"] is None:
+        _WORKER["env"] = environment()
+    report = line if isinstance(line, Report) else parse_record(line)
+    row = _WORKER["rows"][number]
+    page = report_page(_WORKER["env"], report, row, _WORKER["findings"].get(number, []), "../")
+    atomic_write(Path(site) / "r" / f"{row['id']}.html", page, durable=False)
+
+
+def report_page(env: Environment, report: Report, row: dict, findings: list[dict], root: str) -> str:
+    statuses = cell_statuses(report)
+    suggested = {k for f in findings for s in f["suggestions"] for k in s["keys"]}
+    text, text_note = source_text(report)
+    failing = [c for c in report.checks if c.status == "fail"]
+    return env.get_template("report.html").render(
+        root=root,
+        report=report,
+        row=row,
+        statuses=STATUSES,
+        tables=layout(report, statuses, suggested),
+        failing=[c for c in failing if c.severity == "hard"],
+        open_cells=open_cells(report, statuses),
+        soft=[c for c in failing if c.severity == "soft"],
+        findings=findings,
+        segments=segments(text, report) if text is not None else [],
+        text_note=text_note,
+        spans=[(k, c.raw, c.span) for k, c in report.cells.items() if c.span] if text is None else [],
+        provenance=report.provenance.model_dump(exclude_defaults=True),
+    )
+
+
+def _write_agencies(env, site: Path, agencies, checks, unlinked, rows, facts) -> None:
+    by_agency = defaultdict(list)
+    for check in checks:
+        by_agency[check["agency"]].append(check)
+    notes = defaultdict(list)
+    for entry in unlinked:
+        for agency_id in entry.get("agencies", ()):
+            notes[agency_id].append(entry["reason"])
+    template = env.get_template("agency.html")
+    for agency in agencies:
+        members = [rows[i] | {"facts": facts[i]} for i in agency["members"][:AGENCY_COLUMNS]]
+        page = template.render(
+            more=len(agency["members"]) - len(members),
+            root="../",
+            agency=agency,
+            members=members,
+            checks=[
+                c | {"earlier_row": rows[c["earlier"]], "later_row": rows[c["later"]]} for c in by_agency[agency["id"]]
+            ],
+            not_linked=notes[agency["id"]],
+            headline=HEADLINE,
+        )
+        atomic_write(site / "a" / f"{agency['id']}.html", page, durable=False)
+
+
+AGENCY_COLUMNS = 40  # reports side by side on an agency page; the index lists them all
+
+# Cells an agency page compares year by year: the ones that link years, and the main totals.
+HEADLINE = (
+    ("规章 现行有效", "active.regulations.in_force"),
+    ("行政规范性文件 本年制发", "active.normative_docs.issued"),
+    ("行政规范性文件 本年废止", "active.normative_docs.repealed"),
+    ("行政规范性文件 现行有效", "active.normative_docs.in_force"),
+    ("上年结转 总计", "applications.carried_over.total"),
+    ("结转下年度 总计", "applications.carried_forward.total"),
+)
+
+
+def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks: list[dict]) -> None:
+    years = sorted({r["year"] for r in rows if r["year"]})
+    grid = []
+    for agency in agencies:
+        by_year = defaultdict(list)
+        for i in agency["members"]:
+            by_year[rows[i]["year"]].append([rows[i]["id"], rows[i]["verdict"]])
+        grid.append([agency["id"], agency["name"], agency["scope"], by_year])
+    columns = (
+        "id",
+        "agency",
+        "year",
+        "template",
+        "scope",
+        "verdict",
+        "source",
+        "problems",
+        "source_errors",
+        "cross",
+        "agency_id",
+    )
+    data = {"columns": columns, "rows": [[r[c] for c in columns] for r in rows], "years": years, "grid": grid}
+    atomic_write(
+        site / "data" / "index.js",
+        "window.REVIEW_INDEX = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n",
+    )
+    counts = Counter(r["verdict"] for r in rows)
+    cross = Counter(c["status"] for c in checks)
+    page = env.get_template("index.html").render(
+        root="",
+        counts=[(v, counts[v]) for v in VERDICTS if counts[v]],
+        total=len(rows),
+        agencies=len(agencies),
+        years=years,
+        cross=cross,
+    )
+    atomic_write(site / "index.html", page)
+
+
+# ---------------------------------------------------------------- the eval's page
+
+
+def write_eval_page(result: dict, reports: list[Report], html_path: Path) -> Path:
+    """PATH.html for `nianbao eval`, and beside it PATH-review/: the review site of its cases, which the worst cells link to."""
+    site = html_path.with_name(html_path.stem + "-review")
+    if site.exists():
+        shutil.rmtree(site)
+    rows, facts = [], []
+    for report in reports:
+        rows.append(index_row(report))
+        facts.append(crossyear.facts(report))
+    _render(Path(), site, rows, facts, 1, time.perf_counter(), lines=reports)
+    by_input = {(r["case"], r["input"]): rows[n]["id"] for n, r in enumerate(result["records"])}
+    env = environment()
+    page = env.get_template("eval.html").render(
+        root=f"{site.name}/", result=result, summary=result["summary"], link=by_input, review=f"{site.name}/"
+    )
+    atomic_write(html_path, page)
+    return html_path
