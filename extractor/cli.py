@@ -28,6 +28,11 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 class Mode(str, Enum):
     rules = "rules"
     model = "model"
@@ -112,6 +117,8 @@ def extract(
     model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
     timeout: float = typer.Option(60.0, "--timeout", min=0.1, help="Batch: seconds one input may take before its worker is killed and the input logged as an error."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
+    engine: Engine = typer.Option(Engine.local, "--engine", help="Batch: local (this machine's process pool) or dask (a Dask cluster; inputs and --out on a filesystem every worker sees)."),
+    address: str | None = typer.Option(None, "--address", envvar="DASK_SCHEDULER_ADDRESS", help="Batch, --engine dask: the scheduler, e.g. tcp://10.0.0.5:8786."),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
@@ -125,7 +132,7 @@ def extract(
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
     if out is not None:
-        _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
+        _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), engine.value, address))
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
