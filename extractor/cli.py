@@ -117,8 +117,15 @@ def extract(
     model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
     timeout: float = typer.Option(60.0, "--timeout", min=0.1, help="Batch: seconds one input may take before its worker is killed and the input logged as an error."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
-    engine: Engine = typer.Option(Engine.local, "--engine", help="Batch: local (this machine's process pool) or dask (a Dask cluster; inputs and --out on a filesystem every worker sees)."),
-    address: str | None = typer.Option(None, "--address", envvar="DASK_SCHEDULER_ADDRESS", help="Batch, --engine dask: the scheduler, e.g. tcp://10.0.0.5:8786."),
+    engine: Engine = typer.Option(
+        Engine.local,
+        "--engine",
+        help="Batch: local (this machine's process pool) or dask (a Dask cluster; inputs and --out on a filesystem "
+        "every worker sees).",
+    ),
+    address: str | None = typer.Option(
+        None, "--address", envvar="DASK_SCHEDULER_ADDRESS", help="Batch, --engine dask: the scheduler, tcp://HOST:8786."
+    ),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
@@ -132,7 +139,9 @@ def extract(
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
     if out is not None:
-        _batch(files, out, output, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), engine.value, address))
+        progress = sys.stderr.isatty()
+        batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, progress, engine.value, address)
+        _batch(files, out, output, batch)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
@@ -174,6 +183,9 @@ def bench(
     kinds: str = typer.Option("txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure."),
     workdir: Path | None = typer.Option(None, "--workdir", help="Keep the generated inputs here and reuse them next time (default: a temporary directory)."),
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
+    engine: bool = typer.Option(
+        False, "--engine/--no-engine", help="Also run the batch on a local Dask cluster (the dask extra): overhead, costs."
+    ),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
@@ -186,7 +198,12 @@ def bench(
             import reportlab  # noqa: F401 - renders the PDF inputs
         except ImportError:
             fail("the pdf kind renders its inputs with reportlab: pip install 'nianbao[test]', or leave pdf out of --kinds")
-    run(n, batch, jobs, kinds.split(","), workdir, profile)
+    if engine:
+        try:
+            import distributed  # noqa: F401 - the cluster the engine bench starts
+        except ImportError:
+            fail("--engine needs Dask distributed: pip install 'nianbao[dask]'")
+    run(n, batch, jobs, kinds.split(","), workdir, profile, engine)
 
 
 @app.command()

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import replace
 from functools import partial
 
@@ -42,26 +43,21 @@ def run_chunk(fn: Callable, chunk: Sequence, timeout: float) -> list[tuple[objec
     # Dask's nanny starts workers as daemonic processes, which multiprocessing forbids to have children;
     # the sandbox is killed by run_pool when the chunk ends, and dies with the worker (its pipe closes).
     multiprocessing.current_process().daemon = False
-    return list(run_pool(_with_local_secrets(fn), chunk, workers=1, timeout=timeout))
+    return list(run_pool(_with_api_key(fn, os.environ.get("OPENAI_API_KEY")), chunk, workers=1, timeout=timeout))
 
 
-def _without_secrets(fn: Callable) -> Callable:
-    """The task as sent to the cluster: the model's API key stays out of the scheduler and the wire."""
+def _with_api_key(fn: Callable, key: str | None) -> Callable:
+    """`fn` with its model settings' API key set to `key`; `fn` itself when it carries no model settings.
+
+    The driver sends tasks with no key (it stays off the scheduler and the wire); each worker puts back
+    the key of its own environment (OPENAI_API_KEY), as a local run reads it.
+    """
     options = fn.keywords.get("options") if isinstance(fn, partial) else None
     settings = getattr(options, "model", None)
-    if getattr(settings, "api_key", None) is None:
+    if not hasattr(settings, "api_key") or settings.api_key == key:
         return fn
-    return partial(fn.func, *fn.args, **{**fn.keywords, "options": replace(options, model=replace(settings, api_key=None))})
-
-
-def _with_local_secrets(fn: Callable) -> Callable:
-    """On the worker: the API key from the worker's own environment (OPENAI_API_KEY), as a local run reads it."""
-    options = fn.keywords.get("options") if isinstance(fn, partial) else None
-    settings = getattr(options, "model", None)
-    key = os.environ.get("OPENAI_API_KEY")
-    if settings is None or not hasattr(settings, "api_key") or settings.api_key or not key:
-        return fn
-    return partial(fn.func, *fn.args, **{**fn.keywords, "options": replace(options, model=replace(settings, api_key=key))})
+    model = replace(settings, api_key=key)
+    return partial(fn.func, *fn.args, **{**fn.keywords, "options": replace(options, model=model)})
 
 
 def connect(address: str | None, timeout: float = 20.0):
@@ -75,7 +71,7 @@ def connect(address: str | None, timeout: float = 20.0):
     _probe(address)
     try:
         return Client(address, timeout=timeout, set_as_default=False)
-    except Exception as exc:  # refused, timed out, or something that is not a Dask scheduler answering
+    except Exception as exc:  # noqa: BLE001 - refused, timed out, or something that is not a Dask scheduler answering
         why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise EngineError(f"cannot reach the Dask scheduler at {address}: {why}") from None
 
@@ -96,7 +92,9 @@ def _probe(address: str) -> None:
         raise EngineError(f"cannot reach the Dask scheduler at {address}: {why}") from None
 
 
-def run_dask(address: str | None, fn: Callable, items: Sequence, timeout: float) -> Iterator[tuple[object, bool, object]]:
+def run_dask(
+    address: str | None, fn: Callable, items: Sequence, timeout: float
+) -> Iterator[tuple[object, bool, object]]:
     """Yield (item, ok, value or reason) for each item as the cluster finishes its chunk; see the module doc."""
     from distributed import as_completed
 
@@ -108,7 +106,7 @@ def run_dask(address: str | None, fn: Callable, items: Sequence, timeout: float)
         threads = sum(client.nthreads().values()) or 1
         size = chunk_size(len(items), threads)
         chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
-        task = _without_secrets(fn)
+        task = _with_api_key(fn, None)
         pending = as_completed(loop=client.loop)
         chunk_of = {}
 
@@ -137,7 +135,7 @@ def run_dask(address: str | None, fn: Callable, items: Sequence, timeout: float)
 def _first_line(future) -> str:
     try:
         exc = future.exception()
-    except BaseException as cancelled:  # a cancelled future raises instead of returning its exception
+    except CancelledError as cancelled:  # a cancelled future raises instead of returning its exception
         exc = cancelled
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__

@@ -13,11 +13,11 @@ import subprocess
 import sys
 import time
 from functools import partial
-from pathlib import Path
 
 import pytest
 
-from extractor.engine import _with_local_secrets, _without_secrets, chunk_size, run_dask
+from extractor.benchmark import dask_cluster
+from extractor.engine import _with_api_key, chunk_size, run_dask
 from extractor.model.settings import Settings
 from extractor.pipeline import Options
 from extractor.samples import write_samples
@@ -25,40 +25,13 @@ from extractor.samples import write_samples
 distributed = pytest.importorskip("distributed")
 
 NIANBAO = [sys.executable, "-m", "extractor.cli"]
-DASK = str(Path(sys.executable).with_name("dask"))
-START_TIMEOUT = 90  # seconds for the scheduler and both workers, on a busy 2-core machine
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen:
-    with log.open("wb") as handle:
-        return subprocess.Popen([DASK, *args], stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """(address, [worker processes]); every process is killed at the end, whatever happened."""
-    root = tmp_path_factory.mktemp("cluster")
-    file = root / "scheduler.json"
-    local = ["--host", "127.0.0.1", "--no-dashboard"]
-    processes = [_start(["scheduler", *local, "--port", "0", "--scheduler-file", str(file)], root / "scheduler.log")]
-    try:
-        workers = [
-            _start(["worker", *local, "--scheduler-file", str(file), "--nthreads", "1", "--death-timeout", "60"], root / f"worker{i}.log")
-            for i in range(2)
-        ]
-        processes += workers
-        deadline = time.monotonic() + START_TIMEOUT
-        while not file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(file.read_text())["address"]
-        with distributed.Client(address, timeout=START_TIMEOUT, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=max(1, deadline - time.monotonic()))
-        yield address, workers
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """(address, [worker processes]): a scheduler and two one-thread workers, killed at the end whatever happened."""
+    with dask_cluster(tmp_path_factory.mktemp("cluster"), workers=2) as running:
+        yield running
 
 
 def test_chunks_are_small_enough_to_balance_and_to_lose():
@@ -67,21 +40,31 @@ def test_chunks_are_small_enough_to_balance_and_to_lose():
     assert chunk_size(3, 8) == 1
 
 
-def test_the_api_key_stays_off_the_cluster(monkeypatch):
+def test_the_api_key_stays_off_the_cluster():
     settings = Settings(model="m", base_url="https://example.invalid/v1", api_key="sk-secret")
     task = partial(print, options=Options(mode="auto", model=settings))
-    sent = _without_secrets(task)
+    sent = _with_api_key(task, None)
     assert sent.keywords["options"].model.api_key is None and "sk-secret" not in repr(sent.keywords)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-worker")
-    assert _with_local_secrets(sent).keywords["options"].model.api_key == "sk-worker"
+    assert _with_api_key(sent, "sk-worker").keywords["options"].model.api_key == "sk-worker"
     rules = partial(print, options=Options())
-    assert _without_secrets(rules) is rules and _with_local_secrets(rules) is rules
+    assert _with_api_key(rules, None) is rules and _with_api_key(rules, "sk-worker") is rules
 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path):
     write_samples(tmp_path / "in", "txt", 1)
     run = subprocess.run(
-        [*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--engine", "dask", "--address", "tcp://127.0.0.1:9"],
+        [
+            *NIANBAO,
+            "extract",
+            str(tmp_path / "in"),
+            "--out",
+            str(tmp_path / "out"),
+            "--engine",
+            "dask",
+            "--address",
+            "tcp://127.0.0.1:9",
+        ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -108,7 +91,9 @@ def test_a_batch_survives_a_killed_worker_with_nothing_lost_or_redone(cluster, t
     write_samples(tmp_path / "in", "txt", n)
     out = tmp_path / "out"
     command = [*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(out), "--engine", "dask", "--address", address]
-    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    batch = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 120
         while len(list((out / "records").glob("*.json"))) < 20 and time.monotonic() < deadline and batch.poll() is None:
