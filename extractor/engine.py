@@ -24,7 +24,6 @@ from functools import partial
 
 from extractor.batch import BatchError, run_pool
 
-ENGINES = ("local", "dask")
 CHUNKS_PER_THREAD = 4  # enough chunks that a slow one does not hold the batch's tail
 MAX_CHUNK = 32  # inputs per task: one sandbox start per chunk, and little to rerun when a worker is lost
 IN_FLIGHT_PER_THREAD = 2  # chunks queued per worker thread: the scheduler never holds a million tasks
