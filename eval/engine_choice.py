@@ -39,7 +39,9 @@ def measure_dask(n: int) -> tuple[float, float, float]:
     local = ["--host", "127.0.0.1", "--no-dashboard"]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
     started = time.perf_counter()
-    processes = [subprocess.Popen([f"{BIN}/dask", "scheduler", *local, "--port", "0", "--scheduler-file", file], **quiet)]
+    processes = [
+        subprocess.Popen([f"{BIN}/dask", "scheduler", *local, "--port", "0", "--scheduler-file", file], **quiet)
+    ]
     worker = [f"{BIN}/dask", "worker", *local, "--scheduler-file", file, "--nthreads", "1"]
     processes += [subprocess.Popen(worker, **quiet) for _ in range(2)]
     try:
@@ -81,4 +83,6 @@ def measure_ray(n: int) -> tuple[float, float, float]:
 if __name__ == "__main__":
     engine, n = sys.argv[1], int(sys.argv[2])
     up, run, rss = (measure_dask if engine == "dask" else measure_ray)(n)
-    print(f"{engine}: cluster up {up:.1f} s; {n} no-op tasks {run:.2f} s = {1000 * run / n:.2f} ms/task; cluster RSS {rss:.0f} MiB")
+    print(
+        f"{engine}: cluster up {up:.1f} s; {n} no-op tasks {run:.2f} s = {1000 * run / n:.2f} ms/task; cluster RSS {rss:.0f} MiB"
+    )

@@ -16,11 +16,11 @@ from functools import partial
 
 import pytest
 
-from extractor.benchmark import dask_cluster
+from eval.benchmark import dask_cluster
 from extractor.engine import _with_api_key, chunk_size, run_dask
 from extractor.model.settings import Settings
 from extractor.pipeline import Options
-from extractor.samples import write_samples
+from eval.samples import write_samples
 
 distributed = pytest.importorskip("distributed")
 
