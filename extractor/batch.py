@@ -55,8 +55,7 @@ class BatchOptions:
     timeout: float = 60.0  # seconds per input, enforced by killing its worker
     retry_errors: bool = False  # re-run inputs that failed before instead of skipping them
     progress: bool = True
-    engine: str = "local"  # local: this machine's process pool; dask: a Dask cluster (extractor/engine.py)
-    address: str | None = None  # the cluster's scheduler
+    runner: Callable | None = None  # where inputs run: None is this machine's pool (run_pool); or extractor/engine.py
 
     @property
     def workers(self) -> int:
@@ -318,7 +317,7 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
             bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
-            for task, ok, value in _runner(options)(work, todo, options.workers, options.timeout):
+            for task, ok, value in (options.runner or run_pool)(work, todo, options.workers, options.timeout):
                 if ok:
                     result.extracted += 1
                     result.run_counts[value] += 1
@@ -355,15 +354,6 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
         f"dataset: {format_counts(result.dataset_counts)} ({result.seconds:.1f} s){errors}"
     )
     return result
-
-
-def _runner(options: BatchOptions) -> Callable:
-    """run_pool, or the cluster's equivalent (same items in, same (item, ok, value) out)."""
-    if options.engine == "local":
-        return run_pool
-    from extractor.engine import run_dask
-
-    return lambda fn, items, workers, timeout: run_dask(options.address, fn, items, timeout)
 
 
 def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult) -> None:

@@ -139,8 +139,12 @@ def extract(
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
     if out is not None:
-        progress = sys.stderr.isatty()
-        batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, progress, engine.value, address)
+        runner = None
+        if engine == Engine.dask:
+            from extractor.engine import dask_runner
+
+            runner = dask_runner(address)
+        batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
         _batch(files, out, output, batch)
     reports: list[Report] = []
     errors = 0

@@ -91,6 +91,11 @@ def _probe(address: str) -> None:
         raise EngineError(f"cannot reach the Dask scheduler at {address}: {why}") from None
 
 
+def dask_runner(address: str | None) -> Callable:
+    """A batch runner (BatchOptions.runner) like run_pool, on the cluster: the cluster's threads set the width."""
+    return lambda fn, items, workers, timeout: run_dask(address, fn, items, timeout)
+
+
 def run_dask(
     address: str | None, fn: Callable, items: Sequence, timeout: float
 ) -> Iterator[tuple[object, bool, object]]:
