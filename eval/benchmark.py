@@ -70,7 +70,8 @@ def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
 def _batch_cli(folder: Path, out: Path, *flags: str) -> tuple[float, dict] | None:
     """`nianbao extract FOLDER --out OUT FLAGS` from scratch: (wall seconds, summary.json), or None if it failed."""
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "extractor.cli", "extract", str(folder), "--out", str(out), *flags]
+    command = [sys.executable, "-m", "extractor.cli", "extract", str(folder), "--out", str(out), "--mode", "rules"]
+    command += flags
     started = time.perf_counter()
     run = subprocess.run(command, check=False, capture_output=True, text=True)
     wall = time.perf_counter() - started

@@ -59,6 +59,8 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
             str(tmp_path / "in"),
             "--out",
             str(tmp_path / "out"),
+            "--mode",
+            "rules",
             "--engine",
             "dask",
             "--address",
@@ -90,7 +92,19 @@ def test_a_batch_survives_a_killed_worker_with_nothing_lost_or_redone(cluster, t
     n = 120
     write_samples(tmp_path / "in", "txt", n)
     out = tmp_path / "out"
-    command = [*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(out), "--engine", "dask", "--address", address]
+    command = [
+        *NIANBAO,
+        "extract",
+        str(tmp_path / "in"),
+        "--out",
+        str(out),
+        "--mode",
+        "rules",
+        "--engine",
+        "dask",
+        "--address",
+        address,
+    ]
     batch = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
