@@ -57,6 +57,7 @@ class BatchOptions:
     timeout: float = 60.0  # seconds per input, enforced by killing its worker
     retry_errors: bool = False  # re-run inputs that failed before instead of skipping them
     progress: bool = True
+    runner: Callable | None = None  # where inputs run: None is this machine's pool (run_pool); or extractor/engine.py
 
     @property
     def workers(self) -> int:
@@ -215,7 +216,10 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     """Extract one input and save its dataset rows, then its record (the mark of done); returns the verdict.
 
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
+    An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
+    if done(Path(out), task.sha256):
+        return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
     report = extract_path(task.path, options)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
@@ -337,7 +341,7 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
             bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
-            for task, ok, value in run_pool(work, todo, options.workers, options.timeout):
+            for task, ok, value in (options.runner or run_pool)(work, todo, options.workers, options.timeout):
                 if ok:
                     result.extracted += 1
                     result.run_counts[value] += 1

@@ -34,6 +34,11 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 class Mode(str, Enum):
     rules = "rules"
     model = "model"
@@ -151,6 +156,15 @@ def extract(
     model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
     timeout: float | None = typer.Option(None, "--timeout", min=0.1, help=f"Seconds one input may take before its worker is killed and the input reported as an error (default: {TIMEOUT_RULES:g}, or {TIMEOUT_LIVE_MODEL:g} when a live model reads)."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
+    engine: Engine = typer.Option(
+        Engine.local,
+        "--engine",
+        help="Batch: local (this machine's process pool) or dask (a Dask cluster; inputs and --out on a filesystem "
+        "every worker sees).",
+    ),
+    address: str | None = typer.Option(
+        None, "--address", envvar="DASK_SCHEDULER_ADDRESS", help="Batch, --engine dask: the scheduler, tcp://HOST:8786."
+    ),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
@@ -172,7 +186,13 @@ def extract(
     if timeout is None:
         timeout = TIMEOUT_LIVE_MODEL if options.model is not None and options.model.configured and not options.model.offline else TIMEOUT_RULES
     if out is not None:
-        _batch(files, out, BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty()))
+        runner = None
+        if engine == Engine.dask:
+            from extractor.engine import dask_runner
+
+            runner = dask_runner(address)
+        batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
+        _batch(files, out, batch)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
@@ -225,6 +245,9 @@ def bench(
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
     hostile: int = typer.Option(0, "--hostile", min=0, help="Instead: the hostile drill with this many generated inputs (tracebacks, hangs, lost records, key on disk)."),
     review: int = typer.Option(10_000, "--review", min=0, help="Records for the review site's build (the batch's, relabelled as a panel of agencies × 5 years; 0: skip)."),
+    engine: bool = typer.Option(
+        False, "--engine/--no-engine", help="Also run the batch on a local Dask cluster (the dask extra): overhead, costs."
+    ),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
@@ -238,7 +261,12 @@ def bench(
             fail("the pdf and scanned kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds")
     if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         fail("the scanned kind is read through OCR: pip install '.[ocr]', or leave scanned out of --kinds")
-    run(n, batch, jobs, kinds.split(","), workdir, profile, hostile=hostile, review=review if batch else 0)
+    if engine:
+        try:
+            import distributed  # noqa: F401 - the cluster the engine bench starts
+        except ImportError:
+            fail("--engine needs Dask distributed: pip install 'nianbao[dask]'")
+    run(n, batch, jobs, kinds.split(","), workdir, profile, hostile=hostile, review=review if batch else 0, engine=engine)
 
 
 @app.command()

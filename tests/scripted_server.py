@@ -21,7 +21,9 @@ def completion(content: str, prompt_tokens: int = 100, completion_tokens: int = 
 
 
 class ScriptedServer:
-    """`script(body) -> (status, payload)`; the server runs in a thread until `close()`."""
+    """`script(body) -> (status, payload)` or `(status, payload, headers)`; the server runs in a thread until `close()`.
+
+    Requests are served concurrently (one thread each), as a vLLM or hosted endpoint serves them."""
 
     def __init__(self, script):
         self.script = script
@@ -32,9 +34,11 @@ class ScriptedServer:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                status, payload = server.script(body)
+                status, payload, *headers = server.script(body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in (headers[0] if headers else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

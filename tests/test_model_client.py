@@ -222,3 +222,13 @@ def test_tools_mode_for_hosted_apis_round_trips_through_the_cache(tmp_path):
     assert len(server.requests) == 1 and server.requests[0]["body"]["tool_choice"]["type"] == "function"
     assert live.parsed.rows == replayed.parsed.rows == [[1, 0, 0, 0, 0, 0, 1]] and replayed.cached
     assert replayed.raw["tool_calls"][0]["arguments"] == ANSWER
+
+
+def test_429_with_retry_after_waits_what_the_server_asked(sleeps):
+    busy = (429, {"error": {"message": "busy"}}, {"Retry-After": "2"})
+    server = ScriptedServer(lambda body: busy if len(server.requests) == 1 else (200, completion(ANSWER)))
+    try:
+        answer = ask(client_for(server))
+    finally:
+        server.close()
+    assert sleeps == [2.0] and len(server.requests) == 2 and answer.parsed is not None

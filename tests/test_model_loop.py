@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -240,3 +242,40 @@ def test_the_default_mode_is_auto_with_a_model_and_the_parser_with_a_setup_hint_
     assert helped.exit_code == 0 and helped.stderr == "", helped.output
     assert asked > 0 and json.loads(helped.stdout)["verdict"] == "verified"
     assert len(server.requests) == asked and rules.stderr == "" and json.loads(rules.stdout)["verdict"] == "needs_model"
+
+
+def test_questions_go_out_together_within_the_bound_and_the_record_does_not_depend_on_it(doc, tmp_path):
+    """Answers/s against a server that takes LATENCY per answer and serves requests concurrently (as vLLM or a
+    hosted API does): one question at a time, then four. Prints the figures; the records must be identical."""
+    latency = 0.2
+    lock = threading.Lock()
+    flight = {"now": 0, "peak": 0}
+
+    def slow(body):
+        with lock:
+            flight["now"] += 1
+            flight["peak"] = max(flight["peak"], flight["now"])
+        time.sleep(latency)
+        with lock:
+            flight["now"] -= 1
+        return 200, completion(json.dumps(read_like_a_perfect_model(body)))
+
+    server = ScriptedServer(slow)
+    runs = {}
+    try:
+        run(doc, settings_for(server, tmp_path, cache_dir=None), mode="model")  # warm-up: imports out of the figures
+        for concurrency in (1, 4):
+            flight["peak"] = 0
+            started = time.perf_counter()
+            report = run(doc, settings_for(server, tmp_path, cache_dir=None, concurrency=concurrency), mode="model")
+            rate = report.provenance.model_calls / (time.perf_counter() - started)
+            runs[concurrency] = (report, flight["peak"], rate)
+    finally:
+        server.close()
+    for concurrency, (report, peak, rate) in runs.items():
+        calls = report.provenance.model_calls
+        print(f"concurrency {concurrency}: {calls} answers, {rate:.1f} answers/s, peak {peak} in flight")
+    (one, one_peak, one_rate), (four, four_peak, four_rate) = runs[1], runs[4]
+    assert one_peak == 1 and 2 <= four_peak <= 4
+    assert four.cells == one.cells and four.verdict == one.verdict == Verdict.verified
+    assert four_rate > 1.5 * one_rate

@@ -17,10 +17,12 @@ reprompt.py, the rule that settles parser/model disagreements in arbitrate.py.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from extractor.assemble import build_report
 from extractor.ingest import Document
 from extractor.model.arbitrate import merge
-from extractor.model.client import ModelClient, ModelUnavailable, client_for
+from extractor.model.client import Answer, ModelClient, ModelUnavailable, client_for
 from extractor.model.prompting import REPROMPT, SYSTEM, Unit, units
 from extractor.model.reprompt import problems
 from extractor.model.settings import SETUP_HINT, Settings
@@ -74,8 +76,7 @@ class _Session:
         best: Attempt | None = None
         stop, unavailable = "", None
         try:
-            for unit in units(self.rows):
-                self.ask(unit)
+            self.ask_all([(unit, None) for unit in units(self.rows)])
             best = current = self.assemble()
             for _ in range(self.settings.max_rounds):
                 targets = problems(current.report, self.reading.errors, self.row_of)
@@ -83,8 +84,9 @@ class _Session:
                     stop = "nothing left to reprompt"
                     break
                 before = self.reading.copy()
-                for unit in units(self.rows, set(targets))[:MAX_REPROMPT_UNITS]:
-                    self.ask(unit, [p.replace("{row}", unit.label(r)) for r in unit.rows for p in targets.get(r.row, [])])
+                reprompts = units(self.rows, set(targets))[:MAX_REPROMPT_UNITS]
+                self.ask_all([(u, [p.replace("{row}", u.label(r)) for r in u.rows for p in targets.get(r.row, [])])
+                              for u in reprompts])
                 current = self.assemble()
                 if current.score < best.score:
                     best = current
@@ -109,20 +111,51 @@ class _Session:
 
     # ------------------------------------------------------------ asking
 
-    def ask(self, unit: Unit, problems: list[str] | None = None) -> None:
+    def ask_all(self, asks: list[tuple[Unit, list[str] | None]]) -> None:
+        """One round's questions (each a unit and its problems, None on a first read), up to
+        `settings.concurrency` in flight at once, so a vLLM or hosted endpoint is kept busy. Answers are
+        taken in the round's order, so the record does not depend on which came back first. The answer
+        budget holds per question, the token budget between rounds."""
         s = self.settings
-        if self.spend.answers >= s.max_calls or self.spend.tokens_in + self.spend.tokens_out >= s.max_tokens:
+        room = s.max_calls - self.spend.answers
+        if room <= 0 or self.spend.tokens_in + self.spend.tokens_out >= s.max_tokens:
             raise BudgetSpent
-        previous = [self.reading.values.get(r.row) or tuple(None for _ in r.keys) for r in unit.rows] if problems else None
-        prompts = [SYSTEM, unit.prompt] + ([REPROMPT] if problems else [])
-        answer = self.client.ask(
+        asked = asks[:room]
+        if self.spend.answers == 0 and asked:  # the first question alone: a down endpoint costs one question's retries
+            unit, problems = asked.pop(0)
+            self.take(unit, problems, self.request(unit, problems, self.previous(unit, problems)))
+        pool = ThreadPoolExecutor(max_workers=max(1, min(s.concurrency, len(asked))))
+        try:
+            futures = [pool.submit(self.request, u, problems, self.previous(u, problems)) for u, problems in asked]
+            for (unit, problems), future in zip(asked, futures):
+                self.take(unit, problems, future.result())
+        finally:
+            pool.shutdown(cancel_futures=True)  # after a failure, the questions not yet sent are not sent
+        if room < len(asks):
+            raise BudgetSpent
+
+    def previous(self, unit: Unit, problems: list[str] | None) -> list[tuple] | None:
+        """What a reprompt quotes as the model's earlier answer for the unit's rows."""
+        return [self.reading.values.get(r.row) or tuple(None for _ in r.keys) for r in unit.rows] if problems else None
+
+    def request(self, unit: Unit, problems: list[str] | None, previous: list[tuple] | None) -> Answer:
+        """One question to the model; runs in the round's thread pool, so it touches no session state."""
+        return self.client.ask(
             unit.messages(previous, problems),
             unit.response_model,
             max_tokens=unit.max_tokens,
-            prompt_version="+".join(prompts),
+            prompt_version="+".join(self.prompts(unit, problems)),
             document=self.doc.sha256,
             description=unit.description(self.doc.name) + (" (reprompt)" if problems else ""),
         )
+
+    @staticmethod
+    def prompts(unit: Unit, problems: list[str] | None) -> list[str]:
+        return [SYSTEM, unit.prompt] + ([REPROMPT] if problems else [])
+
+    def take(self, unit: Unit, problems: list[str] | None, answer: Answer) -> None:
+        """An answer into the spend and the reading."""
+        prompts = self.prompts(unit, problems)
         sp = self.spend
         sp.answers += 1
         sp.live += not answer.cached

@@ -60,6 +60,7 @@ class Settings:
     timeout: float = 300.0  # seconds for one completion: a 1.5B model on two cores is slow
     retries: int = 5  # tries per request on 429, 5xx, timeouts and connection errors
     backoff: float = 1.0  # seconds: the first wait of the exponential backoff (tests make it tiny)
+    concurrency: int = 4  # questions of one report in flight at once (a batch multiplies it by its workers)
     max_calls: int = 24  # answers one report may use, first reads and reprompts together
     max_tokens: int = 40_000  # tokens in + out one report may use
     max_rounds: int = 3  # reprompt rounds per report
@@ -87,7 +88,7 @@ class Settings:
         **overrides,
     ) -> Settings:
         """Flags first, then the environment (OPENAI_BASE_URL, OPENAI_API_KEY, NIANBAO_MODEL, NIANBAO_SERVER,
-        NIANBAO_STRUCTURED, NIANBAO_CACHE_DIR, NIANBAO_BACKOFF).
+        NIANBAO_STRUCTURED, NIANBAO_CACHE_DIR, NIANBAO_BACKOFF, NIANBAO_CONCURRENCY).
 
         The server kind is explicit (--server / NIANBAO_SERVER); left unset, a loopback base URL means a
         llama.cpp server and anything else a hosted API. A llama.cpp server serves one model whatever the
@@ -111,5 +112,6 @@ class Settings:
             structured=env.get("NIANBAO_STRUCTURED") or cls.structured,
             cache_dir=directory,
             backoff=float(env.get("NIANBAO_BACKOFF", cls.backoff)),
+            concurrency=max(1, int(env.get("NIANBAO_CONCURRENCY", cls.concurrency))),
         )
         return replace(settings, **overrides) if overrides else settings

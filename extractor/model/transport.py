@@ -10,6 +10,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from extractor.model.ratelimit import WaitRetryAfter
 from extractor.model.scrub import scrub, scrub_data
 from extractor.model.settings import Settings
 
@@ -33,7 +34,7 @@ class Transport:
     def send(self, kwargs: dict) -> dict:
         retrying = Retrying(
             retry=retry_if_exception_type(TRANSIENT),
-            wait=wait_random_exponential(multiplier=self.settings.backoff, max=self.settings.backoff * 60),
+            wait=WaitRetryAfter(wait_random_exponential(multiplier=self.settings.backoff, max=self.settings.backoff * 60)),
             stop=stop_after_attempt(self.settings.retries),
             reraise=True,
         )
