@@ -113,8 +113,8 @@ def test_every_output_names_the_unverified_values():
     }
     made = report(cells)
     assert json.loads(render_cells([made]))["unverified"] == [PERSON, FIRM]
-    assert json.loads(render_json([made]))["unverified"] == [PERSON, FIRM]
-    assert Report.model_validate(json.loads(render_json([made]))).unverified == [PERSON, FIRM]  # a saved record reads back
+    assert json.loads(render_json([made]))[0]["unverified"] == [PERSON, FIRM]
+    assert Report.model_validate(json.loads(render_json([made]))[0]).unverified == [PERSON, FIRM]  # a saved record reads back
     row = next(csv.DictReader(io.StringIO(render_csv([made]).lstrip("\ufeff"))))
     assert row["unverified"] == f"{PERSON};{FIRM}" and row[PERSON] == "3"
     wide = json.loads(dataset_rows(made))["wide"]
