@@ -376,7 +376,8 @@ def eval_command(
     evaluate.print_terminal(result, Console())
     json_path, md_path = evaluate.write_reports(result, report)
     typer.echo(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}", err=True)
-    reasons = evaluate.gate(result, min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy, base)
+    threshold = min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy
+    reasons = evaluate.gate(result, threshold, base, replayed=replay is not None)
     if save_baseline and not reasons:
         evaluate.save_baseline(baseline, result)
         typer.echo(f"saved the {mode.value} baseline in {baseline}", err=True)

@@ -85,8 +85,10 @@ def test_broken_row_identity_draws_a_targeted_reprompt_and_the_corrected_answer_
     assert (p.method, p.model, p.reprompts, p.cache_hits) == ("parser+model", "scripted-model", 1, 0)
     assert p.model_calls == p.attempts == len(server.requests)
     assert p.tokens_in == 100 * len(server.requests) and p.tokens_out == 20 * len(server.requests)
-    assert p.prompt_version == "reprompt.v1,system.v1,table2.v1,table3_rows.v1,table4.v1"
-    assert p.cells_from_model == 21 and p.model_parser_agreements > 150
+    # auto asks only the requests holding a row the parser left open: tables 二 and 四 it read are not asked
+    assert p.prompt_version == "reprompt.v1,system.v1,table3_rows.v1"
+    assert p.attempts <= 4
+    assert p.cells_from_model == 21 and p.model_parser_agreements > 0
 
 
 def test_sums_that_hold_on_numbers_not_in_the_source_do_not_verify(doc, tmp_path):

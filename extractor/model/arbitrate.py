@@ -32,7 +32,8 @@ from extractor.parse import TableRow
 from schemas.record import Cell
 
 
-def _certain(cell: Cell) -> bool:
+def certain(cell: Cell) -> bool:
+    """Read (or printed blank) with no doubt the parser states."""
     return (cell.value is not None or "blank" in cell.flags) and not {"ambiguous", "not_found"} & set(cell.flags)
 
 
@@ -56,7 +57,7 @@ def merge(
     disagree: dict[str, list[str]] = defaultdict(list)
     for key, m in model.items():
         p = parser.get(key, Cell(flags=["not_found"]))
-        if _certain(p):
+        if certain(p):
             if same_value(p.value, m.value):
                 cells[key] = p.model_copy(
                     update={"flags": sorted(set(p.flags) | {"model_read"} | ({"grounded"} & set(m.flags)))}

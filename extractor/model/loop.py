@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from extractor.assemble import build_report
 from extractor.ingest import Document
-from extractor.model.arbitrate import merge
+from extractor.model.arbitrate import certain, merge
 from extractor.model.client import Answer, ModelClient, ModelUnavailable, client_for
 from extractor.model.prompting import REPROMPT, SYSTEM, Unit, units
 from extractor.model.reprompt import problems
@@ -42,7 +42,7 @@ def improve(report: Report, parsed: ParsedTables, doc: Document, mode: str, sett
     settings = settings if settings is not None else Settings.resolve()
     if not settings.configured:
         return without_model(report)
-    return run(report, parsed, doc, settings).report
+    return run(report, parsed, doc, settings, only_open=mode == "auto").report
 
 
 def without_model(report: Report) -> Report:
@@ -52,14 +52,29 @@ def without_model(report: Report) -> Report:
     return report.model_copy(update={"warnings": [*report.warnings, f"model path skipped: {SETUP_HINT}"]})
 
 
-def run(parser_report: Report, parsed: ParsedTables, doc: Document, settings: Settings, client: ModelClient | None = None) -> ModelRun:
+def run(
+    parser_report: Report,
+    parsed: ParsedTables,
+    doc: Document,
+    settings: Settings,
+    client: ModelClient | None = None,
+    only_open: bool = False,
+) -> ModelRun:
+    """The model path for one report; with `only_open` (auto mode) it asks only the requests that hold a row
+    the parser left open (an uncertain cell, or a suspect of a failing identity), not the rows it settled."""
     client = client or client_for(settings)
     rows = source_rows(parsed)
     if not rows:
         note = "model path: no table was located, so there is nothing for the model to read"
         return ModelRun(parser_report.model_copy(update={"warnings": [*parser_report.warnings, note]}), {}, Spend(), note)
     session = _Session(parser_report, parsed, doc, settings, client, rows)
-    return session.run()
+    return session.run(open_rows(parser_report, session.row_of) if only_open else None)
+
+
+def open_rows(report: Report, row_of: dict[str, SourceRow]) -> set[str]:
+    """The rows the parser did not settle: a cell it could not read with certainty, or a failing identity's suspect."""
+    uncertain = {row_of[k].row for k, c in report.cells.items() if k in row_of and not certain(c)}
+    return uncertain | set(problems(report, {}, row_of))
 
 
 class _Session:
@@ -72,11 +87,13 @@ class _Session:
         self.reading = Reading()
         self.spend = Spend()
 
-    def run(self) -> ModelRun:
+    def run(self, wanted: set[str] | None = None) -> ModelRun:
         best: Attempt | None = None
         stop, unavailable = "", None
         try:
-            self.ask_all([(unit, None) for unit in units(self.rows)])
+            # the first read in whole requests (the recorded questions), skipping those that hold no wanted row
+            first = [u for u in units(self.rows) if wanted is None or any(r.row in wanted for r in u.rows)]
+            self.ask_all([(unit, None) for unit in first])
             best = current = self.assemble()
             for _ in range(self.settings.max_rounds):
                 targets = problems(current.report, self.reading.errors, self.row_of)
