@@ -30,7 +30,9 @@ def test_the_committed_recordings_pass_their_gate(tmp_path, mode):
 def test_stale_recordings_fail_the_model_gate(tmp_path):
     stale = tmp_path / "stale.jsonl"
     lines = [json.loads(line) for line in RECORDINGS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    stale.write_text("".join(json.dumps({**e, "key": "0" + e["key"][1:][::-1]}) + "\n" for e in lines), encoding="utf-8")
+    stale.write_text(
+        "".join(json.dumps({**e, "key": "0" + e["key"][1:][::-1]}) + "\n" for e in lines), encoding="utf-8"
+    )
     run = eval_run(tmp_path, "model", stale)
     assert run.exit_code == 1, run.output
     assert "the replay answered no question" in run.output
