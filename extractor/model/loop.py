@@ -17,12 +17,14 @@ reprompt.py, the rule that settles parser/model disagreements in arbitrate.py.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from extractor.assemble import build_report
 from extractor.ingest import Document
 from extractor.model.arbitrate import certain, merge
 from extractor.model.client import Answer, ModelClient, ModelUnavailable, client_for
+from extractor.model.transport import DeadlinePassed
 from extractor.model.prompting import REPROMPT, SYSTEM, Unit, units
 from extractor.model.reprompt import problems
 from extractor.model.settings import SETUP_HINT, Settings
@@ -86,6 +88,7 @@ class _Session:
         self.row_of = {key: row for row in rows for key in row.keys}
         self.reading = Reading()
         self.spend = Spend()
+        self.until = time.monotonic() + settings.deadline
 
     def run(self, wanted: set[str] | None = None) -> ModelRun:
         best: Attempt | None = None
@@ -114,6 +117,8 @@ class _Session:
                 stop = f"{self.settings.max_rounds} reprompt rounds used"
         except BudgetSpent:
             stop = f"budget spent ({self.settings.max_calls} answers or {self.settings.max_tokens} tokens per report)"
+        except DeadlinePassed:
+            stop = f"deadline passed ({self.settings.deadline:g} s per report)"
         except ModelUnavailable as exc:
             unavailable = str(exc)
             stop = f"model unavailable: {unavailable}"
@@ -137,6 +142,8 @@ class _Session:
         room = s.max_calls - self.spend.answers
         if room <= 0 or self.spend.tokens_in + self.spend.tokens_out >= s.max_tokens:
             raise BudgetSpent
+        if time.monotonic() >= self.until:
+            raise DeadlinePassed("the model path's deadline passed")
         asked = asks[:room]
         if self.spend.answers == 0 and asked:  # the first question alone: a down endpoint costs one question's retries
             unit, problems = asked.pop(0)
@@ -164,6 +171,7 @@ class _Session:
             prompt_version="+".join(self.prompts(unit, problems)),
             document=self.doc.sha256,
             description=unit.description(self.doc.name) + (" (reprompt)" if problems else ""),
+            until=self.until,
         )
 
     @staticmethod
