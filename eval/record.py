@@ -25,7 +25,7 @@ def default_path(model: str) -> Path:
     return RECORDINGS_DIR / f"{model}.jsonl"
 
 
-def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
+def record(cases: Path, out: Path, settings: Settings, echo=print, modes: tuple[str, ...] = ("model", "auto")) -> dict:
     """Run the model path afresh over every case, write the answers it used to `out`, and measure it.
 
     Figures per case and in total: the model's own reading against gold (the model reading the parser's
@@ -33,7 +33,9 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
     against gold, answers, reprompts, tokens, time. Then the auto pass (only the requests holding a row
     the parser left open, and their reprompts), answered from this run's answers where it asks the same
     question, so both modes replay. No deadline while recording: a replay must ask what the run asked.
+    `modes=("auto",)` records the auto path alone (the reports the parser left open, their open rows).
     """
+    auto_only = "model" not in modes
     settings = replace(settings, record=True, deadline=math.inf)
     scratch = None if settings.cache_dir else tempfile.TemporaryDirectory(prefix="nianbao-record-")
     cache = ResponseCache(settings.cache_dir or Path(scratch.name))
@@ -59,7 +61,10 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
             started = time.perf_counter()
             doc = ingest_path(path)
             parser_report, parsed = parse_document(doc, str(path))
-            result = loop.run(parser_report, parsed, doc, settings, client)
+            is_open = parser_report.verdict in (Verdict.needs_model, Verdict.failed)
+            if auto_only and not is_open:
+                continue
+            result = loop.run(parser_report, parsed, doc, settings, client, only_open=auto_only)
             wall = time.perf_counter() - started
             alone = Report().with_cells({k: Cell(value=v) for k, v in result.model_values.items()})
             model_alone = evaluate.score_record(case.name, path.name, case.cells, alone).accuracy(only_nonzero=True)
@@ -81,7 +86,7 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
             for name in totals:
                 totals[name] = totals[name] + row[name]
             echo(_line(row))
-            if parser_report.verdict in (Verdict.needs_model, Verdict.failed):
+            if is_open and not auto_only and "auto" in modes:
                 auto = loop.run(parser_report, parsed, doc, settings, auto_client, only_open=True)
                 echo(
                     f"{case.name} (auto): {auto.report.verdict.value} · answers {auto.spend.answers}, "

@@ -460,6 +460,7 @@ def model_record(
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
+    only_auto: bool = typer.Option(False, "--only-auto", help="Record the auto path alone (the reports the parser left open), not --mode model's full reads."),
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
     from eval.record import default_path, record
@@ -469,7 +470,8 @@ def model_record(
     settings = model_settings(model, server, cache_dir, False, None)
     if not settings.configured:
         fail(SETUP_HINT)
-    record(cases or CORPUS, out or default_path(settings.model), settings, echo=lambda line: typer.echo(line, err=True))
+    modes = ("auto",) if only_auto else ("model", "auto")
+    record(cases or CORPUS, out or default_path(settings.model), settings, lambda line: typer.echo(line, err=True), modes)
 
 
 @cache_app.command("stats")
