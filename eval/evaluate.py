@@ -341,12 +341,16 @@ def baseline_entry(result: dict) -> dict:
     return entry
 
 
-def gate(result: dict, min_accuracy: float | None = None, baseline: dict | None = None, replayed: bool = False) -> list[str]:
+def gate(
+    result: dict, min_accuracy: float | None = None, baseline: dict | None = None, replayed: bool = False
+) -> list[str]:
     """Reasons the run fails, one line each; empty when it passes. A replay that answered nothing fails."""
     summary = result["summary"]
     reasons = []
     if replayed and not summary["attempts"]:
-        reasons.append("the replay answered no question: the recordings do not match the questions asked (re-record them)")
+        reasons.append(
+            "the replay answered no question: the recordings do not match the questions asked (re-record them)"
+        )
     if summary["silent_errors"]:
         reasons.append(f"{summary['silent_errors']} silent errors: wrong cells in {summary['silent_records']} records the checker passed as verified")
     if summary["unmarked_errors"]:

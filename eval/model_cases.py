@@ -1,7 +1,7 @@
 """Gold cases only the model path can get right, written into the committed corpus (gold by construction).
 
-Table 三's row labels reworded as some agencies and OCR print them (予以公开 → 准予公示, 部分公开 → 部分同意):
-the parser anchors on the template's labels, cannot tell which rows it is reading there and refuses them;
+Table 三's row labels reworded as some agencies and OCR print them (予以公开 → 准予公示,
+部分公开 → 部分同意): the parser anchors on the template's labels, cannot tell which rows it is reading there and refuses them;
 the model reads the rows by their printed values, and grounding checks every value it gives against the
 row's text. With these in eval/corpus, a model path that stops working fails the model and auto gates.
 Re-generate: `python -m eval.model_cases eval/corpus`, then re-record (`nianbao model record`).

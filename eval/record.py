@@ -105,6 +105,7 @@ def _line(row: dict) -> str:
         return f"{r.rate:.0%} ({r.right}/{r.total})" if r.total else "—"
 
     return (
-        f"{row['case']}: {row['verdict']} · non-zero cells: model on the parser's rows {pct(row['model_alone'])}, record {pct(row['record'])}"
+        f"{row['case']}: {row['verdict']} · non-zero cells: "
+        f"model on the parser's rows {pct(row['model_alone'])}, record {pct(row['record'])}"
         f" · answers {row['answers']}, reprompts {row['reprompts']}, tokens {row['tokens_in']}/{row['tokens_out']}, {row['wall_s']:.0f} s · {row['stop']}"
     )

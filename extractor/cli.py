@@ -158,9 +158,9 @@ def extract(
         None,
         "--timeout",
         min=0.1,
-        help=f"Seconds one input may take before its worker is killed and the input reported as an error (default: "
-        f"{TIMEOUT_RULES:g}; with a live model, its per-report deadline (NIANBAO_DEADLINE, 600 s) plus {TIMEOUT_RULES:g}, "
-        "so a slow model never turns a report the parser read into an error).",
+        help=f"Seconds one input may take before its worker is killed and the input reported as an error "
+        f"(default: {TIMEOUT_RULES:g}; with a live model, its per-report deadline (NIANBAO_DEADLINE, 600 s) plus "
+        f"{TIMEOUT_RULES:g}, so a slow model never turns a report the parser read into an error).",
     ),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
     engine: Engine = typer.Option(
@@ -460,7 +460,9 @@ def model_record(
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
-    only_auto: bool = typer.Option(False, "--only-auto", help="Record the auto path alone (the reports the parser left open), not --mode model's full reads."),
+    only_auto: bool = typer.Option(
+        False, "--only-auto", help="Record the auto path alone (the reports the parser left open), not all reads."
+    ),
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
     from eval.record import default_path, record
@@ -471,7 +473,8 @@ def model_record(
     if not settings.configured:
         fail(SETUP_HINT)
     modes = ("auto",) if only_auto else ("model", "auto")
-    record(cases or CORPUS, out or default_path(settings.model), settings, lambda line: typer.echo(line, err=True), modes)
+    out = out or default_path(settings.model)
+    record(cases or CORPUS, out, settings, lambda line: typer.echo(line, err=True), modes)
 
 
 @cache_app.command("stats")

@@ -211,7 +211,9 @@ class _Session:
         provenance = self.parser_report.provenance.model_copy(
             update={
                 **self.accounting(),
-                "cells_from_model": sum(1 for c in cells.values() if c.source == "model" and "ungrounded" not in c.flags),
+                "cells_from_model": sum(
+                    1 for c in cells.values() if c.source == "model" and "ungrounded" not in c.flags
+                ),
                 "cells_from_parser": sum(1 for c in cells.values() if c.source == "parser" and (c.value is not None or "blank" in c.flags)),
                 "model_parser_agreements": agreements,
             }
