@@ -44,3 +44,28 @@ def test_a_merge_that_ignores_the_models_answers_fails_the_gate(tmp_path, monkey
     run = eval_run(tmp_path, mode, RECORDINGS)
     assert run.exit_code == 1, run.output
     assert "model_parser_agreements 0 is below the baseline's" in run.output
+
+
+MODEL_ONLY = ROOT / "eval" / "model-only"
+MODEL_ONLY_BASELINE = ROOT / "eval" / "baseline-model-only.json"
+
+
+def model_only_run(tmp_path, *mode_args: str):
+    args = ["eval", "--cases", str(MODEL_ONLY), *mode_args, "--report", str(tmp_path / "report")]
+    return CliRunner().invoke(app, [*args, "--baseline", str(MODEL_ONLY_BASELINE)])
+
+
+def test_the_model_only_cases_are_ones_the_parser_cannot_verify_and_the_model_path_reads(tmp_path):
+    rules = model_only_run(tmp_path, "--mode", "rules")
+    assert rules.exit_code == 0, rules.output
+    assert "verified" not in json.loads((tmp_path / "report.json").read_text())["summary"]["verdicts"]
+    auto = model_only_run(tmp_path, "--mode", "auto", "--replay", str(RECORDINGS))
+    assert auto.exit_code == 0, auto.output
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["cells_from_model"] > 0
+
+
+def test_a_merge_that_ignores_the_models_answers_fails_the_model_only_gate(tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "merge", lambda parser, model, row_of: (dict(parser), "", 0))
+    run = model_only_run(tmp_path, "--mode", "auto", "--replay", str(RECORDINGS))
+    assert run.exit_code == 1, run.output
+    assert "cells_from_model 0 is below the baseline's" in run.output
