@@ -806,8 +806,17 @@ class Generated:
         }
 
 
-def generate(rng: random.Random, layout: str, damages: tuple[str, ...] = (), profile: str = "typical", source_error: bool = False, name: str = "generated") -> Generated:
-    """A random gold record, optionally with a planted source error, rendered in `layout` with `damages`."""
+def generate(
+    rng: random.Random,
+    layout: str,
+    damages: tuple[str, ...] = (),
+    profile: str = "typical",
+    source_error: bool = False,
+    name: str = "generated",
+    extra_damage: Callable[[Page, random.Random], Page] | None = None,
+) -> Generated:
+    """A random gold record, optionally with a planted source error, rendered in `layout` with `damages`
+    (and `extra_damage`, one outside the suite's mix)."""
     cells = random_cells(rng, profile)
     if source_error:
         cells = plant_source_error(cells, rng)
@@ -815,6 +824,8 @@ def generate(rng: random.Random, layout: str, damages: tuple[str, ...] = (), pro
     for kind, damage in DAMAGES.items():
         if kind in damages:
             page = damage(page, rng)
+    if extra_damage is not None:
+        page = extra_damage(page, rng)
     rendered = LAYOUTS[layout][1](page, rng)
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     kinds = tuple(k for k in DAMAGES if k in damages) + (("source_error",) if source_error else ())

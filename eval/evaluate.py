@@ -27,8 +27,20 @@ from schemas.record import Report, Verdict
 GoldValue = int | str | None
 TABLES = ("二", "三", "四")
 WORST_SHOWN = 20
-PROVENANCE_COUNTS = ("model_calls", "reprompts", "tokens_in", "tokens_out", "cache_hits")
+PROVENANCE_COUNTS = (
+    "attempts",
+    "model_calls",
+    "reprompts",
+    "tokens_in",
+    "tokens_out",
+    "cache_hits",
+    "cells_from_model",
+    "model_parser_agreements",
+)
 BASELINE_FIGURES = ("accuracy", "nonzero_accuracy", "exact_rate")
+# What only the model path's answers make: a model path that stops answering, or a merge that ignores its
+# answers, takes these below their baseline even where the parser alone gets every cell right.
+MODEL_FIGURES = ("attempts", "cells_from_model", "model_parser_agreements")
 GENERATED = "generated"
 
 
@@ -252,6 +264,7 @@ def summarise(records: list[RecordScore]) -> dict:
     flagged = [r for r in records if r.flagged]
     wrong = [r for r in records if r.wrong]
     expected = [(r.case, r.input, e) for r in records for e in r.source_errors_expected]
+    asked = [r.counts.get("attempts", 0) for r in records if r.counts.get("attempts", 0)]
     found = [(r.case, r.input, f) for r in records for f in r.source_errors_found]
     return {
         "records": len(records),
@@ -281,6 +294,8 @@ def summarise(records: list[RecordScore]) -> dict:
             "spurious": [f"{case}: {f}" for case, name, f in found if (case, name, f) not in expected],
         },
         **{name: sum(r.counts.get(name, 0) for r in records) for name in PROVENANCE_COUNTS},
+        "answers_per_asked_report": round(sum(asked) / len(asked), 1) if asked else 0,
+        "max_answers_per_report": max(asked, default=0),
         "wall_s": round(sum(r.wall_s for r in records), 3),
         "not_extracted": [f"{r.case}: {r.error}" for r in records if r.error],
         "worst_cells": worst_cells(records),
@@ -310,19 +325,32 @@ def case_names(result: dict) -> list[str]:
 
 
 def baseline_entry(result: dict) -> dict:
-    """What a baseline keeps for one mode: the headline rates, silent errors, and the cases they cover."""
+    """What a baseline keeps for one mode: the headline rates, silent errors, verified records, the cases
+    they cover, and for the model modes the figures only the model's answers make (MODEL_FIGURES)."""
     summary = result["summary"]
-    entry = {"cases": case_names(result), **{name: summary[name]["rate"] for name in BASELINE_FIGURES}}
-    entry["silent_errors"] = summary["silent_errors"]
+    entry = {
+        "cases": case_names(result),
+        **{name: summary[name]["rate"] for name in BASELINE_FIGURES},
+        "silent_errors": summary["silent_errors"],
+        "verified": summary["verdicts"].get(Verdict.verified.value, 0),
+    }
     if summary.get("kinds"):  # a generated suite: each layout and damage kind holds its own accuracy
         entry["kinds"] = {kind: k["accuracy"]["rate"] for kind, k in summary["kinds"].items()}
+    if result["mode"] != "rules":
+        entry.update({name: summary[name] for name in MODEL_FIGURES})
     return entry
 
 
-def gate(result: dict, min_accuracy: float | None = None, baseline: dict | None = None) -> list[str]:
-    """Reasons the run fails, one line each; empty when it passes."""
+def gate(
+    result: dict, min_accuracy: float | None = None, baseline: dict | None = None, replayed: bool = False
+) -> list[str]:
+    """Reasons the run fails, one line each; empty when it passes. A replay that answered nothing fails."""
     summary = result["summary"]
     reasons = []
+    if replayed and not summary["attempts"]:
+        reasons.append(
+            "the replay answered no question: the recordings do not match the questions asked (re-record them)"
+        )
     if summary["silent_errors"]:
         reasons.append(f"{summary['silent_errors']} silent errors: wrong cells in {summary['silent_records']} records the checker passed as verified")
     if summary["unmarked_errors"]:
@@ -347,6 +375,12 @@ def gate(result: dict, min_accuracy: float | None = None, baseline: dict | None 
         now = summary.get("kinds", {}).get(kind, {}).get("accuracy", {}).get("rate") or 0.0
         if then is not None and now < then - 1e-9:
             reasons.append(f"accuracy on {kind} pages {now:.2%} is below the baseline's {then:.2%}")
+    verified = summary["verdicts"].get(Verdict.verified.value, 0)
+    if verified < baseline.get("verified", 0):
+        reasons.append(f"{verified} verified records, below the baseline's {baseline['verified']}")
+    for name in MODEL_FIGURES:
+        if name in baseline and summary[name] < baseline[name]:
+            reasons.append(f"{name} {summary[name]} is below the baseline's {baseline[name]}: the model path gave less")
     if summary["silent_errors"] > baseline.get("silent_errors", 0):
         reasons.append(f"silent errors {summary['silent_errors']} above the baseline's {baseline.get('silent_errors', 0)}")
     return reasons
@@ -586,6 +620,9 @@ def headline(summary: dict) -> list[str]:
         f"flags: recall {pct(summary['flag_recall'])} of wrong records flagged · precision {pct(summary['flag_precision'])} of flagged records warranted",
         f"source errors: {src['matched']} of {src['expected']} expected found · {len(src['missed'])} missed · {len(src['spurious'])} spurious",
         "verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(summary["verdicts"].items())),
+        f"model answers {summary['attempts']} ({summary['answers_per_asked_report']} per report asked, at most "
+        f"{summary['max_answers_per_report']}) · cells from the model {summary['cells_from_model']} · "
+        f"parser/model agreements {summary['model_parser_agreements']}",
         f"model calls {summary['model_calls']} · reprompts {summary['reprompts']} · tokens {summary['tokens_in']} in / {summary['tokens_out']} out · cache hits {summary['cache_hits']} · wall {summary['wall_s']:.1f} s",
     ]
     if summary["not_extracted"]:

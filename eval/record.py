@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +16,7 @@ from extractor.model.client import ModelClient
 from extractor.model.recordings import write
 from extractor.model.settings import Settings
 from extractor.pipeline import parse_document
-from schemas.record import Cell, Report
+from schemas.record import Cell, Report, Verdict
 
 RECORDINGS_DIR = Path(__file__).resolve().parent / "recordings"
 
@@ -23,14 +25,22 @@ def default_path(model: str) -> Path:
     return RECORDINGS_DIR / f"{model}.jsonl"
 
 
-def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
+def record(cases: Path, out: Path, settings: Settings, echo=print, modes: tuple[str, ...] = ("model", "auto")) -> dict:
     """Run the model path afresh over every case, write the answers it used to `out`, and measure it.
 
-    Figures per case and in total: the model's own reading against gold (the model alone, as a plain
-    model extractor would be scored), the merged record against gold, answers, reprompts, tokens, time.
+    Figures per case and in total: the model's own reading against gold (the model reading the parser's
+    rows, glued runs shown as the splits their identities allow: not "the model alone"), the merged record
+    against gold, answers, reprompts, tokens, time. Then the auto pass (only the requests holding a row
+    the parser left open, and their reprompts), answered from this run's answers where it asks the same
+    question, so both modes replay. No deadline while recording: a replay must ask what the run asked.
+    `modes=("auto",)` records the auto path alone (the reports the parser left open, their open rows).
     """
-    settings = replace(settings, record=True)
-    client = ModelClient(settings, ResponseCache(settings.cache_dir) if settings.cache_dir else None, recorded=[])
+    auto_only = "model" not in modes
+    settings = replace(settings, record=True, deadline=math.inf)
+    scratch = None if settings.cache_dir else tempfile.TemporaryDirectory(prefix="nianbao-record-")
+    cache = ResponseCache(settings.cache_dir or Path(scratch.name))
+    client = ModelClient(settings, cache, recorded=[])
+    auto_client = ModelClient(replace(settings, record=False), cache, recorded=client.recorded)
     loaded, bad = evaluate.load_cases(evaluate.discover(cases))
     for line in bad:
         echo(f"skipped case: {line}")
@@ -51,7 +61,10 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
             started = time.perf_counter()
             doc = ingest_path(path)
             parser_report, parsed = parse_document(doc, str(path))
-            result = loop.run(parser_report, parsed, doc, settings, client)
+            is_open = parser_report.verdict in (Verdict.needs_model, Verdict.failed)
+            if auto_only and not is_open:
+                continue
+            result = loop.run(parser_report, parsed, doc, settings, client, only_open=auto_only)
             wall = time.perf_counter() - started
             alone = Report().with_cells({k: Cell(value=v) for k, v in result.model_values.items()})
             model_alone = evaluate.score_record(case.name, path.name, case.cells, alone).accuracy(only_nonzero=True)
@@ -73,7 +86,16 @@ def record(cases: Path, out: Path, settings: Settings, echo=print) -> dict:
             for name in totals:
                 totals[name] = totals[name] + row[name]
             echo(_line(row))
+            if is_open and not auto_only and "auto" in modes:
+                auto = loop.run(parser_report, parsed, doc, settings, auto_client, only_open=True)
+                echo(
+                    f"{case.name} (auto): {auto.report.verdict.value} · answers {auto.spend.answers}, "
+                    f"{auto.spend.live} new · {auto.stop}"
+                )
     written = write(out, client.recorded)
+    if scratch is not None:
+        cache.close()
+        scratch.cleanup()
     echo(_line({"case": "TOTAL", "verdict": "", **totals, "stop": f"{written} answers recorded in {out}"}))
     return {"cases": rows, "total": totals, "recorded": written}
 
@@ -83,6 +105,7 @@ def _line(row: dict) -> str:
         return f"{r.rate:.0%} ({r.right}/{r.total})" if r.total else "—"
 
     return (
-        f"{row['case']}: {row['verdict']} · non-zero cells: model alone {pct(row['model_alone'])}, record {pct(row['record'])}"
+        f"{row['case']}: {row['verdict']} · non-zero cells: "
+        f"model on the parser's rows {pct(row['model_alone'])}, record {pct(row['record'])}"
         f" · answers {row['answers']}, reprompts {row['reprompts']}, tokens {row['tokens_in']}/{row['tokens_out']}, {row['wall_s']:.0f} s · {row['stop']}"
     )

@@ -24,7 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn 政府�
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_A_REPORT = 3  # every input was read, but some page is not a report (a `failed` record)
-TIMEOUT_RULES, TIMEOUT_LIVE_MODEL = 60.0, 1800.0  # seconds per input: the parser; a live model (minutes per report)
+TIMEOUT_RULES = 60.0  # seconds per input for the parser; a live model adds its per-report deadline
 NOT_PAGES = frozenset({".json", ".jsonl"})  # records and gold files beside the pages, never pages themselves
 
 
@@ -154,7 +154,14 @@ def extract(
     out: Path | None = typer.Option(None, "--out", help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory; a re-run skips inputs already done."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
     model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help=f"Seconds one input may take before its worker is killed and the input reported as an error (default: {TIMEOUT_RULES:g}, or {TIMEOUT_LIVE_MODEL:g} when a live model reads)."),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        min=0.1,
+        help=f"Seconds one input may take before its worker is killed and the input reported as an error "
+        f"(default: {TIMEOUT_RULES:g}; with a live model, its per-report deadline (NIANBAO_DEADLINE, 600 s) plus "
+        f"{TIMEOUT_RULES:g}, so a slow model never turns a report the parser read into an error).",
+    ),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
     engine: Engine = typer.Option(
         Engine.local,
@@ -184,7 +191,9 @@ def extract(
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
     if timeout is None:
-        timeout = TIMEOUT_LIVE_MODEL if options.model is not None and options.model.configured and not options.model.offline else TIMEOUT_RULES
+        live = options.model is not None and options.model.configured and not options.model.offline
+        # the worker outlives the model path's deadline, which keeps the parser's record when the model is slow
+        timeout = TIMEOUT_RULES + (options.model.deadline if live else 0)
     if out is not None:
         runner = None
         if engine == Engine.dask:
@@ -376,7 +385,8 @@ def eval_command(
     evaluate.print_terminal(result, Console())
     json_path, md_path = evaluate.write_reports(result, report)
     typer.echo(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}", err=True)
-    reasons = evaluate.gate(result, min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy, base)
+    threshold = min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy
+    reasons = evaluate.gate(result, threshold, base, replayed=replay is not None)
     if save_baseline and not reasons:
         evaluate.save_baseline(baseline, result)
         typer.echo(f"saved the {mode.value} baseline in {baseline}", err=True)
@@ -450,6 +460,9 @@ def model_record(
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
+    only_auto: bool = typer.Option(
+        False, "--only-auto", help="Record the auto path alone (the reports the parser left open), not all reads."
+    ),
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
     from eval.record import default_path, record
@@ -459,7 +472,9 @@ def model_record(
     settings = model_settings(model, server, cache_dir, False, None)
     if not settings.configured:
         fail(SETUP_HINT)
-    record(cases or CORPUS, out or default_path(settings.model), settings, echo=lambda line: typer.echo(line, err=True))
+    modes = ("auto",) if only_auto else ("model", "auto")
+    out = out or default_path(settings.model)
+    record(cases or CORPUS, out, settings, lambda line: typer.echo(line, err=True), modes)
 
 
 @cache_app.command("stats")

@@ -382,7 +382,7 @@ class ParsedTables:
 
 def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: tuple | None, extra_flags=()) -> None:
     for i, key in enumerate(keys):
-        flags = list(reading.flags[i]) if reading.flags and values is not None else []
+        flags = list(reading.flags[i]) if reading.flags else []  # an ambiguous cell keeps why it is
         flags.extend(extra_flags)
         if values is None:
             flags.append("ambiguous")

@@ -129,7 +129,8 @@ def test_prompt_injection_through_the_model_changes_nothing_and_puts_no_number_i
     taken_over = through_the_model(attacked_text, mode, obeying_the_injection, tmp_path)
     assert taken_over.provenance.model_calls > 0
     planted = [k for k, v in taken_over.values().items() if v != plain.values()[k]]
-    assert planted and set(planted) <= set(taken_over.unverified)  # the model's numbers only ever come out marked
+    # the model's numbers never come out unmarked: not printed at their rows, they stay candidates of null cells
+    assert planted and all(taken_over.values()[k] is None or k in taken_over.unverified for k in planted)
     assert taken_over.verdict != Verdict.verified
 
 

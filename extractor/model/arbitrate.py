@@ -1,7 +1,25 @@
-"""The arbitration rule: where parser and model read a cell differently, which reading the record keeps.
+"""The arbitration rule, one for parser and model: which reading of a cell the record keeps.
 
-The parser's printed reading stays unless the identities prefer the model's grounded row; where they
-cannot tell, both values are kept as candidates and the cell is flagged `parser_disagrees`.
+Evidence, strongest first: the printed token at its place; the hard identities; the report's prose
+(`prose_confirmed`, glued table 二 runs only). A model's answer is a reading, never evidence by itself.
+The cases:
+
+1. The model's value is not printed at its row (`ungrounded`): it never becomes the cell's value. The
+   cell stays null (or keeps the parser's certain value), flagged, with the model's value among its
+   candidates.
+2. The parser read the cell with certainty and the model agrees: the parser's cell, flagged `model_read`.
+3. The parser read it and the model's grounded row differs: the identities decide row by row (the
+   model's row is taken only when it makes fewer hard identities fail); where they cannot, the parser's
+   printed reading stays, both values are candidates, the cell is flagged `parser_disagrees`. Where the
+   parser read the row with a stated doubt (it dropped an extra value no identity explains — "9 5 1 0 0
+   0 0 6" — split a glued run, or dealt a shifted row back), a model row the identities prefer is kept
+   but stays `ambiguous` with that reason: identities that hold after dropping a value are not proof.
+4. The parser refused the cell for a stated reason (`ambiguous`: a glued run with several splits the
+   identities allow, an extra value no identity explains — `dropped_extra_value` — a shifted row): the
+   model's grounded pick becomes the value, but the cell keeps `ambiguous` and the parser's reason and
+   candidates, so the record is never `verified` on it. Only the identities or the prose settle a choice.
+5. The parser found nothing (`not_found`), or a row it could not read at all (`ambiguous` without a reading
+   or a reason), and the model's value is grounded: the model's cell.
 """
 
 from __future__ import annotations
@@ -14,8 +32,16 @@ from extractor.parse import TableRow
 from schemas.record import Cell
 
 
-def _certain(cell: Cell) -> bool:
+def certain(cell: Cell) -> bool:
+    """Read (or printed blank) with no doubt the parser states."""
     return (cell.value is not None or "blank" in cell.flags) and not {"ambiguous", "not_found"} & set(cell.flags)
+
+
+REFUSED = frozenset({"dropped_extra_value", "split_from_run", "realigned"})  # the parser's stated reasons
+
+
+def _with(candidates: list, value) -> list:
+    return candidates if any(same_value(c, value) for c in candidates) else [*candidates, value]
 
 
 def failures(cells: dict[str, Cell]) -> int:
@@ -25,21 +51,13 @@ def failures(cells: dict[str, Cell]) -> int:
 def merge(
     parser: dict[str, Cell], model: dict[str, Cell], row_of: dict[str, TableRow]
 ) -> tuple[dict[str, Cell], str, int]:
-    """Parser and model cells into one record: (cells, a one-line note on disagreements, agreements).
-
-    Where the parser has no certain value the model's is taken (still flagged ambiguous where the
-    parser found several readings the identities cannot choose between: a model's pick among them is
-    a guess, not evidence). Where both read a
-    cell and agree, the agreement is recorded. Where they disagree, the identities decide, row by row,
-    and only for a model row that is grounded; where they cannot, the parser's printed reading stays
-    and the cells are flagged `parser_disagrees` with both values as candidates.
-    """
+    """Parser and model cells into one record by the module's rule: (cells, a note on disagreements, agreements)."""
     cells = dict(parser)
     agreements = 0
     disagree: dict[str, list[str]] = defaultdict(list)
     for key, m in model.items():
         p = parser.get(key, Cell(flags=["not_found"]))
-        if _certain(p):
+        if certain(p):
             if same_value(p.value, m.value):
                 cells[key] = p.model_copy(
                     update={"flags": sorted(set(p.flags) | {"model_read"} | ({"grounded"} & set(m.flags)))}
@@ -47,9 +65,18 @@ def merge(
                 agreements += 1
             else:
                 disagree[row_of[key].row].append(key)
-        elif "ambiguous" in p.flags and len(p.candidates) > 1:
+        elif "ungrounded" in m.flags:
+            cells[key] = p.model_copy(
+                update={
+                    "value": None,
+                    "flags": sorted((set(p.flags) - {"not_found"}) | set(m.flags)),
+                    "candidates": _with(p.candidates, m.value),
+                    "source": "model",
+                }
+            )
+        elif "ambiguous" in p.flags and (len(p.candidates) > 1 or REFUSED & set(p.flags)):
             cells[key] = m.model_copy(
-                update={"flags": sorted(set(m.flags) | {"ambiguous"}), "candidates": p.candidates}
+                update={"flags": sorted(set(m.flags) | set(p.flags)), "candidates": _with(p.candidates, m.value)}
             )
         else:
             cells[key] = m
@@ -62,6 +89,13 @@ def merge(
         for row in rows:
             for key in disagree[row]:
                 out[key] = model[key]
+                if REFUSED & set(parser[key].flags):  # the identities may prefer it; it is still not proof
+                    out[key] = model[key].model_copy(
+                        update={
+                            "flags": sorted(set(model[key].flags) | (REFUSED & set(parser[key].flags)) | {"ambiguous"}),
+                            "candidates": _with([parser[key].value], model[key].value),
+                        }
+                    )
         return out
 
     chosen: set[str] = set()

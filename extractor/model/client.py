@@ -49,6 +49,7 @@ class _Request:
     prompt_version: str
     document: str
     description: str
+    until: float | None = None
     raw: dict | None = None
     key: str = ""
     cached: bool = False
@@ -68,9 +69,20 @@ class ModelClient:
     def requests_sent(self) -> int:
         return self._transport.requests_sent
 
-    def ask(self, messages: list[dict], response_model: type[BaseModel], *, max_tokens: int, prompt_version: str, document: str, description: str) -> Answer:
-        """One answer, validated against `response_model`. Raises ModelUnavailable when none can be had."""
-        request = _Request(prompt_version, document, description)
+    def ask(
+        self,
+        messages: list[dict],
+        response_model: type[BaseModel],
+        *,
+        max_tokens: int,
+        prompt_version: str,
+        document: str,
+        description: str,
+        until: float | None = None,
+    ) -> Answer:
+        """One answer, validated against `response_model`. Raises ModelUnavailable when none can be had, and
+        DeadlinePassed when `until` (a time.monotonic() instant) comes first."""
+        request = _Request(prompt_version, document, description, until)
         create = instructor.patch(create=lambda **kwargs: self._create(request, kwargs), mode=self._adapter.mode)
         parsed, error = None, None
         try:
@@ -116,7 +128,7 @@ class ModelClient:
         if raw is None:
             if s.offline:
                 raise ModelUnavailable(f"no recorded answer for {request.description} (key {request.key[:12]}); re-record with `nianbao model record`")
-            raw = self._transport.send(kwargs)
+            raw = self._transport.send(kwargs, request.until)
             if self.cache is not None:
                 self.cache.put(request.key, raw)
         request.raw = raw

@@ -17,12 +17,14 @@ reprompt.py, the rule that settles parser/model disagreements in arbitrate.py.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from extractor.assemble import build_report
 from extractor.ingest import Document
-from extractor.model.arbitrate import merge
+from extractor.model.arbitrate import certain, merge
 from extractor.model.client import Answer, ModelClient, ModelUnavailable, client_for
+from extractor.model.transport import DeadlinePassed
 from extractor.model.prompting import REPROMPT, SYSTEM, Unit, units
 from extractor.model.reprompt import problems
 from extractor.model.settings import SETUP_HINT, Settings
@@ -42,7 +44,7 @@ def improve(report: Report, parsed: ParsedTables, doc: Document, mode: str, sett
     settings = settings if settings is not None else Settings.resolve()
     if not settings.configured:
         return without_model(report)
-    return run(report, parsed, doc, settings).report
+    return run(report, parsed, doc, settings, only_open=mode == "auto").report
 
 
 def without_model(report: Report) -> Report:
@@ -52,14 +54,29 @@ def without_model(report: Report) -> Report:
     return report.model_copy(update={"warnings": [*report.warnings, f"model path skipped: {SETUP_HINT}"]})
 
 
-def run(parser_report: Report, parsed: ParsedTables, doc: Document, settings: Settings, client: ModelClient | None = None) -> ModelRun:
+def run(
+    parser_report: Report,
+    parsed: ParsedTables,
+    doc: Document,
+    settings: Settings,
+    client: ModelClient | None = None,
+    only_open: bool = False,
+) -> ModelRun:
+    """The model path for one report; with `only_open` (auto mode) it asks only the requests that hold a row
+    the parser left open (an uncertain cell, or a suspect of a failing identity), not the rows it settled."""
     client = client or client_for(settings)
     rows = source_rows(parsed)
     if not rows:
         note = "model path: no table was located, so there is nothing for the model to read"
         return ModelRun(parser_report.model_copy(update={"warnings": [*parser_report.warnings, note]}), {}, Spend(), note)
     session = _Session(parser_report, parsed, doc, settings, client, rows)
-    return session.run()
+    return session.run(open_rows(parser_report, session.row_of) if only_open else None)
+
+
+def open_rows(report: Report, row_of: dict[str, SourceRow]) -> set[str]:
+    """The rows the parser did not settle: a cell it could not read with certainty, or a failing identity's suspect."""
+    uncertain = {row_of[k].row for k, c in report.cells.items() if k in row_of and not certain(c)}
+    return uncertain | set(problems(report, {}, row_of))
 
 
 class _Session:
@@ -71,12 +88,15 @@ class _Session:
         self.row_of = {key: row for row in rows for key in row.keys}
         self.reading = Reading()
         self.spend = Spend()
+        self.until = time.monotonic() + settings.deadline
 
-    def run(self) -> ModelRun:
+    def run(self, wanted: set[str] | None = None) -> ModelRun:
         best: Attempt | None = None
         stop, unavailable = "", None
         try:
-            self.ask_all([(unit, None) for unit in units(self.rows)])
+            # the first read in whole requests (the recorded questions), skipping those that hold no wanted row
+            first = [u for u in units(self.rows) if wanted is None or any(r.row in wanted for r in u.rows)]
+            self.ask_all([(unit, None) for unit in first])
             best = current = self.assemble()
             for _ in range(self.settings.max_rounds):
                 targets = problems(current.report, self.reading.errors, self.row_of)
@@ -97,6 +117,8 @@ class _Session:
                 stop = f"{self.settings.max_rounds} reprompt rounds used"
         except BudgetSpent:
             stop = f"budget spent ({self.settings.max_calls} answers or {self.settings.max_tokens} tokens per report)"
+        except DeadlinePassed:
+            stop = f"deadline passed ({self.settings.deadline:g} s per report)"
         except ModelUnavailable as exc:
             unavailable = str(exc)
             stop = f"model unavailable: {unavailable}"
@@ -120,6 +142,8 @@ class _Session:
         room = s.max_calls - self.spend.answers
         if room <= 0 or self.spend.tokens_in + self.spend.tokens_out >= s.max_tokens:
             raise BudgetSpent
+        if time.monotonic() >= self.until:
+            raise DeadlinePassed("the model path's deadline passed")
         asked = asks[:room]
         if self.spend.answers == 0 and asked:  # the first question alone: a down endpoint costs one question's retries
             unit, problems = asked.pop(0)
@@ -147,6 +171,7 @@ class _Session:
             prompt_version="+".join(self.prompts(unit, problems)),
             document=self.doc.sha256,
             description=unit.description(self.doc.name) + (" (reprompt)" if problems else ""),
+            until=self.until,
         )
 
     @staticmethod
@@ -186,7 +211,9 @@ class _Session:
         provenance = self.parser_report.provenance.model_copy(
             update={
                 **self.accounting(),
-                "cells_from_model": sum(1 for c in cells.values() if c.source == "model"),
+                "cells_from_model": sum(
+                    1 for c in cells.values() if c.source == "model" and "ungrounded" not in c.flags
+                ),
                 "cells_from_parser": sum(1 for c in cells.values() if c.source == "parser" and (c.value is not None or "blank" in c.flags)),
                 "model_parser_agreements": agreements,
             }

@@ -33,7 +33,7 @@ def problems(report: Report, errors: dict[str, str], row_of: dict[str, TableRow]
         if key not in row_of:
             continue
         if cell.source == "model" and "ungrounded" in cell.flags:
-            out[row_of[key].row].append(f"{key} = {_shown(cell.value)} is not printed at its place in {{row}}")
+            out[row_of[key].row].append(f"{key} = {_shown(cell.candidates[-1])} is not printed at its place in {{row}}")
         elif "parser_disagrees" in cell.flags:
             out[row_of[key].row].append(f"check {key} against the printed values of {{row}}")
     return dict(out)

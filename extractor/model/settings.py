@@ -64,6 +64,9 @@ class Settings:
     max_calls: int = 24  # answers one report may use, first reads and reprompts together
     max_tokens: int = 40_000  # tokens in + out one report may use
     max_rounds: int = 3  # reprompt rounds per report
+    # wall-clock seconds the model path may spend on one report, retries and waits included: the local 1.5B
+    # model on two cores takes about 2 minutes a report; past it the best attempt is kept as needs_review
+    deadline: float = 600.0
     cache_dir: Path | None = None  # None: no cache
     offline: bool = False  # replay: answers come from the cache only; a miss never becomes a request
     record: bool = False  # re-record: ask the model afresh (no cache reads), still storing every answer
@@ -88,7 +91,7 @@ class Settings:
         **overrides,
     ) -> Settings:
         """Flags first, then the environment (OPENAI_BASE_URL, OPENAI_API_KEY, NIANBAO_MODEL, NIANBAO_SERVER,
-        NIANBAO_STRUCTURED, NIANBAO_CACHE_DIR, NIANBAO_BACKOFF, NIANBAO_CONCURRENCY).
+        NIANBAO_STRUCTURED, NIANBAO_CACHE_DIR, NIANBAO_BACKOFF, NIANBAO_CONCURRENCY, NIANBAO_DEADLINE).
 
         The server kind is explicit (--server / NIANBAO_SERVER); left unset, a loopback base URL means a
         llama.cpp server and anything else a hosted API. A llama.cpp server serves one model whatever the
@@ -113,5 +116,6 @@ class Settings:
             cache_dir=directory,
             backoff=float(env.get("NIANBAO_BACKOFF", cls.backoff)),
             concurrency=max(1, int(env.get("NIANBAO_CONCURRENCY", cls.concurrency))),
+            deadline=float(env.get("NIANBAO_DEADLINE", cls.deadline)),
         )
         return replace(settings, **overrides) if overrides else settings

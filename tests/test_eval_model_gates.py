@@ -1,0 +1,71 @@
+"""The model and auto gates can fail: the committed baseline and recordings, replayed as CI does, with the
+model path broken in the two ways that once passed unnoticed (stale recordings, a merge that ignores the
+model's answers). Each run replays the whole committed corpus, as `.ci/run` does."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.model import loop
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDINGS = ROOT / "eval" / "recordings" / "qwen2.5-coder-1.5b-instruct-q4_k_m.jsonl"
+BASELINE = ROOT / "eval" / "baseline.json"
+
+
+def eval_run(tmp_path, mode: str, recordings: Path):
+    args = ["eval", "--mode", mode, "--replay", str(recordings), "--baseline", str(BASELINE)]
+    return CliRunner().invoke(app, [*args, "--report", str(tmp_path / "report")])
+
+
+@pytest.mark.parametrize("mode", ["model", "auto"])
+def test_the_committed_recordings_pass_their_gate(tmp_path, mode):
+    run = eval_run(tmp_path, mode, RECORDINGS)
+    assert run.exit_code == 0, run.output
+
+
+def test_stale_recordings_fail_the_model_gate(tmp_path):
+    stale = tmp_path / "stale.jsonl"
+    lines = [json.loads(line) for line in RECORDINGS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stale.write_text(
+        "".join(json.dumps({**e, "key": "0" + e["key"][1:][::-1]}) + "\n" for e in lines), encoding="utf-8"
+    )
+    run = eval_run(tmp_path, "model", stale)
+    assert run.exit_code == 1, run.output
+    assert "the replay answered no question" in run.output
+
+
+@pytest.mark.parametrize("mode", ["model", "auto"])
+def test_a_merge_that_ignores_the_models_answers_fails_the_gate(tmp_path, monkeypatch, mode):
+    monkeypatch.setattr(loop, "merge", lambda parser, model, row_of: (dict(parser), "", 0))
+    run = eval_run(tmp_path, mode, RECORDINGS)
+    assert run.exit_code == 1, run.output
+    assert "model_parser_agreements 0 is below the baseline's" in run.output
+
+
+MODEL_ONLY = ROOT / "eval" / "model-only"
+MODEL_ONLY_BASELINE = ROOT / "eval" / "baseline-model-only.json"
+
+
+def model_only_run(tmp_path, *mode_args: str):
+    args = ["eval", "--cases", str(MODEL_ONLY), *mode_args, "--report", str(tmp_path / "report")]
+    return CliRunner().invoke(app, [*args, "--baseline", str(MODEL_ONLY_BASELINE)])
+
+
+def test_the_model_only_cases_are_ones_the_parser_cannot_verify_and_the_model_path_reads(tmp_path):
+    rules = model_only_run(tmp_path, "--mode", "rules")
+    assert rules.exit_code == 0, rules.output
+    assert "verified" not in json.loads((tmp_path / "report.json").read_text())["summary"]["verdicts"]
+    auto = model_only_run(tmp_path, "--mode", "auto", "--replay", str(RECORDINGS))
+    assert auto.exit_code == 0, auto.output
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["cells_from_model"] > 0
+
+
+def test_a_merge_that_ignores_the_models_answers_fails_the_model_only_gate(tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "merge", lambda parser, model, row_of: (dict(parser), "", 0))
+    run = model_only_run(tmp_path, "--mode", "auto", "--replay", str(RECORDINGS))
+    assert run.exit_code == 1, run.output
+    assert "cells_from_model 0 is below the baseline's" in run.output
