@@ -544,21 +544,58 @@ def test_scrub_removes_the_key_and_bearer_shaped_tokens_but_not_numbers():
 # ---------------------------------------------------------------- 6. the model cache holds JSON, never code
 
 
+class _Planted:
+    """A pickle that, once unpickled, writes a file: the proof that a reader ran the cache's contents."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').write('ran')",))
+
+
 def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
+    import pickle
+    import sqlite3
+
+    from diskcache.core import MODE_PICKLE, MODE_RAW, MODE_TEXT
+
     from extractor.model.cache import ResponseCache
 
-    cache = ResponseCache(tmp_path)
+    cache = ResponseCache(tmp_path / "cache")
     raw = {
         "content": "{}",
         "tool_calls": None,
         "finish_reason": "stop",
         "usage": {"prompt_tokens": 1, "completion_tokens": 1},
     }
-    cache.put("k1", raw)
-    assert cache.get("k1") == raw
-    [entry] = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert json.loads(entry.read_bytes()) == raw  # plain JSON on disk: nothing a reader would execute
-    for bad in (b"\x80\x04\x95 pickle", b"[1, 2]", b'{"content": 5}', b""):
-        entry.write_bytes(bad)
-        assert cache.get("k1") is None
-    assert cache.stats()["entries"] == 1 and cache.clear() == 1 and cache.get("k1") is None
+    key = "ab" * 32
+    cache.put(key, raw)
+    assert cache.get(key) == raw
+    db = sqlite3.connect(tmp_path / "cache" / "cache.db", isolation_level=None)
+    [(stored_key, key_raw, mode, value)] = db.execute("SELECT key, raw, mode, value FROM Cache").fetchall()
+    assert (stored_key, key_raw, mode, json.loads(value)) == (key, 1, MODE_RAW, raw)  # JSON text, no pickle
+
+    marker = tmp_path / "ran"
+    payload = pickle.dumps(_Planted(marker))
+    side = tmp_path / "side.val"
+    side.write_text(json.dumps(raw), encoding="utf-8")
+    planted = [
+        (MODE_PICKLE, None, sqlite3.Binary(payload)),  # what diskcache (either disk) would unpickle
+        (MODE_TEXT, str(side), None),  # a side file anywhere (/dev/zero would never end)
+        (MODE_RAW, None, sqlite3.Binary(b"{}")),
+        (MODE_RAW, None, "[1, 2]"),
+        (MODE_RAW, None, '{"content": 5}'),
+        (MODE_RAW, None, ""),
+        (MODE_RAW, None, "{not json"),
+    ]
+    for mode, filename, value in planted:
+        db.execute("UPDATE Cache SET mode = ?, filename = ?, value = ?", (mode, filename, value))
+        assert cache.get(key) is None and not marker.exists(), f"planted mode {mode} was read"
+    assert cache.stats()["entries"] == 1 and cache.clear() == 1 and cache.get(key) is None
+
+    db.close()
+    (tmp_path / "cache" / "cache.db").write_bytes(b"not a database" * 100)  # a corrupted cache: misses, no crash
+    broken = ResponseCache(tmp_path / "cache")
+    assert broken.get(key) is None
+    broken.put(key, raw)
