@@ -99,10 +99,14 @@ def test_parquet_assembly_does_not_depend_on_the_longest_field(tmp_path):
     from extractor.datasets import BOM, CELL_COLUMNS
 
     source = tmp_path / "cells.csv"
-    row = ["a.txt", "0" * 64, "failed", FEE_KEY, "二", "1", "x" * 3_000_000, "1", "2", "", "parser", "", ""]
+    fields = {"source": "a.txt", "input_sha256": "0" * 64, "verdict": "failed", "key": FEE_KEY, "table": "二"}
+    fields |= {"value": "1", "status": "verified", "span_start": "1", "span_end": "2", "cell_source": "parser"}
+    long, short = ({**fields, "raw": raw} for raw in ("x" * 3_000_000, "short"))
     with source.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(BOM + ",".join(CELL_COLUMNS) + "\n")
-        csv.writer(handle, lineterminator="\n").writerows([row, row[:6] + ["short"] + row[7:]])
+        handle.write(BOM)
+        writer = csv.DictWriter(handle, CELL_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([long, short])
     csv_to_parquet(source, tmp_path / "cells.parquet")
     import pyarrow.parquet as pq
 
