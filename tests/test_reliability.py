@@ -442,6 +442,24 @@ def test_bench_runs_from_any_working_directory(tmp_path):
     assert "| txt | 2 |" in run.stdout.decode()
 
 
+def test_the_drill_judges_an_identical_input_by_its_first_copy(tmp_path):
+    """The 1,000-input drill made a few byte-identical cases (truncated HTML, broken PDFs); the batch lists
+    them as duplicates, and the drill used to count them as lost records and wrong outcomes."""
+    from eval.benchmark import dataset_figures
+
+    (tmp_path / "in").mkdir()
+    cases = {}
+    for name, case in [("a.txt", hostile.Case("a.txt", GOOD.read_bytes(), verdict="verified")),
+                       ("b.pdf", hostile.BUILDERS["broken_pdf"](15))]:
+        for copy in ("1", "2"):
+            path = tmp_path / "in" / f"{copy}-{name}"
+            path.write_bytes(case.data)
+            cases[str(path)] = case
+    run_batch(sorted(map(Path, cases)), tmp_path / "out", quiet(), log=lambda m: None)
+    figures = dataset_figures(cases, tmp_path / "out", "run")
+    assert sum(figures.values()) == 0, figures
+
+
 def test_a_bug_in_our_pdf_page_code_is_not_called_a_broken_pdf(monkeypatch):
     def buggy(page):
         raise KeyError("ours")
