@@ -343,6 +343,32 @@ def _drill(command: list[str], env: dict | None, limit: float) -> tuple[subproce
         return None, time.perf_counter() - started
 
 
+def dataset_figures(cases: dict, out: Path, stage: str) -> Counter:
+    """What a batch's `--out` did with each hostile case: lost good records, wrong outcomes, tracebacks,
+    hangs, formula cells. An input whose bytes an earlier one has is answered by that one (summary.json
+    lists it as a duplicate), so it is judged by the first copy's outcome."""
+    from extractor.ingest import path_text
+
+    figures: Counter = Counter()
+    records = {r["source"]: r for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines())}
+    errors = {e["path"]: e for e in map(json.loads, (out / "errors.jsonl").read_text(encoding="utf-8").splitlines())}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    first_copy = {d["path"]: d["same_content_as"] for d in summary["duplicates"]}
+    for path, case in cases.items():
+        shown = first_copy.get(path_text(path), path_text(path))
+        if case.verdict:
+            figures[f"lost good records ({stage})"] += shown not in records
+            figures["wrong outcomes"] += shown in records and records[shown]["verdict"] != case.verdict
+        else:
+            figures["wrong outcomes"] += shown not in errors or case.error not in errors[shown]["reason"]
+        reason = errors.get(shown, {}).get("reason", "")
+        figures["tracebacks"] += "internal error" in reason
+        figures["hangs"] += "timed out" in reason and case.error != "timed out"
+    wide = (out / "reports.csv").read_text(encoding="utf-8-sig")
+    figures["formula cells in reports.csv"] += sum(1 for line in wide.splitlines() for cell in line.split(",") if cell.startswith(("=", "+", "@")))
+    return figures
+
+
 def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     """`n` hostile inputs through the batch (then corrupted per-input files and a re-run), one of each kind
     through single-file mode, and a model-mode batch against an endpoint that echoes the API key.
@@ -359,31 +385,13 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     figures = Counter()
     runs: list[tuple[subprocess.CompletedProcess | None, float]] = []
 
-    def check_dataset(stage: str) -> None:
-        from extractor.ingest import path_text
-
-        records = {r["source"]: r for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines())}
-        errors = {e["path"]: e for e in map(json.loads, (out / "errors.jsonl").read_text(encoding="utf-8").splitlines())}
-        for path, case in cases.items():
-            shown = path_text(path)
-            if case.verdict:
-                figures[f"lost good records ({stage})"] += shown not in records
-                figures["wrong outcomes"] += shown in records and records[shown]["verdict"] != case.verdict
-            else:
-                figures["wrong outcomes"] += shown not in errors or case.error not in errors[shown]["reason"]
-            reason = errors.get(shown, {}).get("reason", "")
-            figures["tracebacks"] += "internal error" in reason
-            figures["hangs"] += "timed out" in reason and case.error != "timed out"
-        wide = (out / "reports.csv").read_text(encoding="utf-8-sig")
-        figures["formula cells in reports.csv"] += sum(1 for line in wide.splitlines() for cell in line.split(",") if cell.startswith(("=", "+", "@")))
-
     batch = [*cli, str(folder), "--out", str(out), "--jobs", str(jobs), "--timeout", str(timeout)]
     runs.append(_drill(batch, None, 3600))
-    check_dataset("first run")
+    figures += dataset_figures(cases, out, "first run")
     for damaged in [*sorted((out / "rows").iterdir())[:10], *sorted((out / "records").iterdir())[10:20]]:
         damaged.write_bytes(b'{"verdict": "verified", "cut sh')  # a corrupted per-input file: must be redone
     runs.append(_drill(batch, None, 3600))
-    check_dataset("re-run after corrupting 20 per-input files")
+    figures += dataset_figures(cases, out, "re-run after corrupting 20 per-input files")
     one_of_each = {re.sub(r"\d+", "", c.name): p for p, c in reversed(cases.items())}
     for path in one_of_each.values():  # single-file mode: the same limits, one line on stderr
         runs.append(_drill([*cli, path, "--timeout", str(timeout)], None, 10 * timeout))

@@ -99,10 +99,14 @@ def test_parquet_assembly_does_not_depend_on_the_longest_field(tmp_path):
     from extractor.datasets import BOM, CELL_COLUMNS
 
     source = tmp_path / "cells.csv"
-    row = ["a.txt", "0" * 64, "failed", FEE_KEY, "二", "1", "x" * 3_000_000, "1", "2", "", "parser", "", ""]
+    fields = {"source": "a.txt", "input_sha256": "0" * 64, "verdict": "failed", "key": FEE_KEY, "table": "二"}
+    fields |= {"value": "1", "status": "verified", "span_start": "1", "span_end": "2", "cell_source": "parser"}
+    long, short = ({**fields, "raw": raw} for raw in ("x" * 3_000_000, "short"))
     with source.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(BOM + ",".join(CELL_COLUMNS) + "\n")
-        csv.writer(handle, lineterminator="\n").writerows([row, row[:6] + ["short"] + row[7:]])
+        handle.write(BOM)
+        writer = csv.DictWriter(handle, CELL_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([long, short])
     csv_to_parquet(source, tmp_path / "cells.parquet")
     import pyarrow.parquet as pq
 
@@ -438,6 +442,24 @@ def test_bench_runs_from_any_working_directory(tmp_path):
     assert "| txt | 2 |" in run.stdout.decode()
 
 
+def test_the_drill_judges_an_identical_input_by_its_first_copy(tmp_path):
+    """The 1,000-input drill made a few byte-identical cases (truncated HTML, broken PDFs); the batch lists
+    them as duplicates, and the drill used to count them as lost records and wrong outcomes."""
+    from eval.benchmark import dataset_figures
+
+    (tmp_path / "in").mkdir()
+    cases = {}
+    for name, case in [("a.txt", hostile.Case("a.txt", GOOD.read_bytes(), verdict="verified")),
+                       ("b.pdf", hostile.BUILDERS["broken_pdf"](15))]:
+        for copy in ("1", "2"):
+            path = tmp_path / "in" / f"{copy}-{name}"
+            path.write_bytes(case.data)
+            cases[str(path)] = case
+    run_batch(sorted(map(Path, cases)), tmp_path / "out", quiet(), log=lambda m: None)
+    figures = dataset_figures(cases, tmp_path / "out", "run")
+    assert sum(figures.values()) == 0, figures
+
+
 def test_a_bug_in_our_pdf_page_code_is_not_called_a_broken_pdf(monkeypatch):
     def buggy(page):
         raise KeyError("ours")
@@ -544,21 +566,58 @@ def test_scrub_removes_the_key_and_bearer_shaped_tokens_but_not_numbers():
 # ---------------------------------------------------------------- 6. the model cache holds JSON, never code
 
 
+class _Planted:
+    """A pickle that, once unpickled, writes a file: the proof that a reader ran the cache's contents."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').write('ran')",))
+
+
 def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
+    import pickle
+    import sqlite3
+
+    from diskcache.core import MODE_PICKLE, MODE_RAW, MODE_TEXT
+
     from extractor.model.cache import ResponseCache
 
-    cache = ResponseCache(tmp_path)
+    cache = ResponseCache(tmp_path / "cache")
     raw = {
         "content": "{}",
         "tool_calls": None,
         "finish_reason": "stop",
         "usage": {"prompt_tokens": 1, "completion_tokens": 1},
     }
-    cache.put("k1", raw)
-    assert cache.get("k1") == raw
-    [entry] = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert json.loads(entry.read_bytes()) == raw  # plain JSON on disk: nothing a reader would execute
-    for bad in (b"\x80\x04\x95 pickle", b"[1, 2]", b'{"content": 5}', b""):
-        entry.write_bytes(bad)
-        assert cache.get("k1") is None
-    assert cache.stats()["entries"] == 1 and cache.clear() == 1 and cache.get("k1") is None
+    key = "ab" * 32
+    cache.put(key, raw)
+    assert cache.get(key) == raw
+    db = sqlite3.connect(tmp_path / "cache" / "cache.db", isolation_level=None)
+    [(stored_key, key_raw, mode, value)] = db.execute("SELECT key, raw, mode, value FROM Cache").fetchall()
+    assert (stored_key, key_raw, mode, json.loads(value)) == (key, 1, MODE_RAW, raw)  # JSON text, no pickle
+
+    marker = tmp_path / "ran"
+    payload = pickle.dumps(_Planted(marker))
+    side = tmp_path / "side.val"
+    side.write_text(json.dumps(raw), encoding="utf-8")
+    planted = [
+        (MODE_PICKLE, None, sqlite3.Binary(payload)),  # what diskcache (either disk) would unpickle
+        (MODE_TEXT, str(side), None),  # a side file anywhere (/dev/zero would never end)
+        (MODE_RAW, None, sqlite3.Binary(b"{}")),
+        (MODE_RAW, None, "[1, 2]"),
+        (MODE_RAW, None, '{"content": 5}'),
+        (MODE_RAW, None, ""),
+        (MODE_RAW, None, "{not json"),
+    ]
+    for mode, filename, value in planted:
+        db.execute("UPDATE Cache SET mode = ?, filename = ?, value = ?", (mode, filename, value))
+        assert cache.get(key) is None and not marker.exists(), f"planted mode {mode} was read"
+    assert cache.stats()["entries"] == 1 and cache.clear() == 1 and cache.get(key) is None
+
+    db.close()
+    (tmp_path / "cache" / "cache.db").write_bytes(b"not a database" * 100)  # a corrupted cache: misses, no crash
+    broken = ResponseCache(tmp_path / "cache")
+    assert broken.get(key) is None
+    broken.put(key, raw)

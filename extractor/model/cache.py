@@ -1,22 +1,26 @@
 """The answer cache: a completion is paid for once, then replayed (and re-checked by today's checker).
 
 The key hashes everything that changes the answer; the value is the raw completion and its usage,
-never an error. Entries are plain JSON files, one per key, written atomically: reading one runs no
-code (a pickle would, for anyone who can write to a shared cache folder), and an entry that is not
-the expected shape — corrupted, truncated, planted — is a miss. Recordings for CI are the same
-entries written out as text (recordings.py).
+never an error. Entries live in a diskcache (SQLite, safe across processes) as JSON text: diskcache
+pickles anything else, and both its default and its JSON disk unpickle any row marked as a pickle, so
+anyone who can write to a shared cache folder could run code in every reader. Reads here accept only
+text keys and text values stored in the database; any other row, a value that is not the expected
+shape, or a cache that cannot be read is a miss. Recordings for CI are the same entries written out
+as text (recordings.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
+import os
+import sqlite3
 from pathlib import Path
 
-from extractor.output import atomic_write
+import diskcache
+from diskcache.core import MODE_RAW
 
-_KEY = re.compile(r"[0-9a-f]{64}|[A-Za-z0-9_.-]{1,100}")
+_ERRORS = (sqlite3.Error, diskcache.Timeout, OSError, ValueError)  # a cache that cannot be read or written
 
 
 def request_key(**parts) -> str:
@@ -47,40 +51,59 @@ def valid_raw(raw: object) -> bool:
     )
 
 
+class _TextDisk(diskcache.Disk):
+    """diskcache's Disk reading back only what ResponseCache writes (str keys and str values, both kept
+    in the database); a row asking to be unpickled or read from a file is refused, never decoded."""
+
+    def get(self, key, raw):
+        if not raw:
+            raise ValueError("a pickled cache key")
+        return super().get(key, raw)
+
+    def fetch(self, mode, filename, value, read):
+        if mode != MODE_RAW or not isinstance(value, str):
+            raise ValueError("a cache value that is not text")
+        return value
+
+
 class ResponseCache:
-    """A directory of key → raw completion, as `<dir>/<key[:2]>/<key>.json`."""
+    """Key → raw completion in a diskcache under `directory`, opened once per process (a forked worker
+    must not share its parent's SQLite connection)."""
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
+        self._cache: diskcache.Cache | None = None
+        self._pid = 0
 
-    def _path(self, key: str) -> Path:
-        if not _KEY.fullmatch(key):
-            raise ValueError(f"not a cache key: {key[:20]!r}")
-        return self.directory / key[:2] / f"{key}.json"
+    def _open(self) -> diskcache.Cache:
+        if self._cache is None or self._pid != os.getpid():
+            self._cache = diskcache.Cache(
+                str(self.directory),
+                disk=_TextDisk,
+                disk_min_file_size=2**31,  # every value stays in the database, never in a side file
+                eviction_policy="none",  # a paid answer is kept until `nianbao cache clear`
+            )
+            self._pid = os.getpid()
+        return self._cache
 
     def get(self, key: str) -> dict | None:
         try:
-            raw = json.loads(self._path(key).read_bytes())
-        except (OSError, ValueError):  # absent, unreadable or not JSON: a miss
+            text = self._open().get(key)
+            raw = json.loads(text) if isinstance(text, str) else None
+        except _ERRORS:  # unreadable, planted, corrupted or not JSON: a miss
             return None
         return raw if valid_raw(raw) else None
 
     def put(self, key: str, raw: dict) -> None:
-        atomic_write(self._path(key), json.dumps(raw, ensure_ascii=False), durable=False)
-
-    def _entries(self) -> list[Path]:
-        return list(self.directory.glob("??/*.json"))
+        """Best effort: a cache that cannot be written costs a repeat request, never the answer."""
+        try:
+            self._open().set(key, json.dumps(raw, ensure_ascii=False))
+        except _ERRORS:
+            pass
 
     def stats(self) -> dict:
-        entries = self._entries()
-        return {
-            "directory": str(self.directory),
-            "entries": len(entries),
-            "bytes": sum(p.stat().st_size for p in entries),
-        }
+        cache = self._open()
+        return {"directory": str(self.directory), "entries": len(cache), "bytes": cache.volume()}
 
     def clear(self) -> int:
-        entries = self._entries()
-        for path in entries:
-            path.unlink(missing_ok=True)
-        return len(entries)
+        return self._open().clear()
