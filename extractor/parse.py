@@ -83,13 +83,24 @@ class Anchor:
     end: int  # where the keyword ends: the row's values come after
 
 
+# Table 三's column header prints 总计 between 法人或其他组织 and 商业企业; where the row labels are printed
+# above the header (format.md §3.24) and the 总计 row is not on the page (§3.21), that 总计 is no row label.
+_T3_HEADER_BEFORE = re.compile(_fuzzy("法人或其他组织") + r"[\s|]*$")
+_T3_HEADER_AFTER = re.compile(r"[\s|]*" + _fuzzy("商业企业"))
+
+
+def _in_t3_header(text: str, m: re.Match) -> bool:
+    return bool(_T3_HEADER_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) or _T3_HEADER_AFTER.match(text, m.end()))
+
+
 def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
     for keyword in label.keywords:
         pattern = _fuzzy(keyword)
         if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
             pattern = r"3\s*[.、]\s*" + pattern
-        m = re.compile(pattern).search(text, lo, hi)
-        if m:
+        for m in re.compile(pattern).finditer(text, lo, hi):
+            if label.row == "total_processed" and _in_t3_header(text, m):
+                continue
             return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
     return None
 
