@@ -33,6 +33,7 @@ from schemas.template import (
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
     T2_LABELS,
+    T3_CORP_HEADERS,
     T3_LABELS,
     T4_RESULT_LABELS,
     Label,
@@ -83,14 +84,21 @@ class Anchor:
     end: int  # where the keyword ends: the row's values come after
 
 
-# Table 三's column header prints 总计 between 法人或其他组织 and 商业企业; where the row labels are printed
-# above the header (format.md §3.24) and the 总计 row is not on the page (§3.21), that 总计 is no row label.
+# Table 三's column header prints 总计 after 法人或其他组织 (or after its five columns) and before 商业企业; where
+# the row labels are printed above the header (format.md §3.24) and the 总计 row is not on the page (§3.21),
+# that 总计 is no row label.
 _T3_HEADER_BEFORE = re.compile(_fuzzy("法人或其他组织") + r"[\s|]*$")
 _T3_HEADER_AFTER = re.compile(r"[\s|]*" + _fuzzy("商业企业"))
+_T3_HEADER_NAMES = re.compile("|".join(_fuzzy(name) for name in ("自然人", "法人或其他组织", *T3_CORP_HEADERS[:-1])))
 
 
 def _in_t3_header(text: str, m: re.Match) -> bool:
-    return bool(_T3_HEADER_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) or _T3_HEADER_AFTER.match(text, m.end()))
+    """Beside the header's own names, or on a line of header cells (no values, a column name among them)."""
+    if _T3_HEADER_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) or _T3_HEADER_AFTER.match(text, m.end()):
+        return True
+    start, end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+    line = text[start : len(text) if end < 0 else end]
+    return not re.search(r"\d", line) and bool(_T3_HEADER_NAMES.search(line))
 
 
 def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
@@ -148,6 +156,7 @@ _GLUED_VALUE = re.compile(_NUMBER.pattern + r"|[—–－/／]")
 _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LEADING_ZERO = re.compile(r"0\d")  # no count is printed so: cells glued together ("035670" = 0|35|670)
 _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
 
 
@@ -236,7 +245,8 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
             return _reading(cells, decimal_last)
-    if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
+    counts = all((v.text.isdigit() and not _LEADING_ZERO.match(v.text)) or v.text in _ZERO_MARKERS for v in values)
+    if len(values) == n + 1 and counts:
         return RowReading(extra=[_as_number(v.text) for v in values], raw=[v.text for v in values], spans=[(v.start, v.end) for v in values])
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
@@ -270,7 +280,7 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
             flags.append(["blank"])
             continue
         value = _as_number(cell.text, decimal)
-        if value is None or (not decimal and "." in cell.text):
+        if value is None or (not decimal and ("." in cell.text or _LEADING_ZERO.match(cell.text))):
             return RowReading(raw=[c.text for c in cells], spans=[(c.start, c.end) for c in cells])
         parsed.append(value)
         flags.append(["zero_marker"] if cell.text in _ZERO_MARKERS else [])
@@ -800,7 +810,7 @@ def detect_template(text: str) -> str:
     """By the table labels, never by the notice the report cites (format.md §4); 2021 labels win."""
     if re.search(_fuzzy("本年制发件") + "|" + _fuzzy("现行有效件数") + "|" + _fuzzy("本年收费金额"), text):
         return "gov2021"
-    if re.search(_fuzzy("本年新制作数量") + "|" + _fuzzy("第二十条第(九)项"), text):
+    if re.search("|".join(_fuzzy(label) for label in ("本年新制作数量", "上一年项目数量", "第二十条第(九)项")), text):
         return "gov2019"
     return "unknown"
 

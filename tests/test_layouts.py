@@ -97,10 +97,12 @@ ORPHAN_FRAGMENT_HEADERS = (
     "\t申请人情况\n\t自然人\n\t法人或其他组织\n\t总计\n\t商业企业\n\t科研机构\n\t社会公益组织\n\t法律服务机构\n\t其他\n",
     # a PDF text layer: each header row a line of tab-separated cells
     "\t申请人情况\n自然人\t法人或其他组织\t总计\n商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\n",
+    # markdown: the header in one row, 总计 after the five columns of 法人或其他组织
+    "\n| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n|---|---|---|---|---|---|---|\n",
 )
 
 
-@pytest.mark.parametrize("header", ORPHAN_FRAGMENT_HEADERS, ids=("lines", "pdf"))
+@pytest.mark.parametrize("header", ORPHAN_FRAGMENT_HEADERS, ids=("lines", "pdf", "markdown"))
 def test_a_fragments_row_label_above_the_column_header_keeps_its_values(header):
     """Only table 三's first row, its label printed above the column header (§3.21 with §3.24): the header's
     总计 is no row label, so the values are the first row's, and the 总计 row is not on the page."""
