@@ -272,7 +272,11 @@ def _blank_run(items) -> list[Item]:
 
 
 def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
+    """The cells as printed. A number of several digits glued to another value ('30—0—3') may be several
+    cells whose boundary the page lost, so it is flagged as a choice (`split_from_run`): the identities
+    must confirm it."""
     parsed, flags = [], []
+    touching = {id(c) for a, b in zip(cells, cells[1:]) if a.kind == b.kind == "value" and a.end == b.start for c in (a, b)}
     for index, cell in enumerate(cells):
         decimal = decimal_last and index == len(cells) - 1
         if cell.kind == "blank":
@@ -283,7 +287,8 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
         if value is None or (not decimal and ("." in cell.text or _LEADING_ZERO.match(cell.text))):
             return RowReading(raw=[c.text for c in cells], spans=[(c.start, c.end) for c in cells])
         parsed.append(value)
-        flags.append(["zero_marker"] if cell.text in _ZERO_MARKERS else [])
+        glued = id(cell) in touching and len(cell.text) > 1 and cell.text.isdigit()
+        flags.append(["zero_marker"] if cell.text in _ZERO_MARKERS else ["split_from_run"] if glued else [])
     return RowReading([tuple(parsed)], [c.text for c in cells], [(c.start, c.end) for c in cells], flags)
 
 
