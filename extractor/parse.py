@@ -151,12 +151,12 @@ class Item:
 
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
-# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0); 无 is not: it starts labels
-_GLUED_VALUE = re.compile(_NUMBER.pattern + r"|[—–－/／]")
+# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0); 无 is not: it starts labels.
+# No count is printed with a leading zero, so a 0 before digits is a cell of its own too ("025" = 0|25).
+_GLUED_VALUE = re.compile(r"(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.\d+)?|[—–－/／]")
 _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_LEADING_ZERO = re.compile(r"0\d")  # no count is printed so: cells glued together ("035670" = 0|35|670)
 _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
 
 
@@ -245,8 +245,7 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
             return _reading(cells, decimal_last)
-    counts = all((v.text.isdigit() and not _LEADING_ZERO.match(v.text)) or v.text in _ZERO_MARKERS for v in values)
-    if len(values) == n + 1 and counts:
+    if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
         return RowReading(extra=[_as_number(v.text) for v in values], raw=[v.text for v in values], spans=[(v.start, v.end) for v in values])
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
@@ -284,7 +283,7 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
             flags.append(["blank"])
             continue
         value = _as_number(cell.text, decimal)
-        if value is None or (not decimal and ("." in cell.text or _LEADING_ZERO.match(cell.text))):
+        if value is None or (not decimal and "." in cell.text):
             return RowReading(raw=[c.text for c in cells], spans=[(c.start, c.end) for c in cells])
         parsed.append(value)
         glued = id(cell) in touching and len(cell.text) > 1 and cell.text.isdigit()
