@@ -275,7 +275,8 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
     cells whose boundary the page lost, so it is flagged as a choice (`split_from_run`): the identities
     must confirm it."""
     parsed, flags = [], []
-    touching = {id(c) for a, b in zip(cells, cells[1:]) if a.kind == b.kind == "value" and a.end == b.start for c in (a, b)}
+    pairs = zip(cells, cells[1:])
+    touching = {id(c) for a, b in pairs if a.kind == b.kind == "value" and a.end == b.start for c in (a, b)}
     for index, cell in enumerate(cells):
         decimal = decimal_last and index == len(cells) - 1
         if cell.kind == "blank":
