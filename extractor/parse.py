@@ -33,6 +33,7 @@ from schemas.template import (
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
     T2_LABELS,
+    T3_CORP_HEADERS,
     T3_LABELS,
     T4_RESULT_LABELS,
     Label,
@@ -83,13 +84,31 @@ class Anchor:
     end: int  # where the keyword ends: the row's values come after
 
 
+# Table 三's column header prints 总计 after 法人或其他组织 (or after its five columns) and before 商业企业; where
+# the row labels are printed above the header (format.md §3.24) and the 总计 row is not on the page (§3.21),
+# that 总计 is no row label.
+_T3_HEADER_BEFORE = re.compile(_fuzzy("法人或其他组织") + r"[\s|]*$")
+_T3_HEADER_AFTER = re.compile(r"[\s|]*" + _fuzzy("商业企业"))
+_T3_HEADER_NAMES = re.compile("|".join(_fuzzy(name) for name in ("自然人", "法人或其他组织", *T3_CORP_HEADERS[:-1])))
+
+
+def _in_t3_header(text: str, m: re.Match) -> bool:
+    """Beside the header's own names, or on a line of header cells (no values, a column name among them)."""
+    if _T3_HEADER_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) or _T3_HEADER_AFTER.match(text, m.end()):
+        return True
+    start, end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+    line = text[start : len(text) if end < 0 else end]
+    return not re.search(r"\d", line) and bool(_T3_HEADER_NAMES.search(line))
+
+
 def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
     for keyword in label.keywords:
         pattern = _fuzzy(keyword)
         if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
             pattern = r"3\s*[.、]\s*" + pattern
-        m = re.compile(pattern).search(text, lo, hi)
-        if m:
+        for m in re.compile(pattern).finditer(text, lo, hi):
+            if label.row == "total_processed" and _in_t3_header(text, m):
+                continue
             return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
     return None
 
@@ -132,8 +151,9 @@ class Item:
 
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
-# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0); 无 is not: it starts labels
-_GLUED_VALUE = re.compile(_NUMBER.pattern + r"|[—–－/／]")
+# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0); 无 is not: it starts labels.
+# No count is printed with a leading zero, so a 0 before digits is a cell of its own too ("025" = 0|25).
+_GLUED_VALUE = re.compile(r"(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.\d+)?|[—–－/／]")
 _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -251,7 +271,12 @@ def _blank_run(items) -> list[Item]:
 
 
 def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
+    """The cells as printed. A number of several digits glued to another value ('30—0—3') may be several
+    cells whose boundary the page lost, so it is flagged as a choice (`split_from_run`): the identities
+    must confirm it."""
     parsed, flags = [], []
+    pairs = zip(cells, cells[1:])
+    touching = {id(c) for a, b in pairs if a.kind == b.kind == "value" and a.end == b.start for c in (a, b)}
     for index, cell in enumerate(cells):
         decimal = decimal_last and index == len(cells) - 1
         if cell.kind == "blank":
@@ -262,7 +287,8 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
         if value is None or (not decimal and "." in cell.text):
             return RowReading(raw=[c.text for c in cells], spans=[(c.start, c.end) for c in cells])
         parsed.append(value)
-        flags.append(["zero_marker"] if cell.text in _ZERO_MARKERS else [])
+        glued = id(cell) in touching and len(cell.text) > 1 and cell.text.isdigit()
+        flags.append(["zero_marker"] if cell.text in _ZERO_MARKERS else ["split_from_run"] if glued else [])
     return RowReading([tuple(parsed)], [c.text for c in cells], [(c.start, c.end) for c in cells], flags)
 
 
@@ -789,7 +815,7 @@ def detect_template(text: str) -> str:
     """By the table labels, never by the notice the report cites (format.md §4); 2021 labels win."""
     if re.search(_fuzzy("本年制发件") + "|" + _fuzzy("现行有效件数") + "|" + _fuzzy("本年收费金额"), text):
         return "gov2021"
-    if re.search(_fuzzy("本年新制作数量") + "|" + _fuzzy("第二十条第(九)项"), text):
+    if re.search("|".join(_fuzzy(label) for label in ("本年新制作数量", "上一年项目数量", "第二十条第(九)项")), text):
         return "gov2019"
     return "unknown"
 

@@ -92,6 +92,39 @@ def test_a_row_ends_at_the_next_tables_title_not_at_the_end_of_the_page():
     assert not any("ambiguous" in c.flags for c in report.cells.values())
 
 
+ORPHAN_FRAGMENT_HEADERS = (
+    # lines: one cell a line, the label cells of the header's first row, then its second row
+    "\t申请人情况\n\t自然人\n\t法人或其他组织\n\t总计\n\t商业企业\n\t科研机构\n\t社会公益组织\n\t法律服务机构\n\t其他\n",
+    # a PDF text layer: each header row a line of tab-separated cells
+    "\t申请人情况\n自然人\t法人或其他组织\t总计\n商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\n",
+    # markdown: the header in one row, 总计 after the five columns of 法人或其他组织
+    "\n| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n|---|---|---|---|---|---|---|\n",
+)
+
+
+@pytest.mark.parametrize("header", ORPHAN_FRAGMENT_HEADERS, ids=("lines", "pdf", "markdown"))
+def test_a_fragments_row_label_above_the_column_header_keeps_its_values(header):
+    """Only table 三's first row, its label printed above the column header (§3.21 with §3.24): the header's
+    总计 is no row label, so the values are the first row's, and the 总计 row is not on the page."""
+    text = (
+        "三、收到和处理政府信息公开申请情况\n一、本年新收政府信息公开申请数量\n"
+        f"（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）{header}"
+        "89248\t111254\t51444\t109432\t89640\t142878\t593896\n"
+        "四、政府信息公开行政复议、行政诉讼情况\n行政复议\t行政诉讼\n"
+        + "\t".join(["0"] * 15)
+        + "\n五、存在的主要问题及改进情况\n无。\n"
+    )
+    report = extract(text)
+    values = report.values()
+    assert [values[f"applications.new_received.{c}"] for c in ("natural_person", "other_org", "total")] == [
+        89248,
+        142878,
+        593896,
+    ]
+    assert values["applications.total_processed.total"] is None
+    assert "not_found" in report.cells["applications.total_processed.total"].flags
+
+
 def test_table2_items_above_the_tables_heading_are_read_by_their_label():
     text = page(TABLE3, t2={"规章": [0, 0, 0], "行政规范性文件": [3, 1, 20]}).replace(
         "二、主动公开政府信息情况\n",

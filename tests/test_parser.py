@@ -246,3 +246,35 @@ def test_a_2019_procurement_block_left_in_a_2021_table2_is_not_read_as_the_fee()
     assert report.meta.template == "gov2021"
     assert report.values()["active.fees.amount"] == Decimal("12.5")
     assert report.verdict.value == "verified"
+
+
+def test_a_glued_run_with_a_leading_zero_is_not_read_as_one_count():
+    """No count is printed with a leading zero: '035670' is cells glued together (0|35|670), not 35670."""
+    report = extract(page(TABLE3).replace("行政强制 0", "行政强制 035670"))
+    cell = report.cells["active.coercion.decisions"]
+    assert cell.value is None and "ambiguous" in cell.flags
+    assert "active.coercion.decisions" not in report.unverified  # a null is no number the record stands behind
+    assert report.verdict.value != "verified"
+
+
+def test_a_2019_table2_fragment_is_known_by_its_column_headers():
+    """A fragment that prints only 2019's 第二十条第（六）项 block (no 本年新制作数量, no （九）项) is still the
+    2019 template: its 行政强制 row is three columns (0 +35 670), never 2021's one cell."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    block = "第二十条第（六）项\n信息内容 上一年项目数量 本年增/减 处理决定数量\n行政处罚 81 +2 98\n行政强制 0 +35 670\n"
+    report = extract(text[:start] + block + text[end:])
+    assert report.meta.template == "gov2019"
+    values = report.values()
+    assert [values[f"active_2019.coercion.{c}"] for c in ("prev_items", "delta", "decisions")] == [0, 35, 670]
+    assert values["active.coercion.decisions"] is None
+
+
+def test_a_glued_number_that_may_be_several_cells_is_not_stood_behind_as_printed():
+    """'30—0—3—…' reads as fifteen values only by taking '30' whole; it may be 3|0 (an extra value, a lost
+    separator). When the group it is in does not add up, that is no source error the record stands behind."""
+    report = extract(page(TABLE3).replace("1 0 1 0 2 0 0 0 1 1 0 0 0 0 0", "30—0—3—————————0"))
+    upheld = "review_litigation.review.upheld"
+    assert report.values()[upheld] == 30 and "split_from_run" in report.cells[upheld].flags
+    assert upheld in report.unverified
+    assert report.verdict.value != "verified"
