@@ -201,8 +201,10 @@ def cost_model(per_core: float, overhead: float, assemble: float, cores: int = 1
     per_core: reports/s one core extracts; overhead: seconds per report the engine adds (spread over
     the workers); assemble: seconds per report the driver spends writing the datasets (serial).
     """
-    print(f"\ncost model: {reports:,} text reports on N machines of {cores} cores ({per_core:.0f} reports/s per core, "
-          f"{1000 * overhead:.2f} ms engine overhead and {1000 * assemble:.2f} ms serial assembly per report):")
+    print(
+        f"\ncost model: {reports:,} text reports on N machines of {cores} cores ({per_core:.0f} reports/s per core, "
+        f"{1000 * overhead:.2f} ms engine overhead and {1000 * assemble:.2f} ms serial assembly per report):"
+    )
     print("| machines | extracting | assembling | total | machine-hours |\n|---|---|---|---|---|")
     for machines in (1, 2, 4, 8, 16, 32, 64):
         extracting = reports * (1 / per_core + overhead) / (machines * cores)
@@ -221,7 +223,11 @@ def panel_records(batch_out: Path, target: Path, n: int, years: int = 5) -> None
     with target.open("w", encoding="utf-8") as handle:
         for i in range(n):
             record = json.loads(records[i % len(records)])
-            record["meta"] |= {"agency_name": f"样本机关{i // years:05d}", "scope": "agency", "report_year": 2020 + i % years}
+            record["meta"] |= {
+                "agency_name": f"样本机关{i // years:05d}",
+                "scope": "agency",
+                "report_year": 2020 + i % years,
+            }
             if i >= len(records):  # a distinct page address per copy; the source text is still the batch's input
                 record["meta"]["input_sha256"] = f"{i:016x}{record['meta']['input_sha256'][16:]}"
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -265,7 +271,9 @@ def profile_text(work: Path, n: int, top: int = 15) -> None:
     rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
     for (filename, line, name), (_, calls, own, cumulative, _) in rows:
         where = "/".join(Path(filename).parts[-2:]) if line else filename
-        print(f"  {100 * own / total:5.1f}% own {own:6.2f} s  cum {cumulative:6.2f} s  {calls:>9} calls  {where}:{line} {name}")
+        print(
+            f"  {100 * own / total:5.1f}% own {own:6.2f} s  cum {cumulative:6.2f} s  {calls:>9} calls  {where}:{line} {name}"
+        )
 
 
 def run(
@@ -318,8 +326,16 @@ def _echo_endpoint():
                 status, body = 401, {"error": {"message": f"Incorrect API key provided: {key}"}}
             else:
                 content = json.dumps({"rows": [[1, 0, 0, 0, 0, 0, 1]], "note": key})
-                body = {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}
+                body = {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "m",
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                    ],
+                }
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -338,7 +354,9 @@ def _echo_endpoint():
 def _drill(command: list[str], env: dict | None, limit: float) -> tuple[subprocess.CompletedProcess | None, float]:
     started = time.perf_counter()
     try:
-        return subprocess.run(command, capture_output=True, text=True, errors="replace", env=env, timeout=limit), time.perf_counter() - started
+        return subprocess.run(
+            command, capture_output=True, text=True, errors="replace", env=env, timeout=limit
+        ), time.perf_counter() - started
     except subprocess.TimeoutExpired:
         return None, time.perf_counter() - started
 
@@ -350,7 +368,9 @@ def dataset_figures(cases: dict, out: Path, stage: str) -> Counter:
     from extractor.ingest import path_text
 
     figures: Counter = Counter()
-    records = {r["source"]: r for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines())}
+    records = {
+        r["source"]: r for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines())
+    }
     errors = {e["path"]: e for e in map(json.loads, (out / "errors.jsonl").read_text(encoding="utf-8").splitlines())}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     first_copy = {d["path"]: d["same_content_as"] for d in summary["duplicates"]}
@@ -365,7 +385,9 @@ def dataset_figures(cases: dict, out: Path, stage: str) -> Counter:
         figures["tracebacks"] += "internal error" in reason
         figures["hangs"] += "timed out" in reason and case.error != "timed out"
     wide = (out / "reports.csv").read_text(encoding="utf-8-sig")
-    figures["formula cells in reports.csv"] += sum(1 for line in wide.splitlines() for cell in line.split(",") if cell.startswith(("=", "+", "@")))
+    figures["formula cells in reports.csv"] += sum(
+        1 for line in wide.splitlines() for cell in line.split(",") if cell.startswith(("=", "+", "@"))
+    )
     return figures
 
 
@@ -396,9 +418,31 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     for path in one_of_each.values():  # single-file mode: the same limits, one line on stderr
         runs.append(_drill([*cli, path, "--timeout", str(timeout)], None, 10 * timeout))
     server, calls = _echo_endpoint()
-    env = {**os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/v1", "OPENAI_API_KEY": FAKE_KEY, "NIANBAO_BACKOFF": "0.001"}
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/v1",
+        "OPENAI_API_KEY": FAKE_KEY,
+        "NIANBAO_BACKOFF": "0.001",
+    }
     model_inputs = [p for p, c in cases.items() if c.verdict in ("needs_model", "failed", "incomplete")][:20]
-    runs.append(_drill([*cli, *model_inputs, "--mode", "auto", "--out", str(work / "hostile-model-out"), "--cache-dir", str(cache), "--timeout", "120"], env, 3600))
+    runs.append(
+        _drill(
+            [
+                *cli,
+                *model_inputs,
+                "--mode",
+                "auto",
+                "--out",
+                str(work / "hostile-model-out"),
+                "--cache-dir",
+                str(cache),
+                "--timeout",
+                "120",
+            ],
+            env,
+            3600,
+        )
+    )
     server.shutdown()
     figures["tracebacks"] += sum(1 for run, _ in runs if run is not None and "Traceback" in run.stderr)
     figures["hangs"] += sum(1 for run, _ in runs if run is None)
@@ -411,7 +455,15 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
         f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests) in {seconds:.0f} s; "
         f"peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB"
     )
-    for name in ("tracebacks", "hangs", "lost good records (first run)", "lost good records (re-run after corrupting 20 per-input files)",
-                 "wrong outcomes", "formula cells in reports.csv", "key on stderr", "files holding the key"):
+    for name in (
+        "tracebacks",
+        "hangs",
+        "lost good records (first run)",
+        "lost good records (re-run after corrupting 20 per-input files)",
+        "wrong outcomes",
+        "formula cells in reports.csv",
+        "key on stderr",
+        "files holding the key",
+    ):
         print(f"  {name}: {figures[name]}")
     return dict(figures)

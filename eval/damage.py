@@ -52,7 +52,14 @@ Cells = dict[str, int | str | None]
 
 # ---------------------------------------------------------------- page furniture (the template's labels: schemas.template)
 
-AGENCIES = ("和田地区商务局", "平潭综合实验区", "巴州区公共资源交易服务中心", "沭阳县人民政府", "昌吉州政务服务和公共资源交易管理局", "洪泽区人民政府")
+AGENCIES = (
+    "和田地区商务局",
+    "平潭综合实验区",
+    "巴州区公共资源交易服务中心",
+    "沭阳县人民政府",
+    "昌吉州政务服务和公共资源交易管理局",
+    "洪泽区人民政府",
+)
 
 # ---------------------------------------------------------------- random gold records
 
@@ -232,7 +239,13 @@ def extra_value(page: Page, rng: random.Random) -> Page:
     return page
 
 
-CUT_HEADERS = {"自然人": "然人", "其他结果": "他结果", "尚未审结": "未审结", "本年制发件数": "本年制发件", "结果维持": "果维持"}
+CUT_HEADERS = {
+    "自然人": "然人",
+    "其他结果": "他结果",
+    "尚未审结": "未审结",
+    "本年制发件数": "本年制发件",
+    "结果维持": "果维持",
+}
 DROPPED_HEADERS = ("行政复议", "行政诉讼", "总计", "其他")
 
 
@@ -631,13 +644,19 @@ def render_html(page: Page, rng: random.Random) -> str:
     """The canonical layout itself: colspan/rowspan as the template draws them."""
 
     def td_html(td: Td) -> str:
-        spans = (f' colspan="{td.colspan}"' if td.colspan > 1 else "") + (f' rowspan="{td.rowspan}"' if td.rowspan > 1 else "")
+        spans = (f' colspan="{td.colspan}"' if td.colspan > 1 else "") + (
+            f' rowspan="{td.rowspan}"' if td.rowspan > 1 else ""
+        )
         return f"<td{spans}>{html.escape(td.text).replace(chr(10), '<br/>')}</td>"
 
     body = []
     for block in page.blocks:
         if isinstance(block, Table):
-            body.append('<table border="1">' + "".join("<tr>" + "".join(map(td_html, row)) + "</tr>" for row in block.rows) + "</table>")
+            body.append(
+                '<table border="1">'
+                + "".join("<tr>" + "".join(map(td_html, row)) + "</tr>" for row in block.rows)
+                + "</table>"
+            )
         elif isinstance(block, PageBreak):
             body.append(f'<p>{html.escape(block.text)}</p><div style="page-break-after: always"></div>')
         else:
@@ -683,13 +702,25 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
     story: list = []
     for block in page.blocks:
         if isinstance(block, Table):
-            story[-1:] = [KeepTogether([story[-1], pdf_table(block)])] if isinstance(story[-1], Paragraph) else [story[-1], pdf_table(block)]
+            story[-1:] = (
+                [KeepTogether([story[-1], pdf_table(block)])]
+                if isinstance(story[-1], Paragraph)
+                else [story[-1], pdf_table(block)]
+            )
         elif isinstance(block, PageBreak):
             story += [para(block.text, body), PdfPageBreak()]
         else:
             story.append(para(block, body))
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin, invariant=True).build(story)
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+        invariant=True,
+    ).build(story)
     return buffer.getvalue()
 
 
@@ -705,7 +736,9 @@ def _scan_font() -> str:
     if SCAN_FONT not in pdfmetrics.getRegisteredFontNames():
         found = next(Path("/usr/share/fonts").rglob(SCAN_FONT_FILE), None)
         if found is None:
-            raise RuntimeError(f"the scanned layout draws its pages with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei")
+            raise RuntimeError(
+                f"the scanned layout draws its pages with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei"
+            )
         pdfmetrics.registerFont(TTFont(SCAN_FONT, str(found), subfontIndex=0))
     return SCAN_FONT
 
@@ -745,7 +778,9 @@ def render_docx(page: Page, rng: random.Random) -> bytes:
             rows = [row.cells for row in grid.rows]  # each lookup walks the whole table: take them once
             for r, c, td in placed:
                 if td.colspan > 1 or td.rowspan > 1:
-                    rows[r][c].merge(rows[r + td.rowspan - 1][c + td.colspan - 1])  # spans are disjoint: the snapshot stays valid
+                    rows[r][c].merge(
+                        rows[r + td.rowspan - 1][c + td.colspan - 1]
+                    )  # spans are disjoint: the snapshot stays valid
                 rows[r][c].text = td.text
         elif isinstance(block, PageBreak):
             document.add_paragraph(block.text)
@@ -767,7 +802,9 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "docx": (".docx", render_docx),
     "scanned": (".pdf", render_scanned),
 }
-SUITE_LAYOUTS = tuple(name for name in LAYOUTS if name != "scanned")  # scanned pages go through OCR: seconds each, on request
+SUITE_LAYOUTS = tuple(
+    name for name in LAYOUTS if name != "scanned"
+)  # scanned pages go through OCR: seconds each, on request
 
 
 # ---------------------------------------------------------------- generated cases
@@ -851,4 +888,6 @@ def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...]
         name = f"{index:04d}-{layout}-" + ("+".join(damages + (("source_error",) if source_error else ())) or "clean")
         case = generate(rng, layout, damages, rng.choice(PROFILES), source_error, name)
         (directory / case.filename).write_bytes(case.data)
-        (directory / f"{name}.gold.json").write_text(json.dumps(case.gold(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (directory / f"{name}.gold.json").write_text(
+            json.dumps(case.gold(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )

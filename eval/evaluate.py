@@ -161,7 +161,11 @@ class RecordScore:
         return bool(self.wrong) or bool(self.source_errors_expected) or self.open_input
 
     def accuracy(self, table: str | None = None, only_nonzero: bool = False) -> Ratio:
-        cells = [c for c in self.cells if (table is None or table_of(c.key) == table) and (not only_nonzero or nonzero(c.key, c.gold))]
+        cells = [
+            c
+            for c in self.cells
+            if (table is None or table_of(c.key) == table) and (not only_nonzero or nonzero(c.key, c.gold))
+        ]
         return Ratio(sum(c.ok for c in cells), len(cells))
 
 
@@ -352,7 +356,9 @@ def gate(
             "the replay answered no question: the recordings do not match the questions asked (re-record them)"
         )
     if summary["silent_errors"]:
-        reasons.append(f"{summary['silent_errors']} silent errors: wrong cells in {summary['silent_records']} records the checker passed as verified")
+        reasons.append(
+            f"{summary['silent_errors']} silent errors: wrong cells in {summary['silent_records']} records the checker passed as verified"
+        )
     if summary["unmarked_errors"]:
         reasons.append(
             f"{summary['unmarked_errors']} unmarked errors: wrong values in {summary['unmarked_records']} records "
@@ -366,7 +372,9 @@ def gate(
     cases, then_cases = case_names(result), baseline.get("cases", [])
     if cases != then_cases:
         added, missing = sorted(set(cases) - set(then_cases)), sorted(set(then_cases) - set(cases))
-        reasons.append(f"the cases differ from the baseline's (new: {added}, missing: {missing}); re-take it with --save-baseline")
+        reasons.append(
+            f"the cases differ from the baseline's (new: {added}, missing: {missing}); re-take it with --save-baseline"
+        )
     for name in BASELINE_FIGURES:
         now, then = summary[name]["rate"] or 0.0, baseline.get(name)
         if then is not None and now < then - 1e-9:
@@ -382,7 +390,9 @@ def gate(
         if name in baseline and summary[name] < baseline[name]:
             reasons.append(f"{name} {summary[name]} is below the baseline's {baseline[name]}: the model path gave less")
     if summary["silent_errors"] > baseline.get("silent_errors", 0):
-        reasons.append(f"silent errors {summary['silent_errors']} above the baseline's {baseline.get('silent_errors', 0)}")
+        reasons.append(
+            f"silent errors {summary['silent_errors']} above the baseline's {baseline.get('silent_errors', 0)}"
+        )
     return reasons
 
 
@@ -575,14 +585,22 @@ def run_case(case: Case, options, timeout: float | None = None, reports: list | 
 
 
 def run_eval(
-    cases: str, options, inputs: Path | None = None, timeout: float | None = None, count: int = 50, seed: int = 0, keep: Path | None = None,
+    cases: str,
+    options,
+    inputs: Path | None = None,
+    timeout: float | None = None,
+    count: int = 50,
+    seed: int = 0,
+    keep: Path | None = None,
     layouts: tuple[str, ...] | None = None,
 ) -> dict:
     """Load the cases (or generate a suite: `cases="generated"`), extract and score every input: the JSON report."""
     with ExitStack() as stack:
         if cases == GENERATED and not Path(cases).exists():
             if importlib.util.find_spec("reportlab") is None:
-                raise EvalError("the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')")
+                raise EvalError(
+                    "the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')"
+                )
             from eval.damage import LAYOUTS, SUITE_LAYOUTS, write_suite
 
             unknown = set(layouts or ()) - set(LAYOUTS)
@@ -590,13 +608,22 @@ def run_eval(
                 raise EvalError(f"unknown layouts: {', '.join(sorted(unknown))} (choose from {', '.join(LAYOUTS)})")
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
             write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
-            label = f"a generated suite (count {count}, seed {seed}" + (f", layouts {','.join(layouts)})" if layouts else ")")
+            label = f"a generated suite (count {count}, seed {seed}" + (
+                f", layouts {','.join(layouts)})" if layouts else ")"
+            )
         else:
             directory, label = Path(cases), cases
         loaded, bad = load_cases(discover(directory), inputs)
         reports: list[Report] = []
         records = [record for case in loaded for record in run_case(case, options, timeout, reports)]
-    return {"mode": options.mode, "cases": label, "summary": summarise(records), "records": [record_json(r) for r in records], "bad_cases": bad, "reports": reports}
+    return {
+        "mode": options.mode,
+        "cases": label,
+        "summary": summarise(records),
+        "records": [record_json(r) for r in records],
+        "bad_cases": bad,
+        "reports": reports,
+    }
 
 
 # ---------------------------------------------------------------- rendering
@@ -608,7 +635,9 @@ def pct(ratio: dict) -> str:
 
 def headline(summary: dict) -> list[str]:
     """The summary lines the terminal and the Markdown report share."""
-    tables = " · ".join(f"{t} {pct(v['accuracy'])}, non-zero {pct(v['nonzero_accuracy'])}" for t, v in summary["tables"].items())
+    tables = " · ".join(
+        f"{t} {pct(v['accuracy'])}, non-zero {pct(v['nonzero_accuracy'])}" for t, v in summary["tables"].items()
+    )
     src = summary["source_errors"]
     lines = [
         f"cell accuracy {pct(summary['accuracy'])} · non-zero cells {pct(summary['nonzero_accuracy'])}",
@@ -627,10 +656,33 @@ def headline(summary: dict) -> list[str]:
     ]
     if summary["not_extracted"]:
         lines.append(f"not extracted: {len(summary['not_extracted'])} inputs (unreadable or over the time limit)")
-    return lines + [f"  unmarked error {u}" for u in summary["unmarked"]] + [f"  missed source error {m}" for m in src["missed"]] + [f"  spurious source error {s}" for s in src["spurious"]] + [f"  not extracted {n}" for n in summary["not_extracted"]]
+    return (
+        lines
+        + [f"  unmarked error {u}" for u in summary["unmarked"]]
+        + [f"  missed source error {m}" for m in src["missed"]]
+        + [f"  spurious source error {s}" for s in src["spurious"]]
+        + [f"  not extracted {n}" for n in summary["not_extracted"]]
+    )
 
 
-RECORD_COLUMNS = ("case", "verdict", "accuracy", "non-zero", "二", "三", "四", "wrong", "silent", "unmarked", "src err", "calls", "re", "tok in/out", "cache", "wall s")
+RECORD_COLUMNS = (
+    "case",
+    "verdict",
+    "accuracy",
+    "non-zero",
+    "二",
+    "三",
+    "四",
+    "wrong",
+    "silent",
+    "unmarked",
+    "src err",
+    "calls",
+    "re",
+    "tok in/out",
+    "cache",
+    "wall s",
+)
 WORST_COLUMNS = ("case", "key", "gold", "got", "verdict", "flags", "raw", "span")
 
 
@@ -662,13 +714,24 @@ def record_row(r: dict, percent=pct) -> list[str]:
 
 
 def worst_row(w: dict) -> list[str]:
-    return [w["case"], w["key"], json.dumps(w["gold"]), json.dumps(w["got"]), w["verdict"] + (" SILENT" if w["silent"] else " UNMARKED" if w["unmarked"] else ""), ",".join(w["flags"]), (w["raw"] or "")[:40], str(w["span"] or "")]
+    return [
+        w["case"],
+        w["key"],
+        json.dumps(w["gold"]),
+        json.dumps(w["got"]),
+        w["verdict"] + (" SILENT" if w["silent"] else " UNMARKED" if w["unmarked"] else ""),
+        ",".join(w["flags"]),
+        (w["raw"] or "")[:40],
+        str(w["span"] or ""),
+    ]
 
 
 def render_markdown(result: dict) -> str:
     def table(columns, rows) -> list[str]:
         esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-        return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)] + ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+        return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)] + [
+            "| " + " | ".join(esc(c) for c in row) + " |" for row in rows
+        ]
 
     summary = result["summary"]
     lines = [f"# nianbao eval — mode {result['mode']}, {summary['records']} records from {result['cases']}", ""]
@@ -708,7 +771,10 @@ def print_terminal(result: dict, console, max_rows: int = 40) -> None:
     for column in RECORD_COLUMNS:
         table.add_column(column, overflow="fold", no_wrap=column != "case")
     for r in shown:
-        table.add_row(*record_row(r, short_pct), style="red" if r["silent_errors"] or r["unmarked_errors"] else ("yellow" if r["wrong"] else None))
+        table.add_row(
+            *record_row(r, short_pct),
+            style="red" if r["silent_errors"] or r["unmarked_errors"] else ("yellow" if r["wrong"] else None),
+        )
     console.print(table)
     for line in headline(result["summary"]):
         console.print(line, markup=False, highlight=False)

@@ -39,8 +39,19 @@ NOT_A_REPORT = (
 )
 SAMPLE_OFFSET = 10_000  # hostile pages are made from samples no batch drill uses for its good inputs
 CONTENT_TYPES = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
-VERIFIED_TEXTS = ("000_be0b01980da158b8", "001_49af0c7705570677", "002_a80d00d8d16235a9", "003_7ad69be5d4b9291f", "004_d5be66de803adc7b", "pingtan-2022")
-GBK_TEXTS = ("002_a80d00d8d16235a9", "003_7ad69be5d4b9291f", "pingtan-2022")  # the others print characters GBK lacks (NBSP, »)
+VERIFIED_TEXTS = (
+    "000_be0b01980da158b8",
+    "001_49af0c7705570677",
+    "002_a80d00d8d16235a9",
+    "003_7ad69be5d4b9291f",
+    "004_d5be66de803adc7b",
+    "pingtan-2022",
+)
+GBK_TEXTS = (
+    "002_a80d00d8d16235a9",
+    "003_7ad69be5d4b9291f",
+    "pingtan-2022",
+)  # the others print characters GBK lacks (NBSP, »)
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,11 @@ def xxe_docx(i: int = 0) -> bytes:
 
 def span_bomb(cells: int = 50) -> bytes:
     """An HTML table whose cells each claim colspan=1000 rowspan=1000."""
-    return b"<html><body><table><tr>" + b'<td colspan="1000" rowspan="1000">1</td>' * cells + b"</tr></table></body></html>"
+    return (
+        b"<html><body><table><tr>"
+        + b'<td colspan="1000" rowspan="1000">1</td>' * cells
+        + b"</tr></table></body></html>"
+    )
 
 
 def _text(i: int, stems: tuple[str, ...] = VERIFIED_TEXTS) -> str:
@@ -129,7 +144,9 @@ def _truncated_html(i: int) -> bytes:
 def external_html(i: int = 0) -> bytes:
     """A real report page that also loads scripts, styles, frames and media from elsewhere."""
     page = render("html", SAMPLE_OFFSET + i)
-    return page.replace(b"<head>", b"<head>" + EXTERNAL_HEAD.encode(), 1).replace(b"<body>", b"<body>" + EXTERNAL_BODY.encode(), 1)
+    return page.replace(b"<head>", b"<head>" + EXTERNAL_HEAD.encode(), 1).replace(
+        b"<body>", b"<body>" + EXTERNAL_BODY.encode(), 1
+    )
 
 
 def encrypted_pdf(i: int = 0) -> bytes:
@@ -161,7 +178,9 @@ def bare_pdf(content: bytes, raw_length: int | None = None) -> bytes:
         offsets.append(len(out))
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(
+        b"%010d 00000 n \n" % o for o in offsets
+    )
     out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
 
@@ -213,7 +232,11 @@ def _broken_pdf(i: int) -> bytes:
 BUILDERS: dict[str, Callable[[int], Case]] = {
     "empty": lambda i: Case(f"empty-{i}.txt", b"" if i == 0 else b" \n\t" * i, error="empty file"),
     "binary": lambda i: Case(f"binary-{i}.bin", _noise(i), error="binary"),
-    "big": lambda i: Case(f"big-{i}.txt", "政府信息公开".encode() * (50 * 2**20 // 18 + 1) + bytes([i % 256]), error="over the 25 MiB limit"),
+    "big": lambda i: Case(
+        f"big-{i}.txt",
+        "政府信息公开".encode() * (50 * 2**20 // 18 + 1) + bytes([i % 256]),
+        error="over the 25 MiB limit",
+    ),
     "gbk": lambda i: Case(f"gbk-{i}.txt", _text(i, GBK_TEXTS).encode("gbk"), verdict="verified"),
     "utf8_bom": lambda i: Case(f"bom-{i}.txt", b"\xef\xbb\xbf" + _text(i).encode("utf-8"), verdict="verified"),
     "truncated_html": lambda i: Case(f"truncated-{i}.html", _truncated_html(i), verdict="incomplete"),
@@ -227,9 +250,15 @@ BUILDERS: dict[str, Callable[[int], Case]] = {
     "broken_docx": lambda i: Case(f"broken-{i}.docx", b"PK\x03\x04" + _noise(i, 512), error="broken DOCX"),
     "plain_zip": lambda i: Case(f"archive-{i}.zip", _zip({f"data{i}.csv": b"a,b\n1,2\n"}), error="not a DOCX"),
     "pages_bomb": lambda i: Case(f"pages-{i}.pdf", _pages_bomb(i), error="page limit"),
-    "not_a_report": lambda i: Case(f"news-{i}.html", NOT_A_REPORT.replace("32家", f"{32 + i}家").encode(), verdict="failed"),
+    "not_a_report": lambda i: Case(
+        f"news-{i}.html", NOT_A_REPORT.replace("32家", f"{32 + i}家").encode(), verdict="failed"
+    ),
     "injection": lambda i: Case(f"injection-{i}.txt", injected(_text(i)).encode("utf-8"), verdict="verified"),
-    "deep_html": lambda i: Case(f"deep-{i}.html", b"<html><body>" + b"<div>" * (50_000 + i) + "政府信息公开".encode() + b"</body></html>", verdict="failed"),
+    "deep_html": lambda i: Case(
+        f"deep-{i}.html",
+        b"<html><body>" + b"<div>" * (50_000 + i) + "政府信息公开".encode() + b"</body></html>",
+        verdict="failed",
+    ),
 }
 
 
@@ -240,7 +269,11 @@ def _megabyte_cell(i: int) -> bytes:
 
 def _nested_divs(i: int, depth: int = 300) -> bytes:
     page = render("html", SAMPLE_OFFSET + i).decode("utf-8")
-    return page.replace("<body>", "<body>" + "<div>" * depth, 1).replace("</body>", "</div>" * depth + "</body>", 1).encode()
+    return (
+        page.replace("<body>", "<body>" + "<div>" * depth, 1)
+        .replace("</body>", "</div>" * depth + "</body>", 1)
+        .encode()
+    )
 
 
 def _unclosed_spans(i: int) -> bytes:
@@ -250,7 +283,7 @@ def _unclosed_spans(i: int) -> bytes:
     return ("<html><body>" + "".join(f"<span>{html.escape(line)}<br>\n" for line in lines) + "</body></html>").encode()
 
 
-FORMULA = "=HYPERLINK(\"http://nianbao-test.invalid\",\"x\")"
+FORMULA = '=HYPERLINK("http://nianbao-test.invalid","x")'
 
 
 NEW_BUILDERS: dict[str, Callable[[int], Case]] = {
@@ -259,7 +292,9 @@ NEW_BUILDERS: dict[str, Callable[[int], Case]] = {
     "nested_divs": lambda i: Case(f"nested-{i}.html", _nested_divs(i), verdict="verified"),
     "unclosed_spans": lambda i: Case(f"spans-{i}.html", _unclosed_spans(i), verdict="verified"),
     "utf16_no_bom": lambda i: Case(f"utf16-{i}.txt", _text(i).encode("utf-16-le"), verdict="verified"),
-    "formula_title": lambda i: Case(f"formula-{i}.txt", (FORMULA + "2023年政府信息公开工作年度报告\n" + _text(i)).encode(), verdict="verified"),
+    "formula_title": lambda i: Case(
+        f"formula-{i}.txt", (FORMULA + "2023年政府信息公开工作年度报告\n" + _text(i)).encode(), verdict="verified"
+    ),
     "inflate_bomb": lambda i: Case(f"inflate-{i}.pdf", inflate_bomb(i), error="inflate"),
     "operator_bomb": lambda i: Case(f"operators-{i}.pdf", operator_bomb(i), error="timed out"),
 }

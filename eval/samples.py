@@ -22,14 +22,23 @@ RENDERED = ("html", "docx", "pdf", "scanned")
 def gold_cells(corpus: Path = CORPUS) -> list[damage.Cells]:
     """The gold records that render as a complete 2021 table set (no 2019 （六） row, no fragment)."""
     golds = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(corpus.glob("*.gold.json"))]
-    return [g["cells"] for g in golds if g["template"] == "gov2021" and set(g["cells"]) == set(ALL_KEYS) and not set(g["cells"]) & set(OTHER_TOTAL_KEYS)]
+    return [
+        g["cells"]
+        for g in golds
+        if g["template"] == "gov2021"
+        and set(g["cells"]) == set(ALL_KEYS)
+        and not set(g["cells"]) & set(OTHER_TOTAL_KEYS)
+    ]
 
 
 def sample_cells(index: int, golds: list[damage.Cells] | None = None) -> damage.Cells:
     """The cells of rendered sample `index`: a gold record with 三 and 四 scaled (identities still hold)."""
     golds = golds or gold_cells()
     factor = 1 + index % 3
-    return {k: v * factor if isinstance(v, int) and not k.startswith("active.") else v for k, v in golds[index % len(golds)].items()}
+    return {
+        k: v * factor if isinstance(v, int) and not k.startswith("active.") else v
+        for k, v in golds[index % len(golds)].items()
+    }
 
 
 def render(fmt: str, index: int, golds: list[damage.Cells] | None = None) -> bytes:

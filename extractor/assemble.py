@@ -81,7 +81,9 @@ def build_report(
     """A record from cells: meta, checks and verdict recomputed from scratch."""
     meta = extract_meta(doc.text, parsed.template if parsed else "unknown")
     meta = meta.model_copy(update={"input_name": doc.name, "input_format": doc.format, "input_sha256": doc.sha256})
-    report = Report(source=source, meta=meta, provenance=provenance, warnings=[*doc.warnings, *warnings]).with_cells(cells)
+    report = Report(source=source, meta=meta, provenance=provenance, warnings=[*doc.warnings, *warnings]).with_cells(
+        cells
+    )
     report.checks = run_checks(report.cells, doc.text)
     report.warnings += [c.message for c in report.checks if c.severity == "soft" and c.status == "fail"]
     report.verdict, report.verdict_reason = decide(report, parsed, doc.text)

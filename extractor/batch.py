@@ -75,7 +75,9 @@ class BatchResult:
     inputs: int = 0
     extracted: int = 0  # records written by this run
     skipped: int = 0  # inputs done by an earlier run
-    duplicates: list[dict] = field(default_factory=list)  # {path, same_content_as}: inputs whose content an earlier input has
+    duplicates: list[dict] = field(
+        default_factory=list
+    )  # {path, same_content_as}: inputs whose content an earlier input has
     run_counts: Counter = field(default_factory=Counter)  # this run: verdicts and errors
     dataset_counts: Counter = field(default_factory=Counter)  # the whole dataset
     errors: int = 0  # lines in errors.jsonl
@@ -124,7 +126,10 @@ def _serve(conn: Connection, fn: Callable, timeout: float, owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(hard, WORKER_MEMORY_LIMIT), hard))
+    resource.setrlimit(
+        resource.RLIMIT_AS,
+        (WORKER_MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(hard, WORKER_MEMORY_LIMIT), hard),
+    )
     while True:
         try:
             item = conn.recv()
@@ -242,7 +247,14 @@ def identify(path: Path) -> tuple[str | None, str | None]:
 
 def _progress(enabled: bool):
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -289,8 +301,10 @@ def done(out: Path, sha256: str) -> bool:
     except (OSError, ValueError):
         return False
     return (
-        isinstance(rows, dict) and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
-        and isinstance(record, dict) and record.get("verdict") == rows["verdict"]
+        isinstance(rows, dict)
+        and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
+        and isinstance(record, dict)
+        and record.get("verdict") == rows["verdict"]
     )
 
 
@@ -310,7 +324,12 @@ def _remove_stale_temporaries(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions(), log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> BatchResult:
+def run_batch(
+    files: list[Path],
+    out: Path,
+    options: BatchOptions = BatchOptions(),
+    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+) -> BatchResult:
     """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets."""
     started = time.perf_counter()
     lock = _lock(out)
@@ -348,7 +367,13 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
                     error_path(out, task.sha256).unlink(missing_ok=True)
                 else:
                     result.run_counts["error"] += 1
-                    atomic_write(error_path(out, task.sha256), json.dumps({"path": path_text(task.path), "sha256": task.sha256, "reason": value}, ensure_ascii=False), durable=False)
+                    atomic_write(
+                        error_path(out, task.sha256),
+                        json.dumps(
+                            {"path": path_text(task.path), "sha256": task.sha256, "reason": value}, ensure_ascii=False
+                        ),
+                        durable=False,
+                    )
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
         assembling = time.perf_counter()
@@ -359,7 +384,9 @@ def run_batch(files: list[Path], out: Path, options: BatchOptions = BatchOptions
     finally:
         lock.close()
     if not result.parquet:
-        log("nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')")
+        log(
+            "nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')"
+        )
     errors = f"; the errors are listed in {path_text(out / 'errors.jsonl')}" if result.errors else ""
     log(
         f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {len(result.duplicates)} duplicates; "

@@ -32,7 +32,18 @@ CHECKER_VERSION = "1.0"
 # A cell read with one of these flags was chosen by nianbao, not printed plainly: a failure that
 # involves it may be nianbao's reading rather than the agency's arithmetic.
 # An OCR reading is one too: a misread digit breaks an identity just as the agency's own slip would.
-UNCERTAIN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned", "ambiguous", "ungrounded", "not_found", "prose_confirmed", "ocr"})
+UNCERTAIN_FLAGS = frozenset(
+    {
+        "split_from_run",
+        "dropped_extra_value",
+        "realigned",
+        "ambiguous",
+        "ungrounded",
+        "not_found",
+        "prose_confirmed",
+        "ocr",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,7 @@ def table3_identities(values: Mapping[str, object]) -> list[Identity]:
     if OTHER_TOTAL_ROW in leaves:
         rows.insert(rows.index("total_processed"), OTHER_TOTAL_ROW)
     ids = [
-        Identity(f"T3.row:{r}", (t3_key(r, "total"),), tuple(t3_key(r, c) for c in T3_APPLICANT_COLUMNS))
-        for r in rows
+        Identity(f"T3.row:{r}", (t3_key(r, "total"),), tuple(t3_key(r, c) for c in T3_APPLICANT_COLUMNS)) for r in rows
     ]
     ids += [
         Identity(f"T3.sum:{c}", (t3_key("total_processed", c),), tuple(t3_key(r, c) for r in leaves))
@@ -83,8 +93,7 @@ def table3_identities(values: Mapping[str, object]) -> list[Identity]:
 
 def table4_identities() -> list[Identity]:
     return [
-        Identity(f"T4.sum:{g}", (t4_key(g, "total"),), tuple(t4_key(g, c) for c in T4_COLUMNS[:4]))
-        for g in T4_GROUPS
+        Identity(f"T4.sum:{g}", (t4_key(g, "total"),), tuple(t4_key(g, c) for c in T4_COLUMNS[:4])) for g in T4_GROUPS
     ]
 
 
@@ -92,12 +101,23 @@ def evaluate(identity: Identity, values: Mapping[str, object]) -> Check:
     operands = [values.get(k) for k in identity.keys]
     if any(v is None for v in operands):
         missing = [k for k in identity.keys if values.get(k) is None]
-        return Check(id=identity.id, status="uncheckable", cells=list(identity.keys), message=f"blank or missing: {', '.join(missing)}")
+        return Check(
+            id=identity.id,
+            status="uncheckable",
+            cells=list(identity.keys),
+            message=f"blank or missing: {', '.join(missing)}",
+        )
     lhs = sum(values[k] for k in identity.lhs)
     rhs = sum(values[k] for k in identity.rhs)
     status = "pass" if lhs == rhs else "fail"
-    message = "" if status == "pass" else f"{identity.id} fails: {' + '.join(identity.lhs)} = {lhs} but {' + '.join(_short(identity.rhs))} = {rhs} (residual {lhs - rhs:+d})"
-    return Check(id=identity.id, status=status, lhs=lhs, rhs=rhs, residual=lhs - rhs, cells=list(identity.keys), message=message)
+    message = (
+        ""
+        if status == "pass"
+        else f"{identity.id} fails: {' + '.join(identity.lhs)} = {lhs} but {' + '.join(_short(identity.rhs))} = {rhs} (residual {lhs - rhs:+d})"
+    )
+    return Check(
+        id=identity.id, status=status, lhs=lhs, rhs=rhs, residual=lhs - rhs, cells=list(identity.keys), message=message
+    )
 
 
 def _short(keys: tuple[str, ...]) -> list[str]:
@@ -145,7 +165,9 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
         if check.status != "fail":
             continue
         uncertain = [k for k in check.cells if k in cells and UNCERTAIN_FLAGS & set(cells[k].flags)]
-        model_made = any(k in cells and cells[k].source == "model" and "grounded" not in cells[k].flags for k in check.cells)
+        model_made = any(
+            k in cells and cells[k].source == "model" and "grounded" not in cells[k].flags for k in check.cells
+        )
         if uncertain or model_made:
             check.cause = "extraction"
             for k in uncertain:
@@ -164,7 +186,15 @@ def run_checks(cells: Mapping[str, Cell], text: str = "") -> list[Check]:
     values = {k: c.value for k, c in cells.items()}
     checks = [evaluate(i, values) for i in table3_identities(values) + table4_identities()]
     checks += [
-        Check(id=f"nonneg:{k}", status="fail", lhs=int(v), rhs=0, residual=int(v), cells=[k], message=f"{k} is negative ({v})")
+        Check(
+            id=f"nonneg:{k}",
+            status="fail",
+            lhs=int(v),
+            rhs=0,
+            residual=int(v),
+            cells=[k],
+            message=f"{k} is negative ({v})",
+        )
         for k, v in values.items()
         if isinstance(v, (int, Decimal)) and v < 0 and k not in SIGNED_KEYS  # 2019's 本年增/减 is signed
     ]
@@ -203,7 +233,13 @@ def soft_checks(values: Mapping[str, object], text: str) -> list[Check]:
         decimals = -fee.as_tuple().exponent if fee.as_tuple().exponent < 0 else 0
         ok = fee >= 0 and decimals <= 6
         checks.append(
-            Check(id="T2.fee", severity="soft", status="pass" if ok else "fail", cells=[FEE_KEY], message="" if ok else f"fee {fee} has {decimals} decimals or is negative")
+            Check(
+                id="T2.fee",
+                severity="soft",
+                status="pass" if ok else "fail",
+                cells=[FEE_KEY],
+                message="" if ok else f"fee {fee} has {decimals} decimals or is negative",
+            )
         )
     return checks
 

@@ -20,7 +20,9 @@ from extractor.output import RENDERERS, atomic_write
 from extractor.pipeline import Options, extract_path
 from schemas.record import Report, Verdict, load_saved, record_schema
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn 政府信息公开工作年度报告 pages into verified, typed data.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Turn 政府信息公开工作年度报告 pages into verified, typed data."
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_A_REPORT = 3  # every input was read, but some page is not a report (a `failed` record)
@@ -45,11 +47,25 @@ class Mode(str, Enum):
     auto = "auto"
 
 
-MODEL_OPTION = typer.Option(None, "--model", help="Model name sent to the endpoint (default: $NIANBAO_MODEL; for a llama.cpp server, the pinned local model).")
-SERVER_OPTION = typer.Option(None, "--server", help="llama: a llama.cpp server (the schema goes as a grammar); openai: a hosted API (default: llama when OPENAI_BASE_URL is a loopback address; or $NIANBAO_SERVER).")
-CACHE_DIR_OPTION = typer.Option(None, "--cache-dir", help="The model answer cache (default: $NIANBAO_CACHE_DIR or ~/.cache/nianbao).")
+MODEL_OPTION = typer.Option(
+    None,
+    "--model",
+    help="Model name sent to the endpoint (default: $NIANBAO_MODEL; for a llama.cpp server, the pinned local model).",
+)
+SERVER_OPTION = typer.Option(
+    None,
+    "--server",
+    help="llama: a llama.cpp server (the schema goes as a grammar); openai: a hosted API (default: llama when OPENAI_BASE_URL is a loopback address; or $NIANBAO_SERVER).",
+)
+CACHE_DIR_OPTION = typer.Option(
+    None, "--cache-dir", help="The model answer cache (default: $NIANBAO_CACHE_DIR or ~/.cache/nianbao)."
+)
 NO_CACHE_OPTION = typer.Option(False, "--no-cache", help="Neither read nor write the model answer cache.")
-REPLAY_OPTION = typer.Option(None, "--replay", help="Answer from these recordings only, with no network and no model (e.g. eval/recordings/<model>.jsonl).")
+REPLAY_OPTION = typer.Option(
+    None,
+    "--replay",
+    help="Answer from these recordings only, with no network and no model (e.g. eval/recordings/<model>.jsonl).",
+)
 
 
 def model_settings(model: str | None, server: str | None, cache_dir: Path | None, no_cache: bool, replay: Path | None):
@@ -86,7 +102,9 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() not in NOT_PAGES and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    if p.is_file()
+                    and p.suffix.lower() not in NOT_PAGES
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
         else:
@@ -142,18 +160,37 @@ def write_output(path: Path, text: str) -> None:
 def _progress(total: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, disable=total < 5 or not sys.stderr.isatty())
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=total < 5 or not sys.stderr.isatty(),
+    )
 
 
 @app.command()
 def extract(
     paths: list[Path] = typer.Argument(..., help="Report files or directories (text, markdown, HTML, PDF, DOCX)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout (atomically)."),
-    fmt: OutputFormat = typer.Option(OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."),
-    mode: Mode | None = typer.Option(None, "--mode", help="rules: template parser only; model: the model reads every report; auto: the model takes what the parser did not verify (default: auto with a model configured, else rules)."),
-    out: Path | None = typer.Option(None, "--out", help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory; a re-run skips inputs already done."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."
+    ),
+    mode: Mode | None = typer.Option(
+        None,
+        "--mode",
+        help="rules: template parser only; model: the model reads every report; auto: the model takes what the parser did not verify (default: auto with a model configured, else rules).",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory; a re-run skips inputs already done.",
+    ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
-    model_concurrency: int = typer.Option(4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."),
+    model_concurrency: int = typer.Option(
+        4, "--model-concurrency", min=1, help="Batch: worker processes when the model path runs."
+    ),
     timeout: float | None = typer.Option(
         None,
         "--timeout",
@@ -162,7 +199,9 @@ def extract(
         f"(default: {TIMEOUT_RULES:g}; with a live model, its per-report deadline (NIANBAO_DEADLINE, 600 s) plus "
         f"{TIMEOUT_RULES:g}, so a slow model never turns a report the parser read into an error).",
     ),
-    retry_errors: bool = typer.Option(False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."),
+    retry_errors: bool = typer.Option(
+        False, "--retry-errors", help="Batch: try again the inputs that failed in an earlier run."
+    ),
     engine: Engine = typer.Option(
         Engine.local,
         "--engine",
@@ -238,28 +277,58 @@ def _batch(files: list[Path], out: Path, options: BatchOptions) -> None:
     except BatchError as exc:
         fail(str(exc))
     except OSError as exc:  # the output folder filled up or went away mid-run
-        fail(f"cannot write in {path_text(out)}: {exc.strerror}; every finished input is saved: run the same command again to finish")
+        fail(
+            f"cannot write in {path_text(out)}: {exc.strerror}; every finished input is saved: run the same command again to finish"
+        )
     except KeyboardInterrupt:
-        fail(f"interrupted; every finished input is saved in {path_text(out / 'records')}: run the same command again to finish", 130)
+        fail(
+            f"interrupted; every finished input is saved in {path_text(out / 'records')}: run the same command again to finish",
+            130,
+        )
     raise typer.Exit(result.exit_code)
 
 
 @app.command()
 def bench(
-    n: int = typer.Option(200, "--n", min=1, help="Inputs of each kind (generated from the committed corpus and gold)."),
-    batch: int = typer.Option(10_000, "--batch", min=0, help="Text reports for the batch run through `extract --out` (0: skip)."),
+    n: int = typer.Option(
+        200, "--n", min=1, help="Inputs of each kind (generated from the committed corpus and gold)."
+    ),
+    batch: int = typer.Option(
+        10_000, "--batch", min=0, help="Text reports for the batch run through `extract --out` (0: skip)."
+    ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes for the batch run."),
-    kinds: str = typer.Option("txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure (also: scanned, through OCR)."),
-    workdir: Path | None = typer.Option(None, "--workdir", help="Keep the generated inputs here and reuse them next time (default: a temporary directory)."),
-    profile: bool = typer.Option(True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."),
-    hostile: int = typer.Option(0, "--hostile", min=0, help="Instead: the hostile drill with this many generated inputs (tracebacks, hangs, lost records, key on disk)."),
-    review: int = typer.Option(10_000, "--review", min=0, help="Records for the review site's build (the batch's, relabelled as a panel of agencies × 5 years; 0: skip)."),
+    kinds: str = typer.Option(
+        "txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure (also: scanned, through OCR)."
+    ),
+    workdir: Path | None = typer.Option(
+        None,
+        "--workdir",
+        help="Keep the generated inputs here and reuse them next time (default: a temporary directory).",
+    ),
+    profile: bool = typer.Option(
+        True, "--profile/--no-profile", help="Also profile the text path (cProfile) and list its hot spots."
+    ),
+    hostile: int = typer.Option(
+        0,
+        "--hostile",
+        min=0,
+        help="Instead: the hostile drill with this many generated inputs (tracebacks, hangs, lost records, key on disk).",
+    ),
+    review: int = typer.Option(
+        10_000,
+        "--review",
+        min=0,
+        help="Records for the review site's build (the batch's, relabelled as a panel of agencies × 5 years; 0: skip).",
+    ),
     engine: bool = typer.Option(
-        False, "--engine/--no-engine", help="Also run the batch on a local Dask cluster (the dask extra): overhead, costs."
+        False,
+        "--engine/--no-engine",
+        help="Also run the batch on a local Dask cluster (the dask extra): overhead, costs.",
     ),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
+
     unknown = set(kinds.split(",")) - {"txt", "html", "docx", "pdf", "scanned"}
     if unknown:
         fail(f"unknown kinds: {', '.join(sorted(unknown))} (choose from txt, html, docx, pdf, scanned)")
@@ -267,7 +336,9 @@ def bench(
         try:
             import reportlab  # noqa: F401 - renders the PDF inputs
         except ImportError:
-            fail("the pdf and scanned kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds")
+            fail(
+                "the pdf and scanned kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds"
+            )
     if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         fail("the scanned kind is read through OCR: pip install '.[ocr]', or leave scanned out of --kinds")
     if engine:
@@ -275,7 +346,17 @@ def bench(
             import distributed  # noqa: F401 - the cluster the engine bench starts
         except ImportError:
             fail("--engine needs Dask distributed: pip install 'nianbao[dask]'")
-    run(n, batch, jobs, kinds.split(","), workdir, profile, hostile=hostile, review=review if batch else 0, engine=engine)
+    run(
+        n,
+        batch,
+        jobs,
+        kinds.split(","),
+        workdir,
+        profile,
+        hostile=hostile,
+        review=review if batch else 0,
+        engine=engine,
+    )
 
 
 @app.command()
@@ -306,14 +387,27 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
         report.checks = run_checks(report.cells)
         report.verdict, report.verdict_reason = decide(report, None, "")
         failing = [c for c in report.checks if c.status == "fail"]
-        typer.echo(json.dumps({"source": report.source, "verdict": report.verdict.value, "verdict_reason": report.verdict_reason, "unverified": report.unverified, "failing": [c.model_dump(exclude_defaults=True) for c in failing]}, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "source": report.source,
+                    "verdict": report.verdict.value,
+                    "verdict_reason": report.verdict_reason,
+                    "unverified": report.unverified,
+                    "failing": [c.model_dump(exclude_defaults=True) for c in failing],
+                },
+                ensure_ascii=False,
+            )
+        )
         exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
     raise typer.Exit(exit_code)
 
 
 @app.command()
 def review(
-    path: Path = typer.Argument(..., help="A batch --out directory, or a records file (records.jsonl, or `extract --format json` output)."),
+    path: Path = typer.Argument(
+        ..., help="A batch --out directory, or a records file (records.jsonl, or `extract --format json` output)."
+    ),
     site: Path = typer.Option(..., "-o", "--output", help="The site's directory (created; open SITE/index.html)."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes rendering the report pages."),
 ) -> None:
@@ -324,8 +418,11 @@ def review(
         figures = build_site(path, site, jobs)
     except ReviewError as exc:
         fail(str(exc))
-    typer.echo(f"wrote {site / 'index.html'}: {figures['reports']} reports, {figures['agencies']} agencies, "
-               f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s", err=True)
+    typer.echo(
+        f"wrote {site / 'index.html'}: {figures['reports']} reports, {figures['agencies']} agencies, "
+        f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s",
+        err=True,
+    )
 
 
 @app.command()
@@ -340,18 +437,41 @@ def schema(output: Path | None = typer.Option(None, "-o", "--output")) -> None:
 
 @app.command("eval")
 def eval_command(
-    cases: str | None = typer.Option(None, "--cases", help="A directory of gold files (*.gold.json, or *.json with \"cells\"), one gold file, or 'generated' for a generated damage suite (default: the eval package's corpus, eval/corpus)."),
-    inputs: Path | None = typer.Option(None, "--inputs", help="Where to look for inputs that are not beside their gold file."),
+    cases: str | None = typer.Option(
+        None,
+        "--cases",
+        help="A directory of gold files (*.gold.json, or *.json with \"cells\"), one gold file, or 'generated' for a generated damage suite (default: the eval package's corpus, eval/corpus).",
+    ),
+    inputs: Path | None = typer.Option(
+        None, "--inputs", help="Where to look for inputs that are not beside their gold file."
+    ),
     mode: Mode = typer.Option(Mode.rules, "--mode", help="Extraction mode to evaluate."),
     report: Path = typer.Option(Path("eval/reports/latest"), "--report", help="Write PATH.json and PATH.md."),
-    min_accuracy: float | None = typer.Option(None, "--min-accuracy", help="Fail below this cell accuracy (0.95 or 95)."),
-    baseline: Path | None = typer.Option(None, "--baseline", help="Fail when a figure falls below this baseline's, for this mode."),
-    save_baseline: bool = typer.Option(False, "--save-baseline", help="Write this run's figures into --baseline instead of comparing."),
+    min_accuracy: float | None = typer.Option(
+        None, "--min-accuracy", help="Fail below this cell accuracy (0.95 or 95)."
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="Fail when a figure falls below this baseline's, for this mode."
+    ),
+    save_baseline: bool = typer.Option(
+        False, "--save-baseline", help="Write this run's figures into --baseline instead of comparing."
+    ),
     count: int = typer.Option(50, "--count", min=1, help="Generated suite: how many pages."),
     seed: int = typer.Option(0, "--seed", help="Generated suite: random seed."),
-    layouts: str | None = typer.Option(None, "--layouts", help="Generated suite: comma-separated layouts (default: all but 'scanned', which needs the ocr extra)."),
-    keep: Path | None = typer.Option(None, "--keep", help="Generated suite: write it here and keep it (default: a temporary directory)."),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds one input may take before it scores as not extracted (default: 30, or 1800 when a live model reads)."),
+    layouts: str | None = typer.Option(
+        None,
+        "--layouts",
+        help="Generated suite: comma-separated layouts (default: all but 'scanned', which needs the ocr extra).",
+    ),
+    keep: Path | None = typer.Option(
+        None, "--keep", help="Generated suite: write it here and keep it (default: a temporary directory)."
+    ),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        min=0.1,
+        help="Seconds one input may take before it scores as not extracted (default: 30, or 1800 when a live model reads).",
+    ),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
@@ -371,9 +491,14 @@ def eval_command(
         fail("--save-baseline needs --baseline PATH")
     try:
         base = evaluate.load_baseline(baseline, mode.value) if baseline and not save_baseline else None
-        options = Options(mode=mode.value, model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None)
+        options = Options(
+            mode=mode.value,
+            model=model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None,
+        )
         if timeout is None:
-            timeout = 1800.0 if mode != Mode.rules and replay is None else 30.0  # a 1.5B model on 2 cores: minutes per report
+            timeout = (
+                1800.0 if mode != Mode.rules and replay is None else 30.0
+            )  # a 1.5B model on 2 cores: minutes per report
         chosen = tuple(layouts.split(",")) if layouts else None
         result = evaluate.run_eval(cases, options, inputs, timeout, count, seed, keep, chosen)
     except evaluate.EvalError as exc:
@@ -399,7 +524,9 @@ model_app = typer.Typer(no_args_is_help=True, help="The local model (pull, serve
 cache_app = typer.Typer(no_args_is_help=True, help="The model answer cache.")
 app.add_typer(model_app, name="model")
 app.add_typer(cache_app, name="cache")
-MODEL_DIR_OPTION = typer.Option(None, "--dir", help="Where the GGUF file lives (default: $NIANBAO_MODEL_DIR or ~/.cache/nianbao/models).")
+MODEL_DIR_OPTION = typer.Option(
+    None, "--dir", help="Where the GGUF file lives (default: $NIANBAO_MODEL_DIR or ~/.cache/nianbao/models)."
+)
 
 
 @model_app.command("pull")
@@ -422,7 +549,9 @@ def model_serve(
     port: int = typer.Option(8080, "--port"),
     n_ctx: int = typer.Option(4096, "--n-ctx", help="Context window in tokens."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: every core)."),
-    python: str | None = typer.Option(None, "--python", help="An interpreter that has llama-cpp-python[server] (default: this one)."),
+    python: str | None = typer.Option(
+        None, "--python", help="An interpreter that has llama-cpp-python[server] (default: this one)."
+    ),
 ) -> None:
     """Serve the pulled model with llama_cpp.server (OpenAI-compatible) in the foreground, until Ctrl-C."""
 
@@ -430,15 +559,27 @@ def model_serve(
     from extractor.model.settings import default_model_dir
 
     if python is None and importlib.util.find_spec("llama_cpp") is None:
-        fail("llama-cpp-python is not installed here: pip install 'nianbao[local]', or pass --python with an interpreter that has it")
+        fail(
+            "llama-cpp-python is not installed here: pip install 'nianbao[local]', or pass --python with an interpreter that has it"
+        )
     try:
-        process = local.serve((directory or default_model_dir()) / local.DEFAULT_SPEC.filename, host=host, port=port, n_ctx=n_ctx, n_threads=threads, python=python)
+        process = local.serve(
+            (directory or default_model_dir()) / local.DEFAULT_SPEC.filename,
+            host=host,
+            port=port,
+            n_ctx=n_ctx,
+            n_threads=threads,
+            python=python,
+        )
     except local.ModelError as exc:
         fail(str(exc))
     signal.signal(signal.SIGTERM, _exit_on_signal)  # `kill` (a service manager's stop) must end the server too
     try:
         local.wait_until_ready(f"http://{host}:{port}/v1", timeout=300, process=process)
-        typer.echo(f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1", err=True)
+        typer.echo(
+            f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1",
+            err=True,
+        )
         process.wait()
     except local.ModelError as exc:
         fail(str(exc))
@@ -455,8 +596,12 @@ def _exit_on_signal(signum: int, frame) -> None:
 
 @model_app.command("record")
 def model_record(
-    cases: Path | None = typer.Option(None, "--cases", help="The gold corpus whose inputs the model reads (default: eval/corpus)."),
-    out: Path | None = typer.Option(None, "--out", help="The recordings file (default: eval/recordings/<model>.jsonl)."),
+    cases: Path | None = typer.Option(
+        None, "--cases", help="The gold corpus whose inputs the model reads (default: eval/corpus)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="The recordings file (default: eval/recordings/<model>.jsonl)."
+    ),
     model: str | None = MODEL_OPTION,
     server: str | None = SERVER_OPTION,
     cache_dir: Path | None = CACHE_DIR_OPTION,
@@ -484,7 +629,11 @@ def cache_stats(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     from extractor.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    stats = ResponseCache(directory).stats() if directory.is_dir() else {"directory": str(directory), "entries": 0, "bytes": 0}
+    stats = (
+        ResponseCache(directory).stats()
+        if directory.is_dir()
+        else {"directory": str(directory), "entries": 0, "bytes": 0}
+    )
     typer.echo(json.dumps(stats))
 
 

@@ -79,7 +79,12 @@ def dataset_rows(report: Report) -> str:
     row = wide_row(report)
     csv.writer(wide, lineterminator="\n").writerow([row.get(c) for c in WIDE_COLUMNS])  # csv writes None as empty
     csv.writer(cells, lineterminator="\n").writerows(cell_rows(report))
-    rendered = {"verdict": report.verdict.value, "wide": wide.getvalue(), "cells": cells.getvalue(), "cross_year": crossyear.facts(report)}
+    rendered = {
+        "verdict": report.verdict.value,
+        "wide": wide.getvalue(),
+        "cells": cells.getvalue(),
+        "cross_year": crossyear.facts(report),
+    }
     return json.dumps(rendered, ensure_ascii=False)
 
 
@@ -106,7 +111,9 @@ def csv_to_parquet(source: Path, target: Path, block_size: int = 1 << 20) -> Non
     try:
         reader = pacsv.open_csv(
             source,
-            read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),  # larger blocks cost memory, not time
+            read_options=pacsv.ReadOptions(
+                block_size=block_size, use_threads=False
+            ),  # larger blocks cost memory, not time
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True),
         )

@@ -58,7 +58,6 @@ class Document:
     ocr: bool = False  # the text was read by OCR from images: every value is a reading, not a printed fact
 
 
-
 def path_text(path: str | Path) -> str:
     """A path as text any output can carry: bytes of a name that are not UTF-8 (a Windows zip unpacked
     here) are written as `\\xNN` escapes instead of failing every JSON and CSV writer."""
@@ -204,8 +203,47 @@ def expand_spans(rows: list[list[tuple[str, int, int]]]) -> Grid:
 
 # ---------------------------------------------------------------- HTML
 
-_HTML_DROP = ("script", "style", "noscript", "template", "head", "nav", "header", "footer", "iframe", "object", "svg", "form", "button", "select")
-_HTML_BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "tr", "td", "th", "table", "blockquote", "pre", "dd", "dt", "hr"}
+_HTML_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "head",
+    "nav",
+    "header",
+    "footer",
+    "iframe",
+    "object",
+    "svg",
+    "form",
+    "button",
+    "select",
+)
+_HTML_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "hr",
+}
 
 
 _XML_INCOMPATIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -221,7 +259,9 @@ def _span(el, attr: str) -> int:
 _DEPTH_ERROR = re.compile(r":(\d+):\d+:FATAL:PARSER:ERR_RESOURCE_LIMIT: Excessive depth")
 # Tags that nest without bounds on real pages (an unclosed <span> per line, layout <div>s) and carry no
 # table structure: a page too deep for the parser is read again with them flattened (blocks → <br>).
-_FLATTEN = re.compile(r"<(/?)(span|font|b|i|u|em|strong|a|small|big|sub|sup|o:p|div|p|center|section|article)\b[^>]*>", re.I)
+_FLATTEN = re.compile(
+    r"<(/?)(span|font|b|i|u|em|strong|a|small|big|sub|sup|o:p|div|p|center|section|article)\b[^>]*>", re.I
+)
 _FLATTEN_BLOCKS = {"div", "p", "center", "section", "article"}
 
 
@@ -230,7 +270,9 @@ def _parse_html(raw: str):
     import lxml.html
     from lxml import etree
 
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
+    )
     try:
         root = lxml.html.document_fromstring(raw.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -244,8 +286,14 @@ def ingest_html(raw: str) -> tuple[str, list[Grid], tuple[str, ...]]:
     raw = _XML_INCOMPATIBLE.sub("", raw)  # lxml refuses control characters anywhere in the tree
     root, stopped = _parse_html(raw)
     if stopped is not None:
-        root, stopped = _parse_html(_FLATTEN.sub(lambda m: "<br>" if m.group(2).lower() in _FLATTEN_BLOCKS else "", raw))
-    warnings = () if stopped is None else (f"HTML nested deeper than {HTML_MAX_DEPTH} levels: the page was read only up to line {stopped}",)
+        root, stopped = _parse_html(
+            _FLATTEN.sub(lambda m: "<br>" if m.group(2).lower() in _FLATTEN_BLOCKS else "", raw)
+        )
+    warnings = (
+        ()
+        if stopped is None
+        else (f"HTML nested deeper than {HTML_MAX_DEPTH} levels: the page was read only up to line {stopped}",)
+    )
     for tag in _HTML_DROP:
         for el in root.iter(tag):
             el.drop_tree() if el.getparent() is not None else None
@@ -265,7 +313,9 @@ def ingest_html(raw: str) -> tuple[str, list[Grid], tuple[str, ...]]:
                 if _owning_table(tr) is el:
                     cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
                     rows.append([_cell_text(c.text_content()) for c in cells])
-                    spans.append([(_cell_text(c.text_content()), _span(c, "colspan"), _span(c, "rowspan")) for c in cells])
+                    spans.append(
+                        [(_cell_text(c.text_content()), _span(c, "colspan"), _span(c, "rowspan")) for c in cells]
+                    )
             grids.append(expand_spans(spans))
             out.append("\n" + render_rows(rows) + "\n")
             todo.append(el.tail or "")
@@ -298,7 +348,9 @@ def ingest_docx(data: bytes) -> tuple[str, list[Grid]]:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
             if unpacked > MAX_DOCX_UNPACKED_BYTES:
-                raise IngestError(f"DOCX unpacks to {unpacked // 2**20} MiB, over the {MAX_DOCX_UNPACKED_BYTES // 2**20} MiB limit (zip bomb?)")
+                raise IngestError(
+                    f"DOCX unpacks to {unpacked // 2**20} MiB, over the {MAX_DOCX_UNPACKED_BYTES // 2**20} MiB limit (zip bomb?)"
+                )
             xml = zf.read("word/document.xml")
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error):
         raise IngestError("broken DOCX (not a readable zip archive with a word/document.xml)") from None
@@ -321,7 +373,14 @@ def ingest_docx(data: bytes) -> tuple[str, list[Grid]]:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_RUN_TEXT = {_W + "t": None, _W + "tab": "\t", _W + "ptab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
+_RUN_TEXT = {
+    _W + "t": None,
+    _W + "tab": "\t",
+    _W + "ptab": "\t",
+    _W + "br": "\n",
+    _W + "cr": "\n",
+    _W + "noBreakHyphen": "-",
+}
 
 
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
@@ -343,7 +402,9 @@ def _check_inflated_size(data: bytes) -> None:
                 while pending and not inflater.eof:
                     total += len(inflater.decompress(pending, 2**20))
                     if total > MAX_PDF_INFLATED_BYTES:
-                        raise IngestError(f"PDF streams inflate to over {MAX_PDF_INFLATED_BYTES // 2**20} MiB (a decompression bomb?)")
+                        raise IngestError(
+                            f"PDF streams inflate to over {MAX_PDF_INFLATED_BYTES // 2**20} MiB (a decompression bomb?)"
+                        )
                     pending = inflater.unconsumed_tail
                 if inflater.eof:
                     break
@@ -405,7 +466,9 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid], list[Region], bool]:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         encrypted = "password" in str(exc).lower()
-        raise IngestError("encrypted PDF (a password is needed to read it)" if encrypted else f"broken PDF ({exc})") from None
+        raise IngestError(
+            "encrypted PDF (a password is needed to read it)" if encrypted else f"broken PDF ({exc})"
+        ) from None
     try:
         if len(pdf) > MAX_PDF_PAGES:
             raise IngestError(f"PDF has {len(pdf)} pages, over the {MAX_PDF_PAGES}-page limit")
@@ -463,7 +526,9 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
                 continue
             pdfium_c.FPDFText_GetLooseCharBox(raw, k, rect)
             box = (rect.left, rect.top, rect.right, rect.bottom)
-            if max(rect.top - rect.bottom, rect.right - rect.left) > 40:  # rotated text: PDFium's loose box is not the glyph's
+            if (
+                max(rect.top - rect.bottom, rect.right - rect.left) > 40
+            ):  # rotated text: PDFium's loose box is not the glyph's
                 pdfium_c.FPDFText_GetCharBox(raw, k, left, right, bottom, top)
                 box = (left.value, top.value, right.value, bottom.value)
             boxes.append(grid.Box(char, box[0], height - box[1], box[2], height - box[3]))
@@ -479,7 +544,14 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
         m = pdfium_c.FS_MATRIX()
         pdfium_c.FPDFPageObj_GetMatrix(obj, m)
         a, b, c, d, e, f = parent
-        matrix = (m.a * a + m.b * c, m.a * b + m.b * d, m.c * a + m.d * c, m.c * b + m.d * d, m.e * a + m.f * c + e, m.e * b + m.f * d + f)
+        matrix = (
+            m.a * a + m.b * c,
+            m.a * b + m.b * d,
+            m.c * a + m.d * c,
+            m.c * b + m.d * d,
+            m.e * a + m.f * c + e,
+            m.e * b + m.f * d + f,
+        )
         if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             for i in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
                 walk(pdfium_c.FPDFFormObj_GetObject(obj, i), matrix)
@@ -488,7 +560,10 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
         for i in range(pdfium_c.FPDFPath_CountSegments(obj)):
             segment = pdfium_c.FPDFPath_GetPathSegment(obj, i)
             pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
-            point = (x.value * matrix[0] + y.value * matrix[2] + matrix[4], x.value * matrix[1] + y.value * matrix[3] + matrix[5])
+            point = (
+                x.value * matrix[0] + y.value * matrix[2] + matrix[4],
+                x.value * matrix[1] + y.value * matrix[3] + matrix[5],
+            )
             if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
                 start = current = point
                 continue
@@ -532,7 +607,9 @@ def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[
                     parts.append("\t")
                     pos += 1
                 if line.table is not None and (text or piece.confidence == 0.0):  # 0: printed, but OCR read nothing
-                    regions.append(Region(pos, pos + len(text), number, tuple(round(v, 1) for v in piece.bbox), piece.confidence))
+                    regions.append(
+                        Region(pos, pos + len(text), number, tuple(round(v, 1) for v in piece.bbox), piece.confidence)
+                    )
                 parts.append(text)
                 pos += len(text)
             parts.append("\n")

@@ -10,11 +10,15 @@ from schemas.record import Meta
 _TITLE_END = re.compile(r"年\s*度\s*报\s*告")
 _CHROME_PREFIX = re.compile(r"^(?:标题|当前位置|当前页面)\s*[:：]?\s*")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_PUBLISH = re.compile(r"(?:发布日期|发布时间|成文日期|时间)\s*[:：]\s*((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
+_PUBLISH = re.compile(
+    r"(?:发布日期|发布时间|成文日期|时间)\s*[:：]\s*((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})"
+)
 _CITED = re.compile(r"国办公开办函\s*[〔\[(（]\s*(\d{4})\s*[〕\])）]\s*(\d+)\s*号")
 _PERIOD = re.compile(r"统计期限自\s*((?:19|20)\d{2})\s*年")
 _GOVERNMENT = re.compile(r"(人民政府|行政公署|管委会|管理委员会|实验区|地区)$")
-_WHOLE_AREA = re.compile(r"全(?:区|县|市|地区|州|盟|旗|省)(?:各级)?(?:行政机关)?(?:共)?(?:收到|受理|主动公开|办理|各级)")
+_WHOLE_AREA = re.compile(
+    r"全(?:区|县|市|地区|州|盟|旗|省)(?:各级)?(?:行政机关)?(?:共)?(?:收到|受理|主动公开|办理|各级)"
+)
 
 
 def find_title(text: str) -> str | None:
@@ -28,7 +32,11 @@ def find_title(text: str) -> str | None:
     for previous in reversed(lines_before[-2:]):
         # a wrapped title: "…2023年政府信息公开工作\n年度报告" or "洪泽区人民政府\n2023 年…年度报告"
         fragment = re.sub(r"\s", "", title)
-        if (len(fragment) <= 8 or _YEAR.match(fragment)) and len(previous) <= 40 and not re.search(r"[。:：]", previous):
+        if (
+            (len(fragment) <= 8 or _YEAR.match(fragment))
+            and len(previous) <= 40
+            and not re.search(r"[。:：]", previous)
+        ):
             title = previous + title
         else:
             break

@@ -17,7 +17,17 @@ from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 from schemas.record import Report
 
 # `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
-META_COLUMNS = ("source", "verdict", "unverified", "agency_name", "report_year", "template", "scope", "publish_date", "input_sha256")
+META_COLUMNS = (
+    "source",
+    "verdict",
+    "unverified",
+    "agency_name",
+    "report_year",
+    "template",
+    "scope",
+    "publish_date",
+    "input_sha256",
+)
 
 
 _UMASK = os.umask(0o022)  # read once, at import, before any thread could create a file meanwhile
@@ -68,7 +78,8 @@ def cell_line(report: Report) -> dict:
         "verdict": report.verdict.value,
         "verdict_reason": report.verdict_reason,
         "checks": [
-            {k: v for k, v in check.model_dump(exclude_defaults=True).items() if k != "cells"} | {"status": check.status}
+            {k: v for k, v in check.model_dump(exclude_defaults=True).items() if k != "cells"}
+            | {"status": check.status}
             for check in report.checks
         ],
         "cells": {k: json_value(v) for k, v in report.values().items()},

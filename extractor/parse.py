@@ -183,7 +183,12 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
         for part, start in cells:
             if not part.strip():
                 items.append(Item("blank", "", start, start + len(part)))
-            elif in_grid and _CJK.search(part) and not _NUMBER_WITH_UNIT.fullmatch(part) and part.strip() not in _ZERO_MARKERS:
+            elif (
+                in_grid
+                and _CJK.search(part)
+                and not _NUMBER_WITH_UNIT.fullmatch(part)
+                and part.strip() not in _ZERO_MARKERS
+            ):
                 items.append(Item("text", part, start, start + len(part)))  # a label cell: '数据1', '1. 属于…'
             else:
                 items.extend(_cell_items(part, start))
@@ -246,7 +251,11 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
         if len(cells) == n and (not padded or trust_blanks):
             return _reading(cells, decimal_last)
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
-        return RowReading(extra=[_as_number(v.text) for v in values], raw=[v.text for v in values], spans=[(v.start, v.end) for v in values])
+        return RowReading(
+            extra=[_as_number(v.text) for v in values],
+            raw=[v.text for v in values],
+            spans=[(v.start, v.end) for v in values],
+        )
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
@@ -318,7 +327,9 @@ def locate(text: str) -> Regions:
             t4 = m
             break
     t2_end = t3_start if t3_start is not None else (t4.start() if t4 else len(text))
-    t2_titles = [m for m in _T2_TITLE.finditer(text, 0, t2_end) if _T2_START.search(text, m.end(), min(t2_end, m.end() + 800))]
+    t2_titles = [
+        m for m in _T2_TITLE.finditer(text, 0, t2_end) if _T2_START.search(text, m.end(), min(t2_end, m.end() + 800))
+    ]
     if t2_titles:
         regions.t2 = (t2_titles[-1].end(), t2_end)
         regions.t2_section = _section_start(text, t2_titles)
@@ -388,7 +399,9 @@ class TableRow:
 
     def candidates(self) -> list[tuple]:
         """The positional readings the parser's reader allows for this row's tokens."""
-        reading = read_row(self.items, len(self.keys), self.constraint, trust_blanks=True, decimal_last=self.decimal_last)
+        reading = read_row(
+            self.items, len(self.keys), self.constraint, trust_blanks=True, decimal_last=self.decimal_last
+        )
         if reading.extra:
             return [solve.drop_one(reading.extra, p) for p in range(len(reading.extra))]
         return reading.candidates
@@ -417,7 +430,9 @@ def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: t
             raw=reading.raw[i] if reading.raw else None,
             span=reading.spans[i] if reading.spans else None,
             flags=sorted(set(flags)),
-            candidates=sorted({c[i] for c in reading.candidates}, key=lambda v: (v is None, v)) if values is None and reading.candidates else [],
+            candidates=sorted({c[i] for c in reading.candidates}, key=lambda v: (v is None, v))
+            if values is None and reading.candidates
+            else [],
         )
 
 
@@ -454,11 +469,15 @@ class Table2Template:
         return re.compile("|".join([_T2_BLOCK.pattern, *keywords]))
 
 
-
 T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
 T2_2019 = Table2Template(
-    "active_2019", T2_2019_LABELS, T2_2019_ROWS, frozenset({PROCUREMENT_KEY}), True, None,
-    frozenset({"fees", "procurement"})
+    "active_2019",
+    T2_2019_LABELS,
+    T2_2019_ROWS,
+    frozenset({PROCUREMENT_KEY}),
+    True,
+    None,
+    frozenset({"fees", "procurement"}),
 )
 
 
@@ -588,7 +607,9 @@ def prose_confirmed(text: str, table_start: int, row: str, candidates: list[tupl
     return winners[0] if best >= 2 and len(winners) == 1 else None
 
 
-def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> list[Anchor]:
+def parse_table3(
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
+) -> list[Anchor]:
     """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
     anchors = find_labels(text, T3_LABELS, lo, hi)
     rows = [a.row for a in anchors]
@@ -603,8 +624,12 @@ def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
     segments = _rows_between(text, anchors, hi, _T4_HEADER)
     realigned = place_number_rows(text, segments) or realign_shifted_values(segments, 7, solve.row_total_holds)
     if realigned:
-        warnings.append(f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order")
-    readings = {row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks) for row, items in segments.items()}
+        warnings.append(
+            f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
+        )
+    readings = {
+        row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks) for row, items in segments.items()
+    }
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -617,7 +642,9 @@ def parse_table3(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[st
     return anchors
 
 
-def parse_table4(text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]) -> None:
+def parse_table4(
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
+) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
@@ -650,7 +677,9 @@ def read_transposed_table4(
             return False
         readings.append(items)
     widths = {sum(1 for i in items if i.kind == "value") for items in readings}
-    groups = 3 if re.search(r"直\s*接\s*起\s*诉|复\s*议\s*后", text[lo : anchors[0].start]) else 2  # the header names them
+    groups = (
+        3 if re.search(r"直\s*接\s*起\s*诉|复\s*议\s*后", text[lo : anchors[0].start]) else 2
+    )  # the header names them
     if widths != {groups}:  # shaped by result but not readable by column: never in print order
         values = [i for items in readings for i in items if i.kind == "value"]
         raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
@@ -775,7 +804,9 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
             options = positions or [p for p in explained if constraint(solve.drop_one(reading.extra, p))] or explained
         else:
             options = explained
-        reading.candidates = _plausible_drops({solve.drop_one(reading.extra, p) for p in options}, constraint, len(extra))
+        reading.candidates = _plausible_drops(
+            {solve.drop_one(reading.extra, p) for p in options}, constraint, len(extra)
+        )
         keep = options[0] if options else None
         n = len(reading.extra) - 1
         if keep is not None:
@@ -784,7 +815,11 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
         else:
             reading.raw, reading.spans = reading.raw[:n], reading.spans[:n]
         reading.flags = [["dropped_extra_value"] for _ in range(n)]
-    where = "undecidable but harmless: every choice reads the same" if positions and all(len(r.candidates) == 1 for r in extra.values()) else f"positions allowed: {positions}"
+    where = (
+        "undecidable but harmless: every choice reads the same"
+        if positions and all(len(r.candidates) == 1 for r in extra.values())
+        else f"positions allowed: {positions}"
+    )
     warnings.append(f"{table}: {len(extra)} rows print one value too many; dropped by the identities ({where})")
 
 
@@ -838,7 +873,9 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
         parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:
         template = "gov2021"
-    parsed = ParsedTables(cells, regions, found, warnings, template, absent=absent_rows(text, found, template, regions.t3))
+    parsed = ParsedTables(
+        cells, regions, found, warnings, template, absent=absent_rows(text, found, template, regions.t3)
+    )
     parsed.rows = table_rows(text, parsed, t2_anchors, t3_anchors)
     start = regions.t3[0] if regions.t3 else (regions.t2[0] if regions.t2 else None)
     parsed.stops_inside_tables = start is not None and regions.t4 is None and not _END_TITLE.search(text, start + 200)
@@ -849,7 +886,15 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
 
 
 def _rows_from_anchors(
-    text: str, table: str, rows: list[str], labels, lo: int, hi: int, keys_of, constraint, ends: re.Pattern | None = None
+    text: str,
+    table: str,
+    rows: list[str],
+    labels,
+    lo: int,
+    hi: int,
+    keys_of,
+    constraint,
+    ends: re.Pattern | None = None,
 ) -> list[TableRow]:
     """Rows by their label anchors, as the parser reads them (a row ends at the next label, or where
     `row_end` says with `ends`); a row whose label was not found gets the text between its found neighbours."""
@@ -916,7 +961,9 @@ def table_rows(text: str, parsed: ParsedTables, t2_anchors: list[Anchor], t3_anc
         single = any(a.row == OTHER_TOTAL_ROW for a in t3_anchors)  # the 2019 （六） row, as parse_table3 found it
         names = t3_rows_2019() if single else list(T3_ROWS)
         keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
-        rows += _rows_from_anchors(text, "三", names, list(t3_anchors), lo, hi, keys_of, solve.row_total_holds, _T4_HEADER)
+        rows += _rows_from_anchors(
+            text, "三", names, list(t3_anchors), lo, hi, keys_of, solve.row_total_holds, _T4_HEADER
+        )
     if regions.t4:
         lo, hi = regions.t4
         keys = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)

@@ -54,4 +54,3 @@ def extract_path(path: str | Path, options: Options = Options()) -> Report:
     """Raises IngestError (one-line message) for input that is not a readable page."""
     doc = ingest_path(path)
     return extract_document(doc, path_text(path), options)
-

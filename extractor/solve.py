@@ -138,7 +138,9 @@ def explains_extra(values: Sequence[int], position: int) -> bool:
     report, so it is not taken on their word alone.
     """
     value = values[position]
-    if (position > 0 and values[position - 1] == value) or (position + 1 < len(values) and values[position + 1] == value):
+    if (position > 0 and values[position - 1] == value) or (
+        position + 1 < len(values) and values[position + 1] == value
+    ):
         return True
     # a subtotal is printed before the columns it sums (自然人 | 法人小计 | 商业企业 … 其他 | 总计)
     return any(sum(values[position + 1 : position + 1 + k]) == value for k in range(2, len(values) - position))

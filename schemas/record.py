@@ -99,7 +99,9 @@ class Cell(BaseModel):
     source: Literal["parser", "model"] = "parser"
     candidates: list[int | Decimal | None] = Field(default_factory=list)
     page: int | None = None  # PDF and OCR pages: the page the cell was read on (1-based)
-    bbox: tuple[float, float, float, float] | None = None  # its box there: x0, top, x1, bottom (PDF points, or image pixels for OCR)
+    bbox: tuple[float, float, float, float] | None = (
+        None  # its box there: x0, top, x1, bottom (PDF points, or image pixels for OCR)
+    )
     confidence: float | None = None  # OCR's confidence in the text read there
 
     @field_validator("raw")
@@ -365,9 +367,12 @@ class Report(BaseModel):
         unverified = set(self.unverified)
         return {
             key: (
-                "unverified" if key in unverified
-                else "verified" if cell.value is not None
-                else "blank" if "blank" in cell.flags
+                "unverified"
+                if key in unverified
+                else "verified"
+                if cell.value is not None
+                else "blank"
+                if "blank" in cell.flags
                 else "unread"
             )
             for key, cell in self.cells.items()
@@ -411,7 +416,7 @@ def load_saved(data: object) -> Report:
     if not isinstance(data, dict):
         raise ValueError(f"record: a JSON object expected, not {type(data).__name__}")
     cells = data.get("cells")
-    for key, cell in (cells.items() if isinstance(cells, dict) else ()):
+    for key, cell in cells.items() if isinstance(cells, dict) else ():
         where = f"cells.{key}"
         if key not in _KNOWN_KEYS:
             raise ValueError(f"{where}: not a canonical key")
@@ -419,7 +424,7 @@ def load_saved(data: object) -> Report:
             continue  # pydantic names it below
         value = cell.get("value")
         if key == FEE_KEY and not (value is None or isinstance(value, str) and _DECIMAL.fullmatch(value)):
-            raise ValueError(f"{where}.value: the fee is a decimal string such as \"12.5\", not {json.dumps(value)}")
+            raise ValueError(f'{where}.value: the fee is a decimal string such as "12.5", not {json.dumps(value)}')
         if key != FEE_KEY and not (value is None or type(value) is int):
             raise ValueError(f"{where}.value: a count is a JSON integer, not {json.dumps(value)}")
         if value is None and not cell.get("flags"):

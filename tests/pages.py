@@ -5,6 +5,7 @@ from __future__ import annotations
 from schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
 from schemas.keys import T3_COLUMNS, T3_LEAF_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
 
+
 def _flat_labels() -> dict[str, str]:
     """The template's row labels (eval.damage) flattened to one line, as a text conversion prints them."""
     labels = dict(T3_WIDE_LABELS)
@@ -19,32 +20,72 @@ def _flat_labels() -> dict[str, str]:
 T3_LABEL_TEXT = _flat_labels()
 
 
-def consistent_table3(leaves: dict[str, list[int]], new_received: list[int], carried_over: list[int] | None = None) -> dict[str, list[int]]:
+def consistent_table3(
+    leaves: dict[str, list[int]], new_received: list[int], carried_over: list[int] | None = None
+) -> dict[str, list[int]]:
     """All 25 rows of table 三 (six applicant values each, plus the total), made to satisfy every identity."""
     carried_over = carried_over or [0] * 6
     rows = {r: leaves.get(r, [0] * 6) for r in T3_LEAF_ROWS}
     processed = [sum(rows[r][c] for r in T3_LEAF_ROWS) for c in range(6)]
     forward = [n + o - p for n, o, p in zip(new_received, carried_over, processed)]
     assert min(forward) >= 0, "choose new_received large enough"
-    table = {"new_received": new_received, "carried_over": carried_over, **rows, "total_processed": processed, "carried_forward": forward}
+    table = {
+        "new_received": new_received,
+        "carried_over": carried_over,
+        **rows,
+        "total_processed": processed,
+        "carried_forward": forward,
+    }
     return {r: [*table[r], sum(table[r])] for r in T3_ROWS}
 
 
-T2_DEFAULT = {"规章": [0, 0, 0], "行政规范性文件": [3, 1, 20], "行政许可": [15], "行政处罚": [7], "行政强制": [0], "行政事业性收费": ["12.5"]}
+T2_DEFAULT = {
+    "规章": [0, 0, 0],
+    "行政规范性文件": [3, 1, 20],
+    "行政许可": [15],
+    "行政处罚": [7],
+    "行政强制": [0],
+    "行政事业性收费": ["12.5"],
+}
 T4_DEFAULT = [1, 0, 1, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
 
 
-def page(table3: dict[str, list[int]], *, row_sep: str = "\n", cell_sep: str = " ", t2: dict | None = None, t4: list | None = None, t3_labels: dict[str, str] | None = None) -> str:
+def page(
+    table3: dict[str, list[int]],
+    *,
+    row_sep: str = "\n",
+    cell_sep: str = " ",
+    t2: dict | None = None,
+    t4: list | None = None,
+    t3_labels: dict[str, str] | None = None,
+) -> str:
     """A report page with the three tables, one row per line unless the separators say otherwise."""
     labels = t3_labels or T3_LABEL_TEXT
     t2 = T2_DEFAULT if t2 is None else t2
     t4 = T4_DEFAULT if t4 is None else t4
-    lines = ["测试县人民政府2023年政府信息公开工作年度报告", "一、总体情况", "本年度工作稳步推进。", "二、主动公开政府信息情况", "第二十条第（一）项", "信息内容 本年制发件数 本年废止件数 现行有效件数"]
+    lines = [
+        "测试县人民政府2023年政府信息公开工作年度报告",
+        "一、总体情况",
+        "本年度工作稳步推进。",
+        "二、主动公开政府信息情况",
+        "第二十条第（一）项",
+        "信息内容 本年制发件数 本年废止件数 现行有效件数",
+    ]
     lines += [cell_sep.join([label, *map(str, values)]) for label, values in t2.items()]
-    lines += ["三、收到和处理政府信息公开申请情况", "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "申请人情况 自然人 法人或其他组织 总计", "商业企业 科研机构 社会公益组织 法律服务机构 其他"]
+    lines += [
+        "三、收到和处理政府信息公开申请情况",
+        "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+        "申请人情况 自然人 法人或其他组织 总计",
+        "商业企业 科研机构 社会公益组织 法律服务机构 其他",
+    ]
     body = row_sep.join(cell_sep.join([labels[r], *map(str, table3[r])]) for r in T3_ROWS)
     lines.append(body)
-    lines += ["四、政府信息公开行政复议、行政诉讼情况", "行政复议 行政诉讼", "结果维持 结果纠正 其他结果 尚未审结 总计", cell_sep.join(map(str, t4))]
+    lines += [
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "行政复议 行政诉讼",
+        "结果维持 结果纠正 其他结果 尚未审结 总计",
+        cell_sep.join(map(str, t4)),
+    ]
     lines += ["五、存在的主要问题及改进情况", "无。", "六、其他需要报告的事项", "无。"]
     return "\n".join(lines) + "\n"
 

@@ -16,7 +16,11 @@ def completion(content: str, prompt_tokens: int = 100, completion_tokens: int = 
         "created": 0,
         "model": "scripted",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
@@ -77,7 +81,14 @@ def read_like_a_perfect_model(body: dict) -> dict:
     lines = re.findall(r"^R\d+ (.*)$", text, re.M)
     if "Table 二" in text:
         nums = [numbers(line) for line in lines]
-        return {"R1": [int(v) for v in nums[0][-3:]], "R2": [int(v) for v in nums[1][-3:]], "R3": int(nums[2][-1]), "R4": int(nums[3][-1]), "R5": int(nums[4][-1]), "R6": nums[5][-1]}
+        return {
+            "R1": [int(v) for v in nums[0][-3:]],
+            "R2": [int(v) for v in nums[1][-3:]],
+            "R3": int(nums[2][-1]),
+            "R4": int(nums[3][-1]),
+            "R5": int(nums[4][-1]),
+            "R6": nums[5][-1],
+        }
     if "Table 四" in text:
         return {"rows": [[int(v) for v in numbers(line)[-5:]] for line in lines]}
     return {"rows": [[int(v) for v in numbers(line)[-7:]] for line in lines]}

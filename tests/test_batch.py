@@ -24,7 +24,18 @@ from extractor.pipeline import extract_path
 from eval.samples import sample_cells, write_samples
 from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 
-HOSTILE = ("empty", "binary", "big", "gbk", "truncated_html", "external_html", "zip_bomb", "broken_pdf", "not_a_report", "injection")
+HOSTILE = (
+    "empty",
+    "binary",
+    "big",
+    "gbk",
+    "truncated_html",
+    "external_html",
+    "zip_bomb",
+    "broken_pdf",
+    "not_a_report",
+    "injection",
+)
 NIANBAO = [sys.executable, "-m", "extractor.cli"]
 
 
@@ -88,7 +99,9 @@ def test_batch_writes_every_good_report_and_every_bad_file(folder, tmp_path):
     assert list(wide[0]) == list(WIDE_COLUMNS)
     assert len(wide) == len(records) == result.extracted
     row = next(r for r in wide if r["source"] == str(root / "002_a80d00d8d16235a9-00002.txt"))
-    assert row["applications.new_received.natural_person"] == str(expected[row["source"]]["applications.new_received.natural_person"])
+    assert row["applications.new_received.natural_person"] == str(
+        expected[row["source"]]["applications.new_received.natural_person"]
+    )
 
     long = read_csv(out / "cells.csv")
     assert list(long[0]) == list(CELL_COLUMNS)
@@ -153,7 +166,9 @@ def test_killed_run_resumes_without_redoing_records(tmp_path):
 
 def test_pool_kills_a_runaway_and_keeps_going():
     started = time.monotonic()
-    results = {item: (ok, value) for item, ok, value in run_pool(time.sleep, [0.01, 60, 0.02, 0.03], workers=2, timeout=0.5)}
+    results = {
+        item: (ok, value) for item, ok, value in run_pool(time.sleep, [0.01, 60, 0.02, 0.03], workers=2, timeout=0.5)
+    }
     assert time.monotonic() - started < 10
     assert results[60][0] is False and "timed out" in results[60][1]
     assert all(results[t] == (True, None) for t in (0.01, 0.02, 0.03))
@@ -199,11 +214,19 @@ def test_without_pyarrow_the_csvs_are_written_and_the_skip_said_once(tmp_path, m
 def test_cli_batch(tmp_path):
     write_samples(tmp_path / "in", "txt", 2)
     (tmp_path / "in" / "empty.txt").write_bytes(b"")
-    run = subprocess.run([*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--timeout", "20"], capture_output=True, text=True)
+    run = subprocess.run(
+        [*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--timeout", "20"],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1  # one bad input
     assert "3 inputs: 2 extracted" in run.stderr and "Traceback" not in run.stderr
     assert json.loads((tmp_path / "out" / "errors.jsonl").read_text())["reason"] == "empty file"
-    both = subprocess.run([*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(tmp_path / "o2"), "-o", str(tmp_path / "x.json")], capture_output=True, text=True)
+    both = subprocess.run(
+        [*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(tmp_path / "o2"), "-o", str(tmp_path / "x.json")],
+        capture_output=True,
+        text=True,
+    )
     assert both.returncode == 2 and "exclude each other" in both.stderr
 
 

@@ -26,8 +26,14 @@ def test_corpus_case(case):
         report = extract_path(case.parent / name)
         values = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in report.values().items()}
         expected = gold["cells"] | dict.fromkeys(gold.get("not_on_page", []))
-        wrong = {k: (g, values.get(k), report.cells[k].flags if k in report.cells else None) for k, g in expected.items() if values.get(k) != g}
-        assert report.verdict.value == EXPECTED_VERDICT.get(name, EXPECTED_VERDICT.get(stem, "verified")), report.verdict_reason
+        wrong = {
+            k: (g, values.get(k), report.cells[k].flags if k in report.cells else None)
+            for k, g in expected.items()
+            if values.get(k) != g
+        }
+        assert report.verdict.value == EXPECTED_VERDICT.get(name, EXPECTED_VERDICT.get(stem, "verified")), (
+            report.verdict_reason
+        )
         # a cell may be wrong only where the record says it could not read it
         assert all("ambiguous" in flags for _, _, flags in wrong.values()), (name, wrong)
         failing = sorted(c.id for c in report.checks if c.status == "fail" and c.severity == "hard")

@@ -15,7 +15,9 @@ from eval.evaluate import score_record, time_limit
 from extractor.ingest import ingest_bytes
 from extractor.pipeline import extract_document
 
-bounded = settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+bounded = settings(
+    max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 SPLIT_LAYOUTS = [name for name in SUITE_LAYOUTS if name != "glued"]  # cell separators survive
 FILE_LAYOUTS = ["pdf", "docx"]  # ten times slower to make and read: fewer examples alone, damaged in the combined test
 TEXT_LAYOUTS = [name for name in SPLIT_LAYOUTS if name not in FILE_LAYOUTS]
@@ -27,7 +29,9 @@ def assert_verified_means_right(generated) -> None:
     report = extract_document(ingest_bytes(generated.data, generated.filename), generated.filename)
     score = score_record(generated.name, generated.filename, generated.cells, report, generated.source_errors)
     wrong = [(c.key, c.gold, c.got, c.raw) for c in score.wrong]
-    assert score.silent == 0, f"{generated.layout} {generated.damages}: verified with {len(wrong)} wrong cells, e.g. {wrong[:5]}"
+    assert score.silent == 0, (
+        f"{generated.layout} {generated.damages}: verified with {len(wrong)} wrong cells, e.g. {wrong[:5]}"
+    )
 
 
 @pytest.mark.parametrize("layout", TEXT_LAYOUTS)
@@ -52,7 +56,13 @@ def test_each_damage_kind_alone(damage, rng, profile, layout):
 
 
 @settings(bounded, max_examples=60)
-@given(rng=rngs, profile=profiles, layout=st.sampled_from(SPLIT_LAYOUTS), damages=st.sets(st.sampled_from(list(DAMAGES))), source_error=st.booleans())
+@given(
+    rng=rngs,
+    profile=profiles,
+    layout=st.sampled_from(SPLIT_LAYOUTS),
+    damages=st.sets(st.sampled_from(list(DAMAGES))),
+    source_error=st.booleans(),
+)
 def test_damage_kinds_combined(rng, profile, layout, damages, source_error):
     assert_verified_means_right(generate(rng, layout, tuple(damages), profile, source_error))
 
@@ -66,7 +76,9 @@ def test_extra_value_beside_a_source_error(rng, layout):
 @bounded
 @given(rng=rngs, damages=st.sets(st.sampled_from(list(DAMAGES))), source_error=st.booleans())
 def test_glued_digit_runs(rng, damages, source_error):
-    assert_verified_means_right(generate(rng, "glued", tuple(damages), rng.choice(["zero_heavy", "typical"]), source_error))
+    assert_verified_means_right(
+        generate(rng, "glued", tuple(damages), rng.choice(["zero_heavy", "typical"]), source_error)
+    )
 
 
 def test_glued_page_with_large_values_extracts_in_bounded_time():

@@ -37,7 +37,12 @@ NONZERO_KEY = next(k for k, v in GOLD.items() if k.startswith("applications.") a
 def record(gold, verdict=Verdict.verified, changes=None, checks=(), flags=("split_from_run",)):
     """A fake extracted record holding the gold values, with `changes` planted (carrying `flags`)."""
     values = {**gold, **(changes or {})}
-    cells = {k: Cell(value=Decimal(v) if k == FEE_KEY and v is not None else v, flags=list(flags) if k in (changes or {}) else []) for k, v in values.items()}
+    cells = {
+        k: Cell(
+            value=Decimal(v) if k == FEE_KEY and v is not None else v, flags=list(flags) if k in (changes or {}) else []
+        )
+        for k, v in values.items()
+    }
     report = Report(verdict=verdict).with_cells(cells)
     report.checks = list(checks)
     return report
@@ -77,7 +82,13 @@ def test_a_planted_wrong_cell_in_a_verified_record_is_a_silent_error():
     assert (s["silent_errors"], s["silent_records"]) == (1, 1)
     assert s["flag_recall"] == {"right": 0, "total": 1, "rate": 0.0}
     worst = s["worst_cells"][0]
-    assert (worst["key"], worst["gold"], worst["got"], worst["silent"], worst["flags"]) == (NONZERO_KEY, GOLD[NONZERO_KEY], wrong, True, ["split_from_run"])
+    assert (worst["key"], worst["gold"], worst["got"], worst["silent"], worst["flags"]) == (
+        NONZERO_KEY,
+        GOLD[NONZERO_KEY],
+        wrong,
+        True,
+        ["split_from_run"],
+    )
     assert any("silent errors" in reason for reason in gate(result(score)))
 
 
@@ -94,8 +105,12 @@ def test_the_same_wrong_cell_flagged_is_not_silent_and_counts_for_recall_and_pre
 
 def test_a_wrong_value_is_an_unmarked_error_in_any_verdict_unless_the_record_lists_it_unverified():
     wrong = GOLD[NONZERO_KEY] + 1
-    unmarked = score_record("c", "c.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}, flags=[]))  # a plain misread
-    marked = score_record("d", "d.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}, flags=["ambiguous"]))
+    unmarked = score_record(
+        "c", "c.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}, flags=[])
+    )  # a plain misread
+    marked = score_record(
+        "d", "d.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: wrong}, flags=["ambiguous"])
+    )
     wrong_null = score_record("e", "e.txt", GOLD, record(GOLD, Verdict.needs_model, {NONZERO_KEY: None}))
     s = summarise([unmarked, marked, wrong_null])
     assert s["silent_errors"] == 0
@@ -103,7 +118,9 @@ def test_a_wrong_value_is_an_unmarked_error_in_any_verdict_unless_the_record_lis
     assert s["unmarked"] == [f"c: {NONZERO_KEY} = {wrong} (gold {GOLD[NONZERO_KEY]})"]
     assert s["worst_cells"][0]["unmarked"] and s["worst_cells"][0]["case"] == "c"
     assert [r["unmarked_errors"] for r in result(unmarked, marked, wrong_null)["records"]] == [1, 0, 0]
-    assert gate(result(unmarked)) == [f"1 unmarked errors: wrong values in 1 records that their `unverified` list does not name (first: {s['unmarked'][0]})"]
+    assert gate(result(unmarked)) == [
+        f"1 unmarked errors: wrong values in 1 records that their `unverified` list does not name (first: {s['unmarked'][0]})"
+    ]
     assert gate(result(marked, wrong_null)) == []
     assert "unmarked errors 1" in render_markdown({**result(unmarked, marked), "cases": "c", "bad_cases": []})
 
@@ -111,8 +128,16 @@ def test_a_wrong_value_is_an_unmarked_error_in_any_verdict_unless_the_record_lis
 def test_not_on_page_keys_score_null_right_and_a_value_wrong():
     part = {k: GOLD[k] for k in list(GOLD)[:50]}
     absent = list(GOLD)[50:]
-    invented = score_record("c", "c.txt", part, record(GOLD, Verdict.incomplete, {k: 0 for k in absent}, flags=["ungrounded"]), not_on_page=absent)
-    left_null = score_record("d", "d.txt", part, record(GOLD, Verdict.incomplete, {k: None for k in absent}), not_on_page=absent)
+    invented = score_record(
+        "c",
+        "c.txt",
+        part,
+        record(GOLD, Verdict.incomplete, {k: 0 for k in absent}, flags=["ungrounded"]),
+        not_on_page=absent,
+    )
+    left_null = score_record(
+        "d", "d.txt", part, record(GOLD, Verdict.incomplete, {k: None for k in absent}), not_on_page=absent
+    )
     assert invented.accuracy() == Ratio(50, 200) and left_null.accuracy() == Ratio(200, 200)
     assert invented.unmarked == 0  # the invented values are marked ungrounded
     assert summarise([left_null])["flag_precision"]["rate"] == 1.0  # an input that lacks cells warrants the flag
@@ -122,11 +147,15 @@ def test_undetermined_keys_score_null_or_the_labellers_reading_right():
     key = "active.normative_docs.issued"
     gold = {**GOLD, key: 69}
     scored = [
-        score_record("c", "c.txt", gold, record(gold, Verdict.needs_model, {key: value}, flags=["ambiguous"]), undetermined=[key]).accuracy()
+        score_record(
+            "c", "c.txt", gold, record(gold, Verdict.needs_model, {key: value}, flags=["ambiguous"]), undetermined=[key]
+        ).accuracy()
         for value in (None, 69, 6)
     ]
     assert scored == [Ratio(200, 200), Ratio(200, 200), Ratio(199, 200)]
-    assert score_record("c", "c.txt", gold, record(gold, Verdict.needs_model, {key: None})).accuracy() == Ratio(199, 200)
+    assert score_record("c", "c.txt", gold, record(gold, Verdict.needs_model, {key: None})).accuracy() == Ratio(
+        199, 200
+    )
 
 
 def test_incomplete_records_score_null_cells_wrong_but_flagged():
@@ -148,7 +177,9 @@ def test_source_errors_found_are_matched_against_gold():
     found = Check(id="T4.sum:review", status="fail", cause="source")
     extraction = Check(id="T3.row:granted", status="fail", cause="extraction")
     spurious = Check(id="T3.sum:total", status="fail", cause="source")
-    right = score_record("a", "a.txt", gold, record(gold, Verdict.source_error, checks=[found, extraction]), ["T4.sum:review"])
+    right = score_record(
+        "a", "a.txt", gold, record(gold, Verdict.source_error, checks=[found, extraction]), ["T4.sum:review"]
+    )
     wrong = score_record("b", "b.txt", GOLD, record(GOLD, Verdict.source_error, checks=[spurious]))
     missed = score_record("c", "c.txt", gold, record(gold, Verdict.needs_model), ["T4.sum:review"])
     s = summarise([right, wrong, missed])["source_errors"]
@@ -162,10 +193,19 @@ def test_gates_min_accuracy_and_baseline():
     run = result(wrong)
     assert gate(run, min_accuracy=0.99) == []
     assert gate(run, min_accuracy=0.999) == ["accuracy 99.50% is below --min-accuracy 99.90%"]
-    same_baseline = {"cases": ["c"], "accuracy": 0.995, "nonzero_accuracy": run["summary"]["nonzero_accuracy"]["rate"], "exact_rate": 0.0, "silent_errors": 0}
+    same_baseline = {
+        "cases": ["c"],
+        "accuracy": 0.995,
+        "nonzero_accuracy": run["summary"]["nonzero_accuracy"]["rate"],
+        "exact_rate": 0.0,
+        "silent_errors": 0,
+    }
     assert gate(run, baseline=same_baseline) == []
     better = {**same_baseline, "accuracy": 1.0, "exact_rate": 1.0}
-    assert gate(run, baseline=better) == ["accuracy 99.50% is below the baseline's 100.00%", "exact_rate 0.00% is below the baseline's 100.00%"]
+    assert gate(run, baseline=better) == [
+        "accuracy 99.50% is below the baseline's 100.00%",
+        "exact_rate 0.00% is below the baseline's 100.00%",
+    ]
     assert "the cases differ" in gate(run, baseline={**same_baseline, "cases": ["c", "d"]})[0]
 
 
@@ -196,9 +236,26 @@ def write_case(directory: Path, name: str, data) -> Path:
         ({"input": "x.txt", "cells": {FEE_KEY: 12.5}}, "expected the fee as a decimal string"),
         ({"cells": {"applications.granted.total": 1}}, 'no "input"'),
         ({"input": "missing.txt", "cells": {"applications.granted.total": 1}}, "input 'missing.txt' not found"),
-        ({"input": "x.txt", "cells": {"applications.granted.total": 1}, "not_on_page": ["applications.granted.total"]}, "gives a value"),
-        ({"input": "x.txt", "cells": {"applications.granted.total": 1}, "not_on_page": ["nope"]}, "list of canonical keys"),
-        ({"input": "x.txt", "cells": {"applications.granted.total": None}, "undetermined": ["applications.granted.total"]}, "reading"),
+        (
+            {
+                "input": "x.txt",
+                "cells": {"applications.granted.total": 1},
+                "not_on_page": ["applications.granted.total"],
+            },
+            "gives a value",
+        ),
+        (
+            {"input": "x.txt", "cells": {"applications.granted.total": 1}, "not_on_page": ["nope"]},
+            "list of canonical keys",
+        ),
+        (
+            {
+                "input": "x.txt",
+                "cells": {"applications.granted.total": None},
+                "undetermined": ["applications.granted.total"],
+            },
+            "reading",
+        ),
     ],
 )
 def test_bad_case_files_are_one_clear_line(tmp_path, content, message):
@@ -245,7 +302,9 @@ def test_eval_command_fails_on_a_silent_error(tmp_path):
     cases = corpus_copy(tmp_path)
     gold_path = cases / "001_49af0c7705570677.gold.json"
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
-    gold["cells"]["applications.new_received.natural_person"] += 1  # the page says otherwise, and the record is verified
+    gold["cells"]["applications.new_received.natural_person"] += (
+        1  # the page says otherwise, and the record is verified
+    )
     gold_path.write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
     run = CliRunner().invoke(app, ["eval", "--cases", str(cases), "--report", str(tmp_path / "r")])
     assert run.exit_code == 1
@@ -289,7 +348,22 @@ def test_eval_command_baseline_save_then_gate(tmp_path):
 
 def test_eval_command_runs_a_generated_suite(tmp_path):
     keep = tmp_path / "suite"
-    run = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "3", "--seed", "5", "--keep", str(keep), "--report", str(tmp_path / "r")])
+    run = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--cases",
+            "generated",
+            "--count",
+            "3",
+            "--seed",
+            "5",
+            "--keep",
+            str(keep),
+            "--report",
+            str(tmp_path / "r"),
+        ],
+    )
     assert run.exit_code == 0, run.output
     assert len(list(keep.glob("*.gold.json"))) == 3
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["summary"]["records"] == 3
@@ -310,7 +384,9 @@ def test_eval_cli_with_gold_kept_apart_from_text_markdown_html_and_pdf_inputs(tm
     assert result.exit_code == 0, result.output
     summary = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
     assert len(summary["records"]) == 4 and all(r["error"] == "" for r in summary["records"])
-    assert all(r["accuracy"]["rate"] == 1.0 for r in summary["records"]), [(r["case"], r["wrong"][:2]) for r in summary["records"]]
+    assert all(r["accuracy"]["rate"] == 1.0 for r in summary["records"]), [
+        (r["case"], r["wrong"][:2]) for r in summary["records"]
+    ]
 
 
 def test_a_value_where_the_page_prints_none_is_wrong_and_an_undetermined_cell_may_stay_null():

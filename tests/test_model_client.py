@@ -18,7 +18,14 @@ MESSAGES = [{"role": "system", "content": "copy"}, {"role": "user", "content": "
 
 
 def ask(client: ModelClient, messages=MESSAGES, prompt_version="table3_rows.v1", document="doc-sha"):
-    return client.ask(messages, rows_answer(1, 7), max_tokens=40, prompt_version=prompt_version, document=document, description="test: table 三, granted")
+    return client.ask(
+        messages,
+        rows_answer(1, 7),
+        max_tokens=40,
+        prompt_version=prompt_version,
+        document=document,
+        description="test: table 三, granted",
+    )
 
 
 def statuses(*codes):
@@ -77,7 +84,9 @@ def test_client_errors_are_not_retried(sleeps):
 
 
 def test_a_closed_port_is_a_connection_error_retried_then_unavailable(sleeps):
-    client = ModelClient(Settings(model="m", base_url="http://127.0.0.1:9/v1", server="llama", backoff=0.001, retries=2))
+    client = ModelClient(
+        Settings(model="m", base_url="http://127.0.0.1:9/v1", server="llama", backoff=0.001, retries=2)
+    )
     with pytest.raises(ModelUnavailable, match="failed 2 times"):
         ask(client)
 
@@ -100,7 +109,9 @@ def test_answers_are_cached_raw_and_replayed(tmp_path):
     finally:
         server.close()
     assert len(server.requests) == 1
-    assert second.cached and second.parsed.rows == first.parsed.rows and (second.tokens_in, second.tokens_out) == (100, 20)
+    assert (
+        second.cached and second.parsed.rows == first.parsed.rows and (second.tokens_in, second.tokens_out) == (100, 20)
+    )
     assert ResponseCache(tmp_path / "cache").get(first.key) == {
         "content": ANSWER,
         "tool_calls": None,
@@ -139,7 +150,11 @@ def test_the_key_covers_what_changes_the_answer(tmp_path):
             ask(client, prompt_version="table3_rows.v2").key,
             ask(client, document="other-doc").key,
             ask(client, messages=[*MESSAGES[:1], {"role": "user", "content": "R1 予以公开: 2 0 0 0 0 0 2"}]).key,
-            ask(ModelClient(Settings(model="other", base_url=server.url, server="llama"), ResponseCache(tmp_path / "c2"))).key,
+            ask(
+                ModelClient(
+                    Settings(model="other", base_url=server.url, server="llama"), ResponseCache(tmp_path / "c2")
+                )
+            ).key,
         }
     finally:
         server.close()
@@ -151,12 +166,16 @@ def test_the_api_key_stays_out_of_keys_caches_and_recordings(tmp_path):
     secret = "sk-test-SECRET-0123456789"
     server = ScriptedServer(statuses())
     try:
-        settings = Settings(model="m", base_url=server.url, api_key=secret, server="llama", cache_dir=tmp_path / "cache")
+        settings = Settings(
+            model="m", base_url=server.url, api_key=secret, server="llama", cache_dir=tmp_path / "cache"
+        )
         client = ModelClient(settings, ResponseCache(settings.cache_dir), recorded=[])
         answer = ask(client)
     finally:
         server.close()
-    assert {k.lower(): v for k, v in server.requests[0]["headers"].items()}["authorization"] == f"Bearer {secret}"  # sent to the endpoint, and only there
+    assert {k.lower(): v for k, v in server.requests[0]["headers"].items()}[
+        "authorization"
+    ] == f"Bearer {secret}"  # sent to the endpoint, and only there
     assert secret not in repr(settings) and secret not in json.dumps(client.recorded) and secret not in answer.key
     for path in (tmp_path / "cache").rglob("*"):
         if path.is_file():
@@ -164,14 +183,24 @@ def test_the_api_key_stays_out_of_keys_caches_and_recordings(tmp_path):
 
 
 def test_loopback_endpoints_share_one_name_so_recordings_replay_on_any_port():
-    assert Settings(base_url="http://127.0.0.1:8765/v1").endpoint == Settings(base_url="http://localhost:8080/v1").endpoint == "local"
+    assert (
+        Settings(base_url="http://127.0.0.1:8765/v1").endpoint
+        == Settings(base_url="http://localhost:8080/v1").endpoint
+        == "local"
+    )
     assert Settings(base_url="https://api.example.com/v1").endpoint == "api.example.com"
 
 
 def test_resolve_reads_the_environment():
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1", "NIANBAO_BACKOFF": "0.5"}
     s = Settings.resolve(env=env, no_cache=True)
-    assert (s.server, s.model, s.backoff, s.cache_dir, s.configured) == ("llama", "qwen2.5-coder-1.5b-instruct-q4_k_m", 0.5, None, True)
+    assert (s.server, s.model, s.backoff, s.cache_dir, s.configured) == (
+        "llama",
+        "qwen2.5-coder-1.5b-instruct-q4_k_m",
+        0.5,
+        None,
+        True,
+    )
     hosted = Settings.resolve(env={"OPENAI_API_KEY": "k"}, model="gpt-x")
     assert (hosted.server, hosted.configured) == ("openai", True)
     assert not Settings.resolve(env={}).configured
@@ -192,8 +221,14 @@ def test_cache_stats_and_clear_from_the_command_line(tmp_path):
     assert stats["entries"] == 2 and stats["directory"] == str(tmp_path / "cache")
     cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(tmp_path / "cache")])
     assert cleared.exit_code == 0 and "removed 2 cached answers" in cleared.stderr
-    assert json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "cache")]).stdout)["entries"] == 0
-    assert json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "absent")]).stdout)["entries"] == 0
+    assert (
+        json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "cache")]).stdout)["entries"]
+        == 0
+    )
+    assert (
+        json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(tmp_path / "absent")]).stdout)["entries"]
+        == 0
+    )
     assert not (tmp_path / "absent").exists()
 
 
@@ -209,13 +244,19 @@ def test_model_serve_without_a_pulled_model_says_so(tmp_path):
 def test_tools_mode_for_hosted_apis_round_trips_through_the_cache(tmp_path):
     def tool_answer(body):
         name = body["tools"][0]["function"]["name"]
-        message = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": name, "arguments": ANSWER}}]}
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": name, "arguments": ANSWER}}],
+        }
         return 200, {**completion(""), "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
 
     server = ScriptedServer(tool_answer)
     try:
         client = client_for(server, tmp_path)
-        client = ModelClient(Settings(model="m", base_url=server.url, server="openai", structured="tools"), client.cache)
+        client = ModelClient(
+            Settings(model="m", base_url=server.url, server="openai", structured="tools"), client.cache
+        )
         live, replayed = ask(client), ask(client)
     finally:
         server.close()

@@ -17,10 +17,16 @@ from extractor.model.settings import Settings
 from extractor.pipeline import Options, extract_document, parse_document
 from schemas.record import Verdict
 
-TABLE3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0])
+TABLE3 = consistent_table3(
+    {"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0]
+)
 # The labels of 予以公开 and 部分公开 are garbled, so the parser cannot read those rows (nor 上年结转,
 # whose text now runs on into theirs): the record needs the model.
-GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示", "partially_granted": "（二）部分同意（区分处理的）"}
+GARBLED = {
+    **T3_LABEL_TEXT,
+    "granted": "三、本年度办理结果 （一）准予公示",
+    "partially_granted": "（二）部分同意（区分处理的）",
+}
 
 
 @pytest.fixture
@@ -29,7 +35,9 @@ def doc() -> Document:
 
 
 def settings_for(scripted: ScriptedServer, tmp_path, **overrides) -> Settings:
-    base = Settings(model="scripted-model", base_url=scripted.url, server="llama", backoff=0.001, cache_dir=tmp_path / "cache")
+    base = Settings(
+        model="scripted-model", base_url=scripted.url, server="llama", backoff=0.001, cache_dir=tmp_path / "cache"
+    )
     return replace(base, **overrides)
 
 
@@ -64,7 +72,15 @@ def test_parser_alone_needs_the_model(doc):
 
 
 def test_broken_row_identity_draws_a_targeted_reprompt_and_the_corrected_answer_verifies(doc, tmp_path):
-    server = ScriptedServer(script(lambda body: read_like_a_perfect_model(body) if is_reprompt(body) else with_rows(body, {"予以公开": [5, 0, 0, 0, 0, 0, 6]})))
+    server = ScriptedServer(
+        script(
+            lambda body: (
+                read_like_a_perfect_model(body)
+                if is_reprompt(body)
+                else with_rows(body, {"予以公开": [5, 0, 0, 0, 0, 0, 6]})
+            )
+        )
+    )
     try:
         report = run(doc, settings_for(server, tmp_path))
     finally:
@@ -164,7 +180,10 @@ def test_the_identities_settle_a_disagreement_for_the_parser(tmp_path):
 def test_no_model_configured_says_how_to_set_one_up(doc):
     report = run(doc, Settings())
     assert report.verdict == Verdict.needs_model
-    assert "OPENAI_BASE_URL" in report.verdict_reason and "nianbao model pull && nianbao model serve" in report.verdict_reason
+    assert (
+        "OPENAI_BASE_URL" in report.verdict_reason
+        and "nianbao model pull && nianbao model serve" in report.verdict_reason
+    )
 
 
 def test_an_unreachable_endpoint_leaves_the_parser_record_saying_why(doc, tmp_path):
@@ -188,7 +207,9 @@ def test_llama_servers_get_the_schema_as_a_grammar_and_hosted_apis_get_json_sche
         hosted = server.requests[0]["body"]["response_format"]
     finally:
         server.close()
-    assert llama["type"] == "json_object" and llama["schema"]["required"] and "additionalProperties" not in llama["schema"]
+    assert (
+        llama["type"] == "json_object" and llama["schema"]["required"] and "additionalProperties" not in llama["schema"]
+    )
     assert hosted["type"] == "json_schema" and hosted["json_schema"]["strict"] is True
     assert hosted["json_schema"]["schema"] == {**llama["schema"], "additionalProperties": False}
 

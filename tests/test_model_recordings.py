@@ -73,7 +73,9 @@ def test_a_recorded_run_replays_with_no_network(tmp_path, no_network):
     replayed = extract_document(doc, doc.name, Options(mode="model", model=replay_settings(path)))
     assert attempts == []
     assert replayed.values() == live.values() and replayed.verdict == live.verdict == Verdict.verified
-    assert replayed.provenance.model_calls == 0 and replayed.provenance.cache_hits == live.provenance.attempts == len(lines)
+    assert replayed.provenance.model_calls == 0 and replayed.provenance.cache_hits == live.provenance.attempts == len(
+        lines
+    )
 
 
 def test_a_request_that_was_not_recorded_fails_loudly_without_a_request(tmp_path, no_network):
@@ -84,13 +86,18 @@ def test_a_request_that_was_not_recorded_fails_loudly_without_a_request(tmp_path
     changed = ingest_bytes(page(other, t3_labels=GARBLED).encode("utf-8"), "changed.txt")
     report = extract_document(changed, changed.name, Options(mode="model", model=replay_settings(path)))
     assert attempts == []
-    assert report.verdict == Verdict.needs_model and "no recorded answer for changed.txt: table 二" in report.verdict_reason
+    assert (
+        report.verdict == Verdict.needs_model
+        and "no recorded answer for changed.txt: table 二" in report.verdict_reason
+    )
 
 
 def test_recordings_from_more_than_one_model_are_refused(tmp_path):
     entry = {f: "x" for f in recordings.FIELDS} | {"response": {"content": "{}"}}
     path = tmp_path / "mixed.jsonl"
-    path.write_text(json.dumps(entry) + "\n" + json.dumps(entry | {"key": "y", "model": "other"}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(entry) + "\n" + json.dumps(entry | {"key": "y", "model": "other"}) + "\n", encoding="utf-8"
+    )
     with pytest.raises(RecordingError, match="more than one model"):
         read(path)
     path.write_text('{"key": "k"}\n', encoding="utf-8")
@@ -113,7 +120,10 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
     assert attempts == []
     records = [r for r in data["records"] if r["case"] not in NOT_YET_RECORDED]
     assert len(records) == 10
-    assert all("no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"] for r in records)
+    assert all(
+        "no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"]
+        for r in records
+    )
     assert data["summary"]["model_calls"] == 0 and data["summary"]["silent_errors"] == 0
     if mode == "model":
         assert all(r["cache_hits"] > 0 for r in records)

@@ -9,7 +9,9 @@ from extractor.model.prompting import units
 from extractor.model.sources import ground, source_rows
 from extractor.pipeline import parse_document
 
-TABLE3 = consistent_table3({"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [3, 0, 0, 0, 0, 0]}, new_received=[40, 0, 0, 2, 0, 1])
+TABLE3 = consistent_table3(
+    {"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [3, 0, 0, 0, 0, 0]}, new_received=[40, 0, 0, 2, 0, 1]
+)
 
 
 def rows_of(text: str) -> dict:
@@ -54,7 +56,11 @@ def test_rows_whose_labels_are_lost_get_their_values_dealt_in_page_order():
 
 def test_table_four_is_shown_as_its_three_groups_and_table_three_a_few_rows_at_a_time():
     rows, _ = rows_of(page(TABLE3))
-    assert rows["review_litigation"].shown().splitlines() == ["R1 行政复议: 1 0 1 0 2", "R2 未经复议直接起诉: 0 0 0 1 1", "R3 复议后起诉: 0 0 0 0 0"]
+    assert rows["review_litigation"].shown().splitlines() == [
+        "R1 行政复议: 1 0 1 0 2",
+        "R2 未经复议直接起诉: 0 0 0 1 1",
+        "R3 复议后起诉: 0 0 0 0 0",
+    ]
     sizes = {u.table: [] for u in units(list(rows.values()))}
     for u in units(list(rows.values())):
         sizes[u.table].append(len(u.rows))

@@ -72,7 +72,9 @@ def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
     buffer = io.BytesIO()
     Image.new("L", (200, 100), 255).save(buffer, "PDF")
     monkeypatch.setitem(sys.modules, "extractor.ocr", None)  # import fails as when the extra is missing
-    monkeypatch.delattr(extractor, "ocr", raising=False)  # an earlier test's import must not answer `from extractor import ocr`
+    monkeypatch.delattr(
+        extractor, "ocr", raising=False
+    )  # an earlier test's import must not answer `from extractor import ocr`
     with pytest.raises(IngestError, match=r"pip install '\.\[ocr\]'"):
         ingest_bytes(buffer.getvalue(), "scan.pdf")
     png = io.BytesIO()

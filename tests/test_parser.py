@@ -10,7 +10,12 @@ from pages import T2_DEFAULT, T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page
 from schemas.keys import T3_ROWS, t3_key
 
 TABLE3 = consistent_table3(
-    {"granted": [27, 0, 0, 2, 0, 1], "partially_granted": [5, 0, 0, 0, 0, 0], "unable.not_held": [22, 0, 0, 0, 0, 3], "other.other": [1, 0, 0, 0, 0, 0]},
+    {
+        "granted": [27, 0, 0, 2, 0, 1],
+        "partially_granted": [5, 0, 0, 0, 0, 0],
+        "unable.not_held": [22, 0, 0, 0, 0, 3],
+        "other.other": [1, 0, 0, 0, 0, 0],
+    },
     new_received=[64, 0, 0, 2, 0, 4],
 )
 
@@ -105,9 +110,13 @@ def test_glued_table2_run_without_identity_is_ambiguous():
 
 def test_glued_table2_run_decided_by_the_prose():
     t2 = dict(T2_DEFAULT, 行政规范性文件=[88, 55, 698])
-    text = glued(TABLE3).replace("本年度工作稳步推进。", "集中公开现行有效行政规范性文件698件，本年度制发的规范性文件88件。")
+    text = glued(TABLE3).replace(
+        "本年度工作稳步推进。", "集中公开现行有效行政规范性文件698件，本年度制发的规范性文件88件。"
+    )
     report = extract(text.replace("行政规范性文件3120", "行政规范性文件8855698"))
-    assert [report.values()[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == t2["行政规范性文件"]
+    assert [report.values()[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == t2[
+        "行政规范性文件"
+    ]
     assert "prose_confirmed" in report.cells["active.normative_docs.in_force"].flags
 
 
@@ -128,7 +137,11 @@ def test_vertical_label_text_never_starts_a_row():
 
 
 def test_cut_and_missing_headers_do_not_matter():
-    text = page(TABLE3).replace("申请人情况 自然人 法人或其他组织 总计", "然人 法人或其他组织").replace("结果维持 结果纠正 其他结果 尚未审结 总计", "他结果 未审结")
+    text = (
+        page(TABLE3)
+        .replace("申请人情况 自然人 法人或其他组织 总计", "然人 法人或其他组织")
+        .replace("结果维持 结果纠正 其他结果 尚未审结 总计", "他结果 未审结")
+    )
     report = extract(text)
     assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
 
@@ -169,7 +182,10 @@ def test_word_bookmark_artefact_is_not_a_number():
 
 def test_blank_cells_in_an_html_grid_stay_null_not_zero():
     rows = "".join(
-        f"<tr><td>{T3_LABEL_TEXT[r]}</td>" + "".join(f"<td>{v}</td>" for v in TABLE3[r][:6]) + ("<td>&nbsp;</td>" if r != "new_received" else f"<td>{TABLE3[r][6]}</td>") + "</tr>"
+        f"<tr><td>{T3_LABEL_TEXT[r]}</td>"
+        + "".join(f"<td>{v}</td>" for v in TABLE3[r][:6])
+        + ("<td>&nbsp;</td>" if r != "new_received" else f"<td>{TABLE3[r][6]}</td>")
+        + "</tr>"
         for r in T3_ROWS
     )
     html = f"<html><body><p>三、收到和处理政府信息公开申请情况</p><table>{rows}</table><p>五、存在的主要问题</p></body></html>"
@@ -201,10 +217,18 @@ def test_label_column_followed_by_a_block_of_values():
 
 def test_2019_table2_is_read_into_keys_of_its_own():
     t2 = {
-        "规章": [0, 0, 0], "规范性文件": [3, 3, 40], "行政许可": [10, "-2", 55], "其他对外管理服务事项": [1, "+1", 0],
-        "行政处罚": [5, 0, 7], "行政强制": [0, 0, 0], "行政事业性收费": [4, 0], "政府集中采购": [3, "251000元"],
+        "规章": [0, 0, 0],
+        "规范性文件": [3, 3, 40],
+        "行政许可": [10, "-2", 55],
+        "其他对外管理服务事项": [1, "+1", 0],
+        "行政处罚": [5, 0, 7],
+        "行政强制": [0, 0, 0],
+        "行政事业性收费": [4, 0],
+        "政府集中采购": [3, "251000元"],
     }
-    text = page(TABLE3, t2=t2).replace("本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量")
+    text = page(TABLE3, t2=t2).replace(
+        "本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量"
+    )
     report = extract(text)
     assert report.meta.template == "gov2019"
     values = report.values()
@@ -220,10 +244,17 @@ def test_2019_table2_is_read_into_keys_of_its_own():
 
 def test_2019_table2_without_its_procurement_row_is_incomplete_not_verified():
     t2 = {
-        "规章": [0, 0, 0], "规范性文件": [3, 3, 40], "行政许可": [10, 2, 55], "其他对外管理服务事项": [1, 0, 0],
-        "行政处罚": [5, 0, 7], "行政强制": [0, 0, 0], "行政事业性收费": [4, 0],
+        "规章": [0, 0, 0],
+        "规范性文件": [3, 3, 40],
+        "行政许可": [10, 2, 55],
+        "其他对外管理服务事项": [1, 0, 0],
+        "行政处罚": [5, 0, 7],
+        "行政强制": [0, 0, 0],
+        "行政事业性收费": [4, 0],
     }
-    text = page(TABLE3, t2=t2).replace("本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量")
+    text = page(TABLE3, t2=t2).replace(
+        "本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量"
+    )
     report = extract(text)
     assert report.values()["active_2019.procurement.projects"] is None
     assert report.verdict.value == "incomplete", report.verdict_reason
@@ -241,7 +272,10 @@ def test_values_printed_above_a_wrapped_label_are_realigned():
 
 
 def test_a_2019_procurement_block_left_in_a_2021_table2_is_not_read_as_the_fee():
-    text = page(TABLE3).replace("行政事业性收费 12.5", "行政事业性收费 12.5\n第二十条第（九）项\n信息内容 采购项目数量 采购总金额\n政府集中采购 3 251000元")
+    text = page(TABLE3).replace(
+        "行政事业性收费 12.5",
+        "行政事业性收费 12.5\n第二十条第（九）项\n信息内容 采购项目数量 采购总金额\n政府集中采购 3 251000元",
+    )
     report = extract(text)
     assert report.meta.template == "gov2021"
     assert report.values()["active.fees.amount"] == Decimal("12.5")
@@ -262,7 +296,9 @@ def test_a_2019_table2_fragment_is_known_by_its_column_headers():
     2019 template: its 行政强制 row is three columns (0 +35 670), never 2021's one cell."""
     text = page(TABLE3)
     start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
-    block = "第二十条第（六）项\n信息内容 上一年项目数量 本年增/减 处理决定数量\n行政处罚 81 +2 98\n行政强制 0 +35 670\n"
+    block = (
+        "第二十条第（六）项\n信息内容 上一年项目数量 本年增/减 处理决定数量\n行政处罚 81 +2 98\n行政强制 0 +35 670\n"
+    )
     report = extract(text[:start] + block + text[end:])
     assert report.meta.template == "gov2019"
     values = report.values()

@@ -285,7 +285,10 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
     from extractor.datasets import WIDE_COLUMNS
 
     csv_text = render_csv([report]).removeprefix("\ufeff")
-    for header, line in ((csv_text.splitlines()[0], csv_text.splitlines()[-1]), (",".join(WIDE_COLUMNS), json.loads(dataset_rows(report))["wide"])):
+    for header, line in (
+        (csv_text.splitlines()[0], csv_text.splitlines()[-1]),
+        (",".join(WIDE_COLUMNS), json.loads(dataset_rows(report))["wide"]),
+    ):
         row = dict(zip(next(csv.reader(io.StringIO(header))), next(csv.reader(io.StringIO(line)))))
         assert row["source"] == row["agency_name"] == "'" + name
         assert all(not cell.startswith(("=", "+", "@")) for cell in row.values())
@@ -449,8 +452,10 @@ def test_the_drill_judges_an_identical_input_by_its_first_copy(tmp_path):
 
     (tmp_path / "in").mkdir()
     cases = {}
-    for name, case in [("a.txt", hostile.Case("a.txt", GOOD.read_bytes(), verdict="verified")),
-                       ("b.pdf", hostile.BUILDERS["broken_pdf"](15))]:
+    for name, case in [
+        ("a.txt", hostile.Case("a.txt", GOOD.read_bytes(), verdict="verified")),
+        ("b.pdf", hostile.BUILDERS["broken_pdf"](15)),
+    ]:
         for copy in ("1", "2"):
             path = tmp_path / "in" / f"{copy}-{name}"
             path.write_bytes(case.data)

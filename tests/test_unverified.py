@@ -55,7 +55,12 @@ def test_a_value_read_unambiguously_is_stood_behind(cell):
 
 
 def test_every_value_of_a_failing_identity_is_unverified_unless_the_failure_is_the_sources():
-    cells = {TOTAL: Cell(value=5), PERSON: Cell(value=3), FIRM: Cell(value=1), t3_key(ROW, "research"): Cell(value=None, flags=["blank"])}
+    cells = {
+        TOTAL: Cell(value=5),
+        PERSON: Cell(value=3),
+        FIRM: Cell(value=1),
+        t3_key(ROW, "research"): Cell(value=None, flags=["blank"]),
+    }
     failing = Check(id=f"T3.row:{ROW}", status="fail", cells=[TOTAL, PERSON, FIRM], cause="extraction")
     assert report(cells, [failing]).unverified == [PERSON, FIRM, TOTAL]
     assert report(cells, [failing.model_copy(update={"cause": "unknown"})]).unverified == [PERSON, FIRM, TOTAL]
@@ -66,10 +71,15 @@ def test_every_value_of_a_failing_identity_is_unverified_unless_the_failure_is_t
 
 @pytest.mark.parametrize("flag", ["split_from_run", "dropped_extra_value", "realigned"])
 def test_a_row_reading_nianbao_chose_stands_only_where_every_identity_of_a_value_holds(flag):
-    cells = {TOTAL: Cell(value=4, flags=[flag], raw="314", span=(0, 3)), PERSON: Cell(value=3, flags=[flag], raw="314", span=(0, 3))}
+    cells = {
+        TOTAL: Cell(value=4, flags=[flag], raw="314", span=(0, 3)),
+        PERSON: Cell(value=3, flags=[flag], raw="314", span=(0, 3)),
+    }
     cells[FIRM] = Cell(value=1)  # printed plainly, but placed in the row by the same choice
     row = Check(id=f"T3.row:{ROW}", status="pass", cells=[TOTAL, PERSON, FIRM])
-    column = Check(id="T3.sum:natural_person", status="pass", cells=[t3_key("total_processed", "natural_person"), PERSON])
+    column = Check(
+        id="T3.sum:natural_person", status="pass", cells=[t3_key("total_processed", "natural_person"), PERSON]
+    )
     assert report(cells, [row, column]).unverified == []
     unconfirmed = column.model_copy(update={"status": "uncheckable"})  # the row's own identity chose the split
     assert report(cells, [row, unconfirmed]).unverified == [PERSON]
@@ -114,7 +124,10 @@ def test_every_output_names_the_unverified_values():
     made = report(cells)
     assert json.loads(render_cells([made]))["unverified"] == [PERSON, FIRM]
     assert json.loads(render_json([made]))[0]["unverified"] == [PERSON, FIRM]
-    assert Report.model_validate(json.loads(render_json([made]))[0]).unverified == [PERSON, FIRM]  # a saved record reads back
+    assert Report.model_validate(json.loads(render_json([made]))[0]).unverified == [
+        PERSON,
+        FIRM,
+    ]  # a saved record reads back
     row = next(csv.DictReader(io.StringIO(render_csv([made]).lstrip("\ufeff"))))
     assert row["unverified"] == f"{PERSON};{FIRM}" and row[PERSON] == "3"
     wide = json.loads(dataset_rows(made))["wide"]

@@ -106,7 +106,15 @@ class ModelClient:
         usage = request.raw.get("usage") or {}
         if self.recorded is not None:  # the recording hook
             self.recorded.append(entry(self.settings, request.key, prompt_version, description, request.raw))
-        return Answer(parsed, error, request.raw, request.key, request.cached, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+        return Answer(
+            parsed,
+            error,
+            request.raw,
+            request.key,
+            request.cached,
+            usage.get("prompt_tokens", 0),
+            usage.get("completion_tokens", 0),
+        )
 
     def _create(self, request: _Request, kwargs: dict) -> ChatCompletion:
         """The `create` instructor calls: adapt, then the cache (or the recordings, offline), then the
@@ -127,7 +135,9 @@ class ModelClient:
         request.cached = raw is not None
         if raw is None:
             if s.offline:
-                raise ModelUnavailable(f"no recorded answer for {request.description} (key {request.key[:12]}); re-record with `nianbao model record`")
+                raise ModelUnavailable(
+                    f"no recorded answer for {request.description} (key {request.key[:12]}); re-record with `nianbao model record`"
+                )
             raw = self._transport.send(kwargs, request.until)
             if self.cache is not None:
                 self.cache.put(request.key, raw)

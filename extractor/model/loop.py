@@ -68,7 +68,9 @@ def run(
     rows = source_rows(parsed)
     if not rows:
         note = "model path: no table was located, so there is nothing for the model to read"
-        return ModelRun(parser_report.model_copy(update={"warnings": [*parser_report.warnings, note]}), {}, Spend(), note)
+        return ModelRun(
+            parser_report.model_copy(update={"warnings": [*parser_report.warnings, note]}), {}, Spend(), note
+        )
     session = _Session(parser_report, parsed, doc, settings, client, rows)
     return session.run(open_rows(parser_report, session.row_of) if only_open else None)
 
@@ -82,7 +84,15 @@ def open_rows(report: Report, row_of: dict[str, SourceRow]) -> set[str]:
 class _Session:
     """One report's way through the loop."""
 
-    def __init__(self, parser_report: Report, parsed: ParsedTables, doc: Document, settings: Settings, client: ModelClient, rows: list[SourceRow]):
+    def __init__(
+        self,
+        parser_report: Report,
+        parsed: ParsedTables,
+        doc: Document,
+        settings: Settings,
+        client: ModelClient,
+        rows: list[SourceRow],
+    ):
         self.parser_report, self.parsed, self.doc = parser_report, parsed, doc
         self.settings, self.client, self.rows = settings, client, rows
         self.row_of = {key: row for row in rows for key in row.keys}
@@ -105,8 +115,12 @@ class _Session:
                     break
                 before = self.reading.copy()
                 reprompts = units(self.rows, set(targets))[:MAX_REPROMPT_UNITS]
-                self.ask_all([(u, [p.replace("{row}", u.label(r)) for r in u.rows for p in targets.get(r.row, [])])
-                              for u in reprompts])
+                self.ask_all(
+                    [
+                        (u, [p.replace("{row}", u.label(r)) for r in u.rows for p in targets.get(r.row, [])])
+                        for u in reprompts
+                    ]
+                )
                 current = self.assemble()
                 if current.score < best.score:
                     best = current
@@ -125,7 +139,9 @@ class _Session:
         if best is None:
             best = self.assemble()
         report = self.finish(best.report, stop, unavailable)
-        model_values = {key: v for row, values in best.reading.values.items() for key, v in zip(self._row(row).keys, values)}
+        model_values = {
+            key: v for row, values in best.reading.values.items() for key, v in zip(self._row(row).keys, values)
+        }
         return ModelRun(report, model_values, self.spend, stop)
 
     def _row(self, name: str) -> SourceRow:
@@ -206,7 +222,13 @@ class _Session:
         for name, values in self.reading.values.items():
             row = self._row(name)
             for key, value, g in zip(row.keys, values, self.reading.grounding[name]):
-                model_cells[key] = Cell(value=value, raw=g.raw, span=g.span, flags=["model_read", "grounded" if g.grounded else "ungrounded"], source="model")
+                model_cells[key] = Cell(
+                    value=value,
+                    raw=g.raw,
+                    span=g.span,
+                    flags=["model_read", "grounded" if g.grounded else "ungrounded"],
+                    source="model",
+                )
         cells, note, agreements = merge(self.parser_report.cells, model_cells, self.row_of)
         provenance = self.parser_report.provenance.model_copy(
             update={
@@ -214,7 +236,9 @@ class _Session:
                 "cells_from_model": sum(
                     1 for c in cells.values() if c.source == "model" and "ungrounded" not in c.flags
                 ),
-                "cells_from_parser": sum(1 for c in cells.values() if c.source == "parser" and (c.value is not None or "blank" in c.flags)),
+                "cells_from_parser": sum(
+                    1 for c in cells.values() if c.source == "parser" and (c.value is not None or "blank" in c.flags)
+                ),
                 "model_parser_agreements": agreements,
             }
         )

@@ -94,11 +94,15 @@ class Unit:
             shown = "\n".join(f"R{i} {row.shown()}" for i, row in enumerate(self.rows, 1))
         return template(self.prompt).substitute(rows=shown, count=len(self.rows), **prompt_names())
 
-    def messages(self, previous: list[tuple[Value, ...]] | None = None, problems: list[str] | None = None) -> list[dict]:
+    def messages(
+        self, previous: list[tuple[Value, ...]] | None = None, problems: list[str] | None = None
+    ) -> list[dict]:
         """The first request, or a fresh reprompt: the same task, the earlier answer, and what is wrong with it."""
         user = self.task()
         if problems:
-            user = template(REPROMPT).substitute(task=user, previous=self.render(previous), problems="\n".join(f"- {p}" for p in problems))
+            user = template(REPROMPT).substitute(
+                task=user, previous=self.render(previous), problems="\n".join(f"- {p}" for p in problems)
+            )
         return [{"role": "system", "content": template(SYSTEM).template}, {"role": "user", "content": user}]
 
     def row_values(self, answer: BaseModel) -> list[tuple[Value, ...]]:
@@ -115,7 +119,9 @@ class Unit:
         values = values or [tuple(None for _ in row.keys) for row in self.rows]
         if self.table == "二":
             r1, r2, (r3,), (r4,), (r5,), (fee,) = values
-            return json.dumps({"R1": list(r1), "R2": list(r2), "R3": r3, "R4": r4, "R5": r5, "R6": None if fee is None else str(fee)})
+            return json.dumps(
+                {"R1": list(r1), "R2": list(r2), "R3": r3, "R4": r4, "R5": r5, "R6": None if fee is None else str(fee)}
+            )
         if self.table == "四":
             flat = list(values[0])
             return json.dumps({"rows": [flat[i : i + T4_GROUP] for i in range(0, len(flat), T4_GROUP)]})

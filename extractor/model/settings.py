@@ -99,14 +99,20 @@ class Settings:
         """
         env = os.environ if env is None else env
         base_url = env.get("OPENAI_BASE_URL") or None
-        kind = server or env.get("NIANBAO_SERVER") or ("llama" if base_url and endpoint_id(base_url) == "local" else "openai")
+        kind = (
+            server
+            or env.get("NIANBAO_SERVER")
+            or ("llama" if base_url and endpoint_id(base_url) == "local" else "openai")
+        )
         if kind not in ("llama", "openai"):
             raise ValueError(f"unknown server kind {kind!r}: use llama or openai")
         name = model or env.get("NIANBAO_MODEL") or (LOCAL_MODEL if kind == "llama" else None)
         if no_cache:
             directory = None
         else:
-            directory = cache_dir or (Path(env["NIANBAO_CACHE_DIR"]) if env.get("NIANBAO_CACHE_DIR") else default_cache_dir())
+            directory = cache_dir or (
+                Path(env["NIANBAO_CACHE_DIR"]) if env.get("NIANBAO_CACHE_DIR") else default_cache_dir()
+            )
         settings = cls(
             model=name,
             base_url=base_url,

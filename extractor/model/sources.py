@@ -21,6 +21,7 @@ MAX_CHOICES = 4  # a glued run with at most this many readings is shown as those
 
 Value = int | Decimal | None
 
+
 @dataclass
 class SourceRow(TableRow):
     """A parser row with the text the model is shown for it."""
@@ -46,7 +47,9 @@ class SourceRow(TableRow):
             else:
                 note = f" (printed without spaces: {len(self.keys)} numbers)"
         if self.table == "四" and len(printed) == len(self.keys):  # one printed row of 15, shown as its three groups
-            return "\n".join(f"R{g + 1} {name}: " + " ".join(printed[g * 5 : g * 5 + 5]) for g, name in enumerate(T4_GROUP_NAMES))
+            return "\n".join(
+                f"R{g + 1} {name}: " + " ".join(printed[g * 5 : g * 5 + 5]) for g, name in enumerate(T4_GROUP_NAMES)
+            )
         return f"{ROW_NAMES[self.row]}: " + " ".join(printed) + note
 
 
@@ -74,7 +77,9 @@ def ground(row: SourceRow, values: tuple[Value, ...]) -> list[Grounding]:
     return [Grounding(True, *spans[i]) if same_value(best[i], values[i]) else Grounding(False) for i in range(n)]
 
 
-def _candidate_spans(row: SourceRow, reading: tuple, tokens: list[Item]) -> list[tuple[str | None, tuple[int, int] | None]]:
+def _candidate_spans(
+    row: SourceRow, reading: tuple, tokens: list[Item]
+) -> list[tuple[str | None, tuple[int, int] | None]]:
     """Where each cell of a positional reading was printed: its own token, or the run it was split from."""
     if len(tokens) == len(reading):
         return [(t.text, (t.start, t.end)) for t in tokens]
