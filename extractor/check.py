@@ -6,7 +6,6 @@ damaged row), by the model loop (to write reprompts) and by the eval.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +24,7 @@ from schemas.keys import (
     t3_key,
     t4_key,
 )
+from extractor.prose import stated
 from schemas.record import Cell, Check
 
 CHECKER_VERSION = "1.0"
@@ -203,31 +203,36 @@ def run_checks(cells: Mapping[str, Cell], text: str = "") -> list[Check]:
     return checks + soft_checks(values, text)
 
 
-_PROSE_RECEIVED = re.compile(r"(?:收到|受理|接收)[^。;,，；\n]{0,24}?申请[^。;\d\n]{0,8}?(\d+)\s*件")
+def prose_checks(values: Mapping[str, object], text: str) -> list[Check]:
+    """Each figure the prose states (extractor.prose) against the cells: a pass where they agree, a warning
+    where they contradict, nothing where the cells cannot say. Never a cell change or a verdict."""
+    checks = []
+    for figure in stated(text):
+        agrees = figure.agrees(values)
+        if agrees is None:
+            continue
+        table = [
+            (r, sum(values[k] for k in r)) for r in figure.readings if all(isinstance(values.get(k), int) for k in r)
+        ]
+        shown = " or ".join(f"{' + '.join(reading)} = {total}" for reading, total in table)
+        checks.append(
+            Check(
+                id=f"prose:{figure.name}",
+                severity="soft",
+                status="pass" if agrees else "fail",
+                lhs=figure.value,
+                rhs=table[0][1],
+                residual=figure.value - table[0][1],
+                cells=figure.keys,
+                message="" if agrees else f"prose says {figure.phrase!r} ({figure.value}); the table has {shown}",
+            )
+        )
+    return checks
 
 
 def soft_checks(values: Mapping[str, object], text: str) -> list[Check]:
     """Warnings only (format.md §2.2): prose uses looser aggregates than the table."""
-    checks: list[Check] = []
-    received = values.get(t3_key("new_received", "total"))
-    carried = values.get(t3_key("carried_over", "total"))
-    match = _PROSE_RECEIVED.search(text)
-    if match and isinstance(received, int):
-        stated = int(match.group(1))
-        plausible = {received} | ({received + carried} if isinstance(carried, int) else set())
-        ok = stated in plausible
-        checks.append(
-            Check(
-                id="prose.received",
-                severity="soft",
-                status="pass" if ok else "fail",
-                lhs=stated,
-                rhs=received,
-                residual=stated - received,
-                cells=[t3_key("new_received", "total")],
-                message="" if ok else f"prose says {match.group(0)!r}; table 三 new_received.total = {received}",
-            )
-        )
+    checks = prose_checks(values, text)
     fee = values.get(FEE_KEY)
     if isinstance(fee, Decimal):
         decimals = -fee.as_tuple().exponent if fee.as_tuple().exponent < 0 else 0

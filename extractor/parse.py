@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 
 from extractor import solve
 from extractor.check import all_hold, table3_identities
+from extractor.prose import Figure, about, stated
 from schemas.keys import (
     FEE_KEY,
     OTHER_TOTAL_ROW,
@@ -236,6 +237,7 @@ class RowReading:
     spans: list[tuple[int, int] | None] = field(default_factory=list)
     flags: list[list[str]] = field(default_factory=list)
     extra: list[int] | None = None  # the n+1 printed values, when the row has one value too many
+    printed: tuple[list[str], list[tuple[int, int]]] | None = None  # raw texts and spans of those n+1 values
 
 
 def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False) -> RowReading:
@@ -251,11 +253,8 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
         if len(cells) == n and (not padded or trust_blanks):
             return _reading(cells, decimal_last)
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
-        return RowReading(
-            extra=[_as_number(v.text) for v in values],
-            raw=[v.text for v in values],
-            spans=[(v.start, v.end) for v in values],
-        )
+        raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
+        return RowReading(extra=[_as_number(v.text) for v in values], raw=raw, spans=spans, printed=(raw, spans))
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
@@ -490,6 +489,7 @@ def parse_table2(
     found: set[str],
     section_lo: int | None = None,
     template: Table2Template = T2_2021,
+    figures: tuple[Figure, ...] = (),
 ) -> list[Anchor]:
     """Read table 二; its items count wherever their label is in section 二 (format.md §3.23).
 
@@ -512,11 +512,7 @@ def parse_table2(
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
         found.add(f"{template.prefix}.{row}")
-        if len(reading.candidates) > 1:
-            confirmed = prose_confirmed(text, lo, row, reading.candidates)
-            if confirmed:
-                reading.candidates = [confirmed]
-                reading.flags = [["split_from_run", "prose_confirmed"] for _ in columns]
+        settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, figures)
         if keys[-1] == PROCUREMENT_KEY and reading.spans:
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
@@ -585,30 +581,15 @@ def _signed(items: list[Item]) -> list[Item]:
     return merged
 
 
-_PROSE_SUBJECT = {"regulations": "规章", "normative_docs": "规范性文件"}
-
-
-def prose_confirmed(text: str, table_start: int, row: str, candidates: list[tuple]) -> tuple | None:
-    """The one reading of a glued Table 二 run whose numbers the report's prose states (format.md §3.5).
-
-    Table 二 has no identity, so only the prose can decide: a reading is taken when it alone has at
-    least two values of 10 or more stated in prose sentences about the same subject.
-    """
-    subject = _PROSE_SUBJECT.get(row)
-    if subject is None:
-        return None
-    stated: set[int] = set()
-    for sentence in re.split(r"[。;；\n]", text[:table_start]):
-        if subject in sentence:
-            stated.update(int(n) for n in re.findall(r"(?<![\d.])(\d+)\s*件", sentence))
-    scores = [(sum(1 for v in c if v >= 10 and v in stated), c) for c in candidates]
-    best = max(score for score, _ in scores)
-    winners = [c for score, c in scores if score == best]
-    return winners[0] if best >= 2 and len(winners) == 1 else None
-
-
 def parse_table3(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, Cell],
+    found: set[str],
+    warnings: list[str],
+    figures: tuple[Figure, ...] = (),
 ) -> list[Anchor]:
     """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
     anchors = find_labels(text, T3_LABELS, lo, hi)
@@ -635,7 +616,10 @@ def parse_table3(
             flags.append("realigned")
     found.update(f"applications.{row}" for row in readings)
     _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
-    _resolve_by_identities(readings, lambda r: [t3_key(r, c) for c in T3_COLUMNS], table3_identities, cells)
+    keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
+    _resolve_by_identities(readings, keys_of, table3_identities, cells)
+    if settle_by_prose(readings, keys_of, solve.row_total_holds, figures):
+        _resolve_by_identities(readings, keys_of, table3_identities, cells)
     for row, reading in readings.items():
         keys = [t3_key(row, c) for c in T3_COLUMNS]
         _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
@@ -643,7 +627,14 @@ def parse_table3(
 
 
 def parse_table4(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, Cell],
+    found: set[str],
+    warnings: list[str],
+    figures: tuple[Figure, ...] = (),
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
@@ -653,6 +644,7 @@ def parse_table4(
     reading = read_row(segment_items(text, lo, hi), 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
+    settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, figures)
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
 
 
@@ -807,20 +799,58 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
         reading.candidates = _plausible_drops(
             {solve.drop_one(reading.extra, p) for p in options}, constraint, len(extra)
         )
-        keep = options[0] if options else None
-        n = len(reading.extra) - 1
-        if keep is not None:
-            reading.raw = [t for i, t in enumerate(reading.raw) if i != keep]
-            reading.spans = [s for i, s in enumerate(reading.spans) if i != keep]
-        else:
-            reading.raw, reading.spans = reading.raw[:n], reading.spans[:n]
-        reading.flags = [["dropped_extra_value"] for _ in range(n)]
+        _drop_printed(reading, options[0] if options else None)
+        reading.flags = [["dropped_extra_value"] for _ in range(len(reading.extra) - 1)]
     where = (
         "undecidable but harmless: every choice reads the same"
         if positions and all(len(r.candidates) == 1 for r in extra.values())
         else f"positions allowed: {positions}"
     )
     warnings.append(f"{table}: {len(extra)} rows print one value too many; dropped by the identities ({where})")
+
+
+def _drop_printed(reading: RowReading, keep: int | None) -> None:
+    """The row's raw texts and spans less the printed value at `keep` (less the last where none is chosen)."""
+    raw, spans = reading.printed
+    drop = len(raw) - 1 if keep is None else keep
+    reading.raw = [t for i, t in enumerate(raw) if i != drop]
+    reading.spans = [s for i, s in enumerate(spans) if i != drop]
+
+
+def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figures: tuple[Figure, ...]) -> list[str]:
+    """Rows left with several readings where exactly one agrees with a figure the prose states.
+
+    A reading fits when some stated figure about its cells agrees with it (given the rows already
+    certain) and none contradicts it; it is taken only when it alone fits and its row identity holds.
+    Prose only picks among readings of the printed tokens, never computes a value. The row's cells are
+    flagged `prose_confirmed`. Returns the rows it settled.
+    """
+    fixed = {}
+    for row, reading in readings.items():
+        if len(reading.candidates) == 1:
+            fixed.update(zip(keys_of(row), reading.candidates[0]))
+    settled = []
+    for row, reading in readings.items():
+        relevant = about(figures, keys_of(row)) if len(reading.candidates) > 1 else []
+        if not relevant:
+            continue
+        fitting = []
+        for candidate in reading.candidates:
+            said = [f.agrees(fixed | dict(zip(keys_of(row), candidate))) for f in relevant]
+            if True in said and False not in said and (constraint is None or constraint(candidate)):
+                fitting.append(candidate)
+        if len(fitting) != 1:
+            continue
+        chosen = fitting[0]
+        if reading.extra:
+            _drop_printed(
+                reading, next(p for p in range(len(reading.extra)) if solve.drop_one(reading.extra, p) == chosen)
+            )
+        reading.candidates = [chosen]
+        reading.flags = [sorted({*flags, "prose_confirmed"}) for flags in reading.flags or [[] for _ in chosen]]
+        fixed.update(zip(keys_of(row), chosen))
+        settled.append(row)
+    return settled
 
 
 def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_of, cells: dict[str, Cell]) -> None:
@@ -863,14 +893,17 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
     warnings: list[str] = []
     template = detect_template(text)
     t2_anchors: list[Anchor] = []
+    figures = stated(text)
     if regions.t2:
         t2_template = T2_2019 if template == "gov2019" else T2_2021
-        t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
+        t2_anchors = parse_table2(
+            text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template, figures
+        )
     t3_anchors: list[Anchor] = []
     if regions.t3:
-        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
+        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings, figures)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
+        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, figures)
     if template == "unknown" and regions.t3:
         template = "gov2021"
     parsed = ParsedTables(

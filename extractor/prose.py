@@ -1,0 +1,185 @@
+"""The report's prose as evidence: the figures its sentences state, as canonical keys with their spans.
+
+Used by the parser (to choose among readings of printed tokens, `prose_confirmed`) and by the checker
+(soft checks). A figure counts only where its sentence is unambiguous about its subject: a tight phrase
+("收到政府信息公开申请75件", "办结69件", "1件结转下年度", "现行有效行政规范性文件698件", "行政复议案件2件"),
+a number with its unit, in a line that is no table row (no tab or pipe: the tables' own text is not prose).
+Prose aggregates loosely (format.md §2.2), so a figure may state one of several sums ("收到申请N件" is
+新收, or 新收 + 上年结转): it agrees where any of them equals it, contradicts only where all differ.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from schemas.keys import T3_APPLICANT_COLUMNS, t3_key, t4_key
+
+Reading = tuple[str, ...]  # cells whose sum the figure may state
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: int
+    span: tuple[int, int]  # the number in the document text
+    phrase: str  # the clause it was read from
+    readings: tuple[Reading, ...]  # the sums it may state; the first is what it states where nothing is carried
+
+    @property
+    def key(self) -> str:
+        return self.readings[0][0]
+
+    @property
+    def name(self) -> str:
+        """What it states where nothing is carried over: a key, or the keys it sums."""
+        return "+".join(self.readings[0])
+
+    @property
+    def keys(self) -> list[str]:
+        return sorted({k for reading in self.readings for k in reading})
+
+    def agrees(self, values: Mapping[str, object]) -> bool | None:
+        """True where a computable reading equals the figure, False where every reading is computable and
+        none does, None where the cells cannot say (unread, blank)."""
+        sums = [sum(values[k] for k in r) for r in self.readings if all(isinstance(values.get(k), int) for k in r)]
+        if self.value in sums:
+            return True
+        return False if len(sums) == len(self.readings) else None
+
+
+_N = r"(?<![\d.．])(\d+)\s*(?:件|起)"  # a count with its unit
+_GAP = r"[^，,、。；;：:\d《》“”\"]{0,%d}?"  # a few characters of the same clause, no other number
+_NOT_APPLICATIONS = re.compile(r"复议|诉讼|信访|投诉|举报|诉求|热线|留言|咨询|建议|提案|事项|案件|主动公开|依职权")
+_NOT_A_TOTAL = re.compile(r"维持|纠正|撤销|驳回|败诉|胜诉|审结|结案|其他|确认|未经|复议后|之中|其中")
+_CLAUSE = re.compile(r"[^，,、；;：:]+")
+_SENTENCE = re.compile(r"[^。！？!?\n]+")
+_COLUMN_NAMES = {
+    "自然人": ("natural_person",),
+    "法人或其他组织": T3_APPLICANT_COLUMNS[1:],
+    "法人和其他组织": T3_APPLICANT_COLUMNS[1:],
+    "商业企业": ("commercial",),
+    "科研机构": ("research",),
+    "社会公益组织": ("public_interest_org",),
+    "法律服务机构": ("legal_service",),
+}
+_COLUMN = re.compile("(" + "|".join(_COLUMN_NAMES) + r")(?:提出)?(?:申请)?" + (_GAP % 4) + _N)
+
+
+def _t3(*rows: str) -> Reading:
+    return tuple(t3_key(r, "total") for r in rows)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    """A phrasing real reports use, the sums it states, and whether it names applications."""
+
+    pattern: re.Pattern
+    readings: tuple[Reading, ...]
+    applications: bool  # a table 三 figure: its clause must be about disclosure applications
+
+
+def _p(pattern: str, *readings: Reading, applications: bool = True) -> _Phrase:
+    return _Phrase(re.compile(pattern.replace("{N}", _N).replace("{G}", _GAP % 8)), readings, applications)
+
+
+_DOCS = r"(?:行政)?规范性文件"
+_RULES = r"规章(?!制度)"
+# Order matters: a number is taken by the first phrase that reads it ("结转下年度继续办理1件" is no 办理).
+_PHRASES = (
+    _p(r"上一?年度?结转{G}{N}", _t3("carried_over")),
+    _p(r"结转(?:至|到)?下一?年度?{G}{N}", _t3("carried_forward")),
+    _p(r"{N}{G}结转(?:至|到)?下一?年", _t3("carried_forward")),
+    _p(r"新收(?:到)?{G}申请{G}{N}", _t3("new_received")),
+    _p(r"(?:收到|受理|接收|接到){G}申请{G}{N}", _t3("new_received"), _t3("new_received", "carried_over")),
+    _p(r"(?:收到|受理|接收|接到){G}{N}{G}申请", _t3("new_received"), _t3("new_received", "carried_over")),
+    _p(r"(?<!不予)(?<!其他)(?:办结|答复|办理|处理)(?:完毕|了)?{G}{N}", _t3("total_processed")),
+    _p(r"现行有效的?" + _DOCS + r"{G}{N}", ("active.normative_docs.in_force",), applications=False),
+    _p(r"(?:制发|印发|出台|制定)的?" + _DOCS + r"{G}{N}", ("active.normative_docs.issued",), applications=False),
+    _p(r"废止的?" + _DOCS + r"{G}{N}", ("active.normative_docs.repealed",), applications=False),
+    _p(r"现行有效的?" + _RULES + r"{G}{N}", ("active.regulations.in_force",), applications=False),
+    _p(r"(?:制发|出台|制定)的?" + _RULES + r"{G}{N}", ("active.regulations.issued",), applications=False),
+    _p(r"废止的?" + _RULES + r"{G}{N}", ("active.regulations.repealed",), applications=False),
+)
+_REVIEW = re.compile(r"行政复议(?:案件|申请)?" + (_GAP % 6) + _N)
+_LITIGATION = re.compile(r"行政诉讼(?:案件)?" + (_GAP % 6) + _N)
+_LAWSUITS = (t4_key("litigation_direct", "total"), t4_key("litigation_after_review", "total"))
+
+
+def _is_prose(line: str) -> bool:
+    return "\t" not in line and "|" not in line
+
+
+def _with_column(reading: Reading, columns: tuple[str, ...]) -> Reading:
+    """A total's reading for some applicant columns: 新收.total → 新收.<column> for each column named."""
+    return tuple(k.rsplit(".", 1)[0] + "." + c for k in reading for c in columns)
+
+
+def _clause_figures(start: int, clause: str, about_applications: bool) -> list[Figure]:
+    figures: list[Figure] = []
+    taken: list[tuple[int, int]] = []
+    for phrase in _PHRASES:
+        if phrase.applications and (not about_applications or _NOT_APPLICATIONS.search(clause)):
+            continue
+        for m in phrase.pattern.finditer(clause):
+            span = (start + m.start(1), start + m.end(1))
+            if span in taken or _NOT_A_TOTAL.search(m.group()):
+                continue
+            taken.append(span)
+            figures.append(Figure(int(m.group(1)), span, clause.strip(), phrase.readings))
+    return figures
+
+
+def _cases(sentence: str, start: int) -> list[Figure]:
+    """行政复议 / 行政诉讼 totals, in a sentence about disclosure cases, a clause naming only one of them."""
+    if "信息公开" not in sentence:
+        return []
+    figures = []
+    for clause in _CLAUSE.finditer(sentence):
+        text = clause.group()
+        for pattern, other, reading in (
+            (_REVIEW, "诉讼", (t4_key("review", "total"),)),
+            (_LITIGATION, "复议", _LAWSUITS),
+        ):
+            m = pattern.search(text)
+            if m and other not in text and not _NOT_A_TOTAL.search(m.group()):
+                span = (start + clause.start() + m.start(1), start + clause.start() + m.end(1))
+                figures.append(Figure(int(m.group(1)), span, text.strip(), (reading,)))
+    return figures
+
+
+def stated(text: str) -> tuple[Figure, ...]:
+    """Every figure the prose states, in page order."""
+    figures: list[Figure] = []
+    previous_received = False
+    for sentence in _SENTENCE.finditer(text):
+        body = sentence.group()
+        if not _is_prose(body) or not re.search(r"\d", body):
+            previous_received = False
+            continue
+        # a sentence names applications itself, or follows one that stated how many were received
+        about_applications = "申请" in body or previous_received
+        found: list[Figure] = []
+        parent: Figure | None = None
+        for clause in _CLAUSE.finditer(body):
+            at = sentence.start() + clause.start()
+            own = _clause_figures(at, clause.group(), about_applications)
+            if own:
+                parent = own[-1] if own[-1].key.startswith("applications.") else None
+                found += own
+            elif parent is not None and (m := _COLUMN.search(clause.group())):
+                # "其中自然人申请741件": a column of the total stated just before
+                columns = _COLUMN_NAMES[m.group(1)]
+                span = (at + m.start(2), at + m.end(2))
+                readings = tuple(_with_column(r, columns) for r in parent.readings)
+                found.append(Figure(int(m.group(2)), span, clause.group().strip(), readings))
+        found += _cases(body, sentence.start())
+        previous_received = any(f.key == t3_key("new_received", "total") for f in found)
+        figures += found
+    return tuple(sorted(figures, key=lambda f: f.span))
+
+
+def about(figures: tuple[Figure, ...], keys) -> list[Figure]:
+    """The figures that involve any of `keys`."""
+    wanted = set(keys)
+    return [f for f in figures if wanted & set(f.keys)]

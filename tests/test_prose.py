@@ -1,0 +1,145 @@
+"""The report's prose as evidence: figures read into canonical keys, choices it settles, warnings it raises."""
+
+import pytest
+
+from extractor.check import run_checks
+from extractor.prose import stated
+from pages import T4_DEFAULT, T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
+from schemas.keys import t3_key, t4_key
+from test_parser import TABLE3, extract
+
+NEW, CARRIED = t3_key("new_received", "total"), t3_key("carried_over", "total")
+ORGS = tuple(t3_key("new_received", c) for c in ("commercial", "research", "public_interest_org", "legal_service"))
+LAWSUITS = (t4_key("litigation_direct", "total"), t4_key("litigation_after_review", "total"))
+
+
+# sentences as the committed real reports and seeds print them
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        (
+            "本年度全区共收到70件申请，及时依法依规办结69件，1件结转下年度继续办理。",
+            [(70, NEW), (69, t3_key("total_processed", "total")), (1, t3_key("carried_forward", "total"))],
+        ),
+        (
+            "全县全年共受理政府信息公开申请 749 件，其中自然人申请 741 件，法人或其他组织申请 8 件。"
+            "共办理 718 件，结转下一年 31 件。",
+            [
+                (749, NEW),
+                (741, t3_key("new_received", "natural_person")),
+                (8, "+".join((*ORGS, t3_key("new_received", "other_org")))),
+                (718, t3_key("total_processed", "total")),
+                (31, t3_key("carried_forward", "total")),
+            ],
+        ),
+        (
+            "2022年，全区收到政府信息公开申请75件，涉及自然人72件、商业企业3件，均在法定期限内予以答复，办结率100%。",
+            [(75, NEW), (72, t3_key("new_received", "natural_person")), (3, t3_key("new_received", "commercial"))],
+        ),
+        (
+            "设立规范性文件库，集中公开现行有效行政规范性文件698件，动态更新本年度制发的规范性文件88件。",
+            [(698, "active.normative_docs.in_force"), (88, "active.normative_docs.issued")],
+        ),
+        ("本年新收政府信息公开申请12件，上年结转2件。", [(12, NEW), (2, CARRIED)]),
+        (
+            "2022年，全区政府信息公开工作方面共有行政诉讼案件1件、行政复议案件2件，均已结案。",
+            [(1, "+".join(LAWSUITS)), (2, t4_key("review", "total"))],
+        ),
+    ],
+)
+def test_real_phrasings_are_read_into_canonical_keys(sentence, expected):
+    assert [(f.value, f.name) for f in stated(sentence)] == expected
+
+
+def test_received_may_count_the_carried_over_applications_too():
+    (figure,) = stated("全区收到政府信息公开申请75件。")
+    assert figure.readings == ((NEW,), (NEW, CARRIED))
+    assert figure.agrees({NEW: 74, CARRIED: 1}) is True
+    assert figure.agrees({NEW: 74, CARRIED: 0}) is False
+    assert figure.agrees({NEW: 74}) is None  # the other reading cannot be computed: no contradiction
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "依法做好相关行政复议、行政诉讼案件的应诉工作，全县共办理相关案件 74 件。",  # both subjects in one clause
+        "区社会事业局不断公开社会保障信息，受理各类群众诉求259起。",  # not disclosure applications
+        "全年公开政策文件4件，对3件主动公开政策性文件进行意见征集。",  # not 规范性文件
+        "全县行政机关在办理2025年度信息公开申请中收取信息处理费共计380元，其中民政局1件，收取380元。",
+        "本年度收到行政复议申请3件。",  # a review, not a disclosure application
+        "因政府信息公开申请被申请行政复议，结果维持2件。",  # a result, not the total
+        "对不予处理3件申请逐一说明理由。",
+        "一、本年新收政府信息公开申请数量\t70件\t0\t0",  # a table row is not prose
+        "本年度没有产生信息处理费，行政复议案件办理率100%。",
+    ],
+)
+def test_unclear_subjects_state_nothing(sentence):
+    assert stated(sentence) == ()
+
+
+def _glue_rows(table, rows, text):
+    for row in rows:
+        printed = T3_LABEL_TEXT[row] + " " + " ".join(map(str, table[row]))
+        assert printed in text
+        text = text.replace(printed, T3_LABEL_TEXT[row] + "".join(map(str, table[row])))
+    return text
+
+
+# 新收 "110000112" and 结转下年度 "110000011": 1|10|… and 11|0|… both keep every identity
+GLUED3 = consistent_table3({"other.other": [0, 0, 0, 0, 0, 1]}, new_received=[1, 10, 0, 0, 0, 1])
+GLUED3_PAGE = _glue_rows(GLUED3, ("new_received", "carried_forward"), page(GLUED3))
+
+
+def test_glued_table3_row_decided_by_the_prose():
+    before = extract(GLUED3_PAGE)
+    cell = before.cells[t3_key("new_received", "natural_person")]
+    assert cell.value is None and cell.candidates == [1, 11]
+    report = extract(
+        GLUED3_PAGE.replace("本年度工作稳步推进。", "本年度共收到政府信息公开申请12件，其中自然人申请1件。")
+    )
+    assert report.values() | t3_cells(GLUED3) == report.values()
+    assert "prose_confirmed" in report.cells[t3_key("new_received", "natural_person")].flags
+    assert "prose_confirmed" not in report.cells[t3_key("carried_forward", "natural_person")].flags  # identities
+    assert report.verdict.value == "verified" and report.unverified == []
+
+
+def test_prose_agreeing_with_no_reading_decides_nothing():
+    report = extract(
+        GLUED3_PAGE.replace("本年度工作稳步推进。", "本年度共收到政府信息公开申请12件，其中自然人申请5件。")
+    )
+    cell = report.cells[t3_key("new_received", "natural_person")]
+    assert cell.value is None and cell.candidates == [1, 11] and "prose_confirmed" not in cell.flags
+
+
+# review 0 0 1 0 1 | 12 10 0 1 23 glued reads as 0 0 1 0 1 | 12 … or 0 0 10 11 21 | 0 0 1 2 3
+T4_RUN = [0, 0, 1, 0, 1, 12, 10, 0, 1, 23, 0, 10, 0, 0, 10]
+T4_PAGE = page(TABLE3, t4=["".join(map(str, T4_RUN))])
+
+
+@pytest.mark.parametrize("sentence", ["本年度发生政府信息公开行政复议案件1件。", "因政府信息公开被提起行政诉讼33起。"])
+def test_glued_table4_run_decided_by_the_prose(sentence):
+    before = extract(T4_PAGE).cells[t4_key("review", "total")]
+    assert before.value is None and before.candidates == [1, 21]
+    report = extract(T4_PAGE.replace("本年度工作稳步推进。", sentence))
+    values = report.values()
+    assert {k: values[k] for k in t4_cells(T4_RUN)} == t4_cells(T4_RUN)
+    assert all("prose_confirmed" in report.cells[k].flags for k in t4_cells(T4_RUN))
+    assert report.verdict.value == "verified"
+
+
+def test_prose_contradicting_a_printed_cell_is_a_warning_only():
+    text = page(TABLE3).replace("本年度工作稳步推进。", "本年度共收到政府信息公开申请99件，办结61件。")
+    report = extract(text)
+    assert report.verdict.value == "verified" and report.unverified == []
+    assert report.values() | t3_cells(TABLE3) == report.values()
+    checks = {c.id: c for c in report.checks if c.severity == "soft"}
+    assert checks[f"prose:{NEW}"].status == "fail" and checks[f"prose:{NEW}"].lhs == 99
+    assert checks[f"prose:{t3_key('total_processed', 'total')}"].status == "pass"
+    assert any("99" in w for w in report.warnings)
+
+
+def test_prose_never_fills_a_cell_that_is_not_printed():
+    text = page(TABLE3).split("四、政府信息公开行政复议")[0]  # table 四 is not on the page
+    report = extract(text.replace("本年度工作稳步推进。", "本年度政府信息公开行政复议案件2件，行政诉讼1件。"))
+    assert all(report.cells[k].value is None for k in t4_cells(T4_DEFAULT))
+    assert not [c for c in run_checks(report.cells, text) if c.id.startswith("prose:review")]
