@@ -34,7 +34,7 @@ CellFlag = Literal[
     "merged_repeat",  # a merged cell emitted several times ("0 0 0"), read once
     "realigned",  # printed beside another row's label (a wrapped PDF label); dealt back in page order
     "not_found",  # the row or table was not found on the page
-    "prose_confirmed",  # a glued Table 二 run decided by numbers the report's prose states
+    "prose_confirmed",  # a choice among readings (glued run, extra value; any table) the report's prose decided
     "model_read",  # read by the language model
     "grounded",  # model value found in the source at its row
     "ungrounded",  # model value not found in the source at its row

@@ -118,7 +118,7 @@ def test_negative_count_fails_nonneg():
 
 def test_prose_total_is_only_a_warning():
     text = "2023年，本机关共收到政府信息公开申请99件。"
-    check = by_id(run_checks(cells(base()), text))["prose.received"]
+    check = by_id(run_checks(cells(base()), text))["prose:applications.new_received.total"]
     assert check.severity == "soft" and check.status == "fail"
 
 

@@ -1,11 +1,15 @@
 """The report's prose as evidence: figures read into canonical keys, choices it settles, warnings it raises."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from extractor.check import run_checks
+from extractor.model.arbitrate import merge
 from extractor.prose import stated
 from pages import T4_DEFAULT, T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
 from schemas.keys import t3_key, t4_key
+from schemas.record import Cell
 from test_parser import TABLE3, extract
 
 NEW, CARRIED = t3_key("new_received", "total"), t3_key("carried_over", "total")
@@ -143,3 +147,17 @@ def test_prose_never_fills_a_cell_that_is_not_printed():
     report = extract(text.replace("本年度工作稳步推进。", "本年度政府信息公开行政复议案件2件，行政诉讼1件。"))
     assert all(report.cells[k].value is None for k in t4_cells(T4_DEFAULT))
     assert not [c for c in run_checks(report.cells, text) if c.id.startswith("prose:review")]
+
+
+def test_the_model_does_not_overturn_a_reading_the_prose_settled():
+    keys = [f"active.normative_docs.{c}" for c in ("issued", "repealed", "in_force")]
+    flags = ["prose_confirmed", "split_from_run"]
+    parser = {k: Cell(value=v, raw="8855698", span=(5, 12), flags=flags) for k, v in zip(keys, (88, 55, 698))}
+    model = {k: Cell(value=v, source="model", flags=["grounded", "model_read"]) for k, v in zip(keys, (8, 855, 698))}
+    row_of = {k: SimpleNamespace(row="normative_docs") for k in keys}  # table 二: no identity can decide
+    cells, _, _ = merge(parser, model, row_of)
+    assert [cells[k].value for k in keys] == [88, 55, 698]
+    assert not any("parser_disagrees" in cells[k].flags or cells[k].candidates for k in keys)
+    plain = {k: c.model_copy(update={"flags": ["split_from_run"]}) for k, c in parser.items()}
+    cells, _, _ = merge(plain, model, row_of)  # without the prose the disagreement stays open
+    assert "parser_disagrees" in cells[keys[0]].flags

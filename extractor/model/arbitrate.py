@@ -1,7 +1,12 @@
 """The arbitration rule, one for parser and model: which reading of a cell the record keeps.
 
 Evidence, strongest first: the printed token at its place; the hard identities; the report's prose
-(`prose_confirmed`, glued table 二 runs only). A model's answer is a reading, never evidence by itself.
+(extractor.prose: the figures its sentences state, 收到申请N件, 办结N件, 现行有效规范性文件N件, 行政复议N件 …).
+Prose settles a choice in any table (a glued run with several splits, an extra value the identities
+cannot place) where exactly one reading of the printed tokens agrees with a stated figure and none
+contradicts it; the cells are flagged `prose_confirmed`. It never computes a value, never fills a
+cell that is not printed, and where it contradicts a printed cell it is only a soft warning. A
+model's answer is a reading, never evidence by itself.
 The cases:
 
 1. The model's value is not printed at its row (`ungrounded`): it never becomes the cell's value. The
@@ -10,7 +15,9 @@ The cases:
 2. The parser read the cell with certainty and the model agrees: the parser's cell, flagged `model_read`.
 3. The parser read it and the model's grounded row differs: the identities decide row by row (the
    model's row is taken only when it makes fewer hard identities fail); where they cannot, the parser's
-   printed reading stays, both values are candidates, the cell is flagged `parser_disagrees`. Where the
+   printed reading stays, both values are candidates, the cell is flagged `parser_disagrees` — unless the
+   prose settled the parser's reading (`prose_confirmed`): then it stays as it is, the model's no
+   evidence against it. Where the
    parser read the row with a stated doubt (it dropped an extra value no identity explains — "9 5 1 0 0
    0 0 6" — split a glued run, or dealt a shifted row back), a model row the identities prefer is kept
    but stays `ambiguous` with that reason: identities that hold after dropping a value are not proof.
@@ -107,6 +114,10 @@ def merge(
     final = chosen_cells(chosen)
     settled_fails = failures(final)
     undecided = [row for row in sorted(grounded) if failures(chosen_cells(chosen ^ {row})) == settled_fails]
+    by_prose = [row for row in undecided if all("prose_confirmed" in parser[k].flags for k in disagree[row])]
+    for row in by_prose:  # the identities cannot decide, the prose did: the parser's reading stays
+        final.update({key: parser[key] for key in disagree[row]})
+    undecided = [row for row in undecided if row not in by_prose]
     for row in undecided:
         for key in disagree[row]:
             p, m = parser[key], model[key]
@@ -116,10 +127,11 @@ def merge(
                     "candidates": [p.value, m.value],
                 }
             )
-    kept = len(disagree) - len(chosen - set(undecided)) - len(undecided)
+    taken = chosen - set(undecided) - set(by_prose)
+    kept = len(disagree) - len(taken) - len(undecided)
     note = (
         f"model and parser read {len(disagree)} rows differently: the identities took the model's reading for "
-        f"{len(chosen - set(undecided))}, kept the parser's for {kept}, and cannot decide {len(undecided)}"
-        + (f" ({', '.join(undecided[:3])})" if undecided else "")
+        f"{len(taken)}, kept the parser's for {kept} ({len(by_prose)} as the prose states), and "
+        f"cannot decide {len(undecided)}" + (f" ({', '.join(undecided[:3])})" if undecided else "")
     )
     return final, note, agreements
