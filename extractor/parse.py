@@ -489,7 +489,6 @@ def parse_table2(
     found: set[str],
     section_lo: int | None = None,
     template: Table2Template = T2_2021,
-    figures: tuple[Figure, ...] = (),
 ) -> list[Anchor]:
     """Read table 二; its items count wherever their label is in section 二 (format.md §3.23).
 
@@ -512,7 +511,7 @@ def parse_table2(
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
         found.add(f"{template.prefix}.{row}")
-        settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, figures)
+        settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, stated(text))
         if keys[-1] == PROCUREMENT_KEY and reading.spans:
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
@@ -582,14 +581,7 @@ def _signed(items: list[Item]) -> list[Item]:
 
 
 def parse_table3(
-    text: str,
-    lo: int,
-    hi: int,
-    trust_blanks: bool,
-    cells: dict[str, Cell],
-    found: set[str],
-    warnings: list[str],
-    figures: tuple[Figure, ...] = (),
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
 ) -> list[Anchor]:
     """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
     anchors = find_labels(text, T3_LABELS, lo, hi)
@@ -618,7 +610,7 @@ def parse_table3(
     _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
     keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
     _resolve_by_identities(readings, keys_of, table3_identities, cells)
-    if settle_by_prose(readings, keys_of, solve.row_total_holds, figures):
+    if settle_by_prose(readings, keys_of, solve.row_total_holds, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities, cells)
     for row, reading in readings.items():
         keys = [t3_key(row, c) for c in T3_COLUMNS]
@@ -627,14 +619,7 @@ def parse_table3(
 
 
 def parse_table4(
-    text: str,
-    lo: int,
-    hi: int,
-    trust_blanks: bool,
-    cells: dict[str, Cell],
-    found: set[str],
-    warnings: list[str],
-    figures: tuple[Figure, ...] = (),
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
@@ -644,7 +629,7 @@ def parse_table4(
     reading = read_row(segment_items(text, lo, hi), 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
-    settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, figures)
+    settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
 
 
@@ -893,17 +878,14 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
     warnings: list[str] = []
     template = detect_template(text)
     t2_anchors: list[Anchor] = []
-    figures = stated(text)
     if regions.t2:
         t2_template = T2_2019 if template == "gov2019" else T2_2021
-        t2_anchors = parse_table2(
-            text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template, figures
-        )
+        t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
     t3_anchors: list[Anchor] = []
     if regions.t3:
-        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings, figures)
+        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, figures)
+        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:
         template = "gov2021"
     parsed = ParsedTables(

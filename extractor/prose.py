@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from schemas.keys import T3_APPLICANT_COLUMNS, t3_key, t4_key
 
@@ -148,6 +149,7 @@ def _cases(sentence: str, start: int) -> list[Figure]:
     return figures
 
 
+@lru_cache(maxsize=1)  # the parser's tables and the checker read the same document in turn
 def stated(text: str) -> tuple[Figure, ...]:
     """Every figure the prose states, in page order."""
     figures: list[Figure] = []
