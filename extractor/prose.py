@@ -51,7 +51,9 @@ class Figure:
 
 _N = r"(?<![\d.．])(\d+)\s*(?:件|起)"  # a count with its unit
 _GAP = r"[^，,、。；;：:\d《》“”\"]{0,%d}?"  # a few characters of the same clause, no other number
-_NOT_APPLICATIONS = re.compile(r"复议|诉讼|信访|投诉|举报|诉求|热线|留言|咨询|建议|提案|事项|案件|主动公开|依职权")
+_NOT_APPLICATIONS = re.compile(
+    r"复议|诉讼|信访|来信|来访|来电|投诉|举报|诉求|热线|工单|留言|咨询|建议|提案|事项|案件|主动公开|依职权"
+)
 _NOT_A_TOTAL = re.compile(r"维持|纠正|撤销|驳回|败诉|胜诉|审结|结案|其他|确认|未经|复议后|之中|其中")
 _CLAUSE = re.compile(r"[^，,、；;：:]+")
 _SENTENCE = re.compile(r"[^。！？!?\n]+")
@@ -81,7 +83,9 @@ class _Phrase:
 
 
 def _p(pattern: str, *readings: Reading, applications: bool = True) -> _Phrase:
-    return _Phrase(re.compile(pattern.replace("{N}", _N).replace("{G}", _GAP % 8)), readings, applications)
+    """{N} a count, {G} a few characters between the words and it; {g} at most three ("共计", "了")."""
+    expanded = pattern.replace("{N}", _N).replace("{G}", _GAP % 8).replace("{g}", _GAP % 3)
+    return _Phrase(re.compile(expanded), readings, applications)
 
 
 _DOCS = r"(?:行政)?规范性文件"
@@ -94,7 +98,7 @@ _PHRASES = (
     _p(r"新收(?:到)?{G}申请{G}{N}", _t3("new_received")),
     _p(r"(?:收到|受理|接收|接到){G}申请{G}{N}", _t3("new_received"), _t3("new_received", "carried_over")),
     _p(r"(?:收到|受理|接收|接到){G}{N}{G}申请", _t3("new_received"), _t3("new_received", "carried_over")),
-    _p(r"(?<!不予)(?<!其他)(?:办结|答复|办理|处理)(?:完毕|了)?{G}{N}", _t3("total_processed")),
+    _p(r"(?<!不予)(?<!其他)(?:办结|答复|办理|处理)(?:完毕)?{g}{N}", _t3("total_processed")),
     _p(r"现行有效的?" + _DOCS + r"{G}{N}", ("active.normative_docs.in_force",), applications=False),
     _p(r"(?:制发|印发|出台|制定)的?" + _DOCS + r"{G}{N}", ("active.normative_docs.issued",), applications=False),
     _p(r"废止的?" + _DOCS + r"{G}{N}", ("active.normative_docs.repealed",), applications=False),

@@ -81,6 +81,11 @@ def test_unclear_subjects_state_nothing(sentence):
     assert stated(sentence) == ()
 
 
+def test_the_sentence_after_a_received_figure_counts_only_for_applications():
+    assert [f.value for f in stated("本年度收到政府信息公开申请10件。共办结9件。")] == [10, 9]
+    assert [f.value for f in stated("本年度收到政府信息公开申请10件。全年处理群众来信30件。")] == [10]
+
+
 def _glue_rows(table, rows, text):
     for row in rows:
         printed = T3_LABEL_TEXT[row] + " " + " ".join(map(str, table[row]))
