@@ -134,10 +134,6 @@ class _Table:
     def bbox(self) -> tuple[float, float, float, float]:
         return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
 
-    def unit(self, x: float, y: float) -> tuple[int, int] | None:
-        if not (self.xs[0] <= x <= self.xs[-1] and self.ys[0] <= y <= self.ys[-1]):
-            return None
-        return min(bisect_right(self.ys, y), len(self.ys) - 1) - 1, min(bisect_right(self.xs, x), len(self.xs) - 1) - 1
 
 
 def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table | None:
@@ -146,13 +142,17 @@ def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table |
     if len(ys) < 2 or len(xs) < 2:
         return None
 
-    def v_line(x: float, y0: float, y1: float) -> bool:
-        mid = (y0 + y1) / 2
-        return any(abs(r.x0 - x) <= tol and r.top - tol <= mid <= r.bottom + tol for r in vertical)
+    # the rules at each line position, found once: every unit asks about its two edges
+    at_x = [[(r.top - tol, r.bottom + tol) for r in vertical if abs(r.x0 - x) <= tol] for x in xs]
+    at_y = [[(r.x0 - tol, r.x1 + tol) for r in horizontal if abs(r.top - y) <= tol] for y in ys]
 
-    def h_line(y: float, x0: float, x1: float) -> bool:
+    def v_line(j: int, y0: float, y1: float) -> bool:
+        mid = (y0 + y1) / 2
+        return any(lo <= mid <= hi for lo, hi in at_x[j])
+
+    def h_line(i: int, x0: float, x1: float) -> bool:
         mid = (x0 + x1) / 2
-        return any(abs(r.top - y) <= tol and r.x0 - tol <= mid <= r.x1 + tol for r in horizontal)
+        return any(lo <= mid <= hi for lo, hi in at_y[i])
 
     parent = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
 
@@ -168,9 +168,9 @@ def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table |
 
     for i in range(len(ys) - 1):
         for j in range(len(xs) - 1):
-            if j + 1 < len(xs) - 1 and not v_line(xs[j + 1], ys[i], ys[i + 1]):
+            if j + 1 < len(xs) - 1 and not v_line(j + 1, ys[i], ys[i + 1]):
                 union((i, j), (i, j + 1))
-            if i + 1 < len(ys) - 1 and not h_line(ys[i + 1], xs[j], xs[j + 1]):
+            if i + 1 < len(ys) - 1 and not h_line(i + 1, xs[j], xs[j + 1]):
                 union((i, j), (i + 1, j))
     return _Table(ys, xs, {u: find(u) for u in parent})
 
@@ -195,6 +195,8 @@ _BY_X0 = itemgetter(1)
 
 def text_lines(boxes: list[Box]) -> list[list[Box]]:
     """Boxes grouped into lines (vertical centres within a line's extent), each sorted left to right."""
+    if len(boxes) < 2:  # most table cells hold one number
+        return [boxes] if boxes else []
     lines: list[list] = []  # [top, bottom, members]
     for box in sorted(boxes, key=_BY_TOP):
         cy = (box.top + box.bottom) / 2
@@ -232,21 +234,26 @@ def cell_text(lines: list[str]) -> str:
 
 
 def _piece(boxes: list[Box], text: str) -> Piece:
+    _, x0, top, x1, bottom, _ = zip(*boxes)
     scores = [b.confidence for b in boxes if b.confidence is not None]
-    bbox = (min(b.x0 for b in boxes), min(b.top for b in boxes), max(b.x1 for b in boxes), max(b.bottom for b in boxes))
-    return Piece(text, bbox, min(scores) if scores else None)
+    return Piece(text, (min(x0), min(top), max(x1), max(bottom)), min(scores) if scores else None)
 
 
 def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[tuple[int, int], list[Box]]], list[Box]]:
     """Each box to the cell (top-left unit of its merged cell) holding its centre, or to the text outside."""
     members: list[dict[tuple[int, int], list[Box]]] = [{} for _ in tables]
     outside: list[Box] = []
-    for box in boxes:
-        cx, cy = (box.x0 + box.x1) / 2, (box.top + box.bottom) / 2
-        for t, table in enumerate(tables):
-            unit = table.unit(cx, cy)
-            if unit is not None:
-                members[t].setdefault(table.owner[unit], []).append(box)
+    found = [(t.xs, t.ys, len(t.xs) - 1, len(t.ys) - 1, t.owner, m) for t, m in zip(tables, members)]
+    for box in boxes:  # a page has thousands of characters: the lookups are spelled out
+        cx, cy = (box[1] + box[3]) / 2, (box[2] + box[4]) / 2
+        for xs, ys, nx, ny, owner, cells in found:
+            if xs[0] <= cx <= xs[nx] and ys[0] <= cy <= ys[ny]:
+                i, j = bisect_right(ys, cy), bisect_right(xs, cx)
+                unit = owner[(ny if i > ny else i) - 1, (nx if j > nx else j) - 1]
+                if unit in cells:
+                    cells[unit].append(box)
+                else:
+                    cells[unit] = [box]
                 break
         else:
             outside.append(box)

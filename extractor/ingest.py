@@ -12,10 +12,12 @@ import html
 import io
 import os
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from extractor import grid
@@ -28,6 +30,7 @@ MAX_PDF_INFLATED_BYTES = 256 * 2**20  # all non-image streams of one PDF, decomp
 HTML_MAX_DEPTH = 2048  # libxml2's nesting limit with huge_tree (256 without)
 
 Grid = list[list[str]]
+_FOUR_FLOATS = struct.Struct("4f")
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 
 
@@ -432,14 +435,17 @@ def _docx_table(tbl) -> tuple[list[list[str]], Grid]:
     for tr in tbl.iterchildren(_W + "tr"):
         cells, expanded, column = [], [], 0
         for tc in tr.iterchildren(_W + "tc"):
-            props = tc.find(_W + "tcPr")
-            span_el = props.find(_W + "gridSpan") if props is not None else None
-            merge_el = props.find(_W + "vMerge") if props is not None else None
-            span = _span(span_el, _W + "val") if span_el is not None else 1
-            if merge_el is not None and merge_el.get(_W + "val", "continue") == "continue":
-                text = above.get(column, "")
-            else:
-                text = _cell_text("\n".join(_docx_paragraph(p) for p in tc.iterchildren(_W + "p")))
+            span, continued, paragraphs = 1, False, []
+            for child in tc:  # one pass over the cell's children: tables hold hundreds of cells
+                if child.tag == _W + "p":
+                    paragraphs.append(_docx_paragraph(child))
+                elif child.tag == _W + "tcPr":
+                    for prop in child.iterchildren(_W + "gridSpan", _W + "vMerge"):
+                        if prop.tag == _W + "gridSpan":
+                            span = _span(prop, _W + "val")
+                        else:
+                            continued = prop.get(_W + "val", "continue") == "continue"
+            text = above.get(column, "") if continued else _cell_text("\n".join(paragraphs))
             cells.append(text)
             for c in range(column, column + span):
                 above[c] = text
@@ -518,20 +524,20 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
         text = textpage.get_text_range(0, count)  # one call for the page; one box call per character
         if len(text) != count:  # characters outside the BMP take two units: fall back to one call each
             text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, k)) for k in range(count))
+        loose_box, rect_ref, floats = pdfium_c.FPDFText_GetLooseCharBox, ctypes.byref(rect), _FOUR_FLOATS.unpack_from
+        new_box, append = grid.Box._make, boxes.append  # a page has thousands of characters: lookups hoisted
         for k, char in enumerate(text):
             if char in "\x00\ufffd\ufffe":
                 unmapped += 1
                 continue
-            if char.isspace() or char < " ":  # PDFium generates spaces and line breaks of its own
+            if char <= " " or char.isspace():  # PDFium generates spaces and line breaks of its own
                 continue
-            pdfium_c.FPDFText_GetLooseCharBox(raw, k, rect)
-            box = (rect.left, rect.top, rect.right, rect.bottom)
-            if (
-                max(rect.top - rect.bottom, rect.right - rect.left) > 40
-            ):  # rotated text: PDFium's loose box is not the glyph's
+            loose_box(raw, k, rect_ref)
+            x0, y1, x1, y0 = floats(rect)  # FS_RECTF: left, top, right, bottom
+            if y1 - y0 > 40 or x1 - x0 > 40:  # rotated text: PDFium's loose box is not the glyph's
                 pdfium_c.FPDFText_GetCharBox(raw, k, left, right, bottom, top)
-                box = (left.value, top.value, right.value, bottom.value)
-            boxes.append(grid.Box(char, box[0], height - box[1], box[2], height - box[3]))
+                x0, y1, x1, y0 = left.value, top.value, right.value, bottom.value
+            append(new_box((char, x0, height - y1, x1, height - y0, None)))
     finally:
         textpage.close()
     rules: list[grid.Rule] = []
@@ -602,7 +608,7 @@ def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[
     for number, page in enumerate(pages, start=1):
         for line in page.lines:
             for k, piece in enumerate(line.pieces):
-                text = normalise(piece.text).replace("\n", " ").strip()
+                text = _piece_text(piece.text)
                 if k:
                     parts.append("\t")
                     pos += 1
@@ -616,6 +622,12 @@ def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[
             pos += 1
         grids.extend(page.grids)
     return "".join(parts), grids, regions
+
+
+@lru_cache(maxsize=4096)
+def _piece_text(text: str) -> str:
+    """A cell's or line's text normalised (cached: a table repeats its "0"s and labels page after page)."""
+    return normalise(text).replace("\n", " ").strip()
 
 
 # ---------------------------------------------------------------- entry point

@@ -196,12 +196,15 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
     return items
 
 
+_TOKEN = re.compile(r"\S+")
+
+
 def _cell_items(cell: str, start: int) -> list[Item]:
     items: list[Item] = []
-    for m in re.finditer(r"\S+", cell):
+    for m in _TOKEN.finditer(cell):
         token, t0 = m.group(), start + m.start()
-        if token in _ZERO_MARKERS:
-            items.append(Item("value", token, t0, t0 + len(token)))
+        if token in _ZERO_MARKERS or (token.isascii() and token.isdigit() and (token[0] != "0" or len(token) == 1)):
+            items.append(Item("value", token, t0, t0 + len(token)))  # one number: what the split below finds
             continue
         cursor = 0
         masked = _ORDINAL.sub(lambda o: "#" * len(o.group()), token)
