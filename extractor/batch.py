@@ -68,6 +68,7 @@ class BatchOptions:
 class Task:
     path: str
     sha256: str
+    source: str | None = None  # what the record calls the input, when `path` is a staged copy of a URL
 
 
 @dataclass
@@ -225,7 +226,7 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     """
     if done(Path(out), task.sha256):
         return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
-    report = extract_path(task.path, options)
+    report = extract_path(task.path, options, task.source)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
     return report.verdict.value
@@ -329,8 +330,12 @@ def run_batch(
     out: Path,
     options: BatchOptions = BatchOptions(),
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+    names: dict[Path, str] | None = None,
 ) -> BatchResult:
-    """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets."""
+    """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets.
+
+    `names`: what records and errors call an input whose file is a staged copy (its URL)."""
+    names = names or {}
     started = time.perf_counter()
     lock = _lock(out)
     try:
@@ -344,18 +349,19 @@ def run_batch(
         todo: list[Task] = []
         for path in files:
             sha, reason = identify(path)
+            name = names.get(path) or path_text(path)
             if sha is None:
-                order.append((path_text(path), None, reason))
+                order.append((name, None, reason))
                 continue
             if sha in first_path:
-                result.duplicates.append({"path": path_text(path), "same_content_as": first_path[sha]})
+                result.duplicates.append({"path": name, "same_content_as": first_path[sha]})
                 continue
-            first_path[sha] = path_text(path)
-            order.append((path_text(path), sha, None))
+            first_path[sha] = name
+            order.append((name, sha, None))
             if done(out, sha) or (saved_error(out, sha) is not None and not options.retry_errors):
                 result.skipped += 1
             else:
-                todo.append(Task(str(path), sha))
+                todo.append(Task(str(path), sha, names.get(path)))
 
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
@@ -370,7 +376,8 @@ def run_batch(
                     atomic_write(
                         error_path(out, task.sha256),
                         json.dumps(
-                            {"path": path_text(task.path), "sha256": task.sha256, "reason": value}, ensure_ascii=False
+                            {"path": task.source or path_text(task.path), "sha256": task.sha256, "reason": value},
+                            ensure_ascii=False,
                         ),
                         durable=False,
                     )

@@ -18,6 +18,7 @@ from extractor.ingest import path_text
 from extractor.model.scrub import scrub
 from extractor.output import RENDERERS, atomic_write
 from extractor.pipeline import Options, extract_path
+from extractor.remote import RemoteError, RemoteOut, fetch_inputs, is_url
 from schemas.record import Report, Verdict, load_saved, record_schema
 
 app = typer.Typer(
@@ -172,7 +173,9 @@ def _progress(total: int):
 
 @app.command()
 def extract(
-    paths: list[Path] = typer.Argument(..., help="Report files or directories (text, markdown, HTML, PDF, DOCX)."),
+    paths: list[str] = typer.Argument(
+        ..., help="Report files or directories (text, markdown, HTML, PDF, DOCX), or fsspec URLs (s3://bucket/dir)."
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout (atomically)."),
     fmt: OutputFormat = typer.Option(
         OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."
@@ -182,10 +185,10 @@ def extract(
         "--mode",
         help="rules: template parser only; model: the model reads every report; auto: the model takes what the parser did not verify (default: auto with a model configured, else rules).",
     ),
-    out: Path | None = typer.Option(
+    out: str | None = typer.Option(
         None,
         "--out",
-        help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory; a re-run skips inputs already done.",
+        help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory or fsspec URL; a re-run skips inputs already done.",
     ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
     model_concurrency: int = typer.Option(
@@ -222,9 +225,25 @@ def extract(
         fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
     if output is not None:
         writable_file(output)
-    if out is not None:
-        writable_dir(out, f"--out {path_text(out)}")
-    files = expand_inputs(paths)
+    urls = [p for p in [*paths, out or ""] if is_url(p)]
+    if urls and engine == Engine.dask:
+        fail("--engine dask reads the inputs and writes --out on a filesystem every worker sees: paths there, not URLs")
+    remote_out, names = None, {}
+    try:
+        if out is not None and is_url(out):
+            remote_out = RemoteOut(out)
+            out_dir = remote_out.pull()
+        local: list[Path] = []
+        for path in paths:
+            staged = fetch_inputs(path, NOT_PAGES) if is_url(path) else {Path(path): ""}
+            names.update({k: v for k, v in staged.items() if v})
+            local.extend(staged)
+    except RemoteError as exc:
+        fail(str(exc))
+    if out is not None and remote_out is None:
+        out_dir = Path(out)
+        writable_dir(out_dir, f"--out {path_text(out_dir)}")
+    files = expand_inputs(local)
     if not files:
         fail("no input files")
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
@@ -240,7 +259,7 @@ def extract(
 
             runner = dask_runner(address)
         batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
-        _batch(files, out, batch)
+        _batch(files, out_dir, batch, names, remote_out)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
@@ -249,10 +268,10 @@ def extract(
             # one worker process for all the files: the batch's time and memory limits, in this mode too
             for file, ok, value in run_pool(partial(extract_path, options=options), files, workers=1, timeout=timeout):
                 if ok:
-                    reports.append(value)
+                    reports.append(value.model_copy(update={"source": names[file]}) if file in names else value)
                 else:
                     errors += 1
-                    typer.echo(f"nianbao: error: {path_text(file)}: {scrub(value)}", err=True)
+                    typer.echo(f"nianbao: error: {names.get(file) or path_text(file)}: {scrub(value)}", err=True)
                 progress.advance(task)
         except KeyboardInterrupt:
             fail("interrupted", 130)
@@ -271,9 +290,9 @@ def extract(
         raise typer.Exit(EXIT_NOT_A_REPORT)
 
 
-def _batch(files: list[Path], out: Path, options: BatchOptions) -> None:
+def _batch(files: list[Path], out: Path, options: BatchOptions, names: dict, remote: RemoteOut | None) -> None:
     try:
-        result = run_batch(files, out, options)
+        result = run_batch(files, out, options, names=names)
     except BatchError as exc:
         fail(str(exc))
     except OSError as exc:  # the output folder filled up or went away mid-run
@@ -285,7 +304,19 @@ def _batch(files: list[Path], out: Path, options: BatchOptions) -> None:
             f"interrupted; every finished input is saved in {path_text(out / 'records')}: run the same command again to finish",
             130,
         )
+    finally:
+        if remote is not None:
+            _send(remote)
     raise typer.Exit(result.exit_code)
+
+
+def _send(remote: RemoteOut) -> None:
+    """The local mirror of a URL --out back to it (also after a failed or interrupted run: what is done)."""
+    try:
+        sent = remote.push()
+    except RemoteError as exc:
+        fail(f"{exc}; the finished inputs stay in {path_text(remote.local)}: run the same command again to send them")
+    typer.echo(f"nianbao: {sent} files sent to {remote.url}", err=True)
 
 
 @app.command()

@@ -50,7 +50,9 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
     return loop.improve(report, parsed, doc, options.mode, options.model)
 
 
-def extract_path(path: str | Path, options: Options = Options()) -> Report:
-    """Raises IngestError (one-line message) for input that is not a readable page."""
+def extract_path(path: str | Path, options: Options = Options(), source: str | None = None) -> Report:
+    """Raises IngestError (one-line message) for input that is not a readable page.
+
+    `source` names the input in the record when `path` is a staged copy (of a URL's object)."""
     doc = ingest_path(path)
-    return extract_document(doc, path_text(path), options)
+    return extract_document(doc, source or path_text(path), options)
