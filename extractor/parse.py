@@ -182,7 +182,9 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
             cells = cells[1:-1] if line.rstrip().endswith("|") else cells[1:]
         in_grid = len(cells) > 1
         for part, start in cells:
-            if not part.strip():
+            if part.isdigit() and part.isascii() and (part[0] != "0" or len(part) == 1):  # most cells: one number
+                items.append(Item("value", part, start, start + len(part)))
+            elif not part.strip():
                 items.append(Item("blank", "", start, start + len(part)))
             elif (
                 in_grid
