@@ -60,10 +60,10 @@ def fetch_inputs(url: str, skip_suffixes: frozenset[str]) -> dict[Path, str]:
     copied into the staging folder: local path → the URL it came from, in a stable order."""
     fs, root = _fs(url)
     try:
-        if fs.isdir(root):
-            found = sorted(fs.find(root))
+        folder = fs.isdir(root)
+        if folder:
             base = root.rstrip("/")
-            pairs = [(p, p[len(base) :].lstrip("/")) for p in found]
+            pairs = [(p, p[len(base) :].lstrip("/")) for p in sorted(fs.find(root))]
         elif fs.isfile(root):
             pairs = [(root, root.rstrip("/").rsplit("/", 1)[-1])]
         else:
@@ -84,7 +84,7 @@ def fetch_inputs(url: str, skip_suffixes: frozenset[str]) -> dict[Path, str]:
             fs.get_file(remote, str(target))
         except OSError:  # this one object cannot be read: it is left out of staging and fails on its own
             target.unlink(missing_ok=True)
-        staged[target] = f"{url.rstrip('/')}/{rel}" if fs.isdir(root) else url
+        staged[target] = f"{url.rstrip('/')}/{rel}" if folder else url
     return staged
 
 
