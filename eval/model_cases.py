@@ -1,16 +1,18 @@
 """Gold cases only the model path can get right, written into the committed corpus (gold by construction).
 
-Table 三's row labels reworded as some agencies and OCR print them (予以公开 → 准予公示,
-部分公开 → 部分同意): the parser anchors on the template's labels, cannot tell which rows it is reading there and refuses them;
-the model reads the rows by their printed values, and grounding checks every value it gives against the
-row's text. CI replays the real model's answers for them (`eval/model-only`, its own baseline), so a model
-path that stops working fails the auto gate. Re-generate: `python -m eval.model_cases eval/model-only`,
-then record the auto path's answers (`nianbao model record --cases eval/model-only --only-auto --out FILE`)
-and add them to the recordings. One layout so far: the local model on two shared cores needs minutes an answer.
+Table 三's row labels as the template does not print them — reworded (予以公开 → 准予公示, 部分公开 →
+部分同意) or misread as OCR and converters misread characters (属于国家秘密 → 属干国家秘蜜, 重复申请 →
+重夏申请): the parser anchors on the template's labels, cannot tell which rows it is reading there and
+refuses them; the model is shown the page's lines there and names the template row of each, and
+grounding checks its reading against the document text (every printed number used once, in order).
+CI replays the real model's answers for them (`eval/model-only`, its own baseline), so a model path
+that stops working fails the auto gate. Re-generate: `python -m eval.model_cases eval/model-only`, then
+record (`nianbao model record --cases eval/corpus eval/model-only --reuse eval/recordings/….jsonl`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import sys
@@ -18,25 +20,32 @@ from pathlib import Path
 
 from eval.damage import Generated, Page, generate
 
-REWORDED = {"予以公开": "准予公示", "部分公开": "部分同意"}
-LAYOUTS = ("lines",)
+LABELS = {
+    "reworded": {"予以公开": "准予公示", "部分公开": "部分同意"},
+    "misread": {"属于国家秘密": "属干国家秘蜜", "重复申请": "重夏申请"},
+}
+LAYOUTS = ("lines", "tsv", "markdown", "html")
 
 
-def reword_labels(page: Page, rng: random.Random) -> Page:
-    """Table 三's result labels in other words: the template's row, not the template's text."""
-    for td in page.cells():
-        if not td.is_value:
-            for printed, reworded in REWORDED.items():
-                td.text = td.text.replace(printed, reworded)
-    return page
+def relabel(changes: dict[str, str]):
+    """Table 三's labels as the page prints them: the template's row, not the template's text."""
+
+    def damage(page: Page, rng: random.Random) -> Page:
+        for td in page.cells():
+            if not td.is_value:
+                for printed, changed in changes.items():
+                    td.text = td.text.replace(printed, changed)
+        return page
+
+    return damage
 
 
 def write_cases(directory: Path) -> list[Generated]:
     directory.mkdir(parents=True, exist_ok=True)
     cases = []
-    for layout in LAYOUTS:
-        name = f"model-only-reworded-labels-{layout}"
-        case = generate(random.Random(name), layout, name=name, extra_damage=reword_labels)
+    for (kind, changes), layout in itertools.product(LABELS.items(), LAYOUTS):
+        name = f"model-only-{kind}-labels-{layout}"
+        case = generate(random.Random(name), layout, name=name, extra_damage=relabel(changes))
         (directory / case.filename).write_bytes(case.data)
         gold = json.dumps(case.gold(), ensure_ascii=False, indent=1) + "\n"
         (directory / f"{name}.gold.json").write_text(gold, encoding="utf-8")

@@ -13,7 +13,7 @@ from extractor.ingest import ingest_path
 from extractor.model import loop
 from extractor.model.cache import ResponseCache
 from extractor.model.client import ModelClient
-from extractor.model.recordings import write
+from extractor.model.recordings import RecordingError, read, write
 from extractor.model.settings import Settings
 from extractor.pipeline import parse_document
 from schemas.record import Cell, Report, Verdict
@@ -25,7 +25,14 @@ def default_path(model: str) -> Path:
     return RECORDINGS_DIR / f"{model}.jsonl"
 
 
-def record(cases: Path, out: Path, settings: Settings, echo=print, modes: tuple[str, ...] = ("model", "auto")) -> dict:
+def record(
+    cases: list[Path],
+    out: Path,
+    settings: Settings,
+    echo=print,
+    modes: tuple[str, ...] = ("model", "auto"),
+    reuse: Path | None = None,
+) -> dict:
     """Run the model path afresh over every case, write the answers it used to `out`, and measure it.
 
     Figures per case and in total: the model's own reading against gold (the model reading the parser's
@@ -34,14 +41,23 @@ def record(cases: Path, out: Path, settings: Settings, echo=print, modes: tuple[
     the parser left open, and their reprompts), answered from this run's answers where it asks the same
     question, so both modes replay. No deadline while recording: a replay must ask what the run asked.
     `modes=("auto",)` records the auto path alone (the reports the parser left open, their open rows).
+    With `reuse` (a recordings file of the same model and server), a question asked there before —
+    the same key: model, prompt versions, messages, answer schema — is answered from it and only new
+    questions go to the model; the file written still holds every answer this run used.
     """
     auto_only = "model" not in modes
-    settings = replace(settings, record=True, deadline=math.inf)
+    settings = replace(settings, record=reuse is None, deadline=math.inf)
     scratch = None if settings.cache_dir else tempfile.TemporaryDirectory(prefix="nianbao-record-")
     cache = ResponseCache(settings.cache_dir or Path(scratch.name))
+    if reuse is not None:
+        entries = read(reuse)
+        if (entries[0]["model"], entries[0]["server"]) != (settings.model, settings.server):
+            raise RecordingError(f"{reuse}: recorded from {entries[0]['model']} ({entries[0]['server']}), not this model")
+        for entry in entries:
+            cache.put(entry["key"], entry["response"])
     client = ModelClient(settings, cache, recorded=[])
     auto_client = ModelClient(replace(settings, record=False), cache, recorded=client.recorded)
-    loaded, bad = evaluate.load_cases(evaluate.discover(cases))
+    loaded, bad = evaluate.load_cases([case for directory in cases for case in evaluate.discover(directory)])
     for line in bad:
         echo(f"skipped case: {line}")
     rows, totals = (

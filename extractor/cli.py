@@ -627,8 +627,8 @@ def _exit_on_signal(signum: int, frame) -> None:
 
 @model_app.command("record")
 def model_record(
-    cases: Path | None = typer.Option(
-        None, "--cases", help="The gold corpus whose inputs the model reads (default: eval/corpus)."
+    cases: list[Path] | None = typer.Option(
+        None, "--cases", help="The gold corpora whose inputs the model reads, one or more (default: eval/corpus)."
     ),
     out: Path | None = typer.Option(
         None, "--out", help="The recordings file (default: eval/recordings/<model>.jsonl)."
@@ -638,6 +638,9 @@ def model_record(
     cache_dir: Path | None = CACHE_DIR_OPTION,
     only_auto: bool = typer.Option(
         False, "--only-auto", help="Record the auto path alone (the reports the parser left open), not all reads."
+    ),
+    reuse: Path | None = typer.Option(
+        None, "--reuse", help="A recordings file of this model: questions it already answers are not asked again."
     ),
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
@@ -650,7 +653,12 @@ def model_record(
         fail(SETUP_HINT)
     modes = ("auto",) if only_auto else ("model", "auto")
     out = out or default_path(settings.model)
-    record(cases or CORPUS, out, settings, lambda line: typer.echo(line, err=True), modes)
+    from extractor.model.recordings import RecordingError
+
+    try:
+        record(cases or [CORPUS], out, settings, lambda line: typer.echo(line, err=True), modes, reuse)
+    except RecordingError as exc:
+        fail(str(exc))
 
 
 @cache_app.command("stats")

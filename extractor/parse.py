@@ -220,7 +220,7 @@ def _cell_items(cell: str, start: int) -> list[Item]:
     return items
 
 
-def _as_number(token: str, decimal: bool = False) -> int | Decimal | None:
+def as_number(token: str, decimal: bool = False) -> int | Decimal | None:
     if token in _ZERO_MARKERS:
         return Decimal(0) if decimal else 0
     plain = token.replace(",", "")
@@ -259,7 +259,7 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
             return _reading(cells, decimal_last)
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
         raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
-        return RowReading(extra=[_as_number(v.text) for v in values], raw=raw, spans=spans, printed=(raw, spans))
+        return RowReading(extra=[as_number(v.text) for v in values], raw=raw, spans=spans, printed=(raw, spans))
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
@@ -296,7 +296,7 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
             parsed.append(None)
             flags.append(["blank"])
             continue
-        value = _as_number(cell.text, decimal)
+        value = as_number(cell.text, decimal)
         if value is None or (not decimal and "." in cell.text):
             return RowReading(raw=[c.text for c in cells], spans=[(c.start, c.end) for c in cells])
         parsed.append(value)

@@ -285,6 +285,19 @@ def table2(cells: Cells) -> Table:
     return Table(rows)
 
 
+def t3_printed_label(row: str) -> str:
+    """A table 三 row's label as the template prints it, ordinals included: what a choice among printed lines
+    is matched on (no number is copied there, so the ordinals help rather than mislead)."""
+    if row in T3_WIDE_LABELS or row in T3_SINGLE_LABELS:
+        return {**T3_WIDE_LABELS, **T3_SINGLE_LABELS}[row]
+    group = row.split(".")[0]
+    if group not in T3_GROUP_LABELS:
+        return ROW_NAMES[row]
+    title, leaves = T3_GROUP_LABELS[group]
+    index = [r for r in T3_LEAF_ROWS if r.startswith(group + ".")].index(row)
+    return f"{title} {index + 1}.{leaves[index]}"
+
+
 def table3(cells: Cells) -> Table:
     rows = [
         [Td(T3_NOTE, colspan=3, rowspan=3), Td("申请人情况", colspan=7)],

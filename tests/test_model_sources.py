@@ -6,7 +6,7 @@ from pages import T3_LABEL_TEXT, consistent_table3, page
 
 from extractor.ingest import ingest_bytes
 from extractor.model.prompting import units
-from extractor.model.sources import ground, source_rows
+from extractor.model.sources import ground, ground_region, source_rows
 from extractor.pipeline import parse_document
 
 TABLE3 = consistent_table3(
@@ -17,7 +17,7 @@ TABLE3 = consistent_table3(
 def rows_of(text: str) -> dict:
     doc = ingest_bytes(text.encode("utf-8"), "t.txt")
     _, parsed = parse_document(doc, "t.txt")
-    return {r.row: r for r in source_rows(parsed)}, doc
+    return {r.row: r for r in source_rows(parsed, doc.text)}, doc
 
 
 def test_a_clean_row_grounds_cell_by_cell_at_its_tokens():
@@ -65,3 +65,48 @@ def test_table_four_is_shown_as_its_three_groups_and_table_three_a_few_rows_at_a
     for u in units(list(rows.values())):
         sizes[u.table].append(len(u.rows))
     assert sizes == {"二": [6], "三": [3, 4, 3, 4, 3, 4, 4], "四": [1]}
+
+
+GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示", "partially_granted": "（二）部分同意（区分处理的）"}
+REGION_TABLE = consistent_table3(
+    {"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 3, 0, 0]},
+    new_received=[7, 1, 0, 3, 0, 0],
+    carried_over=[0, 0, 1, 0, 0, 0],
+)
+
+
+def test_rows_the_parser_cannot_read_are_read_from_their_regions_lines():
+    rows, doc = rows_of(page(REGION_TABLE, t3_labels=GARBLED))
+    region = rows["granted"].region
+    assert region is not None and region.rows == ("carried_over", "granted", "partially_granted")
+    assert rows["carried_over"].region is region and rows["new_received"].region is None
+    assert [label for label, _ in region.lines] == [
+        "上年结转政府信息公开申请数量",
+        "三、本年度办理结果 (一)准予公示",
+        "(二)部分同意(区分处理的)",
+    ]
+    assert region.choosable(7) and not region.choosable(5)
+    (unit,) = [u for u in units(list(rows.values())) if u.region is region]
+    assert unit.choice and len(unit.rows) == 3
+    task = unit.task()
+    assert "L2 三、本年度办理结果 (一)准予公示: 5 1 0 0 0 0 6" in task and "2 （一）予以公开" in task
+    named = unit.row_values(unit.response_model(L1=1, L2=2, L3=3))
+    assert named == [(0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)]
+    twice = unit.row_values(unit.response_model(L1=1, L2=2, L3=2))  # two lines for one row: that row gets none
+    assert twice[1] == (None,) * 7 and twice[2] == (None,) * 7
+
+
+def test_a_regions_rows_ground_only_as_a_partition_of_its_printed_numbers_in_order():
+    rows, doc = rows_of(page(REGION_TABLE, t3_labels=GARBLED))
+    region = rows["granted"].region
+    carried, granted, partial = (0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)
+    good = ground_region(region, [7, 7, 7], [carried, granted, partial])
+    assert all(g.grounded for row in good for g in row)
+    assert doc.text[slice(*good[1][0].span)] == "5" and doc.text[slice(*good[2][3].span)] == "3"
+    for wrong in (
+        [carried, partial, granted],  # two rows swapped: every number is printed, not at its row
+        [carried, None, partial],  # a row skipped: which row a line is would be a guess
+        [carried, granted, (None,) * 7],  # a row left out
+        [carried, granted, (2, 0, 0, 3, 0, 0, 6)],  # a number not printed
+    ):
+        assert not any(g.grounded for row in ground_region(region, [7, 7, 7], wrong) for g in row)

@@ -26,7 +26,8 @@ The cases:
    model's grounded pick becomes the value, but the cell keeps `ambiguous` and the parser's reason and
    candidates, so the record is never `verified` on it. Only the identities or the prose settle a choice.
 5. The parser found nothing (`not_found`), or a row it could not read at all (`ambiguous` without a reading
-   or a reason), and the model's value is grounded: the model's cell.
+   or a reason), and the model's value is grounded: the model's cell. Such rows are read from their
+   region's page text (sources.py), grounded only as a whole: every printed number used once, in order.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from extractor.model.transport import DeadlinePassed
 from extractor.model.prompting import REPROMPT, SYSTEM, Unit, units
 from extractor.model.reprompt import problems
 from extractor.model.settings import SETUP_HINT, Settings
-from extractor.model.sources import SourceRow, ground, source_rows
+from extractor.model.sources import Region, SourceRow, ground, ground_region, source_rows
 from extractor.model.state import Attempt, BudgetSpent, ModelRun, Reading, Spend
 from extractor.parse import ParsedTables
 from schemas.record import Cell, Report, Verdict
@@ -65,7 +65,7 @@ def run(
     """The model path for one report; with `only_open` (auto mode) it asks only the requests that hold a row
     the parser left open (an uncertain cell, or a suspect of a failing identity), not the rows it settled."""
     client = client or client_for(settings)
-    rows = source_rows(parsed)
+    rows = source_rows(parsed, doc.text)
     if not rows:
         note = "model path: no table was located, so there is nothing for the model to read"
         return ModelRun(
@@ -213,6 +213,16 @@ class _Session:
             self.reading.values[row.row] = values
             self.reading.grounding[row.row] = ground(row, values)
             self.reading.errors.pop(row.row, None)
+        if unit.region:
+            self.ground_region(unit.region)
+
+    def ground_region(self, region: Region) -> None:
+        """A region's rows are grounded together: their numbers must be exactly the ones the region prints."""
+        rows = [self._row(name) for name in region.rows]
+        answers = [self.reading.values.get(row.row) for row in rows]
+        for row, grounding in zip(rows, ground_region(region, [len(r.keys) for r in rows], answers)):
+            if row.row in self.reading.values:
+                self.reading.grounding[row.row] = grounding
 
     # ------------------------------------------------------------ the record
 

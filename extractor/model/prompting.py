@@ -19,12 +19,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, create_model, field_validator
 
-from extractor.model.sources import SourceRow, Value
-from schemas.template import prompt_names
+from extractor.model.sources import Region, SourceRow, Value
+from extractor.parse import as_number
+from schemas.template import ROW_NAMES, prompt_names, t3_printed_label
 
 SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
 TABLE_PROMPTS = {"二": "table2.v1", "三": "table3_rows.v1", "四": "table4.v1"}
+REGION_PROMPT = "region.v1"
+REGION_CHOICE_PROMPT = "region_lines.v1"
 ROWS_PER_REQUEST = 4
 T4_GROUP = 5
 
@@ -63,19 +66,54 @@ def rows_answer(count: int, width: int) -> type[BaseModel]:
     return create_model(f"Rows{count}x{width}", rows=(rows, ...))
 
 
+def _fee(fee: str | None) -> Decimal | None:
+    return Decimal(fee.replace(",", "")) if fee is not None else None
+
+
+@lru_cache(maxsize=None)
+def line_choice(lines: int, rows: int) -> type[BaseModel]:
+    """{"L1": row number or null, …}: which template row each printed line is. A small model names the row a
+    line is far more reliably than it finds a line for a row whose label is worded otherwise."""
+    row = Annotated[int | None, Field(ge=1, le=rows)]
+    return create_model(f"Lines{lines}of{rows}", **{f"L{i}": (row, ...) for i in range(1, lines + 1)})
+
+
+@lru_cache(maxsize=None)
+def region_answer(widths: tuple[int, ...]) -> type[BaseModel]:
+    """{"R1": [numbers], …}: one array per template row, its length fixed by the grammar."""
+    fields = {f"R{i}": (_counts(width), ...) for i, width in enumerate(widths, 1)}
+    return create_model(f"Region{'x'.join(map(str, widths))}", **fields)
+
+
 @dataclass
 class Unit:
-    """One request's worth of rows, all from one table."""
+    """One request's worth of rows, all from one table; with `region`, rows the model reads from that page text."""
 
     table: str
     rows: list[SourceRow]
+    region: Region | None = None
+
+    @property
+    def choice(self) -> bool:
+        """The rows are read by choosing their printed lines, not by writing numbers."""
+        return self.region is not None and self.region.choosable(len(self.rows[0].keys))
 
     @property
     def prompt(self) -> str:
+        if self.region:
+            return REGION_CHOICE_PROMPT if self.choice else REGION_PROMPT
         return TABLE_PROMPTS[self.table]
 
     @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(len(r.keys) for r in self.rows)
+
+    @property
     def response_model(self) -> type[BaseModel]:
+        if self.choice:
+            return line_choice(len(self.region.lines), len(self.rows))
+        if self.region:
+            return region_answer(self.widths)
         if self.table == "二":
             return Table2Answer
         if self.table == "四":
@@ -85,9 +123,26 @@ class Unit:
     @property
     def max_tokens(self) -> int:
         """Room for the longest plausible answer: a digit is one token, so count every digit and comma."""
+        if self.choice:
+            return 8 * len(self.region.lines) + 8
+        if self.region:
+            return sum(4 * w + 8 for w in self.widths) + 8
         return {"二": 96, "四": 96}.get(self.table, 28 * len(self.rows) + 16)
 
     def task(self) -> str:
+        if self.choice:
+            lines = "\n".join(
+                f"L{i} {label}: {' '.join(v.text for v in values)}" for i, (label, values) in enumerate(self.region.lines, 1)
+            )
+            rows = "\n".join(f"{i} {t3_printed_label(r.row)}" for i, r in enumerate(self.rows, 1))
+            shape = ", ".join(f'"L{i}": row number' for i in range(1, len(self.region.lines) + 1))
+            return template(self.prompt).substitute(table=self.table, lines=lines, rows=rows, shape=shape)
+        if self.region:
+            rows = "\n".join(f"R{i} {ROW_NAMES[r.row]}: {len(r.keys)} numbers" for i, r in enumerate(self.rows, 1))
+            if self.table == "三":
+                rows += "\nThe 7 numbers of a row are, in order: " + prompt_names()["t3_columns"] + "."
+            shape = ", ".join(f'"R{i}": [{w} numbers]' for i, w in enumerate(self.widths, 1))
+            return template(self.prompt).substitute(table=self.table, text=self.region.text, rows=rows, shape=shape)
         if self.table == "四":
             shown = self.rows[0].shown()
         else:
@@ -107,9 +162,17 @@ class Unit:
 
     def row_values(self, answer: BaseModel) -> list[tuple[Value, ...]]:
         """The answer as one tuple per source row, in the order of the row's canonical keys."""
+        if self.choice:
+            named = [getattr(answer, f"L{i}") for i in range(1, len(self.region.lines) + 1)]
+            out = []
+            for j, row in enumerate(self.rows, 1):
+                lines = [values for n, (_, values) in zip(named, self.region.lines) if n == j]
+                out.append(tuple(as_number(v.text) for v in lines[0]) if len(lines) == 1 else (None,) * len(row.keys))
+            return out
+        if self.region:
+            return [tuple(getattr(answer, f"R{i}")) for i in range(1, len(self.rows) + 1)]
         if self.table == "二":
-            fee = Decimal(answer.R6.replace(",", "")) if answer.R6 is not None else None
-            return [tuple(answer.R1), tuple(answer.R2), (answer.R3,), (answer.R4,), (answer.R5,), (fee,)]
+            return [tuple(answer.R1), tuple(answer.R2), (answer.R3,), (answer.R4,), (answer.R5,), (_fee(answer.R6),)]
         if self.table == "四":
             return [tuple(v for group in answer.rows for v in group)]
         return [tuple(r) for r in answer.rows]
@@ -117,6 +180,12 @@ class Unit:
     def render(self, values: list[tuple[Value, ...]] | None) -> str:
         """An earlier answer in the shape the model wrote it."""
         values = values or [tuple(None for _ in row.keys) for row in self.rows]
+        if self.choice:
+            rows = {row: j for j, row in enumerate(values, 1) if any(v is not None for v in row)}
+            numbers = [tuple(as_number(v.text) for v in vs) for _, vs in self.region.lines]
+            return json.dumps({f"L{i}": rows.get(line) for i, line in enumerate(numbers, 1)})
+        if self.region:
+            return json.dumps({f"R{i}": list(row) for i, row in enumerate(values, 1)})
         if self.table == "二":
             r1, r2, (r3,), (r4,), (r5,), (fee,) = values
             return json.dumps(
@@ -129,20 +198,33 @@ class Unit:
 
     def label(self, row: SourceRow) -> str:
         """How a problem line names a row: by its R-number where the prompt numbers rows."""
-        return "the table" if self.table == "四" else f"R{self.rows.index(row) + 1}"
+        if self.choice:
+            return f"row {self.rows.index(row) + 1}"
+        return "the table" if self.table == "四" and not self.region else f"R{self.rows.index(row) + 1}"
 
     def description(self, case: str) -> str:
         names = [r.row for r in self.rows]
         span = names[0] if len(names) == 1 else f"{names[0]} … {names[-1]} ({len(names)} rows)"
-        return f"{case}: table {self.table}, {span}"
+        return f"{case}: table {self.table}, {span}" + (" from the page text" if self.region else "")
 
 
 def units(rows: list[SourceRow], wanted: set[str] | None = None) -> list[Unit]:
-    """Tables 二 and 四 whole (their answer shape is fixed), table 三 a few rows at a time.
+    """Tables 二 and 四 whole (their answer shape is fixed), table 三 a few rows at a time; the rows the parser
+    could not read, from their region's text, a few at a time.
 
     With `wanted` (row names), only the tables that hold one of them, and of table 三 only those rows.
     """
     out = []
+    regions = list(dict.fromkeys(r.region for r in rows if r.region is not None))
+    for region in regions:
+        mine = [r for r in rows if r.region is region and (wanted is None or r.row in wanted)]
+        if wanted is not None and mine:
+            mine = [r for r in rows if r.region is region]  # a region is read whole: its grounding is a partition
+        parts = 1 if region.choosable(len(mine[0].keys)) else -(-len(mine) // ROWS_PER_REQUEST)
+        out += [
+            Unit(region.table, mine[len(mine) * k // parts : len(mine) * (k + 1) // parts], region) for k in range(parts)
+        ]
+    rows = [r for r in rows if r.region is None]
     for table in ("二", "三", "四"):
         mine = [r for r in rows if r.table == table]
         if wanted is not None:

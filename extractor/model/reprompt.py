@@ -32,7 +32,15 @@ def problems(report: Report, errors: dict[str, str], row_of: dict[str, TableRow]
     for key, cell in report.cells.items():
         if key not in row_of:
             continue
-        if cell.source == "model" and "ungrounded" in cell.flags:
+        region = getattr(row_of[key], "region", None)
+        if region is not None and cell.source == "model" and "ungrounded" in cell.flags:
+            line = (
+                f"the numbers of {{row}} are not the ones the text prints for it: the text prints {len(region.tokens)} "
+                "numbers, and each belongs to exactly one row, in order"
+            )
+            if line not in out[row_of[key].row]:
+                out[row_of[key].row].append(line)
+        elif cell.source == "model" and "ungrounded" in cell.flags:
             out[row_of[key].row].append(f"{key} = {_shown(cell.candidates[-1])} is not printed at its place in {{row}}")
         elif "parser_disagrees" in cell.flags:
             out[row_of[key].row].append(f"check {key} against the printed values of {{row}}")
