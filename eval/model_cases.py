@@ -2,7 +2,7 @@
 
 Table 三's row labels as the template does not print them — reworded (予以公开 → 准予公示, 部分公开 →
 部分同意) or misread as OCR and converters misread characters (属于国家秘密 → 属干国家秘蜜, 重复申请 →
-重夏申请): the parser anchors on the template's labels, cannot tell which rows it is reading there and
+重夏申请, or most labels as a scan misreads them): the parser anchors on the template's labels, cannot tell which rows it is reading there and
 refuses them; the model is shown the page's lines there and names the template row of each, and
 grounding checks its reading against the document text (every printed number used once, in order).
 CI replays the real model's answers for them (`eval/model-only`, its own baseline), so a model path
@@ -23,6 +23,12 @@ from eval.damage import Generated, Page, generate
 LABELS = {
     "reworded": {"予以公开": "准予公示", "部分公开": "部分同意"},
     "misread": {"属于国家秘密": "属干国家秘蜜", "重复申请": "重夏申请"},
+    # a scan's worth of misread characters: most of table 三's labels, so the model reads three regions
+    "misread-many": {
+        **{"申请": "申谓", "公开": "公幵", "处理": "处埋", "信息": "信悤", "属于": "属干", "不予": "不子"},
+        **{"无法": "无汯", "其他": "其它", "总计": "总汁", "结转": "结传", "数量": "数暈", "保护": "保沪"},
+        **{"危及": "危汲", "重复": "重夏", "要求": "要朮", "本机关": "本机矢", "补正": "补止", "逾期": "逾朗"},
+    },
 }
 LAYOUTS = ("lines", "tsv", "markdown", "html")
 

@@ -360,6 +360,17 @@ def locate(text: str) -> Regions:
     return regions
 
 
+def t3_section(text: str) -> tuple[int, int] | None:
+    """Where table 三 must be when its rows cannot be located: from its section's title to the next table
+    or section. The model path reads it there (format.md §3.21)."""
+    titles = list(_T3_TITLE.finditer(text))
+    if not titles:
+        return None
+    lo = titles[-1].end()
+    ends = [m.start() for m in (_T4_TITLE.search(text, lo), _T4_HEADER.search(text, lo), _END_TITLE.search(text, lo)) if m]
+    return lo, min(ends, default=len(text))
+
+
 def _locate_t3(text: str) -> tuple[int | None, int | None]:
     """Where table 三 starts (its title, else its first row) and where its first row is."""
     for m in _fuzzy_iter(T3_LABELS[0], text):

@@ -337,3 +337,24 @@ def test_the_model_never_verifies_a_reading_the_parser_refused_for_a_stated_reas
     assert server.requests  # the model was asked
     assert report.verdict != Verdict.verified, report.verdict_reason
     assert {"ambiguous", "dropped_extra_value"} <= set(report.cells[key].flags)
+
+
+def test_a_table_three_the_parser_cannot_locate_is_read_from_its_section(tmp_path):
+    # every label of table 三 misread beyond recognition: the parser finds its title but none of its rows
+    shifted = {
+        row: "".join(chr(ord(c) + 1) if "\u4e00" <= c <= "\u9fa4" else c for c in label)
+        for row, label in T3_LABEL_TEXT.items()
+    }
+    unlocated = ingest_bytes(page(TABLE3, t3_labels=shifted).encode("utf-8"), "unlocated.txt")
+    parser_report, parsed = parse_document(unlocated, unlocated.name)
+    assert parsed.regions.t3 is None and parser_report.verdict == Verdict.needs_model
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(unlocated, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    assert len(server.requests) == 1  # one question: the template row of each of the section's 25 lines
+    assert report.verdict == Verdict.verified, report.verdict_reason
+    assert report.provenance.cells_from_model == 175
+    cell = report.cells["applications.granted.natural_person"]
+    assert (cell.value, cell.source) == (5, "model") and unlocated.text[slice(*cell.span)] == "5"

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from extractor import solve
-from extractor.parse import Item, ParsedTables, TableRow, as_number, segment_items
+from extractor.parse import Item, ParsedTables, TableRow, as_number, segment_items, t3_section
+from schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
 from schemas.record import Cell
 from schemas.template import ROW_NAMES, T4_GROUP_NAMES
 
@@ -83,11 +84,17 @@ class SourceRow(TableRow):
 
 def source_rows(parsed: ParsedTables, text: str) -> list[SourceRow]:
     """Every row of every located table, in template order, as the parser found it; the rows it could not
-    read at all carry the region of page text the model reads them from."""
+    read at all carry the region of page text the model reads them from. A table 三 the parser could not
+    locate at all is read from its section (its title to the next table or section), every row."""
     rows = [SourceRow(**vars(row)) for row in parsed.rows]
+    table_span = parsed.regions.t3
+    if table_span is None and (table_span := t3_section(text)) is not None:  # not located: its section, every row
+        keys_of = lambda r: tuple(t3_key(r, c) for c in T3_COLUMNS)  # noqa: E731
+        at = next((i for i, r in enumerate(rows) if r.table == "四"), len(rows))
+        rows[at:at] = [SourceRow("三", r, keys_of(r), [], solve.row_total_holds) for r in T3_ROWS]
     mine = [r for r in rows if r.table == "三"]  # 二 and 四 are asked whole: their answers have one fixed shape
     for first, last in _unread_runs(mine, parsed.cells):
-        region = _region(text, "三", mine, first, last, parsed.regions.t3)
+        region = _region(text, "三", mine, first, last, table_span)
         if region is not None:
             for row in mine[first : last + 1]:
                 row.region = region
