@@ -52,7 +52,9 @@ def record(
     if reuse is not None:
         entries = read(reuse)
         if (entries[0]["model"], entries[0]["server"]) != (settings.model, settings.server):
-            raise RecordingError(f"{reuse}: recorded from {entries[0]['model']} ({entries[0]['server']}), not this model")
+            raise RecordingError(
+                f"{reuse}: recorded from {entries[0]['model']} ({entries[0]['server']}), not this model"
+            )
         for entry in entries:
             cache.put(entry["key"], entry["response"])
     client = ModelClient(settings, cache, recorded=[])

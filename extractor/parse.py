@@ -367,7 +367,9 @@ def t3_section(text: str) -> tuple[int, int] | None:
     if not titles:
         return None
     lo = titles[-1].end()
-    ends = [m.start() for m in (_T4_TITLE.search(text, lo), _T4_HEADER.search(text, lo), _END_TITLE.search(text, lo)) if m]
+    ends = [
+        m.start() for m in (_T4_TITLE.search(text, lo), _T4_HEADER.search(text, lo), _END_TITLE.search(text, lo)) if m
+    ]
     return lo, min(ends, default=len(text))
 
 

@@ -67,7 +67,11 @@ def test_table_four_is_shown_as_its_three_groups_and_table_three_a_few_rows_at_a
     assert sizes == {"二": [6], "三": [3, 4, 3, 4, 3, 4, 4], "四": [1]}
 
 
-GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示", "partially_granted": "（二）部分同意（区分处理的）"}
+GARBLED = {
+    **T3_LABEL_TEXT,
+    "granted": "三、本年度办理结果 （一）准予公示",
+    "partially_granted": "（二）部分同意（区分处理的）",
+}
 REGION_TABLE = consistent_table3(
     {"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 3, 0, 0]},
     new_received=[7, 1, 0, 3, 0, 0],

@@ -285,7 +285,12 @@ class _Session:
             report.verdict_reason = f"parser and model read {len(disagreeing)} cells differently and the identities cannot tell which is right (first: {disagreeing[0]})"
         elif report.verdict == Verdict.needs_model:
             report.verdict = Verdict.needs_review
-            report.verdict_reason = f"{report.verdict_reason}; the model path kept its best attempt after {self.spend.answers} answers ({stop})"
+            if self.spend.answers:
+                report.verdict_reason += (
+                    f"; the model path kept its best attempt after {self.spend.answers} answers ({stop})"
+                )
+            else:  # e.g. the 2019 template's table 二, which the model path does not read
+                report.verdict_reason += "; the model path has no question it can ask about these cells"
         return report
 
 

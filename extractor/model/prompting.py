@@ -132,7 +132,8 @@ class Unit:
     def task(self) -> str:
         if self.choice:
             lines = "\n".join(
-                f"L{i} {label}: {' '.join(v.text for v in values)}" for i, (label, values) in enumerate(self.region.lines, 1)
+                f"L{i} {label}: {' '.join(v.text for v in values)}"
+                for i, (label, values) in enumerate(self.region.lines, 1)
             )
             rows = "\n".join(f"{i} {t3_printed_label(r.row)}" for i, r in enumerate(self.rows, 1))
             shape = ", ".join(f'"L{i}": row number' for i in range(1, len(self.region.lines) + 1))
@@ -222,7 +223,8 @@ def units(rows: list[SourceRow], wanted: set[str] | None = None) -> list[Unit]:
             mine = [r for r in rows if r.region is region]  # a region is read whole: its grounding is a partition
         parts = 1 if region.choosable(len(mine[0].keys)) else -(-len(mine) // ROWS_PER_REQUEST)
         out += [
-            Unit(region.table, mine[len(mine) * k // parts : len(mine) * (k + 1) // parts], region) for k in range(parts)
+            Unit(region.table, mine[len(mine) * k // parts : len(mine) * (k + 1) // parts], region)
+            for k in range(parts)
         ]
     rows = [r for r in rows if r.region is None]
     for table in ("二", "三", "四"):
