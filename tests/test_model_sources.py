@@ -114,3 +114,12 @@ def test_a_regions_rows_ground_only_as_a_partition_of_its_printed_numbers_in_ord
         [carried, granted, (2, 0, 0, 3, 0, 0, 6)],  # a number not printed
     ):
         assert not any(g.grounded for row in ground_region(region, [7, 7, 7], wrong) for g in row)
+
+
+def test_only_the_regions_holding_a_wanted_row_are_asked_and_each_whole():
+    rows, _ = rows_of(page(REGION_TABLE, t3_labels=GARBLED))
+    every = list(rows.values())
+    (only,) = units(every, {"new_received"})  # a row the parser read: its own request, no region
+    assert only.region is None and [r.row for r in only.rows] == ["new_received"]
+    (unit,) = units(every, {"granted"})
+    assert unit.region is not None and [r.row for r in unit.rows] == ["carried_over", "granted", "partially_granted"]

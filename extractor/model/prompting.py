@@ -218,9 +218,9 @@ def units(rows: list[SourceRow], wanted: set[str] | None = None) -> list[Unit]:
     out = []
     regions = list(dict.fromkeys(r.region for r in rows if r.region is not None))
     for region in regions:
-        mine = [r for r in rows if r.region is region and (wanted is None or r.row in wanted)]
-        if wanted is not None and mine:
-            mine = [r for r in rows if r.region is region]  # a region is read whole: its grounding is a partition
+        if wanted is not None and not any(r.region is region and r.row in wanted for r in rows):
+            continue
+        mine = [r for r in rows if r.region is region]  # a region is read whole: its grounding is a partition
         parts = 1 if region.choosable(len(mine[0].keys)) else -(-len(mine) // ROWS_PER_REQUEST)
         out += [
             Unit(region.table, mine[len(mine) * k // parts : len(mine) * (k + 1) // parts], region)
