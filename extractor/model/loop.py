@@ -114,7 +114,11 @@ class _Session:
                     stop = "nothing left to reprompt"
                     break
                 before = self.reading.copy()
-                reprompts = units(self.rows, set(targets))[:MAX_REPROMPT_UNITS]
+                # a choice is not asked again: shown the same lines, the local model names the same rows
+                reprompts = [u for u in units(self.rows, set(targets)) if not u.choice][:MAX_REPROMPT_UNITS]
+                if not reprompts:
+                    stop = "nothing left the model can be asked again"
+                    break
                 self.ask_all(
                     [
                         (u, [p.replace("{row}", u.label(r)) for r in u.rows for p in targets.get(r.row, [])])
