@@ -123,3 +123,11 @@ def test_only_the_regions_holding_a_wanted_row_are_asked_and_each_whole():
     assert only.region is None and [r.row for r in only.rows] == ["new_received"]
     (unit,) = units(every, {"granted"})
     assert unit.region is not None and [r.row for r in unit.rows] == ["carried_over", "granted", "partially_granted"]
+
+
+def test_a_label_repeated_by_merged_cells_is_shown_once():
+    from extractor.model.sources import _distinct
+
+    repeated = ["上年结转政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "二、上年结转政府信息公开申请数量"]
+    assert _distinct(repeated) == ["二、上年结转政府信息公开申请数量"]
+    assert _distinct(["三、本年度办理结果", "（一）准予公示"]) == ["三、本年度办理结果", "（一）准予公示"]
