@@ -135,7 +135,6 @@ class _Table:
         return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
 
 
-
 def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table | None:
     ys = _cluster([r.top for r in horizontal], tol)
     xs = _cluster([r.x0 for r in vertical], tol)

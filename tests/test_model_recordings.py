@@ -117,7 +117,7 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
     data = _eval(["--mode", mode, "--replay", str(COMMITTED[0])], tmp_path / mode)
     assert attempts == []
     records = data["records"]
-    assert len(records) == 11
+    assert len(records) == 12  # eleven cases, pingtan-2019 as text and as HTML
     assert all(
         "no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"]
         for r in records
@@ -126,11 +126,11 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
     if mode == "model":
         assert all(r["cache_hits"] > 0 for r in records)
     else:  # auto: the model only for records the parser did not verify
-        rules = {r["case"]: r for r in _eval(["--mode", "rules"], tmp_path / "rules")["records"]}
+        rules = {(r["case"], r["input"]): r for r in _eval(["--mode", "rules"], tmp_path / "rules")["records"]}
         for r in records:
-            sent = rules[r["case"]]["verdict"] in ("needs_model", "failed")
+            sent = rules[r["case"], r["input"]]["verdict"] in ("needs_model", "failed")
             asked = "no question it can ask" not in r["verdict_reason"]  # pingtan-2019: the 2019 table 二 only
             assert (r["cache_hits"] > 0) == (sent and asked), r["case"]
             if not sent:
-                assert r["verdict"] == rules[r["case"]]["verdict"]
+                assert r["verdict"] == rules[r["case"], r["input"]]["verdict"]
         assert any(r["cache_hits"] for r in records)

@@ -74,7 +74,17 @@ def test_file_urls_through_the_command_line(tmp_path):
     source.mkdir()
     shutil.copy(CORPUS / REPORTS[0], source)
     env = {"NIANBAO_STAGING": str(tmp_path / "staging"), "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-m", "extractor.cli", "extract", source.as_uri(), "--out", out.as_uri(), "--mode", "rules"]
+    command = [
+        sys.executable,
+        "-m",
+        "extractor.cli",
+        "extract",
+        source.as_uri(),
+        "--out",
+        out.as_uri(),
+        "--mode",
+        "rules",
+    ]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr
     [record] = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]

@@ -237,4 +237,4 @@ def units(rows: list[SourceRow], wanted: set[str] | None = None) -> list[Unit]:
         if mine:
             parts = -(-len(mine) // ROWS_PER_REQUEST) if table == "三" else 1  # 25 rows: 4+4+4+4+3+3+3, not …+1
             out += [Unit(table, mine[len(mine) * k // parts : len(mine) * (k + 1) // parts]) for k in range(parts)]
-    return out
+    return sorted(out, key=lambda u: "二三四".index(u.table))  # template order; a region before its table's rows

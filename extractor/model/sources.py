@@ -166,7 +166,9 @@ def _lines(items: list[Item]) -> list[tuple[str, tuple[Item, ...]]]:
 def _distinct(texts: list[str]) -> list[str]:
     """A label once: a table's merged cells repeat it (markdown, expanded grids), and the repeats confuse a
     small model about which row a line is."""
-    return [t for i, t in enumerate(texts) if not any(t in u and (t != u or j < i) for j, u in enumerate(texts) if j != i)]
+    return [
+        t for i, t in enumerate(texts) if not any(t in u and (t != u or j < i) for j, u in enumerate(texts) if j != i)
+    ]
 
 
 def ground_region(region: Region, widths: list[int], answers: list[tuple[Value, ...] | None]) -> list[list[Grounding]]:
