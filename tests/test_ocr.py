@@ -97,3 +97,30 @@ def test_a_scanned_report_is_read_through_ocr_with_every_identity_checked():
     assert report.verdict.value == "verified"
     cell = report.cells[t3_key("new_received", "total")]
     assert "ocr" in cell.flags and cell.page is not None and cell.bbox is not None and 0 < cell.confidence <= 1
+
+
+def _ruled_row_with_a_hyphen():
+    """Two cells of a ruled table at 200 dpi, blurred as a scan: one empty, one with a hyphen zero marker
+    (7 × 1 pixels, what "-" in a 10-point cell leaves after blur and binarisation)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter
+
+    image = Image.new("L", (360, 90), 255)
+    draw = ImageDraw.Draw(image)
+    for y in (20, 70):
+        draw.line([(20, y), (340, y)], fill=0, width=2)
+    for x in (20, 180, 340):
+        draw.line([(x, 20), (x, 70)], fill=0, width=2)
+    draw.rectangle([(256, 44), (262, 44)], fill=0)
+    return np.asarray(image.filter(ImageFilter.GaussianBlur(0.6)))
+
+
+def test_a_hyphen_ocr_reads_as_a_dot_is_ink_lost_not_a_blank_cell(monkeypatch):
+    """Recognition reads a lone hyphen as '·' with low confidence: the cell is printed and lost (an empty box of
+    confidence 0, which the record marks `not_found`), not blank and not a dot; the empty cell stays blank."""
+    ocr = pytest.importorskip("extractor.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    monkeypatch.setattr(ocr, "_engine", lambda: lambda *args, **kwargs: ([("·", 0.17)], None))
+    gray = _ruled_row_with_a_hyphen()
+    tables = ocr.grid.find_tables(ocr.ruled_lines(gray), ocr.RENDER_DPI / 72)
+    [box] = ocr.reread_empty_cells(gray, [], tables)
+    assert (box.text, box.confidence) == ("", 0.0) and 180 < box.x0 < box.x1 < 340
