@@ -142,3 +142,14 @@ def test_a_verified_record_stands_behind_every_value(name):
     if made.verdict == Verdict.verified:
         assert made.unverified == []
     assert set(made.unverified) <= {k for k, c in made.cells.items() if c.value is not None}
+
+
+def test_an_ocr_reading_stands_only_where_an_identity_it_takes_part_in_is_checked_and_holds():
+    """A hyphen OCR read as "1" in a row whose other cells it lost: no identity checks it, so it is unverified."""
+    cells = {TOTAL: Cell(value=None, flags=["not_found", "ocr"]), PERSON: Cell(value=1, flags=["ocr"])}
+    row = Check(id=f"T3.row:{ROW}", status="uncheckable", cells=[TOTAL, PERSON])
+    assert report(cells, [row]).unverified == [PERSON]
+    assert report(cells).unverified == [PERSON]  # table 二: no identity at all
+    cells[TOTAL] = Cell(value=1, flags=["ocr"])
+    column = Check(id="T3.sum:natural_person", status="uncheckable", cells=[PERSON])
+    assert report(cells, [row.model_copy(update={"status": "pass"}), column]).unverified == []
