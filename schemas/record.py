@@ -337,10 +337,10 @@ class Report(BaseModel):
         identity holds or fails by the source's own arithmetic (`cause == "source"`). A row whose
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
         only as good as the identities that confirm it, so its values also need every identity they
-        take part in checked and holding, and at least one. An OCR reading (`ocr`) is checked by the
-        identities alone: it stands only where one it takes part in is checked and holds (a hyphen read
-        as "1" in a row OCR otherwise lost is no reading to stand behind). Any other value may be wrong
-        whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
+        take part in checked and holding, and at least one. An OCR reading (`ocr`) of a cell that hard
+        identities hold is checked by them alone: it stands only where one of them is checked and holds (a
+        hyphen read as "1" in a row OCR otherwise lost is no reading to stand behind). Any other value may
+        be wrong whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
         `not_found`, `ambiguous`).
         """
         involved: dict[str, set[str]] = {}
@@ -361,7 +361,7 @@ class Report(BaseModel):
                 or UNVERIFIED_FLAGS & set(cell.flags)
                 or (cell.source == "model" and "grounded" not in cell.flags)
                 or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
-                or ("ocr" in cell.flags and "pass" not in involved.get(key, set()))
+                or ("ocr" in cell.flags and key in involved and "pass" not in involved[key])
             )
         ]
 
