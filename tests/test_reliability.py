@@ -381,6 +381,8 @@ def test_the_worker_in_flight_dies_with_the_cli(tmp_path, how, mode):
         [*NIANBAO, "extract", str(slow), "--timeout", "120", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # as from a terminal: a suite started in the background (`… &`) hands its children SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
