@@ -177,10 +177,8 @@ def ground_region(region: Region, widths: list[int], answers: list[tuple[Value, 
     several rows a shorter run belongs to is the model's guess, and the identities may not tell."""
     flat = [v for answer in answers if answer is not None for v in answer]
     tokens = region.tokens
-    ok = (
-        all(a is not None for a in answers)
-        and len(flat) == len(tokens) == sum(widths)
-        and all(same_value(v, as_number(t.text, isinstance(v, Decimal))) for v, t in zip(flat, tokens))
+    ok = len(flat) == len(tokens) == sum(widths) and all(
+        same_value(v, as_number(t.text, isinstance(v, Decimal))) for v, t in zip(flat, tokens)
     )
     out, at = [], 0
     for width in widths:
