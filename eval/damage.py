@@ -729,18 +729,29 @@ SCAN_FONT_FILE = "wqy-zenhei.ttc"  # Debian's fonts-wqy-zenhei: a CJK font to dr
 SCAN_DPI = 200
 
 
+def cjk_font_file() -> Path | None:
+    """The Debian CJK font the scanned and pdf_embedded layouts draw with, where it is installed."""
+    return next(Path("/usr/share/fonts").rglob(SCAN_FONT_FILE), None)
+
+
 def _scan_font() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
     if SCAN_FONT not in pdfmetrics.getRegisteredFontNames():
-        found = next(Path("/usr/share/fonts").rglob(SCAN_FONT_FILE), None)
+        found = cjk_font_file()
         if found is None:
             raise RuntimeError(
-                f"the scanned layout draws its pages with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei"
+                f"the scanned and pdf_embedded layouts draw with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei"
             )
         pdfmetrics.registerFont(TTFont(SCAN_FONT, str(found), subfontIndex=0))
     return SCAN_FONT
+
+
+def render_pdf_embedded(page: Page, rng: random.Random) -> bytes:
+    """The ruled PDF as word processors export it: the subset of a CJK font it uses embedded in the file
+    (`pdf` names a font the reader must substitute, which PDFium then loads from the system per document)."""
+    return render_pdf(page, rng, _scan_font())
 
 
 def render_scanned(page: Page, rng: random.Random) -> bytes:
@@ -799,12 +810,13 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "glued": (".txt", render_glued),
     "html": (".html", render_html),
     "pdf": (".pdf", render_pdf),
+    "pdf_embedded": (".pdf", render_pdf_embedded),
     "docx": (".docx", render_docx),
     "scanned": (".pdf", render_scanned),
 }
 SUITE_LAYOUTS = tuple(
-    name for name in LAYOUTS if name != "scanned"
-)  # scanned pages go through OCR: seconds each, on request
+    name for name in LAYOUTS if name not in ("scanned", "pdf_embedded")
+)  # on request: scanned pages go through OCR (seconds each); pdf_embedded needs the CJK font package
 
 
 # ---------------------------------------------------------------- generated cases

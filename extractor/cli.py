@@ -329,7 +329,10 @@ def bench(
     ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes for the batch run."),
     kinds: str = typer.Option(
-        "txt,html,docx,pdf", "--kinds", help="Comma-separated input kinds to measure (also: scanned, through OCR)."
+        "txt,html,docx,pdf,pdf_embedded",
+        "--kinds",
+        help="Comma-separated input kinds to measure (pdf: a font the reader substitutes; pdf_embedded: its font "
+        "embedded, as word processors export; also: scanned, through OCR).",
     ),
     workdir: Path | None = typer.Option(
         None,
@@ -360,15 +363,23 @@ def bench(
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
     from eval.benchmark import run
 
-    unknown = set(kinds.split(",")) - {"txt", "html", "docx", "pdf", "scanned"}
+    known = ("txt", "html", "docx", "pdf", "pdf_embedded", "scanned")
+    unknown = set(kinds.split(",")) - set(known)
     if unknown:
-        fail(f"unknown kinds: {', '.join(sorted(unknown))} (choose from txt, html, docx, pdf, scanned)")
-    if {"pdf", "scanned"} & set(kinds.split(",")):
+        fail(f"unknown kinds: {', '.join(sorted(unknown))} (choose from {', '.join(known)})")
+    if {"pdf", "pdf_embedded", "scanned"} & set(kinds.split(",")):
         try:
             import reportlab  # noqa: F401 - renders the PDF inputs
         except ImportError:
             fail(
-                "the pdf and scanned kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds"
+                "the pdf kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds"
+            )
+    if {"pdf_embedded", "scanned"} & set(kinds.split(",")):
+        from eval.damage import SCAN_FONT_FILE, cjk_font_file
+
+        if cjk_font_file() is None:
+            fail(
+                f"pdf_embedded and scanned draw with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei, or leave them out"
             )
     if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         fail("the scanned kind is read through OCR: pip install '.[ocr]', or leave scanned out of --kinds")

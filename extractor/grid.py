@@ -12,7 +12,7 @@ unit (PDF points, image pixels); `scale` turns the tolerances, chosen in points,
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -135,23 +135,25 @@ class _Table:
         return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
 
 
+def _covered(intervals: list[tuple[float, float]], mids: list[float]) -> list[bool]:
+    """For each of the sorted `mids`, whether one of the intervals holds it (ends included)."""
+    hit = [False] * len(mids)
+    for lo, hi in intervals:
+        for k in range(bisect_left(mids, lo), bisect_right(mids, hi)):
+            hit[k] = True
+    return hit
+
+
 def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table | None:
     ys = _cluster([r.top for r in horizontal], tol)
     xs = _cluster([r.x0 for r in vertical], tol)
     if len(ys) < 2 or len(xs) < 2:
         return None
 
-    # the rules at each line position, found once: every unit asks about its two edges
-    at_x = [[(r.top - tol, r.bottom + tol) for r in vertical if abs(r.x0 - x) <= tol] for x in xs]
-    at_y = [[(r.x0 - tol, r.x1 + tol) for r in horizontal if abs(r.top - y) <= tol] for y in ys]
-
-    def v_line(j: int, y0: float, y1: float) -> bool:
-        mid = (y0 + y1) / 2
-        return any(lo <= mid <= hi for lo, hi in at_x[j])
-
-    def h_line(i: int, x0: float, x1: float) -> bool:
-        mid = (x0 + x1) / 2
-        return any(lo <= mid <= hi for lo, hi in at_y[i])
+    # which unit edges are ruled, found once per line position: a rule there covers the edge's middle
+    row_mids, column_mids = [(a + b) / 2 for a, b in zip(ys, ys[1:])], [(a + b) / 2 for a, b in zip(xs, xs[1:])]
+    v_cut = [_covered([(r.top - tol, r.bottom + tol) for r in vertical if abs(r.x0 - x) <= tol], row_mids) for x in xs]
+    h_cut = [_covered([(r.x0 - tol, r.x1 + tol) for r in horizontal if abs(r.top - y) <= tol], column_mids) for y in ys]
 
     parent = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
 
@@ -167,9 +169,9 @@ def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table |
 
     for i in range(len(ys) - 1):
         for j in range(len(xs) - 1):
-            if j + 1 < len(xs) - 1 and not v_line(j + 1, ys[i], ys[i + 1]):
+            if j + 1 < len(xs) - 1 and not v_cut[j + 1][i]:
                 union((i, j), (i, j + 1))
-            if i + 1 < len(ys) - 1 and not h_line(i + 1, xs[j], xs[j + 1]):
+            if i + 1 < len(ys) - 1 and not h_cut[i + 1][j]:
                 union((i, j), (i + 1, j))
     return _Table(ys, xs, {u: find(u) for u in parent})
 
@@ -259,16 +261,27 @@ def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[tuple[int
     return members, outside
 
 
-def _cell_bbox(table: _Table, i: int, j: int) -> tuple[float, float, float, float]:
-    """The merged cell whose top-left unit is (i, j): as far right and down as its units go."""
-    units = [u for u, owner in table.owner.items() if owner == (i, j)]
-    return table.xs[j], table.ys[i], table.xs[max(c for _, c in units) + 1], table.ys[max(r for r, _ in units) + 1]
+def _cell_boxes(table: _Table) -> dict[tuple[int, int], tuple[float, float, float, float]]:
+    """Each merged cell's box, by its top-left unit: as far right and down as its units go."""
+    far: dict[tuple[int, int], tuple[int, int]] = {}
+    for (i, j), owner in table.owner.items():
+        bottom, right = far.get(owner, owner)
+        far[owner] = (max(bottom, i), max(right, j))
+    return {(i, j): (table.xs[j], table.ys[i], table.xs[c + 1], table.ys[r + 1]) for (i, j), (r, c) in far.items()}
 
 
 def empty_cells(boxes: list[Box], tables: list[_Table]) -> list[tuple[float, float, float, float]]:
     """Boxes of the cells no text box landed in."""
     members, _ = _assign(boxes, tables)
-    return [_cell_bbox(t, *u) for t, m in zip(tables, members) for u in set(t.owner.values()) if u not in m]
+    return [bbox for t, m in zip(tables, members) for u, bbox in _cell_boxes(t).items() if u not in m]
+
+
+def _cell_piece(boxes: list[Box], gap: float) -> Piece:
+    """A table cell's text and box; most cells hold one character, which needs no line building."""
+    if len(boxes) == 1 and len(boxes[0].text) == 1 and not boxes[0].text.isspace():
+        text, x0, top, x1, bottom, confidence = boxes[0]
+        return Piece(text, (x0, top, x1, bottom), confidence)
+    return _piece(boxes, cell_text([join(line, gap) for line in text_lines([b for b in boxes if b.text])]))
 
 
 def layout(
@@ -285,20 +298,24 @@ def layout(
     for line in text_lines(outside):
         page.lines.append(Line(line[0].top, [_piece(line, join(line, gap, wide_gap))]))
     for t, table in enumerate(tables):
-        texts = {
-            u: cell_text([join(line, gap) for line in text_lines([b for b in bs if b.text])])
-            for u, bs in members[t].items()
-        }
+        pieces = {u: _cell_piece(bs, gap) for u, bs in members[t].items()}
+        empty = None
         rows, height, width = [], len(table.ys) - 1, len(table.xs) - 1
         for i in range(height):
-            pieces = []
+            row = []
             for j in range(width):
                 if table.owner[(i, j)] == (i, j):
-                    inside = members[t].get((i, j), [])
-                    pieces.append(_piece(inside, texts[(i, j)]) if inside else Piece("", _cell_bbox(table, i, j)))
-            if any(p.text for p in pieces):
-                rows.append(Line(table.ys[i], pieces, t))
+                    if (i, j) not in pieces:
+                        empty = empty or _cell_boxes(table)
+                    row.append(pieces[(i, j)] if (i, j) in pieces else Piece("", empty[(i, j)]))
+            if any(p.text for p in row):
+                rows.append(Line(table.ys[i], row, t))
         page.lines.extend(rows)
-        page.grids.append([[texts.get(table.owner[(i, j)], "") for j in range(width)] for i in range(height)])
+        page.grids.append(
+            [
+                [pieces[u].text if (u := table.owner[(i, j)]) in pieces else "" for j in range(width)]
+                for i in range(height)
+            ]
+        )
     page.lines.sort(key=lambda line: line.top)
     return page

@@ -31,6 +31,7 @@ HTML_MAX_DEPTH = 2048  # libxml2's nesting limit with huge_tree (256 without)
 
 Grid = list[list[str]]
 _FOUR_FLOATS = struct.Struct("4f")
+_THIN_PATH = 2.0  # points: a path this thin across is a ruled line (grid.find_tables takes up to 2.5)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 
 
@@ -172,7 +173,8 @@ def _looks_binary(text: str) -> bool:
 
 
 def _cell_text(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    """Whitespace runs as one space, none at the ends (str.split's whitespace is the regex \\s)."""
+    return " ".join(text.split()) if text else ""
 
 
 def render_rows(rows: list[list[str]]) -> str:
@@ -365,10 +367,10 @@ def ingest_docx(data: bytes) -> tuple[str, list[Grid]]:
     body = root.find(_W + "body")
     parts: list[str] = []
     grids: list[Grid] = []
-    for child in body if body is not None else ():
-        if child.tag == _W + "p":
+    for child in body.iterchildren(_P, _W + "tbl") if body is not None else ():
+        if child.tag == _P:
             parts.append(_docx_paragraph(child))
-        elif child.tag == _W + "tbl":
+        else:
             rows, grid_rows = _docx_table(child)
             grids.append(grid_rows)
             parts.append(render_rows(rows))
@@ -386,13 +388,18 @@ _RUN_TEXT = {
 }
 
 
+_MAX_DEFLATE_RATIO = 1032  # deflate's bound: a 258-byte match per (at least) two bits
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 _IMAGE = re.compile(rb"/Subtype\s*/Image")
 
 
 def _check_inflated_size(data: bytes) -> None:
     """Refuse a decompression bomb before PDFium inflates it whole: every stream but images (which
-    reading the text never decodes) is inflated here in bounded pieces, and their total is capped."""
+    reading the text never decodes) is inflated here in bounded pieces, and their total is capped.
+
+    Deflate inflates at most 1032 times its size, so a file too small to reach the cap is not inflated."""
+    if len(data) * _MAX_DEFLATE_RATIO <= MAX_PDF_INFLATED_BYTES:
+        return
     total, view, piece = 0, memoryview(data), 64 * 1024
     for match in _STREAM_START.finditer(data):
         head = data[max(0, match.start() - 2048) : match.start()]
@@ -415,15 +422,20 @@ def _check_inflated_size(data: bytes) -> None:
             continue  # not Flate, or encrypted: PDFium judges it
 
 
+_P, _R, _HYPERLINK, _BR, _TR, _TC, _TC_PR = (_W + tag for tag in ("p", "r", "hyperlink", "br", "tr", "tc", "tcPr"))
+
+
 def _docx_paragraph(p) -> str:
     out: list[str] = []
-    for run in p.iterchildren(_W + "r", _W + "hyperlink"):
-        for r in run.iterchildren(_W + "r") if run.tag == _W + "hyperlink" else (run,):
+    for run in p.iterchildren(_R, _HYPERLINK):
+        for r in run.iterchildren(_R) if run.tag == _HYPERLINK else (run,):
             for node in r:
-                if node.tag == _W + "br" and node.get(_W + "type", "textWrapping") != "textWrapping":
-                    continue  # a page or column break is no line of text
-                if node.tag in _RUN_TEXT:
-                    out.append((node.text or "") if _RUN_TEXT[node.tag] is None else _RUN_TEXT[node.tag])
+                tag = node.tag
+                if tag in _RUN_TEXT:
+                    if tag == _BR and node.get(_W + "type", "textWrapping") != "textWrapping":
+                        continue  # a page or column break is no line of text
+                    text = _RUN_TEXT[tag]
+                    out.append((node.text or "") if text is None else text)
     return "".join(out)
 
 
@@ -432,14 +444,15 @@ def _docx_table(tbl) -> tuple[list[list[str]], Grid]:
     rows: list[list[str]] = []
     grid_rows: Grid = []
     above: dict[int, str] = {}  # grid column → text of the cell there in the previous row
-    for tr in tbl.iterchildren(_W + "tr"):
+    for tr in tbl.iterchildren(_TR):
         cells, expanded, column = [], [], 0
-        for tc in tr.iterchildren(_W + "tc"):
+        for tc in tr.iterchildren(_TC):
             span, continued, paragraphs = 1, False, []
             for child in tc:  # one pass over the cell's children: tables hold hundreds of cells
-                if child.tag == _W + "p":
+                tag = child.tag
+                if tag == _P:
                     paragraphs.append(_docx_paragraph(child))
-                elif child.tag == _W + "tcPr":
+                elif tag == _TC_PR:
                     for prop in child.iterchildren(_W + "gridSpan", _W + "vMerge"):
                         if prop.tag == _W + "gridSpan":
                             span = _span(prop, _W + "val")
@@ -544,6 +557,7 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
     x, y = ctypes.c_float(), ctypes.c_float()
 
     def walk(obj, parent: tuple[float, ...]) -> None:
+        """A path's straight segments (in page space through the forms' matrices) as rules."""
         kind = pdfium_c.FPDFPageObj_GetType(obj)
         if kind not in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM):
             return
@@ -570,19 +584,37 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
                 x.value * matrix[0] + y.value * matrix[2] + matrix[4],
                 x.value * matrix[1] + y.value * matrix[3] + matrix[5],
             )
-            if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+            kind = pdfium_c.FPDFPathSegment_GetType(segment)
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
                 start = current = point
                 continue
-            if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_LINETO and current is not None:
+            if kind == pdfium_c.FPDF_SEGMENT_LINETO and current is not None:
                 _add_rule(rules, current, point, height)
             current = point
             if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
                 _add_rule(rules, current, start, height)
                 current = start
 
+    # A table's lines are mostly drawn one path each: a path whose bounds (in page space, stroke
+    # included) are thin is that rule, read in one call; any other path or form is walked segment by segment.
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    for i in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
-        walk(pdfium_c.FPDFPage_GetObject(page.raw, i), identity)
+    page_raw, get_object, get_type, bounds = (
+        page.raw,
+        pdfium_c.FPDFPage_GetObject,
+        pdfium_c.FPDFPageObj_GetType,
+        pdfium_c.FPDFPageObj_GetBounds,
+    )
+    path, form = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+    x0, y0, x1, y1 = (ctypes.c_float() for _ in range(4))
+    for i in range(pdfium_c.FPDFPage_CountObjects(page_raw)):
+        obj = get_object(page_raw, i)
+        kind = get_type(obj)
+        if kind == path and bounds(obj, x0, y0, x1, y1):
+            if x1.value - x0.value <= _THIN_PATH or y1.value - y0.value <= _THIN_PATH:
+                rules.append(grid.Rule(x0.value, height - y1.value, x1.value, height - y0.value))
+                continue
+        if kind == path or kind == form:
+            walk(obj, identity)
     return boxes, rules, unmapped
 
 
@@ -613,9 +645,9 @@ def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[
                     parts.append("\t")
                     pos += 1
                 if line.table is not None and (text or piece.confidence == 0.0):  # 0: printed, but OCR read nothing
-                    regions.append(
-                        Region(pos, pos + len(text), number, tuple(round(v, 1) for v in piece.bbox), piece.confidence)
-                    )
+                    x0, top, x1, bottom = piece.bbox
+                    bbox = (round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1))
+                    regions.append(Region(pos, pos + len(text), number, bbox, piece.confidence))
                 parts.append(text)
                 pos += len(text)
             parts.append("\n")

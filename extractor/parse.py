@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 
 from extractor import solve
 from extractor.check import all_hold, table3_identities
@@ -431,9 +431,15 @@ class ParsedTables:
     rows_found: set[str]
     warnings: list[str]
     template: str
-    rows: list[TableRow] = field(default_factory=list)  # every row of every located table, in template order
     stops_inside_tables: bool = False  # no table 四 and no later section after table 三: a truncated page
     absent: set[str] = field(default_factory=set)  # rows (like found's) whose labels are nowhere on the page
+    read_rows: Callable[[], list[TableRow]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def rows(self) -> list[TableRow]:
+        """Every row of every located table, in template order: read when the model path first asks
+        (the parser path never does, and they cost an eighth of its time)."""
+        return self.read_rows() if self.read_rows else []
 
 
 def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: tuple | None, extra_flags=()) -> None:
@@ -909,7 +915,7 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
     parsed = ParsedTables(
         cells, regions, found, warnings, template, absent=absent_rows(text, found, template, regions.t3)
     )
-    parsed.rows = table_rows(text, parsed, t2_anchors, t3_anchors)
+    parsed.read_rows = partial(table_rows, text, regions, template, t2_anchors, t3_anchors)  # no cycle back to parsed
     start = regions.t3[0] if regions.t3 else (regions.t2[0] if regions.t2 else None)
     parsed.stops_inside_tables = start is not None and regions.t4 is None and not _END_TITLE.search(text, start + 200)
     return parsed
@@ -976,16 +982,17 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
         i = j + 1
 
 
-def table_rows(text: str, parsed: ParsedTables, t2_anchors: list[Anchor], t3_anchors: list[Anchor]) -> list[TableRow]:
+def table_rows(
+    text: str, regions: Regions, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
+) -> list[TableRow]:
     """Every row of every located table, in template order; tables the parser did not locate are absent.
 
     A row is found the way the cells were read (its label anchor, the value tokens up to the next
     label); a row whose label was not found gets the text between its found neighbours. The 2019
     template's table 二 has keys the model path does not ask for yet.
     """
-    regions = parsed.regions
     rows: list[TableRow] = []
-    if regions.t2 and parsed.template != "gov2019":
+    if regions.t2 and template != "gov2019":
         lo, hi = regions.t2
         keys_of = lambda r: [f"active.{r}.{c}" for c in T2_ROWS[r]]  # noqa: E731
         rows += _rows_from_anchors(text, "二", list(T2_ROWS), t2_anchors, lo, hi, keys_of, None, T2_2021.row_end)

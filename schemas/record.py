@@ -181,12 +181,12 @@ class FeeAmount(BaseModel):
 class ActiveDisclosure(BaseModel):
     """二、主动公开政府信息情况 (2021)."""
 
-    regulations: IssuedRepealedInForce = IssuedRepealedInForce()
-    normative_docs: IssuedRepealedInForce = IssuedRepealedInForce()
-    licensing: Decisions = Decisions()
-    penalty: Decisions = Decisions()
-    coercion: Decisions = Decisions()
-    fees: FeeAmount = FeeAmount()
+    regulations: IssuedRepealedInForce = Field(default_factory=IssuedRepealedInForce)
+    normative_docs: IssuedRepealedInForce = Field(default_factory=IssuedRepealedInForce)
+    licensing: Decisions = Field(default_factory=Decisions)
+    penalty: Decisions = Field(default_factory=Decisions)
+    coercion: Decisions = Field(default_factory=Decisions)
+    fees: FeeAmount = Field(default_factory=FeeAmount)
 
 
 class NewlyMade2019(BaseModel):
@@ -214,14 +214,14 @@ class Procurement2019(BaseModel):
 class ActiveDisclosure2019(BaseModel):
     """二、主动公开政府信息情况 in the 2019 trial template (format.md §1.4): only on gov2019 records."""
 
-    regulations: NewlyMade2019 = NewlyMade2019()
-    normative_docs: NewlyMade2019 = NewlyMade2019()
-    licensing: Items2019 = Items2019()
-    other_mgmt_services: Items2019 = Items2019()
-    penalty: Items2019 = Items2019()
-    coercion: Items2019 = Items2019()
-    fees: FeeItems2019 = FeeItems2019()
-    procurement: Procurement2019 = Procurement2019()
+    regulations: NewlyMade2019 = Field(default_factory=NewlyMade2019)
+    normative_docs: NewlyMade2019 = Field(default_factory=NewlyMade2019)
+    licensing: Items2019 = Field(default_factory=Items2019)
+    other_mgmt_services: Items2019 = Field(default_factory=Items2019)
+    penalty: Items2019 = Field(default_factory=Items2019)
+    coercion: Items2019 = Field(default_factory=Items2019)
+    fees: FeeItems2019 = Field(default_factory=FeeItems2019)
+    procurement: Procurement2019 = Field(default_factory=Procurement2019)
 
 
 class ApplicantCounts(BaseModel):
@@ -235,50 +235,50 @@ class ApplicantCounts(BaseModel):
 
 
 class DeniedRows(BaseModel):
-    state_secret: ApplicantCounts = ApplicantCounts()
-    law_prohibited: ApplicantCounts = ApplicantCounts()
-    three_safety_one_stability: ApplicantCounts = ApplicantCounts()
-    third_party_rights: ApplicantCounts = ApplicantCounts()
-    internal_affairs: ApplicantCounts = ApplicantCounts()
-    process_info: ApplicantCounts = ApplicantCounts()
-    enforcement_files: ApplicantCounts = ApplicantCounts()
-    admin_query: ApplicantCounts = ApplicantCounts()
+    state_secret: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    law_prohibited: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    three_safety_one_stability: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    third_party_rights: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    internal_affairs: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    process_info: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    enforcement_files: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    admin_query: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
 class UnableRows(BaseModel):
-    not_held: ApplicantCounts = ApplicantCounts()
-    needs_creation: ApplicantCounts = ApplicantCounts()
-    unclear_after_correction: ApplicantCounts = ApplicantCounts()
+    not_held: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    needs_creation: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    unclear_after_correction: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
 class NotProcessedRows(BaseModel):
-    petition_complaint: ApplicantCounts = ApplicantCounts()
-    duplicate: ApplicantCounts = ApplicantCounts()
-    publication: ApplicantCounts = ApplicantCounts()
-    unreasonable_mass: ApplicantCounts = ApplicantCounts()
-    confirm_or_reissue: ApplicantCounts = ApplicantCounts()
+    petition_complaint: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    duplicate: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    publication: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    unreasonable_mass: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    confirm_or_reissue: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
 class OtherRows(BaseModel):
-    no_correction: ApplicantCounts = ApplicantCounts()
-    fee_unpaid: ApplicantCounts = ApplicantCounts()
-    other: ApplicantCounts = ApplicantCounts()
+    no_correction: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    fee_unpaid: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    other: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
 class Applications(BaseModel):
     """三、收到和处理政府信息公开申请情况: 25 rows × 7 applicant columns."""
 
-    new_received: ApplicantCounts = ApplicantCounts()
-    carried_over: ApplicantCounts = ApplicantCounts()
-    granted: ApplicantCounts = ApplicantCounts()
-    partially_granted: ApplicantCounts = ApplicantCounts()
-    denied: DeniedRows = DeniedRows()
-    unable: UnableRows = UnableRows()
-    not_processed: NotProcessedRows = NotProcessedRows()
-    other: OtherRows = OtherRows()
+    new_received: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    carried_over: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    granted: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    partially_granted: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    denied: DeniedRows = Field(default_factory=DeniedRows)
+    unable: UnableRows = Field(default_factory=UnableRows)
+    not_processed: NotProcessedRows = Field(default_factory=NotProcessedRows)
+    other: OtherRows = Field(default_factory=OtherRows)
     other_total: ApplicantCounts | None = None  # 2019-style single （六）其他处理 row, only if printed
-    total_processed: ApplicantCounts = ApplicantCounts()
-    carried_forward: ApplicantCounts = ApplicantCounts()
+    total_processed: ApplicantCounts = Field(default_factory=ApplicantCounts)
+    carried_forward: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
 class ResultCounts(BaseModel):
@@ -292,9 +292,9 @@ class ResultCounts(BaseModel):
 class ReviewLitigation(BaseModel):
     """四、政府信息公开行政复议、行政诉讼情况: 15 cells."""
 
-    review: ResultCounts = ResultCounts()
-    litigation_direct: ResultCounts = ResultCounts()
-    litigation_after_review: ResultCounts = ResultCounts()
+    review: ResultCounts = Field(default_factory=ResultCounts)
+    litigation_direct: ResultCounts = Field(default_factory=ResultCounts)
+    litigation_after_review: ResultCounts = Field(default_factory=ResultCounts)
 
 
 def _nest(flat: dict[str, Value], prefix: str) -> dict:

@@ -111,3 +111,18 @@ def test_write_suite_writes_pages_beside_loadable_gold(tmp_path):
     assert bad == [] and len(cases) == len(SUITE_LAYOUTS)
     assert {c.inputs[0].suffix for c in cases} == {".txt", ".md", ".html", ".pdf", ".docx"}
     assert all(c.source_errors == tuple(failing_identities(c.cells)) for c in cases)
+
+
+def test_pdf_embedded_carries_its_font_subset_and_reads_like_the_substituted_one():
+    """The bench's pdf_embedded kind: the font is in the file (as word processors export), and the
+    page reads to the same cells as the `pdf` layout, whose font the reader substitutes."""
+    from extractor.pipeline import extract_document
+
+    embedded, plain = (generate(random.Random(3), layout, ()) for layout in ("pdf_embedded", "pdf"))
+    assert b"/FontFile2" in embedded.data and b"/FontFile2" not in plain.data
+    reports = [extract_document(ingest_bytes(g.data, g.filename), g.filename) for g in (embedded, plain)]
+    assert [r.verdict.value for r in reports] == ["verified", "verified"]
+    assert reports[0].values() == reports[1].values()
+    assert {k: str(v) for k, v in reports[0].values().items()} == {
+        k: str(embedded.cells[k]) for k in reports[0].values()
+    }

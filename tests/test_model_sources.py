@@ -131,3 +131,12 @@ def test_a_label_repeated_by_merged_cells_is_shown_once():
     repeated = ["上年结转政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "二、上年结转政府信息公开申请数量"]
     assert _distinct(repeated) == ["二、上年结转政府信息公开申请数量"]
     assert _distinct(["三、本年度办理结果", "（一）准予公示"]) == ["三、本年度办理结果", "（一）准予公示"]
+
+
+def test_the_rows_are_read_only_when_the_model_path_asks():
+    """The parser path never needs the model's rows; they are read on first use."""
+    doc = ingest_bytes(page(TABLE3).encode("utf-8"), "t.txt")
+    report, parsed = parse_document(doc, "t.txt")
+    assert report.verdict.value == "verified" and "rows" not in vars(parsed)
+    assert {"regulations", "granted", "unable.not_held"} <= {r.row for r in source_rows(parsed, doc.text)}
+    assert "rows" in vars(parsed)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,19 @@ def test_a_pdf_stream_that_inflates_to_gigabytes_is_refused_without_the_memory(t
 def test_an_ordinary_pdf_is_not_refused_by_the_inflate_cap():
     report = extract_document(ingest_bytes(render("pdf", 0), "p.pdf"), "p.pdf")
     assert report.verdict.value == "verified"
+
+
+def test_a_pdf_too_small_to_reach_the_cap_is_not_inflated_twice(monkeypatch):
+    """Deflate's ratio is bounded (1032:1), so the check skips files that cannot reach the cap; the
+    bound is checked against zlib itself on the most compressible input there is."""
+    ratio = (2**24) / len(zlib.compress(b"\0" * 2**24, 9))
+    assert 1000 < ratio <= ingest._MAX_DEFLATE_RATIO
+    monkeypatch.setattr(ingest.zlib, "decompressobj", lambda *a: pytest.fail("inflated a small PDF"))
+    small = render("pdf", 0)
+    assert len(small) * ingest._MAX_DEFLATE_RATIO <= ingest.MAX_PDF_INFLATED_BYTES
+    ingest._check_inflated_size(small)
+    with pytest.raises(pytest.fail.Exception):  # a file big enough to reach it is still inflated
+        ingest._check_inflated_size(hostile.inflate_bomb(0))
 
 
 # ---------------------------------------------------------------- 8. output paths
