@@ -537,7 +537,8 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
         text = textpage.get_text_range(0, count)  # one call for the page; one box call per character
         if len(text) != count:  # characters outside the BMP take two units: fall back to one call each
             text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, k)) for k in range(count))
-        loose_box, rect_ref, floats = pdfium_c.FPDFText_GetLooseCharBox, ctypes.byref(rect), _FOUR_FLOATS.unpack_from
+        loose_box = _bare("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+        raw_at, rect_at, floats = _address(raw), ctypes.addressof(rect), _FOUR_FLOATS.unpack_from
         new_box, append = grid.Box._make, boxes.append  # a page has thousands of characters: lookups hoisted
         for k, char in enumerate(text):
             if char in "\x00\ufffd\ufffe":
@@ -545,7 +546,7 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
                 continue
             if char <= " " or char.isspace():  # PDFium generates spaces and line breaks of its own
                 continue
-            loose_box(raw, k, rect_ref)
+            loose_box(raw_at, k, rect_at)
             x0, y1, x1, y0 = floats(rect)  # FS_RECTF: left, top, right, bottom
             if y1 - y0 > 40 or x1 - x0 > 40:  # rotated text: PDFium's loose box is not the glyph's
                 pdfium_c.FPDFText_GetCharBox(raw, k, left, right, bottom, top)
@@ -598,24 +599,41 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
     # A table's lines are mostly drawn one path each: a path whose bounds (in page space, stroke
     # included) are thin is that rule, read in one call; any other path or form is walked segment by segment.
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    page_raw, get_object, get_type, bounds = (
-        page.raw,
-        pdfium_c.FPDFPage_GetObject,
-        pdfium_c.FPDFPageObj_GetType,
-        pdfium_c.FPDFPageObj_GetBounds,
-    )
-    path, form = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
-    x0, y0, x1, y1 = (ctypes.c_float() for _ in range(4))
-    for i in range(pdfium_c.FPDFPage_CountObjects(page_raw)):
-        obj = get_object(page_raw, i)
+    pointer, integer = ctypes.c_void_p, ctypes.c_int
+    get_object = _bare("FPDFPage_GetObject", pointer, pointer, integer)
+    get_type = _bare("FPDFPageObj_GetType", integer, pointer)
+    bounds = _bare("FPDFPageObj_GetBounds", integer, pointer, pointer, pointer, pointer, pointer)
+    corners = (ctypes.c_float * 4)()  # left, bottom, right, top
+    corner_at = [ctypes.addressof(corners) + k * ctypes.sizeof(ctypes.c_float) for k in range(4)]
+    path, form, page_at = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM, _address(page.raw)
+    for i in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+        obj = get_object(page_at, i)
         kind = get_type(obj)
-        if kind == path and bounds(obj, x0, y0, x1, y1):
-            if x1.value - x0.value <= _THIN_PATH or y1.value - y0.value <= _THIN_PATH:
-                rules.append(grid.Rule(x0.value, height - y1.value, x1.value, height - y0.value))
+        if kind == path and bounds(obj, *corner_at):
+            x0, y0, x1, y1 = corners
+            if x1 - x0 <= _THIN_PATH or y1 - y0 <= _THIN_PATH:
+                rules.append(grid.Rule(x0, height - y1, x1, height - y0))
                 continue
         if kind == path or kind == form:
-            walk(obj, identity)
+            walk(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT), identity)
     return boxes, rules, unmapped
+
+
+def _address(handle) -> int:
+    import ctypes
+
+    return ctypes.cast(handle, ctypes.c_void_p).value
+
+
+@lru_cache(maxsize=None)
+def _bare(name: str, restype, *argtypes):
+    """PDFium's function `name` through a prototype of plain addresses and ints: pypdfium2's typed
+    signature checks and converts every argument, about 2 μs a call, and a page makes thousands."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    return ctypes.CFUNCTYPE(restype, *argtypes)(_address(getattr(pdfium_c, name)))
 
 
 def _add_rule(rules: list[grid.Rule], p: tuple[float, float], q: tuple[float, float], height: float) -> None:
