@@ -319,6 +319,9 @@ def _send(remote: RemoteOut) -> None:
     typer.echo(f"nianbao: {sent} files sent to {remote.url}", err=True)
 
 
+BENCH_KINDS = "txt,html,docx,pdf,pdf_embedded"
+
+
 @app.command()
 def bench(
     n: int = typer.Option(
@@ -329,7 +332,7 @@ def bench(
     ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes for the batch run."),
     kinds: str = typer.Option(
-        "txt,html,docx,pdf,pdf_embedded",
+        BENCH_KINDS,
         "--kinds",
         help="Comma-separated input kinds to measure (pdf: a font the reader substitutes; pdf_embedded: its font "
         "embedded, as word processors export; also: scanned, through OCR).",
@@ -377,7 +380,10 @@ def bench(
     if {"pdf_embedded", "scanned"} & set(kinds.split(",")):
         from eval.damage import SCAN_FONT_FILE, cjk_font_file
 
-        if cjk_font_file() is None:
+        if cjk_font_file() is None and kinds == BENCH_KINDS:  # the default: measure what this machine can draw
+            kinds = kinds.replace(",pdf_embedded", "")
+            print(f"(pdf_embedded left out: it draws with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei)")
+        elif cjk_font_file() is None:
             fail(
                 f"pdf_embedded and scanned draw with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei, or leave them out"
             )

@@ -642,3 +642,20 @@ def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
     broken = ResponseCache(tmp_path / "cache")
     assert broken.get(key) is None
     broken.put(key, raw)
+
+
+def test_bench_leaves_pdf_embedded_out_of_its_default_where_the_font_is_missing(monkeypatch):
+    """The default kinds measure what the machine can draw; asking for pdf_embedded there is one clear line."""
+    from typer.testing import CliRunner
+
+    from eval import benchmark, damage
+    from extractor.cli import app
+
+    ran: list = []
+    monkeypatch.setattr(damage, "cjk_font_file", lambda: None)
+    monkeypatch.setattr(benchmark, "run", lambda n, batch, jobs, kinds, *a, **k: ran.append(kinds))
+    default = CliRunner().invoke(app, ["bench", "--batch", "0"])
+    assert default.exit_code == 0 and "pdf_embedded left out" in default.output, default.output
+    assert ran == [["txt", "html", "docx", "pdf"]]
+    asked = CliRunner().invoke(app, ["bench", "--kinds", "pdf_embedded"])
+    assert asked.exit_code != 0 and "fonts-wqy-zenhei" in asked.output and len(ran) == 1
