@@ -539,7 +539,7 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
             text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, k)) for k in range(count))
         loose_box = _bare("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
         raw_at, rect_at, floats = _address(raw), ctypes.addressof(rect), _FOUR_FLOATS.unpack_from
-        new_box, append = grid.Box._make, boxes.append  # a page has thousands of characters: lookups hoisted
+        new, box, append = tuple.__new__, grid.Box, boxes.append  # a page has thousands of characters: lookups hoisted
         for k, char in enumerate(text):
             if char in "\x00\ufffd\ufffe":
                 unmapped += 1
@@ -551,7 +551,7 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
             if y1 - y0 > 40 or x1 - x0 > 40:  # rotated text: PDFium's loose box is not the glyph's
                 pdfium_c.FPDFText_GetCharBox(raw, k, left, right, bottom, top)
                 x0, y1, x1, y0 = left.value, top.value, right.value, bottom.value
-            append(new_box((char, x0, height - y1, x1, height - y0, None)))
+            append(new(box, (char, x0, height - y1, x1, height - y0, None)))
     finally:
         textpage.close()
     rules: list[grid.Rule] = []
