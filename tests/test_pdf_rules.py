@@ -1,4 +1,4 @@
-"""Ruled lines read from a PDF's paths: one call per thin path, a walk of the segments for the rest."""
+"""Ruled lines read from a PDF's paths (one call per thin path, a walk of the segments for the rest), and cell text."""
 
 from __future__ import annotations
 
@@ -46,3 +46,9 @@ def test_a_table_ruled_any_way_gives_the_same_grid(drawing, width):
     doc = ingest_bytes(_ruled_pdf(drawing, width), "t.pdf")
     assert doc.tables == [CELLS]
     assert doc.text.splitlines() == ["\t".join(row) for row in CELLS]
+
+
+def test_a_cells_whitespace_runs_become_one_space():
+    """HTML and DOCX cells: line breaks, indentation and ideographic spaces inside a cell are one space."""
+    page = "<table><tr><td>\n  本年\n\t新收\u3000 申请 </td><td> 7 </td></tr></table>".encode()
+    assert ingest_bytes(page, "t.html").tables == [[["本年 新收 申请", "7"]]]
