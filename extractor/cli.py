@@ -380,13 +380,13 @@ def bench(
     if {"pdf_embedded", "scanned"} & set(kinds.split(",")):
         from eval.damage import SCAN_FONT_FILE, cjk_font_file
 
-        if cjk_font_file() is None and kinds == BENCH_KINDS:  # the default: measure what this machine can draw
-            kinds = kinds.replace(",pdf_embedded", "")
+        if cjk_font_file() is None:
+            if kinds != BENCH_KINDS:
+                fail(
+                    f"pdf_embedded and scanned draw with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei, or leave them out"
+                )
+            kinds = kinds.replace(",pdf_embedded", "")  # the default: measure what this machine can draw
             print(f"(pdf_embedded left out: it draws with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei)")
-        elif cjk_font_file() is None:
-            fail(
-                f"pdf_embedded and scanned draw with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei, or leave them out"
-            )
     if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         fail("the scanned kind is read through OCR: pip install '.[ocr]', or leave scanned out of --kinds")
     if engine:

@@ -304,10 +304,13 @@ def layout(
         for i in range(height):
             row = []
             for j in range(width):
-                if table.owner[(i, j)] == (i, j):
-                    if (i, j) not in pieces:
-                        empty = empty or _cell_boxes(table)
-                    row.append(pieces[(i, j)] if (i, j) in pieces else Piece("", empty[(i, j)]))
+                if table.owner[(i, j)] != (i, j):
+                    continue
+                if (i, j) in pieces:
+                    row.append(pieces[(i, j)])
+                else:
+                    empty = empty or _cell_boxes(table)  # found once, for the tables that have empty cells
+                    row.append(Piece("", empty[(i, j)]))
             if any(p.text for p in row):
                 rows.append(Line(table.ys[i], row, t))
         page.lines.extend(rows)

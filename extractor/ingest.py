@@ -8,6 +8,7 @@ grids (colspan/rowspan filled in) are kept beside the text for anyone who wants 
 from __future__ import annotations
 
 import hashlib
+import ctypes
 import html
 import io
 import os
@@ -523,8 +524,6 @@ def _ocr_pages(images, what: str) -> tuple[str, list[Grid], list[Region]]:
 
 def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
     """Characters (loose boxes, top-down coordinates), ruled lines from path segments, unmapped glyphs."""
-    import ctypes
-
     import pypdfium2.raw as pdfium_c
 
     height = page.get_height()
@@ -620,8 +619,6 @@ def _pdfium_page(page) -> tuple[list[grid.Box], list[grid.Rule], int]:
 
 
 def _address(handle) -> int:
-    import ctypes
-
     return ctypes.cast(handle, ctypes.c_void_p).value
 
 
@@ -629,8 +626,6 @@ def _address(handle) -> int:
 def _bare(name: str, restype, *argtypes):
     """PDFium's function `name` through a prototype of plain addresses and ints: pypdfium2's typed
     signature checks and converts every argument, about 2 μs a call, and a page makes thousands."""
-    import ctypes
-
     import pypdfium2.raw as pdfium_c
 
     return ctypes.CFUNCTYPE(restype, *argtypes)(_address(getattr(pdfium_c, name)))
