@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from extractor import grid
+from extractor import grid, pdffonts
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -481,7 +481,7 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid], list[Region], bool]:
     import pypdfium2 as pdfium
 
     _check_inflated_size(data)
-
+    pdffonts.install()
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -507,7 +507,7 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid], list[Region], bool]:
             return *_ocr_pages(lambda ocr: ocr.render_pdf(pdf), "a PDF with no text layer (a scan)"), True
         return text, grids, regions, False
     finally:
-        pdf.close()
+        pdffonts.hold(pdf, len(data))  # the next document finds the substitute fonts this one loaded
 
 
 def _ocr_pages(images, what: str) -> tuple[str, list[Grid], list[Region]]:
