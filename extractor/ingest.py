@@ -625,10 +625,11 @@ def _address(handle) -> int:
 @lru_cache(maxsize=None)
 def _bare(name: str, restype, *argtypes):
     """PDFium's function `name` through a prototype of plain addresses and ints: pypdfium2's typed
-    signature checks and converts every argument, about 2 μs a call, and a page makes thousands."""
+    signature checks and converts every argument, about 2 μs a call, and a page makes thousands. The
+    calls keep the GIL (PYFUNCTYPE): each takes microseconds, and releasing it cost an eighth of the call."""
     import pypdfium2.raw as pdfium_c
 
-    return ctypes.CFUNCTYPE(restype, *argtypes)(_address(getattr(pdfium_c, name)))
+    return ctypes.PYFUNCTYPE(restype, *argtypes)(_address(getattr(pdfium_c, name)))
 
 
 def _add_rule(rules: list[grid.Rule], p: tuple[float, float], q: tuple[float, float], height: float) -> None:
