@@ -20,14 +20,17 @@ from extractor import ingest, pdffonts
 if sys.argv[1] == "plain":  # PDFium's own font list, each document closed at once
     pdffonts.install = lambda: None
     pdffonts.hold = lambda pdf, size: pdf.close()
-def read_bytes():
-    return int(next(line for line in open("/proc/self/io") if line.startswith("rchar")).split()[1])
+def read_bytes():  # bytes this process has read from files (Linux); -1 where the kernel does not say
+    try:
+        return int(next(line for line in open("/proc/self/io") if line.startswith("rchar")).split()[1])
+    except (OSError, StopIteration):
+        return -1
 out = []
 for path in sys.argv[2:]:
     before = read_bytes()
     doc = ingest.ingest_path(path)
     out.append({"text": doc.text, "regions": [list(map(str, (r.start, r.end, r.page, r.bbox))) for r in doc.regions],
-                "read": read_bytes() - before})
+                "read": read_bytes() - before if before >= 0 else -1})
 print(json.dumps(out))
 """
 
@@ -82,6 +85,8 @@ def test_text_and_boxes_are_those_of_pdfiums_own_font_list(reports):
 
 def test_the_substitute_font_is_read_once_per_process(reports):
     plain, cached = _read("plain", reports), _read("cached", reports)
+    if plain[0]["read"] < 0:
+        pytest.skip("this kernel does not count a process's reads (/proc/self/io)")
     if plain[0]["read"] < 2**20:
         pytest.skip("no font collection is substituted on this machine (CI installs fonts-wqy-zenhei)")
     assert all(r["read"] > 2**20 for r in plain)  # PDFium alone reads the collection for every document
