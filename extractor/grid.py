@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 
@@ -128,7 +128,7 @@ def _components(horizontal: list[Rule], vertical: list[Rule], tol: float) -> lis
 class _Table:
     ys: list[float]
     xs: list[float]
-    owner: dict[tuple[int, int], tuple[int, int]]  # unit → the top-left unit of its merged cell
+    owner: list[int]  # per unit, row by row (unit i * width + j): the first unit of its merged cell
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -155,25 +155,27 @@ def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table |
     v_cut = [_covered([(r.top - tol, r.bottom + tol) for r in vertical if abs(r.x0 - x) <= tol], row_mids) for x in xs]
     h_cut = [_covered([(r.x0 - tol, r.x1 + tol) for r in horizontal if abs(r.top - y) <= tol], column_mids) for y in ys]
 
-    parent = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
+    # merged cells: units with no rule between them joined, each pointing at the first unit of its cell
+    # (units are numbered row by row, so a unit only ever points back and one pass in order resolves them)
+    height, width = len(ys) - 1, len(xs) - 1
+    owner = list(range(height * width))
 
-    def find(u):
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
+    def first(u: int) -> int:
+        while owner[u] != u:
+            u = owner[u]
         return u
 
-    def union(a, b) -> None:
-        ra, rb = find(a), find(b)
-        parent[max(ra, rb)] = min(ra, rb)  # the top-left unit owns the merged cell
-
-    for i in range(len(ys) - 1):
-        for j in range(len(xs) - 1):
-            if j + 1 < len(xs) - 1 and not v_cut[j + 1][i]:
-                union((i, j), (i, j + 1))
-            if i + 1 < len(ys) - 1 and not h_cut[i + 1][j]:
-                union((i, j), (i + 1, j))
-    return _Table(ys, xs, {u: find(u) for u in parent})
+    for i in range(height):
+        for j in range(width):
+            left, up = j and not v_cut[j][i], i and not h_cut[i][j]
+            if left or up:
+                u = i * width + j
+                a = first(u - 1) if left else first(u - width)
+                b = first(u - width) if left and up else a
+                owner[u] = owner[max(a, b)] = min(a, b)
+    for u, o in enumerate(owner):
+        owner[u] = owner[o]
+    return _Table(ys, xs, owner)
 
 
 def find_tables(rules: list[Rule], scale: float = 1.0) -> list[_Table]:
@@ -240,17 +242,17 @@ def _piece(boxes: list[Box], text: str) -> Piece:
     return Piece(text, (min(x0), min(top), max(x1), max(bottom)), min(scores) if scores else None)
 
 
-def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[tuple[int, int], list[Box]]], list[Box]]:
-    """Each box to the cell (top-left unit of its merged cell) holding its centre, or to the text outside."""
-    members: list[dict[tuple[int, int], list[Box]]] = [{} for _ in tables]
+def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[int, list[Box]]], list[Box]]:
+    """Each box to the cell (first unit of its merged cell) holding its centre, or to the text outside."""
+    members: list[dict[int, list[Box]]] = [{} for _ in tables]
     outside: list[Box] = []
     found = [(t.xs, t.ys, len(t.xs) - 1, len(t.ys) - 1, t.owner, m) for t, m in zip(tables, members)]
     for box in boxes:  # a page has thousands of characters: the lookups are spelled out
         cx, cy = (box[1] + box[3]) / 2, (box[2] + box[4]) / 2
         for xs, ys, nx, ny, owner, cells in found:
             if xs[0] <= cx <= xs[nx] and ys[0] <= cy <= ys[ny]:
-                i, j = bisect_right(ys, cy), bisect_right(xs, cx)
-                unit = owner[(ny if i > ny else i) - 1, (nx if j > nx else j) - 1]
+                # searching ys[1:ny] puts a centre on the last line in the last row
+                unit = owner[(bisect_right(ys, cy, 1, ny) - 1) * nx + bisect_right(xs, cx, 1, nx) - 1]
                 if unit in cells:
                     cells[unit].append(box)
                 else:
@@ -261,13 +263,14 @@ def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[tuple[int
     return members, outside
 
 
-def _cell_boxes(table: _Table) -> dict[tuple[int, int], tuple[float, float, float, float]]:
-    """Each merged cell's box, by its top-left unit: as far right and down as its units go."""
-    far: dict[tuple[int, int], tuple[int, int]] = {}
-    for (i, j), owner in table.owner.items():
-        bottom, right = far.get(owner, owner)
-        far[owner] = (max(bottom, i), max(right, j))
-    return {(i, j): (table.xs[j], table.ys[i], table.xs[c + 1], table.ys[r + 1]) for (i, j), (r, c) in far.items()}
+def _cell_boxes(table: _Table) -> dict[int, tuple[float, float, float, float]]:
+    """Each merged cell's box, by its first unit: as far right and down as its units go."""
+    xs, ys, width = table.xs, table.ys, len(table.xs) - 1
+    far: dict[int, tuple[int, int]] = {}
+    for u, owner in enumerate(table.owner):
+        bottom, right = far.get(owner, divmod(owner, width))
+        far[owner] = (max(bottom, u // width), max(right, u % width))
+    return {u: (xs[u % width], ys[u // width], xs[c + 1], ys[r + 1]) for u, (r, c) in far.items()}
 
 
 def empty_cells(boxes: list[Box], tables: list[_Table]) -> list[tuple[float, float, float, float]]:
@@ -299,26 +302,20 @@ def layout(
         page.lines.append(Line(line[0].top, [_piece(line, join(line, gap, wide_gap))]))
     for t, table in enumerate(tables):
         pieces = {u: _cell_piece(bs, gap) for u, bs in members[t].items()}
+        owner, width = table.owner, len(table.xs) - 1
+        texts = [""] * len(owner)
+        for u, piece in pieces.items():
+            texts[u] = piece.text
+        texts = [texts[u] for u in owner]  # every unit's text, spans filled in
         empty = None
-        rows, height, width = [], len(table.ys) - 1, len(table.xs) - 1
-        for i in range(height):
-            row = []
-            for j in range(width):
-                if table.owner[(i, j)] != (i, j):
-                    continue
-                if (i, j) in pieces:
-                    row.append(pieces[(i, j)])
-                else:
-                    empty = empty or _cell_boxes(table)  # found once, for the tables that have empty cells
-                    row.append(Piece("", empty[(i, j)]))
-            if any(p.text for p in row):
-                rows.append(Line(table.ys[i], row, t))
-        page.lines.extend(rows)
-        page.grids.append(
-            [
-                [pieces[u].text if (u := table.owner[(i, j)]) in pieces else "" for j in range(width)]
-                for i in range(height)
-            ]
-        )
-    page.lines.sort(key=lambda line: line.top)
+        for i in range(len(table.ys) - 1):
+            starts = [u for u in range(i * width, (i + 1) * width) if owner[u] == u]
+            if not any(texts[u] for u in starts):
+                continue
+            if not all(u in pieces for u in starts):
+                empty = empty or _cell_boxes(table)  # found once, for the tables that have empty cells
+            row = [pieces[u] if u in pieces else Piece("", empty[u]) for u in starts]
+            page.lines.append(Line(table.ys[i], row, t))
+        page.grids.append([texts[k : k + width] for k in range(0, len(texts), width)])
+    page.lines.sort(key=attrgetter("top"))
     return page
