@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import groupby
-from operator import attrgetter, itemgetter
+from operator import attrgetter, itemgetter, sub
 from typing import NamedTuple
 
 
@@ -192,8 +192,7 @@ def find_tables(rules: list[Rule], scale: float = 1.0) -> list[_Table]:
 # ---------------------------------------------------------------- boxes → lines and cells
 
 
-_BY_TOP = itemgetter(2, 1)  # Box.top, Box.x0
-_BY_X0 = itemgetter(1)
+_TEXT, _X0, _TOP, _X1 = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
 
 
 def text_lines(boxes: list[Box]) -> list[list[Box]]:
@@ -201,44 +200,51 @@ def text_lines(boxes: list[Box]) -> list[list[Box]]:
     if len(boxes) < 2:  # most table cells hold one number
         return [boxes] if boxes else []
     lines: list[list] = []  # [top, bottom, members]
-    for box in sorted(boxes, key=_BY_TOP):
-        cy = (box.top + box.bottom) / 2
+    for box in sorted(sorted(boxes, key=_X0), key=_TOP):  # by top, then x0: two sorts on plain floats are cheaper
+        top, bottom = box[2], box[4]
+        cy = (top + bottom) / 2
         for line in reversed(lines[-3:]):  # sorted by top: only the last lines can take it
             if line[0] <= cy <= line[1]:
                 line[2].append(box)
-                line[0], line[1] = min(line[0], box.top), max(line[1], box.bottom)
+                if top < line[0]:
+                    line[0] = top
+                if bottom > line[1]:
+                    line[1] = bottom
                 break
         else:
-            lines.append([box.top, box.bottom, [box]])
+            lines.append([top, bottom, [box]])
     lines.sort(key=itemgetter(0))
-    return [sorted(members, key=_BY_X0) for _, _, members in lines]
+    return [sorted(members, key=_X0) for _, _, members in lines]
 
 
 def join(line: list[Box], gap: float, wide_gap: float | None = None) -> str:
     """A line's text: a space where boxes stand apart, a tab where they stand a column apart."""
-    out: list[str] = []
-    for prev, box in zip([None, *line], line):
-        if prev is not None:
-            space = box.x0 - prev.x1
-            out.append("\t" if wide_gap is not None and space > wide_gap else " " if space > gap else "")
+    spaces = list(map(sub, map(_X0, line[1:]), map(_X1, line)))  # each box's distance from the one before
+    if not spaces or max(spaces) <= (gap if wide_gap is None else min(gap, wide_gap)):  # most lines: no gap at all
+        return "".join(map(_TEXT, line))
+    out = [line[0].text]
+    for space, box in zip(spaces, line[1:]):
+        out.append("\t" if wide_gap is not None and space > wide_gap else " " if space > gap else "")
         out.append(box.text)
     return "".join(out)
 
 
 _WRAPPED_NUMBER = re.compile(r"[\d\s]+(?:\.[\d\s]+)?")
+_SPACE = re.compile(r"\s")
+_SPACES = re.compile(r"\s+")
 
 
 def cell_text(lines: list[str]) -> str:
     """A narrow cell wraps a long number over lines ("13146", "5"): one cell, one number."""
     text = "\n".join(lines).strip()
     if _WRAPPED_NUMBER.fullmatch(text):
-        return re.sub(r"\s", "", text)
-    return re.sub(r"\s+", " ", text)
+        return _SPACE.sub("", text)
+    return _SPACES.sub(" ", text)
 
 
 def _piece(boxes: list[Box], text: str) -> Piece:
-    _, x0, top, x1, bottom, _ = zip(*boxes)
-    scores = [b.confidence for b in boxes if b.confidence is not None]
+    _, x0, top, x1, bottom, confidence = zip(*boxes)
+    scores = [c for c in confidence if c is not None]  # OCR's confidences; PDF characters have none
     return Piece(text, (min(x0), min(top), max(x1), max(bottom)), min(scores) if scores else None)
 
 
@@ -247,16 +253,28 @@ def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[int, list
     members: list[dict[int, list[Box]]] = [{} for _ in tables]
     outside: list[Box] = []
     found = [(t.xs, t.ys, len(t.xs) - 1, len(t.ys) - 1, t.owner, m) for t, m in zip(tables, members)]
+    # Characters come in reading order, several to a cell: a centre inside the last unit found goes to its
+    # cell without a search. Not where tables overlap (the first table holding a centre takes it).
+    apart = all(a.ys[-1] < b.ys[0] for a, b in zip(tables, tables[1:]))
+    x0 = y0 = x1 = y1 = 0.0
+    last: list[Box] = []
     for box in boxes:  # a page has thousands of characters: the lookups are spelled out
         cx, cy = (box[1] + box[3]) / 2, (box[2] + box[4]) / 2
+        if x0 <= cx < x1 and y0 <= cy < y1:
+            last.append(box)
+            continue
         for xs, ys, nx, ny, owner, cells in found:
             if xs[0] <= cx <= xs[nx] and ys[0] <= cy <= ys[ny]:
                 # searching ys[1:ny] puts a centre on the last line in the last row
-                unit = owner[(bisect_right(ys, cy, 1, ny) - 1) * nx + bisect_right(xs, cx, 1, nx) - 1]
+                i, j = bisect_right(ys, cy, 1, ny) - 1, bisect_right(xs, cx, 1, nx) - 1
+                unit = owner[i * nx + j]
                 if unit in cells:
-                    cells[unit].append(box)
+                    last = cells[unit]
+                    last.append(box)
                 else:
-                    cells[unit] = [box]
+                    last = cells[unit] = [box]
+                if apart:
+                    x0, y0, x1, y1 = xs[j], ys[i], xs[j + 1], ys[i + 1]
                 break
         else:
             outside.append(box)
