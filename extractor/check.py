@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from schemas.keys import (
     FEE_KEY,
     OTHER_SUB_ROWS,
+    OTHER_TOTAL_KEYS,
     OTHER_TOTAL_ROW,
     SIGNED_KEYS,
     T3_APPLICANT_COLUMNS,
@@ -59,17 +61,22 @@ class Identity:
         return self.lhs + self.rhs
 
 
+_OTHER_SUB_KEYS = tuple(t3_key(r, c) for r in OTHER_SUB_ROWS for c in T3_COLUMNS)
+
+
 def _leaf_rows(values: Mapping[str, object]) -> tuple[str, ...]:
     """The 21 leaf rows of 2021, or the 19 + one （六） row of a 2019-style table."""
-    if any(values.get(t3_key(OTHER_TOTAL_ROW, c)) is not None for c in T3_COLUMNS) and all(
-        values.get(t3_key(r, c)) is None for r in OTHER_SUB_ROWS for c in T3_COLUMNS
-    ):
+    if any(values.get(k) is not None for k in OTHER_TOTAL_KEYS) and all(values.get(k) is None for k in _OTHER_SUB_KEYS):
         return tuple(r for r in T3_LEAF_ROWS if r not in OTHER_SUB_ROWS) + (OTHER_TOTAL_ROW,)
     return T3_LEAF_ROWS
 
 
 def table3_identities(values: Mapping[str, object]) -> list[Identity]:
-    leaves = _leaf_rows(values)
+    return list(_table3_identities(_leaf_rows(values)))
+
+
+@lru_cache(maxsize=None)  # two shapes of table (2021, 2019); the parser and the checker ask for them per report
+def _table3_identities(leaves: tuple[str, ...]) -> tuple[Identity, ...]:
     rows = [r for r in T3_ROWS if r not in OTHER_SUB_ROWS or OTHER_TOTAL_ROW not in leaves]
     if OTHER_TOTAL_ROW in leaves:
         rows.insert(rows.index("total_processed"), OTHER_TOTAL_ROW)
@@ -88,7 +95,7 @@ def table3_identities(values: Mapping[str, object]) -> list[Identity]:
         )
         for c in T3_COLUMNS
     ]
-    return ids
+    return tuple(ids)
 
 
 def table4_identities() -> list[Identity]:

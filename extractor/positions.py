@@ -28,7 +28,12 @@ def _region(regions: list[Region], starts: list[int], span: tuple[int, int] | No
 
 
 def locate(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
-    """Cells with page, box and confidence; on OCR pages flagged, lost values marked and inferred."""
+    """Cells with page, box and confidence; on OCR pages flagged, lost values marked and inferred.
+
+    The cells are this document's own, just read: each takes its place in place (copying 200 cells a
+    report cost a sixth of parse → check → record). Flags change only by copy: the parser's cells keep
+    what the parser read.
+    """
     if not doc.regions and not doc.ocr:
         return cells
     starts = [r.start for r in doc.regions]
@@ -36,15 +41,14 @@ def locate(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
     lost: list[str] = []
     for key, cell in cells.items():
         region = _region(doc.regions, starts, cell.span)
-        update: dict = {}
         if region is not None:
-            update = {"page": region.page, "bbox": region.bbox, "confidence": region.confidence}
+            cell.page, cell.bbox, cell.confidence = region.page, region.bbox, region.confidence
         if doc.ocr and cell.value is not None and "ocr" not in cell.flags:
-            update["flags"] = [*cell.flags, "ocr"]
+            cell = cell.model_copy(update={"flags": [*cell.flags, "ocr"]})
         elif doc.ocr and "blank" in cell.flags and region is not None and region.confidence == 0.0:
-            update["flags"] = ["not_found", "ocr"]
+            cell = cell.model_copy(update={"flags": ["not_found", "ocr"]})
             lost.append(key)
-        out[key] = cell.model_copy(update=update) if update else cell
+        out[key] = cell
     for key in lost:
         out[key] = _inferred(out, key)
     return out

@@ -95,10 +95,17 @@ def table_of(key: str) -> str:
     return {"active": "二", "active_2019": "二", "applications": "三", "review_litigation": "四"}[key.split(".", 1)[0]]
 
 
-def ordered(keys) -> list[str]:
-    """Keys in template order (unknown keys last), so every output lists cells the same way."""
-    rank = {k: i for i, k in enumerate(ALL_KEYS)}
+def _template_rank() -> dict[str, float]:
+    rank: dict[str, float] = {k: i for i, k in enumerate(ALL_KEYS)}
     before_total = rank[t3_key("total_processed", T3_COLUMNS[0])]
     rank |= {k: before_total - 0.5 + i / 100 for i, k in enumerate(OTHER_TOTAL_KEYS)}  # where the 2019 row is printed
     rank |= {k: -len(T2_2019_KEYS) + i for i, k in enumerate(T2_2019_KEYS)}  # 2019's table 二 comes first too
-    return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))
+    return rank
+
+
+_RANK = _template_rank()  # built once: every record orders its cells
+
+
+def ordered(keys) -> list[str]:
+    """Keys in template order (unknown keys last), so every output lists cells the same way."""
+    return sorted(keys, key=lambda k: (_RANK.get(k, len(_RANK)), k))

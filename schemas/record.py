@@ -297,17 +297,16 @@ class ReviewLitigation(BaseModel):
     litigation_after_review: ResultCounts = Field(default_factory=ResultCounts)
 
 
-def _nest(flat: dict[str, Value], prefix: str) -> dict:
-    tree: dict = {}
+def _nest(flat: dict[str, Value]) -> dict[str, dict]:
+    """Table → its values as nested dicts, from canonical keys ("applications.denied.state_secret.total")."""
+    trees: dict[str, dict] = {}
     for key, value in flat.items():
-        if not key.startswith(prefix + "."):
-            continue
-        node = tree
-        *path, leaf = key[len(prefix) + 1 :].split(".")
+        *path, leaf = key.split(".")
+        node = trees
         for part in path:
             node = node.setdefault(part, {})
         node[leaf] = value
-    return tree
+    return trees
 
 
 class Report(BaseModel):
@@ -387,18 +386,18 @@ class Report(BaseModel):
 
     def with_cells(self, cells: dict[str, Cell]) -> "Report":
         """A copy whose typed tables are rebuilt from `cells` (the single source of truth)."""
-        flat = {k: c.value for k, c in cells.items()}
-        apps = _nest(flat, "applications")
-        active_2019 = _nest(flat, "active_2019")
+        tables = _nest({k: c.value for k, c in cells.items()})
+        apps = tables.get("applications", {})
+        active_2019 = tables.get("active_2019")
         if not any(k in cells for k in OTHER_TOTAL_KEYS):
             apps.pop("other_total", None)
         return self.model_copy(
             update={
                 "cells": {k: cells[k] for k in ordered(cells)},
-                "active": ActiveDisclosure.model_validate(_nest(flat, "active")),
+                "active": ActiveDisclosure.model_validate(tables.get("active", {})),
                 "active_2019": ActiveDisclosure2019.model_validate(active_2019) if active_2019 else None,
                 "applications": Applications.model_validate(apps),
-                "review_litigation": ReviewLitigation.model_validate(_nest(flat, "review_litigation")),
+                "review_litigation": ReviewLitigation.model_validate(tables.get("review_litigation", {})),
             }
         )
 
