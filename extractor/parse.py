@@ -29,6 +29,8 @@ from schemas.keys import (
     t3_key,
     t4_key,
 )
+from pydantic import TypeAdapter
+
 from schemas.record import Cell
 from schemas.template import (
     OTHER_TOTAL_LABEL,
@@ -442,21 +444,25 @@ class ParsedTables:
         return self.read_rows() if self.read_rows else []
 
 
-def _put(cells: dict[str, Cell], keys: list[str], reading: RowReading, values: tuple | None, extra_flags=()) -> None:
+def _put(cells: dict[str, dict], keys: list[str], reading: RowReading, values: tuple | None) -> None:
+    """The row's cells as their fields; `parse_tables` validates them all in one call (`_CELLS`)."""
     for i, key in enumerate(keys):
-        flags = list(reading.flags[i]) if reading.flags else []  # an ambiguous cell keeps why it is
-        flags.extend(extra_flags)
+        flags = set(reading.flags[i]) if reading.flags else set()  # an ambiguous cell keeps why it is
         if values is None:
-            flags.append("ambiguous")
-        cells[key] = Cell(
-            value=None if values is None else values[i],
-            raw=reading.raw[i] if reading.raw else None,
-            span=reading.spans[i] if reading.spans else None,
-            flags=sorted(set(flags)),
-            candidates=sorted({c[i] for c in reading.candidates}, key=lambda v: (v is None, v))
+            flags.add("ambiguous")
+        cells[key] = {
+            "value": None if values is None else values[i],
+            "raw": reading.raw[i] if reading.raw else None,
+            "span": reading.spans[i] if reading.spans else None,
+            "flags": sorted(flags),
+            "candidates": sorted({c[i] for c in reading.candidates}, key=lambda v: (v is None, v))
             if values is None and reading.candidates
             else [],
-        )
+        }
+
+
+# One validation of every cell the parser read: a Cell(...) a cell cost a tenth of the stage.
+_CELLS = TypeAdapter(dict[str, Cell])
 
 
 def row_end(text: str, start: int, hi: int, extra: re.Pattern | None = None) -> int:
@@ -509,7 +515,7 @@ def parse_table2(
     lo: int,
     hi: int,
     trust_blanks: bool,
-    cells: dict[str, Cell],
+    cells: dict[str, dict],
     found: set[str],
     section_lo: int | None = None,
     template: Table2Template = T2_2021,
@@ -605,7 +611,7 @@ def _signed(items: list[Item]) -> list[Item]:
 
 
 def parse_table3(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
 ) -> list[Anchor]:
     """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
     anchors = find_labels(text, T3_LABELS, lo, hi)
@@ -633,9 +639,9 @@ def parse_table3(
     found.update(f"applications.{row}" for row in readings)
     _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
     keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
-    _resolve_by_identities(readings, keys_of, table3_identities, cells)
+    _resolve_by_identities(readings, keys_of, table3_identities)
     if settle_by_prose(readings, keys_of, solve.row_total_holds, stated(text)):
-        _resolve_by_identities(readings, keys_of, table3_identities, cells)
+        _resolve_by_identities(readings, keys_of, table3_identities)
     for row, reading in readings.items():
         keys = [t3_key(row, c) for c in T3_COLUMNS]
         _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
@@ -643,7 +649,7 @@ def parse_table3(
 
 
 def parse_table4(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], found: set[str], warnings: list[str]
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
@@ -658,7 +664,7 @@ def parse_table4(
 
 
 def read_transposed_table4(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, Cell], warnings: list[str]
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], warnings: list[str]
 ) -> bool:
     """Table 四 with one row per result (结果维持 … 总计) and one value per group column.
 
@@ -862,7 +868,7 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
     return settled
 
 
-def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_of, cells: dict[str, Cell]) -> None:
+def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_of) -> None:
     """Rows with several readings: keep the combinations that the column identities allow."""
     open_rows = [row for row, r in readings.items() if len(r.candidates) > 1]
     if not open_rows:
@@ -897,7 +903,7 @@ def detect_template(text: str) -> str:
 def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
     """Read every cell the page has; cells that cannot be read with certainty say why in their flags."""
     regions = locate(text)
-    cells: dict[str, Cell] = {}
+    cells: dict[str, dict] = {}  # key → the fields of its Cell
     found: set[str] = set()
     warnings: list[str] = []
     template = detect_template(text)
@@ -912,9 +918,8 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
         parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:
         template = "gov2021"
-    parsed = ParsedTables(
-        cells, regions, found, warnings, template, absent=absent_rows(text, found, template, regions.t3)
-    )
+    absent = absent_rows(text, found, template, regions.t3)
+    parsed = ParsedTables(_CELLS.validate_python(cells), regions, found, warnings, template, absent=absent)
     parsed.read_rows = partial(table_rows, text, regions, template, t2_anchors, t3_anchors)  # no cycle back to parsed
     start = regions.t3[0] if regions.t3 else (regions.t2[0] if regions.t2 else None)
     parsed.stops_inside_tables = start is not None and regions.t4 is None and not _END_TITLE.search(text, start + 200)
