@@ -900,8 +900,12 @@ def detect_template(text: str) -> str:
     return "unknown"
 
 
-def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
-    """Read every cell the page has; cells that cannot be read with certainty say why in their flags."""
+def parse_tables(
+    text: str, *, trust_blanks: bool, place: Callable[[tuple[int, int] | None], dict] | None = None
+) -> ParsedTables:
+    """Read every cell the page has; cells that cannot be read with certainty say why in their flags.
+
+    `place` (extractor.positions.placement) gives a span its page, box and confidence, where the page has them."""
     regions = locate(text)
     cells: dict[str, dict] = {}  # key → the fields of its Cell
     found: set[str] = set()
@@ -918,6 +922,8 @@ def parse_tables(text: str, *, trust_blanks: bool) -> ParsedTables:
         parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:
         template = "gov2021"
+    for fields in cells.values() if place else ():
+        fields.update(place(fields["span"]))
     absent = absent_rows(text, found, template, regions.t3)
     parsed = ParsedTables(_CELLS.validate_python(cells), regions, found, warnings, template, absent=absent)
     parsed.read_rows = partial(table_rows, text, regions, template, t2_anchors, t3_anchors)  # no cycle back to parsed

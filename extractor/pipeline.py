@@ -14,7 +14,7 @@ from extractor.check import CHECKER_VERSION
 from extractor.ingest import Document, ingest_path, path_text
 from extractor.model.settings import Settings
 from extractor.parse import PARSER_VERSION, ParsedTables, parse_tables
-from extractor.positions import locate
+from extractor.positions import flag_ocr, placement
 from schemas.record import Provenance, Report
 
 MODES = ("rules", "model", "auto")
@@ -31,14 +31,14 @@ class Options:
 
 
 def parse_document(doc: Document, source: str) -> tuple[Report, ParsedTables]:
-    parsed = parse_tables(doc.text, trust_blanks=doc.format in ("html", "docx", "pdf", "image"))
+    parsed = parse_tables(doc.text, trust_blanks=doc.format in ("html", "docx", "pdf", "image"), place=placement(doc))
     provenance = Provenance(
         method="parser",
         parser_version=PARSER_VERSION,
         checker_version=CHECKER_VERSION,
         cells_from_parser=sum(1 for c in parsed.cells.values() if c.value is not None or "blank" in c.flags),
     )
-    return build_report(doc, source, locate(complete_cells(parsed), doc), parsed, provenance, parsed.warnings), parsed
+    return build_report(doc, source, flag_ocr(complete_cells(parsed), doc), parsed, provenance, parsed.warnings), parsed
 
 
 def extract_document(doc: Document, source: str, options: Options = Options()) -> Report:

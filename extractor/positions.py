@@ -11,6 +11,7 @@ printed.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 
 from extractor.check import table3_identities, table4_identities
 from extractor.ingest import Document, Region
@@ -27,25 +28,30 @@ def _region(regions: list[Region], starts: list[int], span: tuple[int, int] | No
     return region if region.start <= span[0] and span[1] <= region.end else None
 
 
-def locate(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
-    """Cells with page, box and confidence; on OCR pages flagged, lost values marked and inferred.
+def placement(doc: Document) -> Callable[[tuple[int, int] | None], dict] | None:
+    """span → the page, box and confidence of the table cell it lies in ({} where none), or None for a page
+    without positions: the parser builds each cell with them (a copy of each cell cost a sixth of the stage)."""
+    if not doc.regions:
+        return None
+    regions, starts = doc.regions, [r.start for r in doc.regions]
 
-    The cells are this document's own, just read: each takes its place in place (copying 200 cells a
-    report cost a sixth of parse → check → record). Flags change only by copy: the parser's cells keep
-    what the parser read.
-    """
-    if not doc.regions and not doc.ocr:
+    def place(span: tuple[int, int] | None) -> dict:
+        region = _region(regions, starts, span)
+        return {} if region is None else {"page": region.page, "bbox": region.bbox, "confidence": region.confidence}
+
+    return place
+
+
+def flag_ocr(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
+    """On OCR pages every value flagged; a blank cell where ink is printed (confidence 0) lost, and inferred."""
+    if not doc.ocr:
         return cells
-    starts = [r.start for r in doc.regions]
     out: dict[str, Cell] = {}
     lost: list[str] = []
     for key, cell in cells.items():
-        region = _region(doc.regions, starts, cell.span)
-        if region is not None:
-            cell.page, cell.bbox, cell.confidence = region.page, region.bbox, region.confidence
-        if doc.ocr and cell.value is not None and "ocr" not in cell.flags:
+        if cell.value is not None and "ocr" not in cell.flags:
             cell = cell.model_copy(update={"flags": [*cell.flags, "ocr"]})
-        elif doc.ocr and "blank" in cell.flags and region is not None and region.confidence == 0.0:
+        elif "blank" in cell.flags and cell.page is not None and cell.confidence == 0.0:
             cell = cell.model_copy(update={"flags": ["not_found", "ocr"]})
             lost.append(key)
         out[key] = cell
