@@ -144,7 +144,7 @@ def find_labels(text: str, labels: tuple[Label, ...], lo: int, hi: int) -> list[
 # ---------------------------------------------------------------- value tokens
 
 
-@dataclass
+@dataclass(slots=True)  # a few hundred a report
 class Item:
     kind: str  # value | blank | text
     text: str
@@ -178,7 +178,7 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
         for part in _CELL_SPLIT.split(line):
             cells.append((part, line_start + offset))
             offset += len(part) + 1
-        if sum(1 for part, _ in cells if part.strip()) == 1:  # indentation, not empty cells
+        if len([part for part, _ in cells if not part.isspace() and part]) == 1:  # indentation, not empty cells
             cells = [(p, s) for p, s in cells if p.strip()]
         elif line.lstrip().startswith("|"):  # markdown row: the outer pipes are not cells
             cells = cells[1:-1] if line.rstrip().endswith("|") else cells[1:]
@@ -248,11 +248,11 @@ class RowReading:
 
 
 def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False) -> RowReading:
-    values = [i for i in items if i.kind == "value"]
-    if not values:
+    at = [index for index, item in enumerate(items) if item.kind == "value"]
+    if not at:
         return RowReading()
-    first = items.index(values[0])
-    last = items.index(values[-1])
+    values = [items[index] for index in at]
+    first, last = at[0], at[-1]
     interior = [i for i in items[first : last + 1] if i.kind != "text"]
     trailing = _blank_run(items[last + 1 :])
     leading = _blank_run(reversed(items[:first]))
