@@ -20,6 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from extractor import grid, pdffonts
 
@@ -40,9 +41,9 @@ class IngestError(Exception):
     """A page nianbao cannot read; the message is one line, meant for the user."""
 
 
-@dataclass(frozen=True)
-class Region:
-    """Where a table cell's text sits in the document text, and where on which page it was read."""
+class Region(NamedTuple):
+    """Where a table cell's text sits in the document text, and where on which page it was read (a tuple:
+    a report has hundreds, and a frozen dataclass is slow to make)."""
 
     start: int
     end: int
