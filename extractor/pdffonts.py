@@ -15,6 +15,7 @@ the faces it used are still loaded when the next document asks for them.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 from functools import lru_cache
 
@@ -62,6 +63,7 @@ def install() -> tuple | None:
         DeleteFont=kind["DeleteFont"](lambda _this, font: base.DeleteFont(default, font)),
     )
     pdfium_c.FPDF_SetSystemFontInfo(ctypes.byref(info))
+    atexit.register(_release)  # before pypdfium2's own exit handler, which warns on stderr of a document left open
     return info, default
 
 
@@ -69,9 +71,13 @@ def hold(pdf, size: int) -> None:
     """Close the document held so far; keep `pdf` (read from `size` bytes) open in its place if it is small.
 
     Call it once `pdf`'s pages are loaded: the fonts they share with the previous document were found loaded."""
-    while _held:
-        _held.pop().close()
+    _release()
     if size <= KEEP_OPEN_BYTES:
-        _held.append(pdf)  # pypdfium2 closes it at exit
+        _held.append(pdf)
     else:
         pdf.close()
+
+
+def _release() -> None:
+    while _held:
+        _held.pop().close()

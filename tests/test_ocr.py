@@ -37,8 +37,7 @@ def _as_ocr(doc, key_span: tuple[int, int], replacement: str | None):
     start, end = key_span
     new = " " * (end - start) if replacement is None else replacement.rjust(end - start)
     regions = [
-        dataclasses.replace(r, confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99)
-        for r in doc.regions
+        r._replace(confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99) for r in doc.regions
     ]
     return dataclasses.replace(doc, text=doc.text[:start] + new + doc.text[end:], regions=regions, ocr=True)
 

@@ -14,7 +14,8 @@ import pytest
 pytest.importorskip("reportlab")
 
 READ = """
-import json, sys
+import json, sys, weakref
+weakref.finalize(json, print)  # as under pytest: pypdfium2's exit handler then runs before weakref's
 from pathlib import Path
 from extractor import ingest, pdffonts
 if sys.argv[1] == "plain":  # PDFium's own font list, each document closed at once
