@@ -3,7 +3,7 @@
 A PDF may name a font without embedding it (宋体, STSong-Light); PDFium then draws it with a system
 font. On Linux every CJK system font is a collection (.ttc: WenQuanYi Zen Hei is 16 MiB), and PDFium
 reads a collection whole for every document that needs it: its cache of collections never matches
-(here), and a face is freed when the last document using it closes. That was a third of the time of a
+(here), and a face is freed when the last document using it closes. That was up to a third of the time of a
 bench report with such fonts.
 
 Two changes make the face load once. PDFium gets the default system font list, except that a face of a
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import sys
 from functools import lru_cache
 
 _COLLECTION = 0x74746366  # the table tag 'ttcf': PDFium asks for a whole font collection with it
@@ -32,6 +33,8 @@ def install() -> tuple | None:
     Returns what PDFium calls back into for the rest of the process (kept referenced here)."""
     import pypdfium2.raw as pdfium_c
 
+    if not sys.platform.startswith("linux"):  # measured and tested on Linux's folder font list only
+        return None
     default = pdfium_c.FPDF_GetDefaultSystemFontInfo()
     if not default:
         return None
