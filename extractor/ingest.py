@@ -7,8 +7,8 @@ grids (colspan/rowspan filled in) are kept beside the text for anyone who wants 
 
 from __future__ import annotations
 
-import hashlib
 import ctypes
+import hashlib
 import html
 import io
 import os

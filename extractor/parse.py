@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache, partial
 
+from pydantic import TypeAdapter
+
 from extractor import solve
 from extractor.check import all_hold, table3_identities
 from extractor.prose import Figure, about, stated
@@ -29,8 +31,6 @@ from schemas.keys import (
     t3_key,
     t4_key,
 )
-from pydantic import TypeAdapter
-
 from schemas.record import Cell
 from schemas.template import (
     OTHER_TOTAL_LABEL,

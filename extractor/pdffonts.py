@@ -48,22 +48,19 @@ def install() -> tuple | None:
             return base.GetFontData(default, font, _COLLECTION, buffer, size)
         return length
 
+    def forward(name: str):
+        """The default font list's own callback `name`, called with the default list as its `this`."""
+        call = getattr(base, name)
+        return kind[name](lambda _this, *args: call(default, *args))
+
     info = pdfium_c.FPDF_SYSFONTINFO(
         version=base.version,
         Release=kind["Release"](lambda _this: None),
-        EnumFonts=kind["EnumFonts"](lambda _this, mapper: base.EnumFonts(default, mapper)),
-        MapFont=kind["MapFont"](
-            lambda _this, weight, italic, charset, pitch, face, exact: base.MapFont(
-                default, weight, italic, charset, pitch, face, exact
-            )
-        ),
-        GetFont=kind["GetFont"](lambda _this, face: base.GetFont(default, face)),
         GetFontData=kind["GetFontData"](font_data),
-        GetFaceName=kind["GetFaceName"](
-            lambda _this, font, buffer, size: base.GetFaceName(default, font, buffer, size)
-        ),
-        GetFontCharset=kind["GetFontCharset"](lambda _this, font: base.GetFontCharset(default, font)),
-        DeleteFont=kind["DeleteFont"](lambda _this, font: base.DeleteFont(default, font)),
+        **{
+            name: forward(name)
+            for name in ("EnumFonts", "MapFont", "GetFont", "GetFaceName", "GetFontCharset", "DeleteFont")
+        },
     )
     pdfium_c.FPDF_SetSystemFontInfo(ctypes.byref(info))
     atexit.register(_release)  # before pypdfium2's own exit handler, which warns on stderr of a document left open

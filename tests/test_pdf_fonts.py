@@ -16,7 +16,6 @@ pytest.importorskip("reportlab")
 READ = """
 import json, sys, weakref
 weakref.finalize(json, print)  # as under pytest: pypdfium2's exit handler then runs before weakref's
-from pathlib import Path
 from extractor import ingest, pdffonts
 if sys.argv[1] == "plain":  # PDFium's own font list, each document closed at once
     pdffonts.install = lambda: None
