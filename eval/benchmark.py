@@ -24,9 +24,9 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from extractor.batch import run_pool
-from extractor.pipeline import extract_path
-from eval.samples import write_samples
+from nianbao.batch import run_pool
+from nianbao.pipeline import extract_path
+from nianbao.eval.samples import write_samples
 
 
 def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:
@@ -105,7 +105,7 @@ def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
 def _batch_cli(folder: Path, out: Path, *flags: str) -> tuple[float, dict] | None:
     """`nianbao extract FOLDER --out OUT FLAGS` from scratch: (wall seconds, summary.json), or None if it failed."""
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "extractor.cli", "extract", str(folder), "--out", str(out), "--mode", "rules"]
+    command = [sys.executable, "-m", "nianbao.cli", "extract", str(folder), "--out", str(out), "--mode", "rules"]
     command += flags
     started = time.perf_counter()
     run = subprocess.run(command, check=False, capture_output=True, text=True)
@@ -248,7 +248,7 @@ def bench_review(work: Path, batch: int, n: int, jobs: int) -> None:
     records, site = work / f"review-{n}.jsonl", work / f"review-{n}"
     panel_records(work / f"batch-out-{batch}", records, n)
     shutil.rmtree(site, ignore_errors=True)
-    command = [sys.executable, "-m", "extractor.cli", "review", str(records), "-o", str(site), "--jobs", str(jobs)]
+    command = [sys.executable, "-m", "nianbao.cli", "review", str(records), "-o", str(site), "--jobs", str(jobs)]
     started = time.perf_counter()
     run = subprocess.run(command, check=False, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -375,7 +375,7 @@ def dataset_figures(cases: dict, out: Path, stage: str) -> Counter:
     """What a batch's `--out` did with each hostile case: lost good records, wrong outcomes, tracebacks,
     hangs, formula cells. An input whose bytes an earlier one has is answered by that one (summary.json
     lists it as a duplicate), so it is judged by the first copy's outcome."""
-    from extractor.ingest import path_text
+    from nianbao.ingest import path_text
 
     figures: Counter = Counter()
     records = {
@@ -405,7 +405,7 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     """`n` hostile inputs through the batch (then corrupted per-input files and a re-run), one of each kind
     through single-file mode, and a model-mode batch against an endpoint that echoes the API key.
     Prints and returns: tracebacks, hangs, lost good records, wrong outcomes, files holding the key."""
-    from eval.hostile import BUILDERS, write_hostile
+    from nianbao.eval.hostile import BUILDERS, write_hostile
 
     folder = work / f"hostile-{n}"
     shutil.rmtree(folder, ignore_errors=True)
@@ -413,7 +413,7 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     out, cache = work / "hostile-out", work / "hostile-cache"
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(cache, ignore_errors=True)
-    cli = [sys.executable, "-m", "extractor.cli", "extract"]
+    cli = [sys.executable, "-m", "nianbao.cli", "extract"]
     figures = Counter()
     runs: list[tuple[subprocess.CompletedProcess | None, float]] = []
 

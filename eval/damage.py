@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from extractor.check import failing_identities
-from schemas.keys import (
+from nianbao.check import failing_identities
+from nianbao.schemas.keys import (
     ALL_KEYS,
     FEE_KEY,
     OTHER_SUB_ROWS,
@@ -34,7 +34,7 @@ from schemas.keys import (
     t3_key,
     t4_key,
 )
-from schemas.template import (
+from nianbao.schemas.template import (
     RESULTS_LABEL,
     SECTION_TITLES,
     T2_2019_BLOCKS,

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from extractor.output import atomic_write, json_value
-from schemas.keys import DECIMAL_KEYS, KNOWN_KEYS, SIGNED_KEYS, ordered, table_of
-from schemas.record import Report, Verdict
+from nianbao.output import atomic_write, json_value
+from nianbao.schemas.keys import DECIMAL_KEYS, KNOWN_KEYS, SIGNED_KEYS, ordered, table_of
+from nianbao.schemas.record import Report, Verdict
 
 GoldValue = int | str | None
 TABLES = ("二", "三", "四")
@@ -563,8 +563,8 @@ def run_case(case: Case, options, timeout: float | None = None, reports: list | 
 
     The records themselves are appended to `reports` (for the review pages the eval page links to).
     """
-    from extractor.ingest import IngestError
-    from extractor.pipeline import extract_path
+    from nianbao.ingest import IngestError
+    from nianbao.pipeline import extract_path
 
     records = []
     for path in case.inputs:
@@ -601,7 +601,7 @@ def run_eval(
                 raise EvalError(
                     "the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')"
                 )
-            from eval.damage import LAYOUTS, SUITE_LAYOUTS, write_suite
+            from nianbao.eval.damage import LAYOUTS, SUITE_LAYOUTS, write_suite
 
             unknown = set(layouts or ()) - set(LAYOUTS)
             if unknown:
@@ -798,7 +798,7 @@ def print_terminal(result: dict, console, max_rows: int = 40) -> None:
 def write_reports(result: dict, path: Path) -> tuple[Path, Path]:
     """PATH.json (every figure and wrong cell) and PATH.md (for a pull request), written atomically; with the
     records at hand, also PATH.html and the review pages of its cases (PATH-review/)."""
-    from extractor.review import write_eval_page
+    from nianbao.review import write_eval_page
 
     stem = path.with_suffix("") if path.suffix in (".json", ".md", ".html") else path
     json_path, md_path = Path(f"{stem}.json"), Path(f"{stem}.md")

@@ -18,7 +18,7 @@ import random
 import sys
 from pathlib import Path
 
-from eval.damage import Generated, Page, generate
+from nianbao.eval.damage import Generated, Page, generate
 
 LABELS = {
     "reworded": {"予以公开": "准予公示", "部分公开": "部分同意"},

@@ -8,15 +8,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from eval import evaluate
-from extractor.ingest import ingest_path
-from extractor.model import loop
-from extractor.model.cache import ResponseCache
-from extractor.model.client import ModelClient
-from extractor.model.recordings import RecordingError, read, write
-from extractor.model.settings import Settings
-from extractor.pipeline import parse_document
-from schemas.record import Cell, Report, Verdict
+from nianbao.eval import evaluate
+from nianbao.ingest import ingest_path
+from nianbao.model import loop
+from nianbao.model.cache import ResponseCache
+from nianbao.model.client import ModelClient
+from nianbao.model.recordings import RecordingError, read, write
+from nianbao.model.settings import Settings
+from nianbao.pipeline import parse_document
+from nianbao.schemas.record import Cell, Report, Verdict
 
 RECORDINGS_DIR = Path(__file__).resolve().parent / "recordings"
 

@@ -12,8 +12,8 @@ import json
 import random
 from pathlib import Path
 
-from eval import damage
-from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
+from nianbao.eval import damage
+from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 RENDERED = ("html", "docx", "pdf", "scanned")

@@ -1,6 +1,6 @@
 """nianbao: Chinese government open-information annual reports into verified, typed records.
 
-    from extractor import extract, Options
+    from nianbao import extract, Options
     report = extract("eval/corpus/pingtan-2022.txt")            # a file: txt, md, html, docx, pdf
     report = extract(page_text, Options(mode="auto"))           # or the page's text itself
     report.verdict, report.cells["applications.granted.total"].value
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractor.check import run_checks
-from extractor.ingest import IngestError, ingest_bytes
-from extractor.pipeline import Options, extract_document, extract_path
-from schemas.record import Cell, Report, Verdict
+from nianbao.check import run_checks
+from nianbao.ingest import IngestError, ingest_bytes
+from nianbao.pipeline import Options, extract_document, extract_path
+from nianbao.schemas.record import Cell, Report, Verdict
 
 __all__ = ["Cell", "IngestError", "Options", "Report", "Verdict", "extract", "run_checks"]
 

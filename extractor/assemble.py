@@ -5,12 +5,12 @@ The parser path and the model path both end here, so a record means the same whi
 
 from __future__ import annotations
 
-from extractor.check import run_checks
-from extractor.ingest import Document
-from extractor.meta import extract_meta
-from extractor.parse import ParsedTables
-from schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_2019_KEYS, T2_KEYS, T3_COLUMNS, t3_key
-from schemas.record import Cell, Provenance, Report, Verdict
+from nianbao.check import run_checks
+from nianbao.ingest import Document
+from nianbao.meta import extract_meta
+from nianbao.parse import ParsedTables
+from nianbao.schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_2019_KEYS, T2_KEYS, T3_COLUMNS, t3_key
+from nianbao.schemas.record import Cell, Provenance, Report, Verdict
 
 
 def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:

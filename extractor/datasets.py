@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
-from extractor import crossyear
-from extractor.output import META_COLUMNS, atomic_open, atomic_write, wide_row
-from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
-from schemas.record import Report
+from nianbao import crossyear
+from nianbao.output import META_COLUMNS, atomic_open, atomic_write, wide_row
+from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
+from nianbao.schemas.record import Report
 
 WIDE_COLUMNS = (*META_COLUMNS, *ALL_KEYS, *OTHER_TOTAL_KEYS, *T2_2019_KEYS)  # the 2019 template's cells last
 CELL_COLUMNS = (

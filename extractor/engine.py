@@ -22,7 +22,7 @@ from concurrent.futures import CancelledError
 from dataclasses import replace
 from functools import partial
 
-from extractor.batch import BatchError, run_pool
+from nianbao.batch import BatchError, run_pool
 
 CHUNKS_PER_THREAD = 4  # enough chunks that a slow one does not hold the batch's tail
 MAX_CHUNK = 32  # inputs per task: one sandbox start per chunk, and little to rerun when a worker is lost

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from extractor import grid, pdffonts
+from nianbao import grid, pdffonts
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -514,7 +514,7 @@ def ingest_pdf(data: bytes) -> tuple[str, list[Grid], list[Region], bool]:
 def _ocr_pages(images, what: str) -> tuple[str, list[Grid], list[Region]]:
     """Page images (from `images(ocr module)`) through OCR, or the one-line refusal without the extra."""
     try:
-        from extractor import ocr
+        from nianbao import ocr
     except ImportError:
         raise IngestError(f"{what} needs OCR: install the OCR extra to read it: pip install '.[ocr]'") from None
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from schemas.record import Meta
+from nianbao.schemas.record import Meta
 
 _TITLE_END = re.compile(r"年\s*度\s*报\s*告")
 _CHROME_PREFIX = re.compile(r"^(?:标题|当前位置|当前页面)\s*[:：]?\s*")

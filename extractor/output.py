@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
-from schemas.record import Report
+from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
+from nianbao.schemas.record import Report
 
 # `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
 META_COLUMNS = (

@@ -15,10 +15,10 @@ from functools import cached_property, lru_cache, partial
 
 from pydantic import TypeAdapter
 
-from extractor import solve
-from extractor.check import all_hold, table3_identities
-from extractor.prose import Figure, about, stated
-from schemas.keys import (
+from nianbao import solve
+from nianbao.check import all_hold, table3_identities
+from nianbao.prose import Figure, about, stated
+from nianbao.schemas.keys import (
     FEE_KEY,
     OTHER_TOTAL_ROW,
     PROCUREMENT_KEY,
@@ -31,8 +31,8 @@ from schemas.keys import (
     t3_key,
     t4_key,
 )
-from schemas.record import Cell
-from schemas.template import (
+from nianbao.schemas.record import Cell
+from nianbao.schemas.template import (
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
     T2_LABELS,
@@ -905,7 +905,7 @@ def parse_tables(
 ) -> ParsedTables:
     """Read every cell the page has; cells that cannot be read with certainty say why in their flags.
 
-    `place` (extractor.positions.placement) gives a span its page, box and confidence, where the page has them."""
+    `place` (nianbao.positions.placement) gives a span its page, box and confidence, where the page has them."""
     regions = locate(text)
     cells: dict[str, dict] = {}  # key → the fields of its Cell
     found: set[str] = set()

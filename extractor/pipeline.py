@@ -1,7 +1,7 @@
 """The pipeline: ingest → parse → assemble (check, verdict), and the model path for what the parser leaves.
 
 `extract_path` is what the CLI, the batch runner and the eval all call. The pipeline calls the model
-path (extractor.model.loop), never the reverse: both paths build their records with extractor.assemble.
+path (nianbao.model.loop), never the reverse: both paths build their records with nianbao.assemble.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractor.assemble import build_report, complete_cells
-from extractor.check import CHECKER_VERSION
-from extractor.ingest import Document, ingest_path, path_text
-from extractor.model.settings import Settings
-from extractor.parse import PARSER_VERSION, ParsedTables, parse_tables
-from extractor.positions import flag_ocr, placement
-from schemas.record import Provenance, Report
+from nianbao.assemble import build_report, complete_cells
+from nianbao.check import CHECKER_VERSION
+from nianbao.ingest import Document, ingest_path, path_text
+from nianbao.model.settings import Settings
+from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
+from nianbao.positions import flag_ocr, placement
+from nianbao.schemas.record import Provenance, Report
 
 MODES = ("rules", "model", "auto")
 
@@ -24,7 +24,7 @@ MODES = ("rules", "model", "auto")
 class Options:
     """How to extract: `mode` is rules (parser only), model (the model reads every table) or auto (the
     model reads only what the parser did not verify); `model` the model's settings (None: from the
-    environment, see extractor.model.settings)."""
+    environment, see nianbao.model.settings)."""
 
     mode: str = "rules"
     model: Settings | None = None
@@ -45,7 +45,7 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
     report, parsed = parse_document(doc, source)
     if options.mode == "rules":
         return report
-    from extractor.model import loop  # imported late: the parser path needs no model libraries
+    from nianbao.model import loop  # imported late: the parser path needs no model libraries
 
     return loop.improve(report, parsed, doc, options.mode, options.model)
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 
-from extractor.check import table3_identities, table4_identities
-from extractor.ingest import Document, Region
-from schemas.record import Cell
+from nianbao.check import table3_identities, table4_identities
+from nianbao.ingest import Document, Region
+from nianbao.schemas.record import Cell
 
 
 def _region(regions: list[Region], starts: list[int], span: tuple[int, int] | None) -> Region | None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from schemas.keys import T3_APPLICANT_COLUMNS, t3_key, t4_key
+from nianbao.schemas.keys import T3_APPLICANT_COLUMNS, t3_key, t4_key
 
 Reading = tuple[str, ...]  # cells whose sum the figure may state
 

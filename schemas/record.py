@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator
 
-from schemas.keys import ALL_KEYS, FEE_KEY, OTHER_TOTAL_KEYS, ordered
+from nianbao.schemas.keys import ALL_KEYS, FEE_KEY, OTHER_TOTAL_KEYS, ordered
 
 SCHEMA_VERSION = "1.0"
 MAX_RAW = 1000  # characters of a cell's raw text kept in the record; the span still covers all of it

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schemas.keys import (
+from nianbao.schemas.keys import (
     OTHER_SUB_ROWS,
     OTHER_TOTAL_ROW,
     T2_ROWS,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
-from schemas.keys import T3_COLUMNS, T3_LEAF_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
+from nianbao.schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
+from nianbao.schemas.keys import T3_COLUMNS, T3_LEAF_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
 
 
 def _flat_labels() -> dict[str, str]:

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from extractor import batch
-from extractor.batch import BatchError, BatchOptions, run_batch, run_pool
-from extractor.datasets import CELL_COLUMNS, WIDE_COLUMNS
-from eval.hostile import BUILDERS
-from extractor.output import json_value
-from extractor.pipeline import extract_path
-from eval.samples import sample_cells, write_samples
-from schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
+from nianbao import batch
+from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
+from nianbao.datasets import CELL_COLUMNS, WIDE_COLUMNS
+from nianbao.eval.hostile import BUILDERS
+from nianbao.output import json_value
+from nianbao.pipeline import extract_path
+from nianbao.eval.samples import sample_cells, write_samples
+from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 
 HOSTILE = (
     "empty",
@@ -36,7 +36,7 @@ HOSTILE = (
     "not_a_report",
     "injection",
 )
-NIANBAO = [sys.executable, "-m", "extractor.cli"]
+NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 
 
 def quiet(options: BatchOptions = BatchOptions()) -> BatchOptions:

@@ -2,10 +2,10 @@
 
 import pytest
 
-from extractor.check import run_checks
+from nianbao.check import run_checks
 from pages import T4_DEFAULT, consistent_table3, t3_cells, t4_cells
-from schemas.keys import T3_APPLICANT_COLUMNS, T3_COLUMNS, T3_ROWS, t3_key, t4_key
-from schemas.record import Cell
+from nianbao.schemas.keys import T3_APPLICANT_COLUMNS, T3_COLUMNS, T3_ROWS, t3_key, t4_key
+from nianbao.schemas.record import Cell
 
 TABLE3 = consistent_table3(
     {"granted": [10, 2, 0, 0, 1, 0], "unable.not_held": [4, 0, 0, 0, 0, 1]}, new_received=[15, 2, 0, 0, 1, 1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.pipeline import extract_path
+from nianbao.pipeline import extract_path
 
 CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpus"
 CASES = sorted(CORPUS.glob("*.gold.json"))
@@ -44,8 +44,8 @@ def test_pdf_text_layer_without_table_grids_reads_the_same():
     """hzq-2023's text layer prints several rows' values above their wrapped labels."""
     import pdfplumber
 
-    from extractor.ingest import Document, normalise
-    from extractor.pipeline import extract_document
+    from nianbao.ingest import Document, normalise
+    from nianbao.pipeline import extract_document
 
     with pdfplumber.open(CORPUS / "hzq-2023.pdf") as pdf:
         text = normalise("\n".join(page.extract_text() for page in pdf.pages))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor import crossyear
-from extractor.batch import BatchOptions, run_batch
-from extractor.pipeline import extract_path
+from nianbao import crossyear
+from nianbao.batch import BatchOptions, run_batch
+from nianbao.pipeline import extract_path
 
 CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpus"
 

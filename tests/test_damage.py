@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from eval.damage import (
+from nianbao.eval.damage import (
     DAMAGES,
     SUITE_LAYOUTS,
     PROFILES,
@@ -18,10 +18,10 @@ from eval.damage import (
     render_lines,
     write_suite,
 )
-from eval.evaluate import load_cases
-from extractor.check import failing_identities
-from extractor.ingest import ingest_bytes
-from schemas.keys import ALL_KEYS, FEE_KEY
+from nianbao.eval.evaluate import load_cases
+from nianbao.check import failing_identities
+from nianbao.ingest import ingest_bytes
+from nianbao.schemas.keys import ALL_KEYS, FEE_KEY
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -116,7 +116,7 @@ def test_write_suite_writes_pages_beside_loadable_gold(tmp_path):
 def test_pdf_embedded_carries_its_font_subset_and_reads_like_the_substituted_one():
     """The bench's pdf_embedded kind: the font is in the file (as word processors export), and the
     page reads to the same cells as the `pdf` layout, whose font the reader substitutes."""
-    from extractor.pipeline import extract_document
+    from nianbao.pipeline import extract_document
 
     embedded, plain = (generate(random.Random(3), layout, ()) for layout in ("pdf_embedded", "pdf"))
     assert b"/FontFile2" in embedded.data and b"/FontFile2" not in plain.data

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eval.damage import DAMAGES, PROFILES, SUITE_LAYOUTS, generate
-from eval.evaluate import score_record, time_limit
-from extractor.ingest import ingest_bytes
-from extractor.pipeline import extract_document
+from nianbao.eval.damage import DAMAGES, PROFILES, SUITE_LAYOUTS, generate
+from nianbao.eval.evaluate import score_record, time_limit
+from nianbao.ingest import ingest_bytes
+from nianbao.pipeline import extract_document
 
 bounded = settings(
     max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]

@@ -16,15 +16,15 @@ from functools import partial
 
 import pytest
 
-from eval.benchmark import dask_cluster
-from extractor.engine import _with_api_key, chunk_size, run_dask
-from extractor.model.settings import Settings
-from extractor.pipeline import Options
-from eval.samples import write_samples
+from nianbao.eval.benchmark import dask_cluster
+from nianbao.engine import _with_api_key, chunk_size, run_dask
+from nianbao.model.settings import Settings
+from nianbao.pipeline import Options
+from nianbao.eval.samples import write_samples
 
 distributed = pytest.importorskip("distributed")
 
-NIANBAO = [sys.executable, "-m", "extractor.cli"]
+NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 
 
 @pytest.fixture(scope="module")

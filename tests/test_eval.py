@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from extractor.cli import app
-from eval.damage import random_cells
-from eval.evaluate import (
+from nianbao.cli import app
+from nianbao.eval.damage import random_cells
+from nianbao.eval.evaluate import (
     EvalError,
     ExtractionTimeout,
     Ratio,
@@ -26,8 +26,8 @@ from eval.evaluate import (
     summarise,
     time_limit,
 )
-from schemas.keys import FEE_KEY, t3_key, t4_key
-from schemas.record import Cell, Check, Report, Verdict
+from nianbao.schemas.keys import FEE_KEY, t3_key, t4_key
+from nianbao.schemas.record import Cell, Check, Report, Verdict
 
 CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 GOLD = random_cells(random.Random(7), "typical")
@@ -370,7 +370,7 @@ def test_eval_command_runs_a_generated_suite(tmp_path):
 
 
 def test_eval_cli_with_gold_kept_apart_from_text_markdown_html_and_pdf_inputs(tmp_path):
-    from eval.damage import generate
+    from nianbao.eval.damage import generate
 
     cases, pages = tmp_path / "gold", tmp_path / "pages"
     cases.mkdir()

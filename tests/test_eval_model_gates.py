@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from extractor.cli import app
-from extractor.model import loop
+from nianbao.cli import app
+from nianbao.model import loop
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS = ROOT / "eval" / "recordings" / "qwen2.5-coder-1.5b-instruct-q4_k_m.jsonl"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor.check import evaluate, table3_identities, table4_identities
-from eval.evaluate import load_case
-from schemas.keys import ALL_KEYS, KNOWN_KEYS, T2_2019_KEYS, ordered
+from nianbao.check import evaluate, table3_identities, table4_identities
+from nianbao.eval.evaluate import load_case
+from nianbao.schemas.keys import ALL_KEYS, KNOWN_KEYS, T2_2019_KEYS, ordered
 
 CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 GOLD = sorted(CORPUS.glob("*.gold.json"))

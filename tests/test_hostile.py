@@ -17,14 +17,14 @@ from scripted_server import ScriptedServer, read_like_a_perfect_model
 from test_model_loop import GARBLED, script, settings_for
 from test_model_loop import TABLE3 as MODEL_TABLE3
 
-from eval import hostile
-from eval.hostile import BUILDERS, INJECTION, injected, span_bomb
-from eval.samples import CORPUS, render
-from extractor.batch import Task, extract_one, record_path, run_pool
-from extractor.ingest import IngestError, ingest_bytes
-from extractor.pipeline import Options, extract_document
-from schemas.record import Report, Verdict
-from schemas.template import T2_LABELS, T3_LABELS
+from nianbao.eval import hostile
+from nianbao.eval.hostile import BUILDERS, INJECTION, injected, span_bomb
+from nianbao.eval.samples import CORPUS, render
+from nianbao.batch import Task, extract_one, record_path, run_pool
+from nianbao.ingest import IngestError, ingest_bytes
+from nianbao.pipeline import Options, extract_document
+from nianbao.schemas.record import Report, Verdict
+from nianbao.schemas.template import T2_LABELS, T3_LABELS
 
 
 def in_worker(path: Path, timeout: float = 30) -> tuple[bool, object]:

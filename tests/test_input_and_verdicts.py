@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from extractor.ingest import IngestError, ingest_bytes, ingest_path
-from extractor.pipeline import extract_document
+from nianbao.ingest import IngestError, ingest_bytes, ingest_path
+from nianbao.pipeline import extract_document
 from pages import T4_DEFAULT, T3_LABEL_TEXT, consistent_table3, page, t3_cells
-from schemas.keys import T3_ROWS, t3_key, t4_key
+from nianbao.schemas.keys import T3_ROWS, t3_key, t4_key
 
 TABLE3 = consistent_table3({"granted": [3, 1, 0, 0, 0, 0]}, new_received=[4, 1, 0, 0, 0, 0])
 
@@ -21,7 +21,7 @@ def extract(data: bytes, name: str):
 
 def nianbao(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "extractor.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "nianbao.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
     )
 
 
@@ -195,7 +195,7 @@ def test_cli_bad_record_is_one_line(tmp_path):
 
 
 def test_committed_json_schema_is_current():
-    from schemas.record import record_schema
+    from nianbao.schemas.record import record_schema
 
     committed = json.loads(
         (Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text(encoding="utf-8")

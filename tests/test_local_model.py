@@ -1,4 +1,4 @@
-"""Offline tests of extractor.model.local: fake slice wheels, no pip, no model."""
+"""Offline tests of nianbao.model.local: fake slice wheels, no pip, no model."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.model import local
-from extractor.model.local import ModelError, ModelSpec
+from nianbao.model import local
+from nianbao.model.local import ModelError, ModelSpec
 
 SLICES = [b"GGUF" + b"a" * 1000, b"b" * 777, b"c" * 5]
 WHOLE = b"".join(SLICES)

@@ -10,11 +10,11 @@ from pages import T3_LABEL_TEXT, consistent_table3, page
 from scripted_server import ScriptedServer, completion
 from typer.testing import CliRunner
 
-from extractor.cli import app
-from extractor.ingest import ingest_bytes
-from extractor.model.settings import Settings
-from extractor.pipeline import Options, extract_document, parse_document
-from schemas.record import Verdict
+from nianbao.cli import app
+from nianbao.ingest import ingest_bytes
+from nianbao.model.settings import Settings
+from nianbao.pipeline import Options, extract_document, parse_document
+from nianbao.schemas.record import Verdict
 
 # 予以公开's label is garbled, so the parser leaves rows open and auto mode asks the model
 TABLE3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[5, 1, 0, 0, 0, 0])

@@ -11,11 +11,11 @@ import pytest
 from pages import T3_LABEL_TEXT, consistent_table3, page
 from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
 
-from extractor.ingest import Document, ingest_bytes
-from extractor.model import loop
-from extractor.model.settings import Settings
-from extractor.pipeline import Options, extract_document, parse_document
-from schemas.record import Verdict
+from nianbao.ingest import Document, ingest_bytes
+from nianbao.model import loop
+from nianbao.model.settings import Settings
+from nianbao.pipeline import Options, extract_document, parse_document
+from nianbao.schemas.record import Verdict
 
 TABLE3 = consistent_table3(
     {"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0]
@@ -241,7 +241,7 @@ def test_loop_run_reports_the_models_own_reading(lost, tmp_path):
 def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from extractor.cli import app
+    from nianbao.cli import app
 
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
         monkeypatch.delenv(name, raising=False)
@@ -256,7 +256,7 @@ def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatc
 def test_the_default_mode_is_auto_with_a_model_and_the_parser_with_a_setup_hint_without_one(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from extractor.cli import app
+    from nianbao.cli import app
 
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
         monkeypatch.delenv(name, raising=False)

@@ -13,14 +13,14 @@ from scripted_server import ScriptedServer, completion, read_like_a_perfect_mode
 from test_model_loop import GARBLED, TABLE3
 from typer.testing import CliRunner
 
-from extractor.cli import app
-from extractor.ingest import ingest_bytes
-from extractor.model import recordings
-from extractor.model.client import ModelClient
-from extractor.model.recordings import RecordingError, read, replay_settings, write
-from extractor.model.settings import Settings
-from extractor.pipeline import Options, extract_document
-from schemas.record import Verdict
+from nianbao.cli import app
+from nianbao.ingest import ingest_bytes
+from nianbao.model import recordings
+from nianbao.model.client import ModelClient
+from nianbao.model.recordings import RecordingError, read, replay_settings, write
+from nianbao.model.settings import Settings
+from nianbao.pipeline import Options, extract_document
+from nianbao.schemas.record import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = sorted((ROOT / "eval" / "recordings").glob("*.jsonl"))
@@ -49,8 +49,8 @@ def recorded_run(tmp_path, doc) -> tuple[Path, object]:
     try:
         settings = Settings(model="scripted-model", base_url=server.url, server="llama", cache_dir=None)
         client = ModelClient(settings, None, recorded=[])
-        from extractor.model import loop
-        from extractor.pipeline import parse_document
+        from nianbao.model import loop
+        from nianbao.pipeline import parse_document
 
         report, parsed = parse_document(doc, doc.name)
         live = loop.run(report, parsed, doc, settings, client).report

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pages import T3_LABEL_TEXT, consistent_table3, page
 
-from extractor.ingest import ingest_bytes
-from extractor.model.prompting import units
-from extractor.model.sources import ground, ground_region, source_rows
-from extractor.pipeline import parse_document
+from nianbao.ingest import ingest_bytes
+from nianbao.model.prompting import units
+from nianbao.model.sources import ground, ground_region, source_rows
+from nianbao.pipeline import parse_document
 
 TABLE3 = consistent_table3(
     {"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [3, 0, 0, 0, 0, 0]}, new_received=[40, 0, 0, 2, 0, 1]
@@ -126,7 +126,7 @@ def test_only_the_regions_holding_a_wanted_row_are_asked_and_each_whole():
 
 
 def test_a_label_repeated_by_merged_cells_is_shown_once():
-    from extractor.model.sources import _distinct
+    from nianbao.model.sources import _distinct
 
     repeated = ["上年结转政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "二、上年结转政府信息公开申请数量"]
     assert _distinct(repeated) == ["二、上年结转政府信息公开申请数量"]

@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-import extractor
+import nianbao
 
-from eval.damage import generate
-from eval.evaluate import score_record
-from extractor.ingest import IngestError, ingest_bytes
-from extractor.pipeline import extract_document
-from schemas.keys import t3_key
+from nianbao.eval.damage import generate
+from nianbao.eval.evaluate import score_record
+from nianbao.ingest import IngestError, ingest_bytes
+from nianbao.pipeline import extract_document
+from nianbao.schemas.keys import t3_key
 
 
 def _text_pdf_document():
@@ -70,10 +70,10 @@ def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
 
     buffer = io.BytesIO()
     Image.new("L", (200, 100), 255).save(buffer, "PDF")
-    monkeypatch.setitem(sys.modules, "extractor.ocr", None)  # import fails as when the extra is missing
+    monkeypatch.setitem(sys.modules, "nianbao.ocr", None)  # import fails as when the extra is missing
     monkeypatch.delattr(
-        extractor, "ocr", raising=False
-    )  # an earlier test's import must not answer `from extractor import ocr`
+        nianbao, "ocr", raising=False
+    )  # an earlier test's import must not answer `from nianbao import ocr`
     with pytest.raises(IngestError, match=r"pip install '\.\[ocr\]'"):
         ingest_bytes(buffer.getvalue(), "scan.pdf")
     png = io.BytesIO()
@@ -117,7 +117,7 @@ def _ruled_row_with_a_hyphen():
 def test_a_hyphen_ocr_reads_as_a_dot_is_ink_lost_not_a_blank_cell(monkeypatch):
     """Recognition reads a lone hyphen as '·' with low confidence: the cell is printed and lost (an empty box of
     confidence 0, which the record marks `not_found`), not blank and not a dot; the empty cell stays blank."""
-    ocr = pytest.importorskip("extractor.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    ocr = pytest.importorskip("nianbao.ocr", reason="the ocr extra: pip install '.[ocr]'")
     monkeypatch.setattr(ocr, "_engine", lambda: lambda *args, **kwargs: ([("·", 0.17)], None))
     gray = _ruled_row_with_a_hyphen()
     tables = ocr.grid.find_tables(ocr.ruled_lines(gray), ocr.RENDER_DPI / 72)

@@ -16,7 +16,7 @@ pytest.importorskip("reportlab")
 READ = """
 import json, sys, weakref
 weakref.finalize(json, print)  # as under pytest: pypdfium2's exit handler then runs before weakref's
-from extractor import ingest, pdffonts
+from nianbao import ingest, pdffonts
 if sys.argv[1] == "plain":  # PDFium's own font list, each document closed at once
     pdffonts.install = lambda: None
     pdffonts.hold = lambda pdf, size: pdf.close()

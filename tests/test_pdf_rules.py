@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from extractor.ingest import ingest_bytes
+from nianbao.ingest import ingest_bytes
 
 CELLS = [["A", "1", "22"], ["B", "333", "4"], ["C", "5", "6"]]
 

@@ -4,12 +4,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from extractor.check import run_checks
-from extractor.model.arbitrate import merge
-from extractor.prose import stated
+from nianbao.check import run_checks
+from nianbao.model.arbitrate import merge
+from nianbao.prose import stated
 from pages import T4_DEFAULT, T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
-from schemas.keys import t3_key, t4_key
-from schemas.record import Cell
+from nianbao.schemas.keys import t3_key, t4_key
+from nianbao.schemas.record import Cell
 from test_parser import TABLE3, extract
 
 NEW, CARRIED = t3_key("new_received", "total"), t3_key("carried_over", "total")

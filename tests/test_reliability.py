@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from eval import hostile
-from extractor import batch, ingest
-from extractor.batch import BatchOptions, run_batch
-from extractor.datasets import csv_to_parquet, dataset_rows
-from extractor.ingest import IngestError, ingest_bytes
-from extractor.output import render_csv
-from extractor.pipeline import extract_document, extract_path
-from eval.samples import CORPUS, render, render_text, write_samples
+from nianbao.eval import hostile
+from nianbao import batch, ingest
+from nianbao.batch import BatchOptions, run_batch
+from nianbao.datasets import csv_to_parquet, dataset_rows
+from nianbao.ingest import IngestError, ingest_bytes
+from nianbao.output import render_csv
+from nianbao.pipeline import extract_document, extract_path
+from nianbao.eval.samples import CORPUS, render, render_text, write_samples
 from pages import consistent_table3, page
-from schemas.keys import FEE_KEY
+from nianbao.schemas.keys import FEE_KEY
 
-NIANBAO = [sys.executable, "-m", "extractor.cli"]
+NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 GOOD = CORPUS / "002_a80d00d8d16235a9.txt"
 TABLE3 = consistent_table3({"granted": [3, 1, 0, 0, 0, 0]}, new_received=[4, 1, 0, 0, 0, 0])
 
@@ -82,7 +82,7 @@ def test_a_cell_of_megabytes_is_capped_and_the_datasets_are_still_assembled(tmp_
     out = tmp_path / "out"
     result = run_batch(sorted((tmp_path / "in").iterdir()), out, quiet(), log=lambda m: None)
     assert result.extracted == 2
-    from schemas.record import MAX_RAW
+    from nianbao.schemas.record import MAX_RAW
 
     for name in ("records.jsonl", "cells.parquet", "errors.jsonl", "summary.json"):
         assert (out / name).exists(), name
@@ -97,7 +97,7 @@ def test_a_cell_of_megabytes_is_capped_and_the_datasets_are_still_assembled(tmp_
 
 
 def test_parquet_assembly_does_not_depend_on_the_longest_field(tmp_path):
-    from extractor.datasets import BOM, CELL_COLUMNS
+    from nianbao.datasets import BOM, CELL_COLUMNS
 
     source = tmp_path / "cells.csv"
     fields = {"source": "a.txt", "input_sha256": "0" * 64, "verdict": "failed", "key": FEE_KEY, "table": "二"}
@@ -225,7 +225,7 @@ def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path
     """As a user who may not enter `locked/` (the test may run as root, so the kernel's refusal is played)."""
     from typer.testing import CliRunner
 
-    from extractor.cli import app
+    from nianbao.cli import app
 
     real_is_dir = Path.is_dir
 
@@ -296,7 +296,7 @@ def test_check_accepts_a_saved_record_and_refuses_an_empty_list(tmp_path, saved_
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
     report = extract_path(GOOD)
     report = report.model_copy(update={"source": name, "meta": report.meta.model_copy(update={"agency_name": name})})
-    from extractor.datasets import WIDE_COLUMNS
+    from nianbao.datasets import WIDE_COLUMNS
 
     csv_text = render_csv([report]).removeprefix("\ufeff")
     for header, line in (
@@ -309,7 +309,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
 
 
 def test_a_plain_negative_number_or_dash_is_left_alone():
-    from extractor.output import csv_safe
+    from nianbao.output import csv_safe
 
     assert csv_safe("-") == "-" and csv_safe("-12") == "-12" and csv_safe("-1.5") == "-1.5" and csv_safe(3) == 3
     assert csv_safe("-1+2") == "'-1+2"
@@ -419,7 +419,7 @@ def test_model_serve_takes_its_server_down_on_sigterm(tmp_path):
     fake_python = tmp_path / "python"
     fake_python.write_text("#!/bin/sh\nexec sleep 300\n")
     fake_python.chmod(0o755)
-    from extractor.model.local import DEFAULT_SPEC
+    from nianbao.model.local import DEFAULT_SPEC
 
     (tmp_path / DEFAULT_SPEC.filename).write_bytes(b"gguf")
     process = subprocess.Popen(
@@ -464,7 +464,7 @@ def test_bench_runs_from_any_working_directory(tmp_path):
 def test_the_drill_judges_an_identical_input_by_its_first_copy(tmp_path):
     """The 1,000-input drill made a few byte-identical cases (truncated HTML, broken PDFs); the batch lists
     them as duplicates, and the drill used to count them as lost records and wrong outcomes."""
-    from eval.benchmark import dataset_figures
+    from nianbao.eval.benchmark import dataset_figures
 
     (tmp_path / "in").mkdir()
     cases = {}
@@ -576,7 +576,7 @@ def test_an_endpoint_that_echoes_the_key_never_gets_it_written(tmp_path, status,
 
 
 def test_scrub_removes_the_key_and_bearer_shaped_tokens_but_not_numbers():
-    from extractor.model.scrub import scrub
+    from nianbao.model.scrub import scrub
 
     assert scrub(f"a {SECRET} b", SECRET) == "a [redacted] b"
     assert "abcdefghijklmnop" not in scrub("Authorization: Bearer abcdefghijklmnopqrstuv", None)
@@ -603,7 +603,7 @@ def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
 
     from diskcache.core import MODE_PICKLE, MODE_RAW, MODE_TEXT
 
-    from extractor.model.cache import ResponseCache
+    from nianbao.model.cache import ResponseCache
 
     cache = ResponseCache(tmp_path / "cache")
     raw = {
@@ -648,8 +648,8 @@ def test_bench_leaves_pdf_embedded_out_of_its_default_where_the_font_is_missing(
     """The default kinds measure what the machine can draw; asking for pdf_embedded there is one clear line."""
     from typer.testing import CliRunner
 
-    from eval import benchmark, damage
-    from extractor.cli import app
+    from nianbao.eval import benchmark, damage
+    from nianbao.cli import app
 
     ran: list = []
     monkeypatch.setattr(damage, "cjk_font_file", lambda: None)

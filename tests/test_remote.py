@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from extractor.cli import app
-from extractor.remote import RemoteOut, staging_root
+from nianbao.cli import app
+from nianbao.remote import RemoteOut, staging_root
 
 fsspec = pytest.importorskip("fsspec")
 CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpus"
@@ -77,7 +77,7 @@ def test_file_urls_through_the_command_line(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "extractor.cli",
+        "nianbao.cli",
         "extract",
         source.as_uri(),
         "--out",

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from extractor.batch import BatchOptions, run_batch
-from extractor.pipeline import extract_path
-from extractor.review import build_site
-from extractor.review.build import cell_statuses, report_id
+from nianbao.batch import BatchOptions, run_batch
+from nianbao.pipeline import extract_path
+from nianbao.review import build_site
+from nianbao.review.build import cell_statuses, report_id
 
 CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpus"
-NIANBAO = [sys.executable, "-m", "extractor.cli"]
+NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 
 
 def batch_of(tmp: Path, names: list[str]) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_review import batch_of, rows_of
 
-from extractor.review import build_site
+from nianbao.review import build_site
 
 CHROMIUM = os.environ.get("NIANBAO_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [

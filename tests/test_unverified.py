@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from extractor.datasets import CELL_COLUMNS, cell_rows, dataset_rows
-from extractor.output import render_cells, render_csv, render_json
-from extractor.pipeline import extract_path
-from schemas.keys import t3_key
-from schemas.record import Cell, Check, Report, Verdict
+from nianbao.datasets import CELL_COLUMNS, cell_rows, dataset_rows
+from nianbao.output import render_cells, render_csv, render_json
+from nianbao.pipeline import extract_path
+from nianbao.schemas.keys import t3_key
+from nianbao.schemas.record import Cell, Check, Report, Verdict
 
 CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 ROW = "granted"

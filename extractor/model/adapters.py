@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import instructor
 
-from extractor.model.settings import Settings
+from nianbao.model.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The arbitration rule, one for parser and model: which reading of a cell the record keeps.
 
 Evidence, strongest first: the printed token at its place; the hard identities; the report's prose
-(extractor.prose: the figures its sentences state, 收到申请N件, 办结N件, 现行有效规范性文件N件, 行政复议N件 …).
+(nianbao.prose: the figures its sentences state, 收到申请N件, 办结N件, 现行有效规范性文件N件, 行政复议N件 …).
 Prose settles a choice in any table (a glued run with several splits, an extra value the identities
 cannot place) where exactly one reading of the printed tokens agrees with a stated figure and none
 contradicts it; the cells are flagged `prose_confirmed`. It never computes a value, never fills a
@@ -34,10 +34,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extractor.check import failing_identities
-from extractor.model.sources import same_value
-from extractor.parse import TableRow
-from schemas.record import Cell
+from nianbao.check import failing_identities
+from nianbao.model.sources import same_value
+from nianbao.parse import TableRow
+from nianbao.schemas.record import Cell
 
 
 def certain(cell: Cell) -> bool:

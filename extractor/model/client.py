@@ -18,11 +18,11 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
-from extractor.model.adapters import adapter_for
-from extractor.model.cache import ResponseCache, request_key
-from extractor.model.recordings import entry
-from extractor.model.settings import Settings
-from extractor.model.transport import ModelUnavailable, Transport, first_line
+from nianbao.model.adapters import adapter_for
+from nianbao.model.cache import ResponseCache, request_key
+from nianbao.model.recordings import entry
+from nianbao.model.settings import Settings
+from nianbao.model.transport import ModelUnavailable, Transport, first_line
 
 # instructor logs every failed parse at ERROR; with no handler Python would print them to stderr.
 logging.getLogger("instructor").addHandler(logging.NullHandler())

@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from extractor.children import die_with_parent
+from nianbao.children import die_with_parent
 
 _BUFFER = 8 * 1024 * 1024  # streaming block: never hold a whole slice in memory
 

@@ -20,18 +20,18 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from extractor.assemble import build_report
-from extractor.ingest import Document
-from extractor.model.arbitrate import certain, merge
-from extractor.model.client import Answer, ModelClient, ModelUnavailable, client_for
-from extractor.model.transport import DeadlinePassed
-from extractor.model.prompting import REPROMPT, SYSTEM, Unit, units
-from extractor.model.reprompt import problems
-from extractor.model.settings import SETUP_HINT, Settings
-from extractor.model.sources import Region, SourceRow, ground, ground_region, source_rows
-from extractor.model.state import Attempt, BudgetSpent, ModelRun, Reading, Spend
-from extractor.parse import ParsedTables
-from schemas.record import Cell, Report, Verdict
+from nianbao.assemble import build_report
+from nianbao.ingest import Document
+from nianbao.model.arbitrate import certain, merge
+from nianbao.model.client import Answer, ModelClient, ModelUnavailable, client_for
+from nianbao.model.transport import DeadlinePassed
+from nianbao.model.prompting import REPROMPT, SYSTEM, Unit, units
+from nianbao.model.reprompt import problems
+from nianbao.model.settings import SETUP_HINT, Settings
+from nianbao.model.sources import Region, SourceRow, ground, ground_region, source_rows
+from nianbao.model.state import Attempt, BudgetSpent, ModelRun, Reading, Spend
+from nianbao.parse import ParsedTables
+from nianbao.schemas.record import Cell, Report, Verdict
 
 MAX_REPROMPT_UNITS = 3  # requests per reprompt round: a bad first read must not spend the whole budget at once
 UNSETTLED = frozenset({"ungrounded", "parser_disagrees", "not_found", "ambiguous"})

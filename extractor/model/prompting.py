@@ -19,9 +19,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, create_model, field_validator
 
-from extractor.model.sources import Region, SourceRow, Value
-from extractor.parse import as_number
-from schemas.template import ROW_NAMES, prompt_names, t3_printed_label
+from nianbao.model.sources import Region, SourceRow, Value
+from nianbao.parse import as_number
+from nianbao.schemas.template import ROW_NAMES, prompt_names, t3_printed_label
 
 SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
@@ -34,7 +34,7 @@ T4_GROUP = 5
 
 @lru_cache(maxsize=None)
 def template(name: str) -> Template:
-    return Template(files("prompts").joinpath(f"{name}.txt").read_text(encoding="utf-8").strip())
+    return Template(files("nianbao.prompts").joinpath(f"{name}.txt").read_text(encoding="utf-8").strip())
 
 
 def _counts(n: int):

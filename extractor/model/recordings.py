@@ -16,8 +16,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from extractor.model.cache import ResponseCache
-from extractor.model.settings import Settings
+from nianbao.model.cache import ResponseCache
+from nianbao.model.settings import Settings
 
 FIELDS = ("key", "model", "endpoint", "server", "structured", "prompt_version", "request", "response")
 SHARED = ("model", "endpoint", "server", "structured")  # one value per file: the replay takes its settings from them
@@ -43,7 +43,7 @@ class RecordingError(Exception):
 
 def write(path: Path, entries: list[dict]) -> int:
     """One line per distinct answer, in the order the run used them (a diff shows what changed)."""
-    from extractor.output import atomic_write
+    from nianbao.output import atomic_write
 
     seen, lines = set(), []
     for entry in entries:

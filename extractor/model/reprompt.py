@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extractor.model.sources import Value
-from extractor.parse import TableRow
-from schemas.record import Report
+from nianbao.model.sources import Value
+from nianbao.parse import TableRow
+from nianbao.schemas.record import Report
 
 
 def problems(report: Report, errors: dict[str, str], row_of: dict[str, TableRow]) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from extractor.model.local import DEFAULT_SPEC, is_loopback
+from nianbao.model.local import DEFAULT_SPEC, is_loopback
 
 Server = Literal["llama", "openai"]
 Structured = Literal["json_schema", "tools"]

@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from extractor import solve
-from extractor.parse import Item, ParsedTables, TableRow, as_number, segment_items, t3_section
-from schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
-from schemas.record import Cell
-from schemas.template import ROW_NAMES, T4_GROUP_NAMES
+from nianbao import solve
+from nianbao.parse import Item, ParsedTables, TableRow, as_number, segment_items, t3_section
+from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
+from nianbao.schemas.record import Cell
+from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES
 
 MAX_CHOICES = 4  # a glued run with at most this many readings is shown as those readings
 MAX_REGION_CHARS = 3000  # the context budget for a region's text (a whole table 三 prints in about 1,500)

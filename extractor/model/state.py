@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractor.model.sources import Grounding, Value
-from schemas.record import Report
+from nianbao.model.sources import Grounding, Value
+from nianbao.schemas.record import Report
 
 
 class BudgetSpent(Exception):

@@ -12,9 +12,9 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
-from extractor.model.ratelimit import WaitRetryAfter
-from extractor.model.scrub import scrub, scrub_data
-from extractor.model.settings import Settings
+from nianbao.model.ratelimit import WaitRetryAfter
+from nianbao.model.scrub import scrub, scrub_data
+from nianbao.model.settings import Settings
 
 TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 

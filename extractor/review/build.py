@@ -23,11 +23,11 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from extractor import crossyear
-from extractor.output import atomic_write, json_value
-from schemas.keys import table_of
-from schemas.record import Report
-from schemas.template import Td, table2, table3, table4
+from nianbao import crossyear
+from nianbao.output import atomic_write, json_value
+from nianbao.schemas.keys import table_of
+from nianbao.schemas.record import Report
+from nianbao.schemas.template import Td, table2, table3, table4
 
 # What a cell's colour says (the legend on every report page), most urgent first.
 STATUSES = {
@@ -147,7 +147,7 @@ def problems(report: Report) -> dict[str, int]:
 
 def source_text(report: Report) -> tuple[str | None, str]:
     """(the normalised text the spans point into, a note when it cannot be shown)."""
-    from extractor.ingest import IngestError, ingest_path
+    from nianbao.ingest import IngestError, ingest_path
 
     if not report.source or not Path(report.source).is_file():
         return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
@@ -273,7 +273,7 @@ def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str],
 
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("extractor.review", "templates"),
+        loader=PackageLoader("nianbao.review", "templates"),
         autoescape=select_autoescape(("html",)),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -285,7 +285,7 @@ def environment() -> Environment:
 def copy_static(site: Path) -> None:
     target = site / "static"
     target.mkdir(parents=True, exist_ok=True)
-    for item in resources.files("extractor.review").joinpath("static").iterdir():
+    for item in resources.files("nianbao.review").joinpath("static").iterdir():
         if item.name.endswith((".css", ".js")):
             atomic_write(target / item.name, item.read_bytes())
 
