@@ -104,8 +104,11 @@ class _Session:
         best: Attempt | None = None
         stop, unavailable = "", None
         try:
-            # the first read in whole requests (the recorded questions), skipping those that hold no wanted row
+            # the first read in whole requests (the recorded questions), skipping those that hold no wanted row;
+            # within the budget, the questions about rows the parser left open go first
             first = [u for u in units(self.rows) if wanted is None or any(r.row in wanted for r in u.rows)]
+            still_open = wanted if wanted is not None else open_rows(self.parser_report, self.row_of)
+            first.sort(key=lambda u: not any(r.row in still_open for r in u.rows))
             self.ask_all([(unit, None) for unit in first])
             best = current = self.assemble()
             for _ in range(self.settings.max_rounds):
