@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -38,9 +38,13 @@ PROVENANCE_COUNTS = (
     "model_parser_agreements",
 )
 BASELINE_FIGURES = ("accuracy", "nonzero_accuracy", "exact_rate")
+# The model path's own contribution, measured against the parser's record of the same input: cells it made
+# right (and the record stands behind) that the parser got wrong or left unverified, and records it verified
+# that the parser did not.
+CONTRIBUTION = ("made_right_by_model", "verified_by_model")
 # What only the model path's answers make: a model path that stops answering, or a merge that ignores its
 # answers, takes these below their baseline even where the parser alone gets every cell right.
-MODEL_FIGURES = ("attempts", "cells_from_model", "model_parser_agreements")
+MODEL_FIGURES = ("attempts", "cells_from_model", "model_parser_agreements", "made_right_by_model")
 GENERATED = "generated"
 
 
@@ -223,6 +227,19 @@ def score_record(
     )
 
 
+def contribution(score: RecordScore, parser: RecordScore) -> dict[str, int]:
+    """What the model path added to the parser's record of the same input (CONTRIBUTION)."""
+    before = {c.key: c for c in parser.cells}
+    made_right = sum(
+        1 for c in score.cells if c.ok and not c.marked and not (before[c.key].ok and not before[c.key].marked)
+    )
+    verified = Verdict.verified.value
+    return {
+        "made_right_by_model": made_right,
+        "verified_by_model": int(score.verdict == verified and parser.verdict != verified),
+    }
+
+
 def _magnitude(cell: CellResult) -> Decimal:
     """How far off a wrong cell is; a missing value is as far off as the value on the other side."""
     gold, got = (None if v is None else Decimal(str(v)) for v in (cell.gold, cell.got))
@@ -297,7 +314,7 @@ def summarise(records: list[RecordScore]) -> dict:
             "missed": [f"{case}: {e}" for case, name, e in expected if (case, name, e) not in found],
             "spurious": [f"{case}: {f}" for case, name, f in found if (case, name, f) not in expected],
         },
-        **{name: sum(r.counts.get(name, 0) for r in records) for name in PROVENANCE_COUNTS},
+        **{name: sum(r.counts.get(name, 0) for r in records) for name in PROVENANCE_COUNTS + CONTRIBUTION},
         "answers_per_asked_report": round(sum(asked) / len(asked), 1) if asked else 0,
         "max_answers_per_report": max(asked, default=0),
         "wall_s": round(sum(r.wall_s for r in records), 3),
@@ -560,24 +577,30 @@ def time_limit(seconds: float | None):
 
 def run_case(case: Case, options, timeout: float | None = None, reports: list | None = None) -> list[RecordScore]:
     """Extract every input of a case and score it; an input that yields no record scores as a failed, empty one.
+    In the model modes the parser's own record is scored too, for the model path's contribution.
 
     The records themselves are appended to `reports` (for the review pages the eval page links to).
     """
     from nianbao.ingest import IngestError
     from nianbao.pipeline import extract_path
 
-    records = []
-    for path in case.inputs:
-        started, error = time.perf_counter(), ""
+    def extract(path: Path, options) -> tuple[Report, str]:
         try:
             with time_limit(timeout):
-                report = extract_path(path, options)
+                return extract_path(path, options), ""
         except (IngestError, ExtractionTimeout) as exc:
-            error = str(exc)
-            report = Report(source=str(path), verdict=Verdict.failed, verdict_reason=error)
+            return Report(source=str(path), verdict=Verdict.failed, verdict_reason=str(exc)), str(exc)
+
+    records = []
+    marks = {"not_on_page": case.not_on_page, "undetermined": case.undetermined, "kinds": case.kinds}
+    for path in case.inputs:
+        started = time.perf_counter()
+        report, error = extract(path, options)
         elapsed = time.perf_counter() - started
-        marks = {"not_on_page": case.not_on_page, "undetermined": case.undetermined, "kinds": case.kinds}
         score = score_record(case.name, path.name, case.cells, report, case.source_errors, elapsed, error, **marks)
+        if options.mode != "rules":
+            parser, _ = extract(path, replace(options, mode="rules"))
+            score.counts.update(contribution(score, score_record(case.name, path.name, case.cells, parser, **marks)))
         records.append(score)
         if reports is not None:
             reports.append(report)
@@ -649,9 +672,10 @@ def headline(summary: dict) -> list[str]:
         f"flags: recall {pct(summary['flag_recall'])} of wrong records flagged · precision {pct(summary['flag_precision'])} of flagged records warranted",
         f"source errors: {src['matched']} of {src['expected']} expected found · {len(src['missed'])} missed · {len(src['spurious'])} spurious",
         "verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(summary["verdicts"].items())),
-        f"model answers {summary['attempts']} ({summary['answers_per_asked_report']} per report asked, at most "
-        f"{summary['max_answers_per_report']}) · cells from the model {summary['cells_from_model']} · "
-        f"parser/model agreements {summary['model_parser_agreements']}",
+        f"the model's contribution: {summary['made_right_by_model']} cells made right that the parser left open · "
+        f"{summary['verified_by_model']} reports verified that the parser did not · {summary['attempts']} answers "
+        f"({summary['answers_per_asked_report']} per report asked, at most {summary['max_answers_per_report']})",
+        f"cells from the model {summary['cells_from_model']} · parser/model agreements {summary['model_parser_agreements']}",
         f"model calls {summary['model_calls']} · reprompts {summary['reprompts']} · tokens {summary['tokens_in']} in / {summary['tokens_out']} out · cache hits {summary['cache_hits']} · wall {summary['wall_s']:.1f} s",
     ]
     if summary["not_extracted"]:

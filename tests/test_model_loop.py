@@ -171,10 +171,14 @@ def test_auto_mode_leaves_verified_records_alone(tmp_path):
         report = run(clean, settings_for(server, tmp_path), mode="auto")
         assert report.verdict == Verdict.verified and server.requests == []
         checked = run(clean, settings_for(server, tmp_path), mode="model")
+        unbounded = run(clean, settings_for(server, tmp_path, max_calls=24), mode="model")
     finally:
         server.close()
     assert server.requests and checked.verdict == Verdict.verified
-    assert checked.provenance.model_parser_agreements == 200 and checked.provenance.cells_from_model == 0
+    # model mode reads within the budget of 4 answers: table 二, then table 三's first ten rows, all agreeing
+    assert checked.provenance.attempts == 4 and checked.provenance.cells_from_model == 0
+    assert checked.provenance.model_parser_agreements == 10 + (3 + 4 + 3) * 7
+    assert unbounded.provenance.model_parser_agreements == 200
 
 
 def test_the_identities_settle_a_disagreement_for_the_parser(tmp_path):
@@ -231,7 +235,7 @@ def test_loop_run_reports_the_models_own_reading(lost, tmp_path):
     server = ScriptedServer(script(lambda body: with_rows(body, {"予以公开": [5, 1, 0, 0, 0, 0, 6]})))
     try:
         report, parsed = parse_document(lost, lost.name)
-        result = loop.run(report, parsed, lost, settings_for(server, tmp_path))
+        result = loop.run(report, parsed, lost, settings_for(server, tmp_path, max_calls=24))
     finally:
         server.close()
     assert result.model_values["applications.granted.commercial"] == 1

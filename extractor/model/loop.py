@@ -81,6 +81,20 @@ def open_rows(report: Report, row_of: dict[str, SourceRow]) -> set[str]:
     return uncertain | set(problems(report, {}, row_of))
 
 
+def within_budget(asks: list[Unit], budget: int) -> list[Unit]:
+    """The questions to ask first, in order, within the answer budget. A region is grounded only as a whole,
+    so its parts are asked all or none: a region read in more parts than the budget leaves could not change
+    the verdict, and is not asked."""
+    chosen: list[Unit] = []
+    for unit in asks:
+        if any(u is unit for u in chosen):
+            continue
+        group = [u for u in asks if u.region is not None and u.region is unit.region] or [unit]
+        if len(chosen) + len(group) <= budget:
+            chosen += group
+    return chosen
+
+
 class _Session:
     """One report's way through the loop."""
 
@@ -109,7 +123,7 @@ class _Session:
             first = [u for u in units(self.rows) if wanted is None or any(r.row in wanted for r in u.rows)]
             still_open = wanted if wanted is not None else open_rows(self.parser_report, self.row_of)
             first.sort(key=lambda u: not any(r.row in still_open for r in u.rows))
-            self.ask_all([(unit, None) for unit in first])
+            self.ask_all([(unit, None) for unit in within_budget(first, self.settings.max_calls)])
             best = current = self.assemble()
             for _ in range(self.settings.max_rounds):
                 targets = problems(current.report, self.reading.errors, self.row_of)
