@@ -659,6 +659,9 @@ def model_record(
     reuse: Path | None = typer.Option(
         None, "--reuse", help="A recordings file of this model: questions it already answers are not asked again."
     ),
+    auto_cases: list[Path] | None = typer.Option(
+        None, "--auto-cases", help="Gold corpora recorded in auto mode alone (e.g. eval/model-only)."
+    ),
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
     from nianbao.eval.record import default_path, record
@@ -673,7 +676,8 @@ def model_record(
     from nianbao.model.recordings import RecordingError
 
     try:
-        record(cases or [CORPUS], out, settings, lambda line: typer.echo(line, err=True), modes, reuse)
+        echo = lambda line: typer.echo(line, err=True)  # noqa: E731
+        record(cases or ([] if auto_cases else [CORPUS]), out, settings, echo, modes, reuse, auto_cases or [])
     except RecordingError as exc:
         fail(str(exc))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pages import T3_LABEL_TEXT, consistent_table3, page
+from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page
 
 from nianbao.ingest import ingest_bytes
 from nianbao.model.prompting import units
@@ -140,3 +140,61 @@ def test_the_rows_are_read_only_when_the_model_path_asks():
     assert report.verdict.value == "verified" and "rows" not in vars(parsed)
     assert {"regulations", "granted", "unable.not_held"} <= {r.row for r in source_rows(parsed, doc.text)}
     assert "rows" in vars(parsed)
+
+
+def test_a_row_printed_bare_after_a_misread_one_is_shown_as_its_own_line_to_name():
+    bare = {**GARBLED, "partially_granted": ""}  # its numbers follow the line before, with no label
+    rows, _ = rows_of(page(REGION_TABLE, t3_labels=bare))
+    region = rows["granted"].region
+    assert [label for label, _ in region.lines][-2:] == ["三、本年度办理结果 (一)准予公示", ""]
+    (unit,) = [u for u in units(list(rows.values())) if u.region is region]
+    assert unit.choice and "L3 (no label): 2 0 0 3 0 0 5" in unit.task()
+
+
+def test_a_merged_cell_repeated_on_the_next_line_names_no_row_of_its_own():
+    from nianbao.model.sources import _lines
+    from nianbao.parse import Item
+
+    def items(*texts):
+        return [Item("value" if t.isdigit() else "text", t, 0, 0) for t in texts]
+
+    lines = _lines(
+        items("三、本年度办理结果", "（三）不予公开", "1.属干国家秘蜜", "1", "1", "三、本年度办理结果", "2", "2")
+    )
+    assert [label for label, _ in lines] == ["三、本年度办理结果 （三）不予公开 1.属干国家秘蜜", ""]
+
+
+def test_a_region_that_prints_more_numbers_than_its_rows_hold_is_not_asked():
+    noisy = {**GARBLED, "partially_granted": "（二）部分同意（区分处理的，2023年）"}  # a number in a label
+    rows, _ = rows_of(page(REGION_TABLE, t3_labels=noisy))
+    region = rows["granted"].region
+    assert region is not None and not region.groundable([7, 7, 7])
+    assert not [u for u in units(list(rows.values())) if u.region is region]
+
+
+def test_a_table_the_parser_did_not_locate_is_read_from_its_section():
+    from nianbao.model.sources import section, template_rows
+
+    text = page(REGION_TABLE)
+    lo, hi = section(text, "四")
+    assert text[lo:hi].split() == ["行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] + [
+        str(v) for v in T4_DEFAULT
+    ]
+    lo, hi = section(text, "二")
+    assert text[lo:hi].startswith("\n第二十条") and text[hi:].startswith("\n三、")
+    assert [len(r.keys) for r in template_rows("二")] == [3, 3, 1, 1, 1, 1]
+    assert [len(r.keys) for r in template_rows("四")] == [15]
+
+
+def test_table_four_from_its_region_is_asked_as_three_groups_of_five_and_table_two_with_its_fee_as_printed():
+    from nianbao.model.prompting import Unit
+    from nianbao.model.sources import Region, template_rows
+
+    region = Region("四", ("review_litigation",), (0, 0), "", (), ())
+    unit = Unit("四", template_rows("四"), region)
+    assert unit.widths == (5, 5, 5) and "R2 未经复议直接起诉: 5 numbers" in unit.task()
+    answer = unit.response_model(R1=[1, 0, 0, 0, 1], R2=[0, 0, 0, 0, 0], R3=[2, 0, 0, 0, 2])
+    assert unit.row_values(answer) == [(1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2)]
+    table2 = Unit("二", template_rows("二"), Region("二", (), (0, 0), "", (), ()))
+    fee = table2.response_model(R1=[1, 0, 3], R2=[0, 0, 0], R3=[0], R4=[0], R5=[0], R6=["7730.28"])
+    assert str(table2.row_values(fee)[-1][0]) == "7730.28"

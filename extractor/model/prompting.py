@@ -152,7 +152,7 @@ class Unit:
     def task(self) -> str:
         if self.choice:
             lines = "\n".join(
-                f"L{i} {label}: {' '.join(v.text for v in values)}"
+                f"L{i} {label or '(no label)'}: {' '.join(v.text for v in values)}"
                 for i, (label, values) in enumerate(self.region.lines, 1)
             )
             rows = "\n".join(f"{i} {t3_printed_label(r.row)}" for i, r in enumerate(self.rows, 1))

@@ -191,7 +191,7 @@ def _region(
         hi = after.label.start if after.label else min([i.start for i in after.items] or [hi_table])
     items = [i for i in segment_items(text, lo, hi) if i.kind != "blank"]
     tokens = tuple(i for i in items if i.kind == "value")
-    lines = _lines(items)
+    lines = _lines(items, len(rows[first].keys) if table == "三" else None)
     shown = "\n".join(" ".join([label, *(v.text for v in values)]).strip() for label, values in lines)
     if not tokens or len(shown) > MAX_REGION_CHARS:
         return None
@@ -199,9 +199,12 @@ def _region(
     return Region(table, tuple(r.row for r in rows[first : last + 1]), (lo, hi), shown, tokens, numbered)
 
 
-def _lines(items: list[Item]) -> list[tuple[str, tuple[Item, ...]]]:
+def _lines(items: list[Item], width: int | None = None) -> list[tuple[str, tuple[Item, ...]]]:
     """The region in reading order as lines, a new one wherever a label follows numbers: (label text, numbers).
-    A small model reads "label: its numbers" lines far better than one run of text."""
+    A small model reads "label: its numbers" lines far better than one run of text. With `width`, a line of
+    several rows' numbers (a labelled row, then rows printed bare) is shown as one line per row, the bare ones
+    with no label, so the model need only name each line's row. A label part the line before printed too (a
+    merged cell a converter repeats on every row it spans) is not shown again: it names no row of its own."""
     lines: list[tuple[list[str], list[Item]]] = [([], [])]
     for prev, item in zip([None, *items], items):
         if item.kind == "text" and prev is not None and prev.kind == "value":
@@ -210,7 +213,16 @@ def _lines(items: list[Item]) -> list[tuple[str, tuple[Item, ...]]]:
             lines[-1][0].append(re.sub(r"\s+", " ", item.text).strip())
         else:
             lines[-1][1].append(item)
-    return [(" ".join(_distinct(label)), tuple(values)) for label, values in lines]
+    out, before = [], []
+    for label, values in lines:
+        label, before = [t for t in label if t not in before], label  # a merged cell repeated on the next row
+        rows = len(values) // width if width and len(values) > width and len(values) % width == 0 else 1
+        size = len(values) // rows
+        out += [
+            (" ".join(_distinct(label)) if k == 0 else "", tuple(values[k * size : (k + 1) * size]))
+            for k in range(rows)
+        ]
+    return out
 
 
 def _distinct(texts: list[str]) -> list[str]:
