@@ -198,3 +198,17 @@ def test_table_four_from_its_region_is_asked_as_three_groups_of_five_and_table_t
     table2 = Unit("二", template_rows("二"), Region("二", (), (0, 0), "", (), ()))
     fee = table2.response_model(R1=[1, 0, 3], R2=[0, 0, 0], R3=[0], R4=[0], R5=[0], R6=["7730.28"])
     assert str(table2.row_values(fee)[-1][0]) == "7730.28"
+
+
+def test_a_regions_parts_are_asked_all_or_none_within_the_budget():
+    from nianbao.model.loop import within_budget
+    from nianbao.model.prompting import Unit
+    from nianbao.model.sources import Region
+
+    rows, _ = rows_of(page(REGION_TABLE))
+    three = [r for r in rows.values() if r.table == "三"]
+    region = Region("三", (), (0, 0), "", (), ())
+    parts = [Unit("三", three[k : k + 1], region) for k in range(3)]
+    alone = Unit("三", three[3:4])
+    assert within_budget([*parts, alone], 2) == [alone]  # three parts do not fit in two answers
+    assert within_budget([*parts, alone], 4) == [*parts, alone]
