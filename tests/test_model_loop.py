@@ -8,14 +8,14 @@ import time
 from dataclasses import replace
 
 import pytest
-from pages import T3_LABEL_TEXT, consistent_table3, page
-from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
-
 from nianbao.ingest import Document, ingest_bytes
 from nianbao.model import loop
 from nianbao.model.settings import Settings
+from nianbao.model.sources import Region
 from nianbao.pipeline import Options, extract_document, parse_document
 from nianbao.schemas.record import Verdict
+from pages import T3_LABEL_TEXT, consistent_table3, page
+from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
 
 TABLE3 = consistent_table3(
     {"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0]
@@ -29,19 +29,22 @@ GARBLED = {
 }
 
 
-# 部分公开 printed with no label at all: its numbers run on after 予以公开's, so the model is shown the region's
-# text and writes the rows' numbers (no line to choose per row); grounding checks them against that text.
+# 部分公开 printed with no label at all: its numbers run on after 予以公开's. The model is shown the region's
+# text and writes the rows' numbers; grounding checks them against that text. (Where each printed row is a
+# line of its own, as here, the model is asked only to name the lines; the `lost` fixture turns that off, to
+# test the region read that regions with other lines, and tables 二 and 四, get.)
 LOST = {**GARBLED, "partially_granted": ""}
+
+
+@pytest.fixture
+def lost(monkeypatch) -> Document:
+    monkeypatch.setattr(Region, "choosable", lambda region, width: False)
+    return ingest_bytes(page(TABLE3, t3_labels=LOST).encode("utf-8"), "lost.txt")
 
 
 @pytest.fixture
 def doc() -> Document:
     return ingest_bytes(page(TABLE3, t3_labels=GARBLED).encode("utf-8"), "garbled.txt")
-
-
-@pytest.fixture
-def lost() -> Document:
-    return ingest_bytes(page(TABLE3, t3_labels=LOST).encode("utf-8"), "lost.txt")
 
 
 def settings_for(scripted: ScriptedServer, tmp_path, **overrides) -> Settings:
@@ -103,7 +106,7 @@ def test_a_misread_region_draws_a_targeted_reprompt_and_the_corrected_answer_ver
     # the misread row is never the cells' value (so no identity fails on it): the region's rows are named as
     # not matching the numbers the text prints, with the region's text and the earlier answer, not a transcript
     assert "the numbers of R2 are not the ones the text prints for it" in text
-    assert "（一）准予公示 5 1 0 0 0 0 6 2 0 0 0 0 0 2" in text.replace("(一)", "（一）")
+    assert "（一）准予公示 5 1 0 0 0 0 6\n2 0 0 0 0 0 2" in text.replace("(一)", "（一）")  # a printed row a line
     assert '"R2": [5, 0, 0, 0, 0, 0, 6]' in text
     assert len(reprompts[0]["messages"]) == 2
     assert report.verdict == Verdict.verified, report.verdict_reason
@@ -243,9 +246,8 @@ def test_loop_run_reports_the_models_own_reading(lost, tmp_path):
 
 
 def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
         monkeypatch.delenv(name, raising=False)
@@ -258,9 +260,8 @@ def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatc
 
 
 def test_the_default_mode_is_auto_with_a_model_and_the_parser_with_a_setup_hint_without_one(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
         monkeypatch.delenv(name, raising=False)

@@ -206,7 +206,7 @@ def _lines(items: list[Item], width: int | None = None) -> list[tuple[str, tuple
     with no label, so the model need only name each line's row. A label part the line before printed too (a
     merged cell a converter repeats on every row it spans) is not shown again: it names no row of its own."""
     lines: list[tuple[list[str], list[Item]]] = [([], [])]
-    for prev, item in zip([None, *items], items):
+    for prev, item in zip([None, *items], items, strict=False):  # each item with the one before: one short by design
         if item.kind == "text" and prev is not None and prev.kind == "value":
             lines.append(([], []))
         if item.kind == "text":
@@ -240,7 +240,7 @@ def ground_region(region: Region, widths: list[int], answers: list[tuple[Value, 
     flat = [v for answer in answers if answer is not None for v in answer]
     tokens = region.tokens
     ok = len(flat) == len(tokens) == sum(widths) and all(
-        same_value(v, as_number(t.text, isinstance(v, Decimal))) for v, t in zip(flat, tokens)
+        same_value(v, as_number(t.text, isinstance(v, Decimal))) for v, t in zip(flat, tokens, strict=True)
     )
     out, at = [], 0
     for width in widths:
@@ -266,7 +266,7 @@ def ground(row: SourceRow, values: tuple[Value, ...]) -> list[Grounding]:
     candidates = row.candidates()
     if not candidates:  # the row's tokens allow no reading by position: nothing to ground on
         return [Grounding(False)] * n
-    best = max(candidates, key=lambda c: sum(same_value(a, b) for a, b in zip(c, values)))
+    best = max(candidates, key=lambda c: sum(same_value(a, b) for a, b in zip(c, values, strict=True)))
     spans = _candidate_spans(row, best, tokens)
     return [Grounding(True, *spans[i]) if same_value(best[i], values[i]) else Grounding(False) for i in range(n)]
 
