@@ -20,6 +20,8 @@ from nianbao.schemas.template import (
     T3_LABELS,
     t3_rows_2019,
 )
+from nianbao.check import table3_identities
+from nianbao.parse.align import align_rows
 from nianbao.parse.labels import _T4_HEADER, _T4_RESULTS_HEADER, Anchor, Regions, find_label, find_labels, row_end
 from nianbao.parse.resolve import place_number_rows, realign_shifted_values
 from nianbao.parse.tables import T2_2019, T2_2021, TableRow
@@ -52,9 +54,14 @@ def _rows_from_anchors(
             spans[row] = (before[-1] if before else lo, after[0] if after else hi)
     items = {row: segment_items(text, *spans[row]) for row in rows}
     _deal_shared(rows, spans, items, anchors, keys_of)
-    if constraint:  # as the parser does: values a PDF text layer printed beside another label
+    n = len(keys_of(rows[0]))
+    aligned = align_rows(text, labels, rows, lo, hi, n, constraint, table3_identities, keys_of) if constraint else None
+    if aligned:  # as the parser does: rows printed apart from their labels, placed by order
+        items.update(aligned.segments)
+        items.update({row: [] for row in aligned.open})  # several placements: no tokens of its own to ground on
+    elif constraint:  # as the parser does: values a PDF text layer printed beside another label
         own = {row: items[row] for row in rows if row in anchors}
-        place_number_rows(text, own) or realign_shifted_values(own, len(keys_of(rows[0])), constraint)
+        place_number_rows(text, own) or realign_shifted_values(own, n, constraint)
         items.update(own)
     return [TableRow(table, row, tuple(keys_of(row)), items[row], constraint, anchors.get(row)) for row in rows]
 

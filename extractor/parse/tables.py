@@ -13,6 +13,8 @@ from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
+    OTHER_TOTAL_ROW,
+    T3_ROWS,
     FEE_KEY,
     PROCUREMENT_KEY,
     T2_2019_ROWS,
@@ -25,6 +27,7 @@ from nianbao.schemas.keys import (
 )
 from nianbao.schemas.record import Cell
 from nianbao.schemas.template import (
+    t3_rows_2019,
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
     T2_LABELS,
@@ -32,6 +35,7 @@ from nianbao.schemas.template import (
     T4_RESULT_LABELS,
     Label,
 )
+from nianbao.parse.align import align_rows, open_reading
 from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, Regions, _fuzzy, find_label, find_labels, row_end
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
@@ -262,7 +266,16 @@ def parse_table3(
             anchors.insert(anchors.index(total), single)
             warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
     segments = _rows_between(text, anchors, hi, _T4_HEADER)
-    realigned = place_number_rows(text, segments) or realign_shifted_values(segments, 7, solve.row_total_holds)
+    keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
+    order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
+    aligned = align_rows(text, anchors, order, lo, hi, 7, solve.row_total_holds, table3_identities, keys_of)
+    if aligned:
+        realigned = [r for r, items in aligned.segments.items() if _values(items) != _values(segments.get(r, []))]
+        segments = {
+            r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
+        }
+    else:
+        realigned = place_number_rows(text, segments) or realign_shifted_values(segments, 7, solve.row_total_holds)
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
@@ -273,16 +286,29 @@ def parse_table3(
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
+    if aligned and aligned.open:
+        warnings.append(
+            f"table 三: {len(aligned.open)} rows printed apart from their labels fit several placements; left ambiguous"
+        )
+        for row, options in aligned.open.items():
+            readings[row] = open_reading(options, 7, solve.row_total_holds, trust_blanks)
+        readings = {r: readings[r] for r in order if r in readings}
     found.update(f"applications.{row}" for row in readings)
     _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
-    keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
     _resolve_by_identities(readings, keys_of, table3_identities)
     if settle_by_prose(readings, keys_of, solve.row_total_holds, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
+    unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     for row, reading in readings.items():
         keys = [t3_key(row, c) for c in T3_COLUMNS]
-        _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+        certain = len(reading.candidates) == 1 and row not in unplaced
+        _put(cells, keys, reading, reading.candidates[0] if certain else None)
     return anchors
+
+
+def _values(items: list[Item]) -> list[int]:
+    """Which printed values a row holds (by where they are printed)."""
+    return [i.start for i in items if i.kind == "value"]
 
 
 def parse_table4(
