@@ -19,6 +19,7 @@ class RowReading:
     flags: list[list[str]] = field(default_factory=list)
     extra: list[int] | None = None  # the n+1 printed values, when the row has one value too many
     printed: tuple[list[str], list[tuple[int, int]]] | None = None  # raw texts and spans of those n+1 values
+    joined: list[tuple] = field(default_factory=list)  # readings of the n+1 values with a wrapped number joined
 
 
 def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False) -> RowReading:
@@ -33,9 +34,14 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
             return _reading(cells, decimal_last)
+    tokens = [v.text for v in values]
+    joined = solve.join_tokens(tokens, n, constraint) if constraint else []
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
         raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
-        return RowReading(extra=[as_number(v.text) for v in values], raw=raw, spans=spans, printed=(raw, spans))
+        extra = [as_number(v.text) for v in values]
+        return RowReading(extra=extra, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
+    if joined:  # a row printed as n+2 tokens: only wrapped numbers explain it
+        return _joined_reading(joined, values, n)
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
@@ -48,6 +54,12 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
             raw = " ".join(tokens)
             return RowReading(found, [raw] * n, [span] * n, [["split_from_run"] for _ in range(n)])
     return RowReading(raw=[" ".join(v.text for v in values)] * n, spans=[(values[0].start, values[-1].end)] * n)
+
+
+def _joined_reading(candidates: list[tuple], values: list[Item], n: int) -> RowReading:
+    """Readings with neighbouring tokens joined: where the cells' boundaries are is the identities' choice."""
+    raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
+    return RowReading(sorted(set(candidates)), [raw] * n, [span] * n, [["split_from_run"] for _ in range(n)])
 
 
 def _blank_run(items) -> list[Item]:

@@ -8,7 +8,7 @@ import re
 from nianbao import solve
 from nianbao.check import all_hold
 from nianbao.prose import Figure, about
-from nianbao.parse.readings import RowReading
+from nianbao.parse.readings import RowReading, _joined_reading
 from nianbao.parse.tokens import Item
 
 MIN_ROWS_FOR_A_COLUMN = 3  # over-long rows needed before the identities may pick the extra column
@@ -111,6 +111,13 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
         )
         _drop_printed(reading, options[0] if options else None)
         reading.flags = [["dropped_extra_value"] for _ in range(len(reading.extra) - 1)]
+        if set(reading.joined) - set(reading.candidates):  # a wrapped number explains the row as well (§3.32)
+            only_joined = not reading.candidates
+            reading.candidates = sorted(set(reading.candidates) | set(reading.joined))
+            if only_joined:
+                values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
+                joined = _joined_reading(reading.joined, values, len(reading.extra) - 1)
+                reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
     where = (
         "undecidable but harmless: every choice reads the same"
         if positions and all(len(r.candidates) == 1 for r in extra.values())
