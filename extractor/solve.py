@@ -120,6 +120,32 @@ def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -
     return found
 
 
+def join_tokens(tokens: Sequence[str], n: int, constraint: Constraint, most: int = 2) -> list[Values]:
+    """Readings of more digit tokens than cells where a cell's digits wrapped onto the next line ("2" / "48"
+    for 248, format.md §3.32): neighbouring tokens joined into exactly `n` numbers, at most `most` joins, no
+    joined number starting with 0; only readings the constraint allows."""
+    extra = len(tokens) - n
+    if not 0 < extra <= most or any(not t.isdigit() for t in tokens):
+        return []
+    found: list[Values] = []
+
+    def walk(pos: int, joins: int, acc: tuple[int, ...]) -> None:
+        if pos == len(tokens):
+            if len(acc) == n and constraint(acc):
+                found.append(acc)
+            return
+        for width in range(1, extra - joins + 2):
+            group = tokens[pos : pos + width]
+            if len(group) < width or (width > 1 and group[0].startswith("0")):
+                break
+            digits = "".join(group)
+            if len(digits) <= MAX_DIGITS:
+                walk(pos + width, joins + width - 1, (*acc, int(digits)))
+
+    walk(0, 0, ())
+    return found
+
+
 def drop_one(values: Sequence[int], position: int) -> Values:
     return tuple(v for i, v in enumerate(values) if i != position)
 
