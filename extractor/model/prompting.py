@@ -185,6 +185,7 @@ class Unit:
         """The answer as one tuple per source row, in the order of the row's canonical keys."""
         if self.choice:
             named = [getattr(answer, f"L{i}") for i in range(1, len(self.region.lines) + 1)]
+            named = fill_bare([label for label, _ in self.region.lines], named, len(self.rows))
             out = []
             for j, row in enumerate(self.rows, 1):
                 lines = [values for n, (_, values) in zip(named, self.region.lines, strict=True) if n == j]
@@ -233,6 +234,27 @@ class Unit:
         names = [r.row for r in self.rows]
         span = names[0] if len(names) == 1 else f"{names[0]} … {names[-1]} ({len(names)} rows)"
         return f"{case}: table {self.table}, {span}" + (" from the page text" if self.region else "")
+
+
+def fill_bare(labels: list[str], named: list[int | None], rows: int) -> list[int | None]:
+    """A line printed with no label names no row of its own, whatever the model says: bare lines fill the
+    rows between the labelled lines the model named, in order, where the gap holds exactly as many rows
+    (the region's edges count as named rows 0 and rows + 1). Elsewhere they name none."""
+    out = [n if label else None for label, n in zip(labels, named, strict=True)]
+    i = 0
+    while i < len(out):
+        if labels[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(out) and not labels[j]:
+            j += 1
+        before = out[i - 1] if i > 0 else 0
+        after = out[j] if j < len(out) else rows + 1
+        if before is not None and after is not None and after - before - 1 == j - i:
+            out[i:j] = range(before + 1, after)
+        i = j
+    return out
 
 
 def _split(flat: list, widths) -> list[tuple]:
