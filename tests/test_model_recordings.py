@@ -133,3 +133,35 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
             if not sent:
                 assert r["verdict"] == rules[r["case"], r["input"]]["verdict"]
         assert any(r["cache_hits"] for r in records)
+
+
+def test_a_re_recording_asks_only_new_questions_and_keeps_no_stale_answer(tmp_path):
+    import random
+
+    from nianbao.eval.damage import generate
+    from nianbao.eval.model_cases import LABELS, relabel
+    from nianbao.eval.record import record
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    case = generate(random.Random("re-record"), "lines", name="reworded", extra_damage=relabel(LABELS["reworded"]))
+    (cases / case.filename).write_bytes(case.data)
+    (cases / "reworded.gold.json").write_text(json.dumps(case.gold(), ensure_ascii=False), encoding="utf-8")
+    server = ScriptedServer(lambda body: (200, completion(json.dumps(read_like_a_perfect_model(body)))))
+    try:
+        settings = Settings(model="scripted-model", base_url=server.url, server="llama", cache_dir=None)
+        first = tmp_path / "first.jsonl"
+        record([], first, settings, echo=lambda line: None, auto_cases=[cases])
+        asked = len(server.requests)
+        entries = read(first)
+        assert asked == len(entries) > 0
+        stale = {**entries[0], "key": "0" * 64, "request": "a question no case asks any more"}
+        (tmp_path / "with-stale.jsonl").write_text(
+            "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in [*entries, stale]), encoding="utf-8"
+        )
+        again = tmp_path / "again.jsonl"
+        record([], again, settings, echo=lambda line: None, reuse=tmp_path / "with-stale.jsonl", auto_cases=[cases])
+    finally:
+        server.close()
+    assert len(server.requests) == asked  # every question was answered from the file reused
+    assert [e["key"] for e in read(again)] == [e["key"] for e in entries]  # and the stale answer is gone

@@ -109,3 +109,9 @@ class ResponseCache:
 
     def clear(self) -> int:
         return self._open().clear()
+
+    def close(self) -> None:
+        """Let go of the database (before its scratch directory is removed)."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
