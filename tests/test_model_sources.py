@@ -92,7 +92,7 @@ def test_rows_the_parser_cannot_read_are_read_from_their_regions_lines():
     (unit,) = [u for u in units(list(rows.values())) if u.region is region]
     assert unit.choice and len(unit.rows) == 3
     task = unit.task()
-    assert "L2 printed: (一)准予公示 | template: （一）予以公开" in task  # the results header names no row
+    assert "L2 printed: 三、本年度办理结果 (一)准予公示 | template: （一）予以公开" in task
     named = unit.row_values(unit.response_model(L1=True, L2=True, L3=True))
     assert named == [(0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)]
     denied = unit.row_values(unit.response_model(L1=True, L2=False, L3=True))  # not its row: that row gets none

@@ -155,7 +155,7 @@ class Unit:
     def task(self) -> str:
         if self.choice:
             lines = "\n".join(
-                f"L{i} printed: {_own(label) or '(no label)'} | template: {t3_printed_label(row.row)}"
+                f"L{i} printed: {label or '(no label)'} | template: {t3_printed_label(row.row)}"
                 for i, ((label, _), row) in enumerate(zip(self.region.lines, self.rows, strict=True), 1)
             )
             shape = ", ".join(f'"L{i}": true or false' for i in range(1, len(self.region.lines) + 1))
@@ -189,7 +189,7 @@ class Unit:
         if self.choice:  # a line whose label does not name its row gives that row nothing
             return [
                 tuple(as_number(v.text) for v in values)
-                if getattr(answer, f"L{i}") or not _own(label)
+                if getattr(answer, f"L{i}") or not label
                 else (None,) * len(row.keys)
                 for i, ((label, values), row) in enumerate(zip(self.region.lines, self.rows, strict=True), 1)
             ]
@@ -234,12 +234,6 @@ class Unit:
         names = [r.row for r in self.rows]
         span = names[0] if len(names) == 1 else f"{names[0]} … {names[-1]} ({len(names)} rows)"
         return f"{case}: table {self.table}, {span}" + (" from the page text" if self.region else "")
-
-
-def _own(label: str) -> str:
-    """A printed line's label without table 三's results header, which a converter repeats onto the rows its
-    merged cell spans: it names no row."""
-    return re.sub(r"\s+", " ", re.sub(r"三\s*、\s*本\s*年\s*度\s*办\s*理\s*结\s*果", "", label)).strip()
 
 
 def _split(flat: list, widths) -> list[tuple]:
