@@ -78,8 +78,9 @@ def numbers(line: str) -> list[str]:
 def read_like_a_perfect_model(body: dict) -> dict:
     """The answer a flawless reader gives: each row's last numbers, in the JSON shape the prompt asks for."""
     text = user_text(body).split("Your earlier answer")[0]
-    if "does its printed label name its template row?" in text:  # each line at its place: every label names it
-        return {f"L{n}": True for n in re.findall(r"^L(\d+) ", text, re.M)}
+    if "Which template row is each line?" in text:  # the page's lines, named in page order: the template's order
+        printed = re.findall(r"^L(\d+) ", text, re.M)
+        return {f"L{n}": i for i, n in enumerate(printed, 1)}
     lines = re.findall(r"^R\d+ (.*)$", text, re.M)
     if "Find these template rows in the text" in text:  # a region's text: its numbers, dealt to the rows in order
         printed = numbers(text.split("Text:\n", 1)[1].split("\n\nFind these", 1)[0])

@@ -92,11 +92,11 @@ def test_rows_the_parser_cannot_read_are_read_from_their_regions_lines():
     (unit,) = [u for u in units(list(rows.values())) if u.region is region]
     assert unit.choice and len(unit.rows) == 3
     task = unit.task()
-    assert "L2 printed: 三、本年度办理结果 (一)准予公示 | template: （一）予以公开" in task
-    named = unit.row_values(unit.response_model(L1=True, L2=True, L3=True))
+    assert "L2 三、本年度办理结果 (一)准予公示: 5 1 0 0 0 0 6" in task and "2 （一）予以公开" in task
+    named = unit.row_values(unit.response_model(L1=1, L2=2, L3=3))
     assert named == [(0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)]
-    denied = unit.row_values(unit.response_model(L1=True, L2=False, L3=True))  # not its row: that row gets none
-    assert denied[1] == (None,) * 7 and denied[2] == (2, 0, 0, 3, 0, 0, 5)
+    twice = unit.row_values(unit.response_model(L1=1, L2=2, L3=2))  # two lines for one row: that row gets none
+    assert twice[1] == (None,) * 7 and twice[2] == (None,) * 7
 
 
 def test_a_regions_rows_ground_only_as_a_partition_of_its_printed_numbers_in_order():
@@ -147,9 +147,8 @@ def test_a_row_printed_bare_after_a_misread_one_is_shown_as_its_own_line_to_name
     region = rows["granted"].region
     assert [label for label, _ in region.lines][-2:] == ["三、本年度办理结果 (一)准予公示", ""]
     (unit,) = [u for u in units(list(rows.values())) if u.region is region]
-    assert unit.choice and "L3 printed: (no label) | template: （二）部分公开" in unit.task()
-    # a line with no label names no row: its place does, whatever the model says of it
-    named = unit.row_values(unit.response_model(L1=True, L2=True, L3=False))
+    assert unit.choice and "L3 (no label): 2 0 0 3 0 0 5" in unit.task()
+    named = unit.row_values(unit.response_model(L1=1, L2=2, L3=2))  # the bare line fills the row after L2
     assert named[2] == (2, 0, 0, 3, 0, 0, 5)
 
 
@@ -214,3 +213,13 @@ def test_a_regions_parts_are_asked_all_or_none_within_the_budget():
     alone = Unit("三", three[3:4])
     assert within_budget([*parts, alone], 2) == [alone]  # three parts do not fit in two answers
     assert within_budget([*parts, alone], 4) == [*parts, alone]
+
+
+def test_bare_lines_fill_the_rows_between_the_lines_the_model_named():
+    from nianbao.model.prompting import fill_bare
+
+    labels = ["部分公开", "1.属干国家秘蜜", "", "3.危及"]
+    assert fill_bare(labels, [1, 2, 2, 4], 4) == [1, 2, 3, 4]  # the model's name for a bare line is no evidence
+    assert fill_bare(labels, [1, 2, None, 3], 4) == [1, 2, None, 3]  # no room between 2 and 3
+    assert fill_bare(["", "", "x"], [None, None, 3], 3) == [1, 2, 3]  # before the first named line
+    assert fill_bare(["x", ""], [None, 2], 2) == [None, None]  # a neighbour the model did not name

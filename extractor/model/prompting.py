@@ -27,7 +27,7 @@ SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
 TABLE_PROMPTS = {"二": "table2.v1", "三": "table3_rows.v1", "四": "table4.v1"}
 REGION_PROMPT = "region.v1"
-REGION_CHECK_PROMPT = "region_check.v1"
+REGION_CHOICE_PROMPT = "region_lines.v1"
 ROWS_PER_REQUEST = 4
 T4_GROUP = 5
 
@@ -71,10 +71,11 @@ def _fee(fee: str | None) -> Decimal | None:
 
 
 @lru_cache(maxsize=None)
-def line_check(lines: int) -> type[BaseModel]:
-    """{"L1": true or false, …}: does each printed line's label name the template row of its place? A small
-    model says whether a misread label is a row's far more reliably than it finds the row a label is."""
-    return create_model(f"Check{lines}", **{f"L{i}": (bool, ...) for i in range(1, lines + 1)})
+def line_choice(lines: int, rows: int) -> type[BaseModel]:
+    """{"L1": row number or null, …}: which template row each printed line is. A small model names the row a
+    line is far more reliably than it finds a line for a row whose label is worded otherwise."""
+    row = Annotated[int | None, Field(ge=1, le=rows)]
+    return create_model(f"Lines{lines}of{rows}", **{f"L{i}": (row, ...) for i in range(1, lines + 1)})
 
 
 def _fees(n: int):
@@ -101,18 +102,13 @@ class Unit:
 
     @property
     def choice(self) -> bool:
-        """Every printed line holds one row's numbers, one line a row: the only reading grounding allows is
-        line by line in template order, so the model is asked only whether each line's label names its row."""
-        return (
-            self.region is not None
-            and self.region.choosable(len(self.rows[0].keys))
-            and len(self.region.lines) == len(self.rows)
-        )
+        """The rows are read by choosing their printed lines, not by writing numbers."""
+        return self.region is not None and self.region.choosable(len(self.rows[0].keys))
 
     @property
     def prompt(self) -> str:
         if self.region:
-            return REGION_CHECK_PROMPT if self.choice else REGION_PROMPT
+            return REGION_CHOICE_PROMPT if self.choice else REGION_PROMPT
         return TABLE_PROMPTS[self.table]
 
     @property
@@ -134,7 +130,7 @@ class Unit:
     @property
     def response_model(self) -> type[BaseModel]:
         if self.choice:
-            return line_check(len(self.region.lines))
+            return line_choice(len(self.region.lines), len(self.rows))
         if self.region:
             return region_answer(self.widths, self.fee)
         if self.table == "二":
@@ -155,11 +151,12 @@ class Unit:
     def task(self) -> str:
         if self.choice:
             lines = "\n".join(
-                f"L{i} printed: {label or '(no label)'} | template: {t3_printed_label(row.row)}"
-                for i, ((label, _), row) in enumerate(zip(self.region.lines, self.rows, strict=True), 1)
+                f"L{i} {label or '(no label)'}: {' '.join(v.text for v in values)}"
+                for i, (label, values) in enumerate(self.region.lines, 1)
             )
-            shape = ", ".join(f'"L{i}": true or false' for i in range(1, len(self.region.lines) + 1))
-            return template(self.prompt).substitute(table=self.table, lines=lines, shape=shape)
+            rows = "\n".join(f"{i} {t3_printed_label(r.row)}" for i, r in enumerate(self.rows, 1))
+            shape = ", ".join(f'"L{i}": row number' for i in range(1, len(self.region.lines) + 1))
+            return template(self.prompt).substitute(table=self.table, lines=lines, rows=rows, shape=shape)
         if self.region:
             rows = "\n".join(f"R{i} {name}: {width} numbers" for i, (name, width) in enumerate(self.parts, 1))
             if self.table != "二":
@@ -186,13 +183,14 @@ class Unit:
 
     def row_values(self, answer: BaseModel) -> list[tuple[Value, ...]]:
         """The answer as one tuple per source row, in the order of the row's canonical keys."""
-        if self.choice:  # a line whose label does not name its row gives that row nothing
-            return [
-                tuple(as_number(v.text) for v in values)
-                if getattr(answer, f"L{i}") or not label
-                else (None,) * len(row.keys)
-                for i, ((label, values), row) in enumerate(zip(self.region.lines, self.rows, strict=True), 1)
-            ]
+        if self.choice:
+            named = [getattr(answer, f"L{i}") for i in range(1, len(self.region.lines) + 1)]
+            named = fill_bare([label for label, _ in self.region.lines], named, len(self.rows))
+            out = []
+            for j, row in enumerate(self.rows, 1):
+                lines = [values for n, (_, values) in zip(named, self.region.lines, strict=True) if n == j]
+                out.append(tuple(as_number(v.text) for v in lines[0]) if len(lines) == 1 else (None,) * len(row.keys))
+            return out
         if self.region:
             flat = [v for i in range(1, len(self.widths) + 1) for v in getattr(answer, f"R{i}")]
             if self.fee:
@@ -208,7 +206,9 @@ class Unit:
         """An earlier answer in the shape the model wrote it."""
         values = values or [tuple(None for _ in row.keys) for row in self.rows]
         if self.choice:
-            return json.dumps({f"L{i}": any(v is not None for v in row) for i, row in enumerate(values, 1)})
+            rows = {row: j for j, row in enumerate(values, 1) if any(v is not None for v in row)}
+            numbers = [tuple(as_number(v.text) for v in vs) for _, vs in self.region.lines]
+            return json.dumps({f"L{i}": rows.get(line) for i, line in enumerate(numbers, 1)})
         if self.region:
             flat = [None if v is None else str(v) if isinstance(v, Decimal) else v for row in values for v in row]
             return json.dumps({f"R{i}": list(part) for i, part in enumerate(_split(flat, self.widths), 1)})
@@ -234,6 +234,27 @@ class Unit:
         names = [r.row for r in self.rows]
         span = names[0] if len(names) == 1 else f"{names[0]} … {names[-1]} ({len(names)} rows)"
         return f"{case}: table {self.table}, {span}" + (" from the page text" if self.region else "")
+
+
+def fill_bare(labels: list[str], named: list[int | None], rows: int) -> list[int | None]:
+    """A line printed with no label names no row of its own, whatever the model says: bare lines fill the
+    rows between the labelled lines the model named, in order, where the gap holds exactly as many rows
+    (the region's edges count as named rows 0 and rows + 1). Elsewhere they name none."""
+    out = [n if label else None for label, n in zip(labels, named, strict=True)]
+    i = 0
+    while i < len(out):
+        if labels[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(out) and not labels[j]:
+            j += 1
+        before = out[i - 1] if i > 0 else 0
+        after = out[j] if j < len(out) else rows + 1
+        if before is not None and after is not None and after - before - 1 == j - i:
+            out[i:j] = range(before + 1, after)
+        i = j
+    return out
 
 
 def _split(flat: list, widths) -> list[tuple]:
