@@ -15,7 +15,7 @@ import typer
 
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
 from nianbao.ingest import path_text
-from nianbao.model.scrub import scrub
+from nianbao.model.scrub import scrub, terminal_safe
 from nianbao.output import RENDERERS, atomic_write
 from nianbao.pipeline import Options, extract_path
 from nianbao.remote import RemoteError, RemoteOut, fetch_inputs, is_url
@@ -81,8 +81,13 @@ def model_settings(model: str | None, server: str | None, cache_dir: Path | None
         fail(str(exc))
 
 
+def say(message: str) -> None:
+    """Every line nianbao writes on stderr: secrets and URL credentials out, control characters escaped."""
+    typer.echo(terminal_safe(scrub(message)), err=True)
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"nianbao: error: {scrub(message)}", err=True)
+    say(f"nianbao: error: {message}")
     raise typer.Exit(code)
 
 
@@ -126,10 +131,10 @@ def extract_options(mode: Mode | None, settings) -> Options:
         return Options(mode=(mode or Mode.auto).value, model=settings)
     if mode is None:
         note = "the parser reads alone (as --mode rules, which skips this note)"
-        typer.echo(f"nianbao: note: {note}: {SETUP_HINT}", err=True)
+        say(f"nianbao: note: {note}: {SETUP_HINT}")
         return Options(mode=Mode.rules.value)
     note = f"--mode {mode.value} without a model: the parser's records are kept"
-    typer.echo(f"nianbao: note: {note}; {SETUP_HINT}", err=True)
+    say(f"nianbao: note: {note}; {SETUP_HINT}")
     return Options(mode=mode.value, model=settings)
 
 
@@ -271,7 +276,7 @@ def extract(
                     reports.append(value.model_copy(update={"source": names[file]}) if file in names else value)
                 else:
                     errors += 1
-                    typer.echo(f"nianbao: error: {names.get(file) or path_text(file)}: {scrub(value)}", err=True)
+                    say(f"nianbao: error: {names.get(file) or path_text(file)}: {value}")
                 progress.advance(task)
         except KeyboardInterrupt:
             fail("interrupted", 130)
@@ -283,7 +288,7 @@ def extract(
             sys.stdout.write(text)
     not_reports = [r for r in reports if r.verdict == Verdict.failed]
     for report in not_reports:
-        typer.echo(f"nianbao: {report.source}: {report.verdict_reason}", err=True)
+        say(f"nianbao: {report.source}: {report.verdict_reason}")
     if errors:
         raise typer.Exit(EXIT_BAD_INPUT if not reports else 1)
     if not_reports:
@@ -292,7 +297,7 @@ def extract(
 
 def _batch(files: list[Path], out: Path, options: BatchOptions, names: dict, remote: RemoteOut | None) -> None:
     try:
-        result = run_batch(files, out, options, names=names)
+        result = run_batch(files, out, options, log=say, names=names)
     except BatchError as exc:
         fail(str(exc))
     except OSError as exc:  # the output folder filled up or went away mid-run
@@ -316,7 +321,7 @@ def _send(remote: RemoteOut) -> None:
         sent = remote.push()
     except RemoteError as exc:
         fail(f"{exc}; the finished inputs stay in {path_text(remote.local)}: run the same command again to send them")
-    typer.echo(f"nianbao: {sent} files sent to {remote.url}", err=True)
+    say(f"nianbao: {sent} files sent to {remote.url}")
 
 
 BENCH_KINDS = "txt,html,docx,pdf,pdf_embedded"
@@ -407,6 +412,26 @@ def bench(
     )
 
 
+def saved_records(text: str) -> list:
+    """The records of a file: one JSON record, a JSON list of them, or records.jsonl (one per line)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data":
+            raise
+        data = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return data if isinstance(data, list) else [data]
+
+
+def json_problem(exc: Exception) -> str:
+    """What is wrong with a JSON file, in a few words (never the traceback of a parser's limit)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).splitlines()[0][:200]
+
+
 @app.command()
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
@@ -414,22 +439,21 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
     from nianbao.assemble import decide
 
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
+        records = saved_records(record.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         fail(f"no such file: {path_text(record)}")
     except OSError as exc:
         fail(f"cannot read {path_text(record)}: {exc.strerror}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"{path_text(record)}: not a JSON record ({type(exc).__name__})")
-    records = data if isinstance(data, list) else [data]
+    except (ValueError, RecursionError) as exc:
+        fail(f"{path_text(record)}: not a JSON record ({json_problem(exc)})")
     if not records:
         fail(f"{path_text(record)}: no records in it")
     exit_code = 0
     for item in records:
         try:
             report = load_saved(item)
-        except ValueError as exc:
-            fail(f"{path_text(record)}: not a nianbao record ({exc})")
+        except (ValueError, RecursionError) as exc:
+            fail(f"{path_text(record)}: not a nianbao record ({json_problem(exc)})")
         if not report.cells:
             fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
         report.checks = run_checks(report.cells)
@@ -462,14 +486,16 @@ def review(
     """Build a static review site: every report, its cells on their source text, its problems, and across years."""
     from nianbao.review import ReviewError, build_site
 
+    writable_dir(site, f"-o {path_text(site)}")
     try:
         figures = build_site(path, site, jobs)
     except ReviewError as exc:
         fail(str(exc))
-    typer.echo(
+    except OSError as exc:
+        fail(f"cannot write the site in {path_text(site)}: {exc.strerror}")
+    say(
         f"wrote {site / 'index.html'}: {figures['reports']} reports, {figures['agencies']} agencies, "
-        f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s",
-        err=True,
+        f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s"
     )
 
 
@@ -552,19 +578,19 @@ def eval_command(
     except evaluate.EvalError as exc:
         fail(str(exc))
     for line in result["bad_cases"]:
-        typer.echo(f"nianbao: error: {line}", err=True)
+        say(f"nianbao: error: {line}")
     if not result["records"]:
         fail(f"no cases to evaluate in {cases}")
     evaluate.print_terminal(result, Console())
     json_path, md_path = evaluate.write_reports(result, report)
-    typer.echo(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}", err=True)
+    say(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}")
     threshold = min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy
     reasons = evaluate.gate(result, threshold, base, replayed=replay is not None)
     if save_baseline and not reasons:
         evaluate.save_baseline(baseline, result)
-        typer.echo(f"saved the {mode.value} baseline in {baseline}", err=True)
+        say(f"saved the {mode.value} baseline in {baseline}")
     for reason in reasons:
-        typer.echo(f"nianbao: eval failed: {reason}", err=True)
+        say(f"nianbao: eval failed: {reason}")
     raise typer.Exit(1 if reasons else (EXIT_BAD_INPUT if result["bad_cases"] else 0))
 
 
@@ -624,10 +650,7 @@ def model_serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)  # `kill` (a service manager's stop) must end the server too
     try:
         local.wait_until_ready(f"http://{host}:{port}/v1", timeout=300, process=process)
-        typer.echo(
-            f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1",
-            err=True,
-        )
+        say(f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1")
         process.wait()
     except local.ModelError as exc:
         fail(str(exc))
@@ -673,7 +696,7 @@ def model_record(
     from nianbao.model.recordings import RecordingError
 
     try:
-        record(cases or [CORPUS], out, settings, lambda line: typer.echo(line, err=True), modes, reuse)
+        record(cases or [CORPUS], out, settings, say, modes, reuse)
     except RecordingError as exc:
         fail(str(exc))
 
@@ -701,7 +724,7 @@ def cache_clear(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
 
     directory = cache_dir or default_cache_dir()
     removed = ResponseCache(directory).clear() if directory.is_dir() else 0
-    typer.echo(f"removed {removed} cached answers from {directory}", err=True)
+    say(f"removed {removed} cached answers from {directory}")
 
 
 def main() -> None:

@@ -56,9 +56,18 @@ class ReviewError(Exception):
 
 def record_lines(path: Path) -> Iterator[str]:
     """One record's JSON per item, from a batch --out directory, a .jsonl file or a --format json file."""
+    try:
+        yield from _record_lines(path)
+    except UnicodeDecodeError:
+        raise ReviewError(f"{path}: not UTF-8 text") from None
+    except RecursionError:
+        raise ReviewError(f"{path}: not a JSON list of records (nested too deep)") from None
+
+
+def _record_lines(path: Path) -> Iterator[str]:
     if path.is_dir():
         if (path / "records.jsonl").is_file():
-            yield from record_lines(path / "records.jsonl")
+            yield from _record_lines(path / "records.jsonl")
         elif (path / "records").is_dir():
             for file in sorted((path / "records").glob("*.json")):
                 yield file.read_text(encoding="utf-8")
@@ -67,14 +76,15 @@ def record_lines(path: Path) -> Iterator[str]:
         return
     if not path.is_file():
         raise ReviewError(f"no such file: {path}")
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         first = handle.read(1)
         handle.seek(0)
         if first == "[":
             try:
                 items = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise ReviewError(f"{path}: not a JSON list of records ({exc.msg})") from None
+            except ValueError as exc:  # not JSON, or a number past Python's 4,300-digit limit
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).splitlines()[0][:200]
+                raise ReviewError(f"{path}: not a JSON list of records ({reason})") from None
             yield from (json.dumps(item, ensure_ascii=False) for item in items)
             return
         lines = [line for line in handle if line.strip()]
@@ -84,15 +94,22 @@ def record_lines(path: Path) -> Iterator[str]:
         yield from lines
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 def parse_record(line: str, where: str = "") -> Report:
+    """A record, refused (one line) unless it is one; its content hash names its page, so it must be a sha256."""
     try:
         report = Report.model_validate_json(line)
-    except ValueError as exc:
-        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0]})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0][:200]})") from None
     if not report.cells and report.verdict.value != "failed":
         raise ReviewError(
             f"{where}a record without cells (write records with `nianbao extract --format json` or --out)"
         )
+    sha = report.meta.input_sha256
+    if sha is not None and not _SHA256.fullmatch(sha):
+        raise ReviewError(f"{where}meta.input_sha256 is not a sha256 (64 lowercase hex digits)")
     return report
 
 
@@ -146,17 +163,29 @@ def problems(report: Report) -> dict[str, int]:
 
 
 def source_text(report: Report) -> tuple[str | None, str]:
-    """(the normalised text the spans point into, a note when it cannot be shown)."""
-    from nianbao.ingest import IngestError, ingest_path
+    """(the normalised text the spans point into, a note when it cannot be shown).
 
-    if not report.source or not Path(report.source).is_file():
-        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    A records file may come from anyone and its `source` may name any file (`/etc/passwd`): the file is
+    read only when its bytes hash to the record's `input_sha256`, so a page shows nothing but the input
+    the record was extracted from."""
+    from nianbao.ingest import MAX_INPUT_BYTES, IngestError, ingest_bytes
+
+    expected = report.meta.input_sha256
+    if not expected:
+        return None, "the record names no content hash, so its input is not read: spans are listed, not shown"
+    path = Path(report.source or "")
     try:
-        doc = ingest_path(report.source)
+        data = path.read_bytes() if path.is_file() and path.stat().st_size <= MAX_INPUT_BYTES else b""
+    except (OSError, ValueError):  # unreadable, or a name no file can have (a NUL byte)
+        data = b""
+    if not data:
+        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
+    try:
+        doc = ingest_bytes(data, path.name)
     except IngestError as exc:
         return None, f"the input cannot be read again ({exc})"
-    if report.meta.input_sha256 and doc.sha256 != report.meta.input_sha256:
-        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
     if len(doc.text) > MAX_TEXT:
         return doc.text[:MAX_TEXT], f"the text is cut at {MAX_TEXT:,} characters"
     return doc.text, ""
