@@ -563,6 +563,7 @@ def eval_command(
 
     if save_baseline and baseline is None:
         fail("--save-baseline needs --baseline PATH")
+    writable_dir(report.parent, f"--report {path_text(report)}")  # before minutes of work, not after
     try:
         base = evaluate.load_baseline(baseline, mode.value) if baseline and not save_baseline else None
         options = Options(
@@ -582,7 +583,10 @@ def eval_command(
     if not result["records"]:
         fail(f"no cases to evaluate in {cases}")
     evaluate.print_terminal(result, Console())
-    json_path, md_path = evaluate.write_reports(result, report)
+    try:
+        json_path, md_path = evaluate.write_reports(result, report)
+    except OSError as exc:
+        fail(f"--report {path_text(report)}: cannot write: {exc.strerror or exc}")
     say(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}")
     threshold = min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy
     reasons = evaluate.gate(result, threshold, base, replayed=replay is not None)
@@ -704,26 +708,32 @@ def model_record(
 @cache_app.command("stats")
 def cache_stats(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Entries and bytes in the answer cache."""
-    from nianbao.model.cache import ResponseCache
+    from nianbao.model.cache import CacheError, ResponseCache
     from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    stats = (
-        ResponseCache(directory).stats()
-        if directory.is_dir()
-        else {"directory": str(directory), "entries": 0, "bytes": 0}
-    )
+    try:
+        stats = (
+            ResponseCache(directory).stats()
+            if directory.is_dir()
+            else {"directory": str(directory), "entries": 0, "bytes": 0}
+        )
+    except CacheError as exc:
+        fail(str(exc))
     typer.echo(json.dumps(stats))
 
 
 @cache_app.command("clear")
 def cache_clear(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Remove every cached answer."""
-    from nianbao.model.cache import ResponseCache
+    from nianbao.model.cache import CacheError, ResponseCache
     from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    removed = ResponseCache(directory).clear() if directory.is_dir() else 0
+    try:
+        removed = ResponseCache(directory).clear() if directory.is_dir() else 0
+    except CacheError as exc:
+        fail(str(exc))
     say(f"removed {removed} cached answers from {directory}")
 
 

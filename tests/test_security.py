@@ -135,8 +135,15 @@ def page_server(tmp_path):
 def test_a_password_in_an_input_url_reaches_no_file_and_no_message(tmp_path, page_server, monkeypatch):
     url = f"http://user:{PASSWORD}@{page_server}/dir/report.txt"
     out = tmp_path / "out"
+    missing = subprocess.run(
+        [*NIANBAO, "extract", f"http://user:{PASSWORD}@{page_server}/missing.txt"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NIANBAO_STAGING": str(tmp_path / "staging")},
+    )
+    assert missing.returncode == 2 and f"http://{page_server}/missing.txt" in missing.stderr
     batch = subprocess.run(
-        [*NIANBAO, "extract", url, f"http://user:{PASSWORD}@{page_server}/missing.txt", "--out", str(out)],
+        [*NIANBAO, "extract", url, "--out", str(out)],
         capture_output=True,
         text=True,
         env={**os.environ, "NIANBAO_STAGING": str(tmp_path / "staging")},
@@ -147,11 +154,11 @@ def test_a_password_in_an_input_url_reaches_no_file_and_no_message(tmp_path, pag
         text=True,
         env={**os.environ, "NIANBAO_STAGING": str(tmp_path / "staging")},
     )
-    site = nianbao("review", str(out), "-o", str(tmp_path / "site"))
-    assert site.returncode == 0, site.err
+    site = subprocess.run([*NIANBAO, "review", str(out), "-o", str(tmp_path / "site")], capture_output=True, text=True)
+    assert site.returncode == 0, site.stderr
     records = (out / "records.jsonl").read_text(encoding="utf-8")
     assert f"http://{page_server}/dir/report.txt" in records
-    for run in (batch, single, site):
+    for run in (missing, batch, single, site):
         assert PASSWORD not in run.stdout + run.stderr
     for path in tmp_path.rglob("*"):
         assert not path.is_file() or PASSWORD.encode() not in path.read_bytes(), path
