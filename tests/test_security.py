@@ -206,11 +206,13 @@ def test_extract_of_a_missing_file_or_a_folder_raises(tmp_path):
         extract(tmp_path)
 
 
-def test_extract_of_a_long_line_of_text_reads_it_as_text():
-    report = extract("政府信息公开" * 100)
+def test_extract_of_a_long_line_is_text_or_an_ingest_error_never_an_oserror():
+    report = extract("政府信息公开" * 1000)  # over PATH_MAX: no file has such a name
     assert report.source == "<text>" and report.verdict.value == "failed"
-    with pytest.raises(IngestError, match="File name too long|cannot read"):
-        extract("x" * 300 + ".txt")
+    for name in ("政府信息公开" * 100, "x" * 300 + ".txt", "a\x00b.txt"):
+        with pytest.raises(IngestError, match="File name too long|no such file"):
+            extract(name)
+    assert extract("<html><body><p>政府信息公开</p></body></html>").source == "<text>"
 
 
 def test_extract_takes_bytes_as_a_page():
