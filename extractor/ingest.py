@@ -28,7 +28,7 @@ MAX_INPUT_BYTES = 25 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_PDF_PAGES = 200
 MAX_GRID_CELLS = 200_000
-MAX_PDF_INFLATED_BYTES = 256 * 2**20  # all non-image streams of one PDF, decompressed
+MAX_PDF_INFLATED_BYTES = 256 * 2**20  # all Flate streams of one PDF, decompressed
 HTML_MAX_DEPTH = 2048  # libxml2's nesting limit with huge_tree (256 without)
 
 Grid = list[list[str]]
@@ -392,21 +392,18 @@ _RUN_TEXT = {
 
 _MAX_DEFLATE_RATIO = 1032  # deflate's bound: a 258-byte match per (at least) two bits
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
-_IMAGE = re.compile(rb"/Subtype\s*/Image")
 
 
 def _check_inflated_size(data: bytes) -> None:
-    """Refuse a decompression bomb before PDFium inflates it whole: every stream but images (which
-    reading the text never decodes) is inflated here in bounded pieces, and their total is capped.
+    """Refuse a decompression bomb before PDFium inflates it whole: every Flate stream is inflated here
+    in bounded pieces, and their total is capped. Images count too: a stream's dictionary may say
+    `/Subtype /Image` and still be drawn as page content, and a scanned page's image is decoded for OCR.
 
     Deflate inflates at most 1032 times its size, so a file too small to reach the cap is not inflated."""
     if len(data) * _MAX_DEFLATE_RATIO <= MAX_PDF_INFLATED_BYTES:
         return
     total, view, piece = 0, memoryview(data), 64 * 1024
     for match in _STREAM_START.finditer(data):
-        head = data[max(0, match.start() - 2048) : match.start()]
-        if _IMAGE.search(head[head.rfind(b" obj") :]):
-            continue
         inflater = zlib.decompressobj()
         try:
             for start in range(match.end(), len(data), piece):

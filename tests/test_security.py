@@ -310,7 +310,7 @@ def test_a_file_name_with_escapes_reaches_stderr_escaped(tmp_path):
     news = tmp_path / "news\x1b[31m.html"
     news.write_bytes(hostile.NOT_A_REPORT.encode())
     for path in (name, news):
-        run = nianbao("extract", str(path))
+        run = nianbao("extract", str(path), "--mode", "rules")
         assert "\x1b" not in run.err and "\x07" not in run.err and run.err.count("\n") == 1, run.err
 
 
