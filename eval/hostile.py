@@ -7,6 +7,7 @@ distinct files (distinct content hashes) of every kind; nothing here is committe
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import random
@@ -318,7 +319,36 @@ NEW_BUILDERS: dict[str, Callable[[int], Case]] = {
     "operator_bomb": lambda i: Case(f"operators-{i}.pdf", operator_bomb(i), error="timed out"),
 }
 BUILDERS.update(NEW_BUILDERS)
-HEAVY = {"big", "zip_bomb", "pages_bomb", "inflate_bomb", "operator_bomb", "megabyte_cell"}  # made once per drill
+
+# ---------------------------------------------------------------- issue 20: names, image streams, pixels
+
+FORMULA_NAME = "=1+2+cmd|'calc'!A0"  # what a spreadsheet would run, as the start of a file name
+ESCAPE_NAME = (
+    "esc\x1b[2J\x1b]52;c;aGk=\x07\nnianbao: fake line"  # clears the screen, writes the clipboard, fakes a line
+)
+
+
+def image_stream_bomb(i: int = 0, gib: int = 1) -> bytes:
+    """inflate_bomb whose content stream says `/Subtype /Image`: it must count toward the cap all the same."""
+    return bare_pdf(_deflate(b"%d" % i + b" " * 2**20, gib * 1024), extra=b"/Subtype/Image")
+
+
+def _security_builders() -> dict[str, Callable[[int], Case]]:
+    """File names a spreadsheet runs or a terminal obeys, and bombs a stream's or an image's header hides.
+    The pixel bombs are refused by the OCR reader, so they are made where the ocr extra is installed."""
+    builders: dict[str, Callable[[int], Case]] = {
+        "formula_name": lambda i: Case(f"{FORMULA_NAME}-{i}.txt", _text(i).encode(), verdict="verified"),
+        "escape_name": lambda i: Case(f"{ESCAPE_NAME}-{i}.txt", _text(i).encode(), verdict="verified"),
+        "image_stream_bomb": lambda i: Case(f"image-stream-{i}.pdf", image_stream_bomb(i), error="inflate"),
+    }
+    if importlib.util.find_spec("rapidocr_onnxruntime") is not None:
+        builders["png_bomb"] = lambda i: Case(f"pixels-{i}.png", pixel_bomb("png", i), error="pixels")
+        builders["jpeg_bomb"] = lambda i: Case(f"pixels-{i}.jpg", pixel_bomb("jpeg", i), error="pixels")
+    return builders
+
+
+BUILDERS.update(_security_builders())
+HEAVY = {"big", "zip_bomb", "pages_bomb", "inflate_bomb", "operator_bomb", "megabyte_cell", "image_stream_bomb"}
 
 
 def write_hostile(out: Path, n: int) -> list[tuple[Path, Case]]:

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from nianbao import crossyear, extract, ingest
 from nianbao.datasets import dataset_rows
 from nianbao.eval import hostile
+from nianbao.eval.benchmark import _page_server
 from nianbao.eval.samples import CORPUS
 from nianbao.ingest import IngestError, ingest_bytes
 from nianbao.model.cache import ResponseCache
@@ -124,9 +124,7 @@ def page_server(tmp_path):
     folder = tmp_path / "served"
     (folder / "dir").mkdir(parents=True)
     (folder / "dir" / "report.txt").write_bytes(GOOD.read_bytes())
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _page_server(folder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"127.0.0.1:{server.server_address[1]}"
     server.shutdown()
