@@ -464,7 +464,7 @@ def bench_security(work: Path, jobs: int, timeout: float) -> tuple[Counter, list
     secret = base / "secret.txt"
     secret.write_text((CORPUS / "pingtan-2022.txt").read_text(encoding="utf-8") + SECRET + "\n", encoding="utf-8")
     planted = [
-        record | {"meta": record["meta"] | {"input_sha256": "../../../../escaped-by-review"}},
+        record | {"meta": record["meta"] | {"input_sha256": "../../../pwned"}},
         record | {"source": str(secret), "meta": record["meta"] | {"input_sha256": None}},
         record | {"source": "/proc/self/environ"},
     ]
@@ -472,7 +472,7 @@ def bench_security(work: Path, jobs: int, timeout: float) -> tuple[Counter, list
         records = base / f"planted-{n}.jsonl"
         records.write_text(json.dumps(item, ensure_ascii=False) + "\n", encoding="utf-8")
         runs.append(_drill([*cli, "review", str(records), "-o", str(base / f"site-{n}" / "a" / "b")], None, 600))
-    figures["path-bearing records: files written outside the site"] = sum(1 for _ in work.rglob("escaped-by-review*"))
+    figures["path-bearing records: files written outside the site"] = sum(1 for _ in work.rglob("pwned*"))
     figures["path-bearing records: secrets published"] = sum(
         1 for p in base.glob("site-*/**/*.html") if SECRET in p.read_text(encoding="utf-8")
     )
