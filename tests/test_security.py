@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from nianbao import crossyear, extract, ingest
 from nianbao.datasets import dataset_rows
 from nianbao.eval import hostile
@@ -208,7 +207,7 @@ def test_extract_of_a_long_line_is_text_or_an_ingest_error_never_an_oserror():
     report = extract("政府信息公开" * 1000)  # over PATH_MAX: no file has such a name
     assert report.source == "<text>" and report.verdict.value == "failed"
     for name in ("政府信息公开" * 100, "x" * 300 + ".txt", "a\x00b.txt"):
-        with pytest.raises(IngestError, match="File name too long|no such file"):
+        with pytest.raises(IngestError, match=r"File name too long|no such file"):
             extract(name)
     assert extract("<html><body><p>政府信息公开</p></body></html>").source == "<text>"
 
@@ -268,7 +267,7 @@ def endless_server():
     """A loopback HTTP folder whose every page links one level deeper, without end."""
 
     class Endless(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             body = f'<html><body><a href="{self.path.rstrip("/")}/d/">d</a></body></html>'.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -276,7 +275,7 @@ def endless_server():
             self.end_headers()
             self.wfile.write(body)
 
-        do_HEAD = do_GET  # noqa: N815
+        do_HEAD = do_GET
 
         def log_message(self, *args):
             pass
