@@ -334,11 +334,12 @@ def image_stream_bomb(i: int = 0, gib: int = 1) -> bytes:
 
 
 def _security_builders() -> dict[str, Callable[[int], Case]]:
-    """File names a spreadsheet runs or a terminal obeys, and bombs a stream's or an image's header hides.
+    """File names a spreadsheet runs or a terminal obeys (their pages distinct from every other kind's),
+    and bombs a stream's or an image's header hides.
     The pixel bombs are refused by the OCR reader, so they are made where the ocr extra is installed."""
     builders: dict[str, Callable[[int], Case]] = {
-        "formula_name": lambda i: Case(f"{FORMULA_NAME}-{i}.txt", _text(i).encode(), verdict="verified"),
-        "escape_name": lambda i: Case(f"{ESCAPE_NAME}-{i}.txt", _text(i).encode(), verdict="verified"),
+        "formula_name": lambda i: Case(f"{FORMULA_NAME}-{i}.txt", _text(1000 + i).encode(), verdict="verified"),
+        "escape_name": lambda i: Case(f"{ESCAPE_NAME}-{i}.txt", _text(2000 + i).encode(), verdict="verified"),
         "image_stream_bomb": lambda i: Case(f"image-stream-{i}.pdf", image_stream_bomb(i), error="inflate"),
     }
     if importlib.util.find_spec("rapidocr_onnxruntime") is not None:
