@@ -14,12 +14,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from nianbao import crossyear, extract, ingest
+from nianbao import crossyear, extract
 from nianbao.datasets import dataset_rows
 from nianbao.eval import hostile
 from nianbao.eval.benchmark import _page_server
 from nianbao.eval.samples import CORPUS
-from nianbao.ingest import IngestError, ingest_bytes
+from nianbao.ingest import IngestError, ingest_bytes, pdf
 from nianbao.model.cache import ResponseCache
 from nianbao.model.scrub import scrub
 from nianbao.pipeline import extract_path
@@ -315,10 +315,10 @@ def test_a_file_name_with_escapes_reaches_stderr_escaped(tmp_path):
 
 
 def test_a_stream_that_calls_itself_an_image_is_still_capped(monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_PDF_INFLATED_BYTES", 2**20)
+    monkeypatch.setattr(pdf, "MAX_PDF_INFLATED_BYTES", 2**20)
     bomb = hostile.bare_pdf(hostile._deflate(b" " * 2**16, 64), extra=b"/Subtype/Image")
     with pytest.raises(IngestError, match="inflate"):
-        ingest._check_inflated_size(bomb)
+        pdf._check_inflated_size(bomb)
 
 
 @pytest.mark.parametrize("kind", ["png", "jpeg"])
