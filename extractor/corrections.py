@@ -90,8 +90,10 @@ def apply(report: Report, correction: Correction, doc: Document, parsed: ParsedT
     for check in report.checks:
         if check.severity == "hard" and check.status == "fail" and typed & set(check.cells):
             check.cause = "unknown"  # the person's reading or the agency's arithmetic: nothing here tells
-            check.suspects = [*check.suspects, *(k for k in check.cells if k in typed and k not in check.suspects)]
-            broken.append(check)
+            # the typed cell a row and a column failure meet at, where localise found one; else every typed cell
+            named = [k for k in check.suspects if k in typed] or [k for k in check.cells if k in typed]
+            check.suspects = [*check.suspects, *(k for k in named if k not in check.suspects)]
+            broken.append((check, named))
     report.warnings = [
         *(w for w in report.warnings if w not in old_soft),
         *(c.message for c in report.checks if c.severity == "soft" and c.status == "fail"),
@@ -101,7 +103,7 @@ def apply(report: Report, correction: Correction, doc: Document, parsed: ParsedT
         update={"cells_from_person": len(person), "corrections_sha256": correction.digest}
     )
     if broken:
-        names = ", ".join(f"{c.id} ({', '.join(k for k in c.cells if k in typed)})" for c in broken)
+        names = ", ".join(f"{c.id} ({', '.join(named)})" for c, named in broken)
         report.verdict = Verdict.needs_review
         report.verdict_reason = f"a person's corrections break {names}: check the values typed against the page"
     else:

@@ -16,11 +16,13 @@ from pathlib import Path
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 from nianbao.schemas.record import Report
 
-# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
+# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified);
+# `confirmed`: those a person corrected or confirmed (corrections.jsonl) and the record stands behind
 META_COLUMNS = (
     "source",
     "verdict",
     "unverified",
+    "confirmed",
     "agency_name",
     "report_year",
     "template",
@@ -121,6 +123,7 @@ def wide_row(report: Report) -> dict:
         "source": report.source,
         "verdict": report.verdict.value,
         "unverified": ";".join(report.unverified),
+        "confirmed": ";".join(k for k, s in report.cell_status().items() if s == "confirmed"),
         "agency_name": meta.agency_name,
         "report_year": meta.report_year,
         "template": meta.template,
