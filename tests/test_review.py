@@ -85,7 +85,7 @@ def test_the_site_needs_no_network(site):
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r'(?:src|href)="(?:https?:)?//', text), page
-    assert {p.name for p in (site / "static").iterdir()} == {"site.css", "index.js", "report.js"}
+    assert {p.name for p in (site / "static").iterdir()} == {"site.css", "index.js", "report.js", "identities.js", "corrections.js", "edit.js"}
 
 
 def test_cell_status_colours(tmp_path):
