@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nianbao.assemble import build_report, complete_cells
 from nianbao import corrections as person
+from nianbao.assemble import build_report, complete_cells
 from nianbao.check import CHECKER_VERSION
 from nianbao.ingest import Document, ingest_path, path_text
 from nianbao.model.settings import Settings

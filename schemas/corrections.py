@@ -16,9 +16,8 @@ import json
 import re
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from nianbao.schemas.keys import DECIMAL_KEYS, KNOWN_KEYS, SIGNED_KEYS
+from pydantic import BaseModel, ConfigDict, Field
 
 CellValue = int | Decimal | None
 _SHA256 = re.compile(r"[0-9a-f]{64}")

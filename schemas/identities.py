@@ -45,7 +45,7 @@ def _table3(shape: str) -> list[dict]:
     leaves = T3_LEAF_ROWS
     rows = list(T3_ROWS)
     if shape == "gov2019":
-        leaves = tuple(r for r in T3_LEAF_ROWS if r not in OTHER_SUB_ROWS) + (OTHER_TOTAL_ROW,)
+        leaves = (*(r for r in T3_LEAF_ROWS if r not in OTHER_SUB_ROWS), OTHER_TOTAL_ROW)
         rows = [r for r in T3_ROWS if r not in OTHER_SUB_ROWS]
         rows.insert(rows.index("total_processed"), OTHER_TOTAL_ROW)
     ids = [_identity(f"T3.row:{r}", [t3_key(r, "total")], [t3_key(r, c) for c in T3_APPLICANT_COLUMNS]) for r in rows]

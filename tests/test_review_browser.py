@@ -13,12 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_review import CORPUS, NIANBAO, batch_of, rows_of
-
 from nianbao.batch import BatchOptions, run_batch
 from nianbao.review import build_site
 from nianbao.review.build import report_id
 from nianbao.schemas.record import Report
+from test_review import CORPUS, NIANBAO, batch_of, rows_of
 
 CHROMIUM = os.environ.get("NIANBAO_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -194,7 +193,9 @@ def test_a_person_corrects_a_needs_model_report_and_the_pipeline_verifies_it(bro
     fixed = _extract(page_file, _download(page, "#download", tmp_path / "corrections.jsonl"))
     assert fixed["verdict"] == "verified" and fixed["unverified"] == []
     granted = {k: c for k, c in fixed["cells"].items() if k.startswith("applications.granted.")}
-    assert {c["source"] for c in granted.values()} == {"person"} and granted["applications.granted.total"]["value"] == 48
+    assert {c["source"] for c in granted.values()} == {"person"} and granted["applications.granted.total"][
+        "value"
+    ] == 48
     assert fixed["provenance"]["cells_from_person"] == 7
 
     # the edits survive a reload (localStorage); a wrong value turns the identity red and the record unverified
