@@ -444,8 +444,7 @@ def bench(
 @app.command()
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
-    from nianbao.assemble import decide
-    from nianbao.check import run_checks
+    from nianbao.corrections import judge
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
@@ -466,8 +465,7 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
             fail(f"{path_text(record)}: not a nianbao record ({exc})")
         if not report.cells:
             fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
-        report.checks = run_checks(report.cells)
-        report.verdict, report.verdict_reason = decide(report, None, "")
+        judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
         failing = [c for c in report.checks if c.status == "fail"]
         typer.echo(
             json.dumps(

@@ -83,35 +83,46 @@ def apply(report: Report, correction: Correction, doc: Document, parsed: ParsedT
             cells[key] = person_cell(value, machine)
     old_soft = {c.message for c in report.checks if c.severity == "soft" and c.status == "fail"}
     report = report.with_cells(cells)
-    report.checks = run_checks(report.cells, doc.text)
-    person = {k for k, c in report.cells.items() if c.source == "person"}
-    typed = {k for k, c in report.cells.items() if "corrected" in c.flags}
-    broken = []
-    for check in report.checks:
-        if check.severity == "hard" and check.status == "fail" and typed & set(check.cells):
-            check.cause = "unknown"  # the person's reading or the agency's arithmetic: nothing here tells
-            # the typed cell a row and a column failure meet at, where localise found one; else every typed cell
-            named = [k for k in check.suspects if k in typed] or [k for k in check.cells if k in typed]
-            check.suspects = [*check.suspects, *(k for k in named if k not in check.suspects)]
-            broken.append((check, named))
+    judge(report, parsed, doc.text)
     report.warnings = [
         *(w for w in report.warnings if w not in old_soft),
         *(c.message for c in report.checks if c.severity == "soft" and c.status == "fail"),
         *(f"corrections: {k} is not a cell of this {report.meta.template} record: not applied" for k in skipped),
     ]
     report.provenance = report.provenance.model_copy(
-        update={"cells_from_person": len(person), "corrections_sha256": correction.digest}
+        update={
+            "cells_from_person": sum(1 for c in report.cells.values() if c.source == "person"),
+            "corrections_sha256": correction.digest,
+        }
     )
+    if doc.warnings and report.verdict != Verdict.verified:
+        report.verdict_reason = "; ".join([*doc.warnings, report.verdict_reason])
+    return report
+
+
+def judge(report: Report, parsed: ParsedTables | None, text: str) -> None:
+    """Checks and verdict from scratch, in place, for any record (`nianbao check` too). A failing identity with a
+    person's corrected value in it has cause `unknown` and names that cell: a mistyped value and the agency's own
+    slip look the same, so the record is `needs_review`."""
+    report.checks = run_checks(report.cells, text)
+    typed = {k for k, c in report.cells.items() if "corrected" in c.flags and c.source == "person"}
+    broken = []
+    for check in report.checks:
+        if check.severity == "hard" and check.status == "fail" and typed & set(check.cells):
+            check.cause = "unknown"
+            # the typed cell a row and a column failure meet at, where localise found one; else every typed cell
+            named = [k for k in check.suspects if k in typed] or [k for k in check.cells if k in typed]
+            check.suspects = [*check.suspects, *(k for k in named if k not in check.suspects)]
+            broken.append((check, named))
     if broken:
         names = ", ".join(f"{c.id} ({', '.join(named)})" for c, named in broken)
         report.verdict = Verdict.needs_review
         report.verdict_reason = f"a person's corrections break {names}: check the values typed against the page"
     else:
-        report.verdict, report.verdict_reason = decide(report, parsed, doc.text)
-    report.verdict_reason += f" ({len(person)} cells as a person corrected or confirmed them)"
-    if doc.warnings and report.verdict != Verdict.verified:
-        report.verdict_reason = "; ".join([*doc.warnings, report.verdict_reason])
-    return report
+        report.verdict, report.verdict_reason = decide(report, parsed, text)
+    person = sum(1 for c in report.cells.values() if c.source == "person")
+    if person:
+        report.verdict_reason += f" ({person} cells as a person corrected or confirmed them)"
 
 
 def applied(corrections: dict[str, Correction], sha256: str) -> str | None:

@@ -199,3 +199,31 @@ def test_the_review_site_ships_the_checkers_own_identities():
     text = identities_script()
     data = json.loads(text.removeprefix("window.NIANBAO_IDENTITIES = ").rstrip().rstrip(";"))
     assert {k: v for k, v in data.items() if k != "decimal_keys"} == definitions()
+
+
+def test_nianbao_check_judges_a_corrected_record_as_extract_does(tmp_path):
+    wrong = write(tmp_path / "c.jsonl", {"input_sha256": sha(CLEAN), "cells": {"applications.granted.total": 49}})
+    saved = tmp_path / "record.json"
+    assert extract(str(CLEAN), "--format", "json", "-o", str(saved), "--corrections", str(wrong)).returncode == 0
+    done = subprocess.run([*NIANBAO, "check", str(saved)], capture_output=True, text=True)
+    line = json.loads(done.stdout)
+    assert done.returncode == 1 and line["verdict"] == "needs_review"
+    assert line["verdict_reason"] == json.loads(saved.read_text())[0]["verdict_reason"]
+
+
+def test_the_review_index_counts_the_reports_a_person_finished(tmp_path):
+    from nianbao.review import build_site
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    for page in (PINGTAN, CLEAN):
+        (inputs / page.name).write_bytes(page.read_bytes())
+    fixes, _ = person.load(write(tmp_path / "c.jsonl", {"input_sha256": sha(PINGTAN), "cells": T2}))
+    run_batch(
+        sorted(inputs.iterdir()), out, BatchOptions(Options(corrections=fixes), jobs=1, progress=False), log=print
+    )
+    build_site(out, tmp_path / "site")
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'finished by a person: <b id="by-person">1</b> verified' in html
+    page = next((tmp_path / "site" / "r").glob(f"{sha(PINGTAN)[:16]}.html")).read_text(encoding="utf-8")
+    assert 'id="cell-active.normative_docs.issued" class="c st-person"' in page

@@ -119,7 +119,7 @@ def cell_statuses(report: Report) -> dict[str, str]:
     for key, cell in report.cells.items():
         if "not_found" in cell.flags:
             status = "absent"
-        elif key in unverified or cell.candidates or "ambiguous" in cell.flags:
+        elif key in unverified or (cell.source != "person" and (cell.candidates or "ambiguous" in cell.flags)):
             status = "unverified"
         elif key in failing:
             status = "failing"
@@ -219,7 +219,7 @@ def cell_title(cell) -> str:
         parts.append(repr(cell.raw) + (f" @{cell.span[0]}–{cell.span[1]}" if cell.span else ""))
     parts += cell.flags
     if cell.candidates:
-        parts.append("one of " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+        parts.append(("read as " if cell.source == "person" else "") + "one of " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
     return " · ".join(parts)
 
 
