@@ -343,7 +343,8 @@ class Report(BaseModel):
         identities hold is checked by them alone: it stands only where one of them is checked and holds (a
         hyphen read as "1" in a row OCR otherwise lost is no reading to stand behind). Any other value may
         be wrong whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
-        `not_found`, `ambiguous`).
+        `not_found`, `ambiguous`). A person's value (`source == "person"`, corrections.jsonl) is evidence: listed
+        only where an identity it takes part in fails for a cause other than the source.
         """
         involved: dict[str, set[str]] = {}
         for check in self.checks:

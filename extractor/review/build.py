@@ -219,7 +219,11 @@ def cell_title(cell) -> str:
         parts.append(repr(cell.raw) + (f" @{cell.span[0]}–{cell.span[1]}" if cell.span else ""))
     parts += cell.flags
     if cell.candidates:
-        parts.append(("read as " if cell.source == "person" else "") + "one of " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+        parts.append(
+            ("read as " if cell.source == "person" else "")
+            + "one of "
+            + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates)
+        )
     return " · ".join(parts)
 
 
