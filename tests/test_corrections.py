@@ -227,3 +227,10 @@ def test_the_review_index_counts_the_reports_a_person_finished(tmp_path):
     assert 'finished by a person: <b id="by-person">1</b><' in html
     page = next((tmp_path / "site" / "r").glob(f"{sha(PINGTAN)[:16]}.html")).read_text(encoding="utf-8")
     assert 'id="cell-active.normative_docs.issued" class="c st-person"' in page
+
+
+def test_the_cells_line_lists_what_a_person_stands_behind(tmp_path):
+    fixes = write(tmp_path / "c.jsonl", {"input_sha256": sha(PINGTAN), "cells": T2})
+    line = json.loads(extract(str(PINGTAN), "--corrections", str(fixes)).stdout)
+    assert line["confirmed"] == list(T2) and line["unverified"] == [] and line["provenance"]["cells_from_person"] == 3
+    assert json.loads(extract(str(PINGTAN)).stdout)["confirmed"] == []
