@@ -246,3 +246,20 @@ def test_corrections_download_for_the_agency_and_the_site(browser, tmp_path):
     agency = _download(page, "[data-corrections]", tmp_path / "agency.jsonl").read_text(encoding="utf-8")
     assert json.loads(agency) == line
     assert errors == []
+
+
+def test_a_reading_is_taken_from_the_candidates_or_a_neighbouring_years_suggestion(browser, site, tmp_path):
+    row = next(r for r in rows_of(site) if r["year"] == 2021)
+    page, errors = watched(browser)
+    page.goto((site / "r" / f"{row['id']}.html").as_uri())
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    page.click("tr.reading[data-values='69 3 665']")  # 2022's suggestion, its second reading
+    keys = ["active.normative_docs.issued", "active.normative_docs.repealed", "active.normative_docs.in_force"]
+    assert [page.input_value(f"input[name='{k}']") for k in keys] == ["69", "3", "665"]
+    page.click("#cell-active\\.normative_docs\\.issued")
+    page.click('#ed-candidates button >> text="693"')  # one of the glued run's readings instead
+    assert page.input_value("input[name='active.normative_docs.issued']") == "693"
+    line = json.loads(_download(page, "#download", tmp_path / "c.jsonl").read_text(encoding="utf-8"))
+    assert line["cells"] == {keys[0]: 693, keys[1]: 3, keys[2]: 665} and line["input_sha256"] == row["sha256"]
+    assert errors == []

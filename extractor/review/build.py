@@ -276,6 +276,7 @@ def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str],
         "status": status,
         "suggested": td.key in suggested,
         "title": cell_title(cell),
+        "candidates": " ".join(str(json_value(c)) for c in cell.candidates if c is not None) if cell else "",
         "colspan": td.colspan,
         "rowspan": td.rowspan,
     }

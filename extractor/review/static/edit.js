@@ -100,6 +100,16 @@
     $("ed-state").textContent = mark ? "marked " + mark.replace(/_/g, " ") : { "p-edit": "corrected", "p-ok": "confirmed",
       "p-bad": "not a valid value", "": "as read" }[state(selected)];
     $("ed-confirm").disabled = inputs[selected].defaultValue.trim() === "";
+    var readings = $("ed-candidates"), candidates = (td.dataset.candidates || "").split(" ").filter(Boolean);
+    readings.hidden = !candidates.length;
+    readings.querySelectorAll("button").forEach(function (b) { b.remove(); });
+    candidates.forEach(function (c) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = c;
+      b.addEventListener("click", function () { delete entry.marks[selected]; set(selected, c); });
+      readings.appendChild(b);
+    });
   }
   function select(key) { selected = key; showEditor(); }
   function set(key, text) {
@@ -171,7 +181,20 @@
     if (absent.length) gold.not_on_page = absent;
     C.download(data.input.replace(/\.[^.]*$/, "") + ".gold.json", JSON.stringify(gold, null, 1) + "\n", "application/json");
   });
-  $("live").addEventListener("click", function (e) {
+  // A reading a neighbouring year suggests (a row of its table): a click types it into its cells.
+  document.querySelectorAll("tr.reading").forEach(function (tr) {
+    tr.addEventListener("click", function () {
+      var values = tr.dataset.values.split(" ");
+      tr.dataset.keys.split(" ").forEach(function (k, i) {
+        if (!inputs[k]) return;
+        delete entry.marks[k];
+        entry.cells[k] = values[i];
+        inputs[k].value = values[i];
+      });
+      render();
+    });
+  });
+    $("live").addEventListener("click", function (e) {
     var li = e.target.closest("li[data-cells]");
     if (!li) return;
     document.querySelectorAll("td.c.lit").forEach(function (td) { td.classList.remove("lit"); });
