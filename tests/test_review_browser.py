@@ -263,3 +263,21 @@ def test_a_reading_is_taken_from_the_candidates_or_a_neighbouring_years_suggesti
     line = json.loads(_download(page, "#download", tmp_path / "c.jsonl").read_text(encoding="utf-8"))
     assert line["cells"] == {keys[0]: 693, keys[1]: 3, keys[2]: 665} and line["input_sha256"] == row["sha256"]
     assert errors == []
+
+
+def test_the_pages_checker_agrees_with_the_python_checker_on_every_report(browser, site):
+    """One definition of the identities: untouched, each page computes what the record's checks say (hzq-2023
+    prints the 2019-style （六） row, whose cells the page lays out apart)."""
+    page, errors = watched(browser)
+    page.goto((site / "index.html").as_uri())
+    page.evaluate("localStorage.clear()")
+    records = (site.parent / "out" / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    shapes = set()
+    for line in records:
+        record = Report.model_validate_json(line)
+        page.goto((site / "r" / f"{report_id(record)}.html").as_uri())
+        live = {c["id"]: c["status"] for c in page.evaluate("window.nianbaoReview.check()")}
+        hard = {c.id: c.status for c in record.checks if c.severity == "hard" and not c.id.startswith("nonneg")}
+        assert live == hard, record.source
+        shapes.add("T3.row:other_total" in live)
+    assert shapes == {True, False} and errors == []

@@ -259,6 +259,14 @@ def layout(report: Report, statuses: dict[str, str], suggested: set[str]) -> lis
             rows.append([_cell(td, report, statuses, suggested, numbers) for td in row])
         first_key = next(td.key for row in table.rows for td in row if td.key)
         tables.append({"title": TABLE_TITLES[table_of(first_key)], "rows": rows})
+    laid_out = {td["key"] for table in tables for row in table["rows"] for td in row if td.get("key")}
+    rest = [k for k in report.cells if k not in laid_out]  # the 2019 template's table 二 and （六） row
+    if rest:
+        rows = [
+            [{"text": k, "colspan": 1, "rowspan": 1}, _cell(Td("", key=k), report, statuses, suggested, numbers)]
+            for k in rest
+        ]
+        tables.append({"title": "2019 年模板的单元格 (cells of the 2019 template)", "rows": rows})
     return tables
 
 
