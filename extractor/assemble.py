@@ -79,7 +79,7 @@ def build_report(
     warnings: list[str],
 ) -> Report:
     """A record from cells: meta, checks and verdict recomputed from scratch."""
-    meta = extract_meta(doc.text, parsed.template if parsed else "unknown")
+    meta = extract_meta(doc.text, parsed.template if parsed else "unknown", doc.properties)
     meta = meta.model_copy(update={"input_name": doc.name, "input_format": doc.format, "input_sha256": doc.sha256})
     report = Report(source=source, meta=meta, provenance=provenance, warnings=[*doc.warnings, *warnings]).with_cells(
         cells

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nianbao import grid, pdffonts
+from nianbao.properties import docx_properties, html_properties, pdf_properties
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -62,6 +63,9 @@ class Document:
     warnings: tuple[str, ...] = ()  # a reading limit that was hit: part of the page was not read
     regions: list[Region] = field(default_factory=list)  # table cells of PDF and OCR pages
     ocr: bool = False  # the text was read by OCR from images: every value is a reading, not a printed fact
+    # where the page names itself outside its text (HTML <title>, PDF info, DOCX core properties, a crawl
+    # file's title column): metadata evidence for nianbao.meta, keyed as nianbao.properties names them
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 def path_text(path: str | Path) -> str:
@@ -690,18 +694,22 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
     warnings: tuple[str, ...] = ()
     regions: list[Region] = []
     scanned = False
+    properties: dict[str, str] = {}
     if fmt == "pdf":
         text, grids, regions, scanned = ingest_pdf(data)
+        properties = pdf_properties(data)
     elif fmt == "image":
         text, grids, regions = _ocr_pages(lambda ocr: ocr.open_image(data), "an image")
         scanned = True
     elif fmt == "docx":
         text, grids = ingest_docx(data)
+        properties = docx_properties(data)
     else:
         text = decode_text(data)
         if _looks_binary(text):
             raise IngestError("binary file, not a text page")
         if fmt == "html":
+            properties = html_properties(text)
             text, grids, warnings = ingest_html(text)
         elif "&nbsp;" in text or "&#" in text:  # text scraped from HTML with its entities left in
             text = html.unescape(text)
@@ -719,6 +727,7 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
         warnings=warnings,
         regions=regions,
         ocr=scanned,
+        properties=properties,
     )
 
 
