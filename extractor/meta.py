@@ -20,7 +20,7 @@ HEAD_CHARS = 6000  # the title sits above the first table: past this it is no lo
 TITLE_MAX = 90  # characters of a title line (chrome included); longer lines are prose
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _TITLE_END = re.compile(r"年\s*度\s*报\s*告|年\s*报")
-_PHRASE = re.compile(r"信息公开|政务公开")
+_PHRASE = re.compile(r"政府信息公开|政务公开|信息公开")
 # a line a converter or a crawler puts above the page: never part of a title, never an agency
 _CONVERTER_HEADING = re.compile(
     r"^[#=\-—*_\s|]*(?:正文|目录|附件\s*\d*|封面|全文|内容|文章内容|原文|首页|标题|打印|关闭)[=\-—*_\s|:：]*$"
@@ -37,19 +37,51 @@ _ORGANISATION_END = re.compile(
 )
 _NOT_AN_AGENCY = re.compile(
     r"^(?:我|本|该|全|各|市|区|县|省)[^\d]{0,2}$|^(?:本|我)(?:机关|单位|部门|局|委|办|院|中心|县|区|市|镇|街道)"
-    r"|政府信息公开|政务公开|年度报告|^(?:正文|目录|附件|首页|标题|报告|工作|公开|内容)$"
+    r"|政府信息公开|政务公开|年度报告|[、的]|^(?:正文|目录|附件|首页|标题|报告|工作|公开|内容)$"
+    r"|^(?:中心|政府|人民政府|管委会|委员会|办公室|机关|单位|部门|区委|县委|市委)$"
 )
 # scope from the name alone, so that one agency gets the same answer every year: an area's government
 # (or the area itself) reports for the area; any office, bureau or centre for itself
 _AREA_GOVERNMENT = re.compile(
     r"(?:人民政府|政府|行政公署|管委会|管理委员会|省|市|区|县|州|盟|旗|镇|乡|街道|地区|自治区|自治州|自治县)$"
 )
+_TABLE_THREE = re.compile(r"收到和处理政府信息公开申请")
 _PERIOD = re.compile(
     r"(?:统计期限|统计时限|统计时间|统计区间|统计周期|数据期限|报告期|统计范围)[^。\n\d]{0,12}((?:19|20)\d{2})\s*年"
 )
-_PROSE_OPENING = re.compile(
-    r"(?:^|\n|。)\s*((?:19|20)\d{2})\s*年度?\s*[,，]\s*([^，,。；;\n]{2,40}?)\s*"
-    r"(?:坚持|认真|始终|深入|全面|紧紧|紧扣|在|以|按照|围绕|严格|持续|高度|积极|进一步|继续|切实|聚焦|立足|把|扎实|不断|着力|结合|根据|依据|贯彻|共)"
+_PROSE_OPENING = re.compile(r"(?:^|\n|。|\s|情况)[\s|]*((?:19|20)\d{2})\s*年度?\s*[,，]\s*([^，,。；;\n]{2,60})")
+# what follows an agency's name at the start of an opening sentence ('2023年，××局认真贯彻……')
+_PROSE_VERBS = (
+    "坚持",
+    "认真",
+    "始终",
+    "深入",
+    "全面",
+    "紧紧",
+    "紧扣",
+    "在",
+    "以",
+    "按照",
+    "围绕",
+    "严格",
+    "持续",
+    "高度",
+    "积极",
+    "进一步",
+    "继续",
+    "切实",
+    "聚焦",
+    "立足",
+    "把",
+    "扎实",
+    "不断",
+    "着力",
+    "结合",
+    "根据",
+    "依据",
+    "贯彻",
+    "共",
+    "政府信息",
 )
 _PROSE_PUBLISHES = re.compile(
     r"现(?:将|予|就)?(?:公布|发布|向社会公布)?\s*([^，,。；;\n《]{2,40}?)\s*((?:19|20)\d{2})\s*年度?\s*(?:政府信息公开|政务公开)"
@@ -129,7 +161,11 @@ def _title_at(lines: list[str], end: int) -> tuple[str, int] | None:
         title = _clean_title(previous) + title
         start -= 1
     flat = _flat(title)
-    return (flat, start) if _PHRASE.search(flat) else None
+    phrase = _PHRASE.search(flat)
+    if not phrase:
+        return None
+    end_of_title = _TITLE_END.search(flat, phrase.end())  # a site's name after the title is not the title
+    return (flat[: end_of_title.end()] if end_of_title else flat), start
 
 
 def parse_title(title: str) -> tuple[str | None, int | None]:
@@ -166,25 +202,28 @@ def find_title(text: str) -> str | None:
 
 
 def report_titles(text: str) -> list[tuple[int, str | None, int]]:
-    """(offset, agency, year) of each distinct report title in the whole text, at its first line: more
-    than one means the page holds more than one report (two years, two agencies)."""
-    found: list[tuple[int, str | None, int]] = []
-    lines = text.split("\n")
+    """(offset, agency, year) of each distinct report on the page, at its title's first line: a title
+    counts only when its own table 三 follows it (a link to last year's report is no report). More than
+    one means the page holds more than one report (two years, two agencies)."""
     offsets, pos = [], 0
-    for line in lines:
-        offsets.append(pos)
+    for line in text.split("\n"):
+        offsets.append((pos, line.strip()))
         pos += len(line) + 1
-    kept = [(i, ln.strip()) for i, ln in enumerate(lines) if ln.strip() and not _CONVERTER_HEADING.match(ln.strip())]
-    stripped = [ln for _, ln in kept]
-    for k, (_, line) in enumerate(kept):
-        if not _TITLE_END.search(line) or not (title := _title_at(stripped, k)):
-            continue
-        agency, year = parse_title(title[0])
-        if year is None:
-            continue
-        if (year, _identity(agency)) not in {(y, _identity(a)) for _, a, y in found}:  # not a repeated header
-            found.append((offsets[kept[title[1]][0]], agency, year))
-    return found
+    kept = [(at, line) for at, line in offsets if line and not _CONVERTER_HEADING.match(line)]
+    lines = [line for _, line in kept]
+    titles = []
+    for end, line in enumerate(lines):
+        if _TITLE_END.search(line) and (found := _title_at(lines, end)):
+            agency, year = parse_title(found[0])
+            if year is not None:
+                titles.append((kept[found[1]][0], agency, year))
+    reports: list[tuple[int, str | None, int]] = []
+    for k, (at, agency, year) in enumerate(titles):
+        body = text[at : titles[k + 1][0] if k + 1 < len(titles) else len(text)]
+        same = any(y == year and _identity(a) == _identity(agency) for _, a, y in reports)
+        if _TABLE_THREE.search(body) and not same:
+            reports.append((at, agency, year))
+    return reports
 
 
 def _identity(agency: str | None) -> str:
@@ -192,17 +231,27 @@ def _identity(agency: str | None) -> str:
 
 
 def _from_prose(text: str) -> tuple[str | None, int | None]:
+    """The name and year the opening prose gives ('现将××局2023年…', '2023年，××局坚持…'): the first
+    name, or a longer form of it with its area prefix printed later ('地区商务局' → '和田地区商务局')."""
     head = text[:HEAD_CHARS]
-    for pattern in (_PROSE_PUBLISHES, _PROSE_OPENING):
-        for m in pattern.finditer(head):
-            groups = m.groups()
-            name, year = (groups[0], groups[1]) if pattern is _PROSE_PUBLISHES else (groups[1], groups[0])
-            name = _flat(name)
-            if is_agency_name(name) and _ORGANISATION_END.search(name):
-                return name, int(year)
+    named: list[tuple[str, int]] = []
+    for m in _PROSE_PUBLISHES.finditer(head):
+        named.append((_flat(m.group(1)), int(m.group(2))))
     for m in _PROSE_OPENING.finditer(head):
-        return None, int(m.group(1))
-    return None, None
+        clause = _flat(m.group(2))
+        for k in range(2, len(clause)):  # the name ends where an organisation's last character meets a verb
+            if _ORGANISATION_END.search(clause[:k]) and clause.startswith(_PROSE_VERBS, k):
+                named.append((clause[:k], int(m.group(1))))
+                break
+    named = [(n, y) for n, y in named if is_agency_name(n) and _ORGANISATION_END.search(n)]
+    if not named:
+        first = _PROSE_OPENING.search(head)
+        return None, int(first.group(1)) if first else None
+    name, year = named[0]
+    for other, _ in named[1:]:
+        if other.endswith(name) and len(other) > len(name):
+            name = other
+    return name, year
 
 
 def _publish_date(text: str, properties: dict[str, str]) -> tuple[date | None, str | None]:
