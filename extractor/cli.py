@@ -7,12 +7,14 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from enum import Enum
 from functools import partial
 from pathlib import Path
 
 import typer
 
+from nianbao import crawl
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
 from nianbao.ingest import path_text
 from nianbao.model.scrub import scrub
@@ -104,7 +106,7 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
                     p
                     for p in path.rglob("*")
                     if p.is_file()
-                    and p.suffix.lower() not in NOT_PAGES
+                    and (p.suffix.lower() not in NOT_PAGES or crawl.is_crawl_file(p))
                     and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
@@ -246,6 +248,11 @@ def extract(
     files = expand_inputs(local)
     if not files:
         fail("no input files")
+    properties: dict[Path, dict] = {}
+    if any(crawl.is_crawl_file(f) for f in files):  # one page per row, staged where a batch's workers see them
+        rows = tempfile.TemporaryDirectory(prefix=".nianbao-rows-", dir=out_dir.parent if out is not None else None)
+        files, crawled, properties = crawl.stage(files, Path(rows.name))
+        names.update(crawled)
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
     if timeout is None:
@@ -259,16 +266,17 @@ def extract(
 
             runner = dask_runner(address)
         batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
-        _batch(files, out_dir, batch, names, remote_out)
+        _batch(files, out_dir, batch, names, properties, remote_out)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
         task = progress.add_task("extracting", total=len(files))
         try:
             # one worker process for all the files: the batch's time and memory limits, in this mode too
-            for file, ok, value in run_pool(partial(extract_path, options=options), files, workers=1, timeout=timeout):
+            work = partial(_extract_file, options=options, names=names, properties=properties)
+            for file, ok, value in run_pool(work, files, workers=1, timeout=timeout):
                 if ok:
-                    reports.append(value.model_copy(update={"source": names[file]}) if file in names else value)
+                    reports.append(value)
                 else:
                     errors += 1
                     typer.echo(f"nianbao: error: {names.get(file) or path_text(file)}: {scrub(value)}", err=True)
@@ -290,9 +298,16 @@ def extract(
         raise typer.Exit(EXIT_NOT_A_REPORT)
 
 
-def _batch(files: list[Path], out: Path, options: BatchOptions, names: dict, remote: RemoteOut | None) -> None:
+def _extract_file(file: Path, options: Options, names: dict, properties: dict) -> Report:
+    """One input of a run without --out: a staged copy (a URL's object, a crawl file's row) under its own name."""
+    return extract_path(file, options, names.get(file), properties.get(file))
+
+
+def _batch(
+    files: list[Path], out: Path, options: BatchOptions, names: dict, properties: dict, remote: RemoteOut | None
+) -> None:
     try:
-        result = run_batch(files, out, options, names=names)
+        result = run_batch(files, out, options, names=names, properties=properties)
     except BatchError as exc:
         fail(str(exc))
     except OSError as exc:  # the output folder filled up or went away mid-run

@@ -6,12 +6,13 @@ path (nianbao.model.loop), never the reverse: both paths build their records wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from nianbao import crawl
 from nianbao.assemble import build_report, complete_cells
 from nianbao.check import CHECKER_VERSION
-from nianbao.ingest import Document, ingest_path, path_text
+from nianbao.ingest import Document, IngestError, ingest_path, path_text
 from nianbao.model.settings import Settings
 from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
 from nianbao.positions import flag_ocr, placement
@@ -50,9 +51,16 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
     return loop.improve(report, parsed, doc, options.mode, options.model)
 
 
-def extract_path(path: str | Path, options: Options = Options(), source: str | None = None) -> Report:
+def extract_path(
+    path: str | Path, options: Options = Options(), source: str | None = None, properties: dict | None = None
+) -> Report:
     """Raises IngestError (one-line message) for input that is not a readable page.
 
-    `source` names the input in the record when `path` is a staged copy (of a URL's object)."""
+    `source` names the input in the record when `path` is a staged copy (of a URL's object, of a crawl
+    file's row); `properties` is what the crawl file's row says of the page (nianbao.crawl)."""
+    if (why := crawl.unreadable(Path(path))) is not None:  # a crawl file whose rows could not be staged
+        raise IngestError(why)
     doc = ingest_path(path)
+    if properties:
+        doc = replace(doc, properties={**doc.properties, **properties})
     return extract_document(doc, source or path_text(path), options)
