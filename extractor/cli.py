@@ -13,7 +13,6 @@ from functools import partial
 from pathlib import Path
 
 import typer
-
 from nianbao import crawl
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
 from nianbao.ingest import path_text
@@ -425,8 +424,8 @@ def bench(
 @app.command()
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
-    from nianbao.check import run_checks
     from nianbao.assemble import decide
+    from nianbao.check import run_checks
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
@@ -542,10 +541,9 @@ def eval_command(
     replay: Path | None = REPLAY_OPTION,
 ) -> None:
     """Score extraction against gold: cell accuracy, silent errors, checker verdicts, source errors, cost."""
-    from rich.console import Console
-
     from nianbao.eval import evaluate
     from nianbao.eval.samples import CORPUS
+    from rich.console import Console
 
     if cases is None:  # the corpus shipped beside the eval package, named relative to here when it is below
         cases = str(CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS)

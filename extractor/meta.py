@@ -27,7 +27,7 @@ _CONVERTER_HEADING = re.compile(
 )
 _CHROME_PREFIX = re.compile(r"^(?:标题|题名|文章标题|当前位置|当前页面|您的位置|你的位置|位置)\s*[:：]\s*")
 # breadcrumb and site separators: a title's agency starts after the last of them
-_BREADCRUMB = re.compile(r".*(?:首页|当前位置|您的位置|>|»|›|→|/|\||_|年报|栏目|正文)")
+_BREADCRUMB = re.compile(r".*(?:首页|当前位置|您的位置|>|»|\u203a|→|/|\||_|年报|栏目|正文)")
 _SENTENCE = re.compile(r"[。；;！？!?《]|[:：，,].{12,}")
 _DATE_LINE = re.compile(r"^[(（]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?$")
 _FRAGMENT_START = ("信息公开", "公开", "工作", "年度报告", "年报", "报告", "度报告")

@@ -15,9 +15,8 @@ from functools import cache
 
 import cv2
 import numpy as np
-from rapidocr_onnxruntime import RapidOCR
-
 from nianbao import grid
+from rapidocr_onnxruntime import RapidOCR
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)

@@ -63,11 +63,11 @@ def test_the_import_graph_has_no_cycle():
 
     def visit(node: str, path: list[str]) -> None:
         if node in path:
-            pytest.fail("import cycle: " + " → ".join(path[path.index(node) :] + [node]))
+            pytest.fail("import cycle: " + " → ".join([*path[path.index(node) :], node]))
         if node in done:
             return
         for nxt in sorted(edges[node]):
-            visit(nxt, path + [node])
+            visit(nxt, [*path, node])
         done.add(node)
 
     for node in sorted(edges):

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from nianbao.assemble import build_report
 from nianbao.ingest import Document, ingest_bytes, ingest_path
 from nianbao.meta import extract_meta, is_agency_name, report_titles, scope_of

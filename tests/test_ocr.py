@@ -7,10 +7,8 @@ import io
 import random
 import sys
 
-import pytest
-
 import nianbao
-
+import pytest
 from nianbao.eval.damage import generate
 from nianbao.eval.evaluate import score_record
 from nianbao.ingest import IngestError, ingest_bytes

@@ -51,7 +51,7 @@ def _report(number: int) -> bytes:
         pdf.line(x, 100, x, 180)
     for y in (100, 140, 180):
         pdf.line(40, y, 360, y)
-    for y, (label, value) in zip((155, 115), (("予以公开", number), ("不予公开", number * 11))):
+    for y, (label, value) in zip((155, 115), (("予以公开", number), ("不予公开", number * 11)), strict=True):
         pdf.drawString(50, y, label)
         pdf.drawString(210, y, str(value))
     pdf.save()

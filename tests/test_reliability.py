@@ -14,17 +14,16 @@ import zlib
 from pathlib import Path
 
 import pytest
-
-from nianbao.eval import hostile
 from nianbao import batch, ingest
 from nianbao.batch import BatchOptions, run_batch
 from nianbao.datasets import csv_to_parquet, dataset_rows
+from nianbao.eval import hostile
+from nianbao.eval.samples import CORPUS, render, render_text, write_samples
 from nianbao.ingest import IngestError, ingest_bytes
 from nianbao.output import render_csv
 from nianbao.pipeline import extract_document, extract_path
-from nianbao.eval.samples import CORPUS, render, render_text, write_samples
-from pages import consistent_table3, page
 from nianbao.schemas.keys import FEE_KEY
+from pages import consistent_table3, page
 
 NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 GOOD = CORPUS / "002_a80d00d8d16235a9.txt"
@@ -223,9 +222,8 @@ def test_output_path_errors_are_one_line_and_found_before_extracting(tmp_path, f
 
 def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path, monkeypatch):
     """As a user who may not enter `locked/` (the test may run as root, so the kernel's refusal is played)."""
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     real_is_dir = Path.is_dir
 
@@ -236,7 +234,7 @@ def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path
 
     monkeypatch.setattr(Path, "is_dir", is_dir)
     result = CliRunner().invoke(app, ["extract", str(tmp_path / "locked" / "x.txt"), str(GOOD), "--mode", "rules"])
-    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), (
+    assert (result.exit_code == 1 and result.exception is None) or isinstance(result.exception, SystemExit), (
         result.exception
     )
     assert result.stderr.count("\n") == 1 and "locked/x.txt" in result.stderr
@@ -303,7 +301,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
         (csv_text.splitlines()[0], csv_text.splitlines()[-1]),
         (",".join(WIDE_COLUMNS), json.loads(dataset_rows(report))["wide"]),
     ):
-        row = dict(zip(next(csv.reader(io.StringIO(header))), next(csv.reader(io.StringIO(line)))))
+        row = dict(zip(next(csv.reader(io.StringIO(header))), next(csv.reader(io.StringIO(line))), strict=True))
         assert row["source"] == row["agency_name"] == "'" + name
         assert all(not cell.startswith(("=", "+", "@")) for cell in row.values())
 
@@ -602,7 +600,6 @@ def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
     import sqlite3
 
     from diskcache.core import MODE_PICKLE, MODE_RAW, MODE_TEXT
-
     from nianbao.model.cache import ResponseCache
 
     cache = ResponseCache(tmp_path / "cache")
@@ -646,10 +643,9 @@ def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
 
 def test_bench_leaves_pdf_embedded_out_of_its_default_where_the_font_is_missing(monkeypatch):
     """The default kinds measure what the machine can draw; asking for pdf_embedded there is one clear line."""
-    from typer.testing import CliRunner
-
-    from nianbao.eval import benchmark, damage
     from nianbao.cli import app
+    from nianbao.eval import benchmark, damage
+    from typer.testing import CliRunner
 
     ran: list = []
     monkeypatch.setattr(damage, "cjk_font_file", lambda: None)
