@@ -218,10 +218,11 @@ def report_titles(text: str) -> list[tuple[int, str | None, int]]:
             if year is not None:
                 titles.append((kept[found[1]][0], agency, year))
     reports: list[tuple[int, str | None, int]] = []
+    seen: set[tuple[int, str]] = set()
     for k, (at, agency, year) in enumerate(titles):
-        body = text[at : titles[k + 1][0] if k + 1 < len(titles) else len(text)]
-        same = any(y == year and _identity(a) == _identity(agency) for _, a, y in reports)
-        if _TABLE_THREE.search(body) and not same:
+        body_end = titles[k + 1][0] if k + 1 < len(titles) else len(text)
+        if (year, _identity(agency)) not in seen and _TABLE_THREE.search(text, at, body_end):
+            seen.add((year, _identity(agency)))
             reports.append((at, agency, year))
     return reports
 

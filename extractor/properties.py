@@ -13,11 +13,11 @@ import zipfile
 
 MAX_PROPERTY = 300  # characters kept of one property: a title, not a page
 
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
-_HEADING = re.compile(r"<h([1-4])[^>]*>(.*?)</h\1\s*>", re.I | re.S)
-_META = re.compile(r"<meta\s[^>]*>", re.I)
-_META_NAME = re.compile(r"""(?:name|property)\s*=\s*["']?(ArticleTitle|og:title|title)["'\s>]""", re.I)
+_OPEN = re.compile(r"<(title|h[1-4]|meta)[\s>/]", re.I)  # fixed width: one linear pass over the page
+_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("title", "h1", "h2", "h3", "h4")}
+_META_NAME = re.compile(r"""(?:name|property)\s*=\s*["']?(ArticleTitle|og:title|title)["'\s>/]""", re.I)
 _META_CONTENT = re.compile(r"""content\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+MAX_TAGS = 2000  # title, heading and meta tags looked at: a page of thousands (or a hostile one) is not read further
 _TAG = re.compile(r"<[^>]*>")
 _PHRASE = re.compile(r"信息公开|政务公开|年度报告|年报")
 _CORE = "docProps/core.xml"
@@ -30,14 +30,29 @@ def _text(fragment: str) -> str:
 
 def html_properties(raw: str) -> dict[str, str]:
     """`html_title` (the `<title>`), `html_heading` (the first h1–h4 or ArticleTitle meta that names a
-    report, else the first h1)."""
-    found: dict[str, str] = {}
-    if (m := _TITLE.search(raw)) and (title := _text(m.group(1))):
-        found["html_title"] = title
-    headings = [_text(m.group(2)) for m in _HEADING.finditer(raw, 0, 2_000_000)]
-    for tag in _META.findall(raw[:200_000]):
-        if _META_NAME.search(tag) and (content := _META_CONTENT.search(tag)):
-            headings.append(_text(content.group(2)))
+    report, else the first heading). Every tag is read within bounds, so a page of unclosed tags stays linear."""
+    title, headings = None, []
+    for count, m in enumerate(_OPEN.finditer(raw, 0, 2_000_000)):
+        if count >= MAX_TAGS:
+            break
+        name = m.group(1).lower()
+        tag_end = raw.find(">", m.start(), m.start() + 1000)
+        if tag_end < 0:
+            continue
+        if name == "meta":
+            tag = raw[m.start() : tag_end]
+            if _META_NAME.search(tag) and (content := _META_CONTENT.search(tag)):
+                headings.append(_text(content.group(2)))
+            continue
+        close = _CLOSE[name].search(raw, tag_end, tag_end + 2000)
+        if close is None:
+            continue
+        text = _text(raw[tag_end + 1 : close.start()])
+        if name == "title":
+            title = title or text
+        else:
+            headings.append(text)
+    found = {"html_title": title} if title else {}
     named = [h for h in headings if _PHRASE.search(h)]
     if heading := (named or [h for h in headings if h])[:1]:
         found["html_heading"] = heading[0]

@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
-from nianbao.assemble import build_report
 from nianbao.ingest import Document, ingest_bytes, ingest_path
 from nianbao.meta import extract_meta, is_agency_name, report_titles, scope_of
+from nianbao.pipeline import extract_document
 from nianbao.properties import docx_properties, html_properties, pdf_properties
-from nianbao.schemas.record import Provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "eval" / "corpus"
@@ -76,6 +76,7 @@ def _variants(case: str, name: str, text: str):
             "title in three lines": f"{agency}\n{year} 年{rest[:6]}\n{rest[6:]}",
             "title letter-spaced": " ".join(f"{agency}{year}年{rest}"),
             "split title under 正文": f"正文\n{year}年{agency}{rest[:4]}\n{rest[4:]}",
+            "正文 between the agency and the title": f"{agency}\n正文\n{year} 年{rest}",
         }
         for label, title in lines.items():
             yield label, text[: m.start()] + title + text[m.end() :], {}, titled
@@ -111,10 +112,11 @@ def test_agency_and_year_on_real_pages_and_their_variants():
         meta = extract_meta(text, "gov2021", properties)
         if (meta.agency_name, meta.report_year) != want:
             wrong.append(f"{name} [{label}]: {meta.agency_name} {meta.report_year}, want {want[0]} {want[1]}")
-    assert len(CASES) > 150
+    assert len(CASES) > 300
     assert len(wrong) / len(CASES) <= 0.03, "\n".join(wrong)
-    invented = [w for w in wrong if "want None None" in w]
-    assert not invented, "\n".join(invented)
+    # and no regression past the known misses: markitdown puts the opening sentence's year below it, so
+    # with the title cut off the prose names no agency (null: not invented)
+    assert all(w.startswith("hzq-2023.markitdown.md [header cut") for w in wrong), "\n".join(wrong)
 
 
 def test_a_converter_heading_is_never_an_agency():
@@ -206,9 +208,10 @@ def test_a_page_of_two_reports_is_seen_and_says_so():
     starts = report_titles(one + "\n" + other)
     assert [(a, y) for _, a, y in starts] == [("和田地区行政服务和公共资源交易中心", 2023), ("和田地区商务局", 2023)]
     assert (one + "\n" + other)[starts[1][0] :].lstrip().startswith("和田地区商务局2023年")
-    doc = Document(text=one + "\n" + other, format="text", name="two.txt")
-    report = build_report(doc, "two.txt", {}, None, Provenance(), [])
-    assert report.verdict.value != "verified" and "holds 2 reports" in report.verdict_reason
+    report = extract_document(Document(text=one + "\n" + other, format="text", name="two.txt"), "two.txt")
+    assert report.verdict.value == "failed" and "holds 2 reports" in report.verdict_reason
+    assert (report.meta.agency_name, report.meta.report_year) == (None, None)
+    assert all(value is None for value in report.values().values())  # not the first report's numbers
 
 
 @pytest.mark.parametrize(
@@ -218,3 +221,16 @@ def test_a_page_of_two_reports_is_seen_and_says_so():
 def test_a_link_to_another_years_report_is_no_second_report(link):
     page = (CORPUS / "001_49af0c7705570677.txt").read_text(encoding="utf-8")
     assert len(report_titles(page + "\n" + link + "\n")) == 1
+
+
+def test_hostile_pages_are_read_in_bounded_time():
+    """Unclosed tags by the hundred thousand, a title line repeated on every line: milliseconds, not minutes."""
+    started = time.perf_counter()
+    for raw in ("<h1>" * 100_000 + "x" * 500_000, "<title>" * 200_000, "<meta " * 300_000):
+        assert html_properties(raw) == {}
+    lines = "".join(
+        f"机关{k}2023年政府信息公开工作年度报告\n三、收到和处理政府信息公开申请情况\n" for k in range(20_000)
+    )
+    assert len(report_titles(lines)) == 20_000
+    extract_meta(lines, "gov2021")
+    assert time.perf_counter() - started < 10
