@@ -19,6 +19,7 @@ from nianbao.schemas.record import Meta
 HEAD_CHARS = 6000  # the title sits above the first table: past this it is no longer the page's own title
 TITLE_MAX = 90  # characters of a title line (chrome included); longer lines are prose
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_YEAR_AFTER = re.compile(r"[（(](?:19|20)\d{2}年?度?[)）]")
 _TITLE_END = re.compile(r"年\s*度\s*报\s*告|年\s*报")
 _PHRASE = re.compile(r"政府信息公开|政务公开|信息公开")
 # a line a converter or a crawler puts above the page: never part of a title, never an agency
@@ -96,8 +97,15 @@ _OFFICE_PREFIX = re.compile(r"^(?:Microsoft\s*Word|WPS\s*文字|Word)\s*[-–—
 PROPERTY_TRUST = ("html_title", "html_heading", "crawl_title", "pdf_title", "pdf_subject", "docx_title", "docx_subject")
 
 
+_CHINESE_NUMERALS = "\u3007\u25cb零一二三四五六七八九"  # ideographic zero (and the circle typed for it), 零, 一 … 九
+_CHINESE_DIGITS = str.maketrans(_CHINESE_NUMERALS, "000123456789")
+_CHINESE_YEAR = re.compile(f"([{_CHINESE_NUMERALS}]{{4}})(?=\\s*年)")
+
+
 def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """NFKC, no whitespace, a year in Chinese numerals as digits (二〇二三年 → 2023年)."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return _CHINESE_YEAR.sub(lambda m: m.group(1).translate(_CHINESE_DIGITS), text)
 
 
 def is_agency_name(name: str | None) -> bool:
@@ -165,7 +173,10 @@ def _title_at(lines: list[str], end: int) -> tuple[str, int] | None:
     if not phrase:
         return None
     end_of_title = _TITLE_END.search(flat, phrase.end())  # a site's name after the title is not the title
-    return (flat[: end_of_title.end()] if end_of_title else flat), start
+    if end_of_title is None:
+        return flat, start
+    year_after = _YEAR_AFTER.match(flat, end_of_title.end())  # '…年度报告（2022年）'
+    return flat[: year_after.end() if year_after else end_of_title.end()], start
 
 
 def parse_title(title: str) -> tuple[str | None, int | None]:
@@ -174,7 +185,9 @@ def parse_title(title: str) -> tuple[str | None, int | None]:
     flat = _flat(_clean_title(title))
     m = _YEAR.search(flat)
     year = int(m.group(1)) if m else None
-    before = flat[: m.start()] if m else flat[: _PHRASE.search(flat).start()] if _PHRASE.search(flat) else ""
+    phrase = _PHRASE.search(flat)
+    ends = [at for at in (m.start() if m else None, phrase.start() if phrase else None) if at is not None]
+    before = flat[: min(ends)] if ends else ""  # '××局2023年政府信息公开…' or '××局政府信息公开工作2023年度报告'
     before = _BREADCRUMB.sub("", before).strip("（(【[<《:：-—·、 ")
     before = re.sub(r"^关于|关于$|的$", "", before)
     agency = before or None

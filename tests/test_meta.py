@@ -234,3 +234,37 @@ def test_hostile_pages_are_read_in_bounded_time():
     assert len(report_titles(lines)) == 20_000
     extract_meta(lines, "gov2021")
     assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize(
+    "text, agency, year",
+    [
+        (
+            "正文\n\n国家税务总局淮安市税务局2023年度政府信息公开工作年度报告\n一、总体情况",
+            "国家税务总局淮安市税务局",
+            2023,
+        ),
+        ("正文\n淮安市发展和改革委员会2023年政府信息公开\n工作年度报告\n", "淮安市发展和改革委员会", 2023),
+        ("正文\n淮安市人民政府办公室\n2023年政府信息公开工作年度报告\n", "淮安市人民政府办公室", 2023),
+        ("# 正文\n\n# 清江浦区浦楼街道办事处2022年政府信息公开工作年度报告\n", "清江浦区浦楼街道办事处", 2022),
+        ("淮安市人民政府办公室政府信息公开工作2023年度报告\n", "淮安市人民政府办公室", 2023),
+        ("2023年淮安市生态环境局政府信息公开工作年度报告\n", "淮安市生态环境局", 2023),
+        ("淮安市财政局2023年政府信息公开年报\n", "淮安市财政局", 2023),
+        ("二〇二三年度淮安市民政局政府信息公开工作年度报告\n", "淮安市民政局", 2023),
+        ("淮安市住房和城乡建设局关于2023年政府信息公开工作年度报告的公告\n", "淮安市住房和城乡建设局", 2023),
+        ("淮安市公安局交通警察支队\n2021年度政府信息公开\n工作年度报告\n", "淮安市公安局交通警察支队", 2021),
+        ("淮安市教育局政府信息公开工作年度报告（2022年）\n", "淮安市教育局", 2022),
+        (
+            "当前位置：首页 > 政务公开 > 年度报告\n淮安市卫生健康委员会2024年政府信息公开工作年度报告\n",
+            "淮安市卫生健康委员会",
+            2024,
+        ),
+        ("附件\n\n江苏省淮安市洪泽区人民政府\n2023年政府信息公开工作年度报告\n", "江苏省淮安市洪泽区人民政府", 2023),
+        ("目录\n一、总体情况\n二、主动公开政府信息情况\n", None, None),
+    ],
+)
+def test_the_forms_a_title_takes(text, agency, year):
+    """Bodies of every kind (a commission, a city government's office, a street office, a tax bureau),
+    the year before or after the phrase, in Chinese numerals, in brackets, under a converter heading."""
+    meta = extract_meta(text, "gov2021")
+    assert (meta.agency_name, meta.report_year) == (agency, year)
