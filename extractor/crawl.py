@@ -179,8 +179,9 @@ def _column_index(reference: str) -> int:
     return index - 1
 
 
-def read_pages(path: Path) -> Iterator[Page]:
-    """Every report in a crawl file, one Page each, in row order. Raises CrawlError (one line)."""
+def read_pages(path: Path, name: str | None = None) -> Iterator[Page]:
+    """Every report in a crawl file, one Page each, in row order; `name` is what sources call the file
+    (its URL when `path` is a staged copy). Raises CrawlError (one line)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -200,7 +201,7 @@ def read_pages(path: Path) -> Iterator[Page]:
         "crawl_date": _column(header, DATE_NAMES),
         "crawl_url": _column(header, URL_NAMES),
     }
-    name = path_text(path)
+    name = name or path_text(path)
     for number, row in enumerate(rows, start=1):
         page = row[page_column] if page_column < len(row) else ""
         properties = {
@@ -234,21 +235,24 @@ def _split(page: str, source: str, properties: dict[str, str]) -> Iterator[Page]
         yield Page(piece.encode("utf-8"), ".txt", f"{source}/report={k + 1}", own)
 
 
-def stage(files: list[Path], folder: Path) -> tuple[list[Path], dict[Path, str], dict[Path, dict[str, str]]]:
-    """Crawl files replaced by their pages, staged in `folder` under the hash of each page.
+def stage(
+    files: list[Path], folder: Path, names: dict[Path, str] | None = None
+) -> tuple[list[Path], dict[Path, str], dict[Path, dict[str, str]]]:
+    """Crawl files replaced by their pages, staged in `folder` under the hash of each page (`names`:
+    what a staged copy of a URL is called).
 
     Returns the files to extract, what each staged page is called (its `source`), and its properties.
     A crawl file that cannot be read stays in the list: extracting it reports why, the others go on.
     """
     out: list[Path] = []
-    names: dict[Path, str] = {}
+    sources: dict[Path, str] = {}
     properties: dict[Path, dict[str, str]] = {}
     for path in files:
         if not is_crawl_file(path):
             out.append(path)
             continue
         try:
-            pages = list(read_pages(path))
+            pages = list(read_pages(path, (names or {}).get(path)))
         except CrawlError:
             out.append(path)
             continue
@@ -256,13 +260,13 @@ def stage(files: list[Path], folder: Path) -> tuple[list[Path], dict[Path, str],
             staged = folder / f"{hashlib.sha256(page.data).hexdigest()[:32]}{page.suffix}"
             if not staged.exists():
                 staged.write_bytes(page.data)
-            if staged in names:  # the same page in two rows: one record, like two files of one content
+            if staged in sources:  # the same page in two rows: one record, like two files of one content
                 staged = folder / f"{hashlib.sha256(page.source.encode()).hexdigest()[:32]}{page.suffix}"
                 staged.write_bytes(page.data)
             out.append(staged)
-            names[staged] = page.source
+            sources[staged] = page.source
             properties[staged] = page.properties
-    return out, names, properties
+    return out, sources, properties
 
 
 def unreadable(path: Path) -> str | None:

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pytest
 from nianbao import crawl
 from pages import consistent_table3, page
 
@@ -171,3 +172,20 @@ def test_records_jsonl_beside_the_pages_is_no_crawl_file(tmp_path):
     rows_file = tmp_path / "rows.jsonl"
     rows_file.write_text(json.dumps({"content": report(2020)}, ensure_ascii=False) + "\n", encoding="utf-8")
     assert crawl.is_crawl_file(rows_file)
+
+
+def test_a_crawl_file_at_a_url_names_its_rows_by_the_url(tmp_path, monkeypatch):
+    fsspec = pytest.importorskip("fsspec")
+    from nianbao.cli import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("NIANBAO_STAGING", str(tmp_path / "staging"))
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/crawl-test/c.csv", write_csv(tmp_path / "c.csv", rows()[:2]).read_bytes())
+    try:
+        run = CliRunner().invoke(app, ["extract", "memory://crawl-test/c.csv", "--mode", "rules", "--format", "cells"])
+    finally:
+        fs.rm("/crawl-test", recursive=True)
+    assert run.exit_code == 0, run.output
+    sources = [json.loads(line)["source"] for line in run.stdout.splitlines() if line.startswith("{")]
+    assert sources == ["memory://crawl-test/c.csv#row=1", "memory://crawl-test/c.csv#row=2"]
