@@ -21,7 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nianbao.ingest import MAX_INPUT_BYTES, IngestError, decode_text, ingest_bytes, path_text
+from nianbao.ingest import IngestError, ingest_bytes, path_text
+from nianbao.ingest.document import MAX_INPUT_BYTES
+from nianbao.ingest.text import decode_text
 from nianbao.meta import report_titles
 
 SUFFIXES = frozenset({".csv", ".tsv", ".jsonl", ".ndjson", ".xlsx"})

@@ -311,20 +311,22 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
 
 
 @dataclass
-class Regions:
+class TableSpans:
+    """Where each table sits in the text: (start, end) offsets, None where it was not found."""
+
     t2: tuple[int, int] | None = None
     t2_section: int | None = None  # where section 二 begins: table 二's items may be printed above its heading
     t3: tuple[int, int] | None = None
     t4: tuple[int, int] | None = None
 
 
-def locate(text: str) -> Regions:
+def locate(text: str) -> TableSpans:
     """Anchor each table on its title followed by its own first labels (never on numerals alone).
 
     A table printed with only some of its rows (a fragment, a summary) is found by its title and
     any of its labels; each region ends where the next table or section begins (format.md §3.21).
     """
-    regions = Regions()
+    regions = TableSpans()
     t3_start, first_row = _locate_t3(text)
     t4 = None
     for m in _T4_TITLE.finditer(text, first_row if first_row is not None else 0):
@@ -429,7 +431,7 @@ class TableRow:
 @dataclass
 class ParsedTables:
     cells: dict[str, Cell]
-    regions: Regions
+    regions: TableSpans
     rows_found: set[str]
     warnings: list[str]
     template: str
@@ -1003,7 +1005,7 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
 
 
 def table_rows(
-    text: str, regions: Regions, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
+    text: str, regions: TableSpans, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
 ) -> list[TableRow]:
     """Every row of every located table, in template order; tables the parser did not locate are absent.
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from nianbao.ingest import Document, ingest_bytes, ingest_path
+from nianbao.ingest.properties import docx_properties, html_properties, pdf_properties
 from nianbao.meta import extract_meta, is_agency_name, report_titles, scope_of
 from nianbao.pipeline import extract_document
-from nianbao.properties import docx_properties, html_properties, pdf_properties
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "eval" / "corpus"

@@ -14,12 +14,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from nianbao import batch, ingest
+from nianbao import batch
 from nianbao.batch import BatchOptions, run_batch
 from nianbao.datasets import csv_to_parquet, dataset_rows
 from nianbao.eval import hostile
 from nianbao.eval.samples import CORPUS, render, render_text, write_samples
-from nianbao.ingest import IngestError, ingest_bytes
+from nianbao.ingest import IngestError, ingest_bytes, pdf
 from nianbao.output import render_csv
 from nianbao.pipeline import extract_document, extract_path
 from nianbao.schemas.keys import FEE_KEY
@@ -187,13 +187,13 @@ def test_a_pdf_too_small_to_reach_the_cap_is_not_inflated_twice(monkeypatch):
     """Deflate's ratio is bounded (1032:1), so the check skips files that cannot reach the cap; the
     bound is checked against zlib itself on the most compressible input there is."""
     ratio = (2**24) / len(zlib.compress(b"\0" * 2**24, 9))
-    assert 1000 < ratio <= ingest._MAX_DEFLATE_RATIO
-    monkeypatch.setattr(ingest.zlib, "decompressobj", lambda *a: pytest.fail("inflated a small PDF"))
+    assert 1000 < ratio <= pdf._MAX_DEFLATE_RATIO
+    monkeypatch.setattr(pdf.zlib, "decompressobj", lambda *a: pytest.fail("inflated a small PDF"))
     small = render("pdf", 0)
-    assert len(small) * ingest._MAX_DEFLATE_RATIO <= ingest.MAX_PDF_INFLATED_BYTES
-    ingest._check_inflated_size(small)
+    assert len(small) * pdf._MAX_DEFLATE_RATIO <= pdf.MAX_PDF_INFLATED_BYTES
+    pdf._check_inflated_size(small)
     with pytest.raises(pytest.fail.Exception):  # a file big enough to reach it is still inflated
-        ingest._check_inflated_size(hostile.inflate_bomb(0))
+        pdf._check_inflated_size(hostile.inflate_bomb(0))
 
 
 # ---------------------------------------------------------------- 8. output paths
@@ -483,7 +483,7 @@ def test_a_bug_in_our_pdf_page_code_is_not_called_a_broken_pdf(monkeypatch):
     def buggy(page):
         raise KeyError("ours")
 
-    monkeypatch.setattr(ingest, "_pdfium_page", buggy)
+    monkeypatch.setattr(pdf, "_pdfium_page", buggy)
     with pytest.raises(KeyError):
         ingest_bytes(render("pdf", 0), "p.pdf")
 

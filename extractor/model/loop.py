@@ -28,7 +28,7 @@ from nianbao.model.prompting import REPROMPT, SYSTEM, Unit, units
 from nianbao.model.reprompt import problems
 from nianbao.model.settings import SETUP_HINT, Settings
 from nianbao.model.sources import Region, SourceRow, ground, ground_region, source_rows
-from nianbao.model.state import Attempt, BudgetSpent, ModelRun, Reading, Spend
+from nianbao.model.state import Attempt, BudgetSpent, ModelReading, ModelRun, Spend
 from nianbao.model.transport import DeadlinePassed
 from nianbao.parse import ParsedTables
 from nianbao.schemas.record import Cell, Report, Verdict
@@ -96,7 +96,7 @@ class _Session:
         self.parser_report, self.parsed, self.doc = parser_report, parsed, doc
         self.settings, self.client, self.rows = settings, client, rows
         self.row_of = {key: row for row in rows for key in row.keys}
-        self.reading = Reading()
+        self.reading = ModelReading()
         self.spend = Spend()
         self.until = time.monotonic() + settings.deadline
 
