@@ -246,7 +246,9 @@ def extract(
         fail("no input files")
     properties: dict[Path, dict] = {}
     if any(crawl.is_crawl_file(f) for f in files):  # one page per row, staged where a batch's workers see them
-        rows = tempfile.TemporaryDirectory(prefix=".nianbao-rows-", dir=out_dir.parent if out is not None else None)
+        rows = tempfile.TemporaryDirectory(
+            prefix=".nianbao-rows-", dir=out_dir.resolve().parent if out is not None else None
+        )
         files, crawled, properties = crawl.stage(files, Path(rows.name), names)
         names.update(crawled)
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None

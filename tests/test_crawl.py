@@ -66,8 +66,10 @@ def write_xlsx(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def nianbao(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nianbao.cli", *args], capture_output=True, text=True, timeout=300)
+def nianbao(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nianbao.cli", *args], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
 def cells_lines(result: subprocess.CompletedProcess) -> list[dict]:
@@ -189,3 +191,12 @@ def test_a_crawl_file_at_a_url_names_its_rows_by_the_url(tmp_path, monkeypatch):
     assert run.exit_code == 0, run.output
     sources = [json.loads(line)["source"] for line in run.stdout.splitlines() if line.startswith("{")]
     assert sources == ["memory://crawl-test/c.csv#row=1", "memory://crawl-test/c.csv#row=2"]
+
+
+def test_a_batch_into_the_current_folder_keeps_its_rows(tmp_path):
+    """`--out .`: the staged rows sit beside the output folder, never inside it (where a batch reads nothing)."""
+    crawl_file = write_csv(tmp_path / "crawl.csv", rows()[:3])
+    out = tmp_path / "out"
+    out.mkdir()
+    result = nianbao("extract", str(crawl_file), "--mode", "rules", "--out", ".", cwd=out)
+    assert result.returncode == 0 and "3 extracted" in result.stderr, result.stderr
