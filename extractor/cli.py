@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -217,6 +218,12 @@ def extract(
     cache_dir: Path | None = CACHE_DIR_OPTION,
     no_cache: bool = NO_CACHE_OPTION,
     replay: Path | None = REPLAY_OPTION,
+    corrections: Path | None = typer.Option(
+        None,
+        "--corrections",
+        help="A person's values (corrections.jsonl, e.g. downloaded from the review site), applied to the inputs "
+        "whose content hash they name; the records are then checked as any other (docs/corrections.md).",
+    ),
 ) -> None:
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
     if output is not None and out is not None:
@@ -253,6 +260,10 @@ def extract(
         names.update(crawled)
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
+    rejected = False
+    if corrections is not None:
+        fixes, rejected = person_corrections(corrections, files)
+        options = dataclasses.replace(options, corrections=fixes)
     if timeout is None:
         live = options.model is not None and options.model.configured and not options.model.offline
         # the worker outlives the model path's deadline, which keeps the parser's record when the model is slow
@@ -264,7 +275,7 @@ def extract(
 
             runner = dask_runner(address)
         batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
-        _batch(files, out_dir, batch, names, properties, remote_out)
+        _batch(files, out_dir, batch, names, properties, remote_out, rejected)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
@@ -294,6 +305,8 @@ def extract(
         raise typer.Exit(EXIT_BAD_INPUT if not reports else 1)
     if not_reports:
         raise typer.Exit(EXIT_NOT_A_REPORT)
+    if rejected:
+        raise typer.Exit(1)
 
 
 def _extract_file(file: Path, options: Options, names: dict, properties: dict) -> Report:
@@ -301,8 +314,34 @@ def _extract_file(file: Path, options: Options, names: dict, properties: dict) -
     return extract_path(file, options, names.get(file), properties.get(file))
 
 
+def person_corrections(path: Path, files: list[Path]) -> tuple[dict, bool]:
+    """The corrections for these inputs, and whether a line was rejected (one line on stderr each, exit 1
+    at the end). A correction for no input here is a note: a site-wide file serves any subset of it."""
+    from nianbao.batch import identify
+    from nianbao.corrections import CorrectionsError, load
+
+    try:
+        fixes, problems = load(path)
+    except CorrectionsError as exc:
+        fail(str(exc))
+    for problem in problems:
+        typer.echo(f"nianbao: error: {problem}", err=True)
+    hashes = {identify(f)[0] for f in files} if fixes else set()
+    for sha in sorted(set(fixes) - hashes):
+        typer.echo(
+            f"nianbao: note: {path_text(path)}: input_sha256 {sha[:16]}… matches no input: not applied", err=True
+        )
+    return {k: v for k, v in fixes.items() if k in hashes}, bool(problems)
+
+
 def _batch(
-    files: list[Path], out: Path, options: BatchOptions, names: dict, properties: dict, remote: RemoteOut | None
+    files: list[Path],
+    out: Path,
+    options: BatchOptions,
+    names: dict,
+    properties: dict,
+    remote: RemoteOut | None,
+    rejected: bool = False,
 ) -> None:
     try:
         result = run_batch(files, out, options, names=names, properties=properties)
@@ -320,7 +359,7 @@ def _batch(
     finally:
         if remote is not None:
             _send(remote)
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(result.exit_code or int(rejected))
 
 
 def _send(remote: RemoteOut) -> None:
@@ -335,8 +374,7 @@ def _send(remote: RemoteOut) -> None:
 @app.command()
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
-    from nianbao.assemble import decide
-    from nianbao.check import run_checks
+    from nianbao.corrections import judge
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
@@ -357,8 +395,7 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
             fail(f"{path_text(record)}: not a nianbao record ({exc})")
         if not report.cells:
             fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
-        report.checks = run_checks(report.cells)
-        report.verdict, report.verdict_reason = decide(report, None, "")
+        judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
         failing = [c for c in report.checks if c.status == "fail"]
         typer.echo(
             json.dumps(
