@@ -27,6 +27,7 @@ from nianbao.schemas.keys import (
 )
 from nianbao.schemas.record import Cell
 from nianbao.schemas.template import (
+    T3_CORP_HEADERS,
     t3_rows_2019,
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
@@ -266,23 +267,27 @@ def parse_table3(
             anchors.insert(anchors.index(total), single)
             warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
     segments = _rows_between(text, anchors, hi, _T4_HEADER)
-    keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
+    columns = _t3_columns(text, lo, segments)
+    n, constraint = len(columns), solve.row_total_holds if columns[-1] == "total" else None
+    if columns != T3_COLUMNS:
+        warnings.append(
+            f"table 三 prints its legal-entity columns as one ({' | '.join(columns)}); read what it determines"
+        )
+    keys_of = lambda r: [t3_key(r, c) if c != _LEGAL_ENTITIES else f"{r}.{c}" for c in columns]  # noqa: E731
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
-    aligned = align_rows(text, anchors, order, lo, hi, 7, solve.row_total_holds, table3_identities, keys_of)
+    aligned = align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [r for r, items in aligned.segments.items() if _values(items) != _values(segments.get(r, []))]
         segments = {
             r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
         }
     else:
-        realigned = place_number_rows(text, segments) or realign_shifted_values(segments, 7, solve.row_total_holds)
+        realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
-    readings = {
-        row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks) for row, items in segments.items()
-    }
+    readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -291,19 +296,41 @@ def parse_table3(
             f"table 三: {len(aligned.open)} rows printed apart from their labels fit several placements; left ambiguous"
         )
         for row, options in aligned.open.items():
-            readings[row] = open_reading(options, 7, solve.row_total_holds, trust_blanks)
+            readings[row] = open_reading(options, n, constraint, trust_blanks)
         readings = {r: readings[r] for r in order if r in readings}
     found.update(f"applications.{row}" for row in readings)
-    _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
+    if constraint:
+        _resolve_extra_values(readings, constraint, warnings, "table 三")
     _resolve_by_identities(readings, keys_of, table3_identities)
-    if settle_by_prose(readings, keys_of, solve.row_total_holds, stated(text)):
+    if settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     for row, reading in readings.items():
-        keys = [t3_key(row, c) for c in T3_COLUMNS]
         certain = len(reading.candidates) == 1 and row not in unplaced
-        _put(cells, keys, reading, reading.candidates[0] if certain else None)
+        read: dict[str, dict] = {}
+        _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
+        cells.update((k, v) for k, v in read.items() if not k.endswith(_LEGAL_ENTITIES))  # the sum is no key
     return anchors
+
+
+_LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+_T3_SUB_HEADERS = re.compile("|".join(_fuzzy(h) for h in T3_CORP_HEADERS[:-1]))
+
+
+def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
+    """Table 三's printed columns: the template's seven, or 自然人 | 法人或其他组织 (| 总计) where the header
+    names no legal-entity sub-column and the rows print as many values as that header has columns."""
+    values = [i for items in segments.values() for i in items if i.kind == "value"]
+    header = text[lo : values[0].start] if values else ""
+    if not re.search(_fuzzy("法人或其他组织"), header) or _T3_SUB_HEADERS.search(header):
+        return T3_COLUMNS
+    columns = (
+        ("natural_person", _LEGAL_ENTITIES, "total")
+        if re.search(_fuzzy("总计"), header)
+        else ("natural_person", _LEGAL_ENTITIES)
+    )
+    widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
+    return columns if widths and sum(w == len(columns) for w in widths) * 2 > len(widths) else T3_COLUMNS
 
 
 def _values(items: list[Item]) -> list[int]:
