@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import combinations
 
 from pydantic import TypeAdapter
 
@@ -170,7 +171,10 @@ def parse_table2(
         hi = leftover.start()  # a 2019 (九) 政府集中采购 block left in a 2021 table: not a 2021 cell
     stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
     anchors = sorted(anchors + stray, key=lambda a: a.start)
-    for row, items in _rows_between(text, anchors, hi, template.row_end).items():
+    segments = _rows_between(text, anchors, hi, template.row_end)
+    orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
+    short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
+    for row, items in segments.items():
         columns = template.rows[row]
         keys = [f"{template.prefix}.{row}.{c}" for c in columns]
         if template.signed:
@@ -182,6 +186,8 @@ def parse_table2(
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
+        if short == [row] and orphans and not decimal:  # cells pulled out of the table (format.md §3.28)
+            reading = _with_orphans(items, orphans, len(columns), reading)
         found.add(f"{template.prefix}.{row}")
         settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, stated(text))
         if keys[-1] == PROCUREMENT_KEY and reading.spans:
@@ -189,6 +195,41 @@ def parse_table2(
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         _put(cells, keys, reading, values)
     return anchors
+
+
+# a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
+_PULLED_OUT = re.compile(r"(?m)^[ \t|]*(\d+)[ \t|]*\n?[ \t|]*[（(]\s*其中[^）)\n]*[）)]")
+
+
+def pulled_out(text: str, lo: int, hi: int) -> list[Item]:
+    """Numbers with their parenthetical notes printed in the section above the table's rows (the notes are
+    never values)."""
+    return [Item("value", m.group(1), m.start(1), m.end(1)) for m in _PULLED_OUT.finditer(text, lo, hi)]
+
+
+def _count(items: list[Item]) -> int:
+    return sum(1 for i in items if i.kind == "value")
+
+
+def _with_orphans(items: list[Item], orphans: list[Item], n: int, reading: RowReading) -> RowReading:
+    """A row printing fewer numbers than columns, when the section holds as many pulled-out numbers as it
+    lacks: each way of putting them back among its numbers (in order) is a candidate, beside the row's own
+    readings; one distinct reading is read, flagged realigned, several stay ambiguous (prose may decide)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) + len(orphans) != n or not all(v.text.isdigit() for v in values):
+        return reading
+    placements: dict[tuple, list[Item]] = {}
+    for at in combinations(range(n), len(orphans)):
+        own, extra = iter(values), iter(orphans)
+        cells = [next(extra) if i in at else next(own) for i in range(n)]
+        placements.setdefault(tuple(int(c.text) for c in cells), cells)
+    candidates = sorted(set(reading.candidates) | set(placements))
+    if len(candidates) == 1 and candidates[0] in placements:
+        cells = placements[candidates[0]]
+        return RowReading(candidates, [c.text for c in cells], [(c.start, c.end) for c in cells], [["realigned"]] * n)
+    span = (min(c.start for c in orphans + values), max(c.end for c in orphans + values))
+    raw = " ".join(c.text for c in orphans + values)
+    return RowReading(candidates, [raw] * n, [span] * n, [["realigned"] for _ in range(n)])
 
 
 _UNIT = re.compile(r"\s*(万元|元)")
