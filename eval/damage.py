@@ -633,6 +633,41 @@ def t4_bare_rows(page: Page, rng: random.Random) -> Page:
     return page
 
 
+T2_PROSE = (  # how reports state table 二's first rows in their prose (format.md §3.30)
+    "本年制发{name}{issued}件、废止{repealed}件，现行有效{in_force}件。",
+    "全年制发{name}{issued}件，废止{repealed}件。",
+    "对{name}进行了清理，废止{repealed}件。",
+)
+
+
+def cells_pulled_out(page: Page, rng: random.Random) -> Page:
+    """A table 二 cell printed as a number over a note ("5" / "（其中修订3件）") that the converter took out
+    of the table and printed above it (§3.28, text layouts); the prose states the row's figures or not.
+
+    Outside the suite's mix (`generate(..., extra_damage=cells_pulled_out)`): without the prose the
+    placement is undecidable (table 二 has no identity), so every such page is ambiguous by design."""
+    table = _table2(page)
+    if not table:
+        return page
+    rows = [
+        row
+        for row in table.rows
+        if any((td.key or "").startswith(("active.regulations.", "active.normative_docs.")) for td in row)
+    ]
+    if not rows:
+        return page
+    row = rng.choice(rows)
+    values = [td for td in row if td.is_value]
+    cell = rng.choice(values)
+    row.remove(cell)
+    page.blocks.insert(page.blocks.index(table), f"{cell.text}\n（其中修订{rng.randint(0, 9)}件）")
+    if rng.random() < 0.5:
+        name = "规章" if values[0].key.startswith("active.regulations.") else "行政规范性文件"
+        figures = {td.key.rsplit(".", 1)[1]: td.text for td in values}
+        page.blocks.insert(page.blocks.index(table), rng.choice(T2_PROSE).format(name=name, **figures))
+    return page
+
+
 DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this order
     "template_2019": template_2019,
     "fragment": fragment,
@@ -659,7 +694,12 @@ KIND_LAYOUTS = {
     "collapsed_columns": ("lines", "tsv", "markdown", "html", "pdf", "docx"),
     "t4_bare_rows": ("lines", "tsv", "markdown", "html", "pdf", "docx"),  # a glued page has no rows
 }
-KIND_RATES = {"broken_numbers": 0.6, "partly_labelled": 0.2, "collapsed_columns": 0.2, "t4_bare_rows": 0.2}
+KIND_RATES = {
+    "broken_numbers": 0.6,
+    "partly_labelled": 0.2,
+    "collapsed_columns": 0.2,
+    "t4_bare_rows": 0.2,
+}
 KIND_CONFLICTS = {
     "partly_labelled": {"template_2019", "fragment", "orphan_labels", "extra_value"},
     "broken_numbers": {"template_2019", "t4_shapes", "extra_value"},

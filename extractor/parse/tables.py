@@ -218,12 +218,14 @@ def _with_orphans(items: list[Item], orphans: list[Item], n: int, reading: RowRe
     values = [i for i in items if i.kind == "value"]
     if len(values) + len(orphans) != n or not all(v.text.isdigit() for v in values):
         return reading
+    if any(None in c for c in reading.candidates):
+        return reading  # its blank cells are printed: read as printed
     placements: dict[tuple, list[Item]] = {}
     for at in combinations(range(n), len(orphans)):
         own, extra = iter(values), iter(orphans)
         cells = [next(extra) if i in at else next(own) for i in range(n)]
         placements.setdefault(tuple(int(c.text) for c in cells), cells)
-    candidates = sorted(set(reading.candidates) | set(placements))
+    candidates = sorted(set(placements) | set(reading.candidates))
     if len(candidates) == 1 and candidates[0] in placements:
         cells = placements[candidates[0]]
         return RowReading(candidates, [c.text for c in cells], [(c.start, c.end) for c in cells], [["realigned"]] * n)
@@ -261,7 +263,8 @@ def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: 
             decimal = f"{template.prefix}.{label.row}.{template.rows[label.row][-1]}" in template.decimal_keys
             reading = read_row(items, n, None, trust_blanks=False, decimal_last=decimal)
             first = next((i for i in items if not (i.kind == "text" and _SEPARATOR.fullmatch(i.text))), None)
-            if first and first.kind == "value" and len(reading.candidates) == 1:
+            split = any("split_from_run" in flags for flags in reading.flags)  # prose's "文件21件，废止0件"
+            if first and first.kind == "value" and len(reading.candidates) == 1 and not split:
                 found.append(Anchor(label.row, start, end))
                 taken.append((start, end))
                 break
