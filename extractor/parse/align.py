@@ -52,6 +52,8 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[Pri
     for line in text[lo:hi].split("\n"):
         start, end = pos, pos + len(line)
         pos = end + 1
+        if _ORDINAL_ONLY.fullmatch(line):
+            continue  # a label's ordinal wrapped onto a line of its own ("2." / "其他法律行政法规禁止公开")
         here = [a for a in anchors if start <= a.end <= end]
         if len(here) > 1:
             return None  # several rows on one line: a flattened table
@@ -86,6 +88,7 @@ _VOCABULARY = re.sub(
     ),
 )
 _ORDINAL_PREFIX = re.compile(r"^\d\s*[.、．]")
+_ORDINAL_ONLY = re.compile(r"[\s|]*\d\s*[.、．][\s|]*")
 
 
 def _fragment(text: str) -> bool:

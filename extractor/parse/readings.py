@@ -34,20 +34,20 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
             return _reading(cells, decimal_last)
-    tokens = [v.text for v in values]
-    joined = solve.join_tokens(tokens, n, constraint) if constraint else []
+    tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
+    markers = frozenset(i for i, v in enumerate(values) if v.text in _ZERO_MARKERS)
+    joined = solve.join_tokens(tokens, n, constraint, whole=markers) if constraint else []
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
         raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
         extra = [as_number(v.text) for v in values]
         return RowReading(extra=extra, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
-    if joined:  # a row printed as n+2 tokens: only wrapped numbers explain it
+    if joined:  # a row printed as n+2 to n+4 tokens: only wrapped numbers explain it
         return _joined_reading(joined, values, n)
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
         return reading
     if len(values) < n:
-        tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
         found = solve.split_tokens(tokens, n, constraint)
         if found:
             span = (values[0].start, values[-1].end)

@@ -80,13 +80,17 @@ def _plausible_drops(readings: set[tuple], constraint, rows: int) -> list[tuple]
 
     With one or two over-long rows the identities are weak evidence: a reading that breaks exactly
     one group total is what an agency's own error looks like, so it keeps the row ambiguous; only
-    readings that break several groups (a shifted row) are ruled out.
+    readings that break several groups (a shifted row) are ruled out. Where that leaves one reading,
+    it is the row (the checker reports the group it breaks).
     """
     if rows >= MIN_ROWS_FOR_A_COLUMN or len(readings) <= 1:
         return sorted(readings)
-    holding = {r for r in readings if constraint(r)}
     shifted = {r for r in readings if constraint.failing_groups(r) >= 2}
-    return sorted(holding) if len(holding) == 1 and holding | shifted == readings else sorted(readings)
+    plausible = readings - shifted  # none fails, or one fails as the agency's own error would
+    holding = {r for r in plausible if constraint(r)}
+    if len(holding) == 1 and holding | shifted == readings:
+        return sorted(holding)
+    return sorted(plausible) if len(plausible) == 1 and not holding else sorted(readings)
 
 
 def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings: list[str], table: str) -> None:
@@ -106,15 +110,13 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
             options = positions or [p for p in explained if constraint(solve.drop_one(reading.extra, p))] or explained
         else:
             options = explained
-        reading.candidates = _plausible_drops(
-            {solve.drop_one(reading.extra, p) for p in options}, constraint, len(extra)
-        )
+        drops = {solve.drop_one(reading.extra, p) for p in options}
+        # a wrapped number (§3.32) explains the row as well: its joinings compete with the drops
+        reading.candidates = _plausible_drops(drops | set(reading.joined), constraint, len(extra))
         _drop_printed(reading, options[0] if options else None)
         reading.flags = [["dropped_extra_value"] for _ in range(len(reading.extra) - 1)]
-        if set(reading.joined) - set(reading.candidates):  # a wrapped number explains the row as well (§3.32)
-            only_joined = not reading.candidates
-            reading.candidates = sorted(set(reading.candidates) | set(reading.joined))
-            if only_joined:
+        if reading.joined:
+            if not set(reading.candidates) & drops:
                 values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
                 joined = _joined_reading(reading.joined, values, len(reading.extra) - 1)
                 reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
@@ -160,9 +162,13 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
             continue
         chosen = fitting[0]
         if reading.extra:
-            _drop_printed(
-                reading, next(p for p in range(len(reading.extra)) if solve.drop_one(reading.extra, p) == chosen)
-            )
+            drop = next((p for p in range(len(reading.extra)) if solve.drop_one(reading.extra, p) == chosen), None)
+            if drop is not None:
+                _drop_printed(reading, drop)
+            else:  # a wrapped number joined
+                values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
+                joined = _joined_reading([chosen], values, len(chosen))
+                reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
         reading.candidates = [chosen]
         reading.flags = [sorted({*flags, "prose_confirmed"}) for flags in reading.flags or [[] for _ in chosen]]
         fixed.update(zip(keys_of(row), chosen))

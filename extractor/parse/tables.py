@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import combinations
 
 from pydantic import TypeAdapter
 
@@ -27,6 +28,7 @@ from nianbao.schemas.keys import (
 )
 from nianbao.schemas.record import Cell
 from nianbao.schemas.template import (
+    T3_CORP_HEADERS,
     t3_rows_2019,
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
@@ -169,7 +171,10 @@ def parse_table2(
         hi = leftover.start()  # a 2019 (九) 政府集中采购 block left in a 2021 table: not a 2021 cell
     stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
     anchors = sorted(anchors + stray, key=lambda a: a.start)
-    for row, items in _rows_between(text, anchors, hi, template.row_end).items():
+    segments = _rows_between(text, anchors, hi, template.row_end)
+    orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
+    short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
+    for row, items in segments.items():
         columns = template.rows[row]
         keys = [f"{template.prefix}.{row}.{c}" for c in columns]
         if template.signed:
@@ -181,6 +186,8 @@ def parse_table2(
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
+        if short == [row] and orphans and not decimal:  # cells pulled out of the table (format.md §3.28)
+            reading = _with_orphans(items, orphans, len(columns), reading)
         found.add(f"{template.prefix}.{row}")
         settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, stated(text))
         if keys[-1] == PROCUREMENT_KEY and reading.spans:
@@ -188,6 +195,43 @@ def parse_table2(
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         _put(cells, keys, reading, values)
     return anchors
+
+
+# a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
+_PULLED_OUT = re.compile(r"(?m)^[ \t|]*(\d+)[ \t|]*\n?[ \t|]*[（(]\s*其中[^）)\n]*[）)]")
+
+
+def pulled_out(text: str, lo: int, hi: int) -> list[Item]:
+    """Numbers with their parenthetical notes printed in the section above the table's rows (the notes are
+    never values)."""
+    return [Item("value", m.group(1), m.start(1), m.end(1)) for m in _PULLED_OUT.finditer(text, lo, hi)]
+
+
+def _count(items: list[Item]) -> int:
+    return sum(1 for i in items if i.kind == "value")
+
+
+def _with_orphans(items: list[Item], orphans: list[Item], n: int, reading: RowReading) -> RowReading:
+    """A row printing fewer numbers than columns, when the section holds as many pulled-out numbers as it
+    lacks: each way of putting them back among its numbers (in order) is a candidate, beside the row's own
+    readings; one distinct reading is read, flagged realigned, several stay ambiguous (prose may decide)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) + len(orphans) != n or not all(v.text.isdigit() for v in values):
+        return reading
+    if any(None in c for c in reading.candidates):
+        return reading  # its blank cells are printed: read as printed
+    placements: dict[tuple, list[Item]] = {}
+    for at in combinations(range(n), len(orphans)):
+        own, extra = iter(values), iter(orphans)
+        cells = [next(extra) if i in at else next(own) for i in range(n)]
+        placements.setdefault(tuple(int(c.text) for c in cells), cells)
+    candidates = sorted(set(placements) | set(reading.candidates))
+    if len(candidates) == 1 and candidates[0] in placements:
+        cells = placements[candidates[0]]
+        return RowReading(candidates, [c.text for c in cells], [(c.start, c.end) for c in cells], [["realigned"]] * n)
+    span = (min(c.start for c in orphans + values), max(c.end for c in orphans + values))
+    raw = " ".join(c.text for c in orphans + values)
+    return RowReading(candidates, [raw] * n, [span] * n, [["realigned"] for _ in range(n)])
 
 
 _UNIT = re.compile(r"\s*(万元|元)")
@@ -219,7 +263,8 @@ def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: 
             decimal = f"{template.prefix}.{label.row}.{template.rows[label.row][-1]}" in template.decimal_keys
             reading = read_row(items, n, None, trust_blanks=False, decimal_last=decimal)
             first = next((i for i in items if not (i.kind == "text" and _SEPARATOR.fullmatch(i.text))), None)
-            if first and first.kind == "value" and len(reading.candidates) == 1:
+            split = any("split_from_run" in flags for flags in reading.flags)  # prose's "文件21件，废止0件"
+            if first and first.kind == "value" and len(reading.candidates) == 1 and not split:
                 found.append(Anchor(label.row, start, end))
                 taken.append((start, end))
                 break
@@ -266,23 +311,27 @@ def parse_table3(
             anchors.insert(anchors.index(total), single)
             warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
     segments = _rows_between(text, anchors, hi, _T4_HEADER)
-    keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
+    columns = _t3_columns(text, lo, segments)
+    n, constraint = len(columns), solve.row_total_holds if columns[-1] == "total" else None
+    if columns != T3_COLUMNS:
+        warnings.append(
+            f"table 三 prints its legal-entity columns as one ({' | '.join(columns)}); read what it determines"
+        )
+    keys_of = lambda r: [t3_key(r, c) if c != _LEGAL_ENTITIES else f"{r}.{c}" for c in columns]  # noqa: E731
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
-    aligned = align_rows(text, anchors, order, lo, hi, 7, solve.row_total_holds, table3_identities, keys_of)
+    aligned = align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [r for r, items in aligned.segments.items() if _values(items) != _values(segments.get(r, []))]
         segments = {
             r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
         }
     else:
-        realigned = place_number_rows(text, segments) or realign_shifted_values(segments, 7, solve.row_total_holds)
+        realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
-    readings = {
-        row: read_row(items, 7, solve.row_total_holds, trust_blanks=trust_blanks) for row, items in segments.items()
-    }
+    readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -291,19 +340,41 @@ def parse_table3(
             f"table 三: {len(aligned.open)} rows printed apart from their labels fit several placements; left ambiguous"
         )
         for row, options in aligned.open.items():
-            readings[row] = open_reading(options, 7, solve.row_total_holds, trust_blanks)
+            readings[row] = open_reading(options, n, constraint, trust_blanks)
         readings = {r: readings[r] for r in order if r in readings}
     found.update(f"applications.{row}" for row in readings)
-    _resolve_extra_values(readings, solve.row_total_holds, warnings, "table 三")
+    if constraint:
+        _resolve_extra_values(readings, constraint, warnings, "table 三")
     _resolve_by_identities(readings, keys_of, table3_identities)
-    if settle_by_prose(readings, keys_of, solve.row_total_holds, stated(text)):
+    if settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     for row, reading in readings.items():
-        keys = [t3_key(row, c) for c in T3_COLUMNS]
         certain = len(reading.candidates) == 1 and row not in unplaced
-        _put(cells, keys, reading, reading.candidates[0] if certain else None)
+        read: dict[str, dict] = {}
+        _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
+        cells.update((k, v) for k, v in read.items() if not k.endswith(_LEGAL_ENTITIES))  # the sum is no key
     return anchors
+
+
+_LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+_T3_SUB_HEADERS = re.compile("|".join(_fuzzy(h) for h in T3_CORP_HEADERS[:-1]))
+
+
+def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
+    """Table 三's printed columns: the template's seven, or 自然人 | 法人或其他组织 (| 总计) where the header
+    names no legal-entity sub-column and the rows print as many values as that header has columns."""
+    values = [i for items in segments.values() for i in items if i.kind == "value"]
+    header = text[lo : values[0].start] if values else ""
+    if not re.search(_fuzzy("法人或其他组织"), header) or _T3_SUB_HEADERS.search(header):
+        return T3_COLUMNS
+    columns = (
+        ("natural_person", _LEGAL_ENTITIES, "total")
+        if re.search(_fuzzy("总计"), header)
+        else ("natural_person", _LEGAL_ENTITIES)
+    )
+    widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
+    return columns if widths and sum(w == len(columns) for w in widths) * 2 > len(widths) else T3_COLUMNS
 
 
 def _values(items: list[Item]) -> list[int]:
