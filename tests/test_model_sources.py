@@ -92,10 +92,10 @@ def test_rows_the_parser_cannot_read_are_read_from_their_regions_lines():
     (unit,) = [u for u in units(list(rows.values())) if u.region is region]
     assert unit.choice and len(unit.rows) == 3
     task = unit.task()
-    assert "L2 三、本年度办理结果 (一)准予公示: 5 1 0 0 0 0 6" in task and "2 （一）予以公开" in task
-    named = unit.row_values(unit.response_model(L1=1, L2=2, L3=3))
+    assert "L2 三、本年度办理结果 (一)准予公示: 5 1 0 0 0 0 6" in task and "B （一）予以公开" in task
+    named = unit.row_values(unit.response_model(L1="A", L2="B", L3="C"))
     assert named == [(0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)]
-    twice = unit.row_values(unit.response_model(L1=1, L2=2, L3=2))  # two lines for one row: that row gets none
+    twice = unit.row_values(unit.response_model(L1="A", L2="B", L3="B"))  # two lines for one row: that row gets none
     assert twice[1] == (None,) * 7 and twice[2] == (None,) * 7
 
 
@@ -148,7 +148,7 @@ def test_a_row_printed_bare_after_a_misread_one_is_shown_as_its_own_line_to_name
     assert [label for label, _ in region.lines][-2:] == ["三、本年度办理结果 (一)准予公示", ""]
     (unit,) = [u for u in units(list(rows.values())) if u.region is region]
     assert unit.choice and "L3 (no label): 2 0 0 3 0 0 5" in unit.task()
-    named = unit.row_values(unit.response_model(L1=1, L2=2, L3=2))  # the bare line fills the row after L2
+    named = unit.row_values(unit.response_model(L1="A", L2="B", L3="B"))  # the bare line fills the row after L2
     assert named[2] == (2, 0, 0, 3, 0, 0, 5)
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib.resources import files
 from string import Template
-from typing import Annotated
+from typing import Annotated, Literal
 
 from nianbao.model.sources import Region, SourceRow, Value
 from nianbao.parse import as_number
@@ -27,7 +27,7 @@ SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
 TABLE_PROMPTS = {"二": "table2.v1", "三": "table3_rows.v1", "四": "table4.v1"}
 REGION_PROMPT = "region.v1"
-REGION_CHOICE_PROMPT = "region_lines.v1"
+REGION_CHOICE_PROMPT = "region_lines.v2"
 ROWS_PER_REQUEST = 4
 T4_GROUP = 5
 
@@ -72,10 +72,15 @@ def _fee(fee: str | None) -> Decimal | None:
 
 @lru_cache(maxsize=None)
 def line_choice(lines: int, rows: int) -> type[BaseModel]:
-    """{"L1": row number or null, …}: which template row each printed line is. A small model names the row a
-    line is far more reliably than it finds a line for a row whose label is worded otherwise."""
-    row = Annotated[int | None, Field(ge=1, le=rows)]
+    """{"L1": row letter or null, …}: which template row each printed line is. A small model names the row a
+    line is far more reliably than it finds a line for a row whose label is worded otherwise. Rows go by
+    letter, not number: a label's own ordinal ("1.属于国家秘密") is not then taken for a row's number."""
+    row = Literal[tuple(letters(rows))] | None
     return create_model(f"Lines{lines}of{rows}", **{f"L{i}": (row, ...) for i in range(1, lines + 1)})
+
+
+def letters(n: int) -> str:
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:n]
 
 
 def _fees(n: int):
@@ -154,8 +159,10 @@ class Unit:
                 f"L{i} {label or '(no label)'}: {' '.join(v.text for v in values)}"
                 for i, (label, values) in enumerate(self.region.lines, 1)
             )
-            rows = "\n".join(f"{i} {t3_printed_label(r.row)}" for i, r in enumerate(self.rows, 1))
-            shape = ", ".join(f'"L{i}": row number' for i in range(1, len(self.region.lines) + 1))
+            rows = "\n".join(
+                f"{c} {t3_printed_label(r.row)}" for c, r in zip(letters(len(self.rows)), self.rows, strict=True)
+            )
+            shape = ", ".join(f'"L{i}": row letter' for i in range(1, len(self.region.lines) + 1))
             return template(self.prompt).substitute(table=self.table, lines=lines, rows=rows, shape=shape)
         if self.region:
             rows = "\n".join(f"R{i} {name}: {width} numbers" for i, (name, width) in enumerate(self.parts, 1))
@@ -185,6 +192,7 @@ class Unit:
         """The answer as one tuple per source row, in the order of the row's canonical keys."""
         if self.choice:
             named = [getattr(answer, f"L{i}") for i in range(1, len(self.region.lines) + 1)]
+            named = [None if n is None else letters(len(self.rows)).index(n) + 1 for n in named]
             named = fill_bare([label for label, _ in self.region.lines], named, len(self.rows))
             out = []
             for j, row in enumerate(self.rows, 1):
@@ -206,7 +214,9 @@ class Unit:
         """An earlier answer in the shape the model wrote it."""
         values = values or [tuple(None for _ in row.keys) for row in self.rows]
         if self.choice:
-            rows = {row: j for j, row in enumerate(values, 1) if any(v is not None for v in row)}
+            rows = {
+                row: c for c, row in zip(letters(len(values)), values, strict=True) if any(v is not None for v in row)
+            }
             numbers = [tuple(as_number(v.text) for v in vs) for _, vs in self.region.lines]
             return json.dumps({f"L{i}": rows.get(line) for i, line in enumerate(numbers, 1)})
         if self.region:
