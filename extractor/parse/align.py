@@ -42,6 +42,7 @@ class Alignment:
     segments: dict[str, list[Item]] = field(default_factory=dict)
     open: dict[str, list[list[Item]]] = field(default_factory=dict)  # row → its tokens under each alignment
     unplaced: set[str] = field(default_factory=set)  # open rows that some alignment leaves without a line
+    labelled: set[str] = field(default_factory=set)  # rows read from the line that carries their own label
 
 
 def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[PrintedRow] | None:
@@ -147,7 +148,7 @@ def align_rows(
     else:
         consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
         chosen, decided = consistent or alignments, bool(consistent)
-    result = Alignment()
+    result = Alignment(labelled=set(fixed))
     for row in order:
         options: list[list[Item]] = []
         for a in chosen:

@@ -115,17 +115,31 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
         reading.candidates = _plausible_drops(drops | set(reading.joined), constraint, len(extra))
         _drop_printed(reading, options[0] if options else None)
         reading.flags = [["dropped_extra_value"] for _ in range(len(reading.extra) - 1)]
-        if reading.joined:
-            if not set(reading.candidates) & drops:
-                values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
-                joined = _joined_reading(reading.joined, values, len(reading.extra) - 1)
-                reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
+        if reading.joined and not set(reading.candidates) & drops:
+            mark_joined(reading)
     where = (
         "undecidable but harmless: every choice reads the same"
         if positions and all(len(r.candidates) == 1 for r in extra.values())
         else f"positions allowed: {positions}"
     )
     warnings.append(f"{table}: {len(extra)} rows print one value too many; dropped by the identities ({where})")
+
+
+def mark_joined(reading: RowReading) -> None:
+    """A row whose reading is a joining of its tokens: the row's tokens as every cell's raw text, flagged as a
+    choice of boundaries (`split_from_run`)."""
+    values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
+    joined = _joined_reading(reading.joined, values, len(reading.extra) - 1)
+    reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
+
+
+def finish_joined(readings: dict[str, RowReading]) -> None:
+    """Rows the identities or the prose settled on a joining after the drops competed with it."""
+    for reading in readings.values():
+        if reading.joined and len(reading.candidates) == 1 and reading.candidates[0] in reading.joined:
+            keep = [sorted(set(flags) - {"dropped_extra_value"}) for flags in reading.flags]
+            mark_joined(reading)
+            reading.flags = [sorted({*a, *b}) for a, b in zip(reading.flags, keep)]
 
 
 def _drop_printed(reading: RowReading, keep: int | None) -> None:
@@ -166,9 +180,7 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
             if drop is not None:
                 _drop_printed(reading, drop)
             else:  # a wrapped number joined
-                values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
-                joined = _joined_reading([chosen], values, len(chosen))
-                reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
+                mark_joined(reading)
         reading.candidates = [chosen]
         reading.flags = [sorted({*flags, "prose_confirmed"}) for flags in reading.flags or [[] for _ in chosen]]
         fixed.update(zip(keys_of(row), chosen))

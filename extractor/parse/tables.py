@@ -41,6 +41,7 @@ from nianbao.parse.align import align_rows, open_reading
 from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, Regions, _fuzzy, find_label, find_labels, row_end
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
+    finish_joined,
     _resolve_by_identities,
     _resolve_extra_values,
     place_number_rows,
@@ -321,7 +322,11 @@ def parse_table3(
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
     aligned = align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
-        realigned = [r for r, items in aligned.segments.items() if _values(items) != _values(segments.get(r, []))]
+        realigned = [
+            r
+            for r, items in aligned.segments.items()
+            if r not in aligned.labelled and _values(items) != _values(segments.get(r, []))
+        ]
         segments = {
             r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
         }
@@ -348,6 +353,7 @@ def parse_table3(
     _resolve_by_identities(readings, keys_of, table3_identities)
     if settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
+    finish_joined(readings)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     for row, reading in readings.items():
         certain = len(reading.candidates) == 1 and row not in unplaced
@@ -394,6 +400,7 @@ def parse_table4(
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
+    finish_joined(readings)
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
 
 
