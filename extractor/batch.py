@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from nianbao.children import die_with
+from nianbao.corrections import applied
 from nianbao.datasets import dataset_rows, parquet_available, write_datasets
 from nianbao.ingest import IngestError, path_text
 from nianbao.output import atomic_write
@@ -68,7 +69,8 @@ class BatchOptions:
 class Task:
     path: str
     sha256: str
-    source: str | None = None  # what the record calls the input, when `path` is a staged copy of a URL
+    source: str | None = None  # what the record calls the input, when `path` is a staged copy (a URL, a crawl row)
+    properties: dict | None = None  # what a crawl file's row says of its page (nianbao.crawl)
 
 
 @dataclass
@@ -224,9 +226,9 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
     An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
-    if done(Path(out), task.sha256):
+    if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
         return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
-    report = extract_path(task.path, options, task.source)
+    report = extract_path(task.path, options, task.source, task.properties)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
     return report.verdict.value
@@ -293,9 +295,10 @@ def saved(path: Path) -> bool:
         return False
 
 
-def done(out: Path, sha256: str) -> bool:
+def done(out: Path, sha256: str, corrections: str | None = None) -> bool:
     """Record and rows both saved and whole: a file emptied by a power cut, or corrupted by a disk or a
-    hand, means the input is redone rather than its bytes copied into the datasets (or crashing them)."""
+    hand, means the input is redone rather than its bytes copied into the datasets (or crashing them).
+    So is a record made with other corrections than `corrections` (their digest; None: none)."""
     try:
         rows = json.loads(rows_path(out, sha256).read_bytes())
         record = json.loads(record_path(out, sha256).read_bytes())
@@ -306,6 +309,7 @@ def done(out: Path, sha256: str) -> bool:
         and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
         and isinstance(record, dict)
         and record.get("verdict") == rows["verdict"]
+        and (record.get("provenance") or {}).get("corrections_sha256") == corrections
     )
 
 
@@ -331,11 +335,13 @@ def run_batch(
     options: BatchOptions = BatchOptions(),
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
     names: dict[Path, str] | None = None,
+    properties: dict[Path, dict] | None = None,
 ) -> BatchResult:
     """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets.
 
-    `names`: what records and errors call an input whose file is a staged copy (its URL)."""
-    names = names or {}
+    `names`: what records and errors call an input whose file is a staged copy (its URL, a crawl file's
+    row); `properties`: what a crawl file's row says of its page."""
+    names, properties = names or {}, properties or {}
     started = time.perf_counter()
     lock = _lock(out)
     try:
@@ -358,10 +364,12 @@ def run_batch(
                 continue
             first_path[sha] = name
             order.append((name, sha, None))
-            if done(out, sha) or (saved_error(out, sha) is not None and not options.retry_errors):
+            if done(out, sha, applied(options.extract.corrections, sha)) or (
+                saved_error(out, sha) is not None and not options.retry_errors
+            ):
                 result.skipped += 1
             else:
-                todo.append(Task(str(path), sha, names.get(path)))
+                todo.append(Task(str(path), sha, names.get(path), properties.get(path)))
 
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:

@@ -3,11 +3,10 @@
 import random
 
 import pytest
-
+from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
 from nianbao.ingest import normalise
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
-from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
 from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_parser import TABLE3, extract
 

@@ -8,19 +8,29 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 
-from pydantic import TypeAdapter
-
 from nianbao import solve
 from nianbao.check import table3_identities
+from nianbao.parse.align import align_rows, open_reading
+from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
+from nianbao.parse.readings import RowReading, read_row
+from nianbao.parse.resolve import (
+    _resolve_by_identities,
+    _resolve_extra_values,
+    finish_joined,
+    place_number_rows,
+    realign_shifted_values,
+    settle_by_prose,
+)
+from nianbao.parse.tokens import Item, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
-    OTHER_TOTAL_ROW,
-    T3_ROWS,
     FEE_KEY,
+    OTHER_TOTAL_ROW,
     PROCUREMENT_KEY,
     T2_2019_ROWS,
     T2_ROWS,
     T3_COLUMNS,
+    T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
     t3_key,
@@ -28,27 +38,16 @@ from nianbao.schemas.keys import (
 )
 from nianbao.schemas.record import Cell
 from nianbao.schemas.template import (
-    T3_CORP_HEADERS,
-    t3_rows_2019,
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
     T2_LABELS,
+    T3_CORP_HEADERS,
     T3_LABELS,
     T4_RESULT_LABELS,
     Label,
+    t3_rows_2019,
 )
-from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, Regions, _fuzzy, find_label, find_labels, row_end
-from nianbao.parse.readings import RowReading, read_row
-from nianbao.parse.resolve import (
-    finish_joined,
-    _resolve_by_identities,
-    _resolve_extra_values,
-    place_number_rows,
-    realign_shifted_values,
-    settle_by_prose,
-)
-from nianbao.parse.tokens import Item, segment_items
+from pydantic import TypeAdapter
 
 
 @dataclass
@@ -79,7 +78,7 @@ class TableRow:
 @dataclass
 class ParsedTables:
     cells: dict[str, Cell]
-    regions: Regions
+    regions: TableSpans
     rows_found: set[str]
     warnings: list[str]
     template: str
@@ -116,8 +115,13 @@ _CELLS = TypeAdapter(dict[str, Cell])
 
 
 def _rows_between(text: str, anchors: list[Anchor], hi: int, extra: re.Pattern | None = None) -> dict[str, list[Item]]:
+    if not anchors:
+        return {}
     ends = [a.start for a in anchors[1:]] + [hi]
-    return {a.row: segment_items(text, a.end, row_end(text, a.end, end, extra)) for a, end in zip(anchors, ends)}
+    return {
+        a.row: segment_items(text, a.end, row_end(text, a.end, end, extra))
+        for a, end in zip(anchors, ends, strict=True)
+    }
 
 
 _T2_LEFTOVER = re.compile(_fuzzy("第二十条第(九)项") + "|" + _fuzzy("政府集中采购"))
@@ -436,7 +440,7 @@ def read_transposed_table4(
         warnings.append("table 四 is printed one row per result, but its rows do not read as group columns")
         return True
     k = widths.pop()
-    for column, items in zip(T4_COLUMNS, readings):
+    for column, items in zip(T4_COLUMNS, readings, strict=True):
         reading = read_row(items, k, None, trust_blanks=trust_blanks)
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         if k == 3:

@@ -3,7 +3,7 @@
 RapidOCR (rapidocr-onnxruntime) ships the PP-OCRv4 Chinese detection and recognition models inside
 its wheel, so nothing is downloaded at run time. Ruled lines are found by morphology on the
 binarised image (OpenCV, which RapidOCR depends on); the table grid is then rebuilt by
-`nianbao.grid` exactly as for a PDF's text layer, and every text box keeps its OCR confidence.
+`nianbao.ingest.grid` exactly as for a PDF's text layer, and every text box keeps its OCR confidence.
 Importing this module fails with ImportError when the extra is not installed.
 """
 
@@ -15,9 +15,8 @@ from functools import cache
 
 import cv2
 import numpy as np
+from nianbao.ingest import grid
 from rapidocr_onnxruntime import RapidOCR
-
-from nianbao import grid
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)
@@ -52,15 +51,21 @@ def open_image(data: bytes) -> Iterator[np.ndarray]:
     """Each frame of a PNG, JPEG or (multi-page) TIFF as a grayscale image."""
     from PIL import Image, UnidentifiedImageError
 
+    too_big = ImageError(f"image page of over {MAX_PAGE_PIXELS:,} pixels (a decompression bomb?)")
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:  # PIL's own limit, met in the header: refused before decoding
+        raise too_big from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ImageError(f"unreadable image ({exc})") from None
     frames = getattr(image, "n_frames", 1)
     if frames > MAX_PAGES:
         raise ImageError(f"image has {frames} pages, over the {MAX_PAGES}-page limit")
     for index in range(frames):
-        image.seek(index)
+        try:
+            image.seek(index)
+        except Image.DecompressionBombError:
+            raise too_big from None
         if image.width * image.height > MAX_PAGE_PIXELS:
             raise ImageError(
                 f"image page of {image.width}×{image.height} pixels, over the {MAX_PAGE_PIXELS:,}-pixel limit"
