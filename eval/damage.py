@@ -566,7 +566,7 @@ def partly_labelled(page: Page, rng: random.Random) -> Page:
     if not table:
         return page
     rows: list[list[Td]] = []
-    for i, row in enumerate(table.rows):
+    for row in table.rows:
         if not any(td.key for td in row):
             rows.append(row)
             continue

@@ -147,7 +147,7 @@ def _clause_figures(start: int, clause: str, about_applications: bool) -> list[F
     return figures
 
 
-def _t2_subject(clause: str) -> str | None | bool:
+def _t2_subject(clause: str) -> str | bool | None:
     """The table 二 row a clause names (False where it names both, None where neither)."""
     named = [row for row, pattern in _T2_SUBJECTS if pattern.search(clause)]
     return named[0] if len(named) == 1 else (False if named else None)

@@ -42,6 +42,7 @@ class Alignment:
     segments: dict[str, list[Item]] = field(default_factory=dict)
     open: dict[str, list[list[Item]]] = field(default_factory=dict)  # row → its tokens under each alignment
     unplaced: set[str] = field(default_factory=set)  # open rows that some alignment leaves without a line
+    labelled: set[str] = field(default_factory=set)  # rows read from the line that carries their own label
 
 
 def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[PrintedRow] | None:
@@ -102,13 +103,13 @@ def _gap_alignments(bare: list[list[Item]], rows: list[str], labelled: list[str]
     gap prints where they are as many as the lines, else every pairing (unpaired rows: not printed, unpaired
     lines: not rows of the table)."""
     if bare and len(labelled) == len(bare):
-        return [dict(zip(labelled, bare))]
+        return [dict(zip(labelled, bare, strict=True))]
     k = min(len(bare), len(rows))
     if comb(max(len(bare), len(rows)), k) > MAX_ALIGNMENTS:
         return []
     if len(bare) <= len(rows):
-        return [dict(zip(chosen, bare)) for chosen in combinations(rows, k)]
-    return [dict(zip(rows, chosen)) for chosen in combinations(bare, k)]
+        return [dict(zip(chosen, bare, strict=True)) for chosen in combinations(rows, k)]
+    return [dict(zip(rows, chosen, strict=True)) for chosen in combinations(bare, k)]
 
 
 def align_rows(
@@ -147,7 +148,7 @@ def align_rows(
     else:
         consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
         chosen, decided = consistent or alignments, bool(consistent)
-    result = Alignment()
+    result = Alignment(labelled=set(fixed))
     for row in order:
         options: list[list[Item]] = []
         for a in chosen:
@@ -181,8 +182,8 @@ def _consistent(alignment: dict[str, list[Item]], n: int, constraint, identities
 
     def accept(combo) -> bool:
         values = {}
-        for row, candidate in zip(rows, combo):
-            values.update(zip(keys_of(row), candidate))
+        for row, candidate in zip(rows, combo, strict=True):
+            values.update(zip(keys_of(row), candidate, strict=True))
         return all_hold(identities_of(values), values)
 
     total = 1

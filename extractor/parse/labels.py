@@ -6,13 +6,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-
+from nianbao.parse.tokens import segment_items
 from nianbao.schemas.template import (
     T3_CORP_HEADERS,
     T3_LABELS,
     Label,
 )
-from nianbao.parse.tokens import segment_items
 
 
 @lru_cache(maxsize=None)
@@ -114,20 +113,22 @@ def row_end(text: str, start: int, hi: int, extra: re.Pattern | None = None) -> 
 
 
 @dataclass
-class Regions:
+class TableSpans:
+    """Where each table sits in the text: (start, end) offsets, None where it was not found."""
+
     t2: tuple[int, int] | None = None
     t2_section: int | None = None  # where section 二 begins: table 二's items may be printed above its heading
     t3: tuple[int, int] | None = None
     t4: tuple[int, int] | None = None
 
 
-def locate(text: str) -> Regions:
+def locate(text: str) -> TableSpans:
     """Anchor each table on its title followed by its own first labels (never on numerals alone).
 
     A table printed with only some of its rows (a fragment, a summary) is found by its title and
     any of its labels; each region ends where the next table or section begins (format.md §3.21).
     """
-    regions = Regions()
+    regions = TableSpans()
     t3_start, first_row = _locate_t3(text)
     t4 = None
     for m in _T4_TITLE.finditer(text, first_row if first_row is not None else 0):

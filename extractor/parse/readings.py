@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-
 
 from nianbao import solve
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
@@ -76,7 +76,7 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
     cells whose boundary the page lost, so it is flagged as a choice (`split_from_run`): the identities
     must confirm it."""
     parsed, flags = [], []
-    pairs = zip(cells, cells[1:])
+    pairs = itertools.pairwise(cells)
     touching = {id(c) for a, b in pairs if a.kind == b.kind == "value" and a.end == b.start for c in (a, b)}
     for index, cell in enumerate(cells):
         decimal = decimal_last and index == len(cells) - 1

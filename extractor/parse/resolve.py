@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-
 
 from nianbao import solve
 from nianbao.check import all_hold
-from nianbao.prose import Figure, about
 from nianbao.parse.readings import RowReading, _joined_reading
 from nianbao.parse.tokens import Item
+from nianbao.prose import Figure, about
 
 MIN_ROWS_FOR_A_COLUMN = 3  # over-long rows needed before the identities may pick the extra column
 
@@ -29,17 +29,21 @@ def place_number_rows(text: str, segments: dict[str, list[Item]]) -> list[str]:
     if len(rows) < 2 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]):
         return []
     cells = [i for i in segments[rows[-1]] if i.kind != "text"]
-    gaps = [text[a.end : b.start] for a, b in zip(cells, cells[1:])]
-    by_line = any("\n" not in gap for gap, a, b in zip(gaps, cells, cells[1:]) if a.kind == b.kind == "value")
+    gaps = [text[a.end : b.start] for a, b in itertools.pairwise(cells)]
+    by_line = any(
+        "\n" not in gap
+        for gap, (a, b) in zip(gaps, itertools.pairwise(cells), strict=True)
+        if a.kind == b.kind == "value"
+    )
     printed: list[list[Item]] = [[]]
-    for cell, gap in zip(cells, [""] + gaps):
+    for cell, gap in zip(cells, ["", *gaps], strict=True):
         if printed[-1] and ("\n" in gap if by_line else _BLANK_LINE.search(gap)):
             printed.append([])
         printed[-1].append(cell)
     printed = [p for p in printed if any(i.kind == "value" for i in p)]
     if len(printed) != len(rows):
         return []
-    segments.update(zip(rows, printed))
+    segments.update(zip(rows, printed, strict=True))
     return rows
 
 
@@ -66,7 +70,7 @@ def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) 
             if len(pooled) == n * len(window):
                 dealt = [pooled[k * n : (k + 1) * n] for k in range(len(window))]
                 if all(all(v.text.isdigit() for v in d) and constraint(tuple(int(v.text) for v in d)) for d in dealt):
-                    for row, items in zip(window, dealt):
+                    for row, items in zip(window, dealt, strict=True):
                         segments[row] = items
                     moved += window
                     i = j
@@ -103,7 +107,7 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
         for p in solve.extra_value_positions([r.extra for r in extra.values()], constraint)
         if all(solve.explains_extra(r.extra, p) for r in extra.values())
     ]
-    for row, reading in extra.items():
+    for reading in extra.values():
         explained = [p for p in range(len(reading.extra)) if solve.explains_extra(reading.extra, p)]
         if len(extra) >= MIN_ROWS_FOR_A_COLUMN:
             # many rows agreeing on one column is evidence enough for the identities to choose it
@@ -115,17 +119,31 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
         reading.candidates = _plausible_drops(drops | set(reading.joined), constraint, len(extra))
         _drop_printed(reading, options[0] if options else None)
         reading.flags = [["dropped_extra_value"] for _ in range(len(reading.extra) - 1)]
-        if reading.joined:
-            if not set(reading.candidates) & drops:
-                values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
-                joined = _joined_reading(reading.joined, values, len(reading.extra) - 1)
-                reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
+        if reading.joined and not set(reading.candidates) & drops:
+            mark_joined(reading)
     where = (
         "undecidable but harmless: every choice reads the same"
         if positions and all(len(r.candidates) == 1 for r in extra.values())
         else f"positions allowed: {positions}"
     )
     warnings.append(f"{table}: {len(extra)} rows print one value too many; dropped by the identities ({where})")
+
+
+def mark_joined(reading: RowReading) -> None:
+    """A row whose reading is a joining of its tokens: the row's tokens as every cell's raw text, flagged as a
+    choice of boundaries (`split_from_run`)."""
+    values = [Item("value", t, *s) for t, s in zip(*reading.printed, strict=True)]
+    joined = _joined_reading(reading.joined, values, len(reading.extra) - 1)
+    reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
+
+
+def finish_joined(readings: dict[str, RowReading]) -> None:
+    """Rows the identities or the prose settled on a joining after the drops competed with it."""
+    for reading in readings.values():
+        if reading.joined and len(reading.candidates) == 1 and reading.candidates[0] in reading.joined:
+            keep = [sorted(set(flags) - {"dropped_extra_value"}) for flags in reading.flags]
+            mark_joined(reading)
+            reading.flags = [sorted({*a, *b}) for a, b in zip(reading.flags, keep, strict=True)]
 
 
 def _drop_printed(reading: RowReading, keep: int | None) -> None:
@@ -147,7 +165,7 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
     fixed = {}
     for row, reading in readings.items():
         if len(reading.candidates) == 1:
-            fixed.update(zip(keys_of(row), reading.candidates[0]))
+            fixed.update(zip(keys_of(row), reading.candidates[0], strict=True))
     settled = []
     for row, reading in readings.items():
         relevant = about(figures, keys_of(row)) if len(reading.candidates) > 1 else []
@@ -155,7 +173,7 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
             continue
         fitting = []
         for candidate in reading.candidates:
-            said = [f.agrees(fixed | dict(zip(keys_of(row), candidate))) for f in relevant]
+            said = [f.agrees(fixed | dict(zip(keys_of(row), candidate, strict=True))) for f in relevant]
             if True in said and False not in said and (constraint is None or constraint(candidate)):
                 fitting.append(candidate)
         if len(fitting) != 1:
@@ -166,12 +184,10 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
             if drop is not None:
                 _drop_printed(reading, drop)
             else:  # a wrapped number joined
-                values = [Item("value", t, *s) for t, s in zip(*reading.printed)]
-                joined = _joined_reading([chosen], values, len(chosen))
-                reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
+                mark_joined(reading)
         reading.candidates = [chosen]
         reading.flags = [sorted({*flags, "prose_confirmed"}) for flags in reading.flags or [[] for _ in chosen]]
-        fixed.update(zip(keys_of(row), chosen))
+        fixed.update(zip(keys_of(row), chosen, strict=True))
         settled.append(row)
     return settled
 
@@ -184,12 +200,12 @@ def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_
     fixed = {}
     for row, r in readings.items():
         if len(r.candidates) == 1:
-            fixed.update(zip(keys_of(row), r.candidates[0]))
+            fixed.update(zip(keys_of(row), r.candidates[0], strict=True))
 
     def accept(combo) -> bool:
         values = dict(fixed)
-        for row, candidate in zip(open_rows, combo):
-            values.update(zip(keys_of(row), candidate))
+        for row, candidate in zip(open_rows, combo, strict=True):
+            values.update(zip(keys_of(row), candidate, strict=True))
         return all_hold(identities_of(values), values)
 
     combos = solve.consistent_combinations([readings[r].candidates for r in open_rows], accept)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
-
 from nianbao import solve
+from nianbao.check import table3_identities
+from nianbao.parse.align import align_rows
+from nianbao.parse.labels import _T4_HEADER, _T4_RESULTS_HEADER, Anchor, TableSpans, find_label, find_labels, row_end
+from nianbao.parse.resolve import place_number_rows, realign_shifted_values
+from nianbao.parse.tables import T2_2019, T2_2021, TableRow
+from nianbao.parse.tokens import Item, segment_items
 from nianbao.schemas.keys import (
     OTHER_TOTAL_ROW,
     T2_ROWS,
@@ -20,12 +25,6 @@ from nianbao.schemas.template import (
     T3_LABELS,
     t3_rows_2019,
 )
-from nianbao.check import table3_identities
-from nianbao.parse.align import align_rows
-from nianbao.parse.labels import _T4_HEADER, _T4_RESULTS_HEADER, Anchor, Regions, find_label, find_labels, row_end
-from nianbao.parse.resolve import place_number_rows, realign_shifted_values
-from nianbao.parse.tables import T2_2019, T2_2021, TableRow
-from nianbao.parse.tokens import Item, segment_items
 
 
 def _rows_from_anchors(
@@ -81,7 +80,7 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
             widths = [len(keys_of(r)) for r in run]
             if len(values) == sum(widths):
                 at = 0
-                for row, width in zip(run, widths):
+                for row, width in zip(run, widths, strict=True):
                     items[row] = values[at : at + width]
                     at += width
             else:
@@ -92,7 +91,7 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
 
 
 def table_rows(
-    text: str, regions: Regions, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
+    text: str, regions: TableSpans, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
 ) -> list[TableRow]:
     """Every row of every located table, in template order; tables the parser did not locate are absent.
 

@@ -8,19 +8,29 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 
-from pydantic import TypeAdapter
-
 from nianbao import solve
 from nianbao.check import table3_identities
+from nianbao.parse.align import align_rows, open_reading
+from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
+from nianbao.parse.readings import RowReading, read_row
+from nianbao.parse.resolve import (
+    _resolve_by_identities,
+    _resolve_extra_values,
+    finish_joined,
+    place_number_rows,
+    realign_shifted_values,
+    settle_by_prose,
+)
+from nianbao.parse.tokens import Item, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
-    OTHER_TOTAL_ROW,
-    T3_ROWS,
     FEE_KEY,
+    OTHER_TOTAL_ROW,
     PROCUREMENT_KEY,
     T2_2019_ROWS,
     T2_ROWS,
     T3_COLUMNS,
+    T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
     t3_key,
@@ -28,26 +38,16 @@ from nianbao.schemas.keys import (
 )
 from nianbao.schemas.record import Cell
 from nianbao.schemas.template import (
-    T3_CORP_HEADERS,
-    t3_rows_2019,
     OTHER_TOTAL_LABEL,
     T2_2019_LABELS,
     T2_LABELS,
+    T3_CORP_HEADERS,
     T3_LABELS,
     T4_RESULT_LABELS,
     Label,
+    t3_rows_2019,
 )
-from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, Regions, _fuzzy, find_label, find_labels, row_end
-from nianbao.parse.readings import RowReading, read_row
-from nianbao.parse.resolve import (
-    _resolve_by_identities,
-    _resolve_extra_values,
-    place_number_rows,
-    realign_shifted_values,
-    settle_by_prose,
-)
-from nianbao.parse.tokens import Item, segment_items
+from pydantic import TypeAdapter
 
 
 @dataclass
@@ -78,7 +78,7 @@ class TableRow:
 @dataclass
 class ParsedTables:
     cells: dict[str, Cell]
-    regions: Regions
+    regions: TableSpans
     rows_found: set[str]
     warnings: list[str]
     template: str
@@ -115,8 +115,13 @@ _CELLS = TypeAdapter(dict[str, Cell])
 
 
 def _rows_between(text: str, anchors: list[Anchor], hi: int, extra: re.Pattern | None = None) -> dict[str, list[Item]]:
+    if not anchors:
+        return {}
     ends = [a.start for a in anchors[1:]] + [hi]
-    return {a.row: segment_items(text, a.end, row_end(text, a.end, end, extra)) for a, end in zip(anchors, ends)}
+    return {
+        a.row: segment_items(text, a.end, row_end(text, a.end, end, extra))
+        for a, end in zip(anchors, ends, strict=True)
+    }
 
 
 _T2_LEFTOVER = re.compile(_fuzzy("第二十条第(九)项") + "|" + _fuzzy("政府集中采购"))
@@ -321,7 +326,11 @@ def parse_table3(
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
     aligned = align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
-        realigned = [r for r, items in aligned.segments.items() if _values(items) != _values(segments.get(r, []))]
+        realigned = [
+            r
+            for r, items in aligned.segments.items()
+            if r not in aligned.labelled and _values(items) != _values(segments.get(r, []))
+        ]
         segments = {
             r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
         }
@@ -348,6 +357,7 @@ def parse_table3(
     _resolve_by_identities(readings, keys_of, table3_identities)
     if settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
+    finish_joined(readings)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     for row, reading in readings.items():
         certain = len(reading.candidates) == 1 and row not in unplaced
@@ -394,6 +404,7 @@ def parse_table4(
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
+    finish_joined(readings)
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
 
 
@@ -429,7 +440,7 @@ def read_transposed_table4(
         warnings.append("table 四 is printed one row per result, but its rows do not read as group columns")
         return True
     k = widths.pop()
-    for column, items in zip(T4_COLUMNS, readings):
+    for column, items in zip(T4_COLUMNS, readings, strict=True):
         reading = read_row(items, k, None, trust_blanks=trust_blanks)
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         if k == 3:
