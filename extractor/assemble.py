@@ -87,6 +87,10 @@ def build_report(
     report.checks = run_checks(report.cells, doc.text)
     report.warnings += [c.message for c in report.checks if c.severity == "soft" and c.status == "fail"]
     report.verdict, report.verdict_reason = decide(report, parsed, doc.text)
+    if report.verdict == Verdict.failed and not any(c.value is not None or c.candidates for c in report.cells.values()):
+        # no report here: 200 'not found' cells and 42 uncheckable identities would only repeat the verdict
+        report = report.with_cells({})
+        report.checks = []
     if doc.warnings and report.verdict != Verdict.verified:  # the page was not read whole: say so before blaming it
         report.verdict_reason = "; ".join([*doc.warnings, report.verdict_reason])
     return report

@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
+from nianbao.datasets import DATASETS, DEFAULT_DATASETS, DatasetsError, parse_datasets
 from nianbao.ingest import path_text
 from nianbao.model.scrub import scrub
 from nianbao.output import RENDERERS, atomic_write
@@ -188,7 +189,12 @@ def extract(
     out: str | None = typer.Option(
         None,
         "--out",
-        help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory or fsspec URL; a re-run skips inputs already done.",
+        help="Batch: write records and datasets (cells.parquet, reports.csv, errors.jsonl; see --datasets) to this directory or fsspec URL; a re-run skips inputs already done.",
+    ),
+    datasets: str = typer.Option(
+        ",".join(DEFAULT_DATASETS),
+        "--datasets",
+        help=f"Batch: the dataset files to write, comma-separated, from {', '.join(DATASETS)}.",
     ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
     model_concurrency: int = typer.Option(
@@ -258,7 +264,13 @@ def extract(
             from nianbao.engine import dask_runner
 
             runner = dask_runner(address)
-        batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
+        try:
+            wanted = parse_datasets(datasets)
+        except DatasetsError as exc:
+            fail(str(exc))
+        batch = BatchOptions(
+            options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner, datasets=wanted
+        )
         _batch(files, out_dir, batch, names, remote_out)
     reports: list[Report] = []
     errors = 0
@@ -408,46 +420,53 @@ def bench(
 
 
 @app.command()
-def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
+def check(
+    record: Path = typer.Argument(
+        ..., help="A record file (`nianbao extract --format json`), or records.jsonl / records.jsonl.gz of a batch."
+    ),
+) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
-    from nianbao.check import run_checks
     from nianbao.assemble import decide
+    from nianbao.check import run_checks
+    from nianbao.records import RecordsError, expand, record_texts
 
+    exit_code, seen = 0, 0
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        fail(f"no such file: {path_text(record)}")
-    except OSError as exc:
-        fail(f"cannot read {path_text(record)}: {exc.strerror}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"{path_text(record)}: not a JSON record ({type(exc).__name__})")
-    records = data if isinstance(data, list) else [data]
-    if not records:
-        fail(f"{path_text(record)}: no records in it")
-    exit_code = 0
-    for item in records:
-        try:
-            report = load_saved(item)
-        except ValueError as exc:
-            fail(f"{path_text(record)}: not a nianbao record ({exc})")
-        if not report.cells:
-            fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
-        report.checks = run_checks(report.cells)
-        report.verdict, report.verdict_reason = decide(report, None, "")
-        failing = [c for c in report.checks if c.status == "fail"]
-        typer.echo(
-            json.dumps(
-                {
-                    "source": report.source,
-                    "verdict": report.verdict.value,
-                    "verdict_reason": report.verdict_reason,
-                    "unverified": report.unverified,
-                    "failing": [c.model_dump(exclude_defaults=True) for c in failing],
-                },
-                ensure_ascii=False,
+        for text in record_texts(record):
+            seen += 1
+            try:
+                item = json.loads(text)
+            except json.JSONDecodeError as exc:
+                fail(f"{path_text(record)}: not a JSON record ({type(exc).__name__})")
+            try:
+                report = load_saved(expand(item) if isinstance(item, dict) else item)
+            except ValueError as exc:
+                fail(f"{path_text(record)}: not a nianbao record ({exc})")
+            if not report.cells and report.verdict != Verdict.failed:
+                fail(
+                    f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)"
+                )
+            if report.cells:  # a page that is no report keeps no cells: its verdict stands as it is
+                report.checks = run_checks(report.cells)
+                report.verdict, report.verdict_reason = decide(report, None, "")
+            failing = [c for c in report.checks if c.status == "fail"]
+            typer.echo(
+                json.dumps(
+                    {
+                        "source": report.source,
+                        "verdict": report.verdict.value,
+                        "verdict_reason": report.verdict_reason,
+                        "unverified": report.unverified,
+                        "failing": [c.model_dump(exclude_defaults=True) for c in failing],
+                    },
+                    ensure_ascii=False,
+                )
             )
-        )
-        exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
+            exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
+    except RecordsError as exc:
+        fail(str(exc))
+    if not seen:
+        fail(f"{path_text(record)}: no records in it")
     raise typer.Exit(exit_code)
 
 

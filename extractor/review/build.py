@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from nianbao import crossyear
 from nianbao.output import atomic_write, json_value
+from nianbao.records import RecordsError, load_record, record_texts
 from nianbao.schemas.keys import table_of
 from nianbao.schemas.record import Report
 from nianbao.schemas.template import Td, table2, table3, table4
@@ -55,38 +56,16 @@ class ReviewError(Exception):
 
 
 def record_lines(path: Path) -> Iterator[str]:
-    """One record's JSON per item, from a batch --out directory, a .jsonl file or a --format json file."""
-    if path.is_dir():
-        if (path / "records.jsonl").is_file():
-            yield from record_lines(path / "records.jsonl")
-        elif (path / "records").is_dir():
-            for file in sorted((path / "records").glob("*.json")):
-                yield file.read_text(encoding="utf-8")
-        else:
-            raise ReviewError(f"{path}: no records.jsonl or records/ (give a batch --out directory or a records file)")
-        return
-    if not path.is_file():
-        raise ReviewError(f"no such file: {path}")
-    with path.open(encoding="utf-8") as handle:
-        first = handle.read(1)
-        handle.seek(0)
-        if first == "[":
-            try:
-                items = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise ReviewError(f"{path}: not a JSON list of records ({exc.msg})") from None
-            yield from (json.dumps(item, ensure_ascii=False) for item in items)
-            return
-        lines = [line for line in handle if line.strip()]
-        if first == "{" and len(lines) > 1 and not lines[0].rstrip().endswith("}"):
-            yield "".join(lines)  # one pretty-printed record (`--format json -o FILE`)
-            return
-        yield from lines
+    """One record's JSON per item, from a batch --out directory or a records file (nianbao.records)."""
+    try:
+        yield from record_texts(path)
+    except RecordsError as exc:
+        raise ReviewError(str(exc)) from None
 
 
 def parse_record(line: str, where: str = "") -> Report:
     try:
-        report = Report.model_validate_json(line)
+        report = load_record(json.loads(line))
     except ValueError as exc:
         raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0]})") from None
     if not report.cells and report.verdict.value != "failed":
