@@ -157,16 +157,20 @@ def _death_reason(exitcode: int | None, timeout: float) -> str:
     return f"worker died (exit code {exitcode})"
 
 
-def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Iterator[tuple[object, bool, object]]:
+def run_pool(
+    fn: Callable, items: Iterable, workers: int, timeout: float, keep: list | None = None
+) -> Iterator[tuple[object, bool, object]]:
     """Yield (item, ok, value or reason) for each item, in completion order, at most `workers` at a time.
 
     `fn` must be picklable (a module-level function or a partial of one). A worker that dies — killed
-    by its time limit, the kernel or a crash — costs only its own item.
+    by its time limit, the kernel or a crash — costs only its own item. `keep`: idle workers (for this
+    same `fn`) taken from and left in this list rather than killed at the end, so that the next call
+    skips the start and the first-use setup of a worker.
     """
     ctx = multiprocessing.get_context("forkserver")  # fork is unsafe beside the progress bar's thread
     ctx.set_forkserver_preload(["nianbao.pipeline"])
     queue = deque(items)
-    idle: list[tuple[multiprocessing.Process, Connection]] = []
+    idle: list[tuple[multiprocessing.Process, Connection]] = keep if keep is not None else []
     busy: dict[Connection, tuple[multiprocessing.Process, object]] = {}
 
     def spawn() -> tuple[multiprocessing.Process, Connection]:
@@ -201,7 +205,7 @@ def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Ite
                     ok, value = False, _death_reason(process.exitcode, timeout)
                 yield item, ok, value
     finally:
-        for process, conn in [*idle, *((p, c) for c, (p, _) in busy.items())]:
+        for process, conn in [*(idle if keep is None else ()), *((p, c) for c, (p, _) in busy.items())]:
             process.kill()
             process.join()
             conn.close()

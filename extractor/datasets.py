@@ -159,7 +159,7 @@ def cells_schema():
     return pa.schema([(c, pa.int64() if c.startswith("span_") else pa.string()) for c in CELL_COLUMNS])
 
 
-def _cells_table(data: bytes, heads: list[list], counts: list[int]):
+def cells_table(data: bytes, heads: list[list], counts: list[int]):
     """One block of reports' cell rows as an Arrow table in CELL_COLUMNS order: the rows parsed by
     pyarrow's CSV reader (C++), each report's own columns repeated over its rows. An empty field is
     null; no other text (not even 'NA' or 'null') is."""
@@ -210,7 +210,7 @@ def assemble_part(job: tuple[str, int, list[tuple[str, str]], tuple[str, ...]]) 
                 if counts:
                     import pyarrow.parquet as pq
 
-                    table = _cells_table(b"".join(block), heads, counts)
+                    table = cells_table(b"".join(block), heads, counts)
                     if writer is None:
                         writer = stack.enter_context(
                             pq.ParquetWriter(parts / f"{number}.cells.parquet", table.schema, compression="zstd")

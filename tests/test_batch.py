@@ -211,7 +211,9 @@ def test_without_pyarrow_the_csvs_are_written_and_the_skip_said_once(tmp_path, m
     assert (tmp_path / "out" / "cells.csv").exists()
     assert sum("parquet was skipped" in m for m in said) == 1
     said.clear()
-    run_batch(files_of(tmp_path / "in"), tmp_path / "o2", replace(quiet(), datasets=("cells.parquet",)), log=said.append)
+    run_batch(
+        files_of(tmp_path / "in"), tmp_path / "o2", replace(quiet(), datasets=("cells.parquet",)), log=said.append
+    )
     assert (tmp_path / "o2" / "cells.csv").exists(), "without pyarrow, the cells are written as cells.csv"
     assert sum("parquet was skipped" in m for m in said) == 1
 
