@@ -229,6 +229,10 @@ def extract(
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
     if output is not None and out is not None:
         fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
+    try:
+        wanted = parse_datasets(datasets)
+    except DatasetsError as exc:
+        fail(str(exc))
     if output is not None:
         writable_file(output)
     urls = [p for p in [*paths, out or ""] if is_url(p)]
@@ -264,10 +268,6 @@ def extract(
             from nianbao.engine import dask_runner
 
             runner = dask_runner(address)
-        try:
-            wanted = parse_datasets(datasets)
-        except DatasetsError as exc:
-            fail(str(exc))
         batch = BatchOptions(
             options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner, datasets=wanted
         )
