@@ -89,6 +89,8 @@ class BatchResult:
     datasets: list[str] = field(default_factory=list)  # the dataset files written
     seconds: float = 0.0
     assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
+    assemble_cpu_seconds: float = 0.0  # the CPU time that took, in this process and the assembling workers
+    assemble_serial_cpu_seconds: float = 0.0  # of which in this process: the part that does not spread over workers
     cross_year: dict = field(default_factory=dict)  # the cross-year checks' summary (crossyear.summarise)
 
     @property
@@ -390,9 +392,11 @@ def run_batch(
                     )
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
-        assembling = time.perf_counter()
+        assembling, cpu = time.perf_counter(), time.process_time()
         assemble(out, order, result, written, options.jobs)
         result.assemble_seconds = time.perf_counter() - assembling
+        result.assemble_serial_cpu_seconds = time.process_time() - cpu
+        result.assemble_cpu_seconds += result.assemble_serial_cpu_seconds
         result.seconds = time.perf_counter() - started
         _write_summary(out, result)
     finally:
@@ -422,6 +426,8 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "datasets": result.datasets,
         "seconds": round(result.seconds, 3),
         "assemble_seconds": round(result.assemble_seconds, 3),
+        "assemble_cpu_seconds": round(result.assemble_cpu_seconds, 3),
+        "assemble_serial_cpu_seconds": round(result.assemble_serial_cpu_seconds, 3),
         "cross_year": result.cross_year,
     }
     atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
@@ -441,7 +447,9 @@ def assemble(
         elif (error := saved_error(out, sha)) is not None:
             errors.append(error | {"path": path})
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
-    result.dataset_counts, result.cross_year = write_datasets(out, finished, names, jobs, run_pool)
+    result.dataset_counts, result.cross_year, result.assemble_cpu_seconds = write_datasets(
+        out, finished, names, jobs, run_pool
+    )
     for name in set(DATASETS) - set(names):  # an earlier run's file would no longer match the records
         (out / name).unlink(missing_ok=True)
     result.errors = len(errors)
