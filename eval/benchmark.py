@@ -201,6 +201,7 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
         processes.append(process)
         return process
 
+    file.unlink(missing_ok=True)  # an earlier run's file would send the workers to its dead scheduler
     try:
         start(["scheduler", *local, "--port", "0", "--scheduler-file", str(file)], "scheduler.log")
         started = [start(worker, f"worker{i}.log") for i in range(workers)]

@@ -442,8 +442,8 @@ def assemble(
     for path, sha, reason in order:
         if sha is None:
             errors.append({"path": path, "sha256": None, "reason": reason})
-        elif saved(record_path(out, sha)) and saved(rows_path(out, sha)):  # checked whole by `done` before the run
-            finished.append((record_path(out, sha), rows_path(out, sha)))
+        elif saved(record := record_path(out, sha)) and saved(rows := rows_path(out, sha)):  # checked by `done`
+            finished.append((record, rows))
         elif (error := saved_error(out, sha)) is not None:
             errors.append(error | {"path": path})
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))

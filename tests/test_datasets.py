@@ -11,7 +11,6 @@ from dataclasses import replace
 
 import pyarrow.parquet as pq
 import pytest
-
 from nianbao import datasets, engine
 from nianbao.batch import BatchOptions, rows_path, run_batch, run_pool
 from nianbao.datasets import DATASETS, DEFAULT_DATASETS, write_datasets
