@@ -9,8 +9,8 @@ CPU time are both shown: on a shared machine the CPU seconds a kind costs do not
 from __future__ import annotations
 
 import cProfile
-import os
 import json
+import os
 import pstats
 import re
 import resource
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from nianbao.batch import run_pool
 from nianbao.engine import chunk_size
+from nianbao.eval.samples import write_samples
 from nianbao.pipeline import extract_path
 from nianbao.records import record_texts
-from nianbao.eval.samples import write_samples
 
 
 def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:
@@ -388,7 +388,7 @@ def _echo_endpoint():
     calls = []
 
     class Echo(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             calls.append(1)
             key = self.headers.get("Authorization", "")

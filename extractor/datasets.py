@@ -38,7 +38,7 @@ CELL_COLUMNS = (
     "key",  # the canonical key
     "table",  # 二 / 三 / 四
     "value",  # as printed: a count, or the fee's exact decimal
-    "status",  # verified / unverified (a value the record does not stand behind) / blank / unread (null, not read)
+    "status",  # verified / confirmed (by a person) / unverified (a value the record does not stand behind) / blank / unread
     "raw",
     "span_start",
     "span_end",

@@ -16,11 +16,13 @@ from pathlib import Path
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 from nianbao.schemas.record import Report
 
-# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
+# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified);
+# `confirmed`: those a person corrected or confirmed (corrections.jsonl) and the record stands behind
 META_COLUMNS = (
     "source",
     "verdict",
     "unverified",
+    "confirmed",
     "agency_name",
     "report_year",
     "template",
@@ -70,9 +72,14 @@ def json_value(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
+def confirmed(report: Report) -> list[str]:
+    """Keys of the cells a person corrected or confirmed (corrections.jsonl) that the record stands behind."""
+    return [k for k, status in report.cell_status().items() if status == "confirmed"]
+
+
 def cell_line(report: Report) -> dict:
-    """The `--format cells` record: source, verdict, checks, the canonical key → value map and which
-    of those values the record does not stand behind (`unverified`)."""
+    """The `--format cells` record: source, verdict, checks, the canonical key → value map, which of
+    those values the record does not stand behind (`unverified`) and which a person stands behind (`confirmed`)."""
     return {
         "source": report.source,
         "verdict": report.verdict.value,
@@ -84,6 +91,7 @@ def cell_line(report: Report) -> dict:
         ],
         "cells": {k: json_value(v) for k, v in report.values().items()},
         "unverified": report.unverified,
+        "confirmed": confirmed(report),
         "provenance": report.provenance.model_dump(exclude_defaults=True),
     }
 
@@ -121,6 +129,7 @@ def wide_row(report: Report) -> dict:
         "source": report.source,
         "verdict": report.verdict.value,
         "unverified": ";".join(report.unverified),
+        "confirmed": ";".join(confirmed(report)),
         "agency_name": meta.agency_name,
         "report_year": meta.report_year,
         "template": meta.template,

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from nianbao.datasets import ROW_COLUMNS, cell_rows, dataset_rows, read_rows
 from nianbao.records import load_record, slim
 from nianbao.output import render_cells, render_csv, render_json

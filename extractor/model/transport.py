@@ -9,12 +9,11 @@ from __future__ import annotations
 import time
 
 import openai
-from openai.types.chat import ChatCompletion
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
-
 from nianbao.model.ratelimit import WaitRetryAfter
 from nianbao.model.scrub import scrub, scrub_data
 from nianbao.model.settings import Settings
+from openai.types.chat import ChatCompletion
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 

@@ -22,11 +22,11 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-
 from nianbao import crossyear
 from nianbao.output import atomic_write, json_value
 from nianbao.records import RecordsError, load_record, record_texts
-from nianbao.schemas.keys import table_of
+from nianbao.schemas.identities import definitions
+from nianbao.schemas.keys import DECIMAL_KEYS, table_of
 from nianbao.schemas.record import Report
 from nianbao.schemas.template import Td, table2, table3, table4
 
@@ -35,6 +35,7 @@ STATUSES = {
     "absent": "not on the page",
     "unverified": "unverified: ambiguous, ungrounded or disputed",
     "failing": "part of a failing identity",
+    "person": "corrected or confirmed by a person",
     "model": "read by the model and grounded in the source",
     "verified": "read as printed; its identities hold or cannot be checked",
     "blank": "blank on the page (not zero)",
@@ -97,10 +98,12 @@ def cell_statuses(report: Report) -> dict[str, str]:
     for key, cell in report.cells.items():
         if "not_found" in cell.flags:
             status = "absent"
-        elif key in unverified or cell.candidates:
+        elif key in unverified or (cell.source != "person" and (cell.candidates or "ambiguous" in cell.flags)):
             status = "unverified"
         elif key in failing:
             status = "failing"
+        elif cell.source == "person":
+            status = "person"
         elif cell.source == "model":
             status = "model"
         elif cell.value is None:
@@ -176,9 +179,14 @@ def shown_value(key: str, cell) -> str:
         return ""
     if cell.value is not None:
         return str(json_value(cell.value))
-    if "ambiguous" in cell.flags:
-        return "?"
     return ""
+
+
+def placeholder(cell) -> str:
+    """What an empty cell's field shows: '?' where readings are left open, '·' where nothing was found."""
+    if cell is None or "not_found" in cell.flags:
+        return "·"
+    return "?" if "ambiguous" in cell.flags else ""
 
 
 def cell_title(cell) -> str:
@@ -190,7 +198,11 @@ def cell_title(cell) -> str:
         parts.append(repr(cell.raw) + (f" @{cell.span[0]}–{cell.span[1]}" if cell.span else ""))
     parts += cell.flags
     if cell.candidates:
-        parts.append("one of " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+        parts.append(
+            ("read as " if cell.source == "person" else "")
+            + "one of "
+            + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates)
+        )
     return " · ".join(parts)
 
 
@@ -226,6 +238,14 @@ def layout(report: Report, statuses: dict[str, str], suggested: set[str]) -> lis
             rows.append([_cell(td, report, statuses, suggested, numbers) for td in row])
         first_key = next(td.key for row in table.rows for td in row if td.key)
         tables.append({"title": TABLE_TITLES[table_of(first_key)], "rows": rows})
+    laid_out = {td["key"] for table in tables for row in table["rows"] for td in row if td.get("key")}
+    rest = [k for k in report.cells if k not in laid_out]  # the 2019 template's table 二 and （六） row
+    if rest:
+        rows = [
+            [{"text": k, "colspan": 1, "rowspan": 1}, _cell(Td("", key=k), report, statuses, suggested, numbers)]
+            for k in rest
+        ]
+        tables.append({"title": "2019 年模板的单元格 (cells of the 2019 template)", "rows": rows})
     return tables
 
 
@@ -238,10 +258,12 @@ def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str],
         "key": td.key,
         "n": numbers.get(td.key, ""),
         "text": shown_value(td.key, cell),
+        "placeholder": placeholder(cell),
         "raw": cell.raw if cell is not None and cell.value is None and cell.raw else "",
         "status": status,
         "suggested": td.key in suggested,
         "title": cell_title(cell),
+        "candidates": " ".join(str(json_value(c)) for c in cell.candidates if c is not None) if cell else "",
         "colspan": td.colspan,
         "rowspan": td.rowspan,
     }
@@ -267,6 +289,27 @@ def copy_static(site: Path) -> None:
     for item in resources.files("nianbao.review").joinpath("static").iterdir():
         if item.name.endswith((".css", ".js")):
             atomic_write(target / item.name, item.read_bytes())
+    atomic_write(target / "identities.js", identities_script())
+
+
+def identities_script() -> str:
+    """The checker's identity definitions (schemas/identities.py) for the pages' live re-check: one file a
+    site rather than a copy in each of its pages, and a script, since a page opened from file:// may not fetch."""
+    data = definitions() | {"decimal_keys": sorted(DECIMAL_KEYS)}
+    return "window.NIANBAO_IDENTITIES = " + json.dumps(data, separators=(",", ":")) + ";\n"
+
+
+def record_data(report: Report) -> dict:
+    """What a report page's editor needs beyond its cells: the input, its meta, the record's open identities."""
+    return {
+        "sha256": report.meta.input_sha256 or report_id(report),
+        "input": Path(report.source).name,
+        "template": report.meta.template,
+        "agency_name": report.meta.agency_name,
+        "report_year": report.meta.report_year,
+        "checks": {c.id: c.status for c in report.checks if c.severity == "hard" and c.status != "pass"},
+        "unverified": len(report.unverified),
+    }
 
 
 def index_row(report: Report) -> dict:
@@ -279,6 +322,8 @@ def index_row(report: Report) -> dict:
         "verdict": report.verdict.value,
         "source": Path(report.source).name,
         **problems(report),
+        "sha256": report.meta.input_sha256 or "",
+        "person": report.provenance.cells_from_person,
     }
 
 
@@ -396,6 +441,7 @@ def report_page(env: Environment, report: Report, row: dict, findings: list[dict
         text_note=text_note,
         spans=[(k, c.raw, c.span) for k, c in report.cells.items() if c.span] if text is None else [],
         provenance=report.provenance.model_dump(exclude_defaults=True),
+        record_data=record_data(report),
     )
 
 
@@ -420,6 +466,7 @@ def _write_agencies(env, site: Path, agencies, checks, unlinked, rows, facts) ->
             ],
             not_linked=notes[agency["id"]],
             headline=HEADLINE,
+            shas=" ".join(rows[i]["sha256"] for i in agency["members"] if rows[i]["sha256"]),
         )
         atomic_write(site / "a" / f"{agency['id']}.html", page, durable=False)
 
@@ -457,6 +504,8 @@ def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks
         "source_errors",
         "cross",
         "agency_id",
+        "sha256",
+        "person",
     )
     data = {"columns": columns, "rows": [[r[c] for c in columns] for r in rows], "years": years, "grid": grid}
     atomic_write(
@@ -464,6 +513,7 @@ def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks
         "window.REVIEW_INDEX = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n",
     )
     counts = Counter(r["verdict"] for r in rows)
+    by_person = Counter(r["verdict"] for r in rows if r["person"])
     cross = Counter(c["status"] for c in checks)
     page = env.get_template("index.html").render(
         root="",
@@ -472,6 +522,7 @@ def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks
         agencies=len(agencies),
         years=years,
         cross=cross,
+        by_person=by_person,
     )
     atomic_write(site / "index.html", page)
 
