@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from nianbao.datasets import ROW_COLUMNS, cell_rows, dataset_rows, read_rows
-from nianbao.records import load_record, slim
 from nianbao.output import render_cells, render_csv, render_json
 from nianbao.pipeline import extract_path
+from nianbao.records import load_record, slim
 from nianbao.schemas.keys import t3_key
 from nianbao.schemas.record import Cell, Check, Report, Verdict
 
