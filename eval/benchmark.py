@@ -221,7 +221,7 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
             process.wait()
 
 
-def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict]) -> None:
+def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict], cpu_per_report: float | None = None) -> None:
     """The batch just run on the local pool (`local`), again on a local Dask cluster of `jobs` one-thread workers.
 
     The difference is the engine's overhead (scheduling, chunking, the client); with the reports/s of
@@ -250,7 +250,9 @@ def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict]) -> No
         f"the cluster took {up:.1f} s to start"
     )
     cpu, serial = local_summary["assemble_cpu_seconds"], local_summary["assemble_serial_cpu_seconds"]
-    cost_model(n / local_extract / jobs, max(per_input, 0.0), serial / n, (cpu - serial) / n)
+    # a core's rate from CPU time (the kinds table) where there is one: on a loaded machine wall time is not a core's
+    per_core = 1 / cpu_per_report if cpu_per_report else n / local_extract / jobs
+    cost_model(per_core, max(per_input, 0.0), serial / n, (cpu - serial) / n)
 
 
 def cost_model(
@@ -369,7 +371,7 @@ def run(
         if review and local is not None:
             bench_review(work, batch, review, jobs)
         if engine and local:
-            bench_engine(work, batch, jobs, local)
+            bench_engine(work, batch, jobs, local, txt and txt["cpu_s"] / txt["n"])
         if profile:
             profile_text(work, min(n, 200))
     finally:
