@@ -11,7 +11,6 @@ the parts are joined in input order (text by concatenation, Parquet by pyarrow).
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import itertools
@@ -23,7 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from nianbao import crossyear
-from nianbao.output import META_COLUMNS, atomic_open, atomic_write, csv_safe, wide_row
+from nianbao.output import META_COLUMNS, SafeCSV, atomic_open, atomic_write, csv_safe, wide_row
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
 from nianbao.schemas.record import Report
 
@@ -100,8 +99,9 @@ def cell_rows(report: Report) -> list[tuple]:
 
 
 def _csv_line(values) -> str:
+    """One CSV line through the one guard of every CSV nianbao writes (SafeCSV: no cell runs as a formula)."""
     line = io.StringIO()
-    csv.writer(line, lineterminator="\n").writerow(values)  # csv writes None as empty
+    SafeCSV(line).writerow(values)
     return line.getvalue()
 
 

@@ -101,12 +101,15 @@ def record_texts(path: Path) -> Iterator[str]:
                 handle.seek(0)
                 try:
                     items = json.load(handle)
-                except json.JSONDecodeError as exc:
-                    raise RecordsError(f"{path}: not a JSON list of records ({exc.msg})") from None
+                except (ValueError, RecursionError) as exc:  # not JSON, nested too deep, a 5,000-digit number
+                    why = "nested too deep" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:200]
+                    raise RecordsError(f"{path}: not a JSON list of records ({why})") from None
                 yield from (json.dumps(item, ensure_ascii=False) for item in items)
             elif first.startswith("{") and not first.rstrip().endswith("}"):
                 yield first + handle.read()  # one pretty-printed record (`--format json -o FILE`)
             else:
                 yield from (line for line in itertools.chain([first], handle) if line.strip())
-    except (OSError, EOFError, UnicodeDecodeError) as exc:  # gzip.BadGzipFile is an OSError
+    except UnicodeDecodeError:
+        raise RecordsError(f"{path}: not a JSON record (not UTF-8)") from None
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
         raise RecordsError(f"{path}: cannot read records ({exc})") from None

@@ -64,15 +64,22 @@ def record_lines(path: Path) -> Iterator[str]:
         raise ReviewError(str(exc)) from None
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 def parse_record(line: str, where: str = "") -> Report:
+    """A record, refused (one line) unless it is one; its content hash names its page, so it must be a sha256."""
     try:
         report = load_record(json.loads(line))
-    except ValueError as exc:
-        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0]})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0][:200]})") from None
     if not report.cells and report.verdict.value != "failed":
         raise ReviewError(
             f"{where}a record without cells (write records with `nianbao extract --format json` or --out)"
         )
+    sha = report.meta.input_sha256
+    if sha is not None and not _SHA256.fullmatch(sha):
+        raise ReviewError(f"{where}meta.input_sha256 is not a sha256 (64 lowercase hex digits)")
     return report
 
 
@@ -128,17 +135,29 @@ def problems(report: Report) -> dict[str, int]:
 
 
 def source_text(report: Report) -> tuple[str | None, str]:
-    """(the normalised text the spans point into, a note when it cannot be shown)."""
-    from nianbao.ingest import IngestError, ingest_path
+    """(the normalised text the spans point into, a note when it cannot be shown).
 
-    if not report.source or not Path(report.source).is_file():
-        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    A records file may come from anyone and its `source` may name any file (`/etc/passwd`): the file is
+    read only when its bytes hash to the record's `input_sha256`, so a page shows nothing but the input
+    the record was extracted from."""
+    from nianbao.ingest import MAX_INPUT_BYTES, IngestError, ingest_bytes
+
+    expected = report.meta.input_sha256
+    if not expected:
+        return None, "the record names no content hash, so its input is not read: spans are listed, not shown"
+    path = Path(report.source or "")
     try:
-        doc = ingest_path(report.source)
+        data = path.read_bytes() if path.is_file() and path.stat().st_size <= MAX_INPUT_BYTES else b""
+    except (OSError, ValueError):  # unreadable, or a name no file can have (a NUL byte)
+        data = b""
+    if not data:
+        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
+    try:
+        doc = ingest_bytes(data, path.name)
     except IngestError as exc:
         return None, f"the input cannot be read again ({exc})"
-    if report.meta.input_sha256 and doc.sha256 != report.meta.input_sha256:
-        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
     if len(doc.text) > MAX_TEXT:
         return doc.text[:MAX_TEXT], f"the text is cut at {MAX_TEXT:,} characters"
     return doc.text, ""
