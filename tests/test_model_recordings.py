@@ -118,7 +118,7 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
     data = _eval(["--mode", mode, "--replay", str(COMMITTED[0])], tmp_path / mode)
     assert attempts == []
     records = data["records"]
-    assert len(records) == 12  # eleven cases, pingtan-2019 as text and as HTML
+    assert len(records) == 22  # 21 cases (ten of them real converter outputs), pingtan-2019 as text and as HTML
     assert all(
         "no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"]
         for r in records
