@@ -16,11 +16,11 @@ from nianbao.commandline import (
     NO_CACHE_OPTION,
     REPLAY_OPTION,
     SERVER_OPTION,
-    Mode,
     fail,
     model_settings,
 )
 from nianbao.pipeline import Options
+from nianbao.schemas.record import Mode
 
 app = typer.Typer()
 

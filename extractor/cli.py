@@ -21,16 +21,15 @@ from nianbao.commandline import (
     NO_CACHE_OPTION,
     REPLAY_OPTION,
     SERVER_OPTION,
-    Mode,
     fail,
     model_settings,
 )
 from nianbao.ingest import path_text
 from nianbao.model.scrub import scrub
-from nianbao.output import RENDERERS, atomic_write
+from nianbao.output import RENDERERS, atomic_write, render_summary
 from nianbao.pipeline import Options, extract_path
 from nianbao.remote import RemoteError, RemoteOut, fetch_inputs, is_url
-from nianbao.schemas.record import Report, Verdict, load_saved, record_schema
+from nianbao.schemas.record import Mode, Report, Verdict, load_saved, record_schema
 from typer.core import TyperGroup
 
 
@@ -154,6 +153,10 @@ def write_output(path: Path, text: str) -> None:
         fail(f"cannot write {path_text(path)}: {exc.strerror}")
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _progress(total: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -173,8 +176,11 @@ def extract(
         ..., help="Report files or directories (text, markdown, HTML, PDF, DOCX), or fsspec URLs (s3://bucket/dir)."
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout (atomically)."),
-    fmt: OutputFormat = typer.Option(
-        OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."
+    fmt: OutputFormat | None = typer.Option(
+        None,
+        "--format",
+        help="json: full records; cells: one JSON line per report; csv: wide table (default: a short summary per "
+        "report on a terminal, cells otherwise).",
     ),
     mode: Mode | None = typer.Option(
         None,
@@ -272,7 +278,8 @@ def extract(
         except KeyboardInterrupt:
             fail("interrupted", 130)
     if reports:
-        text = RENDERERS[fmt.value](reports)
+        terminal = fmt is None and output is None and _stdout_is_terminal()
+        text = render_summary(reports) if terminal else RENDERERS[(fmt or OutputFormat.cells).value](reports)
         if output:
             write_output(output, text)
         else:
@@ -318,8 +325,7 @@ def _send(remote: RemoteOut) -> None:
 @app.command()
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
-    from nianbao.assemble import decide
-    from nianbao.check import run_checks
+    from nianbao.assemble import recheck
 
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
@@ -340,8 +346,7 @@ def check(record: Path = typer.Argument(..., help="A record written by `nianbao 
             fail(f"{path_text(record)}: not a nianbao record ({exc})")
         if not report.cells:
             fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
-        report.checks = run_checks(report.cells)
-        report.verdict, report.verdict_reason = decide(report, None, "")
+        recheck(report, item.get("verdict", ""))
         failing = [c for c in report.checks if c.status == "fail"]
         typer.echo(
             json.dumps(

@@ -1,21 +1,14 @@
-"""What the product's commands (cli.py) and the harness's (eval/commands.py) share: the modes, the model
-options, the one-line failure and its exit code."""
+"""What the product's commands (cli.py) and the harness's (eval/commands.py) share: the model options, the
+one-line failure and its exit code."""
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 
 import typer
 from nianbao.model.scrub import scrub
 
 EXIT_BAD_INPUT = 2
-
-
-class Mode(str, Enum):
-    rules = "rules"
-    model = "model"
-    auto = "auto"
 
 
 MODEL_OPTION = typer.Option(

@@ -18,27 +18,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from nianbao import crossyear
-from nianbao.output import META_COLUMNS, atomic_open, atomic_write, wide_row
-from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
+from nianbao.output import atomic_open, atomic_write, wide_row
+from nianbao.schemas.columns import CELL_COLUMNS, WIDE_COLUMNS
+from nianbao.schemas.keys import table_of
 from nianbao.schemas.record import Report
 
-WIDE_COLUMNS = (*META_COLUMNS, *ALL_KEYS, *OTHER_TOTAL_KEYS, *T2_2019_KEYS)  # the 2019 template's cells last
-CELL_COLUMNS = (
-    "source",  # the input path the content was extracted from
-    "input_sha256",
-    "verdict",  # the report's verdict, so cells of trusted reports are one filter away
-    "key",  # the canonical key
-    "table",  # 二 / 三 / 四
-    "value",  # as printed: a count, or the fee's exact decimal
-    "status",  # verified / unverified (a value the record does not stand behind) / blank / unread (null, not read)
-    "raw",
-    "span_start",
-    "span_end",
-    "flags",  # ';'-separated cell flags
-    "cell_source",  # parser or model
-    "check_status",  # fail / pass / uncheckable over the hard identities that involve the cell; empty if none
-    "checks",  # every check involving the cell, 'id=status'
-)
 BOM = "\ufeff"  # so Excel opens the Chinese text right
 PARQUET_ROW_GROUP = 200_000  # rows (1,000 reports): few row groups for readers, bounded memory for the writer
 

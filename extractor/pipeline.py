@@ -15,9 +15,7 @@ from nianbao.ingest import Document, ingest_path, path_text
 from nianbao.model.settings import Settings
 from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
 from nianbao.positions import flag_ocr, placement
-from nianbao.schemas.record import Provenance, Report
-
-MODES = ("rules", "model", "auto")
+from nianbao.schemas.record import Mode, Provenance, Report
 
 
 @dataclass(frozen=True)
@@ -26,8 +24,11 @@ class Options:
     model reads only what the parser did not verify); `model` the model's settings (None: from the
     environment, see nianbao.model.settings)."""
 
-    mode: str = "rules"
+    mode: str = Mode.rules.value
     model: Settings | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", Mode(self.mode).value)  # a Mode or its name; anything else is refused
 
 
 def parse_document(doc: Document, source: str) -> tuple[Report, ParsedTables]:

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from nianbao.datasets import CELL_COLUMNS, cell_rows, dataset_rows
+from nianbao.datasets import cell_rows, dataset_rows
 from nianbao.output import render_cells, render_csv, render_json
 from nianbao.pipeline import extract_path
+from nianbao.schemas.columns import CELL_COLUMNS
 from nianbao.schemas.keys import t3_key
 from nianbao.schemas.record import Cell, Check, Report, Verdict
 
