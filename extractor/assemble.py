@@ -81,15 +81,13 @@ class _SavedPage:
     rows_found: bool = True  # a record with cells: its tables were found
 
 
-def recheck(report: Report, saved_verdict: str) -> None:
-    """Today's checks and verdict on a saved record (`nianbao check`). The page is gone: a record saved as
-    `incomplete` keeps the rows it did not find as not printed, and is incomplete again unless today's checks
-    find more wrong with it."""
-    report.checks = run_checks(report.cells)
-    page = None
-    if saved_verdict == Verdict.incomplete.value:
-        page = _SavedPage(frozenset(_row_of(k) for k, c in report.cells.items() if "not_found" in c.flags))
-    report.verdict, report.verdict_reason = decide(report, page, "")
+def saved_page(report: Report, saved_verdict: str) -> _SavedPage | None:
+    """What `decide` may know of a saved record's page, which is gone (`nianbao check`): a record saved as
+    `incomplete` lacked the rows it did not find, and is incomplete again unless today's checks find more
+    wrong with it."""
+    if saved_verdict != Verdict.incomplete.value:
+        return None
+    return _SavedPage(frozenset(_row_of(k) for k, c in report.cells.items() if "not_found" in c.flags))
 
 
 def build_report(

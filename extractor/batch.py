@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from nianbao.children import die_with
+from nianbao.corrections import applied
 from nianbao.datasets import dataset_rows, parquet_available, write_datasets
 from nianbao.ingest import IngestError, path_text
 from nianbao.output import atomic_write
@@ -224,7 +225,7 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
     An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
-    if done(Path(out), task.sha256):
+    if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
         return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
     report = extract_path(task.path, options, task.source)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
@@ -293,9 +294,10 @@ def saved(path: Path) -> bool:
         return False
 
 
-def done(out: Path, sha256: str) -> bool:
+def done(out: Path, sha256: str, corrections: str | None = None) -> bool:
     """Record and rows both saved and whole: a file emptied by a power cut, or corrupted by a disk or a
-    hand, means the input is redone rather than its bytes copied into the datasets (or crashing them)."""
+    hand, means the input is redone rather than its bytes copied into the datasets (or crashing them).
+    So is a record made with other corrections than `corrections` (their digest; None: none)."""
     try:
         rows = json.loads(rows_path(out, sha256).read_bytes())
         record = json.loads(record_path(out, sha256).read_bytes())
@@ -306,6 +308,7 @@ def done(out: Path, sha256: str) -> bool:
         and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
         and isinstance(record, dict)
         and record.get("verdict") == rows["verdict"]
+        and (record.get("provenance") or {}).get("corrections_sha256") == corrections
     )
 
 
@@ -358,7 +361,9 @@ def run_batch(
                 continue
             first_path[sha] = name
             order.append((name, sha, None))
-            if done(out, sha) or (saved_error(out, sha) is not None and not options.retry_errors):
+            if done(out, sha, applied(options.extract.corrections, sha)) or (
+                saved_error(out, sha) is not None and not options.retry_errors
+            ):
                 result.skipped += 1
             else:
                 todo.append(Task(str(path), sha, names.get(path)))

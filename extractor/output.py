@@ -56,9 +56,14 @@ def json_value(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
+def confirmed(report: Report) -> list[str]:
+    """Keys of the cells a person corrected or confirmed (corrections.jsonl) that the record stands behind."""
+    return [k for k, status in report.cell_status().items() if status == "confirmed"]
+
+
 def cell_line(report: Report) -> dict:
-    """The `--format cells` record: source, verdict, checks, the canonical key → value map and which
-    of those values the record does not stand behind (`unverified`)."""
+    """The `--format cells` record: source, verdict, checks, the canonical key → value map, which of
+    those values the record does not stand behind (`unverified`) and which a person stands behind (`confirmed`)."""
     return {
         "source": report.source,
         "verdict": report.verdict.value,
@@ -70,6 +75,7 @@ def cell_line(report: Report) -> dict:
         ],
         "cells": {k: json_value(v) for k, v in report.values().items()},
         "unverified": report.unverified,
+        "confirmed": confirmed(report),
         "provenance": report.provenance.model_dump(exclude_defaults=True),
     }
 
@@ -124,13 +130,30 @@ def csv_safe(value):
     return value
 
 
+class SafeCSV:
+    """csv.writer with every cell passed through `csv_safe`: the one guard of every CSV nianbao writes
+    (reports.csv, cells.csv, cross_year.csv, --format csv), so a file name, a label or a raw cell that
+    starts like a formula shows as text. None is written as an empty cell."""
+
+    def __init__(self, buffer):
+        self._writer = csv.writer(buffer, lineterminator="\n")
+
+    def writerow(self, row: Iterable) -> None:
+        self._writer.writerow(["" if v is None else csv_safe(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def wide_row(report: Report) -> dict:
-    """The reports.csv / --format csv row: metadata and the cells; text made safe for spreadsheets."""
+    """The reports.csv / --format csv row: metadata and the cells."""
     meta = report.meta
     row = {
         "source": report.source,
         "verdict": report.verdict.value,
         "unverified": ";".join(report.unverified),
+        "confirmed": ";".join(confirmed(report)),
         "agency_name": meta.agency_name,
         "report_year": meta.report_year,
         "template": meta.template,
@@ -139,16 +162,17 @@ def wide_row(report: Report) -> dict:
         "input_sha256": meta.input_sha256,
     }
     row.update({k: json_value(v) for k, v in report.values().items()})
-    return {k: csv_safe(v) for k, v in row.items()}
+    return row
 
 
 def render_csv(reports: list[Report]) -> str:
     """Wide CSV, one row per report in the columns of reports.csv; UTF-8 with BOM so Excel opens the Chinese text right."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=WIDE_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer = SafeCSV(buffer)
+    writer.writerow(WIDE_COLUMNS)
     for report in reports:
-        writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
+        row = wide_row(report)
+        writer.writerow(row.get(c) for c in WIDE_COLUMNS)
     return "\ufeff" + buffer.getvalue()
 
 

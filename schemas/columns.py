@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 
-# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
+# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified);
+# `confirmed`: those a person corrected or confirmed (corrections.jsonl) and the record stands behind
 META_COLUMNS = (
     "source",
     "verdict",
     "unverified",
+    "confirmed",
     "agency_name",
     "report_year",
     "template",
@@ -26,7 +28,7 @@ CELL_COLUMNS = (
     "key",  # the canonical key
     "table",  # 二 / 三 / 四
     "value",  # as printed: a count, or the fee's exact decimal
-    "status",  # verified / unverified (a value the record does not stand behind) / blank / unread (null, not read)
+    "status",  # verified / confirmed (by a person) / unverified (a value the record does not stand behind) / blank / unread
     "raw",
     "span_start",
     "span_end",

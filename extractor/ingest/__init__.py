@@ -74,6 +74,8 @@ def ingest_path(path: str | Path) -> Document:
         if size > MAX_INPUT_BYTES:
             raise IngestError(f"file is {size // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
         data = path.read_bytes()
-    except OSError as exc:  # a folder on the way that we may not enter, a vanished file, an I/O error
+    except OSError as exc:  # a folder on the way that we may not enter, a vanished file, a name too long
         raise IngestError(f"cannot read {path_text(path)}: {exc.strerror}") from None
+    except ValueError:  # a NUL byte: no file has such a name
+        raise IngestError(f"no such file: {path_text(path)!r}") from None
     return ingest_bytes(data, path_text(path.name))
