@@ -69,7 +69,8 @@ class BatchOptions:
 class Task:
     path: str
     sha256: str
-    source: str | None = None  # what the record calls the input, when `path` is a staged copy of a URL
+    source: str | None = None  # what the record calls the input, when `path` is a staged copy (a URL, a crawl row)
+    properties: dict | None = None  # what a crawl file's row says of its page (nianbao.crawl)
 
 
 @dataclass
@@ -227,7 +228,7 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     """
     if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
         return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
-    report = extract_path(task.path, options, task.source)
+    report = extract_path(task.path, options, task.source, task.properties)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
     return report.verdict.value
@@ -334,11 +335,13 @@ def run_batch(
     options: BatchOptions = BatchOptions(),
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
     names: dict[Path, str] | None = None,
+    properties: dict[Path, dict] | None = None,
 ) -> BatchResult:
     """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets.
 
-    `names`: what records and errors call an input whose file is a staged copy (its URL)."""
-    names = names or {}
+    `names`: what records and errors call an input whose file is a staged copy (its URL, a crawl file's
+    row); `properties`: what a crawl file's row says of its page."""
+    names, properties = names or {}, properties or {}
     started = time.perf_counter()
     lock = _lock(out)
     try:
@@ -366,7 +369,7 @@ def run_batch(
             ):
                 result.skipped += 1
             else:
-                todo.append(Task(str(path), sha, names.get(path)))
+                todo.append(Task(str(path), sha, names.get(path), properties.get(path)))
 
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
