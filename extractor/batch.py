@@ -110,7 +110,7 @@ def _call(fn: Callable, item) -> tuple[bool, object]:
 
 
 def crash_reason(exc: BaseException) -> str:
-    """'internal error: KeyError: 'x' at extractor/parse.py:123 in read_row' — the innermost nianbao frame."""
+    """'internal error: KeyError: 'x' at extractor/parse/readings.py:123 in read_row' — the innermost nianbao frame."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
     where = ""
