@@ -16,7 +16,6 @@ from nianbao.commandline import (
     NO_CACHE_OPTION,
     REPLAY_OPTION,
     SERVER_OPTION,
-    Mode,
     fail,
     model_settings,
     say,
@@ -24,6 +23,7 @@ from nianbao.commandline import (
 )
 from nianbao.ingest import path_text
 from nianbao.pipeline import Options
+from nianbao.schemas.record import Mode
 
 app = typer.Typer()
 

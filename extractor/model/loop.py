@@ -31,10 +31,9 @@ from nianbao.model.sources import Region, SourceRow, ground, ground_region, sour
 from nianbao.model.state import Attempt, BudgetSpent, ModelReading, ModelRun, Spend
 from nianbao.model.transport import DeadlinePassed
 from nianbao.parse import ParsedTables
-from nianbao.schemas.record import Cell, Report, Verdict
+from nianbao.schemas.record import UNVERIFIED_FLAGS, Cell, Report, Verdict
 
 MAX_REPROMPT_UNITS = 3  # requests per reprompt round: a bad first read must not spend the whole budget at once
-UNSETTLED = frozenset({"ungrounded", "parser_disagrees", "not_found", "ambiguous"})
 
 
 def improve(report: Report, parsed: ParsedTables, doc: Document, mode: str, settings: Settings | None) -> Report:
@@ -320,4 +319,4 @@ class _Session:
 def score(report: Report) -> int:
     """Lower is better: failing identities not blamed on the source, plus cells still unsettled."""
     failing = sum(1 for c in report.checks if c.severity == "hard" and c.status == "fail" and c.cause != "source")
-    return failing + sum(1 for c in report.cells.values() if UNSETTLED & set(c.flags))
+    return failing + sum(1 for c in report.cells.values() if UNVERIFIED_FLAGS & set(c.flags))
