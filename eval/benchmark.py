@@ -454,10 +454,10 @@ def dataset_figures(cases: dict, out: Path, stage: str) -> Counter:
             figures[f"lost good records ({stage})"] += shown not in records
             figures["wrong outcomes"] += shown in records and records[shown]["verdict"] != case.verdict
         else:
-            figures["wrong outcomes"] += shown not in errors or case.error not in errors[shown]["reason"]
+            figures["wrong outcomes"] += shown not in errors or not case.refused_as(errors[shown]["reason"])
         reason = errors.get(shown, {}).get("reason", "")
         figures["tracebacks"] += "internal error" in reason
-        figures["hangs"] += "timed out" in reason and case.error != "timed out"
+        figures["hangs"] += "timed out" in reason and "timed out" not in (case.error or "")
     wide = (out / "reports.csv").read_text(encoding="utf-8-sig")
     figures["formula cells in reports.csv"] += sum(
         1 for line in wide.splitlines() for cell in line.split(",") if cell.startswith(("=", "+", "@"))

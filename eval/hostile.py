@@ -59,8 +59,12 @@ GBK_TEXTS = (
 class Case:
     name: str
     data: bytes
-    error: str | None = None  # the one-line reason must contain this
+    error: str | None = None  # the one-line reason must contain this (or one of its '|'-separated alternatives)
     verdict: str | None = None  # or the record must have this verdict
+
+    def refused_as(self, reason: str) -> bool:
+        """The reason is one this case may be refused with, on one line."""
+        return self.error is not None and "\n" not in reason and any(e in reason for e in self.error.split("|"))
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -316,7 +320,8 @@ NEW_BUILDERS: dict[str, Callable[[int], Case]] = {
         f"formula-{i}.txt", (FORMULA + "2023年政府信息公开工作年度报告\n" + _text(i)).encode(), verdict="verified"
     ),
     "inflate_bomb": lambda i: Case(f"inflate-{i}.pdf", inflate_bomb(i), error="inflate"),
-    "operator_bomb": lambda i: Case(f"operators-{i}.pdf", operator_bomb(i), error="timed out"),
+    # the page's drawing outlasts the time limit, or (where rendering it is fast enough) OCR finds no text on it
+    "operator_bomb": lambda i: Case(f"operators-{i}.pdf", operator_bomb(i), error="timed out|no text"),
 }
 BUILDERS.update(NEW_BUILDERS)
 

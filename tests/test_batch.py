@@ -91,7 +91,7 @@ def test_batch_writes_every_good_report_and_every_bad_file(folder, tmp_path):
         assert by_source[source]["verdict"] in ("verified", "needs_model", "incomplete", "source_error")
     for path, case in cases.items():
         if case.error:
-            assert case.error in errors[path]["reason"] and "\n" not in errors[path]["reason"]
+            assert case.refused_as(errors[path]["reason"]), errors[path]["reason"]
             assert len(errors[path]["sha256"]) == 64
         else:
             assert by_source[path]["verdict"] == case.verdict

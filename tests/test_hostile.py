@@ -71,7 +71,7 @@ def test_each_hostile_file_gets_its_reason(kind, tmp_path):
     ok, value = in_worker(path)
     if case.error:
         assert not ok, f"{case.name} gave a record: {value.verdict_reason}"
-        assert case.error in value and "\n" not in value and "internal error" not in value
+        assert case.refused_as(value) and "internal error" not in value, value
     else:
         assert ok, f"{case.name} was refused: {value}"
         assert value.verdict.value == case.verdict, value.verdict_reason
@@ -111,14 +111,16 @@ def through_the_model(text: str, mode: str, answer, tmp_path) -> Report:
 
 def obeying_the_injection(body: dict) -> dict:
     """A model the injection has taken over: every number it answers times 999, so that the identities
-    among its own answers still hold."""
+    among its own answers still hold, and every line it names as the row after its own."""
 
     def rewrite(answer):
         if isinstance(answer, dict):
             return {k: rewrite(v) for k, v in answer.items()}
         if isinstance(answer, list):
             return [rewrite(v) for v in answer]
-        return str(Decimal(answer) * 999) if isinstance(answer, str) else answer * 999
+        if isinstance(answer, str):  # a decimal amount times 999; a line named as the template row after its own
+            return str(Decimal(answer) * 999) if answer.replace(".", "", 1).isdigit() else chr(ord(answer) + 1)
+        return answer * 999 if isinstance(answer, int) and not isinstance(answer, bool) else answer
 
     return rewrite(read_like_a_perfect_model(body))
 
