@@ -26,7 +26,6 @@ import resource
 import signal
 import sys
 import time
-import traceback
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,17 +35,35 @@ from pathlib import Path
 
 from nianbao.children import die_with
 from nianbao.datasets import dataset_rows, parquet_available, write_datasets
-from nianbao.ingest import IngestError, path_text
+from nianbao.ingest import IngestError, Unreadable, ingest_bytes, path_text, read_input
 from nianbao.output import atomic_write
-from nianbao.pipeline import Options, extract_path
-from nianbao.schemas.record import Verdict
+from nianbao.pipeline import Options, crash_reason, extract_document
+from nianbao.schemas.record import Report, Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
 COUNTED = (*(v.value for v in Verdict), "error")
 
 
+PER_INPUT = ("records", "rows", "errors")  # OUT's folders of per-input files
+DATASETS = (
+    "records.jsonl",
+    "reports.csv",
+    "cells.csv",
+    "cells.parquet",
+    "cross_year.csv",
+    "errors.jsonl",
+    "summary.json",
+)
+
+
 class BatchError(Exception):
     """The batch as a whole cannot run (not one input's problem); the message is one line."""
+
+
+class Trouble(str):
+    """The reason an input failed when the run, not the input, is to blame: the output folder or the disk, a file
+    that vanished, changed or could not be read just then, a worker lost for no fault of its input. It is
+    reported like any error, but never saved as the input's own, so the next run tries the input again."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,7 @@ class BatchResult:
     run_counts: Counter = field(default_factory=Counter)  # this run: verdicts and errors
     dataset_counts: Counter = field(default_factory=Counter)  # the whole dataset
     errors: int = 0  # lines in errors.jsonl
+    trouble: int = 0  # of which the run's trouble, not the input's (Trouble): retried by the next run
     parquet: bool = False
     seconds: float = 0.0
     assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
@@ -99,25 +117,17 @@ def _call(fn: Callable, item) -> tuple[bool, object]:
     """Run one item; any failure becomes a one-line reason, never a traceback."""
     try:
         return True, fn(item)
+    except Unreadable as exc:
+        return False, Trouble(str(exc))
     except IngestError as exc:
         return False, str(exc)
     except MemoryError:
         return False, f"needed more than the {WORKER_MEMORY_LIMIT // 2**30} GiB memory limit"
+    except OSError as exc:  # writing the output (a full disk, a folder that is not one): the run's trouble
+        where = f" {path_text(exc.filename)}" if exc.filename else ""
+        return False, Trouble(f"cannot write{where}: {exc.strerror or type(exc).__name__}")
     except Exception as exc:  # a bug in nianbao: say where, and go on with the next input
         return False, crash_reason(exc)
-
-
-def crash_reason(exc: BaseException) -> str:
-    """'internal error: KeyError: 'x' at extractor/parse.py:123 in read_row' — the innermost nianbao frame."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
-    where = ""
-    if ours:
-        frame = ours[-1]
-        short = "/".join(Path(frame.filename).parts[-2:])
-        where = f" at {short}:{frame.lineno} in {frame.name}"
-    message = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return f"internal error: {type(exc).__name__}: {message}{where}"
 
 
 def _serve(conn: Connection, fn: Callable, timeout: float, owner: int) -> None:
@@ -146,11 +156,14 @@ def _serve(conn: Connection, fn: Callable, timeout: float, owner: int) -> None:
 
 
 def _death_reason(exitcode: int | None, timeout: float) -> str:
+    """A killed worker is its input's doing (time, memory, a crash in C); one that exited is the run's."""
     if exitcode == -signal.SIGALRM:
         return f"timed out: still running after the {timeout:g} s per-file limit (worker killed)"
     if exitcode == -signal.SIGKILL:
         return "worker killed (SIGKILL: out of memory?)"
-    return f"worker died (exit code {exitcode})"
+    if exitcode is not None and exitcode < 0:
+        return f"worker killed by signal {-exitcode}"
+    return Trouble(f"worker died (exit code {exitcode})")
 
 
 def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Iterator[tuple[object, bool, object]]:
@@ -226,7 +239,12 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     """
     if done(Path(out), task.sha256):
         return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
-    report = extract_path(task.path, options, task.source)
+    data = read_input(task.path)
+    if hashlib.sha256(data).hexdigest() != task.sha256:  # its record would be filed under another content's hash
+        raise Unreadable("changed while the batch ran (its content is no longer what was hashed): run again")
+    report = extract_document(
+        ingest_bytes(data, path_text(Path(task.path).name)), task.source or path_text(task.path), options
+    )
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
     return report.verdict.value
@@ -274,7 +292,8 @@ def format_counts(counts: Counter) -> str:
 
 
 def _lock(out: Path):
-    """One batch per OUTDIR: two runs would race on the same records and datasets."""
+    """One batch per OUTDIR: two runs would race on the same records and datasets. Its per-input folders are
+    made here, so an OUTDIR that cannot hold them is refused before any input is read, not blamed on each."""
     out.mkdir(parents=True, exist_ok=True)
     handle = (out / ".lock").open("w")
     try:
@@ -282,7 +301,27 @@ def _lock(out: Path):
     except BlockingIOError:
         handle.close()
         raise BatchError(f"another batch is writing to {out}") from None
+    for folder in PER_INPUT:
+        try:
+            (out / folder).mkdir(exist_ok=True)
+        except FileExistsError:
+            handle.close()
+            raise BatchError(
+                f"{path_text(out / folder)} is not a folder: move it away, or choose another --out"
+            ) from None
+        except OSError as exc:
+            handle.close()
+            raise BatchError(f"cannot create {path_text(out / folder)}: {exc.strerror}") from None
     return handle
+
+
+def _ours(out: Path) -> Callable[[Path], bool]:
+    """Whether a file is one this batch writes in OUT: never read back as an input, even when OUT is the input
+    folder itself (`--out .`); any other file there is an input like the rest."""
+    root = out.resolve()
+    files = {root / name for name in (*DATASETS, ".lock")}
+    folders = {root / folder for folder in PER_INPUT}
+    return lambda path: (resolved := path.resolve()) in files or any(f in resolved.parents for f in folders)
 
 
 def saved(path: Path) -> bool:
@@ -294,18 +333,18 @@ def saved(path: Path) -> bool:
 
 
 def done(out: Path, sha256: str) -> bool:
-    """Record and rows both saved and whole: a file emptied by a power cut, or corrupted by a disk or a
-    hand, means the input is redone rather than its bytes copied into the datasets (or crashing them)."""
+    """Record and rows both saved and whole, the record a valid one: a file emptied by a power cut, corrupted by a
+    disk or written by a hand means the input is redone rather than its bytes copied into the datasets (or
+    crashing them, or a review of them)."""
     try:
         rows = json.loads(rows_path(out, sha256).read_bytes())
-        record = json.loads(record_path(out, sha256).read_bytes())
+        record = Report.model_validate_json(record_path(out, sha256).read_bytes())
     except (OSError, ValueError):
         return False
     return (
         isinstance(rows, dict)
         and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
-        and isinstance(record, dict)
-        and record.get("verdict") == rows["verdict"]
+        and record.verdict.value == rows["verdict"]
     )
 
 
@@ -341,8 +380,8 @@ def run_batch(
     try:
         _remove_stale_temporaries(out)
         result = BatchResult(parquet=parquet_available())
-        inside_out = out.resolve()
-        files = [f for f in files if inside_out not in f.resolve().parents]  # never read our own output
+        ours = _ours(out)
+        files = [f for f in files if not ours(f)]
         result.inputs = len(files)
         order: list[tuple[str, str | None, str | None]] = []  # (path, sha256, reason when unreadable)
         first_path: dict[str, str] = {}
@@ -363,6 +402,7 @@ def run_batch(
             else:
                 todo.append(Task(str(path), sha, names.get(path)))
 
+        trouble: dict[str, str] = {}  # sha256 → the run's reason, not saved as the input's
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
             bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
@@ -371,6 +411,9 @@ def run_batch(
                     result.extracted += 1
                     result.run_counts[value] += 1
                     error_path(out, task.sha256).unlink(missing_ok=True)
+                elif isinstance(value, Trouble):
+                    result.run_counts["error"] += 1
+                    trouble[task.sha256] = str(value)
                 else:
                     result.run_counts["error"] += 1
                     atomic_write(
@@ -384,7 +427,7 @@ def run_batch(
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
         assembling = time.perf_counter()
-        assemble(out, order, result)
+        assemble(out, order, result, trouble)
         result.assemble_seconds = time.perf_counter() - assembling
         result.seconds = time.perf_counter() - started
         _write_summary(out, result)
@@ -395,6 +438,11 @@ def run_batch(
             "nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')"
         )
     errors = f"; the errors are listed in {path_text(out / 'errors.jsonl')}" if result.errors else ""
+    if result.trouble:
+        errors += (
+            f"; {result.trouble} of them the run's trouble, not the input's (the output, the disk, a file that "
+            "moved or changed): run the same command again to finish them"
+        )
     log(
         f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {len(result.duplicates)} duplicates; "
         f"dataset: {format_counts(result.dataset_counts)} ({result.seconds:.1f} s){errors}"
@@ -411,6 +459,7 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "this_run": dict(result.run_counts),
         "dataset": dict(result.dataset_counts),
         "errors": result.errors,
+        "retry_next_run": result.trouble,
         "parquet": result.parquet,
         "seconds": round(result.seconds, 3),
         "assemble_seconds": round(result.assemble_seconds, 3),
@@ -419,8 +468,11 @@ def _write_summary(out: Path, result: BatchResult) -> None:
     atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
-def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult) -> None:
-    """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files."""
+def assemble(
+    out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult, trouble: dict[str, str]
+) -> None:
+    """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files and
+    this run's `trouble` (which has no file: `"retry": true` in errors.jsonl)."""
     finished: list[tuple[Path, Path]] = []
     errors: list[dict] = []
     for path, sha, reason in order:
@@ -428,9 +480,12 @@ def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result:
             errors.append({"path": path, "sha256": None, "reason": reason})
         elif saved(record_path(out, sha)) and saved(rows_path(out, sha)):  # checked whole by `done` before the run
             finished.append((record_path(out, sha), rows_path(out, sha)))
+        elif sha in trouble:
+            errors.append({"path": path, "sha256": sha, "reason": trouble[sha], "retry": True})
         elif (error := saved_error(out, sha)) is not None:
             errors.append(error | {"path": path})
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
     result.dataset_counts, result.cross_year = write_datasets(out, finished, result.parquet)
     result.errors = len(errors)
+    result.trouble = len(trouble)
     result.dataset_counts["error"] = len(errors)

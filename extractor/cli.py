@@ -29,6 +29,7 @@ EXIT_BAD_INPUT = 2
 EXIT_NOT_A_REPORT = 3  # every input was read, but some page is not a report (a `failed` record)
 TIMEOUT_RULES = 60.0  # seconds per input for the parser; a live model adds its per-report deadline
 NOT_PAGES = frozenset({".json", ".jsonl"})  # records and gold files beside the pages, never pages themselves
+MAX_TIMEOUT = 7 * 86400.0  # seconds: a worker's alarm past a week is a typo (and inf or 1e12 overflow the timer)
 
 
 class OutputFormat(str, Enum):
@@ -79,6 +80,12 @@ def model_settings(model: str | None, server: str | None, cache_dir: Path | None
         return replay_settings(replay, settings) if replay else settings
     except (ValueError, RecordingError) as exc:
         fail(str(exc))
+
+
+def check_timeout(timeout: float | None) -> None:
+    """--timeout is a number of seconds a process alarm can hold, in one line when it is not."""
+    if timeout is not None and not 0.1 <= timeout <= MAX_TIMEOUT:  # nan fails both comparisons
+        fail(f"--timeout {timeout:g}: seconds between 0.1 and {MAX_TIMEOUT:g} (a week)")
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -197,7 +204,6 @@ def extract(
     timeout: float | None = typer.Option(
         None,
         "--timeout",
-        min=0.1,
         help=f"Seconds one input may take before its worker is killed and the input reported as an error "
         f"(default: {TIMEOUT_RULES:g}; with a live model, its per-report deadline (NIANBAO_DEADLINE, 600 s) plus "
         f"{TIMEOUT_RULES:g}, so a slow model never turns a report the parser read into an error).",
@@ -221,6 +227,7 @@ def extract(
     replay: Path | None = REPLAY_OPTION,
 ) -> None:
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
+    check_timeout(timeout)
     if output is not None and out is not None:
         fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
     if output is not None:
@@ -244,6 +251,8 @@ def extract(
         out_dir = Path(out)
         writable_dir(out_dir, f"--out {path_text(out_dir)}")
     files = expand_inputs(local)
+    if output is not None:  # an earlier run's -o file in the input folder is this run's output, not a page
+        files = [f for f in files if f.resolve() != output.resolve()]
     if not files:
         fail("no input files")
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
@@ -517,7 +526,6 @@ def eval_command(
     timeout: float | None = typer.Option(
         None,
         "--timeout",
-        min=0.1,
         help="Seconds one input may take before it scores as not extracted (default: 30, or 1800 when a live model reads).",
     ),
     model: str | None = MODEL_OPTION,
@@ -535,6 +543,7 @@ def eval_command(
     if cases is None:  # the corpus shipped beside the eval package, named relative to here when it is below
         cases = str(CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS)
 
+    check_timeout(timeout)
     if save_baseline and baseline is None:
         fail("--save-baseline needs --baseline PATH")
     try:

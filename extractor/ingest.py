@@ -41,6 +41,10 @@ class IngestError(Exception):
     """A page nianbao cannot read; the message is one line, meant for the user."""
 
 
+class Unreadable(IngestError):
+    """The file, not its content, is the trouble: missing, not a regular file, or not readable now."""
+
+
 class Region(NamedTuple):
     """Where a table cell's text sits in the document text, and where on which page it was read (a tuple:
     a report has hundreds, and a frozen dataclass is slow to make)."""
@@ -723,16 +727,20 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
 
 
 def ingest_path(path: str | Path) -> Document:
+    return ingest_bytes(read_input(path), path_text(Path(path).name))
+
+
+def read_input(path: str | Path) -> bytes:
+    """The file's bytes; Unreadable when the file cannot be had, IngestError when it is over the size limit."""
     path = Path(path)
     try:
         if not path.exists():
-            raise IngestError(f"no such file: {path_text(path)}")
+            raise Unreadable(f"no such file: {path_text(path)}")
         if not path.is_file():
-            raise IngestError(f"not a regular file: {path_text(path)}")
+            raise Unreadable(f"not a regular file: {path_text(path)}")
         size = path.stat().st_size
         if size > MAX_INPUT_BYTES:
             raise IngestError(f"file is {size // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:  # a folder on the way that we may not enter, a vanished file, an I/O error
-        raise IngestError(f"cannot read {path_text(path)}: {exc.strerror}") from None
-    return ingest_bytes(data, path_text(path.name))
+        raise Unreadable(f"cannot read {path_text(path)}: {exc.strerror}") from None

@@ -6,6 +6,7 @@ path (nianbao.model.loop), never the reverse: both paths build their records wit
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,26 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
         return report
     from nianbao.model import loop  # imported late: the parser path needs no model libraries
 
-    return loop.improve(report, parsed, doc, options.mode, options.model)
+    try:
+        return loop.improve(report, parsed, doc, options.mode, options.model)
+    except (
+        Exception
+    ) as exc:  # a failure of the model path (a bug, a library's surprise) never costs the parser's record
+        note = f"model path failed, so the parser's record is kept: {crash_reason(exc)}"
+        return report.model_copy(update={"warnings": [*report.warnings, note]})
+
+
+def crash_reason(exc: BaseException) -> str:
+    """'internal error: KeyError: 'x' at extractor/parse.py:123 in read_row' — the innermost nianbao frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
+    where = ""
+    if ours:
+        frame = ours[-1]
+        short = "/".join(Path(frame.filename).parts[-2:])
+        where = f" at {short}:{frame.lineno} in {frame.name}"
+    message = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"internal error: {type(exc).__name__}: {message}{where}"
 
 
 def extract_path(path: str | Path, options: Options = Options(), source: str | None = None) -> Report:

@@ -21,8 +21,10 @@ import os
 import re
 from pathlib import Path
 
-PER_INPUT = ("records", "rows", "errors")  # the folders of OUT that say what is done
+from nianbao.batch import PER_INPUT
+
 OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss", "r2"}
+EPHEMERAL = {"memory"}  # filesystems that die with the process: an OUT there would vanish at exit
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -97,6 +99,10 @@ class RemoteOut:
         self.root = self.root.rstrip("/")
         self.local = staging_root() / "out" / _key(url)
         protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        if set(protocols) & EPHEMERAL:
+            raise RemoteError(
+                f"--out {url}: {protocols[0]}:// lives only as long as this process; write to a folder or a store that outlives it"
+            )
         self.atomic_rename = not set(protocols) & OBJECT_STORES
 
     def pull(self) -> Path:
