@@ -239,6 +239,10 @@ def extract(
     try:
         if out is not None and is_url(out):
             remote_out = RemoteOut(out)
+            if remote_out.ephemeral:  # the command's process is all it lives in: the datasets would vanish at exit
+                fail(
+                    f"--out {out}: a {out.split(':', 1)[0]}:// folder ends with this command; write to a path or a store that outlives it"
+                )
             out_dir = remote_out.pull()
         local: list[Path] = []
         for path in paths:

@@ -99,10 +99,7 @@ class RemoteOut:
         self.root = self.root.rstrip("/")
         self.local = staging_root() / "out" / _key(url)
         protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
-        if set(protocols) & EPHEMERAL:
-            raise RemoteError(
-                f"--out {url}: {protocols[0]}:// lives only as long as this process; write to a folder or a store that outlives it"
-            )
+        self.ephemeral = bool(set(protocols) & EPHEMERAL)  # gone when this process exits
         self.atomic_rename = not set(protocols) & OBJECT_STORES
 
     def pull(self) -> Path:
