@@ -255,3 +255,21 @@ def test_batch_error_for_a_records_file_is_one_line(inputs, tmp_path):
     (out / "rows").write_text("x")
     with pytest.raises(BatchError, match="rows"):
         quiet(inputs, out, options())
+
+
+# ---------------------------------------------------------------- the drills of `nianbao bench --hostile`
+
+
+def test_the_hostile_drills_of_the_runs_trouble_find_nothing(tmp_path):
+    from nianbao.eval.benchmark import bench_changed_files, bench_output_side
+    from nianbao.eval.hostile import VERIFIED_TEXTS, _text
+
+    files = []
+    for i in range(len(VERIFIED_TEXTS)):
+        files.append(tmp_path / f"report-{i}.txt")
+        files[-1].write_text(_text(i), encoding="utf-8")
+    runs: list = []
+    figures = bench_output_side(tmp_path, list(map(str, files)), runs)
+    figures += bench_changed_files(tmp_path, list(map(str, files)), runs, 2)
+    assert not +figures, figures  # every figure 0
+    assert all(run is not None and "Traceback" not in run.stderr for run, _ in runs)
