@@ -9,8 +9,8 @@ CPU time are both shown: on a shared machine the CPU seconds a kind costs do not
 from __future__ import annotations
 
 import cProfile
-import os
 import json
+import os
 import pstats
 import re
 import resource
@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nianbao.batch import run_pool
-from nianbao.pipeline import extract_path
 from nianbao.eval.samples import write_samples
+from nianbao.pipeline import extract_path
 
 
 def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:
@@ -328,7 +328,7 @@ def _echo_endpoint():
     calls = []
 
     class Echo(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             calls.append(1)
             key = self.headers.get("Authorization", "")
@@ -606,7 +606,7 @@ def bench_changed_files(work: Path, files: list[str], runs: list, jobs: int) -> 
     folder.mkdir(parents=True)
     texts = [Path(f).read_bytes() for f in files]
     copies = [folder / f"{i:03d}.txt" for i in range(len(files))]
-    for copy, text in zip(copies, texts):
+    for copy, text in zip(copies, texts, strict=True):
         copy.write_bytes(text)
     out = work / "changing-out"
     shutil.rmtree(out, ignore_errors=True)

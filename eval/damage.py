@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import json
 import random
 from collections.abc import Callable, Iterator
@@ -92,15 +93,15 @@ def random_cells(rng: random.Random, profile: str = "typical") -> Cells:
     rows = {row: [count() for _ in T3_APPLICANT_COLUMNS] for row in T3_LEAF_ROWS}
     rows["total_processed"] = [sum(rows[r][i] for r in T3_LEAF_ROWS) for i in range(len(T3_APPLICANT_COLUMNS))]
     rows["carried_forward"] = [count() for _ in T3_APPLICANT_COLUMNS]
-    outstanding = [p + f for p, f in zip(rows["total_processed"], rows["carried_forward"])]
+    outstanding = [p + f for p, f in zip(rows["total_processed"], rows["carried_forward"], strict=True)]
     rows["carried_over"] = [min(count(), o) for o in outstanding]
-    rows["new_received"] = [o - c for o, c in zip(outstanding, rows["carried_over"])]
+    rows["new_received"] = [o - c for o, c in zip(outstanding, rows["carried_over"], strict=True)]
     for row in T3_ROWS:
         values = rows[row] + [sum(rows[row])]
-        cells.update({t3_key(row, c): v for c, v in zip(T3_COLUMNS, values)})
+        cells.update({t3_key(row, c): v for c, v in zip(T3_COLUMNS, values, strict=True)})
     for group in T4_GROUPS:
         values = [count() for _ in T4_COLUMNS[:4]]
-        cells.update({t4_key(group, c): v for c, v in zip(T4_COLUMNS, values + [sum(values)])})
+        cells.update({t4_key(group, c): v for c, v in zip(T4_COLUMNS, [*values, sum(values)], strict=True)})
     return {k: cells[k] for k in ALL_KEYS}
 
 
@@ -300,7 +301,7 @@ def split_table(page: Page, table: Table, split: int, furniture: PageBreak, head
         if r < split < r + td.rowspan:
             carried.append(replace(td, rowspan=r + td.rowspan - split))
             td.rowspan = split - r
-    second = Table(header + [carried + table.rows[split]] + table.rows[split + 1 :])
+    second = Table([*header, carried + table.rows[split], *table.rows[split + 1 :]])
     table.rows = table.rows[:split]
     index = page.blocks.index(table)
     page.blocks[index + 1 : index + 1] = [furniture, second]
@@ -420,7 +421,7 @@ def t2_outside(page: Page, rng: random.Random) -> Page:
 def _t2_blocks(table: Table) -> list[list[list[Td]]]:
     """Table 二's rows cut into its 第二十条 blocks (each starts with a row of one cell across the table)."""
     starts = [i for i, row in enumerate(table.rows) if len(row) == 1 and row[0].colspan == 4] + [len(table.rows)]
-    return [table.rows[a:b] for a, b in zip(starts, starts[1:])]
+    return [table.rows[a:b] for a, b in itertools.pairwise(starts)]
 
 
 def t4_shapes(page: Page, rng: random.Random) -> Page:
@@ -438,20 +439,20 @@ def t4_shapes(page: Page, rng: random.Random) -> Page:
     elif shape == "sub_tables":
         titles = (T4_GROUP_NAMES[0], *(f"行政诉讼（{name}）" for name in T4_GROUP_NAMES[1:]))
         blocks: list = []
-        for title, group in zip(titles, T4_GROUPS):
+        for title, group in zip(titles, T4_GROUPS, strict=True):
             group_keys = [t4_key(group, c) for c in T4_COLUMNS]
             row = [Td(values[k], key=k, is_value=True) for k in group_keys]
             blocks += [title, Table([[Td(h) for h in T4_RESULT_HEADERS], row])]
         page.blocks[index : index + 1] = blocks
     elif shape == "by_result":
         rows = [[Td("")] + [Td(t) for t in T4_GROUP_NAMES]]
-        for header, column in zip(T4_RESULT_HEADERS, T4_COLUMNS):
+        for header, column in zip(T4_RESULT_HEADERS, T4_COLUMNS, strict=True):
             keys = [t4_key(g, column) for g in T4_GROUPS]
             rows.append([Td(header)] + [Td(values[k], key=k, is_value=True) for k in keys])
         table.rows = rows
     else:  # 行政复议 / 行政诉讼: the two lawsuit groups printed as their sum, which the page alone cannot split
         rows = [[Td(""), Td("行政复议"), Td("行政诉讼")]]
-        for header, column in zip(T4_RESULT_HEADERS, T4_COLUMNS):
+        for header, column in zip(T4_RESULT_HEADERS, T4_COLUMNS, strict=True):
             lawsuits = [t4_key(g, column) for g in T4_GROUPS[1:]]
             total = sum(int(values[k]) for k in lawsuits)
             if total:
@@ -523,7 +524,10 @@ def template_2019(page: Page, rng: random.Random) -> Page:
     rows: list[list[Td]] = []
     for block, headers, items in T2_2019_BLOCKS:
         spans = (1, 2) if len(headers) == 2 else (1, 1, 1)  # a last column of two spans the two left of four
-        rows += [[Td(block, colspan=4)], [Td("信息内容")] + [Td(h, colspan=n) for h, n in zip(headers, spans)]]
+        rows += [
+            [Td(block, colspan=4)],
+            [Td("信息内容")] + [Td(h, colspan=n) for h, n in zip(headers, spans, strict=True)],
+        ]
         for row, label in items:
             tds = [Td(label)]
             for column in T2_2019_ROWS[row]:
@@ -538,9 +542,9 @@ def template_2019(page: Page, rng: random.Random) -> Page:
     printed = [td for i in other for td in t3.rows[i] if td.key]
     sums = [sum(int(td.text) for td in printed if td.key.endswith("." + c)) for c in T3_COLUMNS]
     page.gold["not_on_page"].extend(_values_of([t3.rows[i] for i in other]))
-    cells |= {t3_key(OTHER_TOTAL_ROW, c): v for c, v in zip(T3_COLUMNS, sums)}
+    cells |= {t3_key(OTHER_TOTAL_ROW, c): v for c, v in zip(T3_COLUMNS, sums, strict=True)}
     single = [Td(T3_GROUP_LABELS["other"][0], colspan=2)]  # the group's label, now a row of its own
-    single += [Td(str(v), key=t3_key(OTHER_TOTAL_ROW, c), is_value=True) for c, v in zip(T3_COLUMNS, sums)]
+    single += [Td(str(v), key=t3_key(OTHER_TOTAL_ROW, c), is_value=True) for c, v in zip(T3_COLUMNS, sums, strict=True)]
     t3.rows[other[0] : other[-1] + 1] = [single]
     results = next(td for row in t3.rows for td in row if td.text == RESULTS_LABEL)
     results.rowspan -= len(other) - 1
@@ -590,7 +594,7 @@ def render_lines(page: Page, rng: random.Random) -> str:
 
     def table_lines(table: Table) -> list[str]:
         lines: list[str] = []
-        for row, above in zip(table.rows, covering(table)):
+        for row, above in zip(table.rows, covering(table), strict=True):
             lines += ["\t"] * len(above) + ["\t" + td.text for td in row] + [""]
         return lines
 
@@ -602,7 +606,7 @@ def render_tsv(page: Page, rng: random.Random) -> str:
 
     def table_lines(table: Table) -> list[str]:
         lines = []
-        for row, above in zip(table.rows, covering(table)):
+        for row, above in zip(table.rows, covering(table), strict=True):
             cells = [""] * len(above) if rng.random() < 0.8 else []
             for td in row:
                 cells += [td.text.replace("\n", " ")] + [""] * (td.colspan - 1)

@@ -738,11 +738,11 @@ def render_markdown(result: dict) -> str:
     lines += [f"- {line.strip()}" for line in headline(summary)]
     if result["bad_cases"]:
         lines += ["", "## Bad case files", ""] + [f"- {b}" for b in result["bad_cases"]]
-    lines += ["", "## Per case", ""] + table(RECORD_COLUMNS, [record_row(r) for r in result["records"]])
+    lines += ["", "## Per case", "", *table(RECORD_COLUMNS, [record_row(r) for r in result["records"]])]
     if summary.get("kinds"):
-        lines += ["", "## Per layout and damage kind", ""] + table(KIND_COLUMNS, kind_rows(summary["kinds"], pct))
+        lines += ["", "## Per layout and damage kind", "", *table(KIND_COLUMNS, kind_rows(summary["kinds"], pct))]
     if summary["worst_cells"]:
-        lines += ["", "## Worst cells", ""] + table(WORST_COLUMNS, [worst_row(w) for w in summary["worst_cells"]])
+        lines += ["", "## Worst cells", "", *table(WORST_COLUMNS, [worst_row(w) for w in summary["worst_cells"]])]
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from nianbao.prose import stated
 from nianbao.schemas.keys import (
     FEE_KEY,
     OTHER_SUB_ROWS,
@@ -26,7 +27,6 @@ from nianbao.schemas.keys import (
     t3_key,
     t4_key,
 )
-from nianbao.prose import stated
 from nianbao.schemas.record import Cell, Check
 
 CHECKER_VERSION = "1.0"
@@ -67,7 +67,7 @@ _OTHER_SUB_KEYS = tuple(t3_key(r, c) for r in OTHER_SUB_ROWS for c in T3_COLUMNS
 def _leaf_rows(values: Mapping[str, object]) -> tuple[str, ...]:
     """The 21 leaf rows of 2021, or the 19 + one （六） row of a 2019-style table."""
     if any(values.get(k) is not None for k in OTHER_TOTAL_KEYS) and all(values.get(k) is None for k in _OTHER_SUB_KEYS):
-        return tuple(r for r in T3_LEAF_ROWS if r not in OTHER_SUB_ROWS) + (OTHER_TOTAL_ROW,)
+        return (*tuple(r for r in T3_LEAF_ROWS if r not in OTHER_SUB_ROWS), OTHER_TOTAL_ROW)
     return T3_LEAF_ROWS
 
 

@@ -70,7 +70,7 @@ def connect(address: str | None, timeout: float = 20.0):
     _probe(address)
     try:
         return Client(address, timeout=timeout, set_as_default=False)
-    except Exception as exc:  # noqa: BLE001 - refused, timed out, or something that is not a Dask scheduler answering
+    except Exception as exc:
         why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise EngineError(f"cannot reach the Dask scheduler at {address}: {why}") from None
 

@@ -7,13 +7,12 @@ ingest renders for HTML, DOCX and PDF tables. Every value keeps the span it was 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache, partial
-
-from pydantic import TypeAdapter
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
@@ -42,6 +41,7 @@ from nianbao.schemas.template import (
     Label,
     t3_rows_2019,
 )
+from pydantic import TypeAdapter
 
 PARSER_VERSION = "1.0"
 
@@ -290,7 +290,7 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
     cells whose boundary the page lost, so it is flagged as a choice (`split_from_run`): the identities
     must confirm it."""
     parsed, flags = [], []
-    pairs = zip(cells, cells[1:])
+    pairs = itertools.pairwise(cells)
     touching = {id(c) for a, b in pairs if a.kind == b.kind == "value" and a.end == b.start for c in (a, b)}
     for index, cell in enumerate(cells):
         decimal = decimal_last and index == len(cells) - 1
@@ -311,20 +311,22 @@ def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
 
 
 @dataclass
-class Regions:
+class TableSpans:
+    """Where each table sits in the text: (start, end) offsets, None where it was not found."""
+
     t2: tuple[int, int] | None = None
     t2_section: int | None = None  # where section 二 begins: table 二's items may be printed above its heading
     t3: tuple[int, int] | None = None
     t4: tuple[int, int] | None = None
 
 
-def locate(text: str) -> Regions:
+def locate(text: str) -> TableSpans:
     """Anchor each table on its title followed by its own first labels (never on numerals alone).
 
     A table printed with only some of its rows (a fragment, a summary) is found by its title and
     any of its labels; each region ends where the next table or section begins (format.md §3.21).
     """
-    regions = Regions()
+    regions = TableSpans()
     t3_start, first_row = _locate_t3(text)
     t4 = None
     for m in _T4_TITLE.finditer(text, first_row if first_row is not None else 0):
@@ -429,7 +431,7 @@ class TableRow:
 @dataclass
 class ParsedTables:
     cells: dict[str, Cell]
-    regions: Regions
+    regions: TableSpans
     rows_found: set[str]
     warnings: list[str]
     template: str
@@ -472,8 +474,13 @@ def row_end(text: str, start: int, hi: int, extra: re.Pattern | None = None) -> 
 
 
 def _rows_between(text: str, anchors: list[Anchor], hi: int, extra: re.Pattern | None = None) -> dict[str, list[Item]]:
+    if not anchors:
+        return {}
     ends = [a.start for a in anchors[1:]] + [hi]
-    return {a.row: segment_items(text, a.end, row_end(text, a.end, end, extra)) for a, end in zip(anchors, ends)}
+    return {
+        a.row: segment_items(text, a.end, row_end(text, a.end, end, extra))
+        for a, end in zip(anchors, ends, strict=True)
+    }
 
 
 _T2_LEFTOVER = re.compile(_fuzzy("第二十条第(九)项") + "|" + _fuzzy("政府集中采购"))
@@ -695,7 +702,7 @@ def read_transposed_table4(
         warnings.append("table 四 is printed one row per result, but its rows do not read as group columns")
         return True
     k = widths.pop()
-    for column, items in zip(T4_COLUMNS, readings):
+    for column, items in zip(T4_COLUMNS, readings, strict=True):
         reading = read_row(items, k, None, trust_blanks=trust_blanks)
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         if k == 3:
@@ -734,17 +741,21 @@ def place_number_rows(text: str, segments: dict[str, list[Item]]) -> list[str]:
     if len(rows) < 2 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]):
         return []
     cells = [i for i in segments[rows[-1]] if i.kind != "text"]
-    gaps = [text[a.end : b.start] for a, b in zip(cells, cells[1:])]
-    by_line = any("\n" not in gap for gap, a, b in zip(gaps, cells, cells[1:]) if a.kind == b.kind == "value")
+    gaps = [text[a.end : b.start] for a, b in itertools.pairwise(cells)]
+    by_line = any(
+        "\n" not in gap
+        for gap, (a, b) in zip(gaps, itertools.pairwise(cells), strict=True)
+        if a.kind == b.kind == "value"
+    )
     printed: list[list[Item]] = [[]]
-    for cell, gap in zip(cells, [""] + gaps):
+    for cell, gap in zip(cells, ["", *gaps], strict=True):
         if printed[-1] and ("\n" in gap if by_line else _BLANK_LINE.search(gap)):
             printed.append([])
         printed[-1].append(cell)
     printed = [p for p in printed if any(i.kind == "value" for i in p)]
     if len(printed) != len(rows):
         return []
-    segments.update(zip(rows, printed))
+    segments.update(zip(rows, printed, strict=True))
     return rows
 
 
@@ -771,7 +782,7 @@ def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) 
             if len(pooled) == n * len(window):
                 dealt = [pooled[k * n : (k + 1) * n] for k in range(len(window))]
                 if all(all(v.text.isdigit() for v in d) and constraint(tuple(int(v.text) for v in d)) for d in dealt):
-                    for row, items in zip(window, dealt):
+                    for row, items in zip(window, dealt, strict=True):
                         segments[row] = items
                     moved += window
                     i = j
@@ -804,7 +815,7 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
         for p in solve.extra_value_positions([r.extra for r in extra.values()], constraint)
         if all(solve.explains_extra(r.extra, p) for r in extra.values())
     ]
-    for row, reading in extra.items():
+    for reading in extra.values():
         explained = [p for p in range(len(reading.extra)) if solve.explains_extra(reading.extra, p)]
         if len(extra) >= MIN_ROWS_FOR_A_COLUMN:
             # many rows agreeing on one column is evidence enough for the identities to choose it
@@ -843,7 +854,7 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
     fixed = {}
     for row, reading in readings.items():
         if len(reading.candidates) == 1:
-            fixed.update(zip(keys_of(row), reading.candidates[0]))
+            fixed.update(zip(keys_of(row), reading.candidates[0], strict=True))
     settled = []
     for row, reading in readings.items():
         relevant = about(figures, keys_of(row)) if len(reading.candidates) > 1 else []
@@ -851,7 +862,7 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
             continue
         fitting = []
         for candidate in reading.candidates:
-            said = [f.agrees(fixed | dict(zip(keys_of(row), candidate))) for f in relevant]
+            said = [f.agrees(fixed | dict(zip(keys_of(row), candidate, strict=True))) for f in relevant]
             if True in said and False not in said and (constraint is None or constraint(candidate)):
                 fitting.append(candidate)
         if len(fitting) != 1:
@@ -863,7 +874,7 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
             )
         reading.candidates = [chosen]
         reading.flags = [sorted({*flags, "prose_confirmed"}) for flags in reading.flags or [[] for _ in chosen]]
-        fixed.update(zip(keys_of(row), chosen))
+        fixed.update(zip(keys_of(row), chosen, strict=True))
         settled.append(row)
     return settled
 
@@ -876,12 +887,12 @@ def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_
     fixed = {}
     for row, r in readings.items():
         if len(r.candidates) == 1:
-            fixed.update(zip(keys_of(row), r.candidates[0]))
+            fixed.update(zip(keys_of(row), r.candidates[0], strict=True))
 
     def accept(combo) -> bool:
         values = dict(fixed)
-        for row, candidate in zip(open_rows, combo):
-            values.update(zip(keys_of(row), candidate))
+        for row, candidate in zip(open_rows, combo, strict=True):
+            values.update(zip(keys_of(row), candidate, strict=True))
         return all_hold(identities_of(values), values)
 
     combos = solve.consistent_combinations([readings[r].candidates for r in open_rows], accept)
@@ -983,7 +994,7 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
             widths = [len(keys_of(r)) for r in run]
             if len(values) == sum(widths):
                 at = 0
-                for row, width in zip(run, widths):
+                for row, width in zip(run, widths, strict=True):
                     items[row] = values[at : at + width]
                     at += width
             else:
@@ -994,7 +1005,7 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
 
 
 def table_rows(
-    text: str, regions: Regions, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
+    text: str, regions: TableSpans, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
 ) -> list[TableRow]:
     """Every row of every located table, in template order; tables the parser did not locate are absent.
 

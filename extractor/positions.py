@@ -14,30 +14,30 @@ from bisect import bisect_right
 from collections.abc import Callable
 
 from nianbao.check import table3_identities, table4_identities
-from nianbao.ingest import Document, Region
+from nianbao.ingest import CellBox, Document
 from nianbao.schemas.record import Cell
 
 
-def _region(regions: list[Region], starts: list[int], span: tuple[int, int] | None) -> Region | None:
+def _cell_box(boxes: list[CellBox], starts: list[int], span: tuple[int, int] | None) -> CellBox | None:
     if span is None:
         return None
     index = bisect_right(starts, span[0]) - 1
     if index < 0:
         return None
-    region = regions[index]
-    return region if region.start <= span[0] and span[1] <= region.end else None
+    box = boxes[index]
+    return box if box.start <= span[0] and span[1] <= box.end else None
 
 
 def placement(doc: Document) -> Callable[[tuple[int, int] | None], dict] | None:
     """span → the page, box and confidence of the table cell it lies in ({} where none), or None for a page
     without positions: the parser builds each cell with them (a copy of each cell cost a sixth of the stage)."""
-    if not doc.regions:
+    if not doc.cell_boxes:
         return None
-    regions, starts = doc.regions, [r.start for r in doc.regions]
+    boxes, starts = doc.cell_boxes, [b.start for b in doc.cell_boxes]
 
     def place(span: tuple[int, int] | None) -> dict:
-        region = _region(regions, starts, span)
-        return {} if region is None else {"page": region.page, "bbox": region.bbox, "confidence": region.confidence}
+        box = _cell_box(boxes, starts, span)
+        return {} if box is None else {"page": box.page, "bbox": box.bbox, "confidence": box.confidence}
 
     return place
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from nianbao.schemas.keys import T3_APPLICANT_COLUMNS, t3_key, t4_key
 
-Reading = tuple[str, ...]  # cells whose sum the figure may state
+Summands = tuple[str, ...]  # cells whose sum the figure may state
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Figure:
     value: int
     span: tuple[int, int]  # the number in the document text
     phrase: str  # the clause it was read from
-    readings: tuple[Reading, ...]  # the sums it may state; the first is what it states where nothing is carried
+    readings: tuple[Summands, ...]  # the sums it may state; the first is what it states where nothing is carried
 
     @property
     def key(self) -> str:
@@ -69,7 +69,7 @@ _COLUMN_NAMES = {
 _COLUMN = re.compile("(" + "|".join(_COLUMN_NAMES) + r")(?:提出)?(?:申请)?" + (_GAP % 4) + _N)
 
 
-def _t3(*rows: str) -> Reading:
+def _t3(*rows: str) -> Summands:
     return tuple(t3_key(r, "total") for r in rows)
 
 
@@ -78,11 +78,11 @@ class _Phrase:
     """A phrasing real reports use, the sums it states, and whether it names applications."""
 
     pattern: re.Pattern
-    readings: tuple[Reading, ...]
+    readings: tuple[Summands, ...]
     applications: bool  # a table 三 figure: its clause must be about disclosure applications
 
 
-def _p(pattern: str, *readings: Reading, applications: bool = True) -> _Phrase:
+def _p(pattern: str, *readings: Summands, applications: bool = True) -> _Phrase:
     """{N} a count, {G} a few characters between the words and it; {g} at most three ("共计", "了")."""
     expanded = pattern.replace("{N}", _N).replace("{G}", _GAP % 8).replace("{g}", _GAP % 3)
     return _Phrase(re.compile(expanded), readings, applications)
@@ -115,7 +115,7 @@ def _is_prose(line: str) -> bool:
     return "\t" not in line and "|" not in line
 
 
-def _with_column(reading: Reading, columns: tuple[str, ...]) -> Reading:
+def _with_column(reading: Summands, columns: tuple[str, ...]) -> Summands:
     """A total's reading for some applicant columns: 新收.total → 新收.<column> for each column named."""
     return tuple(k.rsplit(".", 1)[0] + "." + c for k in reading for c in columns)
 

@@ -79,13 +79,13 @@ def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -
             total = str(sum(acc[len(acc) - group + 1 :]))
             end = pos + len(total)
             if digits.startswith(total, pos) and fits(pos, end):
-                walk(end, acc + (int(total),))
+                walk(end, (*acc, int(total)))
             return
         for end in range(pos + 1, min(pos + MAX_DIGITS, len(digits)) + 1):
             if any(b in boundaries for b in range(pos + 1, end)):
                 break
             if fits(pos, end):
-                walk(end, acc + (int(digits[pos:end]),))
+                walk(end, (*acc, int(digits[pos:end])))
 
     def walk_to_total(pos: int, end: int, acc: tuple[int, ...], total: int) -> None:
         """Parts before a known total: their running sum may never pass it."""
@@ -93,7 +93,7 @@ def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -
             return
         if len(acc) == n - 1:
             if pos == end and sum(acc) == total:
-                found.append(acc + (total,))
+                found.append((*acc, total))
             return
         if end - pos < n - 1 - len(acc):
             return
@@ -108,7 +108,7 @@ def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -
             if end - stop > parts_after * len(str(budget)):  # the digits left could not fit in the parts left
                 continue
             if fits(pos, stop):
-                walk_to_total(stop, end, acc + (value,), total)
+                walk_to_total(stop, end, (*acc, value), total)
 
     if group == n:  # one row with its total last: the total is a suffix, so take it first and bound the rest
         for length in range(1, min(MAX_DIGITS, len(digits) - n + 1) + 1):

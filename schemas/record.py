@@ -14,9 +14,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator
-
 from nianbao.schemas.keys import ALL_KEYS, FEE_KEY, OTHER_TOTAL_KEYS, ordered
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator
 
 SCHEMA_VERSION = "1.0"
 MAX_RAW = 1000  # characters of a cell's raw text kept in the record; the span still covers all of it
@@ -425,7 +424,7 @@ def load_saved(data: object) -> Report:
         if not isinstance(cell, dict):
             continue  # pydantic names it below
         value = cell.get("value")
-        if key == FEE_KEY and not (value is None or isinstance(value, str) and _DECIMAL.fullmatch(value)):
+        if key == FEE_KEY and not (value is None or (isinstance(value, str) and _DECIMAL.fullmatch(value))):
             raise ValueError(f'{where}.value: the fee is a decimal string such as "12.5", not {json.dumps(value)}')
         if key != FEE_KEY and not (value is None or type(value) is int):
             raise ValueError(f"{where}.value: a count is a JSON integer, not {json.dumps(value)}")

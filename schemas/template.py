@@ -281,7 +281,7 @@ def table2(cells: Cells) -> Table:
             values = _values(cells, [f"active.{row}.{col}" for col in T2_ROWS[row]])
             if len(values) == 1:
                 values[0].colspan = merged
-            rows.append([Td(label)] + values)
+            rows.append([Td(label), *values])
     return Table(rows)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nianbao.schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
 from nianbao.schemas.keys import T3_COLUMNS, T3_LEAF_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
+from nianbao.schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
 
 
 def _flat_labels() -> dict[str, str]:
@@ -12,7 +12,9 @@ def _flat_labels() -> dict[str, str]:
     labels |= T3_SINGLE_LABELS
     labels["granted"] = f"{RESULTS_LABEL} {T3_SINGLE_LABELS['granted']}"
     for group, (title, leaves) in T3_GROUP_LABELS.items():
-        for index, (row, leaf) in enumerate(zip([r for r in T3_ROWS if r.startswith(group + ".")], leaves)):
+        for index, (row, leaf) in enumerate(
+            zip([r for r in T3_ROWS if r.startswith(group + ".")], leaves, strict=True)
+        ):
             labels[row] = (f"{title} " if index == 0 else "") + f"{index + 1}.{leaf}"
     return {row: labels[row] for row in T3_ROWS}
 
@@ -27,7 +29,7 @@ def consistent_table3(
     carried_over = carried_over or [0] * 6
     rows = {r: leaves.get(r, [0] * 6) for r in T3_LEAF_ROWS}
     processed = [sum(rows[r][c] for r in T3_LEAF_ROWS) for c in range(6)]
-    forward = [n + o - p for n, o, p in zip(new_received, carried_over, processed)]
+    forward = [n + o - p for n, o, p in zip(new_received, carried_over, processed, strict=True)]
     assert min(forward) >= 0, "choose new_received large enough"
     table = {
         "new_received": new_received,
@@ -91,9 +93,9 @@ def page(
 
 
 def t3_cells(table3: dict[str, list[int]]) -> dict[str, int]:
-    return {t3_key(r, c): v for r, values in table3.items() for c, v in zip(T3_COLUMNS, values)}
+    return {t3_key(r, c): v for r, values in table3.items() for c, v in zip(T3_COLUMNS, values, strict=True)}
 
 
 def t4_cells(values: list[int]) -> dict[str, int]:
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
-    return dict(zip(keys, values))
+    return dict(zip(keys, values, strict=True))

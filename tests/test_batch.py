@@ -14,14 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from nianbao import batch
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
 from nianbao.datasets import CELL_COLUMNS, WIDE_COLUMNS
 from nianbao.eval.hostile import BUILDERS
+from nianbao.eval.samples import sample_cells, write_samples
 from nianbao.output import json_value
 from nianbao.pipeline import extract_path
-from nianbao.eval.samples import sample_cells, write_samples
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 
 HOSTILE = (

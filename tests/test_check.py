@@ -1,11 +1,10 @@
 """Every identity of format.md §2.1, its residual, its localisation and its cause."""
 
 import pytest
-
 from nianbao.check import run_checks
-from pages import T4_DEFAULT, consistent_table3, t3_cells, t4_cells
 from nianbao.schemas.keys import T3_APPLICANT_COLUMNS, T3_COLUMNS, T3_ROWS, t3_key, t4_key
 from nianbao.schemas.record import Cell
+from pages import T4_DEFAULT, consistent_table3, t3_cells, t4_cells
 
 TABLE3 = consistent_table3(
     {"granted": [10, 2, 0, 0, 1, 0], "unable.not_held": [4, 0, 0, 0, 0, 1]}, new_received=[15, 2, 0, 0, 1, 1]
@@ -98,7 +97,7 @@ def test_a_column_shift_breaks_many_rows_and_is_blamed_on_extraction():
         shifted = [values[t3_key(row, c)] for c in T3_COLUMNS]
         shifted = [0, *shifted[:-1]]
         shifted[-1] = shifted[-1] + 1
-        values.update({t3_key(row, c): v for c, v in zip(T3_COLUMNS, shifted)})
+        values.update({t3_key(row, c): v for c, v in zip(T3_COLUMNS, shifted, strict=True)})
     row_checks = [c for c in run_checks(cells(values)) if c.id.startswith("T3.row") and c.status == "fail"]
     assert len(row_checks) >= 3 and all(c.cause == "extraction" for c in row_checks)
 

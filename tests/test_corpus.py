@@ -5,7 +5,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from nianbao.pipeline import extract_path
 
 CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpus"
@@ -43,7 +42,6 @@ def test_corpus_case(case):
 def test_pdf_text_layer_without_table_grids_reads_the_same():
     """hzq-2023's text layer prints several rows' values above their wrapped labels."""
     import pdfplumber
-
     from nianbao.ingest import Document, normalise
     from nianbao.pipeline import extract_document
 

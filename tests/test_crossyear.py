@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from nianbao import crossyear
 from nianbao.batch import BatchOptions, run_batch
 from nianbao.pipeline import extract_path

@@ -3,12 +3,12 @@
 import random
 
 import pytest
-
+from nianbao.check import failing_identities
 from nianbao.eval.damage import (
     DAMAGES,
-    SUITE_LAYOUTS,
     PROFILES,
     RESULTS_LABEL,
+    SUITE_LAYOUTS,
     build_page,
     generate,
     plant_source_error,
@@ -19,7 +19,6 @@ from nianbao.eval.damage import (
     write_suite,
 )
 from nianbao.eval.evaluate import load_cases
-from nianbao.check import failing_identities
 from nianbao.ingest import ingest_bytes
 from nianbao.schemas.keys import ALL_KEYS, FEE_KEY
 

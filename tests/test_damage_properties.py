@@ -9,7 +9,6 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from nianbao.eval.damage import DAMAGES, PROFILES, SUITE_LAYOUTS, generate
 from nianbao.eval.evaluate import score_record, time_limit
 from nianbao.ingest import ingest_bytes

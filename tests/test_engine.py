@@ -15,12 +15,11 @@ import time
 from functools import partial
 
 import pytest
-
-from nianbao.eval.benchmark import dask_cluster
 from nianbao.engine import _with_api_key, chunk_size, run_dask
+from nianbao.eval.benchmark import dask_cluster
+from nianbao.eval.samples import write_samples
 from nianbao.model.settings import Settings
 from nianbao.pipeline import Options
-from nianbao.eval.samples import write_samples
 
 distributed = pytest.importorskip("distributed")
 

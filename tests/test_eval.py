@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from nianbao.cli import app
 from nianbao.eval.damage import random_cells
 from nianbao.eval.evaluate import (
@@ -28,6 +26,7 @@ from nianbao.eval.evaluate import (
 )
 from nianbao.schemas.keys import FEE_KEY, t3_key, t4_key
 from nianbao.schemas.record import Cell, Check, Report, Verdict
+from typer.testing import CliRunner
 
 CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 GOLD = random_cells(random.Random(7), "typical")

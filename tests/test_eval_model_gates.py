@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from nianbao.cli import app
 from nianbao.model import loop
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS = ROOT / "eval" / "recordings" / "qwen2.5-coder-1.5b-instruct-q4_k_m.jsonl"

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from nianbao.check import evaluate, table3_identities, table4_identities
 from nianbao.eval.evaluate import load_case
 from nianbao.schemas.keys import ALL_KEYS, KNOWN_KEYS, T2_2019_KEYS, ordered

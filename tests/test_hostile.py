@@ -12,19 +12,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pages import page
-from scripted_server import ScriptedServer, read_like_a_perfect_model
-from test_model_loop import GARBLED, script, settings_for
-from test_model_loop import TABLE3 as MODEL_TABLE3
-
+from nianbao.batch import Task, extract_one, record_path, run_pool
 from nianbao.eval import hostile
 from nianbao.eval.hostile import BUILDERS, INJECTION, injected, span_bomb
 from nianbao.eval.samples import CORPUS, render
-from nianbao.batch import Task, extract_one, record_path, run_pool
 from nianbao.ingest import IngestError, ingest_bytes
 from nianbao.pipeline import Options, extract_document
 from nianbao.schemas.record import Report, Verdict
 from nianbao.schemas.template import T2_LABELS, T3_LABELS
+from pages import page
+from scripted_server import ScriptedServer, read_like_a_perfect_model
+from test_model_loop import GARBLED, script, settings_for
+from test_model_loop import TABLE3 as MODEL_TABLE3
 
 
 def in_worker(path: Path, timeout: float = 30) -> tuple[bool, object]:
@@ -148,7 +147,7 @@ def test_html_with_scripts_and_external_resources_makes_no_request(no_network):
 
 
 def test_docx_external_entity_is_not_resolved():
-    result, report = outcome(hostile.xxe_docx(), "x.docx")
+    result, _ = outcome(hostile.xxe_docx(), "x.docx")
     assert result == "record"
     assert "root:" not in ingest_bytes(hostile.xxe_docx(), "x.docx").text
 

@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from nianbao.ingest import IngestError, ingest_bytes, ingest_path
 from nianbao.pipeline import extract_document
-from pages import T4_DEFAULT, T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from nianbao.schemas.keys import T3_ROWS, t3_key, t4_key
+from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells
 
 TABLE3 = consistent_table3({"granted": [3, 1, 0, 0, 0, 0]}, new_received=[4, 1, 0, 0, 0, 0])
 

@@ -4,13 +4,12 @@ each read cell for cell where the page determines it, flagged where it does not.
 import random
 
 import pytest
-from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
-
 from nianbao.eval.damage import generate
 from nianbao.eval.evaluate import score_record
 from nianbao.ingest import ingest_bytes
 from nianbao.pipeline import extract_document
 from nianbao.schemas.keys import T3_ROWS, T4_COLUMNS, T4_GROUPS, t4_key
+from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 
 TABLE3 = consistent_table3(
     {"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [22, 0, 0, 0, 0, 3]}, new_received=[64, 0, 0, 2, 0, 4]

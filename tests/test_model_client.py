@@ -6,12 +6,11 @@ import json
 import time
 
 import pytest
-from scripted_server import ScriptedServer, completion
-
 from nianbao.model.cache import ResponseCache, request_key
 from nianbao.model.client import ModelClient, ModelUnavailable
 from nianbao.model.prompting import rows_answer
 from nianbao.model.settings import Settings
+from scripted_server import ScriptedServer, completion
 
 ANSWER = json.dumps({"rows": [[1, 0, 0, 0, 0, 0, 1]]})
 MESSAGES = [{"role": "system", "content": "copy"}, {"role": "user", "content": "R1 予以公开: 1 0 0 0 0 0 1"}]
@@ -209,9 +208,8 @@ def test_resolve_reads_the_environment():
 
 
 def test_cache_stats_and_clear_from_the_command_line(tmp_path):
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     cache = ResponseCache(tmp_path / "cache")
     cache.put("k1", {"content": "{}"})
@@ -233,9 +231,8 @@ def test_cache_stats_and_clear_from_the_command_line(tmp_path):
 
 
 def test_model_serve_without_a_pulled_model_says_so(tmp_path):
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     result = CliRunner().invoke(app, ["model", "serve", "--dir", str(tmp_path), "--python", "/nonexistent/python"])
     assert result.exit_code == 2 and "model file not found" in result.stderr and "nianbao model pull" in result.stderr

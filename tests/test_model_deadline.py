@@ -6,15 +6,14 @@ import threading
 import time
 
 import pytest
-from pages import T3_LABEL_TEXT, consistent_table3, page
-from scripted_server import ScriptedServer, completion
-from typer.testing import CliRunner
-
 from nianbao.cli import app
 from nianbao.ingest import ingest_bytes
 from nianbao.model.settings import Settings
 from nianbao.pipeline import Options, extract_document, parse_document
 from nianbao.schemas.record import Verdict
+from pages import T3_LABEL_TEXT, consistent_table3, page
+from scripted_server import ScriptedServer, completion
+from typer.testing import CliRunner
 
 # 予以公开's label is garbled, so the parser leaves rows open and auto mode asks the model
 TABLE3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[5, 1, 0, 0, 0, 0])

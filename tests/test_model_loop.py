@@ -8,14 +8,13 @@ import time
 from dataclasses import replace
 
 import pytest
-from pages import T3_LABEL_TEXT, consistent_table3, page
-from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
-
 from nianbao.ingest import Document, ingest_bytes
 from nianbao.model import loop
 from nianbao.model.settings import Settings
 from nianbao.pipeline import Options, extract_document, parse_document
 from nianbao.schemas.record import Verdict
+from pages import T3_LABEL_TEXT, consistent_table3, page
+from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
 
 TABLE3 = consistent_table3(
     {"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0]
@@ -239,9 +238,8 @@ def test_loop_run_reports_the_models_own_reading(lost, tmp_path):
 
 
 def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
         monkeypatch.delenv(name, raising=False)
@@ -254,9 +252,8 @@ def test_the_cli_without_a_model_says_so_and_does_not_crash(tmp_path, monkeypatc
 
 
 def test_the_default_mode_is_auto_with_a_model_and_the_parser_with_a_setup_hint_without_one(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NIANBAO_MODEL", "NIANBAO_SERVER"):
         monkeypatch.delenv(name, raising=False)

@@ -8,11 +8,6 @@ import socket
 from pathlib import Path
 
 import pytest
-from pages import consistent_table3, page
-from scripted_server import ScriptedServer, completion, read_like_a_perfect_model
-from test_model_loop import GARBLED, TABLE3
-from typer.testing import CliRunner
-
 from nianbao.cli import app
 from nianbao.ingest import ingest_bytes
 from nianbao.model import recordings
@@ -21,6 +16,10 @@ from nianbao.model.recordings import RecordingError, read, replay_settings, writ
 from nianbao.model.settings import Settings
 from nianbao.pipeline import Options, extract_document
 from nianbao.schemas.record import Verdict
+from pages import consistent_table3, page
+from scripted_server import ScriptedServer, completion, read_like_a_perfect_model
+from test_model_loop import GARBLED, TABLE3
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = sorted((ROOT / "eval" / "recordings").glob("*.jsonl"))

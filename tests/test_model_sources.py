@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pages import T3_LABEL_TEXT, consistent_table3, page
-
 from nianbao.ingest import ingest_bytes
 from nianbao.model.prompting import units
 from nianbao.model.sources import ground, ground_region, source_rows
 from nianbao.pipeline import parse_document
+from pages import T3_LABEL_TEXT, consistent_table3, page
 
 TABLE3 = consistent_table3(
     {"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [3, 0, 0, 0, 0, 0]}, new_received=[40, 0, 0, 2, 0, 1]
@@ -80,7 +79,7 @@ REGION_TABLE = consistent_table3(
 
 
 def test_rows_the_parser_cannot_read_are_read_from_their_regions_lines():
-    rows, doc = rows_of(page(REGION_TABLE, t3_labels=GARBLED))
+    rows, _ = rows_of(page(REGION_TABLE, t3_labels=GARBLED))
     region = rows["granted"].region
     assert region is not None and region.rows == ("carried_over", "granted", "partially_granted")
     assert rows["carried_over"].region is region and rows["new_received"].region is None

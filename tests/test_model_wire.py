@@ -11,9 +11,6 @@ import threading
 import time
 
 import pytest
-from pages import T3_LABEL_TEXT, consistent_table3, page
-from scripted_server import ScriptedServer, TricklingServer, completion
-
 from nianbao.ingest import ingest_bytes
 from nianbao.model.cache import ResponseCache
 from nianbao.model.client import ModelClient, ModelUnavailable
@@ -22,6 +19,8 @@ from nianbao.model.settings import Settings
 from nianbao.model.transport import MAX_ANSWER_BYTES, Transport
 from nianbao.pipeline import Options, extract_document, parse_document
 from nianbao.schemas.record import Verdict
+from pages import T3_LABEL_TEXT, consistent_table3, page
+from scripted_server import ScriptedServer, TricklingServer, completion
 
 TABLE3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[5, 1, 0, 0, 0, 0])
 GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示"}  # the parser leaves rows open
@@ -35,7 +34,7 @@ def within(seconds: float, fn):
     def call() -> None:
         try:
             result["value"] = fn()
-        except Exception as exc:  # noqa: BLE001 - raised again in the test's thread
+        except Exception as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=call, daemon=True)
@@ -66,10 +65,11 @@ def trickling(request):
 def test_a_trickling_answer_ends_at_the_deadline_and_the_parsers_record_is_kept(trickling, text):
     doc = ingest_bytes(text.encode("utf-8"), "slow.txt")
     parser_report, _ = parse_document(doc, doc.name)
-    settings = Settings(model="m", base_url=trickling.url, server="llama", backoff=0.01, timeout=600, deadline=2)
+    # 6 s: time for the first request to go out on a loaded machine (the client's first use builds its schemas)
+    settings = Settings(model="m", base_url=trickling.url, server="llama", backoff=0.01, timeout=600, deadline=6)
     started = time.monotonic()
-    report = within(60, lambda: extract_document(doc, doc.name, Options(mode="model", model=settings)))
-    assert time.monotonic() - started < 30  # the deadline (2 s) and the assembly, not 600 s per read
+    report = within(90, lambda: extract_document(doc, doc.name, Options(mode="model", model=settings)))
+    assert time.monotonic() - started < 45  # the deadline and the assembly, not 600 s per read
     assert trickling.requests
     assert "deadline passed" in report.provenance.note
     assert values(report) == values(parser_report)

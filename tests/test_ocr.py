@@ -7,10 +7,8 @@ import io
 import random
 import sys
 
+import nianbao.ingest
 import pytest
-
-import nianbao
-
 from nianbao.eval.damage import generate
 from nianbao.eval.evaluate import score_record
 from nianbao.ingest import IngestError, ingest_bytes
@@ -36,10 +34,10 @@ def _as_ocr(doc, key_span: tuple[int, int], replacement: str | None):
     """The document as if OCR had read it, with the value at `key_span` lost (None) or misread."""
     start, end = key_span
     new = " " * (end - start) if replacement is None else replacement.rjust(end - start)
-    regions = [
-        r._replace(confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99) for r in doc.regions
+    boxes = [
+        r._replace(confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99) for r in doc.cell_boxes
     ]
-    return dataclasses.replace(doc, text=doc.text[:start] + new + doc.text[end:], regions=regions, ocr=True)
+    return dataclasses.replace(doc, text=doc.text[:start] + new + doc.text[end:], cell_boxes=boxes, ocr=True)
 
 
 def test_a_value_ocr_lost_is_not_found_with_the_identitys_number_as_a_candidate():
@@ -70,10 +68,9 @@ def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
 
     buffer = io.BytesIO()
     Image.new("L", (200, 100), 255).save(buffer, "PDF")
-    monkeypatch.setitem(sys.modules, "nianbao.ocr", None)  # import fails as when the extra is missing
-    monkeypatch.delattr(
-        nianbao, "ocr", raising=False
-    )  # an earlier test's import must not answer `from nianbao import ocr`
+    monkeypatch.setitem(sys.modules, "nianbao.ingest.ocr", None)  # import fails as when the extra is missing
+    # an earlier test's import must not answer `from nianbao.ingest import ocr`
+    monkeypatch.delattr(nianbao.ingest, "ocr", raising=False)
     with pytest.raises(IngestError, match=r"pip install '\.\[ocr\]'"):
         ingest_bytes(buffer.getvalue(), "scan.pdf")
     png = io.BytesIO()
@@ -117,7 +114,7 @@ def _ruled_row_with_a_hyphen():
 def test_a_hyphen_ocr_reads_as_a_dot_is_ink_lost_not_a_blank_cell(monkeypatch):
     """Recognition reads a lone hyphen as '·' with low confidence: the cell is printed and lost (an empty box of
     confidence 0, which the record marks `not_found`), not blank and not a dot; the empty cell stays blank."""
-    ocr = pytest.importorskip("nianbao.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
     monkeypatch.setattr(ocr, "_engine", lambda: lambda *args, **kwargs: ([("·", 0.17)], None))
     gray = _ruled_row_with_a_hyphen()
     tables = ocr.grid.find_tables(ocr.ruled_lines(gray), ocr.RENDER_DPI / 72)

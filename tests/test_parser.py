@@ -3,11 +3,10 @@
 from decimal import Decimal
 
 import pytest
-
 from nianbao.ingest import ingest_bytes
 from nianbao.pipeline import extract_document
-from pages import T2_DEFAULT, T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 from nianbao.schemas.keys import T3_ROWS, t3_key
+from pages import T2_DEFAULT, T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 
 TABLE3 = consistent_table3(
     {

@@ -16,7 +16,8 @@ pytest.importorskip("reportlab")
 READ = """
 import json, sys, weakref
 weakref.finalize(json, print)  # as under pytest: pypdfium2's exit handler then runs before weakref's
-from nianbao import ingest, pdffonts
+from nianbao import ingest
+from nianbao.ingest import pdffonts
 if sys.argv[1] == "plain":  # PDFium's own font list, each document closed at once
     pdffonts.install = lambda: None
     pdffonts.hold = lambda pdf, size: pdf.close()
@@ -29,7 +30,7 @@ out = []
 for path in sys.argv[2:]:
     before = read_bytes()
     doc = ingest.ingest_path(path)
-    out.append({"text": doc.text, "regions": [list(map(str, (r.start, r.end, r.page, r.bbox))) for r in doc.regions],
+    out.append({"text": doc.text, "regions": [list(map(str, (r.start, r.end, r.page, r.bbox))) for r in doc.cell_boxes],
                 "read": read_bytes() - before if before >= 0 else -1})
 print(json.dumps(out))
 """
@@ -51,7 +52,7 @@ def _report(number: int) -> bytes:
         pdf.line(x, 100, x, 180)
     for y in (100, 140, 180):
         pdf.line(40, y, 360, y)
-    for y, (label, value) in zip((155, 115), (("予以公开", number), ("不予公开", number * 11))):
+    for y, (label, value) in zip((155, 115), (("予以公开", number), ("不予公开", number * 11)), strict=True):
         pdf.drawString(50, y, label)
         pdf.drawString(210, y, str(value))
     pdf.save()

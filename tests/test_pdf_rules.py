@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
-
 from nianbao.ingest import ingest_bytes
 
 CELLS = [["A", "1", "22"], ["B", "333", "4"], ["C", "5", "6"]]
@@ -26,16 +26,16 @@ def _ruled_pdf(drawing: str, width: float) -> bytes:
         for y in ys:
             pdf.line(xs[0], y, xs[-1], y)
     elif drawing == "cells":
-        for x0, x1 in zip(xs, xs[1:]):
-            for y1, y0 in zip(ys, ys[1:]):
+        for x0, x1 in itertools.pairwise(xs):
+            for y1, y0 in itertools.pairwise(ys):
                 pdf.rect(x0, y0, x1 - x0, y1 - y0, stroke=1, fill=0)
     else:
         for x in xs:
             pdf.rect(x - width / 2, ys[-1], width, ys[0] - ys[-1], stroke=0, fill=1)
         for y in ys:
             pdf.rect(xs[0], y - width / 2, xs[-1] - xs[0], width, stroke=0, fill=1)
-    for row, y in zip(CELLS, ys):
-        for text, x in zip(row, xs):
+    for row, y in zip(CELLS, ys[:-1], strict=True):  # a row's text below its top rule
+        for text, x in zip(row, xs[:-1], strict=True):  # a cell's text right of its left rule
             pdf.drawString(x + 10, y - 30, text)
     pdf.save()
     return out.getvalue()

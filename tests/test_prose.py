@@ -3,13 +3,12 @@
 from types import SimpleNamespace
 
 import pytest
-
 from nianbao.check import run_checks
 from nianbao.model.arbitrate import merge
 from nianbao.prose import stated
-from pages import T4_DEFAULT, T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
 from nianbao.schemas.keys import t3_key, t4_key
 from nianbao.schemas.record import Cell
+from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
 
 NEW, CARRIED = t3_key("new_received", "total"), t3_key("carried_over", "total")
@@ -157,8 +156,13 @@ def test_prose_never_fills_a_cell_that_is_not_printed():
 def test_the_model_does_not_overturn_a_reading_the_prose_settled():
     keys = [f"active.normative_docs.{c}" for c in ("issued", "repealed", "in_force")]
     flags = ["prose_confirmed", "split_from_run"]
-    parser = {k: Cell(value=v, raw="8855698", span=(5, 12), flags=flags) for k, v in zip(keys, (88, 55, 698))}
-    model = {k: Cell(value=v, source="model", flags=["grounded", "model_read"]) for k, v in zip(keys, (8, 855, 698))}
+    parser = {
+        k: Cell(value=v, raw="8855698", span=(5, 12), flags=flags) for k, v in zip(keys, (88, 55, 698), strict=True)
+    }
+    model = {
+        k: Cell(value=v, source="model", flags=["grounded", "model_read"])
+        for k, v in zip(keys, (8, 855, 698), strict=True)
+    }
     row_of = {k: SimpleNamespace(row="normative_docs") for k in keys}  # table 二: no identity can decide
     cells, _, _ = merge(parser, model, row_of)
     assert [cells[k].value for k in keys] == [88, 55, 698]

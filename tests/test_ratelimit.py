@@ -7,10 +7,9 @@ import time
 
 import openai
 import pytest
+from nianbao.model.ratelimit import MAX_RETRY_AFTER, WaitRetryAfter, retry_after
 from scripted_server import ScriptedServer, completion
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
-
-from nianbao.model.ratelimit import MAX_RETRY_AFTER, WaitRetryAfter, retry_after
 
 
 def refused_with(headers: dict) -> openai.RateLimitError:

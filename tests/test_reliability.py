@@ -14,17 +14,16 @@ import zlib
 from pathlib import Path
 
 import pytest
-
-from nianbao.eval import hostile
-from nianbao import batch, ingest
+from nianbao import batch
 from nianbao.batch import BatchOptions, run_batch
 from nianbao.datasets import csv_to_parquet, dataset_rows
-from nianbao.ingest import IngestError, ingest_bytes
+from nianbao.eval import hostile
+from nianbao.eval.samples import CORPUS, render, render_text, write_samples
+from nianbao.ingest import IngestError, ingest_bytes, pdf
 from nianbao.output import render_csv
 from nianbao.pipeline import extract_document, extract_path
-from nianbao.eval.samples import CORPUS, render, render_text, write_samples
-from pages import consistent_table3, page
 from nianbao.schemas.keys import FEE_KEY
+from pages import consistent_table3, page
 
 NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 GOOD = CORPUS / "002_a80d00d8d16235a9.txt"
@@ -188,13 +187,13 @@ def test_a_pdf_too_small_to_reach_the_cap_is_not_inflated_twice(monkeypatch):
     """Deflate's ratio is bounded (1032:1), so the check skips files that cannot reach the cap; the
     bound is checked against zlib itself on the most compressible input there is."""
     ratio = (2**24) / len(zlib.compress(b"\0" * 2**24, 9))
-    assert 1000 < ratio <= ingest._MAX_DEFLATE_RATIO
-    monkeypatch.setattr(ingest.zlib, "decompressobj", lambda *a: pytest.fail("inflated a small PDF"))
+    assert 1000 < ratio <= pdf._MAX_DEFLATE_RATIO
+    monkeypatch.setattr(pdf.zlib, "decompressobj", lambda *a: pytest.fail("inflated a small PDF"))
     small = render("pdf", 0)
-    assert len(small) * ingest._MAX_DEFLATE_RATIO <= ingest.MAX_PDF_INFLATED_BYTES
-    ingest._check_inflated_size(small)
+    assert len(small) * pdf._MAX_DEFLATE_RATIO <= pdf.MAX_PDF_INFLATED_BYTES
+    pdf._check_inflated_size(small)
     with pytest.raises(pytest.fail.Exception):  # a file big enough to reach it is still inflated
-        ingest._check_inflated_size(hostile.inflate_bomb(0))
+        pdf._check_inflated_size(hostile.inflate_bomb(0))
 
 
 # ---------------------------------------------------------------- 8. output paths
@@ -223,9 +222,8 @@ def test_output_path_errors_are_one_line_and_found_before_extracting(tmp_path, f
 
 def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path, monkeypatch):
     """As a user who may not enter `locked/` (the test may run as root, so the kernel's refusal is played)."""
-    from typer.testing import CliRunner
-
     from nianbao.cli import app
+    from typer.testing import CliRunner
 
     real_is_dir = Path.is_dir
 
@@ -236,7 +234,7 @@ def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path
 
     monkeypatch.setattr(Path, "is_dir", is_dir)
     result = CliRunner().invoke(app, ["extract", str(tmp_path / "locked" / "x.txt"), str(GOOD), "--mode", "rules"])
-    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), (
+    assert (result.exit_code == 1 and result.exception is None) or isinstance(result.exception, SystemExit), (
         result.exception
     )
     assert result.stderr.count("\n") == 1 and "locked/x.txt" in result.stderr
@@ -303,7 +301,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
         (csv_text.splitlines()[0], csv_text.splitlines()[-1]),
         (",".join(WIDE_COLUMNS), json.loads(dataset_rows(report))["wide"]),
     ):
-        row = dict(zip(next(csv.reader(io.StringIO(header))), next(csv.reader(io.StringIO(line)))))
+        row = dict(zip(next(csv.reader(io.StringIO(header))), next(csv.reader(io.StringIO(line))), strict=True))
         assert row["source"] == row["agency_name"] == "'" + name
         assert all(not cell.startswith(("=", "+", "@")) for cell in row.values())
 
@@ -485,7 +483,7 @@ def test_a_bug_in_our_pdf_page_code_is_not_called_a_broken_pdf(monkeypatch):
     def buggy(page):
         raise KeyError("ours")
 
-    monkeypatch.setattr(ingest, "_pdfium_page", buggy)
+    monkeypatch.setattr(pdf, "_pdfium_page", buggy)
     with pytest.raises(KeyError):
         ingest_bytes(render("pdf", 0), "p.pdf")
 
@@ -602,7 +600,6 @@ def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
     import sqlite3
 
     from diskcache.core import MODE_PICKLE, MODE_RAW, MODE_TEXT
-
     from nianbao.model.cache import ResponseCache
 
     cache = ResponseCache(tmp_path / "cache")
@@ -646,10 +643,9 @@ def test_the_cache_stores_json_and_treats_a_bad_entry_as_a_miss(tmp_path):
 
 def test_bench_leaves_pdf_embedded_out_of_its_default_where_the_font_is_missing(monkeypatch):
     """The default kinds measure what the machine can draw; asking for pdf_embedded there is one clear line."""
-    from typer.testing import CliRunner
-
-    from nianbao.eval import benchmark, damage
     from nianbao.cli import app
+    from nianbao.eval import benchmark, damage
+    from typer.testing import CliRunner
 
     ran: list = []
     monkeypatch.setattr(damage, "cjk_font_file", lambda: None)

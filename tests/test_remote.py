@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from nianbao.cli import app
 from nianbao.remote import RemoteOut, staging_root
+from typer.testing import CliRunner
 
 fsspec = pytest.importorskip("fsspec")
 CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpus"

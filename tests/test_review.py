@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from nianbao.batch import BatchOptions, run_batch
 from nianbao.pipeline import extract_path
 from nianbao.review import build_site
@@ -45,7 +44,7 @@ def index_data(site: Path) -> dict:
 
 def rows_of(site: Path) -> list[dict]:
     data = index_data(site)
-    return [dict(zip(data["columns"], row)) for row in data["rows"]]
+    return [dict(zip(data["columns"], row, strict=True)) for row in data["rows"]]
 
 
 def test_the_index_lists_every_report_and_links_the_pingtan_years(site):

@@ -11,9 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_review import batch_of, rows_of
-
 from nianbao.review import build_site
+from test_review import batch_of, rows_of
 
 CHROMIUM = os.environ.get("NIANBAO_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [

@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from nianbao import batch
 from nianbao.batch import BatchError, BatchOptions, record_path, run_batch
 from nianbao.eval.samples import write_samples

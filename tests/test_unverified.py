@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from nianbao.datasets import CELL_COLUMNS, cell_rows, dataset_rows
 from nianbao.output import render_cells, render_csv, render_json
 from nianbao.pipeline import extract_path

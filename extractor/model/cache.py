@@ -39,10 +39,12 @@ def valid_raw(raw: object) -> bool:
     return (
         (
             calls is None
-            or isinstance(calls, list)
-            and all(
-                isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("arguments"), str)
-                for c in calls
+            or (
+                isinstance(calls, list)
+                and all(
+                    isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("arguments"), str)
+                    for c in calls
+                )
             )
         )
         and isinstance(raw.get("finish_reason"), str | None)

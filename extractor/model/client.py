@@ -15,14 +15,13 @@ from functools import lru_cache
 
 import instructor
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from openai.types.chat import ChatCompletion
-from pydantic import BaseModel
-
 from nianbao.model.adapters import adapter_for
 from nianbao.model.cache import ResponseCache, request_key
 from nianbao.model.recordings import entry
 from nianbao.model.settings import Settings
 from nianbao.model.transport import ModelUnavailable, Transport, first_line
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel
 
 # instructor logs every failed parse at ERROR; with no handler Python would print them to stderr.
 logging.getLogger("instructor").addHandler(logging.NullHandler())

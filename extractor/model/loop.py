@@ -25,12 +25,12 @@ from nianbao.assemble import build_report
 from nianbao.ingest import Document
 from nianbao.model.arbitrate import certain, merge
 from nianbao.model.client import Answer, ModelClient, ModelUnavailable, client_for
-from nianbao.model.transport import DeadlinePassed
 from nianbao.model.prompting import REPROMPT, SYSTEM, Unit, units
 from nianbao.model.reprompt import problems
 from nianbao.model.settings import SETUP_HINT, Settings
 from nianbao.model.sources import Region, SourceRow, ground, ground_region, source_rows
-from nianbao.model.state import Attempt, BudgetSpent, ModelRun, Reading, Spend
+from nianbao.model.state import Attempt, BudgetSpent, ModelReading, ModelRun, Spend
+from nianbao.model.transport import DeadlinePassed
 from nianbao.parse import ParsedTables
 from nianbao.schemas.record import Cell, Report, Verdict
 
@@ -105,7 +105,7 @@ class _Session:
         self.parser_report, self.parsed, self.doc = parser_report, parsed, doc
         self.settings, self.client, self.rows = settings, client, rows
         self.row_of = {key: row for row in rows for key in row.keys}
-        self.reading = Reading()
+        self.reading = ModelReading()
         self.spend = Spend()
         self.allowed = seconds_allowed(settings.deadline)
         self.until = time.monotonic() + self.allowed
@@ -159,7 +159,9 @@ class _Session:
             best = self.assemble()
         report = self.finish(best.report, stop, unavailable)
         model_values = {
-            key: v for row, values in best.reading.values.items() for key, v in zip(self._row(row).keys, values)
+            key: v
+            for row, values in best.reading.values.items()
+            for key, v in zip(self._row(row).keys, values, strict=True)
         }
         return ModelRun(report, model_values, self.spend, stop)
 
@@ -186,7 +188,7 @@ class _Session:
         pool = ThreadPoolExecutor(max_workers=max(1, min(s.concurrency, len(asked))))
         try:
             futures = [pool.submit(self.request, u, problems, self.previous(u, problems)) for u, problems in asked]
-            for (unit, problems), future in zip(asked, futures):
+            for (unit, problems), future in zip(asked, futures, strict=True):
                 self.take(unit, problems, future.result())
         finally:
             pool.shutdown(cancel_futures=True)  # after a failure, the questions not yet sent are not sent
@@ -228,7 +230,7 @@ class _Session:
             for row in unit.rows:
                 self.reading.errors[row.row] = answer.error or "no answer"
             return
-        for row, values in zip(unit.rows, unit.row_values(answer.parsed)):
+        for row, values in zip(unit.rows, unit.row_values(answer.parsed), strict=True):
             self.reading.values[row.row] = values
             self.reading.grounding[row.row] = ground(row, values)
             self.reading.errors.pop(row.row, None)
@@ -239,7 +241,7 @@ class _Session:
         """A region's rows are grounded together: their numbers must be exactly the ones the region prints."""
         rows = [self._row(name) for name in region.rows]
         answers = [self.reading.values.get(row.row) for row in rows]
-        for row, grounding in zip(rows, ground_region(region, [len(r.keys) for r in rows], answers)):
+        for row, grounding in zip(rows, ground_region(region, [len(r.keys) for r in rows], answers), strict=True):
             if row.row in self.reading.values:
                 self.reading.grounding[row.row] = grounding
 
@@ -250,7 +252,7 @@ class _Session:
         model_cells = {}
         for name, values in self.reading.values.items():
             row = self._row(name)
-            for key, value, g in zip(row.keys, values, self.reading.grounding[name]):
+            for key, value, g in zip(row.keys, values, self.reading.grounding[name], strict=True):
                 model_cells[key] = Cell(
                     value=value,
                     raw=g.raw,

@@ -17,11 +17,10 @@ from importlib.resources import files
 from string import Template
 from typing import Annotated
 
-from pydantic import BaseModel, Field, create_model, field_validator
-
 from nianbao.model.sources import Region, SourceRow, Value
 from nianbao.parse import as_number
 from nianbao.schemas.template import ROW_NAMES, prompt_names, t3_printed_label
+from pydantic import BaseModel, Field, create_model, field_validator
 
 SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
@@ -167,7 +166,7 @@ class Unit:
             named = [getattr(answer, f"L{i}") for i in range(1, len(self.region.lines) + 1)]
             out = []
             for j, row in enumerate(self.rows, 1):
-                lines = [values for n, (_, values) in zip(named, self.region.lines) if n == j]
+                lines = [values for n, (_, values) in zip(named, self.region.lines, strict=True) if n == j]
                 out.append(tuple(as_number(v.text) for v in lines[0]) if len(lines) == 1 else (None,) * len(row.keys))
             return out
         if self.region:

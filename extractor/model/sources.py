@@ -153,7 +153,7 @@ def _lines(items: list[Item]) -> list[tuple[str, tuple[Item, ...]]]:
     """The region in reading order as lines, a new one wherever a label follows numbers: (label text, numbers).
     A small model reads "label: its numbers" lines far better than one run of text."""
     lines: list[tuple[list[str], list[Item]]] = [([], [])]
-    for prev, item in zip([None, *items], items):
+    for prev, item in zip([None, *items], items, strict=False):  # each item with the one before: one short by design
         if item.kind == "text" and prev is not None and prev.kind == "value":
             lines.append(([], []))
         if item.kind == "text":
@@ -178,7 +178,7 @@ def ground_region(region: Region, widths: list[int], answers: list[tuple[Value, 
     flat = [v for answer in answers if answer is not None for v in answer]
     tokens = region.tokens
     ok = len(flat) == len(tokens) == sum(widths) and all(
-        same_value(v, as_number(t.text, isinstance(v, Decimal))) for v, t in zip(flat, tokens)
+        same_value(v, as_number(t.text, isinstance(v, Decimal))) for v, t in zip(flat, tokens, strict=True)
     )
     out, at = [], 0
     for width in widths:
@@ -204,7 +204,7 @@ def ground(row: SourceRow, values: tuple[Value, ...]) -> list[Grounding]:
     candidates = row.candidates()
     if not candidates:  # the row's tokens allow no reading by position: nothing to ground on
         return [Grounding(False)] * n
-    best = max(candidates, key=lambda c: sum(same_value(a, b) for a, b in zip(c, values)))
+    best = max(candidates, key=lambda c: sum(same_value(a, b) for a, b in zip(c, values, strict=True)))
     spans = _candidate_spans(row, best, tokens)
     return [Grounding(True, *spans[i]) if same_value(best[i], values[i]) else Grounding(False) for i in range(n)]
 

@@ -27,15 +27,15 @@ class Spend:
 
 
 @dataclass
-class Reading:
+class ModelReading:
     """The model's latest answer for each row it has read."""
 
     values: dict[str, tuple[Value, ...]] = field(default_factory=dict)
     grounding: dict[str, list[Grounding]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # row → why its last answer failed validation
 
-    def copy(self) -> Reading:
-        return Reading(dict(self.values), dict(self.grounding), dict(self.errors))
+    def copy(self) -> ModelReading:
+        return ModelReading(dict(self.values), dict(self.grounding), dict(self.errors))
 
 
 @dataclass
@@ -49,5 +49,5 @@ class ModelRun:
 @dataclass
 class Attempt:
     report: Report
-    reading: Reading
+    reading: ModelReading
     score: int

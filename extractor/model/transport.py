@@ -20,12 +20,11 @@ from urllib.parse import urlsplit
 import httpcore2
 import httpx2
 import openai
-from openai.types.chat import ChatCompletion
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
-
 from nianbao.model.ratelimit import WaitRetryAfter, retry_after
 from nianbao.model.scrub import scrub, scrub_data
 from nianbao.model.settings import Settings
+from openai.types.chat import ChatCompletion
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 MAX_ANSWER_BYTES = 8 * 2**20  # an answer to one narrow question is a few KiB; past this it is refused, not held

@@ -22,7 +22,6 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-
 from nianbao import crossyear
 from nianbao.output import atomic_write, json_value
 from nianbao.schemas.keys import table_of

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import groupby, pairwise
 from operator import attrgetter, itemgetter, sub
 from typing import NamedTuple
 
@@ -87,11 +87,11 @@ def _merge(rules: list[Rule], tol: float, horizontal: bool) -> list[Rule]:
     """Collinear pieces joined (a table's border is often drawn cell by cell): far fewer rules to compare."""
     key = (lambda r: r.top) if horizontal else (lambda r: r.x0)
     merged: list[Rule] = []
-    for pos, group in groupby(sorted(rules, key=key), key=lambda r: round(key(r) / tol)):
+    for _, group in groupby(sorted(rules, key=key), key=lambda r: round(key(r) / tol)):
         pieces = sorted(group, key=(lambda r: r.x0) if horizontal else (lambda r: r.top))
         lo, hi = (pieces[0].x0, pieces[0].x1) if horizontal else (pieces[0].top, pieces[0].bottom)
         at = key(pieces[0])
-        for r in pieces[1:] + [None]:
+        for r in [*pieces[1:], None]:
             a, b = ((r.x0, r.x1) if horizontal else (r.top, r.bottom)) if r is not None else (hi + 2 * tol + 1, 0)
             if a <= hi + tol:
                 hi = max(hi, b)
@@ -151,7 +151,7 @@ def _table(horizontal: list[Rule], vertical: list[Rule], tol: float) -> _Table |
         return None
 
     # which unit edges are ruled, found once per line position: a rule there covers the edge's middle
-    row_mids, column_mids = [(a + b) / 2 for a, b in zip(ys, ys[1:])], [(a + b) / 2 for a, b in zip(xs, xs[1:])]
+    row_mids, column_mids = [(a + b) / 2 for a, b in pairwise(ys)], [(a + b) / 2 for a, b in pairwise(xs)]
     v_cut = [_covered([(r.top - tol, r.bottom + tol) for r in vertical if abs(r.x0 - x) <= tol], row_mids) for x in xs]
     h_cut = [_covered([(r.x0 - tol, r.x1 + tol) for r in horizontal if abs(r.top - y) <= tol], column_mids) for y in ys]
 
@@ -223,7 +223,7 @@ def join(line: list[Box], gap: float, wide_gap: float | None = None) -> str:
     if not spaces or max(spaces) <= (gap if wide_gap is None else min(gap, wide_gap)):  # most lines: no gap at all
         return "".join(map(_TEXT, line))
     out = [line[0].text]
-    for space, box in zip(spaces, line[1:]):
+    for space, box in zip(spaces, line[1:], strict=True):
         out.append("\t" if wide_gap is not None and space > wide_gap else " " if space > gap else "")
         out.append(box.text)
     return "".join(out)
@@ -243,7 +243,7 @@ def cell_text(lines: list[str]) -> str:
 
 
 def _piece(boxes: list[Box], text: str) -> Piece:
-    _, x0, top, x1, bottom, confidence = zip(*boxes)
+    _, x0, top, x1, bottom, confidence = zip(*boxes, strict=True)
     scores = [c for c in confidence if c is not None]  # OCR's confidences; PDF characters have none
     return Piece(text, (min(x0), min(top), max(x1), max(bottom)), min(scores) if scores else None)
 
@@ -252,10 +252,10 @@ def _assign(boxes: list[Box], tables: list[_Table]) -> tuple[list[dict[int, list
     """Each box to the cell (first unit of its merged cell) holding its centre, or to the text outside."""
     members: list[dict[int, list[Box]]] = [{} for _ in tables]
     outside: list[Box] = []
-    found = [(t.xs, t.ys, len(t.xs) - 1, len(t.ys) - 1, t.owner, m) for t, m in zip(tables, members)]
+    found = [(t.xs, t.ys, len(t.xs) - 1, len(t.ys) - 1, t.owner, m) for t, m in zip(tables, members, strict=True)]
     # Characters come in reading order, several to a cell: a centre inside the last unit found goes to its
     # cell without a search. Not where tables overlap (the first table holding a centre takes it).
-    apart = all(a.ys[-1] < b.ys[0] for a, b in zip(tables, tables[1:]))
+    apart = all(a.ys[-1] < b.ys[0] for a, b in pairwise(tables))
     x0 = y0 = x1 = y1 = 0.0
     last: list[Box] = []
     for box in boxes:  # a page has thousands of characters: the lookups are spelled out
@@ -294,7 +294,7 @@ def _cell_boxes(table: _Table) -> dict[int, tuple[float, float, float, float]]:
 def empty_cells(boxes: list[Box], tables: list[_Table]) -> list[tuple[float, float, float, float]]:
     """Boxes of the cells no text box landed in."""
     members, _ = _assign(boxes, tables)
-    return [bbox for t, m in zip(tables, members) for u, bbox in _cell_boxes(t).items() if u not in m]
+    return [bbox for t, m in zip(tables, members, strict=True) for u, bbox in _cell_boxes(t).items() if u not in m]
 
 
 def _cell_piece(boxes: list[Box], gap: float) -> Piece:

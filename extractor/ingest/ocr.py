@@ -3,7 +3,7 @@
 RapidOCR (rapidocr-onnxruntime) ships the PP-OCRv4 Chinese detection and recognition models inside
 its wheel, so nothing is downloaded at run time. Ruled lines are found by morphology on the
 binarised image (OpenCV, which RapidOCR depends on); the table grid is then rebuilt by
-`nianbao.grid` exactly as for a PDF's text layer, and every text box keeps its OCR confidence.
+`nianbao.ingest.grid` exactly as for a PDF's text layer, and every text box keeps its OCR confidence.
 Importing this module fails with ImportError when the extra is not installed.
 """
 
@@ -15,9 +15,8 @@ from functools import cache
 
 import cv2
 import numpy as np
+from nianbao.ingest import grid
 from rapidocr_onnxruntime import RapidOCR
-
-from nianbao import grid
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)

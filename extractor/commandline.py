@@ -1,0 +1,63 @@
+"""What the product's commands (cli.py) and the harness's (eval/commands.py) share: the modes, the model
+options, the one-line failure and its exit code."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+from nianbao.model.scrub import scrub
+
+EXIT_BAD_INPUT = 2
+MAX_TIMEOUT = 7 * 86400.0  # seconds: a worker's alarm past a week is a typo (and inf or 1e12 overflow the timer)
+
+
+class Mode(str, Enum):
+    rules = "rules"
+    model = "model"
+    auto = "auto"
+
+
+MODEL_OPTION = typer.Option(
+    None,
+    "--model",
+    help="Model name sent to the endpoint (default: $NIANBAO_MODEL; for a llama.cpp server, the pinned local model).",
+)
+SERVER_OPTION = typer.Option(
+    None,
+    "--server",
+    help="llama: a llama.cpp server (the schema goes as a grammar); openai: a hosted API (default: llama when OPENAI_BASE_URL is a loopback address; or $NIANBAO_SERVER).",
+)
+CACHE_DIR_OPTION = typer.Option(
+    None, "--cache-dir", help="The model answer cache (default: $NIANBAO_CACHE_DIR or ~/.cache/nianbao)."
+)
+NO_CACHE_OPTION = typer.Option(False, "--no-cache", help="Neither read nor write the model answer cache.")
+REPLAY_OPTION = typer.Option(
+    None,
+    "--replay",
+    help="Answer from these recordings only, with no network and no model (e.g. eval/recordings/<model>.jsonl).",
+)
+
+
+def model_settings(model: str | None, server: str | None, cache_dir: Path | None, no_cache: bool, replay: Path | None):
+    """The model path's settings from the flags and the environment (OPENAI_BASE_URL, OPENAI_API_KEY, …)."""
+    from nianbao.model.recordings import RecordingError, replay_settings
+    from nianbao.model.settings import Settings
+
+    try:
+        settings = Settings.resolve(model=model, server=server, cache_dir=cache_dir, no_cache=no_cache)
+        return replay_settings(replay, settings) if replay else settings
+    except (ValueError, RecordingError) as exc:
+        fail(str(exc))
+
+
+def check_timeout(timeout: float | None) -> None:
+    """--timeout is a number of seconds a process alarm can hold, in one line when it is not."""
+    if timeout is not None and not 0.1 <= timeout <= MAX_TIMEOUT:  # nan fails both comparisons
+        fail(f"--timeout {timeout:g}: seconds between 0.1 and {MAX_TIMEOUT:g} (a week)")
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    typer.echo(f"nianbao: error: {scrub(message)}", err=True)
+    raise typer.Exit(code)
