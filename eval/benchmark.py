@@ -464,10 +464,10 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     figures["files holding the key"] = sum(1 for p in written if FAKE_KEY.encode() in p.read_bytes())
     seconds = sum(s for _, s in runs)
     print(
-        f"\nhostile drill: {len(cases)} inputs ({len(BUILDERS)} kinds), --jobs {jobs}, --timeout {timeout:g}; {len(runs)} CLI runs "
+        f"\nhostile drill: {len(cases)} inputs ({len(BUILDERS)} kinds), --jobs {jobs}, --timeout {timeout:g}; {len(runs) - len(trouble_runs)} CLI runs "
         f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests) in {seconds:.0f} s; "
         f"peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB; "
-        f"then {len(trouble_runs)} CLI runs of the run's trouble (a trickling endpoint: {trouble['trickling requests']} "
+        f"then {len(trouble_runs)} CLI runs of the run's trouble in {sum(t for _, t in trouble_runs):.0f} s (a trickling endpoint: {trouble['trickling requests']} "
         "requests; OUT/records a file; a full disk; files rewritten during the batch)"
     )
     for name in (
