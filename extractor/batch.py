@@ -293,7 +293,7 @@ def format_counts(counts: Counter) -> str:
 
 def _lock(out: Path):
     """One batch per OUTDIR: two runs would race on the same records and datasets. Its per-input folders are
-    made here, so an OUTDIR that cannot hold them is refused before any input is read, not blamed on each."""
+    checked here, so an OUTDIR that cannot hold them is refused before any input is read, not blamed on each."""
     out.mkdir(parents=True, exist_ok=True)
     handle = (out / ".lock").open("w")
     try:
@@ -301,17 +301,13 @@ def _lock(out: Path):
     except BlockingIOError:
         handle.close()
         raise BatchError(f"another batch is writing to {out}") from None
-    for folder in PER_INPUT:
-        try:
-            (out / folder).mkdir(exist_ok=True)
-        except FileExistsError:
+    for folder in (out / name for name in PER_INPUT):
+        why = "is not a folder" if folder.exists() and not folder.is_dir() else None
+        if why is None and not os.access(folder if folder.exists() else out, os.W_OK | os.X_OK):
+            why = "is not writable"
+        if why:
             handle.close()
-            raise BatchError(
-                f"{path_text(out / folder)} is not a folder: move it away, or choose another --out"
-            ) from None
-        except OSError as exc:
-            handle.close()
-            raise BatchError(f"cannot create {path_text(out / folder)}: {exc.strerror}") from None
+            raise BatchError(f"{path_text(folder)} {why}: move it away, or choose another --out")
     return handle
 
 
