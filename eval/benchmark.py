@@ -361,11 +361,13 @@ def _echo_endpoint():
     return server, calls
 
 
-def _drill(command: list[str], env: dict | None, limit: float) -> tuple[subprocess.CompletedProcess | None, float]:
+def _drill(
+    command: list[str], env: dict | None, limit: float, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess | None, float]:
     started = time.perf_counter()
     try:
         return subprocess.run(
-            command, capture_output=True, text=True, errors="replace", env=env, timeout=limit
+            command, capture_output=True, text=True, errors="replace", env=env, timeout=limit, cwd=cwd
         ), time.perf_counter() - started
     except subprocess.TimeoutExpired:
         return None, time.perf_counter() - started
@@ -399,6 +401,110 @@ def dataset_figures(cases: dict, out: Path, stage: str) -> Counter:
         1 for line in wide.splitlines() for cell in line.split(",") if cell.startswith(("=", "+", "@"))
     )
     return figures
+
+
+PASSWORD = "nianbao-FAKE-pa55word"  # the password in the drill's credentialed input URL
+SECRET = "NIANBAO-FAKE-SECRET-LINE"  # a line of a file that a planted record names as its source
+RAW_ESCAPE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # a control character other than the line's end
+SECURITY_FIGURES = (
+    "raw escapes on stderr",
+    "formula cells in the datasets",
+    "path-bearing records: files written outside the site",
+    "path-bearing records: secrets published",
+    "planted cache rows: files deleted",
+    "credentialed URL: password on disk or on stderr",
+)
+
+
+def _page_server(folder: Path):
+    """A loopback HTTP server of `folder` (it takes any user and password)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def bench_security(work: Path, jobs: int, timeout: float) -> tuple[Counter, list]:
+    """Issue 20's classes that are more than a file: relative file names a spreadsheet would run (in every
+    dataset, cross_year.csv too), records naming paths given to `review`, a planted cache row, and an
+    input URL with a password. Returns the figures and the CLI runs (for tracebacks and escapes)."""
+    import csv
+    import sqlite3
+
+    from nianbao.eval.hostile import ESCAPE_NAME, FORMULA_NAME
+    from nianbao.eval.samples import CORPUS
+    from nianbao.model.cache import ResponseCache
+
+    base = work / "security"
+    shutil.rmtree(base, ignore_errors=True)
+    folder, out = base / "in", base / "out"
+    folder.mkdir(parents=True)
+    for year in (2021, 2022):  # one agency, two years: cross_year.csv has rows
+        shutil.copy(CORPUS / f"pingtan-{year}.txt", folder / f"{FORMULA_NAME}-pingtan-{year}.txt")
+    shutil.copy(CORPUS / "002_a80d00d8d16235a9.txt", folder / f"{ESCAPE_NAME}.txt")
+    (folder / f"{ESCAPE_NAME}-empty.txt").write_bytes(b"")
+    cli = [sys.executable, "-m", "nianbao.cli"]
+    figures: Counter = Counter()
+    runs = [
+        _drill([*cli, "extract", ".", "--out", str(out), "--jobs", str(jobs), "--mode", "rules"], None, 600, folder)
+    ]
+    runs.append(_drill([*cli, "extract", f"{ESCAPE_NAME}-empty.txt", "--mode", "rules"], None, 10 * timeout, folder))
+    for name in ("reports.csv", "cells.csv", "cross_year.csv"):
+        rows = csv.reader((out / name).read_text(encoding="utf-8-sig").splitlines())
+        figures["formula cells in the datasets"] += sum(1 for row in rows for c in row if c.startswith(("=", "+", "@")))
+
+    record = json.loads((out / "records.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    secret = base / "secret.txt"
+    secret.write_text((CORPUS / "pingtan-2022.txt").read_text(encoding="utf-8") + SECRET + "\n", encoding="utf-8")
+    planted = [
+        record | {"meta": record["meta"] | {"input_sha256": "../../../pwned"}},
+        record | {"source": str(secret), "meta": record["meta"] | {"input_sha256": None}},
+        record | {"source": "/proc/self/environ"},
+    ]
+    for n, item in enumerate(planted):
+        records = base / f"planted-{n}.jsonl"
+        records.write_text(json.dumps(item, ensure_ascii=False) + "\n", encoding="utf-8")
+        runs.append(_drill([*cli, "review", str(records), "-o", str(base / f"site-{n}" / "a" / "b")], None, 600))
+    figures["path-bearing records: files written outside the site"] = sum(1 for _ in work.rglob("pwned*"))
+    figures["path-bearing records: secrets published"] = sum(
+        1 for p in base.glob("site-*/**/*.html") if SECRET in p.read_text(encoding="utf-8")
+    )
+
+    victim, cache = base / "victim.txt", ResponseCache(base / "cache")
+    victim.write_text("kept")
+    raw = {"content": "{}", "tool_calls": None, "finish_reason": "stop", "usage": {}}
+    cache.put("planted", raw)
+    with sqlite3.connect(base / "cache" / "cache.db") as db:
+        db.execute("UPDATE Cache SET filename = ?", (str(victim),))
+    ResponseCache(base / "cache").put("planted", raw)  # an ordinary run rewriting the entry
+    runs.append(_drill([*cli, "cache", "clear", "--cache-dir", str(base / "cache")], None, 60))
+    figures["planted cache rows: files deleted"] = int(not victim.exists())
+
+    served = base / "served"
+    served.mkdir()
+    shutil.copy(CORPUS / "002_a80d00d8d16235a9.txt", served / "report.txt")
+    server = _page_server(served)
+    url = f"http://reader:{PASSWORD}@127.0.0.1:{server.server_address[1]}"
+    env = {**os.environ, "NIANBAO_STAGING": str(base / "staging")}  # staged copies inside the scan below
+    for args in (
+        ["extract", f"{url}/report.txt", "--out", str(base / "url-out"), "--mode", "rules"],
+        ["extract", f"{url}/report.txt", "--format", "csv", "-o", str(base / "url.csv"), "--mode", "rules"],
+        ["extract", f"{url}/missing.txt", "--mode", "rules"],
+        ["review", str(base / "url-out"), "-o", str(base / "url-site")],
+    ):
+        runs.append(_drill([*cli, *args], env, 600))
+    server.shutdown()
+    figures["credentialed URL: password on disk or on stderr"] = sum(
+        1 for p in base.rglob("*") if p.is_file() and PASSWORD.encode() in p.read_bytes()
+    ) + sum(1 for run, _ in runs if run is not None and PASSWORD in run.stderr + run.stdout)
+    return figures, runs
 
 
 def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
@@ -454,9 +560,13 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
         )
     )
     server.shutdown()
+    security, more = bench_security(work, jobs, timeout)
+    figures += security
+    runs += more
     trouble, trouble_runs = bench_run_trouble(work, jobs)
     figures += trouble
     runs += trouble_runs
+    figures["raw escapes on stderr"] += sum(1 for run, _ in runs if run is not None and RAW_ESCAPE.search(run.stderr))
     figures["tracebacks"] += sum(1 for run, _ in runs if run is not None and "Traceback" in run.stderr)
     figures["hangs"] += sum(1 for run, _ in runs if run is None)
     figures["key on stderr"] += sum(1 for run, _ in runs if run is not None and FAKE_KEY in run.stderr + run.stdout)
@@ -464,11 +574,11 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     figures["files holding the key"] = sum(1 for p in written if FAKE_KEY.encode() in p.read_bytes())
     seconds = sum(s for _, s in runs)
     print(
-        f"\nhostile drill: {len(cases)} inputs ({len(BUILDERS)} kinds), --jobs {jobs}, --timeout {timeout:g}; {len(runs) - len(trouble_runs)} CLI runs "
-        f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests) in {seconds:.0f} s; "
-        f"peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB; "
-        f"then {len(trouble_runs)} CLI runs of the run's trouble in {sum(t for _, t in trouble_runs):.0f} s (a trickling endpoint: {trouble['trickling requests']} "
-        "requests; OUT/records a file; a full disk; files rewritten during the batch)"
+        f"\nhostile drill: {len(cases)} inputs ({len(BUILDERS)} kinds), --jobs {jobs}, --timeout {timeout:g}; {len(runs)} CLI runs "
+        f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests, "
+        f"{len(more)} runs of bench_security, {len(trouble_runs)} runs of the run's trouble: a trickling endpoint "
+        f"({trouble['trickling requests']} requests), OUT/records a file, a full disk, files rewritten during the batch) "
+        f"in {seconds:.0f} s; peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB"
     )
     for name in (
         "tracebacks",
@@ -479,12 +589,8 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
         "formula cells in reports.csv",
         "key on stderr",
         "files holding the key",
-        "lost records (trickling endpoint)",
-        "output-side failures not refused in one line",
-        "output-side failures saved as the input's error",
-        "lost records (output-side failures, after a re-run)",
-        "records filed under another content's hash",
-        "lost records (changed files, after a re-run)",
+        *SECURITY_FIGURES,
+        *TROUBLE_FIGURES,
     ):
         print(f"  {name}: {figures[name]}")
     return dict(figures)
@@ -632,6 +738,16 @@ def bench_changed_files(work: Path, files: list[str], runs: list, jobs: int) -> 
         )
     figures["lost records (changed files, after a re-run)"] += len(copies) - len(_records(out))
     return figures
+
+
+TROUBLE_FIGURES = (
+    "lost records (trickling endpoint)",
+    "output-side failures not refused in one line",
+    "output-side failures saved as the input's error",
+    "lost records (output-side failures, after a re-run)",
+    "records filed under another content's hash",
+    "lost records (changed files, after a re-run)",
+)
 
 
 def bench_run_trouble(work: Path, jobs: int) -> tuple[Counter, list]:

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from nianbao.children import die_with
+from nianbao.corrections import applied
 from nianbao.datasets import dataset_rows, parquet_available, write_datasets
 from nianbao.ingest import IngestError, Unreadable, ingest_bytes, path_text, read_input
 from nianbao.output import atomic_write
@@ -237,7 +238,7 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
     An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
-    if done(Path(out), task.sha256):
+    if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
         return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
     data = read_input(task.path)
     if hashlib.sha256(data).hexdigest() != task.sha256:  # its record would be filed under another content's hash
@@ -328,10 +329,11 @@ def saved(path: Path) -> bool:
         return False
 
 
-def done(out: Path, sha256: str) -> bool:
+def done(out: Path, sha256: str, corrections: str | None = None) -> bool:
     """Record and rows both saved and whole, the record a valid one: a file emptied by a power cut, corrupted by a
     disk or written by a hand means the input is redone rather than its bytes copied into the datasets (or
-    crashing them, or a review of them)."""
+    crashing them, or a review of them). So is a record made with other corrections than `corrections` (their
+    digest; None: none)."""
     try:
         rows = json.loads(rows_path(out, sha256).read_bytes())
         record = Report.model_validate_json(record_path(out, sha256).read_bytes())
@@ -341,6 +343,7 @@ def done(out: Path, sha256: str) -> bool:
         isinstance(rows, dict)
         and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
         and record.verdict.value == rows["verdict"]
+        and record.provenance.corrections_sha256 == corrections
     )
 
 
@@ -393,7 +396,9 @@ def run_batch(
                 continue
             first_path[sha] = name
             order.append((name, sha, None))
-            if done(out, sha) or (saved_error(out, sha) is not None and not options.retry_errors):
+            if done(out, sha, applied(options.extract.corrections, sha)) or (
+                saved_error(out, sha) is not None and not options.retry_errors
+            ):
                 result.skipped += 1
             else:
                 todo.append(Task(str(path), sha, names.get(path)))

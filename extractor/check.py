@@ -1,7 +1,8 @@
 """Stage 4 — check: recompute every identity of the template (format.md §2) on a record's cells.
 
 Pure: cells in, `Check` results out. Used alike by the parser (to choose between readings of a
-damaged row), by the model loop (to write reprompts) and by the eval.
+damaged row), by the model loop (to write reprompts) and by the eval. The identities themselves are
+data (`schemas/identities.py`), shared with the review page's live re-check.
 """
 
 from __future__ import annotations
@@ -12,21 +13,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from nianbao.prose import stated
-from nianbao.schemas.keys import (
-    FEE_KEY,
-    OTHER_SUB_ROWS,
-    OTHER_TOTAL_KEYS,
-    OTHER_TOTAL_ROW,
-    SIGNED_KEYS,
-    T3_APPLICANT_COLUMNS,
-    T3_COLUMNS,
-    T3_LEAF_ROWS,
-    T3_ROWS,
-    T4_COLUMNS,
-    T4_GROUPS,
-    t3_key,
-    t4_key,
-)
+from nianbao.schemas.identities import definitions, shape_of
+from nianbao.schemas.keys import FEE_KEY, SIGNED_KEYS
 from nianbao.schemas.record import Cell, Check
 
 CHECKER_VERSION = "1.0"
@@ -61,47 +49,19 @@ class Identity:
         return self.lhs + self.rhs
 
 
-_OTHER_SUB_KEYS = tuple(t3_key(r, c) for r in OTHER_SUB_ROWS for c in T3_COLUMNS)
-
-
-def _leaf_rows(values: Mapping[str, object]) -> tuple[str, ...]:
-    """The 21 leaf rows of 2021, or the 19 + one （六） row of a 2019-style table."""
-    if any(values.get(k) is not None for k in OTHER_TOTAL_KEYS) and all(values.get(k) is None for k in _OTHER_SUB_KEYS):
-        return (*tuple(r for r in T3_LEAF_ROWS if r not in OTHER_SUB_ROWS), OTHER_TOTAL_ROW)
-    return T3_LEAF_ROWS
-
-
 def table3_identities(values: Mapping[str, object]) -> list[Identity]:
-    return list(_table3_identities(_leaf_rows(values)))
-
-
-@lru_cache(maxsize=None)  # two shapes of table (2021, 2019); the parser and the checker ask for them per report
-def _table3_identities(leaves: tuple[str, ...]) -> tuple[Identity, ...]:
-    rows = [r for r in T3_ROWS if r not in OTHER_SUB_ROWS or OTHER_TOTAL_ROW not in leaves]
-    if OTHER_TOTAL_ROW in leaves:
-        rows.insert(rows.index("total_processed"), OTHER_TOTAL_ROW)
-    ids = [
-        Identity(f"T3.row:{r}", (t3_key(r, "total"),), tuple(t3_key(r, c) for c in T3_APPLICANT_COLUMNS)) for r in rows
-    ]
-    ids += [
-        Identity(f"T3.sum:{c}", (t3_key("total_processed", c),), tuple(t3_key(r, c) for r in leaves))
-        for c in T3_COLUMNS
-    ]
-    ids += [
-        Identity(
-            f"T3.bal:{c}",
-            (t3_key("new_received", c), t3_key("carried_over", c)),
-            (t3_key("total_processed", c), t3_key("carried_forward", c)),
-        )
-        for c in T3_COLUMNS
-    ]
-    return tuple(ids)
+    """Table 三's identities in the shape its values have (2021: 21 leaf rows; 2019: the （六） row)."""
+    return list(_identities("table3", shape_of(values)))
 
 
 def table4_identities() -> list[Identity]:
-    return [
-        Identity(f"T4.sum:{g}", (t4_key(g, "total"),), tuple(t4_key(g, c) for c in T4_COLUMNS[:4])) for g in T4_GROUPS
-    ]
+    return list(_identities("table4", None))
+
+
+@lru_cache(maxsize=None)  # built once from the shared definition: the parser asks for them per reading
+def _identities(table: str, shape: str | None) -> tuple[Identity, ...]:
+    data = definitions()[table]
+    return tuple(Identity(i["id"], tuple(i["lhs"]), tuple(i["rhs"])) for i in (data[shape] if shape else data))
 
 
 def evaluate(identity: Identity, values: Mapping[str, object]) -> Check:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -25,9 +26,10 @@ from nianbao.commandline import (
     check_timeout,
     fail,
     model_settings,
+    say,
+    writable_dir,
 )
 from nianbao.ingest import path_text
-from nianbao.model.scrub import scrub
 from nianbao.output import RENDERERS, atomic_write
 from nianbao.pipeline import Options, extract_path
 from nianbao.remote import RemoteError, RemoteOut, fetch_inputs, is_url
@@ -123,10 +125,10 @@ def extract_options(mode: Mode | None, settings) -> Options:
         return Options(mode=(mode or Mode.auto).value, model=settings)
     if mode is None:
         note = "the parser reads alone (as --mode rules, which skips this note)"
-        typer.echo(f"nianbao: note: {note}: {SETUP_HINT}", err=True)
+        say(f"nianbao: note: {note}: {SETUP_HINT}")
         return Options(mode=Mode.rules.value)
     note = f"--mode {mode.value} without a model: the parser's records are kept"
-    typer.echo(f"nianbao: note: {note}; {SETUP_HINT}", err=True)
+    say(f"nianbao: note: {note}; {SETUP_HINT}")
     return Options(mode=mode.value, model=settings)
 
 
@@ -135,17 +137,6 @@ def writable_file(path: Path) -> None:
     if path.is_dir():
         fail(f"-o {path_text(path)}: is a directory (write a file there, or use --out DIR for a batch)")
     writable_dir(path.parent, f"-o {path_text(path)}")
-
-
-def writable_dir(path: Path, flag: str) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        fail(f"{flag}: {path_text(path)} is not a directory")
-    except OSError as exc:
-        fail(f"{flag}: cannot create {path_text(path)}: {exc.strerror}")
-    if not os.access(path, os.W_OK | os.X_OK):
-        fail(f"{flag}: {path_text(path)} is not writable")
 
 
 def write_output(path: Path, text: str) -> None:
@@ -215,6 +206,12 @@ def extract(
     cache_dir: Path | None = CACHE_DIR_OPTION,
     no_cache: bool = NO_CACHE_OPTION,
     replay: Path | None = REPLAY_OPTION,
+    corrections: Path | None = typer.Option(
+        None,
+        "--corrections",
+        help="A person's values (corrections.jsonl, e.g. downloaded from the review site), applied to the inputs "
+        "whose content hash they name; the records are then checked as any other (docs/corrections.md).",
+    ),
 ) -> None:
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
     check_timeout(timeout)
@@ -251,6 +248,10 @@ def extract(
         fail("no input files")
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
+    rejected = False
+    if corrections is not None:
+        fixes, rejected = person_corrections(corrections, files)
+        options = dataclasses.replace(options, corrections=fixes)
     if timeout is None:
         live = options.model is not None and options.model.configured and not options.model.offline
         # the worker outlives the model path's deadline, which keeps the parser's record when the model is slow
@@ -262,7 +263,7 @@ def extract(
 
             runner = dask_runner(address)
         batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
-        _batch(files, out_dir, batch, names, remote_out)
+        _batch(files, out_dir, batch, names, remote_out, rejected)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
@@ -274,7 +275,7 @@ def extract(
                     reports.append(value.model_copy(update={"source": names[file]}) if file in names else value)
                 else:
                     errors += 1
-                    typer.echo(f"nianbao: error: {names.get(file) or path_text(file)}: {scrub(value)}", err=True)
+                    say(f"nianbao: error: {names.get(file) or path_text(file)}: {value}")
                 progress.advance(task)
         except KeyboardInterrupt:
             fail("interrupted", 130)
@@ -286,16 +287,40 @@ def extract(
             sys.stdout.write(text)
     not_reports = [r for r in reports if r.verdict == Verdict.failed]
     for report in not_reports:
-        typer.echo(f"nianbao: {report.source}: {report.verdict_reason}", err=True)
+        say(f"nianbao: {report.source}: {report.verdict_reason}")
     if errors:
         raise typer.Exit(EXIT_BAD_INPUT if not reports else 1)
     if not_reports:
         raise typer.Exit(EXIT_NOT_A_REPORT)
+    if rejected:
+        raise typer.Exit(1)
 
 
-def _batch(files: list[Path], out: Path, options: BatchOptions, names: dict, remote: RemoteOut | None) -> None:
+def person_corrections(path: Path, files: list[Path]) -> tuple[dict, bool]:
+    """The corrections for these inputs, and whether a line was rejected (one line on stderr each, exit 1
+    at the end). A correction for no input here is a note: a site-wide file serves any subset of it."""
+    from nianbao.batch import identify
+    from nianbao.corrections import CorrectionsError, load
+
     try:
-        result = run_batch(files, out, options, names=names)
+        fixes, problems = load(path)
+    except CorrectionsError as exc:
+        fail(str(exc))
+    for problem in problems:
+        typer.echo(f"nianbao: error: {problem}", err=True)
+    hashes = {identify(f)[0] for f in files} if fixes else set()
+    for sha in sorted(set(fixes) - hashes):
+        typer.echo(
+            f"nianbao: note: {path_text(path)}: input_sha256 {sha[:16]}… matches no input: not applied", err=True
+        )
+    return {k: v for k, v in fixes.items() if k in hashes}, bool(problems)
+
+
+def _batch(
+    files: list[Path], out: Path, options: BatchOptions, names: dict, remote: RemoteOut | None, rejected: bool = False
+) -> None:
+    try:
+        result = run_batch(files, out, options, log=say, names=names)
     except BatchError as exc:
         fail(str(exc))
     except OSError as exc:  # the output folder filled up or went away mid-run
@@ -310,7 +335,7 @@ def _batch(files: list[Path], out: Path, options: BatchOptions, names: dict, rem
     finally:
         if remote is not None:
             _send(remote)
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(result.exit_code or int(rejected))
 
 
 def _send(remote: RemoteOut) -> None:
@@ -319,36 +344,53 @@ def _send(remote: RemoteOut) -> None:
         sent = remote.push()
     except RemoteError as exc:
         fail(f"{exc}; the finished inputs stay in {path_text(remote.local)}: run the same command again to send them")
-    typer.echo(f"nianbao: {sent} files sent to {remote.url}", err=True)
+    say(f"nianbao: {sent} files sent to {remote.url}")
+
+
+def saved_records(text: str) -> list:
+    """The records of a file: one JSON record, a JSON list of them, or records.jsonl (one per line)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data":
+            raise
+        data = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return data if isinstance(data, list) else [data]
+
+
+def json_problem(exc: Exception) -> str:
+    """What is wrong with a JSON file, in a few words (never the traceback of a parser's limit)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).splitlines()[0][:200]
 
 
 @app.command()
 def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
-    from nianbao.assemble import decide
-    from nianbao.check import run_checks
+    from nianbao.corrections import judge
 
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
+        records = saved_records(record.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         fail(f"no such file: {path_text(record)}")
     except OSError as exc:
         fail(f"cannot read {path_text(record)}: {exc.strerror}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"{path_text(record)}: not a JSON record ({type(exc).__name__})")
-    records = data if isinstance(data, list) else [data]
+    except (ValueError, RecursionError) as exc:
+        fail(f"{path_text(record)}: not a JSON record ({json_problem(exc)})")
     if not records:
         fail(f"{path_text(record)}: no records in it")
     exit_code = 0
     for item in records:
         try:
             report = load_saved(item)
-        except ValueError as exc:
-            fail(f"{path_text(record)}: not a nianbao record ({exc})")
+        except (ValueError, RecursionError) as exc:
+            fail(f"{path_text(record)}: not a nianbao record ({json_problem(exc)})")
         if not report.cells:
             fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
-        report.checks = run_checks(report.cells)
-        report.verdict, report.verdict_reason = decide(report, None, "")
+        judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
         failing = [c for c in report.checks if c.status == "fail"]
         typer.echo(
             json.dumps(
@@ -377,14 +419,16 @@ def review(
     """Build a static review site: every report, its cells on their source text, its problems, and across years."""
     from nianbao.review import ReviewError, build_site
 
+    writable_dir(site, f"-o {path_text(site)}")
     try:
         figures = build_site(path, site, jobs)
     except ReviewError as exc:
         fail(str(exc))
-    typer.echo(
+    except OSError as exc:
+        fail(f"cannot write the site in {path_text(site)}: {exc.strerror}")
+    say(
         f"wrote {site / 'index.html'}: {figures['reports']} reports, {figures['agencies']} agencies, "
-        f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s",
-        err=True,
+        f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s"
     )
 
 
@@ -456,10 +500,7 @@ def model_serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)  # `kill` (a service manager's stop) must end the server too
     try:
         local.wait_until_ready(f"http://{host}:{port}/v1", timeout=300, process=process)
-        typer.echo(
-            f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1",
-            err=True,
-        )
+        say(f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1")
         process.wait()
     except local.ModelError as exc:
         fail(str(exc))
@@ -477,27 +518,33 @@ def _exit_on_signal(signum: int, frame) -> None:
 @cache_app.command("stats")
 def cache_stats(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Entries and bytes in the answer cache."""
-    from nianbao.model.cache import ResponseCache
+    from nianbao.model.cache import CacheError, ResponseCache
     from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    stats = (
-        ResponseCache(directory).stats()
-        if directory.is_dir()
-        else {"directory": str(directory), "entries": 0, "bytes": 0}
-    )
+    try:
+        stats = (
+            ResponseCache(directory).stats()
+            if directory.is_dir()
+            else {"directory": str(directory), "entries": 0, "bytes": 0}
+        )
+    except CacheError as exc:
+        fail(str(exc))
     typer.echo(json.dumps(stats))
 
 
 @cache_app.command("clear")
 def cache_clear(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Remove every cached answer."""
-    from nianbao.model.cache import ResponseCache
+    from nianbao.model.cache import CacheError, ResponseCache
     from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    removed = ResponseCache(directory).clear() if directory.is_dir() else 0
-    typer.echo(f"removed {removed} cached answers from {directory}", err=True)
+    try:
+        removed = ResponseCache(directory).clear() if directory.is_dir() else 0
+    except CacheError as exc:
+        fail(str(exc))
+    say(f"removed {removed} cached answers from {directory}")
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ worker renders beside the dataset rows, so linking 10,000 reports never re-reads
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import re
@@ -21,6 +20,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
+from nianbao.output import SafeCSV
 from nianbao.schemas.keys import T3_COLUMNS, t3_key
 from nianbao.schemas.record import Report
 
@@ -414,7 +414,7 @@ def render_csv(agencies: list[dict], checks: list[dict], reports: list[dict]) ->
     """cross_year.csv: one row per check (UTF-8 with BOM, like the other datasets)."""
     by_id = {a["id"]: a for a in agencies}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCSV(buffer)
     writer.writerow(COLUMNS)
     for check in checks:
         agency, earlier, later = by_id[check["agency"]], reports[check["earlier"]], reports[check["later"]]
@@ -428,7 +428,7 @@ def render_csv(agencies: list[dict], checks: list[dict], reports: list[dict]) ->
             "later_source": later["source"],
             **check,
         }
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in COLUMNS])
+        writer.writerow(row.get(c) for c in COLUMNS)
     return "\ufeff" + buffer.getvalue()
 
 

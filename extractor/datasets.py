@@ -9,7 +9,6 @@ every run of every corpus yields the same schema.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -18,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from nianbao import crossyear
-from nianbao.output import META_COLUMNS, atomic_open, atomic_write, wide_row
+from nianbao.output import META_COLUMNS, SafeCSV, atomic_open, atomic_write, wide_row
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
 from nianbao.schemas.record import Report
 
@@ -30,7 +29,7 @@ CELL_COLUMNS = (
     "key",  # the canonical key
     "table",  # 二 / 三 / 四
     "value",  # as printed: a count, or the fee's exact decimal
-    "status",  # verified / unverified (a value the record does not stand behind) / blank / unread (null, not read)
+    "status",  # verified / confirmed (by a person) / unverified (a value the record does not stand behind) / blank / unread
     "raw",
     "span_start",
     "span_end",
@@ -77,8 +76,8 @@ def dataset_rows(report: Report) -> str:
     """A report's rows of reports.csv and cells.csv, rendered where it was extracted (a JSON object)."""
     wide, cells = io.StringIO(), io.StringIO()
     row = wide_row(report)
-    csv.writer(wide, lineterminator="\n").writerow([row.get(c) for c in WIDE_COLUMNS])  # csv writes None as empty
-    csv.writer(cells, lineterminator="\n").writerows(cell_rows(report))
+    SafeCSV(wide).writerow(row.get(c) for c in WIDE_COLUMNS)
+    SafeCSV(cells).writerows(cell_rows(report))
     rendered = {
         "verdict": report.verdict.value,
         "wide": wide.getvalue(),

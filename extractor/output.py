@@ -16,11 +16,13 @@ from pathlib import Path
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 from nianbao.schemas.record import Report
 
-# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified)
+# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified);
+# `confirmed`: those a person corrected or confirmed (corrections.jsonl) and the record stands behind
 META_COLUMNS = (
     "source",
     "verdict",
     "unverified",
+    "confirmed",
     "agency_name",
     "report_year",
     "template",
@@ -70,9 +72,14 @@ def json_value(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
+def confirmed(report: Report) -> list[str]:
+    """Keys of the cells a person corrected or confirmed (corrections.jsonl) that the record stands behind."""
+    return [k for k, status in report.cell_status().items() if status == "confirmed"]
+
+
 def cell_line(report: Report) -> dict:
-    """The `--format cells` record: source, verdict, checks, the canonical key → value map and which
-    of those values the record does not stand behind (`unverified`)."""
+    """The `--format cells` record: source, verdict, checks, the canonical key → value map, which of
+    those values the record does not stand behind (`unverified`) and which a person stands behind (`confirmed`)."""
     return {
         "source": report.source,
         "verdict": report.verdict.value,
@@ -84,6 +91,7 @@ def cell_line(report: Report) -> dict:
         ],
         "cells": {k: json_value(v) for k, v in report.values().items()},
         "unverified": report.unverified,
+        "confirmed": confirmed(report),
         "provenance": report.provenance.model_dump(exclude_defaults=True),
     }
 
@@ -114,13 +122,30 @@ def csv_safe(value):
     return value
 
 
+class SafeCSV:
+    """csv.writer with every cell passed through `csv_safe`: the one guard of every CSV nianbao writes
+    (reports.csv, cells.csv, cross_year.csv, --format csv), so a file name, a label or a raw cell that
+    starts like a formula shows as text. None is written as an empty cell."""
+
+    def __init__(self, buffer):
+        self._writer = csv.writer(buffer, lineterminator="\n")
+
+    def writerow(self, row: Iterable) -> None:
+        self._writer.writerow(["" if v is None else csv_safe(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def wide_row(report: Report) -> dict:
-    """The reports.csv / --format csv row: metadata and the cells; text made safe for spreadsheets."""
+    """The reports.csv / --format csv row: metadata and the cells."""
     meta = report.meta
     row = {
         "source": report.source,
         "verdict": report.verdict.value,
         "unverified": ";".join(report.unverified),
+        "confirmed": ";".join(confirmed(report)),
         "agency_name": meta.agency_name,
         "report_year": meta.report_year,
         "template": meta.template,
@@ -129,16 +154,17 @@ def wide_row(report: Report) -> dict:
         "input_sha256": meta.input_sha256,
     }
     row.update({k: json_value(v) for k, v in report.values().items()})
-    return {k: csv_safe(v) for k, v in row.items()}
+    return row
 
 
 def render_csv(reports: list[Report]) -> str:
     """Wide CSV, one row per report; UTF-8 with BOM so Excel opens the Chinese text right."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=wide_columns(reports), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer, columns = SafeCSV(buffer), wide_columns(reports)
+    writer.writerow(columns)
     for report in reports:
-        writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
+        row = wide_row(report)
+        writer.writerow(row.get(c) for c in columns)
     return "\ufeff" + buffer.getvalue()
 
 

@@ -7,15 +7,18 @@ path (nianbao.model.loop), never the reverse: both paths build their records wit
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from nianbao import corrections as person
 from nianbao.assemble import build_report, complete_cells
 from nianbao.check import CHECKER_VERSION
 from nianbao.ingest import Document, ingest_path, path_text
 from nianbao.model.settings import Settings
 from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
 from nianbao.positions import flag_ocr, placement
+from nianbao.schemas.corrections import Correction
 from nianbao.schemas.record import Provenance, Report
 
 MODES = ("rules", "model", "auto")
@@ -25,10 +28,12 @@ MODES = ("rules", "model", "auto")
 class Options:
     """How to extract: `mode` is rules (parser only), model (the model reads every table) or auto (the
     model reads only what the parser did not verify); `model` the model's settings (None: from the
-    environment, see nianbao.model.settings)."""
+    environment, see nianbao.model.settings); `corrections` a person's values by input hash
+    (corrections.jsonl), applied to the matching input in every mode and never overridden by the model."""
 
     mode: str = "rules"
     model: Settings | None = None
+    corrections: Mapping[str, Correction] = field(default_factory=dict)
 
 
 def parse_document(doc: Document, source: str) -> tuple[Report, ParsedTables]:
@@ -44,17 +49,21 @@ def parse_document(doc: Document, source: str) -> tuple[Report, ParsedTables]:
 
 def extract_document(doc: Document, source: str, options: Options = Options()) -> Report:
     report, parsed = parse_document(doc, source)
+    correction = options.corrections.get(doc.sha256)
+    if correction:  # before the model path, which then reads only what the person left open
+        report = person.apply(report, correction, doc, parsed)
     if options.mode == "rules":
         return report
     from nianbao.model import loop  # imported late: the parser path needs no model libraries
 
     try:
-        return loop.improve(report, parsed, doc, options.mode, options.model)
+        report = loop.improve(report, parsed, doc, options.mode, options.model)
     except (
         Exception
     ) as exc:  # a failure of the model path (a bug, a library's surprise) never costs the parser's record
         note = f"model path failed, so the parser's record is kept: {crash_reason(exc)}"
-        return report.model_copy(update={"warnings": [*report.warnings, note]})
+        report = report.model_copy(update={"warnings": [*report.warnings, note]})
+    return person.apply(report, correction, doc, parsed) if correction else report  # the person's value stands
 
 
 def crash_reason(exc: BaseException) -> str:

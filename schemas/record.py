@@ -40,6 +40,8 @@ CellFlag = Literal[
     "parser_disagrees",  # parser and model read different values
     "ocr",  # read by OCR from a page image: a reading of the print, checked only by the identities
     "inferred",  # OCR lost a printed value; an identity determines it: the number is a candidate, the value stays null
+    "corrected",  # a person's value (corrections.jsonl) that differs from what was read; the reading is a candidate
+    "confirmed",  # a person's value that agrees with what was read
 ]
 
 
@@ -76,7 +78,7 @@ def chosen_rows(cells: dict[str, Cell]) -> set[str]:
     return rows
 
 
-CellStatus = Literal["verified", "unverified", "blank", "unread"]
+CellStatus = Literal["verified", "confirmed", "unverified", "blank", "unread"]
 
 
 class Verdict(str, Enum):
@@ -95,7 +97,7 @@ class Cell(BaseModel):
     raw: str | None = None  # the text the value was read from
     span: tuple[int, int] | None = None  # character span in the normalised document text
     flags: list[CellFlag] = Field(default_factory=list)
-    source: Literal["parser", "model"] = "parser"
+    source: Literal["parser", "model", "person"] = "parser"  # person: typed from the page in corrections.jsonl
     candidates: list[int | Decimal | None] = Field(default_factory=list)
     page: int | None = None  # PDF and OCR pages: the page the cell was read on (1-based)
     bbox: tuple[float, float, float, float] | None = (
@@ -157,6 +159,8 @@ class Provenance(BaseModel):
     cells_from_parser: int = 0
     cells_from_model: int = 0
     model_parser_agreements: int = 0
+    cells_from_person: int = 0  # cells a person corrected or confirmed (corrections.jsonl)
+    corrections_sha256: str | None = None  # the corrections applied, so a batch re-run knows when they changed
     note: str | None = None
 
 
@@ -339,7 +343,8 @@ class Report(BaseModel):
         identities hold is checked by them alone: it stands only where one of them is checked and holds (a
         hyphen read as "1" in a row OCR otherwise lost is no reading to stand behind). Any other value may
         be wrong whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
-        `not_found`, `ambiguous`).
+        `not_found`, `ambiguous`). A person's value (`source == "person"`, corrections.jsonl) is evidence: listed
+        only where an identity it takes part in fails for a cause other than the source.
         """
         involved: dict[str, set[str]] = {}
         for check in self.checks:
@@ -355,21 +360,29 @@ class Report(BaseModel):
             if cell.value is not None
             and (
                 involved.get(key, set()) - {"pass", "source", "uncheckable"}
-                or cell.candidates
-                or UNVERIFIED_FLAGS & set(cell.flags)
-                or (cell.source == "model" and "grounded" not in cell.flags)
-                or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
-                or ("ocr" in cell.flags and key in involved and "pass" not in involved[key])
+                or (
+                    cell.source != "person"  # a person's value is evidence: the reading it replaced is no doubt
+                    and (
+                        cell.candidates
+                        or UNVERIFIED_FLAGS & set(cell.flags)
+                        or (cell.source == "model" and "grounded" not in cell.flags)
+                        or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
+                        or ("ocr" in cell.flags and key in involved and "pass" not in involved[key])
+                    )
+                )
             )
         ]
 
     def cell_status(self) -> dict[str, CellStatus]:
-        """Key → status for the long datasets: a value stood behind or not, or why a cell is null."""
+        """Key → status for the long datasets: a value stood behind (by the checks, or by a person) or not,
+        or why a cell is null."""
         unverified = set(self.unverified)
         return {
             key: (
                 "unverified"
                 if key in unverified
+                else "confirmed"
+                if cell.source == "person"
                 else "verified"
                 if cell.value is not None
                 else "blank"

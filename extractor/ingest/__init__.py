@@ -89,5 +89,7 @@ def read_input(path: str | Path) -> bytes:
         if size > MAX_INPUT_BYTES:
             raise IngestError(f"file is {size // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
         return path.read_bytes()
-    except OSError as exc:  # a folder on the way that we may not enter, a vanished file, an I/O error
+    except OSError as exc:  # a folder on the way that we may not enter, a vanished file, a name too long
         raise Unreadable(f"cannot read {path_text(path)}: {exc.strerror}") from None
+    except ValueError:  # a NUL byte: no file has such a name
+        raise Unreadable(f"no such file: {path_text(path)!r}") from None

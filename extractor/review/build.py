@@ -24,7 +24,8 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nianbao import crossyear
 from nianbao.output import atomic_write, json_value
-from nianbao.schemas.keys import table_of
+from nianbao.schemas.identities import definitions
+from nianbao.schemas.keys import DECIMAL_KEYS, table_of
 from nianbao.schemas.record import Report
 from nianbao.schemas.template import Td, table2, table3, table4
 
@@ -33,6 +34,7 @@ STATUSES = {
     "absent": "not on the page",
     "unverified": "unverified: ambiguous, ungrounded or disputed",
     "failing": "part of a failing identity",
+    "person": "corrected or confirmed by a person",
     "model": "read by the model and grounded in the source",
     "verified": "read as printed; its identities hold or cannot be checked",
     "blank": "blank on the page (not zero)",
@@ -55,9 +57,18 @@ class ReviewError(Exception):
 
 def record_lines(path: Path) -> Iterator[str]:
     """One record's JSON per item, from a batch --out directory, a .jsonl file or a --format json file."""
+    try:
+        yield from _record_lines(path)
+    except UnicodeDecodeError:
+        raise ReviewError(f"{path}: not UTF-8 text") from None
+    except RecursionError:
+        raise ReviewError(f"{path}: not a JSON list of records (nested too deep)") from None
+
+
+def _record_lines(path: Path) -> Iterator[str]:
     if path.is_dir():
         if (path / "records.jsonl").is_file():
-            yield from record_lines(path / "records.jsonl")
+            yield from _record_lines(path / "records.jsonl")
         elif (path / "records").is_dir():
             for file in sorted((path / "records").glob("*.json")):
                 yield file.read_text(encoding="utf-8")
@@ -66,14 +77,15 @@ def record_lines(path: Path) -> Iterator[str]:
         return
     if not path.is_file():
         raise ReviewError(f"no such file: {path}")
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         first = handle.read(1)
         handle.seek(0)
         if first == "[":
             try:
                 items = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise ReviewError(f"{path}: not a JSON list of records ({exc.msg})") from None
+            except ValueError as exc:  # not JSON, or a number past Python's 4,300-digit limit
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).splitlines()[0][:200]
+                raise ReviewError(f"{path}: not a JSON list of records ({reason})") from None
             yield from (json.dumps(item, ensure_ascii=False) for item in items)
             return
         lines = [line for line in handle if line.strip()]
@@ -83,15 +95,22 @@ def record_lines(path: Path) -> Iterator[str]:
         yield from lines
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 def parse_record(line: str, where: str = "") -> Report:
+    """A record, refused (one line) unless it is one; its content hash names its page, so it must be a sha256."""
     try:
         report = Report.model_validate_json(line)
-    except ValueError as exc:
-        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0]})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0][:200]})") from None
     if not report.cells and report.verdict.value != "failed":
         raise ReviewError(
             f"{where}a record without cells (write records with `nianbao extract --format json` or --out)"
         )
+    sha = report.meta.input_sha256
+    if sha is not None and not _SHA256.fullmatch(sha):
+        raise ReviewError(f"{where}meta.input_sha256 is not a sha256 (64 lowercase hex digits)")
     return report
 
 
@@ -117,10 +136,12 @@ def cell_statuses(report: Report) -> dict[str, str]:
     for key, cell in report.cells.items():
         if "not_found" in cell.flags:
             status = "absent"
-        elif key in unverified or cell.candidates:
+        elif key in unverified or (cell.source != "person" and (cell.candidates or "ambiguous" in cell.flags)):
             status = "unverified"
         elif key in failing:
             status = "failing"
+        elif cell.source == "person":
+            status = "person"
         elif cell.source == "model":
             status = "model"
         elif cell.value is None:
@@ -145,17 +166,29 @@ def problems(report: Report) -> dict[str, int]:
 
 
 def source_text(report: Report) -> tuple[str | None, str]:
-    """(the normalised text the spans point into, a note when it cannot be shown)."""
-    from nianbao.ingest import IngestError, ingest_path
+    """(the normalised text the spans point into, a note when it cannot be shown).
 
-    if not report.source or not Path(report.source).is_file():
-        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    A records file may come from anyone and its `source` may name any file (`/etc/passwd`): the file is
+    read only when its bytes hash to the record's `input_sha256`, so a page shows nothing but the input
+    the record was extracted from."""
+    from nianbao.ingest import MAX_INPUT_BYTES, IngestError, ingest_bytes
+
+    expected = report.meta.input_sha256
+    if not expected:
+        return None, "the record names no content hash, so its input is not read: spans are listed, not shown"
+    path = Path(report.source or "")
     try:
-        doc = ingest_path(report.source)
+        data = path.read_bytes() if path.is_file() and path.stat().st_size <= MAX_INPUT_BYTES else b""
+    except (OSError, ValueError):  # unreadable, or a name no file can have (a NUL byte)
+        data = b""
+    if not data:
+        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
+    try:
+        doc = ingest_bytes(data, path.name)
     except IngestError as exc:
         return None, f"the input cannot be read again ({exc})"
-    if report.meta.input_sha256 and doc.sha256 != report.meta.input_sha256:
-        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
     if len(doc.text) > MAX_TEXT:
         return doc.text[:MAX_TEXT], f"the text is cut at {MAX_TEXT:,} characters"
     return doc.text, ""
@@ -196,9 +229,14 @@ def shown_value(key: str, cell) -> str:
         return ""
     if cell.value is not None:
         return str(json_value(cell.value))
-    if "ambiguous" in cell.flags:
-        return "?"
     return ""
+
+
+def placeholder(cell) -> str:
+    """What an empty cell's field shows: '?' where readings are left open, '·' where nothing was found."""
+    if cell is None or "not_found" in cell.flags:
+        return "·"
+    return "?" if "ambiguous" in cell.flags else ""
 
 
 def cell_title(cell) -> str:
@@ -210,7 +248,11 @@ def cell_title(cell) -> str:
         parts.append(repr(cell.raw) + (f" @{cell.span[0]}–{cell.span[1]}" if cell.span else ""))
     parts += cell.flags
     if cell.candidates:
-        parts.append("one of " + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates))
+        parts.append(
+            ("read as " if cell.source == "person" else "")
+            + "one of "
+            + ", ".join("·" if c is None else str(json_value(c)) for c in cell.candidates)
+        )
     return " · ".join(parts)
 
 
@@ -246,6 +288,14 @@ def layout(report: Report, statuses: dict[str, str], suggested: set[str]) -> lis
             rows.append([_cell(td, report, statuses, suggested, numbers) for td in row])
         first_key = next(td.key for row in table.rows for td in row if td.key)
         tables.append({"title": TABLE_TITLES[table_of(first_key)], "rows": rows})
+    laid_out = {td["key"] for table in tables for row in table["rows"] for td in row if td.get("key")}
+    rest = [k for k in report.cells if k not in laid_out]  # the 2019 template's table 二 and （六） row
+    if rest:
+        rows = [
+            [{"text": k, "colspan": 1, "rowspan": 1}, _cell(Td("", key=k), report, statuses, suggested, numbers)]
+            for k in rest
+        ]
+        tables.append({"title": "2019 年模板的单元格 (cells of the 2019 template)", "rows": rows})
     return tables
 
 
@@ -258,10 +308,12 @@ def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str],
         "key": td.key,
         "n": numbers.get(td.key, ""),
         "text": shown_value(td.key, cell),
+        "placeholder": placeholder(cell),
         "raw": cell.raw if cell is not None and cell.value is None and cell.raw else "",
         "status": status,
         "suggested": td.key in suggested,
         "title": cell_title(cell),
+        "candidates": " ".join(str(json_value(c)) for c in cell.candidates if c is not None) if cell else "",
         "colspan": td.colspan,
         "rowspan": td.rowspan,
     }
@@ -287,6 +339,27 @@ def copy_static(site: Path) -> None:
     for item in resources.files("nianbao.review").joinpath("static").iterdir():
         if item.name.endswith((".css", ".js")):
             atomic_write(target / item.name, item.read_bytes())
+    atomic_write(target / "identities.js", identities_script())
+
+
+def identities_script() -> str:
+    """The checker's identity definitions (schemas/identities.py) for the pages' live re-check: one file a
+    site rather than a copy in each of its pages, and a script, since a page opened from file:// may not fetch."""
+    data = definitions() | {"decimal_keys": sorted(DECIMAL_KEYS)}
+    return "window.NIANBAO_IDENTITIES = " + json.dumps(data, separators=(",", ":")) + ";\n"
+
+
+def record_data(report: Report) -> dict:
+    """What a report page's editor needs beyond its cells: the input, its meta, the record's open identities."""
+    return {
+        "sha256": report.meta.input_sha256 or report_id(report),
+        "input": Path(report.source).name,
+        "template": report.meta.template,
+        "agency_name": report.meta.agency_name,
+        "report_year": report.meta.report_year,
+        "checks": {c.id: c.status for c in report.checks if c.severity == "hard" and c.status != "pass"},
+        "unverified": len(report.unverified),
+    }
 
 
 def index_row(report: Report) -> dict:
@@ -299,6 +372,8 @@ def index_row(report: Report) -> dict:
         "verdict": report.verdict.value,
         "source": Path(report.source).name,
         **problems(report),
+        "sha256": report.meta.input_sha256 or "",
+        "person": report.provenance.cells_from_person,
     }
 
 
@@ -416,6 +491,7 @@ def report_page(env: Environment, report: Report, row: dict, findings: list[dict
         text_note=text_note,
         spans=[(k, c.raw, c.span) for k, c in report.cells.items() if c.span] if text is None else [],
         provenance=report.provenance.model_dump(exclude_defaults=True),
+        record_data=record_data(report),
     )
 
 
@@ -440,6 +516,7 @@ def _write_agencies(env, site: Path, agencies, checks, unlinked, rows, facts) ->
             ],
             not_linked=notes[agency["id"]],
             headline=HEADLINE,
+            shas=" ".join(rows[i]["sha256"] for i in agency["members"] if rows[i]["sha256"]),
         )
         atomic_write(site / "a" / f"{agency['id']}.html", page, durable=False)
 
@@ -477,6 +554,8 @@ def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks
         "source_errors",
         "cross",
         "agency_id",
+        "sha256",
+        "person",
     )
     data = {"columns": columns, "rows": [[r[c] for c in columns] for r in rows], "years": years, "grid": grid}
     atomic_write(
@@ -484,6 +563,7 @@ def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks
         "window.REVIEW_INDEX = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n",
     )
     counts = Counter(r["verdict"] for r in rows)
+    by_person = Counter(r["verdict"] for r in rows if r["person"])
     cross = Counter(c["status"] for c in checks)
     page = env.get_template("index.html").render(
         root="",
@@ -492,6 +572,7 @@ def _write_index(env, site: Path, rows: list[dict], agencies: list[dict], checks
         agencies=len(agencies),
         years=years,
         cross=cross,
+        by_person=by_person,
     )
     atomic_write(site / "index.html", page)
 
