@@ -36,9 +36,9 @@ from pathlib import Path
 from nianbao.children import die_with
 from nianbao.corrections import applied
 from nianbao.datasets import dataset_rows, parquet_available, write_datasets
-from nianbao.ingest import IngestError, Unreadable, ingest_bytes, path_text, read_input
+from nianbao.ingest import IngestError, Unreadable, path_text
 from nianbao.output import atomic_write
-from nianbao.pipeline import Options, crash_reason, extract_document
+from nianbao.pipeline import Options, crash_reason, extract_path
 from nianbao.schemas.record import Report, Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
@@ -86,7 +86,8 @@ class BatchOptions:
 class Task:
     path: str
     sha256: str
-    source: str | None = None  # what the record calls the input, when `path` is a staged copy of a URL
+    source: str | None = None  # what the record calls the input, when `path` is a staged copy (a URL, a crawl row)
+    properties: dict | None = None  # what a crawl file's row says of its page (nianbao.crawl)
 
 
 @dataclass
@@ -240,12 +241,7 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     """
     if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
         return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
-    data = read_input(task.path)
-    if hashlib.sha256(data).hexdigest() != task.sha256:  # its record would be filed under another content's hash
-        raise Unreadable("changed while the batch ran (its content is no longer what was hashed): run again")
-    report = extract_document(
-        ingest_bytes(data, path_text(Path(task.path).name)), task.source or path_text(task.path), options
-    )
+    report = extract_path(task.path, options, task.source, task.properties, task.sha256)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
     return report.verdict.value
@@ -369,11 +365,13 @@ def run_batch(
     options: BatchOptions = BatchOptions(),
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
     names: dict[Path, str] | None = None,
+    properties: dict[Path, dict] | None = None,
 ) -> BatchResult:
     """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets.
 
-    `names`: what records and errors call an input whose file is a staged copy (its URL)."""
-    names = names or {}
+    `names`: what records and errors call an input whose file is a staged copy (its URL, a crawl file's
+    row); `properties`: what a crawl file's row says of its page."""
+    names, properties = names or {}, properties or {}
     started = time.perf_counter()
     lock = _lock(out)
     try:
@@ -401,7 +399,7 @@ def run_batch(
             ):
                 result.skipped += 1
             else:
-                todo.append(Task(str(path), sha, names.get(path)))
+                todo.append(Task(str(path), sha, names.get(path), properties.get(path)))
 
         trouble: dict[str, str] = {}  # sha256 → the run's reason, not saved as the input's
         work = partial(extract_one, out=str(out), options=options.extract)

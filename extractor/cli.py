@@ -8,12 +8,14 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from enum import Enum
 from functools import partial
 from pathlib import Path
 
 import click
 import typer
+from nianbao import crawl
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
 from nianbao.commandline import (
     CACHE_DIR_OPTION,
@@ -103,7 +105,7 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
                     p
                     for p in path.rglob("*")
                     if p.is_file()
-                    and p.suffix.lower() not in NOT_PAGES
+                    and (p.suffix.lower() not in NOT_PAGES or crawl.is_crawl_file(p))
                     and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
@@ -246,6 +248,13 @@ def extract(
         files = [f for f in files if f.resolve() != output.resolve()]
     if not files:
         fail("no input files")
+    properties: dict[Path, dict] = {}
+    if any(crawl.is_crawl_file(f) for f in files):  # one page per row, staged where a batch's workers see them
+        rows = tempfile.TemporaryDirectory(
+            prefix=".nianbao-rows-", dir=out_dir.resolve().parent if out is not None else None
+        )
+        files, crawled, properties = crawl.stage(files, Path(rows.name), names)
+        names.update(crawled)
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
     rejected = False
@@ -263,16 +272,17 @@ def extract(
 
             runner = dask_runner(address)
         batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
-        _batch(files, out_dir, batch, names, remote_out, rejected)
+        _batch(files, out_dir, batch, names, properties, remote_out, rejected)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
         task = progress.add_task("extracting", total=len(files))
         try:
             # one worker process for all the files: the batch's time and memory limits, in this mode too
-            for file, ok, value in run_pool(partial(extract_path, options=options), files, workers=1, timeout=timeout):
+            work = partial(_extract_file, options=options, names=names, properties=properties)
+            for file, ok, value in run_pool(work, files, workers=1, timeout=timeout):
                 if ok:
-                    reports.append(value.model_copy(update={"source": names[file]}) if file in names else value)
+                    reports.append(value)
                 else:
                     errors += 1
                     say(f"nianbao: error: {names.get(file) or path_text(file)}: {value}")
@@ -296,6 +306,11 @@ def extract(
         raise typer.Exit(1)
 
 
+def _extract_file(file: Path, options: Options, names: dict, properties: dict) -> Report:
+    """One input of a run without --out: a staged copy (a URL's object, a crawl file's row) under its own name."""
+    return extract_path(file, options, names.get(file), properties.get(file))
+
+
 def person_corrections(path: Path, files: list[Path]) -> tuple[dict, bool]:
     """The corrections for these inputs, and whether a line was rejected (one line on stderr each, exit 1
     at the end). A correction for no input here is a note: a site-wide file serves any subset of it."""
@@ -317,10 +332,16 @@ def person_corrections(path: Path, files: list[Path]) -> tuple[dict, bool]:
 
 
 def _batch(
-    files: list[Path], out: Path, options: BatchOptions, names: dict, remote: RemoteOut | None, rejected: bool = False
+    files: list[Path],
+    out: Path,
+    options: BatchOptions,
+    names: dict,
+    properties: dict,
+    remote: RemoteOut | None,
+    rejected: bool = False,
 ) -> None:
     try:
-        result = run_batch(files, out, options, log=say, names=names)
+        result = run_batch(files, out, options, log=say, names=names, properties=properties)
     except BatchError as exc:
         fail(str(exc))
     except OSError as exc:  # the output folder filled up or went away mid-run

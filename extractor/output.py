@@ -30,7 +30,7 @@ META_COLUMNS = (
     "publish_date",
     "input_sha256",
 )
-
+CELL_LINE_META = ("agency_name", "report_year", "template", "scope")  # which report a cells line is
 
 _UMASK = os.umask(0o022)  # read once, at import, before any thread could create a file meanwhile
 os.umask(_UMASK)
@@ -78,10 +78,12 @@ def confirmed(report: Report) -> list[str]:
 
 
 def cell_line(report: Report) -> dict:
-    """The `--format cells` record: source, verdict, checks, the canonical key → value map, which of
-    those values the record does not stand behind (`unverified`) and which a person stands behind (`confirmed`)."""
+    """The `--format cells` record: source, which report it is (`meta`), verdict, checks, the canonical
+    key → value map, which of those values the record does not stand behind (`unverified`) and which a
+    person stands behind (`confirmed`)."""
     return {
         "source": report.source,
+        "meta": {key: getattr(report.meta, key) for key in CELL_LINE_META},
         "verdict": report.verdict.value,
         "verdict_reason": report.verdict_reason,
         "checks": [

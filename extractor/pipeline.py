@@ -6,15 +6,17 @@ path (nianbao.model.loop), never the reverse: both paths build their records wit
 
 from __future__ import annotations
 
+import hashlib
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nianbao import corrections as person
+from nianbao import crawl
 from nianbao.assemble import build_report, complete_cells
 from nianbao.check import CHECKER_VERSION
-from nianbao.ingest import Document, ingest_path, path_text
+from nianbao.ingest import Document, IngestError, Unreadable, ingest_bytes, path_text, read_input
 from nianbao.model.settings import Settings
 from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
 from nianbao.positions import flag_ocr, placement
@@ -79,9 +81,24 @@ def crash_reason(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {message}{where}"
 
 
-def extract_path(path: str | Path, options: Options = Options(), source: str | None = None) -> Report:
+def extract_path(
+    path: str | Path,
+    options: Options = Options(),
+    source: str | None = None,
+    properties: dict | None = None,
+    sha256: str | None = None,
+) -> Report:
     """Raises IngestError (one-line message) for input that is not a readable page.
 
-    `source` names the input in the record when `path` is a staged copy (of a URL's object)."""
-    doc = ingest_path(path)
+    `source` names the input in the record when `path` is a staged copy (of a URL's object, of a crawl
+    file's row); `properties` is what the crawl file's row says of the page (nianbao.crawl); `sha256` the
+    content a batch hashed: other bytes now (a file still being written) are Unreadable, never recorded under it."""
+    if (why := crawl.unreadable(Path(path))) is not None:  # a crawl file whose rows could not be staged
+        raise IngestError(why)
+    data = read_input(path)
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise Unreadable("changed while the batch ran (its content is no longer what was hashed): run again")
+    doc = ingest_bytes(data, path_text(Path(path).name))
+    if properties:
+        doc = replace(doc, properties={**doc.properties, **properties})
     return extract_document(doc, source or path_text(path), options)

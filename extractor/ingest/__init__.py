@@ -16,6 +16,7 @@ from nianbao.ingest.docx import ingest_docx
 from nianbao.ingest.html import ingest_html
 from nianbao.ingest.pages import ocr_pages
 from nianbao.ingest.pdf import ingest_pdf
+from nianbao.ingest.properties import docx_properties, html_properties, pdf_properties
 from nianbao.ingest.text import decode_text, looks_binary, normalise, sniff_format
 
 __all__ = [
@@ -41,18 +42,22 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
     warnings: tuple[str, ...] = ()
     boxes: list[CellBox] = []
     scanned = False
+    properties: dict[str, str] = {}
     if fmt == "pdf":
         text, grids, boxes, scanned = ingest_pdf(data)
+        properties = pdf_properties(data)
     elif fmt == "image":
         text, grids, boxes = ocr_pages(lambda ocr: ocr.open_image(data), "an image")
         scanned = True
     elif fmt == "docx":
         text, grids = ingest_docx(data)
+        properties = docx_properties(data)
     else:
         text = decode_text(data)
         if looks_binary(text):
             raise IngestError("binary file, not a text page")
         if fmt == "html":
+            properties = html_properties(text)
             text, grids, warnings = ingest_html(text)
         elif "&nbsp;" in text or "&#" in text:  # text scraped from HTML with its entities left in
             text = unescape(text)
@@ -70,6 +75,7 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
         warnings=warnings,
         cell_boxes=boxes,
         ocr=scanned,
+        properties=properties,
     )
 
 
