@@ -308,7 +308,7 @@ def _lock(out: Path):
     return handle
 
 
-def _ours(out: Path) -> Callable[[Path], bool]:
+def outputs_of(out: Path) -> Callable[[Path], bool]:
     """Whether a file is one this batch writes in OUT: never read back as an input, even when OUT is the input
     folder itself (`--out .`); any other file there is an input like the rest."""
     root = out.resolve()
@@ -377,7 +377,7 @@ def run_batch(
     try:
         _remove_stale_temporaries(out)
         result = BatchResult(parquet=parquet_available())
-        ours = _ours(out)
+        ours = outputs_of(out)
         files = [f for f in files if not ours(f)]
         result.inputs = len(files)
         order: list[tuple[str, str | None, str | None]] = []  # (path, sha256, reason when unreadable)

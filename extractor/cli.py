@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import typer
 from nianbao import crawl
-from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
+from nianbao.batch import BatchError, BatchOptions, outputs_of, run_batch, run_pool
 from nianbao.commandline import (
     CACHE_DIR_OPTION,
     EXIT_BAD_INPUT,
@@ -246,6 +246,9 @@ def extract(
     files = expand_inputs(local)
     if output is not None:  # an earlier run's -o file in the input folder is this run's output, not a page
         files = [f for f in files if f.resolve() != output.resolve()]
+    if out is not None:  # nor are the datasets of --out (`--out .`), which would pass for crawl files
+        ours = outputs_of(out_dir)
+        files = [f for f in files if not ours(f)]
     if not files:
         fail("no input files")
     properties: dict[Path, dict] = {}
