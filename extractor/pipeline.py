@@ -69,7 +69,7 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
 
 
 def crash_reason(exc: BaseException) -> str:
-    """'internal error: KeyError: 'x' at extractor/parse.py:123 in read_row' — the innermost nianbao frame."""
+    """'internal error: KeyError: 'x' at extractor/parse/readings.py:123 in read_row' — the innermost nianbao frame."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
     where = ""
