@@ -98,6 +98,10 @@ def build_report(
             f"the page holds {len(several)} reports ({named}): no record is made for one of them alone; "
             "give each report its own file (a crawl file's rows are split by report)"
         )
+    if report.verdict == Verdict.failed and not any(c.value is not None or c.candidates for c in report.cells.values()):
+        # no report here: 200 'not found' cells and 42 uncheckable identities would only repeat the verdict
+        report = report.with_cells({})
+        report.checks = []
     if doc.warnings and report.verdict != Verdict.verified:  # the page was not read whole: say so before blaming it
         report.verdict_reason = "; ".join([*doc.warnings, report.verdict_reason])
     return report

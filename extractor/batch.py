@@ -4,8 +4,9 @@ Layout of OUTDIR:
   records/<sha256>.json   one record per input content, written atomically the moment it is done
   rows/<sha256>.json      its rows of reports.csv and cells.csv, rendered by the worker (written first)
   errors/<sha256>.json    the one-line reason of an input that could not be extracted
-  records.jsonl, reports.csv, cells.csv, cells.parquet, cross_year.csv, errors.jsonl, summary.json
-                          assembled at the end from the per-input files, each atomically
+  cells.parquet, reports.csv (and on request cells.csv, records.jsonl, records.jsonl.gz: BatchOptions.datasets),
+  cross_year.csv, errors.jsonl, summary.json
+                          assembled at the end from the per-input files, each atomically (nianbao.datasets)
 
 A re-run hashes its inputs and skips every content whose record (or error) already exists, so a run
 killed at any point loses at most the inputs in flight. Per-input files skip the fsync (it cost as
@@ -35,26 +36,18 @@ from pathlib import Path
 
 from nianbao.children import die_with
 from nianbao.corrections import applied
-from nianbao.datasets import dataset_rows, parquet_available, write_datasets
+from nianbao.datasets import DATASETS, DEFAULT_DATASETS, dataset_rows, parquet_available, read_rows, write_datasets
 from nianbao.ingest import IngestError, Unreadable, path_text
 from nianbao.output import atomic_write
 from nianbao.pipeline import Options, crash_reason, extract_path
-from nianbao.schemas.record import Report, Verdict
+from nianbao.records import load_record, slim
+from nianbao.schemas.record import Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
 COUNTED = (*(v.value for v in Verdict), "error")
 
 
 PER_INPUT = ("records", "rows", "errors")  # OUT's folders of per-input files
-DATASETS = (
-    "records.jsonl",
-    "reports.csv",
-    "cells.csv",
-    "cells.parquet",
-    "cross_year.csv",
-    "errors.jsonl",
-    "summary.json",
-)
 
 
 class BatchError(Exception):
@@ -76,6 +69,7 @@ class BatchOptions:
     retry_errors: bool = False  # re-run inputs that failed before instead of skipping them
     progress: bool = True
     runner: Callable | None = None  # where inputs run: None is this machine's pool (run_pool); or extractor/engine.py
+    datasets: tuple[str, ...] = DEFAULT_DATASETS  # the dataset files to assemble (nianbao.datasets.DATASETS)
 
     @property
     def workers(self) -> int:
@@ -102,9 +96,12 @@ class BatchResult:
     dataset_counts: Counter = field(default_factory=Counter)  # the whole dataset
     errors: int = 0  # lines in errors.jsonl
     trouble: int = 0  # of which the run's trouble, not the input's (Trouble): retried by the next run
-    parquet: bool = False
+    parquet: bool = False  # pyarrow is there to write Parquet
+    datasets: list[str] = field(default_factory=list)  # the dataset files written
     seconds: float = 0.0
     assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
+    assemble_cpu_seconds: float = 0.0  # the CPU time that took, in this process and the assembling workers
+    assemble_serial_cpu_seconds: float = 0.0  # of which in this process: the part that does not spread over workers
     cross_year: dict = field(default_factory=dict)  # the cross-year checks' summary (crossyear.summarise)
 
     @property
@@ -168,16 +165,20 @@ def _death_reason(exitcode: int | None, timeout: float) -> str:
     return Trouble(f"worker died (exit code {exitcode})")
 
 
-def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Iterator[tuple[object, bool, object]]:
+def run_pool(
+    fn: Callable, items: Iterable, workers: int, timeout: float, keep: list | None = None
+) -> Iterator[tuple[object, bool, object]]:
     """Yield (item, ok, value or reason) for each item, in completion order, at most `workers` at a time.
 
     `fn` must be picklable (a module-level function or a partial of one). A worker that dies — killed
-    by its time limit, the kernel or a crash — costs only its own item.
+    by its time limit, the kernel or a crash — costs only its own item. `keep`: idle workers (for this
+    same `fn`) taken from and left in this list rather than killed at the end, so that the next call
+    skips the start and the first-use setup of a worker.
     """
     ctx = multiprocessing.get_context("forkserver")  # fork is unsafe beside the progress bar's thread
     ctx.set_forkserver_preload(["nianbao.pipeline"])
     queue = deque(items)
-    idle: list[tuple[multiprocessing.Process, Connection]] = []
+    idle: list[tuple[multiprocessing.Process, Connection]] = keep if keep is not None else []
     busy: dict[Connection, tuple[multiprocessing.Process, object]] = {}
 
     def spawn() -> tuple[multiprocessing.Process, Connection]:
@@ -212,7 +213,7 @@ def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Ite
                     ok, value = False, _death_reason(process.exitcode, timeout)
                 yield item, ok, value
     finally:
-        for process, conn in [*idle, *((p, c) for c, (p, _) in busy.items())]:
+        for process, conn in [*(idle if keep is None else ()), *((p, c) for c, (p, _) in busy.items())]:
             process.kill()
             process.join()
             conn.close()
@@ -240,10 +241,10 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
     if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
-        return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
+        return read_rows(rows_path(Path(out), task.sha256).read_bytes())[0]["verdict"]
     report = extract_path(task.path, options, task.source, task.properties, task.sha256)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
-    atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
+    atomic_write(record_path(Path(out), task.sha256), json.dumps(slim(report), ensure_ascii=False), durable=False)
     return report.verdict.value
 
 
@@ -312,7 +313,7 @@ def outputs_of(out: Path) -> Callable[[Path], bool]:
     """Whether a file is one this batch writes in OUT: never read back as an input, even when OUT is the input
     folder itself (`--out .`); any other file there is an input like the rest."""
     root = out.resolve()
-    files = {root / name for name in (*DATASETS, ".lock")}
+    files = {root / name for name in (*DATASETS, "cross_year.csv", "errors.jsonl", "summary.json", ".lock")}
     folders = {root / folder for folder in PER_INPUT}
     return lambda path: (resolved := path.resolve()) in files or any(f in resolved.parents for f in folders)
 
@@ -331,14 +332,13 @@ def done(out: Path, sha256: str, corrections: str | None = None) -> bool:
     crashing them, or a review of them). So is a record made with other corrections than `corrections` (their
     digest; None: none)."""
     try:
-        rows = json.loads(rows_path(out, sha256).read_bytes())
-        record = Report.model_validate_json(record_path(out, sha256).read_bytes())
+        rows = read_rows(rows_path(out, sha256).read_bytes())
+        record = load_record(json.loads(record_path(out, sha256).read_bytes()))
     except (OSError, ValueError):
         return False
     return (
-        isinstance(rows, dict)
-        and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
-        and record.verdict.value == rows["verdict"]
+        rows is not None
+        and record.verdict.value == rows[0]["verdict"]
         and record.provenance.corrections_sha256 == corrections
     )
 
@@ -377,6 +377,10 @@ def run_batch(
     try:
         _remove_stale_temporaries(out)
         result = BatchResult(parquet=parquet_available())
+        written = options.datasets
+        if "cells.parquet" in written and not result.parquet:  # the cells are never lost for a missing library
+            written = tuple(dict.fromkeys("cells.csv" if n == "cells.parquet" else n for n in written))
+        result.datasets = list(written)
         ours = outputs_of(out)
         files = [f for f in files if not ours(f)]
         result.inputs = len(files)
@@ -425,16 +429,18 @@ def run_batch(
                     )
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
-        assembling = time.perf_counter()
-        assemble(out, order, result, trouble)
+        assembling, cpu = time.perf_counter(), time.process_time()
+        assemble(out, order, result, written, options.jobs, trouble)
         result.assemble_seconds = time.perf_counter() - assembling
+        result.assemble_serial_cpu_seconds = time.process_time() - cpu
+        result.assemble_cpu_seconds += result.assemble_serial_cpu_seconds
         result.seconds = time.perf_counter() - started
         _write_summary(out, result)
     finally:
         lock.close()
-    if not result.parquet:
+    if "cells.parquet" in options.datasets and not result.parquet:
         log(
-            "nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')"
+            "nianbao: note: pyarrow is not installed, so cells.parquet was skipped: cells.csv holds the cells (pip install pyarrow)"
         )
     errors = f"; the errors are listed in {path_text(out / 'errors.jsonl')}" if result.errors else ""
     if result.trouble:
@@ -460,15 +466,23 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "errors": result.errors,
         "retry_next_run": result.trouble,
         "parquet": result.parquet,
+        "datasets": result.datasets,
         "seconds": round(result.seconds, 3),
         "assemble_seconds": round(result.assemble_seconds, 3),
+        "assemble_cpu_seconds": round(result.assemble_cpu_seconds, 3),
+        "assemble_serial_cpu_seconds": round(result.assemble_serial_cpu_seconds, 3),
         "cross_year": result.cross_year,
     }
     atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
 def assemble(
-    out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult, trouble: dict[str, str]
+    out: Path,
+    order: list[tuple[str, str | None, str | None]],
+    result: BatchResult,
+    names: tuple[str, ...],
+    jobs: int,
+    trouble: dict[str, str],
 ) -> None:
     """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files and
     this run's `trouble` (which has no file: `"retry": true` in errors.jsonl)."""
@@ -477,14 +491,18 @@ def assemble(
     for path, sha, reason in order:
         if sha is None:
             errors.append({"path": path, "sha256": None, "reason": reason})
-        elif saved(record_path(out, sha)) and saved(rows_path(out, sha)):  # checked whole by `done` before the run
-            finished.append((record_path(out, sha), rows_path(out, sha)))
+        elif saved(record := record_path(out, sha)) and saved(rows := rows_path(out, sha)):  # checked by `done`
+            finished.append((record, rows))
         elif sha in trouble:
             errors.append({"path": path, "sha256": sha, "reason": trouble[sha], "retry": True})
         elif (error := saved_error(out, sha)) is not None:
             errors.append(error | {"path": path})
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
-    result.dataset_counts, result.cross_year = write_datasets(out, finished, result.parquet)
+    result.dataset_counts, result.cross_year, result.assemble_cpu_seconds = write_datasets(
+        out, finished, names, jobs, run_pool
+    )
+    for name in set(DATASETS) - set(names):  # an earlier run's file would no longer match the records
+        (out / name).unlink(missing_ok=True)
     result.errors = len(errors)
     result.trouble = len(trouble)
     result.dataset_counts["error"] = len(errors)

@@ -31,6 +31,7 @@ from nianbao.commandline import (
     say,
     writable_dir,
 )
+from nianbao.datasets import DATASETS, DEFAULT_DATASETS, DatasetsError, parse_datasets
 from nianbao.ingest import path_text
 from nianbao.output import RENDERERS, atomic_write
 from nianbao.pipeline import Options, extract_path
@@ -178,7 +179,12 @@ def extract(
     out: str | None = typer.Option(
         None,
         "--out",
-        help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory or fsspec URL; a re-run skips inputs already done.",
+        help="Batch: write records and datasets (cells.parquet, reports.csv, errors.jsonl; see --datasets) to this directory or fsspec URL; a re-run skips inputs already done.",
+    ),
+    datasets: str = typer.Option(
+        ",".join(DEFAULT_DATASETS),
+        "--datasets",
+        help=f"Batch: the dataset files to write, comma-separated, from {', '.join(DATASETS)}.",
     ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
     model_concurrency: int = typer.Option(
@@ -219,6 +225,10 @@ def extract(
     check_timeout(timeout)
     if output is not None and out is not None:
         fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
+    try:
+        wanted = parse_datasets(datasets)
+    except DatasetsError as exc:
+        fail(str(exc))
     if output is not None:
         writable_file(output)
     urls = [p for p in [*paths, out or ""] if is_url(p)]
@@ -274,7 +284,9 @@ def extract(
             from nianbao.engine import dask_runner
 
             runner = dask_runner(address)
-        batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
+        batch = BatchOptions(
+            options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner, datasets=wanted
+        )
         _batch(files, out_dir, batch, names, properties, remote_out, rejected)
     reports: list[Report] = []
     errors = 0
@@ -371,17 +383,6 @@ def _send(remote: RemoteOut) -> None:
     say(f"nianbao: {sent} files sent to {remote.url}")
 
 
-def saved_records(text: str) -> list:
-    """The records of a file: one JSON record, a JSON list of them, or records.jsonl (one per line)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise
-        data = [json.loads(line) for line in text.splitlines() if line.strip()]
-    return data if isinstance(data, list) else [data]
-
-
 def json_problem(exc: Exception) -> str:
     """What is wrong with a JSON file, in a few words (never the traceback of a parser's limit)."""
     if isinstance(exc, RecursionError):
@@ -392,43 +393,51 @@ def json_problem(exc: Exception) -> str:
 
 
 @app.command()
-def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
+def check(
+    record: Path = typer.Argument(
+        ..., help="A record file (`nianbao extract --format json`), or records.jsonl / records.jsonl.gz of a batch."
+    ),
+) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
     from nianbao.corrections import judge
+    from nianbao.records import RecordsError, expand, record_texts
 
+    exit_code, seen = 0, 0
     try:
-        records = saved_records(record.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        fail(f"no such file: {path_text(record)}")
-    except OSError as exc:
-        fail(f"cannot read {path_text(record)}: {exc.strerror}")
-    except (ValueError, RecursionError) as exc:
-        fail(f"{path_text(record)}: not a JSON record ({json_problem(exc)})")
-    if not records:
-        fail(f"{path_text(record)}: no records in it")
-    exit_code = 0
-    for item in records:
-        try:
-            report = load_saved(item)
-        except (ValueError, RecursionError) as exc:
-            fail(f"{path_text(record)}: not a nianbao record ({json_problem(exc)})")
-        if not report.cells:
-            fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
-        judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
-        failing = [c for c in report.checks if c.status == "fail"]
-        typer.echo(
-            json.dumps(
-                {
-                    "source": report.source,
-                    "verdict": report.verdict.value,
-                    "verdict_reason": report.verdict_reason,
-                    "unverified": report.unverified,
-                    "failing": [c.model_dump(exclude_defaults=True) for c in failing],
-                },
-                ensure_ascii=False,
+        for text in record_texts(record):
+            seen += 1
+            try:
+                item = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                fail(f"{path_text(record)}: not a JSON record ({json_problem(exc)})")
+            try:
+                report = load_saved(expand(item) if isinstance(item, dict) else item)
+            except (ValueError, RecursionError) as exc:
+                fail(f"{path_text(record)}: not a nianbao record ({json_problem(exc)})")
+            if not report.cells and item.get("verdict") != Verdict.failed.value:  # says so itself: no default
+                fail(
+                    f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)"
+                )
+            if report.cells:  # a page that is no report keeps no cells: its verdict stands as it is
+                judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
+            failing = [c for c in report.checks if c.status == "fail"]
+            typer.echo(
+                json.dumps(
+                    {
+                        "source": report.source,
+                        "verdict": report.verdict.value,
+                        "verdict_reason": report.verdict_reason,
+                        "unverified": report.unverified,
+                        "failing": [c.model_dump(exclude_defaults=True) for c in failing],
+                    },
+                    ensure_ascii=False,
+                )
             )
-        )
-        exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
+            exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
+    except RecordsError as exc:
+        fail(str(exc))
+    if not seen:
+        fail(f"{path_text(record)}: no records in it")
     raise typer.Exit(exit_code)
 
 

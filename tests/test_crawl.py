@@ -144,12 +144,13 @@ def test_a_batch_of_a_crawl_file_resumes_row_by_row(tmp_path):
     records = rows()
     crawl_file = write_csv(tmp_path / "crawl.csv", records[:10])
     out = tmp_path / "out"
-    first = nianbao("extract", str(crawl_file), "--mode", "rules", "--out", str(out), "--jobs", "2")
+    asked = ("--datasets", "cells.parquet,reports.csv,records.jsonl")
+    first = nianbao("extract", str(crawl_file), "--mode", "rules", "--out", str(out), "--jobs", "2", *asked)
     assert first.returncode == 0, first.stderr
     saved = [json.loads(line) for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(saved) == 10 and saved[3]["source"] == f"{crawl_file}#row=4"
     write_csv(crawl_file, records)  # the crawler found one more year
-    again = nianbao("extract", str(crawl_file), "--mode", "rules", "--out", str(out))
+    again = nianbao("extract", str(crawl_file), "--mode", "rules", "--out", str(out), *asked)
     assert "1 extracted, 10 done before" in again.stderr
     assert len((out / "records.jsonl").read_text(encoding="utf-8").splitlines()) == 11
     cross = json.loads((out / "summary.json").read_text())["cross_year"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from nianbao import crossyear, extract
-from nianbao.datasets import dataset_rows
+from nianbao.datasets import DATASETS, dataset_rows, read_rows
 from nianbao.eval import hostile
 from nianbao.eval.benchmark import _page_server
 from nianbao.eval.samples import CORPUS
@@ -140,7 +140,7 @@ def test_a_password_in_an_input_url_reaches_no_file_and_no_message(tmp_path, pag
     )
     assert missing.returncode == 2 and f"http://{page_server}/missing.txt" in missing.stderr
     batch = subprocess.run(
-        [*NIANBAO, "extract", url, "--out", str(out)],
+        [*NIANBAO, "extract", url, "--out", str(out), "--datasets", ",".join(DATASETS)],
         capture_output=True,
         text=True,
         env={**os.environ, "NIANBAO_STAGING": str(tmp_path / "staging")},
@@ -178,8 +178,8 @@ def _no_formula(text: str) -> bool:
 
 def test_cells_csv_rows_carry_no_formula(record):
     report = extract_path(GOOD).model_copy(update={"source": FORMULA})
-    rendered = json.loads(dataset_rows(report))
-    assert _no_formula(rendered["wide"]) and _no_formula(rendered["cells"])
+    rendered, cells = read_rows(dataset_rows(report))
+    assert _no_formula(rendered["wide"]) and _no_formula(cells.decode()) and rendered["head"][0] == "'" + FORMULA
 
 
 def test_cross_year_csv_carries_no_formula():

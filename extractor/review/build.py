@@ -24,6 +24,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nianbao import crossyear
 from nianbao.output import atomic_write, json_value
+from nianbao.records import RecordsError, load_record, record_texts
 from nianbao.schemas.identities import definitions
 from nianbao.schemas.keys import DECIMAL_KEYS, table_of
 from nianbao.schemas.record import Report
@@ -56,43 +57,11 @@ class ReviewError(Exception):
 
 
 def record_lines(path: Path) -> Iterator[str]:
-    """One record's JSON per item, from a batch --out directory, a .jsonl file or a --format json file."""
+    """One record's JSON per item, from a batch --out directory or a records file (nianbao.records)."""
     try:
-        yield from _record_lines(path)
-    except UnicodeDecodeError:
-        raise ReviewError(f"{path}: not UTF-8 text") from None
-    except RecursionError:
-        raise ReviewError(f"{path}: not a JSON list of records (nested too deep)") from None
-
-
-def _record_lines(path: Path) -> Iterator[str]:
-    if path.is_dir():
-        if (path / "records.jsonl").is_file():
-            yield from _record_lines(path / "records.jsonl")
-        elif (path / "records").is_dir():
-            for file in sorted((path / "records").glob("*.json")):
-                yield file.read_text(encoding="utf-8")
-        else:
-            raise ReviewError(f"{path}: no records.jsonl or records/ (give a batch --out directory or a records file)")
-        return
-    if not path.is_file():
-        raise ReviewError(f"no such file: {path}")
-    with path.open(encoding="utf-8-sig") as handle:
-        first = handle.read(1)
-        handle.seek(0)
-        if first == "[":
-            try:
-                items = json.load(handle)
-            except ValueError as exc:  # not JSON, or a number past Python's 4,300-digit limit
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).splitlines()[0][:200]
-                raise ReviewError(f"{path}: not a JSON list of records ({reason})") from None
-            yield from (json.dumps(item, ensure_ascii=False) for item in items)
-            return
-        lines = [line for line in handle if line.strip()]
-        if first == "{" and len(lines) > 1 and not lines[0].rstrip().endswith("}"):
-            yield "".join(lines)  # one pretty-printed record (`--format json -o FILE`)
-            return
-        yield from lines
+        yield from record_texts(path)
+    except RecordsError as exc:
+        raise ReviewError(str(exc)) from None
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -101,7 +70,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 def parse_record(line: str, where: str = "") -> Report:
     """A record, refused (one line) unless it is one; its content hash names its page, so it must be a sha256."""
     try:
-        report = Report.model_validate_json(line)
+        report = load_record(json.loads(line))
     except (ValueError, RecursionError) as exc:
         raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0][:200]})") from None
     if not report.cells and report.verdict.value != "failed":
