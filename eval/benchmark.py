@@ -699,6 +699,9 @@ def _trickling_endpoint(pace: float = 0.5):
     return f"http://127.0.0.1:{listener.getsockname()[1]}/v1", calls, close
 
 
+RECORDS = ("--datasets", "records.jsonl,reports.csv")  # the drills count what records.jsonl holds
+
+
 def _records(out: Path) -> dict[str, dict]:
     path = out / "records.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
@@ -720,7 +723,7 @@ def bench_trickle(work: Path, files: list[str], runs: list) -> Counter:
         for mode in ("auto", "model"):
             out = work / f"trickle-{mode}"
             shutil.rmtree(out, ignore_errors=True)
-            run = _drill([*cli, *files, "--mode", mode, "--out", str(out), "--timeout", "30"], env, 600)
+            run = _drill([*cli, *files, "--mode", mode, "--out", str(out), "--timeout", "30", *RECORDS], env, 600)
             runs.append(run)
             figures["lost records (trickling endpoint)"] += len(files) - len(_records(out))
             single = _drill([*cli, files[0], "--mode", mode, "--timeout", "8"], env, 120)  # shorter than the deadline
@@ -740,7 +743,7 @@ def bench_output_side(work: Path, files: list[str], runs: list) -> Counter:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     (out / "records").touch()
-    batch = [sys.executable, "-m", "nianbao.cli", "extract", *files, "--out", str(out), "--mode", "rules"]
+    batch = [sys.executable, "-m", "nianbao.cli", "extract", *files, "--out", str(out), "--mode", "rules", *RECORDS]
     figures: Counter = Counter()
     run = _drill(batch, None, 600)
     runs.append(run)
@@ -789,7 +792,18 @@ def bench_changed_files(work: Path, files: list[str], runs: list, jobs: int) -> 
 
     writer = threading.Thread(target=rewrite, daemon=True)
     writer.start()
-    batch = [sys.executable, "-m", "nianbao.cli", "extract", str(folder), "--out", str(out), "--mode", "rules"]
+    batch = [
+        sys.executable,
+        "-m",
+        "nianbao.cli",
+        "extract",
+        str(folder),
+        "--out",
+        str(out),
+        "--mode",
+        "rules",
+        *RECORDS,
+    ]
     runs.append(_drill([*batch, "--jobs", str(jobs)], None, 600))
     stop.set()
     writer.join()

@@ -51,7 +51,7 @@ def in_process(before=None):
 
 
 def options(runner=None) -> BatchOptions:
-    return replace(BatchOptions(), progress=False, runner=runner)
+    return replace(BatchOptions(), progress=False, runner=runner, datasets=("records.jsonl", "reports.csv"))
 
 
 @pytest.fixture
@@ -198,10 +198,11 @@ def test_eval_refuses_an_infinite_timeout(tmp_path):
 
 def test_out_equal_to_the_input_folder_reads_the_inputs_and_not_its_own_outputs(inputs, tmp_path):
     folder = tmp_path / "in"
-    first = nianbao("extract", ".", "--out", ".", "--jobs", "1", cwd=folder)
+    datasets = ["--datasets", "records.jsonl,reports.csv,cells.csv"]
+    first = nianbao("extract", ".", "--out", ".", "--jobs", "1", *datasets, cwd=folder)
     assert first.returncode == 0, first.stderr
     assert len((folder / "records.jsonl").read_text().splitlines()) == 3
-    again = nianbao("extract", folder, "--out", folder, "--jobs", "1")
+    again = nianbao("extract", folder, "--out", folder, "--jobs", "1", *datasets)
     assert again.returncode == 0, again.stderr
     assert "3 inputs: 0 extracted, 3 done before" in again.stderr
     assert len((folder / "records.jsonl").read_text().splitlines()) == 3
