@@ -98,7 +98,7 @@ def test_the_model_path_ends_before_the_workers_time_limit(tmp_path, batch):
             "NIANBAO_BACKOFF": "0.01",
         }
         args = [sys.executable, "-m", "nianbao.cli", "extract", str(tmp_path / "in"), "--mode", "model", "--no-cache"]
-        args += ["--timeout", "12", *(["--out", str(tmp_path / "out")] if batch else [])]
+        args += ["--timeout", "12", *(["--out", str(tmp_path / "out"), "--datasets", "records.jsonl"] if batch else [])]
         run = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     finally:
         server.close()
