@@ -1,10 +1,9 @@
-"""What the product's commands (cli.py) and the harness's (eval/commands.py) share: the modes, the model
-options, the one-line failure and its exit code."""
+"""What the product's commands (cli.py) and the harness's (eval/commands.py) share: the model options, the
+lines on stderr, the one-line failure and its exit code."""
 
 from __future__ import annotations
 
 import os
-from enum import Enum
 from pathlib import Path
 
 import typer
@@ -13,12 +12,6 @@ from nianbao.model.scrub import scrub, terminal_safe
 
 EXIT_BAD_INPUT = 2
 MAX_TIMEOUT = 7 * 86400.0  # seconds: a worker's alarm past a week is a typo (and inf or 1e12 overflow the timer)
-
-
-class Mode(str, Enum):
-    rules = "rules"
-    model = "model"
-    auto = "auto"
 
 
 MODEL_OPTION = typer.Option(
