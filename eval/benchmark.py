@@ -626,6 +626,9 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     security, more = bench_security(work, jobs, timeout)
     figures += security
     runs += more
+    trouble, trouble_runs = bench_run_trouble(work, jobs)
+    figures += trouble
+    runs += trouble_runs
     figures["raw escapes on stderr"] += sum(1 for run, _ in runs if run is not None and RAW_ESCAPE.search(run.stderr))
     figures["tracebacks"] += sum(1 for run, _ in runs if run is not None and "Traceback" in run.stderr)
     figures["hangs"] += sum(1 for run, _ in runs if run is None)
@@ -635,8 +638,10 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     seconds = sum(s for _, s in runs)
     print(
         f"\nhostile drill: {len(cases)} inputs ({len(BUILDERS)} kinds), --jobs {jobs}, --timeout {timeout:g}; {len(runs)} CLI runs "
-        f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests, {len(more)} runs of bench_security) in {seconds:.0f} s; "
-        f"peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB"
+        f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests, "
+        f"{len(more)} runs of bench_security, {len(trouble_runs)} runs of the run's trouble: a trickling endpoint "
+        f"({trouble['trickling requests']} requests), OUT/records a file, a full disk, files rewritten during the batch) "
+        f"in {seconds:.0f} s; peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB"
     )
     for name in (
         "tracebacks",
@@ -648,6 +653,199 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
         "key on stderr",
         "files holding the key",
         *SECURITY_FIGURES,
+        *TROUBLE_FIGURES,
     ):
         print(f"  {name}: {figures[name]}")
     return dict(figures)
+
+
+# ---------------------------------------------------------------- the run's trouble (issue 20: D1, D2, D8)
+
+
+def _trickling_endpoint(pace: float = 0.5):
+    """An endpoint on loopback that sends a status line, then one byte every `pace` seconds, for ever."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    calls: list[int] = []
+
+    def trickle(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(1 << 20)
+            calls.append(1)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not stop.wait(pace):
+                    conn.sendall(b"x")
+            except OSError:
+                pass
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    def close() -> None:
+        stop.set()
+        listener.close()
+
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/v1", calls, close
+
+
+RECORDS = ("--datasets", "records.jsonl,reports.csv")  # the drills count what records.jsonl holds
+
+
+def _records(out: Path) -> dict[str, dict]:
+    path = out / "records.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return {r["source"]: r for r in map(json.loads, lines)}
+
+
+def _stuck_errors(out: Path) -> int:
+    return sum(1 for _ in (out / "errors").glob("*.json")) if (out / "errors").is_dir() else 0
+
+
+def bench_trickle(work: Path, files: list[str], runs: list) -> Counter:
+    """A model endpoint that trickles its answer, in single-file and batch mode, auto and model mode, with a
+    --timeout shorter than the model's deadline: every input keeps the parser's record, none is killed."""
+    url, calls, close = _trickling_endpoint()
+    env = {**os.environ, "OPENAI_BASE_URL": url, "NIANBAO_DEADLINE": "4", "NIANBAO_BACKOFF": "0.01"}
+    cli = [sys.executable, "-m", "nianbao.cli", "extract", "--no-cache"]
+    figures: Counter = Counter()
+    try:
+        for mode in ("auto", "model"):
+            out = work / f"trickle-{mode}"
+            shutil.rmtree(out, ignore_errors=True)
+            run = _drill([*cli, *files, "--mode", mode, "--out", str(out), "--timeout", "30", *RECORDS], env, 600)
+            runs.append(run)
+            figures["lost records (trickling endpoint)"] += len(files) - len(_records(out))
+            single = _drill([*cli, files[0], "--mode", mode, "--timeout", "8"], env, 120)  # shorter than the deadline
+            runs.append(single)
+            figures["lost records (trickling endpoint)"] += single[0] is None or '"verdict"' not in single[0].stdout
+    finally:
+        close()
+    figures["trickling requests"] = len(calls)
+    return figures
+
+
+def bench_output_side(work: Path, files: list[str], runs: list) -> Counter:
+    """Output-side failures: OUT/records a file (refused in one line), a disk that fills up (RLIMIT_FSIZE makes
+    every write past 16 KiB fail, as ENOSPC would); then the same command on a sound disk must finish every input,
+    with no error left behind from the failed runs."""
+    out = work / "output-side"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    (out / "records").touch()
+    batch = [sys.executable, "-m", "nianbao.cli", "extract", *files, "--out", str(out), "--mode", "rules", *RECORDS]
+    figures: Counter = Counter()
+    run = _drill(batch, None, 600)
+    runs.append(run)
+    figures["output-side failures not refused in one line"] += run[0] is None or run[0].returncode != 2
+    (out / "records").unlink()
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 2**10, 16 * 2**10))
+
+    started = time.perf_counter()
+    try:
+        full = subprocess.run(
+            batch, capture_output=True, text=True, errors="replace", preexec_fn=small_disk, timeout=600
+        )
+        runs.append((full, time.perf_counter() - started))
+        figures["output-side failures saved as the input's error"] += _stuck_errors(out)
+    except subprocess.TimeoutExpired:
+        runs.append((None, time.perf_counter() - started))
+    again = _drill(batch, None, 600)
+    runs.append(again)
+    figures["lost records (output-side failures, after a re-run)"] += len(files) - len(_records(out))
+    return figures
+
+
+def bench_changed_files(work: Path, files: list[str], runs: list, jobs: int) -> Counter:
+    """Files rewritten while the batch runs (a crawler still writing): no record may be filed under a hash its
+    content does not have, and once the files are still, a re-run leaves none without its record."""
+    import threading
+
+    folder = work / "changing"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    texts = [Path(f).read_bytes() for f in files]
+    copies = [folder / f"{i:03d}.txt" for i in range(len(files))]
+    for copy, text in zip(copies, texts, strict=True):
+        copy.write_bytes(text)
+    out = work / "changing-out"
+    shutil.rmtree(out, ignore_errors=True)
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        n = 0
+        while not stop.wait(0.005):
+            n += 1
+            copies[n % len(copies)].write_bytes(texts[n % len(texts)] + b"\n" * (n % 7))
+
+    writer = threading.Thread(target=rewrite, daemon=True)
+    writer.start()
+    batch = [
+        sys.executable,
+        "-m",
+        "nianbao.cli",
+        "extract",
+        str(folder),
+        "--out",
+        str(out),
+        "--mode",
+        "rules",
+        *RECORDS,
+    ]
+    runs.append(_drill([*batch, "--jobs", str(jobs)], None, 600))
+    stop.set()
+    writer.join()
+    runs.append(_drill(batch, None, 600))
+    figures: Counter = Counter()
+    for record in (out / "records").glob("*.json"):
+        figures["records filed under another content's hash"] += (
+            json.loads(record.read_bytes())["meta"]["input_sha256"] != record.stem
+        )
+    figures["lost records (changed files, after a re-run)"] += len(copies) - len(_records(out))
+    return figures
+
+
+TROUBLE_FIGURES = (
+    "lost records (trickling endpoint)",
+    "output-side failures not refused in one line",
+    "output-side failures saved as the input's error",
+    "lost records (output-side failures, after a re-run)",
+    "records filed under another content's hash",
+    "lost records (changed files, after a re-run)",
+)
+
+
+def bench_run_trouble(work: Path, jobs: int) -> tuple[Counter, list]:
+    """The three drills of the run's trouble on the drill's verified reports; returns figures and CLI runs."""
+    from nianbao.eval.hostile import VERIFIED_TEXTS, _text
+
+    folder = work / "trouble-inputs"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files = []
+    for i in range(2 * len(VERIFIED_TEXTS)):
+        path = folder / f"report-{i:02d}.txt"
+        path.write_text(_text(i), encoding="utf-8")
+        files.append(str(path))
+    open_files = []  # the same reports with a row label the parser cannot place: auto mode asks the model
+    for path in files[:2]:
+        garbled = Path(path).with_name(f"open-{Path(path).name}")
+        garbled.write_text(Path(path).read_text(encoding="utf-8").replace("予以公开", "准予公示", 1), encoding="utf-8")
+        open_files.append(str(garbled))
+    runs: list = []
+    figures = bench_trickle(work, [*files[:2], *open_files], runs)
+    figures += bench_output_side(work, files, runs)
+    figures += bench_changed_files(work, files, runs, jobs)
+    return figures, runs

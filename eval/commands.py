@@ -16,6 +16,7 @@ from nianbao.commandline import (
     NO_CACHE_OPTION,
     REPLAY_OPTION,
     SERVER_OPTION,
+    check_timeout,
     fail,
     model_settings,
     say,
@@ -155,7 +156,6 @@ def eval_command(
     timeout: float | None = typer.Option(
         None,
         "--timeout",
-        min=0.1,
         help="Seconds one input may take before it scores as not extracted (default: 30, or 1800 when a live model reads).",
     ),
     model: str | None = MODEL_OPTION,
@@ -172,6 +172,7 @@ def eval_command(
     if cases is None:  # the corpus shipped beside the eval package, named relative to here when it is below
         cases = str(CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS)
 
+    check_timeout(timeout)
     if save_baseline and baseline is None:
         fail("--save-baseline needs --baseline PATH")
     writable_dir(report.parent, f"--report {path_text(report)}")  # before minutes of work, not after

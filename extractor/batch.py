@@ -27,7 +27,6 @@ import resource
 import signal
 import sys
 import time
-import traceback
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,18 +37,27 @@ from pathlib import Path
 from nianbao.children import die_with
 from nianbao.corrections import applied
 from nianbao.datasets import DATASETS, DEFAULT_DATASETS, dataset_rows, parquet_available, read_rows, write_datasets
-from nianbao.ingest import IngestError, path_text
+from nianbao.ingest import IngestError, Unreadable, path_text
 from nianbao.output import atomic_write
-from nianbao.pipeline import Options, extract_path
-from nianbao.records import slim
+from nianbao.pipeline import Options, crash_reason, extract_path
+from nianbao.records import load_record, slim
 from nianbao.schemas.record import Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
 COUNTED = (*(v.value for v in Verdict), "error")
 
 
+PER_INPUT = ("records", "rows", "errors")  # OUT's folders of per-input files
+
+
 class BatchError(Exception):
     """The batch as a whole cannot run (not one input's problem); the message is one line."""
+
+
+class Trouble(str):
+    """The reason an input failed when the run, not the input, is to blame: the output folder or the disk, a file
+    that vanished, changed or could not be read just then, a worker lost for no fault of its input. It is
+    reported like any error, but never saved as the input's own, so the next run tries the input again."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class BatchResult:
     run_counts: Counter = field(default_factory=Counter)  # this run: verdicts and errors
     dataset_counts: Counter = field(default_factory=Counter)  # the whole dataset
     errors: int = 0  # lines in errors.jsonl
+    trouble: int = 0  # of which the run's trouble, not the input's (Trouble): retried by the next run
     parquet: bool = False  # pyarrow is there to write Parquet
     datasets: list[str] = field(default_factory=list)  # the dataset files written
     seconds: float = 0.0
@@ -107,25 +116,17 @@ def _call(fn: Callable, item) -> tuple[bool, object]:
     """Run one item; any failure becomes a one-line reason, never a traceback."""
     try:
         return True, fn(item)
+    except Unreadable as exc:
+        return False, Trouble(str(exc))
     except IngestError as exc:
         return False, str(exc)
     except MemoryError:
         return False, f"needed more than the {WORKER_MEMORY_LIMIT // 2**30} GiB memory limit"
+    except OSError as exc:  # writing the output (a full disk, a folder that is not one): the run's trouble
+        where = f" {path_text(exc.filename)}" if exc.filename else ""
+        return False, Trouble(f"cannot write{where}: {exc.strerror or type(exc).__name__}")
     except Exception as exc:  # a bug in nianbao: say where, and go on with the next input
         return False, crash_reason(exc)
-
-
-def crash_reason(exc: BaseException) -> str:
-    """'internal error: KeyError: 'x' at extractor/parse/readings.py:123 in read_row' — the innermost nianbao frame."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
-    where = ""
-    if ours:
-        frame = ours[-1]
-        short = "/".join(Path(frame.filename).parts[-2:])
-        where = f" at {short}:{frame.lineno} in {frame.name}"
-    message = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return f"internal error: {type(exc).__name__}: {message}{where}"
 
 
 def _serve(conn: Connection, fn: Callable, timeout: float, owner: int) -> None:
@@ -154,11 +155,14 @@ def _serve(conn: Connection, fn: Callable, timeout: float, owner: int) -> None:
 
 
 def _death_reason(exitcode: int | None, timeout: float) -> str:
+    """A killed worker is its input's doing (time, memory, a crash in C); one that exited is the run's."""
     if exitcode == -signal.SIGALRM:
         return f"timed out: still running after the {timeout:g} s per-file limit (worker killed)"
     if exitcode == -signal.SIGKILL:
         return "worker killed (SIGKILL: out of memory?)"
-    return f"worker died (exit code {exitcode})"
+    if exitcode is not None and exitcode < 0:
+        return f"worker killed by signal {-exitcode}"
+    return Trouble(f"worker died (exit code {exitcode})")
 
 
 def run_pool(
@@ -238,7 +242,7 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     """
     if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
         return read_rows(rows_path(Path(out), task.sha256).read_bytes())[0]["verdict"]
-    report = extract_path(task.path, options, task.source, task.properties)
+    report = extract_path(task.path, options, task.source, task.properties, task.sha256)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), json.dumps(slim(report), ensure_ascii=False), durable=False)
     return report.verdict.value
@@ -286,7 +290,8 @@ def format_counts(counts: Counter) -> str:
 
 
 def _lock(out: Path):
-    """One batch per OUTDIR: two runs would race on the same records and datasets."""
+    """One batch per OUTDIR: two runs would race on the same records and datasets. Its per-input folders are
+    checked here, so an OUTDIR that cannot hold them is refused before any input is read, not blamed on each."""
     out.mkdir(parents=True, exist_ok=True)
     handle = (out / ".lock").open("w")
     try:
@@ -294,7 +299,23 @@ def _lock(out: Path):
     except BlockingIOError:
         handle.close()
         raise BatchError(f"another batch is writing to {out}") from None
+    for folder in (out / name for name in PER_INPUT):
+        why = "is not a folder" if folder.exists() and not folder.is_dir() else None
+        if why is None and not os.access(folder if folder.exists() else out, os.W_OK | os.X_OK):
+            why = "is not writable"
+        if why:
+            handle.close()
+            raise BatchError(f"{path_text(folder)} {why}: move it away, or choose another --out")
     return handle
+
+
+def outputs_of(out: Path) -> Callable[[Path], bool]:
+    """Whether a file is one this batch writes in OUT: never read back as an input, even when OUT is the input
+    folder itself (`--out .`); any other file there is an input like the rest."""
+    root = out.resolve()
+    files = {root / name for name in (*DATASETS, "cross_year.csv", "errors.jsonl", "summary.json", ".lock")}
+    folders = {root / folder for folder in PER_INPUT}
+    return lambda path: (resolved := path.resolve()) in files or any(f in resolved.parents for f in folders)
 
 
 def saved(path: Path) -> bool:
@@ -306,19 +327,19 @@ def saved(path: Path) -> bool:
 
 
 def done(out: Path, sha256: str, corrections: str | None = None) -> bool:
-    """Record and rows both saved and whole: a file emptied by a power cut, or corrupted by a disk or a
-    hand, means the input is redone rather than its bytes copied into the datasets (or crashing them).
-    So is a record made with other corrections than `corrections` (their digest; None: none)."""
+    """Record and rows both saved and whole, the record a valid one: a file emptied by a power cut, corrupted by a
+    disk or written by a hand means the input is redone rather than its bytes copied into the datasets (or
+    crashing them, or a review of them). So is a record made with other corrections than `corrections` (their
+    digest; None: none)."""
     try:
         rows = read_rows(rows_path(out, sha256).read_bytes())
-        record = json.loads(record_path(out, sha256).read_bytes())
+        record = load_record(json.loads(record_path(out, sha256).read_bytes()))
     except (OSError, ValueError):
         return False
     return (
         rows is not None
-        and isinstance(record, dict)
-        and record.get("verdict") == rows[0]["verdict"]
-        and (record.get("provenance") or {}).get("corrections_sha256") == corrections
+        and record.verdict.value == rows[0]["verdict"]
+        and record.provenance.corrections_sha256 == corrections
     )
 
 
@@ -360,8 +381,8 @@ def run_batch(
         if "cells.parquet" in written and not result.parquet:  # the cells are never lost for a missing library
             written = tuple(dict.fromkeys("cells.csv" if n == "cells.parquet" else n for n in written))
         result.datasets = list(written)
-        inside_out = out.resolve()
-        files = [f for f in files if inside_out not in f.resolve().parents]  # never read our own output
+        ours = outputs_of(out)
+        files = [f for f in files if not ours(f)]
         result.inputs = len(files)
         order: list[tuple[str, str | None, str | None]] = []  # (path, sha256, reason when unreadable)
         first_path: dict[str, str] = {}
@@ -384,6 +405,7 @@ def run_batch(
             else:
                 todo.append(Task(str(path), sha, names.get(path), properties.get(path)))
 
+        trouble: dict[str, str] = {}  # sha256 → the run's reason, not saved as the input's
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
             bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
@@ -392,6 +414,9 @@ def run_batch(
                     result.extracted += 1
                     result.run_counts[value] += 1
                     error_path(out, task.sha256).unlink(missing_ok=True)
+                elif isinstance(value, Trouble):
+                    result.run_counts["error"] += 1
+                    trouble[task.sha256] = str(value)
                 else:
                     result.run_counts["error"] += 1
                     atomic_write(
@@ -405,7 +430,7 @@ def run_batch(
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
         assembling, cpu = time.perf_counter(), time.process_time()
-        assemble(out, order, result, written, options.jobs)
+        assemble(out, order, result, written, options.jobs, trouble)
         result.assemble_seconds = time.perf_counter() - assembling
         result.assemble_serial_cpu_seconds = time.process_time() - cpu
         result.assemble_cpu_seconds += result.assemble_serial_cpu_seconds
@@ -418,6 +443,11 @@ def run_batch(
             "nianbao: note: pyarrow is not installed, so cells.parquet was skipped: cells.csv holds the cells (pip install pyarrow)"
         )
     errors = f"; the errors are listed in {path_text(out / 'errors.jsonl')}" if result.errors else ""
+    if result.trouble:
+        errors += (
+            f"; {result.trouble} of them the run's trouble, not the input's (the output, the disk, a file that "
+            "moved or changed): run the same command again to finish them"
+        )
     log(
         f"nianbao: {result.inputs} inputs: {result.extracted} extracted, {result.skipped} done before, {len(result.duplicates)} duplicates; "
         f"dataset: {format_counts(result.dataset_counts)} ({result.seconds:.1f} s){errors}"
@@ -434,6 +464,7 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "this_run": dict(result.run_counts),
         "dataset": dict(result.dataset_counts),
         "errors": result.errors,
+        "retry_next_run": result.trouble,
         "parquet": result.parquet,
         "datasets": result.datasets,
         "seconds": round(result.seconds, 3),
@@ -446,9 +477,15 @@ def _write_summary(out: Path, result: BatchResult) -> None:
 
 
 def assemble(
-    out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult, names: tuple[str, ...], jobs: int
+    out: Path,
+    order: list[tuple[str, str | None, str | None]],
+    result: BatchResult,
+    names: tuple[str, ...],
+    jobs: int,
+    trouble: dict[str, str],
 ) -> None:
-    """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files."""
+    """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files and
+    this run's `trouble` (which has no file: `"retry": true` in errors.jsonl)."""
     finished: list[tuple[Path, Path]] = []
     errors: list[dict] = []
     for path, sha, reason in order:
@@ -456,6 +493,8 @@ def assemble(
             errors.append({"path": path, "sha256": None, "reason": reason})
         elif saved(record := record_path(out, sha)) and saved(rows := rows_path(out, sha)):  # checked by `done`
             finished.append((record, rows))
+        elif sha in trouble:
+            errors.append({"path": path, "sha256": sha, "reason": trouble[sha], "retry": True})
         elif (error := saved_error(out, sha)) is not None:
             errors.append(error | {"path": path})
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
@@ -465,4 +504,5 @@ def assemble(
     for name in set(DATASETS) - set(names):  # an earlier run's file would no longer match the records
         (out / name).unlink(missing_ok=True)
     result.errors = len(errors)
+    result.trouble = len(trouble)
     result.dataset_counts["error"] = len(errors)

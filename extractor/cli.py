@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import typer
 from nianbao import crawl
-from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
+from nianbao.batch import BatchError, BatchOptions, outputs_of, run_batch, run_pool
 from nianbao.commandline import (
     CACHE_DIR_OPTION,
     EXIT_BAD_INPUT,
@@ -24,6 +24,7 @@ from nianbao.commandline import (
     NO_CACHE_OPTION,
     REPLAY_OPTION,
     SERVER_OPTION,
+    check_timeout,
     fail,
     model_settings,
     say,
@@ -198,7 +199,6 @@ def extract(
     timeout: float | None = typer.Option(
         None,
         "--timeout",
-        min=0.1,
         help=f"Seconds one input may take before its worker is killed and the input reported as an error "
         f"(default: {TIMEOUT_RULES:g}; with a live model, its per-report deadline (NIANBAO_DEADLINE, 600 s) plus "
         f"{TIMEOUT_RULES:g}, so a slow model never turns a report the parser read into an error).",
@@ -228,6 +228,7 @@ def extract(
     ),
 ) -> None:
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
+    check_timeout(timeout)
     if output is not None and out is not None:
         fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
     try:
@@ -243,6 +244,10 @@ def extract(
     try:
         if out is not None and is_url(out):
             remote_out = RemoteOut(out)
+            if remote_out.ephemeral:  # the command's process is all it lives in: the datasets would vanish at exit
+                fail(
+                    f"--out {out}: a {out.split(':', 1)[0]}:// folder ends with this command; write to a path or a store that outlives it"
+                )
             out_dir = remote_out.pull()
         local: list[Path] = []
         for path in paths:
@@ -255,6 +260,11 @@ def extract(
         out_dir = Path(out)
         writable_dir(out_dir, f"--out {path_text(out_dir)}")
     files = expand_inputs(local)
+    if output is not None:  # an earlier run's -o file in the input folder is this run's output, not a page
+        files = [f for f in files if f.resolve() != output.resolve()]
+    if out is not None:  # nor are the datasets of --out (`--out .`), which would pass for crawl files
+        ours = outputs_of(out_dir)
+        files = [f for f in files if not ours(f)]
     if not files:
         fail("no input files")
     properties: dict[Path, dict] = {}

@@ -11,6 +11,7 @@ from nianbao.ingest.document import path_text
 from nianbao.model.scrub import scrub, terminal_safe
 
 EXIT_BAD_INPUT = 2
+MAX_TIMEOUT = 7 * 86400.0  # seconds: a worker's alarm past a week is a typo (and inf or 1e12 overflow the timer)
 
 
 MODEL_OPTION = typer.Option(
@@ -44,6 +45,12 @@ def model_settings(model: str | None, server: str | None, cache_dir: Path | None
         return replay_settings(replay, settings) if replay else settings
     except (ValueError, RecordingError) as exc:
         fail(str(exc))
+
+
+def check_timeout(timeout: float | None) -> None:
+    """--timeout is a number of seconds a process alarm can hold, in one line when it is not."""
+    if timeout is not None and not 0.1 <= timeout <= MAX_TIMEOUT:  # nan fails both comparisons
+        fail(f"--timeout {timeout:g}: seconds between 0.1 and {MAX_TIMEOUT:g} (a week)")
 
 
 def say(message: str) -> None:

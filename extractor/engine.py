@@ -10,7 +10,7 @@ driver writes the error files and assembles the datasets, as in a local batch.
 A worker lost mid-run is the scheduler's business: it hands the lost worker's chunks to another. An
 input the lost worker had finished has its record on disk already, and `extract_one` skips it, so no
 input is done twice; only the inputs in flight are redone. A chunk whose workers keep dying (Dask's
-`allowed-failures`) makes its inputs errors, which a re-run with --retry-errors tries again.
+`allowed-failures`) makes its inputs errors of the run, not of the inputs, which the next run tries again.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from concurrent.futures import CancelledError
 from dataclasses import replace
 from functools import partial
 
-from nianbao.batch import BatchError, run_pool
+from nianbao.batch import BatchError, Trouble, run_pool
 
 CHUNKS_PER_THREAD = 4  # enough chunks that a slow one does not hold the batch's tail
 MAX_CHUNK = 32  # inputs per task: one sandbox start per chunk, and little to rerun when a worker is lost
@@ -147,7 +147,7 @@ def run_dask(
             if future.status == "finished":
                 yield from future.result()
             else:  # KilledWorker (the workers running it kept dying), or cancelled
-                reason = f"cluster task {future.status}: {_first_line(future)}"
+                reason = Trouble(f"cluster task {future.status}: {_first_line(future)}")
                 yield from ((item, False, reason) for item in chunk)
             future.release()
             submit()

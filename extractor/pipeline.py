@@ -6,6 +6,8 @@ path (nianbao.model.loop), never the reverse: both paths build their records wit
 
 from __future__ import annotations
 
+import hashlib
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,7 +16,7 @@ from nianbao import corrections as person
 from nianbao import crawl
 from nianbao.assemble import build_report, complete_cells
 from nianbao.check import CHECKER_VERSION
-from nianbao.ingest import Document, IngestError, ingest_path, path_text
+from nianbao.ingest import Document, IngestError, Unreadable, ingest_bytes, path_text, read_input
 from nianbao.model.settings import Settings
 from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
 from nianbao.positions import flag_ocr, placement
@@ -57,20 +59,47 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
         return report
     from nianbao.model import loop  # imported late: the parser path needs no model libraries
 
-    report = loop.improve(report, parsed, doc, options.mode, options.model)
+    try:
+        report = loop.improve(report, parsed, doc, options.mode, options.model)
+    except (
+        Exception
+    ) as exc:  # a failure of the model path (a bug, a library's surprise) never costs the parser's record
+        note = f"model path failed, so the parser's record is kept: {crash_reason(exc)}"
+        report = report.model_copy(update={"warnings": [*report.warnings, note]})
     return person.apply(report, correction, doc, parsed) if correction else report  # the person's value stands
 
 
+def crash_reason(exc: BaseException) -> str:
+    """'internal error: KeyError: 'x' at extractor/parse/readings.py:123 in read_row' — the innermost nianbao frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
+    where = ""
+    if ours:
+        frame = ours[-1]
+        short = "/".join(Path(frame.filename).parts[-2:])
+        where = f" at {short}:{frame.lineno} in {frame.name}"
+    message = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"internal error: {type(exc).__name__}: {message}{where}"
+
+
 def extract_path(
-    path: str | Path, options: Options = Options(), source: str | None = None, properties: dict | None = None
+    path: str | Path,
+    options: Options = Options(),
+    source: str | None = None,
+    properties: dict | None = None,
+    sha256: str | None = None,
 ) -> Report:
     """Raises IngestError (one-line message) for input that is not a readable page.
 
     `source` names the input in the record when `path` is a staged copy (of a URL's object, of a crawl
-    file's row); `properties` is what the crawl file's row says of the page (nianbao.crawl)."""
+    file's row); `properties` is what the crawl file's row says of the page (nianbao.crawl); `sha256` the
+    content a batch hashed: other bytes now (a file still being written) are Unreadable, never recorded under it."""
     if (why := crawl.unreadable(Path(path))) is not None:  # a crawl file whose rows could not be staged
         raise IngestError(why)
-    doc = ingest_path(path)
+    data = read_input(path)
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise Unreadable("changed while the batch ran (its content is no longer what was hashed): run again")
+    doc = ingest_bytes(data, path_text(Path(path).name))
     if properties:
         doc = replace(doc, properties={**doc.properties, **properties})
     return extract_document(doc, source or path_text(path), options)

@@ -21,10 +21,11 @@ import os
 import re
 from pathlib import Path
 
+from nianbao.batch import PER_INPUT
 from nianbao.model.scrub import strip_credentials
 
-PER_INPUT = ("records", "rows", "errors")  # the folders of OUT that say what is done
 OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss", "r2"}
+EPHEMERAL = {"memory"}  # filesystems that die with the process: an OUT there would vanish at exit
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -102,6 +103,7 @@ class RemoteOut:
         self.root = self.root.rstrip("/")
         self.local = staging_root() / "out" / _key(url)
         protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        self.ephemeral = bool(set(protocols) & EPHEMERAL)  # gone when this process exits
         self.atomic_rename = not set(protocols) & OBJECT_STORES
 
     def pull(self) -> Path:

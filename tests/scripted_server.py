@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import re
+import socket
 import threading
 
 
@@ -108,3 +109,45 @@ def read_like_a_perfect_model(body: dict) -> dict:
 def row_lines(body: dict) -> list[str]:
     """The R-lines of a table 三 request (its rows' source text), in order."""
     return re.findall(r"^R\d+ (.*)$", user_text(body).split("Your earlier answer")[0], re.M)
+
+
+class TricklingServer:
+    """An endpoint that answers slowly on purpose: after the request, `head` (the status line alone, or the
+    headers too), then one byte every `pace` seconds, until the client gives up or `close()`.
+
+    Every socket read of the client returns within `pace`, so only a limit on the whole request stops it."""
+
+    def __init__(self, head: bytes = b"HTTP/1.1 200 OK\r\n", pace: float = 0.2):
+        self.head, self.pace = head, pace
+        self.requests = 0
+        self._stop = threading.Event()
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._socket.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.recv(1 << 20)  # the request (small enough for one read on loopback)
+            self.requests += 1
+            try:
+                conn.sendall(self.head)
+                while not self._stop.wait(self.pace):
+                    conn.sendall(b"x")
+            except OSError:  # the client hung up: what it should do at its deadline
+                pass
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}/v1"
+
+    def close(self) -> None:
+        self._stop.set()
+        self._socket.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import socket
@@ -28,11 +29,11 @@ from test_model_loop import TABLE3 as MODEL_TABLE3
 
 def in_worker(path: Path, timeout: float = 30) -> tuple[bool, object]:
     """Through the batch's own worker (killed past `timeout`): (True, record) or (False, one-line reason)."""
-    out = path.parent / "out"
+    out, sha = path.parent / "out", hashlib.sha256(path.read_bytes()).hexdigest()
     [(_, ok, value)] = run_pool(
-        partial(extract_one, out=str(out), options=Options()), [Task(str(path), "case")], workers=1, timeout=timeout
+        partial(extract_one, out=str(out), options=Options()), [Task(str(path), sha)], workers=1, timeout=timeout
     )
-    return (True, Report.model_validate_json(record_path(out, "case").read_bytes())) if ok else (False, value)
+    return (True, Report.model_validate_json(record_path(out, sha).read_bytes())) if ok else (False, value)
 
 
 def outcome(data: bytes, name: str) -> tuple[str, object]:

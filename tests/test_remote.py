@@ -36,36 +36,47 @@ def _extract(*args: str):
     return CliRunner().invoke(app, ["extract", *args, "--mode", "rules", "--jobs", "1", "--datasets", "records.jsonl"])
 
 
-def test_memory_urls_in_and_out(memory):
-    run = _extract("memory://in", "--out", "memory://out")
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_memory_urls_in_and_a_file_url_out(memory, tmp_path):
+    out = tmp_path / "out"
+    run = _extract("memory://in", "--out", out.as_uri())
     assert run.exit_code == 1, run.output  # 1: one input is an error, the others are in the dataset
-    records = [json.loads(line) for line in memory.cat("/out/records.jsonl").decode().splitlines()]
-    assert sorted(r["source"] for r in records) == [f"memory://in/{name}" for name in REPORTS]
-    errors = [json.loads(line) for line in memory.cat("/out/errors.jsonl").decode().splitlines()]
+    assert sorted(r["source"] for r in _lines(out / "records.jsonl")) == [f"memory://in/{name}" for name in REPORTS]
+    errors = _lines(out / "errors.jsonl")
     assert [(e["path"], e["reason"]) for e in errors] == [("memory://in/sub/empty.txt", "empty file")]
-    names = memory.find("/out")
-    assert len([n for n in names if n.startswith("/out/records/")]) == 2
-    assert not [n for n in names if n.endswith(".tmp")]  # every file renamed into place
-    assert json.loads(memory.cat("/out/summary.json"))["extracted"] == 2
+    assert len(list((out / "records").iterdir())) == 2
+    assert not list(out.rglob(".*.tmp"))  # every file renamed into place
+    assert json.loads((out / "summary.json").read_text())["extracted"] == 2
 
 
 def test_a_rerun_elsewhere_resumes_from_what_out_holds(memory, tmp_path):
-    assert _extract("memory://in", "--out", "memory://out").exit_code == 1
+    out = tmp_path / "out"
+    assert _extract("memory://in", "--out", out.as_uri()).exit_code == 1
     shutil.rmtree(staging_root())  # another machine: nothing staged, only what OUT holds
-    record = next(n for n in memory.find("/out/records"))
-    memory.pipe(record, memory.cat(record).replace(b'"verified"', b'"verified" '))  # a mark of this copy
-    run = _extract("memory://in", "--out", "memory://out")
-    summary = json.loads(memory.cat("/out/summary.json"))
+    record = next((out / "records").iterdir())
+    record.write_bytes(record.read_bytes().replace(b'"verified"', b'"verified" '))  # a mark of this copy
+    run = _extract("memory://in", "--out", out.as_uri())
+    summary = json.loads((out / "summary.json").read_text())
     assert (summary["extracted"], summary["skipped_done_before"]) == (0, 3), run.output
-    assert b'"verified" ' in memory.cat(record)  # not extracted again, not overwritten
+    assert b'"verified" ' in record.read_bytes()  # not extracted again, not overwritten
 
 
-def test_a_fixed_input_leaves_errors_jsonl(memory):
-    assert _extract("memory://in", "--out", "memory://out").exit_code == 1
+def test_a_fixed_input_leaves_errors_jsonl(memory, tmp_path):
+    out = tmp_path / "out"
+    assert _extract("memory://in", "--out", out.as_uri()).exit_code == 1
     memory.pipe("/in/sub/empty.txt", (CORPUS / "pingtan-2021.txt").read_bytes())
-    assert _extract("memory://in", "--out", "memory://out").exit_code == 0
-    assert memory.cat("/out/errors.jsonl") == b""
-    assert len(memory.find("/out/records")) == 3
+    assert _extract("memory://in", "--out", out.as_uri()).exit_code == 0
+    assert (out / "errors.jsonl").read_bytes() == b""
+    assert len(list((out / "records").iterdir())) == 3
+
+
+def test_an_out_that_dies_with_the_command_is_refused(memory):
+    run = _extract("memory://in", "--out", "memory://out")
+    assert run.exit_code == 2 and "memory://" in run.output
+    assert not memory.exists("/out")
 
 
 def test_file_urls_through_the_command_line(tmp_path):

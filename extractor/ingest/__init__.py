@@ -11,7 +11,7 @@ import hashlib
 from html import unescape
 from pathlib import Path
 
-from nianbao.ingest.document import MAX_INPUT_BYTES, CellBox, Document, Grid, IngestError, path_text
+from nianbao.ingest.document import MAX_INPUT_BYTES, CellBox, Document, Grid, IngestError, Unreadable, path_text
 from nianbao.ingest.docx import ingest_docx
 from nianbao.ingest.html import ingest_html
 from nianbao.ingest.pages import ocr_pages
@@ -19,7 +19,17 @@ from nianbao.ingest.pdf import ingest_pdf
 from nianbao.ingest.properties import docx_properties, html_properties, pdf_properties
 from nianbao.ingest.text import decode_text, looks_binary, normalise, sniff_format
 
-__all__ = ["CellBox", "Document", "IngestError", "ingest_bytes", "ingest_path", "normalise", "path_text"]
+__all__ = [
+    "CellBox",
+    "Document",
+    "IngestError",
+    "Unreadable",
+    "ingest_bytes",
+    "ingest_path",
+    "normalise",
+    "path_text",
+    "read_input",
+]
 
 
 def ingest_bytes(data: bytes, name: str = "") -> Document:
@@ -70,18 +80,22 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
 
 
 def ingest_path(path: str | Path) -> Document:
+    return ingest_bytes(read_input(path), path_text(Path(path).name))
+
+
+def read_input(path: str | Path) -> bytes:
+    """The file's bytes; Unreadable when the file cannot be had, IngestError when it is over the size limit."""
     path = Path(path)
     try:
         if not path.exists():
-            raise IngestError(f"no such file: {path_text(path)}")
+            raise Unreadable(f"no such file: {path_text(path)}")
         if not path.is_file():
-            raise IngestError(f"not a regular file: {path_text(path)}")
+            raise Unreadable(f"not a regular file: {path_text(path)}")
         size = path.stat().st_size
         if size > MAX_INPUT_BYTES:
             raise IngestError(f"file is {size // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:  # a folder on the way that we may not enter, a vanished file, a name too long
-        raise IngestError(f"cannot read {path_text(path)}: {exc.strerror}") from None
+        raise Unreadable(f"cannot read {path_text(path)}: {exc.strerror}") from None
     except ValueError:  # a NUL byte: no file has such a name
-        raise IngestError(f"no such file: {path_text(path)!r}") from None
-    return ingest_bytes(data, path_text(path.name))
+        raise Unreadable(f"no such file: {path_text(path)!r}") from None

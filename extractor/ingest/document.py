@@ -19,6 +19,10 @@ class IngestError(Exception):
     """A page nianbao cannot read; the message is one line, meant for the user."""
 
 
+class Unreadable(IngestError):
+    """The file, not its content, is the trouble: missing, not a regular file, or not readable now."""
+
+
 class CellBox(NamedTuple):
     """Where a table cell's text sits in the document text, and where on which page it was read (a tuple:
     a report has hundreds, and a frozen dataclass is slow to make)."""

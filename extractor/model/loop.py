@@ -17,6 +17,7 @@ reprompt.py, the rule that settles parser/model disagreements in arbitrate.py.
 
 from __future__ import annotations
 
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,6 +35,14 @@ from nianbao.parse import ParsedTables
 from nianbao.schemas.record import UNVERIFIED_FLAGS, Cell, Report, Verdict
 
 MAX_REPROMPT_UNITS = 3  # requests per reprompt round: a bad first read must not spend the whole budget at once
+ALARM_MARGIN = 5.0  # seconds a process time limit keeps, past the model path, to assemble and save the record
+
+
+def seconds_allowed(deadline: float) -> float:
+    """The model path's wall time: its deadline, cut to end before the process's own alarm (the --timeout of
+    a batch or single-file worker) with time left to save the record: a slow model never costs the parser's."""
+    alarm, _ = signal.getitimer(signal.ITIMER_REAL)
+    return deadline if alarm <= 0 else max(0.0, min(deadline, alarm - min(ALARM_MARGIN, alarm / 4)))
 
 
 def improve(report: Report, parsed: ParsedTables, doc: Document, mode: str, settings: Settings | None) -> Report:
@@ -111,7 +120,8 @@ class _Session:
         self.row_of = {key: row for row in rows for key in row.keys}
         self.reading = ModelReading()
         self.spend = Spend()
-        self.until = time.monotonic() + settings.deadline
+        self.allowed = seconds_allowed(settings.deadline)
+        self.until = time.monotonic() + self.allowed
 
     def run(self, wanted: set[str] | None = None) -> ModelRun:
         best: Attempt | None = None
@@ -151,8 +161,13 @@ class _Session:
                 stop = f"{self.settings.max_rounds} reprompt rounds used"
         except BudgetSpent:
             stop = f"budget spent ({self.settings.max_calls} answers or {self.settings.max_tokens} tokens per report)"
-        except DeadlinePassed:
-            stop = f"deadline passed ({self.settings.deadline:g} s per report)"
+        except DeadlinePassed as exc:
+            limit = (
+                f"{self.settings.deadline:g} s per report"
+                if self.allowed == self.settings.deadline
+                else f"the {self.allowed:.1f} s the file's time limit left it"
+            )
+            stop = f"deadline passed ({limit})" + (f", {exc}" if str(exc) else "")
         except ModelUnavailable as exc:
             unavailable = str(exc)
             stop = f"model unavailable: {unavailable}"
@@ -181,7 +196,7 @@ class _Session:
         if room <= 0 or self.spend.tokens_in + self.spend.tokens_out >= s.max_tokens:
             raise BudgetSpent
         if time.monotonic() >= self.until:
-            raise DeadlinePassed("the model path's deadline passed")
+            raise DeadlinePassed("")
         asked = asks[:room]
         if self.spend.answers == 0 and asked:  # the first question alone: a down endpoint costs one question's retries
             unit, problems = asked.pop(0)
@@ -311,6 +326,8 @@ class _Session:
                 report.verdict_reason += (
                     f"; the model path kept its best attempt after {self.spend.answers} answers ({stop})"
                 )
+            elif stop.startswith("deadline passed"):
+                report.verdict_reason += f"; the model path gave no answer: {stop}"
             else:  # e.g. the 2019 template's table 二, which the model path does not read
                 report.verdict_reason += "; the model path has no question it can ask about these cells"
         return report

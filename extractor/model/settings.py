@@ -46,6 +46,23 @@ def endpoint_id(base_url: str | None) -> str:
     return "local" if is_loopback(host) else host
 
 
+MAX_DEADLINE = 86400.0  # seconds: a model path longer than a day per report is a typo (and inf overflows timers)
+
+
+def _number(env, name: str, default: float, low: float, high: float, kind: type = float) -> float:
+    """A number from the environment, within [low, high]; a ValueError naming the variable otherwise."""
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name}={text}: not a number") from None
+    if not low <= value <= high:  # nan fails both comparisons
+        raise ValueError(f"{name}={text}: must be between {low:g} and {high:g}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     model: str | None = None
@@ -77,6 +94,11 @@ class Settings:
         return self.offline or (bool(self.model) and bool(self.base_url or self.api_key))
 
     def __post_init__(self) -> None:
+        for name in ("timeout", "deadline"):
+            if not 0 < getattr(self, name) <= MAX_DEADLINE:  # nan and inf too: a timer cannot hold them
+                raise ValueError(
+                    f"model settings: {name} {getattr(self, name)}: seconds between 0 and {MAX_DEADLINE:g}"
+                )
         if not self.endpoint:
             object.__setattr__(self, "endpoint", endpoint_id(self.base_url))
 
@@ -120,8 +142,8 @@ class Settings:
             server=kind,
             structured=env.get("NIANBAO_STRUCTURED") or cls.structured,
             cache_dir=directory,
-            backoff=float(env.get("NIANBAO_BACKOFF", cls.backoff)),
-            concurrency=max(1, int(env.get("NIANBAO_CONCURRENCY", cls.concurrency))),
-            deadline=float(env.get("NIANBAO_DEADLINE", cls.deadline)),
+            backoff=_number(env, "NIANBAO_BACKOFF", cls.backoff, 0, 60),
+            concurrency=int(_number(env, "NIANBAO_CONCURRENCY", cls.concurrency, 1, 256, int)),
+            deadline=_number(env, "NIANBAO_DEADLINE", cls.deadline, 1, MAX_DEADLINE),
         )
         return replace(settings, **overrides) if overrides else settings
