@@ -38,7 +38,8 @@ CellFlag = Literal[
     "grounded",  # model value found in the source at its row
     "ungrounded",  # model value not found in the source at its row
     "parser_disagrees",  # parser and model read different values
-    "ocr",  # read by OCR from a page image: a reading of the print, checked only by the identities
+    "ocr",  # read by OCR from a page image: a reading of the print, not evidence by itself
+    "ocr_agreed",  # OCR: a second, independent recognition of the cell's crop read the same value
     "inferred",  # OCR lost a printed value; an identity determines it: the number is a candidate, the value stays null
     "corrected",  # a person's value (corrections.jsonl) that differs from what was read; the reading is a candidate
     "confirmed",  # a person's value that agrees with what was read
@@ -340,8 +341,10 @@ class Report(BaseModel):
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
         only as good as the identities that confirm it, so its values also need every identity they
         take part in checked and holding, and at least one. An OCR reading (`ocr`) of a cell that hard
-        identities hold is checked by them alone: it stands only where one of them is checked and holds (a
-        hyphen read as "1" in a row OCR otherwise lost is no reading to stand behind). Any other value may
+        identities hold, or of one they do not (table 二), stands only on evidence: a hard identity over it checked
+        and holding, the prose stating it (a passing prose check), or a second recognition of its crop at another
+        scale and binarisation that read the same (`ocr_agreed`). A hyphen read as "1" in a row OCR otherwise
+        lost, or a table 二 count read with a digit doubled, is no reading to stand behind. Any other value may
         be wrong whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
         `not_found`, `ambiguous`). A person's value (`source == "person"`, corrections.jsonl) is evidence: listed
         only where an identity it takes part in fails for a cause other than the source.
@@ -354,6 +357,7 @@ class Report(BaseModel):
                         "source" if check.status == "fail" and check.cause == "source" else check.status
                     )
         chosen = chosen_rows(self.cells)
+        stated = {k for c in self.checks if c.id.startswith("prose:") and c.status == "pass" for k in c.cells}
         return [
             key
             for key, cell in self.cells.items()
@@ -367,7 +371,12 @@ class Report(BaseModel):
                         or UNVERIFIED_FLAGS & set(cell.flags)
                         or (cell.source == "model" and "grounded" not in cell.flags)
                         or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
-                        or ("ocr" in cell.flags and key in involved and "pass" not in involved[key])
+                        or (
+                            "ocr" in cell.flags
+                            and "ocr_agreed" not in cell.flags
+                            and "pass" not in involved.get(key, ())
+                            and key not in stated
+                        )
                     )
                 )
             )

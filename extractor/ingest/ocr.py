@@ -10,6 +10,7 @@ Importing this module fails with ImportError when the extra is not installed.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from functools import cache
 
@@ -124,6 +125,73 @@ def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     return boxes
 
 
+# What recognition reads for a printed dash, the zero marker ("—" read as "一" or "ー" among them).
+DASHES = frozenset("—–-－一ー─_﹣\u2010\u2011")  # the last two: hyphen, non-breaking hyphen
+# A number cell's text: digits (with thousands separators and a decimal point) or a dash.
+_NUMBER = re.compile(r"[\d.,，\s]+")
+SECOND_SCALE = 1.5  # the second reading of a cell: its crop at this scale, binarised
+
+
+def dash_shape(binary: np.ndarray) -> bool:
+    """The ink of a crop (binarised, ink non-zero) is one horizontal stroke, whatever recognition read.
+
+    Its largest connected piece is at least 2.5 times as wide as tall, fills most of its own box (a
+    stroke, not an outline) and holds nearly all the ink (a scan's specks aside): "二" or "1" is no dash.
+    """
+    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count < 2:
+        return False
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    _, _, width, height, area = stats[1 + int(np.argmax(areas))]
+    return width >= 5 and width >= 2.5 * height and area >= 0.5 * width * height and area >= 0.8 * areas.sum()
+
+
+def _recognise(images: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Recognition alone (no detection) of grayscale crops, in batches."""
+    if not images:
+        return []
+    result, _ = _engine().text_rec([cv2.cvtColor(i, cv2.COLOR_GRAY2BGR) for i in images])
+    return [(text.strip(), float(score)) for text, score in result]
+
+
+def _second_image(gray: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """A cell's text box cut out, enlarged and binarised: another view of its ink than the page's own."""
+    x0, top, x1, bottom = (round(v) for v in bbox)
+    pad = 4
+    crop = gray[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
+    large = cv2.resize(crop, None, fx=SECOND_SCALE, fy=SECOND_SCALE, interpolation=cv2.INTER_CUBIC)
+    return cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[,，\s]", "", text)
+
+
+def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
+    """Every number cell of the page's tables read a second time, from its crop at another scale and
+    binarisation, all in one batch: a cell whose two readings agree is `agreed` (evidence for its value).
+
+    A cell whose reading is a dash is a zero marker only where its ink is a dash too (`dash_shape`): it
+    becomes "—", agreed where the second reading is a dash as well.
+    """
+    pieces = [
+        piece
+        for line in page.lines
+        if line.table is not None
+        for piece in line.pieces
+        if piece.text.strip() and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES)
+    ]
+    images = [_second_image(gray, piece.bbox) for piece in pieces]
+    for piece, image, (second, _) in zip(pieces, images, _recognise(images), strict=True):
+        first = piece.text.strip()
+        if set(first) <= DASHES:
+            if dash_shape(255 - image):
+                piece.text = "—"
+                piece.agreed = bool(second) and set(second) <= DASHES
+        else:
+            piece.agreed = _digits(second) == _digits(first)
+
+
 # Dark pixels inside a cell (its rules trimmed off) that say something is printed there: a hyphen zero
 # marker at 200 dpi leaves 6-10 after blur and binarisation, an empty cell of a scan none.
 INK_PIXELS = 4
@@ -132,14 +200,16 @@ SPECKS = frozenset(".·,，。、'`")
 
 
 def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) -> list[grid.Box]:
-    """Table cells where detection found no text but ink is printed are read again, cell by cell.
+    """Table cells where detection found no text but ink is printed are read again, in one batch.
 
     Detection drops lone short strings (a single "0" or "1" in a row of zeros); recognition on the
-    cell's own crop reads most of them. A cell whose ink still yields no text, or only dots, gets an empty
-    box with confidence 0, so the record can say a value was printed there and lost, rather than blank.
+    cell's own crop reads most of them. Ink shaped as a dash is a dash ("—", a zero marker) even where
+    recognition reads a dot or nothing: a thin hyphen is recovered from the ink itself. A cell whose ink
+    still yields no text, or only dots, gets an empty box with confidence 0, so the record can say a value
+    was printed there and lost, rather than blank.
     """
     binary = _binary(gray)
-    found = []
+    inks, patches = [], []
     for bbox in grid.empty_cells(boxes, tables):
         x0, top, x1, bottom = (round(v) for v in bbox)
         inset = 5
@@ -154,11 +224,15 @@ def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) ->
             x0 + inset + xs.max() + 1,
         )
         pad = 4
-        patch = gray[max(y0 - pad, 0) : y1 + pad, max(xa - pad, 0) : xb + pad]
-        result, _ = _engine()(cv2.cvtColor(patch, cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False, use_rec=True)
-        text, score = (result[0][0], float(result[0][1])) if result else ("", 0.0)
-        text = "" if set(text.strip()) <= SPECKS else text.strip()
-        found.append(grid.Box(text, float(xa), float(y0), float(xb), float(y1), round(score, 3) if text else 0.0))
+        inks.append((float(xa), float(y0), float(xb), float(y1), dash_shape(binary[y0:y1, xa:xb])))
+        patches.append(gray[max(y0 - pad, 0) : y1 + pad, max(xa - pad, 0) : xb + pad])
+    found = []
+    for (x0, top, x1, bottom, dash), (text, score) in zip(inks, _recognise(patches), strict=True):
+        if dash and set(text) <= SPECKS | DASHES:
+            text, score = "—", max(score, 0.01)  # a reading from the ink's shape; confidence 0 would say "lost"
+        elif set(text) <= SPECKS:
+            text = ""
+        found.append(grid.Box(text, x0, top, x1, bottom, round(score, 3) if text else 0.0))
     return found
 
 
@@ -171,4 +245,6 @@ def read_image(gray: np.ndarray) -> grid.PageLayout:
     boxes += reread_empty_cells(gray, boxes, tables)
     heights = sorted(b.bottom - b.top for b in boxes)
     typical = heights[len(heights) // 2] if heights else 20.0
-    return grid.layout(boxes, tables, scale=scale, wide_gap=1.5 * typical)
+    page = grid.layout(boxes, tables, scale=scale, wide_gap=1.5 * typical)
+    confirm(gray, page)
+    return page
