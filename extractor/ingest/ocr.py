@@ -20,7 +20,7 @@ from nianbao.ingest import grid
 from rapidocr_onnxruntime import RapidOCR
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
-DETECT_SCALE = 0.5  # text is detected at 100 dpi (detection scales up a page whose short side is under 736 px)
+DETECT_SCALE = 0.75  # text is detected at 150 dpi (at 100 dpi lone short values in table 二 went missing)
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)
 MAX_PAGES = 200
 MIN_LINE = 40  # pixels: a ruled line is at least this long (a CJK stroke at 10 pt, 200 dpi, is shorter)
@@ -130,8 +130,8 @@ def ruled_lines(gray: np.ndarray) -> list[grid.Rule]:
 def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     """OCR's text lines with their boxes (axis-aligned hull of the detected quadrilateral) and confidence.
 
-    Text is found at DETECT_SCALE of the page (a quarter of the pixels: detection was half the time and
-    most of the memory) and each line recognised from the full-resolution page.
+    Text is found at DETECT_SCALE of the page (detection was half the time and most of the memory, and
+    grows with the pixels) and each line recognised from the full-resolution page.
     """
     engine = _engine()
     image = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
