@@ -341,10 +341,11 @@ class Report(BaseModel):
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
         only as good as the identities that confirm it, so its values also need every identity they
         take part in checked and holding, and at least one. An OCR reading (`ocr`) of a cell that hard
-        identities hold, or of one they do not (table 二), stands only on evidence: a hard identity over it checked
-        and holding, the prose stating it (a passing prose check), or a second recognition of its crop at another
-        scale and binarisation that read the same (`ocr_agreed`). A hyphen read as "1" in a row OCR otherwise
-        lost, or a table 二 count read with a digit doubled, is no reading to stand behind. Any other value may
+        identities hold stands only where one of them is checked and holds, or the prose states it (a passing
+        prose check); a cell no identity holds (table 二) needs the prose or a second recognition of its crop at
+        another scale and binarisation that read the same (`ocr_agreed`: the digits, not the column the row put
+        them in, which only an identity checks). A hyphen read as "1" in a row OCR otherwise lost, or a table 二
+        count read with a digit doubled, is no reading to stand behind. Any other value may
         be wrong whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
         `not_found`, `ambiguous`). A person's value (`source == "person"`, corrections.jsonl) is evidence: listed
         only where an identity it takes part in fails for a cause other than the source.
@@ -373,9 +374,8 @@ class Report(BaseModel):
                         or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
                         or (
                             "ocr" in cell.flags
-                            and "ocr_agreed" not in cell.flags
-                            and "pass" not in involved.get(key, ())
                             and key not in stated
+                            and ("pass" not in involved[key] if key in involved else "ocr_agreed" not in cell.flags)
                         )
                     )
                 )

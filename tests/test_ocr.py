@@ -13,7 +13,7 @@ from nianbao.eval.damage import generate
 from nianbao.eval.evaluate import score_record
 from nianbao.ingest import IngestError, ingest_bytes
 from nianbao.pipeline import extract_document
-from nianbao.schemas.keys import T2_KEYS, t3_key
+from nianbao.schemas.keys import T2_KEYS, t3_key, t4_key
 
 
 def _text_pdf_document():
@@ -79,6 +79,19 @@ def test_an_ocr_count_in_table_2_stands_only_on_a_second_agreeing_reading():
     agreed = extract_document(_as_ocr(doc, span, printed, agreed=True), "x")
     assert agreed.cells[key].value == int(printed) and "ocr_agreed" in agreed.cells[key].flags
     assert key not in agreed.unverified
+
+
+def test_an_agreed_ocr_reading_under_an_identity_stands_only_where_one_holds():
+    """Two readings agreeing say the digits are right, not that the row put them in the right column: a cell
+    that identities hold, none of them checked and holding (a neighbour OCR lost), stays unverified."""
+    _, doc = _text_pdf_document()
+    span = extract_document(doc, "x").cells[t4_key("review", "upheld")].span
+    report = extract_document(_as_ocr(doc, span, None, agreed=True), "x")
+    hard = [c for c in report.checks if c.severity == "hard"]
+    unheld = {k for c in hard for k in c.cells} - {k for c in hard if c.status == "pass" for k in c.cells}
+    read = [k for k in unheld if report.cells[k].value is not None]
+    assert read and all("ocr_agreed" in report.cells[k].flags for k in read)
+    assert set(read) <= set(report.unverified)
 
 
 def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
