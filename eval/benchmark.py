@@ -25,8 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nianbao.batch import run_pool
+from nianbao.engine import chunk_size
 from nianbao.eval.samples import write_samples
 from nianbao.pipeline import extract_path
+from nianbao.records import record_texts
 
 
 def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:
@@ -81,11 +83,13 @@ def inputs(work: Path, kind: str, n: int, start: int = 0) -> Path:
     return folder
 
 
-def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
+def bench_kinds(work: Path, kinds: list[str], n: int) -> dict[str, dict]:
+    """The table of kinds; returns each kind's measurements (`measure_kind`)."""
     print(
         "| kind | n | pages | read only (s) | first report (s) | extract (s) | CPU (s) | reports/s (1 core) "
         "| reports per CPU-s | pages per CPU-s | peak RSS (MiB) | verdicts |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
+    measured = {}
     for kind in kinds:
         folder = inputs(work, kind, n)
         [first] = inputs(work, kind, 1, start=n).iterdir()  # the sample after the measured ones
@@ -93,6 +97,7 @@ def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
         if not ok:
             print(f"| {kind} | {n} | failed: {m} |")
             continue
+        measured[kind] = m
         pages = f"{m['pages'] / m['cpu_s']:.2f}" if m["pages"] else "—"
         print(
             f"| {kind} | {m['n']} | {m['pages'] or '—'} | {m['read_s']:.3f} | {m['first_s']:.2f} | {m['extract_s']:.2f} "
@@ -100,11 +105,13 @@ def bench_kinds(work: Path, kinds: list[str], n: int) -> None:
             f"| {m['peak_mib']:.0f} | {m['verdicts']} |",
             flush=True,
         )
+    return measured
 
 
-def _batch_cli(folder: Path, out: Path, *flags: str) -> tuple[float, dict] | None:
-    """`nianbao extract FOLDER --out OUT FLAGS` from scratch: (wall seconds, summary.json), or None if it failed."""
-    shutil.rmtree(out, ignore_errors=True)
+def _batch_cli(folder: Path, out: Path, *flags: str, fresh: bool = True) -> tuple[float, dict] | None:
+    """`nianbao extract FOLDER --out OUT FLAGS` (from scratch unless not `fresh`): (wall seconds, summary.json), or None if it failed."""
+    if fresh:
+        shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "nianbao.cli", "extract", str(folder), "--out", str(out), "--mode", "rules"]
     command += flags
     started = time.perf_counter()
@@ -116,8 +123,18 @@ def _batch_cli(folder: Path, out: Path, *flags: str) -> tuple[float, dict] | Non
     return wall, json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
-def bench_batch(work: Path, n: int, jobs: int) -> tuple[float, dict] | None:
-    """A large text batch through the CLI, as a user runs it; the files' read-only time beside it."""
+def _kib(paths: list[Path], n: int) -> str:
+    return f"{sum(p.stat().st_size for p in paths) / 1024 / max(n, 1):.2f} KiB a report"
+
+
+def bench_batch(work: Path, n: int, jobs: int, cpu_per_report: float | None = None) -> tuple[float, dict] | None:
+    """A large text batch through the CLI, as a user runs it; the files' read-only time beside it; what the
+    datasets weigh; the assembly's share of the wall, measured here and projected to 16 workers from CPU time.
+
+    `cpu_per_report`: the CPU seconds a text report costs one worker (the kinds table), for the projection.
+    """
+    from nianbao.datasets import DATASETS, DEFAULT_DATASETS
+
     folder = inputs(work, "txt", n)
     out = work / f"batch-out-{n}"
     read = _read_seconds(sorted(folder.iterdir()))
@@ -125,15 +142,41 @@ def bench_batch(work: Path, n: int, jobs: int) -> tuple[float, dict] | None:
     if measured is None:
         return None
     wall, summary = measured
-    extract = wall - summary["assemble_seconds"]
+    assembly = summary["assemble_seconds"]
+    extract = wall - assembly
     sizes = {p.name: p.stat().st_size / 2**20 for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
     print(
         f"\nbatch: {n} text reports, --jobs {jobs}: {wall:.1f} s wall = {n / wall:.1f} reports/s end to end "
-        f"({extract:.1f} s extracting = {n / extract:.1f} reports/s, {summary['assemble_seconds']:.1f} s assembling the datasets); "
+        f"({extract:.1f} s extracting = {n / extract:.1f} reports/s, {assembly:.1f} s assembling the datasets); "
         f"reading the files alone: {read:.2f} s\n"
         f"  peak RSS of the largest process in the run: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB; dataset: {summary['dataset']}\n"
         f"  output sizes (MiB): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(sizes.items()))
     )
+    per_input = [p for folder in ("records", "rows") for p in (out / folder).iterdir()]
+    print(
+        f"  datasets by default ({', '.join(DEFAULT_DATASETS)}): {_kib([out / d for d in DEFAULT_DATASETS], n)}; "
+        f"the per-input files a re-run resumes from (records/, rows/): {_kib(per_input, n)}"
+    )
+    cpu, serial = summary["assemble_cpu_seconds"], summary["assemble_serial_cpu_seconds"]
+    per_report = cpu_per_report if cpu_per_report is not None else extract * jobs / n
+    workers = 16
+    projected_extract = n * per_report / workers
+    projected = serial + (cpu - serial) / workers
+    print(
+        f"  assembly: {100 * assembly / wall:.1f} % of the wall at --jobs {jobs}; {cpu:.2f} s CPU = "
+        f"{1000 * cpu / n:.2f} ms a report, {serial:.2f} s of it in the driver; at {workers} workers (projected "
+        f"from CPU time: extracting {1000 * per_report:.2f} ms a report{'' if cpu_per_report else ' (wall × jobs)'}, "
+        f"the driver's share serial, the parts' over {workers} workers): {projected_extract:.1f} s extracting + "
+        f"{projected:.2f} s assembling = {100 * projected / (projected_extract + projected):.1f} % of the wall"
+    )
+    asked = _batch_cli(folder, out, "--jobs", str(jobs), "--datasets", ",".join(DATASETS), fresh=False)
+    if asked is not None:
+        again, summary = asked
+        print(
+            f"  every dataset (--datasets {','.join(DATASETS)}), a re-run that only assembles: {again:.1f} s wall, "
+            f"{summary['assemble_seconds']:.1f} s assembling ({summary['assemble_cpu_seconds']:.2f} s CPU); "
+            + "; ".join(f"{d} {_kib([out / d], n)}" for d in DATASETS)
+        )
     return measured
 
 
@@ -158,6 +201,7 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
         processes.append(process)
         return process
 
+    file.unlink(missing_ok=True)  # an earlier run's file would send the workers to its dead scheduler
     try:
         start(["scheduler", *local, "--port", "0", "--scheduler-file", str(file)], "scheduler.log")
         started = [start(worker, f"worker{i}.log") for i in range(workers)]
@@ -177,7 +221,7 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
             process.wait()
 
 
-def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict]) -> None:
+def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict], cpu_per_report: float | None = None) -> None:
     """The batch just run on the local pool (`local`), again on a local Dask cluster of `jobs` one-thread workers.
 
     The difference is the engine's overhead (scheduling, chunking, the client); with the reports/s of
@@ -196,31 +240,48 @@ def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict]) -> No
     local_extract = local_wall - local_summary["assemble_seconds"]
     dask_extract = dask_wall - dask_summary["assemble_seconds"]
     per_input = (dask_extract - local_extract) / n
+    size = chunk_size(n, jobs)
     print(
         f"\nengine: {n} text reports, {jobs} workers: local pool {local_wall:.1f} s ({n / local_wall:.1f} reports/s), "
         f"Dask {dask_wall:.1f} s ({n / dask_wall:.1f} reports/s); "
-        f"Dask's overhead {100 * (dask_wall / local_wall - 1):+.0f} % "
-        f"= {1000 * per_input:+.2f} ms per report; the cluster took {up:.1f} s to start"
+        f"Dask's overhead {100 * (dask_wall / local_wall - 1):+.1f} % of the wall "
+        f"({100 * (dask_extract / local_extract - 1):+.1f} % of the extracting) = {1000 * per_input:+.2f} ms per report; "
+        f"tasks of {size} reports ({-(-n // size)} tasks, a sandbox kept per worker between them); "
+        f"the cluster took {up:.1f} s to start"
     )
-    cost_model(n / local_extract / jobs, max(per_input, 0.0), local_summary["assemble_seconds"] / n)
+    cpu, serial = local_summary["assemble_cpu_seconds"], local_summary["assemble_serial_cpu_seconds"]
+    # a core's rate from CPU time (the kinds table) where there is one: on a loaded machine wall time is not a core's
+    per_core = 1 / cpu_per_report if cpu_per_report else n / local_extract / jobs
+    cost_model(per_core, max(per_input, 0.0), serial / n, (cpu - serial) / n)
 
 
-def cost_model(per_core: float, overhead: float, assemble: float, cores: int = 16, reports: int = 1_000_000) -> None:
-    """Hours for `reports` on N machines of `cores` cores: the workers' share, plus the driver's serial assembly.
+def cost_model(
+    per_core: float, overhead: float, serial: float, parts: float, cores: int = 16, reports: int = 1_000_000
+) -> None:
+    """Hours for `reports` on N machines of `cores` cores: the workers' share, plus the driver's assembly.
 
     per_core: reports/s one core extracts; overhead: seconds per report the engine adds (spread over
-    the workers); assemble: seconds per report the driver spends writing the datasets (serial).
+    the workers); serial, parts: CPU seconds per report of the assembly in the driver's own process and
+    in its parts, which the driver runs over its own `cores` (the same at any number of machines).
     """
+    assembling = reports * (serial + parts / cores)
     print(
         f"\ncost model: {reports:,} text reports on N machines of {cores} cores ({per_core:.0f} reports/s per core, "
-        f"{1000 * overhead:.2f} ms engine overhead and {1000 * assemble:.2f} ms serial assembly per report):"
+        f"{1000 * overhead:.2f} ms engine overhead per report, assembly {1000 * serial:.3f} ms serial + "
+        f"{1000 * parts:.2f} ms in parts over {cores} cores per report, on the driver):"
     )
-    print("| machines | extracting | assembling | total | machine-hours |\n|---|---|---|---|---|")
+    print(
+        "| machines | extracting | assembling | total | assembly's share | machine-hours |\n|---|---|---|---|---|---|"
+    )
     for machines in (1, 2, 4, 8, 16, 32, 64):
         extracting = reports * (1 / per_core + overhead) / (machines * cores)
-        total = extracting + reports * assemble
-        cells = (extracting / 60, reports * assemble / 60, total / 60)
-        print(f"| {machines} | " + " | ".join(f"{c:.1f} min" for c in cells) + f" | {machines * total / 3600:.1f} |")
+        total = extracting + assembling
+        cells = (extracting / 60, assembling / 60, total / 60)
+        print(
+            f"| {machines} | "
+            + " | ".join(f"{c:.1f} min" for c in cells)
+            + f" | {100 * assembling / total:.0f} % | {machines * total / 3600:.1f} |"
+        )
 
 
 def panel_records(batch_out: Path, target: Path, n: int, years: int = 5) -> None:
@@ -229,7 +290,7 @@ def panel_records(batch_out: Path, target: Path, n: int, years: int = 5) -> None
     The generated batch is copies of a few reports under a few names; an index of 10,000 reports is
     measured on the shape a real panel has (many agencies, a few consecutive years each).
     """
-    records = (batch_out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    records = list(record_texts(batch_out))  # records/ of the batch: records.jsonl is not a default dataset
     with target.open("w", encoding="utf-8") as handle:
         for i in range(n):
             record = json.loads(records[i % len(records)])
@@ -304,12 +365,13 @@ def run(
             bench_hostile(work, hostile, jobs)
             return
         print(f"nianbao bench: {n} inputs of each kind, generated from the committed corpus/gold in {work}\n")
-        bench_kinds(work, kinds, n)
-        local = bench_batch(work, batch, jobs) if batch else None
+        measured = bench_kinds(work, kinds, n)
+        txt = measured.get("txt")
+        local = bench_batch(work, batch, jobs, txt and txt["cpu_s"] / txt["n"]) if batch else None
         if review and local is not None:
             bench_review(work, batch, review, jobs)
         if engine and local:
-            bench_engine(work, batch, jobs, local)
+            bench_engine(work, batch, jobs, local, txt and txt["cpu_s"] / txt["n"])
         if profile:
             profile_text(work, min(n, 200))
     finally:
@@ -361,11 +423,13 @@ def _echo_endpoint():
     return server, calls
 
 
-def _drill(command: list[str], env: dict | None, limit: float) -> tuple[subprocess.CompletedProcess | None, float]:
+def _drill(
+    command: list[str], env: dict | None, limit: float, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess | None, float]:
     started = time.perf_counter()
     try:
         return subprocess.run(
-            command, capture_output=True, text=True, errors="replace", env=env, timeout=limit
+            command, capture_output=True, text=True, errors="replace", env=env, timeout=limit, cwd=cwd
         ), time.perf_counter() - started
     except subprocess.TimeoutExpired:
         return None, time.perf_counter() - started
@@ -401,6 +465,110 @@ def dataset_figures(cases: dict, out: Path, stage: str) -> Counter:
     return figures
 
 
+PASSWORD = "nianbao-FAKE-pa55word"  # the password in the drill's credentialed input URL
+SECRET = "NIANBAO-FAKE-SECRET-LINE"  # a line of a file that a planted record names as its source
+RAW_ESCAPE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # a control character other than the line's end
+SECURITY_FIGURES = (
+    "raw escapes on stderr",
+    "formula cells in the datasets",
+    "path-bearing records: files written outside the site",
+    "path-bearing records: secrets published",
+    "planted cache rows: files deleted",
+    "credentialed URL: password on disk or on stderr",
+)
+
+
+def _page_server(folder: Path):
+    """A loopback HTTP server of `folder` (it takes any user and password)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def bench_security(work: Path, jobs: int, timeout: float) -> tuple[Counter, list]:
+    """Issue 20's classes that are more than a file: relative file names a spreadsheet would run (in every
+    dataset, cross_year.csv too), records naming paths given to `review`, a planted cache row, and an
+    input URL with a password. Returns the figures and the CLI runs (for tracebacks and escapes)."""
+    import csv
+    import sqlite3
+
+    from nianbao.eval.hostile import ESCAPE_NAME, FORMULA_NAME
+    from nianbao.eval.samples import CORPUS
+    from nianbao.model.cache import ResponseCache
+
+    base = work / "security"
+    shutil.rmtree(base, ignore_errors=True)
+    folder, out = base / "in", base / "out"
+    folder.mkdir(parents=True)
+    for year in (2021, 2022):  # one agency, two years: cross_year.csv has rows
+        shutil.copy(CORPUS / f"pingtan-{year}.txt", folder / f"{FORMULA_NAME}-pingtan-{year}.txt")
+    shutil.copy(CORPUS / "002_a80d00d8d16235a9.txt", folder / f"{ESCAPE_NAME}.txt")
+    (folder / f"{ESCAPE_NAME}-empty.txt").write_bytes(b"")
+    cli = [sys.executable, "-m", "nianbao.cli"]
+    figures: Counter = Counter()
+    runs = [
+        _drill([*cli, "extract", ".", "--out", str(out), "--jobs", str(jobs), "--mode", "rules"], None, 600, folder)
+    ]
+    runs.append(_drill([*cli, "extract", f"{ESCAPE_NAME}-empty.txt", "--mode", "rules"], None, 10 * timeout, folder))
+    for name in ("reports.csv", "cells.csv", "cross_year.csv"):
+        rows = csv.reader((out / name).read_text(encoding="utf-8-sig").splitlines())
+        figures["formula cells in the datasets"] += sum(1 for row in rows for c in row if c.startswith(("=", "+", "@")))
+
+    record = json.loads((out / "records.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    secret = base / "secret.txt"
+    secret.write_text((CORPUS / "pingtan-2022.txt").read_text(encoding="utf-8") + SECRET + "\n", encoding="utf-8")
+    planted = [
+        record | {"meta": record["meta"] | {"input_sha256": "../../../pwned"}},
+        record | {"source": str(secret), "meta": record["meta"] | {"input_sha256": None}},
+        record | {"source": "/proc/self/environ"},
+    ]
+    for n, item in enumerate(planted):
+        records = base / f"planted-{n}.jsonl"
+        records.write_text(json.dumps(item, ensure_ascii=False) + "\n", encoding="utf-8")
+        runs.append(_drill([*cli, "review", str(records), "-o", str(base / f"site-{n}" / "a" / "b")], None, 600))
+    figures["path-bearing records: files written outside the site"] = sum(1 for _ in work.rglob("pwned*"))
+    figures["path-bearing records: secrets published"] = sum(
+        1 for p in base.glob("site-*/**/*.html") if SECRET in p.read_text(encoding="utf-8")
+    )
+
+    victim, cache = base / "victim.txt", ResponseCache(base / "cache")
+    victim.write_text("kept")
+    raw = {"content": "{}", "tool_calls": None, "finish_reason": "stop", "usage": {}}
+    cache.put("planted", raw)
+    with sqlite3.connect(base / "cache" / "cache.db") as db:
+        db.execute("UPDATE Cache SET filename = ?", (str(victim),))
+    ResponseCache(base / "cache").put("planted", raw)  # an ordinary run rewriting the entry
+    runs.append(_drill([*cli, "cache", "clear", "--cache-dir", str(base / "cache")], None, 60))
+    figures["planted cache rows: files deleted"] = int(not victim.exists())
+
+    served = base / "served"
+    served.mkdir()
+    shutil.copy(CORPUS / "002_a80d00d8d16235a9.txt", served / "report.txt")
+    server = _page_server(served)
+    url = f"http://reader:{PASSWORD}@127.0.0.1:{server.server_address[1]}"
+    env = {**os.environ, "NIANBAO_STAGING": str(base / "staging")}  # staged copies inside the scan below
+    for args in (
+        ["extract", f"{url}/report.txt", "--out", str(base / "url-out"), "--mode", "rules"],
+        ["extract", f"{url}/report.txt", "--format", "csv", "-o", str(base / "url.csv"), "--mode", "rules"],
+        ["extract", f"{url}/missing.txt", "--mode", "rules"],
+        ["review", str(base / "url-out"), "-o", str(base / "url-site")],
+    ):
+        runs.append(_drill([*cli, *args], env, 600))
+    server.shutdown()
+    figures["credentialed URL: password on disk or on stderr"] = sum(
+        1 for p in base.rglob("*") if p.is_file() and PASSWORD.encode() in p.read_bytes()
+    ) + sum(1 for run, _ in runs if run is not None and PASSWORD in run.stderr + run.stdout)
+    return figures, runs
+
+
 def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     """`n` hostile inputs through the batch (then corrupted per-input files and a re-run), one of each kind
     through single-file mode, and a model-mode batch against an endpoint that echoes the API key.
@@ -418,6 +586,7 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     runs: list[tuple[subprocess.CompletedProcess | None, float]] = []
 
     batch = [*cli, str(folder), "--out", str(out), "--jobs", str(jobs), "--timeout", str(timeout)]
+    batch += ["--datasets", "cells.parquet,reports.csv,records.jsonl"]
     runs.append(_drill(batch, None, 3600))
     figures += dataset_figures(cases, out, "first run")
     for damaged in [*sorted((out / "rows").iterdir())[:10], *sorted((out / "records").iterdir())[10:20]]:
@@ -454,6 +623,10 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
         )
     )
     server.shutdown()
+    security, more = bench_security(work, jobs, timeout)
+    figures += security
+    runs += more
+    figures["raw escapes on stderr"] += sum(1 for run, _ in runs if run is not None and RAW_ESCAPE.search(run.stderr))
     figures["tracebacks"] += sum(1 for run, _ in runs if run is not None and "Traceback" in run.stderr)
     figures["hangs"] += sum(1 for run, _ in runs if run is None)
     figures["key on stderr"] += sum(1 for run, _ in runs if run is not None and FAKE_KEY in run.stderr + run.stdout)
@@ -462,7 +635,7 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
     seconds = sum(s for _, s in runs)
     print(
         f"\nhostile drill: {len(cases)} inputs ({len(BUILDERS)} kinds), --jobs {jobs}, --timeout {timeout:g}; {len(runs)} CLI runs "
-        f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests) in {seconds:.0f} s; "
+        f"(2 batches, {len(one_of_each)} single files, 1 model-mode batch against a key-echoing endpoint: {len(calls)} requests, {len(more)} runs of bench_security) in {seconds:.0f} s; "
         f"peak RSS of the largest process: {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB"
     )
     for name in (
@@ -474,6 +647,7 @@ def bench_hostile(work: Path, n: int, jobs: int, timeout: float = 20.0) -> dict:
         "formula cells in reports.csv",
         "key on stderr",
         "files holding the key",
+        *SECURITY_FIGURES,
     ):
         print(f"  {name}: {figures[name]}")
     return dict(figures)

@@ -19,7 +19,10 @@ from nianbao.commandline import (
     Mode,
     fail,
     model_settings,
+    say,
+    writable_dir,
 )
+from nianbao.ingest import path_text
 from nianbao.pipeline import Options
 
 app = typer.Typer()
@@ -171,6 +174,7 @@ def eval_command(
 
     if save_baseline and baseline is None:
         fail("--save-baseline needs --baseline PATH")
+    writable_dir(report.parent, f"--report {path_text(report)}")  # before minutes of work, not after
     try:
         base = evaluate.load_baseline(baseline, mode.value) if baseline and not save_baseline else None
         options = Options(
@@ -186,19 +190,22 @@ def eval_command(
     except evaluate.EvalError as exc:
         fail(str(exc))
     for line in result["bad_cases"]:
-        typer.echo(f"nianbao: error: {line}", err=True)
+        say(f"nianbao: error: {line}")
     if not result["records"]:
         fail(f"no cases to evaluate in {cases}")
     evaluate.print_terminal(result, Console())
-    json_path, md_path = evaluate.write_reports(result, report)
-    typer.echo(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}", err=True)
+    try:
+        json_path, md_path = evaluate.write_reports(result, report)
+    except OSError as exc:
+        fail(f"--report {path_text(report)}: cannot write: {exc.strerror or exc}")
+    say(f"wrote {json_path}, {md_path} and {md_path.with_suffix('.html')}")
     threshold = min_accuracy / 100 if min_accuracy and min_accuracy > 1 else min_accuracy
     reasons = evaluate.gate(result, threshold, base, replayed=replay is not None)
     if save_baseline and not reasons:
         evaluate.save_baseline(baseline, result)
-        typer.echo(f"saved the {mode.value} baseline in {baseline}", err=True)
+        say(f"saved the {mode.value} baseline in {baseline}")
     for reason in reasons:
-        typer.echo(f"nianbao: eval failed: {reason}", err=True)
+        say(f"nianbao: eval failed: {reason}")
     raise typer.Exit(1 if reasons else (EXIT_BAD_INPUT if result["bad_cases"] else 0))
 
 
@@ -233,6 +240,6 @@ def model_record(
     from nianbao.model.recordings import RecordingError
 
     try:
-        record(cases or [CORPUS], out, settings, lambda line: typer.echo(line, err=True), modes, reuse)
+        record(cases or [CORPUS], out, settings, say, modes, reuse)
     except RecordingError as exc:
         fail(str(exc))

@@ -14,6 +14,7 @@ import io
 import itertools
 import json
 import random
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -553,6 +554,124 @@ def template_2019(page: Page, rng: random.Random) -> Page:
     return page
 
 
+def _keyed_rows(table: Table) -> list[tuple[int, list[Td]]]:
+    return [(i, row) for i, row in enumerate(table.rows) if any(td.key for td in row)]
+
+
+def partly_labelled(page: Page, rng: random.Random) -> Page:
+    """Table 三 with some rows' labels apart from their numbers (§3.27, PDF→markdown/text): the label on a row
+    of its own above or below the bare row of numbers, sometimes wrapped into two fragments; the other rows
+    keep their label in their first cell. Group labels printed down the side are lost."""
+    table = _table3(page)
+    if not table:
+        return page
+    rows: list[list[Td]] = []
+    for row in table.rows:
+        if not any(td.key for td in row):
+            rows.append(row)
+            continue
+        label = next((td.text for td in reversed(row) if not td.is_value and td.rowspan == 1), "")
+        values = [td for td in row if td.is_value]
+        if not label or rng.random() < 0.5:
+            rows.append([Td(label), *values] if label else values)
+            continue
+        cut = rng.randrange(2, len(label)) if len(label) > 4 and rng.random() < 0.4 else len(label)
+        pieces = [[Td(label[:cut])], [Td(label[cut:])]] if cut < len(label) else [[Td(label)]]
+        rows += [values, *pieces] if rng.random() < 0.5 else [*pieces, values]
+    for row in rows:
+        for td in row:
+            td.rowspan = 1 if td.is_value or td.key else td.rowspan
+    table.rows = [[td for td in row if not (td.rowspan > 1 and not td.is_value)] or row for row in rows]
+    _trim_rowspans(table)
+    return page
+
+
+def broken_numbers(page: Page, rng: random.Random) -> Page:
+    """A cell's digits wrapped onto the next line (§3.32, one cell per line): 248 printed as 2 / 48, in one to
+    three cells of tables 三 and 四 (table 二 has no identity to join them by)."""
+    cells = [td for table in (_table3(page), _table4(page)) if table for row in table.rows for td in row]
+    long = [td for td in cells if td.is_value and td.key and td.text.isdigit() and len(td.text) > 1]
+    for td in rng.sample(long, min(len(long), rng.randint(1, 3))):
+        cut = rng.randrange(1, len(td.text))
+        td.text = td.text[:cut] + "\n" + td.text[cut:]
+    return page
+
+
+def _printed_count(text: str) -> int:
+    """A count as an earlier damage printed it (full-width digits, a zero marker)."""
+    digits = unicodedata.normalize("NFKC", text)
+    return int(digits) if digits.isdigit() else 0
+
+
+def collapsed_columns(page: Page, rng: random.Random) -> Page:
+    """Table 三 with its five 法人或其他组织 columns printed as one (§3.29), 总计 kept or not: the
+    sub-columns (and an unprinted 总计) are `not_on_page`; the printed sum is no gold cell."""
+    parts = [t for t in page.tables() if any((td.key or "").startswith("applications.") for r in t.rows for td in r)]
+    total = rng.random() < 0.7
+    gone: list[str] = []
+    for index, table in enumerate(parts):  # a table cut by page breaks: every part
+        header = [Td("申请人情况"), Td("自然人"), Td("法人或其他组织")] + ([Td("总计")] if total else [])
+        rows: list[list[Td]] = [header] if index == 0 else []
+        for _, row in _keyed_rows(table):
+            labels = [Td(td.text) for td in row if not td.is_value and td.rowspan == 1]
+            values = {td.key.rsplit(".", 1)[1]: td for td in row if td.key}
+            corp = [values[c] for c in T3_APPLICANT_COLUMNS[1:]]
+            gone += [td.key for td in corp] + ([] if total else [values["total"].key])
+            summed = Td(str(sum(_printed_count(td.text) for td in corp)), is_value=True)
+            rows.append(labels[-1:] + [values["natural_person"], summed] + ([values["total"]] if total else []))
+        table.rows = rows
+    page.gold.setdefault("not_on_page", []).extend(gone)
+    return page
+
+
+def t4_bare_rows(page: Page, rng: random.Random) -> Page:
+    """Table 四 as bare rows of numbers under 行政复议 / 行政诉讼 (§3.29): no result labels, one row a group."""
+    table = _table4(page)
+    if not table:
+        return page
+    values = {td.key: td for row in table.rows for td in row if td.key}
+    if len(values) != len(T4_GROUPS) * len(T4_COLUMNS):
+        return page  # already in another shape (§3.22)
+    groups = [[values[t4_key(g, c)] for c in T4_COLUMNS] for g in T4_GROUPS]
+    table.rows = [[Td("行政复议")], groups[0], [Td("行政诉讼")], groups[1], groups[2]]
+    return page
+
+
+T2_PROSE = (  # how reports state table 二's first rows in their prose (format.md §3.30)
+    "本年制发{name}{issued}件、废止{repealed}件，现行有效{in_force}件。",
+    "全年制发{name}{issued}件，废止{repealed}件。",
+    "对{name}进行了清理，废止{repealed}件。",
+)
+
+
+def cells_pulled_out(page: Page, rng: random.Random) -> Page:
+    """A table 二 cell printed as a number over a note ("5" / "（其中修订3件）") that the converter took out
+    of the table and printed above it (§3.28, text layouts); the prose states the row's figures or not.
+
+    Outside the suite's mix (`generate(..., extra_damage=cells_pulled_out)`): without the prose the
+    placement is undecidable (table 二 has no identity), so every such page is ambiguous by design."""
+    table = _table2(page)
+    if not table:
+        return page
+    rows = [
+        row
+        for row in table.rows
+        if any((td.key or "").startswith(("active.regulations.", "active.normative_docs.")) for td in row)
+    ]
+    if not rows:
+        return page
+    row = rng.choice(rows)
+    values = [td for td in row if td.is_value]
+    cell = rng.choice(values)
+    row.remove(cell)
+    page.blocks.insert(page.blocks.index(table), f"{cell.text}\n（其中修订{rng.randint(0, 9)}件）")
+    if rng.random() < 0.5:
+        name = "规章" if values[0].key.startswith("active.regulations.") else "行政规范性文件"
+        figures = {td.key.rsplit(".", 1)[1]: td.text for td in values}
+        page.blocks.insert(page.blocks.index(table), rng.choice(T2_PROSE).format(name=name, **figures))
+    return page
+
+
 DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this order
     "template_2019": template_2019,
     "fragment": fragment,
@@ -566,12 +685,38 @@ DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this
     "zero_markers": zero_markers,
     "fullwidth": fullwidth,
     "page_furniture": page_furniture,
+    "partly_labelled": partly_labelled,
+    "broken_numbers": broken_numbers,
+    "collapsed_columns": collapsed_columns,
+    "t4_bare_rows": t4_bare_rows,
+}
+
+# the layouts a kind occurs in (the converters that make it), and the kinds that reshape the same table
+KIND_LAYOUTS = {
+    "partly_labelled": ("tsv", "markdown", "html", "pdf", "docx"),
+    "broken_numbers": ("lines",),
+    "collapsed_columns": ("lines", "tsv", "markdown", "html", "pdf", "docx"),
+    "t4_bare_rows": ("lines", "tsv", "markdown", "html", "pdf", "docx"),  # a glued page has no rows
+}
+KIND_RATES = {
+    "broken_numbers": 0.6,
+    "partly_labelled": 0.2,
+    "collapsed_columns": 0.2,
+    "t4_bare_rows": 0.2,
+}
+KIND_CONFLICTS = {
+    "partly_labelled": {"template_2019", "fragment", "orphan_labels", "extra_value"},
+    "broken_numbers": {"template_2019", "t4_shapes", "extra_value"},
+    "collapsed_columns": {"template_2019", "orphan_labels", "extra_value", "partly_labelled", "cut_headers"},
+    "t4_bare_rows": {"t4_shapes", "extra_value"},
 }
 
 
 # the layout classes of format.md §3.21–25 and the 2019 template: rarer in a generated suite, where pages
 # combine several kinds
-LAYOUT_CLASSES = frozenset({"template_2019", "fragment", "t2_outside", "t4_shapes", "orphan_labels", "page_furniture"})
+LAYOUT_CLASSES = frozenset(
+    {"template_2019", "fragment", "t2_outside", "t4_shapes", "orphan_labels", "page_furniture", *KIND_CONFLICTS}
+)
 
 
 # ---------------------------------------------------------------- layouts (page → file)
@@ -899,7 +1044,14 @@ def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...]
         damages = tuple(k for k in DAMAGES if k not in LAYOUT_CLASSES and rng.random() < 0.3)
         # the layout classes from a stream of their own: a page without one is the page this seed always made
         classes = random.Random(f"{seed}:{index}:classes")
-        damages = tuple(k for k in DAMAGES if k in damages or (k in LAYOUT_CLASSES and classes.random() < 0.15))
+        damages = tuple(
+            k for k in DAMAGES if k in damages or (k in LAYOUT_CLASSES and classes.random() < KIND_RATES.get(k, 0.15))
+        )
+        damages = tuple(
+            k
+            for k in damages
+            if layout in KIND_LAYOUTS.get(k, (layout,)) and not KIND_CONFLICTS.get(k, set()) & set(damages)
+        )
         source_error = rng.random() < 0.15
         name = f"{index:04d}-{layout}-" + ("+".join(damages + (("source_error",) if source_error else ())) or "clean")
         case = generate(rng, layout, damages, rng.choice(PROFILES), source_error, name)

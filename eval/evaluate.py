@@ -13,6 +13,7 @@ import signal
 import tempfile
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack, contextmanager
@@ -42,6 +43,7 @@ BASELINE_FIGURES = ("accuracy", "nonzero_accuracy", "exact_rate")
 # answers, takes these below their baseline even where the parser alone gets every cell right.
 MODEL_FIGURES = ("attempts", "cells_from_model", "model_parser_agreements")
 GENERATED = "generated"
+META_FIELDS = ("agency_name", "report_year")  # scored beside the cells (gold-format.md "A gold file": meta)
 
 
 class EvalError(Exception):
@@ -134,6 +136,7 @@ class RecordScore:
     error: str = ""  # why no record was extracted (unreadable input, time limit)
     open_input: bool = False  # the gold says the input alone does not give every cell (not_on_page, undetermined)
     kinds: tuple[str, ...] = ()  # a generated case's layout and damage kinds
+    meta: dict[str, dict] = field(default_factory=dict)  # field → {gold, got, ok}; empty without gold meta
 
     @property
     def wrong(self) -> list[CellResult]:
@@ -180,8 +183,9 @@ def score_record(
     not_on_page: Iterable[str] = (),
     undetermined: Iterable[str] = (),
     kinds: Iterable[str] = (),
+    gold_meta: Mapping | None = None,
 ) -> RecordScore:
-    """Compare every gold key (only those: a fragment's gold lists what its page has).
+    """Compare every gold key (only those: a fragment's gold lists what its page has), and the gold meta.
 
     A `not_on_page` key is scored as gold null (a value there is invented); an `undetermined` key is
     right as null or as the labeller's reading in `gold` (gold-format.md "A gold file").
@@ -220,7 +224,28 @@ def score_record(
         error=error,
         open_input=bool(not_on_page or undetermined),
         kinds=tuple(kinds),
+        meta=score_meta(gold_meta, report) if gold_meta is not None else {},
     )
+
+
+def _name(text: str) -> str:
+    """A name as compared: NFKC, no whitespace (a letter-spaced title names the same body)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def score_meta(gold: Mapping, report: Report) -> dict[str, dict]:
+    """Agency and year against the gold meta: the agency right as the gold name or any alias the page
+    prints; on a page that names neither (`meta_not_on_page`) only null is right."""
+    absent = bool(gold.get("meta_not_on_page"))
+    wanted_agency = None if absent else gold.get("agency_name")
+    wanted_year = None if absent else gold.get("report_year")
+    got_agency, got_year = report.meta.agency_name, report.meta.report_year
+    names = {_name(n) for n in [wanted_agency, *gold.get("agency_aliases", [])] if n}
+    agency_ok = got_agency is None if wanted_agency is None else got_agency is not None and _name(got_agency) in names
+    return {
+        "agency_name": {"gold": wanted_agency, "got": got_agency, "ok": agency_ok},
+        "report_year": {"gold": wanted_year, "got": got_year, "ok": got_year == wanted_year},
+    }
 
 
 def _magnitude(cell: CellResult) -> Decimal:
@@ -259,6 +284,7 @@ def record_json(r: RecordScore) -> dict:
         "wall_s": round(r.wall_s, 3),
         "error": r.error,
         "kinds": list(r.kinds),
+        "meta": r.meta,
         "wrong": [c.as_json() for c in r.wrong],
     }
 
@@ -302,6 +328,18 @@ def summarise(records: list[RecordScore]) -> dict:
         "max_answers_per_report": max(asked, default=0),
         "wall_s": round(sum(r.wall_s for r in records), 3),
         "not_extracted": [f"{r.case}: {r.error}" for r in records if r.error],
+        "meta": {
+            name: Ratio(
+                sum(1 for r in records if r.meta and r.meta[name]["ok"]), sum(1 for r in records if r.meta)
+            ).as_json()
+            for name in META_FIELDS
+        },
+        "meta_wrong": [
+            f"{r.input}: {name} {r.meta[name]['got']!r} (gold {r.meta[name]['gold']!r})"
+            for r in records
+            for name in META_FIELDS
+            if r.meta and not r.meta[name]["ok"]
+        ],
         "worst_cells": worst_cells(records),
         "kinds": per_kind(records),
     }
@@ -338,6 +376,9 @@ def baseline_entry(result: dict) -> dict:
         "silent_errors": summary["silent_errors"],
         "verified": summary["verdicts"].get(Verdict.verified.value, 0),
     }
+    for name in META_FIELDS:  # cases with gold meta: agency and year right
+        if summary.get("meta", {}).get(name, {}).get("total"):
+            entry[f"meta_{name}"] = summary["meta"][name]["rate"]
     if summary.get("kinds"):  # a generated suite: each layout and damage kind holds its own accuracy
         entry["kinds"] = {kind: k["accuracy"]["rate"] for kind, k in summary["kinds"].items()}
     if result["mode"] != "rules":
@@ -379,6 +420,12 @@ def gate(
         now, then = summary[name]["rate"] or 0.0, baseline.get(name)
         if then is not None and now < then - 1e-9:
             reasons.append(f"{name} {now:.2%} is below the baseline's {then:.2%}")
+    for name in META_FIELDS:
+        then = baseline.get(f"meta_{name}")
+        now = summary.get("meta", {}).get(name, {}).get("rate") or 0.0
+        if then is not None and now < then - 1e-9:
+            wrong = "; ".join(w for w in summary.get("meta_wrong", []) if f": {name} " in w)[:300]
+            reasons.append(f"meta {name} {now:.2%} is below the baseline's {then:.2%} ({wrong})")
     for kind, then in baseline.get("kinds", {}).items():
         now = summary.get("kinds", {}).get(kind, {}).get("accuracy", {}).get("rate") or 0.0
         if then is not None and now < then - 1e-9:
@@ -428,6 +475,7 @@ class Case:
     not_on_page: tuple[str, ...] = ()
     undetermined: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    meta: dict | None = None  # the gold meta (agency_name, report_year, agency_aliases, meta_not_on_page)
 
 
 def case_name(path: Path) -> str:
@@ -511,8 +559,31 @@ def load_case(path: Path, inputs: Path | None = None) -> Case | None:
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         raise EvalError('"kinds" must be a list of layout and damage kind names')
     found = tuple(_find_input(n, path.parent, inputs) for n in names)
-    marks = (not_on_page, undetermined, tuple(kinds))
+    marks = (not_on_page, undetermined, tuple(kinds), _gold_meta(data))
     return Case(case_name(path), path, found, dict(cells), tuple(source_errors), *marks)
+
+
+def _gold_meta(data: dict) -> dict | None:
+    """The case's gold meta, checked: agency_name a string or null, report_year an integer or null,
+    agency_aliases a list of strings, meta_not_on_page true or false. None without a `meta` object."""
+    meta = data.get("meta")
+    if meta is None:
+        return None
+    if not isinstance(meta, dict):
+        raise EvalError('"meta" must be an object (agency_name, report_year, agency_aliases, meta_not_on_page)')
+    if not isinstance(meta.get("agency_name"), str | None):
+        raise EvalError('"meta.agency_name" must be a string or null')
+    year = meta.get("report_year")
+    if year is not None and (type(year) is not int or not 1990 <= year <= 2100):
+        raise EvalError('"meta.report_year" must be a year (an integer) or null')
+    aliases = meta.get("agency_aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+        raise EvalError('"meta.agency_aliases" must be a list of names')
+    if not isinstance(meta.get("meta_not_on_page", False), bool):
+        raise EvalError('"meta.meta_not_on_page" must be true or false')
+    if meta.get("meta_not_on_page") and (meta.get("agency_name") or year):
+        raise EvalError('"meta.meta_not_on_page" is true but the gold names an agency or a year')
+    return meta
 
 
 def _key_list(data: dict, name: str) -> tuple[str, ...]:
@@ -576,7 +647,12 @@ def run_case(case: Case, options, timeout: float | None = None, reports: list | 
             error = str(exc)
             report = Report(source=str(path), verdict=Verdict.failed, verdict_reason=error)
         elapsed = time.perf_counter() - started
-        marks = {"not_on_page": case.not_on_page, "undetermined": case.undetermined, "kinds": case.kinds}
+        marks = {
+            "not_on_page": case.not_on_page,
+            "undetermined": case.undetermined,
+            "kinds": case.kinds,
+            "gold_meta": case.meta,
+        }
         score = score_record(case.name, path.name, case.cells, report, case.source_errors, elapsed, error, **marks)
         records.append(score)
         if reports is not None:
@@ -654,6 +730,8 @@ def headline(summary: dict) -> list[str]:
         f"parser/model agreements {summary['model_parser_agreements']}",
         f"model calls {summary['model_calls']} · reprompts {summary['reprompts']} · tokens {summary['tokens_in']} in / {summary['tokens_out']} out · cache hits {summary['cache_hits']} · wall {summary['wall_s']:.1f} s",
     ]
+    if summary["meta"]["agency_name"]["total"]:
+        lines.append(f"meta: agency {pct(summary['meta']['agency_name'])} · year {pct(summary['meta']['report_year'])}")
     if summary["not_extracted"]:
         lines.append(f"not extracted: {len(summary['not_extracted'])} inputs (unreadable or over the time limit)")
     return (
@@ -662,6 +740,7 @@ def headline(summary: dict) -> list[str]:
         + [f"  missed source error {m}" for m in src["missed"]]
         + [f"  spurious source error {s}" for s in src["spurious"]]
         + [f"  not extracted {n}" for n in summary["not_extracted"]]
+        + [f"  wrong meta {w}" for w in summary["meta_wrong"]]
     )
 
 

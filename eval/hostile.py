@@ -7,6 +7,7 @@ distinct files (distinct content hashes) of every kind; nothing here is committe
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import random
@@ -164,13 +165,14 @@ def encrypted_pdf(i: int = 0) -> bytes:
     return buffer.getvalue()
 
 
-def bare_pdf(content: bytes, raw_length: int | None = None) -> bytes:
-    """A one-page PDF whose page content is `content`, already Flate-compressed, written by hand."""
+def bare_pdf(content: bytes, extra: bytes = b"") -> bytes:
+    """A one-page PDF whose page content is `content`, already Flate-compressed, written by hand;
+    `extra` goes into the content stream's dictionary."""
     objects = [
         b"<</Type/Catalog/Pages 2 0 R>>",
         b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
         b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R>>",
-        b"<</Length %d/Filter/FlateDecode>>stream\n" % len(content) + content + b"\nendstream",
+        b"<</Length %d/Filter/FlateDecode%s>>stream\n" % (len(content), extra) + content + b"\nendstream",
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -206,6 +208,24 @@ def inflate_bomb(i: int = 0, gib: int = 2) -> bytes:
 def operator_bomb(i: int = 0, operators: int = 3_000_000) -> bytes:
     """A PDF of a few dozen KB whose page draws `operators` line segments: minutes of pdfminer's time."""
     return bare_pdf(_deflate(b"%d 0 m 1 1 l S\n" % i * 10_000, operators // 10_000))
+
+
+def pixel_bomb(kind: str = "png", i: int = 0, side: int = 30_000) -> bytes:
+    """A PNG or JPEG of a few hundred bytes whose header claims `side + i` × `side` pixels (900 million):
+    decoding it would take gigabytes; the header alone must be enough to refuse it."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, "PNG" if kind == "png" else "JPEG")
+    data = bytearray(buffer.getvalue())
+    size = (side + i).to_bytes(4, "big") + side.to_bytes(4, "big")
+    if kind == "png":  # IHDR: width, height, then the chunk's CRC
+        data[16:24] = size
+        data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    else:  # SOF0: FFC0, length, precision, height, width (two bytes each)
+        at = data.index(b"\xff\xc0") + 5
+        data[at : at + 4] = (side & 0xFFFF).to_bytes(2, "big") + ((side + i) & 0xFFFF).to_bytes(2, "big")
+    return bytes(data)
 
 
 def _pages_bomb(i: int) -> bytes:
@@ -299,7 +319,37 @@ NEW_BUILDERS: dict[str, Callable[[int], Case]] = {
     "operator_bomb": lambda i: Case(f"operators-{i}.pdf", operator_bomb(i), error="timed out"),
 }
 BUILDERS.update(NEW_BUILDERS)
-HEAVY = {"big", "zip_bomb", "pages_bomb", "inflate_bomb", "operator_bomb", "megabyte_cell"}  # made once per drill
+
+# ---------------------------------------------------------------- issue 20: names, image streams, pixels
+
+FORMULA_NAME = "=1+2+cmd|'calc'!A0"  # what a spreadsheet would run, as the start of a file name
+ESCAPE_NAME = (
+    "esc\x1b[2J\x1b]52;c;aGk=\x07\nnianbao: fake line"  # clears the screen, writes the clipboard, fakes a line
+)
+
+
+def image_stream_bomb(i: int = 0, gib: int = 1) -> bytes:
+    """inflate_bomb whose content stream says `/Subtype /Image`: it must count toward the cap all the same."""
+    return bare_pdf(_deflate(b"%d" % i + b" " * 2**20, gib * 1024), extra=b"/Subtype/Image")
+
+
+def _security_builders() -> dict[str, Callable[[int], Case]]:
+    """File names a spreadsheet runs or a terminal obeys (their pages distinct from every other kind's),
+    and bombs a stream's or an image's header hides.
+    The pixel bombs are refused by the OCR reader, so they are made where the ocr extra is installed."""
+    builders: dict[str, Callable[[int], Case]] = {
+        "formula_name": lambda i: Case(f"{FORMULA_NAME}-{i}.txt", _text(1000 + i).encode(), verdict="verified"),
+        "escape_name": lambda i: Case(f"{ESCAPE_NAME}-{i}.txt", _text(2000 + i).encode(), verdict="verified"),
+        "image_stream_bomb": lambda i: Case(f"image-stream-{i}.pdf", image_stream_bomb(i), error="inflate"),
+    }
+    if importlib.util.find_spec("rapidocr_onnxruntime") is not None:
+        builders["png_bomb"] = lambda i: Case(f"pixels-{i}.png", pixel_bomb("png", i), error="pixels")
+        builders["jpeg_bomb"] = lambda i: Case(f"pixels-{i}.jpg", pixel_bomb("jpeg", i), error="pixels")
+    return builders
+
+
+BUILDERS.update(_security_builders())
+HEAVY = {"big", "zip_bomb", "pages_bomb", "inflate_bomb", "operator_bomb", "megabyte_cell", "image_stream_bomb"}
 
 
 def write_hostile(out: Path, n: int) -> list[tuple[Path, Case]]:

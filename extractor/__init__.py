@@ -21,9 +21,26 @@ from nianbao.schemas.record import Cell, Report, Verdict
 __all__ = ["Cell", "IngestError", "Options", "Report", "Verdict", "extract", "run_checks"]
 
 
-def extract(source: str | Path, options: Options = Options()) -> Report:
-    """One report's record. A `Path`, or a one-line `str` naming an existing file, is read as that file
-    (its format sniffed from its bytes); any other `str` is taken as the page's text."""
-    if isinstance(source, Path) or ("\n" not in source and Path(source).is_file()):
+PATH_MAX = 4096  # bytes: no file name is longer (Linux's PATH_MAX)
+
+
+def extract(source: str | bytes | Path, options: Options = Options()) -> Report:
+    """One report's record, from a file or from the page itself. What `source` is, by its type:
+
+    - `Path`: a file, its format sniffed from its bytes;
+    - `bytes`: the page's own bytes (text in any encoding nianbao reads, HTML, PDF, DOCX, an image); the
+      record's source is `<bytes>`;
+    - `str`: a file name when it is one line of at most 4,096 bytes (PATH_MAX) that does not start with
+      `<`; any other `str` (a page has lines; one-line HTML starts with `<`) is the page's text, source `<text>`.
+
+    A file that is missing, a folder or unreadable, and a page that cannot be read, raise IngestError
+    with a one-line message: a name is never read as the page, nor a page as a name."""
+    if isinstance(source, bytes):
+        return extract_document(ingest_bytes(source, ""), "<bytes>", options)
+    if isinstance(source, Path) or _file_name(source):
         return extract_path(source, options)
     return extract_document(ingest_bytes(source.encode("utf-8"), "text"), "<text>", options)
+
+
+def _file_name(text: str) -> bool:
+    return "\n" not in text and not text.startswith("<") and len(text.encode("utf-8", "surrogateescape")) <= PATH_MAX

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from nianbao.check import run_checks
 from nianbao.ingest import Document
-from nianbao.meta import extract_meta
+from nianbao.meta import extract_meta, report_titles
 from nianbao.parse import ParsedTables
 from nianbao.schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_2019_KEYS, T2_KEYS, T3_COLUMNS, t3_key
 from nianbao.schemas.record import Cell, Provenance, Report, Verdict
@@ -79,14 +79,29 @@ def build_report(
     warnings: list[str],
 ) -> Report:
     """A record from cells: meta, checks and verdict recomputed from scratch."""
-    meta = extract_meta(doc.text, parsed.template if parsed else "unknown")
+    meta = extract_meta(doc.text, parsed.template if parsed else "unknown", doc.properties)
     meta = meta.model_copy(update={"input_name": doc.name, "input_format": doc.format, "input_sha256": doc.sha256})
+    several = report_titles(doc.text)
+    if len(several) > 1:  # no record for the first report alone: neither its name nor its tables stand for the page
+        meta = meta.model_copy(update={"agency_name": None, "report_year": None, "scope": None, "provenance": {}})
+        cells = {key: Cell(flags=["not_found"]) for key in cells}
     report = Report(source=source, meta=meta, provenance=provenance, warnings=[*doc.warnings, *warnings]).with_cells(
         cells
     )
     report.checks = run_checks(report.cells, doc.text)
     report.warnings += [c.message for c in report.checks if c.severity == "soft" and c.status == "fail"]
     report.verdict, report.verdict_reason = decide(report, parsed, doc.text)
+    if len(several) > 1:
+        named = ", ".join(f"{year} {agency or 'an unnamed agency'}" for _, agency, year in several)
+        report.verdict = Verdict.failed
+        report.verdict_reason = (
+            f"the page holds {len(several)} reports ({named}): no record is made for one of them alone; "
+            "give each report its own file (a crawl file's rows are split by report)"
+        )
+    if report.verdict == Verdict.failed and not any(c.value is not None or c.candidates for c in report.cells.values()):
+        # no report here: 200 'not found' cells and 42 uncheckable identities would only repeat the verdict
+        report = report.with_cells({})
+        report.checks = []
     if doc.warnings and report.verdict != Verdict.verified:  # the page was not read whole: say so before blaming it
         report.verdict_reason = "; ".join([*doc.warnings, report.verdict_reason])
     return report

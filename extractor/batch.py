@@ -4,8 +4,9 @@ Layout of OUTDIR:
   records/<sha256>.json   one record per input content, written atomically the moment it is done
   rows/<sha256>.json      its rows of reports.csv and cells.csv, rendered by the worker (written first)
   errors/<sha256>.json    the one-line reason of an input that could not be extracted
-  records.jsonl, reports.csv, cells.csv, cells.parquet, cross_year.csv, errors.jsonl, summary.json
-                          assembled at the end from the per-input files, each atomically
+  cells.parquet, reports.csv (and on request cells.csv, records.jsonl, records.jsonl.gz: BatchOptions.datasets),
+  cross_year.csv, errors.jsonl, summary.json
+                          assembled at the end from the per-input files, each atomically (nianbao.datasets)
 
 A re-run hashes its inputs and skips every content whose record (or error) already exists, so a run
 killed at any point loses at most the inputs in flight. Per-input files skip the fsync (it cost as
@@ -36,10 +37,11 @@ from pathlib import Path
 
 from nianbao.children import die_with
 from nianbao.corrections import applied
-from nianbao.datasets import dataset_rows, parquet_available, write_datasets
+from nianbao.datasets import DATASETS, DEFAULT_DATASETS, dataset_rows, parquet_available, read_rows, write_datasets
 from nianbao.ingest import IngestError, path_text
 from nianbao.output import atomic_write
 from nianbao.pipeline import Options, extract_path
+from nianbao.records import slim
 from nianbao.schemas.record import Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
@@ -59,6 +61,7 @@ class BatchOptions:
     retry_errors: bool = False  # re-run inputs that failed before instead of skipping them
     progress: bool = True
     runner: Callable | None = None  # where inputs run: None is this machine's pool (run_pool); or extractor/engine.py
+    datasets: tuple[str, ...] = DEFAULT_DATASETS  # the dataset files to assemble (nianbao.datasets.DATASETS)
 
     @property
     def workers(self) -> int:
@@ -69,7 +72,8 @@ class BatchOptions:
 class Task:
     path: str
     sha256: str
-    source: str | None = None  # what the record calls the input, when `path` is a staged copy of a URL
+    source: str | None = None  # what the record calls the input, when `path` is a staged copy (a URL, a crawl row)
+    properties: dict | None = None  # what a crawl file's row says of its page (nianbao.crawl)
 
 
 @dataclass
@@ -83,9 +87,12 @@ class BatchResult:
     run_counts: Counter = field(default_factory=Counter)  # this run: verdicts and errors
     dataset_counts: Counter = field(default_factory=Counter)  # the whole dataset
     errors: int = 0  # lines in errors.jsonl
-    parquet: bool = False
+    parquet: bool = False  # pyarrow is there to write Parquet
+    datasets: list[str] = field(default_factory=list)  # the dataset files written
     seconds: float = 0.0
     assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
+    assemble_cpu_seconds: float = 0.0  # the CPU time that took, in this process and the assembling workers
+    assemble_serial_cpu_seconds: float = 0.0  # of which in this process: the part that does not spread over workers
     cross_year: dict = field(default_factory=dict)  # the cross-year checks' summary (crossyear.summarise)
 
     @property
@@ -109,7 +116,7 @@ def _call(fn: Callable, item) -> tuple[bool, object]:
 
 
 def crash_reason(exc: BaseException) -> str:
-    """'internal error: KeyError: 'x' at extractor/parse.py:123 in read_row' — the innermost nianbao frame."""
+    """'internal error: KeyError: 'x' at extractor/parse/readings.py:123 in read_row' — the innermost nianbao frame."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/extractor/" in f.filename or "/schemas/" in f.filename] or frames
     where = ""
@@ -154,16 +161,20 @@ def _death_reason(exitcode: int | None, timeout: float) -> str:
     return f"worker died (exit code {exitcode})"
 
 
-def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Iterator[tuple[object, bool, object]]:
+def run_pool(
+    fn: Callable, items: Iterable, workers: int, timeout: float, keep: list | None = None
+) -> Iterator[tuple[object, bool, object]]:
     """Yield (item, ok, value or reason) for each item, in completion order, at most `workers` at a time.
 
     `fn` must be picklable (a module-level function or a partial of one). A worker that dies — killed
-    by its time limit, the kernel or a crash — costs only its own item.
+    by its time limit, the kernel or a crash — costs only its own item. `keep`: idle workers (for this
+    same `fn`) taken from and left in this list rather than killed at the end, so that the next call
+    skips the start and the first-use setup of a worker.
     """
     ctx = multiprocessing.get_context("forkserver")  # fork is unsafe beside the progress bar's thread
     ctx.set_forkserver_preload(["nianbao.pipeline"])
     queue = deque(items)
-    idle: list[tuple[multiprocessing.Process, Connection]] = []
+    idle: list[tuple[multiprocessing.Process, Connection]] = keep if keep is not None else []
     busy: dict[Connection, tuple[multiprocessing.Process, object]] = {}
 
     def spawn() -> tuple[multiprocessing.Process, Connection]:
@@ -198,7 +209,7 @@ def run_pool(fn: Callable, items: Iterable, workers: int, timeout: float) -> Ite
                     ok, value = False, _death_reason(process.exitcode, timeout)
                 yield item, ok, value
     finally:
-        for process, conn in [*idle, *((p, c) for c, (p, _) in busy.items())]:
+        for process, conn in [*(idle if keep is None else ()), *((p, c) for c, (p, _) in busy.items())]:
             process.kill()
             process.join()
             conn.close()
@@ -226,10 +237,10 @@ def extract_one(task: Task, out: str, options: Options) -> str:
     An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
     if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
-        return json.loads(rows_path(Path(out), task.sha256).read_bytes())["verdict"]
-    report = extract_path(task.path, options, task.source)
+        return read_rows(rows_path(Path(out), task.sha256).read_bytes())[0]["verdict"]
+    report = extract_path(task.path, options, task.source, task.properties)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
-    atomic_write(record_path(Path(out), task.sha256), report.model_dump_json(), durable=False)
+    atomic_write(record_path(Path(out), task.sha256), json.dumps(slim(report), ensure_ascii=False), durable=False)
     return report.verdict.value
 
 
@@ -299,15 +310,14 @@ def done(out: Path, sha256: str, corrections: str | None = None) -> bool:
     hand, means the input is redone rather than its bytes copied into the datasets (or crashing them).
     So is a record made with other corrections than `corrections` (their digest; None: none)."""
     try:
-        rows = json.loads(rows_path(out, sha256).read_bytes())
+        rows = read_rows(rows_path(out, sha256).read_bytes())
         record = json.loads(record_path(out, sha256).read_bytes())
     except (OSError, ValueError):
         return False
     return (
-        isinstance(rows, dict)
-        and all(isinstance(rows.get(k), str) for k in ("verdict", "wide", "cells"))
+        rows is not None
         and isinstance(record, dict)
-        and record.get("verdict") == rows["verdict"]
+        and record.get("verdict") == rows[0]["verdict"]
         and (record.get("provenance") or {}).get("corrections_sha256") == corrections
     )
 
@@ -334,16 +344,22 @@ def run_batch(
     options: BatchOptions = BatchOptions(),
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
     names: dict[Path, str] | None = None,
+    properties: dict[Path, dict] | None = None,
 ) -> BatchResult:
     """Extract every input into OUTDIR, skipping what an earlier run finished, then assemble the datasets.
 
-    `names`: what records and errors call an input whose file is a staged copy (its URL)."""
-    names = names or {}
+    `names`: what records and errors call an input whose file is a staged copy (its URL, a crawl file's
+    row); `properties`: what a crawl file's row says of its page."""
+    names, properties = names or {}, properties or {}
     started = time.perf_counter()
     lock = _lock(out)
     try:
         _remove_stale_temporaries(out)
         result = BatchResult(parquet=parquet_available())
+        written = options.datasets
+        if "cells.parquet" in written and not result.parquet:  # the cells are never lost for a missing library
+            written = tuple(dict.fromkeys("cells.csv" if n == "cells.parquet" else n for n in written))
+        result.datasets = list(written)
         inside_out = out.resolve()
         files = [f for f in files if inside_out not in f.resolve().parents]  # never read our own output
         result.inputs = len(files)
@@ -366,7 +382,7 @@ def run_batch(
             ):
                 result.skipped += 1
             else:
-                todo.append(Task(str(path), sha, names.get(path)))
+                todo.append(Task(str(path), sha, names.get(path), properties.get(path)))
 
         work = partial(extract_one, out=str(out), options=options.extract)
         with _progress(options.progress and bool(todo)) as progress:
@@ -388,16 +404,18 @@ def run_batch(
                     )
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
 
-        assembling = time.perf_counter()
-        assemble(out, order, result)
+        assembling, cpu = time.perf_counter(), time.process_time()
+        assemble(out, order, result, written, options.jobs)
         result.assemble_seconds = time.perf_counter() - assembling
+        result.assemble_serial_cpu_seconds = time.process_time() - cpu
+        result.assemble_cpu_seconds += result.assemble_serial_cpu_seconds
         result.seconds = time.perf_counter() - started
         _write_summary(out, result)
     finally:
         lock.close()
-    if not result.parquet:
+    if "cells.parquet" in options.datasets and not result.parquet:
         log(
-            "nianbao: note: pyarrow is not installed, so cells.parquet was skipped (pip install pyarrow, or the project's parquet extra: pip install '.[parquet]')"
+            "nianbao: note: pyarrow is not installed, so cells.parquet was skipped: cells.csv holds the cells (pip install pyarrow)"
         )
     errors = f"; the errors are listed in {path_text(out / 'errors.jsonl')}" if result.errors else ""
     log(
@@ -417,25 +435,34 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "dataset": dict(result.dataset_counts),
         "errors": result.errors,
         "parquet": result.parquet,
+        "datasets": result.datasets,
         "seconds": round(result.seconds, 3),
         "assemble_seconds": round(result.assemble_seconds, 3),
+        "assemble_cpu_seconds": round(result.assemble_cpu_seconds, 3),
+        "assemble_serial_cpu_seconds": round(result.assemble_serial_cpu_seconds, 3),
         "cross_year": result.cross_year,
     }
     atomic_write(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
-def assemble(out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult) -> None:
+def assemble(
+    out: Path, order: list[tuple[str, str | None, str | None]], result: BatchResult, names: tuple[str, ...], jobs: int
+) -> None:
     """The datasets and errors.jsonl for this run's inputs, in input order, from the per-input files."""
     finished: list[tuple[Path, Path]] = []
     errors: list[dict] = []
     for path, sha, reason in order:
         if sha is None:
             errors.append({"path": path, "sha256": None, "reason": reason})
-        elif saved(record_path(out, sha)) and saved(rows_path(out, sha)):  # checked whole by `done` before the run
-            finished.append((record_path(out, sha), rows_path(out, sha)))
+        elif saved(record := record_path(out, sha)) and saved(rows := rows_path(out, sha)):  # checked by `done`
+            finished.append((record, rows))
         elif (error := saved_error(out, sha)) is not None:
             errors.append(error | {"path": path})
     atomic_write(out / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
-    result.dataset_counts, result.cross_year = write_datasets(out, finished, result.parquet)
+    result.dataset_counts, result.cross_year, result.assemble_cpu_seconds = write_datasets(
+        out, finished, names, jobs, run_pool
+    )
+    for name in set(DATASETS) - set(names):  # an earlier run's file would no longer match the records
+        (out / name).unlink(missing_ok=True)
     result.errors = len(errors)
     result.dataset_counts["error"] = len(errors)

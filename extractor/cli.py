@@ -8,12 +8,14 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from enum import Enum
 from functools import partial
 from pathlib import Path
 
 import click
 import typer
+from nianbao import crawl
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
 from nianbao.commandline import (
     CACHE_DIR_OPTION,
@@ -25,9 +27,11 @@ from nianbao.commandline import (
     Mode,
     fail,
     model_settings,
+    say,
+    writable_dir,
 )
+from nianbao.datasets import DATASETS, DEFAULT_DATASETS, DatasetsError, parse_datasets
 from nianbao.ingest import path_text
-from nianbao.model.scrub import scrub
 from nianbao.output import RENDERERS, atomic_write
 from nianbao.pipeline import Options, extract_path
 from nianbao.remote import RemoteError, RemoteOut, fetch_inputs, is_url
@@ -101,7 +105,7 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
                     p
                     for p in path.rglob("*")
                     if p.is_file()
-                    and p.suffix.lower() not in NOT_PAGES
+                    and (p.suffix.lower() not in NOT_PAGES or crawl.is_crawl_file(p))
                     and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
@@ -123,10 +127,10 @@ def extract_options(mode: Mode | None, settings) -> Options:
         return Options(mode=(mode or Mode.auto).value, model=settings)
     if mode is None:
         note = "the parser reads alone (as --mode rules, which skips this note)"
-        typer.echo(f"nianbao: note: {note}: {SETUP_HINT}", err=True)
+        say(f"nianbao: note: {note}: {SETUP_HINT}")
         return Options(mode=Mode.rules.value)
     note = f"--mode {mode.value} without a model: the parser's records are kept"
-    typer.echo(f"nianbao: note: {note}; {SETUP_HINT}", err=True)
+    say(f"nianbao: note: {note}; {SETUP_HINT}")
     return Options(mode=mode.value, model=settings)
 
 
@@ -135,17 +139,6 @@ def writable_file(path: Path) -> None:
     if path.is_dir():
         fail(f"-o {path_text(path)}: is a directory (write a file there, or use --out DIR for a batch)")
     writable_dir(path.parent, f"-o {path_text(path)}")
-
-
-def writable_dir(path: Path, flag: str) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        fail(f"{flag}: {path_text(path)} is not a directory")
-    except OSError as exc:
-        fail(f"{flag}: cannot create {path_text(path)}: {exc.strerror}")
-    if not os.access(path, os.W_OK | os.X_OK):
-        fail(f"{flag}: {path_text(path)} is not writable")
 
 
 def write_output(path: Path, text: str) -> None:
@@ -185,7 +178,12 @@ def extract(
     out: str | None = typer.Option(
         None,
         "--out",
-        help="Batch: write records and datasets (records.jsonl, reports.csv, cells.csv, cells.parquet, errors.jsonl) to this directory or fsspec URL; a re-run skips inputs already done.",
+        help="Batch: write records and datasets (cells.parquet, reports.csv, errors.jsonl; see --datasets) to this directory or fsspec URL; a re-run skips inputs already done.",
+    ),
+    datasets: str = typer.Option(
+        ",".join(DEFAULT_DATASETS),
+        "--datasets",
+        help=f"Batch: the dataset files to write, comma-separated, from {', '.join(DATASETS)}.",
     ),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Batch: worker processes for the parser path."),
     model_concurrency: int = typer.Option(
@@ -226,6 +224,10 @@ def extract(
     """Extract tables 二, 三 and 四 from each report, check every identity and give each record a verdict."""
     if output is not None and out is not None:
         fail("--out (a directory of datasets) and -o/--output (one file) exclude each other")
+    try:
+        wanted = parse_datasets(datasets)
+    except DatasetsError as exc:
+        fail(str(exc))
     if output is not None:
         writable_file(output)
     urls = [p for p in [*paths, out or ""] if is_url(p)]
@@ -249,6 +251,13 @@ def extract(
     files = expand_inputs(local)
     if not files:
         fail("no input files")
+    properties: dict[Path, dict] = {}
+    if any(crawl.is_crawl_file(f) for f in files):  # one page per row, staged where a batch's workers see them
+        rows = tempfile.TemporaryDirectory(
+            prefix=".nianbao-rows-", dir=out_dir.resolve().parent if out is not None else None
+        )
+        files, crawled, properties = crawl.stage(files, Path(rows.name), names)
+        names.update(crawled)
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
     rejected = False
@@ -265,20 +274,23 @@ def extract(
             from nianbao.engine import dask_runner
 
             runner = dask_runner(address)
-        batch = BatchOptions(options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner)
-        _batch(files, out_dir, batch, names, remote_out, rejected)
+        batch = BatchOptions(
+            options, jobs, model_concurrency, timeout, retry_errors, sys.stderr.isatty(), runner, datasets=wanted
+        )
+        _batch(files, out_dir, batch, names, properties, remote_out, rejected)
     reports: list[Report] = []
     errors = 0
     with _progress(len(files)) as progress:
         task = progress.add_task("extracting", total=len(files))
         try:
             # one worker process for all the files: the batch's time and memory limits, in this mode too
-            for file, ok, value in run_pool(partial(extract_path, options=options), files, workers=1, timeout=timeout):
+            work = partial(_extract_file, options=options, names=names, properties=properties)
+            for file, ok, value in run_pool(work, files, workers=1, timeout=timeout):
                 if ok:
-                    reports.append(value.model_copy(update={"source": names[file]}) if file in names else value)
+                    reports.append(value)
                 else:
                     errors += 1
-                    typer.echo(f"nianbao: error: {names.get(file) or path_text(file)}: {scrub(value)}", err=True)
+                    say(f"nianbao: error: {names.get(file) or path_text(file)}: {value}")
                 progress.advance(task)
         except KeyboardInterrupt:
             fail("interrupted", 130)
@@ -290,13 +302,18 @@ def extract(
             sys.stdout.write(text)
     not_reports = [r for r in reports if r.verdict == Verdict.failed]
     for report in not_reports:
-        typer.echo(f"nianbao: {report.source}: {report.verdict_reason}", err=True)
+        say(f"nianbao: {report.source}: {report.verdict_reason}")
     if errors:
         raise typer.Exit(EXIT_BAD_INPUT if not reports else 1)
     if not_reports:
         raise typer.Exit(EXIT_NOT_A_REPORT)
     if rejected:
         raise typer.Exit(1)
+
+
+def _extract_file(file: Path, options: Options, names: dict, properties: dict) -> Report:
+    """One input of a run without --out: a staged copy (a URL's object, a crawl file's row) under its own name."""
+    return extract_path(file, options, names.get(file), properties.get(file))
 
 
 def person_corrections(path: Path, files: list[Path]) -> tuple[dict, bool]:
@@ -320,10 +337,16 @@ def person_corrections(path: Path, files: list[Path]) -> tuple[dict, bool]:
 
 
 def _batch(
-    files: list[Path], out: Path, options: BatchOptions, names: dict, remote: RemoteOut | None, rejected: bool = False
+    files: list[Path],
+    out: Path,
+    options: BatchOptions,
+    names: dict,
+    properties: dict,
+    remote: RemoteOut | None,
+    rejected: bool = False,
 ) -> None:
     try:
-        result = run_batch(files, out, options, names=names)
+        result = run_batch(files, out, options, log=say, names=names, properties=properties)
     except BatchError as exc:
         fail(str(exc))
     except OSError as exc:  # the output folder filled up or went away mid-run
@@ -347,48 +370,64 @@ def _send(remote: RemoteOut) -> None:
         sent = remote.push()
     except RemoteError as exc:
         fail(f"{exc}; the finished inputs stay in {path_text(remote.local)}: run the same command again to send them")
-    typer.echo(f"nianbao: {sent} files sent to {remote.url}", err=True)
+    say(f"nianbao: {sent} files sent to {remote.url}")
+
+
+def json_problem(exc: Exception) -> str:
+    """What is wrong with a JSON file, in a few words (never the traceback of a parser's limit)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).splitlines()[0][:200]
 
 
 @app.command()
-def check(record: Path = typer.Argument(..., help="A record written by `nianbao extract --format json`.")) -> None:
+def check(
+    record: Path = typer.Argument(
+        ..., help="A record file (`nianbao extract --format json`), or records.jsonl / records.jsonl.gz of a batch."
+    ),
+) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
     from nianbao.corrections import judge
+    from nianbao.records import RecordsError, expand, record_texts
 
+    exit_code, seen = 0, 0
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        fail(f"no such file: {path_text(record)}")
-    except OSError as exc:
-        fail(f"cannot read {path_text(record)}: {exc.strerror}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"{path_text(record)}: not a JSON record ({type(exc).__name__})")
-    records = data if isinstance(data, list) else [data]
-    if not records:
-        fail(f"{path_text(record)}: no records in it")
-    exit_code = 0
-    for item in records:
-        try:
-            report = load_saved(item)
-        except ValueError as exc:
-            fail(f"{path_text(record)}: not a nianbao record ({exc})")
-        if not report.cells:
-            fail(f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)")
-        judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
-        failing = [c for c in report.checks if c.status == "fail"]
-        typer.echo(
-            json.dumps(
-                {
-                    "source": report.source,
-                    "verdict": report.verdict.value,
-                    "verdict_reason": report.verdict_reason,
-                    "unverified": report.unverified,
-                    "failing": [c.model_dump(exclude_defaults=True) for c in failing],
-                },
-                ensure_ascii=False,
+        for text in record_texts(record):
+            seen += 1
+            try:
+                item = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                fail(f"{path_text(record)}: not a JSON record ({json_problem(exc)})")
+            try:
+                report = load_saved(expand(item) if isinstance(item, dict) else item)
+            except (ValueError, RecursionError) as exc:
+                fail(f"{path_text(record)}: not a nianbao record ({json_problem(exc)})")
+            if not report.cells and item.get("verdict") != Verdict.failed.value:  # says so itself: no default
+                fail(
+                    f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)"
+                )
+            if report.cells:  # a page that is no report keeps no cells: its verdict stands as it is
+                judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
+            failing = [c for c in report.checks if c.status == "fail"]
+            typer.echo(
+                json.dumps(
+                    {
+                        "source": report.source,
+                        "verdict": report.verdict.value,
+                        "verdict_reason": report.verdict_reason,
+                        "unverified": report.unverified,
+                        "failing": [c.model_dump(exclude_defaults=True) for c in failing],
+                    },
+                    ensure_ascii=False,
+                )
             )
-        )
-        exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
+            exit_code = exit_code or (0 if report.verdict.value == "verified" else 1)
+    except RecordsError as exc:
+        fail(str(exc))
+    if not seen:
+        fail(f"{path_text(record)}: no records in it")
     raise typer.Exit(exit_code)
 
 
@@ -403,14 +442,16 @@ def review(
     """Build a static review site: every report, its cells on their source text, its problems, and across years."""
     from nianbao.review import ReviewError, build_site
 
+    writable_dir(site, f"-o {path_text(site)}")
     try:
         figures = build_site(path, site, jobs)
     except ReviewError as exc:
         fail(str(exc))
-    typer.echo(
+    except OSError as exc:
+        fail(f"cannot write the site in {path_text(site)}: {exc.strerror}")
+    say(
         f"wrote {site / 'index.html'}: {figures['reports']} reports, {figures['agencies']} agencies, "
-        f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s",
-        err=True,
+        f"{figures['cross_year_checks']} cross-year checks, {figures['bytes'] / 2**20:.1f} MiB in {figures['seconds']:.1f} s"
     )
 
 
@@ -482,10 +523,7 @@ def model_serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)  # `kill` (a service manager's stop) must end the server too
     try:
         local.wait_until_ready(f"http://{host}:{port}/v1", timeout=300, process=process)
-        typer.echo(
-            f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1",
-            err=True,
-        )
+        say(f"serving on http://{host}:{port}/v1 — in another shell: export OPENAI_BASE_URL=http://{host}:{port}/v1")
         process.wait()
     except local.ModelError as exc:
         fail(str(exc))
@@ -503,27 +541,33 @@ def _exit_on_signal(signum: int, frame) -> None:
 @cache_app.command("stats")
 def cache_stats(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Entries and bytes in the answer cache."""
-    from nianbao.model.cache import ResponseCache
+    from nianbao.model.cache import CacheError, ResponseCache
     from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    stats = (
-        ResponseCache(directory).stats()
-        if directory.is_dir()
-        else {"directory": str(directory), "entries": 0, "bytes": 0}
-    )
+    try:
+        stats = (
+            ResponseCache(directory).stats()
+            if directory.is_dir()
+            else {"directory": str(directory), "entries": 0, "bytes": 0}
+        )
+    except CacheError as exc:
+        fail(str(exc))
     typer.echo(json.dumps(stats))
 
 
 @cache_app.command("clear")
 def cache_clear(cache_dir: Path | None = CACHE_DIR_OPTION) -> None:
     """Remove every cached answer."""
-    from nianbao.model.cache import ResponseCache
+    from nianbao.model.cache import CacheError, ResponseCache
     from nianbao.model.settings import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    removed = ResponseCache(directory).clear() if directory.is_dir() else 0
-    typer.echo(f"removed {removed} cached answers from {directory}", err=True)
+    try:
+        removed = ResponseCache(directory).clear() if directory.is_dir() else 0
+    except CacheError as exc:
+        fail(str(exc))
+    say(f"removed {removed} cached answers from {directory}")
 
 
 def main() -> None:

@@ -3,11 +3,13 @@ options, the one-line failure and its exit code."""
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 from pathlib import Path
 
 import typer
-from nianbao.model.scrub import scrub
+from nianbao.ingest.document import path_text
+from nianbao.model.scrub import scrub, terminal_safe
 
 EXIT_BAD_INPUT = 2
 
@@ -51,6 +53,23 @@ def model_settings(model: str | None, server: str | None, cache_dir: Path | None
         fail(str(exc))
 
 
+def say(message: str) -> None:
+    """Every line nianbao writes on stderr: secrets and URL credentials out, control characters escaped."""
+    typer.echo(terminal_safe(scrub(message)), err=True)
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"nianbao: error: {scrub(message)}", err=True)
+    say(f"nianbao: error: {message}")
     raise typer.Exit(code)
+
+
+def writable_dir(path: Path, flag: str) -> None:
+    """`path` is a folder that exists or can be made, and is writable: checked before any work."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        fail(f"{flag}: {path_text(path)} is not a directory")
+    except OSError as exc:
+        fail(f"{flag}: cannot create {path_text(path)}: {exc.strerror}")
+    if not os.access(path, os.W_OK | os.X_OK):
+        fail(f"{flag}: {path_text(path)} is not writable")

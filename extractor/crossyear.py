@@ -4,8 +4,9 @@
 - `X.in_force:<row>` (soft): 现行有效 of y−1 + 本年制发 of y − 本年废止 of y = 现行有效 of y; agencies
   clean up their lists, so a failure only warns.
 
-Reports are linked by their normalised agency name and scope; a link that is not certain is not made
-but listed with its reason. Where one side of an identity is still open (a glued run with several
+Reports are linked by their agency identity (the full printed name, normalised) and scope; a report
+with no agency name, or with a name that is no agency's (a heading such as 正文), is linked to nothing;
+a link that is not certain is not made but listed with its reason. Where one side of an identity is still open (a glued run with several
 readings), the neighbouring year may narrow its readings: that is a *suggestion* with its evidence,
 never written into a cell. Everything here works from `facts`, a small dict per report that the batch
 worker renders beside the dataset rows, so linking 10,000 reports never re-reads their records.
@@ -13,7 +14,6 @@ worker renders beside the dataset rows, so linking 10,000 reports never re-reads
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import re
@@ -21,6 +21,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
+from nianbao.meta import is_agency_name, scope_of
+from nianbao.output import SafeCSV
 from nianbao.schemas.keys import T3_COLUMNS, t3_key
 from nianbao.schemas.record import Report
 
@@ -101,6 +103,12 @@ def normalise_name(name: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
 
 
+def agency_identity(name: str | None) -> str | None:
+    """The key one agency's reports are linked by: its full printed name (with the area prefix the title
+    prints) normalised; None for anything that is no agency's name (a converter heading such as 正文)."""
+    return normalise_name(name) if name and is_agency_name(normalise_name(name)) else None
+
+
 def _stem(normalised: str) -> str:
     for suffix in LOOSE_SUFFIXES:
         if normalised.endswith(suffix) and len(normalised) > len(suffix) + 1:
@@ -121,7 +129,13 @@ def link(reports: list[dict]) -> tuple[list[dict], list[dict]]:
             missing = "agency name" if not fact.get("agency") else "report year"
             unlinked.append({"reports": [index], "reason": f"no {missing} found on the page: not linked to any agency"})
             continue
-        groups[(normalise_name(fact["agency"]), fact["scope"])].append(index)
+        identity = agency_identity(fact["agency"])
+        if identity is None:
+            unlinked.append(
+                {"reports": [index], "reason": f"{fact['agency']!r} is no agency's name (a heading?): not linked"}
+            )
+            continue
+        groups[(identity, fact["scope"] or scope_of(fact["agency"]))].append(index)
     agencies = []
     for number, ((name, scope), members) in enumerate(sorted(groups.items())):
         names = sorted({reports[i]["agency"] for i in members})
@@ -414,7 +428,7 @@ def render_csv(agencies: list[dict], checks: list[dict], reports: list[dict]) ->
     """cross_year.csv: one row per check (UTF-8 with BOM, like the other datasets)."""
     by_id = {a["id"]: a for a in agencies}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCSV(buffer)
     writer.writerow(COLUMNS)
     for check in checks:
         agency, earlier, later = by_id[check["agency"]], reports[check["earlier"]], reports[check["later"]]
@@ -428,7 +442,7 @@ def render_csv(agencies: list[dict], checks: list[dict], reports: list[dict]) ->
             "later_source": later["source"],
             **check,
         }
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in COLUMNS])
+        writer.writerow(row.get(c) for c in COLUMNS)
     return "\ufeff" + buffer.getvalue()
 
 

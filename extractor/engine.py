@@ -2,7 +2,8 @@
 
 The cluster only schedules. Each Dask task is a chunk of inputs that the worker runs through the same
 sandboxed process pool as a local batch (`run_pool`: per-input time limit by SIGALRM, memory cap, a
-crash costs one input), so the guarantees do not depend on where an input runs. Inputs and OUTDIR
+crash costs one input), so the guarantees do not depend on where an input runs; the sandbox is kept
+between chunks, so a chunk costs the cluster a task round trip and no process start. Inputs and OUTDIR
 sit on a filesystem every worker sees under the same path; workers write the per-input files, the
 driver writes the error files and assembles the datasets, as in a local batch.
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import replace
@@ -27,6 +30,7 @@ from nianbao.batch import BatchError, run_pool
 CHUNKS_PER_THREAD = 4  # enough chunks that a slow one does not hold the batch's tail
 MAX_CHUNK = 32  # inputs per task: one sandbox start per chunk, and little to rerun when a worker is lost
 IN_FLIGHT_PER_THREAD = 2  # chunks queued per worker thread: the scheduler never holds a million tasks
+_SANDBOX_LOCK = threading.Lock()
 
 
 class EngineError(BatchError):
@@ -37,12 +41,27 @@ def chunk_size(inputs: int, threads: int) -> int:
     return max(1, min(MAX_CHUNK, inputs // max(1, CHUNKS_PER_THREAD * threads)))
 
 
+_SANDBOXES: dict[bytes, list] = {}  # this worker's idle sandbox for each task function, kept between chunks
+
+
 def run_chunk(fn: Callable, chunk: Sequence, timeout: float) -> list[tuple[object, bool, object]]:
-    """A Dask task: the chunk's inputs, one at a time, in a sandbox process of this worker."""
-    # Dask's nanny starts workers as daemonic processes, which multiprocessing forbids to have children;
-    # the sandbox is killed by run_pool when the chunk ends, and dies with the worker (its pipe closes).
+    """A Dask task: the chunk's inputs, one at a time, in a sandbox process of this worker.
+
+    The sandbox outlives the chunk (one per worker thread and task function), so a chunk pays neither
+    a process start nor the first report's setup; it dies with the worker (its pipe closes).
+    """
+    # Dask's nanny starts workers as daemonic processes, which multiprocessing forbids to have children
     multiprocessing.current_process().daemon = False
-    return list(run_pool(_with_api_key(fn, os.environ.get("OPENAI_API_KEY")), chunk, workers=1, timeout=timeout))
+    fn = _with_api_key(fn, os.environ.get("OPENAI_API_KEY"))
+    with _SANDBOX_LOCK:
+        kept = _SANDBOXES.setdefault(pickle.dumps(fn), [])
+        sandbox = kept[-1:]  # a worker's threads take one each
+        del kept[-1:]
+    try:
+        return list(run_pool(fn, chunk, workers=1, timeout=timeout, keep=sandbox))
+    finally:
+        with _SANDBOX_LOCK:
+            kept.extend(sandbox)
 
 
 def _with_api_key(fn: Callable, key: str | None) -> Callable:

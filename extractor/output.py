@@ -30,7 +30,7 @@ META_COLUMNS = (
     "publish_date",
     "input_sha256",
 )
-
+CELL_LINE_META = ("agency_name", "report_year", "template", "scope")  # which report a cells line is
 
 _UMASK = os.umask(0o022)  # read once, at import, before any thread could create a file meanwhile
 os.umask(_UMASK)
@@ -78,10 +78,12 @@ def confirmed(report: Report) -> list[str]:
 
 
 def cell_line(report: Report) -> dict:
-    """The `--format cells` record: source, verdict, checks, the canonical key → value map, which of
-    those values the record does not stand behind (`unverified`) and which a person stands behind (`confirmed`)."""
+    """The `--format cells` record: source, which report it is (`meta`), verdict, checks, the canonical
+    key → value map, which of those values the record does not stand behind (`unverified`) and which a
+    person stands behind (`confirmed`)."""
     return {
         "source": report.source,
+        "meta": {key: getattr(report.meta, key) for key in CELL_LINE_META},
         "verdict": report.verdict.value,
         "verdict_reason": report.verdict_reason,
         "checks": [
@@ -122,8 +124,24 @@ def csv_safe(value):
     return value
 
 
+class SafeCSV:
+    """csv.writer with every cell passed through `csv_safe`: the one guard of every CSV nianbao writes
+    (reports.csv, cells.csv, cross_year.csv, --format csv), so a file name, a label or a raw cell that
+    starts like a formula shows as text. None is written as an empty cell."""
+
+    def __init__(self, buffer):
+        self._writer = csv.writer(buffer, lineterminator="\n")
+
+    def writerow(self, row: Iterable) -> None:
+        self._writer.writerow(["" if v is None else csv_safe(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def wide_row(report: Report) -> dict:
-    """The reports.csv / --format csv row: metadata and the cells; text made safe for spreadsheets."""
+    """The reports.csv / --format csv row: metadata and the cells."""
     meta = report.meta
     row = {
         "source": report.source,
@@ -138,16 +156,17 @@ def wide_row(report: Report) -> dict:
         "input_sha256": meta.input_sha256,
     }
     row.update({k: json_value(v) for k, v in report.values().items()})
-    return {k: csv_safe(v) for k, v in row.items()}
+    return row
 
 
 def render_csv(reports: list[Report]) -> str:
     """Wide CSV, one row per report; UTF-8 with BOM so Excel opens the Chinese text right."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=wide_columns(reports), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer, columns = SafeCSV(buffer), wide_columns(reports)
+    writer.writerow(columns)
     for report in reports:
-        writer.writerow({k: ("" if v is None else v) for k, v in wide_row(report).items()})
+        row = wide_row(report)
+        writer.writerow(row.get(c) for c in columns)
     return "\ufeff" + buffer.getvalue()
 
 

@@ -7,13 +7,14 @@ path (nianbao.model.loop), never the reverse: both paths build their records wit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nianbao import corrections as person
+from nianbao import crawl
 from nianbao.assemble import build_report, complete_cells
 from nianbao.check import CHECKER_VERSION
-from nianbao.ingest import Document, ingest_path, path_text
+from nianbao.ingest import Document, IngestError, ingest_path, path_text
 from nianbao.model.settings import Settings
 from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
 from nianbao.positions import flag_ocr, placement
@@ -59,9 +60,16 @@ def extract_document(doc: Document, source: str, options: Options = Options()) -
     return person.apply(report, correction, doc, parsed) if correction else report  # the person's value stands
 
 
-def extract_path(path: str | Path, options: Options = Options(), source: str | None = None) -> Report:
+def extract_path(
+    path: str | Path, options: Options = Options(), source: str | None = None, properties: dict | None = None
+) -> Report:
     """Raises IngestError (one-line message) for input that is not a readable page.
 
-    `source` names the input in the record when `path` is a staged copy (of a URL's object)."""
+    `source` names the input in the record when `path` is a staged copy (of a URL's object, of a crawl
+    file's row); `properties` is what the crawl file's row says of the page (nianbao.crawl)."""
+    if (why := crawl.unreadable(Path(path))) is not None:  # a crawl file whose rows could not be staged
+        raise IngestError(why)
     doc = ingest_path(path)
+    if properties:
+        doc = replace(doc, properties={**doc.properties, **properties})
     return extract_document(doc, source or path_text(path), options)

@@ -106,6 +106,18 @@ _PHRASES = (
     _p(r"(?:制发|出台|制定)的?" + _RULES + r"{G}{N}", ("active.regulations.issued",), applications=False),
     _p(r"废止的?" + _RULES + r"{G}{N}", ("active.regulations.repealed",), applications=False),
 )
+# table 二's subject carried into the next clauses of its sentence: "本年制发规范性文件3件、废止8件",
+# "对44件规范性文件进行清理，保留40件，废止4件"; a clause naming both subjects carries neither
+_T2_SUBJECTS = (("normative_docs", re.compile(_DOCS)), ("regulations", re.compile(_RULES)))
+_T2_VERBS = (
+    ("issued", re.compile(r"(?:新)?(?:制发|印发|出台|制定)了?" + (_GAP % 3) + _N)),
+    ("repealed", re.compile(r"废止了?" + (_GAP % 3) + _N)),
+    ("in_force", re.compile(r"现行有效的?" + (_GAP % 3) + _N)),
+)
+# "未出台规章和行政规范性文件", "本年度没有制发规范性文件": none issued
+_NONE_ISSUED = re.compile(
+    r"(?:未|没有|无)(?:新)?(?:制发|出台|制定|印发)(?:任何)?((?:行政)?规范性文件|规章)(?:(?:和|及|、|或)((?:行政)?规范性文件|规章))?"
+)
 _REVIEW = re.compile(r"行政复议(?:案件|申请)?" + (_GAP % 6) + _N)
 _LITIGATION = re.compile(r"行政诉讼(?:案件)?" + (_GAP % 6) + _N)
 _LAWSUITS = (t4_key("litigation_direct", "total"), t4_key("litigation_after_review", "total"))
@@ -132,6 +144,32 @@ def _clause_figures(start: int, clause: str, about_applications: bool) -> list[F
                 continue
             taken.append(span)
             figures.append(Figure(int(m.group(1)), span, clause.strip(), phrase.readings))
+    return figures
+
+
+def _t2_subject(clause: str) -> str | bool | None:
+    """The table 二 row a clause names (False where it names both, None where neither)."""
+    named = [row for row, pattern in _T2_SUBJECTS if pattern.search(clause)]
+    return named[0] if len(named) == 1 else (False if named else None)
+
+
+def _carried_t2(at: int, clause: str, subject: str) -> list[Figure]:
+    """制发 / 废止 / 现行有效 N件 in a clause that names no subject of its own: the sentence's subject."""
+    return [
+        Figure(int(m.group(1)), (at + m.start(1), at + m.end(1)), clause.strip(), ((f"active.{subject}.{column}",),))
+        for column, pattern in _T2_VERBS
+        for m in pattern.finditer(clause)
+    ]
+
+
+def _none_issued(sentence: str, start: int) -> list[Figure]:
+    figures = []
+    for m in _NONE_ISSUED.finditer(sentence):
+        for group in (1, 2):
+            if m.group(group):
+                row = "regulations" if m.group(group) == "规章" else "normative_docs"
+                span = (start + m.start(group), start + m.end(group))
+                figures.append(Figure(0, span, m.group(), ((f"active.{row}.issued",),)))
     return figures
 
 
@@ -165,11 +203,17 @@ def stated(text: str) -> tuple[Figure, ...]:
             continue
         # a sentence names applications itself, or follows one that stated how many were received
         about_applications = "申请" in body or previous_received
-        found: list[Figure] = []
+        found: list[Figure] = _none_issued(body, sentence.start())
         parent: Figure | None = None
+        subject: str | None = None  # the table 二 row the sentence is about so far
         for clause in _CLAUSE.finditer(body):
             at = sentence.start() + clause.start()
             own = _clause_figures(at, clause.group(), about_applications)
+            named = _t2_subject(clause.group())
+            if named is None and subject and not own:
+                own = _carried_t2(at, clause.group(), subject)
+            elif named is not None:  # a subject with its own figure or its clearance; a bare list item is unclear
+                subject = named if named and (own or "清理" in clause.group()) else None
             if own:
                 parent = own[-1] if own[-1].key.startswith("applications.") else None
                 found += own

@@ -21,6 +21,8 @@ import os
 import re
 from pathlib import Path
 
+from nianbao.model.scrub import strip_credentials
+
 PER_INPUT = ("records", "rows", "errors")  # the folders of OUT that say what is done
 OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss", "r2"}
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -57,7 +59,8 @@ def _key(url: str) -> str:
 
 def fetch_inputs(url: str, skip_suffixes: frozenset[str]) -> dict[Path, str]:
     """Every page under `url` (a file or a folder, recursively; hidden files and `skip_suffixes` left out)
-    copied into the staging folder: local path → the URL it came from, in a stable order."""
+    copied into the staging folder: local path → the URL it came from (without a user or password: the
+    records, datasets and messages name it), in a stable order."""
     fs, root = _fs(url)
     try:
         folder = fs.isdir(root)
@@ -68,6 +71,8 @@ def fetch_inputs(url: str, skip_suffixes: frozenset[str]) -> dict[Path, str]:
             pairs = [(root, root.rstrip("/").rsplit("/", 1)[-1])]
         else:
             raise RemoteError(f"{url}: no such file or folder")
+    except RecursionError:  # an HTTP "folder" is pages of links, and they may link one level deeper without end
+        raise RemoteError(f"{url}: cannot list: its folders nest without end") from None
     except OSError as exc:
         raise RemoteError(f"{url}: cannot list: {exc}") from None
     pairs = [
@@ -84,7 +89,7 @@ def fetch_inputs(url: str, skip_suffixes: frozenset[str]) -> dict[Path, str]:
             fs.get_file(remote, str(target))
         except OSError:  # this one object cannot be read: it is left out of staging and fails on its own
             target.unlink(missing_ok=True)
-        staged[target] = f"{url.rstrip('/')}/{rel}" if folder else url
+        staged[target] = strip_credentials(f"{url.rstrip('/')}/{rel}" if folder else url)
     return staged
 
 

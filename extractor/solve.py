@@ -120,6 +120,47 @@ def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -
     return found
 
 
+def join_tokens(
+    tokens: Sequence[str], n: int, constraint: Constraint, most: int = 4, whole: frozenset[int] = frozenset()
+) -> list[Values]:
+    """Readings of more digit tokens than cells where a cell's digits wrapped onto the next line ("2" / "48"
+    for 248, format.md §3.32): neighbouring tokens joined into exactly `n` numbers, at most `most` joins, no
+    joined number starting with 0, no token at a position in `whole` (a zero marker) joined; only readings
+    the constraint allows."""
+    extra = len(tokens) - n
+    if not 0 < extra <= most or any(not t.isdigit() for t in tokens):
+        return []
+    found: list[Values] = []
+
+    def walk(pos: int, joins: int, acc: tuple[int, ...], joined: tuple[int, ...]) -> None:
+        if pos == len(tokens):
+            if len(acc) == n and (constraint(acc) or _joins_hold(constraint, acc, joined)):
+                found.append(acc)
+            return
+        for width in range(1, extra - joins + 2):
+            group = tokens[pos : pos + width]
+            if len(group) < width or (
+                width > 1 and (group[0].startswith("0") or not whole.isdisjoint(range(pos, pos + width)))
+            ):
+                break
+            digits = "".join(group)
+            if len(digits) <= MAX_DIGITS:
+                walk(pos + width, joins + width - 1, (*acc, int(digits)), joined + ((len(acc),) if width > 1 else ()))
+
+    walk(0, 0, (), ())
+    return found
+
+
+def _joins_hold(constraint: Constraint, values: Values, joined: tuple[int, ...]) -> bool:
+    """Table 四's three groups: the groups holding a joined number hold, and one other group fails as printed
+    (the agency's own error, which the checker reports): each joining is checked by its own group."""
+    size = getattr(constraint, "size", None)
+    if not size or len(values) <= size or len(values) % size:
+        return False
+    failing = [i for i in range(0, len(values), size) if not constraint(values[i : i + size])]
+    return len(failing) == 1 and all(not failing[0] <= j < failing[0] + size for j in joined)
+
+
 def drop_one(values: Sequence[int], position: int) -> Values:
     return tuple(v for i, v in enumerate(values) if i != position)
 

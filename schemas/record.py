@@ -135,12 +135,15 @@ class Meta(BaseModel):
     agency_name: str | None = None
     report_year: int | None = None
     template: Literal["gov2021", "gov2019", "unknown"] = "unknown"
-    scope: Literal["agency", "aggregate"] = "agency"
+    scope: Literal["agency", "aggregate"] | None = None  # None: no agency name to decide it by
     publish_date: date | None = None
     cited_format_doc: str | None = None
     input_name: str | None = None
     input_format: str | None = None
     input_sha256: str | None = None
+    # field → where its value was read: title, html_title, html_heading, crawl_title, pdf_title, pdf_subject,
+    # docx_title, docx_subject, period, prose, page, crawl_date, agency_name (scope); a null field has no entry
+    provenance: dict[str, str] = Field(default_factory=dict)
 
 
 class Provenance(BaseModel):

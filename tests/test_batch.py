@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from nianbao import batch
 from nianbao.batch import BatchError, BatchOptions, run_batch, run_pool
-from nianbao.datasets import CELL_COLUMNS, WIDE_COLUMNS
+from nianbao.datasets import CELL_COLUMNS, DATASETS, WIDE_COLUMNS
 from nianbao.eval.hostile import BUILDERS
 from nianbao.eval.samples import sample_cells, write_samples
 from nianbao.output import json_value
@@ -39,7 +39,8 @@ NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 
 
 def quiet(options: BatchOptions = BatchOptions()) -> BatchOptions:
-    return replace(options, progress=False)
+    """No progress bar, and every dataset (the default writes cells.parquet and reports.csv only)."""
+    return replace(options, progress=False, datasets=DATASETS)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def test_killed_run_resumes_without_redoing_records(tmp_path):
     inputs = tmp_path / "in"
     write_samples(inputs, "txt", 150)
     out = tmp_path / "out"
-    command = [*NIANBAO, "extract", str(inputs), "--out", str(out), "--jobs", "1"]
+    command = [*NIANBAO, "extract", str(inputs), "--out", str(out), "--jobs", "1", "--datasets", ",".join(DATASETS)]
     process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while len(list((out / "records").glob("*.json"))) < 10 and time.monotonic() < deadline and process.poll() is None:
@@ -207,6 +208,12 @@ def test_without_pyarrow_the_csvs_are_written_and_the_skip_said_once(tmp_path, m
     run_batch(files_of(tmp_path / "in"), tmp_path / "out", quiet(), log=said.append)
     assert not (tmp_path / "out" / "cells.parquet").exists()
     assert (tmp_path / "out" / "cells.csv").exists()
+    assert sum("parquet was skipped" in m for m in said) == 1
+    said.clear()
+    run_batch(
+        files_of(tmp_path / "in"), tmp_path / "o2", replace(quiet(), datasets=("cells.parquet",)), log=said.append
+    )
+    assert (tmp_path / "o2" / "cells.csv").exists(), "without pyarrow, the cells are written as cells.csv"
     assert sum("parquet was skipped" in m for m in said) == 1
 
 

@@ -172,7 +172,7 @@ def test_a_batch_rebuilds_the_records_whose_corrections_changed(tmp_path):
     assert first.extracted == 2 and first.dataset_counts["needs_model"] == 1
     fixes, problems = person.load(write(tmp_path / "c.jsonl", {"input_sha256": sha(PINGTAN), "cells": T2}))
     assert problems == []
-    corrected = BatchOptions(Options(corrections=fixes), jobs=1, progress=False)
+    corrected = BatchOptions(Options(corrections=fixes), jobs=1, progress=False, datasets=("cells.csv", "reports.csv"))
     second = run_batch(files, out, corrected, **quiet)
     assert (second.extracted, second.skipped) == (1, 1) and second.dataset_counts["verified"] == 2
     cells = {r["key"]: r for r in _rows(out / "cells.csv") if r["source"].endswith(PINGTAN.name)}

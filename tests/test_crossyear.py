@@ -126,3 +126,28 @@ def test_a_batch_writes_cross_year_csv_and_summary(tmp_path):
     summary = json.loads((out / "summary.json").read_text())["cross_year"]
     assert summary["agencies_with_several_years"] == 1 and summary["checks"]["hard_pass"] == 7
     assert summary["failures"] == [] and len(summary["suggestions"]) == 1
+
+
+def test_a_heading_or_a_missing_name_links_nothing(pingtan):
+    """Three reports whose 'agency' was a converter heading (正文) are three unlinked reports, never one agency."""
+    earlier, later = (copy.deepcopy(f) for f in pingtan)
+    other = copy.deepcopy(later) | {"year": 2023}
+    for fact in (earlier, later, other):
+        fact["agency"] = "正文"
+    agencies, checks, unlinked = crossyear.check_all([earlier, later, other])
+    assert agencies == [] and checks == [] and len(unlinked) == 3
+    assert all("no agency's name" in u["reason"] for u in unlinked)
+
+
+def test_different_agencies_of_one_area_are_never_linked(tmp_path):
+    """和田地区's two bodies (one year each) and Pingtan's two years: Pingtan linked, the others apart."""
+    names = ["000_be0b01980da158b8.txt", "001_49af0c7705570677.txt", "pingtan-2021.txt", "pingtan-2022.txt"]
+    facts = [crossyear.facts(extract_path(CORPUS / name)) for name in names]
+    agencies, checks, _ = crossyear.check_all(facts)
+    members = {a["name"]: [facts[i]["year"] for i in a["members"]] for a in agencies}
+    assert members == {
+        "和田地区行政服务和公共资源交易中心": [2023],
+        "和田地区商务局": [2023],
+        "平潭综合实验区": [2021, 2022],
+    }
+    assert checks and all(facts[c["earlier"]]["agency"] == facts[c["later"]]["agency"] for c in checks)

@@ -97,6 +97,8 @@ def test_a_batch_survives_a_killed_worker_with_nothing_lost_or_redone(cluster, t
         str(tmp_path / "in"),
         "--out",
         str(out),
+        "--datasets",
+        "cells.parquet,records.jsonl",
         "--mode",
         "rules",
         "--engine",

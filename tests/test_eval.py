@@ -411,3 +411,60 @@ def test_a_generated_suite_reports_and_gates_each_kind():
     baseline = {"kinds": {"fragment": 1.0, "t4_shapes": 1.0}}
     reasons = gate(result(right, wrong), baseline=baseline | {"cases": ["a", "b"]})
     assert reasons == ["accuracy on t4_shapes pages 99.50% is below the baseline's 100.00%"]
+
+
+def test_meta_is_scored_with_aliases_and_a_page_that_names_neither():
+    report = record(GOLD)
+    report.meta = report.meta.model_copy(update={"agency_name": "和田地区 商务局", "report_year": 2023})
+    gold = {"agency_name": "和田地区商务局", "report_year": 2023}
+    assert all(v["ok"] for v in score_record("c", "c.txt", GOLD, report, gold_meta=gold).meta.values())
+    report.meta = report.meta.model_copy(update={"agency_name": "地区商务局"})
+    scored = score_record("c", "c.txt", GOLD, report, gold_meta=gold)
+    assert not scored.meta["agency_name"]["ok"] and scored.meta["report_year"]["ok"]
+    aliased = score_record("c", "c.txt", GOLD, report, gold_meta=gold | {"agency_aliases": ["地区商务局"]})
+    assert aliased.meta["agency_name"]["ok"]
+    fragment = {"agency_name": None, "report_year": None, "meta_not_on_page": True}
+    invented = score_record("c", "c.txt", GOLD, report, gold_meta=fragment)
+    assert not invented.meta["agency_name"]["ok"] and not invented.meta["report_year"]["ok"]
+    summary = summarise([aliased, scored, invented])
+    assert summary["meta"]["agency_name"] == {"right": 1, "total": 3, "rate": 1 / 3}
+    assert "c.txt: agency_name '地区商务局' (gold '和田地区商务局')" in summary["meta_wrong"]
+    assert not score_record("c", "c.txt", GOLD, report).meta  # no gold meta: not scored
+
+
+def test_the_meta_gate_holds_the_baseline():
+    report = record(GOLD)
+    report.meta = report.meta.model_copy(update={"agency_name": "正文", "report_year": 2023})
+    run = result(score_record("c", "c.txt", GOLD, report, gold_meta={"agency_name": "某局", "report_year": 2023}))
+    baseline = {"cases": ["c"], "meta_agency_name": 1.0, "meta_report_year": 1.0}
+    reasons = gate(run, baseline=baseline)
+    assert len(reasons) == 1 and reasons[0].startswith("meta agency_name 0.00% is below the baseline's 100.00%")
+    assert "'正文'" in reasons[0]
+
+
+@pytest.mark.parametrize(
+    "meta, message",
+    [
+        ("x", '"meta" must be an object'),
+        ({"agency_name": 1}, "agency_name"),
+        ({"report_year": "2023"}, "report_year"),
+        ({"agency_aliases": "x"}, "agency_aliases"),
+        ({"agency_name": "某局", "meta_not_on_page": True}, "meta_not_on_page"),
+    ],
+)
+def test_a_bad_gold_meta_is_one_clear_line(tmp_path, meta, message):
+    (tmp_path / "x.txt").write_text("page", encoding="utf-8")
+    path = write_case(
+        tmp_path, "bad.gold.json", {"input": "x.txt", "cells": {"applications.granted.total": 1}, "meta": meta}
+    )
+    with pytest.raises(EvalError, match=r"^[^\n]*$") as raised:
+        load_case(path)
+    assert message in str(raised.value)
+
+
+def test_every_gold_file_of_the_committed_suites_labels_meta():
+    for folder in (CORPUS, CORPUS.parent / "model-only"):
+        for gold in folder.glob("*.gold.json"):
+            meta = load_case(gold).meta
+            assert meta is not None, gold.name
+            assert meta.get("meta_not_on_page") or (meta["agency_name"] and meta["report_year"]), gold.name

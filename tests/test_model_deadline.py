@@ -51,7 +51,17 @@ def test_a_batch_with_a_hanging_model_writes_records_not_errors(hanging, tmp_pat
     (folder / "a.txt").write_text(page(TABLE3, t3_labels=GARBLED), encoding="utf-8")
     (folder / "b.txt").write_text(page(TABLE3), encoding="utf-8")
     env = {"OPENAI_BASE_URL": hanging.url, "NIANBAO_DEADLINE": "2", "NIANBAO_BACKOFF": "0.01"}
-    args = ["extract", str(folder), "--out", str(tmp_path / "out"), "--mode", "auto", "--no-cache"]
+    args = [
+        "extract",
+        str(folder),
+        "--out",
+        str(tmp_path / "out"),
+        "--mode",
+        "auto",
+        "--no-cache",
+        "--datasets",
+        "records.jsonl",
+    ]
     run = CliRunner().invoke(app, args, env=env)  # the default --timeout outlives the deadline
     assert run.exit_code == 0, run.output
     records = [json.loads(line) for line in (tmp_path / "out" / "records.jsonl").read_text().splitlines()]

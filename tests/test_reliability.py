@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from nianbao import batch
 from nianbao.batch import BatchOptions, run_batch
-from nianbao.datasets import csv_to_parquet, dataset_rows
+from nianbao.datasets import DATASETS, cells_table, dataset_rows, read_rows
 from nianbao.eval import hostile
 from nianbao.eval.samples import CORPUS, render, render_text, write_samples
 from nianbao.ingest import IngestError, ingest_bytes, pdf
@@ -37,7 +37,7 @@ def nianbao(*args, cwd=None, timeout=120, **kwargs) -> subprocess.CompletedProce
 
 
 def quiet() -> BatchOptions:
-    return BatchOptions(progress=False)
+    return BatchOptions(progress=False, datasets=DATASETS)
 
 
 def one_line_error(run: subprocess.CompletedProcess) -> bool:
@@ -55,7 +55,7 @@ def test_a_file_name_that_is_not_utf8_survives_the_batch_and_its_rerun(tmp_path)
     Path(os.fsdecode(folder + b"/d\xfe.txt")).write_bytes(first.read_bytes())  # a duplicate: summary.json
     Path(os.fsdecode(folder + b"/g\xfd.txt")).write_bytes(render_text(GOOD, 99))  # a good one: its record's source
     for _ in range(2):  # the re-run too
-        run = nianbao("extract", str(inputs), "--out", str(out))
+        run = nianbao("extract", str(inputs), "--out", str(out), "--datasets", "records.jsonl")
         assert run.returncode == 1 and "Traceback" not in run.err, run.err
         sources = [
             json.loads(line)["source"] for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
@@ -90,27 +90,21 @@ def test_a_cell_of_megabytes_is_capped_and_the_datasets_are_still_assembled(tmp_
         for r in map(json.loads, (out / "records.jsonl").read_text(encoding="utf-8").splitlines())
         if r["source"].endswith("long.txt")
     ]
-    longest = max(record["cells"].values(), key=lambda c: len(c["raw"] or ""))
+    longest = max(record["cells"].values(), key=lambda c: len(c.get("raw") or ""))  # slim: no empty fields
     assert len(longest["raw"]) <= MAX_RAW + 40 and "chars]" in longest["raw"]
     assert longest["span"][1] - longest["span"][0] > 2_000_000  # the span still says where the whole text was
 
 
-def test_parquet_assembly_does_not_depend_on_the_longest_field(tmp_path):
-    from nianbao.datasets import BOM, CELL_COLUMNS
+def test_parquet_assembly_does_not_depend_on_the_longest_field():
+    from nianbao.datasets import ROW_COLUMNS
 
-    source = tmp_path / "cells.csv"
-    fields = {"source": "a.txt", "input_sha256": "0" * 64, "verdict": "failed", "key": FEE_KEY, "table": "二"}
-    fields |= {"value": "1", "status": "verified", "span_start": "1", "span_end": "2", "cell_source": "parser"}
-    long, short = ({**fields, "raw": raw} for raw in ("x" * 3_000_000, "short"))
-    with source.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(BOM)
-        writer = csv.DictWriter(handle, CELL_COLUMNS, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows([long, short])
-    csv_to_parquet(source, tmp_path / "cells.parquet")
-    import pyarrow.parquet as pq
-
-    assert [len(r) for r in pq.read_table(tmp_path / "cells.parquet").column("raw").to_pylist()] == [3_000_000, 5]
+    fields = {"key": FEE_KEY, "table": "二", "value": "1", "status": "verified", "span_start": "1", "span_end": "2"}
+    rows = io.StringIO()
+    writer = csv.DictWriter(rows, ROW_COLUMNS, restval="", lineterminator="\n")
+    writer.writerows({**fields, "raw": raw} for raw in ("x" * 3_000_000, "short\non two lines"))
+    table = cells_table(rows.getvalue().encode(), [["a.txt", "0" * 64, "failed"]], [2])
+    assert [len(r) for r in table.column("raw").to_pylist()] == [3_000_000, 18]
+    assert table.column("source").to_pylist() == ["a.txt", "a.txt"]
 
 
 # ---------------------------------------------------------------- 4. deep HTML
@@ -299,7 +293,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
     csv_text = render_csv([report]).removeprefix("\ufeff")
     for header, line in (
         (csv_text.splitlines()[0], csv_text.splitlines()[-1]),
-        (",".join(WIDE_COLUMNS), json.loads(dataset_rows(report))["wide"]),
+        (",".join(WIDE_COLUMNS), read_rows(dataset_rows(report))[0]["wide"]),
     ):
         row = dict(zip(next(csv.reader(io.StringIO(header))), next(csv.reader(io.StringIO(line))), strict=True))
         assert row["source"] == row["agency_name"] == "'" + name

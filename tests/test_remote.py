@@ -33,7 +33,7 @@ def memory(tmp_path, monkeypatch):
 
 
 def _extract(*args: str):
-    return CliRunner().invoke(app, ["extract", *args, "--mode", "rules", "--jobs", "1"])
+    return CliRunner().invoke(app, ["extract", *args, "--mode", "rules", "--jobs", "1", "--datasets", "records.jsonl"])
 
 
 def test_memory_urls_in_and_out(memory):
@@ -83,6 +83,8 @@ def test_file_urls_through_the_command_line(tmp_path):
         out.as_uri(),
         "--mode",
         "rules",
+        "--datasets",
+        "records.jsonl",
     ]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr

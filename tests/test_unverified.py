@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from nianbao.datasets import CELL_COLUMNS, cell_rows, dataset_rows
+from nianbao.datasets import ROW_COLUMNS, cell_rows, dataset_rows, read_rows
 from nianbao.output import render_cells, render_csv, render_json
 from nianbao.pipeline import extract_path
+from nianbao.records import load_record, slim
 from nianbao.schemas.keys import t3_key
 from nianbao.schemas.record import Cell, Check, Report, Verdict
 
@@ -129,10 +130,12 @@ def test_every_output_names_the_unverified_values():
     ]  # a saved record reads back
     row = next(csv.DictReader(io.StringIO(render_csv([made]).lstrip("\ufeff"))))
     assert row["unverified"] == f"{PERSON};{FIRM}" and row[PERSON] == "3"
-    wide = json.loads(dataset_rows(made))["wide"]
+    wide = read_rows(dataset_rows(made))[0]["wide"]
     assert f"{PERSON};{FIRM}" in wide
-    status = {row[CELL_COLUMNS.index("key")]: row[CELL_COLUMNS.index("status")] for row in cell_rows(made)}
+    status = {row[ROW_COLUMNS.index("key")]: row[ROW_COLUMNS.index("status")] for row in cell_rows(made)}
     assert status == {PERSON: "unverified", FIRM: "unverified", TOTAL: "verified"}
+    slimmed = json.loads(json.dumps(slim(made)))  # records.jsonl(.gz) of a batch
+    assert slimmed["unverified"] == [PERSON, FIRM] and load_record(slimmed).unverified == [PERSON, FIRM]
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.iterdir() if not p.name.endswith(".json")))

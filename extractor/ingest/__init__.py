@@ -16,6 +16,7 @@ from nianbao.ingest.docx import ingest_docx
 from nianbao.ingest.html import ingest_html
 from nianbao.ingest.pages import ocr_pages
 from nianbao.ingest.pdf import ingest_pdf
+from nianbao.ingest.properties import docx_properties, html_properties, pdf_properties
 from nianbao.ingest.text import decode_text, looks_binary, normalise, sniff_format
 
 __all__ = ["CellBox", "Document", "IngestError", "ingest_bytes", "ingest_path", "normalise", "path_text"]
@@ -31,18 +32,22 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
     warnings: tuple[str, ...] = ()
     boxes: list[CellBox] = []
     scanned = False
+    properties: dict[str, str] = {}
     if fmt == "pdf":
         text, grids, boxes, scanned = ingest_pdf(data)
+        properties = pdf_properties(data)
     elif fmt == "image":
         text, grids, boxes = ocr_pages(lambda ocr: ocr.open_image(data), "an image")
         scanned = True
     elif fmt == "docx":
         text, grids = ingest_docx(data)
+        properties = docx_properties(data)
     else:
         text = decode_text(data)
         if looks_binary(text):
             raise IngestError("binary file, not a text page")
         if fmt == "html":
+            properties = html_properties(text)
             text, grids, warnings = ingest_html(text)
         elif "&nbsp;" in text or "&#" in text:  # text scraped from HTML with its entities left in
             text = unescape(text)
@@ -60,6 +65,7 @@ def ingest_bytes(data: bytes, name: str = "") -> Document:
         warnings=warnings,
         cell_boxes=boxes,
         ocr=scanned,
+        properties=properties,
     )
 
 
@@ -74,6 +80,8 @@ def ingest_path(path: str | Path) -> Document:
         if size > MAX_INPUT_BYTES:
             raise IngestError(f"file is {size // 2**20} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit")
         data = path.read_bytes()
-    except OSError as exc:  # a folder on the way that we may not enter, a vanished file, an I/O error
+    except OSError as exc:  # a folder on the way that we may not enter, a vanished file, a name too long
         raise IngestError(f"cannot read {path_text(path)}: {exc.strerror}") from None
+    except ValueError:  # a NUL byte: no file has such a name
+        raise IngestError(f"no such file: {path_text(path)!r}") from None
     return ingest_bytes(data, path_text(path.name))

@@ -41,6 +41,9 @@ class Document:
     warnings: tuple[str, ...] = ()  # a reading limit that was hit: part of the page was not read
     cell_boxes: list[CellBox] = field(default_factory=list)  # table cells of PDF and OCR pages
     ocr: bool = False  # the text was read by OCR from images: every value is a reading, not a printed fact
+    # where the page names itself outside its text (HTML <title>, PDF info, DOCX core properties, a crawl
+    # file's title column): metadata evidence for nianbao.meta, keyed as nianbao.ingest.properties names them
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 def path_text(path: str | Path) -> str:

@@ -66,15 +66,21 @@ def open_image(data: bytes) -> Iterator[np.ndarray]:
     """Each frame of a PNG, JPEG or (multi-page) TIFF as a grayscale image."""
     from PIL import Image, UnidentifiedImageError
 
+    too_big = ImageError(f"image page of over {MAX_PAGE_PIXELS:,} pixels (a decompression bomb?)")
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:  # PIL's own limit, met in the header: refused before decoding
+        raise too_big from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ImageError(f"unreadable image ({exc})") from None
     frames = getattr(image, "n_frames", 1)
     if frames > MAX_PAGES:
         raise ImageError(f"image has {frames} pages, over the {MAX_PAGES}-page limit")
     for index in range(frames):
-        image.seek(index)
+        try:
+            image.seek(index)
+        except Image.DecompressionBombError:
+            raise too_big from None
         if image.width * image.height > MAX_PAGE_PIXELS:
             raise ImageError(
                 f"image page of {image.width}×{image.height} pixels, over the {MAX_PAGE_PIXELS:,}-pixel limit"

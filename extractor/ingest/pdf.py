@@ -14,26 +14,23 @@ from nianbao.ingest.document import CellBox, Grid, IngestError
 from nianbao.ingest.pages import ocr_pages, render_layouts
 
 MAX_PDF_PAGES = 200
-MAX_PDF_INFLATED_BYTES = 256 * 2**20  # all non-image streams of one PDF, decompressed
+MAX_PDF_INFLATED_BYTES = 256 * 2**20  # all Flate streams of one PDF, decompressed
 _FOUR_FLOATS = struct.Struct("4f")
 _THIN_PATH = 2.0  # points: a path this thin across is a ruled line (grid.find_tables takes up to 2.5)
 _MAX_DEFLATE_RATIO = 1032  # deflate's bound: a 258-byte match per (at least) two bits
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
-_IMAGE = re.compile(rb"/Subtype\s*/Image")
 
 
 def _check_inflated_size(data: bytes) -> None:
-    """Refuse a decompression bomb before PDFium inflates it whole: every stream but images (which
-    reading the text never decodes) is inflated here in bounded pieces, and their total is capped.
+    """Refuse a decompression bomb before PDFium inflates it whole: every Flate stream is inflated here
+    in bounded pieces, and their total is capped. Images count too: a stream's dictionary may say
+    `/Subtype /Image` and still be drawn as page content, and a scanned page's image is decoded for OCR.
 
     Deflate inflates at most 1032 times its size, so a file too small to reach the cap is not inflated."""
     if len(data) * _MAX_DEFLATE_RATIO <= MAX_PDF_INFLATED_BYTES:
         return
     total, view, piece = 0, memoryview(data), 64 * 1024
     for match in _STREAM_START.finditer(data):
-        head = data[max(0, match.start() - 2048) : match.start()]
-        if _IMAGE.search(head[head.rfind(b" obj") :]):
-            continue
         inflater = zlib.decompressobj()
         try:
             for start in range(match.end(), len(data), piece):

@@ -22,18 +22,23 @@ _PAGE_NUMBER = re.compile(
     r"(?m)^[ \t]*(?:[-—–－]+[ \t]*\d{1,3}[ \t]*[-—–－]+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[/,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?"
     r"|共[ \t]*\d{1,3}[ \t]*页[ \t]*[/,，]?[ \t]*第[ \t]*\d{1,3}[ \t]*页)[ \t]*$"
 )
+# the same page number put into a markdown table row by a PDF→markdown converter ("| - 3 | - |"): the dash
+# before the number shares its cell, so a row of values ("| - | 3 | - |") is not one
+_PAGE_NUMBER_ROW = re.compile(r"(?m)^[ \t]*\|[ \t|]*[-—–－]+[ \t]*\d{1,3}[ \t|]*[-—–－]+[ \t|]*$")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: str.translate is 7× slower on CJK text
 
 
 def normalise(text: str) -> str:
     """NFKC plus removal of converter artefacts that would otherwise be read as numbers."""
-    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # a form feed is a page break (pdftotext prints one before each page's first line)
+    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n"))
     text = unicodedata.normalize("NFKC", text)
     text = _BOOKMARK.sub("", text)
     text = _MD_RULE.sub("", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
     text = _PAGE_NUMBER.sub("", text)
+    text = _PAGE_NUMBER_ROW.sub("", text)
     return text
 
 

@@ -53,6 +53,10 @@ def valid_raw(raw: object) -> bool:
     )
 
 
+class CacheError(Exception):
+    """The cache folder cannot be read or cleared (`nianbao cache`); the message is one line."""
+
+
 class _TextDisk(diskcache.Disk):
     """diskcache's Disk reading back only what ResponseCache writes (str keys and str values, both kept
     in the database); a row asking to be unpickled or read from a file is refused, never decoded."""
@@ -66,6 +70,10 @@ class _TextDisk(diskcache.Disk):
         if mode != MODE_RAW or not isinstance(value, str):
             raise ValueError("a cache value that is not text")
         return value
+
+    def remove(self, file_path):
+        """Nothing: ResponseCache never writes side files, so a row naming one was planted (`/home/me/x`,
+        `../cache.db`) and diskcache would delete that file on `clear` or when the entry is rewritten."""
 
 
 class ResponseCache:
@@ -104,8 +112,16 @@ class ResponseCache:
             pass
 
     def stats(self) -> dict:
-        cache = self._open()
-        return {"directory": str(self.directory), "entries": len(cache), "bytes": cache.volume()}
+        """Raises CacheError (one line) for a cache that cannot be read."""
+        try:
+            cache = self._open()
+            return {"directory": str(self.directory), "entries": len(cache), "bytes": cache.volume()}
+        except _ERRORS as exc:
+            raise CacheError(f"cannot read the cache in {self.directory}: {exc}") from None
 
     def clear(self) -> int:
-        return self._open().clear()
+        """Raises CacheError (one line) for a cache that cannot be cleared."""
+        try:
+            return self._open().clear()
+        except _ERRORS as exc:
+            raise CacheError(f"cannot clear the cache in {self.directory}: {exc}") from None

@@ -67,6 +67,8 @@ def read(path: Path) -> list[dict]:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
             raise RecordingError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        if not isinstance(entry, dict):
+            raise RecordingError(f"{path}:{number}: not a recording (a JSON object)")
         missing = [f for f in FIELDS if f not in entry]
         if missing:
             raise RecordingError(f"{path}:{number}: missing {', '.join(missing)}")

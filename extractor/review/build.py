@@ -24,6 +24,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nianbao import crossyear
 from nianbao.output import atomic_write, json_value
+from nianbao.records import RecordsError, load_record, record_texts
 from nianbao.schemas.identities import definitions
 from nianbao.schemas.keys import DECIMAL_KEYS, table_of
 from nianbao.schemas.record import Report
@@ -56,44 +57,29 @@ class ReviewError(Exception):
 
 
 def record_lines(path: Path) -> Iterator[str]:
-    """One record's JSON per item, from a batch --out directory, a .jsonl file or a --format json file."""
-    if path.is_dir():
-        if (path / "records.jsonl").is_file():
-            yield from record_lines(path / "records.jsonl")
-        elif (path / "records").is_dir():
-            for file in sorted((path / "records").glob("*.json")):
-                yield file.read_text(encoding="utf-8")
-        else:
-            raise ReviewError(f"{path}: no records.jsonl or records/ (give a batch --out directory or a records file)")
-        return
-    if not path.is_file():
-        raise ReviewError(f"no such file: {path}")
-    with path.open(encoding="utf-8") as handle:
-        first = handle.read(1)
-        handle.seek(0)
-        if first == "[":
-            try:
-                items = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise ReviewError(f"{path}: not a JSON list of records ({exc.msg})") from None
-            yield from (json.dumps(item, ensure_ascii=False) for item in items)
-            return
-        lines = [line for line in handle if line.strip()]
-        if first == "{" and len(lines) > 1 and not lines[0].rstrip().endswith("}"):
-            yield "".join(lines)  # one pretty-printed record (`--format json -o FILE`)
-            return
-        yield from lines
+    """One record's JSON per item, from a batch --out directory or a records file (nianbao.records)."""
+    try:
+        yield from record_texts(path)
+    except RecordsError as exc:
+        raise ReviewError(str(exc)) from None
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def parse_record(line: str, where: str = "") -> Report:
+    """A record, refused (one line) unless it is one; its content hash names its page, so it must be a sha256."""
     try:
-        report = Report.model_validate_json(line)
-    except ValueError as exc:
-        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0]})") from None
+        report = load_record(json.loads(line))
+    except (ValueError, RecursionError) as exc:
+        raise ReviewError(f"{where}not a nianbao record ({str(exc).splitlines()[0][:200]})") from None
     if not report.cells and report.verdict.value != "failed":
         raise ReviewError(
             f"{where}a record without cells (write records with `nianbao extract --format json` or --out)"
         )
+    sha = report.meta.input_sha256
+    if sha is not None and not _SHA256.fullmatch(sha):
+        raise ReviewError(f"{where}meta.input_sha256 is not a sha256 (64 lowercase hex digits)")
     return report
 
 
@@ -149,17 +135,29 @@ def problems(report: Report) -> dict[str, int]:
 
 
 def source_text(report: Report) -> tuple[str | None, str]:
-    """(the normalised text the spans point into, a note when it cannot be shown)."""
-    from nianbao.ingest import IngestError, ingest_path
+    """(the normalised text the spans point into, a note when it cannot be shown).
 
-    if not report.source or not Path(report.source).is_file():
-        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    A records file may come from anyone and its `source` may name any file (`/etc/passwd`): the file is
+    read only when its bytes hash to the record's `input_sha256`, so a page shows nothing but the input
+    the record was extracted from."""
+    from nianbao.ingest import MAX_INPUT_BYTES, IngestError, ingest_bytes
+
+    expected = report.meta.input_sha256
+    if not expected:
+        return None, "the record names no content hash, so its input is not read: spans are listed, not shown"
+    path = Path(report.source or "")
     try:
-        doc = ingest_path(report.source)
+        data = path.read_bytes() if path.is_file() and path.stat().st_size <= MAX_INPUT_BYTES else b""
+    except (OSError, ValueError):  # unreadable, or a name no file can have (a NUL byte)
+        data = b""
+    if not data:
+        return None, f"the input {report.source or '(unnamed)'} is not here any more: spans are listed, not shown"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
+    try:
+        doc = ingest_bytes(data, path.name)
     except IngestError as exc:
         return None, f"the input cannot be read again ({exc})"
-    if report.meta.input_sha256 and doc.sha256 != report.meta.input_sha256:
-        return None, f"{report.source} changed since it was extracted: its spans no longer point into it"
     if len(doc.text) > MAX_TEXT:
         return doc.text[:MAX_TEXT], f"the text is cut at {MAX_TEXT:,} characters"
     return doc.text, ""

@@ -1,0 +1,214 @@
+"""Labels and location: the template's labels as patterns that survive wraps, and where each table is."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nianbao.parse.tokens import segment_items
+from nianbao.schemas.template import (
+    T3_CORP_HEADERS,
+    T3_LABELS,
+    Label,
+)
+
+
+@lru_cache(maxsize=None)
+def _fuzzy(word: str) -> str:
+    """A label as a regex that survives line breaks and spaces inside it (vertical text, wraps)."""
+    return r"\s*".join(re.escape(ch) for ch in word)
+
+
+LABEL_WINDOW = 700  # a row label is never further than this from the previous one
+
+_T2_TITLE = re.compile(_fuzzy("主动公开政府信息情况"))
+_T3_TITLE = re.compile(_fuzzy("收到和处理政府信息公开申请情况") + "|" + _fuzzy("依申请公开情况"))
+_T4_TITLE = re.compile(r"行\s*政\s*法?\s*复\s*议[^\n。]{0,14}?行\s*政\s*诉\s*讼[^\n。]{0,4}?情\s*况")
+_END_TITLE = re.compile(r"五\s*、|存在的主要问题|主要问题及改进|存在的问题及改进")
+_T2_START = re.compile(r"第\s*二\s*十\s*条|" + _fuzzy("信息内容"))
+_T2_BLOCK = re.compile(r"第\s*二\s*十\s*条")
+_T4_HEADER = re.compile(_fuzzy("行政复议") + "|" + _fuzzy("结果维持"))
+_T4_RESULTS_HEADER = re.compile(_fuzzy("维持"))
+# Where a row ends at the latest (format.md §3.21): the next table's title or heading, a later section's title.
+_ROW_END = re.compile(
+    "|".join(
+        (
+            _T2_TITLE.pattern,
+            _T3_TITLE.pattern,
+            _T4_TITLE.pattern,
+            _END_TITLE.pattern,
+            r"六\s*、",
+            r"表\s*[一二三四1-4]\s*[：:]",
+        )
+    )
+)
+
+
+@dataclass
+class Anchor:
+    row: str
+    start: int  # where the label begins (its ordinal included), i.e. where the previous row ends
+    end: int  # where the keyword ends: the row's values come after
+
+
+# Table 三's column header prints 总计 after 法人或其他组织 (or after its five columns) and before 商业企业; where
+# the row labels are printed above the header (format.md §3.24) and the 总计 row is not on the page (§3.21),
+# that 总计 is no row label.
+_T3_HEADER_BEFORE = re.compile(_fuzzy("法人或其他组织") + r"[\s|]*$")
+_T3_HEADER_AFTER = re.compile(r"[\s|]*" + _fuzzy("商业企业"))
+_T3_HEADER_NAMES = re.compile("|".join(_fuzzy(name) for name in ("自然人", "法人或其他组织", *T3_CORP_HEADERS[:-1])))
+
+
+def _in_t3_header(text: str, m: re.Match) -> bool:
+    """Beside the header's own names, or on a line of header cells (no values, a column name among them)."""
+    if _T3_HEADER_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) or _T3_HEADER_AFTER.match(text, m.end()):
+        return True
+    start, end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+    line = text[start : len(text) if end < 0 else end]
+    return not re.search(r"\d", line) and bool(_T3_HEADER_NAMES.search(line))
+
+
+def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
+    for keyword in label.keywords:
+        pattern = _fuzzy(keyword)
+        if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
+            pattern = r"3\s*[.、]\s*" + pattern
+        for m in re.compile(pattern).finditer(text, lo, hi):
+            if label.row == "total_processed" and _in_t3_header(text, m):
+                continue
+            return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+    return None
+
+
+def _label_start(text: str, start: int, ordinal: int | None) -> int:
+    """Move the start back over the item's own ordinal, so a glued '…00000002.其他' loses its '2'."""
+    if ordinal is None:
+        return start
+    window = text[max(0, start - 40) : start]
+    m = re.search(rf"{ordinal}\s*[.、．]\s*[^\d\t\n]{{0,30}}$", window)
+    return start - len(window) + m.start() if m else start
+
+
+def _fuzzy_iter(label: Label, text: str):
+    for keyword in label.keywords:
+        yield from re.finditer(_fuzzy(keyword), text)
+
+
+def find_labels(text: str, labels: tuple[Label, ...], lo: int, hi: int) -> list[Anchor]:
+    anchors: list[Anchor] = []
+    cursor = lo
+    for label in labels:
+        anchor = find_label(text, label, cursor, min(hi, cursor + LABEL_WINDOW))
+        if anchor:
+            anchors.append(anchor)
+            cursor = anchor.end
+    return anchors
+
+
+def row_end(text: str, start: int, hi: int, extra: re.Pattern | None = None) -> int:
+    """Where a row that starts at `start` ends at the latest: the next title, heading or section (§3.21)."""
+    ends = [m.start() for pattern in (_ROW_END, extra) if pattern and (m := pattern.search(text, start, hi))]
+    return min(ends, default=hi)
+
+
+@dataclass
+class TableSpans:
+    """Where each table sits in the text: (start, end) offsets, None where it was not found."""
+
+    t2: tuple[int, int] | None = None
+    t2_section: int | None = None  # where section 二 begins: table 二's items may be printed above its heading
+    t3: tuple[int, int] | None = None
+    t4: tuple[int, int] | None = None
+
+
+def locate(text: str) -> TableSpans:
+    """Anchor each table on its title followed by its own first labels (never on numerals alone).
+
+    A table printed with only some of its rows (a fragment, a summary) is found by its title and
+    any of its labels; each region ends where the next table or section begins (format.md §3.21).
+    """
+    regions = TableSpans()
+    t3_start, first_row = _locate_t3(text)
+    t4 = None
+    for m in _T4_TITLE.finditer(text, first_row if first_row is not None else 0):
+        near_header = first_row is not None or _T4_HEADER.search(text, m.end(), m.end() + 300)
+        if re.search(r"\d", text[m.end() : m.end() + 1500]) and near_header:
+            t4 = m
+            break
+    t2_end = t3_start if t3_start is not None else (t4.start() if t4 else len(text))
+    t2_titles = [
+        m for m in _T2_TITLE.finditer(text, 0, t2_end) if _T2_START.search(text, m.end(), min(t2_end, m.end() + 800))
+    ]
+    if t2_titles:
+        regions.t2 = (t2_titles[-1].end(), t2_end)
+        regions.t2_section = _section_start(text, t2_titles)
+    elif t3_start is not None:
+        regions.t2 = (max(0, t3_start - 3000), t3_start)
+    if t3_start is None:
+        if t4:
+            end = _END_TITLE.search(text, t4.end())
+            regions.t4 = (t4.end(), end.start() if end else len(text))
+        return regions
+    if t4:
+        t4_start, t3_end = t4.end(), t4.start()
+    else:  # no title: the table's own header ("结果维持") after the last row of table 三
+        last_row = find_labels(text, T3_LABELS, first_row, len(text))[-1]
+        header = re.compile(_fuzzy("维持")).search(text, last_row.end, last_row.end + 800)
+        t4_start = t3_end = header.start() if header else None
+        if t3_end is None:
+            end = _END_TITLE.search(text, last_row.end)
+            t3_end = end.start() if end else len(text)
+    if t4_start is not None:
+        end = _END_TITLE.search(text, t4_start)
+        regions.t4 = (t4_start, end.start() if end else len(text))
+    regions.t3 = (t3_start, t3_end)
+    return regions
+
+
+def t3_section(text: str) -> tuple[int, int] | None:
+    """Where table 三 must be when its rows cannot be located: from its section's title to the next table
+    or section. The model path reads it there (format.md §3.21)."""
+    titles = list(_T3_TITLE.finditer(text))
+    if not titles:
+        return None
+    lo = titles[-1].end()
+    ends = [
+        m.start() for m in (_T4_TITLE.search(text, lo), _T4_HEADER.search(text, lo), _END_TITLE.search(text, lo)) if m
+    ]
+    return lo, min(ends, default=len(text))
+
+
+def _locate_t3(text: str) -> tuple[int | None, int | None]:
+    """Where table 三 starts (its title, else its first row) and where its first row is."""
+    for m in _fuzzy_iter(T3_LABELS[0], text):
+        if find_label(text, T3_LABELS[1], m.end(), m.end() + LABEL_WINDOW):
+            titles = [t for t in _T3_TITLE.finditer(text, max(0, m.start() - 1500), m.start())]
+            return (titles[-1].start() if titles else m.start()), m.start()
+    # only some of its rows: the last title directly followed by one of the table's rows with its values
+    for title in reversed(list(_T3_TITLE.finditer(text))):
+        rows = find_labels(text, T3_LABELS, title.end(), min(len(text), title.end() + 1500))
+        for row in rows:
+            items = segment_items(text, row.end, row_end(text, row.end, min(len(text), row.end + 200), _T4_HEADER))
+            if any(i.kind == "value" for i in items):
+                return title.start(), rows[0].start
+    return None, None
+
+
+def _section_start(text: str, titles: list[re.Match]) -> int:
+    """The earliest mention of section 二's title that still belongs to it (no table 三 title in between)."""
+    start = titles[-1]
+    for title in reversed(titles[:-1]):
+        if _T3_TITLE.search(text, title.end(), start.start()):
+            break
+        start = title
+    return start.end()
+
+
+def detect_template(text: str) -> str:
+    """By the table labels, never by the notice the report cites (format.md §4); 2021 labels win."""
+    if re.search(_fuzzy("本年制发件") + "|" + _fuzzy("现行有效件数") + "|" + _fuzzy("本年收费金额"), text):
+        return "gov2021"
+    if re.search("|".join(_fuzzy(label) for label in ("本年新制作数量", "上一年项目数量", "第二十条第(九)项")), text):
+        return "gov2019"
+    return "unknown"

@@ -1,0 +1,93 @@
+"""One row → candidate readings: what a row's tokens allow as its cells."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from nianbao import solve
+from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
+
+
+@dataclass
+class RowReading:
+    """Readings a row allows; one candidate means the row is certain."""
+
+    candidates: list[tuple] = field(default_factory=list)
+    raw: list[str | None] = field(default_factory=list)
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
+    flags: list[list[str]] = field(default_factory=list)
+    extra: list[int] | None = None  # the n+1 printed values, when the row has one value too many
+    printed: tuple[list[str], list[tuple[int, int]]] | None = None  # raw texts and spans of those n+1 values
+    joined: list[tuple] = field(default_factory=list)  # readings of the n+1 values with a wrapped number joined
+
+
+def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False) -> RowReading:
+    at = [index for index, item in enumerate(items) if item.kind == "value"]
+    if not at:
+        return RowReading()
+    values = [items[index] for index in at]
+    first, last = at[0], at[-1]
+    interior = [i for i in items[first : last + 1] if i.kind != "text"]
+    trailing = _blank_run(items[last + 1 :])
+    leading = _blank_run(reversed(items[:first]))
+    for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
+        if len(cells) == n and (not padded or trust_blanks):
+            return _reading(cells, decimal_last)
+    tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
+    markers = frozenset(i for i, v in enumerate(values) if v.text in _ZERO_MARKERS)
+    joined = solve.join_tokens(tokens, n, constraint, whole=markers) if constraint else []
+    if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
+        raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
+        extra = [as_number(v.text) for v in values]
+        return RowReading(extra=extra, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
+    if joined:  # a row printed as n+2 to n+4 tokens: only wrapped numbers explain it
+        return _joined_reading(joined, values, n)
+    if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
+        reading = _reading(values[:1], decimal_last)
+        reading.flags[0].append("merged_repeat")
+        return reading
+    if len(values) < n:
+        found = solve.split_tokens(tokens, n, constraint)
+        if found:
+            span = (values[0].start, values[-1].end)
+            raw = " ".join(tokens)
+            return RowReading(found, [raw] * n, [span] * n, [["split_from_run"] for _ in range(n)])
+    return RowReading(raw=[" ".join(v.text for v in values)] * n, spans=[(values[0].start, values[-1].end)] * n)
+
+
+def _joined_reading(candidates: list[tuple], values: list[Item], n: int) -> RowReading:
+    """Readings with neighbouring tokens joined: where the cells' boundaries are is the identities' choice."""
+    raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
+    return RowReading(sorted(set(candidates)), [raw] * n, [span] * n, [["split_from_run"] for _ in range(n)])
+
+
+def _blank_run(items) -> list[Item]:
+    run = []
+    for item in items:
+        if item.kind != "blank":
+            break
+        run.append(item)
+    return run
+
+
+def _reading(cells: list[Item], decimal_last: bool) -> RowReading:
+    """The cells as printed. A number of several digits glued to another value ('30—0—3') may be several
+    cells whose boundary the page lost, so it is flagged as a choice (`split_from_run`): the identities
+    must confirm it."""
+    parsed, flags = [], []
+    pairs = itertools.pairwise(cells)
+    touching = {id(c) for a, b in pairs if a.kind == b.kind == "value" and a.end == b.start for c in (a, b)}
+    for index, cell in enumerate(cells):
+        decimal = decimal_last and index == len(cells) - 1
+        if cell.kind == "blank":
+            parsed.append(None)
+            flags.append(["blank"])
+            continue
+        value = as_number(cell.text, decimal)
+        if value is None or (not decimal and "." in cell.text):
+            return RowReading(raw=[c.text for c in cells], spans=[(c.start, c.end) for c in cells])
+        parsed.append(value)
+        glued = id(cell) in touching and len(cell.text) > 1 and cell.text.isdigit()
+        flags.append(["zero_marker"] if cell.text in _ZERO_MARKERS else ["split_from_run"] if glued else [])
+    return RowReading([tuple(parsed)], [c.text for c in cells], [(c.start, c.end) for c in cells], flags)

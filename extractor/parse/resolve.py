@@ -1,0 +1,215 @@
+"""Resolution: decide among a table's candidate readings by position, identities and prose."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from nianbao import solve
+from nianbao.check import all_hold
+from nianbao.parse.readings import RowReading, _joined_reading
+from nianbao.parse.tokens import Item
+from nianbao.prose import Figure, about
+
+MIN_ROWS_FOR_A_COLUMN = 3  # over-long rows needed before the identities may pick the extra column
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def place_number_rows(text: str, segments: dict[str, list[Item]]) -> list[str]:
+    """Labels printed apart from their numbers (format.md §3.24): every label on a line of its own, then
+    rows of numbers that carry no label, so the last label's segment holds every number.
+
+    The printed rows of numbers (one a line, or one a block between blank lines where each number has
+    a line of its own) are placed on the labels in the template's order, only when there are exactly as
+    many as labels; each is then read as any row is (extra values, glued runs), and the checker's column
+    identities confirm the placement. Returns the rows it placed.
+    """
+    rows = list(segments)
+    if len(rows) < 2 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]):
+        return []
+    cells = [i for i in segments[rows[-1]] if i.kind != "text"]
+    gaps = [text[a.end : b.start] for a, b in itertools.pairwise(cells)]
+    by_line = any(
+        "\n" not in gap
+        for gap, (a, b) in zip(gaps, itertools.pairwise(cells), strict=True)
+        if a.kind == b.kind == "value"
+    )
+    printed: list[list[Item]] = [[]]
+    for cell, gap in zip(cells, ["", *gaps], strict=True):
+        if printed[-1] and ("\n" in gap if by_line else _BLANK_LINE.search(gap)):
+            printed.append([])
+        printed[-1].append(cell)
+    printed = [p for p in printed if any(i.kind == "value" for i in p)]
+    if len(printed) != len(rows):
+        return []
+    segments.update(zip(rows, printed, strict=True))
+    return rows
+
+
+def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) -> list[str]:
+    """Give rows back the values a PDF text layer printed beside the wrong label.
+
+    A label cell that wraps over several lines pushes its row's values above the label, so one
+    segment holds 2n values and a later one none; a label column printed before its values leaves
+    every row empty but the last. Within the smallest window of rows holding exactly n values per
+    row, the values are dealt out in page order — only when every dealt row satisfies the row
+    identity. Returns the rows it moved values into.
+    """
+    rows = list(segments)
+    values = {r: [i for i in segments[r] if i.kind == "value"] for r in rows}
+    moved: list[str] = []
+    i = 0
+    while i < len(rows):
+        if len(values[rows[i]]) == n:
+            i += 1
+            continue
+        for j in range(i + 1, len(rows)):
+            window = rows[i : j + 1]
+            pooled = [v for r in window for v in values[r]]
+            if len(pooled) == n * len(window):
+                dealt = [pooled[k * n : (k + 1) * n] for k in range(len(window))]
+                if all(all(v.text.isdigit() for v in d) and constraint(tuple(int(v.text) for v in d)) for d in dealt):
+                    for row, items in zip(window, dealt, strict=True):
+                        segments[row] = items
+                    moved += window
+                    i = j
+                break
+        i += 1
+    return moved
+
+
+def _plausible_drops(readings: set[tuple], constraint, rows: int) -> list[tuple]:
+    """Among the readings left by plausible drops, the ones the identities let stand.
+
+    With one or two over-long rows the identities are weak evidence: a reading that breaks exactly
+    one group total is what an agency's own error looks like, so it keeps the row ambiguous; only
+    readings that break several groups (a shifted row) are ruled out. Where that leaves one reading,
+    it is the row (the checker reports the group it breaks).
+    """
+    if rows >= MIN_ROWS_FOR_A_COLUMN or len(readings) <= 1:
+        return sorted(readings)
+    shifted = {r for r in readings if constraint.failing_groups(r) >= 2}
+    plausible = readings - shifted  # none fails, or one fails as the agency's own error would
+    holding = {r for r in plausible if constraint(r)}
+    if len(holding) == 1 and holding | shifted == readings:
+        return sorted(holding)
+    return sorted(plausible) if len(plausible) == 1 and not holding else sorted(readings)
+
+
+def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings: list[str], table: str) -> None:
+    """Rows that print one value too many: drop the position the identities allow (format.md §3.3)."""
+    extra = {row: r for row, r in readings.items() if r.extra}
+    if not extra:
+        return
+    positions = [
+        p
+        for p in solve.extra_value_positions([r.extra for r in extra.values()], constraint)
+        if all(solve.explains_extra(r.extra, p) for r in extra.values())
+    ]
+    for reading in extra.values():
+        explained = [p for p in range(len(reading.extra)) if solve.explains_extra(reading.extra, p)]
+        if len(extra) >= MIN_ROWS_FOR_A_COLUMN:
+            # many rows agreeing on one column is evidence enough for the identities to choose it
+            options = positions or [p for p in explained if constraint(solve.drop_one(reading.extra, p))] or explained
+        else:
+            options = explained
+        drops = {solve.drop_one(reading.extra, p) for p in options}
+        # a wrapped number (§3.32) explains the row as well: its joinings compete with the drops
+        reading.candidates = _plausible_drops(drops | set(reading.joined), constraint, len(extra))
+        _drop_printed(reading, options[0] if options else None)
+        reading.flags = [["dropped_extra_value"] for _ in range(len(reading.extra) - 1)]
+        if reading.joined and not set(reading.candidates) & drops:
+            mark_joined(reading)
+    where = (
+        "undecidable but harmless: every choice reads the same"
+        if positions and all(len(r.candidates) == 1 for r in extra.values())
+        else f"positions allowed: {positions}"
+    )
+    warnings.append(f"{table}: {len(extra)} rows print one value too many; dropped by the identities ({where})")
+
+
+def mark_joined(reading: RowReading) -> None:
+    """A row whose reading is a joining of its tokens: the row's tokens as every cell's raw text, flagged as a
+    choice of boundaries (`split_from_run`)."""
+    values = [Item("value", t, *s) for t, s in zip(*reading.printed, strict=True)]
+    joined = _joined_reading(reading.joined, values, len(reading.extra) - 1)
+    reading.raw, reading.spans, reading.flags = joined.raw, joined.spans, joined.flags
+
+
+def finish_joined(readings: dict[str, RowReading]) -> None:
+    """Rows the identities or the prose settled on a joining after the drops competed with it."""
+    for reading in readings.values():
+        if reading.joined and len(reading.candidates) == 1 and reading.candidates[0] in reading.joined:
+            keep = [sorted(set(flags) - {"dropped_extra_value"}) for flags in reading.flags]
+            mark_joined(reading)
+            reading.flags = [sorted({*a, *b}) for a, b in zip(reading.flags, keep, strict=True)]
+
+
+def _drop_printed(reading: RowReading, keep: int | None) -> None:
+    """The row's raw texts and spans less the printed value at `keep` (less the last where none is chosen)."""
+    raw, spans = reading.printed
+    drop = len(raw) - 1 if keep is None else keep
+    reading.raw = [t for i, t in enumerate(raw) if i != drop]
+    reading.spans = [s for i, s in enumerate(spans) if i != drop]
+
+
+def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figures: tuple[Figure, ...]) -> list[str]:
+    """Rows left with several readings where exactly one agrees with a figure the prose states.
+
+    A reading fits when some stated figure about its cells agrees with it (given the rows already
+    certain) and none contradicts it; it is taken only when it alone fits and its row identity holds.
+    Prose only picks among readings of the printed tokens, never computes a value. The row's cells are
+    flagged `prose_confirmed`. Returns the rows it settled.
+    """
+    fixed = {}
+    for row, reading in readings.items():
+        if len(reading.candidates) == 1:
+            fixed.update(zip(keys_of(row), reading.candidates[0], strict=True))
+    settled = []
+    for row, reading in readings.items():
+        relevant = about(figures, keys_of(row)) if len(reading.candidates) > 1 else []
+        if not relevant:
+            continue
+        fitting = []
+        for candidate in reading.candidates:
+            said = [f.agrees(fixed | dict(zip(keys_of(row), candidate, strict=True))) for f in relevant]
+            if True in said and False not in said and (constraint is None or constraint(candidate)):
+                fitting.append(candidate)
+        if len(fitting) != 1:
+            continue
+        chosen = fitting[0]
+        if reading.extra:
+            drop = next((p for p in range(len(reading.extra)) if solve.drop_one(reading.extra, p) == chosen), None)
+            if drop is not None:
+                _drop_printed(reading, drop)
+            else:  # a wrapped number joined
+                mark_joined(reading)
+        reading.candidates = [chosen]
+        reading.flags = [sorted({*flags, "prose_confirmed"}) for flags in reading.flags or [[] for _ in chosen]]
+        fixed.update(zip(keys_of(row), chosen, strict=True))
+        settled.append(row)
+    return settled
+
+
+def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_of) -> None:
+    """Rows with several readings: keep the combinations that the column identities allow."""
+    open_rows = [row for row, r in readings.items() if len(r.candidates) > 1]
+    if not open_rows:
+        return
+    fixed = {}
+    for row, r in readings.items():
+        if len(r.candidates) == 1:
+            fixed.update(zip(keys_of(row), r.candidates[0], strict=True))
+
+    def accept(combo) -> bool:
+        values = dict(fixed)
+        for row, candidate in zip(open_rows, combo, strict=True):
+            values.update(zip(keys_of(row), candidate, strict=True))
+        return all_hold(identities_of(values), values)
+
+    combos = solve.consistent_combinations([readings[r].candidates for r in open_rows], accept)
+    if combos is None or not combos:
+        return
+    for index, row in enumerate(open_rows):
+        readings[row].candidates = sorted({combo[index] for combo in combos})

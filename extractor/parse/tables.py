@@ -1,0 +1,463 @@
+"""Tables: read tables 二, 三 and 四 row by row from their label anchors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import combinations
+
+from nianbao import solve
+from nianbao.check import table3_identities
+from nianbao.parse.align import align_rows, open_reading
+from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
+from nianbao.parse.readings import RowReading, read_row
+from nianbao.parse.resolve import (
+    _resolve_by_identities,
+    _resolve_extra_values,
+    finish_joined,
+    place_number_rows,
+    realign_shifted_values,
+    settle_by_prose,
+)
+from nianbao.parse.tokens import Item, segment_items
+from nianbao.prose import stated
+from nianbao.schemas.keys import (
+    FEE_KEY,
+    OTHER_TOTAL_ROW,
+    PROCUREMENT_KEY,
+    T2_2019_ROWS,
+    T2_ROWS,
+    T3_COLUMNS,
+    T3_ROWS,
+    T4_COLUMNS,
+    T4_GROUPS,
+    t3_key,
+    t4_key,
+)
+from nianbao.schemas.record import Cell
+from nianbao.schemas.template import (
+    OTHER_TOTAL_LABEL,
+    T2_2019_LABELS,
+    T2_LABELS,
+    T3_CORP_HEADERS,
+    T3_LABELS,
+    T4_RESULT_LABELS,
+    Label,
+    t3_rows_2019,
+)
+from pydantic import TypeAdapter
+
+
+@dataclass
+class TableRow:
+    """One template row as the page prints it: what the model is shown and what its answers are grounded on."""
+
+    table: str  # 二 三 四
+    row: str  # canonical row name; "review_litigation" for the one row of table 四
+    keys: tuple[str, ...]  # its cells' canonical keys, in template order
+    items: list[Item]  # the value, blank and text tokens of the row
+    constraint: Callable | None  # the identity that splits a glued run of this row
+    label: Anchor | None = None  # where its label was printed; None when the row is read between its neighbours
+
+    @property
+    def decimal_last(self) -> bool:
+        return self.keys[-1] == FEE_KEY
+
+    def candidates(self) -> list[tuple]:
+        """The positional readings the parser's reader allows for this row's tokens."""
+        reading = read_row(
+            self.items, len(self.keys), self.constraint, trust_blanks=True, decimal_last=self.decimal_last
+        )
+        if reading.extra:
+            return [solve.drop_one(reading.extra, p) for p in range(len(reading.extra))]
+        return reading.candidates
+
+
+@dataclass
+class ParsedTables:
+    cells: dict[str, Cell]
+    regions: TableSpans
+    rows_found: set[str]
+    warnings: list[str]
+    template: str
+    stops_inside_tables: bool = False  # no table 四 and no later section after table 三: a truncated page
+    absent: set[str] = field(default_factory=set)  # rows (like found's) whose labels are nowhere on the page
+    read_rows: Callable[[], list[TableRow]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def rows(self) -> list[TableRow]:
+        """Every row of every located table, in template order: read when the model path first asks
+        (the parser path never does, and they cost an eighth of its time)."""
+        return self.read_rows() if self.read_rows else []
+
+
+def _put(cells: dict[str, dict], keys: list[str], reading: RowReading, values: tuple | None) -> None:
+    """The row's cells as their fields; `parse_tables` validates them all in one call (`_CELLS`)."""
+    for i, key in enumerate(keys):
+        flags = set(reading.flags[i]) if reading.flags else set()  # an ambiguous cell keeps why it is
+        if values is None:
+            flags.add("ambiguous")
+        cells[key] = {
+            "value": None if values is None else values[i],
+            "raw": reading.raw[i] if reading.raw else None,
+            "span": reading.spans[i] if reading.spans else None,
+            "flags": sorted(flags),
+            "candidates": sorted({c[i] for c in reading.candidates}, key=lambda v: (v is None, v))
+            if values is None and reading.candidates
+            else [],
+        }
+
+
+# One validation of every cell the parser read: a Cell(...) a cell cost a tenth of the stage.
+_CELLS = TypeAdapter(dict[str, Cell])
+
+
+def _rows_between(text: str, anchors: list[Anchor], hi: int, extra: re.Pattern | None = None) -> dict[str, list[Item]]:
+    if not anchors:
+        return {}
+    ends = [a.start for a in anchors[1:]] + [hi]
+    return {
+        a.row: segment_items(text, a.end, row_end(text, a.end, end, extra))
+        for a, end in zip(anchors, ends, strict=True)
+    }
+
+
+_T2_LEFTOVER = re.compile(_fuzzy("第二十条第(九)项") + "|" + _fuzzy("政府集中采购"))
+
+
+@dataclass(frozen=True)
+class Table2Template:
+    """Table 二's rows as one template prints them: labels, columns, and the keys they fill."""
+
+    prefix: str
+    labels: tuple[Label, ...]
+    rows: dict[str, tuple[str, ...]]
+    decimal_keys: frozenset[str]
+    signed: bool
+    leftover: re.Pattern | None  # a block of another template that ends the table
+    merged_last: frozenset[str] = frozenset()  # rows whose last value cell spans two columns
+
+    @cached_property
+    def row_end(self) -> re.Pattern:
+        """A table 二 row ends at the next block header or at any item's label (format.md §3.21)."""
+        keywords = [_fuzzy(k) for label in self.labels for k in label.keywords]
+        return re.compile("|".join([_T2_BLOCK.pattern, *keywords]))
+
+
+T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
+T2_2019 = Table2Template(
+    "active_2019",
+    T2_2019_LABELS,
+    T2_2019_ROWS,
+    frozenset({PROCUREMENT_KEY}),
+    True,
+    None,
+    frozenset({"fees", "procurement"}),
+)
+
+
+def parse_table2(
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, dict],
+    found: set[str],
+    section_lo: int | None = None,
+    template: Table2Template = T2_2021,
+) -> list[Anchor]:
+    """Read table 二; its items count wherever their label is in section 二 (format.md §3.23).
+
+    Returns its row anchors in page order, for the later stages."""
+    anchors = find_labels(text, template.labels, lo, hi)
+    if anchors and template.leftover and (leftover := template.leftover.search(text, anchors[-1].end, hi)):
+        hi = leftover.start()  # a 2019 (九) 政府集中采购 block left in a 2021 table: not a 2021 cell
+    stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
+    anchors = sorted(anchors + stray, key=lambda a: a.start)
+    segments = _rows_between(text, anchors, hi, template.row_end)
+    orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
+    short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
+    for row, items in segments.items():
+        columns = template.rows[row]
+        keys = [f"{template.prefix}.{row}.{c}" for c in columns]
+        if template.signed:
+            items = _signed(items)
+        repeated = False
+        if row in template.merged_last:
+            items, repeated = _merged_tail(items, len(columns))
+        decimal = keys[-1] in template.decimal_keys
+        reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
+        if repeated and reading.flags:
+            reading.flags[-1].append("merged_repeat")
+        if short == [row] and orphans and not decimal:  # cells pulled out of the table (format.md §3.28)
+            reading = _with_orphans(items, orphans, len(columns), reading)
+        found.add(f"{template.prefix}.{row}")
+        settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, stated(text))
+        if keys[-1] == PROCUREMENT_KEY and reading.spans:
+            reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
+        values = reading.candidates[0] if len(reading.candidates) == 1 else None
+        _put(cells, keys, reading, values)
+    return anchors
+
+
+# a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
+_PULLED_OUT = re.compile(r"(?m)^[ \t|]*(\d+)[ \t|]*\n?[ \t|]*[（(]\s*其中[^）)\n]*[）)]")
+
+
+def pulled_out(text: str, lo: int, hi: int) -> list[Item]:
+    """Numbers with their parenthetical notes printed in the section above the table's rows (the notes are
+    never values)."""
+    return [Item("value", m.group(1), m.start(1), m.end(1)) for m in _PULLED_OUT.finditer(text, lo, hi)]
+
+
+def _count(items: list[Item]) -> int:
+    return sum(1 for i in items if i.kind == "value")
+
+
+def _with_orphans(items: list[Item], orphans: list[Item], n: int, reading: RowReading) -> RowReading:
+    """A row printing fewer numbers than columns, when the section holds as many pulled-out numbers as it
+    lacks: each way of putting them back among its numbers (in order) is a candidate, beside the row's own
+    readings; one distinct reading is read, flagged realigned, several stay ambiguous (prose may decide)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) + len(orphans) != n or not all(v.text.isdigit() for v in values):
+        return reading
+    if any(None in c for c in reading.candidates):
+        return reading  # its blank cells are printed: read as printed
+    placements: dict[tuple, list[Item]] = {}
+    for at in combinations(range(n), len(orphans)):
+        own, extra = iter(values), iter(orphans)
+        cells = [next(extra) if i in at else next(own) for i in range(n)]
+        placements.setdefault(tuple(int(c.text) for c in cells), cells)
+    candidates = sorted(set(placements) | set(reading.candidates))
+    if len(candidates) == 1 and candidates[0] in placements:
+        cells = placements[candidates[0]]
+        return RowReading(candidates, [c.text for c in cells], [(c.start, c.end) for c in cells], [["realigned"]] * n)
+    span = (min(c.start for c in orphans + values), max(c.end for c in orphans + values))
+    raw = " ".join(c.text for c in orphans + values)
+    return RowReading(candidates, [raw] * n, [span] * n, [["realigned"] for _ in range(n)])
+
+
+_UNIT = re.compile(r"\s*(万元|元)")
+
+
+def _with_unit(text: str, raw: str | None, span: tuple[int, int]) -> str | None:
+    """An amount's raw text with the unit printed inside its cell ("75394432.52元", format.md §3.16)."""
+    unit = _UNIT.match(text, span[1])
+    return raw + unit.group(1) if raw and unit else raw
+
+
+def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: int, hi: int) -> list[Anchor]:
+    """Table 二 items printed outside the table's row order (above its heading, between its parts).
+
+    An occurrence counts only where its value follows the label directly and reads as exactly the
+    row's values: prose that mentions the same words ("行政许可类信息69条") is not a row.
+    """
+    taken = [(a.start, a.end) for a in anchors]
+    found: list[Anchor] = []
+    for label in template.labels:
+        if any(a.row == label.row for a in anchors):
+            continue
+        occurrences = sorted((m.start(), m.end()) for k in label.keywords for m in re.finditer(_fuzzy(k), text[lo:hi]))
+        for start, end in ((lo + s, lo + e) for s, e in occurrences):
+            if any(s <= start < e or s < end <= e for s, e in taken):
+                continue
+            items = segment_items(text, end, row_end(text, end, hi, template.row_end))
+            n = len(template.rows[label.row])
+            decimal = f"{template.prefix}.{label.row}.{template.rows[label.row][-1]}" in template.decimal_keys
+            reading = read_row(items, n, None, trust_blanks=False, decimal_last=decimal)
+            first = next((i for i in items if not (i.kind == "text" and _SEPARATOR.fullmatch(i.text))), None)
+            split = any("split_from_run" in flags for flags in reading.flags)  # prose's "文件21件，废止0件"
+            if first and first.kind == "value" and len(reading.candidates) == 1 and not split:
+                found.append(Anchor(label.row, start, end))
+                taken.append((start, end))
+                break
+    return found
+
+
+_SEPARATOR = re.compile(r"[:：]+")
+
+
+def _merged_tail(items: list[Item], n: int) -> tuple[list[Item], bool]:
+    """A last cell merged across two columns and emitted twice ("0 | -21 | -21"): read once."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) == n + 1 and values[-1].text == values[-2].text:
+        return [i for i in items if i is not values[-1]], True
+    return items, False
+
+
+def _signed(items: list[Item]) -> list[Item]:
+    """A sign glued to the number after it is one signed value (2019's 本年增/减: "-18", "+1036")."""
+    merged: list[Item] = []
+    for item in items:
+        sign = merged[-1] if merged else None
+        glued = sign is not None and sign.end == item.start and sign.text in ("-", "－", "+", "＋")
+        if item.kind == "value" and item.text[:1].isdigit() and glued:
+            signed = ("-" if sign.text in ("-", "－") else "") + item.text
+            merged[-1] = Item("value", signed, sign.start, item.end)
+            continue
+        merged.append(item)
+    return merged
+
+
+def parse_table3(
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
+) -> list[Anchor]:
+    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
+    anchors = find_labels(text, T3_LABELS, lo, hi)
+    rows = [a.row for a in anchors]
+    if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
+        # 2019-style single （六）其他处理 row (format.md §1.4)
+        before = max((a.end for a in anchors if a.row.startswith("not_processed.")), default=lo)
+        total = next(a for a in anchors if a.row == "total_processed")
+        single = find_label(text, OTHER_TOTAL_LABEL, before, total.start)
+        if single:
+            anchors.insert(anchors.index(total), single)
+            warnings.append("table 三 prints the 2019 single （六）其他处理 row; read as applications.other_total")
+    segments = _rows_between(text, anchors, hi, _T4_HEADER)
+    columns = _t3_columns(text, lo, segments)
+    n, constraint = len(columns), solve.row_total_holds if columns[-1] == "total" else None
+    if columns != T3_COLUMNS:
+        warnings.append(
+            f"table 三 prints its legal-entity columns as one ({' | '.join(columns)}); read what it determines"
+        )
+    keys_of = lambda r: [t3_key(r, c) if c != _LEGAL_ENTITIES else f"{r}.{c}" for c in columns]  # noqa: E731
+    order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
+    aligned = align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
+    if aligned:
+        realigned = [
+            r
+            for r, items in aligned.segments.items()
+            if r not in aligned.labelled and _values(items) != _values(segments.get(r, []))
+        ]
+        segments = {
+            r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
+        }
+    else:
+        realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
+    if realigned:
+        warnings.append(
+            f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
+        )
+    readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
+    for row in realigned:
+        for flags in readings[row].flags:
+            flags.append("realigned")
+    if aligned and aligned.open:
+        warnings.append(
+            f"table 三: {len(aligned.open)} rows printed apart from their labels fit several placements; left ambiguous"
+        )
+        for row, options in aligned.open.items():
+            readings[row] = open_reading(options, n, constraint, trust_blanks)
+        readings = {r: readings[r] for r in order if r in readings}
+    found.update(f"applications.{row}" for row in readings)
+    if constraint:
+        _resolve_extra_values(readings, constraint, warnings, "table 三")
+    _resolve_by_identities(readings, keys_of, table3_identities)
+    if settle_by_prose(readings, keys_of, constraint, stated(text)):
+        _resolve_by_identities(readings, keys_of, table3_identities)
+    finish_joined(readings)
+    unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
+    for row, reading in readings.items():
+        certain = len(reading.candidates) == 1 and row not in unplaced
+        read: dict[str, dict] = {}
+        _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
+        cells.update((k, v) for k, v in read.items() if not k.endswith(_LEGAL_ENTITIES))  # the sum is no key
+    return anchors
+
+
+_LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+_T3_SUB_HEADERS = re.compile("|".join(_fuzzy(h) for h in T3_CORP_HEADERS[:-1]))
+
+
+def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
+    """Table 三's printed columns: the template's seven, or 自然人 | 法人或其他组织 (| 总计) where the header
+    names no legal-entity sub-column and the rows print as many values as that header has columns."""
+    values = [i for items in segments.values() for i in items if i.kind == "value"]
+    header = text[lo : values[0].start] if values else ""
+    if not re.search(_fuzzy("法人或其他组织"), header) or _T3_SUB_HEADERS.search(header):
+        return T3_COLUMNS
+    columns = (
+        ("natural_person", _LEGAL_ENTITIES, "total")
+        if re.search(_fuzzy("总计"), header)
+        else ("natural_person", _LEGAL_ENTITIES)
+    )
+    widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
+    return columns if widths and sum(w == len(columns) for w in widths) * 2 > len(widths) else T3_COLUMNS
+
+
+def _values(items: list[Item]) -> list[int]:
+    """Which printed values a row holds (by where they are printed)."""
+    return [i.start for i in items if i.kind == "value"]
+
+
+def parse_table4(
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
+) -> None:
+    """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
+    keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+    found.add("review_litigation")
+    if read_transposed_table4(text, lo, hi, trust_blanks, cells, warnings):
+        return
+    reading = read_row(segment_items(text, lo, hi), 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    readings = {"review_litigation": reading}
+    _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
+    settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
+    finish_joined(readings)
+    _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def read_transposed_table4(
+    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], warnings: list[str]
+) -> bool:
+    """Table 四 with one row per result (结果维持 … 总计) and one value per group column.
+
+    Three values a row are the three groups. Two are 行政复议 and 行政诉讼 with the lawsuits'
+    two groups added up: a 0 there is 0 in both (counts are never negative); any other value is
+    left for the model, flagged ambiguous. Returns False when the region is not shaped so.
+    """
+    anchors = find_labels(text, T4_RESULT_LABELS, lo, hi)
+    if len(anchors) != len(T4_RESULT_LABELS):
+        return False
+    readings = []
+    for i, anchor in enumerate(anchors):
+        stop = anchors[i + 1].start if i + 1 < len(anchors) else hi
+        items = segment_items(text, anchor.end, row_end(text, anchor.end, stop))
+        printed = [item for item in items if item.kind != "blank"]
+        if not printed or printed[0].kind != "value":
+            return False
+        readings.append(items)
+    widths = {sum(1 for i in items if i.kind == "value") for items in readings}
+    groups = (
+        3 if re.search(r"直\s*接\s*起\s*诉|复\s*议\s*后", text[lo : anchors[0].start]) else 2
+    )  # the header names them
+    if widths != {groups}:  # shaped by result but not readable by column: never in print order
+        values = [i for items in readings for i in items if i.kind == "value"]
+        raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
+        keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+        _put(cells, keys, RowReading(raw=[raw] * 15, spans=[span] * 15), None)
+        warnings.append("table 四 is printed one row per result, but its rows do not read as group columns")
+        return True
+    k = widths.pop()
+    for column, items in zip(T4_COLUMNS, readings, strict=True):
+        reading = read_row(items, k, None, trust_blanks=trust_blanks)
+        values = reading.candidates[0] if len(reading.candidates) == 1 else None
+        if k == 3:
+            _put(cells, [t4_key(g, column) for g in T4_GROUPS], reading, values)
+            continue
+        review, lawsuits = values or (None, None)
+        _put(cells, [t4_key("review", column)], _pick(reading, 0), None if values is None else (review,))
+        _put(cells, [t4_key(g, column) for g in T4_GROUPS[1:]], _pick(reading, 1, 2), (0, 0) if lawsuits == 0 else None)
+    warnings.append(f"table 四 printed one row per result with {k} group columns; read by column")
+    return True
+
+
+def _pick(reading: RowReading, index: int, times: int = 1) -> RowReading:
+    """One printed value of a row as a reading of its own, for each of the `times` cells it stands for."""
+    return RowReading(
+        [],
+        [reading.raw[index]] * times if reading.raw else [],
+        [reading.spans[index]] * times if reading.spans else [],
+        [list(reading.flags[index]) for _ in range(times)] if reading.flags else [],
+    )

@@ -1,0 +1,95 @@
+"""Value tokens: the values, blank cells and label text of a stretch of the page, with their spans."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+
+@dataclass(slots=True)  # a few hundred a report
+class Item:
+    kind: str  # value | blank | text
+    text: str
+    start: int
+    end: int
+
+
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
+# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0); 无 is not: it starts labels.
+# No count is printed with a leading zero, so a 0 before digits is a cell of its own too ("025" = 0|25).
+_GLUED_VALUE = re.compile(r"(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.\d+)?|[—–－/／]")
+_ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
+_CELL_SPLIT = re.compile(r"[\t|]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
+
+
+def segment_items(text: str, lo: int, hi: int) -> list[Item]:
+    """Values, blank cells and label text between two anchors, in page order."""
+    items: list[Item] = []
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            if "\t" in line or "|" in line:
+                items.append(Item("blank", "", line_start, line_start + len(line)))
+            continue
+        cells, offset = [], 0
+        for part in _CELL_SPLIT.split(line):
+            cells.append((part, line_start + offset))
+            offset += len(part) + 1
+        if len([part for part, _ in cells if not part.isspace() and part]) == 1:  # indentation, not empty cells
+            cells = [(p, s) for p, s in cells if p.strip()]
+        elif line.lstrip().startswith("|"):  # markdown row: the outer pipes are not cells
+            cells = cells[1:-1] if line.rstrip().endswith("|") else cells[1:]
+        in_grid = len(cells) > 1
+        for part, start in cells:
+            if part.isdigit() and part.isascii() and (part[0] != "0" or len(part) == 1):  # most cells: one number
+                items.append(Item("value", part, start, start + len(part)))
+            elif not part.strip():
+                items.append(Item("blank", "", start, start + len(part)))
+            elif (
+                in_grid
+                and _CJK.search(part)
+                and not _NUMBER_WITH_UNIT.fullmatch(part)
+                and part.strip() not in _ZERO_MARKERS
+            ):
+                items.append(Item("text", part, start, start + len(part)))  # a label cell: '数据1', '1. 属于…'
+            else:
+                items.extend(_cell_items(part, start))
+    return items
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _cell_items(cell: str, start: int) -> list[Item]:
+    items: list[Item] = []
+    for m in _TOKEN.finditer(cell):
+        token, t0 = m.group(), start + m.start()
+        if token in _ZERO_MARKERS or (token.isascii() and token.isdigit() and (token[0] != "0" or len(token) == 1)):
+            items.append(Item("value", token, t0, t0 + len(token)))  # one number: what the split below finds
+            continue
+        cursor = 0
+        masked = _ORDINAL.sub(lambda o: "#" * len(o.group()), token)
+        for n in _GLUED_VALUE.finditer(masked):
+            if n.start() > cursor:
+                items.append(Item("text", token[cursor : n.start()], t0 + cursor, t0 + n.start()))
+            items.append(Item("value", n.group(), t0 + n.start(), t0 + n.end()))
+            cursor = n.end()
+        if cursor < len(token):
+            items.append(Item("text", token[cursor:], t0 + cursor, t0 + len(token)))
+    return items
+
+
+def as_number(token: str, decimal: bool = False) -> int | Decimal | None:
+    if token in _ZERO_MARKERS:
+        return Decimal(0) if decimal else 0
+    plain = token.replace(",", "")
+    try:
+        return Decimal(plain) if decimal else int(plain)
+    except (ValueError, InvalidOperation):
+        return None

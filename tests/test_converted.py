@@ -1,0 +1,191 @@
+"""What PDF→markdown/text converters do to the tables (format.md §3.27–3.32), read by rule."""
+
+import random
+
+import pytest
+from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
+from nianbao.ingest import normalise
+from nianbao.prose import stated
+from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from test_parser import TABLE3, extract
+
+BARE = {"carried_over", "granted", "denied.state_secret", "denied.law_prohibited", "unable.not_held", "carried_forward"}
+VARIED = consistent_table3(
+    {
+        "denied.state_secret": [1, 0, 0, 0, 0, 0],
+        "denied.process_info": [1, 0, 0, 0, 0, 0],
+        "unable.not_held": [10, 0, 0, 0, 0, 0],
+    },
+    new_received=[21, 0, 0, 0, 0, 0],
+)
+
+
+def markdown_table3(table3: dict[str, list[int]], bare: set[str], label_after: set[str] = frozenset()) -> str:
+    """Table 三 as a PDF→markdown converter prints it: most rows `| label | numbers |`, the rows in `bare` as
+    `| | numbers |` with their label on a line of its own above (below for those in `label_after`)."""
+    lines = []
+    for row in T3_ROWS:
+        numbers = " | ".join(map(str, table3[row]))
+        if row not in bare:
+            lines.append(f"| {T3_LABEL_TEXT[row]} | {numbers} |")
+            continue
+        label, values = T3_LABEL_TEXT[row], f"|     | {numbers} |"
+        lines += [values, label] if row in label_after else [label, values]
+    text = page(TABLE3)
+    start, end = text.index(T3_LABEL_TEXT["new_received"]), text.index("四、政府信息公开行政复议")
+    return text[:start] + "\n".join(lines) + "\n" + text[end:]
+
+
+@pytest.mark.parametrize("after", [set(), {"carried_over", "denied.state_secret", "carried_forward"}])
+def test_partly_labelled_rows_are_placed_by_order_between_their_anchors(after):
+    report = extract(markdown_table3(VARIED, BARE, after), "page.md")
+    for key, value in t3_cells(VARIED).items():
+        assert report.cells[key].value == value, key
+    moved = {k.rsplit(".", 1)[0] for k, c in report.cells.items() if "realigned" in c.flags}
+    assert moved <= {f"applications.{r}" for r in BARE}
+    assert report.verdict.value == "verified"
+
+
+def test_bare_rows_that_fit_several_placements_stay_ambiguous():
+    # two bare rows, three rows between the anchors, no label printed for any of them: the rows differ,
+    # the identities cannot tell which row is missing, so nothing is guessed
+    text = markdown_table3(VARIED, {"denied.enforcement_files", "denied.admin_query", "unable.not_held"})
+    for row in ("denied.enforcement_files", "denied.admin_query", "unable.not_held"):
+        text = text.replace(T3_LABEL_TEXT[row] + "\n", "", 1)
+    lines = text.split("\n")
+    lines.remove(next(line for line in lines if line.startswith("|     | 10 |")))  # one of them not printed
+    report = extract("\n".join(lines), "page.md")
+    cell = report.cells[t3_key("denied.admin_query", "natural_person")]
+    assert cell.value is None and "ambiguous" in cell.flags
+
+
+def test_a_page_number_inside_a_markdown_row_and_a_form_feed_are_page_furniture():
+    assert normalise("a\n|     |     | - 3 | -   |\nb\f- 4 -\nc") == "a\n\nb\n\nc"
+    assert normalise("| - | 3 | - |") == "| - | 3 | - |"  # three cells of a row: 0, 3, 0
+
+
+def lines_page(table3: dict[str, list[int]], broken: dict[str, str]) -> str:
+    """One cell per line; the cells in `broken` printed with their digits wrapped."""
+    text = page(table3, row_sep="\n\n", cell_sep="\n")
+    for row, wrapped in broken.items():
+        label = T3_LABEL_TEXT[row]
+        whole = "\n".join(map(str, table3[row]))
+        text = text.replace(f"{label}\n{whole}\n", f"{label}\n{wrapped}\n", 1)
+    return text
+
+
+def test_a_number_broken_across_lines_is_joined_where_the_identities_allow_one_joining():
+    table3 = consistent_table3({"granted": [248, 0, 0, 0, 0, 0]}, new_received=[300, 1, 0, 0, 0, 0])
+    report = extract(lines_page(table3, {"granted": "2\n48\n0\n0\n0\n0\n0\n248"}))
+    cell = report.cells[t3_key("granted", "natural_person")]
+    assert cell.value == 248 and "split_from_run" in cell.flags
+    assert report.cells[t3_key("granted", "total")].value == 248
+
+
+def test_a_broken_number_several_joinings_explain_stays_ambiguous():
+    table3 = consistent_table3({"granted": [11, 0, 0, 0, 0, 0]}, new_received=[30, 1, 0, 0, 0, 0])
+    text = lines_page(table3, {"granted": "1\n1\n0\n0\n0\n0\n0\n1\n1"})  # 11 … 11, or 1 … 1 with 10 / 01?
+    cell = extract(text).cells[t3_key("granted", "natural_person")]
+    assert cell.value == 11 or ("ambiguous" in cell.flags and 11 in cell.candidates)
+
+
+def test_collapsed_legal_entity_columns_read_what_the_header_determines():
+    text = page(TABLE3)
+    text = text.replace(
+        "申请人情况 自然人 法人或其他组织 总计\n商业企业 科研机构 社会公益组织 法律服务机构 其他\n",
+        "申请人情况 自然人 法人或其他组织 总计\n",
+    )
+    for row in T3_ROWS:
+        values = TABLE3[row]
+        printed = " ".join(map(str, values))
+        text = text.replace(
+            f"{T3_LABEL_TEXT[row]} {printed}", f"{T3_LABEL_TEXT[row]} {values[0]} {sum(values[1:6])} {values[6]}"
+        )
+    report = extract(text)
+    for row in T3_ROWS:
+        assert report.cells[t3_key(row, "natural_person")].value == TABLE3[row][0]
+        assert report.cells[t3_key(row, "total")].value == TABLE3[row][6]
+        for column in T3_APPLICANT_COLUMNS[1:]:
+            assert "not_found" in report.cells[t3_key(row, column)].flags
+    assert report.cells[t3_key("new_received", "total")].value == TABLE3["new_received"][6]
+
+
+PULLED = (
+    "二、主动公开政府信息情况\n5\n（其中修订3件）\n{prose}第二十条第（一）项\n"
+    "信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 1 40\n"
+)
+
+
+@pytest.mark.parametrize("prose", ["", "本年制发规范性文件5件、废止1件。\n"])
+def test_a_cell_pulled_out_of_table_two_is_a_candidate_and_its_note_never_a_value(prose):
+    text = page(TABLE3).replace(
+        "二、主动公开政府信息情况\n第二十条第（一）项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 3 1 20\n",
+        PULLED.format(prose=prose),
+    )
+    cells = extract(text).cells
+    issued = cells["active.normative_docs.issued"]
+    if prose:
+        assert [cells[f"active.normative_docs.{c}"].value for c in ("issued", "repealed", "in_force")] == [5, 1, 40]
+        assert "prose_confirmed" in issued.flags
+    else:
+        assert issued.value is None and "ambiguous" in issued.flags and 5 in issued.candidates
+    assert all(3 not in c.candidates and c.value != 3 for k, c in cells.items() if k.startswith("active.normative"))
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("本年制发规范性文件3件、废止8件，现行有效17件。", [(3, "issued"), (8, "repealed"), (17, "in_force")]),
+        ("对44件规范性文件进行了清理，保留40件，废止4件。", [(4, "repealed")]),
+        ("本年度印发行政规范性文件5件，废止规章2件。", [(5, "issued"), (2, "repealed")]),
+        ("全年共制定规章1件，规范性文件6件，废止3件。", [(1, "issued")]),  # whose 废止 is unclear: not read
+        ("我中心 2023 年未出台规章和行政规范性文件。", [(0, "issued"), (0, "issued")]),  # real page (seed 003)
+    ],
+)
+def test_table_two_prose_in_the_ways_agencies_write_it(sentence, expected):
+    assert [(f.value, f.key.rsplit(".", 1)[1]) for f in stated(sentence)] == expected
+
+
+def test_glued_table_two_row_decided_by_its_prose():
+    text = page(
+        TABLE3,
+        t2={
+            "规章": ["000"],
+            "行政规范性文件": ["3817"],
+            "行政许可": [1],
+            "行政处罚": [0],
+            "行政强制": [0],
+            "行政事业性收费": [0],
+        },
+    )
+    text = text.replace("一、总体情况\n", "一、总体情况\n本年制发规范性文件3件、废止8件，现行有效17件。\n")
+    cells = extract(text).cells
+    assert [cells[f"active.normative_docs.{c}"].value for c in ("issued", "repealed", "in_force")] == [3, 8, 17]
+    assert "prose_confirmed" in cells["active.normative_docs.issued"].flags
+
+
+@pytest.mark.parametrize("layout", ["lines", "tsv", "markdown"])
+def test_generated_pulled_out_cells_are_read_or_left_open_never_guessed(layout):
+    for index in range(6):
+        case = generate(random.Random(f"pulled:{layout}:{index}"), layout, extra_damage=cells_pulled_out)
+        report = extract(case.data.decode("utf-8"), "page" + LAYOUTS[layout][0])
+        for key in (f"active.{row}.{c}" for row in ("regulations", "normative_docs") for c in T2_ROWS[row]):
+            cell, gold = report.cells[key], case.cells[key]
+            assert cell.value == gold or (cell.value is None and gold in cell.candidates), (key, cell, gold)
+
+
+def test_table_four_bare_rows_under_review_and_litigation_are_read_in_order():
+    values = [1, 0, 1, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+    text = page(TABLE3).replace(
+        "行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n"
+        + " ".join(map(str, [1, 0, 1, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0])),
+        "行政复议\n1 0 1 0 2\n行政诉讼\n0 0 0 1 1\n0 0 0 0 0",
+    )
+    cells = extract(text).cells
+    assert cells[t4_key("review", "total")].value == 2 and cells[t4_key("litigation_direct", "total")].value == 1
+    assert [cells[t4_key(g, "total")].value for g in ("review", "litigation_direct", "litigation_after_review")] == [
+        values[4],
+        values[9],
+        values[14],
+    ]
