@@ -203,8 +203,9 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
     """Every number cell of the page's tables read a second time, from its crop at another scale and
     binarisation, all in one batch: a cell whose two readings agree is `agreed` (evidence for its value).
 
-    A cell whose reading is a dash is a zero marker only where its ink is a dash too (`dash_shape`): it
-    becomes "—", agreed where the second reading is a dash as well.
+    A cell whose ink is a dash (`dash_shape`) is the zero marker "—" whatever it was read as ("一", "ー", or a
+    hyphen read "1"), agreed where the second reading is a dash as well; a dash reading over other ink stays
+    as read, unagreed.
     """
     pieces = [
         piece
@@ -216,11 +217,10 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
     images = [_second_image(gray, piece.bbox) for piece in pieces]
     for piece, image, (second, _) in zip(pieces, images, _recognise(images), strict=True):
         first = piece.text.strip()
-        if set(first) <= DASHES:
-            if dash_shape(255 - image):
-                piece.text = "—"
-                piece.agreed = bool(second) and set(second) <= DASHES
-        else:
+        if dash_shape(255 - image):  # a dash however it was read: a hyphen read "1" by both readings is no 1
+            piece.text = "—"
+            piece.agreed = bool(second) and set(second) <= DASHES
+        elif not set(first) <= DASHES:
             piece.agreed = _digits(second) == _digits(first)
 
 
