@@ -16,7 +16,6 @@ from nianbao.commandline import (
     NO_CACHE_OPTION,
     REPLAY_OPTION,
     SERVER_OPTION,
-    Mode,
     fail,
     model_settings,
     say,
@@ -24,6 +23,7 @@ from nianbao.commandline import (
 )
 from nianbao.ingest import path_text
 from nianbao.pipeline import Options
+from nianbao.schemas.record import Mode
 
 app = typer.Typer()
 
@@ -226,6 +226,9 @@ def model_record(
     reuse: Path | None = typer.Option(
         None, "--reuse", help="A recordings file of this model: questions it already answers are not asked again."
     ),
+    auto_cases: list[Path] | None = typer.Option(
+        None, "--auto-cases", help="Gold corpora recorded in auto mode alone (e.g. eval/model-only)."
+    ),
 ) -> None:
     """Re-record: ask the live model afresh for every case, write the answers CI replays, print the figures."""
     from nianbao.eval.record import default_path, record
@@ -240,6 +243,6 @@ def model_record(
     from nianbao.model.recordings import RecordingError
 
     try:
-        record(cases or [CORPUS], out, settings, say, modes, reuse)
+        record(cases or ([] if auto_cases else [CORPUS]), out, settings, say, modes, reuse, auto_cases or [])
     except RecordingError as exc:
         fail(str(exc))

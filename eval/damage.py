@@ -33,6 +33,8 @@ from nianbao.schemas.keys import (
     T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
+    t2_2019_key,
+    t2_key,
     t3_key,
     t4_key,
 )
@@ -89,7 +91,7 @@ def _fee(rng: random.Random, profile: str) -> str:
 def random_cells(rng: random.Random, profile: str = "typical") -> Cells:
     """All 200 cells of a gov2021 record satisfying every hard identity: leaf rows drawn, totals computed."""
     count = _counter(rng, profile)
-    cells: Cells = {f"active.{row}.{col}": count() for row, cols in T2_ROWS.items() for col in cols}
+    cells: Cells = {t2_key(row, col): count() for row, cols in T2_ROWS.items() for col in cols}
     cells[FEE_KEY] = _fee(rng, profile)
     rows = {row: [count() for _ in T3_APPLICANT_COLUMNS] for row in T3_LEAF_ROWS}
     rows["total_processed"] = [sum(rows[r][i] for r in T3_LEAF_ROWS) for i in range(len(T3_APPLICANT_COLUMNS))]
@@ -532,7 +534,7 @@ def template_2019(page: Page, rng: random.Random) -> Page:
         for row, label in items:
             tds = [Td(label)]
             for column in T2_2019_ROWS[row]:
-                key = f"active_2019.{row}.{column}"
+                key = t2_2019_key(row, column)
                 cells[key], text = _value_2019(rng, column)
                 tds.append(Td(text, key=key, is_value=True))
             tds[-1].colspan = 2 if len(tds) == 3 else 1

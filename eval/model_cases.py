@@ -5,8 +5,10 @@ Table 三's row labels as the template does not print them — reworded (予以�
 重夏申请, or most labels as a scan misreads them): the parser anchors on the template's labels, cannot tell which rows it is reading there and
 refuses them; the model is shown the page's lines there and names the template row of each, and
 grounding checks its reading against the document text (every printed number used once, in order).
-CI replays the real model's answers for them (`eval/model-only`, its own baseline), so a model path
-that stops working fails the auto gate. Re-generate: `python -m eval.model_cases eval/model-only`, then
+The same in the converters' layout classes: table 三 as partly labelled rows (a row printed bare after a
+misread one), table 四 in another shape (bare rows of numbers under 行政复议 / 行政诉讼 among them)
+with 总计 misread, and both combined. CI replays the real model's answers for them (`eval/model-only`, its own baseline),
+so a model path that stops working fails the auto gate. Re-generate: `python -m eval.model_cases eval/model-only`, then
 record (`nianbao model record --cases eval/corpus eval/model-only --reuse eval/recordings/….jsonl`).
 """
 
@@ -30,13 +32,31 @@ LABELS = {
         **{"危及": "危汲", "重复": "重夏", "要求": "要朮", "本机关": "本机矢", "补正": "补止", "逾期": "逾朗"},
     },
 }
+# table 四's labels as a converter misreads them (总计 in table 三 too)
+T4_MISREAD = {"维持": "维恃", "纠正": "纠止", "其他结果": "其它结杲", "尚未审结": "尚未审洁", "总计": "总汁"}
 LAYOUTS = ("lines", "tsv", "markdown", "html")
+# the layout classes, each with labels the parser cannot anchor: (name, damage kinds, label changes, layouts)
+CLASSES = (
+    ("partly-labelled", (), LABELS["misread"], ("lines", "markdown", "tsv")),
+    ("t4-bare-rows", ("t4_shapes",), T4_MISREAD, ("lines", "markdown", "tsv")),
+    ("combined", ("t4_shapes",), {**T4_MISREAD, **LABELS["misread"]}, ("lines", "markdown", "tsv")),
+)
+# partly labelled rows: the rows after the misread ones print their numbers with no label at all
+BARE_ROWS = {"partly-labelled": ("denied.law_prohibited", "not_processed.publication")}
+BARE_ROWS["combined"] = BARE_ROWS["partly-labelled"]
 
 
-def relabel(changes: dict[str, str]):
-    """Table 三's labels as the page prints them: the template's row, not the template's text."""
+def relabel(changes: dict[str, str], bare: tuple[str, ...] = ()):
+    """Table 三's labels as the page prints them: the template's row, not the template's text; the rows
+    in `bare` (row names) print their numbers with no label of their own."""
 
     def damage(page: Page, rng: random.Random) -> Page:
+        for table in page.tables():
+            for row in table.rows:
+                if any(td.key and td.key.rsplit(".", 1)[0] in {f"applications.{r}" for r in bare} for td in row):
+                    for td in row:
+                        if not td.is_value and td.rowspan == 1:
+                            td.text = ""
         for td in page.cells():
             if not td.is_value:
                 for printed, changed in changes.items():
@@ -48,10 +68,17 @@ def relabel(changes: dict[str, str]):
 
 def write_cases(directory: Path) -> list[Generated]:
     directory.mkdir(parents=True, exist_ok=True)
+    plans = [
+        (f"{kind}-labels", (), changes, layout)
+        for (kind, changes), layout in itertools.product(LABELS.items(), LAYOUTS)
+    ]
+    plans += [(kind, damages, changes, layout) for kind, damages, changes, layouts in CLASSES for layout in layouts]
     cases = []
-    for (kind, changes), layout in itertools.product(LABELS.items(), LAYOUTS):
-        name = f"model-only-{kind}-labels-{layout}"
-        case = generate(random.Random(name), layout, name=name, extra_damage=relabel(changes))
+    for kind, damages, changes, layout in plans:
+        name = f"model-only-{kind}-{layout}"
+        case = generate(
+            random.Random(name), layout, damages, name=name, extra_damage=relabel(changes, BARE_ROWS.get(kind, ()))
+        )
         (directory / case.filename).write_bytes(case.data)
         gold = json.dumps(case.gold(), ensure_ascii=False, indent=1) + "\n"
         (directory / f"{name}.gold.json").write_text(gold, encoding="utf-8")

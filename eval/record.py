@@ -32,6 +32,7 @@ def record(
     echo=print,
     modes: tuple[str, ...] = ("model", "auto"),
     reuse: Path | None = None,
+    auto_cases: list[Path] = (),
 ) -> dict:
     """Run the model path afresh over every case, write the answers it used to `out`, and measure it.
 
@@ -43,9 +44,10 @@ def record(
     `modes=("auto",)` records the auto path alone (the reports the parser left open, their open rows).
     With `reuse` (a recordings file of the same model and server), a question asked there before —
     the same key: model, prompt versions, messages, answer schema — is answered from it and only new
-    questions go to the model; the file written still holds every answer this run used.
+    questions go to the model; the file written holds every answer this run used and no other, so an
+    answer no question asks any more is left out. `auto_cases` are recorded in auto mode alone (the
+    model-only cases, which CI replays in auto mode only).
     """
-    auto_only = "model" not in modes
     settings = replace(settings, record=reuse is None, deadline=math.inf)
     scratch = None if settings.cache_dir else tempfile.TemporaryDirectory(prefix="nianbao-record-")
     cache = ResponseCache(settings.cache_dir or Path(scratch.name))
@@ -59,7 +61,10 @@ def record(
             cache.put(entry["key"], entry["response"])
     client = ModelClient(settings, cache, recorded=[])
     auto_client = ModelClient(replace(settings, record=False), cache, recorded=client.recorded)
-    loaded, bad = evaluate.load_cases([case for directory in cases for case in evaluate.discover(directory)])
+    directories = [(d, "model" not in modes) for d in cases] + [(d, True) for d in auto_cases]
+    plan = [(case, auto) for directory, auto in directories for case in evaluate.discover(directory)]
+    loaded, bad = evaluate.load_cases([case for case, _ in plan])
+    auto_only_cases = {evaluate.case_name(case) for case, auto in plan if auto}
     for line in bad:
         echo(f"skipped case: {line}")
     rows, totals = (
@@ -75,6 +80,7 @@ def record(
         },
     )
     for case in loaded:
+        auto_only = case.name in auto_only_cases
         for path in case.inputs:
             started = time.perf_counter()
             doc = ingest_path(path)

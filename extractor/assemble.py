@@ -5,6 +5,8 @@ The parser path and the model path both end here, so a record means the same whi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nianbao.check import run_checks
 from nianbao.ingest import Document
 from nianbao.meta import extract_meta, report_titles
@@ -68,6 +70,24 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     if failures:
         return Verdict.source_error, "the report's own numbers break " + ", ".join(c.id for c in failures)
     return Verdict.verified, "every checkable identity holds and every cell was read unambiguously"
+
+
+@dataclass(frozen=True)
+class _SavedPage:
+    """What `decide` needs of a page it no longer has: a record saved as incomplete lacked its missing rows."""
+
+    absent: frozenset[str]
+    stops_inside_tables: bool = False
+    rows_found: bool = True  # a record with cells: its tables were found
+
+
+def saved_page(report: Report, saved_verdict: str) -> _SavedPage | None:
+    """What `decide` may know of a saved record's page, which is gone (`nianbao check`): a record saved as
+    `incomplete` lacked the rows it did not find, and is incomplete again unless today's checks find more
+    wrong with it."""
+    if saved_verdict != Verdict.incomplete.value:
+        return None
+    return _SavedPage(frozenset(_row_of(k) for k, c in report.cells.items() if "not_found" in c.flags))
 
 
 def build_report(

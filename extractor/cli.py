@@ -24,7 +24,6 @@ from nianbao.commandline import (
     NO_CACHE_OPTION,
     REPLAY_OPTION,
     SERVER_OPTION,
-    Mode,
     fail,
     model_settings,
     say,
@@ -32,10 +31,10 @@ from nianbao.commandline import (
 )
 from nianbao.datasets import DATASETS, DEFAULT_DATASETS, DatasetsError, parse_datasets
 from nianbao.ingest import path_text
-from nianbao.output import RENDERERS, atomic_write
+from nianbao.output import RENDERERS, atomic_write, render_summary
 from nianbao.pipeline import Options, extract_path
 from nianbao.remote import RemoteError, RemoteOut, fetch_inputs, is_url
-from nianbao.schemas.record import Report, Verdict, load_saved, record_schema
+from nianbao.schemas.record import Mode, Report, Verdict, load_saved, record_schema
 from typer.core import TyperGroup
 
 
@@ -148,6 +147,10 @@ def write_output(path: Path, text: str) -> None:
         fail(f"cannot write {path_text(path)}: {exc.strerror}")
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _progress(total: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -167,8 +170,11 @@ def extract(
         ..., help="Report files or directories (text, markdown, HTML, PDF, DOCX), or fsspec URLs (s3://bucket/dir)."
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout (atomically)."),
-    fmt: OutputFormat = typer.Option(
-        OutputFormat.cells, "--format", help="json: full records; cells: one JSON line per report; csv: wide table."
+    fmt: OutputFormat | None = typer.Option(
+        None,
+        "--format",
+        help="json: full records; cells: one JSON line per report; csv: wide table (default: a short summary per "
+        "report on a terminal, cells otherwise).",
     ),
     mode: Mode | None = typer.Option(
         None,
@@ -295,7 +301,8 @@ def extract(
         except KeyboardInterrupt:
             fail("interrupted", 130)
     if reports:
-        text = RENDERERS[fmt.value](reports)
+        terminal = fmt is None and output is None and _stdout_is_terminal()
+        text = render_summary(reports) if terminal else RENDERERS[(fmt or OutputFormat.cells).value](reports)
         if output:
             write_output(output, text)
         else:
@@ -389,6 +396,7 @@ def check(
     ),
 ) -> None:
     """Re-run today's checker on a saved record and print its checks and verdict."""
+    from nianbao.assemble import saved_page
     from nianbao.corrections import judge
     from nianbao.records import RecordsError, expand, record_texts
 
@@ -409,7 +417,8 @@ def check(
                     f"{path_text(record)}: a record with no cells (write records with `nianbao extract --format json`)"
                 )
             if report.cells:  # a page that is no report keeps no cells: its verdict stands as it is
-                judge(report, None, "")  # a person's corrected values are judged as `extract --corrections` judges them
+                # a person's corrected values are judged as `extract --corrections` judges them; the page is gone
+                judge(report, saved_page(report, item.get("verdict", "")), "")
             failing = [c for c in report.checks if c.status == "fail"]
             typer.echo(
                 json.dumps(

@@ -1,10 +1,9 @@
-"""What the product's commands (cli.py) and the harness's (eval/commands.py) share: the modes, the model
-options, the one-line failure and its exit code."""
+"""What the product's commands (cli.py) and the harness's (eval/commands.py) share: the model options, the
+lines on stderr, the one-line failure and its exit code."""
 
 from __future__ import annotations
 
 import os
-from enum import Enum
 from pathlib import Path
 
 import typer
@@ -12,12 +11,6 @@ from nianbao.ingest.document import path_text
 from nianbao.model.scrub import scrub, terminal_safe
 
 EXIT_BAD_INPUT = 2
-
-
-class Mode(str, Enum):
-    rules = "rules"
-    model = "model"
-    auto = "auto"
 
 
 MODEL_OPTION = typer.Option(

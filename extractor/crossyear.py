@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 
 from nianbao.meta import is_agency_name, scope_of
 from nianbao.output import SafeCSV
-from nianbao.schemas.keys import T3_COLUMNS, t3_key
+from nianbao.schemas.keys import T2_ROWS, T3_COLUMNS, t2_key, t3_key
 from nianbao.schemas.record import Report
 
 IN_FORCE_ROWS = ("regulations", "normative_docs")
@@ -58,7 +58,7 @@ def _carry_keys(column: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _row_keys(row: str) -> tuple[str, ...]:
-    return tuple(f"active.{row}.{col}" for col in ("issued", "repealed", "in_force"))
+    return tuple(t2_key(row, col) for col in T2_ROWS[row])
 
 
 FACT_KEYS = tuple(k for c in T3_COLUMNS for side in _carry_keys(c) for k in side) + tuple(

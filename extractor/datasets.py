@@ -22,31 +22,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from nianbao import crossyear
-from nianbao.output import META_COLUMNS, SafeCSV, atomic_open, atomic_write, csv_safe, wide_row
-from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS, table_of
+from nianbao.output import SafeCSV, atomic_open, atomic_write, csv_safe, wide_row
+from nianbao.schemas.columns import CELL_COLUMNS, HEAD_COLUMNS, ROW_COLUMNS, WIDE_COLUMNS
+from nianbao.schemas.keys import table_of
 from nianbao.schemas.record import Report
 
-WIDE_COLUMNS = (*META_COLUMNS, *ALL_KEYS, *OTHER_TOTAL_KEYS, *T2_2019_KEYS)  # the 2019 template's cells last
-HEAD_COLUMNS = (
-    "source",  # the input path the content was extracted from
-    "input_sha256",
-    "verdict",  # the report's verdict, so cells of trusted reports are one filter away
-)
-CELL_COLUMNS = (
-    *HEAD_COLUMNS,
-    "key",  # the canonical key
-    "table",  # 二 / 三 / 四
-    "value",  # as printed: a count, or the fee's exact decimal
-    "status",  # verified / confirmed (by a person) / unverified (a value the record does not stand behind) / blank / unread
-    "raw",
-    "span_start",
-    "span_end",
-    "flags",  # ';'-separated cell flags
-    "cell_source",  # parser or model
-    "check_status",  # fail / pass / uncheckable over the hard identities that involve the cell; empty if none
-    "checks",  # every check involving the cell, 'id=status'
-)
-ROW_COLUMNS = CELL_COLUMNS[len(HEAD_COLUMNS) :]  # a cell's own columns, as `cell_rows` gives them
 BOM = "\ufeff"  # so Excel opens the Chinese text right
 DATASETS = ("cells.parquet", "reports.csv", "cells.csv", "records.jsonl", "records.jsonl.gz")
 DEFAULT_DATASETS = ("cells.parquet", "reports.csv")

@@ -13,23 +13,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
+from nianbao.schemas.columns import WIDE_COLUMNS
 from nianbao.schemas.record import Report
 
-# `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified);
-# `confirmed`: those a person corrected or confirmed (corrections.jsonl) and the record stands behind
-META_COLUMNS = (
-    "source",
-    "verdict",
-    "unverified",
-    "confirmed",
-    "agency_name",
-    "report_year",
-    "template",
-    "scope",
-    "publish_date",
-    "input_sha256",
-)
 CELL_LINE_META = ("agency_name", "report_year", "template", "scope")  # which report a cells line is
 
 _UMASK = os.umask(0o022)  # read once, at import, before any thread could create a file meanwhile
@@ -107,9 +93,33 @@ def render_cells(reports: Iterable[Report]) -> str:
     return "".join(json.dumps(cell_line(r), ensure_ascii=False) + "\n" for r in reports)
 
 
-def wide_columns(reports: list[Report]) -> list[str]:
-    extra = [k for k in OTHER_TOTAL_KEYS + T2_2019_KEYS if any(k in r.cells for r in reports)]
-    return [*META_COLUMNS, *ALL_KEYS, *extra]
+SUMMARY_KEYS_SHOWN = 5  # cells named per line of the terminal summary; the count says how many more
+
+
+def _some(keys: list[str]) -> str:
+    more = len(keys) - SUMMARY_KEYS_SHOWN
+    return ", ".join(keys[:SUMMARY_KEYS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def render_summary(reports: Iterable[Report]) -> str:
+    """For a person at a terminal: per report its verdict and why, the identities that fail, and the values
+    the record does not stand behind. (Piped, or with --format, the output is JSON lines.)"""
+    lines = []
+    for report in reports:
+        lines.append(f"{report.source}: {report.verdict.value} — {report.verdict_reason}")
+        for check in (c for c in report.checks if c.status == "fail" and c.severity == "hard"):
+            sums = f" (printed {check.lhs}, parts add to {check.rhs})" if check.lhs is not None else ""
+            lines.append(
+                f"  fails {check.id}{sums}: {check.cause or 'unknown'} — {_some(check.suspects or check.cells)}"
+            )
+        if report.unverified:
+            lines.append(f"  not stood behind: {len(report.unverified)} values — {_some(report.unverified)}")
+        unread = [k for k, c in report.cells.items() if c.value is None and {"ambiguous", "not_found"} & set(c.flags)]
+        if unread:
+            lines.append(f"  left open: {len(unread)} cells not read (ambiguous or not found) — {_some(unread)}")
+        values = sum(c.value is not None for c in report.cells.values())
+        lines.append(f"  {values} of {len(report.cells)} cells hold a value; --format json for the whole record")
+    return "\n".join(lines) + "\n"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -160,13 +170,13 @@ def wide_row(report: Report) -> dict:
 
 
 def render_csv(reports: list[Report]) -> str:
-    """Wide CSV, one row per report; UTF-8 with BOM so Excel opens the Chinese text right."""
+    """Wide CSV, one row per report in the columns of reports.csv; UTF-8 with BOM so Excel opens the Chinese text right."""
     buffer = io.StringIO()
-    writer, columns = SafeCSV(buffer), wide_columns(reports)
-    writer.writerow(columns)
+    writer = SafeCSV(buffer)
+    writer.writerow(WIDE_COLUMNS)
     for report in reports:
         row = wide_row(report)
-        writer.writerow(row.get(c) for c in columns)
+        writer.writerow(row.get(c) for c in WIDE_COLUMNS)
     return "\ufeff" + buffer.getvalue()
 
 

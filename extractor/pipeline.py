@@ -19,9 +19,7 @@ from nianbao.model.settings import Settings
 from nianbao.parse import PARSER_VERSION, ParsedTables, parse_tables
 from nianbao.positions import flag_ocr, placement
 from nianbao.schemas.corrections import Correction
-from nianbao.schemas.record import Provenance, Report
-
-MODES = ("rules", "model", "auto")
+from nianbao.schemas.record import Mode, Provenance, Report
 
 
 @dataclass(frozen=True)
@@ -31,9 +29,12 @@ class Options:
     environment, see nianbao.model.settings); `corrections` a person's values by input hash
     (corrections.jsonl), applied to the matching input in every mode and never overridden by the model."""
 
-    mode: str = "rules"
+    mode: str = Mode.rules.value
     model: Settings | None = None
     corrections: Mapping[str, Correction] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", Mode(self.mode).value)  # a Mode or its name; anything else is refused
 
 
 def parse_document(doc: Document, source: str) -> tuple[Report, ParsedTables]:

@@ -10,7 +10,13 @@ T2_ROWS: dict[str, tuple[str, ...]] = {
     "coercion": ("decisions",),
     "fees": ("amount",),
 }
-T2_KEYS: tuple[str, ...] = tuple(f"active.{row}.{col}" for row, cols in T2_ROWS.items() for col in cols)
+
+
+def t2_key(row: str, column: str) -> str:
+    return f"active.{row}.{column}"
+
+
+T2_KEYS: tuple[str, ...] = tuple(t2_key(row, col) for row, cols in T2_ROWS.items() for col in cols)
 FEE_KEY = "active.fees.amount"
 
 # The 2019 trial template's table 二 (format.md §1.4): other columns, two more rows, keys of their own.
@@ -24,7 +30,13 @@ T2_2019_ROWS: dict[str, tuple[str, ...]] = {
     "fees": ("prev_items", "delta"),
     "procurement": ("projects", "total_amount"),
 }
-T2_2019_KEYS: tuple[str, ...] = tuple(f"active_2019.{row}.{col}" for row, cols in T2_2019_ROWS.items() for col in cols)
+
+
+def t2_2019_key(row: str, column: str) -> str:
+    return f"active_2019.{row}.{column}"
+
+
+T2_2019_KEYS: tuple[str, ...] = tuple(t2_2019_key(row, col) for row, cols in T2_2019_ROWS.items() for col in cols)
 PROCUREMENT_KEY = "active_2019.procurement.total_amount"  # a decimal; its unit (元) stays in the cell's raw text
 DECIMAL_KEYS = frozenset({FEE_KEY, PROCUREMENT_KEY})
 SIGNED_KEYS = frozenset(k for k in T2_2019_KEYS if k.endswith(".delta"))  # 本年增/减: "-18", "+1036"
@@ -87,7 +99,7 @@ T3_KEYS: tuple[str, ...] = tuple(t3_key(r, c) for r in T3_ROWS for c in T3_COLUM
 T4_KEYS: tuple[str, ...] = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
 OTHER_TOTAL_KEYS: tuple[str, ...] = tuple(t3_key(OTHER_TOTAL_ROW, c) for c in T3_COLUMNS)
 ALL_KEYS: tuple[str, ...] = T2_KEYS + T3_KEYS + T4_KEYS
-KNOWN_KEYS: frozenset[str] = frozenset(ALL_KEYS + OTHER_TOTAL_KEYS + T2_2019_KEYS)
+KNOWN_KEYS: frozenset[str] = frozenset(ALL_KEYS + OTHER_TOTAL_KEYS + T2_2019_KEYS)  # every key a record may hold
 
 
 def table_of(key: str) -> str:

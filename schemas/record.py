@@ -14,7 +14,16 @@ from decimal import Decimal
 from enum import Enum
 from typing import Literal
 
-from nianbao.schemas.keys import ALL_KEYS, FEE_KEY, OTHER_TOTAL_KEYS, ordered
+from nianbao.schemas.keys import (
+    DECIMAL_KEYS,
+    KNOWN_KEYS,
+    OTHER_TOTAL_KEYS,
+    T2_2019_KEYS,
+    T2_KEYS,
+    T3_KEYS,
+    T4_KEYS,
+    ordered,
+)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator
 
 SCHEMA_VERSION = "1.0"
@@ -80,6 +89,15 @@ def chosen_rows(cells: dict[str, Cell]) -> set[str]:
 
 
 CellStatus = Literal["verified", "confirmed", "unverified", "blank", "unread"]
+
+
+class Mode(str, Enum):
+    """How a report is read: the parser alone, the model reading every table, or the model reading only what
+    the parser did not verify."""
+
+    rules = "rules"
+    model = "model"
+    auto = "auto"
 
 
 class Verdict(str, Enum):
@@ -168,24 +186,28 @@ class Provenance(BaseModel):
     note: str | None = None
 
 
-# ---- typed tables: the 2021 template, field names = canonical key parts ----
+# ---- typed tables: field names = canonical key parts; `_check_tables` holds them to keys.py ----
 
 
-class IssuedRepealedInForce(BaseModel):
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a key the tables do not name is refused, never dropped
+
+
+class IssuedRepealedInForce(_Table):
     issued: Count = None
     repealed: Count = None
     in_force: Count = None
 
 
-class Decisions(BaseModel):
+class Decisions(_Table):
     decisions: Count = None
 
 
-class FeeAmount(BaseModel):
+class FeeAmount(_Table):
     amount: Decimal | None = None  # 万元, exactly as printed
 
 
-class ActiveDisclosure(BaseModel):
+class ActiveDisclosure(_Table):
     """二、主动公开政府信息情况 (2021)."""
 
     regulations: IssuedRepealedInForce = Field(default_factory=IssuedRepealedInForce)
@@ -196,29 +218,29 @@ class ActiveDisclosure(BaseModel):
     fees: FeeAmount = Field(default_factory=FeeAmount)
 
 
-class NewlyMade2019(BaseModel):
+class NewlyMade2019(_Table):
     new_made: Count = None  # 本年新制作数量
     new_published: Count = None  # 本年新公开数量
     total_published: Count = None  # 对外公开总数量
 
 
-class Items2019(BaseModel):
+class Items2019(_Table):
     prev_items: Count = None  # 上一年项目数量
     delta: int | None = None  # 本年增/减, signed
     decisions: Count = None  # 处理决定数量
 
 
-class FeeItems2019(BaseModel):
+class FeeItems2019(_Table):
     prev_items: Count = None
     delta: int | None = None
 
 
-class Procurement2019(BaseModel):
+class Procurement2019(_Table):
     projects: Count = None  # 采购项目数量
     total_amount: Decimal | None = None  # 采购总金额, in the unit printed in the cell (its raw text)
 
 
-class ActiveDisclosure2019(BaseModel):
+class ActiveDisclosure2019(_Table):
     """二、主动公开政府信息情况 in the 2019 trial template (format.md §1.4): only on gov2019 records."""
 
     regulations: NewlyMade2019 = Field(default_factory=NewlyMade2019)
@@ -231,7 +253,7 @@ class ActiveDisclosure2019(BaseModel):
     procurement: Procurement2019 = Field(default_factory=Procurement2019)
 
 
-class ApplicantCounts(BaseModel):
+class ApplicantCounts(_Table):
     natural_person: Count = None
     commercial: Count = None
     research: Count = None
@@ -241,7 +263,7 @@ class ApplicantCounts(BaseModel):
     total: Count = None
 
 
-class DeniedRows(BaseModel):
+class DeniedRows(_Table):
     state_secret: ApplicantCounts = Field(default_factory=ApplicantCounts)
     law_prohibited: ApplicantCounts = Field(default_factory=ApplicantCounts)
     three_safety_one_stability: ApplicantCounts = Field(default_factory=ApplicantCounts)
@@ -252,13 +274,13 @@ class DeniedRows(BaseModel):
     admin_query: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
-class UnableRows(BaseModel):
+class UnableRows(_Table):
     not_held: ApplicantCounts = Field(default_factory=ApplicantCounts)
     needs_creation: ApplicantCounts = Field(default_factory=ApplicantCounts)
     unclear_after_correction: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
-class NotProcessedRows(BaseModel):
+class NotProcessedRows(_Table):
     petition_complaint: ApplicantCounts = Field(default_factory=ApplicantCounts)
     duplicate: ApplicantCounts = Field(default_factory=ApplicantCounts)
     publication: ApplicantCounts = Field(default_factory=ApplicantCounts)
@@ -266,13 +288,13 @@ class NotProcessedRows(BaseModel):
     confirm_or_reissue: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
-class OtherRows(BaseModel):
+class OtherRows(_Table):
     no_correction: ApplicantCounts = Field(default_factory=ApplicantCounts)
     fee_unpaid: ApplicantCounts = Field(default_factory=ApplicantCounts)
     other: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
-class Applications(BaseModel):
+class Applications(_Table):
     """三、收到和处理政府信息公开申请情况: 25 rows × 7 applicant columns."""
 
     new_received: ApplicantCounts = Field(default_factory=ApplicantCounts)
@@ -288,7 +310,7 @@ class Applications(BaseModel):
     carried_forward: ApplicantCounts = Field(default_factory=ApplicantCounts)
 
 
-class ResultCounts(BaseModel):
+class ResultCounts(_Table):
     upheld: Count = None
     corrected: Count = None
     other: Count = None
@@ -296,7 +318,7 @@ class ResultCounts(BaseModel):
     total: Count = None
 
 
-class ReviewLitigation(BaseModel):
+class ReviewLitigation(_Table):
     """四、政府信息公开行政复议、行政诉讼情况: 15 cells."""
 
     review: ResultCounts = Field(default_factory=ResultCounts)
@@ -431,27 +453,64 @@ def record_schema() -> dict:
     return Report.model_json_schema(mode="serialization")
 
 
-_KNOWN_KEYS = frozenset((*ALL_KEYS, *OTHER_TOTAL_KEYS))
 _DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _leaf_keys(model: type[BaseModel], prefix: str) -> set[str]:
+    """The canonical keys a typed table spells: its nested field paths."""
+    keys = set()
+    for name, field in model.model_fields.items():
+        inner = next(
+            (
+                t
+                for t in (field.annotation, *getattr(field.annotation, "__args__", ()))
+                if isinstance(t, type) and issubclass(t, BaseModel)
+            ),
+            None,
+        )
+        keys |= _leaf_keys(inner, f"{prefix}.{name}") if inner else {f"{prefix}.{name}"}
+    return keys
+
+
+def _check_tables() -> None:
+    """The typed tables name exactly the keys of keys.py: one vocabulary, checked when the module loads."""
+    spelled = {
+        "active": _leaf_keys(ActiveDisclosure, "active"),
+        "active_2019": _leaf_keys(ActiveDisclosure2019, "active_2019"),
+        "applications": _leaf_keys(Applications, "applications"),
+        "review_litigation": _leaf_keys(ReviewLitigation, "review_litigation"),
+    }
+    expected = {
+        "active": set(T2_KEYS),
+        "active_2019": set(T2_2019_KEYS),
+        "applications": {*T3_KEYS, *OTHER_TOTAL_KEYS},
+        "review_litigation": set(T4_KEYS),
+    }
+    for table, keys in spelled.items():
+        if keys != expected[table]:
+            raise TypeError(f"typed table {table} differs from keys.py: {sorted(keys ^ expected[table])[:5]}")
+
+
+_check_tables()
 
 
 def load_saved(data: object) -> Report:
     """A record read back from a file (`nianbao check`), strictly: counts are JSON integers (not 1.5,
-    "12" or true), the fee is a decimal string, every cell key is canonical, and a null cell carries
+    "12" or true), amounts (DECIMAL_KEYS) are decimal strings, every cell key is canonical (2019's included), and a null cell carries
     the flag that says why. Raises ValueError("<field>: <why>") naming the first bad field."""
     if not isinstance(data, dict):
         raise ValueError(f"record: a JSON object expected, not {type(data).__name__}")
     cells = data.get("cells")
     for key, cell in cells.items() if isinstance(cells, dict) else ():
         where = f"cells.{key}"
-        if key not in _KNOWN_KEYS:
+        if key not in KNOWN_KEYS:
             raise ValueError(f"{where}: not a canonical key")
         if not isinstance(cell, dict):
             continue  # pydantic names it below
         value = cell.get("value")
-        if key == FEE_KEY and not (value is None or (isinstance(value, str) and _DECIMAL.fullmatch(value))):
-            raise ValueError(f'{where}.value: the fee is a decimal string such as "12.5", not {json.dumps(value)}')
-        if key != FEE_KEY and not (value is None or type(value) is int):
+        if key in DECIMAL_KEYS and not (value is None or (isinstance(value, str) and _DECIMAL.fullmatch(value))):
+            raise ValueError(f'{where}.value: an amount is a decimal string such as "12.5", not {json.dumps(value)}')
+        if key not in DECIMAL_KEYS and not (value is None or type(value) is int):
             raise ValueError(f"{where}.value: a count is a JSON integer, not {json.dumps(value)}")
         if value is None and not cell.get("flags"):
             raise ValueError(f"{where}: null with no flag saying why (blank, not_found, ambiguous, …)")

@@ -22,6 +22,7 @@ from nianbao.schemas.keys import (
     T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
+    t2_key,
     t3_key,
     t4_key,
 )
@@ -278,7 +279,7 @@ def table2(cells: Cells) -> Table:
         rows.append([Td(block, colspan=4)])
         rows.append([Td("信息内容")] + [Td(h, colspan=merged if len(headers) == 1 else 1) for h in headers])
         for row, label in items:
-            values = _values(cells, [f"active.{row}.{col}" for col in T2_ROWS[row]])
+            values = _values(cells, [t2_key(row, col) for col in T2_ROWS[row]])
             if len(values) == 1:
                 values[0].colspan = merged
             rows.append([Td(label), *values])

@@ -80,7 +80,7 @@ def read_like_a_perfect_model(body: dict) -> dict:
     text = user_text(body).split("Your earlier answer")[0]
     if "Which template row is each line?" in text:  # the page's lines, named in page order: the template's order
         printed = re.findall(r"^L(\d+) ", text, re.M)
-        return {f"L{n}": i for i, n in enumerate(printed, 1)}
+        return {f"L{n}": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i] for i, n in enumerate(printed)}
     lines = re.findall(r"^R\d+ (.*)$", text, re.M)
     if "Find these template rows in the text" in text:  # a region's text: its numbers, dealt to the rows in order
         printed = numbers(text.split("Text:\n", 1)[1].split("\n\nFind these", 1)[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,11 @@ def test_the_public_api(tmp_path):
     assert isinstance(from_path, Report) and from_path.verdict.value == "verified"
     assert from_text.cells == from_path.cells
     assert all(c.status == "pass" for c in run_checks(from_path.cells) if c.severity == "hard")
+
+
+def test_the_shells_model_settings_never_reach_a_test():
+    """conftest.py's autouse fixture: a developer's key or endpoint would send tests to a live model."""
+    from conftest import TEST_SWITCHES
+
+    leaked = [n for n in os.environ if n.startswith("OPENAI_") or (n.startswith("NIANBAO_") and n not in TEST_SWITCHES)]
+    assert leaked == []

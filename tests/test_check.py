@@ -1,10 +1,17 @@
 """Every identity of format.md §2.1, its residual, its localisation and its cause."""
 
+import json
+from pathlib import Path
+
 import pytest
 from nianbao.check import run_checks
+from nianbao.cli import app
+from nianbao.pipeline import extract_path
 from nianbao.schemas.keys import T3_APPLICANT_COLUMNS, T3_COLUMNS, T3_ROWS, t3_key, t4_key
-from nianbao.schemas.record import Cell
+from nianbao.schemas.record import Cell, Report, load_saved
 from pages import T4_DEFAULT, consistent_table3, t3_cells, t4_cells
+from pydantic import ValidationError
+from typer.testing import CliRunner
 
 TABLE3 = consistent_table3(
     {"granted": [10, 2, 0, 0, 1, 0], "unable.not_held": [4, 0, 0, 0, 0, 1]}, new_received=[15, 2, 0, 0, 1, 1]
@@ -130,3 +137,35 @@ def test_2019_single_other_row_is_summed_instead_of_its_sub_rows():
     checks = by_id(run_checks(cells(values)))
     assert checks["T3.sum:natural_person"].status == "pass"
     assert "T3.row:other_total" in checks and "T3.row:other.other" not in checks
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpus"
+INPUTS = sorted(p for p in CORPUS.iterdir() if not p.name.endswith(".json"))
+
+
+def test_the_corpus_has_a_2019_record_to_round_trip():
+    assert {"pingtan-2019.html", "pingtan-2019.txt"} <= {p.name for p in INPUTS}
+
+
+@pytest.mark.parametrize("page", INPUTS, ids=lambda p: p.name)
+def test_nianbao_check_takes_back_every_record_nianbao_writes(page, tmp_path):
+    """`extract --format json`, then `check` on the file: the record loads strictly (2019 keys, decimal amounts
+    included) and today's checker gives it the same checks and verdict."""
+    record = tmp_path / "record.json"
+    written = CliRunner().invoke(app, ["extract", str(page), "--mode", "rules", "--format", "json", "-o", str(record)])
+    assert written.exit_code in (0, 3), written.output
+    saved = json.loads(record.read_text(encoding="utf-8"))[0]
+    checked = CliRunner().invoke(app, ["check", str(record)])
+    assert "error" not in checked.stderr, checked.stderr
+    line = json.loads(checked.stdout)
+    assert (line["verdict"], line["unverified"]) == (saved["verdict"], saved["unverified"])
+    assert checked.exit_code == (0 if saved["verdict"] == "verified" else 1)
+    reloaded = load_saved(saved)
+    assert reloaded.cells == extract_path(page).cells
+    recomputed = {c.id: c.model_dump() for c in run_checks(reloaded.cells)}  # the prose's checks need the page
+    assert recomputed == {c["id"]: c for c in saved["checks"] if not c["id"].startswith("prose:")}
+
+
+def test_a_key_the_typed_tables_do_not_name_is_refused():
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        Report.model_validate({"active": {"regulations": {"issued": 1, "new_made": 2}}})

@@ -3,7 +3,7 @@
 import random
 
 import pytest
-from nianbao.check import failing_identities
+from nianbao.check import evaluate, failing_identities, table3_identities, table4_identities
 from nianbao.eval.damage import (
     DAMAGES,
     PROFILES,
@@ -109,7 +109,20 @@ def test_write_suite_writes_pages_beside_loadable_gold(tmp_path):
     cases, bad = load_cases(sorted(tmp_path.glob("*.json")))
     assert bad == [] and len(cases) == len(SUITE_LAYOUTS)
     assert {c.inputs[0].suffix for c in cases} == {".txt", ".md", ".html", ".pdf", ".docx"}
-    assert all(c.source_errors == tuple(failing_identities(c.cells)) for c in cases)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_gold_lists_the_source_errors_planted_in_it_and_no_others(seed):
+    clean = generate(random.Random(seed), "lines", (), "typical")
+    planted = generate(random.Random(seed), "lines", (), "typical", source_error=True)
+    assert clean.source_errors == ()
+    changed = {k for k in clean.cells if clean.cells[k] != planted.cells[k]}
+    touched = {
+        c.id
+        for i in table3_identities(planted.cells) + table4_identities()
+        if changed & set((c := evaluate(i, planted.cells)).cells)
+    }
+    assert planted.source_errors and set(planted.source_errors) <= touched  # the planted cells' identities only
 
 
 def test_pdf_embedded_carries_its_font_subset_and_reads_like_the_substituted_one():

@@ -68,3 +68,16 @@ def test_a_merge_that_ignores_the_models_answers_fails_the_model_only_gate(tmp_p
     run = model_only_run(tmp_path, "--mode", "auto", "--replay", str(RECORDINGS))
     assert run.exit_code == 1, run.output
     assert "cells_from_model 0 is below the baseline's" in run.output
+
+
+def test_the_models_contribution_counts_cells_it_made_right_and_reports_it_verified():
+    from nianbao.eval.evaluate import CellResult, RecordScore, contribution
+
+    def scored(verdict, *cells):
+        return RecordScore("c", "i", verdict, "", [CellResult(k, 1, got, got == 1, marked=m) for k, got, m in cells])
+
+    parser = scored("needs_model", ("a", None, True), ("b", 1, True), ("c", 1, False), ("d", 2, False))
+    merged = scored("verified", ("a", 1, False), ("b", 1, False), ("c", 1, False), ("d", 1, True))
+    # a: filled, b: now stood behind, c: the parser had it already, d: right but still not stood behind
+    assert contribution(merged, parser) == {"made_right_by_model": 2, "verified_by_model": 1}
+    assert contribution(parser, parser) == {"made_right_by_model": 0, "verified_by_model": 0}

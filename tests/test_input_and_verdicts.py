@@ -246,3 +246,21 @@ def test_model_mode_without_a_model_says_so_and_keeps_the_parser_records(tmp_pat
     result = nianbao("extract", str(source), "--mode", "model", "--no-cache")
     assert result.returncode == 0 and "without a model" in result.stderr
     assert json.loads(result.stdout)["verdict"] == "verified"
+
+
+def test_a_terminal_gets_a_summary_per_report_and_a_pipe_or_format_gets_json_lines(monkeypatch):
+    from nianbao import cli
+    from typer.testing import CliRunner
+
+    corpus = Path(__file__).resolve().parents[1] / "eval" / "corpus"
+    pages = [str(corpus / "hzq-2023.pdf"), str(corpus / "pingtan-2022.txt")]
+    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    shown = CliRunner().invoke(cli.app, ["extract", *pages, "--mode", "rules"]).stdout
+    assert shown.startswith(f"{pages[0]}: source_error — the report's own numbers break T4.sum:review")
+    assert "  fails T4.sum:review (printed 0, parts add to 11): source" in shown
+    assert f"{pages[1]}: verified — " in shown and "{" not in shown
+    lines = CliRunner().invoke(cli.app, ["extract", *pages, "--mode", "rules", "--format", "cells"]).stdout
+    assert [json.loads(line)["verdict"] for line in lines.splitlines()] == ["source_error", "verified"]
+    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: False)
+    piped = CliRunner().invoke(cli.app, ["extract", *pages, "--mode", "rules"]).stdout
+    assert piped == lines

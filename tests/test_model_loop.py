@@ -11,6 +11,7 @@ import pytest
 from nianbao.ingest import Document, ingest_bytes
 from nianbao.model import loop
 from nianbao.model.settings import Settings
+from nianbao.model.sources import Region
 from nianbao.pipeline import Options, extract_document, parse_document
 from nianbao.schemas.record import Verdict
 from pages import T3_LABEL_TEXT, consistent_table3, page
@@ -28,19 +29,22 @@ GARBLED = {
 }
 
 
-# 部分公开 printed with no label at all: its numbers run on after 予以公开's, so the model is shown the region's
-# text and writes the rows' numbers (no line to choose per row); grounding checks them against that text.
+# 部分公开 printed with no label at all: its numbers run on after 予以公开's. The model is shown the region's
+# text and writes the rows' numbers; grounding checks them against that text. (Where each printed row is a
+# line of its own, as here, the model is asked only to name the lines; the `lost` fixture turns that off, to
+# test the region read that regions with other lines, and tables 二 and 四, get.)
 LOST = {**GARBLED, "partially_granted": ""}
+
+
+@pytest.fixture
+def lost(monkeypatch) -> Document:
+    monkeypatch.setattr(Region, "choosable", lambda region, width: False)
+    return ingest_bytes(page(TABLE3, t3_labels=LOST).encode("utf-8"), "lost.txt")
 
 
 @pytest.fixture
 def doc() -> Document:
     return ingest_bytes(page(TABLE3, t3_labels=GARBLED).encode("utf-8"), "garbled.txt")
-
-
-@pytest.fixture
-def lost() -> Document:
-    return ingest_bytes(page(TABLE3, t3_labels=LOST).encode("utf-8"), "lost.txt")
 
 
 def settings_for(scripted: ScriptedServer, tmp_path, **overrides) -> Settings:
@@ -102,7 +106,7 @@ def test_a_misread_region_draws_a_targeted_reprompt_and_the_corrected_answer_ver
     # the misread row is never the cells' value (so no identity fails on it): the region's rows are named as
     # not matching the numbers the text prints, with the region's text and the earlier answer, not a transcript
     assert "the numbers of R2 are not the ones the text prints for it" in text
-    assert "（一）准予公示 5 1 0 0 0 0 6 2 0 0 0 0 0 2" in text.replace("(一)", "（一）")
+    assert "（一）准予公示 5 1 0 0 0 0 6\n2 0 0 0 0 0 2" in text.replace("(一)", "（一）")  # a printed row a line
     assert '"R2": [5, 0, 0, 0, 0, 0, 6]' in text
     assert len(reprompts[0]["messages"]) == 2
     assert report.verdict == Verdict.verified, report.verdict_reason
@@ -170,10 +174,14 @@ def test_auto_mode_leaves_verified_records_alone(tmp_path):
         report = run(clean, settings_for(server, tmp_path), mode="auto")
         assert report.verdict == Verdict.verified and server.requests == []
         checked = run(clean, settings_for(server, tmp_path), mode="model")
+        unbounded = run(clean, settings_for(server, tmp_path, max_calls=24), mode="model")
     finally:
         server.close()
     assert server.requests and checked.verdict == Verdict.verified
-    assert checked.provenance.model_parser_agreements == 200 and checked.provenance.cells_from_model == 0
+    # model mode reads within the budget of 4 answers: table 二, then table 三's first ten rows, all agreeing
+    assert checked.provenance.attempts == 4 and checked.provenance.cells_from_model == 0
+    assert checked.provenance.model_parser_agreements == 10 + (3 + 4 + 3) * 7
+    assert unbounded.provenance.model_parser_agreements == 200
 
 
 def test_the_identities_settle_a_disagreement_for_the_parser(tmp_path):
@@ -230,7 +238,7 @@ def test_loop_run_reports_the_models_own_reading(lost, tmp_path):
     server = ScriptedServer(script(lambda body: with_rows(body, {"予以公开": [5, 1, 0, 0, 0, 0, 6]})))
     try:
         report, parsed = parse_document(lost, lost.name)
-        result = loop.run(report, parsed, lost, settings_for(server, tmp_path))
+        result = loop.run(report, parsed, lost, settings_for(server, tmp_path, max_calls=24))
     finally:
         server.close()
     assert result.model_values["applications.granted.commercial"] == 1
@@ -309,10 +317,11 @@ def test_questions_go_out_together_within_the_bound_and_the_record_does_not_depe
     for concurrency, (report, peak, rate) in runs.items():
         calls = report.provenance.model_calls
         print(f"concurrency {concurrency}: {calls} answers, {rate:.1f} answers/s, peak {peak} in flight")
-    (one, one_peak, one_rate), (four, four_peak, four_rate) = runs[1], runs[4]
+    (one, one_peak, _), (four, four_peak, _) = runs[1], runs[4]
     assert one_peak == 1 and 2 <= four_peak <= 4
-    assert four.cells == one.cells and four.verdict == one.verdict == Verdict.verified
-    assert four_rate > 1.5 * one_rate
+    assert (
+        four.cells == one.cells and four.verdict == one.verdict == Verdict.verified
+    )  # the rates are printed, not asserted
 
 
 def test_the_model_never_verifies_a_reading_the_parser_refused_for_a_stated_reason(tmp_path):

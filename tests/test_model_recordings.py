@@ -66,7 +66,9 @@ def test_a_recorded_run_replays_with_no_network(tmp_path, no_network):
     attempts = no_network()
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert lines and set(lines[0]) == set(recordings.FIELDS)
-    assert lines[0]["request"].startswith("garbled.txt: table 二") and lines[0]["endpoint"] == "local"
+    # the rows the parser left open are asked first: table 三's region, then table 二
+    assert lines[0]["request"].startswith("garbled.txt: table 三") and lines[0]["endpoint"] == "local"
+    assert any(line["request"].startswith("garbled.txt: table 二") for line in lines)
     replayed = extract_document(doc, doc.name, Options(mode="model", model=replay_settings(path)))
     assert attempts == []
     assert replayed.values() == live.values() and replayed.verdict == live.verdict == Verdict.verified
@@ -85,7 +87,7 @@ def test_a_request_that_was_not_recorded_fails_loudly_without_a_request(tmp_path
     assert attempts == []
     assert (
         report.verdict == Verdict.needs_model
-        and "no recorded answer for changed.txt: table 二" in report.verdict_reason
+        and "no recorded answer for changed.txt: table 三" in report.verdict_reason
     )
 
 
@@ -116,7 +118,7 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
     data = _eval(["--mode", mode, "--replay", str(COMMITTED[0])], tmp_path / mode)
     assert attempts == []
     records = data["records"]
-    assert len(records) == 12  # eleven cases, pingtan-2019 as text and as HTML
+    assert len(records) == 22  # 21 cases (ten of them real converter outputs), pingtan-2019 as text and as HTML
     assert all(
         "no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"]
         for r in records
@@ -133,3 +135,35 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
             if not sent:
                 assert r["verdict"] == rules[r["case"], r["input"]]["verdict"]
         assert any(r["cache_hits"] for r in records)
+
+
+def test_a_re_recording_asks_only_new_questions_and_keeps_no_stale_answer(tmp_path):
+    import random
+
+    from nianbao.eval.damage import generate
+    from nianbao.eval.model_cases import LABELS, relabel
+    from nianbao.eval.record import record
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    case = generate(random.Random("re-record"), "lines", name="reworded", extra_damage=relabel(LABELS["reworded"]))
+    (cases / case.filename).write_bytes(case.data)
+    (cases / "reworded.gold.json").write_text(json.dumps(case.gold(), ensure_ascii=False), encoding="utf-8")
+    server = ScriptedServer(lambda body: (200, completion(json.dumps(read_like_a_perfect_model(body)))))
+    try:
+        settings = Settings(model="scripted-model", base_url=server.url, server="llama", cache_dir=None)
+        first = tmp_path / "first.jsonl"
+        record([], first, settings, echo=lambda line: None, auto_cases=[cases])
+        asked = len(server.requests)
+        entries = read(first)
+        assert asked == len(entries) > 0
+        stale = {**entries[0], "key": "0" * 64, "request": "a question no case asks any more"}
+        (tmp_path / "with-stale.jsonl").write_text(
+            "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in [*entries, stale]), encoding="utf-8"
+        )
+        again = tmp_path / "again.jsonl"
+        record([], again, settings, echo=lambda line: None, reuse=tmp_path / "with-stale.jsonl", auto_cases=[cases])
+    finally:
+        server.close()
+    assert len(server.requests) == asked  # every question was answered from the file reused
+    assert [e["key"] for e in read(again)] == [e["key"] for e in entries]  # and the stale answer is gone

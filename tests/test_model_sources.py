@@ -6,7 +6,7 @@ from nianbao.ingest import ingest_bytes
 from nianbao.model.prompting import units
 from nianbao.model.sources import ground, ground_region, source_rows
 from nianbao.pipeline import parse_document
-from pages import T3_LABEL_TEXT, consistent_table3, page
+from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page
 
 TABLE3 = consistent_table3(
     {"granted": [27, 0, 0, 2, 0, 1], "unable.not_held": [3, 0, 0, 0, 0, 0]}, new_received=[40, 0, 0, 2, 0, 1]
@@ -92,10 +92,10 @@ def test_rows_the_parser_cannot_read_are_read_from_their_regions_lines():
     (unit,) = [u for u in units(list(rows.values())) if u.region is region]
     assert unit.choice and len(unit.rows) == 3
     task = unit.task()
-    assert "L2 三、本年度办理结果 (一)准予公示: 5 1 0 0 0 0 6" in task and "2 （一）予以公开" in task
-    named = unit.row_values(unit.response_model(L1=1, L2=2, L3=3))
+    assert "L2 三、本年度办理结果 (一)准予公示: 5 1 0 0 0 0 6" in task and "B （一）予以公开" in task
+    named = unit.row_values(unit.response_model(L1="A", L2="B", L3="C"))
     assert named == [(0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)]
-    twice = unit.row_values(unit.response_model(L1=1, L2=2, L3=2))  # two lines for one row: that row gets none
+    twice = unit.row_values(unit.response_model(L1="A", L2="B", L3="B"))  # two lines for one row: that row gets none
     assert twice[1] == (None,) * 7 and twice[2] == (None,) * 7
 
 
@@ -139,3 +139,87 @@ def test_the_rows_are_read_only_when_the_model_path_asks():
     assert report.verdict.value == "verified" and "rows" not in vars(parsed)
     assert {"regulations", "granted", "unable.not_held"} <= {r.row for r in source_rows(parsed, doc.text)}
     assert "rows" in vars(parsed)
+
+
+def test_a_row_printed_bare_after_a_misread_one_is_shown_as_its_own_line_to_name():
+    bare = {**GARBLED, "partially_granted": ""}  # its numbers follow the line before, with no label
+    rows, _ = rows_of(page(REGION_TABLE, t3_labels=bare))
+    region = rows["granted"].region
+    assert [label for label, _ in region.lines][-2:] == ["三、本年度办理结果 (一)准予公示", ""]
+    (unit,) = [u for u in units(list(rows.values())) if u.region is region]
+    assert unit.choice and "L3 (no label): 2 0 0 3 0 0 5" in unit.task()
+    named = unit.row_values(unit.response_model(L1="A", L2="B", L3="B"))  # the bare line fills the row after L2
+    assert named[2] == (2, 0, 0, 3, 0, 0, 5)
+
+
+def test_a_merged_cell_repeated_on_the_next_line_names_no_row_of_its_own():
+    from nianbao.model.sources import _lines
+    from nianbao.parse import Item
+
+    def items(*texts):
+        return [Item("value" if t.isdigit() else "text", t, 0, 0) for t in texts]
+
+    lines = _lines(
+        items("三、本年度办理结果", "（三）不予公开", "1.属干国家秘蜜", "1", "1", "三、本年度办理结果", "2", "2")
+    )
+    assert [label for label, _ in lines] == ["三、本年度办理结果 （三）不予公开 1.属干国家秘蜜", ""]
+
+
+def test_a_region_that_prints_more_numbers_than_its_rows_hold_is_not_asked():
+    noisy = {**GARBLED, "partially_granted": "（二）部分同意（区分处理的，2023年）"}  # a number in a label
+    rows, _ = rows_of(page(REGION_TABLE, t3_labels=noisy))
+    region = rows["granted"].region
+    assert region is not None and not region.groundable([7, 7, 7])
+    assert not [u for u in units(list(rows.values())) if u.region is region]
+
+
+def test_a_table_the_parser_did_not_locate_is_read_from_its_section():
+    from nianbao.model.sources import section, template_rows
+
+    text = page(REGION_TABLE)
+    lo, hi = section(text, "四")
+    assert text[lo:hi].split() == ["行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] + [
+        str(v) for v in T4_DEFAULT
+    ]
+    lo, hi = section(text, "二")
+    assert text[lo:hi].startswith("\n第二十条") and text[hi:].startswith("\n三、")
+    assert [len(r.keys) for r in template_rows("二")] == [3, 3, 1, 1, 1, 1]
+    assert [len(r.keys) for r in template_rows("四")] == [15]
+
+
+def test_table_four_from_its_region_is_asked_as_three_groups_of_five_and_table_two_with_its_fee_as_printed():
+    from nianbao.model.prompting import Unit
+    from nianbao.model.sources import Region, template_rows
+
+    region = Region("四", ("review_litigation",), (0, 0), "", (), ())
+    unit = Unit("四", template_rows("四"), region)
+    assert unit.widths == (5, 5, 5) and "R2 未经复议直接起诉: 5 numbers" in unit.task()
+    answer = unit.response_model(R1=[1, 0, 0, 0, 1], R2=[0, 0, 0, 0, 0], R3=[2, 0, 0, 0, 2])
+    assert unit.row_values(answer) == [(1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2)]
+    table2 = Unit("二", template_rows("二"), Region("二", (), (0, 0), "", (), ()))
+    fee = table2.response_model(R1=[1, 0, 3], R2=[0, 0, 0], R3=[0], R4=[0], R5=[0], R6=["7730.28"])
+    assert str(table2.row_values(fee)[-1][0]) == "7730.28"
+
+
+def test_a_regions_parts_are_asked_all_or_none_within_the_budget():
+    from nianbao.model.loop import within_budget
+    from nianbao.model.prompting import Unit
+    from nianbao.model.sources import Region
+
+    rows, _ = rows_of(page(REGION_TABLE))
+    three = [r for r in rows.values() if r.table == "三"]
+    region = Region("三", (), (0, 0), "", (), ())
+    parts = [Unit("三", three[k : k + 1], region) for k in range(3)]
+    alone = Unit("三", three[3:4])
+    assert within_budget([*parts, alone], 2) == [alone]  # three parts do not fit in two answers
+    assert within_budget([*parts, alone], 4) == [*parts, alone]
+
+
+def test_bare_lines_fill_the_rows_between_the_lines_the_model_named():
+    from nianbao.model.prompting import fill_bare
+
+    labels = ["部分公开", "1.属干国家秘蜜", "", "3.危及"]
+    assert fill_bare(labels, [1, 2, 2, 4], 4) == [1, 2, 3, 4]  # the model's name for a bare line is no evidence
+    assert fill_bare(labels, [1, 2, None, 3], 4) == [1, 2, None, 3]  # no room between 2 and 3
+    assert fill_bare(["", "", "x"], [None, None, 3], 3) == [1, 2, 3]  # before the first named line
+    assert fill_bare(["x", ""], [None, 2], 2) == [None, None]  # a neighbour the model did not name

@@ -151,9 +151,7 @@ def test_single_file_mode_kills_an_operator_bomb_at_its_time_limit(tmp_path):
     bomb = tmp_path / "ops.pdf"
     bomb.write_bytes(hostile.operator_bomb(0))
     assert len(bomb.read_bytes()) < 200_000
-    started = time.monotonic()
     run = nianbao("extract", str(bomb), "--timeout", "2", "--mode", "rules")
-    assert time.monotonic() - started < 30
     assert run.returncode == 2 and "timed out" in run.err and one_line_error(run), run.err
 
 
@@ -228,9 +226,7 @@ def test_an_unreadable_file_on_the_command_line_does_not_cancel_the_run(tmp_path
 
     monkeypatch.setattr(Path, "is_dir", is_dir)
     result = CliRunner().invoke(app, ["extract", str(tmp_path / "locked" / "x.txt"), str(GOOD), "--mode", "rules"])
-    assert (result.exit_code == 1 and result.exception is None) or isinstance(result.exception, SystemExit), (
-        result.exception
-    )
+    assert result.exit_code == 1, result.exception  # one input unreadable, the other extracted
     assert result.stderr.count("\n") == 1 and "locked/x.txt" in result.stderr
     assert json.loads(result.stdout)["verdict"] == "verified"
 
@@ -288,7 +284,7 @@ def test_check_accepts_a_saved_record_and_refuses_an_empty_list(tmp_path, saved_
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(name):
     report = extract_path(GOOD)
     report = report.model_copy(update={"source": name, "meta": report.meta.model_copy(update={"agency_name": name})})
-    from nianbao.datasets import WIDE_COLUMNS
+    from nianbao.schemas.columns import WIDE_COLUMNS
 
     csv_text = render_csv([report]).removeprefix("\ufeff")
     for header, line in (

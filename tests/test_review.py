@@ -102,7 +102,7 @@ def test_cell_status_colours(tmp_path):
     statuses = cell_statuses(report)
     failing = next(c for c in report.checks if c.status == "fail" and c.cause == "source")
     assert all(statuses[k] == "failing" for k in failing.cells)
-    assert statuses["review_litigation.review.upheld"] in ("verified", "failing")
+    assert statuses["review_litigation.litigation_direct.upheld"] == "verified"  # in no failing identity
     fragment = cell_statuses(extract_path(CORPUS / "govnianbao-section3-fragment.txt"))
     assert "absent" in fragment.values()
 
@@ -147,7 +147,7 @@ def test_the_eval_page_links_its_worst_cells_to_their_review_pages(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode == 1 and "1 silent errors" in done.stderr, done.stderr  # the gold disagrees on one cell
     html = (tmp_path / "e.html").read_text(encoding="utf-8")
     page = report_id(extract_path(tmp_path / gold["input"]))
     assert f'href="e-review/r/{page}.html#cell-applications.granted.total"' in html

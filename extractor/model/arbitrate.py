@@ -37,15 +37,12 @@ from collections import defaultdict
 from nianbao.check import failing_identities
 from nianbao.model.sources import same_value
 from nianbao.parse import TableRow
-from nianbao.schemas.record import Cell
+from nianbao.schemas.record import CHOSEN_FLAGS, Cell
 
 
 def certain(cell: Cell) -> bool:
     """Read (or printed blank) with no doubt the parser states."""
     return (cell.value is not None or "blank" in cell.flags) and not {"ambiguous", "not_found"} & set(cell.flags)
-
-
-REFUSED = frozenset({"dropped_extra_value", "split_from_run", "realigned"})  # the parser's stated reasons
 
 
 def _with(candidates: list, value) -> list:
@@ -82,7 +79,7 @@ def merge(
                     "source": "model",
                 }
             )
-        elif "ambiguous" in p.flags and (len(p.candidates) > 1 or REFUSED & set(p.flags)):
+        elif "ambiguous" in p.flags and (len(p.candidates) > 1 or CHOSEN_FLAGS & set(p.flags)):
             cells[key] = m.model_copy(
                 update={"flags": sorted(set(m.flags) | set(p.flags)), "candidates": _with(p.candidates, m.value)}
             )
@@ -97,10 +94,12 @@ def merge(
         for row in rows:
             for key in disagree[row]:
                 out[key] = model[key]
-                if REFUSED & set(parser[key].flags):  # the identities may prefer it; it is still not proof
+                if CHOSEN_FLAGS & set(parser[key].flags):  # the identities may prefer it; it is still not proof
                     out[key] = model[key].model_copy(
                         update={
-                            "flags": sorted(set(model[key].flags) | (REFUSED & set(parser[key].flags)) | {"ambiguous"}),
+                            "flags": sorted(
+                                set(model[key].flags) | (CHOSEN_FLAGS & set(parser[key].flags)) | {"ambiguous"}
+                            ),
                             "candidates": _with([parser[key].value], model[key].value),
                         }
                     )

@@ -125,3 +125,9 @@ class ResponseCache:
             return self._open().clear()
         except _ERRORS as exc:
             raise CacheError(f"cannot clear the cache in {self.directory}: {exc}") from None
+
+    def close(self) -> None:
+        """Let go of the database (before its scratch directory is removed)."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

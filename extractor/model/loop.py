@@ -31,10 +31,9 @@ from nianbao.model.sources import Region, SourceRow, ground, ground_region, sour
 from nianbao.model.state import Attempt, BudgetSpent, ModelReading, ModelRun, Spend
 from nianbao.model.transport import DeadlinePassed
 from nianbao.parse import ParsedTables
-from nianbao.schemas.record import Cell, Report, Verdict
+from nianbao.schemas.record import UNVERIFIED_FLAGS, Cell, Report, Verdict
 
 MAX_REPROMPT_UNITS = 3  # requests per reprompt round: a bad first read must not spend the whole budget at once
-UNSETTLED = frozenset({"ungrounded", "parser_disagrees", "not_found", "ambiguous"})
 
 
 def improve(report: Report, parsed: ParsedTables, doc: Document, mode: str, settings: Settings | None) -> Report:
@@ -81,6 +80,20 @@ def open_rows(report: Report, row_of: dict[str, SourceRow]) -> set[str]:
     return uncertain | set(problems(report, {}, row_of))
 
 
+def within_budget(asks: list[Unit], budget: int) -> list[Unit]:
+    """The questions to ask first, in order, within the answer budget. A region is grounded only as a whole,
+    so its parts are asked all or none: a region read in more parts than the budget leaves could not change
+    the verdict, and is not asked."""
+    chosen: list[Unit] = []
+    for unit in asks:
+        if any(u is unit for u in chosen):
+            continue
+        group = [u for u in asks if u.region is not None and u.region is unit.region] or [unit]
+        if len(chosen) + len(group) <= budget:
+            chosen += group
+    return chosen
+
+
 class _Session:
     """One report's way through the loop."""
 
@@ -104,9 +117,12 @@ class _Session:
         best: Attempt | None = None
         stop, unavailable = "", None
         try:
-            # the first read in whole requests (the recorded questions), skipping those that hold no wanted row
+            # the first read in whole requests (the recorded questions), skipping those that hold no wanted row;
+            # within the budget, the questions about rows the parser left open go first
             first = [u for u in units(self.rows) if wanted is None or any(r.row in wanted for r in u.rows)]
-            self.ask_all([(unit, None) for unit in first])
+            still_open = wanted if wanted is not None else open_rows(self.parser_report, self.row_of)
+            first.sort(key=lambda u: not any(r.row in still_open for r in u.rows))
+            self.ask_all([(unit, None) for unit in within_budget(first, self.settings.max_calls)])
             best = current = self.assemble()
             for _ in range(self.settings.max_rounds):
                 targets = problems(current.report, self.reading.errors, self.row_of)
@@ -303,4 +319,4 @@ class _Session:
 def score(report: Report) -> int:
     """Lower is better: failing identities not blamed on the source, plus cells still unsettled."""
     failing = sum(1 for c in report.checks if c.severity == "hard" and c.status == "fail" and c.cause != "source")
-    return failing + sum(1 for c in report.cells.values() if UNSETTLED & set(c.flags))
+    return failing + sum(1 for c in report.cells.values() if UNVERIFIED_FLAGS & set(c.flags))

@@ -15,18 +15,19 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib.resources import files
 from string import Template
-from typing import Annotated
+from typing import Annotated, Literal
 
 from nianbao.model.sources import Region, SourceRow, Value
 from nianbao.parse import as_number
-from nianbao.schemas.template import ROW_NAMES, prompt_names, t3_printed_label
+from nianbao.schemas.keys import T4_COLUMNS
+from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES, prompt_names, t3_printed_label
 from pydantic import BaseModel, Field, create_model, field_validator
 
 SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
 TABLE_PROMPTS = {"二": "table2.v1", "三": "table3_rows.v1", "四": "table4.v1"}
 REGION_PROMPT = "region.v1"
-REGION_CHOICE_PROMPT = "region_lines.v1"
+REGION_CHOICE_PROMPT = "region_lines.v2"
 ROWS_PER_REQUEST = 4
 T4_GROUP = 5
 
@@ -71,17 +72,29 @@ def _fee(fee: str | None) -> Decimal | None:
 
 @lru_cache(maxsize=None)
 def line_choice(lines: int, rows: int) -> type[BaseModel]:
-    """{"L1": row number or null, …}: which template row each printed line is. A small model names the row a
-    line is far more reliably than it finds a line for a row whose label is worded otherwise."""
-    row = Annotated[int | None, Field(ge=1, le=rows)]
+    """{"L1": row letter or null, …}: which template row each printed line is. A small model names the row a
+    line is far more reliably than it finds a line for a row whose label is worded otherwise. Rows go by
+    letter, not number: a label's own ordinal ("1.属于国家秘密") is not then taken for a row's number."""
+    row = Literal[tuple(letters(rows))] | None
     return create_model(f"Lines{lines}of{rows}", **{f"L{i}": (row, ...) for i in range(1, lines + 1)})
 
 
+def letters(n: int) -> str:
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:n]
+
+
+def _fees(n: int):
+    """The fee as printed (a decimal string): "7730.28" and "7730.280" are not the same print."""
+    return Annotated[list[Annotated[str, Field(pattern=r"^\d+(\.\d+)?$")] | None], Field(min_length=n, max_length=n)]
+
+
 @lru_cache(maxsize=None)
-def region_answer(widths: tuple[int, ...]) -> type[BaseModel]:
-    """{"R1": [numbers], …}: one array per template row, its length fixed by the grammar."""
-    fields = {f"R{i}": (_counts(width), ...) for i, width in enumerate(widths, 1)}
-    return create_model(f"Region{'x'.join(map(str, widths))}", **fields)
+def region_answer(widths: tuple[int, ...], fee: bool = False) -> type[BaseModel]:
+    """{"R1": [numbers], …}: one array per template row (the last one the fee, with `fee`), its length fixed
+    by the grammar."""
+    last = len(widths)
+    fields = {f"R{i}": ((_fees if fee and i == last else _counts)(w), ...) for i, w in enumerate(widths, 1)}
+    return create_model(f"Region{'x'.join(map(str, widths))}{'f' if fee else ''}", **fields)
 
 
 @dataclass
@@ -104,15 +117,27 @@ class Unit:
         return TABLE_PROMPTS[self.table]
 
     @property
+    def parts(self) -> list[tuple[str, int]]:
+        """What the request numbers R1, R2 …: a template row each, except table 四's one row of 15 cells,
+        which is asked as its three groups of five."""
+        if self.table == "四":
+            return [(name, len(T4_COLUMNS)) for name in T4_GROUP_NAMES]
+        return [(ROW_NAMES[r.row], len(r.keys)) for r in self.rows]
+
+    @property
     def widths(self) -> tuple[int, ...]:
-        return tuple(len(r.keys) for r in self.rows)
+        return tuple(w for _, w in self.parts)
+
+    @property
+    def fee(self) -> bool:
+        return self.rows[-1].decimal_last
 
     @property
     def response_model(self) -> type[BaseModel]:
         if self.choice:
             return line_choice(len(self.region.lines), len(self.rows))
         if self.region:
-            return region_answer(self.widths)
+            return region_answer(self.widths, self.fee)
         if self.table == "二":
             return Table2Answer
         if self.table == "四":
@@ -131,16 +156,19 @@ class Unit:
     def task(self) -> str:
         if self.choice:
             lines = "\n".join(
-                f"L{i} {label}: {' '.join(v.text for v in values)}"
+                f"L{i} {label or '(no label)'}: {' '.join(v.text for v in values)}"
                 for i, (label, values) in enumerate(self.region.lines, 1)
             )
-            rows = "\n".join(f"{i} {t3_printed_label(r.row)}" for i, r in enumerate(self.rows, 1))
-            shape = ", ".join(f'"L{i}": row number' for i in range(1, len(self.region.lines) + 1))
+            rows = "\n".join(
+                f"{c} {t3_printed_label(r.row)}" for c, r in zip(letters(len(self.rows)), self.rows, strict=True)
+            )
+            shape = ", ".join(f'"L{i}": row letter' for i in range(1, len(self.region.lines) + 1))
             return template(self.prompt).substitute(table=self.table, lines=lines, rows=rows, shape=shape)
         if self.region:
-            rows = "\n".join(f"R{i} {ROW_NAMES[r.row]}: {len(r.keys)} numbers" for i, r in enumerate(self.rows, 1))
-            if self.table == "三":
-                rows += "\nThe 7 numbers of a row are, in order: " + prompt_names()["t3_columns"] + "."
+            rows = "\n".join(f"R{i} {name}: {width} numbers" for i, (name, width) in enumerate(self.parts, 1))
+            if self.table != "二":
+                columns = prompt_names()["t3_columns" if self.table == "三" else "t4_columns"]
+                rows += f"\nThe {self.widths[0]} numbers of a row are, in order: {columns}."
             shape = ", ".join(f'"R{i}": [{w} numbers]' for i, w in enumerate(self.widths, 1))
             return template(self.prompt).substitute(table=self.table, text=self.region.text, rows=rows, shape=shape)
         if self.table == "四":
@@ -164,13 +192,18 @@ class Unit:
         """The answer as one tuple per source row, in the order of the row's canonical keys."""
         if self.choice:
             named = [getattr(answer, f"L{i}") for i in range(1, len(self.region.lines) + 1)]
+            named = [None if n is None else letters(len(self.rows)).index(n) + 1 for n in named]
+            named = fill_bare([label for label, _ in self.region.lines], named, len(self.rows))
             out = []
             for j, row in enumerate(self.rows, 1):
                 lines = [values for n, (_, values) in zip(named, self.region.lines, strict=True) if n == j]
                 out.append(tuple(as_number(v.text) for v in lines[0]) if len(lines) == 1 else (None,) * len(row.keys))
             return out
         if self.region:
-            return [tuple(getattr(answer, f"R{i}")) for i in range(1, len(self.rows) + 1)]
+            flat = [v for i in range(1, len(self.widths) + 1) for v in getattr(answer, f"R{i}")]
+            if self.fee:
+                flat[-1] = _fee(flat[-1])
+            return _split(flat, [len(r.keys) for r in self.rows])
         if self.table == "二":
             return [tuple(answer.R1), tuple(answer.R2), (answer.R3,), (answer.R4,), (answer.R5,), (_fee(answer.R6),)]
         if self.table == "四":
@@ -181,11 +214,14 @@ class Unit:
         """An earlier answer in the shape the model wrote it."""
         values = values or [tuple(None for _ in row.keys) for row in self.rows]
         if self.choice:
-            rows = {row: j for j, row in enumerate(values, 1) if any(v is not None for v in row)}
+            rows = {
+                row: c for c, row in zip(letters(len(values)), values, strict=True) if any(v is not None for v in row)
+            }
             numbers = [tuple(as_number(v.text) for v in vs) for _, vs in self.region.lines]
             return json.dumps({f"L{i}": rows.get(line) for i, line in enumerate(numbers, 1)})
         if self.region:
-            return json.dumps({f"R{i}": list(row) for i, row in enumerate(values, 1)})
+            flat = [None if v is None else str(v) if isinstance(v, Decimal) else v for row in values for v in row]
+            return json.dumps({f"R{i}": list(part) for i, part in enumerate(_split(flat, self.widths), 1)})
         if self.table == "二":
             r1, r2, (r3,), (r4,), (r5,), (fee,) = values
             return json.dumps(
@@ -200,7 +236,9 @@ class Unit:
         """How a problem line names a row: by its R-number where the prompt numbers rows."""
         if self.choice:
             return f"row {self.rows.index(row) + 1}"
-        return "the table" if self.table == "四" and not self.region else f"R{self.rows.index(row) + 1}"
+        if self.table == "四":
+            return "R1, R2 and R3" if self.region else "the table"
+        return f"R{self.rows.index(row) + 1}"
 
     def description(self, case: str) -> str:
         names = [r.row for r in self.rows]
@@ -208,24 +246,59 @@ class Unit:
         return f"{case}: table {self.table}, {span}" + (" from the page text" if self.region else "")
 
 
+def fill_bare(labels: list[str], named: list[int | None], rows: int) -> list[int | None]:
+    """A line printed with no label names no row of its own, whatever the model says: bare lines fill the
+    rows between the labelled lines the model named, in order, where the gap holds exactly as many rows
+    (the region's edges count as named rows 0 and rows + 1). Elsewhere they name none."""
+    out = [n if label else None for label, n in zip(labels, named, strict=True)]
+    i = 0
+    while i < len(out):
+        if labels[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(out) and not labels[j]:
+            j += 1
+        before = out[i - 1] if i > 0 else 0
+        after = out[j] if j < len(out) else rows + 1
+        if before is not None and after is not None and after - before - 1 == j - i:
+            out[i:j] = range(before + 1, after)
+        i = j
+    return out
+
+
+def _split(flat: list, widths) -> list[tuple]:
+    """A flat list of values cut into consecutive tuples of the given widths."""
+    out, at = [], 0
+    for width in widths:
+        out.append(tuple(flat[at : at + width]))
+        at += width
+    return out
+
+
 def units(rows: list[SourceRow], wanted: set[str] | None = None) -> list[Unit]:
     """Tables 二 and 四 whole (their answer shape is fixed), table 三 a few rows at a time; the rows the parser
-    could not read, from their region's text, a few at a time.
+    could not read, from their region's text (table 三's a few rows at a time, unless the model need only name
+    its lines). A region that prints more or fewer numbers than its rows hold is not asked: no answer could
+    be grounded there. A table with a region is not also asked whole: its fixed shape would not line up.
 
     With `wanted` (row names), only the tables that hold one of them, and of table 三 only those rows.
     """
     out = []
     regions = list(dict.fromkeys(r.region for r in rows if r.region is not None))
     for region in regions:
-        if wanted is not None and not any(r.region is region and r.row in wanted for r in rows):
-            continue
         mine = [r for r in rows if r.region is region]  # a region is read whole: its grounding is a partition
-        parts = 1 if region.choosable(len(mine[0].keys)) else -(-len(mine) // ROWS_PER_REQUEST)
+        if wanted is not None and not any(r.row in wanted for r in mine):
+            continue
+        if not region.groundable([len(r.keys) for r in mine]):
+            continue
+        parts = 1 if region.table != "三" or region.choosable(len(mine[0].keys)) else -(-len(mine) // ROWS_PER_REQUEST)
         out += [
             Unit(region.table, mine[len(mine) * k // parts : len(mine) * (k + 1) // parts], region)
             for k in range(parts)
         ]
-    rows = [r for r in rows if r.region is None]
+    with_region = {r.table for r in rows if r.region is not None}
+    rows = [r for r in rows if r.region is None and (r.table == "三" or r.table not in with_region)]
     for table in ("二", "三", "四"):
         mine = [r for r in rows if r.table == table]
         if wanted is not None:

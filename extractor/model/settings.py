@@ -61,7 +61,7 @@ class Settings:
     retries: int = 5  # tries per request on 429, 5xx, timeouts and connection errors
     backoff: float = 1.0  # seconds: the first wait of the exponential backoff (tests make it tiny)
     concurrency: int = 4  # questions of one report in flight at once (a batch multiplies it by its workers)
-    max_calls: int = 24  # answers one report may use, first reads and reprompts together
+    max_calls: int = 4  # answers one report may use, first reads and reprompts together
     max_tokens: int = 40_000  # tokens in + out one report may use
     max_rounds: int = 3  # reprompt rounds per report
     # wall-clock seconds the model path may spend on one report, retries and waits included: the local 1.5B

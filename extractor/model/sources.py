@@ -8,11 +8,13 @@ that the row identity accepts. A value that merely occurs somewhere is not groun
 are not proof, and neither is a number that is printed in the wrong column.
 
 Rows the parser could not read at all (labels worded otherwise, a row printed without its label, values
-run together with a neighbour's) are not read from the parser's segmentation: consecutive such rows
-form a `Region`, the page text from the first of them to the next row the parser did read, and the
-model reads that text whole against the template's rows. Its answer is grounded on the document
-text: the rows' numbers, in template order, must be exactly the numbers printed in the region, each
-used once and in reading order, with every row printed in full.
+run together with a neighbour's), in tables 二, 三 and 四 alike, are not read from the parser's
+segmentation: consecutive such rows form a `Region`, the page text from the first of them to the next
+row the parser did read, and the model reads that text whole against the template's rows. A table the
+parser did not locate is read from its section, between its heading and the next. The answer is
+grounded on the document text: the rows' numbers, in template order, must be exactly the numbers
+printed in the region, each used once and in reading order, with every row printed in full — so a
+region that prints more or fewer numbers than its rows hold is never asked about (`groundable`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from decimal import Decimal
 
 from nianbao import solve
 from nianbao.parse import Item, ParsedTables, TableRow, as_number, segment_items, t3_section
-from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
+from nianbao.schemas.keys import T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
 from nianbao.schemas.record import Cell
 from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES
 
@@ -46,7 +48,12 @@ class Region:
 
     def choosable(self, width: int) -> bool:
         """Every line prints one row's numbers: the model need only say which line is which row."""
-        return all(len(values) == width for _, values in self.lines)
+        return self.table == "三" and all(len(values) == width for _, values in self.lines)
+
+    def groundable(self, widths: list[int]) -> bool:
+        """The region prints exactly as many numbers as its rows hold: only then can an answer be grounded,
+        so only then is the model asked (a question that cannot change the verdict is not asked)."""
+        return len(self.tokens) == sum(widths)
 
 
 @dataclass
@@ -83,22 +90,65 @@ class SourceRow(TableRow):
 
 
 def source_rows(parsed: ParsedTables, text: str) -> list[SourceRow]:
-    """Every row of every located table, in template order, as the parser found it; the rows it could not
-    read at all carry the region of page text the model reads them from. A table 三 the parser could not
-    locate at all is read from its section (its title to the next table or section), every row."""
+    """Every row of every table, in template order, as the parser found it; the rows it could not read at
+    all carry the region of page text the model reads them from. A table the parser could not locate at
+    all is read from its section (its heading to the next table or section), every row."""
     rows = [SourceRow(**vars(row)) for row in parsed.rows]
-    table_span = parsed.regions.t3
-    if table_span is None and (table_span := t3_section(text)) is not None:  # not located: its section, every row
-        keys_of = lambda r: tuple(t3_key(r, c) for c in T3_COLUMNS)  # noqa: E731
-        at = next((i for i, r in enumerate(rows) if r.table == "四"), len(rows))
-        rows[at:at] = [SourceRow("三", r, keys_of(r), [], solve.row_total_holds) for r in T3_ROWS]
-    mine = [r for r in rows if r.table == "三"]  # 二 and 四 are asked whole: their answers have one fixed shape
-    for first, last in _unread_runs(mine, parsed.cells):
-        region = _region(text, "三", mine, first, last, table_span)
-        if region is not None:
-            for row in mine[first : last + 1]:
-                row.region = region
+    spans = {"二": parsed.regions.t2, "三": parsed.regions.t3, "四": parsed.regions.t4}
+    for table in ("二", "三", "四"):
+        if table == "二" and parsed.template == "gov2019":  # its table 二 has keys the model path does not ask
+            continue
+        if spans[table] is None:
+            spans[table] = section(text, table)
+            if spans[table] is None:
+                continue
+            at = next((i for i, r in enumerate(rows) if "二三四".index(r.table) > "二三四".index(table)), len(rows))
+            rows[at:at] = template_rows(table)
+    for table in ("二", "三", "四"):
+        mine = [r for r in rows if r.table == table]
+        for first, last in _unread_runs(mine, parsed.cells):
+            region = _region(text, table, mine, first, last, spans[table])
+            if region is not None:
+                for row in mine[first : last + 1]:
+                    row.region = region
     return rows
+
+
+def template_rows(table: str) -> list[SourceRow]:
+    """A table's template rows with nothing read: what the model reads from the table's section."""
+    if table == "二":
+        return [SourceRow("二", r, tuple(f"active.{r}.{c}" for c in cols), [], None) for r, cols in T2_ROWS.items()]
+    if table == "三":
+        return [SourceRow("三", r, tuple(t3_key(r, c) for c in T3_COLUMNS), [], solve.row_total_holds) for r in T3_ROWS]
+    keys = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
+    return [SourceRow("四", "review_litigation", keys, [], solve.groups_total_hold)]
+
+
+_HEADING = r"(?:^|\n)[\s#*]*{}\s*、"  # a section heading at a line's start: 五、 (markdown: ## 五、)
+_TITLES = {  # each table's section title as agencies print it, whitespace allowed between characters
+    "二": ("主动公开政府信息情况",),
+    "三": ("收到和处理政府信息公开申请情况", "依申请公开情况"),
+    "四": ("行政复议、行政诉讼情况", "行政复议和行政诉讼情况"),
+}
+
+
+def _spaced(word: str) -> str:
+    return r"\s*".join(map(re.escape, word))
+
+
+def section(text: str, table: str) -> tuple[int, int] | None:
+    """Where a table must be when the parser did not locate it: from the last heading that names its section
+    to the next section's heading (or the end)."""
+    if table == "三":
+        return t3_section(text)
+    title = re.compile("|".join(_spaced(t) for t in _TITLES[table]))
+    titles = list(title.finditer(text))
+    if not titles:
+        return None
+    lo = titles[-1].end()
+    following = "三四五" if table == "二" else "五六"
+    ends = [m.start() for n in following if (m := re.compile(_HEADING.format(n)).search(text, lo))]
+    return lo, min(ends, default=len(text))
 
 
 def _unread(row: TableRow, cells: dict[str, Cell]) -> bool:
@@ -141,7 +191,7 @@ def _region(
         hi = after.label.start if after.label else min([i.start for i in after.items] or [hi_table])
     items = [i for i in segment_items(text, lo, hi) if i.kind != "blank"]
     tokens = tuple(i for i in items if i.kind == "value")
-    lines = _lines(items)
+    lines = _lines(items, len(rows[first].keys) if table == "三" else None)
     shown = "\n".join(" ".join([label, *(v.text for v in values)]).strip() for label, values in lines)
     if not tokens or len(shown) > MAX_REGION_CHARS:
         return None
@@ -149,9 +199,12 @@ def _region(
     return Region(table, tuple(r.row for r in rows[first : last + 1]), (lo, hi), shown, tokens, numbered)
 
 
-def _lines(items: list[Item]) -> list[tuple[str, tuple[Item, ...]]]:
+def _lines(items: list[Item], width: int | None = None) -> list[tuple[str, tuple[Item, ...]]]:
     """The region in reading order as lines, a new one wherever a label follows numbers: (label text, numbers).
-    A small model reads "label: its numbers" lines far better than one run of text."""
+    A small model reads "label: its numbers" lines far better than one run of text. With `width`, a line of
+    several rows' numbers (a labelled row, then rows printed bare) is shown as one line per row, the bare ones
+    with no label, so the model need only name each line's row. A label part the line before printed too (a
+    merged cell a converter repeats on every row it spans) is not shown again: it names no row of its own."""
     lines: list[tuple[list[str], list[Item]]] = [([], [])]
     for prev, item in zip([None, *items], items, strict=False):  # each item with the one before: one short by design
         if item.kind == "text" and prev is not None and prev.kind == "value":
@@ -160,7 +213,16 @@ def _lines(items: list[Item]) -> list[tuple[str, tuple[Item, ...]]]:
             lines[-1][0].append(re.sub(r"\s+", " ", item.text).strip())
         else:
             lines[-1][1].append(item)
-    return [(" ".join(_distinct(label)), tuple(values)) for label, values in lines]
+    out, before = [], []
+    for label, values in lines:
+        label, before = [t for t in label if t not in before], label  # a merged cell repeated on the next row
+        rows = len(values) // width if width and len(values) > width and len(values) % width == 0 else 1
+        size = len(values) // rows
+        out += [
+            (" ".join(_distinct(label)) if k == 0 else "", tuple(values[k * size : (k + 1) * size]))
+            for k in range(rows)
+        ]
+    return out
 
 
 def _distinct(texts: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from nianbao.schemas.keys import (
     T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
+    t2_key,
     t3_key,
     t4_key,
 )
@@ -102,7 +103,7 @@ def table_rows(
     rows: list[TableRow] = []
     if regions.t2 and template != "gov2019":
         lo, hi = regions.t2
-        keys_of = lambda r: [f"active.{r}.{c}" for c in T2_ROWS[r]]  # noqa: E731
+        keys_of = lambda r: [t2_key(r, c) for c in T2_ROWS[r]]  # noqa: E731
         rows += _rows_from_anchors(text, "二", list(T2_ROWS), t2_anchors, lo, hi, keys_of, None, T2_2021.row_end)
     if regions.t3:
         lo, hi = regions.t3
