@@ -1,8 +1,8 @@
 """Cells of positioned pages (PDF, OCR): where each was read, and what OCR could and could not read.
 
 Every cell whose span lies in a table cell of the page gets that cell's page and box (and OCR's
-confidence). On an OCR'd page every value is flagged `ocr`: a reading of the print, which the
-identities check but nothing else does. A cell where ink is printed but OCR read nothing is not
+confidence). On an OCR'd page every value is flagged `ocr`: a reading of the print, which stands only
+where an identity or the prose checks it or a second recognition of its crop agreed (`ocr_agreed`). A cell where ink is printed but OCR read nothing is not
 blank: it is `not_found`, and where one identity has it as its only unknown the number that identity
 requires is proposed as a candidate, flagged `inferred` — the value stays null, never presented as
 printed.
@@ -43,14 +43,18 @@ def placement(doc: Document) -> Callable[[tuple[int, int] | None], dict] | None:
 
 
 def flag_ocr(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
-    """On OCR pages every value flagged; a blank cell where ink is printed (confidence 0) lost, and inferred."""
+    """On OCR pages every value flagged, and `ocr_agreed` where a second recognition of its cell read the same;
+    a blank cell where ink is printed (confidence 0) lost, and inferred."""
     if not doc.ocr:
         return cells
+    boxes, starts = doc.cell_boxes, [b.start for b in doc.cell_boxes]
     out: dict[str, Cell] = {}
     lost: list[str] = []
     for key, cell in cells.items():
         if cell.value is not None and "ocr" not in cell.flags:
-            cell = cell.model_copy(update={"flags": [*cell.flags, "ocr"]})
+            box = _cell_box(boxes, starts, cell.span)
+            agreed = ["ocr_agreed"] if box is not None and box.agreed else []
+            cell = cell.model_copy(update={"flags": [*cell.flags, "ocr", *agreed]})
         elif "blank" in cell.flags and cell.page is not None and cell.confidence == 0.0:
             cell = cell.model_copy(update={"flags": ["not_found", "ocr"]})
             lost.append(key)

@@ -47,7 +47,8 @@ CellFlag = Literal[
     "grounded",  # model value found in the source at its row
     "ungrounded",  # model value not found in the source at its row
     "parser_disagrees",  # parser and model read different values
-    "ocr",  # read by OCR from a page image: a reading of the print, checked only by the identities
+    "ocr",  # read by OCR from a page image: a reading of the print, not evidence by itself
+    "ocr_agreed",  # OCR: a second, independent recognition of the cell's crop read the same value
     "inferred",  # OCR lost a printed value; an identity determines it: the number is a candidate, the value stays null
     "corrected",  # a person's value (corrections.jsonl) that differs from what was read; the reading is a candidate
     "confirmed",  # a person's value that agrees with what was read
@@ -365,8 +366,11 @@ class Report(BaseModel):
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
         only as good as the identities that confirm it, so its values also need every identity they
         take part in checked and holding, and at least one. An OCR reading (`ocr`) of a cell that hard
-        identities hold is checked by them alone: it stands only where one of them is checked and holds (a
-        hyphen read as "1" in a row OCR otherwise lost is no reading to stand behind). Any other value may
+        identities hold stands only where one of them is checked and holds, or the prose states it (a passing
+        prose check); a cell no identity holds (table 二) needs the prose or a second recognition of its crop at
+        another scale and binarisation that read the same (`ocr_agreed`: the digits, not the column the row put
+        them in, which only an identity checks). A hyphen read as "1" in a row OCR otherwise lost, or a table 二
+        count read with a digit doubled, is no reading to stand behind. Any other value may
         be wrong whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
         `not_found`, `ambiguous`). A person's value (`source == "person"`, corrections.jsonl) is evidence: listed
         only where an identity it takes part in fails for a cause other than the source.
@@ -379,6 +383,7 @@ class Report(BaseModel):
                         "source" if check.status == "fail" and check.cause == "source" else check.status
                     )
         chosen = chosen_rows(self.cells)
+        stated = {k for c in self.checks if c.id.startswith("prose:") and c.status == "pass" for k in c.cells}
         return [
             key
             for key, cell in self.cells.items()
@@ -392,7 +397,11 @@ class Report(BaseModel):
                         or UNVERIFIED_FLAGS & set(cell.flags)
                         or (cell.source == "model" and "grounded" not in cell.flags)
                         or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
-                        or ("ocr" in cell.flags and key in involved and "pass" not in involved[key])
+                        or (
+                            "ocr" in cell.flags
+                            and key not in stated
+                            and ("pass" not in involved[key] if key in involved else "ocr_agreed" not in cell.flags)
+                        )
                     )
                 )
             )

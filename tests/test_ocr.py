@@ -13,7 +13,7 @@ from nianbao.eval.damage import generate
 from nianbao.eval.evaluate import score_record
 from nianbao.ingest import IngestError, ingest_bytes
 from nianbao.pipeline import extract_document
-from nianbao.schemas.keys import t3_key
+from nianbao.schemas.keys import T2_KEYS, t3_key, t4_key
 
 
 def _text_pdf_document():
@@ -30,12 +30,14 @@ def test_pdf_cells_keep_their_page_and_box():
     assert doc.text[cell.span[0] : cell.span[1]] == str(cell.value)
 
 
-def _as_ocr(doc, key_span: tuple[int, int], replacement: str | None):
-    """The document as if OCR had read it, with the value at `key_span` lost (None) or misread."""
+def _as_ocr(doc, key_span: tuple[int, int], replacement: str | None, agreed: bool = False):
+    """The document as if OCR had read it, with the value at `key_span` lost (None) or misread; `agreed`: a
+    second recognition of every cell's crop read the same."""
     start, end = key_span
     new = " " * (end - start) if replacement is None else replacement.rjust(end - start)
     boxes = [
-        r._replace(confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99) for r in doc.cell_boxes
+        r._replace(confidence=0.0 if replacement is None and r.start <= start < r.end else 0.99, agreed=agreed)
+        for r in doc.cell_boxes
     ]
     return dataclasses.replace(doc, text=doc.text[:start] + new + doc.text[end:], cell_boxes=boxes, ocr=True)
 
@@ -61,6 +63,35 @@ def test_an_ocr_misread_that_breaks_an_identity_is_an_extraction_suspect_not_a_s
     failing = [c for c in report.checks if c.status == "fail" and c.severity == "hard"]
     assert failing and all(c.cause == "extraction" for c in failing)
     assert report.verdict.value == "needs_model"
+
+
+def test_an_ocr_count_in_table_2_stands_only_on_a_second_agreeing_reading():
+    """Table 二 has no identity: an OCR count there misread ("191" as "199") and not read again alike stands
+    behind nothing; where a second recognition of its crop agreed, the reading stands."""
+    _, doc = _text_pdf_document()
+    key = "active.regulations.in_force"
+    span = extract_document(doc, "x").cells[key].span
+    printed = doc.text[span[0] : span[1]]
+    misread = printed[:-1] + str((int(printed[-1]) + 8) % 10)
+    report = extract_document(_as_ocr(doc, span, misread), "x")
+    assert report.cells[key].value == int(misread) and key in report.unverified
+    assert all(k in report.unverified for k in T2_KEYS if report.cells[k].value is not None)
+    agreed = extract_document(_as_ocr(doc, span, printed, agreed=True), "x")
+    assert agreed.cells[key].value == int(printed) and "ocr_agreed" in agreed.cells[key].flags
+    assert key not in agreed.unverified
+
+
+def test_an_agreed_ocr_reading_under_an_identity_stands_only_where_one_holds():
+    """Two readings agreeing say the digits are right, not that the row put them in the right column: a cell
+    that identities hold, none of them checked and holding (a neighbour OCR lost), stays unverified."""
+    _, doc = _text_pdf_document()
+    span = extract_document(doc, "x").cells[t4_key("review", "upheld")].span
+    report = extract_document(_as_ocr(doc, span, None, agreed=True), "x")
+    hard = [c for c in report.checks if c.severity == "hard"]
+    unheld = {k for c in hard for k in c.cells} - {k for c in hard if c.status == "pass" for k in c.cells}
+    read = [k for k in unheld if report.cells[k].value is not None]
+    assert read and all("ocr_agreed" in report.cells[k].flags for k in read)
+    assert set(read) <= set(report.unverified)
 
 
 def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
@@ -111,12 +142,44 @@ def _ruled_row_with_a_hyphen():
     return np.asarray(image.filter(ImageFilter.GaussianBlur(0.6)))
 
 
-def test_a_hyphen_ocr_reads_as_a_dot_is_ink_lost_not_a_blank_cell(monkeypatch):
-    """Recognition reads a lone hyphen as '·' with low confidence: the cell is printed and lost (an empty box of
-    confidence 0, which the record marks `not_found`), not blank and not a dot; the empty cell stays blank."""
+def test_a_hyphen_ocr_reads_as_a_dot_is_recovered_from_its_ink_and_a_speck_is_ink_lost(monkeypatch):
+    """Recognition reads a lone hyphen as '·' with low confidence: its ink is one horizontal stroke, so the cell
+    holds a dash ("—", a zero marker); ink of another shape read as a dot is printed and lost (an empty box of
+    confidence 0, which the record marks `not_found`), not blank; the empty cell stays blank."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
-    monkeypatch.setattr(ocr, "_engine", lambda: lambda *args, **kwargs: ([("·", 0.17)], None))
+    monkeypatch.setattr(ocr, "_recognise", lambda images: [("·", 0.17)] * len(images))
     gray = _ruled_row_with_a_hyphen()
     tables = ocr.grid.find_tables(ocr.ruled_lines(gray), ocr.RENDER_DPI / 72)
     [box] = ocr.reread_empty_cells(gray, [], tables)
-    assert (box.text, box.confidence) == ("", 0.0) and 180 < box.x0 < box.x1 < 340
+    assert box.text == "—" and box.confidence > 0 and 180 < box.x0 < box.x1 < 340
+    speck = gray.copy()
+    speck[40:48, 256:263] = 0  # a blot, no stroke
+    [box] = ocr.reread_empty_cells(speck, [], tables)
+    assert (box.text, box.confidence) == ("", 0.0)
+
+
+def test_a_dash_cell_is_a_zero_marker_only_where_its_ink_is_a_dash(monkeypatch):
+    """'一' or 'ー' read over a stroke is the zero marker "—", agreed where the second reading is a dash too, and
+    so is a hyphen both readings give as "1"; '一' over ink of another shape stays as read and unagreed; a number stands agreed only where both
+    readings give its digits."""
+    import numpy as np
+
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[30:33, 20:44] = 0  # a dash
+    gray[18:44, 120:123] = 0  # a tall stroke, as "1"
+    gray[20:40, 200:215] = 0  # a digit-sized blot
+    gray[30:32, 250:260] = 0  # a hyphen
+    pieces = [
+        ocr.grid.Piece("ー", (20, 30, 44, 33)),
+        ocr.grid.Piece("一", (120, 18, 123, 44)),
+        ocr.grid.Piece("18", (200, 20, 215, 40)),
+        ocr.grid.Piece("1", (250, 30, 260, 32)),
+    ]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)])
+    monkeypatch.setattr(ocr, "_recognise", lambda images: [("-", 0.9), ("1", 0.9), ("188", 0.9), ("1", 0.9)])
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for p in pieces] == [("—", True), ("一", False), ("18", False), ("—", False)]
+    pieces[2].text = "188"
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for p in pieces[:3]] == [("—", True), ("一", False), ("188", True)]

@@ -32,6 +32,7 @@ class CellBox(NamedTuple):
     page: int
     bbox: tuple[float, ...]  # x0, top, x1, bottom: PDF points, or pixels of the page image for OCR
     confidence: float | None = None  # OCR's confidence in the text (0: ink OCR could not read); None for a text layer
+    agreed: bool = False  # OCR: a second recognition of the cell's crop (another scale and binarisation) read the same
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class Piece:
     text: str
     bbox: tuple[float, float, float, float]
     confidence: float | None = None
+    agreed: bool = False  # OCR: a second, independent reading of the cell's ink read the same
 
 
 @dataclass

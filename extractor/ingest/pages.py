@@ -41,7 +41,7 @@ def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[
                 if line.table is not None and (text or piece.confidence == 0.0):  # 0: printed, but OCR read nothing
                     x0, top, x1, bottom = piece.bbox
                     bbox = (round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1))
-                    boxes.append(CellBox(pos, pos + len(text), number, bbox, piece.confidence))
+                    boxes.append(CellBox(pos, pos + len(text), number, bbox, piece.confidence, piece.agreed))
                 parts.append(text)
                 pos += len(text)
             parts.append("\n")
