@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from dataclasses import replace
@@ -14,7 +13,7 @@ from nianbao.model import loop
 from nianbao.model.cache import ResponseCache
 from nianbao.model.client import ModelClient
 from nianbao.model.recordings import RecordingError, read, write
-from nianbao.model.settings import Settings
+from nianbao.model.settings import MAX_DEADLINE, Settings
 from nianbao.pipeline import parse_document
 from nianbao.schemas.record import Cell, Report, Verdict
 
@@ -40,7 +39,7 @@ def record(
     rows, glued runs shown as the splits their identities allow: not "the model alone"), the merged record
     against gold, answers, reprompts, tokens, time. Then the auto pass (only the requests holding a row
     the parser left open, and their reprompts), answered from this run's answers where it asks the same
-    question, so both modes replay. No deadline while recording: a replay must ask what the run asked.
+    question, so both modes replay. No deadline while recording (the longest a setting allows): a replay must ask what the run asked.
     `modes=("auto",)` records the auto path alone (the reports the parser left open, their open rows).
     With `reuse` (a recordings file of the same model and server), a question asked there before —
     the same key: model, prompt versions, messages, answer schema — is answered from it and only new
@@ -48,7 +47,7 @@ def record(
     answer no question asks any more is left out. `auto_cases` are recorded in auto mode alone (the
     model-only cases, which CI replays in auto mode only).
     """
-    settings = replace(settings, record=reuse is None, deadline=math.inf)
+    settings = replace(settings, record=reuse is None, deadline=MAX_DEADLINE)
     scratch = None if settings.cache_dir else tempfile.TemporaryDirectory(prefix="nianbao-record-")
     cache = ResponseCache(settings.cache_dir or Path(scratch.name))
     if reuse is not None:

@@ -162,9 +162,9 @@ def test_a_dash_cell_is_a_zero_marker_only_where_its_ink_is_a_dash(monkeypatch):
     """'一' or 'ー' read over a stroke is the zero marker "—", agreed where the second reading is a dash too, and
     so is a hyphen both readings give as "1"; '一' over ink of another shape stays as read and unagreed; a number stands agreed only where both
     readings give its digits."""
-    import numpy as np
-
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
     gray = np.full((60, 300), 255, np.uint8)
     gray[30:33, 20:44] = 0  # a dash
     gray[18:44, 120:123] = 0  # a tall stroke, as "1"
