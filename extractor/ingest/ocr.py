@@ -203,8 +203,8 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
     """Every number cell of the page's tables read a second time, from its crop at another scale and
     binarisation, all in one batch: a cell whose two readings agree is `agreed` (evidence for its value).
 
-    A cell whose ink is a dash (`dash_shape`) is the zero marker "—" whatever it was read as ("一", "ー", or a
-    hyphen read "1"), agreed where the second reading is a dash as well; a dash reading over other ink stays
+    A cell read as one character or as dashes whose ink is a dash (`dash_shape`) is the zero marker "—" whatever
+    it was read as ("一", "ー", or a hyphen read "1"), agreed where the second reading is a dash as well; a dash reading over other ink stays
     as read, unagreed.
     """
     pieces = [
@@ -217,7 +217,9 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
     images = [_second_image(gray, piece.bbox) for piece in pieces]
     for piece, image, (second, _) in zip(pieces, images, _recognise(images), strict=True):
         first = piece.text.strip()
-        if dash_shape(255 - image):  # a dash however it was read: a hyphen read "1" by both readings is no 1
+        # a dash however it was read (a hyphen read "1" by both readings is no 1); a reading of several digits
+        # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
+        if (len(first) == 1 or set(first) <= DASHES) and dash_shape(255 - image):
             piece.text = "—"
             piece.agreed = bool(second) and set(second) <= DASHES
         elif not set(first) <= DASHES:
