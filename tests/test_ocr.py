@@ -183,3 +183,20 @@ def test_a_dash_cell_is_a_zero_marker_only_where_its_ink_is_a_dash(monkeypatch):
     pieces[2].text = "188"
     ocr.confirm(gray, page)
     assert [(p.text, p.agreed) for p in pieces[:3]] == [("—", True), ("一", False), ("188", True)]
+
+
+def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):
+    """A crop of a several-digit number can take in a stretch of the table's rule above it, a stroke longer than
+    the digits' ink: the number is never turned into the zero marker."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[16:20, 0:300] = 0  # the table's rule, just above the cell's text box
+    for x in range(40, 100, 10):  # six thin, faint digits: less ink than the stretch of rule
+        gray[26:32, x : x + 1] = 0
+    piece = ocr.grid.Piece("528056", (40, 21, 100, 36))
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, [piece], 0)])
+    monkeypatch.setattr(ocr, "_recognise", lambda images: [("528056", 0.9)])
+    ocr.confirm(gray, page)
+    assert (piece.text, piece.agreed) == ("528056", True)
