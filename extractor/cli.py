@@ -249,13 +249,19 @@ def extract(
                     f"--out {out}: a {out.split(':', 1)[0]}:// folder ends with this command; write to a path or a store that outlives it"
                 )
             out_dir = remote_out.pull()
-        local: list[Path] = []
-        for path in paths:
-            staged = fetch_inputs(path, NOT_PAGES) if is_url(path) else {Path(path): ""}
-            names.update({k: v for k, v in staged.items() if v})
-            local.extend(staged)
     except RemoteError as exc:
         fail(str(exc))
+    local: list[Path] = []
+    unfetched = False  # an input URL that could not be listed or fetched: one line, the others still extracted
+    for path in paths:
+        try:
+            staged = fetch_inputs(path, NOT_PAGES) if is_url(path) else {Path(path): ""}
+        except RemoteError as exc:
+            say(f"nianbao: error: {exc}")
+            unfetched = True
+            continue
+        names.update({k: v for k, v in staged.items() if v})
+        local.extend(staged)
     if out is not None and remote_out is None:
         out_dir = Path(out)
         writable_dir(out_dir, f"--out {path_text(out_dir)}")
@@ -276,9 +282,10 @@ def extract(
         names.update(crawled)
     settings = model_settings(model, server, cache_dir, no_cache, replay) if mode != Mode.rules else None
     options = extract_options(mode, settings)
-    rejected = False
+    rejected = unfetched  # exit 1 at the end, after the inputs that could be read
     if corrections is not None:
-        fixes, rejected = person_corrections(corrections, files)
+        fixes, bad_lines = person_corrections(corrections, files)
+        rejected = rejected or bad_lines
         options = dataclasses.replace(options, corrections=fixes)
     if timeout is None:
         live = options.model is not None and options.model.configured and not options.model.offline

@@ -121,3 +121,16 @@ def test_a_url_nianbao_cannot_open_is_one_line(tmp_path, monkeypatch):
     assert "Traceback" not in run.output
     run = _extract("memory://missing", "--out", str(tmp_path / "o"))
     assert run.exit_code != 0 and "no such file or folder" in run.output
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_a_url_that_cannot_be_fetched_costs_only_itself(memory, tmp_path, batch):
+    """One missing URL among the inputs is one line and a non-zero exit; the other inputs are still extracted."""
+    out = ["--out", str(tmp_path / "o")] if batch else []
+    run = _extract("memory://missing", "memory://in/pingtan-2022.txt", *out)
+    assert run.exit_code == 1, run.output
+    assert "memory://missing: no such file or folder" in run.output and "Traceback" not in run.output
+    if batch:
+        assert [r["source"] for r in _lines(tmp_path / "o" / "records.jsonl")] == ["memory://in/pingtan-2022.txt"]
+    else:
+        assert '"source": "memory://in/pingtan-2022.txt"' in run.output
