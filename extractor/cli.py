@@ -272,6 +272,8 @@ def extract(
         ours = outputs_of(out_dir)
         files = [f for f in files if not ours(f)]
     if not files:
+        if unfetched:  # every input was a URL that could not be fetched, each with its line already
+            raise typer.Exit(EXIT_BAD_INPUT)
         fail("no input files")
     properties: dict[Path, dict] = {}
     if any(crawl.is_crawl_file(f) for f in files):  # one page per row, staged where a batch's workers see them
