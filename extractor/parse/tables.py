@@ -11,6 +11,7 @@ from itertools import combinations
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
+from nianbao.parse.blocks import read_blocks
 from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
@@ -324,7 +325,14 @@ def parse_table3(
         )
     keys_of = lambda r: [t3_key(r, c) if c != _LEGAL_ENTITIES else f"{r}.{c}" for c in columns]  # noqa: E731
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
-    aligned = align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
+    aligned = None
+    if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
+        other = list(T3_ROWS) if OTHER_TOTAL_ROW in order else t3_rows_2019()
+        blocks = read_blocks(text, lo, hi, [order, other], n, constraint, table3_identities, keys_of)
+        if blocks:
+            order, aligned = blocks
+            warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
+    aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [
             r

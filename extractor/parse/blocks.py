@@ -1,0 +1,148 @@
+"""Table 三 as pdftotext's default mode prints it (format.md §3.33): numbers in blocks, labels elsewhere.
+
+pdftotext without -layout prints a ruled table in its own reading order. Each cell's number is a line of
+its own; numbers stacked close together in one column are one block (lines without a blank between), so
+a band of k tight rows comes out column by column: n blocks of k numbers. Taller rows come out one
+number a block, row by row, sometimes after their label, sometimes not. The labels of a page gather
+elsewhere (all together, before or after the numbers), page numbers and header cells fall in between,
+but the numbers keep the template's row order.
+
+So the region's number lines, grouped into blocks, are read as a sequence of bands: n blocks of k
+numbers (a column-major band of k rows), a block of n numbers (one row), or a run of single numbers
+between two text lines (row by row, or, where it holds several rows, column by column as well). Where
+the bands account for exactly the template's rows, each way of reading them is an alignment, and the
+table's identities choose among them as they do for partly labelled rows (nianbao.parse.align): one
+consistent reading is read (flagged `realigned` where a row's numbers are not after its own label),
+several leave the rows they disagree on ambiguous, each reading a candidate. Never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
+from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
+
+_NUMBER_LINE = re.compile(r"[ \t]*(\d+|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + r")[ \t]*")
+
+
+@dataclass
+class Block:
+    values: list[Item]  # the numbers of consecutive lines, one a line
+    after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
+
+
+def number_blocks(text: str, lo: int, hi: int) -> list[Block] | None:
+    """The region's number lines grouped into blocks; None unless every number is a line of its own."""
+    blocks: list[Block] = []
+    current: list[Item] | None = None
+    after_text = False
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        start = pos
+        pos += len(line) + 1
+        m = _NUMBER_LINE.fullmatch(line)
+        if m:
+            if current is None:
+                current = []
+                blocks.append(Block(current, after_text))
+                after_text = False
+            current.append(Item("value", m.group(1), start + m.start(1), start + m.end(1)))
+            continue
+        current = None
+        if line.strip():
+            if re.fullmatch(r"[\d\s]+", line):
+                return None  # several numbers on a line: not this layout
+            after_text = True
+    return blocks
+
+
+def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]:
+    """Every way the blocks read as rows of n cells, in order (at most `limit`)."""
+    found: list[list[list[Item]]] = []
+
+    def walk(i: int, rows: list[list[Item]]) -> None:
+        if len(found) >= limit:
+            return
+        if i == len(blocks):
+            found.append(rows)
+            return
+        k = len(blocks[i].values)
+        band = blocks[i : i + n]
+        if k >= 2 and len(band) == n and all(len(b.values) == k for b in band):  # column by column
+            walk(i + n, rows + [[b.values[r] for b in band] for r in range(k)])
+        if k == n:  # one row a block
+            walk(i + 1, [*rows, blocks[i].values])
+        if k != 1:
+            return
+        singles = _single_run(blocks, i)
+        if len(singles) >= n:
+            walk(i + n, [*rows, [b.values[0] for b in singles[:n]]])  # one row, number by number
+        starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
+        if starts_run and len(singles) > n and len(singles) % n == 0:  # several rows, column by column
+            m = len(singles) // n
+            walk(i + len(singles), rows + [[singles[c * m + r].values[0] for c in range(n)] for r in range(m)])
+
+    walk(0, [])
+    return found
+
+
+def _single_run(blocks: list[Block], i: int) -> list[Block]:
+    """The blocks of one number from `i` up to the next text line or longer block."""
+    run = [blocks[i]]
+    for b in blocks[i + 1 :]:
+        if b.after_text or len(b.values) != 1:
+            break
+        run.append(b)
+    return run
+
+
+def read_blocks(
+    text: str,
+    lo: int,
+    hi: int,
+    orders: list[list[str]],
+    n: int,
+    constraint,
+    identities_of,
+    keys_of,
+) -> tuple[list[str], Alignment] | None:
+    """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
+    None where the region is not printed so."""
+    blocks = number_blocks(text, lo, hi)
+    if not blocks:
+        return None
+    count = sum(len(b.values) for b in blocks)
+    order = next((o for o in orders if len(o) * n == count), None)
+    if order is None:
+        return None
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1) if len(r) == len(order)]
+    if not readings or len(readings) > MAX_ALIGNMENTS:
+        return None
+    distinct: dict[tuple, dict[str, list[Item]]] = {}
+    for rows in readings:
+        distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
+    alignments = list(distinct.values())
+    if len(alignments) > 1:
+        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+        alignments = consistent or alignments
+    result = Alignment()
+    for row in order:
+        options: list[list[Item]] = []
+        for a in alignments:
+            if not any(_same(a[row], o) for o in options):
+                options.append(a[row])
+        if len(options) == 1:
+            result.segments[row] = options[0]
+        else:
+            result.open[row] = options
+    return order, result
+
+
+def _values(rows: list[list[Item]]) -> tuple:
+    return tuple(as_number(i.text) for row in rows for i in row)
+
+
+def _same(a: list[Item], b: list[Item]) -> bool:
+    return [i.start for i in a] == [i.start for i in b]
