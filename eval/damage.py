@@ -14,6 +14,9 @@ import io
 import itertools
 import json
 import random
+import shutil
+import subprocess
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -694,11 +697,16 @@ DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this
 }
 
 # the layouts a kind occurs in (the converters that make it), and the kinds that reshape the same table
+_NOT_PDFTOTEXT = ("lines", "tsv", "markdown", "glued", "html", "pdf", "pdf_embedded", "docx", "scanned")
 KIND_LAYOUTS = {
     "partly_labelled": ("tsv", "markdown", "html", "pdf", "docx"),
     "broken_numbers": ("lines",),
     "collapsed_columns": ("lines", "tsv", "markdown", "html", "pdf", "docx"),
     "t4_bare_rows": ("lines", "tsv", "markdown", "html", "pdf", "docx"),  # a glued page has no rows
+    # pdftotext's default mode is read by counting numbers (format.md §3.33): a number too many or too few in
+    # a table (a ninth column, a fragment, table 二's items outside it, table 四 turned, orphaned labels' rows)
+    # is another class, not combined with it here
+    **dict.fromkeys(("extra_value", "fragment", "t2_outside", "t4_shapes", "orphan_labels"), _NOT_PDFTOTEXT),
 }
 KIND_RATES = {
     "broken_numbers": 0.6,
@@ -818,7 +826,18 @@ def render_html(page: Page, rng: random.Random) -> str:
 PDF_FONT = "STSong-Light"  # a CID font reportlab ships: no font file needed, and pdfplumber reads its text back
 
 
-def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
+@dataclass(frozen=True)
+class PdfGeometry:
+    """How the ruled PDF draws its tables. The default keeps each table on one page in small type and equal
+    columns; `report` is how agencies' own PDFs look (see `render_pdftotext`)."""
+
+    cell_size: float = 7
+    cell_leading: float = 9
+    padding: float | None = None  # above and below a cell's text; None: reportlab's
+    report: bool = False  # wide label columns, centred cells, tables left to flow across pages
+
+
+def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: PdfGeometry = PdfGeometry()) -> bytes:
     """A ruled PDF (reportlab), each table kept on one page with its section title unless the page breaks it."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -831,7 +850,14 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
     if font == PDF_FONT:
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
-    small = ParagraphStyle("cell", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
+    small = ParagraphStyle(
+        "cell",
+        fontName=font,
+        fontSize=geometry.cell_size,
+        leading=geometry.cell_leading,
+        wordWrap="CJK",
+        alignment=1 if geometry.report else 0,
+    )
     margin, usable = 36, A4[0] - 72
 
     def para(text: str, style) -> Paragraph:
@@ -842,11 +868,15 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
         width = max(c + td.colspan for _, c, td in placed)
         data = [[""] * width for _ in table.rows]
         style = [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+        if geometry.padding is not None:
+            style += [(side, (0, 0), (-1, -1), geometry.padding) for side in ("TOPPADDING", "BOTTOMPADDING")]
+            style += [(side, (0, 0), (-1, -1), 2) for side in ("LEFTPADDING", "RIGHTPADDING")]
         for r, c, td in placed:
             data[r][c] = para(td.text, small)
             if td.colspan > 1 or td.rowspan > 1:
                 style.append(("SPAN", (c, r), (c + td.colspan - 1, r + td.rowspan - 1)))
-        result = PdfTable(data, colWidths=[usable / width] * width)
+        weights = _column_weights(placed, width) if geometry.report else [1.0] * width
+        result = PdfTable(data, colWidths=[usable * w / sum(weights) for w in weights])
         result.setStyle(TableStyle(style))
         return result
 
@@ -855,7 +885,7 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
         if isinstance(block, Table):
             story[-1:] = (
                 [KeepTogether([story[-1], pdf_table(block)])]
-                if isinstance(story[-1], Paragraph)
+                if isinstance(story[-1], Paragraph) and not geometry.report
                 else [story[-1], pdf_table(block)]
             )
         elif isinstance(block, PageBreak):
@@ -873,6 +903,48 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
         invariant=True,
     ).build(story)
     return buffer.getvalue()
+
+
+def _column_weights(placed: list[tuple[int, int, Td]], width: int) -> list[float]:
+    """Number columns narrow, label columns wide, the innermost (the leaf labels) widest: as agencies draw it."""
+    numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
+    labels = [c for c in range(width) if c not in numbers]
+    weights = [1.0 if c in numbers else 1.2 for c in range(width)]
+    for c, weight in zip(reversed(labels), (5.0, 2.0), strict=False):
+        weights[c] = weight
+    return weights
+
+
+def render_pdftotext(page: Page, rng: random.Random) -> str:
+    """poppler's `pdftotext` in its default mode (no -layout) run on a PDF drawn as agencies draw reports:
+    wide label columns, narrow centred number columns, header cells over several lines, table 三 broken across
+    pages, and rows set tight or loose (tight rows come out column by column, format.md §3.33)."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        raise RuntimeError(PDFTOTEXT_MISSING)
+    part = _table3(page)
+    while part is not None and len(part.rows) > PDFTOTEXT_PART_ROWS:  # parts that fit a page, however tall the rows
+        starts = [i for i, row in enumerate(part.rows[: PDFTOTEXT_PART_ROWS + 1]) if i > 2 and _t3_starts(row)]
+        part = split_table(page, part, rng.choice(starts), PageBreak(rng.randint(2, 4))) if starts else None
+    size = rng.choice((9, 10, 10.5))
+    geometry = PdfGeometry(size, size * 1.15, rng.choice((2, 3, 4)), report=True)
+    pdf = render_pdf(page, rng, _scan_font(), geometry)
+    with tempfile.TemporaryDirectory(prefix="nianbao-pdftotext-") as directory:
+        source = Path(directory) / "page.pdf"
+        source.write_bytes(pdf)
+        done = subprocess.run([pdftotext, "-enc", "UTF-8", str(source), "-"], capture_output=True, check=True)
+    return done.stdout.decode("utf-8")
+
+
+PDFTOTEXT_PART_ROWS = 12  # table 三's rows on one page at most: its tallest rows still fit
+
+
+def _t3_starts(row: list[Td]) -> bool:
+    """A row that begins one of table 三's leaf rows: where a page may break the table."""
+    return any(_t3_row_of(td) in T3_LEAF_ROWS for td in row)
+
+
+PDFTOTEXT_MISSING = "the pdftotext layout runs poppler's pdftotext: apt-get install poppler-utils"
 
 
 SCAN_FONT = "WenQuanYiZenHei"
@@ -964,10 +1036,12 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "pdf_embedded": (".pdf", render_pdf_embedded),
     "docx": (".docx", render_docx),
     "scanned": (".pdf", render_scanned),
+    "pdftotext": (".txt", render_pdftotext),
 }
 SUITE_LAYOUTS = tuple(
-    name for name in LAYOUTS if name not in ("scanned", "pdf_embedded")
-)  # on request: scanned pages go through OCR (seconds each); pdf_embedded needs the CJK font package
+    name for name in LAYOUTS if name not in ("scanned", "pdf_embedded", "pdftotext")
+)  # on request: scanned pages go through OCR (seconds each); pdf_embedded and pdftotext need the CJK font package,
+# pdftotext poppler-utils as well
 
 
 # ---------------------------------------------------------------- generated cases

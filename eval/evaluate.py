@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -726,11 +728,16 @@ def run_eval(
                 raise EvalError(
                     "the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')"
                 )
-            from nianbao.eval.damage import LAYOUTS, SUITE_LAYOUTS, write_suite
+            from nianbao.eval.damage import LAYOUTS, PDFTOTEXT_MISSING, SUITE_LAYOUTS, write_suite
 
             unknown = set(layouts or ()) - set(LAYOUTS)
             if unknown:
                 raise EvalError(f"unknown layouts: {', '.join(sorted(unknown))} (choose from {', '.join(LAYOUTS)})")
+            if layouts and "pdftotext" in layouts and shutil.which("pdftotext") is None:
+                layouts = tuple(name for name in layouts if name != "pdftotext")
+                if not layouts:
+                    raise EvalError(PDFTOTEXT_MISSING)
+                print(f"(pdftotext left out: {PDFTOTEXT_MISSING})", file=sys.stderr)
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
             write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
             label = f"a generated suite (count {count}, seed {seed}" + (

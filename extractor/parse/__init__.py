@@ -55,7 +55,9 @@ def parse_tables(
         t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
     t3_anchors: list[Anchor] = []
     if regions.t3:
-        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
+        t3_anchors = parse_table3(
+            text, *regions.t3, trust_blanks, cells, found, warnings, regions.t4[1] if regions.t4 else None
+        )
     if regions.t4:
         parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
     if template == "unknown" and regions.t3:

@@ -23,8 +23,11 @@ from dataclasses import dataclass
 
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
+from nianbao.schemas.keys import T2_KEYS
 
-_NUMBER_LINE = re.compile(r"[ \t]*(\d+|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + r")[ \t]*")
+_NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
+_NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
+_TOKEN = re.compile(r"\S+")
 
 
 @dataclass
@@ -33,8 +36,8 @@ class Block:
     after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
 
 
-def number_blocks(text: str, lo: int, hi: int) -> list[Block] | None:
-    """The region's number lines grouped into blocks; None unless every number is a line of its own."""
+def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
+    """The region's number lines grouped into blocks (a line of several numbers: cells side by side, in order)."""
     blocks: list[Block] = []
     current: list[Item] | None = None
     after_text = False
@@ -42,19 +45,15 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block] | None:
     for line in text[lo:hi].split("\n"):
         start = pos
         pos += len(line) + 1
-        m = _NUMBER_LINE.fullmatch(line)
-        if m:
+        if _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
             if current is None:
                 current = []
                 blocks.append(Block(current, after_text))
                 after_text = False
-            current.append(Item("value", m.group(1), start + m.start(1), start + m.end(1)))
+            current.extend(Item("value", m.group(), start + m.start(), start + m.end()) for m in _TOKEN.finditer(line))
             continue
         current = None
-        if line.strip():
-            if re.fullmatch(r"[\d\s]+", line):
-                return None  # several numbers on a line: not this layout
-            after_text = True
+        after_text = after_text or bool(line.strip())
     return blocks
 
 
@@ -100,8 +99,7 @@ def _single_run(blocks: list[Block], i: int) -> list[Block]:
 
 def read_blocks(
     text: str,
-    lo: int,
-    hi: int,
+    spans: list[tuple[int, int, int]],
     orders: list[list[str]],
     n: int,
     constraint,
@@ -109,14 +107,42 @@ def read_blocks(
     keys_of,
 ) -> tuple[list[str], Alignment] | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
-    None where the region is not printed so."""
-    blocks = number_blocks(text, lo, hi)
-    if not blocks:
-        return None
+    None where the region is not printed so.
+
+    `spans` are where to look, in turn: (start, end, trailing), `trailing` numbers at the end belonging to the
+    next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
+    table before after this one's title; the numbers keep their order, so what lies before this table's first
+    number (at most a table 二's worth) belongs to the table before."""
+    for lo, hi, trailing in spans:
+        blocks = number_blocks(text, lo, hi)
+        found = _trimmed(blocks, trailing, orders, n) if blocks else None
+        if found:
+            return _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+    return None
+
+
+def _trimmed(
+    blocks: list[Block], trailing: int, orders: list[list[str]], n: int
+) -> tuple[list[str], list[Block]] | None:
+    """The blocks less the leading and `trailing` numbers of the tables around this one, cut between blocks."""
     count = sum(len(b.values) for b in blocks)
-    order = next((o for o in orders if len(o) * n == count), None)
-    if order is None:
-        return None
+    for order in orders:
+        leading = count - trailing - n * len(order)
+        if not 0 <= leading <= len(T2_KEYS):
+            continue
+        sizes = [len(b.values) for b in blocks]
+        ends = {sum(sizes[:i]) for i in range(len(blocks) + 1)}
+        if leading in ends and count - trailing in ends:
+            kept, at = [], 0
+            for b in blocks:
+                if leading <= at < count - trailing:
+                    kept.append(b)
+                at += len(b.values)
+            return order, kept
+    return None
+
+
+def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of):
     readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1) if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
@@ -138,6 +164,17 @@ def read_blocks(
         else:
             result.open[row] = options
     return order, result
+
+
+def trailing_values(text: str, lo: int, hi: int, k: int) -> list[Item] | None:
+    """The region's last `k` numbers where it prints more, one a line, and they begin a block: what follows the
+    rest of the table before when pdftotext prints that after this table's title."""
+    blocks = number_blocks(text, lo, hi)
+    values = [v for b in blocks or () for v in b.values]
+    starts = {id(b.values[0]) for b in blocks or ()}
+    if len(values) < k or id(values[-k]) not in starts:
+        return None
+    return values[-k:]
 
 
 def _values(rows: list[list[Item]]) -> tuple:

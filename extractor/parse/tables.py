@@ -11,7 +11,7 @@ from itertools import combinations
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.blocks import read_blocks
+from nianbao.parse.blocks import read_blocks, trailing_values
 from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
@@ -34,6 +34,7 @@ from nianbao.schemas.keys import (
     T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
+    T4_KEYS,
     t3_key,
     t4_key,
 )
@@ -303,7 +304,14 @@ def _signed(items: list[Item]) -> list[Item]:
 
 
 def parse_table3(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, dict],
+    found: set[str],
+    warnings: list[str],
+    table4_end: int | None = None,
 ) -> list[Anchor]:
     """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
     anchors = find_labels(text, T3_LABELS, lo, hi)
@@ -328,7 +336,9 @@ def parse_table3(
     aligned = None
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
         other = list(T3_ROWS) if OTHER_TOTAL_ROW in order else t3_rows_2019()
-        blocks = read_blocks(text, lo, hi, [order, other], n, constraint, table3_identities, keys_of)
+        spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
+        spans.append((lo, hi, 0))
+        blocks = read_blocks(text, spans, [order, other], n, constraint, table3_identities, keys_of)
         if blocks:
             order, aligned = blocks
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
@@ -408,7 +418,18 @@ def parse_table4(
     found.add("review_litigation")
     if read_transposed_table4(text, lo, hi, trust_blanks, cells, warnings):
         return
-    reading = read_row(segment_items(text, lo, hi), 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    items = segment_items(text, lo, hi)
+    after = None
+    if _count(items) > len(keys):  # the rest of table 三's page printed after this table's title (§3.33)
+        after = trailing_values(text, lo, hi, len(keys))
+    elif _count(items) < len(keys):  # its last columns printed after the next sections' text
+        after = trailing_values(text, lo, len(text), len(keys))
+    if after:
+        items = after
+        warnings.append("table 四 printed in blocks (pdftotext's default mode): read the page's last 15 numbers")
+    reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    if after is items:
+        reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
