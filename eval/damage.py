@@ -875,8 +875,10 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
             data[r][c] = para(td.text, small)
             if td.colspan > 1 or td.rowspan > 1:
                 style.append(("SPAN", (c, r), (c + td.colspan - 1, r + td.rowspan - 1)))
-        weights = _column_weights(placed, width) if geometry.report else [1.0] * width
-        result = PdfTable(data, colWidths=[usable * w / sum(weights) for w in weights])
+        widths = (
+            _column_widths(placed, width, usable, geometry.cell_size) if geometry.report else [usable / width] * width
+        )
+        result = PdfTable(data, colWidths=widths)
         result.setStyle(TableStyle(style))
         return result
 
@@ -905,14 +907,18 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
     return buffer.getvalue()
 
 
-def _column_weights(placed: list[tuple[int, int, Td]], width: int) -> list[float]:
-    """Number columns narrow, label columns wide, the innermost (the leaf labels) widest: as agencies draw it."""
+def _column_widths(placed: list[tuple[int, int, Td]], width: int, usable: float, size: float) -> list[float]:
+    """Number columns as wide as their longest number needs, label columns sharing the rest, the innermost (the
+    leaf labels) widest: as agencies fit their tables."""
     numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
+    longest = max((len(td.text) for _, c, td in placed if c in numbers and td.colspan == 1), default=1)
+    number = min(max(24.0, longest * size * 0.62 + 6), usable / (len(numbers) + 1))
     labels = [c for c in range(width) if c not in numbers]
-    weights = [1.0 if c in numbers else 1.2 for c in range(width)]
+    weights = dict.fromkeys(labels, 1.2)
     for c, weight in zip(reversed(labels), (5.0, 2.0), strict=False):
         weights[c] = weight
-    return weights
+    rest = usable - number * len(numbers)
+    return [number if c in numbers else rest * weights[c] / sum(weights.values()) for c in range(width)]
 
 
 def render_pdftotext(page: Page, rng: random.Random) -> str:

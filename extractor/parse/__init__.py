@@ -54,12 +54,12 @@ def parse_tables(
         t2_template = T2_2019 if template == "gov2019" else T2_2021
         t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
     t3_anchors: list[Anchor] = []
+    streamed: list[Item] = []  # table 四's numbers, where table 三 was read from pdftotext's number stream
     if regions.t3:
-        t3_anchors = parse_table3(
-            text, *regions.t3, trust_blanks, cells, found, warnings, regions.t4[1] if regions.t4 else None
-        )
+        t4_end = regions.t4[1] if regions.t4 else None
+        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings, t4_end, streamed)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
+        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, streamed)
     if template == "unknown" and regions.t3:
         template = "gov2021"
     for fields in cells.values() if place else ():

@@ -21,13 +21,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nianbao.check import evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
+from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
+
+
+MAX_SOURCE_ERRORS = 2  # identities one reading may break and still be read: one cell's error, its row and column
+
+
+@dataclass
+class BlockReading:
+    order: list[str]  # the template rows the blocks account for
+    alignment: Alignment
+    after: list[Item]  # the next table's numbers, which followed this table's in the stream
 
 
 @dataclass
@@ -60,28 +72,31 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
 def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`)."""
     found: list[list[list[Item]]] = []
+    dead: set[int] = set()  # blocks from which no reading reaches the end
 
     def walk(i: int, rows: list[list[Item]]) -> None:
-        if len(found) >= limit:
+        if len(found) >= limit or i in dead:
             return
         if i == len(blocks):
             found.append(rows)
             return
+        before = len(found)
         k = len(blocks[i].values)
         band = blocks[i : i + n]
         if k >= 2 and len(band) == n and all(len(b.values) == k for b in band):  # column by column
             walk(i + n, rows + [[b.values[r] for b in band] for r in range(k)])
-        if k == n:  # one row a block
-            walk(i + 1, [*rows, blocks[i].values])
-        if k != 1:
-            return
-        singles = _single_run(blocks, i)
-        if len(singles) >= n:
-            walk(i + n, [*rows, [b.values[0] for b in singles[:n]]])  # one row, number by number
+        size, j = 0, i
+        while j < len(blocks) and size < n:  # one row: whole blocks of n numbers in all
+            size, j = size + len(blocks[j].values), j + 1
+        if size == n:
+            walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]])
+        singles = _single_run(blocks, i) if k == 1 else []
         starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
         if starts_run and len(singles) > n and len(singles) % n == 0:  # several rows, column by column
             m = len(singles) // n
             walk(i + len(singles), rows + [[singles[c * m + r].values[0] for c in range(n)] for r in range(m)])
+        if len(found) == before:
+            dead.add(i)
 
     walk(0, [])
     return found
@@ -105,7 +120,7 @@ def read_blocks(
     constraint,
     identities_of,
     keys_of,
-) -> tuple[list[str], Alignment] | None:
+) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
 
@@ -116,8 +131,9 @@ def read_blocks(
     for lo, hi, trailing in spans:
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
-        if found:
-            return _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+        read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+        if read:
+            return BlockReading(*read, found[2])
     return None
 
 
@@ -138,7 +154,8 @@ def _trimmed(
                 if leading <= at < count - trailing:
                     kept.append(b)
                 at += len(b.values)
-            return order, kept
+            values = [v for b in blocks for v in b.values]
+            return order, kept, values[count - trailing :]
     return None
 
 
@@ -150,9 +167,11 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
     for rows in readings:
         distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
     alignments = list(distinct.values())
-    if len(alignments) > 1:
-        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
-        alignments = consistent or alignments
+    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+    if consistent:
+        alignments = consistent
+    elif len(alignments) > 1 or _failing(alignments[0], n, identities_of, keys_of) > MAX_SOURCE_ERRORS:
+        return order, Alignment(open={row: [a[row] for a in alignments] for row in order})  # no shape fits
     result = Alignment()
     for row in order:
         options: list[list[Item]] = []
@@ -166,15 +185,14 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
     return order, result
 
 
-def trailing_values(text: str, lo: int, hi: int, k: int) -> list[Item] | None:
-    """The region's last `k` numbers where it prints more, one a line, and they begin a block: what follows the
-    rest of the table before when pdftotext prints that after this table's title."""
-    blocks = number_blocks(text, lo, hi)
-    values = [v for b in blocks or () for v in b.values]
-    starts = {id(b.values[0]) for b in blocks or ()}
-    if len(values) < k or id(values[-k]) not in starts:
-        return None
-    return values[-k:]
+def _failing(alignment: dict[str, list[Item]], n: int, identities_of, keys_of) -> int:
+    """How many identities the one reading breaks (a report's own error breaks a row and a column)."""
+    values: dict[str, object] = {}
+    for row, items in alignment.items():
+        reading = read_row(items, n, None, trust_blanks=True)
+        if reading.candidates:
+            values.update(zip(keys_of(row), reading.candidates[0], strict=True))
+    return sum(evaluate(i, values).status == "fail" for i in identities_of(values))
 
 
 def _values(rows: list[list[Item]]) -> tuple:

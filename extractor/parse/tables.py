@@ -11,7 +11,7 @@ from itertools import combinations
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.blocks import read_blocks, trailing_values
+from nianbao.parse.blocks import read_blocks
 from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
@@ -26,6 +26,7 @@ from nianbao.parse.tokens import Item, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
     FEE_KEY,
+    OTHER_SUB_ROWS,
     OTHER_TOTAL_ROW,
     PROCUREMENT_KEY,
     T2_2019_ROWS,
@@ -312,8 +313,13 @@ def parse_table3(
     found: set[str],
     warnings: list[str],
     table4_end: int | None = None,
+    table4: list[Item] | None = None,
 ) -> list[Anchor]:
-    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
+    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages.
+
+    Where the table is read from pdftotext's number stream (format.md §3.33), the numbers that followed it, table
+    四's, go into `table4`."""
+    table4 = [] if table4 is None else table4
     anchors = find_labels(text, T3_LABELS, lo, hi)
     rows = [a.row for a in anchors]
     if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
@@ -335,12 +341,14 @@ def parse_table3(
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
     aligned = None
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
-        other = list(T3_ROWS) if OTHER_TOTAL_ROW in order else t3_rows_2019()
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
-        blocks = read_blocks(text, spans, [order, other], n, constraint, table3_identities, keys_of)
+        blocks = read_blocks(
+            text, spans, [_printed_order(text, lo, table4_end or hi)], n, constraint, table3_identities, keys_of
+        )
         if blocks:
-            order, aligned = blocks
+            order, aligned = blocks.order, blocks.alignment
+            table4.extend(blocks.after)
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
@@ -389,6 +397,14 @@ _LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns pri
 _T3_SUB_HEADERS = re.compile("|".join(_fuzzy(h) for h in T3_CORP_HEADERS[:-1]))
 
 
+def _printed_order(text: str, lo: int, hi: int) -> list[str]:
+    """Table 三's rows as the region prints their labels, wherever they are: the 2019 single （六）其他处理 row where
+    it prints that label and none of the 2021 （六） items'."""
+    items = [label for label in T3_LABELS if label.row in OTHER_SUB_ROWS[:2]]
+    single = find_label(text, OTHER_TOTAL_LABEL, lo, hi) and not any(find_label(text, i, lo, hi) for i in items)
+    return t3_rows_2019() if single else list(T3_ROWS)
+
+
 def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
     """Table 三's printed columns: the template's seven, or 自然人 | 法人或其他组织 (| 总计) where the header
     names no legal-entity sub-column and the rows print as many values as that header has columns."""
@@ -411,22 +427,28 @@ def _values(items: list[Item]) -> list[int]:
 
 
 def parse_table4(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, dict],
+    found: set[str],
+    warnings: list[str],
+    streamed: list[Item] | None = None,
 ) -> None:
-    """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
+    """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
+    numbers that followed table 三's in pdftotext's stream (§3.33), read where the region does not hold 15."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
     if read_transposed_table4(text, lo, hi, trust_blanks, cells, warnings):
         return
     items = segment_items(text, lo, hi)
-    after = None
-    if _count(items) > len(keys):  # the rest of table 三's page printed after this table's title (§3.33)
-        after = trailing_values(text, lo, hi, len(keys))
-    elif _count(items) < len(keys):  # its last columns printed after the next sections' text
-        after = trailing_values(text, lo, len(text), len(keys))
-    if after:
+    after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
+    if after:  # table 三's rest printed after this table's title, or this table's columns after later text
         items = after
-        warnings.append("table 四 printed in blocks (pdftotext's default mode): read the page's last 15 numbers")
+        warnings.append(
+            "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
+        )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     if after is items:
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
