@@ -871,13 +871,16 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
         if geometry.padding is not None:
             style += [(side, (0, 0), (-1, -1), geometry.padding) for side in ("TOPPADDING", "BOTTOMPADDING")]
             style += [(side, (0, 0), (-1, -1), 2) for side in ("LEFTPADDING", "RIGHTPADDING")]
+        cell, widths = small, [usable / width] * width
+        if geometry.report:
+            size, widths = _column_widths(placed, width, usable, geometry.cell_size)
+            cell = ParagraphStyle(
+                "fitted", small, fontSize=size, leading=size * geometry.cell_leading / geometry.cell_size
+            )
         for r, c, td in placed:
-            data[r][c] = para(td.text, small)
+            data[r][c] = para(td.text, cell)
             if td.colspan > 1 or td.rowspan > 1:
                 style.append(("SPAN", (c, r), (c + td.colspan - 1, r + td.rowspan - 1)))
-        widths = (
-            _column_widths(placed, width, usable, geometry.cell_size) if geometry.report else [usable / width] * width
-        )
         result = PdfTable(data, colWidths=widths)
         result.setStyle(TableStyle(style))
         return result
@@ -907,18 +910,22 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
     return buffer.getvalue()
 
 
-def _column_widths(placed: list[tuple[int, int, Td]], width: int, usable: float, size: float) -> list[float]:
-    """Number columns as wide as their longest number needs, label columns sharing the rest, the innermost (the
-    leaf labels) widest: as agencies fit their tables."""
+def _column_widths(
+    placed: list[tuple[int, int, Td]], width: int, usable: float, size: float
+) -> tuple[float, list[float]]:
+    """Number columns as wide as their longest number needs (the type made smaller where they cannot be), label
+    columns sharing the rest, the innermost (the leaf labels) widest: as agencies fit their tables."""
     numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
     longest = max((len(td.text) for _, c, td in placed if c in numbers and td.colspan == 1), default=1)
-    number = min(max(24.0, longest * size * 0.62 + 6), usable / (len(numbers) + 1))
+    widest = usable / (len(numbers) + 1)
+    size = min(size, (widest - 6) / (longest * 0.62))
+    number = min(max(24.0, longest * size * 0.62 + 6), widest)
     labels = [c for c in range(width) if c not in numbers]
     weights = dict.fromkeys(labels, 1.2)
     for c, weight in zip(reversed(labels), (5.0, 2.0), strict=False):
         weights[c] = weight
     rest = usable - number * len(numbers)
-    return [number if c in numbers else rest * weights[c] / sum(weights.values()) for c in range(width)]
+    return size, [number if c in numbers else rest * weights[c] / sum(weights.values()) for c in range(width)]
 
 
 def render_pdftotext(page: Page, rng: random.Random) -> str:
