@@ -916,16 +916,21 @@ def _column_widths(
     """Number columns as wide as their longest number needs (the type made smaller where they cannot be), label
     columns sharing the rest, the innermost (the leaf labels) widest: as agencies fit their tables."""
     numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
-    longest = max((len(td.text) for _, c, td in placed if c in numbers and td.colspan == 1), default=1)
-    widest = usable / (len(numbers) + 1)
-    size = min(size, (widest - 6) / (longest * 0.62))
-    number = min(max(24.0, longest * size * 0.62 + 6), widest)
+    longest = max((_ems(td.text) for _, c, td in placed if c in numbers and td.colspan == 1), default=1)
+    widest = usable * (0.55 if len(numbers) < width else 1.0) / max(1, len(numbers))  # labels keep 45 %
+    size = min(size, (widest - 6) / longest)
+    number = min(max(24.0, longest * size + 6), widest)
     labels = [c for c in range(width) if c not in numbers]
     weights = dict.fromkeys(labels, 1.2)
     for c, weight in zip(reversed(labels), (5.0, 2.0), strict=False):
         weights[c] = weight
     rest = usable - number * len(numbers)
     return size, [number if c in numbers else rest * weights[c] / sum(weights.values()) for c in range(width)]
+
+
+def _ems(text: str) -> float:
+    """How wide a cell's text is in ems (a fullwidth digit takes a whole one), with a little to spare."""
+    return sum(1.05 if unicodedata.east_asian_width(ch) in "FW" else 0.62 for ch in text)
 
 
 def render_pdftotext(page: Page, rng: random.Random) -> str:

@@ -30,6 +30,7 @@ from nianbao.schemas.keys import T2_KEYS
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
+_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)][ \t]+({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
 
 
 MAX_SOURCE_ERRORS = 2  # identities one reading may break and still be read: one cell's error, its row and column
@@ -57,12 +58,17 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
     for line in text[lo:hi].split("\n"):
         start = pos
         pos += len(line) + 1
-        if _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
-            if current is None:
+        labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
+        at = labelled.start(1) if labelled else 0
+        if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
+            if current is None or labelled:
                 current = []
-                blocks.append(Block(current, after_text))
+                blocks.append(Block(current, after_text or bool(labelled)))
                 after_text = False
-            current.extend(Item("value", m.group(), start + m.start(), start + m.end()) for m in _TOKEN.finditer(line))
+            current.extend(
+                Item("value", m.group(), start + at + m.start(), start + at + m.end())
+                for m in _TOKEN.finditer(line[at:])
+            )
             continue
         current = None
         after_text = after_text or bool(line.strip())
