@@ -348,7 +348,8 @@ def parse_table3(
         )
         if blocks:
             order, aligned = blocks.order, blocks.alignment
-            table4.extend(blocks.after)
+            if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
+                table4.extend(blocks.after)
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
@@ -440,10 +441,14 @@ def parse_table4(
     numbers that followed table 三's in pdftotext's stream (§3.33), read where the region does not hold 15."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
-    if read_transposed_table4(text, lo, hi, trust_blanks, cells, warnings):
-        return
     items = segment_items(text, lo, hi)
     after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
+    turned: dict[str, dict] = {}
+    if read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings):
+        if not after or all(turned[k]["value"] is not None for k in keys):  # read by column where it reads so
+            cells.update(turned)
+            return
+        warnings.pop()
     if after:  # table 三's rest printed after this table's title, or this table's columns after later text
         items = after
         warnings.append(
