@@ -703,7 +703,7 @@ KIND_LAYOUTS = {
     "broken_numbers": ("lines",),
     "collapsed_columns": ("lines", "tsv", "markdown", "html", "pdf", "docx"),
     "t4_bare_rows": ("lines", "tsv", "markdown", "html", "pdf", "docx"),  # a glued page has no rows
-    # pdftotext's default mode is read by counting numbers (format.md §3.33): a number too many or too few in
+    # pdftotext's default mode is read by counting numbers (docs/damage.md): a number too many or too few in
     # a table (a ninth column, a fragment, table 二's items outside it, table 四 turned, orphaned labels' rows)
     # is another class, not combined with it here
     **dict.fromkeys(("extra_value", "fragment", "t2_outside", "t4_shapes", "orphan_labels"), _NOT_PDFTOTEXT),
@@ -936,7 +936,7 @@ def _ems(text: str) -> float:
 def render_pdftotext(page: Page, rng: random.Random) -> str:
     """poppler's `pdftotext` in its default mode (no -layout) run on a PDF drawn as agencies draw reports:
     wide label columns, narrow centred number columns, header cells over several lines, table 三 broken across
-    pages, and rows set tight or loose (tight rows come out column by column, format.md §3.33)."""
+    pages, and rows set tight or loose (tight rows come out column by column, docs/damage.md)."""
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
         raise RuntimeError(PDFTOTEXT_MISSING)

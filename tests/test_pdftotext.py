@@ -1,4 +1,4 @@
-"""pdftotext's default mode (format.md §3.33): table 三's numbers in blocks, labels elsewhere, read by rule."""
+"""pdftotext's default mode (docs/damage.md): table 三's numbers in blocks, labels elsewhere, read by rule."""
 
 import random
 import shutil
