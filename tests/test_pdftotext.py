@@ -169,3 +169,16 @@ def test_the_pdftotext_layout_without_pdftotext_is_one_clear_line_or_left_out(mo
     )
     assert mixed.exit_code == 0, mixed.output
     assert "pdftotext left out" in mixed.output
+
+
+def test_table_two_numbers_before_their_labels_or_after_table_three_title_are_read_in_order():
+    # pdftotext prints 行政许可's number above its label, and the fee after table 三's title: with table 三 read from
+    # the same stream, table 二's ten numbers are its rows in order; the rows its labels read must agree
+    text = pdftotext_page(TABLE3, MIXED).replace("行政许可\n\n15", "15\n\n行政许可")
+    text = text.replace("行政事业性收费\n\n12.5", "行政事业性收费")
+    text = text.replace("三、收到和处理政府信息公开申请情况\n", "三、收到和处理政府信息公开申请情况\n12.5\n\n")
+    report = extract(text)
+    values = report.values()
+    assert values["active.licensing.decisions"] == 15 and str(values["active.fees.amount"]) == "12.5"
+    assert "realigned" in report.cells["active.licensing.decisions"].flags
+    assert values["active.normative_docs.in_force"] == 20 and values["active.penalty.decisions"] == 7

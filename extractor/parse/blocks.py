@@ -19,7 +19,7 @@ several leave the rows they disagree on ambiguous, each reading a candidate. Nev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nianbao.check import evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
@@ -37,10 +37,19 @@ MAX_SOURCE_ERRORS = 2  # identities one reading may break and still be read: one
 
 
 @dataclass
+class Spill:
+    """Numbers of the tables around table 三 that pdftotext printed among its own, in their order."""
+
+    before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
+    after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
+    read: bool = False  # table 三 was read from the stream, every row decided
+
+
+@dataclass
 class BlockReading:
     order: list[str]  # the template rows the blocks account for
     alignment: Alignment
-    after: list[Item]  # the next table's numbers, which followed this table's in the stream
+    spill: Spill
 
 
 @dataclass
@@ -161,7 +170,7 @@ def _trimmed(
                     kept.append(b)
                 at += len(b.values)
             values = [v for b in blocks for v in b.values]
-            return order, kept, values[count - trailing :]
+            return order, kept, Spill(values[:leading], values[count - trailing :])
     return None
 
 

@@ -11,7 +11,7 @@ from itertools import combinations
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.blocks import read_blocks
+from nianbao.parse.blocks import Spill, number_blocks, read_blocks
 from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
@@ -242,6 +242,58 @@ def _with_orphans(items: list[Item], orphans: list[Item], n: int, reading: RowRe
     return RowReading(candidates, [raw] * n, [span] * n, [["realigned"] for _ in range(n)])
 
 
+def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[str, dict], warnings: list[str]) -> None:
+    """Table 二 (2021) as pdftotext's default mode prints it (docs/damage.md): its rows' numbers in the template's
+    order, one a line, some before their own label and its last after table 三's title (`spilled`). Read so only
+    where table 三 was read from the same stream and the ten numbers are all there; the rows its labels read with
+    certainty must agree, and only the rows they left open are filled, flagged `realigned`. The two three-column
+    rows may be printed column by column; where the blocks allow both orders and they differ, those stay open."""
+    blocks = number_blocks(text, lo, hi)
+    values = [v for b in blocks for v in b.values] + spilled
+    widths = [len(columns) for columns in T2_2021.rows.values()]
+    if len(values) != sum(widths):
+        return
+    starts = {id(b.values[0]): b.after_text for b in blocks}
+    first = values[:6]
+    by_row = starts.get(id(first[3])) is not None and (starts[id(first[3])] or len(blocks[0].values) == 3)
+    by_column = all(starts.get(id(v)) is not None and not starts[id(v)] for v in first[1:6]) or [
+        len(b.values) for b in blocks[:3]
+    ] == [2, 2, 2]
+    orders = [list(range(6))] * (by_row or not by_column) + [[0, 2, 4, 1, 3, 5]] * by_column
+    readings = []
+    for order in orders:
+        flat, at, reading = [first[i] for i in order] + values[6:], 0, {}
+        for row, width in zip(T2_2021.rows, widths, strict=True):
+            reading[row], at = flat[at : at + width], at + width
+        readings.append(reading)
+    keys_of = {row: [f"{T2_2021.prefix}.{row}.{c}" for c in columns] for row, columns in T2_2021.rows.items()}
+
+    def read(items: list[Item], row: str) -> RowReading:
+        decimal = keys_of[row][-1] in T2_2021.decimal_keys
+        return read_row(items, len(items), None, trust_blanks=True, decimal_last=decimal)
+
+    def agrees(reading: dict[str, list[Item]]) -> bool:
+        for row, items in reading.items():
+            printed = [cells.get(k, {}).get("value") for k in keys_of[row]]
+            if None not in printed and read(items, row).candidates != [tuple(printed)]:
+                return False
+        return True
+
+    readings = [r for r in readings if agrees(r)]
+    filled = []
+    for row in T2_2021.rows:
+        if not readings or all(cells.get(k, {}).get("value") is not None for k in keys_of[row]):
+            continue
+        options = {tuple(i.start for i in r[row]) for r in readings}
+        row_reading = read(readings[0][row], row)
+        if len(options) == 1 and len(row_reading.candidates) == 1:
+            row_reading.flags = [[*flags, "realigned"] for flags in row_reading.flags]
+            _put(cells, keys_of[row], row_reading, row_reading.candidates[0])
+            filled.append(row)
+    if filled:
+        warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
+
+
 _UNIT = re.compile(r"\s*(万元|元)")
 
 
@@ -313,13 +365,13 @@ def parse_table3(
     found: set[str],
     warnings: list[str],
     table4_end: int | None = None,
-    table4: list[Item] | None = None,
+    spill: Spill | None = None,
 ) -> list[Anchor]:
     """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages.
 
-    Where the table is read from pdftotext's number stream (format.md §3.33), the numbers that followed it, table
-    四's, go into `table4`."""
-    table4 = [] if table4 is None else table4
+    Where the table is read from pdftotext's number stream (docs/damage.md), the numbers of tables 二 and 四 printed
+    among its own go into `spill`."""
+    spill = Spill() if spill is None else spill
     anchors = find_labels(text, T3_LABELS, lo, hi)
     rows = [a.row for a in anchors]
     if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
@@ -349,7 +401,7 @@ def parse_table3(
         if blocks:
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
-                table4.extend(blocks.after)
+                spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
