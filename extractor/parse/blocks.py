@@ -21,9 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from nianbao.check import evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
-from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
 
@@ -31,9 +29,6 @@ _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MAR
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
 _LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)][ \t]+({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
-
-
-MAX_SOURCE_ERRORS = 2  # identities one reading may break and still be read: one cell's error, its row and column
 
 
 @dataclass
@@ -182,11 +177,9 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
     for rows in readings:
         distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
     alignments = list(distinct.values())
-    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
-    if consistent:
-        alignments = consistent
-    elif len(alignments) > 1 or _failing(alignments[0], n, identities_of, keys_of) > MAX_SOURCE_ERRORS:
-        return order, Alignment(open={row: [a[row] for a in alignments] for row in order})  # no shape fits
+    if len(alignments) > 1:  # the only reading is read, the checker tests it (as nianbao.parse.align does)
+        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+        alignments = consistent or alignments
     result = Alignment()
     for row in order:
         options: list[list[Item]] = []
@@ -198,16 +191,6 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
         else:
             result.open[row] = options
     return order, result
-
-
-def _failing(alignment: dict[str, list[Item]], n: int, identities_of, keys_of) -> int:
-    """How many identities the one reading breaks (a report's own error breaks a row and a column)."""
-    values: dict[str, object] = {}
-    for row, items in alignment.items():
-        reading = read_row(items, n, None, trust_blanks=True)
-        if reading.candidates:
-            values.update(zip(keys_of(row), reading.candidates[0], strict=True))
-    return sum(evaluate(i, values).status == "fail" for i in identities_of(values))
 
 
 def _values(rows: list[list[Item]]) -> tuple:
