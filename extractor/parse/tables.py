@@ -495,9 +495,14 @@ def parse_table4(
     found.add("review_litigation")
     items = segment_items(text, lo, hi)
     after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
+    if not after and 0 < _count(items) < len(keys):  # its last columns printed after the next sections' text
+        rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values]
+        after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     turned: dict[str, dict] = {}
     if read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings):
-        if not after or all(turned[k]["value"] is not None for k in keys):  # read by column where it reads so
+        plain = read_row(items, len(keys), None, trust_blanks=trust_blanks).candidates
+        in_order = len(plain) == 1 and solve.groups_total_hold(plain[0])  # its group totals hold as printed
+        if all(turned[k]["value"] is not None for k in keys) or not (after or in_order):  # read by column
             cells.update(turned)
             return
         warnings.pop()
