@@ -6,7 +6,7 @@ import shutil
 import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.schemas.keys import T3_ROWS, t3_key
-from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, t3_cells, t4_cells
+from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import extract
 
 TABLE3 = consistent_table3(
@@ -182,3 +182,24 @@ def test_table_two_numbers_before_their_labels_or_after_table_three_title_are_re
     assert values["active.licensing.decisions"] == 15 and str(values["active.fees.amount"]) == "12.5"
     assert "realigned" in report.cells["active.licensing.decisions"].flags
     assert values["active.normative_docs.in_force"] == 20 and values["active.penalty.decisions"] == 7
+
+
+@pytest.mark.parametrize("shape", ["after-sections", "labels-between"])
+def test_table_four_numbers_in_pdftotext_order_are_read_where_their_group_totals_hold(shape):
+    # pdftotext prints table 四's last group after sections 五 and 六, or its result labels each above a number
+    # (which reads like the table turned on its side): the 15 numbers in their order, checked by the group totals
+    text = pdftotext_page(TABLE3, MIXED)
+    numbers = "\n\n".join(map(str, T4_DEFAULT))
+    if shape == "after-sections":  # table 三 one row a line, read by its labels
+        first, last = " ".join(map(str, T4_DEFAULT[:10])), " ".join(map(str, T4_DEFAULT[10:]))
+        text = page(TABLE3).replace(" ".join(map(str, T4_DEFAULT)), first)
+        text += f"\n{last}\n"
+    else:
+        header = "结果\n维持\n\n结果\n纠正\n\n其他\n结果\n\n尚未\n审结\n\n总计"
+        heads = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+        labelled = "\n\n".join(f"{h}\n{v}" for h, v in zip(heads, T4_DEFAULT, strict=False))
+        rest = "\n\n".join(map(str, T4_DEFAULT[5:]))
+        text = text.replace(f"{header}\n\n{numbers}", f"{labelled}\n\n{rest}")
+    report = extract(text)
+    values = report.values()
+    assert {k: values.get(k) for k in t4_cells(T4_DEFAULT)} == t4_cells(T4_DEFAULT)
