@@ -1,4 +1,4 @@
-"""Table 三 as pdftotext's default mode prints it (format.md §3.33): numbers in blocks, labels elsewhere.
+"""Table 三 as pdftotext's default mode prints it (docs/damage.md): numbers in blocks, labels elsewhere.
 
 pdftotext without -layout prints a ruled table in its own reading order. Each cell's number is a line of
 its own; numbers stacked close together in one column are one block (lines without a blank between), so
@@ -13,7 +13,8 @@ between two text lines (row by row, or, where it holds several rows, column by c
 the bands account for exactly the template's rows, each way of reading them is an alignment, and the
 table's identities choose among them as they do for partly labelled rows (nianbao.parse.align): one
 consistent reading is read (flagged `realigned` where a row's numbers are not after its own label),
-several leave the rows they disagree on ambiguous, each reading a candidate. Never a guess.
+several leave the rows they disagree on ambiguous, each reading a candidate; where the blocks read only one
+way, that reading is read and the checker tests it. Never a guess.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class BlockReading:
 
 @dataclass
 class Block:
-    values: list[Item]  # the numbers of consecutive lines, one a line
+    values: list[Item]  # the numbers of consecutive lines, in order
     after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
 
 
@@ -149,7 +150,7 @@ def read_blocks(
 
 def _trimmed(
     blocks: list[Block], trailing: int, orders: list[list[str]], n: int
-) -> tuple[list[str], list[Block]] | None:
+) -> tuple[list[str], list[Block], Spill] | None:
     """The blocks less the leading and `trailing` numbers of the tables around this one, cut between blocks."""
     count = sum(len(b.values) for b in blocks)
     for order in orders:
@@ -177,7 +178,7 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
     for rows in readings:
         distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
     alignments = list(distinct.values())
-    if len(alignments) > 1:  # the only reading is read, the checker tests it (as nianbao.parse.align does)
+    if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
         alignments = consistent or alignments
     result = Alignment()
