@@ -490,7 +490,7 @@ def parse_table4(
     streamed: list[Item] | None = None,
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
-    numbers that followed table 三's in pdftotext's stream (§3.33), read where the region does not hold 15."""
+    numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
     items = segment_items(text, lo, hi)
