@@ -385,8 +385,11 @@ def fragment(page: Page, rng: random.Random) -> Page:
 
 def _table_of(page: Page, prefix: str) -> Table | None:
     """The page's (first) table holding values whose keys start with `prefix`."""
-    holds = lambda t: any((td.key or "").startswith(prefix) for row in t.rows for td in row)  # noqa: E731
-    return next((t for t in page.tables() if holds(t)), None)
+    return next((t for t in page.tables() if _holds(t, prefix)), None)
+
+
+def _holds(table: Table, prefix: str) -> bool:
+    return any((td.key or "").startswith(prefix) for row in table.rows for td in row)
 
 
 def _table2(page: Page) -> Table | None:
@@ -611,7 +614,7 @@ def _printed_count(text: str) -> int:
 def collapsed_columns(page: Page, rng: random.Random) -> Page:
     """Table 三 with its five 法人或其他组织 columns printed as one (§3.29), 总计 kept or not: the
     sub-columns (and an unprinted 总计) are `not_on_page`; the printed sum is no gold cell."""
-    parts = [t for t in page.tables() if any((td.key or "").startswith("applications.") for r in t.rows for td in r)]
+    parts = [t for t in page.tables() if _holds(t, "applications.")]
     total = rng.random() < 0.7
     gone: list[str] = []
     for index, table in enumerate(parts):  # a table cut by page breaks: every part
@@ -873,7 +876,9 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
             style += [(side, (0, 0), (-1, -1), 2) for side in ("LEFTPADDING", "RIGHTPADDING")]
         cell, widths = small, [usable / width] * width
         if geometry.report:
-            size, widths = _column_widths(placed, width, usable, geometry.cell_size)
+            size, widths = _column_widths(
+                placed, width, usable, geometry.cell_size, table3_longest if table in parts else _longest_text(table)
+            )
             cell = ParagraphStyle(
                 "fitted", small, fontSize=size, leading=size * geometry.cell_leading / geometry.cell_size
             )
@@ -885,6 +890,9 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
         result.setStyle(TableStyle(style))
         return result
 
+    # table 三 broken across pages keeps its columns, as a Word table does: its parts are fitted together
+    parts = [t for t in page.tables() if _holds(t, "applications.")]
+    table3_longest = max((_longest_text(t) for t in parts), default=1.0)
     story: list = []
     for block in page.blocks:
         if isinstance(block, Table):
@@ -911,12 +919,11 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
 
 
 def _column_widths(
-    placed: list[tuple[int, int, Td]], width: int, usable: float, size: float
+    placed: list[tuple[int, int, Td]], width: int, usable: float, size: float, longest: float
 ) -> tuple[float, list[float]]:
-    """Number columns as wide as their longest number needs (the type made smaller where they cannot be), label
-    columns sharing the rest, the innermost (the leaf labels) widest: as agencies fit their tables."""
+    """Number columns as wide as the table's `longest` text in them needs (the type made smaller where they cannot
+    be), label columns sharing the rest, the innermost (the leaf labels) widest: as agencies fit their tables."""
     numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
-    longest = max((_ems(td.text) for _, c, td in placed if c in numbers and td.colspan == 1), default=1)
     widest = usable * (0.55 if len(numbers) < width else 1.0) / max(1, len(numbers))  # labels keep 45 %
     size = min(size, (widest - 6) / longest)
     number = min(max(24.0, longest * size + 6), widest)
@@ -926,6 +933,13 @@ def _column_widths(
         weights[c] = weight
     rest = usable - number * len(numbers)
     return size, [number if c in numbers else rest * weights[c] / sum(weights.values()) for c in range(width)]
+
+
+def _longest_text(table: Table) -> float:
+    """The widest text (a number or a header cell) of `table`'s number columns, in ems."""
+    placed = placements(table)
+    numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
+    return max((_ems(td.text) for _, c, td in placed if c in numbers and td.colspan == 1), default=1.0)
 
 
 def _ems(text: str) -> float:

@@ -203,3 +203,28 @@ def test_table_four_numbers_in_pdftotext_order_are_read_where_their_group_totals
     report = extract(text)
     values = report.values()
     assert {k: values.get(k) for k in t4_cells(T4_DEFAULT)} == t4_cells(T4_DEFAULT)
+
+
+def test_a_row_whose_label_follows_a_later_rows_label_is_not_stood_behind():
+    # pdftotext can print `（七）总计` before `3.其他` and 3.其他's numbers before both: the numbers after `3.其他`
+    # are the total's, their row sum holds, and no identity with the (unread) total checks them, so the row read
+    # after its label must not be stood behind (a stray page number keeps the blocks from being read instead)
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 0], "other.other": [2, 0, 0, 0, 0, 0]}, new_received=[6, 1, 0, 0, 0, 0]
+    )
+    line = lambda row: f"{T3_LABEL_TEXT[row]} " + " ".join(map(str, table3[row]))  # noqa: E731
+    text = page(table3).replace(
+        f"{line('other.other')}\n{line('total_processed')}",
+        "\n".join(map(str, table3["other.other"]))
+        + f"\n{T3_LABEL_TEXT['total_processed']}\n{T3_LABEL_TEXT['other.other']}\n"
+        + "\n".join(map(str, table3["total_processed"])),
+    )
+    report = extract(text.replace("4.保护第三方合法权益", "-3-\n7\n4.保护第三方合法权益"))
+    values = report.values()
+    unmarked = {
+        k: values.get(k)
+        for k, v in t3_cells(table3).items()
+        if values.get(k) not in (None, v) and k not in report.unverified
+    }
+    assert not unmarked, unmarked
+    assert t3_key("other.other", "total") in report.unverified  # the total's 7, read after 3.其他, is marked

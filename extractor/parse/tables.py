@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from nianbao import solve
 from nianbao.check import table3_identities
@@ -415,6 +415,8 @@ def parse_table3(
         }
     else:
         realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
+    if not aligned or aligned.labelled:  # rows read after their own labels
+        realigned += [r for r in _after_a_later_label(text, anchors, order) if r in segments and r not in realigned]
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
@@ -448,6 +450,21 @@ def parse_table3(
 
 _LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
 _T3_SUB_HEADERS = re.compile("|".join(_fuzzy(h) for h in T3_CORP_HEADERS[:-1]))
+
+
+def _after_a_later_label(text: str, anchors: list[Anchor], order: list[str]) -> list[str]:
+    """Rows whose label comes after a later row's label that the label search passed over (pdftotext can print
+    `（七）总计` before `3.其他`, and the numbers of both after them): which numbers follow which label is then
+    not known, so such a row is only as good as the identities that check it."""
+    index = {row: i for i, row in enumerate(order)}
+    anchored = {a.row for a in anchors}
+    skipped = [label for label in T3_LABELS if label.row in index and label.row not in anchored]
+    return [
+        anchor.row
+        for before, anchor in pairwise(anchors)
+        if anchor.row in index
+        and any(index[s.row] > index[anchor.row] and find_label(text, s, before.end, anchor.start) for s in skipped)
+    ]
 
 
 def _printed_order(text: str, lo: int, hi: int) -> list[str]:
