@@ -60,7 +60,28 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
                 items.append(Item("text", part, start, start + len(part)))  # a label cell: '数据1', '1. 属于…'
             else:
                 items.extend(_cell_items(part, start))
-    return items
+    return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
+
+
+_CJK_MARKERS = frozenset({"一", "无"})
+
+
+def _in_label(text: str, item: Item) -> bool:
+    """A 一 or 无 that is a character of label text, not a zero marker: glued to the label ('三安全一' cut where
+    the label's match ends), or letter-spaced among single characters as a narrow printed cell comes out of a
+    PDF ('只 计 这 一 情 形', a line '无 法 提 0 0 …')."""
+    if item.kind != "value" or item.text not in _CJK_MARKERS:
+        return False
+
+    def label_char(i: int) -> bool:
+        return 0 <= i < len(text) and bool(_CJK.match(text[i])) and text[i] not in _CJK_MARKERS
+
+    def alone(i: int) -> bool:  # a single label character between spaces
+        return label_char(i) and all(not 0 <= j < len(text) or text[j] in " \n" for j in (i - 1, i + 1))
+
+    a, b = item.start, item.end
+    line_start = a == 0 or text[a - 1] == "\n"
+    return label_char(a - 1) or label_char(b) or ((line_start or alone(a - 2)) and alone(b + 1))
 
 
 _TOKEN = re.compile(r"\S+")
