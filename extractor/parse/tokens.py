@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from nianbao.schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
 
 
 @dataclass(slots=True)  # a few hundred a report
@@ -24,6 +27,28 @@ _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
+# a label cell that ends in its row's first number: '…申请数量 71', or glued to a wrapped label's line ('…只计这一情8')
+_LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)([1-9]\d*|0)\s*")
+# every label text of table 三, run together: a label's wrapped piece must be a piece of one of them
+_VOCABULARY = re.sub(
+    r"\s",
+    "",
+    unicodedata.normalize(
+        "NFKC",
+        "|".join(
+            [*T3_WIDE_LABELS.values(), *T3_SINGLE_LABELS.values()]
+            + [text for title, leaves in T3_GROUP_LABELS.values() for text in (title, *leaves)]
+            + [RESULTS_LABEL]
+        ),
+    ),
+)
+_ORDINAL_PREFIX = re.compile(r"^\d\s*[.、．]")
+
+
+def label_fragment(text: str) -> bool:
+    """Cell text that is a piece of a template label ("申请", "新出具", "2.其他法律行政法规"), or no text at all."""
+    piece = _ORDINAL_PREFIX.sub("", re.sub(r"\s", "", text))
+    return not _CJK.search(piece) or piece in _VOCABULARY
 
 
 def segment_items(text: str, lo: int, hi: int) -> list[Item]:
@@ -57,7 +82,7 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
                 and not _NUMBER_WITH_UNIT.fullmatch(part)
                 and part.strip() not in _ZERO_MARKERS
             ):
-                items.append(Item("text", part, start, start + len(part)))  # a label cell: '数据1', '1. 属于…'
+                items.extend(_label_cell(part, start))
             else:
                 items.extend(_cell_items(part, start))
     return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
@@ -76,8 +101,8 @@ def _in_label(text: str, item: Item) -> bool:
     def label_char(i: int) -> bool:
         return 0 <= i < len(text) and bool(_CJK.match(text[i])) and text[i] not in _CJK_MARKERS
 
-    def alone(i: int) -> bool:  # a single label character between spaces
-        return label_char(i) and all(not 0 <= j < len(text) or text[j] in " \n" for j in (i - 1, i + 1))
+    def alone(i: int) -> bool:  # a single label character, not part of a word
+        return label_char(i) and not any(0 <= j < len(text) and _CJK.match(text[j]) for j in (i - 1, i + 1))
 
     a, b = item.start, item.end
     line_start = a == 0 or text[a - 1] == "\n"
@@ -85,6 +110,18 @@ def _in_label(text: str, item: Item) -> bool:
 
 
 _TOKEN = re.compile(r"\S+")
+
+
+def _label_cell(cell: str, start: int) -> list[Item]:
+    """A label cell ('数据1', '1. 属于…') is text, but for a number it ends in after a space or after a piece of a
+    template label: a converter put the row's first value into the label's cell."""
+    m = _LABEL_THEN_NUMBER.fullmatch(cell)
+    if m and _CJK.search(m.group(1)[-1:]) and (m.group(2) or label_fragment(m.group(1))):
+        return [
+            Item("text", m.group(1), start, start + m.end(1)),
+            Item("value", m.group(3), start + m.start(3), start + m.end(3)),
+        ]
+    return [Item("text", cell, start, start + len(cell))]
 
 
 def _cell_items(cell: str, start: int) -> list[Item]:
