@@ -7,7 +7,7 @@ their gold is written by hand from the source page (docs/damage.md, "Adding a co
 
     python -m nianbao.eval.conversions OUT [--pdf-only] [--converter NAME ...]
 
-writes OUT/<report>.pdf for each HTML report and OUT/<report>.<converter>.{txt,md} for each PDF. To add a
+writes OUT/<report>.chromium.pdf for each HTML report and OUT/<report>.<converter>.{txt,md} for each PDF. To add a
 converter, add one function to CONVERTERS. pdftotext's default mode (tables printed column by column) is
 written only with `--converter pdftotext`.
 """
@@ -107,18 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--converter", action="append", choices=sorted({*CONVERTERS, *OPT_IN}))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    pdfs = [source(name, "pdf", args.pages) for name in PDF_REPORTS]
+    pdfs = {name: source(name, "pdf", args.pages) for name in PDF_REPORTS}
     for name in HTML_REPORTS:
-        pdf = args.out / f"{name}.pdf"
-        print_to_pdf(source(name, "html", args.pages), pdf)
-        pdfs.append(pdf)
+        pdfs[name] = args.out / f"{name}.chromium.pdf"
+        print_to_pdf(source(name, "html", args.pages), pdfs[name])
     if args.pdf_only:
         return 0
     chosen = {**CONVERTERS, **OPT_IN} if args.converter else CONVERTERS
-    for pdf in pdfs:
+    for report, pdf in pdfs.items():
         for name in args.converter or CONVERTERS:
             suffix, convert = chosen[name]
-            target = args.out / f"{pdf.stem}.{name}.{suffix}"
+            target = args.out / f"{report}.{name}.{suffix}"
             tmp = target.with_suffix(target.suffix + ".tmp")
             tmp.write_text(convert(pdf), encoding="utf-8")
             tmp.replace(target)
