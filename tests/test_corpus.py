@@ -17,8 +17,6 @@ EXPECTED_VERDICT = {
     # real converters' outputs of hzq-2023.pdf: the report's own table 四 error wherever the parser reads it all;
     # pdftotext's default mode prints table 三's block column by column, which no rule reads (format.md §3.27)
     **{f"hzq-2023.{kind}": "source_error" for kind in ("markitdown", "pdftotext-layout", "pdftotext-raw", "pypdfium2")},
-    # markitdown prints two of the 2019 table 二's rows bare with their labels below: no rule places them yet
-    "pingtan-2019.markitdown": "needs_model",
     "hzq-2023.pdftotext": "needs_model",
 }
 
