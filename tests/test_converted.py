@@ -213,7 +213,9 @@ def test_a_one_or_none_character_inside_label_text_is_no_zero_marker():
 
 
 def test_a_label_cell_ending_in_its_rows_first_number_gives_the_number():
-    line = normalise("| 一、本年新收政府信息公开申请数量 71 |     | 3 | 0 0 | 0 0 | 74 |\n|     | 处理的，只计这一情8 | 1 | 0 0 |\n")
+    line = normalise(
+        "| 一、本年新收政府信息公开申请数量 71 |     | 3 | 0 0 | 0 0 | 74 |\n|     | 处理的，只计这一情8 | 1 | 0 0 |\n"
+    )
     values = [i.text for i in segment_items(line, 0, len(line)) if i.kind == "value"]
     assert values == ["71", "3", "0", "0", "0", "0", "74", "8", "1", "0", "0"]
     header = "| 类别 | 数据1 | 数据2 |\n"  # a header's own digits glued to words that are no label: text
