@@ -239,3 +239,17 @@ def test_table2_rows_printed_bare_with_their_labels_on_lines_of_their_own_are_pl
     short = text.replace("|     | 15 |\n", "")
     cell = extract(short, "page.md").cells["active.normative_docs.in_force"]
     assert cell.value is None and {"ambiguous", "not_found"} & set(cell.flags)
+
+
+def test_a_lone_table2_row_whose_number_is_printed_above_its_label_is_read():
+    table2 = (
+        "二、主动公开政府信息情况\n第二十条第（一）项\n信息内容\n本年制发件数\n本年废止件数\n现行有效件数\n规章\n0\n0\n0\n"
+        "行政规范性文件\n3\n1\n20\n第二十条第（五）项\n信息内容\n本年处理决定数量\n15\n\n行政许可\n第二十条第（六）项\n"
+        "-2-\n信息内容\n本年处理决定数量\n行政处罚\n7\n行政强制\n0\n第二十条第（八）项\n信息内容\n本年收费金额（单位：万元）\n"
+        "12.5\n\n行政事业性收费\n"
+    )
+    text = page(TABLE3)
+    text = text[: text.index("二、主动公开")] + table2 + text[text.index("三、收到和处理") :]
+    cells = extract(text).cells
+    assert cells["active.licensing.decisions"].value == 15 and "realigned" in cells["active.licensing.decisions"].flags
+    assert str(cells["active.fees.amount"].value) == "12.5"

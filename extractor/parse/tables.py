@@ -178,7 +178,7 @@ def parse_table2(
     anchors = sorted(anchors + stray, key=lambda a: a.start)
     segments = _rows_between(text, anchors, hi, template.row_end)
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
-    placed = _rows_by_lines(text, anchors, segments, template, hi)
+    placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     for row, items in segments.items():
         columns = template.rows[row]
@@ -207,13 +207,14 @@ def parse_table2(
 
 
 def _rows_by_lines(
-    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, hi: int
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, lo: int, hi: int
 ) -> list[str]:
     """Table 二 rows printed bare, their labels on lines of their own (format.md §3.27): a run of rows none of
-    which holds its own count of numbers (one holds the next row's too, the next none). The lines of the run
-    that print numbers are its rows in template order, read only where they are exactly as many as the rows
-    and each prints its row's count; a line with numbers and text that is no label of the run leaves the run
-    as it is. Returns the rows placed so (flagged realigned)."""
+    which holds its own count of numbers (one holds the next row's too, the next none, or a lone row whose
+    number is printed above its label). The lines between the rows read before and after the run that print
+    numbers are its rows in template order, read only where they are exactly as many as the rows and each
+    prints its row's count; a line with numbers and text that is no label of the run leaves the run as it
+    is. Returns the rows placed so (flagged realigned)."""
     placed: list[str] = []
 
     def fits(a: Anchor) -> bool:
@@ -226,8 +227,10 @@ def _rows_by_lines(
             continue
         j = next((k for k in range(i, len(anchors)) if fits(anchors[k])), len(anchors))
         run, end = anchors[i:j], anchors[j].start if j < len(anchors) else hi
-        lines = _number_lines(text, run[0].start, end, [k for a in run for k in _label_keywords(template, a.row)])
-        if len(run) > 1 and lines is not None and len(lines) == len(run):
+        start = lo if i == 0 else max([anchors[i - 1].end] + [item.end for item in segments[anchors[i - 1].row]])
+        lines = _number_lines(text, start, end, [k for a in run for k in _label_keywords(template, a.row)])
+        lone = len(run) == 1 and not _count(segments[run[0].row])
+        if (len(run) > 1 or lone) and lines is not None and len(lines) == len(run):
             shaped = [_signed(line) if template.signed else line for line in lines]
             if all(_count(line) == len(template.rows[a.row]) for line, a in zip(shaped, run, strict=True)):
                 segments.update((a.row, line) for a, line in zip(run, lines, strict=True))
