@@ -89,24 +89,22 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
 
 
 _CJK_MARKERS = frozenset({"一", "无"})
+_LEFT_WORD = re.compile(r"[\u4e00-\u9fff]{1,2}$")
+_RIGHT_WORD = re.compile(r"^[\u4e00-\u9fff]{1,2}")
 
 
 def _in_label(text: str, item: Item) -> bool:
-    """A 一 or 无 that is a character of label text, not a zero marker: glued to the label ('三安全一' cut where
-    the label's match ends), or letter-spaced among single characters as a narrow printed cell comes out of a
-    PDF ('只 计 这 一 情 形', a line '无 法 提 0 0 …')."""
+    """A 一 or 无 that is a character of a template label, not a zero marker: where it reads on with the label
+    characters beside it, spaces and line breaks dropped, as a piece of a label. So '三安全一' cut where the
+    label's match ends, and label text letter-spaced or printed a character a line as a narrow cell comes out of
+    a PDF ('只 计 这 一 情 形', '无 法 提 0 0 …', '无', '法', '提' on lines of their own); a marker glued to a label
+    in a flattened page ('规章一一一') reads on as no label."""
     if item.kind != "value" or item.text not in _CJK_MARKERS:
         return False
-
-    def label_char(i: int) -> bool:
-        return 0 <= i < len(text) and bool(_CJK.match(text[i])) and text[i] not in _CJK_MARKERS
-
-    def alone(i: int) -> bool:  # a single label character, not part of a word
-        return label_char(i) and not any(0 <= j < len(text) and _CJK.match(text[j]) for j in (i - 1, i + 1))
-
-    a, b = item.start, item.end
-    line_start = a == 0 or text[a - 1] == "\n"
-    return label_char(a - 1) or label_char(b) or ((line_start or alone(a - 2)) and alone(b + 1))
+    left = _LEFT_WORD.search(re.sub(r"\s", "", text[max(0, item.start - 6) : item.start]))
+    right = _RIGHT_WORD.search(re.sub(r"\s", "", text[item.end : item.end + 6]))
+    words = ([left.group() + item.text] if left else []) + ([item.text + right.group()] if right else [])
+    return any(w in _VOCABULARY for w in words)
 
 
 _TOKEN = re.compile(r"\S+")
