@@ -364,3 +364,22 @@ def test_a_table_three_the_parser_cannot_locate_is_read_from_its_section(tmp_pat
     assert report.provenance.cells_from_model == 175
     cell = report.cells["applications.granted.natural_person"]
     assert (cell.value, cell.source) == (5, "model") and unlocated.text[slice(*cell.span)] == "5"
+
+
+def test_auto_mode_does_not_ask_what_only_a_choice_among_the_parsers_readings_could_settle(tmp_path):
+    # table 二's 行政规范性文件 printed as one glued run: ten splits, no identity, no prose. A model's pick among
+    # them would keep the cells ambiguous, so in auto mode the question is not asked (model mode still asks).
+    text = page(TABLE3).replace("行政规范性文件 3 1 20", "行政规范性文件 693665")
+    glued = ingest_bytes(text.encode("utf-8"), "glued.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        auto = run(glued, settings_for(server, tmp_path))
+        assert server.requests == []
+        model = run(glued, settings_for(server, tmp_path), mode="model")
+    finally:
+        server.close()
+    assert server.requests
+    for report in (auto, model):
+        cell = report.cells["active.normative_docs.issued"]
+        assert report.verdict == Verdict.needs_review and "ambiguous" in cell.flags
+    assert "no question it can ask" in auto.verdict_reason
