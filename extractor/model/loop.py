@@ -277,7 +277,10 @@ class _Session:
                     value=value,
                     raw=g.raw,
                     span=g.span,
-                    flags=["model_read", "grounded" if g.grounded else "ungrounded"],
+                    # a region grounds its rows by the order of its numbers, which a table printed column by
+                    # column satisfies too: like any placement by order, it stands only where identities confirm it
+                    flags=["model_read", "grounded" if g.grounded else "ungrounded"]
+                    + (["realigned"] if row.region is not None and g.grounded else []),
                     source="model",
                 )
         cells, note, agreements = merge(self.parser_report.cells, model_cells, self.row_of)
