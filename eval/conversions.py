@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf-only", action="store_true", help="only print the HTML reports to PDF")
     parser.add_argument("--converter", action="append", choices=sorted({*CONVERTERS, *OPT_IN}))
     args = parser.parse_args(argv)
+    missing = [str(s) for s in [source(n, "html", args.pages) for n in HTML_REPORTS] if not s.exists()]
+    missing += [str(s) for s in [source(n, "pdf", args.pages) for n in PDF_REPORTS] if not s.exists()]
+    if missing:
+        print(f"conversions: no such page: {', '.join(missing)} (give --pages DIR)", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     pdfs = {name: source(name, "pdf", args.pages) for name in PDF_REPORTS}
     for name in HTML_REPORTS:
