@@ -587,13 +587,46 @@ def parse_table4(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
-    if after is items:
+    if after is items or _flow_ordered(text, items, reading):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
     finish_joined(readings)
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def _flow_ordered(text: str, items: list[Item], reading: RowReading) -> bool:
+    """Whether table 四's numbers, read in print order, may be in a converter's flow order, not the grid's.
+
+    pdftotext's default mode breaks a narrow header into pieces and prints them between the numbers
+    (docs/damage.md): the order is then the converter's. Where the group totals fail as printed but
+    some reordering of the printed numbers satisfies all three, the failure may be that order, not the
+    agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold.
+    """
+    values = [i for i in items if i.kind == "value"]
+    if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
+        return False
+    pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
+    return any(p not in T4_GROUP_NAMES for p in pieces) and _groups_can_hold(sorted(reading.candidates[0]))
+
+
+T4_GROUP_NAMES = frozenset({"行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"})
+
+
+def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
+    """Whether the numbers split into `groups` groups of five whose largest is the sum of the other four."""
+    if not values:
+        return groups == 0
+    first, rest = values[-1], values[:-1]  # the largest number left is its group's total
+    for others in set(combinations(rest, 4)):
+        if sum(others) == first:
+            left = list(rest)
+            for v in others:
+                left.remove(v)
+            if _groups_can_hold(left, groups - 1):
+                return True
+    return False
 
 
 def read_transposed_table4(
