@@ -147,7 +147,7 @@ def test_a_re_recording_asks_only_new_questions_and_keeps_no_stale_answer(tmp_pa
 
     cases = tmp_path / "cases"
     cases.mkdir()
-    case = generate(random.Random("re-record"), "lines", name="reworded", extra_damage=relabel(LABELS["reworded"]))
+    case = generate(random.Random("re-record"), "markdown", name="reworded", extra_damage=relabel(LABELS["reworded"]))
     (cases / case.filename).write_bytes(case.data)
     (cases / "reworded.gold.json").write_text(json.dumps(case.gold(), ensure_ascii=False), encoding="utf-8")
     server = ScriptedServer(lambda body: (200, completion(json.dumps(read_like_a_perfect_model(body)))))
