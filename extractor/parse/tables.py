@@ -12,7 +12,17 @@ from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
 from nianbao.parse.blocks import Spill, number_blocks, read_blocks
-from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
+from nianbao.parse.labels import (
+    _T2_BLOCK,
+    _T4_HEADER,
+    LEGAL_ENTITIES_HEADER,
+    Anchor,
+    TableSpans,
+    _fuzzy,
+    find_label,
+    find_labels,
+    row_end,
+)
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
     _resolve_by_identities,
@@ -538,7 +548,7 @@ def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[st
     names no legal-entity sub-column and the rows print as many values as that header has columns."""
     values = [i for items in segments.values() for i in items if i.kind == "value"]
     header = text[lo : values[0].start] if values else ""
-    if not re.search(_fuzzy("法人或其他组织"), header) or _T3_SUB_HEADERS.search(header):
+    if not re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header):
         return T3_COLUMNS
     columns = (
         ("natural_person", _LEGAL_ENTITIES, "total")
