@@ -7,7 +7,7 @@ import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.schemas.keys import T3_ROWS, t3_key
 from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
-from test_parser import extract
+from test_parser import assert_reads, extract
 
 TABLE3 = consistent_table3(
     {
@@ -25,13 +25,20 @@ LEAVES = [r for r in T3_ROWS if r.startswith(("denied.", "unable.not_held", "una
 
 def pdftotext_page(table3: dict[str, list[int]], bands: list[tuple[str, list[str]]], after_t4: int = 0) -> str:
     """A report as pdftotext's default mode prints it: every number a line, blank lines between blocks, a band
-    of rows ("row") one number a block row by row, or ("col") one block of the band's numbers a column, table
+    of rows ("row") one number a block row by row, or ("col") one block of the band's numbers a column, or two
+    rows row by row with their totals one block, after the first row's numbers or the second's ("stacked-first",
+    "stacked-second"), table
     三's labels gathered after its numbers, a page number between. The last `after_t4` bands come after table
     四's title, as pdftotext prints the rest of a page's table after the next one's."""
     blocks = []
     for shape, rows in bands:
         if shape == "row":
             blocks.append("\n\n".join(str(v) for r in rows for v in table3[r]))
+        elif shape.startswith("stacked"):  # two rows row by row, their totals one block of two
+            first, second = ([str(v) for v in table3[r][:-1]] for r in rows)
+            pair = "\n".join(str(table3[r][-1]) for r in rows)
+            singles = [*first, pair, *second] if shape == "stacked-first" else [*first, *second, pair]
+            blocks.append("\n\n".join(singles))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -88,8 +95,26 @@ MIXED = [
             0,
         ),
         (MIXED, 2),  # the page's last rows printed after table 四's title
+        *(
+            (
+                [
+                    ("row", rows("new_received", "denied.admin_query")),
+                    (stacked, ["unable.not_held", "unable.needs_creation"]),
+                    ("row", rows("unable.unclear_after_correction", "carried_forward")),
+                ],
+                0,
+            )
+            for stacked in ("stacked-first", "stacked-second")
+        ),
     ],
-    ids=["mixed", "row-major", "column-major", "rest-after-table-four"],
+    ids=[
+        "mixed",
+        "row-major",
+        "column-major",
+        "rest-after-table-four",
+        "totals-stacked-first",
+        "totals-stacked-second",
+    ],
 )
 def test_table_three_in_blocks_is_read_band_by_band(bands, after_t4):
     report = extract(pdftotext_page(TABLE3, bands, after_t4))
@@ -228,3 +253,16 @@ def test_a_row_whose_label_follows_a_later_rows_label_is_not_stood_behind():
     }
     assert not unmarked, unmarked
     assert t3_key("other.other", "total") in report.unverified  # the total's 7, read after 3.其他, is marked
+
+
+def test_table_two_fee_after_table_three_title_is_read_where_table_three_is_read_by_its_labels():
+    # pdftotext prints the fee after table 三's title, and table 三 one row a label: the number before table 三's
+    # first label is no cell of table 三 (its rows hold exactly their numbers), so it is table 二's tenth
+    text = page(TABLE3).replace(
+        "行政事业性收费 12.5\n三、收到和处理政府信息公开申请情况\n",
+        "行政事业性收费\n三、收到和处理政府信息公开申请情况\n12.5\n",
+    )
+    report = extract(text)
+    fee = report.cells["active.fees.amount"]
+    assert str(fee.value) == "12.5" and "realigned" in fee.flags
+    assert_reads(report, t3_cells(TABLE3))

@@ -38,7 +38,7 @@ class Spill:
 
     before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
-    read: bool = False  # table 三 was read from the stream, every row decided
+    read: bool = False  # table 三's own numbers are known (every row decided): `before` is table 二's
 
 
 @dataclass
@@ -101,6 +101,8 @@ def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]
             size, j = size + len(blocks[j].values), j + 1
         if size == n:
             walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]])
+        for pair in _stacked_pairs(blocks, i, n):  # two rows row by row, one column's two cells one block
+            walk(i + 2 * n - 1, rows + pair)
         singles = _single_run(blocks, i) if k == 1 else []
         starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
         if starts_run and len(singles) > n and len(singles) % n == 0:  # several rows, column by column
@@ -110,6 +112,26 @@ def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]
             dead.add(i)
 
     walk(0, [])
+    return found
+
+
+def _stacked_pairs(blocks: list[Block], i: int, n: int) -> list[list[list[Item]]]:
+    """Two rows printed row by row, one number a block, but for one column whose two cells are stacked close
+    enough to be one block of two: printed where the first row's cell is, or where the second's is. Each
+    column and place that fits the blocks from `i` is a reading of the two rows."""
+    run = blocks[i : i + 2 * n - 1]
+    if len(run) < 2 * n - 1:
+        return []
+    found = []
+    for column in range(n):
+        for at in (column, n - 1 + column):  # the block of two: at the first row's cell, or at the second's
+            if len(run[at].values) != 2 or any(len(b.values) != 1 for j, b in enumerate(run) if j != at):
+                continue
+            singles = [b.values[0] for j, b in enumerate(run) if j != at]
+            first, second = singles[: n - 1], singles[n - 1 :]
+            first.insert(column, run[at].values[0])
+            second.insert(column, run[at].values[1])
+            found.append([first, second])
     return found
 
 

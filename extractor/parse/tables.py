@@ -403,6 +403,9 @@ def parse_table3(
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
+    elif anchors:  # one row a label: the numbers between its title and first label are table 二's last cells
+        spill.before[:] = [v for b in number_blocks(text, lo, anchors[0].start) for v in b.values]
+        spill.read = bool(spill.before)
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [
