@@ -266,3 +266,17 @@ def test_table_two_fee_after_table_three_title_is_read_where_table_three_is_read
     fee = report.cells["active.fees.amount"]
     assert str(fee.value) == "12.5" and "realigned" in fee.flags
     assert_reads(report, t3_cells(TABLE3))
+
+
+def test_table_three_last_cell_printed_at_the_end_of_the_page_is_read_where_only_that_satisfies_the_identities():
+    # pdftotext can print the total column's bottom cell (结转下年度继续办理's 总计) last, after table 四 and the
+    # sections below it: read as printed, table 三's last row takes table 四's first number and no reading holds;
+    # with the page's last number as table 三's last cell every identity holds
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    total = str(TABLE3["carried_forward"][-1])
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    moved = text.replace(f"\n\n{total}\n\n-3-\n\n{labels}", f"\n\n-3-\n\n{labels}")
+    assert moved != text
+    report = extract(moved + f"\n{total}\n")
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("carried_forward", "total")].flags

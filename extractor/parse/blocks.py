@@ -166,7 +166,33 @@ def read_blocks(
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
         if read:
-            return BlockReading(*read, found[2])
+            last = _last_cell_last(blocks, trailing, orders, n, constraint, identities_of, keys_of)
+            return last or BlockReading(*read[:2], found[2])
+    return None
+
+
+def _last_cell_last(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
+    """The reading with the page's last number as this table's last cell, where pdftotext printed it at the end of
+    the page (after the next table and the text below it: the total column's bottom cell can flow last), and only
+    that reading satisfies every identity; None otherwise (the blocks are read as printed)."""
+    if not trailing or len(blocks) < 2 or len(blocks[-1].values) != 1:
+        return None
+    at, cut = 0, None
+    for i, b in enumerate(blocks[:-1]):  # the next table's numbers start a block
+        if at == sum(len(b.values) for b in blocks[:-1]) - trailing:
+            cut = i
+        at += len(b.values)
+    if cut is None:
+        return None
+    moved = [*blocks[:cut], Block(blocks[-1].values, True), *blocks[cut:-1]]
+    variants = []
+    for candidate in (blocks, moved):
+        found = _trimmed(candidate, trailing, orders, n)
+        read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+        variants.append((read, found) if read and read[2] else None)
+    if variants[0] is None and variants[1] is not None:
+        (order, alignment, _), found = variants[1]
+        return BlockReading(order, alignment, found[2])
     return None
 
 
@@ -200,8 +226,8 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
     for rows in readings:
         distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
     alignments = list(distinct.values())
+    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
-        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
         alignments = consistent or alignments
     result = Alignment()
     for row in order:
@@ -213,7 +239,7 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
             result.segments[row] = options[0]
         else:
             result.open[row] = options
-    return order, result
+    return order, result, bool(consistent)  # and whether some reading satisfies every identity
 
 
 def _values(rows: list[list[Item]]) -> tuple:
