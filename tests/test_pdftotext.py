@@ -280,3 +280,17 @@ def test_table_three_last_cell_printed_at_the_end_of_the_page_is_read_where_only
     report = extract(moved + f"\n{total}\n")
     assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
     assert "realigned" in report.cells[t3_key("carried_forward", "total")].flags
+
+
+def test_a_cell_of_the_last_row_printed_after_the_labels_is_put_back_where_only_that_satisfies_the_identities():
+    # pdftotext can print a cell of table 三's last row after the table's labels, before table 四's title: every
+    # place among the blocks is tried, and only one satisfies every identity
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    first, *rest = map(str, TABLE3["carried_forward"])
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    row = "\n\n".join([first, *rest])
+    moved = text.replace(f"{row}\n\n-3-\n\n{labels}", "\n\n".join(rest) + f"\n\n-3-\n\n{labels}\n\n{first}")
+    assert moved != text
+    report = extract(moved)
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("carried_forward", "natural_person")].flags

@@ -166,34 +166,41 @@ def read_blocks(
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
         if read:
-            last = _last_cell_last(blocks, trailing, orders, n, constraint, identities_of, keys_of)
-            return last or BlockReading(*read[:2], found[2])
+            apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
+            return apart or BlockReading(*read[:2], found[2])
     return None
 
 
-def _last_cell_last(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
-    """The reading with the page's last number as this table's last cell, where pdftotext printed it at the end of
-    the page (after the next table and the text below it: the total column's bottom cell can flow last), and only
-    that reading satisfies every identity; None otherwise (the blocks are read as printed)."""
-    if not trailing or len(blocks) < 2 or len(blocks[-1].values) != 1:
+def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
+    """The reading with one number put back among the table's, where pdftotext printed it apart: the page's last
+    number (the total column's bottom cell can flow after the next table and the text below it), or a lone number
+    after text at the end of the table's own (a cell of its last rows printed after their labels). Every place
+    between the blocks is tried; where the blocks as printed satisfy no identity and exactly one of these
+    readings satisfies every identity, it is read; otherwise None (the blocks are read as printed)."""
+    sizes = [len(b.values) for b in blocks]
+    end = next((i for i in range(len(blocks) + 1) if sum(sizes[:i]) == sum(sizes) - trailing), None)
+    if end is None or _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
         return None
-    at, cut = 0, None
-    for i, b in enumerate(blocks[:-1]):  # the next table's numbers start a block
-        if at == sum(len(b.values) for b in blocks[:-1]) - trailing:
-            cut = i
-        at += len(b.values)
-    if cut is None:
-        return None
-    moved = [*blocks[:cut], Block(blocks[-1].values, True), *blocks[cut:-1]]
-    variants = []
-    for candidate in (blocks, moved):
-        found = _trimmed(candidate, trailing, orders, n)
-        read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
-        variants.append((read, found) if read and read[2] else None)
-    if variants[0] is None and variants[1] is not None:
-        (order, alignment, _), found = variants[1]
-        return BlockReading(order, alignment, found[2])
-    return None
+    apart = {len(blocks) - 1} if trailing else set()
+    if end and blocks[end - 1].after_text:
+        apart.add(end - 1)
+    found: dict[tuple, BlockReading] = {}
+    for k in sorted(i for i in apart if sizes[i] == 1):
+        rest = blocks[:k] + blocks[k + 1 :]
+        for at in range(min(end, len(rest)) + 1):
+            moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
+            reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
+            if reading and not reading.alignment.open:
+                rows = [reading.alignment.segments[r] for r in reading.order]
+                found.setdefault(_values(rows), reading)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The blocks' reading where some reading of them satisfies every identity."""
+    found = _trimmed(blocks, trailing, orders, n)
+    read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+    return BlockReading(read[0], read[1], found[2]) if read and read[2] else None
 
 
 def _trimmed(
