@@ -165,8 +165,8 @@ def read_blocks(
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
-        if read:
-            apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
+        apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of) if blocks else None
+        if apart or read:
             return apart or BlockReading(*read[:2], found[2])
     return None
 
@@ -177,23 +177,29 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     after text at the end of the table's own (a cell of its last rows printed after their labels). Every place
     between the blocks is tried; where the blocks as printed satisfy no identity and exactly one of these
     readings satisfies every identity, it is read; otherwise None (the blocks are read as printed)."""
-    sizes = [len(b.values) for b in blocks]
-    end = next((i for i in range(len(blocks) + 1) if sum(sizes[:i]) == sum(sizes) - trailing), None)
-    if end is None or _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
+    if _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
         return None
+    end = _end(blocks, trailing)
     apart = {len(blocks) - 1} if trailing else set()
     if end and blocks[end - 1].after_text:
         apart.add(end - 1)
     found: dict[tuple, BlockReading] = {}
-    for k in sorted(i for i in apart if sizes[i] == 1):
+    for k in sorted(i for i in apart if len(blocks[i].values) == 1):
         rest = blocks[:k] + blocks[k + 1 :]
-        for at in range(min(end, len(rest)) + 1):
+        stop = _end(rest, trailing)
+        for at in range(stop + 1 if stop is not None else 0):
             moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
             reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
             if reading and not reading.alignment.open:
                 rows = [reading.alignment.segments[r] for r in reading.order]
                 found.setdefault(_values(rows), reading)
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _end(blocks: list[Block], trailing: int) -> int | None:
+    """Where the next table's `trailing` numbers begin: a block's index, None where that falls inside a block."""
+    sizes = [len(b.values) for b in blocks]
+    return next((i for i in range(len(blocks) + 1) if sum(sizes[:i]) == sum(sizes) - trailing), None)
 
 
 def _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
