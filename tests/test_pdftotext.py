@@ -294,3 +294,20 @@ def test_a_cell_of_the_last_row_printed_after_the_labels_is_put_back_where_only_
     report = extract(moved)
     assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
     assert "realigned" in report.cells[t3_key("carried_forward", "natural_person")].flags
+
+
+def test_two_cells_run_together_and_printed_after_other_rows_are_put_back_where_only_that_satisfies_the_identities():
+    # pdftotext runs a row's last two cells together on one line (`0 5`) and prints that line after the other rows,
+    # among the labels: put back at every place among the blocks, only one satisfies every identity
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    first, rest = rows("new_received", "granted"), T3_ROWS[T3_ROWS.index("granted") + 1 :]
+    text = pdftotext_page(TABLE3, [("row", first), ("row", list(rest))])
+    *own, other_org, total = map(str, TABLE3["granted"])
+    printed = "\n\n".join([*own, other_org, total]) + "\n\n"
+    assert printed in text
+    moved = text.replace(printed, "\n\n".join(own) + "\n\n", 1)
+    head, tail = labels.split("\n", 1)
+    moved = moved.replace(labels, f"{head}\n{other_org} {total}\n{tail}")
+    report = extract(moved)
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("granted", "total")].flags

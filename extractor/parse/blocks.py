@@ -172,19 +172,25 @@ def read_blocks(
 
 
 def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
-    """The reading with one number put back among the table's, where pdftotext printed it apart: the page's last
-    number (the total column's bottom cell can flow after the next table and the text below it), or a lone number
-    after text at the end of the table's own (a cell of its last rows printed after their labels). Every place
-    between the blocks is tried; where the blocks as printed satisfy no identity and exactly one of these
-    readings satisfies every identity, it is read; otherwise None (the blocks are read as printed)."""
+    """The reading with one number (or two neighbouring cells run together on one line) put back among the
+    table's, where pdftotext printed it apart: the page's last number (the total column's bottom cell can flow
+    after the next table and the text below it), or an island of one or two numbers between text lines (a cell
+    of a row printed after other rows' labels). Every place between the blocks is tried; where the blocks as
+    printed satisfy no identity and exactly one of these readings satisfies every identity, it is read;
+    otherwise None (the blocks are read as printed)."""
     if _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
         return None
-    end = _end(blocks, trailing)
-    apart = {len(blocks) - 1} if trailing else set()
-    if end and blocks[end - 1].after_text:
-        apart.add(end - 1)
+    end = _end(blocks, trailing) or len(blocks)
+    apart = {len(blocks) - 1} if trailing and len(blocks[-1].values) == 1 else set()
+    apart |= {
+        i
+        for i in range(end)
+        if blocks[i].after_text
+        and len(blocks[i].values) <= 2
+        and (i + 1 == len(blocks) or blocks[i + 1].after_text or i + 1 == end)
+    }
     found: dict[tuple, BlockReading] = {}
-    for k in sorted(i for i in apart if len(blocks[i].values) == 1):
+    for k in sorted(apart):
         rest = blocks[:k] + blocks[k + 1 :]
         stop = _end(rest, trailing)
         for at in range(stop + 1 if stop is not None else 0):
