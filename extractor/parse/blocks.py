@@ -38,7 +38,8 @@ class Spill:
 
     before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
-    read: bool = False  # table 三's own numbers are known (every row decided): `before` is table 二's
+    read: bool = False  # table 三 was read from the stream, every row decided
+    blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
 
 
 @dataclass

@@ -294,6 +294,19 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
         warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
 
 
+def fill_fee(spilled: list[Item], cells: dict[str, dict], warnings: list[str]) -> None:
+    """Table 二's fee as pdftotext's default mode can print it: after table 三's title, the one number before table
+    三's first label where table 三 is read one row a label (each row holding exactly its numbers) and the fee's
+    row printed none. Flagged `realigned`; no identity checks it."""
+    if len(spilled) != 1 or cells.get(FEE_KEY, {}).get("value") is not None:
+        return
+    reading = read_row(spilled, 1, None, trust_blanks=True, decimal_last=True)
+    if len(reading.candidates) == 1:
+        reading.flags = [[*flags, "realigned"] for flags in reading.flags]
+        _put(cells, [FEE_KEY], reading, reading.candidates[0])
+        warnings.append("table 二: the fee printed after table 三's title is read as the fee")
+
+
 _UNIT = re.compile(r"\s*(万元|元)")
 
 
@@ -402,10 +415,10 @@ def parse_table3(
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
+            spill.blocks = True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
-    elif anchors:  # one row a label: the numbers between its title and first label are table 二's last cells
+    elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
         spill.before[:] = [v for b in number_blocks(text, lo, anchors[0].start) for v in b.values]
-        spill.read = bool(spill.before)
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [
@@ -508,9 +521,12 @@ def parse_table4(
     found: set[str],
     warnings: list[str],
     streamed: list[Item] | None = None,
+    in_blocks: bool = False,
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
-    numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15."""
+    numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15.
+    `in_blocks`: the page is printed in pdftotext's blocks, whose order need not be the table's, so numbers that
+    break more group totals than one source error does are flagged `realigned`."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
     items = segment_items(text, lo, hi)
@@ -532,7 +548,10 @@ def parse_table4(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
-    if after is items:
+    broken = (
+        in_blocks and len(reading.candidates) == 1 and solve.groups_total_hold.failing_groups(reading.candidates[0])
+    )
+    if after is items or broken > 1:  # (pdftotext's order need not be the table's: more than one source error breaks)
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
