@@ -421,12 +421,17 @@ def baseline_entry(result: dict) -> dict:
 def gate(
     result: dict, min_accuracy: float | None = None, baseline: dict | None = None, replayed: bool = False
 ) -> list[str]:
-    """Reasons the run fails, one line each; empty when it passes. A replay that answered nothing fails."""
+    """Reasons the run fails, one line each; empty when it passes. A replay that left a question unanswered
+    fails: its record stays `needs_model` (a model path that had its answers ends any other way), and in model
+    mode, where every report is asked, a replay that answered nothing."""
     summary = result["summary"]
     reasons = []
-    if replayed and not summary["attempts"]:
+    stuck = summary["verdicts"].get(Verdict.needs_model.value, 0)
+    if replayed and (stuck or (result["mode"] == "model" and not summary["attempts"])):  # model: every report asks
+        answered = "answered no question" if not summary["attempts"] else "did not answer every question"
         reasons.append(
-            "the replay answered no question: the recordings do not match the questions asked (re-record them)"
+            f"the replay {answered} ({stuck} records left without answers): the recordings do not match the"
+            " questions asked (re-record them)"
         )
     if summary["silent_errors"]:
         reasons.append(

@@ -181,6 +181,7 @@ def parse_table2(
     anchors = sorted(anchors + stray, key=lambda a: a.start)
     segments = _rows_between(text, anchors, hi, template.row_end)
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
+    placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     for row, items in segments.items():
         columns = template.rows[row]
@@ -194,6 +195,9 @@ def parse_table2(
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
+        if row in placed:
+            for flags in reading.flags:
+                flags.append("realigned")
         if short == [row] and orphans and not decimal:  # cells pulled out of the table (format.md §3.28)
             reading = _with_orphans(items, orphans, len(columns), reading)
         found.add(f"{template.prefix}.{row}")
@@ -203,6 +207,60 @@ def parse_table2(
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         _put(cells, keys, reading, values)
     return anchors
+
+
+def _rows_by_lines(
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, lo: int, hi: int
+) -> list[str]:
+    """Table 二 rows printed bare, their labels on lines of their own (format.md §3.27): a run of rows none of
+    which holds its own count of numbers (one holds the next row's too, the next none, or a lone row whose
+    number is printed above its label). The lines between the rows read before and after the run that print
+    numbers are its rows in template order, read only where they are exactly as many as the rows and each
+    prints its row's count; a line with numbers and text that is no label of the run leaves the run as it
+    is. Returns the rows placed so (flagged realigned)."""
+    placed: list[str] = []
+
+    def fits(a: Anchor) -> bool:
+        return _count(_signed(segments[a.row]) if template.signed else segments[a.row]) == len(template.rows[a.row])
+
+    i = 0
+    while i < len(anchors):
+        if fits(anchors[i]):
+            i += 1
+            continue
+        j = next((k for k in range(i, len(anchors)) if fits(anchors[k])), len(anchors))
+        run, end = anchors[i:j], anchors[j].start if j < len(anchors) else hi
+        start = lo if i == 0 else max([anchors[i - 1].end] + [item.end for item in segments[anchors[i - 1].row]])
+        lines = _number_lines(text, start, end, [k for a in run for k in _label_keywords(template, a.row)])
+        lone = len(run) == 1 and not _count(segments[run[0].row])
+        if (len(run) > 1 or lone) and lines is not None and len(lines) == len(run):
+            shaped = [_signed(line) if template.signed else line for line in lines]
+            if all(_count(line) == len(template.rows[a.row]) for line, a in zip(shaped, run, strict=True)):
+                segments.update((a.row, line) for a, line in zip(run, lines, strict=True))
+                placed += [a.row for a in run]
+        i = j
+    return placed
+
+
+def _label_keywords(template: Table2Template, row: str) -> tuple[str, ...]:
+    return next(label.keywords for label in template.labels if label.row == row)
+
+
+def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list[Item]] | None:
+    """The lines between lo and hi that print numbers (their values and blank cells), or None where a line
+    prints numbers beside text that is no label of these rows."""
+    lines: list[list[Item]] = []
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        items = segment_items(text, start, start + len(line))
+        if not any(i.kind == "value" and i.text[:1].isdigit() for i in items):
+            continue  # a label, a header ('本年增/减'), a block title
+        words = "".join(i.text for i in items if i.kind == "text")
+        if words and not any(re.search(_fuzzy(k), words) for k in keywords):
+            return None
+        lines.append([i for i in items if i.kind != "text"])
+    return lines
 
 
 # a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
@@ -550,14 +608,47 @@ def parse_table4(
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     broken = (
         in_blocks and len(reading.candidates) == 1 and solve.groups_total_hold.failing_groups(reading.candidates[0])
-    )
-    if after is items or broken > 1:  # (pdftotext's order need not be the table's: more than one source error breaks)
+    )  # (pdftotext's order need not be the table's: more group totals broken than one source error breaks)
+    if after is items or broken > 1 or _flow_ordered(text, items, reading):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
     finish_joined(readings)
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def _flow_ordered(text: str, items: list[Item], reading: RowReading) -> bool:
+    """Whether table 四's numbers, read in print order, may be in a converter's flow order, not the grid's.
+
+    pdftotext's default mode breaks a narrow header into pieces and prints them between the numbers
+    (docs/damage.md): the order is then the converter's. Where the group totals fail as printed but
+    some reordering of the printed numbers satisfies all three, the failure may be that order, not the
+    agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold.
+    """
+    values = [i for i in items if i.kind == "value"]
+    if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
+        return False
+    pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
+    return any(p not in T4_GROUP_NAMES for p in pieces) and _groups_can_hold(sorted(reading.candidates[0]))
+
+
+T4_GROUP_NAMES = frozenset({"行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"})
+
+
+def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
+    """Whether the numbers split into `groups` groups of five whose largest is the sum of the other four."""
+    if not values:
+        return groups == 0
+    first, rest = values[-1], values[:-1]  # the largest number left is its group's total
+    for others in set(combinations(rest, 4)):
+        if sum(others) == first:
+            left = list(rest)
+            for v in others:
+                left.remove(v)
+            if _groups_can_hold(left, groups - 1):
+                return True
+    return False
 
 
 def read_transposed_table4(
