@@ -81,8 +81,9 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
     return blocks
 
 
-def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]:
-    """Every way the blocks read as rows of n cells, in order (at most `limit`)."""
+def _readings(blocks: list[Block], n: int, limit: int, stacked: bool = True) -> list[list[list[Item]]]:
+    """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
+    column's cells stacked as one block (_stacked_pairs) among them."""
     found: list[list[list[Item]]] = []
     dead: set[int] = set()  # blocks from which no reading reaches the end
 
@@ -102,7 +103,7 @@ def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]
             size, j = size + len(blocks[j].values), j + 1
         if size == n:
             walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]])
-        for pair in _stacked_pairs(blocks, i, n):  # two rows row by row, one column's two cells one block
+        for pair in _stacked_pairs(blocks, i, n) if stacked else ():  # two rows, a column's two cells one block
             walk(i + 2 * n - 1, rows + pair)
         singles = _single_run(blocks, i) if k == 1 else []
         starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
@@ -238,8 +239,11 @@ def _trimmed(
     return None
 
 
-def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of):
-    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1) if len(r) == len(order)]
+def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of, stacked=True):
+    """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
+    The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
+    identity, the blocks are read without them."""
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked) if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
@@ -247,6 +251,8 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
         distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
     alignments = list(distinct.values())
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+    if stacked and not consistent:
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     result = Alignment()
