@@ -313,10 +313,10 @@ def test_two_cells_run_together_and_printed_after_other_rows_are_put_back_where_
     assert "realigned" in report.cells[t3_key("granted", "total")].flags
 
 
-def test_table_four_in_blocks_breaking_two_group_totals_as_printed_is_not_stood_behind():
+def test_table_four_in_blocks_whose_totals_a_reordering_balances_is_not_stood_behind():
     # pdftotext prints one of table 四's cells after the others (11 after the last group): as printed two group
-    # totals fail, more than one source error breaks, so the cells are flagged and none is stood behind as the
-    # report's own arithmetic
+    # totals fail, and a reordering of the numbers balances all three, so the cells are flagged and none is stood
+    # behind as the report's own arithmetic
     t4 = [25, 0, 265, 0, 290, 0, 6, 21, 11, 38, 25, 84, 3, 9, 121]
     printed = [*t4[:8], *t4[9:], t4[8]]
     numbers = "\n\n".join(map(str, T4_DEFAULT))

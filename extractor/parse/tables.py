@@ -583,8 +583,7 @@ def parse_table4(
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
     numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15.
-    `in_blocks`: the page is printed in pdftotext's blocks, whose order need not be the table's, so numbers that
-    break more group totals than one source error does are flagged `realigned`."""
+    `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
     items = segment_items(text, lo, hi)
@@ -606,10 +605,7 @@ def parse_table4(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
-    broken = (
-        in_blocks and len(reading.candidates) == 1 and solve.groups_total_hold.failing_groups(reading.candidates[0])
-    )  # (pdftotext's order need not be the table's: more group totals broken than one source error breaks)
-    if after is items or broken > 1 or _flow_ordered(text, items, reading):
+    if after is items or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
@@ -618,19 +614,22 @@ def parse_table4(
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
 
 
-def _flow_ordered(text: str, items: list[Item], reading: RowReading) -> bool:
+def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: bool = False) -> bool:
     """Whether table 四's numbers, read in print order, may be in a converter's flow order, not the grid's.
 
     pdftotext's default mode breaks a narrow header into pieces and prints them between the numbers
     (docs/damage.md): the order is then the converter's. Where the group totals fail as printed but
     some reordering of the printed numbers satisfies all three, the failure may be that order, not the
-    agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold.
+    agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold. Where
+    table 三 is printed in blocks (`in_blocks`) the order is pdftotext's whether or not header pieces fall
+    between the numbers (it can print one cell after the others).
     """
     values = [i for i in items if i.kind == "value"]
     if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
     pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
-    return any(p not in T4_GROUP_NAMES for p in pieces) and _groups_can_hold(sorted(reading.candidates[0]))
+    pieces_between = any(p not in T4_GROUP_NAMES for p in pieces)
+    return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
 T4_GROUP_NAMES = frozenset({"行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"})
