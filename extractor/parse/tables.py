@@ -594,7 +594,7 @@ def parse_table4(
     turned: dict[str, dict] = {}
     if read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings):
         plain = read_row(items, len(keys), None, trust_blanks=trust_blanks).candidates
-        in_order = len(plain) == 1 and solve.groups_total_hold(plain[0])  # its group totals hold as printed
+        in_order = len(plain) == 1 and None not in plain[0] and solve.groups_total_hold(plain[0])  # totals hold
         if all(turned[k]["value"] is not None for k in keys) or not (after or in_order):  # read by column
             cells.update(turned)
             return
