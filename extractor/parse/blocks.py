@@ -105,11 +105,10 @@ def _readings(blocks: list[Block], n: int, limit: int, stacked: bool = True) -> 
             walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]])
         for pair in _stacked_pairs(blocks, i, n) if stacked else ():  # two rows, a column's two cells one block
             walk(i + 2 * n - 1, rows + pair)
-        singles = _single_run(blocks, i) if k == 1 else []
-        starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
-        if starts_run and len(singles) > n and len(singles) % n == 0:  # several rows, column by column
-            m = len(singles) // n
-            walk(i + len(singles), rows + [[singles[c * m + r].values[0] for c in range(n)] for r in range(m)])
+        for j in range(2, (len(blocks) - i) // n + 1):  # several rows, column by column, a column in j blocks
+            columns = _columns(blocks, i, n, j)
+            if columns:
+                walk(i + n * j, rows + [list(row) for row in zip(*columns, strict=True)])
         if len(found) == before:
             dead.add(i)
 
@@ -137,14 +136,22 @@ def _stacked_pairs(blocks: list[Block], i: int, n: int) -> list[list[list[Item]]
     return found
 
 
-def _single_run(blocks: list[Block], i: int) -> list[Block]:
-    """The blocks of one number from `i` up to the next text line or longer block."""
-    run = [blocks[i]]
-    for b in blocks[i + 1 :]:
-        if b.after_text or len(b.values) != 1:
-            break
-        run.append(b)
-    return run
+def _columns(blocks: list[Block], i: int, n: int, j: int) -> list[list[Item]] | None:
+    """The n columns of a band of rows printed column by column from block `i`, each column in j blocks split
+    alike (rows set tight stack as one block, taller rows apart, the same in every column); None unless the
+    band stands between two breaks (a text line, the blocks' end, or, for a run of single numbers, a longer
+    block) with none inside it."""
+    band = blocks[i : i + n * j]
+    pattern = [len(b.values) for b in band[:j]]
+    if any(len(b.values) != pattern[c % j] for c, b in enumerate(band)) or any(b.after_text for b in band[1:]):
+        return None
+    singles = set(pattern) == {1}
+    after = blocks[i + n * j] if i + n * j < len(blocks) else None
+    if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
+        return None
+    if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
+        return None
+    return [[v for b in band[c * j : (c + 1) * j] for v in b.values] for c in range(n)]
 
 
 def read_blocks(
