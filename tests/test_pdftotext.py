@@ -29,7 +29,7 @@ def pdftotext_page(
     """A report as pdftotext's default mode prints it: every number a line, blank lines between blocks, a band
     of rows ("row") one number a block row by row, or ("col") one block of the band's numbers a column, or
     ("col-split", as pdfminer prints a page's band) column by column with each column's first two rows a block
-    each and the rest one block, or two
+    each and the rest one block (its total column before the 其他 column: "col-split-total-early"), or two
     rows row by row with their totals one block, after the first row's numbers or the second's ("stacked-first",
     "stacked-second"), table
     三's labels gathered after its numbers, a page number after the first `page` bands. The last `after_t4` bands come after table
@@ -43,8 +43,10 @@ def pdftotext_page(
             pair = "\n".join(str(table3[r][-1]) for r in rows)
             singles = [*first, pair, *second] if shape == "stacked-first" else [*first, *second, pair]
             blocks.append("\n\n".join(singles))
-        elif shape == "col-split":
-            columns = [[str(table3[r][c]) for r in rows] for c in range(7)]
+        elif shape.startswith("col-split"):  # "col-split-total-early": the total column before the 其他 column
+            columns = [
+                [str(table3[r][c]) for r in rows] for c in ([0, 1, 2, 3, 4, 6, 5] if "early" in shape else range(7))
+            ]
             blocks.append("\n\n".join("\n\n".join([*col[:2], "\n".join(col[2:])]) for col in columns))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
@@ -143,6 +145,19 @@ def test_page_bands_printed_column_by_column_in_blocks_split_alike_are_read():
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(TABLE3).items() if report.cells[k].value != v}
     assert not wrong, wrong
     assert not report.unverified, report.unverified
+
+
+def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it_back_satisfies_the_identities():
+    # pdfminer can print a page band's 总计 column before its 其他 column; moving one column back is tried only
+    # where the bands as printed satisfy no identity, and read where exactly one such reading satisfies them all
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0]}, new_received=[14, 1, 0, 1, 0, 2]
+    )
+    bands = [("col-split-total-early", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1).replace("-3-", "- 3 -\n社会\n公益"))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
 def test_a_band_the_identities_read_two_ways_stays_ambiguous():
