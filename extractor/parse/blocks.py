@@ -29,7 +29,7 @@ from nianbao.schemas.keys import T2_KEYS
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
-_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)][ \t]+({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
+_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
 
 
 @dataclass
@@ -53,6 +53,7 @@ class BlockReading:
 class Block:
     values: list[Item]  # the numbers of consecutive lines, in order
     after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
+    labelled: bool = False  # printed on one line after a label fragment (`1.属于国家秘密 0`, `…只计这一情8`)
 
 
 def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
@@ -69,7 +70,7 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
         if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
             if current is None or labelled:
                 current = []
-                blocks.append(Block(current, after_text or bool(labelled)))
+                blocks.append(Block(current, after_text or bool(labelled), bool(labelled)))
                 after_text = False
             current.extend(
                 Item("value", m.group(), start + at + m.start(), start + at + m.end())
@@ -190,7 +191,9 @@ def read_blocks(
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
-        apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of) if blocks else None
+        apart = _first_cells_apart(*found, n, constraint, identities_of, keys_of) if read and not read[2] else None
+        if blocks and not apart:
+            apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
         if apart or read:
@@ -209,13 +212,7 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
         return None
     end = _end(blocks, trailing) or len(blocks)
     apart = {len(blocks) - 1} if trailing and len(blocks[-1].values) == 1 else set()
-    apart |= {
-        i
-        for i in range(end)
-        if blocks[i].after_text
-        and len(blocks[i].values) <= 2
-        and (i + 1 == len(blocks) or blocks[i + 1].after_text or i + 1 == end)
-    }
+    apart |= {i for i in range(end) if _island(blocks, i, end)}
     found: dict[tuple, BlockReading] = {}
     for k in sorted(apart):
         rest = blocks[:k] + blocks[k + 1 :]
@@ -227,6 +224,67 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
                 rows = [reading.alignment.segments[r] for r in reading.order]
                 found.setdefault(_values(rows), reading)
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _island(blocks: list[Block], i: int, end: int) -> bool:
+    """One or two numbers alone between text lines (or before the next table's numbers)."""
+    after = i + 1 == len(blocks) or blocks[i + 1].after_text or i + 1 == end
+    return blocks[i].after_text and len(blocks[i].values) <= 2 and after
+
+
+MAX_FIRST_CELL_READINGS = 64  # distinct readings of the rows left to read; more leave the table as printed
+
+
+def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with rows' first cells put back where pdftotext printed them beside label fragments.
+
+    Where a page's rows are printed row by row, pdftotext can print a row's first cell (or first two) with the
+    label column: glued to a label piece (`…只计这一情8`, `1.属于国家秘密 0`) or alone between label lines,
+    in the band or among the page's labels after it, and the rest of the row in the band. So each such number
+    (`beside`) starts some row, the band's numbers fill the rows in order, each row starting a block. Only the
+    identities decide which rows: each row's total must hold, and the readings that satisfy every identity are
+    kept; one distinct reading is read, several leave the rows they disagree on open. None where no reading
+    satisfies every identity (or the rows read too many ways to try)."""
+    if constraint is None:  # no row total to tell the rows apart
+        return None
+    beside = [i for i, b in enumerate(blocks) if len(b.values) < n and (b.labelled or _island(blocks, i, len(blocks)))]
+    kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read, in printed order
+    for i in beside:
+        kinds.setdefault(_values([blocks[i].values]), []).append(blocks[i].values)
+    band = [b.values for i, b in enumerate(blocks) if i not in beside]
+    values = [v for b in band for v in b]
+    starts = {sum(len(b) for b in band[:i]) for i in range(len(band) + 1)}
+    memo: dict[tuple, dict[tuple, list[list[Item]]] | None] = {}
+
+    def rest(r: int, at: int, left: tuple[int, ...]) -> dict[tuple, list[list[Item]]] | None:
+        """The distinct readings of rows r.. from band number `at` with `left` of each kind unused (None: too many)."""
+        if r == len(order):
+            return {(): []} if at == len(values) and not any(left) else {}
+        if (r, at, left) not in memo:
+            found: dict[tuple, list[list[Item]]] | None = {}
+            for k, kind in [(None, [])] + [(k, kind) for k, kind in enumerate(kinds.values()) if left[k]]:
+                first = kind[len(kind) - left[k]] if kind else []
+                end = at + n - len(first)
+                row = first + values[at:end]
+                numbers = _values([row])
+                if at not in starts or end > len(values) or (None not in numbers and not constraint(numbers)):
+                    continue
+                after = rest(r + 1, end, left if k is None else (*left[:k], left[k] - 1, *left[k + 1 :]))
+                if after is None or found is None:
+                    found = None
+                    break
+                for key, rows in after.items():
+                    found.setdefault((numbers, *key), [row, *rows])
+                if len(found) > MAX_FIRST_CELL_READINGS:
+                    found = None
+                    break
+            memo[r, at, left] = found
+        return memo[r, at, left]
+
+    readings = rest(0, 0, tuple(len(kind) for kind in kinds.values())) if beside else None
+    alignments = [dict(zip(order, rows, strict=True)) for rows in (readings or {}).values()]
+    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+    return BlockReading(order, _agreed(order, consistent), spill) if consistent else None
 
 
 def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
@@ -289,6 +347,11 @@ def _aligned(
         return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False, move=move)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
+    return order, _agreed(order, alignments), bool(consistent)  # and whether some reading satisfies every identity
+
+
+def _agreed(order: list[str], alignments: list[dict[str, list[Item]]]) -> Alignment:
+    """The rows the alignments agree on, the others open with each alignment's tokens."""
     result = Alignment()
     for row in order:
         options: list[list[Item]] = []
@@ -299,7 +362,7 @@ def _aligned(
             result.segments[row] = options[0]
         else:
             result.open[row] = options
-    return order, result, bool(consistent)  # and whether some reading satisfies every identity
+    return result
 
 
 def _values(rows: list[list[Item]]) -> tuple:
