@@ -368,3 +368,45 @@ def test_table_four_turned_with_a_blank_cell_is_no_crash():
     values = report.values()
     wrong = [k for k, v in case.cells.items() if values.get(k) is not None and str(values[k]) != str(v)]
     assert all(k in report.unverified for k in wrong), wrong  # (the fee is a decimal, its gold a string)
+
+
+def first_cells_among_labels(table3: dict[str, list[int]], apart: dict[str, str]) -> str:
+    """A page printed row by row, but for the rows of `apart`, whose first cells pdftotext printed with the label
+    column after the band: each as `apart[row]` formats it (glued to a label piece, after one, or alone between
+    label lines)."""
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    band = "\n\n".join(str(v) for r in T3_ROWS for v in table3[r])
+    kept = "\n\n".join(str(v) for r in T3_ROWS for v in table3[r][1 if r in apart else 0 :])
+    beside = "\n".join(shape.format(table3[r][0]) for r, shape in apart.items())
+    assert band in text
+    return text.replace(band, kept).replace(labels, f"{labels}\n{beside}\n相关政府信息")
+
+
+APART = {
+    "granted": "（区分处理的，只计这一情{}",  # glued to a label piece
+    "denied.state_secret": "1.属于国家秘密 {}",  # after one
+    "unable.not_held": "1.本机关不掌握\n\n{}\n\n相关政府信息",  # alone between label lines
+    "unable.needs_creation": "需要另行制作\n\n{}\n\n无法提供",
+}
+
+
+def test_first_cells_printed_beside_label_pieces_are_put_back_at_their_rows_starts():
+    # pdftotext can print a row's first cell with the label column (glued to a label piece, after one, or alone
+    # between label lines), after the band that holds the rest of the row: each such number starts some row, the
+    # band fills the rows in order, and only one distinct reading satisfies every identity
+    report = extract(first_cells_among_labels(TABLE3, APART))
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    for row in APART:
+        assert "realigned" in report.cells[t3_key(row, "natural_person")].flags, row
+
+
+def test_first_cells_beside_labels_that_fit_no_row_leave_the_table_unread_never_shifted():
+    # a number beside the labels that starts no row (its row's total would not hold): no reading satisfies every
+    # identity, so no row is put back; nothing is stood behind that is wrong
+    table3 = {r: list(v) for r, v in TABLE3.items()}
+    report = extract(first_cells_among_labels(table3, APART).replace("只计这一情4", "只计这一情5"))
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t3_cells(TABLE3).items() if values.get(k) not in (None, v)}
+    assert not wrong or all(k in report.unverified for k in wrong), wrong
+    assert values.get(t3_key("granted", "natural_person")) != 5  # the number beside the labels is put nowhere
