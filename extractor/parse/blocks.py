@@ -87,7 +87,7 @@ def _readings(
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
-    printed out of its place (_moved)."""
+    printed out of its place (_moved), and header pieces between a band's columns."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
 
@@ -106,7 +106,7 @@ def _readings(
         for pair in _stacked_pairs(blocks, i, n) if stacked else ():  # two rows, a column's two cells one block
             walk(i + 2 * n - 1, rows + pair, moved)
         for j in range(1, (len(blocks) - i) // n + 1):  # several rows, column by column, a column in j blocks
-            columns = _columns(blocks, i, n, j)
+            columns = _columns(blocks, i, n, j, between=move)
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
         if len(found) == before:
@@ -149,18 +149,18 @@ def _stacked_pairs(blocks: list[Block], i: int, n: int) -> list[list[list[Item]]
     return found
 
 
-def _columns(blocks: list[Block], i: int, n: int, j: int) -> list[list[Item]] | None:
+def _columns(blocks: list[Block], i: int, n: int, j: int, between: bool = False) -> list[list[Item]] | None:
     """The n columns of a band of rows printed column by column from block `i`, each column in j blocks split
     alike (rows set tight stack as one block, taller rows apart, the same in every column); None unless the
     band stands between two breaks (a text line, the blocks' end, or, for a run of single numbers, a longer
-    block) with none inside it."""
+    block) with none inside it (`between`: but for header pieces between two columns, `社会` / `公益`)."""
     band = blocks[i : i + n * j]
     pattern = [len(b.values) for b in band[:j]]
     if len(band) < n * j or sum(pattern) < 2 or any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
         return None
     if j == 1:  # n blocks of k numbers: a band of k tight rows
         return [b.values for b in band]
-    if any(b.after_text for b in band[1:]):
+    if any(b.after_text for c, b in enumerate(band[1:], 1) if c % j or not between):
         return None
     singles = set(pattern) == {1}
     after = blocks[i + n * j] if i + n * j < len(blocks) else None
