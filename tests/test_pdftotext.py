@@ -410,3 +410,20 @@ def test_first_cells_beside_labels_that_fit_no_row_leave_the_table_unread_never_
     wrong = {k: values.get(k) for k, v in t3_cells(TABLE3).items() if values.get(k) not in (None, v)}
     assert not wrong or all(k in report.unverified for k in wrong), wrong
     assert values.get(t3_key("granted", "natural_person")) != 5  # the number beside the labels is put nowhere
+
+
+def test_two_rows_column_by_column_with_header_pieces_between_columns_and_the_total_moved_are_read():
+    # pdftotext can print the first two rows column by column, one number a block, header pieces (`社会` / `公益`)
+    # between two columns, the 总计 column before the last two, and a label after them: no reading as printed
+    # satisfies every identity; with header pieces between columns and the total column put back, exactly one does
+    first = rows("new_received", "carried_over")
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(str(v) for r in first for v in TABLE3[r])
+    columns = [[str(TABLE3[r][c]) for r in first] for c in (0, 1, 2, 3, 6, 4, 5)]
+    by_column = "\n\n".join(
+        ["\n\n".join(columns[0] + columns[1]), "社会\n公益", *("\n\n".join(c) for c in columns[2:]), "（一）予以公开"]
+    )
+    assert printed in text
+    report = extract(text.replace(printed, by_column, 1))
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("new_received", "total")].flags
