@@ -99,6 +99,7 @@ class BatchResult:
     parquet: bool = False  # pyarrow is there to write Parquet
     datasets: list[str] = field(default_factory=list)  # the dataset files written
     seconds: float = 0.0
+    extract_cpu_seconds: float = 0.0  # the CPU the inputs extracted by this run cost the workers (extract_one)
     assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
     assemble_cpu_seconds: float = 0.0  # the CPU time that took, in this process and the assembling workers
     assemble_serial_cpu_seconds: float = 0.0  # of which in this process: the part that does not spread over workers
@@ -234,18 +235,21 @@ def error_path(out: Path, sha256: str) -> Path:
     return out / "errors" / f"{sha256}.json"
 
 
-def extract_one(task: Task, out: str, options: Options) -> str:
-    """Extract one input and save its dataset rows, then its record (the mark of done); returns the verdict.
+def extract_one(task: Task, out: str, options: Options) -> tuple[str, float]:
+    """Extract one input and save its dataset rows, then its record (the mark of done); returns the verdict and
+    the CPU seconds that took this worker (summary.json's `extract_cpu_seconds`: a cost model's work a report).
 
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
     An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
+    started = time.process_time()
     if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
-        return read_rows(rows_path(Path(out), task.sha256).read_bytes())[0]["verdict"]
+        verdict = read_rows(rows_path(Path(out), task.sha256).read_bytes())[0]["verdict"]
+        return verdict, time.process_time() - started
     report = extract_path(task.path, options, task.source, task.properties, task.sha256)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), json.dumps(slim(report), ensure_ascii=False), durable=False)
-    return report.verdict.value
+    return report.verdict.value, time.process_time() - started
 
 
 def identify(path: Path) -> tuple[str | None, str | None]:
@@ -411,8 +415,10 @@ def run_batch(
             bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
             for task, ok, value in (options.runner or run_pool)(work, todo, options.workers, options.timeout):
                 if ok:
+                    verdict, cpu = value
                     result.extracted += 1
-                    result.run_counts[value] += 1
+                    result.run_counts[verdict] += 1
+                    result.extract_cpu_seconds += cpu
                     error_path(out, task.sha256).unlink(missing_ok=True)
                 elif isinstance(value, Trouble):
                     result.run_counts["error"] += 1
@@ -468,6 +474,7 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "parquet": result.parquet,
         "datasets": result.datasets,
         "seconds": round(result.seconds, 3),
+        "extract_cpu_seconds": round(result.extract_cpu_seconds, 3),
         "assemble_seconds": round(result.assemble_seconds, 3),
         "assemble_cpu_seconds": round(result.assemble_cpu_seconds, 3),
         "assemble_serial_cpu_seconds": round(result.assemble_serial_cpu_seconds, 3),
