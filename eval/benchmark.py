@@ -179,9 +179,22 @@ def bench_batch(work: Path, n: int, jobs: int) -> tuple[float, dict] | None:
     return measured
 
 
+# The cluster settings docs/datasets.md recommends for nianbao's long CPU-bound tasks: Dask's defaults wake every
+# process every 20 ms (the event loop's tick) and sample every worker thread's stack every 10 ms (the profiler),
+# which cost an idle 2-worker cluster about 9 % of a core here, one of two cores' workers' share; with these, 1 %.
+QUIET_CLUSTER = {
+    "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+    "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s",
+    "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
+    "DASK_DISTRIBUTED__NANNY__MEMORY__MONITOR_INTERVAL": "1s",
+}
+
+
 @contextmanager
 def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90.0):
-    """A real Dask cluster on 127.0.0.1, started with Dask's own CLI (`dask scheduler`, `dask worker`).
+    """A real Dask cluster on 127.0.0.1, started with Dask's own CLI (`dask scheduler`, `dask worker`) and the
+    settings docs/datasets.md recommends (QUIET_CLUSTER).
 
     Yields (scheduler address, worker processes, the scheduler's process); each process has its own process
     group, so a caller can kill one whole worker (nanny, worker, sandbox) like a lost machine. All are killed
@@ -197,7 +210,13 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
 
     def start(args: list[str], log: str) -> subprocess.Popen:
         with (root / log).open("wb") as handle:
-            process = subprocess.Popen([dask, *args], stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                [dask, *args],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **QUIET_CLUSTER},
+            )
         processes.append(process)
         return process
 
