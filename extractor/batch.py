@@ -44,6 +44,7 @@ from nianbao.records import load_record, slim
 from nianbao.schemas.record import Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
+PREFETCH = 2  # items a pool worker holds: the one it runs and the next
 COUNTED = (*(v.value for v in Verdict), "error")
 
 
@@ -172,15 +173,17 @@ def run_pool(
     """Yield (item, ok, value or reason) for each item, in completion order, at most `workers` at a time.
 
     `fn` must be picklable (a module-level function or a partial of one). A worker that dies — killed
-    by its time limit, the kernel or a crash — costs only its own item. `keep`: idle workers (for this
-    same `fn`) taken from and left in this list rather than killed at the end, so that the next call
-    skips the start and the first-use setup of a worker.
+    by its time limit, the kernel or a crash — costs only its own item. Each worker holds its next item
+    (PREFETCH) while it works on one, so it never waits for this process to wake up and send it; the
+    items a dead worker held and had not started are run again. `keep`: idle workers (for this same
+    `fn`) taken from and left in this list rather than killed at the end, so that the next call skips
+    the start and the first-use setup of a worker.
     """
     ctx = multiprocessing.get_context("forkserver")  # fork is unsafe beside the progress bar's thread
     ctx.set_forkserver_preload(["nianbao.pipeline"])
     queue = deque(items)
     idle: list[tuple[multiprocessing.Process, Connection]] = keep if keep is not None else []
-    busy: dict[Connection, tuple[multiprocessing.Process, object]] = {}
+    busy: dict[Connection, tuple[multiprocessing.Process, deque]] = {}  # a worker's items, in the order it runs them
 
     def spawn() -> tuple[multiprocessing.Process, Connection]:
         parent_end, child_end = ctx.Pipe()
@@ -199,19 +202,31 @@ def run_pool(
                     process.join()
                     conn.close()
                     continue
-                busy[conn] = (process, queue.popleft())
+                busy[conn] = (process, deque([queue.popleft()]))
+            for conn, (_, held) in busy.items():
+                while queue and len(held) < PREFETCH:
+                    try:
+                        conn.send(queue[0])
+                    except OSError:  # it died: its answers and its death are read below
+                        break
+                    held.append(queue.popleft())
             ready = set(wait([*busy, *(p.sentinel for p, _ in busy.values())]))
-            for conn, (process, item) in list(busy.items()):
+            for conn, (process, held) in list(busy.items()):
                 if conn not in ready and process.sentinel not in ready:
                     continue
-                del busy[conn]
                 try:
                     ok, value = conn.recv()
-                    idle.append((process, conn))
+                    item = held.popleft()
+                    if not held:
+                        del busy[conn]
+                        idle.append((process, conn))
                 except (EOFError, OSError):
+                    del busy[conn]
                     process.join()
                     conn.close()
+                    item = held.popleft()
                     ok, value = False, _death_reason(process.exitcode, timeout)
+                    queue.extendleft(reversed(held))  # not started: not its fault
                 yield item, ok, value
     finally:
         for process, conn in [*(idle if keep is None else ()), *((p, c) for c, (p, _) in busy.items())]:
