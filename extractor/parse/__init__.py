@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from nianbao.parse.blocks import Spill
 from nianbao.parse.labels import _END_TITLE, Anchor, detect_template, locate, t3_section
 from nianbao.parse.rows import absent_rows, table_rows
 from nianbao.parse.tables import (
@@ -18,6 +19,7 @@ from nianbao.parse.tables import (
     T2_2021,
     ParsedTables,
     TableRow,
+    fill_table2,
     parse_table2,
     parse_table3,
     parse_table4,
@@ -54,10 +56,14 @@ def parse_tables(
         t2_template = T2_2019 if template == "gov2019" else T2_2021
         t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
     t3_anchors: list[Anchor] = []
+    spill = Spill()  # tables 二 and 四's numbers, where table 三 was read from pdftotext's number stream
     if regions.t3:
-        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
+        t4_end = regions.t4[1] if regions.t4 else None
+        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings, t4_end, spill)
+        if regions.t2 and template != "gov2019" and spill.read:
+            fill_table2(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
+        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, spill.after)
     if template == "unknown" and regions.t3:
         template = "gov2021"
     for fields in cells.values() if place else ():

@@ -29,6 +29,8 @@ def place_number_rows(text: str, segments: dict[str, list[Item]]) -> list[str]:
     if len(rows) < 2 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]):
         return []
     cells = [i for i in segments[rows[-1]] if i.kind != "text"]
+    if not cells:
+        return []  # no numbers after the last label: not this layout
     gaps = [text[a.end : b.start] for a, b in itertools.pairwise(cells)]
     by_line = any(
         "\n" not in gap

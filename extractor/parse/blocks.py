@@ -1,0 +1,202 @@
+"""Table 三 as pdftotext's default mode prints it (docs/damage.md): numbers in blocks, labels elsewhere.
+
+pdftotext without -layout prints a ruled table in its own reading order. Each cell's number is a line of
+its own; numbers stacked close together in one column are one block (lines without a blank between), so
+a band of k tight rows comes out column by column: n blocks of k numbers. Taller rows come out one
+number a block, row by row, sometimes after their label, sometimes not. The labels of a page gather
+elsewhere (all together, before or after the numbers), page numbers and header cells fall in between,
+but the numbers keep the template's row order.
+
+So the region's number lines, grouped into blocks, are read as a sequence of bands: n blocks of k
+numbers (a column-major band of k rows), a block of n numbers (one row), or a run of single numbers
+between two text lines (row by row, or, where it holds several rows, column by column as well). Where
+the bands account for exactly the template's rows, each way of reading them is an alignment, and the
+table's identities choose among them as they do for partly labelled rows (nianbao.parse.align): one
+consistent reading is read (flagged `realigned` where a row's numbers are not after its own label),
+several leave the rows they disagree on ambiguous, each reading a candidate; where the blocks read only one
+way, that reading is read and the checker tests it. Never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
+from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
+from nianbao.schemas.keys import T2_KEYS
+
+_NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
+_NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
+_TOKEN = re.compile(r"\S+")
+_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)][ \t]+({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
+
+
+@dataclass
+class Spill:
+    """Numbers of the tables around table 三 that pdftotext printed among its own, in their order."""
+
+    before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
+    after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
+    read: bool = False  # table 三 was read from the stream, every row decided
+
+
+@dataclass
+class BlockReading:
+    order: list[str]  # the template rows the blocks account for
+    alignment: Alignment
+    spill: Spill
+
+
+@dataclass
+class Block:
+    values: list[Item]  # the numbers of consecutive lines, in order
+    after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
+
+
+def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
+    """The region's number lines grouped into blocks (a line of several numbers: cells side by side, in order)."""
+    blocks: list[Block] = []
+    current: list[Item] | None = None
+    after_text = False
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        start = pos
+        pos += len(line) + 1
+        labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
+        at = labelled.start(1) if labelled else 0
+        if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
+            if current is None or labelled:
+                current = []
+                blocks.append(Block(current, after_text or bool(labelled)))
+                after_text = False
+            current.extend(
+                Item("value", m.group(), start + at + m.start(), start + at + m.end())
+                for m in _TOKEN.finditer(line[at:])
+            )
+            continue
+        current = None
+        after_text = after_text or bool(line.strip())
+    return blocks
+
+
+def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]:
+    """Every way the blocks read as rows of n cells, in order (at most `limit`)."""
+    found: list[list[list[Item]]] = []
+    dead: set[int] = set()  # blocks from which no reading reaches the end
+
+    def walk(i: int, rows: list[list[Item]]) -> None:
+        if len(found) >= limit or i in dead:
+            return
+        if i == len(blocks):
+            found.append(rows)
+            return
+        before = len(found)
+        k = len(blocks[i].values)
+        band = blocks[i : i + n]
+        if k >= 2 and len(band) == n and all(len(b.values) == k for b in band):  # column by column
+            walk(i + n, rows + [[b.values[r] for b in band] for r in range(k)])
+        size, j = 0, i
+        while j < len(blocks) and size < n:  # one row: whole blocks of n numbers in all
+            size, j = size + len(blocks[j].values), j + 1
+        if size == n:
+            walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]])
+        singles = _single_run(blocks, i) if k == 1 else []
+        starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
+        if starts_run and len(singles) > n and len(singles) % n == 0:  # several rows, column by column
+            m = len(singles) // n
+            walk(i + len(singles), rows + [[singles[c * m + r].values[0] for c in range(n)] for r in range(m)])
+        if len(found) == before:
+            dead.add(i)
+
+    walk(0, [])
+    return found
+
+
+def _single_run(blocks: list[Block], i: int) -> list[Block]:
+    """The blocks of one number from `i` up to the next text line or longer block."""
+    run = [blocks[i]]
+    for b in blocks[i + 1 :]:
+        if b.after_text or len(b.values) != 1:
+            break
+        run.append(b)
+    return run
+
+
+def read_blocks(
+    text: str,
+    spans: list[tuple[int, int, int]],
+    orders: list[list[str]],
+    n: int,
+    constraint,
+    identities_of,
+    keys_of,
+) -> BlockReading | None:
+    """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
+    None where the region is not printed so.
+
+    `spans` are where to look, in turn: (start, end, trailing), `trailing` numbers at the end belonging to the
+    next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
+    table before after this one's title; the numbers keep their order, so what lies before this table's first
+    number (at most a table 二's worth) belongs to the table before."""
+    for lo, hi, trailing in spans:
+        blocks = number_blocks(text, lo, hi)
+        found = _trimmed(blocks, trailing, orders, n) if blocks else None
+        read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+        if read:
+            return BlockReading(*read, found[2])
+    return None
+
+
+def _trimmed(
+    blocks: list[Block], trailing: int, orders: list[list[str]], n: int
+) -> tuple[list[str], list[Block], Spill] | None:
+    """The blocks less the leading and `trailing` numbers of the tables around this one, cut between blocks."""
+    count = sum(len(b.values) for b in blocks)
+    for order in orders:
+        leading = count - trailing - n * len(order)
+        if not 0 <= leading <= len(T2_KEYS):
+            continue
+        sizes = [len(b.values) for b in blocks]
+        ends = {sum(sizes[:i]) for i in range(len(blocks) + 1)}
+        if leading in ends and count - trailing in ends:
+            kept, at = [], 0
+            for b in blocks:
+                if leading <= at < count - trailing:
+                    kept.append(b)
+                at += len(b.values)
+            values = [v for b in blocks for v in b.values]
+            return order, kept, Spill(values[:leading], values[count - trailing :])
+    return None
+
+
+def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of):
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1) if len(r) == len(order)]
+    if not readings or len(readings) > MAX_ALIGNMENTS:
+        return None
+    distinct: dict[tuple, dict[str, list[Item]]] = {}
+    for rows in readings:
+        distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
+    alignments = list(distinct.values())
+    if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
+        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+        alignments = consistent or alignments
+    result = Alignment()
+    for row in order:
+        options: list[list[Item]] = []
+        for a in alignments:
+            if not any(_same(a[row], o) for o in options):
+                options.append(a[row])
+        if len(options) == 1:
+            result.segments[row] = options[0]
+        else:
+            result.open[row] = options
+    return order, result
+
+
+def _values(rows: list[list[Item]]) -> tuple:
+    return tuple(as_number(i.text) for row in rows for i in row)
+
+
+def _same(a: list[Item], b: list[Item]) -> bool:
+    return [i.start for i in a] == [i.start for i in b]
