@@ -877,7 +877,7 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
         cell, widths = small, [usable / width] * width
         if geometry.report:
             size, widths = _column_widths(
-                placed, width, usable, geometry.cell_size, table3_longest if table in parts else _longest_text(table)
+                placed, width, usable, geometry.cell_size, table3_longest if table in parts else _longest_number(table)
             )
             cell = ParagraphStyle(
                 "fitted", small, fontSize=size, leading=size * geometry.cell_leading / geometry.cell_size
@@ -892,7 +892,7 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
 
     # table 三 broken across pages keeps its columns, as a Word table does: its parts are fitted together
     parts = [t for t in page.tables() if _holds(t, "applications.")]
-    table3_longest = max((_longest_text(t) for t in parts), default=1.0)
+    table3_longest = max((_longest_number(t) for t in parts), default=1.0)
     story: list = []
     for block in page.blocks:
         if isinstance(block, Table):
@@ -921,12 +921,13 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
 def _column_widths(
     placed: list[tuple[int, int, Td]], width: int, usable: float, size: float, longest: float
 ) -> tuple[float, list[float]]:
-    """Number columns as wide as the table's `longest` text in them needs (the type made smaller where they cannot
-    be), label columns sharing the rest, the innermost (the leaf labels) widest: as agencies fit their tables."""
+    """Number columns as wide as the table's `longest` number needs, and at least two header characters (the type
+    made smaller where they cannot be), label columns sharing the rest, the innermost (the leaf labels) widest:
+    as agencies fit their tables."""
     numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
     widest = usable * (0.55 if len(numbers) < width else 1.0) / max(1, len(numbers))  # labels keep 45 %
     size = min(size, (widest - 6) / longest)
-    number = min(max(24.0, longest * size + 6), widest)
+    number = min(max(_HEADER_EMS, longest) * size + 6, widest)
     labels = [c for c in range(width) if c not in numbers]
     weights = dict.fromkeys(labels, 1.2)
     for c, weight in zip(reversed(labels), (5.0, 2.0), strict=False):
@@ -935,11 +936,12 @@ def _column_widths(
     return size, [number if c in numbers else rest * weights[c] / sum(weights.values()) for c in range(width)]
 
 
-def _longest_text(table: Table) -> float:
-    """The widest text (a number or a header cell) of `table`'s number columns, in ems."""
-    placed = placements(table)
-    numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
-    return max((_ems(td.text) for _, c, td in placed if c in numbers and td.colspan == 1), default=1.0)
+def _longest_number(table: Table) -> float:
+    """The widest number of `table`, in ems (its header cells wrap: see _HEADER_EMS)."""
+    return max((_ems(td.text) for row in table.rows for td in row if td.key and td.colspan == 1), default=1.0)
+
+
+_HEADER_EMS = 2.1  # a number column is at least two CJK characters wide: its header wraps as `社会/公益/组织`
 
 
 def _ems(text: str) -> float:

@@ -7,7 +7,7 @@ import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.schemas.keys import T3_ROWS, t3_key
 from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
-from test_parser import extract
+from test_parser import assert_reads, extract
 
 TABLE3 = consistent_table3(
     {
@@ -25,13 +25,20 @@ LEAVES = [r for r in T3_ROWS if r.startswith(("denied.", "unable.not_held", "una
 
 def pdftotext_page(table3: dict[str, list[int]], bands: list[tuple[str, list[str]]], after_t4: int = 0) -> str:
     """A report as pdftotext's default mode prints it: every number a line, blank lines between blocks, a band
-    of rows ("row") one number a block row by row, or ("col") one block of the band's numbers a column, table
+    of rows ("row") one number a block row by row, or ("col") one block of the band's numbers a column, or two
+    rows row by row with their totals one block, after the first row's numbers or the second's ("stacked-first",
+    "stacked-second"), table
     三's labels gathered after its numbers, a page number between. The last `after_t4` bands come after table
     四's title, as pdftotext prints the rest of a page's table after the next one's."""
     blocks = []
     for shape, rows in bands:
         if shape == "row":
             blocks.append("\n\n".join(str(v) for r in rows for v in table3[r]))
+        elif shape.startswith("stacked"):  # two rows row by row, their totals one block of two
+            first, second = ([str(v) for v in table3[r][:-1]] for r in rows)
+            pair = "\n".join(str(table3[r][-1]) for r in rows)
+            singles = [*first, pair, *second] if shape == "stacked-first" else [*first, *second, pair]
+            blocks.append("\n\n".join(singles))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -88,8 +95,26 @@ MIXED = [
             0,
         ),
         (MIXED, 2),  # the page's last rows printed after table 四's title
+        *(
+            (
+                [
+                    ("row", rows("new_received", "denied.admin_query")),
+                    (stacked, ["unable.not_held", "unable.needs_creation"]),
+                    ("row", rows("unable.unclear_after_correction", "carried_forward")),
+                ],
+                0,
+            )
+            for stacked in ("stacked-first", "stacked-second")
+        ),
     ],
-    ids=["mixed", "row-major", "column-major", "rest-after-table-four"],
+    ids=[
+        "mixed",
+        "row-major",
+        "column-major",
+        "rest-after-table-four",
+        "totals-stacked-first",
+        "totals-stacked-second",
+    ],
 )
 def test_table_three_in_blocks_is_read_band_by_band(bands, after_t4):
     report = extract(pdftotext_page(TABLE3, bands, after_t4))
@@ -228,3 +253,86 @@ def test_a_row_whose_label_follows_a_later_rows_label_is_not_stood_behind():
     }
     assert not unmarked, unmarked
     assert t3_key("other.other", "total") in report.unverified  # the total's 7, read after 3.其他, is marked
+
+
+def test_table_two_fee_after_table_three_title_is_read_where_table_three_is_read_by_its_labels():
+    # pdftotext prints the fee after table 三's title, and table 三 one row a label: the number before table 三's
+    # first label is no cell of table 三 (its rows hold exactly their numbers), so it is table 二's tenth
+    text = page(TABLE3).replace(
+        "行政事业性收费 12.5\n三、收到和处理政府信息公开申请情况\n",
+        "行政事业性收费\n三、收到和处理政府信息公开申请情况\n12.5\n",
+    )
+    report = extract(text)
+    fee = report.cells["active.fees.amount"]
+    assert str(fee.value) == "12.5" and "realigned" in fee.flags
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_table_three_last_cell_printed_at_the_end_of_the_page_is_read_where_only_that_satisfies_the_identities():
+    # pdftotext can print the total column's bottom cell (结转下年度继续办理's 总计) last, after table 四 and the
+    # sections below it: read as printed, table 三's last row takes table 四's first number and no reading holds;
+    # with the page's last number as table 三's last cell every identity holds
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    total = str(TABLE3["carried_forward"][-1])
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    moved = text.replace(f"\n\n{total}\n\n-3-\n\n{labels}", f"\n\n-3-\n\n{labels}")
+    assert moved != text
+    report = extract(moved + f"\n{total}\n")
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("carried_forward", "total")].flags
+
+
+def test_a_cell_of_the_last_row_printed_after_the_labels_is_put_back_where_only_that_satisfies_the_identities():
+    # pdftotext can print a cell of table 三's last row after the table's labels, before table 四's title: every
+    # place among the blocks is tried, and only one satisfies every identity
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    first, *rest = map(str, TABLE3["carried_forward"])
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    row = "\n\n".join([first, *rest])
+    moved = text.replace(f"{row}\n\n-3-\n\n{labels}", "\n\n".join(rest) + f"\n\n-3-\n\n{labels}\n\n{first}")
+    assert moved != text
+    report = extract(moved)
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("carried_forward", "natural_person")].flags
+
+
+def test_two_cells_run_together_and_printed_after_other_rows_are_put_back_where_only_that_satisfies_the_identities():
+    # pdftotext runs a row's last two cells together on one line (`0 5`) and prints that line after the other rows,
+    # among the labels: put back at every place among the blocks, only one satisfies every identity
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    first, rest = rows("new_received", "granted"), T3_ROWS[T3_ROWS.index("granted") + 1 :]
+    text = pdftotext_page(TABLE3, [("row", first), ("row", list(rest))])
+    *own, other_org, total = map(str, TABLE3["granted"])
+    printed = "\n\n".join([*own, other_org, total]) + "\n\n"
+    assert printed in text
+    moved = text.replace(printed, "\n\n".join(own) + "\n\n", 1)
+    head, tail = labels.split("\n", 1)
+    moved = moved.replace(labels, f"{head}\n{other_org} {total}\n{tail}")
+    report = extract(moved)
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("granted", "total")].flags
+
+
+def test_table_four_in_blocks_whose_totals_a_reordering_balances_is_not_stood_behind():
+    # pdftotext prints one of table 四's cells after the others (11 after the last group): as printed two group
+    # totals fail, and a reordering of the numbers balances all three, so the cells are flagged and none is stood
+    # behind as the report's own arithmetic
+    t4 = [25, 0, 265, 0, 290, 0, 6, 21, 11, 38, 25, 84, 3, 9, 121]
+    printed = [*t4[:8], *t4[9:], t4[8]]
+    numbers = "\n\n".join(map(str, T4_DEFAULT))
+    text = pdftotext_page(TABLE3, MIXED).replace(numbers, "\n\n".join(map(str, printed)))
+    report = extract(text)
+    keys = list(t4_cells(t4))
+    wrong = [k for k, v in t4_cells(t4).items() if report.values().get(k) not in (None, v)]
+    assert wrong and all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert all("realigned" in report.cells[k].flags for k in keys)
+
+
+def test_table_four_turned_with_a_blank_cell_is_no_crash():
+    # table 四 printed turned on its side (§22) with a cell left blank: whether its group totals hold as printed
+    # is no question for a blank (it crashed on adding None)
+    case = generate(random.Random(28), "tsv", ("t4_shapes",), "zero_heavy")
+    report = extract(case.data.decode("utf-8"), case.filename)
+    values = report.values()
+    wrong = [k for k, v in case.cells.items() if values.get(k) is not None and str(values[k]) != str(v)]
+    assert all(k in report.unverified for k in wrong), wrong  # (the fee is a decimal, its gold a string)

@@ -19,6 +19,7 @@ from nianbao.parse.tables import (
     T2_2021,
     ParsedTables,
     TableRow,
+    fill_fee,
     fill_table2,
     parse_table2,
     parse_table3,
@@ -62,8 +63,10 @@ def parse_tables(
         t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings, t4_end, spill)
         if regions.t2 and template != "gov2019" and spill.read:
             fill_table2(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
+        elif regions.t2 and template != "gov2019":
+            fill_fee(spill.before, cells, warnings)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, spill.after)
+        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, spill.after, spill.blocks)
     if template == "unknown" and regions.t3:
         template = "gov2021"
     for fields in cells.values() if place else ():

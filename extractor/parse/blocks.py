@@ -39,6 +39,7 @@ class Spill:
     before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
     read: bool = False  # table 三 was read from the stream, every row decided
+    blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
 
 
 @dataclass
@@ -80,8 +81,9 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
     return blocks
 
 
-def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]:
-    """Every way the blocks read as rows of n cells, in order (at most `limit`)."""
+def _readings(blocks: list[Block], n: int, limit: int, stacked: bool = True) -> list[list[list[Item]]]:
+    """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
+    column's cells stacked as one block (_stacked_pairs) among them."""
     found: list[list[list[Item]]] = []
     dead: set[int] = set()  # blocks from which no reading reaches the end
 
@@ -101,6 +103,8 @@ def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]
             size, j = size + len(blocks[j].values), j + 1
         if size == n:
             walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]])
+        for pair in _stacked_pairs(blocks, i, n) if stacked else ():  # two rows, a column's two cells one block
+            walk(i + 2 * n - 1, rows + pair)
         singles = _single_run(blocks, i) if k == 1 else []
         starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
         if starts_run and len(singles) > n and len(singles) % n == 0:  # several rows, column by column
@@ -110,6 +114,26 @@ def _readings(blocks: list[Block], n: int, limit: int) -> list[list[list[Item]]]
             dead.add(i)
 
     walk(0, [])
+    return found
+
+
+def _stacked_pairs(blocks: list[Block], i: int, n: int) -> list[list[list[Item]]]:
+    """Two rows printed row by row, one number a block, but for one column whose two cells are stacked close
+    enough to be one block of two: printed where the first row's cell is, or where the second's is. Each
+    column and place that fits the blocks from `i` is a reading of the two rows."""
+    run = blocks[i : i + 2 * n - 1]
+    if len(run) < 2 * n - 1:
+        return []
+    found = []
+    for column in range(n):
+        for at in (column, n - 1 + column):  # the block of two: at the first row's cell, or at the second's
+            if len(run[at].values) != 2 or any(len(b.values) != 1 for j, b in enumerate(run) if j != at):
+                continue
+            singles = [b.values[0] for j, b in enumerate(run) if j != at]
+            first, second = singles[: n - 1], singles[n - 1 :]
+            first.insert(column, run[at].values[0])
+            second.insert(column, run[at].values[1])
+            found.append([first, second])
     return found
 
 
@@ -143,9 +167,54 @@ def read_blocks(
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
-        if read:
-            return BlockReading(*read, found[2])
+        apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of) if blocks else None
+        if apart or read:
+            return apart or BlockReading(*read[:2], found[2])
     return None
+
+
+def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
+    """The reading with one number (or two neighbouring cells run together on one line) put back among the
+    table's, where pdftotext printed it apart: the page's last number (the total column's bottom cell can flow
+    after the next table and the text below it), or an island of one or two numbers between text lines (a cell
+    of a row printed after other rows' labels). Every place between the blocks is tried; where the blocks as
+    printed satisfy no identity and exactly one of these readings satisfies every identity, it is read;
+    otherwise None (the blocks are read as printed)."""
+    if _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
+        return None
+    end = _end(blocks, trailing) or len(blocks)
+    apart = {len(blocks) - 1} if trailing and len(blocks[-1].values) == 1 else set()
+    apart |= {
+        i
+        for i in range(end)
+        if blocks[i].after_text
+        and len(blocks[i].values) <= 2
+        and (i + 1 == len(blocks) or blocks[i + 1].after_text or i + 1 == end)
+    }
+    found: dict[tuple, BlockReading] = {}
+    for k in sorted(apart):
+        rest = blocks[:k] + blocks[k + 1 :]
+        stop = _end(rest, trailing)
+        for at in range(stop + 1 if stop is not None else 0):
+            moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
+            reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
+            if reading and not reading.alignment.open:
+                rows = [reading.alignment.segments[r] for r in reading.order]
+                found.setdefault(_values(rows), reading)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _end(blocks: list[Block], trailing: int) -> int | None:
+    """Where the next table's `trailing` numbers begin: a block's index, None where that falls inside a block."""
+    sizes = [len(b.values) for b in blocks]
+    return next((i for i in range(len(blocks) + 1) if sum(sizes[:i]) == sum(sizes) - trailing), None)
+
+
+def _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The blocks' reading where some reading of them satisfies every identity."""
+    found = _trimmed(blocks, trailing, orders, n)
+    read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+    return BlockReading(read[0], read[1], found[2]) if read and read[2] else None
 
 
 def _trimmed(
@@ -170,16 +239,21 @@ def _trimmed(
     return None
 
 
-def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of):
-    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1) if len(r) == len(order)]
+def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of, stacked=True):
+    """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
+    The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
+    identity, the blocks are read without them."""
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked) if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
     for rows in readings:
         distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
     alignments = list(distinct.values())
+    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+    if stacked and not consistent:
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
-        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
         alignments = consistent or alignments
     result = Alignment()
     for row in order:
@@ -191,7 +265,7 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
             result.segments[row] = options[0]
         else:
             result.open[row] = options
-    return order, result
+    return order, result, bool(consistent)  # and whether some reading satisfies every identity
 
 
 def _values(rows: list[list[Item]]) -> tuple:

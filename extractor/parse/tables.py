@@ -362,6 +362,19 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
         warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
 
 
+def fill_fee(spilled: list[Item], cells: dict[str, dict], warnings: list[str]) -> None:
+    """Table 二's fee as pdftotext's default mode can print it: after table 三's title, the one number before table
+    三's first label where table 三 is read one row a label (each row holding exactly its numbers) and the fee's
+    row printed none. Flagged `realigned`; no identity checks it."""
+    if len(spilled) != 1 or cells.get(FEE_KEY, {}).get("value") is not None:
+        return
+    reading = read_row(spilled, 1, None, trust_blanks=True, decimal_last=True)
+    if len(reading.candidates) == 1:
+        reading.flags = [[*flags, "realigned"] for flags in reading.flags]
+        _put(cells, [FEE_KEY], reading, reading.candidates[0])
+        warnings.append("table 二: the fee printed after table 三's title is read as the fee")
+
+
 _UNIT = re.compile(r"\s*(万元|元)")
 
 
@@ -470,7 +483,10 @@ def parse_table3(
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
+            spill.blocks = True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
+    elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
+        spill.before[:] = [v for b in number_blocks(text, lo, anchors[0].start) for v in b.values]
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [
@@ -573,9 +589,11 @@ def parse_table4(
     found: set[str],
     warnings: list[str],
     streamed: list[Item] | None = None,
+    in_blocks: bool = False,
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
-    numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15."""
+    numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15.
+    `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
     items = segment_items(text, lo, hi)
@@ -586,7 +604,7 @@ def parse_table4(
     turned: dict[str, dict] = {}
     if read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings):
         plain = read_row(items, len(keys), None, trust_blanks=trust_blanks).candidates
-        in_order = len(plain) == 1 and solve.groups_total_hold(plain[0])  # its group totals hold as printed
+        in_order = len(plain) == 1 and None not in plain[0] and solve.groups_total_hold(plain[0])  # totals hold
         if all(turned[k]["value"] is not None for k in keys) or not (after or in_order):  # read by column
             cells.update(turned)
             return
@@ -597,7 +615,7 @@ def parse_table4(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
-    if after is items or _flow_ordered(text, items, reading):
+    if after is items or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
@@ -606,19 +624,22 @@ def parse_table4(
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
 
 
-def _flow_ordered(text: str, items: list[Item], reading: RowReading) -> bool:
+def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: bool = False) -> bool:
     """Whether table 四's numbers, read in print order, may be in a converter's flow order, not the grid's.
 
     pdftotext's default mode breaks a narrow header into pieces and prints them between the numbers
     (docs/damage.md): the order is then the converter's. Where the group totals fail as printed but
     some reordering of the printed numbers satisfies all three, the failure may be that order, not the
-    agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold.
+    agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold. Where
+    table 三 is printed in blocks (`in_blocks`) the order is pdftotext's whether or not header pieces fall
+    between the numbers (it can print one cell after the others).
     """
     values = [i for i in items if i.kind == "value"]
     if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
     pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
-    return any(p not in T4_GROUP_NAMES for p in pieces) and _groups_can_hold(sorted(reading.candidates[0]))
+    pieces_between = any(p not in T4_GROUP_NAMES for p in pieces)
+    return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
 T4_GROUP_NAMES = frozenset({"行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"})
