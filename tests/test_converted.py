@@ -8,7 +8,7 @@ from nianbao.ingest import normalise
 from nianbao.parse.tokens import segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
-from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
 
 BARE = {"carried_over", "granted", "denied.state_secret", "denied.law_prohibited", "unable.not_held", "carried_forward"}
@@ -89,6 +89,23 @@ def test_a_broken_number_several_joinings_explain_stays_ambiguous():
     text = lines_page(table3, {"granted": "1\n1\n0\n0\n0\n0\n0\n1\n1"})  # 11 … 11, or 1 … 1 with 10 / 01?
     cell = extract(text).cells[t3_key("granted", "natural_person")]
     assert cell.value == 11 or ("ambiguous" in cell.flags and 11 in cell.candidates)
+
+
+def table4_lines_page(t4: list[int], wrapped: str) -> str:
+    """One cell per line, table 四's numbers printed as `wrapped` (a cell's digits over two lines)."""
+    text = page(consistent_table3({}, new_received=[1, 0, 0, 0, 0, 0]), row_sep="\n\n", cell_sep="\n", t4=t4)
+    return text.replace("\n".join(map(str, t4)) + "\n", wrapped + "\n", 1)
+
+
+def test_a_number_broken_across_lines_in_table_four_is_joined_where_one_joining_balances_every_total():
+    """16 tokens for 15 cells: dropping either `1` breaks the review total (an agency's error besides the extra
+    value); joining them into 11 balances all three totals, so that reading is taken, flagged as a choice."""
+    t4 = [0, 6, 0, 5, 11, 0, 0, 29, 149, 178, 122, 0, 0, 0, 122]
+    printed = [0, 6, 0, 5, 1, 1, *t4[5:]]
+    report = extract(table4_lines_page(t4, "\n".join(map(str, printed))))
+    cell = report.cells[t4_key("review", "total")]
+    assert cell.value == 11 and "split_from_run" in cell.flags and "ambiguous" not in cell.flags
+    assert [report.cells[k].value for k in t4_cells(t4)] == t4
 
 
 def test_collapsed_legal_entity_columns_read_what_the_header_determines():
