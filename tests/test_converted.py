@@ -8,7 +8,7 @@ from nianbao.ingest import normalise
 from nianbao.parse.tokens import segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
-from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
+from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
 
 BARE = {"carried_over", "granted", "denied.state_secret", "denied.law_prohibited", "unable.not_held", "carried_forward"}
@@ -133,6 +133,26 @@ PULLED = (
     "二、主动公开政府信息情况\n5\n（其中修订3件）\n{prose}第二十条第（一）项\n"
     "信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 1 40\n"
 )
+
+
+def test_collapsed_columns_without_a_total_and_values_beside_another_label_stay_open_not_dealt():
+    """自然人 | 法人或其他组织 with no 总计: no row identity confirms dealing shifted values back, so the rows stay
+    open (this crashed once: the dealing called the missing identity)."""
+    table3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[9, 1, 0, 0, 0, 0])
+    text = collapse_legal_entities(page(table3), table3).replace("法人或其他组织 总计\n", "法人或其他组织\n")
+    for row in T3_ROWS:
+        values = table3[row]
+        text = text.replace(
+            f"{T3_LABEL_TEXT[row]} {values[0]} {sum(values[1:6])} {values[6]}",
+            f"{T3_LABEL_TEXT[row]} {values[0]} {sum(values[1:6])}",
+        )
+    granted = f"{T3_LABEL_TEXT['granted']} 5 1"
+    text = text.replace(granted, T3_LABEL_TEXT["granted"]).replace(
+        f"{T3_LABEL_TEXT['partially_granted']} 0 0", f"{T3_LABEL_TEXT['partially_granted']} 5 1 0 0"
+    )
+    report = extract(text)
+    assert report.verdict != "verified"
+    assert report.cells[t3_key("granted", "natural_person")].value is None
 
 
 @pytest.mark.parametrize("prose", ["", "本年制发规范性文件5件、废止1件。\n"])

@@ -56,8 +56,11 @@ def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) 
     segment holds 2n values and a later one none; a label column printed before its values leaves
     every row empty but the last. Within the smallest window of rows holding exactly n values per
     row, the values are dealt out in page order — only when every dealt row satisfies the row
-    identity. Returns the rows it moved values into.
+    identity. Returns the rows it moved values into. A table with no row identity (collapsed 法人 columns
+    printed without 总计, format.md §3.29) has nothing to confirm a dealing, so nothing is dealt.
     """
+    if constraint is None:
+        return []
     rows = list(segments)
     values = {r: [i for i in segments[r] if i.kind == "value"] for r in rows}
     moved: list[str] = []
