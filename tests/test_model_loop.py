@@ -420,3 +420,19 @@ def test_a_collapsed_table_three_is_asked_only_about_its_printed_columns_of_the_
     not_found = {k for k, c in report.cells.items() if "not_found" in c.flags}
     assert not_found == {k for k, c in parser_whole.cells.items() if "not_found" in c.flags}
     assert parser_whole.verdict == Verdict.needs_model and report.verdict != Verdict.verified
+
+
+def test_model_mode_reads_a_collapsed_table_three_by_its_printed_columns(tmp_path):
+    # every row asked (model mode), each as the three numbers the page prints: the model agrees with the parser
+    table3 = consistent_table3({"granted": [5, 1, 2, 0, 0, 0]}, new_received=[5, 1, 2, 0, 0, 0])
+    whole = ingest_bytes(collapse_legal_entities(page(table3), table3).encode(), "whole.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(whole, settings_for(server, tmp_path), mode="model")
+    finally:
+        server.close()
+    asked = [user_text(request["body"]) for request in server.requests if "Table 三" in user_text(request["body"])]
+    assert asked and all("Every row has 3 numbers" in text and "商业企业" not in text for text in asked)
+    cell = report.cells["applications.granted.total"]
+    assert cell.value == 8 and "model_read" in cell.flags and "parser_disagrees" not in cell.flags
+    assert "not_found" in report.cells["applications.granted.commercial"].flags
