@@ -23,12 +23,16 @@ TABLE3 = consistent_table3(
 LEAVES = [r for r in T3_ROWS if r.startswith(("denied.", "unable.not_held", "unable.needs_creation"))]
 
 
-def pdftotext_page(table3: dict[str, list[int]], bands: list[tuple[str, list[str]]], after_t4: int = 0) -> str:
+def pdftotext_page(
+    table3: dict[str, list[int]], bands: list[tuple[str, list[str]]], after_t4: int = 0, page: int = 2
+) -> str:
     """A report as pdftotext's default mode prints it: every number a line, blank lines between blocks, a band
-    of rows ("row") one number a block row by row, or ("col") one block of the band's numbers a column, or two
+    of rows ("row") one number a block row by row, or ("col") one block of the band's numbers a column, or
+    ("col-split", as pdfminer prints a page's band) column by column with each column's first two rows a block
+    each and the rest one block (its total column before the 其他 column: "col-split-total-early"), or two
     rows row by row with their totals one block, after the first row's numbers or the second's ("stacked-first",
     "stacked-second"), table
-    三's labels gathered after its numbers, a page number between. The last `after_t4` bands come after table
+    三's labels gathered after its numbers, a page number after the first `page` bands. The last `after_t4` bands come after table
     四's title, as pdftotext prints the rest of a page's table after the next one's."""
     blocks = []
     for shape, rows in bands:
@@ -39,6 +43,11 @@ def pdftotext_page(table3: dict[str, list[int]], bands: list[tuple[str, list[str
             pair = "\n".join(str(table3[r][-1]) for r in rows)
             singles = [*first, pair, *second] if shape == "stacked-first" else [*first, *second, pair]
             blocks.append("\n\n".join(singles))
+        elif shape.startswith("col-split"):  # "col-split-total-early": the total column before the 其他 column
+            columns = [
+                [str(table3[r][c]) for r in rows] for c in ([0, 1, 2, 3, 4, 6, 5] if "early" in shape else range(7))
+            ]
+            blocks.append("\n\n".join("\n\n".join([*col[:2], "\n".join(col[2:])]) for col in columns))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -55,9 +64,9 @@ def pdftotext_page(table3: dict[str, list[int]], bands: list[tuple[str, list[str
             "第二十条第（八）项\n信息内容\n\n本年收费金额（单位：万元）\n\n行政事业性收费\n\n12.5",
             "三、收到和处理政府信息公开申请情况\n申请人情况\n\n法人或其他组织\n自然人\n\n商业\n企业\n\n科研\n机构\n\n"
             "社会\n公益\n组织\n\n法律\n服务\n机构\n\n其他\n\n总计",
-            *t3[:2],
+            *t3[:page],
             "-3-",
-            *t3[2:],
+            *t3[page:],
             labels,
             t4_title,
             *tail,
@@ -126,6 +135,29 @@ def test_table_three_in_blocks_is_read_band_by_band(bands, after_t4):
     assert not wrong, wrong
     assert "realigned" in report.cells[t3_key("denied.state_secret", "total")].flags
     assert not report.unverified, report.unverified  # every identity checks the placed rows
+
+
+def test_page_bands_printed_column_by_column_in_blocks_split_alike_are_read():
+    # pdfminer prints each page's band of table 三 column by column, a column's tight rows one block and its
+    # taller rows blocks of their own, split alike in every column; a header piece between the pages' bands
+    bands = [("col-split", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
+    report = extract(pdftotext_page(TABLE3, bands, page=1).replace("-3-", "- 3 -\n社会\n公益"))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(TABLE3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert not report.unverified, report.unverified
+
+
+def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it_back_satisfies_the_identities():
+    # pdfminer can print a page band's 总计 column before its 其他 column; moving one column back is tried only
+    # where the bands as printed satisfy no identity, and read where exactly one such reading satisfies them all
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0]}, new_received=[14, 1, 0, 1, 0, 2]
+    )
+    bands = [("col-split-total-early", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1).replace("-3-", "- 3 -\n社会\n公益"))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
 def test_a_band_the_identities_read_two_ways_stays_ambiguous():

@@ -81,40 +81,51 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
     return blocks
 
 
-def _readings(blocks: list[Block], n: int, limit: int, stacked: bool = True) -> list[list[list[Item]]]:
+def _readings(
+    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False
+) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
-    column's cells stacked as one block (_stacked_pairs) among them."""
+    column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
+    printed out of its place (_moved)."""
     found: list[list[list[Item]]] = []
-    dead: set[int] = set()  # blocks from which no reading reaches the end
+    dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
 
-    def walk(i: int, rows: list[list[Item]]) -> None:
-        if len(found) >= limit or i in dead:
+    def walk(i: int, rows: list[list[Item]], moved: bool = False) -> None:
+        if len(found) >= limit or (i, moved) in dead:
             return
         if i == len(blocks):
             found.append(rows)
             return
         before = len(found)
-        k = len(blocks[i].values)
-        band = blocks[i : i + n]
-        if k >= 2 and len(band) == n and all(len(b.values) == k for b in band):  # column by column
-            walk(i + n, rows + [[b.values[r] for b in band] for r in range(k)])
         size, j = 0, i
         while j < len(blocks) and size < n:  # one row: whole blocks of n numbers in all
             size, j = size + len(blocks[j].values), j + 1
         if size == n:
-            walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]])
+            walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]], moved)
         for pair in _stacked_pairs(blocks, i, n) if stacked else ():  # two rows, a column's two cells one block
-            walk(i + 2 * n - 1, rows + pair)
-        singles = _single_run(blocks, i) if k == 1 else []
-        starts_run = i == 0 or blocks[i].after_text or len(blocks[i - 1].values) != 1
-        if starts_run and len(singles) > n and len(singles) % n == 0:  # several rows, column by column
-            m = len(singles) // n
-            walk(i + len(singles), rows + [[singles[c * m + r].values[0] for c in range(n)] for r in range(m)])
+            walk(i + 2 * n - 1, rows + pair, moved)
+        for j in range(1, (len(blocks) - i) // n + 1):  # several rows, column by column, a column in j blocks
+            columns = _columns(blocks, i, n, j)
+            for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
+                walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
         if len(found) == before:
-            dead.add(i)
+            dead.add((i, moved))
 
     walk(0, [])
     return found
+
+
+def _moved(columns: list[list[Item]]) -> list[list[list[Item]]]:
+    """The band's columns with one of them put back in another place (pdfminer can print a band's total column
+    before the column left of it)."""
+    orders: list[list[list[Item]]] = []
+    for a in range(len(columns)):
+        rest = columns[:a] + columns[a + 1 :]
+        for b in range(len(columns)):
+            order = [*rest[:b], columns[a], *rest[b:]]
+            if b != a and not any(all(x is y for x, y in zip(o, order, strict=True)) for o in orders):
+                orders.append(order)
+    return orders
 
 
 def _stacked_pairs(blocks: list[Block], i: int, n: int) -> list[list[list[Item]]]:
@@ -137,14 +148,26 @@ def _stacked_pairs(blocks: list[Block], i: int, n: int) -> list[list[list[Item]]
     return found
 
 
-def _single_run(blocks: list[Block], i: int) -> list[Block]:
-    """The blocks of one number from `i` up to the next text line or longer block."""
-    run = [blocks[i]]
-    for b in blocks[i + 1 :]:
-        if b.after_text or len(b.values) != 1:
-            break
-        run.append(b)
-    return run
+def _columns(blocks: list[Block], i: int, n: int, j: int) -> list[list[Item]] | None:
+    """The n columns of a band of rows printed column by column from block `i`, each column in j blocks split
+    alike (rows set tight stack as one block, taller rows apart, the same in every column); None unless the
+    band stands between two breaks (a text line, the blocks' end, or, for a run of single numbers, a longer
+    block) with none inside it."""
+    band = blocks[i : i + n * j]
+    pattern = [len(b.values) for b in band[:j]]
+    if len(band) < n * j or sum(pattern) < 2 or any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
+        return None
+    if j == 1:  # n blocks of k numbers: a band of k tight rows
+        return [b.values for b in band]
+    if any(b.after_text for b in band[1:]):
+        return None
+    singles = set(pattern) == {1}
+    after = blocks[i + n * j] if i + n * j < len(blocks) else None
+    if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
+        return None
+    if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
+        return None
+    return [[v for b in band[c * j : (c + 1) * j] for v in b.values] for c in range(n)]
 
 
 def read_blocks(
@@ -168,6 +191,8 @@ def read_blocks(
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
         apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of) if blocks else None
+        if found and read and not read[2] and not apart:
+            apart = _column_moved(*found, n, constraint, identities_of, keys_of)
         if apart or read:
             return apart or BlockReading(*read[:2], found[2])
     return None
@@ -202,6 +227,13 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
                 rows = [reading.alignment.segments[r] for r in reading.order]
                 found.setdefault(_values(rows), reading)
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with one column of one band put back in its place, where the blocks as printed satisfy no
+    identity and exactly one distinct reading with a column moved satisfies every identity; otherwise None."""
+    read = _aligned(order, blocks, n, constraint, identities_of, keys_of, move=True)
+    return BlockReading(read[0], read[1], spill) if read and read[2] and not read[1].open else None
 
 
 def _end(blocks: list[Block], trailing: int) -> int | None:
@@ -239,11 +271,13 @@ def _trimmed(
     return None
 
 
-def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of, stacked=True):
+def _aligned(
+    order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of, stacked=True, move=False
+):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
-    identity, the blocks are read without them."""
-    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked) if len(r) == len(order)]
+    identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move) if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
@@ -252,7 +286,7 @@ def _aligned(order: list[str], blocks: list[Block], n: int, constraint, identiti
     alignments = list(distinct.values())
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False)
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False, move=move)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     result = Alignment()
