@@ -8,7 +8,7 @@ from nianbao.ingest import normalise
 from nianbao.parse.tokens import segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
-from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
 
 BARE = {"carried_over", "granted", "denied.state_secret", "denied.law_prohibited", "unable.not_held", "carried_forward"}
@@ -91,6 +91,23 @@ def test_a_broken_number_several_joinings_explain_stays_ambiguous():
     assert cell.value == 11 or ("ambiguous" in cell.flags and 11 in cell.candidates)
 
 
+def table4_lines_page(t4: list[int], wrapped: str) -> str:
+    """One cell per line, table 四's numbers printed as `wrapped` (a cell's digits over two lines)."""
+    text = page(consistent_table3({}, new_received=[1, 0, 0, 0, 0, 0]), row_sep="\n\n", cell_sep="\n", t4=t4)
+    return text.replace("\n".join(map(str, t4)) + "\n", wrapped + "\n", 1)
+
+
+def test_a_number_broken_across_lines_in_table_four_is_joined_where_one_joining_balances_every_total():
+    """16 tokens for 15 cells: dropping either `1` breaks the review total (an agency's error besides the extra
+    value); joining them into 11 balances all three totals, so that reading is taken, flagged as a choice."""
+    t4 = [0, 6, 0, 5, 11, 0, 0, 29, 149, 178, 122, 0, 0, 0, 122]
+    printed = [0, 6, 0, 5, 1, 1, *t4[5:]]
+    report = extract(table4_lines_page(t4, "\n".join(map(str, printed))))
+    cell = report.cells[t4_key("review", "total")]
+    assert cell.value == 11 and "split_from_run" in cell.flags and "ambiguous" not in cell.flags
+    assert [report.cells[k].value for k in t4_cells(t4)] == t4
+
+
 def test_collapsed_legal_entity_columns_read_what_the_header_determines():
     text = page(TABLE3)
     text = text.replace(
@@ -116,6 +133,26 @@ PULLED = (
     "二、主动公开政府信息情况\n5\n（其中修订3件）\n{prose}第二十条第（一）项\n"
     "信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 1 40\n"
 )
+
+
+def test_collapsed_columns_without_a_total_and_values_beside_another_label_stay_open_not_dealt():
+    """自然人 | 法人或其他组织 with no 总计: no row identity confirms dealing shifted values back, so the rows stay
+    open (this crashed once: the dealing called the missing identity)."""
+    table3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[9, 1, 0, 0, 0, 0])
+    text = collapse_legal_entities(page(table3), table3).replace("法人或其他组织 总计\n", "法人或其他组织\n")
+    for row in T3_ROWS:
+        values = table3[row]
+        text = text.replace(
+            f"{T3_LABEL_TEXT[row]} {values[0]} {sum(values[1:6])} {values[6]}",
+            f"{T3_LABEL_TEXT[row]} {values[0]} {sum(values[1:6])}",
+        )
+    granted = f"{T3_LABEL_TEXT['granted']} 5 1"
+    text = text.replace(granted, T3_LABEL_TEXT["granted"]).replace(
+        f"{T3_LABEL_TEXT['partially_granted']} 0 0", f"{T3_LABEL_TEXT['partially_granted']} 5 1 0 0"
+    )
+    report = extract(text)
+    assert report.verdict != "verified"
+    assert report.cells[t3_key("granted", "natural_person")].value is None
 
 
 @pytest.mark.parametrize("prose", ["", "本年制发规范性文件5件、废止1件。\n"])

@@ -14,7 +14,7 @@ from nianbao.model.settings import Settings
 from nianbao.model.sources import Region
 from nianbao.pipeline import Options, extract_document, parse_document
 from nianbao.schemas.record import Verdict
-from pages import T3_LABEL_TEXT, consistent_table3, page
+from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page
 from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
 
 TABLE3 = consistent_table3(
@@ -392,3 +392,47 @@ def test_auto_mode_does_not_ask_what_only_a_choice_among_the_parsers_readings_co
         cell = report.cells["active.normative_docs.issued"]
         assert report.verdict == Verdict.needs_review and "ambiguous" in cell.flags
     assert "no question it can ask" in auto.verdict_reason
+
+
+def test_a_collapsed_table_three_is_asked_only_about_its_printed_columns_of_the_rows_the_parser_left_open(tmp_path):
+    # table 三 prints its five 法人 columns as one, and two of its labels garbled: the five sub-columns are no
+    # open cells (the page cannot print them), so the model is asked only about the garbled rows, their printed
+    # 自然人 | 法人 sum | 总计, and the record ends as the parser leaves the same page read whole: sub-columns
+    # not found, never verified.
+    table3 = consistent_table3(
+        {"granted": [5, 1, 2, 0, 0, 0], "partially_granted": [2, 0, 0, 3, 0, 0]}, new_received=[7, 1, 2, 3, 0, 0]
+    )
+    garbled = ingest_bytes(collapse_legal_entities(page(table3, t3_labels=GARBLED), table3, GARBLED).encode(), "g.txt")
+    whole = ingest_bytes(collapse_legal_entities(page(table3), table3).encode(), "whole.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(garbled, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    parser_whole, _ = parse_document(whole, whole.name)
+    asked = [user_text(request["body"]) for request in server.requests]
+    assert 0 < len(asked) <= 2 and not any("商业企业" in text for text in asked)
+    assert all("新收" not in text and "（七）总计" not in text for text in asked)  # rows the parser read
+    for row, (natural, total) in {"granted": (5, 8), "partially_granted": (2, 5)}.items():
+        cells = [report.cells[f"applications.{row}.{c}"] for c in ("natural_person", "total")]
+        assert [c.value for c in cells] == [natural, total] and all("grounded" in c.flags for c in cells)
+        assert f"applications.{row}.legal_entities" not in report.cells
+    not_found = {k for k, c in report.cells.items() if "not_found" in c.flags}
+    assert not_found == {k for k, c in parser_whole.cells.items() if "not_found" in c.flags}
+    assert parser_whole.verdict == Verdict.needs_model and report.verdict != Verdict.verified
+
+
+def test_model_mode_reads_a_collapsed_table_three_by_its_printed_columns(tmp_path):
+    # every row asked (model mode), each as the three numbers the page prints: the model agrees with the parser
+    table3 = consistent_table3({"granted": [5, 1, 2, 0, 0, 0]}, new_received=[5, 1, 2, 0, 0, 0])
+    whole = ingest_bytes(collapse_legal_entities(page(table3), table3).encode(), "whole.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(whole, settings_for(server, tmp_path), mode="model")
+    finally:
+        server.close()
+    asked = [user_text(request["body"]) for request in server.requests if "Table 三" in user_text(request["body"])]
+    assert asked and all("Every row has 3 numbers" in text and "商业企业" not in text for text in asked)
+    cell = report.cells["applications.granted.total"]
+    assert cell.value == 8 and "model_read" in cell.flags and "parser_disagrees" not in cell.flags
+    assert "not_found" in report.cells["applications.granted.commercial"].flags

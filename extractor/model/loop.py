@@ -182,6 +182,7 @@ class _Session:
             key: v
             for row, values in best.reading.values.items()
             for key, v in zip(self._row(row).keys, values, strict=True)
+            if key in self.parser_report.cells
         }
         return ModelRun(report, model_values, self.spend, stop)
 
@@ -273,6 +274,8 @@ class _Session:
         for name, values in self.reading.values.items():
             row = self._row(name)
             for key, value, g in zip(row.keys, values, self.reading.grounding[name], strict=True):
+                if key not in self.parser_report.cells:  # a collapsed 法人 sum: grounded with its row, no record key
+                    continue
                 model_cells[key] = Cell(
                     value=value,
                     raw=g.raw,

@@ -97,6 +97,7 @@ class ParsedTables:
     template: str
     stops_inside_tables: bool = False  # no table 四 and no later section after table 三: a truncated page
     absent: set[str] = field(default_factory=set)  # rows (like found's) whose labels are nowhere on the page
+    t3_columns: tuple[str, ...] = T3_COLUMNS  # table 三's printed columns: collapsed ones name `LEGAL_ENTITIES`
     read_rows: Callable[[], list[TableRow]] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
@@ -447,8 +448,9 @@ def parse_table3(
     warnings: list[str],
     table4_end: int | None = None,
     spill: Spill | None = None,
-) -> list[Anchor]:
-    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages.
+) -> tuple[list[Anchor], tuple[str, ...]]:
+    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included) and its printed
+    columns, for the later stages.
 
     Where the table is read from pdftotext's number stream (docs/damage.md), the numbers of tables 二 and 四 printed
     among its own go into `spill`."""
@@ -470,7 +472,7 @@ def parse_table3(
         warnings.append(
             f"table 三 prints its legal-entity columns as one ({' | '.join(columns)}); read what it determines"
         )
-    keys_of = lambda r: [t3_key(r, c) if c != _LEGAL_ENTITIES else f"{r}.{c}" for c in columns]  # noqa: E731
+    keys_of = lambda r: t3_printed_keys(r, columns)  # noqa: E731
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
     aligned = None
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
@@ -528,11 +530,19 @@ def parse_table3(
         certain = len(reading.candidates) == 1 and row not in unplaced
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
-        cells.update((k, v) for k, v in read.items() if not k.endswith(_LEGAL_ENTITIES))  # the sum is no key
-    return anchors
+        cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
+    return anchors, columns
 
 
-_LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+
+
+def t3_printed_keys(row: str, columns: tuple[str, ...]) -> list[str]:
+    """A table 三 row's printed cells: its canonical keys, and for collapsed 法人 columns a key of their printed
+    sum (`<row>.legal_entities`), which is no record key."""
+    return [t3_key(row, c) if c != LEGAL_ENTITIES else f"applications.{row}.{c}" for c in columns]
+
+
 _T3_SUB_HEADERS = re.compile("|".join(_fuzzy(h) for h in T3_CORP_HEADERS[:-1]))
 
 
@@ -567,9 +577,9 @@ def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[st
     if not re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header):
         return T3_COLUMNS
     columns = (
-        ("natural_person", _LEGAL_ENTITIES, "total")
+        ("natural_person", LEGAL_ENTITIES, "total")
         if re.search(_fuzzy("总计"), header)
-        else ("natural_person", _LEGAL_ENTITIES)
+        else ("natural_person", LEGAL_ENTITIES)
     )
     widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
     return columns if widths and sum(w == len(columns) for w in widths) * 2 > len(widths) else T3_COLUMNS
