@@ -427,3 +427,23 @@ def test_two_rows_column_by_column_with_header_pieces_between_columns_and_the_to
     report = extract(text.replace(printed, by_column, 1))
     assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
     assert "realigned" in report.cells[t3_key("new_received", "total")].flags
+
+
+def test_numbers_printed_apart_are_put_back_only_within_a_bounded_number_of_places(monkeypatch):
+    # each place tried is a whole reading of the blocks: a page with more places than the bound tries none of
+    # them (it is read as printed), so no page can make the search run away
+    from nianbao.parse import blocks
+
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    total = str(TABLE3["carried_forward"][-1])
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    moved = text.replace(f"\n\n{total}\n\n-3-\n\n{labels}", f"\n\n-3-\n\n{labels}") + f"\n{total}\n"
+    tried = []
+    reading = blocks._consistent_reading
+    monkeypatch.setattr(blocks, "_consistent_reading", lambda *a: tried.append(1) or reading(*a))
+    extract(moved)
+    assert len(tried) > 5  # the places tried, within the bound
+    tried.clear()
+    monkeypatch.setattr(blocks, "MAX_APART_PLACEMENTS", 5)
+    extract(moved)
+    assert len(tried) <= 1  # only the blocks as printed

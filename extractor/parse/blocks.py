@@ -201,6 +201,9 @@ def read_blocks(
     return None
 
 
+MAX_APART_PLACEMENTS = 700  # places tried for numbers printed apart; a page with more is read as printed
+
+
 def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
     """The reading with one number (or two neighbouring cells run together on one line) put back among the
     table's, where pdftotext printed it apart: the page's last number (the total column's bottom cell can flow
@@ -213,16 +216,20 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     end = _end(blocks, trailing) or len(blocks)
     apart = {len(blocks) - 1} if trailing and len(blocks[-1].values) == 1 else set()
     apart |= {i for i in range(end) if _island(blocks, i, end)}
-    found: dict[tuple, BlockReading] = {}
+    placements = []
     for k in sorted(apart):
         rest = blocks[:k] + blocks[k + 1 :]
         stop = _end(rest, trailing)
-        for at in range(stop + 1 if stop is not None else 0):
-            moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
-            reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
-            if reading and not reading.alignment.open:
-                rows = [reading.alignment.segments[r] for r in reading.order]
-                found.setdefault(_values(rows), reading)
+        placements += [(k, rest, at) for at in range(stop + 1 if stop is not None else 0)]
+    if len(placements) > MAX_APART_PLACEMENTS:  # each is a whole reading of the blocks: the work stays bounded
+        return None
+    found: dict[tuple, BlockReading] = {}
+    for k, rest, at in placements:
+        moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
+        reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
+        if reading and not reading.alignment.open:
+            rows = [reading.alignment.segments[r] for r in reading.order]
+            found.setdefault(_values(rows), reading)
     return next(iter(found.values())) if len(found) == 1 else None
 
 
