@@ -127,11 +127,10 @@ def _kib(paths: list[Path], n: int) -> str:
     return f"{sum(p.stat().st_size for p in paths) / 1024 / max(n, 1):.2f} KiB a report"
 
 
-def bench_batch(work: Path, n: int, jobs: int, cpu_per_report: float | None = None) -> tuple[float, dict] | None:
+def bench_batch(work: Path, n: int, jobs: int) -> tuple[float, dict] | None:
     """A large text batch through the CLI, as a user runs it; the files' read-only time beside it; what the
-    datasets weigh; the assembly's share of the wall, measured here and projected to 16 workers from CPU time.
-
-    `cpu_per_report`: the CPU seconds a text report costs one worker (the kinds table), for the projection.
+    datasets weigh; the assembly's share of the wall, measured here and projected to 16 workers from the run's
+    CPU time (summary.json: the workers' CPU a report, the assembly's in the driver and in its parts).
     """
     from nianbao.datasets import DATASETS, DEFAULT_DATASETS
 
@@ -158,16 +157,16 @@ def bench_batch(work: Path, n: int, jobs: int, cpu_per_report: float | None = No
         f"the per-input files a re-run resumes from (records/, rows/): {_kib(per_input, n)}"
     )
     cpu, serial = summary["assemble_cpu_seconds"], summary["assemble_serial_cpu_seconds"]
-    per_report = cpu_per_report if cpu_per_report is not None else extract * jobs / n
+    per_report = summary["extract_cpu_seconds"] / max(1, summary["extracted"])
     workers = 16
     projected_extract = n * per_report / workers
     projected = serial + (cpu - serial) / workers
     print(
         f"  assembly: {100 * assembly / wall:.1f} % of the wall at --jobs {jobs}; {cpu:.2f} s CPU = "
-        f"{1000 * cpu / n:.2f} ms a report, {serial:.2f} s of it in the driver; at {workers} workers (projected "
-        f"from CPU time: extracting {1000 * per_report:.2f} ms a report{'' if cpu_per_report else ' (wall × jobs)'}, "
-        f"the driver's share serial, the parts' over {workers} workers): {projected_extract:.1f} s extracting + "
-        f"{projected:.2f} s assembling = {100 * projected / (projected_extract + projected):.1f} % of the wall"
+        f"{1000 * cpu / n:.3f} ms a report, {serial:.2f} s of it in the driver; at {workers} workers (projected "
+        f"from this run's CPU time: a worker's {1000 * per_report:.2f} ms a report (extract, render the rows, write "
+        f"the record), the driver's share serial, the parts' over {workers} workers): {projected_extract:.2f} s "
+        f"extracting + {projected:.2f} s assembling = {100 * projected / (projected_extract + projected):.1f} % of the wall"
     )
     asked = _batch_cli(folder, out, "--jobs", str(jobs), "--datasets", ",".join(DATASETS), fresh=False)
     if asked is not None:
@@ -180,12 +179,28 @@ def bench_batch(work: Path, n: int, jobs: int, cpu_per_report: float | None = No
     return measured
 
 
+# The cluster settings docs/datasets.md recommends for nianbao's long CPU-bound tasks: Dask's defaults wake every
+# process every 20 ms (the event loop's tick) and sample every worker thread's stack every 10 ms (the profiler),
+# which cost an idle 2-worker cluster about 9 % of a core here, one of two cores' workers' share; with these, 1 %.
+QUIET_CLUSTER = {
+    "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+    "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s",
+    "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
+    "DASK_DISTRIBUTED__NANNY__MEMORY__MONITOR_INTERVAL": "1s",
+}
+
+
 @contextmanager
 def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90.0):
-    """A real Dask cluster on 127.0.0.1, started with Dask's own CLI (`dask scheduler`, `dask worker`).
+    """A real Dask cluster on 127.0.0.1, started with Dask's own CLI (`dask scheduler`, `dask worker`) and the
+    settings docs/datasets.md recommends (QUIET_CLUSTER).
 
-    Yields (scheduler address, worker processes); each process has its own process group, so a caller
-    can kill one whole worker (nanny, worker, sandbox) like a lost machine. All are killed at exit.
+    Yields (scheduler address, worker processes, the scheduler's process); each process has its own process
+    group, so a caller can kill one whole worker (nanny, worker, sandbox) like a lost machine. All are killed
+    at exit. They stay in the caller's session: where the kernel shares the CPU out by session (Linux
+    autogroup), a cluster of sessions of its own would get several shares of a loaded machine where the
+    local pool gets one, and look faster than it is.
     """
     from distributed import Client
 
@@ -197,7 +212,13 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
 
     def start(args: list[str], log: str) -> subprocess.Popen:
         with (root / log).open("wb") as handle:
-            process = subprocess.Popen([dask, *args], stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                [dask, *args],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                process_group=0,  # its own group, to be killed whole; the caller's session, to share its CPU
+                env={**os.environ, **QUIET_CLUSTER},
+            )
         processes.append(process)
         return process
 
@@ -213,7 +234,7 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
         address = json.loads(file.read_text())["address"]
         with Client(address, timeout=timeout, set_as_default=False) as client:
             client.wait_for_workers(workers, timeout=max(1.0, deadline - time.monotonic()))
-        yield address, started
+        yield address, started, processes[0]
     finally:
         for process in processes:
             if process.poll() is None:
@@ -221,38 +242,68 @@ def dask_cluster(root: Path, workers: int, threads: int = 1, timeout: float = 90
             process.wait()
 
 
-def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict], cpu_per_report: float | None = None) -> None:
-    """The batch just run on the local pool (`local`), again on a local Dask cluster of `jobs` one-thread workers.
+def _cpu_seconds(pid: int) -> float:
+    """The CPU seconds (user + system) one live process has used (Linux /proc); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    The difference is the engine's overhead (scheduling, chunking, the client); with the reports/s of
-    one core and the assembly time it gives the cost model for N machines.
+
+def _cluster_cpu(scheduler: subprocess.Popen, workers: list[subprocess.Popen]) -> float:
+    """The CPU the cluster's own processes have used: the scheduler, each nanny and its worker, not the
+    sandboxes (which do what the local pool's workers do)."""
+    pids = [scheduler.pid]
+    for nanny in workers:
+        pids.append(nanny.pid)
+        try:
+            pids += map(int, Path(f"/proc/{nanny.pid}/task/{nanny.pid}/children").read_text().split())
+        except OSError:
+            pass
+    return sum(map(_cpu_seconds, pids))
+
+
+def bench_engine(work: Path, n: int, jobs: int, local: tuple[float, dict]) -> None:
+    """The batch just run on the local pool (`local`), on a local Dask cluster of `jobs` one-thread workers, then
+    on the local pool again: the overhead is Dask's wall against the mean of the two local runs, so a load that
+    drifts during the bench does not pass for the engine's cost. The cluster's start is timed apart, and the
+    CPU its own processes use (scheduler, nannies, workers; not the sandboxes) is the engine's cost in CPU,
+    which the load moves far less than the wall. With the run's CPU figures it gives the cost model.
     """
     folder = inputs(work, "txt", n)
     root = work / "cluster"
     root.mkdir(exist_ok=True)
     started = time.perf_counter()
-    with dask_cluster(root, jobs) as (address, _):
+    with dask_cluster(root, jobs) as (address, workers, scheduler):
         up = time.perf_counter() - started
+        before = _cluster_cpu(scheduler, workers)
         dask = _batch_cli(folder, work / "engine-dask", "--engine", "dask", "--address", address)
-    if dask is None:
+        cluster_cpu = _cluster_cpu(scheduler, workers) - before
+    again = _batch_cli(folder, work / "engine-local", "--jobs", str(jobs))
+    if dask is None or again is None:
         return
-    (local_wall, local_summary), (dask_wall, dask_summary) = local, dask
-    local_extract = local_wall - local_summary["assemble_seconds"]
+    (dask_wall, dask_summary), runs = dask, [local, again]
+    local_wall = sum(wall for wall, _ in runs) / 2
+    local_extract = sum(wall - summary["assemble_seconds"] for wall, summary in runs) / 2
     dask_extract = dask_wall - dask_summary["assemble_seconds"]
     per_input = (dask_extract - local_extract) / n
+    work_cpu = dask_summary["extract_cpu_seconds"]
     size = chunk_size(n, jobs)
     print(
-        f"\nengine: {n} text reports, {jobs} workers: local pool {local_wall:.1f} s ({n / local_wall:.1f} reports/s), "
-        f"Dask {dask_wall:.1f} s ({n / dask_wall:.1f} reports/s); "
-        f"Dask's overhead {100 * (dask_wall / local_wall - 1):+.1f} % of the wall "
-        f"({100 * (dask_extract / local_extract - 1):+.1f} % of the extracting) = {1000 * per_input:+.2f} ms per report; "
-        f"tasks of {size} reports ({-(-n // size)} tasks, a sandbox kept per worker between them); "
-        f"the cluster took {up:.1f} s to start"
+        f"\nengine: {n} text reports, {jobs} workers: local pool {local[0]:.1f} s, Dask {dask_wall:.1f} s, local pool "
+        f"again {again[0]:.1f} s; Dask's overhead against the local runs' mean ({local_wall:.1f} s): "
+        f"{100 * (dask_wall / local_wall - 1):+.1f} % of the wall ({100 * (dask_extract / local_extract - 1):+.1f} % of "
+        f"the extracting) = {1000 * per_input:+.2f} ms per report; the cluster's own processes used {cluster_cpu:.1f} s "
+        f"CPU = {1000 * cluster_cpu / n:.2f} ms a report = {100 * cluster_cpu / work_cpu:.1f} % of the CPU its "
+        f"sandboxes spent extracting ({1000 * work_cpu / n:.2f} ms a report); tasks of {size} reports "
+        f"({-(-n // size)} tasks, a sandbox kept per worker between them); the cluster took {up:.1f} s to start "
+        "(not in Dask's wall)"
     )
-    cpu, serial = local_summary["assemble_cpu_seconds"], local_summary["assemble_serial_cpu_seconds"]
-    # a core's rate from CPU time (the kinds table) where there is one: on a loaded machine wall time is not a core's
-    per_core = 1 / cpu_per_report if cpu_per_report else n / local_extract / jobs
-    cost_model(per_core, max(per_input, 0.0), serial / n, (cpu - serial) / n)
+    summary = local[1]
+    cpu, serial = summary["assemble_cpu_seconds"], summary["assemble_serial_cpu_seconds"]
+    per_core = summary["extracted"] / summary["extract_cpu_seconds"]
+    cost_model(per_core, cluster_cpu / n, serial / n, (cpu - serial) / n)
 
 
 def cost_model(
@@ -260,15 +311,16 @@ def cost_model(
 ) -> None:
     """Hours for `reports` on N machines of `cores` cores: the workers' share, plus the driver's assembly.
 
-    per_core: reports/s one core extracts; overhead: seconds per report the engine adds (spread over
-    the workers); serial, parts: CPU seconds per report of the assembly in the driver's own process and
-    in its parts, which the driver runs over its own `cores` (the same at any number of machines).
+    per_core: reports/s one core of a worker extracts (the workers' CPU, rendering and writing included);
+    overhead: CPU seconds per report the engine's own processes add (spread over the workers); serial,
+    parts: CPU seconds per report of the assembly in the driver's own process and in its parts, which the
+    driver runs over its own `cores` (the same at any number of machines).
     """
     assembling = reports * (serial + parts / cores)
     print(
         f"\ncost model: {reports:,} text reports on N machines of {cores} cores ({per_core:.0f} reports/s per core, "
-        f"{1000 * overhead:.2f} ms engine overhead per report, assembly {1000 * serial:.3f} ms serial + "
-        f"{1000 * parts:.2f} ms in parts over {cores} cores per report, on the driver):"
+        f"{1000 * overhead:.2f} ms engine CPU per report, assembly {1000 * serial:.3f} ms serial + "
+        f"{1000 * parts:.3f} ms in parts over {cores} cores per report, on the driver):"
     )
     print(
         "| machines | extracting | assembling | total | assembly's share | machine-hours |\n|---|---|---|---|---|---|"
@@ -365,13 +417,12 @@ def run(
             bench_hostile(work, hostile, jobs)
             return
         print(f"nianbao bench: {n} inputs of each kind, generated from the committed corpus/gold in {work}\n")
-        measured = bench_kinds(work, kinds, n)
-        txt = measured.get("txt")
-        local = bench_batch(work, batch, jobs, txt and txt["cpu_s"] / txt["n"]) if batch else None
+        bench_kinds(work, kinds, n)
+        local = bench_batch(work, batch, jobs) if batch else None
         if review and local is not None:
             bench_review(work, batch, review, jobs)
         if engine and local:
-            bench_engine(work, batch, jobs, local, txt and txt["cpu_s"] / txt["n"])
+            bench_engine(work, batch, jobs, local)
         if profile:
             profile_text(work, min(n, 200))
     finally:

@@ -14,6 +14,9 @@ import io
 import itertools
 import json
 import random
+import shutil
+import subprocess
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -382,8 +385,11 @@ def fragment(page: Page, rng: random.Random) -> Page:
 
 def _table_of(page: Page, prefix: str) -> Table | None:
     """The page's (first) table holding values whose keys start with `prefix`."""
-    holds = lambda t: any((td.key or "").startswith(prefix) for row in t.rows for td in row)  # noqa: E731
-    return next((t for t in page.tables() if holds(t)), None)
+    return next((t for t in page.tables() if _holds(t, prefix)), None)
+
+
+def _holds(table: Table, prefix: str) -> bool:
+    return any((td.key or "").startswith(prefix) for row in table.rows for td in row)
 
 
 def _table2(page: Page) -> Table | None:
@@ -608,7 +614,7 @@ def _printed_count(text: str) -> int:
 def collapsed_columns(page: Page, rng: random.Random) -> Page:
     """Table 三 with its five 法人或其他组织 columns printed as one (§3.29), 总计 kept or not: the
     sub-columns (and an unprinted 总计) are `not_on_page`; the printed sum is no gold cell."""
-    parts = [t for t in page.tables() if any((td.key or "").startswith("applications.") for r in t.rows for td in r)]
+    parts = [t for t in page.tables() if _holds(t, "applications.")]
     total = rng.random() < 0.7
     gone: list[str] = []
     for index, table in enumerate(parts):  # a table cut by page breaks: every part
@@ -694,11 +700,16 @@ DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this
 }
 
 # the layouts a kind occurs in (the converters that make it), and the kinds that reshape the same table
+_NOT_PDFTOTEXT = ("lines", "tsv", "markdown", "glued", "html", "pdf", "pdf_embedded", "docx", "scanned")
 KIND_LAYOUTS = {
     "partly_labelled": ("tsv", "markdown", "html", "pdf", "docx"),
     "broken_numbers": ("lines",),
     "collapsed_columns": ("lines", "tsv", "markdown", "html", "pdf", "docx"),
     "t4_bare_rows": ("lines", "tsv", "markdown", "html", "pdf", "docx"),  # a glued page has no rows
+    # pdftotext's default mode is read by counting numbers (docs/damage.md): a number too many or too few in
+    # a table (a ninth column, a fragment, table 二's items outside it, table 四 turned, orphaned labels' rows)
+    # is another class, not combined with it here
+    **dict.fromkeys(("extra_value", "fragment", "t2_outside", "t4_shapes", "orphan_labels"), _NOT_PDFTOTEXT),
 }
 KIND_RATES = {
     "broken_numbers": 0.6,
@@ -818,7 +829,18 @@ def render_html(page: Page, rng: random.Random) -> str:
 PDF_FONT = "STSong-Light"  # a CID font reportlab ships: no font file needed, and pdfplumber reads its text back
 
 
-def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
+@dataclass(frozen=True)
+class PdfGeometry:
+    """How the ruled PDF draws its tables. The default keeps each table on one page in small type and equal
+    columns; `report` is how agencies' own PDFs look (see `render_pdftotext`)."""
+
+    cell_size: float = 7
+    cell_leading: float = 9
+    padding: float | None = None  # above and below a cell's text; None: reportlab's
+    report: bool = False  # wide label columns, centred cells, tables left to flow across pages
+
+
+def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: PdfGeometry = PdfGeometry()) -> bytes:
     """A ruled PDF (reportlab), each table kept on one page with its section title unless the page breaks it."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -831,7 +853,14 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
     if font == PDF_FONT:
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
-    small = ParagraphStyle("cell", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
+    small = ParagraphStyle(
+        "cell",
+        fontName=font,
+        fontSize=geometry.cell_size,
+        leading=geometry.cell_leading,
+        wordWrap="CJK",
+        alignment=1 if geometry.report else 0,
+    )
     margin, usable = 36, A4[0] - 72
 
     def para(text: str, style) -> Paragraph:
@@ -842,20 +871,34 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
         width = max(c + td.colspan for _, c, td in placed)
         data = [[""] * width for _ in table.rows]
         style = [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+        if geometry.padding is not None:
+            style += [(side, (0, 0), (-1, -1), geometry.padding) for side in ("TOPPADDING", "BOTTOMPADDING")]
+            style += [(side, (0, 0), (-1, -1), 2) for side in ("LEFTPADDING", "RIGHTPADDING")]
+        cell, widths = small, [usable / width] * width
+        if geometry.report:
+            size, widths = _column_widths(
+                placed, width, usable, geometry.cell_size, table3_longest if table in parts else _longest_number(table)
+            )
+            cell = ParagraphStyle(
+                "fitted", small, fontSize=size, leading=size * geometry.cell_leading / geometry.cell_size
+            )
         for r, c, td in placed:
-            data[r][c] = para(td.text, small)
+            data[r][c] = para(td.text, cell)
             if td.colspan > 1 or td.rowspan > 1:
                 style.append(("SPAN", (c, r), (c + td.colspan - 1, r + td.rowspan - 1)))
-        result = PdfTable(data, colWidths=[usable / width] * width)
+        result = PdfTable(data, colWidths=widths)
         result.setStyle(TableStyle(style))
         return result
 
+    # table 三 broken across pages keeps its columns, as a Word table does: its parts are fitted together
+    parts = [t for t in page.tables() if _holds(t, "applications.")]
+    table3_longest = max((_longest_number(t) for t in parts), default=1.0)
     story: list = []
     for block in page.blocks:
         if isinstance(block, Table):
             story[-1:] = (
                 [KeepTogether([story[-1], pdf_table(block)])]
-                if isinstance(story[-1], Paragraph)
+                if isinstance(story[-1], Paragraph) and not geometry.report
                 else [story[-1], pdf_table(block)]
             )
         elif isinstance(block, PageBreak):
@@ -873,6 +916,69 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT) -> bytes:
         invariant=True,
     ).build(story)
     return buffer.getvalue()
+
+
+def _column_widths(
+    placed: list[tuple[int, int, Td]], width: int, usable: float, size: float, longest: float
+) -> tuple[float, list[float]]:
+    """Number columns as wide as the table's `longest` number needs, and at least two header characters (the type
+    made smaller where they cannot be), label columns sharing the rest, the innermost (the leaf labels) widest:
+    as agencies fit their tables."""
+    numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
+    widest = usable * (0.55 if len(numbers) < width else 1.0) / max(1, len(numbers))  # labels keep 45 %
+    size = min(size, (widest - 6) / longest)
+    number = min(max(_HEADER_EMS, longest) * size + 6, widest)
+    labels = [c for c in range(width) if c not in numbers]
+    weights = dict.fromkeys(labels, 1.2)
+    for c, weight in zip(reversed(labels), (5.0, 2.0), strict=False):
+        weights[c] = weight
+    rest = usable - number * len(numbers)
+    return size, [number if c in numbers else rest * weights[c] / sum(weights.values()) for c in range(width)]
+
+
+def _longest_number(table: Table) -> float:
+    """The widest number of `table`, in ems (its header cells wrap: see _HEADER_EMS)."""
+    return max((_ems(td.text) for row in table.rows for td in row if td.key and td.colspan == 1), default=1.0)
+
+
+_HEADER_EMS = 2.1  # a number column is at least two CJK characters wide: its header wraps as `社会/公益/组织`
+
+
+def _ems(text: str) -> float:
+    """How wide a cell's text is in ems (a fullwidth digit takes a whole one), with a little to spare."""
+    return sum(1.05 if unicodedata.east_asian_width(ch) in "FW" else 0.62 for ch in text)
+
+
+def render_pdftotext(page: Page, rng: random.Random) -> str:
+    """poppler's `pdftotext` in its default mode (no -layout) run on a PDF drawn as agencies draw reports:
+    wide label columns, narrow centred number columns, header cells over several lines, table 三 broken across
+    pages, and rows set tight or loose (tight rows come out column by column, docs/damage.md)."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        raise RuntimeError(PDFTOTEXT_MISSING)
+    part = _table3(page)
+    while part is not None and len(part.rows) > PDFTOTEXT_PART_ROWS:  # parts that fit a page, however tall the rows
+        starts = [i for i, row in enumerate(part.rows[: PDFTOTEXT_PART_ROWS + 1]) if i > 2 and _t3_starts(row)]
+        part = split_table(page, part, rng.choice(starts), PageBreak(rng.randint(2, 4))) if starts else None
+    size = rng.choice((9, 10, 10.5))
+    geometry = PdfGeometry(size, size * 1.15, rng.choice((2, 3, 4)), report=True)
+    pdf = render_pdf(page, rng, _scan_font(), geometry)
+    with tempfile.TemporaryDirectory(prefix="nianbao-pdftotext-") as directory:
+        source = Path(directory) / "page.pdf"
+        source.write_bytes(pdf)
+        done = subprocess.run([pdftotext, "-enc", "UTF-8", str(source), "-"], capture_output=True, check=True)
+    return done.stdout.decode("utf-8")
+
+
+PDFTOTEXT_PART_ROWS = 12  # table 三's rows on one page at most: its tallest rows still fit
+
+
+def _t3_starts(row: list[Td]) -> bool:
+    """A row that begins one of table 三's leaf rows: where a page may break the table."""
+    return any(_t3_row_of(td) in T3_LEAF_ROWS for td in row)
+
+
+PDFTOTEXT_MISSING = "the pdftotext layout runs poppler's pdftotext: apt-get install poppler-utils"
 
 
 SCAN_FONT = "WenQuanYiZenHei"
@@ -964,10 +1070,12 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "pdf_embedded": (".pdf", render_pdf_embedded),
     "docx": (".docx", render_docx),
     "scanned": (".pdf", render_scanned),
+    "pdftotext": (".txt", render_pdftotext),
 }
 SUITE_LAYOUTS = tuple(
-    name for name in LAYOUTS if name not in ("scanned", "pdf_embedded")
-)  # on request: scanned pages go through OCR (seconds each); pdf_embedded needs the CJK font package
+    name for name in LAYOUTS if name not in ("scanned", "pdf_embedded", "pdftotext")
+)  # on request: scanned pages go through OCR (seconds each); pdf_embedded and pdftotext need the CJK font package,
+# pdftotext poppler-utils as well
 
 
 # ---------------------------------------------------------------- generated cases

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -419,12 +421,17 @@ def baseline_entry(result: dict) -> dict:
 def gate(
     result: dict, min_accuracy: float | None = None, baseline: dict | None = None, replayed: bool = False
 ) -> list[str]:
-    """Reasons the run fails, one line each; empty when it passes. A replay that answered nothing fails."""
+    """Reasons the run fails, one line each; empty when it passes. A replay that left a question unanswered
+    fails: its record stays `needs_model` (a model path that had its answers ends any other way), and in model
+    mode, where every report is asked, a replay that answered nothing."""
     summary = result["summary"]
     reasons = []
-    if replayed and not summary["attempts"]:
+    stuck = summary["verdicts"].get(Verdict.needs_model.value, 0)
+    if replayed and (stuck or (result["mode"] == "model" and not summary["attempts"])):  # model: every report asks
+        answered = "answered no question" if not summary["attempts"] else "did not answer every question"
         reasons.append(
-            "the replay answered no question: the recordings do not match the questions asked (re-record them)"
+            f"the replay {answered} ({stuck} records left without answers): the recordings do not match the"
+            " questions asked (re-record them)"
         )
     if summary["silent_errors"]:
         reasons.append(
@@ -726,11 +733,16 @@ def run_eval(
                 raise EvalError(
                     "the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')"
                 )
-            from nianbao.eval.damage import LAYOUTS, SUITE_LAYOUTS, write_suite
+            from nianbao.eval.damage import LAYOUTS, PDFTOTEXT_MISSING, SUITE_LAYOUTS, write_suite
 
             unknown = set(layouts or ()) - set(LAYOUTS)
             if unknown:
                 raise EvalError(f"unknown layouts: {', '.join(sorted(unknown))} (choose from {', '.join(LAYOUTS)})")
+            if layouts and "pdftotext" in layouts and shutil.which("pdftotext") is None:
+                layouts = tuple(name for name in layouts if name != "pdftotext")
+                if not layouts:
+                    raise EvalError(PDFTOTEXT_MISSING)
+                print(f"(pdftotext left out: {PDFTOTEXT_MISSING})", file=sys.stderr)
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
             write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
             label = f"a generated suite (count {count}, seed {seed}" + (

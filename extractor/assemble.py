@@ -69,6 +69,8 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
         return Verdict.needs_model, "; ".join(problems)
     if failures:
         return Verdict.source_error, "the report's own numbers break " + ", ".join(c.id for c in failures)
+    if unstood := report.unverified:  # a reading nianbao chose that no identity checks (table 二 placed by order)
+        return Verdict.needs_model, f"{len(unstood)} cells read by a placement no identity checks (first: {unstood[0]})"
     return Verdict.verified, "every checkable identity holds and every cell was read unambiguously"
 
 

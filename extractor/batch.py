@@ -44,6 +44,7 @@ from nianbao.records import load_record, slim
 from nianbao.schemas.record import Verdict
 
 WORKER_MEMORY_LIMIT = 4 * 2**30
+PREFETCH = 2  # items a pool worker holds: the one it runs and the next
 COUNTED = (*(v.value for v in Verdict), "error")
 
 
@@ -99,6 +100,7 @@ class BatchResult:
     parquet: bool = False  # pyarrow is there to write Parquet
     datasets: list[str] = field(default_factory=list)  # the dataset files written
     seconds: float = 0.0
+    extract_cpu_seconds: float = 0.0  # the CPU the inputs extracted by this run cost the workers (extract_one)
     assemble_seconds: float = 0.0  # of which: building the datasets from the per-input files
     assemble_cpu_seconds: float = 0.0  # the CPU time that took, in this process and the assembling workers
     assemble_serial_cpu_seconds: float = 0.0  # of which in this process: the part that does not spread over workers
@@ -171,15 +173,17 @@ def run_pool(
     """Yield (item, ok, value or reason) for each item, in completion order, at most `workers` at a time.
 
     `fn` must be picklable (a module-level function or a partial of one). A worker that dies — killed
-    by its time limit, the kernel or a crash — costs only its own item. `keep`: idle workers (for this
-    same `fn`) taken from and left in this list rather than killed at the end, so that the next call
-    skips the start and the first-use setup of a worker.
+    by its time limit, the kernel or a crash — costs only its own item. Each worker holds its next item
+    (PREFETCH) while it works on one, so it never waits for this process to wake up and send it; the
+    items a dead worker held and had not started are run again. `keep`: idle workers (for this same
+    `fn`) taken from and left in this list rather than killed at the end, so that the next call skips
+    the start and the first-use setup of a worker.
     """
     ctx = multiprocessing.get_context("forkserver")  # fork is unsafe beside the progress bar's thread
     ctx.set_forkserver_preload(["nianbao.pipeline"])
     queue = deque(items)
     idle: list[tuple[multiprocessing.Process, Connection]] = keep if keep is not None else []
-    busy: dict[Connection, tuple[multiprocessing.Process, object]] = {}
+    busy: dict[Connection, tuple[multiprocessing.Process, deque]] = {}  # a worker's items, in the order it runs them
 
     def spawn() -> tuple[multiprocessing.Process, Connection]:
         parent_end, child_end = ctx.Pipe()
@@ -198,19 +202,31 @@ def run_pool(
                     process.join()
                     conn.close()
                     continue
-                busy[conn] = (process, queue.popleft())
+                busy[conn] = (process, deque([queue.popleft()]))
+            for conn, (_, held) in busy.items():
+                while queue and len(held) < PREFETCH:
+                    try:
+                        conn.send(queue[0])
+                    except OSError:  # it died: its answers and its death are read below
+                        break
+                    held.append(queue.popleft())
             ready = set(wait([*busy, *(p.sentinel for p, _ in busy.values())]))
-            for conn, (process, item) in list(busy.items()):
+            for conn, (process, held) in list(busy.items()):
                 if conn not in ready and process.sentinel not in ready:
                     continue
-                del busy[conn]
                 try:
                     ok, value = conn.recv()
-                    idle.append((process, conn))
+                    item = held.popleft()
+                    if not held:
+                        del busy[conn]
+                        idle.append((process, conn))
                 except (EOFError, OSError):
+                    del busy[conn]
                     process.join()
                     conn.close()
+                    item = held.popleft()
                     ok, value = False, _death_reason(process.exitcode, timeout)
+                    queue.extendleft(reversed(held))  # not started: not its fault
                 yield item, ok, value
     finally:
         for process, conn in [*(idle if keep is None else ()), *((p, c) for c, (p, _) in busy.items())]:
@@ -234,18 +250,21 @@ def error_path(out: Path, sha256: str) -> Path:
     return out / "errors" / f"{sha256}.json"
 
 
-def extract_one(task: Task, out: str, options: Options) -> str:
-    """Extract one input and save its dataset rows, then its record (the mark of done); returns the verdict.
+def extract_one(task: Task, out: str, options: Options) -> tuple[str, float]:
+    """Extract one input and save its dataset rows, then its record (the mark of done); returns the verdict and
+    the CPU seconds that took this worker (summary.json's `extract_cpu_seconds`: a cost model's work a report).
 
     Runs in a worker, so the rows' rendering is spread over the workers rather than left to the end.
     An input already done (a lost cluster worker's, re-run elsewhere) is not done again.
     """
+    started = time.process_time()
     if done(Path(out), task.sha256, applied(options.corrections, task.sha256)):
-        return read_rows(rows_path(Path(out), task.sha256).read_bytes())[0]["verdict"]
+        verdict = read_rows(rows_path(Path(out), task.sha256).read_bytes())[0]["verdict"]
+        return verdict, time.process_time() - started
     report = extract_path(task.path, options, task.source, task.properties, task.sha256)
     atomic_write(rows_path(Path(out), task.sha256), dataset_rows(report), durable=False)
     atomic_write(record_path(Path(out), task.sha256), json.dumps(slim(report), ensure_ascii=False), durable=False)
-    return report.verdict.value
+    return report.verdict.value, time.process_time() - started
 
 
 def identify(path: Path) -> tuple[str | None, str | None]:
@@ -411,8 +430,10 @@ def run_batch(
             bar = progress.add_task(f"extracting ({result.skipped} done before)", total=len(todo), counts="")
             for task, ok, value in (options.runner or run_pool)(work, todo, options.workers, options.timeout):
                 if ok:
+                    verdict, cpu = value
                     result.extracted += 1
-                    result.run_counts[value] += 1
+                    result.run_counts[verdict] += 1
+                    result.extract_cpu_seconds += cpu
                     error_path(out, task.sha256).unlink(missing_ok=True)
                 elif isinstance(value, Trouble):
                     result.run_counts["error"] += 1
@@ -468,6 +489,7 @@ def _write_summary(out: Path, result: BatchResult) -> None:
         "parquet": result.parquet,
         "datasets": result.datasets,
         "seconds": round(result.seconds, 3),
+        "extract_cpu_seconds": round(result.extract_cpu_seconds, 3),
         "assemble_seconds": round(result.assemble_seconds, 3),
         "assemble_cpu_seconds": round(result.assemble_cpu_seconds, 3),
         "assemble_serial_cpu_seconds": round(result.assemble_serial_cpu_seconds, 3),

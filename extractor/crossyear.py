@@ -109,6 +109,26 @@ def agency_identity(name: str | None) -> str | None:
     return normalise_name(name) if name and is_agency_name(normalise_name(name)) else None
 
 
+def unlinked_reason(fact: dict) -> str | None:
+    """Why a report is linked to no agency (no name or year, or a name that is no agency's); None if it can be."""
+    if not fact.get("agency") or not fact.get("year"):
+        missing = "agency name" if not fact.get("agency") else "report year"
+        return f"no {missing} found on the page: not linked to any agency"
+    if agency_identity(fact["agency"]) is None:
+        return f"{fact['agency']!r} is no agency's name (a heading?): not linked"
+    return None
+
+
+def bucket_of(fact: dict, buckets: int) -> int:
+    """The bucket of a report that can be linked, out of `buckets`, by the first character of its agency identity.
+
+    Every agency `link` compares with it (the same name in another scope, a name that differs by a suffix)
+    starts with that character too, so buckets are checked apart; and the buckets, in order, hold the
+    agencies in the order `link` sorts them (the CJK block cut into equal ranges of code points)."""
+    first = ord(agency_identity(fact["agency"])[0]) - 0x4E00
+    return min(buckets - 1, max(0, first * buckets // 0x5200))
+
+
 def _stem(normalised: str) -> str:
     for suffix in LOOSE_SUFFIXES:
         if normalised.endswith(suffix) and len(normalised) > len(suffix) + 1:
@@ -125,17 +145,10 @@ def link(reports: list[dict]) -> tuple[list[dict], list[dict]]:
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     unlinked: list[dict] = []
     for index, fact in enumerate(reports):
-        if not fact.get("agency") or not fact.get("year"):
-            missing = "agency name" if not fact.get("agency") else "report year"
-            unlinked.append({"reports": [index], "reason": f"no {missing} found on the page: not linked to any agency"})
+        if (reason := unlinked_reason(fact)) is not None:
+            unlinked.append({"reports": [index], "reason": reason, "kind": "report"})
             continue
-        identity = agency_identity(fact["agency"])
-        if identity is None:
-            unlinked.append(
-                {"reports": [index], "reason": f"{fact['agency']!r} is no agency's name (a heading?): not linked"}
-            )
-            continue
-        groups[(identity, fact["scope"] or scope_of(fact["agency"]))].append(index)
+        groups[(agency_identity(fact["agency"]), fact["scope"] or scope_of(fact["agency"]))].append(index)
     agencies = []
     for number, ((name, scope), members) in enumerate(sorted(groups.items())):
         names = sorted({reports[i]["agency"] for i in members})
@@ -167,6 +180,7 @@ def link(reports: list[dict]) -> tuple[list[dict], list[dict]]:
                 {
                     "agencies": [a["id"] for a in same],
                     "reason": "the same name with a different scope (a department's own report vs the whole area's): not linked",
+                    "kind": "name",
                 }
             )
     for near in by_stem.values():
@@ -176,6 +190,7 @@ def link(reports: list[dict]) -> tuple[list[dict], list[dict]]:
                 {
                     "agencies": [a["id"] for a in near],
                     "reason": f"names differ only by a suffix ({names}): possibly one agency, not linked",
+                    "kind": "stem",
                 }
             )
     for agency in agencies:
@@ -426,13 +441,26 @@ def summarise(agencies: list[dict], checks: list[dict], unlinked: list[dict], re
 
 def render_csv(agencies: list[dict], checks: list[dict], reports: list[dict]) -> str:
     """cross_year.csv: one row per check (UTF-8 with BOM, like the other datasets)."""
-    by_id = {a["id"]: a for a in agencies}
+    return HEAD + render_rows(agencies, checks, reports)
+
+
+def _csv_text(rows: Iterable) -> str:
     buffer = io.StringIO()
-    writer = SafeCSV(buffer)
-    writer.writerow(COLUMNS)
+    SafeCSV(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+HEAD = "\ufeff" + _csv_text([COLUMNS])
+
+
+def render_rows(agencies: list[dict], checks: list[dict], reports: list[dict]) -> str:
+    """cross_year.csv's rows of these checks, without its head."""
+    by_id = {a["id"]: a for a in agencies}
+    rows = []
     for check in checks:
         agency, earlier, later = by_id[check["agency"]], reports[check["earlier"]], reports[check["later"]]
         row = {
+            **check,
             "agency": agency["name"],
             "scope": agency["scope"],
             "matched_by": agency["matched_by"],
@@ -440,10 +468,45 @@ def render_csv(agencies: list[dict], checks: list[dict], reports: list[dict]) ->
             "earlier_source": earlier["source"],
             "later_year": later["year"],
             "later_source": later["source"],
-            **check,
         }
-        writer.writerow(row.get(c) for c in COLUMNS)
-    return "\ufeff" + buffer.getvalue()
+        rows.append([row.get(c) for c in COLUMNS])
+    return _csv_text(rows)
+
+
+def check_bucket(reports: list[dict]) -> dict:
+    """The cross-year checks of one bucket of reports that can be linked (`bucket_of`): its cross_year.csv
+    rows and its share of the summary, for `merge`."""
+    agencies, checks, unlinked = check_all(reports)
+    summary = summarise(agencies, checks, unlinked, reports)
+    kinds = [u["kind"] for u in unlinked]
+    summary["not_linked"] = {
+        kind: [e for e, k in zip(summary["not_linked"], kinds, strict=True) if k == kind] for kind in KINDS
+    }
+    return {"csv": render_rows(agencies, checks, reports), "summary": summary}
+
+
+KINDS = ("report", "name", "stem")  # the order of summary.json's `not_linked`, as `link` lists them
+
+
+def unlinked_entry(fact: dict, reason: str) -> dict:
+    """summary.json's `not_linked` entry of one report linked to no agency (`unlinked_reason`)."""
+    return {"reason": reason, "reports": [fact["source"]], "agencies": []}
+
+
+def merge(unlinked: list[dict], buckets: list[dict]) -> tuple[str, dict]:
+    """(cross_year.csv, the summary.json entry) from the reports linked to nothing (`unlinked_entry`, in input
+    order) and the buckets' results (`check_bucket`, in bucket order): what `cross_year` gives for them all."""
+    counts: Counter = Counter()
+    for bucket in buckets:
+        counts.update(bucket["summary"]["checks"])
+    summary = {
+        name: sum(b["summary"][name] for b in buckets) for name in ("agencies", "agencies_with_several_years", "pairs")
+    }
+    summary["checks"] = dict(sorted(counts.items()))
+    for name in ("failures", "suggestions"):
+        summary[name] = [entry for b in buckets for entry in b["summary"][name]]
+    summary["not_linked"] = unlinked + [e for kind in KINDS for b in buckets for e in b["summary"]["not_linked"][kind]]
+    return HEAD + "".join(b["csv"] for b in buckets), summary
 
 
 def cross_year(reports: Iterable[dict]) -> tuple[str, dict, tuple[list[dict], list[dict], list[dict]]]:

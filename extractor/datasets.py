@@ -21,7 +21,7 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
-from nianbao import crossyear
+from nianbao import crossyear, parquetjoin
 from nianbao.output import SafeCSV, atomic_open, atomic_write, csv_safe, wide_row
 from nianbao.schemas.columns import CELL_COLUMNS, HEAD_COLUMNS, ROW_COLUMNS, WIDE_COLUMNS
 from nianbao.schemas.keys import table_of
@@ -169,14 +169,16 @@ def cells_table(data: bytes, heads: list[list], counts: list[int]):
     return pa.Table.from_arrays([*head, *table.columns], schema=cells_schema())
 
 
-def assemble_part(job: tuple[str, int, list[tuple[str, str]], tuple[str, ...]]) -> dict:
+def assemble_part(job: tuple[str, int, list[tuple[str, str]], tuple[str, ...], int]) -> dict:
     """One slice of the inputs into part files of each dataset (`.parts/<n>.<name>`), streamed in blocks of
-    BLOCK_REPORTS. Returns the slice's verdict counts and cross-year facts, or the OSError that stopped it."""
-    out, number, items, names = job
+    BLOCK_REPORTS, and its reports' cross-year facts into the part's file of their bucket (`.parts/<n>.facts-<b>`,
+    crossyear.bucket_of). Returns the slice's verdict counts and the `not_linked` entries of its reports that
+    can be linked to no agency (few and small), or the OSError that stopped it."""
+    out, number, items, names, buckets = job
     started = time.process_time()
     parts = Path(out) / ".parts"
     verdicts: Counter = Counter()
-    facts: list[dict] = []
+    unlinked: list[dict] = []
     block: list[bytes] = []
     heads: list[list] = []
     counts: list[int] = []
@@ -187,6 +189,10 @@ def assemble_part(job: tuple[str, int, list[tuple[str, str]], tuple[str, ...]]) 
                 files["records.jsonl.gz"] = stack.enter_context(
                     gzip.GzipFile(fileobj=files["records.jsonl.gz"], mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
                 )
+            facts = {
+                b: stack.enter_context(open(parts / f"{number}.facts-{b}", "w", encoding="utf-8"))
+                for b in range(buckets)
+            }
             writer = None
 
             def flush() -> None:
@@ -197,7 +203,12 @@ def assemble_part(job: tuple[str, int, list[tuple[str, str]], tuple[str, ...]]) 
                     table = cells_table(b"".join(block), heads, counts)
                     if writer is None:
                         writer = stack.enter_context(
-                            pq.ParquetWriter(parts / f"{number}.cells.parquet", table.schema, compression="zstd")
+                            pq.ParquetWriter(  # no page index: parquetjoin joins the parts by their bytes
+                                parts / f"{number}.cells.parquet",
+                                table.schema,
+                                compression="zstd",
+                                write_page_index=False,
+                            )
                         )
                     writer.write_table(table)
                 block.clear(), heads.clear(), counts.clear()
@@ -205,7 +216,11 @@ def assemble_part(job: tuple[str, int, list[tuple[str, str]], tuple[str, ...]]) 
             for record, rows_file in items:
                 rows, cells = read_rows(Path(rows_file).read_bytes()) or _damaged(rows_file)
                 verdicts[rows["verdict"]] += 1
-                facts.append(rows["cross_year"])
+                fact = rows["cross_year"]
+                if (reason := crossyear.unlinked_reason(fact)) is not None:
+                    unlinked.append(crossyear.unlinked_entry(fact, reason))
+                else:
+                    facts[crossyear.bucket_of(fact, buckets)].write(json.dumps(fact, ensure_ascii=False) + "\n")
                 if "reports.csv" in files:
                     files["reports.csv"].write(rows["wide"].encode("utf-8"))
                 if "cells.csv" in files:
@@ -224,7 +239,18 @@ def assemble_part(job: tuple[str, int, list[tuple[str, str]], tuple[str, ...]]) 
             flush()
     except OSError as exc:
         return {"errno": exc.errno, "error": exc.strerror or str(exc)}
-    return {"verdicts": dict(verdicts), "facts": facts, "cpu": time.process_time() - started}
+    return {"verdicts": dict(verdicts), "unlinked": unlinked, "cpu": time.process_time() - started}
+
+
+def check_bucket(job: tuple[str, int, int]) -> dict:
+    """The cross-year checks of one bucket, from every part's file of it (crossyear.check_bucket)."""
+    out, bucket, parts = job
+    started = time.process_time()
+    facts = []
+    for number in range(parts):
+        with open(Path(out) / ".parts" / f"{number}.facts-{bucket}", encoding="utf-8") as lines:
+            facts += map(json.loads, lines)
+    return crossyear.check_bucket(facts) | {"cpu": time.process_time() - started}
 
 
 def _damaged(path: str):
@@ -243,7 +269,7 @@ def _with_head(rows: dict, cells: bytes) -> bytes:
 
 def _join(out: Path, names: tuple[str, ...], parts: int) -> None:
     """The parts, in order, into each dataset file (atomically): text by concatenation (gzip members
-    concatenate into one gzip file), Parquet by pyarrow, one row group at a time."""
+    concatenate into one gzip file), Parquet by its bytes (parquetjoin): no row is decoded again."""
     folder = out / ".parts"
     headers = {"reports.csv": BOM + ",".join(WIDE_COLUMNS) + "\n", "cells.csv": BOM + ",".join(CELL_COLUMNS) + "\n"}
     for name in names:
@@ -256,23 +282,13 @@ def _join(out: Path, names: tuple[str, ...], parts: int) -> None:
                         shutil.copyfileobj(part, target, 1 << 20)
                 continue
             present = [f for f in files if f.exists()]  # a part with no cell rows wrote no Parquet file
-            if len(present) == 1:
-                with present[0].open("rb") as part:
-                    shutil.copyfileobj(part, target, 1 << 20)
+            if present:
+                parquetjoin.join(present, target)
                 continue
             import pyarrow.parquet as pq
 
-            # read as dictionaries, as the parts store the strings: 20 times cheaper than decoding them; the file
-            # then holds no Arrow schema of its own, so its columns read back as strings, as the parts' do
-            strings = [c for c in CELL_COLUMNS if not c.startswith("span_")]
-            readers = [pq.ParquetFile(file, read_dictionary=strings) for file in present]
-            schema = readers[0].schema_arrow if readers else cells_schema()
-            with pq.ParquetWriter(target, schema, compression="zstd", store_schema=False) as writer:
-                if not readers:
-                    writer.write_table(schema.empty_table())
-                for reader in readers:
-                    for group in range(reader.num_row_groups):
-                        writer.write_table(reader.read_row_group(group))
+            with pq.ParquetWriter(target, cells_schema(), compression="zstd", store_schema=False) as writer:
+                writer.write_table(cells_schema().empty_table())
 
 
 def write_datasets(
@@ -290,27 +306,42 @@ def write_datasets(
     folder = out / ".parts"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    spread = len(slices) > 1 and pool is not None  # else all in this process
     try:
-        jobs_ = [(str(out), n, [(str(r), str(w)) for r, w in part], names) for n, part in enumerate(slices)]
-        if len(jobs_) == 1 or pool is None:
-            results = [assemble_part(job) for job in jobs_]
-        else:
-            answers = {job[1]: (ok, value) for job, ok, value in pool(assemble_part, jobs_, jobs, 24 * 3600.0)}
-            results = []
-            for n in range(len(jobs_)):
-                ok, value = answers[n]
-                results.append(value if ok else {"errno": None, "error": f"assembling part {n}: {value}"})
+        parts = [
+            (str(out), n, [(str(r), str(w)) for r, w in part], names, len(slices)) for n, part in enumerate(slices)
+        ]
+        results = _run(assemble_part, parts, pool if spread else None, jobs, "assembling part")
+        buckets = _run(
+            check_bucket,
+            [(str(out), b, len(slices)) for b in range(len(slices))],
+            pool if spread else None,
+            jobs,
+            "checking across years, bucket",
+        )
         verdicts: Counter = Counter()
-        facts: list[dict] = []
-        cpu = sum(r.get("cpu", 0.0) for r in results) if len(jobs_) > 1 and pool is not None else 0.0
         for result in results:
-            if "error" in result:
-                raise OSError(result["errno"], result["error"])
             verdicts.update(result["verdicts"])
-            facts.extend(result["facts"])
         _join(out, names, len(slices))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    table, summary, _ = crossyear.cross_year(facts)
+    table, summary = crossyear.merge([e for r in results for e in r["unlinked"]], buckets)
     atomic_write(out / "cross_year.csv", table)
-    return verdicts, summary, cpu
+    return verdicts, summary, sum(r["cpu"] for r in results + buckets) if spread else 0.0
+
+
+def _run(task, jobs_: list[tuple], pool, width: int, what: str) -> list[dict]:
+    """`task` of each job, in the jobs' order: in `pool` (batch.run_pool's signature), or here when it is None.
+    Raises the OSError that stopped a job, or one that says which job failed."""
+    if pool is None:
+        results = [task(job) for job in jobs_]
+    else:
+        answers = {job[1]: (ok, value) for job, ok, value in pool(task, jobs_, width, 24 * 3600.0)}
+        results = [
+            value if ok else {"errno": None, "error": f"{what} {n}: {value}"}
+            for n, (ok, value) in sorted(answers.items())
+        ]
+    for result in results:
+        if "error" in result:
+            raise OSError(result["errno"], result["error"])
+    return results

@@ -99,3 +99,18 @@ def t3_cells(table3: dict[str, list[int]]) -> dict[str, int]:
 def t4_cells(values: list[int]) -> dict[str, int]:
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     return dict(zip(keys, values, strict=True))
+
+
+def collapse_legal_entities(text: str, table3: dict[str, list[int]], labels: dict[str, str] | None = None) -> str:
+    """The page with table 三's five 法人或其他组织 columns printed as one (format.md §3.29): 自然人 | 法人 sum | 总计."""
+    labels = labels or T3_LABEL_TEXT
+    text = text.replace(
+        "申请人情况 自然人 法人或其他组织 总计\n商业企业 科研机构 社会公益组织 法律服务机构 其他\n",
+        "申请人情况 自然人 法人或其他组织 总计\n",
+    )
+    for row in T3_ROWS:
+        values = table3[row]
+        printed = " ".join([labels[row], *map(str, values)]).strip()
+        collapsed = " ".join([labels[row], str(values[0]), str(sum(values[1:6])), str(values[6])]).strip()
+        text = text.replace(printed, collapsed, 1)
+    return text

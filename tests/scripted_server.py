@@ -103,7 +103,8 @@ def read_like_a_perfect_model(body: dict) -> dict:
         }
     if "Table 四" in text:
         return {"rows": [[int(v) for v in numbers(line)[-5:]] for line in lines]}
-    return {"rows": [[int(v) for v in numbers(line)[-7:]] for line in lines]}
+    width = int(re.search(r"Every row has (\d+) numbers", text).group(1))  # 7, or a collapsed table 三's 3
+    return {"rows": [[int(v) for v in numbers(line)[-width:]] for line in lines]}
 
 
 def row_lines(body: dict) -> list[str]:

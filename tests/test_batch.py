@@ -254,3 +254,20 @@ def test_format_csv_has_the_columns_of_reports_csv(tmp_path):
     (header, row) = csv.reader(io.StringIO(render_csv([report]).lstrip("\ufeff")))
     assert header == list(WIDE_COLUMNS) and len(row) == len(header)
     assert row[header.index("applications.granted.total")] == str(report.cells["applications.granted.total"].value)
+
+
+def test_a_worker_holds_its_next_item_and_a_death_costs_only_the_one_it_ran():
+    """A pool worker gets its next item before it finishes the one it runs (no wait for the parent to wake);
+    when it dies (a crash, its time limit), the item it held but had not started runs again, elsewhere."""
+    crash, hang = "__import__('os')._exit(3)", "__import__('time').sleep(60)"
+    items = [crash, "1 + 1", hang, "2 + 2", crash, "3 + 3"]
+    results = {item: (ok, value) for item, ok, value in run_pool(eval, items, workers=1, timeout=2)}
+    assert results == {
+        crash: (False, "worker died (exit code 3)"),
+        hang: (False, "timed out: still running after the 2 s per-file limit (worker killed)"),
+        "1 + 1": (True, 2),
+        "2 + 2": (True, 4),
+        "3 + 3": (True, 6),
+    }
+    order = [item for item, _, _ in run_pool(eval, ["1", "2", "3", "4"], workers=2, timeout=30)]
+    assert sorted(order) == ["1", "2", "3", "4"]

@@ -5,9 +5,10 @@ import random
 import pytest
 from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
 from nianbao.ingest import normalise
+from nianbao.parse.tokens import segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
-from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
 
 BARE = {"carried_over", "granted", "denied.state_secret", "denied.law_prohibited", "unable.not_held", "carried_forward"}
@@ -90,6 +91,23 @@ def test_a_broken_number_several_joinings_explain_stays_ambiguous():
     assert cell.value == 11 or ("ambiguous" in cell.flags and 11 in cell.candidates)
 
 
+def table4_lines_page(t4: list[int], wrapped: str) -> str:
+    """One cell per line, table 四's numbers printed as `wrapped` (a cell's digits over two lines)."""
+    text = page(consistent_table3({}, new_received=[1, 0, 0, 0, 0, 0]), row_sep="\n\n", cell_sep="\n", t4=t4)
+    return text.replace("\n".join(map(str, t4)) + "\n", wrapped + "\n", 1)
+
+
+def test_a_number_broken_across_lines_in_table_four_is_joined_where_one_joining_balances_every_total():
+    """16 tokens for 15 cells: dropping either `1` breaks the review total (an agency's error besides the extra
+    value); joining them into 11 balances all three totals, so that reading is taken, flagged as a choice."""
+    t4 = [0, 6, 0, 5, 11, 0, 0, 29, 149, 178, 122, 0, 0, 0, 122]
+    printed = [0, 6, 0, 5, 1, 1, *t4[5:]]
+    report = extract(table4_lines_page(t4, "\n".join(map(str, printed))))
+    cell = report.cells[t4_key("review", "total")]
+    assert cell.value == 11 and "split_from_run" in cell.flags and "ambiguous" not in cell.flags
+    assert [report.cells[k].value for k in t4_cells(t4)] == t4
+
+
 def test_collapsed_legal_entity_columns_read_what_the_header_determines():
     text = page(TABLE3)
     text = text.replace(
@@ -115,6 +133,26 @@ PULLED = (
     "二、主动公开政府信息情况\n5\n（其中修订3件）\n{prose}第二十条第（一）项\n"
     "信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 1 40\n"
 )
+
+
+def test_collapsed_columns_without_a_total_and_values_beside_another_label_stay_open_not_dealt():
+    """自然人 | 法人或其他组织 with no 总计: no row identity confirms dealing shifted values back, so the rows stay
+    open (this crashed once: the dealing called the missing identity)."""
+    table3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[9, 1, 0, 0, 0, 0])
+    text = collapse_legal_entities(page(table3), table3).replace("法人或其他组织 总计\n", "法人或其他组织\n")
+    for row in T3_ROWS:
+        values = table3[row]
+        text = text.replace(
+            f"{T3_LABEL_TEXT[row]} {values[0]} {sum(values[1:6])} {values[6]}",
+            f"{T3_LABEL_TEXT[row]} {values[0]} {sum(values[1:6])}",
+        )
+    granted = f"{T3_LABEL_TEXT['granted']} 5 1"
+    text = text.replace(granted, T3_LABEL_TEXT["granted"]).replace(
+        f"{T3_LABEL_TEXT['partially_granted']} 0 0", f"{T3_LABEL_TEXT['partially_granted']} 5 1 0 0"
+    )
+    report = extract(text)
+    assert report.verdict != "verified"
+    assert report.cells[t3_key("granted", "natural_person")].value is None
 
 
 @pytest.mark.parametrize("prose", ["", "本年制发规范性文件5件、废止1件。\n"])
@@ -189,3 +227,68 @@ def test_table_four_bare_rows_under_review_and_litigation_are_read_in_order():
         values[9],
         values[14],
     ]
+
+
+# PDFs a browser prints from a report's HTML page, then converted (eval/conversions.py): narrow label cells come
+# out letter-spaced or cut mid-word, and a label cell can take in its row's first number.
+
+
+def test_a_one_or_none_character_inside_label_text_is_no_zero_marker():
+    text = "处 理 的 ， 只 计 这 一 情8 1 0 0 0 0 9\n无 法 提 0 0\n3.危及“三安全一\n0 0\n一 0 — 无"
+    items = [(i.kind, i.text) for i in segment_items(text, 0, len(text))]
+    assert ("text", "一") in items[:12] and ("text", "无") in items  # letter-spaced label characters
+    # the label's match can end inside '三安全一': the 一 left over is glued to it, so it is text too
+    cut = text.index("三安全") + 3
+    assert segment_items(text, cut, cut + 1)[0].kind == "text"
+    # a dash-like 一 or 无 standing as a cell is still a zero marker, right after a label too
+    glued = "规章 一 一 一\n（四）无法提供 无"
+    assert [i.kind for i in segment_items(glued, 0, len(glued))] == ["text", "value", "value", "value", "text", "value"]
+    assert [i.text for i in segment_items(text, text.rindex("\n") + 1, len(text)) if i.kind == "value"] == [
+        "一",
+        "0",
+        "—",
+        "无",
+    ]
+
+
+def test_a_label_cell_ending_in_its_rows_first_number_gives_the_number():
+    line = normalise(
+        "| 一、本年新收政府信息公开申请数量 71 |     | 3 | 0 0 | 0 0 | 74 |\n|     | 处理的，只计这一情8 | 1 | 0 0 |\n"
+    )
+    values = [i.text for i in segment_items(line, 0, len(line)) if i.kind == "value"]
+    assert values == ["71", "3", "0", "0", "0", "0", "74", "8", "1", "0", "0"]
+    header = "| 类别 | 数据1 | 数据2 |\n"  # a header's own digits glued to words that are no label: text
+    assert [i.kind for i in segment_items(header, 0, len(header))] == ["text", "text", "text"]
+
+
+def test_table2_rows_printed_bare_with_their_labels_on_lines_of_their_own_are_placed_by_order():
+    table2 = (
+        "二、主动公开政府信息情况\n第二十条第（一）项\n| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n"
+        "| 规章 | 0 | 0 | 0 |\n|     | 3 | 1 | 20 |\n行政规范性文件\n第二十条第（五）项\n| 信息内容 | 本年处理决定数量 |\n"
+        "|     | 15 |\n行政许可\n| 行政处罚 | 7 |\n| 行政强制 | 0 |\n| 行政事业性收费 | 12.5 |\n"
+    )
+    text = page(TABLE3)
+    text = text[: text.index("二、主动公开")] + table2 + text[text.index("三、收到和处理") :]
+    report = extract(text, "page.md")
+    read = {k: c.value for k, c in report.cells.items() if k.startswith("active.")}
+    assert read["active.regulations.in_force"] == 0 and read["active.normative_docs.in_force"] == 20
+    assert read["active.normative_docs.issued"] == 3 and read["active.licensing.decisions"] == 15
+    assert "realigned" in report.cells["active.licensing.decisions"].flags
+    # one number line fewer than the rows: no order-keeping placement is the only one, nothing is guessed
+    short = text.replace("|     | 15 |\n", "")
+    cell = extract(short, "page.md").cells["active.normative_docs.in_force"]
+    assert cell.value is None and {"ambiguous", "not_found"} & set(cell.flags)
+
+
+def test_a_lone_table2_row_whose_number_is_printed_above_its_label_is_read():
+    table2 = (
+        "二、主动公开政府信息情况\n第二十条第（一）项\n信息内容\n本年制发件数\n本年废止件数\n现行有效件数\n规章\n0\n0\n0\n"
+        "行政规范性文件\n3\n1\n20\n第二十条第（五）项\n信息内容\n本年处理决定数量\n15\n\n行政许可\n第二十条第（六）项\n"
+        "-2-\n信息内容\n本年处理决定数量\n行政处罚\n7\n行政强制\n0\n第二十条第（八）项\n信息内容\n本年收费金额（单位：万元）\n"
+        "12.5\n\n行政事业性收费\n"
+    )
+    text = page(TABLE3)
+    text = text[: text.index("二、主动公开")] + table2 + text[text.index("三、收到和处理") :]
+    cells = extract(text).cells
+    assert cells["active.licensing.decisions"].value == 15 and "realigned" in cells["active.licensing.decisions"].flags
+    assert str(cells["active.fees.amount"].value) == "12.5"

@@ -151,3 +151,44 @@ def test_different_agencies_of_one_area_are_never_linked(tmp_path):
         "平潭综合实验区": [2021, 2022],
     }
     assert checks and all(facts[c["earlier"]]["agency"] == facts[c["later"]]["agency"] for c in checks)
+
+
+def test_checks_in_buckets_merge_to_the_serial_result(pingtan):
+    """The batch checks across years in buckets (apart, in parallel); merged, they must give what one pass over
+    every report gives: the same cross_year.csv bytes and summary, with agencies whose links cross names
+    (another scope, a suffix) in one bucket, and the reports linked to nothing in input order."""
+    earlier, later = pingtan
+    panel = []
+    for n, name in enumerate(
+        ["北京市财政局", "上海市教育局", "重庆市民政局", "平潭综合实验区", "黄山市商务局", "ABC局"]
+    ):
+        for year, fact in ((2021, earlier), (2022, later), (2023, later)):
+            panel.append(copy.deepcopy(fact) | {"agency": name, "year": year, "source": f"{n}-{year}.txt"})
+    panel[4]["cells"]["applications.carried_over.total"]["value"] += 1  # a failure between 2021 and 2022
+    panel.append(copy.deepcopy(later) | {"agency": "平潭综合实验区管委会", "year": 2024, "source": "suffix.txt"})
+    panel.append(copy.deepcopy(later) | {"agency": "黄山市商务局", "scope": "agency", "source": "scope.txt"})
+    panel.append(copy.deepcopy(later) | {"agency": "上海市教育局办公室", "source": "office.txt"})
+    panel.insert(5, copy.deepcopy(later) | {"agency": None, "source": "nameless.txt"})
+    panel.insert(9, copy.deepcopy(later) | {"agency": "正文", "source": "heading.txt"})
+    table, summary, _ = crossyear.cross_year(panel)
+    assert summary["failures"] and {u["reason"][:20] for u in summary["not_linked"]} >= {
+        "the same name with a",
+        "names differ only by",
+    }
+    for count in (1, 2, 3, 7):
+        buckets: list[list[dict]] = [[] for _ in range(count)]
+        unlinked = []
+        for fact in panel:
+            if (reason := crossyear.unlinked_reason(fact)) is not None:
+                unlinked.append(crossyear.unlinked_entry(fact, reason))
+            else:
+                buckets[crossyear.bucket_of(fact, count)].append(fact)
+        assert sum(1 for b in buckets if b) > 1 or count == 1
+        merged = crossyear.merge(unlinked, [crossyear.check_bucket(b) for b in buckets])
+        assert merged == (table, summary), count
+
+
+def test_cross_year_csv_names_the_agency(pingtan):
+    table, _, _ = crossyear.cross_year(list(pingtan))
+    rows = list(csv.DictReader(io.StringIO(table.removeprefix("\ufeff"))))
+    assert rows and {r["agency"] for r in rows} == {"平潭综合实验区"}

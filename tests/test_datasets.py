@@ -139,3 +139,41 @@ def test_a_dask_worker_keeps_its_sandbox_between_chunks():
                 process.join()
                 conn.close()
         engine._SANDBOXES.clear()
+
+
+def test_parquet_parts_join_by_their_bytes(tmp_path):
+    """The assembly joins its Parquet parts without reading a row: the join must read back as the parts, in
+    order, row group by row group; a file joined alone is the same bytes; a part it cannot shift is refused."""
+    import pyarrow as pa
+    from nianbao import parquetjoin
+
+    schema = datasets.cells_schema()
+
+    def part(name: str, groups: list[int], **options) -> tuple:
+        tables = []
+        with pq.ParquetWriter(tmp_path / name, schema, compression="zstd", **options) as writer:
+            for size in groups:
+                columns = [
+                    pa.array(range(size), pa.int64())
+                    if c.startswith("span_")
+                    else pa.array([f"{name}:{c}:{i % 7}" for i in range(size)])
+                    for c in schema.names
+                ]
+                tables.append(pa.Table.from_arrays(columns, schema=schema))
+                writer.write_table(tables[-1])
+        return tmp_path / name, tables
+
+    parts = [part("a", [5, 300]), part("b", [1]), part("c", [2000, 3])]
+    with (tmp_path / "joined.parquet").open("wb") as target:
+        parquetjoin.join([path for path, _ in parts], target)
+    joined = pq.ParquetFile(tmp_path / "joined.parquet")
+    groups = [t for _, tables in parts for t in tables]
+    assert joined.num_row_groups == len(groups) == 5
+    assert all(joined.read_row_group(i).equals(t) for i, t in enumerate(groups))
+    assert joined.read().equals(pa.concat_tables(groups))
+    alone = io.BytesIO()
+    parquetjoin.join([parts[0][0]], alone)
+    assert alone.getvalue() == parts[0][0].read_bytes()
+    indexed, _ = part("d", [4], write_page_index=True)
+    with pytest.raises(parquetjoin.JoinError, match="page index"):
+        parquetjoin.join([parts[0][0], indexed], io.BytesIO())

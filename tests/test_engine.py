@@ -77,7 +77,7 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
 
 def test_inputs_run_sandboxed_on_the_workers(cluster):
     """The per-input limits hold on the cluster: a runaway is killed by its time limit, a crash costs its input."""
-    address, _ = cluster
+    address, _, _ = cluster
     results = {item: (ok, value) for item, ok, value in run_dask(address, time.sleep, [0.01, 60, 0.02], timeout=1.0)}
     assert results[60][0] is False and "timed out" in results[60][1]
     assert results[0.01] == results[0.02] == (True, None)
@@ -87,7 +87,7 @@ def test_inputs_run_sandboxed_on_the_workers(cluster):
 
 def test_a_batch_survives_a_killed_worker_with_nothing_lost_or_redone(cluster, tmp_path):
     """Kill one worker mid-run: every input ends with exactly one record, and none done before the kill is redone."""
-    address, workers = cluster
+    address, workers, _ = cluster
     n = 120
     write_samples(tmp_path / "in", "txt", n)
     out = tmp_path / "out"
@@ -130,3 +130,23 @@ def test_a_batch_survives_a_killed_worker_with_nothing_lost_or_redone(cluster, t
     after = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}
     assert len(after) == n and {name: after[name] for name in before} == before  # nothing done before the kill redone
     assert not list(out.rglob("*.tmp"))
+
+
+def test_the_cluster_writes_the_same_outputs_as_the_local_pool(cluster, tmp_path):
+    """Where an input ran must not show in what it gave: every dataset, record and rows file byte for byte."""
+    address, _, _ = cluster
+    write_samples(tmp_path / "in", "txt", 40)
+    outputs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / engine
+        command = [*NIANBAO, "extract", str(tmp_path / "in"), "--out", str(out), "--mode", "rules", "--jobs", "2"]
+        command += ["--datasets", "cells.parquet,reports.csv,cells.csv,records.jsonl", "--engine", engine]
+        run = subprocess.run([*command, *(["--address", address] if engine == "dask" else [])], capture_output=True)
+        assert run.returncode == 0, run.stderr
+        outputs[engine] = {
+            str(p.relative_to(out)): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in ("summary.json", ".lock")
+        }
+    assert len(outputs["local"]) == 3 + 2 * 40 + 3  # the datasets, records/ and rows/, cross_year, errors
+    assert outputs["dask"] == outputs["local"]

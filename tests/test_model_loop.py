@@ -14,7 +14,7 @@ from nianbao.model.settings import Settings
 from nianbao.model.sources import Region
 from nianbao.pipeline import Options, extract_document, parse_document
 from nianbao.schemas.record import Verdict
-from pages import T3_LABEL_TEXT, consistent_table3, page
+from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page
 from scripted_server import ScriptedServer, completion, read_like_a_perfect_model, row_lines, user_text
 
 TABLE3 = consistent_table3(
@@ -113,6 +113,15 @@ def test_a_misread_region_draws_a_targeted_reprompt_and_the_corrected_answer_ver
     cell = report.cells["applications.granted.commercial"]
     assert (cell.value, cell.source) == (1, "model") and {"model_read", "grounded"} <= set(cell.flags)
     assert lost.text[slice(*cell.span)] == "1"
+    # a region grounds by the order of its numbers, which a table printed column by column satisfies too: its
+    # cells are a placement by order, stood behind here because every identity they take part in holds
+    assert "realigned" in cell.flags and report.unverified == []
+    unchecked = report.model_copy(
+        update={
+            "checks": [c.model_copy(update={"status": "uncheckable"}) if "T3.sum" in c.id else c for c in report.checks]
+        }
+    )
+    assert "applications.granted.commercial" in unchecked.unverified
     p = report.provenance
     assert (p.method, p.model, p.reprompts, p.cache_hits) == ("parser+model", "scripted-model", 1, 0)
     assert p.model_calls == p.attempts == len(server.requests)
@@ -364,3 +373,66 @@ def test_a_table_three_the_parser_cannot_locate_is_read_from_its_section(tmp_pat
     assert report.provenance.cells_from_model == 175
     cell = report.cells["applications.granted.natural_person"]
     assert (cell.value, cell.source) == (5, "model") and unlocated.text[slice(*cell.span)] == "5"
+
+
+def test_auto_mode_does_not_ask_what_only_a_choice_among_the_parsers_readings_could_settle(tmp_path):
+    # table 二's 行政规范性文件 printed as one glued run: ten splits, no identity, no prose. A model's pick among
+    # them would keep the cells ambiguous, so in auto mode the question is not asked (model mode still asks).
+    text = page(TABLE3).replace("行政规范性文件 3 1 20", "行政规范性文件 693665")
+    glued = ingest_bytes(text.encode("utf-8"), "glued.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        auto = run(glued, settings_for(server, tmp_path))
+        assert server.requests == []
+        model = run(glued, settings_for(server, tmp_path), mode="model")
+    finally:
+        server.close()
+    assert server.requests
+    for report in (auto, model):
+        cell = report.cells["active.normative_docs.issued"]
+        assert report.verdict == Verdict.needs_review and "ambiguous" in cell.flags
+    assert "no question it can ask" in auto.verdict_reason
+
+
+def test_a_collapsed_table_three_is_asked_only_about_its_printed_columns_of_the_rows_the_parser_left_open(tmp_path):
+    # table 三 prints its five 法人 columns as one, and two of its labels garbled: the five sub-columns are no
+    # open cells (the page cannot print them), so the model is asked only about the garbled rows, their printed
+    # 自然人 | 法人 sum | 总计, and the record ends as the parser leaves the same page read whole: sub-columns
+    # not found, never verified.
+    table3 = consistent_table3(
+        {"granted": [5, 1, 2, 0, 0, 0], "partially_granted": [2, 0, 0, 3, 0, 0]}, new_received=[7, 1, 2, 3, 0, 0]
+    )
+    garbled = ingest_bytes(collapse_legal_entities(page(table3, t3_labels=GARBLED), table3, GARBLED).encode(), "g.txt")
+    whole = ingest_bytes(collapse_legal_entities(page(table3), table3).encode(), "whole.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(garbled, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    parser_whole, _ = parse_document(whole, whole.name)
+    asked = [user_text(request["body"]) for request in server.requests]
+    assert 0 < len(asked) <= 2 and not any("商业企业" in text for text in asked)
+    assert all("新收" not in text and "（七）总计" not in text for text in asked)  # rows the parser read
+    for row, (natural, total) in {"granted": (5, 8), "partially_granted": (2, 5)}.items():
+        cells = [report.cells[f"applications.{row}.{c}"] for c in ("natural_person", "total")]
+        assert [c.value for c in cells] == [natural, total] and all("grounded" in c.flags for c in cells)
+        assert f"applications.{row}.legal_entities" not in report.cells
+    not_found = {k for k, c in report.cells.items() if "not_found" in c.flags}
+    assert not_found == {k for k, c in parser_whole.cells.items() if "not_found" in c.flags}
+    assert parser_whole.verdict == Verdict.needs_model and report.verdict != Verdict.verified
+
+
+def test_model_mode_reads_a_collapsed_table_three_by_its_printed_columns(tmp_path):
+    # every row asked (model mode), each as the three numbers the page prints: the model agrees with the parser
+    table3 = consistent_table3({"granted": [5, 1, 2, 0, 0, 0]}, new_received=[5, 1, 2, 0, 0, 0])
+    whole = ingest_bytes(collapse_legal_entities(page(table3), table3).encode(), "whole.txt")
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(whole, settings_for(server, tmp_path), mode="model")
+    finally:
+        server.close()
+    asked = [user_text(request["body"]) for request in server.requests if "Table 三" in user_text(request["body"])]
+    assert asked and all("Every row has 3 numbers" in text and "商业企业" not in text for text in asked)
+    cell = report.cells["applications.granted.total"]
+    assert cell.value == 8 and "model_read" in cell.flags and "parser_disagrees" not in cell.flags
+    assert "not_found" in report.cells["applications.granted.commercial"].flags

@@ -118,7 +118,7 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
     data = _eval(["--mode", mode, "--replay", str(COMMITTED[0])], tmp_path / mode)
     assert attempts == []
     records = data["records"]
-    assert len(records) == 22  # 21 cases (ten of them real converter outputs), pingtan-2019 as text and as HTML
+    assert len(records) == 30  # 29 cases (eighteen of them real converter outputs), pingtan-2019 as text and as HTML
     assert all(
         "no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"]
         for r in records
@@ -130,11 +130,12 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
         rules = {(r["case"], r["input"]): r for r in _eval(["--mode", "rules"], tmp_path / "rules")["records"]}
         for r in records:
             sent = rules[r["case"], r["input"]]["verdict"] in ("needs_model", "failed")
-            asked = "no question it can ask" not in r["verdict_reason"]  # pingtan-2019: the 2019 table 二 only
+            # pingtan-2019: the 2019 table 二 only; pingtan-2021: a glued run only a choice could settle;
+            # hzq-2023.pdftotext: table 三 column by column, no region grounds
+            asked = "no question it can ask" not in r["verdict_reason"]
             assert (r["cache_hits"] > 0) == (sent and asked), r["case"]
             if not sent:
                 assert r["verdict"] == rules[r["case"], r["input"]]["verdict"]
-        assert any(r["cache_hits"] for r in records)
 
 
 def test_a_re_recording_asks_only_new_questions_and_keeps_no_stale_answer(tmp_path):
@@ -146,7 +147,7 @@ def test_a_re_recording_asks_only_new_questions_and_keeps_no_stale_answer(tmp_pa
 
     cases = tmp_path / "cases"
     cases.mkdir()
-    case = generate(random.Random("re-record"), "lines", name="reworded", extra_damage=relabel(LABELS["reworded"]))
+    case = generate(random.Random("re-record"), "markdown", name="reworded", extra_damage=relabel(LABELS["reworded"]))
     (cases / case.filename).write_bytes(case.data)
     (cases / "reworded.gold.json").write_text(json.dumps(case.gold(), ensure_ascii=False), encoding="utf-8")
     server = ScriptedServer(lambda body: (200, completion(json.dumps(read_like_a_perfect_model(body)))))

@@ -539,12 +539,12 @@ def test_an_endpoint_that_echoes_the_key_never_gets_it_written(tmp_path, status,
         page_path = tmp_path / "p.txt"
         page_path.write_bytes(
             render_text(CORPUS / "pingtan-2021.txt", 1)
-        )  # the parser does not verify it: the model reads
+        )  # model mode: the model reads every report, whatever the parser made of it
         run = nianbao(
             "extract",
             str(page_path),
             "--mode",
-            "auto",
+            "model",
             "--format",
             "json",
             "--cache-dir",

@@ -45,6 +45,12 @@ def certain(cell: Cell) -> bool:
     return (cell.value is not None or "blank" in cell.flags) and not {"ambiguous", "not_found"} & set(cell.flags)
 
 
+def choice_only(cell: Cell) -> bool:
+    """The parser refused the cell for a stated reason (case 4): a model's pick keeps it `ambiguous`, so asking
+    the model about it cannot change the verdict."""
+    return "ambiguous" in cell.flags and (len(cell.candidates) > 1 or bool(CHOSEN_FLAGS & set(cell.flags)))
+
+
 def _with(candidates: list, value) -> list:
     return candidates if any(same_value(c, value) for c in candidates) else [*candidates, value]
 
@@ -79,7 +85,7 @@ def merge(
                     "source": "model",
                 }
             )
-        elif "ambiguous" in p.flags and (len(p.candidates) > 1 or CHOSEN_FLAGS & set(p.flags)):
+        elif choice_only(p):
             cells[key] = m.model_copy(
                 update={"flags": sorted(set(m.flags) | set(p.flags)), "candidates": _with(p.candidates, m.value)}
             )

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from nianbao.assemble import build_report
 from nianbao.ingest import Document
-from nianbao.model.arbitrate import certain, merge
+from nianbao.model.arbitrate import certain, choice_only, merge
 from nianbao.model.client import Answer, ModelClient, ModelUnavailable, client_for
 from nianbao.model.prompting import REPROMPT, SYSTEM, Unit, units
 from nianbao.model.reprompt import problems
@@ -84,8 +84,12 @@ def run(
 
 
 def open_rows(report: Report, row_of: dict[str, SourceRow]) -> set[str]:
-    """The rows the parser did not settle: a cell it could not read with certainty, or a failing identity's suspect."""
-    uncertain = {row_of[k].row for k, c in report.cells.items() if k in row_of and not certain(c)}
+    """The rows the parser did not settle: a cell it could not read with certainty, or a failing identity's suspect.
+    A row whose every open cell only a choice among the parser's readings could settle is not one: the model's
+    pick is no evidence, so asking about it cannot change the verdict."""
+    uncertain = {
+        row_of[k].row for k, c in report.cells.items() if k in row_of and not certain(c) and not choice_only(c)
+    }
     return uncertain | set(problems(report, {}, row_of))
 
 
@@ -178,6 +182,7 @@ class _Session:
             key: v
             for row, values in best.reading.values.items()
             for key, v in zip(self._row(row).keys, values, strict=True)
+            if key in self.parser_report.cells
         }
         return ModelRun(report, model_values, self.spend, stop)
 
@@ -269,11 +274,16 @@ class _Session:
         for name, values in self.reading.values.items():
             row = self._row(name)
             for key, value, g in zip(row.keys, values, self.reading.grounding[name], strict=True):
+                if key not in self.parser_report.cells:  # a collapsed 法人 sum: grounded with its row, no record key
+                    continue
                 model_cells[key] = Cell(
                     value=value,
                     raw=g.raw,
                     span=g.span,
-                    flags=["model_read", "grounded" if g.grounded else "ungrounded"],
+                    # a region grounds its rows by the order of its numbers, which a table printed column by
+                    # column satisfies too: like any placement by order, it stands only where identities confirm it
+                    flags=["model_read", "grounded" if g.grounded else "ungrounded"]
+                    + (["realigned"] if row.region is not None and g.grounded else []),
                     source="model",
                 )
         cells, note, agreements = merge(self.parser_report.cells, model_cells, self.row_of)

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 
 from nianbao.model.sources import Region, SourceRow, Value
 from nianbao.parse import as_number
+from nianbao.parse.tables import LEGAL_ENTITIES
 from nianbao.schemas.keys import T4_COLUMNS
 from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES, prompt_names, t3_printed_label
 from pydantic import BaseModel, Field, create_model, field_validator
@@ -26,6 +27,10 @@ from pydantic import BaseModel, Field, create_model, field_validator
 SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
 TABLE_PROMPTS = {"二": "table2.v1", "三": "table3_rows.v1", "四": "table4.v1"}
+T3_COLLAPSED_PROMPT = "table3_collapsed.v1"  # table 三 with its 法人 columns printed as one (format.md §3.29)
+T3_WIDTH = 7
+# table 三's columns as a page prints them when its five 法人 columns are one
+T3_PRINTED_NAMES = {"natural_person": "自然人", LEGAL_ENTITIES: "法人或其他组织", "total": "总计"}
 REGION_PROMPT = "region.v1"
 REGION_CHOICE_PROMPT = "region_lines.v2"
 ROWS_PER_REQUEST = 4
@@ -111,10 +116,21 @@ class Unit:
         return self.region is not None and self.region.choosable(len(self.rows[0].keys))
 
     @property
+    def collapsed(self) -> bool:
+        """Table 三 printed with its 法人 columns as one: the rows hold the printed columns only."""
+        return self.table == "三" and len(self.rows[0].keys) != T3_WIDTH
+
+    def columns(self) -> str:
+        """Table 三's or 四's columns, in order, as the prompt names them."""
+        if self.collapsed:
+            return ", ".join(T3_PRINTED_NAMES[k.rsplit(".", 1)[1]] for k in self.rows[0].keys)
+        return prompt_names()["t3_columns" if self.table == "三" else "t4_columns"]
+
+    @property
     def prompt(self) -> str:
         if self.region:
             return REGION_CHOICE_PROMPT if self.choice else REGION_PROMPT
-        return TABLE_PROMPTS[self.table]
+        return T3_COLLAPSED_PROMPT if self.collapsed else TABLE_PROMPTS[self.table]
 
     @property
     def parts(self) -> list[tuple[str, int]]:
@@ -142,7 +158,7 @@ class Unit:
             return Table2Answer
         if self.table == "四":
             return rows_answer(3, T4_GROUP)
-        return rows_answer(len(self.rows), 7)
+        return rows_answer(len(self.rows), len(self.rows[0].keys))
 
     @property
     def max_tokens(self) -> int:
@@ -151,7 +167,7 @@ class Unit:
             return 8 * len(self.region.lines) + 8
         if self.region:
             return sum(4 * w + 8 for w in self.widths) + 8
-        return {"二": 96, "四": 96}.get(self.table, 28 * len(self.rows) + 16)
+        return {"二": 96, "四": 96}.get(self.table, 4 * len(self.rows[0].keys) * len(self.rows) + 16)
 
     def task(self) -> str:
         if self.choice:
@@ -167,15 +183,15 @@ class Unit:
         if self.region:
             rows = "\n".join(f"R{i} {name}: {width} numbers" for i, (name, width) in enumerate(self.parts, 1))
             if self.table != "二":
-                columns = prompt_names()["t3_columns" if self.table == "三" else "t4_columns"]
-                rows += f"\nThe {self.widths[0]} numbers of a row are, in order: {columns}."
+                rows += f"\nThe {self.widths[0]} numbers of a row are, in order: {self.columns()}."
             shape = ", ".join(f'"R{i}": [{w} numbers]' for i, w in enumerate(self.widths, 1))
             return template(self.prompt).substitute(table=self.table, text=self.region.text, rows=rows, shape=shape)
         if self.table == "四":
             shown = self.rows[0].shown()
         else:
             shown = "\n".join(f"R{i} {row.shown()}" for i, row in enumerate(self.rows, 1))
-        return template(self.prompt).substitute(rows=shown, count=len(self.rows), **prompt_names())
+        names = prompt_names() | {"t3_columns": self.columns(), "width": len(self.rows[0].keys)}
+        return template(self.prompt).substitute(rows=shown, count=len(self.rows), **names)
 
     def messages(
         self, previous: list[tuple[Value, ...]] | None = None, problems: list[str] | None = None

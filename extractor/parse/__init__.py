@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from nianbao.parse.blocks import Spill
 from nianbao.parse.labels import _END_TITLE, Anchor, detect_template, locate, t3_section
 from nianbao.parse.rows import absent_rows, table_rows
 from nianbao.parse.tables import (
@@ -18,11 +19,14 @@ from nianbao.parse.tables import (
     T2_2021,
     ParsedTables,
     TableRow,
+    fill_fee,
+    fill_table2,
     parse_table2,
     parse_table3,
     parse_table4,
 )
 from nianbao.parse.tokens import Item, as_number, segment_items
+from nianbao.schemas.keys import T3_COLUMNS
 
 __all__ = [
     "PARSER_VERSION",
@@ -54,17 +58,28 @@ def parse_tables(
         t2_template = T2_2019 if template == "gov2019" else T2_2021
         t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
     t3_anchors: list[Anchor] = []
+    t3_columns = T3_COLUMNS
+    spill = Spill()  # tables 二 and 四's numbers, where table 三 was read from pdftotext's number stream
     if regions.t3:
-        t3_anchors = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings)
+        t4_end = regions.t4[1] if regions.t4 else None
+        t3_anchors, t3_columns = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings, t4_end, spill)
+        if regions.t2 and template != "gov2019" and spill.read:
+            fill_table2(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
+        elif regions.t2 and template != "gov2019":
+            fill_fee(spill.before, cells, warnings)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings)
+        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, spill.after, spill.blocks)
     if template == "unknown" and regions.t3:
         template = "gov2021"
     for fields in cells.values() if place else ():
         fields.update(place(fields["span"]))
     absent = absent_rows(text, found, template, regions.t3)
-    parsed = ParsedTables(_CELLS.validate_python(cells), regions, found, warnings, template, absent=absent)
-    parsed.read_rows = partial(table_rows, text, regions, template, t2_anchors, t3_anchors)  # no cycle back to parsed
+    parsed = ParsedTables(
+        _CELLS.validate_python(cells), regions, found, warnings, template, absent=absent, t3_columns=t3_columns
+    )
+    parsed.read_rows = partial(
+        table_rows, text, regions, template, t2_anchors, t3_anchors, t3_columns
+    )  # no cycle back to parsed
     start = regions.t3[0] if regions.t3 else (regions.t2[0] if regions.t2 else None)
     parsed.stops_inside_tables = start is not None and regions.t4 is None and not _END_TITLE.search(text, start + 200)
     return parsed

@@ -13,7 +13,6 @@ disagree on ambiguous, with each alignment's reading as a candidate. Never a gue
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from itertools import combinations, product
 from math import comb
@@ -21,10 +20,10 @@ from math import comb
 from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
-from nianbao.parse.tokens import _CJK, Item, segment_items
-from nianbao.schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
+from nianbao.parse.tokens import Item, label_fragment, segment_items
 from nianbao.solve import MAX_COMBINATIONS, consistent_combinations
 
+_ORDINAL_ONLY = re.compile(r"[\s|]*\d\s*[.、．][\s|]*")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
 
 
@@ -62,7 +61,7 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[Pri
         tokens = segment_items(text, after, end)
         items = [i for i in tokens if i.kind != "text"]
         values = sum(1 for i in items if i.kind == "value")
-        if not here and values and not all(_fragment(i.text) for i in tokens if i.kind == "text"):
+        if not here and values and not all(label_fragment(i.text) for i in tokens if i.kind == "text"):
             return None  # a row with a label this template does not know: read as before, or by the model
         if here and values:
             rows.append(PrintedRow(items, here[0].row, start))
@@ -73,29 +72,6 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[Pri
     if not any(r.row is None for r in rows):
         return None
     return rows
-
-
-# every label text of table 三, run together: a bare row's own text must be a piece of one of them
-_VOCABULARY = re.sub(
-    r"\s",
-    "",
-    unicodedata.normalize(
-        "NFKC",
-        "|".join(
-            [*T3_WIDE_LABELS.values(), *T3_SINGLE_LABELS.values()]
-            + [text for title, leaves in T3_GROUP_LABELS.values() for text in (title, *leaves)]
-            + [RESULTS_LABEL]
-        ),
-    ),
-)
-_ORDINAL_PREFIX = re.compile(r"^\d\s*[.、．]")
-_ORDINAL_ONLY = re.compile(r"[\s|]*\d\s*[.、．][\s|]*")
-
-
-def _fragment(text: str) -> bool:
-    """Cell text that is a piece of a template label ("申请", "新出具", "2.其他法律行政法规"), or no text at all."""
-    piece = _ORDINAL_PREFIX.sub("", re.sub(r"\s", "", text))
-    return not _CJK.search(piece) or piece in _VOCABULARY
 
 
 def _gap_alignments(bare: list[list[Item]], rows: list[str], labelled: list[str]) -> list[dict[str, list[Item]]]:

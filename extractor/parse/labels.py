@@ -55,9 +55,13 @@ class Anchor:
 # Table 三's column header prints 总计 after 法人或其他组织 (or after its five columns) and before 商业企业; where
 # the row labels are printed above the header (format.md §3.24) and the 总计 row is not on the page (§3.21),
 # that 总计 is no row label.
-_T3_HEADER_BEFORE = re.compile(_fuzzy("法人或其他组织") + r"[\s|]*$")
+# 其它 is how many agencies (and scans of 其他) print it
+LEGAL_ENTITIES_HEADER = _fuzzy("法人或其他组织").replace("他", "[他它]")
+_T3_HEADER_BEFORE = re.compile(LEGAL_ENTITIES_HEADER + r"[\s|]*$")
 _T3_HEADER_AFTER = re.compile(r"[\s|]*" + _fuzzy("商业企业"))
-_T3_HEADER_NAMES = re.compile("|".join(_fuzzy(name) for name in ("自然人", "法人或其他组织", *T3_CORP_HEADERS[:-1])))
+_T3_HEADER_NAMES = re.compile(
+    "|".join([LEGAL_ENTITIES_HEADER, *(_fuzzy(name) for name in ("自然人", *T3_CORP_HEADERS[:-1]))])
+)
 
 
 def _in_t3_header(text: str, m: re.Match) -> bool:

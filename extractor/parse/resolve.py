@@ -29,6 +29,8 @@ def place_number_rows(text: str, segments: dict[str, list[Item]]) -> list[str]:
     if len(rows) < 2 or any(i.kind == "value" for r in rows[:-1] for i in segments[r]):
         return []
     cells = [i for i in segments[rows[-1]] if i.kind != "text"]
+    if not cells:
+        return []  # no numbers after the last label: not this layout
     gaps = [text[a.end : b.start] for a, b in itertools.pairwise(cells)]
     by_line = any(
         "\n" not in gap
@@ -54,8 +56,11 @@ def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) 
     segment holds 2n values and a later one none; a label column printed before its values leaves
     every row empty but the last. Within the smallest window of rows holding exactly n values per
     row, the values are dealt out in page order — only when every dealt row satisfies the row
-    identity. Returns the rows it moved values into.
+    identity. Returns the rows it moved values into. A table with no row identity (collapsed 法人 columns
+    printed without 总计, format.md §3.29) has nothing to confirm a dealing, so nothing is dealt.
     """
+    if constraint is None:
+        return []
     rows = list(segments)
     values = {r: [i for i in segments[r] if i.kind == "value"] for r in rows}
     moved: list[str] = []
@@ -79,20 +84,23 @@ def realign_shifted_values(segments: dict[str, list[Item]], n: int, constraint) 
     return moved
 
 
-def _plausible_drops(readings: set[tuple], constraint, rows: int) -> list[tuple]:
-    """Among the readings left by plausible drops, the ones the identities let stand.
+def _plausible_drops(readings: set[tuple], constraint, rows: int, joined: set[tuple] = frozenset()) -> list[tuple]:
+    """Among the readings left by plausible drops and joinings, the ones the identities let stand.
 
     With one or two over-long rows the identities are weak evidence: a reading that breaks exactly
     one group total is what an agency's own error looks like, so it keeps the row ambiguous; only
     readings that break several groups (a shifted row) are ruled out. Where that leaves one reading,
-    it is the row (the checker reports the group it breaks).
+    it is the row (the checker reports the group it breaks). Where the one reading that balances every
+    total is a joining (`joined`, a number wrapped over two lines, format.md §3.32), it is the row: a
+    drop breaking a total would need the agency's own error besides the converter's extra value, as
+    the column identities rule such a drop out in table 三.
     """
     if rows >= MIN_ROWS_FOR_A_COLUMN or len(readings) <= 1:
         return sorted(readings)
     shifted = {r for r in readings if constraint.failing_groups(r) >= 2}
     plausible = readings - shifted  # none fails, or one fails as the agency's own error would
     holding = {r for r in plausible if constraint(r)}
-    if len(holding) == 1 and holding | shifted == readings:
+    if len(holding) == 1 and (holding | shifted == readings or holding <= joined):
         return sorted(holding)
     return sorted(plausible) if len(plausible) == 1 and not holding else sorted(readings)
 
@@ -116,7 +124,7 @@ def _resolve_extra_values(readings: dict[str, RowReading], constraint, warnings:
             options = explained
         drops = {solve.drop_one(reading.extra, p) for p in options}
         # a wrapped number (§3.32) explains the row as well: its joinings compete with the drops
-        reading.candidates = _plausible_drops(drops | set(reading.joined), constraint, len(extra))
+        reading.candidates = _plausible_drops(drops | set(reading.joined), constraint, len(extra), set(reading.joined))
         _drop_printed(reading, options[0] if options else None)
         reading.flags = [["dropped_extra_value"] for _ in range(len(reading.extra) - 1)]
         if reading.joined and not set(reading.candidates) & drops:

@@ -9,7 +9,7 @@ from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows
 from nianbao.parse.labels import _T4_HEADER, _T4_RESULTS_HEADER, Anchor, TableSpans, find_label, find_labels, row_end
 from nianbao.parse.resolve import place_number_rows, realign_shifted_values
-from nianbao.parse.tables import T2_2019, T2_2021, TableRow
+from nianbao.parse.tables import T2_2019, T2_2021, TableRow, t3_printed_keys
 from nianbao.parse.tokens import Item, segment_items
 from nianbao.schemas.keys import (
     OTHER_TOTAL_ROW,
@@ -19,7 +19,6 @@ from nianbao.schemas.keys import (
     T4_COLUMNS,
     T4_GROUPS,
     t2_key,
-    t3_key,
     t4_key,
 )
 from nianbao.schemas.template import (
@@ -55,11 +54,12 @@ def _rows_from_anchors(
     items = {row: segment_items(text, *spans[row]) for row in rows}
     _deal_shared(rows, spans, items, anchors, keys_of)
     n = len(keys_of(rows[0]))
-    aligned = align_rows(text, labels, rows, lo, hi, n, constraint, table3_identities, keys_of) if constraint else None
+    t3 = table == "三"
+    aligned = align_rows(text, labels, rows, lo, hi, n, constraint, table3_identities, keys_of) if t3 else None
     if aligned:  # as the parser does: rows printed apart from their labels, placed by order
         items.update(aligned.segments)
         items.update({row: [] for row in aligned.open})  # several placements: no tokens of its own to ground on
-    elif constraint:  # as the parser does: values a PDF text layer printed beside another label
+    elif t3 and constraint:  # as the parser does: values a PDF text layer printed beside another label
         own = {row: items[row] for row in rows if row in anchors}
         place_number_rows(text, own) or realign_shifted_values(own, n, constraint)
         items.update(own)
@@ -92,13 +92,20 @@ def _deal_shared(rows: list[str], spans: dict, items: dict[str, list[Item]], anc
 
 
 def table_rows(
-    text: str, regions: TableSpans, template: str, t2_anchors: list[Anchor], t3_anchors: list[Anchor]
+    text: str,
+    regions: TableSpans,
+    template: str,
+    t2_anchors: list[Anchor],
+    t3_anchors: list[Anchor],
+    t3_columns: tuple[str, ...] = T3_COLUMNS,
 ) -> list[TableRow]:
     """Every row of every located table, in template order; tables the parser did not locate are absent.
 
     A row is found the way the cells were read (its label anchor, the value tokens up to the next
-    label); a row whose label was not found gets the text between its found neighbours. The 2019
-    template's table 二 has keys the model path does not ask for yet.
+    label); a row whose label was not found gets the text between its found neighbours. A table 三 whose 法人
+    columns are printed as one has the printed columns only (their sum no record key): the sub-columns the page
+    does not print are no cells of its rows. The 2019 template's table 二 has keys the model path does not ask
+    for yet.
     """
     rows: list[TableRow] = []
     if regions.t2 and template != "gov2019":
@@ -109,10 +116,9 @@ def table_rows(
         lo, hi = regions.t3
         single = any(a.row == OTHER_TOTAL_ROW for a in t3_anchors)  # the 2019 （六） row, as parse_table3 found it
         names = t3_rows_2019() if single else list(T3_ROWS)
-        keys_of = lambda r: [t3_key(r, c) for c in T3_COLUMNS]  # noqa: E731
-        rows += _rows_from_anchors(
-            text, "三", names, list(t3_anchors), lo, hi, keys_of, solve.row_total_holds, _T4_HEADER
-        )
+        keys_of = lambda r: t3_printed_keys(r, t3_columns)  # noqa: E731
+        constraint = solve.row_total_holds if t3_columns[-1] == "total" else None
+        rows += _rows_from_anchors(text, "三", names, list(t3_anchors), lo, hi, keys_of, constraint, _T4_HEADER)
     if regions.t4:
         lo, hi = regions.t4
         keys = tuple(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)

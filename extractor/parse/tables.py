@@ -6,12 +6,23 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.labels import _T2_BLOCK, _T4_HEADER, Anchor, TableSpans, _fuzzy, find_label, find_labels, row_end
+from nianbao.parse.blocks import Spill, number_blocks, read_blocks
+from nianbao.parse.labels import (
+    _T2_BLOCK,
+    _T4_HEADER,
+    LEGAL_ENTITIES_HEADER,
+    Anchor,
+    TableSpans,
+    _fuzzy,
+    find_label,
+    find_labels,
+    row_end,
+)
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.resolve import (
     _resolve_by_identities,
@@ -25,6 +36,7 @@ from nianbao.parse.tokens import Item, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
     FEE_KEY,
+    OTHER_SUB_ROWS,
     OTHER_TOTAL_ROW,
     PROCUREMENT_KEY,
     T2_2019_ROWS,
@@ -33,6 +45,7 @@ from nianbao.schemas.keys import (
     T3_ROWS,
     T4_COLUMNS,
     T4_GROUPS,
+    T4_KEYS,
     t3_key,
     t4_key,
 )
@@ -84,6 +97,7 @@ class ParsedTables:
     template: str
     stops_inside_tables: bool = False  # no table 四 and no later section after table 三: a truncated page
     absent: set[str] = field(default_factory=set)  # rows (like found's) whose labels are nowhere on the page
+    t3_columns: tuple[str, ...] = T3_COLUMNS  # table 三's printed columns: collapsed ones name `LEGAL_ENTITIES`
     read_rows: Callable[[], list[TableRow]] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
@@ -178,6 +192,7 @@ def parse_table2(
     anchors = sorted(anchors + stray, key=lambda a: a.start)
     segments = _rows_between(text, anchors, hi, template.row_end)
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
+    placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     for row, items in segments.items():
         columns = template.rows[row]
@@ -191,6 +206,9 @@ def parse_table2(
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
+        if row in placed:
+            for flags in reading.flags:
+                flags.append("realigned")
         if short == [row] and orphans and not decimal:  # cells pulled out of the table (format.md §3.28)
             reading = _with_orphans(items, orphans, len(columns), reading)
         found.add(f"{template.prefix}.{row}")
@@ -200,6 +218,60 @@ def parse_table2(
         values = reading.candidates[0] if len(reading.candidates) == 1 else None
         _put(cells, keys, reading, values)
     return anchors
+
+
+def _rows_by_lines(
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, lo: int, hi: int
+) -> list[str]:
+    """Table 二 rows printed bare, their labels on lines of their own (format.md §3.27): a run of rows none of
+    which holds its own count of numbers (one holds the next row's too, the next none, or a lone row whose
+    number is printed above its label). The lines between the rows read before and after the run that print
+    numbers are its rows in template order, read only where they are exactly as many as the rows and each
+    prints its row's count; a line with numbers and text that is no label of the run leaves the run as it
+    is. Returns the rows placed so (flagged realigned)."""
+    placed: list[str] = []
+
+    def fits(a: Anchor) -> bool:
+        return _count(_signed(segments[a.row]) if template.signed else segments[a.row]) == len(template.rows[a.row])
+
+    i = 0
+    while i < len(anchors):
+        if fits(anchors[i]):
+            i += 1
+            continue
+        j = next((k for k in range(i, len(anchors)) if fits(anchors[k])), len(anchors))
+        run, end = anchors[i:j], anchors[j].start if j < len(anchors) else hi
+        start = lo if i == 0 else max([anchors[i - 1].end] + [item.end for item in segments[anchors[i - 1].row]])
+        lines = _number_lines(text, start, end, [k for a in run for k in _label_keywords(template, a.row)])
+        lone = len(run) == 1 and not _count(segments[run[0].row])
+        if (len(run) > 1 or lone) and lines is not None and len(lines) == len(run):
+            shaped = [_signed(line) if template.signed else line for line in lines]
+            if all(_count(line) == len(template.rows[a.row]) for line, a in zip(shaped, run, strict=True)):
+                segments.update((a.row, line) for a, line in zip(run, lines, strict=True))
+                placed += [a.row for a in run]
+        i = j
+    return placed
+
+
+def _label_keywords(template: Table2Template, row: str) -> tuple[str, ...]:
+    return next(label.keywords for label in template.labels if label.row == row)
+
+
+def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list[Item]] | None:
+    """The lines between lo and hi that print numbers (their values and blank cells), or None where a line
+    prints numbers beside text that is no label of these rows."""
+    lines: list[list[Item]] = []
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        items = segment_items(text, start, start + len(line))
+        if not any(i.kind == "value" and i.text[:1].isdigit() for i in items):
+            continue  # a label, a header ('本年增/减'), a block title
+        words = "".join(i.text for i in items if i.kind == "text")
+        if words and not any(re.search(_fuzzy(k), words) for k in keywords):
+            return None
+        lines.append([i for i in items if i.kind != "text"])
+    return lines
 
 
 # a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
@@ -237,6 +309,71 @@ def _with_orphans(items: list[Item], orphans: list[Item], n: int, reading: RowRe
     span = (min(c.start for c in orphans + values), max(c.end for c in orphans + values))
     raw = " ".join(c.text for c in orphans + values)
     return RowReading(candidates, [raw] * n, [span] * n, [["realigned"] for _ in range(n)])
+
+
+def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[str, dict], warnings: list[str]) -> None:
+    """Table 二 (2021) as pdftotext's default mode prints it (docs/damage.md): its rows' numbers in the template's
+    order, one a line, some before their own label and its last after table 三's title (`spilled`). Read so only
+    where table 三 was read from the same stream and the ten numbers are all there; the rows its labels read with
+    certainty must agree, and only the rows they left open are filled, flagged `realigned`. The two three-column
+    rows may be printed column by column; where the blocks allow both orders and they differ, those stay open."""
+    blocks = number_blocks(text, lo, hi)
+    values = [v for b in blocks for v in b.values] + spilled
+    widths = [len(columns) for columns in T2_2021.rows.values()]
+    if len(values) != sum(widths):
+        return
+    starts = {id(b.values[0]): b.after_text for b in blocks}
+    first = values[:6]
+    by_row = starts.get(id(first[3])) is not None and (starts[id(first[3])] or len(blocks[0].values) == 3)
+    by_column = all(starts.get(id(v)) is not None and not starts[id(v)] for v in first[1:6]) or [
+        len(b.values) for b in blocks[:3]
+    ] == [2, 2, 2]
+    orders = [list(range(6))] * (by_row or not by_column) + [[0, 2, 4, 1, 3, 5]] * by_column
+    readings = []
+    for order in orders:
+        flat, at, reading = [first[i] for i in order] + values[6:], 0, {}
+        for row, width in zip(T2_2021.rows, widths, strict=True):
+            reading[row], at = flat[at : at + width], at + width
+        readings.append(reading)
+    keys_of = {row: [f"{T2_2021.prefix}.{row}.{c}" for c in columns] for row, columns in T2_2021.rows.items()}
+
+    def read(items: list[Item], row: str) -> RowReading:
+        decimal = keys_of[row][-1] in T2_2021.decimal_keys
+        return read_row(items, len(items), None, trust_blanks=True, decimal_last=decimal)
+
+    def agrees(reading: dict[str, list[Item]]) -> bool:
+        for row, items in reading.items():
+            printed = [cells.get(k, {}).get("value") for k in keys_of[row]]
+            if None not in printed and read(items, row).candidates != [tuple(printed)]:
+                return False
+        return True
+
+    readings = [r for r in readings if agrees(r)]
+    filled = []
+    for row in T2_2021.rows:
+        if not readings or all(cells.get(k, {}).get("value") is not None for k in keys_of[row]):
+            continue
+        options = {tuple(i.start for i in r[row]) for r in readings}
+        row_reading = read(readings[0][row], row)
+        if len(options) == 1 and len(row_reading.candidates) == 1:
+            row_reading.flags = [[*flags, "realigned"] for flags in row_reading.flags]
+            _put(cells, keys_of[row], row_reading, row_reading.candidates[0])
+            filled.append(row)
+    if filled:
+        warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
+
+
+def fill_fee(spilled: list[Item], cells: dict[str, dict], warnings: list[str]) -> None:
+    """Table 二's fee as pdftotext's default mode can print it: after table 三's title, the one number before table
+    三's first label where table 三 is read one row a label (each row holding exactly its numbers) and the fee's
+    row printed none. Flagged `realigned`; no identity checks it."""
+    if len(spilled) != 1 or cells.get(FEE_KEY, {}).get("value") is not None:
+        return
+    reading = read_row(spilled, 1, None, trust_blanks=True, decimal_last=True)
+    if len(reading.candidates) == 1:
+        reading.flags = [[*flags, "realigned"] for flags in reading.flags]
+        _put(cells, [FEE_KEY], reading, reading.candidates[0])
+        warnings.append("table 二: the fee printed after table 三's title is read as the fee")
 
 
 _UNIT = re.compile(r"\s*(万元|元)")
@@ -302,9 +439,22 @@ def _signed(items: list[Item]) -> list[Item]:
 
 
 def parse_table3(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
-) -> list[Anchor]:
-    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included), for the later stages."""
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, dict],
+    found: set[str],
+    warnings: list[str],
+    table4_end: int | None = None,
+    spill: Spill | None = None,
+) -> tuple[list[Anchor], tuple[str, ...]]:
+    """Reads table 三's cells; returns its row anchors (the 2019 single （六） row included) and its printed
+    columns, for the later stages.
+
+    Where the table is read from pdftotext's number stream (docs/damage.md), the numbers of tables 二 and 四 printed
+    among its own go into `spill`."""
+    spill = Spill() if spill is None else spill
     anchors = find_labels(text, T3_LABELS, lo, hi)
     rows = [a.row for a in anchors]
     if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
@@ -322,9 +472,24 @@ def parse_table3(
         warnings.append(
             f"table 三 prints its legal-entity columns as one ({' | '.join(columns)}); read what it determines"
         )
-    keys_of = lambda r: [t3_key(r, c) if c != _LEGAL_ENTITIES else f"{r}.{c}" for c in columns]  # noqa: E731
+    keys_of = lambda r: t3_printed_keys(r, columns)  # noqa: E731
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
-    aligned = align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
+    aligned = None
+    if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
+        spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
+        spans.append((lo, hi, 0))
+        blocks = read_blocks(
+            text, spans, [_printed_order(text, lo, table4_end or hi)], n, constraint, table3_identities, keys_of
+        )
+        if blocks:
+            order, aligned = blocks.order, blocks.alignment
+            if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
+                spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
+            spill.blocks = True
+            warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
+    elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
+        spill.before[:] = [v for b in number_blocks(text, lo, anchors[0].start) for v in b.values]
+    aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [
             r
@@ -336,6 +501,8 @@ def parse_table3(
         }
     else:
         realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
+    if not aligned or aligned.labelled:  # rows read after their own labels
+        realigned += [r for r in _after_a_later_label(text, anchors, order) if r in segments and r not in realigned]
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
@@ -363,12 +530,43 @@ def parse_table3(
         certain = len(reading.candidates) == 1 and row not in unplaced
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
-        cells.update((k, v) for k, v in read.items() if not k.endswith(_LEGAL_ENTITIES))  # the sum is no key
-    return anchors
+        cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
+    return anchors, columns
 
 
-_LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+
+
+def t3_printed_keys(row: str, columns: tuple[str, ...]) -> list[str]:
+    """A table 三 row's printed cells: its canonical keys, and for collapsed 法人 columns a key of their printed
+    sum (`<row>.legal_entities`), which is no record key."""
+    return [t3_key(row, c) if c != LEGAL_ENTITIES else f"applications.{row}.{c}" for c in columns]
+
+
 _T3_SUB_HEADERS = re.compile("|".join(_fuzzy(h) for h in T3_CORP_HEADERS[:-1]))
+
+
+def _after_a_later_label(text: str, anchors: list[Anchor], order: list[str]) -> list[str]:
+    """Rows whose label comes after a later row's label that the label search passed over (pdftotext can print
+    `（七）总计` before `3.其他`, and the numbers of both after them): which numbers follow which label is then
+    not known, so such a row is only as good as the identities that check it."""
+    index = {row: i for i, row in enumerate(order)}
+    anchored = {a.row for a in anchors}
+    skipped = [label for label in T3_LABELS if label.row in index and label.row not in anchored]
+    return [
+        anchor.row
+        for before, anchor in pairwise(anchors)
+        if anchor.row in index
+        and any(index[s.row] > index[anchor.row] and find_label(text, s, before.end, anchor.start) for s in skipped)
+    ]
+
+
+def _printed_order(text: str, lo: int, hi: int) -> list[str]:
+    """Table 三's rows as the region prints their labels, wherever they are: the 2019 single （六）其他处理 row where
+    it prints that label and none of the 2021 （六） items'."""
+    items = [label for label in T3_LABELS if label.row in OTHER_SUB_ROWS[:2]]
+    single = find_label(text, OTHER_TOTAL_LABEL, lo, hi) and not any(find_label(text, i, lo, hi) for i in items)
+    return t3_rows_2019() if single else list(T3_ROWS)
 
 
 def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
@@ -376,12 +574,12 @@ def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[st
     names no legal-entity sub-column and the rows print as many values as that header has columns."""
     values = [i for items in segments.values() for i in items if i.kind == "value"]
     header = text[lo : values[0].start] if values else ""
-    if not re.search(_fuzzy("法人或其他组织"), header) or _T3_SUB_HEADERS.search(header):
+    if not re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header):
         return T3_COLUMNS
     columns = (
-        ("natural_person", _LEGAL_ENTITIES, "total")
+        ("natural_person", LEGAL_ENTITIES, "total")
         if re.search(_fuzzy("总计"), header)
-        else ("natural_person", _LEGAL_ENTITIES)
+        else ("natural_person", LEGAL_ENTITIES)
     )
     widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
     return columns if widths and sum(w == len(columns) for w in widths) * 2 > len(widths) else T3_COLUMNS
@@ -393,19 +591,83 @@ def _values(items: list[Item]) -> list[int]:
 
 
 def parse_table4(
-    text: str, lo: int, hi: int, trust_blanks: bool, cells: dict[str, dict], found: set[str], warnings: list[str]
+    text: str,
+    lo: int,
+    hi: int,
+    trust_blanks: bool,
+    cells: dict[str, dict],
+    found: set[str],
+    warnings: list[str],
+    streamed: list[Item] | None = None,
+    in_blocks: bool = False,
 ) -> None:
-    """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22)."""
+    """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
+    numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15.
+    `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     found.add("review_litigation")
-    if read_transposed_table4(text, lo, hi, trust_blanks, cells, warnings):
-        return
-    reading = read_row(segment_items(text, lo, hi), 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    items = segment_items(text, lo, hi)
+    after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
+    if not after and 0 < _count(items) < len(keys):  # its last columns printed after the next sections' text
+        rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values]
+        after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
+    turned: dict[str, dict] = {}
+    if read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings):
+        plain = read_row(items, len(keys), None, trust_blanks=trust_blanks).candidates
+        in_order = len(plain) == 1 and None not in plain[0] and solve.groups_total_hold(plain[0])  # totals hold
+        if all(turned[k]["value"] is not None for k in keys) or not (after or in_order):  # read by column
+            cells.update(turned)
+            return
+        warnings.pop()
+    if after:  # table 三's rest printed after this table's title, or this table's columns after later text
+        items = after
+        warnings.append(
+            "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
+        )
+    reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    if after is items or _flow_ordered(text, items, reading, in_blocks):
+        reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
     finish_joined(readings)
     _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+
+
+def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: bool = False) -> bool:
+    """Whether table 四's numbers, read in print order, may be in a converter's flow order, not the grid's.
+
+    pdftotext's default mode breaks a narrow header into pieces and prints them between the numbers
+    (docs/damage.md): the order is then the converter's. Where the group totals fail as printed but
+    some reordering of the printed numbers satisfies all three, the failure may be that order, not the
+    agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold. Where
+    table 三 is printed in blocks (`in_blocks`) the order is pdftotext's whether or not header pieces fall
+    between the numbers (it can print one cell after the others).
+    """
+    values = [i for i in items if i.kind == "value"]
+    if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
+        return False
+    pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
+    pieces_between = any(p not in T4_GROUP_NAMES for p in pieces)
+    return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
+
+
+T4_GROUP_NAMES = frozenset({"行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"})
+
+
+def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
+    """Whether the numbers split into `groups` groups of five whose largest is the sum of the other four."""
+    if not values:
+        return groups == 0
+    first, rest = values[-1], values[:-1]  # the largest number left is its group's total
+    for others in set(combinations(rest, 4)):
+        if sum(others) == first:
+            left = list(rest)
+            for v in others:
+                left.remove(v)
+            if _groups_can_hold(left, groups - 1):
+                return True
+    return False
 
 
 def read_transposed_table4(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from nianbao.schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
 
 
 @dataclass(slots=True)  # a few hundred a report
@@ -24,6 +27,28 @@ _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
+# a label cell that ends in its row's first number: '…申请数量 71', or glued to a wrapped label's line ('…只计这一情8')
+_LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)([1-9]\d*|0)\s*")
+# every label text of table 三, run together: a label's wrapped piece must be a piece of one of them
+_VOCABULARY = re.sub(
+    r"\s",
+    "",
+    unicodedata.normalize(
+        "NFKC",
+        "|".join(
+            [*T3_WIDE_LABELS.values(), *T3_SINGLE_LABELS.values()]
+            + [text for title, leaves in T3_GROUP_LABELS.values() for text in (title, *leaves)]
+            + [RESULTS_LABEL]
+        ),
+    ),
+)
+_ORDINAL_PREFIX = re.compile(r"^\d\s*[.、．]")
+
+
+def label_fragment(text: str) -> bool:
+    """Cell text that is a piece of a template label ("申请", "新出具", "2.其他法律行政法规"), or no text at all."""
+    piece = _ORDINAL_PREFIX.sub("", re.sub(r"\s", "", text))
+    return not _CJK.search(piece) or piece in _VOCABULARY
 
 
 def segment_items(text: str, lo: int, hi: int) -> list[Item]:
@@ -57,13 +82,44 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
                 and not _NUMBER_WITH_UNIT.fullmatch(part)
                 and part.strip() not in _ZERO_MARKERS
             ):
-                items.append(Item("text", part, start, start + len(part)))  # a label cell: '数据1', '1. 属于…'
+                items.extend(_label_cell(part, start))
             else:
                 items.extend(_cell_items(part, start))
-    return items
+    return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
+
+
+_CJK_MARKERS = frozenset({"一", "无"})
+_LEFT_WORD = re.compile(r"[\u4e00-\u9fff]{1,2}$")
+_RIGHT_WORD = re.compile(r"^[\u4e00-\u9fff]{1,2}")
+
+
+def _in_label(text: str, item: Item) -> bool:
+    """A 一 or 无 that is a character of a template label, not a zero marker: where it reads on with the label
+    characters beside it, spaces and line breaks dropped, as a piece of a label. So '三安全一' cut where the
+    label's match ends, and label text letter-spaced or printed a character a line as a narrow cell comes out of
+    a PDF ('只 计 这 一 情 形', '无 法 提 0 0 …', '无', '法', '提' on lines of their own); a marker glued to a label
+    in a flattened page ('规章一一一') reads on as no label."""
+    if item.kind != "value" or item.text not in _CJK_MARKERS:
+        return False
+    left = _LEFT_WORD.search(re.sub(r"\s", "", text[max(0, item.start - 6) : item.start]))
+    right = _RIGHT_WORD.search(re.sub(r"\s", "", text[item.end : item.end + 6]))
+    words = ([left.group() + item.text] if left else []) + ([item.text + right.group()] if right else [])
+    return any(w in _VOCABULARY for w in words)
 
 
 _TOKEN = re.compile(r"\S+")
+
+
+def _label_cell(cell: str, start: int) -> list[Item]:
+    """A label cell ('数据1', '1. 属于…') is text, but for a number it ends in after a space or after a piece of a
+    template label: a converter put the row's first value into the label's cell."""
+    m = _LABEL_THEN_NUMBER.fullmatch(cell)
+    if m and _CJK.search(m.group(1)[-1:]) and (m.group(2) or label_fragment(m.group(1))):
+        return [
+            Item("text", m.group(1), start, start + m.end(1)),
+            Item("value", m.group(3), start + m.start(3), start + m.end(3)),
+        ]
+    return [Item("text", cell, start, start + len(cell))]
 
 
 def _cell_items(cell: str, start: int) -> list[Item]:

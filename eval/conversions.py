@@ -1,0 +1,134 @@
+"""Regenerate the corpus's real converter outputs: real pages printed and converted the way people scrape them.
+
+A real HTML report is printed to PDF by headless Chromium (what "Save as PDF" writes, without the browser's
+date/URL header, so the bytes are reproducible), and each PDF (those printed and the real hzq-2023.pdf) is
+converted by the PDF→text/markdown tools people use. The outputs are the corpus's `real_conversion` inputs;
+their gold is written by hand from the source page (docs/damage.md, "Adding a converter's output").
+
+    python -m nianbao.eval.conversions OUT [--pdf-only] [--converter NAME ...]
+
+writes OUT/<report>.chromium.pdf for each HTML report and OUT/<report>.<converter>.{txt,md} for each PDF. To add a
+converter, add one function to CONVERTERS. pdftotext's default mode (tables printed column by column) is
+written only with `--converter pdftotext`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+CORPUS = Path(__file__).parent / "corpus"
+HTML_REPORTS = ("pingtan-2019", "pingtan-2021", "pingtan-2022")
+PDF_REPORTS = ("hzq-2023",)
+SHARED = Path("/work/shared/corpus/real")
+CHROMIUM = "/usr/bin/chromium"
+
+
+def source(name: str, suffix: str, pages: Path) -> Path:
+    """The real page: in the corpus where it is committed, else in PAGES (the shared real pages)."""
+    committed = CORPUS / f"{name}.{suffix}"
+    return committed if committed.exists() else pages / f"{name}.{suffix}"
+
+
+def print_to_pdf(html: Path, pdf: Path) -> None:
+    """Print a saved page to A4 PDF with headless Chromium; nothing is fetched (the page's CSS and scripts are
+    remote), so the print is the page's own markup with the browser's default styles."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+        page.goto(html.resolve().as_uri(), wait_until="load")
+        pdf.write_bytes(page.pdf(format="A4", print_background=True))
+        browser.close()
+
+
+def _pdftotext(*flags: str) -> Callable[[Path], str]:
+    def convert(pdf: Path) -> str:
+        return subprocess.run(
+            ["pdftotext", *flags, "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+
+    return convert
+
+
+def _pdfminer(pdf: Path) -> str:
+    """pdfminer.six's `pdf2txt.py` with its defaults."""
+    from pdfminer.high_level import extract_text
+
+    return extract_text(str(pdf))
+
+
+def _pdfplumber(pdf: Path) -> str:
+    """pdfplumber's `page.extract_text()` per page, pages joined by a line break (its README's recipe)."""
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as doc:
+        return "\n".join(page.extract_text() or "" for page in doc.pages)
+
+
+def _pypdfium2(pdf: Path) -> str:
+    """pypdfium2's text page, whole range per page, pages joined by a line break."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
+def _markitdown(pdf: Path) -> str:
+    from markitdown import MarkItDown
+
+    return MarkItDown().convert(str(pdf)).text_content
+
+
+CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
+    "pdftotext-layout": ("txt", _pdftotext("-layout")),
+    "pdftotext-raw": ("txt", _pdftotext("-raw")),
+    "pdfminer": ("txt", _pdfminer),
+    "pdfplumber": ("txt", _pdfplumber),
+    "pypdfium2": ("txt", _pypdfium2),
+    "markitdown": ("md", _markitdown),
+}
+OPT_IN = {"pdftotext": ("txt", _pdftotext())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--pages", type=Path, default=SHARED, help="real pages not committed to the corpus")
+    parser.add_argument("--pdf-only", action="store_true", help="only print the HTML reports to PDF")
+    parser.add_argument("--converter", action="append", choices=sorted({*CONVERTERS, *OPT_IN}))
+    args = parser.parse_args(argv)
+    missing = [str(s) for s in [source(n, "html", args.pages) for n in HTML_REPORTS] if not s.exists()]
+    missing += [str(s) for s in [source(n, "pdf", args.pages) for n in PDF_REPORTS] if not s.exists()]
+    if missing:
+        print(f"conversions: no such page: {', '.join(missing)} (give --pages DIR)", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    pdfs = {name: source(name, "pdf", args.pages) for name in PDF_REPORTS}
+    for name in HTML_REPORTS:
+        pdfs[name] = args.out / f"{name}.chromium.pdf"
+        print_to_pdf(source(name, "html", args.pages), pdfs[name])
+    if args.pdf_only:
+        return 0
+    chosen = {**CONVERTERS, **OPT_IN} if args.converter else CONVERTERS
+    for report, pdf in pdfs.items():
+        for name in args.converter or CONVERTERS:
+            suffix, convert = chosen[name]
+            target = args.out / f"{report}.{name}.{suffix}"
+            tmp = target.with_suffix(target.suffix + ".tmp")
+            tmp.write_text(convert(pdf), encoding="utf-8")
+            tmp.replace(target)
+            print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

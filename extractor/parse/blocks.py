@@ -1,0 +1,310 @@
+"""Table 三 as pdftotext's default mode prints it (docs/damage.md): numbers in blocks, labels elsewhere.
+
+pdftotext without -layout prints a ruled table in its own reading order. Each cell's number is a line of
+its own; numbers stacked close together in one column are one block (lines without a blank between), so
+a band of k tight rows comes out column by column: n blocks of k numbers. Taller rows come out one
+number a block, row by row, sometimes after their label, sometimes not. The labels of a page gather
+elsewhere (all together, before or after the numbers), page numbers and header cells fall in between,
+but the numbers keep the template's row order.
+
+So the region's number lines, grouped into blocks, are read as a sequence of bands: n blocks of k
+numbers (a column-major band of k rows), a block of n numbers (one row), or a run of single numbers
+between two text lines (row by row, or, where it holds several rows, column by column as well). Where
+the bands account for exactly the template's rows, each way of reading them is an alignment, and the
+table's identities choose among them as they do for partly labelled rows (nianbao.parse.align): one
+consistent reading is read (flagged `realigned` where a row's numbers are not after its own label),
+several leave the rows they disagree on ambiguous, each reading a candidate; where the blocks read only one
+way, that reading is read and the checker tests it. Never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
+from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
+from nianbao.schemas.keys import T2_KEYS
+
+_NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
+_NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
+_TOKEN = re.compile(r"\S+")
+_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)][ \t]+({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
+
+
+@dataclass
+class Spill:
+    """Numbers of the tables around table 三 that pdftotext printed among its own, in their order."""
+
+    before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
+    after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
+    read: bool = False  # table 三 was read from the stream, every row decided
+    blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
+
+
+@dataclass
+class BlockReading:
+    order: list[str]  # the template rows the blocks account for
+    alignment: Alignment
+    spill: Spill
+
+
+@dataclass
+class Block:
+    values: list[Item]  # the numbers of consecutive lines, in order
+    after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
+
+
+def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
+    """The region's number lines grouped into blocks (a line of several numbers: cells side by side, in order)."""
+    blocks: list[Block] = []
+    current: list[Item] | None = None
+    after_text = False
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        start = pos
+        pos += len(line) + 1
+        labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
+        at = labelled.start(1) if labelled else 0
+        if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
+            if current is None or labelled:
+                current = []
+                blocks.append(Block(current, after_text or bool(labelled)))
+                after_text = False
+            current.extend(
+                Item("value", m.group(), start + at + m.start(), start + at + m.end())
+                for m in _TOKEN.finditer(line[at:])
+            )
+            continue
+        current = None
+        after_text = after_text or bool(line.strip())
+    return blocks
+
+
+def _readings(
+    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False
+) -> list[list[list[Item]]]:
+    """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
+    column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
+    printed out of its place (_moved)."""
+    found: list[list[list[Item]]] = []
+    dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
+
+    def walk(i: int, rows: list[list[Item]], moved: bool = False) -> None:
+        if len(found) >= limit or (i, moved) in dead:
+            return
+        if i == len(blocks):
+            found.append(rows)
+            return
+        before = len(found)
+        size, j = 0, i
+        while j < len(blocks) and size < n:  # one row: whole blocks of n numbers in all
+            size, j = size + len(blocks[j].values), j + 1
+        if size == n:
+            walk(j, [*rows, [v for b in blocks[i:j] for v in b.values]], moved)
+        for pair in _stacked_pairs(blocks, i, n) if stacked else ():  # two rows, a column's two cells one block
+            walk(i + 2 * n - 1, rows + pair, moved)
+        for j in range(1, (len(blocks) - i) // n + 1):  # several rows, column by column, a column in j blocks
+            columns = _columns(blocks, i, n, j)
+            for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
+                walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
+        if len(found) == before:
+            dead.add((i, moved))
+
+    walk(0, [])
+    return found
+
+
+def _moved(columns: list[list[Item]]) -> list[list[list[Item]]]:
+    """The band's columns with one of them put back in another place (pdfminer can print a band's total column
+    before the column left of it)."""
+    orders: list[list[list[Item]]] = []
+    for a in range(len(columns)):
+        rest = columns[:a] + columns[a + 1 :]
+        for b in range(len(columns)):
+            order = [*rest[:b], columns[a], *rest[b:]]
+            if b != a and not any(all(x is y for x, y in zip(o, order, strict=True)) for o in orders):
+                orders.append(order)
+    return orders
+
+
+def _stacked_pairs(blocks: list[Block], i: int, n: int) -> list[list[list[Item]]]:
+    """Two rows printed row by row, one number a block, but for one column whose two cells are stacked close
+    enough to be one block of two: printed where the first row's cell is, or where the second's is. Each
+    column and place that fits the blocks from `i` is a reading of the two rows."""
+    run = blocks[i : i + 2 * n - 1]
+    if len(run) < 2 * n - 1:
+        return []
+    found = []
+    for column in range(n):
+        for at in (column, n - 1 + column):  # the block of two: at the first row's cell, or at the second's
+            if len(run[at].values) != 2 or any(len(b.values) != 1 for j, b in enumerate(run) if j != at):
+                continue
+            singles = [b.values[0] for j, b in enumerate(run) if j != at]
+            first, second = singles[: n - 1], singles[n - 1 :]
+            first.insert(column, run[at].values[0])
+            second.insert(column, run[at].values[1])
+            found.append([first, second])
+    return found
+
+
+def _columns(blocks: list[Block], i: int, n: int, j: int) -> list[list[Item]] | None:
+    """The n columns of a band of rows printed column by column from block `i`, each column in j blocks split
+    alike (rows set tight stack as one block, taller rows apart, the same in every column); None unless the
+    band stands between two breaks (a text line, the blocks' end, or, for a run of single numbers, a longer
+    block) with none inside it."""
+    band = blocks[i : i + n * j]
+    pattern = [len(b.values) for b in band[:j]]
+    if len(band) < n * j or sum(pattern) < 2 or any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
+        return None
+    if j == 1:  # n blocks of k numbers: a band of k tight rows
+        return [b.values for b in band]
+    if any(b.after_text for b in band[1:]):
+        return None
+    singles = set(pattern) == {1}
+    after = blocks[i + n * j] if i + n * j < len(blocks) else None
+    if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
+        return None
+    if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
+        return None
+    return [[v for b in band[c * j : (c + 1) * j] for v in b.values] for c in range(n)]
+
+
+def read_blocks(
+    text: str,
+    spans: list[tuple[int, int, int]],
+    orders: list[list[str]],
+    n: int,
+    constraint,
+    identities_of,
+    keys_of,
+) -> BlockReading | None:
+    """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
+    None where the region is not printed so.
+
+    `spans` are where to look, in turn: (start, end, trailing), `trailing` numbers at the end belonging to the
+    next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
+    table before after this one's title; the numbers keep their order, so what lies before this table's first
+    number (at most a table 二's worth) belongs to the table before."""
+    for lo, hi, trailing in spans:
+        blocks = number_blocks(text, lo, hi)
+        found = _trimmed(blocks, trailing, orders, n) if blocks else None
+        read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+        apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of) if blocks else None
+        if found and read and not read[2] and not apart:
+            apart = _column_moved(*found, n, constraint, identities_of, keys_of)
+        if apart or read:
+            return apart or BlockReading(*read[:2], found[2])
+    return None
+
+
+def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
+    """The reading with one number (or two neighbouring cells run together on one line) put back among the
+    table's, where pdftotext printed it apart: the page's last number (the total column's bottom cell can flow
+    after the next table and the text below it), or an island of one or two numbers between text lines (a cell
+    of a row printed after other rows' labels). Every place between the blocks is tried; where the blocks as
+    printed satisfy no identity and exactly one of these readings satisfies every identity, it is read;
+    otherwise None (the blocks are read as printed)."""
+    if _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
+        return None
+    end = _end(blocks, trailing) or len(blocks)
+    apart = {len(blocks) - 1} if trailing and len(blocks[-1].values) == 1 else set()
+    apart |= {
+        i
+        for i in range(end)
+        if blocks[i].after_text
+        and len(blocks[i].values) <= 2
+        and (i + 1 == len(blocks) or blocks[i + 1].after_text or i + 1 == end)
+    }
+    found: dict[tuple, BlockReading] = {}
+    for k in sorted(apart):
+        rest = blocks[:k] + blocks[k + 1 :]
+        stop = _end(rest, trailing)
+        for at in range(stop + 1 if stop is not None else 0):
+            moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
+            reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
+            if reading and not reading.alignment.open:
+                rows = [reading.alignment.segments[r] for r in reading.order]
+                found.setdefault(_values(rows), reading)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with one column of one band put back in its place, where the blocks as printed satisfy no
+    identity and exactly one distinct reading with a column moved satisfies every identity; otherwise None."""
+    read = _aligned(order, blocks, n, constraint, identities_of, keys_of, move=True)
+    return BlockReading(read[0], read[1], spill) if read and read[2] and not read[1].open else None
+
+
+def _end(blocks: list[Block], trailing: int) -> int | None:
+    """Where the next table's `trailing` numbers begin: a block's index, None where that falls inside a block."""
+    sizes = [len(b.values) for b in blocks]
+    return next((i for i in range(len(blocks) + 1) if sum(sizes[:i]) == sum(sizes) - trailing), None)
+
+
+def _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The blocks' reading where some reading of them satisfies every identity."""
+    found = _trimmed(blocks, trailing, orders, n)
+    read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
+    return BlockReading(read[0], read[1], found[2]) if read and read[2] else None
+
+
+def _trimmed(
+    blocks: list[Block], trailing: int, orders: list[list[str]], n: int
+) -> tuple[list[str], list[Block], Spill] | None:
+    """The blocks less the leading and `trailing` numbers of the tables around this one, cut between blocks."""
+    count = sum(len(b.values) for b in blocks)
+    for order in orders:
+        leading = count - trailing - n * len(order)
+        if not 0 <= leading <= len(T2_KEYS):
+            continue
+        sizes = [len(b.values) for b in blocks]
+        ends = {sum(sizes[:i]) for i in range(len(blocks) + 1)}
+        if leading in ends and count - trailing in ends:
+            kept, at = [], 0
+            for b in blocks:
+                if leading <= at < count - trailing:
+                    kept.append(b)
+                at += len(b.values)
+            values = [v for b in blocks for v in b.values]
+            return order, kept, Spill(values[:leading], values[count - trailing :])
+    return None
+
+
+def _aligned(
+    order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of, stacked=True, move=False
+):
+    """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
+    The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
+    identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move) if len(r) == len(order)]
+    if not readings or len(readings) > MAX_ALIGNMENTS:
+        return None
+    distinct: dict[tuple, dict[str, list[Item]]] = {}
+    for rows in readings:
+        distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
+    alignments = list(distinct.values())
+    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+    if stacked and not consistent:
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False, move=move)
+    if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
+        alignments = consistent or alignments
+    result = Alignment()
+    for row in order:
+        options: list[list[Item]] = []
+        for a in alignments:
+            if not any(_same(a[row], o) for o in options):
+                options.append(a[row])
+        if len(options) == 1:
+            result.segments[row] = options[0]
+        else:
+            result.open[row] = options
+    return order, result, bool(consistent)  # and whether some reading satisfies every identity
+
+
+def _values(rows: list[list[Item]]) -> tuple:
+    return tuple(as_number(i.text) for row in rows for i in row)
+
+
+def _same(a: list[Item], b: list[Item]) -> bool:
+    return [i.start for i in a] == [i.start for i in b]
