@@ -10,12 +10,27 @@ printed.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 
 from nianbao.check import table3_identities, table4_identities
 from nianbao.ingest import CellBox, Document
+from nianbao.schemas.keys import T2_KEYS
 from nianbao.schemas.record import Cell
+
+# A table cell read as a number or a dash (the zero marker), as the normalised text prints it.
+_NUMBERISH = re.compile(r"[\d,.]+|[—–\-－一ー─_﹣]")
+
+
+def _row_read_whole(text: str, span: tuple[int, int]) -> bool:
+    """Every cell of the span's row but its label read as a number or a dash.
+
+    A cell read as something else ("D", "=", nothing) may be a value the row lost, so the row's other values
+    may sit a column off: two readings agreeing say a value's digits are right, not its column.
+    """
+    start, end = text.rfind("\n", 0, span[0]) + 1, text.find("\n", span[1])
+    return all(_NUMBERISH.fullmatch(piece.strip()) for piece in text[start : None if end < 0 else end].split("\t")[1:])
 
 
 def _cell_box(boxes: list[CellBox], starts: list[int], span: tuple[int, int] | None) -> CellBox | None:
@@ -53,7 +68,10 @@ def flag_ocr(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
     for key, cell in cells.items():
         if cell.value is not None and "ocr" not in cell.flags:
             box = _cell_box(boxes, starts, cell.span)
-            agreed = ["ocr_agreed"] if box is not None and box.agreed else []
+            agreed = box is not None and box.agreed
+            if agreed and key in T2_KEYS:  # no identity checks table 二's columns: its row must be read whole
+                agreed = _row_read_whole(doc.text, cell.span)
+            agreed = ["ocr_agreed"] if agreed else []
             cell = cell.model_copy(update={"flags": [*cell.flags, "ocr", *agreed]})
         elif "blank" in cell.flags and cell.page is not None and cell.confidence == 0.0:
             cell = cell.model_copy(update={"flags": ["not_found", "ocr"]})

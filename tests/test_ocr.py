@@ -81,6 +81,18 @@ def test_an_ocr_count_in_table_2_stands_only_on_a_second_agreeing_reading():
     assert key not in agreed.unverified
 
 
+def test_an_agreed_table_2_count_stands_only_where_its_row_was_read_whole():
+    """A table 二 cell OCR read as something else ("D" for a "0") may be a value the row lost, so the row's other
+    counts may sit a column off: agreed readings there stand behind nothing; the row read whole, they stand."""
+    _, doc = _text_pdf_document()
+    key, neighbour = "active.regulations.in_force", "active.regulations.repealed"
+    report = extract_document(_as_ocr(doc, (0, 0), "", agreed=True), "x")
+    assert "ocr_agreed" in report.cells[key].flags and key not in report.unverified
+    span = report.cells[neighbour].span
+    garbled = extract_document(_as_ocr(doc, span, "D".rjust(span[1] - span[0]), agreed=True), "x")
+    assert "ocr_agreed" not in garbled.cells[key].flags and key in garbled.unverified
+
+
 def test_an_agreed_ocr_reading_under_an_identity_stands_only_where_one_holds():
     """Two readings agreeing say the digits are right, not that the row put them in the right column: a cell
     that identities hold, none of them checked and holding (a neighbour OCR lost), stays unverified."""
@@ -147,7 +159,7 @@ def test_a_hyphen_ocr_reads_as_a_dot_is_recovered_from_its_ink_and_a_speck_is_in
     holds a dash ("—", a zero marker); ink of another shape read as a dot is printed and lost (an empty box of
     confidence 0, which the record marks `not_found`), not blank; the empty cell stays blank."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
-    monkeypatch.setattr(ocr, "_recognise", lambda images: [("·", 0.17)] * len(images))
+    monkeypatch.setattr(ocr, "_read", lambda images: [("·", 0.17)] * len(images))
     gray = _ruled_row_with_a_hyphen()
     tables = ocr.grid.find_tables(ocr.ruled_lines(gray), ocr.RENDER_DPI / 72)
     [box] = ocr.reread_empty_cells(gray, [], tables)
@@ -177,7 +189,7 @@ def test_a_dash_cell_is_a_zero_marker_only_where_its_ink_is_a_dash(monkeypatch):
         ocr.grid.Piece("1", (250, 30, 260, 32)),
     ]
     page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)])
-    monkeypatch.setattr(ocr, "_recognise", lambda images: [("-", 0.9), ("1", 0.9), ("188", 0.9), ("1", 0.9)])
+    monkeypatch.setattr(ocr, "_recognise", lambda images, *_, **__: [("-", 0.9), ("1", 0.9), ("188", 0.9), ("1", 0.9)])
     ocr.confirm(gray, page)
     assert [(p.text, p.agreed) for p in pieces] == [("—", True), ("一", False), ("18", False), ("—", False)]
     pieces[2].text = "188"
@@ -197,6 +209,65 @@ def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch)
         gray[26:32, x : x + 1] = 0
     piece = ocr.grid.Piece("528056", (40, 21, 100, 36))
     page = ocr.grid.PageLayout([ocr.grid.Line(0, [piece], 0)])
-    monkeypatch.setattr(ocr, "_recognise", lambda images: [("528056", 0.9)])
+    monkeypatch.setattr(ocr, "_recognise", lambda images, *_, **__: [("528056", 0.9)])
     ocr.confirm(gray, page)
     assert (piece.text, piece.agreed) == ("528056", True)
+
+
+def _drawn(text: str, size: int = 30, pad: int = 6):
+    """`text` drawn in the scanned layout's CJK font, grayscale, as a crop of a 200-dpi page."""
+    import numpy as np
+    from nianbao.eval.damage import cjk_font_file
+    from PIL import Image, ImageDraw, ImageFont
+
+    found = cjk_font_file()
+    if found is None:
+        pytest.skip("fonts-wqy-zenhei is not installed")
+    font = ImageFont.truetype(str(found), size)
+    x0, top, x1, bottom = font.getbbox(text)
+    image = Image.new("L", (x1 - x0 + 2 * pad, bottom - top + 2 * pad), 255)
+    ImageDraw.Draw(image).text((pad - x0, pad - top), text, font=font, fill=0)
+    return np.asarray(image)
+
+
+def test_number_cells_packed_into_strips_are_each_read_on_their_own():
+    """Packed crops (the second reading of number cells) share a strip and a run of strips, yet each is decoded
+    from its own frames: no neighbour's digit joins or is lost, and a crop longer than a strip is read whole."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    numbers = ["528056", "0", "17", "3", "90210", "4", "66", "0", "1024", "7"] * 4 + ["1234567890" * 5]
+    crops = [_drawn(n, pad=2) for n in numbers]  # tight crops: only the strip's gaps keep them apart
+    assert len(ocr._strips([c.shape[1] * 48 // c.shape[0] for c in crops])) > 2
+    assert [text for text, _ in ocr._recognise(crops, ocr._number_columns(), packed=True)] == numbers
+
+
+def test_a_digit_sized_lone_mark_is_read_as_a_number_cell():
+    """A lone ring read on its own can come out as a letter or a full stop; decoded over a number cell's
+    characters it is "0". Only a crop marked a digit's size is read again so; the others keep their reading."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    rings = [_drawn(c) for c in ("0", "o", "O", "○")]
+    assert [t for t, _ in ocr._recognise(rings, ocr._number_columns())] == ["0"] * 4
+    read = [("0", 0.9), ("o", 0.8), ("。", 0.7), ("○", 0.6)]
+    again = ocr._read_marks(rings, read, [True, True, True, False])
+    assert [t for t, _ in again] == ["0", "0", "0", "○"]
+
+
+def test_a_line_across_a_band_cut_is_detected_once():
+    """Detection runs in overlapping bands; a line of text lying across the cut between two bands, or wholly in
+    their overlap, is one box, as is every other line."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np
+
+    page = np.full((1500, 900), 255, np.uint8)
+    height = ocr.BAND_ROWS + 100  # two bands at the detection scale; their cut lies near the middle
+    page = page[:height]
+    count = -(-height // ocr.BAND_ROWS)
+    rows = -(-height // count) + 2 * ocr.BAND_OVERLAP
+    cut = (rows + (height - rows)) / 2
+    tops = [40, 200, int(cut) - 12, int(cut) + 30, height - 80]
+    for top in tops:
+        text = _drawn("政府信息公开申请数量 12345", size=20)
+        page[top : top + text.shape[0], 50 : 50 + text.shape[1]] = text
+    quads = sorted(ocr.detect(page), key=lambda quad: quad[:, 1].mean())
+    assert len(quads) == len(tops)
+    for quad, top in zip(quads, tops, strict=True):  # each line whole: its box spans the ink's full height
+        assert quad[:, 1].min() <= top + 6 + 2 and quad[:, 1].max() >= top + text.shape[0] - 6 - 2

@@ -9,6 +9,7 @@ Importing this module fails with ImportError when the extra is not installed.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import re
 from collections.abc import Iterator
@@ -36,9 +37,25 @@ THREADS = 1
 
 
 @cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return None
+
+
+def _trim() -> None:
+    """Freed model buffers handed back to the system (glibc keeps them in the heap, and the next stage's
+    buffers pile on top of them: a page's peak RSS was ~150 MiB higher without)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@cache
 def _engine() -> RapidOCR:
     """One session per process. Upright pages: no angle classifier; the whole 200-dpi page is detected (no
-    downscaling to 2000 px); crops recognised 16 to a batch."""
+    downscaling to 2000 px). Recognition runs the session directly (`_recognise`)."""
     return RapidOCR(
         use_cls=False,
         max_side_len=4000,
@@ -46,7 +63,16 @@ def _engine() -> RapidOCR:
         intra_op_num_threads=THREADS,
         inter_op_num_threads=1,
         rec_batch_num=16,
+        det_limit_side_len=32,  # a band is detected at its own size (the default enlarges any side under 736)
     )
+
+
+@cache
+def _number_columns(separators: bool = True) -> np.ndarray:
+    """The recogniser's output columns a number cell may read: blank, digits, dashes and (`separators`) "," and "."."""
+    chars = _engine().text_rec.postprocess_op.character
+    allowed = NUMBER_CHARS if separators else NUMBER_CHARS - {",", "."}
+    return np.array([0] + [i for i, c in enumerate(chars) if c in allowed])
 
 
 def render_pdf(pdf) -> Iterator[np.ndarray]:
@@ -133,6 +159,33 @@ def ruled_lines(gray: np.ndarray) -> list[grid.Rule]:
     return rules
 
 
+# Detection's memory grows with the pixels it is given (an A4 page at 150 dpi: about 380 MiB at its peak), so a
+# taller page is detected in bands of equal height (one memory plan serves them all) that overlap by more than
+# a line of text: each line is kept from the band that holds its centre's side of the cut.
+BAND_ROWS = 640  # at most this many rows a band, at the detection scale
+BAND_OVERLAP = 48  # rows each side of a cut: two lines of 10-point text at 150 dpi
+
+
+def detect(image: np.ndarray) -> np.ndarray:
+    """Text quadrilaterals of a grayscale image (n × 4 × 2, float32), detected band by band."""
+    height = image.shape[0]
+    count = -(-height // BAND_ROWS)
+    rows = min(height, -(-height // count) + 2 * BAND_OVERLAP)
+    starts = [round(i * (height - rows) / (count - 1)) for i in range(count)] if count > 1 else [0]
+    cuts = [0.0] + [(end + start) / 2 for end, start in zip((s + rows for s in starts), starts[1:], strict=False)]
+    cuts.append(float(height))
+    found = []
+    for k, start in enumerate(starts):
+        band = cv2.cvtColor(image[start : start + rows], cv2.COLOR_GRAY2BGR)
+        quads, _ = _engine().text_det(band)
+        for quad in [] if quads is None else quads:
+            quad = np.asarray(quad, dtype=np.float32) + np.array([0, start], dtype=np.float32)
+            if cuts[k] <= quad[:, 1].mean() < cuts[k + 1]:
+                found.append(quad)
+    _trim()
+    return np.asarray(found, dtype=np.float32).reshape(-1, 4, 2)
+
+
 def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     """OCR's text lines with their boxes (axis-aligned hull of the detected quadrilateral) and confidence.
 
@@ -141,13 +194,16 @@ def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     """
     engine = _engine()
     image = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-    small = cv2.resize(image, None, fx=DETECT_SCALE, fy=DETECT_SCALE, interpolation=cv2.INTER_AREA)
-    quads, _ = engine.text_det(small)
-    if quads is None or not len(quads):
+    small = cv2.resize(gray, None, fx=DETECT_SCALE, fy=DETECT_SCALE, interpolation=cv2.INTER_AREA)
+    quads = detect(small)
+    if not len(quads):
         return []
-    quads = engine.sorted_boxes(np.asarray(quads, dtype=np.float32) / DETECT_SCALE)
+    quads = engine.sorted_boxes(quads / DETECT_SCALE)
+    crops = [cv2.cvtColor(c, cv2.COLOR_BGR2GRAY) for c in engine.get_crop_img_list(image, quads)]
+    typical = float(np.median([c.shape[0] for c in crops]))
+    read = _read_marks(crops, _read(crops), [c.shape[0] >= MARK_HEIGHT * typical for c in crops])
     boxes = []
-    for quad, (text, score) in zip(quads, engine.text_rec(engine.get_crop_img_list(image, quads))[0], strict=True):
+    for quad, (text, score) in zip(quads, read, strict=True):
         if score < engine.text_score:
             continue
         xs, ys = quad[:, 0], quad[:, 1]
@@ -161,6 +217,13 @@ def text_boxes(gray: np.ndarray) -> list[grid.Box]:
 DASHES = frozenset("—–-－一ー─_﹣\u2010\u2011")  # the last two: hyphen, non-breaking hyphen
 # A number cell's text: digits (with thousands separators and a decimal point) or a dash.
 _NUMBER = re.compile(r"[\d.,，\s]+")
+# What a number cell may read: digits, separators and dashes (the second reading decodes over these alone).
+NUMBER_CHARS = frozenset("0123456789,.") | DASHES
+# What recognition makes of a lone ring or a thin mark out of context: where such a crop is a digit's size it is
+# read over the digits and dashes (a "0", or nothing), since a digit-sized mark alone in its box is a number cell.
+LONE_MARKS = frozenset("oO○\u3007。.·°")  # \u3007: the ideographic zero
+MARK_HEIGHT = 0.6  # of the page's typical text box: a detected box at least this tall is a digit's size
+MARK_INK = 0.4  # of the typical text box: ink at least this tall is (a digit's ink is about half the box)
 SECOND_SCALE = 1.5  # the second reading of a cell: its crop at this scale, binarised
 
 
@@ -178,12 +241,96 @@ def dash_shape(binary: np.ndarray) -> bool:
     return width >= 5 and width >= 2.5 * height and area >= 0.5 * width * height and area >= 0.8 * areas.sum()
 
 
-def _recognise(images: list[np.ndarray]) -> list[tuple[str, float]]:
-    """Recognition alone (no detection) of grayscale crops, in batches."""
+# Packed recognition lays crops side by side in strips (a crop a digit wide alone is padded to the model's
+# 320-pixel minimum, six times its ink); a crop too long for a strip is a strip of its own. Strips of like width
+# are run together, and each crop's text is decoded from the frames over its own stretch of the strip.
+STRIP = 960  # pixels at the model's height (48): a strip's width
+GAP = 16  # white pixels between two crops of a strip (two of the model's frames)
+RUN_PIXELS = 8 * STRIP  # strips run together: rows × width at most this (memory grows with it)
+
+
+def _strips(widths: list[int]) -> list[list[tuple[int, int]]]:
+    """Crops (their widths at the model's height) placed in strips, in order: each strip's (crop, x) pairs."""
+    strips: list[list[tuple[int, int]]] = []
+    x = STRIP
+    for k, width in enumerate(widths):
+        if x + width + GAP > STRIP:
+            strips.append([])
+            x = GAP
+        strips[-1].append((k, x))
+        x += width + GAP
+    return strips
+
+
+def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np.ndarray | None) -> tuple[str, float]:
+    """Greedy CTC over a crop's frames (repeats merged, blanks dropped): its text and mean confidence."""
+    keep = np.append(True, best[1:] != best[:-1]) & (best != 0)
+    ids = best[keep] if allowed is None else allowed[best[keep]]
+    return "".join(chars[i] for i in ids).strip(), float(confidence[keep].mean()) if keep.any() else 0.0
+
+
+def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
+    """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels, 16 to a batch)."""
     if not images:
         return []
     result, _ = _engine().text_rec([cv2.cvtColor(i, cv2.COLOR_GRAY2BGR) for i in images])
+    _trim()
     return [(text.strip(), float(score)) for text, score in result]
+
+
+def _read_marks(images: list[np.ndarray], read: list[tuple[str, float]], marks: list[bool]) -> list[tuple[str, float]]:
+    """`read` with each crop marked a digit's size and read as a lone mark (`LONE_MARKS`) read again over the
+    digits and dashes: a lone "0" out of context comes out as "o", "。" or ".", and a number cell holds none."""
+    again = [k for k, ((text, _), mark) in enumerate(zip(read, marks, strict=True)) if mark and text in LONE_MARKS]
+    found = list(read)
+    for k, reading in zip(again, _recognise([images[k] for k in again], _number_columns(False)), strict=True):
+        found[k] = reading
+    return found
+
+
+def _recognise(
+    images: list[np.ndarray], columns: np.ndarray | None = None, packed: bool = False
+) -> list[tuple[str, float]]:
+    """Recognition alone (no detection) of grayscale crops, decoded over the recogniser's output `columns`
+    (`_number_columns`): each crop's text and score.
+
+    Each crop is read on its own, padded as the model was trained (to at least 320 pixels, in the mid-gray the
+    model reads as nothing), or, `packed`, side by side in strips (`_strips`): a fifth of the pixels for a
+    table's short cells, but a lone "0" among white gaps is read as nothing or "。" about one time in ten, so
+    only the second reading of number cells is packed.
+    """
+    rec = _engine().text_rec
+    _, height, least = rec.rec_image_shape
+    scaled = [cv2.resize(i, (max(1, round(i.shape[1] * height / max(i.shape[0], 1))), height)) for i in images]
+    gap = GAP if packed else 0
+
+    def _end(strip: list[tuple[int, int]]) -> int:
+        return max(strip[-1][1] + scaled[strip[-1][0]].shape[1] + gap, 0 if packed else least)
+
+    widths = [i.shape[1] for i in scaled]
+    strips = sorted(_strips(widths) if packed else [[(k, 0)] for k in range(len(scaled))], key=_end)
+    chars = rec.postprocess_op.character
+    found: list[tuple[str, float]] = [("", 0.0)] * len(images)
+    while strips:
+        run = [strips.pop(0)]
+        while strips and (len(run) + 1) * _end(strips[0]) <= RUN_PIXELS:
+            run.append(strips.pop(0))
+        width = -(-_end(run[-1]) // 8) * 8
+        batch = np.full((len(run), height, width), 1.0 if packed else 0.0, dtype=np.float32)  # white; mid-gray
+        for row, strip in enumerate(run):
+            for k, x in strip:
+                batch[row, :, x : x + widths[k]] = scaled[k] / 127.5 - 1
+        probs = rec.session(np.repeat(batch[:, None], 3, axis=1))[0]
+        if columns is not None:
+            probs = probs[:, :, columns]
+        frame = width / probs.shape[1]
+        for row, strip in enumerate(run):
+            for k, x in strip:
+                start, end = max(0, int((x - gap / 2) / frame)), int(np.ceil((x + widths[k] + gap / 2) / frame))
+                frames = probs[row, start:end] if packed else probs[row]
+                found[k] = _ctc(frames.argmax(axis=1), frames.max(axis=1), chars, columns)
+    _trim()
+    return found
 
 
 def _second_image(gray: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
@@ -215,7 +362,9 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         if piece.text.strip() and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES)
     ]
     images = [_second_image(gray, piece.bbox) for piece in pieces]
-    for piece, image, (second, _) in zip(pieces, images, _recognise(images), strict=True):
+    for piece, image, (second, _) in zip(
+        pieces, images, _recognise(images, _number_columns(), packed=True), strict=True
+    ):
         first = piece.text.strip()
         # a dash however it was read (a hyphen read "1" by both readings is no 1); a reading of several digits
         # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
@@ -243,6 +392,7 @@ def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) ->
     was printed there and lost, rather than blank.
     """
     binary = _binary(gray)
+    typical = float(np.median([b.bottom - b.top for b in boxes])) if boxes else float("inf")
     inks, patches = [], []
     for bbox in grid.empty_cells(boxes, tables):
         x0, top, x1, bottom = (round(v) for v in bbox)
@@ -260,8 +410,11 @@ def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) ->
         pad = 4
         inks.append((float(xa), float(y0), float(xb), float(y1), dash_shape(binary[y0:y1, xa:xb])))
         patches.append(gray[max(y0 - pad, 0) : y1 + pad, max(xa - pad, 0) : xb + pad])
+    marks = [bottom - top >= MARK_INK * typical for _, top, _, bottom, _ in inks]
     found = []
-    for (x0, top, x1, bottom, dash), (text, score) in zip(inks, _recognise(patches), strict=True):
+    for (x0, top, x1, bottom, dash), (text, score) in zip(
+        inks, _read_marks(patches, _read(patches), marks), strict=True
+    ):
         if dash and set(text) <= SPECKS | DASHES:
             text, score = "—", max(score, 0.01)  # a reading from the ink's shape; confidence 0 would say "lost"
         elif set(text) <= SPECKS:
