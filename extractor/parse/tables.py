@@ -56,6 +56,7 @@ from nianbao.schemas.template import (
     T2_LABELS,
     T3_CORP_HEADERS,
     T3_LABELS,
+    T4_GROUP_NAMES,
     T4_RESULT_LABELS,
     Label,
     t3_rows_2019,
@@ -648,11 +649,11 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
     pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
-    pieces_between = any(p not in T4_GROUP_NAMES for p in pieces)
+    pieces_between = any(p not in _T4_GROUP_HEADERS for p in pieces)
     return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
-T4_GROUP_NAMES = frozenset({"行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"})
+_T4_GROUP_HEADERS = frozenset({*T4_GROUP_NAMES, "行政诉讼"})  # the group headers, printed whole between groups
 
 
 def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
