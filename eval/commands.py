@@ -127,7 +127,7 @@ def eval_command(
     cases: str | None = typer.Option(
         None,
         "--cases",
-        help="A directory of gold files (*.gold.json, or *.json with \"cells\"), one gold file, or 'generated' for a generated damage suite (default: the eval package's corpus, eval/corpus).",
+        help="A directory of gold files (*.gold.json, or *.json with \"cells\"), one gold file, 'generated' for a generated damage suite, or 'samples' for real reports' values rendered in --layouts (default: scanned), --count of them from sample --seed on (default: the eval package's corpus, eval/corpus).",
     ),
     inputs: Path | None = typer.Option(
         None, "--inputs", help="Where to look for inputs that are not beside their gold file."
@@ -143,8 +143,8 @@ def eval_command(
     save_baseline: bool = typer.Option(
         False, "--save-baseline", help="Write this run's figures into --baseline instead of comparing."
     ),
-    count: int = typer.Option(50, "--count", min=1, help="Generated suite: how many pages."),
-    seed: int = typer.Option(0, "--seed", help="Generated suite: random seed."),
+    count: int = typer.Option(50, "--count", min=1, help="Generated suite, samples: how many pages."),
+    seed: int = typer.Option(0, "--seed", help="Generated suite: random seed; samples: the first sample's index."),
     layouts: str | None = typer.Option(
         None,
         "--layouts",

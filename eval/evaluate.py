@@ -52,6 +52,7 @@ MODEL_FLOORS = ("cells_from_model", "model_parser_agreements", "made_right_by_mo
 MODEL_CEILINGS = ("attempts",)
 MODEL_FIGURES = (*MODEL_CEILINGS, *MODEL_FLOORS)
 GENERATED = "generated"
+SAMPLES = "samples"  # real reports' values rendered (eval/samples.py): --count of them from sample --seed on
 META_FIELDS = ("agency_name", "report_year")  # scored beside the cells (gold-format.md "A gold file": meta)
 
 
@@ -745,12 +746,29 @@ def run_eval(
                 print(f"(pdftotext left out: {PDFTOTEXT_MISSING})", file=sys.stderr)
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
             write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
+            paths = discover(directory)
             label = f"a generated suite (count {count}, seed {seed}" + (
                 f", layouts {','.join(layouts)})" if layouts else ")"
             )
+        elif cases == SAMPLES and not Path(cases).exists():
+            from nianbao.eval.samples import RENDERED, write_cases
+
+            layouts = layouts or ("scanned",)
+            unknown = set(layouts) - set(RENDERED)
+            if unknown:
+                raise EvalError(
+                    f"unknown sample layouts: {', '.join(sorted(unknown))} (choose from {', '.join(RENDERED)})"
+                )
+            if importlib.util.find_spec("reportlab") is None:
+                raise EvalError(
+                    "the samples render PDFs with reportlab: install the test extra (pip install -e '.[test]')"
+                )
+            directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
+            paths = [p for name in layouts for p in write_cases(directory / name, name, count, seed)]
+            label = f"real reports' values rendered (samples {seed}-{seed + count - 1}, layouts {','.join(layouts)})"
         else:
-            directory, label = Path(cases), cases
-        loaded, bad = load_cases(discover(directory), inputs)
+            paths, label = discover(Path(cases)), cases
+        loaded, bad = load_cases(paths, inputs)
         reports: list[Report] = []
         records = [record for case in loaded for record in run_case(case, options, timeout, reports)]
     return {

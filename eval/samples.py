@@ -19,16 +19,20 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 RENDERED = ("html", "docx", "pdf", "scanned")
 
 
-def gold_cells(corpus: Path = CORPUS) -> list[damage.Cells]:
-    """The gold records that render as a complete 2021 table set (no 2019 （六） row, no fragment)."""
+def gold_records(corpus: Path = CORPUS) -> list[dict]:
+    """The gold files that render as a complete 2021 table set (no 2019 （六） row, no fragment)."""
     golds = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(corpus.glob("*.gold.json"))]
     return [
-        g["cells"]
+        g
         for g in golds
         if g["template"] == "gov2021"
         and set(g["cells"]) == set(ALL_KEYS)
         and not set(g["cells"]) & set(OTHER_TOTAL_KEYS)
     ]
+
+
+def gold_cells(corpus: Path = CORPUS) -> list[damage.Cells]:
+    return [g["cells"] for g in gold_records(corpus)]
 
 
 def sample_cells(index: int, golds: list[damage.Cells] | None = None) -> damage.Cells:
@@ -76,4 +80,23 @@ def write_samples(out: Path, fmt: str, n: int, start: int = 0) -> list[Path]:
         path = out / f"sample-{i:05d}{damage.LAYOUTS[fmt][0]}"
         path.write_bytes(render(fmt, i, golds))
         written.append(path)
+    return written
+
+
+def write_cases(out: Path, fmt: str, n: int, start: int = 0) -> list[Path]:
+    """Rendered samples `start` … `start + n - 1` of one format (one of RENDERED), each beside its gold file: real
+    reports' values on pages the reader was never tuned on (`nianbao eval --cases samples`). A real report's
+    own arithmetic errors (its gold's source errors) stay its errors: scaling 三 and 四 keeps every sum broken."""
+    golds = gold_records()
+    cells = [g["cells"] for g in golds]
+    written = []
+    for i, path in enumerate(write_samples(out, fmt, n, start), start=start):
+        gold = {
+            "input": path.name,
+            "cells": sample_cells(i, cells),
+            "source_errors": golds[i % len(golds)].get("source_errors", []),
+            "kinds": [fmt],
+        }
+        written.append(path.with_name(f"{path.stem}.gold.json"))
+        written[-1].write_text(json.dumps(gold, ensure_ascii=False) + "\n", encoding="utf-8")
     return written
