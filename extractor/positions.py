@@ -10,27 +10,34 @@ printed.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable
 
 from nianbao.check import table3_identities, table4_identities
 from nianbao.ingest import CellBox, Document
-from nianbao.schemas.keys import T2_KEYS
+from nianbao.schemas.keys import T2_2019_ROWS, T2_ROWS, t2_2019_key, t2_key
 from nianbao.schemas.record import Cell
 
-# A table cell read as a number or a dash (the zero marker), as the normalised text prints it.
-_NUMBERISH = re.compile(r"[\d,.]+|[—–\-－一ー─_﹣]")
+# Table 二's rows (2021 and 2019): key → (its column among the row's values, the row's value count).
+_T2_COLUMNS = {
+    key(row, column): (i, len(columns))
+    for rows, key in ((T2_ROWS, t2_key), (T2_2019_ROWS, t2_2019_key))
+    for row, columns in rows.items()
+    for i, column in enumerate(columns)
+}
 
 
-def _row_read_whole(text: str, span: tuple[int, int]) -> bool:
-    """Every cell of the span's row but its label read as a number or a dash.
+def _in_its_column(text: str, key: str, span: tuple[int, int]) -> bool:
+    """The table 二 cell at `span` lies in the column its key names: the grid keeps every cell of a row, read or
+    not, so the row's value columns are its last ones, and the key's is `count - column` from the end.
 
-    A cell read as something else ("D", "=", nothing) may be a value the row lost, so the row's other values
-    may sit a column off: two readings agreeing say a value's digits are right, not its column.
+    A cell read as something else ("D", "=", nothing) may be a value the row lost, and the row's other values may
+    then be placed a column off: two readings agreeing say a value's digits are right, not its column.
     """
+    column, count = _T2_COLUMNS[key]
     start, end = text.rfind("\n", 0, span[0]) + 1, text.find("\n", span[1])
-    return all(_NUMBERISH.fullmatch(piece.strip()) for piece in text[start : None if end < 0 else end].split("\t")[1:])
+    fields = text.count("\t", start, None if end < 0 else end) + 1
+    return text.count("\t", start, span[0]) == fields - count + column
 
 
 def _cell_box(boxes: list[CellBox], starts: list[int], span: tuple[int, int] | None) -> CellBox | None:
@@ -69,8 +76,8 @@ def flag_ocr(cells: dict[str, Cell], doc: Document) -> dict[str, Cell]:
         if cell.value is not None and "ocr" not in cell.flags:
             box = _cell_box(boxes, starts, cell.span)
             agreed = box is not None and box.agreed
-            if agreed and key in T2_KEYS:  # no identity checks table 二's columns: its row must be read whole
-                agreed = _row_read_whole(doc.text, cell.span)
+            if agreed and key in _T2_COLUMNS:  # no identity checks table 二's columns: the grid's must
+                agreed = _in_its_column(doc.text, key, cell.span)
             agreed = ["ocr_agreed"] if agreed else []
             cell = cell.model_copy(update={"flags": [*cell.flags, "ocr", *agreed]})
         elif "blank" in cell.flags and cell.page is not None and cell.confidence == 0.0:

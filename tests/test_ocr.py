@@ -81,16 +81,19 @@ def test_an_ocr_count_in_table_2_stands_only_on_a_second_agreeing_reading():
     assert key not in agreed.unverified
 
 
-def test_an_agreed_table_2_count_stands_only_where_its_row_was_read_whole():
-    """A table 二 cell OCR read as something else ("D" for a "0") may be a value the row lost, so the row's other
-    counts may sit a column off: agreed readings there stand behind nothing; the row read whole, they stand."""
+def test_an_agreed_table_2_count_stands_only_in_its_own_column():
+    """A table 二 cell OCR read as something else ("D" for a "0") is a value the row lost, and the row's counts
+    before it are then placed a column off: an agreed reading placed in another key's column stands behind
+    nothing, while the count the grid puts in its key's column stands."""
     _, doc = _text_pdf_document()
-    key, neighbour = "active.regulations.in_force", "active.regulations.repealed"
-    report = extract_document(_as_ocr(doc, (0, 0), "", agreed=True), "x")
-    assert "ocr_agreed" in report.cells[key].flags and key not in report.unverified
-    span = report.cells[neighbour].span
+    issued, neighbour, key = (f"active.regulations.{c}" for c in ("issued", "repealed", "in_force"))
+    printed = extract_document(doc, "x")
+    span = printed.cells[neighbour].span
     garbled = extract_document(_as_ocr(doc, span, "D".rjust(span[1] - span[0]), agreed=True), "x")
-    assert "ocr_agreed" not in garbled.cells[key].flags and key in garbled.unverified
+    moved = garbled.cells[neighbour]
+    assert moved.value == printed.cells[issued].value and "ocr_agreed" not in moved.flags
+    assert neighbour in garbled.unverified
+    assert "ocr_agreed" in garbled.cells[key].flags and key not in garbled.unverified
 
 
 def test_an_agreed_ocr_reading_under_an_identity_stands_only_where_one_holds():
