@@ -191,7 +191,7 @@ def test_a_dash_cell_is_a_zero_marker_only_where_its_ink_is_a_dash(monkeypatch):
         ocr.grid.Piece("18", (200, 20, 215, 40)),
         ocr.grid.Piece("1", (250, 30, 260, 32)),
     ]
-    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)])
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 4]])  # a table 二's width
     monkeypatch.setattr(ocr, "_recognise", lambda images, *_, **__: [("-", 0.9), ("1", 0.9), ("188", 0.9), ("1", 0.9)])
     ocr.confirm(gray, page)
     assert [(p.text, p.agreed) for p in pieces] == [("—", True), ("一", False), ("18", False), ("—", False)]
@@ -211,7 +211,7 @@ def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch)
     for x in range(40, 100, 10):  # six thin, faint digits: less ink than the stretch of rule
         gray[26:32, x : x + 1] = 0
     piece = ocr.grid.Piece("528056", (40, 21, 100, 36))
-    page = ocr.grid.PageLayout([ocr.grid.Line(0, [piece], 0)])
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, [piece], 0)], [[[""] * 4]])
     monkeypatch.setattr(ocr, "_recognise", lambda images, *_, **__: [("528056", 0.9)])
     ocr.confirm(gray, page)
     assert (piece.text, piece.agreed) == ("528056", True)
@@ -231,6 +231,43 @@ def _drawn(text: str, size: int = 30, pad: int = 6):
     image = Image.new("L", (x1 - x0 + 2 * pad, bottom - top + 2 * pad), 255)
     ImageDraw.Draw(image).text((pad - x0, pad - top), text, font=font, fill=0)
     return np.asarray(image)
+
+
+def _zeros_page(ocr, widths: list[int], text: str = "0"):
+    """A page of tables `widths` units wide, each one row of lone `text`s drawn as a scan prints them, small."""
+    import numpy as np
+
+    drawn = _drawn(text, size=20, pad=1)
+    h, w = drawn.shape
+    gray = np.full((60 * len(widths), 1600), 255, np.uint8)
+    lines = []
+    for t, width in enumerate(widths):
+        pieces = []
+        for j in range(1, width):
+            x, y = 150 * j, 60 * t + 20
+            gray[y : y + h, x : x + w] = np.minimum(gray[y : y + h, x : x + w], drawn)
+            pieces.append(ocr.grid.Piece(text, (x, y, x + w, y + h)))
+        lines.append(ocr.grid.Line(60 * t, pieces, t))
+    return gray, ocr.grid.PageLayout(lines, [[[""] * width] for width in widths])
+
+
+def test_table_2s_lone_zeros_agree_on_a_second_reading_and_identity_tables_are_not_read_again(monkeypatch):
+    """Table 二 has no identity: an all-zero table 二 stands only where the second reading of each "0" agrees (read
+    packed side by side, a strip of lone "0"s came out as nothing). A wide table's cells (三, 四), which
+    identities check, are not read a second time, and their ones read as a ring ("O" for a small "0") are "0"."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    gray, page = _zeros_page(ocr, [4, 4, 2, 2, 2, 2, 9])
+    recognise, read = ocr._recognise, []
+    monkeypatch.setattr(
+        ocr, "_recognise", lambda images, *a, **k: read.append(len(images)) or recognise(images, *a, **k)
+    )
+    ocr.confirm(gray, page)
+    narrow, wide = [p for line in page.lines[:-1] for p in line.pieces], page.lines[-1].pieces
+    assert [p.agreed for p in narrow] == [True] * 10 and not any(p.agreed for p in wide)
+    assert read == [10]
+    gray, page = _zeros_page(ocr, [9], "O")
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for p in page.lines[0].pieces] == [("0", False)] * 8
 
 
 def test_number_cells_packed_into_strips_are_each_read_on_their_own():

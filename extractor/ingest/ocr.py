@@ -346,33 +346,48 @@ def _digits(text: str) -> str:
     return re.sub(r"[,，\s]", "", text)
 
 
+# Units across: table 二's grid (a label and at most three counts) is this narrow, tables 三 and 四 (eight columns and
+# more) are wider. A value no identity checks (table 二's) needs a second reading to stand; one an identity checks
+# stands by the identity alone, so only the narrow tables' number cells are read a second time.
+NARROW = 5
+# What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`).
+RINGS = frozenset("oO○\u3007°")
+
+
 def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
-    """Every number cell of the page's tables read a second time, from its crop at another scale and
-    binarisation, all in one batch: a cell whose two readings agree is `agreed` (evidence for its value).
+    """Number cells of the page's tables checked against their ink: the zero marker from the ink's shape, and a
+    second reading of the narrow tables' cells (table 二's) from their crops at another scale and binarisation:
+    a cell whose two readings agree is `agreed` (evidence for its value).
 
     A cell read as one character or as dashes whose ink is a dash (`dash_shape`) is the zero marker "—" whatever
-    it was read as ("一", "ー", or a hyphen read "1"), agreed where the second reading is a dash as well; a dash reading over other ink stays
-    as read, unagreed.
+    it was read as ("一", "ー", or a hyphen read "1"), agreed where the second reading is a dash as well; a dash
+    reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0") is read
+    again over the digits, and takes that reading, unagreed: the two readings differ. Each crop is read on its
+    own: packed side by side, a strip of lone "0"s read as nothing.
     """
+    narrow = {t for t, rows in enumerate(page.grids) if rows and len(rows[0]) <= NARROW}
     pieces = [
-        piece
+        (line.table in narrow, piece)
         for line in page.lines
         if line.table is not None
         for piece in line.pieces
-        if piece.text.strip() and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES)
+        if piece.text.strip()
+        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or piece.text.strip() in RINGS)
     ]
-    images = [_second_image(gray, piece.bbox) for piece in pieces]
-    for piece, image, (second, _) in zip(
-        pieces, images, _recognise(images, _number_columns(), packed=True), strict=True
-    ):
-        first = piece.text.strip()
+    images = [_second_image(gray, piece.bbox) for _, piece in pieces]
+    again = [k for k, (twice, piece) in enumerate(pieces) if twice or piece.text.strip() in RINGS]
+    second = dict(zip(again, _recognise([images[k] for k in again], _number_columns()), strict=True))
+    for k, ((_, piece), image) in enumerate(zip(pieces, images, strict=True)):
+        first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
         # a dash however it was read (a hyphen read "1" by both readings is no 1); a reading of several digits
         # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
         if (len(first) == 1 or set(first) <= DASHES) and dash_shape(255 - image):
             piece.text = "—"
-            piece.agreed = bool(second) and set(second) <= DASHES
-        elif not set(first) <= DASHES:
-            piece.agreed = _digits(second) == _digits(first)
+            piece.agreed = bool(text) and set(text) <= DASHES
+        elif first in RINGS:
+            piece.text = text if _digits(text).isdigit() else piece.text
+        elif k in second and not set(first) <= DASHES:
+            piece.agreed = _digits(text) == _digits(first)
 
 
 # Dark pixels inside a cell (its rules trimmed off) that say something is printed there: a hyphen zero
