@@ -225,20 +225,24 @@ LONE_MARKS = frozenset("oO○\u3007。.·°")  # \u3007: the ideographic zero
 MARK_HEIGHT = 0.6  # of the page's typical text box: a detected box at least this tall is a digit's size
 MARK_INK = 0.4  # of the typical text box: ink at least this tall is (a digit's ink is about half the box)
 SECOND_SCALE = 1.5  # the second reading of a cell: its crop at this scale, binarised
+HYPHEN = 3  # pixels: a hyphen's ink at 200 dpi is at most this tall (a digit's is about 14)
 
 
 def dash_shape(binary: np.ndarray) -> bool:
-    """The ink of a crop (binarised, ink non-zero) is one horizontal stroke, whatever recognition read.
+    """The ink of a crop of the page (binarised, ink non-zero) is one horizontal stroke, whatever recognition read.
 
-    Its largest connected piece is at least 2.5 times as wide as tall, fills most of its own box (a
-    stroke, not an outline) and holds nearly all the ink (a scan's specks aside): "二" or "1" is no dash.
+    Its largest connected piece is at least 2.5 times as wide as tall, or a short stroke (a hyphen at 200 dpi,
+    blurred: 3 to 5 pixels wide, 2 tall) wider than tall and at most `HYPHEN` pixels tall; it fills most of its
+    own box (a stroke, not an outline) and holds nearly all the ink (a scan's specks aside): "二" or "1" is no
+    dash, nor is a full stop (as tall as wide).
     """
     count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count < 2:
         return False
     areas = stats[1:, cv2.CC_STAT_AREA]
     _, _, width, height, area = stats[1 + int(np.argmax(areas))]
-    return width >= 5 and width >= 2.5 * height and area >= 0.5 * width * height and area >= 0.8 * areas.sum()
+    stroke = (width >= 5 and width >= 2.5 * height) or (width >= 3 and width > height and height <= HYPHEN)
+    return stroke and area >= 0.5 * width * height and area >= 0.8 * areas.sum()
 
 
 # Packed recognition lays crops side by side in strips (a crop a digit wide alone is padded to the model's
@@ -336,10 +340,17 @@ def _recognise(
 def _second_image(gray: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
     """A cell's text box cut out, enlarged and binarised: another view of its ink than the page's own."""
     x0, top, x1, bottom = (round(v) for v in bbox)
-    pad = 4
+    pad = 2  # a lone "0" with 4 pixels about it read as "." or nothing one time in twenty, with 2 one in 250
     crop = gray[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
     large = cv2.resize(crop, None, fx=SECOND_SCALE, fy=SECOND_SCALE, interpolation=cv2.INTER_CUBIC)
     return cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+def _ink(binary: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """The page's ink in and just about a text box (a box drawn round a hyphen's ink may clip its blurred ends)."""
+    x0, top, x1, bottom = (round(v) for v in bbox)
+    pad = 2
+    return binary[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
 
 
 def _digits(text: str) -> str:
@@ -359,8 +370,8 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
     second reading of the narrow tables' cells (table 二's) from their crops at another scale and binarisation:
     a cell whose two readings agree is `agreed` (evidence for its value).
 
-    A cell read as one character or as dashes whose ink is a dash (`dash_shape`) is the zero marker "—" whatever
-    it was read as ("一", "ー", or a hyphen read "1"), agreed where the second reading is a dash as well; a dash
+    A cell read as one character or as dashes whose ink on the page is a dash (`dash_shape`) is the zero marker "—"
+    whatever it was read as ("一", "ー", or a hyphen read "1", "=" or "*"), agreed where the second reading is a dash as well; a dash
     reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0") is read
     again over the digits, and takes that reading, unagreed: the two readings differ. Each crop is read on its
     own: packed side by side, a strip of lone "0"s read as nothing.
@@ -372,21 +383,22 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         if line.table is not None
         for piece in line.pieces
         if piece.text.strip()
-        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or piece.text.strip() in RINGS)
+        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or len(piece.text.strip()) == 1)
     ]
-    images = [_second_image(gray, piece.bbox) for _, piece in pieces]
+    binary = _binary(gray)
     again = [k for k, (twice, piece) in enumerate(pieces) if twice or piece.text.strip() in RINGS]
-    second = dict(zip(again, _recognise([images[k] for k in again], _number_columns()), strict=True))
-    for k, ((_, piece), image) in enumerate(zip(pieces, images, strict=True)):
+    images = [_second_image(gray, pieces[k][1].bbox) for k in again]
+    second = dict(zip(again, _recognise(images, _number_columns()), strict=True))
+    for k, (_, piece) in enumerate(pieces):
         first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
-        # a dash however it was read (a hyphen read "1" by both readings is no 1); a reading of several digits
+        # a dash however it was read (a hyphen read "1", "=" or "*" is no number); a reading of several digits
         # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
-        if (len(first) == 1 or set(first) <= DASHES) and dash_shape(255 - image):
+        if (len(first) == 1 or set(first) <= DASHES) and dash_shape(_ink(binary, piece.bbox)):
             piece.text = "—"
             piece.agreed = bool(text) and set(text) <= DASHES
         elif first in RINGS:
             piece.text = text if _digits(text).isdigit() else piece.text
-        elif k in second and not set(first) <= DASHES:
+        elif k in second and _NUMBER.fullmatch(first):
             piece.agreed = _digits(text) == _digits(first)
 
 
