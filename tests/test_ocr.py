@@ -202,17 +202,19 @@ def test_a_dash_cell_is_a_zero_marker_only_where_its_ink_is_a_dash(monkeypatch):
 
 def test_a_small_hyphen_read_as_anything_is_a_zero_marker_and_a_full_stop_is_not(monkeypatch):
     """A hyphen in a small type leaves 4 × 2 pixels of ink at 200 dpi, which recognition reads as "=", "*", "¥" or
-    ":": a one-character cell whose ink is such a short stroke is the zero marker; a dot as tall as wide is not."""
+    ":": a one-character cell whose ink is such a short stroke is the zero marker, agreed where recognition read a
+    dash too (its text and its ink's shape are two readings); a dot as tall as wide is no zero marker."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
     import numpy as np  # comes with the ocr extra
 
     gray = np.full((60, 300), 255, np.uint8)
     gray[30:32, 40:44] = 0  # a hyphen, as the scanned layout's small type prints it
     gray[30:33, 140:143] = 0  # a full stop
-    pieces = [ocr.grid.Piece("=", (40, 30, 44, 32)), ocr.grid.Piece("*", (140, 30, 143, 33))]
+    gray[30:32, 240:244] = 0  # a hyphen recognition read as one
+    pieces = [ocr.grid.Piece(t, (x, 30, x + 4, 32)) for t, x in (("=", 40), ("*", 140), ("-", 240))]
     page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
     ocr.confirm(gray, page)
-    assert [(p.text, p.agreed) for p in pieces] == [("—", False), ("*", False)]
+    assert [(p.text, p.agreed) for p in pieces] == [("—", False), ("*", False), ("—", True)]
 
 
 def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):

@@ -371,7 +371,8 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
     a cell whose two readings agree is `agreed` (evidence for its value).
 
     A cell read as one character or as dashes whose ink on the page is a dash (`dash_shape`) is the zero marker "—"
-    whatever it was read as ("一", "ー", or a hyphen read "1", "=" or "*"), agreed where the second reading is a dash as well; a dash
+    whatever it was read as ("一", "ー", or a hyphen read "1", "=" or "*"), agreed where the first or the second
+    reading is a dash as well; a dash
     reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0") is read
     again over the digits, and takes that reading, unagreed: the two readings differ. Each crop is read on its
     own: packed side by side, a strip of lone "0"s read as nothing.
@@ -394,8 +395,8 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         # a dash however it was read (a hyphen read "1", "=" or "*" is no number); a reading of several digits
         # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
         if (len(first) == 1 or set(first) <= DASHES) and dash_shape(_ink(binary, piece.bbox)):
-            piece.text = "—"
-            piece.agreed = bool(text) and set(text) <= DASHES
+            piece.text = "—"  # agreed where a recognition read a dash too: two readings of the ink, one its shape
+            piece.agreed = set(first) <= DASHES or (bool(text) and set(text) <= DASHES)
         elif first in RINGS:
             piece.text = text if _digits(text).isdigit() else piece.text
         elif k in second and _NUMBER.fullmatch(first):
