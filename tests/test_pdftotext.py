@@ -48,6 +48,13 @@ def pdftotext_page(
                 [str(table3[r][c]) for r in rows] for c in ([0, 1, 2, 3, 4, 6, 5] if "early" in shape else range(7))
             ]
             blocks.append("\n\n".join("\n\n".join([*col[:2], "\n".join(col[2:])]) for col in columns))
+        elif shape == "pdfminer":  # pdfminer.six: each row's first two cells one line beside its label, the next
+            # columns one number a block, the 总计 column's first half before the 其他 column, the rest after
+            half = len(rows) // 2
+            lines = [f"{T3_LABEL_TEXT[r]} {table3[r][0]} {table3[r][1]}" for r in rows]
+            lines += [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
+            lines += ["总计", *(str(table3[r][6]) for r in rows[:half]), "其他", *(str(table3[r][5]) for r in rows)]
+            blocks.append("\n\n".join([*lines, *(str(table3[r][6]) for r in rows[half:])]))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -155,6 +162,20 @@ def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it
     )
     bands = [("col-split-total-early", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
     report = extract(pdftotext_page(table3, bands, page=1).replace("-3-", "- 3 -\n社会\n公益"))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
+    # pdfminer.six prints a page band's 自然人 and 商业企业 cells of each row as one line beside the row's label,
+    # the next columns top to bottom, and its 总计 column among the 其他 column's cells, header words between
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 1, 0, 1, 0, 5],
+    )
+    bands = [("pdfminer", rows("new_received", "unable.not_held")), ("pdfminer", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
     assert not wrong, wrong
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
