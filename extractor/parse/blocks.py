@@ -129,11 +129,9 @@ MAX_SHUFFLE_STATES = 3_000  # distinct partial readings of a page band kept at o
 
 
 def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[list[Item]]]]:
-    """The runs of blocks from `i` that could be a page band, as their lines' numbers: they begin and end at a
-    text line (or the blocks' ends) and hold a whole number of rows, at least two; labels and header words may
-    lie between their blocks."""
-    if i and not blocks[i].after_text:
-        return []
+    """The runs of blocks from `i` that could be a page band, as their lines' numbers: they hold a whole number
+    of rows, at least two, and begin and end at a text line (or the blocks' ends; a band with one line of two
+    numbers a row anywhere); labels and header words may lie between their blocks."""
     bands, lines, size = [], [], 0
     for j in range(i, len(blocks)):
         at = 0
@@ -141,9 +139,18 @@ def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[lis
             lines.append(blocks[j].values[at : at + width])
             at += width
         size += len(blocks[j].values)
-        if size >= 2 * n and size % n == 0 and (j + 1 == len(blocks) or blocks[j + 1].after_text):
+        paired = _paired(lines, n)
+        starts = not i or blocks[i].after_text or (paired and len(lines[0]) == 2)
+        ends = j + 1 == len(blocks) or blocks[j + 1].after_text or paired
+        if size >= 2 * n and size % n == 0 and starts and ends:
             bands.append((j + 1, list(lines)))
     return bands
+
+
+def _paired(lines: list[list[Item]], n: int) -> bool:
+    """One line of two numbers a row: each row's first two cells side by side (pdfminer.six joins the 自然人 and
+    商业企业 cells of a row into one text line where they sit close)."""
+    return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
 
 
 def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
@@ -157,6 +164,7 @@ def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Ite
     several numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
     each row's total must hold. [] where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
     k = sum(map(len, lines)) // n
+    paired = _paired(lines, n)
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
     if any(None in values for values in numbers):
         return []
@@ -167,13 +175,13 @@ def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Ite
         fits = functools.partial(_row_fits, constraint=constraint, left=left)
         after: dict[tuple, tuple] = {}
         for (counts, cells), where in layer.items():
-            if _place(counts, cells, where, line, values, k, fits, after) or len(line) == 1 or any(values):
+            if _place(counts, cells, where, line, values, k, fits, after, paired) or len(line) == 1 or any(values):
                 continue
             steps = {(counts, cells): where}  # a line of zeros fitting no row: cells of separate rows
             for v in range(len(line)):
                 step: dict[tuple, tuple] = {}
                 for (counts_v, cells_v), where_v in steps.items():
-                    _place(counts_v, cells_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step)
+                    _place(counts_v, cells_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired)
                 steps = step
             for key, where_v in steps.items():
                 after.setdefault(key, where_v)
@@ -196,16 +204,21 @@ def _row_fits(row: list, constraint, left: Counter) -> bool:
     return left[need] > 0
 
 
-def _place(counts, cells, where, line, values, k, fits, into: dict) -> bool:
+def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False) -> bool:
     """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
     number goes to the first unfinished column (or the total column beside it), a line of two to that column
-    and the next."""
+    and the next; in a `paired` band a line of two is the next row's first two cells, and a line of one goes
+    to the columns after them."""
     placed = False
     n, m = len(counts), len(line)
-    first = next(c for c, count in enumerate(counts) if count < k)
-    for c in (first, n - 1) if m == 1 and first == n - 2 else (first,):
-        r = counts[c]
-        if r == k or c + m > n or any(counts[c + d] != r for d in range(m)):
+    first = next((c for c in range(2 * paired, n) if counts[c] < k), n)
+    if paired and m == 2:
+        places: tuple[int, ...] = (0,)
+    else:
+        places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
+    for c in places:
+        r = counts[c] if c + m <= n else k
+        if r == k or any(counts[c + d] != r for d in range(m)):
             continue
         grown = (*cells[:c], *((*cells[c + d], values[d]) for d in range(m)), *cells[c + m :])
         if not fits([col[r] if len(col) > r else None for col in grown]):
