@@ -15,6 +15,10 @@ table's identities choose among them as they do for partly labelled rows (nianba
 consistent reading is read (flagged `realigned` where a row's numbers are not after its own label),
 several leave the rows they disagree on ambiguous, each reading a candidate; where the blocks read only one
 way, that reading is read and the checker tests it. Never a guess.
+
+pdfminer.six prints a page band's columns among each other (a row's first two cells on one line, the 总计
+column among the 其他 column, header words and labels between): where nothing else satisfies the identities,
+such a band is read column by column with the row totals checked as it goes (_shuffled).
 """
 
 from __future__ import annotations
