@@ -48,10 +48,14 @@ def pdftotext_page(
                 [str(table3[r][c]) for r in rows] for c in ([0, 1, 2, 3, 4, 6, 5] if "early" in shape else range(7))
             ]
             blocks.append("\n\n".join("\n\n".join([*col[:2], "\n".join(col[2:])]) for col in columns))
-        elif shape == "pdfminer":  # pdfminer.six: each row's first two cells one line beside its label, the next
-            # columns one number a block, the 总计 column's first half before the 其他 column, the rest after
+        elif shape == "pdfminer":  # pdfminer.six: each row's first two cells one line beside the row's label (under
+            # it where the label ends in a quote), the next columns one number a block, the 总计 column's first half
+            # before the 其他 column, the rest after
             half = len(rows) // 2
-            lines = [f"{T3_LABEL_TEXT[r]} {table3[r][0]} {table3[r][1]}" for r in rows]
+            lines = [
+                T3_LABEL_TEXT[r] + ("\n" if T3_LABEL_TEXT[r].endswith("”") else " ") + f"{table3[r][0]} {table3[r][1]}"
+                for r in rows
+            ]
             lines += [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
             lines += ["总计", *(str(table3[r][6]) for r in rows[:half]), "其他", *(str(table3[r][5]) for r in rows)]
             blocks.append("\n\n".join([*lines, *(str(table3[r][6]) for r in rows[half:])]))

@@ -35,7 +35,7 @@ from nianbao.schemas.keys import T2_KEYS
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
-_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)”\"](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
+_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
 
 
 @dataclass
@@ -164,13 +164,14 @@ def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Ite
     than the cell beside it, so each column's cells come top to bottom; but a column's boxes can be grouped
     with its neighbour's (the 自然人 and 商业企业 cells of each row on one text line, the 总计 column among the
     其他 column), and a column's first cells can be printed with the label column. So the band's numbers are
-    read as its columns in template order, each in order, a column's cells among the next column's; a line of
-    several numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
-    each row's total must hold. [] where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
+    read as its columns in template order, each in order, the 总计 column's among the 其他 column's; a line of
+    two numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
+    each row's total must hold. [] where a line holds more than two numbers (a row printed as a line: not this
+    shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
     k = sum(map(len, lines)) // n
     paired = _paired(lines, n)
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
-    if any(None in values for values in numbers):
+    if any(None in values or len(values) > 2 for values in numbers):  # a line of a row's numbers: not this shape
         return []
     left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
     layer: dict[tuple, tuple] = {((0,) * n, ((),) * n): ((),) * n}  # (cells per column, values) -> the Items
