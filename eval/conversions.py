@@ -88,6 +88,47 @@ def _markitdown(pdf: Path) -> str:
     return MarkItDown().convert(str(pdf)).text_content
 
 
+def _pymupdf(*args: str, sort: bool = False) -> Callable[[Path], str]:
+    """PyMuPDF's `page.get_text()` per page, as its docs show it: plain text (pages concatenated, each ends in a
+    form feed), `sort=True` (lines in reading order by position), or the "blocks" list sorted, each block's
+    text on its own (blocks joined by a line break)."""
+
+    def convert(pdf: Path) -> str:
+        import pymupdf
+
+        with pymupdf.open(pdf) as doc:
+            if args == ("blocks",):
+                return "\n".join(block[4] for page in doc for block in page.get_text("blocks", sort=sort))
+            return "".join(page.get_text(sort=sort) + "\f" for page in doc)
+
+    return convert
+
+
+def _pymupdf4llm(pdf: Path) -> str:
+    """pymupdf4llm's `to_markdown` with its defaults: headings, markdown tables from its table finder."""
+    import pymupdf4llm
+
+    return pymupdf4llm.to_markdown(str(pdf), show_progress=False)
+
+
+def _pdftext(pdf: Path) -> str:
+    """pdftext's `plain_text_output` (the `pdftext` command; marker's text layer), with its defaults."""
+    from pdftext.extraction import plain_text_output
+
+    return plain_text_output(str(pdf), workers=1)
+
+
+def _pypdf(mode: str) -> Callable[[Path], str]:
+    """pypdf's `page.extract_text()` per page, pages joined by a line break: the plain mode or `layout`."""
+
+    def convert(pdf: Path) -> str:
+        import pypdf
+
+        return "\n".join(page.extract_text(extraction_mode=mode) for page in pypdf.PdfReader(pdf).pages)
+
+    return convert
+
+
 CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pdftotext-layout": ("txt", _pdftotext("-layout")),
     "pdftotext-raw": ("txt", _pdftotext("-raw")),
@@ -95,6 +136,13 @@ CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pdfplumber": ("txt", _pdfplumber),
     "pypdfium2": ("txt", _pypdfium2),
     "markitdown": ("md", _markitdown),
+    "pymupdf": ("txt", _pymupdf()),
+    "pymupdf-sort": ("txt", _pymupdf(sort=True)),
+    "pymupdf-blocks": ("txt", _pymupdf("blocks", sort=True)),
+    "pymupdf4llm": ("md", _pymupdf4llm),
+    "pdftext": ("txt", _pdftext),
+    "pypdf": ("txt", _pypdf("plain")),
+    "pypdf-layout": ("txt", _pypdf("layout")),
 }
 OPT_IN = {"pdftotext": ("txt", _pdftotext())}
 

@@ -123,14 +123,15 @@ def _label_cell(cell: str, start: int) -> list[Item]:
 
 
 def _cell_items(cell: str, start: int) -> list[Item]:
+    """The cell's numbers and text; an item's ordinal ('2.其他', or '2. 其他' as pypdf spaces it) is text."""
     items: list[Item] = []
-    for m in _TOKEN.finditer(cell):
-        token, t0 = m.group(), start + m.start()
+    masked_cell = _ORDINAL.sub(lambda o: "#" * len(o.group()), cell)
+    for m in _TOKEN.finditer(masked_cell):
+        token, t0, masked = cell[m.start() : m.end()], start + m.start(), m.group()
         if token in _ZERO_MARKERS or (token.isascii() and token.isdigit() and (token[0] != "0" or len(token) == 1)):
             items.append(Item("value", token, t0, t0 + len(token)))  # one number: what the split below finds
             continue
         cursor = 0
-        masked = _ORDINAL.sub(lambda o: "#" * len(o.group()), token)
         for n in _GLUED_VALUE.finditer(masked):
             if n.start() > cursor:
                 items.append(Item("text", token[cursor : n.start()], t0 + cursor, t0 + n.start()))
