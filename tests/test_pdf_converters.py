@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pages import T3_LABEL_TEXT, page, t3_cells, t4_cells
+from pages import T3_LABEL_TEXT, page, t3_cells
 from test_converted import VARIED
 from test_parser import extract
 
