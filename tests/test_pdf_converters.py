@@ -22,3 +22,34 @@ def test_an_items_ordinal_spaced_from_its_label_is_no_value():
     for key, value in t3_cells(VARIED).items():
         assert report.cells[key].value == value, key
     assert report.verdict.value == "verified"
+
+
+def _markdown_table3(row_cells) -> str:
+    """The test page with table 三 as a markdown table whose rows `row_cells(label, values)` writes."""
+    lines = [
+        "| | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {' | '.join(row_cells(T3_LABEL_TEXT[row], list(map(str, VARIED[row]))))} |" for row in VARIED]
+    text = page(VARIED)
+    start, end = text.index(T3_LABEL_TEXT["new_received"]), text.index("四、政府信息公开行政复议")
+    return text[:start] + "\n".join(lines) + "\n" + text[end:]
+
+
+def _reads_varied(text: str) -> None:
+    report = extract(text, "page.md")
+    for key, value in t3_cells(VARIED).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified"
+
+
+def test_line_breaks_inside_markdown_cells():
+    """pymupdf4llm writes a cell's line breaks as `<br>`, the row's first number often in the label's cell after
+    one (`| 2.其他法律行政<br>法规禁止公开<br>0 | 0 | …`): a break is a space, never part of a number."""
+    _reads_varied(_markdown_table3(lambda label, values: [f"{label[:7]}<br>{label[7:]}<br>{values[0]}", *values[1:]]))
+
+
+def test_a_label_cut_across_two_markdown_cells():
+    """pymupdf4llm's table finder can cut the label column in two mid-word (`| 三、本年度（一）予 | 以公开 21 |`):
+    the label reads across the cell border."""
+    _reads_varied(_markdown_table3(lambda label, values: [label[:-2], f"{label[-2:]} {values[0]}", *values[1:]]))

@@ -16,8 +16,9 @@ from nianbao.schemas.template import (
 
 @lru_cache(maxsize=None)
 def _fuzzy(word: str) -> str:
-    """A label as a regex that survives line breaks and spaces inside it (vertical text, wraps)."""
-    return r"\s*".join(re.escape(ch) for ch in word)
+    """A label as a regex that survives line breaks, spaces and cell borders inside it (vertical text, wraps, a
+    label column a PDF→markdown converter cut in two: `| 三、本年度（一）予 | 以公开 21 |`), as a tab does."""
+    return r"[\s|]*".join(re.escape(ch) for ch in word)
 
 
 LABEL_WINDOW = 700  # a row label is never further than this from the previous one
@@ -77,7 +78,7 @@ def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
     for keyword in label.keywords:
         pattern = _fuzzy(keyword)
         if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
-            pattern = r"3\s*[.、]\s*" + pattern
+            pattern = r"3[\s|]*[.、][\s|]*" + pattern
         for m in re.compile(pattern).finditer(text, lo, hi):
             if label.row == "total_processed" and _in_t3_header(text, m):
                 continue
