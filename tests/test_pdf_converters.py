@@ -53,3 +53,19 @@ def test_a_label_cut_across_two_markdown_cells():
     """pymupdf4llm's table finder can cut the label column in two mid-word (`| 三、本年度（一）予 | 以公开 21 |`):
     the label reads across the cell border."""
     _reads_varied(_markdown_table3(lambda label, values: [label[:-2], f"{label[-2:]} {values[0]}", *values[1:]]))
+
+
+def test_a_row_printed_outside_its_markdown_table_in_another_order():
+    """pymupdf4llm prints a row its table finder missed as text lines, one number a paragraph, ordered by the
+    glyphs' tops (the 0s before the 9s): the orders that keep the row total are its readings, the column
+    balances choose, and the row is flagged `realigned`."""
+    text = _markdown_table3(lambda label, values: [label, *values])
+    forward = VARIED["carried_forward"]
+    assert forward == [9, 0, 0, 0, 0, 0, 9]
+    row = f"| {T3_LABEL_TEXT['carried_forward']} | {' | '.join(map(str, forward))} |\n"
+    loose = f"{T3_LABEL_TEXT['carried_forward']}\n\n" + "\n\n".join(map(str, sorted(forward))) + "\n\n"
+    report = extract(text.replace(row, "\n" + loose), "page.md")
+    for key, value in t3_cells(VARIED).items():
+        assert report.cells[key].value == value, key
+    assert "realigned" in report.cells["applications.carried_forward.natural_person"].flags
+    assert report.verdict.value == "verified"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, permutations
 
 from nianbao import solve
 from nianbao.check import table3_identities
@@ -509,6 +509,8 @@ def parse_table3(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
     readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
+    if _MARKDOWN_ROW.search(text, lo, hi):
+        realigned += [r for r, items in segments.items() if _loose_row(text, items, readings[r], n, constraint)]
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -533,6 +535,30 @@ def parse_table3(
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
         cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
     return anchors, columns
+
+
+_MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
+
+
+def _loose_row(text: str, items: list[Item], reading: RowReading, n: int, constraint) -> bool:
+    """A row of a markdown table printed outside it, one number a line: pymupdf4llm prints a row its table finder
+    missed as text lines in its own order (by the glyphs' tops: a '1' stands lower than a '0'), not the table's.
+    Its readings are the orders of its numbers that keep the row total; the identities choose (one: read, several:
+    ambiguous). Returns whether the row is such a row."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != n or len(reading.candidates) != 1 or None in reading.candidates[0]:
+        return False
+    if any(_line(text, v.start).strip() != v.text for v in values):
+        return False
+    orders = {p for p in permutations(reading.candidates[0]) if constraint is None or constraint(p)}
+    reading.candidates = sorted(orders, key=lambda p: p != reading.candidates[0])
+    reading.raw, reading.spans = [" ".join(v.text for v in values)] * n, [(values[0].start, values[-1].end)] * n
+    return True
+
+
+def _line(text: str, at: int) -> str:
+    end = text.find("\n", at)
+    return text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
 
 
 LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
