@@ -69,3 +69,13 @@ def test_a_row_printed_outside_its_markdown_table_in_another_order():
         assert report.cells[key].value == value, key
     assert "realigned" in report.cells["applications.carried_forward.natural_person"].flags
     assert report.verdict.value == "verified"
+
+
+def test_a_title_with_the_pages_byline_on_its_line():
+    """pymupdf4llm joins a saved page's title and its byline on one line: the byline is not the title."""
+    text = page(VARIED).replace(
+        "测试县人民政府2023年政府信息公开工作年度报告",
+        "测试县人民政府2023年政府信息公开工作年度报告 来源：测试县人民政府办公室 时间：2024-01-20 16:34 微信 微博",
+    )
+    meta = extract(text, "page.md").meta
+    assert (meta.agency_name, meta.report_year) == ("测试县人民政府", 2023)
