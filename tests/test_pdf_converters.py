@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pages import T3_LABEL_TEXT, page, t3_cells
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_converted import VARIED
 from test_parser import extract
 
@@ -79,3 +79,33 @@ def test_a_title_with_the_pages_byline_on_its_line():
     )
     meta = extract(text, "page.md").meta
     assert (meta.agency_name, meta.report_year) == ("测试县人民政府", 2023)
+
+
+def test_a_wrapped_label_printed_around_its_numbers():
+    """PyMuPDF's `get_text(sort=True)` prints a wrapped label's lines above and below its row's numbers (they are
+    centred beside it): `5.属于三类内部事` / `1 0 0 0 0 0 1` / `务信息`, a keyword cut by the numbers and another
+    keyword of the label after them, on a line of its own or on theirs (`2.其他法律行政法` / `0 … 规禁止公开`), where
+    the keyword that begins first is where the label is."""
+    table = consistent_table3(
+        {
+            "denied.internal_affairs": [1, 0, 0, 0, 0, 0],
+            "denied.enforcement_files": [6, 0, 0, 0, 0, 0],
+            "denied.admin_query": [1, 0, 0, 0, 0, 0],
+            "unable.not_held": [22, 0, 0, 0, 0, 3],
+        },
+        new_received=[40, 0, 0, 0, 0, 4],
+    )
+    labels = {}
+    for row, label in T3_LABEL_TEXT.items():
+        cut = label.rfind(" ") + 10  # a group's title is a cell of its own; an item's label wraps at 9 characters
+        after = " " if row == "denied.law_prohibited" else "\n"  # the rest of the label on the numbers' line
+        labels[row] = f"{label[:cut]}\n{{numbers}}{after}{label[cut:]}" if len(label) > cut else f"{label} {{numbers}}"
+    text = page(table, t3_labels=dict.fromkeys(labels, "@"))
+    for row, label in labels.items():
+        text = text.replace(
+            f"@ {' '.join(map(str, table[row]))}", label.format(numbers=" ".join(map(str, table[row]))), 1
+        )
+    report = extract(text)
+    for key, value in t3_cells(table).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified"

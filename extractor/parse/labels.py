@@ -75,14 +75,22 @@ def _in_t3_header(text: str, m: re.Match) -> bool:
 
 
 def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
-    for keyword in label.keywords:
-        pattern = _fuzzy(keyword)
-        if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
-            pattern = r"3[\s|]*[.、][\s|]*" + pattern
-        for m in re.compile(pattern).finditer(text, lo, hi):
-            if label.row == "total_processed" and _in_t3_header(text, m):
-                continue
-            return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+    """The row's label where the first of its keywords begins: PyMuPDF's `sort=True` prints a wrapped label's
+    lines above and below the numbers centred beside it, so a later keyword can follow them (`2.其他法律行政法` /
+    `0 0 0 0 0 0 0 规禁止公开`)."""
+    found = [m for keyword in label.keywords if (m := _first_match(text, label, _fuzzy(keyword), lo, hi))]
+    if not found:
+        return None
+    m = min(found, key=lambda m: m.start())
+    return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+
+
+def _first_match(text: str, label: Label, pattern: str, lo: int, hi: int) -> re.Match | None:
+    if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
+        pattern = r"3[\s|]*[.、][\s|]*" + pattern
+    for m in re.compile(pattern).finditer(text, lo, hi):
+        if not (label.row == "total_processed" and _in_t3_header(text, m)):
+            return m
     return None
 
 
