@@ -129,6 +129,13 @@ def _pypdf(mode: str) -> Callable[[Path], str]:
     return convert
 
 
+def _kreuzberg(pdf: Path) -> str:
+    """kreuzberg's `extract_file_sync` with its defaults (plain text from its embedded pdfium)."""
+    from kreuzberg import extract_file_sync
+
+    return extract_file_sync(str(pdf)).content
+
+
 CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pdftotext-layout": ("txt", _pdftotext("-layout")),
     "pdftotext-raw": ("txt", _pdftotext("-raw")),
@@ -143,6 +150,7 @@ CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pdftext": ("txt", _pdftext),
     "pypdf": ("txt", _pypdf("plain")),
     "pypdf-layout": ("txt", _pypdf("layout")),
+    "kreuzberg": ("txt", _kreuzberg),
 }
 OPT_IN = {"pdftotext": ("txt", _pdftotext())}
 

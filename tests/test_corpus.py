@@ -20,7 +20,7 @@ EXPECTED_VERDICT = {
         f"hzq-2023.{kind}": "source_error"
         for kind in (
             *("markitdown", "pdftotext-layout", "pdftotext-raw", "pdftotext", "pypdfium2", "pdftext", "pypdf"),
-            *("pypdf-layout", "pymupdf", "pymupdf-sort", "pymupdf-blocks", "pymupdf4llm"),
+            *("pypdf-layout", "pymupdf", "pymupdf-sort", "pymupdf-blocks", "pymupdf4llm", "kreuzberg"),
         )
     },
     # markitdown prints two 2019 table 二 rows bare, their labels below: placed by order, which no identity checks
