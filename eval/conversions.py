@@ -9,7 +9,9 @@ their gold is written by hand from the source page (docs/damage.md, "Adding a co
 
 writes OUT/<report>.chromium.pdf for each HTML report and OUT/<report>.<converter>.{txt,md} for each PDF. To add a
 converter, add one function to CONVERTERS. pdftotext's default mode (tables printed column by column) is
-written only with `--converter pdftotext`.
+written only with `--converter pdftotext`. The converters come with the harness's extra,
+`pip install -e '.[conversions]'` (pdftext apart: docs/damage.md); a converter that is not installed is named
+and skipped, the others still written.
 """
 
 from __future__ import annotations
@@ -175,15 +177,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.pdf_only:
         return 0
     chosen = {**CONVERTERS, **OPT_IN} if args.converter else CONVERTERS
+    not_installed: set[str] = set()
     for report, pdf in pdfs.items():
         for name in args.converter or CONVERTERS:
             suffix, convert = chosen[name]
+            if name in not_installed:
+                continue
+            try:
+                text = convert(pdf)
+            except ImportError as e:
+                print(f"conversions: {name} is not installed ({e.name}); skipped", file=sys.stderr)
+                not_installed.add(name)
+                continue
             target = args.out / f"{report}.{name}.{suffix}"
             tmp = target.with_suffix(target.suffix + ".tmp")
-            tmp.write_text(convert(pdf), encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8")
             tmp.replace(target)
             print(target)
-    return 0
+    return 1 if not_installed else 0
 
 
 if __name__ == "__main__":
