@@ -509,8 +509,11 @@ def parse_table3(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
     readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
-    if _MARKDOWN_ROW.search(text, lo, hi):
-        realigned += [r for r, items in segments.items() if _loose_row(text, items, readings[r], n, constraint)]
+    loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
+    if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
+        for row in loose:  # a few rows a markdown table's finder missed
+            _reorderings(readings[row], n, constraint)
+        realigned += loose
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -540,20 +543,24 @@ def parse_table3(
 _MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
 
 
-def _loose_row(text: str, items: list[Item], reading: RowReading, n: int, constraint) -> bool:
-    """A row of a markdown table printed outside it, one number a line: pymupdf4llm prints a row its table finder
-    missed as text lines in its own order (by the glyphs' tops: a '1' stands lower than a '0'), not the table's.
-    Its readings are the orders of its numbers that keep the row total; the identities choose (one: read, several:
-    ambiguous). Returns whether the row is such a row."""
+def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
+    """A row printed one number a line, none blank."""
     values = [i for i in items if i.kind == "value"]
     if len(values) != n or len(reading.candidates) != 1 or None in reading.candidates[0]:
         return False
-    if any(_line(text, v.start).strip() != v.text for v in values):
-        return False
-    orders = {p for p in permutations(reading.candidates[0]) if constraint is None or constraint(p)}
-    reading.candidates = sorted(orders, key=lambda p: p != reading.candidates[0])
-    reading.raw, reading.spans = [" ".join(v.text for v in values)] * n, [(values[0].start, values[-1].end)] * n
-    return True
+    return all(_line(text, v.start).strip() == v.text for v in values)
+
+
+def _reorderings(reading: RowReading, n: int, constraint) -> None:
+    """A row of a markdown table printed outside it, one number a line: pymupdf4llm prints a row its table finder
+    missed as text lines in its own order (by the glyphs' tops: a '1' stands lower than a '0'), not the table's.
+    Its readings are the orders of its numbers that keep the row total; the identities choose (one: read, several:
+    ambiguous)."""
+    printed = reading.candidates[0]
+    orders = {p for p in permutations(printed) if constraint is None or constraint(p)}
+    reading.candidates = sorted(orders, key=lambda p: p != printed)
+    raw, span = " ".join(reading.raw), (reading.spans[0][0], reading.spans[-1][1])
+    reading.raw, reading.spans = [raw] * n, [span] * n
 
 
 def _line(text: str, at: int) -> str:
