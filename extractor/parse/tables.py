@@ -532,6 +532,9 @@ def parse_table3(
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
         cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
+    if columns != T3_COLUMNS:  # the columns its header does not print are no cells of this page (format.md §3.29)
+        unprinted = [t3_key(row, c) for row in order for c in T3_COLUMNS if c not in columns]
+        cells.update((key, {"flags": ["collapsed", "not_found"]}) for key in unprinted)
     return anchors, columns
 
 
