@@ -181,7 +181,8 @@ class RecordScore:
         that does not print every cell: a fragment, a table 三 with its 法人 columns printed as one) with
         nothing in `unverified`. Counted apart from `verified`, which a page that lacks cells never is."""
         ends = (Verdict.verified.value, Verdict.incomplete.value)
-        return not self.wrong and not self.error and self.verdict in ends and not self.unverified
+        stood = not self.unverified and not any(c.marked for c in self.cells)
+        return not self.wrong and not self.error and self.verdict in ends and stood
 
     @property
     def warranted(self) -> bool:
