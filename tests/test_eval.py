@@ -365,6 +365,24 @@ def test_eval_command_runs_a_generated_suite(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["summary"]["records"] == 3
 
 
+def test_eval_command_scores_rendered_samples_of_real_values_against_their_own_gold(tmp_path):
+    """`--cases samples`: real reports' values rendered from sample --seed on, each beside the gold it was drawn
+    from (scaled as the sample is), so a reader that gets every cell right scores 100 %; an unknown layout is
+    one line."""
+    keep, report = tmp_path / "samples", tmp_path / "r"
+    args = ["eval", "--cases", "samples", "--layouts", "html", "--count", "2", "--seed", "7", "--keep", str(keep)]
+    run = CliRunner().invoke(app, [*args, "--report", str(report), "--min-accuracy", "100"])
+    assert run.exit_code == 0, run.output
+    assert sorted(p.name for p in (keep / "html").glob("*.gold.json")) == [
+        "sample-00007.gold.json",
+        "sample-00008.gold.json",
+    ]
+    summary = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))["summary"]
+    assert summary["records"] == 2
+    bad = CliRunner().invoke(app, [*args[:4], "tsv", *args[5:], "--report", str(report)])
+    assert bad.exit_code == 2 and "unknown sample layouts: tsv" in bad.output
+
+
 def test_eval_cli_with_gold_kept_apart_from_text_markdown_html_and_pdf_inputs(tmp_path):
     from nianbao.eval.damage import generate
 
