@@ -20,9 +20,13 @@ way, that reading is read and the checker tests it. Never a guess.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import combinations, product
+from math import prod
 
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
+from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
 
@@ -179,6 +183,7 @@ def read_blocks(
     constraint,
     identities_of,
     keys_of,
+    after_holds=None,
 ) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
@@ -187,6 +192,16 @@ def read_blocks(
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
     number (at most a table 二's worth) belongs to the table before."""
+    tail = lambda: _last_rows_apart(  # noqa: E731
+        number_blocks(text, spans[0][0], spans[0][1]),
+        spans[0][2],
+        orders,
+        n,
+        constraint,
+        identities_of,
+        keys_of,
+        after_holds,
+    )
     for lo, hi, trailing in spans:
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
@@ -196,9 +211,11 @@ def read_blocks(
             apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
-        if apart or read:
+        if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
-    return None
+        if read:  # no reading satisfies every identity: the last rows' cells may be printed apart
+            return (constraint and tail()) or BlockReading(*read[:2], found[2])
+    return (constraint and tail()) or None
 
 
 MAX_APART_PLACEMENTS = 700  # places tried for numbers printed apart; a page with more is read as printed
@@ -231,6 +248,179 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
             rows = [reading.alignment.segments[r] for r in reading.order]
             found.setdefault(_values(rows), reading)
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+LAST_ROWS = (3, 4)  # the table's last rows whose cells may be printed apart: (六)3 or (六)2–3, (七) and 四
+MAX_LAST_ROWS_READINGS = 16  # distinct readings of those rows; more leave the table as printed
+MAX_COLUMN_CHOICES = 20_000  # column tuples tried together; a page with more is left as printed
+
+
+class _TooMany(Exception):
+    """More choices than the bounded search tries."""
+
+
+def _last_rows_apart(
+    blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of, after_holds=None
+):
+    """The reading with the cells of the table's last rows taken from wherever pdftotext printed them.
+
+    pdftotext prints the right-hand cells of a page's last rows (and the next table's) where its reading order
+    puts them: after the next table's title, after the sections below, a row's first cell after the row's other
+    cells. The rows before them read as printed (or with their first cells apart); the last rows' cells are then
+    the numbers left, in any order: the column identities (the (七)总计 sums and the 勾稽 balance) leave one
+    unknown a column where the last three rows are open, two where four are, and the row totals check the rest.
+    Each assignment of the numbers left that satisfies every identity is a reading; one distinct reading is read,
+    several leave the rows they disagree on open. The next table's `trailing` numbers are the ones left over, in
+    their printed order. None where the rows before do not read consistently, or no assignment satisfies every
+    identity."""
+    values = [v for b in blocks for v in b.values]
+    sizes = [len(b.values) for b in blocks]
+    ends = {sum(sizes[:i]): i for i in range(len(blocks) + 1)}
+    for order in orders:
+        leading = len(values) - trailing - n * len(order)
+        if not 0 <= leading <= len(T2_KEYS) or leading not in ends:
+            continue
+        for k in LAST_ROWS:
+            cut = leading + n * (len(order) - k)
+            if cut not in ends:
+                continue
+            head, rows = blocks[ends[leading] : ends[cut]], order[:-k]
+            read = _aligned(rows, head, n, constraint, identities_of, keys_of)
+            before = read[1] if read and read[2] else None
+            if not before or before.open:
+                first = _first_cells_apart(rows, head, Spill(), n, constraint, identities_of, keys_of)
+                before = first.alignment if first else None
+            if not before or before.open:
+                continue
+            readings = _last_rows(
+                before.segments, order[-k:], values[cut:], n, constraint, identities_of, keys_of, after_holds
+            )
+            if not readings:
+                continue
+            left = {tuple(as_number(v.text) for v in rest) for _, rest in readings}
+            spill = Spill(values[:leading], readings[0][1] if len(left) == 1 else [])
+            return BlockReading(order, _agreed(order, [before.segments | placed for placed, _ in readings]), spill)
+    return None
+
+
+def _last_rows(known, rows, rest: list[Item], n: int, constraint, identities_of, keys_of, after_holds=None):
+    """Every distinct assignment of the numbers `rest` to the cells of `rows` (each cell a number, the rows'
+    identities and the table's holding), with the numbers left over, in order; [] where none, or too many."""
+    values = {}
+    for row, items in known.items():
+        reading = read_row(items, n, constraint, trust_blanks=True)
+        if len(reading.candidates) != 1:
+            return []
+        values.update(zip(keys_of(row), reading.candidates[0], strict=True))
+    numbers = [as_number(v.text) for v in rest]
+    if any(v is None for v in numbers):
+        return []
+    keys = [keys_of(row) for row in rows]
+    identities = identities_of(values | {key: 0 for ks in keys for key in ks})
+    columns = []
+    for c in range(n):
+        unknown = [ks[c] for ks in keys]
+        forms = [_linear(i, values, unknown) for i in identities if set(i.keys) & set(unknown)]
+        forms = [f for f in forms if f is not None]
+        columns.append(_column_values(forms, len(unknown), sorted(set(numbers))))
+    readings: dict[tuple, tuple[dict, list[Item]]] = {}
+    try:
+        chosen_columns = list(_combinations(columns, numbers))
+    except _TooMany:
+        return []
+    for chosen in chosen_columns:
+        cells = [tuple(column[r] for column in chosen) for r in range(len(rows))]
+        if not all(constraint(row) for row in cells):
+            continue
+        placed, left = _placed(rows, cells, rest, numbers, after_holds)
+        readings.setdefault(tuple(cells), (placed, left))
+        if len(readings) > MAX_LAST_ROWS_READINGS:
+            return []
+    return list(readings.values())
+
+
+MAX_OCCURRENCE_CHOICES = 20_000  # ways of taking equal numbers tried against the next table's identities
+
+
+def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list, after_holds):
+    """The printed numbers the rows' cells take, and those left over (the next table's), in order. Of equal
+    numbers a cell takes the first printed, unless another choice leaves the next table's numbers satisfying
+    `after_holds` (its identities) where the first do not: then the one such choice that does, if one."""
+    need = Counter(v for row in cells for v in row)
+    where = {v: [i for i, x in enumerate(numbers) if x == v] for v in need}
+    options = [list(combinations(where[v], m)) for v, m in need.items()]
+    taken = [at for option in options for at in option[0]]
+    if after_holds and prod(len(o) for o in options) <= MAX_OCCURRENCE_CHOICES:
+        left_of = lambda chosen: tuple(numbers[i] for i in range(len(numbers)) if i not in chosen)  # noqa: E731
+        if not after_holds(left_of(set(taken))):
+            holding = {}
+            for choice in product(*options):
+                chosen = {at for option in choice for at in option}
+                holding.setdefault(left_of(chosen), chosen)
+                if not after_holds(left_of(chosen)):
+                    del holding[left_of(chosen)]
+            if len(holding) == 1:
+                taken = sorted(next(iter(holding.values())))
+    free = {v: sorted(at for at in taken if numbers[at] == v) for v in need}
+    placed = {row: [rest[free[v].pop(0)] for v in row_cells] for row, row_cells in zip(rows, cells, strict=True)}
+    chosen = set(taken)
+    return placed, [item for i, item in enumerate(rest) if i not in chosen]
+
+
+def _linear(identity, values, unknown: list[str]):
+    """An identity as a constant and a coefficient for each unknown cell; None where it holds other unknowns."""
+    constant, coefficients = 0, [0] * len(unknown)
+    for side, sign in ((identity.lhs, 1), (identity.rhs, -1)):
+        for key in side:
+            if key in unknown:
+                coefficients[unknown.index(key)] += sign
+            elif values.get(key) is None:
+                return None
+            else:
+                constant += sign * values[key]
+    return constant, coefficients
+
+
+def _column_values(forms, k: int, numbers: list[int]) -> list[tuple[int, ...]]:
+    """The tuples of printed numbers for a column's k unknown cells that satisfy every identity of the column
+    (the last cell solved from one of them, the others tried)."""
+    if not forms:  # no identity checks the column: its cells are not decided
+        return []
+    solving = next((f for f in forms if f[1][-1] in (1, -1)), None)
+    printed = set(numbers)
+    found = []
+    for head in product(numbers, repeat=k - 1 if solving else k):
+        if solving:
+            constant, coefficients = solving
+            last = -(constant + sum(c * v for c, v in zip(coefficients, head, strict=False))) * coefficients[-1]
+            if last not in printed:
+                continue
+            head = (*head, last)
+        if all(constant + sum(c * v for c, v in zip(cs, head, strict=True)) == 0 for constant, cs in forms):
+            found.append(head)
+    return found
+
+
+def _combinations(columns: list[list[tuple[int, ...]]], numbers: list[int]):
+    """The choices of one tuple a column that the printed numbers can supply together (each number once)."""
+    available = Counter(numbers)
+    budget = [MAX_COLUMN_CHOICES]
+
+    def walk(c: int, chosen: list[tuple[int, ...]]):
+        if c == len(columns):
+            yield list(chosen)
+            return
+        for option in columns[c]:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise _TooMany
+            need = Counter(option)
+            if all(available[v] >= m for v, m in need.items()):
+                available.subtract(need)
+                yield from walk(c + 1, [*chosen, option])
+                available.update(need)
+
+    yield from walk(0, [])
 
 
 def _island(blocks: list[Block], i: int, end: int) -> bool:
