@@ -192,7 +192,7 @@ def read_blocks(
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
     number (at most a table 二's worth) belongs to the table before."""
-    tail = lambda: _last_rows_apart(  # noqa: E731
+    tail = lambda: _rows_apart(  # noqa: E731
         number_blocks(text, spans[0][0], spans[0][1]),
         spans[0][2],
         orders,
@@ -250,8 +250,8 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     return next(iter(found.values())) if len(found) == 1 else None
 
 
-LAST_ROWS = (3, 4)  # the table's last rows whose cells may be printed apart: (六)3 or (六)2–3, (七) and 四
-MAX_LAST_ROWS_READINGS = 16  # distinct readings of those rows; more leave the table as printed
+ROWS_APART = (1, 2, 3, 4)  # rows whose cells may be printed apart, together
+MAX_ROWS_APART_READINGS = 16  # distinct readings with rows apart; more leave the table as printed
 MAX_COLUMN_CHOICES = 20_000  # column tuples tried together; a page with more is left as printed
 
 
@@ -259,20 +259,19 @@ class _TooMany(Exception):
     """More choices than the bounded search tries."""
 
 
-def _last_rows_apart(
-    blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of, after_holds=None
-):
-    """The reading with the cells of the table's last rows taken from wherever pdftotext printed them.
+def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of, after_holds):
+    """The reading with the cells of a few neighbouring rows taken from wherever pdftotext printed them.
 
-    pdftotext prints the right-hand cells of a page's last rows (and the next table's) where its reading order
-    puts them: after the next table's title, after the sections below, a row's first cell after the row's other
-    cells. The rows before them read as printed (or with their first cells apart); the last rows' cells are then
-    the numbers left, in any order: the column identities (the (七)总计 sums and the 勾稽 balance) leave one
-    unknown a column where the last three rows are open, two where four are, and the row totals check the rest.
-    Each assignment of the numbers left that satisfies every identity is a reading; one distinct reading is read,
-    several leave the rows they disagree on open. The next table's `trailing` numbers are the ones left over, in
-    their printed order. None where the rows before do not read consistently, or no assignment satisfies every
-    identity."""
+    pdftotext prints some cells where its reading order puts them, not where the table has them: a row's cell
+    after the row's total (a narrow cell beside a tall label), the right-hand cells of a page's last rows after
+    table 四's title or after sections 五 and 六, a row's first cell after its other cells. So up to four
+    neighbouring rows are a window: the rows before it and after it read from their blocks as printed (or with
+    their first cells apart), and the window's cells are its numbers in any order (for the table's last rows:
+    every number left, the next table's `trailing` numbers being those left over, in their printed order). The
+    column identities (the (七)总计 sums and the 勾稽 balance) leave at most two unknowns a column in a window,
+    and the row totals check the rest. Each window and assignment that satisfies every identity is a reading,
+    the fewest rows apart first (a window of more rows also reads with two of its rows swapped whole); one
+    distinct reading is read, several leave the rows they disagree on open. None where none does."""
     values = [v for b in blocks for v in b.values]
     sizes = [len(b.values) for b in blocks]
     ends = {sum(sizes[:i]): i for i in range(len(blocks) + 1)}
@@ -280,30 +279,80 @@ def _last_rows_apart(
         leading = len(values) - trailing - n * len(order)
         if not 0 <= leading <= len(T2_KEYS) or leading not in ends:
             continue
-        for k in LAST_ROWS:
-            cut = leading + n * (len(order) - k)
-            if cut not in ends:
-                continue
-            head, rows = blocks[ends[leading] : ends[cut]], order[:-k]
-            read = _aligned(rows, head, n, constraint, identities_of, keys_of)
-            before = read[1] if read and read[2] else None
-            if not before or before.open:
-                first = _first_cells_apart(rows, head, Spill(), n, constraint, identities_of, keys_of)
-                before = first.alignment if first else None
-            if not before or before.open:
-                continue
-            readings = _last_rows(
-                before.segments, order[-k:], values[cut:], n, constraint, identities_of, keys_of, after_holds
-            )
-            if not readings:
-                continue
-            left = {tuple(as_number(v.text) for v in rest) for _, rest in readings}
-            spill = Spill(values[:leading], readings[0][1] if len(left) == 1 else [])
-            return BlockReading(order, _agreed(order, [before.segments | placed for placed, _ in readings]), spill)
+        parts = _Parts(blocks, ends, order, leading, trailing, n, (constraint, identities_of, keys_of))
+        found: dict[tuple, tuple[dict, list[Item]]] = {}
+        for k in ROWS_APART:
+            for start in range(len(order) - k + 1):
+                last = start + k == len(order)
+                lo, hi = leading + n * start, leading + n * (start + k)
+                before = parts.read(0, start)
+                after = ({}, []) if last else parts.read(start + k, len(order))
+                if before is None or after is None:
+                    continue
+                known = before[0] | after[0]
+                rest = values[lo:] if last else values[lo:hi]
+                window = order[start : start + k]
+                for placed, left in _window_rows(
+                    known, window, rest, n, constraint, identities_of, keys_of, after_holds if last else None
+                ):
+                    alignment = {r: (known | placed)[r] for r in order}
+                    if _consistent(alignment, n, constraint, identities_of, keys_of):
+                        found.setdefault(_values(list(alignment.values())), (alignment, left if last else after[1]))
+                if len(found) > MAX_ROWS_APART_READINGS:
+                    return None
+            if found:  # the fewest rows apart that explain the page: more would also swap whole rows
+                break
+        if found:
+            left = {tuple(as_number(v.text) for v in rest) for _, rest in found.values()}
+            first = next(iter(found.values()))
+            spill = Spill(values[:leading], first[1] if len(left) == 1 else [])
+            return BlockReading(order, _agreed(order, [a for a, _ in found.values()]), spill)
     return None
 
 
-def _last_rows(known, rows, rest: list[Item], n: int, constraint, identities_of, keys_of, after_holds=None):
+@dataclass
+class _Parts:
+    """Runs of the table's rows read from their own blocks, each once."""
+
+    blocks: list[Block]
+    ends: dict[int, int]  # number index → the block that starts there
+    order: list[str]
+    leading: int
+    trailing: int
+    n: int
+    checks: tuple  # constraint, identities_of, keys_of
+    memo: dict = field(default_factory=dict)
+
+    def read(self, first: int, stop: int) -> tuple[dict, list[Item]] | None:
+        """order[first:stop] read consistently from their own blocks (the last rows: with the next table's numbers
+        after them), and those numbers."""
+        if (first, stop) not in self.memo:
+            more = self.trailing if stop == len(self.order) else 0
+            lo, hi = self.leading + self.n * first, self.leading + self.n * stop + more
+            self.memo[first, stop] = None
+            if lo in self.ends and hi in self.ends:
+                part = self.blocks[self.ends[lo] : self.ends[hi]]
+                self.memo[first, stop] = _consistently(self.order[first:stop], part, more, self.n, *self.checks)
+        return self.memo[first, stop]
+
+
+def _consistently(rows: list[str], part: list[Block], trailing: int, n, constraint, identities_of, keys_of):
+    """The rows read from their blocks in one way that satisfies every identity it can (the blocks as printed,
+    or with rows' first cells apart), and the `trailing` numbers after them; None where not one way."""
+    if not rows:
+        return {}, [v for b in part for v in b.values]
+    found = _trimmed(part, trailing, [rows], n)
+    if not found or found[2].before:
+        return None
+    read = _aligned(rows, found[1], n, constraint, identities_of, keys_of)
+    alignment = read[1] if read and read[2] else None
+    if not alignment or alignment.open:
+        apart = _first_cells_apart(rows, found[1], Spill(), n, constraint, identities_of, keys_of)
+        alignment = apart.alignment if apart else None
+    return (alignment.segments, found[2].after) if alignment and not alignment.open else None
+
+
+def _window_rows(known, rows, rest: list[Item], n: int, constraint, identities_of, keys_of, after_holds=None):
     """Every distinct assignment of the numbers `rest` to the cells of `rows` (each cell a number, the rows'
     identities and the table's holding), with the numbers left over, in order; [] where none, or too many."""
     values = {}
@@ -334,7 +383,7 @@ def _last_rows(known, rows, rest: list[Item], n: int, constraint, identities_of,
             continue
         placed, left = _placed(rows, cells, rest, numbers, after_holds)
         readings.setdefault(tuple(cells), (placed, left))
-        if len(readings) > MAX_LAST_ROWS_READINGS:
+        if len(readings) > MAX_ROWS_APART_READINGS:
             return []
     return list(readings.values())
 
