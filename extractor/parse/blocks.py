@@ -22,8 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import combinations, product
-from math import prod
+from itertools import product
 
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
 from nianbao.parse.readings import read_row
@@ -183,7 +182,6 @@ def read_blocks(
     constraint,
     identities_of,
     keys_of,
-    after_holds=None,
 ) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
@@ -192,15 +190,9 @@ def read_blocks(
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
     number (at most a table 二's worth) belongs to the table before."""
+    whole = spans[0]  # the page from the table's title on: where cells printed apart are
     tail = lambda: _rows_apart(  # noqa: E731
-        number_blocks(text, spans[0][0], spans[0][1]),
-        spans[0][2],
-        orders,
-        n,
-        constraint,
-        identities_of,
-        keys_of,
-        after_holds,
+        number_blocks(text, whole[0], whole[1]), whole[2], orders, n, constraint, identities_of, keys_of
     )
     for lo, hi, trailing in spans:
         blocks = number_blocks(text, lo, hi)
@@ -259,7 +251,7 @@ class _TooMany(Exception):
     """More choices than the bounded search tries."""
 
 
-def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of, after_holds):
+def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
     """The reading with the cells of a few neighbouring rows taken from wherever pdftotext printed them.
 
     pdftotext prints some cells where its reading order puts them, not where the table has them: a row's cell
@@ -292,9 +284,7 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
                 known = before[0] | after[0]
                 rest = values[lo:] if last else values[lo:hi]
                 window = order[start : start + k]
-                for placed, left in _window_rows(
-                    known, window, rest, n, constraint, identities_of, keys_of, after_holds if last else None
-                ):
+                for placed, left in _window_rows(known, window, rest, n, constraint, identities_of, keys_of):
                     alignment = {r: (known | placed)[r] for r in order}
                     if _consistent(alignment, n, constraint, identities_of, keys_of):
                         found.setdefault(_values(list(alignment.values())), (alignment, left if last else after[1]))
@@ -352,7 +342,7 @@ def _consistently(rows: list[str], part: list[Block], trailing: int, n, constrai
     return (alignment.segments, found[2].after) if alignment and not alignment.open else None
 
 
-def _window_rows(known, rows, rest: list[Item], n: int, constraint, identities_of, keys_of, after_holds=None):
+def _window_rows(known, rows, rest: list[Item], n: int, constraint, identities_of, keys_of):
     """Every distinct assignment of the numbers `rest` to the cells of `rows` (each cell a number, the rows'
     identities and the table's holding), with the numbers left over, in order; [] where none, or too many."""
     values = {}
@@ -381,39 +371,25 @@ def _window_rows(known, rows, rest: list[Item], n: int, constraint, identities_o
         cells = [tuple(column[r] for column in chosen) for r in range(len(rows))]
         if not all(constraint(row) for row in cells):
             continue
-        placed, left = _placed(rows, cells, rest, numbers, after_holds)
+        placed, left = _placed(rows, cells, rest, numbers)
         readings.setdefault(tuple(cells), (placed, left))
         if len(readings) > MAX_ROWS_APART_READINGS:
             return []
     return list(readings.values())
 
 
-MAX_OCCURRENCE_CHOICES = 20_000  # ways of taking equal numbers tried against the next table's identities
-
-
-def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list, after_holds):
-    """The printed numbers the rows' cells take, and those left over (the next table's), in order. Of equal
-    numbers a cell takes the first printed, unless another choice leaves the next table's numbers satisfying
-    `after_holds` (its identities) where the first do not: then the one such choice that does, if one."""
-    need = Counter(v for row in cells for v in row)
-    where = {v: [i for i, x in enumerate(numbers) if x == v] for v in need}
-    options = [list(combinations(where[v], m)) for v, m in need.items()]
-    taken = [at for option in options for at in option[0]]
-    if after_holds and prod(len(o) for o in options) <= MAX_OCCURRENCE_CHOICES:
-        left_of = lambda chosen: tuple(numbers[i] for i in range(len(numbers)) if i not in chosen)  # noqa: E731
-        if not after_holds(left_of(set(taken))):
-            holding = {}
-            for choice in product(*options):
-                chosen = {at for option in choice for at in option}
-                holding.setdefault(left_of(chosen), chosen)
-                if not after_holds(left_of(chosen)):
-                    del holding[left_of(chosen)]
-            if len(holding) == 1:
-                taken = sorted(next(iter(holding.values())))
-    free = {v: sorted(at for at in taken if numbers[at] == v) for v in need}
-    placed = {row: [rest[free[v].pop(0)] for v in row_cells] for row, row_cells in zip(rows, cells, strict=True)}
-    chosen = set(taken)
-    return placed, [item for i, item in enumerate(rest) if i not in chosen]
+def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list):
+    """The printed numbers the rows' cells take (of equal numbers, the first printed), and those left over (the
+    next table's), in order."""
+    left = list(range(len(rest)))
+    placed = {}
+    for row, row_cells in zip(rows, cells, strict=True):
+        placed[row] = []
+        for value in row_cells:
+            at = next(i for i in left if numbers[i] == value)
+            left.remove(at)
+            placed[row].append(rest[at])
+    return placed, [rest[i] for i in left]
 
 
 def _linear(identity, values, unknown: list[str]):

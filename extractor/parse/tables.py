@@ -480,14 +480,7 @@ def parse_table3(
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
         blocks = read_blocks(
-            text,
-            spans,
-            [_printed_order(text, lo, table4_end or hi)],
-            n,
-            constraint,
-            table3_identities,
-            keys_of,
-            solve.groups_total_hold,
+            text, spans, [_printed_order(text, lo, table4_end or hi)], n, constraint, table3_identities, keys_of
         )
         if blocks:
             order, aligned = blocks.order, blocks.alignment
