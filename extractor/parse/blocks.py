@@ -190,11 +190,14 @@ def read_blocks(
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
     number (at most a table 二's worth) belongs to the table before."""
-    whole = spans[0]  # the page from the table's title on: where cells printed apart are
-    tail = lambda: _rows_apart(  # noqa: E731
-        number_blocks(text, whole[0], whole[1]), whole[2], orders, n, constraint, identities_of, keys_of
-    )
-    for lo, hi, trailing in spans:
+
+    def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
+        lo, hi, trailing = span if span[1] == len(text) else spans[0]
+        return constraint and _rows_apart(number_blocks(text, lo, hi), trailing, orders, n, *checks)
+
+    checks = (constraint, identities_of, keys_of)
+    for span in spans:
+        lo, hi, trailing = span
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
@@ -205,9 +208,9 @@ def read_blocks(
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
         if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
-        if read:  # no reading satisfies every identity: the last rows' cells may be printed apart
-            return (constraint and tail()) or BlockReading(*read[:2], found[2])
-    return (constraint and tail()) or None
+        if read:  # no reading satisfies every identity: some rows' cells may be printed apart
+            return tail(span) or BlockReading(*read[:2], found[2])
+    return tail(spans[0]) or None
 
 
 MAX_APART_PLACEMENTS = 700  # places tried for numbers printed apart; a page with more is read as printed
