@@ -182,6 +182,7 @@ def read_blocks(
     constraint,
     identities_of,
     keys_of,
+    consistent_only: bool = False,
 ) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
@@ -189,7 +190,8 @@ def read_blocks(
     `spans` are where to look, in turn: (start, end, trailing), `trailing` numbers at the end belonging to the
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
-    number (at most a table 二's worth) belongs to the table before."""
+    number (at most a table 二's worth) belongs to the table before. `consistent_only`: only a reading that
+    satisfies every identity (where the spans are a guess at the page's shape), else None."""
 
     def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
         lo, hi, trailing = span if span[1] == len(text) else spans[0]
@@ -209,7 +211,9 @@ def read_blocks(
         if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
         if read:  # no reading satisfies every identity: some rows' cells may be printed apart
-            return tail(span) or BlockReading(*read[:2], found[2])
+            reading = tail(span) or (None if consistent_only else BlockReading(*read[:2], found[2]))
+            if reading:
+                return reading
     return tail(spans[0]) or None
 
 

@@ -480,11 +480,11 @@ def parse_table3(
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
         # else table 四 with a few of its cells not in the text (pdftotext takes a lone `-` at a line's end for a
-        # word break): its count short by them
+        # word break): its count short by them, read only where the identities confirm it
         short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
         orders = [_printed_order(text, lo, table4_end or hi)]
         blocks = read_blocks(text, spans, orders, n, constraint, table3_identities, keys_of) or read_blocks(
-            text, short, orders, n, constraint, table3_identities, keys_of
+            text, short, orders, n, constraint, table3_identities, keys_of, consistent_only=True
         )
         if blocks:
             order, aligned = blocks.order, blocks.alignment
