@@ -484,3 +484,19 @@ def test_table_three_is_read_where_table_four_lost_zero_markers_pdftotext_took_f
     assert printed in text and T4_DEFAULT[-3:] == [0, 0, 0]
     report = extract(text.replace(printed, "\n\n".join(map(str, T4_DEFAULT[:-3])), 1))
     assert_reads(report, t3_cells(TABLE3))
+
+
+def test_cells_apart_in_two_places_a_row_inside_the_table_and_the_last_row_are_read_by_the_identities():
+    # a cell after its row's total inside the table, and the last row's total after the sections below: two
+    # windows, the rows between read as printed; the column identities decide both ((七)总计 the leaf row's
+    # cells, the 勾稽 balance the last row's)
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(map(str, TABLE3["granted"])) + "\n\n"
+    natural, commercial, *rest = map(str, TABLE3["granted"])
+    moved = text.replace(printed, "\n\n".join([natural, *rest, commercial]) + "\n\n", 1)
+    *own, total = map(str, TABLE3["carried_forward"])
+    last = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    assert printed in text and last in moved
+    report = extract(moved.replace(last, "\n\n".join([*own, "-3-"]), 1) + f"\n\n{total}\n")
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("granted", "commercial")].flags

@@ -266,9 +266,9 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
     table 四's title or after sections 五 and 六, a row's first cell after its other cells. So up to four
     neighbouring rows are a window: the rows before it and after it read from their blocks as printed (or with
     their first cells apart), and the window's cells are its numbers in any order (for the table's last rows:
-    every number left, the next table's `trailing` numbers being those left over, in their printed order). The
-    column identities (the (七)总计 sums and the 勾稽 balance) leave at most two unknowns a column in a window,
-    and the row totals check the rest. Each window and assignment that satisfies every identity is a reading,
+    every number left, the next table's `trailing` numbers being those left over, in their printed order); cells
+    apart in two places are a window inside the table and one of its last rows. The column identities (the
+    (七)总计 sums and the 勾稽 balance) decide each column's cells, and the row totals check the rest. Each window and assignment that satisfies every identity is a reading,
     the fewest rows apart first (a window of more rows also reads with two of its rows swapped whole); one
     distinct reading is read, several leave the rows they disagree on open. None where none does."""
     values = [v for b in blocks for v in b.values]
@@ -280,22 +280,12 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
             continue
         parts = _Parts(blocks, ends, order, leading, trailing, n, (constraint, identities_of, keys_of))
         found: dict[tuple, tuple[dict, list[Item]]] = {}
-        for k in ROWS_APART:
-            for start in range(len(order) - k + 1):
-                last = start + k == len(order)
-                lo, hi = leading + n * start, leading + n * (start + k)
-                before = parts.read(0, start)
-                after = ({}, []) if last else parts.read(start + k, len(order))
-                if before is None or after is None:
-                    continue
-                known = before[0] | after[0]
-                rest = values[lo:] if last else values[lo:hi]
-                window = order[start : start + k]
-                for placed, left in _window_rows(known, window, rest, n, constraint, identities_of, keys_of):
-                    alignment = {r: (known | placed)[r] for r in order}
-                    if _consistent(alignment, n, constraint, identities_of, keys_of):
-                        found.setdefault(_values(list(alignment.values())), (alignment, left if last else after[1]))
-                if len(found) > MAX_ROWS_APART_READINGS:
+        for total in ROWS_APART:
+            for plan in _plans(len(order), total):
+                read = _plan_readings(plan, parts, values, n, constraint, identities_of, keys_of)
+                for alignment, left in read or ():
+                    found.setdefault(_values(list(alignment.values())), (alignment, left))
+                if read is None or len(found) > MAX_ROWS_APART_READINGS:
                     return None
             if found:  # the fewest rows apart that explain the page: more would also swap whole rows
                 break
@@ -305,6 +295,43 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
             spill = Spill(values[:leading], first[1] if len(left) == 1 else [])
             return BlockReading(order, _agreed(order, [a for a, _ in found.values()]), spill)
     return None
+
+
+def _plans(rows: int, total: int) -> list[list[tuple[int, int]]]:
+    """The windows (start, size) of `total` rows apart: one window of them, or one inside the table and one of
+    its last rows (their cells apart in two places), apart from each other."""
+    plans = [[(start, total)] for start in range(rows - total + 1)]
+    for last in range(1, total):
+        plans += [[(start, total - last), (rows - last, last)] for start in range(rows - total)]
+    return plans
+
+
+def _plan_readings(plan, parts, values: list[Item], n: int, constraint, identities_of, keys_of):
+    """The readings of the table with the windows of `plan` apart, the rows between read from their own blocks,
+    and the next table's numbers after it; [] where the rows between do not read so, None where too many."""
+    known: dict = {}
+    windows = []
+    at, left = 0, []
+    for start, size in [*plan, (len(parts.order), 0)]:
+        if start < at or (size == 0 and at == len(parts.order)):  # (the last window took every number left)
+            continue
+        between = parts.read(at, start) if start > at or start == len(parts.order) else ({}, [])
+        if between is None:
+            return []
+        known |= between[0]
+        left = between[1] if start == len(parts.order) else left
+        if size:
+            lo = parts.leading + n * start
+            last = start + size == len(parts.order)
+            hi = len(values) if last else lo + n * size
+            windows.append((parts.order[start : start + size], values[lo:hi]))
+        at = start + size
+    readings = []
+    for placed, rest in _window_rows(known, windows, n, constraint, identities_of, keys_of) or ():
+        alignment = {r: (known | placed)[r] for r in parts.order}
+        if _consistent(alignment, n, constraint, identities_of, keys_of):
+            readings.append((alignment, rest if plan[-1][0] + plan[-1][1] == len(parts.order) else left))
+    return readings
 
 
 @dataclass
@@ -349,36 +376,43 @@ def _consistently(rows: list[str], part: list[Block], trailing: int, n, constrai
     return (alignment.segments, found[2].after) if alignment and not alignment.open else None
 
 
-def _window_rows(known, rows, rest: list[Item], n: int, constraint, identities_of, keys_of):
-    """Every distinct assignment of the numbers `rest` to the cells of `rows` (each cell a number, the rows'
-    identities and the table's holding), with the numbers left over, in order; [] where none, or too many."""
+def _window_rows(known, windows: list[tuple[list[str], list[Item]]], n: int, constraint, identities_of, keys_of):
+    """Every distinct assignment of each window's numbers to the cells of its rows (each cell a number, the rows'
+    identities and the table's holding), with the numbers the last window leaves over, in order; [] where none,
+    or too many."""
     values = {}
     for row, items in known.items():
         reading = read_row(items, n, constraint, trust_blanks=True)
         if len(reading.candidates) != 1:
             return []
         values.update(zip(keys_of(row), reading.candidates[0], strict=True))
-    numbers = [as_number(v.text) for v in rest]
-    if any(v is None for v in numbers):
+    pools = [[as_number(v.text) for v in rest] for _, rest in windows]
+    if any(v is None for pool in pools for v in pool):
         return []
+    rows = [row for window, _ in windows for row in window]
+    owner = [w for w, (window, _) in enumerate(windows) for _ in window]
     keys = [keys_of(row) for row in rows]
     identities = identities_of(values | {key: 0 for ks in keys for key in ks})
+    choices = [sorted(set(pools[w])) for w in owner]
     columns = []
     for c in range(n):
         unknown = [ks[c] for ks in keys]
         forms = [_linear(i, values, unknown) for i in identities if set(i.keys) & set(unknown)]
-        forms = [f for f in forms if f is not None]
-        columns.append(_column_values(forms, len(unknown), sorted(set(numbers))))
+        columns.append(_column_values([f for f in forms if f is not None], choices))
     readings: dict[tuple, tuple[dict, list[Item]]] = {}
     try:
-        chosen_columns = list(_combinations(columns, numbers))
+        chosen_columns = list(_combinations(columns, owner, pools))
     except _TooMany:
         return []
     for chosen in chosen_columns:
         cells = [tuple(column[r] for column in chosen) for r in range(len(rows))]
         if not all(constraint(row) for row in cells):
             continue
-        placed, left = _placed(rows, cells, rest, numbers)
+        placed, left = {}, []
+        for w, (window, rest) in enumerate(windows):
+            mine = [cell for cell, o in zip(cells, owner, strict=True) if o == w]
+            taken, left = _placed(window, mine, rest, pools[w])
+            placed |= taken
         readings.setdefault(tuple(cells), (placed, left))
         if len(readings) > MAX_ROWS_APART_READINGS:
             return []
@@ -413,19 +447,19 @@ def _linear(identity, values, unknown: list[str]):
     return constant, coefficients
 
 
-def _column_values(forms, k: int, numbers: list[int]) -> list[tuple[int, ...]]:
-    """The tuples of printed numbers for a column's k unknown cells that satisfy every identity of the column
-    (the last cell solved from one of them, the others tried)."""
+def _column_values(forms, choices: list[list[int]]) -> list[tuple[int, ...]]:
+    """The tuples of printed numbers for a column's unknown cells (each from `choices`, its window's numbers) that
+    satisfy every identity of the column (the last cell solved from one of them, the others tried)."""
     if not forms:  # no identity checks the column: its cells are not decided
         return []
     solving = next((f for f in forms if f[1][-1] in (1, -1)), None)
-    printed = set(numbers)
+    last_choices = set(choices[-1])
     found = []
-    for head in product(numbers, repeat=k - 1 if solving else k):
+    for head in product(*(choices[:-1] if solving else choices)):
         if solving:
             constant, coefficients = solving
             last = -(constant + sum(c * v for c, v in zip(coefficients, head, strict=False))) * coefficients[-1]
-            if last not in printed:
+            if last not in last_choices:
                 continue
             head = (*head, last)
         if all(constant + sum(c * v for c, v in zip(cs, head, strict=True)) == 0 for constant, cs in forms):
@@ -433,9 +467,10 @@ def _column_values(forms, k: int, numbers: list[int]) -> list[tuple[int, ...]]:
     return found
 
 
-def _combinations(columns: list[list[tuple[int, ...]]], numbers: list[int]):
-    """The choices of one tuple a column that the printed numbers can supply together (each number once)."""
-    available = Counter(numbers)
+def _combinations(columns: list[list[tuple[int, ...]]], owner: list[int], pools: list[list[int]]):
+    """The choices of one tuple a column that the windows' printed numbers can supply together (each number
+    once, each cell from its own window's)."""
+    available = [Counter(pool) for pool in pools]
     budget = [MAX_COLUMN_CHOICES]
 
     def walk(c: int, chosen: list[tuple[int, ...]]):
@@ -446,11 +481,13 @@ def _combinations(columns: list[list[tuple[int, ...]]], numbers: list[int]):
             budget[0] -= 1
             if budget[0] < 0:
                 raise _TooMany
-            need = Counter(option)
-            if all(available[v] >= m for v, m in need.items()):
-                available.subtract(need)
+            need = Counter(zip(owner, option, strict=True))
+            if all(available[w][v] >= m for (w, v), m in need.items()):
+                for (w, v), m in need.items():
+                    available[w][v] -= m
                 yield from walk(c + 1, [*chosen, option])
-                available.update(need)
+                for (w, v), m in need.items():
+                    available[w][v] += m
 
     yield from walk(0, [])
 
