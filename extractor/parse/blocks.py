@@ -214,7 +214,8 @@ def read_blocks(
             reading = tail(span) or (None if consistent_only else BlockReading(*read[:2], found[2]))
             if reading:
                 return reading
-    return tail(spans[0]) or None
+    reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
+    return reading if reading and not reading.alignment.open else None  # may be read by its labels instead
 
 
 MAX_APART_PLACEMENTS = 700  # places tried for numbers printed apart; a page with more is read as printed
