@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, permutations
 
 from nianbao import solve
 from nianbao.check import table3_identities
@@ -513,6 +513,11 @@ def parse_table3(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
     readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
+    loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
+    if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
+        for row in loose:  # a few rows a markdown table's finder missed
+            _reorderings(readings[row], n, constraint)
+        realigned += loose
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -536,7 +541,38 @@ def parse_table3(
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
         cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
+    if columns != T3_COLUMNS:  # the columns its header does not print are no cells of this page (format.md §3.29)
+        unprinted = [t3_key(row, c) for row in order for c in T3_COLUMNS if c not in columns]
+        cells.update((key, {"flags": ["collapsed", "not_found"]}) for key in unprinted)
     return anchors, columns
+
+
+_MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
+
+
+def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
+    """A row printed one number a line, none blank."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != n or len(reading.candidates) != 1 or None in reading.candidates[0]:
+        return False
+    return all(_line(text, v.start).strip() == v.text for v in values)
+
+
+def _reorderings(reading: RowReading, n: int, constraint) -> None:
+    """A row of a markdown table printed outside it, one number a line: pymupdf4llm prints a row its table finder
+    missed as text lines in its own order (by the glyphs' tops: a '1' stands lower than a '0'), not the table's.
+    Its readings are the orders of its numbers that keep the row total; the identities choose (one: read, several:
+    ambiguous)."""
+    printed = reading.candidates[0]
+    orders = {p for p in permutations(printed) if constraint is None or constraint(p)}
+    reading.candidates = sorted(orders, key=lambda p: p != printed)
+    raw, span = " ".join(reading.raw), (reading.spans[0][0], reading.spans[-1][1])
+    reading.raw, reading.spans = [raw] * n, [span] * n
+
+
+def _line(text: str, at: int) -> str:
+    end = text.find("\n", at)
+    return text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
 
 
 MAX_T4_DROPPED = 5  # table 四's zero markers pdftotext can drop (the one-line hyphens `-` of a group's cells)
@@ -618,7 +654,13 @@ def parse_table4(
         rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     turned: dict[str, dict] = {}
-    if read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings):
+    if not read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings) and result_lines(text, lo, hi):
+        values = [i for i in items if i.kind == "value"]
+        raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
+        _put(cells, keys, RowReading(raw=[raw] * 15, spans=[span] * 15), None)
+        warnings.append("table 四 is printed one row per result under result labels it does not know; left open")
+        return
+    if turned:
         plain = read_row(items, len(keys), None, trust_blanks=trust_blanks).candidates
         in_order = len(plain) == 1 and None not in plain[0] and solve.groups_total_hold(plain[0])  # totals hold
         if all(turned[k]["value"] is not None for k in keys) or not (after or in_order):  # read by column
@@ -674,6 +716,31 @@ def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
             if _groups_can_hold(left, groups - 1):
                 return True
     return False
+
+
+_GROUPS_ACROSS = re.compile(".*?".join(r"\s*".join(map(re.escape, name)) for name in T4_GROUP_NAMES), re.S)
+
+
+def result_lines(text: str, lo: int, hi: int) -> list[tuple[list[Item], list[Item]]] | None:
+    """Table 四 printed one line per result under a header that names its three groups across (§3.22): each
+    line's label and its three numbers, in print order. None for any other shape. Which result a line is
+    its label says; where the parser does not know the labels (misread, reworded), the model names them."""
+    items = [i for i in segment_items(text, lo, hi) if i.kind != "blank"]
+    first = next((i for i in items if i.kind == "value"), None)
+    header = _GROUPS_ACROSS.search(text, lo, first.start) if first else None
+    if header is None:
+        return None
+    lines: list[tuple[list[Item], list[Item]]] = []
+    for item in (i for i in items if i.start >= header.end()):
+        if item.kind == "text" and (not lines or lines[-1][1]):
+            lines.append(([], []))
+        if not lines:  # a number before any label: not a line per result
+            return None
+        label, values = lines[-1]
+        (values if item.kind == "value" else label).append(item)
+    lines = [(label, values) for label, values in lines if values]
+    shape = len(lines) == len(T4_COLUMNS) and all(len(values) == len(T4_GROUPS) for _, values in lines)
+    return lines if shape else None
 
 
 def read_transposed_table4(
