@@ -269,9 +269,10 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
     their first cells apart), and the window's cells are its numbers in any order (for the table's last rows:
     every number left, the next table's `trailing` numbers being those left over, in their printed order); cells
     apart in two places are a window inside the table and one of its last rows. The column identities (the
-    (七)总计 sums and the 勾稽 balance) decide each column's cells, and the row totals check the rest. Each window and assignment that satisfies every identity is a reading,
-    the fewest rows apart first (a window of more rows also reads with two of its rows swapped whole); one
-    distinct reading is read, several leave the rows they disagree on open. None where none does."""
+    (七)总计 sums and the 勾稽 balance) decide each column's cells, and the row totals check the rest. Each
+    window and assignment that satisfies every identity is a reading, the fewest rows apart first (a window of
+    more rows also reads with two of its rows swapped whole); one distinct reading is read, several leave the
+    rows they disagree on open. None where none does."""
     values = [v for b in blocks for v in b.values]
     sizes = [len(b.values) for b in blocks]
     ends = {sum(sizes[:i]): i for i in range(len(blocks) + 1)}
