@@ -451,22 +451,59 @@ def _linear(identity, values, unknown: list[str]):
 
 def _column_values(forms, choices: list[list[int]]) -> list[tuple[int, ...]]:
     """The tuples of printed numbers for a column's unknown cells (each from `choices`, its window's numbers) that
-    satisfy every identity of the column (the last cell solved from one of them, the others tried)."""
+    satisfy every identity of the column: two cells solved from two of them where they can be, the others tried."""
     if not forms:  # no identity checks the column: its cells are not decided
         return []
-    solving = next((f for f in forms if f[1][-1] in (1, -1)), None)
-    last_choices = set(choices[-1])
+    k = len(choices)
+    solved = _solvable(forms, k)
+    free = [i for i in range(k) if i not in solved]
+    allowed = [set(c) for c in choices]
     found = []
-    for head in product(*(choices[:-1] if solving else choices)):
-        if solving:
-            constant, coefficients = solving
-            last = -(constant + sum(c * v for c, v in zip(coefficients, head, strict=False))) * coefficients[-1]
-            if last not in last_choices:
-                continue
-            head = (*head, last)
-        if all(constant + sum(c * v for c, v in zip(cs, head, strict=True)) == 0 for constant, cs in forms):
-            found.append(head)
+    for head in product(*(choices[i] for i in free)):
+        cells = [0] * k
+        for i, v in zip(free, head, strict=True):
+            cells[i] = v
+        if solved and not _solve(forms, solved, cells, allowed):
+            continue
+        if all(constant + sum(c * v for c, v in zip(cs, cells, strict=True)) == 0 for constant, cs in forms):
+            found.append(tuple(cells))
     return found
+
+
+def _solvable(forms, k: int) -> tuple[int, ...]:
+    """The cells the column's identities solve for: two whose coefficients in two identities are independent,
+    else one with a coefficient of ±1 in one identity, else none."""
+    for f, g in ((f, g) for a, f in enumerate(forms) for g in forms[a + 1 :]):
+        for i in range(k):
+            for j in range(i + 1, k):
+                if f[1][i] * g[1][j] - g[1][i] * f[1][j]:
+                    return i, j
+    return next(((i,) for f in forms for i in range(k) if f[1][i] in (1, -1)), ())
+
+
+def _solve(forms, solved: tuple[int, ...], cells: list[int], allowed: list[set[int]]) -> bool:
+    """Fills the solved cells from the identities (the others set); False where they are no whole number among
+    their window's numbers."""
+    rests = [
+        -(constant + sum(c * v for n, (c, v) in enumerate(zip(cs, cells, strict=True)) if n not in solved))
+        for constant, cs in forms
+    ]
+    if len(solved) == 1:
+        i = solved[0]
+        f = next(n for n, (_, cs) in enumerate(forms) if cs[i] in (1, -1))
+        value = rests[f] * forms[f][1][i]
+        cells[i] = value
+        return value in allowed[i]
+    i, j = solved
+    for a, (_, f) in enumerate(forms):
+        for b, (_, g) in enumerate(forms[a + 1 :], a + 1):
+            determinant = f[i] * g[j] - g[i] * f[j]
+            if determinant:
+                x, rx = divmod(rests[a] * g[j] - rests[b] * f[j], determinant)
+                y, ry = divmod(f[i] * rests[b] - g[i] * rests[a], determinant)
+                cells[i], cells[j] = x, y
+                return not rx and not ry and x in allowed[i] and y in allowed[j]
+    return False
 
 
 def _combinations(columns: list[list[tuple[int, ...]]], owner: list[int], pools: list[list[int]]):
