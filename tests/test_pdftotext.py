@@ -48,6 +48,26 @@ def pdftotext_page(
                 [str(table3[r][c]) for r in rows] for c in ([0, 1, 2, 3, 4, 6, 5] if "early" in shape else range(7))
             ]
             blocks.append("\n\n".join("\n\n".join([*col[:2], "\n".join(col[2:])]) for col in columns))
+        elif shape == "pdfminer":  # pdfminer.six: each row's first two cells one line beside the row's label (under
+            # it where the label ends in a quote), the next columns one number a block, the 总计 column's first half
+            # before the 其他 column, the rest after
+            half = len(rows) // 2
+            lines = [
+                T3_LABEL_TEXT[r] + ("\n" if T3_LABEL_TEXT[r].endswith("”") else " ") + f"{table3[r][0]} {table3[r][1]}"
+                for r in rows
+            ]
+            lines += [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
+            lines += ["总计", *(str(table3[r][6]) for r in rows[:half]), "其他", *(str(table3[r][5]) for r in rows)]
+            blocks.append("\n\n".join([*lines, *(str(table3[r][6]) for r in rows[half:])]))
+        elif shape == "pdfminer-parts":  # rows of 2, 1 and 3 in turn, each part's first two cells a line a row,
+            # then its other columns one number a block; no text between the parts
+            parts, at = [], 0
+            while at < len(rows):
+                part = rows[at : at + (2, 1, 3)[len(parts) % 3]]
+                lines = [f"{table3[r][0]} {table3[r][1]}" for r in part]
+                parts.append("\n\n".join(lines + [str(table3[r][c]) for c in range(2, 7) for r in part]))
+                at += len(part)
+            blocks.append("\n\n".join(parts))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -158,6 +178,33 @@ def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
     assert not wrong, wrong
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
+    # pdfminer.six prints a page band's 自然人 and 商业企业 cells of each row as one line beside the row's label,
+    # the next columns top to bottom, and its 总计 column among the 其他 column's cells, header words between
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 1, 0, 1, 0, 5],
+    )
+    bands = [("pdfminer", rows("new_received", "unable.not_held")), ("pdfminer", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def test_parts_of_a_page_band_each_a_line_of_two_numbers_a_row_are_read_without_text_between_them():
+    # on a page whose rows differ in height pdfminer.six prints a few rows at a time: each row's first two cells
+    # one line, then those rows' other columns, the next rows straight after with no text between
+    table3 = consistent_table3(
+        {"not_processed.duplicate": [2, 0, 0, 0, 0, 1], "other.other": [0, 2, 0, 0, 0, 0]},
+        new_received=[9, 3, 0, 0, 0, 1],
+    )
+    bands = [("pdfminer", rows("new_received", "unable.not_held")), ("pdfminer-parts", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
 
 
 def test_a_band_the_identities_read_two_ways_stays_ambiguous():

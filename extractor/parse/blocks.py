@@ -15,10 +15,15 @@ table's identities choose among them as they do for partly labelled rows (nianba
 consistent reading is read (flagged `realigned` where a row's numbers are not after its own label),
 several leave the rows they disagree on ambiguous, each reading a candidate; where the blocks read only one
 way, that reading is read and the checker tests it. Never a guess.
+
+pdfminer.six prints a page band's columns among each other (a row's first two cells on one line, the 总计
+column among the 其他 column, header words and labels between): where nothing else satisfies the identities,
+such a band is read column by column with the row totals checked as it goes (_shuffled).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,6 +62,7 @@ class Block:
     values: list[Item]  # the numbers of consecutive lines, in order
     after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
     labelled: bool = False  # printed on one line after a label fragment (`1.属于国家秘密 0`, `…只计这一情8`)
+    widths: list[int] = field(default_factory=list)  # how many of the values each of its lines holds
 
 
 def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
@@ -75,10 +81,12 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
                 current = []
                 blocks.append(Block(current, after_text or bool(labelled), bool(labelled)))
                 after_text = False
-            current.extend(
+            numbers = [
                 Item("value", m.group(), start + at + m.start(), start + at + m.end())
                 for m in _TOKEN.finditer(line[at:])
-            )
+            ]
+            current.extend(numbers)
+            blocks[-1].widths.append(len(numbers))
             continue
         current = None
         after_text = after_text or bool(line.strip())
@@ -86,11 +94,12 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
 
 
 def _readings(
-    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False
+    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False, shuffle=None
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
-    printed out of its place (_moved), and header pieces between a band's columns."""
+    printed out of its place (_moved), and header pieces between a band's columns; `shuffle` (a row's
+    constraint): also with a page band's columns printed among each other (_shuffled)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
 
@@ -112,11 +121,121 @@ def _readings(
             columns = _columns(blocks, i, n, j, between=move)
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
+        for j, band in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns among each other
+            for reading in _shuffled(band, n, shuffle):
+                walk(j, rows + reading, moved)
         if len(found) == before:
             dead.add((i, moved))
 
     walk(0, [])
     return found
+
+
+MAX_SHUFFLE_STATES = 3_000  # distinct partial readings of a page band kept at once; more leave the band unread
+
+
+def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[list[Item]]]]:
+    """The runs of blocks from `i` that could be a page band, as their lines' numbers: they hold a whole number
+    of rows, at least two, and begin and end at a text line (or the blocks' ends; a band with one line of two
+    numbers a row anywhere); labels and header words may lie between their blocks."""
+    bands, lines, size = [], [], 0
+    for j in range(i, len(blocks)):
+        at = 0
+        for width in blocks[j].widths:
+            lines.append(blocks[j].values[at : at + width])
+            at += width
+        size += len(blocks[j].values)
+        paired = _paired(lines, n)
+        starts = not i or blocks[i].after_text or (paired and len(lines[0]) == 2)
+        ends = j + 1 == len(blocks) or blocks[j + 1].after_text or paired
+        if size >= 2 * n and size % n == 0 and starts and ends:
+            bands.append((j + 1, list(lines)))
+    return bands
+
+
+def _paired(lines: list[list[Item]], n: int) -> bool:
+    """One line of two numbers a row: each row's first two cells side by side (pdfminer.six joins the 自然人 and
+    商业企业 cells of a row into one text line where they sit close)."""
+    return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
+
+
+def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
+    """The distinct readings (by value) of a page band whose columns pdfminer prints among each other.
+
+    pdfminer.six groups a table's cells into boxes by distance: a narrow number sits nearer the cell under it
+    than the cell beside it, so each column's cells come top to bottom; but a column's boxes can be grouped
+    with its neighbour's (the 自然人 and 商业企业 cells of each row on one text line, the 总计 column among the
+    其他 column), and a column's first cells can be printed with the label column. So the band's numbers are
+    read as its columns in template order, each in order, the 总计 column's among the 其他 column's; a line of
+    two numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
+    each row's total must hold. [] where a line holds more than two numbers (a row printed as a line: not this
+    shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
+    k = sum(map(len, lines)) // n
+    paired = _paired(lines, n)
+    numbers = [tuple(as_number(v.text) for v in line) for line in lines]
+    if any(None in values or len(values) > 2 for values in numbers):  # a line of a row's numbers: not this shape
+        return []
+    left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
+    layer: dict[tuple, tuple] = {((0,) * n, ((),) * n): ((),) * n}  # (cells per column, values) -> the Items
+    for line, values in zip(lines, numbers, strict=True):
+        left.subtract(values)
+        fits = functools.partial(_row_fits, constraint=constraint, left=left)
+        after: dict[tuple, tuple] = {}
+        for (counts, cells), where in layer.items():
+            if _place(counts, cells, where, line, values, k, fits, after, paired) or len(line) == 1 or any(values):
+                continue
+            steps = {(counts, cells): where}  # a line of zeros fitting no row: cells of separate rows
+            for v in range(len(line)):
+                step: dict[tuple, tuple] = {}
+                for (counts_v, cells_v), where_v in steps.items():
+                    _place(counts_v, cells_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired)
+                steps = step
+            for key, where_v in steps.items():
+                after.setdefault(key, where_v)
+        if len(after) > MAX_SHUFFLE_STATES:
+            return []
+        layer = after
+    return [[[where[c][r] for c in range(n)] for r in range(k)] for where in layer.values()]
+
+
+def _row_fits(row: list, constraint, left: Counter) -> bool:
+    """A complete row satisfies its total; a row missing one cell needs a number still to be placed, the one
+    its total determines (the total is the sum of the others)."""
+    missing = [c for c, v in enumerate(row) if v is None]
+    if not missing:
+        return constraint(tuple(row))
+    known = sum(v for v in row[:-1] if v is not None)
+    if len(missing) > 1:
+        return row[-1] is None or known <= row[-1]
+    need = known if missing[0] == len(row) - 1 else row[-1] - known
+    return left[need] > 0
+
+
+def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False) -> bool:
+    """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
+    number goes to the first unfinished column (or the total column beside it), a line of two to that column
+    and the next; in a `paired` band a line of two is the next row's first two cells, and a line of one goes
+    to the columns after them."""
+    placed = False
+    n, m = len(counts), len(line)
+    first = next((c for c in range(2 * paired, n) if counts[c] < k), n)
+    if paired and m == 2:
+        places: tuple[int, ...] = (0,)
+    else:
+        places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
+    for c in places:
+        r = counts[c] if c + m <= n else k
+        if r == k or any(counts[c + d] != r for d in range(m)):
+            continue
+        grown = (*cells[:c], *((*cells[c + d], values[d]) for d in range(m)), *cells[c + m :])
+        if not fits([col[r] if len(col) > r else None for col in grown]):
+            continue  # the row's total does not hold, or needs a number the band has no more of
+        counts_after = (*counts[:c], *(r + 1 for _ in range(m)), *counts[c + m :])
+        into.setdefault(
+            (counts_after, grown), (*where[:c], *((*where[c + d], line[d]) for d in range(m)), *where[c + m :])
+        )
+        placed = True
+    return placed
 
 
 def _moved(columns: list[list[Item]]) -> list[list[list[Item]]]:
@@ -208,6 +327,8 @@ def read_blocks(
             apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
+        if found and constraint and not apart and not (read and read[2]):
+            apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of)
         if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
         if read:  # no reading satisfies every identity: some rows' cells may be printed apart
@@ -242,7 +363,7 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
         return None
     found: dict[tuple, BlockReading] = {}
     for k, rest, at in placements:
-        moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
+        moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
         reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
         if reading and not reading.alignment.open:
             rows = [reading.alignment.segments[r] for r in reading.order]
@@ -599,6 +720,14 @@ def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -
     return BlockReading(read[0], read[1], spill) if read and read[2] and not read[1].open else None
 
 
+def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with page bands' columns printed among each other (_shuffled), where the blocks as printed
+    satisfy no identity: read where some reading satisfies every identity (the rows the readings that do
+    disagree on open); otherwise None."""
+    read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint)
+    return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
 def _end(blocks: list[Block], trailing: int) -> int | None:
     """Where the next table's `trailing` numbers begin: a block's index, None where that falls inside a block."""
     sizes = [len(b.values) for b in blocks]
@@ -635,12 +764,20 @@ def _trimmed(
 
 
 def _aligned(
-    order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of, stacked=True, move=False
+    order: list[str],
+    blocks: list[Block],
+    n: int,
+    constraint,
+    identities_of,
+    keys_of,
+    stacked=True,
+    move=False,
+    shuffle=None,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move) if len(r) == len(order)]
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle) if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
@@ -649,7 +786,7 @@ def _aligned(
     alignments = list(distinct.values())
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False, move=move)
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     return order, _agreed(order, alignments), bool(consistent)  # and whether some reading satisfies every identity
