@@ -498,8 +498,12 @@ def parse_table3(
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
-        blocks = read_blocks(
-            text, spans, [_printed_order(text, lo, table4_end or hi)], n, constraint, table3_identities, keys_of
+        # else table 四 with a few of its cells not in the text (pdftotext takes a lone `-` at a line's end for a
+        # word break): its count short by them, read only where the identities confirm it
+        short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
+        orders = [_printed_order(text, lo, table4_end or hi)]
+        blocks = read_blocks(text, spans, orders, n, constraint, table3_identities, keys_of) or read_blocks(
+            text, short, orders, n, constraint, table3_identities, keys_of, consistent_only=True
         )
         if blocks:
             order, aligned = blocks.order, blocks.alignment
@@ -590,6 +594,7 @@ def _line(text: str, at: int) -> str:
     return text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
 
 
+MAX_T4_DROPPED = 5  # table 四's zero markers pdftotext can drop (the one-line hyphens `-` of a group's cells)
 LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
 
 
