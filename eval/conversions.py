@@ -65,6 +65,14 @@ def _pdfminer(pdf: Path) -> str:
     return extract_text(str(pdf))
 
 
+def _pdfminer_flow(pdf: Path) -> str:
+    """`pdf2txt.py -F 1`: pdfminer.six with boxes_flow 1.0; its box order differs from run to run (ties)."""
+    from pdfminer.high_level import extract_text
+    from pdfminer.layout import LAParams
+
+    return extract_text(str(pdf), laparams=LAParams(boxes_flow=1.0))
+
+
 def _pdfplumber(pdf: Path) -> str:
     """pdfplumber's `page.extract_text()` per page, pages joined by a line break (its README's recipe)."""
     import pdfplumber
@@ -154,7 +162,7 @@ CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pypdf-layout": ("txt", _pypdf("layout")),
     "kreuzberg": ("txt", _kreuzberg),
 }
-OPT_IN = {"pdftotext": ("txt", _pdftotext())}
+OPT_IN = {"pdftotext": ("txt", _pdftotext()), "pdfminer-F1": ("txt", _pdfminer_flow)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -494,3 +494,56 @@ def test_numbers_printed_apart_are_put_back_only_within_a_bounded_number_of_plac
     monkeypatch.setattr(blocks, "MAX_APART_PLACEMENTS", 5)
     extract(moved)
     assert len(tried) <= 1  # only the blocks as printed
+
+
+def test_a_cell_printed_after_its_rows_total_is_read_from_the_rows_numbers_by_the_identities():
+    # pdftotext can print a row's narrow cell after the row's total (`25 3 1 0 0 31 2`): the row's numbers, in any
+    # order, are a window the column identities decide (勾稽: 一 = (七) + 四 − 二 in each column)
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(map(str, TABLE3["new_received"]))
+    assert printed in text
+    natural, commercial, *rest = map(str, TABLE3["new_received"])
+    report = extract(text.replace(printed, "\n\n".join([natural, *rest, commercial]), 1))
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("new_received", "commercial")].flags
+
+
+def test_the_last_rows_cells_printed_after_table_four_title_and_the_sections_below_are_read_by_the_identities():
+    # pdftotext prints the right-hand cells of a page's last row where its reading order puts them: two after
+    # table 四's title (run together on one line), the total after sections 五 and 六. The last row's cells are
+    # the numbers left, decided by the column identities; table 四 is what is left over, in its printed order
+    natural, commercial, research, *zeros, total = map(str, TABLE3["carried_forward"])
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    assert printed in text and research == commercial
+    moved = text.replace(printed, "\n\n".join([natural, *zeros, "-3-"]), 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", f"行政复议\n\n{commercial} {research}\n\n行政诉讼", 1)
+    report = extract(moved + f"\n\n{total}\n")
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("carried_forward", "total")].flags
+
+
+def test_table_three_is_read_where_table_four_lost_zero_markers_pdftotext_took_for_word_breaks():
+    # pdftotext drops a lone `-` at a line's end (a word break to it): table 四 prints fewer than 15 numbers, and
+    # table 三's rest printed after table 四's title is read with table 四's count short by the cells not in the text
+    text = pdftotext_page(TABLE3, MIXED, after_t4=2)
+    printed = "\n\n".join(map(str, T4_DEFAULT))
+    assert printed in text and T4_DEFAULT[-3:] == [0, 0, 0]
+    report = extract(text.replace(printed, "\n\n".join(map(str, T4_DEFAULT[:-3])), 1))
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_cells_apart_in_two_places_a_row_inside_the_table_and_the_last_row_are_read_by_the_identities():
+    # a cell after its row's total inside the table, and the last row's total after the sections below: two
+    # windows, the rows between read as printed; the column identities decide both ((七)总计 the leaf row's
+    # cells, the 勾稽 balance the last row's)
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(map(str, TABLE3["granted"])) + "\n\n"
+    natural, commercial, *rest = map(str, TABLE3["granted"])
+    moved = text.replace(printed, "\n\n".join([natural, *rest, commercial]) + "\n\n", 1)
+    *own, total = map(str, TABLE3["carried_forward"])
+    last = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    assert printed in text and last in moved
+    report = extract(moved.replace(last, "\n\n".join([*own, "-3-"]), 1) + f"\n\n{total}\n")
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("granted", "commercial")].flags

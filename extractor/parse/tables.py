@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -195,6 +196,7 @@ def parse_table2(
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
+    doubtful = _above_next_label(anchors, segments, template, placed)
     for row, items in segments.items():
         columns = template.rows[row]
         keys = [f"{template.prefix}.{row}.{c}" for c in columns]
@@ -216,9 +218,26 @@ def parse_table2(
         settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, stated(text))
         if keys[-1] == PROCUREMENT_KEY and reading.spans:
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
-        values = reading.candidates[0] if len(reading.candidates) == 1 else None
+        values = reading.candidates[0] if len(reading.candidates) == 1 and row not in doubtful else None
         _put(cells, keys, reading, values)
     return anchors
+
+
+def _above_next_label(
+    anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, placed: list[str]
+) -> set[str]:
+    """One-number rows whose number may be the next row's printed above its label: the next row, of one number
+    too, holds none and is placed by no line (pdfminer with boxes_flow 1: `行政处罚` / `42` / `行政强制`, 42 being
+    行政强制's). Table 二 has no identity to tell which: such a row is left open."""
+    return {
+        a.row
+        for a, b in pairwise(anchors)
+        if a.row not in placed
+        and b.row not in placed
+        and len(template.rows[a.row]) == len(template.rows[b.row]) == 1
+        and _count(segments[a.row]) == 1
+        and _count(segments[b.row]) == 0
+    }
 
 
 def _rows_by_lines(
@@ -479,8 +498,12 @@ def parse_table3(
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
-        blocks = read_blocks(
-            text, spans, [_printed_order(text, lo, table4_end or hi)], n, constraint, table3_identities, keys_of
+        # else table 四 with a few of its cells not in the text (pdftotext takes a lone `-` at a line's end for a
+        # word break): its count short by them, read only where the identities confirm it
+        short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
+        orders = [_printed_order(text, lo, table4_end or hi)]
+        blocks = read_blocks(text, spans, orders, n, constraint, table3_identities, keys_of) or read_blocks(
+            text, short, orders, n, constraint, table3_identities, keys_of, consistent_only=True
         )
         if blocks:
             order, aligned = blocks.order, blocks.alignment
@@ -571,6 +594,7 @@ def _line(text: str, at: int) -> str:
     return text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
 
 
+MAX_T4_DROPPED = 5  # table 四's zero markers pdftotext can drop (the one-line hyphens `-` of a group's cells)
 LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
 
 
@@ -668,13 +692,18 @@ def parse_table4(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
-    if after is items or _flow_ordered(text, items, reading, in_blocks):
+    boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
+    if after is items or boxed or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
+    arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
+    if boxed:  # which printed number is which cell only the totals can say: none balancing leaves all open
+        reading.candidates = arranged or reading.candidates
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
     finish_joined(readings)
-    _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+    settled = len(reading.candidates) == 1 and (arranged or not boxed)
+    _put(cells, keys, reading, reading.candidates[0] if settled else None)
 
 
 def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: bool = False) -> bool:
@@ -693,6 +722,53 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
     pieces_between = any(p not in _T4_GROUP_HEADERS for p in pieces)
     return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
+
+
+_T4_RESULT_WORDS = re.compile("|".join(f"({_fuzzy(label.keywords[0])})" for label in T4_RESULT_LABELS))
+
+
+def _header_out_of_order(text: str, lo: int, items: list[Item]) -> bool:
+    """Whether table 四 prints two result headers side by side (nothing but space between) in an order no row of
+    the grid has (pdfminer with boxes_flow 1: `结果纠正` / `结果维持`), and its numbers as boxes apart (a blank line
+    between them): the converter ordered the cells' boxes, the numbers' too. Numbers printed as one block keep
+    their row's order (PyMuPDF's sorted blocks scramble the header alone)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != 15 or not re.search(r"\n[^\S\n]*\n", text[values[0].start : values[-1].end]):
+        return False
+    words = list(_T4_RESULT_WORDS.finditer(text, lo, values[-1].start))
+    return any(
+        a.lastindex < len(T4_COLUMNS) and b.lastindex < a.lastindex and not text[a.end() : b.start()].strip()
+        for a, b in pairwise(words)
+    )
+
+
+def _t4_arrangements(values: tuple, limit: int = 64) -> list[tuple]:
+    """The distinct orders of table 四's 15 printed numbers in which every group's total is the sum of its other
+    four (at most `limit`): the readings of a table 四 printed in a converter's order."""
+    found: list[tuple] = []
+
+    def fill(left: Counter, prefix: tuple) -> None:
+        if len(prefix) == 15:
+            found.append(prefix)
+            return
+        for four in _distinct_tuples(left, 4):
+            rest = left - Counter(four)
+            if rest[sum(four)] and len(found) < limit:
+                fill(rest - Counter([sum(four)]), (*prefix, *four, sum(four)))
+
+    if None not in values:
+        fill(Counter(values), ())
+    return found
+
+
+def _distinct_tuples(pool: Counter, k: int):
+    """Every distinct ordered choice of k numbers from the multiset `pool`."""
+    if k == 0:
+        yield ()
+        return
+    for v in [v for v, n in pool.items() if n > 0]:
+        for rest in _distinct_tuples(pool - Counter([v]), k - 1):
+            yield (v, *rest)
 
 
 _T4_GROUP_HEADERS = frozenset({*T4_GROUP_NAMES, "行政诉讼"})  # the group headers, printed whole between groups
