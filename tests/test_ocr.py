@@ -124,7 +124,7 @@ def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
 
 def test_a_scanned_report_is_read_through_ocr_with_every_identity_checked():
     """An image-only PDF (ruled tables drawn with a CJK font, turned, blurred, noisy) read end to end."""
-    pytest.importorskip("rapidocr_onnxruntime", reason="the ocr extra: pip install '.[ocr]'")
+    pytest.importorskip("rapidocr", reason="the ocr extra: pip install '.[ocr]'")
     generated = generate(random.Random(3), "scanned", (), "typical")
     doc = ingest_bytes(generated.data, generated.filename)
     assert doc.ocr and doc.format == "pdf"
