@@ -74,6 +74,7 @@ def _engine() -> RapidOCR:
             "Det.model_path": str(DETECTOR),
             "Det.limit_side_len": 32,  # a band is detected at its own size (the default enlarges any side under 736)
             "Rec.model_path": str(RECOGNISER),
+            "Rec.rec_batch_num": RUN_PIXELS // 320,  # a run of `_read` (crops padded to at least 320) is one batch
             threads + "intra_op_num_threads": THREADS,
             threads + "inter_op_num_threads": 1,
         }
@@ -262,7 +263,9 @@ def dash_shape(binary: np.ndarray) -> bool:
 # are run together, and each crop's text is decoded from the frames over its own stretch of the strip.
 STRIP = 960  # pixels at the model's height (48): a strip's width
 GAP = 32  # white pixels between two crops of a strip (four of the model's frames; at 16, PP-OCRv6 read 2.5 times as many crops as nothing)
-RUN_PIXELS = 8 * STRIP  # strips run together: rows × width at most this (memory grows with it)
+# Crops or strips run together: rows × width at most this. Memory grows with it: PP-OCRv6 takes about 40 MiB a
+# thousand columns (8 strips: 410 MiB over the session's own), and a run's cost a column is much the same at any size.
+RUN_PIXELS = 4 * STRIP
 
 
 def _strips(widths: list[int]) -> list[list[tuple[int, int]]]:
@@ -286,12 +289,23 @@ def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np
 
 
 def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
-    """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels, 16 to a batch)."""
-    if not images:
-        return []
-    result = _engine().text_rec(TextRecInput(img=[cv2.cvtColor(i, cv2.COLOR_GRAY2BGR) for i in images]))
+    """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels), in runs of like width:
+    a run is one batch, padded to its widest crop, of at most RUN_PIXELS columns (memory grows with them)."""
+    rec = _engine().text_rec
+    _, height, least = rec.rec_image_shape
+    widths = [max(least, height * i.shape[1] / max(i.shape[0], 1)) for i in images]
+    runs: list[list[int]] = []
+    for k in sorted(range(len(images)), key=widths.__getitem__):
+        if not runs or (len(runs[-1]) + 1) * widths[k] > RUN_PIXELS:
+            runs.append([])
+        runs[-1].append(k)
+    found: list[tuple[str, float]] = [("", 0.0)] * len(images)
+    for run in runs:
+        result = rec(TextRecInput(img=[cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR) for k in run]))
+        for k, text, score in zip(run, result.txts, result.scores, strict=True):
+            found[k] = (text.strip(), float(score))
     _trim()
-    return [(text.strip(), float(score)) for text, score in zip(result.txts, result.scores, strict=True)]
+    return found
 
 
 def _read_marks(images: list[np.ndarray], read: list[tuple[str, float]], marks: list[bool]) -> list[tuple[str, float]]:
