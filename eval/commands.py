@@ -102,7 +102,7 @@ def bench(
                 )
             kinds = kinds.replace(",pdf_embedded", "")  # the default: measure what this machine can draw
             print(f"(pdf_embedded left out: it draws with {SCAN_FONT_FILE}: apt-get install fonts-wqy-zenhei)")
-    if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr") is None:
+    if "scanned" in kinds.split(",") and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         fail("the scanned kind is read through OCR: pip install '.[ocr]', or leave scanned out of --kinds")
     if engine:
         try:

@@ -347,7 +347,7 @@ def _security_builders() -> dict[str, Callable[[int], Case]]:
         "escape_name": lambda i: Case(f"{ESCAPE_NAME}-{i}.txt", _text(2000 + i).encode(), verdict="verified"),
         "image_stream_bomb": lambda i: Case(f"image-stream-{i}.pdf", image_stream_bomb(i), error="inflate"),
     }
-    if importlib.util.find_spec("rapidocr") is not None:
+    if importlib.util.find_spec("rapidocr_onnxruntime") is not None:
         builders["png_bomb"] = lambda i: Case(f"pixels-{i}.png", pixel_bomb("png", i), error="pixels")
         builders["jpeg_bomb"] = lambda i: Case(f"pixels-{i}.jpg", pixel_bomb("jpeg", i), error="pixels")
     return builders

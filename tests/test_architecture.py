@@ -49,7 +49,7 @@ def graph() -> dict[str, set[str]]:
     return {name: {m for m, _ in imports(path, modules)} - {name} for name, path in modules.items()}
 
 
-OPTIONAL = {"nianbao.ingest.ocr": "rapidocr", "nianbao.engine": "distributed"}  # modules of an extra
+OPTIONAL = {"nianbao.ingest.ocr": "rapidocr_onnxruntime", "nianbao.engine": "distributed"}  # modules of an extra
 
 
 def test_every_module_imports():

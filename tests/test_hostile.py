@@ -63,7 +63,7 @@ def no_network(monkeypatch):
 
 @pytest.mark.parametrize("kind", list(BUILDERS))
 def test_each_hostile_file_gets_its_reason(kind, tmp_path):
-    if kind == "operator_bomb" and importlib.util.find_spec("rapidocr") is None:
+    if kind == "operator_bomb" and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         # without the extra the page is refused as needing OCR, or times out first on a slow machine
         pytest.skip("the operator bomb's page of no text times out in OCR's rendering: needs the ocr extra")
     case = BUILDERS[kind](0)

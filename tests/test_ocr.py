@@ -124,7 +124,7 @@ def test_a_scan_without_the_ocr_extra_is_one_line_naming_the_extra(monkeypatch):
 
 def test_a_scanned_report_is_read_through_ocr_with_every_identity_checked():
     """An image-only PDF (ruled tables drawn with a CJK font, turned, blurred, noisy) read end to end."""
-    pytest.importorskip("rapidocr", reason="the ocr extra: pip install '.[ocr]'")
+    pytest.importorskip("rapidocr_onnxruntime", reason="the ocr extra: pip install '.[ocr]'")
     generated = generate(random.Random(3), "scanned", (), "typical")
     doc = ingest_bytes(generated.data, generated.filename)
     assert doc.ocr and doc.format == "pdf"
@@ -271,29 +271,3 @@ def test_a_line_across_a_band_cut_is_detected_once():
     assert len(quads) == len(tops)
     for quad, top in zip(quads, tops, strict=True):  # each line whole: its box spans the ink's full height
         assert quad[:, 1].min() <= top + 6 + 2 and quad[:, 1].max() >= top + text.shape[0] - 6 - 2
-
-
-def test_the_ocr_models_are_opened_from_the_wheel_with_nothing_fetched(monkeypatch):
-    """The detection and recognition models are the files inside the installed rapidocr wheel, opened by path:
-    RapidOCR's own lookup of a default model (a download address, a checksum, a fetch where missing) never runs."""
-    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
-    import socket
-    from pathlib import Path
-
-    import rapidocr
-    from rapidocr.utils.download_file import DownloadFile
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("OCR reached for a model download")
-
-    monkeypatch.setattr(DownloadFile, "run", classmethod(refuse))
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    wheel = Path(rapidocr.__file__).parent
-    assert ocr.DETECTOR.is_file() and ocr.RECOGNISER.is_file()
-    assert ocr.DETECTOR.is_relative_to(wheel) and ocr.RECOGNISER.is_relative_to(wheel)
-    ocr._engine.cache_clear()
-    try:
-        engine = ocr._engine()
-        assert engine.text_det is not None and engine.text_rec is not None
-    finally:
-        ocr._engine.cache_clear()  # later tests load their own, unpatched

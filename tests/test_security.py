@@ -323,7 +323,7 @@ def test_a_stream_that_calls_itself_an_image_is_still_capped(monkeypatch):
 
 @pytest.mark.parametrize("kind", ["png", "jpeg"])
 def test_a_pixel_bomb_is_an_input_error(kind):
-    pytest.importorskip("rapidocr")
+    pytest.importorskip("rapidocr_onnxruntime")
     with pytest.raises(IngestError, match="pixel"):
         ingest_bytes(hostile.pixel_bomb(kind), f"bomb.{kind}")
 

@@ -1,7 +1,7 @@
 """Scanned pages through OCR (the `ocr` extra): page image → deskew → ruled lines and text boxes → grid.
 
-RapidOCR (`rapidocr` 3.10) ships the PP-OCRv6 small Chinese detection and recognition models inside
-its wheel; they are opened by path, so nothing is downloaded at run time. Ruled lines are found by morphology on the
+RapidOCR (rapidocr-onnxruntime) ships the PP-OCRv4 Chinese detection and recognition models inside
+its wheel, so nothing is downloaded at run time. Ruled lines are found by morphology on the
 binarised image (OpenCV, which RapidOCR depends on); the table grid is then rebuilt by
 `nianbao.ingest.grid` exactly as for a PDF's text layer, and every text box keeps its OCR confidence.
 Importing this module fails with ImportError when the extra is not installed.
@@ -14,14 +14,11 @@ import io
 import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
-import rapidocr
 from nianbao.ingest import grid
-from rapidocr import RapidOCR
-from rapidocr.ch_ppocr_rec.typings import TextRecInput
+from rapidocr_onnxruntime import RapidOCR
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
 DETECT_SCALE = 0.75  # text is detected at 150 dpi (at 100 dpi lone short values in table 二 went missing)
@@ -55,33 +52,19 @@ def _trim() -> None:
         libc.malloc_trim(0)
 
 
-# The models inside the rapidocr wheel, opened by path: given none, RapidOCR looks its default up in a table of
-# download addresses and checks the file's checksum (it would fetch a missing one).
-MODELS = Path(rapidocr.__file__).parent / "models"
-DETECTOR = MODELS / "PP-OCRv6_det_small.onnx"
-RECOGNISER = MODELS / "PP-OCRv6_rec_small.onnx"
-
-
 @cache
 def _engine() -> RapidOCR:
-    """One detection and one recognition session per process, loaded now (RapidOCR loads them on first use, and
-    `detect`, `text_boxes` and `_recognise` call them directly). Upright pages: no angle classifier."""
-    threads = "EngineConfig.onnxruntime."
-    engine = RapidOCR(
-        params={
-            "Global.use_cls": False,
-            "Global.log_level": "error",
-            "Det.model_path": str(DETECTOR),
-            "Det.limit_side_len": 32,  # a band is detected at its own size (the default enlarges any side under 736)
-            "Rec.model_path": str(RECOGNISER),
-            "Rec.rec_batch_num": RUN_PIXELS // 320,  # a run of `_read` (crops padded to at least 320) is one batch
-            threads + "intra_op_num_threads": THREADS,
-            threads + "inter_op_num_threads": 1,
-        }
+    """One session per process. Upright pages: no angle classifier; the whole 200-dpi page is detected (no
+    downscaling to 2000 px). Recognition runs the session directly (`_recognise`)."""
+    return RapidOCR(
+        use_cls=False,
+        max_side_len=4000,
+        print_verbose=False,
+        intra_op_num_threads=THREADS,
+        inter_op_num_threads=1,
+        rec_batch_num=RUN_PIXELS // 320,  # a run of `_read` (crops padded to at least 320 pixels) is one batch
+        det_limit_side_len=32,  # a band is detected at its own size (the default enlarges any side under 736)
     )
-    engine._load_det_model()
-    engine._load_rec_model()
-    return engine
 
 
 @cache
@@ -194,7 +177,7 @@ def detect(image: np.ndarray) -> np.ndarray:
     found = []
     for k, start in enumerate(starts):
         band = cv2.cvtColor(image[start : start + rows], cv2.COLOR_GRAY2BGR)
-        quads = _engine().text_det(band).boxes
+        quads, _ = _engine().text_det(band)
         for quad in [] if quads is None else quads:
             quad = np.asarray(quad, dtype=np.float32) + np.array([0, start], dtype=np.float32)
             if cuts[k] <= quad[:, 1].mean() < cuts[k + 1]:
@@ -215,8 +198,8 @@ def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     quads = detect(small)
     if not len(quads):
         return []
-    quads = engine.text_det.sorted_boxes(quads / DETECT_SCALE)
-    crops = [cv2.cvtColor(c, cv2.COLOR_BGR2GRAY) for c in engine.crop_text_regions(image, quads)]
+    quads = engine.sorted_boxes(quads / DETECT_SCALE)
+    crops = [cv2.cvtColor(c, cv2.COLOR_BGR2GRAY) for c in engine.get_crop_img_list(image, quads)]
     typical = float(np.median([c.shape[0] for c in crops]))
     read = _read_marks(crops, _read(crops), [c.shape[0] >= MARK_HEIGHT * typical for c in crops])
     boxes = []
@@ -262,10 +245,8 @@ def dash_shape(binary: np.ndarray) -> bool:
 # 320-pixel minimum, six times its ink); a crop too long for a strip is a strip of its own. Strips of like width
 # are run together, and each crop's text is decoded from the frames over its own stretch of the strip.
 STRIP = 960  # pixels at the model's height (48): a strip's width
-GAP = 32  # white pixels between two crops of a strip (four of the model's frames; at 16, PP-OCRv6 read 2.5 times as many crops as nothing)
-# Crops or strips run together: rows × width at most this. Memory grows with it: PP-OCRv6 takes about 40 MiB a
-# thousand columns (8 strips: 410 MiB over the session's own), and a run's cost a column is much the same at any size.
-RUN_PIXELS = 4 * STRIP
+GAP = 16  # white pixels between two crops of a strip (two of the model's frames)
+RUN_PIXELS = 8 * STRIP  # crops or strips run together: rows × width at most this (memory grows with it)
 
 
 def _strips(widths: list[int]) -> list[list[tuple[int, int]]]:
@@ -290,7 +271,8 @@ def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np
 
 def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
     """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels), in runs of like width:
-    a run is one batch, padded to its widest crop, of at most RUN_PIXELS columns (memory grows with them)."""
+    a run is one batch, padded to its widest crop, of at most RUN_PIXELS columns. RapidOCR's own batches are a
+    count of crops, so a few wide lines padded a batch's narrow cells to their width: twice the CPU."""
     rec = _engine().text_rec
     _, height, least = rec.rec_image_shape
     widths = [max(least, height * i.shape[1] / max(i.shape[0], 1)) for i in images]
@@ -301,8 +283,8 @@ def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
         runs[-1].append(k)
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
     for run in runs:
-        result = rec(TextRecInput(img=[cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR) for k in run]))
-        for k, text, score in zip(run, result.txts, result.scores, strict=True):
+        result, _ = rec([cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR) for k in run])
+        for k, (text, score) in zip(run, result, strict=True):
             found[k] = (text.strip(), float(score))
     _trim()
     return found
@@ -350,7 +332,7 @@ def _recognise(
         for row, strip in enumerate(run):
             for k, x in strip:
                 batch[row, :, x : x + widths[k]] = scaled[k] / 127.5 - 1
-        probs = rec.session(np.repeat(batch[:, None], 3, axis=1))
+        probs = rec.session(np.repeat(batch[:, None], 3, axis=1))[0]
         if columns is not None:
             probs = probs[:, :, columns]
         frame = width / probs.shape[1]
