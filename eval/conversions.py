@@ -9,7 +9,9 @@ their gold is written by hand from the source page (docs/damage.md, "Adding a co
 
 writes OUT/<report>.chromium.pdf for each HTML report and OUT/<report>.<converter>.{txt,md} for each PDF. To add a
 converter, add one function to CONVERTERS. pdftotext's default mode (tables printed column by column) is
-written only with `--converter pdftotext`.
+written only with `--converter pdftotext`. The converters come with the harness's extra,
+`pip install -e '.[conversions]'` (pdftext apart: docs/damage.md); a converter that is not installed is named
+and skipped, the others still written.
 """
 
 from __future__ import annotations
@@ -63,6 +65,14 @@ def _pdfminer(pdf: Path) -> str:
     return extract_text(str(pdf))
 
 
+def _pdfminer_flow(pdf: Path) -> str:
+    """`pdf2txt.py -F 1`: pdfminer.six with boxes_flow 1.0; its box order differs from run to run (ties)."""
+    from pdfminer.high_level import extract_text
+    from pdfminer.layout import LAParams
+
+    return extract_text(str(pdf), laparams=LAParams(boxes_flow=1.0))
+
+
 def _pdfplumber(pdf: Path) -> str:
     """pdfplumber's `page.extract_text()` per page, pages joined by a line break (its README's recipe)."""
     import pdfplumber
@@ -88,6 +98,54 @@ def _markitdown(pdf: Path) -> str:
     return MarkItDown().convert(str(pdf)).text_content
 
 
+def _pymupdf(*args: str, sort: bool = False) -> Callable[[Path], str]:
+    """PyMuPDF's `page.get_text()` per page, as its docs show it: plain text (pages concatenated, each ends in a
+    form feed), `sort=True` (lines in reading order by position), or the "blocks" list sorted, each block's
+    text on its own (blocks joined by a line break)."""
+
+    def convert(pdf: Path) -> str:
+        import pymupdf
+
+        with pymupdf.open(pdf) as doc:
+            if args == ("blocks",):
+                return "\n".join(block[4] for page in doc for block in page.get_text("blocks", sort=sort))
+            return "".join(page.get_text(sort=sort) + "\f" for page in doc)
+
+    return convert
+
+
+def _pymupdf4llm(pdf: Path) -> str:
+    """pymupdf4llm's `to_markdown` with its defaults: headings, markdown tables from its table finder."""
+    import pymupdf4llm
+
+    return pymupdf4llm.to_markdown(str(pdf), show_progress=False)
+
+
+def _pdftext(pdf: Path) -> str:
+    """pdftext's `plain_text_output` (the `pdftext` command; marker's text layer), with its defaults."""
+    from pdftext.extraction import plain_text_output
+
+    return plain_text_output(str(pdf), workers=1)
+
+
+def _pypdf(mode: str) -> Callable[[Path], str]:
+    """pypdf's `page.extract_text()` per page, pages joined by a line break: the plain mode or `layout`."""
+
+    def convert(pdf: Path) -> str:
+        import pypdf
+
+        return "\n".join(page.extract_text(extraction_mode=mode) for page in pypdf.PdfReader(pdf).pages)
+
+    return convert
+
+
+def _kreuzberg(pdf: Path) -> str:
+    """kreuzberg's `extract_file_sync` with its defaults (plain text from its embedded pdfium)."""
+    from kreuzberg import extract_file_sync
+
+    return extract_file_sync(str(pdf)).content
+
+
 CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pdftotext-layout": ("txt", _pdftotext("-layout")),
     "pdftotext-raw": ("txt", _pdftotext("-raw")),
@@ -95,8 +153,16 @@ CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pdfplumber": ("txt", _pdfplumber),
     "pypdfium2": ("txt", _pypdfium2),
     "markitdown": ("md", _markitdown),
+    "pymupdf": ("txt", _pymupdf()),
+    "pymupdf-sort": ("txt", _pymupdf(sort=True)),
+    "pymupdf-blocks": ("txt", _pymupdf("blocks", sort=True)),
+    "pymupdf4llm": ("md", _pymupdf4llm),
+    "pdftext": ("txt", _pdftext),
+    "pypdf": ("txt", _pypdf("plain")),
+    "pypdf-layout": ("txt", _pypdf("layout")),
+    "kreuzberg": ("txt", _kreuzberg),
 }
-OPT_IN = {"pdftotext": ("txt", _pdftotext())}
+OPT_IN = {"pdftotext": ("txt", _pdftotext()), "pdfminer-F1": ("txt", _pdfminer_flow)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,15 +185,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.pdf_only:
         return 0
     chosen = {**CONVERTERS, **OPT_IN} if args.converter else CONVERTERS
+    not_installed: set[str] = set()
     for report, pdf in pdfs.items():
         for name in args.converter or CONVERTERS:
             suffix, convert = chosen[name]
+            if name in not_installed:
+                continue
+            try:
+                text = convert(pdf)
+            except ImportError as e:
+                print(f"conversions: {name} is not installed ({e.name}); skipped", file=sys.stderr)
+                not_installed.add(name)
+                continue
             target = args.out / f"{report}.{name}.{suffix}"
             tmp = target.with_suffix(target.suffix + ".tmp")
-            tmp.write_text(convert(pdf), encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8")
             tmp.replace(target)
             print(target)
-    return 0
+    return 1 if not_installed else 0
 
 
 if __name__ == "__main__":

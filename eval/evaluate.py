@@ -43,11 +43,11 @@ PROVENANCE_COUNTS = (
 BASELINE_FIGURES = ("accuracy", "nonzero_accuracy", "exact_rate")
 # The model path's own contribution, measured against the parser's record of the same input: cells it made
 # right (and the record stands behind) that the parser got wrong or left unverified, and records it verified
-# that the parser did not.
-CONTRIBUTION = ("made_right_by_model", "verified_by_model")
+# that the parser did not, and records it settled (`RecordScore.settled`) that the parser did not.
+CONTRIBUTION = ("made_right_by_model", "verified_by_model", "settled_by_model")
 # What only the model path's answers make: a model path that stops answering, or a merge that ignores its
 # answers, takes these below their baseline even where the parser alone gets every cell right.
-MODEL_FLOORS = ("cells_from_model", "model_parser_agreements", "made_right_by_model")
+MODEL_FLOORS = ("cells_from_model", "model_parser_agreements", "made_right_by_model", "settled_by_model")
 # What the model path costs: asking more questions than the baseline did is a regression, fewer is not.
 MODEL_CEILINGS = ("attempts",)
 MODEL_FIGURES = (*MODEL_CEILINGS, *MODEL_FLOORS)
@@ -149,6 +149,7 @@ class RecordScore:
     open_input: bool = False  # the gold says the input alone does not give every cell (not_on_page, undetermined)
     kinds: tuple[str, ...] = ()  # a generated case's layout and damage kinds
     meta: dict[str, dict] = field(default_factory=dict)  # field → {gold, got, ok}; empty without gold meta
+    unverified: int = 0  # values the record does not stand behind, gold-listed or not
 
     @property
     def wrong(self) -> list[CellResult]:
@@ -173,6 +174,15 @@ class RecordScore:
     def unmarked(self) -> int:
         """Wrong values, whatever the verdict, that the record does not mark unverified: must stay zero too."""
         return sum(1 for c in self.cells if c.unmarked)
+
+    @property
+    def settled(self) -> bool:
+        """Every gold cell right and the record stands behind what it gives: `verified`, or `incomplete` (a page
+        that does not print every cell: a fragment, a table 三 with its 法人 columns printed as one) with
+        nothing in `unverified`. Counted apart from `verified`, which a page that lacks cells never is."""
+        ends = (Verdict.verified.value, Verdict.incomplete.value)
+        stood = not self.unverified and not any(c.marked for c in self.cells)
+        return not self.wrong and not self.error and self.verdict in ends and stood
 
     @property
     def warranted(self) -> bool:
@@ -242,6 +252,7 @@ def score_record(
         open_input=bool(not_on_page or undetermined),
         kinds=tuple(kinds),
         meta=score_meta(gold_meta, report) if gold_meta is not None else {},
+        unverified=len(report.unverified),
     )
 
 
@@ -255,6 +266,7 @@ def contribution(score: RecordScore, parser: RecordScore) -> dict[str, int]:
     return {
         "made_right_by_model": made_right,
         "verified_by_model": int(score.verdict == verified and parser.verdict != verified),
+        "settled_by_model": int(score.settled and not parser.settled),
     }
 
 
@@ -303,6 +315,7 @@ def record_json(r: RecordScore) -> dict:
         "input": r.input,
         "verdict": r.verdict,
         "verdict_reason": r.verdict_reason,
+        "settled": r.settled,
         "accuracy": r.accuracy().as_json(),
         "nonzero_accuracy": r.accuracy(only_nonzero=True).as_json(),
         "tables": {t: r.accuracy(t).as_json() for t in TABLES},
@@ -345,6 +358,8 @@ def summarise(records: list[RecordScore]) -> dict:
         "unmarked_records": sum(1 for r in records if r.unmarked),
         "unmarked": [f"{r.case}: {c.key} = {c.got} (gold {c.gold})" for r in records for c in r.cells if c.unmarked],
         "verdicts": dict(Counter(r.verdict for r in records)),
+        "settled": sum(r.settled for r in records),
+        "settled_incomplete": sum(r.settled and r.verdict == Verdict.incomplete.value for r in records),
         "flag_recall": Ratio(sum(1 for r in wrong if r.flagged), len(wrong)).as_json(),
         "flag_precision": Ratio(sum(1 for r in flagged if r.warranted), len(flagged)).as_json(),
         "source_errors": {
@@ -407,6 +422,7 @@ def baseline_entry(result: dict) -> dict:
         **{name: summary[name]["rate"] for name in BASELINE_FIGURES},
         "silent_errors": summary["silent_errors"],
         "verified": summary["verdicts"].get(Verdict.verified.value, 0),
+        "settled": summary["settled"],
     }
     for name in META_FIELDS:  # cases with gold meta: agency and year right
         if summary.get("meta", {}).get(name, {}).get("total"):
@@ -478,6 +494,8 @@ def gate(
     verified = summary["verdicts"].get(Verdict.verified.value, 0)
     if verified < baseline.get("verified", 0):
         reasons.append(f"{verified} verified records, below the baseline's {baseline['verified']}")
+    if summary["settled"] < baseline.get("settled", 0):
+        reasons.append(f"{summary['settled']} settled records, below the baseline's {baseline['settled']}")
     for name in MODEL_FLOORS:
         if name in baseline and summary[name] < baseline[name]:
             reasons.append(f"{name} {summary[name]} is below the baseline's {baseline[name]}: the model path gave less")
@@ -786,8 +804,11 @@ def headline(summary: dict) -> list[str]:
         f"flags: recall {pct(summary['flag_recall'])} of wrong records flagged · precision {pct(summary['flag_precision'])} of flagged records warranted",
         f"source errors: {src['matched']} of {src['expected']} expected found · {len(src['missed'])} missed · {len(src['spurious'])} spurious",
         "verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(summary["verdicts"].items())),
+        f"settled {summary['settled']} of {summary['records']} (every cell right and stood behind: verified, or "
+        f"incomplete where the page does not print every cell: {summary['settled_incomplete']})",
         f"the model's contribution: {summary['made_right_by_model']} cells made right that the parser left open · "
-        f"{summary['verified_by_model']} reports verified that the parser did not · {summary['attempts']} answers "
+        f"{summary['verified_by_model']} reports verified and {summary['settled_by_model']} settled that the parser "
+        f"did not · {summary['attempts']} answers "
         f"({summary['answers_per_asked_report']} per report asked, at most {summary['max_answers_per_report']})",
         f"cells from the model {summary['cells_from_model']} · parser/model agreements {summary['model_parser_agreements']}",
         f"model calls {summary['model_calls']} · reprompts {summary['reprompts']} · tokens {summary['tokens_in']} in / {summary['tokens_out']} out · cache hits {summary['cache_hits']} · wall {summary['wall_s']:.1f} s",
@@ -809,6 +830,7 @@ def headline(summary: dict) -> list[str]:
 RECORD_COLUMNS = (
     "case",
     "verdict",
+    "settled",
     "accuracy",
     "non-zero",
     "二",
@@ -839,6 +861,7 @@ def record_row(r: dict, percent=pct) -> list[str]:
     return [
         name,
         r["verdict"],
+        "yes" if r["settled"] else "",
         percent(r["accuracy"]),
         percent(r["nonzero_accuracy"]),
         *(percent(r["tables"][t]) for t in TABLES),

@@ -53,8 +53,14 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     suspect = [c for c in failures if c.cause != "source"]
     if missing and parsed is not None and parsed.stops_inside_tables:
         return Verdict.incomplete, f"the input stops inside the tables: {len(missing)} cells are not on the page"
-    unprinted = parsed is not None and all(_row_of(k) in parsed.absent for k in missing)
-    if missing and unprinted and not ambiguous and not suspect:
+    collapsed = [k for k in missing if k in cells and "collapsed" in cells[k].flags]
+    unprinted = parsed is not None and all(_row_of(k) in parsed.absent or k in collapsed for k in missing)
+    if missing and unprinted and not ambiguous and not suspect and not ungrounded and not report.unverified:
+        # every printed cell settled: the page does not print the rest
+        if collapsed:
+            return Verdict.incomplete, (
+                f"table 三 prints its five 法人或其他组织 columns as one: {len(missing)} cells are not on the page"
+            )
         return Verdict.incomplete, f"the page prints only part of the tables: {len(missing)} cells are not on it"
     problems = []
     if missing:

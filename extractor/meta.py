@@ -28,6 +28,8 @@ _CONVERTER_HEADING = re.compile(
 )
 _CHROME_PREFIX = re.compile(r"^(?:标题|题名|文章标题|当前位置|当前页面|您的位置|你的位置|位置)\s*[:：]\s*")
 # breadcrumb and site separators: a title's agency starts after the last of them
+# a page's byline on the title's line ('…年度报告 来源：平潭县人民政府 时间：2022-02-08', as PDF→markdown joins them)
+_BYLINE = re.compile(r"\s+(?:来\s*源|发布时间|发布日期|时\s*间|日\s*期|作\s*者|浏览次数)\s*[:：]")
 _BREADCRUMB = re.compile(r".*(?:首页|当前位置|您的位置|>|»|\u203a|→|/|\||_|年报|栏目|正文)")
 _SENTENCE = re.compile(r"[。；;！？!?《]|[:：，,].{12,}")
 _DATE_LINE = re.compile(r"^[(（]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?$")
@@ -134,6 +136,7 @@ def _head_lines(text: str) -> list[str]:
 
 def _clean_title(line: str) -> str:
     line = _CHROME_PREFIX.sub("", line.strip())
+    line = line[: m.start()] if (m := _BYLINE.search(line)) else line
     return _OFFICE_PREFIX.sub("", line).strip()
 
 

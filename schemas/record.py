@@ -42,6 +42,7 @@ CellFlag = Literal[
     "merged_repeat",  # a merged cell emitted several times ("0 0 0"), read once
     "realigned",  # printed beside another row's label (a wrapped PDF label); dealt back in page order
     "not_found",  # the row or table was not found on the page
+    "collapsed",  # not printed: table 三 prints its five 法人 columns as one (format.md §3.29); null, with not_found
     "prose_confirmed",  # a choice among readings (glued run, extra value; any table) the report's prose decided
     "model_read",  # read by the language model
     "grounded",  # model value found in the source at its row
@@ -362,7 +363,8 @@ class Report(BaseModel):
 
         The record stands behind a value read unambiguously where it is printed (no flag of
         UNVERIFIED_FLAGS, no candidates left, a model value only where grounded) whose every hard
-        identity holds or fails by the source's own arithmetic (`cause == "source"`). A row whose
+        identity holds or fails by the source's own arithmetic (`cause == "source"`); an identity that takes in a
+        cell the page does not print (`collapsed`: table 三's 法人 columns printed as one) checks nothing. A row whose
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
         only as good as the identities that confirm it, so its values also need every identity they
         take part in checked and holding, and at least one. An OCR reading (`ocr`) of a cell that hard
@@ -376,8 +378,9 @@ class Report(BaseModel):
         only where an identity it takes part in fails for a cause other than the source.
         """
         involved: dict[str, set[str]] = {}
+        unprinted = {k for k, c in self.cells.items() if "collapsed" in c.flags}
         for check in self.checks:
-            if check.severity == "hard":
+            if check.severity == "hard" and not unprinted.intersection(check.cells):
                 for key in check.cells:
                     involved.setdefault(key, set()).add(
                         "source" if check.status == "fail" and check.cause == "source" else check.status

@@ -18,7 +18,10 @@ EXPECTED_VERDICT = {
     # (pdftotext's default mode prints table 三 in blocks, read band by band: docs/damage.md)
     **{
         f"hzq-2023.{kind}": "source_error"
-        for kind in ("markitdown", "pdftotext-layout", "pdftotext-raw", "pdftotext", "pypdfium2")
+        for kind in (
+            *("markitdown", "pdftotext-layout", "pdftotext-raw", "pdftotext", "pypdfium2", "pdftext", "pypdf"),
+            *("pypdf-layout", "pymupdf", "pymupdf-sort", "pymupdf-blocks", "pymupdf4llm", "kreuzberg"),
+        )
     },
     # markitdown prints two 2019 table 二 rows bare, their labels below: placed by order, which no identity checks
     "pingtan-2019.markitdown": "needs_model",

@@ -397,8 +397,8 @@ def test_auto_mode_does_not_ask_what_only_a_choice_among_the_parsers_readings_co
 def test_a_collapsed_table_three_is_asked_only_about_its_printed_columns_of_the_rows_the_parser_left_open(tmp_path):
     # table 三 prints its five 法人 columns as one, and two of its labels garbled: the five sub-columns are no
     # open cells (the page cannot print them), so the model is asked only about the garbled rows, their printed
-    # 自然人 | 法人 sum | 总计, and the record ends as the parser leaves the same page read whole: sub-columns
-    # not found, never verified.
+    # 自然人 | 法人 sum | 总计, and the record ends as the parser leaves the same page read whole: every printed
+    # cell stood behind, the sub-columns not found (not printed), `incomplete` — never verified.
     table3 = consistent_table3(
         {"granted": [5, 1, 2, 0, 0, 0], "partially_granted": [2, 0, 0, 3, 0, 0]}, new_received=[7, 1, 2, 3, 0, 0]
     )
@@ -410,6 +410,7 @@ def test_a_collapsed_table_three_is_asked_only_about_its_printed_columns_of_the_
     finally:
         server.close()
     parser_whole, _ = parse_document(whole, whole.name)
+    parser_garbled, _ = parse_document(garbled, garbled.name)
     asked = [user_text(request["body"]) for request in server.requests]
     assert 0 < len(asked) <= 2 and not any("商业企业" in text for text in asked)
     assert all("新收" not in text and "（七）总计" not in text for text in asked)  # rows the parser read
@@ -419,7 +420,11 @@ def test_a_collapsed_table_three_is_asked_only_about_its_printed_columns_of_the_
         assert f"applications.{row}.legal_entities" not in report.cells
     not_found = {k for k, c in report.cells.items() if "not_found" in c.flags}
     assert not_found == {k for k, c in parser_whole.cells.items() if "not_found" in c.flags}
-    assert parser_whole.verdict == Verdict.needs_model and report.verdict != Verdict.verified
+    assert len(not_found) == 125 and all("collapsed" in report.cells[k].flags for k in not_found)
+    assert parser_garbled.verdict == Verdict.needs_model  # its garbled rows are open: the model is asked
+    for record in (parser_whole, report):
+        assert record.verdict == Verdict.incomplete and not record.unverified, record.verdict_reason
+        assert "法人或其他组织 columns as one" in record.verdict_reason
 
 
 def test_model_mode_reads_a_collapsed_table_three_by_its_printed_columns(tmp_path):
@@ -436,3 +441,59 @@ def test_model_mode_reads_a_collapsed_table_three_by_its_printed_columns(tmp_pat
     cell = report.cells["applications.granted.total"]
     assert cell.value == 8 and "model_read" in cell.flags and "parser_disagrees" not in cell.flags
     assert "not_found" in report.cells["applications.granted.commercial"].flags
+
+
+BY_RESULT = "\n".join(
+    [
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "行政复议 未经复议直接起诉 复议后起诉",
+        "结果维恃 1 2 0",
+        "结果纠止 0 3 1",
+        "其它结杲 2 0 0",
+        "尚未审洁 0 1 0",
+        "总汁 3 6 1",
+    ]
+)  # one line per result, its groups across, every result label misread
+
+
+def by_result_page() -> Document:
+    text = page(TABLE3)
+    start, end = text.index("四、政府信息公开"), text.index("五、存在的主要问题")
+    return ingest_bytes((text[:start] + BY_RESULT + "\n" + text[end:]).encode(), "by-result.txt")
+
+
+def test_table_four_printed_by_result_under_misread_labels_is_read_by_naming_its_lines(tmp_path):
+    # the parser cannot tell which line is which result, and in print order the totals fail: it leaves the
+    # table open. The model names each line's result; its groups are the columns.
+    doc = by_result_page()
+    parser, _ = parse_document(doc, doc.name)
+    t4 = [k for k in parser.cells if k.startswith("review_litigation.")]
+    assert parser.verdict == Verdict.needs_model and all(parser.cells[k].value is None for k in t4)
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        report = run(doc, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    [asked] = [user_text(r["body"]) for r in server.requests]
+    assert "L1 结果维恃: 1 2 0" in asked and "E 总计" in asked and "行政复议" not in asked.split("L1")[1]
+    assert report.verdict == Verdict.verified and not report.unverified, report.verdict_reason
+    values = {k: report.cells[k].value for k in t4}
+    assert values["review_litigation.review.upheld"] == 1 and values["review_litigation.review.total"] == 3
+    assert values["review_litigation.litigation_direct.pending"] == 1
+    assert values["review_litigation.litigation_after_review.corrected"] == 1
+    assert all({"grounded", "realigned"} <= set(report.cells[k].flags) for k in t4)
+
+
+def test_lines_of_table_four_named_out_of_the_template_order_ground_nothing(tmp_path):
+    # the model names 结果维恃 as 结果纠正 and 结果纠止 as 结果维持: the totals still hold, but a placement the page's
+    # order does not give is the model's pick, no evidence
+    doc = by_result_page()
+    swapped = lambda body: {**read_like_a_perfect_model(body), "L1": "B", "L2": "A"}  # noqa: E731
+    server = ScriptedServer(script(swapped))
+    try:
+        report = run(doc, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    t4 = [k for k in report.cells if k.startswith("review_litigation.")]
+    assert report.verdict == Verdict.needs_review
+    assert all(report.cells[k].value is None and "ungrounded" in report.cells[k].flags for k in t4)

@@ -223,3 +223,14 @@ def test_bare_lines_fill_the_rows_between_the_lines_the_model_named():
     assert fill_bare(labels, [1, 2, None, 3], 4) == [1, 2, None, 3]  # no room between 2 and 3
     assert fill_bare(["", "", "x"], [None, None, 3], 3) == [1, 2, 3]  # before the first named line
     assert fill_bare(["x", ""], [None, 2], 2) == [None, None]  # a neighbour the model did not name
+
+
+def test_a_row_the_page_does_not_print_gets_no_numbers_of_the_row_before_it():
+    # a fragment of table 二: 行政许可 is not printed, and the row before it ends at the next block's header. The
+    # numbers between 行政规范性文件 and 行政处罚 are 行政规范性文件's own: grounding 行政许可 on them would let a
+    # model's 3120 (its glued run) stand as a 行政许可 count the page never prints
+    t2 = {"规章": [0, 0, 0], "行政规范性文件": ["3120"], "第二十条第（六）项": [], "行政处罚": [7], "行政强制": [0]}
+    rows, _ = rows_of(page(TABLE3, t2={**t2, "行政事业性收费": ["12.5"]}))
+    assert not [i for i in rows["licensing"].items if i.kind == "value"]
+    assert not ground(rows["licensing"], (3120,))[0].grounded
+    assert [i.text for i in rows["normative_docs"].items if i.kind == "value"] == ["3120"]

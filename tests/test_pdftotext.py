@@ -48,6 +48,26 @@ def pdftotext_page(
                 [str(table3[r][c]) for r in rows] for c in ([0, 1, 2, 3, 4, 6, 5] if "early" in shape else range(7))
             ]
             blocks.append("\n\n".join("\n\n".join([*col[:2], "\n".join(col[2:])]) for col in columns))
+        elif shape == "pdfminer":  # pdfminer.six: each row's first two cells one line beside the row's label (under
+            # it where the label ends in a quote), the next columns one number a block, the 总计 column's first half
+            # before the 其他 column, the rest after
+            half = len(rows) // 2
+            lines = [
+                T3_LABEL_TEXT[r] + ("\n" if T3_LABEL_TEXT[r].endswith("”") else " ") + f"{table3[r][0]} {table3[r][1]}"
+                for r in rows
+            ]
+            lines += [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
+            lines += ["总计", *(str(table3[r][6]) for r in rows[:half]), "其他", *(str(table3[r][5]) for r in rows)]
+            blocks.append("\n\n".join([*lines, *(str(table3[r][6]) for r in rows[half:])]))
+        elif shape == "pdfminer-parts":  # rows of 2, 1 and 3 in turn, each part's first two cells a line a row,
+            # then its other columns one number a block; no text between the parts
+            parts, at = [], 0
+            while at < len(rows):
+                part = rows[at : at + (2, 1, 3)[len(parts) % 3]]
+                lines = [f"{table3[r][0]} {table3[r][1]}" for r in part]
+                parts.append("\n\n".join(lines + [str(table3[r][c]) for c in range(2, 7) for r in part]))
+                at += len(part)
+            blocks.append("\n\n".join(parts))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -158,6 +178,33 @@ def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
     assert not wrong, wrong
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
+    # pdfminer.six prints a page band's 自然人 and 商业企业 cells of each row as one line beside the row's label,
+    # the next columns top to bottom, and its 总计 column among the 其他 column's cells, header words between
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 1, 0, 1, 0, 5],
+    )
+    bands = [("pdfminer", rows("new_received", "unable.not_held")), ("pdfminer", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def test_parts_of_a_page_band_each_a_line_of_two_numbers_a_row_are_read_without_text_between_them():
+    # on a page whose rows differ in height pdfminer.six prints a few rows at a time: each row's first two cells
+    # one line, then those rows' other columns, the next rows straight after with no text between
+    table3 = consistent_table3(
+        {"not_processed.duplicate": [2, 0, 0, 0, 0, 1], "other.other": [0, 2, 0, 0, 0, 0]},
+        new_received=[9, 3, 0, 0, 0, 1],
+    )
+    bands = [("pdfminer", rows("new_received", "unable.not_held")), ("pdfminer-parts", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
 
 
 def test_a_band_the_identities_read_two_ways_stays_ambiguous():
@@ -447,3 +494,56 @@ def test_numbers_printed_apart_are_put_back_only_within_a_bounded_number_of_plac
     monkeypatch.setattr(blocks, "MAX_APART_PLACEMENTS", 5)
     extract(moved)
     assert len(tried) <= 1  # only the blocks as printed
+
+
+def test_a_cell_printed_after_its_rows_total_is_read_from_the_rows_numbers_by_the_identities():
+    # pdftotext can print a row's narrow cell after the row's total (`25 3 1 0 0 31 2`): the row's numbers, in any
+    # order, are a window the column identities decide (勾稽: 一 = (七) + 四 − 二 in each column)
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(map(str, TABLE3["new_received"]))
+    assert printed in text
+    natural, commercial, *rest = map(str, TABLE3["new_received"])
+    report = extract(text.replace(printed, "\n\n".join([natural, *rest, commercial]), 1))
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("new_received", "commercial")].flags
+
+
+def test_the_last_rows_cells_printed_after_table_four_title_and_the_sections_below_are_read_by_the_identities():
+    # pdftotext prints the right-hand cells of a page's last row where its reading order puts them: two after
+    # table 四's title (run together on one line), the total after sections 五 and 六. The last row's cells are
+    # the numbers left, decided by the column identities; table 四 is what is left over, in its printed order
+    natural, commercial, research, *zeros, total = map(str, TABLE3["carried_forward"])
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    assert printed in text and research == commercial
+    moved = text.replace(printed, "\n\n".join([natural, *zeros, "-3-"]), 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", f"行政复议\n\n{commercial} {research}\n\n行政诉讼", 1)
+    report = extract(moved + f"\n\n{total}\n")
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("carried_forward", "total")].flags
+
+
+def test_table_three_is_read_where_table_four_lost_zero_markers_pdftotext_took_for_word_breaks():
+    # pdftotext drops a lone `-` at a line's end (a word break to it): table 四 prints fewer than 15 numbers, and
+    # table 三's rest printed after table 四's title is read with table 四's count short by the cells not in the text
+    text = pdftotext_page(TABLE3, MIXED, after_t4=2)
+    printed = "\n\n".join(map(str, T4_DEFAULT))
+    assert printed in text and T4_DEFAULT[-3:] == [0, 0, 0]
+    report = extract(text.replace(printed, "\n\n".join(map(str, T4_DEFAULT[:-3])), 1))
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_cells_apart_in_two_places_a_row_inside_the_table_and_the_last_row_are_read_by_the_identities():
+    # a cell after its row's total inside the table, and the last row's total after the sections below: two
+    # windows, the rows between read as printed; the column identities decide both ((七)总计 the leaf row's
+    # cells, the 勾稽 balance the last row's)
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    printed = "\n\n".join(map(str, TABLE3["granted"])) + "\n\n"
+    natural, commercial, *rest = map(str, TABLE3["granted"])
+    moved = text.replace(printed, "\n\n".join([natural, *rest, commercial]) + "\n\n", 1)
+    *own, total = map(str, TABLE3["carried_forward"])
+    last = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    assert printed in text and last in moved
+    report = extract(moved.replace(last, "\n\n".join([*own, "-3-"]), 1) + f"\n\n{total}\n")
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("granted", "commercial")].flags

@@ -2,8 +2,9 @@
 the converter's flow order, so a failing group total is blamed on the reading, not on the agency, where some
 reordering of the printed numbers would hold."""
 
+from nianbao.schemas.keys import t4_key
 from pages import T4_DEFAULT, consistent_table3, page, t4_cells
-from test_parser import extract
+from test_parser import assert_reads, extract
 
 TABLE3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 1, 0, 0, 0, 0])
 # the grid's 15 cells: 复议 1/0/2/0/3, 直接起诉 12/0/0/0/12, 复议后起诉 0×5
@@ -56,3 +57,44 @@ def test_a_table_four_printed_in_grid_order_keeps_the_agencys_error():
     printed = [1, 0, 2, 0, 3, 12, 0, 0, 0, 0, 0, 0, 0, 12, 0]
     report = extract(page(TABLE3, t4=printed))
     assert failing_t4(report) and all(c.cause == "source" for c in failing_t4(report))
+
+
+def out_of_order(numbers: list[int], sep: str = "\n\n") -> str:
+    """Table 四 as pdfminer with boxes_flow 1 prints it: the result headers whole but not in the grid's order (its
+    box order), then the numbers, a box each, in that box order too."""
+    header = (
+        "结果纠正\n\n结果维持\n\n尚未审结\n\n其他结果\n\n总计\n\n总计\n\n结果纠正\n\n其他结果\n\n尚未审结\n\n结果维持"
+    )
+    return page(TABLE3).replace(
+        "结果维持 结果纠正 其他结果 尚未审结 总计\n" + " ".join(map(str, T4_DEFAULT)),
+        header + "\n\n" + sep.join(map(str, numbers)),
+    )
+
+
+def test_a_table_four_in_box_order_that_balances_one_way_of_several_is_left_open():
+    # printed 0 2 1 0 3 balances as 维持/纠正/其他/未结/总计, and so does the grid's 1 0 2 0 3: the totals
+    # cannot say which, so no cell of the table is stood behind
+    report = extract(out_of_order([0, 2, 1, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0]))
+    assert all(report.values()[k] is None for k in t4_cells(GRID))
+    assert report.verdict != "verified"
+
+
+def test_a_table_four_in_box_order_with_one_balancing_arrangement_is_read_so():
+    # a 4 printed before 复议's last 1: the one order of these numbers in which every total holds is 1 1 1 1 4 in
+    # each group, so that is read, flagged `realigned`
+    report = extract(out_of_order([1, 1, 1, 4, 1, 1, 1, 1, 1, 4, 1, 1, 1, 1, 4]))
+    assert_reads(report, t4_cells([1, 1, 1, 1, 4] * 3))
+    assert "realigned" in report.cells[t4_key("review", "total")].flags
+
+
+def test_a_table_four_in_box_order_that_no_arrangement_balances_is_left_open():
+    # no order of 10, 1 and 5 among zeros balances, and which printed number is which cell is not known
+    report = extract(out_of_order([10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0]))
+    assert all(report.values()[k] is None for k in t4_cells(GRID))
+
+
+def test_a_table_four_whose_numbers_are_one_block_keeps_their_order():
+    # the header scrambled (PyMuPDF's sorted blocks) but the numbers one block, a line each: the row's order
+    printed = [1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 5, 0, 0, 0]  # the agency's own error in 复议后起诉
+    report = extract(out_of_order(printed, sep="\n"))
+    assert_reads(report, t4_cells(printed))

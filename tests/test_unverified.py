@@ -154,3 +154,40 @@ def test_an_ocr_reading_stands_only_where_an_identity_it_takes_part_in_is_checke
     cells[TOTAL] = Cell(value=1, flags=["ocr"])
     column = Check(id="T3.sum:natural_person", status="uncheckable", cells=[PERSON])
     assert report(cells, [row.model_copy(update={"status": "pass"}), column]).unverified == []
+
+
+def test_an_identity_that_takes_in_a_cell_the_page_does_not_print_checks_nothing():
+    # a collapsed table 三 (format.md §3.29): the row identity takes in the five 法人 sub-columns, which the page
+    # prints only as their sum: it cannot confirm a realigned row, the column it prints can
+    unprinted = {t3_key(ROW, c): Cell(flags=["collapsed", "not_found"]) for c in ("commercial", "research")}
+    cells = {PERSON: Cell(value=3, flags=["realigned"]), **unprinted}
+    row = Check(id=f"T3.row:{ROW}", status="uncheckable", cells=[TOTAL, PERSON, *unprinted])
+    column = Check(
+        id="T3.sum:natural_person", status="pass", cells=[t3_key("total_processed", "natural_person"), PERSON]
+    )
+    assert report(cells, [row, column]).unverified == []
+    assert report(cells, [row]).unverified == [PERSON]  # no identity checks it at all
+    printed = {k: Cell(flags=["not_found"]) for k in unprinted}  # not found where printed: the row could check it
+    assert report({**cells, **printed}, [row, column]).unverified == [PERSON]
+
+
+def test_a_collapsed_table_three_keeps_its_sub_columns_null_and_not_found_in_every_output(tmp_path):
+    from pages import collapse_legal_entities, consistent_table3, page
+
+    table3 = consistent_table3({"granted": [5, 1, 2, 0, 0, 0]}, new_received=[5, 1, 2, 0, 0, 0])
+    path = tmp_path / "collapsed.txt"
+    path.write_text(collapse_legal_entities(page(table3), table3), encoding="utf-8")
+    made = extract_path(path)
+    assert made.verdict == Verdict.incomplete and not made.unverified, made.verdict_reason
+    sub = t3_key(ROW, "commercial")
+    assert made.cells[PERSON].value == 5 and made.cells[TOTAL].value == 8
+    assert made.cells[sub].value is None and {"collapsed", "not_found"} <= set(made.cells[sub].flags)
+    saved = json.loads(render_json([made]))[0]["cells"][sub]
+    assert saved["value"] is None and {"collapsed", "not_found"} <= set(saved["flags"])
+    line = json.loads(render_cells([made]))
+    assert line["cells"][sub] is None and line["cells"][PERSON] == 5 and line["verdict"] == "incomplete"
+    row = next(csv.DictReader(io.StringIO(render_csv([made]).lstrip("\ufeff"))))
+    assert row[sub] == "" and row[PERSON] == "5" and row["verdict"] == "incomplete"
+    status = {r[ROW_COLUMNS.index("key")]: r[ROW_COLUMNS.index("status")] for r in cell_rows(made)}
+    assert status[sub] == "unread" and status[PERSON] == "verified"
+    assert load_record(json.loads(json.dumps(slim(made)))).cells[sub].flags == made.cells[sub].flags

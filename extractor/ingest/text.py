@@ -15,6 +15,8 @@ IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  #
 
 _BOOKMARK = re.compile(r"\[bookmark: [^\]]*\]")
 _MD_EMPHASIS = re.compile(r"\*\*|__")
+# a line break inside a markdown table's cell (pymupdf4llm: `| 2.其他法律行政<br>法规禁止公开<br>0 |`): a space
+_MD_CELL_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _MD_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
 _MD_RULE = re.compile(r"(?m)^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$")
 # page footers and headers (format.md §3.25): "- 3 -", "— 3 —", "第 3 页", "第3页 共8页", "共8页 第3页"
@@ -37,6 +39,7 @@ def normalise(text: str) -> str:
     text = _MD_RULE.sub("", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
+    text = _MD_CELL_BREAK.sub(" ", text)
     text = _PAGE_NUMBER.sub("", text)
     text = _PAGE_NUMBER_ROW.sub("", text)
     return text

@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 from nianbao.model.sources import Region, SourceRow, Value
 from nianbao.parse import as_number
 from nianbao.parse.tables import LEGAL_ENTITIES
-from nianbao.schemas.keys import T4_COLUMNS
-from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES, prompt_names, t3_printed_label
+from nianbao.schemas.keys import T4_COLUMNS, T4_GROUPS
+from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES, T4_RESULT_HEADERS, prompt_names, t3_printed_label
 from pydantic import BaseModel, Field, create_model, field_validator
 
 SYSTEM = "system.v1"
@@ -115,6 +115,31 @@ class Unit:
         """The rows are read by choosing their printed lines, not by writing numbers."""
         return self.region is not None and self.region.choosable(len(self.rows[0].keys))
 
+    def choices(self) -> list[str]:
+        """What a choice names each line as: a template row of table 三, or a result of table 四 printed by result."""
+        if self.table == "四":
+            return list(T4_RESULT_HEADERS)
+        return [t3_printed_label(r.row) for r in self.rows]
+
+    def chosen(self, named: list[int | None]) -> list[tuple[Value, ...]]:
+        """The rows' values from the lines each choice (1-based) names: a choice named by exactly one line takes
+        that line's numbers; table 四's results are its columns, read group by group."""
+        lines = [
+            [
+                tuple(as_number(v.text) for v in values)
+                for n, (_, values) in zip(named, self.region.lines, strict=True)
+                if n == j
+            ]
+            for j in range(1, len(self.choices()) + 1)
+        ]
+        if self.table == "四":
+            if any(len(line) != 1 for line in lines):
+                return [(None,) * len(self.rows[0].keys)]
+            return [tuple(lines[c][0][g] for g in range(len(T4_GROUPS)) for c in range(len(T4_COLUMNS)))]
+        return [
+            line[0] if len(line) == 1 else (None,) * len(row.keys) for line, row in zip(lines, self.rows, strict=True)
+        ]
+
     @property
     def collapsed(self) -> bool:
         """Table 三 printed with its 法人 columns as one: the rows hold the printed columns only."""
@@ -151,7 +176,7 @@ class Unit:
     @property
     def response_model(self) -> type[BaseModel]:
         if self.choice:
-            return line_choice(len(self.region.lines), len(self.rows))
+            return line_choice(len(self.region.lines), len(self.choices()))
         if self.region:
             return region_answer(self.widths, self.fee)
         if self.table == "二":
@@ -175,9 +200,8 @@ class Unit:
                 f"L{i} {label or '(no label)'}: {' '.join(v.text for v in values)}"
                 for i, (label, values) in enumerate(self.region.lines, 1)
             )
-            rows = "\n".join(
-                f"{c} {t3_printed_label(r.row)}" for c, r in zip(letters(len(self.rows)), self.rows, strict=True)
-            )
+            choices = self.choices()
+            rows = "\n".join(f"{c} {name}" for c, name in zip(letters(len(choices)), choices, strict=True))
             shape = ", ".join(f'"L{i}": row letter' for i in range(1, len(self.region.lines) + 1))
             return template(self.prompt).substitute(table=self.table, lines=lines, rows=rows, shape=shape)
         if self.region:
@@ -207,14 +231,10 @@ class Unit:
     def row_values(self, answer: BaseModel) -> list[tuple[Value, ...]]:
         """The answer as one tuple per source row, in the order of the row's canonical keys."""
         if self.choice:
+            count = len(self.choices())
             named = [getattr(answer, f"L{i}") for i in range(1, len(self.region.lines) + 1)]
-            named = [None if n is None else letters(len(self.rows)).index(n) + 1 for n in named]
-            named = fill_bare([label for label, _ in self.region.lines], named, len(self.rows))
-            out = []
-            for j, row in enumerate(self.rows, 1):
-                lines = [values for n, (_, values) in zip(named, self.region.lines, strict=True) if n == j]
-                out.append(tuple(as_number(v.text) for v in lines[0]) if len(lines) == 1 else (None,) * len(row.keys))
-            return out
+            named = [None if n is None else letters(count).index(n) + 1 for n in named]
+            return self.chosen(fill_bare([label for label, _ in self.region.lines], named, count))
         if self.region:
             flat = [v for i in range(1, len(self.widths) + 1) for v in getattr(answer, f"R{i}")]
             if self.fee:
@@ -229,12 +249,17 @@ class Unit:
     def render(self, values: list[tuple[Value, ...]] | None) -> str:
         """An earlier answer in the shape the model wrote it."""
         values = values or [tuple(None for _ in row.keys) for row in self.rows]
-        if self.choice:
-            rows = {
-                row: c for c, row in zip(letters(len(values)), values, strict=True) if any(v is not None for v in row)
-            }
+        if self.choice:  # each line named as the choice whose numbers it gave
             numbers = [tuple(as_number(v.text) for v in vs) for _, vs in self.region.lines]
-            return json.dumps({f"L{i}": rows.get(line) for i, line in enumerate(numbers, 1)})
+            choices = values
+            if self.table == "四":  # a result's numbers: its column, one per group
+                choices = [tuple(values[0][g * T4_GROUP + c] for g in range(len(T4_GROUPS))) for c in range(T4_GROUP)]
+            named = {
+                choice: c
+                for c, choice in zip(letters(len(choices)), choices, strict=True)
+                if any(v is not None for v in choice)
+            }
+            return json.dumps({f"L{i}": named.get(line) for i, line in enumerate(numbers, 1)})
         if self.region:
             flat = [None if v is None else str(v) if isinstance(v, Decimal) else v for row in values for v in row]
             return json.dumps({f"R{i}": list(part) for i, part in enumerate(_split(flat, self.widths), 1)})

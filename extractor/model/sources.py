@@ -25,9 +25,11 @@ from decimal import Decimal
 
 from nianbao import solve
 from nianbao.parse import Item, ParsedTables, TableRow, as_number, segment_items, t3_section
+from nianbao.parse.labels import find_labels
+from nianbao.parse.tables import result_lines
 from nianbao.schemas.keys import T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS, t3_key, t4_key
 from nianbao.schemas.record import Cell
-from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES
+from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES, T4_RESULT_LABELS
 
 MAX_CHOICES = 4  # a glued run with at most this many readings is shown as those readings
 MAX_REGION_CHARS = 3000  # the context budget for a region's text (a whole table 三 prints in about 1,500)
@@ -47,8 +49,28 @@ class Region:
     lines: tuple[tuple[str, tuple[Item, ...]], ...]  # each printed line's label text and its numbers
 
     def choosable(self, width: int) -> bool:
-        """Every line prints one row's numbers: the model need only say which line is which row."""
+        """Every line prints one row's numbers (table 三), or one result's across the groups (table 四 printed
+        by result): the model need only say which line is which row."""
+        if self.table == "四":
+            return self.by_result
         return self.table == "三" and all(len(values) == width for _, values in self.lines)
+
+    @property
+    def by_result(self) -> bool:
+        """Table 四 as five labelled lines of three numbers: one line per result, its groups across."""
+        shape = len(T4_COLUMNS), len(T4_GROUPS)
+        return (
+            self.table == "四"
+            and (len(self.lines), *{len(v) for _, v in self.lines}) == shape
+            and all(label for label, _ in self.lines)
+        )
+
+    def in_template_order(self) -> tuple[Item, ...]:
+        """The printed numbers in the order of the rows' keys where every line is its row in template order:
+        reading order, except table 四 printed by result (its keys go group by group, its lines result by result)."""
+        if self.by_result:
+            return tuple(self.lines[c][1][g] for g in range(len(T4_GROUPS)) for c in range(len(T4_COLUMNS)))
+        return self.tokens
 
     def groundable(self, widths: list[int]) -> bool:
         """The region prints exactly as many numbers as its rows hold: only then can an answer be grounded,
@@ -111,6 +133,9 @@ def source_rows(parsed: ParsedTables, text: str) -> list[SourceRow]:
             if region is not None:
                 for row in mine[first : last + 1]:
                     row.region = region
+    for row in rows:  # a table 四 printed by result is read by naming its lines, whatever the parser read
+        if row.table == "四" and spans["四"] is not None and (region := by_result(text, *spans["四"])):
+            row.region = region
     return rows
 
 
@@ -134,6 +159,21 @@ _TITLES = {  # each table's section title as agencies print it, whitespace allow
 
 def _spaced(word: str) -> str:
     return r"\s*".join(map(re.escape, word))
+
+
+def by_result(text: str, lo: int, hi: int) -> Region | None:
+    """Table 四 printed one line per result, its groups across (`result_lines`), under result labels the parser
+    does not know: the model names each line's result. None for any other table 四, and for one whose five
+    result labels the parser anchors (it reads that by column itself)."""
+    lines = result_lines(text, lo, hi)
+    if lines is None or len(find_labels(text, T4_RESULT_LABELS, lo, hi)) == len(T4_RESULT_LABELS):
+        return None
+    named = tuple(
+        (" ".join(re.sub(r"\s+", " ", t.text).strip() for t in label), tuple(values)) for label, values in lines
+    )
+    shown = "\n".join(" ".join([label, *(v.text for v in values)]) for label, values in named)
+    tokens = tuple(v for _, values in named for v in values)
+    return Region("四", ("review_litigation",), (lines[0][0][0].start, tokens[-1].end), shown, tokens, named)
 
 
 def section(text: str, table: str) -> tuple[int, int] | None:
@@ -238,7 +278,7 @@ def ground_region(region: Region, widths: list[int], answers: list[tuple[Value, 
     printed numbers (each used once, every row printed in full). Anything less grounds nothing: which of
     several rows a shorter run belongs to is the model's guess, and the identities may not tell."""
     flat = [v for answer in answers if answer is not None for v in answer]
-    tokens = region.tokens
+    tokens = region.in_template_order()
     ok = len(flat) == len(tokens) == sum(widths) and all(
         same_value(v, as_number(t.text, isinstance(v, Decimal))) for v, t in zip(flat, tokens, strict=True)
     )

@@ -15,14 +15,22 @@ table's identities choose among them as they do for partly labelled rows (nianba
 consistent reading is read (flagged `realigned` where a row's numbers are not after its own label),
 several leave the rows they disagree on ambiguous, each reading a candidate; where the blocks read only one
 way, that reading is read and the checker tests it. Never a guess.
+
+pdfminer.six prints a page band's columns among each other (a row's first two cells on one line, the 总计
+column among the 其他 column, header words and labels between): where nothing else satisfies the identities,
+such a band is read column by column with the row totals checked as it goes (_shuffled).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import product
 
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
+from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
 
@@ -54,6 +62,7 @@ class Block:
     values: list[Item]  # the numbers of consecutive lines, in order
     after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
     labelled: bool = False  # printed on one line after a label fragment (`1.属于国家秘密 0`, `…只计这一情8`)
+    widths: list[int] = field(default_factory=list)  # how many of the values each of its lines holds
 
 
 def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
@@ -72,10 +81,12 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
                 current = []
                 blocks.append(Block(current, after_text or bool(labelled), bool(labelled)))
                 after_text = False
-            current.extend(
+            numbers = [
                 Item("value", m.group(), start + at + m.start(), start + at + m.end())
                 for m in _TOKEN.finditer(line[at:])
-            )
+            ]
+            current.extend(numbers)
+            blocks[-1].widths.append(len(numbers))
             continue
         current = None
         after_text = after_text or bool(line.strip())
@@ -83,11 +94,12 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
 
 
 def _readings(
-    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False
+    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False, shuffle=None
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
-    printed out of its place (_moved), and header pieces between a band's columns."""
+    printed out of its place (_moved), and header pieces between a band's columns; `shuffle` (a row's
+    constraint): also with a page band's columns printed among each other (_shuffled)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
 
@@ -109,11 +121,121 @@ def _readings(
             columns = _columns(blocks, i, n, j, between=move)
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
+        for j, band in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns among each other
+            for reading in _shuffled(band, n, shuffle):
+                walk(j, rows + reading, moved)
         if len(found) == before:
             dead.add((i, moved))
 
     walk(0, [])
     return found
+
+
+MAX_SHUFFLE_STATES = 3_000  # distinct partial readings of a page band kept at once; more leave the band unread
+
+
+def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[list[Item]]]]:
+    """The runs of blocks from `i` that could be a page band, as their lines' numbers: they hold a whole number
+    of rows, at least two, and begin and end at a text line (or the blocks' ends; a band with one line of two
+    numbers a row anywhere); labels and header words may lie between their blocks."""
+    bands, lines, size = [], [], 0
+    for j in range(i, len(blocks)):
+        at = 0
+        for width in blocks[j].widths:
+            lines.append(blocks[j].values[at : at + width])
+            at += width
+        size += len(blocks[j].values)
+        paired = _paired(lines, n)
+        starts = not i or blocks[i].after_text or (paired and len(lines[0]) == 2)
+        ends = j + 1 == len(blocks) or blocks[j + 1].after_text or paired
+        if size >= 2 * n and size % n == 0 and starts and ends:
+            bands.append((j + 1, list(lines)))
+    return bands
+
+
+def _paired(lines: list[list[Item]], n: int) -> bool:
+    """One line of two numbers a row: each row's first two cells side by side (pdfminer.six joins the 自然人 and
+    商业企业 cells of a row into one text line where they sit close)."""
+    return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
+
+
+def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
+    """The distinct readings (by value) of a page band whose columns pdfminer prints among each other.
+
+    pdfminer.six groups a table's cells into boxes by distance: a narrow number sits nearer the cell under it
+    than the cell beside it, so each column's cells come top to bottom; but a column's boxes can be grouped
+    with its neighbour's (the 自然人 and 商业企业 cells of each row on one text line, the 总计 column among the
+    其他 column), and a column's first cells can be printed with the label column. So the band's numbers are
+    read as its columns in template order, each in order, the 总计 column's among the 其他 column's; a line of
+    two numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
+    each row's total must hold. [] where a line holds more than two numbers (a row printed as a line: not this
+    shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
+    k = sum(map(len, lines)) // n
+    paired = _paired(lines, n)
+    numbers = [tuple(as_number(v.text) for v in line) for line in lines]
+    if any(None in values or len(values) > 2 for values in numbers):  # a line of a row's numbers: not this shape
+        return []
+    left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
+    layer: dict[tuple, tuple] = {((0,) * n, ((),) * n): ((),) * n}  # (cells per column, values) -> the Items
+    for line, values in zip(lines, numbers, strict=True):
+        left.subtract(values)
+        fits = functools.partial(_row_fits, constraint=constraint, left=left)
+        after: dict[tuple, tuple] = {}
+        for (counts, cells), where in layer.items():
+            if _place(counts, cells, where, line, values, k, fits, after, paired) or len(line) == 1 or any(values):
+                continue
+            steps = {(counts, cells): where}  # a line of zeros fitting no row: cells of separate rows
+            for v in range(len(line)):
+                step: dict[tuple, tuple] = {}
+                for (counts_v, cells_v), where_v in steps.items():
+                    _place(counts_v, cells_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired)
+                steps = step
+            for key, where_v in steps.items():
+                after.setdefault(key, where_v)
+        if len(after) > MAX_SHUFFLE_STATES:
+            return []
+        layer = after
+    return [[[where[c][r] for c in range(n)] for r in range(k)] for where in layer.values()]
+
+
+def _row_fits(row: list, constraint, left: Counter) -> bool:
+    """A complete row satisfies its total; a row missing one cell needs a number still to be placed, the one
+    its total determines (the total is the sum of the others)."""
+    missing = [c for c, v in enumerate(row) if v is None]
+    if not missing:
+        return constraint(tuple(row))
+    known = sum(v for v in row[:-1] if v is not None)
+    if len(missing) > 1:
+        return row[-1] is None or known <= row[-1]
+    need = known if missing[0] == len(row) - 1 else row[-1] - known
+    return left[need] > 0
+
+
+def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False) -> bool:
+    """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
+    number goes to the first unfinished column (or the total column beside it), a line of two to that column
+    and the next; in a `paired` band a line of two is the next row's first two cells, and a line of one goes
+    to the columns after them."""
+    placed = False
+    n, m = len(counts), len(line)
+    first = next((c for c in range(2 * paired, n) if counts[c] < k), n)
+    if paired and m == 2:
+        places: tuple[int, ...] = (0,)
+    else:
+        places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
+    for c in places:
+        r = counts[c] if c + m <= n else k
+        if r == k or any(counts[c + d] != r for d in range(m)):
+            continue
+        grown = (*cells[:c], *((*cells[c + d], values[d]) for d in range(m)), *cells[c + m :])
+        if not fits([col[r] if len(col) > r else None for col in grown]):
+            continue  # the row's total does not hold, or needs a number the band has no more of
+        counts_after = (*counts[:c], *(r + 1 for _ in range(m)), *counts[c + m :])
+        into.setdefault(
+            (counts_after, grown), (*where[:c], *((*where[c + d], line[d]) for d in range(m)), *where[c + m :])
+        )
+        placed = True
+    return placed
 
 
 def _moved(columns: list[list[Item]]) -> list[list[list[Item]]]:
@@ -179,6 +301,7 @@ def read_blocks(
     constraint,
     identities_of,
     keys_of,
+    consistent_only: bool = False,
 ) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
@@ -186,8 +309,16 @@ def read_blocks(
     `spans` are where to look, in turn: (start, end, trailing), `trailing` numbers at the end belonging to the
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
-    number (at most a table 二's worth) belongs to the table before."""
-    for lo, hi, trailing in spans:
+    number (at most a table 二's worth) belongs to the table before. `consistent_only`: only a reading that
+    satisfies every identity (where the spans are a guess at the page's shape), else None."""
+
+    def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
+        lo, hi, trailing = span if span[1] == len(text) else spans[0]
+        return constraint and _rows_apart(number_blocks(text, lo, hi), trailing, orders, n, *checks)
+
+    checks = (constraint, identities_of, keys_of)
+    for span in spans:
+        lo, hi, trailing = span
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
@@ -196,9 +327,16 @@ def read_blocks(
             apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
-        if apart or read:
+        if found and constraint and not apart and not (read and read[2]):
+            apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of)
+        if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
-    return None
+        if read:  # no reading satisfies every identity: some rows' cells may be printed apart
+            reading = tail(span) or (None if consistent_only else BlockReading(*read[:2], found[2]))
+            if reading:
+                return reading
+    reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
+    return reading if reading and not reading.alignment.open else None  # may be read by its labels instead
 
 
 MAX_APART_PLACEMENTS = 700  # places tried for numbers printed apart; a page with more is read as printed
@@ -225,12 +363,293 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
         return None
     found: dict[tuple, BlockReading] = {}
     for k, rest, at in placements:
-        moved = [*rest[:at], Block(blocks[k].values, True), *rest[at:]]
+        moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
         reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
         if reading and not reading.alignment.open:
             rows = [reading.alignment.segments[r] for r in reading.order]
             found.setdefault(_values(rows), reading)
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+ROWS_APART = (1, 2, 3, 4)  # rows whose cells may be printed apart, together
+MAX_ROWS_APART_READINGS = 16  # distinct readings with rows apart; more leave the table as printed
+MAX_COLUMN_CHOICES = 20_000  # column tuples tried together; a page with more is left as printed
+
+
+class _TooMany(Exception):
+    """More choices than the bounded search tries."""
+
+
+def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, identities_of, keys_of):
+    """The reading with the cells of a few neighbouring rows taken from wherever pdftotext printed them.
+
+    pdftotext prints some cells where its reading order puts them, not where the table has them: a row's cell
+    after the row's total (a narrow cell beside a tall label), the right-hand cells of a page's last rows after
+    table 四's title or after sections 五 and 六, a row's first cell after its other cells. So up to four
+    neighbouring rows are a window: the rows before it and after it read from their blocks as printed (or with
+    their first cells apart), and the window's cells are its numbers in any order (for the table's last rows:
+    every number left, the next table's `trailing` numbers being those left over, in their printed order); cells
+    apart in two places are a window inside the table and one of its last rows. The column identities (the
+    (七)总计 sums and the 勾稽 balance) decide each column's cells, and the row totals check the rest. Each
+    window and assignment that satisfies every identity is a reading, the fewest rows apart first (a window of
+    more rows also reads with two of its rows swapped whole); one distinct reading is read, several leave the
+    rows they disagree on open. None where none does."""
+    values = [v for b in blocks for v in b.values]
+    sizes = [len(b.values) for b in blocks]
+    ends = {sum(sizes[:i]): i for i in range(len(blocks) + 1)}
+    for order in orders:
+        leading = len(values) - trailing - n * len(order)
+        if not 0 <= leading <= len(T2_KEYS) or leading not in ends:
+            continue
+        parts = _Parts(blocks, ends, order, leading, trailing, n, (constraint, identities_of, keys_of))
+        found: dict[tuple, tuple[dict, list[Item]]] = {}
+        for total in ROWS_APART:
+            for plan in _plans(len(order), total):
+                read = _plan_readings(plan, parts, values, n, constraint, identities_of, keys_of)
+                for alignment, left in read or ():
+                    found.setdefault(_values(list(alignment.values())), (alignment, left))
+                if read is None or len(found) > MAX_ROWS_APART_READINGS:
+                    return None
+            if found:  # the fewest rows apart that explain the page: more would also swap whole rows
+                break
+        if found:
+            left = {tuple(as_number(v.text) for v in rest) for _, rest in found.values()}
+            first = next(iter(found.values()))
+            spill = Spill(values[:leading], first[1] if len(left) == 1 else [])
+            return BlockReading(order, _agreed(order, [a for a, _ in found.values()]), spill)
+    return None
+
+
+def _plans(rows: int, total: int) -> list[list[tuple[int, int]]]:
+    """The windows (start, size) of `total` rows apart: one window of them, or one inside the table and one of
+    its last rows (their cells apart in two places), apart from each other."""
+    plans = [[(start, total)] for start in range(rows - total + 1)]
+    for last in range(1, total):
+        plans += [[(start, total - last), (rows - last, last)] for start in range(rows - total)]
+    return plans
+
+
+def _plan_readings(plan, parts, values: list[Item], n: int, constraint, identities_of, keys_of):
+    """The readings of the table with the windows of `plan` apart, the rows between read from their own blocks,
+    and the next table's numbers after it; [] where the rows between do not read so, None where too many."""
+    known: dict = {}
+    windows = []
+    at, left = 0, []
+    for start, size in [*plan, (len(parts.order), 0)]:
+        if start < at or (size == 0 and at == len(parts.order)):  # (the last window took every number left)
+            continue
+        between = parts.read(at, start) if start > at or start == len(parts.order) else ({}, [])
+        if between is None:
+            return []
+        known |= between[0]
+        left = between[1] if start == len(parts.order) else left
+        if size:
+            lo = parts.leading + n * start
+            last = start + size == len(parts.order)
+            hi = len(values) if last else lo + n * size
+            windows.append((parts.order[start : start + size], values[lo:hi]))
+        at = start + size
+    readings = []
+    for placed, rest in _window_rows(known, windows, n, constraint, identities_of, keys_of) or ():
+        alignment = {r: (known | placed)[r] for r in parts.order}
+        if _consistent(alignment, n, constraint, identities_of, keys_of):
+            readings.append((alignment, rest if plan[-1][0] + plan[-1][1] == len(parts.order) else left))
+    return readings
+
+
+@dataclass
+class _Parts:
+    """Runs of the table's rows read from their own blocks, each once."""
+
+    blocks: list[Block]
+    ends: dict[int, int]  # number index → the block that starts there
+    order: list[str]
+    leading: int
+    trailing: int
+    n: int
+    checks: tuple  # constraint, identities_of, keys_of
+    memo: dict = field(default_factory=dict)
+
+    def read(self, first: int, stop: int) -> tuple[dict, list[Item]] | None:
+        """order[first:stop] read consistently from their own blocks (the last rows: with the next table's numbers
+        after them), and those numbers."""
+        if (first, stop) not in self.memo:
+            more = self.trailing if stop == len(self.order) else 0
+            lo, hi = self.leading + self.n * first, self.leading + self.n * stop + more
+            self.memo[first, stop] = None
+            if lo in self.ends and hi in self.ends:
+                part = self.blocks[self.ends[lo] : self.ends[hi]]
+                self.memo[first, stop] = _consistently(self.order[first:stop], part, more, self.n, *self.checks)
+        return self.memo[first, stop]
+
+
+def _consistently(rows: list[str], part: list[Block], trailing: int, n, constraint, identities_of, keys_of):
+    """The rows read from their blocks in one way that satisfies every identity it can (the blocks as printed,
+    or with rows' first cells apart), and the `trailing` numbers after them; None where not one way."""
+    if not rows:
+        return {}, [v for b in part for v in b.values]
+    found = _trimmed(part, trailing, [rows], n)
+    if not found or found[2].before:
+        return None
+    read = _aligned(rows, found[1], n, constraint, identities_of, keys_of)
+    alignment = read[1] if read and read[2] else None
+    if not alignment or alignment.open:
+        apart = _first_cells_apart(rows, found[1], Spill(), n, constraint, identities_of, keys_of)
+        alignment = apart.alignment if apart else None
+    return (alignment.segments, found[2].after) if alignment and not alignment.open else None
+
+
+def _window_rows(known, windows: list[tuple[list[str], list[Item]]], n: int, constraint, identities_of, keys_of):
+    """Every distinct assignment of each window's numbers to the cells of its rows (each cell a number, the rows'
+    identities and the table's holding), with the numbers the last window leaves over, in order; [] where none,
+    or too many."""
+    values = {}
+    for row, items in known.items():
+        reading = read_row(items, n, constraint, trust_blanks=True)
+        if len(reading.candidates) != 1:
+            return []
+        values.update(zip(keys_of(row), reading.candidates[0], strict=True))
+    pools = [[as_number(v.text) for v in rest] for _, rest in windows]
+    if any(v is None for pool in pools for v in pool):
+        return []
+    rows = [row for window, _ in windows for row in window]
+    owner = [w for w, (window, _) in enumerate(windows) for _ in window]
+    keys = [keys_of(row) for row in rows]
+    identities = identities_of(values | {key: 0 for ks in keys for key in ks})
+    choices = [sorted(set(pools[w])) for w in owner]
+    columns = []
+    for c in range(n):
+        unknown = [ks[c] for ks in keys]
+        forms = [_linear(i, values, unknown) for i in identities if set(i.keys) & set(unknown)]
+        columns.append(_column_values([f for f in forms if f is not None], choices))
+    readings: dict[tuple, tuple[dict, list[Item]]] = {}
+    try:
+        chosen_columns = list(_combinations(columns, owner, pools))
+    except _TooMany:
+        return []
+    for chosen in chosen_columns:
+        cells = [tuple(column[r] for column in chosen) for r in range(len(rows))]
+        if not all(constraint(row) for row in cells):
+            continue
+        placed, left = {}, []
+        for w, (window, rest) in enumerate(windows):
+            mine = [cell for cell, o in zip(cells, owner, strict=True) if o == w]
+            taken, left = _placed(window, mine, rest, pools[w])
+            placed |= taken
+        readings.setdefault(tuple(cells), (placed, left))
+        if len(readings) > MAX_ROWS_APART_READINGS:
+            return []
+    return list(readings.values())
+
+
+def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list):
+    """The printed numbers the rows' cells take (of equal numbers, the first printed), and those left over (the
+    next table's), in order."""
+    left = list(range(len(rest)))
+    placed = {}
+    for row, row_cells in zip(rows, cells, strict=True):
+        placed[row] = []
+        for value in row_cells:
+            at = next(i for i in left if numbers[i] == value)
+            left.remove(at)
+            placed[row].append(rest[at])
+    return placed, [rest[i] for i in left]
+
+
+def _linear(identity, values, unknown: list[str]):
+    """An identity as a constant and a coefficient for each unknown cell; None where it holds other unknowns."""
+    constant, coefficients = 0, [0] * len(unknown)
+    for side, sign in ((identity.lhs, 1), (identity.rhs, -1)):
+        for key in side:
+            if key in unknown:
+                coefficients[unknown.index(key)] += sign
+            elif values.get(key) is None:
+                return None
+            else:
+                constant += sign * values[key]
+    return constant, coefficients
+
+
+def _column_values(forms, choices: list[list[int]]) -> list[tuple[int, ...]]:
+    """The tuples of printed numbers for a column's unknown cells (each from `choices`, its window's numbers) that
+    satisfy every identity of the column: two cells solved from two of them where they can be, the others tried."""
+    if not forms:  # no identity checks the column: its cells are not decided
+        return []
+    k = len(choices)
+    solved = _solvable(forms, k)
+    free = [i for i in range(k) if i not in solved]
+    allowed = [set(c) for c in choices]
+    found = []
+    for head in product(*(choices[i] for i in free)):
+        cells = [0] * k
+        for i, v in zip(free, head, strict=True):
+            cells[i] = v
+        if solved and not _solve(forms, solved, cells, allowed):
+            continue
+        if all(constant + sum(c * v for c, v in zip(cs, cells, strict=True)) == 0 for constant, cs in forms):
+            found.append(tuple(cells))
+    return found
+
+
+def _solvable(forms, k: int) -> tuple[int, ...]:
+    """The cells the column's identities solve for: two whose coefficients in two identities are independent,
+    else one with a coefficient of ±1 in one identity, else none."""
+    for f, g in ((f, g) for a, f in enumerate(forms) for g in forms[a + 1 :]):
+        for i in range(k):
+            for j in range(i + 1, k):
+                if f[1][i] * g[1][j] - g[1][i] * f[1][j]:
+                    return i, j
+    return next(((i,) for f in forms for i in range(k) if f[1][i] in (1, -1)), ())
+
+
+def _solve(forms, solved: tuple[int, ...], cells: list[int], allowed: list[set[int]]) -> bool:
+    """Fills the solved cells from the identities (the others set); False where they are no whole number among
+    their window's numbers."""
+    rests = [
+        -(constant + sum(c * v for n, (c, v) in enumerate(zip(cs, cells, strict=True)) if n not in solved))
+        for constant, cs in forms
+    ]
+    if len(solved) == 1:
+        i = solved[0]
+        f = next(n for n, (_, cs) in enumerate(forms) if cs[i] in (1, -1))
+        value = rests[f] * forms[f][1][i]
+        cells[i] = value
+        return value in allowed[i]
+    i, j = solved
+    for a, (_, f) in enumerate(forms):
+        for b, (_, g) in enumerate(forms[a + 1 :], a + 1):
+            determinant = f[i] * g[j] - g[i] * f[j]
+            if determinant:
+                x, rx = divmod(rests[a] * g[j] - rests[b] * f[j], determinant)
+                y, ry = divmod(f[i] * rests[b] - g[i] * rests[a], determinant)
+                cells[i], cells[j] = x, y
+                return not rx and not ry and x in allowed[i] and y in allowed[j]
+    return False
+
+
+def _combinations(columns: list[list[tuple[int, ...]]], owner: list[int], pools: list[list[int]]):
+    """The choices of one tuple a column that the windows' printed numbers can supply together (each number
+    once, each cell from its own window's)."""
+    available = [Counter(pool) for pool in pools]
+    budget = [MAX_COLUMN_CHOICES]
+
+    def walk(c: int, chosen: list[tuple[int, ...]]):
+        if c == len(columns):
+            yield list(chosen)
+            return
+        for option in columns[c]:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise _TooMany
+            need = Counter(zip(owner, option, strict=True))
+            if all(available[w][v] >= m for (w, v), m in need.items()):
+                for (w, v), m in need.items():
+                    available[w][v] -= m
+                yield from walk(c + 1, [*chosen, option])
+                for (w, v), m in need.items():
+                    available[w][v] += m
+
+    yield from walk(0, [])
 
 
 def _island(blocks: list[Block], i: int, end: int) -> bool:
@@ -301,6 +720,14 @@ def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -
     return BlockReading(read[0], read[1], spill) if read and read[2] and not read[1].open else None
 
 
+def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with page bands' columns printed among each other (_shuffled), where the blocks as printed
+    satisfy no identity: read where some reading satisfies every identity (the rows the readings that do
+    disagree on open); otherwise None."""
+    read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint)
+    return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
 def _end(blocks: list[Block], trailing: int) -> int | None:
     """Where the next table's `trailing` numbers begin: a block's index, None where that falls inside a block."""
     sizes = [len(b.values) for b in blocks]
@@ -337,12 +764,20 @@ def _trimmed(
 
 
 def _aligned(
-    order: list[str], blocks: list[Block], n: int, constraint, identities_of, keys_of, stacked=True, move=False
+    order: list[str],
+    blocks: list[Block],
+    n: int,
+    constraint,
+    identities_of,
+    keys_of,
+    stacked=True,
+    move=False,
+    shuffle=None,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move) if len(r) == len(order)]
+    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle) if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
@@ -351,7 +786,7 @@ def _aligned(
     alignments = list(distinct.values())
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, stacked=False, move=move)
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     return order, _agreed(order, alignments), bool(consistent)  # and whether some reading satisfies every identity

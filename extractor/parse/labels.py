@@ -16,8 +16,9 @@ from nianbao.schemas.template import (
 
 @lru_cache(maxsize=None)
 def _fuzzy(word: str) -> str:
-    """A label as a regex that survives line breaks and spaces inside it (vertical text, wraps)."""
-    return r"\s*".join(re.escape(ch) for ch in word)
+    """A label as a regex that survives line breaks, spaces and cell borders inside it (vertical text, wraps, a
+    label column a PDF→markdown converter cut in two: `| 三、本年度（一）予 | 以公开 21 |`), as a tab does."""
+    return r"[\s|]*".join(re.escape(ch) for ch in word)
 
 
 LABEL_WINDOW = 700  # a row label is never further than this from the previous one
@@ -74,14 +75,22 @@ def _in_t3_header(text: str, m: re.Match) -> bool:
 
 
 def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
-    for keyword in label.keywords:
-        pattern = _fuzzy(keyword)
-        if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
-            pattern = r"3\s*[.、]\s*" + pattern
-        for m in re.compile(pattern).finditer(text, lo, hi):
-            if label.row == "total_processed" and _in_t3_header(text, m):
-                continue
-            return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+    """The row's label where the first of its keywords begins: PyMuPDF's `sort=True` prints a wrapped label's
+    lines above and below the numbers centred beside it, so a later keyword can follow them (`2.其他法律行政法` /
+    `0 0 0 0 0 0 0 规禁止公开`)."""
+    found = [m for keyword in label.keywords if (m := _first_match(text, label, _fuzzy(keyword), lo, hi))]
+    if not found:
+        return None
+    m = min(found, key=lambda m: m.start())
+    return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+
+
+def _first_match(text: str, label: Label, pattern: str, lo: int, hi: int) -> re.Match | None:
+    if label.row == "other.other":  # '其他' is everywhere; the leaf is '3.其他'
+        pattern = r"3[\s|]*[.、][\s|]*" + pattern
+    for m in re.compile(pattern).finditer(text, lo, hi):
+        if not (label.row == "total_processed" and _in_t3_header(text, m)):
+            return m
     return None
 
 

@@ -39,7 +39,8 @@ def _rows_from_anchors(
     ends: re.Pattern | None = None,
 ) -> list[TableRow]:
     """Rows by their label anchors, as the parser reads them (a row ends at the next label, or where
-    `row_end` says with `ends`); a row whose label was not found gets the text between its found neighbours."""
+    `row_end` says with `ends`); a row whose label was not found gets the text between its found neighbours,
+    after where the row before it ends."""
     anchors = {a.row: a for a in labels}
     spans: dict[str, tuple[int, int]] = {}  # row → where its values are looked for
     for row in rows:
@@ -48,9 +49,12 @@ def _rows_from_anchors(
             later = [b.start for b in labels if b.start > a.start]
             spans[row] = (a.end, row_end(text, a.end, later[0] if later else hi, ends))
         else:
-            before = [b.end for b in labels if rows.index(b.row) < rows.index(row)]
+            before = [b for b in labels if rows.index(b.row) < rows.index(row)]
             after = [b.start for b in labels if rows.index(b.row) > rows.index(row)]
-            spans[row] = (before[-1] if before else lo, after[0] if after else hi)
+            start, end = (before[-1].end if before else lo), (after[0] if after else hi)
+            if before and spans[before[-1].row][1] < end:  # the row before ends first (a block's end): not its values
+                start = spans[before[-1].row][1]
+            spans[row] = (start, end)
     items = {row: segment_items(text, *spans[row]) for row in rows}
     _deal_shared(rows, spans, items, anchors, keys_of)
     n = len(keys_of(rows[0]))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, permutations
 
 from nianbao import solve
 from nianbao.check import table3_identities
@@ -195,6 +196,7 @@ def parse_table2(
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
+    doubtful = _above_next_label(anchors, segments, template, placed)
     for row, items in segments.items():
         columns = template.rows[row]
         keys = [f"{template.prefix}.{row}.{c}" for c in columns]
@@ -216,9 +218,26 @@ def parse_table2(
         settle_by_prose({row: reading}, lambda _, keys=keys: keys, None, stated(text))
         if keys[-1] == PROCUREMENT_KEY and reading.spans:
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
-        values = reading.candidates[0] if len(reading.candidates) == 1 else None
+        values = reading.candidates[0] if len(reading.candidates) == 1 and row not in doubtful else None
         _put(cells, keys, reading, values)
     return anchors
+
+
+def _above_next_label(
+    anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, placed: list[str]
+) -> set[str]:
+    """One-number rows whose number may be the next row's printed above its label: the next row, of one number
+    too, holds none and is placed by no line (pdfminer with boxes_flow 1: `行政处罚` / `42` / `行政强制`, 42 being
+    行政强制's). Table 二 has no identity to tell which: such a row is left open."""
+    return {
+        a.row
+        for a, b in pairwise(anchors)
+        if a.row not in placed
+        and b.row not in placed
+        and len(template.rows[a.row]) == len(template.rows[b.row]) == 1
+        and _count(segments[a.row]) == 1
+        and _count(segments[b.row]) == 0
+    }
 
 
 def _rows_by_lines(
@@ -479,8 +498,12 @@ def parse_table3(
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
-        blocks = read_blocks(
-            text, spans, [_printed_order(text, lo, table4_end or hi)], n, constraint, table3_identities, keys_of
+        # else table 四 with a few of its cells not in the text (pdftotext takes a lone `-` at a line's end for a
+        # word break): its count short by them, read only where the identities confirm it
+        short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
+        orders = [_printed_order(text, lo, table4_end or hi)]
+        blocks = read_blocks(text, spans, orders, n, constraint, table3_identities, keys_of) or read_blocks(
+            text, short, orders, n, constraint, table3_identities, keys_of, consistent_only=True
         )
         if blocks:
             order, aligned = blocks.order, blocks.alignment
@@ -509,6 +532,11 @@ def parse_table3(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
     readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
+    loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
+    if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
+        for row in loose:  # a few rows a markdown table's finder missed
+            _reorderings(readings[row], n, constraint)
+        realigned += loose
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -532,9 +560,41 @@ def parse_table3(
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
         cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
+    if columns != T3_COLUMNS:  # the columns its header does not print are no cells of this page (format.md §3.29)
+        unprinted = [t3_key(row, c) for row in order for c in T3_COLUMNS if c not in columns]
+        cells.update((key, {"flags": ["collapsed", "not_found"]}) for key in unprinted)
     return anchors, columns
 
 
+_MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
+
+
+def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
+    """A row printed one number a line, none blank."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != n or len(reading.candidates) != 1 or None in reading.candidates[0]:
+        return False
+    return all(_line(text, v.start).strip() == v.text for v in values)
+
+
+def _reorderings(reading: RowReading, n: int, constraint) -> None:
+    """A row of a markdown table printed outside it, one number a line: pymupdf4llm prints a row its table finder
+    missed as text lines in its own order (by the glyphs' tops: a '1' stands lower than a '0'), not the table's.
+    Its readings are the orders of its numbers that keep the row total; the identities choose (one: read, several:
+    ambiguous)."""
+    printed = reading.candidates[0]
+    orders = {p for p in permutations(printed) if constraint is None or constraint(p)}
+    reading.candidates = sorted(orders, key=lambda p: p != printed)
+    raw, span = " ".join(reading.raw), (reading.spans[0][0], reading.spans[-1][1])
+    reading.raw, reading.spans = [raw] * n, [span] * n
+
+
+def _line(text: str, at: int) -> str:
+    end = text.find("\n", at)
+    return text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
+
+
+MAX_T4_DROPPED = 5  # table 四's zero markers pdftotext can drop (the one-line hyphens `-` of a group's cells)
 LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
 
 
@@ -613,7 +673,13 @@ def parse_table4(
         rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     turned: dict[str, dict] = {}
-    if read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings):
+    if not read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings) and result_lines(text, lo, hi):
+        values = [i for i in items if i.kind == "value"]
+        raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
+        _put(cells, keys, RowReading(raw=[raw] * 15, spans=[span] * 15), None)
+        warnings.append("table 四 is printed one row per result under result labels it does not know; left open")
+        return
+    if turned:
         plain = read_row(items, len(keys), None, trust_blanks=trust_blanks).candidates
         in_order = len(plain) == 1 and None not in plain[0] and solve.groups_total_hold(plain[0])  # totals hold
         if all(turned[k]["value"] is not None for k in keys) or not (after or in_order):  # read by column
@@ -626,13 +692,18 @@ def parse_table4(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
-    if after is items or _flow_ordered(text, items, reading, in_blocks):
+    boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
+    if after is items or boxed or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
+    arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
+    if boxed:  # which printed number is which cell only the totals can say: none balancing leaves all open
+        reading.candidates = arranged or reading.candidates
     readings = {"review_litigation": reading}
     _resolve_extra_values(readings, solve.groups_total_hold, warnings, "table 四")
     settle_by_prose(readings, lambda _: keys, solve.groups_total_hold, stated(text))
     finish_joined(readings)
-    _put(cells, keys, reading, reading.candidates[0] if len(reading.candidates) == 1 else None)
+    settled = len(reading.candidates) == 1 and (arranged or not boxed)
+    _put(cells, keys, reading, reading.candidates[0] if settled else None)
 
 
 def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: bool = False) -> bool:
@@ -653,6 +724,53 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
+_T4_RESULT_WORDS = re.compile("|".join(f"({_fuzzy(label.keywords[0])})" for label in T4_RESULT_LABELS))
+
+
+def _header_out_of_order(text: str, lo: int, items: list[Item]) -> bool:
+    """Whether table 四 prints two result headers side by side (nothing but space between) in an order no row of
+    the grid has (pdfminer with boxes_flow 1: `结果纠正` / `结果维持`), and its numbers as boxes apart (a blank line
+    between them): the converter ordered the cells' boxes, the numbers' too. Numbers printed as one block keep
+    their row's order (PyMuPDF's sorted blocks scramble the header alone)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != 15 or not re.search(r"\n[^\S\n]*\n", text[values[0].start : values[-1].end]):
+        return False
+    words = list(_T4_RESULT_WORDS.finditer(text, lo, values[-1].start))
+    return any(
+        a.lastindex < len(T4_COLUMNS) and b.lastindex < a.lastindex and not text[a.end() : b.start()].strip()
+        for a, b in pairwise(words)
+    )
+
+
+def _t4_arrangements(values: tuple, limit: int = 64) -> list[tuple]:
+    """The distinct orders of table 四's 15 printed numbers in which every group's total is the sum of its other
+    four (at most `limit`): the readings of a table 四 printed in a converter's order."""
+    found: list[tuple] = []
+
+    def fill(left: Counter, prefix: tuple) -> None:
+        if len(prefix) == 15:
+            found.append(prefix)
+            return
+        for four in _distinct_tuples(left, 4):
+            rest = left - Counter(four)
+            if rest[sum(four)] and len(found) < limit:
+                fill(rest - Counter([sum(four)]), (*prefix, *four, sum(four)))
+
+    if None not in values:
+        fill(Counter(values), ())
+    return found
+
+
+def _distinct_tuples(pool: Counter, k: int):
+    """Every distinct ordered choice of k numbers from the multiset `pool`."""
+    if k == 0:
+        yield ()
+        return
+    for v in [v for v, n in pool.items() if n > 0]:
+        for rest in _distinct_tuples(pool - Counter([v]), k - 1):
+            yield (v, *rest)
+
+
 _T4_GROUP_HEADERS = frozenset({*T4_GROUP_NAMES, "行政诉讼"})  # the group headers, printed whole between groups
 
 
@@ -669,6 +787,31 @@ def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
             if _groups_can_hold(left, groups - 1):
                 return True
     return False
+
+
+_GROUPS_ACROSS = re.compile(".*?".join(r"\s*".join(map(re.escape, name)) for name in T4_GROUP_NAMES), re.S)
+
+
+def result_lines(text: str, lo: int, hi: int) -> list[tuple[list[Item], list[Item]]] | None:
+    """Table 四 printed one line per result under a header that names its three groups across (§3.22): each
+    line's label and its three numbers, in print order. None for any other shape. Which result a line is
+    its label says; where the parser does not know the labels (misread, reworded), the model names them."""
+    items = [i for i in segment_items(text, lo, hi) if i.kind != "blank"]
+    first = next((i for i in items if i.kind == "value"), None)
+    header = _GROUPS_ACROSS.search(text, lo, first.start) if first else None
+    if header is None:
+        return None
+    lines: list[tuple[list[Item], list[Item]]] = []
+    for item in (i for i in items if i.start >= header.end()):
+        if item.kind == "text" and (not lines or lines[-1][1]):
+            lines.append(([], []))
+        if not lines:  # a number before any label: not a line per result
+            return None
+        label, values = lines[-1]
+        (values if item.kind == "value" else label).append(item)
+    lines = [(label, values) for label, values in lines if values]
+    shape = len(lines) == len(T4_COLUMNS) and all(len(values) == len(T4_GROUPS) for _, values in lines)
+    return lines if shape else None
 
 
 def read_transposed_table4(

@@ -29,6 +29,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
 # a label cell that ends in its row's first number: '…申请数量 71', or glued to a wrapped label's line ('…只计这一情8')
 _LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)([1-9]\d*|0)\s*")
+_LABEL_END = re.compile(r"[\u4e00-\u9fff][)）”\"]?$")  # '…不计其他情形）' ends a label too
 # every label text of table 三, run together: a label's wrapped piece must be a piece of one of them
 _VOCABULARY = re.sub(
     r"\s",
@@ -114,7 +115,7 @@ def _label_cell(cell: str, start: int) -> list[Item]:
     """A label cell ('数据1', '1. 属于…') is text, but for a number it ends in after a space or after a piece of a
     template label: a converter put the row's first value into the label's cell."""
     m = _LABEL_THEN_NUMBER.fullmatch(cell)
-    if m and _CJK.search(m.group(1)[-1:]) and (m.group(2) or label_fragment(m.group(1))):
+    if m and _LABEL_END.search(m.group(1)) and (m.group(2) or label_fragment(m.group(1))):
         return [
             Item("text", m.group(1), start, start + m.end(1)),
             Item("value", m.group(3), start + m.start(3), start + m.end(3)),
@@ -123,14 +124,15 @@ def _label_cell(cell: str, start: int) -> list[Item]:
 
 
 def _cell_items(cell: str, start: int) -> list[Item]:
+    """The cell's numbers and text; an item's ordinal ('2.其他', or '2. 其他' as pypdf spaces it) is text."""
     items: list[Item] = []
-    for m in _TOKEN.finditer(cell):
-        token, t0 = m.group(), start + m.start()
+    masked_cell = _ORDINAL.sub(lambda o: "#" * len(o.group()), cell)
+    for m in _TOKEN.finditer(masked_cell):
+        token, t0, masked = cell[m.start() : m.end()], start + m.start(), m.group()
         if token in _ZERO_MARKERS or (token.isascii() and token.isdigit() and (token[0] != "0" or len(token) == 1)):
             items.append(Item("value", token, t0, t0 + len(token)))  # one number: what the split below finds
             continue
         cursor = 0
-        masked = _ORDINAL.sub(lambda o: "#" * len(o.group()), token)
         for n in _GLUED_VALUE.finditer(masked):
             if n.start() > cursor:
                 items.append(Item("text", token[cursor : n.start()], t0 + cursor, t0 + n.start()))
