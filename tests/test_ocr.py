@@ -328,3 +328,24 @@ def test_a_line_across_a_band_cut_is_detected_once():
     assert len(quads) == len(tops)
     for quad, top in zip(quads, tops, strict=True):  # each line whole: its box spans the ink's full height
         assert quad[:, 1].min() <= top + 6 + 2 and quad[:, 1].max() >= top + text.shape[0] - 6 - 2
+
+
+def test_first_readings_run_in_small_batches_of_like_width_and_keep_their_crop(monkeypatch):
+    """Crops read on their own are sorted by width into runs of at most READ_PIXELS columns at the model's height
+    (the CPU a column grows with a batch's buffers), and each reading goes back to its own crop."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    texts = ["0", "17", "本年新收政府信息公开申请数量", "528056", "3", "依申请公开", "90210", "行政复议", "4", "66"]
+    crops = [_drawn(t) for t in texts]
+    rec = ocr._engine().text_rec
+    batches = []
+
+    class Spy:
+        rec_image_shape = rec.rec_image_shape
+
+        def __call__(self, images):
+            batches.append([max(320, 48 * i.shape[1] / i.shape[0]) for i in images])
+            return rec(images)
+
+    monkeypatch.setattr(ocr._engine(), "text_rec", Spy())
+    assert [text for text, _ in ocr._read(crops)] == texts
+    assert len(batches) > 1 and all(len(b) * max(b) <= ocr.READ_PIXELS for b in batches)

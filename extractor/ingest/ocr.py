@@ -62,7 +62,7 @@ def _engine() -> RapidOCR:
         print_verbose=False,
         intra_op_num_threads=THREADS,
         inter_op_num_threads=1,
-        rec_batch_num=16,
+        rec_batch_num=READ_PIXELS // 320,  # a run of `_read` (crops padded to at least 320 pixels) is one batch
         det_limit_side_len=32,  # a band is detected at its own size (the default enlarges any side under 736)
     )
 
@@ -251,6 +251,7 @@ def dash_shape(binary: np.ndarray) -> bool:
 STRIP = 960  # pixels at the model's height (48): a strip's width
 GAP = 16  # white pixels between two crops of a strip (two of the model's frames)
 RUN_PIXELS = 8 * STRIP  # strips run together: rows × width at most this (memory grows with it)
+READ_PIXELS = 2 * STRIP  # crops read on their own (`_read`) run together: rows × width at most this
 
 
 def _strips(widths: list[int]) -> list[list[tuple[int, int]]]:
@@ -274,12 +275,26 @@ def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np
 
 
 def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
-    """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels, 16 to a batch)."""
-    if not images:
-        return []
-    result, _ = _engine().text_rec([cv2.cvtColor(i, cv2.COLOR_GRAY2BGR) for i in images])
+    """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels), in runs of like width:
+    a run is one batch, padded to its widest crop, of at most READ_PIXELS columns. RapidOCR's own batches are a
+    count of crops (16 wide lines made buffers of 30,000 columns), and the CPU a column grows with the batch's
+    buffers: on the same 686 crops, 22.0 CPU-seconds in batches of 16, 18.9 in runs of 7680 columns, 11.5 in runs
+    of 1920, with the same readings."""
+    rec = _engine().text_rec
+    _, height, least = rec.rec_image_shape
+    widths = [max(least, height * i.shape[1] / max(i.shape[0], 1)) for i in images]
+    runs: list[list[int]] = []
+    for k in sorted(range(len(images)), key=widths.__getitem__):
+        if not runs or (len(runs[-1]) + 1) * widths[k] > READ_PIXELS:
+            runs.append([])
+        runs[-1].append(k)
+    found: list[tuple[str, float]] = [("", 0.0)] * len(images)
+    for run in runs:
+        result, _ = rec([cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR) for k in run])
+        for k, (text, score) in zip(run, result, strict=True):
+            found[k] = (text.strip(), float(score))
     _trim()
-    return [(text.strip(), float(score)) for text, score in result]
+    return found
 
 
 def _read_marks(images: list[np.ndarray], read: list[tuple[str, float]], marks: list[bool]) -> list[tuple[str, float]]:
