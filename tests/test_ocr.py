@@ -287,14 +287,14 @@ def test_table_2s_lone_zeros_agree_on_a_second_reading_and_identity_tables_are_n
     assert [(p.text, p.agreed) for p in page.lines[0].pieces] == [("0", False)] * 8
 
 
-def test_number_cells_packed_into_strips_are_each_read_on_their_own():
-    """Packed crops (the second reading of number cells) share a strip and a run of strips, yet each is decoded
-    from its own frames: no neighbour's digit joins or is lost, and a crop longer than a strip is read whole."""
+def test_number_cells_read_in_runs_each_come_back_to_their_own_crop():
+    """The second reading sorts crops by width into runs of several batches, yet each reading comes back to its
+    own crop, and a crop wider than a run is read whole."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
     numbers = ["528056", "0", "17", "3", "90210", "4", "66", "0", "1024", "7"] * 4 + ["1234567890" * 5]
-    crops = [_drawn(n, pad=2) for n in numbers]  # tight crops: only the strip's gaps keep them apart
-    assert len(ocr._strips([c.shape[1] * 48 // c.shape[0] for c in crops])) > 2
-    assert [text for text, _ in ocr._recognise(crops, ocr._number_columns(), packed=True)] == numbers
+    crops = [_drawn(n, pad=2) for n in numbers]
+    assert sum(max(c.shape[1] * 48 // c.shape[0], 320) for c in crops) > ocr.RUN_PIXELS  # several runs
+    assert [text for text, _ in ocr._recognise(crops, ocr._number_columns())] == numbers
 
 
 def test_a_digit_sized_lone_mark_is_read_as_a_number_cell():

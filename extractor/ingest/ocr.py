@@ -248,23 +248,8 @@ def dash_shape(binary: np.ndarray) -> bool:
 # Packed recognition lays crops side by side in strips (a crop a digit wide alone is padded to the model's
 # 320-pixel minimum, six times its ink); a crop too long for a strip is a strip of its own. Strips of like width
 # are run together, and each crop's text is decoded from the frames over its own stretch of the strip.
-STRIP = 960  # pixels at the model's height (48): a strip's width
-GAP = 16  # white pixels between two crops of a strip (two of the model's frames)
-RUN_PIXELS = 8 * STRIP  # strips run together: rows × width at most this (memory grows with it)
-READ_PIXELS = 2 * STRIP  # crops read on their own (`_read`) run together: rows × width at most this
-
-
-def _strips(widths: list[int]) -> list[list[tuple[int, int]]]:
-    """Crops (their widths at the model's height) placed in strips, in order: each strip's (crop, x) pairs."""
-    strips: list[list[tuple[int, int]]] = []
-    x = STRIP
-    for k, width in enumerate(widths):
-        if x + width + GAP > STRIP:
-            strips.append([])
-            x = GAP
-        strips[-1].append((k, x))
-        x += width + GAP
-    return strips
+RUN_PIXELS = 7680  # crops of `_recognise` run together, at the model's height (48): rows × width at most this
+READ_PIXELS = 1920  # crops of `_read` run together: rows × width at most this (its CPU a column grows with it)
 
 
 def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np.ndarray | None) -> tuple[str, float]:
@@ -307,47 +292,34 @@ def _read_marks(images: list[np.ndarray], read: list[tuple[str, float]], marks: 
     return found
 
 
-def _recognise(
-    images: list[np.ndarray], columns: np.ndarray | None = None, packed: bool = False
-) -> list[tuple[str, float]]:
+def _recognise(images: list[np.ndarray], columns: np.ndarray | None = None) -> list[tuple[str, float]]:
     """Recognition alone (no detection) of grayscale crops, decoded over the recogniser's output `columns`
     (`_number_columns`): each crop's text and score.
 
     Each crop is read on its own, padded as the model was trained (to at least 320 pixels, in the mid-gray the
-    model reads as nothing), or, `packed`, side by side in strips (`_strips`): a fifth of the pixels for a
-    table's short cells, but a lone "0" among white gaps is read as nothing or "。" about one time in ten, so
-    only the second reading of number cells is packed.
+    model reads as nothing): packed side by side in strips, a lone "0" among white gaps read as nothing or "。"
+    about one time in ten.
     """
     rec = _engine().text_rec
     _, height, least = rec.rec_image_shape
     scaled = [cv2.resize(i, (max(1, round(i.shape[1] * height / max(i.shape[0], 1))), height)) for i in images]
-    gap = GAP if packed else 0
-
-    def _end(strip: list[tuple[int, int]]) -> int:
-        return max(strip[-1][1] + scaled[strip[-1][0]].shape[1] + gap, 0 if packed else least)
-
     widths = [i.shape[1] for i in scaled]
-    strips = sorted(_strips(widths) if packed else [[(k, 0)] for k in range(len(scaled))], key=_end)
+    order = sorted(range(len(scaled)), key=lambda k: max(widths[k], least))
     chars = rec.postprocess_op.character
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
-    while strips:
-        run = [strips.pop(0)]
-        while strips and (len(run) + 1) * _end(strips[0]) <= RUN_PIXELS:
-            run.append(strips.pop(0))
-        width = -(-_end(run[-1]) // 8) * 8
-        batch = np.full((len(run), height, width), 1.0 if packed else 0.0, dtype=np.float32)  # white; mid-gray
-        for row, strip in enumerate(run):
-            for k, x in strip:
-                batch[row, :, x : x + widths[k]] = scaled[k] / 127.5 - 1
+    while order:
+        run = [order.pop(0)]
+        while order and (len(run) + 1) * max(widths[order[0]], least) <= RUN_PIXELS:
+            run.append(order.pop(0))
+        width = -(-max(widths[run[-1]], least) // 8) * 8
+        batch = np.zeros((len(run), height, width), dtype=np.float32)  # mid-gray
+        for row, k in enumerate(run):
+            batch[row, :, : widths[k]] = scaled[k] / 127.5 - 1
         probs = rec.session(np.repeat(batch[:, None], 3, axis=1))[0]
         if columns is not None:
             probs = probs[:, :, columns]
-        frame = width / probs.shape[1]
-        for row, strip in enumerate(run):
-            for k, x in strip:
-                start, end = max(0, int((x - gap / 2) / frame)), int(np.ceil((x + widths[k] + gap / 2) / frame))
-                frames = probs[row, start:end] if packed else probs[row]
-                found[k] = _ctc(frames.argmax(axis=1), frames.max(axis=1), chars, columns)
+        for row, k in enumerate(run):
+            found[k] = _ctc(probs[row].argmax(axis=1), probs[row].max(axis=1), chars, columns)
     _trim()
     return found
 
