@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = sorted((ROOT / "eval" / "recordings").glob("*.jsonl"))
+CASES = sorted((ROOT / "eval" / "corpus").glob("*.gold.json"))
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_the_committed_recordings_replay_the_eval_corpus_offline(tmp_path, no_ne
     data = _eval(["--mode", mode, "--replay", str(COMMITTED[0])], tmp_path / mode)
     assert attempts == []
     records = data["records"]
-    assert len(records) == 30  # 29 cases (eighteen of them real converter outputs), pingtan-2019 as text and as HTML
+    assert len(records) == len(CASES) + 1  # every case, pingtan-2019 as text and as HTML
     assert all(
         "no recorded answer" not in r["verdict_reason"] and "model unavailable" not in r["verdict_reason"]
         for r in records

@@ -72,7 +72,7 @@ def parse_tables(
     if template == "unknown" and regions.t3:
         template = "gov2021"
     for fields in cells.values() if place else ():
-        fields.update(place(fields["span"]))
+        fields.update(place(fields.get("span")))  # a collapsed column's unprinted cell has none
     absent = absent_rows(text, found, template, regions.t3)
     parsed = ParsedTables(
         _CELLS.validate_python(cells), regions, found, warnings, template, absent=absent, t3_columns=t3_columns
