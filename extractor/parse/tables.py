@@ -13,6 +13,7 @@ from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
 from nianbao.parse.blocks import Spill, number_blocks, read_blocks
+from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
     _T2_BLOCK,
     _T4_HEADER,
@@ -693,7 +694,10 @@ def parse_table4(
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
-    if after is items or boxed or _flow_ordered(text, items, reading, in_blocks):
+    flowed = not boxed and (after is items or _in_flows(text, items, in_blocks))
+    printed = reading.candidates[:1]
+    alternatives = _read_flows(text, items, reading) if flowed else []
+    if after is items or boxed or reading.candidates[:1] != printed or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
     if boxed:  # which printed number is which cell only the totals can say: none balancing leaves all open
@@ -704,6 +708,57 @@ def parse_table4(
     finish_joined(readings)
     settled = len(reading.candidates) == 1 and (arranged or not boxed)
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
+    if flowed:
+        _open_disagreeing(cells, keys, reading.candidates + alternatives, keep=settled)
+
+
+def _in_flows(text: str, items: list[Item], in_blocks: bool) -> bool:
+    """Whether table 四's numbers are printed in pdftotext's order: table 三 is printed in its blocks, or header
+    pieces fall between the numbers (docs/damage.md)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != 15:
+        return False
+    pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
+    return in_blocks or any(p not in _T4_GROUP_HEADERS for p in pieces)
+
+
+def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple]:
+    """Table 四's numbers read in the orders pdftotext prints its row in (nianbao.parse.flows).
+
+    Where the printed order holds every group total, it stays the reading; the other orders that hold them
+    are returned, so the cells they disagree on are not stood behind. Where it does not, the orders that
+    hold become the reading's candidates, the first one's cells (raw, span) in place; none leaves it as printed."""
+    if len(reading.candidates) != 1 or None in reading.candidates[0]:
+        return []
+    printed = reading.candidates[0]
+    values = [i for i in items if i.kind == "value"]
+    together = frozenset(i for i, (a, b) in enumerate(pairwise(values)) if "\n" not in text[a.end : b.start])
+    readings = flow_readings(printed, together)
+    if solve.groups_total_hold(printed):
+        return [cells for cells, _ in readings if cells != printed]
+    if readings:
+        order = readings[0][1]
+        at = {column: i for i, column in enumerate(order)}
+        reading.raw, reading.spans, reading.flags = (
+            [row[at[c]] for c in range(len(order))] for row in (reading.raw, reading.spans, reading.flags)
+        )
+        reading.candidates = [cells for cells, _ in readings]
+    return []
+
+
+def _open_disagreeing(cells: dict[str, dict], keys: list[str], readings: list[tuple], keep: bool) -> None:
+    """The cells `readings` disagree on, open (`ambiguous`, each reading's value a candidate): their value is
+    kept where it is the printed reading's (`keep`), else left out. Cells every reading agrees on are read."""
+    for i, key in enumerate(keys):
+        values = {r[i] for r in readings}
+        fields = cells[key]
+        flags = set(fields["flags"])
+        if len(values) > 1:
+            fields.update(flags=sorted(flags | {"ambiguous"}), candidates=sorted(values))
+            if not keep:
+                fields["value"] = None
+        elif fields["value"] is None and None not in values:
+            fields.update(value=next(iter(values)), flags=sorted(flags - {"ambiguous"}), candidates=[])
 
 
 def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: bool = False) -> bool:
@@ -716,12 +771,9 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     table 三 is printed in blocks (`in_blocks`) the order is pdftotext's whether or not header pieces fall
     between the numbers (it can print one cell after the others).
     """
-    values = [i for i in items if i.kind == "value"]
-    if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
+    if len(reading.candidates) != 1 or solve.groups_total_hold(reading.candidates[0]):
         return False
-    pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
-    pieces_between = any(p not in _T4_GROUP_HEADERS for p in pieces)
-    return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
+    return _in_flows(text, items, in_blocks) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
 _T4_RESULT_WORDS = re.compile("|".join(f"({_fuzzy(label.keywords[0])})" for label in T4_RESULT_LABELS))

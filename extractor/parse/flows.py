@@ -1,0 +1,74 @@
+"""Table 四 as pdftotext's default mode prints its row (docs/damage.md): the cells in two flows.
+
+pdftotext prints the row of fifteen narrow cells under their wrapped headers in its own reading order, and the
+order it makes is of one kind: the columns of a part of the page (one group, or neighbouring groups side by
+side) come out as two flows, each in the table's order. The first flow holds, of each group, its first cells
+and its last ones (the total, or the total and the cell before it); the second the group's middle cells. Only
+the last group of a part may keep its total in the second flow (or print whole in the first). These are the
+only orders read as the table's: the group totals decide among them, and a pair of numbers printed on one line
+is a pair of neighbouring cells.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from nianbao import solve
+
+_WIDTH = 5  # a group's columns: four results and the total
+_GROUPS = 3
+_PARTS = ([[0, 1, 2]], [[0, 1], [2]], [[0], [1, 2]], [[0], [1], [2]])  # groups printed side by side on a part
+
+
+def _split(group: int, first: int, last: int) -> tuple[list[int], list[int]]:
+    """A group's columns in the first flow (its `first` leading and `last` trailing cells) and in the second."""
+    columns = list(range(group * _WIDTH, (group + 1) * _WIDTH))
+    head = columns[:first] + columns[_WIDTH - last :] if last else columns[:first]
+    return head, [c for c in columns if c not in head]
+
+
+def _part_orders(groups: list[int]) -> set[tuple[int, ...]]:
+    """The column orders in which pdftotext can print the groups of one part of the page."""
+    choices = [
+        [
+            (first, last)
+            for first in range(1, _WIDTH + 1)
+            for last in range(min(3, _WIDTH - first + 1))
+            if (last and first + last < _WIDTH) or (group == groups[-1] and len(groups) > 1)
+        ]
+        for group in groups
+    ]
+    orders = {tuple(c for g in groups for c in range(g * _WIDTH, (g + 1) * _WIDTH))}
+    for picked in product(*choices):
+        heads, tails = zip(*(_split(g, *choice) for g, choice in zip(groups, picked, strict=True)), strict=True)
+        orders.add(tuple(c for part in (*heads, *tails) for c in part))
+    return orders
+
+
+def _orders() -> list[tuple[int, ...]]:
+    """Every order of table 四's columns as pdftotext prints them, the table's own first, then by cells moved."""
+    found = {
+        tuple(c for order in orders for c in order)
+        for parts in _PARTS
+        for orders in product(*(sorted(_part_orders(groups)) for groups in parts))
+    }
+    return sorted(found, key=lambda order: (sum(c != i for i, c in enumerate(order)), order))
+
+
+ORDERS = _orders()
+
+
+def flow_readings(values: tuple, together: frozenset[int]) -> list[tuple[tuple, tuple[int, ...]]]:
+    """The distinct readings of table 四's fifteen printed numbers (in print order) that an order of `ORDERS`
+    gives and every group total holds: (the cells in the table's order, the order). `together`: the print
+    positions i whose number shares a line with number i + 1 (two cells side by side)."""
+    readings: dict[tuple, tuple[int, ...]] = {}
+    for order in ORDERS:
+        if any(order[i + 1] != order[i] + 1 for i in together):
+            continue
+        cells = [None] * len(order)
+        for at, column in enumerate(order):
+            cells[column] = values[at]
+        if solve.groups_total_hold(cells):
+            readings.setdefault(tuple(cells), order)
+    return list(readings.items())
