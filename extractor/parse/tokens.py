@@ -56,9 +56,16 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
     """Values, blank cells and label text between two anchors, in page order."""
     items: list[Item] = []
     pos = lo
-    for line in text[lo:hi].split("\n"):
+    lines = text[lo:hi].split("\n")
+    for at, line in enumerate(lines):
         line_start = pos
         pos += len(line) + 1
+        if wrapped := _wrapped_amount(line, lines[at + 1] if at + 1 < len(lines) else ""):
+            head = line_start + len(line) - len(line.lstrip())
+            items.append(Item("value", wrapped, head, pos + len(wrapped) - len(line.strip())))
+            continue
+        if items and items[-1].end > line_start:  # this line's digits end the amount above
+            line, line_start = line[items[-1].end - line_start :], items[-1].end
         if not line.strip():
             if "\t" in line or "|" in line:
                 items.append(Item("blank", "", line_start, line_start + len(line)))
@@ -89,6 +96,19 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
     return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
 
 
+_AMOUNT_HEAD = re.compile(r"[1-9]\d*\.\d*|0\.\d*")
+_AMOUNT_TAIL = re.compile(r"(\d+)(?:万元|元)")
+
+
+def _wrapped_amount(line: str, after: str) -> str | None:
+    """An amount whose digits wrap inside its narrow cell (pdftotext: `35414941.1` over `3元`): a line that is a
+    number with its decimal point, and the next line's digits before the unit; the amount as one number."""
+    tail = _AMOUNT_TAIL.fullmatch(after.strip())
+    if not (tail and _AMOUNT_HEAD.fullmatch(line.strip()) and not after.startswith(" ")):
+        return None
+    return line.strip() + tail.group(1)
+
+
 _CJK_MARKERS = frozenset({"一", "无"})
 _LEFT_WORD = re.compile(r"[\u4e00-\u9fff]{1,2}$")
 _RIGHT_WORD = re.compile(r"^[\u4e00-\u9fff]{1,2}")
@@ -109,6 +129,7 @@ def _in_label(text: str, item: Item) -> bool:
 
 
 _TOKEN = re.compile(r"\S+")
+_CJK_SLASH = re.compile(r"[\u4e00-\u9fff][/／][\u4e00-\u9fff]")
 
 
 def _label_cell(cell: str, start: int) -> list[Item]:
@@ -134,6 +155,8 @@ def _cell_items(cell: str, start: int) -> list[Item]:
             continue
         cursor = 0
         for n in _GLUED_VALUE.finditer(masked):
+            if _CJK_SLASH.fullmatch(masked, max(0, n.start() - 1), n.end() + 1):
+                continue  # a header's '增/减': a slash between words is no cell
             if n.start() > cursor:
                 items.append(Item("text", token[cursor : n.start()], t0 + cursor, t0 + n.start()))
             items.append(Item("value", n.group(), t0 + n.start(), t0 + n.end()))
