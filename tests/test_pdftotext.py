@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 from nianbao.eval.damage import cjk_font_file, generate
-from nianbao.schemas.keys import T3_ROWS, t3_key
+from nianbao.parse.flows import flow_readings
+from nianbao.schemas.keys import T3_ROWS, t3_key, t4_key
 from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import assert_reads, extract
 
@@ -547,3 +548,48 @@ def test_cells_apart_in_two_places_a_row_inside_the_table_and_the_last_row_are_r
     report = extract(moved.replace(last, "\n\n".join([*own, "-3-"]), 1) + f"\n\n{total}\n")
     assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
     assert "realigned" in report.cells[t3_key("granted", "commercial")].flags
+
+
+def _t4_printed(order: list[int], t4: list[int]) -> str:
+    """Table 四's numbers printed in `order` (the table's columns, from 1), one a block, on a pdftotext page."""
+    numbers = "\n\n".join(map(str, T4_DEFAULT))
+    return pdftotext_page(TABLE3, MIXED).replace(numbers, "\n\n".join(str(t4[c - 1]) for c in order))
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        [1, 5, 2, 3, 4, *range(6, 16)],  # a group's total printed after its first cell
+        [1, 5, 6, 10, 2, 3, 4, 7, 8, 9, *range(11, 16)],  # two groups side by side: first cells and totals first
+        [*range(1, 11), 11, 14, 15, 12, 13],  # a group's first and last two cells first, the two on one line
+    ],
+    ids=["total-after-first", "two-groups", "first-and-last-two"],
+)
+def test_table_four_printed_in_pdftotext_flows_is_read_in_the_tables_order(order):
+    # pdftotext prints table 四's row as two flows per part of the page (docs/damage.md): the group totals pick
+    # the one order of those pdftotext makes that holds them, its cells flagged realigned
+    t4 = [194, 664, 4219, 0, 5077, 517, 903, 852, 637, 2909, 872, 486, 9462, 14683, 25503]
+    report = extract(_t4_printed(order, t4).replace("14683\n\n25503", "14683 25503"))
+    assert {k: report.values().get(k) for k in t4_cells(t4)} == t4_cells(t4)
+    assert all("realigned" in report.cells[k].flags for k in t4_cells(t4))
+
+
+def test_table_four_that_holds_as_printed_and_in_another_pdftotext_order_is_not_stood_behind():
+    # 0 5 0 0 5 holds as printed, and as 0 0 0 5 5 where pdftotext printed the total after the first cell: the
+    # printed values stay, the cells the two readings disagree on are not stood behind; the other groups are
+    t4 = [0, 5, 0, 0, 5, 12, 3, 4, 1, 20, 100, 0, 7, 0, 107]
+    report = extract(_t4_printed(list(range(1, 16)), t4))
+    assert {k: report.values().get(k) for k in t4_cells(t4)} == t4_cells(t4)
+    open_keys = {t4_key("review", c) for c in ("corrected", "pending")}
+    assert open_keys <= set(report.unverified)
+    assert all("ambiguous" in report.cells[k].flags for k in open_keys)
+    assert not {k for k in t4_cells(t4) if k.startswith("review_litigation.litigation")} & set(report.unverified)
+
+
+def test_two_numbers_on_one_line_are_neighbouring_cells_in_every_pdftotext_order():
+    # 复议后起诉's pending and total printed on one line before its middle cells: the order that keeps the
+    # total's place but parts the pair is no reading
+    printed = (0,) * 10 + (872, 14683, 25503, 486, 9462)
+    orders = {cells: order for cells, order in flow_readings(printed, frozenset({11}))}
+    assert list(orders) == [(0,) * 10 + (872, 486, 9462, 14683, 25503)]
+    assert len(flow_readings(printed, frozenset())) == 2
