@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from nianbao.eval.damage import cjk_font_file, generate
+from nianbao.parse import segment_items
 from nianbao.parse.flows import flow_readings
 from nianbao.schemas.keys import T3_ROWS, t3_key, t4_key
 from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
@@ -593,3 +594,21 @@ def test_two_numbers_on_one_line_are_neighbouring_cells_in_every_pdftotext_order
     orders = {cells: order for cells, order in flow_readings(printed, frozenset({11}))}
     assert list(orders) == [(0,) * 10 + (872, 486, 9462, 14683, 25503)]
     assert len(flow_readings(printed, frozenset())) == 2
+
+
+def test_an_amount_wrapped_in_its_narrow_cell_reads_as_one_number():
+    # pdftotext prints a long amount over two lines of its cell, the unit after its last digits
+    text = "政府集中采购\n\n0\n\n35414941.1\n3元\n\n第二十条第（九）项\n"
+    values = [i for i in segment_items(text, 0, len(text)) if i.kind == "value"]
+    assert [v.text for v in values] == ["0", "35414941.13"]
+    assert text[values[1].start : values[1].end] == "35414941.1\n3"
+    # a count above an amount is two cells: no decimal point before the line's end, nothing joins
+    text = "政府集中采购\n\n3\n\n35414941.13元\n"
+    assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["3", "35414941.13"]
+
+
+def test_a_slash_between_header_words_is_no_zero_cell():
+    # 2019 table 二's header `本年增/减` printed after a row's numbers: the row keeps its three
+    text = "行政强制\n\n419\n\n6\n\n670\n\n信息内容\n\n本年增/减\n\n行政事业性收费\n\n0/0\n"
+    values = [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"]
+    assert values == ["419", "6", "670", "0", "/", "0"]
