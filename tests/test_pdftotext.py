@@ -614,3 +614,13 @@ def test_a_slash_between_header_words_is_no_zero_cell():
     text = "行政强制\n\n419\n\n6\n\n670\n\n信息内容\n\n本年增/减\n\n行政事业性收费\n\n0/0\n"
     values = [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"]
     assert values == ["419", "6", "670", "0", "/", "0"]
+
+
+def test_numbers_before_header_pieces_are_the_tables_first_columns_in_every_pdftotext_order():
+    # a part's header comes before its numbers: five numbers and then 复议后起诉's header pieces are 复议's five
+    # cells, so the orders that mix a later column into them are no readings
+    printed = tuple(T4_DEFAULT)
+    everything = flow_readings(printed, frozenset())
+    headed = flow_readings(printed, frozenset(), frozenset({5}))
+    assert headed and len(headed) < len(everything)
+    assert all(sorted(order[:5]) == list(range(5)) for _, order in headed)

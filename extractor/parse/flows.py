@@ -58,13 +58,19 @@ def _orders() -> list[tuple[int, ...]]:
 ORDERS = _orders()
 
 
-def flow_readings(values: tuple, together: frozenset[int]) -> list[tuple[tuple, tuple[int, ...]]]:
+def flow_readings(
+    values: tuple, together: frozenset[int], headed: frozenset[int] = frozenset()
+) -> list[tuple[tuple, tuple[int, ...]]]:
     """The distinct readings of table 四's fifteen printed numbers (in print order) that an order of `ORDERS`
     gives and every group total holds: (the cells in the table's order, the order). `together`: the print
-    positions i whose number shares a line with number i + 1 (two cells side by side)."""
+    positions i whose number shares a line with number i + 1 (two cells side by side); `headed`: the counts k of
+    numbers printed before header pieces that fall between them (a part's header comes before its numbers, so
+    the first k numbers are the table's first k columns)."""
     readings: dict[tuple, tuple[int, ...]] = {}
     for order in ORDERS:
         if any(order[i + 1] != order[i] + 1 for i in together):
+            continue
+        if any(max(order[:k]) != k - 1 for k in headed):  # k distinct columns, none past the k-th
             continue
         cells = [None] * len(order)
         for at, column in enumerate(order):

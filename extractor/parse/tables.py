@@ -737,7 +737,12 @@ def _read_flows(text: str, items: list[Item], reading: RowReading, holding: bool
         return []
     values = [i for i in items if i.kind == "value"]
     together = frozenset(i for i, (a, b) in enumerate(pairwise(values)) if "\n" not in text[a.end : b.start])
-    readings = flow_readings(printed, together)
+    headed = frozenset(
+        i + 1
+        for i, (a, b) in enumerate(pairwise(values))
+        if _CJK_TEXT.search(text, a.end, b.start) and not _SECTION.search(text, a.end, b.start)
+    )
+    readings = flow_readings(printed, together, headed)
     if solve.groups_total_hold(printed):
         return [cells for cells, _ in readings if cells != printed]
     if readings:
@@ -748,6 +753,10 @@ def _read_flows(text: str, items: list[Item], reading: RowReading, holding: bool
         )
         reading.candidates = [cells for cells, _ in readings]
     return []
+
+
+_CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
+_SECTION = re.compile(r"^\s*[五六七]\s*[、.．]", re.M)  # a section after table 四 (its numbers can follow it)
 
 
 def _open_disagreeing(cells: dict[str, dict], keys: list[str], readings: list[tuple], keep: bool) -> None:
