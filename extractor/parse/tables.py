@@ -694,9 +694,9 @@ def parse_table4(
         )
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
-    flowed = not boxed and (after is items or _in_flows(text, items, in_blocks))
+    flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     printed = reading.candidates[:1]
-    alternatives = _read_flows(text, items, reading, holding=after is items or in_blocks) if flowed else []
+    alternatives = _read_flows(text, items, reading) if flowed else []
     if after is items or boxed or reading.candidates[:1] != printed or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
@@ -722,19 +722,17 @@ def _in_flows(text: str, items: list[Item], in_blocks: bool) -> bool:
     return in_blocks or any(p not in _T4_GROUP_HEADERS for p in pieces)
 
 
-def _read_flows(text: str, items: list[Item], reading: RowReading, holding: bool) -> list[tuple]:
-    """Table 四's numbers read in the orders pdftotext prints its row in (nianbao.parse.flows).
+def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple]:
+    """Table 四's numbers, come in pdftotext's stream (table 三 in its blocks, or these numbers after table 三's;
+    header pieces between the numbers alone are no sign of pdftotext: grids print them too), read in the orders
+    pdftotext prints its row in (nianbao.parse.flows).
 
-    Where the printed order holds every group total, it stays the reading; where its numbers came in
-    pdftotext's stream (`holding`: table 三 in its blocks, or these numbers after table 三's), the other orders
-    that hold them are returned, so the cells they disagree on are not stood behind (header pieces between the
-    numbers alone are no sign of pdftotext: grids print them too). Where it does not hold, the orders that hold
+    Where the printed order holds every group total, it stays the reading; the other orders that hold them are
+    returned, so the cells they disagree on are not stood behind. Where it does not hold, the orders that hold
     become the reading's candidates, the first one's cells (raw, span) in place; none leaves it as printed."""
     if len(reading.candidates) != 1 or None in reading.candidates[0]:
         return []
     printed = reading.candidates[0]
-    if solve.groups_total_hold(printed) and not holding:
-        return []
     values = [i for i in items if i.kind == "value"]
     together = frozenset(i for i, (a, b) in enumerate(pairwise(values)) if "\n" not in text[a.end : b.start])
     headed = frozenset(
