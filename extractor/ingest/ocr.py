@@ -21,7 +21,9 @@ from nianbao.ingest import grid
 from rapidocr_onnxruntime import RapidOCR
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
-DETECT_SCALE = 0.75  # text is detected at 150 dpi (at 100 dpi lone short values in table 二 went missing)
+# text is detected at 120 dpi: 0.39 CPU-s a bench page (0.66 at 150 dpi); the lone digits it misses (21 of 686 boxes
+# on eight pages) are table cells with ink, read by `reread_empty_cells` (at 100 dpi, whole short values went missing)
+DETECT_SCALE = 0.6
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)
 MAX_PAGES = 200
 MIN_LINE = 40  # pixels: a ruled line is at least this long (a CJK stroke at 10 pt, 200 dpi, is shorter)
@@ -62,7 +64,6 @@ def _engine() -> RapidOCR:
         print_verbose=False,
         intra_op_num_threads=THREADS,
         inter_op_num_threads=1,
-        rec_batch_num=READ_PIXELS // 320,  # a run of `_read` (crops padded to at least 320 pixels) is one batch
         det_limit_side_len=32,  # a band is detected at its own size (the default enlarges any side under 736)
     )
 
@@ -134,7 +135,8 @@ def skew_degrees(gray: np.ndarray) -> float:
     for label in range(1, count):
         if stats[label, cv2.CC_STAT_WIDTH] < gray.shape[1] // 4:
             continue
-        ys, xs = np.nonzero(labels == label)
+        x, y, w, h = stats[label, :4]
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
         angles.append(np.degrees(np.arctan(np.polyfit(xs, ys, 1)[0])))
     return float(np.median(angles)) if angles else 0.0
 
@@ -260,14 +262,16 @@ def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np
 
 
 def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
-    """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels), in runs of like width:
-    a run is one batch, padded to its widest crop, of at most READ_PIXELS columns. RapidOCR's own batches are a
-    count of crops (16 wide lines made buffers of 30,000 columns), and the CPU a column grows with the batch's
-    buffers: on the same 686 crops, 22.0 CPU-seconds in batches of 16, 18.9 in runs of 7680 columns, 11.5 in runs
-    of 1920, with the same readings."""
+    """RapidOCR's own recognition (its resize, normalisation and decoder) of grayscale crops, in runs of like
+    width: a run is one batch, padded to its widest crop, of at most READ_PIXELS columns. RapidOCR's own batches
+    are a count of crops (16 wide lines made buffers of 30,000 columns), and the CPU a column grows with the
+    batch's buffers: on the same 686 crops, 22.0 CPU-seconds in batches of 16, 18.9 in runs of 7680 columns,
+    11.5 in runs of 1920, with the same readings. A crop at least `OWN_WIDTH` columns wide is padded only to its
+    own width, a narrower one to the model's least (320)."""
     rec = _engine().text_rec
     _, height, least = rec.rec_image_shape
-    widths = [max(least, height * i.shape[1] / max(i.shape[0], 1)) for i in images]
+    natural = [height * i.shape[1] / max(i.shape[0], 1) for i in images]
+    widths = [w if w >= OWN_WIDTH else max(w, least) for w in natural]
     runs: list[list[int]] = []
     for k in sorted(range(len(images)), key=widths.__getitem__):
         if not runs or (len(runs[-1]) + 1) * widths[k] > READ_PIXELS:
@@ -275,11 +279,19 @@ def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
         runs[-1].append(k)
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
     for run in runs:
-        result, _ = rec([cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR) for k in run])
-        for k, (text, score) in zip(run, result, strict=True):
+        ratio = widths[run[-1]] / height
+        batch = np.stack([rec.resize_norm_img(cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR), ratio) for k in run])
+        for k, (text, score) in zip(run, rec.postprocess_op(rec.session(batch)[0]), strict=True):
             found[k] = (text.strip(), float(score))
     _trim()
     return found
+
+
+# A crop at least this many columns wide at the model's height (three digits and more, any line of text) is padded
+# only to its own width: on the bench's 1369 crops it read the same as padded to 320, but for "（" or "）" read
+# half-width, and recognition took a sixth less. A narrower one (a lone digit or two) is padded to the model's 320:
+# padded less, a lone "0" read as "o" or nothing.
+OWN_WIDTH = 96
 
 
 def _read_marks(images: list[np.ndarray], read: list[tuple[str, float]], marks: list[bool]) -> list[tuple[str, float]]:
@@ -324,10 +336,17 @@ def _recognise(images: list[np.ndarray], columns: np.ndarray | None = None) -> l
     return found
 
 
-def _second_image(gray: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
-    """A cell's text box cut out, enlarged and binarised: another view of its ink than the page's own."""
+def _second_image(gray: np.ndarray, binary: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """A cell's ink cut out, enlarged and binarised: another view of it than the page's own.
+
+    The cut is the ink's own box inside the text box, 2 pixels about it, wherever detection drew the box: a lone
+    "0" with 4 pixels about it read as "." or nothing one time in twenty, with 2 one in 250, and a box detected
+    at 120 dpi leaves 9 pixels about it."""
     x0, top, x1, bottom = (round(v) for v in bbox)
-    pad = 2  # a lone "0" with 4 pixels about it read as "." or nothing one time in twenty, with 2 one in 250
+    ys, xs = np.nonzero(binary[top:bottom, x0:x1])
+    if len(ys):
+        x0, top, x1, bottom = x0 + xs.min(), top + ys.min(), x0 + xs.max() + 1, top + ys.max() + 1
+    pad = 2
     crop = gray[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
     large = cv2.resize(crop, None, fx=SECOND_SCALE, fy=SECOND_SCALE, interpolation=cv2.INTER_CUBIC)
     return cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
@@ -375,7 +394,7 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
     ]
     binary = _binary(gray)
     again = [k for k, (twice, piece) in enumerate(pieces) if twice or piece.text.strip() in RINGS]
-    images = [_second_image(gray, pieces[k][1].bbox) for k in again]
+    images = [_second_image(gray, binary, pieces[k][1].bbox) for k in again]
     second = dict(zip(again, _recognise(images, _number_columns()), strict=True))
     for k, (_, piece) in enumerate(pieces):
         first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
