@@ -250,8 +250,9 @@ def _drawn(text: str, size: int = 30, pad: int = 6):
     return np.asarray(image)
 
 
-def _zeros_page(ocr, widths: list[int], text: str = "0"):
-    """A page of tables `widths` units wide, each one row of lone `text`s drawn as a scan prints them, small."""
+def _zeros_page(ocr, widths: list[int], text: str = "0", margin: int = 0):
+    """A page of tables `widths` units wide, each one row of lone `text`s drawn as a scan prints them, small, each
+    in a text box `margin` pixels wider than its ink on every side."""
     import numpy as np
 
     drawn = _drawn(text, size=20, pad=1)
@@ -263,7 +264,7 @@ def _zeros_page(ocr, widths: list[int], text: str = "0"):
         for j in range(1, width):
             x, y = 150 * j, 60 * t + 20
             gray[y : y + h, x : x + w] = np.minimum(gray[y : y + h, x : x + w], drawn)
-            pieces.append(ocr.grid.Piece(text, (x, y, x + w, y + h)))
+            pieces.append(ocr.grid.Piece(text, (x - margin, y - margin, x + w + margin, y + h + margin)))
         lines.append(ocr.grid.Line(60 * t, pieces, t))
     return gray, ocr.grid.PageLayout(lines, [[[""] * width] for width in widths])
 
@@ -285,6 +286,15 @@ def test_table_2s_lone_zeros_agree_on_a_second_reading_and_identity_tables_are_n
     gray, page = _zeros_page(ocr, [9], "O")
     ocr.confirm(gray, page)
     assert [(p.text, p.agreed) for p in page.lines[0].pieces] == [("0", False)] * 8
+
+
+def test_a_lone_zero_in_a_loose_text_box_agrees_on_its_second_reading():
+    """Detection at 120 dpi draws a lone "0"'s box with about 9 pixels of white about its ink; the second reading is
+    cut to the ink inside the box (cut to the box, a lone "0" in white read as "." and never agreed)."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    gray, page = _zeros_page(ocr, [4, 4, 2, 2], margin=9)
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for line in page.lines for p in line.pieces] == [("0", True)] * 8
 
 
 def test_number_cells_read_in_runs_each_come_back_to_their_own_crop():
@@ -332,20 +342,36 @@ def test_a_line_across_a_band_cut_is_detected_once():
 
 def test_first_readings_run_in_small_batches_of_like_width_and_keep_their_crop(monkeypatch):
     """Crops read on their own are sorted by width into runs of at most READ_PIXELS columns at the model's height
-    (the CPU a column grows with a batch's buffers), and each reading goes back to its own crop."""
+    (the CPU a column grows with a batch's buffers), and each reading goes back to its own crop. A crop of one or
+    two digits is padded to the model's 320 columns (padded less, a lone "0" reads as "o" or nothing); a wider one
+    only to its own width, and reads as it does padded to 320."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
-    texts = ["0", "17", "本年新收政府信息公开申请数量", "528056", "3", "依申请公开", "90210", "行政复议", "4", "66"]
+    texts = [
+        "0",
+        "17",
+        "本年新收政府信息公开申请数量",
+        "528056",
+        "3",
+        "依申请公开",
+        "90210",
+        "行政复议",
+        "4",
+        "66",
+    ]
+    texts += ["1024", "31415", "2718", "161803", "14142", "173205", "22360", "9999", "70711", "12345"]
     crops = [_drawn(t) for t in texts]
     rec = ocr._engine().text_rec
-    batches = []
+    session, batches = rec.session, []
 
-    class Spy:
-        rec_image_shape = rec.rec_image_shape
+    def spy(batch):
+        batches.append(batch.shape)
+        return session(batch)
 
-        def __call__(self, images):
-            batches.append([max(320, 48 * i.shape[1] / i.shape[0]) for i in images])
-            return rec(images)
-
-    monkeypatch.setattr(ocr._engine(), "text_rec", Spy())
+    monkeypatch.setattr(rec, "session", spy)
     assert [text for text, _ in ocr._read(crops)] == texts
-    assert len(batches) > 1 and all(len(b) * max(b) <= ocr.READ_PIXELS for b in batches)
+    assert len(batches) > 1 and all(n * width <= ocr.READ_PIXELS for n, _, _, width in batches)
+    natural = [48 * c.shape[1] / c.shape[0] for c in crops]
+    padded_less = sum(n for n, _, _, width in batches if width < 320)
+    assert padded_less == sum(ocr.OWN_WIDTH <= w < 320 for w in natural) > 0
+    monkeypatch.setattr(rec, "session", session)
+    assert [text for text, _ in rec([ocr.cv2.cvtColor(c, ocr.cv2.COLOR_GRAY2BGR) for c in crops])[0]] == texts
