@@ -309,7 +309,7 @@ def test_number_cells_read_in_runs_each_come_back_to_their_own_crop():
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
     numbers = ["528056", "0", "17", "3", "90210", "4", "66", "0", "1024", "7"] * 4 + ["1234567890" * 5]
     crops = [_drawn(n, pad=2) for n in numbers]
-    assert sum(max(c.shape[1] * 48 // c.shape[0], 320) for c in crops) > ocr.RUN_PIXELS  # several runs
+    assert sum(max(c.shape[1] * 48 // c.shape[0], 320) for c in crops) > ocr.READ_PIXELS  # several runs
     assert [text for text, _ in ocr._recognise(crops, ocr._number_columns())] == numbers
 
 

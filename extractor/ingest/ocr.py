@@ -23,7 +23,7 @@ from rapidocr_onnxruntime import RapidOCR
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
 # text is detected at 120 dpi: 0.39 CPU-s a bench page (0.66 at 150 dpi); the lone digits it misses (21 of 686 boxes
 # on eight pages) are table cells with ink, read by `reread_empty_cells` (at 100 dpi, whole short values went missing)
-DETECT_SCALE = 0.6
+DETECT_SCALE = 0.75
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)
 MAX_PAGES = 200
 MIN_LINE = 40  # pixels: a ruled line is at least this long (a CJK stroke at 10 pt, 200 dpi, is shorter)
@@ -168,6 +168,28 @@ BAND_ROWS = 640  # at most this many rows a band, at the detection scale
 BAND_OVERLAP = 48  # rows each side of a cut: two lines of 10-point text at 150 dpi
 
 
+@cache
+def _det_levels() -> np.ndarray:
+    """Detection's input for each gray level, as RapidOCR computes it (float64, then float32): a lookup, not its
+    arithmetic over three float64 channels (a tenth of a CPU-second a page)."""
+    det = _engine().text_det
+    levels = np.arange(256, dtype=np.float32)[:, None] * (1 / 255.0)
+    return ((levels - det.mean) / det.std).astype(np.float32)[:, 0]
+
+
+def _detect_band(gray: np.ndarray) -> np.ndarray | None:
+    """RapidOCR's `text_det` of a grayscale band (its resize, model and box post-processing), the band's three
+    equal channels normalised once by lookup: the same boxes."""
+    det = _engine().text_det
+    resized = det.get_preprocess(max(gray.shape)).resize(gray)
+    if resized is None:
+        return None
+    plane = _det_levels()[resized]
+    preds = det.infer(np.ascontiguousarray(np.broadcast_to(plane, (1, 3, *plane.shape))))[0]
+    quads, _ = det.postprocess_op(preds, gray.shape)
+    return det.filter_tag_det_res(quads, gray.shape)
+
+
 def detect(image: np.ndarray) -> np.ndarray:
     """Text quadrilaterals of a grayscale image (n × 4 × 2, float32), detected band by band."""
     height = image.shape[0]
@@ -178,8 +200,7 @@ def detect(image: np.ndarray) -> np.ndarray:
     cuts.append(float(height))
     found = []
     for k, start in enumerate(starts):
-        band = cv2.cvtColor(image[start : start + rows], cv2.COLOR_GRAY2BGR)
-        quads, _ = _engine().text_det(band)
+        quads = _detect_band(image[start : start + rows])
         for quad in [] if quads is None else quads:
             quad = np.asarray(quad, dtype=np.float32) + np.array([0, start], dtype=np.float32)
             if cuts[k] <= quad[:, 1].mean() < cuts[k + 1]:
@@ -250,8 +271,9 @@ def dash_shape(binary: np.ndarray) -> bool:
 # Packed recognition lays crops side by side in strips (a crop a digit wide alone is padded to the model's
 # 320-pixel minimum, six times its ink); a crop too long for a strip is a strip of its own. Strips of like width
 # are run together, and each crop's text is decoded from the frames over its own stretch of the strip.
-RUN_PIXELS = 7680  # crops of `_recognise` run together, at the model's height (48): rows × width at most this
-READ_PIXELS = 1920  # crops of `_read` run together: rows × width at most this (its CPU a column grows with it)
+# Crops of `_read` and `_recognise` run together, at the model's height (48): rows × width at most this. The CPU a
+# column grows with a batch's buffers: the lone marks of two bench reports took 3.1 CPU-s in runs of 7680, 1.6 in 1920.
+READ_PIXELS = 1920
 
 
 def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np.ndarray | None) -> tuple[str, float]:
@@ -321,7 +343,7 @@ def _recognise(images: list[np.ndarray], columns: np.ndarray | None = None) -> l
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
     while order:
         run = [order.pop(0)]
-        while order and (len(run) + 1) * max(widths[order[0]], least) <= RUN_PIXELS:
+        while order and (len(run) + 1) * max(widths[order[0]], least) <= READ_PIXELS:
             run.append(order.pop(0))
         width = -(-max(widths[run[-1]], least) // 8) * 8
         batch = np.zeros((len(run), height, width), dtype=np.float32)  # mid-gray
