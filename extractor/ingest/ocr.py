@@ -14,9 +14,12 @@ import io
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
+import rapidocr_onnxruntime
 from nianbao.ingest import grid
 from rapidocr_onnxruntime import RapidOCR
 
@@ -57,8 +60,10 @@ def _trim() -> None:
 @cache
 def _engine() -> RapidOCR:
     """One session per process. Upright pages: no angle classifier; the whole 200-dpi page is detected (no
-    downscaling to 2000 px). Recognition runs the session directly (`_recognise`)."""
-    return RapidOCR(
+    downscaling to 2000 px). Recognition runs the session directly (`_read`, `_recognise`), with onnxruntime's
+    memory arena (RapidOCR turns it off): its batches are at most READ_PIXELS columns, so the arena stays small,
+    and it read the same 700 crops in a fourteenth less CPU."""
+    engine = RapidOCR(
         use_cls=False,
         max_side_len=4000,
         print_verbose=False,
@@ -66,6 +71,13 @@ def _engine() -> RapidOCR:
         inter_op_num_threads=1,
         det_limit_side_len=32,  # a band is detected at its own size (the default enlarges any side under 736)
     )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 4
+    model = Path(rapidocr_onnxruntime.__file__).parent / "models" / "ch_PP-OCRv4_rec_infer.onnx"
+    engine.text_rec.session.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return engine
 
 
 @cache
