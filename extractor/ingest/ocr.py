@@ -75,8 +75,10 @@ def _engine() -> RapidOCR:
     options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 4
-    model = Path(rapidocr_onnxruntime.__file__).parent / "models" / "ch_PP-OCRv4_rec_infer.onnx"
-    engine.text_rec.session.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    models = Path(rapidocr_onnxruntime.__file__).parent / "models"
+    for holder, name in ((engine.text_rec.session, "rec"), (engine.text_det.infer, "det")):
+        model = models / f"ch_PP-OCRv4_{name}_infer.onnx"
+        holder.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     return engine
 
 
