@@ -346,6 +346,20 @@ def test_a_line_across_a_band_cut_is_detected_once():
         assert quad[:, 1].min() <= top + 6 + 2 and quad[:, 1].max() >= top + text.shape[0] - 6 - 2
 
 
+def test_a_band_detected_from_its_gray_levels_gives_rapidocrs_own_boxes():
+    """Detection normalises a gray band once, by lookup, instead of RapidOCR's arithmetic over three channels; the
+    boxes are RapidOCR's own, to the pixel."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np
+
+    band = np.full((300, 700), 255, np.uint8)
+    for top, text in ((20, "政府信息公开申请数量"), (120, "528056"), (200, "本年新收 0 17 3")):
+        drawn = _drawn(text, size=24)
+        band[top : top + drawn.shape[0], 40 : 40 + drawn.shape[1]] = drawn
+    own, _ = ocr._engine().text_det(ocr.cv2.cvtColor(band, ocr.cv2.COLOR_GRAY2BGR))
+    assert len(own) >= 3 and np.array_equal(np.asarray(own), np.asarray(ocr._detect_band(band)))
+
+
 def test_first_readings_run_in_small_batches_of_like_width_and_keep_their_crop(monkeypatch):
     """Crops read on their own are sorted by width into runs of at most READ_PIXELS columns at the model's height
     (the CPU a column grows with a batch's buffers), and each reading goes back to its own crop. A crop of one or
