@@ -24,8 +24,8 @@ from nianbao.ingest import grid
 from rapidocr_onnxruntime import RapidOCR
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
-# text is detected at 120 dpi: 0.39 CPU-s a bench page (0.66 at 150 dpi); the lone digits it misses (21 of 686 boxes
-# on eight pages) are table cells with ink, read by `reread_empty_cells` (at 100 dpi, whole short values went missing)
+# text is detected at 150 dpi: at 120 dpi detection took 0.27 CPU-s a page less, but drew looser boxes about lone
+# digits and missed 21 of 686; reading those again cost more than it saved (at 100 dpi short values went missing)
 DETECT_SCALE = 0.75
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)
 MAX_PAGES = 200
