@@ -388,7 +388,7 @@ def test_first_readings_run_in_small_batches_of_like_width_and_keep_their_crop(m
         return session(batch)
 
     monkeypatch.setattr(rec, "session", spy)
-    assert [text for text, _ in ocr._read(crops)] == texts
+    assert [text for text, _ in ocr._read(crops, [True] * len(crops))] == texts
     assert len(batches) > 1 and all(n * width <= ocr.READ_PIXELS for n, _, _, width in batches)
     natural = [48 * c.shape[1] / c.shape[0] for c in crops]
     padded_less = sum(n for n, _, _, width in batches if width < 320)

@@ -238,7 +238,8 @@ def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     quads = engine.sorted_boxes(quads / DETECT_SCALE)
     crops = [cv2.cvtColor(c, cv2.COLOR_BGR2GRAY) for c in engine.get_crop_img_list(image, quads)]
     typical = float(np.median([c.shape[0] for c in crops]))
-    read = _read_marks(crops, _read(crops), [c.shape[0] >= MARK_HEIGHT * typical for c in crops])
+    tall = [c.shape[0] >= MARK_HEIGHT * typical for c in crops]
+    read = _read_marks(crops, _read(crops, tall), tall)
     boxes = []
     for quad, (text, score) in zip(quads, read, strict=True):
         if score < engine.text_score:
@@ -297,17 +298,19 @@ def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np
     return "".join(chars[i] for i in ids).strip(), float(confidence[keep].mean()) if keep.any() else 0.0
 
 
-def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
+def _read(images: list[np.ndarray], tall: list[bool]) -> list[tuple[str, float]]:
     """RapidOCR's own recognition (its resize, normalisation and decoder) of grayscale crops, in runs of like
     width: a run is one batch, padded to its widest crop, of at most READ_PIXELS columns. RapidOCR's own batches
     are a count of crops (16 wide lines made buffers of 30,000 columns), and the CPU a column grows with the
     batch's buffers: on the same 686 crops, 22.0 CPU-seconds in batches of 16, 18.9 in runs of 7680 columns,
-    11.5 in runs of 1920, with the same readings. A crop at least `OWN_WIDTH` columns wide is padded only to its
-    own width, a narrower one to the model's least (320), and no run holds both."""
+    11.5 in runs of 1920, with the same readings. A crop a line of text tall (`tall`) and at least `OWN_WIDTH`
+    columns wide at the model's height is padded only to its own width; any other, to the model's least (320),
+    and no run holds both. A dash's crop is short and, at the model's height, wide: padded to its own width, a
+    "—" read as "cea." or "ee"."""
     rec = _engine().text_rec
     _, height, least = rec.rec_image_shape
     natural = [height * i.shape[1] / max(i.shape[0], 1) for i in images]
-    widths = [w if w >= OWN_WIDTH else max(w, least) for w in natural]
+    widths = [w if w >= OWN_WIDTH and line else max(w, least) for w, line in zip(natural, tall, strict=True)]
     runs: list[list[int]] = []
     for k in sorted(range(len(images)), key=widths.__getitem__):
         if not runs or (len(runs[-1]) + 1) * widths[k] > READ_PIXELS or (widths[runs[-1][0]] < least <= widths[k]):
@@ -483,7 +486,7 @@ def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) ->
     marks = [bottom - top >= MARK_INK * typical for _, top, _, bottom, _ in inks]
     found = []
     for (x0, top, x1, bottom, dash), (text, score) in zip(
-        inks, _read_marks(patches, _read(patches), marks), strict=True
+        inks, _read_marks(patches, _read(patches, marks), marks), strict=True
     ):
         if dash and set(text) <= SPECKS | DASHES:
             text, score = "—", max(score, 0.01)  # a reading from the ink's shape; confidence 0 would say "lost"
