@@ -346,6 +346,15 @@ def test_a_line_across_a_band_cut_is_detected_once():
         assert quad[:, 1].min() <= top + 6 + 2 and quad[:, 1].max() >= top + text.shape[0] - 6 - 2
 
 
+def test_a_crop_shorter_than_a_line_of_text_is_padded_as_the_model_was_trained():
+    """A dash's crop is short, so at the model's height it is as wide as three digits; only a crop a line of text
+    tall is padded to its own width. Padded so, a dash read as "1" (a generated report's "—" as "cea.")."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    dash = _drawn("－", pad=3)
+    assert 48 * dash.shape[1] / dash.shape[0] >= ocr.OWN_WIDTH
+    assert ocr._read([dash], [False])[0][0] in ocr.DASHES
+
+
 def test_a_band_detected_from_its_gray_levels_gives_rapidocrs_own_boxes():
     """Detection normalises a gray band once, by lookup, instead of RapidOCR's arithmetic over three channels; the
     boxes are RapidOCR's own, to the pixel."""
