@@ -217,6 +217,22 @@ def test_a_small_hyphen_read_as_anything_is_a_zero_marker_and_a_full_stop_is_not
     assert [(p.text, p.agreed) for p in pieces] == [("—", False), ("*", False), ("—", True)]
 
 
+def test_a_dash_whose_text_box_takes_in_the_cells_rule_is_a_zero_marker(monkeypatch):
+    """A text box drawn round a dash can reach down over the cell's rule, and recognition reads the two strokes as
+    "二" (or "一一"): the rule is no ink of the cell, so the dash alone is judged, and it is the zero marker."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[29:31, 20:40] = 0  # the dash
+    gray[40:43, 0:300] = 0  # the cell's rule below it
+    gray[42, ::35] = 255  # its ragged edge: a row of pieces shorter than a rule
+    pieces = [ocr.grid.Piece(text, (14, 10, 41, 41)) for text in ("二", "一一")]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, [piece], 0) for piece in pieces], [[[""] * 9]])  # a wide table
+    ocr.confirm(gray, page)
+    assert [p.text for p in pieces] == ["—", "—"]
+
+
 def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):
     """A crop of a several-digit number can take in a stretch of the table's rule above it, a stroke longer than
     the digits' ink: the number is never turned into the zero marker."""

@@ -333,6 +333,14 @@ def _second_image(gray: np.ndarray, bbox: tuple[float, float, float, float]) -> 
     return cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
 
 
+def _without_rules(binary: np.ndarray) -> np.ndarray:
+    """The page's ink without its ruled lines: a text box drawn round a dash can take in the cell's rule below it
+    (read "二" or "一一"), and the stretch of rule is no ink of the cell. The rules are taken out grown by 2 pixels:
+    a scanned rule's ragged edge is broken into pieces shorter than a rule, which the line mask leaves behind."""
+    rules = _line_mask(binary, horizontal=True) | _line_mask(binary, horizontal=False)
+    return cv2.subtract(binary, cv2.dilate(rules, np.ones((5, 5), np.uint8)))
+
+
 def _ink(binary: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
     """The page's ink in and just about a text box (a box drawn round a hyphen's ink may clip its blurred ends)."""
     x0, top, x1, bottom = (round(v) for v in bbox)
@@ -373,7 +381,7 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         if piece.text.strip()
         and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or len(piece.text.strip()) == 1)
     ]
-    binary = _binary(gray)
+    binary = _without_rules(_binary(gray))
     again = [k for k, (twice, piece) in enumerate(pieces) if twice or piece.text.strip() in RINGS]
     images = [_second_image(gray, pieces[k][1].bbox) for k in again]
     second = dict(zip(again, _recognise(images, _number_columns()), strict=True))
