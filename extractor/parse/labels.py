@@ -102,11 +102,12 @@ def _first_match(text: str, label: Label, pattern: str, lo: int, hi: int) -> re.
 
 
 def _label_start(text: str, start: int, ordinal: int | None) -> int:
-    """Move the start back over the item's own ordinal, so a glued '…00000002.其他' loses its '2'."""
+    """Move the start back over the item's own ordinal, so a glued '…00000002.其他' loses its '2'. An ordinal whose
+    full stop OCR lost ('6属于四类过程性信息') counts where it stands alone before the label's text, no digit before it."""
     if ordinal is None:
         return start
     window = text[max(0, start - 40) : start]
-    m = re.search(rf"{ordinal}\s*[.、．]\s*[^\d\t\n]{{0,30}}$", window)
+    m = re.search(rf"(?:{ordinal}\s*[.、．]\s*|(?<![\d.,]){ordinal}(?=[^\d\s.,]))[^\d\t\n]{{0,30}}$", window)
     return start - len(window) + m.start() if m else start
 
 
