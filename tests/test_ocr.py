@@ -233,6 +233,44 @@ def test_a_dash_whose_text_box_takes_in_the_cells_rule_is_a_zero_marker(monkeypa
     assert [p.text for p in pieces] == ["—", "—"]
 
 
+def test_a_faint_dash_in_pieces_or_read_as_letters_is_a_zero_marker():
+    """A faint dash binarised comes apart in pieces side by side (read "*"), or is read as a short reading with no
+    digit ("un."): its ink is one stroke, so it is the zero marker; a number's reading never is."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[30:32, 20:25] = 0  # a dash in two pieces, a pixel apart
+    gray[30:32, 26:40] = 0
+    gray[30:32, 120:138] = 0  # a dash
+    pieces = [ocr.grid.Piece("*", (18, 29, 42, 33)), ocr.grid.Piece("un.", (118, 29, 140, 33))]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
+    ocr.confirm(gray, page)
+    assert [p.text for p in pieces] == ["—", "—"]
+
+
+def test_a_lone_mark_of_a_digits_height_in_a_table_is_read_again_over_the_digits(monkeypatch):
+    """Recognition reads a lone "0" in a table cell as "。": where its ink is as tall as the page's numbers', it is
+    read again over the digits and takes that reading; a full stop's ink is a third as tall and keeps its reading."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[20:34, 20:22] = gray[20:34, 28:30] = 0  # "11": two digits 14 pixels tall
+    gray[20:34, 120:132] = 0  # a "0" 14 pixels tall, as a ring
+    gray[22:32, 122:130] = 255
+    gray[29:34, 220:225] = 0  # a full stop
+    pieces = [
+        ocr.grid.Piece("11", (18, 18, 32, 36)),
+        ocr.grid.Piece("。", (118, 18, 134, 36)),
+        ocr.grid.Piece("。", (218, 18, 227, 36)),
+    ]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
+    monkeypatch.setattr(ocr, "_recognise", lambda images, *_, **__: [("0", 0.9)] * len(images))
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for p in pieces] == [("11", False), ("0", False), ("。", False)]
+
+
 def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):
     """A crop of a several-digit number can take in a stretch of the table's rule above it, a stroke longer than
     the digits' ink: the number is never turned into the zero marker."""

@@ -234,9 +234,11 @@ def dash_shape(binary: np.ndarray) -> bool:
     Its largest connected piece is at least 2.5 times as wide as tall, or a short stroke (a hyphen at 200 dpi,
     blurred: 3 to 5 pixels wide, 2 tall) wider than tall and at most `HYPHEN` pixels tall; it fills most of its
     own box (a stroke, not an outline) and holds nearly all the ink (a scan's specks aside): "二" or "1" is no
-    dash, nor is a full stop (as tall as wide).
+    dash, nor is a full stop (as tall as wide). Gaps of a pixel or two along a line are closed first: a faint dash
+    binarised comes apart in pieces side by side.
     """
-    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     if count < 2:
         return False
     areas = stats[1:, cv2.CC_STAT_AREA]
@@ -358,6 +360,17 @@ def _digits(text: str) -> str:
 NARROW = 5
 # What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`).
 RINGS = frozenset("oO○\u3007°")
+DIGIT_INK = 0.8  # of the page's number cells' ink height: a lone mark this tall is a digit's size (a full stop: 1/3)
+
+
+def _mark(text: str) -> bool:
+    """One character, or a short reading with no digit: what recognition makes of a lone mark."""
+    return len(text) == 1 or (len(text) <= 3 and not any(ch.isdigit() for ch in text))
+
+
+def _ink_height(ink: np.ndarray) -> int:
+    rows = np.nonzero(ink.any(axis=1))[0]
+    return int(rows[-1] - rows[0] + 1) if len(rows) else 0
 
 
 def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
@@ -367,10 +380,11 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
 
     A cell read as one character or as dashes whose ink on the page is a dash (`dash_shape`) is the zero marker "—"
     whatever it was read as ("一", "ー", or a hyphen read "1", "=" or "*"), agreed where the first or the second
-    reading is a dash as well; a dash
-    reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0") is read
-    again over the digits, and takes that reading, unagreed: the two readings differ. Each crop is read on its
-    own: packed side by side, a strip of lone "0"s read as nothing.
+    reading is a dash as well; so is a short reading with no digit ("un.") over a dash's ink. A dash
+    reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0"), or as a lone
+    mark (`LONE_MARKS`: "。") whose ink is a digit's height, is read again over the digits, and takes that reading,
+    unagreed: the two readings differ. Each crop is read on its own: packed side by side, a strip of lone "0"s read
+    as nothing.
     """
     narrow = {t for t, rows in enumerate(page.grids) if rows and len(rows[0]) <= NARROW}
     pieces = [
@@ -379,20 +393,28 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         if line.table is not None
         for piece in line.pieces
         if piece.text.strip()
-        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or len(piece.text.strip()) == 1)
+        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or _mark(piece.text.strip()))
     ]
     binary = _without_rules(_binary(gray))
-    again = [k for k, (twice, piece) in enumerate(pieces) if twice or piece.text.strip() in RINGS]
+    heights = [_ink_height(_ink(binary, piece.bbox)) for _, piece in pieces]
+    digits = [h for h, (_, piece) in zip(heights, pieces, strict=True) if _digits(piece.text).isdigit()]
+    digit = DIGIT_INK * float(np.median(digits)) if digits else float("inf")
+    rings = {
+        k
+        for k, (_, piece) in enumerate(pieces)
+        if piece.text.strip() in RINGS or (piece.text.strip() in LONE_MARKS and heights[k] >= digit)
+    }
+    again = [k for k, (twice, _) in enumerate(pieces) if twice or k in rings]
     images = [_second_image(gray, pieces[k][1].bbox) for k in again]
     second = dict(zip(again, _recognise(images, _number_columns()), strict=True))
     for k, (_, piece) in enumerate(pieces):
         first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
         # a dash however it was read (a hyphen read "1", "=" or "*" is no number); a reading of several digits
-        # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
-        if (len(first) == 1 or set(first) <= DASHES) and dash_shape(_ink(binary, piece.bbox)):
+        # is never one: its crop may hold a stroke longer than the digits' ink
+        if (_mark(first) or set(first) <= DASHES) and dash_shape(_ink(binary, piece.bbox)):
             piece.text = "—"  # agreed where a recognition read a dash too: two readings of the ink, one its shape
             piece.agreed = set(first) <= DASHES or (bool(text) and set(text) <= DASHES)
-        elif first in RINGS:
+        elif k in rings:
             piece.text = text if _digits(text).isdigit() else piece.text
         elif k in second and _NUMBER.fullmatch(first):
             piece.agreed = _digits(text) == _digits(first)
