@@ -364,8 +364,9 @@ DIGIT_INK = 0.8  # of the page's number cells' ink height: a lone mark this tall
 
 
 def _mark(text: str) -> bool:
-    """One character, or a short reading with no digit: what recognition makes of a lone mark."""
-    return len(text) == 1 or (len(text) <= 3 and not any(ch.isdigit() for ch in text))
+    """One character, or a short reading of Latin letters and signs ("un."): what recognition makes of a lone mark
+    (a header cell's few CJK characters are none)."""
+    return len(text) == 1 or (len(text) <= 3 and text.isascii() and not any(ch.isdigit() for ch in text))
 
 
 def _ink_height(ink: np.ndarray) -> int:
