@@ -256,7 +256,8 @@ def test_a_faint_dash_in_pieces_or_read_as_letters_is_a_zero_marker():
 
 def test_a_lone_mark_of_a_digits_height_in_a_table_is_read_again_over_the_digits(monkeypatch):
     """Recognition reads a lone "0" in a table cell as "。": where its ink is as tall as the page's numbers', it is
-    read again over the digits and takes that reading; a full stop's ink is a third as tall and keeps its reading."""
+    read again over the digits and takes that reading; a full stop's ink is a third as tall and keeps its reading.
+    A lone mark is read again over the digits alone: with "." allowed, a lone "0" comes out as "."."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
     import numpy as np  # comes with the ocr extra
 
@@ -271,9 +272,17 @@ def test_a_lone_mark_of_a_digits_height_in_a_table_is_read_again_over_the_digits
         ocr.grid.Piece("。", (218, 18, 227, 36)),
     ]
     page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
-    monkeypatch.setattr(ocr, "_recognise", lambda images, *_, **__: [("0", 0.9)] * len(images))
+    separators = len(ocr._number_columns(True))
+
+    def recognise(images, columns):  # the ring read with "." and "," allowed comes out as "."
+        return [("." if len(columns) == separators else "0", 0.9)] * len(images)
+
+    monkeypatch.setattr(ocr, "_recognise", recognise)
     ocr.confirm(gray, page)
     assert [(p.text, p.agreed) for p in pieces] == [("11", False), ("0", False), ("。", False)]
+    pieces[1].text = "o"  # a ring, in a narrow table whose cells are all read a second time
+    ocr.confirm(gray, ocr.grid.PageLayout(page.lines, [[[""] * 4]]))
+    assert pieces[1].text == "0"
 
 
 def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):

@@ -405,9 +405,13 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         for k, (_, piece) in enumerate(pieces)
         if piece.text.strip() in RINGS or (piece.text.strip() in LONE_MARKS and heights[k] >= digit)
     }
-    again = [k for k, (twice, _) in enumerate(pieces) if twice or k in rings]
-    images = [_second_image(gray, pieces[k][1].bbox) for k in again]
-    second = dict(zip(again, _recognise(images, _number_columns()), strict=True))
+    again = [k for k, (twice, _) in enumerate(pieces) if twice and k not in rings]
+    second = {}
+    for read, separators in ((again, True), (sorted(rings), False)):  # a lone mark is a digit, never a "." or ","
+        if not read:
+            continue
+        images = [_second_image(gray, pieces[k][1].bbox) for k in read]
+        second.update(zip(read, _recognise(images, _number_columns(separators)), strict=True))
     for k, (_, piece) in enumerate(pieces):
         first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
         # a dash however it was read (a hyphen read "1", "=" or "*" is no number); a reading of several digits
