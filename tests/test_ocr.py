@@ -285,6 +285,20 @@ def test_a_lone_mark_of_a_digits_height_in_a_table_is_read_again_over_the_digits
     assert pieces[1].text == "0"
 
 
+def test_a_page_number_ocr_read_without_its_dashes_is_no_line_of_the_text():
+    """ "- 4 -" read as "4" or "-4" as a page's last line, below its table, is the page's number: left out of the
+    text, or the row above would take it as one more value. A lone number anywhere else on the page stays."""
+    from nianbao.ingest.grid import Line, PageLayout, Piece
+    from nianbao.ingest.pages import render_layouts
+
+    def scanned(last: str) -> PageLayout:
+        row = Line(100, [Piece("2.重复申请", (0, 100, 90, 120)), Piece("394", (100, 100, 130, 120))], 0)
+        return PageLayout([Line(80, [Piece("7", (0, 80, 10, 95))]), row, Line(900, [Piece(last, (0, 900, 20, 915))])])
+
+    text, _, _ = render_layouts([scanned("4"), scanned("-4"), scanned("—3—"), scanned("2026年1月20日")])
+    assert text.splitlines() == ["7", "2.重复申请\t394"] * 3 + ["7", "2.重复申请\t394", "2026年1月20日"]
+
+
 def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):
     """A crop of a several-digit number can take in a stretch of the table's rule above it, a stroke longer than
     the digits' ink: the number is never turned into the zero marker."""
