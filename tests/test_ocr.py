@@ -234,8 +234,9 @@ def test_a_dash_whose_text_box_takes_in_the_cells_rule_is_a_zero_marker(monkeypa
 
 
 def test_a_faint_dash_in_pieces_or_read_as_letters_is_a_zero_marker():
-    """A faint dash binarised comes apart in pieces side by side (read "*"), or is read as a short reading with no
-    digit ("un."): its ink is one stroke, so it is the zero marker; a header cell's few CJK characters never are."""
+    """A faint dash binarised comes apart in pieces side by side (read "*"), or is read as a short Latin reading with
+    no digit ("un.", "wiwi", its ink lighter than the page's threshold and judged on the crop's own): its ink is one
+    stroke, so it is the zero marker; a header cell's few CJK characters never are."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
     import numpy as np  # comes with the ocr extra
 
@@ -244,14 +245,16 @@ def test_a_faint_dash_in_pieces_or_read_as_letters_is_a_zero_marker():
     gray[30:32, 26:40] = 0
     gray[30:32, 120:138] = 0  # a dash
     gray[28:34, 220:250] = 0  # a header cell's few characters, closed up into one flat piece
+    gray[30:32, 270:288] = 190  # a faint dash, lighter than the page's threshold
     pieces = [
         ocr.grid.Piece("*", (18, 29, 42, 33)),
         ocr.grid.Piece("un.", (118, 29, 140, 33)),
         ocr.grid.Piece("他结", (218, 27, 252, 35)),
+        ocr.grid.Piece("wiwi", (270, 30, 288, 31)),
     ]
     page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
     ocr.confirm(gray, page)
-    assert [p.text for p in pieces] == ["—", "—", "他结"]
+    assert [p.text for p in pieces] == ["—", "—", "他结", "—"]
 
 
 def test_a_lone_mark_of_a_digits_height_in_a_table_is_read_again_over_the_digits(monkeypatch):

@@ -335,12 +335,22 @@ def _second_image(gray: np.ndarray, bbox: tuple[float, float, float, float]) -> 
     return cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
 
 
-def _without_rules(binary: np.ndarray) -> np.ndarray:
-    """The page's ink without its ruled lines: a text box drawn round a dash can take in the cell's rule below it
-    (read "二" or "一一"), and the stretch of rule is no ink of the cell. The rules are taken out grown by 2 pixels:
-    a scanned rule's ragged edge is broken into pieces shorter than a rule, which the line mask leaves behind."""
+def _rules(binary: np.ndarray) -> np.ndarray:
+    """The page's ruled lines, grown by 2 pixels: a scanned rule's ragged edge is broken into pieces shorter than a
+    rule, which the line mask leaves behind. A text box drawn round a dash can take in the cell's rule below it
+    (read "二" or "一一"), and the stretch of rule is no ink of the cell."""
     rules = _line_mask(binary, horizontal=True) | _line_mask(binary, horizontal=False)
-    return cv2.subtract(binary, cv2.dilate(rules, np.ones((5, 5), np.uint8)))
+    return cv2.dilate(rules, np.ones((5, 5), np.uint8))
+
+
+def _own_ink(gray: np.ndarray, rules: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """A text box's ink binarised on its own (Otsu over the crop, the rules left out): a faint dash lies above the
+    page's threshold, which leaves a few specks of it."""
+    x0, top, x1, bottom = (round(v) for v in bbox)
+    pad = 2
+    window = np.s_[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
+    own = cv2.threshold(gray[window], 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    return cv2.subtract(own, rules[window])
 
 
 def _ink(binary: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
@@ -363,10 +373,15 @@ RINGS = frozenset("oO○\u3007°")
 DIGIT_INK = 0.8  # of the page's number cells' ink height: a lone mark this tall is a digit's size (a full stop: 1/3)
 
 
+def _latin(text: str) -> bool:
+    """A short reading of Latin letters and signs with no digit ("un.", "wiwi"): what recognition makes of a faint
+    mark (a header cell's few CJK characters are none)."""
+    return len(text) <= 6 and text.isascii() and not any(ch.isdigit() for ch in text)
+
+
 def _mark(text: str) -> bool:
-    """One character, or a short reading of Latin letters and signs ("un."): what recognition makes of a lone mark
-    (a header cell's few CJK characters are none)."""
-    return len(text) == 1 or (len(text) <= 3 and text.isascii() and not any(ch.isdigit() for ch in text))
+    """What recognition makes of a lone mark: one character, or a short Latin reading."""
+    return len(text) == 1 or _latin(text)
 
 
 def _ink_height(ink: np.ndarray) -> int:
@@ -381,7 +396,8 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
 
     A cell read as one character or as dashes whose ink on the page is a dash (`dash_shape`) is the zero marker "—"
     whatever it was read as ("一", "ー", or a hyphen read "1", "=" or "*"), agreed where the first or the second
-    reading is a dash as well; so is a short reading with no digit ("un.") over a dash's ink. A dash
+    reading is a dash as well; so is a short Latin reading with no digit ("un.", "wiwi") over a dash's ink, judged on
+    the crop's own binarisation where the page's leaves a faint dash in specks. A dash
     reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0"), or as a lone
     mark (`LONE_MARKS`: "。") whose ink is a digit's height, is read again over the digits, and takes that reading,
     unagreed: the two readings differ. Each crop is read on its own: packed side by side, a strip of lone "0"s read
@@ -396,7 +412,9 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         if piece.text.strip()
         and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or _mark(piece.text.strip()))
     ]
-    binary = _without_rules(_binary(gray))
+    binary = _binary(gray)
+    rules = _rules(binary)
+    binary = cv2.subtract(binary, rules)
     heights = [_ink_height(_ink(binary, piece.bbox)) for _, piece in pieces]
     digits = [h for h, (_, piece) in zip(heights, pieces, strict=True) if _digits(piece.text).isdigit()]
     digit = DIGIT_INK * float(np.median(digits)) if digits else float("inf")
@@ -416,7 +434,9 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
         # a dash however it was read (a hyphen read "1", "=" or "*" is no number); a reading of several digits
         # is never one: its crop may hold a stroke longer than the digits' ink
-        if (_mark(first) or set(first) <= DASHES) and dash_shape(_ink(binary, piece.bbox)):
+        if (_mark(first) or set(first) <= DASHES) and (
+            dash_shape(_ink(binary, piece.bbox)) or (_latin(first) and dash_shape(_own_ink(gray, rules, piece.bbox)))
+        ):
             piece.text = "—"  # agreed where a recognition read a dash too: two readings of the ink, one its shape
             piece.agreed = set(first) <= DASHES or (bool(text) and set(text) <= DASHES)
         elif k in rings:
