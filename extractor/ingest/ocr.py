@@ -368,8 +368,9 @@ def _digits(text: str) -> str:
 # more) are wider. A value no identity checks (table 二's) needs a second reading to stand; one an identity checks
 # stands by the identity alone, so only the narrow tables' number cells are read a second time.
 NARROW = 5
-# What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`).
-RINGS = frozenset("oO○\u3007°")
+# What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`), or
+# blurred into a rounded box ("D", "口"): no number cell holds one alone.
+RINGS = frozenset("oO○\u3007°D口")
 DIGIT_INK = 0.8  # of the page's number cells' ink height: a lone mark this tall is a digit's size (a full stop: 1/3)
 
 
