@@ -31,7 +31,7 @@ _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|�
 _LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)([1-9]\d*|0)\s*")
 # what may close a label after its last character: a bracket or a quote, of any shape agencies and OCR print
 # ('…不计其他情形）', '危及“三安全一稳定”', '「三安全一稳定」', a straight or a turned quote)
-LABEL_CLOSERS = re.escape(")）]】」』》〉”“\"'’‘")
+LABEL_CLOSERS = re.escape(")）]】」』》〉”“\"'\u2019\u2018")
 _LABEL_END = re.compile(rf"[\u4e00-\u9fff][{LABEL_CLOSERS}]*$")
 # every label text of table 三, run together: a label's wrapped piece must be a piece of one of them
 _VOCABULARY = re.sub(
