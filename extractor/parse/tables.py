@@ -12,7 +12,7 @@ from itertools import combinations, pairwise, permutations
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.blocks import Spill, number_blocks, read_blocks
+from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks
 from nianbao.parse.labels import (
     _T2_BLOCK,
     _T4_HEADER,
@@ -515,16 +515,15 @@ def parse_table3(
         spill.before[:] = [v for b in number_blocks(text, lo, anchors[0].start) for v in b.values]
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
-        realigned = [
-            r
-            for r, items in aligned.segments.items()
-            if r not in aligned.labelled and _values(items) != _values(segments.get(r, []))
-        ]
+        # a row placed in a gap by order, though after its own label: which label a bare line belongs to is no
+        # more printed than where it was put, so every gap row is only as good as the identities that check it
+        realigned = [r for r in aligned.segments if r not in aligned.labelled]
         segments = {
             r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
         }
     else:
         realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
+        realigned += [r for r in _apart_in_partly_labelled(text, anchors, segments, lo, hi) if r not in realigned]
     if not aligned or aligned.labelled:  # rows read after their own labels
         realigned += [r for r in _after_a_later_label(text, anchors, order) if r in segments and r not in realigned]
     if realigned:
@@ -587,6 +586,30 @@ def _reorderings(reading: RowReading, n: int, constraint) -> None:
     reading.candidates = sorted(orders, key=lambda p: p != printed)
     raw, span = " ".join(reading.raw), (reading.spans[0][0], reading.spans[-1][1])
     reading.raw, reading.spans = [raw] * n, [span] * n
+
+
+_BARE_LINE = re.compile(rf"[ \t|]*{_NUMBER}(?:[ \t|]+{_NUMBER})+[ \t|]*")
+
+
+def _apart_in_partly_labelled(
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], lo: int, hi: int
+) -> list[str]:
+    """Rows whose numbers are not on their own label's line, in a table that prints some rows label and numbers on
+    one line and some as a line of numbers alone (partly labelled, format.md §3.27): whether a bare line belongs to
+    the label before it or after it, and a line under a label the template does not know to the row above, is an
+    order alignment the page does not print, so such a row is only as good as the identities that check it."""
+    lines = text[lo:hi].split("\n")
+    if not any(_BARE_LINE.fullmatch(line) for line in lines):
+        return []
+    apart, beside = [], False
+    for anchor in anchors:
+        values = [i for i in segments.get(anchor.row, []) if i.kind == "value"]
+        if values:
+            on_its_line = "\n" not in text[anchor.end : values[0].start]
+            beside |= on_its_line
+            if not on_its_line:
+                apart.append(anchor.row)
+    return apart if beside else []
 
 
 def _line(text: str, at: int) -> str:
