@@ -522,8 +522,9 @@ def parse_table3(
             r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
         }
     else:
+        apart = _apart_in_partly_labelled(text, anchors, segments, lo, hi)  # as printed, before any dealing
         realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
-        realigned += [r for r in _apart_in_partly_labelled(text, anchors, segments, lo, hi) if r not in realigned]
+        realigned += [r for r in apart if r not in realigned]
     if not aligned or aligned.labelled:  # rows read after their own labels
         realigned += [r for r in _after_a_later_label(text, anchors, order) if r in segments and r not in realigned]
     if realigned:
