@@ -515,9 +515,11 @@ def parse_table3(
         spill.before[:] = [v for b in number_blocks(text, lo, anchors[0].start) for v in b.values]
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
     if aligned:
-        # a row placed in a gap by order, though after its own label: which label a bare line belongs to is no
-        # more printed than where it was put, so every gap row is only as good as the identities that check it
-        realigned = [r for r in aligned.segments if r not in aligned.labelled]
+        realigned = [
+            r
+            for r, items in aligned.segments.items()
+            if r not in aligned.labelled and _values(items) != _values(segments.get(r, []))
+        ]
         segments = {
             r: aligned.segments.get(r, segments.get(r, [])) for r in order if r in segments or r in aligned.segments
         }
