@@ -180,6 +180,21 @@ def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
+def test_page_bands_with_only_a_page_break_between_them_are_read_apart():
+    # pdfminer with boxes_flow 1 prints the next page's band straight after this page's last column: only the
+    # page number and the form feed (which ingest leaves as empty lines) part them; each band's 总计 column
+    # comes before its 其他 column
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 1, 0, 1, 0, 5],
+    )
+    bands = [("col-split-total-early", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1).replace("-3-\n\n", "- 3 -\n\n\f"))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
 def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
     # pdfminer.six prints a page band's 自然人 and 商业企业 cells of each row as one line beside the row's label,
     # the next columns top to bottom, and its 总计 column among the 其他 column's cells, header words between
