@@ -562,3 +562,29 @@ def test_cells_apart_in_two_places_a_row_inside_the_table_and_the_last_row_are_r
     report = extract(moved.replace(last, "\n\n".join([*own, "-3-"]), 1) + f"\n\n{total}\n")
     assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
     assert "realigned" in report.cells[t3_key("granted", "commercial")].flags
+
+
+T2_ROWS_PRINTED = "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n20"
+
+
+@pytest.mark.parametrize(
+    "rows, prose",
+    [
+        # pdfminer: column by column, 行政规范性文件's first number on its label's line
+        ("规章\n\n0\n\n行政规范性文件 3\n\n0\n\n1\n\n0\n\n20", ""),
+        # blocks that suggest row by row, and prose that states the rows' figures column by column
+        ("规章\n\n行政规范性文件\n\n0\n3\n0\n\n1\n0\n20", "本年度制发行政规范性文件3件，现行有效行政规范性文件20件。"),
+    ],
+    ids=["number-beside-its-label", "prose"],
+)
+def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so(rows, prose):
+    text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, rows)
+    report = extract(text.replace("本年度工作稳步推进。", "本年度工作稳步推进。" + prose))
+    values = report.values()
+    got = [
+        values[f"active.{row}.{c}"]
+        for row in ("regulations", "normative_docs")
+        for c in ("issued", "repealed", "in_force")
+    ]
+    assert got == [0, 0, 0, 3, 1, 20]
+    assert "realigned" in report.cells["active.normative_docs.issued"].flags
