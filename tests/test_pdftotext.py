@@ -572,10 +572,12 @@ T2_ROWS_PRINTED = "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n2
     [
         # pdfminer: column by column, 行政规范性文件's first number on its label's line
         ("规章\n\n0\n\n行政规范性文件 3\n\n0\n\n1\n\n0\n\n20", ""),
+        # and 规章's first number beside a header word, which names no row
+        ("规章\n\n本年制发件数 0\n\n行政规范性文件 3\n\n0\n\n1\n\n0\n\n20", ""),
         # blocks that suggest row by row, and prose that states the rows' figures column by column
         ("规章\n\n行政规范性文件\n\n0\n3\n0\n\n1\n0\n20", "本年度制发行政规范性文件3件，现行有效行政规范性文件20件。"),
     ],
-    ids=["number-beside-its-label", "prose"],
+    ids=["number-beside-its-label", "number-beside-a-header-word", "prose"],
 )
 def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so(rows, prose):
     text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, rows)

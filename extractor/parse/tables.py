@@ -354,7 +354,7 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
     row_major, column_major = list(range(6)), [0, 2, 4, 1, 3, 5]
     orders = [row_major] * (by_row or not by_column) + [column_major] * by_column
     keys_of = {row: [f"{T2_2021.prefix}.{row}.{c}" for c in columns] for row, columns in T2_2021.rows.items()}
-    beside = {id(b.values[0]): _label_row(text, b.values[0]) for b in blocks if b.labelled}
+    beside = {id(b.values[0]): row for b in blocks if b.labelled and (row := _label_row(text, b.values[0]))}
     figures = stated(text)
 
     def evidenced(reading: dict[str, list[Item]]) -> bool:
