@@ -760,20 +760,24 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
+_NOT_NUMBERS = re.compile(r"[^\d\s]")
 _T4_RESULT_WORDS = re.compile("|".join(f"({_fuzzy(label.keywords[0])})" for label in T4_RESULT_LABELS))
 
 
 def _header_out_of_order(text: str, lo: int, items: list[Item]) -> bool:
-    """Whether table 四 prints two result headers side by side (nothing but space between) in an order no row of
-    the grid has (pdfminer with boxes_flow 1: `结果纠正` / `结果维持`), and its numbers as boxes apart (a blank line
-    between them): the converter ordered the cells' boxes, the numbers' too. Numbers printed as one block keep
-    their row's order (PyMuPDF's sorted blocks scramble the header alone)."""
+    """Whether table 四 prints two result headers one after the other (nothing but space, or numbers, between) in
+    an order no row of the grid has (pdfminer with boxes_flow 1: `结果纠正` / `结果维持`, or `结果纠正` / `0` /
+    `结果维持`), and its numbers as boxes apart (a blank line between them): the converter ordered the cells'
+    boxes, the numbers' too. Numbers printed as one block keep their row's order (PyMuPDF's sorted blocks
+    scramble the header alone)."""
     values = [i for i in items if i.kind == "value"]
     if len(values) != 15 or not re.search(r"\n[^\S\n]*\n", text[values[0].start : values[-1].end]):
         return False
     words = list(_T4_RESULT_WORDS.finditer(text, lo, values[-1].start))
     return any(
-        a.lastindex < len(T4_COLUMNS) and b.lastindex < a.lastindex and not text[a.end() : b.start()].strip()
+        a.lastindex < len(T4_COLUMNS)
+        and b.lastindex < a.lastindex
+        and not _NOT_NUMBERS.search(text, a.end(), b.start())
         for a, b in pairwise(words)
     )
 
