@@ -252,6 +252,30 @@ def test_a_label_cell_ending_in_its_rows_first_number_gives_the_number():
     assert [i.kind for i in segment_items(header, 0, len(header))] == ["text", "text", "text"]
 
 
+# the template's own 危及“三安全一稳定” as agencies, converters and OCR print its quotes, and a label in brackets
+QUOTED = ["“三安全一稳定”", "「三安全一稳定」", '"三安全一稳定"', "“三安全一稳定“", "(三安全一稳定)"]
+
+
+@pytest.mark.parametrize("quoted", QUOTED)
+def test_a_label_cell_ending_in_a_quote_gives_its_rows_first_number(quoted):
+    line = normalise(f"| 3.危及{quoted} 5 | 0 | 5 |\n")
+    assert [i.text for i in segment_items(line, 0, len(line)) if i.kind == "value"] == ["5", "0", "5"]
+
+
+@pytest.mark.parametrize("separator", [" ", "\t"])
+@pytest.mark.parametrize("quoted", QUOTED)
+def test_a_label_ending_in_a_quote_keeps_its_numbers_where_rows_are_read_by_order(quoted, separator):
+    """Labels the parser cannot anchor (misread) leave table 三 to be read by the template's row order, each line a
+    label and its row's numbers: a line whose label ends in a quote or bracket is such a line, not text."""
+    labels = {row: label.replace("“三安全一稳定”", quoted) for row, label in T3_LABEL_TEXT.items()}
+    labels |= {row: labels[row].replace("属于国家秘密", "属干国家秘蜜") for row in ["denied.state_secret"]}
+    labels |= {row: labels[row].replace("重复申请", "重夏申请") for row in ["not_processed.duplicate"]}
+    report = extract(page(VARIED, t3_labels=labels, cell_sep=separator))
+    for key, value in t3_cells(VARIED).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified"
+
+
 def test_table2_rows_printed_bare_with_their_labels_on_lines_of_their_own_are_placed_by_order():
     table2 = (
         "二、主动公开政府信息情况\n第二十条第（一）项\n| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n"

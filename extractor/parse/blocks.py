@@ -31,13 +31,15 @@ from itertools import product
 
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
 from nianbao.parse.readings import read_row
-from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number
+from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
-_LABEL_THEN_NUMBERS = re.compile(rf".*[\u4e00-\u9fff）)](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*")
+_LABEL_THEN_NUMBERS = re.compile(
+    rf".*[\u4e00-\u9fff{LABEL_CLOSERS}](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*"
+)
 
 
 @dataclass
