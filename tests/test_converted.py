@@ -4,8 +4,11 @@ import random
 
 import pytest
 from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
-from nianbao.ingest import normalise
+from nianbao.eval.evaluate import score_record
+from nianbao.eval.model_cases import LABELS, T4_MISREAD, draw, relabel
+from nianbao.ingest import ingest_bytes, normalise
 from nianbao.parse.tokens import segment_items
+from nianbao.pipeline import extract_document
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
 from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page, t3_cells, t4_cells
@@ -307,3 +310,17 @@ def test_a_lone_table2_row_whose_number_is_printed_above_its_label_is_read():
     cells = extract(text).cells
     assert cells["active.licensing.decisions"].value == 15 and "realigned" in cells["active.licensing.decisions"].flags
     assert str(cells["active.fees.amount"].value) == "12.5"
+
+
+@pytest.mark.parametrize("layout", ["tsv", "html", "markdown"])
+@pytest.mark.parametrize("damages", [("partly_labelled",), ("t4_bare_rows", "partly_labelled")])
+def test_partly_labelled_rows_under_reworded_or_misread_labels_are_never_stood_behind_unchecked(layout, damages):
+    # a bare line between a label-only line and a labelled row, or a row under a label the template does not know:
+    # which row it is, is an order alignment the page does not print, so a wrong reading is never left unmarked
+
+    for kind in ("reworded", "misread", "misread-many"):
+        changes = {**T4_MISREAD, **LABELS[kind]} if "t4_bare_rows" in damages else LABELS[kind]
+        case = draw(f"model-only-{kind}-{'-'.join(damages)}-{layout}", layout, damages, relabel(changes))
+        report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+        score = score_record(case.name, case.filename, case.cells, report, case.source_errors)
+        assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]

@@ -98,3 +98,20 @@ def test_a_table_four_whose_numbers_are_one_block_keeps_their_order():
     printed = [1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 5, 0, 0, 0]  # the agency's own error in 复议后起诉
     report = extract(out_of_order(printed, sep="\n"))
     assert_reads(report, t4_cells(printed))
+
+
+def test_a_table_four_whose_result_headers_come_out_of_order_among_its_numbers_is_in_box_order():
+    # pdfminer with boxes_flow 1 can print the result headers among the numbers, 结果纠正 / 0 / 结果维持: an order
+    # no grid row has, so the numbers' order is the boxes' too. Printed 0 2 1 0 3 balances, and so does the grid's
+    # 1 0 2 0 3: a group that balances as printed proves nothing, so no cell is stood behind
+    printed = [0, 2, 1, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0]
+    headers = ["结果纠正", "结果维持", "其他结果", "尚未审结", "总计"]
+    boxes = [box for pair in zip(headers, map(str, printed), strict=False) for box in pair] + list(
+        map(str, printed[5:])
+    )
+    report = extract(
+        page(TABLE3).replace(
+            "结果维持 结果纠正 其他结果 尚未审结 总计\n" + " ".join(map(str, T4_DEFAULT)), "\n\n".join(boxes)
+        )
+    )
+    assert all(report.values()[k] is None for k in t4_cells(GRID))
