@@ -612,6 +612,11 @@ def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
     values = [i for i in items if i.kind == "value"]
     if len(values) != n or len(reading.candidates) != 1 or None in reading.candidates[0]:
         return False
+    return _a_line_each(text, values)
+
+
+def _a_line_each(text: str, values: list[Item]) -> bool:
+    """Whether every number is printed alone on its line: a converter's box each, in its order, not the grid's."""
     return all(_line(text, v.start).strip() == v.text for v in values)
 
 
@@ -776,11 +781,16 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     some reordering of the printed numbers satisfies all three, the failure may be that order, not the
     agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold. Where
     table 三 is printed in blocks (`in_blocks`) the order is pdftotext's whether or not header pieces fall
-    between the numbers (it can print one cell after the others).
+    between the numbers (it can print one cell after the others). Numbers printed a box (a line) each, as
+    pdfminer prints them, are in the converter's order however the header is printed: with the totals failing,
+    whether or not some order balances, which number is which cell is not known, so the failure is no evidence
+    of the agency's arithmetic either.
     """
     values = [i for i in items if i.kind == "value"]
     if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
+    if _a_line_each(text, values):
+        return True
     pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
     pieces_between = any(p not in _T4_GROUP_HEADERS for p in pieces)
     return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
