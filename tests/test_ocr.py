@@ -162,7 +162,7 @@ def test_a_hyphen_ocr_reads_as_a_dot_is_recovered_from_its_ink_and_a_speck_is_in
     holds a dash ("—", a zero marker); ink of another shape read as a dot is printed and lost (an empty box of
     confidence 0, which the record marks `not_found`), not blank; the empty cell stays blank."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
-    monkeypatch.setattr(ocr, "_read", lambda images: [("·", 0.17)] * len(images))
+    monkeypatch.setattr(ocr, "_read", lambda images, *_: [("·", 0.17)] * len(images))
     gray = _ruled_row_with_a_hyphen()
     tables = ocr.grid.find_tables(ocr.ruled_lines(gray), ocr.RENDER_DPI / 72)
     [box] = ocr.reread_empty_cells(gray, [], tables)
@@ -215,6 +215,92 @@ def test_a_small_hyphen_read_as_anything_is_a_zero_marker_and_a_full_stop_is_not
     page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
     ocr.confirm(gray, page)
     assert [(p.text, p.agreed) for p in pieces] == [("—", False), ("*", False), ("—", True)]
+
+
+def test_a_dash_whose_text_box_takes_in_the_cells_rule_is_a_zero_marker(monkeypatch):
+    """A text box drawn round a dash can reach down over the cell's rule, and recognition reads the two strokes as
+    "二" (or "一一"): the rule is no ink of the cell, so the dash alone is judged, and it is the zero marker."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[29:31, 20:40] = 0  # the dash
+    gray[40:43, 0:300] = 0  # the cell's rule below it
+    gray[42, ::35] = 255  # its ragged edge: a row of pieces shorter than a rule
+    pieces = [ocr.grid.Piece(text, (14, 10, 41, 41)) for text in ("二", "一一")]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, [piece], 0) for piece in pieces], [[[""] * 9]])  # a wide table
+    ocr.confirm(gray, page)
+    assert [p.text for p in pieces] == ["—", "—"]
+
+
+def test_a_faint_dash_in_pieces_or_read_as_letters_is_a_zero_marker():
+    """A faint dash binarised comes apart in pieces side by side (read "*"), or is read as a short Latin reading with
+    no digit ("un.", "wiwi", its ink lighter than the page's threshold and judged on the crop's own): its ink is one
+    stroke, so it is the zero marker; a header cell's few CJK characters never are."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[30:32, 20:25] = 0  # a dash in two pieces, a pixel apart
+    gray[30:32, 26:40] = 0
+    gray[30:32, 120:138] = 0  # a dash
+    gray[28:34, 220:250] = 0  # a header cell's few characters, closed up into one flat piece
+    gray[30:32, 270:288] = 190  # a faint dash, lighter than the page's threshold
+    pieces = [
+        ocr.grid.Piece("*", (18, 29, 42, 33)),
+        ocr.grid.Piece("un.", (118, 29, 140, 33)),
+        ocr.grid.Piece("他结", (218, 27, 252, 35)),
+        ocr.grid.Piece("wiwi", (270, 30, 288, 31)),
+    ]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
+    ocr.confirm(gray, page)
+    assert [p.text for p in pieces] == ["—", "—", "他结", "—"]
+
+
+def test_a_lone_mark_of_a_digits_height_in_a_table_is_read_again_over_the_digits(monkeypatch):
+    """Recognition reads a lone "0" in a table cell as "。": where its ink is as tall as the page's numbers', it is
+    read again over the digits and takes that reading; a full stop's ink is a third as tall and keeps its reading.
+    A lone mark is read again over the digits alone: with "." allowed, a lone "0" comes out as "."."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[20:34, 20:22] = gray[20:34, 28:30] = 0  # "11": two digits 14 pixels tall
+    gray[20:34, 120:132] = 0  # a "0" 14 pixels tall, as a ring
+    gray[22:32, 122:130] = 255
+    gray[29:34, 220:225] = 0  # a full stop
+    pieces = [
+        ocr.grid.Piece("11", (18, 18, 32, 36)),
+        ocr.grid.Piece("。", (118, 18, 134, 36)),
+        ocr.grid.Piece("。", (218, 18, 227, 36)),
+    ]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
+    separators = len(ocr._number_columns(True))
+
+    def recognise(images, columns):  # the ring read with "." and "," allowed comes out as "."
+        return [("." if len(columns) == separators else "0", 0.9)] * len(images)
+
+    monkeypatch.setattr(ocr, "_recognise", recognise)
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for p in pieces] == [("11", False), ("0", False), ("。", False)]
+    for ring in ("o", "D", "口"):  # a ring, in a narrow table whose cells are all read a second time
+        pieces[1].text = ring
+        ocr.confirm(gray, ocr.grid.PageLayout(page.lines, [[[""] * 4]]))
+        assert pieces[1].text == "0"
+
+
+def test_a_page_number_ocr_read_without_its_dashes_is_no_line_of_the_text():
+    """ "- 4 -" read as "4" or "-4" as a page's last line, below its table, is the page's number: left out of the
+    text, or the row above would take it as one more value. A lone number anywhere else on the page stays."""
+    from nianbao.ingest.grid import Line, PageLayout, Piece
+    from nianbao.ingest.pages import render_layouts
+
+    def scanned(last: str) -> PageLayout:
+        row = Line(100, [Piece("2.重复申请", (0, 100, 90, 120)), Piece("394", (100, 100, 130, 120))], 0)
+        return PageLayout([Line(80, [Piece("7", (0, 80, 10, 95))]), row, Line(900, [Piece(last, (0, 900, 20, 915))])])
+
+    text, _, _ = render_layouts([scanned("4"), scanned("-4"), scanned("—3—"), scanned("2026年1月20日")])
+    assert text.splitlines() == ["7", "2.重复申请\t394"] * 3 + ["7", "2.重复申请\t394", "2026年1月20日"]
 
 
 def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):

@@ -272,9 +272,11 @@ def dash_shape(binary: np.ndarray) -> bool:
     Its largest connected piece is at least 2.5 times as wide as tall, or a short stroke (a hyphen at 200 dpi,
     blurred: 3 to 5 pixels wide, 2 tall) wider than tall and at most `HYPHEN` pixels tall; it fills most of its
     own box (a stroke, not an outline) and holds nearly all the ink (a scan's specks aside): "二" or "1" is no
-    dash, nor is a full stop (as tall as wide).
+    dash, nor is a full stop (as tall as wide). Gaps of a pixel or two along a line are closed first: a faint dash
+    binarised comes apart in pieces side by side.
     """
-    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     if count < 2:
         return False
     areas = stats[1:, cv2.CC_STAT_AREA]
@@ -391,6 +393,24 @@ def _second_image(gray: np.ndarray, binary: np.ndarray, bbox: tuple[float, float
     return cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
 
 
+def _rules(binary: np.ndarray) -> np.ndarray:
+    """The page's ruled lines, grown by 2 pixels: a scanned rule's ragged edge is broken into pieces shorter than a
+    rule, which the line mask leaves behind. A text box drawn round a dash can take in the cell's rule below it
+    (read "二" or "一一"), and the stretch of rule is no ink of the cell."""
+    rules = _line_mask(binary, horizontal=True) | _line_mask(binary, horizontal=False)
+    return cv2.dilate(rules, np.ones((5, 5), np.uint8))
+
+
+def _own_ink(gray: np.ndarray, rules: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """A text box's ink binarised on its own (Otsu over the crop, the rules left out): a faint dash lies above the
+    page's threshold, which leaves a few specks of it."""
+    x0, top, x1, bottom = (round(v) for v in bbox)
+    pad = 2
+    window = np.s_[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
+    own = cv2.threshold(gray[window], 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    return cv2.subtract(own, rules[window])
+
+
 def _ink(binary: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
     """The page's ink in and just about a text box (a box drawn round a hyphen's ink may clip its blurred ends)."""
     x0, top, x1, bottom = (round(v) for v in bbox)
@@ -406,8 +426,26 @@ def _digits(text: str) -> str:
 # more) are wider. A value no identity checks (table 二's) needs a second reading to stand; one an identity checks
 # stands by the identity alone, so only the narrow tables' number cells are read a second time.
 NARROW = 5
-# What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`).
-RINGS = frozenset("oO○\u3007°")
+# What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`), or
+# blurred into a rounded box ("D", "口"): no number cell holds one alone.
+RINGS = frozenset("oO○\u3007°D口")
+DIGIT_INK = 0.8  # of the page's number cells' ink height: a lone mark this tall is a digit's size (a full stop: 1/3)
+
+
+def _latin(text: str) -> bool:
+    """A short reading of Latin letters and signs with no digit ("un.", "wiwi"): what recognition makes of a faint
+    mark (a header cell's few CJK characters are none)."""
+    return len(text) <= 6 and text.isascii() and not any(ch.isdigit() for ch in text)
+
+
+def _mark(text: str) -> bool:
+    """What recognition makes of a lone mark: one character, or a short Latin reading."""
+    return len(text) == 1 or _latin(text)
+
+
+def _ink_height(ink: np.ndarray) -> int:
+    rows = np.nonzero(ink.any(axis=1))[0]
+    return int(rows[-1] - rows[0] + 1) if len(rows) else 0
 
 
 def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
@@ -417,10 +455,12 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
 
     A cell read as one character or as dashes whose ink on the page is a dash (`dash_shape`) is the zero marker "—"
     whatever it was read as ("一", "ー", or a hyphen read "1", "=" or "*"), agreed where the first or the second
-    reading is a dash as well; a dash
-    reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0") is read
-    again over the digits, and takes that reading, unagreed: the two readings differ. Each crop is read on its
-    own: packed side by side, a strip of lone "0"s read as nothing.
+    reading is a dash as well; so is a short Latin reading with no digit ("un.", "wiwi") over a dash's ink, judged on
+    the crop's own binarisation where the page's leaves a faint dash in specks. A dash
+    reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0"), or as a lone
+    mark (`LONE_MARKS`: "。") whose ink is a digit's height, is read again over the digits, and takes that reading,
+    unagreed: the two readings differ. Each crop is read on its own: packed side by side, a strip of lone "0"s read
+    as nothing.
     """
     narrow = {t for t, rows in enumerate(page.grids) if rows and len(rows[0]) <= NARROW}
     pieces = [
@@ -429,20 +469,36 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         if line.table is not None
         for piece in line.pieces
         if piece.text.strip()
-        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or len(piece.text.strip()) == 1)
+        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or _mark(piece.text.strip()))
     ]
     binary = _binary(gray)
-    again = [k for k, (twice, piece) in enumerate(pieces) if twice or piece.text.strip() in RINGS]
-    images = [_second_image(gray, binary, pieces[k][1].bbox) for k in again]
-    second = dict(zip(again, _recognise(images, _number_columns()), strict=True))
+    rules = _rules(binary)
+    binary = cv2.subtract(binary, rules)
+    heights = [_ink_height(_ink(binary, piece.bbox)) for _, piece in pieces]
+    digits = [h for h, (_, piece) in zip(heights, pieces, strict=True) if _digits(piece.text).isdigit()]
+    digit = DIGIT_INK * float(np.median(digits)) if digits else float("inf")
+    rings = {
+        k
+        for k, (_, piece) in enumerate(pieces)
+        if piece.text.strip() in RINGS or (piece.text.strip() in LONE_MARKS and heights[k] >= digit)
+    }
+    again = [k for k, (twice, _) in enumerate(pieces) if twice and k not in rings]
+    second = {}
+    for read, separators in ((again, True), (sorted(rings), False)):  # a lone mark is a digit, never a "." or ","
+        if not read:
+            continue
+        images = [_second_image(gray, binary, pieces[k][1].bbox) for k in read]
+        second.update(zip(read, _recognise(images, _number_columns(separators)), strict=True))
     for k, (_, piece) in enumerate(pieces):
         first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
         # a dash however it was read (a hyphen read "1", "=" or "*" is no number); a reading of several digits
-        # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
-        if (len(first) == 1 or set(first) <= DASHES) and dash_shape(_ink(binary, piece.bbox)):
+        # is never one: its crop may hold a stroke longer than the digits' ink
+        if (_mark(first) or set(first) <= DASHES) and (
+            dash_shape(_ink(binary, piece.bbox)) or (_latin(first) and dash_shape(_own_ink(gray, rules, piece.bbox)))
+        ):
             piece.text = "—"  # agreed where a recognition read a dash too: two readings of the ink, one its shape
             piece.agreed = set(first) <= DASHES or (bool(text) and set(text) <= DASHES)
-        elif first in RINGS:
+        elif k in rings:
             piece.text = text if _digits(text).isdigit() else piece.text
         elif k in second and _NUMBER.fullmatch(first):
             piece.agreed = _digits(text) == _digits(first)
