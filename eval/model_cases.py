@@ -9,9 +9,10 @@ used once, in order). The same with the converters' damage classes: partly label
 bare after a misread one), table 四 in another shape or as bare rows, table 三's 法人 columns collapsed into
 one, numbers broken across lines, and these combined.
 
-Each class only in the layouts where the parser leaves it open: one cell per line (`lines`) is read by the
-template's fixed row order whatever its labels say (`extractor/parse/blocks.py`), so a misread label there
-is the model's only where another damage stops that reading. CI replays the real model's answers for them
+Each class only in the layouts where the parser leaves it open: a page printed a row a line (tsv, html) or one
+cell per line (`lines`) is read by the template's fixed row order whatever its labels say
+(`extractor/parse/blocks.py`), so a misread label there is the model's only where another damage stops that
+reading (rows printed bare, a number broken across lines, collapsed columns). CI replays the real model's answers for them
 (`eval/model-only`, its own baseline), so a model path that stops working fails the auto gate.
 Re-generate: `python -m nianbao.eval.model_cases eval/model-only`, then record
 (`nianbao model record --cases eval/corpus --auto-cases eval/model-only --reuse eval/recordings/….jsonl`).
@@ -39,15 +40,20 @@ LABELS = {
 }
 # table 四's labels as a converter misreads them (总计 in table 三 too)
 T4_MISREAD = {"维持": "维恃", "纠正": "纠止", "其他结果": "其它结杲", "尚未审结": "尚未审洁", "总计": "总汁"}
-LABEL_LAYOUTS = ("tsv", "markdown", "html")  # not `lines`: the parser reads misread labels there by row order
 # partly labelled rows: the rows after the misread ones print their numbers with no label at all
 BARE = ("denied.law_prohibited", "not_processed.publication")
+# the layouts of the label classes, and the rows printed bare there: where each line is a label and its row's
+# numbers (tsv, html, `lines`), the parser reads table 三 by the template's row order whatever its labels say, so a
+# changed label is the model's there only with rows printed bare after the changed ones (which stop that reading)
+LABEL_LAYOUTS = {"markdown": False, "tsv": True, "html": True}
+BARE_AFTER = {"reworded": ("partially_granted", "denied.state_secret"), "misread": BARE, "misread-many": BARE}
 # the damage classes, each with labels the parser cannot anchor: (name, damage kinds, label changes, bare rows,
 # layouts)
 CLASSES = (
     ("partly-labelled", (), LABELS["misread"], BARE, ("markdown", "tsv")),
-    ("t4-shapes", ("t4_shapes",), T4_MISREAD, (), ("markdown", "tsv")),
-    ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, (), ("markdown", "tsv")),
+    ("t4-shapes", ("t4_shapes",), T4_MISREAD, (), ("markdown", "html")),
+    ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, (), ("markdown",)),
+    ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, BARE, ("tsv",)),
     ("collapsed", ("collapsed_columns",), LABELS["misread"], (), ("lines", "markdown")),
     ("broken-numbers", ("broken_numbers",), LABELS["misread"], (), ("lines",)),
     ("broken-numbers-reworded", ("broken_numbers",), LABELS["reworded"], (), ("lines",)),
@@ -88,8 +94,8 @@ def draw(name: str, layout: str, damages: tuple[str, ...], damage) -> Generated:
 def write_cases(directory: Path) -> list[Generated]:
     directory.mkdir(parents=True, exist_ok=True)
     plans = [
-        (f"{kind}-labels", (), changes, (), layout)
-        for (kind, changes), layout in itertools.product(LABELS.items(), LABEL_LAYOUTS)
+        (f"{kind}-labels", (), changes, BARE_AFTER[kind] if bare else (), layout)
+        for (kind, changes), (layout, bare) in itertools.product(LABELS.items(), LABEL_LAYOUTS.items())
     ]
     plans += [(kind, *spec, layout) for kind, *spec, layouts in CLASSES for layout in layouts]
     cases = []

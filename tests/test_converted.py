@@ -4,8 +4,11 @@ import random
 
 import pytest
 from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
-from nianbao.ingest import normalise
+from nianbao.eval.evaluate import score_record
+from nianbao.eval.model_cases import LABELS, T4_MISREAD, draw, relabel
+from nianbao.ingest import ingest_bytes, normalise
 from nianbao.parse.tokens import segment_items
+from nianbao.pipeline import extract_document
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
 from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page, t3_cells, t4_cells
@@ -252,6 +255,30 @@ def test_a_label_cell_ending_in_its_rows_first_number_gives_the_number():
     assert [i.kind for i in segment_items(header, 0, len(header))] == ["text", "text", "text"]
 
 
+# the template's own 危及“三安全一稳定” as agencies, converters and OCR print its quotes, and a label in brackets
+QUOTED = ["“三安全一稳定”", "「三安全一稳定」", '"三安全一稳定"', "“三安全一稳定“", "(三安全一稳定)"]
+
+
+@pytest.mark.parametrize("quoted", QUOTED)
+def test_a_label_cell_ending_in_a_quote_gives_its_rows_first_number(quoted):
+    line = normalise(f"| 3.危及{quoted} 5 | 0 | 5 |\n")
+    assert [i.text for i in segment_items(line, 0, len(line)) if i.kind == "value"] == ["5", "0", "5"]
+
+
+@pytest.mark.parametrize("separator", [" ", "\t"])
+@pytest.mark.parametrize("quoted", QUOTED)
+def test_a_label_ending_in_a_quote_keeps_its_numbers_where_rows_are_read_by_order(quoted, separator):
+    """Labels the parser cannot anchor (misread) leave table 三 to be read by the template's row order, each line a
+    label and its row's numbers: a line whose label ends in a quote or bracket is such a line, not text."""
+    labels = {row: label.replace("“三安全一稳定”", quoted) for row, label in T3_LABEL_TEXT.items()}
+    labels |= {row: labels[row].replace("属于国家秘密", "属干国家秘蜜") for row in ["denied.state_secret"]}
+    labels |= {row: labels[row].replace("重复申请", "重夏申请") for row in ["not_processed.duplicate"]}
+    report = extract(page(VARIED, t3_labels=labels, cell_sep=separator))
+    for key, value in t3_cells(VARIED).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified"
+
+
 def test_table2_rows_printed_bare_with_their_labels_on_lines_of_their_own_are_placed_by_order():
     table2 = (
         "二、主动公开政府信息情况\n第二十条第（一）项\n| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n"
@@ -283,3 +310,17 @@ def test_a_lone_table2_row_whose_number_is_printed_above_its_label_is_read():
     cells = extract(text).cells
     assert cells["active.licensing.decisions"].value == 15 and "realigned" in cells["active.licensing.decisions"].flags
     assert str(cells["active.fees.amount"].value) == "12.5"
+
+
+@pytest.mark.parametrize("layout", ["tsv", "html", "markdown"])
+@pytest.mark.parametrize("damages", [("partly_labelled",), ("t4_bare_rows", "partly_labelled")])
+def test_partly_labelled_rows_under_reworded_or_misread_labels_are_never_stood_behind_unchecked(layout, damages):
+    # a bare line between a label-only line and a labelled row, or a row under a label the template does not know:
+    # which row it is, is an order alignment the page does not print, so a wrong reading is never left unmarked
+
+    for kind in ("reworded", "misread", "misread-many"):
+        changes = {**T4_MISREAD, **LABELS[kind]} if "t4_bare_rows" in damages else LABELS[kind]
+        case = draw(f"model-only-{kind}-{'-'.join(damages)}-{layout}", layout, damages, relabel(changes))
+        report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+        score = score_record(case.name, case.filename, case.cells, report, case.source_errors)
+        assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]

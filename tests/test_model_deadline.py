@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 # 予以公开's label is garbled, so the parser leaves rows open and auto mode asks the model
 TABLE3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[5, 1, 0, 0, 0, 0])
-GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示"}
+GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示", "partially_granted": ""}
 
 
 @pytest.fixture

@@ -82,7 +82,9 @@ def test_a_request_that_was_not_recorded_fails_loudly_without_a_request(tmp_path
     doc = ingest_bytes(page(TABLE3, t3_labels=GARBLED).encode("utf-8"), "garbled.txt")
     path, _ = recorded_run(tmp_path, doc)
     attempts = no_network()
-    other = consistent_table3({"granted": [6, 1, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0])
+    other = consistent_table3(
+        {"granted": [6, 1, 0, 0, 0, 0], "partially_granted": [1, 0, 0, 0, 0, 0]}, new_received=[7, 1, 0, 0, 0, 0]
+    )
     changed = ingest_bytes(page(other, t3_labels=GARBLED).encode("utf-8"), "changed.txt")
     report = extract_document(changed, changed.name, Options(mode="model", model=replay_settings(path)))
     assert attempts == []

@@ -66,11 +66,14 @@ def test_table_four_is_shown_as_its_three_groups_and_table_three_a_few_rows_at_a
     assert sizes == {"二": [6], "三": [3, 4, 3, 4, 3, 4, 4], "四": [1]}
 
 
-GARBLED = {
+REWORDED = {
     **T3_LABEL_TEXT,
     "granted": "三、本年度办理结果 （一）准予公示",
     "partially_granted": "（二）部分同意（区分处理的）",
 }
+# with 属于国家秘密's row after them printed bare: a row a line with every label printed is read by the
+# template's row order whatever the labels say, so the reworded rows would not be open
+GARBLED = {**REWORDED, "denied.state_secret": ""}
 REGION_TABLE = consistent_table3(
     {"granted": [5, 1, 0, 0, 0, 0], "partially_granted": [2, 0, 0, 3, 0, 0]},
     new_received=[7, 1, 0, 3, 0, 0],
@@ -81,38 +84,41 @@ REGION_TABLE = consistent_table3(
 def test_rows_the_parser_cannot_read_are_read_from_their_regions_lines():
     rows, _ = rows_of(page(REGION_TABLE, t3_labels=GARBLED))
     region = rows["granted"].region
-    assert region is not None and region.rows == ("carried_over", "granted", "partially_granted")
+    assert region is not None and region.rows == ("carried_over", "granted", "partially_granted", "denied.state_secret")
     assert rows["carried_over"].region is region and rows["new_received"].region is None
     assert [label for label, _ in region.lines] == [
         "上年结转政府信息公开申请数量",
         "三、本年度办理结果 (一)准予公示",
         "(二)部分同意(区分处理的)",
+        "",
     ]
     assert region.choosable(7) and not region.choosable(5)
     (unit,) = [u for u in units(list(rows.values())) if u.region is region]
-    assert unit.choice and len(unit.rows) == 3
+    assert unit.choice and len(unit.rows) == 4
     task = unit.task()
     assert "L2 三、本年度办理结果 (一)准予公示: 5 1 0 0 0 0 6" in task and "B （一）予以公开" in task
-    named = unit.row_values(unit.response_model(L1="A", L2="B", L3="C"))
-    assert named == [(0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)]
-    twice = unit.row_values(unit.response_model(L1="A", L2="B", L3="B"))  # two lines for one row: that row gets none
+    named = unit.row_values(unit.response_model(L1="A", L2="B", L3="C", L4="D"))
+    assert named == [(0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5), (0,) * 7]
+    twice = unit.row_values(
+        unit.response_model(L1="A", L2="B", L3="B", L4="D")
+    )  # two lines for one row: that row gets none
     assert twice[1] == (None,) * 7 and twice[2] == (None,) * 7
 
 
 def test_a_regions_rows_ground_only_as_a_partition_of_its_printed_numbers_in_order():
     rows, doc = rows_of(page(REGION_TABLE, t3_labels=GARBLED))
     region = rows["granted"].region
-    carried, granted, partial = (0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5)
-    good = ground_region(region, [7, 7, 7], [carried, granted, partial])
+    carried, granted, partial, secret = (0, 0, 1, 0, 0, 0, 1), (5, 1, 0, 0, 0, 0, 6), (2, 0, 0, 3, 0, 0, 5), (0,) * 7
+    good = ground_region(region, [7, 7, 7, 7], [carried, granted, partial, secret])
     assert all(g.grounded for row in good for g in row)
     assert doc.text[slice(*good[1][0].span)] == "5" and doc.text[slice(*good[2][3].span)] == "3"
     for wrong in (
-        [carried, partial, granted],  # two rows swapped: every number is printed, not at its row
-        [carried, None, partial],  # a row skipped: which row a line is would be a guess
-        [carried, granted, (None,) * 7],  # a row left out
-        [carried, granted, (2, 0, 0, 3, 0, 0, 6)],  # a number not printed
+        [carried, partial, granted, secret],  # two rows swapped: every number is printed, not at its row
+        [carried, None, partial, secret],  # a row skipped: which row a line is would be a guess
+        [carried, granted, (None,) * 7, secret],  # a row left out
+        [carried, granted, (2, 0, 0, 3, 0, 0, 6), secret],  # a number not printed
     ):
-        assert not any(g.grounded for row in ground_region(region, [7, 7, 7], wrong) for g in row)
+        assert not any(g.grounded for row in ground_region(region, [7, 7, 7, 7], wrong) for g in row)
 
 
 def test_only_the_regions_holding_a_wanted_row_are_asked_and_each_whole():
@@ -121,7 +127,8 @@ def test_only_the_regions_holding_a_wanted_row_are_asked_and_each_whole():
     (only,) = units(every, {"new_received"})  # a row the parser read: its own request, no region
     assert only.region is None and [r.row for r in only.rows] == ["new_received"]
     (unit,) = units(every, {"granted"})
-    assert unit.region is not None and [r.row for r in unit.rows] == ["carried_over", "granted", "partially_granted"]
+    assert unit.region is not None
+    assert [r.row for r in unit.rows] == ["carried_over", "granted", "partially_granted", "denied.state_secret"]
 
 
 def test_a_label_repeated_by_merged_cells_is_shown_once():
@@ -142,7 +149,7 @@ def test_the_rows_are_read_only_when_the_model_path_asks():
 
 
 def test_a_row_printed_bare_after_a_misread_one_is_shown_as_its_own_line_to_name():
-    bare = {**GARBLED, "partially_granted": ""}  # its numbers follow the line before, with no label
+    bare = {**REWORDED, "partially_granted": ""}  # its numbers follow the line before, with no label
     rows, _ = rows_of(page(REGION_TABLE, t3_labels=bare))
     region = rows["granted"].region
     assert [label for label, _ in region.lines][-2:] == ["三、本年度办理结果 (一)准予公示", ""]
@@ -169,7 +176,7 @@ def test_a_region_that_prints_more_numbers_than_its_rows_hold_is_not_asked():
     noisy = {**GARBLED, "partially_granted": "（二）部分同意（区分处理的，2023年）"}  # a number in a label
     rows, _ = rows_of(page(REGION_TABLE, t3_labels=noisy))
     region = rows["granted"].region
-    assert region is not None and not region.groundable([7, 7, 7])
+    assert region is not None and not region.groundable([7, 7, 7, 7])
     assert not [u for u in units(list(rows.values())) if u.region is region]
 
 

@@ -23,7 +23,11 @@ from pages import T3_LABEL_TEXT, consistent_table3, page
 from scripted_server import ScriptedServer, TricklingServer, completion
 
 TABLE3 = consistent_table3({"granted": [5, 1, 0, 0, 0, 0]}, new_received=[5, 1, 0, 0, 0, 0])
-GARBLED = {**T3_LABEL_TEXT, "granted": "三、本年度办理结果 （一）准予公示"}  # the parser leaves rows open
+GARBLED = {
+    **T3_LABEL_TEXT,
+    "granted": "三、本年度办理结果 （一）准予公示",
+    "partially_granted": "",
+}  # the parser leaves rows open
 REQUEST = {"model": "m", "messages": [{"role": "user", "content": "R1 予以公开: 1 0 0 0 0 0 1"}]}
 
 

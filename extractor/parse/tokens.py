@@ -29,7 +29,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
 # a label cell that ends in its row's first number: '…申请数量 71', or glued to a wrapped label's line ('…只计这一情8')
 _LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)([1-9]\d*|0)\s*")
-_LABEL_END = re.compile(r"[\u4e00-\u9fff][)）”\"]?$")  # '…不计其他情形）' ends a label too
+# what may close a label after its last character: a bracket or a quote, of any shape agencies and OCR print
+# ('…不计其他情形）', '危及“三安全一稳定”', '「三安全一稳定」', a straight or a turned quote)
+LABEL_CLOSERS = re.escape(")）]】」』》〉”“\"'\u2019\u2018")
+_LABEL_END = re.compile(rf"[\u4e00-\u9fff][{LABEL_CLOSERS}]*$")
 # every label text of table 三, run together: a label's wrapped piece must be a piece of one of them
 _VOCABULARY = re.sub(
     r"\s",
