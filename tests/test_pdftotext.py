@@ -568,7 +568,6 @@ def test_cells_apart_in_two_places_a_row_inside_the_table_and_the_last_row_are_r
     assert "realigned" in report.cells[t3_key("granted", "commercial")].flags
 
 
-<<<<<<< HEAD
 def _t4_printed(order: list[int], t4: list[int]) -> str:
     """Table 四's numbers printed in `order` (the table's columns, from 1), one a block, on a pdftotext page."""
     numbers = "\n\n".join(map(str, T4_DEFAULT))
@@ -640,7 +639,8 @@ def test_numbers_before_header_pieces_are_the_tables_first_columns_in_every_pdft
     headed = flow_readings(printed, frozenset(), frozenset({5}))
     assert headed and len(headed) < len(everything)
     assert all(sorted(order[:5]) == list(range(5)) for _, order in headed)
-=======
+
+
 T2_ROWS_PRINTED = "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n20"
 
 
@@ -667,4 +667,3 @@ def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so
     ]
     assert got == [0, 0, 0, 3, 1, 20]
     assert "realigned" in report.cells["active.normative_docs.issued"].flags
->>>>>>> main

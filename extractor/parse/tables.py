@@ -12,12 +12,8 @@ from itertools import combinations, pairwise, permutations
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
-<<<<<<< HEAD
-from nianbao.parse.blocks import Spill, number_blocks, read_blocks
-from nianbao.parse.flows import flow_readings
-=======
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks
->>>>>>> main
+from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
     _T2_BLOCK,
     _T4_HEADER,
@@ -856,17 +852,12 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     whether or not some order balances, which number is which cell is not known, so the failure is no evidence
     of the agency's arithmetic either.
     """
-    if len(reading.candidates) != 1 or solve.groups_total_hold(reading.candidates[0]):
+    values = [i for i in items if i.kind == "value"]
+    if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
-<<<<<<< HEAD
-    return _in_flows(text, items, in_blocks) and _groups_can_hold(sorted(reading.candidates[0]))
-=======
     if _a_line_each(text, values):
         return True
-    pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
-    pieces_between = any(p not in _T4_GROUP_HEADERS for p in pieces)
-    return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
->>>>>>> main
+    return _in_flows(text, items, in_blocks) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
 _NOT_NUMBERS = re.compile(r"[^\d\s]")
