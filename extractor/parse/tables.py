@@ -658,18 +658,18 @@ def _printed_order(text: str, lo: int, hi: int) -> list[str]:
 
 def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
     """Table 三's printed columns: the template's seven, or 自然人 | 法人或其他组织 (| 总计) where the header
-    names no legal-entity sub-column and the rows print as many values as that header has columns."""
+    names no legal-entity sub-column and most rows print as many values as those columns. The 总计 column is
+    known by the rows' width, not by its header's text (a converter misreads 总计 as 总汁): the identity
+    总计 = 自然人 + 法人或其他组织 checks every row read so."""
     values = [i for items in segments.values() for i in items if i.kind == "value"]
     header = text[lo : values[0].start] if values else ""
     if not re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header):
         return T3_COLUMNS
-    columns = (
-        ("natural_person", LEGAL_ENTITIES, "total")
-        if re.search(_fuzzy("总计"), header)
-        else ("natural_person", LEGAL_ENTITIES)
-    )
     widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
-    return columns if widths and sum(w == len(columns) for w in widths) * 2 > len(widths) else T3_COLUMNS
+    for columns in (("natural_person", LEGAL_ENTITIES, "total"), ("natural_person", LEGAL_ENTITIES)):
+        if widths and sum(w == len(columns) for w in widths) * 2 > len(widths):
+            return columns
+    return T3_COLUMNS
 
 
 def _values(items: list[Item]) -> list[int]:
