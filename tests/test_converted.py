@@ -140,6 +140,19 @@ def test_collapsed_columns_under_a_misread_total_header_are_read_by_the_rows_wid
     assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
 
 
+def test_table4_turned_under_a_header_and_labels_it_cannot_read_is_left_open():
+    # table 四 a line per result, its group names and result labels misread: read in the template's order its
+    # numbers fail the totals, and the failure was taken for the report's own arithmetic, the cells stood behind
+    name = "hunt-html-t4_shapes+extra_value-t4misread-0"
+    case = generate(
+        random.Random(name), "html", ("t4_shapes", "extra_value"), name=name, extra_damage=relabel(T4_MISREAD)
+    )
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
+    assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+    assert all(report.cells[t4_key("review", c)].value is None for c in ("upheld", "total"))
+
+
 PULLED = (
     "二、主动公开政府信息情况\n5\n（其中修订3件）\n{prose}第二十条第（一）项\n"
     "信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 1 40\n"

@@ -821,14 +821,14 @@ _GROUPS_ACROSS = re.compile(".*?".join(r"\s*".join(map(re.escape, name)) for nam
 def result_lines(text: str, lo: int, hi: int) -> list[tuple[list[Item], list[Item]]] | None:
     """Table 四 printed one line per result under a header that names its three groups across (§3.22): each
     line's label and its three numbers, in print order. None for any other shape. Which result a line is
-    its label says; where the parser does not know the labels (misread, reworded), the model names them."""
+    its label says; where the parser does not know the labels (misread, reworded), the model names them. A header
+    it cannot read (its group names misread or cut) still heads five lines of a label and three numbers: that shape
+    is no row order of the template's, so its numbers are never read in the template's order."""
     items = [i for i in segment_items(text, lo, hi) if i.kind != "blank"]
     first = next((i for i in items if i.kind == "value"), None)
     header = _GROUPS_ACROSS.search(text, lo, first.start) if first else None
-    if header is None:
-        return None
     lines: list[tuple[list[Item], list[Item]]] = []
-    for item in (i for i in items if i.start >= header.end()):
+    for item in (i for i in items if i.start >= (header.end() if header else lo)):
         if item.kind == "text" and (not lines or lines[-1][1]):
             lines.append(([], []))
         if not lines:  # a number before any label: not a line per result
