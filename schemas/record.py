@@ -366,8 +366,9 @@ class Report(BaseModel):
         identity holds or fails by the source's own arithmetic (`cause == "source"`); an identity that takes in a
         cell the page does not print (`collapsed`: table 三's 法人 columns printed as one) checks nothing. A row whose
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
-        only as good as the identities that confirm it, so its values also need every identity they
-        take part in checked and holding, and at least one. An OCR reading (`ocr`) of a cell that hard
+        only as good as the identities that confirm it, so its values also need every identity any value of
+        the row takes part in checked and holding, and at least one each (rows swapped in one column keep
+        that column's sums). An OCR reading (`ocr`) of a cell that hard
         identities hold stands only where one of them is checked and holds, or the prose states it (a passing
         prose check); a cell no identity holds (table 二) needs the prose or a second recognition of its crop at
         another scale and binarisation that read the same (`ocr_agreed`: the digits, not the column the row put
@@ -385,7 +386,17 @@ class Report(BaseModel):
                     involved.setdefault(key, set()).add(
                         "source" if check.status == "fail" and check.cause == "source" else check.status
                     )
+        # a chosen reading places the row's values together: one of them failing puts every one in doubt
         chosen = chosen_rows(self.cells)
+        held = {
+            row
+            for row in chosen
+            if all(
+                involved.get(k, {"none"}) == {"pass"}
+                for k, c in self.cells.items()
+                if c.value is not None and k.rsplit(".", 1)[0] == row
+            )
+        }
         stated = {k for c in self.checks if c.id.startswith("prose:") and c.status == "pass" for k in c.cells}
         return [
             key
@@ -399,7 +410,7 @@ class Report(BaseModel):
                         cell.candidates
                         or UNVERIFIED_FLAGS & set(cell.flags)
                         or (cell.source == "model" and "grounded" not in cell.flags)
-                        or (key.rsplit(".", 1)[0] in chosen and involved.get(key, {"none"}) != {"pass"})
+                        or (key.rsplit(".", 1)[0] in chosen - held)
                         or (
                             "ocr" in cell.flags
                             and key not in stated

@@ -153,6 +153,17 @@ def test_table4_turned_under_a_header_and_labels_it_cannot_read_is_left_open():
     assert all(report.cells[t4_key("review", c)].value is None for c in ("upheld", "total"))
 
 
+def test_realigned_rows_swapped_in_a_column_whose_sums_hold_stay_unverified():
+    # partly labelled rows under misread labels dealt to the wrong rows: the swap keeps one column's sums, but a
+    # realignment places the row's values together, so the other columns' failures leave every one in doubt
+    name = "hunt-markdown-t4_shapes+page_furniture+partly_labelled-misread-0"
+    damages = ("t4_shapes", "page_furniture", "partly_labelled")
+    case = generate(random.Random(name), "markdown", damages, name=name, extra_damage=relabel(LABELS["misread"]))
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
+    assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+
+
 PULLED = (
     "二、主动公开政府信息情况\n5\n（其中修订3件）\n{prose}第二十条第（一）项\n"
     "信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 1 40\n"
