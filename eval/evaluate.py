@@ -681,18 +681,30 @@ def load_cases(paths: list[Path], inputs: Path | None = None) -> tuple[list[Case
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise ExtractionTimeout after `seconds`, so one runaway input cannot stall a whole eval (Unix, main thread)."""
+    """Raise ExtractionTimeout after `seconds`, so one runaway input cannot stall a whole eval (Unix, main thread).
+
+    A library may catch the alarm's exception and raise its own (onnxruntime does, under OCR): whatever leaves the
+    block once the time is up is the timeout."""
     if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
+    expired = False
 
     def expire(signum, frame):
+        nonlocal expired
+        expired = True
         raise ExtractionTimeout(f"{TIMED_OUT} {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except ExtractionTimeout:
+        raise
+    except Exception as exc:
+        if expired:
+            raise ExtractionTimeout(f"{TIMED_OUT} {seconds:g} s") from exc
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -12,7 +12,7 @@ from nianbao.ingest import Document
 from nianbao.meta import extract_meta, report_titles
 from nianbao.parse import ParsedTables
 from nianbao.schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_2019_KEYS, T2_KEYS, T3_COLUMNS, t3_key
-from nianbao.schemas.record import Cell, Provenance, Report, Verdict
+from nianbao.schemas.record import Cell, Provenance, Report, Verdict, row_of
 
 
 def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:
@@ -27,11 +27,6 @@ def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:
         else:
             cells[key] = Cell(flags=["not_found"])
     return cells
-
-
-def _row_of(key: str) -> str:
-    """The row a key belongs to, as ParsedTables names rows (table 四 is one row)."""
-    return "review_litigation" if key.startswith("review_litigation.") else key.rsplit(".", 1)[0]
 
 
 def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verdict, str]:
@@ -54,7 +49,7 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     if missing and parsed is not None and parsed.stops_inside_tables:
         return Verdict.incomplete, f"the input stops inside the tables: {len(missing)} cells are not on the page"
     collapsed = [k for k in missing if k in cells and "collapsed" in cells[k].flags]
-    unprinted = parsed is not None and all(_row_of(k) in parsed.absent or k in collapsed for k in missing)
+    unprinted = parsed is not None and all(row_of(k) in parsed.absent or k in collapsed for k in missing)
     if missing and unprinted and not ambiguous and not suspect and not ungrounded and not report.unverified:
         # every printed cell settled: the page does not print the rest
         if collapsed:
@@ -95,7 +90,7 @@ def saved_page(report: Report, saved_verdict: str) -> _SavedPage | None:
     wrong with it."""
     if saved_verdict != Verdict.incomplete.value:
         return None
-    return _SavedPage(frozenset(_row_of(k) for k, c in report.cells.items() if "not_found" in c.flags))
+    return _SavedPage(frozenset(row_of(k) for k, c in report.cells.items() if "not_found" in c.flags))
 
 
 def build_report(

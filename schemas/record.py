@@ -70,8 +70,17 @@ UNVERIFIED_FLAGS = frozenset(
 CHOSEN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned"})
 
 
+T4 = "review_litigation"  # table 四 as one row
+
+
+def row_of(key: str) -> str:
+    """The row a key belongs to: a key less its last part, and table 四's 15 cells one row (the template prints
+    them as one, and a converter's order of them is one choice across its three groups)."""
+    return T4 if key.startswith(f"{T4}.") else key.rsplit(".", 1)[0]
+
+
 def chosen_rows(cells: dict[str, Cell]) -> set[str]:
-    """Rows (a key less its last part) whose reading was chosen, not read off one value per cell.
+    """Rows (`row_of`) whose reading was chosen, not read off one value per cell.
 
     A run of zeros ('000' for three cells) can only be read one zero per cell (no count is printed
     with a leading zero), so it is no choice; nor is a glued run the report's prose decided. Other
@@ -85,7 +94,7 @@ def chosen_rows(cells: dict[str, Cell]) -> set[str]:
             continue
         raw = cell.raw or ""
         if not (flags & CHOSEN_FLAGS == {"split_from_run"} and set(raw) == {"0"} and len(raw) == run_cells[cell.span]):
-            rows.add(key.rsplit(".", 1)[0])
+            rows.add(row_of(key))
     return rows
 
 
@@ -386,7 +395,8 @@ class Report(BaseModel):
                     involved.setdefault(key, set()).add(
                         "source" if check.status == "fail" and check.cause == "source" else check.status
                     )
-        # a chosen reading places the row's values together: one of them failing puts every one in doubt
+        # a chosen reading places the row's values together (table 四's: one order of its 15 numbers): one of them
+        # failing puts every one in doubt, a group or column balancing confirms none of them
         chosen = chosen_rows(self.cells)
         held = {
             row
@@ -394,7 +404,7 @@ class Report(BaseModel):
             if all(
                 involved.get(k, {"none"}) == {"pass"}
                 for k, c in self.cells.items()
-                if c.value is not None and k.rsplit(".", 1)[0] == row
+                if c.value is not None and row_of(k) == row
             )
         }
         stated = {k for c in self.checks if c.id.startswith("prose:") and c.status == "pass" for k in c.cells}
@@ -410,7 +420,7 @@ class Report(BaseModel):
                         cell.candidates
                         or UNVERIFIED_FLAGS & set(cell.flags)
                         or (cell.source == "model" and "grounded" not in cell.flags)
-                        or (key.rsplit(".", 1)[0] in chosen - held)
+                        or row_of(key) in chosen - held
                         or (
                             "ocr" in cell.flags
                             and key not in stated

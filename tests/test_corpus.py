@@ -19,10 +19,13 @@ EXPECTED_VERDICT = {
     **{
         f"hzq-2023.{kind}": "source_error"
         for kind in (
-            *("markitdown", "pdftotext-layout", "pdftotext-raw", "pdftotext", "pypdfium2", "pdftext", "pypdf"),
-            *("pypdf-layout", "pymupdf", "pymupdf-sort", "pymupdf-blocks", "pymupdf4llm", "kreuzberg"),
+            *("markitdown", "pdftotext-layout", "pdftotext-raw", "pypdfium2", "pdftext", "pypdf"),
+            *("pypdf-layout", "pymupdf-sort", "pymupdf4llm", "kreuzberg"),
         )
     },
+    # ... except where table 四's numbers are printed a box (a line) each: their order is the converter's, so
+    # the failing totals are no evidence of the agency's arithmetic and the table's values are not stood behind
+    **{f"hzq-2023.{kind}": "needs_model" for kind in ("pdftotext", "pymupdf", "pymupdf-blocks")},
     # markitdown prints two 2019 table 二 rows bare, their labels below: placed by order, which no identity checks
     "pingtan-2019.markitdown": "needs_model",
     # pymupdf4llm splits the procurement amount over two cells ("75394432.5 | 2元"): the row's numbers stay open

@@ -213,6 +213,21 @@ def test_time_limit_stops_a_runaway_extraction():
             pass
 
 
+def test_time_limit_holds_where_a_library_wraps_the_alarm_in_its_own_error():
+    """onnxruntime catches the alarm's exception and raises its own: the eval must still see a timeout."""
+    with pytest.raises(ExtractionTimeout), time_limit(0.2):
+        try:
+            while True:
+                pass
+        except ExtractionTimeout as exc:
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION") from exc
+
+
+def test_time_limit_lets_other_errors_through():
+    with pytest.raises(KeyError), time_limit(5):
+        raise KeyError("not a timeout")
+
+
 # ---------------------------------------------------------------- case files
 
 

@@ -162,7 +162,7 @@ def test_a_hyphen_ocr_reads_as_a_dot_is_recovered_from_its_ink_and_a_speck_is_in
     holds a dash ("—", a zero marker); ink of another shape read as a dot is printed and lost (an empty box of
     confidence 0, which the record marks `not_found`), not blank; the empty cell stays blank."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
-    monkeypatch.setattr(ocr, "_read", lambda images: [("·", 0.17)] * len(images))
+    monkeypatch.setattr(ocr, "_read", lambda images, *_: [("·", 0.17)] * len(images))
     gray = _ruled_row_with_a_hyphen()
     tables = ocr.grid.find_tables(ocr.ruled_lines(gray), ocr.RENDER_DPI / 72)
     [box] = ocr.reread_empty_cells(gray, [], tables)
@@ -217,6 +217,92 @@ def test_a_small_hyphen_read_as_anything_is_a_zero_marker_and_a_full_stop_is_not
     assert [(p.text, p.agreed) for p in pieces] == [("—", False), ("*", False), ("—", True)]
 
 
+def test_a_dash_whose_text_box_takes_in_the_cells_rule_is_a_zero_marker(monkeypatch):
+    """A text box drawn round a dash can reach down over the cell's rule, and recognition reads the two strokes as
+    "二" (or "一一"): the rule is no ink of the cell, so the dash alone is judged, and it is the zero marker."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[29:31, 20:40] = 0  # the dash
+    gray[40:43, 0:300] = 0  # the cell's rule below it
+    gray[42, ::35] = 255  # its ragged edge: a row of pieces shorter than a rule
+    pieces = [ocr.grid.Piece(text, (14, 10, 41, 41)) for text in ("二", "一一")]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, [piece], 0) for piece in pieces], [[[""] * 9]])  # a wide table
+    ocr.confirm(gray, page)
+    assert [p.text for p in pieces] == ["—", "—"]
+
+
+def test_a_faint_dash_in_pieces_or_read_as_letters_is_a_zero_marker():
+    """A faint dash binarised comes apart in pieces side by side (read "*"), or is read as a short Latin reading with
+    no digit ("un.", "wiwi", its ink lighter than the page's threshold and judged on the crop's own): its ink is one
+    stroke, so it is the zero marker; a header cell's few CJK characters never are."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[30:32, 20:25] = 0  # a dash in two pieces, a pixel apart
+    gray[30:32, 26:40] = 0
+    gray[30:32, 120:138] = 0  # a dash
+    gray[28:34, 220:250] = 0  # a header cell's few characters, closed up into one flat piece
+    gray[30:32, 270:288] = 190  # a faint dash, lighter than the page's threshold
+    pieces = [
+        ocr.grid.Piece("*", (18, 29, 42, 33)),
+        ocr.grid.Piece("un.", (118, 29, 140, 33)),
+        ocr.grid.Piece("他结", (218, 27, 252, 35)),
+        ocr.grid.Piece("wiwi", (270, 30, 288, 31)),
+    ]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
+    ocr.confirm(gray, page)
+    assert [p.text for p in pieces] == ["—", "—", "他结", "—"]
+
+
+def test_a_lone_mark_of_a_digits_height_in_a_table_is_read_again_over_the_digits(monkeypatch):
+    """Recognition reads a lone "0" in a table cell as "。": where its ink is as tall as the page's numbers', it is
+    read again over the digits and takes that reading; a full stop's ink is a third as tall and keeps its reading.
+    A lone mark is read again over the digits alone: with "." allowed, a lone "0" comes out as "."."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np  # comes with the ocr extra
+
+    gray = np.full((60, 300), 255, np.uint8)
+    gray[20:34, 20:22] = gray[20:34, 28:30] = 0  # "11": two digits 14 pixels tall
+    gray[20:34, 120:132] = 0  # a "0" 14 pixels tall, as a ring
+    gray[22:32, 122:130] = 255
+    gray[29:34, 220:225] = 0  # a full stop
+    pieces = [
+        ocr.grid.Piece("11", (18, 18, 32, 36)),
+        ocr.grid.Piece("。", (118, 18, 134, 36)),
+        ocr.grid.Piece("。", (218, 18, 227, 36)),
+    ]
+    page = ocr.grid.PageLayout([ocr.grid.Line(0, pieces, 0)], [[[""] * 9]])  # a wide table: no second reading
+    separators = len(ocr._number_columns(True))
+
+    def recognise(images, columns):  # the ring read with "." and "," allowed comes out as "."
+        return [("." if len(columns) == separators else "0", 0.9)] * len(images)
+
+    monkeypatch.setattr(ocr, "_recognise", recognise)
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for p in pieces] == [("11", False), ("0", False), ("。", False)]
+    for ring in ("o", "D", "口"):  # a ring, in a narrow table whose cells are all read a second time
+        pieces[1].text = ring
+        ocr.confirm(gray, ocr.grid.PageLayout(page.lines, [[[""] * 4]]))
+        assert pieces[1].text == "0"
+
+
+def test_a_page_number_ocr_read_without_its_dashes_is_no_line_of_the_text():
+    """ "- 4 -" read as "4" or "-4" as a page's last line, below its table, is the page's number: left out of the
+    text, or the row above would take it as one more value. A lone number anywhere else on the page stays."""
+    from nianbao.ingest.grid import Line, PageLayout, Piece
+    from nianbao.ingest.pages import render_layouts
+
+    def scanned(last: str) -> PageLayout:
+        row = Line(100, [Piece("2.重复申请", (0, 100, 90, 120)), Piece("394", (100, 100, 130, 120))], 0)
+        return PageLayout([Line(80, [Piece("7", (0, 80, 10, 95))]), row, Line(900, [Piece(last, (0, 900, 20, 915))])])
+
+    text, _, _ = render_layouts([scanned("4"), scanned("-4"), scanned("—3—"), scanned("2026年1月20日")])
+    assert text.splitlines() == ["7", "2.重复申请\t394"] * 3 + ["7", "2.重复申请\t394", "2026年1月20日"]
+
+
 def test_a_number_whose_crop_holds_a_stretch_of_rule_stays_a_number(monkeypatch):
     """A crop of a several-digit number can take in a stretch of the table's rule above it, a stroke longer than
     the digits' ink: the number is never turned into the zero marker."""
@@ -250,8 +336,9 @@ def _drawn(text: str, size: int = 30, pad: int = 6):
     return np.asarray(image)
 
 
-def _zeros_page(ocr, widths: list[int], text: str = "0"):
-    """A page of tables `widths` units wide, each one row of lone `text`s drawn as a scan prints them, small."""
+def _zeros_page(ocr, widths: list[int], text: str = "0", margin: int = 0):
+    """A page of tables `widths` units wide, each one row of lone `text`s drawn as a scan prints them, small, each
+    in a text box `margin` pixels wider than its ink on every side."""
     import numpy as np
 
     drawn = _drawn(text, size=20, pad=1)
@@ -263,7 +350,7 @@ def _zeros_page(ocr, widths: list[int], text: str = "0"):
         for j in range(1, width):
             x, y = 150 * j, 60 * t + 20
             gray[y : y + h, x : x + w] = np.minimum(gray[y : y + h, x : x + w], drawn)
-            pieces.append(ocr.grid.Piece(text, (x, y, x + w, y + h)))
+            pieces.append(ocr.grid.Piece(text, (x - margin, y - margin, x + w + margin, y + h + margin)))
         lines.append(ocr.grid.Line(60 * t, pieces, t))
     return gray, ocr.grid.PageLayout(lines, [[[""] * width] for width in widths])
 
@@ -287,13 +374,28 @@ def test_table_2s_lone_zeros_agree_on_a_second_reading_and_identity_tables_are_n
     assert [(p.text, p.agreed) for p in page.lines[0].pieces] == [("0", False)] * 8
 
 
+def test_a_lone_zero_in_a_loose_text_box_agrees_on_its_second_reading():
+    """Detection at 120 dpi draws a lone "0"'s box with about 9 pixels of white about its ink; the second reading is
+    cut to the ink inside the box, the same cut as from a tight box (cut to the box, a bench page's lone "0" in
+    white read as "." and its table 二 row never agreed)."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    gray, page = _zeros_page(ocr, [4, 4, 2, 2], margin=9)
+    tight = _zeros_page(ocr, [4, 4, 2, 2])[1]
+    binary = ocr._binary(gray)
+    for loose, ink in zip(page.lines, tight.lines, strict=True):  # the same view of the ink, however loose the box
+        for a, b in zip(loose.pieces, ink.pieces, strict=True):
+            assert ocr.np.array_equal(ocr._second_image(gray, binary, a.bbox), ocr._second_image(gray, binary, b.bbox))
+    ocr.confirm(gray, page)
+    assert [(p.text, p.agreed) for line in page.lines for p in line.pieces] == [("0", True)] * 8
+
+
 def test_number_cells_read_in_runs_each_come_back_to_their_own_crop():
     """The second reading sorts crops by width into runs of several batches, yet each reading comes back to its
     own crop, and a crop wider than a run is read whole."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
     numbers = ["528056", "0", "17", "3", "90210", "4", "66", "0", "1024", "7"] * 4 + ["1234567890" * 5]
     crops = [_drawn(n, pad=2) for n in numbers]
-    assert sum(max(c.shape[1] * 48 // c.shape[0], 320) for c in crops) > ocr.RUN_PIXELS  # several runs
+    assert sum(max(c.shape[1] * 48 // c.shape[0], 320) for c in crops) > ocr.READ_PIXELS  # several runs
     assert [text for text, _ in ocr._recognise(crops, ocr._number_columns())] == numbers
 
 
@@ -330,22 +432,61 @@ def test_a_line_across_a_band_cut_is_detected_once():
         assert quad[:, 1].min() <= top + 6 + 2 and quad[:, 1].max() >= top + text.shape[0] - 6 - 2
 
 
+def test_a_crop_shorter_than_a_line_of_text_is_padded_as_the_model_was_trained():
+    """A dash's crop is short, so at the model's height it is as wide as three digits; only a crop a line of text
+    tall is padded to its own width. Padded so, a dash read as "1" (a generated report's "—" as "cea.")."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    dash = _drawn("－", pad=3)
+    assert 48 * dash.shape[1] / dash.shape[0] >= ocr.OWN_WIDTH
+    assert ocr._read([dash], [False])[0][0] in ocr.DASHES
+
+
+def test_a_band_detected_from_its_gray_levels_gives_rapidocrs_own_boxes():
+    """Detection normalises a gray band once, by lookup, instead of RapidOCR's arithmetic over three channels; the
+    boxes are RapidOCR's own, to the pixel."""
+    ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
+    import numpy as np
+
+    band = np.full((300, 700), 255, np.uint8)
+    for top, text in ((20, "政府信息公开申请数量"), (120, "528056"), (200, "本年新收 0 17 3")):
+        drawn = _drawn(text, size=24)
+        band[top : top + drawn.shape[0], 40 : 40 + drawn.shape[1]] = drawn
+    own, _ = ocr._engine().text_det(ocr.cv2.cvtColor(band, ocr.cv2.COLOR_GRAY2BGR))
+    assert len(own) >= 3 and np.array_equal(np.asarray(own), np.asarray(ocr._detect_band(band)))
+
+
 def test_first_readings_run_in_small_batches_of_like_width_and_keep_their_crop(monkeypatch):
     """Crops read on their own are sorted by width into runs of at most READ_PIXELS columns at the model's height
-    (the CPU a column grows with a batch's buffers), and each reading goes back to its own crop."""
+    (the CPU a column grows with a batch's buffers), and each reading goes back to its own crop. A crop of one or
+    two digits is padded to the model's 320 columns (padded less, a lone "0" reads as "o" or nothing); a wider one
+    only to its own width, and reads as it does padded to 320."""
     ocr = pytest.importorskip("nianbao.ingest.ocr", reason="the ocr extra: pip install '.[ocr]'")
-    texts = ["0", "17", "本年新收政府信息公开申请数量", "528056", "3", "依申请公开", "90210", "行政复议", "4", "66"]
+    texts = [
+        "0",
+        "17",
+        "本年新收政府信息公开申请数量",
+        "528056",
+        "3",
+        "依申请公开",
+        "90210",
+        "行政复议",
+        "4",
+        "66",
+    ]
+    texts += ["1024", "31415", "2718", "161803", "14142", "173205", "22360", "9999", "70711", "12345"]
     crops = [_drawn(t) for t in texts]
     rec = ocr._engine().text_rec
-    batches = []
+    session, batches = rec.session, []
 
-    class Spy:
-        rec_image_shape = rec.rec_image_shape
+    def spy(batch):
+        batches.append(batch.shape)
+        return session(batch)
 
-        def __call__(self, images):
-            batches.append([max(320, 48 * i.shape[1] / i.shape[0]) for i in images])
-            return rec(images)
-
-    monkeypatch.setattr(ocr._engine(), "text_rec", Spy())
-    assert [text for text, _ in ocr._read(crops)] == texts
-    assert len(batches) > 1 and all(len(b) * max(b) <= ocr.READ_PIXELS for b in batches)
+    monkeypatch.setattr(rec, "session", spy)
+    assert [text for text, _ in ocr._read(crops, [True] * len(crops))] == texts
+    assert len(batches) > 1 and all(n * width <= ocr.READ_PIXELS for n, _, _, width in batches)
+    natural = [48 * c.shape[1] / c.shape[0] for c in crops]
+    padded_less = sum(n for n, _, _, width in batches if width < 320)
+    assert padded_less == sum(ocr.OWN_WIDTH <= w < 320 for w in natural) > 0
+    monkeypatch.setattr(rec, "session", session)
+    assert [text for text, _ in rec([ocr.cv2.cvtColor(c, ocr.cv2.COLOR_GRAY2BGR) for c in crops])[0]] == texts

@@ -135,6 +135,21 @@ def test_vertical_label_text_never_starts_a_row():
     assert report.verdict.value == "verified"
 
 
+def test_a_label_glyph_ocr_reads_as_its_look_alike_still_starts_its_row():
+    labels = dict(T3_LABEL_TEXT, granted=T3_LABEL_TEXT["granted"].replace("予", "子"))  # a scan's 予 read as 子
+    report = extract(page(TABLE3, t3_labels=labels))
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_an_ordinal_whose_full_stop_ocr_lost_is_no_value_of_the_row_above():
+    labels = dict(T3_LABEL_TEXT)
+    labels["denied.process_info"] = labels["denied.process_info"].replace("6.", "6")  # '6属于四类过程性信息'
+    report = extract(page(TABLE3, t3_labels=labels))
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
 def test_cut_and_missing_headers_do_not_matter():
     text = (
         page(TABLE3)

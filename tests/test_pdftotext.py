@@ -180,6 +180,21 @@ def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
+def test_page_bands_with_only_a_page_break_between_them_are_read_apart():
+    # pdfminer with boxes_flow 1 prints the next page's band straight after this page's last column: only the
+    # page number and the form feed (which ingest leaves as empty lines) part them; each band's 总计 column
+    # comes before its 其他 column
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 1, 0, 1, 0, 5],
+    )
+    bands = [("col-split-total-early", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1).replace("-3-\n\n", "- 3 -\n\n\f"))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
 def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
     # pdfminer.six prints a page band's 自然人 and 商业企业 cells of each row as one line beside the row's label,
     # the next columns top to bottom, and its 总计 column among the 其他 column's cells, header words between
@@ -547,3 +562,31 @@ def test_cells_apart_in_two_places_a_row_inside_the_table_and_the_last_row_are_r
     report = extract(moved.replace(last, "\n\n".join([*own, "-3-"]), 1) + f"\n\n{total}\n")
     assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
     assert "realigned" in report.cells[t3_key("granted", "commercial")].flags
+
+
+T2_ROWS_PRINTED = "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n20"
+
+
+@pytest.mark.parametrize(
+    "rows, prose",
+    [
+        # pdfminer: column by column, 行政规范性文件's first number on its label's line
+        ("规章\n\n0\n\n行政规范性文件 3\n\n0\n\n1\n\n0\n\n20", ""),
+        # and 规章's first number beside a header word, which names no row
+        ("规章\n\n本年制发件数 0\n\n行政规范性文件 3\n\n0\n\n1\n\n0\n\n20", ""),
+        # blocks that suggest row by row, and prose that states the rows' figures column by column
+        ("规章\n\n行政规范性文件\n\n0\n3\n0\n\n1\n0\n20", "本年度制发行政规范性文件3件，现行有效行政规范性文件20件。"),
+    ],
+    ids=["number-beside-its-label", "number-beside-a-header-word", "prose"],
+)
+def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so(rows, prose):
+    text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, rows)
+    report = extract(text.replace("本年度工作稳步推进。", "本年度工作稳步推进。" + prose))
+    values = report.values()
+    got = [
+        values[f"active.{row}.{c}"]
+        for row in ("regulations", "normative_docs")
+        for c in ("issued", "repealed", "in_force")
+    ]
+    assert got == [0, 0, 0, 3, 1, 20]
+    assert "realigned" in report.cells["active.normative_docs.issued"].flags

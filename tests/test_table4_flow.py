@@ -1,6 +1,7 @@
-"""Table 四 whose header pdftotext broke into pieces between its numbers (docs/damage.md): the print order may be
-the converter's flow order, so a failing group total is blamed on the reading, not on the agency, where some
-reordering of the printed numbers would hold."""
+"""Table 四 whose header pdftotext broke into pieces between its numbers, or whose numbers a converter printed a
+box each (docs/damage.md): the print order may be the converter's flow order, so a failing group total is blamed
+on the reading, not on the agency, where some reordering of the printed numbers would hold or where the numbers
+are a box each."""
 
 from nianbao.schemas.keys import t4_key
 from pages import T4_DEFAULT, consistent_table3, page, t4_cells
@@ -42,14 +43,44 @@ def test_a_flow_ordered_table_four_that_a_reordering_would_balance_is_not_the_ag
     assert report.verdict != "source_error"
 
 
-def test_a_flow_ordered_table_four_that_no_reordering_balances_is_the_agencys_error():
+def test_a_flow_ordered_table_four_that_no_reordering_balances_is_not_filed_as_the_agencys_error():
     # 10 and 1 under 复议 with a total of 0, 5 under 复议后起诉 with a total of 0: no order of these numbers makes
-    # the totals hold, so the agency's own arithmetic is wrong whatever the converter did to the order
+    # the totals hold, but printed a box each which number is which cell is the converter's order: no value of
+    # the table is stood behind, and the failing totals are no evidence of the agency's arithmetic
     printed = [10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0]
     report = extract(flowed(printed))
     failing = failing_t4(report)
-    assert failing and all(c.cause == "source" for c in failing)
+    assert failing and all(c.cause == "extraction" for c in failing)
+    assert set(t4_cells(GRID)) <= set(report.unverified)
+    assert report.verdict != "source_error"
+
+
+def boxes_in_grid_header(numbers: list[int], sep: str = "\n\n") -> str:
+    """Table 四 as pdfminer with a wide line margin (`-L 1.2`) prints it: the header whole and in the grid's order,
+    then the numbers a box each in the converter's order."""
+    return page(TABLE3).replace(" ".join(map(str, T4_DEFAULT)), sep.join(map(str, numbers)))
+
+
+def test_a_table_four_printed_a_box_each_with_failing_totals_is_not_stood_behind():
+    # the grid 10 1 0 0 0 / 0×5 / 5 0 0 0 0 (the agency's own totals wrong) printed in another order under a header
+    # in the grid's order: read as printed, its values are not where the grid has them and the failing totals
+    # are those of a misplaced reading, so all 15 values go to `unverified` and none is the agency's error
+    printed = [0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1]
+    for sep in ("\n\n", "\n"):
+        report = extract(boxes_in_grid_header(printed, sep))
+        failing = failing_t4(report)
+        assert failing and all(c.cause == "extraction" for c in failing)
+        assert set(t4_cells(GRID)) <= set(report.unverified)
+        assert report.verdict != "source_error"
+
+
+def test_a_table_four_printed_a_row_a_line_with_failing_totals_is_the_agencys_error():
+    # the same grid printed a row a line (the normal layout): the order is the grid's, the failure the agency's
+    printed = [10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0]
+    report = extract(page(TABLE3, t4=printed))
+    assert failing_t4(report) and all(c.cause == "source" for c in failing_t4(report))
     assert report.verdict == "source_error"
+    assert not set(t4_cells(GRID)) & set(report.unverified)
 
 
 def test_a_table_four_printed_in_grid_order_keeps_the_agencys_error():
@@ -98,3 +129,20 @@ def test_a_table_four_whose_numbers_are_one_block_keeps_their_order():
     printed = [1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 5, 0, 0, 0]  # the agency's own error in 复议后起诉
     report = extract(out_of_order(printed, sep="\n"))
     assert_reads(report, t4_cells(printed))
+
+
+def test_a_table_four_whose_result_headers_come_out_of_order_among_its_numbers_is_in_box_order():
+    # pdfminer with boxes_flow 1 can print the result headers among the numbers, 结果纠正 / 0 / 结果维持: an order
+    # no grid row has, so the numbers' order is the boxes' too. Printed 0 2 1 0 3 balances, and so does the grid's
+    # 1 0 2 0 3: a group that balances as printed proves nothing, so no cell is stood behind
+    printed = [0, 2, 1, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0]
+    headers = ["结果纠正", "结果维持", "其他结果", "尚未审结", "总计"]
+    boxes = [box for pair in zip(headers, map(str, printed), strict=False) for box in pair] + list(
+        map(str, printed[5:])
+    )
+    report = extract(
+        page(TABLE3).replace(
+            "结果维持 结果纠正 其他结果 尚未审结 总计\n" + " ".join(map(str, T4_DEFAULT)), "\n\n".join(boxes)
+        )
+    )
+    assert all(report.values()[k] is None for k in t4_cells(GRID))

@@ -14,14 +14,19 @@ import io
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
+import rapidocr_onnxruntime
 from nianbao.ingest import grid
 from rapidocr_onnxruntime import RapidOCR
 
 RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution
-DETECT_SCALE = 0.75  # text is detected at 150 dpi (at 100 dpi lone short values in table 二 went missing)
+# text is detected at 150 dpi: at 120 dpi detection took 0.27 CPU-s a page less, but drew looser boxes about lone
+# digits and missed 21 of 686; reading those again cost more than it saved (at 100 dpi short values went missing)
+DETECT_SCALE = 0.75
 MAX_PAGE_PIXELS = 40_000_000  # an image page larger than this is refused, not decoded (decompression bombs)
 MAX_PAGES = 200
 MIN_LINE = 40  # pixels: a ruled line is at least this long (a CJK stroke at 10 pt, 200 dpi, is shorter)
@@ -55,16 +60,26 @@ def _trim() -> None:
 @cache
 def _engine() -> RapidOCR:
     """One session per process. Upright pages: no angle classifier; the whole 200-dpi page is detected (no
-    downscaling to 2000 px). Recognition runs the session directly (`_recognise`)."""
-    return RapidOCR(
+    downscaling to 2000 px). Recognition runs the session directly (`_read`, `_recognise`), with onnxruntime's
+    memory arena (RapidOCR turns it off): its batches are at most READ_PIXELS columns, so the arena stays small,
+    and it read the same 700 crops in a fourteenth less CPU."""
+    engine = RapidOCR(
         use_cls=False,
         max_side_len=4000,
         print_verbose=False,
         intra_op_num_threads=THREADS,
         inter_op_num_threads=1,
-        rec_batch_num=READ_PIXELS // 320,  # a run of `_read` (crops padded to at least 320 pixels) is one batch
         det_limit_side_len=32,  # a band is detected at its own size (the default enlarges any side under 736)
     )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 4
+    models = Path(rapidocr_onnxruntime.__file__).parent / "models"
+    for holder, name in ((engine.text_rec.session, "rec"), (engine.text_det.infer, "det")):
+        model = models / f"ch_PP-OCRv4_{name}_infer.onnx"
+        holder.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return engine
 
 
 @cache
@@ -134,7 +149,8 @@ def skew_degrees(gray: np.ndarray) -> float:
     for label in range(1, count):
         if stats[label, cv2.CC_STAT_WIDTH] < gray.shape[1] // 4:
             continue
-        ys, xs = np.nonzero(labels == label)
+        x, y, w, h = stats[label, :4]
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
         angles.append(np.degrees(np.arctan(np.polyfit(xs, ys, 1)[0])))
     return float(np.median(angles)) if angles else 0.0
 
@@ -166,6 +182,28 @@ BAND_ROWS = 640  # at most this many rows a band, at the detection scale
 BAND_OVERLAP = 48  # rows each side of a cut: two lines of 10-point text at 150 dpi
 
 
+@cache
+def _det_levels() -> np.ndarray:
+    """Detection's input for each gray level, as RapidOCR computes it (float64, then float32): a lookup, not its
+    arithmetic over three float64 channels (a tenth of a CPU-second a page)."""
+    det = _engine().text_det
+    levels = np.arange(256, dtype=np.float32)[:, None] * (1 / 255.0)
+    return ((levels - det.mean) / det.std).astype(np.float32)[:, 0]
+
+
+def _detect_band(gray: np.ndarray) -> np.ndarray | None:
+    """RapidOCR's `text_det` of a grayscale band (its resize, model and box post-processing), the band's three
+    equal channels normalised once by lookup: the same boxes."""
+    det = _engine().text_det
+    resized = det.get_preprocess(max(gray.shape)).resize(gray)
+    if resized is None:
+        return None
+    plane = _det_levels()[resized]
+    preds = det.infer(np.ascontiguousarray(np.broadcast_to(plane, (1, 3, *plane.shape))))[0]
+    quads, _ = det.postprocess_op(preds, gray.shape)
+    return det.filter_tag_det_res(quads, gray.shape)
+
+
 def detect(image: np.ndarray) -> np.ndarray:
     """Text quadrilaterals of a grayscale image (n × 4 × 2, float32), detected band by band."""
     height = image.shape[0]
@@ -176,8 +214,7 @@ def detect(image: np.ndarray) -> np.ndarray:
     cuts.append(float(height))
     found = []
     for k, start in enumerate(starts):
-        band = cv2.cvtColor(image[start : start + rows], cv2.COLOR_GRAY2BGR)
-        quads, _ = _engine().text_det(band)
+        quads = _detect_band(image[start : start + rows])
         for quad in [] if quads is None else quads:
             quad = np.asarray(quad, dtype=np.float32) + np.array([0, start], dtype=np.float32)
             if cuts[k] <= quad[:, 1].mean() < cuts[k + 1]:
@@ -201,7 +238,8 @@ def text_boxes(gray: np.ndarray) -> list[grid.Box]:
     quads = engine.sorted_boxes(quads / DETECT_SCALE)
     crops = [cv2.cvtColor(c, cv2.COLOR_BGR2GRAY) for c in engine.get_crop_img_list(image, quads)]
     typical = float(np.median([c.shape[0] for c in crops]))
-    read = _read_marks(crops, _read(crops), [c.shape[0] >= MARK_HEIGHT * typical for c in crops])
+    tall = [c.shape[0] >= MARK_HEIGHT * typical for c in crops]
+    read = _read_marks(crops, _read(crops, tall), tall)
     boxes = []
     for quad, (text, score) in zip(quads, read, strict=True):
         if score < engine.text_score:
@@ -234,9 +272,11 @@ def dash_shape(binary: np.ndarray) -> bool:
     Its largest connected piece is at least 2.5 times as wide as tall, or a short stroke (a hyphen at 200 dpi,
     blurred: 3 to 5 pixels wide, 2 tall) wider than tall and at most `HYPHEN` pixels tall; it fills most of its
     own box (a stroke, not an outline) and holds nearly all the ink (a scan's specks aside): "二" or "1" is no
-    dash, nor is a full stop (as tall as wide).
+    dash, nor is a full stop (as tall as wide). Gaps of a pixel or two along a line are closed first: a faint dash
+    binarised comes apart in pieces side by side.
     """
-    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     if count < 2:
         return False
     areas = stats[1:, cv2.CC_STAT_AREA]
@@ -248,8 +288,9 @@ def dash_shape(binary: np.ndarray) -> bool:
 # Packed recognition lays crops side by side in strips (a crop a digit wide alone is padded to the model's
 # 320-pixel minimum, six times its ink); a crop too long for a strip is a strip of its own. Strips of like width
 # are run together, and each crop's text is decoded from the frames over its own stretch of the strip.
-RUN_PIXELS = 7680  # crops of `_recognise` run together, at the model's height (48): rows × width at most this
-READ_PIXELS = 1920  # crops of `_read` run together: rows × width at most this (its CPU a column grows with it)
+# Crops of `_read` and `_recognise` run together, at the model's height (48): rows × width at most this. The CPU a
+# column grows with a batch's buffers: the lone marks of two bench reports took 3.1 CPU-s in runs of 7680, 1.6 in 1920.
+READ_PIXELS = 1920
 
 
 def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np.ndarray | None) -> tuple[str, float]:
@@ -259,27 +300,39 @@ def _ctc(best: np.ndarray, confidence: np.ndarray, chars: list[str], allowed: np
     return "".join(chars[i] for i in ids).strip(), float(confidence[keep].mean()) if keep.any() else 0.0
 
 
-def _read(images: list[np.ndarray]) -> list[tuple[str, float]]:
-    """RapidOCR's own recognition of grayscale crops (each padded to at least 320 pixels), in runs of like width:
-    a run is one batch, padded to its widest crop, of at most READ_PIXELS columns. RapidOCR's own batches are a
-    count of crops (16 wide lines made buffers of 30,000 columns), and the CPU a column grows with the batch's
-    buffers: on the same 686 crops, 22.0 CPU-seconds in batches of 16, 18.9 in runs of 7680 columns, 11.5 in runs
-    of 1920, with the same readings."""
+def _read(images: list[np.ndarray], tall: list[bool]) -> list[tuple[str, float]]:
+    """RapidOCR's own recognition (its resize, normalisation and decoder) of grayscale crops, in runs of like
+    width: a run is one batch, padded to its widest crop, of at most READ_PIXELS columns. RapidOCR's own batches
+    are a count of crops (16 wide lines made buffers of 30,000 columns), and the CPU a column grows with the
+    batch's buffers: on the same 686 crops, 22.0 CPU-seconds in batches of 16, 18.9 in runs of 7680 columns,
+    11.5 in runs of 1920, with the same readings. A crop a line of text tall (`tall`) and at least `OWN_WIDTH`
+    columns wide at the model's height is padded only to its own width; any other, to the model's least (320),
+    and no run holds both. A dash's crop is short and, at the model's height, wide: padded to its own width, a
+    "—" read as "cea." or "ee"."""
     rec = _engine().text_rec
     _, height, least = rec.rec_image_shape
-    widths = [max(least, height * i.shape[1] / max(i.shape[0], 1)) for i in images]
+    natural = [height * i.shape[1] / max(i.shape[0], 1) for i in images]
+    widths = [w if w >= OWN_WIDTH and line else max(w, least) for w, line in zip(natural, tall, strict=True)]
     runs: list[list[int]] = []
     for k in sorted(range(len(images)), key=widths.__getitem__):
-        if not runs or (len(runs[-1]) + 1) * widths[k] > READ_PIXELS:
-            runs.append([])
+        if not runs or (len(runs[-1]) + 1) * widths[k] > READ_PIXELS or (widths[runs[-1][0]] < least <= widths[k]):
+            runs.append([])  # a run padded to 320 takes no crop that reads padded less
         runs[-1].append(k)
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
     for run in runs:
-        result, _ = rec([cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR) for k in run])
-        for k, (text, score) in zip(run, result, strict=True):
+        ratio = widths[run[-1]] / height
+        batch = np.stack([rec.resize_norm_img(cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR), ratio) for k in run])
+        for k, (text, score) in zip(run, rec.postprocess_op(rec.session(batch)[0]), strict=True):
             found[k] = (text.strip(), float(score))
     _trim()
     return found
+
+
+# A crop at least this many columns wide at the model's height (three digits and more, any line of text) is padded
+# only to its own width: on the bench's 1369 crops it read the same as padded to 320, but for "（" or "）" read
+# half-width, and recognition took a sixth less. A narrower one (a lone digit or two) is padded to the model's 320:
+# padded less, a lone "0" read as "o" or nothing.
+OWN_WIDTH = 96
 
 
 def _read_marks(images: list[np.ndarray], read: list[tuple[str, float]], marks: list[bool]) -> list[tuple[str, float]]:
@@ -309,7 +362,7 @@ def _recognise(images: list[np.ndarray], columns: np.ndarray | None = None) -> l
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
     while order:
         run = [order.pop(0)]
-        while order and (len(run) + 1) * max(widths[order[0]], least) <= RUN_PIXELS:
+        while order and (len(run) + 1) * max(widths[order[0]], least) <= READ_PIXELS:
             run.append(order.pop(0))
         width = -(-max(widths[run[-1]], least) // 8) * 8
         batch = np.zeros((len(run), height, width), dtype=np.float32)  # mid-gray
@@ -324,13 +377,38 @@ def _recognise(images: list[np.ndarray], columns: np.ndarray | None = None) -> l
     return found
 
 
-def _second_image(gray: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
-    """A cell's text box cut out, enlarged and binarised: another view of its ink than the page's own."""
+def _second_image(gray: np.ndarray, binary: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """A cell's ink cut out, enlarged and binarised: another view of it than the page's own.
+
+    The cut is the ink's own box inside the text box, 2 pixels about it, wherever detection drew the box: a lone
+    "0" with 4 pixels about it read as "." or nothing one time in twenty, with 2 one in 250, and a box detected
+    at 120 dpi leaves 9 pixels about it."""
     x0, top, x1, bottom = (round(v) for v in bbox)
-    pad = 2  # a lone "0" with 4 pixels about it read as "." or nothing one time in twenty, with 2 one in 250
+    ys, xs = np.nonzero(binary[top:bottom, x0:x1])
+    if len(ys):
+        x0, top, x1, bottom = x0 + xs.min(), top + ys.min(), x0 + xs.max() + 1, top + ys.max() + 1
+    pad = 2
     crop = gray[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
     large = cv2.resize(crop, None, fx=SECOND_SCALE, fy=SECOND_SCALE, interpolation=cv2.INTER_CUBIC)
     return cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+def _rules(binary: np.ndarray) -> np.ndarray:
+    """The page's ruled lines, grown by 2 pixels: a scanned rule's ragged edge is broken into pieces shorter than a
+    rule, which the line mask leaves behind. A text box drawn round a dash can take in the cell's rule below it
+    (read "二" or "一一"), and the stretch of rule is no ink of the cell."""
+    rules = _line_mask(binary, horizontal=True) | _line_mask(binary, horizontal=False)
+    return cv2.dilate(rules, np.ones((5, 5), np.uint8))
+
+
+def _own_ink(gray: np.ndarray, rules: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """A text box's ink binarised on its own (Otsu over the crop, the rules left out): a faint dash lies above the
+    page's threshold, which leaves a few specks of it."""
+    x0, top, x1, bottom = (round(v) for v in bbox)
+    pad = 2
+    window = np.s_[max(top - pad, 0) : bottom + pad, max(x0 - pad, 0) : x1 + pad]
+    own = cv2.threshold(gray[window], 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    return cv2.subtract(own, rules[window])
 
 
 def _ink(binary: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
@@ -348,8 +426,26 @@ def _digits(text: str) -> str:
 # more) are wider. A value no identity checks (table 二's) needs a second reading to stand; one an identity checks
 # stands by the identity alone, so only the narrow tables' number cells are read a second time.
 NARROW = 5
-# What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`).
-RINGS = frozenset("oO○\u3007°")
+# What recognition makes of a lone "0" printed small (too small for the lone-mark reading of `text_boxes`), or
+# blurred into a rounded box ("D", "口"): no number cell holds one alone.
+RINGS = frozenset("oO○\u3007°D口")
+DIGIT_INK = 0.8  # of the page's number cells' ink height: a lone mark this tall is a digit's size (a full stop: 1/3)
+
+
+def _latin(text: str) -> bool:
+    """A short reading of Latin letters and signs with no digit ("un.", "wiwi"): what recognition makes of a faint
+    mark (a header cell's few CJK characters are none)."""
+    return len(text) <= 6 and text.isascii() and not any(ch.isdigit() for ch in text)
+
+
+def _mark(text: str) -> bool:
+    """What recognition makes of a lone mark: one character, or a short Latin reading."""
+    return len(text) == 1 or _latin(text)
+
+
+def _ink_height(ink: np.ndarray) -> int:
+    rows = np.nonzero(ink.any(axis=1))[0]
+    return int(rows[-1] - rows[0] + 1) if len(rows) else 0
 
 
 def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
@@ -359,10 +455,12 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
 
     A cell read as one character or as dashes whose ink on the page is a dash (`dash_shape`) is the zero marker "—"
     whatever it was read as ("一", "ー", or a hyphen read "1", "=" or "*"), agreed where the first or the second
-    reading is a dash as well; a dash
-    reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0") is read
-    again over the digits, and takes that reading, unagreed: the two readings differ. Each crop is read on its
-    own: packed side by side, a strip of lone "0"s read as nothing.
+    reading is a dash as well; so is a short Latin reading with no digit ("un.", "wiwi") over a dash's ink, judged on
+    the crop's own binarisation where the page's leaves a faint dash in specks. A dash
+    reading over other ink stays as read, unagreed. A table cell read as a ring ("O" for a small "0"), or as a lone
+    mark (`LONE_MARKS`: "。") whose ink is a digit's height, is read again over the digits, and takes that reading,
+    unagreed: the two readings differ. Each crop is read on its own: packed side by side, a strip of lone "0"s read
+    as nothing.
     """
     narrow = {t for t, rows in enumerate(page.grids) if rows and len(rows[0]) <= NARROW}
     pieces = [
@@ -371,20 +469,36 @@ def confirm(gray: np.ndarray, page: grid.PageLayout) -> None:
         if line.table is not None
         for piece in line.pieces
         if piece.text.strip()
-        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or len(piece.text.strip()) == 1)
+        and (_NUMBER.fullmatch(piece.text) or set(piece.text.strip()) <= DASHES or _mark(piece.text.strip()))
     ]
     binary = _binary(gray)
-    again = [k for k, (twice, piece) in enumerate(pieces) if twice or piece.text.strip() in RINGS]
-    images = [_second_image(gray, pieces[k][1].bbox) for k in again]
-    second = dict(zip(again, _recognise(images, _number_columns()), strict=True))
+    rules = _rules(binary)
+    binary = cv2.subtract(binary, rules)
+    heights = [_ink_height(_ink(binary, piece.bbox)) for _, piece in pieces]
+    digits = [h for h, (_, piece) in zip(heights, pieces, strict=True) if _digits(piece.text).isdigit()]
+    digit = DIGIT_INK * float(np.median(digits)) if digits else float("inf")
+    rings = {
+        k
+        for k, (_, piece) in enumerate(pieces)
+        if piece.text.strip() in RINGS or (piece.text.strip() in LONE_MARKS and heights[k] >= digit)
+    }
+    again = [k for k, (twice, _) in enumerate(pieces) if twice and k not in rings]
+    second = {}
+    for read, separators in ((again, True), (sorted(rings), False)):  # a lone mark is a digit, never a "." or ","
+        if not read:
+            continue
+        images = [_second_image(gray, binary, pieces[k][1].bbox) for k in read]
+        second.update(zip(read, _recognise(images, _number_columns(separators)), strict=True))
     for k, (_, piece) in enumerate(pieces):
         first, (text, _) = piece.text.strip(), second.get(k, ("", 0.0))
         # a dash however it was read (a hyphen read "1", "=" or "*" is no number); a reading of several digits
-        # is never one: its crop may hold a stretch of the table's rule, a stroke longer than the digits' ink
-        if (len(first) == 1 or set(first) <= DASHES) and dash_shape(_ink(binary, piece.bbox)):
+        # is never one: its crop may hold a stroke longer than the digits' ink
+        if (_mark(first) or set(first) <= DASHES) and (
+            dash_shape(_ink(binary, piece.bbox)) or (_latin(first) and dash_shape(_own_ink(gray, rules, piece.bbox)))
+        ):
             piece.text = "—"  # agreed where a recognition read a dash too: two readings of the ink, one its shape
             piece.agreed = set(first) <= DASHES or (bool(text) and set(text) <= DASHES)
-        elif first in RINGS:
+        elif k in rings:
             piece.text = text if _digits(text).isdigit() else piece.text
         elif k in second and _NUMBER.fullmatch(first):
             piece.agreed = _digits(text) == _digits(first)
@@ -428,7 +542,7 @@ def reread_empty_cells(gray: np.ndarray, boxes: list[grid.Box], tables: list) ->
     marks = [bottom - top >= MARK_INK * typical for _, top, _, bottom, _ in inks]
     found = []
     for (x0, top, x1, bottom, dash), (text, score) in zip(
-        inks, _read_marks(patches, _read(patches), marks), strict=True
+        inks, _read_marks(patches, _read(patches, marks), marks), strict=True
     ):
         if dash and set(text) <= SPECKS | DASHES:
             text, score = "—", max(score, 0.01)  # a reading from the ink's shape; confidence 0 would say "lost"

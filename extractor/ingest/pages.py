@@ -3,6 +3,7 @@ where each table cell sits on its page."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from nianbao.ingest import grid
@@ -32,7 +33,7 @@ def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[
     boxes: list[CellBox] = []
     pos = 0
     for number, page in enumerate(pages, start=1):
-        for line in page.lines:
+        for line in page.lines[:-1] if _folio(page) else page.lines:
             for k, piece in enumerate(line.pieces):
                 text = _piece_text(piece.text)
                 if k:
@@ -48,6 +49,17 @@ def render_layouts(pages: list[grid.PageLayout]) -> tuple[str, list[Grid], list[
             pos += 1
         grids.extend(page.grids)
     return "".join(parts), grids, boxes
+
+
+# a page number as OCR reads it: "- 4 -" with its thin dashes kept, lost on one side or both ("-4", "4")
+_FOLIO = re.compile(r"[-—–－一_\s]*\d{1,3}[-—–－一_\s]*")
+
+
+def _folio(page: grid.PageLayout) -> bool:
+    """The page's last line is its page number: outside the tables, a number of at most three digits alone (the
+    footer format.md §3.25 describes, with the dashes that `normalise` knows it by lost)."""
+    last = page.lines[-1] if page.lines else None
+    return bool(last and last.table is None and _FOLIO.fullmatch(" ".join(p.text for p in last.pieces)))
 
 
 @lru_cache(maxsize=4096)

@@ -62,7 +62,7 @@ class BlockReading:
 @dataclass
 class Block:
     values: list[Item]  # the numbers of consecutive lines, in order
-    after_text: bool  # a text line (a label, a header cell, a page number) comes between it and the block before
+    after_text: bool  # a text line (a label, a header cell, a page number) or a page break comes before it
     labelled: bool = False  # printed on one line after a label fragment (`1.属于国家秘密 0`, `…只计这一情8`)
     widths: list[int] = field(default_factory=list)  # how many of the values each of its lines holds
 
@@ -72,10 +72,15 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
     blocks: list[Block] = []
     current: list[Item] | None = None
     after_text = False
+    blank = 0  # empty lines in a row: two or more are a page break (ingest leaves its form feed and number so)
     pos = lo
     for line in text[lo:hi].split("\n"):
         start = pos
         pos += len(line) + 1
+        blank = blank + 1 if not line.strip() else 0
+        if blank >= 2:
+            current, after_text = None, after_text or bool(blocks)
+            continue
         labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
         at = labelled.start(1) if labelled else 0
         if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline

@@ -13,12 +13,19 @@ from nianbao.schemas.template import (
     Label,
 )
 
+# Glyphs of the template's labels that OCR reads as a glyph of nearly the same shape: "（一）予以公开" scanned at 10 pt
+# reads "（一）子以公开". The look-alike never stands in the label's place in any other label, so the row is still known.
+OCR_LOOKALIKES = {"予": "子"}
+
 
 @lru_cache(maxsize=None)
 def _fuzzy(word: str) -> str:
     """A label as a regex that survives line breaks, spaces and cell borders inside it (vertical text, wraps, a
-    label column a PDF→markdown converter cut in two: `| 三、本年度（一）予 | 以公开 21 |`), as a tab does."""
-    return r"[\s|]*".join(re.escape(ch) for ch in word)
+    label column a PDF→markdown converter cut in two: `| 三、本年度（一）予 | 以公开 21 |`), as a tab does, and
+    OCR's look-alike glyphs (`OCR_LOOKALIKES`)."""
+    return r"[\s|]*".join(
+        f"[{re.escape(ch)}{OCR_LOOKALIKES[ch]}]" if ch in OCR_LOOKALIKES else re.escape(ch) for ch in word
+    )
 
 
 LABEL_WINDOW = 700  # a row label is never further than this from the previous one
@@ -95,11 +102,12 @@ def _first_match(text: str, label: Label, pattern: str, lo: int, hi: int) -> re.
 
 
 def _label_start(text: str, start: int, ordinal: int | None) -> int:
-    """Move the start back over the item's own ordinal, so a glued '…00000002.其他' loses its '2'."""
+    """Move the start back over the item's own ordinal, so a glued '…00000002.其他' loses its '2'. An ordinal whose
+    full stop OCR lost ('6属于四类过程性信息') counts where it stands alone before the label's text, no digit before it."""
     if ordinal is None:
         return start
     window = text[max(0, start - 40) : start]
-    m = re.search(rf"{ordinal}\s*[.、．]\s*[^\d\t\n]{{0,30}}$", window)
+    m = re.search(rf"(?:{ordinal}\s*[.、．]\s*|(?<![\d.,]){ordinal}(?=[^\d\s.,]))[^\d\t\n]{{0,30}}$", window)
     return start - len(window) + m.start() if m else start
 
 

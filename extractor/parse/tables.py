@@ -336,7 +336,10 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
     order, one a line, some before their own label and its last after table 三's title (`spilled`). Read so only
     where table 三 was read from the same stream and the ten numbers are all there; the rows its labels read with
     certainty must agree, and only the rows they left open are filled, flagged `realigned`. The two three-column
-    rows may be printed column by column; where the blocks allow both orders and they differ, those stay open."""
+    rows may be printed column by column; where the blocks allow both orders and they differ, those stay open.
+    pdfminer prints them column by column too, a number on its label's line where the two sit close
+    (`行政规范性文件 88`): where the page's evidence (such a number is its row's first cell; the prose's figures)
+    contradicts the order the blocks suggest, the other order is read where the evidence allows it."""
     blocks = number_blocks(text, lo, hi)
     values = [v for b in blocks for v in b.values] + spilled
     widths = [len(columns) for columns in T2_2021.rows.values()]
@@ -348,14 +351,33 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
     by_column = all(starts.get(id(v)) is not None and not starts[id(v)] for v in first[1:6]) or [
         len(b.values) for b in blocks[:3]
     ] == [2, 2, 2]
-    orders = [list(range(6))] * (by_row or not by_column) + [[0, 2, 4, 1, 3, 5]] * by_column
-    readings = []
-    for order in orders:
-        flat, at, reading = [first[i] for i in order] + values[6:], 0, {}
-        for row, width in zip(T2_2021.rows, widths, strict=True):
-            reading[row], at = flat[at : at + width], at + width
-        readings.append(reading)
+    row_major, column_major = list(range(6)), [0, 2, 4, 1, 3, 5]
+    orders = [row_major] * (by_row or not by_column) + [column_major] * by_column
     keys_of = {row: [f"{T2_2021.prefix}.{row}.{c}" for c in columns] for row, columns in T2_2021.rows.items()}
+    beside = {id(b.values[0]): row for b in blocks if b.labelled and (row := _label_row(text, b.values[0]))}
+    figures = stated(text)
+
+    def evidenced(reading: dict[str, list[Item]]) -> bool:
+        """No number printed on a label's line is placed but as that row's first cell; no prose figure differs."""
+        if any(row != beside.get(id(items[0]), row) for row, items in reading.items() if items):
+            return False
+        if any(id(i) in beside for items in reading.values() for i in items[1:]):
+            return False
+        values = {}
+        for row, items in reading.items():
+            candidates = read(items, row).candidates
+            if len(candidates) == 1:
+                values.update(zip(keys_of[row], candidates[0], strict=True))
+        return all(f.agrees(values) is not False for f in figures)
+
+    def readings_in(orders: list[list[int]]) -> list[dict[str, list[Item]]]:
+        found = []
+        for order in orders:
+            flat, at, reading = [first[i] for i in order] + values[6:], 0, {}
+            for row, width in zip(T2_2021.rows, widths, strict=True):
+                reading[row], at = flat[at : at + width], at + width
+            found.append(reading)
+        return found
 
     def read(items: list[Item], row: str) -> RowReading:
         decimal = keys_of[row][-1] in T2_2021.decimal_keys
@@ -368,7 +390,10 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
                 return False
         return True
 
-    readings = [r for r in readings if agrees(r)]
+    readings = [r for r in readings_in(orders) if agrees(r)]
+    if readings and not any(map(evidenced, readings)):  # the page's evidence contradicts the blocks' order
+        readings = [r for r in readings_in([o for o in (row_major, column_major) if o not in orders]) if agrees(r)]
+    readings = [r for r in readings if evidenced(r)]
     filled = []
     for row in T2_2021.rows:
         if not readings or all(cells.get(k, {}).get("value") is not None for k in keys_of[row]):
@@ -381,6 +406,17 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
             filled.append(row)
     if filled:
         warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
+
+
+def _label_row(text: str, item: Item) -> str | None:
+    """The table 二 row whose label is printed on the number's line, before it."""
+    words = text[text.rfind("\n", 0, item.start) + 1 : item.start]
+    ends = {
+        label.row: max(m.end() for k in label.keywords for m in re.finditer(_fuzzy(k), words))
+        for label in T2_2021.labels
+        if any(re.search(_fuzzy(k), words) for k in label.keywords)
+    }
+    return max(ends, key=ends.get) if ends else None  # the label nearest the number
 
 
 def fill_fee(spilled: list[Item], cells: dict[str, dict], warnings: list[str]) -> None:
@@ -576,6 +612,11 @@ def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
     values = [i for i in items if i.kind == "value"]
     if len(values) != n or len(reading.candidates) != 1 or None in reading.candidates[0]:
         return False
+    return _a_line_each(text, values)
+
+
+def _a_line_each(text: str, values: list[Item]) -> bool:
+    """Whether every number is printed alone on its line: a converter's box each, in its order, not the grid's."""
     return all(_line(text, v.start).strip() == v.text for v in values)
 
 
@@ -740,30 +781,39 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     some reordering of the printed numbers satisfies all three, the failure may be that order, not the
     agency's arithmetic: the cells are flagged `realigned`, so they stand only where the totals hold. Where
     table 三 is printed in blocks (`in_blocks`) the order is pdftotext's whether or not header pieces fall
-    between the numbers (it can print one cell after the others).
+    between the numbers (it can print one cell after the others). Numbers printed a box (a line) each, as
+    pdfminer prints them, are in the converter's order however the header is printed: with the totals failing,
+    whether or not some order balances, which number is which cell is not known, so the failure is no evidence
+    of the agency's arithmetic either.
     """
     values = [i for i in items if i.kind == "value"]
     if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
+    if _a_line_each(text, values):
+        return True
     pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
     pieces_between = any(p not in _T4_GROUP_HEADERS for p in pieces)
     return (in_blocks or pieces_between) and _groups_can_hold(sorted(reading.candidates[0]))
 
 
+_NOT_NUMBERS = re.compile(r"[^\d\s]")
 _T4_RESULT_WORDS = re.compile("|".join(f"({_fuzzy(label.keywords[0])})" for label in T4_RESULT_LABELS))
 
 
 def _header_out_of_order(text: str, lo: int, items: list[Item]) -> bool:
-    """Whether table 四 prints two result headers side by side (nothing but space between) in an order no row of
-    the grid has (pdfminer with boxes_flow 1: `结果纠正` / `结果维持`), and its numbers as boxes apart (a blank line
-    between them): the converter ordered the cells' boxes, the numbers' too. Numbers printed as one block keep
-    their row's order (PyMuPDF's sorted blocks scramble the header alone)."""
+    """Whether table 四 prints two result headers one after the other (nothing but space, or numbers, between) in
+    an order no row of the grid has (pdfminer with boxes_flow 1: `结果纠正` / `结果维持`, or `结果纠正` / `0` /
+    `结果维持`), and its numbers as boxes apart (a blank line between them): the converter ordered the cells'
+    boxes, the numbers' too. Numbers printed as one block keep their row's order (PyMuPDF's sorted blocks
+    scramble the header alone)."""
     values = [i for i in items if i.kind == "value"]
     if len(values) != 15 or not re.search(r"\n[^\S\n]*\n", text[values[0].start : values[-1].end]):
         return False
     words = list(_T4_RESULT_WORDS.finditer(text, lo, values[-1].start))
     return any(
-        a.lastindex < len(T4_COLUMNS) and b.lastindex < a.lastindex and not text[a.end() : b.start()].strip()
+        a.lastindex < len(T4_COLUMNS)
+        and b.lastindex < a.lastindex
+        and not _NOT_NUMBERS.search(text, a.end(), b.start())
         for a, b in pairwise(words)
     )
 
