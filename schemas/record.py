@@ -375,8 +375,9 @@ class Report(BaseModel):
         identity holds or fails by the source's own arithmetic (`cause == "source"`); an identity that takes in a
         cell the page does not print (`collapsed`: table 三's 法人 columns printed as one) checks nothing. A row whose
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
-        only as good as the identities that confirm it, so its values also need every identity they
-        take part in checked and holding, and at least one. An OCR reading (`ocr`) of a cell that hard
+        only as good as the identities that confirm it, so its values also need every identity any value of
+        the row takes part in checked and holding, and at least one each (rows swapped in one column keep
+        that column's sums). An OCR reading (`ocr`) of a cell that hard
         identities hold stands only where one of them is checked and holds, or the prose states it (a passing
         prose check); a cell no identity holds (table 二) needs the prose or a second recognition of its crop at
         another scale and binarisation that read the same (`ocr_agreed`: the digits, not the column the row put
@@ -394,10 +395,18 @@ class Report(BaseModel):
                     involved.setdefault(key, set()).add(
                         "source" if check.status == "fail" and check.cause == "source" else check.status
                     )
+        # a chosen reading places the row's values together (table 四's: one order of its 15 numbers): one of them
+        # failing puts every one in doubt, a group or column balancing confirms none of them
         chosen = chosen_rows(self.cells)
-        # table 四's chosen reading is one order of its 15 numbers: a group balancing in it confirms none of its
-        # cells while another group fails
-        table4 = {status for key, statuses in involved.items() if row_of(key) == T4 for status in statuses}
+        held = {
+            row
+            for row in chosen
+            if all(
+                involved.get(k, {"none"}) == {"pass"}
+                for k, c in self.cells.items()
+                if c.value is not None and row_of(k) == row
+            )
+        }
         stated = {k for c in self.checks if c.id.startswith("prose:") and c.status == "pass" for k in c.cells}
         return [
             key
@@ -411,10 +420,7 @@ class Report(BaseModel):
                         cell.candidates
                         or UNVERIFIED_FLAGS & set(cell.flags)
                         or (cell.source == "model" and "grounded" not in cell.flags)
-                        or (
-                            row_of(key) in chosen
-                            and (table4 if row_of(key) == T4 else involved.get(key, {"none"})) != {"pass"}
-                        )
+                        or row_of(key) in chosen - held
                         or (
                             "ocr" in cell.flags
                             and key not in stated

@@ -123,6 +123,47 @@ def test_collapsed_legal_entity_columns_read_what_the_header_determines(other):
     assert report.cells[t3_key("new_received", "total")].value == TABLE3["new_received"][6]
 
 
+@pytest.mark.parametrize("layout", ["tsv", "markdown", "html"])
+def test_collapsed_columns_under_a_misread_total_header_are_read_by_the_rows_width(layout):
+    # 总计 misread as 总汁 in the header (and, on the generated page, in table 三's total row): the third column is
+    # still the 总计 the rows' width shows; read as the template's seven columns, a row took the next row's numbers
+    # and stood behind them
+    text = collapse_legal_entities(page(TABLE3), TABLE3).replace("法人或其他组织 总计", "法人或其他组织 总汁")
+    assert "总汁" in text
+    report = extract(text)
+    for row in T3_ROWS:
+        assert report.cells[t3_key(row, "natural_person")].value == TABLE3[row][0]
+        assert report.cells[t3_key(row, "total")].value == TABLE3[row][6]
+    case = draw(f"hunt-collapsed-{layout}", layout, ("collapsed_columns",), relabel(T4_MISREAD))
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
+    assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+
+
+def test_table4_turned_under_a_header_and_labels_it_cannot_read_is_left_open():
+    # table 四 a line per result, its group names and result labels misread: read in the template's order its
+    # numbers fail the totals, and the failure was taken for the report's own arithmetic, the cells stood behind
+    name = "hunt-html-t4_shapes+extra_value-t4misread-0"
+    case = generate(
+        random.Random(name), "html", ("t4_shapes", "extra_value"), name=name, extra_damage=relabel(T4_MISREAD)
+    )
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
+    assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+    assert all(report.cells[t4_key("review", c)].value is None for c in ("upheld", "total"))
+
+
+def test_realigned_rows_swapped_in_a_column_whose_sums_hold_stay_unverified():
+    # partly labelled rows under misread labels dealt to the wrong rows: the swap keeps one column's sums, but a
+    # realignment places the row's values together, so the other columns' failures leave every one in doubt
+    name = "hunt-markdown-t4_shapes+page_furniture+partly_labelled-misread-0"
+    damages = ("t4_shapes", "page_furniture", "partly_labelled")
+    case = generate(random.Random(name), "markdown", damages, name=name, extra_damage=relabel(LABELS["misread"]))
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
+    assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+
+
 PULLED = (
     "二、主动公开政府信息情况\n5\n（其中修订3件）\n{prose}第二十条第（一）项\n"
     "信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 1 40\n"

@@ -700,18 +700,18 @@ def _printed_order(text: str, lo: int, hi: int) -> list[str]:
 
 def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
     """Table 三's printed columns: the template's seven, or 自然人 | 法人或其他组织 (| 总计) where the header
-    names no legal-entity sub-column and the rows print as many values as that header has columns."""
+    names no legal-entity sub-column and most rows print as many values as those columns. The 总计 column is
+    known by the rows' width, not by its header's text (a converter misreads 总计 as 总汁): the identity
+    总计 = 自然人 + 法人或其他组织 checks every row read so."""
     values = [i for items in segments.values() for i in items if i.kind == "value"]
     header = text[lo : values[0].start] if values else ""
     if not re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header):
         return T3_COLUMNS
-    columns = (
-        ("natural_person", LEGAL_ENTITIES, "total")
-        if re.search(_fuzzy("总计"), header)
-        else ("natural_person", LEGAL_ENTITIES)
-    )
     widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
-    return columns if widths and sum(w == len(columns) for w in widths) * 2 > len(widths) else T3_COLUMNS
+    for columns in (("natural_person", LEGAL_ENTITIES, "total"), ("natural_person", LEGAL_ENTITIES)):
+        if widths and sum(w == len(columns) for w in widths) * 2 > len(widths):
+            return columns
+    return T3_COLUMNS
 
 
 def _values(items: list[Item]) -> list[int]:
@@ -935,14 +935,14 @@ _GROUPS_ACROSS = re.compile(".*?".join(r"\s*".join(map(re.escape, name)) for nam
 def result_lines(text: str, lo: int, hi: int) -> list[tuple[list[Item], list[Item]]] | None:
     """Table 四 printed one line per result under a header that names its three groups across (§3.22): each
     line's label and its three numbers, in print order. None for any other shape. Which result a line is
-    its label says; where the parser does not know the labels (misread, reworded), the model names them."""
+    its label says; where the parser does not know the labels (misread, reworded), the model names them. A header
+    it cannot read (its group names misread or cut) still heads five lines of a label and three numbers: that shape
+    is no row order of the template's, so its numbers are never read in the template's order."""
     items = [i for i in segment_items(text, lo, hi) if i.kind != "blank"]
     first = next((i for i in items if i.kind == "value"), None)
     header = _GROUPS_ACROSS.search(text, lo, first.start) if first else None
-    if header is None:
-        return None
     lines: list[tuple[list[Item], list[Item]]] = []
-    for item in (i for i in items if i.start >= header.end()):
+    for item in (i for i in items if i.start >= (header.end() if header else lo)):
         if item.kind == "text" and (not lines or lines[-1][1]):
             lines.append(([], []))
         if not lines:  # a number before any label: not a line per result
