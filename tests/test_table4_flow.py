@@ -3,6 +3,12 @@ box each (docs/damage.md): the print order may be the converter's flow order, so
 on the reading, not on the agency, where some reordering of the printed numbers would hold or where the numbers
 are a box each."""
 
+import random
+
+import pytest
+from nianbao.eval.damage import generate
+from nianbao.ingest import ingest_bytes
+from nianbao.pipeline import extract_document
 from nianbao.schemas.keys import t4_key
 from pages import T4_DEFAULT, consistent_table3, page, t4_cells
 from test_parser import assert_reads, extract
@@ -146,3 +152,16 @@ def test_a_table_four_whose_result_headers_come_out_of_order_among_its_numbers_i
         )
     )
     assert all(report.values()[k] is None for k in t4_cells(GRID))
+
+
+@pytest.mark.parametrize(("seed", "profile"), [(0, "typical"), (1, "zero_heavy"), (5, "typical")])
+def test_a_table_four_printed_a_cell_a_line_in_grid_order_is_read_so_though_table_three_is_in_blocks(seed, profile):
+    # a scraped table a cell a line, table 三's row labels lost (read in blocks): table 四's header whole in the
+    # grid's order and its numbers on consecutive lines are the grid's order, not pdftotext's flows, so the
+    # other flow orders its mostly-zero groups balance in open nothing
+    generated = generate(random.Random(seed), "lines", ("orphan_labels",), profile)
+    report = extract_document(ingest_bytes(generated.data, generated.filename), generated.filename)
+    t4 = {k: v for k, v in generated.cells.items() if k.startswith("review_litigation.")}
+    assert {k: report.values().get(k) for k in t4} == t4
+    assert not [k for k in t4 if "ambiguous" in report.cells[k].flags]
+    assert report.verdict.value == "verified", report.verdict_reason

@@ -762,6 +762,7 @@ def parse_table4(
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
+    flowed = flowed and not _printed_as_grid(text, lo, items)
     printed = reading.candidates[:1]
     alternatives = _read_flows(text, items, reading) if flowed else []
     if after is items or boxed or reading.candidates[:1] != printed or _flow_ordered(text, items, reading, in_blocks):
@@ -787,6 +788,22 @@ def _in_flows(text: str, items: list[Item], in_blocks: bool) -> bool:
         return False
     pieces = re.findall(r"[\u4e00-\u9fff]+", text[values[0].start : values[-1].end])
     return in_blocks or any(p not in _T4_GROUP_HEADERS for p in pieces)
+
+
+def _printed_as_grid(text: str, lo: int, items: list[Item]) -> bool:
+    """Whether table 四 is printed a cell a line in the grid's order (a scraped table, docs/damage.md): its fifteen
+    result headers whole, each alone on its line, in the grid's order, then its fifteen numbers on fifteen lines
+    with no blank line between. pdftotext prints a narrow header in pieces and each cell as a block of its own
+    (blank lines apart), so such a page's order is the grid's, not pdftotext's, even where table 三 lost its row
+    labels and was read in blocks."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != 15 or not _a_line_each(text, values):
+        return False
+    if any(text.count("\n", a.end, b.start) != 1 for a, b in pairwise(values)):
+        return False
+    lines = (line.strip() for line in text[lo : values[0].start].splitlines())
+    headers = [line for line in lines if _T4_RESULT_WORDS.search(line)]
+    return headers == [label.keywords[0] for label in T4_RESULT_LABELS] * len(T4_GROUPS)
 
 
 def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple]:
