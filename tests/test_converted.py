@@ -153,6 +153,18 @@ def test_table4_turned_under_a_header_and_labels_it_cannot_read_is_left_open():
     assert all(report.cells[t4_key("review", c)].value is None for c in ("upheld", "total"))
 
 
+def test_table4_turned_in_two_group_columns_under_labels_it_cannot_read_is_left_open():
+    # table 四 a line per result in two columns (行政复议 | 行政诉讼), its result labels misread, printed with
+    # tabs: read in the template's order, the tabs' blanks left every total uncheckable and the record verified
+    name = "hunt-tsv-t4_shapes+vertical_labels+zero_markers-t4misread-0"
+    combo = ("t4_shapes", "vertical_labels", "zero_markers")
+    case = generate(random.Random(name), "tsv", combo, name=name, extra_damage=relabel(T4_MISREAD))
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
+    assert (score.unmarked, score.silent) == (0, 0), [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+    assert all(report.cells[t4_key("review", c)].value is None for c in ("corrected", "total"))
+
+
 def test_realigned_rows_swapped_in_a_column_whose_sums_hold_stay_unverified():
     # partly labelled rows under misread labels dealt to the wrong rows: the swap keeps one column's sums, but a
     # realignment places the row's values together, so the other columns' failures leave every one in doubt

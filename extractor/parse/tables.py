@@ -741,7 +741,8 @@ def parse_table4(
         rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     turned: dict[str, dict] = {}
-    if not read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings) and result_lines(text, lo, hi):
+    by_result = result_lines(text, lo, hi, (2, len(T4_GROUPS)))
+    if not read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings) and by_result:
         values = [i for i in items if i.kind == "value"]
         raw, span = " ".join(v.text for v in values), (values[0].start, values[-1].end)
         _put(cells, keys, RowReading(raw=[raw] * 15, spans=[span] * 15), None)
@@ -949,12 +950,15 @@ def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
 _GROUPS_ACROSS = re.compile(".*?".join(r"\s*".join(map(re.escape, name)) for name in T4_GROUP_NAMES), re.S)
 
 
-def result_lines(text: str, lo: int, hi: int) -> list[tuple[list[Item], list[Item]]] | None:
+def result_lines(
+    text: str, lo: int, hi: int, widths: tuple[int, ...] = (len(T4_GROUPS),)
+) -> list[tuple[list[Item], list[Item]]] | None:
     """Table 四 printed one line per result under a header that names its three groups across (§3.22): each
     line's label and its three numbers, in print order. None for any other shape. Which result a line is
     its label says; where the parser does not know the labels (misread, reworded), the model names them. A header
     it cannot read (its group names misread or cut) still heads five lines of a label and three numbers: that shape
-    is no row order of the template's, so its numbers are never read in the template's order."""
+    is no row order of the template's, so its numbers are never read in the template's order. `widths`: the
+    numbers a line may hold (2: 行政复议 | 行政诉讼, the lawsuits' groups added up, is no template order either)."""
     items = [i for i in segment_items(text, lo, hi) if i.kind != "blank"]
     first = next((i for i in items if i.kind == "value"), None)
     header = _GROUPS_ACROSS.search(text, lo, first.start) if first else None
@@ -967,7 +971,8 @@ def result_lines(text: str, lo: int, hi: int) -> list[tuple[list[Item], list[Ite
         label, values = lines[-1]
         (values if item.kind == "value" else label).append(item)
     lines = [(label, values) for label, values in lines if values]
-    shape = len(lines) == len(T4_COLUMNS) and all(len(values) == len(T4_GROUPS) for _, values in lines)
+    width = {len(values) for _, values in lines}
+    shape = len(lines) == len(T4_COLUMNS) and len(width) == 1 and width.pop() in widths
     return lines if shape else None
 
 
