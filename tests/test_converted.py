@@ -377,3 +377,28 @@ def test_partly_labelled_rows_under_reworded_or_misread_labels_are_never_stood_b
         report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
         score = score_record(case.name, case.filename, case.cells, report, case.source_errors)
         assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+
+
+def test_table2_rows_under_no_template_header_stay_candidates_never_2021_cells():
+    # the 2019 trial's 规章 row prints 新制作/新公开/对外公开总数, not 制发/废止/现行有效 (format.md §1.4): under
+    # headers misread past both templates the row's three numbers are no 2021 cells
+    table2 = (
+        "二、主动公开政府信息情况\n第二十条第（一）项\n| 信悤内容 | 本年新制作数暈 | 本年新公幵数暈 | 对外公幵总数暈 |\n"
+        "| 规章 | 2 | 5 | 9 |\n| 规范性文件 | 1982 | 0 | 0 |\n"
+    )
+    text = page(TABLE3)
+    text = text[: text.index("二、主动公开")] + table2 + text[text.index("三、收到和处理") :]
+    cells = extract(text, "page.md").cells
+    for key in ("active.regulations.issued", "active.regulations.in_force", "active.normative_docs.issued"):
+        assert cells[key].value is None and "ambiguous" in cells[key].flags, key
+    assert cells["active.regulations.in_force"].candidates == [9]
+    headed = text.replace("本年新制作数暈", "本年制发件数")  # a 2021 header: the columns are the 2021 ones
+    assert extract(headed, "page.md").cells["active.regulations.in_force"].value == 9
+    for name in (f"t2-2019-misread-{i}" for i in range(8)):  # some keep block (一) under its misread header
+        damage = relabel(LABELS["misread-many"])
+        case = generate(random.Random(name), "docx", ("template_2019", "fragment"), name=name, extra_damage=damage)
+        report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+        score = score_record(
+            case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page
+        )
+        assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]

@@ -56,7 +56,9 @@ def parse_tables(
     t2_anchors: list[Anchor] = []
     if regions.t2:
         t2_template = T2_2019 if template == "gov2019" else T2_2021
-        t2_anchors = parse_table2(text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template)
+        t2_anchors = parse_table2(
+            text, *regions.t2, trust_blanks, cells, found, regions.t2_section, t2_template, template != "unknown"
+        )
     t3_anchors: list[Anchor] = []
     t3_columns = T3_COLUMNS
     spill = Spill()  # tables 二 and 四's numbers, where table 三 was read from pdftotext's number stream

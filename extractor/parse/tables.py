@@ -184,9 +184,13 @@ def parse_table2(
     found: set[str],
     section_lo: int | None = None,
     template: Table2Template = T2_2021,
+    headed: bool = True,
 ) -> list[Anchor]:
     """Read table 二; its items count wherever their label is in section 二 (format.md §3.23).
 
+    `headed` is False where the page prints no column header of either template (misread, cut off): a row of
+    several columns then has no evidence of which they are (the 2019 trial's 规章 row prints three other
+    counts under the same label, format.md §1.4), so its numbers stay candidates.
     Returns its row anchors in page order, for the later stages."""
     anchors = find_labels(text, template.labels, lo, hi)
     if anchors and template.leftover and (leftover := template.leftover.search(text, anchors[-1].end, hi)):
@@ -198,6 +202,8 @@ def parse_table2(
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     doubtful = _above_next_label(anchors, segments, template, placed)
+    if not headed:
+        doubtful |= {row for row in segments if len(template.rows[row]) > 1}
     for row, items in segments.items():
         columns = template.rows[row]
         keys = [f"{template.prefix}.{row}.{c}" for c in columns]
