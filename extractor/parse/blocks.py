@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -109,10 +110,13 @@ def _readings(
     constraint): also with a page band's columns printed among each other (_shuffled)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
+    budget = _BUDGET.get()
 
     def walk(i: int, rows: list[list[Item]], moved: bool = False) -> None:
         if len(found) >= limit or (i, moved) in dead:
             return
+        if budget:
+            budget.spend(1)
         if i == len(blocks):
             found.append(rows)
             return
@@ -129,6 +133,8 @@ def _readings(
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
         for j, band in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns among each other
+            if budget:
+                budget.spend(SHUFFLE_STEPS)
             for reading in _shuffled(band, n, shuffle):
                 walk(j, rows + reading, moved)
         if len(found) == before:
@@ -318,12 +324,44 @@ def read_blocks(
     table before after this one's title; the numbers keep their order, so what lies before this table's first
     number (at most a table 二's worth) belongs to the table before. `consistent_only`: only a reading that
     satisfies every identity (where the spans are a guess at the page's shape), else None."""
+    token = _BUDGET.set(_Budget(MAX_READ_STEPS))
+    try:
+        return _read_blocks(text, spans, orders, n, (constraint, identities_of, keys_of), consistent_only)
+    except _TooMany:
+        return None  # more readings than the bounded search tries: the page may be read by its labels instead
+    finally:
+        _BUDGET.reset(token)
+
+
+MAX_READ_STEPS = 200_000  # one table's block readings together: a walk step 1, an identity check 100
+
+
+class _Budget:
+    """Steps left to the readings of one table: the strategies that each try many enumerations, every one bounded
+    on its own (MAX_ALIGNMENTS, MAX_APART_PLACEMENTS), stay bounded all together."""
+
+    def __init__(self, steps: int) -> None:
+        self.left = steps
+
+    def spend(self, steps: int) -> None:
+        self.left -= steps
+        if self.left < 0:
+            raise _TooMany
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("block_readings_budget", default=None)
+IDENTITY_STEPS = 100  # an identity check costs about a hundred walk steps
+SHUFFLE_STEPS = 40  # a page band's shuffled readings (_shuffled), about forty
+
+
+def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReading | None:
+    """read_blocks' search, within its budget."""
+    constraint, identities_of, keys_of = checks
 
     def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
         lo, hi, trailing = span if span[1] == len(text) else spans[0]
         return constraint and _rows_apart(number_blocks(text, lo, hi), trailing, orders, n, *checks)
 
-    checks = (constraint, identities_of, keys_of)
     for span in spans:
         lo, hi, trailing = span
         blocks = number_blocks(text, lo, hi)
@@ -457,7 +495,10 @@ def _plan_readings(plan, parts, values: list[Item], n: int, constraint, identiti
             windows.append((parts.order[start : start + size], values[lo:hi]))
         at = start + size
     readings = []
+    budget = _BUDGET.get()
     for placed, rest in _window_rows(known, windows, n, constraint, identities_of, keys_of) or ():
+        if budget:
+            budget.spend(IDENTITY_STEPS)
         alignment = {r: (known | placed)[r] for r in parts.order}
         if _consistent(alignment, n, constraint, identities_of, keys_of):
             readings.append((alignment, rest if plan[-1][0] + plan[-1][1] == len(parts.order) else left))
@@ -791,6 +832,8 @@ def _aligned(
     for rows in readings:
         distinct.setdefault(_values(rows), dict(zip(order, rows, strict=True)))
     alignments = list(distinct.values())
+    if budget := _BUDGET.get():
+        budget.spend(IDENTITY_STEPS * len(alignments))
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
         return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle)
