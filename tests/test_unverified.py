@@ -70,7 +70,9 @@ def test_every_value_of_a_failing_identity_is_unverified_unless_the_failure_is_t
 
 
 @pytest.mark.parametrize("flag", ["split_from_run", "dropped_extra_value", "realigned"])
-def test_a_row_reading_nianbao_chose_stands_only_where_every_identity_of_a_value_holds(flag):
+def test_a_row_reading_nianbao_chose_stands_only_where_every_identity_of_its_values_holds(flag):
+    """The choice placed the row's values together: one of them unconfirmed puts every one in doubt (rows swapped
+    in one column keep that column's sums)."""
     cells = {
         TOTAL: Cell(value=4, flags=[flag], raw="314", span=(0, 3)),
         PERSON: Cell(value=3, flags=[flag], raw="314", span=(0, 3)),
@@ -82,9 +84,9 @@ def test_a_row_reading_nianbao_chose_stands_only_where_every_identity_of_a_value
     )
     assert report(cells, [row, column]).unverified == []
     unconfirmed = column.model_copy(update={"status": "uncheckable"})  # the row's own identity chose the split
-    assert report(cells, [row, unconfirmed]).unverified == [PERSON]
+    assert report(cells, [row, unconfirmed]).unverified == [PERSON, FIRM, TOTAL]
     assert report(cells, []).unverified == [PERSON, FIRM, TOTAL]  # no identity at all (a table 二 run)
-    assert report({**cells, OTHER_ROW: Cell(value=2)}, [row, unconfirmed]).unverified == [PERSON]
+    assert report({**cells, OTHER_ROW: Cell(value=2)}, [row, unconfirmed]).unverified == [PERSON, FIRM, TOTAL]
 
 
 def test_a_run_of_zeros_has_no_other_split_and_is_stood_behind():
