@@ -333,7 +333,8 @@ def read_blocks(
         _BUDGET.reset(token)
 
 
-MAX_READ_STEPS = 200_000  # one table's block readings together: a walk step 1, an identity check 100
+MAX_READ_STEPS = 500_000  # one table's block readings together (a walk step 1, an identity check 100); pages the
+# identities decide take up to about 240 000
 
 
 class _Budget:
