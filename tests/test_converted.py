@@ -385,7 +385,8 @@ def test_table2_rows_under_no_template_header_stay_candidates_never_2021_cells()
     # headers misread past both templates the row's three numbers are no 2021 cells
     table2 = (
         "二、主动公开政府信息情况\n第二十条第（一）项\n| 信悤内容 | 本年新制作数暈 | 本年新公幵数暈 | 对外公幵总数暈 |\n"
-        "| 规章 | 2 | 5 | 9 |\n| 规范性文件 | 1982 | 0 | 0 |\n"
+        "| 规章 | 2 | 5 | 9 |\n| 规范性文件 | 1982 | 0 | 0 |\n第二十条第（六）项\n"
+        "| 信悤内容 | 上一年项目数暈 | 本年增/减 | 处埋决定数暈 |\n| 行政处罚 | 4 | +1 | 5 |\n| 行政强制 | 0 | 0 | 0 |\n"
     )
     text = page(TABLE3)
     text = text[: text.index("二、主动公开")] + table2 + text[text.index("三、收到和处理") :]
@@ -393,6 +394,7 @@ def test_table2_rows_under_no_template_header_stay_candidates_never_2021_cells()
     for key in ("active.regulations.issued", "active.regulations.in_force", "active.normative_docs.issued"):
         assert cells[key].value is None and "ambiguous" in cells[key].flags, key
     assert cells["active.regulations.in_force"].candidates == [9]
+    assert cells["active.coercion.decisions"].value is None  # three numbers, no merged cell printed again
     headed = text.replace("本年新制作数暈", "本年制发件数")  # a 2021 header: the columns are the 2021 ones
     assert extract(headed, "page.md").cells["active.regulations.in_force"].value == 9
     for name in (f"t2-2019-misread-{i}" for i in range(8)):  # some keep block (一) under its misread header

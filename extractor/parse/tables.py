@@ -190,7 +190,8 @@ def parse_table2(
 
     `headed` is False where the page prints no column header of either template (misread, cut off): a row of
     several columns then has no evidence of which they are (the 2019 trial's 规章 row prints three other
-    counts under the same label, format.md §1.4), so its numbers stay candidates.
+    counts under the same label, format.md §1.4), nor a row printing several numbers for its one column (the
+    2019 行政强制 row's three: no merged cell printed again), so their numbers stay candidates.
     Returns its row anchors in page order, for the later stages."""
     anchors = find_labels(text, template.labels, lo, hi)
     if anchors and template.leftover and (leftover := template.leftover.search(text, anchors[-1].end, hi)):
@@ -202,8 +203,8 @@ def parse_table2(
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     doubtful = _above_next_label(anchors, segments, template, placed)
-    if not headed:
-        doubtful |= {row for row in segments if len(template.rows[row]) > 1}
+    if not headed:  # a row of several columns, or printing more numbers than its one (2019: two or three)
+        doubtful |= {row for row, items in segments.items() if len(template.rows[row]) > 1 or _count(items) > 1}
     for row, items in segments.items():
         columns = template.rows[row]
         keys = [f"{template.prefix}.{row}.{c}" for c in columns]
