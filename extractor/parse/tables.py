@@ -190,8 +190,8 @@ def parse_table2(
 
     `headed` is False where the page prints no column header of either template (misread, cut off): a row of
     several columns then has no evidence of which they are (the 2019 trial's 规章 row prints three other
-    counts under the same label, format.md §1.4), nor a row printing several numbers for its one column (the
-    2019 行政强制 row's three: no merged cell printed again), so their numbers stay candidates.
+    counts under the same label, format.md §1.4), nor, in a table of the 2019 shape, a one-column row printing
+    several numbers (`_unheaded`), so their numbers stay candidates.
     Returns its row anchors in page order, for the later stages."""
     anchors = find_labels(text, template.labels, lo, hi)
     if anchors and template.leftover and (leftover := template.leftover.search(text, anchors[-1].end, hi)):
@@ -203,8 +203,8 @@ def parse_table2(
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     doubtful = _above_next_label(anchors, segments, template, placed)
-    if not headed:  # a row of several columns, or printing more numbers than its one (2019: two or three)
-        doubtful |= {row for row, items in segments.items() if len(template.rows[row]) > 1 or _count(items) > 1}
+    if not headed:
+        doubtful |= _unheaded(segments, template)
     for row, items in segments.items():
         columns = template.rows[row]
         keys = [f"{template.prefix}.{row}.{c}" for c in columns]
@@ -229,6 +229,18 @@ def parse_table2(
         values = reading.candidates[0] if len(reading.candidates) == 1 and row not in doubtful else None
         _put(cells, keys, reading, values)
     return anchors
+
+
+def _unheaded(segments: dict[str, list[Item]], template: Table2Template) -> set[str]:
+    """The rows of a table 二 under no template's header whose columns nothing tells: those of several columns,
+    and where some one-column row prints several different numbers (the 2019 trial's three columns), every
+    one-column row printing several (a merged cell printed again is then no longer the only reading)."""
+    several = {row for row, items in segments.items() if _count(items) > 1}
+    shaped = any(
+        len(template.rows[row]) == 1 and len({i.text for i in segments[row] if i.kind == "value"}) > 1
+        for row in several
+    )
+    return {row for row in segments if len(template.rows[row]) > 1 or (shaped and row in several)}
 
 
 def _above_next_label(
