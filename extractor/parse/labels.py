@@ -230,6 +230,8 @@ def detect_template(text: str) -> str:
     """By the table labels, never by the notice the report cites (format.md §4); 2021 labels win."""
     if re.search(_fuzzy("本年制发件") + "|" + _fuzzy("现行有效件数") + "|" + _fuzzy("本年收费金额"), text):
         return "gov2021"
-    if re.search("|".join(_fuzzy(label) for label in ("本年新制作数量", "上一年项目数量", "第二十条第(九)项")), text):
+    if re.search(
+        "|".join(_fuzzy(label) for label in ("本年新制作数", "上一年项目数", "本年增/减", "第二十条第(九)项")), text
+    ):
         return "gov2019"
     return "unknown"

@@ -233,14 +233,18 @@ def parse_table2(
 
 def _unheaded(segments: dict[str, list[Item]], template: Table2Template) -> set[str]:
     """The rows of a table 二 under no template's header whose columns nothing tells: those of several columns,
-    and where some one-column row prints several different numbers (the 2019 trial's three columns), every
-    one-column row printing several (a merged cell printed again is then no longer the only reading)."""
-    several = {row for row, items in segments.items() if _count(items) > 1}
+    and in a table of the 2019 trial's shape (a one-column row printing several different numbers, or a signed
+    one: 本年增/减) every row, whatever it prints (a glued run is one number). Elsewhere a one-column row printing
+    one number several times is a merged cell printed again, as under a header."""
+    values = {row: [i.text for i in items if i.kind == "value"] for row, items in segments.items()}
     shaped = any(
-        len(template.rows[row]) == 1 and len({i.text for i in segments[row] if i.kind == "value"}) > 1
-        for row in several
+        (len(set(texts)) > 1 and len(template.rows[row]) == 1) or any(_SIGNED.match(t) for t in texts)
+        for row, texts in values.items()
     )
-    return {row for row in segments if len(template.rows[row]) > 1 or (shaped and row in several)}
+    return {row for row in segments if shaped or len(template.rows[row]) > 1}
+
+
+_SIGNED = re.compile(r"[+-]\d")
 
 
 def _above_next_label(
