@@ -381,12 +381,12 @@ def test_partly_labelled_rows_under_reworded_or_misread_labels_are_never_stood_b
 
 
 def test_table2_rows_under_no_template_header_stay_candidates_never_2021_cells():
-    # the 2019 trial's 规章 row prints 新制作/新公开/对外公开总数, not 制发/废止/现行有效 (format.md §1.4): under
-    # headers misread past both templates the row's three numbers are no 2021 cells
+    # the 2019 trial's 规章 row prints 新制作/新公开/对外公开总数, not 制发/废止/现行有效 (format.md §1.4): with the
+    # headers cut, the row's three numbers are no 2021 cells; a signed 本年增/减 makes the table 2019's shape,
+    # whose one-column rows are then no 2021 rows either
     table2 = (
-        "二、主动公开政府信息情况\n第二十条第（一）项\n| 信悤内容 | 本年新制作数暈 | 本年新公幵数暈 | 对外公幵总数暈 |\n"
-        "| 规章 | 2 | 5 | 9 |\n| 规范性文件 | 1982 | 0 | 0 |\n第二十条第（六）项\n"
-        "| 信悤内容 | 上一年项目数暈 | 本年增/减 | 处埋决定数暈 |\n| 行政处罚 | 4 | +1 | 5 |\n| 行政强制 | 0 | 0 | 0 |\n"
+        "二、主动公开政府信息情况\n第二十条第（一）项\n| 规章 | 2 | 5 | 9 |\n| 规范性文件 | 1982 | 0 | 0 |\n"
+        "第二十条第（六）项\n| 行政处罚 | 4 | +1 | 5 |\n| 行政强制 | 0 | 0 | 0 |\n"
     )
     text = page(TABLE3)
     text = text[: text.index("二、主动公开")] + table2 + text[text.index("三、收到和处理") :]
@@ -395,8 +395,12 @@ def test_table2_rows_under_no_template_header_stay_candidates_never_2021_cells()
         assert cells[key].value is None and "ambiguous" in cells[key].flags, key
     assert cells["active.regulations.in_force"].candidates == [9]
     assert cells["active.coercion.decisions"].value is None  # three numbers, no merged cell printed again
-    headed = text.replace("本年新制作数暈", "本年制发件数")  # a 2021 header: the columns are the 2021 ones
-    assert extract(headed, "page.md").cells["active.regulations.in_force"].value == 9
+    misread = text.replace(
+        "第二十条第（六）项\n", "第二十条第（六）项\n| 信悤内容 | 上一年项目数暈 | 本年增/减 | 处埋决定数暈 |\n"
+    )
+    assert extract(misread, "page.md").cells["active_2019.coercion.decisions"].value == 0  # the 2019 header's stem
+    headed = text.replace("| 规章 |", "| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n| 规章 |")
+    assert extract(headed, "page.md").cells["active.regulations.in_force"].value == 9  # the 2021 columns
     for name in (f"t2-2019-misread-{i}" for i in range(8)):  # some keep block (一) under its misread header
         damage = relabel(LABELS["misread-many"])
         case = generate(random.Random(name), "docx", ("template_2019", "fragment"), name=name, extra_damage=damage)
