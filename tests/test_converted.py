@@ -6,7 +6,8 @@ import time
 import pytest
 from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
 from nianbao.eval.evaluate import score_record
-from nianbao.eval.model_cases import LABELS, T4_MISREAD, draw, relabel
+from nianbao.eval.model_cases import BARE as LABEL_BARE
+from nianbao.eval.model_cases import BARE_AFTER, LABELS, T4_MISREAD, draw, relabel
 from nianbao.ingest import ingest_bytes, normalise
 from nianbao.parse.tokens import segment_items
 from nianbao.pipeline import extract_document
@@ -139,6 +140,33 @@ def test_collapsed_columns_under_a_misread_total_header_are_read_by_the_rows_wid
     report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
     score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
     assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+
+
+@pytest.mark.parametrize(
+    ("layout", "damages", "variant", "labels", "bare"),
+    [
+        ("markdown", ("fragment", "collapsed_columns"), "reworded", "reworded", ()),
+        (
+            "tsv",
+            ("fragment", "vertical_labels", "collapsed_columns"),
+            "reworded-bare",
+            "reworded",
+            BARE_AFTER["reworded"],
+        ),
+        ("markdown", ("fragment", "collapsed_columns", "t4_bare_rows"), "many-bare", "misread-many", LABEL_BARE),
+    ],
+)
+def test_collapsed_columns_of_a_fragment_are_not_read_across_a_label_the_template_does_not_know(
+    layout, damages, variant, labels, bare
+):
+    # a cut-short collapsed table 三 of three rows, the third's label reworded or misread: its numbers ran on into
+    # the row above, whose width then outvoted the collapsed header, and the rows were read as seven columns
+    name = f"hunt-{layout}-{'+'.join(damages)}-{variant}-0"
+    case = generate(random.Random(name), layout, damages, name=name, extra_damage=relabel(LABELS[labels], bare))
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    score = score_record(case.name, case.filename, case.cells, report, case.source_errors, not_on_page=case.not_on_page)
+    assert score.unmarked == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked][:5]
+    assert "collapsed" in report.cells[t3_key("new_received", "commercial")].flags
 
 
 def test_table4_turned_under_a_header_and_labels_it_cannot_read_is_left_open():

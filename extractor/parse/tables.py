@@ -34,7 +34,7 @@ from nianbao.parse.resolve import (
     realign_shifted_values,
     settle_by_prose,
 )
-from nianbao.parse.tokens import Item, segment_items
+from nianbao.parse.tokens import Item, label_fragment, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
     FEE_KEY,
@@ -730,11 +730,23 @@ def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[st
     header = text[lo : values[0].start] if values else ""
     if not re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header):
         return T3_COLUMNS
-    widths = [sum(1 for i in items if i.kind == "value") for items in segments.values()]
+    widths = [len(_before_a_label(items)) for items in segments.values()]
     for columns in (("natural_person", LEGAL_ENTITIES, "total"), ("natural_person", LEGAL_ENTITIES)):
         if widths and sum(w == len(columns) for w in widths) * 2 > len(widths):
             return columns
     return T3_COLUMNS
+
+
+def _before_a_label(items: list[Item]) -> list[Item]:
+    """A row's values up to text after them that is no piece of a template label: a label the template does not
+    know (reworded, misread) starts a row of its own, whose numbers are not this row's."""
+    values: list[Item] = []
+    for item in items:
+        if item.kind == "text" and values and not label_fragment(item.text):
+            break
+        if item.kind == "value":
+            values.append(item)
+    return values
 
 
 def _values(items: list[Item]) -> list[int]:
