@@ -11,8 +11,17 @@ from nianbao.check import run_checks
 from nianbao.ingest import Document
 from nianbao.meta import extract_meta, report_titles
 from nianbao.parse import ParsedTables
-from nianbao.schemas.keys import ALL_KEYS, OTHER_SUB_ROWS, OTHER_TOTAL_KEYS, T2_2019_KEYS, T2_KEYS, T3_COLUMNS, t3_key
-from nianbao.schemas.record import Cell, Provenance, Report, Verdict, row_of
+from nianbao.schemas.keys import (
+    ALL_KEYS,
+    OTHER_SUB_ROWS,
+    OTHER_TOTAL_KEYS,
+    T2_2019_KEYS,
+    T2_KEYS,
+    T3_COLUMNS,
+    row_of,
+    t3_key,
+)
+from nianbao.schemas.record import Cell, Provenance, Report, Verdict
 
 
 def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:

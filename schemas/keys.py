@@ -91,8 +91,11 @@ def t3_key(row: str, column: str) -> str:
     return f"applications.{row}.{column}"
 
 
+T4_ROW = "review_litigation"  # table 四's fifteen cells, one row as the template prints them
+
+
 def t4_key(group: str, column: str) -> str:
-    return f"review_litigation.{group}.{column}"
+    return f"{T4_ROW}.{group}.{column}"
 
 
 T3_KEYS: tuple[str, ...] = tuple(t3_key(r, c) for r in T3_ROWS for c in T3_COLUMNS)
@@ -105,6 +108,12 @@ KNOWN_KEYS: frozenset[str] = frozenset(ALL_KEYS + OTHER_TOTAL_KEYS + T2_2019_KEY
 def table_of(key: str) -> str:
     """'二', '三' or '四': the template table a key belongs to."""
     return {"active": "二", "active_2019": "二", "applications": "三", "review_litigation": "四"}[key.split(".", 1)[0]]
+
+
+def row_of(key: str) -> str:
+    """The row a key belongs to: a key less its last part, and table 四's 15 cells one row (the template prints
+    them as one, and a converter's order of them is one choice across its three groups)."""
+    return T4_ROW if key.startswith(f"{T4_ROW}.") else key.rsplit(".", 1)[0]
 
 
 def _template_rank() -> dict[str, float]:

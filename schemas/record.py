@@ -23,6 +23,7 @@ from nianbao.schemas.keys import (
     T3_KEYS,
     T4_KEYS,
     ordered,
+    row_of,
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator
 
@@ -68,15 +69,6 @@ UNVERIFIED_FLAGS = frozenset(
 
 # A cell with one of these flags was placed by a choice among readings, which the identities made.
 CHOSEN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned"})
-
-
-T4 = "review_litigation"  # table 四 as one row
-
-
-def row_of(key: str) -> str:
-    """The row a key belongs to: a key less its last part, and table 四's 15 cells one row (the template prints
-    them as one, and a converter's order of them is one choice across its three groups)."""
-    return T4 if key.startswith(f"{T4}.") else key.rsplit(".", 1)[0]
 
 
 def chosen_rows(cells: dict[str, Cell]) -> set[str]:
