@@ -313,19 +313,26 @@ def _read(images: list[np.ndarray], tall: list[bool]) -> list[tuple[str, float]]
     _, height, least = rec.rec_image_shape
     natural = [height * i.shape[1] / max(i.shape[0], 1) for i in images]
     widths = [w if w >= OWN_WIDTH and line else max(w, least) for w, line in zip(natural, tall, strict=True)]
-    runs: list[list[int]] = []
-    for k in sorted(range(len(images)), key=widths.__getitem__):
-        if not runs or (len(runs[-1]) + 1) * widths[k] > READ_PIXELS or (widths[runs[-1][0]] < least <= widths[k]):
-            runs.append([])  # a run padded to 320 takes no crop that reads padded less
-        runs[-1].append(k)
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
-    for run in runs:
+    for run in _runs(widths, least):
         ratio = widths[run[-1]] / height
         batch = np.stack([rec.resize_norm_img(cv2.cvtColor(images[k], cv2.COLOR_GRAY2BGR), ratio) for k in run])
         for k, (text, score) in zip(run, rec.postprocess_op(rec.session(batch)[0]), strict=True):
             found[k] = (text.strip(), float(score))
     _trim()
     return found
+
+
+def _runs(widths: list[float], least: int) -> list[list[int]]:
+    """Crops (by their padded widths) in runs of like width, narrowest first: a run is one batch, padded to its
+    widest crop, of at most READ_PIXELS columns, and a run padded to the model's least width (320) takes no crop
+    that reads padded less."""
+    runs: list[list[int]] = []
+    for k in sorted(range(len(widths)), key=widths.__getitem__):
+        if not runs or (len(runs[-1]) + 1) * widths[k] > READ_PIXELS or widths[runs[-1][0]] < least <= widths[k]:
+            runs.append([])
+        runs[-1].append(k)
+    return runs
 
 
 # A crop at least this many columns wide at the model's height (three digits and more, any line of text) is padded
@@ -357,14 +364,11 @@ def _recognise(images: list[np.ndarray], columns: np.ndarray | None = None) -> l
     _, height, least = rec.rec_image_shape
     scaled = [cv2.resize(i, (max(1, round(i.shape[1] * height / max(i.shape[0], 1))), height)) for i in images]
     widths = [i.shape[1] for i in scaled]
-    order = sorted(range(len(scaled)), key=lambda k: max(widths[k], least))
+    padded = [max(w, least) for w in widths]
     chars = rec.postprocess_op.character
     found: list[tuple[str, float]] = [("", 0.0)] * len(images)
-    while order:
-        run = [order.pop(0)]
-        while order and (len(run) + 1) * max(widths[order[0]], least) <= READ_PIXELS:
-            run.append(order.pop(0))
-        width = -(-max(widths[run[-1]], least) // 8) * 8
+    for run in _runs(padded, least):
+        width = -(-padded[run[-1]] // 8) * 8
         batch = np.zeros((len(run), height, width), dtype=np.float32)  # mid-gray
         for row, k in enumerate(run):
             batch[row, :, : widths[k]] = scaled[k] / 127.5 - 1
