@@ -29,11 +29,14 @@ from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import product
+from math import prod
 
+from nianbao.check import evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
 from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
+from nianbao.solve import MAX_COMBINATIONS
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
@@ -361,7 +364,10 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
 
     def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
         lo, hi, trailing = span if span[1] == len(text) else spans[0]
-        return constraint and _rows_apart(number_blocks(text, lo, hi), trailing, orders, n, *checks)
+        blocks = number_blocks(text, lo, hi)
+        return constraint and (
+            _rows_apart(blocks, trailing, orders, n, *checks) or _island_put_back(blocks, trailing, orders, n, checks)
+        )
 
     for span in spans:
         lo, hi, trailing = span
@@ -378,7 +384,7 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
         if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
         if read:  # no reading satisfies every identity: some rows' cells may be printed apart
-            reading = tail(span) or (None if consistent_only else BlockReading(*read[:2], found[2]))
+            reading = tail(span) or (None if consistent_only else _nearest(found, n, checks) or BlockReading(*read[:2], found[2]))
             if reading:
                 return reading
     reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
@@ -415,6 +421,42 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
             rows = [reading.alignment.segments[r] for r in reading.order]
             found.setdefault(_values(rows), reading)
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _island_put_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
+    """The reading with an island of one or two numbers put back at the end of an earlier row, and the last rows'
+    cells taken from where pdftotext printed them (_rows_apart): a page's first row can have its right-hand cells
+    printed after the page's other rows, and the table's last rows theirs after table 四's title. An island goes
+    only where a row ends before a text line (a label). Exactly one distinct reading that decides every row is
+    read; otherwise None. The search has a budget of its own (MAX_ISLAND_STEPS): the readings before it leave
+    the table's spent."""
+    token = _BUDGET.set(_Budget(MAX_ISLAND_STEPS))
+    try:
+        return _islands_back(blocks, trailing, orders, n, checks)
+    except _TooMany:
+        return None
+    finally:
+        _BUDGET.reset(token)
+
+
+MAX_ISLAND_STEPS = 300_000  # an island put back and the last rows apart: pages it decides take up to about 110 000
+
+
+def _islands_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
+    """_island_put_back's search, within its budget."""
+    end = _end(blocks, trailing) or len(blocks)
+    found: dict[tuple, BlockReading] = {}
+    for k in (i for i in range(end) if _island(blocks, i, end)):
+        rest = blocks[:k] + blocks[k + 1 :]
+        for at in (at for at in range(1, k) if rest[at].after_text):
+            moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
+            reading = _rows_apart(moved, trailing, orders, n, *checks)
+            if reading and not reading.alignment.open:
+                rows = [reading.alignment.segments[r] for r in reading.order]
+                found.setdefault(_values(rows), reading)
+            if len(found) > 1:
+                return None
+    return next(iter(found.values()), None)
 
 
 ROWS_APART = (1, 2, 3, 4)  # rows whose cells may be printed apart, together
@@ -812,6 +854,33 @@ def _trimmed(
     return None
 
 
+MAX_REPORT_ERRORS = 2  # identities one arithmetic error of the report's own breaks: a cell's row and column
+
+
+def _nearest(found, n: int, checks) -> BlockReading | None:
+    """The reading where no reading satisfies every identity but some fail only what one arithmetic error of the
+    report's own would (at most MAX_REPORT_ERRORS identities, the fewest of any reading): the readings that fail
+    that fewest; None where none does."""
+    order, blocks, spill = found
+    read = _aligned(order, blocks, n, *checks, nearest=True)
+    return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+def _failing(alignment: dict[str, list[Item]], n: int, constraint, identities_of, keys_of) -> int | None:
+    """The fewest identities some reading of the aligned rows fails; None where a row does not read or the rows
+    read too many ways to try."""
+    rows = list(alignment)
+    choices = [read_row(alignment[r], n, constraint, trust_blanks=True).candidates for r in rows]
+    if not all(choices) or prod(map(len, choices)) > MAX_COMBINATIONS:
+        return None
+    fewest = None
+    for combo in product(*choices):
+        values = {k: v for row, cells in zip(rows, combo, strict=True) for k, v in zip(keys_of(row), cells, strict=True)}
+        failed = sum(evaluate(i, values).status == "fail" for i in identities_of(values))
+        fewest = failed if fewest is None else min(fewest, failed)
+    return fewest
+
+
 def _aligned(
     order: list[str],
     blocks: list[Block],
@@ -822,6 +891,7 @@ def _aligned(
     stacked=True,
     move=False,
     shuffle=None,
+    nearest=False,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
@@ -837,7 +907,13 @@ def _aligned(
         budget.spend(IDENTITY_STEPS * len(alignments))
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle)
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle, nearest)
+    if nearest:  # none satisfies every identity: those that fail only what one error of the report's would
+        failing = [_failing(a, n, constraint, identities_of, keys_of) for a in alignments]
+        fewest = min((f for f in failing if f is not None), default=None)
+        if fewest is None or fewest > MAX_REPORT_ERRORS:
+            return None
+        return order, _agreed(order, [a for a, f in zip(alignments, failing, strict=True) if f == fewest]), True
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     return order, _agreed(order, alignments), bool(consistent)  # and whether some reading satisfies every identity
