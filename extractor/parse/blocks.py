@@ -105,12 +105,13 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
 
 
 def _readings(
-    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False, shuffle=None
+    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False, shuffle=None, interleave=None
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
     printed out of its place (_moved), and header pieces between a band's columns; `shuffle` (a row's
-    constraint): also with a page band's columns printed among each other (_shuffled)."""
+    constraint): also with a page band's columns printed among each other (_shuffled); `interleave` (the same):
+    also with two rows printed among each other (_interleaved)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
     budget = _BUDGET.get()
@@ -135,10 +136,12 @@ def _readings(
             columns = _columns(blocks, i, n, j, between=move)
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
-        for j, band in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns among each other
-            if budget:
+        for j, band in _page_bands(blocks, i, n) if shuffle or interleave else ():  # a page band, its columns
+            if budget:  # (or two rows) among each other
                 budget.spend(SHUFFLE_STEPS)
-            for reading in _shuffled(band, n, shuffle):
+            if interleave and not _broken(blocks[i:j]):
+                continue
+            for reading in _shuffled(band, n, shuffle) if shuffle else _interleaved(band, n, interleave):
                 walk(j, rows + reading, moved)
         if len(found) == before:
             dead.add((i, moved))
@@ -212,6 +215,44 @@ def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Ite
             return []
         layer = after
     return [[[where[c][r] for c in range(n)] for r in range(k)] for where in layer.values()]
+
+
+def _broken(band: list[Block]) -> bool:
+    """A band whose printed order is broken: a text line (a label) inside it, or a line of several numbers; two rows
+    of single numbers one after the other between two labels are printed row by row."""
+    return any(b.after_text for b in band[1:]) or any(w > 1 for b in band for w in b.widths)
+
+
+def _interleaved(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
+    """The distinct readings (by value) of two rows that pdftotext prints among each other.
+
+    Beside tall label cells pdftotext can print two rows by column groups: a row's first cells, then the next row,
+    then the first row's other cells (`5286` / `397` / `342` / `7.属于行政执法案卷` / the seven cells of row 7 /
+    `772` / `2282` / `/` / `3407`), or the first cells of both, then the other cells of both (`1052 964` / `0` /
+    `0` / `907 1381 1397 1079 6780` / `0` / ...). So each row's cells come in order, a line of several numbers is
+    cells of one row side by side, the first row begins the band, and each row's total must hold. The rows as
+    printed one after the other are the other shapes' reading, not repeated here. [] for a band of more than two
+    rows."""
+    if sum(map(len, lines)) != 2 * n:
+        return []
+    layer: dict[tuple, tuple] = {((), ()): ((), ())}  # the two rows' values so far -> their Items
+    for line in lines:
+        values = tuple(as_number(v.text) for v in line)
+        if None in values:
+            return []
+        after: dict[tuple, tuple] = {}
+        for cells, where in layer.items():
+            for r in (0, 1) if cells[0] else (0,):
+                row = cells[r] + values
+                if len(row) > n or (len(row) == n and not constraint(row)):
+                    continue
+                key = (row, cells[1]) if r == 0 else (cells[0], row)
+                after.setdefault(
+                    key, (where[0] + tuple(line), where[1]) if r == 0 else (where[0], where[1] + tuple(line))
+                )
+        layer = after
+    printed = [v for line in lines for v in line][:n]  # the first row's cells as printed: read by the other shapes
+    return [[list(row) for row in where] for where in layer.values() if list(where[0]) != printed]
 
 
 def _row_fits(row: list, constraint, left: Counter) -> bool:
@@ -380,11 +421,15 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
         if found and read and not read[2] and not apart:
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
         if found and constraint and not apart and not (read and read[2]):
-            apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of)
+            apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of) or _rows_interleaved(
+                *found, n, constraint, identities_of, keys_of
+            )
         if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
         if read:  # no reading satisfies every identity: some rows' cells may be printed apart
-            reading = tail(span) or (None if consistent_only else _nearest(found, n, checks) or BlockReading(*read[:2], found[2]))
+            reading = tail(span) or (
+                None if consistent_only else _nearest(found, n, checks) or BlockReading(*read[:2], found[2])
+            )
             if reading:
                 return reading
     reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
@@ -430,9 +475,15 @@ def _island_put_back(blocks: list[Block], trailing: int, orders, n: int, checks)
     only where a row ends before a text line (a label). Exactly one distinct reading that decides every row is
     read; otherwise None. The search has a budget of its own (MAX_ISLAND_STEPS): the readings before it leave
     the table's spent."""
-    token = _BUDGET.set(_Budget(MAX_ISLAND_STEPS))
+    return _within(MAX_ISLAND_STEPS, _islands_back, blocks, trailing, orders, n, checks)
+
+
+def _within(steps: int, search, *args):
+    """A search that tries one more shape of the page, on a budget of its own (the table's untouched), or None where
+    it spends it."""
+    token = _BUDGET.set(_Budget(steps))
     try:
-        return _islands_back(blocks, trailing, orders, n, checks)
+        return search(*args)
     except _TooMany:
         return None
     finally:
@@ -819,6 +870,31 @@ def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_o
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
 
 
+def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with two rows printed among each other (_interleaved), where the blocks as printed satisfy no
+    identity: read where some reading satisfies every identity (the rows the readings that do disagree on open);
+    otherwise None. The search has a budget of its own (MAX_INTERLEAVE_STEPS), as the searches after it keep theirs."""
+    read = _within(
+        MAX_INTERLEAVE_STEPS,
+        _aligned,
+        order,
+        blocks,
+        n,
+        constraint,
+        identities_of,
+        keys_of,
+        True,
+        False,
+        None,
+        False,
+        constraint,
+    )
+    return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+MAX_INTERLEAVE_STEPS = 200_000  # two rows among each other: pages it decides take up to about 20 000
+
+
 def _end(blocks: list[Block], trailing: int) -> int | None:
     """Where the next table's `trailing` numbers begin: a block's index, None where that falls inside a block."""
     sizes = [len(b.values) for b in blocks]
@@ -875,7 +951,9 @@ def _failing(alignment: dict[str, list[Item]], n: int, constraint, identities_of
         return None
     fewest = None
     for combo in product(*choices):
-        values = {k: v for row, cells in zip(rows, combo, strict=True) for k, v in zip(keys_of(row), cells, strict=True)}
+        values = {
+            k: v for row, cells in zip(rows, combo, strict=True) for k, v in zip(keys_of(row), cells, strict=True)
+        }
         failed = sum(evaluate(i, values).status == "fail" for i in identities_of(values))
         fewest = failed if fewest is None else min(fewest, failed)
     return fewest
@@ -892,11 +970,13 @@ def _aligned(
     move=False,
     shuffle=None,
     nearest=False,
+    interleave=None,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle) if len(r) == len(order)]
+    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, interleave)
+    readings = [r for r in found if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
@@ -907,7 +987,7 @@ def _aligned(
         budget.spend(IDENTITY_STEPS * len(alignments))
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle, nearest)
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle, nearest, interleave)
     if nearest:  # none satisfies every identity: those that fail only what one error of the report's would
         failing = [_failing(a, n, constraint, identities_of, keys_of) for a in alignments]
         fewest = min((f for f in failing if f is not None), default=None)
