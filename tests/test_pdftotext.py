@@ -667,3 +667,110 @@ def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so
     ]
     assert got == [0, 0, 0, 3, 1, 20]
     assert "realigned" in report.cells["active.normative_docs.issued"].flags
+
+
+def _dense_table3(seed: int) -> dict[str, list[int]]:
+    """A table 三 whose cells are mostly distinct, as large reports print them (zeros read many ways)."""
+    rng = random.Random(seed)
+    leaves = {r: [rng.randint(1, 900) for _ in range(6)] for r in T3_ROWS if r not in ("new_received", "carried_over")}
+    leaves = {r: v for r, v in leaves.items() if r not in ("total_processed", "carried_forward")}
+    return consistent_table3(leaves, new_received=[rng.randint(20_000, 30_000) for _ in range(6)])
+
+
+DENSE = _dense_table3(3)
+
+
+def rows_after_labels(table3: dict[str, list[int]], printed: dict[str, str] | None = None) -> str:
+    """The page with table 三 as pdftotext prints tall rows: each row's label, then its numbers a block each;
+    `printed`: what a row prints instead (its label included)."""
+    band = "\n\n".join(str(v) for r in T3_ROWS for v in table3[r])
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    assert f"{band}\n\n-3-\n\n{labels}\n" in text
+    body = "\n\n".join(
+        (printed or {}).get(r, T3_LABEL_TEXT[r] + "\n\n" + "\n\n".join(map(str, table3[r]))) for r in T3_ROWS
+    )
+    return text.replace(f"{band}\n\n-3-\n\n{labels}\n", body + "\n")
+
+
+def test_a_pages_first_rows_right_hand_cells_printed_after_its_rows_are_put_back_with_the_last_rows_apart():
+    # pdftotext prints a page's first row's 其他 and 总计 cells on one line after the page's other rows, and the
+    # last rows' right-hand cells after their labels: the island goes back where a row ends before a label, the
+    # last rows' cells are theirs by the column identities
+    first = "new_received"
+    *own, other_org, total = map(str, DENSE[first])
+    last = [("total_processed", DENSE["total_processed"]), ("carried_forward", DENSE["carried_forward"])]
+    printed = {first: T3_LABEL_TEXT[first] + "\n\n" + "\n\n".join(own)}
+    page_end = "denied.three_safety_one_stability"
+    printed[page_end] = (
+        T3_LABEL_TEXT[page_end] + "\n\n" + "\n\n".join(map(str, DENSE[page_end])) + f"\n\n其他\n\n总计\n\n{other_org} "
+        f"{total}\n\n-3-"
+    )
+    printed["total_processed"] = T3_LABEL_TEXT["total_processed"]
+    printed["carried_forward"] = (
+        T3_LABEL_TEXT["carried_forward"]
+        + "\n\n"
+        + "\n\n".join(str(v) for _, row in last for v in row[:5])
+        + "\n\n（七）总计\n四、结转下年度继续办理\n\n"
+        + f"{last[0][1][5]} {last[0][1][6]}\n{last[1][1][5]}\n\n{last[1][1][6]}"
+    )
+    report = extract(rows_after_labels(DENSE, printed))
+    assert_reads(report, t3_cells(DENSE))
+    assert "realigned" in report.cells[t3_key(first, "total")].flags
+
+
+@pytest.mark.parametrize("shape", ["row-inside", "column-groups"])
+def test_two_rows_printed_among_each_other_are_read_where_the_row_totals_and_identities_allow_one_reading(shape):
+    # beside tall label cells pdftotext prints two rows among each other: a row's first cells, the next row whole
+    # (after its label), the first row's other cells; or both rows' first cells, then both rows' other cells
+    a, b = "denied.process_info", "denied.enforcement_files"
+    first, second = (list(map(str, DENSE[r])) for r in (a, b))
+    if shape == "row-inside":
+        printed = {
+            a: T3_LABEL_TEXT[a] + "\n\n" + "\n\n".join(first[:3]),
+            b: T3_LABEL_TEXT[b] + "\n\n" + "\n\n".join(second + first[3:]),
+        }
+    else:
+        lines = [" ".join(first[:2]), second[0], second[1], " ".join(first[2:]), *second[2:]]
+        printed = {a: T3_LABEL_TEXT[a] + "\n" + T3_LABEL_TEXT[b] + "\n\n" + "\n".join(lines[:3]), b: ""}
+        printed[b] = "\n\n".join(lines[3:])
+    report = extract(rows_after_labels(DENSE, printed))
+    assert_reads(report, t3_cells(DENSE))
+    assert "realigned" in report.cells[t3_key(a, "total")].flags
+
+
+def test_where_no_reading_balances_the_one_failing_only_what_one_error_of_the_reports_would_is_read():
+    # a report's own error (a leaf cell and its row total one too high: two column sums fail) leaves every reading
+    # of the blocks unbalanced; the last three rows printed after one label as 21 single numbers read row by row
+    # (two identities fail, the report's error) or column by column (many fail): the row-by-row reading is read
+    table = {r: list(v) for r, v in DENSE.items()}
+    table["granted"][0] += 1
+    table["granted"][-1] += 1
+    last = ["other.other", "total_processed", "carried_forward"]
+    printed = {r: "" for r in last[1:]}
+    printed[last[0]] = (
+        T3_LABEL_TEXT[last[0]] + "\n\n" + "\n\n".join(str(v) for r in last for v in table[r]) + "\n\n（七）总计"
+    )
+    text = rows_after_labels(table, printed).replace("\n\n\n\n", "\n\n")
+    report = extract(text)
+    assert_reads(report, t3_cells(table))
+    failing = {c.id for c in report.checks if c.status == "fail"}
+    assert failing == {"T3.sum:natural_person", "T3.sum:total"}, failing
+
+
+def test_where_no_reading_fails_only_what_one_error_of_the_reports_would_the_rows_the_readings_disagree_on_stay_open():
+    # two errors of the report's own (four column sums fail): no reading is nearer than the others by what one error
+    # explains, so the last three rows, read row by row or column by column, stay open
+    table = {r: list(v) for r, v in DENSE.items()}
+    for row, column in (("granted", 0), ("denied.state_secret", 2)):
+        table[row][column] += 1
+        table[row][-1] += 1
+    last = ["other.other", "total_processed", "carried_forward"]
+    printed = {r: "" for r in last[1:]}
+    printed[last[0]] = (
+        T3_LABEL_TEXT[last[0]] + "\n\n" + "\n\n".join(str(v) for r in last for v in table[r]) + "\n\n（七）总计"
+    )
+    report = extract(rows_after_labels(table, printed).replace("\n\n\n\n", "\n\n"))
+    for row in last:
+        cell = report.cells[t3_key(row, "commercial")]
+        assert cell.value is None and "ambiguous" in cell.flags, (row, cell)
