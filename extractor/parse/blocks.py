@@ -490,7 +490,7 @@ def _within(steps: int, search, *args):
         _BUDGET.reset(token)
 
 
-MAX_ISLAND_STEPS = 300_000  # an island put back and the last rows apart: pages it decides take up to about 110 000
+MAX_ISLAND_STEPS = 300_000  # an island put back and the last rows apart: pages it decides take up to about 160 000
 
 
 def _islands_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
@@ -892,7 +892,7 @@ def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_o
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
 
 
-MAX_INTERLEAVE_STEPS = 200_000  # two rows among each other: pages it decides take up to about 20 000
+MAX_INTERLEAVE_STEPS = 200_000  # two rows among each other: pages it decides take up to about 32 000
 
 
 def _end(blocks: list[Block], trailing: int) -> int | None:
