@@ -61,6 +61,14 @@ def pdftotext_page(
             lines += [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
             lines += ["总计", *(str(table3[r][6]) for r in rows[:half]), "其他", *(str(table3[r][5]) for r in rows)]
             blocks.append("\n\n".join([*lines, *(str(table3[r][6]) for r in rows[half:])]))
+        elif shape == "pdfminer-beside":  # pdfminer.six on a browser-printed page: each row's label, its 自然人 cell a
+            # block of its own, the first rows' 商业企业 cells printed among the labels after it; then the rest of
+            # that column and the next columns top to bottom, one number a block, the 总计 column after its header
+            lines = []
+            for at, r in enumerate(rows):
+                lines += [T3_LABEL_TEXT[r], str(table3[r][0]), *([str(table3[r][1])] if at < 3 else [])]
+            lines += [str(table3[r][1]) for r in rows[3:]] + [str(table3[r][c]) for c in range(2, 6) for r in rows]
+            blocks.append("\n\n".join([*lines, "总计", *(str(table3[r][6]) for r in rows)]))
         elif shape == "pdfminer-parts":  # rows of 2, 1 and 3 in turn, each part's first two cells a line a row,
             # then its other columns one number a block; no text between the parts
             parts, at = [], 0
@@ -210,6 +218,20 @@ def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
     assert not wrong, wrong
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def test_a_page_band_whose_next_column_starts_among_the_labels_is_read():
+    # pdfminer.six on a browser-printed page groups the 商业企业 column's first cells with the labels beside them:
+    # they come among the 自然人 column's cells, each beside a text line; the rest of that column follows
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 2, 0, 1, 0, 5],
+    )
+    bands = [("pdfminer-beside", rows("new_received", "unable.not_held")), ("pdfminer", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key("granted", "commercial")].flags
 
 
 def test_parts_of_a_page_band_each_a_line_of_two_numbers_a_row_are_read_without_text_between_them():

@@ -117,6 +117,7 @@ def _readings(
     printed beside a text line also the next column's."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
+    bands: dict[tuple[int, int], list[list[list[Item]]]] = {}  # a page band's readings, once for every walk
     budget = _BUDGET.get()
 
     def walk(i: int, rows: list[list[Item]], moved: bool = False) -> None:
@@ -140,9 +141,11 @@ def _readings(
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
         for j, band, edges in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns mixed
-            if budget:
-                budget.spend(SHUFFLE_STEPS)
-            for reading in _shuffled(band, n, shuffle, edges if beside else None):
+            if (i, j) not in bands:
+                if budget:
+                    budget.spend(SHUFFLE_STEPS)
+                bands[i, j] = _shuffled(band, n, shuffle, edges if beside else None)
+            for reading in bands[i, j]:
                 walk(j, rows + reading, moved)
         if len(found) == before:
             dead.add((i, moved))
@@ -192,10 +195,10 @@ def _shuffled(lines: list[list[Item]], n: int, constraint, beside: list[bool] | 
     其他 column), and a column's first cells can be printed with the label column. So the band's numbers are
     read as its columns in template order, each in order, the 总计 column's among the 其他 column's; a line of
     two numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
-    each row's total must hold. `beside` (each line's: printed beside a text line): the next column's first
-    cells can be printed with the label column too (a narrow cell grouped with the labels beside it), so such a
-    line of one number is also the next cell of the column after the one being filled, where that column's
-    row is above the row being filled. [] where a line holds more than two numbers (a row printed as a line:
+    each row's total must hold. `beside` (each line's: printed beside a text line): the 商业企业 column's first
+    cells can be grouped with the labels beside them too, among the 自然人 column's cells, so while the 自然人
+    column is being filled such a line of one number is also the 商业企业 column's next cell (a row the 自然人
+    column has already reached). [] where a line holds more than two numbers (a row printed as a line:
     not this shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
     k = sum(map(len, lines)) // n
     paired = _paired(lines, n)
@@ -245,9 +248,9 @@ def _row_fits(row: list, constraint, left: Counter) -> bool:
 
 def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False, wide: bool = False) -> bool:
     """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
-    number goes to the first unfinished column (or the total column beside it; `wide`: or the column after it,
-    where that column has fewer cells), a line of two to that column and the next; in a `paired` band a line
-    of two is the next row's first two cells, and a line of one goes to the columns after them."""
+    number goes to the first unfinished column (or the total column beside it; `wide`: while that is the first
+    column, or the second, where it has fewer cells), a line of two to that column and the next; in a `paired`
+    band a line of two is the next row's first two cells, and a line of one goes to the columns after them."""
     placed = False
     n, m = len(counts), len(line)
     first = next((c for c in range(2 * paired, n) if counts[c] < k), n)
@@ -255,8 +258,8 @@ def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool
         places: tuple[int, ...] = (0,)
     else:
         places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
-        if wide and m == 1 and first + 1 < n - 1 and counts[first + 1] < counts[first]:
-            places = (*places, first + 1)
+        if wide and m == 1 and first == 0 and counts[1] < counts[0]:
+            places = (*places, 1)
     for c in places:
         r = counts[c] if c + m <= n else k
         if r == k or any(counts[c + d] != r for d in range(m)):
