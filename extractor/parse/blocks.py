@@ -498,10 +498,10 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
 
 
 def _island_put_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
-    """The reading with an island of one or two numbers put back at the end of an earlier row, and the last rows'
+    """The reading with an island of one or two numbers put back into an earlier row, and the last rows'
     cells taken from where pdftotext printed them (_rows_apart): a page's first row can have its right-hand cells
     printed after the page's other rows, and the table's last rows theirs after table 四's title. An island goes
-    only where a row ends before a text line (a label). Exactly one distinct reading that decides every row is
+    only where it completes a row at a text line (_completes). Exactly one distinct reading that decides every row is
     read; otherwise None. The search has a budget of its own (MAX_ISLAND_STEPS): the readings before it leave
     the table's spent."""
     return _within(MAX_ISLAND_STEPS, _islands_back, blocks, trailing, orders, n, checks)
@@ -528,7 +528,7 @@ def _islands_back(blocks: list[Block], trailing: int, orders, n: int, checks) ->
     found: dict[tuple, BlockReading] = {}
     for k in (i for i in range(end) if _island(blocks, i, end)):
         rest = blocks[:k] + blocks[k + 1 :]
-        for at in (at for at in range(1, k) if rest[at].after_text):
+        for at in (at for at in range(1, k) if _completes(rest, at, len(blocks[k].values), n)):
             moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
             reading = _rows_apart(moved, trailing, orders, n, *checks)
             if reading and not reading.alignment.open:
@@ -537,6 +537,17 @@ def _islands_back(blocks: list[Block], trailing: int, orders, n: int, checks) ->
             if len(found) > 1:
                 return None
     return next(iter(found.values()), None)
+
+
+def _completes(blocks: list[Block], at: int, m: int, n: int) -> bool:
+    """Whether `m` numbers put in before block `at`, which follows a text line, complete the row they join: the run
+    of numbers that ends there or the one that begins there (between text lines) is short of whole rows by m."""
+    if not blocks[at].after_text:
+        return False
+    start = max((i for i in range(at) if blocks[i].after_text), default=0)
+    stop = next((i for i in range(at + 1, len(blocks)) if blocks[i].after_text), len(blocks))
+    runs = (sum(len(b.values) for b in blocks[start:at]), sum(len(b.values) for b in blocks[at:stop]))
+    return any(size % n and not (size + m) % n for size in runs)
 
 
 ROWS_APART = (1, 2, 3, 4)  # rows whose cells may be printed apart, together
