@@ -268,10 +268,9 @@ def test_a_number_that_is_no_cell_leaves_the_blocks_unread_never_shifted():
 
 def test_the_pdftotext_layout_without_pdftotext_is_one_clear_line_or_left_out(monkeypatch, tmp_path):
     from nianbao.cli import app
-    from nianbao.eval import evaluate
     from typer.testing import CliRunner
 
-    monkeypatch.setattr(evaluate.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     alone = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", "pdftotext"])
     assert alone.exit_code != 0 and "apt-get install poppler-utils" in alone.output
     assert "Traceback" not in alone.output
