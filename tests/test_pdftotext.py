@@ -618,6 +618,13 @@ def test_an_amount_wrapped_in_its_narrow_cell_reads_as_one_number():
     values = [i for i in segment_items(text, 0, len(text)) if i.kind == "value"]
     assert [v.text for v in values] == ["0", "35414941.13"]
     assert text[values[1].start : values[1].end] == "35414941.1\n3"
+    # pypdf begins the second line with a space; a tail indented as a column of its own is another cell
+    text = "政府集中采购\n0\n35414941.1\n 3元\n三、收到和处理政府信息公开申请情况\n"
+    values = [i for i in segment_items(text, 0, len(text)) if i.kind == "value"]
+    assert [v.text for v in values] == ["0", "35414941.13"]
+    assert text[values[1].start : values[1].end] == "35414941.1\n 3"
+    text = "政府集中采购\n0\n35414941.1\n    3元\n"
+    assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["0", "35414941.1", "3"]
     # a count above an amount is two cells: no decimal point before the line's end, nothing joins
     text = "政府集中采购\n\n3\n\n35414941.13元\n"
     assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["3", "35414941.13"]

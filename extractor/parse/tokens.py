@@ -63,9 +63,11 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
     for at, line in enumerate(lines):
         line_start = pos
         pos += len(line) + 1
-        if wrapped := _wrapped_amount(line, lines[at + 1] if at + 1 < len(lines) else ""):
+        after = lines[at + 1] if at + 1 < len(lines) else ""
+        if wrapped := _wrapped_amount(line, after):
             head = line_start + len(line) - len(line.lstrip())
-            items.append(Item("value", wrapped, head, pos + len(wrapped) - len(line.strip())))
+            indent = len(after) - len(after.lstrip())
+            items.append(Item("value", wrapped, head, pos + indent + len(wrapped) - len(line.strip())))
             continue
         if items and items[-1].end > line_start:  # this line's digits end the amount above
             line, line_start = line[items[-1].end - line_start :], items[-1].end
@@ -104,10 +106,11 @@ _AMOUNT_TAIL = re.compile(r"(\d+)(?:万元|元)")
 
 
 def _wrapped_amount(line: str, after: str) -> str | None:
-    """An amount whose digits wrap inside its narrow cell (pdftotext: `35414941.1` over `3元`): a line that is a
-    number with its decimal point, and the next line's digits before the unit; the amount as one number."""
+    """An amount whose digits wrap inside its narrow cell (pdftotext: `35414941.1` over `3元`; pypdf begins the
+    second line with a space): a line that is a number with its decimal point, and the next line's digits before
+    the unit, not indented further (a column of its own); the amount as one number."""
     tail = _AMOUNT_TAIL.fullmatch(after.strip())
-    if not (tail and _AMOUNT_HEAD.fullmatch(line.strip()) and not after.startswith(" ")):
+    if not (tail and _AMOUNT_HEAD.fullmatch(line.strip()) and not after.startswith(("  ", "\t"))):
         return None
     return line.strip() + tail.group(1)
 
