@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from nianbao.ingest.document import IngestError
+from nianbao.schemas.template import T3_VOCABULARY
 
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 
@@ -30,6 +31,34 @@ _PAGE_NUMBER_ROW = re.compile(r"(?m)^[ \t]*\|[ \t|]*[-—–－]+[ \t]*\d{1,3}[ 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: str.translate is 7× slower on CJK text
 
 
+_WOVEN_ROW = re.compile(r"(?m)^[ \t]*\|.*<br.*$", re.IGNORECASE)
+_ORDINAL = re.compile(r"^\d[.、．]")
+
+
+def _label_piece(text: str) -> bool:
+    piece = _ORDINAL.sub("", re.sub(r"\s", "", text))
+    return len(piece) > 5 and piece in T3_VOCABULARY
+
+
+def _unweave(row: str) -> str:
+    """A label cell a PDF→markdown converter cut in two where its lines cross a column border (pymupdf4llm:
+    `| 1.申请人无正当理由<br>机关不再处理其政 | 逾期不补正、行政<br>府信息公开申请 |`): each line's halves lie in
+    the two cells, so the label reads line by line across them. Rewritten so (the first cell the first half of
+    the lines, the second the rest, the border kept) only where that reading is a template label and the cells
+    read one after the other are none."""
+    cells = row.split("|")
+    for i in range(len(cells) - 1):
+        left, right = _MD_CELL_BREAK.split(cells[i]), _MD_CELL_BREAK.split(cells[i + 1])
+        left, right = [p for p in left if p.strip()], [p for p in right if p.strip()]
+        if len(left) < 2 or len(left) != len(right):
+            continue
+        lines = [a.strip() + b.strip() for a, b in zip(left, right, strict=True)]
+        if _label_piece("".join(lines)) and not _label_piece("".join(left + right)):
+            half = (len(lines) + 1) // 2
+            cells[i], cells[i + 1] = "".join(lines[:half]), "".join(lines[half:])
+    return "|".join(cells)
+
+
 def normalise(text: str) -> str:
     """NFKC plus removal of converter artefacts that would otherwise be read as numbers."""
     # a form feed is a page break (pdftotext prints one before each page's first line)
@@ -39,6 +68,8 @@ def normalise(text: str) -> str:
     text = _MD_RULE.sub("", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
+    if "<br" in text:
+        text = _WOVEN_ROW.sub(lambda m: _unweave(m.group()), text)
     text = _MD_CELL_BREAK.sub(" ", text)
     text = _PAGE_NUMBER.sub("", text)
     text = _PAGE_NUMBER_ROW.sub("", text)

@@ -202,7 +202,9 @@ def parse_table2(
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
-    doubtful = _above_next_label(anchors, segments, template, placed) | _numbers_apart(text, anchors, segments, hi)
+    doubtful = _above_next_label(anchors, segments, template, placed) | _numbers_apart(
+        text, anchors, segments, template, hi
+    )
     if not headed:
         doubtful |= _unheaded(segments, template)
     for row, items in segments.items():
@@ -214,7 +216,12 @@ def parse_table2(
         if row in template.merged_last:
             items, repeated = _merged_tail(items, len(columns))
         decimal = keys[-1] in template.decimal_keys
+        cut = len(columns) == 1 and _cut_at_borders(text, items)
+        if cut:
+            items = cut
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
+        if cut and reading.flags:
+            reading.flags[0].append("split_from_run")  # a joining nianbao chose: no identity checks it
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
         if row in placed:
@@ -264,16 +271,45 @@ def _above_next_label(
     }
 
 
-def _numbers_apart(text: str, anchors: list[Anchor], segments: dict[str, list[Item]], hi: int) -> set[str]:
-    """Every row, where the table is not printed in its rows' order: a row prints no number while numbers after
+_BORDER = re.compile(r" *\| *")
+_ONE_NUMBER = re.compile(r"[1-9]\d*(?:\.\d+)?|0\.\d+")
+
+
+def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
+    """A one-column row's number cut where the columns its merged cell spans meet (pymupdf4llm's table finder
+    prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`): pieces side by side in
+    neighbouring cells of one markdown row, no blank cell between, that read as one number are that number."""
+    at = [k for k, i in enumerate(items) if i.kind == "value"]
+    if len(at) < 2 or at[-1] - at[0] + 1 != len(at):
+        return None
+    values = [items[k] for k in at]
+    gaps = [text[a.end : b.start] for a, b in pairwise(values)]
+    joined = "".join(v.text for v in values)
+    if not (all(g == "" or _BORDER.fullmatch(g) for g in gaps) and any(gaps) and _ONE_NUMBER.fullmatch(joined)):
+        return None
+    return [*items[: at[0]], Item("value", joined, values[0].start, values[-1].end), *items[at[-1] + 1 :]]
+
+
+def _numbers_apart(
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, hi: int
+) -> set[str]:
+    """The rows, where the table is not printed in its rows' order: a row prints no number while numbers after
     the first label lie in no row (pdfminer prints a group of boxes' labels together and their numbers after, a
     block header between: `行政许可` / `行政处罚` / `行政事业性收费` / `4966` / `第二十条第（六）项` / `0` / `9477`).
-    A number after a label proves nothing then; table 二 has no identity to tell, so the rows are left open."""
+    A number after a label proves nothing then, and table 二 has no identity to tell: the rows are left open, but
+    an amount with decimals after the amount's label (no count has decimals)."""
     if not anchors or all(_count(items) for items in segments.values()):
         return set()
     taken = {i.start for items in segments.values() for i in items if i.kind == "value"}
     numbers = [i for i in segment_items(text, anchors[0].start, hi) if i.kind == "value" and i.text[:1].isdigit()]
-    return set(segments) if any(i.start not in taken for i in numbers) else set()
+    if all(i.start in taken for i in numbers):
+        return set()
+    return {
+        row
+        for row, items in segments.items()
+        if f"{template.prefix}.{row}.{template.rows[row][-1]}" not in template.decimal_keys
+        or [i.text.count(".") for i in items if i.kind == "value"] != [1]
+    }
 
 
 def _rows_by_lines(
