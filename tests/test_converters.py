@@ -129,7 +129,9 @@ def test_a_number_cut_at_the_borders_of_its_merged_cell_is_one_number():
 
 def test_a_label_cell_cut_across_a_column_border_reads_line_by_line():
     row = "|1.申请人无正当理由<br>机关不再处理其政|逾期不补正、行政<br>府信息公开申请|0|13|0|3|0|0|16|"
-    assert normalise(row).startswith("|1.申请人无正当理由逾期不补正、行政|机关不再处理其政府信息公开申请|0|")
+    assert normalise(row).startswith("|1.申请人无正当理由逾期不补正、行|政机关不再处理其政府信息公开申请|0|")
+    row = "||1.申<br>机|请人<br>关不|无正当<br>再处理|理由逾<br>其政|期不<br>府信息|补正、<br>公开申|行政<br>请|246|"
+    assert normalise(row) == "||1.申请人|无正当理由|逾期不补正|、行政机关|不再处理其|政府信息公|开申请|246|"
     # two cells that are two labels (a group title beside its item) are left as printed
     row = "|（六）其他<br>处理|2.申请人逾期未按收费<br>通知要求缴纳费用|0|"
     assert normalise(row) == "|(六)其他 处理|2.申请人逾期未按收费 通知要求缴纳费用|0|"

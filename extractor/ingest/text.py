@@ -41,21 +41,27 @@ def _label_piece(text: str) -> bool:
 
 
 def _unweave(row: str) -> str:
-    """A label cell a PDF→markdown converter cut in two where its lines cross a column border (pymupdf4llm:
-    `| 1.申请人无正当理由<br>机关不再处理其政 | 逾期不补正、行政<br>府信息公开申请 |`): each line's halves lie in
-    the two cells, so the label reads line by line across them. Rewritten so (the first cell the first half of
-    the lines, the second the rest, the border kept) only where that reading is a template label and the cells
-    read one after the other are none."""
+    """A label cell a PDF→markdown converter cut into columns where its lines cross column borders (pymupdf4llm:
+    `| 1.申请人无正当理由<br>机关不再处理其政 | 逾期不补正、行政<br>府信息公开申请 |`): each line's pieces lie in
+    neighbouring cells, so the label reads line by line across them (a cell whose last lines are empty has fewer
+    pieces). Where that reading of a run of cells is a template label and the cells read one after the other are none, the
+    label is written back across those cells in reading order (a label reads across a cell border)."""
     cells = row.split("|")
-    for i in range(len(cells) - 1):
-        left, right = _MD_CELL_BREAK.split(cells[i]), _MD_CELL_BREAK.split(cells[i + 1])
-        left, right = [p for p in left if p.strip()], [p for p in right if p.strip()]
-        if len(left) < 2 or len(left) != len(right):
-            continue
-        lines = [a.strip() + b.strip() for a, b in zip(left, right, strict=True)]
-        if _label_piece("".join(lines)) and not _label_piece("".join(left + right)):
-            half = (len(lines) + 1) // 2
-            cells[i], cells[i + 1] = "".join(lines[:half]), "".join(lines[half:])
+    lines = [[p.strip() for p in _MD_CELL_BREAK.split(cell) if p.strip()] for cell in cells]
+    i = 0
+    while i < len(cells) - 1:
+        for j in range(len(cells), i + 1, -1):
+            run = lines[i:j]
+            depth = max(len(pieces) for pieces in run)
+            if depth < 2 or not all(run):
+                continue
+            woven = "".join(pieces[k] for k in range(depth) for pieces in run if k < len(pieces))
+            if _label_piece(woven) and not _label_piece("".join(p for pieces in run for p in pieces)):
+                size = -(-len(woven) // len(run))
+                cells[i:j] = [woven[k * size : (k + 1) * size] for k in range(len(run))]
+                i = j - 1
+                break
+        i += 1
     return "|".join(cells)
 
 
