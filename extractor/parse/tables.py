@@ -271,23 +271,23 @@ def _above_next_label(
     }
 
 
-_BORDER = re.compile(r" *\| *")
 _ONE_NUMBER = re.compile(r"[1-9]\d*(?:\.\d+)?|0\.\d+")
 
 
 def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
     """A one-column row's number cut where the columns its merged cell spans meet (pymupdf4llm's table finder
-    prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`): pieces side by side in
-    neighbouring cells of one markdown row, no blank cell between, that read as one number are that number."""
+    prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`, `20517.3` as
+    `| 2 | 0517. | 3 |`): pieces of digits side by side in neighbouring cells of one markdown row, no blank cell
+    between, that read as one number are that number."""
     at = [k for k, i in enumerate(items) if i.kind == "value"]
-    if len(at) < 2 or at[-1] - at[0] + 1 != len(at):
+    if len(at) < 2:
         return None
-    values = [items[k] for k in at]
-    gaps = [text[a.end : b.start] for a, b in pairwise(values)]
-    joined = "".join(v.text for v in values)
-    if not (all(g == "" or _BORDER.fullmatch(g) for g in gaps) and any(gaps) and _ONE_NUMBER.fullmatch(joined)):
+    first, last = items[at[0]], items[at[-1]]
+    pieces = [p.strip() for p in text[first.start : last.end].split("|")]
+    joined = "".join(pieces)
+    if len(pieces) < 2 or not all(re.fullmatch(r"[\d.]+", p) for p in pieces) or not _ONE_NUMBER.fullmatch(joined):
         return None
-    return [*items[: at[0]], Item("value", joined, values[0].start, values[-1].end), *items[at[-1] + 1 :]]
+    return [*items[: at[0]], Item("value", joined, first.start, last.end), *items[at[-1] + 1 :]]
 
 
 def _numbers_apart(
