@@ -766,19 +766,29 @@ def _after_a_later_label(text: str, anchors: list[Anchor], order: list[str]) -> 
 def _labels_out_of_order(text: str, anchors: list[Anchor], order: list[str], lo: int, hi: int) -> list[list[str]]:
     """Rows whose label is printed before the label of a row the template puts first (pdfminer prints a page's
     band in its own order of boxes: `7.属于行政执法案卷` and its numbers before `6.属于四类过程性信息` and its),
-    each with those earlier rows: the label search passes over it, so no order of the numbers is evidence of
-    which row they are."""
+    each with those earlier rows, where each of these labels is printed with its numbers: the label search passes
+    over it, so no order of the numbers is evidence of which row they are."""
     index = {row: i for i, row in enumerate(order)}
     anchored = {a.row for a in anchors}
     groups = []
     for label in T3_LABELS:
         if label.row not in index or label.row in anchored or not (found := find_label(text, label, lo, hi)):
             continue
-        earlier = [a.row for a in anchors if a.row in index and index[a.row] < index[label.row]]
-        passed = [row for row in earlier if next(a for a in anchors if a.row == row).start > found.start]
-        if passed:
+        passed = [
+            a.row
+            for a in anchors
+            if a.row in index and index[a.row] < index[label.row] and a.start > found.start and _numbers_follow(text, a)
+        ]
+        if passed and _numbers_follow(text, found):
             groups.append([*passed, label.row])
     return groups
+
+
+def _numbers_follow(text: str, anchor: Anchor) -> bool:
+    """The label is printed with its row: numbers come next (pdftotext's default mode gathers a page's labels
+    apart from the numbers, whose order alone places the rows)."""
+    items = [i for i in segment_items(text, anchor.end, min(len(text), anchor.end + 80)) if i.kind != "blank"]
+    return bool(items) and items[0].kind == "value"
 
 
 def _swapped_rows(readings: dict[str, RowReading], group: list[str], keys_of) -> None:
