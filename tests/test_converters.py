@@ -89,6 +89,15 @@ def test_table2_numbers_after_other_rows_labels_leave_the_rows_open():
     assert values.get("active.fees.amount") is None  # 15 is 行政许可's, not the fee
     assert values.get("active.regulations.issued") is None  # the order of the table's numbers is not its rows'
     assert_reads(report, t3_cells(TABLE3))
+    # numbers astray only before a label (pingtan-2021 as pdfminer prints it): the rows after them read as printed
+    strays_before = PDFMINER_T2.split("第二十条第（五）项")[0] + (
+        "第二十条第（五）项\n信息内容\n行政许可\n信息内容\n行政处罚\n第二十条第（六）项\n本年处理决定数量\n15\n7\n9\n"
+        "行政强制\n0\n第二十条第（八）项\n信息内容\n行政事业性收费\n12.5\n"
+    )
+    report = extract(_with_table2(page(TABLE3), strays_before))
+    values = report.values()
+    assert values["active.coercion.decisions"] == 0 and str(values["active.fees.amount"]) == "12.5"
+    assert values.get("active.licensing.decisions") is None and values.get("active.regulations.issued") is None
     # an amount with decimals after the fee's label is the fee: no count has decimals
     report = extract(_with_table2(page(TABLE3), PDFMINER_T2.format(after_fee="12.5", fee="15")))
     assert str(report.values()["active.fees.amount"]) == "12.5"

@@ -293,22 +293,27 @@ def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
 def _numbers_apart(
     text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, hi: int
 ) -> set[str]:
-    """The rows, where the table is not printed in its rows' order: a row prints no number while numbers after
-    the first label lie in no row (pdfminer prints a group of boxes' labels together and their numbers after, a
-    block header between: `行政许可` / `行政处罚` / `行政事业性收费` / `4966` / `第二十条第（六）项` / `0` / `9477`).
-    A number after a label proves nothing then, and table 二 has no identity to tell: the rows are left open, but
-    an amount with decimals after the amount's label (no count has decimals)."""
+    """Rows after whose label a number lies in no row, where the table is not printed in its rows' order: a row
+    prints no number while numbers after the first label lie in no row (pdfminer prints a group of boxes' labels
+    together and their numbers after, a block header between: `行政许可` / `行政处罚` / `行政事业性收费` / `4966` /
+    `第二十条第（六）项` / `0` / `9477`, 4966 being 行政许可's). A number after such a label proves nothing, and
+    table 二 has no identity to tell: the rows are left open, but an amount with decimals after the amount's
+    label (no count has decimals). Rows with no stray number after them read on as printed."""
     if not anchors or all(_count(items) for items in segments.values()):
         return set()
     taken = {i.start for items in segments.values() for i in items if i.kind == "value"}
     numbers = [i for i in segment_items(text, anchors[0].start, hi) if i.kind == "value" and i.text[:1].isdigit()]
-    if all(i.start in taken for i in numbers):
+    last_stray = max((i.start for i in numbers if i.start not in taken), default=None)
+    if last_stray is None:
         return set()
     return {
-        row
-        for row, items in segments.items()
-        if f"{template.prefix}.{row}.{template.rows[row][-1]}" not in template.decimal_keys
-        or [i.text.count(".") for i in items if i.kind == "value"] != [1]
+        a.row
+        for a in anchors
+        if a.start < last_stray
+        and (
+            f"{template.prefix}.{a.row}.{template.rows[a.row][-1]}" not in template.decimal_keys
+            or [i.text.count(".") for i in segments[a.row] if i.kind == "value"] != [1]
+        )
     }
 
 
