@@ -133,6 +133,9 @@ def test_a_number_cut_at_the_borders_of_its_merged_cell_is_one_number():
     assert values["active.penalty.decisions"] == 7 and "active.penalty.decisions" not in report.unverified
     report = extract(_with_table2(page(TABLE3), table2.replace("|17|994.236|096|", "|2|0517.|3|")), "page.md")
     assert str(report.values()["active.fees.amount"]) == "20517.3"
+    # a merged cell printed again in each column it spans is the one number
+    report = extract(_with_table2(page(TABLE3), table2.replace("||1|51|", "|28|28|28|")), "page.md")
+    assert report.values()["active.licensing.decisions"] == 28
     # a blank cell between two numbers: two cells, not one number cut
     report = extract(_with_table2(page(TABLE3), table2.replace("||1|51|", "|1||51|")), "page.md")
     assert report.values().get("active.licensing.decisions") is None

@@ -278,15 +278,15 @@ def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
     """A one-column row's number cut where the columns its merged cell spans meet (pymupdf4llm's table finder
     prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`, `20517.3` as
     `| 2 | 0517. | 3 |`): pieces of digits side by side in neighbouring cells of one markdown row, no blank cell
-    between, that read as one number are that number."""
+    between, that read as one number are that number; the same number in each is the cell printed again."""
     at = [k for k, i in enumerate(items) if i.kind == "value"]
     if len(at) < 2:
         return None
     first, last = items[at[0]], items[at[-1]]
     pieces = [p.strip() for p in text[first.start : last.end].split("|")]
     joined = "".join(pieces)
-    if len(pieces) < 2 or not all(re.fullmatch(r"[\d.]+", p) for p in pieces) or not _ONE_NUMBER.fullmatch(joined):
-        return None
+    if len(set(pieces)) < 2 or not all(re.fullmatch(r"[\d.]+", p) for p in pieces) or not _ONE_NUMBER.fullmatch(joined):
+        return None  # one piece, or a merged cell printed again in each column it spans (`| 28 | 28 | 28 |`)
     return [*items[: at[0]], Item("value", joined, first.start, last.end), *items[at[-1] + 1 :]]
 
 
