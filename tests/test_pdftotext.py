@@ -3,6 +3,7 @@
 import random
 import shutil
 
+import nianbao.parse.blocks as blocks
 import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.parse import segment_items
@@ -237,6 +238,15 @@ def test_page_bands_whose_columns_come_in_another_order_read_what_every_order_ag
     natural = report.cells[t3_key("granted", "natural_person")]
     assert natural.value is None and "ambiguous" in natural.flags and 4 in natural.candidates
     assert t3_key("granted", "natural_person") in report.unverified or natural.value is None
+
+
+def test_page_bands_in_any_column_order_are_walked_within_their_own_step_bound(monkeypatch):
+    # the orders are walked within a bound of their own: past it the band is not read in another order, and
+    # nothing of it is guessed
+    monkeypatch.setattr(blocks, "MAX_PERMUTED_STEPS", 10)
+    report, cells = permuted_page("6504123")
+    assert report.cells[t3_key("denied.state_secret", "natural_person")].value is None
+    assert all(report.cells[k].value in (v, None) for k, v in cells.items())
 
 
 def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
