@@ -855,13 +855,17 @@ def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_o
 def _applicants_open(alignment: Alignment) -> Alignment:
     """A reading of bands in any column order, less what its order decides: the row totals place the total
     column, but every identity holds within a column or sums all the applicant columns, so none tells those
-    apart (the readings are checked by the identities a total takes part in, one of each kind kept). A row whose applicant cells are not all alike is left open, its candidates the cyclic shifts of its
-    applicant cells (each cell among every value of its row)."""
-    result = Alignment(dict(alignment.segments), dict(alignment.open), set(alignment.unplaced), set(alignment.labelled))
-    for row, items in alignment.segments.items():
-        if len(set(_values([items[:-1]]))) > 1:
-            del result.segments[row]
-            result.open[row] = [items[s:-1] + items[:s] + items[-1:] for s in range(len(items) - 1)]
+    apart (the readings are checked by the identities a total takes part in, one of each kind kept). A row
+    whose applicant cells are not all alike is left open, its candidates the cyclic shifts of its applicant
+    cells under each reading (each cell among every value of its row)."""
+    result = Alignment({}, {}, set(alignment.unplaced), set(alignment.labelled))
+    rows = {row: [items] for row, items in alignment.segments.items()} | alignment.open
+    for row, options in rows.items():
+        if len(options) == 1 and len(set(_values([options[0][:-1]]))) == 1:
+            result.segments[row] = options[0]
+        else:
+            shifts = [items[s:-1] + items[:s] + items[-1:] for items in options for s in range(len(items) - 1)]
+            result.open[row] = [o for at, o in enumerate(shifts) if not any(_same(o, p) for p in shifts[:at])]
     return result
 
 
