@@ -333,10 +333,9 @@ def test_a_number_that_is_no_cell_leaves_the_blocks_unread_never_shifted():
 
 def test_the_pdftotext_layout_without_pdftotext_is_one_clear_line_or_left_out(monkeypatch, tmp_path):
     from nianbao.cli import app
-    from nianbao.eval import evaluate
     from typer.testing import CliRunner
 
-    monkeypatch.setattr(evaluate.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     alone = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", "pdftotext"])
     assert alone.exit_code != 0 and "apt-get install poppler-utils" in alone.output
     assert "Traceback" not in alone.output
@@ -684,6 +683,13 @@ def test_an_amount_wrapped_in_its_narrow_cell_reads_as_one_number():
     values = [i for i in segment_items(text, 0, len(text)) if i.kind == "value"]
     assert [v.text for v in values] == ["0", "35414941.13"]
     assert text[values[1].start : values[1].end] == "35414941.1\n3"
+    # pypdf begins the second line with a space; a tail indented as a column of its own is another cell
+    text = "政府集中采购\n0\n35414941.1\n 3元\n三、收到和处理政府信息公开申请情况\n"
+    values = [i for i in segment_items(text, 0, len(text)) if i.kind == "value"]
+    assert [v.text for v in values] == ["0", "35414941.13"]
+    assert text[values[1].start : values[1].end] == "35414941.1\n 3"
+    text = "政府集中采购\n0\n35414941.1\n    3元\n"
+    assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["0", "35414941.1", "3"]
     # a count above an amount is two cells: no decimal point before the line's end, nothing joins
     text = "政府集中采购\n\n3\n\n35414941.13元\n"
     assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["3", "35414941.13"]
