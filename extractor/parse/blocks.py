@@ -220,7 +220,9 @@ def _shuffled(
     order. [] where a line holds more than two numbers (a row printed as a line: not this shape), or where the
     band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
     k = sum(map(len, lines)) // n
-    if permute:  # columns one after another: two numbers on a line are two cells in turn
+    if permute:  # columns one after another: two numbers on a line are two cells in turn (more: a row's line)
+        if any(len(line) > 2 for line in lines):
+            return []
         lines = [line[v : v + 1] for line in lines for v in range(len(line))]
     paired = _paired(lines, n)
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
