@@ -49,6 +49,7 @@ class Spill:
 
     before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
+    others: list[list[Item]] = field(default_factory=list)  # table 四's in other orders `after` may be (_leftovers)
     read: bool = False  # table 三 was read from the stream, every row decided
     blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
 
@@ -459,9 +460,10 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
             if found:  # the fewest rows apart that explain the page: more would also swap whole rows
                 break
         if found:
-            left = {tuple(as_number(v.text) for v in rest) for _, rest in found.values()}
-            first = next(iter(found.values()))
-            spill = Spill(values[:leading], first[1] if len(left) == 1 else [])
+            lefts = [rest for _, rests in found.values() for rest in rests or [None]]
+            distinct = {_values([rest]): rest for rest in lefts} if None not in lefts else {}
+            after = list(distinct.values()) if 0 < len(distinct) <= MAX_LEFTOVERS else [[]]
+            spill = Spill(values[:leading], after[0], after[1:])
             return BlockReading(order, _agreed(order, [a for a, _ in found.values()]), spill)
     return None
 
@@ -502,7 +504,7 @@ def _plan_readings(plan, parts, values: list[Item], n: int, constraint, identiti
             budget.spend(IDENTITY_STEPS)
         alignment = {r: (known | placed)[r] for r in parts.order}
         if _consistent(alignment, n, constraint, identities_of, keys_of):
-            readings.append((alignment, rest if plan[-1][0] + plan[-1][1] == len(parts.order) else left))
+            readings.append((alignment, rest if plan[-1][0] + plan[-1][1] == len(parts.order) else [left]))
     return readings
 
 
@@ -550,8 +552,8 @@ def _consistently(rows: list[str], part: list[Block], trailing: int, n, constrai
 
 def _window_rows(known, windows: list[tuple[list[str], list[Item]]], n: int, constraint, identities_of, keys_of):
     """Every distinct assignment of each window's numbers to the cells of its rows (each cell a number, the rows'
-    identities and the table's holding), with the numbers the last window leaves over, in order; [] where none,
-    or too many."""
+    identities and the table's holding), with the orders the numbers the last window leaves over may have
+    (_leftovers; None where too many); [] where none, or too many."""
     values = {}
     for row, items in known.items():
         reading = read_row(items, n, constraint, trust_blanks=True)
@@ -592,8 +594,9 @@ def _window_rows(known, windows: list[tuple[list[str], list[Item]]], n: int, con
 
 
 def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list):
-    """The printed numbers the rows' cells take (of equal numbers, the first printed), and those left over (the
-    next table's), in order."""
+    """The printed numbers the rows' cells take (of equal numbers, the first printed), and the orders those left
+    over (the next table's) may have: which of several equal numbers a cell took the page does not say, and a
+    number is never claimed by two tables (_leftovers)."""
     left = list(range(len(rest)))
     placed = {}
     for row, row_cells in zip(rows, cells, strict=True):
@@ -602,7 +605,39 @@ def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list
             at = next(i for i in left if numbers[i] == value)
             left.remove(at)
             placed[row].append(rest[at])
-    return placed, [rest[i] for i in left]
+    kept = _leftovers(numbers, Counter(numbers) - Counter(numbers[i] for i in left))
+    return placed, None if kept is None else [[rest[i] for i in ks] for ks in kept]
+
+
+MAX_LEFTOVERS = 8  # distinct orders of the next table's numbers kept as its readings; more leave it unread
+MAX_LEFTOVER_STEPS = 5_000
+
+
+def _leftovers(numbers: list, taken: Counter) -> list[list[int]] | None:
+    """The distinct sequences (by value) the numbers leave once `taken` of them are removed, each as the
+    positions it keeps (the earliest that spell it); None where more than MAX_LEFTOVERS. Taking the first `0`
+    printed or a later one leaves the same numbers in different orders where other numbers lie between them."""
+    found: list[list[int]] = []
+    steps = [MAX_LEFTOVER_STEPS]
+    after = [Counter(numbers[i:]) for i in range(len(numbers) + 1)]  # what is printed from each position on
+
+    def walk(p: int, remove: Counter, kept: list[int]) -> None:
+        steps[0] -= 1
+        if len(found) > MAX_LEFTOVERS or steps[0] < 0:
+            return
+        if remove.total() == len(numbers) - p:  # every number left is one to remove
+            found.append(kept)
+            return
+        for value in dict.fromkeys(numbers[p:]):
+            j = numbers.index(value, p)
+            skipped = Counter(numbers[p:j])
+            if all(remove[v] >= m for v, m in skipped.items()):
+                rest = remove - skipped
+                if all(after[j + 1][v] >= m for v, m in rest.items()):
+                    walk(j + 1, rest, [*kept, j])
+
+    walk(0, +taken, [])
+    return found if 0 < len(found) <= MAX_LEFTOVERS and steps[0] >= 0 else None
 
 
 def _linear(identity, values, unknown: list[str]):

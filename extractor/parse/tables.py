@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -569,6 +570,7 @@ def parse_table3(
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
+                spill.others[:] = blocks.spill.others
             spill.blocks = True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
     elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
@@ -588,7 +590,8 @@ def parse_table3(
         realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
         realigned += [r for r in apart if r not in realigned]
     if not aligned or aligned.labelled:  # rows read after their own labels
-        realigned += [r for r in _after_a_later_label(text, anchors, order) if r in segments and r not in realigned]
+        later = _after_a_later_label(text, anchors, order) + _after_an_unknown_label(text, anchors, segments)
+        realigned += [r for r in dict.fromkeys(later) if r in segments and r not in realigned]
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
@@ -713,6 +716,26 @@ def _after_a_later_label(text: str, anchors: list[Anchor], order: list[str]) -> 
     ]
 
 
+_ROW_ORDINAL = re.compile(r"\s*(?:\d{1,2}\s*[.、．]|[（(][一二三四五六七][）)])\s*(?=[\u4e00-\u9fff])")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)  # full-width brackets as the label vocabulary has them
+
+
+def _after_an_unknown_label(text: str, anchors: list[Anchor], segments: dict[str, list[Item]]) -> list[str]:
+    """Rows whose numbers follow, on a later line, a row label the label search does not know (an ordinal and text
+    that is no piece of a template label: `2.其它法律行政法规禁止公幵`, misread): the numbers may be that row's, the
+    label before them, so such a row is only as good as the identities that check it."""
+    apart = []
+    for anchor in anchors:
+        values = [i for i in segments.get(anchor.row, []) if i.kind == "value"]
+        lines = text[anchor.end : values[0].start].split("\n")[1:] if values else []
+        if any((m := _ROW_ORDINAL.match(line)) and not label_fragment(_nfkc(line[m.end() :])) for line in lines):
+            apart.append(anchor.row)
+    return apart
+
+
 def _printed_order(text: str, lo: int, hi: int) -> list[str]:
     """Table 三's rows as the region prints their labels, wherever they are: the 2019 single （六）其他处理 row where
     it prints that label and none of the 2021 （六） items'."""
@@ -764,11 +787,29 @@ def parse_table4(
     warnings: list[str],
     streamed: list[Item] | None = None,
     in_blocks: bool = False,
+    others: list[list[Item]] | None = None,
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
     numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15.
-    `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered)."""
+    `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered).
+    `others`: the other orders `streamed` may have (table 三 took one of several equal numbers, which the page does
+    not say): each is read, and the cells their readings disagree on stay open."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+    if others:
+        parse_table4(text, lo, hi, trust_blanks, cells, found, warnings, streamed, in_blocks)
+        readings = [{k: cells[k]["value"] for k in keys}]
+        for stream in others:
+            read: dict[str, dict] = {}
+            parse_table4(text, lo, hi, trust_blanks, read, found, [], stream, in_blocks)
+            readings.append({k: read[k]["value"] for k in keys})
+        disagree = [k for k in keys if len({r[k] for r in readings}) > 1]
+        for key in disagree:
+            fields = cells[key]
+            values = {r[key] for r in readings} | set(fields["candidates"])
+            fields.update(value=None, flags=sorted({*fields["flags"], "ambiguous"}), candidates=sorted(values - {None}))
+        if disagree:
+            warnings.append(f"table 四: {len(disagree)} cells turn on which of equal numbers table 三 took; left open")
+        return
     found.add("review_litigation")
     items = segment_items(text, lo, hi)
     after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
