@@ -49,7 +49,8 @@ class Spill:
 
     before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
-    others: list[list[Item]] = field(default_factory=list)  # table 四's in other orders `after` may be (_leftovers)
+    others: list[list[Item]] = field(default_factory=list)  # table 四's in the other orders they may have
+    apart: bool = False  # table 三's last cells were taken from among table 四's numbers or after them
     read: bool = False  # table 三 was read from the stream, every row decided
     blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
 
@@ -409,13 +410,19 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     if len(placements) > MAX_APART_PLACEMENTS:  # each is a whole reading of the blocks: the work stays bounded
         return None
     found: dict[tuple, BlockReading] = {}
+    last = False  # the page's last number put back: table 三's cells are not all before table 四's
     for k, rest, at in placements:
         moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
         reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
         if reading and not reading.alignment.open:
             rows = [reading.alignment.segments[r] for r in reading.order]
             found.setdefault(_values(rows), reading)
-    return next(iter(found.values())) if len(found) == 1 else None
+            last |= k == len(blocks) - 1 and bool(trailing)
+    if len(found) != 1:
+        return None
+    reading = next(iter(found.values()))
+    reading.spill.apart = last
+    return reading
 
 
 ROWS_APART = (1, 2, 3, 4)  # rows whose cells may be printed apart, together
@@ -450,20 +457,21 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
             continue
         parts = _Parts(blocks, ends, order, leading, trailing, n, (constraint, identities_of, keys_of))
         found: dict[tuple, tuple[dict, list[Item]]] = {}
+        last = False  # a window of the table's last rows: its cells the numbers left, table 四's among them
         for total in ROWS_APART:
             for plan in _plans(len(order), total):
                 read = _plan_readings(plan, parts, values, n, constraint, identities_of, keys_of)
                 for alignment, left in read or ():
                     found.setdefault(_values(list(alignment.values())), (alignment, left))
+                last |= bool(read) and sum(plan[-1]) == len(order)
                 if read is None or len(found) > MAX_ROWS_APART_READINGS:
                     return None
             if found:  # the fewest rows apart that explain the page: more would also swap whole rows
                 break
         if found:
-            lefts = [rest for _, rests in found.values() for rest in rests or [None]]
-            distinct = {_values([rest]): rest for rest in lefts} if None not in lefts else {}
-            after = list(distinct.values()) if 0 < len(distinct) <= MAX_LEFTOVERS else [[]]
-            spill = Spill(values[:leading], after[0], after[1:])
+            left = {tuple(as_number(v.text) for v in rest) for _, rest in found.values()}
+            first = next(iter(found.values()))
+            spill = Spill(values[:leading], first[1] if len(left) == 1 else [], apart=last)
             return BlockReading(order, _agreed(order, [a for a, _ in found.values()]), spill)
     return None
 
@@ -504,7 +512,7 @@ def _plan_readings(plan, parts, values: list[Item], n: int, constraint, identiti
             budget.spend(IDENTITY_STEPS)
         alignment = {r: (known | placed)[r] for r in parts.order}
         if _consistent(alignment, n, constraint, identities_of, keys_of):
-            readings.append((alignment, rest if plan[-1][0] + plan[-1][1] == len(parts.order) else [left]))
+            readings.append((alignment, rest if plan[-1][0] + plan[-1][1] == len(parts.order) else left))
     return readings
 
 
@@ -552,8 +560,8 @@ def _consistently(rows: list[str], part: list[Block], trailing: int, n, constrai
 
 def _window_rows(known, windows: list[tuple[list[str], list[Item]]], n: int, constraint, identities_of, keys_of):
     """Every distinct assignment of each window's numbers to the cells of its rows (each cell a number, the rows'
-    identities and the table's holding), with the orders the numbers the last window leaves over may have
-    (_leftovers; None where too many); [] where none, or too many."""
+    identities and the table's holding), with the numbers the last window leaves over, in order; [] where none,
+    or too many."""
     values = {}
     for row, items in known.items():
         reading = read_row(items, n, constraint, trust_blanks=True)
@@ -594,9 +602,8 @@ def _window_rows(known, windows: list[tuple[list[str], list[Item]]], n: int, con
 
 
 def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list):
-    """The printed numbers the rows' cells take (of equal numbers, the first printed), and the orders those left
-    over (the next table's) may have: which of several equal numbers a cell took the page does not say, and a
-    number is never claimed by two tables (_leftovers)."""
+    """The printed numbers the rows' cells take (of equal numbers, the first printed), and those left over (the
+    next table's), in order."""
     left = list(range(len(rest)))
     placed = {}
     for row, row_cells in zip(rows, cells, strict=True):
@@ -605,11 +612,27 @@ def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list
             at = next(i for i in left if numbers[i] == value)
             left.remove(at)
             placed[row].append(rest[at])
-    kept = _leftovers(numbers, Counter(numbers) - Counter(numbers[i] for i in left))
-    return placed, None if kept is None else [[rest[i] for i in ks] for ks in kept]
+    return placed, [rest[i] for i in left]
 
 
-MAX_LEFTOVERS = 8  # distinct orders of the next table's numbers kept as its readings; more leave it unread
+def shared_orders(cells: list[Item], after: list[Item], start: int) -> list[list[Item]] | None:
+    """The other orders table 四's numbers `after` may have, where table 三's last `cells` were taken from among them
+    (Spill.apart) and some are printed after table 四's title (from `start`): which of equal numbers there is table
+    三's cell the page does not say, and a number is never claimed by both tables. Each way of taking table 三's
+    numbers from among them leaves table 四's in an order (_leftovers); None where more than MAX_LEFTOVERS."""
+    late = [i for i in cells if i.kind == "value" and i.start >= start]
+    if not late or not after:
+        return []
+    stream = sorted([*late, *after], key=lambda i: i.start)
+    kept = _leftovers([as_number(i.text) for i in stream], Counter(as_number(i.text) for i in late))
+    if kept is None:
+        return None
+    orders = {_values([[stream[i] for i in k]]): [stream[i] for i in k] for k in kept}
+    orders.pop(_values([after]), None)
+    return list(orders.values())
+
+
+MAX_LEFTOVERS = 32  # distinct orders of table 四's numbers read; more leave it unread from the stream
 MAX_LEFTOVER_STEPS = 5_000
 
 

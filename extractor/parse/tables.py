@@ -13,7 +13,7 @@ from itertools import combinations, pairwise, permutations
 from nianbao import solve
 from nianbao.check import table3_identities
 from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks
+from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
     _T2_BLOCK,
@@ -570,7 +570,9 @@ def parse_table3(
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
-                spill.others[:] = blocks.spill.others
+                cells_read = [i for items in aligned.segments.values() for i in items]
+                others = shared_orders(cells_read, spill.after, hi) if blocks.spill.apart else []
+                spill.after[:], spill.others[:] = ([], []) if others is None else (spill.after, others)
             spill.blocks = True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
     elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
@@ -795,18 +797,22 @@ def parse_table4(
     `others`: the other orders `streamed` may have (table 三 took one of several equal numbers, which the page does
     not say): each is read, and the cells their readings disagree on stay open."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
-    if others:
-        parse_table4(text, lo, hi, trust_blanks, cells, found, warnings, streamed, in_blocks)
-        readings = [{k: cells[k]["value"] for k in keys}]
-        for stream in others:
-            read: dict[str, dict] = {}
-            parse_table4(text, lo, hi, trust_blanks, read, found, [], stream, in_blocks)
-            readings.append({k: read[k]["value"] for k in keys})
-        disagree = [k for k in keys if len({r[k] for r in readings}) > 1]
-        for key in disagree:
-            fields = cells[key]
-            values = {r[key] for r in readings} | set(fields["candidates"])
-            fields.update(value=None, flags=sorted({*fields["flags"], "ambiguous"}), candidates=sorted(values - {None}))
+    if others:  # the orders table 四's numbers may have: those whose reading balances, where any does
+        reads = []
+        for stream in [streamed, *others]:
+            read: tuple[dict[str, dict], list[str]] = ({}, [])
+            parse_table4(text, lo, hi, trust_blanks, read[0], found, read[1], stream, in_blocks)
+            reads.append(read)
+        values = [tuple(read[k]["value"] for k in keys) for read, _ in reads]
+        held = [i for i, v in enumerate(values) if None not in v and solve.groups_total_hold(v)] or range(len(reads))
+        cells.update(reads[held[0]][0])
+        warnings.extend(reads[held[0]][1])
+        disagree = [(i, k) for i, k in enumerate(keys) if len({values[h][i] for h in held}) > 1]
+        for i, key in disagree:
+            fields, options = cells[key], {values[h][i] for h in held} | set(cells[key]["candidates"])
+            fields.update(
+                value=None, flags=sorted({*fields["flags"], "ambiguous"}), candidates=sorted(options - {None})
+            )
         if disagree:
             warnings.append(f"table 四: {len(disagree)} cells turn on which of equal numbers table 三 took; left open")
         return
