@@ -356,7 +356,7 @@ def test_a_row_whose_numbers_follow_a_label_the_search_does_not_know_is_not_stoo
     # pdftotext prints 国家秘密's numbers beside its group's title and its label on a line of its own, and the next
     # row's label misread (`其它`, `公幵`): after `1.属于国家秘密` come the numbers under the unknown label, their row
     # sum holds, and no column identity checks them (the group title's row holds two rows' numbers), so the row
-    # read after its own label must not be stood behind
+    # read after its own label must not be stood behind (a stray page number keeps the blocks from being read)
     table3 = consistent_table3(
         {"denied.state_secret": [1, 0, 0, 0, 0, 0], "denied.law_prohibited": [0, 2, 0, 0, 0, 0]},
         new_received=[6, 2, 0, 0, 0, 0],
@@ -369,7 +369,7 @@ def test_a_row_whose_numbers_follow_a_label_the_search_does_not_know_is_not_stoo
         f"{line('denied.state_secret')}\n{line('denied.law_prohibited')}", f"{title} {numbers}\n{label}\n{misread}"
     )
     assert misread in text
-    report = extract(text)
+    report = extract(text.replace("4.保护第三方合法权益", "-3-\n7\n4.保护第三方合法权益"))
     values = report.values()
     unmarked = {
         k: values.get(k)
@@ -706,6 +706,24 @@ def test_table_four_numbers_equal_to_a_cell_table_three_took_from_among_them_are
     # page does not say. Each is table 四's numbers in another order: the cells those orders read differently stay
     # open, never one order's reading
     t4 = [9, 0, 178, 0, 187, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    *cells, zero, total = map(str, TABLE3["carried_forward"])
+    assert row in text and zero == "0"
+    moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_table_four_numbers_after_the_page_last_number_put_back_are_not_stood_behind_where_equal_numbers_turn():
+    # the last row's total printed at the page's end and one of its zeros among table 四's last numbers, below the
+    # sections: put back, the total makes the row read with table 四's first number, a zero too. Which zero is table
+    # 三's the page does not say: the cells the orders it leaves table 四's numbers in read differently stay open
+    t4 = [0, 0, 272, 0, 272, 13, 0, 0, 19, 32, 0, 0, 0, 0, 0]
     text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
     row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
     *cells, zero, total = map(str, TABLE3["carried_forward"])
