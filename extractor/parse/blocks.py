@@ -617,9 +617,9 @@ def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list
 
 def shared_orders(cells: list[Item], after: list[Item], start: int) -> list[list[Item]] | None:
     """The other orders table 四's numbers `after` may have, where table 三's last `cells` were taken from among them
-    (Spill.apart) and some are printed after table 四's title (from `start`): which of equal numbers there is table
-    三's cell the page does not say, and a number is never claimed by both tables. Each way of taking table 三's
-    numbers from among them leaves table 四's in an order (_leftovers); None where more than MAX_LEFTOVERS."""
+    (Spill.apart) and some are printed after table 四's header begins (at `start`): which of equal numbers there is
+    table 三's cell the page does not say, and a number is never claimed by both tables. Each way of taking table
+    三's numbers from among them leaves table 四's in an order (_leftovers); None where more than MAX_LEFTOVERS."""
     late = [i for i in cells if i.kind == "value" and i.start >= start]
     if not late or not after:
         return []

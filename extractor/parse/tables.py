@@ -571,7 +571,7 @@ def parse_table3(
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
                 cells_read = [i for items in aligned.segments.values() for i in items]
-                others = shared_orders(cells_read, spill.after, hi) if blocks.spill.apart else []
+                others = shared_orders(cells_read, spill.after, _t4_header(text, hi)) if blocks.spill.apart else []
                 spill.after[:], spill.others[:] = ([], []) if others is None else (spill.after, others)
             spill.blocks = True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
@@ -634,6 +634,17 @@ def parse_table3(
 
 
 _MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
+
+
+def _t4_header(text: str, title: int) -> int:
+    """Where table 四's header begins after its title (at `title`): its first text line that is no group's name.
+    Table 四 prints no number above its header, so a number between the title and the header is table 三's."""
+    pos = text.find("\n", title) + 1 or len(text)
+    for line in text[pos:].split("\n"):
+        if _CJK_TEXT.search(line) and re.sub(r"\s", "", line) not in _T4_GROUP_HEADERS:
+            return pos
+        pos += len(line) + 1
+    return len(text)
 
 
 def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
