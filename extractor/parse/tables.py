@@ -637,14 +637,13 @@ _MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
 
 
 def _t4_header(text: str, title: int) -> int:
-    """Where table 四's header begins after its title (at `title`): its first text line that is no group's name.
-    Table 四 prints no number above its header, so a number between the title and the header is table 三's."""
-    pos = text.find("\n", title) + 1 or len(text)
-    for line in text[pos:].split("\n"):
-        if _CJK_TEXT.search(line) and re.sub(r"\s", "", line) not in _T4_GROUP_HEADERS:
-            return pos
-        pos += len(line) + 1
-    return len(text)
+    """Where table 四's header begins after its title (at `title`): its first line with a result's word; the title
+    where none is found. Table 四 prints no number above its header, so a number between is table 三's."""
+    header = _T4_HEADER_WORD.search(text, title)
+    return text.rfind("\n", title, header.start()) + 1 or title if header else title
+
+
+_T4_HEADER_WORD = re.compile("维持|纠正|结果|审结|尚未")
 
 
 def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
