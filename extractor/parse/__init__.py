@@ -70,7 +70,19 @@ def parse_tables(
         elif regions.t2 and template != "gov2019":
             fill_fee(spill.before, cells, warnings)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, spill.after, spill.blocks, spill.others)
+        parse_table4(
+            text,
+            *regions.t4,
+            trust_blanks,
+            cells,
+            found,
+            warnings,
+            spill.after,
+            spill.blocks,
+            spill.others,
+            spill.among,
+            spill.claimed,
+        )
     if template == "unknown" and regions.t3:
         template = "gov2021"
     for fields in cells.values() if place else ():

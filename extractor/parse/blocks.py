@@ -51,6 +51,8 @@ class Spill:
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
     others: list[list[Item]] = field(default_factory=list)  # table 四's in the other orders they may have
     apart: bool = False  # table 三's last cells were taken from among table 四's numbers or after them
+    among: bool = False  # some of table 三's cells are printed between table 四's numbers
+    claimed: frozenset[int] = frozenset()  # where table 三's cells are printed: no number there is table 四's
     read: bool = False  # table 三 was read from the stream, every row decided
     blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
 

@@ -573,6 +573,9 @@ def parse_table3(
                 cells_read = [i for items in aligned.segments.values() for i in items]
                 others = shared_orders(cells_read, spill.after, _t4_header(text, hi)) if blocks.spill.apart else []
                 spill.after[:], spill.others[:] = ([], []) if others is None else (spill.after, others)
+                first, last = (spill.after[0].start, spill.after[-1].start) if spill.after else (0, 0)
+                spill.among = any(first < i.start < last for i in cells_read)
+                spill.claimed = frozenset(i.start for i in cells_read)
             spill.blocks = True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
     elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
@@ -800,18 +803,23 @@ def parse_table4(
     streamed: list[Item] | None = None,
     in_blocks: bool = False,
     others: list[list[Item]] | None = None,
+    among: bool = False,
+    claimed: frozenset[int] = frozenset(),
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
     numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15.
     `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered).
     `others`: the other orders `streamed` may have (table 三 took one of several equal numbers, which the page does
-    not say): each is read, and the cells their readings disagree on stay open."""
+    not say): each is read, and the cells their readings disagree on stay open. `among`: table 三's cells are printed
+    between `streamed`'s numbers: pdftotext's order jumps between the tables there, so the order of table 四's
+    numbers is no evidence of which is which cell, and none read from them is stood behind. `claimed`: where table
+    三's cells are printed (a number is never read by two tables)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
     if others:  # the orders table 四's numbers may have: those whose reading balances, where any does
         reads = []
         for stream in [streamed, *others]:
             read: tuple[dict[str, dict], list[str]] = ({}, [])
-            parse_table4(text, lo, hi, trust_blanks, read[0], found, read[1], stream, in_blocks)
+            parse_table4(text, lo, hi, trust_blanks, read[0], found, read[1], stream, in_blocks, None, among, claimed)
             reads.append(read)
         values = [tuple(read[k]["value"] for k in keys) for read, _ in reads]
         held = [i for i, v in enumerate(values) if None not in v and solve.groups_total_hold(v)] or range(len(reads))
@@ -827,10 +835,10 @@ def parse_table4(
             warnings.append(f"table 四: {len(disagree)} cells turn on which of equal numbers table 三 took; left open")
         return
     found.add("review_litigation")
-    items = segment_items(text, lo, hi)
+    items = [i for i in segment_items(text, lo, hi) if i.start not in claimed]
     after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
     if not after and 0 < _count(items) < len(keys):  # its last columns printed after the next sections' text
-        rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values]
+        rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values if v.start not in claimed]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     turned: dict[str, dict] = {}
     by_result = result_lines(text, lo, hi, (2, len(T4_GROUPS)))
@@ -871,6 +879,8 @@ def parse_table4(
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
     if flowed:
         _open_disagreeing(cells, keys, reading.candidates + alternatives, keep=settled)
+    for key in keys if among and after is items else ():
+        cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
 
 
 def _in_flows(text: str, items: list[Item], in_blocks: bool) -> bool:
