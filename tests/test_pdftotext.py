@@ -732,3 +732,24 @@ def test_table_four_numbers_after_the_page_last_number_put_back_are_not_stood_be
     wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
     assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
     assert_reads(report, t3_cells(TABLE3))
+
+
+def test_numbers_table_three_claims_after_table_four_title_are_never_table_four_cells():
+    # the last row's first cells printed after table 四's title, its last two after the sections below with table
+    # 四's last group: table 四's region then holds fifteen numbers, five of them table 三's (which balance as a
+    # group). Table 三's reading claims them, so table 四 is read from the fifteen after table 三's, never from its
+    # region as printed
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
+    t4 = [0, 28, 24, 270, 322, 22, 0, 0, 0, 22, 3, 0, 0, 0, 3]
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
+    *first, zero, total = map(str, table3["carried_forward"])
+    assert row in text and first == ["1", "1", "0", "0", "2"]
+    moved = text.replace(row, "-3-", 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", *first, "行政诉讼"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:10])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(table3))
