@@ -753,3 +753,23 @@ def test_numbers_table_three_claims_after_table_four_title_are_never_table_four_
     wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
     assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
     assert_reads(report, t3_cells(table3))
+
+
+def test_table_four_numbers_with_table_three_cells_printed_between_them_are_not_stood_behind():
+    # pdftotext prints two of table 四's first group beside 行政复议 with the last row's first cells after them, and
+    # the group's first cell under the header: table 四's numbers balance in that order, but the order jumps between
+    # the tables, so it is no evidence of which number is which cell
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
+    t4 = [0, 24, 12, 11, 47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
+    cells = list(map(str, table3["carried_forward"]))
+    assert row in text
+    moved = text.replace(row, "-3-", 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", "24", "12", *cells[:2], "行政诉讼"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, [0, *t4[3:10]])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], *cells[2:]])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(table3))
