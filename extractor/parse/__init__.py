@@ -21,6 +21,7 @@ from nianbao.parse.tables import (
     TableRow,
     fill_fee,
     fill_table2,
+    fill_table2_2019,
     parse_table2,
     parse_table3,
     parse_table4,
@@ -69,6 +70,8 @@ def parse_tables(
             fill_table2(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
         elif regions.t2 and template != "gov2019":
             fill_fee(spill.before, cells, warnings)
+        elif regions.t2 and spill.read:
+            fill_table2_2019(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
     if regions.t4:
         parse_table4(
             text,

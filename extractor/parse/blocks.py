@@ -106,14 +106,22 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
 
 
 def _readings(
-    blocks: list[Block], n: int, limit: int, stacked: bool = True, move: bool = False, shuffle=None
+    blocks: list[Block],
+    n: int,
+    limit: int,
+    stacked: bool = True,
+    move: bool = False,
+    shuffle=None,
+    beside: bool = False,
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
     printed out of its place (_moved), and header pieces between a band's columns; `shuffle` (a row's
-    constraint): also with a page band's columns printed among each other (_shuffled)."""
+    constraint): also with a page band's columns printed among each other (_shuffled), `beside`: and a cell
+    printed beside a text line also the next column's."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
+    bands: dict[tuple[int, int], list[list[list[Item]]]] = {}  # a page band's readings, once for every walk
     budget = _BUDGET.get()
 
     def walk(i: int, rows: list[list[Item]], moved: bool = False) -> None:
@@ -136,10 +144,12 @@ def _readings(
             columns = _columns(blocks, i, n, j, between=move)
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
-        for j, band in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns among each other
-            if budget:
-                budget.spend(SHUFFLE_STEPS)
-            for reading in _shuffled(band, n, shuffle):
+        for j, band, edges in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns mixed
+            if (i, j) not in bands:
+                if budget:
+                    budget.spend(SHUFFLE_STEPS)
+                bands[i, j] = _shuffled(band, n, shuffle, edges if beside else None)
+            for reading in bands[i, j]:
                 walk(j, rows + reading, moved)
         if len(found) == before:
             dead.add((i, moved))
@@ -151,22 +161,26 @@ def _readings(
 MAX_SHUFFLE_STATES = 3_000  # distinct partial readings of a page band kept at once; more leave the band unread
 
 
-def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[list[Item]]]]:
-    """The runs of blocks from `i` that could be a page band, as their lines' numbers: they hold a whole number
-    of rows, at least two, and begin and end at a text line (or the blocks' ends; a band with one line of two
-    numbers a row anywhere); labels and header words may lie between their blocks."""
-    bands, lines, size = [], [], 0
+def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[list[Item]], list[bool]]]:
+    """The runs of blocks from `i` that could be a page band, as their lines' numbers and whether each line is
+    printed beside a text line (one comes right before or after it): they hold a whole number of rows, at least
+    two, and begin and end at a text line (or the blocks' ends; a band with one line of two numbers a row
+    anywhere); labels and header words may lie between their blocks."""
+    bands, lines, edges, size = [], [], [], 0
     for j in range(i, len(blocks)):
-        at = 0
-        for width in blocks[j].widths:
+        at, last = 0, len(blocks[j].widths) - 1
+        for w, width in enumerate(blocks[j].widths):
             lines.append(blocks[j].values[at : at + width])
+            edges.append(
+                (w == 0 and blocks[j].after_text) or (w == last and (j + 1 == len(blocks) or blocks[j + 1].after_text))
+            )
             at += width
         size += len(blocks[j].values)
         paired = _paired(lines, n)
         starts = not i or blocks[i].after_text or (paired and len(lines[0]) == 2)
         ends = j + 1 == len(blocks) or blocks[j + 1].after_text or paired
         if size >= 2 * n and size % n == 0 and starts and ends:
-            bands.append((j + 1, list(lines)))
+            bands.append((j + 1, list(lines), list(edges)))
     return bands
 
 
@@ -176,7 +190,7 @@ def _paired(lines: list[list[Item]], n: int) -> bool:
     return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
 
 
-def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
+def _shuffled(lines: list[list[Item]], n: int, constraint, beside: list[bool] | None = None) -> list[list[list[Item]]]:
     """The distinct readings (by value) of a page band whose columns pdfminer prints among each other.
 
     pdfminer.six groups a table's cells into boxes by distance: a narrow number sits nearer the cell under it
@@ -185,8 +199,11 @@ def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Ite
     其他 column), and a column's first cells can be printed with the label column. So the band's numbers are
     read as its columns in template order, each in order, the 总计 column's among the 其他 column's; a line of
     two numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
-    each row's total must hold. [] where a line holds more than two numbers (a row printed as a line: not this
-    shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
+    each row's total must hold. `beside` (each line's: printed beside a text line): the 商业企业 column's first
+    cells can be grouped with the labels beside them too, among the 自然人 column's cells, so while the 自然人
+    column is being filled such a line of one number is also the 商业企业 column's next cell (a row the 自然人
+    column has already reached). [] where a line holds more than two numbers (a row printed as a line:
+    not this shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
     k = sum(map(len, lines)) // n
     paired = _paired(lines, n)
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
@@ -194,12 +211,17 @@ def _shuffled(lines: list[list[Item]], n: int, constraint) -> list[list[list[Ite
         return []
     left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
     layer: dict[tuple, tuple] = {((0,) * n, ((),) * n): ((),) * n}  # (cells per column, values) -> the Items
-    for line, values in zip(lines, numbers, strict=True):
+    for at, (line, values) in enumerate(zip(lines, numbers, strict=True)):
         left.subtract(values)
         fits = functools.partial(_row_fits, constraint=constraint, left=left)
         after: dict[tuple, tuple] = {}
+        wide = bool(beside and beside[at])
         for (counts, cells), where in layer.items():
-            if _place(counts, cells, where, line, values, k, fits, after, paired) or len(line) == 1 or any(values):
+            if (
+                _place(counts, cells, where, line, values, k, fits, after, paired, wide)
+                or len(line) == 1
+                or any(values)
+            ):
                 continue
             steps = {(counts, cells): where}  # a line of zeros fitting no row: cells of separate rows
             for v in range(len(line)):
@@ -228,11 +250,11 @@ def _row_fits(row: list, constraint, left: Counter) -> bool:
     return left[need] > 0
 
 
-def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False) -> bool:
+def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False, wide: bool = False) -> bool:
     """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
-    number goes to the first unfinished column (or the total column beside it), a line of two to that column
-    and the next; in a `paired` band a line of two is the next row's first two cells, and a line of one goes
-    to the columns after them."""
+    number goes to the first unfinished column (or the total column beside it; `wide`: while that is the first
+    column, or the second, where it has fewer cells), a line of two to that column and the next; in a `paired`
+    band a line of two is the next row's first two cells, and a line of one goes to the columns after them."""
     placed = False
     n, m = len(counts), len(line)
     first = next((c for c in range(2 * paired, n) if counts[c] < k), n)
@@ -240,6 +262,8 @@ def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool
         places: tuple[int, ...] = (0,)
     else:
         places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
+        if wide and m == 1 and first == 0 and counts[1] < counts[0]:
+            places = (*places, 1)
     for c in places:
         r = counts[c] if c + m <= n else k
         if r == k or any(counts[c + d] != r for d in range(m)):
@@ -832,8 +856,11 @@ def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -
 def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
     """The reading with page bands' columns printed among each other (_shuffled), where the blocks as printed
     satisfy no identity: read where some reading satisfies every identity (the rows the readings that do
-    disagree on open); otherwise None."""
+    disagree on open), with a column's cells printed beside the labels only where no reading without them
+    does; otherwise None."""
     read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint)
+    if not (read and read[2]):
+        read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint, beside=True)
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
 
 
@@ -882,11 +909,14 @@ def _aligned(
     stacked=True,
     move=False,
     shuffle=None,
+    beside: bool = False,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    readings = [r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle) if len(r) == len(order)]
+    readings = [
+        r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside) if len(r) == len(order)
+    ]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
@@ -897,7 +927,7 @@ def _aligned(
         budget.spend(IDENTITY_STEPS * len(alignments))
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle)
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle, beside)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     return order, _agreed(order, alignments), bool(consistent)  # and whether some reading satisfies every identity

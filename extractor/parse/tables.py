@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, pairwise, permutations
+from itertools import combinations, groupby, pairwise, permutations
 
 from nianbao import solve
 from nianbao.check import table3_identities
@@ -55,6 +55,7 @@ from nianbao.schemas.keys import (
 from nianbao.schemas.record import Cell
 from nianbao.schemas.template import (
     OTHER_TOTAL_LABEL,
+    T2_2019_BLOCKS,
     T2_2019_LABELS,
     T2_LABELS,
     T3_CORP_HEADERS,
@@ -433,12 +434,67 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
         warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
 
 
-def _label_row(text: str, item: Item) -> str | None:
+def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[str, dict], warnings: list[str]):
+    """Table 二 (2019 trial) as pdfminer prints it, where table 三 was read from the same stream: each part's two
+    three-column rows (规章 and 规范性文件, 行政许可 and 其他对外管理服务事项, 行政处罚 and 行政强制) one number a box,
+    a number on its label's line (`其他对外管理服务事项 10`) printed with the labels, before the numbers. Read as
+    fill_table2 reads the 2021 table: a number on a label's line is its row's first cell; the others fill the
+    parts in the template's order, a part column by column where its numbers follow each other with no text
+    between them (or stand in one block a column), row by row where a text line comes before its second row's
+    first number (or they stand in one block a row); a part both or neither fit stays as its labels read it.
+    Nothing is read where the count differs or a row its labels read disagrees (the last rows, read by their
+    labels, may print a cell as no number: `75394432.52元`). Flagged `realigned`; no identity checks them."""
+    template = T2_2019
+    keys_of = {row: [f"{template.prefix}.{row}.{c}" for c in columns] for row, columns in template.rows.items()}
+    blocks = number_blocks(text, lo, hi)
+    values = [v for b in blocks for v in b.values] + spilled
+    starts = {id(b.values[0]): b.after_text for b in blocks}
+    block_of = {id(v): at for at, b in enumerate(blocks) for v in b.values}
+    beside = {(row, 0): v for b in blocks if b.labelled and (row := _label_row(text, v := b.values[0], template))}
+    rest = [v for v in values if all(v is not w for w in beside.values())]
+    reading: dict[str, list[Item]] = {}
+    for _, _, part in T2_2019_BLOCKS:
+        rows, width = [row for row, _ in part], len(template.rows[part[0][0]])
+        by_rows = [(r, c) for r in rows for c in range(width) if (r, c) not in beside]
+        by_columns = [(r, c) for c in range(width) for r in rows if (r, c) not in beside]
+        printed, rest = rest[: len(by_rows)], rest[len(by_rows) :]
+        if len(printed) < len(by_rows):  # the rest are rows their labels read, or the count differs
+            if any(cells.get(k, {}).get("value") is None for row in rows for k in keys_of[row]):
+                return
+            break
+        second = next((at for at, (r, _) in enumerate(by_rows) if r != rows[0]), None)
+        runs = [len(list(run)) for _, run in groupby(printed, key=lambda v: block_of.get(id(v)))]
+        by_column = second is not None and (
+            all(starts.get(id(v)) is False for v in printed[1:]) or runs == [len(rows)] * width
+        )
+        by_row = second is None or bool(starts.get(id(printed[second]))) or runs == [width] * len(rows)
+        if by_row != by_column:  # else the part stays as its labels read it
+            places = dict(zip(by_rows if by_row else by_columns, printed, strict=True)) | beside
+            reading |= {row: [places[row, c] for c in range(width)] for row in rows}
+    if rest:
+        return
+    filled = []
+    for row, items in reading.items():
+        decimal = keys_of[row][-1] in template.decimal_keys
+        row_reading = read_row(items, len(items), None, trust_blanks=True, decimal_last=decimal)
+        printed = [cells.get(k, {}).get("value") for k in keys_of[row]]
+        if None not in printed and row_reading.candidates != [tuple(printed)]:
+            return  # a row its label reads disagrees: the numbers are not in this order
+        if None in printed and len(row_reading.candidates) == 1:
+            filled.append((row, row_reading))
+    for row, row_reading in filled:
+        row_reading.flags = [[*flags, "realigned"] for flags in row_reading.flags]
+        _put(cells, keys_of[row], row_reading, row_reading.candidates[0])
+    if filled:
+        warnings.append(f"table 二: {len(filled)} rows read in the order pdfminer printed their numbers")
+
+
+def _label_row(text: str, item: Item, template: Table2Template = T2_2021) -> str | None:
     """The table 二 row whose label is printed on the number's line, before it."""
     words = text[text.rfind("\n", 0, item.start) + 1 : item.start]
     ends = {
         label.row: max(m.end() for k in label.keywords for m in re.finditer(_fuzzy(k), words))
-        for label in T2_2021.labels
+        for label in template.labels
         if any(re.search(_fuzzy(k), words) for k in label.keywords)
     }
     return max(ends, key=ends.get) if ends else None  # the label nearest the number
