@@ -52,7 +52,7 @@ def print_to_pdf(html: Path, pdf: Path) -> None:
 def _pdftotext(*flags: str) -> Callable[[Path], str]:
     def convert(pdf: Path) -> str:
         return subprocess.run(
-            ["pdftotext", *flags, "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+            ["pdftotext", *flags, "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, encoding="utf-8"
         ).stdout
 
     return convert

@@ -10,12 +10,12 @@ is known by construction, so the eval and the property tests can check extractio
 from __future__ import annotations
 
 import html
+import importlib.util
 import io
 import itertools
 import json
 import random
 import shutil
-import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -949,25 +949,38 @@ def _ems(text: str) -> float:
     return sum(1.05 if unicodedata.east_asian_width(ch) in "FW" else 0.62 for ch in text)
 
 
-def render_pdftotext(page: Page, rng: random.Random) -> str:
-    """poppler's `pdftotext` in its default mode (no -layout) run on a PDF drawn as agencies draw reports:
-    wide label columns, narrow centred number columns, header cells over several lines, table 三 broken across
-    pages, and rows set tight or loose (tight rows come out column by column, docs/damage.md)."""
-    pdftotext = shutil.which("pdftotext")
-    if pdftotext is None:
-        raise RuntimeError(PDFTOTEXT_MISSING)
+def report_pdf(page: Page, rng: random.Random) -> bytes:
+    """A PDF drawn as agencies draw reports, with a CJK font embedded: wide label columns, narrow centred number
+    columns, header cells over several lines, table 三 broken across pages, and rows set tight or loose."""
     part = _table3(page)
     while part is not None and len(part.rows) > PDFTOTEXT_PART_ROWS:  # parts that fit a page, however tall the rows
         starts = [i for i, row in enumerate(part.rows[: PDFTOTEXT_PART_ROWS + 1]) if i > 2 and _t3_starts(row)]
         part = split_table(page, part, rng.choice(starts), PageBreak(rng.randint(2, 4))) if starts else None
     size = rng.choice((9, 10, 10.5))
     geometry = PdfGeometry(size, size * 1.15, rng.choice((2, 3, 4)), report=True)
-    pdf = render_pdf(page, rng, _scan_font(), geometry)
-    with tempfile.TemporaryDirectory(prefix="nianbao-pdftotext-") as directory:
-        source = Path(directory) / "page.pdf"
-        source.write_bytes(pdf)
-        done = subprocess.run([pdftotext, "-enc", "UTF-8", str(source), "-"], capture_output=True, check=True)
-    return done.stdout.decode("utf-8")
+    return render_pdf(page, rng, _scan_font(), geometry)
+
+
+def _converted(converter: str) -> Callable[[Page, random.Random], str]:
+    """The layout that runs `converter` (eval/conversions.py, with the defaults people use) on `report_pdf`."""
+
+    def render(page: Page, rng: random.Random) -> str:
+        from nianbao.eval.conversions import CONVERTERS, OPT_IN
+
+        missing = converter_missing(converter)
+        if missing:
+            raise RuntimeError(missing)
+        pdf = report_pdf(page, rng)
+        with tempfile.TemporaryDirectory(prefix=f"nianbao-{converter}-") as directory:
+            source = Path(directory) / "page.pdf"
+            source.write_bytes(pdf)
+            return {**CONVERTERS, **OPT_IN}[converter][1](source)
+
+    render.__doc__ = f"`{converter}` run on a report-like PDF (`report_pdf`): see docs/damage.md."
+    return render
+
+
+render_pdftotext = _converted("pdftotext")  # poppler's default mode: tight rows come out column by column
 
 
 PDFTOTEXT_PART_ROWS = 12  # table 三's rows on one page at most: its tallest rows still fit
@@ -979,6 +992,18 @@ def _t3_starts(row: list[Td]) -> bool:
 
 
 PDFTOTEXT_MISSING = "the pdftotext layout runs poppler's pdftotext: apt-get install poppler-utils"
+# the converter layouts: the module each imports (pdftotext is a program: PDFTOTEXT_MISSING)
+CONVERTER_MODULES = {"pdfminer": "pdfminer", "pymupdf4llm": "pymupdf4llm", "pypdf": "pypdf"}
+
+
+def converter_missing(layout: str) -> str | None:
+    """Why `layout` cannot be rendered here (its converter is not installed), in one line; None where it can."""
+    if layout == "pdftotext":
+        return None if shutil.which("pdftotext") else PDFTOTEXT_MISSING
+    module = CONVERTER_MODULES.get(layout)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return None
+    return f"the {layout} layout runs {layout}: pip install -e '.[conversions]'"
 
 
 SCAN_FONT = "WenQuanYiZenHei"
@@ -1071,11 +1096,15 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "docx": (".docx", render_docx),
     "scanned": (".pdf", render_scanned),
     "pdftotext": (".txt", render_pdftotext),
+    "pdfminer": (".txt", _converted("pdfminer")),
+    "pymupdf4llm": (".md", _converted("pymupdf4llm")),
+    "pypdf": (".txt", _converted("pypdf")),
 }
+CONVERTER_LAYOUTS = ("pdftotext", *CONVERTER_MODULES)
 SUITE_LAYOUTS = tuple(
-    name for name in LAYOUTS if name not in ("scanned", "pdf_embedded", "pdftotext")
-)  # on request: scanned pages go through OCR (seconds each); pdf_embedded and pdftotext need the CJK font package,
-# pdftotext poppler-utils as well
+    name for name in LAYOUTS if name not in ("scanned", "pdf_embedded", *CONVERTER_LAYOUTS)
+)  # on request: scanned pages go through OCR (seconds each); pdf_embedded and the converter layouts need the CJK
+# font package, the converters poppler-utils or the conversions extra as well
 
 
 # ---------------------------------------------------------------- generated cases

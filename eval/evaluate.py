@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import signal
 import sys
 import tempfile
@@ -764,16 +763,19 @@ def run_eval(
                 raise EvalError(
                     "the generated suite renders PDFs with reportlab: install the test extra (pip install -e '.[test]')"
                 )
-            from nianbao.eval.damage import LAYOUTS, PDFTOTEXT_MISSING, SUITE_LAYOUTS, write_suite
+            from nianbao.eval.damage import LAYOUTS, SUITE_LAYOUTS, converter_missing, write_suite
 
             unknown = set(layouts or ()) - set(LAYOUTS)
             if unknown:
                 raise EvalError(f"unknown layouts: {', '.join(sorted(unknown))} (choose from {', '.join(LAYOUTS)})")
-            if layouts and "pdftotext" in layouts and shutil.which("pdftotext") is None:
-                layouts = tuple(name for name in layouts if name != "pdftotext")
+            missing = {name: converter_missing(name) for name in layouts or ()}
+            missing = {name: why for name, why in missing.items() if why}
+            if missing:
+                layouts = tuple(name for name in layouts if name not in missing)
                 if not layouts:
-                    raise EvalError(PDFTOTEXT_MISSING)
-                print(f"(pdftotext left out: {PDFTOTEXT_MISSING})", file=sys.stderr)
+                    raise EvalError("; ".join(missing.values()))
+                for name, why in missing.items():
+                    print(f"({name} left out: {why})", file=sys.stderr)
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
             write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
             paths = discover(directory)

@@ -10,6 +10,8 @@ site colours.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -180,6 +182,19 @@ T3_GROUP_LABELS = {
         ),
     ),
 }
+# every label text of table 三, NFKC, run together without spaces: a label's wrapped piece must be a piece of one
+T3_VOCABULARY = re.sub(
+    r"\s",
+    "",
+    unicodedata.normalize(
+        "NFKC",
+        "|".join(
+            [*T3_WIDE_LABELS.values(), *T3_SINGLE_LABELS.values()]
+            + [text for title, leaves in T3_GROUP_LABELS.values() for text in (title, *leaves)]
+            + [RESULTS_LABEL]
+        ),
+    ),
+)
 T4_RESULT_HEADERS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
 SECTION_TITLES = (
     "一、总体情况",

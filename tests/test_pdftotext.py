@@ -3,6 +3,7 @@
 import random
 import shutil
 
+import nianbao.parse.blocks as blocks
 import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.parse import segment_items
@@ -78,6 +79,9 @@ def pdftotext_page(
                 parts.append("\n\n".join(lines + [str(table3[r][c]) for c in range(2, 7) for r in part]))
                 at += len(part)
             blocks.append("\n\n".join(parts))
+        elif shape.startswith("order:"):  # pdfminer -F 1: the band's columns one after another in the order named
+            # (`order:3450126`: 社会公益组织, 法律服务机构, 其他 before 自然人), one number a block
+            blocks.append("\n\n".join(str(table3[r][int(c)]) for c in shape[6:] for r in rows))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -206,6 +210,45 @@ def test_page_bands_with_only_a_page_break_between_them_are_read_apart():
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
+def permuted_page(order: str):
+    """A page whose two bands print their columns in `order` (pdfminer -F 1), and the cells it holds."""
+    table3 = consistent_table3(
+        {"granted": [4, 0, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 0, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 0, 0, 0, 0, 5],
+    )
+    bands = [(f"order:{order}", rows("new_received", "unable.not_held")), (f"order:{order}", T3_ROWS[13:])]
+    return extract(pdftotext_page(table3, bands, page=1)), t3_cells(table3)
+
+
+@pytest.mark.parametrize("order", ["6504123", "5460123"])
+def test_page_bands_whose_columns_come_in_another_order_read_what_every_order_agrees_on(order):
+    # pdfminer with boxes_flow 1 prints a page band's columns one after another in an order of its own (the 总计
+    # column first, the 法人 columns before 自然人). Every order that satisfies the identities is a reading: the
+    # row totals place the 总计 column, but no identity tells the applicant columns apart (each holds within a
+    # column or sums them all), so a cell is read only where every such order reads it alike
+    report, cells = permuted_page(order)
+    wrong = {
+        k: (v, report.cells[k].value, report.cells[k].candidates)
+        for k, v in cells.items()
+        if report.cells[k].value not in (v, None)
+        or (report.cells[k].value is None and v not in report.cells[k].candidates)
+    }
+    assert not wrong, wrong
+    assert report.cells[t3_key("denied.state_secret", "natural_person")].value == 0  # all its cells alike
+    natural = report.cells[t3_key("granted", "natural_person")]
+    assert natural.value is None and "ambiguous" in natural.flags and 4 in natural.candidates
+    assert t3_key("granted", "natural_person") in report.unverified or natural.value is None
+
+
+def test_page_bands_in_any_column_order_are_walked_within_their_own_step_bound(monkeypatch):
+    # the orders are walked within a bound of their own: past it the band is not read in another order, and
+    # nothing of it is guessed
+    monkeypatch.setattr(blocks, "MAX_PERMUTED_STEPS", 10)
+    report, cells = permuted_page("6504123")
+    assert report.cells[t3_key("denied.state_secret", "natural_person")].value is None
+    assert all(report.cells[k].value in (v, None) for k, v in cells.items())
+
+
 def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
     # pdfminer.six prints a page band's 自然人 and 商业企业 cells of each row as one line beside the row's label,
     # the next columns top to bottom, and its 总计 column among the 其他 column's cells, header words between
@@ -290,10 +333,9 @@ def test_a_number_that_is_no_cell_leaves_the_blocks_unread_never_shifted():
 
 def test_the_pdftotext_layout_without_pdftotext_is_one_clear_line_or_left_out(monkeypatch, tmp_path):
     from nianbao.cli import app
-    from nianbao.eval import evaluate
     from typer.testing import CliRunner
 
-    monkeypatch.setattr(evaluate.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     alone = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", "pdftotext"])
     assert alone.exit_code != 0 and "apt-get install poppler-utils" in alone.output
     assert "Traceback" not in alone.output
@@ -669,6 +711,13 @@ def test_an_amount_wrapped_in_its_narrow_cell_reads_as_one_number():
     values = [i for i in segment_items(text, 0, len(text)) if i.kind == "value"]
     assert [v.text for v in values] == ["0", "35414941.13"]
     assert text[values[1].start : values[1].end] == "35414941.1\n3"
+    # pypdf begins the second line with a space; a tail indented as a column of its own is another cell
+    text = "政府集中采购\n0\n35414941.1\n 3元\n三、收到和处理政府信息公开申请情况\n"
+    values = [i for i in segment_items(text, 0, len(text)) if i.kind == "value"]
+    assert [v.text for v in values] == ["0", "35414941.13"]
+    assert text[values[1].start : values[1].end] == "35414941.1\n 3"
+    text = "政府集中采购\n0\n35414941.1\n    3元\n"
+    assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["0", "35414941.1", "3"]
     # a count above an amount is two cells: no decimal point before the line's end, nothing joins
     text = "政府集中采购\n\n3\n\n35414941.13元\n"
     assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["3", "35414941.13"]

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from nianbao.ingest.document import IngestError
+from nianbao.schemas.template import T3_VOCABULARY
 
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 
@@ -30,6 +31,40 @@ _PAGE_NUMBER_ROW = re.compile(r"(?m)^[ \t]*\|[ \t|]*[-—–－]+[ \t]*\d{1,3}[ 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: str.translate is 7× slower on CJK text
 
 
+_WOVEN_ROW = re.compile(r"(?m)^[ \t]*\|.*<br.*$", re.IGNORECASE)
+_ORDINAL = re.compile(r"^\d[.、．]")
+
+
+def _label_piece(text: str) -> bool:
+    piece = _ORDINAL.sub("", re.sub(r"\s", "", text))
+    return len(piece) > 5 and piece in T3_VOCABULARY
+
+
+def _unweave(row: str) -> str:
+    """A label cell a PDF→markdown converter cut into columns where its lines cross column borders (pymupdf4llm:
+    `| 1.申请人无正当理由<br>机关不再处理其政 | 逾期不补正、行政<br>府信息公开申请 |`): each line's pieces lie in
+    neighbouring cells, so the label reads line by line across them (a cell whose last lines are empty has fewer
+    pieces). Where that reading of a run of cells is a template label and the cells read one after the other are none, the
+    label is written back across those cells in reading order (a label reads across a cell border)."""
+    cells = row.split("|")
+    lines = [[p.strip() for p in _MD_CELL_BREAK.split(cell) if p.strip()] for cell in cells]
+    i = 0
+    while i < len(cells) - 1:
+        for j in range(len(cells), i + 1, -1):
+            run = lines[i:j]
+            depth = max(len(pieces) for pieces in run)
+            if depth < 2 or not all(run):
+                continue
+            woven = "".join(pieces[k] for k in range(depth) for pieces in run if k < len(pieces))
+            if _label_piece(woven) and not _label_piece("".join(p for pieces in run for p in pieces)):
+                size = -(-len(woven) // len(run))
+                cells[i:j] = [woven[k * size : (k + 1) * size] for k in range(len(run))]
+                i = j - 1
+                break
+        i += 1
+    return "|".join(cells)
+
+
 def normalise(text: str) -> str:
     """NFKC plus removal of converter artefacts that would otherwise be read as numbers."""
     # a form feed is a page break (pdftotext prints one before each page's first line)
@@ -39,6 +74,8 @@ def normalise(text: str) -> str:
     text = _MD_RULE.sub("", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
+    if "<br" in text:
+        text = _WOVEN_ROW.sub(lambda m: _unweave(m.group()), text)
     text = _MD_CELL_BREAK.sub(" ", text)
     text = _PAGE_NUMBER.sub("", text)
     text = _PAGE_NUMBER_ROW.sub("", text)

@@ -113,12 +113,14 @@ def _readings(
     move: bool = False,
     shuffle=None,
     beside: bool = False,
+    permute: bool = False,
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
     printed out of its place (_moved), and header pieces between a band's columns; `shuffle` (a row's
     constraint): also with a page band's columns printed among each other (_shuffled), `beside`: and a cell
-    printed beside a text line also the next column's."""
+    printed beside a text line also the next column's; `permute`: and a band's columns printed one after another in
+    any order (_shuffled)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
     bands: dict[tuple[int, int], list[list[list[Item]]]] = {}  # a page band's readings, once for every walk
@@ -148,7 +150,7 @@ def _readings(
             if (i, j) not in bands:
                 if budget:
                     budget.spend(SHUFFLE_STEPS)
-                bands[i, j] = _shuffled(band, n, shuffle, edges if beside else None)
+                bands[i, j] = _shuffled(band, n, shuffle, edges if beside else None, permute)
             for reading in bands[i, j]:
                 walk(j, rows + reading, moved)
         if len(found) == before:
@@ -190,7 +192,9 @@ def _paired(lines: list[list[Item]], n: int) -> bool:
     return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
 
 
-def _shuffled(lines: list[list[Item]], n: int, constraint, beside: list[bool] | None = None) -> list[list[list[Item]]]:
+def _shuffled(
+    lines: list[list[Item]], n: int, constraint, beside: list[bool] | None = None, permute: bool = False
+) -> list[list[list[Item]]]:
     """The distinct readings (by value) of a page band whose columns pdfminer prints among each other.
 
     pdfminer.six groups a table's cells into boxes by distance: a narrow number sits nearer the cell under it
@@ -202,39 +206,56 @@ def _shuffled(lines: list[list[Item]], n: int, constraint, beside: list[bool] | 
     each row's total must hold. `beside` (each line's: printed beside a text line): the 商业企业 column's first
     cells can be grouped with the labels beside them too, among the 自然人 column's cells, so while the 自然人
     column is being filled such a line of one number is also the 商业企业 column's next cell (a row the 自然人
-    column has already reached). [] where a line holds more than two numbers (a row printed as a line:
-    not this shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
+    column has already reached). `permute`: pdfminer can print a band's columns in another order than the
+    template's (`-F 1`: the 总计 column first, or the 法人 columns before the 自然人 column), so the column being
+    filled is the one begun last, and once it is full any unfinished column may come next: the orders are
+    walked together, a state per set of columns filled, and the row totals choose as they do for the template's
+    order. [] where a line holds more than two numbers (a row printed as a line: not this shape), or where the
+    band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
     k = sum(map(len, lines)) // n
+    if permute:  # columns one after another: two numbers on a line are two cells in turn
+        lines = [line[v : v + 1] for line in lines for v in range(len(line))]
     paired = _paired(lines, n)
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
     if any(None in values or len(values) > 2 for values in numbers):  # a line of a row's numbers: not this shape
         return []
     left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
-    layer: dict[tuple, tuple] = {((0,) * n, ((),) * n): ((),) * n}  # (cells per column, values) -> the Items
+    # (cells per column, values, the column being filled where `permute`) -> the Items
+    layer: dict[tuple, tuple] = {((0,) * n, ((),) * n, None): ((),) * n}
+    budget = _BUDGET.get()
     for at, (line, values) in enumerate(zip(lines, numbers, strict=True)):
         left.subtract(values)
         fits = functools.partial(_row_fits, constraint=constraint, left=left)
         after: dict[tuple, tuple] = {}
         wide = bool(beside and beside[at])
-        for (counts, cells), where in layer.items():
+        if permute and budget and not budget.permuted(len(layer)):
+            return []  # the orders read too many ways within their own bound: the band is not read so
+        for state, where in layer.items():
             if (
-                _place(counts, cells, where, line, values, k, fits, after, paired, wide)
+                _place(state, where, line, values, k, fits, after, paired, wide, permute)
                 or len(line) == 1
                 or any(values)
             ):
                 continue
-            steps = {(counts, cells): where}  # a line of zeros fitting no row: cells of separate rows
+            steps = {state: where}  # a line of zeros fitting no row: cells of separate rows
             for v in range(len(line)):
                 step: dict[tuple, tuple] = {}
-                for (counts_v, cells_v), where_v in steps.items():
-                    _place(counts_v, cells_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired)
+                for state_v, where_v in steps.items():
+                    _place(state_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired, False, permute)
                 steps = step
             for key, where_v in steps.items():
                 after.setdefault(key, where_v)
         if len(after) > MAX_SHUFFLE_STATES:
             return []
         layer = after
-    return [[[where[c][r] for c in range(n)] for r in range(k)] for where in layer.values()]
+    readings = [[[where[c][r] for c in range(n)] for r in range(k)] for where in layer.values()]
+    if not permute:
+        return readings
+    kinds: dict[tuple, list[list[Item]]] = {}  # no identity tells the applicant columns apart: one of each kind
+    for rows in readings:
+        columns = [_values([[row[c] for row in rows]]) for c in range(n)]
+        kinds.setdefault((tuple(sorted(columns[:-1])), columns[-1]), rows)
+    return list(kinds.values())
 
 
 def _row_fits(row: list, constraint, left: Counter) -> bool:
@@ -250,16 +271,22 @@ def _row_fits(row: list, constraint, left: Counter) -> bool:
     return left[need] > 0
 
 
-def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False, wide: bool = False) -> bool:
+def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=False, permute=False) -> bool:
     """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
     number goes to the first unfinished column (or the total column beside it; `wide`: while that is the first
     column, or the second, where it has fewer cells), a line of two to that column and the next; in a `paired`
-    band a line of two is the next row's first two cells, and a line of one goes to the columns after them."""
+    band a line of two is the next row's first two cells, and a line of one goes to the columns after them.
+    `permute`: the column being filled (the state's third part) is the place, and once it is full every
+    unfinished column is one (the columns one after another in any order; no column among another's)."""
+    counts, cells, current = state
     placed = False
     n, m = len(counts), len(line)
-    first = next((c for c in range(2 * paired, n) if counts[c] < k), n)
+    unfinished = [c for c in range(2 * paired, n) if counts[c] < k]
+    first = unfinished[0] if unfinished else n
     if paired and m == 2:
         places: tuple[int, ...] = (0,)
+    elif permute:  # the column begun last until it is full, then any unfinished one
+        places = tuple(unfinished) if current is None or counts[current] == k else (current,)
     else:
         places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
         if wide and m == 1 and first == 0 and counts[1] < counts[0]:
@@ -272,9 +299,16 @@ def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool
         if not fits([col[r] if len(col) > r else None for col in grown]):
             continue  # the row's total does not hold, or needs a number the band has no more of
         counts_after = (*counts[:c], *(r + 1 for _ in range(m)), *counts[c + m :])
-        into.setdefault(
-            (counts_after, grown), (*where[:c], *((*where[c + d], line[d]) for d in range(m)), *where[c + m :])
-        )
+        where_after = (*where[:c], *((*where[c + d], line[d]) for d in range(m)), *where[c + m :])
+        if permute:  # the applicant columns in a canonical order: the orders no identity tells apart walk as one
+            keep = sorted(range(n - 1), key=lambda a: (counts_after[a], grown[a]))
+            keep.append(n - 1)
+            into.setdefault(
+                (tuple(counts_after[a] for a in keep), tuple(grown[a] for a in keep), keep.index(c)),
+                tuple(where_after[a] for a in keep),
+            )
+        else:
+            into.setdefault((counts_after, grown, None), where_after)
         placed = True
     return placed
 
@@ -363,6 +397,7 @@ def read_blocks(
 
 MAX_READ_STEPS = 500_000  # one table's block readings together (a walk step 1, an identity check 100); pages the
 # identities decide take up to about 240 000
+MAX_PERMUTED_STEPS = 60_000  # partial readings of page bands in any column order (_shuffled), one table's together
 
 
 class _Budget:
@@ -371,11 +406,19 @@ class _Budget:
 
     def __init__(self, steps: int) -> None:
         self.left = steps
+        self.permuted_left = MAX_PERMUTED_STEPS
 
     def spend(self, steps: int) -> None:
         self.left -= steps
         if self.left < 0:
             raise _TooMany
+
+    def permuted(self, steps: int) -> bool:
+        """Spend on the page bands read in any column order, a bound of their own (they are tried where nothing
+        else satisfies the identities, before the readings of cells printed apart, which keep their steps);
+        False once it is spent."""
+        self.permuted_left -= steps
+        return self.permuted_left >= 0
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("block_readings_budget", default=None)
@@ -861,7 +904,29 @@ def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_o
     read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint)
     if not (read and read[2]):
         read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint, beside=True)
+    if not (read and read[2]):
+        totals = {keys_of(row)[-1] for row in order}  # the identities a row's total takes part in
+        with_totals = lambda values: [i for i in identities_of(values) if totals.intersection(i.keys)]  # noqa: E731
+        read = _aligned(order, blocks, n, constraint, with_totals, keys_of, shuffle=constraint, permute=True)
+        read = read and (read[0], _applicants_open(read[1]), read[2])
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+def _applicants_open(alignment: Alignment) -> Alignment:
+    """A reading of bands in any column order, less what its order decides: the row totals place the total
+    column, but every identity holds within a column or sums all the applicant columns, so none tells those
+    apart (the readings are checked by the identities a total takes part in, one of each kind kept). A row
+    whose applicant cells are not all alike is left open, its candidates the cyclic shifts of its applicant
+    cells under each reading (each cell among every value of its row)."""
+    result = Alignment({}, {}, set(alignment.unplaced), set(alignment.labelled))
+    rows = {row: [items] for row, items in alignment.segments.items()} | alignment.open
+    for row, options in rows.items():
+        if len(options) == 1 and len(set(_values([options[0][:-1]]))) == 1:
+            result.segments[row] = options[0]
+        else:
+            shifts = [items[s:-1] + items[:s] + items[-1:] for items in options for s in range(len(items) - 1)]
+            result.open[row] = [o for at, o in enumerate(shifts) if not any(_same(o, p) for p in shifts[:at])]
+    return result
 
 
 def _end(blocks: list[Block], trailing: int) -> int | None:
@@ -910,12 +975,15 @@ def _aligned(
     move=False,
     shuffle=None,
     beside: bool = False,
+    permute: bool = False,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
     readings = [
-        r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside) if len(r) == len(order)
+        r
+        for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute)
+        if len(r) == len(order)
     ]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
@@ -927,7 +995,7 @@ def _aligned(
         budget.spend(IDENTITY_STEPS * len(alignments))
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle, beside)
+        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle, beside, permute)
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     return order, _agreed(order, alignments), bool(consistent)  # and whether some reading satisfies every identity

@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, groupby, pairwise, permutations
+from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
-from nianbao.check import table3_identities
+from nianbao.check import all_hold, table3_identities
 from nianbao.parse.align import align_rows, open_reading
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
@@ -204,7 +204,9 @@ def parse_table2(
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
-    doubtful = _above_next_label(anchors, segments, template, placed)
+    doubtful = _above_next_label(anchors, segments, template, placed) | _numbers_apart(
+        text, anchors, segments, template, hi
+    )
     if not headed:
         doubtful |= _unheaded(segments, template)
     for row, items in segments.items():
@@ -216,7 +218,12 @@ def parse_table2(
         if row in template.merged_last:
             items, repeated = _merged_tail(items, len(columns))
         decimal = keys[-1] in template.decimal_keys
+        cut = len(columns) == 1 and _cut_at_borders(text, items)
+        if cut:
+            items = cut
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
+        if cut and reading.flags:
+            reading.flags[0].append("split_from_run")  # a joining nianbao chose: no identity checks it
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
         if row in placed:
@@ -263,6 +270,52 @@ def _above_next_label(
         and len(template.rows[a.row]) == len(template.rows[b.row]) == 1
         and _count(segments[a.row]) == 1
         and _count(segments[b.row]) == 0
+    }
+
+
+_ONE_NUMBER = re.compile(r"[1-9]\d*(?:\.\d+)?|0\.\d+")
+
+
+def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
+    """A one-column row's number cut where the columns its merged cell spans meet (pymupdf4llm's table finder
+    prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`, `20517.3` as
+    `| 2 | 0517. | 3 |`): pieces of digits side by side in neighbouring cells of one markdown row, no blank cell
+    between, that read as one number are that number; the same number in each is the cell printed again."""
+    at = [k for k, i in enumerate(items) if i.kind == "value"]
+    if len(at) < 2:
+        return None
+    first, last = items[at[0]], items[at[-1]]
+    pieces = [p.strip() for p in text[first.start : last.end].split("|")]
+    joined = "".join(pieces)
+    if len(set(pieces)) < 2 or not all(re.fullmatch(r"[\d.]+", p) for p in pieces) or not _ONE_NUMBER.fullmatch(joined):
+        return None  # one piece, or a merged cell printed again in each column it spans (`| 28 | 28 | 28 |`)
+    return [*items[: at[0]], Item("value", joined, first.start, last.end), *items[at[-1] + 1 :]]
+
+
+def _numbers_apart(
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, hi: int
+) -> set[str]:
+    """Rows after whose label a number lies in no row, where the table is not printed in its rows' order: a row
+    prints no number while numbers after the first label lie in no row (pdfminer prints a group of boxes' labels
+    together and their numbers after, a block header between: `行政许可` / `行政处罚` / `行政事业性收费` / `4966` /
+    `第二十条第（六）项` / `0` / `9477`, 4966 being 行政许可's). A number after such a label proves nothing, and
+    table 二 has no identity to tell: the rows are left open, but an amount with decimals after the amount's
+    label (no count has decimals). Rows with no stray number after them read on as printed."""
+    if not anchors or all(_count(items) for items in segments.values()):
+        return set()
+    taken = {i.start for items in segments.values() for i in items if i.kind == "value"}
+    numbers = [i for i in segment_items(text, anchors[0].start, hi) if i.kind == "value" and i.text[:1].isdigit()]
+    last_stray = max((i.start for i in numbers if i.start not in taken), default=None)
+    if last_stray is None:
+        return set()
+    return {
+        a.row
+        for a in anchors
+        if a.start < last_stray
+        and (
+            f"{template.prefix}.{a.row}.{template.rows[a.row][-1]}" not in template.decimal_keys
+            or [i.text.count(".") for i in segments[a.row] if i.kind == "value"] != [1]
+        )
     }
 
 
@@ -680,6 +733,8 @@ def parse_table3(
     if settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
     finish_joined(readings)
+    for group in _labels_out_of_order(text, anchors, order, lo, hi):
+        _swapped_rows(readings, group, keys_of)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     for row, reading in readings.items():
         certain = len(reading.candidates) == 1 and row not in unplaced
@@ -805,6 +860,58 @@ def _after_an_unknown_label(text: str, anchors: list[Anchor], segments: dict[str
         if any((m := _ROW_ORDINAL.match(line)) and not label_fragment(_nfkc(line[m.end() :])) for line in lines):
             apart.append(anchor.row)
     return apart
+
+
+def _labels_out_of_order(text: str, anchors: list[Anchor], order: list[str], lo: int, hi: int) -> list[list[str]]:
+    """Rows whose label is printed before the label of a row the template puts first (pdfminer prints a page's
+    band in its own order of boxes: `7.属于行政执法案卷` and its numbers before `6.属于四类过程性信息` and its),
+    each with those earlier rows, where each of these labels is printed with its numbers: the label search passes
+    over it, so no order of the numbers is evidence of which row they are."""
+    index = {row: i for i, row in enumerate(order)}
+    anchored = {a.row for a in anchors}
+    groups = []
+    for label in T3_LABELS:
+        if label.row not in index or label.row in anchored or not (found := find_label(text, label, lo, hi)):
+            continue
+        passed = [
+            a.row
+            for a in anchors
+            if a.row in index and index[a.row] < index[label.row] and a.start > found.start and _numbers_follow(text, a)
+        ]
+        if passed and _numbers_follow(text, found):
+            groups.append([*passed, label.row])
+    return groups
+
+
+def _numbers_follow(text: str, anchor: Anchor) -> bool:
+    """The label is printed with its row: numbers come next (pdftotext's default mode gathers a page's labels
+    apart from the numbers, whose order alone places the rows)."""
+    items = [i for i in segment_items(text, anchor.end, min(len(text), anchor.end + 80)) if i.kind != "blank"]
+    return bool(items) and items[0].kind == "value"
+
+
+def _swapped_rows(readings: dict[str, RowReading], group: list[str], keys_of) -> None:
+    """The rows of `group` read in every order of their readings: the identities choose. One consistent reading
+    is read (flagged realigned); several leave the rows ambiguous, every order's reading a candidate."""
+    if not all(row in readings for row in group) or len(group) > 5:
+        return
+    fixed = {}
+    for row, reading in readings.items():
+        if row not in group and len(reading.candidates) == 1:
+            fixed.update(zip(keys_of(row), reading.candidates[0], strict=True))
+    found: dict[tuple, tuple[RowReading, ...]] = {}
+    for moved in permutations([readings[row] for row in group]):
+        for combo in product(*(r.candidates for r in moved)):
+            values = dict(fixed)
+            for row, candidate in zip(group, combo, strict=True):
+                values.update(zip(keys_of(row), candidate, strict=True))
+            if all_hold(table3_identities(values), values):
+                found.setdefault(combo, moved)
+    for i, row in enumerate(group):
+        reading = readings[row] if len(found) != 1 else next(iter(found.values()))[i]
+        candidates = sorted({combo[i] for combo in found}) or reading.candidates
+        flags = [[*f, "realigned"] for f in reading.flags]
+        readings[row] = RowReading(candidates, reading.raw, reading.spans, flags)
 
 
 def _printed_order(text: str, lo: int, hi: int) -> list[str]:

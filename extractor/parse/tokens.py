@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from nianbao.schemas.template import RESULTS_LABEL, T3_GROUP_LABELS, T3_SINGLE_LABELS, T3_WIDE_LABELS
+from nianbao.schemas.template import T3_VOCABULARY
 
 
 @dataclass(slots=True)  # a few hundred a report
@@ -33,26 +32,13 @@ _LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)([1-9]\d*|0)\s*")
 # ('…不计其他情形）', '危及“三安全一稳定”', '「三安全一稳定」', a straight or a turned quote)
 LABEL_CLOSERS = re.escape(")）]】」』》〉”“\"'\u2019\u2018")
 _LABEL_END = re.compile(rf"[\u4e00-\u9fff][{LABEL_CLOSERS}]*$")
-# every label text of table 三, run together: a label's wrapped piece must be a piece of one of them
-_VOCABULARY = re.sub(
-    r"\s",
-    "",
-    unicodedata.normalize(
-        "NFKC",
-        "|".join(
-            [*T3_WIDE_LABELS.values(), *T3_SINGLE_LABELS.values()]
-            + [text for title, leaves in T3_GROUP_LABELS.values() for text in (title, *leaves)]
-            + [RESULTS_LABEL]
-        ),
-    ),
-)
 _ORDINAL_PREFIX = re.compile(r"^\d\s*[.、．]")
 
 
 def label_fragment(text: str) -> bool:
     """Cell text that is a piece of a template label ("申请", "新出具", "2.其他法律行政法规"), or no text at all."""
     piece = _ORDINAL_PREFIX.sub("", re.sub(r"\s", "", text))
-    return not _CJK.search(piece) or piece in _VOCABULARY
+    return not _CJK.search(piece) or piece in T3_VOCABULARY
 
 
 def segment_items(text: str, lo: int, hi: int) -> list[Item]:
@@ -63,9 +49,11 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
     for at, line in enumerate(lines):
         line_start = pos
         pos += len(line) + 1
-        if wrapped := _wrapped_amount(line, lines[at + 1] if at + 1 < len(lines) else ""):
+        after = lines[at + 1] if at + 1 < len(lines) else ""
+        if wrapped := _wrapped_amount(line, after):
             head = line_start + len(line) - len(line.lstrip())
-            items.append(Item("value", wrapped, head, pos + len(wrapped) - len(line.strip())))
+            indent = len(after) - len(after.lstrip())
+            items.append(Item("value", wrapped, head, pos + indent + len(wrapped) - len(line.strip())))
             continue
         if items and items[-1].end > line_start:  # this line's digits end the amount above
             line, line_start = line[items[-1].end - line_start :], items[-1].end
@@ -104,10 +92,11 @@ _AMOUNT_TAIL = re.compile(r"(\d+)(?:万元|元)")
 
 
 def _wrapped_amount(line: str, after: str) -> str | None:
-    """An amount whose digits wrap inside its narrow cell (pdftotext: `35414941.1` over `3元`): a line that is a
-    number with its decimal point, and the next line's digits before the unit; the amount as one number."""
+    """An amount whose digits wrap inside its narrow cell (pdftotext: `35414941.1` over `3元`; pypdf begins the
+    second line with a space): a line that is a number with its decimal point, and the next line's digits before
+    the unit, not indented further (a column of its own); the amount as one number."""
     tail = _AMOUNT_TAIL.fullmatch(after.strip())
-    if not (tail and _AMOUNT_HEAD.fullmatch(line.strip()) and not after.startswith(" ")):
+    if not (tail and _AMOUNT_HEAD.fullmatch(line.strip()) and not after.startswith(("  ", "\t"))):
         return None
     return line.strip() + tail.group(1)
 
@@ -128,7 +117,7 @@ def _in_label(text: str, item: Item) -> bool:
     left = _LEFT_WORD.search(re.sub(r"\s", "", text[max(0, item.start - 6) : item.start]))
     right = _RIGHT_WORD.search(re.sub(r"\s", "", text[item.end : item.end + 6]))
     words = ([left.group() + item.text] if left else []) + ([item.text + right.group()] if right else [])
-    return any(w in _VOCABULARY for w in words)
+    return any(w in T3_VOCABULARY for w in words)
 
 
 _TOKEN = re.compile(r"\S+")

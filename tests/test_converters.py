@@ -1,0 +1,151 @@
+"""What the PDF converters people run do to the tables (docs/damage.md, converters): the generator's converter
+layouts render, and the parser's rules for what pdfminer.six, pymupdf4llm and pypdf print."""
+
+import importlib.util
+import random
+
+import pytest
+from nianbao.eval.damage import CONVERTER_MODULES, cjk_font_file, generate
+from nianbao.ingest.text import normalise
+from nianbao.schemas.keys import t3_key
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from test_parser import assert_reads, extract
+
+TABLE3 = consistent_table3(
+    {
+        "granted": [4, 1, 0, 0, 0, 0],
+        "denied.process_info": [0, 0, 0, 3, 0, 0],
+        "denied.enforcement_files": [0, 0, 4, 0, 0, 0],
+        "unable.not_held": [10, 0, 0, 1, 0, 0],
+    },
+    new_received=[14, 1, 4, 4, 0, 0],
+)
+
+
+@pytest.mark.parametrize("layout", sorted(CONVERTER_MODULES))
+def test_each_converter_layout_renders_a_report_it_reads_never_guessing(layout):
+    if cjk_font_file() is None or importlib.util.find_spec(CONVERTER_MODULES[layout]) is None:
+        pytest.skip(f"the {layout} layout draws with fonts-wqy-zenhei and runs {layout} (the conversions extra)")
+    case = generate(random.Random(f"{layout}:0"), layout)
+    text = case.data.decode("utf-8")
+    assert "三、收到和处理政府信息公开申请情况" in text and "行政许可" in text
+    report = extract(text, case.filename)
+    values = report.values()
+    wrong = {k: (v, values[k]) for k, v in case.cells.items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong if str(values[k]) != str(case.cells[k])), wrong
+
+
+def test_the_converter_layouts_without_their_converter_are_one_clear_line(monkeypatch):
+    from nianbao.cli import app
+    from nianbao.eval import damage
+    from typer.testing import CliRunner
+
+    monkeypatch.setitem(damage.CONVERTER_MODULES, "pypdf", "nianbao_no_such_converter")
+    result = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", "pypdf"])
+    assert result.exit_code != 0 and "pip install -e '.[conversions]'" in result.output
+    assert "Traceback" not in result.output
+
+
+def _with_table2(text: str, table2: str) -> str:
+    start, end = text.index("二、主动公开政府信息情况"), text.index("三、收到和处理政府信息公开申请情况")
+    return text[:start] + "二、主动公开政府信息情况\n" + table2 + text[end:]
+
+
+# table 二 as pdfminer prints a page whose boxes it groups by block: labels together, numbers after, block
+# headers between; 15 after 行政事业性收费 is 行政许可's
+PDFMINER_T2 = """第二十条第（一）项
+信息内容
+规章
+行政规范性文件
+本年制发件数
+本年废止件数
+现行有效件数
+0 0 0
+3 1 20
+第二十条第（五）项
+信息内容
+行政许可
+信息内容
+行政处罚
+行政强制
+信息内容
+行政事业性收费
+{after_fee}
+第二十条第（六）项
+本年处理决定数量
+7
+0
+第二十条第（八）项
+本年收费金额（单位：万元）
+{fee}
+"""
+
+
+def test_table2_numbers_after_other_rows_labels_leave_the_rows_open():
+    report = extract(_with_table2(page(TABLE3), PDFMINER_T2.format(after_fee="15", fee="12.5")))
+    values = report.values()
+    for row in ("licensing", "penalty", "coercion"):
+        assert values.get(f"active.{row}.decisions") is None
+    assert values.get("active.fees.amount") is None  # 15 is 行政许可's, not the fee
+    assert values.get("active.regulations.issued") is None  # the order of the table's numbers is not its rows'
+    assert_reads(report, t3_cells(TABLE3))
+    # numbers astray only before a label (pingtan-2021 as pdfminer prints it): the rows after them read as printed
+    strays_before = PDFMINER_T2.split("第二十条第（五）项")[0] + (
+        "第二十条第（五）项\n信息内容\n行政许可\n信息内容\n行政处罚\n第二十条第（六）项\n本年处理决定数量\n15\n7\n9\n"
+        "行政强制\n0\n第二十条第（八）项\n信息内容\n行政事业性收费\n12.5\n"
+    )
+    report = extract(_with_table2(page(TABLE3), strays_before))
+    values = report.values()
+    assert values["active.coercion.decisions"] == 0 and str(values["active.fees.amount"]) == "12.5"
+    assert values.get("active.licensing.decisions") is None and values.get("active.regulations.issued") is None
+    # an amount with decimals after the fee's label is the fee: no count has decimals
+    report = extract(_with_table2(page(TABLE3), PDFMINER_T2.format(after_fee="12.5", fee="15")))
+    assert str(report.values()["active.fees.amount"]) == "12.5"
+
+
+def test_table3_rows_printed_out_of_order_stay_open_where_no_identity_tells():
+    # pdfminer prints 7.属于行政执法案卷 and its numbers before 6.属于四类过程性信息 and its: the column sums hold
+    # either way, so neither row is placed
+    labels = dict(T3_LABEL_TEXT)
+    text = page(TABLE3, t3_labels=labels)
+    six = " ".join([labels["denied.process_info"], *map(str, TABLE3["denied.process_info"])])
+    seven = " ".join([labels["denied.enforcement_files"], *map(str, TABLE3["denied.enforcement_files"])])
+    text = text.replace(six + "\n" + seven, seven.replace(" ", "\n\n", 1) + "\n" + six.replace(" ", "\n\n", 1))
+    report = extract(text.replace("\n", "\n\n"))
+    values = report.values()
+    for row in ("denied.process_info", "denied.enforcement_files"):
+        for column in ("research", "public_interest_org", "total"):
+            key = t3_key(row, column)
+            assert values.get(key) in (None, t3_cells(TABLE3)[key]) or key in report.unverified, key
+    assert values.get(t3_key("denied.process_info", "total")) is None
+
+
+def test_a_number_cut_at_the_borders_of_its_merged_cell_is_one_number():
+    # pymupdf4llm cuts a one-column row's centred number where the three columns above it meet
+    table2 = (
+        "|信息内容|本年制发件数|本年废止件数|现行有效件数|\n|规章|0|0|0|\n|行政规范性文件|3|1|20|\n"
+        "|行政许可||1|51|\n|行政处罚|||7|\n|行政强制|0|||\n|行政事业性收费|17|994.236|096|\n"
+    )
+    report = extract(_with_table2(page(TABLE3), table2), "page.md")
+    values = report.values()
+    assert values["active.licensing.decisions"] == 151 and str(values["active.fees.amount"]) == "17994.236096"
+    assert {"active.licensing.decisions", "active.fees.amount"} <= set(report.unverified)  # a joining, unchecked
+    assert values["active.penalty.decisions"] == 7 and "active.penalty.decisions" not in report.unverified
+    report = extract(_with_table2(page(TABLE3), table2.replace("|17|994.236|096|", "|2|0517.|3|")), "page.md")
+    assert str(report.values()["active.fees.amount"]) == "20517.3"
+    # a merged cell printed again in each column it spans is the one number
+    report = extract(_with_table2(page(TABLE3), table2.replace("||1|51|", "|28|28|28|")), "page.md")
+    assert report.values()["active.licensing.decisions"] == 28
+    # a blank cell between two numbers: two cells, not one number cut
+    report = extract(_with_table2(page(TABLE3), table2.replace("||1|51|", "|1||51|")), "page.md")
+    assert report.values().get("active.licensing.decisions") is None
+
+
+def test_a_label_cell_cut_across_a_column_border_reads_line_by_line():
+    row = "|1.申请人无正当理由<br>机关不再处理其政|逾期不补正、行政<br>府信息公开申请|0|13|0|3|0|0|16|"
+    assert normalise(row).startswith("|1.申请人无正当理由逾期不补正、行|政机关不再处理其政府信息公开申请|0|")
+    row = "||1.申<br>机|请人<br>关不|无正当<br>再处理|理由逾<br>其政|期不<br>府信息|补正、<br>公开申|行政<br>请|246|"
+    assert normalise(row) == "||1.申请人|无正当理由|逾期不补正|、行政机关|不再处理其|政府信息公|开申请|246|"
+    # two cells that are two labels (a group title beside its item) are left as printed
+    row = "|（六）其他<br>处理|2.申请人逾期未按收费<br>通知要求缴纳费用|0|"
+    assert normalise(row) == "|(六)其他 处理|2.申请人逾期未按收费 通知要求缴纳费用|0|"
