@@ -416,6 +416,33 @@ def test_a_row_whose_label_follows_a_later_rows_label_is_not_stood_behind():
     assert t3_key("other.other", "total") in report.unverified  # the total's 7, read after 3.其他, is marked
 
 
+def test_a_row_whose_numbers_follow_a_label_the_search_does_not_know_is_not_stood_behind():
+    # pdftotext prints 国家秘密's numbers beside its group's title and its label on a line of its own, and the next
+    # row's label misread (`其它`, `公幵`): after `1.属于国家秘密` come the numbers under the unknown label, their row
+    # sum holds, and no column identity checks them (the group title's row holds two rows' numbers), so the row
+    # read after its own label must not be stood behind (a stray page number keeps the blocks from being read)
+    table3 = consistent_table3(
+        {"denied.state_secret": [1, 0, 0, 0, 0, 0], "denied.law_prohibited": [0, 2, 0, 0, 0, 0]},
+        new_received=[6, 2, 0, 0, 0, 0],
+    )
+    line = lambda row: f"{T3_LABEL_TEXT[row]} " + " ".join(map(str, table3[row]))  # noqa: E731
+    title, label = T3_LABEL_TEXT["denied.state_secret"].split(" ")
+    numbers = " ".join(map(str, table3["denied.state_secret"]))
+    misread = line("denied.law_prohibited").replace("其他", "其它").replace("公开", "公幵")
+    text = page(table3).replace(
+        f"{line('denied.state_secret')}\n{line('denied.law_prohibited')}", f"{title} {numbers}\n{label}\n{misread}"
+    )
+    assert misread in text
+    report = extract(text.replace("4.保护第三方合法权益", "-3-\n7\n4.保护第三方合法权益"))
+    values = report.values()
+    unmarked = {
+        k: values.get(k)
+        for k, v in t3_cells(table3).items()
+        if values.get(k) not in (None, v) and k not in report.unverified
+    }
+    assert not unmarked, unmarked
+
+
 def test_table_two_fee_after_table_three_title_is_read_where_table_three_is_read_by_its_labels():
     # pdftotext prints the fee after table 三's title, and table 三 one row a label: the number before table 三's
     # first label is no cell of table 三 (its rows hold exactly their numbers), so it is table 二's tenth
@@ -594,7 +621,8 @@ def test_a_cell_printed_after_its_rows_total_is_read_from_the_rows_numbers_by_th
 def test_the_last_rows_cells_printed_after_table_four_title_and_the_sections_below_are_read_by_the_identities():
     # pdftotext prints the right-hand cells of a page's last row where its reading order puts them: two after
     # table 四's title (run together on one line), the total after sections 五 and 六. The last row's cells are
-    # the numbers left, decided by the column identities; table 四 is what is left over, in its printed order
+    # the numbers left, decided by the column identities; table 四 is what is left over, in its printed order (the
+    # two before table 四's header are table 三's: table 四 prints no number above its header)
     natural, commercial, research, *zeros, total = map(str, TABLE3["carried_forward"])
     text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
     printed = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
@@ -845,6 +873,84 @@ def test_where_no_reading_fails_only_what_one_error_of_the_reports_would_the_row
     for row in last:
         cell = report.cells[t3_key(row, "commercial")]
         assert cell.value is None and "ambiguous" in cell.flags, (row, cell)
+
+
+def test_table_four_numbers_equal_to_a_cell_table_three_took_from_among_them_are_not_stood_behind():
+    # the last row's last two cells printed after the sections below, with table 四's last numbers: its cells are the
+    # numbers left, and which of the zeros after its other cells (table 四's or the page's last) the row took the
+    # page does not say. Each is table 四's numbers in another order: the cells those orders read differently stay
+    # open, never one order's reading
+    t4 = [9, 0, 178, 0, 187, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    *cells, zero, total = map(str, TABLE3["carried_forward"])
+    assert row in text and zero == "0"
+    moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_table_four_numbers_after_the_page_last_number_put_back_are_not_stood_behind_where_equal_numbers_turn():
+    # the last row's total printed at the page's end and one of its zeros among table 四's last numbers, below the
+    # sections: put back, the total makes the row read with table 四's first number, a zero too. Which zero is table
+    # 三's the page does not say: the cells the orders it leaves table 四's numbers in read differently stay open
+    t4 = [0, 0, 272, 0, 272, 13, 0, 0, 19, 32, 0, 0, 0, 0, 0]
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    *cells, zero, total = map(str, TABLE3["carried_forward"])
+    assert row in text and zero == "0"
+    moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_numbers_table_three_claims_after_table_four_title_are_never_table_four_cells():
+    # the last row's first cells printed after table 四's title, its last two after the sections below with table
+    # 四's last group: table 四's region then holds fifteen numbers, five of them table 三's (which balance as a
+    # group). Table 三's reading claims them, so table 四 is read from the fifteen after table 三's, never from its
+    # region as printed
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
+    t4 = [0, 28, 24, 270, 322, 22, 0, 0, 0, 22, 3, 0, 0, 0, 3]
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
+    *first, zero, total = map(str, table3["carried_forward"])
+    assert row in text and first == ["1", "1", "0", "0", "2"]
+    moved = text.replace(row, "-3-", 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", *first, "行政诉讼"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:10])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(table3))
+
+
+def test_table_four_numbers_with_table_three_cells_printed_between_them_are_not_stood_behind():
+    # pdftotext prints two of table 四's first group beside 行政复议 with the last row's first cells after them, and
+    # the group's first cell under the header: table 四's numbers balance in that order, but the order jumps between
+    # the tables, so it is no evidence of which number is which cell
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
+    t4 = [0, 24, 12, 11, 47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
+    cells = list(map(str, table3["carried_forward"]))
+    assert row in text
+    moved = text.replace(row, "-3-", 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", "24", "12", *cells[:2], "行政诉讼"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, [0, *t4[3:10]])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], *cells[2:]])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(table3))
 
 
 T2_2019_PDFMINER = (

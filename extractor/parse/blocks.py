@@ -52,6 +52,10 @@ class Spill:
 
     before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
+    others: list[list[Item]] = field(default_factory=list)  # table 四's in the other orders they may have
+    apart: bool = False  # table 三's last cells were taken from among table 四's numbers or after them
+    among: bool = False  # some of table 三's cells are printed between table 四's numbers
+    claimed: frozenset[int] = frozenset()  # where table 三's cells are printed: no number there is table 四's
     read: bool = False  # table 三 was read from the stream, every row decided
     blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
 
@@ -533,13 +537,19 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     if len(placements) > MAX_APART_PLACEMENTS:  # each is a whole reading of the blocks: the work stays bounded
         return None
     found: dict[tuple, BlockReading] = {}
+    last = False  # the page's last number put back: table 三's cells are not all before table 四's
     for k, rest, at in placements:
         moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
         reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
         if reading and not reading.alignment.open:
             rows = [reading.alignment.segments[r] for r in reading.order]
             found.setdefault(_values(rows), reading)
-    return next(iter(found.values())) if len(found) == 1 else None
+            last |= k == len(blocks) - 1 and bool(trailing)
+    if len(found) != 1:
+        return None
+    reading = next(iter(found.values()))
+    reading.spill.apart = last
+    return reading
 
 
 def _island_put_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
@@ -627,11 +637,13 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
             continue
         parts = _Parts(blocks, ends, order, leading, trailing, n, (constraint, identities_of, keys_of))
         found: dict[tuple, tuple[dict, list[Item]]] = {}
+        last = False  # a window of the table's last rows: its cells the numbers left, table 四's among them
         for total in ROWS_APART:
             for plan in _plans(len(order), total):
                 read = _plan_readings(plan, parts, values, n, constraint, identities_of, keys_of)
                 for alignment, left in read or ():
                     found.setdefault(_values(list(alignment.values())), (alignment, left))
+                last |= bool(read) and sum(plan[-1]) == len(order)
                 if read is None or len(found) > MAX_ROWS_APART_READINGS:
                     return None
             if found:  # the fewest rows apart that explain the page: more would also swap whole rows
@@ -639,7 +651,7 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
         if found:
             left = {tuple(as_number(v.text) for v in rest) for _, rest in found.values()}
             first = next(iter(found.values()))
-            spill = Spill(values[:leading], first[1] if len(left) == 1 else [])
+            spill = Spill(values[:leading], first[1] if len(left) == 1 else [], apart=last)
             return BlockReading(order, _agreed(order, [a for a, _ in found.values()]), spill)
     return None
 
@@ -781,6 +793,54 @@ def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list
             left.remove(at)
             placed[row].append(rest[at])
     return placed, [rest[i] for i in left]
+
+
+def shared_orders(cells: list[Item], after: list[Item], start: int) -> list[list[Item]] | None:
+    """The other orders table 四's numbers `after` may have, where table 三's last `cells` were taken from among them
+    (Spill.apart) and some are printed after table 四's header begins (at `start`): which of equal numbers there is
+    table 三's cell the page does not say, and a number is never claimed by both tables. Each way of taking table
+    三's numbers from among them leaves table 四's in an order (_leftovers); None where more than MAX_LEFTOVERS."""
+    late = [i for i in cells if i.kind == "value" and i.start >= start]
+    if not late or not after:
+        return []
+    stream = sorted([*late, *after], key=lambda i: i.start)
+    kept = _leftovers([as_number(i.text) for i in stream], Counter(as_number(i.text) for i in late))
+    if kept is None:
+        return None
+    orders = {_values([[stream[i] for i in k]]): [stream[i] for i in k] for k in kept}
+    orders.pop(_values([after]), None)
+    return list(orders.values())
+
+
+MAX_LEFTOVERS = 32  # distinct orders of table 四's numbers read; more leave it unread from the stream
+MAX_LEFTOVER_STEPS = 5_000
+
+
+def _leftovers(numbers: list, taken: Counter) -> list[list[int]] | None:
+    """The distinct sequences (by value) the numbers leave once `taken` of them are removed, each as the
+    positions it keeps (the earliest that spell it); None where more than MAX_LEFTOVERS. Taking the first `0`
+    printed or a later one leaves the same numbers in different orders where other numbers lie between them."""
+    found: list[list[int]] = []
+    steps = [MAX_LEFTOVER_STEPS]
+    after = [Counter(numbers[i:]) for i in range(len(numbers) + 1)]  # what is printed from each position on
+
+    def walk(p: int, remove: Counter, kept: list[int]) -> None:
+        steps[0] -= 1
+        if len(found) > MAX_LEFTOVERS or steps[0] < 0:
+            return
+        if remove.total() == len(numbers) - p:  # every number left is one to remove
+            found.append(kept)
+            return
+        for value in dict.fromkeys(numbers[p:]):
+            j = numbers.index(value, p)
+            skipped = Counter(numbers[p:j])
+            if all(remove[v] >= m for v, m in skipped.items()):
+                rest = remove - skipped
+                if all(after[j + 1][v] >= m for v, m in rest.items()):
+                    walk(j + 1, rest, [*kept, j])
+
+    walk(0, +taken, [])
+    return found if 0 < len(found) <= MAX_LEFTOVERS and steps[0] >= 0 else None
 
 
 def _linear(identity, values, unknown: list[str]):
