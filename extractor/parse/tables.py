@@ -705,6 +705,7 @@ def parse_table3(
         realigned += [r for r in apart if r not in realigned]
     if not aligned or aligned.labelled:  # rows read after their own labels
         later = _after_a_later_label(text, anchors, order) + _after_an_unknown_label(text, anchors, segments)
+        later += _text_among_values(segments)
         realigned += [r for r in dict.fromkeys(later) if r in segments and r not in realigned]
     if realigned:
         warnings.append(
@@ -773,6 +774,15 @@ def _a_line_each(text: str, values: list[Item]) -> bool:
     return all(_line(text, v.start).strip() == v.text for v in values)
 
 
+def _in_boxes(text: str, values: list[Item]) -> bool:
+    """Whether no line holds more than two of the numbers: a converter's box each (two where their boxes touch,
+    pdftotext's `201 238`), in its order, not the grid's, whose rows print a group's five numbers a line."""
+    return all(len(_NUMBER_ON_LINE.findall(_line(text, v.start))) <= 2 for v in values)
+
+
+_NUMBER_ON_LINE = re.compile(r"(?<![\d.])\d[\d,]*(?:\.\d+)?")
+
+
 def _reorderings(reading: RowReading, n: int, constraint) -> None:
     """A row of a markdown table printed outside it, one number a line: pymupdf4llm prints a row its table finder
     missed as text lines in its own order (by the glyphs' tops: a '1' stands lower than a '0'), not the table's.
@@ -807,6 +817,18 @@ def _apart_in_partly_labelled(
             if not on_its_line:
                 apart.append(anchor.row)
     return apart if beside else []
+
+
+def _text_among_values(segments: dict[str, list[Item]]) -> list[str]:
+    """Rows read after their label whose numbers have text between them (pdftotext prints table 三's header pieces
+    among a row's numbers where the table breaks across a page, and moves a cell past them): the printed order is
+    then the converter's, so the row is only as good as the identities that check it."""
+    return [
+        row
+        for row, items in segments.items()
+        if (at := [n for n, i in enumerate(items) if i.kind == "value"])
+        and any(i.kind == "text" for i in items[at[0] : at[-1]])
+    ]
 
 
 def _line(text: str, at: int) -> str:
@@ -1138,7 +1160,7 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     values = [i for i in items if i.kind == "value"]
     if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
-    if _a_line_each(text, values):
+    if _in_boxes(text, values):
         return True
     return _in_flows(text, items, in_blocks) and _groups_can_hold(sorted(reading.candidates[0]))
 
