@@ -988,3 +988,26 @@ def test_table_two_of_2019_is_read_in_the_order_its_blocks_show(first):
     assert got == T2_2019_READ
     assert "realigned" in report.cells["active_2019.other_mgmt_services.delta"].flags
     assert "active_2019.other_mgmt_services.delta" in report.unverified  # no identity checks the order
+
+
+def test_a_row_whose_numbers_have_header_pieces_between_them_is_not_stood_behind():
+    # pdftotext breaks table 三 across a page inside its last row: two of 结转下年度's numbers, the header's pieces
+    # (`总计`, `社会公` / `益组织`, ...), then the rest with 科研机构's 28 moved after 116. Its row sum holds in any
+    # order, so the row read after its label is only as good as the column identities that check it
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[4, 27, 28, 0, 0, 116])
+    forward = table3["carried_forward"]
+    assert forward == [0, 26, 28, 0, 0, 116, 170]
+    printed = [0, 26, "总计", "社会公", "益组织", "法律服务", "机构", "其他", 0, 0, 116, 28, 170]
+    label = T3_LABEL_TEXT["carried_forward"]
+    text = page(table3).replace(
+        f"{label} " + " ".join(map(str, forward)), f"{label}\n\n" + "\n\n".join(map(str, printed))
+    )
+    report = extract(text.replace("4.保护第三方合法权益", "-3-\n7\n4.保护第三方合法权益"))
+    values = report.values()
+    unmarked = {
+        k: values.get(k)
+        for k, v in t3_cells(table3).items()
+        if values.get(k) not in (None, v) and k not in report.unverified
+    }
+    assert not unmarked, unmarked
+    assert report.verdict != "source_error"

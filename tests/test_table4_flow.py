@@ -80,6 +80,19 @@ def test_a_table_four_printed_a_box_each_with_failing_totals_is_not_stood_behind
         assert report.verdict != "source_error"
 
 
+def test_a_table_four_printed_a_box_each_two_boxes_to_a_line_with_failing_totals_is_not_stood_behind():
+    # pdftotext prints two touching boxes on one line (`201 238`): still a box each in the converter's order (no
+    # line holds a row's five numbers), so the failing totals are a misplaced reading's, not the agency's
+    printed = [0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1]
+    text = boxes_in_grid_header(printed).replace("10\n\n0", "10 0")
+    assert "10 0\n" in text
+    report = extract(text)
+    failing = failing_t4(report)
+    assert failing and all(c.cause == "extraction" for c in failing)
+    assert set(t4_cells(GRID)) <= set(report.unverified)
+    assert report.verdict != "source_error"
+
+
 def test_a_table_four_printed_a_row_a_line_with_failing_totals_is_the_agencys_error():
     # the same grid printed a row a line (the normal layout): the order is the grid's, the failure the agency's
     printed = [10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0]
