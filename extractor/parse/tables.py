@@ -705,7 +705,7 @@ def parse_table3(
         realigned += [r for r in apart if r not in realigned]
     if not aligned or aligned.labelled:  # rows read after their own labels
         later = _after_a_later_label(text, anchors, order) + _after_an_unknown_label(text, anchors, segments)
-        later += _text_among_values(segments)
+        later += _text_among_values(segments, n)
         realigned += [r for r in dict.fromkeys(later) if r in segments and r not in realigned]
     if realigned:
         warnings.append(
@@ -819,15 +819,15 @@ def _apart_in_partly_labelled(
     return apart if beside else []
 
 
-def _text_among_values(segments: dict[str, list[Item]]) -> list[str]:
-    """Rows read after their label whose numbers have text between them (pdftotext prints table 三's header pieces
-    among a row's numbers where the table breaks across a page, and moves a cell past them): the printed order is
-    then the converter's, so the row is only as good as the identities that check it."""
+def _text_among_values(segments: dict[str, list[Item]], n: int) -> list[str]:
+    """Rows read after their label, its `n` numbers with text between them (pdftotext prints table 三's header
+    pieces among a row's numbers where the table breaks across a page, and moves a cell past them): the printed
+    order is then the converter's, so the row is only as good as the identities that check it."""
     return [
         row
         for row, items in segments.items()
-        if (at := [n for n, i in enumerate(items) if i.kind == "value"])
-        and any(i.kind == "text" for i in items[at[0] : at[-1]])
+        if len(at := [i for i, item in enumerate(items) if item.kind == "value"]) == n
+        and any(item.kind == "text" for item in items[at[0] : at[-1]])
     ]
 
 
