@@ -875,30 +875,22 @@ def test_where_no_reading_fails_only_what_one_error_of_the_reports_would_the_row
         assert cell.value is None and "ambiguous" in cell.flags, (row, cell)
 
 
-def test_table_four_numbers_equal_to_a_cell_table_three_took_from_among_them_are_not_stood_behind():
-    # the last row's last two cells printed after the sections below, with table 四's last numbers: its cells are the
-    # numbers left, and which of the zeros after its other cells (table 四's or the page's last) the row took the
-    # page does not say. Each is table 四's numbers in another order: the cells those orders read differently stay
-    # open, never one order's reading
-    t4 = [9, 0, 178, 0, 187, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
-    row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
-    *cells, zero, total = map(str, TABLE3["carried_forward"])
-    assert row in text and zero == "0"
-    moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
-    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
-    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
-    values = report.values()
-    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
-    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
-    assert_reads(report, t3_cells(TABLE3))
-
-
-def test_table_four_numbers_after_the_page_last_number_put_back_are_not_stood_behind_where_equal_numbers_turn():
-    # the last row's total printed at the page's end and one of its zeros among table 四's last numbers, below the
-    # sections: put back, the total makes the row read with table 四's first number, a zero too. Which zero is table
-    # 三's the page does not say: the cells the orders it leaves table 四's numbers in read differently stay open
-    t4 = [0, 0, 272, 0, 272, 13, 0, 0, 19, 32, 0, 0, 0, 0, 0]
+@pytest.mark.parametrize(
+    "t4",
+    [
+        # the last row's last two cells printed after the sections below, with table 四's last numbers: its cells are
+        # the numbers left, and which of the zeros after its other cells (table 四's or the page's last) the row took
+        # the page does not say
+        [9, 0, 178, 0, 187, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        # put back, the page's last number (the row's total) makes the row read with table 四's first number, a zero
+        # too: which zero is table 三's the page does not say
+        [0, 0, 272, 0, 272, 13, 0, 0, 19, 32, 0, 0, 0, 0, 0],
+    ],
+    ids=["rows-apart", "last-number-put-back"],
+)
+def test_table_four_numbers_equal_to_a_cell_table_three_took_from_among_them_are_not_stood_behind(t4):
+    # each choice is table 四's numbers in another order: the cells those orders read differently stay open, never
+    # one order's reading
     text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
     row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
     *cells, zero, total = map(str, TABLE3["carried_forward"])
