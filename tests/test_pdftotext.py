@@ -875,6 +875,14 @@ def test_where_no_reading_fails_only_what_one_error_of_the_reports_would_the_row
         assert cell.value is None and "ambiguous" in cell.flags, (row, cell)
 
 
+def _assert_t4_never_wrong_unmarked(report, t4: list[int], table3: dict) -> None:
+    """Table 三 read whole; each table 四 value either right, null, or listed in `unverified`."""
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(table3))
+
+
 @pytest.mark.parametrize(
     "t4",
     [
@@ -898,10 +906,7 @@ def test_table_four_numbers_equal_to_a_cell_table_three_took_from_among_them_are
     moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
     moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
     report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
-    values = report.values()
-    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
-    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
-    assert_reads(report, t3_cells(TABLE3))
+    _assert_t4_never_wrong_unmarked(report, t4, TABLE3)
 
 
 def test_numbers_table_three_claims_after_table_four_title_are_never_table_four_cells():
@@ -919,10 +924,7 @@ def test_numbers_table_three_claims_after_table_four_title_are_never_table_four_
     moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", *first, "行政诉讼"]), 1)
     moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:10])), 1)
     report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], zero, total])) + "\n")
-    values = report.values()
-    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
-    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
-    assert_reads(report, t3_cells(table3))
+    _assert_t4_never_wrong_unmarked(report, t4, table3)
 
 
 def test_table_four_numbers_with_table_three_cells_printed_between_them_are_not_stood_behind():
@@ -939,10 +941,7 @@ def test_table_four_numbers_with_table_three_cells_printed_between_them_are_not_
     moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", "24", "12", *cells[:2], "行政诉讼"]), 1)
     moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, [0, *t4[3:10]])), 1)
     report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], *cells[2:]])) + "\n")
-    values = report.values()
-    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
-    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
-    assert_reads(report, t3_cells(table3))
+    _assert_t4_never_wrong_unmarked(report, t4, table3)
 
 
 T2_2019_PDFMINER = (
