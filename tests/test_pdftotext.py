@@ -8,7 +8,7 @@ import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.parse import segment_items
 from nianbao.parse.flows import flow_readings
-from nianbao.schemas.keys import T2_2019_ROWS, T3_ROWS, t3_key, t4_key
+from nianbao.schemas.keys import T2_2019_ROWS, T3_LEAF_ROWS, T3_ROWS, t3_key, t4_key
 from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import assert_reads, extract
 
@@ -1002,3 +1002,55 @@ def test_a_row_whose_numbers_have_header_pieces_between_them_is_not_stood_behind
     }
     assert not unmarked, unmarked
     assert report.verdict != "source_error"
+
+
+def _beside_header(row: str | None, cells: list[int]) -> str:
+    """A row as pdftotext prints it beside a cut header's words: its label (None: none), its first cell, the
+    header's pieces, then the other cells one a block in the order given, the last two on one line."""
+    first, *rest = map(str, cells)
+    label = [T3_LABEL_TEXT[row], "法人或其他组织\n然人"] if row else []
+    return "\n\n".join(
+        [*label, first, "商业企业 科研机构", "社会公益 法律服务\n组织\n机构", *rest[:-2], " ".join(rest[-2:])]
+    )
+
+
+def test_a_row_printed_beside_header_words_in_pdftotext_flow_order_is_put_back_in_the_columns_order():
+    # pdftotext prints a page's first row among a repeated header's words, its cells in the words' flow order
+    # (科研机构's cell after 社会公益组织's): only reading the row's cells in another order satisfies the column
+    # identities, and one order does: read, flagged
+    row = "new_received"
+    nat, com, res, pub, law, oth, total = DENSE[row]
+    report = extract(rows_after_labels(DENSE, {row: _beside_header(row, [nat, com, pub, res, law, oth, total])}))
+    assert_reads(report, t3_cells(DENSE))
+    assert "realigned" in report.cells[t3_key(row, "research")].flags
+
+
+def test_a_row_beside_header_words_read_from_the_blocks_is_put_back_in_the_columns_order():
+    # the same row where the last three rows are printed after one label (their labels after them): table 三 is
+    # read from its number blocks, and there the row's cells in another order are the only reading that
+    # satisfies every identity
+    row, last = "new_received", ["other.other", "total_processed", "carried_forward"]
+    nat, com, res, pub, law, oth, total = DENSE[row]
+    printed = {row: _beside_header(row, [nat, com, pub, res, law, oth, total])} | {r: "" for r in last[1:]}
+    numbers = "\n\n".join(str(v) for r in last for v in DENSE[r])
+    printed[last[0]] = f"{T3_LABEL_TEXT[last[0]]}\n\n{numbers}\n\n（七）总计"
+    report = extract(rows_after_labels(DENSE, printed).replace("\n\n\n\n", "\n\n"))
+    assert_reads(report, t3_cells(DENSE))
+    assert "realigned" in report.cells[t3_key(row, "research")].flags
+    assert any("read band by band" in w for w in report.warnings)
+
+
+def test_a_row_beside_header_words_that_two_orders_balance_stays_open():
+    # the row above and 上年结转 beside the header's words too, 上年结转's research and public-interest cells
+    # differing as 本年新收's do: reading either row's two cells the other way round satisfies every identity, so
+    # neither row is read
+    new = DENSE["new_received"][:6]
+    old = [0, 0, 100 + abs(new[2] - new[3]), 0, 0, 0]
+    old[3] = old[2] + new[2] - new[3]
+    table3 = consistent_table3({r: DENSE[r][:6] for r in T3_LEAF_ROWS}, new, old)
+    printed = {r: _beside_header(r, table3[r]) for r in ("new_received", "carried_over")}
+    printed["new_received"] = _beside_header("new_received", [*new[:2], new[3], new[2], *table3["new_received"][4:]])
+    report = extract(rows_after_labels(table3, printed))
+    for row in ("new_received", "carried_over"):
+        assert report.values().get(t3_key(row, "research")) is None
+        assert "ambiguous" in report.cells[t3_key(row, "research")].flags

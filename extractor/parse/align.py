@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import combinations, product
+from itertools import combinations, permutations, product
 from math import comb
 
 from nianbao.check import all_hold
@@ -180,3 +180,26 @@ def open_reading(options: list[list[Item]], n: int, constraint, trust_blanks: bo
     raw = " / ".join(" ".join(i.text for i in items if i.kind == "value") for items in options)
     span = (min(v.start for v in values), max(v.end for v in values))
     return RowReading(candidates, [raw] * n, [span] * n, [["realigned"] for _ in range(n)])
+
+
+def reorderings(values: dict[str, int | None], rows: list[str], keys_of, identities_of) -> list[tuple[str, tuple]]:
+    """A row's cells read in another order than printed, where pdftotext printed them in its own (a row beside a
+    header's words comes out in the order of the words' flows, docs/damage.md): for each of `rows`, each order of
+    its applicant cells (the total stays last, where it is printed, and every order keeps the row total) that
+    satisfies every identity with the other rows' `values`, as (row, the positions of its cells in that order).
+    Only a row that every failing identity takes part in is tried. Only the column identities tell the orders
+    apart: the caller reads one, and leaves the rows of several open."""
+    identities = identities_of(values)
+    failing = [i for i in identities if not all_hold([i], values)]
+    found = []
+    for row in rows:
+        keys = keys_of(row)
+        own = [i for i in identities if set(keys).intersection(i.keys)]
+        if not failing or any(i not in own for i in failing):
+            continue  # an identity this row takes no part in fails in every order of its cells
+        for turn in permutations(range(len(keys) - 1)):
+            order = (*turn, len(keys) - 1)
+            trial = values | {k: values[keys[i]] for k, i in zip(keys, order, strict=True)}
+            if trial != values and all_hold(own, trial):
+                found.append((row, order))
+    return found

@@ -32,7 +32,7 @@ from itertools import product
 from math import prod
 
 from nianbao.check import evaluate
-from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
+from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent, reorderings
 from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
@@ -498,6 +498,8 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
             apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
+        if found and read and not read[2] and not apart:
+            apart = _row_reordered(*found, read[1], n, constraint, identities_of, keys_of)
         if found and constraint and not apart and not (read and read[2]):
             apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of) or _rows_interleaved(
                 *found, n, constraint, identities_of, keys_of
@@ -1005,6 +1007,47 @@ def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -
     identity and exactly one distinct reading with a column moved satisfies every identity; otherwise None."""
     read = _aligned(order, blocks, n, constraint, identities_of, keys_of, move=True)
     return BlockReading(read[0], read[1], spill) if read and read[2] and not read[1].open else None
+
+
+MAX_REORDERED_ROWS = 4  # rows broken by header words whose cells are tried in every order; more: read as printed
+MAX_REORDERED_READINGS = 16  # readings of the blocks (as printed) tried so; more: read as printed
+
+
+def _row_reordered(order, blocks, spill, read: Alignment, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with a row's cells put back in the columns' order, where pdftotext printed them in its own.
+
+    A row printed beside the header's words (a cut header repeated over a page's first row, `商业企业 科研机构` /
+    `社会公益 法律服务`) comes out among them as pdftotext orders the words' flows: the row's cells one a line in an
+    order that is not the columns' (`486` / `391` / `1464` / `766`, where 科研机构 prints 766). So, where no reading
+    of the blocks satisfies every identity, each row whose cells a text line breaks is read, in each reading, with
+    its applicant cells in every order (the total stays last: it is printed last, and every order keeps the row
+    total); the column identities decide. Exactly one distinct consistent reading is read (the row flagged
+    `realigned`), several leave the rows they disagree on open; None where none satisfies every identity."""
+    if constraint is None or prod(len(options) for options in read.open.values()) > MAX_REORDERED_READINGS:
+        return None
+    starts = {b.values[0].start for b in blocks if b.after_text and b.values}  # numbers right after a text line
+    found: dict[tuple, dict[str, list[Item]]] = {}
+    for combo in product(*read.open.values()):
+        segments = read.segments | dict(zip(read.open, combo, strict=True))
+        broken = [r for r in order if any(v.start in starts for v in segments[r][1:])]
+        values = _single_reading(order, segments, n, constraint, keys_of)
+        if values is None or not broken or len(broken) > MAX_REORDERED_ROWS:
+            continue
+        for row, turn in reorderings(values, broken, keys_of, identities_of):
+            alignment = {r: segments[r] for r in order} | {row: [segments[row][i] for i in turn]}
+            found.setdefault(_values(list(alignment.values())), alignment)
+    return BlockReading(order, _agreed(order, list(found.values())), spill) if found else None
+
+
+def _single_reading(order, segments: dict[str, list[Item]], n, constraint, keys_of) -> dict[str, int | None] | None:
+    """The rows' values where each row reads one way; None otherwise."""
+    values: dict[str, int | None] = {}
+    for row in order:
+        candidates = read_row(segments[row], n, constraint, trust_blanks=True).candidates
+        if len(candidates) != 1:
+            return None
+        values.update(zip(keys_of(row), candidates[0], strict=True))
+    return values
 
 
 def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:

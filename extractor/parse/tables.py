@@ -12,7 +12,7 @@ from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
-from nianbao.parse.align import align_rows, open_reading
+from nianbao.parse.align import align_rows, open_reading, reorderings
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
@@ -741,6 +741,8 @@ def parse_table3(
     if settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
     finish_joined(readings)
+    if constraint:
+        _reordered(readings, _text_among_values(segments, n), keys_of)
     for group in _labels_out_of_order(text, anchors, order, lo, hi):
         _swapped_rows(readings, group, keys_of)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
@@ -836,6 +838,25 @@ def _text_among_values(segments: dict[str, list[Item]], n: int) -> list[str]:
         if len(at := [i for i, item in enumerate(items) if item.kind == "value"]) == n
         and any(item.kind == "text" for item in items[at[0] : at[-1]])
     ]
+
+
+def _reordered(readings: dict[str, RowReading], rows: list[str], keys_of) -> None:
+    """Rows with header pieces among their numbers (_text_among_values) in the columns' order, where the readings
+    as printed satisfy no identity: each order of such a row's cells that satisfies every identity is its reading
+    (nianbao.parse.align.reorderings). One is read; several leave the rows they disagree on open."""
+    if not rows or any(len(r.candidates) != 1 for r in readings.values()):
+        return
+    values = {k: v for row, r in readings.items() for k, v in zip(keys_of(row), r.candidates[0], strict=True)}
+    if all_hold(table3_identities(values), values):
+        return
+    found = reorderings(values, rows, keys_of, table3_identities)
+    for row in dict.fromkeys(r for r, _ in found):
+        reading, turns = readings[row], [turn for r, turn in found if r == row]
+        printed = reading.candidates[0]
+        if len(found) == 1:  # the cells' texts and places go with them
+            reading.raw, reading.spans = ([cells[i] for i in turns[0]] for cells in (reading.raw, reading.spans))
+        others = len(turns) < len(found)  # another row read otherwise: this one may be as printed
+        reading.candidates = sorted({tuple(printed[i] for i in t) for t in turns} | ({printed} if others else set()))
 
 
 def _line(text: str, at: int) -> str:
