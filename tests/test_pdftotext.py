@@ -723,9 +723,13 @@ def test_an_amount_wrapped_in_its_narrow_cell_reads_as_one_number():
     assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["3", "35414941.13"]
 
 
-def test_a_slash_between_header_words_is_no_zero_cell():
-    # 2019 table 二's header `本年增/减` printed after a row's numbers: the row keeps its three
-    text = "行政强制\n\n419\n\n6\n\n670\n\n信息内容\n\n本年增/减\n\n行政事业性收费\n\n0/0\n"
+@pytest.mark.parametrize(
+    "header", ["本年增/减", "本年增/\n减", "本年增\n/减"], ids=["one-line", "wrapped-after", "wrapped-before"]
+)
+def test_a_slash_between_header_words_is_no_zero_cell(header):
+    # 2019 table 二's header `本年增/减` printed after a row's numbers, on one line or wrapped at its slash in its
+    # narrow cell: the row keeps its three
+    text = f"行政强制\n\n419\n\n6\n\n670\n\n信息内容\n\n{header}\n\n行政事业性收费\n\n0/0\n"
     values = [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"]
     assert values == ["419", "6", "670", "0", "/", "0"]
 

@@ -147,7 +147,7 @@ def _cell_items(cell: str, start: int) -> list[Item]:
             continue
         cursor = 0
         for n in _GLUED_VALUE.finditer(masked):
-            if _CJK_SLASH.fullmatch(masked, max(0, n.start() - 1), n.end() + 1):
+            if _CJK_SLASH.fullmatch(masked, max(0, n.start() - 1), n.end() + 1) or _wrapped_slash(masked, n):
                 continue  # a header's '增/减': a slash between words is no cell
             if n.start() > cursor:
                 items.append(Item("text", token[cursor : n.start()], t0 + cursor, t0 + n.start()))
@@ -156,6 +156,14 @@ def _cell_items(cell: str, start: int) -> list[Item]:
         if cursor < len(token):
             items.append(Item("text", token[cursor:], t0 + cursor, t0 + len(token)))
     return items
+
+
+def _wrapped_slash(token: str, n: re.Match) -> bool:
+    """2019 table 二's header `本年增/减` wrapped in its narrow cell at the slash (`本年增/` over `减`, or `本年增` over
+    `/减`): the slash ends or begins the token beside the word's other half, and is no cell."""
+    return (n.end() == len(token) and token[n.start() - 1 : n.end()] == "增/") or (
+        n.start() == 0 and token[: n.end() + 1] == "/减"
+    )
 
 
 def as_number(token: str, decimal: bool = False) -> int | Decimal | None:
