@@ -1029,32 +1029,41 @@ def test_a_row_printed_beside_header_words_in_pdftotext_flow_order_is_put_back_i
     assert "realigned" in report.cells[t3_key(row, "research")].flags
 
 
+def _last_rows_after_one_label(table3: dict[str, list[int]], printed: dict[str, str]) -> str:
+    """The page with `printed` rows, and the last three rows printed after one label (their labels after them):
+    table 三 is then read from its number blocks."""
+    last = ["other.other", "total_processed", "carried_forward"]
+    numbers = "\n\n".join(str(v) for r in last for v in table3[r])
+    printed = printed | {r: "" for r in last[1:]} | {last[0]: f"{T3_LABEL_TEXT[last[0]]}\n\n{numbers}\n\n（七）总计"}
+    return rows_after_labels(table3, printed).replace("\n\n\n\n", "\n\n")
+
+
 def test_a_row_beside_header_words_read_from_the_blocks_is_put_back_in_the_columns_order():
-    # the same row where the last three rows are printed after one label (their labels after them): table 三 is
-    # read from its number blocks, and there the row's cells in another order are the only reading that
-    # satisfies every identity
-    row, last = "new_received", ["other.other", "total_processed", "carried_forward"]
+    # the same row where table 三 is read from its number blocks: there too the row's cells in another order are
+    # the only reading that satisfies every identity
+    row = "new_received"
     nat, com, res, pub, law, oth, total = DENSE[row]
-    printed = {row: _beside_header(row, [nat, com, pub, res, law, oth, total])} | {r: "" for r in last[1:]}
-    numbers = "\n\n".join(str(v) for r in last for v in DENSE[r])
-    printed[last[0]] = f"{T3_LABEL_TEXT[last[0]]}\n\n{numbers}\n\n（七）总计"
-    report = extract(rows_after_labels(DENSE, printed).replace("\n\n\n\n", "\n\n"))
+    report = extract(
+        _last_rows_after_one_label(DENSE, {row: _beside_header(row, [nat, com, pub, res, law, oth, total])})
+    )
     assert_reads(report, t3_cells(DENSE))
     assert "realigned" in report.cells[t3_key(row, "research")].flags
     assert any("read band by band" in w for w in report.warnings)
 
 
-def test_a_row_beside_header_words_that_two_orders_balance_stays_open():
+@pytest.mark.parametrize("blocks", [False, True], ids=["after-labels", "from-blocks"])
+def test_a_row_beside_header_words_that_two_orders_balance_stays_open(blocks):
     # the row above and 上年结转 beside the header's words too, 上年结转's research and public-interest cells
     # differing as 本年新收's do: reading either row's two cells the other way round satisfies every identity, so
-    # neither row is read
+    # neither row is read, whether table 三 is read after its labels or from its number blocks
     new = DENSE["new_received"][:6]
     old = [0, 0, 100 + abs(new[2] - new[3]), 0, 0, 0]
     old[3] = old[2] + new[2] - new[3]
     table3 = consistent_table3({r: DENSE[r][:6] for r in T3_LEAF_ROWS}, new, old)
     printed = {r: _beside_header(r, table3[r]) for r in ("new_received", "carried_over")}
     printed["new_received"] = _beside_header("new_received", [*new[:2], new[3], new[2], *table3["new_received"][4:]])
-    report = extract(rows_after_labels(table3, printed))
+    report = extract(_last_rows_after_one_label(table3, printed) if blocks else rows_after_labels(table3, printed))
+    assert blocks == any("read band by band" in w for w in report.warnings)
     for row in ("new_received", "carried_over"):
         assert report.values().get(t3_key(row, "research")) is None
         assert "ambiguous" in report.cells[t3_key(row, "research")].flags
