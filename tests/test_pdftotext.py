@@ -718,6 +718,9 @@ def test_an_amount_wrapped_in_its_narrow_cell_reads_as_one_number():
     assert text[values[1].start : values[1].end] == "35414941.1\n 3"
     text = "政府集中采购\n0\n35414941.1\n    3元\n"
     assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["0", "35414941.1", "3"]
+    # the 2021 fee, its unit in the header (万元): its digits wrap with no unit after them
+    text = "行政事业性收费\n\n974.053\n2\n\n三、收到和处理政府信息公开申请情况\n"
+    assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["974.0532"]
     # a count above an amount is two cells: no decimal point before the line's end, nothing joins
     text = "政府集中采购\n\n3\n\n35414941.13元\n"
     assert [i.text for i in segment_items(text, 0, len(text)) if i.kind == "value"] == ["3", "35414941.13"]

@@ -88,13 +88,14 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
 
 
 _AMOUNT_HEAD = re.compile(r"[1-9]\d*\.\d*|0\.\d*")
-_AMOUNT_TAIL = re.compile(r"(\d+)(?:万元|元)")
+_AMOUNT_TAIL = re.compile(r"(\d+)(?:万元|元)?")
 
 
 def _wrapped_amount(line: str, after: str) -> str | None:
-    """An amount whose digits wrap inside its narrow cell (pdftotext: `35414941.1` over `3元`; pypdf begins the
-    second line with a space): a line that is a number with its decimal point, and the next line's digits before
-    the unit, not indented further (a column of its own); the amount as one number."""
+    """An amount whose digits wrap inside its narrow cell (pdftotext: `35414941.1` over `3元`, or `974.053` over `2`
+    where the header names the unit; pypdf begins the second line with a space): a line that is a number with its
+    decimal point, and the next line's digits (before the unit, if any), not indented further (a column of its
+    own); the amount as one number. Only an amount has a decimal point: a count is never the line above."""
     tail = _AMOUNT_TAIL.fullmatch(after.strip())
     if not (tail and _AMOUNT_HEAD.fullmatch(line.strip()) and not after.startswith(("  ", "\t"))):
         return None
