@@ -797,8 +797,11 @@ T2_ROWS_PRINTED = "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n2
         ("规章\n\n本年制发件数 0\n\n行政规范性文件 3\n\n0\n\n1\n\n0\n\n20", ""),
         # blocks that suggest row by row, and prose that states the rows' figures column by column
         ("规章\n\n行政规范性文件\n\n0\n3\n0\n\n1\n0\n20", "本年度制发行政规范性文件3件，现行有效行政规范性文件20件。"),
+        # pdfminer -F 1: column by column in an order of its own (现行有效 first), the labels after, one number on
+        # its label's line, and prose that names the column another figure is in
+        ("0\n\n20\n\n0\n\n1\n\n0\n\n规章\n\n行政规范性文件 3", "现行有效行政规范性文件20件。"),
     ],
-    ids=["number-beside-its-label", "number-beside-a-header-word", "prose"],
+    ids=["number-beside-its-label", "number-beside-a-header-word", "prose", "columns-in-another-order"],
 )
 def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so(rows, prose):
     text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, rows)
@@ -811,6 +814,14 @@ def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so
     ]
     assert got == [0, 0, 0, 3, 1, 20]
     assert "realigned" in report.cells["active.normative_docs.issued"].flags
+
+
+def test_table_two_columns_in_an_order_the_page_does_not_single_out_stay_open():
+    # column by column in an order of its own, 3 on its label's line (制发 printed last), no prose: 废止 and 现行有效
+    # may be printed either way round, so the row those orders disagree on is not read
+    text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, "0\n\n20\n\n0\n\n1\n\n0\n\n规章\n\n行政规范性文件 3")
+    values = extract(text).values()
+    assert [values[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == [None] * 3
 
 
 def _dense_table3(seed: int) -> dict[str, list[int]]:
