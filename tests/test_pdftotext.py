@@ -87,6 +87,14 @@ def pdftotext_page(
             lines += [str(table3[r][6]) for r in rows[half:]] + [str(table3[r][c]) for c in (4, 2, 3) for r in rows]
             lines += [f"{T3_LABEL_TEXT[r]} {table3[r][0]} {table3[r][1]}" for r in rows]
             blocks.append("\n\n".join(lines))
+        elif shape.startswith("pdfminer-ends"):  # a wider character margin: each row's first two cells a line beside
+            # its label and its 其他 and 总计 cells a line too, the middle columns one number a block between them
+            # ("-mixed": each row's two lines one after the other, the middle columns after them all)
+            firsts = [f"{T3_LABEL_TEXT[r]} {table3[r][0]} {table3[r][1]}" for r in rows]
+            lasts = [f"{table3[r][5]} {table3[r][6]}" for r in rows]
+            middle = [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
+            mixed = [line for pair in zip(firsts, lasts, strict=True) for line in pair]
+            blocks.append("\n\n".join([*mixed, *middle] if shape.endswith("mixed") else [*firsts, *middle, *lasts]))
         elif shape.startswith("order:"):  # pdfminer -F 1: the band's columns one after another in the order named
             # (`order:3450126`: 社会公益组织, 法律服务机构, 其他 before 自然人), one number a block
             blocks.append("\n\n".join(str(table3[r][int(c)]) for c in shape[6:] for r in rows))
@@ -324,12 +332,36 @@ def test_page_bands_whose_first_two_columns_are_paired_and_the_others_in_pieces_
     assert report.cells[t3_key("other.other", "commercial")].candidates == [2]  # its paired cells read alike
 
 
+def test_page_bands_whose_first_two_and_last_two_cells_are_lines_among_each_other_are_read_by_the_row_totals():
+    # with a wider character margin pdfminer also joins each row's 其他 and 总计 cells into one line: a band of two
+    # lines of two numbers a row, the rows' first-two lines and last-two lines each in row order, among each
+    # other; the row totals tell which is which and what the middle columns sum to
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 0], "unable.not_held": [10, 0, 0, 0, 0, 2], "other.other": [0, 2, 1, 0, 0, 0]},
+        new_received=[14, 3, 1, 0, 0, 2],
+    )
+    shape = "pdfminer-ends-mixed"
+    bands = [(shape, rows("new_received", "unable.not_held")), (shape, T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    cells = t3_cells(table3)
+    wrong = {
+        k: (v, report.cells[k].value, report.cells[k].candidates)
+        for k, v in cells.items()
+        if report.cells[k].value not in (v, None)
+        or (report.cells[k].value is None and v not in report.cells[k].candidates)
+    }
+    assert not wrong, wrong
+    for column in ("natural_person", "commercial", "research", "other_org", "total"):
+        assert report.cells[t3_key("granted", column)].value == cells[t3_key("granted", column)]
+
+
+@pytest.mark.parametrize("shape", ["pdfminer-pieces", "pdfminer-ends-mixed"])
 @pytest.mark.parametrize("bound", ["MAX_PAIRED_STATES", "MAX_PAIRED_READINGS"])
-def test_paired_bands_whose_other_cells_read_too_many_ways_are_not_read_so(monkeypatch, bound):
-    # the subsequence walk and the readings each have a bound: past it the band is not read this way, never guessed
+def test_paired_bands_whose_other_cells_read_too_many_ways_are_not_read_so(monkeypatch, bound, shape):
+    # the walks and the readings each have a bound: past it the band is not read this way, never guessed
     monkeypatch.setattr(blocks, bound, 0)
     table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[4, 1, 0, 0, 0, 0])
-    bands = [("pdfminer-pieces", rows("new_received", "unable.not_held")), ("pdfminer-pieces", T3_ROWS[13:])]
+    bands = [(shape, rows("new_received", "unable.not_held")), (shape, T3_ROWS[13:])]
     report = extract(pdftotext_page(table3, bands, page=1))
     assert report.cells[t3_key("granted", "natural_person")].value is None
     assert all(report.cells[k].value in (v, None) for k, v in t3_cells(table3).items())

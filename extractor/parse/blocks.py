@@ -161,7 +161,7 @@ def _readings(
                     budget.spend(SHUFFLE_STEPS)
                 bands[i, j] = (
                     _pairs_any(band, n, shuffle)
-                    if paired and _paired(band, n)
+                    if paired and (_paired(band, n) or _paired(band, n, 2))
                     else _shuffled(band, n, shuffle, edges if beside else None, permute)
                     if shuffle
                     else _interleaved(band, n, interleave)
@@ -201,10 +201,11 @@ def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[lis
     return bands
 
 
-def _paired(lines: list[list[Item]], n: int) -> bool:
-    """One line of two numbers a row: each row's first two cells side by side (pdfminer.six joins the 自然人 and
-    商业企业 cells of a row into one text line where they sit close)."""
-    return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
+def _paired(lines: list[list[Item]], n: int, per_row: int = 1) -> bool:
+    """One line of two numbers a row (`per_row` such lines a row): each row's first two cells side by side
+    (pdfminer.six joins the 自然人 and 商业企业 cells of a row into one text line where they sit close; with a
+    wider character margin its 其他 and 总计 cells too)."""
+    return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines)) * per_row
 
 
 def _shuffled(
@@ -291,13 +292,26 @@ def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[It
     reading is a choice of that subsequence where each row's total less its two printed cells is what its other
     cells sum to, the single numbers left over dealt to the rows so: a row whose total is its two cells has
     zeros there (the counts are not negative), a row with more holds the numbers dealt to it in a canonical
-    order (_applicants_open leaves it open). [] where the band is not of this shape or reads too many ways."""
+    order (_applicants_open leaves it open). Where a band prints two lines of two numbers a row, each row's last
+    two cells (其他 and 总计, set as close) are a line as well: which lines are which the row totals tell
+    (_firsts_and_lasts), and the single numbers are the middle cells, dealt to the rows alike. [] where the band
+    is not of this shape or reads too many ways."""
     pairs = [line for line in lines if len(line) == 2]
     singles = [line[0] for line in lines if len(line) == 1]
-    k = len(pairs)
-    if len(pairs) + len(singles) != len(lines) or len(singles) != (n - 2) * k:
+    k = sum(map(len, lines)) // n
+    if len(pairs) + len(singles) != len(lines) or len(pairs) not in (k, 2 * k):
         return []
-    sums = [sum(as_number(v.text) for v in pair) for pair in pairs]
+    sums = [sum(as_number(v.text) for v in pair) for pair in pairs[:k]]
+    readings: dict[tuple, list[list[Item]]] = {}
+    if len(pairs) == 2 * k:  # the totals printed beside the 其他 cells: the single numbers are the middle cells
+        for firsts, lasts in _firsts_and_lasts(pairs, sum(as_number(v.text) for v in singles)):
+            needs = [
+                as_number(t.text) - as_number(o.text) - sum(as_number(v.text) for v in first)
+                for first, (o, t) in zip(firsts, lasts, strict=True)
+            ]
+            if _deal(firsts, lasts, singles, needs, n - 4, constraint, readings) is None:
+                return []
+        return list(readings.values())
     values = [as_number(v.text) for v in singles]
     spare = sum(values) - sum(sums)  # the other cells and the totals' excess over the pairs: twice the excess
     if spare < 0 or spare % 2:
@@ -319,24 +333,54 @@ def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[It
         if len(after) > MAX_PAIRED_STATES:
             return []
         layer = after
-    readings: dict[tuple, list[list[Item]]] = {}
     for (r, totals, _), (total_items, over_items) in layer.items():
-        if r < k or len(over_items) != (n - 3) * k:
-            continue
-        needs = [t - s for t, s in zip(totals, sums, strict=True)]
-        zeros = [v for v in over_items if not as_number(v.text)]
-        for dealt in _dealt(
-            sorted((v for v in over_items if as_number(v.text)), key=lambda v: -as_number(v.text)), needs, n - 3
-        ):
-            rows, left = [], list(zeros)
-            for pair, cells, total in zip(pairs, dealt, total_items, strict=True):
-                cells = sorted(cells, key=lambda v: -as_number(v.text))
-                rows.append([*pair, *cells, *(left.pop() for _ in range(n - 3 - len(cells))), total])
-            if all(constraint(tuple(as_number(v.text) for v in row)) for row in rows):
-                readings.setdefault(_values(rows), rows)
-            if len(readings) > MAX_PAIRED_READINGS:
+        if r == k and len(over_items) == (n - 3) * k:
+            needs = [t - s for t, s in zip(totals, sums, strict=True)]
+            if _deal(pairs, [[t] for t in total_items], list(over_items), needs, n - 3, constraint, readings) is None:
                 return []
     return list(readings.values())
+
+
+def _firsts_and_lasts(pairs: list[list[Item]], middle: int) -> list[tuple[list, list]]:
+    """The ways (by value) two lines of two numbers a row are each row's first two cells and its last two (其他,
+    总计): each kind in row order, the two among each other, every row's total at least its three printed cells,
+    and the rows' excesses over them summing to the `middle` cells' sum. [] where they read too many ways
+    (MAX_PAIRED_STATES)."""
+    k = len(pairs) // 2
+    numbers = [tuple(as_number(v.text) for v in pair) for pair in pairs]
+    # (firsts' values, lasts' values) -> their lines
+    layer: dict[tuple, tuple] = {((), ()): ((), ())}
+    for pair, values in zip(pairs, numbers, strict=True):
+        after: dict[tuple, tuple] = {}
+        for (firsts, lasts), (first_lines, last_lines) in layer.items():
+            if len(firsts) < k:
+                after.setdefault(((*firsts, values), lasts), ((*first_lines, pair), last_lines))
+            r = len(lasts)
+            if r < len(firsts) and values[1] >= sum(firsts[r]) + values[0]:  # row r's 其他 and 总计
+                excess = sum(t - o - sum(f) for f, (o, t) in zip(firsts, (*lasts, values), strict=False))
+                if excess <= middle:
+                    after.setdefault((firsts, (*lasts, values)), (first_lines, (*last_lines, pair)))
+        if len(after) > MAX_PAIRED_STATES:
+            return []
+        layer = after
+    return [(list(f), list(t)) for (firsts, lasts), (f, t) in layer.items() if len(lasts) == k]
+
+
+def _deal(firsts, lasts, others: list[Item], needs: list[int], width: int, constraint, readings: dict):
+    """Each reading (by value) of the rows whose first and last cells are printed, the other cells dealt to them so
+    that each row's add up to its need, into `readings`; None once they are more than MAX_PAIRED_READINGS."""
+    zeros = [v for v in others if not as_number(v.text)]
+    numbers = sorted((v for v in others if as_number(v.text)), key=lambda v: -as_number(v.text))
+    for dealt in _dealt(numbers, needs, width):
+        rows, left = [], list(zeros)
+        for first, cells, last in zip(firsts, dealt, lasts, strict=True):
+            cells = sorted(cells, key=lambda v: -as_number(v.text))
+            rows.append([*first, *cells, *(left.pop() for _ in range(width - len(cells))), *last])
+        if all(constraint(tuple(as_number(v.text) for v in row)) for row in rows):
+            readings.setdefault(_values(rows), rows)
+        if len(readings) > MAX_PAIRED_READINGS:
+            return None
+    return readings
 
 
 def _dealt(items: list[Item], needs: list[int], width: int) -> list[list[list[Item]]]:
