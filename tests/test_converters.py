@@ -1,11 +1,18 @@
 """What the PDF converters people run do to the tables (docs/damage.md, converters): the generator's converter
-layouts render, and the parser's rules for what pdfminer.six, pymupdf4llm and pypdf print."""
+layouts render, and the parser's rules for what the converters print."""
 
-import importlib.util
 import random
 
 import pytest
-from nianbao.eval.damage import CONVERTER_MODULES, cjk_font_file, generate
+from nianbao.eval.conversions import CONVERTERS
+from nianbao.eval.damage import (
+    CONVERTER_LAYOUTS,
+    CONVERTER_MODULES,
+    LAYOUTS,
+    cjk_font_file,
+    converter_missing,
+    generate,
+)
 from nianbao.ingest.text import normalise
 from nianbao.schemas.keys import t3_key
 from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
@@ -22,10 +29,14 @@ TABLE3 = consistent_table3(
 )
 
 
-@pytest.mark.parametrize("layout", sorted(CONVERTER_MODULES))
+def test_every_converter_is_a_generated_layout_of_its_name():
+    assert set(CONVERTERS) < set(CONVERTER_LAYOUTS) <= set(LAYOUTS)
+
+
+@pytest.mark.parametrize("layout", CONVERTER_LAYOUTS)
 def test_each_converter_layout_renders_a_report_it_reads_never_guessing(layout):
-    if cjk_font_file() is None or importlib.util.find_spec(CONVERTER_MODULES[layout]) is None:
-        pytest.skip(f"the {layout} layout draws with fonts-wqy-zenhei and runs {layout} (the conversions extra)")
+    if cjk_font_file() is None or converter_missing(layout):
+        pytest.skip(f"the {layout} layout draws with fonts-wqy-zenhei: {converter_missing(layout)}")
     case = generate(random.Random(f"{layout}:0"), layout)
     text = case.data.decode("utf-8")
     assert "三、收到和处理政府信息公开申请情况" in text and "行政许可" in text
@@ -35,15 +46,26 @@ def test_each_converter_layout_renders_a_report_it_reads_never_guessing(layout):
     assert all(k in report.unverified for k in wrong if str(values[k]) != str(case.cells[k])), wrong
 
 
-def test_the_converter_layouts_without_their_converter_are_one_clear_line(monkeypatch):
+@pytest.mark.parametrize(
+    ("layout", "install"),
+    [("pypdf", "pip install -e '.[conversions]'"), ("pdftext", "pip install --no-deps pdftext pydantic-settings")],
+)
+def test_the_converter_layouts_without_their_converter_are_one_clear_line_naming_what_to_install(
+    monkeypatch, layout, install
+):
     from nianbao.cli import app
     from nianbao.eval import damage
     from typer.testing import CliRunner
 
-    monkeypatch.setitem(damage.CONVERTER_MODULES, "pypdf", "nianbao_no_such_converter")
-    result = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", "pypdf"])
-    assert result.exit_code != 0 and "pip install -e '.[conversions]'" in result.output
+    monkeypatch.setitem(damage.CONVERTER_MODULES, layout, "nianbao_no_such_converter")
+    result = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", layout])
+    assert result.exit_code != 0 and install in result.output
     assert "Traceback" not in result.output
+
+
+def test_each_converter_layout_names_what_it_needs():
+    # a converter added to eval/conversions.py without its module would render nothing but a traceback
+    assert set(CONVERTER_LAYOUTS) - set(CONVERTER_MODULES) == {"pdftotext", "pdftotext-layout", "pdftotext-raw"}
 
 
 def _with_table2(text: str, table2: str) -> str:
