@@ -2,6 +2,7 @@
 layouts render, and the parser's rules for what the converters print."""
 
 import random
+from decimal import Decimal
 
 import pytest
 from nianbao.eval.conversions import CONVERTERS
@@ -14,7 +15,7 @@ from nianbao.eval.damage import (
     generate,
 )
 from nianbao.ingest.text import normalise
-from nianbao.schemas.keys import t3_key
+from nianbao.schemas.keys import FEE_KEY, t3_key
 from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_parser import assert_reads, extract
 
@@ -171,3 +172,71 @@ def test_a_label_cell_cut_across_a_column_border_reads_line_by_line():
     # two cells that are two labels (a group title beside its item) are left as printed
     row = "|（六）其他<br>处理|2.申请人逾期未按收费<br>通知要求缴纳费用|0|"
     assert normalise(row) == "|(六)其他 处理|2.申请人逾期未按收费 通知要求缴纳费用|0|"
+
+
+TABLE2_2019 = {
+    "规章": [0, 0, 0],
+    "规范性文件": [3, 3, 40],
+    "行政许可": [10, "-2", 55],
+    "其他对外管理服务事项": [1, "+1", 0],
+    "行政处罚": [5, 0, 7],
+    "行政强制": [0, 0, 0],
+    "行政事业性收费": [4, 0],
+    "政府集中采购": [3, "251000元"],
+}
+AMOUNT_2019 = "active_2019.procurement.total_amount"
+
+
+def _amount_around_label(row: str, lines: str) -> str:
+    """The test page with its last table 二 row (2019's 政府集中采购 with 3 projects, or 2021's fee) as `lines`."""
+    if row == "fee":
+        return page(TABLE3).replace(
+            "行政事业性收费 12.5", f"第二十条第（八）项\n信息内容 本年收费金额（单位：万元）\n{lines}"
+        )
+    block = "第二十条第（九）项\n信息内容 采购项目数量 采购总金额\n"
+    text = page(TABLE3, t2=TABLE2_2019).replace("政府集中采购 3 251000元", block + lines)
+    return text.replace("本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量")
+
+
+@pytest.mark.parametrize(
+    ("row", "lines", "amount"),
+    [
+        ("procurement", "35414941.1\n政府集中采购 3\n3元", "35414941.13"),  # pdfplumber
+        ("procurement", "数量\n        78784508.\n  政府集中采购        3\n           25元", "78784508.25"),  # -layout
+        (
+            "procurement",
+            "35414941.1\n| | 政府集中采购 | 3 | |\n| --- | --- | --- | --- |\n3元",
+            "35414941.13",
+        ),  # markitdown
+        ("fee", "503.\n行政事业性收费\n7343", "503.7343"),
+    ],
+)
+def test_an_amount_wrapped_around_its_label_line_is_one_number_flagged(row, lines, amount):
+    # converters that order lines by their tops print a wrapped amount's first line above its centred label
+    report = extract(_amount_around_label(row, lines), "page.md" if "|" in lines else "page.txt")
+    key = FEE_KEY if row == "fee" else AMOUNT_2019
+    cell = report.cells[key]
+    assert str(cell.value) == amount and "realigned" in cell.flags and key in report.unverified
+    if row == "procurement":
+        assert report.values()["active_2019.procurement.projects"] == 3
+
+
+def test_an_amount_wrapped_around_its_label_stays_open_where_nothing_tells_one_number_from_two():
+    # a fee prints no unit: `503.734` over `3` may be one number or two
+    cell = extract(_amount_around_label("fee", "503.734\n行政事业性收费\n3")).cells[FEE_KEY]
+    assert cell.value is None and "ambiguous" in cell.flags
+    assert set(cell.candidates) == {Decimal("3"), Decimal("503.7343")}
+    # a number ending its line in a decimal point goes on on the next (PyMuPDF `sort=True` indents it): glued to
+    # the projects, it stays open
+    report = extract(_amount_around_label("procurement", "政府集中采购      259525472426.\n          13元"))
+    assert report.values()["active_2019.procurement.projects"] is None and report.values()[AMOUNT_2019] is None
+
+
+def test_a_markdown_cell_of_a_zero_marker_and_a_number_is_two_cells():
+    # markitdown prints two cells in one (`| 无 997 |`) beside an empty column of its own: no label took in a number
+    table3 = consistent_table3({"granted": [4, 0, 1, 0, 0, 0]}, new_received=[4, 0, 1, 0, 0, 0])
+    text = page(table3)
+    label = T3_LABEL_TEXT["granted"]
+    text = text.replace(f"{label} 4 0 1 0 0 0 5", f"| {label} | 4 | | 无 1 | 0 | 0 | 0 | 5 |")
+    report = extract(text, "page.md")
+    assert_reads(report, t3_cells(table3))

@@ -75,16 +75,19 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
                 items.append(Item("value", part, start, start + len(part)))
             elif not part.strip():
                 items.append(Item("blank", "", start, start + len(part)))
-            elif (
-                in_grid
-                and _CJK.search(part)
-                and not _NUMBER_WITH_UNIT.fullmatch(part)
-                and part.strip() not in _ZERO_MARKERS
-            ):
+            elif in_grid and _CJK.search(part) and not _cells_in_one(part):
                 items.extend(_label_cell(part, start))
             else:
                 items.extend(_cell_items(part, start))
     return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
+
+
+def _cells_in_one(part: str) -> bool:
+    """A grid cell of numbers with their units and zero markers only: a number, or cells a converter printed in one
+    (markitdown: `| 无 997 |` for 无 and 997), never a label that took in its row's first number."""
+    return bool(_NUMBER_WITH_UNIT.fullmatch(part)) or all(
+        token in _ZERO_MARKERS or _NUMBER_WITH_UNIT.fullmatch(token) for token in part.split()
+    )
 
 
 _AMOUNT_HEAD = re.compile(r"[1-9]\d*\.\d*|0\.\d*")
