@@ -240,3 +240,16 @@ def test_a_markdown_cell_of_a_zero_marker_and_a_number_is_two_cells():
     text = text.replace(f"{label} 4 0 1 0 0 0 5", f"| {label} | 4 | | 无 1 | 0 | 0 | 0 | 5 |")
     report = extract(text, "page.md")
     assert_reads(report, t3_cells(table3))
+
+
+def test_an_items_ordinal_on_a_line_of_its_own_is_no_value():
+    # pypdfium2 prints a narrow label cell's lines as they wrap, the ordinal alone (`5.` / `属于三` / `类内部事务信息`),
+    # and each number on a line of its own: the ordinal is label text, not a number one too many for the row above
+    labels = {}
+    for row, label in T3_LABEL_TEXT.items():
+        title, _, item = label.rpartition(" ")
+        ordinal, words = (item[:2], item[2:]) if item[:1].isdigit() else ("", item)
+        labels[row] = "\n".join(filter(None, [title, ordinal, words[:3], words[3:]]))
+    report = extract(page(TABLE3, t3_labels=labels, cell_sep="\n"))
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified"

@@ -57,6 +57,10 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
             continue
         if items and items[-1].end > line_start:  # this line's digits end the amount above
             line, line_start = line[items[-1].end - line_start :], items[-1].end
+        if _ordinal_alone(line, text, pos):
+            head = line_start + len(line) - len(line.lstrip())
+            items.append(Item("text", line.strip(), head, head + len(line.strip())))
+            continue
         if not line.strip():
             if "\t" in line or "|" in line:
                 items.append(Item("blank", "", line_start, line_start + len(line)))
@@ -88,6 +92,17 @@ def _cells_in_one(part: str) -> bool:
     return bool(_NUMBER_WITH_UNIT.fullmatch(part)) or all(
         token in _ZERO_MARKERS or _NUMBER_WITH_UNIT.fullmatch(token) for token in part.split()
     )
+
+
+_ORDINAL_LINE = re.compile(r"\s*[1-8][.、．]\s*")
+_LEADING_WORD = re.compile(r"\s*([\u4e00-\u9fff]+)")
+
+
+def _ordinal_alone(line: str, text: str, after: int) -> bool:
+    """An item's ordinal on a line of its own, its label's words beginning the next (pypdfium2, pdftext: `5.` /
+    `属于三` / `类内部事务信息`): label text, never a number one too many for the row above."""
+    word = _LEADING_WORD.match(text, after)
+    return bool(_ORDINAL_LINE.fullmatch(line) and word and word.group(1) in T3_VOCABULARY)
 
 
 _AMOUNT_HEAD = re.compile(r"[1-9]\d*\.\d*|0\.\d*")
