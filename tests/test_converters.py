@@ -255,15 +255,17 @@ def test_an_items_ordinal_on_a_line_of_its_own_is_no_value():
     assert report.verdict.value == "verified"
 
 
-def test_hyphen_zero_markers_glued_between_numbers_are_cells():
-    # kreuzberg glues a row's cells to its label when the row is set tight, `-` for zero as agencies print it:
-    # `1.属于国家秘密-050038` is -|0|5|0|0|3|8 (a leading 0 is a cell of its own), the identities checking it
-    rows = {row: "".join("-" if v == 0 and i % 2 else str(v) for i, v in enumerate(TABLE3[row])) for row in TABLE3}
+@pytest.mark.parametrize("marker", ["-", "无"])
+def test_zero_markers_glued_between_numbers_are_cells(marker):
+    # kreuzberg glues a row's cells to its label when the row is set tight, zero printed as agencies print it:
+    # `1.属于国家秘密-050038` is -|0|5|0|0|3|8 (a leading 0 is a cell of its own), `8900无` 89|0|0|无 where the
+    # identities allow no other split; 无 before a word begins a label (无法提供)
+    rows = {row: "".join(marker if v == 0 and i % 2 else str(v) for i, v in enumerate(TABLE3[row])) for row in TABLE3}
     text = page(TABLE3)
     for row, glued in rows.items():
         text = text.replace(
             f"{T3_LABEL_TEXT[row]} {' '.join(map(str, TABLE3[row]))}\n", f"{T3_LABEL_TEXT[row]}{glued}\n"
         )
-    assert any("-" in glued for glued in rows.values())
+    assert any(marker in glued for glued in rows.values())
     report = extract(text)
     assert_reads(report, t3_cells(TABLE3))
