@@ -269,3 +269,26 @@ def test_zero_markers_glued_between_numbers_are_cells(marker):
     assert any(marker in glued for glued in rows.values())
     report = extract(text)
     assert_reads(report, t3_cells(TABLE3))
+
+
+def test_a_table2_label_wrapped_around_its_rows_numbers_anchors_them():
+    # pdfplumber and PyMuPDF `sort=True` print a wrapped label's lines above and below the numbers centred beside
+    # it (`行政事业性收` / `0` / `费`): the label begins there and the numbers after it are its row's
+    text = (
+        page(TABLE3)
+        .replace("行政事业性收费 12.5", "行政事业性收\n12.5\n费")
+        .replace("行政规范性文件 3 1 20", "行政规范性\n3 1 20\n文件")
+    )
+    values = extract(text).values()
+    assert str(values[FEE_KEY]) == "12.5"
+    assert [values[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == [3, 1, 20]
+
+
+def test_a_2019_row_printed_outside_its_table_keeps_its_signed_delta():
+    # a hyphen before digits is a zero marker only where no sign is read: 2019's 本年增/减 prints `-23`
+    text = _amount_around_label("procurement", "政府集中采购 3 251000元")
+    text = text.replace("行政许可 10 -2 55\n", "").replace(
+        "二、主动公开政府信息情况\n", "二、主动公开政府信息情况\n行政许可 0 -23 0\n"
+    )
+    values = extract(text).values()
+    assert [values[f"active_2019.licensing.{c}"] for c in ("prev_items", "delta", "decisions")] == [0, -23, 0]

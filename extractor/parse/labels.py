@@ -86,10 +86,21 @@ def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
     lines above and below the numbers centred beside it, so a later keyword can follow them (`2.其他法律行政法` /
     `0 0 0 0 0 0 0 规禁止公开`)."""
     found = [m for keyword in label.keywords if (m := _first_match(text, label, _fuzzy(keyword), lo, hi))]
+    found = found or [m for keyword in label.keywords if (m := _first_match(text, label, _cut(keyword), lo, hi))]
     if not found:
         return None
     m = min(found, key=lambda m: m.start())
     return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+
+
+_NUMBERS_LINE = r"[ \t|]*\n[ \t|\d.,—–－/／无-]*\d[ \t|\d.,—–－/／无-]*\n[\s|]*"
+
+
+def _cut(keyword: str) -> str:
+    """A keyword whose label wraps around its row's numbers, centred beside it (pdfplumber, PyMuPDF `sort=True`,
+    pdftotext -layout: `行政事业性收` / `0` / `费`): its words before the numbers, the rest of it after them; the
+    match ends before the numbers, so they are the row's."""
+    return "|".join(f"{_fuzzy(keyword[:k])}(?={_NUMBERS_LINE}{_fuzzy(keyword[k:])})" for k in range(2, len(keyword)))
 
 
 def _first_match(text: str, label: Label, pattern: str, lo: int, hi: int) -> re.Match | None:

@@ -651,6 +651,7 @@ def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: 
             if any(s <= start < e or s < end <= e for s, e in taken):
                 continue
             items = segment_items(text, end, row_end(text, end, hi, template.row_end))
+            items = _signed(items) if template.signed else items
             n = len(template.rows[label.row])
             reading = read_row(items, n, None, trust_blanks=False, decimal_last=template.decimal_last(label.row))
             first = next((i for i in items if not (i.kind == "text" and _SEPARATOR.fullmatch(i.text))), None)
