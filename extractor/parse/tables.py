@@ -204,7 +204,7 @@ def parse_table2(
     counts under the same label, format.md §1.4), nor, in a table of the 2019 shape, a one-column row printing
     several numbers (`_unheaded`), so their numbers stay candidates.
     Returns its row anchors in page order, for the later stages."""
-    anchors = find_labels(text, template.labels, lo, hi)
+    anchors = find_labels(text, template.labels, lo, hi, wrapped=True)
     if anchors and template.leftover and (leftover := template.leftover.search(text, anchors[-1].end, hi)):
         hi = leftover.start()  # a 2019 (九) 政府集中采购 block left in a 2021 table: not a 2021 cell
     stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
