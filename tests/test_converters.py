@@ -282,6 +282,9 @@ def test_a_table2_label_wrapped_around_its_rows_numbers_anchors_them():
     values = extract(text).values()
     assert str(values[FEE_KEY]) == "12.5"
     assert [values[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == [3, 1, 20]
+    # a label too short to wrap (规章) that the page does not print is not found anywhere
+    cell = extract(text.replace("规章 0 0 0\n", "")).cells["active.regulations.issued"]
+    assert cell.value is None and "not_found" in cell.flags
 
 
 def test_a_2019_row_printed_outside_its_table_keeps_its_signed_delta():

@@ -87,7 +87,8 @@ def find_label(text: str, label: Label, lo: int, hi: int, wrapped: bool = False)
     `0 0 0 0 0 0 0 规禁止公开`)."""
     found = [m for keyword in label.keywords if (m := _first_match(text, label, _fuzzy(keyword), lo, hi))]
     if wrapped and not found:
-        found = [m for keyword in label.keywords if (m := _first_match(text, label, _cut(keyword), lo, hi))]
+        cuts = [_cut(keyword) for keyword in label.keywords if len(keyword) > 3]
+        found = [m for cut in cuts if (m := _first_match(text, label, cut, lo, hi))]
     if not found:
         return None
     m = min(found, key=lambda m: m.start())
