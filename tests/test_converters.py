@@ -15,6 +15,7 @@ from nianbao.eval.damage import (
     generate,
 )
 from nianbao.ingest.text import normalise
+from nianbao.parse.tokens import segment_items
 from nianbao.schemas.keys import FEE_KEY, t3_key
 from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_parser import assert_reads, extract
@@ -269,6 +270,9 @@ def test_zero_markers_glued_between_numbers_are_cells(marker):
     assert any(marker in glued for glued in rows.values())
     report = extract(text)
     assert_reads(report, t3_cells(TABLE3))
+    # a label's 无 cut from its words by the row's numbers (markitdown: `（四）无` / `| 0 0 | … |` / `法提供`) is text
+    line = "（四）无\n| | 0 0 | 0 0 | 0 |\n法提供"
+    assert [i.text for i in segment_items(line, 0, len(line)) if i.kind == "value"] == ["0", "0", "0", "0", "0"]
 
 
 def test_a_table2_label_wrapped_around_its_rows_numbers_anchors_them():

@@ -19,10 +19,12 @@ class Item:
 
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
-# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0), and so is 无 where no word
-# goes on after it (`8900无`, `信息无无`; 无法提供, 无正当理由 are labels). No count is printed with a leading zero,
-# so a 0 before digits is a cell of its own too ("025" = 0|25).
-_GLUED_VALUE = re.compile(r"(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.\d+)?|[—–－/／-]|无(?=无|[^\u4e00-\u9fff]|$)")
+# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0), and so is 无 glued to a
+# digit or another marker (`8900无`, `信息无无`; a label's 无 is not: `（四）无` / `法提供`, 无正当理由). No count is
+# printed with a leading zero, so a 0 before digits is a cell of its own too ("025" = 0|25).
+_GLUED_VALUE = re.compile(
+    r"(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.\d+)?|[—–－/／-]|(?<=[\d—–－/／无-])无|无(?=[\d—–－/／无-])"
+)
 _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
