@@ -618,6 +618,9 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
             _rows_apart(blocks, trailing, orders, n, *checks) or _island_put_back(blocks, trailing, orders, n, checks)
         )
 
+    def paired(found) -> BlockReading | None:  # the bands' first two columns paired: tried after every other reading
+        return found and constraint and _columns_paired(*found, n, *checks)
+
     for span in spans:
         lo, hi, trailing = span
         blocks = number_blocks(text, lo, hi)
@@ -637,11 +640,15 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
         if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
         if read:  # no reading satisfies every identity: some rows' cells may be printed apart
-            reading = tail(span) or (
-                None if consistent_only else _nearest(found, n, checks) or BlockReading(*read[:2], found[2])
+            reading = (
+                tail(span)
+                or paired(found)
+                or (None if consistent_only else _nearest(found, n, checks) or BlockReading(*read[:2], found[2]))
             )
             if reading:
                 return reading
+        elif reading := paired(found):
+            return reading
     reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
     return reading if reading and not reading.alignment.open else None  # may be read by its labels instead
 
@@ -1193,15 +1200,22 @@ def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_o
         with_totals = lambda values: [i for i in identities_of(values) if totals.intersection(i.keys)]  # noqa: E731
         read = _aligned(order, blocks, n, constraint, with_totals, keys_of, shuffle=constraint, permute=True)
         read = read and (read[0], _applicants_open(read[1]), read[2])
-    if not (read and read[2]):  # the bands' first two columns paired, the others in any order (_pairs_any)
-        others = {keys_of(row)[c] for row in order for c in range(2, n - 1)}
-
-        def placed(values):  # the identities of the columns the page places, and the row totals
-            return [i for i in identities_of(values) if totals.intersection(i.keys) or not others.intersection(i.keys)]
-
-        read = _aligned(order, blocks, n, constraint, placed, keys_of, shuffle=constraint, paired=True)
-        read = read and (read[0], _applicants_open(read[1], 2), read[2])
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+def _columns_paired(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with page bands' first two columns paired on a line and the others in any order (_pairs_any),
+    read where some reading satisfies the identities the page places (the row totals, and those of the columns it
+    prints in place); otherwise None. It is checked by fewer identities than any other reading, so it is tried
+    after them all, the cells printed apart included: a page they read is never read so."""
+    totals = {keys_of(row)[-1] for row in order}  # the identities a row's total takes part in
+    others = {keys_of(row)[c] for row in order for c in range(2, n - 1)}
+
+    def placed(values):  # the identities of the columns the page places, and the row totals
+        return [i for i in identities_of(values) if totals.intersection(i.keys) or not others.intersection(i.keys)]
+
+    read = _aligned(order, blocks, n, constraint, placed, keys_of, shuffle=constraint, paired=True)
+    return BlockReading(read[0], _applicants_open(read[1], 2), spill) if read and read[2] else None
 
 
 def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
