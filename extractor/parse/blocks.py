@@ -357,6 +357,53 @@ def read_blocks(
         _BUDGET.reset(token)
 
 
+def read_bands(
+    text: str, spans: list[tuple[int, int, int]], orders: list[list[str]], n: int, constraint, identities_of, keys_of
+) -> BlockReading | None:
+    """The table read band by band, where read_blocks reads it in no way: the blocks cut at every text line
+    after which the numbers so far make whole rows, each such band read on its own (its rows' identities choose,
+    as for the whole table), a band read in no way (pdfminer.six mixes its columns in an order none of the
+    shapes fits) leaving its rows open with no candidate. Only the numbers' count places a band's rows, so
+    every row read so is `realigned`; None unless some band reads."""
+    token = _BUDGET.set(_Budget(MAX_READ_STEPS))
+    try:
+        for lo, hi, trailing in spans:
+            found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
+            if not found:
+                continue
+            order, blocks, spill = found
+            alignment, at = Alignment(), 0
+            for band in _text_bands(blocks, n):
+                rows = order[at : at + sum(len(b.values) for b in band) // n]
+                at += len(rows)
+                read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
+                if read:
+                    alignment.segments.update(read[1].segments)
+                    alignment.open.update(read[1].open)
+                else:
+                    alignment.open.update((r, []) for r in rows)
+                    alignment.unplaced.update(rows)
+            if alignment.segments:
+                return BlockReading(order, alignment, spill)
+        return None
+    except _TooMany:
+        return None
+    finally:
+        _BUDGET.reset(token)
+
+
+def _text_bands(blocks: list[Block], n: int) -> list[list[Block]]:
+    """The blocks cut before every block printed after a text line where the numbers before it make whole rows."""
+    bands: list[list[Block]] = []
+    size = 0
+    for b in blocks:
+        if not bands or (b.after_text and size % n == 0):
+            bands.append([])
+        bands[-1].append(b)
+        size += len(b.values)
+    return bands
+
+
 MAX_READ_STEPS = 500_000  # one table's block readings together (a walk step 1, an identity check 100); pages the
 # identities decide take up to about 240 000
 

@@ -12,7 +12,7 @@ from itertools import combinations, groupby, pairwise, permutations, product
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
 from nianbao.parse.align import align_rows, open_reading
-from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks
+from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
     _T2_BLOCK,
@@ -671,8 +671,11 @@ def parse_table3(
         # word break): its count short by them, read only where the identities confirm it
         short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
         orders = [_printed_order(text, lo, table4_end or hi)]
-        blocks = read_blocks(text, spans, orders, n, constraint, table3_identities, keys_of) or read_blocks(
-            text, short, orders, n, constraint, table3_identities, keys_of, consistent_only=True
+        checks = (constraint, table3_identities, keys_of)
+        blocks = (
+            read_blocks(text, spans, orders, n, *checks)
+            or read_blocks(text, short, orders, n, *checks, consistent_only=True)
+            or read_bands(text, spans, orders, n, *checks)
         )
         if blocks:
             order, aligned = blocks.order, blocks.alignment
