@@ -672,11 +672,13 @@ def parse_table3(
         short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
         orders = [_printed_order(text, lo, table4_end or hi)]
         checks = (constraint, table3_identities, keys_of)
-        blocks = (
-            read_blocks(text, spans, orders, n, *checks)
-            or read_blocks(text, short, orders, n, *checks, consistent_only=True)
-            or read_bands(text, spans, orders, n, *checks)
+        blocks = read_blocks(text, spans, orders, n, *checks) or read_blocks(
+            text, short, orders, n, *checks, consistent_only=True
         )
+        if not blocks or blocks.alignment.open:  # a band read in no way, or read wrong, spoils the rest
+            bands = read_bands(text, spans, orders, n, *checks)
+            if bands and len(bands.alignment.segments) > len(blocks.alignment.segments if blocks else ()):
+                blocks = bands
         if blocks:
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
