@@ -732,3 +732,73 @@ def test_table_two_of_2019_is_read_in_the_order_its_blocks_show(first):
     assert got == T2_2019_READ
     assert "realigned" in report.cells["active_2019.other_mgmt_services.delta"].flags
     assert "active_2019.other_mgmt_services.delta" in report.unverified  # no identity checks the order
+
+
+def with_band(page_text: str, table3: dict[str, list[int]], band: list[str], printed: str) -> str:
+    """The page with a band printed by the "col" shape printed as `printed` instead."""
+    col = "\n\n".join("\n".join(str(table3[r][c]) for r in band) for c in range(7))
+    assert page_text.count(col) == 1
+    return page_text.replace(col, printed)
+
+
+BANDED = consistent_table3(
+    {
+        "granted": [4, 1, 0, 0, 0, 2],
+        "denied.third_party_rights": [1, 2, 0, 0, 0, 0],
+        "denied.internal_affairs": [0, 0, 3, 0, 0, 1],
+        "denied.process_info": [2, 0, 0, 1, 0, 0],
+        "unable.not_held": [10, 0, 0, 1, 0, 0],
+        "unable.unclear_after_correction": [0, 1, 0, 0, 4, 0],
+        "other.other": [0, 0, 0, 0, 0, 3],
+    },
+    new_received=[20, 5, 3, 3, 4, 8],
+)
+
+
+def assert_band_open_rest_read(report, table3: dict[str, list[int]], band: list[str]) -> None:
+    """The rows outside `band` read right; the band's cells right or open, some open."""
+    opened = []
+    for key, value in t3_cells(table3).items():
+        cell = report.cells[key]
+        if key.split(".", 1)[1].rsplit(".", 1)[0] in band and cell.value is None:
+            assert "ambiguous" in cell.flags, (key, cell)
+            opened.append(key)
+        else:
+            assert cell.value == value, (key, value, cell.value)
+    assert opened
+    assert any("band by band" in w for w in report.warnings), report.warnings
+    assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def test_a_band_read_in_no_way_leaves_its_rows_open_and_the_other_bands_are_read():
+    # pdfminer.six groups a band's cells in an order no shape fits (here its columns out of order, a header piece
+    # between its numbers cutting them into blocks of 5 and 51): the table as a whole reads in no way; the bands
+    # around it are read on their own (their numbers' count places their rows), its rows stay open with no
+    # candidate: nothing is guessed
+    first, band, last = (
+        rows("new_received", "denied.three_safety_one_stability"),
+        rows("denied.third_party_rights", "unable.unclear_after_correction"),
+        rows("not_processed.petition_complaint", "carried_forward"),
+    )
+    values = [str(BANDED[r][c]) for c in (3, 0, 6, 1, 5, 2, 4) for r in band]
+    printed = "\n".join(values[:5]) + "\n\n三、本年\n\n" + "\n".join(values[5:]) + "\n\n三、本年"
+    text = with_band(
+        pdftotext_page(BANDED, [("col", first), ("col", band), ("col", last)], page=1), BANDED, band, printed
+    )
+    assert_band_open_rest_read(extract(text), BANDED, band)
+
+
+def test_a_band_no_reading_of_which_holds_its_rows_totals_leaves_only_its_rows_open():
+    # every number a block, column by column: a band of single numbers also reads row by row, so where one band
+    # (its columns printed out of order) satisfies no identity in any reading, no reading of the whole table does;
+    # each band is then read by its own rows' identities, and the band none of whose readings holds them stays open
+    first, band, last = (
+        rows("new_received", "denied.three_safety_one_stability"),
+        rows("denied.third_party_rights", "unable.unclear_after_correction"),
+        rows("not_processed.petition_complaint", "carried_forward"),
+    )
+    singles = "\n\n".join(str(BANDED[r][c]) for c in range(7) for r in first)
+    printed = "\n\n".join(str(BANDED[r][c]) for c in (3, 0, 6, 1, 5, 2, 4) for r in band) + "\n\n三、本年"
+    text = pdftotext_page(BANDED, [("col", first), ("col", band), ("col", last)], page=1)
+    text = with_band(with_band(text, BANDED, first, singles), BANDED, band, printed)
+    assert_band_open_rest_read(extract(text), BANDED, band)

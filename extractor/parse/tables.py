@@ -679,6 +679,7 @@ def parse_table3(
             bands = read_bands(text, spans, orders, n, *checks)
             if bands and len(bands.alignment.segments) > len(blocks.alignment.segments if blocks else ()):
                 blocks = bands
+                warnings.append("table 三 read band by band: the rows of bands no reading decides are left open")
         if blocks:
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
