@@ -802,3 +802,30 @@ def test_a_band_no_reading_of_which_holds_its_rows_totals_leaves_only_its_rows_o
     text = pdftotext_page(BANDED, [("col", first), ("col", band), ("col", last)], page=1)
     text = with_band(with_band(text, BANDED, first, singles), BANDED, band, printed)
     assert_band_open_rest_read(extract(text), BANDED, band)
+
+
+def test_a_band_whose_rows_cells_pdfminer_prints_interleaved_is_read_where_one_order_holds_the_totals():
+    # rows of different heights side by side: pdfminer.six prints a band's cells in an order that keeps each row's
+    # cells left to right and each column's top to bottom, but mixes the rows (结转 c1 c2, 予以公开 c1 c2, 结转 c3
+    # c4, 予以公开 c3, …); the orders of that kind whose rows' totals hold are the readings, one here (a zero can
+    # stand in several rows' places: where it does, the rows those readings disagree on stay open)
+    band = rows("denied.state_secret", "denied.three_safety_one_stability")
+    table3 = consistent_table3(
+        {
+            "denied.state_secret": [412, 17, 3, 793, 25, 6],
+            "denied.law_prohibited": [8, 361, 58, 2, 1402, 29],
+            "denied.three_safety_one_stability": [6318, 5, 274, 11, 7, 93],
+        },
+        new_received=[9000, 2000, 5000, 5000, 3000, 2000],
+    )
+    order, done, pick = [], [0] * len(band), random.Random(3)
+    while len(order) < 7 * len(band):  # a cell after the one left of it and the one above it
+        r = pick.choice([r for r in range(len(band)) if done[r] < 7 and (not r or done[r - 1] > done[r])])
+        order.append(table3[band[r]][done[r]])
+        done[r] += 1
+    printed = "\n\n".join(map(str, order)) + "\n\n三、本年"
+    text = pdftotext_page(table3, [("col", T3_ROWS[:4]), ("col", band), ("col", T3_ROWS[7:])], page=1)
+    report = extract(with_band(text, table3, band, printed))
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    assert "realigned" in report.cells[t3_key(band[2], "research")].flags

@@ -377,6 +377,8 @@ def read_bands(
                 rows = order[at : at + sum(len(b.values) for b in band) // n]
                 at += len(rows)
                 read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
+                if constraint and not (read and read[2] and not read[1].open):
+                    read = _interleaved(rows, band, n, constraint) or read
                 if read:
                     alignment.segments.update(read[1].segments)
                     alignment.open.update(read[1].open)
@@ -390,6 +392,53 @@ def read_bands(
         return None
     finally:
         _BUDGET.reset(token)
+
+
+MAX_INTERLEAVING_STEPS = 200_000  # a band's interleavings walked; more: the band as the shapes read it
+MAX_INTERLEAVED_ROWS = 3  # taller bands interleave too many ways to walk
+
+
+def _interleaved(rows: list[str], band: list[Block], n: int, constraint):
+    """The band read as pdfminer.six prints rows of different heights side by side: its cells in an order that
+    keeps each row's cells left to right and each column's top to bottom (a cell comes after the cell left of it
+    and the cell above it), every row's total holding. The distinct readings that do: one is read, several leave
+    the rows they disagree on open, each reading a candidate; None where none does or there are too many."""
+    values = [v for b in band for v in b.values]
+    numbers = [as_number(v.text) for v in values]
+    k = len(rows)
+    if None in numbers or len(values) != k * n or k > MAX_INTERLEAVED_ROWS:
+        return None
+    found: dict[tuple, list[list[Item]]] = {}
+    dead: set[tuple] = set()
+    steps = [0]
+    cells: list[list[int]] = [[] for _ in range(k)]  # each row's value positions so far
+    most = [max(numbers[i:], default=0) for i in range(len(numbers) + 1)]  # no row sums past the largest number left
+
+    def walk(at: int) -> bool:
+        if at == len(values):
+            rows_read = [[values[i] for i in row] for row in cells]
+            found.setdefault(tuple(numbers[i] for row in cells for i in row), rows_read)
+            return True
+        key = (tuple(len(r) for r in cells), tuple(sum(numbers[i] for i in r[: n - 1]) for r in cells))
+        steps[0] += 1
+        if key in dead or steps[0] > MAX_INTERLEAVING_STEPS or len(found) > MAX_ALIGNMENTS:
+            return False
+        live = False
+        for r in range(k):
+            if len(cells[r]) < n and (r == 0 or len(cells[r - 1]) > len(cells[r])):
+                cells[r].append(at)
+                sums = sum(numbers[i] for i in cells[r])
+                if constraint(tuple(numbers[i] for i in cells[r])) if len(cells[r]) == n else sums <= most[at + 1]:
+                    live = walk(at + 1) or live
+                cells[r].pop()
+        if not live:
+            dead.add(key)
+        return live
+
+    walk(0)
+    if not found or steps[0] > MAX_INTERLEAVING_STEPS or len(found) > MAX_ALIGNMENTS:
+        return None
+    return rows, _agreed(rows, [dict(zip(rows, r, strict=True)) for r in found.values()]), True
 
 
 def _text_bands(blocks: list[Block], n: int) -> list[list[Block]]:

@@ -11,7 +11,7 @@ from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
-from nianbao.parse.align import align_rows, open_reading
+from nianbao.parse.align import _consistent, align_rows, open_reading
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
@@ -675,9 +675,14 @@ def parse_table3(
         blocks = read_blocks(text, spans, orders, n, *checks) or read_blocks(
             text, short, orders, n, *checks, consistent_only=True
         )
-        if not blocks or blocks.alignment.open:  # a band read in no way, or read wrong, spoils the rest
+        decided = blocks.alignment.segments if blocks and not blocks.alignment.open else None
+        if not (decided and _consistent(decided, n, *checks)):  # a band read in no way, or read wrong, spoils the rest
             bands = read_bands(text, spans, orders, n, *checks)
-            if bands and len(bands.alignment.segments) > len(blocks.alignment.segments if blocks else ()):
+            if bands and (
+                _consistent(bands.alignment.segments, n, *checks)
+                if decided
+                else len(bands.alignment.segments) > len(blocks.alignment.segments if blocks else ())
+            ):
                 blocks = bands
                 warnings.append("table 三 read band by band: the rows of bands no reading decides are left open")
         if blocks:
