@@ -663,7 +663,7 @@ def parse_table3(
         )
     keys_of = lambda r: t3_printed_keys(r, columns)  # noqa: E731
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
-    aligned = None
+    aligned, banded = None, False
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
@@ -683,7 +683,7 @@ def parse_table3(
                 if decided
                 else len(bands.alignment.segments) > len(blocks.alignment.segments if blocks else ())
             ):
-                blocks = bands
+                blocks, banded = bands, True
                 warnings.append("table 三 read band by band: the rows of bands no reading decides are left open")
         if blocks:
             order, aligned = blocks.order, blocks.alignment
@@ -733,7 +733,9 @@ def parse_table3(
     if constraint:
         _resolve_extra_values(readings, constraint, warnings, "table 三")
     _resolve_by_identities(readings, keys_of, table3_identities)
-    if settle_by_prose(readings, keys_of, constraint, stated(text)):
+    # a band's rows are placed by its numbers' count alone: a figure the prose gives for one row is no evidence for
+    # the reading it comes with
+    if not banded and settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
     finish_joined(readings)
     for group in _labels_out_of_order(text, anchors, order, lo, hi):
