@@ -3,6 +3,7 @@
 import random
 import shutil
 
+import nianbao.parse.blocks as blocks
 import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.parse import segment_items
@@ -78,6 +79,9 @@ def pdftotext_page(
                 parts.append("\n\n".join(lines + [str(table3[r][c]) for c in range(2, 7) for r in part]))
                 at += len(part)
             blocks.append("\n\n".join(parts))
+        elif shape.startswith("order:"):  # pdfminer -F 1: the band's columns one after another in the order named
+            # (`order:3450126`: 社会公益组织, 法律服务机构, 其他 before 自然人), one number a block
+            blocks.append("\n\n".join(str(table3[r][int(c)]) for c in shape[6:] for r in rows))
         else:
             blocks.append("\n\n".join("\n".join(str(table3[r][c]) for r in rows) for c in range(7)))
     labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
@@ -204,6 +208,45 @@ def test_page_bands_with_only_a_page_break_between_them_are_read_apart():
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
     assert not wrong, wrong
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
+
+
+def permuted_page(order: str):
+    """A page whose two bands print their columns in `order` (pdfminer -F 1), and the cells it holds."""
+    table3 = consistent_table3(
+        {"granted": [4, 0, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 0, 0, 0], "other.other": [0, 0, 0, 0, 0, 3]},
+        new_received=[14, 0, 0, 0, 0, 5],
+    )
+    bands = [(f"order:{order}", rows("new_received", "unable.not_held")), (f"order:{order}", T3_ROWS[13:])]
+    return extract(pdftotext_page(table3, bands, page=1)), t3_cells(table3)
+
+
+@pytest.mark.parametrize("order", ["6504123", "5460123"])
+def test_page_bands_whose_columns_come_in_another_order_read_what_every_order_agrees_on(order):
+    # pdfminer with boxes_flow 1 prints a page band's columns one after another in an order of its own (the 总计
+    # column first, the 法人 columns before 自然人). Every order that satisfies the identities is a reading: the
+    # row totals place the 总计 column, but no identity tells the applicant columns apart (each holds within a
+    # column or sums them all), so a cell is read only where every such order reads it alike
+    report, cells = permuted_page(order)
+    wrong = {
+        k: (v, report.cells[k].value, report.cells[k].candidates)
+        for k, v in cells.items()
+        if report.cells[k].value not in (v, None)
+        or (report.cells[k].value is None and v not in report.cells[k].candidates)
+    }
+    assert not wrong, wrong
+    assert report.cells[t3_key("denied.state_secret", "natural_person")].value == 0  # all its cells alike
+    natural = report.cells[t3_key("granted", "natural_person")]
+    assert natural.value is None and "ambiguous" in natural.flags and 4 in natural.candidates
+    assert t3_key("granted", "natural_person") in report.unverified or natural.value is None
+
+
+def test_page_bands_in_any_column_order_are_walked_within_their_own_step_bound(monkeypatch):
+    # the orders are walked within a bound of their own: past it the band is not read in another order, and
+    # nothing of it is guessed
+    monkeypatch.setattr(blocks, "MAX_PERMUTED_STEPS", 10)
+    report, cells = permuted_page("6504123")
+    assert report.cells[t3_key("denied.state_secret", "natural_person")].value is None
+    assert all(report.cells[k].value in (v, None) for k, v in cells.items())
 
 
 def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
@@ -371,6 +414,33 @@ def test_a_row_whose_label_follows_a_later_rows_label_is_not_stood_behind():
     }
     assert not unmarked, unmarked
     assert t3_key("other.other", "total") in report.unverified  # the total's 7, read after 3.其他, is marked
+
+
+def test_a_row_whose_numbers_follow_a_label_the_search_does_not_know_is_not_stood_behind():
+    # pdftotext prints 国家秘密's numbers beside its group's title and its label on a line of its own, and the next
+    # row's label misread (`其它`, `公幵`): after `1.属于国家秘密` come the numbers under the unknown label, their row
+    # sum holds, and no column identity checks them (the group title's row holds two rows' numbers), so the row
+    # read after its own label must not be stood behind (a stray page number keeps the blocks from being read)
+    table3 = consistent_table3(
+        {"denied.state_secret": [1, 0, 0, 0, 0, 0], "denied.law_prohibited": [0, 2, 0, 0, 0, 0]},
+        new_received=[6, 2, 0, 0, 0, 0],
+    )
+    line = lambda row: f"{T3_LABEL_TEXT[row]} " + " ".join(map(str, table3[row]))  # noqa: E731
+    title, label = T3_LABEL_TEXT["denied.state_secret"].split(" ")
+    numbers = " ".join(map(str, table3["denied.state_secret"]))
+    misread = line("denied.law_prohibited").replace("其他", "其它").replace("公开", "公幵")
+    text = page(table3).replace(
+        f"{line('denied.state_secret')}\n{line('denied.law_prohibited')}", f"{title} {numbers}\n{label}\n{misread}"
+    )
+    assert misread in text
+    report = extract(text.replace("4.保护第三方合法权益", "-3-\n7\n4.保护第三方合法权益"))
+    values = report.values()
+    unmarked = {
+        k: values.get(k)
+        for k, v in t3_cells(table3).items()
+        if values.get(k) not in (None, v) and k not in report.unverified
+    }
+    assert not unmarked, unmarked
 
 
 def test_table_two_fee_after_table_three_title_is_read_where_table_three_is_read_by_its_labels():
@@ -551,7 +621,8 @@ def test_a_cell_printed_after_its_rows_total_is_read_from_the_rows_numbers_by_th
 def test_the_last_rows_cells_printed_after_table_four_title_and_the_sections_below_are_read_by_the_identities():
     # pdftotext prints the right-hand cells of a page's last row where its reading order puts them: two after
     # table 四's title (run together on one line), the total after sections 五 and 六. The last row's cells are
-    # the numbers left, decided by the column identities; table 四 is what is left over, in its printed order
+    # the numbers left, decided by the column identities; table 四 is what is left over, in its printed order (the
+    # two before table 四's header are table 三's: table 四 prints no number above its header)
     natural, commercial, research, *zeros, total = map(str, TABLE3["carried_forward"])
     text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
     printed = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
@@ -695,6 +766,191 @@ def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so
     ]
     assert got == [0, 0, 0, 3, 1, 20]
     assert "realigned" in report.cells["active.normative_docs.issued"].flags
+
+
+def _dense_table3(seed: int) -> dict[str, list[int]]:
+    """A table 三 whose cells are mostly distinct, as large reports print them (zeros read many ways)."""
+    rng = random.Random(seed)
+    leaves = {r: [rng.randint(1, 900) for _ in range(6)] for r in T3_ROWS if r not in ("new_received", "carried_over")}
+    leaves = {r: v for r, v in leaves.items() if r not in ("total_processed", "carried_forward")}
+    return consistent_table3(leaves, new_received=[rng.randint(20_000, 30_000) for _ in range(6)])
+
+
+DENSE = _dense_table3(3)
+
+
+def rows_after_labels(table3: dict[str, list[int]], printed: dict[str, str] | None = None) -> str:
+    """The page with table 三 as pdftotext prints tall rows: each row's label, then its numbers a block each;
+    `printed`: what a row prints instead (its label included)."""
+    band = "\n\n".join(str(v) for r in T3_ROWS for v in table3[r])
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS)
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    assert f"{band}\n\n-3-\n\n{labels}\n" in text
+    body = "\n\n".join(
+        (printed or {}).get(r, T3_LABEL_TEXT[r] + "\n\n" + "\n\n".join(map(str, table3[r]))) for r in T3_ROWS
+    )
+    return text.replace(f"{band}\n\n-3-\n\n{labels}\n", body + "\n")
+
+
+def test_a_pages_first_rows_right_hand_cells_printed_after_its_rows_are_put_back_with_the_last_rows_apart():
+    # pdftotext prints a page's first row's 其他 and 总计 cells on one line after the page's other rows, and the
+    # last rows' right-hand cells after their labels: the island goes back where a row ends before a label, the
+    # last rows' cells are theirs by the column identities
+    first = "new_received"
+    *own, other_org, total = map(str, DENSE[first])
+    last = [("total_processed", DENSE["total_processed"]), ("carried_forward", DENSE["carried_forward"])]
+    printed = {first: T3_LABEL_TEXT[first] + "\n\n" + "\n\n".join(own)}
+    page_end = "denied.three_safety_one_stability"
+    printed[page_end] = (
+        T3_LABEL_TEXT[page_end] + "\n\n" + "\n\n".join(map(str, DENSE[page_end])) + f"\n\n其他\n\n总计\n\n{other_org} "
+        f"{total}\n\n-3-"
+    )
+    printed["total_processed"] = T3_LABEL_TEXT["total_processed"]
+    printed["carried_forward"] = (
+        T3_LABEL_TEXT["carried_forward"]
+        + "\n\n"
+        + "\n\n".join(str(v) for _, row in last for v in row[:5])
+        + "\n\n（七）总计\n四、结转下年度继续办理\n\n"
+        + f"{last[0][1][5]} {last[0][1][6]}\n{last[1][1][5]}\n\n{last[1][1][6]}"
+    )
+    report = extract(rows_after_labels(DENSE, printed))
+    assert_reads(report, t3_cells(DENSE))
+    assert "realigned" in report.cells[t3_key(first, "total")].flags
+
+
+@pytest.mark.parametrize("shape", ["row-inside", "column-groups"])
+def test_two_rows_printed_among_each_other_are_read_where_the_row_totals_and_identities_allow_one_reading(shape):
+    # beside tall label cells pdftotext prints two rows among each other: a row's first cells, the next row whole
+    # (after its label), the first row's other cells; or both rows' first cells, then both rows' other cells
+    a, b = "denied.process_info", "denied.enforcement_files"
+    first, second = (list(map(str, DENSE[r])) for r in (a, b))
+    if shape == "row-inside":
+        printed = {
+            a: T3_LABEL_TEXT[a] + "\n\n" + "\n\n".join(first[:3]),
+            b: T3_LABEL_TEXT[b] + "\n\n" + "\n\n".join(second + first[3:]),
+        }
+    else:
+        lines = [" ".join(first[:2]), second[0], second[1], " ".join(first[2:]), *second[2:]]
+        printed = {a: T3_LABEL_TEXT[a] + "\n" + T3_LABEL_TEXT[b] + "\n\n" + "\n".join(lines[:3]), b: ""}
+        printed[b] = "\n\n".join(lines[3:])
+    report = extract(rows_after_labels(DENSE, printed))
+    assert_reads(report, t3_cells(DENSE))
+    assert "realigned" in report.cells[t3_key(a, "total")].flags
+
+
+def test_where_no_reading_balances_the_one_failing_only_what_one_error_of_the_reports_would_is_read():
+    # a report's own error (a leaf cell and its row total one too high: two column sums fail) leaves every reading
+    # of the blocks unbalanced; the last three rows printed after one label as 21 single numbers read row by row
+    # (two identities fail, the report's error) or column by column (many fail): the row-by-row reading is read
+    table = {r: list(v) for r, v in DENSE.items()}
+    table["granted"][0] += 1
+    table["granted"][-1] += 1
+    last = ["other.other", "total_processed", "carried_forward"]
+    printed = {r: "" for r in last[1:]}
+    printed[last[0]] = (
+        T3_LABEL_TEXT[last[0]] + "\n\n" + "\n\n".join(str(v) for r in last for v in table[r]) + "\n\n（七）总计"
+    )
+    text = rows_after_labels(table, printed).replace("\n\n\n\n", "\n\n")
+    report = extract(text)
+    assert_reads(report, t3_cells(table))
+    failing = {c.id for c in report.checks if c.status == "fail"}
+    assert failing == {"T3.sum:natural_person", "T3.sum:total"}, failing
+
+
+def test_where_no_reading_fails_only_what_one_error_of_the_reports_would_the_rows_the_readings_disagree_on_stay_open():
+    # two errors of the report's own (four column sums fail): no reading is nearer than the others by what one error
+    # explains, so the last three rows, read row by row or column by column, stay open
+    table = {r: list(v) for r, v in DENSE.items()}
+    for row, column in (("granted", 0), ("denied.state_secret", 2)):
+        table[row][column] += 1
+        table[row][-1] += 1
+    last = ["other.other", "total_processed", "carried_forward"]
+    printed = {r: "" for r in last[1:]}
+    printed[last[0]] = (
+        T3_LABEL_TEXT[last[0]] + "\n\n" + "\n\n".join(str(v) for r in last for v in table[r]) + "\n\n（七）总计"
+    )
+    report = extract(rows_after_labels(table, printed).replace("\n\n\n\n", "\n\n"))
+    for row in last:
+        cell = report.cells[t3_key(row, "commercial")]
+        assert cell.value is None and "ambiguous" in cell.flags, (row, cell)
+
+
+def test_table_four_numbers_equal_to_a_cell_table_three_took_from_among_them_are_not_stood_behind():
+    # the last row's last two cells printed after the sections below, with table 四's last numbers: its cells are the
+    # numbers left, and which of the zeros after its other cells (table 四's or the page's last) the row took the
+    # page does not say. Each is table 四's numbers in another order: the cells those orders read differently stay
+    # open, never one order's reading
+    t4 = [9, 0, 178, 0, 187, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    *cells, zero, total = map(str, TABLE3["carried_forward"])
+    assert row in text and zero == "0"
+    moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_table_four_numbers_after_the_page_last_number_put_back_are_not_stood_behind_where_equal_numbers_turn():
+    # the last row's total printed at the page's end and one of its zeros among table 四's last numbers, below the
+    # sections: put back, the total makes the row read with table 四's first number, a zero too. Which zero is table
+    # 三's the page does not say: the cells the orders it leaves table 四's numbers in read differently stay open
+    t4 = [0, 0, 272, 0, 272, 13, 0, 0, 19, 32, 0, 0, 0, 0, 0]
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
+    *cells, zero, total = map(str, TABLE3["carried_forward"])
+    assert row in text and zero == "0"
+    moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(TABLE3))
+
+
+def test_numbers_table_three_claims_after_table_four_title_are_never_table_four_cells():
+    # the last row's first cells printed after table 四's title, its last two after the sections below with table
+    # 四's last group: table 四's region then holds fifteen numbers, five of them table 三's (which balance as a
+    # group). Table 三's reading claims them, so table 四 is read from the fifteen after table 三's, never from its
+    # region as printed
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
+    t4 = [0, 28, 24, 270, 322, 22, 0, 0, 0, 22, 3, 0, 0, 0, 3]
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
+    *first, zero, total = map(str, table3["carried_forward"])
+    assert row in text and first == ["1", "1", "0", "0", "2"]
+    moved = text.replace(row, "-3-", 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", *first, "行政诉讼"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:10])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], zero, total])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(table3))
+
+
+def test_table_four_numbers_with_table_three_cells_printed_between_them_are_not_stood_behind():
+    # pdftotext prints two of table 四's first group beside 行政复议 with the last row's first cells after them, and
+    # the group's first cell under the header: table 四's numbers balance in that order, but the order jumps between
+    # the tables, so it is no evidence of which number is which cell
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
+    t4 = [0, 24, 12, 11, 47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
+    cells = list(map(str, table3["carried_forward"]))
+    assert row in text
+    moved = text.replace(row, "-3-", 1)
+    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", "24", "12", *cells[:2], "行政诉讼"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, [0, *t4[3:10]])), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], *cells[2:]])) + "\n")
+    values = report.values()
+    wrong = {k: values.get(k) for k, v in t4_cells(t4).items() if values.get(k) not in (None, v)}
+    assert all(k in report.unverified for k in wrong), (wrong, report.unverified)
+    assert_reads(report, t3_cells(table3))
 
 
 T2_2019_PDFMINER = (

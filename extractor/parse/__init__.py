@@ -73,7 +73,19 @@ def parse_tables(
         elif regions.t2 and spill.read:
             fill_table2_2019(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
     if regions.t4:
-        parse_table4(text, *regions.t4, trust_blanks, cells, found, warnings, spill.after, spill.blocks)
+        parse_table4(
+            text,
+            *regions.t4,
+            trust_blanks,
+            cells,
+            found,
+            warnings,
+            spill.after,
+            spill.blocks,
+            spill.others,
+            spill.among,
+            spill.claimed,
+        )
     if template == "unknown" and regions.t3:
         template = "gov2021"
     for fields in cells.values() if place else ():

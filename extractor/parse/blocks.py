@@ -29,11 +29,14 @@ from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import product
+from math import prod
 
+from nianbao.check import evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent
 from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, as_number
 from nianbao.schemas.keys import T2_KEYS
+from nianbao.solve import MAX_COMBINATIONS
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
@@ -49,6 +52,10 @@ class Spill:
 
     before: list[Item] = field(default_factory=list)  # table 二's last, printed after table 三's title
     after: list[Item] = field(default_factory=list)  # table 四's, after table 三's
+    others: list[list[Item]] = field(default_factory=list)  # table 四's in the other orders they may have
+    apart: bool = False  # table 三's last cells were taken from among table 四's numbers or after them
+    among: bool = False  # some of table 三's cells are printed between table 四's numbers
+    claimed: frozenset[int] = frozenset()  # where table 三's cells are printed: no number there is table 四's
     read: bool = False  # table 三 was read from the stream, every row decided
     blocks: bool = False  # table 三 is printed in blocks (pdftotext's default mode)
 
@@ -109,12 +116,16 @@ def _readings(
     move: bool = False,
     shuffle=None,
     beside: bool = False,
+    permute: bool = False,
+    interleave=None,
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
     printed out of its place (_moved), and header pieces between a band's columns; `shuffle` (a row's
     constraint): also with a page band's columns printed among each other (_shuffled), `beside`: and a cell
-    printed beside a text line also the next column's."""
+    printed beside a text line also the next column's; `permute`: and a band's columns printed one after another in
+    any order (_shuffled); `interleave` (a row's constraint): also with two rows printed among each other
+    (_interleaved)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
     bands: dict[tuple[int, int], list[list[list[Item]]]] = {}  # a page band's readings, once for every walk
@@ -140,11 +151,17 @@ def _readings(
             columns = _columns(blocks, i, n, j, between=move)
             for order in [columns] + (_moved(columns) if move and not moved else []) if columns else ():
                 walk(i + n * j, rows + [list(row) for row in zip(*order, strict=True)], moved or order is not columns)
-        for j, band, edges in _page_bands(blocks, i, n) if shuffle else ():  # a page band, its columns mixed
+        for j, band, edges in _page_bands(blocks, i, n) if shuffle or interleave else ():  # a page band, its
+            if interleave and not _broken(blocks[i:j]):  # columns (or two rows) mixed
+                continue
             if (i, j) not in bands:
                 if budget:
                     budget.spend(SHUFFLE_STEPS)
-                bands[i, j] = _shuffled(band, n, shuffle, edges if beside else None)
+                bands[i, j] = (
+                    _shuffled(band, n, shuffle, edges if beside else None, permute)
+                    if shuffle
+                    else _interleaved(band, n, interleave)
+                )
             for reading in bands[i, j]:
                 walk(j, rows + reading, moved)
         if len(found) == before:
@@ -186,7 +203,9 @@ def _paired(lines: list[list[Item]], n: int) -> bool:
     return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
 
 
-def _shuffled(lines: list[list[Item]], n: int, constraint, beside: list[bool] | None = None) -> list[list[list[Item]]]:
+def _shuffled(
+    lines: list[list[Item]], n: int, constraint, beside: list[bool] | None = None, permute: bool = False
+) -> list[list[list[Item]]]:
     """The distinct readings (by value) of a page band whose columns pdfminer prints among each other.
 
     pdfminer.six groups a table's cells into boxes by distance: a narrow number sits nearer the cell under it
@@ -198,39 +217,96 @@ def _shuffled(lines: list[list[Item]], n: int, constraint, beside: list[bool] | 
     each row's total must hold. `beside` (each line's: printed beside a text line): the 商业企业 column's first
     cells can be grouped with the labels beside them too, among the 自然人 column's cells, so while the 自然人
     column is being filled such a line of one number is also the 商业企业 column's next cell (a row the 自然人
-    column has already reached). [] where a line holds more than two numbers (a row printed as a line:
-    not this shape), or where the band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
+    column has already reached). `permute`: pdfminer can print a band's columns in another order than the
+    template's (`-F 1`: the 总计 column first, or the 法人 columns before the 自然人 column), so the column being
+    filled is the one begun last, and once it is full any unfinished column may come next: the orders are
+    walked together, a state per set of columns filled, and the row totals choose as they do for the template's
+    order. [] where a line holds more than two numbers (a row printed as a line: not this shape), or where the
+    band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
     k = sum(map(len, lines)) // n
+    if permute:  # columns one after another: two numbers on a line are two cells in turn (more: a row's line)
+        if any(len(line) > 2 for line in lines):
+            return []
+        lines = [line[v : v + 1] for line in lines for v in range(len(line))]
     paired = _paired(lines, n)
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
     if any(None in values or len(values) > 2 for values in numbers):  # a line of a row's numbers: not this shape
         return []
     left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
-    layer: dict[tuple, tuple] = {((0,) * n, ((),) * n): ((),) * n}  # (cells per column, values) -> the Items
+    # (cells per column, values, the column being filled where `permute`) -> the Items
+    layer: dict[tuple, tuple] = {((0,) * n, ((),) * n, None): ((),) * n}
+    budget = _BUDGET.get()
     for at, (line, values) in enumerate(zip(lines, numbers, strict=True)):
         left.subtract(values)
         fits = functools.partial(_row_fits, constraint=constraint, left=left)
         after: dict[tuple, tuple] = {}
         wide = bool(beside and beside[at])
-        for (counts, cells), where in layer.items():
+        if permute and budget and not budget.permuted(len(layer)):
+            return []  # the orders read too many ways within their own bound: the band is not read so
+        for state, where in layer.items():
             if (
-                _place(counts, cells, where, line, values, k, fits, after, paired, wide)
+                _place(state, where, line, values, k, fits, after, paired, wide, permute)
                 or len(line) == 1
                 or any(values)
             ):
                 continue
-            steps = {(counts, cells): where}  # a line of zeros fitting no row: cells of separate rows
+            steps = {state: where}  # a line of zeros fitting no row: cells of separate rows
             for v in range(len(line)):
                 step: dict[tuple, tuple] = {}
-                for (counts_v, cells_v), where_v in steps.items():
-                    _place(counts_v, cells_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired)
+                for state_v, where_v in steps.items():
+                    _place(state_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired, False, permute)
                 steps = step
             for key, where_v in steps.items():
                 after.setdefault(key, where_v)
         if len(after) > MAX_SHUFFLE_STATES:
             return []
         layer = after
-    return [[[where[c][r] for c in range(n)] for r in range(k)] for where in layer.values()]
+    readings = [[[where[c][r] for c in range(n)] for r in range(k)] for where in layer.values()]
+    if not permute:
+        return readings
+    kinds: dict[tuple, list[list[Item]]] = {}  # no identity tells the applicant columns apart: one of each kind
+    for rows in readings:
+        columns = [_values([[row[c] for row in rows]]) for c in range(n)]
+        kinds.setdefault((tuple(sorted(columns[:-1])), columns[-1]), rows)
+    return list(kinds.values())
+
+
+def _broken(band: list[Block]) -> bool:
+    """A band whose printed order is broken: a text line (a label) inside it, or a line of several numbers; two rows
+    of single numbers one after the other between two labels are printed row by row."""
+    return any(b.after_text for b in band[1:]) or any(w > 1 for b in band for w in b.widths)
+
+
+def _interleaved(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
+    """The distinct readings (by value) of two rows that pdftotext prints among each other.
+
+    Beside tall label cells pdftotext can print two rows by column groups: a row's first cells, then the next row,
+    then the first row's other cells (`5286` / `397` / `342` / `7.属于行政执法案卷` / the seven cells of row 7 /
+    `772` / `2282` / `/` / `3407`), or the first cells of both, then the other cells of both (`1052 964` / `0` /
+    `0` / `907 1381 1397 1079 6780` / `0` / ...). So each row's cells come in order, a line of several numbers is
+    cells of one row side by side, the first row begins the band, and each row's total must hold. The rows as
+    printed one after the other are the other shapes' reading, not repeated here. [] for a band of more than two
+    rows."""
+    if sum(map(len, lines)) != 2 * n:
+        return []
+    layer: dict[tuple, tuple] = {((), ()): ((), ())}  # the two rows' values so far -> their Items
+    for line in lines:
+        values = tuple(as_number(v.text) for v in line)
+        if None in values:
+            return []
+        after: dict[tuple, tuple] = {}
+        for cells, where in layer.items():
+            for r in (0, 1) if cells[0] else (0,):
+                row = cells[r] + values
+                if len(row) > n or (len(row) == n and not constraint(row)):
+                    continue
+                key = (row, cells[1]) if r == 0 else (cells[0], row)
+                after.setdefault(
+                    key, (where[0] + tuple(line), where[1]) if r == 0 else (where[0], where[1] + tuple(line))
+                )
+        layer = after
+    printed = [v for line in lines for v in line][:n]  # the first row's cells as printed: read by the other shapes
+    return [[list(row) for row in where] for where in layer.values() if list(where[0]) != printed]
 
 
 def _row_fits(row: list, constraint, left: Counter) -> bool:
@@ -246,16 +322,22 @@ def _row_fits(row: list, constraint, left: Counter) -> bool:
     return left[need] > 0
 
 
-def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool = False, wide: bool = False) -> bool:
+def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=False, permute=False) -> bool:
     """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
     number goes to the first unfinished column (or the total column beside it; `wide`: while that is the first
     column, or the second, where it has fewer cells), a line of two to that column and the next; in a `paired`
-    band a line of two is the next row's first two cells, and a line of one goes to the columns after them."""
+    band a line of two is the next row's first two cells, and a line of one goes to the columns after them.
+    `permute`: the column being filled (the state's third part) is the place, and once it is full every
+    unfinished column is one (the columns one after another in any order; no column among another's)."""
+    counts, cells, current = state
     placed = False
     n, m = len(counts), len(line)
-    first = next((c for c in range(2 * paired, n) if counts[c] < k), n)
+    unfinished = [c for c in range(2 * paired, n) if counts[c] < k]
+    first = unfinished[0] if unfinished else n
     if paired and m == 2:
         places: tuple[int, ...] = (0,)
+    elif permute:  # the column begun last until it is full, then any unfinished one
+        places = tuple(unfinished) if current is None or counts[current] == k else (current,)
     else:
         places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
         if wide and m == 1 and first == 0 and counts[1] < counts[0]:
@@ -268,9 +350,16 @@ def _place(counts, cells, where, line, values, k, fits, into: dict, paired: bool
         if not fits([col[r] if len(col) > r else None for col in grown]):
             continue  # the row's total does not hold, or needs a number the band has no more of
         counts_after = (*counts[:c], *(r + 1 for _ in range(m)), *counts[c + m :])
-        into.setdefault(
-            (counts_after, grown), (*where[:c], *((*where[c + d], line[d]) for d in range(m)), *where[c + m :])
-        )
+        where_after = (*where[:c], *((*where[c + d], line[d]) for d in range(m)), *where[c + m :])
+        if permute:  # the applicant columns in a canonical order: the orders no identity tells apart walk as one
+            keep = sorted(range(n - 1), key=lambda a: (counts_after[a], grown[a]))
+            keep.append(n - 1)
+            into.setdefault(
+                (tuple(counts_after[a] for a in keep), tuple(grown[a] for a in keep), keep.index(c)),
+                tuple(where_after[a] for a in keep),
+            )
+        else:
+            into.setdefault((counts_after, grown, None), where_after)
         placed = True
     return placed
 
@@ -378,7 +467,7 @@ def read_bands(
                 at += len(rows)
                 read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
                 if constraint and not (read and read[2] and not read[1].open):
-                    read = _interleaved(rows, band, n, constraint) or read
+                    read = _band_interleaved(rows, band, n, constraint) or read
                 if read:
                     alignment.segments.update(read[1].segments)
                     alignment.open.update(read[1].open)
@@ -398,7 +487,7 @@ MAX_INTERLEAVING_STEPS = 200_000  # a band's interleavings walked; more: the ban
 MAX_INTERLEAVED_ROWS = 3  # taller bands interleave too many ways to walk
 
 
-def _interleaved(rows: list[str], band: list[Block], n: int, constraint):
+def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
     """The band read as pdfminer.six prints rows of different heights side by side: its cells in an order that
     keeps each row's cells left to right and each column's top to bottom (a cell comes after the cell left of it
     and the cell above it), every row's total holding. The distinct readings that do: one is read, several leave
@@ -455,6 +544,7 @@ def _text_bands(blocks: list[Block], n: int) -> list[list[Block]]:
 
 MAX_READ_STEPS = 500_000  # one table's block readings together (a walk step 1, an identity check 100); pages the
 # identities decide take up to about 240 000
+MAX_PERMUTED_STEPS = 60_000  # partial readings of page bands in any column order (_shuffled), one table's together
 
 
 class _Budget:
@@ -463,11 +553,19 @@ class _Budget:
 
     def __init__(self, steps: int) -> None:
         self.left = steps
+        self.permuted_left = MAX_PERMUTED_STEPS
 
     def spend(self, steps: int) -> None:
         self.left -= steps
         if self.left < 0:
             raise _TooMany
+
+    def permuted(self, steps: int) -> bool:
+        """Spend on the page bands read in any column order, a bound of their own (they are tried where nothing
+        else satisfies the identities, before the readings of cells printed apart, which keep their steps);
+        False once it is spent."""
+        self.permuted_left -= steps
+        return self.permuted_left >= 0
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("block_readings_budget", default=None)
@@ -481,7 +579,10 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
 
     def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
         lo, hi, trailing = span if span[1] == len(text) else spans[0]
-        return constraint and _rows_apart(number_blocks(text, lo, hi), trailing, orders, n, *checks)
+        blocks = number_blocks(text, lo, hi)
+        return constraint and (
+            _rows_apart(blocks, trailing, orders, n, *checks) or _island_put_back(blocks, trailing, orders, n, checks)
+        )
 
     for span in spans:
         lo, hi, trailing = span
@@ -494,11 +595,15 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
         if found and read and not read[2] and not apart:
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
         if found and constraint and not apart and not (read and read[2]):
-            apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of)
+            apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of) or _rows_interleaved(
+                *found, n, constraint, identities_of, keys_of
+            )
         if apart or (read and read[2]):
             return apart or BlockReading(*read[:2], found[2])
         if read:  # no reading satisfies every identity: some rows' cells may be printed apart
-            reading = tail(span) or (None if consistent_only else BlockReading(*read[:2], found[2]))
+            reading = tail(span) or (
+                None if consistent_only else _nearest(found, n, checks) or BlockReading(*read[:2], found[2])
+            )
             if reading:
                 return reading
     reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
@@ -528,13 +633,72 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     if len(placements) > MAX_APART_PLACEMENTS:  # each is a whole reading of the blocks: the work stays bounded
         return None
     found: dict[tuple, BlockReading] = {}
+    last = False  # the page's last number put back: table 三's cells are not all before table 四's
     for k, rest, at in placements:
         moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
         reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
         if reading and not reading.alignment.open:
             rows = [reading.alignment.segments[r] for r in reading.order]
             found.setdefault(_values(rows), reading)
-    return next(iter(found.values())) if len(found) == 1 else None
+            last |= k == len(blocks) - 1 and bool(trailing)
+    if len(found) != 1:
+        return None
+    reading = next(iter(found.values()))
+    reading.spill.apart = last
+    return reading
+
+
+def _island_put_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
+    """The reading with an island of one or two numbers put back into an earlier row, and the last rows'
+    cells taken from where pdftotext printed them (_rows_apart): a page's first row can have its right-hand cells
+    printed after the page's other rows, and the table's last rows theirs after table 四's title. An island goes
+    only where it completes a row at a text line (_completes). Exactly one distinct reading that decides every row is
+    read; otherwise None. The search has a budget of its own (MAX_ISLAND_STEPS): the readings before it leave
+    the table's spent."""
+    return _within(MAX_ISLAND_STEPS, _islands_back, blocks, trailing, orders, n, checks)
+
+
+def _within(steps: int, search, *args):
+    """A search that tries one more shape of the page, on a budget of its own (the table's untouched), or None where
+    it spends it."""
+    token = _BUDGET.set(_Budget(steps))
+    try:
+        return search(*args)
+    except _TooMany:
+        return None
+    finally:
+        _BUDGET.reset(token)
+
+
+MAX_ISLAND_STEPS = 300_000  # an island put back and the last rows apart: pages it decides take up to about 160 000
+
+
+def _islands_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
+    """_island_put_back's search, within its budget."""
+    end = _end(blocks, trailing) or len(blocks)
+    found: dict[tuple, BlockReading] = {}
+    for k in (i for i in range(end) if _island(blocks, i, end)):
+        rest = blocks[:k] + blocks[k + 1 :]
+        for at in (at for at in range(1, k) if _completes(rest, at, len(blocks[k].values), n)):
+            moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
+            reading = _rows_apart(moved, trailing, orders, n, *checks)
+            if reading and not reading.alignment.open:
+                rows = [reading.alignment.segments[r] for r in reading.order]
+                found.setdefault(_values(rows), reading)
+            if len(found) > 1:
+                return None
+    return next(iter(found.values()), None)
+
+
+def _completes(blocks: list[Block], at: int, m: int, n: int) -> bool:
+    """Whether `m` numbers put in before block `at`, which follows a text line, complete the row they join: the run
+    of numbers that ends there or the one that begins there (between text lines) is short of whole rows by m."""
+    if not blocks[at].after_text:
+        return False
+    start = max((i for i in range(at) if blocks[i].after_text), default=0)
+    stop = next((i for i in range(at + 1, len(blocks)) if blocks[i].after_text), len(blocks))
+    runs = (sum(len(b.values) for b in blocks[start:at]), sum(len(b.values) for b in blocks[at:stop]))
+    return any(size % n and not (size + m) % n for size in runs)
 
 
 ROWS_APART = (1, 2, 3, 4)  # rows whose cells may be printed apart, together
@@ -569,11 +733,13 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
             continue
         parts = _Parts(blocks, ends, order, leading, trailing, n, (constraint, identities_of, keys_of))
         found: dict[tuple, tuple[dict, list[Item]]] = {}
+        last = False  # a window of the table's last rows: its cells the numbers left, table 四's among them
         for total in ROWS_APART:
             for plan in _plans(len(order), total):
                 read = _plan_readings(plan, parts, values, n, constraint, identities_of, keys_of)
                 for alignment, left in read or ():
                     found.setdefault(_values(list(alignment.values())), (alignment, left))
+                last |= bool(read) and sum(plan[-1]) == len(order)
                 if read is None or len(found) > MAX_ROWS_APART_READINGS:
                     return None
             if found:  # the fewest rows apart that explain the page: more would also swap whole rows
@@ -581,7 +747,7 @@ def _rows_apart(blocks: list[Block], trailing: int, orders, n: int, constraint, 
         if found:
             left = {tuple(as_number(v.text) for v in rest) for _, rest in found.values()}
             first = next(iter(found.values()))
-            spill = Spill(values[:leading], first[1] if len(left) == 1 else [])
+            spill = Spill(values[:leading], first[1] if len(left) == 1 else [], apart=last)
             return BlockReading(order, _agreed(order, [a for a, _ in found.values()]), spill)
     return None
 
@@ -723,6 +889,54 @@ def _placed(rows: list[str], cells: list[tuple], rest: list[Item], numbers: list
             left.remove(at)
             placed[row].append(rest[at])
     return placed, [rest[i] for i in left]
+
+
+def shared_orders(cells: list[Item], after: list[Item], start: int) -> list[list[Item]] | None:
+    """The other orders table 四's numbers `after` may have, where table 三's last `cells` were taken from among them
+    (Spill.apart) and some are printed after table 四's header begins (at `start`): which of equal numbers there is
+    table 三's cell the page does not say, and a number is never claimed by both tables. Each way of taking table
+    三's numbers from among them leaves table 四's in an order (_leftovers); None where more than MAX_LEFTOVERS."""
+    late = [i for i in cells if i.kind == "value" and i.start >= start]
+    if not late or not after:
+        return []
+    stream = sorted([*late, *after], key=lambda i: i.start)
+    kept = _leftovers([as_number(i.text) for i in stream], Counter(as_number(i.text) for i in late))
+    if kept is None:
+        return None
+    orders = {_values([[stream[i] for i in k]]): [stream[i] for i in k] for k in kept}
+    orders.pop(_values([after]), None)
+    return list(orders.values())
+
+
+MAX_LEFTOVERS = 32  # distinct orders of table 四's numbers read; more leave it unread from the stream
+MAX_LEFTOVER_STEPS = 5_000
+
+
+def _leftovers(numbers: list, taken: Counter) -> list[list[int]] | None:
+    """The distinct sequences (by value) the numbers leave once `taken` of them are removed, each as the
+    positions it keeps (the earliest that spell it); None where more than MAX_LEFTOVERS. Taking the first `0`
+    printed or a later one leaves the same numbers in different orders where other numbers lie between them."""
+    found: list[list[int]] = []
+    steps = [MAX_LEFTOVER_STEPS]
+    after = [Counter(numbers[i:]) for i in range(len(numbers) + 1)]  # what is printed from each position on
+
+    def walk(p: int, remove: Counter, kept: list[int]) -> None:
+        steps[0] -= 1
+        if len(found) > MAX_LEFTOVERS or steps[0] < 0:
+            return
+        if remove.total() == len(numbers) - p:  # every number left is one to remove
+            found.append(kept)
+            return
+        for value in dict.fromkeys(numbers[p:]):
+            j = numbers.index(value, p)
+            skipped = Counter(numbers[p:j])
+            if all(remove[v] >= m for v, m in skipped.items()):
+                rest = remove - skipped
+                if all(after[j + 1][v] >= m for v, m in rest.items()):
+                    walk(j + 1, rest, [*kept, j])
+
+    walk(0, +taken, [])
+    return found if 0 < len(found) <= MAX_LEFTOVERS and steps[0] >= 0 else None
 
 
 def _linear(identity, values, unknown: list[str]):
@@ -897,7 +1111,41 @@ def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_o
     read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint)
     if not (read and read[2]):
         read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint, beside=True)
+    if not (read and read[2]):
+        totals = {keys_of(row)[-1] for row in order}  # the identities a row's total takes part in
+        with_totals = lambda values: [i for i in identities_of(values) if totals.intersection(i.keys)]  # noqa: E731
+        read = _aligned(order, blocks, n, constraint, with_totals, keys_of, shuffle=constraint, permute=True)
+        read = read and (read[0], _applicants_open(read[1]), read[2])
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """The reading with two rows printed among each other (_interleaved), where the blocks as printed satisfy no
+    identity: read where some reading satisfies every identity (the rows the readings that do disagree on open);
+    otherwise None. The search has a budget of its own (MAX_INTERLEAVE_STEPS), as the searches after it keep theirs."""
+    aligned = functools.partial(_aligned, interleave=constraint)
+    read = _within(MAX_INTERLEAVE_STEPS, aligned, order, blocks, n, constraint, identities_of, keys_of)
+    return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+MAX_INTERLEAVE_STEPS = 200_000  # two rows among each other: pages it decides take up to about 32 000
+
+
+def _applicants_open(alignment: Alignment) -> Alignment:
+    """A reading of bands in any column order, less what its order decides: the row totals place the total
+    column, but every identity holds within a column or sums all the applicant columns, so none tells those
+    apart (the readings are checked by the identities a total takes part in, one of each kind kept). A row
+    whose applicant cells are not all alike is left open, its candidates the cyclic shifts of its applicant
+    cells under each reading (each cell among every value of its row)."""
+    result = Alignment({}, {}, set(alignment.unplaced), set(alignment.labelled))
+    rows = {row: [items] for row, items in alignment.segments.items()} | alignment.open
+    for row, options in rows.items():
+        if len(options) == 1 and len(set(_values([options[0][:-1]]))) == 1:
+            result.segments[row] = options[0]
+        else:
+            shifts = [items[s:-1] + items[:s] + items[-1:] for items in options for s in range(len(items) - 1)]
+            result.open[row] = [o for at, o in enumerate(shifts) if not any(_same(o, p) for p in shifts[:at])]
+    return result
 
 
 def _end(blocks: list[Block], trailing: int) -> int | None:
@@ -935,6 +1183,35 @@ def _trimmed(
     return None
 
 
+MAX_REPORT_ERRORS = 2  # identities one arithmetic error of the report's own breaks: a cell's row and column
+
+
+def _nearest(found, n: int, checks) -> BlockReading | None:
+    """The reading where no reading satisfies every identity but some fail only what one arithmetic error of the
+    report's own would (at most MAX_REPORT_ERRORS identities, the fewest of any reading): the readings that fail
+    that fewest; None where none does."""
+    order, blocks, spill = found
+    read = _aligned(order, blocks, n, *checks, nearest=True)
+    return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+def _failing(alignment: dict[str, list[Item]], n: int, constraint, identities_of, keys_of) -> int | None:
+    """The fewest identities some reading of the aligned rows fails; None where a row does not read or the rows
+    read too many ways to try."""
+    rows = list(alignment)
+    choices = [read_row(alignment[r], n, constraint, trust_blanks=True).candidates for r in rows]
+    if not all(choices) or prod(map(len, choices)) > MAX_COMBINATIONS:
+        return None
+    fewest = None
+    for combo in product(*choices):
+        values = {
+            k: v for row, cells in zip(rows, combo, strict=True) for k, v in zip(keys_of(row), cells, strict=True)
+        }
+        failed = sum(evaluate(i, values).status == "fail" for i in identities_of(values))
+        fewest = failed if fewest is None else min(fewest, failed)
+    return fewest
+
+
 def _aligned(
     order: list[str],
     blocks: list[Block],
@@ -946,13 +1223,15 @@ def _aligned(
     move=False,
     shuffle=None,
     beside: bool = False,
+    permute: bool = False,
+    nearest=False,
+    interleave=None,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    readings = [
-        r for r in _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside) if len(r) == len(order)
-    ]
+    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave)
+    readings = [r for r in found if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}
@@ -963,7 +1242,27 @@ def _aligned(
         budget.spend(IDENTITY_STEPS * len(alignments))
     consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
     if stacked and not consistent:
-        return _aligned(order, blocks, n, constraint, identities_of, keys_of, False, move, shuffle, beside)
+        return _aligned(
+            order,
+            blocks,
+            n,
+            constraint,
+            identities_of,
+            keys_of,
+            False,
+            move,
+            shuffle,
+            beside,
+            permute,
+            nearest,
+            interleave,
+        )
+    if nearest:  # none satisfies every identity: those that fail only what one error of the report's would
+        failing = [_failing(a, n, constraint, identities_of, keys_of) for a in alignments]
+        fewest = min((f for f in failing if f is not None), default=None)
+        if fewest is None or fewest > MAX_REPORT_ERRORS:
+            return None
+        return order, _agreed(order, [a for a, f in zip(alignments, failing, strict=True) if f == fewest]), True
     if len(alignments) > 1:  # (the only reading is read and the checker tests it, as nianbao.parse.align does)
         alignments = consistent or alignments
     return order, _agreed(order, alignments), bool(consistent)  # and whether some reading satisfies every identity

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from itertools import combinations, groupby, pairwise, permutations, product
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
 from nianbao.parse.align import _consistent, align_rows, open_reading
-from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks
+from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
     _T2_BLOCK,
@@ -689,6 +690,12 @@ def parse_table3(
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
+                cells_read = [i for items in aligned.segments.values() for i in items]
+                others = shared_orders(cells_read, spill.after, _t4_header(text, hi)) if blocks.spill.apart else []
+                spill.after[:], spill.others[:] = ([], []) if others is None else (spill.after, others)
+                first, last = (spill.after[0].start, spill.after[-1].start) if spill.after else (0, 0)
+                spill.among = any(first < i.start < last for i in cells_read)
+                spill.claimed = frozenset(i.start for i in cells_read)
             spill.blocks = True
             warnings.append("table 三 is printed in blocks (pdftotext's default mode); read band by band")
     elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
@@ -708,7 +715,8 @@ def parse_table3(
         realigned = place_number_rows(text, segments) or realign_shifted_values(segments, n, constraint)
         realigned += [r for r in apart if r not in realigned]
     if not aligned or aligned.labelled:  # rows read after their own labels
-        realigned += [r for r in _after_a_later_label(text, anchors, order) if r in segments and r not in realigned]
+        later = _after_a_later_label(text, anchors, order) + _after_an_unknown_label(text, anchors, segments)
+        realigned += [r for r in dict.fromkeys(later) if r in segments and r not in realigned]
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
@@ -753,6 +761,16 @@ def parse_table3(
 
 
 _MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
+
+
+def _t4_header(text: str, title: int) -> int:
+    """Where table 四's header begins after its title (at `title`): its first line with a result's word; the title
+    where none is found. Table 四 prints no number above its header, so a number between is table 三's."""
+    header = _T4_HEADER_WORD.search(text, title)
+    return text.rfind("\n", title, header.start()) + 1 or title if header else title
+
+
+_T4_HEADER_WORD = re.compile("维持|纠正|结果|审结|尚未")
 
 
 def _loose(text: str, items: list[Item], reading: RowReading, n: int) -> bool:
@@ -835,6 +853,26 @@ def _after_a_later_label(text: str, anchors: list[Anchor], order: list[str]) -> 
         if anchor.row in index
         and any(index[s.row] > index[anchor.row] and find_label(text, s, before.end, anchor.start) for s in skipped)
     ]
+
+
+_ROW_ORDINAL = re.compile(r"\s*(?:\d{1,2}\s*[.、．]|[（(][一二三四五六七][）)])\s*(?=[\u4e00-\u9fff])")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)  # full-width brackets as the label vocabulary has them
+
+
+def _after_an_unknown_label(text: str, anchors: list[Anchor], segments: dict[str, list[Item]]) -> list[str]:
+    """Rows whose numbers follow, on a later line, a row label the label search does not know (an ordinal and text
+    that is no piece of a template label: `2.其它法律行政法规禁止公幵`, misread): the numbers may be that row's, the
+    label before them, so such a row is only as good as the identities that check it."""
+    apart = []
+    for anchor in anchors:
+        values = [i for i in segments.get(anchor.row, []) if i.kind == "value"]
+        lines = text[anchor.end : values[0].start].split("\n")[1:] if values else []
+        if any((m := _ROW_ORDINAL.match(line)) and not label_fragment(_nfkc(line[m.end() :])) for line in lines):
+            apart.append(anchor.row)
+    return apart
 
 
 def _labels_out_of_order(text: str, anchors: list[Anchor], order: list[str], lo: int, hi: int) -> list[list[str]]:
@@ -940,16 +978,43 @@ def parse_table4(
     warnings: list[str],
     streamed: list[Item] | None = None,
     in_blocks: bool = False,
+    others: list[list[Item]] | None = None,
+    among: bool = False,
+    claimed: frozenset[int] = frozenset(),
 ) -> None:
     """The 15 cells in their fixed order (format.md §1.3), or a table turned on its side (§3.22); `streamed`: the
     numbers that followed table 三's in pdftotext's stream (docs/damage.md), read where the region does not hold 15.
-    `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered)."""
+    `in_blocks`: table 三 is printed in pdftotext's blocks, whose order need not be the table's (_flow_ordered).
+    `others`: the other orders `streamed` may have (table 三 took one of several equal numbers, which the page does
+    not say): each is read, and the cells their readings disagree on stay open. `among`: table 三's cells are printed
+    between `streamed`'s numbers: pdftotext's order jumps between the tables there, so the order of table 四's
+    numbers is no evidence of which is which cell, and none read from them is stood behind. `claimed`: where table
+    三's cells are printed (a number is never read by two tables)."""
     keys = [t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS]
+    if others:  # the orders table 四's numbers may have: those whose reading balances, where any does
+        reads = []
+        for stream in [streamed, *others]:
+            read: tuple[dict[str, dict], list[str]] = ({}, [])
+            parse_table4(text, lo, hi, trust_blanks, read[0], found, read[1], stream, in_blocks, None, among, claimed)
+            reads.append(read)
+        values = [tuple(read[k]["value"] for k in keys) for read, _ in reads]
+        held = [i for i, v in enumerate(values) if None not in v and solve.groups_total_hold(v)] or range(len(reads))
+        cells.update(reads[held[0]][0])
+        warnings.extend(reads[held[0]][1])
+        disagree = [(i, k) for i, k in enumerate(keys) if len({values[h][i] for h in held}) > 1]
+        for i, key in disagree:
+            fields, options = cells[key], {values[h][i] for h in held} | set(cells[key]["candidates"])
+            fields.update(
+                value=None, flags=sorted({*fields["flags"], "ambiguous"}), candidates=sorted(options - {None})
+            )
+        if disagree:
+            warnings.append(f"table 四: {len(disagree)} cells turn on which of equal numbers table 三 took; left open")
+        return
     found.add("review_litigation")
-    items = segment_items(text, lo, hi)
+    items = [i for i in segment_items(text, lo, hi) if i.start not in claimed]
     after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
     if not after and 0 < _count(items) < len(keys):  # its last columns printed after the next sections' text
-        rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values]
+        rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values if v.start not in claimed]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     turned: dict[str, dict] = {}
     by_result = result_lines(text, lo, hi, (2, len(T4_GROUPS)))
@@ -990,6 +1055,8 @@ def parse_table4(
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
     if flowed:
         _open_disagreeing(cells, keys, reading.candidates + alternatives, keep=settled)
+    for key in keys if among and after is items else ():
+        cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
 
 
 def _in_flows(text: str, items: list[Item], in_blocks: bool) -> bool:
