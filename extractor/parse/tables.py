@@ -679,11 +679,8 @@ def parse_table3(
         decided = blocks.alignment.segments if blocks and not blocks.alignment.open else None
         if not (decided and _consistent(decided, n, *checks)):  # a band read in no way, or read wrong, spoils the rest
             bands = read_bands(text, spans, orders, n, *checks)
-            if bands and (
-                _consistent(bands.alignment.segments, n, *checks)
-                if decided
-                else len(bands.alignment.segments) > len(blocks.alignment.segments if blocks else ())
-            ):
+            more = len(bands.alignment.segments) > len(blocks.alignment.segments) if bands and blocks else True
+            if bands and (decided or more) and _consistent(bands.alignment.segments, n, *checks):
                 blocks, banded = bands, True
                 warnings.append("table 三 read band by band: the rows of bands no reading decides are left open")
         if blocks:
