@@ -164,6 +164,15 @@ class Table2Template:
         keywords = [_fuzzy(k) for label in self.labels for k in label.keywords]
         return re.compile("|".join([_T2_BLOCK.pattern, *keywords]))
 
+    @cached_property
+    def keys(self) -> dict[str, list[str]]:
+        """Each row's canonical keys, in its columns' order."""
+        return {row: [f"{self.prefix}.{row}.{c}" for c in columns] for row, columns in self.rows.items()}
+
+    def decimal_last(self, row: str) -> bool:
+        """Whether the row's last cell is an amount with decimals (the fee, the procurement total)."""
+        return self.keys[row][-1] in self.decimal_keys
+
 
 T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
 T2_2019 = Table2Template(
@@ -211,13 +220,13 @@ def parse_table2(
         doubtful |= _unheaded(segments, template)
     for row, items in segments.items():
         columns = template.rows[row]
-        keys = [f"{template.prefix}.{row}.{c}" for c in columns]
+        keys = template.keys[row]
         if template.signed:
             items = _signed(items)
         repeated = False
         if row in template.merged_last:
             items, repeated = _merged_tail(items, len(columns))
-        decimal = keys[-1] in template.decimal_keys
+        decimal = template.decimal_last(row)
         cut = len(columns) == 1 and _cut_at_borders(text, items)
         if cut:
             items = cut
@@ -313,8 +322,7 @@ def _numbers_apart(
         for a in anchors
         if a.start < last_stray
         and (
-            f"{template.prefix}.{a.row}.{template.rows[a.row][-1]}" not in template.decimal_keys
-            or [i.text.count(".") for i in segments[a.row] if i.kind == "value"] != [1]
+            not template.decimal_last(a.row) or [i.text.count(".") for i in segments[a.row] if i.kind == "value"] != [1]
         )
     }
 
@@ -432,7 +440,7 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
     ] == [2, 2, 2]
     row_major, column_major = list(range(6)), [0, 2, 4, 1, 3, 5]
     orders = [row_major] * (by_row or not by_column) + [column_major] * by_column
-    keys_of = {row: [f"{T2_2021.prefix}.{row}.{c}" for c in columns] for row, columns in T2_2021.rows.items()}
+    keys_of = T2_2021.keys
     beside = {id(b.values[0]): row for b in blocks if b.labelled and (row := _label_row(text, b.values[0]))}
     figures = stated(text)
 
@@ -444,7 +452,7 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
             return False
         values = {}
         for row, items in reading.items():
-            candidates = read(items, row).candidates
+            candidates = _as_printed(items, T2_2021, row).candidates
             if len(candidates) == 1:
                 values.update(zip(keys_of[row], candidates[0], strict=True))
         return all(f.agrees(values) is not False for f in figures)
@@ -458,14 +466,10 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
             found.append(reading)
         return found
 
-    def read(items: list[Item], row: str) -> RowReading:
-        decimal = keys_of[row][-1] in T2_2021.decimal_keys
-        return read_row(items, len(items), None, trust_blanks=True, decimal_last=decimal)
-
     def agrees(reading: dict[str, list[Item]]) -> bool:
         for row, items in reading.items():
             printed = [cells.get(k, {}).get("value") for k in keys_of[row]]
-            if None not in printed and read(items, row).candidates != [tuple(printed)]:
+            if None not in printed and _as_printed(items, T2_2021, row).candidates != [tuple(printed)]:
                 return False
         return True
 
@@ -478,7 +482,7 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
         if not readings or all(cells.get(k, {}).get("value") is not None for k in keys_of[row]):
             continue
         options = {tuple(i.start for i in r[row]) for r in readings}
-        row_reading = read(readings[0][row], row)
+        row_reading = _as_printed(readings[0][row], T2_2021, row)
         if len(options) == 1 and len(row_reading.candidates) == 1:
             row_reading.flags = [[*flags, "realigned"] for flags in row_reading.flags]
             _put(cells, keys_of[row], row_reading, row_reading.candidates[0])
@@ -498,7 +502,7 @@ def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: di
     Nothing is read where the count differs or a row its labels read disagrees (the last rows, read by their
     labels, may print a cell as no number: `75394432.52元`). Flagged `realigned`; no identity checks them."""
     template = T2_2019
-    keys_of = {row: [f"{template.prefix}.{row}.{c}" for c in columns] for row, columns in template.rows.items()}
+    keys_of = template.keys
     blocks = number_blocks(text, lo, hi)
     values = [v for b in blocks for v in b.values] + spilled
     starts = {id(b.values[0]): b.after_text for b in blocks}
@@ -528,8 +532,7 @@ def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: di
         return
     filled = []
     for row, items in reading.items():
-        decimal = keys_of[row][-1] in template.decimal_keys
-        row_reading = read_row(items, len(items), None, trust_blanks=True, decimal_last=decimal)
+        row_reading = _as_printed(items, template, row)
         printed = [cells.get(k, {}).get("value") for k in keys_of[row]]
         if None not in printed and row_reading.candidates != [tuple(printed)]:
             return  # a row its label reads disagrees: the numbers are not in this order
@@ -540,6 +543,11 @@ def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: di
         _put(cells, keys_of[row], row_reading, row_reading.candidates[0])
     if filled:
         warnings.append(f"table 二: {len(filled)} rows read in the order pdfminer printed their numbers")
+
+
+def _as_printed(items: list[Item], template: Table2Template, row: str) -> RowReading:
+    """A row's numbers from a stream read one a cell, as printed (blank markers trusted)."""
+    return read_row(items, len(items), None, trust_blanks=True, decimal_last=template.decimal_last(row))
 
 
 def _label_row(text: str, item: Item, template: Table2Template = T2_2021) -> str | None:
@@ -592,8 +600,7 @@ def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: 
                 continue
             items = segment_items(text, end, row_end(text, end, hi, template.row_end))
             n = len(template.rows[label.row])
-            decimal = f"{template.prefix}.{label.row}.{template.rows[label.row][-1]}" in template.decimal_keys
-            reading = read_row(items, n, None, trust_blanks=False, decimal_last=decimal)
+            reading = read_row(items, n, None, trust_blanks=False, decimal_last=template.decimal_last(label.row))
             first = next((i for i in items if not (i.kind == "text" and _SEPARATOR.fullmatch(i.text))), None)
             split = any("split_from_run" in flags for flags in reading.flags)  # prose's "文件21件，废止0件"
             if first and first.kind == "value" and len(reading.candidates) == 1 and not split:
@@ -713,6 +720,7 @@ def parse_table3(
         realigned += [r for r in apart if r not in realigned]
     if not aligned or aligned.labelled:  # rows read after their own labels
         later = _after_a_later_label(text, anchors, order) + _after_an_unknown_label(text, anchors, segments)
+        later += _text_among_values(segments, n)
         realigned += [r for r in dict.fromkeys(later) if r in segments and r not in realigned]
     if realigned:
         warnings.append(
@@ -783,6 +791,15 @@ def _a_line_each(text: str, values: list[Item]) -> bool:
     return all(_line(text, v.start).strip() == v.text for v in values)
 
 
+def _in_boxes(text: str, values: list[Item]) -> bool:
+    """Whether no line holds more than two of the numbers: a converter's box each (two where their boxes touch,
+    pdftotext's `201 238`), in its order, not the grid's, whose rows print a group's five numbers a line."""
+    return all(len(_NUMBER_ON_LINE.findall(_line(text, v.start))) <= 2 for v in values)
+
+
+_NUMBER_ON_LINE = re.compile(r"(?<![\d.])\d[\d,]*(?:\.\d+)?")
+
+
 def _reorderings(reading: RowReading, n: int, constraint) -> None:
     """A row of a markdown table printed outside it, one number a line: pymupdf4llm prints a row its table finder
     missed as text lines in its own order (by the glyphs' tops: a '1' stands lower than a '0'), not the table's.
@@ -817,6 +834,18 @@ def _apart_in_partly_labelled(
             if not on_its_line:
                 apart.append(anchor.row)
     return apart if beside else []
+
+
+def _text_among_values(segments: dict[str, list[Item]], n: int) -> list[str]:
+    """Rows read after their label, its `n` numbers with text between them (pdftotext prints table 三's header
+    pieces among a row's numbers where the table breaks across a page, and moves a cell past them): the printed
+    order is then the converter's, so the row is only as good as the identities that check it."""
+    return [
+        row
+        for row, items in segments.items()
+        if len(at := [i for i, item in enumerate(items) if item.kind == "value"]) == n
+        and any(item.kind == "text" for item in items[at[0] : at[-1]])
+    ]
 
 
 def _line(text: str, at: int) -> str:
@@ -1148,7 +1177,7 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
     values = [i for i in items if i.kind == "value"]
     if len(reading.candidates) != 1 or len(values) != 15 or solve.groups_total_hold(reading.candidates[0]):
         return False
-    if _a_line_each(text, values):
+    if _in_boxes(text, values):
         return True
     return _in_flows(text, items, in_blocks) and _groups_can_hold(sorted(reading.candidates[0]))
 
