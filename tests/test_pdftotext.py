@@ -1099,3 +1099,34 @@ def test_a_band_whose_rows_cells_pdfminer_prints_interleaved_is_read_where_one_o
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
     assert not wrong, wrong
     assert "realigned" in report.cells[t3_key(band[2], "research")].flags
+
+
+def test_a_band_left_open_is_not_settled_by_the_prose():
+    # 新收 and 上年结转 interleaved so that two orders hold both rows' totals (科研机构 1 or 0, 法律服务机构 2 or 3),
+    # the rest of the table after a band read in no way, so no identity decides them. The prose's 科研机构 figure
+    # agrees with one reading, but a band's rows are placed by its numbers' count alone: that figure is no evidence
+    # for the reading's other cells (法律服务机构 among them), so the band stays open
+    first, last = rows("new_received", "carried_over"), rows("not_processed.petition_complaint", "carried_forward")
+    leaves = {
+        "granted": [1, 2, 0, 3, 1, 2],
+        "unable.not_held": [1, 0, 2, 0, 0, 1],
+        "not_processed.duplicate": [0, 1, 0, 0, 1, 0],
+    }
+    table3 = consistent_table3(leaves, new_received=[2, 6, 1, 6, 2, 5], carried_over=[1, 0, 3, 0, 2, 2])
+    stream = [2, 6, 1, 1, 0, 6, 2, 3, 0, 2, 5, 22, 2, 8]  # each row left to right, each column top to bottom
+    text = pdftotext_page(
+        table3, [("col", first), ("col", rows("granted", "unable.unclear_after_correction")), ("col", last)], page=1
+    )
+    text = with_band(text, table3, first, "\n\n".join(map(str, stream)) + "\n\n三、本年")
+    values = [str(table3[r][c]) for c in (3, 0, 6, 1, 5, 2, 4) for r in last]
+    text = with_band(
+        text, table3, last, "三、本年\n\n" + "\n".join(values[:5]) + "\n\n三、本年\n\n" + "\n".join(values[5:])
+    )
+    report = extract(
+        text.replace("本年度工作稳步推进。", "本年度工作稳步推进。本年新收政府信息公开申请22件，其中科研机构申请1件。")
+    )
+    for column, candidates in (("research", {0, 1}), ("legal_service", {2, 3})):
+        cell = report.cells[t3_key("new_received", column)]
+        assert cell.value is None and set(cell.candidates) == candidates, cell
+        assert "prose_confirmed" not in cell.flags
+    assert any("band by band" in w for w in report.warnings), report.warnings

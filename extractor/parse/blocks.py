@@ -453,12 +453,14 @@ def read_bands(
     after which the numbers so far make whole rows, each such band read on its own (its rows' identities choose,
     as for the whole table), a band read in no way (pdfminer.six mixes its columns in an order none of the
     shapes fits) leaving its rows open with no candidate. Only the numbers' count places a band's rows, so
-    every row read so is `realigned`; None unless some band reads."""
+    every row read so is `realigned`; None unless some band reads, and None where a line holds more than two of
+    the table's numbers (a row printed as a line, as a converter keeping rows prints it: no column stream, the rows
+    are placed by their labels)."""
     token = _BUDGET.set(_Budget(MAX_READ_STEPS))
     try:
         for lo, hi, trailing in spans:
             found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
-            if not found:
+            if not found or any(w > 2 for b in found[1] for w in b.widths):
                 continue
             order, blocks, spill = found
             alignment, at = Alignment(), 0
