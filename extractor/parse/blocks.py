@@ -453,14 +453,12 @@ def read_bands(
     after which the numbers so far make whole rows, each such band read on its own (its rows' identities choose,
     as for the whole table), a band read in no way (pdfminer.six mixes its columns in an order none of the
     shapes fits) leaving its rows open with no candidate. Only the numbers' count places a band's rows, so
-    every row read so is `realigned`; None unless some band reads, and None where a line holds more than two of
-    the table's numbers (a row printed as a line, as a converter keeping rows prints it: no column stream, the rows
-    are placed by their labels)."""
+    every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream."""
     token = _BUDGET.set(_Budget(MAX_READ_STEPS))
     try:
         for lo, hi, trailing in spans:
             found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
-            if not found or any(w > 2 for b in found[1] for w in b.widths):
+            if not (found and _column_stream(found[1])):
                 continue
             order, blocks, spill = found
             alignment, at = Alignment(), 0
@@ -530,6 +528,14 @@ def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
     if not found or steps[0] > MAX_INTERLEAVING_STEPS or len(found) > MAX_ALIGNMENTS:
         return None
     return rows, _agreed(rows, [dict(zip(rows, r, strict=True)) for r in found.values()]), True
+
+
+def _column_stream(blocks: list[Block]) -> bool:
+    """Most of the numbers printed one or two a line, as pdfminer.six and pdftotext print a band's columns (a few
+    lines of a row's cells side by side among them). Lines of a row's numbers each, as tsv, html, docx and PDF
+    converters that keep rows print them apart from their labels, are no column stream: the labels place them."""
+    widths = [w for b in blocks for w in b.widths]
+    return 2 * sum(w for w in widths if w <= 2) > sum(widths)
 
 
 def _text_bands(blocks: list[Block], n: int) -> list[list[Block]]:
