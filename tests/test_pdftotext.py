@@ -79,6 +79,22 @@ def pdftotext_page(
                 parts.append("\n\n".join(lines + [str(table3[r][c]) for c in range(2, 7) for r in part]))
                 at += len(part)
             blocks.append("\n\n".join(parts))
+        elif shape == "pdfminer-pieces":  # pdfminer -F 1 on a browser-printed page: the 总计 column's first half,
+            # the 其他 column, the 总计 column's rest, the other columns, one number a block, then each row's first
+            # two cells a line beside its label
+            half = len(rows) // 2
+            lines = [str(table3[r][6]) for r in rows[:half]] + ["其他", *(str(table3[r][5]) for r in rows)]
+            lines += [str(table3[r][6]) for r in rows[half:]] + [str(table3[r][c]) for c in (4, 2, 3) for r in rows]
+            lines += [f"{T3_LABEL_TEXT[r]} {table3[r][0]} {table3[r][1]}" for r in rows]
+            blocks.append("\n\n".join(lines))
+        elif shape.startswith("pdfminer-ends"):  # a wider character margin: each row's first two cells a line beside
+            # its label and its 其他 and 总计 cells a line too, the middle columns one number a block between them
+            # ("-mixed": each row's two lines one after the other, the middle columns after them all)
+            firsts = [f"{T3_LABEL_TEXT[r]} {table3[r][0]} {table3[r][1]}" for r in rows]
+            lasts = [f"{table3[r][5]} {table3[r][6]}" for r in rows]
+            middle = [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
+            mixed = [line for pair in zip(firsts, lasts, strict=True) for line in pair]
+            blocks.append("\n\n".join([*mixed, *middle] if shape.endswith("mixed") else [*firsts, *middle, *lasts]))
         elif shape.startswith("order:"):  # pdfminer -F 1: the band's columns one after another in the order named
             # (`order:3450126`: 社会公益组织, 法律服务机构, 其他 before 自然人), one number a block
             blocks.append("\n\n".join(str(table3[r][int(c)]) for c in shape[6:] for r in rows))
@@ -288,6 +304,67 @@ def test_parts_of_a_page_band_each_a_line_of_two_numbers_a_row_are_read_without_
     report = extract(pdftotext_page(table3, bands, page=1))
     wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
     assert not wrong, wrong
+
+
+def test_page_bands_whose_first_two_columns_are_paired_and_the_others_in_pieces_are_read_by_the_row_totals():
+    # pdfminer -F 1 prints each row's 自然人 and 商业企业 cells as one line, in row order, but the band's other
+    # columns in pieces among each other (the 总计 column's first half before the 其他 column): the 总计 column is
+    # the single numbers' subsequence in row order that the row totals allow. A row whose total is its two printed
+    # cells has zeros in the other four; a row with more leaves those four open (no identity places them)
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 0], "unable.not_held": [10, 0, 0, 0, 0, 0], "other.other": [0, 2, 0, 0, 0, 3]},
+        new_received=[14, 3, 0, 0, 0, 3],
+    )
+    bands = [("pdfminer-pieces", rows("new_received", "unable.not_held")), ("pdfminer-pieces", T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    cells = t3_cells(table3)
+    wrong = {
+        k: (v, report.cells[k].value, report.cells[k].candidates)
+        for k, v in cells.items()
+        if report.cells[k].value not in (v, None)
+        or (report.cells[k].value is None and v not in report.cells[k].candidates)
+    }
+    assert not wrong, wrong
+    for column in ("natural_person", "commercial", "research", "other_org", "total"):
+        assert report.cells[t3_key("granted", column)].value == cells[t3_key("granted", column)]
+    other = report.cells[t3_key("other.other", "research")]
+    assert other.value is None and "ambiguous" in other.flags and {0, 3} <= set(other.candidates)
+    assert report.cells[t3_key("other.other", "commercial")].candidates == [2]  # its paired cells read alike
+
+
+def test_page_bands_whose_first_two_and_last_two_cells_are_lines_among_each_other_are_read_by_the_row_totals():
+    # with a wider character margin pdfminer also joins each row's 其他 and 总计 cells into one line: a band of two
+    # lines of two numbers a row, the rows' first-two lines and last-two lines each in row order, among each
+    # other; the row totals tell which is which and what the middle columns sum to
+    table3 = consistent_table3(
+        {"granted": [4, 1, 0, 0, 0, 0], "unable.not_held": [10, 0, 0, 0, 0, 2], "other.other": [0, 2, 1, 0, 0, 0]},
+        new_received=[14, 3, 1, 0, 0, 2],
+    )
+    shape = "pdfminer-ends-mixed"
+    bands = [(shape, rows("new_received", "unable.not_held")), (shape, T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    cells = t3_cells(table3)
+    wrong = {
+        k: (v, report.cells[k].value, report.cells[k].candidates)
+        for k, v in cells.items()
+        if report.cells[k].value not in (v, None)
+        or (report.cells[k].value is None and v not in report.cells[k].candidates)
+    }
+    assert not wrong, wrong
+    for column in ("natural_person", "commercial", "research", "other_org", "total"):
+        assert report.cells[t3_key("granted", column)].value == cells[t3_key("granted", column)]
+
+
+@pytest.mark.parametrize("shape", ["pdfminer-pieces", "pdfminer-ends-mixed"])
+@pytest.mark.parametrize("bound", ["MAX_PAIRED_STATES", "MAX_PAIRED_READINGS"])
+def test_paired_bands_whose_other_cells_read_too_many_ways_are_not_read_so(monkeypatch, bound, shape):
+    # the walks and the readings each have a bound: past it the band is not read this way, never guessed
+    monkeypatch.setattr(blocks, bound, 0)
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[4, 1, 0, 0, 0, 0])
+    bands = [(shape, rows("new_received", "unable.not_held")), (shape, T3_ROWS[13:])]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    assert report.cells[t3_key("granted", "natural_person")].value is None
+    assert all(report.cells[k].value in (v, None) for k, v in t3_cells(table3).items())
 
 
 def test_a_band_the_identities_read_two_ways_stays_ambiguous():
@@ -752,8 +829,11 @@ T2_ROWS_PRINTED = "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n2
         ("规章\n\n本年制发件数 0\n\n行政规范性文件 3\n\n0\n\n1\n\n0\n\n20", ""),
         # blocks that suggest row by row, and prose that states the rows' figures column by column
         ("规章\n\n行政规范性文件\n\n0\n3\n0\n\n1\n0\n20", "本年度制发行政规范性文件3件，现行有效行政规范性文件20件。"),
+        # pdfminer -F 1: column by column in an order of its own (现行有效 first), the labels after, one number on
+        # its label's line, and prose that names the column another figure is in
+        ("0\n\n20\n\n0\n\n1\n\n0\n\n规章\n\n行政规范性文件 3", "现行有效行政规范性文件20件。"),
     ],
-    ids=["number-beside-its-label", "number-beside-a-header-word", "prose"],
+    ids=["number-beside-its-label", "number-beside-a-header-word", "prose", "columns-in-another-order"],
 )
 def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so(rows, prose):
     text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, rows)
@@ -766,6 +846,14 @@ def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so
     ]
     assert got == [0, 0, 0, 3, 1, 20]
     assert "realigned" in report.cells["active.normative_docs.issued"].flags
+
+
+def test_table_two_columns_in_an_order_the_page_does_not_single_out_stay_open():
+    # column by column in an order of its own, 3 on its label's line (制发 printed last), no prose: 废止 and 现行有效
+    # may be printed either way round, so the row those orders disagree on is not read
+    text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, "0\n\n20\n\n0\n\n1\n\n0\n\n规章\n\n行政规范性文件 3")
+    values = extract(text).values()
+    assert [values[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == [None] * 3
 
 
 def _dense_table3(seed: int) -> dict[str, list[int]]:

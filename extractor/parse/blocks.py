@@ -118,6 +118,7 @@ def _readings(
     beside: bool = False,
     permute: bool = False,
     interleave=None,
+    paired: bool = False,
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
@@ -125,7 +126,8 @@ def _readings(
     constraint): also with a page band's columns printed among each other (_shuffled), `beside`: and a cell
     printed beside a text line also the next column's; `permute`: and a band's columns printed one after another in
     any order (_shuffled); `interleave` (a row's constraint): also with two rows printed among each other
-    (_interleaved)."""
+    (_interleaved); `paired`: a band of one line of two numbers a row read with its other cells in any order
+    (_pairs_any)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
     bands: dict[tuple[int, int], list[list[list[Item]]]] = {}  # a page band's readings, once for every walk
@@ -158,7 +160,9 @@ def _readings(
                 if budget:
                     budget.spend(SHUFFLE_STEPS)
                 bands[i, j] = (
-                    _shuffled(band, n, shuffle, edges if beside else None, permute)
+                    _pairs_any(band, n, shuffle)
+                    if paired and (_paired(band, n) or _paired(band, n, 2))
+                    else _shuffled(band, n, shuffle, edges if beside else None, permute)
                     if shuffle
                     else _interleaved(band, n, interleave)
                 )
@@ -197,10 +201,11 @@ def _page_bands(blocks: list[Block], i: int, n: int) -> list[tuple[int, list[lis
     return bands
 
 
-def _paired(lines: list[list[Item]], n: int) -> bool:
-    """One line of two numbers a row: each row's first two cells side by side (pdfminer.six joins the 自然人 and
-    商业企业 cells of a row into one text line where they sit close)."""
-    return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines))
+def _paired(lines: list[list[Item]], n: int, per_row: int = 1) -> bool:
+    """One line of two numbers a row (`per_row` such lines a row): each row's first two cells side by side
+    (pdfminer.six joins the 自然人 and 商业企业 cells of a row into one text line where they sit close; with a
+    wider character margin its 其他 and 总计 cells too)."""
+    return sum(len(line) == 2 for line in lines) * n == sum(map(len, lines)) * per_row
 
 
 def _shuffled(
@@ -269,6 +274,131 @@ def _shuffled(
         columns = [_values([[row[c] for row in rows]]) for c in range(n)]
         kinds.setdefault((tuple(sorted(columns[:-1])), columns[-1]), rows)
     return list(kinds.values())
+
+
+MAX_PAIRED_STATES = 2_000  # partial readings of a band's other cells in any order (_pairs_any); more: not read so
+MAX_PAIRED_READINGS = 64  # distinct readings of one such band; more leave it unread
+
+
+def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
+    """The distinct readings (by value) of a band of one line of two numbers a row whose other cells come in
+    any order.
+
+    pdfminer.six (`-F 1`, other margins) prints each row's 自然人 and 商业企业 cells as one text line, in row
+    order, but the band's other columns in pieces, among each other and among the labels (the 总计 column's
+    first rows, then the 其他 column's, then the 总计 column's next rows). Each column still comes top to
+    bottom, so the 总计 column is the single numbers' subsequence in row order; the rest are the four other
+    applicant columns' cells, which no identity places (each holds within a column or sums them all). So a
+    reading is a choice of that subsequence where each row's total less its two printed cells is what its other
+    cells sum to, the single numbers left over dealt to the rows so: a row whose total is its two cells has
+    zeros there (the counts are not negative), a row with more holds the numbers dealt to it in a canonical
+    order (_applicants_open leaves it open). Where a band prints two lines of two numbers a row, each row's last
+    two cells (其他 and 总计, set as close) are a line as well: which lines are which the row totals tell
+    (_firsts_and_lasts), and the single numbers are the middle cells, dealt to the rows alike. [] where the band
+    is not of this shape or reads too many ways."""
+    pairs = [line for line in lines if len(line) == 2]
+    singles = [line[0] for line in lines if len(line) == 1]
+    k = sum(map(len, lines)) // n
+    if len(pairs) + len(singles) != len(lines) or len(pairs) not in (k, 2 * k):
+        return []
+    sums = [sum(as_number(v.text) for v in pair) for pair in pairs[:k]]
+    readings: dict[tuple, list[list[Item]]] = {}
+    if len(pairs) == 2 * k:  # the totals printed beside the 其他 cells: the single numbers are the middle cells
+        for firsts, lasts in _firsts_and_lasts(pairs, sum(as_number(v.text) for v in singles)):
+            needs = [
+                as_number(t.text) - as_number(o.text) - sum(as_number(v.text) for v in first)
+                for first, (o, t) in zip(firsts, lasts, strict=True)
+            ]
+            if _deal(firsts, lasts, singles, needs, n - 4, constraint, readings) is None:
+                return []
+        return list(readings.values())
+    values = [as_number(v.text) for v in singles]
+    spare = sum(values) - sum(sums)  # the other cells and the totals' excess over the pairs: twice the excess
+    if spare < 0 or spare % 2:
+        return []
+    excess = spare // 2
+    # (rows whose total is chosen, the totals, the numbers passed over other than 0) -> their Items
+    layer: dict[tuple, tuple] = {(0, (), ()): ((), ())}
+    for item, value in zip(singles, values, strict=True):
+        after: dict[tuple, tuple] = {}
+        for (r, totals, over), (total_items, over_items) in layer.items():
+            used = sum(totals) - sum(sums[:r])
+            if r < k and sums[r] <= value and used + value - sums[r] <= excess:  # the next row's total
+                after.setdefault((r + 1, (*totals, value), over), ((*total_items, item), over_items))
+            if value and sum(over) + value <= excess:  # another column's cell
+                key = (r, totals, tuple(sorted((*over, value))))
+                after.setdefault(key, (total_items, (*over_items, item)))
+            elif not value:
+                after.setdefault((r, totals, over), (total_items, (*over_items, item)))
+        if len(after) > MAX_PAIRED_STATES:
+            return []
+        layer = after
+    for (r, totals, _), (total_items, over_items) in layer.items():
+        if r == k and len(over_items) == (n - 3) * k:
+            needs = [t - s for t, s in zip(totals, sums, strict=True)]
+            if _deal(pairs, [[t] for t in total_items], list(over_items), needs, n - 3, constraint, readings) is None:
+                return []
+    return list(readings.values())
+
+
+def _firsts_and_lasts(pairs: list[list[Item]], middle: int) -> list[tuple[list, list]]:
+    """The ways (by value) two lines of two numbers a row are each row's first two cells and its last two (其他,
+    总计): each kind in row order, the two among each other, every row's total at least its three printed cells,
+    and the rows' excesses over them summing to the `middle` cells' sum. [] where they read too many ways
+    (MAX_PAIRED_STATES)."""
+    k = len(pairs) // 2
+    numbers = [tuple(as_number(v.text) for v in pair) for pair in pairs]
+    # (firsts' values, lasts' values) -> their lines
+    layer: dict[tuple, tuple] = {((), ()): ((), ())}
+    for pair, values in zip(pairs, numbers, strict=True):
+        after: dict[tuple, tuple] = {}
+        for (firsts, lasts), (first_lines, last_lines) in layer.items():
+            if len(firsts) < k:
+                after.setdefault(((*firsts, values), lasts), ((*first_lines, pair), last_lines))
+            r = len(lasts)
+            if r < len(firsts) and values[1] >= sum(firsts[r]) + values[0]:  # row r's 其他 and 总计
+                excess = sum(t - o - sum(f) for f, (o, t) in zip(firsts, (*lasts, values), strict=False))
+                if excess <= middle:
+                    after.setdefault((firsts, (*lasts, values)), (first_lines, (*last_lines, pair)))
+        if len(after) > MAX_PAIRED_STATES:
+            return []
+        layer = after
+    return [(list(f), list(t)) for (firsts, lasts), (f, t) in layer.items() if len(lasts) == k]
+
+
+def _deal(firsts, lasts, others: list[Item], needs: list[int], width: int, constraint, readings: dict):
+    """Each reading (by value) of the rows whose first and last cells are printed, the other cells dealt to them so
+    that each row's add up to its need, into `readings`; None once they are more than MAX_PAIRED_READINGS."""
+    zeros = [v for v in others if not as_number(v.text)]
+    numbers = sorted((v for v in others if as_number(v.text)), key=lambda v: -as_number(v.text))
+    for dealt in _dealt(numbers, needs, width):
+        rows, left = [], list(zeros)
+        for first, cells, last in zip(firsts, dealt, lasts, strict=True):
+            cells = sorted(cells, key=lambda v: -as_number(v.text))
+            rows.append([*first, *cells, *(left.pop() for _ in range(width - len(cells))), *last])
+        if all(constraint(tuple(as_number(v.text) for v in row)) for row in rows):
+            readings.setdefault(_values(rows), rows)
+        if len(readings) > MAX_PAIRED_READINGS:
+            return None
+    return readings
+
+
+def _dealt(items: list[Item], needs: list[int], width: int) -> list[list[list[Item]]]:
+    """Every way (by value) of dealing the numbers to the rows so that each row's add up to its need, at most
+    `width` a row."""
+    if not items:
+        return [[[] for _ in needs]] if not any(needs) else []
+    first, rest = items[0], items[1:]
+    value = as_number(first.text)
+    found = []
+    for r, need in enumerate(needs):
+        if need < value:
+            continue
+        for way in _dealt(rest, [*needs[:r], need - value, *needs[r + 1 :]], width):
+            if len(way[r]) < width:
+                way[r] = [first, *way[r]]
+                found.append(way)
+    return found
 
 
 def _broken(band: list[Block]) -> bool:
@@ -1119,11 +1249,19 @@ def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_o
     read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint)
     if not (read and read[2]):
         read = _aligned(order, blocks, n, constraint, identities_of, keys_of, shuffle=constraint, beside=True)
+    totals = {keys_of(row)[-1] for row in order}  # the identities a row's total takes part in
     if not (read and read[2]):
-        totals = {keys_of(row)[-1] for row in order}  # the identities a row's total takes part in
         with_totals = lambda values: [i for i in identities_of(values) if totals.intersection(i.keys)]  # noqa: E731
         read = _aligned(order, blocks, n, constraint, with_totals, keys_of, shuffle=constraint, permute=True)
         read = read and (read[0], _applicants_open(read[1]), read[2])
+    if not (read and read[2]):  # the bands' first two columns paired, the others in any order (_pairs_any)
+        others = {keys_of(row)[c] for row in order for c in range(2, n - 1)}
+
+        def placed(values):  # the identities of the columns the page places, and the row totals
+            return [i for i in identities_of(values) if totals.intersection(i.keys) or not others.intersection(i.keys)]
+
+        read = _aligned(order, blocks, n, constraint, placed, keys_of, shuffle=constraint, paired=True)
+        read = read and (read[0], _applicants_open(read[1], 2), read[2])
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
 
 
@@ -1139,19 +1277,23 @@ def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_o
 MAX_INTERLEAVE_STEPS = 200_000  # two rows among each other: pages it decides take up to about 32 000
 
 
-def _applicants_open(alignment: Alignment) -> Alignment:
+def _applicants_open(alignment: Alignment, fixed: int = 0) -> Alignment:
     """A reading of bands in any column order, less what its order decides: the row totals place the total
     column, but every identity holds within a column or sums all the applicant columns, so none tells those
     apart (the readings are checked by the identities a total takes part in, one of each kind kept). A row
-    whose applicant cells are not all alike is left open, its candidates the cyclic shifts of its applicant
-    cells under each reading (each cell among every value of its row)."""
+    whose applicant cells (after the first `fixed`, which the page places) are not all alike is left open, its
+    candidates the cyclic shifts of those cells under each reading (each cell among every value of its row)."""
     result = Alignment({}, {}, set(alignment.unplaced), set(alignment.labelled))
     rows = {row: [items] for row, items in alignment.segments.items()} | alignment.open
     for row, options in rows.items():
-        if len(options) == 1 and len(set(_values([options[0][:-1]]))) == 1:
+        if len(options) == 1 and len(set(_values([options[0][fixed:-1]]))) == 1:
             result.segments[row] = options[0]
         else:
-            shifts = [items[s:-1] + items[:s] + items[-1:] for items in options for s in range(len(items) - 1)]
+            shifts = [
+                items[:fixed] + items[fixed + s : -1] + items[fixed : fixed + s] + items[-1:]
+                for items in options
+                for s in range(len(items) - 1 - fixed)
+            ]
             result.open[row] = [o for at, o in enumerate(shifts) if not any(_same(o, p) for p in shifts[:at])]
     return result
 
@@ -1234,11 +1376,12 @@ def _aligned(
     permute: bool = False,
     nearest=False,
     interleave=None,
+    paired: bool = False,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave)
+    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired)
     readings = [r for r in found if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
@@ -1264,6 +1407,7 @@ def _aligned(
             permute,
             nearest,
             interleave,
+            paired,
         )
     if nearest:  # none satisfies every identity: those that fail only what one error of the report's would
         failing = [_failing(a, n, constraint, identities_of, keys_of) for a in alignments]

@@ -477,6 +477,8 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
     if readings and not any(map(evidenced, readings)):  # the page's evidence contradicts the blocks' order
         readings = [r for r in readings_in([o for o in (row_major, column_major) if o not in orders]) if agrees(r)]
     readings = [r for r in readings if evidenced(r)]
+    if not readings:  # pdfminer can print the columns in an order of its own (`-F 1`: 现行有效 first)
+        readings = [r for r in readings_in(_columns_in_any_order(len(first) // 2)) if agrees(r) and evidenced(r)]
     filled = []
     for row in T2_2021.rows:
         if not readings or all(cells.get(k, {}).get("value") is not None for k in keys_of[row]):
@@ -489,6 +491,16 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
             filled.append(row)
     if filled:
         warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
+
+
+def _columns_in_any_order(width: int) -> list[list[int]]:
+    """Where each cell of two rows is printed (as in fill_table2's orders), the rows printed column by column with
+    the columns in any order but the template's (read before): a column's two cells, the next column's, …"""
+    return [
+        [2 * columns.index(c) + r for r in (0, 1) for c in range(width)]
+        for columns in permutations(range(width))
+        if list(columns) != list(range(width))
+    ]
 
 
 def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[str, dict], warnings: list[str]):
