@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nianbao.check import failing_identities
+from nianbao.eval.conversions import CONVERTERS, OPT_IN
 from nianbao.schemas.keys import (
     ALL_KEYS,
     FEE_KEY,
@@ -832,7 +833,7 @@ PDF_FONT = "STSong-Light"  # a CID font reportlab ships: no font file needed, an
 @dataclass(frozen=True)
 class PdfGeometry:
     """How the ruled PDF draws its tables. The default keeps each table on one page in small type and equal
-    columns; `report` is how agencies' own PDFs look (see `render_pdftotext`)."""
+    columns; `report` is how agencies' own PDFs look (see `report_pdf`)."""
 
     cell_size: float = 7
     cell_leading: float = 9
@@ -965,8 +966,6 @@ def _converted(converter: str) -> Callable[[Page, random.Random], str]:
     """The layout that runs `converter` (eval/conversions.py, with the defaults people use) on `report_pdf`."""
 
     def render(page: Page, rng: random.Random) -> str:
-        from nianbao.eval.conversions import CONVERTERS, OPT_IN
-
         missing = converter_missing(converter)
         if missing:
             raise RuntimeError(missing)
@@ -980,9 +979,6 @@ def _converted(converter: str) -> Callable[[Page, random.Random], str]:
     return render
 
 
-render_pdftotext = _converted("pdftotext")  # poppler's default mode: tight rows come out column by column
-
-
 PDFTOTEXT_PART_ROWS = 12  # table 三's rows on one page at most: its tallest rows still fit
 
 
@@ -991,19 +987,35 @@ def _t3_starts(row: list[Td]) -> bool:
     return any(_t3_row_of(td) in T3_LEAF_ROWS for td in row)
 
 
-PDFTOTEXT_MISSING = "the pdftotext layout runs poppler's pdftotext: apt-get install poppler-utils"
-# the converter layouts: the module each imports (pdftotext is a program: PDFTOTEXT_MISSING)
-CONVERTER_MODULES = {"pdfminer": "pdfminer", "pymupdf4llm": "pymupdf4llm", "pypdf": "pypdf"}
+# the converter layouts: pdftotext's default mode (tight rows come out column by column) and each of
+# eval/conversions.py's converters, the layout named as the converter
+CONVERTER_LAYOUTS = ("pdftotext", *CONVERTERS)
+# the module each imports (the pdftotext ones run poppler's program), and how it installs where not with the extra
+CONVERTER_MODULES = {
+    "pdfminer": "pdfminer",
+    "pdfplumber": "pdfplumber",
+    "pypdfium2": "pypdfium2",
+    "markitdown": "markitdown",
+    **dict.fromkeys(("pymupdf", "pymupdf-sort", "pymupdf-blocks"), "pymupdf"),
+    "pymupdf4llm": "pymupdf4llm",
+    "pdftext": "pdftext",
+    **dict.fromkeys(("pypdf", "pypdf-layout"), "pypdf"),
+    "kreuzberg": "kreuzberg",
+}
+CONVERTER_INSTALL = {"pdftext": "pip install --no-deps pdftext pydantic-settings"}  # pins an older pypdfium2
+POPPLER_INSTALL = "apt-get install poppler-utils"
 
 
 def converter_missing(layout: str) -> str | None:
-    """Why `layout` cannot be rendered here (its converter is not installed), in one line; None where it can."""
-    if layout == "pdftotext":
-        return None if shutil.which("pdftotext") else PDFTOTEXT_MISSING
+    """Why `layout` cannot be rendered here (its converter is not installed), in one line naming what to install;
+    None where it can."""
+    if layout in CONVERTER_LAYOUTS and layout not in CONVERTER_MODULES:
+        return None if shutil.which("pdftotext") else f"the {layout} layout runs poppler's pdftotext: {POPPLER_INSTALL}"
     module = CONVERTER_MODULES.get(layout)
     if module is None or importlib.util.find_spec(module) is not None:
         return None
-    return f"the {layout} layout runs {layout}: pip install -e '.[conversions]'"
+    install = CONVERTER_INSTALL.get(layout, "pip install -e '.[conversions]'")
+    return f"the {layout} layout runs {module}: {install}"
 
 
 SCAN_FONT = "WenQuanYiZenHei"
@@ -1095,12 +1107,8 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "pdf_embedded": (".pdf", render_pdf_embedded),
     "docx": (".docx", render_docx),
     "scanned": (".pdf", render_scanned),
-    "pdftotext": (".txt", render_pdftotext),
-    "pdfminer": (".txt", _converted("pdfminer")),
-    "pymupdf4llm": (".md", _converted("pymupdf4llm")),
-    "pypdf": (".txt", _converted("pypdf")),
+    **{name: ("." + {**CONVERTERS, **OPT_IN}[name][0], _converted(name)) for name in CONVERTER_LAYOUTS},
 }
-CONVERTER_LAYOUTS = ("pdftotext", *CONVERTER_MODULES)
 SUITE_LAYOUTS = tuple(
     name for name in LAYOUTS if name not in ("scanned", "pdf_embedded", *CONVERTER_LAYOUTS)
 )  # on request: scanned pages go through OCR (seconds each); pdf_embedded and the converter layouts need the CJK

@@ -1,13 +1,22 @@
 """What the PDF converters people run do to the tables (docs/damage.md, converters): the generator's converter
-layouts render, and the parser's rules for what pdfminer.six, pymupdf4llm and pypdf print."""
+layouts render, and the parser's rules for what the converters print."""
 
-import importlib.util
 import random
+from decimal import Decimal
 
 import pytest
-from nianbao.eval.damage import CONVERTER_MODULES, cjk_font_file, generate
+from nianbao.eval.conversions import CONVERTERS
+from nianbao.eval.damage import (
+    CONVERTER_LAYOUTS,
+    CONVERTER_MODULES,
+    LAYOUTS,
+    cjk_font_file,
+    converter_missing,
+    generate,
+)
 from nianbao.ingest.text import normalise
-from nianbao.schemas.keys import t3_key
+from nianbao.parse.tokens import segment_items
+from nianbao.schemas.keys import FEE_KEY, t3_key
 from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_parser import assert_reads, extract
 
@@ -22,10 +31,14 @@ TABLE3 = consistent_table3(
 )
 
 
-@pytest.mark.parametrize("layout", sorted(CONVERTER_MODULES))
+def test_every_converter_is_a_generated_layout_of_its_name():
+    assert set(CONVERTERS) < set(CONVERTER_LAYOUTS) <= set(LAYOUTS)
+
+
+@pytest.mark.parametrize("layout", CONVERTER_LAYOUTS)
 def test_each_converter_layout_renders_a_report_it_reads_never_guessing(layout):
-    if cjk_font_file() is None or importlib.util.find_spec(CONVERTER_MODULES[layout]) is None:
-        pytest.skip(f"the {layout} layout draws with fonts-wqy-zenhei and runs {layout} (the conversions extra)")
+    if cjk_font_file() is None or converter_missing(layout):
+        pytest.skip(f"the {layout} layout draws with fonts-wqy-zenhei: {converter_missing(layout)}")
     case = generate(random.Random(f"{layout}:0"), layout)
     text = case.data.decode("utf-8")
     assert "三、收到和处理政府信息公开申请情况" in text and "行政许可" in text
@@ -35,15 +48,26 @@ def test_each_converter_layout_renders_a_report_it_reads_never_guessing(layout):
     assert all(k in report.unverified for k in wrong if str(values[k]) != str(case.cells[k])), wrong
 
 
-def test_the_converter_layouts_without_their_converter_are_one_clear_line(monkeypatch):
+@pytest.mark.parametrize(
+    ("layout", "install"),
+    [("pypdf", "pip install -e '.[conversions]'"), ("pdftext", "pip install --no-deps pdftext pydantic-settings")],
+)
+def test_the_converter_layouts_without_their_converter_are_one_clear_line_naming_what_to_install(
+    monkeypatch, layout, install
+):
     from nianbao.cli import app
     from nianbao.eval import damage
     from typer.testing import CliRunner
 
-    monkeypatch.setitem(damage.CONVERTER_MODULES, "pypdf", "nianbao_no_such_converter")
-    result = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", "pypdf"])
-    assert result.exit_code != 0 and "pip install -e '.[conversions]'" in result.output
+    monkeypatch.setitem(damage.CONVERTER_MODULES, layout, "nianbao_no_such_converter")
+    result = CliRunner().invoke(app, ["eval", "--cases", "generated", "--count", "1", "--layouts", layout])
+    assert result.exit_code != 0 and install in result.output
     assert "Traceback" not in result.output
+
+
+def test_each_converter_layout_names_what_it_needs():
+    # a converter added to eval/conversions.py without its module would render nothing but a traceback
+    assert set(CONVERTER_LAYOUTS) - set(CONVERTER_MODULES) == {"pdftotext", "pdftotext-layout", "pdftotext-raw"}
 
 
 def _with_table2(text: str, table2: str) -> str:
@@ -149,3 +173,129 @@ def test_a_label_cell_cut_across_a_column_border_reads_line_by_line():
     # two cells that are two labels (a group title beside its item) are left as printed
     row = "|（六）其他<br>处理|2.申请人逾期未按收费<br>通知要求缴纳费用|0|"
     assert normalise(row) == "|(六)其他 处理|2.申请人逾期未按收费 通知要求缴纳费用|0|"
+
+
+TABLE2_2019 = {
+    "规章": [0, 0, 0],
+    "规范性文件": [3, 3, 40],
+    "行政许可": [10, "-2", 55],
+    "其他对外管理服务事项": [1, "+1", 0],
+    "行政处罚": [5, 0, 7],
+    "行政强制": [0, 0, 0],
+    "行政事业性收费": [4, 0],
+    "政府集中采购": [3, "251000元"],
+}
+AMOUNT_2019 = "active_2019.procurement.total_amount"
+
+
+def _amount_around_label(row: str, lines: str) -> str:
+    """The test page with its last table 二 row (2019's 政府集中采购 with 3 projects, or 2021's fee) as `lines`."""
+    if row == "fee":
+        return page(TABLE3).replace(
+            "行政事业性收费 12.5", f"第二十条第（八）项\n信息内容 本年收费金额（单位：万元）\n{lines}"
+        )
+    block = "第二十条第（九）项\n信息内容 采购项目数量 采购总金额\n"
+    text = page(TABLE3, t2=TABLE2_2019).replace("政府集中采购 3 251000元", block + lines)
+    return text.replace("本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量")
+
+
+@pytest.mark.parametrize(
+    ("row", "lines", "amount"),
+    [
+        ("procurement", "35414941.1\n政府集中采购 3\n3元", "35414941.13"),  # pdfplumber
+        ("procurement", "数量\n        78784508.\n  政府集中采购        3\n           25元", "78784508.25"),  # -layout
+        (
+            "procurement",
+            "35414941.1\n| | 政府集中采购 | 3 | |\n| --- | --- | --- | --- |\n3元",
+            "35414941.13",
+        ),  # markitdown
+        ("fee", "503.\n行政事业性收费\n7343", "503.7343"),
+    ],
+)
+def test_an_amount_wrapped_around_its_label_line_is_one_number_flagged(row, lines, amount):
+    # converters that order lines by their tops print a wrapped amount's first line above its centred label
+    report = extract(_amount_around_label(row, lines), "page.md" if "|" in lines else "page.txt")
+    key = FEE_KEY if row == "fee" else AMOUNT_2019
+    cell = report.cells[key]
+    assert str(cell.value) == amount and "realigned" in cell.flags and key in report.unverified
+    if row == "procurement":
+        assert report.values()["active_2019.procurement.projects"] == 3
+
+
+def test_an_amount_wrapped_around_its_label_stays_open_where_nothing_tells_one_number_from_two():
+    # a fee prints no unit: `503.734` over `3` may be one number or two
+    cell = extract(_amount_around_label("fee", "503.734\n行政事业性收费\n3")).cells[FEE_KEY]
+    assert cell.value is None and "ambiguous" in cell.flags
+    assert set(cell.candidates) == {Decimal("3"), Decimal("503.7343")}
+    # a number ending its line in a decimal point goes on on the next (PyMuPDF `sort=True` indents it): glued to
+    # the projects, it stays open
+    report = extract(_amount_around_label("procurement", "政府集中采购      259525472426.\n          13元"))
+    assert report.values()["active_2019.procurement.projects"] is None and report.values()[AMOUNT_2019] is None
+
+
+def test_a_markdown_cell_of_a_zero_marker_and_a_number_is_two_cells():
+    # markitdown prints two cells in one (`| 无 997 |`) beside an empty column of its own: no label took in a number
+    table3 = consistent_table3({"granted": [4, 0, 1, 0, 0, 0]}, new_received=[4, 0, 1, 0, 0, 0])
+    text = page(table3)
+    label = T3_LABEL_TEXT["granted"]
+    text = text.replace(f"{label} 4 0 1 0 0 0 5", f"| {label} | 4 | | 无 1 | 0 | 0 | 0 | 5 |")
+    report = extract(text, "page.md")
+    assert_reads(report, t3_cells(table3))
+
+
+def test_an_items_ordinal_on_a_line_of_its_own_is_no_value():
+    # pypdfium2 prints a narrow label cell's lines as they wrap, the ordinal alone (`5.` / `属于三` / `类内部事务信息`),
+    # and each number on a line of its own: the ordinal is label text, not a number one too many for the row above
+    labels = {}
+    for row, label in T3_LABEL_TEXT.items():
+        title, _, item = label.rpartition(" ")
+        ordinal, words = (item[:2], item[2:]) if item[:1].isdigit() else ("", item)
+        labels[row] = "\n".join(filter(None, [title, ordinal, words[:3], words[3:]]))
+    report = extract(page(TABLE3, t3_labels=labels, cell_sep="\n"))
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified"
+
+
+@pytest.mark.parametrize("marker", ["-", "无"])
+def test_zero_markers_glued_between_numbers_are_cells(marker):
+    # kreuzberg glues a row's cells to its label when the row is set tight, zero printed as agencies print it:
+    # `1.属于国家秘密-050038` is -|0|5|0|0|3|8 (a leading 0 is a cell of its own), `8900无` 89|0|0|无 where the
+    # identities allow no other split; 无 before a word begins a label (无法提供)
+    rows = {row: "".join(marker if v == 0 and i % 2 else str(v) for i, v in enumerate(TABLE3[row])) for row in TABLE3}
+    text = page(TABLE3)
+    for row, glued in rows.items():
+        text = text.replace(
+            f"{T3_LABEL_TEXT[row]} {' '.join(map(str, TABLE3[row]))}\n", f"{T3_LABEL_TEXT[row]}{glued}\n"
+        )
+    assert any(marker in glued for glued in rows.values())
+    report = extract(text)
+    assert_reads(report, t3_cells(TABLE3))
+    # a label's 无 cut from its words by the row's numbers (markitdown: `（四）无` / `| 0 0 | … |` / `法提供`) is text
+    line = "（四）无\n| | 0 0 | 0 0 | 0 |\n法提供"
+    assert [i.text for i in segment_items(line, 0, len(line)) if i.kind == "value"] == ["0", "0", "0", "0", "0"]
+
+
+def test_a_table2_label_wrapped_around_its_rows_numbers_anchors_them():
+    # pdfplumber and PyMuPDF `sort=True` print a wrapped label's lines above and below the numbers centred beside
+    # it (`行政事业性收` / `0` / `费`): the label begins there and the numbers after it are its row's
+    text = (
+        page(TABLE3)
+        .replace("行政事业性收费 12.5", "行政事业性收\n12.5\n费")
+        .replace("行政规范性文件 3 1 20", "行政规范性\n3 1 20\n文件")
+    )
+    values = extract(text).values()
+    assert str(values[FEE_KEY]) == "12.5"
+    assert [values[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == [3, 1, 20]
+    # a label too short to wrap (规章) that the page does not print is not found anywhere
+    cell = extract(text.replace("规章 0 0 0\n", "")).cells["active.regulations.issued"]
+    assert cell.value is None and "not_found" in cell.flags
+
+
+def test_a_2019_row_printed_outside_its_table_keeps_its_signed_delta():
+    # a hyphen before digits is a zero marker only where no sign is read: 2019's 本年增/减 prints `-23`
+    text = _amount_around_label("procurement", "政府集中采购 3 251000元")
+    text = text.replace("行政许可 10 -2 55\n", "").replace(
+        "二、主动公开政府信息情况\n", "二、主动公开政府信息情况\n行政许可 0 -23 0\n"
+    )
+    values = extract(text).values()
+    assert [values[f"active_2019.licensing.{c}"] for c in ("prev_items", "delta", "decisions")] == [0, -23, 0]

@@ -225,7 +225,7 @@ def test_a_link_to_another_years_report_is_no_second_report(link):
 
 def test_hostile_pages_are_read_in_bounded_time():
     """Unclosed tags by the hundred thousand, a title line repeated on every line: milliseconds, not minutes."""
-    started = time.perf_counter()
+    started = time.process_time()
     for raw in ("<h1>" * 100_000 + "x" * 500_000, "<title>" * 200_000, "<meta " * 300_000):
         assert html_properties(raw) == {}
     lines = "".join(
@@ -233,7 +233,7 @@ def test_hostile_pages_are_read_in_bounded_time():
     )
     assert len(report_titles(lines)) == 20_000
     extract_meta(lines, "gov2021")
-    assert time.perf_counter() - started < 10
+    assert time.process_time() - started < 10
 
 
 @pytest.mark.parametrize(

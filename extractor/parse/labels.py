@@ -81,15 +81,29 @@ def _in_t3_header(text: str, m: re.Match) -> bool:
     return not re.search(r"\d", line) and bool(_T3_HEADER_NAMES.search(line))
 
 
-def find_label(text: str, label: Label, lo: int, hi: int) -> Anchor | None:
+def find_label(text: str, label: Label, lo: int, hi: int, wrapped: bool = False) -> Anchor | None:
     """The row's label where the first of its keywords begins: PyMuPDF's `sort=True` prints a wrapped label's
     lines above and below the numbers centred beside it, so a later keyword can follow them (`2.其他法律行政法` /
     `0 0 0 0 0 0 0 规禁止公开`)."""
     found = [m for keyword in label.keywords if (m := _first_match(text, label, _fuzzy(keyword), lo, hi))]
+    if wrapped and not found:
+        cuts = [_cut(keyword) for keyword in label.keywords if len(keyword) > 3]
+        found = [m for cut in cuts if (m := _first_match(text, label, cut, lo, hi))]
     if not found:
         return None
     m = min(found, key=lambda m: m.start())
     return Anchor(label.row, _label_start(text, m.start(), label.ordinal), m.end())
+
+
+_NUMBERS_LINE = r"[ \t|]*\n[ \t|\d.,—–－/／无-]*\d[ \t|\d.,—–－/／无-]*\n[\s|]*"
+
+
+def _cut(keyword: str) -> str:
+    """A keyword whose label wraps around its row's numbers, centred beside it (pdfplumber, PyMuPDF `sort=True`,
+    pdftotext -layout: `行政事业性收` / `0` / `费`): its words before the numbers, the rest of it after them; the
+    match ends before the numbers, so they are the row's. For table 二's labels: no other row prints their words,
+    while table 三's rows a label cut so leaves open are placed by their alignment (format.md §3.27)."""
+    return "|".join(f"{_fuzzy(keyword[:k])}(?={_NUMBERS_LINE}{_fuzzy(keyword[k:])})" for k in range(3, len(keyword)))
 
 
 def _first_match(text: str, label: Label, pattern: str, lo: int, hi: int) -> re.Match | None:
@@ -116,11 +130,12 @@ def _fuzzy_iter(label: Label, text: str):
         yield from re.finditer(_fuzzy(keyword), text)
 
 
-def find_labels(text: str, labels: tuple[Label, ...], lo: int, hi: int) -> list[Anchor]:
+def find_labels(text: str, labels: tuple[Label, ...], lo: int, hi: int, wrapped: bool = False) -> list[Anchor]:
+    """The labels in template order; `wrapped` also finds one wrapped around its row's numbers (`_cut`)."""
     anchors: list[Anchor] = []
     cursor = lo
     for label in labels:
-        anchor = find_label(text, label, cursor, min(hi, cursor + LABEL_WINDOW))
+        anchor = find_label(text, label, cursor, min(hi, cursor + LABEL_WINDOW), wrapped)
         if anchor:
             anchors.append(anchor)
             cursor = anchor.end

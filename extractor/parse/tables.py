@@ -204,12 +204,14 @@ def parse_table2(
     counts under the same label, format.md §1.4), nor, in a table of the 2019 shape, a one-column row printing
     several numbers (`_unheaded`), so their numbers stay candidates.
     Returns its row anchors in page order, for the later stages."""
-    anchors = find_labels(text, template.labels, lo, hi)
+    anchors = find_labels(text, template.labels, lo, hi, wrapped=True)
     if anchors and template.leftover and (leftover := template.leftover.search(text, anchors[-1].end, hi)):
         hi = leftover.start()  # a 2019 (九) 政府集中采购 block left in a 2021 table: not a 2021 cell
     stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
     anchors = sorted(anchors + stray, key=lambda a: a.start)
     segments = _rows_between(text, anchors, hi, template.row_end)
+    taken = {i.start for items in segments.values() for i in items}
+    label_of = {a.row: a for a in anchors}
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
@@ -230,7 +232,14 @@ def parse_table2(
         cut = len(columns) == 1 and _cut_at_borders(text, items)
         if cut:
             items = cut
+        around = _wrapped_around(text, label_of[row], items, taken) if decimal else None
+        printed, items = items, around[0] if around else items
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
+        if around and reading.flags:
+            reading.flags[-1].append("realigned")  # its first line placed across the label: no identity checks it
+            if not around[1]:
+                as_printed = read_row(printed, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
+                reading.candidates = list(dict.fromkeys(reading.candidates + as_printed.candidates))
         if cut and reading.flags:
             reading.flags[0].append("split_from_run")  # a joining nianbao chose: no identity checks it
         if repeated and reading.flags:
@@ -283,6 +292,49 @@ def _above_next_label(
 
 
 _ONE_NUMBER = re.compile(r"[1-9]\d*(?:\.\d+)?|0\.\d+")
+_HEAD_LINE = re.compile(r"[ \t|]*((?:[1-9]\d*|0)(?:\.\d*)?)[ \t|]*")
+_TAIL_LINE = re.compile(r"[ \t|]*(\d+)[ \t]*(万元|元)?[ \t|]*")
+_DANGLING_POINT = re.compile(r"\.[ \t|]*")
+_NO_TEXT = re.compile(r"[\s|:\-]*")  # a blank line, or a markdown table's separator row
+
+
+def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]) -> tuple[list[Item], bool] | None:
+    """An amount wrapped in its narrow cell whose first line a converter prints above the row's label line and its
+    last below: converters that order a page's lines by their tops (pdfplumber, pdftotext -layout, PyMuPDF
+    `sort=True`, markitdown) put the label, centred in the taller row, between them (`35414941.1` / `政府集中采购
+    0` / `3元`). The head is a lone number on the last line with text before the label's line, in no row, or the
+    number before the tail that ends its line in a decimal point (PyMuPDF: `政府集中采购 259525472426.` / `13元`);
+    the tail is the row's last number, alone on a line after the label's. The row with the two joined, and whether
+    that is the one reading: where the head ends in its decimal point (`78784508.` is no number), or the tail ends
+    in the unit after a head with its decimal point; a head and tail of no such evidence (`503.734` / `3`) may be
+    two numbers, so both readings stay."""
+    values = [i for i in items if i.kind == "value"]
+    if not values or values[-1].start < text.find("\n", label.end):
+        return None
+    tail = values[-1]
+    tail_match = _TAIL_LINE.fullmatch(text, *_line_at(text, tail.start))
+    if not tail_match:
+        return None
+    before = values[-2] if len(values) > 1 else None
+    if before and _DANGLING_POINT.fullmatch(text, before.end, _line_at(text, before.end)[1]):
+        joined = Item("value", f"{before.text}.{tail.text}", before.start, tail.end)
+        return [joined if i is tail else i for i in items if i is not before], True
+    end = text.rfind("\n", 0, label.start)
+    while end > 0 and _NO_TEXT.fullmatch(text, text.rfind("\n", 0, end) + 1, end):
+        end = text.rfind("\n", 0, end)
+    head_match = end > 0 and _HEAD_LINE.fullmatch(text, text.rfind("\n", 0, end) + 1, end)
+    if not (head_match and head_match.start(1) not in taken):
+        return None
+    head = head_match.group(1)
+    joined = Item("value", head + tail.text, head_match.start(1), tail.end)
+    certain = head.endswith(".") or ("." in head and tail_match.group(2) is not None)
+    return [joined if i is tail else i for i in items], certain
+
+
+def _line_at(text: str, at: int) -> tuple[int, int]:
+    """The bounds of the line that holds position `at`."""
+    end = text.find("\n", at)
+    return text.rfind("\n", 0, at) + 1, len(text) if end < 0 else end
 
 
 def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
@@ -611,6 +663,7 @@ def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: 
             if any(s <= start < e or s < end <= e for s, e in taken):
                 continue
             items = segment_items(text, end, row_end(text, end, hi, template.row_end))
+            items = _signed(items) if template.signed else items
             n = len(template.rows[label.row])
             reading = read_row(items, n, None, trust_blanks=False, decimal_last=template.decimal_last(label.row))
             first = next((i for i in items if not (i.kind == "text" and _SEPARATOR.fullmatch(i.text))), None)

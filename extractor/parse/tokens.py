@@ -19,9 +19,12 @@ class Item:
 
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
-# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0); 无 is not: it starts labels.
-# No count is printed with a leading zero, so a 0 before digits is a cell of its own too ("025" = 0|25).
-_GLUED_VALUE = re.compile(r"(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.\d+)?|[—–－/／]")
+# in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0), and so is 无 glued to a
+# digit or another marker (`8900无`, `信息无无`; a label's 无 is not: `（四）无` / `法提供`, 无正当理由). No count is
+# printed with a leading zero, so a 0 before digits is a cell of its own too ("025" = 0|25).
+_GLUED_VALUE = re.compile(
+    r"(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.\d+)?|[—–－/／-]|(?<=[\d—–－/／无-])无|无(?=[\d—–－/／无-])"
+)
 _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -57,6 +60,10 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
             continue
         if items and items[-1].end > line_start:  # this line's digits end the amount above
             line, line_start = line[items[-1].end - line_start :], items[-1].end
+        if _ordinal_alone(line, text, pos):
+            head = line_start + len(line) - len(line.lstrip())
+            items.append(Item("text", line.strip(), head, head + len(line.strip())))
+            continue
         if not line.strip():
             if "\t" in line or "|" in line:
                 items.append(Item("blank", "", line_start, line_start + len(line)))
@@ -75,16 +82,30 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
                 items.append(Item("value", part, start, start + len(part)))
             elif not part.strip():
                 items.append(Item("blank", "", start, start + len(part)))
-            elif (
-                in_grid
-                and _CJK.search(part)
-                and not _NUMBER_WITH_UNIT.fullmatch(part)
-                and part.strip() not in _ZERO_MARKERS
-            ):
+            elif in_grid and _CJK.search(part) and not _cells_in_one(part):
                 items.extend(_label_cell(part, start))
             else:
                 items.extend(_cell_items(part, start))
     return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
+
+
+def _cells_in_one(part: str) -> bool:
+    """A grid cell of numbers with their units and zero markers only: a number, or cells a converter printed in one
+    (markitdown: `| 无 997 |` for 无 and 997), never a label that took in its row's first number."""
+    return bool(_NUMBER_WITH_UNIT.fullmatch(part)) or all(
+        token in _ZERO_MARKERS or _NUMBER_WITH_UNIT.fullmatch(token) for token in part.split()
+    )
+
+
+_ORDINAL_LINE = re.compile(r"\s*[1-8][.、．]\s*")
+_LEADING_WORD = re.compile(r"\s*([\u4e00-\u9fff]+)")
+
+
+def _ordinal_alone(line: str, text: str, after: int) -> bool:
+    """An item's ordinal on a line of its own, its label's words beginning the next (pypdfium2, pdftext: `5.` /
+    `属于三` / `类内部事务信息`): label text, never a number one too many for the row above."""
+    word = _LEADING_WORD.match(text, after)
+    return bool(_ORDINAL_LINE.fullmatch(line) and word and word.group(1) in T3_VOCABULARY)
 
 
 _AMOUNT_HEAD = re.compile(r"[1-9]\d*\.\d*|0\.\d*")
