@@ -177,6 +177,8 @@ def open_reading(options: list[list[Item]], n: int, constraint, trust_blanks: bo
         key=lambda c: tuple((v is None, v or 0) for v in c),
     )
     values = [i for items in options for i in items if i.kind == "value"]
+    if not values:  # no reading places the row (a band read in no way): open, with no candidate
+        return RowReading([], [None] * n, [None] * n, [["realigned"] for _ in range(n)])
     raw = " / ".join(" ".join(i.text for i in items if i.kind == "value") for items in options)
     span = (min(v.start for v in values), max(v.end for v in values))
     return RowReading(candidates, [raw] * n, [span] * n, [["realigned"] for _ in range(n)])

@@ -576,6 +576,110 @@ def read_blocks(
         _BUDGET.reset(token)
 
 
+def read_bands(
+    text: str, spans: list[tuple[int, int, int]], orders: list[list[str]], n: int, constraint, identities_of, keys_of
+) -> BlockReading | None:
+    """The table read band by band, where read_blocks reads it in no way: the blocks cut at every text line
+    after which the numbers so far make whole rows, each such band read on its own (its rows' identities choose,
+    as for the whole table), a band read in no way (pdfminer.six mixes its columns in an order none of the
+    shapes fits) leaving its rows open with no candidate. Only the numbers' count places a band's rows, so
+    every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream."""
+    token = _BUDGET.set(_Budget(MAX_READ_STEPS))
+    try:
+        for lo, hi, trailing in spans:
+            found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
+            if not (found and _column_stream(found[1])):
+                continue
+            order, blocks, spill = found
+            alignment, at = Alignment(), 0
+            for band in _text_bands(blocks, n):
+                rows = order[at : at + sum(len(b.values) for b in band) // n]
+                at += len(rows)
+                read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
+                if constraint and not (read and read[2] and not read[1].open):
+                    read = _band_interleaved(rows, band, n, constraint) or read
+                if read:
+                    alignment.segments.update(read[1].segments)
+                    alignment.open.update(read[1].open)
+                else:
+                    alignment.open.update((r, []) for r in rows)
+                    alignment.unplaced.update(rows)
+            if alignment.segments:
+                return BlockReading(order, alignment, spill)
+        return None
+    except _TooMany:
+        return None
+    finally:
+        _BUDGET.reset(token)
+
+
+MAX_INTERLEAVING_STEPS = 200_000  # a band's interleavings walked; more: the band as the shapes read it
+MAX_INTERLEAVED_ROWS = 3  # taller bands interleave too many ways to walk
+
+
+def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
+    """The band read as pdfminer.six prints rows of different heights side by side: its cells in an order that
+    keeps each row's cells left to right and each column's top to bottom (a cell comes after the cell left of it
+    and the cell above it), every row's total holding. The distinct readings that do: one is read, several leave
+    the rows they disagree on open, each reading a candidate; None where none does or there are too many."""
+    values = [v for b in band for v in b.values]
+    numbers = [as_number(v.text) for v in values]
+    k = len(rows)
+    if None in numbers or len(values) != k * n or k > MAX_INTERLEAVED_ROWS:
+        return None
+    found: dict[tuple, list[list[Item]]] = {}
+    dead: set[tuple] = set()
+    steps = [0]
+    cells: list[list[int]] = [[] for _ in range(k)]  # each row's value positions so far
+    most = [max(numbers[i:], default=0) for i in range(len(numbers) + 1)]  # no row sums past the largest number left
+
+    def walk(at: int) -> bool:
+        if at == len(values):
+            rows_read = [[values[i] for i in row] for row in cells]
+            found.setdefault(tuple(numbers[i] for row in cells for i in row), rows_read)
+            return True
+        key = (tuple(len(r) for r in cells), tuple(sum(numbers[i] for i in r[: n - 1]) for r in cells))
+        steps[0] += 1
+        if key in dead or steps[0] > MAX_INTERLEAVING_STEPS or len(found) > MAX_ALIGNMENTS:
+            return False
+        live = False
+        for r in range(k):
+            if len(cells[r]) < n and (r == 0 or len(cells[r - 1]) > len(cells[r])):
+                cells[r].append(at)
+                sums = sum(numbers[i] for i in cells[r])
+                if constraint(tuple(numbers[i] for i in cells[r])) if len(cells[r]) == n else sums <= most[at + 1]:
+                    live = walk(at + 1) or live
+                cells[r].pop()
+        if not live:
+            dead.add(key)
+        return live
+
+    walk(0)
+    if not found or steps[0] > MAX_INTERLEAVING_STEPS or len(found) > MAX_ALIGNMENTS:
+        return None
+    return rows, _agreed(rows, [dict(zip(rows, r, strict=True)) for r in found.values()]), True
+
+
+def _column_stream(blocks: list[Block]) -> bool:
+    """Most of the numbers printed one or two a line, as pdfminer.six and pdftotext print a band's columns (a few
+    lines of a row's cells side by side among them). Lines of a row's numbers each, as tsv, html, docx and PDF
+    converters that keep rows print them apart from their labels, are no column stream: the labels place them."""
+    widths = [w for b in blocks for w in b.widths]
+    return 2 * sum(w for w in widths if w <= 2) > sum(widths)
+
+
+def _text_bands(blocks: list[Block], n: int) -> list[list[Block]]:
+    """The blocks cut before every block printed after a text line where the numbers before it make whole rows."""
+    bands: list[list[Block]] = []
+    size = 0
+    for b in blocks:
+        if not bands or (b.after_text and size % n == 0):
+            bands.append([])
+        bands[-1].append(b)
+        size += len(b.values)
+    return bands
+
+
 MAX_READ_STEPS = 500_000  # one table's block readings together (a walk step 1, an identity check 100); pages the
 # identities decide take up to about 240 000
 MAX_PERMUTED_STEPS = 60_000  # partial readings of page bands in any column order (_shuffled), one table's together

@@ -12,8 +12,8 @@ from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
-from nianbao.parse.align import align_rows, open_reading, reorderings
-from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_blocks, shared_orders
+from nianbao.parse.align import _consistent, align_rows, open_reading, reorderings
+from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
     _T2_BLOCK,
@@ -736,7 +736,7 @@ def parse_table3(
         )
     keys_of = lambda r: t3_printed_keys(r, columns)  # noqa: E731
     order = t3_rows_2019() if any(a.row == OTHER_TOTAL_ROW for a in anchors) else list(T3_ROWS)
-    aligned = None
+    aligned, banded = None, False
     if any(len(_values(segments.get(r, []))) != n for r in order):  # not one row a label: maybe in blocks
         spans = [(lo, len(text), len(T4_KEYS))] + [(lo, table4_end, len(T4_KEYS))] * (table4_end is not None)
         spans.append((lo, hi, 0))
@@ -744,9 +744,17 @@ def parse_table3(
         # word break): its count short by them, read only where the identities confirm it
         short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
         orders = [_printed_order(text, lo, table4_end or hi)]
-        blocks = read_blocks(text, spans, orders, n, constraint, table3_identities, keys_of) or read_blocks(
-            text, short, orders, n, constraint, table3_identities, keys_of, consistent_only=True
+        checks = (constraint, table3_identities, keys_of)
+        blocks = read_blocks(text, spans, orders, n, *checks) or read_blocks(
+            text, short, orders, n, *checks, consistent_only=True
         )
+        decided = blocks.alignment.segments if blocks and not blocks.alignment.open else None
+        if not (decided and _consistent(decided, n, *checks)):  # a band read in no way, or read wrong, spoils the rest
+            bands = read_bands(text, spans, orders, n, *checks)
+            more = len(bands.alignment.segments) > len(blocks.alignment.segments) if bands and blocks else True
+            if bands and (decided or more) and _consistent(bands.alignment.segments, n, *checks):
+                blocks, banded = bands, True
+                warnings.append("table 三 read band by band: the rows of bands no reading decides are left open")
         if blocks:
             order, aligned = blocks.order, blocks.alignment
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
@@ -803,7 +811,9 @@ def parse_table3(
     if constraint:
         _resolve_extra_values(readings, constraint, warnings, "table 三")
     _resolve_by_identities(readings, keys_of, table3_identities)
-    if settle_by_prose(readings, keys_of, constraint, stated(text)):
+    # a band's rows are placed by its numbers' count alone: a figure the prose gives for one row is no evidence for
+    # the reading it comes with
+    if not banded and settle_by_prose(readings, keys_of, constraint, stated(text)):
         _resolve_by_identities(readings, keys_of, table3_identities)
     finish_joined(readings)
     if constraint:
