@@ -54,7 +54,7 @@ CLASSES = (
     ("t4-shapes", ("t4_shapes",), T4_MISREAD, (), ("markdown", "html")),
     ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, (), ("markdown",)),
     ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, BARE, ("tsv",)),
-    ("collapsed", ("collapsed_columns",), LABELS["misread"], (), ("lines", "markdown")),
+    ("collapsed", ("collapsed_columns",), LABELS["misread"], (), ("markdown",)),  # `lines`: read band by band
     ("broken-numbers", ("broken_numbers",), LABELS["misread"], (), ("lines",)),
     ("broken-numbers-reworded", ("broken_numbers",), LABELS["reworded"], (), ("lines",)),
     ("combined", ("t4_shapes",), {**T4_MISREAD, **LABELS["misread"]}, BARE, ("markdown", "tsv")),

@@ -18,7 +18,7 @@ from nianbao.ingest.text import normalise
 from nianbao.parse.tokens import segment_items
 from nianbao.schemas.keys import FEE_KEY, t3_key
 from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
-from test_parser import assert_reads, extract
+from test_parser import TABLE2_2019, assert_reads, extract
 
 TABLE3 = consistent_table3(
     {
@@ -175,16 +175,6 @@ def test_a_label_cell_cut_across_a_column_border_reads_line_by_line():
     assert normalise(row) == "|(六)其他 处理|2.申请人逾期未按收费 通知要求缴纳费用|0|"
 
 
-TABLE2_2019 = {
-    "规章": [0, 0, 0],
-    "规范性文件": [3, 3, 40],
-    "行政许可": [10, "-2", 55],
-    "其他对外管理服务事项": [1, "+1", 0],
-    "行政处罚": [5, 0, 7],
-    "行政强制": [0, 0, 0],
-    "行政事业性收费": [4, 0],
-    "政府集中采购": [3, "251000元"],
-}
 AMOUNT_2019 = "active_2019.procurement.total_amount"
 
 

@@ -18,6 +18,17 @@ TABLE3 = consistent_table3(
     new_received=[64, 0, 0, 2, 0, 4],
 )
 
+TABLE2_2019 = {  # a 2019 table 二: signed deltas, a fee, an amount with its unit
+    "规章": [0, 0, 0],
+    "规范性文件": [3, 3, 40],
+    "行政许可": [10, "-2", 55],
+    "其他对外管理服务事项": [1, "+1", 0],
+    "行政处罚": [5, 0, 7],
+    "行政强制": [0, 0, 0],
+    "行政事业性收费": [4, 0],
+    "政府集中采购": [3, "251000元"],
+}
+
 
 def extract(text: str, name: str = "page.txt"):
     return extract_document(ingest_bytes(text.encode("utf-8"), name), name)
@@ -230,16 +241,7 @@ def test_label_column_followed_by_a_block_of_values():
 
 
 def test_2019_table2_is_read_into_keys_of_its_own():
-    t2 = {
-        "规章": [0, 0, 0],
-        "规范性文件": [3, 3, 40],
-        "行政许可": [10, "-2", 55],
-        "其他对外管理服务事项": [1, "+1", 0],
-        "行政处罚": [5, 0, 7],
-        "行政强制": [0, 0, 0],
-        "行政事业性收费": [4, 0],
-        "政府集中采购": [3, "251000元"],
-    }
+    t2 = TABLE2_2019
     text = page(TABLE3, t2=t2).replace(
         "本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量"
     )

@@ -142,6 +142,14 @@ MIXED = [
 ]
 
 
+def read_right(table3: dict[str, list[int]], text: str):
+    """The report of a page printing table3, every cell of it read right."""
+    report = extract(text)
+    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
+    assert not wrong, wrong
+    return report
+
+
 @pytest.mark.parametrize(
     "bands, after_t4",
     [
@@ -206,9 +214,7 @@ def test_a_band_whose_total_column_is_printed_early_is_read_where_only_moving_it
         {"granted": [4, 1, 0, 0, 0, 2], "unable.not_held": [10, 0, 0, 1, 0, 0]}, new_received=[14, 1, 0, 1, 0, 2]
     )
     bands = [("col-split-total-early", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
-    report = extract(pdftotext_page(table3, bands, page=1).replace("-3-", "- 3 -\n社会\n公益"))
-    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
-    assert not wrong, wrong
+    report = read_right(table3, pdftotext_page(table3, bands, page=1).replace("-3-", "- 3 -\n社会\n公益"))
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
@@ -221,9 +227,7 @@ def test_page_bands_with_only_a_page_break_between_them_are_read_apart():
         new_received=[14, 1, 0, 1, 0, 5],
     )
     bands = [("col-split-total-early", rows("new_received", "unable.not_held")), ("col-split", T3_ROWS[13:])]
-    report = extract(pdftotext_page(table3, bands, page=1).replace("-3-\n\n", "- 3 -\n\n\f"))
-    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
-    assert not wrong, wrong
+    report = read_right(table3, pdftotext_page(table3, bands, page=1).replace("-3-\n\n", "- 3 -\n\n\f"))
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
@@ -274,9 +278,7 @@ def test_page_bands_whose_columns_pdfminer_prints_among_each_other_are_read():
         new_received=[14, 1, 0, 1, 0, 5],
     )
     bands = [("pdfminer", rows("new_received", "unable.not_held")), ("pdfminer", T3_ROWS[13:])]
-    report = extract(pdftotext_page(table3, bands, page=1))
-    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
-    assert not wrong, wrong
+    report = read_right(table3, pdftotext_page(table3, bands, page=1))
     assert "realigned" in report.cells[t3_key("granted", "other_org")].flags
 
 
@@ -288,9 +290,7 @@ def test_a_page_band_whose_next_column_starts_among_the_labels_is_read():
         new_received=[14, 2, 0, 1, 0, 5],
     )
     bands = [("pdfminer-beside", rows("new_received", "unable.not_held")), ("pdfminer", T3_ROWS[13:])]
-    report = extract(pdftotext_page(table3, bands, page=1))
-    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
-    assert not wrong, wrong
+    report = read_right(table3, pdftotext_page(table3, bands, page=1))
     assert "realigned" in report.cells[t3_key("granted", "commercial")].flags
 
 
@@ -302,9 +302,7 @@ def test_parts_of_a_page_band_each_a_line_of_two_numbers_a_row_are_read_without_
         new_received=[9, 3, 0, 0, 0, 1],
     )
     bands = [("pdfminer", rows("new_received", "unable.not_held")), ("pdfminer-parts", T3_ROWS[13:])]
-    report = extract(pdftotext_page(table3, bands, page=1))
-    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
-    assert not wrong, wrong
+    read_right(table3, pdftotext_page(table3, bands, page=1))
 
 
 def test_page_bands_whose_first_two_columns_are_paired_and_the_others_in_pieces_are_read_by_the_row_totals():
@@ -1270,9 +1268,7 @@ def test_a_band_whose_rows_cells_pdfminer_prints_interleaved_is_read_where_one_o
         done[r] += 1
     printed = "\n\n".join(map(str, order)) + "\n\n三、本年"
     text = pdftotext_page(table3, [("col", T3_ROWS[:4]), ("col", band), ("col", T3_ROWS[7:])], page=1)
-    report = extract(with_band(text, table3, band, printed))
-    wrong = {k: (v, report.cells[k].value) for k, v in t3_cells(table3).items() if report.cells[k].value != v}
-    assert not wrong, wrong
+    report = read_right(table3, with_band(text, table3, band, printed))
     assert "realigned" in report.cells[t3_key(band[2], "research")].flags
 
 
