@@ -977,6 +977,20 @@ def _assert_t4_never_wrong_unmarked(report, t4: list[int], table3: dict) -> None
     assert_reads(report, t3_cells(table3))
 
 
+def last_row_apart(table3, kept: list[str], beside_review: list[str], t4_region: list, after: list):
+    """The report of table3 printed a row a line with its last row moved as pdftotext moves it: `kept` of its cells
+    before the page number, `beside_review` printed beside table 四's 行政复议, table 四's region holding
+    `t4_region`, and `after` printed after the sections below."""
+    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
+    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
+    assert row in text
+    moved = text.replace(row, "\n\n".join([*kept, "-3-"]), 1)
+    if beside_review:
+        moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", *beside_review, "行政诉讼"]), 1)
+    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4_region)), 1)
+    return extract(moved + "\n\n" + "\n\n".join(map(str, after)) + "\n")
+
+
 @pytest.mark.parametrize(
     "t4",
     [
@@ -993,13 +1007,9 @@ def _assert_t4_never_wrong_unmarked(report, t4: list[int], table3: dict) -> None
 def test_table_four_numbers_equal_to_a_cell_table_three_took_from_among_them_are_not_stood_behind(t4):
     # each choice is table 四's numbers in another order: the cells those orders read differently stay open, never
     # one order's reading
-    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
-    row = "\n\n".join(map(str, TABLE3["carried_forward"])) + "\n\n-3-"
     *cells, zero, total = map(str, TABLE3["carried_forward"])
-    assert row in text and zero == "0"
-    moved = text.replace(row, "\n\n".join([*cells, "-3-"]), 1)
-    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:9])), 1)
-    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[9:], zero, total])) + "\n")
+    assert zero == "0"
+    report = last_row_apart(TABLE3, cells, [], t4[:9], [*t4[9:], zero, total])
     _assert_t4_never_wrong_unmarked(report, t4, TABLE3)
 
 
@@ -1010,14 +1020,9 @@ def test_numbers_table_three_claims_after_table_four_title_are_never_table_four_
     # region as printed
     table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
     t4 = [0, 28, 24, 270, 322, 22, 0, 0, 0, 22, 3, 0, 0, 0, 3]
-    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
-    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
     *first, zero, total = map(str, table3["carried_forward"])
-    assert row in text and first == ["1", "1", "0", "0", "2"]
-    moved = text.replace(row, "-3-", 1)
-    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", *first, "行政诉讼"]), 1)
-    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4[:10])), 1)
-    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], zero, total])) + "\n")
+    assert first == ["1", "1", "0", "0", "2"]
+    report = last_row_apart(table3, [], first, t4[:10], [*t4[10:], zero, total])
     _assert_t4_never_wrong_unmarked(report, t4, table3)
 
 
@@ -1027,14 +1032,8 @@ def test_table_four_numbers_with_table_three_cells_printed_between_them_are_not_
     # the tables, so it is no evidence of which number is which cell
     table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 2, 0, 0, 2, 0])
     t4 = [0, 24, 12, 11, 47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-    text = pdftotext_page(table3, [("row", list(T3_ROWS))])
-    row = "\n\n".join(map(str, table3["carried_forward"])) + "\n\n-3-"
     cells = list(map(str, table3["carried_forward"]))
-    assert row in text
-    moved = text.replace(row, "-3-", 1)
-    moved = moved.replace("行政复议\n\n行政诉讼", "\n\n".join(["行政复议", "24", "12", *cells[:2], "行政诉讼"]), 1)
-    moved = moved.replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, [0, *t4[3:10]])), 1)
-    report = extract(moved + "\n\n" + "\n\n".join(map(str, [*t4[10:], *cells[2:]])) + "\n")
+    report = last_row_apart(table3, [], ["24", "12", *cells[:2]], [0, *t4[3:10]], [*t4[10:], *cells[2:]])
     _assert_t4_never_wrong_unmarked(report, t4, table3)
 
 
