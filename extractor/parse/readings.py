@@ -22,7 +22,11 @@ class RowReading:
     joined: list[tuple] = field(default_factory=list)  # readings of the n+1 values with a wrapped number joined
 
 
-def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False) -> RowReading:
+def read_row(
+    items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False, extra: str = ""
+) -> RowReading:
+    """`extra`: a glued run no split reads may hold one value too many: "twice" (a value printed twice), or
+    "subtotal" (that, or table 三's 法人小计) — the table's own reading, not its rows' alignments'."""
     at = [index for index, item in enumerate(items) if item.kind == "value"]
     if not at:
         return RowReading()
@@ -49,10 +53,12 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
         return reading
     if len(values) < n:
         found = solve.split_tokens(tokens, n, constraint)
-        if found:
+        dropped = [] if found or not extra else solve.split_with_extra(tokens, n, constraint, extra == "subtotal")
+        if found or dropped:
             span = (values[0].start, values[-1].end)
             raw = " ".join(tokens)
-            return RowReading(found, [raw] * n, [span] * n, [["split_from_run"] for _ in range(n)])
+            flags = ["split_from_run"] + ["dropped_extra_value"] * bool(dropped)
+            return RowReading(found or dropped, [raw] * n, [span] * n, [list(flags) for _ in range(n)])
     return RowReading(raw=[" ".join(v.text for v in values)] * n, spans=[(values[0].start, values[-1].end)] * n)
 
 

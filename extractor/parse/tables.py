@@ -791,7 +791,10 @@ def parse_table3(
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
-    readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
+    extra = "subtotal" if constraint else ""
+    readings = {
+        r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=extra) for r, items in segments.items()
+    }
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
         for row in loose:  # a few rows a markdown table's finder missed
@@ -1148,7 +1151,7 @@ def parse_table4(
         warnings.append(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
-    reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks, extra="twice")
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
