@@ -1168,6 +1168,8 @@ def parse_table4(
     finish_joined(readings)
     settled = len(reading.candidates) == 1 and (arranged or not boxed)
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
+    if not settled and reading.candidates and any("dropped_extra_value" in f for f in reading.flags):
+        _open_disagreeing(cells, keys, reading.candidates, keep=False)  # which value is extra: only where it matters
     if flowed:
         _open_disagreeing(cells, keys, reading.candidates + alternatives, keep=settled)
     for key in keys if among and after is items else ():
