@@ -792,8 +792,10 @@ def parse_table3(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
     extra = "subtotal" if constraint else ""
+    glued = sum(0 < len(_values(items)) < n for items in segments.values()) * 2 > len(segments)  # a flattened page
     readings = {
-        r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=extra) for r, items in segments.items()
+        r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=extra, glued=glued)
+        for r, items in segments.items()
     }
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
