@@ -142,9 +142,8 @@ def split_with_extra(tokens: Sequence[str], n: int, constraint: GroupTotals, sub
             if any(start < c < middle or middle < c < end for c in cuts):
                 continue  # a space inside a copy: not one number printed twice
             kept = {c if c <= middle else c - length for c in cuts if not middle < c <= end or c == end}
-            kept |= {start, middle} - {0, len(digits) - length}
             rest = digits[:middle] + digits[end:]
-            bounds = sorted(kept)
+            bounds = sorted((kept | {start, middle}) - {0, len(rest)})
             pieces = [rest[a:b] for a, b in zip([0, *bounds], [*bounds, len(rest)], strict=True)]
             found.update(split_tokens(pieces, n, constraint))
     if subtotal and n == 7:
