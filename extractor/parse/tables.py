@@ -792,7 +792,7 @@ def parse_table3(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
     extra = "subtotal" if constraint else ""
-    glued = sum(0 < len(_values(items)) < n for items in segments.values()) * 2 > len(segments)  # a flattened page
+    glued = any(_touching(items) for items in segments.values())  # a flattened page: digit runs cut into cells
     readings = {
         r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=extra, glued=glued)
         for r, items in segments.items()
@@ -1078,6 +1078,12 @@ def _before_a_label(items: list[Item]) -> list[Item]:
         if item.kind == "value":
             values.append(item)
     return values
+
+
+def _touching(items: list[Item]) -> bool:
+    """Two values with nothing between them: the tokenizer cut a glued run ('025' = 0|25)."""
+    values = [i for i in items if i.kind == "value"]
+    return any(a.end == b.start for a, b in pairwise(values))
 
 
 def _values(items: list[Item]) -> list[int]:
