@@ -112,3 +112,13 @@ def test_generated_glued_gold_leaves_open_the_table2_cells_no_split_decides(seed
     text = render_glued(p, rng)
     assert "行政规范性文件" + printed + "第二十条" in text
     assert set(p.gold["undetermined"]) == {f"active.normative_docs.{c}" for c in open_cells}
+
+
+def test_a_glued_table2_run_reads_the_cells_every_split_agrees_on():
+    """`049820`: no count starts with 0, so 本年制发 is 0 in every split; the other two cells stay open."""
+    t2 = {"规章": [0, 0, 0], "行政规范性文件": [0, 498, 20], "行政许可": [15]}
+    report = extract(page(TABLE3, row_sep="", cell_sep="", t2=t2).replace("\n", ""))
+    assert report.values()["active.normative_docs.issued"] == 0
+    assert "split_from_run" in report.cells["active.normative_docs.issued"].flags
+    repealed = report.cells["active.normative_docs.repealed"]
+    assert repealed.value is None and "ambiguous" in repealed.flags and 498 in repealed.candidates

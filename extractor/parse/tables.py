@@ -255,6 +255,8 @@ def parse_table2(
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
         values = reading.candidates[0] if len(reading.candidates) == 1 and row not in doubtful else None
         _put(cells, keys, reading, values)
+        if values is None and row not in doubtful and any("split_from_run" in f for f in reading.flags):
+            _open_disagreeing(cells, keys, reading.candidates, keep=False)  # a glued run: its agreed cells are read
     return anchors
 
 
