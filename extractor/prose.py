@@ -121,7 +121,7 @@ _NONE_ISSUED = re.compile(
 )
 # "现行有效规章12件、行政规范性文件56件": a list item that is only a subject and its count takes the verb before it
 _LISTED = re.compile(r"\s*(?:本级)?(" + _DOCS + "|" + _RULES + r")\s*(\d+)\s*件\s*")
-# "未发生政府信息公开行政复议、行政诉讼案件": none of either (a result of one, "未被纠错", is no total)
+# "未发生政府信息公开行政复议、行政诉讼案件": none of either (none with a result, "未发生被纠正的…", is no total)
 _NO_CASES = re.compile(
     r"(?:未|没有)(?:发生|产生|出现|收到)[^，,。；;]{0,16}?(行政复议)?(?:、|和|及|或)?(行政诉讼)?案件"
 )
@@ -186,7 +186,7 @@ def _cases(sentence: str, start: int) -> list[Figure]:
         return []
     figures = []
     for m in _NO_CASES.finditer(sentence):
-        if not _NOT_A_TOTAL.search(m.group()) and "纠错" not in m.group():
+        if not _NOT_A_TOTAL.search(m.group()):
             for group, reading in ((1, (t4_key("review", "total"),)), (2, _LAWSUITS)):
                 if m.group(group):
                     span = (start + m.start(group), start + m.end(group))

@@ -191,7 +191,7 @@ PROCESSED, REVIEW = t3_key("total_processed", "total"), t4_key("review", "total"
         ("本机关全年未发生政府信息公开行政复议、行政诉讼案件。", [(0, REVIEW), (0, "+".join(LAWSUITS))]),
         ("全年未收到政府信息公开方面的行政诉讼案件。", [(0, "+".join(LAWSUITS))]),
         ("本年度未出台规范性文件。", [(0, "active.normative_docs.issued")]),
-        ("本年度政府信息公开工作没有被纠错的行政复议案件。", []),  # a result, not the total
+        ("本年度未发生被纠正的政府信息公开行政复议案件。", []),  # a result, not the total
     ],
 )
 def test_more_phrasings_agencies_use(sentence, expected):
