@@ -120,11 +120,12 @@ def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -
     return found
 
 
-def split_with_extra(tokens: Sequence[str], n: int, constraint: GroupTotals, subtotal: bool) -> list[Values]:
-    """Readings of a glued run that printed one value too many (format.md §3.3 in a §3.5 run), as the `n`
-    cells left once the extra is dropped: a value printed twice (`2626`: 26 twice, the copies whole numbers
-    side by side), or, with `subtotal`, table 三's 法人小计 after 自然人 (the sum of the five 法人 columns,
-    so 总计 is 自然人 plus it). Only readings `constraint` allows; the caller knows no plain split exists."""
+def split_with_extra(tokens: Sequence[str], n: int, constraint: GroupTotals) -> list[Values]:
+    """Readings of a glued table 三 row that printed one value too many (format.md §3.3 in a §3.5 run), as the
+    `n` cells left once the extra is dropped: a value printed twice (`2626`: 26 twice, the copies whole numbers
+    side by side), or a 法人小计 after 自然人 (the sum of the five 法人 columns, so 总计 is 自然人 plus it). Only
+    readings `constraint` (the row total) allows; the caller knows no plain split exists. The column identities
+    then choose: a row's own total alone is no evidence against the agency's own error in that row."""
     if not tokens or any(not t.isdigit() for t in tokens):
         return []
     digits = "".join(tokens)
@@ -146,7 +147,7 @@ def split_with_extra(tokens: Sequence[str], n: int, constraint: GroupTotals, sub
             bounds = sorted((kept | {start, middle}) - {0, len(rest)})
             pieces = [rest[a:b] for a, b in zip([0, *bounds], [*bounds, len(rest)], strict=True)]
             found.update(split_tokens(pieces, n, constraint))
-    if subtotal and n == 7:
+    if n == 7:
         found.update(_split_subtotal(digits, cuts))
     return sorted(found)
 

@@ -29,12 +29,12 @@ def read_row(
     *,
     trust_blanks: bool,
     decimal_last: bool = False,
-    extra: str = "",
+    extra: bool = False,
     glued: bool = False,
 ) -> RowReading:
-    """`extra`: a glued run no split reads may hold one value too many: "twice" (a value printed twice), or
-    "subtotal" (that, or table 三's 法人小计) — the table's own reading, not its rows' alignments'. `glued`: the
-    table lost its cell separators (a flattened page), so n tokens that break the row's identity are only one
+    """`extra`: a glued table 三 run no split reads may hold one value too many (a value printed twice, a 法人小计)
+    — the table's own reading, where the column identities check every row, not its rows' alignments'. `glued`:
+    the table lost its cell separators (a flattened page), so n tokens that break the row's identity are only one
     split of its runs: the runs are split anew."""
     at = [index for index, item in enumerate(items) if item.kind == "value"]
     if not at:
@@ -55,8 +55,8 @@ def read_row(
     joined = solve.join_tokens(tokens, n, constraint, whole=markers) if constraint else []
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
         raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
-        extra = [as_number(v.text) for v in values]
-        return RowReading(extra=extra, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
+        numbers = [as_number(v.text) for v in values]
+        return RowReading(extra=numbers, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
     if joined:  # a row printed as n+2 to n+4 tokens: only wrapped numbers explain it
         return _joined_reading(joined, values, n)
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
@@ -74,18 +74,18 @@ def _tokens(values: list[Item]) -> list[str]:
     return ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
 
 
-def _split(tokens: list[str], span: tuple[int, int], n: int, constraint, extra: str) -> RowReading | None:
+def _split(tokens: list[str], span: tuple[int, int], n: int, constraint, extra: bool) -> RowReading | None:
     """The splits of a row's digit tokens into n cells that satisfy `constraint`; where none does and `extra` is
     asked, those with one value too many dropped (`dropped_extra_value`)."""
     found = solve.split_tokens(tokens, n, constraint)
-    dropped = [] if found or not extra else solve.split_with_extra(tokens, n, constraint, extra == "subtotal")
+    dropped = [] if found or not extra else solve.split_with_extra(tokens, n, constraint)
     if not (found or dropped):
         return None
     raw, flags = " ".join(tokens), ["split_from_run"] + ["dropped_extra_value"] * bool(dropped)
     return RowReading(found or dropped, [raw] * n, [span] * n, [list(flags) for _ in range(n)])
 
 
-def _resplit(values: list[Item], n: int, constraint, extra: str) -> RowReading | None:
+def _resplit(values: list[Item], n: int, constraint, extra: bool) -> RowReading | None:
     """A glued row whose tokens read as n cells that break its identity: its runs (tokens printed touching, as
     the tokenizer cuts a 0 off the digits after it) split anew."""
     runs: list[list[Item]] = []

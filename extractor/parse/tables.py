@@ -793,10 +793,9 @@ def parse_table3(
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
-    extra = "subtotal" if constraint else ""
     glued = any(_touching(items) for items in segments.values())  # a flattened page: digit runs cut into cells
     readings = {
-        r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=extra, glued=glued)
+        r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=constraint is not None, glued=glued)
         for r, items in segments.items()
     }
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
@@ -1161,7 +1160,7 @@ def parse_table4(
         warnings.append(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
-    reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks, extra="twice")
+    reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
