@@ -645,7 +645,7 @@ def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], 
 
 
 MAX_INTERLEAVING_STEPS = 200_000  # a band's interleavings walked; more: the band as the shapes read it
-MAX_INTERLEAVED_ROWS = 12  # a band's rows walked so; taller bands are left open
+MAX_INTERLEAVED_ROWS = 4  # taller bands interleave too many ways to walk
 
 
 def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
