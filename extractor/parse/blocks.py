@@ -607,9 +607,9 @@ def read_bands(
                 else:
                     alignment.open.update((r, []) for r in rows)
                     alignment.unplaced.update(rows)
-            _bands_checked(alignment, sure, several, n, (constraint, identities_of, keys_of))
-            if sure and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
-                for row in [r for r in alignment.segments if r not in sure]:  # a band's only reading, failing them
+            checked = _bands_checked(alignment, sure, several, n, (constraint, identities_of, keys_of))
+            if checked and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
+                for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them
                     del alignment.segments[row]
                     alignment.open[row] = []
                     alignment.unplaced.add(row)
@@ -626,8 +626,8 @@ def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], 
     """The bands read several ways, each reading tried against the identities with the rows decided so far by
     readings that satisfy them (`sure`: 上年结转 with 本年新收, 办理结果总计 and 结转下年度; a column's result rows
     with its 总计): where some but not all of a band's readings fail one that can be computed, the band's rows
-    are read from the rest (a band so decided helps decide the next)."""
-    changed = True
+    are read from the rest (a band so decided helps decide the next). Whether some band was decided so."""
+    changed, decided_any = True, False
     while changed:
         changed = False
         for readings in several:
@@ -641,7 +641,8 @@ def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], 
                 alignment.segments.update(agreed.segments)
                 alignment.open.update(agreed.open)
                 sure.update(agreed.segments)
-                changed = True
+                changed = decided_any = True
+    return decided_any
 
 
 MAX_INTERLEAVING_STEPS = 200_000  # a band's interleavings walked; more: the band as the shapes read it
