@@ -609,10 +609,8 @@ def read_bands(
                     alignment.unplaced.update(rows)
             checked = _bands_checked(alignment, sure, several, n, (constraint, identities_of, keys_of))
             if checked and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
-                for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them
-                    del alignment.segments[row]
-                    alignment.open[row] = []
-                    alignment.unplaced.add(row)
+                for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
+                    alignment.open[row] = [alignment.segments.pop(row)]
             if alignment.segments:
                 return BlockReading(order, alignment, spill)
         return None
