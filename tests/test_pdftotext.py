@@ -672,8 +672,8 @@ def test_numbers_printed_apart_are_put_back_only_within_a_bounded_number_of_plac
     text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
     moved = text.replace(f"\n\n{total}\n\n-3-\n\n{labels}", f"\n\n-3-\n\n{labels}") + f"\n{total}\n"
     tried = []
-    reading = blocks._consistent_reading
-    monkeypatch.setattr(blocks, "_consistent_reading", lambda *a: tried.append(1) or reading(*a))
+    reading = blocks._placement_read
+    monkeypatch.setattr(blocks, "_placement_read", lambda *a: tried.append(1) or reading(*a))
     extract(moved)
     assert len(tried) > 5  # the places tried, within the bound
     tried.clear()

@@ -753,8 +753,15 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
                 return reading
         elif reading := paired(found):
             return reading
-    reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
-    return reading if reading and not reading.alignment.open else None  # may be read by its labels instead
+    # where no span reads as blocks, only a reading that decides every row (the page may be read by its labels
+    # instead); where the spans are a guess at the page's shape (table 四 short by its dropped zero markers), each
+    # is tried, and the readings that decide every row must agree
+    readings = {}
+    for span in spans if consistent_only else spans[:1]:
+        reading = tail(span)
+        if reading and not reading.alignment.open:
+            readings.setdefault(_values([reading.alignment.segments[r] for r in reading.order]), reading)
+    return next(iter(readings.values())) if len(readings) == 1 else None
 
 
 MAX_APART_PLACEMENTS = 700  # places tried for numbers printed apart; a page with more is read as printed
@@ -780,19 +787,71 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     if len(placements) > MAX_APART_PLACEMENTS:  # each is a whole reading of the blocks: the work stays bounded
         return None
     found: dict[tuple, BlockReading] = {}
-    last = False  # the page's last number put back: table 三's cells are not all before table 四's
+    last: set[tuple] = set()  # the page's last number put back: table 三's cells are not all before table 四's
+    inconsistent = []  # placements that complete a row at a text line, whose blocks read, but satisfy no identity
     for k, rest, at in placements:
         moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
-        reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
-        if reading and not reading.alignment.open:
-            rows = [reading.alignment.segments[r] for r in reading.order]
-            found.setdefault(_values(rows), reading)
-            last |= k == len(blocks) - 1 and bool(trailing)
+        trimmed, read = _placement_read(moved, trailing, orders, n, constraint, identities_of, keys_of)
+        if read and not read[2] and at < len(rest) and _completes(rest, at, len(blocks[k].values), n):
+            inconsistent.append((k, trimmed))
+        if not read or read[1].open or not read[2]:
+            continue
+        values = _values([read[1].segments[r] for r in read[0]])
+        found.setdefault(values, BlockReading(*read[:2], trimmed[2]))
+        last |= {values} if k == len(blocks) - 1 and trailing else set()
+    if not found and constraint and inconsistent:  # the report's own arithmetic error: no reading satisfies all
+        checks = (n, constraint, identities_of, keys_of)
+        found, last = _within(MAX_NEAR_STEPS, _fewest_failing, blocks, trailing, orders, inconsistent, checks) or ({}, set())
     if len(found) != 1:
         return None
-    reading = next(iter(found.values()))
-    reading.spill.apart = last
+    values, reading = next(iter(found.items()))
+    reading.spill.apart = values in last
     return reading
+
+
+def _placement_read(blocks, trailing, orders, n, constraint, identities_of, keys_of):
+    """The blocks trimmed to the table's, and their reading (_aligned), for one placement of numbers apart."""
+    trimmed = _trimmed(blocks, trailing, orders, n)
+    return trimmed, trimmed and _aligned(trimmed[0], trimmed[1], n, constraint, identities_of, keys_of)
+
+
+MAX_NEAR_STEPS = 300_000  # placements read allowing for the report's own error
+
+
+def _fewest_failing(blocks, trailing, orders, placements, checks) -> tuple[dict, set] | None:
+    """Of the placements' readings, those that fail the fewest identities, where that is at most what one arithmetic
+    error of the report's own breaks (MAX_REPORT_ERRORS) and fewer than the blocks as printed fail: the distinct
+    readings (a placement whose fewest read several ways counts as one more) and those with the page's last number
+    put back."""
+    n, constraint, identities_of, keys_of = checks
+    near: dict[int, dict[tuple, BlockReading]] = {}
+    last: set[tuple] = set()
+    for k, (order, kept, spill) in placements:
+        fewest = _aligned(order, kept, n, constraint, identities_of, keys_of, nearest=True)
+        if fewest:
+            key = (k, len(near)) if fewest[1].open else _values([fewest[1].segments[r] for r in fewest[0]])
+            failing = min(_failing(a, n, constraint, identities_of, keys_of) for a in _choices(fewest))
+            near.setdefault(failing, {}).setdefault(key, BlockReading(*fewest[:2], spill))
+            last |= {key} if k == len(blocks) - 1 and trailing else set()
+    if not near or _failing_as_printed(blocks, trailing, orders, *checks) <= min(near):
+        return None
+    return near[min(near)], last
+
+
+def _failing_as_printed(blocks, trailing, orders, n, constraint, identities_of, keys_of) -> float:
+    """The fewest identities a single reading of the blocks as printed fails (infinity where they read no one way)."""
+    trimmed = _trimmed(blocks, trailing, orders, n)
+    read = trimmed and _aligned(trimmed[0], trimmed[1], n, constraint, identities_of, keys_of, nearest=True)
+    return min(_failing(a, n, constraint, identities_of, keys_of) for a in _choices(read)) if read else float("inf")
+
+
+def _choices(read) -> list[dict[str, list[Item]]]:
+    """The alignments an _aligned result leaves: its decided rows with each open row's options (one where none)."""
+    alignment = read[1]
+    return [
+        alignment.segments | dict(zip(alignment.open, combo, strict=True))
+        for combo in product(*alignment.open.values())
+    ]
 
 
 def _island_put_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
