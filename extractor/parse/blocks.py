@@ -119,6 +119,7 @@ def _readings(
     permute: bool = False,
     interleave=None,
     paired: bool = False,
+    bands: dict | None = None,
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
@@ -127,10 +128,11 @@ def _readings(
     printed beside a text line also the next column's; `permute`: and a band's columns printed one after another in
     any order (_shuffled); `interleave` (a row's constraint): also with two rows printed among each other
     (_interleaved); `paired`: a band of one line of two numbers a row read with its other cells in any order
-    (_pairs_any)."""
+    (_pairs_any); `bands`: the page bands' readings already made for these blocks and options (with or without
+    the stacked pairs alike)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
-    bands: dict[tuple[int, int], list[list[list[Item]]]] = {}  # a page band's readings, once for every walk
+    bands = {} if bands is None else bands  # a page band's readings, once for every walk
     budget = _BUDGET.get()
 
     def walk(i: int, rows: list[list[Item]], moved: bool = False) -> None:
@@ -532,19 +534,24 @@ def _columns(blocks: list[Block], i: int, n: int, j: int, between: bool = False)
     alike (rows set tight stack as one block, taller rows apart, the same in every column); None unless the
     band stands between two breaks (a text line, the blocks' end, or, for a run of single numbers, a longer
     block) with none inside it (`between`: but for header pieces between two columns, `社会` / `公益`)."""
+    if len(blocks) - i < n * j:
+        return None
     band = blocks[i : i + n * j]
     pattern = [len(b.values) for b in band[:j]]
-    if len(band) < n * j or sum(pattern) < 2 or any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
+    if sum(pattern) < 2:
+        return None
+    if j > 1:  # the band's edges first (the walk asks for many bands that end inside a run)
+        singles = set(pattern) == {1}
+        after = blocks[i + n * j] if i + n * j < len(blocks) else None
+        if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
+            return None
+        if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
+            return None
+    if any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
         return None
     if j == 1:  # n blocks of k numbers: a band of k tight rows
         return [b.values for b in band]
     if any(b.after_text for c, b in enumerate(band[1:], 1) if c % j or not between):
-        return None
-    singles = set(pattern) == {1}
-    after = blocks[i + n * j] if i + n * j < len(blocks) else None
-    if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
-        return None
-    if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
         return None
     return [[v for b in band[c * j : (c + 1) * j] for v in b.values] for c in range(n)]
 
@@ -801,7 +808,10 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
         last |= {values} if k == len(blocks) - 1 and trailing else set()
     if not found and constraint and inconsistent:  # the report's own arithmetic error: no reading satisfies all
         checks = (n, constraint, identities_of, keys_of)
-        found, last = _within(MAX_NEAR_STEPS, _fewest_failing, blocks, trailing, orders, inconsistent, checks) or ({}, set())
+        found, last = _within(MAX_NEAR_STEPS, _fewest_failing, blocks, trailing, orders, inconsistent, checks) or (
+            {},
+            set(),
+        )
     if len(found) != 1:
         return None
     values, reading = next(iter(found.items()))
@@ -1493,11 +1503,14 @@ def _aligned(
     nearest=False,
     interleave=None,
     paired: bool = False,
+    bands: dict | None = None,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
-    identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired)
+    identity, the blocks are read without them (the page bands read once for both). `move`: readings with a
+    band's column moved (_moved) too."""
+    bands = {} if bands is None else bands
+    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired, bands)
     readings = [r for r in found if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
@@ -1524,6 +1537,7 @@ def _aligned(
             nearest,
             interleave,
             paired,
+            bands,
         )
     if nearest:  # none satisfies every identity: those that fail only what one error of the report's would
         failing = [_failing(a, n, constraint, identities_of, keys_of) for a in alignments]
