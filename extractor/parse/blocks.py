@@ -744,6 +744,9 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
             apart = _row_reordered(*found, read[1], n, constraint, identities_of, keys_of)
+        near = found and read and not read[2] and constraint and not (apart or consistent_only)
+        if near and (near := _nearest(found, n, checks)) and _rows_hold(near, n, constraint):
+            return near  # the report's own error, and no number printed apart: the shapes below move numbers
         if found and constraint and not apart and not (read and read[2]):
             apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of) or _rows_interleaved(
                 *found, n, constraint, identities_of, keys_of
@@ -1469,6 +1472,18 @@ def _nearest(found, n: int, checks) -> BlockReading | None:
     order, blocks, spill = found
     read = _aligned(order, blocks, n, *checks, nearest=True)
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
+
+
+def _rows_hold(reading: BlockReading, n: int, constraint) -> bool:
+    """Whether a reading that fails only what one arithmetic error of the report's own breaks (_nearest) decides
+    every row and every row's total holds in it: numbers printed apart or columns mixed break the totals of the rows
+    they leave, so the page prints none, and the blocks are read so before the shapes that move numbers between
+    rows are tried (a row's own cells in another order keep its total: _row_reordered is tried before)."""
+    rows = reading.alignment.segments
+    if reading.alignment.open:
+        return False
+    choices = [read_row(rows[r], n, constraint, trust_blanks=True).candidates for r in reading.order]
+    return all(len(c) == 1 and None not in c[0] and constraint(c[0]) for c in choices)
 
 
 def _failing(alignment: dict[str, list[Item]], n: int, constraint, identities_of, keys_of) -> int | None:
