@@ -1153,7 +1153,7 @@ def parse_table4(
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
     printed = reading.candidates[:1]
-    alternatives = _read_flows(text, items, reading) if flowed else []
+    alternatives = _read_flows(text, lo, items, reading) if flowed else []
     if after is items or boxed or reading.candidates[:1] != printed or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
@@ -1197,7 +1197,7 @@ def _printed_as_grid(text: str, lo: int, items: list[Item]) -> bool:
     return headers == [label.keywords[0] for label in T4_RESULT_LABELS] * len(T4_GROUPS)
 
 
-def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple]:
+def _read_flows(text: str, lo: int, items: list[Item], reading: RowReading) -> list[tuple]:
     """Table 四's numbers, come in pdftotext's stream (table 三 in its blocks, or these numbers after table 三's;
     header pieces between the numbers alone are no sign of pdftotext: grids print them too), read in the orders
     pdftotext prints its row in (nianbao.parse.flows).
@@ -1215,7 +1215,7 @@ def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple
         for i, (a, b) in enumerate(pairwise(values))
         if _CJK_TEXT.search(text, a.end, b.start) and not _SECTION.search(text, a.end, b.start)
     )
-    readings = flow_readings(printed, together, headed)
+    readings = flow_readings(printed, together, headed, merged=_merged_header(text, lo, values[-1].end))
     if solve.groups_total_hold(printed):
         return [cells for cells, _ in readings if cells != printed]
     if readings:
@@ -1229,6 +1229,20 @@ def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple
 
 
 _CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
+_SINGLE_CHARACTERS = re.compile(r"^[ \t]*[\u4e00-\u9fff](?:[ \t]+[\u4e00-\u9fff])+[ \t]*$", re.M)
+_T4_RESULT_KEYWORDS = tuple(label.keywords[0] for label in T4_RESULT_LABELS)
+
+
+def _merged_header(text: str, lo: int, hi: int) -> bool:
+    """Whether table 四's header shows neighbouring columns merged into one block: a line of single characters of
+    several columns (`结 结`, `维 纠`: two narrow headers printed a character a line, side by side), not one
+    header letter-spaced (`总 计`)."""
+    return any(
+        not any(line.replace(" ", "").replace("\t", "") in word for word in _T4_RESULT_KEYWORDS)
+        for line in _SINGLE_CHARACTERS.findall(text, lo, hi)
+    )
+
+
 _SECTION = re.compile(r"^\s*[五六七]\s*[、.．]", re.M)  # a section after table 四 (its numbers can follow it)
 
 
