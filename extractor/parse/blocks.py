@@ -782,8 +782,9 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     table's, where pdftotext printed it apart: the page's last number (the total column's bottom cell can flow
     after the next table and the text below it), or an island of one or two numbers between text lines (a cell
     of a row printed after other rows' labels). Every place between the blocks is tried; where the blocks as
-    printed satisfy no identity and exactly one of these readings satisfies every identity, it is read;
-    otherwise None (the blocks are read as printed)."""
+    printed satisfy no identity and exactly one of these readings satisfies every identity, it is read. Where none
+    does (the report's own arithmetic error), the places that complete a row before a text line are read allowing
+    for it (_fewest_failing). Otherwise None (the blocks are read as printed)."""
     if _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
         return None
     end = _end(blocks, trailing) or len(blocks)
@@ -841,9 +842,9 @@ def _fewest_failing(blocks, trailing, orders, placements, checks) -> tuple[dict,
     last: set[tuple] = set()
     for k, (order, kept, spill) in placements:
         fewest = _aligned(order, kept, n, constraint, identities_of, keys_of, nearest=True)
-        if fewest:
+        failing = _fewest(fewest, n, checks[1:]) if fewest else None
+        if failing is not None:
             key = (k, len(near)) if fewest[1].open else _values([fewest[1].segments[r] for r in fewest[0]])
-            failing = min(_failing(a, n, constraint, identities_of, keys_of) for a in _choices(fewest))
             near.setdefault(failing, {}).setdefault(key, BlockReading(*fewest[:2], spill))
             last |= {key} if k == len(blocks) - 1 and trailing else set()
     if not near or _failing_as_printed(blocks, trailing, orders, *checks) <= min(near):
@@ -855,7 +856,14 @@ def _failing_as_printed(blocks, trailing, orders, n, constraint, identities_of, 
     """The fewest identities a single reading of the blocks as printed fails (infinity where they read no one way)."""
     trimmed = _trimmed(blocks, trailing, orders, n)
     read = trimmed and _aligned(trimmed[0], trimmed[1], n, constraint, identities_of, keys_of, nearest=True)
-    return min(_failing(a, n, constraint, identities_of, keys_of) for a in _choices(read)) if read else float("inf")
+    failing = _fewest(read, n, (constraint, identities_of, keys_of)) if read else None
+    return float("inf") if failing is None else failing
+
+
+def _fewest(read, n: int, checks) -> int | None:
+    """The fewest identities the alignments of an _aligned result fail; None where none of them reads so."""
+    counts = [_failing(a, n, *checks) for a in _choices(read)]
+    return min((c for c in counts if c is not None), default=None)
 
 
 def _choices(read) -> list[dict[str, list[Item]]]:
