@@ -1383,3 +1383,24 @@ def test_a_page_whose_only_failure_is_the_reports_own_error_is_not_searched_for_
     report = extract(rows_after_labels(table, printed).replace("\n\n\n\n", "\n\n"))
     assert_reads(report, t3_cells(table))
     assert not searched, searched
+
+
+def test_a_band_read_several_ways_is_decided_by_the_identities_with_the_rows_other_bands_decide():
+    # 上年结转 to 1.属于国家秘密 interleaved (pdfminer.six): zeros stand in several places, so three orders hold
+    # every row's total (上年结转's 法律服务机构 9 or 其他 9, …). 本年新收, 总计 and 结转下年度 are read from
+    # bands of their own and satisfy the identities: 新收 + 结转 = 总计 + 结转下年度 holds in one order only
+    band = rows("carried_over", "denied.state_secret")
+    table3 = consistent_table3(
+        {
+            "granted": [10, 0, 0, 0, 0, 0],
+            "partially_granted": [6, 279, 0, 0, 0, 179],
+            "denied.state_secret": [6, 0, 1, 0, 87, 8],
+        },
+        new_received=[1046, 801, 321, 456, 1097, 1335],
+        carried_over=[0, 20, 251, 9, 0, 0],
+    )
+    stream = [0, 10, 6, 6, 20, 251, 0, 279, 0, 0, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 280, 10, 179, 464, 87, 8, 102]
+    rest = T3_ROWS[5:]
+    text = pdftotext_page(table3, [("col", ["new_received"]), ("col", band), ("col", rest)], page=1)
+    report = read_right(table3, with_band(text, table3, band, "\n\n".join(map(str, stream)) + "\n\n三、本年"))
+    assert "realigned" in report.cells[t3_key("carried_over", "legal_service")].flags

@@ -255,6 +255,8 @@ def parse_table2(
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
         values = reading.candidates[0] if len(reading.candidates) == 1 and row not in doubtful else None
         _put(cells, keys, reading, values)
+        if values is None and row not in doubtful and any("split_from_run" in f for f in reading.flags):
+            _open_disagreeing(cells, keys, reading.candidates, keep=False)  # a glued run: its agreed cells are read
     return anchors
 
 
@@ -791,7 +793,11 @@ def parse_table3(
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
-    readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
+    glued = any(_touching(items) for items in segments.values())  # a flattened page: digit runs cut into cells
+    readings = {
+        r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=constraint is not None, glued=glued)
+        for r, items in segments.items()
+    }
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
         for row in loose:  # a few rows a markdown table's finder missed
@@ -1075,6 +1081,12 @@ def _before_a_label(items: list[Item]) -> list[Item]:
     return values
 
 
+def _touching(items: list[Item]) -> bool:
+    """Two values with nothing between them: the tokenizer cut a glued run ('025' = 0|25)."""
+    values = [i for i in items if i.kind == "value"]
+    return any(a.end == b.start for a, b in pairwise(values))
+
+
 def _values(items: list[Item]) -> list[int]:
     """Which printed values a row holds (by where they are printed)."""
     return [i.start for i in items if i.kind == "value"]
@@ -1165,6 +1177,8 @@ def parse_table4(
     finish_joined(readings)
     settled = len(reading.candidates) == 1 and (arranged or not boxed)
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
+    if not settled and reading.candidates and any("dropped_extra_value" in f for f in reading.flags):
+        _open_disagreeing(cells, keys, reading.candidates, keep=False)  # which value is extra: only where it matters
     if flowed:
         _open_disagreeing(cells, keys, reading.candidates + alternatives, keep=settled)
     for key in keys if among and after is items else ():
