@@ -673,8 +673,8 @@ def test_numbers_printed_apart_are_put_back_only_within_a_bounded_number_of_plac
     text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
     moved = text.replace(f"\n\n{total}\n\n-3-\n\n{labels}", f"\n\n-3-\n\n{labels}") + f"\n{total}\n"
     tried = []
-    reading = blocks._consistent_reading
-    monkeypatch.setattr(blocks, "_consistent_reading", lambda *a: tried.append(1) or reading(*a))
+    reading = blocks._placement_read
+    monkeypatch.setattr(blocks, "_placement_read", lambda *a: tried.append(1) or reading(*a))
     extract(moved)
     assert len(tried) > 5  # the places tried, within the bound
     tried.clear()
@@ -1322,6 +1322,67 @@ def test_a_band_left_open_is_not_settled_by_the_prose():
         assert cell.value is None and set(cell.candidates) == candidates, cell
         assert "prose_confirmed" not in cell.flags
     assert any("band by band" in w for w in report.warnings), report.warnings
+
+
+def test_last_rows_apart_are_read_where_table_four_lost_several_zero_markers():
+    # table 四 drops two of its zero markers (pdftotext's word breaks) and prints two touching cells as one line;
+    # 总计's right-hand cells are printed on one line after table 四's title and the last row's after the sections
+    # below: the stream cuts between tables nowhere, so every count of dropped cells is tried for the last rows
+    # apart, and only one reads them from the numbers left (those between them are table 四's)
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    processed, forward = (list(map(str, TABLE3[r])) for r in ("total_processed", "carried_forward"))
+    last = "\n\n".join([*processed, *forward, "-3-"])
+    t4_title = "四、政府信息公开行政复议、行政诉讼情况\n"
+    printed = "\n\n".join(map(str, T4_DEFAULT))
+    assert last in text and t4_title in text and printed in text and T4_DEFAULT[-2:] == [0, 0]
+    moved = text.replace(last, "\n\n".join([*processed[:4], *forward[:5], "-3-"]), 1)
+    moved = moved.replace(t4_title, t4_title + " ".join(processed[4:]) + "\n", 1)
+    t4 = list(map(str, T4_DEFAULT[:-2]))
+    moved = moved.replace(printed, "\n\n".join([t4[0], f"{t4[1]} {t4[2]}", *t4[3:]]), 1)
+    report = extract(moved + "\n\n" + "\n\n".join(forward[5:]) + "\n")
+    assert_reads(report, t3_cells(TABLE3))
+    assert "realigned" in report.cells[t3_key("carried_forward", "total")].flags
+
+
+def test_two_cells_printed_after_other_rows_are_put_back_on_a_page_with_the_reports_own_error():
+    # a row's last two cells on one line after the next rows (`105850 492897` after a page's header pieces), and
+    # the report's own error (a leaf cell and its row total one too high): no place satisfies every identity; the
+    # one place that completes a row before a label and fails only what that error breaks is read
+    table = {r: list(v) for r, v in DENSE.items()}
+    table["denied.state_secret"][0] += 1
+    table["denied.state_secret"][-1] += 1
+    row, page_end = "new_received", "denied.three_safety_one_stability"
+    *own, other_org, total = map(str, table[row])
+    printed = {row: T3_LABEL_TEXT[row] + "\n\n" + "\n\n".join(own)}
+    printed[page_end] = (
+        T3_LABEL_TEXT[page_end] + "\n\n" + "\n\n".join(map(str, table[page_end])) + f"\n\n其他\n\n{other_org} {total}"
+    )
+    report = extract(rows_after_labels(table, printed))
+    assert_reads(report, t3_cells(table))
+    assert "realigned" in report.cells[t3_key(row, "total")].flags
+    failing = {c.id for c in report.checks if c.status == "fail"}
+    assert failing == {"T3.sum:natural_person", "T3.sum:total"}, failing
+
+
+def test_a_page_whose_only_failure_is_the_reports_own_error_is_not_searched_for_numbers_printed_apart(monkeypatch):
+    # every row's total holds and two column sums fail (one wrong cell of the report's own): no number is printed
+    # apart, so the blocks are read as printed (the failing identities the report's) without the searches that
+    # move numbers between rows, which on a real page take seconds
+    table = {r: list(v) for r, v in DENSE.items()}
+    table["granted"][0] += 1
+    table["granted"][-1] += 1
+    last = ["other.other", "total_processed", "carried_forward"]
+    printed = {r: "" for r in last[1:]}
+    printed[last[0]] = (
+        T3_LABEL_TEXT[last[0]] + "\n\n" + "\n\n".join(str(v) for r in last for v in table[r]) + "\n\n（七）总计"
+    )
+    searched = []
+    for name in ("_rows_apart", "_columns_shuffled", "_rows_interleaved"):
+        search = getattr(blocks, name)
+        monkeypatch.setattr(blocks, name, lambda *a, search=search, name=name: searched.append(name) or search(*a))
+    report = extract(rows_after_labels(table, printed).replace("\n\n\n\n", "\n\n"))
+    assert_reads(report, t3_cells(table))
+    assert not searched, searched
 
 
 def test_a_band_read_several_ways_is_decided_by_the_identities_with_the_rows_other_bands_decide():

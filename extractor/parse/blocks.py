@@ -119,6 +119,7 @@ def _readings(
     permute: bool = False,
     interleave=None,
     paired: bool = False,
+    bands: dict | None = None,
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
@@ -127,10 +128,11 @@ def _readings(
     printed beside a text line also the next column's; `permute`: and a band's columns printed one after another in
     any order (_shuffled); `interleave` (a row's constraint): also with two rows printed among each other
     (_interleaved); `paired`: a band of one line of two numbers a row read with its other cells in any order
-    (_pairs_any)."""
+    (_pairs_any); `bands`: the page bands' readings already made for these blocks and options (with or without
+    the stacked pairs alike)."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
-    bands: dict[tuple[int, int], list[list[list[Item]]]] = {}  # a page band's readings, once for every walk
+    bands = {} if bands is None else bands  # a page band's readings, once for every walk
     budget = _BUDGET.get()
 
     def walk(i: int, rows: list[list[Item]], moved: bool = False) -> None:
@@ -532,19 +534,24 @@ def _columns(blocks: list[Block], i: int, n: int, j: int, between: bool = False)
     alike (rows set tight stack as one block, taller rows apart, the same in every column); None unless the
     band stands between two breaks (a text line, the blocks' end, or, for a run of single numbers, a longer
     block) with none inside it (`between`: but for header pieces between two columns, `社会` / `公益`)."""
+    if len(blocks) - i < n * j:
+        return None
     band = blocks[i : i + n * j]
     pattern = [len(b.values) for b in band[:j]]
-    if len(band) < n * j or sum(pattern) < 2 or any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
+    if sum(pattern) < 2:
+        return None
+    if j > 1:  # the band's edges first (the walk asks for many bands that end inside a run)
+        singles = set(pattern) == {1}
+        after = blocks[i + n * j] if i + n * j < len(blocks) else None
+        if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
+            return None
+        if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
+            return None
+    if any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
         return None
     if j == 1:  # n blocks of k numbers: a band of k tight rows
         return [b.values for b in band]
     if any(b.after_text for c, b in enumerate(band[1:], 1) if c % j or not between):
-        return None
-    singles = set(pattern) == {1}
-    after = blocks[i + n * j] if i + n * j < len(blocks) else None
-    if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
-        return None
-    if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
         return None
     return [[v for b in band[c * j : (c + 1) * j] for v in b.values] for c in range(n)]
 
@@ -782,6 +789,9 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
             apart = _column_moved(*found, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
             apart = _row_reordered(*found, read[1], n, constraint, identities_of, keys_of)
+        near = found and read and not read[2] and constraint and not (apart or consistent_only)
+        if near and (near := _nearest(found, n, checks)) and _rows_hold(near, n, constraint):
+            return near  # the report's own error, and no number printed apart: the shapes below move numbers
         if found and constraint and not apart and not (read and read[2]):
             apart = _columns_shuffled(*found, n, constraint, identities_of, keys_of) or _rows_interleaved(
                 *found, n, constraint, identities_of, keys_of
@@ -798,8 +808,15 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
                 return reading
         elif reading := paired(found):
             return reading
-    reading = tail(spans[0])  # where no span reads as blocks, only a reading that decides every row: the page
-    return reading if reading and not reading.alignment.open else None  # may be read by its labels instead
+    # where no span reads as blocks, only a reading that decides every row (the page may be read by its labels
+    # instead); where the spans are a guess at the page's shape (table 四 short by its dropped zero markers), each
+    # is tried, and the readings that decide every row must agree
+    readings = {}
+    for span in spans if consistent_only else spans[:1]:
+        reading = tail(span)
+        if reading and not reading.alignment.open:
+            readings.setdefault(_values([reading.alignment.segments[r] for r in reading.order]), reading)
+    return next(iter(readings.values())) if len(readings) == 1 else None
 
 
 MAX_APART_PLACEMENTS = 700  # places tried for numbers printed apart; a page with more is read as printed
@@ -810,8 +827,9 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     table's, where pdftotext printed it apart: the page's last number (the total column's bottom cell can flow
     after the next table and the text below it), or an island of one or two numbers between text lines (a cell
     of a row printed after other rows' labels). Every place between the blocks is tried; where the blocks as
-    printed satisfy no identity and exactly one of these readings satisfies every identity, it is read;
-    otherwise None (the blocks are read as printed)."""
+    printed satisfy no identity and exactly one of these readings satisfies every identity, it is read. Where none
+    does (the report's own arithmetic error), the places that complete a row before a text line are read allowing
+    for it (_fewest_failing). Otherwise None (the blocks are read as printed)."""
     if _consistent_reading(blocks, trailing, orders, n, constraint, identities_of, keys_of):
         return None
     end = _end(blocks, trailing) or len(blocks)
@@ -825,19 +843,81 @@ def _one_number_apart(blocks: list[Block], trailing: int, orders, n: int, constr
     if len(placements) > MAX_APART_PLACEMENTS:  # each is a whole reading of the blocks: the work stays bounded
         return None
     found: dict[tuple, BlockReading] = {}
-    last = False  # the page's last number put back: table 三's cells are not all before table 四's
+    last: set[tuple] = set()  # the page's last number put back: table 三's cells are not all before table 四's
+    inconsistent = []  # placements that complete a row at a text line, whose blocks read, but satisfy no identity
     for k, rest, at in placements:
         moved = [*rest[:at], Block(blocks[k].values, True, widths=blocks[k].widths), *rest[at:]]
-        reading = _consistent_reading(moved, trailing, orders, n, constraint, identities_of, keys_of)
-        if reading and not reading.alignment.open:
-            rows = [reading.alignment.segments[r] for r in reading.order]
-            found.setdefault(_values(rows), reading)
-            last |= k == len(blocks) - 1 and bool(trailing)
+        trimmed, read = _placement_read(moved, trailing, orders, n, constraint, identities_of, keys_of)
+        if read and not read[2] and at < len(rest) and _completes(rest, at, len(blocks[k].values), n):
+            inconsistent.append((k, trimmed))
+        if not read or read[1].open or not read[2]:
+            continue
+        values = _values([read[1].segments[r] for r in read[0]])
+        found.setdefault(values, BlockReading(*read[:2], trimmed[2]))
+        last |= {values} if k == len(blocks) - 1 and trailing else set()
+    if not found and constraint and inconsistent:  # the report's own arithmetic error: no reading satisfies all
+        checks = (n, constraint, identities_of, keys_of)
+        found, last = _within(MAX_NEAR_STEPS, _fewest_failing, blocks, trailing, orders, inconsistent, checks) or (
+            {},
+            set(),
+        )
     if len(found) != 1:
         return None
-    reading = next(iter(found.values()))
-    reading.spill.apart = last
+    values, reading = next(iter(found.items()))
+    reading.spill.apart = values in last
     return reading
+
+
+def _placement_read(blocks, trailing, orders, n, constraint, identities_of, keys_of):
+    """The blocks trimmed to the table's, and their reading (_aligned), for one placement of numbers apart."""
+    trimmed = _trimmed(blocks, trailing, orders, n)
+    return trimmed, trimmed and _aligned(trimmed[0], trimmed[1], n, constraint, identities_of, keys_of)
+
+
+MAX_NEAR_STEPS = 300_000  # placements read allowing for the report's own error
+
+
+def _fewest_failing(blocks, trailing, orders, placements, checks) -> tuple[dict, set] | None:
+    """Of the placements' readings, those that fail the fewest identities, where that is at most what one arithmetic
+    error of the report's own breaks (MAX_REPORT_ERRORS) and fewer than the blocks as printed fail: the distinct
+    readings (a placement whose fewest read several ways counts as one more) and those with the page's last number
+    put back."""
+    n, constraint, identities_of, keys_of = checks
+    near: dict[int, dict[tuple, BlockReading]] = {}
+    last: set[tuple] = set()
+    for k, (order, kept, spill) in placements:
+        fewest = _aligned(order, kept, n, constraint, identities_of, keys_of, nearest=True)
+        failing = _fewest(fewest, n, checks[1:]) if fewest else None
+        if failing is not None:
+            key = (k, len(near)) if fewest[1].open else _values([fewest[1].segments[r] for r in fewest[0]])
+            near.setdefault(failing, {}).setdefault(key, BlockReading(*fewest[:2], spill))
+            last |= {key} if k == len(blocks) - 1 and trailing else set()
+    if not near or _failing_as_printed(blocks, trailing, orders, *checks) <= min(near):
+        return None
+    return near[min(near)], last
+
+
+def _failing_as_printed(blocks, trailing, orders, n, constraint, identities_of, keys_of) -> float:
+    """The fewest identities a single reading of the blocks as printed fails (infinity where they read no one way)."""
+    trimmed = _trimmed(blocks, trailing, orders, n)
+    read = trimmed and _aligned(trimmed[0], trimmed[1], n, constraint, identities_of, keys_of, nearest=True)
+    failing = _fewest(read, n, (constraint, identities_of, keys_of)) if read else None
+    return float("inf") if failing is None else failing
+
+
+def _fewest(read, n: int, checks) -> int | None:
+    """The fewest identities the alignments of an _aligned result fail; None where none of them reads so."""
+    counts = [_failing(a, n, *checks) for a in _choices(read)]
+    return min((c for c in counts if c is not None), default=None)
+
+
+def _choices(read) -> list[dict[str, list[Item]]]:
+    """The alignments an _aligned result leaves: its decided rows with each open row's options (one where none)."""
+    alignment = read[1]
+    return [
+        alignment.segments | dict(zip(alignment.open, combo, strict=True))
+        for combo in product(*alignment.open.values())
+    ]
 
 
 def _island_put_back(blocks: list[Block], trailing: int, orders, n: int, checks) -> BlockReading | None:
@@ -1447,6 +1527,18 @@ def _nearest(found, n: int, checks) -> BlockReading | None:
     return BlockReading(read[0], read[1], spill) if read and read[2] else None
 
 
+def _rows_hold(reading: BlockReading, n: int, constraint) -> bool:
+    """Whether a reading that fails only what one arithmetic error of the report's own breaks (_nearest) decides
+    every row and every row's total holds in it: numbers printed apart or columns mixed break the totals of the rows
+    they leave, so the page prints none, and the blocks are read so before the shapes that move numbers between
+    rows are tried (a row's own cells in another order keep its total: _row_reordered is tried before)."""
+    rows = reading.alignment.segments
+    if reading.alignment.open:
+        return False
+    choices = [read_row(rows[r], n, constraint, trust_blanks=True).candidates for r in reading.order]
+    return all(len(c) == 1 and None not in c[0] and constraint(c[0]) for c in choices)
+
+
 def _failing(alignment: dict[str, list[Item]], n: int, constraint, identities_of, keys_of) -> int | None:
     """The fewest identities some reading of the aligned rows fails; None where a row does not read or the rows
     read too many ways to try."""
@@ -1479,11 +1571,14 @@ def _aligned(
     nearest=False,
     interleave=None,
     paired: bool = False,
+    bands: dict | None = None,
 ):
     """The rows the blocks' readings agree on, the others open; and whether some reading satisfies every identity.
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
-    identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
-    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired)
+    identity, the blocks are read without them (the page bands read once for both). `move`: readings with a
+    band's column moved (_moved) too."""
+    bands = {} if bands is None else bands
+    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired, bands)
     readings = [r for r in found if len(r) == len(order)]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
@@ -1510,6 +1605,7 @@ def _aligned(
             nearest,
             interleave,
             paired,
+            bands,
         )
     if nearest:  # none satisfies every identity: those that fail only what one error of the report's would
         failing = [_failing(a, n, constraint, identities_of, keys_of) for a in alignments]
