@@ -558,6 +558,7 @@ def read_blocks(
     identities_of,
     keys_of,
     consistent_only: bool = False,
+    labelled: dict[int, str] | None = None,
 ) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
@@ -566,25 +567,36 @@ def read_blocks(
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
     number (at most a table 二's worth) belongs to the table before. `consistent_only`: only a reading that
-    satisfies every identity (where the spans are a guess at the page's shape), else None."""
-    token = _BUDGET.set(_Budget(MAX_READ_STEPS))
+    satisfies every identity (where the spans are a guess at the page's shape), else None. `labelled`: the
+    numbers printed on one line after a row's label (offset -> the row), which a page band's mixed columns
+    (_shuffled, _pairs_any) must place in that row."""
+    token, own = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {})
     try:
         return _read_blocks(text, spans, orders, n, (constraint, identities_of, keys_of), consistent_only)
     except _TooMany:
         return None  # more readings than the bounded search tries: the page may be read by its labels instead
     finally:
         _BUDGET.reset(token)
+        _LABELLED.reset(own)
 
 
 def read_bands(
-    text: str, spans: list[tuple[int, int, int]], orders: list[list[str]], n: int, constraint, identities_of, keys_of
+    text: str,
+    spans: list[tuple[int, int, int]],
+    orders: list[list[str]],
+    n: int,
+    constraint,
+    identities_of,
+    keys_of,
+    labelled: dict[int, str] | None = None,
 ) -> BlockReading | None:
     """The table read band by band, where read_blocks reads it in no way: the blocks cut at every text line
     after which the numbers so far make whole rows, each such band read on its own (its rows' identities choose,
     as for the whole table), a band read in no way (pdfminer.six mixes its columns in an order none of the
     shapes fits) leaving its rows open with no candidate. Only the numbers' count places a band's rows, so
-    every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream."""
-    token = _BUDGET.set(_Budget(MAX_READ_STEPS))
+    every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream.
+    `labelled` as for read_blocks."""
+    token, own = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {})
     try:
         for lo, hi, trailing in spans:
             found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
@@ -611,6 +623,7 @@ def read_bands(
         return None
     finally:
         _BUDGET.reset(token)
+        _LABELLED.reset(own)
 
 
 MAX_INTERLEAVING_STEPS = 200_000  # a band's interleavings walked; more: the band as the shapes read it
@@ -707,6 +720,20 @@ class _Budget:
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("block_readings_budget", default=None)
+# the numbers printed on one line after a row's label (offset -> the row) of the table being read
+_LABELLED: ContextVar[dict[int, str] | None] = ContextVar("block_readings_labelled", default=None)
+
+
+def _own_rows(order: list[str], rows: list[list[Item]]) -> bool:
+    """Whether a reading keeps each number printed on its label's line in that label's row: pdfminer.six joins a
+    label and numbers into one text line only where they share a baseline, so where it mixes a band's columns
+    (and, beside tall labels, prints the rows' lines out of row order) the label still places them."""
+    labelled = _LABELLED.get()
+    return not labelled or all(
+        labelled.get(v.start, row) == row for row, items in zip(order, rows, strict=True) for v in items
+    )
+
+
 IDENTITY_STEPS = 100  # an identity check costs about a hundred walk steps
 SHUFFLE_STEPS = 40  # a page band's shuffled readings (_shuffled), about forty
 
@@ -1439,7 +1466,7 @@ def _aligned(
     The stacked pairs are a shape only the identities can confirm: where no reading with them satisfies every
     identity, the blocks are read without them. `move`: readings with a band's column moved (_moved) too."""
     found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired)
-    readings = [r for r in found if len(r) == len(order)]
+    readings = [r for r in found if len(r) == len(order) and (not shuffle or _own_rows(order, r))]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}

@@ -745,12 +745,13 @@ def parse_table3(
         short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
         orders = [_printed_order(text, lo, table4_end or hi)]
         checks = (constraint, table3_identities, keys_of)
-        blocks = read_blocks(text, spans, orders, n, *checks) or read_blocks(
-            text, short, orders, n, *checks, consistent_only=True
+        labelled = _on_label_lines(text, anchors)
+        blocks = read_blocks(text, spans, orders, n, *checks, labelled=labelled) or read_blocks(
+            text, short, orders, n, *checks, consistent_only=True, labelled=labelled
         )
         decided = blocks.alignment.segments if blocks and not blocks.alignment.open else None
         if not (decided and _consistent(decided, n, *checks)):  # a band read in no way, or read wrong, spoils the rest
-            bands = read_bands(text, spans, orders, n, *checks)
+            bands = read_bands(text, spans, orders, n, *checks, labelled=labelled)
             more = len(bands.alignment.segments) > len(blocks.alignment.segments) if bands and blocks else True
             if bands and (decided or more) and _consistent(bands.alignment.segments, n, *checks):
                 blocks, banded = bands, True
@@ -941,6 +942,21 @@ def _line(text: str, at: int) -> str:
 
 MAX_T4_DROPPED = 5  # table 四's zero markers pdftotext can drop (the one-line hyphens `-` of a group's cells)
 LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+
+
+def _on_label_lines(text: str, anchors: list[Anchor]) -> dict[int, str]:
+    """The numbers printed on one line right after a row's label (`1.属于国家秘密 0 0`): each number's offset -> the
+    row (the label nearest before it on its line)."""
+    found: dict[int, str] = {}
+    for anchor in anchors:
+        end = text.find("\n", anchor.end)
+        end = len(text) if end < 0 else end
+        rest = text[anchor.end : end]
+        if re.fullmatch(rf"[^\d\n]*?{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*", rest):
+            for m in re.finditer(r"\S+", rest):
+                if re.fullmatch(_NUMBER, m.group()):
+                    found[anchor.end + m.start()] = anchor.row
+    return found
 
 
 def t3_printed_keys(row: str, columns: tuple[str, ...]) -> list[str]:
