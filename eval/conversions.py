@@ -67,7 +67,7 @@ def _pdfminer(pdf: Path) -> str:
 
 def _pdfminer_laparams(**params) -> Callable[[Path], str]:
     """pdfminer.six's `pdf2txt.py` with other LAParams (`-F 1`: boxes_flow 1.0, whose box order differs from run
-    to run, ties broken apart; `-L 1.0`: line_margin 1.0)."""
+    to run, ties broken apart; `-L 1.0`: line_margin 1.0, likewise; `-F 0.9`: boxes_flow 0.9)."""
 
     def convert(pdf: Path) -> str:
         from pdfminer.high_level import extract_text
@@ -171,6 +171,7 @@ OPT_IN = {
     "pdftotext": ("txt", _pdftotext()),
     "pdfminer-F1": ("txt", _pdfminer_laparams(boxes_flow=1.0)),
     "pdfminer-L1.0": ("txt", _pdfminer_laparams(line_margin=1.0)),
+    "pdfminer-F0.9": ("txt", _pdfminer_laparams(boxes_flow=0.9)),
 }
 
 

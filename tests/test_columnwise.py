@@ -44,3 +44,22 @@ def test_numbers_on_a_labels_line_are_that_rows():
         "0": "denied.state_secret",
     }
     assert sorted(found.values()).count("denied.state_secret") == 2  # the label's two numbers; the bare lines none
+
+
+def test_table_four_boxes_whose_group_order_the_page_does_not_fix_are_left_open():
+    # pdfminer -F 0.9 prints every group label before the numbers and the 行政复议 group's numbers last: in print
+    # order each group total holds, the groups in the wrong places. A group's numbers stand under its own label
+    # and the two 行政诉讼 groups keep their order, which leaves three group orders: the cells they disagree on open.
+    assert unmarked("pingtan-2022.pdfminer-F0.9") == {}
+    report = extract_path(COLUMNWISE / "pingtan-2022.pdfminer-F0.9.txt")
+    total = report.cells["review_litigation.review.total"]
+    assert "ambiguous" in total.flags and set(total.candidates) == {0, 1, 2}
+    assert "ambiguous" not in report.cells["review_litigation.review.pending"].flags  # 0 in every order
+
+
+def test_table_four_boxes_whose_first_group_is_printed_before_the_litigation_labels_are_read():
+    # the default margins print the 行政复议 group's numbers before 未经复议直接起诉 / 复议后起诉: only it can be
+    # first, and the two 行政诉讼 groups keep their order, so the printed order is the only one
+    report = extract_path(COLUMNWISE.parent.parent / "eval" / "columnwise" / "pingtan-2022.pdfminer.txt")
+    assert report.cells["review_litigation.review.total"].value == 2
+    assert not any("ambiguous" in c.flags for k, c in report.cells.items() if k.startswith("review_litigation"))

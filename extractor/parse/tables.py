@@ -1181,8 +1181,11 @@ def parse_table4(
     finish_joined(readings)
     settled = len(reading.candidates) == 1 and (arranged or not boxed)
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
-    if flowed:
-        _open_disagreeing(cells, keys, reading.candidates + alternatives, keep=settled)
+    orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
+    if flowed or len(orders) > 1:
+        _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
+    if len(orders) > 1:
+        warnings.append("table 四 is printed a box a number, its groups in an order the page does not fix")
     for key in keys if among and after is items else ():
         cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
 
@@ -1304,6 +1307,29 @@ def _header_out_of_order(text: str, lo: int, items: list[Item]) -> bool:
         and not _NOT_NUMBERS.search(text, a.end(), b.start())
         for a, b in pairwise(words)
     )
+
+
+def _group_orders(text: str, lo: int, items: list[Item], printed: tuple) -> list[tuple]:
+    """Table 四's readings where its numbers are boxes apart, in pdfminer's order: each group's five boxes come
+    together and in order, but the groups may come in another order than the grid's (the 行政复议 group, whose
+    header cells are taller, after the two 行政诉讼 groups). A group's numbers stand under its own label, so none is
+    printed before it; the two 行政诉讼 groups, alike side by side, keep their left-to-right order. The printed
+    reading and every group order the page allows so; [] where the numbers are not printed a box each, or where the
+    totals fail as printed (the cells are not stood behind then: _flow_ordered)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != 15 or None in printed or not _in_boxes(text, values) or not solve.groups_total_hold(printed):
+        return []
+    if not re.search(r"\n[^\S\n]*\n", text[values[0].start : values[-1].end]):
+        return []
+    labels = [re.search(_fuzzy(name), text[lo : values[-1].start]) for name in T4_GROUP_NAMES]
+    if None in labels:
+        return []
+    found = [printed]
+    for order in permutations(range(len(T4_GROUPS))):  # order[g]: which printed five are group g's
+        if order[1] < order[2] and all(values[5 * order[g]].start >= lo + labels[g].end() for g in range(3)):
+            reading = tuple(v for c in order for v in printed[5 * c : 5 * c + 5])
+            found += [reading] * (reading not in found)
+    return found
 
 
 def _t4_arrangements(values: tuple, limit: int = 64) -> list[tuple]:
