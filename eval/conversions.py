@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -151,6 +152,20 @@ def _kreuzberg(pdf: Path) -> str:
     return extract_file_sync(str(pdf)).content
 
 
+def _opendataloader(fmt: str, suffix: str) -> Callable[[Path], str]:
+    """opendataloader-pdf (its bundled Java CLI) with its defaults, images off: `markdown` prints the tables its
+    border detection finds as markdown tables, `text` the page's text in its reading order."""
+
+    def convert(pdf: Path) -> str:
+        import opendataloader_pdf
+
+        with tempfile.TemporaryDirectory(prefix="nianbao-opendataloader-") as out:
+            opendataloader_pdf.convert(str(pdf), output_dir=out, format=fmt, quiet=True, image_output="off")
+            return (Path(out) / f"{pdf.stem}.{suffix}").read_text(encoding="utf-8")
+
+    return convert
+
+
 CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pdftotext-layout": ("txt", _pdftotext("-layout")),
     "pdftotext-raw": ("txt", _pdftotext("-raw")),
@@ -166,6 +181,8 @@ CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "pypdf": ("txt", _pypdf("plain")),
     "pypdf-layout": ("txt", _pypdf("layout")),
     "kreuzberg": ("txt", _kreuzberg),
+    "opendataloader": ("md", _opendataloader("markdown", "md")),
+    "opendataloader-text": ("txt", _opendataloader("text", "txt")),
 }
 OPT_IN = {
     "pdftotext": ("txt", _pdftotext()),
@@ -203,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             try:
                 text = convert(pdf)
-            except ImportError as e:
-                print(f"conversions: {name} is not installed ({e.name}); skipped", file=sys.stderr)
+            except (ImportError, FileNotFoundError) as e:  # its module, or the program it runs (java)
+                missing = e.name if isinstance(e, ImportError) else e.filename
+                print(f"conversions: {name} is not installed ({missing}); skipped", file=sys.stderr)
                 not_installed.add(name)
                 continue
             target = args.out / f"{report}.{name}.{suffix}"

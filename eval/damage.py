@@ -1001,8 +1001,13 @@ CONVERTER_MODULES = {
     "pdftext": "pdftext",
     **dict.fromkeys(("pypdf", "pypdf-layout"), "pypdf"),
     "kreuzberg": "kreuzberg",
+    **dict.fromkeys(("opendataloader", "opendataloader-text"), "opendataloader_pdf"),
 }
 CONVERTER_INSTALL = {"pdftext": "pip install --no-deps pdftext pydantic-settings"}  # pins an older pypdfium2
+# the converters that run a program beside their module, and how it installs
+CONVERTER_PROGRAMS = dict.fromkeys(
+    ("opendataloader", "opendataloader-text"), ("java", "apt-get install default-jre-headless")
+)
 POPPLER_INSTALL = "apt-get install poppler-utils"
 
 
@@ -1012,10 +1017,11 @@ def converter_missing(layout: str) -> str | None:
     if layout in CONVERTER_LAYOUTS and layout not in CONVERTER_MODULES:
         return None if shutil.which("pdftotext") else f"the {layout} layout runs poppler's pdftotext: {POPPLER_INSTALL}"
     module = CONVERTER_MODULES.get(layout)
-    if module is None or importlib.util.find_spec(module) is not None:
-        return None
-    install = CONVERTER_INSTALL.get(layout, "pip install -e '.[conversions]'")
-    return f"the {layout} layout runs {module}: {install}"
+    if module is not None and importlib.util.find_spec(module) is None:
+        install = CONVERTER_INSTALL.get(layout, "pip install -e '.[conversions]'")
+        return f"the {layout} layout runs {module}: {install}"
+    program, install = CONVERTER_PROGRAMS.get(layout, (None, ""))
+    return f"the {layout} layout runs {program}: {install}" if program and not shutil.which(program) else None
 
 
 SCAN_FONT = "WenQuanYiZenHei"

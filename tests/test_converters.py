@@ -65,6 +65,16 @@ def test_the_converter_layouts_without_their_converter_are_one_clear_line_naming
     assert "Traceback" not in result.output
 
 
+def test_a_converter_layout_whose_program_is_missing_names_what_to_install(monkeypatch):
+    # opendataloader-pdf's module runs a Java program: without java the layout is one line, not a traceback
+    from nianbao.eval import damage
+
+    monkeypatch.setattr(damage.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(damage.shutil, "which", lambda program: None if program == "java" else "/usr/bin/" + program)
+    assert "apt-get install default-jre-headless" in converter_missing("opendataloader")
+    assert converter_missing("pypdf") is None
+
+
 def test_each_converter_layout_names_what_it_needs():
     # a converter added to eval/conversions.py without its module would render nothing but a traceback
     assert set(CONVERTER_LAYOUTS) - set(CONVERTER_MODULES) == {"pdftotext", "pdftotext-layout", "pdftotext-raw"}
@@ -208,6 +218,25 @@ def test_an_amount_wrapped_around_its_label_line_is_one_number_flagged(row, line
     key = FEE_KEY if row == "fee" else AMOUNT_2019
     cell = report.cells[key]
     assert str(cell.value) == amount and "realigned" in cell.flags and key in report.unverified
+    if row == "procurement":
+        assert report.values()["active_2019.procurement.projects"] == 3
+
+
+@pytest.mark.parametrize(
+    ("row", "lines", "amount"),
+    [
+        ("procurement", "|政府集中采购|3|78784508. 25元| |", "78784508.25"),  # opendataloader-pdf
+        ("procurement", "|政府集中采购|3|35414941.1 3元|", "35414941.13"),
+        ("fee", "|行政事业性收费|503. 7343| | |", "503.7343"),
+        ("fee", "|行政事业性收费|503.734 3| | |", None),  # one number or two: open, as around its label
+    ],
+)
+def test_an_amount_wrapped_inside_its_grid_cell_is_one_number_where_its_point_or_unit_tells(row, lines, amount):
+    report = extract(_amount_around_label(row, f"|信息内容|数量| | |\n|---|---|---|---|\n{lines}"), "page.md")
+    cell = report.cells[FEE_KEY if row == "fee" else AMOUNT_2019]
+    assert (str(cell.value) if cell.value is not None else None) == amount
+    if amount is None:
+        assert "ambiguous" in cell.flags
     if row == "procurement":
         assert report.values()["active_2019.procurement.projects"] == 3
 

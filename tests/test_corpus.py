@@ -20,7 +20,7 @@ EXPECTED_VERDICT = {
         f"hzq-2023.{kind}": "source_error"
         for kind in (
             *("markitdown", "pdftotext-layout", "pdftotext-raw", "pypdfium2", "pdftext", "pypdf"),
-            *("pypdf-layout", "pymupdf-sort", "pymupdf4llm", "kreuzberg"),
+            *("pypdf-layout", "pymupdf-sort", "pymupdf4llm", "kreuzberg", "opendataloader", "opendataloader-text"),
         )
     },
     # ... except where table 四's numbers are printed a box (a line) each: their order is the converter's, so
