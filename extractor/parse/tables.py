@@ -1314,12 +1314,18 @@ def _group_orders(text: str, lo: int, items: list[Item], printed: tuple) -> list
     together and in order, but the groups may come in another order than the grid's (the 行政复议 group, whose
     header cells are taller, after the two 行政诉讼 groups). A group's numbers stand under its own label, so none is
     printed before it; the two 行政诉讼 groups, alike side by side, keep their left-to-right order. The printed
-    reading and every group order the page allows so; [] where the numbers are not printed a box each, or where the
-    totals fail as printed (the cells are not stood behind then: _flow_ordered)."""
+    reading and every group order the page allows so; [] where the numbers are not printed as pdfminer's boxes (a box
+    each, at least two right after their columns' result headers), or where the totals fail as printed (the cells
+    are not stood behind then: _flow_ordered)."""
     values = [i for i in items if i.kind == "value"]
     if len(values) != 15 or None in printed or not _in_boxes(text, values) or not solve.groups_total_hold(printed):
         return []
     if not re.search(r"\n[^\S\n]*\n", text[values[0].start : values[-1].end]):
+        return []
+    starts = {v.start for v in values}
+    words = _T4_RESULT_WORDS.finditer(text, lo, values[-1].start)
+    above = [m for m in words if m.lastindex < len(T4_COLUMNS) and _next_number(text, m.end()) in starts]
+    if len(above) < 2:  # pdfminer's boxes: a column's header, then its number (pdftotext prints its rows in flows)
         return []
     labels = [re.search(_fuzzy(name), text[lo : values[-1].start]) for name in T4_GROUP_NAMES]
     if None in labels:
@@ -1330,6 +1336,12 @@ def _group_orders(text: str, lo: int, items: list[Item], printed: tuple) -> list
             reading = tuple(v for c in order for v in printed[5 * c : 5 * c + 5])
             found += [reading] * (reading not in found)
     return found
+
+
+def _next_number(text: str, at: int) -> int | None:
+    """Where the number right after `at` begins, with nothing but space before it; None where text comes first."""
+    m = re.compile(r"\s*\d").match(text, at)
+    return m.end() - 1 if m else None
 
 
 def _t4_arrangements(values: tuple, limit: int = 64) -> list[tuple]:
