@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import random
+import re
 import shutil
 import tempfile
 import unicodedata
@@ -799,8 +800,59 @@ def render_glued(page: Page, rng: random.Random) -> str:
                 parts.append("".join(td.text.replace("\n", " ") for td in row if not td.is_value))
                 values = [td.text for td in row if td.is_value]
                 parts.append(" " if values and rng.random() < 0.3 else "")
-                parts.append("".join(v + (" " if spaced and rng.random() < 0.3 else "") for v in values).rstrip())
+                printed = [v + (" " if spaced and rng.random() < 0.3 else "") for v in values]
+                parts.append("".join(printed).rstrip())
+                keys = [td.key for td in row if td.is_value]
+                page.gold.setdefault("undetermined", []).extend(_open_in_table2(keys, printed))
     return "".join(parts) + "\n"
+
+
+def _open_in_table2(keys: list[str | None], printed: list[str]) -> list[str]:
+    """A table 二 row glued into one run: the cells its readings differ on. Table 二 has no identity and the
+    generated prose states none of its figures, so nothing on the page decides them (gold-format.md,
+    `undetermined`)."""
+    if len(keys) < 2 or not all(k and k.startswith(("active.", "active_2019.")) for k in keys):
+        return []
+    atoms = _ATOM.findall(unicodedata.normalize("NFKC", "".join(printed)).replace("元", ""))
+    readings = _readings(atoms, len(keys))
+    return [k for i, k in enumerate(keys) if len({r[i] for r in readings}) > 1]
+
+
+# what a glued row prints: numbers (a sign starts one, an amount's decimals end one) and zero markers, each marker
+# a cell of its own; a space is a boundary (a "-" before digits is read as a sign only: fewer readings, never more)
+_ATOM = re.compile(r"[+-]?\d+(?:\.\d+)?|[—/无-]")
+
+
+def _readings(atoms: list[str], k: int) -> list[tuple[str, ...]]:
+    """Every reading of the atoms as k cells: a run of digits splits anywhere no number would start with 0."""
+    if not atoms:
+        return [()] if k == 0 else []
+    head, rest = atoms[0], atoms[1:]
+    if not any(c.isdigit() for c in head):
+        return [("0", *r) for r in _readings(rest, k - 1)] if k else []
+    found = []
+    for parts in _cuts(head):
+        if len(parts) <= k:
+            found += [(*parts, *r) for r in _readings(rest, k - len(parts))]
+    return found
+
+
+def _cuts(atom: str) -> list[tuple[str, ...]]:
+    """The ways to cut one run into numbers: the sign stays with the first, the decimals with the last."""
+    sign = atom[0] if atom[0] in "+-" else ""
+    digits, _, fraction = atom[len(sign) :].partition(".")
+    ways = []
+    for bits in itertools.product((False, True), repeat=len(digits) - 1):
+        parts, start = [], 0
+        for at, cut in enumerate(bits, 1):
+            if cut:
+                parts.append(digits[start:at])
+                start = at
+        parts.append(digits[start:])
+        if all(p == "0" or p[0] != "0" for p in parts):
+            parts[0], parts[-1] = sign + parts[0], parts[-1] + ("." + fraction if fraction else "")
+            ways.append(tuple(parts))
+    return ways
 
 
 def render_html(page: Page, rng: random.Random) -> str:

@@ -99,6 +99,7 @@ _PHRASES = (
     _p(r"(?:收到|受理|接收|接到){G}申请{G}{N}", _t3("new_received"), _t3("new_received", "carried_over")),
     _p(r"(?:收到|受理|接收|接到){G}{N}{G}申请", _t3("new_received"), _t3("new_received", "carried_over")),
     _p(r"(?<!不予)(?<!其他)(?:办结|答复|办理|处理)(?:完毕)?{g}{N}", _t3("total_processed")),
+    _p(r"(?<!不予)(?<!其他)(?:办结|答复)了?{G}申请{g}{N}", _t3("total_processed")),
     _p(r"现行有效的?" + _DOCS + r"{G}{N}", ("active.normative_docs.in_force",), applications=False),
     _p(r"(?:制发|印发|出台|制定)的?" + _DOCS + r"{G}{N}", ("active.normative_docs.issued",), applications=False),
     _p(r"废止的?" + _DOCS + r"{G}{N}", ("active.normative_docs.repealed",), applications=False),
@@ -117,6 +118,12 @@ _T2_VERBS = (
 # "未出台规章和行政规范性文件", "本年度没有制发规范性文件": none issued
 _NONE_ISSUED = re.compile(
     r"(?:未|没有|无)(?:新)?(?:制发|出台|制定|印发)(?:任何)?((?:行政)?规范性文件|规章)(?:(?:和|及|、|或)((?:行政)?规范性文件|规章))?"
+)
+# "现行有效规章12件、行政规范性文件56件": a list item that is only a subject and its count takes the verb before it
+_LISTED = re.compile(r"\s*(?:本级)?(" + _DOCS + "|" + _RULES + r")\s*(\d+)\s*件\s*")
+# "未发生政府信息公开行政复议、行政诉讼案件": none of either (none with a result, "未发生被纠正的…", is no total)
+_NO_CASES = re.compile(
+    r"(?:未|没有)(?:发生|产生|出现|收到)[^，,。；;]{0,16}?(行政复议)?(?:、|和|及|或)?(行政诉讼)?案件"
 )
 _REVIEW = re.compile(r"行政复议(?:案件|申请)?" + (_GAP % 6) + _N)
 _LITIGATION = re.compile(r"行政诉讼(?:案件)?" + (_GAP % 6) + _N)
@@ -178,6 +185,12 @@ def _cases(sentence: str, start: int) -> list[Figure]:
     if "信息公开" not in sentence:
         return []
     figures = []
+    for m in _NO_CASES.finditer(sentence):
+        if not _NOT_A_TOTAL.search(m.group()):
+            for group, reading in ((1, (t4_key("review", "total"),)), (2, _LAWSUITS)):
+                if m.group(group):
+                    span = (start + m.start(group), start + m.end(group))
+                    figures.append(Figure(0, span, m.group(), (reading,)))
     for clause in _CLAUSE.finditer(sentence):
         text = clause.group()
         for pattern, other, reading in (
@@ -199,6 +212,8 @@ def stated(text: str) -> tuple[Figure, ...]:
     for sentence in _SENTENCE.finditer(text):
         body = sentence.group()
         if not _is_prose(body) or not re.search(r"\d", body):
+            if _is_prose(body):  # a sentence of no numbers states only that there were none
+                figures += _none_issued(body, sentence.start()) + _cases(body, sentence.start())
             previous_received = False
             continue
         # a sentence names applications itself, or follows one that stated how many were received
@@ -206,14 +221,21 @@ def stated(text: str) -> tuple[Figure, ...]:
         found: list[Figure] = _none_issued(body, sentence.start())
         parent: Figure | None = None
         subject: str | None = None  # the table 二 row the sentence is about so far
+        verb: str | None = None  # the table 二 column the clause before states
         for clause in _CLAUSE.finditer(body):
             at = sentence.start() + clause.start()
             own = _clause_figures(at, clause.group(), about_applications)
             named = _t2_subject(clause.group())
+            listed = _LISTED.fullmatch(clause.group())
+            if not own and listed and verb and body[clause.start() - 1] == "、":
+                row = "regulations" if listed.group(1).startswith("规章") else "normative_docs"
+                span = (at + listed.start(2), at + listed.end(2))
+                own = [Figure(int(listed.group(2)), span, clause.group().strip(), ((f"active.{row}.{verb}",),))]
             if named is None and subject and not own:
                 own = _carried_t2(at, clause.group(), subject)
             elif named is not None:  # a subject with its own figure or its clearance; a bare list item is unclear
                 subject = named if named and (own or "清理" in clause.group()) else None
+            verb = own[-1].key.rsplit(".", 1)[1] if own and own[-1].key.startswith("active.") else None
             if own:
                 parent = own[-1] if own[-1].key.startswith("applications.") else None
                 found += own

@@ -120,6 +120,60 @@ def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -
     return found
 
 
+def split_with_extra(tokens: Sequence[str], n: int, constraint: GroupTotals) -> list[Values]:
+    """Readings of a glued table 三 row that printed one value too many (format.md §3.3 in a §3.5 run), as the
+    `n` cells left once the extra is dropped: a value printed twice (`2626`: 26 twice, the copies whole numbers
+    side by side), or a 法人小计 after 自然人 (the sum of the five 法人 columns, so 总计 is 自然人 plus it). Only
+    readings `constraint` (the row total) allows; the caller knows no plain split exists. The column identities
+    then choose: a row's own total alone is no evidence against the agency's own error in that row."""
+    if not tokens or any(not t.isdigit() for t in tokens):
+        return []
+    digits = "".join(tokens)
+    cuts, position = set(), 0
+    for token in tokens[:-1]:
+        position += len(token)
+        cuts.add(position)
+    found: set[Values] = set()
+    for start in range(len(digits)):
+        for length in range(1, min(MAX_DIGITS, (len(digits) - start) // 2) + 1):
+            copy = digits[start : start + length]
+            middle, end = start + length, start + 2 * length
+            if copy != digits[middle:end] or (length > 1 and copy[0] == "0"):
+                continue
+            if any(start < c < middle or middle < c < end for c in cuts):
+                continue  # a space inside a copy: not one number printed twice
+            kept = {c if c <= middle else c - length for c in cuts if not middle < c <= end or c == end}
+            rest = digits[:middle] + digits[end:]
+            bounds = sorted((kept | {start, middle}) - {0, len(rest)})
+            pieces = [rest[a:b] for a, b in zip([0, *bounds], [*bounds, len(rest)], strict=True)]
+            found.update(split_tokens(pieces, n, constraint))
+    if n == 7:
+        found.update(_split_subtotal(digits, cuts))
+    return sorted(found)
+
+
+def _split_subtotal(digits: str, cuts: set[int]) -> list[Values]:
+    """自然人 | 法人小计 | five 法人 columns | 总计 glued: 总计 = 自然人 + 小计, the columns sum to 小计."""
+    found = []
+    for a in range(1, min(MAX_DIGITS, len(digits)) + 1):
+        if (a > 1 and digits[0] == "0") or any(0 < c < a for c in cuts):
+            break
+        for b in range(a + 1, min(a + MAX_DIGITS, len(digits)) + 1):
+            if (b - a > 1 and digits[a] == "0") or any(a < c < b for c in cuts):
+                break
+            natural, sub = int(digits[:a]), int(digits[a:b])
+            total = str(natural + sub)
+            stop = len(digits) - len(total)
+            if stop - b < 5 or not digits.endswith(total) or any(c > stop for c in cuts):
+                continue
+            bounds = sorted(c - b for c in cuts if b < c < stop)
+            middle = digits[b:stop]
+            pieces = [middle[x:y] for x, y in zip([0, *bounds], [*bounds, len(middle)], strict=True)]
+            for columns in split_tokens([*pieces, str(sub)], 6, row_total_holds) if len(pieces) <= 5 else []:
+                found.append((natural, *columns[:5], natural + sub))
+    return found
+
+
 def join_tokens(
     tokens: Sequence[str], n: int, constraint: Constraint, most: int = 4, whole: frozenset[int] = frozenset()
 ) -> list[Values]:

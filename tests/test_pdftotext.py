@@ -9,6 +9,7 @@ import pytest
 from nianbao.eval.damage import cjk_font_file, generate
 from nianbao.parse import segment_items
 from nianbao.parse.flows import flow_readings
+from nianbao.parse.tables import _merged_header
 from nianbao.schemas.keys import T2_2019_ROWS, T3_LEAF_ROWS, T3_ROWS, t3_key, t4_key
 from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import assert_reads, extract
@@ -770,6 +771,27 @@ def test_table_four_that_holds_as_printed_and_in_another_pdftotext_order_is_not_
     assert open_keys <= set(report.unverified)
     assert all("ambiguous" in report.cells[k].flags for k in open_keys)
     assert not {k for k in t4_cells(t4) if k.startswith("review_litigation.litigation")} & set(report.unverified)
+
+
+# table 四's header as pdftotext prints narrow columns a character a line (a Chromium print on A3 or landscape):
+# the first two columns' headers merged into one block, their characters side by side
+MERGED_T4_HEADER = "行政复议\n\n行政诉讼\n\n结 结\n\n其\n\n尚\n\n果 果\n维 纠\n\n他\n结\n\n未\n审\n\n持 正\n\n果\n\n结"
+
+
+def test_table_four_under_a_merged_header_is_not_stood_behind_where_a_wider_flow_order_balances():
+    # the review group is 0 1 1 0 2; under a merged header pdftotext printed it 0 1 0 1 2 (the second column's
+    # number after the third's and fourth's), which holds as printed: with the header merged, any of a group's
+    # columns may come in either flow, so the cells those orders disagree on are not stood behind
+    t4 = [0, 1, 1, 0, 2, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+    text = _t4_printed([1, 3, 4, 2, *range(5, 16)], t4)
+    start = text.index("行政复议\n")
+    header = text[start : text.index("\n\n0\n", start)]
+    report = extract(text.replace(header, MERGED_T4_HEADER))
+    moved = {t4_key("review", c) for c in ("corrected", "other", "pending")}
+    assert moved <= set(report.unverified) and report.verdict.value != "verified"
+    # one header letter-spaced (`总 计`, as 洪泽区 2023's pdftotext prints it) is no merged block
+    assert not _merged_header("总 计 结果 结果\n总 计\n维持 纠正", 0, 40)
+    assert _merged_header("果 果\n维 纠", 0, 20)
 
 
 def test_two_numbers_on_one_line_are_neighbouring_cells_in_every_pdftotext_order():

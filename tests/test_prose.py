@@ -170,3 +170,29 @@ def test_the_model_does_not_overturn_a_reading_the_prose_settled():
     plain = {k: c.model_copy(update={"flags": ["split_from_run"]}) for k, c in parser.items()}
     cells, _, _ = merge(plain, model, row_of)  # without the prose the disagreement stays open
     assert "parser_disagrees" in cells[keys[0]].flags
+
+
+CARRIED_FORWARD = t3_key("carried_forward", "total")
+PROCESSED, REVIEW = t3_key("total_processed", "total"), t4_key("review", "total")
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("全年共答复政府信息公开申请56件。", [(56, PROCESSED)]),
+        ("本年度共办结政府信息公开申请40件，结转至下一年度办理3件。", [(40, PROCESSED), (3, CARRIED_FORWARD)]),
+        # a list item that is only a subject and its count takes the verb before it across 、 (not across ，)
+        (
+            "截至年底，现行有效规章12件、行政规范性文件56件。",
+            [(12, "active.regulations.in_force"), (56, "active.normative_docs.in_force")],
+        ),
+        ("现行有效规章12件、修订规范性文件3件。", [(12, "active.regulations.in_force")]),
+        # none, in a sentence that prints no number
+        ("本机关全年未发生政府信息公开行政复议、行政诉讼案件。", [(0, REVIEW), (0, "+".join(LAWSUITS))]),
+        ("全年未收到政府信息公开方面的行政诉讼案件。", [(0, "+".join(LAWSUITS))]),
+        ("本年度未出台规范性文件。", [(0, "active.normative_docs.issued")]),
+        ("本年度未发生被纠正的政府信息公开行政复议案件。", []),  # a result, not the total
+    ],
+)
+def test_more_phrasings_agencies_use(sentence, expected):
+    assert [(f.value, f.name) for f in stated(sentence)] == expected

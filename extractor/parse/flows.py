@@ -6,7 +6,8 @@ side) come out as two flows, each in the table's order. The first flow holds, of
 and its last ones (the total, or the total and the cell before it); the second the group's middle cells. Only
 the last group of a part may keep its total in the second flow (or print whole in the first). These are the
 only orders read as the table's: the group totals decide among them, and a pair of numbers printed on one line
-is a pair of neighbouring cells.
+is a pair of neighbouring cells. Where the header shows neighbouring columns merged into one block, any of a
+group's columns may come in either flow (`MERGED_ORDERS`).
 """
 
 from __future__ import annotations
@@ -45,29 +46,51 @@ def _part_orders(groups: list[int]) -> set[tuple[int, ...]]:
     return orders
 
 
-def _orders() -> list[tuple[int, ...]]:
+def _merged_part_orders(groups: list[int]) -> set[tuple[int, ...]]:
+    """The orders of one part where pdftotext merged neighbouring columns' headers into one block (a narrow header
+    printed a character a line, two columns' characters on one line: `结 结` / `果 果` / `维 纠`): the numbers under
+    such a block come out in either flow, so of each group any of its columns may be in the first flow (at least
+    its first), the others in the second."""
+    splits = []
+    for g in groups:
+        columns = range(g * _WIDTH, (g + 1) * _WIDTH)
+        splits.append(
+            [
+                ([c for c in columns if m >> c % _WIDTH & 1], [c for c in columns if not m >> c % _WIDTH & 1])
+                for m in range(1, 1 << _WIDTH, 2)
+            ]
+        )
+    return {
+        tuple(c for part in (*heads, *tails) for c in part)
+        for heads, tails in (zip(*picked, strict=True) for picked in product(*splits))
+    }
+
+
+def _orders(part_orders) -> list[tuple[int, ...]]:
     """Every order of table 四's columns as pdftotext prints them, the table's own first, then by cells moved."""
     found = {
         tuple(c for order in orders for c in order)
         for parts in _PARTS
-        for orders in product(*(sorted(_part_orders(groups)) for groups in parts))
+        for orders in product(*(sorted(part_orders(groups)) for groups in parts))
     }
     return sorted(found, key=lambda order: (sum(c != i for i, c in enumerate(order)), order))
 
 
-ORDERS = _orders()
+ORDERS = _orders(_part_orders)
+MERGED_ORDERS = _orders(_merged_part_orders)
 
 
 def flow_readings(
-    values: tuple, together: frozenset[int], headed: frozenset[int] = frozenset()
+    values: tuple, together: frozenset[int], headed: frozenset[int] = frozenset(), merged: bool = False
 ) -> list[tuple[tuple, tuple[int, ...]]]:
     """The distinct readings of table 四's fifteen printed numbers (in print order) that an order of `ORDERS`
     gives and every group total holds: (the cells in the table's order, the order). `together`: the print
     positions i whose number shares a line with number i + 1 (two cells side by side); `headed`: the counts k of
     numbers printed before header pieces that fall between them (a part's header comes before its numbers, so
-    the first k numbers are the table's first k columns)."""
+    the first k numbers are the table's first k columns); `merged`: the header shows merged columns, so
+    `MERGED_ORDERS`."""
     readings: dict[tuple, tuple[int, ...]] = {}
-    for order in ORDERS:
+    for order in MERGED_ORDERS if merged else ORDERS:
         if any(order[i + 1] != order[i] + 1 for i in together):
             continue
         if any(max(order[:k]) != k - 1 for k in headed):  # k distinct columns, none past the k-th

@@ -22,7 +22,20 @@ class RowReading:
     joined: list[tuple] = field(default_factory=list)  # readings of the n+1 values with a wrapped number joined
 
 
-def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decimal_last: bool = False) -> RowReading:
+def read_row(
+    items: list[Item],
+    n: int,
+    constraint,
+    *,
+    trust_blanks: bool,
+    decimal_last: bool = False,
+    extra: bool = False,
+    glued: bool = False,
+) -> RowReading:
+    """`extra`: a glued table 三 run no split reads may hold one value too many (a value printed twice, a 法人小计)
+    — the table's own reading, where the column identities check every row, not its rows' alignments'. `glued`:
+    the table lost its cell separators (a flattened page), so n tokens that break the row's identity are only one
+    split of its runs: the runs are split anew."""
     at = [index for index, item in enumerate(items) if item.kind == "value"]
     if not at:
         return RowReading()
@@ -33,14 +46,17 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
     leading = _blank_run(reversed(items[:first]))
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
-            return _reading(cells, decimal_last)
-    tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
+            printed = _reading(cells, decimal_last)
+            if glued and constraint and printed.candidates and not constraint(printed.candidates[0]):
+                return _resplit(values, n, constraint, extra) or printed
+            return printed
+    tokens = _tokens(values)
     markers = frozenset(i for i, v in enumerate(values) if v.text in _ZERO_MARKERS)
     joined = solve.join_tokens(tokens, n, constraint, whole=markers) if constraint else []
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
         raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
-        extra = [as_number(v.text) for v in values]
-        return RowReading(extra=extra, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
+        numbers = [as_number(v.text) for v in values]
+        return RowReading(extra=numbers, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
     if joined:  # a row printed as n+2 to n+4 tokens: only wrapped numbers explain it
         return _joined_reading(joined, values, n)
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
@@ -48,12 +64,38 @@ def read_row(items: list[Item], n: int, constraint, *, trust_blanks: bool, decim
         reading.flags[0].append("merged_repeat")
         return reading
     if len(values) < n:
-        found = solve.split_tokens(tokens, n, constraint)
-        if found:
-            span = (values[0].start, values[-1].end)
-            raw = " ".join(tokens)
-            return RowReading(found, [raw] * n, [span] * n, [["split_from_run"] for _ in range(n)])
+        reading = _split(tokens, (values[0].start, values[-1].end), n, constraint, extra)
+        if reading:
+            return reading
     return RowReading(raw=[" ".join(v.text for v in values)] * n, spans=[(values[0].start, values[-1].end)] * n)
+
+
+def _tokens(values: list[Item]) -> list[str]:
+    return ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
+
+
+def _split(tokens: list[str], span: tuple[int, int], n: int, constraint, extra: bool) -> RowReading | None:
+    """The splits of a row's digit tokens into n cells that satisfy `constraint`; where none does and `extra` is
+    asked, those with one value too many dropped (`dropped_extra_value`)."""
+    found = solve.split_tokens(tokens, n, constraint)
+    dropped = [] if found or not extra else solve.split_with_extra(tokens, n, constraint)
+    if not (found or dropped):
+        return None
+    raw, flags = " ".join(tokens), ["split_from_run"] + ["dropped_extra_value"] * bool(dropped)
+    return RowReading(found or dropped, [raw] * n, [span] * n, [list(flags) for _ in range(n)])
+
+
+def _resplit(values: list[Item], n: int, constraint, extra: bool) -> RowReading | None:
+    """A glued row whose tokens read as n cells that break its identity: its runs (tokens printed touching, as
+    the tokenizer cuts a 0 off the digits after it) split anew."""
+    runs: list[list[Item]] = []
+    for value in values:
+        if runs and runs[-1][-1].end == value.start and value.text.isdigit() and runs[-1][-1].text.isdigit():
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    tokens = ["".join(_tokens(run)) for run in runs]
+    return _split(tokens, (values[0].start, values[-1].end), n, constraint, extra)
 
 
 def _joined_reading(candidates: list[tuple], values: list[Item], n: int) -> RowReading:

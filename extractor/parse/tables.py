@@ -255,6 +255,8 @@ def parse_table2(
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
         values = reading.candidates[0] if len(reading.candidates) == 1 and row not in doubtful else None
         _put(cells, keys, reading, values)
+        if values is None and row not in doubtful and any("split_from_run" in f for f in reading.flags):
+            _open_disagreeing(cells, keys, reading.candidates, keep=False)  # a glued run: its agreed cells are read
     return anchors
 
 
@@ -792,7 +794,11 @@ def parse_table3(
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
         )
-    readings = {row: read_row(items, n, constraint, trust_blanks=trust_blanks) for row, items in segments.items()}
+    glued = any(_touching(items) for items in segments.values())  # a flattened page: digit runs cut into cells
+    readings = {
+        r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=constraint is not None, glued=glued)
+        for r, items in segments.items()
+    }
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
         for row in loose:  # a few rows a markdown table's finder missed
@@ -1091,6 +1097,12 @@ def _before_a_label(items: list[Item]) -> list[Item]:
     return values
 
 
+def _touching(items: list[Item]) -> bool:
+    """Two values with nothing between them: the tokenizer cut a glued run ('025' = 0|25)."""
+    values = [i for i in items if i.kind == "value"]
+    return any(a.end == b.start for a, b in pairwise(values))
+
+
 def _values(items: list[Item]) -> list[int]:
     """Which printed values a row holds (by where they are printed)."""
     return [i.start for i in items if i.kind == "value"]
@@ -1169,7 +1181,7 @@ def parse_table4(
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
     printed = reading.candidates[:1]
-    alternatives = _read_flows(text, items, reading) if flowed else []
+    alternatives = _read_flows(text, lo, items, reading) if flowed else []
     if after is items or boxed or reading.candidates[:1] != printed or _flow_ordered(text, items, reading, in_blocks):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
@@ -1181,6 +1193,8 @@ def parse_table4(
     finish_joined(readings)
     settled = len(reading.candidates) == 1 and (arranged or not boxed)
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
+    if not settled and reading.candidates and any("dropped_extra_value" in f for f in reading.flags):
+        _open_disagreeing(cells, keys, reading.candidates, keep=False)  # which value is extra: only where it matters
     orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
     if flowed or len(orders) > 1:
         _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
@@ -1216,7 +1230,7 @@ def _printed_as_grid(text: str, lo: int, items: list[Item]) -> bool:
     return headers == [label.keywords[0] for label in T4_RESULT_LABELS] * len(T4_GROUPS)
 
 
-def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple]:
+def _read_flows(text: str, lo: int, items: list[Item], reading: RowReading) -> list[tuple]:
     """Table 四's numbers, come in pdftotext's stream (table 三 in its blocks, or these numbers after table 三's;
     header pieces between the numbers alone are no sign of pdftotext: grids print them too), read in the orders
     pdftotext prints its row in (nianbao.parse.flows).
@@ -1234,7 +1248,7 @@ def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple
         for i, (a, b) in enumerate(pairwise(values))
         if _CJK_TEXT.search(text, a.end, b.start) and not _SECTION.search(text, a.end, b.start)
     )
-    readings = flow_readings(printed, together, headed)
+    readings = flow_readings(printed, together, headed, merged=_merged_header(text, lo, values[-1].end))
     if solve.groups_total_hold(printed):
         return [cells for cells, _ in readings if cells != printed]
     if readings:
@@ -1248,6 +1262,20 @@ def _read_flows(text: str, items: list[Item], reading: RowReading) -> list[tuple
 
 
 _CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
+_SINGLE_CHARACTERS = re.compile(r"^[ \t]*[\u4e00-\u9fff](?:[ \t]+[\u4e00-\u9fff])+[ \t]*$", re.M)
+_T4_RESULT_KEYWORDS = tuple(label.keywords[0] for label in T4_RESULT_LABELS)
+
+
+def _merged_header(text: str, lo: int, hi: int) -> bool:
+    """Whether table 四's header shows neighbouring columns merged into one block: a line of single characters of
+    several columns (`结 结`, `维 纠`: two narrow headers printed a character a line, side by side), not one
+    header letter-spaced (`总 计`)."""
+    return any(
+        not any(line.replace(" ", "").replace("\t", "") in word for word in _T4_RESULT_KEYWORDS)
+        for line in _SINGLE_CHARACTERS.findall(text, lo, hi)
+    )
+
+
 _SECTION = re.compile(r"^\s*[五六七]\s*[、.．]", re.M)  # a section after table 四 (its numbers can follow it)
 
 
