@@ -1322,3 +1322,24 @@ def test_a_band_left_open_is_not_settled_by_the_prose():
         assert cell.value is None and set(cell.candidates) == candidates, cell
         assert "prose_confirmed" not in cell.flags
     assert any("band by band" in w for w in report.warnings), report.warnings
+
+
+def test_a_band_read_several_ways_is_decided_by_the_identities_with_the_rows_other_bands_decide():
+    # 上年结转 to 1.属于国家秘密 interleaved (pdfminer.six): zeros stand in several places, so three orders hold
+    # every row's total (上年结转's 法律服务机构 9 or 其他 9, …). 本年新收, 总计 and 结转下年度 are read from
+    # bands of their own and satisfy the identities: 新收 + 结转 = 总计 + 结转下年度 holds in one order only
+    band = rows("carried_over", "denied.state_secret")
+    table3 = consistent_table3(
+        {
+            "granted": [10, 0, 0, 0, 0, 0],
+            "partially_granted": [6, 279, 0, 0, 0, 179],
+            "denied.state_secret": [6, 0, 1, 0, 87, 8],
+        },
+        new_received=[1046, 801, 321, 456, 1097, 1335],
+        carried_over=[0, 20, 251, 9, 0, 0],
+    )
+    stream = [0, 10, 6, 6, 20, 251, 0, 279, 0, 0, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 280, 10, 179, 464, 87, 8, 102]
+    rest = T3_ROWS[5:]
+    text = pdftotext_page(table3, [("col", ["new_received"]), ("col", band), ("col", rest)], page=1)
+    report = read_right(table3, with_band(text, table3, band, "\n\n".join(map(str, stream)) + "\n\n三、本年"))
+    assert "realigned" in report.cells[t3_key("carried_over", "legal_service")].flags

@@ -632,19 +632,26 @@ def read_bands(
             if not (found and _column_stream(found[1])):
                 continue
             order, blocks, spill = found
-            alignment, at = Alignment(), 0
+            alignment, at, several, sure = Alignment(), 0, [], {}
             for band in _text_bands(blocks, n):
                 rows = order[at : at + sum(len(b.values) for b in band) // n]
                 at += len(rows)
                 read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
                 if constraint and not (read and read[2] and not read[1].open):
-                    read = _band_interleaved(rows, band, n, constraint) or read
+                    interleaved = _band_interleaved(rows, band, n, constraint)
+                    read = interleaved[:3] if interleaved else read
+                    several += [interleaved[3]] if interleaved and interleaved[1].open else []
                 if read:
                     alignment.segments.update(read[1].segments)
                     alignment.open.update(read[1].open)
+                    sure.update(read[1].segments if read[2] else {})
                 else:
                     alignment.open.update((r, []) for r in rows)
                     alignment.unplaced.update(rows)
+            checked = _bands_checked(alignment, sure, several, n, (constraint, identities_of, keys_of))
+            if checked and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
+                for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
+                    alignment.open[row] = [alignment.segments.pop(row)]
             if alignment.segments:
                 return BlockReading(order, alignment, spill)
         return None
@@ -655,51 +662,89 @@ def read_bands(
         _LABELLED.reset(own)
 
 
+def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], n: int, checks):
+    """The bands read several ways, each reading tried against the identities with the rows decided so far by
+    readings that satisfy them (`sure`: 上年结转 with 本年新收, 办理结果总计 and 结转下年度; a column's result rows
+    with its 总计): where some but not all of a band's readings fail one that can be computed, the band's rows
+    are read from the rest (a band so decided helps decide the next). Whether some band was decided so."""
+    changed, decided_any = True, False
+    while changed:
+        changed = False
+        for readings in several:
+            decided = {r: items for r, items in sure.items() if r not in readings[0]}
+            kept = [a for a in readings if _consistent(decided | a, n, *checks)]
+            if kept and len(kept) < len(readings):
+                readings[:] = kept
+                agreed = _agreed(list(kept[0]), kept)
+                for row in kept[0]:
+                    alignment.open.pop(row, None)
+                alignment.segments.update(agreed.segments)
+                alignment.open.update(agreed.open)
+                sure.update(agreed.segments)
+                changed = decided_any = True
+    return decided_any
+
+
 MAX_INTERLEAVING_STEPS = 200_000  # a band's interleavings walked; more: the band as the shapes read it
-MAX_INTERLEAVED_ROWS = 3  # taller bands interleave too many ways to walk
+MAX_INTERLEAVED_ROWS = 4  # taller bands interleave too many ways to walk
 
 
 def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
     """The band read as pdfminer.six prints rows of different heights side by side: its cells in an order that
     keeps each row's cells left to right and each column's top to bottom (a cell comes after the cell left of it
-    and the cell above it), every row's total holding. The distinct readings that do: one is read, several leave
-    the rows they disagree on open, each reading a candidate; None where none does or there are too many."""
+    and the cell above it), every row's total (its last column) holding. The distinct readings that do: one is
+    read, several leave the rows they disagree on open, each reading a candidate; None where none does or there
+    are too many. Zeros can stand in many places: the ways to finish a state (the rows' lengths and the running
+    sums of the rows not yet whole) are walked once, whichever way the state was reached."""
     values = [v for b in band for v in b.values]
     numbers = [as_number(v.text) for v in values]
     k = len(rows)
     if None in numbers or len(values) != k * n or k > MAX_INTERLEAVED_ROWS:
         return None
-    found: dict[tuple, list[list[Item]]] = {}
-    dead: set[tuple] = set()
-    steps = [0]
-    cells: list[list[int]] = [[] for _ in range(k)]  # each row's value positions so far
     most = [max(numbers[i:], default=0) for i in range(len(numbers) + 1)]  # no row sums past the largest number left
+    lengths, sums = [0] * k, [0] * k
+    finishes: dict[tuple, dict[tuple, tuple]] = {}  # state → its ways to finish: (row, column, value)s → positions
+    steps = [0]
 
-    def walk(at: int) -> bool:
+    def walk(at: int) -> dict[tuple, tuple]:
         if at == len(values):
-            rows_read = [[values[i] for i in row] for row in cells]
-            found.setdefault(tuple(numbers[i] for row in cells for i in row), rows_read)
-            return True
-        key = (tuple(len(r) for r in cells), tuple(sum(numbers[i] for i in r[: n - 1]) for r in cells))
-        steps[0] += 1
-        if key in dead or steps[0] > MAX_INTERLEAVING_STEPS or len(found) > MAX_ALIGNMENTS:
-            return False
-        live = False
-        for r in range(k):
-            if len(cells[r]) < n and (r == 0 or len(cells[r - 1]) > len(cells[r])):
-                cells[r].append(at)
-                sums = sum(numbers[i] for i in cells[r])
-                if constraint(tuple(numbers[i] for i in cells[r])) if len(cells[r]) == n else sums <= most[at + 1]:
-                    live = walk(at + 1) or live
-                cells[r].pop()
-        if not live:
-            dead.add(key)
-        return live
+            return {(): ()}
+        key = (tuple(lengths), tuple(s for s, length in zip(sums, lengths, strict=True) if length < n))
+        if key not in finishes:
+            steps[0] += 1
+            if steps[0] > MAX_INTERLEAVING_STEPS:
+                raise _TooMany
+            ways: dict[tuple, tuple] = {}
+            for r in range(k):
+                c, number = lengths[r], numbers[at]
+                if c == n or (r and lengths[r - 1] <= c):
+                    continue
+                if number != sums[r] if c == n - 1 else sums[r] + number > most[at + 1]:
+                    continue
+                lengths[r], sums[r] = c + 1, sums[r] + number
+                rest = walk(at + 1)
+                lengths[r], sums[r] = c, sums[r] - number
+                for cells, places in rest.items():
+                    ways.setdefault(tuple(sorted(((r, c, number), *cells))), ((r, c, at), *places))
+                if len(ways) > MAX_ALIGNMENTS:
+                    raise _TooMany
+            finishes[key] = ways
+        return finishes[key]
 
-    walk(0)
-    if not found or steps[0] > MAX_INTERLEAVING_STEPS or len(found) > MAX_ALIGNMENTS:
+    try:
+        found = walk(0)
+    except _TooMany:  # the band's own bound: it leaves the band open, never the table
         return None
-    return rows, _agreed(rows, [dict(zip(rows, r, strict=True)) for r in found.values()]), True
+    readings = []
+    for places in found.values():
+        read = [[None] * n for _ in range(k)]
+        for r, c, at in places:
+            read[r][c] = values[at]
+        if all(constraint(tuple(as_number(i.text) for i in row)) for row in read):
+            readings.append(dict(zip(rows, read, strict=True)))
+    if not readings:
+        return None
+    return rows, _agreed(rows, readings), True, readings
 
 
 def _column_stream(blocks: list[Block]) -> bool:
