@@ -66,12 +66,17 @@ def _pdfminer(pdf: Path) -> str:
     return extract_text(str(pdf))
 
 
-def _pdfminer_flow(pdf: Path) -> str:
-    """`pdf2txt.py -F 1`: pdfminer.six with boxes_flow 1.0; its box order differs from run to run (ties)."""
-    from pdfminer.high_level import extract_text
-    from pdfminer.layout import LAParams
+def _pdfminer_laparams(**params) -> Callable[[Path], str]:
+    """pdfminer.six's `pdf2txt.py` with other LAParams (`-F 1`: boxes_flow 1.0, whose box order differs from run
+    to run, ties broken apart; `-L 1.0`: line_margin 1.0, likewise; `-F 0.9`: boxes_flow 0.9)."""
 
-    return extract_text(str(pdf), laparams=LAParams(boxes_flow=1.0))
+    def convert(pdf: Path) -> str:
+        from pdfminer.high_level import extract_text
+        from pdfminer.layout import LAParams
+
+        return extract_text(str(pdf), laparams=LAParams(**params))
+
+    return convert
 
 
 def _pdfplumber(pdf: Path) -> str:
@@ -179,7 +184,12 @@ CONVERTERS: dict[str, tuple[str, Callable[[Path], str]]] = {
     "opendataloader": ("md", _opendataloader("markdown", "md")),
     "opendataloader-text": ("txt", _opendataloader("text", "txt")),
 }
-OPT_IN = {"pdftotext": ("txt", _pdftotext()), "pdfminer-F1": ("txt", _pdfminer_flow)}
+OPT_IN = {
+    "pdftotext": ("txt", _pdftotext()),
+    "pdfminer-F1": ("txt", _pdfminer_laparams(boxes_flow=1.0)),
+    "pdfminer-L1.0": ("txt", _pdfminer_laparams(line_margin=1.0)),
+    "pdfminer-F0.9": ("txt", _pdfminer_laparams(boxes_flow=0.9)),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -120,6 +120,7 @@ def _readings(
     interleave=None,
     paired: bool = False,
     bands: dict | None = None,
+    pins: dict[int, int] | None = None,
 ) -> list[list[list[Item]]]:
     """Every way the blocks read as rows of n cells, in order (at most `limit`); `stacked`: with two rows a
     column's cells stacked as one block (_stacked_pairs) among them; `move`: also with one column of one band
@@ -129,7 +130,8 @@ def _readings(
     any order (_shuffled); `interleave` (a row's constraint): also with two rows printed among each other
     (_interleaved); `paired`: a band of one line of two numbers a row read with its other cells in any order
     (_pairs_any); `bands`: the page bands' readings already made for these blocks and options (with or without
-    the stacked pairs alike)."""
+    the stacked pairs alike); `pins`: the numbers printed on a label's line (offset -> the index of the label's
+    row), which a page band's mixed columns keep in that row."""
     found: list[list[list[Item]]] = []
     dead: set[tuple[int, bool]] = set()  # blocks from which no reading reaches the end
     bands = {} if bands is None else bands  # a page band's readings, once for every walk
@@ -161,10 +163,11 @@ def _readings(
             if (i, j) not in bands:
                 if budget:
                     budget.spend(SHUFFLE_STEPS)
+                here = {v.start: pins[v.start] - len(rows) for line in band for v in line if v.start in (pins or {})}
                 bands[i, j] = (
-                    _pairs_any(band, n, shuffle)
+                    _pairs_any(band, n, shuffle, here)
                     if paired and (_paired(band, n) or _paired(band, n, 2))
-                    else _shuffled(band, n, shuffle, edges if beside else None, permute)
+                    else _shuffled(band, n, shuffle, edges if beside else None, permute, here)
                     if shuffle
                     else _interleaved(band, n, interleave)
                 )
@@ -211,7 +214,12 @@ def _paired(lines: list[list[Item]], n: int, per_row: int = 1) -> bool:
 
 
 def _shuffled(
-    lines: list[list[Item]], n: int, constraint, beside: list[bool] | None = None, permute: bool = False
+    lines: list[list[Item]],
+    n: int,
+    constraint,
+    beside: list[bool] | None = None,
+    permute: bool = False,
+    pins: dict[int, int] | None = None,
 ) -> list[list[list[Item]]]:
     """The distinct readings (by value) of a page band whose columns pdfminer prints among each other.
 
@@ -229,7 +237,8 @@ def _shuffled(
     filled is the one begun last, and once it is full any unfinished column may come next: the orders are
     walked together, a state per set of columns filled, and the row totals choose as they do for the template's
     order. [] where a line holds more than two numbers (a row printed as a line: not this shape), or where the
-    band reads too many ways to tell (MAX_SHUFFLE_STATES)."""
+    band reads too many ways to tell (MAX_SHUFFLE_STATES). `pins`: the numbers printed on a label's line (offset ->
+    the band's row), placed in that row only."""
     k = sum(map(len, lines)) // n
     if permute:  # columns one after another: two numbers on a line are two cells in turn (more: a row's line)
         if any(len(line) > 2 for line in lines):
@@ -246,13 +255,14 @@ def _shuffled(
     for at, (line, values) in enumerate(zip(lines, numbers, strict=True)):
         left.subtract(values)
         fits = functools.partial(_row_fits, constraint=constraint, left=left)
+        row = next((pins[v.start] for v in line if v.start in pins), None) if pins else None  # the line's row
         after: dict[tuple, tuple] = {}
         wide = bool(beside and beside[at])
         if permute and budget and not budget.permuted(len(layer)):
             return []  # the orders read too many ways within their own bound: the band is not read so
         for state, where in layer.items():
             if (
-                _place(state, where, line, values, k, fits, after, paired, wide, permute)
+                _place(state, where, line, values, k, fits, after, paired, wide, permute, row)
                 or len(line) == 1
                 or any(values)
             ):
@@ -261,7 +271,9 @@ def _shuffled(
             for v in range(len(line)):
                 step: dict[tuple, tuple] = {}
                 for state_v, where_v in steps.items():
-                    _place(state_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired, False, permute)
+                    _place(
+                        state_v, where_v, line[v : v + 1], values[v : v + 1], k, fits, step, paired, False, permute, row
+                    )
                 steps = step
             for key, where_v in steps.items():
                 after.setdefault(key, where_v)
@@ -282,7 +294,9 @@ MAX_PAIRED_STATES = 2_000  # partial readings of a band's other cells in any ord
 MAX_PAIRED_READINGS = 64  # distinct readings of one such band; more leave it unread
 
 
-def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[Item]]]:
+def _pairs_any(
+    lines: list[list[Item]], n: int, constraint, pins: dict[int, int] | None = None
+) -> list[list[list[Item]]]:
     """The distinct readings (by value) of a band of one line of two numbers a row whose other cells come in
     any order.
 
@@ -297,7 +311,9 @@ def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[It
     order (_applicants_open leaves it open). Where a band prints two lines of two numbers a row, each row's last
     two cells (其他 and 总计, set as close) are a line as well: which lines are which the row totals tell
     (_firsts_and_lasts), and the single numbers are the middle cells, dealt to the rows alike. [] where the band
-    is not of this shape or reads too many ways."""
+    is not of this shape or reads too many ways. `pins`: the numbers printed on a label's line (offset -> the band's
+    row), read in that row only."""
+    pins = pins or {}
     pairs = [line for line in lines if len(line) == 2]
     singles = [line[0] for line in lines if len(line) == 1]
     k = sum(map(len, lines)) // n
@@ -306,14 +322,16 @@ def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[It
     sums = [sum(as_number(v.text) for v in pair) for pair in pairs[:k]]
     readings: dict[tuple, list[list[Item]]] = {}
     if len(pairs) == 2 * k:  # the totals printed beside the 其他 cells: the single numbers are the middle cells
-        for firsts, lasts in _firsts_and_lasts(pairs, sum(as_number(v.text) for v in singles)):
+        for firsts, lasts in _firsts_and_lasts(pairs, sum(as_number(v.text) for v in singles), pins):
             needs = [
                 as_number(t.text) - as_number(o.text) - sum(as_number(v.text) for v in first)
                 for first, (o, t) in zip(firsts, lasts, strict=True)
             ]
-            if _deal(firsts, lasts, singles, needs, n - 4, constraint, readings) is None:
+            if _deal(firsts, lasts, singles, needs, n - 4, constraint, readings, pins) is None:
                 return []
         return list(readings.values())
+    if any(pins.get(v.start, r) != r for r, pair in enumerate(pairs) for v in pair):
+        return []  # the rows' first-two lines are not in row order
     values = [as_number(v.text) for v in singles]
     spare = sum(values) - sum(sums)  # the other cells and the totals' excess over the pairs: twice the excess
     if spare < 0 or spare % 2:
@@ -325,9 +343,9 @@ def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[It
         after: dict[tuple, tuple] = {}
         for (r, totals, over), (total_items, over_items) in layer.items():
             used = sum(totals) - sum(sums[:r])
-            if r < k and sums[r] <= value and used + value - sums[r] <= excess:  # the next row's total
+            if r < k and sums[r] <= value and used + value - sums[r] <= excess and pins.get(item.start, r) == r:
                 after.setdefault((r + 1, (*totals, value), over), ((*total_items, item), over_items))
-            if value and sum(over) + value <= excess:  # another column's cell
+            if value and sum(over) + value <= excess:  # another column's cell (a pinned one: the deal checks it)
                 key = (r, totals, tuple(sorted((*over, value))))
                 after.setdefault(key, (total_items, (*over_items, item)))
             elif not value:
@@ -338,27 +356,29 @@ def _pairs_any(lines: list[list[Item]], n: int, constraint) -> list[list[list[It
     for (r, totals, _), (total_items, over_items) in layer.items():
         if r == k and len(over_items) == (n - 3) * k:
             needs = [t - s for t, s in zip(totals, sums, strict=True)]
-            if _deal(pairs, [[t] for t in total_items], list(over_items), needs, n - 3, constraint, readings) is None:
+            lasts = [[t] for t in total_items]
+            if _deal(pairs, lasts, list(over_items), needs, n - 3, constraint, readings, pins) is None:
                 return []
     return list(readings.values())
 
 
-def _firsts_and_lasts(pairs: list[list[Item]], middle: int) -> list[tuple[list, list]]:
+def _firsts_and_lasts(pairs: list[list[Item]], middle: int, pins: dict[int, int]) -> list[tuple[list, list]]:
     """The ways (by value) two lines of two numbers a row are each row's first two cells and its last two (其他,
     总计): each kind in row order, the two among each other, every row's total at least its three printed cells,
-    and the rows' excesses over them summing to the `middle` cells' sum. [] where they read too many ways
-    (MAX_PAIRED_STATES)."""
+    and the rows' excesses over them summing to the `middle` cells' sum; a line holding a number `pins` places goes to
+    that row only. [] where they read too many ways (MAX_PAIRED_STATES)."""
     k = len(pairs) // 2
     numbers = [tuple(as_number(v.text) for v in pair) for pair in pairs]
     # (firsts' values, lasts' values) -> their lines
     layer: dict[tuple, tuple] = {((), ()): ((), ())}
     for pair, values in zip(pairs, numbers, strict=True):
         after: dict[tuple, tuple] = {}
+        row = next((pins[v.start] for v in pair if v.start in pins), None)
         for (firsts, lasts), (first_lines, last_lines) in layer.items():
-            if len(firsts) < k:
+            if len(firsts) < k and row in (None, len(firsts)):
                 after.setdefault(((*firsts, values), lasts), ((*first_lines, pair), last_lines))
             r = len(lasts)
-            if r < len(firsts) and values[1] >= sum(firsts[r]) + values[0]:  # row r's 其他 and 总计
+            if r < len(firsts) and row in (None, r) and values[1] >= sum(firsts[r]) + values[0]:  # row r's 其他, 总计
                 excess = sum(t - o - sum(f) for f, (o, t) in zip(firsts, (*lasts, values), strict=False))
                 if excess <= middle:
                     after.setdefault((firsts, (*lasts, values)), (first_lines, (*last_lines, pair)))
@@ -368,16 +388,24 @@ def _firsts_and_lasts(pairs: list[list[Item]], middle: int) -> list[tuple[list, 
     return [(list(f), list(t)) for (firsts, lasts), (f, t) in layer.items() if len(lasts) == k]
 
 
-def _deal(firsts, lasts, others: list[Item], needs: list[int], width: int, constraint, readings: dict):
+def _deal(firsts, lasts, others: list[Item], needs: list[int], width: int, constraint, readings: dict, pins: dict):
     """Each reading (by value) of the rows whose first and last cells are printed, the other cells dealt to them so
-    that each row's add up to its need, into `readings`; None once they are more than MAX_PAIRED_READINGS."""
+    that each row's add up to its need (a number `pins` places in its row only), into `readings`; None once they
+    are more than MAX_PAIRED_READINGS."""
     zeros = [v for v in others if not as_number(v.text)]
     numbers = sorted((v for v in others if as_number(v.text)), key=lambda v: -as_number(v.text))
+    own = [[v for v in zeros if pins.get(v.start) == r] for r in range(len(firsts))]  # zeros a label places
+    if sum(map(len, own)) != sum(v.start in pins for v in zeros):
+        return readings
     for dealt in _dealt(numbers, needs, width):
-        rows, left = [], list(zeros)
-        for first, cells, last in zip(firsts, dealt, lasts, strict=True):
+        if any(len(cells) + len(own[r]) > width for r, cells in enumerate(dealt)):
+            continue
+        if any(pins.get(v.start, r) != r for r, cells in enumerate(dealt) for v in cells):
+            continue
+        rows, left = [], [v for v in zeros if v.start not in pins]
+        for first, cells, last, mine in zip(firsts, dealt, lasts, own, strict=True):
             cells = sorted(cells, key=lambda v: -as_number(v.text))
-            rows.append([*first, *cells, *(left.pop() for _ in range(width - len(cells))), *last])
+            rows.append([*first, *cells, *mine, *(left.pop() for _ in range(width - len(cells) - len(mine))), *last])
         if all(constraint(tuple(as_number(v.text) for v in row)) for row in rows):
             readings.setdefault(_values(rows), rows)
         if len(readings) > MAX_PAIRED_READINGS:
@@ -454,13 +482,14 @@ def _row_fits(row: list, constraint, left: Counter) -> bool:
     return left[need] > 0
 
 
-def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=False, permute=False) -> bool:
+def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=False, permute=False, row=None) -> bool:
     """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
     number goes to the first unfinished column (or the total column beside it; `wide`: while that is the first
     column, or the second, where it has fewer cells), a line of two to that column and the next; in a `paired`
     band a line of two is the next row's first two cells, and a line of one goes to the columns after them.
     `permute`: the column being filled (the state's third part) is the place, and once it is full every
-    unfinished column is one (the columns one after another in any order; no column among another's)."""
+    unfinished column is one (the columns one after another in any order; no column among another's). `row`: the
+    only row the line may go to (a number on it is printed on that row's label's line)."""
     counts, cells, current = state
     placed = False
     n, m = len(counts), len(line)
@@ -476,7 +505,7 @@ def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=F
             places = (*places, 1)
     for c in places:
         r = counts[c] if c + m <= n else k
-        if r == k or any(counts[c + d] != r for d in range(m)):
+        if r == k or r != (r if row is None else row) or any(counts[c + d] != r for d in range(m)):
             continue
         grown = (*cells[:c], *((*cells[c + d], values[d]) for d in range(m)), *cells[c + m :])
         if not fits([col[r] if len(col) > r else None for col in grown]):
@@ -565,6 +594,7 @@ def read_blocks(
     identities_of,
     keys_of,
     consistent_only: bool = False,
+    labelled: dict[int, str] | None = None,
 ) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
@@ -573,25 +603,36 @@ def read_blocks(
     next table. pdftotext can print the rest of a page's table after the next table's title, and a cell of the
     table before after this one's title; the numbers keep their order, so what lies before this table's first
     number (at most a table 二's worth) belongs to the table before. `consistent_only`: only a reading that
-    satisfies every identity (where the spans are a guess at the page's shape), else None."""
-    token = _BUDGET.set(_Budget(MAX_READ_STEPS))
+    satisfies every identity (where the spans are a guess at the page's shape), else None. `labelled`: the
+    numbers printed on one line after a row's label (offset -> the row), which a page band's mixed columns
+    (_shuffled, _pairs_any) must place in that row."""
+    token, own = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {})
     try:
         return _read_blocks(text, spans, orders, n, (constraint, identities_of, keys_of), consistent_only)
     except _TooMany:
         return None  # more readings than the bounded search tries: the page may be read by its labels instead
     finally:
         _BUDGET.reset(token)
+        _LABELLED.reset(own)
 
 
 def read_bands(
-    text: str, spans: list[tuple[int, int, int]], orders: list[list[str]], n: int, constraint, identities_of, keys_of
+    text: str,
+    spans: list[tuple[int, int, int]],
+    orders: list[list[str]],
+    n: int,
+    constraint,
+    identities_of,
+    keys_of,
+    labelled: dict[int, str] | None = None,
 ) -> BlockReading | None:
     """The table read band by band, where read_blocks reads it in no way: the blocks cut at every text line
     after which the numbers so far make whole rows, each such band read on its own (its rows' identities choose,
     as for the whole table), a band read in no way (pdfminer.six mixes its columns in an order none of the
     shapes fits) leaving its rows open with no candidate. Only the numbers' count places a band's rows, so
-    every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream."""
-    token = _BUDGET.set(_Budget(MAX_READ_STEPS))
+    every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream.
+    `labelled` as for read_blocks."""
+    token, own = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {})
     try:
         for lo, hi, trailing in spans:
             found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
@@ -625,6 +666,7 @@ def read_bands(
         return None
     finally:
         _BUDGET.reset(token)
+        _LABELLED.reset(own)
 
 
 def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], n: int, checks):
@@ -759,6 +801,20 @@ class _Budget:
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("block_readings_budget", default=None)
+# the numbers printed on one line after a row's label (offset -> the row) of the table being read
+_LABELLED: ContextVar[dict[int, str] | None] = ContextVar("block_readings_labelled", default=None)
+
+
+def _own_rows(order: list[str], rows: list[list[Item]]) -> bool:
+    """Whether a reading keeps each number printed on its label's line in that label's row: pdfminer.six joins a
+    label and numbers into one text line only where they share a baseline, so where it mixes a band's columns
+    (and, beside tall labels, prints the rows' lines out of row order) the label still places them."""
+    labelled = _LABELLED.get()
+    return not labelled or all(
+        labelled.get(v.start, row) == row for row, items in zip(order, rows, strict=True) for v in items
+    )
+
+
 IDENTITY_STEPS = 100  # an identity check costs about a hundred walk steps
 SHUFFLE_STEPS = 40  # a page band's shuffled readings (_shuffled), about forty
 
@@ -1578,8 +1634,12 @@ def _aligned(
     identity, the blocks are read without them (the page bands read once for both). `move`: readings with a
     band's column moved (_moved) too."""
     bands = {} if bands is None else bands
-    found = _readings(blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired, bands)
-    readings = [r for r in found if len(r) == len(order)]
+    labelled = _LABELLED.get() or {}
+    pins = {at: order.index(row) for at, row in labelled.items() if row in order} if shuffle else None
+    found = _readings(
+        blocks, n, MAX_ALIGNMENTS + 1, stacked, move, shuffle, beside, permute, interleave, paired, bands, pins
+    )
+    readings = [r for r in found if len(r) == len(order) and (not shuffle or _own_rows(order, r))]
     if not readings or len(readings) > MAX_ALIGNMENTS:
         return None
     distinct: dict[tuple, dict[str, list[Item]]] = {}

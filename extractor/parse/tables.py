@@ -747,12 +747,13 @@ def parse_table3(
         short = [(lo, len(text), len(T4_KEYS) - dropped) for dropped in range(1, MAX_T4_DROPPED + 1)]
         orders = [_printed_order(text, lo, table4_end or hi)]
         checks = (constraint, table3_identities, keys_of)
-        blocks = read_blocks(text, spans, orders, n, *checks) or read_blocks(
-            text, short, orders, n, *checks, consistent_only=True
+        labelled = _on_label_lines(text, anchors)
+        blocks = read_blocks(text, spans, orders, n, *checks, labelled=labelled) or read_blocks(
+            text, short, orders, n, *checks, consistent_only=True, labelled=labelled
         )
         decided = blocks.alignment.segments if blocks and not blocks.alignment.open else None
         if not (decided and _consistent(decided, n, *checks)):  # a band read in no way, or read wrong, spoils the rest
-            bands = read_bands(text, spans, orders, n, *checks)
+            bands = read_bands(text, spans, orders, n, *checks, labelled=labelled)
             more = len(bands.alignment.segments) > len(blocks.alignment.segments) if bands and blocks else True
             if bands and (decided or more) and _consistent(bands.alignment.segments, n, *checks):
                 blocks, banded = bands, True
@@ -947,6 +948,21 @@ def _line(text: str, at: int) -> str:
 
 MAX_T4_DROPPED = 5  # table 四's zero markers pdftotext can drop (the one-line hyphens `-` of a group's cells)
 LEGAL_ENTITIES = "legal_entities"  # the five 法人或其他组织 columns printed as one (format.md §3.29)
+
+
+def _on_label_lines(text: str, anchors: list[Anchor]) -> dict[int, str]:
+    """The numbers printed on one line right after a row's label (`1.属于国家秘密 0 0`): each number's offset -> the
+    row (the label nearest before it on its line)."""
+    found: dict[int, str] = {}
+    for anchor in anchors:
+        end = text.find("\n", anchor.end)
+        end = len(text) if end < 0 else end
+        rest = text[anchor.end : end]
+        if re.fullmatch(rf"[^\d\n]*?{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*", rest):
+            for m in re.finditer(r"\S+", rest):
+                if re.fullmatch(_NUMBER, m.group()):
+                    found[anchor.end + m.start()] = anchor.row
+    return found
 
 
 def t3_printed_keys(row: str, columns: tuple[str, ...]) -> list[str]:
@@ -1179,8 +1195,11 @@ def parse_table4(
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
     if not settled and reading.candidates and any("dropped_extra_value" in f for f in reading.flags):
         _open_disagreeing(cells, keys, reading.candidates, keep=False)  # which value is extra: only where it matters
-    if flowed:
-        _open_disagreeing(cells, keys, reading.candidates + alternatives, keep=settled)
+    orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
+    if flowed or len(orders) > 1:
+        _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
+    if len(orders) > 1:
+        warnings.append("table 四 is printed a box a number, its groups in an order the page does not fix")
     for key in keys if among and after is items else ():
         cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
 
@@ -1316,6 +1335,41 @@ def _header_out_of_order(text: str, lo: int, items: list[Item]) -> bool:
         and not _NOT_NUMBERS.search(text, a.end(), b.start())
         for a, b in pairwise(words)
     )
+
+
+def _group_orders(text: str, lo: int, items: list[Item], printed: tuple) -> list[tuple]:
+    """Table 四's readings where its numbers are boxes apart, in pdfminer's order: each group's five boxes come
+    together and in order, but the groups may come in another order than the grid's (the 行政复议 group, whose
+    header cells are taller, after the two 行政诉讼 groups). A group's numbers stand under its own label, so none is
+    printed before it; the two 行政诉讼 groups, alike side by side, keep their left-to-right order. The printed
+    reading and every group order the page allows so; [] where the numbers are not printed as pdfminer's boxes (a box
+    each, at least two right after their columns' result headers), or where the totals fail as printed (the cells
+    are not stood behind then: _flow_ordered)."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) != 15 or None in printed or not _in_boxes(text, values) or not solve.groups_total_hold(printed):
+        return []
+    if not re.search(r"\n[^\S\n]*\n", text[values[0].start : values[-1].end]):
+        return []
+    starts = {v.start for v in values}
+    words = _T4_RESULT_WORDS.finditer(text, lo, values[-1].start)
+    above = [m for m in words if m.lastindex < len(T4_COLUMNS) and _next_number(text, m.end()) in starts]
+    if len(above) < 2:  # pdfminer's boxes: a column's header, then its number (pdftotext prints its rows in flows)
+        return []
+    labels = [re.search(_fuzzy(name), text[lo : values[-1].start]) for name in T4_GROUP_NAMES]
+    if None in labels:
+        return []
+    found = [printed]
+    for order in permutations(range(len(T4_GROUPS))):  # order[g]: which printed five are group g's
+        if order[1] < order[2] and all(values[5 * order[g]].start >= lo + labels[g].end() for g in range(3)):
+            reading = tuple(v for c in order for v in printed[5 * c : 5 * c + 5])
+            found += [reading] * (reading not in found)
+    return found
+
+
+def _next_number(text: str, at: int) -> int | None:
+    """Where the number right after `at` begins, with nothing but space before it; None where text comes first."""
+    m = re.compile(r"\s*\d").match(text, at)
+    return m.end() - 1 if m else None
 
 
 def _t4_arrangements(values: tuple, limit: int = 64) -> list[tuple]:
