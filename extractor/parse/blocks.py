@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import product
@@ -606,11 +607,24 @@ def read_blocks(
     satisfies every identity (where the spans are a guess at the page's shape), else None. `labelled`: the
     numbers printed on one line after a row's label (offset -> the row), which a page band's mixed columns
     (_shuffled, _pairs_any) must place in that row."""
+    with _bounded(labelled) as within:
+        return within(_read_blocks, text, spans, orders, n, (constraint, identities_of, keys_of), consistent_only)
+
+
+@contextmanager
+def _bounded(labelled: dict[int, str] | None):
+    """One bounded search of a table's readings (`MAX_READ_STEPS`), the numbers on labels' lines in its context:
+    a search that finds more readings than it tries is None (the page may be read by its labels instead)."""
     token, own = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {})
+
+    def within(search, *args):
+        try:
+            return search(*args)
+        except _TooMany:
+            return None
+
     try:
-        return _read_blocks(text, spans, orders, n, (constraint, identities_of, keys_of), consistent_only)
-    except _TooMany:
-        return None  # more readings than the bounded search tries: the page may be read by its labels instead
+        yield within
     finally:
         _BUDGET.reset(token)
         _LABELLED.reset(own)
@@ -632,41 +646,40 @@ def read_bands(
     shapes fits) leaving its rows open with no candidate. Only the numbers' count places a band's rows, so
     every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream.
     `labelled` as for read_blocks."""
-    token, own = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {})
-    try:
-        for lo, hi, trailing in spans:
-            found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
-            if not (found and _column_stream(found[1])):
-                continue
-            order, blocks, spill = found
-            alignment, at, several, sure = Alignment(), 0, [], {}
-            for band in _text_bands(blocks, n):
-                rows = order[at : at + sum(len(b.values) for b in band) // n]
-                at += len(rows)
-                read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
-                if constraint and not (read and read[2] and not read[1].open):
-                    interleaved = _band_interleaved(rows, band, n, constraint)
-                    read = interleaved[:3] if interleaved else read
-                    several += [interleaved[3]] if interleaved and interleaved[1].open else []
-                if read:
-                    alignment.segments.update(read[1].segments)
-                    alignment.open.update(read[1].open)
-                    sure.update(read[1].segments if read[2] else {})
-                else:
-                    alignment.open.update((r, []) for r in rows)
-                    alignment.unplaced.update(rows)
-            checked = _bands_checked(alignment, sure, several, n, (constraint, identities_of, keys_of))
-            if checked and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
-                for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
-                    alignment.open[row] = [alignment.segments.pop(row)]
-            if alignment.segments:
-                return BlockReading(order, alignment, spill)
-        return None
-    except _TooMany:
-        return None
-    finally:
-        _BUDGET.reset(token)
-        _LABELLED.reset(own)
+    with _bounded(labelled) as within:
+        return within(_read_bands, text, spans, orders, n, constraint, identities_of, keys_of)
+
+
+def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
+    """read_bands' search, within its bound."""
+    for lo, hi, trailing in spans:
+        found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
+        if not (found and _column_stream(found[1])):
+            continue
+        order, blocks, spill = found
+        alignment, at, several, sure = Alignment(), 0, [], {}
+        for band in _text_bands(blocks, n):
+            rows = order[at : at + sum(len(b.values) for b in band) // n]
+            at += len(rows)
+            read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
+            if constraint and not (read and read[2] and not read[1].open):
+                interleaved = _band_interleaved(rows, band, n, constraint)
+                read = interleaved[:3] if interleaved else read
+                several += [interleaved[3]] if interleaved and interleaved[1].open else []
+            if read:
+                alignment.segments.update(read[1].segments)
+                alignment.open.update(read[1].open)
+                sure.update(read[1].segments if read[2] else {})
+            else:
+                alignment.open.update((r, []) for r in rows)
+                alignment.unplaced.update(rows)
+        checked = _bands_checked(alignment, sure, several, n, (constraint, identities_of, keys_of))
+        if checked and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
+            for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
+                alignment.open[row] = [alignment.segments.pop(row)]
+        if alignment.segments:
+            return BlockReading(order, alignment, spill)
+    return None
 
 
 def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], n: int, checks):
