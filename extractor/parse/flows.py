@@ -28,56 +28,52 @@ def _split(group: int, first: int, last: int) -> tuple[list[int], list[int]]:
     return head, [c for c in columns if c not in head]
 
 
-def _part_orders(groups: list[int]) -> set[tuple[int, ...]]:
-    """The column orders in which pdftotext can print the groups of one part of the page."""
-    choices = [
-        [
-            (first, last)
-            for first in range(1, _WIDTH + 1)
-            for last in range(min(3, _WIDTH - first + 1))
-            if (last and first + last < _WIDTH) or (group == groups[-1] and len(groups) > 1)
-        ]
-        for group in groups
+def _two_flow_splits(group: int, last_beside: bool) -> list[tuple[list[int], list[int]]]:
+    """A group's first and second flows as pdftotext prints them: its first cells and its last ones first (only the
+    last of several groups side by side may keep its total for the second flow, or print whole in the first)."""
+    return [
+        _split(group, first, last)
+        for first in range(1, _WIDTH + 1)
+        for last in range(min(3, _WIDTH - first + 1))
+        if (last and first + last < _WIDTH) or last_beside
     ]
+
+
+def _merged_splits(group: int, last_beside: bool) -> list[tuple[list[int], list[int]]]:
+    """A group's flows where pdftotext merged neighbouring columns' headers into one block (a narrow header printed
+    a character a line, two columns' characters on one line: `结 结` / `果 果` / `维 纠`): the numbers under such
+    a block come out in either flow, so any of its columns may be in the first flow (at least its first)."""
+    columns = range(group * _WIDTH, (group + 1) * _WIDTH)
+    return [
+        ([c for c in columns if m >> c % _WIDTH & 1], [c for c in columns if not m >> c % _WIDTH & 1])
+        for m in range(1, 1 << _WIDTH, 2)
+    ]
+
+
+def _part_orders(groups: list[int], splits) -> set[tuple[int, ...]]:
+    """The column orders in which pdftotext can print the groups of one part of the page: each group's first flow,
+    then each group's second, as `splits` allows them."""
+    beside = len(groups) > 1
+    choices = [splits(g, beside and g == groups[-1]) for g in groups]
     orders = {tuple(c for g in groups for c in range(g * _WIDTH, (g + 1) * _WIDTH))}
     for picked in product(*choices):
-        heads, tails = zip(*(_split(g, *choice) for g, choice in zip(groups, picked, strict=True)), strict=True)
+        heads, tails = zip(*picked, strict=True)
         orders.add(tuple(c for part in (*heads, *tails) for c in part))
     return orders
 
 
-def _merged_part_orders(groups: list[int]) -> set[tuple[int, ...]]:
-    """The orders of one part where pdftotext merged neighbouring columns' headers into one block (a narrow header
-    printed a character a line, two columns' characters on one line: `结 结` / `果 果` / `维 纠`): the numbers under
-    such a block come out in either flow, so of each group any of its columns may be in the first flow (at least
-    its first), the others in the second."""
-    splits = []
-    for g in groups:
-        columns = range(g * _WIDTH, (g + 1) * _WIDTH)
-        splits.append(
-            [
-                ([c for c in columns if m >> c % _WIDTH & 1], [c for c in columns if not m >> c % _WIDTH & 1])
-                for m in range(1, 1 << _WIDTH, 2)
-            ]
-        )
-    return {
-        tuple(c for part in (*heads, *tails) for c in part)
-        for heads, tails in (zip(*picked, strict=True) for picked in product(*splits))
-    }
-
-
-def _orders(part_orders) -> list[tuple[int, ...]]:
+def _orders(splits) -> list[tuple[int, ...]]:
     """Every order of table 四's columns as pdftotext prints them, the table's own first, then by cells moved."""
     found = {
         tuple(c for order in orders for c in order)
         for parts in _PARTS
-        for orders in product(*(sorted(part_orders(groups)) for groups in parts))
+        for orders in product(*(sorted(_part_orders(groups, splits)) for groups in parts))
     }
     return sorted(found, key=lambda order: (sum(c != i for i, c in enumerate(order)), order))
 
 
-ORDERS = _orders(_part_orders)
-MERGED_ORDERS = _orders(_merged_part_orders)
+ORDERS = _orders(_two_flow_splits)
+MERGED_ORDERS = _orders(_merged_splits)
 
 
 def flow_readings(

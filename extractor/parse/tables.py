@@ -35,7 +35,7 @@ from nianbao.parse.resolve import (
     realign_shifted_values,
     settle_by_prose,
 )
-from nianbao.parse.tokens import Item, label_fragment, segment_items
+from nianbao.parse.tokens import Item, label_fragment, one_amount, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
     FEE_KEY,
@@ -329,7 +329,7 @@ def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]
         return None
     head = head_match.group(1)
     joined = Item("value", head + tail.text, head_match.start(1), tail.end)
-    certain = head.endswith(".") or ("." in head and tail_match.group(2) is not None)
+    certain = one_amount(head, tail_match.group(2) is not None)
     return [joined if i is tail else i for i in items], certain
 
 

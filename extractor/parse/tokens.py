@@ -81,10 +81,13 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
         for part, start in cells:
             if part.isdigit() and part.isascii() and (part[0] != "0" or len(part) == 1):  # most cells: one number
                 items.append(Item("value", part, start, start + len(part)))
-            elif delimited and (amount := _WRAPPED_CELL.fullmatch(part)):
-                head, tail = (1, 2) if amount.group(1) else (3, 4)
-                joined = amount.group(head) + amount.group(tail)
-                items.append(Item("value", joined, start + amount.start(head), start + amount.end(tail)))
+            elif (
+                delimited
+                and (amount := _WRAPPED_CELL.fullmatch(part))
+                and one_amount(amount.group(1), amount.group(3) is not None)
+            ):
+                joined = amount.group(1) + amount.group(2)
+                items.append(Item("value", joined, start + amount.start(1), start + amount.end(2)))
             elif not part.strip():
                 items.append(Item("blank", "", start, start + len(part)))
             elif in_grid and _CJK.search(part) and not _cells_in_one(part):
@@ -128,12 +131,16 @@ def _wrapped_amount(line: str, after: str) -> str | None:
     return line.strip() + tail.group(1)
 
 
+def one_amount(head: str, unit: bool) -> bool:
+    """Whether an amount's two wrapped pieces are one number: where the head ends in its decimal point
+    (`78784508.` is no number), or the tail ends in the unit (`unit`) after a head with its decimal point; a head
+    and tail of no such evidence (`503.734` / `3`) may be two numbers."""
+    return head.endswith(".") or ("." in head and unit)
+
+
 # an amount wrapped inside its grid cell, the line break a space (opendataloader-pdf: `| 78784508. 25元 |`): one
-# number where the head ends in its decimal point (`78784508.` is no number) or the tail in the unit after a head
-# with its decimal point; `| 503.734 3 |` may be two numbers, as a wrapped line's (tables.py `_wrapped_around`)
-_WRAPPED_CELL = re.compile(
-    r"\s*((?:[1-9]\d*|0)\.)\s+(\d+)(?:万元|元)?\s*|\s*((?:[1-9]\d*|0)\.\d+)\s+(\d+)(?:万元|元)\s*"
-)
+# number where `one_amount` says so, as a wrapped line's (tables.py `_wrapped_around`)
+_WRAPPED_CELL = re.compile(rf"\s*({_AMOUNT_HEAD.pattern})\s+(\d+)(万元|元)?\s*")
 
 _CJK_MARKERS = frozenset({"一", "无"})
 _LEFT_WORD = re.compile(r"[\u4e00-\u9fff]{1,2}$")
