@@ -833,6 +833,11 @@ def parse_table3(
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
         cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
+    for row, others in aligned.unchecked.items() if aligned else ():  # counted where no identity tells: kept,
+        for c, key in enumerate(keys_of(row)):  # its other readings its candidates, so the record does not stand
+            cell = cells.get(key)  # behind it
+            if cell and cell["value"] is not None and len(seen := {cell["value"], *(o[c] for o in others)}) > 1:
+                cell["candidates"] = sorted(seen)
     if columns != T3_COLUMNS:  # the columns its header does not print are no cells of this page (format.md §3.29)
         unprinted = [t3_key(row, c) for row in order for c in T3_COLUMNS if c not in columns]
         cells.update((key, {"flags": ["collapsed", "not_found"]}) for key in unprinted)
