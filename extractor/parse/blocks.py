@@ -768,6 +768,12 @@ def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
     return rows, _agreed(rows, readings), True, readings
 
 
+def column_stream(text: str, lo: int, hi: int) -> bool:
+    """Whether the region's numbers are a column stream (_column_stream)."""
+    blocks = number_blocks(text, lo, hi)
+    return bool(blocks) and _column_stream(blocks)
+
+
 def _column_stream(blocks: list[Block]) -> bool:
     """Most of the numbers printed one or two a line, as pdfminer.six and pdftotext print a band's columns (a few
     lines of a row's cells side by side among them). Lines of a row's numbers each, as tsv, html, docx and PDF
