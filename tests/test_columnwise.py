@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from nianbao.check import table3_identities
+from nianbao.parse import parse_tables
 from nianbao.parse.align import Alignment
 from nianbao.parse.blocks import _counted, number_blocks
 from nianbao.parse.labels import find_labels
@@ -111,3 +112,58 @@ def test_a_counted_row_a_shift_would_keep_keeps_its_value_and_is_not_stood_behin
     key = "applications.denied.process_info.natural_person"
     assert report.cells[key].value == 2 and set(report.cells[key].candidates) == {1, 2}
     assert key in report.unverified
+
+
+_T2_STREAM = """二、主动公开政府信息情况
+第二十条第（一）项
+信息内容
+本年制发件数 本年废止件数 现行有效件数
+规章
+行政规范性文件
+ 0
+69
+0
+3
+0
+665
+信息内容
+行政许可
+信息内容
+行政处罚
+行政强制
+第二十条第（五）项
+本年处理决定数量
+2293
+第二十条第（六）项
+本年处理决定数量
+1282
+42
+第二十条第（八）项
+信息内容
+本年收费金额（单位：万元）
+行政事业性收费
+24252.311082
+三、收到和处理政府信息公开申请情况
+申请人情况
+自然人
+一、本年新收政府信息公开申请数量
+23
+0
+（一）予以公开
+7
+四、结转下年度继续办理
+0
+四、政府信息公开行政复议、行政诉讼情况
+行政复议
+"""
+
+
+def test_table_two_in_a_column_stream_of_its_own_is_read_in_print_order_where_table_three_is_not():
+    # pdfminer prints table 二's labels together and its numbers after them, one a box (a blank line after each
+    # line), its two three-column rows column by column; table 三 here reads from no stream. Table 二's region is a
+    # stream by itself: its rows are read in print order, flagged realigned (no identity checks them)
+    parsed = parse_tables(_T2_STREAM.replace("\n", "\n\n"), trust_blanks=False)
+    values = {k: c.value for k, c in parsed.cells.items() if k.startswith("active.")}
+    assert values["active.regulations.in_force"] == 0 and values["active.normative_docs.issued"] == 69
+    assert (values["active.normative_docs.in_force"], values["active.coercion.decisions"]) == (665, 42)
+    assert "realigned" in parsed.cells["active.normative_docs.issued"].flags
