@@ -167,3 +167,71 @@ def test_table_two_in_a_column_stream_of_its_own_is_read_in_print_order_where_ta
     assert values["active.regulations.in_force"] == 0 and values["active.normative_docs.issued"] == 69
     assert (values["active.normative_docs.in_force"], values["active.coercion.decisions"]) == (665, 42)
     assert "realigned" in parsed.cells["active.normative_docs.issued"].flags
+
+
+_T2_2019_STREAM = """二、主动公开政府信息情况
+第二十条第（一）项
+信息内容
+规章
+规范性文件
+第二十条第（五）项
+本年新
+本年新
+制作数量
+公开数量
+对外公开总数量
+2
+5
+1
+4
+30
+60
+信息内容
+上一年项目数量 本年增/减
+处理决定数量
+行政许可
+120
+其他对外管理服务事项 8
+第二十条第（六）项
+3
+0
+45
+17
+信息内容
+行政处罚
+行政强制
+第二十条第（八）项
+上一年项目数量 本年增/减
+处理决定数量
+900
+40
+0
+0
+310
+12
+信息内容
+上一年项目数量 本年增/减
+行政事业性收费
+11
+0
+第二十条第（九）项
+信息内容
+采购项目数量
+采购总金额
+政府集中采购
+7
+1234.5元
+"""
+
+
+def test_a_block_title_among_a_parts_numbers_is_no_break_between_them():
+    # pdfminer prints the 2019 table 二's parts column by column, one number a box; the next part's title
+    # (第二十条第（六）项) can fall among 行政许可's numbers, after the number on its label's line: the part is still
+    # read column by column, the number beside 其他对外管理服务事项 that row's first cell
+    text = _T2_2019_STREAM + _T2_STREAM[_T2_STREAM.index("三、收到") :]
+    parsed = parse_tables(text.replace("\n", "\n\n"), trust_blanks=False)
+    row = lambda name: tuple(
+        parsed.cells[f"active_2019.{name}.{c}"].value for c in ("prev_items", "delta", "decisions")
+    )  # noqa: E731
+    assert (row("licensing"), row("other_mgmt_services"), row("coercion")) == ((120, 3, 45), (8, 0, 17), (40, 0, 12))
+    assert "realigned" in parsed.cells["active_2019.licensing.prev_items"].flags
