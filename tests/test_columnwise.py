@@ -230,8 +230,9 @@ def test_a_block_title_among_a_parts_numbers_is_no_break_between_them():
     # read column by column, the number beside 其他对外管理服务事项 that row's first cell
     text = _T2_2019_STREAM + _T2_STREAM[_T2_STREAM.index("三、收到") :]
     parsed = parse_tables(text.replace("\n", "\n\n"), trust_blanks=False)
-    row = lambda name: tuple(
-        parsed.cells[f"active_2019.{name}.{c}"].value for c in ("prev_items", "delta", "decisions")
-    )  # noqa: E731
-    assert (row("licensing"), row("other_mgmt_services"), row("coercion")) == ((120, 3, 45), (8, 0, 17), (40, 0, 12))
+    read = {
+        row: tuple(parsed.cells[f"active_2019.{row}.{c}"].value for c in ("prev_items", "delta", "decisions"))
+        for row in ("licensing", "other_mgmt_services", "coercion")
+    }
+    assert read == {"licensing": (120, 3, 45), "other_mgmt_services": (8, 0, 17), "coercion": (40, 0, 12)}
     assert "realigned" in parsed.cells["active_2019.licensing.prev_items"].flags

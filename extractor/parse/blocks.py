@@ -1542,6 +1542,9 @@ def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_o
 MAX_INTERLEAVE_STEPS = 200_000  # two rows among each other: pages it decides take up to about 32 000
 
 
+MAX_COUNTED_CHECKS = 2_000  # moves of a column stream's cells checked against the identities (pages use under 50)
+
+
 def _counted(order: list[str], alignment: Alignment, blocks: list[Block], n: int, checks) -> None:
     """Marks the rows of a column stream that its count placed where the identities cannot tell (`unchecked`).
 
@@ -1554,8 +1557,9 @@ def _counted(order: list[str], alignment: Alignment, blocks: list[Block], n: int
     begins the column's next run may belong at any row since the last boundary, the cells between one row down,
     or the cell that ends a run at any row before the next. Every such move, in any of the columns at once, that
     keeps every identity and changes a value leaves the rows it changes `unchecked`, the values it gives them
-    their other readings."""
-    constraint = checks[0]
+    their other readings. Past MAX_COUNTED_CHECKS identity checks a move is taken as keeping them (more rows
+    left unchecked, never fewer)."""
+    constraint, tried = checks[0], 0
     run, at = {}, -1
     for b in blocks:
         at += b.after_text or at < 0
@@ -1578,7 +1582,10 @@ def _counted(order: list[str], alignment: Alignment, blocks: list[Block], n: int
                 changed = [x for x in range(len(rows)) if read[x] != values[x]]
                 if constraint and not all(None in read[x] or constraint(read[x]) for x in changed):
                     continue
-                if _consistent(segments | dict(zip(rows, alternative, strict=True)), n, *checks):
+                tried += 1
+                if tried > MAX_COUNTED_CHECKS or _consistent(
+                    segments | dict(zip(rows, alternative, strict=True)), n, *checks
+                ):
                     for x in changed:
                         known = alignment.unchecked.setdefault(rows[x], [])
                         known += [read[x]] * (read[x] not in known)

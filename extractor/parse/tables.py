@@ -624,7 +624,9 @@ def _titles_between(text: str, a: Item, b: Item, beside) -> bool:
     next part's title among a part's numbers) and lines of numbers on their labels' lines (`beside`), which say
     nothing of the order of the numbers around them."""
     lines = [(at, line) for at, line in _lines(text, a.end, b.start) if line.strip()]
-    return all(_BLOCK_TITLE.fullmatch(line) or any(at <= v.start < at + len(line) for v in beside) for at, line in lines)
+    return all(
+        _BLOCK_TITLE.fullmatch(line) or any(at <= v.start < at + len(line) for v in beside) for at, line in lines
+    )
 
 
 def _lines(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
