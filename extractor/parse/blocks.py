@@ -29,7 +29,7 @@ from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import combinations, product
 from math import prod
 
 from nianbao.check import evaluate
@@ -851,7 +851,7 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
-        apart = _first_cells_apart(*found, n, constraint, identities_of, keys_of) if read and not read[2] else None
+        apart = _first_cells_apart(*found, n, constraint, identities_of, keys_of) if found and not (read and read[2]) else None
         if blocks and not apart:
             apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
@@ -1383,6 +1383,7 @@ def _island(blocks: list[Block], i: int, end: int) -> bool:
 
 
 MAX_FIRST_CELL_READINGS = 64  # distinct readings of the rows left to read; more leave the table as printed
+MAX_ISLANDS_IN_BAND = 3  # islands read as cells of the band (not first cells apart) at once; more: not read so
 
 
 def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
@@ -1391,13 +1392,32 @@ def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_
     Where a page's rows are printed row by row, pdftotext can print a row's first cell (or first two) with the
     label column: glued to a label piece (`…只计这一情8`, `1.属于国家秘密 0`) or alone between label lines,
     in the band or among the page's labels after it, and the rest of the row in the band. So each such number
-    (`beside`) starts some row, the band's numbers fill the rows in order, each row starting a block. Only the
-    identities decide which rows: each row's total must hold, and the readings that satisfy every identity are
-    kept; one distinct reading is read, several leave the rows they disagree on open. None where no reading
-    satisfies every identity (or the rows read too many ways to try)."""
+    (`beside`) starts some row, the band's numbers fill the rows in order, each row starting a block. A number
+    alone between text lines can also be a cell of the band printed beside a header's or a label's words (a row's
+    total after `总` / `计`): the fewest such islands read in the band that let some reading satisfy every
+    identity are tried, each choice of them in turn. Only the identities decide which rows: each row's total must
+    hold, and the readings that satisfy every identity are kept; one distinct reading is read, several leave the
+    rows they disagree on open. None where no reading satisfies every identity (or the rows read too many ways to
+    try)."""
     if constraint is None:  # no row total to tell the rows apart
         return None
     beside = [i for i, b in enumerate(blocks) if len(b.values) < n and (b.labelled or _island(blocks, i, len(blocks)))]
+    islands = [i for i in beside if not blocks[i].labelled]
+    for k in range(min(len(islands), MAX_ISLANDS_IN_BAND) + 1):
+        consistent: list[dict[str, list[Item]]] = []
+        for in_band in combinations(islands, k):
+            alignments = _first_cells_read(order, blocks, [i for i in beside if i not in in_band], n, constraint)
+            if alignments is None:
+                return None
+            consistent += [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+        if consistent:
+            return BlockReading(order, _agreed(order, consistent), spill)
+    return None
+
+
+def _first_cells_read(order, blocks, beside: list[int], n, constraint) -> list[dict[str, list[Item]]] | None:
+    """The distinct readings of the rows with the blocks `beside` as rows' first cells and the others the band,
+    each row's total holding (None: too many); none where `beside` is empty."""
     kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read, in printed order
     for i in beside:
         kinds.setdefault(_values([blocks[i].values]), []).append(blocks[i].values)
@@ -1431,10 +1451,8 @@ def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_
             memo[r, at, left] = found
         return memo[r, at, left]
 
-    readings = rest(0, 0, tuple(len(kind) for kind in kinds.values())) if beside else None
-    alignments = [dict(zip(order, rows, strict=True)) for rows in (readings or {}).values()]
-    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
-    return BlockReading(order, _agreed(order, consistent), spill) if consistent else None
+    readings = rest(0, 0, tuple(len(kind) for kind in kinds.values())) if beside else {}
+    return None if readings is None else [dict(zip(order, rows, strict=True)) for rows in readings.values()]
 
 
 def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
