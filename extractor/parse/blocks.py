@@ -851,7 +851,11 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
-        apart = _first_cells_apart(*found, n, constraint, identities_of, keys_of) if found and not (read and read[2]) else None
+        apart = (
+            _first_cells_apart(*found, n, constraint, identities_of, keys_of)
+            if found and not (read and read[2])
+            else None
+        )
         if blocks and not apart:
             apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
