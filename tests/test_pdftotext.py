@@ -646,6 +646,26 @@ def test_first_cells_beside_labels_that_fit_no_row_leave_the_table_unread_never_
     assert values.get(t3_key("granted", "natural_person")) != 5  # the number beside the labels is put nowhere
 
 
+def first_cells_on_a_narrow_page() -> str:
+    """first_cells_among_labels on a narrow page: the first row's total alone between header pieces (`总` / `31` /
+    `计`), and the last two rows' first cells a line each after the last labels (`0` / `5`)."""
+    text = first_cells_among_labels(TABLE3, APART)
+    text = text.replace("0\n\n0\n\n31\n\n0", "0\n\n0\n\n总\n\n31\n\n计\n\n0", 1)
+    text = text.replace("0\n\n0\n\n0\n\n0\n\n0\n\n0\n\n0\n\n20\n\n1", "0\n\n0\n\n0\n\n0\n\n0\n\n0\n\n20\n\n1", 1)
+    text = text.replace("24\n\n5\n\n1\n\n1", "24\n\n1\n\n1", 1)
+    return text.replace("四、结转下年度继续办理\n", "四、结转下年度继续办理\n\n0\n\n5\n\n", 1)
+
+
+def test_first_cells_beside_labels_are_put_back_where_the_blocks_read_no_way_as_printed():
+    # a narrow page (A5, a 130 % print): a band cell alone between header pieces is no row's first cell, and the
+    # last rows' first cells come a line each after the last labels; the blocks as printed make no rows, and the
+    # one reading with the fewest islands read in the band satisfies every identity
+    report = extract(first_cells_on_a_narrow_page())
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    for row in [*APART, "carried_forward"]:
+        assert "realigned" in report.cells[t3_key(row, "natural_person")].flags, row
+
+
 def test_two_rows_column_by_column_with_header_pieces_between_columns_and_the_total_moved_are_read():
     # pdftotext can print the first two rows column by column, one number a block, header pieces (`社会` / `公益`)
     # between two columns, the 总计 column before the last two, and a label after them: no reading as printed
@@ -749,8 +769,9 @@ def _t4_printed(order: list[int], t4: list[int]) -> str:
         [1, 5, 2, 3, 4, *range(6, 16)],  # a group's total printed after its first cell
         [1, 5, 6, 10, 2, 3, 4, 7, 8, 9, *range(11, 16)],  # two groups side by side: first cells and totals first
         [*range(1, 11), 11, 14, 15, 12, 13],  # a group's first and last two cells first, the two on one line
+        [*range(1, 10), 11, 12, 13, 14, 10, 15],  # two groups side by side, the first's total in the second flow
     ],
-    ids=["total-after-first", "two-groups", "first-and-last-two"],
+    ids=["total-after-first", "two-groups", "first-and-last-two", "first-groups-total-second"],
 )
 def test_table_four_printed_in_pdftotext_flows_is_read_in_the_tables_order(order):
     # pdftotext prints table 四's row as two flows per part of the page (docs/damage.md): the group totals pick

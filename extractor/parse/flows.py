@@ -35,7 +35,7 @@ def _two_flow_splits(group: int, last_beside: bool) -> list[tuple[list[int], lis
         _split(group, first, last)
         for first in range(1, _WIDTH + 1)
         for last in range(min(3, _WIDTH - first + 1))
-        if (last and first + last < _WIDTH) or last_beside
+        if (last and first + last < _WIDTH) or (first == _WIDTH - 1 and not last) or last_beside
     ]
 
 
