@@ -782,6 +782,31 @@ def test_table_four_printed_in_pdftotext_flows_is_read_in_the_tables_order(order
     assert all("realigned" in report.cells[k].flags for k in t4_cells(t4))
 
 
+def test_table_four_columns_after_section_five_are_read_past_a_footer_number_on_a_text_line():
+    # table 四 a number a block, its last six printed after section 五's title (a 130 % print), and the site's
+    # footer below the report prints `…且IE内核9.0`: a number on a text line is the text's, so the 15 numbers
+    # from table 四's title on are its cells, in pdftotext's order (直接起诉's total in the second flow)
+    t4 = [194, 664, 4219, 0, 5077, 517, 903, 852, 637, 2909, 872, 486, 9462, 14683, 25503]
+    printed = [t4[c - 1] for c in [*range(1, 10), 11, 12, 13, 14, 10, 15]]
+    text = page(TABLE3, t4=t4).replace(" ".join(map(str, t4)), "\n\n".join(map(str, printed[:9])))
+    text = text.replace("改进情况\n", "改进情况\n\n" + "\n\n".join(map(str, printed[9:])) + "\n\n")
+    report = extract(text + "浏览器63版本及以上，且IE内核9.0\n及以上。\n")
+    assert {k: report.values().get(k) for k in t4_cells(t4)} == t4_cells(t4)
+
+
+def test_table_four_read_from_a_stream_that_no_flow_order_balances_is_left_open_no_crash():
+    # table 三 in blocks, table 四's last columns after section 五's title and a footer number on a text line at
+    # the page's end: the stream's fifteen after table 三's hold no flow order's totals; its cells stay open
+    t4 = [194, 664, 4219, 0, 5077, 517, 903, 852, 637, 2909, 872, 486, 9462, 14683, 25503]
+    order = [*range(1, 10), 11, 12, 13, 14, 10, 15]
+    moved = "\n\n".join(str(t4[c - 1]) for c in order[9:])
+    text = _t4_printed(order, t4).replace(f"\n\n{moved}", "")
+    text = text.replace("改进情况\n", f"改进情况\n\n{moved}\n\n")
+    report = extract(text + "浏览器63版本及以上，且IE内核9.0\n及以上。\n")
+    values = report.values()
+    assert all(values.get(k) in (None, v) or k in report.unverified for k, v in t4_cells(t4).items())
+
+
 def test_table_four_that_holds_as_printed_and_in_another_pdftotext_order_is_not_stood_behind():
     # 0 5 0 0 5 holds as printed, and as 0 0 0 5 5 where pdftotext printed the total after the first cell: the
     # printed values stay, the cells the two readings disagree on are not stood behind; the other groups are

@@ -1292,7 +1292,7 @@ def _open_disagreeing(cells: dict[str, dict], keys: list[str], readings: list[tu
             fields.update(flags=sorted(flags | {"ambiguous"}), candidates=sorted(values))
             if not keep:
                 fields["value"] = None
-        elif fields["value"] is None and None not in values:
+        elif values and fields["value"] is None and None not in values:  # (no reading at all: nothing agreed)
             fields.update(value=next(iter(values)), flags=sorted(flags - {"ambiguous"}), candidates=[])
 
 
