@@ -1401,11 +1401,10 @@ def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_
     alone between text lines can also be a cell of the band printed beside a header's or a label's words (a row's
     total after `总` / `计`): the fewest such islands read in the band that let some reading satisfy every
     identity are tried, each choice of them in turn (`whole`: the blocks are the whole table; a part of it, cut
-    anywhere, reads only a block of one or two numbers alone between text lines as an island, and no island in the
-    band). Only the identities decide which rows: each row's total must
-    hold, and the readings that satisfy every identity are kept; one distinct reading is read, several leave the
-    rows they disagree on open. None where no reading satisfies every identity (or the rows read too many ways to
-    try)."""
+    anywhere, reads only a block of one or two numbers alone between text lines as an island, and none in the
+    band). Only the identities decide which rows: each row's total must hold, and the readings that satisfy every
+    identity are kept; one distinct reading is read, several leave the rows they disagree on open. None where no
+    reading satisfies every identity (or the rows read too many ways to try, or the search passes its bound)."""
     if constraint is None:  # no row total to tell the rows apart
         return None
     checks = (n, constraint, identities_of, keys_of)
