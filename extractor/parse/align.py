@@ -23,7 +23,7 @@ from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.tokens import Item, label_fragment, segment_items
 from nianbao.solve import MAX_COMBINATIONS, consistent_combinations
 
-_ORDINAL_ONLY = re.compile(r"[\s|]*\d\s*[.、．][\s|]*")
+_FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
 
 
@@ -52,16 +52,14 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[Pri
     for line in text[lo:hi].split("\n"):
         start, end = pos, pos + len(line)
         pos = end + 1
-        if _ORDINAL_ONLY.fullmatch(line):
-            continue  # a label's ordinal wrapped onto a line of its own ("2." / "其他法律行政法规禁止公开")
         here = [a for a in anchors if start <= a.end <= end]
         if len(here) > 1:
             return None  # several rows on one line: a flattened table
         after = here[0].end if here else start
-        tokens = segment_items(text, after, end)
+        tokens = [_as_ordinal(text, i) for i in segment_items(text, after, end)]
         items = [i for i in tokens if i.kind != "text"]
         values = sum(1 for i in items if i.kind == "value")
-        if not here and values and not all(label_fragment(i.text) for i in tokens if i.kind == "text"):
+        if not here and values and not all(_label_pieces(i.text) for i in tokens if i.kind == "text"):
             return None  # a row with a label this template does not know: read as before, or by the model
         if here and values:
             rows.append(PrintedRow(items, here[0].row, start))
@@ -72,6 +70,22 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[Pri
     if not any(r.row is None for r in rows):
         return None
     return rows
+
+
+def _as_ordinal(text: str, item: Item) -> Item:
+    """A number followed by a full stop is an item's ordinal, label text: table 三 prints counts, never a decimal
+    point, and a narrow label cell can print its ordinal on a line or in a cell of its own (`2.` /
+    `其他法律行政法规禁止公开`, markitdown's `| 3. | “ |` over `| 危 | 及 三 安 |`)."""
+    stop = _FULL_STOP.match(text, item.end)
+    if item.kind != "value" or not item.text.isdigit() or not stop:
+        return item
+    return Item("text", text[item.start : stop.end()], item.start, stop.end())
+
+
+def _label_pieces(text: str) -> bool:
+    """Cell text that is a piece of a template label, or pieces of two side by side: markitdown prints the text of
+    neighbouring label columns in one cell, a space between (`| 度办理结 法提供 |`: 三、本年度办理结果 and （四）无法提供)."""
+    return label_fragment(text) or all(label_fragment(piece) for piece in text.split())
 
 
 def _gap_alignments(bare: list[list[Item]], rows: list[str], labelled: list[str]) -> list[dict[str, list[Item]]]:
