@@ -44,9 +44,10 @@ class Alignment:
     labelled: set[str] = field(default_factory=set)  # rows read from the line that carries their own label
 
 
-def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[PrintedRow] | None:
+def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int, n: int) -> list[PrintedRow] | None:
     """The region's lines with numbers, in page order; None unless the table prints one row a line with at
-    least one bare row (one-cell-per-line text and fully labelled rows are read as before)."""
+    least one bare row (one-cell-per-line text and fully labelled rows are read as before). A row of `n` cells
+    printed over two lines in a row (`_two_lines`) is one printed row."""
     rows: list[PrintedRow] = []
     pos = lo
     for line in text[lo:hi].split("\n"):
@@ -61,15 +62,46 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[Pri
         values = sum(1 for i in items if i.kind == "value")
         if not here and values and not all(_label_pieces(i.text) for i in tokens if i.kind == "text"):
             return None  # a row with a label this template does not know: read as before, or by the model
-        if here and values:
-            rows.append(PrintedRow(items, here[0].row, start))
-        elif not here and values >= 2:
-            rows.append(PrintedRow(items, None, start))
-        elif values:
-            return None  # a lone number on a line: not a row-a-line table
+        if values:
+            rows.append(PrintedRow(items, here[0].row if here else None, start))
+    rows = _two_lines(rows, anchors, n)
+    if any(r.row is None and _numbers(r.items) < 2 for r in rows):
+        return None  # a lone number on a line: not a row-a-line table
     if not any(r.row is None for r in rows):
         return None
     return rows
+
+
+def _two_lines(rows: list[PrintedRow], anchors: list[Anchor], n: int) -> list[PrintedRow]:
+    """A row printed over two lines: the first cells glued to the end of its label's line and the rest on the line
+    under it (markitdown: `)1.属于国家秘密0` / `| | （三 | | | 0 | 0 0 | 0 0 | 0 |`). Two lines in a row, neither
+    a row by itself (fewer than `n` cells between its first and last number), no other row's label between them,
+    the second bare, and together exactly `n` numbers: one row, its label the first's."""
+    merged: list[PrintedRow] = []
+    for row in rows:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and row.row is None
+            and _partial(last.items, n)
+            and _partial(row.items, n)
+            and _numbers(last.items) + _numbers(row.items) == n
+            and not any(last.start < a.start < row.start and a.row != last.row for a in anchors)
+        ):
+            merged[-1] = PrintedRow(last.items + row.items, last.row, last.start)
+        else:
+            merged.append(row)
+    return merged
+
+
+def _numbers(items: list[Item]) -> int:
+    return sum(i.kind == "value" for i in items)
+
+
+def _partial(items: list[Item], n: int) -> bool:
+    """Fewer than `n` cells from the line's first number to its last: no whole row (a row's blank cells count)."""
+    at = [k for k, i in enumerate(items) if i.kind == "value"]
+    return at[-1] - at[0] + 1 < n
 
 
 def _as_ordinal(text: str, item: Item) -> Item:
@@ -106,7 +138,7 @@ def align_rows(
     text: str, anchors: list[Anchor], order: list[str], lo: int, hi: int, n: int, constraint, identities_of, keys_of
 ) -> Alignment | None:
     """Align the region's printed rows to the template rows `order`; None where the table is not shaped so."""
-    printed = printed_rows(text, anchors, lo, hi)
+    printed = printed_rows(text, anchors, lo, hi, n)
     if printed is None:
         return None
     index = {row: i for i, row in enumerate(order)}
