@@ -20,7 +20,7 @@ from math import comb
 from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
-from nianbao.parse.tokens import Item, label_fragment, segment_items
+from nianbao.parse.tokens import Item, as_number, label_fragment, segment_items
 from nianbao.solve import MAX_COMBINATIONS, consistent_combinations
 
 _FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
@@ -32,6 +32,7 @@ class PrintedRow:
     items: list[Item]  # the line's values and blank cells, after its label where it has one
     row: str | None  # the template row whose label is on the line; None for a bare row
     start: int  # where the line begins
+    wrapped: bool = False  # a cell's number joined from the lines around the row's (`_wrapped_cell`)
 
 
 @dataclass
@@ -44,10 +45,12 @@ class Alignment:
     labelled: set[str] = field(default_factory=set)  # rows read from the line that carries their own label
 
 
-def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int, n: int) -> list[PrintedRow] | None:
+def printed_rows(
+    text: str, anchors: list[Anchor], lo: int, hi: int, n: int, constraint=None
+) -> list[PrintedRow] | None:
     """The region's lines with numbers, in page order; None unless the table prints one row a line with at
     least one bare row (one-cell-per-line text and fully labelled rows are read as before). A row of `n` cells
-    printed over two lines in a row (`_two_lines`) is one printed row."""
+    printed over several lines (`_joined_lines`) is one printed row."""
     rows: list[PrintedRow] = []
     pos = lo
     for line in text[lo:hi].split("\n"):
@@ -64,7 +67,7 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int, n: int) -> 
             return None  # a row with a label this template does not know: read as before, or by the model
         if values:
             rows.append(PrintedRow(items, here[0].row if here else None, start))
-    rows = _two_lines(rows, anchors, n)
+    rows = _joined_lines(rows, anchors, n, constraint)
     if any(r.row is None and _numbers(r.items) < 2 for r in rows):
         return None  # a lone number on a line: not a row-a-line table
     if not any(r.row is None for r in rows):
@@ -72,26 +75,63 @@ def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int, n: int) -> 
     return rows
 
 
-def _two_lines(rows: list[PrintedRow], anchors: list[Anchor], n: int) -> list[PrintedRow]:
+def _joined_lines(rows: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> list[PrintedRow]:
+    """Rows a converter printed over several lines, rejoined (`_two_lines`, `_wrapped_cell`). Where a line could
+    begin either shape, neither is taken: its lines stay as printed."""
+    merged: list[PrintedRow] = []
+    i = 0
+    while i < len(rows):
+        two = _two_lines(rows[i : i + 2], anchors, n, constraint)
+        three = _wrapped_cell(rows[i : i + 3], anchors, n, constraint)
+        if (two is None) == (three is None):
+            merged.append(rows[i])
+            i += 1
+        else:
+            merged.append(two or three)
+            i += 2 if two else 3
+    return merged
+
+
+def _two_lines(lines: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> PrintedRow | None:
     """A row printed over two lines: the first cells glued to the end of its label's line and the rest on the line
     under it (markitdown: `)1.属于国家秘密0` / `| | （三 | | | 0 | 0 0 | 0 0 | 0 |`). Two lines in a row, neither
     a row by itself (fewer than `n` cells between its first and last number), no other row's label between them,
-    the second bare, and together exactly `n` numbers: one row, its label the first's."""
-    merged: list[PrintedRow] = []
-    for row in rows:
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and row.row is None
-            and _partial(last.items, n)
-            and _partial(row.items, n)
-            and _numbers(last.items) + _numbers(row.items) == n
-            and not any(last.start < a.start < row.start and a.row != last.row for a in anchors)
-        ):
-            merged[-1] = PrintedRow(last.items + row.items, last.row, last.start)
-        else:
-            merged.append(row)
-    return merged
+    the second bare, together exactly `n` numbers that keep the row total: one row, its label the first's."""
+    if len(lines) < 2 or lines[1].row is not None or not all(_partial(line.items, n) for line in lines):
+        return None
+    items = lines[0].items + lines[1].items
+    values = [as_number(i.text) for i in items if i.kind == "value"]
+    if len(values) != n or None in values or _between(lines, anchors) or (constraint and not constraint(tuple(values))):
+        return None
+    return PrintedRow(items, lines[0].row, lines[0].start)
+
+
+def _wrapped_cell(lines: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> PrintedRow | None:
+    """A row whose one cell's number wraps in its narrow column (a browser breaks `30` as `3` / `0`), printed
+    around the row's line as the cell is centred beside the others: a lone number on the line above, the row's
+    other `n - 1` numbers, a lone number on the line below, no other row's label among them. The two pieces are
+    one number (top, then bottom); where it stands among the others is what the row total decides: read where
+    exactly one place keeps it (the row is realigned, checked by the column identities), else left as printed."""
+    if constraint is None or len(lines) < 3 or lines[0].row is not None or lines[2].row is not None:
+        return None
+    top, row, bottom = ([i for i in line.items if i.kind == "value"] for line in lines)
+    if not (len(top) == len(bottom) == 1 and len(row) == n - 1) or _between(lines, anchors):
+        return None
+    head, tail = top[0], bottom[0]
+    if not (head.text.isdigit() and tail.text.isdigit()) or head.text == "0":
+        return None  # no count begins with 0
+    cell = Item("value", head.text + tail.text, head.start, tail.end)
+    values = [as_number(i.text) for i in row]
+    places = [p for p in range(n) if constraint((*values[:p], int(cell.text), *values[p:]))]
+    if len(places) != 1 or None in values:
+        return None
+    return PrintedRow([*row[: places[0]], cell, *row[places[0] :]], lines[1].row, lines[0].start, wrapped=True)
+
+
+def _between(lines: list[PrintedRow], anchors: list[Anchor]) -> bool:
+    """Another row's label among the lines (the first line's own label, or the middle's, is theirs)."""
+    own = {line.row for line in lines}
+    return any(lines[0].start < a.start < lines[-1].start and a.row not in own for a in anchors)
 
 
 def _numbers(items: list[Item]) -> int:
@@ -138,7 +178,7 @@ def align_rows(
     text: str, anchors: list[Anchor], order: list[str], lo: int, hi: int, n: int, constraint, identities_of, keys_of
 ) -> Alignment | None:
     """Align the region's printed rows to the template rows `order`; None where the table is not shaped so."""
-    printed = printed_rows(text, anchors, lo, hi, n)
+    printed = printed_rows(text, anchors, lo, hi, n, constraint)
     if printed is None:
         return None
     index = {row: i for i, row in enumerate(order)}
@@ -170,7 +210,7 @@ def align_rows(
     else:
         consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
         chosen, decided = consistent or alignments, bool(consistent)
-    result = Alignment(labelled=set(fixed))
+    result = Alignment(labelled={p.row for p in printed if p.row in fixed and not p.wrapped})
     for row in order:
         options: list[list[Item]] = []
         for a in chosen:
