@@ -155,9 +155,13 @@ def _as_ordinal(text: str, item: Item) -> Item:
 
 
 def _label_pieces(text: str) -> bool:
-    """Cell text that is a piece of a template label, or pieces of two side by side: markitdown prints the text of
-    neighbouring label columns in one cell, a space between (`| 度办理结 法提供 |`: 三、本年度办理结果 and （四）无法提供)."""
-    return label_fragment(text) or all(label_fragment(piece) for piece in text.split())
+    """Cell text that is a piece of a template label, or pieces of several side by side: markitdown prints the text
+    of neighbouring label columns in one cell, a space between (`| 度办理结 法提供 |`: 三、本年度办理结果 and
+    （四）无法提供) or none beside a group's ordinal (`| 理(三) |`, `| (三)政法规禁止公 |`, `| 三、分处理的 |`)."""
+    return label_fragment(text) or all(label_fragment(piece) for piece in _PIECES.split(text) if piece)
+
+
+_PIECES = re.compile(r"\s+|(?=[（(][一二三四五六七][）)])|(?<=[（(][一二三四五六七][）)])|(?<=[一二三四]、)")
 
 
 def _gap_alignments(bare: list[list[Item]], rows: list[str], labelled: list[str]) -> list[dict[str, list[Item]]]:
