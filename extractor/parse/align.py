@@ -124,8 +124,8 @@ def _wrapped_cell(lines: list[PrintedRow], anchors: list[Anchor], n: int, constr
         return None  # no count begins with 0
     cell = Item("value", head.text + tail.text, head.start, tail.end)
     values = [as_number(i.text) for i in row]
-    places = [p for p in range(n) if constraint((*values[:p], int(cell.text), *values[p:]))]
-    if len(places) != 1 or None in values:
+    places = [] if None in values else [p for p in range(n) if constraint((*values[:p], int(cell.text), *values[p:]))]
+    if len(places) != 1:
         return None
     return PrintedRow([*row[: places[0]], cell, *row[places[0] :]], lines[1].row, lines[0].start, wrapped=True)
 
