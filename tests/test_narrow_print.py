@@ -165,3 +165,17 @@ def test_the_generated_narrow_print_reads_every_cell(index):
     report = extract(case.data.decode("utf-8"), case.filename)
     values = report.values()
     assert {k: (v, values.get(k)) for k, v in case.cells.items() if str(values.get(k)) != str(v)} == {}
+
+
+def test_a_vertical_labels_none_character_beside_anothers_is_no_zero_marker():
+    # `（四）无法提供` printed a character a line beside the group title's column: `果 无` right above a number line
+    text = narrow_markdown(TABLE3, 0, 5)
+    lines = text.split("\n")
+    at = lines.index("无")
+    below = next(i for i in range(at, len(lines)) if lines[i].startswith("| "))
+    lines[below:below] = ["果 无"]
+    del lines[at]
+    report = extract("\n".join(lines), "page.md")
+    for key, value in t3_cells(TABLE3).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified"
