@@ -7,7 +7,8 @@ import random
 import pytest
 from nianbao.eval.damage import cjk_font_file, converter_missing, generate
 from nianbao.parse.tokens import segment_items
-from nianbao.schemas.keys import T3_ROWS, t3_key
+from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
+from nianbao.schemas.template import OTHER_TOTAL_ROW, t3_rows_2019
 from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_parser import TABLE2_2019, extract
 
@@ -25,12 +26,6 @@ TABLE3 = consistent_table3(
 )
 
 
-def _parts(row: str) -> tuple[str, str]:
-    """A row's group title (vertical text in its own column) and its own label."""
-    title, _, leaf = T3_LABEL_TEXT[row].rpartition(" ")
-    return title, leaf
-
-
 def _number_line(values: list[int], rng: random.Random, first: str = "", pad: int = 0) -> list[str]:
     """A row's numbers as markitdown prints them: a markdown row of its own, two cells often in one, after `pad`
     empty cells (the label columns' cells)."""
@@ -42,17 +37,22 @@ def _number_line(values: list[int], rng: random.Random, first: str = "", pad: in
     return [f"| {first} | " + " | ".join(cells) + " |", "| --- | " + " | ".join("---" for _ in cells) + " |"]
 
 
-def narrow_markdown(table3: dict[str, list[int]], seed: int, width: int, pad: int = 0) -> str:
+SHORT = 7  # a label this long fits its cell's line: printed whole in the first cell of its row's line
+
+
+def narrow_markdown(
+    table3: dict[str, list[int]], seed: int, width: int, pad: int = 0, rows: list[str] = T3_ROWS, labels=T3_LABEL_TEXT
+) -> str:
     """Table 三 as markitdown prints a narrow browser print: each label cut into lines of `width` characters, its
-    row's numbers on a line among them (a piece of the label in the line's first cell now and then), the group
-    titles a character a line among the rows' lines."""
+    row's numbers on a line among them (a piece of the label in the line's first cell now and then; a short label
+    whole), the group titles a character a line among the rows' lines."""
     rng = random.Random(seed)
     lines: list[str] = []
-    for row in T3_ROWS:
-        title, leaf = _parts(row)
-        chunks = [leaf[i : i + width] for i in range(0, len(leaf), width)]
+    for row in rows:
+        title, _, leaf = labels[row].rpartition(" ")
+        chunks = [leaf[i : i + width] for i in range(0, len(leaf), width)] if len(leaf) > SHORT else []
         middle = len(chunks) // 2
-        first = chunks.pop(middle) if len(chunks) > 2 and rng.random() < 0.5 else ""
+        first = chunks.pop(middle) if len(chunks) > 2 and rng.random() < 0.5 else "" if chunks else leaf
         printed = [*chunks[:middle], *_number_line(table3[row], rng, first, pad), *chunks[middle:]]
         vertical = [ch for ch in title if not ch.isspace()]
         for line in printed:  # the group title's characters, each on a line of its own between the row's lines
@@ -82,6 +82,18 @@ def test_labels_far_apart_where_several_in_a_row_are_not_found_are_still_looked_
     for key, value in t3_cells(TABLE3).items():
         assert report.cells[key].value == value, key
     assert report.verdict.value == "verified"
+
+
+def test_a_2019_table_whose_labels_are_far_apart_is_read_in_the_2019_rows():
+    # the 2019 template's single （六）其他处理 row is known by its label and （七）总计's, both far past the last
+    # label found before them
+    rows = t3_rows_2019()
+    table3 = {row: TABLE3.get(row, TABLE3["other.other"]) for row in rows}
+    labels = T3_LABEL_TEXT | {OTHER_TOTAL_ROW: "（六）其他处理"}
+    text = narrow_markdown(table3, 0, 4, pad=20, rows=rows, labels=labels)
+    report = extract(text, "page.md")
+    for row in rows:
+        assert [report.cells[t3_key(row, c)].value for c in T3_COLUMNS] == table3[row], row
 
 
 def test_a_row_printed_over_its_labels_line_and_the_next_is_one_row():
