@@ -74,16 +74,6 @@ def test_labels_wrapped_around_their_rows_numbers_are_read_by_their_order(seed, 
     assert report.verdict.value == "verified"
 
 
-def test_labels_far_apart_where_several_in_a_row_are_not_found_are_still_looked_for():
-    # a label a few characters a line, the rows' lines long: rows whose keywords the numbers cut take more than
-    # one row's window between the labels that are found
-    text = narrow_markdown(TABLE3, 0, 3, pad=8)
-    report = extract(text, "page.md")
-    for key, value in t3_cells(TABLE3).items():
-        assert report.cells[key].value == value, key
-    assert report.verdict.value == "verified"
-
-
 def test_a_2019_table_whose_labels_are_far_apart_is_read_in_the_2019_rows():
     # the 2019 template's single （六）其他处理 row is known by its label and （七）总计's, both far past the last
     # label found before them
@@ -110,7 +100,7 @@ def test_a_row_printed_over_its_labels_line_and_the_next_is_one_row():
     assert report.verdict.value == "verified"
 
 
-def _wrapped(text: str, row: str, values: list[int]) -> str:
+def _wrapped(text: str, values: list[int]) -> str:
     """The row's total wrapped in its narrow column around the row's line: its first digit on the line above, its
     last on the line below (a browser breaks `30` as `3` / `0`)."""
     total = str(values[-1])
@@ -121,7 +111,7 @@ def _wrapped(text: str, row: str, values: list[int]) -> str:
 
 def test_a_number_wrapped_around_its_rows_line_is_one_number_where_one_place_keeps_the_row_total():
     text = narrow_markdown(TABLE3, 1, 5)
-    text = _wrapped(text, "granted", TABLE3["granted"])  # 27 0 0 2 0 1 30: 30 fits only as the total
+    text = _wrapped(text, TABLE3["granted"])  # 27 0 0 2 0 1 30: 30 fits only as the total
     report = extract(text, "page.md")
     cell = report.cells[t3_key("granted", "total")]
     assert cell.value == 30 and "realigned" in cell.flags
@@ -175,9 +165,7 @@ def test_a_bare_table2_row_whose_amount_prints_its_unit_is_placed_by_order():
     report = extract(text, "page.md")
     assert report.cells["active_2019.procurement.projects"].value == 3
     assert str(report.cells["active_2019.procurement.total_amount"].value) == "251000"
-    assert {"active_2019.procurement.projects", "active_2019.licensing.decisions"} <= set(report.unverified) or (
-        report.cells["active_2019.licensing.decisions"].value == 55
-    )
+    assert "active_2019.procurement.projects" in report.unverified  # placed by order: no identity checks it
 
 
 @pytest.mark.parametrize("index", range(2))
