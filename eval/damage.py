@@ -1028,10 +1028,10 @@ def report_pdf(page: Page, rng: random.Random, narrow: bool = False) -> bytes:
     columns, header cells over several lines, table 三 broken across pages, and rows set tight or loose. `narrow`:
     as a browser prints the report's HTML page on narrower paper (A5, or scaled up), the label columns a fifth to
     a third of the width, each label wrapped over several lines beside its row's numbers."""
-    part = _table3(page)
-    while part is not None and len(part.rows) > PDFTOTEXT_PART_ROWS:  # parts that fit a page, however tall the rows
-        starts = [i for i, row in enumerate(part.rows[: PDFTOTEXT_PART_ROWS + 1]) if i > 2 and _t3_starts(row)]
-        part = split_table(page, part, rng.choice(starts), PageBreak(rng.randint(2, 4))) if starts else None
+    _fit_pages(page, _table3(page), PDFTOTEXT_PART_ROWS, rng)
+    if narrow:  # its rows are taller: each part of table 三 (a damage may have cut it already) is cut to fit
+        for part in [t for t in page.tables() if _holds(t, "applications.")]:
+            _fit_pages(page, part, NARROW_PART_ROWS, rng)
     size = rng.choice((9, 10, 10.5))
     geometry = PdfGeometry(size, size * 1.15, rng.choice((2, 3, 4)), report=True)
     if narrow:  # drawn only here: the other layouts' pages stay as their seeds draw them
@@ -1058,6 +1058,14 @@ def _converted(layout: str) -> Callable[[Page, random.Random], str]:
 
 
 PDFTOTEXT_PART_ROWS = 12  # table 三's rows on one page at most: its tallest rows still fit
+NARROW_PART_ROWS = 6  # and where its labels wrap over several lines (`report_pdf`'s `narrow`)
+
+
+def _fit_pages(page: Page, part: Table | None, rows: int, rng: random.Random) -> None:
+    """Cut table 三's `part` into parts of at most `rows` rows that fit a page, however tall the rows."""
+    while part is not None and len(part.rows) > rows:
+        starts = [i for i, row in enumerate(part.rows[: rows + 1]) if i > 2 and _t3_starts(row)]
+        part = split_table(page, part, rng.choice(starts), PageBreak(rng.randint(2, 4))) if starts else None
 
 
 def _t3_starts(row: list[Td]) -> bool:
