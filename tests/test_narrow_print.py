@@ -193,3 +193,14 @@ def test_a_vertical_labels_none_character_beside_anothers_is_no_zero_marker():
     for key, value in t3_cells(TABLE3).items():
         assert report.cells[key].value == value, key
     assert report.verdict.value == "verified"
+
+
+def test_a_none_character_between_two_pieces_of_label_text_is_no_zero_marker():
+    # a text line (no grid) where a vertical label's 无 stands between the group title's piece and the row's label
+    text = narrow_markdown(TABLE3, 0, 5)
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.endswith(" 25 |"))
+    lines[at : at + 2] = ["三、 无 掌握相关 22 0 0 0 0 3 25"]
+    report = extract("\n".join(lines), "page.md")
+    assert [report.cells[t3_key("unable.not_held", c)].value for c in T3_COLUMNS] == TABLE3["unable.not_held"]
+    assert report.verdict.value == "verified"

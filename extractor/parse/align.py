@@ -62,7 +62,7 @@ def printed_rows(
         after = here[0].end if here else start
         tokens = segment_items(text, after, end)
         lone = not here and not _GRID.search(line) and sum(i.kind == "value" for i in tokens) == 1
-        tokens = [_as_label(text, i, lone) for i in tokens]
+        tokens = [_as_label(text, i, lone or _between_words(tokens, k)) for k, i in enumerate(tokens)]
         items = [i for i in tokens if i.kind != "text"]
         values = sum(1 for i in items if i.kind == "value")
         if not here and values and not all(_label_pieces(i.text) for i in tokens if i.kind == "text"):
@@ -146,13 +146,19 @@ def _partial(items: list[Item], n: int) -> bool:
     return at[-1] - at[0] + 1 < n
 
 
+def _between_words(tokens: list[Item], k: int) -> bool:
+    """The token is printed between two pieces of label text (`三、 无 请内容仍不 13029 …`): no row prints a cell
+    before its label's last words."""
+    return 0 < k < len(tokens) - 1 and tokens[k - 1].kind == tokens[k + 1].kind == "text"
+
+
 def _as_label(text: str, item: Item, lone: bool) -> Item:
     """Label text a narrow label column prints where a value could stand. A number followed by a full stop is an
     item's ordinal: table 三 prints counts, never a decimal point, and a narrow label cell can print its ordinal on
     a line or in a cell of its own (`2.` / `其他法律行政法规禁止公开`, markitdown's `| 3. | “ |` over
-    `| 危 | 及 三 安 |`). The one 无 or 一 of a line of no grid and no row's label (`lone`) is a character of a label
-    printed one a line (`（四）无法提供` beside several rows, its characters among their lines, beside those of
-    another such label: `理 无`)."""
+    `| 危 | 及 三 安 |`). The one 无 or 一 of a line of no grid and no row's label, or one between two pieces of
+    label text (`lone`), is a character of a label printed one a line (`（四）无法提供` beside several rows, its
+    characters among their lines, beside those of another such label: `理 无`, `三、 无 请内容仍不`)."""
     if lone and item.kind == "value" and item.text in _CJK_MARKERS:
         return Item("text", item.text, item.start, item.end)
     stop = _FULL_STOP.match(text, item.end)
