@@ -910,6 +910,7 @@ class PdfGeometry:
     cell_leading: float = 9
     padding: float | None = None  # above and below a cell's text; None: reportlab's
     report: bool = False  # wide label columns, centred cells, tables left to flow across pages
+    labels: float | None = None  # the share of a report table's width its label columns keep; None: what they need
 
 
 def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: PdfGeometry = PdfGeometry()) -> bytes:
@@ -948,9 +949,8 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
             style += [(side, (0, 0), (-1, -1), 2) for side in ("LEFTPADDING", "RIGHTPADDING")]
         cell, widths = small, [usable / width] * width
         if geometry.report:
-            size, widths = _column_widths(
-                placed, width, usable, geometry.cell_size, table3_longest if table in parts else _longest_number(table)
-            )
+            longest = table3_longest if table in parts else _longest_number(table)
+            size, widths = _column_widths(placed, width, usable, geometry.cell_size, longest, geometry.labels)
             cell = ParagraphStyle(
                 "fitted", small, fontSize=size, leading=size * geometry.cell_leading / geometry.cell_size
             )
@@ -991,15 +991,17 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
 
 
 def _column_widths(
-    placed: list[tuple[int, int, Td]], width: int, usable: float, size: float, longest: float
+    placed: list[tuple[int, int, Td]], width: int, usable: float, size: float, longest: float, labels: float | None
 ) -> tuple[float, list[float]]:
     """Number columns as wide as the table's `longest` number needs, and at least two header characters (the type
     made smaller where they cannot be), label columns sharing the rest, the innermost (the leaf labels) widest:
-    as agencies fit their tables."""
+    as agencies fit their tables. Where `labels` is given, the label columns keep that share of the width and the
+    number columns share the rest, as a browser fits an HTML table to narrower paper."""
     numbers = {c for _, c, td in placed if td.colspan == 1 and td.key}
-    widest = usable * (0.55 if len(numbers) < width else 1.0) / max(1, len(numbers))  # labels keep 45 %
+    share = 1.0 if len(numbers) == width else 0.55 if labels is None else 1 - labels  # labels keep 45 %
+    widest = usable * share / max(1, len(numbers))
     size = min(size, (widest - 6) / longest)
-    number = min(max(_HEADER_EMS, longest) * size + 6, widest)
+    number = min(max(_HEADER_EMS, longest) * size + 6, widest) if labels is None else widest
     labels = [c for c in range(width) if c not in numbers]
     weights = dict.fromkeys(labels, 1.2)
     for c, weight in zip(reversed(labels), (5.0, 2.0), strict=False):
@@ -1021,36 +1023,49 @@ def _ems(text: str) -> float:
     return sum(1.05 if unicodedata.east_asian_width(ch) in "FW" else 0.62 for ch in text)
 
 
-def report_pdf(page: Page, rng: random.Random) -> bytes:
+def report_pdf(page: Page, rng: random.Random, narrow: bool = False) -> bytes:
     """A PDF drawn as agencies draw reports, with a CJK font embedded: wide label columns, narrow centred number
-    columns, header cells over several lines, table 三 broken across pages, and rows set tight or loose."""
-    part = _table3(page)
-    while part is not None and len(part.rows) > PDFTOTEXT_PART_ROWS:  # parts that fit a page, however tall the rows
-        starts = [i for i, row in enumerate(part.rows[: PDFTOTEXT_PART_ROWS + 1]) if i > 2 and _t3_starts(row)]
-        part = split_table(page, part, rng.choice(starts), PageBreak(rng.randint(2, 4))) if starts else None
+    columns, header cells over several lines, table 三 broken across pages, and rows set tight or loose. `narrow`:
+    as a browser prints the report's HTML page on narrower paper (A5, or scaled up), the label columns a fifth to
+    a third of the width, each label wrapped over several lines beside its row's numbers."""
+    _fit_pages(page, _table3(page), PDFTOTEXT_PART_ROWS, rng)
+    if narrow:  # its rows are taller: each part of table 三 (a damage may have cut it already) is cut to fit
+        for part in [t for t in page.tables() if _holds(t, "applications.")]:
+            _fit_pages(page, part, NARROW_PART_ROWS, rng)
     size = rng.choice((9, 10, 10.5))
     geometry = PdfGeometry(size, size * 1.15, rng.choice((2, 3, 4)), report=True)
+    if narrow:  # drawn only here: the other layouts' pages stay as their seeds draw them
+        geometry = replace(geometry, labels=rng.uniform(0.18, 0.3))
     return render_pdf(page, rng, _scan_font(), geometry)
 
 
-def _converted(converter: str) -> Callable[[Page, random.Random], str]:
-    """The layout that runs `converter` (eval/conversions.py, with the defaults people use) on `report_pdf`."""
+def _converted(layout: str) -> Callable[[Page, random.Random], str]:
+    """The layout that runs its converter (eval/conversions.py, with the defaults people use) on `report_pdf`."""
+    converter = NARROW_LAYOUTS.get(layout, layout)
 
     def render(page: Page, rng: random.Random) -> str:
-        missing = converter_missing(converter)
+        missing = converter_missing(layout)
         if missing:
             raise RuntimeError(missing)
-        pdf = report_pdf(page, rng)
+        pdf = report_pdf(page, rng, narrow=layout in NARROW_LAYOUTS)
         with tempfile.TemporaryDirectory(prefix=f"nianbao-{converter}-") as directory:
             source = Path(directory) / "page.pdf"
             source.write_bytes(pdf)
             return {**CONVERTERS, **OPT_IN}[converter][1](source)
 
-    render.__doc__ = f"`{converter}` run on a report-like PDF (`report_pdf`): see docs/damage.md."
+    render.__doc__ = f"`{converter}` run on a report-like PDF (`report_pdf`, narrow: {layout in NARROW_LAYOUTS}): see docs/damage.md."
     return render
 
 
 PDFTOTEXT_PART_ROWS = 12  # table 三's rows on one page at most: its tallest rows still fit
+NARROW_PART_ROWS = 6  # and where its labels wrap over several lines (`report_pdf`'s `narrow`)
+
+
+def _fit_pages(page: Page, part: Table | None, rows: int, rng: random.Random) -> None:
+    """Cut table 三's `part` into parts of at most `rows` rows that fit a page, however tall the rows."""
+    while part is not None and len(part.rows) > rows:
+        starts = [i for i, row in enumerate(part.rows[: rows + 1]) if i > 2 and _t3_starts(row)]
+        part = split_table(page, part, rng.choice(starts), PageBreak(rng.randint(2, 4))) if starts else None
 
 
 def _t3_starts(row: list[Td]) -> bool:
@@ -1060,13 +1075,16 @@ def _t3_starts(row: list[Td]) -> bool:
 
 # the converter layouts: pdftotext's default mode (tight rows come out column by column) and each of
 # eval/conversions.py's converters, the layout named as the converter
-CONVERTER_LAYOUTS = ("pdftotext", *CONVERTERS)
+# and a converter's layout on a page printed narrower (`report_pdf`'s `narrow`), named `<converter>-narrow`
+NARROW_LAYOUTS = {"markitdown-narrow": "markitdown"}
+CONVERTER_LAYOUTS = ("pdftotext", *CONVERTERS, *NARROW_LAYOUTS)
 # the module each imports (the pdftotext ones run poppler's program), and how it installs where not with the extra
 CONVERTER_MODULES = {
     "pdfminer": "pdfminer",
     "pdfplumber": "pdfplumber",
     "pypdfium2": "pypdfium2",
     "markitdown": "markitdown",
+    "markitdown-narrow": "markitdown",
     **dict.fromkeys(("pymupdf", "pymupdf-sort", "pymupdf-blocks"), "pymupdf"),
     "pymupdf4llm": "pymupdf4llm",
     "pdftext": "pdftext",
@@ -1184,7 +1202,10 @@ LAYOUTS: dict[str, tuple[str, Callable[[Page, random.Random], str | bytes]]] = {
     "pdf_embedded": (".pdf", render_pdf_embedded),
     "docx": (".docx", render_docx),
     "scanned": (".pdf", render_scanned),
-    **{name: ("." + {**CONVERTERS, **OPT_IN}[name][0], _converted(name)) for name in CONVERTER_LAYOUTS},
+    **{
+        name: ("." + {**CONVERTERS, **OPT_IN}[NARROW_LAYOUTS.get(name, name)][0], _converted(name))
+        for name in CONVERTER_LAYOUTS
+    },
 }
 SUITE_LAYOUTS = tuple(
     name for name in LAYOUTS if name not in ("scanned", "pdf_embedded", *CONVERTER_LAYOUTS)

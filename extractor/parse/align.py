@@ -20,10 +20,10 @@ from math import comb
 from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
-from nianbao.parse.tokens import Item, label_fragment, segment_items
+from nianbao.parse.tokens import Item, as_number, label_fragment, segment_items
 from nianbao.solve import MAX_COMBINATIONS, consistent_combinations
 
-_ORDINAL_ONLY = re.compile(r"[\s|]*\d\s*[.、．][\s|]*")
+_FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
 
 
@@ -32,6 +32,7 @@ class PrintedRow:
     items: list[Item]  # the line's values and blank cells, after its label where it has one
     row: str | None  # the template row whose label is on the line; None for a bare row
     start: int  # where the line begins
+    wrapped: bool = False  # a cell's number joined from the lines around the row's (`_wrapped_cell`)
 
 
 @dataclass
@@ -46,34 +47,140 @@ class Alignment:
     unchecked: dict[str, list[tuple]] = field(default_factory=dict)
 
 
-def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[PrintedRow] | None:
+def printed_rows(
+    text: str, anchors: list[Anchor], lo: int, hi: int, n: int, constraint=None
+) -> list[PrintedRow] | None:
     """The region's lines with numbers, in page order; None unless the table prints one row a line with at
-    least one bare row (one-cell-per-line text and fully labelled rows are read as before)."""
+    least one bare row (one-cell-per-line text and fully labelled rows are read as before). A row of `n` cells
+    printed over several lines (`_joined_lines`) is one printed row."""
     rows: list[PrintedRow] = []
     pos = lo
     for line in text[lo:hi].split("\n"):
         start, end = pos, pos + len(line)
         pos = end + 1
-        if _ORDINAL_ONLY.fullmatch(line):
-            continue  # a label's ordinal wrapped onto a line of its own ("2." / "其他法律行政法规禁止公开")
         here = [a for a in anchors if start <= a.end <= end]
         if len(here) > 1:
             return None  # several rows on one line: a flattened table
         after = here[0].end if here else start
         tokens = segment_items(text, after, end)
+        lone = not here and not _GRID.search(line) and sum(i.kind == "value" for i in tokens) == 1
+        tokens = [_as_label(text, i, lone or _between_words(tokens, k)) for k, i in enumerate(tokens)]
         items = [i for i in tokens if i.kind != "text"]
         values = sum(1 for i in items if i.kind == "value")
-        if not here and values and not all(label_fragment(i.text) for i in tokens if i.kind == "text"):
+        if not here and values and not all(_label_pieces(i.text) for i in tokens if i.kind == "text"):
             return None  # a row with a label this template does not know: read as before, or by the model
-        if here and values:
-            rows.append(PrintedRow(items, here[0].row, start))
-        elif not here and values >= 2:
-            rows.append(PrintedRow(items, None, start))
-        elif values:
-            return None  # a lone number on a line: not a row-a-line table
+        if values:
+            rows.append(PrintedRow(items, here[0].row if here else None, start))
+    rows = _joined_lines(rows, anchors, n, constraint)
+    if any(r.row is None and _numbers(r.items) < 2 for r in rows):
+        return None  # a lone number on a line: not a row-a-line table
     if not any(r.row is None for r in rows):
         return None
     return rows
+
+
+def _joined_lines(rows: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> list[PrintedRow]:
+    """Rows a converter printed over several lines, rejoined (`_two_lines`, `_wrapped_cell`). Where a line could
+    begin either shape, neither is taken: its lines stay as printed."""
+    merged: list[PrintedRow] = []
+    i = 0
+    while i < len(rows):
+        two = _two_lines(rows[i : i + 2], anchors, n, constraint)
+        three = _wrapped_cell(rows[i : i + 3], anchors, n, constraint)
+        if (two is None) == (three is None):
+            merged.append(rows[i])
+            i += 1
+        else:
+            merged.append(two or three)
+            i += 2 if two else 3
+    return merged
+
+
+def _two_lines(lines: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> PrintedRow | None:
+    """A row printed over two lines: the first cells glued to the end of its label's line and the rest on the line
+    under it (markitdown: `)1.属于国家秘密0` / `| | （三 | | | 0 | 0 0 | 0 0 | 0 |`). Two lines in a row, neither
+    a row by itself (fewer than `n` cells between its first and last number), no other row's label between them,
+    the second bare, together exactly `n` numbers that keep the row total: one row, its label the first's."""
+    if len(lines) < 2 or lines[1].row is not None or not all(_partial(line.items, n) for line in lines):
+        return None
+    items = lines[0].items + lines[1].items
+    values = [as_number(i.text) for i in items if i.kind == "value"]
+    if len(values) != n or None in values or _between(lines, anchors) or (constraint and not constraint(tuple(values))):
+        return None
+    return PrintedRow(items, lines[0].row, lines[0].start)
+
+
+def _wrapped_cell(lines: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> PrintedRow | None:
+    """A row whose one cell's number wraps in its narrow column (a browser breaks `30` as `3` / `0`), printed
+    around the row's line as the cell is centred beside the others: a lone number on the line above, the row's
+    other `n - 1` numbers, a lone number on the line below, no other row's label among them. The two pieces are
+    one number (top, then bottom); where it stands among the others is what the row total decides: read where
+    exactly one place keeps it (the row is realigned, checked by the column identities), else left as printed."""
+    if constraint is None or len(lines) < 3 or lines[0].row is not None or lines[2].row is not None:
+        return None
+    top, row, bottom = ([i for i in line.items if i.kind == "value"] for line in lines)
+    if not (len(top) == len(bottom) == 1 and len(row) == n - 1) or _between(lines, anchors):
+        return None
+    head, tail = top[0], bottom[0]
+    if not (head.text.isdigit() and tail.text.isdigit()) or head.text == "0":
+        return None  # no count begins with 0
+    cell = Item("value", head.text + tail.text, head.start, tail.end)
+    values = [as_number(i.text) for i in row]
+    places = [] if None in values else [p for p in range(n) if constraint((*values[:p], int(cell.text), *values[p:]))]
+    if len(places) != 1:
+        return None
+    return PrintedRow([*row[: places[0]], cell, *row[places[0] :]], lines[1].row, lines[0].start, wrapped=True)
+
+
+def _between(lines: list[PrintedRow], anchors: list[Anchor]) -> bool:
+    """Another row's label among the lines (the first line's own label, or the middle's, is theirs)."""
+    own = {line.row for line in lines}
+    return any(lines[0].start < a.start < lines[-1].start and a.row not in own for a in anchors)
+
+
+def _numbers(items: list[Item]) -> int:
+    return sum(i.kind == "value" for i in items)
+
+
+def _partial(items: list[Item], n: int) -> bool:
+    """Fewer than `n` cells from the line's first number to its last: no whole row (a row's blank cells count)."""
+    at = [k for k, i in enumerate(items) if i.kind == "value"]
+    return at[-1] - at[0] + 1 < n
+
+
+def _between_words(tokens: list[Item], k: int) -> bool:
+    """The token is printed between two pieces of label text (`三、 无 请内容仍不 13029 …`): no row prints a cell
+    before its label's last words."""
+    return 0 < k < len(tokens) - 1 and tokens[k - 1].kind == tokens[k + 1].kind == "text"
+
+
+def _as_label(text: str, item: Item, lone: bool) -> Item:
+    """Label text a narrow label column prints where a value could stand. A number followed by a full stop is an
+    item's ordinal: table 三 prints counts, never a decimal point, and a narrow label cell can print its ordinal on
+    a line or in a cell of its own (`2.` / `其他法律行政法规禁止公开`, markitdown's `| 3. | “ |` over
+    `| 危 | 及 三 安 |`). The one 无 or 一 of a line of no grid and no row's label, or one between two pieces of
+    label text (`lone`), is a character of a label printed one a line (`（四）无法提供` beside several rows, its
+    characters among their lines, beside those of another such label: `理 无`, `三、 无 请内容仍不`)."""
+    if lone and item.kind == "value" and item.text in _CJK_MARKERS:
+        return Item("text", item.text, item.start, item.end)
+    stop = _FULL_STOP.match(text, item.end)
+    if item.kind != "value" or not item.text.isdigit() or not stop:
+        return item
+    return Item("text", text[item.start : stop.end()], item.start, stop.end())
+
+
+_CJK_MARKERS = frozenset("无一")
+_GRID = re.compile(r"[|\t]")
+
+
+def _label_pieces(text: str) -> bool:
+    """Cell text that is a piece of a template label, or pieces of several side by side: markitdown prints the text
+    of neighbouring label columns in one cell, a space between (`| 度办理结 法提供 |`: 三、本年度办理结果 and
+    （四）无法提供) or none beside a group's ordinal (`| 理(三) |`, `| (三)政法规禁止公 |`, `| 三、分处理的 |`)."""
+    return label_fragment(text) or all(label_fragment(piece) for piece in _PIECES.split(text) if piece)
+
+
+_PIECES = re.compile(r"\s+|(?=[（(][一二三四五六七][）)])|(?<=[（(][一二三四五六七][）)])|(?<=[一二三四]、)")
 
 
 def _gap_alignments(bare: list[list[Item]], rows: list[str], labelled: list[str]) -> list[dict[str, list[Item]]]:
@@ -94,7 +201,7 @@ def align_rows(
     text: str, anchors: list[Anchor], order: list[str], lo: int, hi: int, n: int, constraint, identities_of, keys_of
 ) -> Alignment | None:
     """Align the region's printed rows to the template rows `order`; None where the table is not shaped so."""
-    printed = printed_rows(text, anchors, lo, hi)
+    printed = printed_rows(text, anchors, lo, hi, n, constraint)
     if printed is None:
         return None
     index = {row: i for i, row in enumerate(order)}
@@ -126,7 +233,7 @@ def align_rows(
     else:
         consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
         chosen, decided = consistent or alignments, bool(consistent)
-    result = Alignment(labelled=set(fixed))
+    result = Alignment(labelled={p.row for p in printed if p.row in fixed and not p.wrapped})
     for row in order:
         options: list[list[Item]] = []
         for a in chosen:

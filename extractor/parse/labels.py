@@ -130,15 +130,22 @@ def _fuzzy_iter(label: Label, text: str):
         yield from re.finditer(_fuzzy(keyword), text)
 
 
-def find_labels(text: str, labels: tuple[Label, ...], lo: int, hi: int, wrapped: bool = False) -> list[Anchor]:
-    """The labels in template order; `wrapped` also finds one wrapped around its row's numbers (`_cut`)."""
+def find_labels(
+    text: str, labels: tuple[Label, ...], lo: int, hi: int, wrapped: bool = False, stretch: bool = False
+) -> list[Anchor]:
+    """The labels in template order; `wrapped` also finds one wrapped around its row's numbers (`_cut`).
+    `stretch`: a label is looked for within a window for each row since the last one found, not one (a narrow
+    page's rows whose labels wrap around their numbers are not found, and each takes several lines)."""
     anchors: list[Anchor] = []
-    cursor = lo
+    cursor, skipped = lo, 0
     for label in labels:
-        anchor = find_label(text, label, cursor, min(hi, cursor + LABEL_WINDOW), wrapped)
+        window = LABEL_WINDOW * (1 + skipped if stretch else 1)
+        anchor = find_label(text, label, cursor, min(hi, cursor + window), wrapped)
         if anchor:
             anchors.append(anchor)
-            cursor = anchor.end
+            cursor, skipped = anchor.end, 0
+        else:
+            skipped += 1
     return anchors
 
 

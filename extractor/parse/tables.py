@@ -418,9 +418,13 @@ def _label_keywords(template: Table2Template, row: str) -> tuple[str, ...]:
     return next(label.keywords for label in template.labels if label.row == row)
 
 
+_UNIT = re.compile(r"万?元")
+
+
 def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list[Item]] | None:
     """The lines between lo and hi that print numbers (their values and blank cells), or None where a line
-    prints numbers beside text that is no label of these rows."""
+    prints numbers beside text that is no label of these rows (an amount's unit glued to it, `75394432.52元`, is
+    part of the number)."""
     lines: list[list[Item]] = []
     pos = lo
     for line in text[lo:hi].split("\n"):
@@ -428,7 +432,10 @@ def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list
         items = segment_items(text, start, start + len(line))
         if not any(i.kind == "value" and i.text[:1].isdigit() for i in items):
             continue  # a label, a header ('本年增/减'), a block title
-        words = "".join(i.text for i in items if i.kind == "text")
+        units = {
+            b.start for a, b in pairwise(items) if a.kind == "value" and a.end == b.start and _UNIT.fullmatch(b.text)
+        }
+        words = "".join(i.text for i in items if i.kind == "text" and i.start not in units)
         if words and not any(re.search(_fuzzy(k), words) for k in keywords):
             return None
         lines.append([i for i in items if i.kind != "text"])
@@ -746,7 +753,7 @@ def parse_table3(
     Where the table is read from pdftotext's number stream (docs/damage.md), the numbers of tables 二 and 四 printed
     among its own go into `spill`."""
     spill = Spill() if spill is None else spill
-    anchors = find_labels(text, T3_LABELS, lo, hi)
+    anchors = find_labels(text, T3_LABELS, lo, hi, stretch=True)
     rows = [a.row for a in anchors]
     if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
         # 2019-style single （六）其他处理 row (format.md §1.4)

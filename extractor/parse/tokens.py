@@ -29,8 +29,9 @@ _ORDINAL = re.compile(r"[1-8]\s*[.、．](?=\s*[\u4e00-\u9fff])")
 _CELL_SPLIT = re.compile(r"[\t|]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER_WITH_UNIT = re.compile(r"\s*\d[\d,]*(?:\.\d+)?\s*(?:万元|元|件|条|个|项|次)?\s*")
-# a label cell that ends in its row's first number: '…申请数量 71', or glued to a wrapped label's line ('…只计这一情8')
-_LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)([1-9]\d*|0)\s*")
+# a label cell that ends in its row's first number: '…申请数量 71', or glued to a wrapped label's line ('…只计这一情8');
+# markitdown prints the cell after it in the same cell, a space between ('情8 1')
+_LABEL_THEN_NUMBER = re.compile(r"(.*?)(\s*)((?:[1-9]\d*|0)(?:\s+(?:[1-9]\d*|0))*)\s*")
 # what may close a label after its last character: a bracket or a quote, of any shape agencies and OCR print
 # ('…不计其他情形）', '危及“三安全一稳定”', '「三安全一稳定」', a straight or a turned quote)
 LABEL_CLOSERS = re.escape(")）]】」』》〉”“\"'\u2019\u2018")
@@ -157,12 +158,15 @@ def _in_label(text: str, item: Item) -> bool:
         return False
     left = _LEFT_WORD.search(re.sub(r"\s", "", text[max(0, item.start - 6) : item.start]))
     right = _RIGHT_WORD.search(re.sub(r"\s", "", text[item.end : item.end + 6]))
-    words = ([left.group() + item.text] if left else []) + ([item.text + right.group()] if right else [])
+    words = ([left.group() + item.text] if left else []) + (
+        [item.text + right.group()[:k] for k in (1, 2)] if right else []
+    )
     return any(w in T3_VOCABULARY for w in words)
 
 
 _TOKEN = re.compile(r"\S+")
 _CJK_SLASH = re.compile(r"[\u4e00-\u9fff][/／][\u4e00-\u9fff]")
+_DIGITS = re.compile(r"\d+")
 
 
 def _label_cell(cell: str, start: int) -> list[Item]:
@@ -170,9 +174,9 @@ def _label_cell(cell: str, start: int) -> list[Item]:
     template label: a converter put the row's first value into the label's cell."""
     m = _LABEL_THEN_NUMBER.fullmatch(cell)
     if m and _LABEL_END.search(m.group(1)) and (m.group(2) or label_fragment(m.group(1))):
-        return [
-            Item("text", m.group(1), start, start + m.end(1)),
-            Item("value", m.group(3), start + m.start(3), start + m.end(3)),
+        numbers = _DIGITS.finditer(cell, m.start(3), m.end(3))
+        return [Item("text", m.group(1), start, start + m.end(1))] + [
+            Item("value", n.group(), start + n.start(), start + n.end()) for n in numbers
         ]
     return [Item("text", cell, start, start + len(cell))]
 
