@@ -922,6 +922,30 @@ def test_table_two_rows_printed_column_by_column_are_read_where_the_page_says_so
     assert "realigned" in report.cells["active.normative_docs.issued"].flags
 
 
+T2_HEADERS_APART = "本年制发件数\n\n本年废止件数\n\n现行有效件数"
+
+
+@pytest.mark.parametrize(
+    "headers, rows",
+    [
+        # pdftotext: each header a block, then the labels, then each number a block, row by row
+        (T2_HEADERS_APART, "规章\n行政规范性文件\n\n0\n\n0\n\n0\n\n3\n\n1\n\n20"),
+        # pdfminer: the header row one line, then each number a box, column by column
+        ("本年制发件数 本年废止件数 现行有效件数", "规章\n\n行政规范性文件\n\n0\n\n3\n\n0\n\n1\n\n0\n\n20"),
+    ],
+    ids=["headers-apart-row-by-row", "header-line-column-by-column"],
+)
+def test_table_two_rows_a_number_a_block_are_read_in_the_order_their_header_is_printed(headers, rows):
+    text = pdftotext_page(TABLE3, MIXED).replace(T2_ROWS_PRINTED, rows).replace(T2_HEADERS_APART, headers)
+    report = extract(text)
+    values = report.values()
+    got = [
+        values[f"active.{r}.{c}"] for r in ("regulations", "normative_docs") for c in ("issued", "repealed", "in_force")
+    ]
+    assert got == [0, 0, 0, 3, 1, 20]
+    assert "realigned" in report.cells["active.normative_docs.issued"].flags
+
+
 def test_table_two_columns_in_an_order_the_page_does_not_single_out_stay_open():
     # column by column in an order of its own, 3 on its label's line (制发 printed last), no prose: 废止 and 现行有效
     # may be printed either way round, so the row those orders disagree on is not read

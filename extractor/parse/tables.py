@@ -57,6 +57,7 @@ from nianbao.schemas.template import (
     OTHER_TOTAL_LABEL,
     T2_2019_BLOCKS,
     T2_2019_LABELS,
+    T2_BLOCKS,
     T2_LABELS,
     T3_CORP_HEADERS,
     T3_LABELS,
@@ -499,6 +500,8 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
     by_column = all(starts.get(id(v)) is not None and not starts[id(v)] for v in first[1:6]) or [
         len(b.values) for b in blocks[:3]
     ] == [2, 2, 2]
+    if by_column and not by_row and _headers_apart(text, lo, first[0].start):
+        by_row, by_column = True, False  # six single blocks: the header says the grid is printed row by row
     row_major, column_major = list(range(6)), [0, 2, 4, 1, 3, 5]
     orders = [row_major] * (by_row or not by_column) + [column_major] * by_column
     keys_of = T2_2021.keys
@@ -552,6 +555,18 @@ def fill_table2(text: str, lo: int, hi: int, spilled: list[Item], cells: dict[st
             filled.append(row)
     if filled:
         warnings.append(f"table 二: {len(filled)} rows read in the order pdftotext printed their numbers")
+
+
+def _headers_apart(text: str, lo: int, hi: int) -> bool:
+    """Whether the three-column rows' headers before their first number are printed each on lines of its own, at
+    least two of them (pdftotext's default mode: `本年制发件数` / `本年废止件数`, each a block). A converter printing the
+    grid column by column prints the header row as one line (pdfminer: `本年制发件数 本年废止件数 现行有效件数`) or
+    each header with its column's numbers; headers one after another, apart, are the header row printed cell by
+    cell, so the numbers under them, a number a block, are printed row by row too."""
+    lines = [re.sub(r"\s", "", line) for line in text[lo:hi].split("\n")]
+    headers = T2_BLOCKS[0][1]
+    found = [sum(h in line for h in headers) for line in lines]
+    return sum(found) >= 2 and max(found) == 1
 
 
 def _columns_in_any_order(width: int) -> list[list[int]]:
