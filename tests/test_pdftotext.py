@@ -646,6 +646,22 @@ def test_first_cells_beside_labels_that_fit_no_row_leave_the_table_unread_never_
     assert values.get(t3_key("granted", "natural_person")) != 5  # the number beside the labels is put nowhere
 
 
+def test_a_rows_total_printed_alone_among_the_labels_is_put_back_where_only_that_satisfies_the_identities():
+    # a B5 print: pdftotext prints a row's total beside header words among the label column (`社会 法律` / `30`),
+    # the rest of the row in the band, as well as other rows' first cells beside label pieces; no reading with
+    # every such number a row's first cell satisfies the identities, and the one with the lone number inside or
+    # at the end of a row that does is read
+    text = first_cells_among_labels(TABLE3, APART)
+    kept = "1\n\n0\n\n2\n\n0\n\n0\n\n0\n\n3\n\n0"  # 6.属于四类过程性信息, then the next row's first cell
+    assert text.count(kept) == 1
+    text = text.replace(kept, kept[:-6] + "\n\n0").replace(
+        "5.属于三类内部事务信息\n", "5.属于三类内部事务信息\n\n3\n\n"
+    )
+    report = extract(text)
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("denied.process_info", "total")].flags
+
+
 def first_cells_on_a_narrow_page() -> str:
     """first_cells_among_labels on a narrow page: the first row's total alone between header pieces (`总` / `31` /
     `计`), and the last two rows' first cells a line each after the last labels (`0` / `5`)."""

@@ -1423,16 +1423,18 @@ def _first_cells_search(order, blocks, spill, n, constraint, identities_of, keys
     budget = _BUDGET.get()
     islands = _islands(blocks) if whole else [i for i in range(len(blocks)) if _island(blocks, i, len(blocks))]
     beside = sorted({i for i, b in enumerate(blocks) if b.labelled and len(b.values) < n} | set(islands))
-    for k in range(min(len(islands), MAX_ISLANDS_IN_BAND if whole else 0) + 1):
-        consistent: list[dict[str, list[Item]]] = []
-        for in_band in combinations(islands, k):
-            alignments = _first_cells_read(order, blocks, [i for i in beside if i not in in_band], n, constraint)
-            if alignments is None:
-                return None
-            budget.spend(IDENTITY_STEPS * len(alignments))
-            consistent += [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
-        if consistent:
-            return BlockReading(order, _agreed(order, consistent), spill)
+    for within in (False, True) if whole else (False,):
+        for k in range(min(len(islands), MAX_ISLANDS_IN_BAND if whole else 0) + 1):
+            consistent: list[dict[str, list[Item]]] = []
+            for in_band in combinations(islands, k):
+                rest = [i for i in beside if i not in in_band]
+                alignments = _first_cells_read(order, blocks, rest, n, constraint, within)
+                if alignments is None:
+                    return None
+                budget.spend(IDENTITY_STEPS * len(alignments))
+                consistent += [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+            if consistent:
+                return BlockReading(order, _agreed(order, consistent), spill)
     return None
 
 
@@ -1450,13 +1452,17 @@ def _islands(blocks: list[Block]) -> list[int]:
     return found
 
 
-def _first_cells_read(order, blocks, beside: list[int], n, constraint) -> list[dict[str, list[Item]]] | None:
+def _first_cells_read(
+    order, blocks, beside: list[int], n, constraint, within: bool = False
+) -> list[dict[str, list[Item]]] | None:
     """The distinct readings of the rows with the blocks `beside` as rows' first cells and the others the band,
-    each row's total holding (None: too many); none where `beside` is empty."""
+    each row's total holding (None: too many); none where `beside` is empty. `within`: a block alone between text
+    lines may also be cells inside its row or at its end (a cell pdftotext printed beside header words)."""
     budget = _BUDGET.get()
-    kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read, in printed order
+    kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read and whether alone
     for i in beside:
-        kinds.setdefault(_values([blocks[i].values]), []).append(blocks[i].values)
+        kinds.setdefault((_values([blocks[i].values]), within and not blocks[i].labelled), []).append(blocks[i].values)
+    anywhere = [key[1] for key in kinds]
     band = [b.values for i, b in enumerate(blocks) if i not in beside]
     values = [v for b in band for v in b]
     starts = {sum(len(b) for b in band[:i]) for i in range(len(band) + 1)}
@@ -1469,10 +1475,16 @@ def _first_cells_read(order, blocks, beside: list[int], n, constraint) -> list[d
         if (r, at, left) not in memo:
             budget.spend(1)
             found: dict[tuple, list[list[Item]]] | None = {}
-            for k, kind in [(None, [])] + [(k, kind) for k, kind in enumerate(kinds.values()) if left[k]]:
-                first = kind[len(kind) - left[k]] if kind else []
-                end = at + n - len(first)
-                row = first + values[at:end]
+            options = [(None, [], 0)] + [
+                (k, kind, j)
+                for k, kind in enumerate(kinds.values())
+                if left[k]
+                for j in range(n - len(kind[0]) + 1 if anywhere[k] else 1)
+            ]
+            for k, kind, j in options:
+                apart = kind[len(kind) - left[k]] if kind else []
+                end = at + n - len(apart)
+                row = values[at : at + j] + apart + values[at + j : end]
                 numbers = _values([row])
                 if at not in starts or end > len(values) or (None not in numbers and not constraint(numbers)):
                     continue
