@@ -33,6 +33,7 @@ The cases:
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import combinations
 
 from nianbao.check import failing_identities
 from nianbao.model.sources import same_value
@@ -57,6 +58,19 @@ def _with(candidates: list, value) -> list:
 
 def failures(cells: dict[str, Cell]) -> int:
     return len(failing_identities({k: c.value for k, c in cells.items()}))
+
+
+def _tied(grounded: set[str], chosen: set[str], fails: int, failing) -> set[str]:
+    """The disagreeing rows the identities cannot decide: those whose other reading, alone, in a pair, or all
+    together, makes no more identities fail. Two rows whose readings trade places (a row placed one line off
+    in both) keep every column sum, so each alone breaks one and they tie only together."""
+    tied = {row for row in grounded if failing(chosen ^ {row}) == fails}
+    rest = set(grounded) - tied
+    if rest and failing(chosen ^ rest) <= fails:
+        return tied | rest
+    return tied | {
+        row for pair in combinations(sorted(rest), 2) if failing(chosen ^ set(pair)) <= fails for row in pair
+    }
 
 
 def merge(
@@ -119,7 +133,7 @@ def merge(
             chosen ^= {row}
     final = chosen_cells(chosen)
     settled_fails = failures(final)
-    undecided = [row for row in sorted(grounded) if failures(chosen_cells(chosen ^ {row})) == settled_fails]
+    undecided = sorted(_tied(grounded, chosen, settled_fails, lambda rows: failures(chosen_cells(rows))))
     by_prose = [row for row in undecided if all("prose_confirmed" in parser[k].flags for k in disagree[row])]
     for row in by_prose:  # the identities cannot decide, the prose did: the parser's reading stays
         final.update({key: parser[key] for key in disagree[row]})
