@@ -255,15 +255,19 @@ def whole_table(text: str, rows: list[SourceRow], span: tuple[int, int]) -> Regi
     region of its own could ground (a converter splits each label around its numbers, so the regions its
     partial reading draws cut through rows). Only where the table prints exactly one line of a full row's
     numbers per template row: then the one grounded answer names the lines in the template's order, the rows
-    are placed by that order (`realigned`) and stand only where the identities check them. A line holding
-    fewer numbers than a row (a 无 of 无法提供 split off its label, a page number) is no row's: with every row
-    named by a line of its own, no cell is left for it. None where the lines and the rows differ in number,
-    the table is collapsed, or the lines do not fit the context budget."""
+    are placed by that order (`realigned`) and stand only where the identities check them. A line holding a
+    single number (the 无 of 无法提供 split off its label, a year inside a label) is no row's: with every row
+    named by a line of its own, no cell is left for it. None where the lines and the rows differ in number, a
+    line holds more numbers than a row or several but fewer (a row broken, or run into another), the table is
+    collapsed, or the lines do not fit the context budget."""
     width = len(T3_COLUMNS)
     if len(rows[0].keys) != width:
         return None
     items = [i for i in segment_items(text, *span) if i.kind != "blank"]
-    lines = tuple((label, values) for label, values in _lines(items, width) if len(values) == width)
+    printed = [(label, values) for label, values in _lines(items, width) if values]
+    if any(len(values) not in (1, width) for _, values in printed):  # a row broken or run into another
+        return None
+    lines = tuple((label, values) for label, values in printed if len(values) == width)
     shown = "\n".join(" ".join([label, *(v.text for v in values)]).strip() for label, values in lines)
     if len(lines) != len(rows) or len(shown) > MAX_REGION_CHARS:
         return None
