@@ -47,6 +47,7 @@ from nianbao.schemas.template import (
     RESULTS_LABEL,
     SECTION_TITLES,
     T2_2019_BLOCKS,
+    T3_CORP_HEADERS,
     T3_GROUP_LABELS,
     T4_GROUP_NAMES,
     T4_RESULT_HEADERS,
@@ -680,6 +681,24 @@ def cells_pulled_out(page: Page, rng: random.Random) -> Page:
         figures = {td.key.rsplit(".", 1)[1]: td.text for td in values}
         page.blocks.insert(page.blocks.index(table), rng.choice(T2_PROSE).format(name=name, **figures))
     return page
+
+
+def cut_column(column: str) -> Callable[[Page, random.Random], Page]:
+    """Table 三 with one applicant column not printed, its header cell too: `total` is a wide table printed on
+    narrow paper, its right edge cut off (the record reads the six columns it prints, `clipped`); another column
+    is a page no rule may read as clipped. The column's cells are `not_on_page`.
+
+    Outside the suite's mix (`generate(..., extra_damage=cut_column("total"))`)."""
+    header = dict(zip(T3_COLUMNS, ("自然人", *T3_CORP_HEADERS, "总计"), strict=True))[column]
+
+    def cut(page: Page, rng: random.Random) -> Page:
+        for table in (t for t in page.tables() if _holds(t, "applications.")):
+            for row in table.rows:
+                row[:] = [td for td in row if not (td.key or "").endswith(f".{column}") and td.text != header]
+        page.gold.setdefault("not_on_page", []).extend(t3_key(row, column) for row in T3_ROWS)
+        return page
+
+    return cut
 
 
 DAMAGES: dict[str, Callable[[Page, random.Random], Page]] = {  # applied in this order

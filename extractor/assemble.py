@@ -21,7 +21,7 @@ from nianbao.schemas.keys import (
     row_of,
     t3_key,
 )
-from nianbao.schemas.record import Cell, Provenance, Report, Verdict
+from nianbao.schemas.record import UNPRINTED_FLAGS, Cell, Provenance, Report, Verdict
 
 
 def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:
@@ -57,14 +57,17 @@ def decide(report: Report, parsed: ParsedTables | None, text: str) -> tuple[Verd
     suspect = [c for c in failures if c.cause != "source"]
     if missing and parsed is not None and parsed.stops_inside_tables:
         return Verdict.incomplete, f"the input stops inside the tables: {len(missing)} cells are not on the page"
-    collapsed = [k for k in missing if k in cells and "collapsed" in cells[k].flags]
-    unprinted = parsed is not None and all(row_of(k) in parsed.absent or k in collapsed for k in missing)
+    unprinted_cells = [k for k in missing if k in cells and UNPRINTED_FLAGS.intersection(cells[k].flags)]
+    collapsed = [k for k in unprinted_cells if "collapsed" in cells[k].flags]
+    unprinted = parsed is not None and all(row_of(k) in parsed.absent or k in unprinted_cells for k in missing)
     if missing and unprinted and not ambiguous and not suspect and not ungrounded and not report.unverified:
         # every printed cell settled: the page does not print the rest
         if collapsed:
             return Verdict.incomplete, (
                 f"table 三 prints its five 法人或其他组织 columns as one: {len(missing)} cells are not on the page"
             )
+        if unprinted_cells:
+            return Verdict.incomplete, f"the page cut table 三's 总计 column off: {len(missing)} cells are not on it"
         return Verdict.incomplete, f"the page prints only part of the tables: {len(missing)} cells are not on it"
     problems = []
     if missing:

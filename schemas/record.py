@@ -44,6 +44,7 @@ CellFlag = Literal[
     "realigned",  # printed beside another row's label (a wrapped PDF label); dealt back in page order
     "not_found",  # the row or table was not found on the page
     "collapsed",  # not printed: table 三 prints its five 法人 columns as one (format.md §3.29); null, with not_found
+    "clipped",  # not printed: the page cut table 三's 总计 column off at its right edge; null, with not_found
     "prose_confirmed",  # a choice among readings (glued run, extra value; any table) the report's prose decided
     "model_read",  # read by the language model
     "grounded",  # model value found in the source at its row
@@ -66,6 +67,9 @@ UNVERIFIED_FLAGS = frozenset(
         "parser_disagrees",  # parser and model read different values and nothing decided
     }
 )
+
+# A cell with one of these flags is a column the page does not print: an identity that takes it in checks nothing.
+UNPRINTED_FLAGS = frozenset({"collapsed", "clipped"})
 
 # A cell with one of these flags was placed by a choice among readings, which the identities made.
 CHOSEN_FLAGS = frozenset({"split_from_run", "dropped_extra_value", "realigned"})
@@ -365,7 +369,7 @@ class Report(BaseModel):
         The record stands behind a value read unambiguously where it is printed (no flag of
         UNVERIFIED_FLAGS, no candidates left, a model value only where grounded) whose every hard
         identity holds or fails by the source's own arithmetic (`cause == "source"`); an identity that takes in a
-        cell the page does not print (`collapsed`: table 三's 法人 columns printed as one) checks nothing. A row whose
+        cell the page does not print (`UNPRINTED_FLAGS`: table 三's 法人 columns printed as one, its 总计 cut off) checks nothing. A row whose
         reading nianbao chose (a split run, a dropped extra value, a realignment: `chosen_rows`) is
         only as good as the identities that confirm it, so its values also need every identity any value of
         the row takes part in checked and holding, and at least one each (rows swapped in one column keep
@@ -380,7 +384,7 @@ class Report(BaseModel):
         only where an identity it takes part in fails for a cause other than the source.
         """
         involved: dict[str, set[str]] = {}
-        unprinted = {k for k, c in self.cells.items() if "collapsed" in c.flags}
+        unprinted = {k for k, c in self.cells.items() if UNPRINTED_FLAGS.intersection(c.flags)}
         for check in self.checks:
             if check.severity == "hard" and not unprinted.intersection(check.cells):
                 for key in check.cells:

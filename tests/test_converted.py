@@ -4,7 +4,7 @@ import random
 import time
 
 import pytest
-from nianbao.eval.damage import LAYOUTS, cells_pulled_out, generate
+from nianbao.eval.damage import LAYOUTS, cells_pulled_out, cut_column, generate
 from nianbao.eval.evaluate import score_record
 from nianbao.eval.model_cases import BARE as LABEL_BARE
 from nianbao.eval.model_cases import BARE_AFTER, LABELS, T4_MISREAD, draw, relabel
@@ -454,4 +454,45 @@ def test_collapsed_columns_one_number_a_line_under_a_changed_label_are_read_in_b
     report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
     assert time.process_time() - started < 10
     score = score_record(case.name, case.filename, case.cells, report, case.source_errors)
+    assert score.unmarked == 0 and score.silent == 0
+
+
+@pytest.mark.parametrize("layout", ["lines", "tsv", "markdown", "html", "pdf"])
+def test_table3_with_its_total_column_cut_off_reads_the_six_it_prints(layout):
+    # a wide table printed on narrow paper: the page's right edge cuts 总计 off, header and cells
+    for index in range(3):
+        name = f"clipped:{layout}:{index}"
+        case = generate(random.Random(name), layout, name=name, extra_damage=cut_column("total"))
+        report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+        score = score_record(case.name, case.filename, case.cells, report, (), not_on_page=case.not_on_page)
+        assert score.unmarked == 0 and score.silent == 0, [(c.key, c.gold, c.got) for c in score.cells if c.unmarked]
+        total = report.cells[t3_key("new_received", "total")]
+        assert total.value is None and {"clipped", "not_found"} <= set(total.flags)
+        read = [
+            report.cells[t3_key(r, c)].value
+            for r in ("new_received", "granted")
+            for c in ("natural_person", "other_org")
+        ]
+        assert read == [
+            case.cells[t3_key(r, c)] for r in ("new_received", "granted") for c in ("natural_person", "other_org")
+        ]
+        assert report.verdict == "incomplete", report.verdict_reason
+
+
+@pytest.mark.parametrize("column", ["commercial", "other_org"])
+def test_table3_missing_another_column_is_not_read_as_clipped(column):
+    # six values a row whose last is 总计, under a header that lost its 总计 too: no row's last is less than the
+    # five before it, so no rule reads them as 自然人 to 其他
+    def cut(page, rng):
+        page = cut_column(column)(page, rng)
+        for table in page.tables():
+            if any((td.key or "").startswith("applications.") for row in table.rows for td in row):
+                table.rows = [[td for td in row if td.text != "总计"] for row in table.rows]
+        return page
+
+    name = f"cut:{column}"
+    case = generate(random.Random(name), "lines", name=name, extra_damage=cut)
+    report = extract_document(ingest_bytes(case.data, case.filename), case.filename)
+    assert not any("clipped" in c.flags for c in report.cells.values())
+    score = score_record(case.name, case.filename, case.cells, report, (), not_on_page=case.not_on_page)
     assert score.unmarked == 0 and score.silent == 0

@@ -20,17 +20,27 @@ from typing import Annotated, Literal
 from nianbao.model.sources import Region, SourceRow, Value
 from nianbao.parse import as_number
 from nianbao.parse.tables import LEGAL_ENTITIES
-from nianbao.schemas.keys import T4_COLUMNS, T4_GROUPS
-from nianbao.schemas.template import ROW_NAMES, T4_GROUP_NAMES, T4_RESULT_HEADERS, prompt_names, t3_printed_label
+from nianbao.schemas.keys import T3_COLUMNS, T4_COLUMNS, T4_GROUPS
+from nianbao.schemas.template import (
+    ROW_NAMES,
+    T3_CORP_HEADERS,
+    T4_GROUP_NAMES,
+    T4_RESULT_HEADERS,
+    prompt_names,
+    t3_printed_label,
+)
 from pydantic import BaseModel, Field, create_model, field_validator
 
 SYSTEM = "system.v1"
 REPROMPT = "reprompt.v1"
 TABLE_PROMPTS = {"二": "table2.v1", "三": "table3_rows.v1", "四": "table4.v1"}
 T3_COLLAPSED_PROMPT = "table3_collapsed.v1"  # table 三 with its 法人 columns printed as one (format.md §3.29)
+T3_CLIPPED_PROMPT = "table3_clipped.v1"  # table 三 with its 总计 column cut off at the page's edge
 T3_WIDTH = 7
-# table 三's columns as a page prints them when its five 法人 columns are one
-T3_PRINTED_NAMES = {"natural_person": "自然人", LEGAL_ENTITIES: "法人或其他组织", "total": "总计"}
+# table 三's columns as the prompt names them: all seven, or the 法人 sum where a page prints those five as one
+T3_PRINTED_NAMES = dict(zip(T3_COLUMNS, ("自然人", *T3_CORP_HEADERS, "总计"), strict=True)) | {
+    LEGAL_ENTITIES: "法人或其他组织"
+}
 REGION_PROMPT = "region.v1"
 REGION_CHOICE_PROMPT = "region_lines.v2"
 ROWS_PER_REQUEST = 4
@@ -142,7 +152,8 @@ class Unit:
 
     @property
     def collapsed(self) -> bool:
-        """Table 三 printed with its 法人 columns as one: the rows hold the printed columns only."""
+        """Table 三 printed with fewer columns (its 法人 columns as one, or its 总计 cut off): the rows hold the
+        printed columns only."""
         return self.table == "三" and len(self.rows[0].keys) != T3_WIDTH
 
     def columns(self) -> str:
@@ -155,7 +166,9 @@ class Unit:
     def prompt(self) -> str:
         if self.region:
             return REGION_CHOICE_PROMPT if self.choice else REGION_PROMPT
-        return T3_COLLAPSED_PROMPT if self.collapsed else TABLE_PROMPTS[self.table]
+        if not self.collapsed:
+            return TABLE_PROMPTS[self.table]
+        return T3_COLLAPSED_PROMPT if self.rows[0].keys[1].endswith(LEGAL_ENTITIES) else T3_CLIPPED_PROMPT
 
     @property
     def parts(self) -> list[tuple[str, int]]:

@@ -35,7 +35,7 @@ from nianbao.parse.resolve import (
     realign_shifted_values,
     settle_by_prose,
 )
-from nianbao.parse.tokens import Item, label_fragment, one_amount, segment_items
+from nianbao.parse.tokens import Item, as_number, label_fragment, one_amount, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
     FEE_KEY,
@@ -732,7 +732,10 @@ def parse_table3(
     segments = _rows_between(text, anchors, hi, _T4_HEADER)
     columns = _t3_columns(text, lo, segments)
     n, constraint = len(columns), solve.row_total_holds if columns[-1] == "total" else None
-    if columns != T3_COLUMNS:
+    clipped = columns == T3_COLUMNS[:-1]
+    if clipped:
+        warnings.append("table 三's 总计 column is cut off at the page's edge; read the six columns it prints")
+    elif columns != T3_COLUMNS:
         warnings.append(
             f"table 三 prints its legal-entity columns as one ({' | '.join(columns)}); read what it determines"
         )
@@ -833,9 +836,9 @@ def parse_table3(
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
         cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
-    if columns != T3_COLUMNS:  # the columns its header does not print are no cells of this page (format.md §3.29)
+    if columns != T3_COLUMNS:  # the columns the page does not print are no cells of it (format.md §3.29)
         unprinted = [t3_key(row, c) for row in order for c in T3_COLUMNS if c not in columns]
-        cells.update((key, {"flags": ["collapsed", "not_found"]}) for key in unprinted)
+        cells.update((key, {"flags": ["clipped" if clipped else "collapsed", "not_found"]}) for key in unprinted)
     return anchors, columns
 
 
@@ -1070,19 +1073,40 @@ def _printed_order(text: str, lo: int, hi: int) -> list[str]:
 
 
 def _t3_columns(text: str, lo: int, segments: dict[str, list[Item]]) -> tuple[str, ...]:
-    """Table 三's printed columns: the template's seven, or 自然人 | 法人或其他组织 (| 总计) where the header
-    names no legal-entity sub-column and most rows print as many values as those columns. The 总计 column is
-    known by the rows' width, not by its header's text (a converter misreads 总计 as 总汁): the identity
-    总计 = 自然人 + 法人或其他组织 checks every row read so."""
+    """Table 三's printed columns: the template's seven, 自然人 | 法人或其他组织 (| 总计) where the header
+    names no legal-entity sub-column and most rows print as many values as those columns, or the first six where the
+    page cut its 总计 column off (`_clipped`). The 总计 column is known by the rows' width, not by its header's text
+    (a converter misreads 总计 as 总汁): the identity 总计 = 自然人 + 法人或其他组织 checks every row read so."""
     values = [i for items in segments.values() for i in items if i.kind == "value"]
     header = text[lo : values[0].start] if values else ""
+    widths = [len(_before_a_label(items)) for items in segments.values()]
+    if _clipped(header, segments, widths):
+        return T3_COLUMNS[:-1]
     if not re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header):
         return T3_COLUMNS
-    widths = [len(_before_a_label(items)) for items in segments.values()]
     for columns in (("natural_person", LEGAL_ENTITIES, "total"), ("natural_person", LEGAL_ENTITIES)):
         if widths and sum(w == len(columns) for w in widths) * 2 > len(widths):
             return columns
     return T3_COLUMNS
+
+
+_TOTAL_HEADER = re.compile(_fuzzy("总计") + "|" + _fuzzy("总汁"))
+
+
+def _clipped(header: str, segments: dict[str, list[Item]], widths: list[int]) -> bool:
+    """A table 三 whose 总计 column the page cut off at its right edge (a wide table printed on narrow paper): its
+    header names the legal-entity columns and no 总计, its rows print six values (12 or 18 where a converter
+    moved labels; any other count rarely) and none a multiple of seven, and some row's last
+    value is less than the sum of the five before it, which no 总计 printed last can be (总计 is the sum of the six
+    other columns, printed or not). The six are then 自然人 to 其他; the 总计 cells are not on the page."""
+    if not (re.search(LEGAL_ENTITIES_HEADER, header) or _T3_SUB_HEADERS.search(header)) or _TOTAL_HEADER.search(header):
+        return False
+    sixes = sum(w == 6 for w in widths)
+    odd = sum(1 for w in widths if w not in (0, 6, 12, 18))  # 12, 18: rows a moved label left together
+    if any(w and w % 7 == 0 for w in widths) or sixes < max(3, 2 * odd):
+        return False
+    rows = [[as_number(i.text) for i in _before_a_label(items)] for items in segments.values()]
+    return any(sum(row[:5]) > row[5] for row in rows if len(row) == 6 and None not in row)
 
 
 def _before_a_label(items: list[Item]) -> list[Item]:
