@@ -20,7 +20,11 @@ The cases:
    evidence against it. Where the
    parser read the row with a stated doubt (it dropped an extra value no identity explains — "9 5 1 0 0
    0 0 6" — split a glued run, or dealt a shifted row back), a model row the identities prefer is kept
-   but stays `ambiguous` with that reason: identities that hold after dropping a value are not proof.
+   but stays `ambiguous` with that reason: identities that hold after dropping a value are not proof. Where
+   both are placements by order (the parser dealt the row back across labels, the model named its line in a
+   region: both `realigned`), the model's row the identities prefer is kept `realigned`, with no more doubt
+   than the parser's own placement carries: it stands only where every identity it takes part in is checked
+   and holds (`Report.unverified`).
 4. The parser refused the cell for a stated reason (`ambiguous`: a glued run with several splits the
    identities allow, an extra value no identity explains — `dropped_extra_value` — a shifted row): the
    model's grounded pick becomes the value, but the cell keeps `ambiguous` and the parser's reason and
@@ -114,7 +118,10 @@ def merge(
         for row in rows:
             for key in disagree[row]:
                 out[key] = model[key]
-                if CHOSEN_FLAGS & set(parser[key].flags):  # the identities may prefer it; it is still not proof
+                doubt = CHOSEN_FLAGS & set(parser[key].flags)
+                if doubt and not (doubt == {"realigned"} and "realigned" in model[key].flags):
+                    # the identities may prefer it; it is still not proof. Two placements by order are the
+                    # exception: the model's is as good as the identities that check it, as the parser's would be
                     out[key] = model[key].model_copy(
                         update={
                             "flags": sorted(
