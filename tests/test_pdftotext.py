@@ -646,6 +646,26 @@ def test_first_cells_beside_labels_that_fit_no_row_leave_the_table_unread_never_
     assert values.get(t3_key("granted", "natural_person")) != 5  # the number beside the labels is put nowhere
 
 
+def first_cells_on_a_narrow_page() -> str:
+    """first_cells_among_labels on a narrow page: the first row's total alone between header pieces (`总` / `31` /
+    `计`), and the last two rows' first cells a line each after the last labels (`0` / `5`)."""
+    text = first_cells_among_labels(TABLE3, APART)
+    text = text.replace("0\n\n0\n\n31\n\n0", "0\n\n0\n\n总\n\n31\n\n计\n\n0", 1)
+    text = text.replace("0\n\n0\n\n0\n\n0\n\n0\n\n0\n\n0\n\n20\n\n1", "0\n\n0\n\n0\n\n0\n\n0\n\n0\n\n20\n\n1", 1)
+    text = text.replace("24\n\n5\n\n1\n\n1", "24\n\n1\n\n1", 1)
+    return text.replace("四、结转下年度继续办理\n", "四、结转下年度继续办理\n\n0\n\n5\n\n", 1)
+
+
+def test_first_cells_beside_labels_are_put_back_where_the_blocks_read_no_way_as_printed():
+    # a narrow page (A5, a 130 % print): a band cell alone between header pieces is no row's first cell, and the
+    # last rows' first cells come a line each after the last labels; the blocks as printed make no rows, and the
+    # one reading with the fewest islands read in the band satisfies every identity
+    report = extract(first_cells_on_a_narrow_page())
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    for row in [*APART, "carried_forward"]:
+        assert "realigned" in report.cells[t3_key(row, "natural_person")].flags, row
+
+
 def test_two_rows_column_by_column_with_header_pieces_between_columns_and_the_total_moved_are_read():
     # pdftotext can print the first two rows column by column, one number a block, header pieces (`社会` / `公益`)
     # between two columns, the 总计 column before the last two, and a label after them: no reading as printed
@@ -749,8 +769,9 @@ def _t4_printed(order: list[int], t4: list[int]) -> str:
         [1, 5, 2, 3, 4, *range(6, 16)],  # a group's total printed after its first cell
         [1, 5, 6, 10, 2, 3, 4, 7, 8, 9, *range(11, 16)],  # two groups side by side: first cells and totals first
         [*range(1, 11), 11, 14, 15, 12, 13],  # a group's first and last two cells first, the two on one line
+        [*range(1, 10), 11, 12, 13, 14, 10, 15],  # two groups side by side, the first's total in the second flow
     ],
-    ids=["total-after-first", "two-groups", "first-and-last-two"],
+    ids=["total-after-first", "two-groups", "first-and-last-two", "first-groups-total-second"],
 )
 def test_table_four_printed_in_pdftotext_flows_is_read_in_the_tables_order(order):
     # pdftotext prints table 四's row as two flows per part of the page (docs/damage.md): the group totals pick
@@ -759,6 +780,31 @@ def test_table_four_printed_in_pdftotext_flows_is_read_in_the_tables_order(order
     report = extract(_t4_printed(order, t4).replace("14683\n\n25503", "14683 25503"))
     assert {k: report.values().get(k) for k in t4_cells(t4)} == t4_cells(t4)
     assert all("realigned" in report.cells[k].flags for k in t4_cells(t4))
+
+
+def test_table_four_columns_after_section_five_are_read_past_a_footer_number_on_a_text_line():
+    # table 四 a number a block, its last six printed after section 五's title (a 130 % print), and the site's
+    # footer below the report prints `…且IE内核9.0`: a number on a text line is the text's, so the 15 numbers
+    # from table 四's title on are its cells, in pdftotext's order (直接起诉's total in the second flow)
+    t4 = [194, 664, 4219, 0, 5077, 517, 903, 852, 637, 2909, 872, 486, 9462, 14683, 25503]
+    printed = [t4[c - 1] for c in [*range(1, 10), 11, 12, 13, 14, 10, 15]]
+    text = page(TABLE3, t4=t4).replace(" ".join(map(str, t4)), "\n\n".join(map(str, printed[:9])))
+    text = text.replace("改进情况\n", "改进情况\n\n" + "\n\n".join(map(str, printed[9:])) + "\n\n")
+    report = extract(text + "浏览器63版本及以上，且IE内核9.0\n及以上。\n")
+    assert {k: report.values().get(k) for k in t4_cells(t4)} == t4_cells(t4)
+
+
+def test_table_four_read_from_a_stream_that_no_flow_order_balances_is_left_open_no_crash():
+    # table 三 in blocks, table 四's last columns after section 五's title and a footer number on a text line at
+    # the page's end: the stream's fifteen after table 三's hold no flow order's totals; its cells stay open
+    t4 = [194, 664, 4219, 0, 5077, 517, 903, 852, 637, 2909, 872, 486, 9462, 14683, 25503]
+    order = [*range(1, 10), 11, 12, 13, 14, 10, 15]
+    moved = "\n\n".join(str(t4[c - 1]) for c in order[9:])
+    text = _t4_printed(order, t4).replace(f"\n\n{moved}", "")
+    text = text.replace("改进情况\n", f"改进情况\n\n{moved}\n\n")
+    report = extract(text + "浏览器63版本及以上，且IE内核9.0\n及以上。\n")
+    values = report.values()
+    assert all(values.get(k) in (None, v) or k in report.unverified for k, v in t4_cells(t4).items())
 
 
 def test_table_four_that_holds_as_printed_and_in_another_pdftotext_order_is_not_stood_behind():

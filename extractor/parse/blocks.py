@@ -29,7 +29,7 @@ from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import combinations, product
 from math import prod
 
 from nianbao.check import evaluate
@@ -851,7 +851,11 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
         blocks = number_blocks(text, lo, hi)
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
-        apart = _first_cells_apart(*found, n, constraint, identities_of, keys_of) if read and not read[2] else None
+        apart = (
+            _first_cells_apart(*found, n, constraint, identities_of, keys_of)
+            if found and not (read and read[2])
+            else None
+        )
         if blocks and not apart:
             apart = _one_number_apart(blocks, trailing, orders, n, constraint, identities_of, keys_of)
         if found and read and not read[2] and not apart:
@@ -1170,7 +1174,7 @@ def _consistently(rows: list[str], part: list[Block], trailing: int, n, constrai
     read = _aligned(rows, found[1], n, constraint, identities_of, keys_of)
     alignment = read[1] if read and read[2] else None
     if not alignment or alignment.open:
-        apart = _first_cells_apart(rows, found[1], Spill(), n, constraint, identities_of, keys_of)
+        apart = _first_cells_apart(rows, found[1], Spill(), n, constraint, identities_of, keys_of, whole=False)
         alignment = apart.alignment if apart else None
     return (alignment.segments, found[2].after) if alignment and not alignment.open else None
 
@@ -1383,21 +1387,66 @@ def _island(blocks: list[Block], i: int, end: int) -> bool:
 
 
 MAX_FIRST_CELL_READINGS = 64  # distinct readings of the rows left to read; more leave the table as printed
+MAX_FIRST_CELL_STEPS = 1_000_000  # states walked and identity checks (IDENTITY_STEPS) of one table's first cells
+MAX_ISLANDS_IN_BAND = 3  # islands read as cells of the band (not first cells apart) at once; more: not read so
 
 
-def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
+def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_of, whole=True) -> BlockReading | None:
     """The reading with rows' first cells put back where pdftotext printed them beside label fragments.
 
     Where a page's rows are printed row by row, pdftotext can print a row's first cell (or first two) with the
     label column: glued to a label piece (`…只计这一情8`, `1.属于国家秘密 0`) or alone between label lines,
     in the band or among the page's labels after it, and the rest of the row in the band. So each such number
-    (`beside`) starts some row, the band's numbers fill the rows in order, each row starting a block. Only the
-    identities decide which rows: each row's total must hold, and the readings that satisfy every identity are
-    kept; one distinct reading is read, several leave the rows they disagree on open. None where no reading
-    satisfies every identity (or the rows read too many ways to try)."""
+    (`beside`) starts some row, the band's numbers fill the rows in order, each row starting a block. A number
+    alone between text lines can also be a cell of the band printed beside a header's or a label's words (a row's
+    total after `总` / `计`): the fewest such islands read in the band that let some reading satisfy every
+    identity are tried, each choice of them in turn (`whole`: the blocks are the whole table; a part of it, cut
+    anywhere, reads only a block of one or two numbers alone between text lines as an island, and none in the
+    band). Only the identities decide which rows: each row's total must hold, and the readings that satisfy every
+    identity are kept; one distinct reading is read, several leave the rows they disagree on open. None where no
+    reading satisfies every identity (or the rows read too many ways to try, or the search passes its bound)."""
     if constraint is None:  # no row total to tell the rows apart
         return None
-    beside = [i for i, b in enumerate(blocks) if len(b.values) < n and (b.labelled or _island(blocks, i, len(blocks)))]
+    checks = (n, constraint, identities_of, keys_of)
+    return _within(MAX_FIRST_CELL_STEPS, _first_cells_search, order, blocks, spill, *checks, whole)
+
+
+def _first_cells_search(order, blocks, spill, n, constraint, identities_of, keys_of, whole) -> BlockReading | None:
+    """_first_cells_apart's search, within its budget."""
+    budget = _BUDGET.get()
+    islands = _islands(blocks) if whole else [i for i in range(len(blocks)) if _island(blocks, i, len(blocks))]
+    beside = sorted({i for i, b in enumerate(blocks) if b.labelled and len(b.values) < n} | set(islands))
+    for k in range(min(len(islands), MAX_ISLANDS_IN_BAND if whole else 0) + 1):
+        consistent: list[dict[str, list[Item]]] = []
+        for in_band in combinations(islands, k):
+            alignments = _first_cells_read(order, blocks, [i for i in beside if i not in in_band], n, constraint)
+            if alignments is None:
+                return None
+            budget.spend(IDENTITY_STEPS * len(alignments))
+            consistent += [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+        if consistent:
+            return BlockReading(order, _agreed(order, consistent), spill)
+    return None
+
+
+def _islands(blocks: list[Block]) -> list[int]:
+    """The blocks of each run of at most two numbers between text lines (or a text line and the table's end): one
+    row's first cells on a line (`37 0`), or two rows' first cells a line each (`0` / `0` after the last labels)."""
+    found, i = [], 0
+    while i < len(blocks):
+        j = i + 1
+        while j < len(blocks) and not blocks[j].after_text:
+            j += 1
+        if blocks[i].after_text and sum(len(b.values) for b in blocks[i:j]) <= 2:
+            found += range(i, j)
+        i = j
+    return found
+
+
+def _first_cells_read(order, blocks, beside: list[int], n, constraint) -> list[dict[str, list[Item]]] | None:
+    """The distinct readings of the rows with the blocks `beside` as rows' first cells and the others the band,
+    each row's total holding (None: too many); none where `beside` is empty."""
+    budget = _BUDGET.get()
     kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read, in printed order
     for i in beside:
         kinds.setdefault(_values([blocks[i].values]), []).append(blocks[i].values)
@@ -1411,6 +1460,7 @@ def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_
         if r == len(order):
             return {(): []} if at == len(values) and not any(left) else {}
         if (r, at, left) not in memo:
+            budget.spend(1)
             found: dict[tuple, list[list[Item]]] | None = {}
             for k, kind in [(None, [])] + [(k, kind) for k, kind in enumerate(kinds.values()) if left[k]]:
                 first = kind[len(kind) - left[k]] if kind else []
@@ -1431,10 +1481,8 @@ def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_
             memo[r, at, left] = found
         return memo[r, at, left]
 
-    readings = rest(0, 0, tuple(len(kind) for kind in kinds.values())) if beside else None
-    alignments = [dict(zip(order, rows, strict=True)) for rows in (readings or {}).values()]
-    consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
-    return BlockReading(order, _agreed(order, consistent), spill) if consistent else None
+    readings = rest(0, 0, tuple(len(kind) for kind in kinds.values())) if beside else {}
+    return None if readings is None else [dict(zip(order, rows, strict=True)) for rows in readings.values()]
 
 
 def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:

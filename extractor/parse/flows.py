@@ -3,8 +3,9 @@
 pdftotext prints the row of fifteen narrow cells under their wrapped headers in its own reading order, and the
 order it makes is of one kind: the columns of a part of the page (one group, or neighbouring groups side by
 side) come out as two flows, each in the table's order. The first flow holds, of each group, its first cells
-and its last ones (the total, or the total and the cell before it); the second the group's middle cells. Only
-the last group of a part may keep its total in the second flow (or print whole in the first). These are the
+and its last ones (the total, or the total and the cell before it); the second the group's middle cells. Any
+group may keep its total alone for the second flow (its `总` among the next group's header); only the last group
+of a part may keep more of its cells there with its total (or print whole in the first). These are the
 only orders read as the table's: the group totals decide among them, and a pair of numbers printed on one line
 is a pair of neighbouring cells. Where the header shows neighbouring columns merged into one block, any of a
 group's columns may come in either flow (`MERGED_ORDERS`).
@@ -29,13 +30,14 @@ def _split(group: int, first: int, last: int) -> tuple[list[int], list[int]]:
 
 
 def _two_flow_splits(group: int, last_beside: bool) -> list[tuple[list[int], list[int]]]:
-    """A group's first and second flows as pdftotext prints them: its first cells and its last ones first (only the
-    last of several groups side by side may keep its total for the second flow, or print whole in the first)."""
+    """A group's first and second flows as pdftotext prints them: its first cells and its last ones first (any group
+    may keep its total alone for the second flow; only the last of several groups side by side may keep its total
+    with other cells for it, or print whole in the first)."""
     return [
         _split(group, first, last)
         for first in range(1, _WIDTH + 1)
         for last in range(min(3, _WIDTH - first + 1))
-        if (last and first + last < _WIDTH) or last_beside
+        if (last and first + last < _WIDTH) or (first == _WIDTH - 1 and not last) or last_beside
     ]
 
 

@@ -1178,7 +1178,9 @@ def parse_table4(
     items = [i for i in segment_items(text, lo, hi) if i.start not in claimed]
     after = streamed if streamed and len(streamed) == len(keys) and _count(items) != len(keys) else None
     if not after and 0 < _count(items) < len(keys):  # its last columns printed after the next sections' text
-        rest = [v for b in number_blocks(text, lo, len(text)) for v in b.values if v.start not in claimed]
+        # a number on a text line below the table is the text's (`…且IE内核9.0` in a page's footer)
+        blocks = [b for b in number_blocks(text, lo, len(text)) if not (b.labelled and b.values[0].start > hi)]
+        rest = [v for b in blocks for v in b.values if v.start not in claimed]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     turned: dict[str, dict] = {}
     by_result = result_lines(text, lo, hi, (2, len(T4_GROUPS)))
@@ -1314,7 +1316,7 @@ def _open_disagreeing(cells: dict[str, dict], keys: list[str], readings: list[tu
             fields.update(flags=sorted(flags | {"ambiguous"}), candidates=sorted(values))
             if not keep:
                 fields["value"] = None
-        elif fields["value"] is None and None not in values:
+        elif values and fields["value"] is None and None not in values:  # (no reading at all: nothing agreed)
             fields.update(value=next(iter(values)), flags=sorted(flags - {"ambiguous"}), candidates=[])
 
 
