@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from nianbao.parse.blocks import Spill
+from nianbao.parse.blocks import Spill, column_stream
 from nianbao.parse.labels import _END_TITLE, Anchor, detect_template, locate, t3_section
 from nianbao.parse.rows import absent_rows, table_rows
 from nianbao.parse.tables import (
@@ -66,11 +66,14 @@ def parse_tables(
     if regions.t3:
         t4_end = regions.t4[1] if regions.t4 else None
         t3_anchors, t3_columns = parse_table3(text, *regions.t3, trust_blanks, cells, found, warnings, t4_end, spill)
-        if regions.t2 and template != "gov2019" and spill.read:
+        # table 二's numbers in a stream of their own: read as the stream where table 三's is read (its last
+        # numbers may lie after table 三's title), or where table 二's region is a column stream by itself
+        apart = regions.t2 and (spill.read or (not spill.before and column_stream(text, regions.t2[0], regions.t3[0])))
+        if apart and template != "gov2019":
             fill_table2(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
         elif regions.t2 and template != "gov2019":
             fill_fee(spill.before, cells, warnings)
-        elif regions.t2 and spill.read:
+        elif apart:
             fill_table2_2019(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
     if regions.t4:
         parse_table4(

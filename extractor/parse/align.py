@@ -42,6 +42,8 @@ class Alignment:
     open: dict[str, list[list[Item]]] = field(default_factory=dict)  # row → its tokens under each alignment
     unplaced: set[str] = field(default_factory=set)  # open rows that some alignment leaves without a line
     labelled: set[str] = field(default_factory=set)  # rows read from the line that carries their own label
+    # rows placed by counting a column stream that the identities also allow elsewhere: the values they take
+    unchecked: dict[str, list[tuple]] = field(default_factory=dict)
 
 
 def printed_rows(text: str, anchors: list[Anchor], lo: int, hi: int) -> list[PrintedRow] | None:

@@ -678,6 +678,7 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
             for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
                 alignment.open[row] = [alignment.segments.pop(row)]
         if alignment.segments:
+            _counted(order, alignment, blocks, n, (constraint, identities_of, keys_of))
             return BlockReading(order, alignment, spill)
     return None
 
@@ -765,6 +766,12 @@ def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
     if not readings:
         return None
     return rows, _agreed(rows, readings), True, readings
+
+
+def column_stream(text: str, lo: int, hi: int) -> bool:
+    """Whether the region's numbers are a column stream (_column_stream)."""
+    blocks = number_blocks(text, lo, hi)
+    return bool(blocks) and _column_stream(blocks)
 
 
 def _column_stream(blocks: list[Block]) -> bool:
@@ -1546,7 +1553,10 @@ def _columns_shuffled(order, blocks, spill, n, constraint, identities_of, keys_o
         with_totals = lambda values: [i for i in identities_of(values) if totals.intersection(i.keys)]  # noqa: E731
         read = _aligned(order, blocks, n, constraint, with_totals, keys_of, shuffle=constraint, permute=True)
         read = read and (read[0], _applicants_open(read[1]), read[2])
-    return BlockReading(read[0], read[1], spill) if read and read[2] else None
+    if not (read and read[2]):
+        return None
+    _counted(read[0], read[1], blocks, n, (constraint, identities_of, keys_of))
+    return BlockReading(read[0], read[1], spill)
 
 
 def _columns_paired(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
@@ -1561,7 +1571,11 @@ def _columns_paired(order, blocks, spill, n, constraint, identities_of, keys_of)
         return [i for i in identities_of(values) if totals.intersection(i.keys) or not others.intersection(i.keys)]
 
     read = _aligned(order, blocks, n, constraint, placed, keys_of, shuffle=constraint, paired=True)
-    return BlockReading(read[0], _applicants_open(read[1], 2), spill) if read and read[2] else None
+    if not (read and read[2]):
+        return None
+    alignment = _applicants_open(read[1], 2)
+    _counted(read[0], alignment, blocks, n, (constraint, identities_of, keys_of))
+    return BlockReading(read[0], alignment, spill)
 
 
 def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
@@ -1574,6 +1588,80 @@ def _rows_interleaved(order, blocks, spill, n, constraint, identities_of, keys_o
 
 
 MAX_INTERLEAVE_STEPS = 200_000  # two rows among each other: pages it decides take up to about 32 000
+
+
+MAX_COUNTED_CHECKS = 2_000  # moves of a column stream's cells checked against the identities (pages use under 50)
+
+
+def _counted(order: list[str], alignment: Alignment, blocks: list[Block], n: int, checks) -> None:
+    """Marks the rows of a column stream that its count placed where the identities cannot tell (`unchecked`).
+
+    A column stream is read by counting each column's cells down the rows, and every identity of table 三 holds
+    under any exchange of its result rows, so a column whose count comes right only because one cell is printed
+    elsewhere (pdfminer.six prints the cell of a row whose label it splits outside its column's box, after a
+    label piece or among another column's) and another taken in its place reads a run of rows one row off, the
+    row totals holding wherever the other columns are equal. The place such a shift can hide is a run boundary
+    of the column that the other columns do not share (a page band breaks every column at one row): the cell that
+    begins the column's next run may belong at any row since the last boundary, the cells between one row down,
+    or the cell that ends a run at any row before the next. Every such move, in any of the columns at once, that
+    keeps every identity and changes a value leaves the rows it changes `unchecked`, the values it gives them
+    their other readings. Past MAX_COUNTED_CHECKS identity checks a move is taken as keeping them (more rows
+    left unchecked, never fewer)."""
+    constraint, tried = checks[0], 0
+    run, at = {}, -1
+    for b in blocks:
+        at += b.after_text or at < 0
+        run.update((v.start, at) for v in b.values)
+    segments = alignment.segments
+    for rows in _stretches(order, segments, n):
+        columns = [[segments[r][c] for r in rows] for c in range(n)]
+        starts = [
+            {k for k in range(1, len(rows)) if run.get(col[k].start) != run.get(col[k - 1].start)} for col in columns
+        ]
+        shared = set.intersection(*starts)
+        values = [_values([segments[r]]) for r in rows]
+        for i, down in product(range(len(rows)), (False, True)):
+            moves = [[None, *_shifted(col, at, at - shared, i, down)] for col, at in zip(columns, starts, strict=True)]
+            for combo in product(*moves):
+                if all(m is None for m in combo):
+                    continue
+                alternative = [[(combo[c] or columns[c])[x] for c in range(n)] for x in range(len(rows))]
+                read = [_values([cells]) for cells in alternative]
+                changed = [x for x in range(len(rows)) if read[x] != values[x]]
+                if constraint and not all(None in read[x] or constraint(read[x]) for x in changed):
+                    continue
+                tried += 1
+                if tried > MAX_COUNTED_CHECKS or _consistent(
+                    segments | dict(zip(rows, alternative, strict=True)), n, *checks
+                ):
+                    for x in changed:
+                        known = alignment.unchecked.setdefault(rows[x], [])
+                        known += [read[x]] * (read[x] not in known)
+
+
+def _stretches(order: list[str], segments: dict[str, list[Item]], n: int) -> list[list[str]]:
+    """The runs of neighbouring rows decided with n numbers each."""
+    stretches: list[list[str]] = [[]]
+    for row in order:
+        whole = row in segments and len(segments[row]) == n and all(i.kind == "value" for i in segments[row])
+        if whole:
+            stretches[-1].append(row)
+        elif stretches[-1]:
+            stretches.append([])
+    return [s for s in stretches if len(s) > 1]
+
+
+def _shifted(column: list[Item], starts: set[int], apart: set[int], i: int, down: bool) -> list[list[Item]]:
+    """The column with one cell at another row `i`, the cells between one row along: the cell that begins the
+    column's first run after `i` moved up to `i`, or (`down`) the cell that ends its run before `i` moved down
+    to `i`; only where that run boundary is one of `apart`, and only where a value changes."""
+    if down:
+        k = max((k for k in starts if k <= i), default=None)
+        moved = [*column[: k - 1], *column[k : i + 1], column[k - 1], *column[i + 1 :]] if k in apart else None
+    else:
+        k = min((k for k in starts if k > i), default=None)
+        moved = [*column[:i], column[k], *column[i:k], *column[k + 1 :]] if k in apart else None
+    return [moved] if moved and _values([moved]) != _values([column]) else []
 
 
 def _applicants_open(alignment: Alignment, fixed: int = 0) -> Alignment:

@@ -587,10 +587,15 @@ def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: di
             break
         second = next((at for at, (r, _) in enumerate(by_rows) if r != rows[0]), None)
         runs = [len(list(run)) for _, run in groupby(printed, key=lambda v: block_of.get(id(v)))]
+        breaks = [
+            bool(starts.get(id(v))) and not _titles_between(text, printed[at - 1], v, beside.values())
+            for at, v in enumerate(printed[1:], 1)
+        ]
         by_column = second is not None and (
-            all(starts.get(id(v)) is False for v in printed[1:]) or runs == [len(rows)] * width
+            all(id(v) in starts and not b for v, b in zip(printed[1:], breaks, strict=True))
+            or runs == [len(rows)] * width
         )
-        by_row = second is None or bool(starts.get(id(printed[second]))) or runs == [width] * len(rows)
+        by_row = second is None or breaks[second - 1] or runs == [width] * len(rows)
         if by_row != by_column:  # else the part stays as its labels read it
             places = dict(zip(by_rows if by_row else by_columns, printed, strict=True)) | beside
             reading |= {row: [places[row, c] for c in range(width)] for row in rows}
@@ -609,6 +614,28 @@ def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: di
         _put(cells, keys_of[row], row_reading, row_reading.candidates[0])
     if filled:
         warnings.append(f"table 二: {len(filled)} rows read in the order pdfminer printed their numbers")
+
+
+_BLOCK_TITLE = re.compile(r"[\s|]*" + _fuzzy("第二十条第") + r"[\s|]*[（(][一二三四五六七八九十]+[）)][\s|]*项[\s|]*")
+
+
+def _titles_between(text: str, a: Item, b: Item, beside) -> bool:
+    """Whether the text lines between two numbers are only block titles (`第二十条第（六）项`: pdfminer prints the
+    next part's title among a part's numbers) and lines of numbers on their labels' lines (`beside`), which say
+    nothing of the order of the numbers around them."""
+    lines = [(at, line) for at, line in _lines(text, a.end, b.start) if line.strip()]
+    return all(
+        _BLOCK_TITLE.fullmatch(line) or any(at <= v.start < at + len(line) for v in beside) for at, line in lines
+    )
+
+
+def _lines(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
+    """The region's lines (or pieces of lines) with where each begins."""
+    found, at = [], lo
+    for line in text[lo:hi].split("\n"):
+        found.append((at, line))
+        at += len(line) + 1
+    return found
 
 
 def _as_printed(items: list[Item], template: Table2Template, row: str) -> RowReading:
@@ -836,6 +863,11 @@ def parse_table3(
         read: dict[str, dict] = {}
         _put(read, keys_of(row), reading, reading.candidates[0] if certain else None)
         cells.update((k, v) for k, v in read.items() if not k.endswith(LEGAL_ENTITIES))  # the sum is no key
+    for row, others in aligned.unchecked.items() if aligned else ():  # counted where no identity tells: kept,
+        for c, key in enumerate(keys_of(row)):  # its other readings its candidates, so the record does not stand
+            cell = cells.get(key)  # behind it
+            if cell and cell["value"] is not None and len(seen := {cell["value"], *(o[c] for o in others)}) > 1:
+                cell["candidates"] = sorted(seen)
     if columns != T3_COLUMNS:  # the columns the page does not print are no cells of it (format.md §3.29)
         unprinted = [t3_key(row, c) for row in order for c in T3_COLUMNS if c not in columns]
         cells.update((key, {"flags": ["clipped" if clipped else "collapsed", "not_found"]}) for key in unprinted)
