@@ -596,6 +596,7 @@ def read_blocks(
     keys_of,
     consistent_only: bool = False,
     labelled: dict[int, str] | None = None,
+    title: int | None = None,
 ) -> BlockReading | None:
     """The table's rows read from its number blocks, for the row order (of `orders`) they account for;
     None where the region is not printed so.
@@ -606,16 +607,17 @@ def read_blocks(
     number (at most a table 二's worth) belongs to the table before. `consistent_only`: only a reading that
     satisfies every identity (where the spans are a guess at the page's shape), else None. `labelled`: the
     numbers printed on one line after a row's label (offset -> the row), which a page band's mixed columns
-    (_shuffled, _pairs_any) must place in that row."""
-    with _bounded(labelled) as within:
+    (_shuffled, _pairs_any) must place in that row. `title`: where the next table's title is printed (a number
+    alone after it is no cell inside one of this table's rows)."""
+    with _bounded(labelled, title) as within:
         return within(_read_blocks, text, spans, orders, n, (constraint, identities_of, keys_of), consistent_only)
 
 
 @contextmanager
-def _bounded(labelled: dict[int, str] | None):
+def _bounded(labelled: dict[int, str] | None, title: int | None = None):
     """One bounded search of a table's readings (`MAX_READ_STEPS`), the numbers on labels' lines in its context:
     a search that finds more readings than it tries is None (the page may be read by its labels instead)."""
-    token, own = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {})
+    token, own, edge = _BUDGET.set(_Budget(MAX_READ_STEPS)), _LABELLED.set(labelled or {}), _TITLE.set(title)
 
     def within(search, *args):
         try:
@@ -628,6 +630,7 @@ def _bounded(labelled: dict[int, str] | None):
     finally:
         _BUDGET.reset(token)
         _LABELLED.reset(own)
+        _TITLE.reset(edge)
 
 
 def read_bands(
@@ -823,6 +826,8 @@ class _Budget:
 _BUDGET: ContextVar[_Budget | None] = ContextVar("block_readings_budget", default=None)
 # the numbers printed on one line after a row's label (offset -> the row) of the table being read
 _LABELLED: ContextVar[dict[int, str] | None] = ContextVar("block_readings_labelled", default=None)
+# where the next table's title is printed (None: not known): a number alone after it is that table's or a first cell
+_TITLE: ContextVar[int | None] = ContextVar("block_readings_title", default=None)
 
 
 def _own_rows(order: list[str], rows: list[list[Item]]) -> bool:
@@ -1457,11 +1462,14 @@ def _first_cells_read(
 ) -> list[dict[str, list[Item]]] | None:
     """The distinct readings of the rows with the blocks `beside` as rows' first cells and the others the band,
     each row's total holding (None: too many); none where `beside` is empty. `within`: a block alone between text
-    lines may also be cells inside its row or at its end (a cell pdftotext printed beside header words)."""
+    lines before the next table's title may also be cells inside its row or at its end (beside header words)."""
     budget = _BUDGET.get()
-    kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read and whether alone
+    title = _TITLE.get()
+    kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read and where they may go
     for i in beside:
-        kinds.setdefault((_values([blocks[i].values]), within and not blocks[i].labelled), []).append(blocks[i].values)
+        first = blocks[i].values[0]
+        inside = within and not blocks[i].labelled and title is not None and first.start < title
+        kinds.setdefault((_values([blocks[i].values]), inside), []).append(blocks[i].values)
     anywhere = [key[1] for key in kinds]
     band = [b.values for i, b in enumerate(blocks) if i not in beside]
     values = [v for b in band for v in b]

@@ -800,8 +800,8 @@ def parse_table3(
         orders = [_printed_order(text, lo, table4_end or hi)]
         checks = (constraint, table3_identities, keys_of)
         labelled = _on_label_lines(text, anchors)
-        blocks = read_blocks(text, spans, orders, n, *checks, labelled=labelled) or read_blocks(
-            text, short, orders, n, *checks, consistent_only=True, labelled=labelled
+        blocks = read_blocks(text, spans, orders, n, *checks, labelled=labelled, title=hi) or read_blocks(
+            text, short, orders, n, *checks, consistent_only=True, labelled=labelled, title=hi
         )
         decided = blocks.alignment.segments if blocks and not blocks.alignment.open else None
         if not (decided and _consistent(decided, n, *checks)):  # a band read in no way, or read wrong, spoils the rest
