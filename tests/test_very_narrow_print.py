@@ -5,13 +5,16 @@ character a line, its characters before and after its row's numbers."""
 import random
 import re
 
-from nianbao.parse.align import printed_rows
+from nianbao.check import table3_identities
+from nianbao.parse.align import _consistent, printed_rows
 from nianbao.parse.labels import find_labels
 from nianbao.parse.readings import read_row
-from nianbao.schemas.keys import T3_ROWS, t3_key
+from nianbao.parse.tables import t3_printed_keys
+from nianbao.parse.tokens import segment_items
+from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
 from nianbao.schemas.template import T3_LABELS
 from nianbao.solve import row_total_holds
-from pages import T3_LABEL_TEXT, page, t3_cells
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_narrow_print import TABLE3
 from test_parser import extract
 
@@ -19,10 +22,15 @@ from test_parser import extract
 def _number_lines(values: list[int], style: str) -> list[str]:
     """A row's numbers as the converter prints them: `cell`, a cell a line and an applicant cell's digits a line
     each (PyMuPDF; the wider 总计 column keeps its number whole); `first`, the first number's digits a line each and the rest on one line (pypdf); `head`, the first
-    number's first digit on a line and the rest of the row on the next (pypdf's `6` / `3 0 0 2 0 4 69`)."""
+    number's first digit on a line and the rest of the row on the next (pypdf's `6` / `3 0 0 2 0 4 69`); `halves`,
+    every number of two digits or more broken in two, a line each (`1028` / `18`)."""
     cells = [str(v) for v in values]
     if style == "cell":
         return [*(d for cell in cells[:-1] for d in cell), cells[-1]]
+    if style == "halves":
+        return [
+            piece for cell in cells for piece in (cell[: (len(cell) + 1) // 2], cell[(len(cell) + 1) // 2 :]) if piece
+        ]
     if style == "first":
         return [*cells[0], " ".join(cells[1:])]
     return [cells[0][0], " ".join([cells[0][1:], *cells[1:]]).strip()]
@@ -93,3 +101,33 @@ def test_a_broken_row_no_joining_keeps_is_never_read():
     wrong = [k for k, v in t3_cells(table3).items() if values.get(k) not in (None, v)]
     assert all(k in report.unverified for k in wrong), wrong
     assert values.get(t3_key("unable.not_held", "natural_person")) in (None, 22)
+
+
+def test_a_row_whose_every_number_wraps_is_read_where_the_identities_choose():
+    # large counts on A6 paper: each cell's number broken in two (`1028` / `18`), a row of seven printed as thirteen
+    # (no piece begins with 0: the tokenizer reads such a piece as two tokens)
+    table3 = consistent_table3(
+        {"granted": [7160, 13326, 14140, 408, 0, 3142], "unable.not_held": [10396, 17085, 0, 5617, 0, 398]},
+        new_received=[17556, 30411, 14140, 6025, 0, 3540],
+        carried_over=[0, 0, 0, 0, 0, 0],
+    )
+    report = extract(a6_text(table3, 0, ("halves",)))
+    values = report.values()
+    assert {k: (v, values.get(k)) for k, v in t3_cells(table3).items() if values.get(k) != v} == {}
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_lines_no_joining_explains_stay_as_printed():
+    # `6` over a line of seven that fails its row total, and no joining keeps it (63 0 0 2 0 4 would need 69): no
+    # run, so the lone number leaves the table to the other readings
+    text = "三、收到和处理政府信息公开申请情况\n（七）总计\n6\n3 0 0 2 0 4 68\n1 0 0 0 0 0 1\n"
+    anchors = find_labels(text, T3_LABELS, 0, len(text), stretch=True)
+    assert printed_rows(text, anchors, 0, len(text), 7, row_total_holds) is None
+
+
+def test_an_alignment_with_a_row_of_one_token_too_many_is_consistent_where_a_joining_is():
+    # `1` / `2 0 0 0 0 0 12`: eight tokens, read only by joining 1 and 2; the alignment is weighed by that joining
+    text = "1\n2 0 0 0 0 0 12\n"
+    items = segment_items(text.replace("\n", " "), 0, len(text))
+    keys_of = lambda row: t3_printed_keys(row, T3_COLUMNS)  # noqa: E731
+    assert _consistent({"carried_forward": items}, 7, row_total_holds, table3_identities, keys_of)

@@ -21,7 +21,7 @@ from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number, label_fragment, segment_items
-from nianbao.solve import MAX_COMBINATIONS, consistent_combinations, join_tokens
+from nianbao.solve import MAX_COMBINATIONS, MAX_JOINS, consistent_combinations, join_tokens
 
 _FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
@@ -101,11 +101,12 @@ def _joined_lines(text: str, rows: list[PrintedRow], anchors: list[Anchor], n: i
 
 
 def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -> tuple[PrintedRow, int] | None:
-    """A row printed over a run of lines on very narrow paper: a cell a line, or a number's digits a line (`6` /
+    """A row printed over a run of lines on very narrow paper: a cell a line, or a number's digits over lines (`6` /
     `4` for 64, format.md §3.32). The longest run of lines from `i`, each right under the one before (a label's
     characters printed between a row's numbers end it), the first with the row's label or bare and the rest bare,
-    none a row by itself (`_whole`): where its numbers are `n` to `n + 4` and some joining of neighbouring tokens keeps the row
-    total, one printed row, its label the first line's. Which joining is the identities' choice (`read_row`)."""
+    none a row by itself (`_whole`): where its numbers are `n` to `n + MAX_JOINS` and some joining of neighbouring
+    tokens keeps the row total, one printed row, its label the first line's. Which joining is the identities'
+    choice (`read_row`)."""
     if constraint is None:
         return None
     end = i
@@ -120,7 +121,7 @@ def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -
         return None
     items = [item for line in lines for item in line.items]
     values = [i for i in items if i.kind == "value"]
-    if not n <= len(values) <= n + 4 or any(not (v.text.isdigit() or v.text in _ZERO_MARKERS) for v in values):
+    if not n <= len(values) <= n + MAX_JOINS or any(not (v.text.isdigit() or v.text in _ZERO_MARKERS) for v in values):
         return None
     tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
     fits = constraint(tuple(int(t) for t in tokens)) if len(tokens) == n else join_tokens(tokens, n, constraint)
