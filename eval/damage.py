@@ -911,6 +911,8 @@ class PdfGeometry:
     padding: float | None = None  # above and below a cell's text; None: reportlab's
     report: bool = False  # wide label columns, centred cells, tables left to flow across pages
     labels: float | None = None  # the share of a report table's width its label columns keep; None: what they need
+    paper: tuple[float, float] | None = None  # the page's width and height in points; None: A4
+    keep_type: bool = False  # the cells' type kept where a number does not fit its column: it wraps in its cell
 
 
 def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: PdfGeometry = PdfGeometry()) -> bytes:
@@ -934,7 +936,8 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
         wordWrap="CJK",
         alignment=1 if geometry.report else 0,
     )
-    margin, usable = 36, A4[0] - 72
+    paper = geometry.paper or A4
+    margin, usable = 36, paper[0] - 72
 
     def para(text: str, style) -> Paragraph:
         return Paragraph(html.escape(text).replace("\n", "<br/>"), style)
@@ -950,7 +953,8 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
         cell, widths = small, [usable / width] * width
         if geometry.report:
             longest = table3_longest if table in parts else _longest_number(table)
-            size, widths = _column_widths(placed, width, usable, geometry.cell_size, longest, geometry.labels)
+            fitted = _column_widths(placed, width, usable, geometry.cell_size, longest, geometry.labels)
+            size, widths = (geometry.cell_size, fitted[1]) if geometry.keep_type else fitted
             cell = ParagraphStyle(
                 "fitted", small, fontSize=size, leading=size * geometry.cell_leading / geometry.cell_size
             )
@@ -980,7 +984,7 @@ def render_pdf(page: Page, rng: random.Random, font: str = PDF_FONT, geometry: P
     buffer = io.BytesIO()
     SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=paper,
         leftMargin=margin,
         rightMargin=margin,
         topMargin=margin,
@@ -1023,11 +1027,13 @@ def _ems(text: str) -> float:
     return sum(1.05 if unicodedata.east_asian_width(ch) in "FW" else 0.62 for ch in text)
 
 
-def report_pdf(page: Page, rng: random.Random, narrow: bool = False) -> bytes:
+def report_pdf(page: Page, rng: random.Random, narrow: bool = False, a6: bool = False) -> bytes:
     """A PDF drawn as agencies draw reports, with a CJK font embedded: wide label columns, narrow centred number
     columns, header cells over several lines, table 三 broken across pages, and rows set tight or loose. `narrow`:
     as a browser prints the report's HTML page on narrower paper (A5, or scaled up), the label columns a fifth to
-    a third of the width, each label wrapped over several lines beside its row's numbers."""
+    a third of the width, each label wrapped over several lines beside its row's numbers. `a6`: narrower still,
+    paper as wide as A6, the type kept, so a number wraps in its cell (`375` / `0`) and a label prints a few
+    characters a line."""
     _fit_pages(page, _table3(page), PDFTOTEXT_PART_ROWS, rng)
     if narrow:  # its rows are taller: each part of table 三 (a damage may have cut it already) is cut to fit
         for part in [t for t in page.tables() if _holds(t, "applications.")]:
@@ -1036,6 +1042,8 @@ def report_pdf(page: Page, rng: random.Random, narrow: bool = False) -> bytes:
     geometry = PdfGeometry(size, size * 1.15, rng.choice((2, 3, 4)), report=True)
     if narrow:  # drawn only here: the other layouts' pages stay as their seeds draw them
         geometry = replace(geometry, labels=rng.uniform(0.18, 0.3))
+    if a6:  # as wide as A6 and as tall as A4: a table's tallest part still fits a page
+        geometry = replace(geometry, paper=(A6_WIDTH, A4_HEIGHT), keep_type=True)
     return render_pdf(page, rng, _scan_font(), geometry)
 
 
@@ -1047,7 +1055,7 @@ def _converted(layout: str) -> Callable[[Page, random.Random], str]:
         missing = converter_missing(layout)
         if missing:
             raise RuntimeError(missing)
-        pdf = report_pdf(page, rng, narrow=layout in NARROW_LAYOUTS)
+        pdf = report_pdf(page, rng, narrow=layout in NARROW_LAYOUTS, a6=layout in A6_LAYOUTS)
         with tempfile.TemporaryDirectory(prefix=f"nianbao-{converter}-") as directory:
             source = Path(directory) / "page.pdf"
             source.write_bytes(pdf)
@@ -1076,7 +1084,9 @@ def _t3_starts(row: list[Td]) -> bool:
 # the converter layouts: pdftotext's default mode (tight rows come out column by column) and each of
 # eval/conversions.py's converters, the layout named as the converter
 # and a converter's layout on a page printed narrower (`report_pdf`'s `narrow`), named `<converter>-narrow`
-NARROW_LAYOUTS = {"markitdown-narrow": "markitdown"}
+NARROW_LAYOUTS = {"markitdown-narrow": "markitdown", "pymupdf-a6": "pymupdf", "pypdf-a6": "pypdf"}
+A6_LAYOUTS = frozenset(("pymupdf-a6", "pypdf-a6"))  # narrower still: paper as wide as A6 (`report_pdf`'s `a6`)
+A6_WIDTH, A4_HEIGHT = 297.6, 841.9  # points
 CONVERTER_LAYOUTS = ("pdftotext", *CONVERTERS, *NARROW_LAYOUTS)
 # the module each imports (the pdftotext ones run poppler's program), and how it installs where not with the extra
 CONVERTER_MODULES = {
@@ -1085,10 +1095,10 @@ CONVERTER_MODULES = {
     "pypdfium2": "pypdfium2",
     "markitdown": "markitdown",
     "markitdown-narrow": "markitdown",
-    **dict.fromkeys(("pymupdf", "pymupdf-sort", "pymupdf-blocks"), "pymupdf"),
+    **dict.fromkeys(("pymupdf", "pymupdf-sort", "pymupdf-blocks", "pymupdf-a6"), "pymupdf"),
     "pymupdf4llm": "pymupdf4llm",
     "pdftext": "pdftext",
-    **dict.fromkeys(("pypdf", "pypdf-layout"), "pypdf"),
+    **dict.fromkeys(("pypdf", "pypdf-layout", "pypdf-a6"), "pypdf"),
     "kreuzberg": "kreuzberg",
     **dict.fromkeys(("opendataloader", "opendataloader-text"), "opendataloader_pdf"),
 }

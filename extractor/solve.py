@@ -174,8 +174,11 @@ def _split_subtotal(digits: str, cuts: set[int]) -> list[Values]:
     return found
 
 
+MAX_JOINS = 7  # wrapped numbers joined in one row at most: table 三's seven cells each wrapped once (A6 paper)
+
+
 def join_tokens(
-    tokens: Sequence[str], n: int, constraint: Constraint, most: int = 4, whole: frozenset[int] = frozenset()
+    tokens: Sequence[str], n: int, constraint: Constraint, most: int = MAX_JOINS, whole: frozenset[int] = frozenset()
 ) -> list[Values]:
     """Readings of more digit tokens than cells where a cell's digits wrapped onto the next line ("2" / "48"
     for 248, format.md §3.32): neighbouring tokens joined into exactly `n` numbers, at most `most` joins, no

@@ -41,7 +41,7 @@ def test_each_converter_layout_renders_a_report_it_reads_never_guessing(layout):
         pytest.skip(f"the {layout} layout draws with fonts-wqy-zenhei: {converter_missing(layout)}")
     case = generate(random.Random(f"{layout}:0"), layout)
     text = case.data.decode("utf-8")
-    assert "三、收到和处理政府信息公开申请情况" in text and "行政许可" in text
+    assert "三、收到和处理政府信息公开申请情况" in text and "行政许" in text  # on A6 paper its label wraps after 许
     report = extract(text, case.filename)
     values = report.values()
     wrong = {k: (v, values[k]) for k, v in case.cells.items() if values.get(k) not in (None, v)}

@@ -20,8 +20,8 @@ from math import comb
 from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
-from nianbao.parse.tokens import Item, as_number, label_fragment, segment_items
-from nianbao.solve import MAX_COMBINATIONS, consistent_combinations
+from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number, label_fragment, segment_items
+from nianbao.solve import MAX_COMBINATIONS, MAX_JOINS, consistent_combinations, join_tokens
 
 _FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
@@ -71,7 +71,7 @@ def printed_rows(
             return None  # a row with a label this template does not know: read as before, or by the model
         if values:
             rows.append(PrintedRow(items, here[0].row if here else None, start))
-    rows = _joined_lines(rows, anchors, n, constraint)
+    rows = _joined_lines(text, rows, anchors, n, constraint)
     if any(r.row is None and _numbers(r.items) < 2 for r in rows):
         return None  # a lone number on a line: not a row-a-line table
     if not any(r.row is None for r in rows):
@@ -79,21 +79,63 @@ def printed_rows(
     return rows
 
 
-def _joined_lines(rows: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> list[PrintedRow]:
-    """Rows a converter printed over several lines, rejoined (`_two_lines`, `_wrapped_cell`). Where a line could
-    begin either shape, neither is taken: its lines stay as printed."""
+def _joined_lines(text: str, rows: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> list[PrintedRow]:
+    """Rows a converter printed over several lines, rejoined (`_two_lines`, `_wrapped_cell`, `_broken_run`). Where a
+    line could begin either of the first two shapes, neither is taken: its lines stay as printed, or make a run."""
     merged: list[PrintedRow] = []
     i = 0
     while i < len(rows):
         two = _two_lines(rows[i : i + 2], anchors, n, constraint)
         three = _wrapped_cell(rows[i : i + 3], anchors, n, constraint)
-        if (two is None) == (three is None):
+        run = None if (two is None) != (three is None) else _broken_run(text, rows, i, n, constraint)
+        if run:
+            merged.append(run[0])
+            i += run[1]
+        elif (two is None) == (three is None):
             merged.append(rows[i])
             i += 1
         else:
             merged.append(two or three)
             i += 2 if two else 3
     return merged
+
+
+def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -> tuple[PrintedRow, int] | None:
+    """A row printed over a run of lines on very narrow paper: a cell a line, or a number's digits over lines (`6` /
+    `4` for 64, format.md §3.32). The longest run of lines from `i`, each right under the one before (a label's
+    characters printed between a row's numbers end it), the first with the row's label or bare and the rest bare,
+    none a row by itself (`_whole`): where its numbers are `n` to `n + MAX_JOINS` and some joining of neighbouring
+    tokens keeps the row total, one printed row, its label the first line's. Which joining is the identities'
+    choice (`read_row`)."""
+    if constraint is None:
+        return None
+    end = i
+    while (
+        end < len(rows)
+        and not _whole(rows[end].items, n, constraint)
+        and (end == i or (rows[end].row is None and _next_line(text, rows[end - 1].start) == rows[end].start))
+    ):
+        end += 1
+    lines = rows[i:end]
+    if len(lines) < 2:
+        return None
+    items = [item for line in lines for item in line.items]
+    values = [i for i in items if i.kind == "value"]
+    if not n <= len(values) <= n + MAX_JOINS or any(not (v.text.isdigit() or v.text in _ZERO_MARKERS) for v in values):
+        return None
+    tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
+    fits = constraint(tuple(int(t) for t in tokens)) if len(tokens) == n else join_tokens(tokens, n, constraint)
+    return (PrintedRow(items, lines[0].row, lines[0].start), len(lines)) if fits else None
+
+
+def _whole(items: list[Item], n: int, constraint) -> bool:
+    """A line that is a row by itself: `n` cells that keep the row total as printed."""
+    values = [as_number(i.text) for i in items if i.kind == "value"]
+    return len(values) == n and None not in values and constraint(tuple(values))
+
+
+def _next_line(text: str, at: int) -> int:
+    return text.find("\n", at) + 1
 
 
 def _two_lines(lines: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> PrintedRow | None:
@@ -261,9 +303,9 @@ def _consistent(alignment: dict[str, list[Item]], n: int, constraint, identities
     choices = []
     for row in rows:
         reading = read_row(alignment[row], n, constraint, trust_blanks=True)
-        if not reading.candidates:
+        if not (reading.candidates or reading.joined):
             return False  # a line that is no row of this table where it was put
-        choices.append(reading.candidates)
+        choices.append(reading.candidates or reading.joined)
 
     def accept(combo) -> bool:
         values = {}

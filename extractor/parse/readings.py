@@ -57,7 +57,7 @@ def read_row(
         raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
         numbers = [as_number(v.text) for v in values]
         return RowReading(extra=numbers, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
-    if joined:  # a row printed as n+2 to n+4 tokens: only wrapped numbers explain it
+    if joined:  # a row printed as n+2 to n+MAX_JOINS tokens: only wrapped numbers explain it
         return _joined_reading(joined, values, n)
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)

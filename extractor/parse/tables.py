@@ -804,7 +804,13 @@ def parse_table3(
             text, short, orders, n, *checks, consistent_only=True, labelled=labelled, title=hi
         )
         decided = blocks.alignment.segments if blocks and not blocks.alignment.open else None
-        if not (decided and _consistent(decided, n, *checks)):  # a band read in no way, or read wrong, spoils the rest
+        # a row a line over several lines each (very narrow paper, docs/damage.md) can look like blocks: where the
+        # blocks leave rows open and the lines place every row consistently, the lines are the reading
+        settled = bool(decided) and _consistent(decided, n, *checks)  # a band read in no way, or read wrong,
+        lines = None if settled else align_rows(text, anchors, order, lo, hi, n, *checks)
+        if lines and not lines.open and _consistent(lines.segments, n, *checks):
+            aligned, blocks = lines, None
+        elif not settled:  # spoils the rest
             bands = read_bands(text, spans, orders, n, *checks, labelled=labelled)
             more = len(bands.alignment.segments) > len(blocks.alignment.segments) if bands and blocks else True
             if bands and (decided or more) and _consistent(bands.alignment.segments, n, *checks):

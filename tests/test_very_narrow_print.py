@@ -1,0 +1,133 @@
+"""A report printed on very narrow paper (A6) and converted to text (PyMuPDF, pypdf, pypdfium2: docs/damage.md):
+table 三's cells are so narrow that a two-digit number prints a digit a line (`6` / `4` for 64) and a label a
+character a line, its characters before and after its row's numbers."""
+
+import random
+import re
+
+from nianbao.check import table3_identities
+from nianbao.parse.align import _consistent, printed_rows
+from nianbao.parse.labels import find_labels
+from nianbao.parse.readings import read_row
+from nianbao.parse.tables import t3_printed_keys
+from nianbao.parse.tokens import segment_items
+from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
+from nianbao.schemas.template import T3_LABELS
+from nianbao.solve import row_total_holds
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from test_narrow_print import TABLE3
+from test_parser import extract
+
+
+def _number_lines(values: list[int], style: str) -> list[str]:
+    """A row's numbers as the converter prints them: `cell`, a cell a line and an applicant cell's digits a line
+    each (PyMuPDF; the wider 总计 column keeps its number whole); `first`, the first number's digits a line each and the rest on one line (pypdf); `head`, the first
+    number's first digit on a line and the rest of the row on the next (pypdf's `6` / `3 0 0 2 0 4 69`); `halves`,
+    every number of two digits or more broken in two, a line each (`1028` / `18`)."""
+    cells = [str(v) for v in values]
+    if style == "cell":
+        return [*(d for cell in cells[:-1] for d in cell), cells[-1]]
+    if style == "halves":
+        return [
+            piece for cell in cells for piece in (cell[: (len(cell) + 1) // 2], cell[(len(cell) + 1) // 2 :]) if piece
+        ]
+    if style == "first":
+        return [*cells[0], " ".join(cells[1:])]
+    return [cells[0][0], " ".join([cells[0][1:], *cells[1:]]).strip()]
+
+
+_PIECE = re.compile(r"\d+[.、．]|[（(][一二三四五六七][）)]|[一二三四]、|\S")  # an ordinal prints whole
+
+
+def a6_text(table3: dict[str, list[int]], seed: int, styles=("cell", "first", "head")) -> str:
+    """Table 三 printed on A6: each label a character a line (its first few before its row's numbers, the rest
+    after them), the group titles' characters among them, each row's numbers in one of `styles`."""
+    rng = random.Random(seed)
+    lines: list[str] = []
+    for row in T3_ROWS:
+        title, _, leaf = T3_LABEL_TEXT[row].rpartition(" ")
+        chars = _PIECE.findall(leaf)
+        cut = rng.randint(2, max(2, len(chars) - 1))
+        lines += [*_PIECE.findall(title), *chars[:cut]]
+        lines += _number_lines(table3[row], rng.choice(styles))
+        lines += chars[cut:]
+    text = page(table3)
+    start, end = text.index(T3_LABEL_TEXT["new_received"]), text.index("四、政府信息公开行政复议")
+    return text[:start] + "\n".join(lines) + "\n" + text[end:]
+
+
+def test_a_number_printed_a_digit_a_line_is_read_where_the_identities_choose_one_joining():
+    for seed in range(4):
+        for styles in (("cell",), ("first", "head"), ("cell", "first", "head")):
+            report = extract(a6_text(TABLE3, seed, styles))
+            values = report.values()
+            assert {k: (v, values.get(k)) for k, v in t3_cells(TABLE3).items() if values.get(k) != v} == {}, styles
+            assert report.verdict.value == "verified", (seed, styles, report.verdict_reason)
+
+
+def test_a_line_that_is_a_row_by_itself_ends_a_run():
+    # pypdf's `6` / `3 0 0 2 0 4 69`: the line of seven fails its row total, so it is a piece of the run; a line of
+    # seven that keeps it is a row of its own and never takes in a lone number printed before it
+    text = "三、收到和处理政府信息公开申请情况\n（七）总计\n6\n3 0 0 2 0 4 69\n1 0 0 0 0 0 1\n"
+    anchors = find_labels(text, T3_LABELS, 0, len(text), stretch=True)
+    rows = printed_rows(text, anchors, 0, len(text), 7, row_total_holds)
+    assert rows is not None
+    assert [[i.text for i in r.items] for r in rows] == [
+        ["6", "3", "0", "0", "2", "0", "4", "69"],
+        ["1", "0", "0", "0", "0", "0", "1"],
+    ]
+
+
+def test_joinings_several_keep_are_all_candidates_never_a_pick():
+    # 2 / 2 / 0 0 0 0 3 25 reads as 22 0 0 0 0 3 25 and as 2 20 0 0 0 3 25: both keep the row total
+    text = "（七）总计\n2\n2\n0\n0\n0\n0\n3\n25\n"
+    anchors = find_labels(text, T3_LABELS, 0, len(text), stretch=True)
+    run = printed_rows(text, anchors, 0, len(text), 7, row_total_holds)
+    assert run is not None and len(run) == 1
+    reading = read_row(run[0].items, 7, row_total_holds, trust_blanks=True)
+    assert {tuple(r) for r in reading.candidates or reading.joined} == {
+        (22, 0, 0, 0, 0, 3, 25),
+        (2, 20, 0, 0, 0, 3, 25),
+    }
+
+
+def test_a_broken_row_no_joining_keeps_is_never_read():
+    # the agency's own error in a row printed a digit a line: no joining keeps its total, so no joining is read
+    table3 = {r: list(v) for r, v in TABLE3.items()}
+    table3["unable.not_held"] = [22, 0, 0, 0, 0, 3, 26]
+    report = extract(a6_text(table3, 1, ("cell",)))
+    values = report.values()
+    assert report.verdict.value != "verified"
+    wrong = [k for k, v in t3_cells(table3).items() if values.get(k) not in (None, v)]
+    assert all(k in report.unverified for k in wrong), wrong
+    assert values.get(t3_key("unable.not_held", "natural_person")) in (None, 22)
+
+
+def test_a_row_whose_every_number_wraps_is_read_where_the_identities_choose():
+    # large counts on A6 paper: each cell's number broken in two (`1028` / `18`), a row of seven printed as thirteen
+    # (no piece begins with 0: the tokenizer reads such a piece as two tokens)
+    table3 = consistent_table3(
+        {"granted": [7160, 13326, 14140, 408, 0, 3142], "unable.not_held": [10396, 17085, 0, 5617, 0, 398]},
+        new_received=[17556, 30411, 14140, 6025, 0, 3540],
+        carried_over=[0, 0, 0, 0, 0, 0],
+    )
+    report = extract(a6_text(table3, 0, ("halves",)))
+    values = report.values()
+    assert {k: (v, values.get(k)) for k, v in t3_cells(table3).items() if values.get(k) != v} == {}
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_lines_no_joining_explains_stay_as_printed():
+    # `6` over a line of seven that fails its row total, and no joining keeps it (63 0 0 2 0 4 would need 69): no
+    # run, so the lone number leaves the table to the other readings
+    text = "三、收到和处理政府信息公开申请情况\n（七）总计\n6\n3 0 0 2 0 4 68\n1 0 0 0 0 0 1\n"
+    anchors = find_labels(text, T3_LABELS, 0, len(text), stretch=True)
+    assert printed_rows(text, anchors, 0, len(text), 7, row_total_holds) is None
+
+
+def test_an_alignment_with_a_row_of_one_token_too_many_is_consistent_where_a_joining_is():
+    # `1` / `2 0 0 0 0 0 12`: eight tokens, read only by joining 1 and 2; the alignment is weighed by that joining
+    text = "1\n2 0 0 0 0 0 12\n"
+    items = segment_items(text.replace("\n", " "), 0, len(text))
+    keys_of = lambda row: t3_printed_keys(row, T3_COLUMNS)  # noqa: E731
+    assert _consistent({"carried_forward": items}, 7, row_total_holds, table3_identities, keys_of)
