@@ -1,0 +1,67 @@
+"""Table 三 as pdfminer prints a browser print on narrow paper (A5, A6; docs/damage.md, pdfminer): each label
+wraps over several lines, and a row's cells come as a run of number lines among its label's pieces (`1 0 0 0` /
+`0 0 1`); where a few rows' cells came apart (columns mixed, a number broken over two lines) they stay open."""
+
+from nianbao.check import table3_identities
+from nianbao.parse.align import align_runs
+from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
+from nianbao.solve import row_total_holds
+from pages import T3_LABEL_TEXT, page
+from test_narrow_print import TABLE3
+from test_parser import extract
+
+MIXED = T3_ROWS[:3]  # their cells printed column by column, 64 and 27 broken over two lines
+ZEROS = ["not_processed.petition_complaint", "not_processed.duplicate"]  # all zeros, printed column by column
+
+
+def _pieces(row: str, width: int = 4) -> list[str]:
+    leaf = T3_LABEL_TEXT[row].rpartition(" ")[2]
+    return [leaf[i : i + width] for i in range(0, len(leaf), width)]
+
+
+def narrow_pdfminer(table3: dict[str, list[int]], drop: str | None = None) -> str:
+    lines: list[str] = ["自然人", "商业企业"]
+    mixed = [table3[r] for r in MIXED]
+    lines += ["6", "4", "0", "2", "7"] + [" ".join(map(str, v[1:4])) + "\n" + " ".join(map(str, v[4:])) for v in mixed]
+    zeros = [v for r in ZEROS for v in table3[r]]
+    for row in T3_ROWS:
+        pieces = _pieces(row)
+        lines.append(pieces[0])
+        if row in ZEROS:  # 9 of the 14 zeros after the first label's piece, 5 after the second's
+            part = zeros[:9] if row == ZEROS[0] else zeros[9:]
+            lines += [" ".join(map(str, part[k : k + 3])) for k in range(0, len(part), 3)]
+        elif row not in MIXED and row != drop:
+            values = table3[row]
+            lines += [" ".join(map(str, values[:4])), " ".join(map(str, values[4:]))]
+        lines += pieces[1:]
+    text = page(TABLE3)
+    start, end = text.index(T3_LABEL_TEXT["new_received"]), text.index("四、政府信息公开行政复议")
+    return text[:start] + "\n".join(lines) + "\n" + text[end:]
+
+
+def test_rows_printed_as_runs_among_their_labels_pieces_are_read_by_order():
+    report = extract(narrow_pdfminer(TABLE3), "page.txt")
+    for row in T3_ROWS:
+        values = [report.cells[t3_key(row, c)].value for c in T3_COLUMNS]
+        if row in MIXED:
+            assert values == [None] * 7, row  # no reading of the mixed stretch: open, never a guess
+            assert "ambiguous" in report.cells[t3_key(row, "total")].flags
+        else:
+            assert values == TABLE3[row], row
+    assert "realigned" in report.cells[t3_key("denied.enforcement_files", "total")].flags
+    assert report.verdict.value != "verified"
+
+
+def test_a_stretch_of_zeros_only_is_its_rows_zeros():
+    report = extract(narrow_pdfminer(TABLE3), "page.txt")
+    for row in ZEROS:
+        assert [report.cells[t3_key(row, c)].value for c in T3_COLUMNS] == [0] * 7, row
+
+
+def test_runs_that_do_not_fill_the_template_rows_are_not_placed():
+    text = narrow_pdfminer(TABLE3, drop="denied.internal_affairs")  # one row's numbers missing: counting is off
+    lo, hi = text.index("三、收到和处理"), text.index("四、政府信息公开行政复议")
+    checks = (row_total_holds, table3_identities, lambda r: [t3_key(r, c) for c in T3_COLUMNS])
+    assert align_runs(text, lo, hi, list(T3_ROWS), 7, *checks) is None
+    full = narrow_pdfminer(TABLE3)
+    assert align_runs(full, lo, full.index("四、政府信息公开行政复议"), list(T3_ROWS), 7, *checks) is not None
