@@ -19,7 +19,9 @@ def _pieces(row: str, width: int = 4) -> list[str]:
     return [leaf[i : i + width] for i in range(0, len(leaf), width)]
 
 
-def narrow_pdfminer(table3: dict[str, list[int]], drop: str | None = None) -> str:
+def narrow_pdfminer(table3: dict[str, list[int]], drop: str | None = None, printed: dict | None = None) -> str:
+    """The page, a row's lines `printed` as given where it says."""
+    printed = printed or {}
     lines: list[str] = ["自然人", "商业企业"]
     mixed = [table3[r] for r in MIXED]
     lines += ["6", "4", "0", "2", "7"] + [" ".join(map(str, v[1:4])) + "\n" + " ".join(map(str, v[4:])) for v in mixed]
@@ -30,6 +32,8 @@ def narrow_pdfminer(table3: dict[str, list[int]], drop: str | None = None) -> st
         if row in ZEROS:  # 9 of the 14 zeros after the first label's piece, 5 after the second's
             part = zeros[:9] if row == ZEROS[0] else zeros[9:]
             lines += [" ".join(map(str, part[k : k + 3])) for k in range(0, len(part), 3)]
+        elif row in printed:
+            lines += printed[row]
         elif row not in MIXED and row != drop:
             values = table3[row]
             lines += [" ".join(map(str, values[:4])), " ".join(map(str, values[4:]))]
@@ -65,3 +69,17 @@ def test_runs_that_do_not_fill_the_template_rows_are_not_placed():
     assert align_runs(text, lo, hi, list(T3_ROWS), 7, *checks) is None
     full = narrow_pdfminer(TABLE3)
     assert align_runs(full, lo, full.index("四、政府信息公开行政复议"), list(T3_ROWS), 7, *checks) is not None
+
+
+def test_a_number_broken_over_two_lines_is_one_where_one_joining_keeps_the_row_total():
+    text = narrow_pdfminer(TABLE3, printed={"unable.not_held": ["2", "2 0 0 0", "0 3 25"]})
+    report = extract(text, "page.txt")
+    assert [report.cells[t3_key("unable.not_held", c)].value for c in T3_COLUMNS] == TABLE3["unable.not_held"]
+    assert "realigned" in report.cells[t3_key("unable.not_held", "natural_person")].flags
+
+
+def test_a_run_two_joinings_fit_stays_open():
+    table3 = dict(TABLE3, **{"other.other": [11, 1, 0, 0, 0, 0, 12]})  # 1 / 1 / 1 0 0 0 0 12: 11 1 or 1 11
+    report = extract(narrow_pdfminer(table3, printed={"other.other": ["1", "1", "1 0 0 0 0 12"]}), "page.txt")
+    assert report.cells[t3_key("other.other", "natural_person")].value is None
+    assert report.cells[t3_key("carried_forward", "total")].value == TABLE3["carried_forward"][-1]

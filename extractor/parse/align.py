@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import combinations, permutations, product
+from itertools import combinations, pairwise, permutations, product
 from math import comb
 
 from nianbao.check import all_hold
@@ -333,6 +333,7 @@ def align_runs(
     stretch: list[Item] = []
 
     def close() -> None:
+        run[:] = _rejoined(text, run, n, constraint)
         values = [as_number(i.text) for i in run]
         chunks = [tuple(values[k : k + n]) for k in range(0, len(values), n)]
         if run and len(run) % n == 0 and None not in values and all(constraint(c) for c in chunks):
@@ -378,3 +379,25 @@ def align_runs(
     if not _consistent(result.segments, n, constraint, identities_of, keys_of):
         return None
     return result
+
+
+def _rejoined(text: str, run: list[Item], n: int, constraint) -> list[Item]:
+    """A run of one number more than a row, where a browser broke one cell's number over two lines (`3` / `0` for
+    30): the two pieces, on lines of their own, are one number where exactly one such joining keeps the row total
+    (no count begins with 0); otherwise the run as printed."""
+    if len(run) != n + 1:
+        return run
+    joined = []
+    for k, (head, tail) in enumerate(pairwise(run)):
+        if (
+            not (head.text.isdigit() and tail.text.isdigit())
+            or head.text == "0"
+            or "\n" not in text[head.end : tail.start]
+        ):
+            continue
+        cell = Item("value", head.text + tail.text, head.start, tail.end)
+        items = [*run[:k], cell, *run[k + 2 :]]
+        values = [as_number(i.text) for i in items]
+        if None not in values and constraint(tuple(values)):
+            joined.append(items)
+    return joined[0] if len(joined) == 1 else run
