@@ -14,9 +14,10 @@ MIXED = T3_ROWS[:3]  # their cells printed column by column, 64 and 27 broken ov
 ZEROS = ["not_processed.petition_complaint", "not_processed.duplicate"]  # all zeros, printed column by column
 
 
-def _pieces(row: str, width: int = 4) -> list[str]:
+def _pieces(row: str, width: int = 2) -> list[str]:
+    """The label's lines in a narrow cell, pdfminer's spaces between the characters (`他 法`)."""
     leaf = T3_LABEL_TEXT[row].rpartition(" ")[2]
-    return [leaf[i : i + width] for i in range(0, len(leaf), width)]
+    return [" ".join(leaf[i : i + width]).replace(" .", ".") for i in range(0, len(leaf), width)]
 
 
 def narrow_pdfminer(table3: dict[str, list[int]], drop: str | None = None, printed: dict | None = None) -> str:
@@ -26,9 +27,10 @@ def narrow_pdfminer(table3: dict[str, list[int]], drop: str | None = None, print
     mixed = [table3[r] for r in MIXED]
     lines += ["6", "4", "0", "2", "7"] + [" ".join(map(str, v[1:4])) + "\n" + " ".join(map(str, v[4:])) for v in mixed]
     zeros = [v for r in ZEROS for v in table3[r]]
-    for row in T3_ROWS:
+    for row in T3_ROWS:  # a row's numbers in the middle of its label's lines
         pieces = _pieces(row)
-        lines.append(pieces[0])
+        middle = max(1, len(pieces) // 2)
+        lines += pieces[:middle]
         if row in ZEROS:  # 9 of the 14 zeros after the first label's piece, 5 after the second's
             part = zeros[:9] if row == ZEROS[0] else zeros[9:]
             lines += [" ".join(map(str, part[k : k + 3])) for k in range(0, len(part), 3)]
@@ -37,7 +39,7 @@ def narrow_pdfminer(table3: dict[str, list[int]], drop: str | None = None, print
         elif row not in MIXED and row != drop:
             values = table3[row]
             lines += [" ".join(map(str, values[:4])), " ".join(map(str, values[4:]))]
-        lines += pieces[1:]
+        lines += pieces[middle:]
     text = page(TABLE3)
     start, end = text.index(T3_LABEL_TEXT["new_received"]), text.index("四、政府信息公开行政复议")
     return text[:start] + "\n".join(lines) + "\n" + text[end:]

@@ -350,7 +350,9 @@ def align_runs(
         start, pos = pos, pos + len(line) + 1
         tokens = [_as_label(text, i, False) for i in segment_items(text, start, start + len(line))]
         values = [i for i in tokens if i.kind == "value"]
-        if any(i.kind == "text" for i in tokens):
+        if _ORDINAL.fullmatch(line.strip()):  # a label's ordinal alone on its line (`2.`): no number
+            close()
+        elif any(i.kind == "text" for i in tokens):
             close()
             stretch.extend(values)  # numbers on a label's line: no run of bare lines
         else:
@@ -379,6 +381,9 @@ def align_runs(
     if not _consistent(result.segments, n, constraint, identities_of, keys_of):
         return None
     return result
+
+
+_ORDINAL = re.compile(r"\d+\s*[.、．]")
 
 
 def _rejoined(text: str, run: list[Item], n: int, constraint) -> list[Item]:
