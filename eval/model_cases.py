@@ -51,6 +51,9 @@ BARE_AFTER = {"reworded": ("partially_granted", "denied.state_secret"), "misread
 # layouts)
 CLASSES = (
     ("partly-labelled", (), LABELS["misread"], BARE, ("markdown", "tsv")),
+    # labels printed on lines of their own above or below their rows' numbers: the parser deals some rows back
+    # one line off, and its regions cut through rows, so the model names every line of table 三 in one question
+    ("labels-apart", ("partly_labelled",), LABELS["misread"], (), ("markdown",)),
     ("t4-shapes", ("t4_shapes",), T4_MISREAD, (), ("markdown", "html")),
     ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, (), ("markdown",)),
     ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, BARE, ("tsv",)),

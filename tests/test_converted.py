@@ -316,6 +316,9 @@ def test_a_one_or_none_character_inside_label_text_is_no_zero_marker():
     # the label's match can end inside '三安全一': the 一 left over is glued to it, so it is text too
     cut = text.index("三安全") + 3
     assert segment_items(text, cut, cut + 1)[0].kind == "text"
+    # 无法提供 wrapped so that the word after 无 is cut after one character ('无 法' / '供', markitdown)
+    wrapped = "提相关政府信息\n无 法\n供  2.没有现成信息"
+    assert ("text", "无") in [(i.kind, i.text) for i in segment_items(wrapped, 0, len(wrapped))]
     # a dash-like 一 or 无 standing as a cell is still a zero marker, right after a label too
     glued = "规章 一 一 一\n（四）无法提供 无"
     assert [i.kind for i in segment_items(glued, 0, len(glued))] == ["text", "value", "value", "value", "text", "value"]

@@ -500,3 +500,69 @@ def test_lines_of_table_four_named_out_of_the_template_order_ground_nothing(tmp_
     t4 = [k for k in report.cells if k.startswith("review_litigation.")]
     assert report.verdict == Verdict.needs_review
     assert all(report.cells[k].value is None and "ungrounded" in report.cells[k].flags for k in t4)
+
+
+def test_two_rows_the_parser_and_the_model_place_the_other_way_round_stay_open():
+    """Each row's other reading alone breaks the column sums, the two together keep them: the identities cannot
+    tell the parser's placement from the model's, so neither stands (a row placed one line off in both)."""
+    from types import SimpleNamespace
+
+    from nianbao.model.arbitrate import merge
+    from nianbao.schemas.keys import T3_COLUMNS, t3_key
+    from nianbao.schemas.record import Cell
+    from pages import t3_cells
+
+    table = consistent_table3({"unable.needs_creation": [5, 0, 0, 0, 0, 0]}, new_received=[5, 0, 0, 0, 0, 0])
+    parser = {k: Cell(value=v, flags=["realigned"]) for k, v in t3_cells(table).items()}
+    swap = {
+        "unable.needs_creation": "unable.unclear_after_correction",
+        "unable.unclear_after_correction": "unable.needs_creation",
+    }
+    model = {
+        t3_key(row, c): Cell(value=parser[t3_key(other, c)].value, source="model", flags=["grounded", "model_read"])
+        for row, other in swap.items()
+        for c in T3_COLUMNS
+    }
+    row_of = {k: SimpleNamespace(row=k.split(".", 1)[1].rsplit(".", 1)[0]) for k in parser}
+    cells, note, _ = merge(parser, model, row_of)
+    differing = [k for k in model if model[k].value != parser[k].value]  # 自然人 and 总计 of each row
+    assert len(differing) == 4
+    for key in differing:
+        assert "parser_disagrees" in cells[key].flags and cells[key].candidates == [parser[key].value, model[key].value]
+    assert "cannot decide 2" in note
+
+
+def test_a_placement_by_order_the_identities_prefer_to_the_parsers_stands_as_the_parsers_own_would():
+    """The parser dealt two rows back across their labels one line off (its totals fail); the model named the
+    lines in the template's order (grounded, `realigned`) and every identity holds: the model's rows are kept
+    `realigned` with no candidates, so they stand where the identities check them. Where the parser's doubt is
+    another (a dropped extra value), the model's row stays `ambiguous`."""
+    from types import SimpleNamespace
+
+    from nianbao.model.arbitrate import merge
+    from nianbao.schemas.keys import T3_COLUMNS, t3_key
+    from nianbao.schemas.record import Cell
+    from pages import t3_cells
+
+    table = consistent_table3({"unable.needs_creation": [5, 0, 0, 0, 0, 0]}, new_received=[5, 0, 0, 0, 0, 0])
+    right = t3_cells(table)
+    rows = ("unable.not_held", "unable.needs_creation")  # the parser put needs_creation's numbers a row early
+    parser = {k: Cell(value=v) for k, v in right.items()}
+    for c in T3_COLUMNS:
+        parser[t3_key(rows[0], c)] = Cell(value=right[t3_key(rows[1], c)], flags=["realigned"])
+        parser[t3_key(rows[1], c)] = Cell(flags=["not_found"])
+    model = {
+        t3_key(r, c): Cell(value=right[t3_key(r, c)], source="model", flags=["grounded", "model_read", "realigned"])
+        for r in rows
+        for c in T3_COLUMNS
+    }
+    row_of = {k: SimpleNamespace(row=k.split(".", 1)[1].rsplit(".", 1)[0]) for k in parser}
+    cells, note, _ = merge(parser, model, row_of)
+    assert {k: cells[k].value for k in right} == right and "took the model's reading for 1" in note
+    assert not any("ambiguous" in cells[k].flags or cells[k].candidates for k in model)
+    dropped = {
+        k: c.model_copy(update={"flags": ["dropped_extra_value"]}) if c.flags == ["realigned"] else c
+        for k, c in parser.items()
+    }
+    cells, _, _ = merge(dropped, model, row_of)
+    assert "ambiguous" in cells[t3_key(rows[0], "natural_person")].flags

@@ -173,7 +173,7 @@ def test_a_merged_cell_repeated_on_the_next_line_names_no_row_of_its_own():
 
 
 def test_a_region_that_prints_more_numbers_than_its_rows_hold_is_not_asked():
-    noisy = {**GARBLED, "partially_granted": "（二）部分同意（区分处理的，2023年）"}  # a number in a label
+    noisy = {**GARBLED, "partially_granted": "（二）部分同意（区分处理的）2023"}  # a number in a label
     rows, _ = rows_of(page(REGION_TABLE, t3_labels=noisy))
     region = rows["granted"].region
     assert region is not None and not region.groundable([7, 7, 7, 7])
@@ -241,3 +241,36 @@ def test_a_row_the_page_does_not_print_gets_no_numbers_of_the_row_before_it():
     assert not [i for i in rows["licensing"].items if i.kind == "value"]
     assert not ground(rows["licensing"], (3120,))[0].grounded
     assert [i.text for i in rows["normative_docs"].items if i.kind == "value"] == ["3120"]
+
+
+# the labels of two rows reworded and the row after them bare, as above, and one of them broken around a number
+# of its own ("2023" on a line between its pieces): the region of the rows the parser left open prints one number
+# more than its rows hold, so it could ground no answer
+YEAR_SPLIT = {**GARBLED, "partially_granted": "（二）部分同意（区分处理的，\n2023\n年）"}
+
+
+def test_a_table_three_whose_open_rows_no_region_can_ground_is_asked_whole_by_naming_every_line():
+    from nianbao.schemas.keys import T3_ROWS
+
+    rows, _ = rows_of(page(REGION_TABLE, t3_labels=YEAR_SPLIT))
+    whole = rows["granted"].region
+    assert whole is not None and whole.rows == T3_ROWS
+    assert all(rows[r].region is whole for r in T3_ROWS) and rows["review_litigation"].region is None
+    assert len(whole.lines) == len(T3_ROWS) and "2023" not in [v.text for v in whole.tokens]
+    (unit,) = [u for u in units(list(rows.values())) if u.table == "三"]  # one question for the table
+    assert unit.choice and unit.region is whole
+    in_order = unit.row_values(
+        unit.response_model(**{f"L{i + 1}": c for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXY")})
+    )
+    assert in_order == [tuple(REGION_TABLE[r]) for r in T3_ROWS]
+    assert all(g.grounded for row in ground_region(whole, [7] * 25, in_order) for g in row)
+    swapped = [*in_order[:2], in_order[3], in_order[2], *in_order[4:]]  # 准予公示 and 部分同意 named the other way
+    assert not any(g.grounded for row in ground_region(whole, [7] * 25, swapped) for g in row)
+
+
+def test_a_table_three_printing_more_full_lines_than_rows_or_a_broken_row_is_not_asked_whole():
+    extra = {**YEAR_SPLIT, "carried_forward": "四、结转下年度继续办理 0 0 0 0 0 0 0\n"}  # a line no row holds
+    broken = {**YEAR_SPLIT, "carried_forward": "四、结转下年度继续办理（1 2\n项）"}  # a line of two numbers
+    for labels in (extra, broken):
+        rows, _ = rows_of(page(REGION_TABLE, t3_labels=labels))
+        assert rows["granted"].region is None or len(rows["granted"].region.rows) < 25

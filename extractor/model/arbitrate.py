@@ -20,7 +20,11 @@ The cases:
    evidence against it. Where the
    parser read the row with a stated doubt (it dropped an extra value no identity explains — "9 5 1 0 0
    0 0 6" — split a glued run, or dealt a shifted row back), a model row the identities prefer is kept
-   but stays `ambiguous` with that reason: identities that hold after dropping a value are not proof.
+   but stays `ambiguous` with that reason: identities that hold after dropping a value are not proof. Where
+   both are placements by order (the parser dealt the row back across labels, the model named its line in a
+   region: both `realigned`), the model's row the identities prefer is kept `realigned`, with no more doubt
+   than the parser's own placement carries: it stands only where every identity it takes part in is checked
+   and holds (`Report.unverified`).
 4. The parser refused the cell for a stated reason (`ambiguous`: a glued run with several splits the
    identities allow, an extra value no identity explains — `dropped_extra_value` — a shifted row): the
    model's grounded pick becomes the value, but the cell keeps `ambiguous` and the parser's reason and
@@ -33,6 +37,7 @@ The cases:
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import combinations
 
 from nianbao.check import failing_identities
 from nianbao.model.sources import same_value
@@ -57,6 +62,19 @@ def _with(candidates: list, value) -> list:
 
 def failures(cells: dict[str, Cell]) -> int:
     return len(failing_identities({k: c.value for k, c in cells.items()}))
+
+
+def _tied(grounded: set[str], chosen: set[str], fails: int, failing) -> set[str]:
+    """The disagreeing rows the identities cannot decide: those whose other reading, alone, in a pair, or all
+    together, makes no more identities fail. Two rows whose readings trade places (a row placed one line off
+    in both) keep every column sum, so each alone breaks one and they tie only together."""
+    tied = {row for row in grounded if failing(chosen ^ {row}) == fails}
+    rest = set(grounded) - tied
+    if rest and failing(chosen ^ rest) <= fails:
+        return tied | rest
+    return tied | {
+        row for pair in combinations(sorted(rest), 2) if failing(chosen ^ set(pair)) <= fails for row in pair
+    }
 
 
 def merge(
@@ -100,7 +118,10 @@ def merge(
         for row in rows:
             for key in disagree[row]:
                 out[key] = model[key]
-                if CHOSEN_FLAGS & set(parser[key].flags):  # the identities may prefer it; it is still not proof
+                doubt = CHOSEN_FLAGS & set(parser[key].flags)
+                if doubt and not (doubt == {"realigned"} and "realigned" in model[key].flags):
+                    # the identities may prefer it; it is still not proof. Two placements by order are the
+                    # exception: the model's is as good as the identities that check it, as the parser's would be
                     out[key] = model[key].model_copy(
                         update={
                             "flags": sorted(
@@ -119,7 +140,7 @@ def merge(
             chosen ^= {row}
     final = chosen_cells(chosen)
     settled_fails = failures(final)
-    undecided = [row for row in sorted(grounded) if failures(chosen_cells(chosen ^ {row})) == settled_fails]
+    undecided = sorted(_tied(grounded, chosen, settled_fails, lambda rows: failures(chosen_cells(rows))))
     by_prose = [row for row in undecided if all("prose_confirmed" in parser[k].flags for k in disagree[row])]
     for row in by_prose:  # the identities cannot decide, the prose did: the parser's reading stays
         final.update({key: parser[key] for key in disagree[row]})

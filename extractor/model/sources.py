@@ -133,6 +133,11 @@ def source_rows(parsed: ParsedTables, text: str) -> list[SourceRow]:
             if region is not None:
                 for row in mine[first : last + 1]:
                     row.region = region
+    three = [r for r in rows if r.table == "三"]
+    if spans["三"] is not None and any(_unread(r, parsed.cells) and not _askable(r, three) for r in three):
+        whole = whole_table(text, three, spans["三"])
+        for row in three if whole is not None else ():
+            row.region = whole
     for row in rows:  # a table 四 printed by result is read by naming its lines, whatever the parser read
         if row.table == "四" and spans["四"] is not None and (region := by_result(text, *spans["四"])):
             row.region = region
@@ -237,6 +242,37 @@ def _region(
         return None
     numbered = tuple((label, values) for label, values in lines if values)
     return Region(table, tuple(r.row for r in rows[first : last + 1]), (lo, hi), shown, tokens, numbered)
+
+
+def _askable(row: SourceRow, rows: list[SourceRow]) -> bool:
+    """The row's region could ground an answer: it prints exactly as many numbers as its rows hold."""
+    mine = [len(r.keys) for r in rows if row.region is not None and r.region is row.region]
+    return row.region is not None and row.region.groundable(mine)
+
+
+def whole_table(text: str, rows: list[SourceRow], span: tuple[int, int]) -> Region | None:
+    """Table 三 asked whole, one question naming every printed line, where the parser left a row unread that no
+    region of its own could ground (a converter splits each label around its numbers, so the regions its
+    partial reading draws cut through rows). Only where the table prints exactly one line of a full row's
+    numbers per template row: then the one grounded answer names the lines in the template's order, the rows
+    are placed by that order (`realigned`) and stand only where the identities check them. A line holding a
+    single number (the 无 of 无法提供 split off its label, a year inside a label) is no row's: with every row
+    named by a line of its own, no cell is left for it. None where the lines and the rows differ in number, a
+    line holds more numbers than a row or several but fewer (a row broken, or run into another), the table is
+    collapsed, or the lines do not fit the context budget."""
+    width = len(T3_COLUMNS)
+    if len(rows[0].keys) != width:
+        return None
+    items = [i for i in segment_items(text, *span) if i.kind != "blank"]
+    printed = [(label, values) for label, values in _lines(items, width) if values]
+    if any(len(values) not in (1, width) for _, values in printed):  # a row broken or run into another
+        return None
+    lines = tuple((label, values) for label, values in printed if len(values) == width)
+    shown = "\n".join(" ".join([label, *(v.text for v in values)]).strip() for label, values in lines)
+    if len(lines) != len(rows) or len(shown) > MAX_REGION_CHARS:
+        return None
+    tokens = tuple(v for _, values in lines for v in values)
+    return Region("三", tuple(r.row for r in rows), (tokens[0].start, tokens[-1].end), shown, tokens, lines)
 
 
 def _lines(items: list[Item], width: int | None = None) -> list[tuple[str, tuple[Item, ...]]]:

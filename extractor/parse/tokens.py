@@ -158,8 +158,9 @@ def _in_label(text: str, item: Item) -> bool:
         return False
     left = _LEFT_WORD.search(re.sub(r"\s", "", text[max(0, item.start - 6) : item.start]))
     right = _RIGHT_WORD.search(re.sub(r"\s", "", text[item.end : item.end + 6]))
+    # the word on the right may be cut after one character ('无 法' / '供': 无法提供 wrapped around its cell)
     words = ([left.group() + item.text] if left else []) + (
-        [item.text + right.group()[:k] for k in (1, 2)] if right else []
+        [item.text + right.group()[:n] for n in (1, 2)] if right else []
     )
     return any(w in T3_VOCABULARY for w in words)
 
