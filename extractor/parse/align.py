@@ -366,13 +366,15 @@ def align_runs(
     lines whose numbers are whole rows keeping their totals (taken in order) is those rows; the numbers between two such runs are a
     stretch of `k // n` rows whose pieces came apart (columns mixed, a number broken over two lines), left open,
     unless it is `k` zeros, a multiple of `n`: those rows are zeros whatever order their cells came in.
-    The runs and stretches fill the template rows in order; read only where they fill them exactly and the rows
-    read satisfy every identity they can; the row runs are flagged `realigned`, the stretches' rows `ambiguous`."""
+    The runs and stretches fill the template rows in order; read only where they fill them exactly, some row run
+    spans several lines (rows a line each are read by the other readers) and the rows read satisfy every identity
+    they can; the row runs are flagged `realigned`, the stretches' rows `ambiguous`."""
     if constraint is None:
         return None
     parts: list[tuple[bool, list[Item]]] = []  # (a row run, its values), in page order
     run: list[Item] = []
     stretch: list[Item] = []
+    wrapped = [False]  # a row run over several lines: the class; rows a line each are the other readers'
 
     def close() -> None:
         run[:] = _rejoined(text, run, n, constraint)
@@ -383,6 +385,7 @@ def align_runs(
                 parts.append((False, stretch[:]))
                 stretch.clear()
             parts.extend((True, run[k : k + n]) for k in range(0, len(run), n))
+            wrapped[0] |= any("\n" in text[run[k].start : run[k + n - 1].end] for k in range(0, len(run), n))
         else:
             stretch.extend(run)
         run.clear()
@@ -409,7 +412,7 @@ def align_runs(
         for k in (range(0, len(items), n) if zeros else [0])
     ]
     rows = sum(1 if whole else len(items) // n for whole, items in parts)
-    if rows != len(order) or sum(whole for whole, _ in parts) < 2:
+    if rows != len(order) or sum(whole for whole, _ in parts) < 2 or not wrapped[0]:
         return None
     result, at = Alignment(), 0
     for whole, items in parts:
