@@ -7,12 +7,14 @@ which rows it is reading there and refuses them; the model is shown the page's l
 template row of each, and grounding checks its reading against the document text (every printed number
 used once, in order). The same with the converters' damage classes: partly labelled rows (a row printed
 bare after a misread one), table 四 in another shape or as bare rows, table 三's 法人 columns collapsed into
-one, numbers broken across lines, and these combined.
+one, and these combined. Numbers broken across lines are no class of theirs: they occur in one-cell-per-line
+text, where the parser reads the rows by the template's order and the identities choose the joinings, whatever
+the labels say.
 
 Each class only in the layouts where the parser leaves it open: a page printed a row a line (tsv, html) or one
 cell per line (`lines`) is read by the template's fixed row order whatever its labels say
 (`extractor/parse/blocks.py`), so a misread label there is the model's only where another damage stops that
-reading (rows printed bare, a number broken across lines, collapsed columns). CI replays the real model's answers for them
+reading (rows printed bare, collapsed columns). CI replays the real model's answers for them
 (`eval/model-only`, its own baseline), so a model path that stops working fails the auto gate.
 Re-generate: `python -m nianbao.eval.model_cases eval/model-only`, then record
 (`nianbao model record --cases eval/corpus --auto-cases eval/model-only --reuse eval/recordings/….jsonl`).
@@ -58,8 +60,6 @@ CLASSES = (
     ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, (), ("markdown",)),
     ("t4-bare-rows", ("t4_bare_rows",), {**T4_MISREAD, **LABELS["misread"]}, BARE, ("tsv",)),
     ("collapsed", ("collapsed_columns",), LABELS["misread"], (), ("markdown",)),  # `lines`: read band by band
-    ("broken-numbers", ("broken_numbers",), LABELS["misread"], (), ("lines",)),
-    ("broken-numbers-reworded", ("broken_numbers",), LABELS["reworded"], (), ("lines",)),
     ("combined", ("t4_shapes",), {**T4_MISREAD, **LABELS["misread"]}, BARE, ("markdown", "tsv")),
 )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import combinations, permutations, product
+from itertools import combinations, pairwise, permutations, product
 from math import comb
 
 from nianbao.check import all_hold
@@ -356,3 +356,98 @@ def reorderings(values: dict[str, int | None], rows: list[str], keys_of, identit
             if trial != values and all_hold(own, trial):
                 found.append((row, order))
     return found
+
+
+def align_runs(
+    text: str, lo: int, hi: int, order: list[str], n: int, constraint, identities_of, keys_of
+) -> Alignment | None:
+    """Rows printed as runs of number lines between the pieces of wrapped labels (a narrow page: pdfminer prints
+    a row's cells over two to six lines, `1 0 0 0` / `0 0 1`, beside its label's pieces). A run between two text
+    lines whose numbers are whole rows keeping their totals (taken in order) is those rows; the numbers between two such runs are a
+    stretch of `k // n` rows whose pieces came apart (columns mixed, a number broken over two lines), left open,
+    unless it is `k` zeros, a multiple of `n`: those rows are zeros whatever order their cells came in.
+    The runs and stretches fill the template rows in order; read only where they fill them exactly, some row run
+    spans several lines (rows a line each are read by the other readers) and the rows read satisfy every identity
+    they can; the row runs are flagged `realigned`, the stretches' rows `ambiguous`."""
+    if constraint is None:
+        return None
+    parts: list[tuple[bool, list[Item]]] = []  # (a row run, its values), in page order
+    run: list[Item] = []
+    stretch: list[Item] = []
+    wrapped = [False]  # a row run over several lines: the class; rows a line each are the other readers'
+
+    def close() -> None:
+        run[:] = _rejoined(text, run, n, constraint)
+        values = [as_number(i.text) for i in run]
+        chunks = [tuple(values[k : k + n]) for k in range(0, len(values), n)]
+        if run and len(run) % n == 0 and None not in values and all(constraint(c) for c in chunks):
+            if stretch:
+                parts.append((False, stretch[:]))
+                stretch.clear()
+            parts.extend((True, run[k : k + n]) for k in range(0, len(run), n))
+            wrapped[0] |= any("\n" in text[run[k].start : run[k + n - 1].end] for k in range(0, len(run), n))
+        else:
+            stretch.extend(run)
+        run.clear()
+
+    pos = lo
+    for line in text[lo:hi].split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        tokens = [_as_label(text, i, False) for i in segment_items(text, start, start + len(line))]
+        values = [i for i in tokens if i.kind == "value"]
+        if _ORDINAL.fullmatch(line.strip()):  # a label's ordinal alone on its line (`2.`): no number
+            close()
+        elif any(i.kind == "text" for i in tokens):
+            close()
+            stretch.extend(values)  # numbers on a label's line: no run of bare lines
+        else:
+            run.extend(values)
+    close()
+    if stretch:
+        parts.append((False, stretch))
+    parts = [
+        (True, items[k : k + n]) if zeros else (whole, items)
+        for whole, items in parts
+        for zeros in [not whole and len(items) % n == 0 and all(as_number(i.text) == 0 for i in items)]
+        for k in (range(0, len(items), n) if zeros else [0])
+    ]
+    rows = sum(1 if whole else len(items) // n for whole, items in parts)
+    if rows != len(order) or sum(whole for whole, _ in parts) < 2 or not wrapped[0]:
+        return None
+    result, at = Alignment(), 0
+    for whole, items in parts:
+        if whole:
+            result.segments[order[at]] = items
+            at += 1
+            continue
+        for row in order[at : at + len(items) // n]:
+            result.open[row] = [items]
+        at += len(items) // n
+    if not _consistent(result.segments, n, constraint, identities_of, keys_of):
+        return None
+    return result
+
+
+_ORDINAL = re.compile(r"\d+\s*[.、．]")
+
+
+def _rejoined(text: str, run: list[Item], n: int, constraint) -> list[Item]:
+    """A run of one number more than a row, where a browser broke one cell's number over two lines (`3` / `0` for
+    30): the two pieces, on lines of their own, are one number where exactly one such joining keeps the row total
+    (no count begins with 0); otherwise the run as printed."""
+    if len(run) != n + 1:
+        return run
+    joined = []
+    for k, (head, tail) in enumerate(pairwise(run)):
+        if (
+            not (head.text.isdigit() and tail.text.isdigit())
+            or head.text == "0"
+            or "\n" not in text[head.end : tail.start]
+        ):
+            continue
+        cell = Item("value", head.text + tail.text, head.start, tail.end)
+        items = [*run[:k], cell, *run[k + 2 :]]
+        values = [as_number(i.text) for i in items]
+        if None not in values and constraint(tuple(values)):
+            joined.append(items)
+    return joined[0] if len(joined) == 1 else run

@@ -12,7 +12,7 @@ from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
-from nianbao.parse.align import _consistent, align_rows, open_reading, reorderings
+from nianbao.parse.align import _consistent, align_rows, align_runs, open_reading, reorderings
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
@@ -831,6 +831,9 @@ def parse_table3(
     elif anchors:  # one row a label: the numbers between its title and first label are no cell of table 三
         spill.before[:] = [v for b in number_blocks(text, lo, anchors[0].start) for v in b.values]
     aligned = aligned or align_rows(text, anchors, order, lo, hi, n, constraint, table3_identities, keys_of)
+    if not (aligned or spill.blocks) and 2 * sum(len(_values(segments.get(r, []))) == n for r in order) <= len(order):
+        # the labels place at most half the rows: maybe runs of number lines among their pieces, in row order
+        aligned = align_runs(text, lo, hi, order, n, constraint, table3_identities, keys_of)
     if aligned:
         realigned = [
             r
