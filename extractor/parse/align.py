@@ -21,7 +21,7 @@ from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number, label_fragment, segment_items
-from nianbao.solve import MAX_COMBINATIONS, MAX_JOINS, consistent_combinations, join_tokens
+from nianbao.solve import MAX_COMBINATIONS, MAX_DIGITS, MAX_JOINS, consistent_combinations, join_tokens
 
 _FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
@@ -121,7 +121,9 @@ def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -
         return None
     items = [item for line in lines for item in line.items]
     values = [i for i in items if i.kind == "value"]
-    if not n <= len(values) <= n + MAX_JOINS or any(not (v.text.isdigit() or v.text in _ZERO_MARKERS) for v in values):
+    if not n <= len(values) <= n + MAX_JOINS or any(
+        not ((v.text.isdigit() and len(v.text) <= MAX_DIGITS) or v.text in _ZERO_MARKERS) for v in values
+    ):  # a count longer than any report's is no cell's piece (a megabyte cell of digits among them)
         return None
     tokens = ["0" if v.text in _ZERO_MARKERS else v.text for v in values]
     fits = constraint(tuple(int(t) for t in tokens)) if len(tokens) == n else join_tokens(tokens, n, constraint)
