@@ -47,7 +47,7 @@ from nianbao.schemas.template import (
     RESULTS_LABEL,
     SECTION_TITLES,
     T2_2019_BLOCKS,
-    T3_CORP_HEADERS,
+    T3_COLUMN_HEADERS,
     T3_GROUP_LABELS,
     T4_GROUP_NAMES,
     T4_RESULT_HEADERS,
@@ -689,7 +689,7 @@ def cut_column(column: str) -> Callable[[Page, random.Random], Page]:
     is a page no rule may read as clipped. The column's cells are `not_on_page`.
 
     Outside the suite's mix (`generate(..., extra_damage=cut_column("total"))`)."""
-    header = dict(zip(T3_COLUMNS, ("自然人", *T3_CORP_HEADERS, "总计"), strict=True))[column]
+    header = dict(zip(T3_COLUMNS, T3_COLUMN_HEADERS, strict=True))[column]
 
     def cut(page: Page, rng: random.Random) -> Page:
         for table in (t for t in page.tables() if _holds(t, "applications.")):

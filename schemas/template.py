@@ -137,6 +137,7 @@ T2_2019_BLOCKS = (
 )
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 T3_CORP_HEADERS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
+T3_COLUMN_HEADERS = ("自然人", *T3_CORP_HEADERS, "总计")  # table 三's seven columns as printed, in T3_COLUMNS order
 RESULTS_LABEL = "三、本年度办理结果"
 T3_WIDE_LABELS = {  # rows whose label spans all three label columns
     "new_received": "一、本年新收政府信息公开申请数量",
@@ -252,7 +253,7 @@ def prompt_names() -> dict[str, str]:
     """The column and group names the prompt files name ($t2_columns, $t3_columns, $t4_groups, $t4_columns)."""
     return {
         "t2_columns": ", ".join(T2_BLOCKS[0][1]),
-        "t3_columns": ", ".join(("自然人", *T3_CORP_HEADERS, "总计")),
+        "t3_columns": ", ".join(T3_COLUMN_HEADERS),
         "t4_groups": ", ".join(T4_GROUP_NAMES),
         "t4_columns": ", ".join(T4_RESULT_HEADERS),
     }

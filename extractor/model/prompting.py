@@ -23,7 +23,7 @@ from nianbao.parse.tables import LEGAL_ENTITIES
 from nianbao.schemas.keys import T3_COLUMNS, T4_COLUMNS, T4_GROUPS
 from nianbao.schemas.template import (
     ROW_NAMES,
-    T3_CORP_HEADERS,
+    T3_COLUMN_HEADERS,
     T4_GROUP_NAMES,
     T4_RESULT_HEADERS,
     prompt_names,
@@ -38,9 +38,7 @@ T3_COLLAPSED_PROMPT = "table3_collapsed.v1"  # table 三 with its 法人 columns
 T3_CLIPPED_PROMPT = "table3_clipped.v1"  # table 三 with its 总计 column cut off at the page's edge
 T3_WIDTH = 7
 # table 三's columns as the prompt names them: all seven, or the 法人 sum where a page prints those five as one
-T3_PRINTED_NAMES = dict(zip(T3_COLUMNS, ("自然人", *T3_CORP_HEADERS, "总计"), strict=True)) | {
-    LEGAL_ENTITIES: "法人或其他组织"
-}
+T3_PRINTED_NAMES = dict(zip(T3_COLUMNS, T3_COLUMN_HEADERS, strict=True)) | {LEGAL_ENTITIES: "法人或其他组织"}
 REGION_PROMPT = "region.v1"
 REGION_CHOICE_PROMPT = "region_lines.v2"
 ROWS_PER_REQUEST = 4
