@@ -372,7 +372,8 @@ def saved_error(out: Path, sha256: str) -> dict | None:
 
 
 def _remove_stale_temporaries(out: Path) -> None:
-    """Temporary files of a run that was killed mid-write (atomic_open names them `.<name>.*.tmp`)."""
+    """Temporary files of a run or worker killed mid-write (atomic_open names them `.<name>.*.tmp`); the lock
+    makes this run the folder's only writer, so any left before or after its tasks are orphans."""
     for folder in (out, out / "records", out / "rows", out / "errors"):
         for tmp in folder.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
@@ -449,6 +450,7 @@ def run_batch(
                         durable=False,
                     )
                 progress.update(bar, advance=1, counts=format_counts(result.run_counts))
+        _remove_stale_temporaries(out)  # a worker killed mid-write this run (a lost machine) left its half
 
         assembling, cpu = time.perf_counter(), time.process_time()
         assemble(out, order, result, written, options.jobs, trouble)

@@ -273,3 +273,16 @@ def test_the_hostile_drills_of_the_runs_trouble_find_nothing(tmp_path):
     figures += bench_changed_files(tmp_path, list(map(str, files)), runs, 2)
     assert not +figures, figures  # every figure 0
     assert all(run is not None and "Traceback" not in run.stderr for run, _ in runs)
+
+
+def test_a_worker_killed_mid_write_leaves_no_temporary_behind(inputs, tmp_path):
+    """A lost machine's half-written file (the atomic write's temporary) is swept once every result is in."""
+    out = tmp_path / "out"
+
+    def killed_mid_write(task):
+        (out / "rows").mkdir(parents=True, exist_ok=True)
+        (out / "rows" / f".{task.sha256}.json.abc123.tmp").write_text("{half")
+
+    result = quiet(inputs, out, options(in_process(killed_mid_write)))
+    assert (result.extracted, result.errors) == (3, 0)
+    assert not list(out.rglob("*.tmp"))
