@@ -125,6 +125,9 @@ _LISTED = re.compile(r"\s*(?:本级)?(" + _DOCS + "|" + _RULES + r")\s*(\d+)\s*�
 _NO_CASES = re.compile(
     r"(?:未|没有)(?:发生|产生|出现|收到)[^，,。；;]{0,16}?(行政复议)?(?:、|和|及|或)?(行政诉讼)?案件"
 )
+# "行政诉讼案件1件、行政复议案件2件，均已结案": none of the cases the sentence counts is pending
+_ALL_CLOSED = re.compile(r"(?:均|全部|都)已?(?:全部)?(?:结案|审结|办结)|已全部(?:结案|审结|办结)")
+_STILL_OPEN = re.compile(r"未(?:结案|审结|办结|结)")
 _REVIEW = re.compile(r"行政复议(?:案件|申请)?" + (_GAP % 6) + _N)
 _LITIGATION = re.compile(r"行政诉讼(?:案件)?" + (_GAP % 6) + _N)
 _LAWSUITS = (t4_key("litigation_direct", "total"), t4_key("litigation_after_review", "total"))
@@ -201,12 +204,61 @@ def _cases(sentence: str, start: int) -> list[Figure]:
             if m and other not in text and not _NOT_A_TOTAL.search(m.group()):
                 span = (start + clause.start() + m.start(1), start + clause.start() + m.end(1))
                 figures.append(Figure(int(m.group(1)), span, text.strip(), (reading,)))
+    closed = _ALL_CLOSED.search(sentence)
+    if closed and not _STILL_OPEN.search(sentence):
+        span = (start + closed.start(), start + closed.end())
+        counted = {f.key for f in figures if f.value > 0}
+        for total, pending in (
+            (t4_key("review", "total"), (t4_key("review", "pending"),)),
+            (
+                _LAWSUITS[0],
+                tuple(t4_key(group, "pending") for group in ("litigation_direct", "litigation_after_review")),
+            ),
+        ):
+            if total in counted:
+                figures.append(Figure(0, span, closed.group(), (pending,)))
     return figures
+
+
+def _unwrapped(text: str) -> tuple[str, list[int]]:
+    """The text with the line breaks a PDF converter put inside paragraphs taken out (`现行有效行政规范性` /
+    `文件698件`), and where each of its characters is in `text`. A break is a wrap where the line before is
+    prose at nearly the page's full width (the longest prose lines' length) and does not end a sentence, and
+    the line after is prose too: table lines, headings and a paragraph's last line are short."""
+    lines = text.split("\n")
+    lengths = sorted(len(line.strip()) for line in lines if _is_prose(line) and line.strip())
+    width = lengths[int(len(lengths) * 0.9)] if len(lengths) >= 5 else 0
+    keep, where, at = [], [], 0
+    for i, line in enumerate(lines):
+        keep.append(line)
+        where.extend(range(at, at + len(line)))
+        at += len(line) + 1
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        stripped = line.strip()
+        wraps = (
+            width >= 15
+            and len(stripped) >= 0.8 * width
+            and _is_prose(line)
+            and stripped[-1] not in "。！？!?；;：:"
+            and following
+            and _is_prose(following)
+        )
+        if i + 1 < len(lines) and not wraps:
+            keep.append("\n")
+            where.append(at - 1)
+    return "".join(keep), where
 
 
 @lru_cache(maxsize=1)  # the parser's tables and the checker read the same document in turn
 def stated(text: str) -> tuple[Figure, ...]:
-    """Every figure the prose states, in page order."""
+    """Every figure the prose states, in page order, with its span in `text`."""
+    joined, where = _unwrapped(text)
+    return tuple(
+        Figure(f.value, (where[f.span[0]], where[f.span[1] - 1] + 1), f.phrase, f.readings) for f in _stated(joined)
+    )
+
+
+def _stated(text: str) -> tuple[Figure, ...]:
     figures: list[Figure] = []
     previous_received = False
     for sentence in _SENTENCE.finditer(text):

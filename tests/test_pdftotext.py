@@ -7,6 +7,7 @@ import shutil
 import nianbao.parse.blocks as blocks
 import pytest
 from nianbao.eval.damage import DAMAGES, LAYOUT_CLASSES, PROFILES, cjk_font_file, generate
+from nianbao.ingest import ingest_bytes
 from nianbao.parse import segment_items
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.tables import _merged_header
@@ -870,6 +871,17 @@ def test_table_four_under_a_merged_header_is_not_stood_behind_where_a_wider_flow
     report = extract(text.replace(header, MERGED_T4_HEADER))
     moved = {t4_key("review", c) for c in ("corrected", "other", "pending")}
     assert moved <= set(report.unverified) and report.verdict.value != "verified"
+    # the report's prose says none of the cases is pending: of the orders, only the grid's agrees, and it is read
+    closed = "2022年，全区政府信息公开工作方面共有行政诉讼案件1件、行政复议案件2件，均已结案。\n"
+    decided = extract(closed + text.replace(header, MERGED_T4_HEADER))
+    assert {k: decided.values().get(k) for k in t4_cells(t4)} == t4_cells(t4) and decided.verdict.value == "verified"
+    corrected = decided.cells[t4_key("review", "corrected")]
+    assert "prose_confirmed" in corrected.flags and corrected.raw == "1"
+    read = ingest_bytes((closed + text.replace(header, MERGED_T4_HEADER)).encode(), "page.txt").text
+    assert all(read[slice(*decided.cells[k].span)] == str(v) for k, v in t4_cells(t4).items())  # printed there
+    # the prose naming a pending case decides nothing
+    still = extract(closed.replace("均已结案", "其中1件尚未审结") + text.replace(header, MERGED_T4_HEADER))
+    assert moved <= set(still.unverified)
     # one header letter-spaced (`总 计`, as 洪泽区 2023's pdftotext prints it) is no merged block
     assert not _merged_header("总 计 结果 结果\n总 计\n维持 纠正", 0, 40)
     assert _merged_header("果 果\n维 纠", 0, 20)

@@ -14,6 +14,7 @@ from test_parser import TABLE3, extract
 NEW, CARRIED = t3_key("new_received", "total"), t3_key("carried_over", "total")
 ORGS = tuple(t3_key("new_received", c) for c in ("commercial", "research", "public_interest_org", "legal_service"))
 LAWSUITS = (t4_key("litigation_direct", "total"), t4_key("litigation_after_review", "total"))
+PENDING = "+".join(t4_key(group, "pending") for group in ("litigation_direct", "litigation_after_review"))
 
 
 # sentences as the committed real reports and seeds print them
@@ -46,7 +47,11 @@ LAWSUITS = (t4_key("litigation_direct", "total"), t4_key("litigation_after_revie
         ("本年新收政府信息公开申请12件，上年结转2件。", [(12, NEW), (2, CARRIED)]),
         (
             "2022年，全区政府信息公开工作方面共有行政诉讼案件1件、行政复议案件2件，均已结案。",
-            [(1, "+".join(LAWSUITS)), (2, t4_key("review", "total"))],
+            [(1, "+".join(LAWSUITS)), (2, t4_key("review", "total")), (0, t4_key("review", "pending")), (0, PENDING)],
+        ),
+        (
+            "本年度发生政府信息公开行政复议案件3件，已全部审结。",
+            [(3, t4_key("review", "total")), (0, t4_key("review", "pending"))],
         ),
     ],
 )
@@ -74,6 +79,7 @@ def test_received_may_count_the_carried_over_applications_too():
         "对不予处理3件申请逐一说明理由。",
         "一、本年新收政府信息公开申请数量\t70件\t0\t0",  # a table row is not prose
         "本年度没有产生信息处理费，行政复议案件办理率100%。",
+        "本年度收到政府信息公开申请，均已办结。",  # applications, not cases: nothing about pending cases
     ],
 )
 def test_unclear_subjects_state_nothing(sentence):
@@ -196,3 +202,31 @@ PROCESSED, REVIEW = t3_key("total_processed", "total"), t4_key("review", "total"
 )
 def test_more_phrasings_agencies_use(sentence, expected):
     assert [(f.value, f.name) for f in stated(sentence)] == expected
+
+
+def test_a_case_still_pending_leaves_the_pending_cells_unstated():
+    figures = stated("共有政府信息公开行政诉讼案件2件、行政复议案件2件，除1件尚未审结外，均已结案。")
+    assert [(f.value, f.name) for f in figures] == [(2, "+".join(LAWSUITS)), (2, t4_key("review", "total"))]
+
+
+# a paragraph as a PDF converter prints it: wrapped at the page's width, mid-word
+WRAPPED = (
+    "平潭综合实验区切实落实国务院办公厅、省政府办公厅关于政务公开工作有关要求，持续推进基础信息公开、深化重点领域信\n"
+    "息公开，2022年全区共主动公开政府信息14571条。一是做好规范性文件公开。设立规范性文件库，集中公开现行有效行政规范性\n"
+    "文件698件，动态更新本年度制发的规范性文件88件。二是做好各类规划公开。设立规划和专项规划、空间规划、区域规划专栏，本\n"
+    "年度公开信息77条。\n"
+    "二、主动公开政府信息情况\n"
+    "规章\n0\n0\n0\n行政规范性文件\n88\n"
+)
+
+
+def test_a_paragraph_wrapped_at_the_page_width_is_read_across_its_line_breaks():
+    figures = stated(WRAPPED)
+    assert [(f.value, f.name) for f in figures] == [
+        (698, "active.normative_docs.in_force"),
+        (88, "active.normative_docs.issued"),
+    ]
+    assert [WRAPPED[slice(*f.span)] for f in figures] == ["698", "88"]  # spans in the text as printed
+    # a short line (a heading, a table's label or number) ends where it ends: nothing is read across it
+    apart = stated(WRAPPED.replace("规范性\n文件698件", "规范性\n\n文件698件"))
+    assert [(f.value, f.name) for f in apart] == [(88, "active.normative_docs.issued")]

@@ -162,6 +162,18 @@ def _drop_printed(reading: RowReading, keep: int | None) -> None:
     reading.spans = [s for i, s in enumerate(spans) if i != drop]
 
 
+def prose_pick(candidates, keys, figures: tuple[Figure, ...], constraint=None, fixed=None) -> tuple | None:
+    """The one reading of `keys` some figure the prose states agrees with and none contradicts (given the cells
+    already certain, `fixed`), or None where none or several do."""
+    relevant = about(figures, keys)
+    fitting = []
+    for candidate in candidates if relevant else ():
+        said = [f.agrees({**(fixed or {}), **dict(zip(keys, candidate, strict=True))}) for f in relevant]
+        if True in said and False not in said and (constraint is None or constraint(candidate)):
+            fitting.append(candidate)
+    return fitting[0] if len(fitting) == 1 else None
+
+
 def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figures: tuple[Figure, ...]) -> list[str]:
     """Rows left with several readings where exactly one agrees with a figure the prose states.
 
@@ -176,17 +188,11 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
             fixed.update(zip(keys_of(row), reading.candidates[0], strict=True))
     settled = []
     for row, reading in readings.items():
-        relevant = about(figures, keys_of(row)) if len(reading.candidates) > 1 else []
-        if not relevant:
+        if len(reading.candidates) < 2:
             continue
-        fitting = []
-        for candidate in reading.candidates:
-            said = [f.agrees(fixed | dict(zip(keys_of(row), candidate, strict=True))) for f in relevant]
-            if True in said and False not in said and (constraint is None or constraint(candidate)):
-                fitting.append(candidate)
-        if len(fitting) != 1:
+        chosen = prose_pick(reading.candidates, keys_of(row), figures, constraint, fixed)
+        if chosen is None:
             continue
-        chosen = fitting[0]
         if reading.extra:
             drop = next((p for p in range(len(reading.extra)) if solve.drop_one(reading.extra, p) == chosen), None)
             if drop is not None:

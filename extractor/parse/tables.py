@@ -32,6 +32,7 @@ from nianbao.parse.resolve import (
     _resolve_extra_values,
     finish_joined,
     place_number_rows,
+    prose_pick,
     realign_shifted_values,
     settle_by_prose,
 )
@@ -1339,15 +1340,27 @@ def _read_flows(text: str, lo: int, items: list[Item], reading: RowReading) -> l
     )
     readings = flow_readings(printed, together, headed, merged=_merged_header(text, lo, values[-1].end))
     if solve.groups_total_hold(printed):
-        return [cells for cells, _ in readings if cells != printed]
+        others = [(cells, order) for cells, order in readings if cells != printed]
+        said = prose_pick([printed, *(cells for cells, _ in others)], T4_KEYS, stated(text)) if others else None
+        if said is None:
+            return [cells for cells, _ in others]
+        if said != printed:  # the prose states a cell the printed order puts elsewhere
+            _reorder(reading, next(order for cells, order in others if cells == said))
+            reading.candidates = [said]
+        reading.flags = [sorted({*flags, "prose_confirmed"}) for flags in reading.flags]
+        return []
     if readings:
-        order = readings[0][1]
-        at = {column: i for i, column in enumerate(order)}
-        reading.raw, reading.spans, reading.flags = (
-            [row[at[c]] for c in range(len(order))] for row in (reading.raw, reading.spans, reading.flags)
-        )
+        _reorder(reading, readings[0][1])
         reading.candidates = [cells for cells, _ in readings]
     return []
+
+
+def _reorder(reading: RowReading, order: tuple[int, ...]) -> None:
+    """The reading's printed cells (raw, span, flags) put in the places a flow order gives them."""
+    at = {column: i for i, column in enumerate(order)}
+    reading.raw, reading.spans, reading.flags = (
+        [row[at[c]] for c in range(len(order))] for row in (reading.raw, reading.spans, reading.flags)
+    )
 
 
 _CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
