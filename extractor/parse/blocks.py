@@ -1426,9 +1426,11 @@ def _first_cells_apart(order, blocks, spill, n, constraint, identities_of, keys_
 def _first_cells_search(order, blocks, spill, n, constraint, identities_of, keys_of, whole) -> BlockReading | None:
     """_first_cells_apart's search, within its budget."""
     budget = _BUDGET.get()
-    islands = _islands(blocks) if whole else [i for i in range(len(blocks)) if _island(blocks, i, len(blocks))]
-    beside = sorted({i for i, b in enumerate(blocks) if b.labelled and len(b.values) < n} | set(islands))
     for within in (False, True) if whole else (False,):
+        if within:
+            blocks = _stacks_split(blocks)
+        islands = _islands(blocks) if whole else [i for i in range(len(blocks)) if _island(blocks, i, len(blocks))]
+        beside = sorted({i for i, b in enumerate(blocks) if b.labelled and len(b.values) < n} | set(islands))
         for k in range(min(len(islands), MAX_ISLANDS_IN_BAND if whole else 0) + 1):
             consistent: list[dict[str, list[Item]]] = []
             for in_band in combinations(islands, k):
@@ -1441,6 +1443,20 @@ def _first_cells_search(order, blocks, spill, n, constraint, identities_of, keys
             if consistent:
                 return BlockReading(order, _agreed(order, consistent), spill)
     return None
+
+
+def _stacks_split(blocks: list[Block]) -> list[Block]:
+    """The blocks with each island of two numbers stacked a line each (`0` / `30`, `30` / `5`) split in two: one
+    column's cells of two neighbouring rows, printed among the labels after the band as a tight pair of rows' cells
+    is (the totals of rows whose tall labels push them down), each a number of its own that may go inside a row."""
+    split = []
+    for i, block in enumerate(blocks):
+        alone = block.after_text and (i + 1 == len(blocks) or blocks[i + 1].after_text)
+        if alone and not block.labelled and block.widths == [1, 1]:
+            split += [Block([value], True, widths=[1]) for value in block.values]
+        else:
+            split.append(block)
+    return split
 
 
 def _islands(blocks: list[Block]) -> list[int]:
