@@ -1481,16 +1481,20 @@ def _first_cells_read(
     lines before the next table's title may also be cells inside its row or at its end (beside header words)."""
     budget = _BUDGET.get()
     title = _TITLE.get()
+    band = [b.values for i, b in enumerate(blocks) if i not in beside]
+    values = [v for b in band for v in b]
+    starts = {sum(len(b) for b in band[:i]) for i in range(len(band) + 1)}
     kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read and where they may go
     for i in beside:
         first = blocks[i].values[0]
         inside = within and not blocks[i].labelled and title is not None and first.start < title
-        kinds.setdefault((_values([blocks[i].values]), inside), []).append(blocks[i].values)
+        kinds.setdefault((_values([blocks[i].values]), inside, _pinned(blocks, beside, i, within)), []).append(
+            blocks[i].values
+        )
     anywhere = [key[1] for key in kinds]
-    band = [b.values for i, b in enumerate(blocks) if i not in beside]
-    values = [v for b in band for v in b]
-    starts = {sum(len(b) for b in band[:i]) for i in range(len(band) + 1)}
+    pins = [key[2] for key in kinds]
     memo: dict[tuple, dict[tuple, list[list[Item]]] | None] = {}
+    listed = list(kinds.values())
 
     def rest(r: int, at: int, left: tuple[int, ...]) -> dict[tuple, list[list[Item]]] | None:
         """The distinct readings of rows r.. from band number `at` with `left` of each kind unused (None: too many)."""
@@ -1499,20 +1503,29 @@ def _first_cells_read(
         if (r, at, left) not in memo:
             budget.spend(1)
             found: dict[tuple, list[list[Item]]] | None = {}
-            options = [(None, [], 0)] + [
-                (k, kind, j)
-                for k, kind in enumerate(kinds.values())
-                if left[k]
-                for j in range(n - len(kind[0]) + 1 if anywhere[k] else 1)
+            ready = [k for k in range(len(listed)) if left[k]]
+
+            def nth(k: int, more: int = 0) -> list[Item]:  # the next unused number of kind k (`more` after it)
+                return listed[k][len(listed[k]) - left[k] + more]
+
+            options = [((), [], [], 0)]  # (the kinds taken, the row's first cell apart, a cell apart, where it goes)
+            options += [((k,), [], nth(k), j) for k in ready for j in range(n - len(nth(k)) + 1 if anywhere[k] else 1)]
+            options += [  # a row's first cell beside its label and another of its cells among the labels after it
+                ((k, m), nth(k), nth(m, int(m == k)), j)
+                for k in ready
+                for m in ready
+                if anywhere[m] and (m != k or left[k] > 1)
+                for j in range(n - len(nth(k)) - len(nth(m, int(m == k))) + 1)
             ]
-            for k, kind, j in options:
-                apart = kind[len(kind) - left[k]] if kind else []
-                end = at + n - len(apart)
-                row = values[at : at + j] + apart + values[at + j : end]
+            for taken, first, apart, j in options:
+                if any(pins[k] not in (None, at) for k in taken):
+                    continue  # a first cell printed in the band starts the row its band numbers after it start
+                end = at + n - len(first) - len(apart)
+                row = first + values[at : at + j] + apart + values[at + j : end]
                 numbers = _values([row])
                 if at not in starts or end > len(values) or (None not in numbers and not constraint(numbers)):
                     continue
-                after = rest(r + 1, end, left if k is None else (*left[:k], left[k] - 1, *left[k + 1 :]))
+                after = rest(r + 1, end, tuple(c - taken.count(k) for k, c in enumerate(left)))
                 if after is None or found is None:
                     found = None
                     break
@@ -1526,6 +1539,17 @@ def _first_cells_read(
 
     readings = rest(0, 0, tuple(len(kind) for kind in kinds.values())) if beside else {}
     return None if readings is None else [dict(zip(order, rows, strict=True)) for rows in readings.values()]
+
+
+def _pinned(blocks: list[Block], beside: list[int], i: int, within: bool) -> int | None:
+    """Where the row starts in the band (its count of band numbers before it) whose first cell is block i, printed
+    beside its label and followed by band numbers with no text line between (pdftotext printed the row in order,
+    its first cell on the label's last line); None where it may start any row (printed among the labels, or
+    `within` not tried)."""
+    followed = i + 1 < len(blocks) and i + 1 not in beside and not blocks[i + 1].after_text
+    if not (within and blocks[i].labelled and followed):
+        return None
+    return sum(len(b.values) for at, b in enumerate(blocks[:i]) if at not in beside)
 
 
 def _column_moved(order, blocks, spill, n, constraint, identities_of, keys_of) -> BlockReading | None:
