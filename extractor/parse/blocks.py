@@ -46,6 +46,14 @@ _LABEL_THEN_NUMBERS = re.compile(
     rf".*[\u4e00-\u9fff{LABEL_CLOSERS}](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*"
 )
 
+# a label justified in its cell, a space after each character, whose last character is a zero marker (`（ 六 ） 1. 申
+# 请 人 无` of 申请人无正当理由, `安 全 一` of 三安全一稳定): the marker is a letter of the label, not a cell
+_LETTER_SPACED_WORD = re.compile(
+    r".*[\u4e00-\u9fff][ \t][\u4e00-\u9fff][ \t]+(?:"
+    + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS) if "\u4e00" <= m <= "\u9fff")
+    + r")[ \t]*"
+)
+
 
 @dataclass
 class Spill:
@@ -91,6 +99,8 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
             current, after_text = None, after_text or bool(blocks)
             continue
         labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
+        if labelled and _LETTER_SPACED_WORD.fullmatch(line):  # `申 请 人 无`: the label's own character
+            labelled = None
         at = labelled.start(1) if labelled else 0
         if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
             if current is None or labelled:
@@ -1431,18 +1441,32 @@ def _first_cells_search(order, blocks, spill, n, constraint, identities_of, keys
             blocks = _stacks_split(blocks)
         islands = _islands(blocks) if whole else [i for i in range(len(blocks)) if _island(blocks, i, len(blocks))]
         beside = sorted({i for i, b in enumerate(blocks) if b.labelled and len(b.values) < n} | set(islands))
-        for k in range(min(len(islands), MAX_ISLANDS_IN_BAND if whole else 0) + 1):
-            consistent: list[dict[str, list[Item]]] = []
-            for in_band in combinations(islands, k):
-                rest = [i for i in beside if i not in in_band]
-                alignments = _first_cells_read(order, blocks, rest, n, constraint, within)
-                if alignments is None:
-                    return None
-                budget.spend(IDENTITY_STEPS * len(alignments))
-                consistent += [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
-            if consistent:
-                return BlockReading(order, _agreed(order, consistent), spill)
+        for late in [()] + [(i,) for i in _late_cells(blocks, islands)] if within else [()]:
+            for k in range(min(len(islands), MAX_ISLANDS_IN_BAND if whole else 0) + 1):
+                consistent: list[dict[str, list[Item]]] = []
+                for in_band in combinations(islands, k):
+                    rest = sorted({i for i in beside if i not in in_band} | set(late))
+                    alignments = _first_cells_read(order, blocks, rest, n, constraint, within)
+                    if alignments is None:
+                        return None
+                    budget.spend(IDENTITY_STEPS * len(alignments))
+                    consistent += [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+                if consistent:
+                    return BlockReading(order, _agreed(order, consistent), spill)
     return None
+
+
+def _late_cells(blocks: list[Block], islands: list[int]) -> list[int]:
+    """The blocks of one number that end a band before a text line (table 三's title not yet passed): a cell that
+    pdftotext may have printed after later rows of the band, where its row's tall label cell centres it (a row's
+    total `30` after the next two rows' numbers). Tried one at a time, after every reading with none moved."""
+    title = _TITLE.get()
+    return [
+        i
+        for i, block in enumerate(blocks[:-1])
+        if i not in islands and not block.labelled and not block.after_text and block.widths == [1]
+        if blocks[i + 1].after_text and title is not None and block.values[0].start < title
+    ]
 
 
 def _stacks_split(blocks: list[Block]) -> list[Block]:
