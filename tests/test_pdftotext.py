@@ -682,6 +682,67 @@ def test_a_rows_total_printed_alone_among_the_labels_is_put_back_where_only_that
     assert "realigned" in report.cells[t3_key("denied.process_info", "total")].flags
 
 
+GLUED = {r: APART[r] for r in ("granted", "denied.state_secret")}  # first cells glued to label pieces, only
+
+
+def test_two_rows_totals_stacked_among_the_labels_are_put_back_one_in_each_row():
+    # an executive or 140 % print: the totals of two neighbouring rows with tall labels come as one block of two
+    # (`11` / `3`) among the label column after the band; each is one row's cell, placed where the identities say
+    # (read as the first cells of one row, no reading holds)
+    band = "0\n\n10\n\n0\n\n0\n\n1\n\n0\n\n0\n\n11\n\n3\n\n0\n\n0\n\n0\n\n0\n\n0\n\n3\n\n0"
+    text = first_cells_among_labels(TABLE3, GLUED)
+    assert text.count(band) == 1
+    moved = band.replace("11\n\n", "", 1).replace("0\n\n3\n\n0", "0\n\n0", 1)
+    report = extract(text.replace(band, moved).replace("（一）予以公开\n", "（一）予以公开\n\n11\n3\n\n", 1))
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("unable.needs_creation", "total")].flags
+
+
+def test_a_first_cell_on_its_labels_last_line_and_the_rows_total_among_the_labels_are_read_together():
+    # a 140 % print: a row's first cell on its label's last line inside the band (`6.属于四类过程性 3`, the row's
+    # other numbers right after it) and its total among the labels after the band (`3`), besides other rows' first
+    # cells apart: the row takes both, and the first cell starts the row its band numbers start (else the row,
+    # its other cells zeros, would read as well at the zero rows after it)
+    table3 = consistent_table3(
+        {
+            **{r: TABLE3[r][:-1] for r in ("granted", "denied.state_secret", "not_processed.petition_complaint")},
+            **{r: TABLE3[r][:-1] for r in ("unable.not_held", "unable.needs_creation")},
+            "denied.process_info": [3, 0, 0, 0, 0, 0],
+        },
+        new_received=TABLE3["new_received"][:-1],
+    )
+    band = "0\n\n3" + "\n\n0" * 5 + "\n\n3\n\n0"
+    text = first_cells_among_labels(table3, APART)
+    assert text.count(band) == 1
+    text = text.replace(band, "0\n6.属于四类过程性 3" + "\n\n0" * 6)
+    report = extract(text.replace("7.属于行政执法案卷\n", "7.属于行政执法案卷\n\n3\n\n", 1))
+    assert_reads(report, t3_cells(table3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("denied.process_info", "total")].flags
+
+
+def test_a_rows_total_printed_after_later_rows_at_a_bands_end_is_put_back_where_only_that_satisfies_the_identities():
+    # a 150 mm print: a row's total centred in its tall label cell comes after the next rows' numbers, the last
+    # number before a text line (`5` / `（三）不予公开`); tried one such number at a time, where nothing else reads
+    band = "1\n\n0\n\n0\n\n0\n\n0\n\n5" + "\n\n0" * 12 + "\n\n1\n\n0"
+    text = first_cells_among_labels(TABLE3, APART)
+    assert text.count(band) == 1
+    report = extract(text.replace(band, "1" + "\n\n0" * 16 + "\n\n1\n\n5\n（三）不予公开\n\n0"))
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+    assert "realigned" in report.cells[t3_key("granted", "total")].flags
+
+
+def test_a_label_justified_letter_by_letter_ending_in_a_zero_marker_is_no_cell():
+    # pdftotext prints a justified label a character and a space at a time, broken after 无 (`（ 六 ） 1. 申 请 人 无`
+    # / `正当理由…`): the 无 is the label's, not a zero cell (one number too many would leave the blocks unread)
+    label = "（六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"
+    text = first_cells_among_labels(TABLE3, APART)
+    assert label in text
+    report = extract(
+        text.replace(label, "（ 六 ） 1. 申 请 人 无\n正当理由逾期不补正、行政机关不再处理其政府信息公开申请")
+    )
+    assert_reads(report, t3_cells(TABLE3) | t4_cells(T4_DEFAULT))
+
+
 def first_cells_on_a_narrow_page() -> str:
     """first_cells_among_labels on a narrow page: the first row's total alone between header pieces (`总` / `31` /
     `计`), and the last two rows' first cells a line each after the last labels (`0` / `5`)."""
