@@ -1457,7 +1457,7 @@ def _first_cells_search(order, blocks, spill, n, constraint, identities_of, keys
 
 
 def _late_cells(blocks: list[Block], islands: list[int]) -> list[int]:
-    """The blocks of one number that end a band before a text line (table 三's title not yet passed): a cell that
+    """The blocks of one number that end a band before a text line (before table 四's title): a cell that
     pdftotext may have printed after later rows of the band, where its row's tall label cell centres it (a row's
     total `30` after the next two rows' numbers). Tried one at a time, after every reading with none moved."""
     title = _TITLE.get()
@@ -1502,7 +1502,9 @@ def _first_cells_read(
 ) -> list[dict[str, list[Item]]] | None:
     """The distinct readings of the rows with the blocks `beside` as rows' first cells and the others the band,
     each row's total holding (None: too many); none where `beside` is empty. `within`: a block alone between text
-    lines before the next table's title may also be cells inside its row or at its end (beside header words)."""
+    lines before the next table's title may also be cells inside its row or at its end (beside header words), a
+    row may take such a cell besides its first cell apart, and a first cell printed in the band on its label's
+    last line starts the row its band numbers start (_pinned)."""
     budget = _BUDGET.get()
     title = _TITLE.get()
     band = [b.values for i, b in enumerate(blocks) if i not in beside]
