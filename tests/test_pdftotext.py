@@ -731,6 +731,31 @@ def test_a_rows_total_printed_after_later_rows_at_a_bands_end_is_put_back_where_
     assert "realigned" in report.cells[t3_key("granted", "total")].flags
 
 
+def test_no_cell_is_moved_within_table_three_where_its_last_cells_are_printed_after_table_four_title():
+    # a page printed row by row, each row after its label, the last row's 其他 cell at the end of the page: table
+    # 三's blocks then reach past table 四's title, and moving a row's last cell (a cell printed late) would let
+    # table 三 take table 四's first number and read table 四 one place off, balanced and wrong. No cell is moved
+    # there; the last row's cells apart are read with table 四's numbers, which are not stood behind
+    t4 = [0, 5, 0, 0, 5] + [0] * 10
+    cells = {r: [str(v) for v in TABLE3[r]] for r in T3_ROWS}
+    apart = cells["carried_forward"].pop(5)
+    text = pdftotext_page(TABLE3, [("row", list(T3_ROWS))])
+    labels = "\n".join(T3_LABEL_TEXT[r] for r in T3_ROWS) + "\n"
+    band = "\n\n".join(str(v) for r in T3_ROWS for v in TABLE3[r])
+    assert band in text and labels in text
+    rows = "\n\n".join(T3_LABEL_TEXT[r] + "\n\n" + "\n\n".join(cells[r]) for r in T3_ROWS)
+    text = (
+        text.replace(labels, "")
+        .replace(band, rows)
+        .replace("\n\n".join(map(str, T4_DEFAULT)), "\n\n".join(map(str, t4)))
+    )
+    report = extract(f"{text}\n\n{apart}\n")
+    values = report.values()
+    wrong = [k for k, v in (t3_cells(TABLE3) | t4_cells(t4)).items() if values.get(k) not in (None, v)]
+    assert all(k in report.unverified for k in wrong), wrong
+    assert_reads(report, t3_cells(TABLE3))
+
+
 def test_a_label_justified_letter_by_letter_ending_in_a_zero_marker_is_no_cell():
     # pdftotext prints a justified label a character and a space at a time, broken after 无 (`（ 六 ） 1. 申 请 人 无`
     # / `正当理由…`): the 无 is the label's, not a zero cell (one number too many would leave the blocks unread)

@@ -1459,13 +1459,17 @@ def _first_cells_search(order, blocks, spill, n, constraint, identities_of, keys
 def _late_cells(blocks: list[Block], islands: list[int]) -> list[int]:
     """The blocks of one number that end a band before a text line (before table 四's title): a cell that
     pdftotext may have printed after later rows of the band, where its row's tall label cell centres it (a row's
-    total `30` after the next two rows' numbers). Tried one at a time, after every reading with none moved."""
+    total `30` after the next two rows' numbers). Tried one at a time, after every reading with none moved; none
+    where some of the blocks are printed after table 四's title (table 三's last cells apart there are read with
+    table 四's numbers, which a cell moved within table 三 would leave one too many or too few)."""
     title = _TITLE.get()
+    if title is None or blocks[-1].values[-1].start > title:
+        return []
     return [
         i
         for i, block in enumerate(blocks[:-1])
         if i not in islands and not block.labelled and not block.after_text and block.widths == [1]
-        if blocks[i + 1].after_text and title is not None and block.values[0].start < title
+        if blocks[i + 1].after_text
     ]
 
 
