@@ -35,7 +35,7 @@ from math import prod
 from nianbao.check import evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent, reorderings
 from nianbao.parse.readings import read_row
-from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, as_number
+from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, _in_label, as_number
 from nianbao.schemas.keys import T2_KEYS
 from nianbao.solve import MAX_COMBINATIONS
 
@@ -92,15 +92,16 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
             continue
         labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
         at = labelled.start(1) if labelled else 0
-        if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
+        numbers = [
+            Item("value", m.group(), start + at + m.start(), start + at + m.end()) for m in _TOKEN.finditer(line[at:])
+        ]
+        while (labelled or _NUMBERS_LINE.fullmatch(line)) and numbers and _in_label(text, numbers[0]):
+            numbers.pop(0)  # a label's 无 or 一 letter-spaced at its line's end (`1. 申 请 人 无`): no cell
+        if numbers and (labelled or _NUMBERS_LINE.fullmatch(line)):  # one number, or neighbouring cells in a line
             if current is None or labelled:
                 current = []
                 blocks.append(Block(current, after_text or bool(labelled), bool(labelled)))
                 after_text = False
-            numbers = [
-                Item("value", m.group(), start + at + m.start(), start + at + m.end())
-                for m in _TOKEN.finditer(line[at:])
-            ]
             current.extend(numbers)
             blocks[-1].widths.append(len(numbers))
             continue
@@ -247,7 +248,7 @@ def _shuffled(
         lines = [line[v : v + 1] for line in lines for v in range(len(line))]
     paired = _paired(lines, n)
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
-    if any(None in values or len(values) > 2 for values in numbers):  # a line of a row's numbers: not this shape
+    if any(None in values or len(values) >= n for values in numbers):  # a line of a row's numbers: not this shape
         return []
     left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
     # (cells per column, values, the column being filled where `permute`) -> the Items
@@ -320,6 +321,8 @@ def _pairs_any(
     k = sum(map(len, lines)) // n
     if len(pairs) + len(singles) != len(lines) or len(pairs) not in (k, 2 * k):
         return []
+    if len(pairs) == k and (pairs := _pinned_first(pairs, pins)) is None:
+        return []
     sums = [sum(as_number(v.text) for v in pair) for pair in pairs[:k]]
     readings: dict[tuple, list[list[Item]]] = {}
     if len(pairs) == 2 * k:  # the totals printed beside the 其他 cells: the single numbers are the middle cells
@@ -331,8 +334,6 @@ def _pairs_any(
             if _deal(firsts, lasts, singles, needs, n - 4, constraint, readings, pins) is None:
                 return []
         return list(readings.values())
-    if any(pins.get(v.start, r) != r for r, pair in enumerate(pairs) for v in pair):
-        return []  # the rows' first-two lines are not in row order
     values = [as_number(v.text) for v in singles]
     spare = sum(values) - sum(sums)  # the other cells and the totals' excess over the pairs: twice the excess
     if spare < 0 or spare % 2:
@@ -361,6 +362,22 @@ def _pairs_any(
             if _deal(pairs, lasts, list(over_items), needs, n - 3, constraint, readings, pins) is None:
                 return []
     return list(readings.values())
+
+
+def _pinned_first(pairs: list[list[Item]], pins: dict[int, int]) -> list[list[Item]] | None:
+    """The rows' first-two lines in row order: a line printed on its row's label's line is that row's (pdfminer.six
+    prints it with the label, before the lines of taller rows above it: `1.属于国家秘密 0 0` before the `8 1` of
+    （二）部分公开, whose label wraps over three lines), the others fill the other rows in print order. None where
+    two lines are one row's, or a line's numbers are pinned to two rows."""
+    rows: list[list[Item] | None] = [None] * len(pairs)
+    for pair in pairs:
+        pinned = {pins[v.start] for v in pair if v.start in pins}
+        if len(pinned) > 1 or any(not 0 <= r < len(pairs) or rows[r] is not None for r in pinned):
+            return None
+        if pinned:
+            rows[pinned.pop()] = pair
+    free = iter(pair for pair in pairs if not any(v.start in pins for v in pair))
+    return [row if row is not None else next(free) for row in rows]
 
 
 def _firsts_and_lasts(pairs: list[list[Item]], middle: int, pins: dict[int, int]) -> list[tuple[list, list]]:
@@ -504,6 +521,8 @@ def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=F
         places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
         if wide and m == 1 and first == 0 and counts[1] < counts[0]:
             places = (*places, 1)
+        if m > 1 and current and current != first and counts[current] == counts[0] - 1:
+            places = (*places, current)  # a row's first cell, then its next cells a line (`0` / `0 0`): its row's
     for c in places:
         r = counts[c] if c + m <= n else k
         if r == k or r != (r if row is None else row) or any(counts[c + d] != r for d in range(m)):
@@ -520,8 +539,8 @@ def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=F
                 (tuple(counts_after[a] for a in keep), tuple(grown[a] for a in keep), keep.index(c)),
                 tuple(where_after[a] for a in keep),
             )
-        else:
-            into.setdefault((counts_after, grown, None), where_after)
+        else:  # a row's first cell alone: its next cells may follow on a line of their own
+            into.setdefault((counts_after, grown, 1 if m == 1 and c == 0 else None), where_after)
         placed = True
     return placed
 
@@ -660,10 +679,11 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
         if not (found and _column_stream(found[1])):
             continue
         order, blocks, spill = found
-        alignment, at, several, sure = Alignment(), 0, [], {}
+        alignment, at, several, sure, bands = Alignment(), 0, [], {}, []
         for band in _text_bands(blocks, n):
             rows = order[at : at + sum(len(b.values) for b in band) // n]
             at += len(rows)
+            bands.append(rows)
             read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
             if constraint and not (read and read[2] and not read[1].open):
                 interleaved = _band_interleaved(rows, band, n, constraint)
@@ -680,10 +700,28 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
         if checked and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
             for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
                 alignment.open[row] = [alignment.segments.pop(row)]
+        _suspects_open(alignment, bands, n, (constraint, identities_of, keys_of))
         if alignment.segments:
             _counted(order, alignment, blocks, n, (constraint, identities_of, keys_of))
             return BlockReading(order, alignment, spill)
     return None
+
+
+def _suspects_open(alignment: Alignment, bands: list[list[str]], n: int, checks) -> None:
+    """Where the bands' readings together fail the identities, the bands whose reading alone they blame: each band
+    whose rows left out leave the rest consistent is left open, its reading its candidate (one of them, or several
+    of them, is read wrong: which one no identity tells). Nothing where no single band is to blame."""
+    if _consistent(alignment.segments, n, *checks):
+        return
+    read = [rows for rows in bands if any(r in alignment.segments for r in rows)]
+    blamed = [
+        rows
+        for rows in read
+        if _consistent({r: items for r, items in alignment.segments.items() if r not in rows}, n, *checks)
+    ]
+    for rows in blamed:
+        for row in [r for r in rows if r in alignment.segments]:
+            alignment.open[row] = [alignment.segments.pop(row)]
 
 
 def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], n: int, checks):
