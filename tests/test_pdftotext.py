@@ -101,7 +101,7 @@ def pdftotext_page(
             blocks.append("\n\n".join([*mixed, *middle] if shape.endswith("mixed") else [*firsts, *middle, *lasts]))
         elif shape.startswith("pdfminer-heads"):  # pdfminer.six on a wider print: each row's label (letter-spaced
             # over lines of five characters: "-spaced"), its first three cells a line, or its first cell alone and
-            # the next two a line (every other row); then the other columns top to bottom, one number a block
+            # the next two a line (every other row; every row: "-split"); then the other columns top to bottom
             lines = []
             for at, r in enumerate(rows):
                 label = T3_LABEL_TEXT[r]
@@ -110,7 +110,7 @@ def pdftotext_page(
                     label = "\n".join(" ".join(units[i : i + 5]) for i in range(0, len(units), 5))
                 head = (
                     [" ".join(map(str, table3[r][:3]))]
-                    if at % 2
+                    if at % 2 and not shape.endswith("split")
                     else [str(table3[r][0]), f"{table3[r][1]} {table3[r][2]}"]
                 )
                 lines += [label, *head]
