@@ -684,7 +684,8 @@ def read_bands(
     `labelled` as for read_blocks."""
     with _bounded(labelled) as within:
         read = within(_read_bands, text, spans, orders, n, constraint, identities_of, keys_of)
-    if read and not _consistent(read.alignment.segments, n, constraint, identities_of, keys_of):
+    heads = any(2 < w < n for lo, hi, _ in spans for b in number_blocks(text, lo, hi) for w in b.widths)
+    if heads and read and not _consistent(read.alignment.segments, n, constraint, identities_of, keys_of):
         token = _HEADS.set(False)  # a band read with its rows' first cells in lines of several: it blames the page
         try:
             with _bounded(labelled) as within:
@@ -710,7 +711,8 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
                 interleaved = _band_interleaved(rows, band, n, constraint)
                 read = interleaved[:3] if interleaved else read
                 several += [interleaved[3]] if interleaved and interleaved[1].open else []
-            if read and not read[2] and not _HEADS.get():  # its only reading fails its own rows' identities
+            if read and not read[2] and not _HEADS.get() and _a_total_fails(read[1].segments, n, constraint):
+                # its only reading breaks a row's own total: no reading of the band, its rows open
                 alignment.open.update({r: [items] for r, items in read[1].segments.items()} | read[1].open)
             elif read:
                 alignment.segments.update(read[1].segments)
@@ -727,6 +729,12 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
             _counted(order, alignment, blocks, n, (constraint, identities_of, keys_of))
             return BlockReading(order, alignment, spill)
     return None
+
+
+def _a_total_fails(rows: dict[str, list[Item]], n: int, constraint) -> bool:
+    """Some row of n numbers whose total does not hold."""
+    values = [tuple(as_number(v.text) for v in items) for items in rows.values()]
+    return any(len(row) == n and None not in row and not constraint(row) for row in values)
 
 
 def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], n: int, checks):
