@@ -67,7 +67,7 @@ def printed_rows(
         tokens = [_as_label(text, i, lone or _between_words(tokens, k)) for k, i in enumerate(tokens)]
         items = [i for i in tokens if i.kind != "text"]
         values = sum(1 for i in items if i.kind == "value")
-        if not here and values and not all(_label_pieces(i.text) for i in tokens if i.kind == "text"):
+        if not here and values and not all(label_fragment(i.text) for i in tokens if i.kind == "text"):
             return None  # a row with a label this template does not know: read as before, or by the model
         if values:
             rows.append(PrintedRow(items, here[0].row if here else None, start))
@@ -215,16 +215,6 @@ def _as_label(text: str, item: Item, lone: bool) -> Item:
 
 _CJK_MARKERS = frozenset("无一")
 _GRID = re.compile(r"[|\t]")
-
-
-def _label_pieces(text: str) -> bool:
-    """Cell text that is a piece of a template label, or pieces of several side by side: markitdown prints the text
-    of neighbouring label columns in one cell, a space between (`| 度办理结 法提供 |`: 三、本年度办理结果 and
-    （四）无法提供) or none beside a group's ordinal (`| 理(三) |`, `| (三)政法规禁止公 |`, `| 三、分处理的 |`)."""
-    return label_fragment(text) or all(label_fragment(piece) for piece in _PIECES.split(text) if piece)
-
-
-_PIECES = re.compile(r"\s+|(?=[（(][一二三四五六七][）)])|(?<=[（(][一二三四五六七][）)])|(?<=[一二三四]、)")
 
 
 def _gap_alignments(bare: list[list[Item]], rows: list[str], labelled: list[str]) -> list[dict[str, list[Item]]]:

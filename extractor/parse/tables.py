@@ -406,6 +406,8 @@ def _rows_by_lines(
         run, end = anchors[i:j], anchors[j].start if j < len(anchors) else hi
         start = lo if i == 0 else max([anchors[i - 1].end] + [item.end for item in segments[anchors[i - 1].row]])
         lines = _number_lines(text, start, end, [k for a in run for k in _label_keywords(template, a.row)])
+        if lines is not None and len(lines) > len(run):
+            lines = _halves_joined(text, lines)
         lone = len(run) == 1 and not _count(segments[run[0].row])
         if (len(run) > 1 or lone) and lines is not None and len(lines) == len(run):
             shaped = [_signed(line) if template.signed else line for line in lines]
@@ -442,6 +444,63 @@ def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list
             return None
         lines.append([i for i in items if i.kind != "text"])
     return lines
+
+
+def _halves_joined(text: str, lines: list[list[Item]]) -> list[list[Item]]:
+    """A markdown row printed over two lines of its table: markitdown prints the cells of a row whose label is taller
+    than its numbers on the line above or below the label's (`| 行政许可 | 396 | 0 | 181 |` / `|  |  | 0 | 153 |` /
+    `| 其他对外管理服务事项 | 10 |  |  |`). A bare line and a line right above or below it, of as many cells, the one
+    filling exactly cells the other leaves blank, are one row, its cells in their columns. Where a line could be
+    joined to either neighbour, it is joined to neither."""
+    rows = [_grid_row(text, line) for line in lines]
+    pairs = [
+        (min(k, j), max(k, j))
+        for k, row in enumerate(rows)
+        if row and row[2]
+        for j in [j for j in (k - 1, k + 1) if 0 <= j < len(rows) and rows[j] and _halves(text, row, rows[j])]
+    ]
+    pairs = list(dict.fromkeys(pairs))
+    used = [k for pair in pairs for k in pair]
+    pairs = [pair for pair in pairs if used.count(pair[0]) == used.count(pair[1]) == 1]
+    joined = {first: _by_column(text, lines[first] + lines[second]) for first, second in pairs}
+    seconds = {second for _, second in pairs}
+    return [joined.get(k, line) for k, line in enumerate(lines) if k not in seconds]
+
+
+def _grid_row(text: str, items: list[Item]) -> tuple[int, int, bool] | None:
+    """A markdown row's bounds, and whether it is bare (numbers and blank cells only); None for no markdown row."""
+    if not items:
+        return None
+    start, end = _line_at(text, items[0].start)
+    if not _MARKDOWN_ROW.fullmatch(text, start, end):
+        return None
+    return start, end, _NO_LABEL.fullmatch(text, start, end) is not None
+
+
+def _halves(text: str, a: tuple[int, int, bool], b: tuple[int, int, bool]) -> bool:
+    """Two markdown rows right under each other, of as many cells, each filling only cells the other leaves blank."""
+    first, second = sorted([a, b])
+    cells = [text[row[0] : row[1]].strip().strip("|").split("|") for row in (first, second)]
+    return (
+        first[1] + 1 == second[0]
+        and len(cells[0]) == len(cells[1])
+        and not any(x.strip() and y.strip() for x, y in zip(*cells, strict=True))
+    )
+
+
+def _by_column(text: str, items: list[Item]) -> list[Item]:
+    """Two halves' cells in their columns: the numbers where either prints some, else the blank cell."""
+    cells: dict[int, list[Item]] = {}
+    for item in items:
+        column = cells.setdefault(text.count("|", _line_at(text, item.start)[0], item.start), [])
+        if item.kind == "value":
+            column[:] = [i for i in column if i.kind == "value"] + [item]
+        elif not column:
+            column.append(item)
+    return [item for c in sorted(cells) for item in cells[c]]
+
+
+_NO_LABEL = re.compile(r"[\s|\d.,—–－/／无-]*")
 
 
 # a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
