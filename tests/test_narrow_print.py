@@ -6,6 +6,7 @@ import random
 
 import pytest
 from nianbao.eval.damage import cjk_font_file, converter_missing, generate
+from nianbao.parse.tables import _halves_joined, _number_lines
 from nianbao.parse.tokens import segment_items
 from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
 from nianbao.schemas.template import OTHER_TOTAL_ROW, t3_rows_2019
@@ -204,3 +205,53 @@ def test_a_none_character_between_two_pieces_of_label_text_is_no_zero_marker():
     report = extract("\n".join(lines), "page.md")
     assert [report.cells[t3_key("unable.not_held", c)].value for c in T3_COLUMNS] == TABLE3["unable.not_held"]
     assert report.verdict.value == "verified"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "）1.本机关不掌22",  # the closing bracket of the group title `（ 四 ）` glued before the row's ordinal
+        "( 四 )1.本机关不掌22",  # the whole group ordinal, letter-spaced
+        "供  1.本机关不掌22",  # the group title's last character and the row's label, spaces between
+    ],
+)
+def test_a_label_cell_of_two_labels_pieces_before_the_rows_first_number_is_label_text(cell):
+    # markitdown prints the group column's piece and the row label's piece in one cell, glued at a bracket or set
+    # apart by spaces, the row's first number glued after them: the line is a bare row of the partly labelled table
+    text = narrow_markdown(TABLE3, 0, 5)
+    line = next(line for line in text.split("\n") if line.startswith("| ") and " 22 " in line)
+    cells = line.strip("|").split("|")
+    rest = " ".join(cells[1:]).split()
+    assert rest[0] == "22"
+    text = text.replace(line, f"| {cell} | " + " | ".join(rest[1:]) + " |", 1)
+    report = extract(text, "page.md")
+    for key, value in t3_cells(TABLE3).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified"
+
+
+def _table2_2019(rows: str) -> str:
+    text = page(TABLE3, t2=TABLE2_2019).replace(
+        "本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量"
+    )
+    return text.replace("行政许可 10 -2 55\n其他对外管理服务事项 1 +1 0", rows)
+
+
+def test_a_table2_markdown_row_printed_over_two_lines_of_complementary_cells_is_one_row():
+    # markitdown prints the cells of a row whose label is taller than its numbers on a line of their own, above the
+    # label's line that prints the rest: the bare line fills exactly the cells the label's line leaves blank
+    rows = "| 行政许可 | 10 | -2 | 55 |\n|  |  | +1 | 0 |\n| 其他对外管理服务事项 | 1 |  |  |"
+    report = extract(_table2_2019(rows), "page.md")
+    values = report.values()
+    assert [values[f"active_2019.licensing.{c}"] for c in ("prev_items", "delta", "decisions")] == [10, -2, 55]
+    assert [values[f"active_2019.other_mgmt_services.{c}"] for c in ("prev_items", "delta", "decisions")] == [1, 1, 0]
+    assert "active_2019.other_mgmt_services.delta" in report.unverified  # placed by its columns: no identity checks it
+
+
+def test_a_bare_table2_line_that_completes_either_neighbour_is_joined_to_neither():
+    # `|  |  | -2 | 55 |` fills the cells both the line above and the line below leave blank: no evidence of whose
+    text = "| 行政许可 | 10 |  |  |\n|  |  | -2 | 55 |\n| 其他对外管理服务事项 | 1 |  |  |"
+    lines = _number_lines(text, 0, len(text), ["行政许可", "其他对外管理服务事项"])
+    assert len(_halves_joined(text, lines)) == 3
+    joined = _halves_joined(text, lines[1:])  # the line above gone: the line below is the one it completes
+    assert [[i.text for i in line if i.kind == "value"] for line in joined] == [["1", "-", "2", "55"]]

@@ -427,8 +427,8 @@ _UNIT = re.compile(r"万?元")
 
 def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list[Item]] | None:
     """The lines between lo and hi that print numbers (their values and blank cells), or None where a line
-    prints numbers beside text that is no label of these rows (an amount's unit glued to it, `75394432.52元`, is
-    part of the number)."""
+    prints numbers beside text that is no label of these rows (an amount's unit glued to it, `75394432.52元`, or a
+    delta's sign, `+1`, is part of the number)."""
     lines: list[list[Item]] = []
     pos = lo
     for line in text[lo:hi].split("\n"):
@@ -439,6 +439,7 @@ def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list
         units = {
             b.start for a, b in pairwise(items) if a.kind == "value" and a.end == b.start and _UNIT.fullmatch(b.text)
         }
+        units |= {a.start for a, b in pairwise(items) if a.text in ("+", "＋") and a.end == b.start and b.kind == "value"}
         words = "".join(i.text for i in items if i.kind == "text" and i.start not in units)
         if words and not any(re.search(_fuzzy(k), words) for k in keywords):
             return None
@@ -500,7 +501,7 @@ def _by_column(text: str, items: list[Item]) -> list[Item]:
     return [item for c in sorted(cells) for item in cells[c]]
 
 
-_NO_LABEL = re.compile(r"[\s|\d.,—–－/／无-]*")
+_NO_LABEL = re.compile(r"[\s|\d.,+—–－/／无-]*")  # numbers (signed: 本年增/减) and zero markers
 
 
 # a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
