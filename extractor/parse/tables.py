@@ -439,7 +439,9 @@ def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list
         units = {
             b.start for a, b in pairwise(items) if a.kind == "value" and a.end == b.start and _UNIT.fullmatch(b.text)
         }
-        units |= {a.start for a, b in pairwise(items) if a.text in ("+", "＋") and a.end == b.start and b.kind == "value"}
+        units |= {
+            a.start for a, b in pairwise(items) if a.text in ("+", "＋") and a.end == b.start and b.kind == "value"
+        }
         words = "".join(i.text for i in items if i.kind == "text" and i.start not in units)
         if words and not any(re.search(_fuzzy(k), words) for k in keywords):
             return None
