@@ -212,10 +212,11 @@ def parse_table2(
     stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
     anchors = sorted(anchors + stray, key=lambda a: a.start)
     segments = _rows_between(text, anchors, hi, template.row_end)
+    above = _numbers_above_labels(text, anchors, segments, template, lo, hi)
     taken = {i.start for items in segments.values() for i in items}
     label_of = {a.row: a for a in anchors}
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
-    placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
+    placed = above + _rows_by_lines(text, anchors, segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     doubtful = _above_next_label(anchors, segments, template, placed) | _numbers_apart(
         text, anchors, segments, template, hi
@@ -415,6 +416,46 @@ def _rows_by_lines(
                 segments.update((a.row, line) for a, line in zip(run, lines, strict=True))
                 placed += [a.row for a in run]
         i = j
+    return placed
+
+
+def _numbers_above_labels(
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, lo: int, hi: int
+) -> list[str]:
+    """Table 二 rows each printed under its numbers (markitdown's plain text of a narrow print, its labels lower than
+    their numbers: `2113` / `行政处罚` / `0` / `行政强制`). In a block (`第二十条第…项` to the next), where lines that
+    print only numbers and lines that print only a row's label alternate, numbers first, each numbers line its row's
+    count, and no other line prints a number, each row's numbers are the line above its label: read so every number
+    in the block has its row, where reading each label's next line leaves the first in none and the last row empty.
+    Returns the rows placed so (flagged realigned: no identity checks table 二)."""
+    placed: list[str] = []
+    bounds = [m.start() for m in _T2_BLOCK.finditer(text, lo, hi)] + [hi]
+    for start, end in pairwise(bounds):
+        rows = [a for a in anchors if start <= a.start < end]
+        shape: list[Anchor | list[Item]] = []
+        pos = text.find("\n", start, end) + 1 or end
+        for line in text[pos:end].split("\n"):
+            line_start, pos = pos, pos + len(line) + 1
+            here = [a for a in rows if line_start <= a.start < line_start + len(line)]
+            items = segment_items(text, line_start, line_start + len(line))
+            values = [i for i in items if i.kind != "text"]
+            if here and not any(i.kind == "value" for i in items):
+                shape.append(here[0])
+            elif any(i.kind == "value" for i in items):
+                shape.append(values if not here and len(values) == len(items) else [])
+        numbers, labels = shape[::2], shape[1::2]
+        if (
+            not rows
+            or len(shape) != 2 * len(rows)
+            or labels != rows
+            or any(
+                _count(_signed(line) if template.signed else line) != len(template.rows[a.row])
+                for line, a in zip(numbers, rows, strict=True)
+            )
+        ):
+            continue
+        segments.update((a.row, line) for a, line in zip(rows, numbers, strict=True))
+        placed += [a.row for a in rows]
     return placed
 
 
