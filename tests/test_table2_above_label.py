@@ -46,3 +46,12 @@ def test_a_block_whose_numbers_lines_do_not_each_hold_their_rows_count_is_not_re
     values = report.values()
     assert values["active.penalty.decisions"] is None
     assert values.get("active.coercion.decisions") is None
+
+
+def test_a_lone_number_above_its_label_beside_a_block_read_from_above_keeps_its_row():
+    # `行政处罚 7` / `0` / `行政强制`, then the fee's block `12.5` / `行政事业性收费`: the fee's block is read from above,
+    # and 行政强制's 0 is still the line above its own label, not a number of no row
+    text = _blocks("行政处罚 7\n0\n行政强制\n").replace("行政事业性收费 12.5", "12.5\n行政事业性收费")
+    values = extract(text, "page.md").values()
+    assert [values["active.penalty.decisions"], values["active.coercion.decisions"]] == [7, 0]
+    assert str(values["active.fees.amount"]) == "12.5"

@@ -212,11 +212,11 @@ def parse_table2(
     stray = stray_items(text, template, anchors, lo if section_lo is None else section_lo, hi)
     anchors = sorted(anchors + stray, key=lambda a: a.start)
     segments = _rows_between(text, anchors, hi, template.row_end)
-    above = _numbers_above_labels(text, anchors, segments, template, lo, hi)
     taken = {i.start for items in segments.values() for i in items}
     label_of = {a.row: a for a in anchors}
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
-    placed = above + _rows_by_lines(text, anchors, segments, template, lo, hi)
+    placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
+    placed += _numbers_above_labels(text, [a for a in anchors if a.row not in placed], segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     doubtful = _above_next_label(anchors, segments, template, placed) | _numbers_apart(
         text, anchors, segments, template, hi
