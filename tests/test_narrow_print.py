@@ -255,3 +255,37 @@ def test_a_bare_table2_line_that_completes_either_neighbour_is_joined_to_neither
     assert len(_halves_joined(text, lines)) == 3
     joined = _halves_joined(text, lines[1:])  # the line above gone: the line below is the one it completes
     assert [[i.text for i in line if i.kind == "value"] for line in joined] == [["1", "-", "2", "55"]]
+
+
+T4_WRAPPED = [1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0]
+
+
+def _t4_wrapped(lines: str, t4: list[int] = T4_WRAPPED) -> str:
+    text = page(TABLE3, t4=t4)
+    return text.replace(" ".join(map(str, t4)), lines)
+
+
+def test_table4_numbers_wrapped_in_their_grid_cells_around_the_rows_line_are_one_number_each():
+    # markitdown of a narrow print: the two 12s wrap in their narrow cells, `1` above and `2` below the row's line;
+    # the first stands in a column the row's line leaves blank, the second in one that prints 0 0 0 too, where only
+    # the totals say it comes last (12 0 0 0 12)
+    lines = "|  |  | 1 | 1 |  |  |  |\n| 1 0 2 | 0 3 |  | 0 0 0 | 0 0 | 0 0 | 0 |\n|  |  | 2 | 2 |  |  |  |"
+    report = extract(_t4_wrapped(lines), "page.md")
+    values = report.values()
+    keys = [k for k in values if k.startswith("review_litigation.")]
+    assert [values[k] for k in keys] == T4_WRAPPED
+    assert "realigned" in report.cells["review_litigation.litigation_direct.total"].flags
+    assert report.verdict.value == "verified"
+
+
+def test_table4_numbers_wrapped_where_the_totals_allow_several_places_stay_open():
+    # 20 wrapped (`2` / `0`) beside a 0 in the column of 行政复议's 结果维持 and 结果纠正: 20 0 and 0 20 both keep
+    # the group's total, so neither cell is read
+    t4 = [20, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    lines = "| 2 |  |  |  |\n| 0 | 0 0 20 | 0 0 0 0 0 | 0 0 0 0 0 |\n| 0 |  |  |  |"
+    report = extract(_t4_wrapped(lines, t4), "page.md")
+    values = report.values()
+    assert values["review_litigation.review.upheld"] is None and values["review_litigation.review.corrected"] is None
+    assert report.cells["review_litigation.review.upheld"].candidates == [0, 20]
+    assert values["review_litigation.review.total"] == 20
+    assert report.verdict.value != "verified"

@@ -1369,13 +1369,21 @@ def parse_table4(
         warnings.append(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
+    wrapped = [] if after or _count(items) <= len(keys) else _holding(_wrapped_in_grid(text, items), len(keys))
+    items = wrapped[0] if wrapped else items
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
     printed = reading.candidates[:1]
     alternatives = _read_flows(text, lo, items, reading) if flowed else []
-    if after is items or boxed or reading.candidates[:1] != printed or _flow_ordered(text, items, reading, in_blocks):
+    if (
+        after is items
+        or boxed
+        or wrapped
+        or reading.candidates[:1] != printed
+        or _flow_ordered(text, items, reading, in_blocks)
+    ):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
     if boxed:  # which printed number is which cell only the totals can say: none balancing leaves all open
@@ -1391,10 +1399,69 @@ def parse_table4(
     orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
     if flowed or len(orders) > 1:
         _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
+    if len(wrapped) > 1:  # where a wrapped number stands among its column's others: the totals allow several
+        _open_disagreeing(
+            cells, keys, [tuple(as_number(i.text) for i in w if i.kind == "value") for w in wrapped], False
+        )
     if len(orders) > 1:
         warnings.append("table 四 is printed a box a number, its groups in an order the page does not fix")
     for key in keys if among and after is items else ():
         cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
+
+
+def _wrapped_in_grid(text: str, items: list[Item]) -> list[list[Item]]:
+    """Numbers wrapped in their narrow grid cells, printed around the row's line (markitdown of a narrow print:
+    `|  |  | 1 | 1 |` / `| 1 0 2 | 0 3 |  | 0 0 0 | …` / `|  |  | 2 | 2 |` for 12 and 12): where the markdown lines
+    right above and below a line of as many cells print only numbers, one a cell, in the same columns, each
+    column's two pieces are one number, top then bottom (no count begins with 0). Where the row's line prints
+    numbers in that column too, the page does not say where among them the joined number stands: each place is a
+    reading. The readings of the items, the three lines' numbers so joined; none where no such lines are found."""
+    lines = sorted({_line_at(text, i.start) for i in items})
+    for top, middle, bottom in zip(lines, lines[1:], lines[2:], strict=False):
+        grids = [_grid_columns(text, line, items) for line in (top, middle, bottom)]
+        if top[1] + 1 != middle[0] or middle[1] + 1 != bottom[0] or None in grids or len(set(map(len, grids))) != 1:
+            continue
+        pieces = [c for c, cell in enumerate(grids[0]) if cell]
+        if not pieces or pieces != [c for c, cell in enumerate(grids[2]) if cell]:
+            continue
+        if any(len(grids[k][c]) != 1 or not grids[k][c][0].text.isdigit() for k in (0, 2) for c in pieces):
+            continue
+        if any(grids[0][c][0].text == "0" for c in pieces):
+            continue
+        places = []
+        for c, cell in enumerate(grids[1]):
+            if c in pieces:
+                head, tail = grids[0][c][0], grids[2][c][0]
+                joined = Item("value", head.text + tail.text, head.start, tail.end)
+                places.append([[*cell[:k], joined, *cell[k:]] for k in range(len(cell) + 1)])
+            else:
+                places.append([cell])
+        before = [i for i in items if i.start < top[0]]
+        after = [i for i in items if i.start > bottom[1]]
+        return [before + [i for cell in combo for i in cell] + after for combo in product(*places)]
+    return []
+
+
+def _grid_columns(text: str, line: tuple[int, int], items: list[Item]) -> list[list[Item]] | None:
+    """A markdown line's numbers by column (text in none of its cells); None for a line of text or no grid."""
+    start, end = line
+    if not _MARKDOWN_ROW.fullmatch(text, start, end) or any(i.kind == "text" and start <= i.start < end for i in items):
+        return None
+    columns: list[list[Item]] = [[] for _ in range(text.count("|", start, end) - 1)]
+    for item in items:
+        if item.kind == "value" and start <= item.start < end:
+            columns[text.count("|", start, item.start) - 1].append(item)
+    return columns
+
+
+def _holding(readings: list[list[Item]], n: int) -> list[list[Item]]:
+    """The readings of `n` numbers whose group totals hold."""
+    held = []
+    for items in readings:
+        values = [as_number(i.text) for i in items if i.kind == "value"]
+        if len(values) == n and None not in values and solve.groups_total_hold(tuple(values)):
+            held.append(items)
+    return held
 
 
 def _in_flows(text: str, items: list[Item], in_blocks: bool) -> bool:
