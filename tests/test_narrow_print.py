@@ -119,19 +119,75 @@ def test_a_number_wrapped_around_its_rows_line_is_one_number_where_one_place_kee
     assert report.cells[t3_key("granted", "natural_person")].value == 27
 
 
-def test_a_wrapped_number_several_places_keep_is_never_placed():
-    # 22 0 0 0 0 0 22 printed `2` / `0 0 0 0 0 22` / `2`: 22 keeps the row total as 自然人 and as 总计 alike
+def _wrapped_22(text: str, count: int = 1) -> str:
+    """The first `count` rows printing 22 0 0 0 0 0 22 with their 22 wrapped: `2` / `0 0 0 0 0 22` / `2`."""
+    for _ in range(count):
+        line = next(
+            line
+            for line in text.split("\n")
+            if line.startswith("| ") and line.endswith(" 22 |") and not line.endswith("| 0 0 | 0 0 | 0 | 22 |")
+        )
+        text = text.replace(line, f"2\n| {line.split(' | ')[0][2:]} | 0 0 | 0 0 | 0 | 22 |\n2", 1)
+    return text
+
+
+def test_a_wrapped_number_several_places_keep_is_placed_where_the_identities_allow_one():
+    # 22 0 0 0 0 0 22 printed `2` / `0 0 0 0 0 22` / `2`: 22 keeps the row total in any of the first six places;
+    # the column identities (the 自然人 column's sum) allow only the first
     table3 = consistent_table3({"unable.not_held": [22, 0, 0, 0, 0, 0]}, new_received=[25, 0, 0, 0, 0, 0])
-    text = narrow_markdown(table3, 2, 5)
-    line = next(line for line in text.split("\n") if line.startswith("| ") and line.endswith(" 22 |"))
-    first = line.split(" | ")[0][2:]
-    text = text.replace(line, f"2\n| {first} | 0 0 | 0 0 | 0 | 22 |\n2", 1)
-    report = extract(text, "page.md")
+    report = extract(_wrapped_22(narrow_markdown(table3, 2, 5)), "page.md")
+    cell = report.cells[t3_key("unable.not_held", "natural_person")]
+    assert cell.value == 22 and "realigned" in cell.flags
+    assert report.cells[t3_key("unable.not_held", "other_org")].value == 0
+    assert report.verdict.value == "verified"
+
+
+def test_wrapped_numbers_the_identities_cannot_tell_apart_stay_open():
+    # two rows of 22 wrapped so, one the 自然人's and one the 其他's: the column sums hold with either in either
+    # place, so neither row is read
+    table3 = consistent_table3(
+        {"unable.not_held": [22, 0, 0, 0, 0, 0], "not_processed.duplicate": [0, 0, 0, 0, 0, 22]},
+        new_received=[25, 0, 0, 0, 0, 22],
+    )
+    report = extract(_wrapped_22(narrow_markdown(table3, 2, 5), 2), "page.md")
     values = report.values()
     wrong = [k for k, v in t3_cells(table3).items() if values.get(k) not in (None, v)]
     assert all(k in report.unverified for k in wrong), wrong
-    assert report.cells[t3_key("unable.not_held", "natural_person")].value is None
+    for row in ("unable.not_held", "not_processed.duplicate"):
+        cell = report.cells[t3_key(row, "natural_person")]
+        assert cell.value is None and "ambiguous" in cell.flags and cell.candidates == [0, 22], row
     assert report.verdict.value != "verified"
+
+
+def test_a_rows_label_between_its_wrapped_numbers_top_piece_and_its_line_is_its_own():
+    # a narrow page: `6` / `一、本年新收政府信` / `| | | 0 0 2 | 0 4 | 70 |` / `| 息公开申请数量 | 4 |`; the row's
+    # label printed between the top piece and the row's line is no other row's
+    text = narrow_markdown(TABLE3, 0, 5)
+    start = text.index(T3_LABEL_TEXT["new_received"].rpartition(" ")[2][:4])
+    end = text.index("\n", text.index(" 70 |", start))
+    wrapped = (
+        "6\n一、本年新收政府信\n|         |     | 0 0 2 | 0 4 | 70 |\n| 息公开申请数量 | 4   |       |     |     |"
+    )
+    text = text[: text.rfind("\n", 0, start) + 1] + wrapped + text[end:]
+    report = extract(text, "page.md")
+    values = report.values()
+    assert [values[t3_key("new_received", c)] for c in T3_COLUMNS] == TABLE3["new_received"]
+    assert report.verdict.value == "verified"
+
+
+def test_table3_numbers_wrapped_in_their_grid_cells_around_the_rows_line_are_one_number_each():
+    # `| (一)予以公 | 2 |  |  | 3 |` / `|  |  | 0 0 2 | 0 1 |  |` / `| 开 | 7 |  |  | 0 |`: 27 and 30 in their columns
+    text = narrow_markdown(TABLE3, 1, 5)
+    line = next(line for line in text.split("\n") if line.startswith("| ") and line.endswith(" 30 |"))
+    grid = (
+        "| (一)予以公 | 2 |  |  | 3 |\n| --- | --- | --- | --- | --- |\n|  |  | 0 0 2 | 0 1 |  |\n| 开 | 7 |  |  | 0 |"
+    )
+    text = text.replace(line, grid, 1)
+    report = extract(text, "page.md")
+    values = report.values()
+    assert [values[t3_key("granted", c)] for c in T3_COLUMNS] == TABLE3["granted"]
+    assert "realigned" in report.cells[t3_key("granted", "total")].flags
+    assert report.verdict.value == "verified"
 
 
 def test_label_pieces_of_two_columns_in_one_cell_and_a_lone_ordinal_cell_are_label_text():

@@ -12,7 +12,16 @@ from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
-from nianbao.parse.align import _consistent, align_rows, align_runs, open_reading, reorderings
+from nianbao.parse.align import (
+    _consistent,
+    _line_at,
+    align_rows,
+    align_runs,
+    open_reading,
+    reorderings,
+    under,
+    wrapped_in_grid,
+)
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
@@ -336,12 +345,6 @@ def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]
     return [joined if i is tail else i for i in items], certain
 
 
-def _line_at(text: str, at: int) -> tuple[int, int]:
-    """The bounds of the line that holds position `at`."""
-    end = text.find("\n", at)
-    return text.rfind("\n", 0, at) + 1, len(text) if end < 0 else end
-
-
 def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
     """A one-column row's number cut where the columns its merged cell spans meet (pymupdf4llm's table finder
     prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`, `20517.3` as
@@ -522,11 +525,12 @@ def _grid_row(text: str, items: list[Item]) -> tuple[int, int, bool] | None:
 
 
 def _halves(text: str, a: tuple[int, int, bool], b: tuple[int, int, bool]) -> bool:
-    """Two markdown rows right under each other, of as many cells, each filling only cells the other leaves blank."""
+    """Two markdown rows right under each other (`under`), of as many cells, each filling only cells the other leaves
+    blank."""
     first, second = sorted([a, b])
     cells = [text[row[0] : row[1]].strip().strip("|").split("|") for row in (first, second)]
     return (
-        first[1] + 1 == second[0]
+        under(text, first[:2], second[:2])
         and len(cells[0]) == len(cells[1])
         and not any(x.strip() and y.strip() for x, y in zip(*cells, strict=True))
     )
@@ -912,7 +916,7 @@ def parse_table3(
         # blocks leave rows open and the lines place every row consistently, the lines are the reading
         settled = bool(decided) and _consistent(decided, n, *checks)  # a band read in no way, or read wrong,
         lines = None if settled else align_rows(text, anchors, order, lo, hi, n, *checks)
-        if lines and not lines.open and _consistent(lines.segments, n, *checks):
+        if lines and not lines.open and _consistent(lines.segments, n, *checks, lines.options):
             aligned, blocks = lines, None
         elif not settled:  # spoils the rest
             bands = read_bands(text, spans, orders, n, *checks, labelled=labelled)
@@ -964,6 +968,10 @@ def parse_table3(
         r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=constraint is not None, glued=glued)
         for r, items in segments.items()
     }
+    for row, options in aligned.options.items() if aligned else ():  # a wrapped number's places: the identities'
+        readings[row].candidates = list(
+            dict.fromkeys(c for items in options for c in read_row(items, n, constraint, trust_blanks=True).candidates)
+        )
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
         for row in loose:  # a few rows a markdown table's finder missed
@@ -1369,7 +1377,7 @@ def parse_table4(
         warnings.append(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
-    wrapped = [] if after or _count(items) <= len(keys) else _holding(_wrapped_in_grid(text, items), len(keys))
+    wrapped = [] if after or _count(items) <= len(keys) else _holding(wrapped_in_grid(text, items), len(keys))
     items = wrapped[0] if wrapped else items
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
@@ -1407,51 +1415,6 @@ def parse_table4(
         warnings.append("table 四 is printed a box a number, its groups in an order the page does not fix")
     for key in keys if among and after is items else ():
         cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
-
-
-def _wrapped_in_grid(text: str, items: list[Item]) -> list[list[Item]]:
-    """Numbers wrapped in their narrow grid cells, printed around the row's line (markitdown of a narrow print:
-    `|  |  | 1 | 1 |` / `| 1 0 2 | 0 3 |  | 0 0 0 | …` / `|  |  | 2 | 2 |` for 12 and 12): where the markdown lines
-    right above and below a line of as many cells print only numbers, one a cell, in the same columns, each
-    column's two pieces are one number, top then bottom (no count begins with 0). Where the row's line prints
-    numbers in that column too, the page does not say where among them the joined number stands: each place is a
-    reading. The readings of the items, the three lines' numbers so joined; none where no such lines are found."""
-    lines = sorted({_line_at(text, i.start) for i in items})
-    for top, middle, bottom in zip(lines, lines[1:], lines[2:], strict=False):
-        grids = [_grid_columns(text, line, items) for line in (top, middle, bottom)]
-        if top[1] + 1 != middle[0] or middle[1] + 1 != bottom[0] or None in grids or len(set(map(len, grids))) != 1:
-            continue
-        pieces = [c for c, cell in enumerate(grids[0]) if cell]
-        if not pieces or pieces != [c for c, cell in enumerate(grids[2]) if cell]:
-            continue
-        if any(len(grids[k][c]) != 1 or not grids[k][c][0].text.isdigit() for k in (0, 2) for c in pieces):
-            continue
-        if any(grids[0][c][0].text == "0" for c in pieces):
-            continue
-        places = []
-        for c, cell in enumerate(grids[1]):
-            if c in pieces:
-                head, tail = grids[0][c][0], grids[2][c][0]
-                joined = Item("value", head.text + tail.text, head.start, tail.end)
-                places.append([[*cell[:k], joined, *cell[k:]] for k in range(len(cell) + 1)])
-            else:
-                places.append([cell])
-        before = [i for i in items if i.start < top[0]]
-        after = [i for i in items if i.start > bottom[1]]
-        return [before + [i for cell in combo for i in cell] + after for combo in product(*places)]
-    return []
-
-
-def _grid_columns(text: str, line: tuple[int, int], items: list[Item]) -> list[list[Item]] | None:
-    """A markdown line's numbers by column (text in none of its cells); None for a line of text or no grid."""
-    start, end = line
-    if not _MARKDOWN_ROW.fullmatch(text, start, end) or any(i.kind == "text" and start <= i.start < end for i in items):
-        return None
-    columns: list[list[Item]] = [[] for _ in range(text.count("|", start, end) - 1)]
-    for item in items:
-        if item.kind == "value" and start <= item.start < end:
-            columns[text.count("|", start, item.start) - 1].append(item)
-    return columns
 
 
 def _holding(readings: list[list[Item]], n: int) -> list[list[Item]]:
