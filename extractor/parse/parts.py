@@ -67,9 +67,9 @@ def _no_choice(
     text: str, block: Span, rows: list[str], template, label_end: dict[str, int], cells: dict[str, dict]
 ) -> bool:
     """Whether the part's numbers can be placed but one way: its block (title to next title, page furniture
-    dropped at ingest) prints exactly the part's numbers, no other row of table 二 reads one of them nor is left
-    unread (a number spilled from elsewhere), and every row but one prints its numbers on its label's line, the
-    one left printing its own on one line, in column order."""
+    dropped at ingest) prints exactly the part's numbers, every cell of table 二 is read or printed blank (none of
+    its numbers is missing, as where one spilled into another block), and every row but one prints its numbers on
+    its label's line, the one left printing its own on one line, in column order."""
     lo, hi = block
     keys = [k for row in rows for k in template.keys[row]]
     if any(cells.get(k, {}).get("value") is None or cells[k].get("span") is None for k in keys):
@@ -78,11 +78,12 @@ def _no_choice(
     printed = [(i.start, i.end) for i in segment_items(text, lo, hi) if i.kind == "value"]
     if printed != spans or len(set(spans)) != len(spans):
         return False
-    for key in (k for keys_of in template.keys.values() for k in keys_of if k not in keys):
-        cell = cells.get(key, {})
-        span = cell.get("span")
-        if (cell.get("value") is None and "blank" not in cell.get("flags", ())) or (span and lo <= span[0] < hi):
-            return False
+    if any(
+        cells.get(k, {}).get("value") is None and "blank" not in cells.get(k, {}).get("flags", ())
+        for row_keys in template.keys.values()
+        for k in row_keys
+    ):
+        return False
     off = [
         row
         for row in rows
