@@ -48,6 +48,8 @@ def test_a_number_the_block_does_not_print_alone_leaves_the_placement_by_order()
     # the last part's block ends at table 三's title only: no title, no block
     untitled = extract(with_table2(ABOVE.replace("第二十条第（八）项\n", "")))
     assert "realigned" in flags(untitled, "fees")
+    no_t3_title = extract(with_table2(ABOVE).replace("三、收到和处理政府信息公开申请情况\n", ""))
+    assert "realigned" in flags(no_t3_title, "fees") and "realigned" not in flags(no_t3_title, "licensing")
 
 
 def test_a_row_left_once_the_others_are_read_on_their_label_lines_has_no_other_placement():

@@ -57,7 +57,7 @@ def _blocks(text: str, lo: int, hi: int) -> dict[str, Span]:
     end table 二."""
     titles = list(_TITLE.finditer(text, lo, hi))
     numerals = [m.group(1) for m in titles]
-    if len(set(numerals)) != len(numerals):
+    if not titles or len(set(numerals)) != len(numerals):
         return {}
     ends = [m.start() for m in titles[1:]] + [hi if _T3_TITLE.match(text, hi) else None]
     return {n: (m.end(), end) for n, m, end in zip(numerals, titles, ends, strict=True) if end is not None}
@@ -126,8 +126,6 @@ def _decided_by_prose(rows: list[str], template, cells: dict[str, dict], figures
     candidates = sorted(set(_placements(printed, len(placed), width)))
     read = tuple(cells[k]["value"] for k in keys)
     fixed = {k: c["value"] for k, c in cells.items() if k.startswith(f"{template.prefix}.") and k not in keys}
-    if read not in candidates or len(candidates) < 2:
-        return []
     return keys if prose_pick(candidates, keys, figures, None, fixed) == read else []
 
 
