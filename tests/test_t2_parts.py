@@ -132,3 +132,13 @@ def test_a_number_spilled_into_the_block_or_a_row_left_unread_leaves_the_placeme
     assert settled(printed_in_place)
     assert not settled(printed_in_place.replace("（五）项\n", "（五）项\n12\n"))  # a number no row of it reads
     assert not settled(printed_in_place, unread="active.penalty.decisions")  # a number of table 二 not accounted for
+
+
+def test_a_fee_placed_from_outside_its_block_stands_where_the_prose_states_it():
+    untitled = with_table2(ABOVE.replace("第二十条第（八）项\n", ""), "全年收取行政事业性收费9116.36万元。")
+    report = extract(untitled)
+    # (with no title after 行政强制, its block holds the fee's number too: 行政强制 stays placed by order)
+    assert {"realigned", "prose_confirmed"} <= flags(report, "fees") and "realigned" in flags(report, "coercion")
+    assert "active.fees.amount" not in report.unverified
+    other = extract(untitled.replace("9116.36万元", "9000万元"))
+    assert "prose_confirmed" not in flags(other, "fees") and "active.fees.amount" in other.unverified
