@@ -244,6 +244,7 @@ def test_a_paragraph_wrapped_at_the_page_width_is_read_across_its_line_breaks():
         ("全年收取行政事业性收费9116.36万元。", [(Decimal("9116.36"), "fees")]),
         ("对44件规范性文件进行清理，保留40件，废止4件。", [(4, "repealed")]),  # what is kept is no column
         ("公开行政许可信息3540件，行政处罚案件信息2113件。", []),  # information published, not decisions
+        ("在信用网站公示办理行政许可决定3540件。", []),
         ("受理行政许可申请12000件。", []),  # neither a decision nor a disclosure application
         ("行政许可类信息69条。", []),  # items published, counted in 条
         ("本年度没有产生信息处理费。", []),  # the disclosure fee, not 行政事业性收费
