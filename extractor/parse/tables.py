@@ -164,6 +164,7 @@ class Table2Template:
     prefix: str
     labels: tuple[Label, ...]
     rows: dict[str, tuple[str, ...]]
+    parts: tuple  # its 第二十条第（X）项 blocks: (title, column headers, ((row, label), …))
     decimal_keys: frozenset[str]
     signed: bool
     leftover: re.Pattern | None  # a block of another template that ends the table
@@ -185,11 +186,12 @@ class Table2Template:
         return self.keys[row][-1] in self.decimal_keys
 
 
-T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
+T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, T2_BLOCKS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
 T2_2019 = Table2Template(
     "active_2019",
     T2_2019_LABELS,
     T2_2019_ROWS,
+    T2_2019_BLOCKS,
     frozenset({PROCUREMENT_KEY}),
     True,
     None,
