@@ -179,17 +179,20 @@ def prose_checks(values: Mapping[str, object], text: str) -> list[Check]:
         if agrees is None:
             continue
         table = [
-            (r, sum(values[k] for k in r)) for r in figure.readings if all(isinstance(values.get(k), int) for k in r)
+            (r, sum(values[k] for k in r))
+            for r in figure.readings
+            if all(isinstance(values.get(k), int | Decimal) for k in r)
         ]
         shown = " or ".join(f"{' + '.join(reading)} = {total}" for reading, total in table)
+        counts = isinstance(figure.value, int)  # a check's sides are counts: the fee's amount says so in its message
         checks.append(
             Check(
                 id=f"prose:{figure.name}",
                 severity="soft",
                 status="pass" if agrees else "fail",
-                lhs=figure.value,
-                rhs=table[0][1],
-                residual=figure.value - table[0][1],
+                lhs=figure.value if counts else None,
+                rhs=table[0][1] if counts else None,
+                residual=figure.value - table[0][1] if counts else None,
                 cells=figure.keys,
                 message="" if agrees else f"prose says {figure.phrase!r} ({figure.value}); the table has {shown}",
             )

@@ -446,6 +446,7 @@ def check(
                         "verdict": report.verdict.value,
                         "verdict_reason": report.verdict_reason,
                         "unverified": report.unverified,
+                        "unread": report.unread,
                         "failing": [c.model_dump(exclude_defaults=True) for c in failing],
                     },
                     ensure_ascii=False,

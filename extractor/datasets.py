@@ -30,7 +30,7 @@ from nianbao.schemas.record import Report
 BOM = "\ufeff"  # so Excel opens the Chinese text right
 DATASETS = ("cells.parquet", "reports.csv", "cells.csv", "records.jsonl", "records.jsonl.gz")
 DEFAULT_DATASETS = ("cells.parquet", "reports.csv")
-ROWS_FORM = 2  # the shape of a rows/<sha256>.json file; a file of another shape is redone
+ROWS_FORM = 3  # the shape of a rows/<sha256>.json file; a file of another shape is redone
 BLOCK_REPORTS = 1_000  # reports per Parquet row group (about 200,000 rows): the assembler's memory bound
 GZIP_LEVEL = 6  # records.jsonl.gz
 PART_REPORTS = 500  # fewest reports worth a part of their own (a worker process to start)

@@ -65,8 +65,9 @@ def confirmed(report: Report) -> list[str]:
 
 def cell_line(report: Report) -> dict:
     """The `--format cells` record: source, which report it is (`meta`), verdict, checks, the canonical
-    key → value map, which of those values the record does not stand behind (`unverified`) and which a
-    person stands behind (`confirmed`)."""
+    key → value map, which of those values the record does not stand behind (`unverified`), which nulls
+    nianbao could not read (`unread`; any other null is printed empty) and which cells a person stands
+    behind (`confirmed`)."""
     return {
         "source": report.source,
         "meta": {key: getattr(report.meta, key) for key in CELL_LINE_META},
@@ -79,6 +80,7 @@ def cell_line(report: Report) -> dict:
         ],
         "cells": {k: json_value(v) for k, v in report.values().items()},
         "unverified": report.unverified,
+        "unread": report.unread,
         "confirmed": confirmed(report),
         "provenance": report.provenance.model_dump(exclude_defaults=True),
     }
@@ -114,9 +116,8 @@ def render_summary(reports: Iterable[Report]) -> str:
             )
         if report.unverified:
             lines.append(f"  not stood behind: {len(report.unverified)} values — {_some(report.unverified)}")
-        unread = [k for k, c in report.cells.items() if c.value is None and {"ambiguous", "not_found"} & set(c.flags)]
-        if unread:
-            lines.append(f"  left open: {len(unread)} cells not read (ambiguous or not found) — {_some(unread)}")
+        if report.unread:
+            lines.append(f"  left open: {len(report.unread)} cells not read (null, not blank) — {_some(report.unread)}")
         values = sum(c.value is not None for c in report.cells.values())
         lines.append(f"  {values} of {len(report.cells)} cells hold a value; --format json for the whole record")
     return "\n".join(lines) + "\n"
@@ -151,12 +152,14 @@ class SafeCSV:
 
 
 def wide_row(report: Report) -> dict:
-    """The reports.csv / --format csv row: metadata and the cells."""
+    """The reports.csv / --format csv row: metadata, which cells the record does not stand behind or could not
+    read, and the cells."""
     meta = report.meta
     row = {
         "source": report.source,
         "verdict": report.verdict.value,
         "unverified": ";".join(report.unverified),
+        "unread": ";".join(report.unread),
         "confirmed": ";".join(confirmed(report)),
         "agency_name": meta.agency_name,
         "report_year": meta.report_year,

@@ -13,16 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
-from nianbao.schemas.keys import T3_APPLICANT_COLUMNS, t3_key, t4_key
+from nianbao.schemas.keys import FEE_KEY, T3_APPLICANT_COLUMNS, t3_key, t4_key
 
 Summands = tuple[str, ...]  # cells whose sum the figure may state
 
 
 @dataclass(frozen=True)
 class Figure:
-    value: int
+    value: int | Decimal  # a count, or table 二's fee in 万元
     span: tuple[int, int]  # the number in the document text
     phrase: str  # the clause it was read from
     readings: tuple[Summands, ...]  # the sums it may state; the first is what it states where nothing is carried
@@ -43,7 +44,9 @@ class Figure:
     def agrees(self, values: Mapping[str, object]) -> bool | None:
         """True where a computable reading equals the figure, False where every reading is computable and
         none does, None where the cells cannot say (unread, blank)."""
-        sums = [sum(values[k] for k in r) for r in self.readings if all(isinstance(values.get(k), int) for k in r)]
+        sums = [
+            sum(values[k] for k in r) for r in self.readings if all(isinstance(values.get(k), int | Decimal) for k in r)
+        ]
         if self.value in sums:
             return True
         return False if len(sums) == len(self.readings) else None
@@ -53,6 +56,7 @@ _N = r"(?<![\d.．])(\d+)\s*(?:件|起)"  # a count with its unit
 _GAP = r"[^，,、。；;：:\d《》“”\"]{0,%d}?"  # a few characters of the same clause, no other number
 _NOT_APPLICATIONS = re.compile(
     r"复议|诉讼|信访|来信|来访|来电|投诉|举报|诉求|热线|工单|留言|咨询|建议|提案|事项|案件|主动公开|依职权"
+    r"|行政许可|行政处罚|行政强制"
 )
 _NOT_A_TOTAL = re.compile(r"维持|纠正|撤销|驳回|败诉|胜诉|审结|结案|其他|确认|未经|复议后|之中|其中")
 _CLAUSE = re.compile(r"[^，,、；;：:]+")
@@ -80,18 +84,34 @@ class _Phrase:
     pattern: re.Pattern
     readings: tuple[Summands, ...]
     applications: bool  # a table 三 figure: its clause must be about disclosure applications
+    unless: re.Pattern | None = None  # a clause this matches is about something else
 
 
-def _p(pattern: str, *readings: Summands, applications: bool = True) -> _Phrase:
+def _p(pattern: str, *readings: Summands, applications: bool = True, unless: re.Pattern | None = None) -> _Phrase:
     """{N} a count, {G} a few characters between the words and it; {g} at most three ("共计", "了")."""
     expanded = pattern.replace("{N}", _N).replace("{G}", _GAP % 8).replace("{g}", _GAP % 3)
-    return _Phrase(re.compile(expanded), readings, applications)
+    return _Phrase(re.compile(expanded), readings, applications, unless)
 
 
 _DOCS = r"(?:行政)?规范性文件"
 _RULES = r"规章(?!制度)"
+# table 二's 本年处理决定数量 as a decision made ("作出行政处罚决定2113件", "行政许可处理决定10690件"); a clause about
+# information published on them ("公开行政许可信息3540件") or about cases against them states no decision
+_NOT_DECISIONS = re.compile(r"公开|公示|信息|复议|诉讼")
+_DECISIONS = tuple(
+    _p(pattern + "{g}{N}", (f"active.{row}.decisions",), applications=False, unless=_NOT_DECISIONS)
+    for row, verbs, word, nouns in (
+        ("licensing", "作出|办理|办结|审批", "行政许可", "决定|事项|审批事项|申请"),
+        ("penalty", "作出|办理|办结|实施", "行政处罚", "决定|案件"),
+        ("coercion", "作出|实施|采取|办理", "行政强制", "措施|执行|决定"),
+    )
+    for pattern in (f"(?:{verbs})了?{word}(?:{nouns})?", f"{word}(?:本年)?处理决定(?:数量|数)?")
+)
+# table 二's fee, in the column's unit: "收取行政事业性收费9116.36万元" (a 信息处理费 is no 行政事业性收费)
+_FEE = re.compile(r"(?:行政)?事业性收费(?:金额|收入|总额)?" + (_GAP % 6) + r"(?<![\d.．])(\d+(?:\.\d+)?)\s*万元")
 # Order matters: a number is taken by the first phrase that reads it ("结转下年度继续办理1件" is no 办理).
 _PHRASES = (
+    *_DECISIONS,
     _p(r"上一?年度?结转{G}{N}", _t3("carried_over")),
     _p(r"结转(?:至|到)?下一?年度?{G}{N}", _t3("carried_forward")),
     _p(r"{N}{G}结转(?:至|到)?下一?年", _t3("carried_forward")),
@@ -148,12 +168,18 @@ def _clause_figures(start: int, clause: str, about_applications: bool) -> list[F
     for phrase in _PHRASES:
         if phrase.applications and (not about_applications or _NOT_APPLICATIONS.search(clause)):
             continue
+        if phrase.unless and phrase.unless.search(clause):
+            continue
         for m in phrase.pattern.finditer(clause):
             span = (start + m.start(1), start + m.end(1))
             if span in taken or _NOT_A_TOTAL.search(m.group()):
                 continue
             taken.append(span)
             figures.append(Figure(int(m.group(1)), span, clause.strip(), phrase.readings))
+    figures += [
+        Figure(Decimal(m.group(1)), (start + m.start(1), start + m.end(1)), clause.strip(), ((FEE_KEY,),))
+        for m in _FEE.finditer(clause)
+    ]
     return figures
 
 
@@ -286,6 +312,8 @@ def _stated(text: str) -> tuple[Figure, ...]:
             if named is None and subject and not own:
                 own = _carried_t2(at, clause.group(), subject)
             elif named is not None:  # a subject with its own figure or its clearance; a bare list item is unclear
+                if named and not own:  # "规范性文件制发3件": the subject before its verb
+                    own = _carried_t2(at, clause.group(), named)
                 subject = named if named and (own or "清理" in clause.group()) else None
             verb = own[-1].key.rsplit(".", 1)[1] if own and own[-1].key.startswith("active.") else None
             if own:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from nianbao.schemas.keys import ALL_KEYS, OTHER_TOTAL_KEYS, T2_2019_KEYS
 
 # `unverified`: the ';'-joined keys of the values the record does not stand behind (Report.unverified);
+# `unread`: of the null cells nianbao could not read (Report.unread; any other null is printed empty);
 # `confirmed`: those a person corrected or confirmed (corrections.jsonl) and the record stands behind
 META_COLUMNS = (
     "source",
     "verdict",
     "unverified",
+    "unread",
     "confirmed",
     "agency_name",
     "report_year",

@@ -344,6 +344,16 @@ def _nest(flat: dict[str, Value]) -> dict[str, dict]:
     return trees
 
 
+def read_status(cell: Cell) -> CellStatus:
+    """A cell's status as read, before the checks (`Report.cell_status`), which can only make a value
+    `unverified`, never a null: so a null's status (`blank` or `unread`) needs no checks."""
+    if cell.source == "person":
+        return "confirmed"
+    if cell.value is not None:
+        return "verified"
+    return "blank" if "blank" in cell.flags else "unread"
+
+
 class Report(BaseModel):
     """One extracted report. `verdict` says how far its numbers can be trusted."""
 
@@ -379,8 +389,8 @@ class Report(BaseModel):
         another scale and binarisation that read the same (`ocr_agreed`: the digits, not the column the row put
         them in, which only an identity checks). A hyphen read as "1" in a row OCR otherwise lost, or a table 二
         count read with a digit doubled, is no reading to stand behind. Any other value may
-        be wrong whatever the verdict. A null is no number and is never listed; its flags say why it is null (`blank`,
-        `not_found`, `ambiguous`). A person's value (`source == "person"`, corrections.jsonl) is evidence: listed
+        be wrong whatever the verdict. A null is no number and is never listed here: `unread` lists the nulls nianbao could
+        not read, apart from those printed empty (`blank`). A person's value (`source == "person"`, corrections.jsonl) is evidence: listed
         only where an identity it takes part in fails for a cause other than the source.
         """
         involved: dict[str, set[str]] = {}
@@ -427,24 +437,19 @@ class Report(BaseModel):
             )
         ]
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unread(self) -> list[str]:
+        """Keys of the null cells nianbao could not read (`cell_status` "unread": not found, ambiguous, a column
+        the page does not print, a model value not grounded, …), in template order: the one definition every
+        output uses. A null not listed is one the page prints empty (`blank`) or a person says it does."""
+        return [key for key in ordered(self.cells) if read_status(self.cells[key]) == "unread"]
+
     def cell_status(self) -> dict[str, CellStatus]:
-        """Key → status for the long datasets: a value stood behind (by the checks, or by a person) or not,
-        or why a cell is null."""
+        """Key → status for every output: a value stood behind (by the checks, or by a person) or not, or why a
+        cell is null (`blank`: printed empty; `unread`: nianbao does not know)."""
         unverified = set(self.unverified)
-        return {
-            key: (
-                "unverified"
-                if key in unverified
-                else "confirmed"
-                if cell.source == "person"
-                else "verified"
-                if cell.value is not None
-                else "blank"
-                if "blank" in cell.flags
-                else "unread"
-            )
-            for key, cell in self.cells.items()
-        }
+        return {key: "unverified" if key in unverified else read_status(cell) for key, cell in self.cells.items()}
 
     def values(self) -> dict[str, Value]:
         """Canonical key → value for every cell the record has, in template order."""

@@ -6,6 +6,7 @@ import random
 
 import pytest
 from nianbao.eval.damage import cjk_font_file, converter_missing, generate
+from nianbao.parse.tables import _halves_joined, _number_lines
 from nianbao.parse.tokens import segment_items
 from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
 from nianbao.schemas.template import OTHER_TOTAL_ROW, t3_rows_2019
@@ -118,19 +119,75 @@ def test_a_number_wrapped_around_its_rows_line_is_one_number_where_one_place_kee
     assert report.cells[t3_key("granted", "natural_person")].value == 27
 
 
-def test_a_wrapped_number_several_places_keep_is_never_placed():
-    # 22 0 0 0 0 0 22 printed `2` / `0 0 0 0 0 22` / `2`: 22 keeps the row total as 自然人 and as 总计 alike
+def _wrapped_22(text: str, count: int = 1) -> str:
+    """The first `count` rows printing 22 0 0 0 0 0 22 with their 22 wrapped: `2` / `0 0 0 0 0 22` / `2`."""
+    for _ in range(count):
+        line = next(
+            line
+            for line in text.split("\n")
+            if line.startswith("| ") and line.endswith(" 22 |") and not line.endswith("| 0 0 | 0 0 | 0 | 22 |")
+        )
+        text = text.replace(line, f"2\n| {line.split(' | ')[0][2:]} | 0 0 | 0 0 | 0 | 22 |\n2", 1)
+    return text
+
+
+def test_a_wrapped_number_several_places_keep_is_placed_where_the_identities_allow_one():
+    # 22 0 0 0 0 0 22 printed `2` / `0 0 0 0 0 22` / `2`: 22 keeps the row total in any of the first six places;
+    # the column identities (the 自然人 column's sum) allow only the first
     table3 = consistent_table3({"unable.not_held": [22, 0, 0, 0, 0, 0]}, new_received=[25, 0, 0, 0, 0, 0])
-    text = narrow_markdown(table3, 2, 5)
-    line = next(line for line in text.split("\n") if line.startswith("| ") and line.endswith(" 22 |"))
-    first = line.split(" | ")[0][2:]
-    text = text.replace(line, f"2\n| {first} | 0 0 | 0 0 | 0 | 22 |\n2", 1)
-    report = extract(text, "page.md")
+    report = extract(_wrapped_22(narrow_markdown(table3, 2, 5)), "page.md")
+    cell = report.cells[t3_key("unable.not_held", "natural_person")]
+    assert cell.value == 22 and "realigned" in cell.flags
+    assert report.cells[t3_key("unable.not_held", "other_org")].value == 0
+    assert report.verdict.value == "verified"
+
+
+def test_wrapped_numbers_the_identities_cannot_tell_apart_stay_open():
+    # two rows of 22 wrapped so, one the 自然人's and one the 其他's: the column sums hold with either in either
+    # place, so neither row is read
+    table3 = consistent_table3(
+        {"unable.not_held": [22, 0, 0, 0, 0, 0], "not_processed.duplicate": [0, 0, 0, 0, 0, 22]},
+        new_received=[25, 0, 0, 0, 0, 22],
+    )
+    report = extract(_wrapped_22(narrow_markdown(table3, 2, 5), 2), "page.md")
     values = report.values()
     wrong = [k for k, v in t3_cells(table3).items() if values.get(k) not in (None, v)]
     assert all(k in report.unverified for k in wrong), wrong
-    assert report.cells[t3_key("unable.not_held", "natural_person")].value is None
+    for row in ("unable.not_held", "not_processed.duplicate"):
+        cell = report.cells[t3_key(row, "natural_person")]
+        assert cell.value is None and "ambiguous" in cell.flags and cell.candidates == [0, 22], row
     assert report.verdict.value != "verified"
+
+
+def test_a_rows_label_between_its_wrapped_numbers_top_piece_and_its_line_is_its_own():
+    # a narrow page: `6` / `一、本年新收政府信` / `| | | 0 0 2 | 0 4 | 70 |` / `| 息公开申请数量 | 4 |`; the row's
+    # label printed between the top piece and the row's line is no other row's
+    text = narrow_markdown(TABLE3, 0, 5)
+    start = text.index(T3_LABEL_TEXT["new_received"].rpartition(" ")[2][:4])
+    end = text.index("\n", text.index(" 70 |", start))
+    wrapped = (
+        "6\n一、本年新收政府信\n|         |     | 0 0 2 | 0 4 | 70 |\n| 息公开申请数量 | 4   |       |     |     |"
+    )
+    text = text[: text.rfind("\n", 0, start) + 1] + wrapped + text[end:]
+    report = extract(text, "page.md")
+    values = report.values()
+    assert [values[t3_key("new_received", c)] for c in T3_COLUMNS] == TABLE3["new_received"]
+    assert report.verdict.value == "verified"
+
+
+def test_table3_numbers_wrapped_in_their_grid_cells_around_the_rows_line_are_one_number_each():
+    # `| (一)予以公 | 2 |  |  | 3 |` / `|  |  | 0 0 2 | 0 1 |  |` / `| 开 | 7 |  |  | 0 |`: 27 and 30 in their columns
+    text = narrow_markdown(TABLE3, 1, 5)
+    line = next(line for line in text.split("\n") if line.startswith("| ") and line.endswith(" 30 |"))
+    grid = (
+        "| (一)予以公 | 2 |  |  | 3 |\n| --- | --- | --- | --- | --- |\n|  |  | 0 0 2 | 0 1 |  |\n| 开 | 7 |  |  | 0 |"
+    )
+    text = text.replace(line, grid, 1)
+    report = extract(text, "page.md")
+    values = report.values()
+    assert [values[t3_key("granted", c)] for c in T3_COLUMNS] == TABLE3["granted"]
+    assert "realigned" in report.cells[t3_key("granted", "total")].flags
+    assert report.verdict.value == "verified"
 
 
 def test_label_pieces_of_two_columns_in_one_cell_and_a_lone_ordinal_cell_are_label_text():
@@ -204,3 +261,87 @@ def test_a_none_character_between_two_pieces_of_label_text_is_no_zero_marker():
     report = extract("\n".join(lines), "page.md")
     assert [report.cells[t3_key("unable.not_held", c)].value for c in T3_COLUMNS] == TABLE3["unable.not_held"]
     assert report.verdict.value == "verified"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "）1.本机关不掌22",  # the closing bracket of the group title `（ 四 ）` glued before the row's ordinal
+        "( 四 )1.本机关不掌22",  # the whole group ordinal, letter-spaced
+        "供  1.本机关不掌22",  # the group title's last character and the row's label, spaces between
+    ],
+)
+def test_a_label_cell_of_two_labels_pieces_before_the_rows_first_number_is_label_text(cell):
+    # markitdown prints the group column's piece and the row label's piece in one cell, glued at a bracket or set
+    # apart by spaces, the row's first number glued after them: the line is a bare row of the partly labelled table
+    text = narrow_markdown(TABLE3, 0, 5)
+    line = next(line for line in text.split("\n") if line.startswith("| ") and " 22 " in line)
+    cells = line.strip("|").split("|")
+    rest = " ".join(cells[1:]).split()
+    assert rest[0] == "22"
+    text = text.replace(line, f"| {cell} | " + " | ".join(rest[1:]) + " |", 1)
+    report = extract(text, "page.md")
+    for key, value in t3_cells(TABLE3).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified"
+
+
+def _table2_2019(rows: str) -> str:
+    text = page(TABLE3, t2=TABLE2_2019).replace(
+        "本年制发件数 本年废止件数 现行有效件数", "本年新制作数量 本年新公开数量 对外公开总数量"
+    )
+    return text.replace("行政许可 10 -2 55\n其他对外管理服务事项 1 +1 0", rows)
+
+
+def test_a_table2_markdown_row_printed_over_two_lines_of_complementary_cells_is_one_row():
+    # markitdown prints the cells of a row whose label is taller than its numbers on a line of their own, above the
+    # label's line that prints the rest: the bare line fills exactly the cells the label's line leaves blank
+    rows = "| 行政许可 | 10 | -2 | 55 |\n|  |  | +1 | 0 |\n| 其他对外管理服务事项 | 1 |  |  |"
+    report = extract(_table2_2019(rows), "page.md")
+    values = report.values()
+    assert [values[f"active_2019.licensing.{c}"] for c in ("prev_items", "delta", "decisions")] == [10, -2, 55]
+    assert [values[f"active_2019.other_mgmt_services.{c}"] for c in ("prev_items", "delta", "decisions")] == [1, 1, 0]
+    assert "active_2019.other_mgmt_services.delta" in report.unverified  # placed by its columns: no identity checks it
+
+
+def test_a_bare_table2_line_that_completes_either_neighbour_is_joined_to_neither():
+    # `|  |  | -2 | 55 |` fills the cells both the line above and the line below leave blank: no evidence of whose
+    text = "| 行政许可 | 10 |  |  |\n|  |  | -2 | 55 |\n| 其他对外管理服务事项 | 1 |  |  |"
+    lines = _number_lines(text, 0, len(text), ["行政许可", "其他对外管理服务事项"])
+    assert len(_halves_joined(text, lines)) == 3
+    joined = _halves_joined(text, lines[1:])  # the line above gone: the line below is the one it completes
+    assert [[i.text for i in line if i.kind == "value"] for line in joined] == [["1", "-", "2", "55"]]
+
+
+T4_WRAPPED = [1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0]
+
+
+def _t4_wrapped(lines: str, t4: list[int] = T4_WRAPPED) -> str:
+    text = page(TABLE3, t4=t4)
+    return text.replace(" ".join(map(str, t4)), lines)
+
+
+def test_table4_numbers_wrapped_in_their_grid_cells_around_the_rows_line_are_one_number_each():
+    # markitdown of a narrow print: the two 12s wrap in their narrow cells, `1` above and `2` below the row's line;
+    # the first stands in a column the row's line leaves blank, the second in one that prints 0 0 0 too, where only
+    # the totals say it comes last (12 0 0 0 12)
+    lines = "|  |  | 1 | 1 |  |  |  |\n| 1 0 2 | 0 3 |  | 0 0 0 | 0 0 | 0 0 | 0 |\n|  |  | 2 | 2 |  |  |  |"
+    report = extract(_t4_wrapped(lines), "page.md")
+    values = report.values()
+    keys = [k for k in values if k.startswith("review_litigation.")]
+    assert [values[k] for k in keys] == T4_WRAPPED
+    assert "realigned" in report.cells["review_litigation.litigation_direct.total"].flags
+    assert report.verdict.value == "verified"
+
+
+def test_table4_numbers_wrapped_where_the_totals_allow_several_places_stay_open():
+    # 20 wrapped (`2` / `0`) beside a 0 in the column of 行政复议's 结果维持 and 结果纠正: 20 0 and 0 20 both keep
+    # the group's total, so neither cell is read
+    t4 = [20, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    lines = "| 2 |  |  |  |\n| 0 | 0 0 20 | 0 0 0 0 0 | 0 0 0 0 0 |\n| 0 |  |  |  |"
+    report = extract(_t4_wrapped(lines, t4), "page.md")
+    values = report.values()
+    assert values["review_litigation.review.upheld"] is None and values["review_litigation.review.corrected"] is None
+    assert report.cells["review_litigation.review.upheld"].candidates == [0, 20]
+    assert values["review_litigation.review.total"] == 20
+    assert report.verdict.value != "verified"

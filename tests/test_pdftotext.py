@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 import shutil
 
 import nianbao.parse.blocks as blocks
@@ -98,6 +99,30 @@ def pdftotext_page(
             middle = [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
             mixed = [line for pair in zip(firsts, lasts, strict=True) for line in pair]
             blocks.append("\n\n".join([*mixed, *middle] if shape.endswith("mixed") else [*firsts, *middle, *lasts]))
+        elif shape.startswith("pdfminer-heads"):  # pdfminer.six on a wider print: each row's label (letter-spaced
+            # over lines of five characters: "-spaced"), its first three cells a line, or its first cell alone and
+            # the next two a line (every other row; every row: "-split"); then the other columns top to bottom
+            lines = []
+            for at, r in enumerate(rows):
+                label = T3_LABEL_TEXT[r]
+                if shape.endswith("spaced"):
+                    units = re.findall(r"\d\.|（.）|\S", label)  # an ordinal one unit, the rest a character each
+                    label = "\n".join(" ".join(units[i : i + 5]) for i in range(0, len(units), 5))
+                head = (
+                    [" ".join(map(str, table3[r][:3]))]
+                    if at % 2 and not shape.endswith("split")
+                    else [str(table3[r][0]), f"{table3[r][1]} {table3[r][2]}"]
+                )
+                lines += [label, *head]
+            blocks.append("\n\n".join(lines + [str(table3[r][c]) for c in range(3, 7) for r in rows]))
+        elif shape == "pdfminer-pinned":  # each row's first two cells a line, in row order but the `pinned` row's
+            # (second), printed on its label's line before the row above it (a taller row); the other columns after
+            pinned = rows[1]
+            pairs = [f"{table3[r][0]} {table3[r][1]}" for r in rows]
+            pairs[0:2] = [f"{T3_LABEL_TEXT[pinned]} {pairs[1]}", pairs[0]]
+            lines = pairs + [str(table3[r][c]) for c in (2, 3, 4) for r in rows]
+            lines += ["总计", *(str(table3[r][6]) for r in rows), "其他", *(str(table3[r][5]) for r in rows)]
+            blocks.append("\n\n".join(lines))
         elif shape.startswith("order:"):  # pdfminer -F 1: the band's columns one after another in the order named
             # (`order:3450126`: 社会公益组织, 法律服务机构, 其他 before 自然人), one number a block
             blocks.append("\n\n".join(str(table3[r][int(c)]) for c in shape[6:] for r in rows))
@@ -463,7 +488,9 @@ def test_table_two_numbers_before_their_labels_or_after_table_three_title_are_re
     report = extract(text)
     values = report.values()
     assert values["active.licensing.decisions"] == 15 and str(values["active.fees.amount"]) == "12.5"
-    assert "realigned" in report.cells["active.licensing.decisions"].flags
+    # 15 is the only number of its part's block: no other placement; the fee, printed out of its block, is placed
+    assert "realigned" not in report.cells["active.licensing.decisions"].flags
+    assert "realigned" in report.cells["active.fees.amount"].flags
     assert values["active.normative_docs.in_force"] == 20 and values["active.penalty.decisions"] == 7
 
 

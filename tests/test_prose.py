@@ -1,12 +1,13 @@
 """The report's prose as evidence: figures read into canonical keys, choices it settles, warnings it raises."""
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from nianbao.check import run_checks
 from nianbao.model.arbitrate import merge
 from nianbao.prose import stated
-from nianbao.schemas.keys import t3_key, t4_key
+from nianbao.schemas.keys import FEE_KEY, t3_key, t4_key
 from nianbao.schemas.record import Cell
 from pages import T3_LABEL_TEXT, T4_DEFAULT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
@@ -230,3 +231,26 @@ def test_a_paragraph_wrapped_at_the_page_width_is_read_across_its_line_breaks():
     # a short line (a heading, a table's label or number) ends where it ends: nothing is read across it
     apart = stated(WRAPPED.replace("规范性\n文件698件", "规范性\n\n文件698件"))
     assert [(f.value, f.name) for f in apart] == [(88, "active.normative_docs.issued")]
+
+
+# table 二's figures as agencies state them in section 一 (the corpus's real pages state only 规范性文件's, above)
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("本年度规范性文件制发3件，废止8件，现行有效20件。", [(3, "issued"), (8, "repealed"), (20, "in_force")]),
+        ("全年共办结行政许可事项10690件。", [(10690, "licensing")]),
+        ("行政许可本年处理决定数量10690件。", [(10690, "licensing")]),
+        ("本年度全区作出行政处罚决定2113件，实施行政强制措施42件。", [(2113, "penalty"), (42, "coercion")]),
+        ("全年收取行政事业性收费9116.36万元。", [(Decimal("9116.36"), "fees")]),
+        ("对44件规范性文件进行清理，保留40件，废止4件。", [(4, "repealed")]),  # what is kept is no column
+        ("公开行政许可信息3540件，行政处罚案件信息2113件。", []),  # information published, not decisions
+        ("在信用网站公示办理行政许可决定3540件。", []),
+        ("受理行政许可申请12000件。", []),  # neither a decision nor a disclosure application
+        ("行政许可类信息69条。", []),  # items published, counted in 条
+        ("本年度没有产生信息处理费。", []),  # the disclosure fee, not 行政事业性收费
+    ],
+)
+def test_table2_phrasings_agencies_use(sentence, expected):
+    short = {"active.normative_docs." + c: c for c in ("issued", "repealed", "in_force")}
+    short |= {f"active.{r}.decisions": r for r in ("licensing", "penalty", "coercion")} | {FEE_KEY: "fees"}
+    assert [(f.value, short[f.name]) for f in stated(sentence)] == expected

@@ -12,6 +12,7 @@ from functools import partial
 
 from nianbao.parse.blocks import Spill, column_stream
 from nianbao.parse.labels import _END_TITLE, Anchor, detect_template, locate, t3_section
+from nianbao.parse.parts import settle_parts
 from nianbao.parse.rows import absent_rows, table_rows
 from nianbao.parse.tables import (
     _CELLS,
@@ -27,6 +28,7 @@ from nianbao.parse.tables import (
     parse_table4,
 )
 from nianbao.parse.tokens import Item, as_number, segment_items
+from nianbao.prose import stated
 from nianbao.schemas.keys import T3_COLUMNS
 
 __all__ = [
@@ -75,6 +77,8 @@ def parse_tables(
             fill_fee(spill.before, cells, warnings)
         elif apart:
             fill_table2_2019(text, regions.t2[0], regions.t3[0], spill.before, cells, warnings)
+    if regions.t2:  # every reading of table 二 made: the placements by order its page decides
+        warnings += settle_parts(text, *regions.t2, t2_template, t2_anchors, cells, stated(text))
     if regions.t4:
         parse_table4(
             text,

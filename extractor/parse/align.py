@@ -33,6 +33,8 @@ class PrintedRow:
     row: str | None  # the template row whose label is on the line; None for a bare row
     start: int  # where the line begins
     wrapped: bool = False  # a cell's number joined from the lines around the row's (`_wrapped_cell`)
+    # where the row total keeps the joined number in several places: each place's items, for the identities to choose
+    options: list[list[Item]] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Alignment:
     labelled: set[str] = field(default_factory=set)  # rows read from the line that carries their own label
     # rows placed by counting a column stream that the identities also allow elsewhere: the values they take
     unchecked: dict[str, list[tuple]] = field(default_factory=dict)
+    options: dict[str, list[list[Item]]] = field(default_factory=dict)  # a placed row's readings (`PrintedRow`)
 
 
 def printed_rows(
@@ -67,7 +70,7 @@ def printed_rows(
         tokens = [_as_label(text, i, lone or _between_words(tokens, k)) for k, i in enumerate(tokens)]
         items = [i for i in tokens if i.kind != "text"]
         values = sum(1 for i in items if i.kind == "value")
-        if not here and values and not all(_label_pieces(i.text) for i in tokens if i.kind == "text"):
+        if not here and values and not all(label_fragment(i.text) for i in tokens if i.kind == "text"):
             return None  # a row with a label this template does not know: read as before, or by the model
         if values:
             rows.append(PrintedRow(items, here[0].row if here else None, start))
@@ -86,7 +89,9 @@ def _joined_lines(text: str, rows: list[PrintedRow], anchors: list[Anchor], n: i
     i = 0
     while i < len(rows):
         two = _two_lines(rows[i : i + 2], anchors, n, constraint)
-        three = _wrapped_cell(rows[i : i + 3], anchors, n, constraint)
+        three = _wrapped_cell(rows[i : i + 3], anchors, n, constraint) or _wrapped_in_rows(
+            text, rows[i : i + 3], anchors, n, constraint
+        )
         run = None if (two is None) != (three is None) else _broken_run(text, rows, i, n, constraint)
         if run:
             merged.append(run[0])
@@ -157,13 +162,17 @@ def _two_lines(lines: list[PrintedRow], anchors: list[Anchor], n: int, constrain
 def _wrapped_cell(lines: list[PrintedRow], anchors: list[Anchor], n: int, constraint) -> PrintedRow | None:
     """A row whose one cell's number wraps in its narrow column (a browser breaks `30` as `3` / `0`), printed
     around the row's line as the cell is centred beside the others: a lone number on the line above, the row's
-    other `n - 1` numbers, a lone number on the line below, no other row's label among them. The two pieces are
-    one number (top, then bottom); where it stands among the others is what the row total decides: read where
-    exactly one place keeps it (the row is realigned, checked by the column identities), else left as printed."""
-    if constraint is None or len(lines) < 3 or lines[0].row is not None or lines[2].row is not None:
+    other `n - 1` numbers, a lone number on the line below, no other row's label among them (the row's own may
+    stand between the top piece and the row's line: `6` / `一、本年新收政府信` / `0 0 2 0 4 70` / `息公开申请数量 4`;
+    `_own_label`).
+    The two pieces are one number (top, then bottom); where it stands among the others is what the row total
+    decides: each place that keeps it is a reading (one: the row is realigned; several: the column identities
+    choose, `options`)."""
+    if constraint is None or len(lines) < 3:
         return None
     top, row, bottom = ([i for i in line.items if i.kind == "value"] for line in lines)
-    if not (len(top) == len(bottom) == 1 and len(row) == n - 1) or _between(lines, anchors):
+    label = _own_label(lines, anchors)
+    if not (len(top) == len(bottom) == 1 and len(row) == n - 1) or label is False:
         return None
     head, tail = top[0], bottom[0]
     if not (head.text.isdigit() and tail.text.isdigit()) or head.text == "0":
@@ -171,9 +180,113 @@ def _wrapped_cell(lines: list[PrintedRow], anchors: list[Anchor], n: int, constr
     cell = Item("value", head.text + tail.text, head.start, tail.end)
     values = [as_number(i.text) for i in row]
     places = [] if None in values else [p for p in range(n) if constraint((*values[:p], int(cell.text), *values[p:]))]
-    if len(places) != 1:
+    if not places:
         return None
-    return PrintedRow([*row[: places[0]], cell, *row[places[0] :]], lines[1].row, lines[0].start, wrapped=True)
+    options = [[*row[:p], cell, *row[p:]] for p in places]
+    return PrintedRow(options[0], label, lines[0].start, wrapped=True, options=options[1:] and options)
+
+
+def _wrapped_in_rows(
+    text: str, lines: list[PrintedRow], anchors: list[Anchor], n: int, constraint
+) -> PrintedRow | None:
+    """A row whose numbers wrap in their narrow grid cells around its line (`wrapped_in_grid`): the readings that
+    print `n` numbers and keep the row total (several: the column identities choose, `options`)."""
+    if constraint is None or len(lines) < 3:
+        return None
+    label = _own_label(lines, anchors)
+    if label is False or any(_whole(line.items, n, constraint) for line in lines):
+        return None
+    readings = [
+        items
+        for items in wrapped_in_grid(text, [i for line in lines[:3] for i in line.items])
+        if _whole(items, n, constraint)
+    ]
+    if not readings:
+        return None
+    return PrintedRow(readings[0], label, lines[0].start, wrapped=True, options=readings[1:] and readings)
+
+
+def _own_label(lines: list[PrintedRow], anchors: list[Anchor]) -> str | bool | None:
+    """The row label of three lines around a row's line, the top and bottom lines bare: the middle line's, or the one
+    label printed between the top line and the middle (a row's label wrapped around its numbers); False where
+    another row's label stands among them."""
+    if lines[0].row is not None or lines[2].row is not None:
+        return False
+    among = [a for a in anchors if lines[0].start < a.start < lines[-1].start and a.row != lines[1].row]
+    if not among:
+        return lines[1].row
+    if len(among) == 1 and lines[1].row is None and among[0].start < lines[1].start:
+        return among[0].row
+    return False
+
+
+def wrapped_in_grid(text: str, items: list[Item]) -> list[list[Item]]:
+    """Numbers wrapped in their narrow grid cells, printed around the row's line (markitdown of a narrow print:
+    `|  |  | 1 | 1 |` / `| 1 0 2 | 0 3 |  | 0 0 0 | …` / `|  |  | 2 | 2 |` for 12 and 12): where the markdown lines
+    right above and below a line of as many cells (`under`) print only numbers, one a cell, in the same columns, each
+    column's two pieces are one number, top then bottom (no count begins with 0). Where the row's line prints
+    numbers in that column too, the page does not say where among them the joined number stands: each place is a
+    reading. The readings of the items, the three lines' numbers so joined; none where no such lines are found."""
+    lines = sorted({_line_at(text, i.start) for i in items})
+    for top, middle, bottom in zip(lines, lines[1:], lines[2:], strict=False):
+        grids = [_grid_columns(text, line, items) for line in (top, middle, bottom)]
+        if (
+            not (under(text, top, middle) and under(text, middle, bottom))
+            or None in grids
+            or len(set(map(len, grids))) != 1
+        ):
+            continue
+        pieces = [c for c, cell in enumerate(grids[0]) if cell]
+        if not pieces or pieces != [c for c, cell in enumerate(grids[2]) if cell]:
+            continue
+        if any(len(grids[k][c]) != 1 or not grids[k][c][0].text.isdigit() for k in (0, 2) for c in pieces):
+            continue
+        if any(grids[0][c][0].text == "0" for c in pieces):
+            continue
+        places = []
+        for c, cell in enumerate(grids[1]):
+            if c in pieces:
+                head, tail = grids[0][c][0], grids[2][c][0]
+                joined = Item("value", head.text + tail.text, head.start, tail.end)
+                places.append([[*cell[:k], joined, *cell[k:]] for k in range(len(cell) + 1)])
+            else:
+                places.append([cell])
+        before = [i for i in items if i.start < top[0]]
+        after = [i for i in items if i.start > bottom[1]]
+        return [before + [i for cell in combo for i in cell] + after for combo in product(*places)]
+    return []
+
+
+def under(text: str, above: tuple[int, int], below: tuple[int, int]) -> bool:
+    """The line `below` right under `above`, or under it and a markdown table's separator row (ingest blanks it)."""
+    return (
+        above[1] < below[0]
+        and text.count("\n", above[1], below[0]) <= 2
+        and not text[above[1] : below[0]].strip(" \t\n|:-")
+    )
+
+
+def _line_at(text: str, at: int) -> tuple[int, int]:
+    """The bounds of the line that holds position `at`."""
+    end = text.find("\n", at)
+    return text.rfind("\n", 0, at) + 1, len(text) if end < 0 else end
+
+
+def _grid_columns(text: str, line: tuple[int, int], items: list[Item]) -> list[list[Item]] | None:
+    """A markdown line's numbers by column (text in none of its cells); None for a line of text or no grid."""
+    start, end = line
+    if not _MARKDOWN_LINE.fullmatch(text, start, end) or any(
+        i.kind == "text" and start <= i.start < end for i in items
+    ):
+        return None
+    columns: list[list[Item]] = [[] for _ in range(text.count("|", start, end) - 1)]
+    for item in items:
+        if item.kind == "value" and start <= item.start < end:
+            columns[text.count("|", start, item.start) - 1].append(item)
+    return columns
+
+
+_MARKDOWN_LINE = re.compile(r"[ \t]*\|.*\|[ \t]*")
 
 
 def _between(lines: list[PrintedRow], anchors: list[Anchor]) -> bool:
@@ -215,16 +328,6 @@ def _as_label(text: str, item: Item, lone: bool) -> Item:
 
 _CJK_MARKERS = frozenset("无一")
 _GRID = re.compile(r"[|\t]")
-
-
-def _label_pieces(text: str) -> bool:
-    """Cell text that is a piece of a template label, or pieces of several side by side: markitdown prints the text
-    of neighbouring label columns in one cell, a space between (`| 度办理结 法提供 |`: 三、本年度办理结果 and
-    （四）无法提供) or none beside a group's ordinal (`| 理(三) |`, `| (三)政法规禁止公 |`, `| 三、分处理的 |`)."""
-    return label_fragment(text) or all(label_fragment(piece) for piece in _PIECES.split(text) if piece)
-
-
-_PIECES = re.compile(r"\s+|(?=[（(][一二三四五六七][）)])|(?<=[（(][一二三四五六七][）)])|(?<=[一二三四]、)")
 
 
 def _gap_alignments(bare: list[list[Item]], rows: list[str], labelled: list[str]) -> list[dict[str, list[Item]]]:
@@ -272,10 +375,15 @@ def align_rows(
     if any(not g for g in per_gap) or _count(per_gap) > MAX_ALIGNMENTS:
         return None
     alignments = [dict(fixed, **{k: v for part in combo for k, v in part.items()}) for combo in product(*per_gap)]
+    readings_of = {id(p.items): p.options for p in printed if p.options}
+
+    def readings(alignment: dict[str, list[Item]]) -> dict[str, list[list[Item]]]:
+        return {row: readings_of[id(items)] for row, items in alignment.items() if id(items) in readings_of}
+
     if len(alignments) == 1:  # the only pairing by order: read; the checker tests it like any reading
         chosen, decided = alignments, True
     else:
-        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of)]
+        consistent = [a for a in alignments if _consistent(a, n, constraint, identities_of, keys_of, readings(a))]
         chosen, decided = consistent or alignments, bool(consistent)
     result = Alignment(labelled={p.row for p in printed if p.row in fixed and not p.wrapped})
     for row in order:
@@ -286,9 +394,10 @@ def align_rows(
         if decided and len(options) == 1 and all(a.get(row) is options[0] for a in chosen):
             result.segments[row] = options[0]
         elif options:
-            result.open[row] = options
+            result.open[row] = [each for o in options for each in readings_of.get(id(o), [o])]
             if any(a.get(row) is None for a in chosen):
                 result.unplaced.add(row)
+    result.options = readings(result.segments)
     return result
 
 
@@ -299,15 +408,21 @@ def _count(per_gap: list[list]) -> int:
     return total
 
 
-def _consistent(alignment: dict[str, list[Item]], n: int, constraint, identities_of, keys_of) -> bool:
-    """Some reading of the aligned rows satisfies every identity that can be computed."""
+def _consistent(
+    alignment: dict[str, list[Item]], n: int, constraint, identities_of, keys_of, options: dict | None = None
+) -> bool:
+    """Some reading of the aligned rows satisfies every identity that can be computed (a row of several readings,
+    `options`, in any of them)."""
     rows = list(alignment)
     choices = []
     for row in rows:
-        reading = read_row(alignment[row], n, constraint, trust_blanks=True)
-        if not (reading.candidates or reading.joined):
+        found = []
+        for items in (options or {}).get(row, [alignment[row]]):
+            reading = read_row(items, n, constraint, trust_blanks=True)
+            found += [c for c in reading.candidates or reading.joined if c not in found]
+        if not found:
             return False  # a line that is no row of this table where it was put
-        choices.append(reading.candidates or reading.joined)
+        choices.append(found)
 
     def accept(combo) -> bool:
         values = {}

@@ -35,7 +35,7 @@ from math import prod
 from nianbao.check import evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent, reorderings
 from nianbao.parse.readings import read_row
-from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, as_number
+from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, _in_label, as_number
 from nianbao.schemas.keys import T2_KEYS
 from nianbao.solve import MAX_COMBINATIONS
 
@@ -102,15 +102,16 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
         if labelled and _LETTER_SPACED_WORD.fullmatch(line):  # `申 请 人 无`: the label's own character
             labelled = None
         at = labelled.start(1) if labelled else 0
-        if labelled or _NUMBERS_LINE.fullmatch(line):  # one number, or neighbouring cells on one baseline
+        numbers = [
+            Item("value", m.group(), start + at + m.start(), start + at + m.end()) for m in _TOKEN.finditer(line[at:])
+        ]
+        while (labelled or _NUMBERS_LINE.fullmatch(line)) and numbers and _in_label(text, numbers[0]):
+            numbers.pop(0)  # a label's 无 or 一 letter-spaced at its line's end (`1. 申 请 人 无`): no cell
+        if numbers and (labelled or _NUMBERS_LINE.fullmatch(line)):  # one number, or neighbouring cells in a line
             if current is None or labelled:
                 current = []
                 blocks.append(Block(current, after_text or bool(labelled), bool(labelled)))
                 after_text = False
-            numbers = [
-                Item("value", m.group(), start + at + m.start(), start + at + m.end())
-                for m in _TOKEN.finditer(line[at:])
-            ]
             current.extend(numbers)
             blocks[-1].widths.append(len(numbers))
             continue
@@ -231,6 +232,7 @@ def _shuffled(
     beside: list[bool] | None = None,
     permute: bool = False,
     pins: dict[int, int] | None = None,
+    paired: bool | None = None,
 ) -> list[list[list[Item]]]:
     """The distinct readings (by value) of a page band whose columns pdfminer prints among each other.
 
@@ -239,7 +241,8 @@ def _shuffled(
     with its neighbour's (the 自然人 and 商业企业 cells of each row on one text line, the 总计 column among the
     其他 column), and a column's first cells can be printed with the label column. So the band's numbers are
     read as its columns in template order, each in order, the 总计 column's among the 其他 column's; a line of
-    two numbers is cells of one row side by side (a line of zeros may also be cells of separate rows);
+    several numbers is cells of one row side by side (a line of zeros may also be cells of separate rows; on a
+    wider print a row's first three cells are one line, or its first cell a line and the next two another);
     each row's total must hold. `beside` (each line's: printed beside a text line): the 商业企业 column's first
     cells can be grouped with the labels beside them too, among the 自然人 column's cells, so while the 自然人
     column is being filled such a line of one number is also the 商业企业 column's next cell (a row the 自然人
@@ -247,17 +250,25 @@ def _shuffled(
     template's (`-F 1`: the 总计 column first, or the 法人 columns before the 自然人 column), so the column being
     filled is the one begun last, and once it is full any unfinished column may come next: the orders are
     walked together, a state per set of columns filled, and the row totals choose as they do for the template's
-    order. [] where a line holds more than two numbers (a row printed as a line: not this shape), or where the
+    order. [] where a line holds a whole row's numbers (a row printed as a line: not this shape), or where the
     band reads too many ways to tell (MAX_SHUFFLE_STATES). `pins`: the numbers printed on a label's line (offset ->
-    the band's row), placed in that row only."""
+    the band's row), placed in that row only. A band of one line of two numbers a row is read with those lines its
+    rows' first two cells (`paired`), each row's other cells after its line; where that reads no way, as any band
+    (a row's first cell alone, then the next two a line: `64` / `0 0`)."""
     k = sum(map(len, lines)) // n
     if permute:  # columns one after another: two numbers on a line are two cells in turn (more: a row's line)
         if any(len(line) > 2 for line in lines):
             return []
         lines = [line[v : v + 1] for line in lines for v in range(len(line))]
-    paired = _paired(lines, n)
+    if paired is None:
+        paired = _paired(lines, n)
+        if paired:
+            return _shuffled(lines, n, constraint, beside, permute, pins, True) or _shuffled(
+                lines, n, constraint, beside, permute, pins, False
+            )
     numbers = [tuple(as_number(v.text) for v in line) for line in lines]
-    if any(None in values or len(values) > 2 for values in numbers):  # a line of a row's numbers: not this shape
+    widest = n - 1 if _HEADS.get() else 2  # a row's first three cells can be one line; a whole row's is a row
+    if any(None in values or len(values) > widest for values in numbers):  # a row printed as a line: not this shape
         return []
     left = Counter(v for values in numbers for v in values)  # the numbers not yet placed
     # (cells per column, values, the column being filled where `permute`) -> the Items
@@ -312,7 +323,7 @@ def _pairs_any(
     any order.
 
     pdfminer.six (`-F 1`, other margins) prints each row's 自然人 and 商业企业 cells as one text line, in row
-    order, but the band's other columns in pieces, among each other and among the labels (the 总计 column's
+    order (a line on its label's line that row's, _pinned_first), but the band's other columns in pieces, among each other and among the labels (the 总计 column's
     first rows, then the 其他 column's, then the 总计 column's next rows). Each column still comes top to
     bottom, so the 总计 column is the single numbers' subsequence in row order; the rest are the four other
     applicant columns' cells, which no identity places (each holds within a column or sums them all). So a
@@ -330,6 +341,8 @@ def _pairs_any(
     k = sum(map(len, lines)) // n
     if len(pairs) + len(singles) != len(lines) or len(pairs) not in (k, 2 * k):
         return []
+    if len(pairs) == k and (pairs := _pinned_first(pairs, pins)) is None:
+        return []
     sums = [sum(as_number(v.text) for v in pair) for pair in pairs[:k]]
     readings: dict[tuple, list[list[Item]]] = {}
     if len(pairs) == 2 * k:  # the totals printed beside the 其他 cells: the single numbers are the middle cells
@@ -341,8 +354,6 @@ def _pairs_any(
             if _deal(firsts, lasts, singles, needs, n - 4, constraint, readings, pins) is None:
                 return []
         return list(readings.values())
-    if any(pins.get(v.start, r) != r for r, pair in enumerate(pairs) for v in pair):
-        return []  # the rows' first-two lines are not in row order
     values = [as_number(v.text) for v in singles]
     spare = sum(values) - sum(sums)  # the other cells and the totals' excess over the pairs: twice the excess
     if spare < 0 or spare % 2:
@@ -371,6 +382,23 @@ def _pairs_any(
             if _deal(pairs, lasts, list(over_items), needs, n - 3, constraint, readings, pins) is None:
                 return []
     return list(readings.values())
+
+
+def _pinned_first(pairs: list[list[Item]], pins: dict[int, int]) -> list[list[Item]] | None:
+    """The rows' first-two lines in row order: a line printed on its row's label's line is that row's (pdfminer.six
+    prints it with the label, before the lines of taller rows above it: `1.属于国家秘密 0 0` before the `8 1` of
+    （二）部分公开, whose label wraps over three lines), the others fill the other rows in print order. None where
+    two lines are one row's, a line's numbers are pinned to two rows, or a pinned line comes after more lines than
+    rows above its own (printed late, the lines before it are not in row order: pdfminer `-L 1.0`)."""
+    rows: list[list[Item] | None] = [None] * len(pairs)
+    for at, pair in enumerate(pairs):
+        pinned = {pins[v.start] for v in pair if v.start in pins}
+        if len(pinned) > 1 or any(not at <= r < len(pairs) or rows[r] is not None for r in pinned):
+            return None  # (a line printed after a later row's: the lines are out of row order, not read so)
+        if pinned:
+            rows[pinned.pop()] = pair
+    free = iter(pair for pair in pairs if not any(v.start in pins for v in pair))
+    return [row if row is not None else next(free) for row in rows]
 
 
 def _firsts_and_lasts(pairs: list[list[Item]], middle: int, pins: dict[int, int]) -> list[tuple[list, list]]:
@@ -496,7 +524,8 @@ def _row_fits(row: list, constraint, left: Counter) -> bool:
 def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=False, permute=False, row=None) -> bool:
     """Each place for a line's cells in a row side by side (into `into`); whether there is one. A line of one
     number goes to the first unfinished column (or the total column beside it; `wide`: while that is the first
-    column, or the second, where it has fewer cells), a line of two to that column and the next; in a `paired`
+    column, or the second, where it has fewer cells), a line of several to that column and the next ones, or, after
+    a row's first cell alone (the state's third part), to that row's next cells; in a `paired`
     band a line of two is the next row's first two cells, and a line of one goes to the columns after them.
     `permute`: the column being filled (the state's third part) is the place, and once it is full every
     unfinished column is one (the columns one after another in any order; no column among another's). `row`: the
@@ -514,10 +543,14 @@ def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=F
         places = (first, n - 1) if m == 1 and first == n - 2 else (first,)
         if wide and m == 1 and first == 0 and counts[1] < counts[0]:
             places = (*places, 1)
+        if m > 1 and current and current != first and counts[current] == counts[0] - 1 and _HEADS.get():
+            places = (*places, current)  # a row's first cell, then its next cells a line (`0` / `0 0`): its row's
     for c in places:
         r = counts[c] if c + m <= n else k
         if r == k or r != (r if row is None else row) or any(counts[c + d] != r for d in range(m)):
             continue
+        if paired and c >= 2 and counts[0] <= r:
+            continue  # a row's other cells come after its first two cells' line
         grown = (*cells[:c], *((*cells[c + d], values[d]) for d in range(m)), *cells[c + m :])
         if not fits([col[r] if len(col) > r else None for col in grown]):
             continue  # the row's total does not hold, or needs a number the band has no more of
@@ -530,8 +563,8 @@ def _place(state, where, line, values, k, fits, into: dict, paired=False, wide=F
                 (tuple(counts_after[a] for a in keep), tuple(grown[a] for a in keep), keep.index(c)),
                 tuple(where_after[a] for a in keep),
             )
-        else:
-            into.setdefault((counts_after, grown, None), where_after)
+        else:  # a row's first cell alone: its next cells may follow on a line of their own
+            into.setdefault((counts_after, grown, 1 if m == 1 and c == 0 else None), where_after)
         placed = True
     return placed
 
@@ -660,7 +693,16 @@ def read_bands(
     every row read so is `realigned`; None unless some band reads, and None unless the table is a column stream.
     `labelled` as for read_blocks."""
     with _bounded(labelled) as within:
-        return within(_read_bands, text, spans, orders, n, constraint, identities_of, keys_of)
+        read = within(_read_bands, text, spans, orders, n, constraint, identities_of, keys_of)
+    heads = any(2 < w < n for lo, hi, _ in spans for b in number_blocks(text, lo, hi) for w in b.widths)
+    if heads and read and not _consistent(read.alignment.segments, n, constraint, identities_of, keys_of):
+        token = _HEADS.set(False)  # a band read with its rows' first cells in lines of several: it blames the page
+        try:
+            with _bounded(labelled) as within:
+                return within(_read_bands, text, spans, orders, n, constraint, identities_of, keys_of)
+        finally:
+            _HEADS.reset(token)
+    return read
 
 
 def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
@@ -679,7 +721,10 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
                 interleaved = _band_interleaved(rows, band, n, constraint)
                 read = interleaved[:3] if interleaved else read
                 several += [interleaved[3]] if interleaved and interleaved[1].open else []
-            if read:
+            if read and not read[2] and not _HEADS.get() and _a_total_fails(read[1].segments, n, constraint):
+                # its only reading breaks a row's own total: no reading of the band, its rows open
+                alignment.open.update({r: [items] for r, items in read[1].segments.items()} | read[1].open)
+            elif read:
                 alignment.segments.update(read[1].segments)
                 alignment.open.update(read[1].open)
                 sure.update(read[1].segments if read[2] else {})
@@ -694,6 +739,12 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
             _counted(order, alignment, blocks, n, (constraint, identities_of, keys_of))
             return BlockReading(order, alignment, spill)
     return None
+
+
+def _a_total_fails(rows: dict[str, list[Item]], n: int, constraint) -> bool:
+    """Some row of n numbers whose total does not hold."""
+    values = [tuple(as_number(v.text) for v in items) for items in rows.values()]
+    return any(len(row) == n and None not in row and not constraint(row) for row in values)
 
 
 def _bands_checked(alignment: Alignment, sure: dict, several: list[list[dict]], n: int, checks):
@@ -838,6 +889,8 @@ _BUDGET: ContextVar[_Budget | None] = ContextVar("block_readings_budget", defaul
 _LABELLED: ContextVar[dict[int, str] | None] = ContextVar("block_readings_labelled", default=None)
 # where the next table's title is printed (None: not known): a number alone after it is that table's or a first cell
 _TITLE: ContextVar[int | None] = ContextVar("block_readings_title", default=None)
+# whether a line of three or more numbers (fewer than a row's) may be a row's first cells side by side (_shuffled)
+_HEADS: ContextVar[bool] = ContextVar("block_readings_heads", default=True)
 
 
 def _own_rows(order: list[str], rows: list[list[Item]]) -> bool:

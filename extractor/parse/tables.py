@@ -12,7 +12,16 @@ from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
-from nianbao.parse.align import _consistent, align_rows, align_runs, open_reading, reorderings
+from nianbao.parse.align import (
+    _consistent,
+    _line_at,
+    align_rows,
+    align_runs,
+    open_reading,
+    reorderings,
+    under,
+    wrapped_in_grid,
+)
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
@@ -155,6 +164,7 @@ class Table2Template:
     prefix: str
     labels: tuple[Label, ...]
     rows: dict[str, tuple[str, ...]]
+    parts: tuple  # its 第二十条第（X）项 blocks: (title, column headers, ((row, label), …))
     decimal_keys: frozenset[str]
     signed: bool
     leftover: re.Pattern | None  # a block of another template that ends the table
@@ -176,11 +186,12 @@ class Table2Template:
         return self.keys[row][-1] in self.decimal_keys
 
 
-T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
+T2_2021 = Table2Template("active", T2_LABELS, T2_ROWS, T2_BLOCKS, frozenset({FEE_KEY}), False, _T2_LEFTOVER)
 T2_2019 = Table2Template(
     "active_2019",
     T2_2019_LABELS,
     T2_2019_ROWS,
+    T2_2019_BLOCKS,
     frozenset({PROCUREMENT_KEY}),
     True,
     None,
@@ -216,6 +227,7 @@ def parse_table2(
     label_of = {a.row: a for a in anchors}
     orphans = pulled_out(text, lo if section_lo is None else section_lo, anchors[0].start if anchors else hi)
     placed = _rows_by_lines(text, anchors, segments, template, lo, hi)
+    placed += _numbers_above_labels(text, [a for a in anchors if a.row not in placed], segments, template, lo, hi)
     short = [r for r, items in segments.items() if 0 < _count(items) < len(template.rows[r])]
     doubtful = _above_next_label(anchors, segments, template, placed) | _numbers_apart(
         text, anchors, segments, template, hi
@@ -335,12 +347,6 @@ def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]
     return [joined if i is tail else i for i in items], certain
 
 
-def _line_at(text: str, at: int) -> tuple[int, int]:
-    """The bounds of the line that holds position `at`."""
-    end = text.find("\n", at)
-    return text.rfind("\n", 0, at) + 1, len(text) if end < 0 else end
-
-
 def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
     """A one-column row's number cut where the columns its merged cell spans meet (pymupdf4llm's table finder
     prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`, `20517.3` as
@@ -406,6 +412,8 @@ def _rows_by_lines(
         run, end = anchors[i:j], anchors[j].start if j < len(anchors) else hi
         start = lo if i == 0 else max([anchors[i - 1].end] + [item.end for item in segments[anchors[i - 1].row]])
         lines = _number_lines(text, start, end, [k for a in run for k in _label_keywords(template, a.row)])
+        if lines is not None and len(lines) > len(run):
+            lines = _halves_joined(text, lines)
         lone = len(run) == 1 and not _count(segments[run[0].row])
         if (len(run) > 1 or lone) and lines is not None and len(lines) == len(run):
             shaped = [_signed(line) if template.signed else line for line in lines]
@@ -413,6 +421,46 @@ def _rows_by_lines(
                 segments.update((a.row, line) for a, line in zip(run, lines, strict=True))
                 placed += [a.row for a in run]
         i = j
+    return placed
+
+
+def _numbers_above_labels(
+    text: str, anchors: list[Anchor], segments: dict[str, list[Item]], template: Table2Template, lo: int, hi: int
+) -> list[str]:
+    """Table 二 rows each printed under its numbers (markitdown's plain text of a narrow print, its labels lower than
+    their numbers: `2113` / `行政处罚` / `0` / `行政强制`). In a block (`第二十条第…项` to the next), where lines that
+    print only numbers and lines that print only a row's label alternate, numbers first, each numbers line its row's
+    count, and no other line prints a number, each row's numbers are the line above its label: read so every number
+    in the block has its row, where reading each label's next line leaves the first in none and the last row empty.
+    Returns the rows placed so (flagged realigned: no identity checks table 二)."""
+    placed: list[str] = []
+    bounds = [m.start() for m in _T2_BLOCK.finditer(text, lo, hi)] + [hi]
+    for start, end in pairwise(bounds):
+        rows = [a for a in anchors if start <= a.start < end]
+        shape: list[Anchor | list[Item]] = []
+        pos = text.find("\n", start, end) + 1 or end
+        for line in text[pos:end].split("\n"):
+            line_start, pos = pos, pos + len(line) + 1
+            here = [a for a in rows if line_start <= a.start < line_start + len(line)]
+            items = segment_items(text, line_start, line_start + len(line))
+            values = [i for i in items if i.kind != "text"]
+            if here and not any(i.kind == "value" for i in items):
+                shape.append(here[0])
+            elif any(i.kind == "value" for i in items):
+                shape.append(values if not here and len(values) == len(items) else [])
+        numbers, labels = shape[::2], shape[1::2]
+        if (
+            not rows
+            or len(shape) != 2 * len(rows)
+            or labels != rows
+            or any(
+                _count(_signed(line) if template.signed else line) != len(template.rows[a.row])
+                for line, a in zip(numbers, rows, strict=True)
+            )
+        ):
+            continue
+        segments.update((a.row, line) for a, line in zip(rows, numbers, strict=True))
+        placed += [a.row for a in rows]
     return placed
 
 
@@ -425,8 +473,8 @@ _UNIT = re.compile(r"万?元")
 
 def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list[Item]] | None:
     """The lines between lo and hi that print numbers (their values and blank cells), or None where a line
-    prints numbers beside text that is no label of these rows (an amount's unit glued to it, `75394432.52元`, is
-    part of the number)."""
+    prints numbers beside text that is no label of these rows (an amount's unit glued to it, `75394432.52元`, or a
+    delta's sign, `+1`, is part of the number)."""
     lines: list[list[Item]] = []
     pos = lo
     for line in text[lo:hi].split("\n"):
@@ -437,11 +485,72 @@ def _number_lines(text: str, lo: int, hi: int, keywords: list[str]) -> list[list
         units = {
             b.start for a, b in pairwise(items) if a.kind == "value" and a.end == b.start and _UNIT.fullmatch(b.text)
         }
+        units |= {
+            a.start for a, b in pairwise(items) if a.text in ("+", "＋") and a.end == b.start and b.kind == "value"
+        }
         words = "".join(i.text for i in items if i.kind == "text" and i.start not in units)
         if words and not any(re.search(_fuzzy(k), words) for k in keywords):
             return None
         lines.append([i for i in items if i.kind != "text"])
     return lines
+
+
+def _halves_joined(text: str, lines: list[list[Item]]) -> list[list[Item]]:
+    """A markdown row printed over two lines of its table: markitdown prints the cells of a row whose label is taller
+    than its numbers on the line above or below the label's (`| 行政许可 | 396 | 0 | 181 |` / `|  |  | 0 | 153 |` /
+    `| 其他对外管理服务事项 | 10 |  |  |`). A bare line and a line right above or below it, of as many cells, the one
+    filling exactly cells the other leaves blank, are one row, its cells in their columns. Where a line could be
+    joined to either neighbour, it is joined to neither."""
+    rows = [_grid_row(text, line) for line in lines]
+    pairs = [
+        (min(k, j), max(k, j))
+        for k, row in enumerate(rows)
+        if row and row[2]
+        for j in [j for j in (k - 1, k + 1) if 0 <= j < len(rows) and rows[j] and _halves(text, row, rows[j])]
+    ]
+    pairs = list(dict.fromkeys(pairs))
+    used = [k for pair in pairs for k in pair]
+    pairs = [pair for pair in pairs if used.count(pair[0]) == used.count(pair[1]) == 1]
+    joined = {first: _by_column(text, lines[first] + lines[second]) for first, second in pairs}
+    seconds = {second for _, second in pairs}
+    return [joined.get(k, line) for k, line in enumerate(lines) if k not in seconds]
+
+
+def _grid_row(text: str, items: list[Item]) -> tuple[int, int, bool] | None:
+    """A markdown row's bounds, and whether it is bare (numbers and blank cells only); None for no markdown row."""
+    if not items:
+        return None
+    start, end = _line_at(text, items[0].start)
+    if not _MARKDOWN_ROW.fullmatch(text, start, end):
+        return None
+    return start, end, _NO_LABEL.fullmatch(text, start, end) is not None
+
+
+def _halves(text: str, a: tuple[int, int, bool], b: tuple[int, int, bool]) -> bool:
+    """Two markdown rows right under each other (`under`), of as many cells, each filling only cells the other leaves
+    blank."""
+    first, second = sorted([a, b])
+    cells = [text[row[0] : row[1]].strip().strip("|").split("|") for row in (first, second)]
+    return (
+        under(text, first[:2], second[:2])
+        and len(cells[0]) == len(cells[1])
+        and not any(x.strip() and y.strip() for x, y in zip(*cells, strict=True))
+    )
+
+
+def _by_column(text: str, items: list[Item]) -> list[Item]:
+    """Two halves' cells in their columns: the numbers where either prints some, else the blank cell."""
+    cells: dict[int, list[Item]] = {}
+    for item in items:
+        column = cells.setdefault(text.count("|", _line_at(text, item.start)[0], item.start), [])
+        if item.kind == "value":
+            column[:] = [i for i in column if i.kind == "value"] + [item]
+        elif not column:
+            column.append(item)
+    return [item for c in sorted(cells) for item in cells[c]]
+
+
+_NO_LABEL = re.compile(r"[\s|\d.,+—–－/／无-]*")  # numbers (signed: 本年增/减) and zero markers
 
 
 # a cell printed as a number over a note, pulled out of its table by a converter ("5" / "（其中修订3件）")
@@ -809,7 +918,7 @@ def parse_table3(
         # blocks leave rows open and the lines place every row consistently, the lines are the reading
         settled = bool(decided) and _consistent(decided, n, *checks)  # a band read in no way, or read wrong,
         lines = None if settled else align_rows(text, anchors, order, lo, hi, n, *checks)
-        if lines and not lines.open and _consistent(lines.segments, n, *checks):
+        if lines and not lines.open and _consistent(lines.segments, n, *checks, lines.options):
             aligned, blocks = lines, None
         elif not settled:  # spoils the rest
             bands = read_bands(text, spans, orders, n, *checks, labelled=labelled)
@@ -861,6 +970,10 @@ def parse_table3(
         r: read_row(items, n, constraint, trust_blanks=trust_blanks, extra=constraint is not None, glued=glued)
         for r, items in segments.items()
     }
+    for row, options in aligned.options.items() if aligned else ():  # a wrapped number's places: the identities'
+        readings[row].candidates = list(
+            dict.fromkeys(c for items in options for c in read_row(items, n, constraint, trust_blanks=True).candidates)
+        )
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
         for row in loose:  # a few rows a markdown table's finder missed
@@ -1266,13 +1379,21 @@ def parse_table4(
         warnings.append(
             "table 四 printed in blocks (pdftotext's default mode): read as the 15 numbers after table 三's"
         )
+    wrapped = [] if after or _count(items) <= len(keys) else _holding(wrapped_in_grid(text, items), len(keys))
+    items = wrapped[0] if wrapped else items
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
     printed = reading.candidates[:1]
     alternatives = _read_flows(text, lo, items, reading) if flowed else []
-    if after is items or boxed or reading.candidates[:1] != printed or _flow_ordered(text, items, reading, in_blocks):
+    if (
+        after is items
+        or boxed
+        or wrapped
+        or reading.candidates[:1] != printed
+        or _flow_ordered(text, items, reading, in_blocks)
+    ):
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
     if boxed:  # which printed number is which cell only the totals can say: none balancing leaves all open
@@ -1288,10 +1409,24 @@ def parse_table4(
     orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
     if flowed or len(orders) > 1:
         _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
+    if len(wrapped) > 1:  # where a wrapped number stands among its column's others: the totals allow several
+        _open_disagreeing(
+            cells, keys, [tuple(as_number(i.text) for i in w if i.kind == "value") for w in wrapped], False
+        )
     if len(orders) > 1:
         warnings.append("table 四 is printed a box a number, its groups in an order the page does not fix")
     for key in keys if among and after is items else ():
         cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
+
+
+def _holding(readings: list[list[Item]], n: int) -> list[list[Item]]:
+    """The readings of `n` numbers whose group totals hold."""
+    held = []
+    for items in readings:
+        values = [as_number(i.text) for i in items if i.kind == "value"]
+        if len(values) == n and None not in values and solve.groups_total_hold(tuple(values)):
+            held.append(items)
+    return held
 
 
 def _in_flows(text: str, items: list[Item], in_blocks: bool) -> bool:

@@ -40,8 +40,25 @@ _ORDINAL_PREFIX = re.compile(r"^\d\s*[.、．]")
 
 
 def label_fragment(text: str) -> bool:
-    """Cell text that is a piece of a template label ("申请", "新出具", "2.其他法律行政法规"), or no text at all."""
-    piece = _ORDINAL_PREFIX.sub("", re.sub(r"\s", "", text))
+    """Cell text that is a piece of a template label ("申请", "新出具", "2.其他法律行政法规", letter-spaced or not),
+    or pieces of several side by side, or no text at all. markitdown prints the text of neighbouring label columns
+    in one cell, a space between (`| 度办理结 法提供 |`: 三、本年度办理结果 and （四）无法提供; `| 理  正、行政机关不2 |`),
+    or glued at an ordinal (`_GLUED_PIECES`)."""
+    return _pieces(re.sub(r"\s", "", text)) or all(_pieces(word) for word in text.split())
+
+
+def _pieces(text: str) -> bool:
+    return all(_one_piece(piece) for piece in _GLUED_PIECES.split(text))
+
+
+# where a narrow print glues two labels' pieces: at a bracket (a vertical group label's ordinal before or after a
+# leaf's words, whole or a bracket of it: markitdown's `理(三)`, `(三)政法规禁止公`, `（ 六 ）1.申请人无正当`,
+# `）1.申请人无正`) or after a section's ordinal (`三、分处理的`)
+_GLUED_PIECES = re.compile(r"(?=[（(])|(?<=[）)])|(?<=[一二三四]、)")
+
+
+def _one_piece(piece: str) -> bool:
+    piece = _ORDINAL_PREFIX.sub("", piece)
     return not _CJK.search(piece) or piece in T3_VOCABULARY
 
 

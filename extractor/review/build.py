@@ -32,8 +32,8 @@ from nianbao.schemas.template import Td, table2, table3, table4
 
 # What a cell's colour says (the legend on every report page), most urgent first.
 STATUSES = {
-    "absent": "not on the page",
-    "unverified": "unverified: ambiguous, ungrounded or disputed",
+    "absent": "unread: not on the page",
+    "unverified": "unverified or unread: ambiguous, ungrounded or disputed",
     "failing": "part of a failing identity",
     "person": "corrected or confirmed by a person",
     "model": "read by the model and grounded in the source",
@@ -95,26 +95,29 @@ def report_id(report: Report) -> str:
 def cell_statuses(report: Report) -> dict[str, str]:
     """Key → one of STATUSES, the colour of the cell on the page.
 
-    Unverified is the record's own definition (`Report.unverified`, as in the datasets), plus the
-    nulls left open between candidate readings; a failing identity the source's own arithmetic breaks
-    is shown as such.
+    The record's own statuses (`Report.cell_status`, as in every output) decide: unverified is
+    `Report.unverified` plus the values left open between candidate readings, a null is blank only where the
+    record says the page prints it empty and otherwise unread (absent or open); a failing identity the
+    source's own arithmetic breaks is shown as such.
     """
     failing = {k for c in report.checks if c.severity == "hard" and c.status == "fail" for k in c.cells}
-    unverified = set(report.unverified)
+    record = report.cell_status()
     statuses = {}
     for key, cell in report.cells.items():
         if "not_found" in cell.flags:
             status = "absent"
-        elif key in unverified or (cell.source != "person" and (cell.candidates or "ambiguous" in cell.flags)):
+        elif record[key] in ("unverified", "unread") or (
+            cell.source != "person" and (cell.candidates or "ambiguous" in cell.flags)
+        ):
             status = "unverified"
         elif key in failing:
             status = "failing"
         elif cell.source == "person":
             status = "person"
+        elif record[key] == "blank":
+            status = "blank"
         elif cell.source == "model":
             status = "model"
-        elif cell.value is None:
-            status = "blank"
         else:
             status = "verified"
         statuses[key] = status
@@ -208,11 +211,16 @@ def placeholder(cell) -> str:
     return "?" if "ambiguous" in cell.flags else ""
 
 
-def cell_title(cell) -> str:
-    """The tooltip, short (a page has 200 of them): what the cell was read from, where, and its flags."""
+# What a null cell's tooltip says first: the record's status for it (`Report.cell_status`).
+NULL_TITLES = {"blank": "blank: printed empty, not zero", "unread": "unread: no number was read"}
+
+
+def cell_title(cell, status: str = "") -> str:
+    """The tooltip, short (a page has 200 of them): for a null, blank or unread (`status`, the record's); what
+    the cell was read from, where, and its flags."""
     if cell is None:
         return ""
-    parts = []
+    parts = [NULL_TITLES[status]] if cell.value is None and status in NULL_TITLES else []
     if cell.raw is not None:
         parts.append(repr(cell.raw) + (f" @{cell.span[0]}–{cell.span[1]}" if cell.span else ""))
     parts += cell.flags
@@ -249,26 +257,37 @@ def layout(report: Report, statuses: dict[str, str], suggested: set[str]) -> lis
     """The three tables as the template prints them (schemas.template), each value cell with its status."""
     keys = {k: k for k in report.cells}
     numbers = {k: n for n, k in enumerate(report.cells)}
+    record = report.cell_status()
     tables = []
     for builder in (table2, table3, table4):
         table = builder(defaultdict(str, keys))
         rows = []
         for row in table.rows:
-            rows.append([_cell(td, report, statuses, suggested, numbers) for td in row])
+            rows.append([_cell(td, report, statuses, record, suggested, numbers) for td in row])
         first_key = next(td.key for row in table.rows for td in row if td.key)
         tables.append({"title": TABLE_TITLES[table_of(first_key)], "rows": rows})
     laid_out = {td["key"] for table in tables for row in table["rows"] for td in row if td.get("key")}
     rest = [k for k in report.cells if k not in laid_out]  # the 2019 template's table 二 and （六） row
     if rest:
         rows = [
-            [{"text": k, "colspan": 1, "rowspan": 1}, _cell(Td("", key=k), report, statuses, suggested, numbers)]
+            [
+                {"text": k, "colspan": 1, "rowspan": 1},
+                _cell(Td("", key=k), report, statuses, record, suggested, numbers),
+            ]
             for k in rest
         ]
         tables.append({"title": "2019 年模板的单元格 (cells of the 2019 template)", "rows": rows})
     return tables
 
 
-def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str], numbers: dict[str, int]) -> dict:
+def _cell(
+    td: Td,
+    report: Report,
+    statuses: dict[str, str],
+    record: dict[str, str],
+    suggested: set[str],
+    numbers: dict[str, int],
+) -> dict:
     if not td.key:
         return {"text": td.text, "colspan": td.colspan, "rowspan": td.rowspan}
     cell = report.cells.get(td.key)
@@ -281,7 +300,7 @@ def _cell(td: Td, report: Report, statuses: dict[str, str], suggested: set[str],
         "raw": cell.raw if cell is not None and cell.value is None and cell.raw else "",
         "status": status,
         "suggested": td.key in suggested,
-        "title": cell_title(cell),
+        "title": cell_title(cell, record.get(td.key, "")),
         "candidates": " ".join(str(json_value(c)) for c in cell.candidates if c is not None) if cell else "",
         "colspan": td.colspan,
         "rowspan": td.rowspan,

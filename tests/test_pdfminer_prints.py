@@ -1,0 +1,72 @@
+"""pdfminer.six on browser prints of other paper sizes (docs/damage.md, pdfminer): table 三's page bands as it
+prints them where the page is wider or the print larger, read by rule where the identities leave one reading."""
+
+from nianbao.parse.blocks import number_blocks
+from nianbao.schemas.keys import T3_ROWS, t3_key
+from pages import consistent_table3, t3_cells
+from test_parser import extract
+from test_pdftotext import pdftotext_page, read_right, rows
+
+TABLE3 = consistent_table3(
+    {
+        "granted": [27, 0, 0, 2, 0, 1],
+        "partially_granted": [5, 0, 0, 0, 0, 0],
+        "denied.internal_affairs": [1, 0, 0, 0, 0, 0],
+        "unable.not_held": [22, 0, 0, 0, 0, 3],
+        "other.no_correction": [1, 0, 0, 0, 0, 0],
+    },
+    new_received=[64, 0, 0, 2, 0, 4],
+)
+
+
+def test_rows_whose_first_three_cells_are_one_line_or_a_cell_then_two_are_read_by_the_row_totals():
+    # at 140 % or on a 150 mm page pdfminer joins a row's 自然人, 商业企业 and 科研机构 cells into one line
+    # (`27 0 0`), or prints the first alone and the next two as a line (`0` / `0 0`); the other columns follow,
+    # each top to bottom. A line of three is no row of its own: the walk puts it, as a line of two, side by side
+    bands = [("pdfminer-heads", rows("new_received", "unable.not_held")), ("pdfminer-heads", T3_ROWS[13:])]
+    report = read_right(TABLE3, pdftotext_page(TABLE3, bands, page=1))
+    assert "realigned" in report.cells[t3_key("granted", "public_interest_org")].flags
+
+
+def test_a_letter_spaced_labels_last_character_is_no_zero_cell():
+    # pdfminer prints a narrow cell's letter-spaced label a line of a few characters: `1. 申 请 人 无` ends in
+    # the 无 of 无正当理由, which is a label's character, not the zero marker 无
+    text = "三、收到和处理政府信息公开申请情况\n（ 六 ）\n1. 申 请 人 无\n\n0\n\n0 0\n\n正 当 理 由 逾\n\n0\n"
+    values = [v.text for b in number_blocks(text, 0, len(text)) for v in b.values]
+    assert values == ["0", "0", "0", "0"]
+    bands = [("pdfminer-heads", rows("new_received", "unable.not_held")), ("pdfminer-heads-spaced", T3_ROWS[13:])]
+    page = pdftotext_page(TABLE3, bands, page=1)
+    assert "\n1. 申 请 人 无\n" in page
+    read_right(TABLE3, page)
+
+
+def test_a_rows_first_two_cells_on_its_labels_line_before_a_taller_row_above_it_are_that_rows():
+    # pdfminer prints `1.属于国家秘密 0 0` (label and first two cells on one baseline) before the `8 1` of
+    # （二）部分公开, whose label wraps over three lines: the pair on a label's line is that row's, the other pairs
+    # fill the other rows in print order. The other columns come in pieces: a row whose total is its two cells has
+    # zeros there, the others stay open with their candidates
+    table3 = consistent_table3(
+        {"partially_granted": [8, 1, 0, 0, 0, 0], "denied.internal_affairs": [1, 0, 0, 0, 0, 0]},
+        new_received=[71, 3, 0, 0, 0, 0],
+    )
+    bands = [
+        ("pdfminer-pieces", rows("new_received", "granted")),
+        ("pdfminer-pinned", rows("partially_granted", "unable.not_held")),
+        ("pdfminer-pieces", T3_ROWS[13:]),
+    ]
+    report = extract(pdftotext_page(table3, bands, page=1))
+    cells = t3_cells(table3)
+    for row in ("partially_granted", "denied.state_secret"):
+        for column in ("natural_person", "commercial", "total"):
+            assert report.cells[t3_key(row, column)].value == cells[t3_key(row, column)], (row, column)
+    wrong = {k: (v, report.cells[k].value) for k, v in cells.items() if report.cells[k].value not in (v, None)}
+    assert not wrong, wrong
+
+
+def test_rows_whose_first_cell_is_a_line_and_the_next_two_another_are_never_read_as_paired_rows():
+    # on a B5 or Legal 90 % print every row's head is its first cell alone, then its next two a line (`64` /
+    # `0 0`): one line of two numbers a row, as pdfminer prints rows' first two cells elsewhere. Read so, each row's
+    # 自然人 number lands in the 科研机构 column, and every identity still holds (they hold within a column or sum
+    # them all): a row's other cells come after its pair's line, so the lone first cells are no such band
+    bands = [("pdfminer-heads-split", rows("new_received", "unable.not_held")), ("pdfminer-heads", T3_ROWS[13:])]
+    read_right(TABLE3, pdftotext_page(TABLE3, bands, page=1))
