@@ -46,14 +46,6 @@ _LABEL_THEN_NUMBERS = re.compile(
     rf".*[\u4e00-\u9fff{LABEL_CLOSERS}](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*"
 )
 
-# a label justified in its cell, a space after each character, whose last character is a zero marker (`（ 六 ） 1. 申
-# 请 人 无` of 申请人无正当理由, `安 全 一` of 三安全一稳定): the marker is a letter of the label, not a cell
-_LETTER_SPACED_WORD = re.compile(
-    r".*[\u4e00-\u9fff][ \t][\u4e00-\u9fff][ \t]+(?:"
-    + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS) if "\u4e00" <= m <= "\u9fff")
-    + r")[ \t]*"
-)
-
 
 @dataclass
 class Spill:
@@ -99,8 +91,6 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
             current, after_text = None, after_text or bool(blocks)
             continue
         labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
-        if labelled and _LETTER_SPACED_WORD.fullmatch(line):  # `申 请 人 无`: the label's own character
-            labelled = None
         at = labelled.start(1) if labelled else 0
         numbers = [
             Item("value", m.group(), start + at + m.start(), start + at + m.end()) for m in _TOKEN.finditer(line[at:])
