@@ -71,11 +71,13 @@ def test_table_four_boxes_whose_first_group_is_printed_before_the_litigation_lab
     assert not any("ambiguous" in c.flags for k, c in report.cells.items() if k.startswith("review_litigation"))
 
 
-def _counted_rows(breaks: dict[int, set[int]]) -> dict[str, list[tuple]]:
+COLUMN = [23, 0, 7, 1, *[0] * 8, 7, 0, 5, 0, 3, 0, 0, 0, 0, 0, 0, 23, 0]  # every applicant a natural person
+
+
+def _counted_rows(breaks: dict[int, set[int]], col: list[int] = COLUMN) -> dict[str, list[tuple]]:
     """Table 三 printed as a column stream, one cell a line, and read by counting each column down the rows (as
     pdfminer's mixed columns are read); `breaks`: column → the rows before whose cells a text line stands. The rows
     _counted leaves unchecked, with their other readings."""
-    col = [23, 0, 7, 1, *[0] * 8, 7, 0, 5, 0, 3, 0, 0, 0, 0, 0, 0, 23, 0]  # every applicant a natural person
     columns = [col, *[[0] * len(col)] * 5, col]
     text, at = "三、收到和处理政府信息公开申请情况\n", []
     for c, values in enumerate(columns):
@@ -98,11 +100,25 @@ def test_rows_a_column_stream_counts_where_a_shift_keeps_every_identity_are_unch
     unchecked = _counted_rows({0: {1, 20}, 6: {1, 18}})
     assert {"unable.needs_creation", "unable.unclear_after_correction", "not_processed.duplicate"} <= set(unchecked)
     assert (0, 0, 0, 0, 0, 0, 0) in unchecked["unable.unclear_after_correction"]  # its 5 one row off
-    assert not {"new_received", "total_processed", "carried_forward"} & set(unchecked)  # runs of their own
-    # a page band breaks every column at one row: no count made up there; a break in the 自然人 column alone (its
-    # cells printed beside the labels) moves no other column, and a shift of it alone breaks the row totals
-    assert _counted_rows({c: {1, 14} for c in range(7)}) == {}
-    assert _counted_rows({0: {1, 14}}) == {}
+
+
+def test_rows_counted_where_a_rows_cells_printed_elsewhere_in_every_column_keep_every_identity_are_unchecked():
+    # pdfminer can print the cells of a row whose label it splits (2.没有现成…信息需要另行制作) before the rows
+    # above it, inside one run of each column: counted down, the rows between read one row off in 自然人 and 总计
+    # alike, every identity holding. No run boundary shows it, so no count of such a stream is stood behind where
+    # moving one row's cells elsewhere keeps every identity: the rows stay, unchecked, the truth among their readings
+    printed = [*COLUMN[:2], COLUMN[13], *COLUMN[2:13], *COLUMN[14:]]  # needs_creation's 0 printed after 上年结转
+    unchecked = _counted_rows({c: {1} for c in range(7)}, printed)
+    wrong = [at for at in range(len(COLUMN)) if printed[at] != COLUMN[at]]
+    assert [T3_ROWS[at] for at in wrong] == [
+        "granted",
+        "partially_granted",
+        "denied.state_secret",
+        "unable.not_held",
+        "unable.needs_creation",
+    ]
+    for at in wrong:
+        assert (COLUMN[at], 0, 0, 0, 0, 0, COLUMN[at]) in unchecked[T3_ROWS[at]], T3_ROWS[at]
 
 
 def test_a_counted_row_a_shift_would_keep_keeps_its_value_and_is_not_stood_behind():
@@ -110,7 +126,7 @@ def test_a_counted_row_a_shift_would_keep_keeps_its_value_and_is_not_stood_behin
     # (2 and 1) may be counted one row off in both columns, every identity holding either way
     report = extract_path(COLUMNWISE / "pingtan-2022.pdfminer-F0.9.txt")
     key = "applications.denied.process_info.natural_person"
-    assert report.cells[key].value == 2 and set(report.cells[key].candidates) == {1, 2}
+    assert report.cells[key].value == 2 and {1, 2} <= set(report.cells[key].candidates)
     assert key in report.unverified
 
 

@@ -8,6 +8,7 @@ import random
 import pytest
 from nianbao.eval.damage import generate
 from nianbao.ingest import ingest_bytes
+from nianbao.parse.tables import _open_groups_in_doubt
 from nianbao.pipeline import extract_document
 from nianbao.schemas.keys import t4_key
 from pages import T4_DEFAULT, consistent_table3, page, t4_cells
@@ -168,3 +169,23 @@ def test_a_table_four_printed_a_cell_a_line_in_grid_order_is_read_so_though_tabl
     assert {k: report.values().get(k) for k in t4} == t4
     assert not [k for k in t4 if "ambiguous" in report.cells[k].flags]
     assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_a_group_the_flow_orders_disagree_on_has_every_result_of_another_value_opened():
+    # pdfminer's boxes under a merged header, read as pdftotext's flows: the flows put the 直接起诉 group's 1 at
+    # 结果纠正, 其他 or 尚未审结, while the page printed it at 结果维持, an order no known flow takes. Its total holds
+    # under any order of the four results, so each of them stays open, keeping the value read
+    read = (0, 1, 1, 0, 2, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0)
+    flows = [read, (*read[:5], 0, 0, 1, 0, 1, *read[10:])]
+    keys = [
+        t4_key(g, c)
+        for g in ("review", "litigation_direct", "litigation_after_review")
+        for c in ("upheld", "corrected", "other", "pending", "total")
+    ]
+    cells = {k: {"value": v, "flags": [], "candidates": []} for k, v in zip(keys, read, strict=True)}
+    _open_groups_in_doubt(cells, flows)
+    direct = [t4_key("litigation_direct", c) for c in ("upheld", "corrected", "other", "pending")]
+    assert all("ambiguous" in cells[k]["flags"] and cells[k]["candidates"] == [0, 1] for k in direct)
+    assert [cells[k]["value"] for k in direct] == [0, 1, 0, 0]  # as read
+    assert not any(cells[k]["flags"] for k in keys if not k.startswith("review_litigation.litigation_direct."))
+    assert not cells[t4_key("litigation_direct", "total")]["flags"]  # the total holds in every order

@@ -1753,8 +1753,16 @@ def _counted(order: list[str], alignment: Alignment, blocks: list[Block], n: int
         ]
         shared = set.intersection(*starts)
         values = [_values([segments[r]]) for r in rows]
-        for i, down in product(range(len(rows)), (False, True)):
-            moves = [[None, *_shifted(col, at, at - shared, i, down)] for col, at in zip(columns, starts, strict=True)]
+        boundary = [
+            [[None, *_shifted(col, at, at - shared, i, down)] for col, at in zip(columns, starts, strict=True)]
+            for i, down in product(range(len(rows)), (False, True))
+        ]
+        anywhere = [  # a row's cells printed at another place in every column (its label split by pdfminer)
+            [[(_displaced(col, k, i) or [None])[0]] for col in columns]
+            for k, i in product(range(len(rows)), repeat=2)
+            if k != i
+        ]
+        for moves in boundary + anywhere:
             for combo in product(*moves):
                 if all(m is None for m in combo):
                     continue
@@ -1782,6 +1790,14 @@ def _stretches(order: list[str], segments: dict[str, list[Item]], n: int) -> lis
         elif stretches[-1]:
             stretches.append([])
     return [s for s in stretches if len(s) > 1]
+
+
+def _displaced(column: list[Item], k: int, i: int) -> list[list[Item]]:
+    """The column with its cell at `k` at row `i` instead, the cells between one row along; only where a value
+    changes."""
+    moved = list(column)
+    moved.insert(i, moved.pop(k))
+    return [moved] if _values([moved]) != _values([column]) else []
 
 
 def _shifted(column: list[Item], starts: set[int], apart: set[int], i: int, down: bool) -> list[list[Item]]:

@@ -1409,6 +1409,8 @@ def parse_table4(
     orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
     if flowed or len(orders) > 1:
         _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
+        if flowed:
+            _open_groups_in_doubt(cells, reading.candidates + alternatives)
     if len(wrapped) > 1:  # where a wrapped number stands among its column's others: the totals allow several
         _open_disagreeing(
             cells, keys, [tuple(as_number(i.text) for i in w if i.kind == "value") for w in wrapped], False
@@ -1514,6 +1516,21 @@ def _merged_header(text: str, lo: int, hi: int) -> bool:
 
 
 _SECTION = re.compile(r"^\s*[五六七]\s*[、.．]", re.M)  # a section after table 四 (its numbers can follow it)
+
+
+def _open_groups_in_doubt(cells: dict[str, dict], flows: list[tuple]) -> None:
+    """A table 四 group some of whose cells the flow orders leave open: its total holds under any order of its four
+    results, and a print can come in an order none of the known flows takes (pdfminer's boxes read as flows under
+    a merged header), so of its results only values all four share are certain; the others are opened too, every
+    value of the group's results a candidate, each keeping the value read."""
+    for g, group in enumerate(T4_GROUPS):
+        results = [t4_key(group, column) for column in T4_COLUMNS[:-1]]
+        values = {cells[k]["value"] for k in results if cells[k]["value"] is not None}
+        if len(values) > 1 and len({flow[5 * g : 5 * g + 4] for flow in flows}) > 1:
+            for key in results:
+                fields = cells[key]
+                options = sorted(values | set(fields.get("candidates") or []))
+                fields.update(flags=sorted({*fields["flags"], "ambiguous"}), candidates=options)
 
 
 def _open_disagreeing(cells: dict[str, dict], keys: list[str], readings: list[tuple], keep: bool) -> None:
