@@ -499,3 +499,15 @@ def test_table3_missing_another_column_is_not_read_as_clipped(column):
     assert not any("clipped" in c.flags for c in report.cells.values())
     score = score_record(case.name, case.filename, case.cells, report, (), not_on_page=case.not_on_page)
     assert score.unmarked == 0 and score.silent == 0
+
+
+def test_section_three_heading_printed_above_table_two_rows_leaves_them_table_two():
+    # opendataloader-pdf on a tabloid landscape print emits section 三's heading before the table that runs on
+    # from section 二 (its body after the heading): table 二's rows run to table 三's own header, not its heading
+    table3 = consistent_table3({"granted": [4, 1, 0, 0, 0, 0]}, new_received=[5, 1, 0, 0, 0, 0])
+    printed = page(table3)
+    heading = "三、收到和处理政府信息公开申请情况\n"
+    moved = printed.replace(heading, "").replace("第二十条第（一）项\n", "第二十条第（一）项\n\n# " + heading + "\n")
+    report = extract(moved)
+    assert report.values()["active.normative_docs.in_force"] == 20 and report.values()["active.fees.amount"]
+    assert report.verdict.value == "verified", report.verdict_reason

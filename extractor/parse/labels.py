@@ -36,6 +36,7 @@ _T4_TITLE = re.compile(r"行\s*政\s*法?\s*复\s*议[^\n。]{0,14}?行\s*政\s*
 _END_TITLE = re.compile(r"五\s*、|存在的主要问题|主要问题及改进|存在的问题及改进")
 _T2_START = re.compile(r"第\s*二\s*十\s*条|" + _fuzzy("信息内容"))
 _T2_BLOCK = re.compile(r"第\s*二\s*十\s*条")
+_T3_HEADER = re.compile(_fuzzy("本列数据") + "|" + _fuzzy("申请人情况"))
 _T4_HEADER = re.compile(_fuzzy("行政复议") + "|" + _fuzzy("结果维持"))
 _T4_RESULTS_HEADER = re.compile(_fuzzy("维持"))
 # Where a row ends at the latest (format.md §3.21): the next table's title or heading, a later section's title.
@@ -173,6 +174,15 @@ def locate(text: str) -> TableSpans:
     """
     regions = TableSpans()
     t3_start, first_row = _locate_t3(text)
+    if (
+        t3_start is not None
+        and first_row is not None
+        and (moved := list(_T2_START.finditer(text, t3_start, first_row)))
+    ):
+        # section 三's heading printed above table 二's last rows (a converter that emits a page's headings before
+        # the table running on from the section before it): table 二 runs to table 三's own header
+        header = _T3_HEADER.search(text, moved[-1].end(), first_row)
+        t3_start = header.start() if header else first_row
     t4 = None
     for m in _T4_TITLE.finditer(text, first_row if first_row is not None else 0):
         near_header = first_row is not None or _T4_HEADER.search(text, m.end(), m.end() + 300)
