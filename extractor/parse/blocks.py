@@ -1806,11 +1806,9 @@ def _shifted(column: list[Item], starts: set[int], apart: set[int], i: int, down
     to `i`; only where that run boundary is one of `apart`, and only where a value changes."""
     if down:
         k = max((k for k in starts if k <= i), default=None)
-        moved = [*column[: k - 1], *column[k : i + 1], column[k - 1], *column[i + 1 :]] if k in apart else None
-    else:
-        k = min((k for k in starts if k > i), default=None)
-        moved = [*column[:i], column[k], *column[i:k], *column[k + 1 :]] if k in apart else None
-    return [moved] if moved and _values([moved]) != _values([column]) else []
+        return _displaced(column, k - 1, i) if k in apart else []
+    k = min((k for k in starts if k > i), default=None)
+    return _displaced(column, k, i) if k in apart else []
 
 
 def _applicants_open(alignment: Alignment, fixed: int = 0) -> Alignment:
