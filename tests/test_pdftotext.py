@@ -943,6 +943,45 @@ def test_table_four_columns_after_section_five_are_read_past_a_footer_number_on_
     assert {k: report.values().get(k) for k in t4_cells(t4)} == t4_cells(t4)
 
 
+def test_table_four_over_a_page_break_is_not_stood_behind_where_its_litigation_groups_exchange():
+    # table 四's header runs over a page break, its numbers on the next page, where pdftotext printed 复议后起诉's
+    # first four cells (all 0), then 直接起诉's five, then 复议后起诉's total: as a left-to-right flow it reads
+    # 直接起诉 all 0 and 复议后起诉 12 0 0 0 12, whose totals hold as well as the page's. The totals hold under any
+    # exchange of whole groups, so which group came first is not theirs to tell: the cells stay open
+    t4 = [1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0]
+    order = [1, 2, 3, 4, 5, 11, 12, 13, 14, 6, 7, 8, 9, 10, 15]
+    printed = "\n\n".join(str(t4[c - 1]) for c in order)
+    numbers = (
+        "持\n\n1\n\n正\n\n0\n\n果\n\n2\n\n结\n\n0\n\n3\n\n维\n\n纠\n\n0\n\n0\n\n0\n\n0\n\n12 0\n\n0\n\n0\n\n12\n\n0"
+    )
+    broken = "\f" + numbers  # the header's last characters on the next page, among the numbers
+    report = extract(_t4_printed(order, t4).replace(printed, broken))
+    values, litigation = report.values(), [k for k in t4_cells(t4) if k.startswith("review_litigation.litigation")]
+    assert all(values.get(k) in (None, v) or k in report.unverified for k, v in t4_cells(t4).items())
+    exchanged = {t4_key(g, c) for g in ("litigation_direct", "litigation_after_review") for c in ("upheld", "total")}
+    assert all("ambiguous" in report.cells[k].flags and report.cells[k].candidates == [0, 12] for k in exchanged)
+    assert all(values.get(k) == 0 for k in litigation if k not in exchanged)
+    # the header whole on the first page, the numbers alone on the next: printed as on one page, one order holds
+    alone = extract(_t4_printed(order, t4).replace(printed, "\f" + printed.replace("12\n\n0", "12 0", 1)))
+    assert not any("ambiguous" in alone.cells[k].flags for k in litigation)
+    # pdftotext's flows on one page go left to right, and the one order that holds is read
+    assert len(flow_readings(tuple(t4[c - 1] for c in order), frozenset({9}))) == 1
+    assert len(flow_readings(tuple(t4[c - 1] for c in order), frozenset({9}), broken=True)) == 2
+
+
+def test_a_group_printed_before_the_merged_header_keeps_the_two_flow_orders():
+    # 行政复议's header printed a character a line, no two columns merged, then its five numbers, then 直接起诉's
+    # header with merged blocks (`结 其`): only the columns under the merged header come in either flow, so
+    # 行政复议's 1 0 2 0 3 (which holds as printed) is not reread as 1 0 0 2 3 or 1 2 0 0 3
+    printed = (1, 0, 2, 0, 3, 12, 0, 0, 0, 0, 0, 0, 0, 12, 0)
+    everywhere = flow_readings(printed, frozenset({5}), frozenset({5, 9}), merged=True)
+    after_five = flow_readings(printed, frozenset({5}), frozenset({5, 9}), merged=True, plain=5)
+    assert len(everywhere) == 3
+    assert [cells for cells, _ in after_five] == [(1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0)]
+    header = "结\n\n结\n\n其\n\n尚\n\n总\n\n果\n\n果\n\n他\n\n未\n\n计\n\n1\n\n0\n\n2\n\n0\n\n3\n\n结\n\n结 其\n\n"
+    assert _merged_header(header, 0, len(header)) == header.index("结 其")
+
+
 def test_table_four_read_from_a_stream_that_no_flow_order_balances_is_left_open_no_crash():
     # table 三 in blocks, table 四's last columns after section 五's title and a footer number on a text line at
     # the page's end: the stream's fifteen after table 三's hold no flow order's totals; its cells stay open
@@ -996,8 +1035,8 @@ def test_table_four_under_a_merged_header_is_not_stood_behind_where_a_wider_flow
     still = extract(closed.replace("均已结案", "其中1件尚未审结") + text.replace(header, MERGED_T4_HEADER))
     assert moved <= set(still.unverified)
     # one header letter-spaced (`总 计`, as 洪泽区 2023's pdftotext prints it) is no merged block
-    assert not _merged_header("总 计 结果 结果\n总 计\n维持 纠正", 0, 40)
-    assert _merged_header("果 果\n维 纠", 0, 20)
+    assert _merged_header("总 计 结果 结果\n总 计\n维持 纠正", 0, 40) is None
+    assert _merged_header("果 果\n维 纠", 0, 20) == 0
 
 
 def test_two_numbers_on_one_line_are_neighbouring_cells_in_every_pdftotext_order():

@@ -8,12 +8,16 @@ group may keep its total alone for the second flow (its `总` among the next gro
 of a part may keep more of its cells there with its total (or print whole in the first). These are the
 only orders read as the table's: the group totals decide among them, and a pair of numbers printed on one line
 is a pair of neighbouring cells. Where the header shows neighbouring columns merged into one block, any of a
-group's columns may come in either flow (`MERGED_ORDERS`).
+group's columns may come in either flow (`MERGED_ORDERS`). Where the table runs over a page break (its header's
+last characters and its numbers on the next page), pdftotext orders the next page's blocks as it finds them: the
+groups side by side on a part then come in either order (a later group's first cells before an earlier group's),
+so the totals, which hold under any exchange of whole groups, do not tell which group came first.
 """
 
 from __future__ import annotations
 
-from itertools import product
+from functools import cache
+from itertools import permutations, product
 
 from nianbao import solve
 
@@ -52,24 +56,25 @@ def _merged_splits(group: int, last_beside: bool) -> list[tuple[list[int], list[
     ]
 
 
-def _part_orders(groups: list[int], splits) -> set[tuple[int, ...]]:
+def _part_orders(groups: list[int], splits, any_order: bool = False) -> set[tuple[int, ...]]:
     """The column orders in which pdftotext can print the groups of one part of the page: each group's first flow,
-    then each group's second, as `splits` allows them."""
-    beside = len(groups) > 1
-    choices = [splits(g, beside and g == groups[-1]) for g in groups]
+    then each group's second, as `splits` allows them; the groups left to right, or in any order (`any_order`)."""
     orders = {tuple(c for g in groups for c in range(g * _WIDTH, (g + 1) * _WIDTH))}
-    for picked in product(*choices):
-        heads, tails = zip(*picked, strict=True)
-        orders.add(tuple(c for part in (*heads, *tails) for c in part))
+    for ordered in permutations(groups) if any_order else [groups]:
+        choices = [splits(g, len(ordered) > 1 and g == ordered[-1]) for g in ordered]
+        for picked in product(*choices):
+            heads, tails = zip(*picked, strict=True)
+            orders.add(tuple(c for part in (*heads, *tails) for c in part))
     return orders
 
 
-def _orders(splits) -> list[tuple[int, ...]]:
+@cache
+def _orders(splits, any_order: bool = False) -> list[tuple[int, ...]]:
     """Every order of table 四's columns as pdftotext prints them, the table's own first, then by cells moved."""
     found = {
         tuple(c for order in orders for c in order)
         for parts in _PARTS
-        for orders in product(*(sorted(_part_orders(groups, splits)) for groups in parts))
+        for orders in product(*(sorted(_part_orders(groups, splits, any_order)) for groups in parts))
     }
     return sorted(found, key=lambda order: (sum(c != i for i, c in enumerate(order)), order))
 
@@ -79,17 +84,25 @@ MERGED_ORDERS = _orders(_merged_splits)
 
 
 def flow_readings(
-    values: tuple, together: frozenset[int], headed: frozenset[int] = frozenset(), merged: bool = False
+    values: tuple,
+    together: frozenset[int],
+    headed: frozenset[int] = frozenset(),
+    merged: bool = False,
+    broken: bool = False,
+    plain: int = 0,
 ) -> list[tuple[tuple, tuple[int, ...]]]:
     """The distinct readings of table 四's fifteen printed numbers (in print order) that an order of `ORDERS`
     gives and every group total holds: (the cells in the table's order, the order). `together`: the print
     positions i whose number shares a line with number i + 1 (two cells side by side); `headed`: the counts k of
     numbers printed before header pieces that fall between them (a part's header comes before its numbers, so
     the first k numbers are the table's first k columns); `merged`: the header shows merged columns, so
-    `MERGED_ORDERS`."""
+    `MERGED_ORDERS`; `broken`: a page break falls inside the table, so a part's groups come in either order;
+    `plain`: the first `plain` numbers, a part printed before the merged header (under a header of its own that
+    merges none), come in the two-flow orders."""
     readings: dict[tuple, tuple[int, ...]] = {}
-    for order in MERGED_ORDERS if merged else ORDERS:
-        if any(order[i + 1] != order[i] + 1 for i in together):
+    unmerged = {order[:plain] for order in _orders(_two_flow_splits, broken) if plain and max(order[:plain]) < plain}
+    for order in _orders(_merged_splits if merged else _two_flow_splits, broken):
+        if any(order[i + 1] != order[i] + 1 for i in together) or (plain and order[:plain] not in unmerged):
             continue
         if any(max(order[:k]) != k - 1 for k in headed):  # k distinct columns, none past the k-th
             continue

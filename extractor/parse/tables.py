@@ -1475,7 +1475,11 @@ def _read_flows(text: str, lo: int, items: list[Item], reading: RowReading) -> l
         for i, (a, b) in enumerate(pairwise(values))
         if _CJK_TEXT.search(text, a.end, b.start) and not _SECTION.search(text, a.end, b.start)
     )
-    readings = flow_readings(printed, together, headed, merged=_merged_header(text, lo, values[-1].end))
+    broken = _header_over_break(text, lo, values[-1].end)
+    merged = _merged_header(text, lo, values[-1].end)
+    plain = sum(v.end <= merged for v in values) if merged is not None else 0  # numbers before the merged header
+    plain = plain if plain in headed else 0
+    readings = flow_readings(printed, together, headed, merged is not None, broken, plain)
     if solve.groups_total_hold(printed):
         others = [(cells, order) for cells, order in readings if cells != printed]
         said = prose_pick([printed, *(cells for cells, _ in others)], T4_KEYS, stated(text)) if others else None
@@ -1501,18 +1505,36 @@ def _reorder(reading: RowReading, order: tuple[int, ...]) -> None:
 
 
 _CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
+_PAGE_BREAK = re.compile(r"\n[^\S\n]*\n[^\S\n]*\n")  # two empty lines: ingest leaves a page's form feed so
+
+
+def _header_over_break(text: str, lo: int, hi: int) -> bool:
+    """Whether table 四's result header runs over a page break (pieces of it on both pages) with its numbers after
+    the break: the next page's header pieces and numbers are blocks pdftotext orders as it finds them, so its
+    groups side by side can come in either order. A table whose header begins on the next page (the group names
+    alone before the break), or whose numbers alone are on it, is printed as on one page."""
+    for brk in _PAGE_BREAK.finditer(text, lo, hi):
+        before = text[lo : brk.start()]
+        for name in sorted(_T4_GROUP_HEADERS, key=len, reverse=True):  # 未经复议直接起诉 holds a result's 未
+            before = before.replace(name, "")
+        if _RESULT_CHARACTERS.search(before) and _CJK_TEXT.search(text, brk.end(), hi):
+            return True
+    return False
+
+
 _SINGLE_CHARACTERS = re.compile(r"^[ \t]*[\u4e00-\u9fff](?:[ \t]+[\u4e00-\u9fff])+[ \t]*$", re.M)
 _T4_RESULT_KEYWORDS = tuple(label.keywords[0] for label in T4_RESULT_LABELS)
+_RESULT_CHARACTERS = re.compile("[" + "".join(sorted(set("".join(_T4_RESULT_KEYWORDS)))) + "]")
 
 
-def _merged_header(text: str, lo: int, hi: int) -> bool:
-    """Whether table 四's header shows neighbouring columns merged into one block: a line of single characters of
-    several columns (`结 结`, `维 纠`: two narrow headers printed a character a line, side by side), not one
-    header letter-spaced (`总 计`)."""
-    return any(
-        not any(line.replace(" ", "").replace("\t", "") in word for word in _T4_RESULT_KEYWORDS)
-        for line in _SINGLE_CHARACTERS.findall(text, lo, hi)
-    )
+def _merged_header(text: str, lo: int, hi: int) -> int | None:
+    """Where table 四's header first shows neighbouring columns merged into one block (None where not): a line
+    of single characters of several columns (`结 结`, `维 纠`: two narrow headers printed a character a line, side
+    by side), not one header letter-spaced (`总 计`)."""
+    for line in _SINGLE_CHARACTERS.finditer(text, lo, hi):
+        if not any(line.group().replace(" ", "").replace("\t", "") in word for word in _T4_RESULT_KEYWORDS):
+            return line.start()
+    return None
 
 
 _SECTION = re.compile(r"^\s*[五六七]\s*[、.．]", re.M)  # a section after table 四 (its numbers can follow it)
