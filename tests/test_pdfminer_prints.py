@@ -1,8 +1,11 @@
 """pdfminer.six on browser prints of other paper sizes (docs/damage.md, pdfminer): table 三's page bands as it
 prints them where the page is wider or the print larger, read by rule where the identities leave one reading."""
 
-from nianbao.parse.blocks import number_blocks
-from nianbao.schemas.keys import T3_ROWS, t3_key
+from nianbao.check import table3_identities
+from nianbao.parse.blocks import number_blocks, read_blocks
+from nianbao.parse.tables import t3_printed_keys
+from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, T4_KEYS, t3_key
+from nianbao.solve import row_total_holds
 from pages import consistent_table3, t3_cells
 from test_parser import extract
 from test_pdftotext import pdftotext_page, read_right, rows
@@ -70,3 +73,20 @@ def test_rows_whose_first_cell_is_a_line_and_the_next_two_another_are_never_read
     # them all): a row's other cells come after its pair's line, so the lone first cells are no such band
     bands = [("pdfminer-heads-split", rows("new_received", "unable.not_held")), ("pdfminer-heads", T3_ROWS[13:])]
     read_right(TABLE3, pdftotext_page(TABLE3, bands, page=1))
+
+
+def test_a_number_with_decimals_in_the_prose_after_the_tables_is_no_cell():
+    # a browser print's footer wraps so that a prose line ends in a version number (`…且IE内核9.0`): read as a
+    # label's number, the stream to the page's end holds one number too many and table 三's first cell, printed
+    # alone after its label, went to table 二. Tables 三 and 四 are counts: the stream's last numbers with decimals
+    # are the prose's, none of their cells
+    bands = [("row", rows("new_received", "unable.not_held")), ("row", T3_ROWS[13:])]
+    page = pdftotext_page(TABLE3, bands, page=1)
+    text = page + "\n\n360浏览器9.1版本及以上，且IE内核9.0\n\n及以上。\n"
+    lo, t4_end = text.index("三、收到"), len(page)
+    keys_of = lambda r: t3_printed_keys(r, T3_COLUMNS)  # noqa: E731
+    checks = (row_total_holds, table3_identities, keys_of)
+    spans = [(lo, len(text), len(T4_KEYS)), (lo, t4_end, len(T4_KEYS))]
+    read = read_blocks(text, spans, [list(T3_ROWS)], len(T3_COLUMNS), *checks)
+    assert read and not read.spill.before
+    assert [v.text for v in read.alignment.segments["new_received"]] == [str(v) for v in TABLE3["new_received"]]

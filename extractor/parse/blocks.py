@@ -42,6 +42,7 @@ from nianbao.solve import MAX_COMBINATIONS
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
+_DECIMAL = re.compile(r"\d+\.\d+")
 _LABEL_THEN_NUMBERS = re.compile(
     rf".*[\u4e00-\u9fff{LABEL_CLOSERS}](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*"
 )
@@ -698,7 +699,7 @@ def read_bands(
 def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
     """read_bands' search, within its bound."""
     for lo, hi, trailing in spans:
-        found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
+        found = _trimmed(_counts(number_blocks(text, lo, hi)), trailing, orders, n)
         if not (found and _column_stream(found[1])):
             continue
         order, blocks, spill = found
@@ -822,6 +823,14 @@ def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
     return rows, _agreed(rows, readings), True, readings
 
 
+def _counts(blocks: list[Block]) -> list[Block]:
+    """The blocks less the last ones that hold a number with decimals: tables 三 and 四 are counts, so such a number
+    after them is the prose's (a browser print's footer wrapped to end a line in a version number, `…IE内核9.0`)."""
+    while blocks and any(_DECIMAL.fullmatch(v.text) for v in blocks[-1].values):
+        blocks = blocks[:-1]
+    return blocks
+
+
 def column_stream(text: str, lo: int, hi: int) -> bool:
     """Whether the region's numbers are a column stream (_column_stream)."""
     blocks = number_blocks(text, lo, hi)
@@ -903,7 +912,7 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
 
     def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
         lo, hi, trailing = span if span[1] == len(text) else spans[0]
-        blocks = number_blocks(text, lo, hi)
+        blocks = _counts(number_blocks(text, lo, hi))
         return constraint and (
             _rows_apart(blocks, trailing, orders, n, *checks) or _island_put_back(blocks, trailing, orders, n, checks)
         )
@@ -913,7 +922,7 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
 
     for span in spans:
         lo, hi, trailing = span
-        blocks = number_blocks(text, lo, hi)
+        blocks = _counts(number_blocks(text, lo, hi))
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
         apart = (
