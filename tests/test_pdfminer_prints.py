@@ -1,9 +1,12 @@
 """pdfminer.six on browser prints of other paper sizes (docs/damage.md, pdfminer): table 三's page bands as it
 prints them where the page is wider or the print larger, read by rule where the identities leave one reading."""
 
-from nianbao.parse.blocks import number_blocks
-from nianbao.schemas.keys import T3_ROWS, t3_key
-from pages import consistent_table3, t3_cells
+from nianbao.check import table3_identities
+from nianbao.parse.blocks import number_blocks, read_bands, read_blocks
+from nianbao.parse.tables import t3_printed_keys
+from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, T4_KEYS, t3_key
+from nianbao.solve import row_total_holds
+from pages import T3_LABEL_TEXT, consistent_table3, t3_cells
 from test_parser import extract
 from test_pdftotext import pdftotext_page, read_right, rows
 
@@ -70,3 +73,75 @@ def test_rows_whose_first_cell_is_a_line_and_the_next_two_another_are_never_read
     # them all): a row's other cells come after its pair's line, so the lone first cells are no such band
     bands = [("pdfminer-heads-split", rows("new_received", "unable.not_held")), ("pdfminer-heads", T3_ROWS[13:])]
     read_right(TABLE3, pdftotext_page(TABLE3, bands, page=1))
+
+
+def test_a_number_with_decimals_in_the_prose_after_the_tables_is_no_cell():
+    # a browser print's footer wraps so that a prose line ends in a version number (`…且IE内核9.0`): read as a
+    # label's number, the stream to the page's end holds one number too many and table 三's first cell, printed
+    # alone after its label, went to table 二. Tables 三 and 四 are counts: the stream's last numbers with decimals
+    # are the prose's, none of their cells
+    bands = [("row", rows("new_received", "unable.not_held")), ("row", T3_ROWS[13:])]
+    page = pdftotext_page(TABLE3, bands, page=1)
+    text = page + "\n\n360浏览器9.1版本及以上，且IE内核9.0\n\n及以上。\n"
+    lo, t4_end = text.index("三、收到"), len(page)
+    keys_of = lambda r: t3_printed_keys(r, T3_COLUMNS)  # noqa: E731
+    checks = (row_total_holds, table3_identities, keys_of)
+    spans = [(lo, len(text), len(T4_KEYS)), (lo, t4_end, len(T4_KEYS))]
+    read = read_blocks(text, spans, [list(T3_ROWS)], len(T3_COLUMNS), *checks)
+    assert read and not read.spill.before
+    assert [v.text for v in read.alignment.segments["new_received"]] == [str(v) for v in TABLE3["new_received"]]
+
+
+def _bands_page(table3: dict[str, list[int]], parts: list) -> str:
+    """Table 三's region as pdfminer prints it from a tall page: each part a text line (str) or numbers (a list of
+    numbers, each a line of its own, blank lines between)."""
+    lines = ["三、收到和处理政府信息公开申请情况"]
+    for part in parts:
+        lines += [part] if isinstance(part, str) else [str(v) for v in part]
+    return "\n\n".join(lines) + "\n"
+
+
+def _read_bands(text: str):
+    keys_of = lambda r: t3_printed_keys(r, T3_COLUMNS)  # noqa: E731
+    checks = (row_total_holds, table3_identities, keys_of)
+    return read_bands(text, [(0, len(text), 0)], [list(T3_ROWS)], len(T3_COLUMNS), *checks)
+
+
+def _by_label(table3: dict[str, list[int]], rows_: list[str]) -> list:
+    return [part for r in rows_ for part in (T3_LABEL_TEXT[r], table3[r])]
+
+
+BANDS_TABLE3 = consistent_table3(
+    {
+        "granted": [27, 0, 0, 2, 0, 1],
+        "partially_granted": [5, 1, 0, 0, 0, 0],
+        "denied.state_secret": [1, 0, 0, 0, 0, 0],
+        "denied.third_party_rights": [0, 2, 0, 0, 0, 0],
+        "denied.internal_affairs": [3, 0, 0, 0, 0, 1],
+    },
+    new_received=[64, 4, 0, 2, 0, 4],
+)
+
+
+def test_a_band_cut_inside_a_row_by_a_text_line_is_read_with_the_next():
+    # a page band of two rows printed column by column with a header word among its columns after seven numbers:
+    # cut there, the first seven read as a row break its total; read with the next band, the rows' totals hold
+    t = BANDS_TABLE3
+    columns = [t[r][c] for c in range(7) for r in ("granted", "partially_granted")]
+    parts = [*_by_label(t, T3_ROWS[:2]), T3_LABEL_TEXT["granted"], columns[:7], "其他", columns[7:]]
+    parts += _by_label(t, T3_ROWS[4:])
+    read = _read_bands(_bands_page(t, parts))
+    for row in ("granted", "partially_granted"):
+        assert [v.text for v in read.alignment.segments[row]] == [str(v) for v in t[row]], row
+
+
+def test_a_bands_tight_rows_column_by_column_then_its_taller_rows_row_by_row_with_no_break_between():
+    # pdfminer prints a band's four tight rows column by column and its two taller rows after them row by row, no
+    # text line between: the column run ends where single numbers go on, which only the row totals tell
+    t = BANDS_TABLE3
+    tight, tall = T3_ROWS[4:8], T3_ROWS[8:10]
+    numbers = [t[r][c] for c in range(7) for r in tight] + [v for r in tall for v in t[r]]
+    parts = [*_by_label(t, T3_ROWS[:4]), T3_LABEL_TEXT[tight[0]], numbers, *_by_label(t, T3_ROWS[10:])]
+    read = _read_bands(_bands_page(t, parts))
+    for row in (*tight, *tall):
+        assert [v.text for v in read.alignment.segments[row]] == [str(v) for v in t[row]], row

@@ -42,6 +42,7 @@ from nianbao.solve import MAX_COMBINATIONS
 _NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(m) for m in sorted(_ZERO_MARKERS)) + ")"
 _NUMBERS_LINE = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
 _TOKEN = re.compile(r"\S+")
+_DECIMAL = re.compile(r"\d+\.\d+")
 _LABEL_THEN_NUMBERS = re.compile(
     rf".*[\u4e00-\u9fff{LABEL_CLOSERS}](?:[ \t]+|(?=\d))({_NUMBER}(?:[ \t]+{_NUMBER})*)[ \t]*"
 )
@@ -608,7 +609,7 @@ def _columns(blocks: list[Block], i: int, n: int, j: int, between: bool = False)
         after = blocks[i + n * j] if i + n * j < len(blocks) else None
         if not (i == 0 or band[0].after_text or (singles and len(blocks[i - 1].values) != 1)):
             return None
-        if after is not None and not (after.after_text or (singles and len(after.values) != 1)):
+        if after is not None and not (after.after_text or (singles and (len(after.values) != 1 or _RUN_ENDS.get()))):
             return None
     if any(len(b.values) != pattern[c % j] for c, b in enumerate(band)):
         return None
@@ -697,20 +698,17 @@ def read_bands(
 
 def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> BlockReading | None:
     """read_bands' search, within its bound."""
+    checks = (constraint, identities_of, keys_of)
     for lo, hi, trailing in spans:
-        found = _trimmed(number_blocks(text, lo, hi), trailing, orders, n)
+        found = _trimmed(_counts(number_blocks(text, lo, hi)), trailing, orders, n)
         if not (found and _column_stream(found[1])):
             continue
         order, blocks, spill = found
         alignment, at, several, sure = Alignment(), 0, [], {}
-        for band in _text_bands(blocks, n):
+        for band, (read, interleaved) in _joined_bands(_text_bands(blocks, n), order, n, checks):
             rows = order[at : at + sum(len(b.values) for b in band) // n]
             at += len(rows)
-            read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
-            if constraint and not (read and read[2] and not read[1].open):
-                interleaved = _band_interleaved(rows, band, n, constraint)
-                read = interleaved[:3] if interleaved else read
-                several += [interleaved[3]] if interleaved and interleaved[1].open else []
+            several += [interleaved[3]] if interleaved and interleaved[1].open else []
             if read and not read[2] and not _HEADS.get() and _a_total_fails(read[1].segments, n, constraint):
                 # its only reading breaks a row's own total: no reading of the band, its rows open
                 alignment.open.update({r: [items] for r, items in read[1].segments.items()} | read[1].open)
@@ -729,6 +727,62 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
             _counted(order, alignment, blocks, n, (constraint, identities_of, keys_of))
             return BlockReading(order, alignment, spill)
     return None
+
+
+MAX_JOINED_BANDS = 3  # bands read as one where a text line's cut fell inside a row
+
+
+def _band_read(rows: list[str], band: list[Block], n: int, checks, beside: bool = False):
+    """A band's reading by the shapes (_aligned), or as rows interleaved where those leave it undecided; and the
+    interleaved readings (None where not tried or none). `beside`: where no reading satisfies every identity, also
+    with the 商业企业 column's first cells printed beside the labels (_shuffled)."""
+    constraint, identities_of, keys_of = checks
+    read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
+    if beside and not (read and read[2]):
+        read = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint, beside=True) or read
+    if constraint and not (read and read[2]):
+        token = _RUN_ENDS.set(True)
+        try:
+            ended = _aligned(rows, band, n, constraint, identities_of, keys_of, shuffle=constraint)
+        finally:
+            _RUN_ENDS.reset(token)
+        read = ended if ended and ended[2] else read
+    interleaved = None
+    if constraint and not (read and read[2] and not read[1].open):
+        interleaved = _band_interleaved(rows, band, n, constraint)
+        read = interleaved[:3] if interleaved else read
+    return read, interleaved
+
+
+def _joined_bands(bands: list[list[Block]], order: list[str], n: int, checks):
+    """The bands with their readings, in order. The numbers before a text line can make whole rows by chance (a
+    page band's first column and the 商业企业 cells printed among its labels, `64` / `0` / `0 0` / `27 0` / `5`):
+    where a band reads in no way, or its only reading breaks a row's own total, it is read together with the next
+    one or two, where that reads so that every row's total holds."""
+    constraint = checks[0]
+
+    def fails(read) -> bool:
+        return not read or (not read[2] and _a_total_fails(read[1].segments, n, constraint))
+
+    def size(i: int, j: int) -> int:
+        return sum(len(b.values) for band in bands[i:j] for b in band) // n
+
+    at, i = 0, 0
+    while i < len(bands):
+        read = _band_read(order[at : at + size(i, i + 1)], bands[i], n, checks)
+        joined = i + 1
+        for more in range(2, MAX_JOINED_BANDS + 1) if constraint and fails(read[0]) else ():
+            if i + more > len(bands):
+                break
+            band = [b for part in bands[i : i + more] for b in part]
+            tried = _band_read(order[at : at + size(i, i + more)], band, n, checks, beside=True)
+            if tried[0] and tried[0][2] and not _a_total_fails(tried[0][1].segments, n, constraint):
+                read, joined = tried, i + more
+                break
+        band = [b for part in bands[i:joined] for b in part]
+        yield band, read
+        at += size(i, joined)
+        i = joined
 
 
 def _a_total_fails(rows: dict[str, list[Item]], n: int, constraint) -> bool:
@@ -822,6 +876,14 @@ def _band_interleaved(rows: list[str], band: list[Block], n: int, constraint):
     return rows, _agreed(rows, readings), True, readings
 
 
+def _counts(blocks: list[Block]) -> list[Block]:
+    """The blocks less the last ones that hold a number with decimals: tables 三 and 四 are counts, so such a number
+    after them is the prose's (a browser print's footer wrapped to end a line in a version number, `…IE内核9.0`)."""
+    while blocks and any(_DECIMAL.fullmatch(v.text) for v in blocks[-1].values):
+        blocks = blocks[:-1]
+    return blocks
+
+
 def column_stream(text: str, lo: int, hi: int) -> bool:
     """Whether the region's numbers are a column stream (_column_stream)."""
     blocks = number_blocks(text, lo, hi)
@@ -881,6 +943,9 @@ _LABELLED: ContextVar[dict[int, str] | None] = ContextVar("block_readings_labell
 _TITLE: ContextVar[int | None] = ContextVar("block_readings_title", default=None)
 # whether a line of three or more numbers (fewer than a row's) may be a row's first cells side by side (_shuffled)
 _HEADS: ContextVar[bool] = ContextVar("block_readings_heads", default=True)
+# a band's run of single numbers read column by column may end where single numbers go on (pdfminer.six prints a
+# band's tight rows column by column and the taller rows after them row by row, no text line between)
+_RUN_ENDS: ContextVar[bool] = ContextVar("block_readings_run_ends", default=False)
 
 
 def _own_rows(order: list[str], rows: list[list[Item]]) -> bool:
@@ -903,7 +968,7 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
 
     def tail(span: tuple[int, int, int]) -> BlockReading | None:  # the page from the title on: cells apart
         lo, hi, trailing = span if span[1] == len(text) else spans[0]
-        blocks = number_blocks(text, lo, hi)
+        blocks = _counts(number_blocks(text, lo, hi))
         return constraint and (
             _rows_apart(blocks, trailing, orders, n, *checks) or _island_put_back(blocks, trailing, orders, n, checks)
         )
@@ -913,7 +978,7 @@ def _read_blocks(text, spans, orders, n, checks, consistent_only) -> BlockReadin
 
     for span in spans:
         lo, hi, trailing = span
-        blocks = number_blocks(text, lo, hi)
+        blocks = _counts(number_blocks(text, lo, hi))
         found = _trimmed(blocks, trailing, orders, n) if blocks else None
         read = found and _aligned(found[0], found[1], n, constraint, identities_of, keys_of)
         apart = (
