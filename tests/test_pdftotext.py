@@ -1562,6 +1562,28 @@ def test_a_band_whose_rows_cells_pdfminer_prints_interleaved_is_read_where_one_o
     assert "realigned" in report.cells[t3_key(band[2], "research")].flags
 
 
+def test_a_band_whose_first_column_pdfminer_prints_after_a_label_piece_is_read_where_the_identities_decide():
+    # pdfminer.six prints a band's 自然人 cells with the label column, after a label piece that follows the band's
+    # other columns (`…` / `信息需要另行` / 0 / 5 / 3). Where only 自然人 is not zero the band as printed holds its
+    # rows' totals too (自然人 zeros, 其他 the 自然人 values); the column sums with the other bands' rows (the
+    # first band interleaved, so the table reads in no way as a whole) decide for the column put back
+    band = rows("unable.needs_creation", "not_processed.petition_complaint")
+    only_first = {
+        "unable.unclear_after_correction": [5, 0, 0, 0, 0, 0],
+        "not_processed.petition_complaint": [3, 0, 0, 0, 0, 0],
+    }
+    table3 = consistent_table3(
+        INTERLEAVED | only_first, new_received=[1054, 801, 321, 456, 1097, 1335], carried_over=CARRIED
+    )
+    bands = [("col", ["new_received"]), ("col", INTERLEAVED_BAND), ("col", T3_ROWS[5:13]), ("col", band)]
+    text = with_interleaved(pdftotext_page(table3, [*bands, ("col", T3_ROWS[16:])], page=1), table3)
+    columns = ["\n".join(str(table3[r][c]) for r in band) for c in range(1, 7)]
+    first = "\n".join(str(table3[r][0]) for r in band)
+    printed = "2.没有现成\n\n" + "\n\n".join(columns) + f"\n\n信息需要另行\n\n{first}\n\n制作"
+    report = read_right(table3, with_band(text, table3, band, printed))
+    assert "realigned" in report.cells[t3_key("unable.unclear_after_correction", "natural_person")].flags
+
+
 def test_a_band_left_open_is_not_settled_by_the_prose():
     # 新收 and 上年结转 interleaved so that two orders hold both rows' totals (科研机构 1 or 0, 法律服务机构 2 or 3),
     # the rest of the table after a band read in no way, so no identity decides them. The prose's 科研机构 figure
@@ -1658,18 +1680,23 @@ def test_a_band_read_several_ways_is_decided_by_the_identities_with_the_rows_oth
     # 上年结转 to 1.属于国家秘密 interleaved (pdfminer.six): zeros stand in several places, so three orders hold
     # every row's total (上年结转's 法律服务机构 9 or 其他 9, …). 本年新收, 总计 and 结转下年度 are read from
     # bands of their own and satisfy the identities: 新收 + 结转 = 总计 + 结转下年度 holds in one order only
-    band = rows("carried_over", "denied.state_secret")
-    table3 = consistent_table3(
-        {
-            "granted": [10, 0, 0, 0, 0, 0],
-            "partially_granted": [6, 279, 0, 0, 0, 179],
-            "denied.state_secret": [6, 0, 1, 0, 87, 8],
-        },
-        new_received=[1046, 801, 321, 456, 1097, 1335],
-        carried_over=[0, 20, 251, 9, 0, 0],
-    )
-    stream = [0, 10, 6, 6, 20, 251, 0, 279, 0, 0, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 280, 10, 179, 464, 87, 8, 102]
-    rest = T3_ROWS[5:]
-    text = pdftotext_page(table3, [("col", ["new_received"]), ("col", band), ("col", rest)], page=1)
-    report = read_right(table3, with_band(text, table3, band, "\n\n".join(map(str, stream)) + "\n\n三、本年"))
+    table3 = consistent_table3(INTERLEAVED, new_received=[1046, 801, 321, 456, 1097, 1335], carried_over=CARRIED)
+    text = pdftotext_page(table3, [("col", ["new_received"]), ("col", INTERLEAVED_BAND), ("col", T3_ROWS[5:])], page=1)
+    report = read_right(table3, with_interleaved(text, table3))
     assert "realigned" in report.cells[t3_key("carried_over", "legal_service")].flags
+
+
+INTERLEAVED_BAND = rows("carried_over", "denied.state_secret")
+INTERLEAVED = {
+    "granted": [10, 0, 0, 0, 0, 0],
+    "partially_granted": [6, 279, 0, 0, 0, 179],
+    "denied.state_secret": [6, 0, 1, 0, 87, 8],
+}
+CARRIED = [0, 20, 251, 9, 0, 0]
+
+
+def with_interleaved(text: str, table3: dict[str, list[int]]) -> str:
+    """The page with 上年结转 to 1.属于国家秘密 (INTERLEAVED) printed as pdfminer.six interleaves them: three orders
+    hold every row's total, 新收 + 结转 = 总计 + 结转下年度 one only."""
+    stream = [0, 10, 6, 6, 20, 251, 0, 279, 0, 0, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 280, 10, 179, 464, 87, 8, 102]
+    return with_band(text, table3, INTERLEAVED_BAND, "\n\n".join(map(str, stream)) + "\n\n三、本年")

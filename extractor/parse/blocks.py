@@ -704,27 +704,13 @@ def _read_bands(text, spans, orders, n, constraint, identities_of, keys_of) -> B
         if not (found and _column_stream(found[1])):
             continue
         order, blocks, spill = found
-        alignment, at, several, sure = Alignment(), 0, [], {}
-        for band, (read, interleaved) in _joined_bands(_text_bands(blocks, n), order, n, checks):
-            rows = order[at : at + sum(len(b.values) for b in band) // n]
-            at += len(rows)
-            several += [interleaved[3]] if interleaved and interleaved[1].open else []
-            if read and not read[2] and not _HEADS.get() and _a_total_fails(read[1].segments, n, constraint):
-                # its only reading breaks a row's own total: no reading of the band, its rows open
-                alignment.open.update({r: [items] for r, items in read[1].segments.items()} | read[1].open)
-            elif read:
-                alignment.segments.update(read[1].segments)
-                alignment.open.update(read[1].open)
-                sure.update(read[1].segments if read[2] else {})
-            else:
-                alignment.open.update((r, []) for r in rows)
-                alignment.unplaced.update(rows)
-        checked = _bands_checked(alignment, sure, several, n, (constraint, identities_of, keys_of))
-        if checked and not _consistent(alignment.segments, n, constraint, identities_of, keys_of):
-            for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
-                alignment.open[row] = [alignment.segments.pop(row)]
+        alignment = _bands_read(order, blocks, n, checks)
+        if alignment.open or not _consistent(alignment.segments, n, *checks):
+            moved = _bands_read(order, blocks, n, checks, moved=True)
+            if moved.segments and not moved.open and _consistent(moved.segments, n, *checks):
+                alignment = moved
         if alignment.segments:
-            _counted(order, alignment, blocks, n, (constraint, identities_of, keys_of))
+            _counted(order, alignment, blocks, n, checks)
             return BlockReading(order, alignment, spill)
     return None
 
@@ -783,6 +769,63 @@ def _joined_bands(bands: list[list[Block]], order: list[str], n: int, checks):
         yield band, read
         at += size(i, joined)
         i = joined
+
+
+def _bands_read(order: list[str], blocks: list[Block], n: int, checks, moved: bool = False) -> Alignment:
+    """The rows read band by band (read_bands). `moved`: a band its own rows' identities read one way is also
+    read with one of its columns printed out of its place, as pdfminer.six prints a band's 自然人 column with the
+    label column, after a label piece that follows the band's other columns; where such readings differ, the
+    identities with the other bands' rows decide among them (_bands_checked), as for any band read several ways."""
+    constraint = checks[0]
+    alignment, at, several, sure = Alignment(), 0, [], {}
+    for band, (read, interleaved) in _joined_bands(_text_bands(blocks, n), order, n, checks):
+        rows = order[at : at + sum(len(b.values) for b in band) // n]
+        at += len(rows)
+        several += [interleaved[3]] if interleaved and interleaved[1].open else []
+        settled = read and read[2] and not read[1].open
+        if (
+            moved
+            and interleaved is None
+            and (settled or not constraint)
+            and (readings := _column_moved_readings(rows, band, n, checks))
+        ):
+            several.append(readings)
+            read = rows, _agreed(rows, readings), True
+        if read and not read[2] and not _HEADS.get() and _a_total_fails(read[1].segments, n, constraint):
+            # its only reading breaks a row's own total: no reading of the band, its rows open
+            alignment.open.update({r: [items] for r, items in read[1].segments.items()} | read[1].open)
+        elif read:
+            alignment.segments.update(read[1].segments)
+            alignment.open.update(read[1].open)
+            sure.update(read[1].segments if read[2] else {})
+        else:
+            alignment.open.update((r, []) for r in rows)
+            alignment.unplaced.update(rows)
+    checked = _bands_checked(alignment, sure, several, n, checks)
+    if checked and not _consistent(alignment.segments, n, *checks):
+        for row in [r for r in alignment.segments if r not in sure]:  # bands' only readings, failing them: open
+            alignment.open[row] = [alignment.segments.pop(row)]
+    return alignment
+
+
+def _column_moved_readings(rows: list[str], band: list[Block], n: int, checks) -> list[dict[str, list[Item]]]:
+    """The band's distinct readings column by column, as printed or with a column printed after a text line inside
+    the band (a label piece) put back in another place, that satisfy the identities its own rows take part in;
+    none unless there are several."""
+    orders = []
+    for j in range(1, len(band) // n + 1):
+        columns = _columns(band, 0, n, j, between=True) if len(band) == n * j else None
+        if columns:
+            orders.append(columns)
+            for a in (a for a in range(1, n) if band[a * j].after_text):
+                rest = columns[:a] + columns[a + 1 :]
+                orders += [[*rest[:b], columns[a], *rest[b:]] for b in range(n) if b != a]
+    distinct: dict[tuple, dict[str, list[Item]]] = {}
+    for columns in orders:
+        read = [list(row) for row in zip(*columns, strict=True)]
+        distinct.setdefault(_values(read), dict(zip(rows, read, strict=True)))
+    consistent = [a for a in distinct.values() if _consistent(a, n, *checks)]
+    return consistent if len(consistent) > 1 else []
 
 
 def _a_total_fails(rows: dict[str, list[Item]], n: int, constraint) -> bool:
