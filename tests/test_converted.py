@@ -2,6 +2,7 @@
 
 import random
 import time
+from pathlib import Path
 
 import pytest
 from nianbao.eval.damage import LAYOUTS, cells_pulled_out, cut_column, generate
@@ -398,6 +399,22 @@ def test_a_lone_table2_row_whose_number_is_printed_above_its_label_is_read():
         cells["active.licensing.decisions"].value == 15 and "realigned" not in cells["active.licensing.decisions"].flags
     )
     assert str(cells["active.fees.amount"].value) == "12.5"
+
+
+def test_a_table2_row_split_over_lines_of_its_markdown_table_is_placed_by_its_columns():
+    # markitdown splits a row whose label wraps: two of its numbers on a bare line above, one on the label's line.
+    # The other row prints its own on its label's line, so the table's columns leave one placement; a separate
+    # table (a separator between the lines) or a number out of its column leaves the order's placement open
+    base = (Path(__file__).with_name("meta_variants") / "pingtan-2019.markdownify.md").read_text(encoding="utf-8")
+    rows = "| 行政许可 | 396 | 0 | 181 |\n| 其他对外管理服务事项 | 10 | 0 | 153 |\n"
+    split = "| 行政许可 | 396 | 0 | 181 |\n|  |  | 0 | 153 |\n| 其他对外管理服务事项 | 10 |  |  |\n"
+    assert rows in base
+    report = extract(base.replace(rows, split))
+    read = {k: c.value for k, c in report.cells.items() if ".other_mgmt_services." in k}
+    assert list(read.values()) == [10, 0, 153] and report.verdict.value == "verified", report.verdict_reason
+    for damaged in (split.replace("153 |\n", "153 |\n\n"), split.replace("|  |  | 0 | 153 |", "|  | 0 | 153 |  |")):
+        cell = (report := extract(base.replace(rows, damaged))).cells["active_2019.other_mgmt_services.delta"]
+        assert "active_2019.other_mgmt_services.delta" in report.unverified or "ambiguous" in cell.flags, damaged
 
 
 @pytest.mark.parametrize("layout", ["tsv", "html", "markdown"])
