@@ -10,10 +10,12 @@ from nianbao.eval.evaluate import score_record
 from nianbao.eval.model_cases import BARE as LABEL_BARE
 from nianbao.eval.model_cases import BARE_AFTER, LABELS, T4_MISREAD, draw, relabel
 from nianbao.ingest import ingest_bytes, normalise
+from nianbao.parse.labels import find_labels
 from nianbao.parse.tokens import segment_items
 from nianbao.pipeline import extract_document
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
+from nianbao.schemas.template import T3_LABELS
 from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
 
@@ -52,6 +54,50 @@ def test_partly_labelled_rows_are_placed_by_order_between_their_anchors(after):
     moved = {k.rsplit(".", 1)[0] for k, c in report.cells.items() if "realigned" in c.flags}
     assert moved <= {f"applications.{r}" for r in BARE}
     assert report.verdict.value == "verified"
+
+
+def test_table3_labels_wrapped_around_their_own_numbers_on_narrow_paper_anchor_their_rows():
+    # markitdown on narrow paper: a label column so squeezed that a row's numbers sit between two pieces of its
+    # label, on a line of their own or after a middle piece (`5.属于三` / `| | 类内部事 | 1 | … |` / `务信息`).
+    # A label's pieces above and below the numbers hold them inside its row: the numbers are that row's
+    table3 = consistent_table3(
+        {
+            "denied.internal_affairs": [1, 0, 0, 0, 0, 0],
+            "denied.enforcement_files": [6, 0, 0, 0, 0, 0],
+            "not_processed.duplicate": [2, 0, 0, 0, 0, 0],
+            "not_processed.unreasonable_mass": [0, 1, 0, 0, 0, 0],
+        },
+        new_received=[21, 3, 0, 0, 0, 0],
+    )
+    wrapped = {
+        "denied.internal_affairs": ("5.属于三", "|     | 类内部事 | {} |", "务信息"),
+        "denied.enforcement_files": ("7.属于行", "|     | 政执法案 | {} |", "卷"),
+        "not_processed.duplicate": ("2.重复申", "|     |     | {} |", "请"),
+        "not_processed.unreasonable_mass": ("4.无正当", "| 理由大量 | {} |", "反复申请"),
+    }
+    text = markdown_table3(table3, set())
+    for row, (first, middle, last) in wrapped.items():
+        numbers = " | ".join(map(str, table3[row]))
+        text = text.replace(f"| {T3_LABEL_TEXT[row]} | {numbers} |", "\n".join((first, middle.format(numbers), last)))
+    report = extract(text, "page.md")
+    for key, value in t3_cells(table3).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified", report.verdict_reason
+    # each such row is anchored on its own label, its numbers after the anchor (not left to the order's alignment)
+    lo, hi = text.index("三、收到和处理"), text.index("四、政府信息公开行政复议")
+    anchors = {a.row: a for a in find_labels(text, T3_LABELS, lo, hi, stretch=True, in_cells=True)}
+    for row, (first, middle, _) in wrapped.items():
+        start = text.index(middle.format(" | ".join(map(str, table3[row]))))
+        numbers = text.index(f"| {table3[row][0]} |", start)
+        assert row in anchors and text.index(first) <= anchors[row].start and anchors[row].end <= numbers, row
+        assert not _values_between(text, anchors[row].start, anchors[row].end), row
+    # a text stream's numbers between a label's words are no cells: no anchor cut by them
+    stream = "5.属于三类内部事 1 0 0 0 0 0 1\n务信息"
+    assert not find_labels(stream, T3_LABELS[8:9], 0, len(stream), in_cells=True)
+
+
+def _values_between(text: str, lo: int, hi: int) -> list:
+    return [i for i in segment_items(text, lo, hi) if i.kind == "value"]
 
 
 def test_bare_rows_that_fit_several_placements_stay_ambiguous():
