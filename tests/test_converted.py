@@ -574,3 +574,11 @@ def test_section_three_heading_printed_above_table_two_rows_leaves_them_table_tw
     report = extract(moved)
     assert report.values()["active.normative_docs.in_force"] == 20 and report.values()["active.fees.amount"]
     assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_a_long_digit_run_after_a_label_piece_is_read_at_once():
+    # the number cells a cut label is looked for across: a failed match on a long digit run must not backtrack
+    text = "三、收到和处理政府信息公开申请情况\n5.属于三\n| 类内部事 | " + "1" * 24 + " x |\n务信息\n"
+    started = time.monotonic()
+    find_labels(text, T3_LABELS, 0, len(text), stretch=True, in_cells=True)
+    assert time.monotonic() - started < 0.5

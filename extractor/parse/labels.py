@@ -113,7 +113,8 @@ def _cut(keyword: str) -> str:
 
 
 # a markdown table's cells holding only numbers (or nothing), to the line's end: `| 1 0 | 0 0 |     | 1   |`
-_NUMBER_CELLS = r"(?=[^\n]*\d)(?:[ \t]*(?:[\d.,]+[ \t]*)*\|)+[ \t]*\n[\s|]*"
+# (numbers apart by blanks: a run of digits splits but one way, so a failed match does not backtrack exponentially)
+_NUMBER_CELLS = r"(?=[^\n]*\d)(?:[ \t]*(?:[\d.,]+(?:[ \t]+[\d.,]+)*[ \t]*)?\|)+[ \t]*\n[\s|]*"
 
 
 def _cut_by_cells(keyword: str) -> str:
