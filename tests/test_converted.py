@@ -2,6 +2,7 @@
 
 import random
 import time
+from pathlib import Path
 
 import pytest
 from nianbao.eval.damage import LAYOUTS, cells_pulled_out, cut_column, generate
@@ -9,10 +10,12 @@ from nianbao.eval.evaluate import score_record
 from nianbao.eval.model_cases import BARE as LABEL_BARE
 from nianbao.eval.model_cases import BARE_AFTER, LABELS, T4_MISREAD, draw, relabel
 from nianbao.ingest import ingest_bytes, normalise
+from nianbao.parse.labels import find_labels
 from nianbao.parse.tokens import segment_items
 from nianbao.pipeline import extract_document
 from nianbao.prose import stated
 from nianbao.schemas.keys import T2_ROWS, T3_APPLICANT_COLUMNS, T3_ROWS, t3_key, t4_key
+from nianbao.schemas.template import T3_LABELS
 from pages import T3_LABEL_TEXT, collapse_legal_entities, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE3, extract
 
@@ -51,6 +54,50 @@ def test_partly_labelled_rows_are_placed_by_order_between_their_anchors(after):
     moved = {k.rsplit(".", 1)[0] for k, c in report.cells.items() if "realigned" in c.flags}
     assert moved <= {f"applications.{r}" for r in BARE}
     assert report.verdict.value == "verified"
+
+
+def test_table3_labels_wrapped_around_their_own_numbers_on_narrow_paper_anchor_their_rows():
+    # markitdown on narrow paper: a label column so squeezed that a row's numbers sit between two pieces of its
+    # label, on a line of their own or after a middle piece (`5.属于三` / `| | 类内部事 | 1 | … |` / `务信息`).
+    # A label's pieces above and below the numbers hold them inside its row: the numbers are that row's
+    table3 = consistent_table3(
+        {
+            "denied.internal_affairs": [1, 0, 0, 0, 0, 0],
+            "denied.enforcement_files": [6, 0, 0, 0, 0, 0],
+            "not_processed.duplicate": [2, 0, 0, 0, 0, 0],
+            "not_processed.unreasonable_mass": [0, 1, 0, 0, 0, 0],
+        },
+        new_received=[21, 3, 0, 0, 0, 0],
+    )
+    wrapped = {
+        "denied.internal_affairs": ("5.属于三", "|     | 类内部事 | {} |", "务信息"),
+        "denied.enforcement_files": ("7.属于行", "|     | 政执法案 | {} |", "卷"),
+        "not_processed.duplicate": ("2.重复申", "|     |     | {} |", "请"),
+        "not_processed.unreasonable_mass": ("4.无正当", "| 理由大量 | {} |", "反复申请"),
+    }
+    text = markdown_table3(table3, set())
+    for row, (first, middle, last) in wrapped.items():
+        numbers = " | ".join(map(str, table3[row]))
+        text = text.replace(f"| {T3_LABEL_TEXT[row]} | {numbers} |", "\n".join((first, middle.format(numbers), last)))
+    report = extract(text, "page.md")
+    for key, value in t3_cells(table3).items():
+        assert report.cells[key].value == value, key
+    assert report.verdict.value == "verified", report.verdict_reason
+    # each such row is anchored on its own label, its numbers after the anchor (not left to the order's alignment)
+    lo, hi = text.index("三、收到和处理"), text.index("四、政府信息公开行政复议")
+    anchors = {a.row: a for a in find_labels(text, T3_LABELS, lo, hi, stretch=True, in_cells=True)}
+    for row, (first, middle, _) in wrapped.items():
+        start = text.index(middle.format(" | ".join(map(str, table3[row]))))
+        numbers = text.index(f"| {table3[row][0]} |", start)
+        assert row in anchors and text.index(first) <= anchors[row].start and anchors[row].end <= numbers, row
+        assert not _values_between(text, anchors[row].start, anchors[row].end), row
+    # a text stream's numbers between a label's words are no cells: no anchor cut by them
+    stream = "5.属于三类内部事 1 0 0 0 0 0 1\n务信息"
+    assert not find_labels(stream, T3_LABELS[8:9], 0, len(stream), in_cells=True)
+
+
+def _values_between(text: str, lo: int, hi: int) -> list:
+    return [i for i in segment_items(text, lo, hi) if i.kind == "value"]
 
 
 def test_bare_rows_that_fit_several_placements_stay_ambiguous():
@@ -400,6 +447,22 @@ def test_a_lone_table2_row_whose_number_is_printed_above_its_label_is_read():
     assert str(cells["active.fees.amount"].value) == "12.5"
 
 
+def test_a_table2_row_split_over_lines_of_its_markdown_table_is_placed_by_its_columns():
+    # markitdown splits a row whose label wraps: two of its numbers on a bare line above, one on the label's line.
+    # The other row prints its own on its label's line, so the table's columns leave one placement; a separate
+    # table (a separator between the lines) or a number out of its column leaves the order's placement open
+    base = (Path(__file__).with_name("meta_variants") / "pingtan-2019.markdownify.md").read_text(encoding="utf-8")
+    rows = "| 行政许可 | 396 | 0 | 181 |\n| 其他对外管理服务事项 | 10 | 0 | 153 |\n"
+    split = "| 行政许可 | 396 | 0 | 181 |\n|  |  | 0 | 153 |\n| 其他对外管理服务事项 | 10 |  |  |\n"
+    assert rows in base
+    report = extract(base.replace(rows, split))
+    read = {k: c.value for k, c in report.cells.items() if ".other_mgmt_services." in k}
+    assert list(read.values()) == [10, 0, 153] and report.verdict.value == "verified", report.verdict_reason
+    for damaged in (split.replace("153 |\n", "153 |\n\n"), split.replace("|  |  | 0 | 153 |", "|  | 0 | 153 |  |")):
+        cell = (report := extract(base.replace(rows, damaged))).cells["active_2019.other_mgmt_services.delta"]
+        assert "active_2019.other_mgmt_services.delta" in report.unverified or "ambiguous" in cell.flags, damaged
+
+
 @pytest.mark.parametrize("layout", ["tsv", "html", "markdown"])
 @pytest.mark.parametrize("damages", [("partly_labelled",), ("t4_bare_rows", "partly_labelled")])
 def test_partly_labelled_rows_under_reworded_or_misread_labels_are_never_stood_behind_unchecked(layout, damages):
@@ -511,3 +574,11 @@ def test_section_three_heading_printed_above_table_two_rows_leaves_them_table_tw
     report = extract(moved)
     assert report.values()["active.normative_docs.in_force"] == 20 and report.values()["active.fees.amount"]
     assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_a_long_digit_run_after_a_label_piece_is_read_at_once():
+    # the number cells a cut label is looked for across: a failed match on a long digit run must not backtrack
+    text = "三、收到和处理政府信息公开申请情况\n5.属于三\n| 类内部事 | " + "1" * 24 + " x |\n务信息\n"
+    started = time.monotonic()
+    find_labels(text, T3_LABELS, 0, len(text), stretch=True, in_cells=True)
+    assert time.monotonic() - started < 0.5

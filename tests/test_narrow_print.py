@@ -119,6 +119,18 @@ def test_a_number_wrapped_around_its_rows_line_is_one_number_where_one_place_kee
     assert report.cells[t3_key("granted", "natural_person")].value == 27
 
 
+def test_a_wrapped_number_whose_rows_label_is_printed_under_the_rows_line_is_one_number():
+    # `3` / `| | 27 | 0 | 0 | 2 | 0 | 1 |` / `（一）予以公开` / `0` (markitdown, 35 mm margins): the label between the
+    # row's line and the number's last piece lies inside the row as one between the first piece and the line does
+    text = _wrapped(narrow_markdown(TABLE3, 1, 5), TABLE3["granted"])
+    line = next(line for line in text.split("\n") if line.startswith("| （一）予以公开 | 27 |"))
+    text = text.replace(line, line.replace("（一）予以公开", "") + "\n（一）予以公开", 1)
+    report = extract(text, "page.md")
+    assert report.cells[t3_key("granted", "total")].value == 30
+    assert report.cells[t3_key("granted", "natural_person")].value == 27
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
 def _wrapped_22(text: str, count: int = 1) -> str:
     """The first `count` rows printing 22 0 0 0 0 0 22 with their 22 wrapped: `2` / `0 0 0 0 0 22` / `2`."""
     for _ in range(count):

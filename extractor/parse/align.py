@@ -208,14 +208,15 @@ def _wrapped_in_rows(
 
 def _own_label(lines: list[PrintedRow], anchors: list[Anchor]) -> str | bool | None:
     """The row label of three lines around a row's line, the top and bottom lines bare: the middle line's, or the one
-    label printed between the top line and the middle (a row's label wrapped around its numbers); False where
-    another row's label stands among them."""
+    label printed between the top line and the bottom, the middle bare (a row's label wrapped around its numbers,
+    or printed under its line: lines ordered by their tops put it there, inside the row the pieces span); False
+    where another row's label stands among them."""
     if lines[0].row is not None or lines[2].row is not None:
         return False
     among = [a for a in anchors if lines[0].start < a.start < lines[-1].start and a.row != lines[1].row]
     if not among:
         return lines[1].row
-    if len(among) == 1 and lines[1].row is None and among[0].start < lines[1].start:
+    if len(among) == 1 and lines[1].row is None:
         return among[0].row
     return False
 

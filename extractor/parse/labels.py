@@ -82,13 +82,18 @@ def _in_t3_header(text: str, m: re.Match) -> bool:
     return not re.search(r"\d", line) and bool(_T3_HEADER_NAMES.search(line))
 
 
-def find_label(text: str, label: Label, lo: int, hi: int, wrapped: bool = False) -> Anchor | None:
+def find_label(
+    text: str, label: Label, lo: int, hi: int, wrapped: bool = False, in_cells: bool = False
+) -> Anchor | None:
     """The row's label where the first of its keywords begins: PyMuPDF's `sort=True` prints a wrapped label's
     lines above and below the numbers centred beside it, so a later keyword can follow them (`2.其他法律行政法` /
     `0 0 0 0 0 0 0 规禁止公开`)."""
     found = [m for keyword in label.keywords if (m := _first_match(text, label, _fuzzy(keyword), lo, hi))]
     if wrapped and not found:
         cuts = [_cut(keyword) for keyword in label.keywords if len(keyword) > 3]
+        found = [m for cut in cuts if (m := _first_match(text, label, cut, lo, hi))]
+    if in_cells and not found:
+        cuts = [_cut_by_cells(keyword) for keyword in label.keywords if len(keyword) > 3]
         found = [m for cut in cuts if (m := _first_match(text, label, cut, lo, hi))]
     if not found:
         return None
@@ -105,6 +110,21 @@ def _cut(keyword: str) -> str:
     match ends before the numbers, so they are the row's. For table 二's labels: no other row prints their words,
     while table 三's rows a label cut so leaves open are placed by their alignment (format.md §3.27)."""
     return "|".join(f"{_fuzzy(keyword[:k])}(?={_NUMBERS_LINE}{_fuzzy(keyword[k:])})" for k in range(3, len(keyword)))
+
+
+# a markdown table's cells holding only numbers (or nothing), to the line's end: `| 1 0 | 0 0 |     | 1   |`
+# (numbers apart by blanks: a run of digits splits but one way, so a failed match does not backtrack exponentially)
+_NUMBER_CELLS = r"(?=[^\n]*\d)(?:[ \t]*(?:[\d.,]+(?:[ \t]+[\d.,]+)*[ \t]*)?\|)+[ \t]*\n[\s|]*"
+
+
+def _cut_by_cells(keyword: str) -> str:
+    """A keyword cut by its row's numbers in a markdown table so narrow that its label wraps into pieces around
+    them (markitdown: `5.属于三` / `|     | 类内部事 | 1 0 | 0 0 | 0 0 | 1   |` / `务信息`, or `2.重复申` /
+    `|     | 0 0 | 0 0 | 0 0 | 0   |` / `请`): the numbers' cells after a piece on its line, or a line of them
+    between two pieces. The label's pieces above and below hold them inside its row, so they are its numbers;
+    the match ends before them. Only table cells: a text stream's numbers are no row's by lying between words."""
+    around = rf"(?:[ \t]*\|{_NUMBER_CELLS}|[ \t|]*\n[ \t]*\|{_NUMBER_CELLS})"
+    return "|".join(f"{_fuzzy(keyword[:k])}(?={around}{_fuzzy(keyword[k:])})" for k in range(2, len(keyword)))
 
 
 def _first_match(text: str, label: Label, pattern: str, lo: int, hi: int) -> re.Match | None:
@@ -132,16 +152,23 @@ def _fuzzy_iter(label: Label, text: str):
 
 
 def find_labels(
-    text: str, labels: tuple[Label, ...], lo: int, hi: int, wrapped: bool = False, stretch: bool = False
+    text: str,
+    labels: tuple[Label, ...],
+    lo: int,
+    hi: int,
+    wrapped: bool = False,
+    stretch: bool = False,
+    in_cells: bool = False,
 ) -> list[Anchor]:
-    """The labels in template order; `wrapped` also finds one wrapped around its row's numbers (`_cut`).
+    """The labels in template order; `wrapped` also finds one wrapped around its row's numbers (`_cut`), `in_cells`
+    one a markdown table's numbers cut (`_cut_by_cells`).
     `stretch`: a label is looked for within a window for each row since the last one found, not one (a narrow
     page's rows whose labels wrap around their numbers are not found, and each takes several lines)."""
     anchors: list[Anchor] = []
     cursor, skipped = lo, 0
     for label in labels:
         window = LABEL_WINDOW * (1 + skipped if stretch else 1)
-        anchor = find_label(text, label, cursor, min(hi, cursor + window), wrapped)
+        anchor = find_label(text, label, cursor, min(hi, cursor + window), wrapped, in_cells)
         if anchor:
             anchors.append(anchor)
             cursor, skipped = anchor.end, 0

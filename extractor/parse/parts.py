@@ -2,7 +2,8 @@
 
 No identity checks table 二, so a row whose numbers were placed by the template's order (`realigned`) is stood
 behind only where no other placement is possible (the part's block prints its numbers and nothing else, and every
-row but one prints them on its own label's line) or the report's prose decides among the placements
+row but one prints them on its own label's line, the one left on a line of its own or in the markdown table's
+columns of the others) or the report's prose decides among the placements
 (`prose_confirmed`). Order alone never decides where another placement is possible (docs/damage.md).
 """
 
@@ -84,12 +85,42 @@ def _no_choice(
         for k in row_keys
     ):
         return False
-    off = [
-        row
-        for row in rows
-        if not _on_label_line(text, [tuple(cells[k]["span"]) for k in template.keys[row]], label_end.get(row), block)
-    ]
-    return len(off) <= 1 and all(_one_line(text, [tuple(cells[k]["span"]) for k in template.keys[row]]) for row in off)
+    row_spans = {row: [tuple(cells[k]["span"]) for k in template.keys[row]] for row in rows}
+    off = [row for row in rows if not _on_label_line(text, row_spans[row], label_end.get(row), block)]
+    if len(off) > 1:
+        return False
+    return all(_one_line(text, row_spans[row]) or _in_its_columns(text, row_spans, row) for row in off)
+
+
+def _in_its_columns(text: str, row_spans: dict[str, list[Span]], off: str) -> bool:
+    """The one row off its label's line prints each number in the markdown table's column where the rows on their
+    label's lines print that template column (one table: its lines consecutive, each as many cells wide). A
+    converter that splits a wrapped label's row over lines (markitdown) keeps the cells' columns, so the column
+    decides which of the row's cells a number is, and the other rows' lines leave it no other row."""
+    spans = [span for row_of in row_spans.values() for span in row_of]
+    first, last = _line_of(text, min(spans)[0]), _line_of(text, max(spans)[0])
+    lines = text[first[0] : last[1]].split("\n")
+    if not all(line.strip().startswith("|") and line.strip().endswith("|") for line in lines):
+        return False
+    if len({line.count("|") for line in lines}) != 1:
+        return False
+    column_of: dict[int, int] = {}  # template column → the table's column
+    for row, its in row_spans.items():
+        if row != off and any(column_of.setdefault(j, _column(text, s)) != _column(text, s) for j, s in enumerate(its)):
+            return False
+    if len(set(column_of.values())) != len(column_of):
+        return False
+    return all(column_of.get(j) == _column(text, s) for j, s in enumerate(row_spans[off]))
+
+
+def _line_of(text: str, at: int) -> Span:
+    end = text.find("\n", at)
+    return text.rfind("\n", 0, at) + 1, len(text) if end < 0 else end
+
+
+def _column(text: str, span: Span) -> int:
+    """Which cell of its markdown table line the span is in (the pipes before it on its line)."""
+    return text.count("|", _line_of(text, span[0])[0], span[0])
 
 
 def _on_label_line(text: str, spans: list[Span], end: int | None, block: Span) -> bool:

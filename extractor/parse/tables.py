@@ -878,7 +878,7 @@ def parse_table3(
     Where the table is read from pdftotext's number stream (docs/damage.md), the numbers of tables 二 and 四 printed
     among its own go into `spill`."""
     spill = Spill() if spill is None else spill
-    anchors = find_labels(text, T3_LABELS, lo, hi, stretch=True)
+    anchors = find_labels(text, T3_LABELS, lo, hi, stretch=True, in_cells=True)
     rows = [a.row for a in anchors]
     if not any(r.startswith("other.") for r in rows) and "total_processed" in rows:
         # 2019-style single （六）其他处理 row (format.md §1.4)
