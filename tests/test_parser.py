@@ -330,3 +330,16 @@ def test_a_glued_number_that_may_be_several_cells_is_not_stood_behind_as_printed
     assert report.values()[upheld] == 30 and "split_from_run" in report.cells[upheld].flags
     assert upheld in report.unverified
     assert report.verdict.value != "verified"
+
+
+def test_a_megabyte_digit_run_is_no_number_at_once():
+    """The parser asks a token's number for every reading it tries: a hostile megabyte run must cost nothing."""
+    import time
+
+    from nianbao.parse.tokens import as_number
+
+    run = "8" * 2_500_000
+    start = time.perf_counter()
+    assert all(as_number(run) is None for _ in range(2000))
+    assert time.perf_counter() - start < 1.0
+    assert as_number("8" * 40) == int("8" * 40)  # a glued row's run is still a number

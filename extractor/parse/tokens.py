@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +19,7 @@ class Item:
 
 
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_LONGEST_NUMBER = sys.get_int_max_str_digits() or 4300  # int() refuses longer digit strings (0: no limit set)
 _ZERO_MARKERS = frozenset({"—", "–", "-", "－", "/", "／", "无", "——", "--", "─", "一"})
 # in a glued run a dash or slash between digits is a cell of its own ("0—0" = 0|0|0), and so is 无 glued to a
 # digit or another marker (`8900无`, `信息无无`; a label's 无 is not: `（四）无` / `法提供`, 无正当理由). No count is
@@ -230,6 +232,10 @@ def _wrapped_slash(token: str, n: re.Match) -> bool:
 
 
 def as_number(token: str, decimal: bool = False) -> int | Decimal | None:
+    """A cell's number, or None. A token longer than Python reads as an int is none at once: a hostile page's
+    megabyte digit run is asked here for every reading, and copying it each time cost seconds."""
+    if len(token) > _LONGEST_NUMBER:
+        return None
     if token in _ZERO_MARKERS:
         return Decimal(0) if decimal else 0
     plain = token.replace(",", "")
