@@ -55,3 +55,17 @@ def test_a_lone_number_above_its_label_beside_a_block_read_from_above_keeps_its_
     values = extract(text, "page.md").values()
     assert [values["active.penalty.decisions"], values["active.coercion.decisions"]] == [7, 0]
     assert str(values["active.fees.amount"]) == "12.5"
+
+
+def test_a_blocks_rows_each_printed_under_its_numbers_a_line_each_are_read_from_the_lines_above():
+    # pdfminer without boxes_flow: `0` / `0` / `0` / `规章` / `69` / `3` / `665` / `行政规范性文件`: each row's counts a
+    # line each above its label; reading each label's next lines would give 规章 the 规范性文件's counts
+    block = "第二十条第（一）项\n信息内容\n本年制发件数 本年废止件数 现行有效件数\n0\n\n0\n\n0\n\n规章\n\n69\n\n3\n\n665\n\n行政规范性文件\n"
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("行政许可")
+    text = text[:start] + block + "第二十条第（五）项\n信息内容 本年处理决定数量\n" + text[end:]
+    report = extract(text, "page.txt")
+    values = report.values()
+    assert [values[f"active.regulations.{c}"] for c in ("issued", "repealed", "in_force")] == [0, 0, 0]
+    assert [values[f"active.normative_docs.{c}"] for c in ("issued", "repealed", "in_force")] == [69, 3, 665]
+    assert "active.regulations.issued" in report.unverified  # placed by order: no identity checks table 二

@@ -432,6 +432,8 @@ def _numbers_above_labels(
     print only numbers and lines that print only a row's label alternate, numbers first, each numbers line its row's
     count, and no other line prints a number, each row's numbers are the line above its label: read so every number
     in the block has its row, where reading each label's next line leaves the first in none and the last row empty.
+    Lines of only numbers one after another are one numbers line (pdfminer without boxes_flow prints a row's three
+    counts a line each, then its label: `0` / `0` / `0` / `规章` / `69` / `3` / `665` / `行政规范性文件`).
     Returns the rows placed so (flagged realigned: no identity checks table 二)."""
     placed: list[str] = []
     bounds = [m.start() for m in _T2_BLOCK.finditer(text, lo, hi)] + [hi]
@@ -447,7 +449,11 @@ def _numbers_above_labels(
             if here and not any(i.kind == "value" for i in items):
                 shape.append(here[0])
             elif any(i.kind == "value" for i in items):
-                shape.append(values if not here and len(values) == len(items) else [])
+                pure = not here and len(values) == len(items)
+                if pure and shape and isinstance(shape[-1], list) and shape[-1]:
+                    shape[-1] = shape[-1] + values  # a row's numbers a line each (pdfminer): one numbers group
+                else:
+                    shape.append(values if pure else [])
         numbers, labels = shape[::2], shape[1::2]
         if (
             not rows
