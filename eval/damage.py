@@ -1290,26 +1290,33 @@ def generate(
     return Generated(name, layout, kinds, cells, errors, data, page.meta, not_on_page, undetermined, template)
 
 
+def suite_case(seed: int, index: int, layouts: tuple[str, ...] = SUITE_LAYOUTS) -> Generated:
+    """Case `index` of the suite of `seed` over `layouts`: a random mix of damage kinds, drawn from the seed and
+    index alone (a test can make one case of a suite without the others)."""
+    rng = random.Random(f"{seed}:{index}")
+    layout = layouts[index % len(layouts)]
+    damages = tuple(k for k in DAMAGES if k not in LAYOUT_CLASSES and rng.random() < 0.3)
+    # the layout classes from a stream of their own: a page without one is the page this seed always made
+    classes = random.Random(f"{seed}:{index}:classes")
+    damages = tuple(
+        k for k in DAMAGES if k in damages or (k in LAYOUT_CLASSES and classes.random() < KIND_RATES.get(k, 0.15))
+    )
+    damages = tuple(
+        k
+        for k in damages
+        if layout in KIND_LAYOUTS.get(k, (layout,)) and not KIND_CONFLICTS.get(k, set()) & set(damages)
+    )
+    source_error = rng.random() < 0.15
+    name = f"{index:04d}-{layout}-" + ("+".join(damages + (("source_error",) if source_error else ())) or "clean")
+    return generate(rng, layout, damages, rng.choice(PROFILES), source_error, name)
+
+
 def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...] = SUITE_LAYOUTS) -> None:
     """`count` cases cycling through the layouts, each with a random mix of damage kinds, pages beside their gold."""
     directory.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        rng = random.Random(f"{seed}:{index}")
-        layout = layouts[index % len(layouts)]
-        damages = tuple(k for k in DAMAGES if k not in LAYOUT_CLASSES and rng.random() < 0.3)
-        # the layout classes from a stream of their own: a page without one is the page this seed always made
-        classes = random.Random(f"{seed}:{index}:classes")
-        damages = tuple(
-            k for k in DAMAGES if k in damages or (k in LAYOUT_CLASSES and classes.random() < KIND_RATES.get(k, 0.15))
-        )
-        damages = tuple(
-            k
-            for k in damages
-            if layout in KIND_LAYOUTS.get(k, (layout,)) and not KIND_CONFLICTS.get(k, set()) & set(damages)
-        )
-        source_error = rng.random() < 0.15
-        name = f"{index:04d}-{layout}-" + ("+".join(damages + (("source_error",) if source_error else ())) or "clean")
-        case = generate(rng, layout, damages, rng.choice(PROFILES), source_error, name)
+        case = suite_case(seed, index, layouts)
+        name = case.name
         (directory / case.filename).write_bytes(case.data)
         (directory / f"{name}.gold.json").write_text(
             json.dumps(case.gold(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"

@@ -950,6 +950,7 @@ def parse_table3(
     if not (aligned or spill.blocks) and 2 * sum(len(_values(segments.get(r, []))) == n for r in order) <= len(order):
         # the labels place at most half the rows: maybe runs of number lines among their pieces, in row order
         aligned = align_runs(text, lo, hi, order, n, constraint, table3_identities, keys_of)
+    printed = segments  # each row as printed after its own label
     if aligned:
         realigned = [
             r
@@ -980,6 +981,9 @@ def parse_table3(
         readings[row].candidates = list(
             dict.fromkeys(c for items in options for c in read_row(items, n, constraint, trust_blanks=True).candidates)
         )
+    doubted = (
+        _moved_from_printed(text, readings, printed, anchors, realigned, n, constraint, trust_blanks) if aligned else {}
+    )
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
         for row in loose:  # a few rows a markdown table's finder missed
@@ -1019,6 +1023,11 @@ def parse_table3(
             cell = cells.get(key)  # behind it
             if cell and cell["value"] is not None and len(seen := {cell["value"], *(o[c] for o in others)}) > 1:
                 cell["candidates"] = sorted(seen)
+    for row, as_printed in doubted.items():  # the stream's reading against the row as printed: kept, not stood behind
+        for key, value in zip(keys_of(row), as_printed, strict=True):
+            cell = cells.get(key)
+            if cell and cell.get("value") is not None and cell["value"] != value:
+                cell["candidates"] = sorted({cell["value"], value, *cell.get("candidates", ())})
     if columns != T3_COLUMNS:  # the columns the page does not print are no cells of it (format.md §3.29)
         unprinted = [t3_key(row, c) for row in order for c in T3_COLUMNS if c not in columns]
         cells.update((key, {"flags": ["clipped" if clipped else "collapsed", "not_found"]}) for key in unprinted)
@@ -1094,6 +1103,46 @@ def _apart_in_partly_labelled(
             if not on_its_line:
                 apart.append(anchor.row)
     return apart if beside else []
+
+
+def _moved_from_printed(
+    text: str,
+    readings: dict[str, RowReading],
+    printed: dict[str, list[Item]],
+    anchors: list[Anchor],
+    moved: list[str],
+    n: int,
+    constraint,
+    trust_blanks: bool,
+) -> dict[str, tuple]:
+    """The rows a reading of the number stream moved that print, right after their own label, their n numbers and
+    nothing else between them (no header word, page number or label: pdftotext's flows interleave those), right
+    after numbers (a label stacked on another label or a header word is no evidence), and keep the row total as
+    printed (not all zero: zeros keep any row's), with that printed reading. The stream's reading is chosen because
+    every identity holds with it; where the report's own arithmetic is wrong (a column sum off, format.md §2.1),
+    moving cells between columns or rows can make them hold, and nothing tells the two readings apart (a pdftotext
+    page whose rows print each after its label, one column sum the agency's error: `3 无 0 无 无 0 3` read as
+    0 … 3 … 3). The cells they disagree on keep the stream's value with the printed one as a candidate, so the
+    record does not stand behind them."""
+    if constraint is None:
+        return {}
+    label = {a.row: a for a in anchors}
+    found = {}
+    for row in moved:
+        items = printed.get(row, [])
+        if row not in readings or row not in label:
+            continue
+        before = segment_items(text, max(0, label[row].start - 400), label[row].start)
+        last = max((k for k, i in enumerate(before) if i.kind == "value"), default=None)
+        if last is None or any(i.kind == "text" for i in before[last + 1 :]):
+            continue
+        head = [i for i in items if i.kind != "blank"][:n]
+        if len(_values(items)) != n or len(head) < n or any(i.kind != "value" for i in head):
+            continue
+        own = read_row(head, n, constraint, trust_blanks=trust_blanks).candidates
+        if len(own) == 1 and any(own[0]) and own[0] not in readings[row].candidates:
+            found[row] = own[0]
+    return found
 
 
 def _text_among_values(segments: dict[str, list[Item]], n: int) -> list[str]:
