@@ -28,6 +28,8 @@ _PAGE_NUMBER = re.compile(
 # the same page number put into a markdown table row by a PDF→markdown converter ("| - 3 | - |"): the dash
 # before the number shares its cell, so a row of values ("| - | 3 | - |") is not one
 _PAGE_NUMBER_ROW = re.compile(r"(?m)^[ \t]*\|[ \t|]*[-—–－]+[ \t]*\d{1,3}[ \t|]*[-—–－]+[ \t|]*$")
+# a converter's comment is not printed (pymupdf4llm: `<!-- End of picture text -->`, whose dashes read as zero markers)
+_COMMENT = re.compile(r"<!--[^\n]{0,200}?-->")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: str.translate is 7× slower on CJK text
 
 
@@ -71,6 +73,7 @@ def normalise(text: str) -> str:
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n"))
     text = unicodedata.normalize("NFKC", text)
     text = _BOOKMARK.sub("", text)
+    text = _COMMENT.sub("", text)
     text = _MD_RULE.sub("", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
