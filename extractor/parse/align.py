@@ -21,7 +21,7 @@ from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number, label_fragment, segment_items
-from nianbao.solve import MAX_COMBINATIONS, MAX_DIGITS, MAX_JOINS, consistent_combinations, join_tokens
+from nianbao.solve import MAX_COMBINATIONS, MAX_DIGITS, consistent_combinations, join_tokens
 
 _FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
@@ -109,9 +109,9 @@ def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -
     """A row printed over a run of lines on very narrow paper: a cell a line, or a number's digits over lines (`6` /
     `4` for 64, format.md §3.32). The longest run of lines from `i`, each right under the one before (a label's
     characters printed between a row's numbers end it), the first with the row's label or bare and the rest bare,
-    none a row by itself (`_whole`): where its numbers are `n` to `n + MAX_JOINS` and some joining of neighbouring
-    tokens keeps the row total, one printed row, its label the first line's. Which joining is the identities'
-    choice (`read_row`)."""
+    none a row by itself (`_whole`): where its numbers are `n` to `n` × MAX_DIGITS (a digit a line, fullwidth digits
+    on A6) and some joining of neighbouring tokens keeps the row total, one printed row, its label the first line's.
+    Which joining is the identities' choice (`read_row`)."""
     if constraint is None:
         return None
     end = i
@@ -126,7 +126,7 @@ def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -
         return None
     items = [item for line in lines for item in line.items]
     values = [i for i in items if i.kind == "value"]
-    if not n <= len(values) <= n + MAX_JOINS or any(
+    if not n <= len(values) <= n * MAX_DIGITS or any(
         not ((v.text.isdigit() and len(v.text) <= MAX_DIGITS) or v.text in _ZERO_MARKERS) for v in values
     ):  # a count longer than any report's is no cell's piece (a megabyte cell of digits among them)
         return None
