@@ -33,6 +33,11 @@ _COMMENT = re.compile(r"<!--[^\n]{0,200}?-->")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: str.translate is 7× slower on CJK text
 
 
+# a section's title a PDF→markdown converter put into the first cell of the table row above it, under the row's label
+# (pymupdf4llm: `|行政事业性收费<br>三、收到和处理政府信息公开申请情况||||||-||`): the title is printed after the row
+_TITLE_IN_CELL = re.compile(
+    r"(?m)^([ \t]*\|[^|\n]*?\S)[ \t]*<br\s*/?>[ \t]*([一二三四五六][ \t]*、[^|<\n]{2,30}?情况)[ \t]*((?:<br\s*/?>[ \t]*)*)(\|.*)$"
+)
 _WOVEN_ROW = re.compile(r"(?m)^[ \t]*\|.*<br.*$", re.IGNORECASE)
 _ORDINAL = re.compile(r"^\d[.、．]")
 
@@ -78,6 +83,7 @@ def normalise(text: str) -> str:
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
     if "<br" in text:
+        text = _TITLE_IN_CELL.sub(lambda m: f"{m[1]}{m[4]}\n{m[2]}", text)
         text = _WOVEN_ROW.sub(lambda m: _unweave(m.group()), text)
     text = _MD_CELL_BREAK.sub(" ", text)
     text = _PAGE_NUMBER.sub("", text)
