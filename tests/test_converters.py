@@ -363,7 +363,9 @@ def test_a_section_title_in_the_first_cell_of_the_row_above_is_printed_after_the
     # off its row by the title (the fee open, the counts above it put in doubt)
     rows = "|行政处罚|||-||\n|行政强制|||0||\n"
     moved = "|行政事业性收费<br>三、收到和处理政府信息公开申请情况||||-||\n"
-    text = page(TABLE3).replace("行政处罚 7\n行政强制 0\n行政事业性收费 12.5\n三、收到和处理政府信息公开申请情况\n", rows + moved)
+    text = page(TABLE3).replace(
+        "行政处罚 7\n行政强制 0\n行政事业性收费 12.5\n三、收到和处理政府信息公开申请情况\n", rows + moved
+    )
     assert "|行政事业性收费||||-||\n三、收到和处理政府信息公开申请情况\n" in normalise(text)
     report = extract(text, "page.md")
     assert_reads(report, {FEE_KEY: Decimal(0), "active.penalty.decisions": 0, "active.coercion.decisions": 0})
