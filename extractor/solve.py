@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import product
+from functools import lru_cache
+from itertools import accumulate, product
 
 Values = tuple[int, ...]
 Constraint = Callable[[Values], bool]
@@ -185,6 +186,8 @@ def join_tokens(
     joined number starting with 0, no token at a position in `whole` (a zero marker) joined; only readings
     the constraint allows."""
     extra = len(tokens) - n
+    if extra > most and isinstance(constraint, GroupTotals) and constraint.size in (None, n):
+        return list(_joined_to_total(tuple(tokens), n, frozenset(whole)))
     if not 0 < extra <= most or any(not t.isdigit() for t in tokens):
         return []
     found: list[Values] = []
@@ -206,6 +209,49 @@ def join_tokens(
 
     walk(0, 0, (), ())
     return found
+
+
+@lru_cache(maxsize=1024)  # a row's pieces are asked for again by each alignment the table tries
+def _joined_to_total(
+    tokens: tuple[str, ...], n: int, whole: frozenset[int], budget: int = 100_000
+) -> tuple[Values, ...]:
+    """join_tokens for a row of `n` cells whose last is the sum of the others (T3.row) printed in more pieces than any
+    number of joins tried in turn allows (A6 paper prints table 三's counts a digit a line: `8` / `9` / `3` / …): the
+    total is the row's last pieces joined, and the others are joined into `n` - 1 numbers that add up to it, none
+    wider than it. Every such reading; none where the search runs past its `budget` of steps."""
+    if n < 2 or len(tokens) < n or any(not t.isdigit() for t in tokens) or sum(map(len, tokens)) > n * MAX_DIGITS:
+        return ()
+    found: list[Values] = []
+    steps = [budget]
+    digits = "".join(tokens)
+    ends = list(accumulate(map(len, tokens), initial=0))  # where each token's digits begin
+
+    def joined(start: int, end: int) -> int | None:
+        if end - start > 1 and (tokens[start][0] == "0" or not whole.isdisjoint(range(start, end))):
+            return None
+        return int(digits[ends[start] : ends[end]]) if ends[end] - ends[start] <= MAX_DIGITS else None
+
+    def walk(pos: int, stop: int, acc: tuple[int, ...], need: int, widest: int) -> None:
+        steps[0] -= 1
+        left = n - 1 - len(acc)
+        if steps[0] < 0 or not left <= stop - pos or ends[stop] - ends[pos] > left * widest:
+            return
+        if left == 1:  # the last number is the rest
+            if joined(pos, stop) == need:
+                found.append((*acc, need, sum(acc) + need))
+            return
+        for end in range(pos + 1, stop - left + 2):
+            value = joined(pos, end)
+            if value is None or value > need:
+                break
+            walk(end, stop, (*acc, value), need - value, widest)
+
+    for start in range(len(tokens) - 1, n - 2, -1):
+        if ends[-1] - ends[start] > MAX_DIGITS:
+            break
+        if (total := joined(start, len(tokens))) is not None:
+            walk(0, start, (), total, len(str(total)))
+    return () if steps[0] < 0 else tuple(found)
 
 
 def _joins_hold(constraint: Constraint, values: Values, joined: tuple[int, ...]) -> bool:

@@ -17,7 +17,7 @@ from nianbao.eval.damage import (
 from nianbao.ingest.text import normalise
 from nianbao.parse.tokens import segment_items
 from nianbao.schemas.keys import FEE_KEY, t3_key
-from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
 from test_parser import TABLE2_2019, assert_reads, extract
 
 TABLE3 = consistent_table3(
@@ -318,3 +318,56 @@ def test_a_2019_row_printed_outside_its_table_keeps_its_signed_delta():
     )
     values = extract(text).values()
     assert [values[f"active_2019.licensing.{c}"] for c in ("prev_items", "delta", "decisions")] == [0, -23, 0]
+
+
+T4_MOVED = [100, 297, 9, 0, 406, 17, 0, 5, 0, 22, 12, 10, 29, 0, 51]
+
+
+def _t4_in_table3s_markdown(title_after: str) -> str:
+    """pymupdf4llm's print of a page whose table 四 runs on from table 三's markdown table: table 四's header cut into
+    cells and its row of numbers as the table's last lines, section 四's title printed after the table."""
+    text = page(TABLE3, t4=T4_MOVED)
+    start, end = text.index("四、政府信息公开行政复议"), text.index("五、存在的主要问题")
+    moved = [
+        "|、政府|信息公开行|政复议<br>行|、行<br>政复|政诉讼<br>议|情况|||||行政|诉讼||||||||",
+        "||||||||未经复|议直|接起诉|||复|议后起|诉|||||",
+        "||果维<br>持|结果<br>纠正|他结<br>果|未审<br>结|总计|结果<br>维持|结果<br>纠正|他结<br>果|未审<br>结||果维<br>持|"
+        "结果<br>纠正|他结<br>果<br>|未<br>结|审<br><br>总计||||",
+        "||" + "|".join(map(str, T4_MOVED)) + "||||",
+        "",
+        title_after,
+        "",
+    ]
+    rest = text[end:].replace("无。", "2024年，我们将进一步规范依申请公开工作。", 1)  # a number after the title
+    return text[:start] + "\n".join(moved) + "\n" + rest
+
+
+def test_table4_whose_title_is_printed_after_its_table_is_read_from_its_header():
+    report = extract(_t4_in_table3s_markdown("四、政府信息公开行政复议、行政诉讼情况 "), "page.md")
+    assert_reads(report, {**t3_cells(TABLE3), **t4_cells(T4_MOVED)})
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_a_converters_comment_is_no_number():
+    # pymupdf4llm closes a picture's OCR'd text with a comment: its dashes are no zero markers after table 四's row
+    text = page(TABLE3, t4=T4_MOVED)
+    row = " ".join(map(str, T4_MOVED))
+    text = text.replace(row, f"<!-- Start of picture text --><br>{row}<br><!-- End of picture text -->")
+    report = extract(text, "page.md")
+    assert_reads(report, t4_cells(T4_MOVED))
+    assert "<!--" not in normalise(text)
+
+
+def test_a_section_title_in_the_first_cell_of_the_row_above_is_printed_after_the_row():
+    # pymupdf4llm puts section 三's title under the fee's label in its cell: the fee's number is the fee's, not cut
+    # off its row by the title (the fee open, the counts above it put in doubt)
+    rows = "|行政处罚|||-||\n|行政强制|||0||\n"
+    moved = "|行政事业性收费<br>三、收到和处理政府信息公开申请情况||||-||\n"
+    text = page(TABLE3).replace(
+        "行政处罚 7\n行政强制 0\n行政事业性收费 12.5\n三、收到和处理政府信息公开申请情况\n", rows + moved
+    )
+    assert "|行政事业性收费||||-||\n三、收到和处理政府信息公开申请情况\n" in normalise(text)
+    report = extract(text, "page.md")
+    assert_reads(report, {FEE_KEY: Decimal(0), "active.penalty.decisions": 0, "active.coercion.decisions": 0})
+    assert_reads(report, t3_cells(TABLE3))
+    assert report.verdict.value == "verified", report.verdict_reason

@@ -13,16 +13,17 @@ from nianbao.parse.tables import t3_printed_keys
 from nianbao.parse.tokens import segment_items
 from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, t3_key
 from nianbao.schemas.template import T3_LABELS
-from nianbao.solve import row_total_holds
-from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
+from nianbao.solve import join_tokens, row_total_holds
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells, t4_cells
 from test_narrow_print import TABLE3
-from test_parser import extract
+from test_parser import assert_reads, extract
 
 
 def _number_lines(values: list[int], style: str) -> list[str]:
     """A row's numbers as the converter prints them: `cell`, a cell a line and an applicant cell's digits a line
     each (PyMuPDF; the wider 总计 column keeps its number whole); `first`, the first number's digits a line each and the rest on one line (pypdf); `head`, the first
-    number's first digit on a line and the rest of the row on the next (pypdf's `6` / `3 0 0 2 0 4 69`); `halves`,
+    number's first digit on a line and the rest of the row on the next (pypdf's `6` / `3 0 0 2 0 4 69`); `digits`, every
+    digit a line, the 总计 too (fullwidth digits on A6: `8` / `9` / `3` / `8` / `0` / …); `halves`,
     every number of two digits or more broken in two, a line each (`1028` / `18`)."""
     cells = [str(v) for v in values]
     if style == "cell":
@@ -31,6 +32,8 @@ def _number_lines(values: list[int], style: str) -> list[str]:
         return [
             piece for cell in cells for piece in (cell[: (len(cell) + 1) // 2], cell[(len(cell) + 1) // 2 :]) if piece
         ]
+    if style == "digits":
+        return [d for cell in cells for d in cell]
     if style == "first":
         return [*cells[0], " ".join(cells[1:])]
     return [cells[0][0], " ".join([cells[0][1:], *cells[1:]]).strip()]
@@ -131,3 +134,80 @@ def test_an_alignment_with_a_row_of_one_token_too_many_is_consistent_where_a_joi
     items = segment_items(text.replace("\n", " "), 0, len(text))
     keys_of = lambda row: t3_printed_keys(row, T3_COLUMNS)  # noqa: E731
     assert _consistent({"carried_forward": items}, 7, row_total_holds, table3_identities, keys_of)
+
+
+def _t4_a6(pieces: list[str], t4: list[int]) -> str:
+    """The test page with table 四's row printed as A6 prints it through PyMuPDF or pypdf: a piece of a number a line."""
+    text = page(TABLE3, t4=t4)
+    return text.replace(" ".join(map(str, t4)) + "\n", "\n".join(pieces) + "\n")
+
+
+# table 四 on A6 through PyMuPDF: `11` / `7` for 117, neighbouring cells' single lines side by side (`0 22`)
+T4_A6 = [117, 104, 0, 0, 221, 267, 134, 0, 12, 413, 0, 0, 280, 0, 280]
+T4_A6_LINES = "11/7/10/4/0/0 22/1/26/7/13/4/0 12 41/3/0/0 28/0/0 28/0".split("/")
+
+
+def test_table4_printed_a_piece_of_a_number_a_line_is_read_where_the_totals_choose_one_joining():
+    report = extract(_t4_a6(T4_A6_LINES, T4_A6))
+    assert_reads(report, t4_cells(T4_A6))
+    assert "split_from_run" in report.cells["review_litigation.review.upheld"].flags
+    assert report.cells["review_litigation.review.upheld"].raw == "11 7"
+
+
+def test_table4_with_fullwidth_digits_glued_across_cells_is_read_digit_by_digit():
+    # fullwidth digits print no space between neighbouring cells: `７０００１` is 7 (the end of 17) | 0 | 0 | 0 | 1
+    t4 = [297, 0, 26, 0, 323, 0, 0, 106, 0, 106, 17, 0, 0, 0, 17]
+    lines = ["2", "9", "7", "02", "60", "3", "2", "3", "00", "1", "0", "6", "0", "1", "0", "6", "1", "70001", "7"]
+    report = extract(_t4_a6([line.translate(_FULLWIDTH) for line in lines], t4))
+    assert_reads(report, t4_cells(t4))
+
+
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def test_table4_joinings_several_totals_keep_leave_their_cells_open_with_candidates():
+    # `2` / `2` / `1`: 2 | 21 or 22 | 1, both keep the group's 44; the cells both readings share are read
+    t4 = [2, 21, 20, 1, 44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    report = extract(_t4_a6(["2", "2", "1", "2", "0", "1", "4", "4", "0 0 0 0 0 0 0 0 0 0"], t4))
+    upheld, corrected = (report.cells[f"review_litigation.review.{c}"] for c in ("upheld", "corrected"))
+    assert upheld.value is None and upheld.candidates == [2, 22] and "ambiguous" in upheld.flags
+    assert corrected.value is None and corrected.candidates == [1, 21]
+    assert report.values()["review_litigation.review.total"] == 44
+    assert report.verdict.value != "verified"
+
+
+def test_table4_pieces_no_joining_balances_are_never_read():
+    # the agency's own error (a group total off by one): no joining keeps every total, so no cell is read from them
+    t4 = [117, 104, 0, 0, 222, 267, 134, 0, 12, 413, 0, 0, 280, 0, 280]
+    lines = [*T4_A6_LINES[:5], "0 22", "2", *T4_A6_LINES[7:]]
+    report = extract(_t4_a6(lines, t4))
+    assert all(report.cells[k].value is None for k in t4_cells(t4))
+
+
+# large counts (a city's), on A6 with fullwidth digits: every digit of a row a line, far more pieces than cells
+TABLE3_LARGE = consistent_table3(
+    {
+        "granted": [13274, 0, 9028, 0, 871, 5],
+        "partially_granted": [15507, 0, 5232, 18997, 371, 0],
+        "denied.state_secret": [17836, 123, 15080, 0, 0, 993],
+        "unable.not_held": [270, 14784, 13567, 5, 659, 5049],
+        "other.other": [781, 0, 7625, 860, 5872, 552],
+    },
+    new_received=[84938, 28173, 60044, 33590, 16632, 14912],
+    carried_over=[19647, 0, 2124, 872, 329, 0],
+)
+
+
+def test_a_row_printed_a_digit_a_line_is_read_however_many_its_pieces():
+    # `1` / `3` / `2` / `7` / `4` / `0` / … : 38 pieces for seven cells, more joins than tried one by one; the total
+    # is the row's last pieces, the others add up to it, and the column identities choose across the rows
+    report = extract(a6_text(TABLE3_LARGE, 0, ("digits",)))
+    assert_reads(report, t3_cells(TABLE3_LARGE))
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_joinings_of_a_row_of_many_pieces_are_every_reading_that_keeps_its_total():
+    tokens = list("89380857641067071263528150096003585706")
+    assert join_tokens(tokens, 7, row_total_holds) == [(89380, 85764, 106707, 126352, 81500, 96003, 585706)]
+    tokens = list("2200003") + ["25"] + ["0"] * 8  # a row total no joining keeps: none
+    assert join_tokens(tokens, 7, row_total_holds) == []

@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from nianbao.ingest.document import IngestError
-from nianbao.schemas.template import T3_VOCABULARY
+from nianbao.schemas.template import SECTION_TITLES, T2_LABELS, T3_VOCABULARY
 
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 
@@ -28,11 +28,31 @@ _PAGE_NUMBER = re.compile(
 # the same page number put into a markdown table row by a PDF→markdown converter ("| - 3 | - |"): the dash
 # before the number shares its cell, so a row of values ("| - | 3 | - |") is not one
 _PAGE_NUMBER_ROW = re.compile(r"(?m)^[ \t]*\|[ \t|]*[-—–－]+[ \t]*\d{1,3}[ \t|]*[-—–－]+[ \t|]*$")
+# a converter's comment is not printed (pymupdf4llm: `<!-- End of picture text -->`, whose dashes read as zero markers)
+_COMMENT = re.compile(r"<!--[^\n]{0,200}?-->")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: str.translate is 7× slower on CJK text
 
 
+# a section's title a PDF→markdown converter put into the first cell of the table row above it, under the row's label
+# (pymupdf4llm: `|行政事业性收费<br>三、收到和处理政府信息公开申请情况||||||-||`): the title is printed after the row
+_TITLE_IN_CELL = re.compile(
+    r"(?m)^([ \t]*\|[^|\n]*?\S)[ \t]*<br\s*/?>[ \t]*([一二三四五六][ \t]*、[^|<\n]{2,30}?情况)[ \t]*((?:<br\s*/?>[ \t]*)*)(\|.*)$"
+)
 _WOVEN_ROW = re.compile(r"(?m)^[ \t]*\|.*<br.*$", re.IGNORECASE)
 _ORDINAL = re.compile(r"^\d[.、．]")
+
+
+def _title_after_row(m: re.Match) -> str:
+    """The row without the section title in its first cell, the title on the line after it; the row as printed where
+    its first cell holds more than one table 二 label (`行政强制<br>第二<br>信息内容<br>行政事业性收`: which cell's number
+    is whose is no longer the row's) or the title is none of the report's."""
+    label, title = (re.sub(r"\s|<br\s*/?>", "", g) for g in (m[1].lstrip(" \t|"), m[2]))
+    if label not in T2_VOCABULARY or title not in SECTION_TITLES:
+        return m[0]
+    return f"{m[1]}{m[4]}\n{m[2]}"
+
+
+T2_VOCABULARY = frozenset(keyword for label in T2_LABELS for keyword in label.keywords)
 
 
 def _label_piece(text: str) -> bool:
@@ -71,10 +91,12 @@ def normalise(text: str) -> str:
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n"))
     text = unicodedata.normalize("NFKC", text)
     text = _BOOKMARK.sub("", text)
+    text = _COMMENT.sub("", text)
     text = _MD_RULE.sub("", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
     if "<br" in text:
+        text = _TITLE_IN_CELL.sub(_title_after_row, text)
         text = _WOVEN_ROW.sub(lambda m: _unweave(m.group()), text)
     text = _MD_CELL_BREAK.sub(" ", text)
     text = _PAGE_NUMBER.sub("", text)

@@ -21,7 +21,7 @@ from nianbao.check import all_hold
 from nianbao.parse.labels import Anchor
 from nianbao.parse.readings import RowReading, read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, Item, as_number, label_fragment, segment_items
-from nianbao.solve import MAX_COMBINATIONS, MAX_DIGITS, MAX_JOINS, consistent_combinations, join_tokens
+from nianbao.solve import MAX_COMBINATIONS, MAX_DIGITS, consistent_combinations, join_tokens
 
 _FULL_STOP = re.compile(r"\s*[.、．](?!\s*\d)")
 MAX_ALIGNMENTS = 2_000  # alignments of one table tried against the identities; more leave the gaps as they are
@@ -109,9 +109,9 @@ def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -
     """A row printed over a run of lines on very narrow paper: a cell a line, or a number's digits over lines (`6` /
     `4` for 64, format.md §3.32). The longest run of lines from `i`, each right under the one before (a label's
     characters printed between a row's numbers end it), the first with the row's label or bare and the rest bare,
-    none a row by itself (`_whole`): where its numbers are `n` to `n + MAX_JOINS` and some joining of neighbouring
-    tokens keeps the row total, one printed row, its label the first line's. Which joining is the identities'
-    choice (`read_row`)."""
+    none a row by itself (`_whole`): where its numbers are `n` to `n` × MAX_DIGITS (a digit a line, fullwidth digits
+    on A6) and some joining of neighbouring tokens keeps the row total, one printed row, its label the first line's.
+    Which joining is the identities' choice (`read_row`)."""
     if constraint is None:
         return None
     end = i
@@ -126,7 +126,7 @@ def _broken_run(text: str, rows: list[PrintedRow], i: int, n: int, constraint) -
         return None
     items = [item for line in lines for item in line.items]
     values = [i for i in items if i.kind == "value"]
-    if not n <= len(values) <= n + MAX_JOINS or any(
+    if not n <= len(values) <= n * MAX_DIGITS or any(
         not ((v.text.isdigit() and len(v.text) <= MAX_DIGITS) or v.text in _ZERO_MARKERS) for v in values
     ):  # a count longer than any report's is no cell's piece (a megabyte cell of digits among them)
         return None
@@ -569,3 +569,58 @@ def _rejoined(text: str, run: list[Item], n: int, constraint) -> list[Item]:
         if None not in values and constraint(tuple(values)):
             joined.append(items)
     return joined[0] if len(joined) == 1 else run
+
+
+def wrapped_over_lines(text: str, items: list[Item], n: int, size: int, limit: int = 64) -> list[list[Item]]:
+    """A table's `n` numbers printed a piece a line on very narrow paper (A6: `11` / `7` for 117, `2` / `6` / `2` for
+    262, format.md §3.32), in the grid's order: a number wraps in its cell, so its pieces stand on lines one right
+    under the other, the first piece ending its line and the next beginning the next; numbers apart on one line are
+    separate cells. A run of digits may hold several cells' pieces where the print lost the space between them
+    (fullwidth digits print none: `70001` = 7 | 0 | 0 | 0 | 1, `02` = 0 | 2), so each digit is a piece, kept with
+    its neighbour in the run or parted from it. The readings that so make exactly `n` numbers, none joined beginning
+    with 0 nor holding a zero marker, every group of `size` (table 四's five) keeping its total (its last) as the
+    sum of the others: the identities choose. None where the pieces cannot make `n` numbers, or `limit` readings or
+    more hold, or the search runs past its budget (the row stays as printed)."""
+    values = [i for i in items if i.kind == "value"]
+    if any(not (v.text.isdigit() or v.text in _ZERO_MARKERS) for v in values):
+        return []
+    values = [
+        Item("value", v.text[k], v.start + k, v.start + k + 1) if v.text.isdigit() else v
+        for v in values
+        for k in range(len(v.text) if v.text.isdigit() else 1)
+    ]
+    if not n < len(values) <= n * MAX_DIGITS:
+        return []
+    joinable = [
+        a.end == b.start or (not text[a.end : b.start].strip() and text.count("\n", a.end, b.start) == 1)
+        for a, b in pairwise(values)
+    ]
+    found: list[list[Item]] = []
+    steps = [_WRAP_STEPS]
+
+    def walk(pos: int, cells: list[Item], sums: list[int]) -> None:
+        steps[0] -= 1
+        left = n - len(cells)
+        if len(found) >= limit or steps[0] < 0 or not left <= len(values) - pos <= left * MAX_DIGITS:
+            return
+        if not left:
+            found.append(cells)
+            return
+        for end in range(pos + 1, min(len(values), pos + MAX_DIGITS) + 1):
+            pieces = values[pos:end]
+            if end - pos > 1 and (
+                not joinable[end - 2] or pieces[0].text == "0" or _ZERO_MARKERS & {pieces[0].text, pieces[-1].text}
+            ):
+                break
+            digits = "".join(p.text for p in pieces)
+            value = as_number(digits) or 0
+            group = [*sums[len(sums) - len(sums) % size :], value]
+            if len(group) == size and group[-1] != sum(group[:-1]):
+                continue
+            walk(end, [*cells, Item("value", digits, pieces[0].start, pieces[-1].end)], [*sums, value])
+
+    walk(0, [], [])
+    return [] if steps[0] < 0 or len(found) >= limit else found  # a part of many readings would read cells
+
+
+_WRAP_STEPS = 200_000  # readings tried for one table's wrapped pieces; a page needing more stays as printed

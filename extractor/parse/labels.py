@@ -216,6 +216,8 @@ def locate(text: str) -> TableSpans:
         if re.search(r"\d", text[m.end() : m.end() + 1500]) and near_header:
             t4 = m
             break
+    if t4 and first_row is not None and _title_after_table(text, first_row, t4):
+        t4 = None  # its table is read from its own header, as where no title is printed
     t2_end = t3_start if t3_start is not None else (t4.start() if t4 else len(text))
     t2_titles = [
         m for m in _T2_TITLE.finditer(text, 0, t2_end) if _T2_START.search(text, m.end(), min(t2_end, m.end() + 800))
@@ -244,6 +246,18 @@ def locate(text: str) -> TableSpans:
         regions.t4 = (t4_start, end.start() if end else len(text))
     regions.t3 = (t3_start, t3_end)
     return regions
+
+
+def _title_after_table(text: str, first_row: int, title: re.Match) -> bool:
+    """Whether section 四's title is printed after its own table (a converter that emits a page's headings after the
+    table running on into it, pymupdf4llm: table 四's header and numbers as the last lines of table 三's markdown
+    table): no number between the title and the next section, and table 四's header (`维持`) between table 三's last
+    row and the title."""
+    end = _END_TITLE.search(text, title.end())
+    if re.search(r"\d", text[title.end() : end.start() if end else len(text)]):
+        return False
+    rows = find_labels(text, T3_LABELS, first_row, title.start())
+    return bool(rows) and _T4_RESULTS_HEADER.search(text, rows[-1].end, title.start()) is not None
 
 
 def t3_section(text: str) -> tuple[int, int] | None:

@@ -21,6 +21,7 @@ from nianbao.parse.align import (
     reorderings,
     under,
     wrapped_in_grid,
+    wrapped_over_lines,
 )
 from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks, shared_orders
 from nianbao.parse.flows import flow_readings
@@ -1437,6 +1438,8 @@ def parse_table4(
     wrapped = [] if after or _count(items) <= len(keys) else _holding(wrapped_in_grid(text, items), len(keys))
     items = wrapped[0] if wrapped else items
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
+    over_lines = [] if wrapped or after or len(reading.candidates) == 1 else _over_lines(text, items, len(keys))
+    reading = over_lines or reading
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
@@ -1459,7 +1462,7 @@ def parse_table4(
     finish_joined(readings)
     settled = len(reading.candidates) == 1 and (arranged or not boxed)
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
-    if not settled and reading.candidates and any("dropped_extra_value" in f for f in reading.flags):
+    if not settled and reading.candidates and (over_lines or any("dropped_extra_value" in f for f in reading.flags)):
         _open_disagreeing(cells, keys, reading.candidates, keep=False)  # which value is extra: only where it matters
     orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
     if flowed or len(orders) > 1:
@@ -1474,6 +1477,23 @@ def parse_table4(
         warnings.append("table 四 is printed a box a number, its groups in an order the page does not fix")
     for key in keys if among and after is items else ():
         cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
+
+
+def _over_lines(text: str, items: list[Item], n: int) -> RowReading | None:
+    """Table 四 printed a piece of a number a line on narrow paper (nianbao.parse.align.wrapped_over_lines): its
+    joinings that keep every group total are its candidates (`split_from_run`, a joining the identities chose); one
+    is read, its cells' pieces each cell's raw text; several leave the cells they disagree on open. None where no
+    joining holds (the agency's own error: the row stays as printed, open)."""
+    found = wrapped_over_lines(text, items, n, len(T4_COLUMNS))
+    if not found:
+        return None
+    candidates = [tuple(as_number(i.text) for i in cells) for cells in found]
+    if len(found) == 1:
+        raw, spans = [" ".join(text[i.start : i.end].split()) for i in found[0]], [(i.start, i.end) for i in found[0]]
+    else:
+        values = [i for i in items if i.kind == "value"]
+        raw, spans = [" ".join(v.text for v in values)] * n, [(values[0].start, values[-1].end)] * n
+    return RowReading(candidates, raw, spans, [["split_from_run"] for _ in range(n)])
 
 
 def _holding(readings: list[list[Item]], n: int) -> list[list[Item]]:
