@@ -211,3 +211,16 @@ def test_numbers_a_label_claims_from_a_row_it_does_not_place_leave_both_rows_ope
     assert read == segments and not own and doubted == {rows[1]: [two], rows[0]: [one]}
     read, own, doubted = _by_labels(segments, {rows[1]: two, rows[0]: one}, rows)  # both placed: an exchange
     assert read == dict(zip(rows, (one, two, three), strict=True)) and own == set(rows[:2]) and not doubted
+
+
+def test_a_row_under_its_own_label_in_several_lines_is_read_by_its_label_a_page_number_no_cell_of_it():
+    # `2.没有现成信息需要另行制作` / `0 0 1 0` / `0` / `1 2`, then `1.本机关不掌握相关政府信息` / its row / `- 4 -`:
+    # the lines up to the next text hold the row's seven numbers; the page number after a row is none of them
+    order = [*T3_ROWS[:12], T3_ROWS[13], T3_ROWS[12], *T3_ROWS[14:]]
+    text = label_boxes(order)
+    needs, held = (" ".join(map(str, REPORT_TABLE3[row])) for row in ("unable.needs_creation", "unable.not_held"))
+    assert needs == "0 0 1 0 0 1 2"
+    text = text.replace(needs, "0 0 1 0\n\n0\n\n1 2", 1).replace(held, held + "\n\n- 4 -", 1)
+    report = extract(text)
+    cells = t3_cells(REPORT_TABLE3)
+    assert {k: report.cells[k].value for k, v in cells.items() if report.cells[k].value != v} == {}

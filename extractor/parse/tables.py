@@ -376,7 +376,11 @@ def _numbers_apart(
     if not anchors or all(_count(items) for items in segments.values()):
         return set()
     taken = {i.start for items in segments.values() for i in items if i.kind == "value"}
-    numbers = [i for i in segment_items(text, anchors[0].start, hi) if i.kind == "value" and i.text[:1].isdigit()]
+    numbers = [
+        i
+        for i in segment_items(text, anchors[0].start, hi)
+        if i.kind == "value" and (i.text[:1].isdigit() or _line(text, i.start).strip() == i.text)  # or a zero marker
+    ]  # a line of its own: pdfminer prints a cell's `—` so
     last_stray = max((i.start for i in numbers if i.start not in taken), default=None)
     if last_stray is None:
         return set()
@@ -962,7 +966,7 @@ def parse_table3(
         later = _after_a_later_label(text, anchors, order) + _after_an_unknown_label(text, anchors, segments)
         later += _text_among_values(segments, n)
         realigned += [r for r in dict.fromkeys(later) if r in segments and r not in realigned]
-    own = _labels_place(text, anchors, lo, hi, n)
+    own = _labels_place(text, anchors, lo, hi, n, constraint)
     segments, own, doubted = _by_labels(segments, own, order)
     realigned = [r for r in realigned if r not in own]
     if realigned:
@@ -1222,14 +1226,15 @@ def _labels_out_of_order(text: str, anchors: list[Anchor], order: list[str], lo:
     return groups
 
 
-def _labels_place(text: str, anchors: list[Anchor], lo: int, hi: int, n: int) -> dict[str, list[Item]]:
+def _labels_place(text: str, anchors: list[Anchor], lo: int, hi: int, n: int, constraint) -> dict[str, list[Item]]:
     """The rows whose numbers follow their own label as a unit: the label (and the rest of its own printed text), then
-    one line of the row's n numbers, then no other numbers line, and no other row label since the numbers before it.
-    pdfminer.six prints a table's boxes in the order of its layout tree, where a label and the row of numbers on its
-    baseline are neighbours: it may print the pairs of a band out of the template's order (`2.其他法律行政法规禁止公开`
-    / its row, `3.危及“三安全一稳定”` / its row, `1.属于国家秘密` / its row), and every identity of table 三 holds
-    under any exchange of sibling rows, so only the label places them. Labels stacked before their rows (`7.…` /
-    `8.…` / a row / a row) place nothing: which row is whose is not printed. Returns row -> its numbers."""
+    lines holding the row's n numbers and no more, and no other row label since the numbers before it; the row total
+    holds where the columns have one. pdfminer.six prints a table's boxes in the order of its layout tree, where a
+    label and the row of numbers on its baseline are neighbours: it may print the pairs of a band out of the
+    template's order (`2.其他法律行政法规禁止公开` / its row, `3.危及“三安全一稳定”` / its row, `1.属于国家秘密` / its
+    row), and every identity of table 三 holds under any exchange of sibling rows, so only the label places them.
+    Labels stacked before their rows (`7.…` / `8.…` / a row / a row) place nothing: which row is whose is not
+    printed. Returns row -> its numbers."""
     found = list(anchors) + [
         f for label in T3_LABELS if label.row not in {a.row for a in anchors} and (f := find_label(text, label, lo, hi))
     ]
@@ -1237,11 +1242,13 @@ def _labels_place(text: str, anchors: list[Anchor], lo: int, hi: int, n: int) ->
     placed: dict[str, list[Item]] = {}
     claimed: Counter = Counter()
     for anchor in found:
-        numbers = _own_line(text, anchor, hi, n)
-        if not numbers:
+        numbers = _own_lines(text, anchor, hi, n)
+        if not numbers or (
+            constraint and not any(map(constraint, read_row(numbers, n, None, trust_blanks=True).candidates))
+        ):
             continue
         before = text.rfind("\n", lo, anchor.start)
-        while before > lo and not _NUMBERS_ONLY.fullmatch(_line(text, before - 1)):
+        while before > lo and not _numbers_line(_line(text, before - 1)):
             before = text.rfind("\n", lo, before - 1)  # back to the numbers line before the label
         if any(max(before, lo) < end < anchor.start for end in ends):
             continue  # another label since: the labels are stacked
@@ -1251,23 +1258,29 @@ def _labels_place(text: str, anchors: list[Anchor], lo: int, hi: int, n: int) ->
 
 
 _NUMBERS_ONLY = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
+_FOLIO = re.compile(r"[ \t]*[-－—–][ \t]*\d{1,3}[ \t]*[-－—–][ \t]*")  # a page number, `- 4 -`
 
 
-def _own_line(text: str, anchor: Anchor, hi: int, n: int) -> list[Item] | None:
-    """The line of n numbers right after the label and the rest of its printed text (`_labels_place`), where the next
-    line with text holds no numbers; else None."""
-    lines = [(at, line) for at, line in _lines(text, anchor.end, hi) if line.strip()]
-    own, rest = _bare(t3_printed_label(anchor.row)), ""
-    for i, (at, line) in enumerate(lines):
-        if not _NUMBERS_ONLY.fullmatch(line):
-            rest += _bare(line)
-            if rest not in own:
-                return None
+def _numbers_line(line: str) -> bool:
+    return bool(_NUMBERS_ONLY.fullmatch(line)) and not _FOLIO.fullmatch(line)
+
+
+def _own_lines(text: str, anchor: Anchor, hi: int, n: int) -> list[Item] | None:
+    """The n numbers of the lines right after the label and the rest of its printed text, up to the next line of
+    text (`_labels_place`); None where they are more or fewer."""
+    own, rest, items = _bare(t3_printed_label(anchor.row)), "", []
+    for at, line in _lines(text, anchor.end, hi):
+        if not line.strip():
             continue
-        following = lines[i + 1][1] if i + 1 < len(lines) else ""
-        items = [item for item in segment_items(text, at, at + len(line)) if item.kind == "value"]
-        return items if len(items) == n and not _NUMBERS_ONLY.fullmatch(following) else None
-    return None
+        if _numbers_line(line):
+            items += [item for item in segment_items(text, at, at + len(line)) if item.kind == "value"]
+            continue
+        if items:
+            break
+        rest += _bare(line)
+        if rest not in own:
+            return None
+    return items if len(items) == n else None
 
 
 def _bare(text: str) -> str:
@@ -1290,10 +1303,11 @@ def _by_labels(
     if not moved:
         return segments, set(placed), {}
     held = set().union(*(starts(segments.get(r, [])) for r in moved))
-    if held == set().union(*(starts(placed[r]) for r in moved)):  # the same numbers among the same rows
-        new = segments | {r: placed[r] for r in moved}
-        return {r: new[r] for r in [*order, *segments] if r in new}, set(placed), {}
+    taken = set().union(*(starts(placed[r]) for r in moved))
     owner = {i.start: r for r, items in segments.items() for i in items if i.kind == "value"}
+    if held <= taken and not any(i in owner for i in taken - held):  # the same numbers among the same rows, and
+        new = segments | {r: placed[r] for r in moved}  # those no row was given
+        return {r: new[r] for r in [*order, *segments] if r in new}, set(placed), {}
     doubted: dict[str, list[list[Item]]] = {}
     for row in moved:
         doubted.setdefault(row, []).append(placed[row])
@@ -1318,7 +1332,7 @@ def _stacked_out_of_order(
     groups, i = [], 0
     while i < len(lines):
         run: list[str] = []
-        while i < len(lines) and not _NUMBERS_ONLY.fullmatch(lines[i][1]):
+        while i < len(lines) and not _numbers_line(lines[i][1]):
             at, line = lines[i]
             row = next((r for s, r in starts.items() if at <= s < at + len(line)), None)
             if row:
@@ -1327,7 +1341,7 @@ def _stacked_out_of_order(
                 run = []
             i += 1
         k = 0
-        while i < len(lines) and _NUMBERS_ONLY.fullmatch(lines[i][1]):
+        while i < len(lines) and _numbers_line(lines[i][1]):
             k += (
                 len([v for v in segment_items(text, lines[i][0], lines[i][0] + len(lines[i][1])) if v.kind == "value"])
                 == n
