@@ -135,13 +135,6 @@ def test_table2_numbers_after_other_rows_labels_leave_the_rows_open():
     # an amount with decimals after the fee's label is the fee: no count has decimals
     report = extract(_with_table2(page(TABLE3), PDFMINER_T2.format(after_fee="12.5", fee="15")))
     assert str(report.values()["active.fees.amount"]) == "12.5"
-    # the number astray a zero marker on a line of its own (pdfminer prints a dash cell so): as astray as a digit
-    table2 = (
-        "第二十条第（一）项\n信息内容\n规章\n本年制发件数\n本年废止件数\n现行有效件数\n0 0 0\n行政规范性文件\n3 1 20\n"
-        "第二十条第（五）项\n信息内容\n行政许可\n15\n第二十条第（六）项\n信息内容\n行政处罚\n7\n行政强制\n信息内容\n"
-        "行政事业性收费\n225\n第二十条第（八）项\n本年收费金额（单位：万元）\n—\n"
-    )  # 225 is 行政强制's, the fee's own cell the dash
-    assert extract(_with_table2(page(TABLE3), table2)).values().get("active.fees.amount") is None
 
 
 def test_table3_rows_printed_out_of_order_stay_open_where_no_identity_tells():

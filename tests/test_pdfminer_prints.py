@@ -224,3 +224,16 @@ def test_a_row_under_its_own_label_in_several_lines_is_read_by_its_label_a_page_
     report = extract(text)
     cells = t3_cells(REPORT_TABLE3)
     assert {k: report.cells[k].value for k, v in cells.items() if report.cells[k].value != v} == {}
+
+
+def test_labels_printed_under_their_rows_in_the_templates_order_place_no_row_of_numbers_after_them():
+    # a PDF→text conversion prints some labels on a line of their own below their row (format.md §3.27): the row
+    # after such a label is the next row's, so where the labels keep the template's order no label places a row
+    table3 = {row: REPORT_TABLE3[row] for row in T3_ROWS}
+    body = "\n".join(" ".join([T3_LABEL_TEXT[r], *map(str, table3[r])]) for r in T3_ROWS)
+    below = ["\n".join([" ".join(map(str, table3[r])), T3_LABEL_TEXT[r]]) for r in T3_ROWS]
+    report = extract(page(table3).replace(body, "\n".join(below)))
+    cells = t3_cells(REPORT_TABLE3)
+    wrong = {k for k, v in cells.items() if report.cells[k].value not in (v, None) and k not in report.unverified}
+    assert not wrong
+    assert report.cells[t3_key("denied.process_info", "research")].value == 5

@@ -376,11 +376,7 @@ def _numbers_apart(
     if not anchors or all(_count(items) for items in segments.values()):
         return set()
     taken = {i.start for items in segments.values() for i in items if i.kind == "value"}
-    numbers = [
-        i
-        for i in segment_items(text, anchors[0].start, hi)
-        if i.kind == "value" and (i.text[:1].isdigit() or _line(text, i.start).strip() == i.text)  # or a zero marker
-    ]  # a line of its own: pdfminer prints a cell's `—` so
+    numbers = [i for i in segment_items(text, anchors[0].start, hi) if i.kind == "value" and i.text[:1].isdigit()]
     last_stray = max((i.start for i in numbers if i.start not in taken), default=None)
     if last_stray is None:
         return set()
@@ -1238,6 +1234,10 @@ def _labels_place(text: str, anchors: list[Anchor], lo: int, hi: int, n: int, co
     found = list(anchors) + [
         f for label in T3_LABELS if label.row not in {a.row for a in anchors} and (f := find_label(text, label, lo, hi))
     ]
+    index = {label.row: i for i, label in enumerate(T3_LABELS)}
+    printed = [index[a.row] for a in sorted(found, key=lambda a: a.start) if a.row in index]
+    if printed == sorted(printed):  # a label above or below its row (format.md §3.27) is no pair: only where the
+        return {}  # page prints labels out of the template's order are the pairs the evidence there is
     ends = sorted(a.end for a in found)
     placed: dict[str, list[Item]] = {}
     claimed: Counter = Counter()
