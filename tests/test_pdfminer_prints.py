@@ -1,12 +1,14 @@
 """pdfminer.six on browser prints of other paper sizes (docs/damage.md, pdfminer): table 三's page bands as it
 prints them where the page is wider or the print larger, read by rule where the identities leave one reading."""
 
+import pytest
 from nianbao.check import table3_identities
 from nianbao.parse.blocks import number_blocks, read_bands, read_blocks
-from nianbao.parse.tables import t3_printed_keys
+from nianbao.parse.tables import _by_labels, t3_printed_keys
+from nianbao.parse.tokens import Item
 from nianbao.schemas.keys import T3_COLUMNS, T3_ROWS, T4_KEYS, t3_key
 from nianbao.solve import row_total_holds
-from pages import T3_LABEL_TEXT, consistent_table3, t3_cells
+from pages import T3_LABEL_TEXT, consistent_table3, page, t3_cells
 from test_parser import extract
 from test_pdftotext import pdftotext_page, read_right, rows
 
@@ -145,3 +147,93 @@ def test_a_bands_tight_rows_column_by_column_then_its_taller_rows_row_by_row_wit
     read = _read_bands(_bands_page(t, parts))
     for row in (*tight, *tall):
         assert [v.text for v in read.alignment.segments[row]] == [str(v) for v in t[row]], row
+
+
+# a report-like print (an agency's Word table) through pdf2txt: each row label a box, its row's numbers the next, a
+# band's pairs printed in the order of pdfminer's layout tree, not the template's
+REPORT_TABLE3 = consistent_table3(
+    {
+        "granted": [27, 0, 0, 2, 0, 1],
+        "denied.three_safety_one_stability": [0, 0, 0, 0, 0, 1],
+        "denied.process_info": [0, 0, 5, 0, 0, 0],
+        "denied.enforcement_files": [0, 0, 0, 0, 2, 0],
+        "denied.admin_query": [0, 5, 0, 0, 0, 0],
+        "unable.needs_creation": [0, 0, 1, 0, 0, 1],
+    },
+    new_received=[64, 5, 6, 2, 2, 4],
+)
+
+
+def label_boxes(order: list) -> str:
+    """Table 三 as pdf2txt prints a report-like print: `order` the rows in print order, a tuple a run of labels
+    printed one under another before their rows."""
+    table3 = {row: REPORT_TABLE3[row] for row in T3_ROWS}
+    body = "\n".join(" ".join([T3_LABEL_TEXT[r], *map(str, table3[r])]) for r in T3_ROWS)
+    boxes = []
+    for run in order:
+        run = [run] if isinstance(run, str) else list(run)
+        boxes += [T3_LABEL_TEXT[r] for r in run] + [" ".join(map(str, table3[r])) for r in run]
+    return page(table3).replace(body, "\n\n".join(boxes))
+
+
+def test_rows_printed_each_under_its_own_label_out_of_the_templates_order_are_read_by_their_labels():
+    # `2.其他法律行政法规禁止公开` / its row, `3.危及“三安全一稳定”` / its row, `1.属于国家秘密` / its row: the
+    # identities hold under any exchange of sibling rows, so the template's order is no evidence; the labels are
+    order = [*T3_ROWS[:4], *(T3_ROWS[i] for i in (5, 6, 4)), *T3_ROWS[7:10], tuple(T3_ROWS[10:12])]
+    order += [T3_ROWS[13], T3_ROWS[12], *T3_ROWS[14:]]
+    report = extract(label_boxes(order))
+    cells = t3_cells(REPORT_TABLE3)
+    assert {k: report.cells[k].value for k, v in cells.items() if report.cells[k].value != v} == {}
+    for row in ("denied.law_prohibited", "denied.three_safety_one_stability", "unable.needs_creation"):
+        assert "realigned" not in report.cells[t3_key(row, "total")].flags
+
+
+@pytest.mark.parametrize("stacked", [(5, 6, 4), (6, 5)])
+def test_row_labels_stacked_out_of_the_templates_order_leave_their_rows_open(stacked):
+    # `2.…` / `3.…` / `1.…`, then three rows: whether the rows follow the labels' order or the template's, nothing
+    # printed tells, and neither does any identity
+    order = [*T3_ROWS[:4], *(T3_ROWS[i] for i in range(4, 7) if i not in stacked), stacked, *T3_ROWS[7:]]
+    order = [tuple(T3_ROWS[i] for i in run) if isinstance(run, tuple) else run for run in order]
+    report = extract(label_boxes(order))
+    cells = t3_cells(REPORT_TABLE3)
+    wrong = {k for k, v in cells.items() if report.cells[k].value not in (v, None) and k not in report.unverified}
+    assert not wrong
+    assert report.cells[t3_key("denied.three_safety_one_stability", "total")].value is None
+
+
+def test_numbers_a_label_claims_from_a_row_it_does_not_place_leave_both_rows_open():
+    # the reading put the numbers under 2.'s label in row 1. and 1.'s own elsewhere: 1.'s label places nothing, so
+    # whose numbers are whose is not printed: both rows keep both readings
+    one, two, three = ([Item("value", str(v), at, at + 1)] for v, at in ((0, 10), (1, 20), (2, 30)))
+    rows = ["denied.state_secret", "denied.law_prohibited", "denied.three_safety_one_stability"]
+    segments = dict(zip(rows, (two, one, three), strict=True))
+    read, own, doubted = _by_labels(segments, {rows[1]: two}, rows)
+    assert read == segments and not own and doubted == {rows[1]: [two], rows[0]: [one]}
+    read, own, doubted = _by_labels(segments, {rows[1]: two, rows[0]: one}, rows)  # both placed: an exchange
+    assert read == dict(zip(rows, (one, two, three), strict=True)) and own == set(rows[:2]) and not doubted
+
+
+def test_a_row_under_its_own_label_in_several_lines_is_read_by_its_label_a_page_number_no_cell_of_it():
+    # `2.没有现成信息需要另行制作` / `0 0 1 0` / `0` / `1 2`, then `1.本机关不掌握相关政府信息` / its row / `- 4 -`:
+    # the lines up to the next text hold the row's seven numbers; the page number after a row is none of them
+    order = [*T3_ROWS[:12], T3_ROWS[13], T3_ROWS[12], *T3_ROWS[14:]]
+    text = label_boxes(order)
+    needs, held = (" ".join(map(str, REPORT_TABLE3[row])) for row in ("unable.needs_creation", "unable.not_held"))
+    assert needs == "0 0 1 0 0 1 2"
+    text = text.replace(needs, "0 0 1 0\n\n0\n\n1 2", 1).replace(held, held + "\n\n- 4 -", 1)
+    report = extract(text)
+    cells = t3_cells(REPORT_TABLE3)
+    assert {k: report.cells[k].value for k, v in cells.items() if report.cells[k].value != v} == {}
+
+
+def test_labels_printed_under_their_rows_in_the_templates_order_place_no_row_of_numbers_after_them():
+    # a PDF→text conversion prints some labels on a line of their own below their row (format.md §3.27): the row
+    # after such a label is the next row's, so where the labels keep the template's order no label places a row
+    table3 = {row: REPORT_TABLE3[row] for row in T3_ROWS}
+    body = "\n".join(" ".join([T3_LABEL_TEXT[r], *map(str, table3[r])]) for r in T3_ROWS)
+    below = ["\n".join([" ".join(map(str, table3[r])), T3_LABEL_TEXT[r]]) for r in T3_ROWS]
+    report = extract(page(table3).replace(body, "\n".join(below)))
+    cells = t3_cells(REPORT_TABLE3)
+    wrong = {k for k, v in cells.items() if report.cells[k].value not in (v, None) and k not in report.unverified}
+    assert not wrong
+    assert report.cells[t3_key("denied.process_info", "research")].value == 5

@@ -46,7 +46,7 @@ from nianbao.parse.resolve import (
     realign_shifted_values,
     settle_by_prose,
 )
-from nianbao.parse.tokens import Item, as_number, label_fragment, one_amount, segment_items
+from nianbao.parse.tokens import LABEL_CLOSERS, Item, as_number, label_fragment, one_amount, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
     FEE_KEY,
@@ -75,6 +75,7 @@ from nianbao.schemas.template import (
     T4_GROUP_NAMES,
     T4_RESULT_LABELS,
     Label,
+    t3_printed_label,
     t3_rows_2019,
 )
 from pydantic import TypeAdapter
@@ -969,6 +970,9 @@ def parse_table3(
         later = _after_a_later_label(text, anchors, order) + _after_an_unknown_label(text, anchors, segments)
         later += _text_among_values(segments, n)
         realigned += [r for r in dict.fromkeys(later) if r in segments and r not in realigned]
+    own = _labels_place(text, anchors, lo, hi, n, constraint)
+    segments, own, doubted = _by_labels(segments, own, order)
+    realigned = [r for r in realigned if r not in own]
     if realigned:
         warnings.append(
             f"table 三: values of {len(realigned)} rows were printed beside other labels; realigned in page order"
@@ -990,6 +994,11 @@ def parse_table3(
         for row in loose:  # a few rows a markdown table's finder missed
             _reorderings(readings[row], n, constraint)
         realigned += loose
+    for row, others in doubted.items():  # the labels place numbers another row's reading holds: both readings stay
+        reading = readings[row]
+        more = [c for items in others for c in read_row(items, n, constraint, trust_blanks=True).candidates]
+        reading.candidates = list(dict.fromkeys([*reading.candidates, *more]))
+        realigned += [row] * (row not in realigned)
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
@@ -1011,8 +1020,11 @@ def parse_table3(
     finish_joined(readings)
     if constraint:
         _reordered(readings, _text_among_values(segments, n), keys_of)
-    for group in _labels_out_of_order(text, anchors, order, lo, hi):
-        _swapped_rows(readings, group, keys_of)
+    for group in _labels_out_of_order(text, anchors, order, lo, hi) + _stacked_out_of_order(
+        text, anchors, order, lo, hi, n
+    ):
+        if not set(group) <= own:  # rows their own labels place are read so
+            _swapped_rows(readings, group, keys_of)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     for row, reading in readings.items():
         certain = len(reading.candidates) == 1 and row not in unplaced
@@ -1266,10 +1278,146 @@ def _labels_out_of_order(text: str, anchors: list[Anchor], order: list[str], lo:
     return groups
 
 
+def _labels_place(text: str, anchors: list[Anchor], lo: int, hi: int, n: int, constraint) -> dict[str, list[Item]]:
+    """The rows whose numbers follow their own label as a unit: the label (and the rest of its own printed text), then
+    lines holding the row's n numbers and no more, and no other row label since the numbers before it; the row total
+    holds where the columns have one. pdfminer.six prints a table's boxes in the order of its layout tree, where a
+    label and the row of numbers on its baseline are neighbours: it may print the pairs of a band out of the
+    template's order (`2.其他法律行政法规禁止公开` / its row, `3.危及“三安全一稳定”` / its row, `1.属于国家秘密` / its
+    row), and every identity of table 三 holds under any exchange of sibling rows, so only the label places them.
+    Labels stacked before their rows (`7.…` / `8.…` / a row / a row) place nothing: which row is whose is not
+    printed. Returns row -> its numbers."""
+    found = list(anchors) + [
+        f for label in T3_LABELS if label.row not in {a.row for a in anchors} and (f := find_label(text, label, lo, hi))
+    ]
+    index = {label.row: i for i, label in enumerate(T3_LABELS)}
+    printed = [index[a.row] for a in sorted(found, key=lambda a: a.start) if a.row in index]
+    if printed == sorted(printed):  # a label above or below its row (format.md §3.27) is no pair: only where the
+        return {}  # page prints labels out of the template's order are the pairs the evidence there is
+    ends = sorted(a.end for a in found)
+    placed: dict[str, list[Item]] = {}
+    claimed: Counter = Counter()
+    for anchor in found:
+        numbers = _own_lines(text, anchor, hi, n)
+        if not numbers or (
+            constraint and not any(map(constraint, read_row(numbers, n, None, trust_blanks=True).candidates))
+        ):
+            continue
+        before = text.rfind("\n", lo, anchor.start)
+        while before > lo and not _numbers_line(_line(text, before - 1)):
+            before = text.rfind("\n", lo, before - 1)  # back to the numbers line before the label
+        if any(max(before, lo) < end < anchor.start for end in ends):
+            continue  # another label since: the labels are stacked
+        placed[anchor.row] = numbers
+        claimed[numbers[0].start] += 1
+    return {row: items for row, items in placed.items() if claimed[items[0].start] == 1}
+
+
+_NUMBERS_ONLY = re.compile(rf"[ \t]*{_NUMBER}(?:[ \t]+{_NUMBER})*[ \t]*")
+_FOLIO = re.compile(r"[ \t]*[-－—–][ \t]*\d{1,3}[ \t]*[-－—–][ \t]*")  # a page number, `- 4 -`
+
+
+def _numbers_line(line: str) -> bool:
+    return bool(_NUMBERS_ONLY.fullmatch(line)) and not _FOLIO.fullmatch(line)
+
+
+def _own_lines(text: str, anchor: Anchor, hi: int, n: int) -> list[Item] | None:
+    """The n numbers of the lines right after the label and the rest of its printed text, up to the next line of
+    text (`_labels_place`); None where they are more or fewer."""
+    own, rest, items = _bare(t3_printed_label(anchor.row)), "", []
+    for at, line in _lines(text, anchor.end, hi):
+        if not line.strip():
+            continue
+        if _numbers_line(line):
+            items += [item for item in segment_items(text, at, at + len(line)) if item.kind == "value"]
+            continue
+        if items:
+            break
+        rest += _bare(line)
+        if rest not in own:
+            return None
+    return items if len(items) == n else None
+
+
+def _bare(text: str) -> str:
+    """Label text as _labels_place compares it: NFKC, without spaces, brackets and quotes."""
+    return re.sub(rf"[\s{LABEL_CLOSERS}]", "", _nfkc(text))
+
+
+def _by_labels(
+    segments: dict[str, list[Item]], placed: dict[str, list[Item]], order: list[str]
+) -> tuple[dict[str, list[Item]], set[str], dict[str, list[list[Item]]]]:
+    """The reading with the rows their labels place (`_labels_place`) holding those numbers, where the reading gave
+    them to other rows of the same set (an exchange the identities cannot see); where the labels claim numbers a row
+    they do not place holds, the reading stands and both readings of the rows concerned stay open. Returns the
+    segments, the rows read by their labels, and row -> the other readings of the rows in doubt."""
+
+    def starts(items: list[Item]) -> set[int]:
+        return {i.start for i in items if i.kind == "value"}
+
+    moved = [r for r, items in placed.items() if r in order and starts(segments.get(r, [])) != starts(items)]
+    if not moved:
+        return segments, set(placed), {}
+    held = set().union(*(starts(segments.get(r, [])) for r in moved))
+    taken = set().union(*(starts(placed[r]) for r in moved))
+    owner = {i.start: r for r, items in segments.items() for i in items if i.kind == "value"}
+    if held <= taken and not any(i in owner for i in taken - held):  # the same numbers among the same rows, and
+        new = segments | {r: placed[r] for r in moved}  # those no row was given
+        return {r: new[r] for r in [*order, *segments] if r in new}, set(placed), {}
+    doubted: dict[str, list[list[Item]]] = {}
+    for row in moved:
+        doubted.setdefault(row, []).append(placed[row])
+        for other in {owner.get(i.start) for i in placed[row]} - {None, row}:
+            doubted.setdefault(other, []).append(segments.get(row, []))
+    return segments, set(placed) - set(moved) - set(doubted), {r: o for r, o in doubted.items() if r in segments}
+
+
+def _stacked_out_of_order(
+    text: str, anchors: list[Anchor], order: list[str], lo: int, hi: int, n: int
+) -> list[list[str]]:
+    """Runs of row labels printed one under another, then as many lines of n numbers (pdfminer.six prints a band's
+    stacked label boxes before the stacked rows beside them), whose labels are not in the template's order: the rows
+    may follow the labels' order or the template's, and no identity tells sibling rows apart, so each such run is a
+    group whose readings the identities choose among (_swapped_rows)."""
+    index = {row: i for i, row in enumerate(order)}
+    found = list(anchors) + [
+        f for label in T3_LABELS if label.row not in {a.row for a in anchors} and (f := find_label(text, label, lo, hi))
+    ]
+    starts = {a.start: a.row for a in found if a.row in index}
+    lines = [(at, line) for at, line in _lines(text, lo, hi) if line.strip()]
+    groups, i = [], 0
+    while i < len(lines):
+        run: list[str] = []
+        while i < len(lines) and not _numbers_line(lines[i][1]):
+            at, line = lines[i]
+            row = next((r for s, r in starts.items() if at <= s < at + len(line)), None)
+            if row:
+                run.append(row)
+            elif not (run and _bare(line) in _bare(t3_printed_label(run[-1]))):
+                run = []
+            i += 1
+        k = 0
+        while i < len(lines) and _numbers_line(lines[i][1]):
+            k += (
+                len([v for v in segment_items(text, lines[i][0], lines[i][0] + len(lines[i][1])) if v.kind == "value"])
+                == n
+            )
+            i += 1
+        if len(run) > 1 and k == len(run) and [index[r] for r in run] != sorted(index[r] for r in run):
+            groups.append(run)
+    return groups
+
+
 def _numbers_follow(text: str, anchor: Anchor) -> bool:
     """The label is printed with its row: numbers come next (pdftotext's default mode gathers a page's labels
-    apart from the numbers, whose order alone places the rows)."""
+    apart from the numbers, whose order alone places the rows); the rest of its own printed text may come first
+    (the label search ends at a keyword: `2.其他法律行政法规禁止` / `公开`)."""
     items = [i for i in segment_items(text, anchor.end, min(len(text), anchor.end + 80)) if i.kind != "blank"]
+    own, rest = _bare(t3_printed_label(anchor.row)), ""
+    while items and items[0].kind == "text":
+        rest += _bare(items.pop(0).text)
+        if rest not in own:
+            return False
     return bool(items) and items[0].kind == "value"
 
 
