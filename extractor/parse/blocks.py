@@ -91,7 +91,9 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
         if blank >= 2:
             current, after_text = None, after_text or bool(blocks)
             continue
-        labelled = _LABEL_THEN_NUMBERS.fullmatch(line)  # a label and its row's numbers on one baseline
+        # a label and its row's numbers on one baseline; a line of numbers alone is none, though it opens with a
+        # zero marker that is a CJK character (`无 287`: two cells side by side, no label `无`)
+        labelled = None if _NUMBERS_LINE.fullmatch(line) else _LABEL_THEN_NUMBERS.fullmatch(line)
         at = labelled.start(1) if labelled else 0
         numbers = [
             Item("value", m.group(), start + at + m.start(), start + at + m.end()) for m in _TOKEN.finditer(line[at:])
@@ -108,7 +110,44 @@ def number_blocks(text: str, lo: int, hi: int) -> list[Block]:
             continue
         current = None
         after_text = after_text or bool(line.strip())
+    for block in blocks if _JOINED.get() else ():  # a number broken across two lines read as one (read_joined)
+        if block.widths == [1, 1] and block.values[0].start in _JOINED.get():
+            first, second = block.values
+            block.values, block.widths = [Item("value", first.text + second.text, first.start, second.end)], [1]
     return blocks
+
+
+def broken_numbers(text: str, lo: int, hi: int) -> list[int]:
+    """Where a number may be broken across two lines in its narrow cell (`3` / `0` for 30, format.md §3.32): a
+    block of exactly two lines of one number each, digits only, the first not 0 (no count begins with 0); the
+    first piece's offset. pdftotext prints a one-number-a-line page's cells blank lines apart, so two such lines
+    with none between are one cell's pieces or one column's two cells, which only the identities tell apart."""
+    return [
+        b.values[0].start
+        for b in number_blocks(text, lo, hi)
+        if b.widths == [1, 1] and all(v.text.isdigit() for v in b.values) and not b.values[0].text.startswith("0")
+    ]
+
+
+MAX_BROKEN_NUMBERS = 4  # pieces of a broken number tried, one at a time; a page with more is read as printed
+
+
+def read_joined(text, spans, orders, n, checks, labelled, title, joins: list[int]) -> BlockReading | None:
+    """The blocks read with one number broken across two lines joined (broken_numbers), where they read no way as
+    printed: each joining in turn, read only where it decides every row and satisfies every identity (the band
+    reading's search, within its budget); exactly one distinct reading over all joinings is read, else None."""
+    if len(joins) > MAX_BROKEN_NUMBERS:
+        return None
+    found: dict[tuple, BlockReading] = {}
+    for at in joins:
+        token = _JOINED.set(frozenset({at}))
+        try:
+            read = read_blocks(text, spans, orders, n, *checks, consistent_only=True, labelled=labelled, title=title)
+        finally:
+            _JOINED.reset(token)
+        if read and not read.alignment.open and _consistent(read.alignment.segments, n, *checks):
+            found.setdefault(_values([read.alignment.segments[r] for r in read.order]), read)
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _readings(
@@ -989,6 +1028,8 @@ _HEADS: ContextVar[bool] = ContextVar("block_readings_heads", default=True)
 # a band's run of single numbers read column by column may end where single numbers go on (pdfminer.six prints a
 # band's tight rows column by column and the taller rows after them row by row, no text line between)
 _RUN_ENDS: ContextVar[bool] = ContextVar("block_readings_run_ends", default=False)
+# the offsets of numbers broken across two lines whose pieces are read joined (read_joined)
+_JOINED: ContextVar[frozenset[int]] = ContextVar("block_numbers_joined", default=frozenset())
 
 
 def _own_rows(order: list[str], rows: list[list[Item]]) -> bool:

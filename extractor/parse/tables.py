@@ -23,7 +23,16 @@ from nianbao.parse.align import (
     wrapped_in_grid,
     wrapped_over_lines,
 )
-from nianbao.parse.blocks import _NUMBER, Spill, number_blocks, read_bands, read_blocks, shared_orders
+from nianbao.parse.blocks import (
+    _NUMBER,
+    Spill,
+    broken_numbers,
+    number_blocks,
+    read_bands,
+    read_blocks,
+    read_joined,
+    shared_orders,
+)
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
     _T2_BLOCK,
@@ -309,6 +318,7 @@ def _above_next_label(
     }
 
 
+_DIGITS_BROKEN = re.compile(r"[1-9]\d*\n\d+")  # a number broken across two lines in its narrow cell (`3` / `0`)
 _ONE_NUMBER = re.compile(r"[1-9]\d*(?:\.\d+)?|0\.\d+")
 _HEAD_LINE = re.compile(r"[ \t|]*((?:[1-9]\d*|0)(?:\.\d*)?)[ \t|]*")
 _TAIL_LINE = re.compile(r"[ \t|]*(\d+)[ \t]*(万元|元)?[ \t|]*")
@@ -925,6 +935,9 @@ def parse_table3(
         # a row a line over several lines each (very narrow paper, docs/damage.md) can look like blocks: where the
         # blocks leave rows open and the lines place every row consistently, the lines are the reading
         settled = bool(decided) and _consistent(decided, n, *checks)  # a band read in no way, or read wrong,
+        joins = [] if settled else broken_numbers(text, lo, len(text))
+        if joined := joins and read_joined(text, spans, orders, n, checks, labelled, hi, joins):
+            blocks, decided, settled = joined, joined.alignment.segments, True  # a number broken across lines
         lines = None if settled else align_rows(text, anchors, order, lo, hi, n, *checks)
         if lines and not lines.open and _consistent(lines.segments, n, *checks, lines.options):
             aligned, blocks = lines, None
@@ -939,7 +952,9 @@ def parse_table3(
             if not aligned.open:  # where table 三 ends in the stream is certain only where its rows are
                 spill.before[:], spill.after[:], spill.read = blocks.spill.before, blocks.spill.after, True
                 cells_read = [i for items in aligned.segments.values() for i in items]
-                others = shared_orders(cells_read, spill.after, _t4_header(text, hi)) if blocks.spill.apart else []
+                # any cell of table 三 printed after table 四's header begins (taken from among its numbers, or a
+                # last row's cell printed late) may be any of equal numbers there, whatever reading placed it
+                others = shared_orders(cells_read, spill.after, _t4_header(text, hi))
                 spill.after[:], spill.others[:] = ([], []) if others is None else (spill.after, others)
                 first, last = (spill.after[0].start, spill.after[-1].start) if spill.after else (0, 0)
                 spill.among = any(first < i.start < last for i in cells_read)
@@ -1002,6 +1017,10 @@ def parse_table3(
     for row in realigned:
         for flags in readings[row].flags:
             flags.append("realigned")
+    for reading in readings.values():  # a number broken across two lines read joined (read_joined): a boundary chosen
+        for span, flags in zip(reading.spans, reading.flags, strict=False):
+            if span and "\n" in text[span[0] : span[1]] and _DIGITS_BROKEN.fullmatch(text[span[0] : span[1]]):
+                flags.append("split_from_run")
     if aligned and aligned.open:
         warnings.append(
             f"table 三: {len(aligned.open)} rows printed apart from their labels fit several placements; left ambiguous"
