@@ -1001,7 +1001,7 @@ def parse_table3(
         readings[row].candidates = list(
             dict.fromkeys(c for items in options for c in read_row(items, n, constraint, trust_blanks=True).candidates)
         )
-    doubted = (
+    stream_moved = (
         _moved_from_printed(text, readings, printed, anchors, realigned, n, constraint, trust_blanks) if aligned else {}
     )
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
@@ -1055,7 +1055,10 @@ def parse_table3(
             cell = cells.get(key)  # behind it
             if cell and cell["value"] is not None and len(seen := {cell["value"], *(o[c] for o in others)}) > 1:
                 cell["candidates"] = sorted(seen)
-    for row, as_printed in doubted.items():  # the stream's reading against the row as printed: kept, not stood behind
+    for (
+        row,
+        as_printed,
+    ) in stream_moved.items():  # the stream's reading against the row as printed: kept, not stood behind
         for key, value in zip(keys_of(row), as_printed, strict=True):
             cell = cells.get(key)
             if cell and cell.get("value") is not None and cell["value"] != value:
