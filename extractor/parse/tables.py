@@ -1002,7 +1002,9 @@ def parse_table3(
             dict.fromkeys(c for items in options for c in read_row(items, n, constraint, trust_blanks=True).candidates)
         )
     stream_moved = (
-        _moved_from_printed(text, readings, printed, anchors, realigned, n, constraint, trust_blanks) if aligned else {}
+        _moved_from_printed(text, readings, printed, anchors, realigned, n, constraint, trust_blanks)
+        if aligned and spill.blocks  # read from the number stream (a partly labelled page's bare rows are not moved)
+        else {}
     )
     loose = [r for r, items in segments.items() if _loose(text, items, readings[r], n)]
     if loose and sum(bool(_MARKDOWN_ROW.match(_line(text, a.end))) for a in anchors) > len(segments) // 2:
