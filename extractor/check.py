@@ -96,6 +96,9 @@ def all_hold(identities: list[Identity], values: Mapping[str, object]) -> bool:
     return all(evaluate(i, values).status != "fail" for i in identities)
 
 
+ROW_IDENTITIES = ("T3.row", "T4.sum")  # the identities within one printed row
+
+
 def localise(checks: list[Check]) -> None:
     """Name the one suspect cell where a failing row identity and a failing column identity meet.
 
@@ -103,7 +106,7 @@ def localise(checks: list[Check]) -> None:
     (format.md §2.1 "redundancy"); their shared cell is the suspect.
     """
     failing = [c for c in checks if c.status == "fail"]
-    rows = [c for c in failing if c.id.startswith(("T3.row", "T4.sum"))]
+    rows = [c for c in failing if c.id.startswith(ROW_IDENTITIES)]
     columns = [c for c in failing if c.id.startswith(("T3.sum", "T3.bal"))]
     for r in rows:
         for col in columns:

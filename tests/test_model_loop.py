@@ -566,3 +566,28 @@ def test_a_placement_by_order_the_identities_prefer_to_the_parsers_stands_as_the
     }
     cells, _, _ = merge(dropped, model, row_of)
     assert "ambiguous" in cells[t3_key(rows[0], "natural_person")].flags
+
+
+def test_a_column_sum_broken_where_a_glued_run_was_split_the_one_way_its_row_allows_asks_nothing(tmp_path):
+    # 予以公开 printed as one glued run, split the one way its row total allows; the agency's own 总计 breaks the
+    # column sums. The check suspects the split cells, but a model's other split would stay ambiguous and its
+    # agreement changes nothing: no question can change the verdict, so auto mode asks none (it asked 4).
+    text = (
+        page(TABLE3)
+        .replace("（一）予以公开 5 1 0 0 0 0 6", "（一）予以公开 510000 6")
+        .replace("（七）总计 7 1 0 0 0 0 8", "（七）总计 7 2 0 0 0 0 9")
+    )
+    glued = ingest_bytes(text.encode("utf-8"), "glued-source-error.txt")
+    parser, _ = parse_document(glued, glued.name)
+    assert (
+        parser.verdict == Verdict.needs_model
+        and "split_from_run" in parser.cells["applications.granted.commercial"].flags
+    )
+    server = ScriptedServer(script(read_like_a_perfect_model))
+    try:
+        auto = run(glued, settings_for(server, tmp_path))
+    finally:
+        server.close()
+    assert server.requests == []
+    assert auto.verdict == Verdict.needs_review and "no question it can ask" in auto.verdict_reason
+    assert auto.cells["applications.granted.commercial"].value == 1

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from nianbao.check import ROW_IDENTITIES
 from nianbao.model.sources import Value
 from nianbao.parse import TableRow
-from nianbao.schemas.record import Report
+from nianbao.schemas.record import CHOSEN_FLAGS, Report
 
 
 def problems(report: Report, errors: dict[str, str], row_of: dict[str, TableRow]) -> dict[str, list[str]]:
@@ -23,6 +24,7 @@ def problems(report: Report, errors: dict[str, str], row_of: dict[str, TableRow]
         if check.severity != "hard" or check.status != "fail" or check.cause == "source":
             continue
         suspects = check.suspects or [k for k in check.cells if report.cells[k].source == "model"]
+        suspects = [k for k in suspects if not _doubt_stays(report, k)]
         by_row: dict[str, list[str]] = defaultdict(list)
         for key in suspects:
             if key in row_of:
@@ -45,6 +47,17 @@ def problems(report: Report, errors: dict[str, str], row_of: dict[str, TableRow]
         elif "parser_disagrees" in cell.flags:
             out[row_of[key].row].append(f"check {key} against the printed values of {{row}}")
     return dict(out)
+
+
+def _doubt_stays(report: Report, key: str) -> bool:
+    """The parser's reading of the cell is a choice (a split glued run, a dropped extra value) its row's own
+    identity holds on: any other choice breaks that identity, and a model row the identities prefer would stay
+    `ambiguous` anyway (arbitrate.py, case 3), so asking about it cannot change the record. A placement by
+    order is not one: the model's own placement stands as the parser's would."""
+    flags = set(report.cells[key].flags)
+    if report.cells[key].source != "parser" or not flags & (CHOSEN_FLAGS - {"realigned"}) or "realigned" in flags:
+        return False
+    return any(c.status == "pass" and c.id.startswith(ROW_IDENTITIES) and key in c.cells for c in report.checks)
 
 
 def _shown(value: Value) -> str:
