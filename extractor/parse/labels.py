@@ -32,6 +32,8 @@ LABEL_WINDOW = 700  # a row label is never further than this from the previous o
 
 _T2_TITLE = re.compile(_fuzzy("主动公开政府信息情况"))
 _T3_TITLE = re.compile(_fuzzy("收到和处理政府信息公开申请情况") + "|" + _fuzzy("依申请公开情况"))
+# a 2019 table 二 block's title, `第二十条第（一）项` (its numeral in group 1)
+_BLOCK_TITLE = re.compile(_fuzzy("第二十条第") + r"[\s|]*[（(][\s|]*([一二三四五六七八九十]+)[\s|]*[）)][\s|]*项")
 _T4_TITLE = re.compile(r"行\s*政\s*法?\s*复\s*议[^\n。]{0,14}?行\s*政\s*诉\s*讼[^\n。]{0,4}?情\s*况")
 _END_TITLE = re.compile(r"五\s*、|存在的主要问题|主要问题及改进|存在的问题及改进")
 _T2_START = re.compile(r"第\s*二\s*十\s*条|" + _fuzzy("信息内容"))

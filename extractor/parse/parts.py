@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from itertools import permutations
 
-from nianbao.parse.labels import _T3_TITLE, Anchor, _fuzzy
+from nianbao.parse.labels import _BLOCK_TITLE, _T3_TITLE, Anchor
 from nianbao.parse.resolve import prose_pick
 from nianbao.parse.tokens import segment_items
 from nianbao.prose import Figure
 
-_TITLE = re.compile(_fuzzy("第二十条第") + r"[\s|]*[（(][\s|]*([一二三四五六七八九十]+)[\s|]*[）)][\s|]*项")
 _NUMERAL = re.compile(r"[（(]([一二三四五六七八九十]+)[）)]")
 # a row carrying one of these was read by another choice as well (a split run, a dropped value) or not read
 _OTHER_DOUBT = frozenset({"split_from_run", "dropped_extra_value", "ambiguous", "not_found", "prose_confirmed"})
@@ -56,7 +55,7 @@ def _blocks(text: str, lo: int, hi: int) -> dict[str, Span]:
     """Each part's block: from its title to the next part's title, the last to table 三's title. None where a
     title is printed twice (the blocks are then unknown); the last part has none where table 三's title does not
     end table 二."""
-    titles = list(_TITLE.finditer(text, lo, hi))
+    titles = list(_BLOCK_TITLE.finditer(text, lo, hi))
     numerals = [m.group(1) for m in titles]
     if not titles or len(set(numerals)) != len(numerals):
         return {}

@@ -35,6 +35,7 @@ from nianbao.parse.blocks import (
 )
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
+    _BLOCK_TITLE,
     _T2_BLOCK,
     _T4_HEADER,
     LEGAL_ENTITIES_HEADER,
@@ -766,7 +767,7 @@ def fill_table2_2019(text: str, lo: int, hi: int, spilled: list[Item], cells: di
         warnings.append(f"table 二: {len(filled)} rows read in the order pdfminer printed their numbers")
 
 
-_BLOCK_TITLE = re.compile(r"[\s|]*" + _fuzzy("第二十条第") + r"[\s|]*[（(][一二三四五六七八九十]+[）)][\s|]*项[\s|]*")
+_TITLE_LINE = re.compile(r"[\s|]*(?:" + _BLOCK_TITLE.pattern + r")[\s|]*")
 
 
 def _titles_between(text: str, a: Item, b: Item, beside) -> bool:
@@ -774,9 +775,7 @@ def _titles_between(text: str, a: Item, b: Item, beside) -> bool:
     next part's title among a part's numbers) and lines of numbers on their labels' lines (`beside`), which say
     nothing of the order of the numbers around them."""
     lines = [(at, line) for at, line in _lines(text, a.end, b.start) if line.strip()]
-    return all(
-        _BLOCK_TITLE.fullmatch(line) or any(at <= v.start < at + len(line) for v in beside) for at, line in lines
-    )
+    return all(_TITLE_LINE.fullmatch(line) or any(at <= v.start < at + len(line) for v in beside) for at, line in lines)
 
 
 def _lines(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
