@@ -1056,10 +1056,8 @@ def parse_table3(
             cell = cells.get(key)  # behind it
             if cell and cell["value"] is not None and len(seen := {cell["value"], *(o[c] for o in others)}) > 1:
                 cell["candidates"] = sorted(seen)
-    for (
-        row,
-        as_printed,
-    ) in stream_moved.items():  # the stream's reading against the row as printed: kept, not stood behind
+    # the stream's reading against the row as printed: kept, not stood behind
+    for row, as_printed in stream_moved.items():
         for key, value in zip(keys_of(row), as_printed, strict=True):
             cell = cells.get(key)
             if cell and cell.get("value") is not None and cell["value"] != value:
