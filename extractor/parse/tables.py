@@ -1638,6 +1638,14 @@ def parse_table4(
         _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
         if flowed:
             _open_groups_in_doubt(cells, reading.candidates + alternatives)
+    headed = _under_result_headers(text, lo, items) if flowed and settled and reading.candidates[:1] != printed else []
+    if any(keys.index(key) % len(T4_COLUMNS) != column for key, column in _placed(keys, reading, headed)):
+        # the order the totals chose puts a number printed right under one result's header in another's column
+        fits = _t4_arrangements(reading.candidates[0], ARRANGEMENTS, lambda a: _fits_headers(a, headed))
+        _open_disagreeing(cells, keys, [reading.candidates[0], *fits], keep=False)
+        for key in keys if len(fits) in (0, ARRANGEMENTS) else ():  # none fits, or too many to tell: none stands
+            cells[key].update(flags=sorted({*cells[key]["flags"], "ambiguous"}), value=None)
+        warnings.append("table 四: the order its totals allow puts numbers under another result's header; left open")
     if len(wrapped) > 1:  # where a wrapped number stands among its column's others: the totals allow several
         _open_disagreeing(
             cells, keys, [tuple(as_number(i.text) for i in w if i.kind == "value") for w in wrapped], False
@@ -1799,6 +1807,34 @@ def _open_groups_in_doubt(cells: dict[str, dict], flows: list[tuple]) -> None:
                 fields.update(flags=sorted({*fields["flags"], "ambiguous"}), candidates=options)
 
 
+def _under_result_headers(text: str, lo: int, items: list[Item]) -> list[tuple[Item, int]]:
+    """The numbers printed each under its result header, with that header's column: a number alone between two
+    result headers (nothing but space around it: pdfminer prints a header cell's box, then the number box below it,
+    then the next header's, `结果\n纠正` / `９` / `其他结\n果` / `２０` / `尚未\n审结`). A number right after the
+    last header of a block of them is no such evidence: pdftotext prints the headers, then the numbers."""
+    words = list(_T4_RESULT_WORDS.finditer(text, lo, max((i.end for i in items), default=lo)))
+    found = []
+    for item in (i for i in items if i.kind == "value"):
+        before = next((w for w in reversed(words) if w.end() <= item.start), None)
+        after = next((w for w in words if w.start() >= item.end), None)
+        if before and after and not (text[before.end() : item.start] + text[item.end : after.start()]).strip():
+            found.append((item, before.lastindex - 1))
+    return found
+
+
+def _placed(keys: list[str], reading: RowReading, headed: list[tuple[Item, int]]) -> list[tuple[str, int]]:
+    """The cell the reading gives each headed number (by its span), with the header's column."""
+    at = {span[0]: key for key, span in zip(keys, reading.spans, strict=True) if span}
+    return [(at[item.start], column) for item, column in headed if item.start in at]
+
+
+def _fits_headers(values: tuple, headed: list[tuple[Item, int]]) -> bool:
+    """Whether an order of table 四's numbers can put every headed number in its header's column."""
+    need = Counter((as_number(item.text), column) for item, column in headed)
+    have = Counter((v, c % len(T4_COLUMNS)) for c, v in enumerate(values))
+    return all(have[k] >= n for k, n in need.items())
+
+
 def _open_disagreeing(cells: dict[str, dict], keys: list[str], readings: list[tuple], keep: bool) -> None:
     """The cells `readings` disagree on, open (`ambiguous`, each reading's value a candidate): their value is
     kept where it is the printed reading's (`keep`), else left out. Cells every reading agrees on are read."""
@@ -1892,14 +1928,18 @@ def _next_number(text: str, at: int) -> int | None:
     return m.end() - 1 if m else None
 
 
-def _t4_arrangements(values: tuple, limit: int = 64) -> list[tuple]:
+ARRANGEMENTS = 2048  # table 四 orders enumerated at most: where as many fit, which cell holds what is not known
+
+
+def _t4_arrangements(values: tuple, limit: int = 64, fits: Callable[[tuple], bool] | None = None) -> list[tuple]:
     """The distinct orders of table 四's 15 printed numbers in which every group's total is the sum of its other
-    four (at most `limit`): the readings of a table 四 printed in a converter's order."""
+    four (and that `fits`, at most `limit`): the readings of a table 四 printed in a converter's order."""
     found: list[tuple] = []
 
     def fill(left: Counter, prefix: tuple) -> None:
         if len(prefix) == 15:
-            found.append(prefix)
+            if fits is None or fits(prefix):
+                found.append(prefix)
             return
         for four in _distinct_tuples(left, 4):
             rest = left - Counter(four)
