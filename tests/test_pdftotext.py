@@ -489,6 +489,53 @@ def test_a_table_three_cell_printed_after_table_four_header_leaves_equal_numbers
     assert report.cells[t4_key("review", "corrected")].value is None
 
 
+def suite_report(seed: int, index: int):
+    """The generated pdftotext suite's page `index` of `seed` (as `eval --layouts pdftotext` draws it), its report,
+    and the cells it reads wrong that its record does not list in `unverified`."""
+    case = suite_case(seed, index, ("pdftotext",))
+    report = extract(case.data.decode("utf-8"))
+    values = report.values()
+    wrong = [k for k, gold in case.cells.items() if values.get(k) is not None and str(values[k]) != str(gold)]
+    return case, report, [k for k in wrong if k not in report.unverified]
+
+
+@NEEDS_PDFTOTEXT
+def test_a_moved_row_printed_after_its_label_and_ordinal_does_not_stand_behind_the_stream_reading():
+    # seed 17 page 39: `（六）其他处理` (its label found as `其他处理`, its ordinal before it) prints `19 7 0 0 0 7 33`
+    # right after the row above's numbers, the agency's other_org and total column sums off by 7: the stream's
+    # reading that moves the 7 into table 四 makes every identity hold, and nothing tells it from the row as printed
+    case, report, unmarked = suite_report(17, 39)
+    assert case.source_errors
+    assert not unmarked, unmarked
+    assert report.cells[t3_key("other_total", "other_org")].candidates == [0, 7]
+
+
+@NEEDS_PDFTOTEXT
+def test_table_four_in_flows_that_fails_two_groups_is_not_the_agencys_error_where_an_order_fails_fewer():
+    # seed 18 page 45: pdftotext prints 复议's total before its 尚未审结 (`435` / `980` / `500`), and the agency's
+    # 复议后起诉 total is off: no order of pdftotext's kind holds all three totals, so the printed order was read and
+    # both failures put on the agency. An order that fails only the group failing anyway may be pdftotext's too:
+    # the cells the two readings disagree on stay open
+    case, report, unmarked = suite_report(18, 45)
+    assert case.source_errors
+    assert not unmarked, unmarked
+    assert report.cells[t4_key("review", "total")].value is None
+    assert report.cells[t4_key("review", "total")].candidates == [500, 980]
+
+
+@NEEDS_PDFTOTEXT
+def test_a_narrow_cell_printed_after_its_rows_total_is_put_back_where_the_identities_say():
+    # seed 20 page 21: pdftotext prints 上年结转's row a number a line, its 法律服务机构 `0` after the total
+    # (`0` / `0` / `0` / `0` / `3` / `3` / `0`): read as printed the row total failed and the cells were stood behind
+    # as the agency's error; the number put back before the total is a reading the column identities choose
+    case, report, unmarked = suite_report(20, 21)
+    assert not unmarked, unmarked
+    for column in ("legal_service", "other_org", "total"):
+        key = t3_key("carried_over", column)
+        assert report.values()[key] == case.cells[key], key
+        assert "realigned" in report.cells[key].flags
+
+
 def test_the_pdftotext_layout_without_pdftotext_is_one_clear_line_or_left_out(monkeypatch, tmp_path):
     from nianbao.cli import app
     from typer.testing import CliRunner

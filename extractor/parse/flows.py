@@ -90,6 +90,7 @@ def flow_readings(
     merged: bool = False,
     broken: bool = False,
     plain: int = 0,
+    failing: int = 0,
 ) -> list[tuple[tuple, tuple[int, ...]]]:
     """The distinct readings of table 四's fifteen printed numbers (in print order) that an order of `ORDERS`
     gives and every group total holds: (the cells in the table's order, the order). `together`: the print
@@ -98,7 +99,8 @@ def flow_readings(
     the first k numbers are the table's first k columns); `merged`: the header shows merged columns, so
     `MERGED_ORDERS`; `broken`: a page break falls inside the table, so a part's groups come in either order;
     `plain`: the first `plain` numbers, a part printed before the merged header (under a header of its own that
-    merges none), come in the two-flow orders."""
+    merges none), come in the two-flow orders. `failing`: the group totals a reading may fail (the report's own
+    errors), none by default."""
     readings: dict[tuple, tuple[int, ...]] = {}
     unmerged = {order[:plain] for order in _orders(_two_flow_splits, broken) if plain and max(order[:plain]) < plain}
     for order in _orders(_merged_splits if merged else _two_flow_splits, broken):
@@ -109,6 +111,6 @@ def flow_readings(
         cells = [None] * len(order)
         for at, column in enumerate(order):
             cells[column] = values[at]
-        if solve.groups_total_hold(cells):
+        if solve.groups_total_hold.failing_groups(cells) <= failing:
             readings.setdefault(tuple(cells), order)
     return list(readings.items())

@@ -1010,6 +1010,8 @@ def parse_table3(
         for row in loose:  # a few rows a markdown table's finder missed
             _reorderings(readings[row], n, constraint)
         realigned += loose
+    late = _cell_after_total(text, segments, readings, n, constraint) if constraint else {}
+    realigned += [r for r in late if r not in realigned]
     for row, others in doubted.items():  # the labels place numbers another row's reading holds: both readings stay
         reading = readings[row]
         more = [c for items in others for c in read_row(items, n, constraint, trust_blanks=True).candidates]
@@ -1033,6 +1035,9 @@ def parse_table3(
     if constraint:
         _resolve_extra_values(readings, constraint, warnings, "table 三")
     _resolve_by_identities(readings, keys_of, table3_identities)
+    for row, orders in late.items():  # the order the identities chose: the cells' texts and places go with them
+        if len(readings[row].candidates) == 1 and readings[row].candidates[0] in orders:
+            _reorder(readings[row], orders[readings[row].candidates[0]])
     # a band's rows are placed by its numbers' count alone: a figure the prose gives for one row is no evidence for
     # the reading it comes with
     if not banded and settle_by_prose(readings, keys_of, constraint, stated(text)):
@@ -1151,7 +1156,8 @@ def _moved_from_printed(
 ) -> dict[str, tuple]:
     """The rows a reading of the number stream moved that print, right after their own label, their n numbers and
     nothing else between them (no header word, page number or label: pdftotext's flows interleave those), right
-    after numbers (a label stacked on another label or a header word is no evidence), and keep the row total as
+    after numbers (the label's own ordinal between: a label stacked on another label or a header word is no
+    evidence), and keep the row total as
     printed (not all zero: zeros keep any row's), with that printed reading. The stream's reading is chosen because
     every identity holds with it; where the report's own arithmetic is wrong (a column sum off, format.md §2.1),
     moving cells between columns or rows can make them hold, and nothing tells the two readings apart (a pdftotext
@@ -1168,7 +1174,8 @@ def _moved_from_printed(
             continue
         before = segment_items(text, max(0, label[row].start - 400), label[row].start)
         last = max((k for k, i in enumerate(before) if i.kind == "value"), default=None)
-        if last is None or any(i.kind == "text" for i in before[last + 1 :]):
+        cell = max((k for k, i in enumerate(before) if i.kind != "text"), default=None)  # a zero marker is a cell
+        if last is None or not _LABEL_ORDINAL.fullmatch(text, before[cell].end, label[row].start):
             continue
         head = [i for i in items if i.kind != "blank"][:n]
         if len(_values(items)) != n or len(head) < n or any(i.kind != "value" for i in head):
@@ -1176,6 +1183,40 @@ def _moved_from_printed(
         own = read_row(head, n, constraint, trust_blanks=trust_blanks).candidates
         if len(own) == 1 and any(own[0]) and own[0] not in readings[row].candidates:
             found[row] = own[0]
+    return found
+
+
+# between a row's label and the numbers before it: space, and the label's own ordinal on its line (`（六）` where the
+# label found is `其他处理`), no other text
+_LABEL_ORDINAL = re.compile(r"\s*(?:(?:[（(]\s*[一二三四五六七八九十]+\s*[)）]|[1-9]\s*[.．、])[^\S\n]*)?")
+
+
+def _cell_after_total(
+    text: str, segments: dict[str, list[Item]], readings: dict[str, RowReading], n: int, constraint
+) -> dict[str, dict[tuple, tuple[int, ...]]]:
+    """Rows printed a number a line (pdftotext's blocks, a cell each) whose row total fails as printed but holds with
+    the last number put back before the total: pdftotext can print a narrow cell after its row's total (`0` / `0` /
+    `0` / `0` / `3` / `3` / `0` for 0 0 0 0 0 3 3). Each such reading becomes a candidate beside the printed one, so
+    the column identities choose (none, or several, leave the row open, never read as printed and stood behind);
+    returned: row -> each moved reading and its order (the column of each printed place, as `_reorder` takes it)."""
+    found: dict[str, dict[tuple, tuple[int, ...]]] = {}
+    for row, items in segments.items():
+        reading, values = readings[row], [i for i in items if i.kind == "value"]
+        if len(values) != n or len(reading.candidates) != 1 or not _a_line_each(text, values):
+            continue
+        printed = reading.candidates[0]
+        if None in printed or constraint(printed):
+            continue
+        moved = {}
+        for j in reversed(range(n - 1)):  # the last number is column j's, the number before it the total (equal
+            # numbers: the fewest cells moved)
+            places = (*range(j), n - 1, *range(j, n - 2), n - 2)  # each column's printed place
+            cells = tuple(printed[i] for i in places)
+            if constraint(cells):
+                moved.setdefault(cells, tuple(places.index(at) for at in range(n)))
+        if moved:
+            found[row] = moved
+            reading.candidates = [printed, *moved]
     return found
 
 
@@ -1613,14 +1654,9 @@ def parse_table4(
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
     flowed = flowed and not _printed_as_grid(text, lo, items)
     printed = reading.candidates[:1]
-    alternatives = _read_flows(text, lo, items, reading) if flowed else []
-    if (
-        after is items
-        or boxed
-        or wrapped
-        or reading.candidates[:1] != printed
-        or _flow_ordered(text, items, reading, in_blocks)
-    ):
+    doubted = after is items or boxed or wrapped or _flow_ordered(text, items, reading, in_blocks)
+    alternatives = _read_flows(text, lo, items, reading, fewer=not doubted) if flowed else []
+    if doubted or reading.candidates[:1] != printed:
         reading.flags = [[*flags, "realigned"] for flags in reading.flags]
     arranged = _t4_arrangements(reading.candidates[0]) if boxed else []
     if boxed:  # which printed number is which cell only the totals can say: none balancing leaves all open
@@ -1709,14 +1745,16 @@ def _printed_as_grid(text: str, lo: int, items: list[Item]) -> bool:
     return headers == [label.keywords[0] for label in T4_RESULT_LABELS] * len(T4_GROUPS)
 
 
-def _read_flows(text: str, lo: int, items: list[Item], reading: RowReading) -> list[tuple]:
+def _read_flows(text: str, lo: int, items: list[Item], reading: RowReading, fewer: bool = False) -> list[tuple]:
     """Table 四's numbers, come in pdftotext's stream (table 三 in its blocks, or these numbers after table 三's;
     header pieces between the numbers alone are no sign of pdftotext: grids print them too), read in the orders
     pdftotext prints its row in (nianbao.parse.flows).
 
     Where the printed order holds every group total, it stays the reading; the other orders that hold them are
     returned, so the cells they disagree on are not stood behind. Where it does not hold, the orders that hold
-    become the reading's candidates, the first one's cells (raw, span) in place; none leaves it as printed."""
+    become the reading's candidates, the first one's cells (raw, span) in place; where none does and the printed
+    order is otherwise stood behind (`fewer`), the orders that fail the fewest groups, fewer than the printed one,
+    are candidates beside it; none leaves it as printed."""
     if len(reading.candidates) != 1 or None in reading.candidates[0]:
         return []
     printed = reading.candidates[0]
@@ -1745,7 +1783,28 @@ def _read_flows(text: str, lo: int, items: list[Item], reading: RowReading) -> l
     if readings:
         _reorder(reading, readings[0][1])
         reading.candidates = [cells for cells, _ in readings]
+        return []
+    # none holds every total (the report's own error besides): an order that fails fewer groups than the printed one,
+    # among those, may be pdftotext's as well, and nothing tells which, so both stay candidates and the cells they disagree on
+    # are not stood behind (the failing totals are then no evidence of the agency's arithmetic)
+    fails = _failing_groups(printed) if fewer else set()
+    for failing in range(1, len(fails)):  # the groups failing, fewer, among those failing as printed
+        found = flow_readings(printed, together, headed, merged is not None, broken, plain, failing)
+        if fewer := [(cells, order) for cells, order in found if _failing_groups(cells) <= fails]:
+            _reorder(reading, fewer[0][1])
+            reading.candidates = [*(cells for cells, _ in fewer), printed]
+            break
     return []
+
+
+def _failing_groups(cells: tuple) -> set[int]:
+    """The table 四 groups whose total is not the sum of their four results."""
+    width = len(T4_COLUMNS)
+    return {
+        g
+        for g in range(len(T4_GROUPS))
+        if cells[g * width + width - 1] != sum(cells[g * width : g * width + width - 1])
+    }
 
 
 def _reorder(reading: RowReading, order: tuple[int, ...]) -> None:
