@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from nianbao.check import run_checks
 from nianbao.ingest import Document
+from nianbao.ingest.text import STACKED_BREAK
 from nianbao.meta import extract_meta, report_titles
 from nianbao.parse import ParsedTables
 from nianbao.schemas.keys import (
@@ -24,15 +25,15 @@ from nianbao.schemas.keys import (
 )
 from nianbao.schemas.record import UNPRINTED_FLAGS, Cell, Provenance, Report, Verdict
 
-# a number in a grid cell, not an item's ordinal (`1.属于国家秘密`) nor a digit of a longer number
-_CELL_NUMBER = re.compile(r"\d+(?:\.\d+)?(?![\d.、．])")
+# numbers a converter stacked in one grid cell: a line break between them (`nianbao.ingest.text.STACKED_BREAK`)
+_STACKED = re.compile(r"\d" + STACKED_BREAK + r"\d")
 
 
 def shares_grid_cell(span: tuple[int, int] | None, text: str) -> bool:
-    """Whether the value at `span` was read from a markdown grid cell that holds another number too: a PDF→markdown
-    converter printed several of the page's columns in one cell, their lines stacked (pymupdf4llm: `| 2<br>201 |`
-    for 2, 20 and the 1 of 13, whose digits it glued across the column border). Which digits are whose is then the
-    converter's guess, not the page's one value a cell."""
+    """Whether the value at `span` was read from a markdown grid cell whose numbers a PDF→markdown converter stacked
+    over lines: it printed several of the page's columns in one cell (pymupdf4llm: `| 2<br>201 |` for 2, 20 and
+    the 1 of 13, whose digits it glued across the column border). Which digits are whose is then the converter's
+    guess, not the page's one value a cell. Numbers a cell prints on one line (markitdown: `| 10 1 |`) are not."""
     if span is None or span[1] > len(text):
         return False
     start = text.rfind("\n", 0, span[0]) + 1
@@ -41,7 +42,7 @@ def shares_grid_cell(span: tuple[int, int] | None, text: str) -> bool:
     if not text[start:end].lstrip().startswith("|"):
         return False
     left, right = text.rfind("|", start, span[0]), text.find("|", span[1], end)
-    return left >= 0 and right >= 0 and len(_CELL_NUMBER.findall(text, left + 1, right)) > 1
+    return left >= 0 and right >= 0 and bool(_STACKED.search(text, left, right))
 
 
 def stacked(cells: dict[str, Cell], text: str) -> dict[str, Cell]:

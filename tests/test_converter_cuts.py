@@ -49,3 +49,14 @@ def test_a_merged_last_cell_repeated_whole_is_read_once():
     report = extract(text[:start] + block + text[end:])
     assert report.values()["active_2019.fees.delta"] == -21
     assert "merged_repeat" in report.cells["active_2019.fees.delta"].flags
+
+
+def test_a_merged_last_cell_repeated_under_its_repeated_header_is_read_once():
+    """A converter that repeats a merged cell in each column it spans repeats its header too (`| 本年增/减 |
+    本年增/减 |`): the row's `| 3 | 3 |` is 3 printed twice."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    block = "第二十条第（八）项\n|信息内容|上一年项目数量|本年增/减|本年增/减|\n|行政事业性收费|0|3|3|\n"
+    report = extract(text[:start] + block + text[end:])
+    assert report.values()["active_2019.fees.delta"] == 3
+    assert "merged_repeat" in report.cells["active_2019.fees.delta"].flags
