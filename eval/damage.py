@@ -17,6 +17,7 @@ import json
 import random
 import re
 import shutil
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -1044,7 +1045,26 @@ def report_pdf(page: Page, rng: random.Random, narrow: bool = False, a6: bool = 
         geometry = replace(geometry, labels=rng.uniform(0.18, 0.3))
     if a6:  # as wide as A6 and as tall as A4: a table's tallest part still fits a page
         geometry = replace(geometry, paper=(A6_WIDTH, A4_HEIGHT), keep_type=True)
-    return render_pdf(page, rng, _scan_font(), geometry)
+    return _fitted_pdf(page, rng, _scan_font(), geometry)
+
+
+def _fitted_pdf(page: Page, rng: random.Random, font: str, geometry: PdfGeometry) -> bytes:
+    """`render_pdf`, the cells' type made a step smaller while a part of a table is taller than a page (on A6 a
+    label wrapped a few characters a line can make table 三's part too tall): as an agency shrinks a table's type
+    until it fits its page. A page that fits at first is drawn as it always was."""
+    from reportlab.platypus.doctemplate import LayoutError
+
+    while True:
+        try:
+            return render_pdf(page, rng, font, geometry)
+        except LayoutError:
+            if geometry.cell_size * SHRINK < MIN_CELL_SIZE:
+                raise
+            size, leading = geometry.cell_size * SHRINK, geometry.cell_leading * SHRINK
+            geometry = replace(geometry, cell_size=size, cell_leading=leading)
+
+
+SHRINK, MIN_CELL_SIZE = 0.85, 5  # a step of the type, and the smallest an agency prints a table's cells in
 
 
 def _converted(layout: str) -> Callable[[Page, random.Random], str]:
@@ -1311,13 +1331,24 @@ def suite_case(seed: int, index: int, layouts: tuple[str, ...] = SUITE_LAYOUTS) 
     return generate(rng, layout, damages, rng.choice(PROFILES), source_error, name)
 
 
-def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...] = SUITE_LAYOUTS) -> None:
-    """`count` cases cycling through the layouts, each with a random mix of damage kinds, pages beside their gold."""
+def write_suite(directory: Path, count: int, seed: int, layouts: tuple[str, ...] = SUITE_LAYOUTS) -> list[str]:
+    """`count` cases cycling through the layouts, each with a random mix of damage kinds, pages beside their gold.
+    A case reportlab cannot lay out even in its smallest type is left out, said in one line on stderr, and
+    returned: one page that cannot be drawn does not lose the run's others."""
+    from reportlab.platypus.doctemplate import LayoutError
+
     directory.mkdir(parents=True, exist_ok=True)
+    undrawn = []
     for index in range(count):
-        case = suite_case(seed, index, layouts)
+        try:
+            case = suite_case(seed, index, layouts)
+        except LayoutError as error:
+            undrawn.append(f"{index:04d}-{layouts[index % len(layouts)]}")
+            print(f"(case {undrawn[-1]} of seed {seed} could not be drawn: {str(error)[:120]})", file=sys.stderr)
+            continue
         name = case.name
         (directory / case.filename).write_bytes(case.data)
         (directory / f"{name}.gold.json").write_text(
             json.dumps(case.gold(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )
+    return undrawn

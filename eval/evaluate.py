@@ -777,11 +777,13 @@ def run_eval(
                 for name, why in missing.items():
                     print(f"({name} left out: {why})", file=sys.stderr)
             directory = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-eval-")))
-            write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
+            undrawn = write_suite(directory, count, seed, layouts or SUITE_LAYOUTS)
             paths = discover(directory)
             label = f"a generated suite (count {count}, seed {seed}" + (
                 f", layouts {','.join(layouts)})" if layouts else ")"
             )
+            if undrawn:  # named on stderr as they were left out; the report says how many
+                label += f", {len(undrawn)} case(s) that could not be drawn left out"
         elif cases == SAMPLES and not Path(cases).exists():
             from nianbao.eval.samples import RENDERED, write_cases
 

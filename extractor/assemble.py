@@ -5,10 +5,12 @@ The parser path and the model path both end here, so a record means the same whi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from nianbao.check import run_checks
 from nianbao.ingest import Document
+from nianbao.ingest.text import STACKED_BREAK
 from nianbao.meta import extract_meta, report_titles
 from nianbao.parse import ParsedTables
 from nianbao.schemas.keys import (
@@ -22,6 +24,37 @@ from nianbao.schemas.keys import (
     t3_key,
 )
 from nianbao.schemas.record import UNPRINTED_FLAGS, Cell, Provenance, Report, Verdict
+
+# numbers a converter stacked in one grid cell: a line break between them (`nianbao.ingest.text.STACKED_BREAK`)
+_STACKED = re.compile(r"\d" + STACKED_BREAK + r"\d")
+
+
+def shares_grid_cell(span: tuple[int, int] | None, text: str) -> bool:
+    """Whether the value at `span` was read from a markdown grid cell whose numbers a PDF→markdown converter stacked
+    over lines: it printed several of the page's columns in one cell (pymupdf4llm: `| 2<br>201 |` for 2, 20 and
+    the 1 of 13, whose digits it glued across the column border). Which digits are whose is then the converter's
+    guess, not the page's one value a cell. Numbers a cell prints on one line (markitdown: `| 10 1 |`) are not."""
+    if span is None or span[1] > len(text):
+        return False
+    start = text.rfind("\n", 0, span[0]) + 1
+    end = text.find("\n", span[1])
+    end = len(text) if end < 0 else end
+    if not text[start:end].lstrip().startswith("|"):
+        return False
+    left, right = text.rfind("|", start, span[0]), text.find("|", span[1], end)
+    return left >= 0 and right >= 0 and bool(_STACKED.search(text, left, right))
+
+
+def stacked(cells: dict[str, Cell], text: str) -> dict[str, Cell]:
+    """The cells read from a grid cell that holds other numbers too, flagged `stacked`: a failing identity through
+    them may be the converter's cut, not the agency's arithmetic (`check.classify`), so the record does not stand
+    behind them there; where their identities hold they are read."""
+    return {
+        k: c.model_copy(update={"flags": [*c.flags, "stacked"]})
+        if c.value is not None and "stacked" not in c.flags and shares_grid_cell(c.span, text)
+        else c
+        for k, c in cells.items()
+    }
 
 
 def complete_cells(parsed: ParsedTables) -> dict[str, Cell]:
@@ -121,7 +154,7 @@ def build_report(
         meta = meta.model_copy(update={"agency_name": None, "report_year": None, "scope": None, "provenance": {}})
         cells = {key: Cell(flags=["not_found"]) for key in cells}
     report = Report(source=source, meta=meta, provenance=provenance, warnings=[*doc.warnings, *warnings]).with_cells(
-        cells
+        stacked(cells, doc.text)
     )
     report.checks = run_checks(report.cells, doc.text)
     report.warnings += [c.message for c in report.checks if c.severity == "soft" and c.status == "fail"]

@@ -32,6 +32,7 @@ UNCERTAIN_FLAGS = frozenset(
         "not_found",
         "prose_confirmed",
         "ocr",
+        "stacked",
     }
 )
 
@@ -123,7 +124,8 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
 
     A failure whose cells were all printed plainly, one value per cell, is the agency's own
     arithmetic. One that involves a cell nianbao had to choose (a split run, a dropped extra
-    value, an ungrounded model read), or a run of row failures typical of a column shift, is
+    value, an ungrounded model read, a cell a converter printed with others: `stacked`), or a run of row
+    failures typical of a column shift, is
     suspected to be nianbao's reading. A row failure that no column identity can check (their other
     cells unread) has no partner to tell a misread row from the agency's own error: its cause is
     unknown.

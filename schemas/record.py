@@ -41,6 +41,7 @@ CellFlag = Literal[
     "ambiguous",  # more than one reading survives; candidates listed (value None unless the model chose one)
     "dropped_extra_value",  # the row printed one value too many; the identities chose which to drop
     "merged_repeat",  # a merged cell emitted several times ("0 0 0"), read once
+    "stacked",  # read from a grid cell a converter printed several numbers in (`| 2<br>201 |`): which digits are whose is its guess
     "realigned",  # printed beside another row's label (a wrapped PDF label); dealt back in page order
     "not_found",  # the row or table was not found on the page
     "collapsed",  # not printed: table 三 prints its five 法人 columns as one (format.md §3.29); null, with not_found

@@ -138,3 +138,32 @@ def test_pdf_embedded_carries_its_font_subset_and_reads_like_the_substituted_one
     assert {k: str(v) for k, v in reports[0].values().items()} == {
         k: str(embedded.cells[k]) for k in reports[0].values()
     }
+
+
+def test_a6_page_whose_table_part_is_taller_than_a_page_is_drawn_in_smaller_type():
+    """Seed 17's page 36 on A6: its labels wrapped a few characters a line make a part of table 三 taller than a
+    page in the report's type; it is drawn with the cells' type a step smaller, as an agency fits its table."""
+    pytest.importorskip("pymupdf")
+    from nianbao.eval.damage import suite_case
+
+    case = suite_case(17, 36, ("pymupdf-a6",))
+    assert "五、存在的主要问题及改进情况" in case.data.decode("utf-8")  # drawn to its end
+    assert case.name == "0036-pymupdf-a6-page_break"
+
+
+def test_write_suite_leaves_out_a_case_that_cannot_be_drawn_and_names_it(tmp_path, monkeypatch, capsys):
+    from nianbao.eval import damage
+    from reportlab.platypus.doctemplate import LayoutError
+
+    drawn = damage.suite_case
+
+    def suite_case(seed, index, layouts):
+        if index == 1:
+            raise LayoutError("too large")
+        return drawn(seed, index, layouts)
+
+    monkeypatch.setattr(damage, "suite_case", suite_case)
+    undrawn = damage.write_suite(tmp_path, 3, seed=4, layouts=("html",))
+    assert undrawn == ["0001-html"]
+    assert "0001-html of seed 4 could not be drawn" in capsys.readouterr().err
+    assert len(list(tmp_path.glob("*.gold.json"))) == 2

@@ -38,6 +38,11 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: st
 _TITLE_IN_CELL = re.compile(
     r"(?m)^([ \t]*\|[^|\n]*?\S)[ \t]*<br\s*/?>[ \t]*([一二三四五六][ \t]*、[^|<\n]{2,30}?情况)[ \t]*((?:<br\s*/?>[ \t]*)*)(\|.*)$"
 )
+# a cell's line break between numbers (pymupdf4llm: `| 2<br>201 |`, several of the page's columns printed in one
+# cell, a digit of one glued to the number before it): an ideographic space, whitespace to every reading, that
+# `nianbao.assemble.stacked` tells from a space the page printed (markitdown: `| 10 1 |`)
+STACKED_BREAK = "\u3000"
+_STACKED_DIGITS = re.compile(r"(?<=\d)[ \t]*<br\s*/?>[ \t]*(?=\d)", re.IGNORECASE)
 _WOVEN_ROW = re.compile(r"(?m)^[ \t]*\|.*<br.*$", re.IGNORECASE)
 _ORDINAL = re.compile(r"^\d[.、．]")
 
@@ -98,6 +103,7 @@ def normalise(text: str) -> str:
     if "<br" in text:
         text = _TITLE_IN_CELL.sub(_title_after_row, text)
         text = _WOVEN_ROW.sub(lambda m: _unweave(m.group()), text)
+    text = _STACKED_DIGITS.sub(STACKED_BREAK, text)
     text = _MD_CELL_BREAK.sub(" ", text)
     text = _PAGE_NUMBER.sub("", text)
     text = _PAGE_NUMBER_ROW.sub("", text)

@@ -251,9 +251,9 @@ def parse_table2(
         keys = template.keys[row]
         if template.signed:
             items = _signed(items)
-        repeated = False
+        repeated, cut_tail = False, None
         if row in template.merged_last:
-            items, repeated = _merged_tail(items, len(columns))
+            items, repeated, cut_tail = _merged_tail(items, len(columns))
         decimal = template.decimal_last(row)
         cut = len(columns) == 1 and _cut_at_borders(text, items)
         if cut:
@@ -281,6 +281,9 @@ def parse_table2(
             reading.raw[-1] = _with_unit(text, reading.raw[-1], reading.spans[-1])
         values = reading.candidates[0] if len(reading.candidates) == 1 and row not in doubtful else None
         _put(cells, keys, reading, values)
+        if cut_tail and values is not None and not _header_repeated(text, label_of[row].start):
+            # a repeat or a number cut at the border (its header is cut too, not repeated): its cell stays open
+            _open_disagreeing(cells, keys, [values, (*values[:-1], as_number(cut_tail))], keep=False)
         if values is None and row not in doubtful and any("split_from_run" in f for f in reading.flags):
             _open_disagreeing(cells, keys, reading.candidates, keep=False)  # a glued run: its agreed cells are read
     return anchors
@@ -856,12 +859,27 @@ def stray_items(text: str, template: Table2Template, anchors: list[Anchor], lo: 
 _SEPARATOR = re.compile(r"[:：]+")
 
 
-def _merged_tail(items: list[Item], n: int) -> tuple[list[Item], bool]:
-    """A last cell merged across two columns and emitted twice ("0 | -21 | -21"): read once."""
+def _merged_tail(items: list[Item], n: int) -> tuple[list[Item], bool, str | None]:
+    """A last cell merged across two columns and emitted twice ("0 | -21 | -21"): read once. Where the two pieces
+    also read as one number a converter cut at the column border (pymupdf4llm: `| 3 | 3 |` for 33, as it cuts the
+    header `本年增/减` into `本年 | 增/减`), that number is returned too: nothing on the row tells the two apart."""
     values = [i for i in items if i.kind == "value"]
     if len(values) == n + 1 and values[-1].text == values[-2].text:
-        return [i for i in items if i is not values[-1]], True
-    return items, False
+        joined = values[-2].text + values[-1].text
+        cut = joined if joined.isdigit() and joined.isascii() and joined[0] != "0" else None
+        return [i for i in items if i is not values[-1]], True, cut
+    return items, False, None
+
+
+def _header_repeated(text: str, at: int) -> bool:
+    """Whether the header line above the row at `at` prints its last cell twice (`| 本年增/减 | 本年增/减 |`): the
+    converter repeats a merged cell's text in each column it spans, so the row's equal last two values are one
+    value repeated. A converter that cuts the merged cell at the column border cuts its header too (`| 本年 | 增/减 |`)."""
+    lines = [line for line in text[: text.rfind("\n", 0, at) + 1].split("\n")[-6:] if line.strip()]
+    if not lines:
+        return False
+    cells = [c.strip() for c in re.split(r"\||\t| {2,}", lines[-1]) if c.strip()]
+    return len(cells) >= 2 and cells[-1] == cells[-2] and not cells[-1][:1].isdigit()
 
 
 def _signed(items: list[Item]) -> list[Item]:

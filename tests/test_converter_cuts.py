@@ -1,0 +1,62 @@
+"""Numbers a PDF→markdown converter cut or glued at a column border (pymupdf4llm): the page no longer prints them one
+value a cell, so the record does not stand behind the reading nor call a failing identity the agency's error."""
+
+from nianbao.ingest import ingest_bytes
+from nianbao.pipeline import extract_document
+from pages import T3_LABEL_TEXT, consistent_table3, page
+
+
+def extract(text: str):
+    return extract_document(ingest_bytes(text.encode("utf-8"), "page.md"), "page.md")
+
+
+TABLE3 = consistent_table3({"granted": [3, 1, 2, 1, 1, 0]}, [8, 2, 20, 13, 4, 2])
+
+
+def test_numbers_stacked_in_one_grid_cell_whose_digits_glued_are_not_a_source_error():
+    """pymupdf4llm printed three of table 三's columns in one cell a line each and glued the 1 of 13 to the 20
+    before it (`| 2<br>201 | 3<br>4 |`): the row and column identities fail, but by the converter's cut, not the
+    agency's arithmetic: the cells are not stood behind (they were, as a source error, before)."""
+    label = T3_LABEL_TEXT["new_received"]
+    printed = " ".join([label, *map(str, TABLE3["new_received"])])
+    assert printed in page(TABLE3)
+    text = page(TABLE3).replace(printed, f"|{label}|8|2<br>201|3<br>4|2<br>49|")
+    report = extract(text)
+    assert report.values()["applications.new_received.research"] == 201
+    assert {"applications.new_received.research", "applications.new_received.public_interest_org"} <= set(
+        report.unverified
+    )
+    assert report.verdict.value == "needs_model"
+
+
+def test_a_2019_merged_last_cell_cut_at_the_border_stays_open_its_row_read():
+    """2019's 本年增/减 spans two columns: `| 0 | 3 | 3 |` is 0 and a repeat of 3, or 0 and 33 cut at the border."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    block = "第二十条第（八）项\n信息内容 上一年项目数量 本年增/减\n|行政事业性收费|0|3|3|\n"
+    report = extract(text[:start] + block + text[end:])
+    assert report.meta.template == "gov2019"
+    assert report.values()["active_2019.fees.prev_items"] == 0
+    delta = report.cells["active_2019.fees.delta"]
+    assert delta.value is None and set(delta.candidates) == {3, 33}
+
+
+def test_a_merged_last_cell_repeated_whole_is_read_once():
+    """`| 0 | -21 | -21 |`: -21-21 is no number, so the repeat is the only reading."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    block = "第二十条第（八）项\n信息内容 上一年项目数量 本年增/减\n|行政事业性收费|0|-21|-21|\n"
+    report = extract(text[:start] + block + text[end:])
+    assert report.values()["active_2019.fees.delta"] == -21
+    assert "merged_repeat" in report.cells["active_2019.fees.delta"].flags
+
+
+def test_a_merged_last_cell_repeated_under_its_repeated_header_is_read_once():
+    """A converter that repeats a merged cell in each column it spans repeats its header too (`| 本年增/减 |
+    本年增/减 |`): the row's `| 3 | 3 |` is 3 printed twice."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    block = "第二十条第（八）项\n|信息内容|上一年项目数量|本年增/减|本年增/减|\n|行政事业性收费|0|3|3|\n"
+    report = extract(text[:start] + block + text[end:])
+    assert report.values()["active_2019.fees.delta"] == 3
+    assert "merged_repeat" in report.cells["active_2019.fees.delta"].flags
