@@ -237,3 +237,32 @@ def test_labels_printed_under_their_rows_in_the_templates_order_place_no_row_of_
     wrong = {k for k, v in cells.items() if report.cells[k].value not in (v, None) and k not in report.unverified}
     assert not wrong
     assert report.cells[t3_key("denied.process_info", "research")].value == 5
+
+
+def test_a_page_band_read_again_within_one_tables_search_is_read_once():
+    # pdfminer's slow pages spend most of their parse reading the same page band again (each shape, the bands
+    # joined, a column moved): within shuffle_cache a band with the same lines and options is walked once, and
+    # reads the same, in the Items it is given
+    from nianbao.parse import blocks
+
+    at = iter(range(0, 100, 3))
+    lines = [[Item("value", v, s := next(at), s + len(v))] for v in ("1", "2", "3", "4", "4", "6")]
+    placed = []
+
+    def counting(*args, **kwargs):
+        placed.append(1)
+        return place(*args, **kwargs)
+
+    place, blocks._place = blocks._place, counting
+    try:
+        with blocks.shuffle_cache():
+            first = blocks._shuffled(lines, 3, row_total_holds)
+            walked = len(placed)
+            fresh = [[Item(v.kind, v.text, v.start, v.end) for v in line] for line in lines]
+            again = blocks._shuffled(fresh, 3, row_total_holds)
+    finally:
+        blocks._place = place
+    assert walked and len(placed) == walked
+    assert again == first
+    assert again[0][0][0] is fresh[0][0]  # the call's own Items (the parser maps them by id)
+    assert [[v.text for v in row] for row in first[0]] == [["1", "3", "4"], ["2", "4", "6"]]

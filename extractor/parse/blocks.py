@@ -29,7 +29,7 @@ from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from itertools import combinations, product
+from itertools import accumulate, combinations, product
 from math import prod
 
 from nianbao.check import evaluate
@@ -285,6 +285,19 @@ def _shuffled(
     the band's row), placed in that row only. A band of one line of two numbers a row is read with those lines its
     rows' first two cells (`paired`), each row's other cells after its line; where that reads no way, as any band
     (a row's first cell alone, then the next two a line: `64` / `0 0`)."""
+    cache = None if permute else _SHUFFLES.get()  # permute spends a bound of its own: not repeated from a cache
+    if cache is not None:
+        key = (tuple(tuple((v.start, v.text) for v in line) for line in lines), n, constraint)
+        key += (tuple(beside) if beside else None, tuple(sorted(pins.items())) if pins else None, paired, _HEADS.get())
+        if key not in cache:  # kept as places in the lines: a later call's Items are its own (callers map by id)
+            token = _SHUFFLES.set(None)
+            try:
+                readings = _shuffled(lines, n, constraint, beside, permute, pins, paired)
+            finally:
+                _SHUFFLES.reset(token)
+            place = {id(v): (at, w) for at, line in enumerate(lines) for w, v in enumerate(line)}
+            cache[key] = [[[place[id(v)] for v in row] for row in rows] for rows in readings]
+        return [[[lines[at][w] for at, w in row] for row in rows] for rows in cache[key]]
     k = sum(map(len, lines)) // n
     if permute:  # columns one after another: two numbers on a line are two cells in turn (more: a row's line)
         if any(len(line) > 2 for line in lines):
@@ -706,6 +719,17 @@ def _bounded(labelled: dict[int, str] | None, title: int | None = None):
         _TITLE.reset(edge)
 
 
+@contextmanager
+def shuffle_cache():
+    """Within it, a page band read by _shuffled with the same lines and options is read once (the readings are the
+    same every time: the cache saves only time, most of pdfminer's slow pages' parse)."""
+    token = _SHUFFLES.set({})
+    try:
+        yield
+    finally:
+        _SHUFFLES.reset(token)
+
+
 def read_bands(
     text: str,
     spans: list[tuple[int, int, int]],
@@ -1028,6 +1052,9 @@ _HEADS: ContextVar[bool] = ContextVar("block_readings_heads", default=True)
 # a band's run of single numbers read column by column may end where single numbers go on (pdfminer.six prints a
 # band's tight rows column by column and the taller rows after them row by row, no text line between)
 _RUN_ENDS: ContextVar[bool] = ContextVar("block_readings_run_ends", default=False)
+# a page band's readings by _shuffled, kept for the table being read (shuffle_cache): the searches read the same
+# band many times (each shape, the bands joined, the moved columns), at up to MAX_SHUFFLE_STATES states a line
+_SHUFFLES: ContextVar[dict | None] = ContextVar("block_readings_shuffled", default=None)
 # the offsets of numbers broken across two lines whose pieces are read joined (read_joined)
 _JOINED: ContextVar[frozenset[int]] = ContextVar("block_numbers_joined", default=frozenset())
 
@@ -1705,7 +1732,7 @@ def _first_cells_read(
     title = _TITLE.get()
     band = [b.values for i, b in enumerate(blocks) if i not in beside]
     values = [v for b in band for v in b]
-    starts = {sum(len(b) for b in band[:i]) for i in range(len(band) + 1)}
+    starts = {0, *accumulate(map(len, band))}  # where each band block begins (and the band's end)
     kinds: dict[tuple, list[list[Item]]] = {}  # the numbers beside labels, by what they read and where they may go
     for i in beside:
         first = blocks[i].values[0]

@@ -32,6 +32,7 @@ from nianbao.parse.blocks import (
     read_blocks,
     read_joined,
     shared_orders,
+    shuffle_cache,
 )
 from nianbao.parse.flows import flow_readings
 from nianbao.parse.labels import (
@@ -896,7 +897,13 @@ def _signed(items: list[Item]) -> list[Item]:
     return merged
 
 
-def parse_table3(
+def parse_table3(*args, **kwargs) -> tuple[list[Anchor], tuple[str, ...]]:
+    """_parse_table3, its searches' page band readings shared (shuffle_cache)."""
+    with shuffle_cache():
+        return _parse_table3(*args, **kwargs)
+
+
+def _parse_table3(
     text: str,
     lo: int,
     hi: int,
