@@ -241,6 +241,25 @@ def test_an_amount_wrapped_inside_its_grid_cell_is_one_number_where_its_point_or
         assert report.values()["active_2019.procurement.projects"] == 3
 
 
+@pytest.mark.parametrize(
+    ("lines", "amount"),
+    [
+        ("政府集中采购 3 35414941.1\n3元", "35414941.13"),  # kreuzberg: the unit ends the tail
+        ("政府集中采购 3 35414941.\n13元", "35414941.13"),  # PyMuPDF: no number ends in a point
+        ("政府集中采购 3 35414941.1\n3", None),  # no unit, no dangling point: one number or two
+    ],
+)
+def test_an_amount_wrapped_after_its_label_on_the_same_line_is_read_where_its_point_or_unit_tells(lines, amount):
+    # the head ends the label's own line, the tail (with the unit) alone on the next: no placement across the label
+    report = extract(_amount_around_label("procurement", lines))
+    cell = report.cells[AMOUNT_2019]
+    if amount is None:
+        assert cell.value is None and "ambiguous" in cell.flags
+        return
+    assert str(cell.value) == amount and "realigned" not in cell.flags and AMOUNT_2019 not in report.unverified
+    assert report.values()["active_2019.procurement.projects"] == 3
+
+
 def test_an_amount_wrapped_around_its_label_stays_open_where_nothing_tells_one_number_from_two():
     # a fee prints no unit: `503.734` over `3` may be one number or two
     cell = extract(_amount_around_label("fee", "503.734\n行政事业性收费\n3")).cells[FEE_KEY]

@@ -262,7 +262,7 @@ def parse_table2(
         around = _wrapped_around(text, label_of[row], items, taken) if decimal else None
         printed, items = items, around[0] if around else items
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
-        if around and reading.flags:
+        if around and around[2] and reading.flags:
             reading.flags[-1].append("realigned")  # its first line placed across the label: no identity checks it
             if not around[1]:
                 as_printed = read_row(printed, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
@@ -331,7 +331,9 @@ _DANGLING_POINT = re.compile(r"\.[ \t|]*")
 _NO_TEXT = re.compile(r"[\s|:\-]*")  # a blank line, or a markdown table's separator row
 
 
-def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]) -> tuple[list[Item], bool] | None:
+def _wrapped_around(
+    text: str, label: Anchor, items: list[Item], taken: set[int]
+) -> tuple[list[Item], bool, bool] | None:
     """An amount wrapped in its narrow cell whose first line a converter prints above the row's label line and its
     last below: converters that order a page's lines by their tops (pdfplumber, pdftotext -layout, PyMuPDF
     `sort=True`, markitdown) put the label, centred in the taller row, between them (`35414941.1` / `政府集中采购
@@ -340,7 +342,9 @@ def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]
     the tail is the row's last number, alone on a line after the label's. The row with the two joined, and whether
     that is the one reading: where the head ends in its decimal point (`78784508.` is no number), or the tail ends
     in the unit after a head with its decimal point; a head and tail of no such evidence (`503.734` / `3`) may be
-    two numbers, so both readings stay."""
+    two numbers, so both readings stay. The head may also end the label's own line (kreuzberg: `政府集中采购 2006
+    86678857.3` / `7元`): joined only where that evidence says one number. Returns the row's items, whether the joining is the one
+    reading, and whether the head was printed across the label (a placement no identity checks)."""
     values = [i for i in items if i.kind == "value"]
     if not values or values[-1].start < text.find("\n", label.end):
         return None
@@ -351,7 +355,11 @@ def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]
     before = values[-2] if len(values) > 1 else None
     if before and _DANGLING_POINT.fullmatch(text, before.end, _line_at(text, before.end)[1]):
         joined = Item("value", f"{before.text}.{tail.text}", before.start, tail.end)
-        return [joined if i is tail else i for i in items if i is not before], True
+        return [joined if i is tail else i for i in items if i is not before], True, False
+    at_end = before and _NO_TEXT.fullmatch(text, before.end, _line_at(text, before.end)[1])
+    if at_end and one_amount(before.text, tail_match.group(2) is not None):  # `… 86678857.3` / `7元`
+        joined = Item("value", before.text + tail.text, before.start, tail.end)
+        return [joined if i is tail else i for i in items if i is not before], True, False
     end = text.rfind("\n", 0, label.start)
     while end > 0 and _NO_TEXT.fullmatch(text, text.rfind("\n", 0, end) + 1, end):
         end = text.rfind("\n", 0, end)
@@ -361,7 +369,7 @@ def _wrapped_around(text: str, label: Anchor, items: list[Item], taken: set[int]
     head = head_match.group(1)
     joined = Item("value", head + tail.text, head_match.start(1), tail.end)
     certain = one_amount(head, tail_match.group(2) is not None)
-    return [joined if i is tail else i for i in items], certain
+    return [joined if i is tail else i for i in items], certain, True
 
 
 def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
