@@ -267,8 +267,6 @@ def parse_table2(
             if not around[1]:
                 as_printed = read_row(printed, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
                 reading.candidates = list(dict.fromkeys(reading.candidates + as_printed.candidates))
-        if cut and reading.flags:
-            reading.flags[0].append("split_from_run")  # a joining nianbao chose: no identity checks it
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
         if row in placed:
@@ -376,7 +374,8 @@ def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
     """A one-column row's number cut where the columns its merged cell spans meet (pymupdf4llm's table finder
     prints a centred `17994.236096` as `| 17 | 994.236 | 096 |`, `151` as `| 1 | 51 |`, `20517.3` as
     `| 2 | 0517. | 3 |`): pieces of digits side by side in neighbouring cells of one markdown row, no blank cell
-    between, that read as one number are that number; the same number in each is the cell printed again."""
+    between, that read as one number are that number; the same number in each is the cell printed again. A
+    one-column row holds one number, so the joining is no choice: it is read as printed, in pieces."""
     at = [k for k, i in enumerate(items) if i.kind == "value"]
     if len(at) < 2:
         return None
