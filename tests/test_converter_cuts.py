@@ -60,3 +60,17 @@ def test_a_merged_last_cell_repeated_under_its_repeated_header_is_read_once():
     report = extract(text[:start] + block + text[end:])
     assert report.values()["active_2019.fees.delta"] == 3
     assert "merged_repeat" in report.cells["active_2019.fees.delta"].flags
+
+
+def test_a_sign_cut_from_its_number_at_the_border_is_the_signed_number():
+    """`| 11 | - | 40 |`: pymupdf4llm cut the centred -40 of the merged 本年增/减 at the border. Read as a dash (zero)
+    the row would print a value too many; a row that prints as many cells as its columns keeps its dash."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    block = "第二十条第（八）项\n信息内容 上一年项目数量 本年增/减\n|行政事业性收费|11|-|40|\n"
+    report = extract(text[:start] + block + text[end:])
+    assert report.values()["active_2019.fees.prev_items"] == 11
+    assert report.values()["active_2019.fees.delta"] == -40 and "active_2019.fees.delta" not in report.unverified
+    block = "第二十条第（六）项\n信息内容 上一年项目数量 本年增/减 处理决定数量\n|行政处罚|5|-|40|\n"
+    values = extract(text[:start] + block + text[end:]).values()
+    assert [values[f"active_2019.penalty.{c}"] for c in ("prev_items", "delta", "decisions")] == [5, 0, 40]

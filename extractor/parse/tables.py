@@ -251,7 +251,7 @@ def parse_table2(
         columns = template.rows[row]
         keys = template.keys[row]
         if template.signed:
-            items = _signed(items)
+            items = _signed(items, text, len(columns))
         repeated, cut_tail = False, None
         if row in template.merged_last:
             items, repeated, cut_tail = _merged_tail(items, len(columns))
@@ -890,15 +890,22 @@ def _header_repeated(text: str, at: int) -> bool:
     return len(cells) >= 2 and cells[-1] == cells[-2] and not cells[-1][:1].isdigit()
 
 
-def _signed(items: list[Item]) -> list[Item]:
-    """A sign glued to the number after it is one signed value (2019's 本年增/减: "-18", "+1036")."""
+def _signed(items: list[Item], text: str = "", n: int = 0) -> list[Item]:
+    """A sign glued to the number after it is one signed value (2019's 本年增/减: "-18", "+1036"). So is a sign
+    alone in its grid cell with the number in the next (pymupdf4llm cuts a centred `-40` at the column border:
+    `| - | 40 |`) where the row (`text` given) prints one value more than its `n` columns: a dash there is no zero
+    cell, or the row would print a value too many."""
     merged: list[Item] = []
+    spare = _count(_signed(items)) - n if text else 0  # after the glued signs
     for item in items:
         sign = merged[-1] if merged else None
-        glued = sign is not None and sign.end == item.start and sign.text in ("-", "－", "+", "＋")
-        if item.kind == "value" and item.text[:1].isdigit() and glued:
+        signs = sign is not None and sign.text in ("-", "－", "+", "＋")
+        glued = signs and sign.end == item.start
+        cut = signs and spare == 1 and text[sign.end : item.start].strip() == "|"
+        if item.kind == "value" and item.text[:1].isdigit() and (glued or cut):
             signed = ("-" if sign.text in ("-", "－") else "") + item.text
             merged[-1] = Item("value", signed, sign.start, item.end)
+            spare -= cut
             continue
         merged.append(item)
     return merged
