@@ -251,7 +251,7 @@ def parse_table2(
         columns = template.rows[row]
         keys = template.keys[row]
         if template.signed:
-            items = _signed(items, text, len(columns))
+            items = _signed(items, text, columns)
         repeated, cut_tail = False, None
         if row in template.merged_last:
             items, repeated, cut_tail = _merged_tail(items, len(columns))
@@ -262,8 +262,9 @@ def parse_table2(
         around = _wrapped_around(text, label_of[row], items, taken) if decimal else None
         printed, items = items, around[0] if around else items
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
-        if around and around[2] and reading.flags:
-            reading.flags[-1].append("realigned")  # its first line placed across the label: no identity checks it
+        if around and reading.flags:
+            if around[2]:
+                reading.flags[-1].append("realigned")  # its first line placed across the label: no identity checks it
             if not around[1]:
                 as_printed = read_row(printed, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
                 reading.candidates = list(dict.fromkeys(reading.candidates + as_printed.candidates))
@@ -341,8 +342,9 @@ def _wrapped_around(
     that is the one reading: where the head ends in its decimal point (`78784508.` is no number), or the tail ends
     in the unit after a head with its decimal point; a head and tail of no such evidence (`503.734` / `3`) may be
     two numbers, so both readings stay. The head may also end the label's own line (kreuzberg: `政府集中采购 2006
-    86678857.3` / `7元`): joined only where that evidence says one number. Returns the row's items, whether the joining is the one
-    reading, and whether the head was printed across the label (a placement no identity checks)."""
+    86678857.3` / `7元`): joined only where that evidence says one number. Returns the row's items, whether the
+    joining is the one reading, and whether the head's placement across the label is a choice no identity checks:
+    a head with its decimal point is the table's one amount (no count has decimals), so its place is no choice."""
     values = [i for i in items if i.kind == "value"]
     if not values or values[-1].start < text.find("\n", label.end):
         return None
@@ -367,7 +369,7 @@ def _wrapped_around(
     head = head_match.group(1)
     joined = Item("value", head + tail.text, head_match.start(1), tail.end)
     certain = one_amount(head, tail_match.group(2) is not None)
-    return [joined if i is tail else i for i in items], certain, True
+    return [joined if i is tail else i for i in items], certain, "." not in head
 
 
 def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
@@ -890,18 +892,23 @@ def _header_repeated(text: str, at: int) -> bool:
     return len(cells) >= 2 and cells[-1] == cells[-2] and not cells[-1][:1].isdigit()
 
 
-def _signed(items: list[Item], text: str = "", n: int = 0) -> list[Item]:
+def _signed(items: list[Item], text: str = "", columns: tuple[str, ...] = ()) -> list[Item]:
     """A sign glued to the number after it is one signed value (2019's 本年增/减: "-18", "+1036"). So is a sign
     alone in its grid cell with the number in the next (pymupdf4llm cuts a centred `-40` at the column border:
-    `| - | 40 |`) where the row (`text` given) prints one value more than its `n` columns: a dash there is no zero
-    cell, or the row would print a value too many."""
+    `| - | 40 |`) where the row (`text` given) prints one value more than its `columns` and the sign stands where
+    the signed column (`delta`) is: a dash there is no zero cell, or the row would print a value too many."""
     merged: list[Item] = []
-    spare = _count(_signed(items)) - n if text else 0  # after the glued signs
+    spare = _count(_signed(items)) - len(columns) if text and "delta" in columns else 0  # after the glued signs
     for item in items:
         sign = merged[-1] if merged else None
         signs = sign is not None and sign.text in ("-", "－", "+", "＋")
         glued = signs and sign.end == item.start
-        cut = signs and spare == 1 and text[sign.end : item.start].strip() == "|"
+        cut = (
+            signs
+            and spare == 1
+            and text[sign.end : item.start].strip() == "|"
+            and _count(merged) - 1 == columns.index("delta")
+        )
         if item.kind == "value" and item.text[:1].isdigit() and (glued or cut):
             signed = ("-" if sign.text in ("-", "－") else "") + item.text
             merged[-1] = Item("value", signed, sign.start, item.end)
