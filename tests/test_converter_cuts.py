@@ -79,3 +79,12 @@ def test_a_sign_cut_from_its_number_at_the_border_is_the_signed_number():
     values = extract(text[:start] + block + text[end:]).values()
     assert values["active_2019.procurement.projects"] == 0
     assert str(values["active_2019.procurement.total_amount"]) == "291003.16"
+
+
+def test_inline_markup_around_a_cells_text_is_no_text_and_its_slash_no_zero():
+    """pymupdf4llm writes small type as `<sup>15</sup>`: the tags go, and the `/` of `</sup>` is no zero marker."""
+    text = page(TABLE3).replace("行政许可 15\n", "|行政许可|<sup>15</sup>|\n|---|---|\n")
+    report = extract(text.replace("行政强制 0\n", "|行政强制|<SUP>0</SUP>|\n"))
+    assert report.values()["active.licensing.decisions"] == 15
+    assert "active.licensing.decisions" not in report.unverified
+    assert report.values()["active.coercion.decisions"] == 0

@@ -16,6 +16,9 @@ IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  #
 
 _BOOKMARK = re.compile(r"\[bookmark: [^\]]*\]")
 _MD_EMPHASIS = re.compile(r"\*\*|__")
+# inline markup a PDF→markdown converter writes around a cell's text (pymupdf4llm: small type as
+# `<sup>50613</sup>`): its tags are no text, and the `/` of a closing tag is no zero marker
+_MD_INLINE_TAG = re.compile(r"</?(?:sup|sub|b|i|u|s|em|strong|small|span|mark|del|ins)(?:\s[^<>\n]*)?>", re.IGNORECASE)
 # a line break inside a markdown table's cell (pymupdf4llm: `| 2.其他法律行政<br>法规禁止公开<br>0 |`): a space
 _MD_CELL_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _MD_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
@@ -100,6 +103,7 @@ def normalise(text: str) -> str:
     text = _MD_RULE.sub("", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub("", text)
+    text = _MD_INLINE_TAG.sub("", text)
     if "<br" in text:
         text = _TITLE_IN_CELL.sub(_title_after_row, text)
         text = _WOVEN_ROW.sub(lambda m: _unweave(m.group()), text)
