@@ -16,8 +16,9 @@ from nianbao.prose import stated
 from nianbao.schemas.identities import definitions, shape_of
 from nianbao.schemas.keys import FEE_KEY, SIGNED_KEYS
 from nianbao.schemas.record import Cell, Check
+from nianbao.solve import balancing_groups
 
-CHECKER_VERSION = "1.0"
+CHECKER_VERSION = "1.1"
 
 # A cell read with one of these flags was chosen by nianbao, not printed plainly: a failure that
 # involves it may be nianbao's reading rather than the agency's arithmetic.
@@ -140,7 +141,9 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
         model_made = any(
             k in cells and cells[k].source == "model" and "grounded" not in cells[k].flags for k in check.cells
         )
-        if uncertain or model_made:
+        if check.id.startswith("T4.sum") and _fails_in_any_order(checks, cells):
+            check.cause = "source"
+        elif uncertain or model_made:
             check.cause = "extraction"
             for k in uncertain:
                 if k not in check.suspects:
@@ -151,6 +154,25 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
             check.cause = "unknown"
         else:
             check.cause = "source"
+
+
+def _fails_in_any_order(checks: list[Check], cells: Mapping[str, Cell]) -> bool:
+    """Whether table 四's 15 numbers, each read whole where printed and only their order chosen (`realigned`: the
+    converter's order, a box a number), fail as many group totals in every order as in the one read: then some
+    group is the agency's own error whichever cell each number is, and no order the converter could have printed
+    does better than the one read. Its failures are the source's; its cells stay unverified (which number is
+    which, no identity says)."""
+    t4 = [cells.get(k) for k in _T4_KEYS]
+    if any(c is None or not isinstance(c.value, int) or c.source != "parser" for c in t4):
+        return False
+    if any(set(c.flags) & UNCERTAIN_FLAGS - {"realigned"} for c in t4):
+        return False
+    failing = sum(c.status == "fail" for c in checks if c.id.startswith("T4.sum"))
+    return failing == len(_T4_GROUP_CHECKS) - balancing_groups([c.value for c in t4])
+
+
+_T4_KEYS = tuple(dict.fromkeys(k for i in table4_identities() for k in i.keys))
+_T4_GROUP_CHECKS = [i.id for i in table4_identities()]
 
 
 def run_checks(cells: Mapping[str, Cell], text: str = "") -> list[Check]:

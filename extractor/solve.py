@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, product
+from itertools import accumulate, combinations, product
 
 Values = tuple[int, ...]
 Constraint = Callable[[Values], bool]
@@ -42,6 +42,27 @@ class GroupTotals:
 
 row_total_holds = GroupTotals()  # T3.row
 groups_total_hold = GroupTotals(5)  # T4.sum
+
+
+def balancing_groups(values: Sequence[int], groups: int = 3) -> int:
+    """The most groups of five, taken apart from the numbers, whose largest is the sum of the other four: how many
+    of table 四's three totals some order of its printed numbers holds."""
+    ordered = sorted(values)
+    best = 0
+    for t in sorted(set(ordered), reverse=True):
+        if groups == 0 or best == groups:
+            break
+        rest = list(ordered)
+        rest.remove(t)
+        for others in set(combinations(rest, 4)):
+            if sum(others) == t:
+                left = list(rest)
+                for v in others:
+                    left.remove(v)
+                best = max(best, 1 + balancing_groups(left, groups - 1))
+                if best == groups:
+                    break
+    return best
 
 
 def split_tokens(tokens: Sequence[str], n: int, constraint: Constraint | None) -> list[Values]:

@@ -98,6 +98,26 @@ def test_a_failure_involving_a_chosen_split_is_an_extraction_suspect():
     assert failing and all(c.cause == "extraction" for c in failing)
 
 
+@pytest.mark.parametrize(
+    ("printed", "cause"),
+    [
+        # one group fails in every order of these numbers, and one fails as read: the agency's error
+        ([0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "source"),
+        # hzq-2023 read in pdftotext's order: two groups fail, but an order exists (10 1 5 in one group) failing one
+        ([10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0], "extraction"),
+        # an order holds every total (1 2 1 0 | 4): the failure may be the converter's order
+        ([1, 2, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], "extraction"),
+    ],
+)
+def test_table4_numbers_placed_by_order_fail_by_the_source_only_where_no_order_fails_fewer(printed, cause):
+    values = base() | t4_cells(printed)
+    flags = {k: ["realigned"] for k in t4_cells(printed)}
+    failing = [c for c in run_checks(cells(values, flags)) if c.status == "fail"]
+    assert failing and {c.cause for c in failing} == {cause}
+    flags[t4_key("review", "upheld")] = ["realigned", "dropped_extra_value"]  # the numbers themselves chosen
+    assert {c.cause for c in run_checks(cells(values, flags)) if c.status == "fail"} == {"extraction"}
+
+
 def test_a_column_shift_breaks_many_rows_and_is_blamed_on_extraction():
     values = base()
     for row in T3_ROWS[2:8]:

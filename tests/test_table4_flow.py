@@ -62,6 +62,14 @@ def test_a_flow_ordered_table_four_that_no_reordering_balances_is_not_filed_as_t
     assert report.verdict != "source_error"
 
 
+def test_a_flow_ordered_table_four_that_fails_one_total_in_every_order_is_the_agencys_error():
+    # 5 under 复议's first result with a total of 0, every other number 0: whichever cell the 5 is, one group fails,
+    # as in the order read, so the failure is the agency's; which cell is which still no identity says
+    report = extract(flowed([5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))
+    assert [c.cause for c in failing_t4(report)] == ["source"]
+    assert report.verdict == "source_error" and set(t4_cells(GRID)) <= set(report.unverified)
+
+
 def boxes_in_grid_header(numbers: list[int], sep: str = "\n\n") -> str:
     """Table 四 as pdfminer with a wide line margin (`-L 1.2`) prints it: the header whole and in the grid's order,
     then the numbers a box each in the converter's order."""

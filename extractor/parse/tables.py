@@ -1973,7 +1973,7 @@ def _flow_ordered(text: str, items: list[Item], reading: RowReading, in_blocks: 
         return False
     if _in_boxes(text, values):
         return True
-    return _in_flows(text, items, in_blocks) and _groups_can_hold(sorted(reading.candidates[0]))
+    return _in_flows(text, items, in_blocks) and solve.balancing_groups(reading.candidates[0]) == len(T4_GROUPS)
 
 
 _NOT_NUMBERS = re.compile(r"[^\d\s]")
@@ -2067,21 +2067,6 @@ def _distinct_tuples(pool: Counter, k: int):
 
 
 _T4_GROUP_HEADERS = frozenset({*T4_GROUP_NAMES, "行政诉讼"})  # the group headers, printed whole between groups
-
-
-def _groups_can_hold(values: list[int], groups: int = 3) -> bool:
-    """Whether the numbers split into `groups` groups of five whose largest is the sum of the other four."""
-    if not values:
-        return groups == 0
-    first, rest = values[-1], values[:-1]  # the largest number left is its group's total
-    for others in set(combinations(rest, 4)):
-        if sum(others) == first:
-            left = list(rest)
-            for v in others:
-                left.remove(v)
-            if _groups_can_hold(left, groups - 1):
-                return True
-    return False
 
 
 _GROUPS_ACROSS = re.compile(".*?".join(r"\s*".join(map(re.escape, name)) for name in T4_GROUP_NAMES), re.S)
