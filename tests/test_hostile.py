@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from nianbao.batch import Task, extract_one, record_path, run_pool
 from nianbao.eval import hostile
@@ -238,6 +238,7 @@ def test_fuzz_bytes_never_crash(magic, body, name):
 
 @FUZZ
 @given(st.lists(TOKENS, max_size=300).map("".join))
+@example("四、政府信息公开行政复议、行政诉讼情况1.四、政府信息公开行政复议、行政诉讼情况")  # one number, 15 cells
 def test_fuzz_report_like_text_never_crashes(text):
     _survives(text.encode("utf-8"), "x.txt")
 

@@ -1928,7 +1928,10 @@ def _under_result_headers(text: str, lo: int, items: list[Item]) -> list[tuple[I
 
 
 def _placed(keys: list[str], reading: RowReading, headed: list[tuple[Item, int]]) -> list[tuple[str, int]]:
-    """The cell the reading gives each headed number (by its span), with the header's column."""
+    """The cell the reading gives each headed number (by its span), with the header's column; none where the
+    reading does not give every cell a span (too few numbers for the table)."""
+    if len(reading.spans) != len(keys):
+        return []
     at = {span[0]: key for key, span in zip(keys, reading.spans, strict=True) if span}
     return [(at[item.start], column) for item, column in headed if item.start in at]
 
