@@ -75,7 +75,9 @@ def test_a_sign_cut_from_its_number_at_the_border_is_the_signed_number():
     values = extract(text[:start] + block + text[end:]).values()
     assert [values[f"active_2019.penalty.{c}"] for c in ("prev_items", "delta", "decisions")] == [5, 0, 40]
     # a dash in a column that is not 本年增/减 is a zero cell, beside an amount printed again in its merged cell
-    block = "第二十条第（九）项\n|信息内容|采购项目数量|采购总金额|采购总金额|\n|政府集中采购|-|291003.16元|291003.16元|\n"
+    block = (
+        "第二十条第（九）项\n|信息内容|采购项目数量|采购总金额|采购总金额|\n|政府集中采购|-|291003.16元|291003.16元|\n"
+    )
     values = extract(text[:start] + block + text[end:]).values()
     assert values["active_2019.procurement.projects"] == 0
     assert str(values["active_2019.procurement.total_amount"]) == "291003.16"
