@@ -80,17 +80,18 @@ def run(
             parser_report.model_copy(update={"warnings": [*parser_report.warnings, note]}), {}, Spend(), note
         )
     session = _Session(parser_report, parsed, doc, settings, client, rows)
-    return session.run(open_rows(parser_report, session.row_of) if only_open else None)
+    return session.run(open_rows(parser_report, session.row_of, only_open=True) if only_open else None)
 
 
-def open_rows(report: Report, row_of: dict[str, SourceRow]) -> set[str]:
+def open_rows(report: Report, row_of: dict[str, SourceRow], only_open: bool = False) -> set[str]:
     """The rows the parser did not settle: a cell it could not read with certainty, or a failing identity's suspect.
     A row whose every open cell only a choice among the parser's readings could settle is not one: the model's
-    pick is no evidence, so asking about it cannot change the verdict."""
+    pick is no evidence, so asking about it cannot change the verdict. `only_open` (auto mode: the rows asked) also
+    leaves out a failure no answer can settle (reprompt.problems)."""
     uncertain = {
         row_of[k].row for k, c in report.cells.items() if k in row_of and not certain(c) and not choice_only(c)
     }
-    return uncertain | set(problems(report, {}, row_of))
+    return uncertain | set(problems(report, {}, row_of, only_open))
 
 
 def within_budget(asks: list[Unit], budget: int) -> list[Unit]:
@@ -139,7 +140,7 @@ class _Session:
             self.ask_all([(unit, None) for unit in within_budget(first, self.settings.max_calls)])
             best = current = self.assemble()
             for _ in range(self.settings.max_rounds):
-                targets = problems(current.report, self.reading.errors, self.row_of)
+                targets = problems(current.report, self.reading.errors, self.row_of, wanted is not None)
                 if not targets:
                     stop = "nothing left to reprompt"
                     break
