@@ -156,23 +156,31 @@ def classify(checks: list[Check], cells: Mapping[str, Cell]) -> None:
             check.cause = "source"
 
 
-def _fails_in_any_order(checks: list[Check], cells: Mapping[str, Cell]) -> bool:
-    """Whether table 四's 15 numbers, each read whole where printed and only their order chosen (`realigned`: the
-    converter's order, a box a number), fail as many group totals in every order as in the one read: then some
-    group is the agency's own error whichever cell each number is, and no order the converter could have printed
-    does better than the one read. Its failures are the source's; its cells stay unverified (which number is
-    which, no identity says)."""
+def table4_by_order(cells: Mapping[str, Cell]) -> list[int] | None:
+    """Table 四's 15 numbers where each was read whole where printed and only their order chosen (`realigned`: the
+    converter's order, a box a number), in the order read; None where a number itself is in doubt."""
     t4 = [cells.get(k) for k in _T4_KEYS]
     if any(c is None or not isinstance(c.value, int) or c.source != "parser" for c in t4):
-        return False
+        return None
     if any(set(c.flags) & UNCERTAIN_FLAGS - {"realigned"} for c in t4):
+        return None
+    return [c.value for c in t4]
+
+
+def _fails_in_any_order(checks: list[Check], cells: Mapping[str, Cell]) -> bool:
+    """Whether table 四's numbers, placed by order (`table4_by_order`), fail as many group totals in every order as
+    in the one read: then some group is the agency's own error whichever cell each number is, and no order the
+    converter could have printed does better than the one read. Its failures are the source's; its cells stay
+    unverified (which number is which, no identity says)."""
+    values = table4_by_order(cells)
+    if values is None:
         return False
     failing = sum(c.status == "fail" for c in checks if c.id.startswith("T4.sum"))
-    return failing == len(_T4_GROUP_CHECKS) - balancing_groups([c.value for c in t4])
+    return failing == len(_T4_GROUPS) - balancing_groups(values)
 
 
-_T4_KEYS = tuple(dict.fromkeys(k for i in table4_identities() for k in i.keys))
-_T4_GROUP_CHECKS = [i.id for i in table4_identities()]
+_T4_GROUPS = table4_identities()
+_T4_KEYS = tuple(dict.fromkeys(k for i in _T4_GROUPS for k in i.keys))
 
 
 def run_checks(cells: Mapping[str, Cell], text: str = "") -> list[Check]:

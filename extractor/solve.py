@@ -47,10 +47,12 @@ groups_total_hold = GroupTotals(5)  # T4.sum
 def balancing_groups(values: Sequence[int], groups: int = 3) -> int:
     """The most groups of five, taken apart from the numbers, whose largest is the sum of the other four: how many
     of table 四's three totals some order of its printed numbers holds."""
+    if groups == 0:
+        return 0
     ordered = sorted(values)
     best = 0
     for t in sorted(set(ordered), reverse=True):
-        if groups == 0 or best == groups:
+        if best == groups:
             break
         rest = list(ordered)
         rest.remove(t)

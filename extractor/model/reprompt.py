@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from nianbao.check import ROW_IDENTITIES, UNCERTAIN_FLAGS
+from nianbao.check import ROW_IDENTITIES, table4_by_order
 from nianbao.model.sources import Value
 from nianbao.parse import TableRow
 from nianbao.schemas.keys import T4_COLUMNS, T4_GROUPS, t4_key
@@ -71,15 +71,11 @@ _T4_KEYS = frozenset(t4_key(g, c) for g in T4_GROUPS for c in T4_COLUMNS)
 
 
 def _no_order_holds(report: Report) -> bool:
-    """Table 四's numbers, each read whole and placed by the converter's order (`realigned`), hold its three totals
-    in no order: a reading the model grounds is an order of the same numbers, so no answer can verify the table
+    """Table 四's numbers, placed by the converter's order (`check.table4_by_order`), hold its three totals in no
+    order: a reading the model grounds is an order of the same numbers, so no answer can verify the table
     (hzq-2023 through pdftotext: 10 and 1 under a total of 0)."""
-    t4 = [report.cells.get(k) for k in _T4_KEYS]
-    if any(c is None or c.source != "parser" or not isinstance(c.value, int) for c in t4):
-        return False
-    if any(set(c.flags) & UNCERTAIN_FLAGS != {"realigned"} for c in t4):
-        return False
-    return balancing_groups([c.value for c in t4]) < len(T4_GROUPS)
+    values = table4_by_order(report.cells)
+    return values is not None and balancing_groups(values) < len(T4_GROUPS)
 
 
 def _shown(value: Value) -> str:
