@@ -1805,3 +1805,67 @@ def test_a_number_broken_across_two_lines_in_a_one_number_a_line_page_is_read_jo
     report = read_right(TABLE3, text[:at] + "\n\n2\n5\n\n" + text[at + len("\n\n25\n\n") :])
     assert "split_from_run" in report.cells[t3_key("new_received", "natural_person")].flags
     assert not [k for k in report.unverified if k not in t4_cells(T4_DEFAULT)], report.unverified
+
+
+def _cut_by_a_page(table3: dict[str, list[int]]) -> str:
+    """Table 三 as pdftotext prints it across a page break with the header printed again (format.md §3.25): a
+    number a line in row order, labels among them, but new_received's and total_processed's 其他 and 总计 cells
+    after the next row, third_party_rights's total before its row, and the footer between."""
+    cells = {r: [str(v) for v in table3[r]] for r in T3_ROWS}
+    lines: list[str] = []
+    for r in T3_ROWS:
+        if r == "carried_over":
+            lines += [T3_LABEL_TEXT[r], *cells[r], T3_LABEL_TEXT["granted"], " ".join(cells["new_received"][5:])]
+        elif r == "granted":
+            lines += cells[r]
+        elif r == "new_received" or r == "total_processed":
+            lines += [T3_LABEL_TEXT[r], *cells[r][:5]]
+        elif r == "carried_forward":
+            lines += [T3_LABEL_TEXT[r], *cells[r][:5], *cells["total_processed"][5:], *cells[r][5:]]
+        elif r == "denied.third_party_rights":
+            lines[-1] += "\n" + cells[r][6]
+            lines += [T3_LABEL_TEXT[r], *cells[r][:6]]
+        else:
+            lines += [T3_LABEL_TEXT[r], *cells[r]]
+        if r == "denied.internal_affairs":
+            lines += ["第3页 共8页", "申请人情况", "自然人", "法人或其他组织", "总计"]
+    body = "\n\n".join(lines)
+    text = page(TABLE3)
+    start = text.index(T3_LABEL_TEXT["new_received"])
+    return text[:start] + body + "\n" + text[text.index("四、政府信息公开行政复议") :]
+
+
+def test_table3_cut_by_a_page_is_read_as_one_stream_of_rows():
+    table3 = consistent_table3(
+        {
+            "granted": [4, 1, 0, 0, 0, 0],
+            "denied.third_party_rights": [0, 0, 21, 0, 37, 0],
+            "denied.process_info": [1, 0, 2, 0, 0, 0],
+            "unable.not_held": [10, 0, 0, 1, 0, 0],
+            "not_processed.petition_complaint": [1, 0, 0, 0, 0, 5],
+        },
+        new_received=[25, 2, 33, 1, 40, 9],
+    )
+    report = extract(_cut_by_a_page(table3))
+    assert_reads(report, t3_cells(table3))
+    flags = report.cells["applications.new_received.total"].flags
+    assert "realigned" in flags
+    assert not any(k.startswith("applications.") for k in report.unverified)
+
+
+def test_a_stream_two_readings_hold_is_not_read():
+    """A row's last cell printed apart could be either of two: both readings hold every total, so neither is read."""
+    from nianbao.parse.stream import stream_rows
+    from nianbao.parse.tokens import Item
+
+    def stream(numbers: str) -> list[Item]:
+        return [Item("value", t, i, i + 1) for i, t in enumerate(numbers.split())]
+
+    rows, keys_of = ["a", "b", "c"], lambda r: [f"{r}.{c}" for c in range(4)]
+    assert stream_rows(stream("0 1 0 1 0 0 0 0 2 0 2 4"), rows, 4, lambda v: [], keys_of) is None
+    read = stream_rows(stream("3 1 0 4 0 2 1 3 5 0 2 7"), rows, 4, lambda v: [], keys_of)
+    assert {r: [i.text for i in items] for r, items in read.items()} == {
+        "a": ["3", "1", "0", "4"],
+        "b": ["0", "2", "1", "3"],
+        "c": ["5", "0", "2", "7"],
+    }

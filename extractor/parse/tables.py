@@ -57,6 +57,7 @@ from nianbao.parse.resolve import (
     realign_shifted_values,
     settle_by_prose,
 )
+from nianbao.parse.stream import stream_rows
 from nianbao.parse.tokens import LABEL_CLOSERS, Item, as_number, label_fragment, one_amount, segment_items
 from nianbao.prose import stated
 from nianbao.schemas.keys import (
@@ -1097,6 +1098,13 @@ def _parse_table3(
         if not set(group) <= own:  # rows their own labels place are read so
             _swapped_rows(readings, group, keys_of)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
+    if order == list(T3_ROWS) and columns == T3_COLUMNS:
+        for row in _read_as_stream(text, lo, hi, readings, unplaced, keys_of, constraint):
+            found.add(f"applications.{row}")
+            unplaced = unplaced - {row}
+            stream_moved.pop(row, None)
+            if aligned:
+                aligned.unchecked.pop(row, None)
     for row, reading in readings.items():
         certain = len(reading.candidates) == 1 and row not in unplaced
         read: dict[str, dict] = {}
@@ -1120,6 +1128,37 @@ def _parse_table3(
 
 
 _MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
+
+
+def _read_as_stream(
+    text: str, lo: int, hi: int, readings: dict[str, RowReading], unplaced: set[str], keys_of, constraint
+):
+    """Where the rows as read leave table 三 open on a page that prints it a number a line (pdftotext's default mode),
+    its numbers read as one stream (nianbao.parse.stream): the rows it reads otherwise are replaced and flagged `realigned`. Returns the rows the stream decided (every row, or
+    none), which no other reading then doubts."""
+    values: dict[str, int] = {}
+    for row, reading in readings.items():
+        if len(reading.candidates) != 1 or row in unplaced:
+            break
+        values.update(zip(keys_of(row), reading.candidates[0], strict=True))
+    else:
+        if len(readings) == len(T3_ROWS) and all_hold(table3_identities(values), values):
+            return []  # read and consistent
+    # a decimal is no count: table 二's amount printed under table 三's title
+    items = [i for i in segment_items(text, lo, hi) if i.kind == "value" and "." not in i.text]
+    per_line = Counter(text.count("\n", lo, i.start) for i in items).values()
+    if sum(k == 1 for k in per_line) < 0.9 * len(per_line):
+        return []  # a row a line: its labels and cells say where its numbers go (the stream is a cut page's)
+    rows = stream_rows(items, list(T3_ROWS), len(T3_COLUMNS), table3_identities, keys_of)
+    for row, cells in (rows or {}).items():
+        reading = read_row(cells, len(T3_COLUMNS), constraint, trust_blanks=True)
+        now = readings.get(row)
+        if now and row not in unplaced and now.candidates == reading.candidates:
+            continue
+        for flags in reading.flags:
+            flags.append("realigned")
+        readings[row] = reading
+    return list(rows or ())
 
 
 def _t4_header(text: str, title: int) -> int:
