@@ -4,6 +4,7 @@ import json
 import random
 import re
 import shutil
+from decimal import Decimal
 
 import nianbao.parse.blocks as blocks
 import pytest
@@ -1829,10 +1830,19 @@ def _cut_by_a_page(table3: dict[str, list[int]]) -> str:
             lines += [T3_LABEL_TEXT[r], *cells[r]]
         if r == "denied.internal_affairs":
             lines += ["第3页 共8页", "申请人情况", "自然人", "法人或其他组织", "总计"]
-    body = "\n\n".join(lines)
+    t2 = "\n\n".join(  # table 二 a number a line too, its fee printed after table 三's title
+        [
+            "测试县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n本年度工作稳步推进。",
+            "二、主动公开政府信息情况\n第二十条第（一）项\n信息内容\n\n本年制发件数\n\n本年废止件数\n\n现行有效件数",
+            "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n20",
+            "第二十条第（五）项\n信息内容\n\n本年处理决定数量\n\n行政许可\n\n15",
+            "第二十条第（六）项\n信息内容\n\n本年处理决定数量\n\n行政处罚\n\n7\n\n行政强制\n\n0",
+            "第二十条第（八）项\n信息内容\n\n本年收费金额（单位：万元）\n\n行政事业性收费",
+            "三、收到和处理政府信息公开申请情况\n\n12.5\n\n申请人情况\n\n自然人\n\n法人或其他组织\n\n总计\n\n",
+        ]
+    )
     text = page(TABLE3)
-    start = text.index(T3_LABEL_TEXT["new_received"])
-    return text[:start] + body + "\n" + text[text.index("四、政府信息公开行政复议") :]
+    return t2 + "\n\n".join(lines) + "\n" + text[text.index("四、政府信息公开行政复议") :]
 
 
 def test_table3_cut_by_a_page_is_read_as_one_stream_of_rows():
@@ -1851,6 +1861,9 @@ def test_table3_cut_by_a_page_is_read_as_one_stream_of_rows():
     flags = report.cells["applications.new_received.total"].flags
     assert "realigned" in flags
     assert not any(k.startswith("applications.") for k in report.unverified)
+    # the number before table 三's first cell is table 二's fee, placed by order: read, not stood behind
+    assert report.values()["active.fees.amount"] == Decimal("12.5")
+    assert "active.fees.amount" in report.unverified
 
 
 def test_a_stream_two_readings_hold_is_not_read():

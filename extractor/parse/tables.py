@@ -1099,7 +1099,7 @@ def _parse_table3(
             _swapped_rows(readings, group, keys_of)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     if order == list(T3_ROWS) and columns == T3_COLUMNS:
-        for row in _read_as_stream(text, lo, hi, readings, unplaced, keys_of, constraint):
+        for row in _read_as_stream(text, lo, hi, readings, unplaced, keys_of, constraint, spill):
             found.add(f"applications.{row}")
             unplaced = unplaced - {row}
             stream_moved.pop(row, None)
@@ -1131,11 +1131,12 @@ _MARKDOWN_ROW = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*$")
 
 
 def _read_as_stream(
-    text: str, lo: int, hi: int, readings: dict[str, RowReading], unplaced: set[str], keys_of, constraint
-):
-    """Where the rows as read leave table 三 open on a page that prints it a number a line (pdftotext's default mode),
-    its numbers read as one stream (nianbao.parse.stream): the rows it reads otherwise are replaced and flagged `realigned`. Returns the rows the stream decided (every row, or
-    none), which no other reading then doubts."""
+    text: str, lo: int, hi: int, readings: dict[str, RowReading], unplaced: set[str], keys_of, constraint, spill: Spill
+) -> list[str]:
+    """Where the rows as read leave table 三 open on a page that prints it a number a line (pdftotext's default
+    mode), its numbers read as one stream (nianbao.parse.stream): the rows it reads otherwise are replaced and
+    flagged `realigned`, and the numbers before its first cell are table 二's (`spill`), as where the blocks read
+    it. Returns the rows the stream decided (every row, or none), which no other reading then doubts."""
     values: dict[str, int] = {}
     for row, reading in readings.items():
         if len(reading.candidates) != 1 or row in unplaced:
@@ -1144,13 +1145,15 @@ def _read_as_stream(
     else:
         if len(readings) == len(T3_ROWS) and all_hold(table3_identities(values), values):
             return []  # read and consistent
-    # a decimal is no count: table 二's amount printed under table 三's title
-    items = [i for i in segment_items(text, lo, hi) if i.kind == "value" and "." not in i.text]
+    numbers = [i for i in segment_items(text, lo, hi) if i.kind == "value"]
+    items = [i for i in numbers if "." not in i.text]  # a decimal is no count: table 二's amount under the title
     per_line = Counter(text.count("\n", lo, i.start) for i in items).values()
     if sum(k == 1 for k in per_line) < 0.9 * len(per_line):
         return []  # a row a line: its labels and cells say where its numbers go (the stream is a cut page's)
     rows = stream_rows(items, list(T3_ROWS), len(T3_COLUMNS), table3_identities, keys_of)
-    for row, cells in (rows or {}).items():
+    if not rows:
+        return []
+    for row, cells in rows.items():
         reading = read_row(cells, len(T3_COLUMNS), constraint, trust_blanks=True)
         now = readings.get(row)
         if now and row not in unplaced and now.candidates == reading.candidates:
@@ -1158,7 +1161,9 @@ def _read_as_stream(
         for flags in reading.flags:
             flags.append("realigned")
         readings[row] = reading
-    return list(rows or ())
+    spill.before[:] = [i for i in numbers if i.start < items[0].start]
+    spill.read = True
+    return list(rows)
 
 
 def _t4_header(text: str, title: int) -> int:
