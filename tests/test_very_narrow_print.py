@@ -211,3 +211,30 @@ def test_joinings_of_a_row_of_many_pieces_are_every_reading_that_keeps_its_total
     assert join_tokens(tokens, 7, row_total_holds) == [(89380, 85764, 106707, 126352, 81500, 96003, 585706)]
     tokens = list("2200003") + ["25"] + ["0"] * 8  # a row total no joining keeps: none
     assert join_tokens(tokens, 7, row_total_holds) == []
+
+
+def test_a_row_whose_digits_wrap_and_touch_across_cells_is_split_anew_where_the_identities_choose():
+    # A6 through PyMuPDF: a number's digits wrap inside its cell and neighbouring cells touch, so a space falls inside
+    # numbers (`25 3` for 253) and none between cells (`5062` for 50 | 62…): no joining of the tokens holds the row,
+    # its digits split anew do, once
+    leaves = {"granted": [253, 561, 50, 620, 16105, 816], "unable.not_held": [4687, 0, 622, 1625, 84, 0]}
+    table3 = consistent_table3(leaves, new_received=[20000, 20000, 20000, 20000, 20000, 20000])
+    text = page(table3)
+    for row, printed in (
+        ("granted", "25 3 56 1 5062 0 16 10 5 81 6 18 40 5"),
+        ("unable.not_held", "46 87 / 62 2 16 2584 / 70 18"),
+    ):
+        line = " ".join([T3_LABEL_TEXT[row], *map(str, table3[row])])
+        assert line in text
+        text = text.replace(line, f"{T3_LABEL_TEXT[row]} {printed}")
+    report = extract(text)
+    assert_reads(report, t3_cells(table3))
+    assert "split_from_run" in report.cells[t3_key("granted", "legal_service")].flags
+    assert report.verdict.value == "verified", report.verdict_reason
+
+
+def test_digits_split_anew_that_several_splits_hold_stay_candidates_never_a_pick():
+    text = "1 1 1 1 112 1 1 3 7"  # 1|11|11|1|2|11|37 printed so; 1|1|1|11|12|11|37 holds the total as well
+    reading = read_row(segment_items(text, 0, len(text)), 7, row_total_holds, trust_blanks=True)
+    assert (1, 11, 11, 1, 2, 11, 37) in reading.candidates and len(reading.candidates) > 1
+    assert all(flags == ["split_from_run"] for flags in reading.flags)

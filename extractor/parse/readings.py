@@ -59,6 +59,9 @@ def read_row(
         return RowReading(extra=numbers, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
     if joined:  # a row printed as n+2 to n+MAX_JOINS tokens: only wrapped numbers explain it
         return _joined_reading(joined, values, n)
+    # table 三's rows only: table 四's wrapped cells have readings of their own (tables._over_lines)
+    if len(values) > n and constraint is solve.row_total_holds and (digits := _rewrapped(values, n, constraint)):
+        return _joined_reading(digits, values, n) if len(digits) > 1 else _cells_of(digits[0], values)
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
@@ -68,6 +71,40 @@ def read_row(
         if reading:
             return reading
     return RowReading(raw=[" ".join(v.text for v in values)] * n, spans=[(values[0].start, values[-1].end)] * n)
+
+
+def _rewrapped(values: list[Item], n: int, constraint) -> list[tuple]:
+    """A row printed in cells too narrow for its numbers (an A6 print): a number's digits wrap within its cell and
+    neighbouring cells touch, so a space may fall inside a number and none between two. Where no joining of the
+    printed tokens holds the row, its digits are split anew, the spaces no boundary (a zero marker stays a cell of
+    its own): the splits that hold it, for the identities to choose among."""
+    if not all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
+        return []
+    runs: list[str] = []
+    digits = False  # the last run is digits, which the next digits may continue
+    for value in values:
+        if value.text.isdigit() and digits:
+            runs[-1] += value.text
+        else:
+            runs.append(value.text if value.text.isdigit() else "0")
+        digits = value.text.isdigit()
+    return solve.split_tokens(runs, n, constraint) if len(runs) < len(values) else []
+
+
+def _cells_of(cells: tuple, values: list[Item]) -> RowReading:
+    """The one split of a row's digits, each cell with the printed pieces it is made of (`25 3` for 253, `50` of
+    `5062`) and their span."""
+    places = [(v, k) for v in values for k in range(len(v.text) if v.text.isdigit() else 1)]
+    raw, spans, at = [], [], 0
+    for cell in cells:
+        mine = places[at : at + len(str(cell))]
+        at += len(mine)
+        pieces = {}
+        for value, k in mine:
+            pieces.setdefault(id(value), [value, k, k])[2] = k
+        raw.append(" ".join(v.text[a : b + 1] if v.text.isdigit() else v.text for v, a, b in pieces.values()))
+        spans.append((mine[0][0].start + mine[0][1], mine[-1][0].start + mine[-1][1] + 1))
+    return RowReading([cells], raw, spans, [["split_from_run"] for _ in cells])
 
 
 def _tokens(values: list[Item]) -> list[str]:
