@@ -1150,6 +1150,8 @@ def _read_as_stream(
     per_line = Counter(text.count("\n", lo, i.start) for i in items).values()
     if sum(k == 1 for k in per_line) < 0.9 * len(per_line):
         return []  # a row a line: its labels and cells say where its numbers go (the stream is a cut page's)
+    if sum(len(block.widths) > 1 for block in number_blocks(text, lo, hi)) >= len(T3_COLUMNS):
+        return []  # a band printed column by column (a column a block of lines): the stream is not in row order
     rows = stream_rows(items, list(T3_ROWS), len(T3_COLUMNS), table3_identities, keys_of)
     if not rows:
         return []
