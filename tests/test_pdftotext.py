@@ -31,6 +31,16 @@ TABLE3 = consistent_table3(
 LEAVES = [r for r in T3_ROWS if r.startswith(("denied.", "unable.not_held", "unable.needs_creation"))]
 
 
+# the report's head and table 二 but its fee, a number a line as pdftotext's default mode prints them
+HEAD_AND_TABLE2 = (
+    "测试县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n本年度工作稳步推进。",
+    "二、主动公开政府信息情况\n第二十条第（一）项\n信息内容\n\n本年制发件数\n\n本年废止件数\n\n现行有效件数",
+    "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n20",
+    "第二十条第（五）项\n信息内容\n\n本年处理决定数量\n\n行政许可\n\n15",
+    "第二十条第（六）项\n信息内容\n\n本年处理决定数量\n\n行政处罚\n\n7\n\n行政强制\n\n0",
+)
+
+
 def pdftotext_page(
     table3: dict[str, list[int]], bands: list[tuple[str, list[str]]], after_t4: int = 0, page: int = 2
 ) -> str:
@@ -135,11 +145,7 @@ def pdftotext_page(
     t3 = blocks[: len(blocks) - after_t4]
     return "\n\n".join(
         [
-            "测试县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n本年度工作稳步推进。",
-            "二、主动公开政府信息情况\n第二十条第（一）项\n信息内容\n\n本年制发件数\n\n本年废止件数\n\n现行有效件数",
-            "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n20",
-            "第二十条第（五）项\n信息内容\n\n本年处理决定数量\n\n行政许可\n\n15",
-            "第二十条第（六）项\n信息内容\n\n本年处理决定数量\n\n行政处罚\n\n7\n\n行政强制\n\n0",
+            *HEAD_AND_TABLE2,
             "第二十条第（八）项\n信息内容\n\n本年收费金额（单位：万元）\n\n行政事业性收费\n\n12.5",
             "三、收到和处理政府信息公开申请情况\n申请人情况\n\n法人或其他组织\n自然人\n\n商业\n企业\n\n科研\n机构\n\n"
             "社会\n公益\n组织\n\n法律\n服务\n机构\n\n其他\n\n总计",
@@ -1832,11 +1838,7 @@ def _cut_by_a_page(table3: dict[str, list[int]]) -> str:
             lines += ["第3页 共8页", "申请人情况", "自然人", "法人或其他组织", "总计"]
     t2 = "\n\n".join(  # table 二 a number a line too, its fee printed after table 三's title
         [
-            "测试县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n本年度工作稳步推进。",
-            "二、主动公开政府信息情况\n第二十条第（一）项\n信息内容\n\n本年制发件数\n\n本年废止件数\n\n现行有效件数",
-            "规章\n\n0\n\n0\n\n0\n\n行政规范性文件\n\n3\n\n1\n\n20",
-            "第二十条第（五）项\n信息内容\n\n本年处理决定数量\n\n行政许可\n\n15",
-            "第二十条第（六）项\n信息内容\n\n本年处理决定数量\n\n行政处罚\n\n7\n\n行政强制\n\n0",
+            *HEAD_AND_TABLE2,
             "第二十条第（八）项\n信息内容\n\n本年收费金额（单位：万元）\n\n行政事业性收费",
             "三、收到和处理政府信息公开申请情况\n\n12.5\n\n申请人情况\n\n自然人\n\n法人或其他组织\n\n总计\n\n",
         ]

@@ -112,5 +112,5 @@ def _readings(values: list[int], count: int, n: int, cap: int = 256) -> list[lis
                 return None
         return found
 
-    readings = ways(0, 0, ())
-    return [[dict(where)[i] for i in range(count)] for where in (readings or {}).values()]
+    found = [dict(where) for where in (ways(0, 0, ()) or {}).values()]
+    return [[rows[i] for i in range(count)] for rows in found]

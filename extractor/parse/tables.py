@@ -1099,9 +1099,10 @@ def _parse_table3(
             _swapped_rows(readings, group, keys_of)
     unplaced = aligned.unplaced if aligned else set()  # a row some alignment leaves unprinted stays open
     if order == list(T3_ROWS) and columns == T3_COLUMNS:
-        for row in _read_as_stream(text, lo, hi, readings, unplaced, keys_of, constraint, spill):
-            found.add(f"applications.{row}")
-            unplaced = unplaced - {row}
+        decided = _read_as_stream(text, lo, hi, readings, unplaced, keys_of, constraint, spill)
+        found.update(f"applications.{row}" for row in decided)
+        unplaced = unplaced - set(decided)
+        for row in decided:
             stream_moved.pop(row, None)
             if aligned:
                 aligned.unchecked.pop(row, None)
