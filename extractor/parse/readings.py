@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ class RowReading:
     extra: list[int] | None = None  # the n+1 printed values, when the row has one value too many
     printed: tuple[list[str], list[tuple[int, int]]] | None = None  # raw texts and spans of those n+1 values
     joined: list[tuple] = field(default_factory=list)  # readings of the n+1 values with a wrapped number joined
+    rewrap: bool = False  # n printed tokens that break the row's total: their digits split anew may read it
 
 
 def read_row(
@@ -47,21 +49,24 @@ def read_row(
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
             printed = _reading(cells, decimal_last)
-            if glued and constraint and printed.candidates and not constraint(printed.candidates[0]):
+            breaks = constraint and printed.candidates and not constraint(printed.candidates[0])
+            if glued and breaks:
                 return _resplit(values, n, constraint, extra) or printed
+            printed.rewrap = bool(breaks and cells is values and constraint is solve.row_total_holds)
             return printed
     tokens = _tokens(values)
     markers = frozenset(i for i, v in enumerate(values) if v.text in _ZERO_MARKERS)
     joined = solve.join_tokens(tokens, n, constraint, whole=markers) if constraint else []
+    may_rewrap = constraint is solve.row_total_holds and not joined  # table 三's rows: 四's have their own reading
     if len(values) == n + 1 and all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
+        joined = joined or (rewrapped(values, n, constraint) if may_rewrap else [])
         raw, spans = [v.text for v in values], [(v.start, v.end) for v in values]
         numbers = [as_number(v.text) for v in values]
         return RowReading(extra=numbers, raw=raw, spans=spans, printed=(raw, spans), joined=joined)
     if joined:  # a row printed as n+2 to n+MAX_JOINS tokens: only wrapped numbers explain it
         return _joined_reading(joined, values, n)
-    # table 三's rows only: table 四's wrapped cells have readings of their own (tables._over_lines)
-    if len(values) > n and constraint is solve.row_total_holds and (digits := _rewrapped(values, n, constraint)):
-        return _joined_reading(digits, values, n) if len(digits) > 1 else _cells_of(digits[0], values)
+    if len(values) > n and may_rewrap and (digits := rewrapped(values, n, constraint)):
+        return _joined_reading(digits, values, n) if len(digits) > 1 else cells_of(digits[0], values)
     if len(values) > n and n == 1 and len({v.text for v in values}) == 1:  # a merged cell emitted again
         reading = _reading(values[:1], decimal_last)
         reading.flags[0].append("merged_repeat")
@@ -70,10 +75,12 @@ def read_row(
         reading = _split(tokens, (values[0].start, values[-1].end), n, constraint, extra)
         if reading:
             return reading
+        if may_rewrap and not _blanks_hold(values) and (digits := rewrapped(values, n, constraint)):
+            return _joined_reading(digits, values, n) if len(digits) > 1 else cells_of(digits[0], values)
     return RowReading(raw=[" ".join(v.text for v in values)] * n, spans=[(values[0].start, values[-1].end)] * n)
 
 
-def _rewrapped(values: list[Item], n: int, constraint) -> list[tuple]:
+def rewrapped(values: list[Item], n: int, constraint) -> list[tuple]:
     """A row printed in cells too narrow for its numbers (an A6 print): a number's digits wrap within its cell and
     neighbouring cells touch, so a space may fall inside a number and none between two. Where no joining of the
     printed tokens holds the row, its digits are split anew, the spaces no boundary (a zero marker stays a cell of
@@ -88,10 +95,23 @@ def _rewrapped(values: list[Item], n: int, constraint) -> list[tuple]:
         else:
             runs.append(value.text if value.text.isdigit() else "0")
         digits = value.text.isdigit()
-    return solve.split_tokens(runs, n, constraint) if len(runs) < len(values) else []
+    return _split_runs(tuple(runs), n, constraint) if len(runs) < len(values) else []
 
 
-def _cells_of(cells: tuple, values: list[Item]) -> RowReading:
+@functools.lru_cache(maxsize=4096)
+def _split_runs(runs: tuple[str, ...], n: int, constraint) -> list[tuple]:
+    """Cached: a placement search reads the same rows again and again."""
+    return solve.split_tokens(runs, n, constraint)
+
+
+def _blanks_hold(values: list[Item]) -> bool:
+    """A row printing fewer numbers than cells whose last is the sum of the others: cells left blank, not
+    numbers wrapped (blank is not zero)."""
+    numbers = [as_number(v.text) for v in values]
+    return all(isinstance(x, int) for x in numbers) and sum(numbers[:-1]) == numbers[-1]
+
+
+def cells_of(cells: tuple, values: list[Item]) -> RowReading:
     """The one split of a row's digits, each cell with the printed pieces it is made of (`25 3` for 253, `50` of
     `5062`) and their span."""
     places = [(v, k) for v in values for k in range(len(v.text) if v.text.isdigit() else 1)]

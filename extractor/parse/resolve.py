@@ -6,8 +6,8 @@ import itertools
 import re
 
 from nianbao import solve
-from nianbao.check import all_hold
-from nianbao.parse.readings import RowReading, _joined_reading
+from nianbao.check import all_hold, evaluate
+from nianbao.parse.readings import RowReading, _joined_reading, cells_of, rewrapped
 from nianbao.parse.tokens import Item
 from nianbao.prose import Figure, about
 
@@ -227,3 +227,41 @@ def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_
         return
     for index, row in enumerate(open_rows):
         readings[row].candidates = sorted({combo[index] for combo in combos})
+
+
+def take_rewraps(readings: dict[str, RowReading], keys_of, identities_of) -> None:
+    """Rows that print exactly their n tokens and break their total, where splitting their digits anew (an A6
+    print's wrapped digits, `rewrapped`) makes every identity through the row hold, each of them checked: that
+    split is read (`split_from_run`). An agency's own wrong total has no such split but by coincidence, so the
+    printed reading stays wherever none or several do, or a row the split leaves broken remains."""
+    options = {}
+    for row, r in readings.items():
+        if r.rewrap and len(r.candidates) == 1 and len(r.raw) == len(r.spans) == len(r.candidates[0]):
+            printed = [Item("value", t, *s) for t, s in zip(r.raw, r.spans, strict=True)]
+            if splits := rewrapped(printed, len(printed), solve.row_total_holds):
+                options[row] = (printed, splits)
+    rows = list(options)
+    if not rows:
+        return
+    fixed = {}
+    for row, r in readings.items():
+        if len(r.candidates) == 1 and row not in rows:
+            fixed.update(zip(keys_of(row), r.candidates[0], strict=True))
+
+    def values_of(combo) -> dict:
+        values = dict(fixed)
+        for row, candidate in zip(rows, combo, strict=True):
+            values.update(zip(keys_of(row), candidate, strict=True))
+        return values
+
+    combos = solve.consistent_combinations(
+        [options[r][1] for r in rows], lambda combo: all_hold(identities_of(values_of(combo)), values_of(combo))
+    )
+    if not combos or len(combos) != 1:
+        return
+    values = values_of(combos[0])
+    for row, chosen in zip(rows, combos[0], strict=True):
+        mine = set(keys_of(row))
+        through = [i for i in identities_of(values) if mine & set(i.keys)]
+        if all(evaluate(i, values).status == "pass" for i in through):
+            readings[row] = cells_of(chosen, options[row][0])

@@ -56,6 +56,7 @@ from nianbao.parse.resolve import (
     prose_pick,
     realign_shifted_values,
     settle_by_prose,
+    take_rewraps,
 )
 from nianbao.parse.stream import stream_rows
 from nianbao.parse.tokens import LABEL_CLOSERS, Item, as_number, label_fragment, one_amount, segment_items
@@ -1082,6 +1083,7 @@ def _parse_table3(
     if constraint:
         _resolve_extra_values(readings, constraint, warnings, "table 三")
     _resolve_by_identities(readings, keys_of, table3_identities)
+    take_rewraps(readings, keys_of, table3_identities)
     for row, orders in late.items():  # the order the identities chose: the cells' texts and places go with them
         if len(readings[row].candidates) == 1 and readings[row].candidates[0] in orders:
             _reorder(readings[row], orders[readings[row].candidates[0]])
