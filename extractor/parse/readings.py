@@ -49,7 +49,8 @@ def read_row(
     for cells, padded in ((values, False), (interior, False), (interior + trailing, True), (leading + interior, True)):
         if len(cells) == n and (not padded or trust_blanks):
             printed = _reading(cells, decimal_last)
-            breaks = constraint and printed.candidates and not constraint(printed.candidates[0])
+            whole = printed.candidates and None not in printed.candidates[0]  # a blank cell checks nothing
+            breaks = constraint and whole and not constraint(printed.candidates[0])
             if glued and breaks:
                 return _resplit(values, n, constraint, extra) or printed
             printed.rewrap = bool(breaks and cells is values and constraint is solve.row_total_holds)
