@@ -581,6 +581,25 @@ def wrapped_over_lines(text: str, items: list[Item], n: int, size: int, limit: i
     with 0 nor holding a zero marker, every group of `size` (table 四's five) keeping its total (its last) as the
     sum of the others: the identities choose. None where the pieces cannot make `n` numbers, or `limit` readings or
     more hold, or the search runs past its budget (the row stays as printed)."""
+    return _wrapped_walk(text, items, n, size, limit, None) or []
+
+
+def wrapped_but_one_group(text: str, items: list[Item], n: int, size: int, limit: int = 64) -> list[list] | None:
+    """Those pieces where no reading keeps every group's total (the agency's own error in one group): the readings
+    in which every group but one keeps it, that one's pieces left unread (None for each of its cells, whichever way
+    they split). None where the search runs past its limits: then what the readings agree on is not known."""
+    found = []
+    for skip in range(n // size):
+        readings = _wrapped_walk(text, items, n, size, limit, skip)
+        if readings is None:
+            return None
+        found += readings
+    return found
+
+
+def _wrapped_walk(text: str, items: list[Item], n: int, size: int, limit: int, skip: int | None) -> list[list] | None:
+    """`wrapped_over_lines`' search; with `skip`, that group's total unchecked and its pieces one unread stretch
+    (any that its cells could be). None where it ran past `limit` readings or its budget."""
     values = [i for i in items if i.kind == "value"]
     if any(not (v.text.isdigit() or v.text in _ZERO_MARKERS) for v in values):
         return []
@@ -595,10 +614,31 @@ def wrapped_over_lines(text: str, items: list[Item], n: int, size: int, limit: i
         a.end == b.start or (not text[a.end : b.start].strip() and text.count("\n", a.end, b.start) == 1)
         for a, b in pairwise(values)
     ]
-    found: list[list[Item]] = []
+    found: list[list] = []
     steps = [_WRAP_STEPS]
 
-    def walk(pos: int, cells: list[Item], sums: list[int]) -> None:
+    def number(pos: int, end: int) -> int | None:
+        """The number pieces pos..end make, or None where they cannot be one."""
+        pieces = values[pos:end]
+        if end - pos > 1 and (
+            not all(joinable[pos : end - 1]) or pieces[0].text == "0" or _ZERO_MARKERS & {p.text for p in pieces}
+        ):
+            return None
+        return as_number("".join(p.text for p in pieces)) or 0
+
+    known: dict[tuple[int, int, int], bool] = {}
+
+    def splits(pos: int, end: int, k: int) -> bool:
+        """Whether pieces pos..end can make k numbers."""
+        if k == 0 or not k <= end - pos <= k * MAX_DIGITS:
+            return k == 0 and pos == end
+        if (pos, end, k) not in known:
+            known[pos, end, k] = any(
+                number(pos, e) is not None and splits(e, end, k - 1) for e in range(pos + 1, end - k + 2)
+            )
+        return known[pos, end, k]
+
+    def walk(pos: int, cells: list, sums: list[int]) -> None:
         steps[0] -= 1
         left = n - len(cells)
         if len(found) >= limit or steps[0] < 0 or not left <= len(values) - pos <= left * MAX_DIGITS:
@@ -606,21 +646,23 @@ def wrapped_over_lines(text: str, items: list[Item], n: int, size: int, limit: i
         if not left:
             found.append(cells)
             return
+        if skip is not None and len(cells) == skip * size:  # the group left unread: any stretch it can be
+            for end in range(pos + size, min(len(values), pos + size * MAX_DIGITS) + 1):
+                if splits(pos, end, size):
+                    walk(end, [*cells, *[None] * size], [*sums, *[0] * size])
+            return
         for end in range(pos + 1, min(len(values), pos + MAX_DIGITS) + 1):
-            pieces = values[pos:end]
-            if end - pos > 1 and (
-                not joinable[end - 2] or pieces[0].text == "0" or _ZERO_MARKERS & {pieces[0].text, pieces[-1].text}
-            ):
+            value = number(pos, end)
+            if value is None:
                 break
-            digits = "".join(p.text for p in pieces)
-            value = as_number(digits) or 0
             group = [*sums[len(sums) - len(sums) % size :], value]
             if len(group) == size and group[-1] != sum(group[:-1]):
                 continue
-            walk(end, [*cells, Item("value", digits, pieces[0].start, pieces[-1].end)], [*sums, value])
+            digits = "".join(p.text for p in values[pos:end])
+            walk(end, [*cells, Item("value", digits, values[pos].start, values[end - 1].end)], [*sums, value])
 
     walk(0, [], [])
-    return [] if steps[0] < 0 or len(found) >= limit else found  # a part of many readings would read cells
+    return None if steps[0] < 0 or len(found) >= limit else found  # a part of many readings would read cells
 
 
 _WRAP_STEPS = 200_000  # readings tried for one table's wrapped pieces; a page needing more stays as printed

@@ -20,6 +20,7 @@ from nianbao.parse.align import (
     open_reading,
     reorderings,
     under,
+    wrapped_but_one_group,
     wrapped_in_grid,
     wrapped_over_lines,
 )
@@ -1781,6 +1782,8 @@ def parse_table4(
         _open_disagreeing(
             cells, keys, [tuple(as_number(i.text) for i in w if i.kind == "value") for w in wrapped], False
         )
+    if over_lines is None:
+        _read_holding_groups(text, items, keys, cells, warnings)
     if len(orders) > 1:
         warnings.append("table 四 is printed a box a number, its groups in an order the page does not fix")
     for key in keys if among and after is items else ():
@@ -1802,6 +1805,30 @@ def _over_lines(text: str, items: list[Item], n: int) -> RowReading | None:
         values = [i for i in items if i.kind == "value"]
         raw, spans = [" ".join(v.text for v in values)] * n, [(values[0].start, values[-1].end)] * n
     return RowReading(candidates, raw, spans, [["split_from_run"] for _ in range(n)])
+
+
+def _read_holding_groups(text: str, items: list[Item], keys: list[str], cells: dict[str, dict], warnings) -> None:
+    """Table 四 printed a piece a line where no joining keeps every group total (the agency's own error in one):
+    the cells every reading that keeps all groups' totals but one agrees on, the same pieces each time, are read
+    (`split_from_run`, checked by their group's total); the failing group's cells stay open, its split unknown."""
+    readings = wrapped_but_one_group(text, items, len(keys), len(T4_COLUMNS))
+    if not readings:
+        return
+    read = 0
+    for i, key in enumerate(keys):
+        pieces = {None if r[i] is None else (r[i].text, r[i].start, r[i].end) for r in readings}
+        if len(pieces) == 1 and None not in pieces and cells[key]["value"] is None:
+            digits, start, end = pieces.pop()
+            cells[key].update(
+                value=as_number(digits),
+                raw=" ".join(text[start:end].split()),
+                span=(start, end),
+                flags=sorted(set(cells[key]["flags"]) - {"ambiguous"} | {"split_from_run"}),
+                candidates=[],
+            )
+            read += 1
+    if read:
+        warnings.append(f"table 四: {read} cells read from the groups whose totals hold; the others stay open")
 
 
 def _holding(readings: list[list[Item]], n: int) -> list[list[Item]]:
