@@ -98,8 +98,11 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
         elif line.lstrip().startswith("|"):  # markdown row: the outer pipes are not cells
             cells = cells[1:-1] if line.rstrip().endswith("|") else cells[1:]
         in_grid = len(cells) > 1
+        cells = _amount_across_border(cells) if delimited else cells
         for part, start in cells:
-            if part.isdigit() and part.isascii() and (part[0] != "0" or len(part) == 1):  # most cells: one number
+            if isinstance(start, tuple):  # an amount cut at a cell border, joined
+                items.append(Item("value", part, *start))
+            elif part.isdigit() and part.isascii() and (part[0] != "0" or len(part) == 1):  # most cells: one number
                 items.append(Item("value", part, start, start + len(part)))
             elif (
                 delimited
@@ -115,6 +118,27 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
             else:
                 items.extend(_cell_items(part, start))
     return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
+
+
+def _amount_across_border(cells: list[tuple[str, int]]) -> list[tuple[str, int | tuple[int, int]]]:
+    """An amount a PDF→markdown converter cut at a column border (pymupdf4llm: `| 75394432.5 | 2元 |`): one number
+    where `one_amount` says so (the head ends in its decimal point, or the tail in the unit after a head with its
+    point), as an amount wrapped inside its cell is; the joined cell's place is its digits' span."""
+    out: list[tuple[str, int | tuple[int, int]]] = []
+    i = 0
+    while i < len(cells):
+        part, start = cells[i]
+        head = _AMOUNT_HEAD.fullmatch(part.strip())
+        tail = _AMOUNT_TAIL.fullmatch(cells[i + 1][0].strip()) if head and i + 1 < len(cells) else None
+        if head and tail and one_amount(head.group(), tail.group().endswith("元")):
+            at, (after, after_start) = start + part.index(head.group()), cells[i + 1]
+            end = after_start + after.index(tail.group(1)) + len(tail.group(1))
+            out.append((head.group() + tail.group(1), (at, end)))
+            i += 2
+            continue
+        out.append((part, start))
+        i += 1
+    return out
 
 
 def _cells_in_one(part: str) -> bool:
