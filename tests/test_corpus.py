@@ -26,8 +26,6 @@ EXPECTED_VERDICT = {
     # ... except where table 四's numbers are printed a box (a line) each: their order is the converter's, so
     # the failing totals are no evidence of the agency's arithmetic and the table's values are not stood behind
     **{f"hzq-2023.{kind}": "needs_model" for kind in ("pdftotext", "pymupdf", "pymupdf-blocks")},
-    # pymupdf4llm splits the procurement amount over two cells ("75394432.5 | 2元"): the row's numbers stay open
-    "pingtan-2019.pymupdf4llm": "needs_model",
 }
 
 
