@@ -88,15 +88,20 @@ def rewrapped(values: list[Item], n: int, constraint) -> list[tuple]:
     its own): the splits that hold it, for the identities to choose among."""
     if not all(v.text.isdigit() or v.text in _ZERO_MARKERS for v in values):
         return []
+    runs = _digit_runs(values, touching=False)
+    return _split_runs(tuple(runs), n, constraint) if len(runs) < len(values) else []
+
+
+def _digit_runs(values: list[Item], touching: bool) -> list[str]:
+    """Neighbouring digit tokens joined into runs: those printed touching (`touching`), or any; a zero marker is 0."""
     runs: list[str] = []
-    digits = False  # the last run is digits, which the next digits may continue
-    for value in values:
-        if value.text.isdigit() and digits:
+    for before, value in zip([None, *values], values, strict=False):
+        digits = before is not None and before.text.isdigit() and value.text.isdigit()
+        if digits and (not touching or before.end == value.start):
             runs[-1] += value.text
         else:
-            runs.append(value.text if value.text.isdigit() else "0")
-        digits = value.text.isdigit()
-    return _split_runs(tuple(runs), n, constraint) if len(runs) < len(values) else []
+            runs.append("0" if value.text in _ZERO_MARKERS else value.text)
+    return runs
 
 
 @functools.lru_cache(maxsize=4096)
@@ -146,13 +151,7 @@ def _split(tokens: list[str], span: tuple[int, int], n: int, constraint, extra: 
 def _resplit(values: list[Item], n: int, constraint, extra: bool) -> RowReading | None:
     """A glued row whose tokens read as n cells that break its identity: its runs (tokens printed touching, as
     the tokenizer cuts a 0 off the digits after it) split anew."""
-    runs: list[list[Item]] = []
-    for value in values:
-        if runs and runs[-1][-1].end == value.start and value.text.isdigit() and runs[-1][-1].text.isdigit():
-            runs[-1].append(value)
-        else:
-            runs.append([value])
-    tokens = ["".join(_tokens(run)) for run in runs]
+    tokens = _digit_runs(values, touching=True)
     return _split(tokens, (values[0].start, values[-1].end), n, constraint, extra)
 
 

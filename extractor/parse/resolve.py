@@ -254,9 +254,11 @@ def take_rewraps(readings: dict[str, RowReading], keys_of, identities_of) -> Non
             values.update(zip(keys_of(row), candidate, strict=True))
         return values
 
-    combos = solve.consistent_combinations(
-        [options[r][1] for r in rows], lambda combo: all_hold(identities_of(values_of(combo)), values_of(combo))
-    )
+    def holds(combo) -> bool:
+        values = values_of(combo)
+        return all_hold(identities_of(values), values)
+
+    combos = solve.consistent_combinations([options[r][1] for r in rows], holds)
     if not combos or len(combos) != 1:
         return
     values = values_of(combos[0])

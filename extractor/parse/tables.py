@@ -1808,7 +1808,8 @@ def _over_lines(text: str, items: list[Item], n: int) -> RowReading | None:
 
 
 def _read_holding_groups(text: str, items: list[Item], keys: list[str], cells: dict[str, dict], warnings) -> None:
-    """Table 四 printed a piece a line where no joining keeps every group total (the agency's own error in one):
+    """Table 四 printed a piece a line where no joining keeps every group total (the agency's own error in one group,
+    or a value the converter printed twice):
     the cells every reading that keeps all groups' totals but one agrees on, the same pieces each time, are read
     (`split_from_run`, checked by their group's total); the failing group's cells stay open, its split unknown."""
     readings = wrapped_but_one_group(text, items, len(keys), len(T4_COLUMNS))

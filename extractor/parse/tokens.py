@@ -6,6 +6,7 @@ import re
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 
 from nianbao.schemas.template import T3_VOCABULARY
 
@@ -98,10 +99,12 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
         elif line.lstrip().startswith("|"):  # markdown row: the outer pipes are not cells
             cells = cells[1:-1] if line.rstrip().endswith("|") else cells[1:]
         in_grid = len(cells) > 1
-        cells = _amount_across_border(cells) if delimited else cells
-        for part, start in cells:
-            if isinstance(start, tuple):  # an amount cut at a cell border, joined
-                items.append(Item("value", part, *start))
+        amounts = _amounts_across_borders(cells) if delimited else {}
+        for index, (part, start) in enumerate(cells):
+            if index in amounts:  # an amount cut at a cell border, joined
+                items.append(amounts[index])
+            elif index - 1 in amounts:  # its tail
+                continue
             elif part.isdigit() and part.isascii() and (part[0] != "0" or len(part) == 1):  # most cells: one number
                 items.append(Item("value", part, start, start + len(part)))
             elif (
@@ -120,25 +123,17 @@ def segment_items(text: str, lo: int, hi: int) -> list[Item]:
     return [Item("text", i.text, i.start, i.end) if _in_label(text, i) else i for i in items]
 
 
-def _amount_across_border(cells: list[tuple[str, int]]) -> list[tuple[str, int | tuple[int, int]]]:
-    """An amount a PDF→markdown converter cut at a column border (pymupdf4llm: `| 75394432.5 | 2元 |`): one number
-    where `one_amount` says so (the head ends in its decimal point, or the tail in the unit after a head with its
-    point), as an amount wrapped inside its cell is; the joined cell's place is its digits' span."""
-    out: list[tuple[str, int | tuple[int, int]]] = []
-    i = 0
-    while i < len(cells):
-        part, start = cells[i]
-        head = _AMOUNT_HEAD.fullmatch(part.strip())
-        tail = _AMOUNT_TAIL.fullmatch(cells[i + 1][0].strip()) if head and i + 1 < len(cells) else None
-        if head and tail and one_amount(head.group(), tail.group().endswith("元")):
-            at, (after, after_start) = start + part.index(head.group()), cells[i + 1]
+def _amounts_across_borders(cells: list[tuple[str, int]]) -> dict[int, Item]:
+    """Amounts a PDF→markdown converter cut at a column border (pymupdf4llm: `| 75394432.5 | 2元 |`), by the index
+    of their head's cell: one number where `one_amount` says so (the head ends in its decimal point, or the tail in
+    the unit after a head with its point), as an amount wrapped inside its cell is; its place is its digits' span."""
+    amounts: dict[int, Item] = {}
+    for index, ((part, start), (after, after_start)) in enumerate(pairwise(cells)):
+        head, tail = _AMOUNT_HEAD.fullmatch(part.strip()), _AMOUNT_TAIL.fullmatch(after.strip())
+        if head and tail and index - 1 not in amounts and one_amount(head.group(), tail.group().endswith("元")):
             end = after_start + after.index(tail.group(1)) + len(tail.group(1))
-            out.append((head.group() + tail.group(1), (at, end)))
-            i += 2
-            continue
-        out.append((part, start))
-        i += 1
-    return out
+            amounts[index] = Item("value", head.group() + tail.group(1), start + part.index(head.group()), end)
+    return amounts
 
 
 def _cells_in_one(part: str) -> bool:
