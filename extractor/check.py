@@ -7,10 +7,11 @@ data (`schemas/identities.py`), shared with the review page's live re-check.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 
 from nianbao.prose import stated
 from nianbao.schemas.identities import definitions, shape_of
@@ -19,6 +20,7 @@ from nianbao.schemas.record import Cell, Check
 from nianbao.solve import balancing_groups
 
 CHECKER_VERSION = "1.1"
+T = TypeVar("T")
 
 # A cell read with one of these flags was chosen by nianbao, not printed plainly: a failure that
 # involves it may be nianbao's reading rather than the agency's arithmetic.
@@ -96,6 +98,24 @@ def _short(keys: tuple[str, ...]) -> list[str]:
 def all_hold(identities: list[Identity], values: Mapping[str, object]) -> bool:
     """True when no identity that can be computed fails (used to choose between readings)."""
     return all(evaluate(i, values).status != "fail" for i in identities)
+
+
+MAX_SLIPS = 3  # identities an agency's own slip breaks: a cell's row or column, its group's sum, the total's
+
+
+def least_failing(valuations: Iterable[tuple[T, Mapping[str, object]]], identities_of) -> list[T]:
+    """Where no reading satisfies every identity (an agency's own slip besides a converter's damage): the readings
+    (`tag`, values) under which only identities fail that fail under every reading, and every identity computable
+    under some reading is computed. The failures are then the page's whatever the reading, and the identities
+    that hold choose among the readings; none where no reading is so, or more than a slip's identities fail."""
+    outcomes = []
+    for tag, values in valuations:
+        checks = [evaluate(i, values) for i in identities_of(values)]
+        failing = frozenset(c.id for c in checks if c.status == "fail")
+        unchecked = frozenset(c.id for c in checks if c.status == "uncheckable")
+        outcomes.append((tag, failing, unchecked))
+    best = [o for o in outcomes if all(o[1] <= f and o[2] <= u for _, f, u in outcomes)]
+    return [tag for tag, _, _ in best] if best and len(best[0][1]) <= MAX_SLIPS else []
 
 
 ROW_IDENTITIES = ("T3.row", "T4.sum")  # the identities within one printed row

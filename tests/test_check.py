@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from nianbao.check import run_checks
+from nianbao.check import Identity, least_failing, run_checks
 from nianbao.cli import app
 from nianbao.pipeline import extract_path
 from nianbao.schemas.keys import T3_APPLICANT_COLUMNS, T3_COLUMNS, T3_ROWS, t3_key, t4_key
@@ -189,3 +189,21 @@ def test_nianbao_check_takes_back_every_record_nianbao_writes(page, tmp_path):
 def test_a_key_the_typed_tables_do_not_name_is_refused():
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         Report.model_validate({"active": {"regulations": {"issued": 1, "new_made": 2}}})
+
+
+def test_past_an_agencys_slip_only_the_reading_failing_where_every_reading_fails_is_kept():
+    """An agency's own wrong sum fails under every reading of a damaged page; the reading that fails nothing
+    else is the one the identities choose. Where the readings fail apart, more than a slip fails, or a reading
+    fails less only by leaving an identity unchecked, none is."""
+    ids = [Identity("sum", ("t",), ("a", "b")), Identity("row", ("a",), ("c",)), Identity("col", ("b",), ("d",))]
+
+    def chosen(*readings):
+        return least_failing(enumerate(readings), lambda values: ids)
+
+    slip = {"t": 9, "a": 1, "b": 1, "c": 1, "d": 1}  # sum fails (the slip), row and col hold
+    assert chosen(slip, slip | {"a": 2}, slip | {"b": 3}) == [0]
+    assert chosen(slip | {"b": 2}, slip | {"a": 2}) == []  # each fails one identity the other holds
+    assert chosen(slip, slip | {"d": None}) == [0]  # an unchecked identity is not a held one
+    assert chosen(slip | {"a": None, "c": None}, slip | {"b": 2}) == []
+    many = [Identity(f"sum{i}", ("t",), ("a",)) for i in range(4)]
+    assert least_failing(enumerate([slip, slip | {"b": 2}]), lambda values: many) == []  # more than a slip

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from math import prod
 
 from nianbao import solve
-from nianbao.check import all_hold, evaluate
+from nianbao.check import all_hold, evaluate, least_failing
 from nianbao.parse.readings import RowReading, _joined_reading, cells_of, rewrapped
 from nianbao.parse.tokens import Item
 from nianbao.prose import Figure, about
 
 MIN_ROWS_FOR_A_COLUMN = 3  # over-long rows needed before the identities may pick the extra column
+MAX_OUTCOMES = 5_000  # combinations whose failing identities are compared, past an agency's slip
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -207,7 +209,8 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
 
 
 def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_of) -> None:
-    """Rows with several readings: keep the combinations that the column identities allow."""
+    """Rows with several readings: keep the combinations that the column identities allow, or, where none does (an
+    agency's own slip besides the damage), those failing only where every combination fails (check.least_failing)."""
     open_rows = [row for row, r in readings.items() if len(r.candidates) > 1]
     if not open_rows:
         return
@@ -216,14 +219,21 @@ def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_
         if len(r.candidates) == 1:
             fixed.update(zip(keys_of(row), r.candidates[0], strict=True))
 
-    def accept(combo) -> bool:
+    def values_of(combo) -> dict:
         values = dict(fixed)
         for row, candidate in zip(open_rows, combo, strict=True):
             values.update(zip(keys_of(row), candidate, strict=True))
+        return values
+
+    def accept(combo) -> bool:
+        values = values_of(combo)
         return all_hold(identities_of(values), values)
 
-    combos = solve.consistent_combinations([readings[r].candidates for r in open_rows], accept)
-    if combos is None or not combos:
+    choices = [readings[r].candidates for r in open_rows]
+    combos = solve.consistent_combinations(choices, accept)
+    if combos == [] and prod(len(c) for c in choices) <= MAX_OUTCOMES:
+        combos = least_failing(((combo, values_of(combo)) for combo in itertools.product(*choices)), identities_of)
+    if not combos:
         return
     for index, row in enumerate(open_rows):
         readings[row].candidates = sorted({combo[index] for combo in combos})

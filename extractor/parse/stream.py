@@ -6,15 +6,16 @@ template's row order, but the last one or two cells of a row can come a few rows
 columns taken as a block of their own), or a row's total just before its first cell. The labels then place
 nothing. The stream of all the table's numbers is the evidence left: each row is one run of seven, or a head of
 five or six and its tail printed apart, at most a few rows away. Every row's total and every column identity
-must hold; exactly one consistent reading is read (flagged `realigned`), several or none leave the table as the
-other readings left it. Never a guess.
+must hold (or, past an agency's own slip, fail only where every reading fails, check.least_failing); exactly one
+such reading is read (flagged `realigned`), several or none leave the table as the other readings left it. Never a
+guess.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from nianbao.check import all_hold
+from nianbao.check import all_hold, least_failing
 from nianbao.parse.tokens import Item, as_number
 
 NEAR = 3  # rows between a head and its tail
@@ -37,13 +38,16 @@ def stream_rows(items: list[Item], rows: list[str], n: int, identities_of, keys_
         readings = _readings(values, len(rows), n)
     except _TooMany:
         return None
-    found: dict[tuple, list[tuple[int, ...]]] = {}
+    valuations = []
     for reading in readings:
         cells = {}
         for row, where in zip(rows, reading, strict=True):
             cells.update(zip(keys_of(row), (values[i] for i in where), strict=True))
-        if all_hold(identities_of(cells), cells):
-            found.setdefault(tuple(cells[k] for row in rows for k in keys_of(row)), reading)
+        valuations.append((reading, cells))
+    holding = [reading for reading, cells in valuations if all_hold(identities_of(cells), cells)]
+    found: dict[tuple, list[tuple[int, ...]]] = {}
+    for reading in holding or least_failing(valuations, identities_of):  # or past an agency's own slip
+        found.setdefault(tuple(values[i] for where in reading for i in where), reading)
     if len(found) != 1:
         return None
     (reading,) = found.values()
