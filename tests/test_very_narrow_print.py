@@ -165,6 +165,30 @@ def test_table4_with_fullwidth_digits_glued_across_cells_is_read_digit_by_digit(
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
+def test_table4_digits_a_run_cuts_into_fifteen_numbers_that_break_a_total_are_cut_anew_where_the_totals_choose():
+    # A6 with fullwidth digits (seed 25, page 32): the zeros of the first eight cells print as one run with the next
+    # cell's first digit (`００００００００２`), which the tokenizer cuts into exactly 15 numbers (… 2 / 9 / 2 / 9 / 1 /
+    # 60802 / 4) that break two group totals. That cut is a choice as any joining is: the one cut keeping all three
+    # totals is read
+    t4 = [0, 0, 0, 0, 0, 0, 0, 0, 29, 29, 16, 0, 8, 0, 24]
+    lines = ["000000002", "9", "2", "9", "1", "60802", "4"]
+    report = extract(_t4_a6([line.translate(_FULLWIDTH) for line in lines], t4))
+    assert_reads(report, t4_cells(t4))
+    assert "split_from_run" in report.cells["review_litigation.litigation_direct.total"].flags
+
+
+def test_table4_a_cut_run_that_no_other_cut_balances_stays_as_printed():
+    # the same run with the agency's own error in the last group (24 printed 25): no cut keeps every total, so the
+    # numbers stay as the tokenizer cut them (0 0 0 2 9 | 2 9 1 60802 5), none of the groups they break stood behind
+    t4 = [0, 0, 0, 0, 0, 0, 0, 0, 29, 29, 16, 0, 8, 0, 25]
+    lines = ["000000002", "9", "2", "9", "1", "60802", "5"]
+    report = extract(_t4_a6([line.translate(_FULLWIDTH) for line in lines], t4))
+    values = report.values()
+    assert [values[k] for k in t4_cells(t4)][5:] == [0, 0, 0, 2, 9, 2, 9, 1, 60802, 5]
+    assert all(k in report.unverified for k in list(t4_cells(t4))[5:])
+    assert report.verdict.value != "verified"
+
+
 def test_table4_joinings_several_totals_keep_leave_their_cells_open_with_candidates():
     # `2` / `2` / `1`: 2 | 21 or 22 | 1, both keep the group's 44; the cells both readings share are read
     t4 = [2, 21, 20, 1, 44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]

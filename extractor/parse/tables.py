@@ -1744,7 +1744,11 @@ def parse_table4(
     wrapped = [] if after or _count(items) <= len(keys) else _holding(wrapped_in_grid(text, items), len(keys))
     items = wrapped[0] if wrapped else items
     reading = read_row(items, 15, solve.groups_total_hold, trust_blanks=trust_blanks)
-    over_lines = [] if wrapped or after or len(reading.candidates) == 1 else _over_lines(text, items, len(keys))
+    # a run cut into exactly 15 numbers that break a total (`000000002` on narrow paper): its cut is a choice too
+    cut = reading.candidates[0] if len(reading.candidates) == 1 else None
+    recut = cut is not None and None not in cut and _touching(items) and not solve.groups_total_hold(cut)
+    one = len(reading.candidates) == 1 and not recut
+    over_lines = [] if wrapped or after or one else _over_lines(text, items, len(keys))
     reading = over_lines or reading
     boxed = len(reading.candidates) == 1 and _header_out_of_order(text, lo, items)
     flowed = not boxed and (after is items or in_blocks) and _in_flows(text, items, in_blocks)
