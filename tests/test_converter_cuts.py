@@ -1,6 +1,8 @@
 """Numbers a PDF→markdown converter cut or glued at a column border (pymupdf4llm): the page no longer prints them one
 value a cell, so the record does not stand behind the reading nor call a failing identity the agency's error."""
 
+from decimal import Decimal
+
 from nianbao.ingest import ingest_bytes
 from nianbao.pipeline import extract_document
 from nianbao.schemas.keys import T3_COLUMNS
@@ -111,3 +113,33 @@ def test_inline_markup_around_a_cells_text_is_no_text_and_its_slash_no_zero():
     assert report.values()["active.licensing.decisions"] == 15
     assert "active.licensing.decisions" not in report.unverified
     assert report.values()["active.coercion.decisions"] == 0
+
+
+def _procurement(header: str, rows: str):
+    """The test page in the 2019 template with its (九) procurement block as a markdown table printed so."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    return extract(text[:start] + f"第二十条第（九）项\n|信息内容|{header}|\n{rows}\n" + text[end:])
+
+
+def test_an_amount_cut_at_the_borders_its_header_is_cut_at_reads_line_by_line_across_them_not_stood_behind():
+    """pymupdf4llm cut 采购总金额's cell top to bottom where it cut its header (`| 采购总 | 金额 |`): each line's
+    pieces lie side by side, `| 50613<br>7 | 362.6<br> |` is 50613 362.6 / 7, one amount, its last line at times
+    the next row's. The pieces' order is the geometry's reading: the amount is flagged, and stood behind by nothing."""
+    for rows, amount in [
+        ("|政府集中采购|1631|<sup>50613</sup><br>7|<sup>362.6</sup><br>|", "50613362.67"),
+        ("|政府集中采购|0|60999<br>|679.1<br>|\n|||9|元|", "60999679.19"),
+        ("|政府集中采购|2537|50780<br>元|56.67<br>|", "5078056.67"),
+    ]:
+        report = _procurement("采购<br>项目<br>数量|采购总|金额", rows)
+        cell = report.cells["active_2019.procurement.total_amount"]
+        assert str(cell.value) == amount and "split_from_run" in cell.flags, rows
+        assert "active_2019.procurement.total_amount" in report.unverified
+        assert report.values()["active_2019.procurement.projects"] == int(rows.split("|")[2])
+
+
+def test_numbers_under_an_uncut_amount_header_are_not_woven_into_one():
+    """The same cells under a header that names its columns whole (`| 采购项目数量 | 采购总金额 | 备注 |`): nothing
+    says the cells are one, so they are not read as one amount."""
+    report = _procurement("采购项目数量|采购总金额|备注", "|政府集中采购|1631|50613<br>7|362.6<br>|")
+    assert report.values().get("active_2019.procurement.total_amount") != Decimal("50613362.67")

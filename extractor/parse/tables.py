@@ -260,8 +260,9 @@ def parse_table2(
             items, repeated, cut_tail = _merged_tail(items, len(columns))
         decimal = template.decimal_last(row)
         cut = len(columns) == 1 and _cut_at_borders(text, items)
-        if cut:
-            items = cut
+        woven = decimal and not cut and _woven_under_header(text, items, len(columns))
+        if cut or woven:
+            items = cut or woven
         around = _wrapped_around(text, label_of[row], items, taken) if decimal else None
         printed, items = items, around[0] if around else items
         reading = read_row(items, len(columns), None, trust_blanks=trust_blanks, decimal_last=decimal)
@@ -273,6 +274,8 @@ def parse_table2(
                 reading.candidates = list(dict.fromkeys(reading.candidates + as_printed.candidates))
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
+        if woven and reading.flags:
+            reading.flags[-1].append("split_from_run")  # its pieces' order: the lines' geometry, no identity checks it
         if row in placed:
             for flags in reading.flags:
                 flags.append("realigned")
@@ -390,6 +393,78 @@ def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
     if len(set(pieces)) < 2 or not all(re.fullmatch(r"[\d.]+", p) for p in pieces) or not _ONE_NUMBER.fullmatch(joined):
         return None  # one piece, or a merged cell printed again in each column it spans (`| 28 | 28 | 28 |`)
     return [*items[: at[0]], Item("value", joined, first.start, last.end), *items[at[-1] + 1 :]]
+
+
+def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | None:
+    """A markdown row's amount cut at column borders and wrapped over lines (pymupdf4llm: `| 1631 | 50613<br>7 |
+    362.6<br> |` under `| 采购项目数量 | 采购总 | 金额 |`, its second line at times the next row's `| | 9 | 元 |`): where
+    the header cut its amount label (…金额…) at the same borders, those cells are the one amount cell. A cell cut
+    top to bottom holds each line's piece, so the amount reads line by line across them (50613 362.6 / 7: 50613362.67),
+    the next row's pieces in those cells (and none elsewhere) its last line. The row's numbers with that one amount,
+    where they are then as many as its columns; None elsewhere. The pieces' order is the geometry's reading, not
+    printed: the amount is flagged."""
+    values = [i for i in items if i.kind == "value"]
+    if len(values) <= n:
+        return None
+    start = text.rfind("\n", 0, values[0].start) + 1
+    row = text[start : _line_end(text, start)]
+    above = text.rfind("\n", 0, max(start - 1, 0)) + 1
+    header = text[above : max(start - 1, above)]
+    if not (_MARKDOWN_ROW.fullmatch(row) and _MARKDOWN_ROW.fullmatch(header)):
+        return None
+    cells, heads = row.split("|"), header.split("|")
+    if len(cells) != len(heads):
+        return None
+    run = _amount_header(heads)
+    if run is None:
+        return None
+    lo = start + sum(len(c) + 1 for c in cells[: run[0]])
+    hi = lo + sum(len(c) + 1 for c in cells[run[0] : run[1]]) - 1
+    lines = [c.split() for c in cells[run[0] : run[1]]]
+    woven = "".join(piece[k] for k in range(max(map(len, lines), default=0)) for piece in lines if k < len(piece))
+    nxt = _line_end(text, start) + 1
+    below = text[nxt : _line_end(text, nxt)] if nxt < len(text) else ""
+    more = below.split("|")
+    ends = (nxt + sum(len(c) + 1 for c in more[: run[0]]), nxt + sum(len(c) + 1 for c in more[: run[1]]) - 1)
+    if _MARKDOWN_ROW.fullmatch(below) and len(more) == len(cells) and any(c.strip() for c in more[run[0] : run[1]]):
+        if any(c.strip() for c in more[: run[0]] + more[run[1] :]):
+            return None  # the next row prints more than this amount's last line: not read so
+        woven += "".join(c.strip() for c in more[run[0] : run[1]])
+    else:
+        ends = (hi, hi)
+    amount = _WOVEN_AMOUNT.fullmatch(woven)
+    inside = [v for v in values if lo <= v.start < hi or ends[0] <= v.start < ends[1]]
+    if not amount or len(inside) < 2:
+        return None
+    kept = [i for i in items if i not in inside]
+    if len([i for i in kept if i.kind == "value"]) != n - 1:
+        return None
+    joined = Item("value", amount.group(1), inside[0].start, inside[-1].end)
+    return sorted([*kept, joined], key=lambda i: i.start)
+
+
+_WOVEN_AMOUNT = re.compile(r"((?:[1-9]\d*|0)(?:\.\d+)?)(?:万元|元)?")
+
+
+def _amount_header(heads: list[str]) -> tuple[int, int] | None:
+    """The run of a header row's cells (as indexes start, end) whose lines read across them are the amount's column
+    header (template: 本年收费金额（单位：万元）, 采购总金额), which none of them is alone: its cell cut at their borders."""
+    for i in range(len(heads)):
+        for j in range(i + 2, min(len(heads), i + 4) + 1):
+            lines = [h.split() for h in heads[i:j]]
+            if all(lines):
+                woven = "".join(piece[k] for k in range(max(map(len, lines))) for piece in lines if k < len(piece))
+                if _AMOUNT_HEADER.fullmatch(woven):
+                    return i, j
+    return None
+
+
+_AMOUNT_HEADER = re.compile(r"(?:本年)?(?:收费|采购总)金额(?:[(（](?:单位[:：])?万?元[)）])?")
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
 
 
 def _numbers_apart(
