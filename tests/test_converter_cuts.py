@@ -143,3 +143,20 @@ def test_numbers_under_an_uncut_amount_header_are_not_woven_into_one():
     says the cells are one, so they are not read as one amount."""
     report = _procurement("采购项目数量|采购总金额|备注", "|政府集中采购|1631|50613<br>7|362.6<br>|")
     assert report.values().get("active_2019.procurement.total_amount") != Decimal("50613362.67")
+
+
+def test_a_2019_delta_cut_where_its_header_is_cut_is_the_one_number_its_pieces_make():
+    """`| 本年 | 增/减 |` over `| 1 | 3 |`: the header shows the merged cell cut at that border, so its pieces are one
+    value (13), flagged; a repeated header (`| 本年增/减 | 本年增/减 |`) is a value printed twice instead."""
+    text = page(TABLE3)
+    start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
+    for header, row, delta in [
+        ("|信息内容|上一年项目数量|本年|增/减|", "|行政事业性收费|0|1|3|", 13),
+        ("|信息内容|上一年项目数量|本年|增/减|", "|行政事业性收费|0|3|3|", 33),
+        ("|信息内容|上一年项目数量|本年增/减|本年增/减|", "|行政事业性收费|0|3|3|", 3),
+    ]:
+        report = extract(text[:start] + f"第二十条第（八）项\n{header}\n{row}\n" + text[end:])
+        cell = report.cells["active_2019.fees.delta"]
+        assert cell.value == delta, (header, row)
+        assert ("split_from_run" in cell.flags) == (delta != 3)
+        assert report.values()["active_2019.fees.prev_items"] == 0

@@ -256,11 +256,11 @@ def parse_table2(
         if template.signed:
             items = _signed(items, text, columns)
         repeated, cut_tail = False, None
-        if row in template.merged_last:
+        woven = _woven_under_header(text, items, len(columns))  # a cell cut where its header is
+        if row in template.merged_last and not woven:
             items, repeated, cut_tail = _merged_tail(items, len(columns))
         decimal = template.decimal_last(row)
-        cut = len(columns) == 1 and _cut_at_borders(text, items)
-        woven = decimal and not cut and _woven_under_header(text, items, len(columns))
+        cut = len(columns) == 1 and not woven and _cut_at_borders(text, items)
         if cut or woven:
             items = cut or woven
         around = _wrapped_around(text, label_of[row], items, taken) if decimal else None
@@ -274,8 +274,9 @@ def parse_table2(
                 reading.candidates = list(dict.fromkeys(reading.candidates + as_printed.candidates))
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
-        if woven and reading.flags:
-            reading.flags[-1].append("split_from_run")  # its pieces' order: the lines' geometry, no identity checks it
+        for flags, span in zip(reading.flags, reading.spans, strict=False) if woven else ():
+            if span and text.count("|", *span):  # its pieces' order: the lines' geometry, no identity checks it
+                flags.append("split_from_run")
         if row in placed:
             for flags in reading.flags:
                 flags.append("realigned")
@@ -396,13 +397,13 @@ def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
 
 
 def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | None:
-    """A markdown row's amount cut at column borders and wrapped over lines (pymupdf4llm: `| 1631 | 50613<br>7 |
-    362.6<br> |` under `| 采购项目数量 | 采购总 | 金额 |`, its second line at times the next row's `| | 9 | 元 |`): where
-    the header cut its amount label (…金额…) at the same borders, those cells are the one amount cell. A cell cut
-    top to bottom holds each line's piece, so the amount reads line by line across them (50613 362.6 / 7: 50613362.67),
-    the next row's pieces in those cells (and none elsewhere) its last line. The row's numbers with that one amount,
-    where they are then as many as its columns; None elsewhere. The pieces' order is the geometry's reading, not
-    printed: the amount is flagged."""
+    """A markdown row's cell cut at column borders and wrapped over lines (pymupdf4llm: `| 1631 | 50613<br>7 |
+    362.6<br> |` under `| 采购项目数量 | 采购总 | 金额 |`, its second line at times the next row's `| | 9 | 元 |`; 2019's
+    `| 1 | 3 |` under `| 本年 | 增/减 |`): where the header row above cut a column's header at the same borders, those
+    cells are that column's one cell. A cell cut top to bottom holds each line's piece, so the value reads line by
+    line across them (50613 362.6 / 7: 50613362.67), the next row's pieces in those cells (and none elsewhere) its
+    last line. The row's numbers with that one value, where they are then as many as its columns; None elsewhere.
+    The pieces' order is the geometry's reading, not printed: the value is flagged."""
     values = [i for i in items if i.kind == "value"]
     if len(values) <= n:
         return None
@@ -415,7 +416,7 @@ def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | No
     cells, heads = row.split("|"), header.split("|")
     if len(cells) != len(heads):
         return None
-    run = _amount_header(heads)
+    run = _cut_header(heads)
     if run is None:
         return None
     lo = start + sum(len(c) + 1 for c in cells[: run[0]])
@@ -443,23 +444,32 @@ def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | No
     return sorted([*kept, joined], key=lambda i: i.start)
 
 
-_WOVEN_AMOUNT = re.compile(r"((?:[1-9]\d*|0)(?:\.\d+)?)(?:万元|元)?")
+_WOVEN_AMOUNT = re.compile(r"([+-]?(?:[1-9]\d*|0)(?:\.\d+)?)(?:万元|元)?")
 
 
-def _amount_header(heads: list[str]) -> tuple[int, int] | None:
-    """The run of a header row's cells (as indexes start, end) whose lines read across them are the amount's column
-    header (template: 本年收费金额（单位：万元）, 采购总金额), which none of them is alone: its cell cut at their borders."""
+def _cut_header(heads: list[str]) -> tuple[int, int] | None:
+    """The run of a header row's cells (as indexes start, end) whose lines read across them are one of table 二's
+    column headers (本年增/减 cut as `本年 | 增/减`, 采购总金额 as `采购总 | 金额`), which none of them is alone: that
+    column's cell cut at their borders."""
     for i in range(len(heads)):
         for j in range(i + 2, min(len(heads), i + 4) + 1):
             lines = [h.split() for h in heads[i:j]]
             if all(lines):
                 woven = "".join(piece[k] for k in range(max(map(len, lines))) for piece in lines if k < len(piece))
-                if _AMOUNT_HEADER.fullmatch(woven):
+                if woven in _T2_HEADERS or _AMOUNT_HEADER.fullmatch(woven):
                     return i, j
     return None
 
 
-_AMOUNT_HEADER = re.compile(r"(?:本年)?(?:收费|采购总)金额(?:[(（](?:单位[:：])?万?元[)）])?")
+_T2_HEADERS = frozenset(
+    unicodedata.normalize("NFKC", header)
+    for blocks in (T2_BLOCKS, T2_2019_BLOCKS)
+    for _, heads, _ in blocks
+    for header in heads
+)
+_AMOUNT_HEADER = re.compile(
+    r"(?:本年)?(?:收费|采购总)金额(?:[(（](?:单位[:：])?万?元[)）])?"
+)  # and as agencies vary it
 
 
 def _line_end(text: str, at: int) -> int:
@@ -950,7 +960,8 @@ _SEPARATOR = re.compile(r"[:：]+")
 def _merged_tail(items: list[Item], n: int) -> tuple[list[Item], bool, str | None]:
     """A last cell merged across two columns and emitted twice ("0 | -21 | -21"): read once. Where the two pieces
     also read as one number a converter cut at the column border (pymupdf4llm: `| 3 | 3 |` for 33, as it cuts the
-    header `本年增/减` into `本年 | 增/减`), that number is returned too: nothing on the row tells the two apart."""
+    header `本年增/减` into `本年 | 增/减`), that number is returned too: nothing on the row tells the two apart (a
+    header row cut so above it does: `_woven_under_header`)."""
     values = [i for i in items if i.kind == "value"]
     if len(values) == n + 1 and values[-1].text == values[-2].text:
         joined = values[-2].text + values[-1].text
