@@ -100,14 +100,15 @@ def all_hold(identities: list[Identity], values: Mapping[str, object]) -> bool:
     return all(evaluate(i, values).status != "fail" for i in identities)
 
 
-MAX_SLIPS = 3  # identities an agency's own slip breaks: a cell's row or column, its group's sum, the total's
+MAX_REPORT_ERRORS = 2  # identities one arithmetic error of the report's own breaks: a cell's row and column
 
 
 def least_failing(valuations: Iterable[tuple[T, Mapping[str, object]]], identities_of) -> list[T]:
     """Where no reading satisfies every identity (an agency's own slip besides a converter's damage): the readings
     (`tag`, values) under which only identities fail that fail under every reading, and every identity computable
     under some reading is computed. The failures are then the page's whatever the reading, and the identities
-    that hold choose among the readings; none where no reading is so, or more than a slip's identities fail."""
+    that hold choose among the readings; none where no reading is so, or where more fail than one error of the
+    report's own breaks (MAX_REPORT_ERRORS)."""
     outcomes = []
     for tag, values in valuations:
         checks = [evaluate(i, values) for i in identities_of(values)]
@@ -115,7 +116,7 @@ def least_failing(valuations: Iterable[tuple[T, Mapping[str, object]]], identiti
         unchecked = frozenset(c.id for c in checks if c.status == "uncheckable")
         outcomes.append((tag, failing, unchecked))
     best = [o for o in outcomes if all(o[1] <= f and o[2] <= u for _, f, u in outcomes)]
-    return [tag for tag, _, _ in best] if best and len(best[0][1]) <= MAX_SLIPS else []
+    return [tag for tag, _, _ in best] if best and len(best[0][1]) <= MAX_REPORT_ERRORS else []
 
 
 ROW_IDENTITIES = ("T3.row", "T4.sum")  # the identities within one printed row

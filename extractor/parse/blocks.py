@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, combinations, product
 from math import prod
 
-from nianbao.check import evaluate
+from nianbao.check import MAX_REPORT_ERRORS, evaluate
 from nianbao.parse.align import MAX_ALIGNMENTS, Alignment, _consistent, reorderings
 from nianbao.parse.readings import read_row
 from nianbao.parse.tokens import _ZERO_MARKERS, LABEL_CLOSERS, Item, _in_label, as_number
@@ -2041,9 +2041,6 @@ def _trimmed(
             values = [v for b in blocks for v in b.values]
             return order, kept, Spill(values[:leading], values[count - trailing :])
     return None
-
-
-MAX_REPORT_ERRORS = 2  # identities one arithmetic error of the report's own breaks: a cell's row and column
 
 
 def _nearest(found, n: int, checks) -> BlockReading | None:
