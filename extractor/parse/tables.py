@@ -423,18 +423,17 @@ def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | No
     hi = lo + sum(len(c) + 1 for c in cells[run[0] : run[1]]) - 1
     lines = [c.split() for c in cells[run[0] : run[1]]]
     woven = "".join(piece[k] for k in range(max(map(len, lines), default=0)) for piece in lines if k < len(piece))
+    last = (hi, hi)  # where the next row holds the value's last line
     nxt = _line_end(text, start) + 1
     below = text[nxt : _line_end(text, nxt)] if nxt < len(text) else ""
     more = below.split("|")
-    ends = (nxt + sum(len(c) + 1 for c in more[: run[0]]), nxt + sum(len(c) + 1 for c in more[: run[1]]) - 1)
     if _MARKDOWN_ROW.fullmatch(below) and len(more) == len(cells) and any(c.strip() for c in more[run[0] : run[1]]):
         if any(c.strip() for c in more[: run[0]] + more[run[1] :]):
-            return None  # the next row prints more than this amount's last line: not read so
+            return None  # the next row prints more than this value's last line: not read so
         woven += "".join(c.strip() for c in more[run[0] : run[1]])
-    else:
-        ends = (hi, hi)
+        last = (nxt + sum(len(c) + 1 for c in more[: run[0]]), nxt + sum(len(c) + 1 for c in more[: run[1]]) - 1)
     amount = _WOVEN_AMOUNT.fullmatch(woven)
-    inside = [v for v in values if lo <= v.start < hi or ends[0] <= v.start < ends[1]]
+    inside = [v for v in values if lo <= v.start < hi or last[0] <= v.start < last[1]]
     if not amount or len(inside) < 2:
         return None
     kept = [i for i in items if i not in inside]
@@ -467,9 +466,8 @@ _T2_HEADERS = frozenset(
     for _, heads, _ in blocks
     for header in heads
 )
-_AMOUNT_HEADER = re.compile(
-    r"(?:本年)?(?:收费|采购总)金额(?:[(（](?:单位[:：])?万?元[)）])?"
-)  # and as agencies vary it
+# the amount columns' headers as agencies vary them (本年收费金额（万元）, 采购总金额（元）)
+_AMOUNT_HEADER = re.compile(r"(?:本年)?(?:收费|采购总)金额(?:[(（](?:单位[:：])?万?元[)）])?")
 
 
 def _line_end(text: str, at: int) -> int:
