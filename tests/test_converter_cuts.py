@@ -130,7 +130,7 @@ def test_an_amount_cut_at_the_borders_its_header_is_cut_at_reads_line_by_line_ac
         ("|政府集中采购|1631|<sup>50613</sup><br>7|<sup>362.6</sup><br>|", "50613362.67"),
         ("|政府集中采购|0|60999<br>|679.1<br>|\n|||9|元|", "60999679.19"),
         ("|政府集中采购|2537|50780<br>元|56.67<br>|", "5078056.67"),
-    ]:
+    ]:  # each over two lines
         report = _procurement("采购<br>项目<br>数量|采购总|金额", rows)
         cell = report.cells["active_2019.procurement.total_amount"]
         assert str(cell.value) == amount and "split_from_run" in cell.flags, rows
@@ -147,7 +147,7 @@ def test_numbers_under_an_uncut_amount_header_are_not_woven_into_one():
 
 def test_a_2019_delta_cut_where_its_header_is_cut_is_the_one_number_its_pieces_make():
     """`| 本年 | 增/减 |` over `| 1 | 3 |`: the header shows the merged cell cut at that border, so its pieces are one
-    value (13), flagged; a repeated header (`| 本年增/减 | 本年增/减 |`) is a value printed twice instead."""
+    value (13), read as printed in pieces; a repeated header (`| 本年增/减 | 本年增/减 |`) is a value printed twice."""
     text = page(TABLE3)
     start, end = text.index("第二十条第（一）项"), text.index("三、收到和处理")
     for header, row, delta in [
@@ -157,6 +157,17 @@ def test_a_2019_delta_cut_where_its_header_is_cut_is_the_one_number_its_pieces_m
     ]:
         report = extract(text[:start] + f"第二十条第（八）项\n{header}\n{row}\n" + text[end:])
         cell = report.cells["active_2019.fees.delta"]
-        assert cell.value == delta, (header, row)
-        assert ("split_from_run" in cell.flags) == (delta != 3)
+        assert cell.value == delta and "split_from_run" not in cell.flags, (header, row)
         assert report.values()["active_2019.fees.prev_items"] == 0
+
+
+def test_a_fee_cut_on_one_line_where_its_header_is_cut_reads_as_printed_in_pieces():
+    """`| 4 | 80.82 | 36 |` under the fee's header cut into three cells: one line, so its pieces read left to right
+    are the one amount, printed so (480.8236), as any one-column row's cut is."""
+    text = page(TABLE3)
+    block = "第二十条第（八）项\n|信息内容|本年<br>单|收费金<br>位：万|额（<br>元）|\n|行政事业性收费|4|80.82|36|\n"
+    start, end = text.index("行政事业性收费"), text.index("三、收到和处理")
+    report = extract(text[:start] + block + text[end:])
+    cell = report.cells["active.fees.amount"]
+    assert str(cell.value) == "480.8236" and "split_from_run" not in cell.flags
+    assert "active.fees.amount" not in report.unverified

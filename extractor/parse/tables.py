@@ -256,7 +256,7 @@ def parse_table2(
         if template.signed:
             items = _signed(items, text, columns)
         repeated, cut_tail = False, None
-        woven = _woven_under_header(text, items, len(columns))  # a cell cut where its header is
+        woven, across = _woven_under_header(text, items, len(columns)) or (None, False)  # cut where its header is
         if row in template.merged_last and not woven:
             items, repeated, cut_tail = _merged_tail(items, len(columns))
         decimal = template.decimal_last(row)
@@ -274,7 +274,7 @@ def parse_table2(
                 reading.candidates = list(dict.fromkeys(reading.candidates + as_printed.candidates))
         if repeated and reading.flags:
             reading.flags[-1].append("merged_repeat")
-        for flags, span in zip(reading.flags, reading.spans, strict=False) if woven else ():
+        for flags, span in zip(reading.flags, reading.spans, strict=False) if across else ():
             if span and text.count("|", *span):  # its pieces' order: the lines' geometry, no identity checks it
                 flags.append("split_from_run")
         if row in placed:
@@ -396,14 +396,15 @@ def _cut_at_borders(text: str, items: list[Item]) -> list[Item] | None:
     return [*items[: at[0]], Item("value", joined, first.start, last.end), *items[at[-1] + 1 :]]
 
 
-def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | None:
+def _woven_under_header(text: str, items: list[Item], n: int) -> tuple[list[Item], bool] | None:
     """A markdown row's cell cut at column borders and wrapped over lines (pymupdf4llm: `| 1631 | 50613<br>7 |
     362.6<br> |` under `| 采购项目数量 | 采购总 | 金额 |`, its second line at times the next row's `| | 9 | 元 |`; 2019's
     `| 1 | 3 |` under `| 本年 | 增/减 |`): where the header row above cut a column's header at the same borders, those
     cells are that column's one cell. A cell cut top to bottom holds each line's piece, so the value reads line by
     line across them (50613 362.6 / 7: 50613362.67), the next row's pieces in those cells (and none elsewhere) its
-    last line. The row's numbers with that one value, where they are then as many as its columns; None elsewhere.
-    The pieces' order is the geometry's reading, not printed: the value is flagged."""
+    last line. The row's numbers with that one value, where they are then as many as its columns, and whether its
+    pieces were read across lines; None elsewhere. Read across lines, the pieces' order is the geometry's reading,
+    not printed, and the value is flagged; a cut on one line reads as printed, in pieces (as `_cut_at_borders`)."""
     values = [i for i in items if i.kind == "value"]
     if len(values) <= n:
         return None
@@ -423,6 +424,7 @@ def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | No
     hi = lo + sum(len(c) + 1 for c in cells[run[0] : run[1]]) - 1
     lines = [c.split() for c in cells[run[0] : run[1]]]
     woven = "".join(piece[k] for k in range(max(map(len, lines), default=0)) for piece in lines if k < len(piece))
+    across = any(len(piece) > 1 for piece in lines)
     last = (hi, hi)  # where the next row holds the value's last line
     nxt = _line_end(text, start) + 1
     below = text[nxt : _line_end(text, nxt)] if nxt < len(text) else ""
@@ -430,7 +432,7 @@ def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | No
     if _MARKDOWN_ROW.fullmatch(below) and len(more) == len(cells) and any(c.strip() for c in more[run[0] : run[1]]):
         if any(c.strip() for c in more[: run[0]] + more[run[1] :]):
             return None  # the next row prints more than this value's last line: not read so
-        woven += "".join(c.strip() for c in more[run[0] : run[1]])
+        woven, across = woven + "".join(c.strip() for c in more[run[0] : run[1]]), True
         last = (nxt + sum(len(c) + 1 for c in more[: run[0]]), nxt + sum(len(c) + 1 for c in more[: run[1]]) - 1)
     amount = _WOVEN_AMOUNT.fullmatch(woven)
     inside = [v for v in values if lo <= v.start < hi or last[0] <= v.start < last[1]]
@@ -440,7 +442,7 @@ def _woven_under_header(text: str, items: list[Item], n: int) -> list[Item] | No
     if len([i for i in kept if i.kind == "value"]) != n - 1:
         return None
     joined = Item("value", amount.group(1), inside[0].start, inside[-1].end)
-    return sorted([*kept, joined], key=lambda i: i.start)
+    return sorted([*kept, joined], key=lambda i: i.start), across
 
 
 _WOVEN_AMOUNT = re.compile(r"([+-]?(?:[1-9]\d*|0)(?:\.\d+)?)(?:万元|元)?")
