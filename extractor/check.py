@@ -107,8 +107,8 @@ def least_failing(valuations: Iterable[tuple[T, Mapping[str, object]]], identiti
     """Where no reading satisfies every identity (an agency's own slip besides a converter's damage): the readings
     (`tag`, values) under which only identities fail that fail under every reading, and every identity computable
     under some reading is computed. The failures are then the page's whatever the reading, and the identities
-    that hold choose among the readings; none where no reading is so, or where more fail than one error of the
-    report's own breaks (MAX_REPORT_ERRORS)."""
+    that hold choose among the readings; none where no reading is so, or where the failures are not what one
+    error of the report's own breaks (`_one_error`)."""
     outcomes = []
     for tag, values in valuations:
         checks = [evaluate(i, values) for i in identities_of(values)]
@@ -116,7 +116,14 @@ def least_failing(valuations: Iterable[tuple[T, Mapping[str, object]]], identiti
         unchecked = frozenset(c.id for c in checks if c.status == "uncheckable")
         outcomes.append((tag, failing, unchecked))
     best = [o for o in outcomes if all(o[1] <= f and o[2] <= u for _, f, u in outcomes)]
-    return [tag for tag, _, _ in best] if best and len(best[0][1]) <= MAX_REPORT_ERRORS else []
+    return [tag for tag, _, _ in best] if best and _one_error(best[0][1]) else []
+
+
+def _one_error(failing: frozenset[str]) -> bool:
+    """Whether the failing identities are what one wrong number of the report's own breaks: its row and its column,
+    or, a cell and its row's total both off alike, its column and the total column's (never two other columns:
+    cells exchanged within a row, a reading's doing)."""
+    return len(failing) <= MAX_REPORT_ERRORS and any(i.startswith("T3.row") or i.endswith(":total") for i in failing)
 
 
 ROW_IDENTITIES = ("T3.row", "T4.sum")  # the identities within one printed row

@@ -195,7 +195,11 @@ def test_past_an_agencys_slip_only_the_reading_failing_where_every_reading_fails
     """An agency's own wrong sum fails under every reading of a damaged page; the reading that fails nothing
     else is the one the identities choose. Where the readings fail apart, more fail than one error breaks, or a reading
     fails less only by leaving an identity unchecked, none is."""
-    ids = [Identity("sum", ("t",), ("a", "b")), Identity("row", ("a",), ("c",)), Identity("col", ("b",), ("d",))]
+    ids = [
+        Identity("T3.sum:total", ("t",), ("a", "b")),
+        Identity("T3.sum:research", ("a",), ("c",)),
+        Identity("T3.sum:legal_service", ("b",), ("d",)),
+    ]
 
     def chosen(*readings):
         return least_failing(enumerate(readings), lambda values: ids)
@@ -205,5 +209,7 @@ def test_past_an_agencys_slip_only_the_reading_failing_where_every_reading_fails
     assert chosen(slip | {"b": 2}, slip | {"a": 2}) == []  # each fails one identity the other holds
     assert chosen(slip, slip | {"d": None}) == [0]  # an unchecked identity is not a held one
     assert chosen(slip | {"a": None, "c": None}, slip | {"b": 2}) == []
-    many = [Identity(f"sum{i}", ("t",), ("a",)) for i in range(3)]
+    many = [Identity(f"T3.sum:{c}", ("t",), ("a",)) for c in ("total", "research", "other_org")]
     assert least_failing(enumerate([slip, slip | {"b": 2}]), lambda values: many) == []  # more than one error breaks
+    columns = [Identity(f"T3.bal:{c}", ("t",), ("a",)) for c in ("research", "other_org")]
+    assert least_failing(enumerate([slip, slip | {"b": 2}]), lambda values: columns) == []  # cells exchanged

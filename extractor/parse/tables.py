@@ -1807,6 +1807,7 @@ def parse_table4(
         blocks = [b for b in number_blocks(text, lo, len(text)) if not (b.labelled and b.values[0].start > hi)]
         rest = [v for b in blocks for v in b.values if v.start not in claimed]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
+    late = after is not None and after is not streamed  # some of its numbers printed after the next sections' text
     turned: dict[str, dict] = {}
     by_result = result_lines(text, lo, hi, (2, len(T4_GROUPS)))
     if not read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings) and by_result:
@@ -1855,6 +1856,11 @@ def parse_table4(
     _put(cells, keys, reading, reading.candidates[0] if settled else None)
     if not settled and reading.candidates and (over_lines or any("dropped_extra_value" in f for f in reading.flags)):
         _open_disagreeing(cells, keys, reading.candidates, keep=False)  # which value is extra: only where it matters
+    if late and settled:  # the converter's order jumps past the sections below: which is which only the totals say
+        arranged = _t4_arrangements(reading.candidates[0], ARRANGEMENTS)
+        for key in keys if len(arranged) >= ARRANGEMENTS else ():  # too many to list: none stands
+            cells[key]["flags"] = sorted({*cells[key]["flags"], "ambiguous"})
+        _open_disagreeing(cells, keys, [reading.candidates[0], *arranged], keep=True)
     orders = _group_orders(text, lo, items, reading.candidates[0]) if settled and not boxed else []
     if flowed or len(orders) > 1:
         _open_disagreeing(cells, keys, reading.candidates + alternatives + orders, keep=settled)
