@@ -1807,7 +1807,10 @@ def parse_table4(
         blocks = [b for b in number_blocks(text, lo, len(text)) if not (b.labelled and b.values[0].start > hi)]
         rest = [v for b in blocks for v in b.values if v.start not in claimed]
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
-    late = after is not None and after is not streamed  # some of its numbers printed after the next sections' text
+    # some of its numbers printed after the next sections' text on a page whose table 三 the converter's order left
+    # open (pdfminer's boxes): an order nianbao does not follow there, so nothing but the totals places them
+    unplaced = any(k.startswith("applications.") and "ambiguous" in c["flags"] for k, c in cells.items())
+    late = after is not None and after is not streamed and unplaced
     turned: dict[str, dict] = {}
     by_result = result_lines(text, lo, hi, (2, len(T4_GROUPS)))
     if not read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings) and by_result:
