@@ -68,6 +68,12 @@ def _label_piece(text: str) -> bool:
     return len(piece) > 5 and piece in T3_VOCABULARY
 
 
+def read_across(cells: list[list[str]]) -> str:
+    """Neighbouring cells a PDF→markdown converter cut top to bottom, each as its lines' pieces: the text line by
+    line across them (`| 50613<br>7 | 362.6 |` is 50613 362.6 / 7), a cell whose last lines are empty having fewer."""
+    return "".join(lines[k] for k in range(max(map(len, cells), default=0)) for lines in cells if k < len(lines))
+
+
 def _unweave(row: str) -> str:
     """A label cell a PDF→markdown converter cut into columns where its lines cross column borders (pymupdf4llm:
     `| 1.申请人无正当理由<br>机关不再处理其政 | 逾期不补正、行政<br>府信息公开申请 |`): each line's pieces lie in
@@ -83,7 +89,7 @@ def _unweave(row: str) -> str:
             depth = max(len(pieces) for pieces in run)
             if depth < 2 or not all(run):
                 continue
-            woven = "".join(pieces[k] for k in range(depth) for pieces in run if k < len(pieces))
+            woven = read_across(run)
             if _label_piece(woven) and not _label_piece("".join(p for pieces in run for p in pieces)):
                 size = -(-len(woven) // len(run))
                 cells[i:j] = [woven[k * size : (k + 1) * size] for k in range(len(run))]

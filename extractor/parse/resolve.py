@@ -208,6 +208,14 @@ def settle_by_prose(readings: dict[str, RowReading], keys_of, constraint, figure
     return settled
 
 
+def _with_rows(fixed: dict, rows: list[str], combo, keys_of) -> dict:
+    """The certain cells with one candidate reading of each of `rows`."""
+    values = dict(fixed)
+    for row, candidate in zip(rows, combo, strict=True):
+        values.update(zip(keys_of(row), candidate, strict=True))
+    return values
+
+
 def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_of) -> None:
     """Rows with several readings: keep the combinations that the column identities allow, or, where none does (an
     agency's own slip besides the damage), those failing only where every combination fails (check.least_failing)."""
@@ -220,10 +228,7 @@ def _resolve_by_identities(readings: dict[str, RowReading], keys_of, identities_
             fixed.update(zip(keys_of(row), r.candidates[0], strict=True))
 
     def values_of(combo) -> dict:
-        values = dict(fixed)
-        for row, candidate in zip(open_rows, combo, strict=True):
-            values.update(zip(keys_of(row), candidate, strict=True))
-        return values
+        return _with_rows(fixed, open_rows, combo, keys_of)
 
     def accept(combo) -> bool:
         values = values_of(combo)
@@ -259,10 +264,7 @@ def take_rewraps(readings: dict[str, RowReading], keys_of, identities_of) -> Non
             fixed.update(zip(keys_of(row), r.candidates[0], strict=True))
 
     def values_of(combo) -> dict:
-        values = dict(fixed)
-        for row, candidate in zip(rows, combo, strict=True):
-            values.update(zip(keys_of(row), candidate, strict=True))
-        return values
+        return _with_rows(fixed, rows, combo, keys_of)
 
     def holds(combo) -> bool:
         values = values_of(combo)

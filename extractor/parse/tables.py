@@ -12,6 +12,7 @@ from itertools import combinations, groupby, pairwise, permutations, product
 
 from nianbao import solve
 from nianbao.check import all_hold, table3_identities
+from nianbao.ingest.text import read_across
 from nianbao.parse.align import (
     _consistent,
     _line_at,
@@ -423,10 +424,9 @@ def _woven_under_header(text: str, items: list[Item], n: int) -> tuple[list[Item
     lo = start + sum(len(c) + 1 for c in cells[: run[0]])
     hi = lo + sum(len(c) + 1 for c in cells[run[0] : run[1]]) - 1
     lines = [c.split() for c in cells[run[0] : run[1]]]
-    woven = "".join(piece[k] for k in range(max(map(len, lines), default=0)) for piece in lines if k < len(piece))
-    across = any(len(piece) > 1 for piece in lines)
+    woven, across = read_across(lines), any(len(piece) > 1 for piece in lines)
     last = (hi, hi)  # where the next row holds the value's last line
-    nxt = _line_end(text, start) + 1
+    nxt = len(row) + start + 1
     below = text[nxt : _line_end(text, nxt)] if nxt < len(text) else ""
     more = below.split("|")
     if _MARKDOWN_ROW.fullmatch(below) and len(more) == len(cells) and any(c.strip() for c in more[run[0] : run[1]]):
@@ -455,10 +455,8 @@ def _cut_header(heads: list[str]) -> tuple[int, int] | None:
     for i in range(len(heads)):
         for j in range(i + 2, min(len(heads), i + 4) + 1):
             lines = [h.split() for h in heads[i:j]]
-            if all(lines):
-                woven = "".join(piece[k] for k in range(max(map(len, lines))) for piece in lines if k < len(piece))
-                if woven in _T2_HEADERS or _AMOUNT_HEADER.fullmatch(woven):
-                    return i, j
+            if all(lines) and ((woven := read_across(lines)) in _T2_HEADERS or _AMOUNT_HEADER.fullmatch(woven)):
+                return i, j
     return None
 
 
@@ -1434,8 +1432,7 @@ def _reordered(readings: dict[str, RowReading], rows: list[str], keys_of) -> Non
 
 
 def _line(text: str, at: int) -> str:
-    end = text.find("\n", at)
-    return text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
+    return text[text.rfind("\n", 0, at) + 1 : _line_end(text, at)]
 
 
 MAX_T4_DROPPED = 5  # table 四's zero markers pdftotext can drop (the one-line hyphens `-` of a group's cells)
@@ -1809,8 +1806,11 @@ def parse_table4(
         after = rest if len(rest) == len(keys) and _count(items) == len([v for v in rest if v.end <= hi]) else None
     # some of its numbers printed after the next sections' text on a page whose table 三 the converter's order left
     # open (pdfminer's boxes): an order nianbao does not follow there, so nothing but the totals places them
-    unplaced = any(k.startswith("applications.") and "ambiguous" in c["flags"] for k, c in cells.items())
-    late = after is not None and after is not streamed and unplaced
+    late = (
+        after is not None
+        and after is not streamed
+        and any(k.startswith("applications.") and "ambiguous" in c["flags"] for k, c in cells.items())
+    )
     turned: dict[str, dict] = {}
     by_result = result_lines(text, lo, hi, (2, len(T4_GROUPS)))
     if not read_transposed_table4(text, lo, hi, trust_blanks, turned, warnings) and by_result:
